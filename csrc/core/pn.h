@@ -1,0 +1,197 @@
+/* pn.h - the one public header of the pynn engine.
+ *
+ * Plain C11. Nothing here (or anywhere under csrc/core) may include Python.h or
+ * numpy headers: the engine is usable from any host language.
+ *
+ * Core ideas
+ *  - A pn_node is both a tensor value and the op that produced it. Leaves
+ *    (op == NULL) hold user data or parameters; interior nodes hold an op, their
+ *    inputs and the output buffer. Nodes are reference counted; a node holds a
+ *    reference on each input, so a graph lives as long as its last output.
+ *  - Every op is one table entry (pn_op) with infer_shape / forward / backward
+ *    written side by side in one file under ops/. Backward accumulates (+=) into
+ *    the gradients of the inputs that require them.
+ *  - Two drivers share the nodes: the eager driver (pn_apply runs forward at
+ *    once, pn_backward walks the graph in reverse) and the compiled driver
+ *    (pn_program: the graph sorted once, buffers planned per batch size and
+ *    replayed per batch; see program.c and train.c).
+ *  - All engine tensors are float32 and C-contiguous. Integer data (labels, token
+ *    ids) travel as float32, exact up to 2^24.
+ *  - C never aborts on input that a caller can reach: functions return a
+ *    pn_status and leave a message in pn_last_error().
+ */
+#ifndef PN_H
+#define PN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PN_MAX_DIMS 8
+#define PN_MAX_INPUTS 8
+#define PN_MAX_FATTR 8
+#define PN_MAX_IATTR 16
+
+/* ---------------------------------------------------------------- status */
+typedef enum {
+    PN_OK = 0,
+    PN_EVALUE = 1,  /* bad shape / value -> ValueError */
+    PN_ETYPE = 2,   /* bad type -> TypeError */
+    PN_ENOMEM = 3,  /* allocation failed -> MemoryError */
+    PN_EINDEX = 4,  /* index out of range -> IndexError / ValueError */
+    PN_EINTERNAL = 5,
+    PN_EINTERRUPT = 6 /* stopped by the host between batches */
+} pn_status;
+
+/* Sets the thread-local error message (printf format) and returns code. */
+int pn_error(int code, const char *fmt, ...);
+const char *pn_last_error(void);
+/* Formats a shape like "(32, 10)" into buf (at least 128 bytes). */
+const char *pn_shape_str(char *buf, int ndim, const int64_t *shape);
+
+/* ---------------------------------------------------------------- nodes */
+struct pn_op;
+
+typedef struct pn_node {
+    const struct pn_op *op;          /* NULL for a leaf */
+    int n_in;
+    struct pn_node *in[PN_MAX_INPUTS];
+
+    int ndim;
+    int64_t shape[PN_MAX_DIMS];
+    int64_t size;                    /* product of shape */
+
+    float *data;                     /* value, size floats, C-contiguous */
+    float *grad;                     /* gradient, NULL until needed */
+    size_t data_cap, grad_cap;       /* capacity (floats) of owned buffers */
+    int owns_data, owns_grad;        /* else memory belongs to the host */
+    void (*release)(void *ctx);      /* called on free for host-owned memory */
+    void *release_ctx;
+
+    int requires_grad;
+    int is_param;                    /* leaf trained by an optimizer */
+    int refcount;
+
+    double fattr[PN_MAX_FATTR];      /* op attributes (alpha, eps, ...) */
+    int64_t iattr[PN_MAX_IATTR];     /* op attributes (axes, flags, ...) */
+    int64_t *iv;                     /* optional variable-length int attribute */
+    int64_t n_iv;
+
+    void *saved;                     /* op-owned scratch kept for backward */
+    size_t saved_bytes;
+
+    uint64_t visit;                  /* traversal mark */
+} pn_node;
+
+/* Op table entry. infer_shape sets n->ndim/shape from the inputs and attributes
+ * (or fails with a message); forward fills n->data; backward reads n->grad and
+ * accumulates into in[i]->grad for every input with requires_grad (those grads
+ * are allocated and zeroed by the driver). workspace may be NULL. */
+typedef struct pn_op {
+    const char *name;
+    int n_inputs;                    /* -1: variadic (concat, stack) */
+    int (*infer_shape)(pn_node *n);
+    int (*forward)(pn_node *n);
+    int (*backward)(pn_node *n);
+    size_t (*workspace)(const pn_node *n);
+} pn_op;
+
+/* Registry: find an op by name (NULL if unknown). */
+const pn_op *pn_op_find(const char *name);
+/* Iterate all registered ops (i from 0; returns NULL past the end). */
+const pn_op *pn_op_at(int i);
+
+/* Node lifetime. */
+pn_node *pn_node_new(void);
+void pn_node_incref(pn_node *n);
+void pn_node_decref(pn_node *n);
+/* Sets the shape (size recomputed); fails on negative dims or rank > 8. */
+int pn_node_set_shape(pn_node *n, int ndim, const int64_t *shape);
+/* Makes n->data an owned buffer of at least n->size floats (kept if big enough). */
+int pn_node_alloc_data(pn_node *n);
+/* Makes n->grad an owned, zeroed buffer of n->size floats unless host-provided. */
+int pn_node_zero_grad(pn_node *n);
+/* Op scratch kept until the node dies (grown as needed; contents undefined). */
+void *pn_node_scratch(pn_node *n, size_t bytes);
+
+/* A leaf over host memory (not copied); release(ctx) is called when it dies. */
+pn_node *pn_leaf_external(float *data, int ndim, const int64_t *shape,
+                          void (*release)(void *), void *ctx);
+/* A leaf owning a fresh zeroed buffer. */
+pn_node *pn_leaf_new(int ndim, const int64_t *shape);
+
+/* ---------------------------------------------------------------- eager driver */
+/* Global switch used by pynn.no_grad(): when 0, pn_apply records no graph. */
+extern int pn_grad_enabled;
+
+/* Creates a node for op over inputs with the given attributes, infers its shape,
+ * allocates and runs forward. On success *out holds a new reference. */
+int pn_apply(const pn_op *op, int n_in, pn_node **in, const double *fattr, int n_f,
+             const int64_t *iattr, int n_i, const int64_t *iv, int64_t n_iv,
+             pn_node **out);
+/* Reverse-mode sweep from root. seed: gradient of root (NULL -> ones).
+ * Leaf gradients accumulate; interior gradients are released afterwards. */
+int pn_backward(pn_node *root, const float *seed);
+
+/* ---------------------------------------------------------------- compiled driver */
+typedef struct pn_program pn_program;
+/* Sorts everything reachable from outputs; inputs are the placeholder leaves whose
+ * first dimension is the batch. */
+int pn_program_create(pn_node **outputs, int n_out, pn_node **inputs, int n_in,
+                      pn_program **out);
+void pn_program_free(pn_program *p);
+/* Re-infers every shape for batch size b (placeholders get shape[0] = b) and grows
+ * buffers only when needed. */
+int pn_program_set_batch(pn_program *p, int64_t b);
+int pn_program_forward(pn_program *p);
+/* Zeroes parameter and interior gradients, seeds loss with ones, sweeps back. */
+int pn_program_backward(pn_program *p, pn_node *loss);
+int pn_program_n_nodes(const pn_program *p);
+
+/* ---------------------------------------------------------------- helpers for ops */
+/* Broadcast two shapes NumPy-style; fails naming both. */
+int pn_broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b,
+                        int *nout, int64_t *out);
+/* Contiguous strides (in elements) of a shape. */
+void pn_strides(int ndim, const int64_t *shape, int64_t *strides);
+/* Accumulates src (shape full) into dst (shape small, broadcastable to full),
+ * summing over broadcast axes: dst += reduce(src). */
+void pn_reduce_to(const float *src, int nfull, const int64_t *full, float *dst,
+                  int nsmall, const int64_t *small);
+/* Normalises a possibly negative axis; fails naming the op. */
+int pn_norm_axis(const char *op, int64_t axis, int ndim, int *out);
+
+/* ---------------------------------------------------------------- rng */
+void pn_rng_seed(uint64_t seed);
+uint64_t pn_rng_next_u64(void);  /* global stream */
+/* Counter-based: same (key, counter) -> same bits, on any thread. */
+uint64_t pn_rng_hash(uint64_t key, uint64_t counter);
+/* Draws a fresh key from the global stream (for one op / one batch). */
+uint64_t pn_rng_key(void);
+double pn_rng_uniform01(uint64_t key, uint64_t counter);   /* [0, 1) */
+double pn_rng_normal(uint64_t key, uint64_t counter);
+
+/* ---------------------------------------------------------------- threads */
+/* fn(ctx, begin, end) over [0, n) split into chunks; chunking depends only on n
+ * and grain so results never depend on the thread count. */
+typedef void (*pn_range_fn)(void *ctx, int64_t begin, int64_t end);
+void pn_parallel_for(int64_t n, int64_t grain, pn_range_fn fn, void *ctx);
+void pn_set_num_threads(int n);
+int pn_get_num_threads(void);
+
+/* ---------------------------------------------------------------- gemm */
+/* C = alpha * op(A) * op(B) + beta * C, row-major. op(A) is M x K, op(B) K x N.
+ * lda/ldb/ldc are row strides of the stored (untransposed) matrices. */
+void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+              const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+              float *C, int64_t ldc);
+/* Which kernel path is active: "avx512", "avx2", "generic". PYNN_GEMM_ISA forces one. */
+const char *pn_gemm_isa(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,44 @@
+/* pyapi.h - shared declarations of the CPython binding (csrc/python only). */
+#ifndef PN_PYAPI_H
+#define PN_PYAPI_H
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define PY_ARRAY_UNIQUE_SYMBOL pynn_ARRAY_API
+#ifndef PN_PY_MAIN
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+#include "pn.h"
+
+/* Each binding file contributes a method table and an init hook. */
+extern PyMethodDef pn_py_tensor_methods[];
+extern PyMethodDef pn_py_optim_methods[];
+extern PyMethodDef pn_py_gemm_methods[];
+extern PyMethodDef pn_py_train_methods[];
+int pn_py_init_tensor(PyObject *m);
+int pn_py_init_optim(PyObject *m);
+int pn_py_init_train(PyObject *m);
+
+/* Raises the Python exception matching an engine status; returns NULL. */
+PyObject *pn_py_raise(int status);
+
+/* The Tensor type: a Python handle on one pn_node. */
+typedef struct {
+    PyObject_HEAD
+    pn_node *node;
+    PyObject *weakreflist;
+} PnTensor;
+extern PyTypeObject PnTensor_Type;
+#define PnTensor_Check(o) PyObject_TypeCheck((o), &PnTensor_Type)
+/* New Tensor owning one reference to node (steals it). */
+PyObject *pn_py_tensor_wrap(pn_node *node);
+/* NumPy view of count floats at ptr with the given shape, keeping node alive. */
+PyObject *pn_py_view(pn_node *node, float *ptr, int ndim, const int64_t *shape);
+/* Converts any array-like to a float32 C-contiguous ndarray (new ref) by the rule
+ * documented on pynn.Tensor; raises TypeError for strings/objects. */
+PyArrayObject *pn_py_as_f32(PyObject *obj, const char *what);
+/* The optimizer behind a pynn optimizer object (its C handle), or NULL with a
+ * Python error set. Used by the compiled training loop (py_train.c). */
+struct pn_optim;
+struct pn_optim *pn_py_optim_get(PyObject *opt);
+#endif
