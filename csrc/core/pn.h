@@ -68,8 +68,10 @@ typedef struct pn_node {
     float *grad;                     /* gradient, NULL until needed */
     size_t data_cap, grad_cap;       /* capacity (floats) of owned buffers */
     int owns_data, owns_grad;        /* else memory belongs to the host */
-    void (*release)(void *ctx);      /* called on free for host-owned memory */
+    void (*release)(void *ctx);      /* called on free for host-owned data */
     void *release_ctx;
+    void (*grad_release)(void *ctx); /* called on free (or rebind) for host-owned grad */
+    void *grad_ctx;
 
     int requires_grad;
     int is_param;                    /* leaf trained by an optimizer */

@@ -1,0 +1,4 @@
+/* metric.c - (metric ops: not written yet) */
+#include "pn.h"
+
+const pn_op *const pn_ops_metric[] = {NULL};

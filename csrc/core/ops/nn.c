@@ -1,0 +1,4 @@
+/* nn.c - (nn ops: not written yet) */
+#include "pn.h"
+
+const pn_op *const pn_ops_nn[] = {NULL};
