@@ -7,6 +7,7 @@ import os as _os
 
 from . import _C
 from .tensor import Tensor, no_grad, is_grad_enabled
+from . import ops
 
 __version__ = "0.1.0"
 
