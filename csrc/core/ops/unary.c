@@ -12,8 +12,8 @@
  * backward accumulates gx += g * D. Loops run over flat ranges split by
  * pn_parallel_for, whose chunking depends only on the size, so results never
  * depend on the thread count (and each element is computed independently
- * anyway). Where the derivative is cheaper from the output (exp, sigmoid,
- * tanh, sqrt) it reads y, which the forward left in n->data.
+ * anyway). Where the derivative is cheaper from the output (exp, sqrt) it
+ * reads y, which the forward left in n->data.
  *
  * Derivatives at kinks follow PyTorch (and TF where they agree): relu'(0) = 0,
  * abs'(0) = 0, clip passes the gradient on the closed interval [lo, hi],
@@ -50,6 +50,22 @@ static inline float stable_sigmoid(float x)
     if (x >= 0) return 1.0f / (1.0f + expf(-x));
     float e = expf(x);
     return e / (1.0f + e);
+}
+
+/* sigmoid' and tanh' from x, not from y: y (1 - y) and 1 - y^2 round to 0 once
+ * y rounds to +-1 (|x| > ~17 for sigmoid, ~9 for tanh), while the true values
+ * e^-|x| and 4 e^-2|x| are still representable. One expf per element buys a
+ * gradient that is right to a few ulps everywhere. */
+static inline float sigmoid_deriv(float x)
+{
+    float e = expf(-fabsf(x));
+    return e / ((1.0f + e) * (1.0f + e));
+}
+
+static inline float tanh_deriv(float x)
+{
+    float e = expf(-2.0f * fabsf(x));
+    return 4.0f * e / ((1.0f + e) * (1.0f + e));
 }
 
 static inline float pow_deriv(float x, float p)
@@ -110,8 +126,8 @@ static inline float gelu_deriv(float x, int approx)
     X(gelu, gelu_value(x, flag), gelu_deriv(x, flag))                                        \
     X(silu, x * stable_sigmoid(x),                                                           \
       stable_sigmoid(x) * (1.0f + x * (1.0f - stable_sigmoid(x))))                           \
-    X(sigmoid, stable_sigmoid(x), y * (1.0f - y))                                            \
-    X(tanh, tanhf(x), 1.0f - y * y)                                                          \
+    X(sigmoid, stable_sigmoid(x), sigmoid_deriv(x))                                          \
+    X(tanh, tanhf(x), tanh_deriv(x))                                                         \
     X(softplus, log1pf(expf(-fabsf(x))) + (x > 0 ? x : 0.0f), stable_sigmoid(x))             \
     X(softsign, x / (1.0f + fabsf(x)), 1.0f / ((1.0f + fabsf(x)) * (1.0f + fabsf(x))))     \
     X(hard_sigmoid, (x <= -3 ? 0.0f : (x >= 3 ? 1.0f : x / 6.0f + 0.5f)),                    \
