@@ -1,0 +1,4 @@
+/* embedding.c - (embedding ops: not written yet) */
+#include "pn.h"
+
+const pn_op *const pn_ops_embedding[] = {NULL};

@@ -1,0 +1,4 @@
+/* norm.c - (norm ops: not written yet) */
+#include "pn.h"
+
+const pn_op *const pn_ops_norm[] = {NULL};

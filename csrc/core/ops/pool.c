@@ -1,0 +1,4 @@
+/* pool.c - (pool ops: not written yet) */
+#include "pn.h"
+
+const pn_op *const pn_ops_pool[] = {NULL};

@@ -1,0 +1,4 @@
+/* reduce.c - (reduce ops: not written yet) */
+#include "pn.h"
+
+const pn_op *const pn_ops_reduce[] = {NULL};

@@ -1,0 +1,4 @@
+/* rnn.c - (rnn ops: not written yet) */
+#include "pn.h"
+
+const pn_op *const pn_ops_rnn[] = {NULL};

@@ -1,0 +1,4 @@
+/* unary.c - (unary ops: not written yet) */
+#include "pn.h"
+
+const pn_op *const pn_ops_unary[] = {NULL};

@@ -1,0 +1,98 @@
+/* program.c - the compiled driver: a graph sorted once, its buffers planned for
+ * a batch size and replayed batch after batch without allocation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "program.h"
+
+int pn_program_create(pn_node **outputs, int n_out, pn_node **inputs, int n_in,
+                      pn_program **out)
+{
+    *out = NULL;
+    pn_program *p = calloc(1, sizeof *p);
+    if (!p) return pn_error(PN_ENOMEM, "out of memory");
+    int rc = pn_topo_sort(outputs, n_out, 0, &p->order, &p->n);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    for (int i = 0; i < p->n; i++) pn_node_incref(p->order[i]);
+    p->inputs = malloc(sizeof *p->inputs * (size_t)(n_in ? n_in : 1));
+    if (!p->inputs) {
+        pn_program_free(p);
+        return pn_error(PN_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < n_in; i++) {
+        p->inputs[i] = inputs[i];
+        pn_node_incref(inputs[i]);
+    }
+    p->n_in = n_in;
+    *out = p;
+    return PN_OK;
+}
+
+void pn_program_free(pn_program *p)
+{
+    if (!p) return;
+    for (int i = 0; i < p->n; i++) pn_node_decref(p->order[i]);
+    for (int i = 0; i < p->n_in; i++) pn_node_decref(p->inputs[i]);
+    free(p->order);
+    free(p->inputs);
+    free(p);
+}
+
+int pn_program_n_nodes(const pn_program *p) { return p->n; }
+
+int pn_program_set_batch(pn_program *p, int64_t b)
+{
+    if (b == p->batch) return PN_OK;
+    for (int i = 0; i < p->n_in; i++) {
+        pn_node *x = p->inputs[i];
+        if (x->ndim < 1) return pn_error(PN_EVALUE, "program input %d has no batch axis", i);
+        int64_t shape[PN_MAX_DIMS];
+        memcpy(shape, x->shape, sizeof shape);
+        shape[0] = b;
+        int rc = pn_node_set_shape(x, x->ndim, shape);
+        if (rc) return rc;
+    }
+    for (int i = 0; i < p->n; i++) {
+        pn_node *x = p->order[i];
+        if (!x->op) continue;
+        int rc = x->op->infer_shape(x);
+        if (!rc) rc = pn_node_alloc_data(x);
+        if (rc) return rc;
+    }
+    p->batch = b;
+    return PN_OK;
+}
+
+int pn_program_forward(pn_program *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        pn_node *x = p->order[i];
+        if (!x->op) continue;
+        int rc = x->op->forward(x);
+        if (rc) return rc;
+    }
+    return PN_OK;
+}
+
+int pn_program_backward(pn_program *p, pn_node *loss)
+{
+    for (int i = 0; i < p->n; i++) {
+        pn_node *x = p->order[i];
+        if (!x->requires_grad) continue;
+        int rc = pn_node_zero_grad(x);
+        if (rc) return rc;
+    }
+    if (!loss->grad) return pn_error(PN_EVALUE, "the loss does not depend on any trainable weight");
+    for (int64_t i = 0; i < loss->size; i++) loss->grad[i] = 1.0f;
+    for (int i = p->n - 1; i >= 0; i--) {
+        pn_node *x = p->order[i];
+        if (!x->op || !x->requires_grad) continue;
+        int rc = x->op->backward(x);
+        if (rc) return rc;
+    }
+    return PN_OK;
+}

@@ -1,0 +1,607 @@
+/* py_tensor.c - pynn.Tensor: a Python handle on one engine node, wrapping NumPy
+ * memory without copying; the eager op entry point; grad mode; seeding. */
+
+#include "pyapi.h"
+
+/* The Python subclass (pynn.Tensor) that results are created as. */
+static PyTypeObject *tensor_class = &PnTensor_Type;
+
+/* ------------------------------------------------------------------ memory glue */
+
+/* Host memory is released under the GIL whoever drops the last node reference. */
+static void release_pyobject(void *ctx)
+{
+    PyGILState_STATE st = PyGILState_Ensure();
+    Py_XDECREF((PyObject *)ctx);
+    PyGILState_Release(st);
+}
+
+static void release_node(void *ctx) { pn_node_decref((pn_node *)ctx); }
+
+static void capsule_release_node(PyObject *cap)
+{
+    pn_node_decref((pn_node *)PyCapsule_GetPointer(cap, "pynn.node"));
+}
+
+PyObject *pn_py_view(pn_node *node, float *ptr, int ndim, const int64_t *shape)
+{
+    npy_intp dims[PN_MAX_DIMS];
+    for (int i = 0; i < ndim; i++) dims[i] = (npy_intp)shape[i];
+    PyObject *arr = PyArray_SimpleNewFromData(ndim, dims, NPY_FLOAT32, ptr);
+    if (!arr) return NULL;
+    PyObject *cap = PyCapsule_New(node, "pynn.node", capsule_release_node);
+    if (!cap) {
+        Py_DECREF(arr);
+        return NULL;
+    }
+    pn_node_incref(node);
+    if (PyArray_SetBaseObject((PyArrayObject *)arr, cap) < 0) {
+        Py_DECREF(cap);
+        Py_DECREF(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+PyArrayObject *pn_py_as_f32(PyObject *obj, const char *what)
+{
+    if (PnTensor_Check(obj)) {
+        pn_node *n = ((PnTensor *)obj)->node;
+        return (PyArrayObject *)pn_py_view(n, n->data, n->ndim, n->shape);
+    }
+    if (PyUnicode_Check(obj) || PyBytes_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be numeric (an array, a number or a Tensor), got %s",
+                     what, Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    PyObject *arr = PyArray_FromAny(obj, NULL, 0, 0, 0, NULL);
+    if (!arr) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "%s must be a numeric array; could not convert %s", what,
+                         Py_TYPE(obj)->tp_name);
+        }
+        return NULL;
+    }
+    char kind = PyArray_DESCR((PyArrayObject *)arr)->kind;
+    if (kind != 'b' && kind != 'i' && kind != 'u' && kind != 'f') {
+        PyErr_Format(PyExc_TypeError,
+                     "%s must have a numeric dtype (bool, int or float); got dtype %R", what,
+                     (PyObject *)PyArray_DESCR((PyArrayObject *)arr));
+        Py_DECREF(arr);
+        return NULL;
+    }
+    if (PyArray_NDIM((PyArrayObject *)arr) > PN_MAX_DIMS) {
+        PyErr_Format(PyExc_ValueError, "%s has %d dimensions; at most %d are supported", what,
+                     PyArray_NDIM((PyArrayObject *)arr), PN_MAX_DIMS);
+        Py_DECREF(arr);
+        return NULL;
+    }
+    PyObject *f32 = PyArray_FromArray((PyArrayObject *)arr, PyArray_DescrFromType(NPY_FLOAT32),
+                                      NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | NPY_ARRAY_FORCECAST);
+    Py_DECREF(arr);
+    return (PyArrayObject *)f32;
+}
+
+/* A leaf node over an array's memory, keeping the array alive. */
+static pn_node *leaf_from_array(PyArrayObject *arr)
+{
+    int64_t shape[PN_MAX_DIMS];
+    int nd = PyArray_NDIM(arr);
+    for (int i = 0; i < nd; i++) shape[i] = PyArray_DIM(arr, i);
+    Py_INCREF(arr);
+    pn_node *n = pn_leaf_external((float *)PyArray_DATA(arr), nd, shape, release_pyobject, arr);
+    if (!n) {
+        Py_DECREF(arr);
+        pn_py_raise(PN_ENOMEM);
+    }
+    return n;
+}
+
+PyObject *pn_py_tensor_wrap(pn_node *node)
+{
+    PnTensor *t = (PnTensor *)tensor_class->tp_alloc(tensor_class, 0);
+    if (!t) {
+        pn_node_decref(node);
+        return NULL;
+    }
+    t->node = node;
+    return (PyObject *)t;
+}
+
+/* A node for any operand: Tensors as they are, everything else converted once. */
+static pn_node *node_of(PyObject *obj, const char *what)
+{
+    if (PnTensor_Check(obj)) {
+        pn_node *n = ((PnTensor *)obj)->node;
+        pn_node_incref(n);
+        return n;
+    }
+    PyArrayObject *arr = pn_py_as_f32(obj, what);
+    if (!arr) return NULL;
+    pn_node *n = leaf_from_array(arr);
+    Py_DECREF(arr);
+    return n;
+}
+
+/* ------------------------------------------------------------------ type */
+
+static int Tensor_init(PnTensor *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"data", "requires_grad", NULL};
+    PyObject *data;
+    int requires_grad = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|p:Tensor", kwlist, &data, &requires_grad))
+        return -1;
+    pn_node *n = node_of(data, "Tensor data");
+    if (!n) return -1;
+    if (PnTensor_Check(data)) { /* Tensor(t): a new leaf sharing t's memory */
+        pn_node *leaf = pn_leaf_external(n->data, n->ndim, n->shape, release_node, n);
+        if (!leaf) {
+            pn_node_decref(n);
+            pn_py_raise(PN_ENOMEM);
+            return -1;
+        }
+        n = leaf;
+    }
+    n->requires_grad = requires_grad;
+    if (self->node) pn_node_decref(self->node);
+    self->node = n;
+    return 0;
+}
+
+static void Tensor_dealloc(PnTensor *self)
+{
+    if (self->weakreflist) PyObject_ClearWeakRefs((PyObject *)self);
+    pn_node_decref(self->node);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static pn_node *need_node(PnTensor *self)
+{
+    if (!self->node) PyErr_SetString(PyExc_ValueError, "uninitialised Tensor");
+    return self->node;
+}
+
+static PyObject *Tensor_numpy(PnTensor *self, PyObject *unused)
+{
+    pn_node *n = need_node(self);
+    return n ? pn_py_view(n, n->data, n->ndim, n->shape) : NULL;
+}
+
+static PyObject *Tensor_array(PnTensor *self, PyObject *args, PyObject *kw)
+{
+    PyObject *dtype = Py_None, *copy = Py_None;
+    static char *kwlist[] = {"dtype", "copy", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO", kwlist, &dtype, &copy)) return NULL;
+    PyObject *v = Tensor_numpy(self, NULL);
+    if (!v || dtype == Py_None) return v;
+    PyObject *r = PyObject_CallMethod(v, "astype", "O", dtype);
+    Py_DECREF(v);
+    return r;
+}
+
+static PyObject *Tensor_backward(PnTensor *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"gradient", NULL};
+    PyObject *gradient = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:backward", kwlist, &gradient)) return NULL;
+    pn_node *n = need_node(self);
+    if (!n) return NULL;
+    PyArrayObject *seed = NULL;
+    if (gradient != Py_None) {
+        seed = pn_py_as_f32(gradient, "gradient");
+        if (!seed) return NULL;
+        int same = PyArray_NDIM(seed) == n->ndim;
+        for (int i = 0; same && i < n->ndim; i++) same = PyArray_DIM(seed, i) == n->shape[i];
+        if (!same) {
+            char s[128];
+            PyErr_Format(PyExc_ValueError, "backward: gradient must have the tensor's shape %s",
+                         pn_shape_str(s, n->ndim, n->shape));
+            Py_DECREF(seed);
+            return NULL;
+        }
+    } else if (n->size != 1) {
+        char s[128];
+        PyErr_Format(PyExc_ValueError,
+                     "backward() without a gradient needs a scalar (one-element) tensor; this one "
+                     "has shape %s",
+                     pn_shape_str(s, n->ndim, n->shape));
+        return NULL;
+    }
+    int rc = pn_backward(n, seed ? (const float *)PyArray_DATA(seed) : NULL);
+    Py_XDECREF(seed);
+    if (rc) return pn_py_raise(rc);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Tensor_detach(PnTensor *self, PyObject *unused)
+{
+    pn_node *n = need_node(self);
+    if (!n) return NULL;
+    pn_node_incref(n);
+    pn_node *leaf = pn_leaf_external(n->data, n->ndim, n->shape, release_node, n);
+    if (!leaf) {
+        pn_node_decref(n);
+        return pn_py_raise(PN_ENOMEM);
+    }
+    return pn_py_tensor_wrap(leaf);
+}
+
+static PyObject *Tensor_get_grad(PnTensor *self, void *c)
+{
+    pn_node *n = need_node(self);
+    if (!n) return NULL;
+    if (!n->grad) Py_RETURN_NONE;
+    return pn_py_view(n, n->grad, n->ndim, n->shape);
+}
+
+static void drop_grad(pn_node *n)
+{
+    if (n->owns_grad) free(n->grad);
+    if (n->grad_release) n->grad_release(n->grad_ctx);
+    n->grad = NULL;
+    n->grad_cap = 0;
+    n->owns_grad = 0;
+    n->grad_release = NULL;
+    n->grad_ctx = NULL;
+}
+
+/* t.grad = None drops the gradient; t.grad = array copies values into it. */
+static int Tensor_set_grad(PnTensor *self, PyObject *value, void *c)
+{
+    pn_node *n = need_node(self);
+    if (!n) return -1;
+    if (!value || value == Py_None) {
+        drop_grad(n);
+        return 0;
+    }
+    PyArrayObject *g = pn_py_as_f32(value, "grad");
+    if (!g) return -1;
+    if (PyArray_SIZE(g) != n->size) {
+        char s[128];
+        PyErr_Format(PyExc_ValueError, "grad must have the tensor's shape %s",
+                     pn_shape_str(s, n->ndim, n->shape));
+        Py_DECREF(g);
+        return -1;
+    }
+    if (!n->grad && pn_node_zero_grad(n)) {
+        Py_DECREF(g);
+        pn_py_raise(PN_ENOMEM);
+        return -1;
+    }
+    memcpy(n->grad, PyArray_DATA(g), sizeof(float) * (size_t)n->size);
+    Py_DECREF(g);
+    return 0;
+}
+
+static PyObject *Tensor_get_requires_grad(PnTensor *self, void *c)
+{
+    pn_node *n = need_node(self);
+    return n ? PyBool_FromLong(n->requires_grad) : NULL;
+}
+
+static int Tensor_set_requires_grad(PnTensor *self, PyObject *value, void *c)
+{
+    pn_node *n = need_node(self);
+    if (!n) return -1;
+    int v = PyObject_IsTrue(value);
+    if (v < 0) return -1;
+    if (n->op && !v) {
+        PyErr_SetString(PyExc_ValueError,
+                        "requires_grad can only be switched off on leaf tensors; use detach()");
+        return -1;
+    }
+    n->requires_grad = v;
+    return 0;
+}
+
+static PyObject *Tensor_get_shape(PnTensor *self, void *c)
+{
+    pn_node *n = need_node(self);
+    if (!n) return NULL;
+    PyObject *t = PyTuple_New(n->ndim);
+    for (int i = 0; t && i < n->ndim; i++)
+        PyTuple_SET_ITEM(t, i, PyLong_FromLongLong(n->shape[i]));
+    return t;
+}
+
+static PyObject *Tensor_get_ndim(PnTensor *self, void *c)
+{
+    pn_node *n = need_node(self);
+    return n ? PyLong_FromLong(n->ndim) : NULL;
+}
+
+static PyObject *Tensor_get_size(PnTensor *self, void *c)
+{
+    pn_node *n = need_node(self);
+    return n ? PyLong_FromLongLong(n->size) : NULL;
+}
+
+static PyObject *Tensor_get_is_leaf(PnTensor *self, void *c)
+{
+    pn_node *n = need_node(self);
+    return n ? PyBool_FromLong(n->op == NULL) : NULL;
+}
+
+static PyObject *Tensor_get_op(PnTensor *self, void *c)
+{
+    pn_node *n = need_node(self);
+    if (!n) return NULL;
+    if (!n->op) Py_RETURN_NONE;
+    return PyUnicode_FromString(n->op->name);
+}
+
+static PyObject *Tensor_item(PnTensor *self, PyObject *unused)
+{
+    pn_node *n = need_node(self);
+    if (!n) return NULL;
+    if (n->size != 1) {
+        char s[128];
+        PyErr_Format(PyExc_ValueError, "item() needs a one-element tensor; this one has shape %s",
+                     pn_shape_str(s, n->ndim, n->shape));
+        return NULL;
+    }
+    return PyFloat_FromDouble(n->data[0]);
+}
+
+static Py_ssize_t Tensor_len(PnTensor *self)
+{
+    pn_node *n = need_node(self);
+    if (!n) return -1;
+    if (n->ndim == 0) {
+        PyErr_SetString(PyExc_TypeError, "len() of a 0-d tensor");
+        return -1;
+    }
+    return (Py_ssize_t)n->shape[0];
+}
+
+/* ------------------------------------------------------------------ ops */
+
+/* The one eager entry point: _C.apply(name, inputs, fattr=(), iattr=(), iv=()). */
+static PyObject *py_apply(PyObject *mod, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"op", "inputs", "fattr", "iattr", "iv", NULL};
+    const char *name;
+    PyObject *inputs, *fobj = NULL, *iobj = NULL, *ivobj = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|OOO:apply", kwlist, &name, &inputs, &fobj,
+                                     &iobj, &ivobj))
+        return NULL;
+    const pn_op *op = pn_op_find(name);
+    if (!op) return PyErr_Format(PyExc_ValueError, "unknown op '%s'", name);
+    PyObject *seq = PySequence_Fast(inputs, "inputs must be a sequence");
+    if (!seq) return NULL;
+    Py_ssize_t n_in = PySequence_Fast_GET_SIZE(seq);
+    if (n_in > PN_MAX_INPUTS) {
+        Py_DECREF(seq);
+        return PyErr_Format(PyExc_ValueError, "%s: at most %d inputs", name, PN_MAX_INPUTS);
+    }
+    pn_node *in[PN_MAX_INPUTS] = {0};
+    double f[PN_MAX_FATTR];
+    int64_t ia[PN_MAX_IATTR];
+    int64_t *iv = NULL;
+    Py_ssize_t nf = 0, ni = 0, niv = 0;
+    PyObject *result = NULL;
+    for (Py_ssize_t i = 0; i < n_in; i++) {
+        char what[96];
+        snprintf(what, sizeof what, "input %zd of %s", i, name);
+        in[i] = node_of(PySequence_Fast_GET_ITEM(seq, i), what);
+        if (!in[i]) goto done;
+    }
+    if (fobj) {
+        PyObject *s = PySequence_Fast(fobj, "fattr must be a sequence");
+        if (!s) goto done;
+        nf = PySequence_Fast_GET_SIZE(s);
+        for (Py_ssize_t i = 0; i < nf && i < PN_MAX_FATTR; i++)
+            f[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(s, i));
+        Py_DECREF(s);
+        if (PyErr_Occurred()) goto done;
+        if (nf > PN_MAX_FATTR) { PyErr_SetString(PyExc_ValueError, "too many float attributes"); goto done; }
+    }
+    if (iobj) {
+        PyObject *s = PySequence_Fast(iobj, "iattr must be a sequence");
+        if (!s) goto done;
+        ni = PySequence_Fast_GET_SIZE(s);
+        for (Py_ssize_t i = 0; i < ni && i < PN_MAX_IATTR; i++)
+            ia[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(s, i));
+        Py_DECREF(s);
+        if (PyErr_Occurred()) goto done;
+        if (ni > PN_MAX_IATTR) { PyErr_SetString(PyExc_ValueError, "too many int attributes"); goto done; }
+    }
+    if (ivobj && ivobj != Py_None) {
+        PyObject *s = PySequence_Fast(ivobj, "iv must be a sequence");
+        if (!s) goto done;
+        niv = PySequence_Fast_GET_SIZE(s);
+        iv = PyMem_Malloc(sizeof(int64_t) * (size_t)(niv ? niv : 1));
+        for (Py_ssize_t i = 0; iv && i < niv; i++)
+            iv[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(s, i));
+        Py_DECREF(s);
+        if (!iv) { PyErr_NoMemory(); goto done; }
+        if (PyErr_Occurred()) goto done;
+    }
+    pn_node *out;
+    int rc = pn_apply(op, (int)n_in, in, f, (int)nf, ia, (int)ni, iv, niv, &out);
+    if (rc) pn_py_raise(rc);
+    else result = pn_py_tensor_wrap(out);
+done:
+    for (Py_ssize_t i = 0; i < n_in; i++) pn_node_decref(in[i]);
+    PyMem_Free(iv);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyObject *binop(const char *name, PyObject *a, PyObject *b)
+{
+    if (!PnTensor_Check(a) && !PnTensor_Check(b)) Py_RETURN_NOTIMPLEMENTED;
+    PyObject *args = Py_BuildValue("s(OO)", name, a, b);
+    if (!args) return NULL;
+    PyObject *r = py_apply(NULL, args, NULL);
+    Py_DECREF(args);
+    return r;
+}
+
+static PyObject *nb_add(PyObject *a, PyObject *b) { return binop("add", a, b); }
+static PyObject *nb_sub(PyObject *a, PyObject *b) { return binop("sub", a, b); }
+static PyObject *nb_mul(PyObject *a, PyObject *b) { return binop("mul", a, b); }
+static PyObject *nb_div(PyObject *a, PyObject *b) { return binop("div", a, b); }
+static PyObject *nb_matmul(PyObject *a, PyObject *b) { return binop("matmul", a, b); }
+
+/* The Python subclass supplies pow and neg through these hooks (they need
+ * the unary op family); see pynn/tensor.py. */
+static PyObject *call_hook(PyObject *self, const char *hook, PyObject *arg)
+{
+    return arg ? PyObject_CallMethod(self, hook, "O", arg) : PyObject_CallMethod(self, hook, NULL);
+}
+static PyObject *nb_neg(PyObject *a) { return call_hook(a, "_neg", NULL); }
+static PyObject *nb_pow(PyObject *a, PyObject *b, PyObject *mod)
+{
+    if (!PnTensor_Check(a)) Py_RETURN_NOTIMPLEMENTED;
+    return call_hook(a, "_pow", b);
+}
+
+static PyNumberMethods tensor_as_number = {
+    .nb_add = nb_add,
+    .nb_subtract = nb_sub,
+    .nb_multiply = nb_mul,
+    .nb_true_divide = nb_div,
+    .nb_matrix_multiply = nb_matmul,
+    .nb_negative = nb_neg,
+    .nb_power = nb_pow,
+};
+
+static PySequenceMethods tensor_as_sequence = {.sq_length = (lenfunc)Tensor_len};
+
+static PyMethodDef tensor_methods[] = {
+    {"numpy", (PyCFunction)Tensor_numpy, METH_NOARGS,
+     "A NumPy view of the values (no copy); it stays valid after the tensor is gone."},
+    {"__array__", (PyCFunction)(void (*)(void))Tensor_array, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"backward", (PyCFunction)(void (*)(void))Tensor_backward, METH_VARARGS | METH_KEYWORDS,
+     "Accumulates d(self)/d(leaf) into the .grad of every leaf with requires_grad.\n"
+     "gradient: the seed (same shape as self); optional for one-element tensors."},
+    {"detach", (PyCFunction)Tensor_detach, METH_NOARGS,
+     "A new leaf sharing this tensor's memory, outside the graph."},
+    {"item", (PyCFunction)Tensor_item, METH_NOARGS, "The value of a one-element tensor."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef tensor_getset[] = {
+    {"grad", (getter)Tensor_get_grad, (setter)Tensor_set_grad,
+     "Gradient as a NumPy view (None before backward).", NULL},
+    {"requires_grad", (getter)Tensor_get_requires_grad, (setter)Tensor_set_requires_grad, NULL,
+     NULL},
+    {"shape", (getter)Tensor_get_shape, NULL, NULL, NULL},
+    {"ndim", (getter)Tensor_get_ndim, NULL, NULL, NULL},
+    {"size", (getter)Tensor_get_size, NULL, NULL, NULL},
+    {"is_leaf", (getter)Tensor_get_is_leaf, NULL, NULL, NULL},
+    {"op", (getter)Tensor_get_op, NULL, "Name of the op that made this tensor (None for leaves).",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+PyTypeObject PnTensor_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pynn._C.Tensor",
+    .tp_basicsize = sizeof(PnTensor),
+    .tp_dealloc = (destructor)Tensor_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Engine tensor (see pynn.Tensor for the conversion rule).",
+    .tp_methods = tensor_methods,
+    .tp_getset = tensor_getset,
+    .tp_as_number = &tensor_as_number,
+    .tp_as_sequence = &tensor_as_sequence,
+    .tp_init = (initproc)Tensor_init,
+    .tp_new = PyType_GenericNew,
+    .tp_weaklistoffset = offsetof(PnTensor, weakreflist),
+};
+
+/* ------------------------------------------------------------------ module functions */
+
+static PyObject *py_set_tensor_class(PyObject *mod, PyObject *cls)
+{
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &PnTensor_Type))
+        return PyErr_Format(PyExc_TypeError, "expected a subclass of _C.Tensor");
+    Py_INCREF(cls);
+    tensor_class = (PyTypeObject *)cls;
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_set_grad_enabled(PyObject *mod, PyObject *arg)
+{
+    int v = PyObject_IsTrue(arg);
+    if (v < 0) return NULL;
+    int old = pn_grad_enabled;
+    pn_grad_enabled = v;
+    return PyBool_FromLong(old);
+}
+
+static PyObject *py_is_grad_enabled(PyObject *mod, PyObject *unused)
+{
+    return PyBool_FromLong(pn_grad_enabled);
+}
+
+static PyObject *py_set_seed(PyObject *mod, PyObject *arg)
+{
+    unsigned long long s = PyLong_AsUnsignedLongLongMask(arg);
+    if (PyErr_Occurred()) return NULL;
+    pn_rng_seed(s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_random_u64(PyObject *mod, PyObject *unused)
+{
+    return PyLong_FromUnsignedLongLong(pn_rng_next_u64());
+}
+
+static PyObject *py_op_names(PyObject *mod, PyObject *unused)
+{
+    PyObject *l = PyList_New(0);
+    for (int i = 0; l; i++) {
+        const pn_op *op = pn_op_at(i);
+        if (!op) break;
+        PyObject *s = PyUnicode_FromString(op->name);
+        if (!s || PyList_Append(l, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(l);
+            return NULL;
+        }
+        Py_DECREF(s);
+    }
+    return l;
+}
+
+/* Points a tensor's gradient at host memory (the model's gradient arena). */
+static PyObject *py_bind_grad(PyObject *mod, PyObject *args)
+{
+    PyObject *t, *a;
+    if (!PyArg_ParseTuple(args, "O!O!:bind_grad", &PnTensor_Type, &t, &PyArray_Type, &a)) return NULL;
+    pn_node *n = ((PnTensor *)t)->node;
+    PyArrayObject *arr = (PyArrayObject *)a;
+    if (PyArray_TYPE(arr) != NPY_FLOAT32 || !PyArray_IS_C_CONTIGUOUS(arr) ||
+        !PyArray_ISWRITEABLE(arr) || PyArray_SIZE(arr) != n->size)
+        return PyErr_Format(PyExc_ValueError,
+                            "bind_grad needs a writable float32 C-contiguous array of %lld elements",
+                            (long long)n->size);
+    drop_grad(n);
+    Py_INCREF(a);
+    n->grad = (float *)PyArray_DATA(arr);
+    n->grad_release = release_pyobject;
+    n->grad_ctx = a;
+    Py_RETURN_NONE;
+}
+
+PyMethodDef pn_py_tensor_methods[] = {
+    {"apply", (PyCFunction)(void (*)(void))py_apply, METH_VARARGS | METH_KEYWORDS,
+     "apply(op, inputs, fattr=(), iattr=(), iv=()) runs one engine op eagerly."},
+    {"_set_tensor_class", py_set_tensor_class, METH_O, NULL},
+    {"set_grad_enabled", py_set_grad_enabled, METH_O, "Returns the previous mode."},
+    {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS, NULL},
+    {"set_seed", py_set_seed, METH_O, "Seeds the engine's generator."},
+    {"random_u64", py_random_u64, METH_NOARGS, "Next 64 bits of the engine's global stream."},
+    {"op_names", py_op_names, METH_NOARGS, "Names of all registered ops."},
+    {"bind_grad", py_bind_grad, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+int pn_py_init_tensor(PyObject *m)
+{
+    if (PyType_Ready(&PnTensor_Type) < 0) return -1;
+    Py_INCREF(&PnTensor_Type);
+    if (PyModule_AddObject(m, "Tensor", (PyObject *)&PnTensor_Type) < 0) return -1;
+    return 0;
+}

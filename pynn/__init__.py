@@ -1,0 +1,33 @@
+"""pynn: a small, fast deep-learning library for the CPU.
+
+A pure-C autograd engine (reverse mode, our own GEMM, fused kernels, C
+optimizers) under a Keras-like API.
+"""
+import os as _os
+
+from . import _C
+from .tensor import Tensor, no_grad, is_grad_enabled
+from . import ops
+
+__version__ = "0.1.0"
+
+
+def set_seed(seed):
+    """Makes initialisation, shuffling, dropout and DP noise bit-identical from
+    run to run (seeds the engine's generator and pynn's NumPy generator)."""
+    if not isinstance(seed, (int,)) or isinstance(seed, bool):
+        raise TypeError(f"set_seed expects an int, got {type(seed).__name__}")
+    _C.set_seed(seed & 0xFFFFFFFFFFFFFFFF)
+    from . import random as _random
+    _random.seed(seed)
+
+
+def set_num_threads(n):
+    """Sets the size of the engine's worker pool (also PYNN_NUM_THREADS)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads expects a positive int, got {n!r}")
+    _C.set_num_threads(n)
+
+
+def get_num_threads():
+    return _C.get_num_threads()

@@ -1,0 +1,2 @@
+"""pynn.ops.activations (not written yet)."""
+__all__ = []

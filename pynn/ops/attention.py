@@ -1,0 +1,2 @@
+"""pynn.ops.attention (not written yet)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""pynn.ops.conv (not written yet)."""
+__all__ = []

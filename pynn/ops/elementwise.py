@@ -1,0 +1,2 @@
+"""pynn.ops.elementwise (not written yet)."""
+__all__ = []

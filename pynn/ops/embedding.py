@@ -1,0 +1,2 @@
+"""pynn.ops.embedding (not written yet)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""pynn.ops.losses (not written yet)."""
+__all__ = []

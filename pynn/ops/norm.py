@@ -1,0 +1,2 @@
+"""pynn.ops.norm (not written yet)."""
+__all__ = []

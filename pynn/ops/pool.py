@@ -1,0 +1,2 @@
+"""pynn.ops.pool (not written yet)."""
+__all__ = []

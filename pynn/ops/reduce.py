@@ -1,0 +1,2 @@
+"""pynn.ops.reduce (not written yet)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""pynn.ops.rnn (not written yet)."""
+__all__ = []

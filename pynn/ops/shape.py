@@ -1,0 +1,2 @@
+"""pynn.ops.shape (not written yet)."""
+__all__ = []
