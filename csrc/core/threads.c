@@ -18,7 +18,9 @@
  *    with an empty pool (its parent's workers do not exist there).
  *  - Nothing here aborts; if threads cannot be created the work runs serially.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "pn.h"
 
 #include <pthread.h>

@@ -14,7 +14,9 @@
  * threads. All buffers live in per-thread scratch that only ever grows, so a
  * call in a training loop does no allocation.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "pn.h"
 #include "gemm_internal.h"
 
