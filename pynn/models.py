@@ -294,6 +294,9 @@ class Model(Layer):
             chunk = 1
             while done < n_batches and not self.stop_training:
                 todo = 1 if per_batch else (n_batches - done if not cbs.wants_progress() else chunk)
+                if self.optimizer.needs_python_lr:  # a Python LR schedule: evaluated per step
+                    self.optimizer.sync_learning_rate()
+                    todo = 1
                 if per_batch:
                     cbs.on_train_batch_begin(done)
                 t0 = time.perf_counter()
