@@ -51,6 +51,62 @@ class Tensor(_C.Tensor):
     def __rmatmul__(self, other):
         return _C.apply("matmul", [other, self])
 
+    # reductions and activations as methods (thin forwards to pynn.ops)
+    def sum(self, axis=None, keepdims=False):
+        from . import ops
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        from . import ops
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        from . import ops
+        return ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        from . import ops
+        return ops.min(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        from . import ops
+        return ops.var(self, axis, keepdims, ddof)
+
+    def std(self, axis=None, keepdims=False, ddof=0):
+        from . import ops
+        return ops.std(self, axis, keepdims, ddof)
+
+    def exp(self):
+        return _C.apply("exp", [self])
+
+    def log(self):
+        return _C.apply("log", [self])
+
+    def sqrt(self):
+        return _C.apply("sqrt", [self])
+
+    def abs(self):
+        return _C.apply("abs", [self])
+
+    __abs__ = abs
+
+    def relu(self):
+        return _C.apply("relu", [self])
+
+    def sigmoid(self):
+        return _C.apply("sigmoid", [self])
+
+    def tanh(self):
+        return _C.apply("tanh", [self])
+
+    def clip(self, x_min, x_max):
+        from . import ops
+        return ops.clip(self, x_min, x_max)
+
+    def softmax(self, axis=-1):
+        from . import ops
+        return ops.softmax(self, axis)
+
     @property
     def dtype(self):
         return np.dtype(np.float32)
