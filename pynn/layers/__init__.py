@@ -1,6 +1,8 @@
 """Keras-style layers."""
 from .base import Layer, Variable, clear_session  # noqa: F401
 from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape  # noqa: F401
+from .embedding import Embedding  # noqa: F401
+from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 
 _REGISTRY = {}
 
@@ -11,7 +13,8 @@ def register(cls):
     return cls
 
 
-for _cls in (Activation, Dense, Dropout, Flatten, InputLayer, Reshape):
+for _cls in (Activation, Dense, Dropout, Flatten, InputLayer, Reshape, Embedding, SimpleRNN, LSTM,
+             GRU, Bidirectional):
     register(_cls)
 
 

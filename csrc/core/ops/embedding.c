@@ -68,7 +68,24 @@ static int embedding_backward(pn_node *n)
     return PN_OK;
 }
 
+/* embedding_mask(ids) -> 1 where id != 0, else 0: Keras' mask_zero padding mask,
+ * computed inside the graph so the compiled driver recomputes it per batch.
+ * No gradient (it is a comparison). */
+static int embedding_mask_infer(pn_node *n)
+{
+    return pn_node_set_shape(n, n->in[0]->ndim, n->in[0]->shape);
+}
+
+static int embedding_mask_forward(pn_node *n)
+{
+    const float *x = n->in[0]->data;
+    for (int64_t i = 0; i < n->size; i++) n->data[i] = x[i] != 0.0f ? 1.0f : 0.0f;
+    return PN_OK;
+}
+
 static const pn_op op_embedding = {"embedding", 2, embedding_infer, embedding_forward,
                                    embedding_backward, NULL};
+static const pn_op op_embedding_mask = {"embedding_mask", 1, embedding_mask_infer,
+                                        embedding_mask_forward, NULL, NULL};
 
-const pn_op *const pn_ops_embedding[] = {&op_embedding, NULL};
+const pn_op *const pn_ops_embedding[] = {&op_embedding, &op_embedding_mask, NULL};
