@@ -2,6 +2,7 @@
 from .base import Layer, Variable, clear_session  # noqa: F401
 from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape  # noqa: F401
 from .embedding import Embedding  # noqa: F401
+from .attention import MultiHeadAttention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 
 _REGISTRY = {}
@@ -14,7 +15,7 @@ def register(cls):
 
 
 for _cls in (Activation, Dense, Dropout, Flatten, InputLayer, Reshape, Embedding, SimpleRNN, LSTM,
-             GRU, Bidirectional):
+             GRU, Bidirectional, MultiHeadAttention):
     register(_cls)
 
 

@@ -67,7 +67,7 @@ class _RNN(Layer):
                         f"(input_shape=({per[0]}, 1), x.reshape(-1, {per[0]}, 1)).")
             raise ValueError(f"{cls} '{self.name}' expects a batch of shape (batch, timesteps, "
                              f"features), i.e. per-sample shape (timesteps, features); got a batch "
-                             f"of shape {tuple('None' if s is None else s for s in shape)} "
+                             f"of shape ({', '.join(str(s) for s in shape)}) "
                              f"(per-sample {per}).{hint}")
         if self.built and shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"{cls} '{self.name}' was built for {self.kernel.shape[0]} features "
@@ -88,6 +88,8 @@ class _RNN(Layer):
                                                 self.recurrent_regularizer)
         self.bias = (self.add_weight("bias", self._bias_shape(), self._bias_initializer(),
                                      self.bias_regularizer) if self.use_bias else None)
+        # set here because with return_state the call returns a list
+        self.output_shape = self.compute_output_shape(input_shape)
 
     def _fn_kwargs(self):
         return dict(recurrent_activation=self.recurrent_activation)
@@ -232,6 +234,7 @@ class Bidirectional(Layer):
         self._weights = self.forward_layer._weights + self.backward_layer._weights
         if self._initial_weights:
             self.set_weights(self._initial_weights)
+        self.output_shape = self.compute_output_shape(input_shape)
 
     def _replace_variable(self, old, new):
         super()._replace_variable(old, new)
