@@ -9,6 +9,9 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, 
 from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
 from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # noqa: F401
                         ZeroPadding1D, ZeroPadding2D)
+from .embedding import Embedding  # noqa: F401
+from .attention import MultiHeadAttention  # noqa: F401
+from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 
 _REGISTRY = {}
 
@@ -19,7 +22,8 @@ def register(cls):
     return cls
 
 
-for _cls in (Activation, Dense, Dropout, Flatten, InputLayer, Reshape):
+for _cls in (Activation, Dense, Dropout, Flatten, InputLayer, Reshape, Embedding, SimpleRNN, LSTM,
+             GRU, Bidirectional, MultiHeadAttention):
     register(_cls)
 for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
              GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
