@@ -343,7 +343,7 @@ class Model(Layer):
             v = m.value_from(acc[off:off + s.size])
             logs[m.name] = float(v) if np.ndim(v) == 0 else np.asarray(v)
             off += s.size
-        return logs
+        return dict(sorted(logs.items()))  # Keras' key order (the progress bar shows this order)
 
     def _build_optimizer(self):
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
