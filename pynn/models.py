@@ -420,7 +420,7 @@ class Model(Layer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         from .summary import summary_text
-        text = summary_text(self, show_trainable=show_trainable)
+        text = summary_text(self, show_trainable=show_trainable, line_length=line_length)
         (print_fn or print)(text)
 
     def _repr_html_(self):
