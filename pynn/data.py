@@ -1,0 +1,1 @@
+"""Data helpers: train_test_split, to_categorical, batches."""
