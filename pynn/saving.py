@@ -294,7 +294,7 @@ def _optimizer_members(model):
         return None, None
     iterations, arrays = opt.get_state()
     cfg = {"class_name": type(opt).__name__, "state_names": list(opt.state_names),
-           "n_params": int(arrays[0].size) if arrays else 0, "n_states": len(arrays)}
+           "n_params": int(sum(opt._c.segment_sizes)), "n_states": len(arrays)}
     npz = {"iterations": np.asarray(iterations, np.int64)}
     npz.update({f"s{i}": np.ascontiguousarray(a, np.float32) for i, a in enumerate(arrays)})
     return cfg, _npz_bytes(npz)
@@ -627,6 +627,9 @@ def load_weights(model, filepath, skip_mismatch=False):
     with the same structure (matched by position; shapes must agree). The model
     is changed only if the whole file is valid. A compiled model also gets the
     optimizer state back when the file holds one for the same optimizer."""
+    if not getattr(model, "built", False) and \
+            getattr(model, "_declared_shape", lambda: None)() is not None:
+        model.build()  # Keras builds a Sequential as soon as its input shape is known
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet: build it (call it on data or "
                          f"call build()) before load_weights()")
