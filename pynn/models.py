@@ -425,7 +425,7 @@ class Model(Layer):
 
     def _repr_html_(self):
         from .summary import summary_html
-        return summary_html(self) if self.built else None
+        return summary_html(self)
 
     def save(self, filepath, overwrite=True, **kwargs):
         from .saving import save_model
