@@ -325,9 +325,18 @@ def _compile_config(model):
         return None
 
 
+def _build_if_declared(model):
+    # Keras builds a Sequential as soon as its input shape is known; pynn's
+    # builds at first use, so do it here rather than refuse.
+    if not getattr(model, "built", False) and \
+            getattr(model, "_declared_shape", lambda: None)() is not None:
+        model.build()
+
+
 def save_model(model, filepath, overwrite=True):
     """Writes the whole model: architecture, weights, compile configuration and
     optimizer state (so training resumes exactly after load_model)."""
+    _build_if_declared(model)
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save: "
                          f"call it on data, give it an input shape, or call build() first")
@@ -349,6 +358,7 @@ def save_model(model, filepath, overwrite=True):
 def save_weights(model, filepath, overwrite=True):
     """Writes the weights (and, when the model is compiled and has trained,
     the optimizer state) to `filepath`; any file name works."""
+    _build_if_declared(model)
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save")
     opt_cfg, opt_npz = _optimizer_members(model)
@@ -627,9 +637,7 @@ def load_weights(model, filepath, skip_mismatch=False):
     with the same structure (matched by position; shapes must agree). The model
     is changed only if the whole file is valid. A compiled model also gets the
     optimizer state back when the file holds one for the same optimizer."""
-    if not getattr(model, "built", False) and \
-            getattr(model, "_declared_shape", lambda: None)() is not None:
-        model.build()  # Keras builds a Sequential as soon as its input shape is known
+    _build_if_declared(model)
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet: build it (call it on data or "
                          f"call build()) before load_weights()")
