@@ -361,7 +361,7 @@ class Model(Layer):
             v = m.value_from(acc[off:off + s.size])
             logs[m.name] = float(v) if np.ndim(v) == 0 else np.asarray(v)
             off += s.size
-        return logs
+        return dict(sorted(logs.items()))  # Keras' key order (the progress bar shows this order)
 
     def _build_optimizer(self):
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
@@ -438,12 +438,12 @@ class Model(Layer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         from .summary import summary_text
-        text = summary_text(self, show_trainable=show_trainable)
+        text = summary_text(self, show_trainable=show_trainable, line_length=line_length)
         (print_fn or print)(text)
 
     def _repr_html_(self):
         from .summary import summary_html
-        return summary_html(self) if self.built else None
+        return summary_html(self)
 
     def save(self, filepath, overwrite=True, **kwargs):
         from .saving import save_model
