@@ -390,6 +390,37 @@ def test_arena_equals_eager_bitwise(name, option):
     assert [v.shape for v in arena.variables][: len(sizes)] == [(s,) for s in sizes]
 
 
+@pytest.mark.parametrize("name", ["rmsprop_centered_momentum", "adam_amsgrad", "nsgd"])
+def test_large_arena_threads_bitwise_and_correct(name):
+    # Segments above the parallel grain run on the thread pool: the result must not
+    # depend on the thread count, and must still be the Keras formula.
+    sizes = [70001, 1, 50000]
+    rng = np.random.default_rng(4)
+    w0 = rng.standard_normal(sum(sizes)).astype(np.float32)
+    grads = [rng.standard_normal(sum(sizes)).astype(np.float32) for _ in range(3)]
+    before = pynn.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2, 3):
+            pynn.set_num_threads(threads)
+            opt = OPTIMIZERS[name](clipnorm=50.0)
+            opt.build(sum(sizes), sizes)
+            W = w0.copy()
+            for g in grads:
+                opt._c.step(W, g)
+            results.append(W)
+    finally:
+        pynn.set_num_threads(before)
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    splits = np.cumsum(sizes)[:-1]
+    ref = Ref(opt._kind, opt.get_config(), [(s,) for s in sizes])
+    rw = [x.astype(np.float64) for x in np.split(w0, splits)]
+    for g in grads:
+        rw = ref.step(rw, np.split(g, splits))
+    np.testing.assert_allclose(results[0], np.concatenate(rw), rtol=1e-5, atol=1e-6)
+
+
 def test_tensor_params_updated_in_place():
     a = np.ones((2, 3), np.float32)
     t = pynn.Tensor(a)
