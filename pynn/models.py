@@ -82,6 +82,8 @@ class Model(Layer):
             var[...] = value
 
     def _require_built(self, what):
+        if not self.built and getattr(self, "_declared_shape", lambda: None)() is not None:
+            self._ensure_built()
         if not self.built:
             raise ValueError(f"Model '{self.name}' is not built yet: call it on data, give the first "
                              f"layer an input shape, or call build() before {what}()")
