@@ -125,6 +125,22 @@ class Model(Layer):
     def __call__(self, inputs, training=False, **kwargs):
         if getattr(inputs, "_is_symbolic", False):
             return super().__call__(inputs, training=training, **kwargs)
+        if not self.built and isinstance(inputs, np.ndarray):
+            self._ensure_built([inputs.shape])
+        if not training and isinstance(inputs, np.ndarray) and self.built:
+            # The cheap inference path: NumPy in, the traced inference program
+            # replayed by one C call (no graph is recorded: pass a Tensor for that).
+            fast = self._programs.get("fast")
+            if fast is None:
+                entry = self._program("predict")
+                fast = self._programs["fast"] = (entry["prog"].run, entry["y_pred"],
+                                                 tuple(self._input_shapes[0][1:]))
+            run, y_pred, per_sample = fast
+            if (inputs.dtype != np.float32 or not inputs.flags.c_contiguous
+                    or inputs.shape[1:] != per_sample):
+                inputs = as_float_array(inputs, "model input")
+                self._check_x_shapes([inputs.shape])
+            return Tensor(run([inputs], y_pred))
         xs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
         self._ensure_built([x.shape for x in xs])
