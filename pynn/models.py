@@ -465,9 +465,19 @@ class Sequential(Model):
             raise ValueError(f"Layer '{layer.name}' is already in this model")
         self._layers.append(layer)
         self._invalidate()
-        if self.built:  # grow a built model at once
+        # Keras builds at once when the input shape is known (pynn.Input or input_shape=),
+        # and grows a built model at once
+        if self.built or self._declared_shape() is not None:
+            shapes = self._input_shapes if self.built else None
             self.built = False
-            self._ensure_built(self._input_shapes)
+            try:
+                self._ensure_built(shapes)
+            except Exception:
+                self._layers.pop()
+                self._invalidate()
+                if shapes is not None:
+                    self._ensure_built(shapes)
+                raise
 
     def pop(self):
         if not self._layers:
