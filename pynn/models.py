@@ -493,6 +493,14 @@ class Sequential(Model):
         self._programs = {}
         self.compiled_metrics = None if self.compiled else getattr(self, "compiled_metrics", None)
 
+    def _check_x_shapes(self, shapes):
+        # the first layer words the error when it can (Dense: "expects inputs whose last
+        # dimension is 10 (per-sample shape (10,)); got a batch of shape (32, 12)")
+        if (len(shapes) == 1 and self.built and self._layers and self._layers[0].built
+                and tuple(shapes[0][1:]) != tuple(self._input_shapes[0][1:])):
+            self._layers[0]._check_input(tuple(shapes[0]))
+        super()._check_x_shapes(shapes)
+
     def _first_layer_name(self, i):
         first = self._layers[0] if self._layers else None
         return f"Sequential model '{self.name}' (first layer {type(first).__name__} '{first.name}')" \
