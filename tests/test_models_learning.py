@@ -1,6 +1,8 @@
 """Models learn real data (scikit-learn's bundled datasets) to a stated quality,
 CI-sized (seconds each), and seeded training is bit-reproducible, independent of
 the thread count."""
+import re
+
 import numpy as np
 import pytest
 
@@ -135,3 +137,58 @@ def test_one_and_two_threads_are_bit_identical(breast_cancer):
         assert results[0] == results[1]
     finally:
         pynn.set_num_threads(before)
+
+
+# ---------------------------------------------------------------- bundled digits + demo
+def test_digits_load_data_is_a_fixed_split():
+    from pynn.datasets import digits
+    (xtr, ytr), (xte, yte) = digits.load_data()
+    assert xtr.shape == (1438, 8, 8) and xte.shape == (359, 8, 8)
+    assert ytr.shape == (1438,) and yte.shape == (359,)
+    assert xtr.dtype == np.uint8 and ytr.dtype == np.uint8
+    assert xtr.max() == 16 and xtr.min() == 0
+    assert set(np.unique(ytr)) == set(range(10)) == set(np.unique(yte))
+    # stratified: every class has about 20% of its samples in the test part
+    for c in range(10):
+        frac = np.sum(yte == c) / (np.sum(yte == c) + np.sum(ytr == c))
+        assert 0.18 < frac < 0.22
+    # the same arrays every call, and fresh copies (callers may scale in place)
+    (xtr2, ytr2), _ = digits.load_data()
+    assert np.array_equal(xtr, xtr2) and np.array_equal(ytr, ytr2)
+    xtr2[...] = 0
+    assert digits.load_data()[0][0].max() == 16
+    # the same images as the UCI copy scikit-learn ships (no train/test overlap)
+    from sklearn.datasets import load_digits
+    ref = load_digits()
+    ref_rows = {r.tobytes(): t for r, t in zip(ref.images.astype(np.uint8), ref.target)}
+    both = np.concatenate([xtr, xte])
+    labels = np.concatenate([ytr, yte])
+    assert len({r.tobytes() for r in both}) == len({r.tobytes() for r in ref.images.astype(np.uint8)})
+    assert all(ref_rows[r.tobytes()] == t for r, t in zip(both, labels))
+
+
+def test_python_m_pynn_runs_without_scikit_learn():
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import runpy, sys; sys.argv = ['pynn', '--epochs', '2', '--verbose', '0']; "
+            "runpy.run_module('pynn', run_name='__main__', alter_sys=True)")
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    guard = "import sys; sys.modules['sklearn'] = None; "  # importing scikit-learn would fail
+    proc = subprocess.run([sys.executable, "-c", guard + code], capture_output=True, text=True,
+                          env=env, cwd=root, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "test accuracy:" in proc.stdout
+    assert "CC BY 4.0" in proc.stdout
+
+
+def test_demo_reaches_95_percent_on_digits(capsys):
+    from pynn.__main__ import main
+    assert main(["--verbose", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Epoch 30/30" in out
+    assert re.search(r"41/41 - \d+s - \d+(us|ms)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4} "
+                     r"- val_accuracy: \d\.\d{4} - val_loss: \d\.\d{4}", out)
+    acc = float(re.search(r"test accuracy: (\d\.\d{4})", out).group(1))
+    assert acc >= 0.95, out[-500:]
