@@ -82,6 +82,8 @@ class Model(Layer):
             var[...] = value
 
     def _require_built(self, what):
+        if not self.built and getattr(self, "_declared_shape", lambda: None)() is not None:
+            self._ensure_built()
         if not self.built:
             raise ValueError(f"Model '{self.name}' is not built yet: call it on data, give the first "
                              f"layer an input shape, or call build() before {what}()")
@@ -123,6 +125,22 @@ class Model(Layer):
     def __call__(self, inputs, training=False, **kwargs):
         if getattr(inputs, "_is_symbolic", False):
             return super().__call__(inputs, training=training, **kwargs)
+        if not self.built and isinstance(inputs, np.ndarray):
+            self._ensure_built([inputs.shape])
+        if not training and isinstance(inputs, np.ndarray) and self.built:
+            # The cheap inference path: NumPy in, the traced inference program
+            # replayed by one C call (no graph is recorded: pass a Tensor for that).
+            fast = self._programs.get("fast")
+            if fast is None:
+                entry = self._program("predict")
+                fast = self._programs["fast"] = (entry["prog"].run, entry["y_pred"],
+                                                 tuple(self._input_shapes[0][1:]))
+            run, y_pred, per_sample = fast
+            if (inputs.dtype != np.float32 or not inputs.flags.c_contiguous
+                    or inputs.shape[1:] != per_sample):
+                inputs = as_float_array(inputs, "model input")
+                self._check_x_shapes([inputs.shape])
+            return Tensor(run([inputs], y_pred))
         xs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
         self._ensure_built([x.shape for x in xs])
@@ -343,7 +361,7 @@ class Model(Layer):
             v = m.value_from(acc[off:off + s.size])
             logs[m.name] = float(v) if np.ndim(v) == 0 else np.asarray(v)
             off += s.size
-        return logs
+        return dict(sorted(logs.items()))  # Keras' key order (the progress bar shows this order)
 
     def _build_optimizer(self):
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
@@ -420,12 +438,12 @@ class Model(Layer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         from .summary import summary_text
-        text = summary_text(self, show_trainable=show_trainable)
+        text = summary_text(self, show_trainable=show_trainable, line_length=line_length)
         (print_fn or print)(text)
 
     def _repr_html_(self):
         from .summary import summary_html
-        return summary_html(self) if self.built else None
+        return summary_html(self)
 
     def save(self, filepath, overwrite=True, **kwargs):
         from .saving import save_model

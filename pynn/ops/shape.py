@@ -159,6 +159,10 @@ def getitem(x, key):
     if n_ell:
         i = key.index(Ellipsis)
         key = key[:i] + (slice(None),) * (x.ndim - consumed) + key[i + 1:]
+    # With an index array present, NumPy treats integers as index arrays too; if
+    # these advanced indices are not adjacent, the array's axes go first.
+    adv = [i for i, k in enumerate(key) if _is_int(k) or _as_index_array(k) is not None]
+    to_front = bool(arrays) and adv[-1] - adv[0] + 1 != len(adv)
     iv, array_item, out_axis, ax = [], None, 0, 0
     for k in key:
         if k is None:
@@ -204,7 +208,13 @@ def getitem(x, key):
         if np.abs(idx).max(initial=0) >= 2 ** 24:
             raise IndexError("index arrays must stay below 2**24 (indices travel as float32)")
         idx = idx.astype(np.float32)
-    return take(y, idx, axis=axis)
+    out = take(y, idx, axis=axis)
+    if to_front and axis:
+        k = len(np.shape(idx)) if isinstance(idx, np.ndarray) else idx.ndim
+        perm = list(range(axis, axis + k)) + [i for i in range(out.ndim)
+                                              if not axis <= i < axis + k]
+        out = transpose(out, perm)
+    return out
 
 
 def take(x, indices, axis=0):
