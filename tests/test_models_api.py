@@ -166,7 +166,7 @@ def test_evaluate_return_forms():
     np.testing.assert_allclose(res[1], np.mean(np.abs(pred - y)), rtol=1e-5)   # compile order
     np.testing.assert_allclose(res[2], np.mean((pred > 0.5) == y), rtol=1e-6)
     d = model.evaluate(x, y, verbose=0, return_dict=True)
-    assert list(d) == ["loss", "mae", "accuracy"]
+    assert set(d) == {"loss", "mae", "accuracy"}
     np.testing.assert_allclose([d["loss"], d["mae"], d["accuracy"]], res, rtol=1e-6)
     assert model.metrics_names == ["loss", "mae", "accuracy"]
 
@@ -434,3 +434,56 @@ def test_sigint_during_fit_stops_between_batches():
         timer.cancel()
         signal.signal(signal.SIGINT, old)
     _check_consistent_after_interrupt(model, x, y)
+
+
+# ---------------------------------------------------------------- weights in metrics, odd inputs
+def test_metrics_ignore_sample_weight_but_weighted_metrics_use_it():
+    """Keras 3: `metrics` are unweighted, `weighted_metrics` see sample_weight and
+    class_weight; the same name in both lists logs the weighted one as weighted_<name>."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 4)).astype(np.float32)
+    labels = rng.integers(0, 3, 40)
+    model = _mlp(4, 6, 3, "softmax")
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"],
+                  weighted_metrics=["accuracy"])
+    sw = rng.random(40).astype(np.float32)
+    res = model.evaluate(x, labels, sample_weight=sw, verbose=0, return_dict=True)
+    assert set(res) == {"loss", "accuracy", "weighted_accuracy"}
+    hit = model.predict(x, verbose=0).argmax(1) == labels
+    np.testing.assert_allclose(res["accuracy"], hit.mean(), rtol=1e-9)
+    np.testing.assert_allclose(res["weighted_accuracy"], np.sum(sw * hit) / np.sum(sw), rtol=1e-6)
+    assert abs(hit.mean() - np.sum(sw * hit) / np.sum(sw)) > 1e-3  # the two really differ
+
+    model.compile(pynn.optimizers.SGD(0.0), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"], weighted_metrics=["acc"])
+    cw = {0: 0.1, 1: 1.0, 2: 5.0}
+    h = model.fit(x, labels, class_weight=cw, epochs=1, verbose=0)
+    w = np.array([cw[int(c)] for c in labels])
+    np.testing.assert_allclose(h.history["accuracy"][0], hit.mean(), rtol=1e-9)
+    np.testing.assert_allclose(h.history["acc"][0], np.sum(w * hit) / np.sum(w), rtol=1e-6)
+
+
+def test_nested_python_lists_are_one_input():
+    model = _mlp(3, 4, 2, "softmax")
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    x = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    h = model.fit(x, [0, 1, 1], verbose=0)
+    assert np.isfinite(h.history["loss"][0])
+    np.testing.assert_array_equal(model.predict(x, verbose=0),
+                                  model.predict(np.array(x, np.float32), verbose=0))
+
+
+def test_missing_or_empty_data_and_bad_sample_weight():
+    model = _fit_model()
+    before = _snapshot(model)
+    with pytest.raises(ValueError, match="x is None"):
+        model.fit(None, np.zeros(3), verbose=0)
+    with pytest.raises(ValueError, match="y is None"):
+        model.evaluate(np.ones((3, 4)), verbose=0)
+    with pytest.raises(ValueError, match="no samples"):
+        model.fit(np.zeros((0, 4)), np.zeros(0), verbose=0)
+    with pytest.raises(ValueError, match="sample_weight contains NaN"):
+        model.fit(np.ones((3, 4)), np.zeros(3), sample_weight=[1.0, np.nan, 1.0], verbose=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        model.fit(np.ones((3, 4)), np.zeros(3), batch_size=0, verbose=0)
+    _assert_same(model.get_weights(), before)

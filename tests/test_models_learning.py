@@ -78,14 +78,14 @@ def test_iris_sparse_categorical(iris):
 
 def test_iris_categorical_with_to_categorical(iris):
     xtr, xte, ytr, yte = iris
-    ytr_1h = pynn.utils.to_categorical(ytr, 3)
+    ytr_1h = pynn.data.to_categorical(ytr, 3)
     assert ytr_1h.shape == (len(ytr), 3) and np.array_equal(ytr_1h.argmax(1), ytr)
     pynn.set_seed(0)
     model = _iris_model()
     model.compile(optimizer=pynn.optimizers.Adam(0.01), loss="categorical_crossentropy",
                   metrics=["accuracy"])
     model.fit(xtr, ytr_1h, epochs=100, batch_size=16, verbose=0)
-    res = model.evaluate(xte, pynn.utils.to_categorical(yte, 3), verbose=0, return_dict=True)
+    res = model.evaluate(xte, pynn.data.to_categorical(yte, 3), verbose=0, return_dict=True)
     assert res["accuracy"] >= 0.93, res
 
 
@@ -167,17 +167,18 @@ def test_digits_load_data_is_a_fixed_split():
     assert all(ref_rows[r.tobytes()] == t for r, t in zip(both, labels))
 
 
-def test_python_m_pynn_runs_without_scikit_learn():
+def test_python_m_pynn_runs_without_scikit_learn(tmp_path):
     import os
     import subprocess
     import sys
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # the pynn this test imported (installed or built in place), run from elsewhere
+    root = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
     code = ("import runpy, sys; sys.argv = ['pynn', '--epochs', '2', '--verbose', '0']; "
             "runpy.run_module('pynn', run_name='__main__', alter_sys=True)")
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     guard = "import sys; sys.modules['sklearn'] = None; "  # importing scikit-learn would fail
     proc = subprocess.run([sys.executable, "-c", guard + code], capture_output=True, text=True,
-                          env=env, cwd=root, timeout=120)
+                          env=env, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "test accuracy:" in proc.stdout
     assert "CC BY 4.0" in proc.stdout
