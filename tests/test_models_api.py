@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import pynn
-from pynn.layers import Dense, Dropout
+from pynn.layers import Dense
 
 
 def _mlp(n_in=10, hidden=8, out=1, act="sigmoid"):
