@@ -423,14 +423,13 @@ class Model(Layer):
         n = xs[0].shape[0]
         yarr = self._prepare_y(y, n)
         w = self._sample_weights(yarr, n, sample_weight, None)
-        t0 = time.perf_counter()
-        logs = self._evaluate_arrays(xs, yarr, w, batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
+        steps_ = (n + batch_size - 1) // batch_size
         if verbose:
             from .progbar import Progbar
-            steps_ = (n + batch_size - 1) // batch_size
-            bar = Progbar(steps_, verbose=verbose)
-            bar.start_time = t0
+            bar = Progbar(steps_, verbose=verbose)  # started before the work it times
+        logs = self._evaluate_arrays(xs, yarr, w, batch_size)
+        if verbose:
             bar.update(steps_, list(logs.items()), finalize=True)
         if return_dict:
             return logs

@@ -24,8 +24,15 @@ import time
 import numpy as np
 
 
+def _in_jupyter_kernel():
+    """True inside a running Jupyter kernel (not merely with ipykernel imported)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def _dynamic_display():
-    if "ipykernel" in sys.modules or "PYCHARM_HOSTED" in os.environ:
+    if "PYCHARM_HOSTED" in os.environ or _in_jupyter_kernel():
         return True
     try:
         return sys.stdout.isatty()
