@@ -141,7 +141,7 @@ class Model(Layer):
                 inputs = as_float_array(inputs, "model input")
                 self._check_x_shapes([inputs.shape])
             return Tensor(run([inputs], y_pred))
-        xs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        xs = [inputs] if isinstance(inputs, Tensor) else self._split_inputs(inputs)
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
         self._ensure_built([x.shape for x in xs])
         self._check_x_shapes([x.shape for x in xs])
@@ -156,7 +156,11 @@ class Model(Layer):
         self.loss = losses_mod.get(loss)
         if metrics is not None and not isinstance(metrics, (list, tuple)):
             raise TypeError(f"metrics must be a list, got {type(metrics).__name__}")
+        if weighted_metrics is not None and not isinstance(weighted_metrics, (list, tuple)):
+            raise TypeError(f"weighted_metrics must be a list, got {type(weighted_metrics).__name__}")
+        # Keras 3: `metrics` ignore sample_weight / class_weight, `weighted_metrics` use them
         self._metric_specs = list(metrics or []) + list(weighted_metrics or [])
+        self._n_unweighted_metrics = len(metrics or [])
         self.compiled_metrics = None  # resolved against the shapes at the first fit/evaluate
         self.compiled = True
         self._programs = {}
@@ -165,6 +169,12 @@ class Model(Layer):
         if self.compiled_metrics is None:
             self.compiled_metrics = [metrics_mod.get(m, (None,) + tuple(y_shape), pred_shape)
                                      for m in self._metric_specs]
+            n_plain = getattr(self, "_n_unweighted_metrics", len(self.compiled_metrics))
+            seen = {m.name for m in self.compiled_metrics[:n_plain]}
+            for m in self.compiled_metrics[n_plain:]:  # "accuracy" in both lists: weighted_accuracy
+                if m.name in seen:
+                    m.name = "weighted_" + m.name
+                seen.add(m.name)
         return self.compiled_metrics
 
     @property
@@ -195,7 +205,10 @@ class Model(Layer):
                         owner = next(l for l in self._layers if any(v is var for v in l._weights))
                         loss = loss + var.regularizer(owner.tensor(var))
                 metric_objs = self._resolve_metrics(y_shape, (None,) + tuple(y_pred.shape[1:]))
-                stats = [m.stats(y, y_pred, w) for m in metric_objs]
+                n_plain = getattr(self, "_n_unweighted_metrics", len(metric_objs))
+                ones = w * 0.0 + 1.0 if n_plain else None  # plain metrics see every sample as 1
+                stats = [m.stats(y, y_pred, ones if i < n_plain else w)
+                         for i, m in enumerate(metric_objs)]
                 prog = _C.Program([loss] + stats, xs + [y, w])
                 entry = {"prog": prog, "slots": xs + [y, w], "loss": loss, "stats": stats,
                          "metrics": metric_objs}
@@ -207,9 +220,23 @@ class Model(Layer):
         return entry
 
     # ------------------------------------------------------------ data
+    def _split_inputs(self, x):
+        """The list of input arrays in x. A list / tuple is one array per model input,
+        except for a single-input model, where nested Python lists of numbers are one
+        array (Keras accepts both)."""
+        if not isinstance(x, (list, tuple)):
+            return [x]
+        n_inputs = len(self._input_shapes) if hasattr(self, "_input_shapes") else 1
+        if n_inputs == 1 and len(x) != 1:
+            return [x]
+        return list(x)
+
     def _prepare_x(self, x):
-        xs = x if isinstance(x, (list, tuple)) else [x]
-        xs = [as_float_array(a, "x") for a in xs]
+        if x is None:
+            raise ValueError(f"Model '{self.name}' needs input data: x is None")
+        xs = [as_float_array(a, "x") for a in self._split_inputs(x)]
+        if any(a.ndim == 0 for a in xs):
+            raise ValueError("x must have a batch axis; got a scalar")
         self._ensure_built([a.shape for a in xs])
         self._check_x_shapes([a.shape for a in xs])
         for a in xs:
@@ -258,6 +285,7 @@ class Model(Layer):
             sw = as_float_array(sample_weight, "sample_weight").reshape(-1)
             if sw.shape[0] != n:
                 raise ValueError(f"sample_weight has {sw.shape[0]} values for {n} samples")
+            check_finite(sw, "sample_weight")
             w = w * sw
         if class_weight is not None:
             w = w * class_weights_to_sample_weights(y, class_weight)
@@ -276,6 +304,8 @@ class Model(Layer):
         verbose = 1 if verbose == "auto" else int(verbose)
         xs = self._prepare_x(x)
         n = xs[0].shape[0]
+        if n == 0:
+            raise ValueError("fit: x has no samples (0 rows)")
         yarr = self._prepare_y(y, n)
         w = self._sample_weights(yarr, n, sample_weight, class_weight)
         val = None
@@ -482,9 +512,19 @@ class Sequential(Model):
             raise ValueError(f"Layer '{layer.name}' is already in this model")
         self._layers.append(layer)
         self._invalidate()
-        if self.built:  # grow a built model at once
+        # Keras builds at once when the input shape is known (pynn.Input or input_shape=),
+        # and grows a built model at once
+        if self.built or self._declared_shape() is not None:
+            shapes = self._input_shapes if self.built else None
             self.built = False
-            self._ensure_built(self._input_shapes)
+            try:
+                self._ensure_built(shapes)
+            except Exception:
+                self._layers.pop()
+                self._invalidate()
+                if shapes is not None:
+                    self._ensure_built(shapes)
+                raise
 
     def pop(self):
         if not self._layers:
@@ -499,6 +539,14 @@ class Sequential(Model):
     def _invalidate(self):
         self._programs = {}
         self.compiled_metrics = None if self.compiled else getattr(self, "compiled_metrics", None)
+
+    def _check_x_shapes(self, shapes):
+        # the first layer words the error when it can (Dense: "expects inputs whose last
+        # dimension is 10 (per-sample shape (10,)); got a batch of shape (32, 12)")
+        if (len(shapes) == 1 and self.built and self._layers and self._layers[0].built
+                and tuple(shapes[0][1:]) != tuple(self._input_shapes[0][1:])):
+            self._layers[0]._check_input(tuple(shapes[0]))
+        super()._check_x_shapes(shapes)
 
     def _first_layer_name(self, i):
         first = self._layers[0] if self._layers else None
