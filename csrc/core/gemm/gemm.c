@@ -163,7 +163,7 @@ static void gemm_small(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, 
                 gemm_unbuffered(M, n, K, alpha, A, rsa, csa, bp, rsb, csb, beta, C + j0, ldc);
                 continue;
             }
-            pn_gemm_pack_b(nr, K, n, bp, rsb, csb, buf);
+            im->pack_b(nr, K, n, bp, rsb, csb, buf);
             bp = buf;
             ldb = nr;
         }
@@ -197,12 +197,12 @@ static void pack_task(void *vctx, int64_t begin, int64_t end)
         if (t < j->n_achunks) {
             int64_t r0 = t * j->a_rows_per_chunk;
             int64_t rows = j->ms - r0 < j->a_rows_per_chunk ? j->ms - r0 : j->a_rows_per_chunk;
-            pn_gemm_pack_a(j->im->mr, rows, j->kc, j->A + (j->i0 + r0) * j->rsa + j->p0 * j->csa,
+            j->im->pack_a(j->im->mr, rows, j->kc, j->A + (j->i0 + r0) * j->rsa + j->p0 * j->csa,
                            j->rsa, j->csa, j->ap + r0 * j->kc);
         } else {
             int64_t c0 = (t - j->n_achunks) * j->b_cols_per_chunk;
             int64_t cols = j->nc - c0 < j->b_cols_per_chunk ? j->nc - c0 : j->b_cols_per_chunk;
-            pn_gemm_pack_b(j->im->nr, j->kc, cols, j->B + j->p0 * j->rsb + (j->j0 + c0) * j->csb,
+            j->im->pack_b(j->im->nr, j->kc, cols, j->B + j->p0 * j->rsb + (j->j0 + c0) * j->csb,
                            j->rsb, j->csb, j->bp + c0 * j->kc);
         }
     }

@@ -101,5 +101,6 @@ TGT static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t c
 }
 
 const pn_gemm_impl pn_gemm_impl_avx2 = {"avx2", MR, NR, 144, 256, 4080,
-                                        kernel_packed, kernel_strided};
+                                        kernel_packed, kernel_strided,
+                                        pn_gemm_pack_a_avx2, pn_gemm_pack_b_avx2};
 #endif
