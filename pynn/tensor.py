@@ -51,6 +51,62 @@ class Tensor(_C.Tensor):
     def __rmatmul__(self, other):
         return _C.apply("matmul", [other, self])
 
+    # reductions and activations as methods (thin forwards to pynn.ops)
+    def sum(self, axis=None, keepdims=False):
+        from . import ops
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        from . import ops
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        from . import ops
+        return ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        from . import ops
+        return ops.min(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        from . import ops
+        return ops.var(self, axis, keepdims, ddof)
+
+    def std(self, axis=None, keepdims=False, ddof=0):
+        from . import ops
+        return ops.std(self, axis, keepdims, ddof)
+
+    def exp(self):
+        return _C.apply("exp", [self])
+
+    def log(self):
+        return _C.apply("log", [self])
+
+    def sqrt(self):
+        return _C.apply("sqrt", [self])
+
+    def abs(self):
+        return _C.apply("abs", [self])
+
+    __abs__ = abs
+
+    def relu(self):
+        return _C.apply("relu", [self])
+
+    def sigmoid(self):
+        return _C.apply("sigmoid", [self])
+
+    def tanh(self):
+        return _C.apply("tanh", [self])
+
+    def clip(self, x_min, x_max):
+        from . import ops
+        return ops.clip(self, x_min, x_max)
+
+    def softmax(self, axis=-1):
+        from . import ops
+        return ops.softmax(self, axis)
+
     @property
     def dtype(self):
         return np.dtype(np.float32)
@@ -59,6 +115,23 @@ class Tensor(_C.Tensor):
     def T(self):
         from . import ops
         return ops.transpose(self)
+
+    # shape methods: thin forwards to pynn.ops.shape (C ops with gradients)
+    def __getitem__(self, key):
+        from .ops import shape
+        return shape.getitem(self, key)
+
+    def reshape(self, *shape):
+        from .ops import shape as _shape
+        return _shape.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+
+    def transpose(self, *axes):
+        from .ops import shape as _shape
+        return _shape.transpose(self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None)
+
+    def flatten(self):
+        from .ops import shape as _shape
+        return _shape.flatten(self)
 
 
 _C._set_tensor_class(Tensor)

@@ -3,7 +3,18 @@
 #include <time.h>
 
 #include "pyapi.h"
+#include "program.h"
 #include "train.h"
+
+static int check_f32(PyObject *a, const char *what)
+{
+    if (!PyArray_Check(a) || PyArray_TYPE((PyArrayObject *)a) != NPY_FLOAT32 ||
+        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)a)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a float32 C-contiguous array", what);
+        return -1;
+    }
+    return 0;
+}
 
 /* ------------------------------------------------------------------ Program */
 
@@ -83,9 +94,52 @@ static PyObject *Program_forward(PnProgram *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* run(inputs, output): the cheap inference path. Copies each float32 array into
+ * its placeholder, replays the graph and returns a new array holding a copy of
+ * `output` (a Tensor of the program). One C call, no per-op Python. */
+static PyObject *Program_run(PnProgram *self, PyObject *args)
+{
+    PyObject *inputs, *out_t;
+    if (!PyArg_ParseTuple(args, "O!O!:run", &PyList_Type, &inputs, &PnTensor_Type, &out_t))
+        return NULL;
+    pn_program *p = self->prog;
+    if (PyList_GET_SIZE(inputs) != p->n_in)
+        return PyErr_Format(PyExc_ValueError, "run: %d inputs expected", p->n_in);
+    int64_t b = -1;
+    for (int i = 0; i < p->n_in; i++) {
+        PyObject *a = PyList_GET_ITEM(inputs, i);
+        if (check_f32(a, "input") < 0) return NULL;
+        PyArrayObject *arr = (PyArrayObject *)a;
+        pn_node *slot = p->inputs[i];
+        int ok = PyArray_NDIM(arr) == slot->ndim;
+        for (int d = 1; ok && d < slot->ndim; d++) ok = PyArray_DIM(arr, d) == slot->shape[d];
+        if (!ok || (b >= 0 && PyArray_DIM(arr, 0) != b)) {
+            char s[128];
+            return PyErr_Format(PyExc_ValueError, "run: input %d must have shape (batch%s", i,
+                                pn_shape_str(s, slot->ndim - 1, slot->shape + 1) + 1);
+        }
+        b = PyArray_DIM(arr, 0);
+    }
+    int rc = pn_program_set_batch(p, b < 0 ? 0 : b);
+    if (rc) return pn_py_raise(rc);
+    for (int i = 0; i < p->n_in; i++) {
+        PyArrayObject *arr = (PyArrayObject *)PyList_GET_ITEM(inputs, i);
+        memcpy(p->inputs[i]->data, PyArray_DATA(arr), sizeof(float) * (size_t)p->inputs[i]->size);
+    }
+    rc = pn_program_forward(p);
+    if (rc) return pn_py_raise(rc);
+    pn_node *o = ((PnTensor *)out_t)->node;
+    npy_intp dims[PN_MAX_DIMS];
+    for (int d = 0; d < o->ndim; d++) dims[d] = (npy_intp)o->shape[d];
+    PyObject *res = PyArray_SimpleNew(o->ndim, dims, NPY_FLOAT32);
+    if (res) memcpy(PyArray_DATA((PyArrayObject *)res), o->data, sizeof(float) * (size_t)o->size);
+    return res;
+}
+
 static PyMethodDef program_methods[] = {
     {"n_nodes", (PyCFunction)Program_n_nodes, METH_NOARGS, NULL},
     {"forward", (PyCFunction)Program_forward, METH_O, NULL},
+    {"run", (PyCFunction)Program_run, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject PnProgram_Type = {
@@ -136,15 +190,6 @@ static double now_seconds(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int check_f32(PyObject *a, const char *what)
-{
-    if (!PyArray_Check(a) || PyArray_TYPE((PyArrayObject *)a) != NPY_FLOAT32 ||
-        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)a)) {
-        PyErr_Format(PyExc_TypeError, "%s must be a float32 C-contiguous array", what);
-        return -1;
-    }
-    return 0;
-}
 
 /* run_loop(program, loss, slots, data, perm, batch_size, first, count, train,
  *          optimizer, params, grads, stats, acc, outs, out_arrays, stop_on_nan)

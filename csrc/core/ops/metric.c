@@ -109,7 +109,7 @@ MEAN_METRIC(mse_stats, M_MSE)
 MEAN_METRIC(mae_stats, M_MAE)
 
 /* ---- confusion counts at thresholds: outputs [tp[k], fp[k], tn[k], fn[k]] ----
- * Thresholds in iv as millionths (Python fixes them; AUC uses 200). A value counts
+ * Thresholds in iv as billionths (Python fixes them; AUC uses 200). A value counts
  * as positive when y_pred > threshold (Keras). Weighted by sample_weight. */
 static int confusion_infer(pn_node *n)
 {
@@ -128,7 +128,7 @@ static int confusion_forward(pn_node *n)
     memset(out, 0, sizeof(float) * (size_t)(4 * K));
     const float *p = n->in[0]->data, *t = n->in[1]->data, *w = n->in[2]->data;
     for (int64_t k = 0; k < K; k++) {
-        double thr = n->iv[k] / 1e6, tp = 0, fp = 0, tn = 0, fn = 0;
+        double thr = n->iv[k] / 1e9, tp = 0, fp = 0, tn = 0, fn = 0;
         for (int64_t i = 0; i < N; i++)
             for (int64_t j = 0; j < rp; j++) {
                 int pos = p[i * rp + j] > thr, truth = t[i * rt + j] > 0.5f;

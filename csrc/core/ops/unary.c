@@ -1,4 +1,339 @@
-/* unary.c - (unary ops: not written yet) */
+/* unary.c - elementwise unary ops and activations, plus softmax / log_softmax.
+ *
+ * Elementwise ops: neg, pow (exponent fattr[0]), exp, log, sqrt, abs,
+ * clip (fattr[0] = lo, fattr[1] = hi), square, relu, relu6,
+ * leaky_relu (fattr[0] = negative_slope), elu (fattr[0] = alpha), selu, gelu
+ * (iattr[0] = 1 for the tanh approximation), silu, sigmoid, tanh, softplus,
+ * softsign, hard_sigmoid, hard_silu.
+ * Axis ops: softmax, log_softmax (iattr[0] = axis, may be negative).
+ *
+ * Every elementwise op is one forward expression y = F(x) and one derivative
+ * expression D(x, y) = dy/dx written next to each other in the table below;
+ * backward accumulates gx += g * D. Loops run over flat ranges split by
+ * pn_parallel_for, whose chunking depends only on the size, so results never
+ * depend on the thread count (and each element is computed independently
+ * anyway). Where the derivative is cheaper from the output (exp, sqrt) it
+ * reads y, which the forward left in n->data.
+ *
+ * Derivatives at kinks follow PyTorch (and TF where they agree): relu'(0) = 0,
+ * abs'(0) = 0, clip passes the gradient on the closed interval [lo, hi],
+ * leaky_relu'(0) = slope, relu6 and hard_sigmoid pass it on the open interval.
+ * relu/relu6/clip propagate NaN, as torch does, so a NaN is never hidden. */
+#include <math.h>
+#include <string.h>
+
 #include "pn.h"
 
-const pn_op *const pn_ops_unary[] = {NULL};
+/* Elements per task: big enough that a task outweighs its dispatch, small
+ * enough that batch-sized activations (32 x 1024) already split. */
+#define UNARY_GRAIN 16384
+
+typedef struct {
+    const float *x, *y, *g;
+    float *out;
+    float a, b; /* op parameters (from fattr) */
+    int flag;   /* op flag (from iattr[0]) */
+} unary_ctx;
+
+/* SELU constants (Klambauer et al. 2017), the same values as Keras and torch. */
+#define SELU_ALPHA 1.6732632423543772848170429916717f
+#define SELU_SCALE 1.0507009873554804934193349852946f
+#define INV_SQRT2 0.70710678118654752440f
+#define INV_SQRT_2PI 0.39894228040143267794f
+#define SQRT_2_OVER_PI 0.79788456080286535588f
+#define GELU_C 0.044715f
+
+/* 1 / (1 + exp(-x)) without overflow: exp only ever sees a non-positive
+ * argument, so for x = -100 we get exp(-100)/(1+exp(-100)), not 1/inf. */
+static inline float stable_sigmoid(float x)
+{
+    if (x >= 0) return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+/* sigmoid' and tanh' from x, not from y: y (1 - y) and 1 - y^2 round to 0 once
+ * y rounds to +-1 (|x| > ~17 for sigmoid, ~9 for tanh), while the true values
+ * e^-|x| and 4 e^-2|x| are still representable. One expf per element buys a
+ * gradient that is right to a few ulps everywhere. */
+static inline float sigmoid_deriv(float x)
+{
+    float e = expf(-fabsf(x));
+    return e / ((1.0f + e) * (1.0f + e));
+}
+
+static inline float tanh_deriv(float x)
+{
+    float e = expf(-2.0f * fabsf(x));
+    return 4.0f * e / ((1.0f + e) * (1.0f + e));
+}
+
+static inline float pow_deriv(float x, float p)
+{
+    /* torch's convention: d/dx x^0 = 0 everywhere (even at x = 0). */
+    if (p == 0.0f) return 0.0f;
+    if (p == 1.0f) return 1.0f;
+    if (p == 2.0f) return 2.0f * x;
+    return p * powf(x, p - 1.0f);
+}
+
+static inline float pow_value(float x, float p)
+{
+    if (p == 2.0f) return x * x;
+    if (p == 1.0f) return x;
+    if (p == 0.5f) return sqrtf(x);
+    return powf(x, p);
+}
+
+static inline float gelu_value(float x, int approx)
+{
+    if (approx) {
+        float u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
+        return 0.5f * x * (1.0f + tanhf(u));
+    }
+    return 0.5f * x * (1.0f + erff(x * INV_SQRT2));
+}
+
+static inline float gelu_deriv(float x, int approx)
+{
+    if (approx) {
+        float u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
+        float t = tanhf(u);
+        return 0.5f * (1.0f + t) +
+               0.5f * x * (1.0f - t * t) * SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_C * x * x);
+    }
+    return 0.5f * (1.0f + erff(x * INV_SQRT2)) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
+}
+
+/* One table row per op: NAME, F(x) with parameters a, b, flag, and D(x, y).
+ * The derivative must not produce NaN where the true one is 0 (e.g. relu at
+ * -inf), since backward multiplies it by g. */
+#define UNARY_OPS(X)                                                                         \
+    X(neg, -x, -1.0f)                                                                        \
+    X(pow, pow_value(x, a), pow_deriv(x, a))                                                 \
+    X(exp, expf(x), y)                                                                       \
+    X(log, logf(x), 1.0f / x)                                                                \
+    X(sqrt, sqrtf(x), 0.5f / y)                                                              \
+    X(abs, fabsf(x), (x > 0 ? 1.0f : (x < 0 ? -1.0f : 0.0f)))                                \
+    X(clip, (x < a ? a : (x > b ? b : x)), (x >= a && x <= b ? 1.0f : 0.0f))                \
+    X(square, x * x, 2.0f * x)                                                               \
+    X(relu, (x > 0 || x != x ? x : 0.0f), (x > 0 ? 1.0f : 0.0f))                             \
+    X(relu6, (x < 0 ? 0.0f : (x > 6 ? 6.0f : x)), (x > 0 && x < 6 ? 1.0f : 0.0f))          \
+    X(leaky_relu, (x > 0 ? x : a * x), (x > 0 ? 1.0f : a))                                   \
+    X(elu, (x > 0 ? x : a * expm1f(x)), (x > 0 ? 1.0f : a * expf(x)))                        \
+    X(selu, SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1f(x)),                               \
+      SELU_SCALE * (x > 0 ? 1.0f : SELU_ALPHA * expf(x)))                                    \
+    X(gelu, gelu_value(x, flag), gelu_deriv(x, flag))                                        \
+    X(silu, x * stable_sigmoid(x),                                                           \
+      stable_sigmoid(x) * (1.0f + x * (1.0f - stable_sigmoid(x))))                           \
+    X(sigmoid, stable_sigmoid(x), sigmoid_deriv(x))                                          \
+    X(tanh, tanhf(x), tanh_deriv(x))                                                         \
+    X(softplus, log1pf(expf(-fabsf(x))) + (x > 0 ? x : 0.0f), stable_sigmoid(x))             \
+    X(softsign, x / (1.0f + fabsf(x)), 1.0f / ((1.0f + fabsf(x)) * (1.0f + fabsf(x))))     \
+    X(hard_sigmoid, (x <= -3 ? 0.0f : (x >= 3 ? 1.0f : x / 6.0f + 0.5f)),                    \
+      (x > -3 && x < 3 ? 1.0f / 6.0f : 0.0f))                                                \
+    X(hard_silu, (x <= -3 ? 0.0f : (x >= 3 ? x : x * (x + 3.0f) / 6.0f)),                    \
+      (x < -3 ? 0.0f : (x > 3 ? 1.0f : x / 3.0f + 0.5f)))
+
+static int unary_infer(pn_node *n)
+{
+    return pn_node_set_shape(n, n->in[0]->ndim, n->in[0]->shape);
+}
+
+static void unary_setup(const pn_node *n, unary_ctx *c)
+{
+    c->x = n->in[0]->data;
+    c->y = n->data;
+    c->g = n->grad;
+    c->a = (float)n->fattr[0];
+    c->b = (float)n->fattr[1];
+    c->flag = (int)n->iattr[0];
+}
+
+/* The parameters are copied to locals so the compiler sees them as loop
+ * invariants and can vectorise the simple rows (relu, neg, clip, ...). */
+#define DEFINE_UNARY(NAME, F, D)                                                             \
+    static void NAME##_fwd_range(void *ctx, int64_t lo, int64_t hi)                          \
+    {                                                                                        \
+        const unary_ctx *c = ctx;                                                            \
+        const float *restrict xs = c->x;                                                     \
+        float *restrict ys = c->out;                                                         \
+        const float a = c->a, b = c->b;                                                      \
+        const int flag = c->flag;                                                            \
+        (void)a, (void)b, (void)flag;                                                        \
+        for (int64_t i = lo; i < hi; i++) {                                                  \
+            const float x = xs[i];                                                           \
+            ys[i] = (F);                                                                     \
+        }                                                                                    \
+    }                                                                                        \
+    static void NAME##_bwd_range(void *ctx, int64_t lo, int64_t hi)                          \
+    {                                                                                        \
+        const unary_ctx *c = ctx;                                                            \
+        const float *restrict xs = c->x, *restrict yv = c->y, *restrict gs = c->g;           \
+        float *restrict gx = c->out;                                                         \
+        const float a = c->a, b = c->b;                                                      \
+        const int flag = c->flag;                                                            \
+        (void)a, (void)b, (void)flag, (void)xs, (void)yv;                                    \
+        for (int64_t i = lo; i < hi; i++) {                                                  \
+            const float x = xs[i], y = yv[i];                                                \
+            (void)x, (void)y;                                                                \
+            gx[i] += gs[i] * (D);                                                            \
+        }                                                                                    \
+    }                                                                                        \
+    static int NAME##_forward(pn_node *n)                                                    \
+    {                                                                                        \
+        unary_ctx c;                                                                         \
+        unary_setup(n, &c);                                                                  \
+        c.out = n->data;                                                                     \
+        pn_parallel_for(n->size, UNARY_GRAIN, NAME##_fwd_range, &c);                         \
+        return PN_OK;                                                                        \
+    }                                                                                        \
+    static int NAME##_backward(pn_node *n)                                                   \
+    {                                                                                        \
+        if (!n->in[0]->requires_grad) return PN_OK;                                          \
+        unary_ctx c;                                                                         \
+        unary_setup(n, &c);                                                                  \
+        c.out = n->in[0]->grad;                                                              \
+        pn_parallel_for(n->size, UNARY_GRAIN, NAME##_bwd_range, &c);                         \
+        return PN_OK;                                                                        \
+    }
+
+UNARY_OPS(DEFINE_UNARY)
+
+/* clip with lo > hi has no sensible meaning (NumPy silently returns hi);
+ * refuse it so the gradient mask is never empty by accident. */
+static int unary_infer_checked(pn_node *n)
+{
+    if (n->op->forward == clip_forward && !(n->fattr[0] <= n->fattr[1]))
+        return pn_error(PN_EVALUE, "clip: lower bound %g must not exceed upper bound %g",
+                        n->fattr[0], n->fattr[1]);
+    return unary_infer(n);
+}
+
+#define DEFINE_UNARY_OP(NAME, F, D)                                                          \
+    static const pn_op op_##NAME = {#NAME, 1, unary_infer_checked, NAME##_forward,             \
+                                    NAME##_backward, NULL};
+UNARY_OPS(DEFINE_UNARY_OP)
+
+/* ---------------------------------------------------------------- softmax
+ * The tensor is seen as (outer, L, inner) around the axis; each of the
+ * outer * inner rows (stride inner) is normalised on its own, so threads take
+ * whole rows and the result is independent of their number. Max subtraction
+ * keeps exp from overflowing; sums are in double. A 0-d tensor is a single
+ * row of length 1 (axis 0 or -1), as in torch. */
+
+typedef struct {
+    const float *x, *y, *g;
+    float *out;
+    int64_t L, inner;
+    int log; /* log_softmax */
+} smax_ctx;
+
+static int smax_geometry(const pn_node *n, int64_t *L, int64_t *inner)
+{
+    const pn_node *x = n->in[0];
+    if (x->ndim == 0) {
+        if (n->iattr[0] != 0 && n->iattr[0] != -1)
+            return pn_error(PN_EVALUE, "%s: axis %lld is out of range for a tensor of rank 0",
+                            n->op->name, (long long)n->iattr[0]);
+        *L = *inner = 1;
+        return PN_OK;
+    }
+    int ax;
+    int rc = pn_norm_axis(n->op->name, n->iattr[0], x->ndim, &ax);
+    if (rc) return rc;
+    *L = x->shape[ax];
+    *inner = 1;
+    for (int d = ax + 1; d < x->ndim; d++) *inner *= x->shape[d];
+    return PN_OK;
+}
+
+static int smax_infer(pn_node *n)
+{
+    int64_t L, inner;
+    int rc = smax_geometry(n, &L, &inner);
+    return rc ? rc : pn_node_set_shape(n, n->in[0]->ndim, n->in[0]->shape);
+}
+
+static inline int64_t row_base(const smax_ctx *c, int64_t r)
+{
+    return (r / c->inner) * c->L * c->inner + r % c->inner;
+}
+
+static void smax_fwd_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const smax_ctx *c = ctx;
+    const int64_t L = c->L, st = c->inner;
+    for (int64_t r = lo; r < hi; r++) {
+        const float *x = c->x + row_base(c, r);
+        float *y = c->out + row_base(c, r);
+        float m = x[0];
+        for (int64_t j = 1; j < L; j++) {
+            float v = x[j * st];
+            if (v > m || v != v) m = v; /* a NaN sticks: the row becomes NaN */
+        }
+        double s = 0;
+        for (int64_t j = 0; j < L; j++) {
+            float e = expf(x[j * st] - m);
+            if (!c->log) y[j * st] = e;
+            s += e;
+        }
+        if (c->log) {
+            float ls = (float)log(s);
+            for (int64_t j = 0; j < L; j++) y[j * st] = (x[j * st] - m) - ls;
+        } else {
+            float inv = (float)(1.0 / s);
+            for (int64_t j = 0; j < L; j++) y[j * st] *= inv;
+        }
+    }
+}
+
+/* softmax: dx = y * (g - sum(g * y)); log_softmax: dx = g - exp(y) * sum(g). */
+static void smax_bwd_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const smax_ctx *c = ctx;
+    const int64_t L = c->L, st = c->inner;
+    for (int64_t r = lo; r < hi; r++) {
+        int64_t b = row_base(c, r);
+        const float *y = c->y + b, *g = c->g + b;
+        float *gx = c->out + b;
+        double s = 0;
+        if (c->log) {
+            for (int64_t j = 0; j < L; j++) s += g[j * st];
+            float sf = (float)s;
+            for (int64_t j = 0; j < L; j++) gx[j * st] += g[j * st] - expf(y[j * st]) * sf;
+        } else {
+            for (int64_t j = 0; j < L; j++) s += (double)g[j * st] * y[j * st];
+            float sf = (float)s;
+            for (int64_t j = 0; j < L; j++) gx[j * st] += y[j * st] * (g[j * st] - sf);
+        }
+    }
+}
+
+static int smax_run(pn_node *n, int backward)
+{
+    smax_ctx c;
+    int rc = smax_geometry(n, &c.L, &c.inner);
+    if (rc) return rc;
+    if (n->size == 0) return PN_OK;
+    if (backward && !n->in[0]->requires_grad) return PN_OK;
+    c.x = n->in[0]->data;
+    c.y = n->data;
+    c.g = n->grad;
+    c.out = backward ? n->in[0]->grad : n->data;
+    c.log = strcmp(n->op->name, "log_softmax") == 0;
+    int64_t rows = n->size / c.L;
+    int64_t grain = UNARY_GRAIN / c.L;
+    pn_parallel_for(rows, grain > 1 ? grain : 1, backward ? smax_bwd_range : smax_fwd_range, &c);
+    return PN_OK;
+}
+
+static int smax_forward(pn_node *n) { return smax_run(n, 0); }
+static int smax_backward(pn_node *n) { return smax_run(n, 1); }
+
+static const pn_op op_softmax = {"softmax", 1, smax_infer, smax_forward, smax_backward, NULL};
+static const pn_op op_log_softmax = {"log_softmax", 1, smax_infer, smax_forward, smax_backward,
+                                     NULL};
+
+#define UNARY_ENTRY(NAME, F, D) &op_##NAME,
+const pn_op *const pn_ops_unary[] = {UNARY_OPS(UNARY_ENTRY) &op_softmax, &op_log_softmax, NULL};
