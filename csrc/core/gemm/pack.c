@@ -67,6 +67,7 @@ void pn_gemm_pack_a(int mr, int64_t m, int64_t k, const float *A, int64_t rsa, i
     case 4: pack_a_w(4, m, k, A, rsa, csa, dst); break;
     case 6: pack_a_w(6, m, k, A, rsa, csa, dst); break;
     case 8: pack_a_w(8, m, k, A, rsa, csa, dst); break;
+    case 12: pack_a_w(12, m, k, A, rsa, csa, dst); break;
     default: pack_a_w(mr, m, k, A, rsa, csa, dst); break;
     }
 }
