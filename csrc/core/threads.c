@@ -1,10 +1,14 @@
 /* threads.c - a small persistent worker pool behind pn_parallel_for.
  *
  * Design
- *  - One job at a time. The caller publishes the job by bumping a generation
- *    counter, then works on it too; every worker acknowledges every generation
- *    before the next job may be published, so no worker can ever read a
- *    half-written job (no ABA on the job fields).
+ *  - One job at a time. The caller publishes a job under a new generation and
+ *    works on it too. Workers *join* a job by incrementing an active count that
+ *    shares one atomic word with the generation and a "closed" bit; the caller
+ *    closes the job once every chunk has been claimed and no worker is active.
+ *    A worker that joins late finds the job closed and skips it, so a worker
+ *    that the OS has descheduled never holds the caller up (on a loaded
+ *    machine the caller simply does more chunks), and the job fields are only
+ *    ever read by joined workers, while they cannot change.
  *  - Chunks are handed out by an atomic counter, so which thread runs a chunk
  *    varies, but the chunk boundaries depend only on n and grain: callers that
  *    write disjoint outputs per chunk get identical bytes for any thread count.
@@ -49,19 +53,24 @@ typedef struct {
     int64_t n, grain, nchunks;
 } job_t;
 
+/* The job word: generation << 32 | CLOSED | number of joined workers. */
+#define CLOSED ((uint64_t)1 << 31)
+#define ACTIVE_MASK (CLOSED - 1)
+#define GEN(w) ((w) >> 32)
+
 static struct {
     pthread_mutex_t submit; /* held by the host thread that owns the pool */
     pthread_mutex_t lock;   /* protects the sleep/wake hand-shake */
     pthread_cond_t wake;
     pthread_t *tids;
     int nworkers;           /* live workers (the caller is one more thread) */
-    job_t job;
-    atomic_uint_fast64_t gen;
+    job_t job;              /* written only while the job word is CLOSED */
+    _Atomic uint64_t word;
     atomic_int_fast64_t next;
-    atomic_int finished;
     atomic_int sleepers;
     atomic_int stop;
-} P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+} P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+       NULL, 0, {0}, CLOSED};
 
 static atomic_int want_threads; /* 0: not yet resolved from the environment */
 static _Thread_local int in_pool_job;
@@ -126,22 +135,23 @@ static void run_chunks(const job_t *j)
     }
 }
 
+/* Waits for a generation other than seen; returns the job word. */
 static uint64_t wait_for_job(uint64_t seen)
 {
     int64_t t0 = now_ns();
     for (int i = 1;; i++) {
-        uint64_t g = atomic_load(&P.gen);
-        if (g != seen) return g;
+        uint64_t w = atomic_load(&P.word);
+        if (GEN(w) != seen) return w;
         cpu_relax();
         if ((i & 255) == 0 && now_ns() - t0 > SPIN_NS) break;
     }
     pthread_mutex_lock(&P.lock);
     atomic_fetch_add(&P.sleepers, 1);
-    uint64_t g;
-    while ((g = atomic_load(&P.gen)) == seen) pthread_cond_wait(&P.wake, &P.lock);
+    uint64_t w;
+    while (GEN(w = atomic_load(&P.word)) == seen) pthread_cond_wait(&P.wake, &P.lock);
     atomic_fetch_sub(&P.sleepers, 1);
     pthread_mutex_unlock(&P.lock);
-    return g;
+    return w;
 }
 
 static void *worker_main(void *arg)
@@ -149,20 +159,28 @@ static void *worker_main(void *arg)
     uint64_t seen = (uint64_t)(uintptr_t)arg;
     in_pool_job = 1; /* anything a worker runs is nested by definition */
     for (;;) {
-        seen = wait_for_job(seen);
+        uint64_t w = wait_for_job(seen);
+        seen = GEN(w);
         if (atomic_load(&P.stop)) break;
-        run_chunks(&P.job);
-        atomic_fetch_add(&P.finished, 1);
+        /* Join unless the caller has already closed this generation. */
+        while (!(w & CLOSED) && GEN(w) == seen) {
+            if (atomic_compare_exchange_weak(&P.word, &w, w + 1)) {
+                run_chunks(&P.job);
+                atomic_fetch_sub(&P.word, 1);
+                break;
+            }
+        }
     }
     return NULL;
 }
 
-/* Publishes a new generation and wakes sleepers. The seq_cst increment of gen
- * and load of sleepers pair with the worker's increment of sleepers and load of
- * gen, so a worker either sees the new generation or is woken. */
-static void publish(void)
+/* Publishes generation gen as an open job and wakes sleepers. The seq_cst
+ * store of the word and load of sleepers pair with the worker's increment of
+ * sleepers and load of the word, so a worker either sees the new generation
+ * or is woken. */
+static void publish(uint64_t w)
 {
-    atomic_fetch_add(&P.gen, 1);
+    atomic_store(&P.word, w);
     if (atomic_load(&P.sleepers) > 0) {
         pthread_mutex_lock(&P.lock);
         pthread_cond_broadcast(&P.wake);
@@ -170,11 +188,13 @@ static void publish(void)
     }
 }
 
+static uint64_t next_gen(void) { return GEN(atomic_load(&P.word)) + 1; }
+
 static void stop_workers(void)
 {
     if (P.nworkers == 0) return;
     atomic_store(&P.stop, 1);
-    publish();
+    publish(next_gen() << 32 | CLOSED);
     for (int i = 0; i < P.nworkers; i++) pthread_join(P.tids[i], NULL);
     atomic_store(&P.stop, 0);
     P.nworkers = 0;
@@ -191,7 +211,7 @@ static void start_workers(int count)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    uint64_t g = atomic_load(&P.gen);
+    uint64_t g = GEN(atomic_load(&P.word));
     for (int i = 0; i < count; i++) {
         if (pthread_create(&P.tids[P.nworkers], NULL, worker_main, (void *)(uintptr_t)g) != 0)
             break;
@@ -212,7 +232,7 @@ static void atfork_child(void)
     P.nworkers = 0;
     atomic_store(&P.sleepers, 0);
     atomic_store(&P.stop, 0);
-    atomic_store(&P.finished, 0);
+    atomic_store(&P.word, next_gen() << 32 | CLOSED);
 }
 static void register_atfork(void) { pthread_atfork(atfork_prepare, atfork_parent, atfork_child); }
 
@@ -241,20 +261,24 @@ void pn_parallel_for(int64_t n, int64_t grain, pn_range_fn fn, void *ctx)
         run_serial(n, grain, fn, ctx);
         return;
     }
+    /* The previous job is closed, so no worker reads these fields now. */
     P.job = (job_t){fn, ctx, n, grain, nchunks};
     atomic_store(&P.next, 0);
-    atomic_store(&P.finished, 0);
-    publish();
+    publish(next_gen() << 32);
 
     in_pool_job = 1;
     run_chunks(&P.job);
     in_pool_job = 0;
 
-    /* Every worker must acknowledge this generation before the job fields may
-     * be rewritten (see the header comment). */
-    for (int i = 1; atomic_load(&P.finished) < P.nworkers; i++) {
+    /* Every chunk is claimed; close the job once no joined worker remains
+     * (their chunks are then finished too). */
+    uint64_t w = atomic_load(&P.word);
+    for (int i = 1;; i++) {
+        if ((w & ACTIVE_MASK) == 0 && atomic_compare_exchange_weak(&P.word, &w, w | CLOSED))
+            break;
         if (i < 4096) cpu_relax();
         else sched_yield();
+        w = atomic_load(&P.word);
     }
     pthread_mutex_unlock(&P.submit);
 }

@@ -26,9 +26,20 @@
 #include <string.h>
 
 /* Problems with M*N*K up to this run single-threaded without packing A. */
+#ifndef SMALL_MNK
 #define SMALL_MNK (64 * 64 * 64)
+#endif
 /* Below this many multiply-adds a parallel pass costs more than it saves. */
+/* Up to this size the unpacked path still wins (packing is ~10% of a 128^3
+ * product) as long as A stays in L2 and a K x NR panel of B in L1/L2. */
+#ifndef SMALL_MAX_MNK
+#define SMALL_MAX_MNK (160 * 160 * 160)
+#endif
+#define SMALL_MAX_K 512
+#define SMALL_MAX_A (64 * 1024)
+#ifndef PARALLEL_MIN_MNK
 #define PARALLEL_MIN_MNK (96 * 96 * 96)
+#endif
 /* Rows of A packed at once; bounds the A scratch to MS * KC floats. */
 #define MS_MAX 2304
 
@@ -54,15 +65,15 @@ static const pn_gemm_impl *select_impl(void)
     const pn_gemm_impl *best = &pn_gemm_impl_generic;
 #ifdef PN_GEMM_X86
     if (cpu_has("avx2")) best = &pn_gemm_impl_avx2;
-#ifdef PN_GEMM_AVX512
-    if (cpu_has("avx512")) best = &pn_gemm_impl_avx512;
 #endif
-#endif
+    /* The AVX-512 kernel is opt-in until it has been tested on such a CPU
+     * (see kernel_avx512.c); AVX-512 machines get the AVX2 kernel by default. */
     /* A forced ISA the CPU (or this build) lacks falls back to the best one. */
     const char *env = getenv("PYNN_GEMM_ISA");
     if (env && !strcmp(env, "generic")) return &pn_gemm_impl_generic;
 #ifdef PN_GEMM_X86
     if (env && !strcmp(env, "avx2") && cpu_has("avx2")) return &pn_gemm_impl_avx2;
+    if (env && !strcmp(env, "avx512") && cpu_has("avx512")) return &pn_gemm_impl_avx512;
 #endif
     return best;
 }
@@ -147,31 +158,60 @@ static void gemm_unbuffered(int64_t M, int64_t N, int64_t K, float alpha, const 
 
 /* Small problems: A is read in place by the kernel (any strides); B is read in
  * place when its rows are contiguous, else (transposed or ragged edge) the
- * panel is packed, which costs K*NR floats against M*K*NR multiply-adds. */
+ * panel is packed into this thread's scratch, which costs K*NR floats against
+ * M*K*NR multiply-adds. No K blocking: the whole K is one sum, and the sizes
+ * are bounded so that A and a B panel stay in L2/L1. Tasks are groups of
+ * column panels. */
+typedef struct {
+    const pn_gemm_impl *im;
+    const float *A, *B;
+    int64_t M, N, K, rsa, csa, rsb, csb, ldc, cols_per_task;
+    float *C;
+    float alpha, beta;
+} small_job_t;
+
+static void small_task(void *vctx, int64_t begin, int64_t end)
+{
+    const small_job_t *s = vctx;
+    const int mr = s->im->mr, nr = s->im->nr;
+    const int64_t K = s->K;
+    int64_t jend = end * s->cols_per_task < s->N ? end * s->cols_per_task : s->N;
+    for (int64_t j0 = begin * s->cols_per_task; j0 < jend; j0 += nr) {
+        int n = jend - j0 < nr ? (int)(jend - j0) : nr;
+        const float *bp = s->B + j0 * s->csb;
+        int64_t ldb = s->rsb;
+        if (s->csb != 1 || n < nr) {
+            float *buf = grow(&tls_scratch.b, &tls_scratch.bcap, (size_t)(K * nr));
+            if (!buf) {
+                gemm_unbuffered(s->M, n, K, s->alpha, s->A, s->rsa, s->csa, bp, s->rsb, s->csb,
+                                s->beta, s->C + j0, s->ldc);
+                continue;
+            }
+            s->im->pack_b(nr, K, n, bp, s->rsb, s->csb, buf);
+            bp = buf;
+            ldb = nr;
+        }
+        for (int64_t i0 = 0; i0 < s->M; i0 += mr) {
+            int m = s->M - i0 < mr ? (int)(s->M - i0) : mr;
+            s->im->skernel(K, s->A + i0 * s->rsa, s->rsa, s->csa, bp, ldb,
+                           s->C + i0 * s->ldc + j0, s->ldc, s->alpha, s->beta, m, n);
+        }
+    }
+}
+
 static void gemm_small(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, float alpha,
                        const float *A, int64_t rsa, int64_t csa, const float *B, int64_t rsb,
                        int64_t csb, float beta, float *C, int64_t ldc)
 {
-    const int mr = im->mr, nr = im->nr;
-    for (int64_t j0 = 0; j0 < N; j0 += nr) {
-        int n = N - j0 < nr ? (int)(N - j0) : nr;
-        const float *bp = B + j0 * csb;
-        int64_t ldb = rsb;
-        if (csb != 1 || n < nr) {
-            float *buf = grow(&tls_scratch.b, &tls_scratch.bcap, (size_t)(K * nr));
-            if (!buf) {
-                gemm_unbuffered(M, n, K, alpha, A, rsa, csa, bp, rsb, csb, beta, C + j0, ldc);
-                continue;
-            }
-            pn_gemm_pack_b(nr, K, n, bp, rsb, csb, buf);
-            bp = buf;
-            ldb = nr;
-        }
-        for (int64_t i0 = 0; i0 < M; i0 += mr) {
-            int m = M - i0 < mr ? (int)(M - i0) : mr;
-            im->skernel(K, A + i0 * rsa, rsa, csa, bp, ldb, C + i0 * ldc + j0, ldc, alpha, beta,
-                        m, n);
-        }
+    small_job_t s = {im, A, B, M, N, K, rsa, csa, rsb, csb, ldc, N, C, alpha, beta};
+    int threads = pn_get_num_threads();
+    if (threads > 1 && (double)M * N * K >= PARALLEL_MIN_MNK) {
+        int64_t panels = (N + im->nr - 1) / im->nr;
+        int64_t per = (panels + 2 * threads - 1) / (2 * threads);
+        s.cols_per_task = per * im->nr;
+        pn_parallel_for((N + s.cols_per_task - 1) / s.cols_per_task, 1, small_task, &s);
+    } else {
+        small_task(&s, 0, 1);
     }
 }
 
@@ -197,12 +237,12 @@ static void pack_task(void *vctx, int64_t begin, int64_t end)
         if (t < j->n_achunks) {
             int64_t r0 = t * j->a_rows_per_chunk;
             int64_t rows = j->ms - r0 < j->a_rows_per_chunk ? j->ms - r0 : j->a_rows_per_chunk;
-            pn_gemm_pack_a(j->im->mr, rows, j->kc, j->A + (j->i0 + r0) * j->rsa + j->p0 * j->csa,
+            j->im->pack_a(j->im->mr, rows, j->kc, j->A + (j->i0 + r0) * j->rsa + j->p0 * j->csa,
                            j->rsa, j->csa, j->ap + r0 * j->kc);
         } else {
             int64_t c0 = (t - j->n_achunks) * j->b_cols_per_chunk;
             int64_t cols = j->nc - c0 < j->b_cols_per_chunk ? j->nc - c0 : j->b_cols_per_chunk;
-            pn_gemm_pack_b(j->im->nr, j->kc, cols, j->B + j->p0 * j->rsb + (j->j0 + c0) * j->csb,
+            j->im->pack_b(j->im->nr, j->kc, cols, j->B + j->p0 * j->rsb + (j->j0 + c0) * j->csb,
                            j->rsb, j->csb, j->bp + c0 * j->kc);
         }
     }
@@ -307,7 +347,8 @@ void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float a
     int64_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
     int64_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;
     const pn_gemm_impl *im = get_impl();
-    if ((double)M * N * K <= SMALL_MNK)
+    if ((double)M * N * K <= SMALL_MNK ||
+        ((double)M * N * K <= SMALL_MAX_MNK && K <= SMALL_MAX_K && M * K <= SMALL_MAX_A))
         gemm_small(im, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);
     else
         gemm_packed(im, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);

@@ -17,12 +17,18 @@ typedef void (*pn_ukernel)(int64_t k, const float *a, int64_t rsa, int64_t csa,
                            const float *b, int64_t ldb, float *c, int64_t ldc,
                            float alpha, float beta, int m, int n);
 
+/* Packing routine (see pn_gemm_pack_a / pn_gemm_pack_b below). */
+typedef void (*pn_pack_fn)(int w, int64_t rows, int64_t cols, const float *src, int64_t rs,
+                           int64_t cs, float *dst);
+
 typedef struct {
     const char *name;
     int mr, nr;
     int64_t mc, kc, nc;   /* cache blocking: A block mc x kc, B panel kc x nc */
     pn_ukernel kernel;    /* may assume packed operands (fast path) */
     pn_ukernel skernel;   /* arbitrary a strides and b row stride */
+    pn_pack_fn pack_a;    /* pn_gemm_pack_a or an ISA-specific equivalent */
+    pn_pack_fn pack_b;
 } pn_gemm_impl;
 
 extern const pn_gemm_impl pn_gemm_impl_generic;
@@ -38,6 +44,12 @@ void pn_gemm_pack_a(int mr, int64_t m, int64_t k, const float *A, int64_t rsa,
  * nr columns, p-major inside a panel, zero-padding the last panel's columns. */
 void pn_gemm_pack_b(int nr, int64_t k, int64_t n, const float *B, int64_t rsb,
                     int64_t csb, float *dst);
+
+/* Same contracts, with AVX2 transposes for the gathering layouts. */
+void pn_gemm_pack_a_avx2(int mr, int64_t m, int64_t k, const float *A, int64_t rsa,
+                         int64_t csa, float *dst);
+void pn_gemm_pack_b_avx2(int nr, int64_t k, int64_t n, const float *B, int64_t rsb,
+                         int64_t csb, float *dst);
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PN_GEMM_X86 1

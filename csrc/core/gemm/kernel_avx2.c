@@ -100,6 +100,18 @@ TGT static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t c
     body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, m, n);
 }
 
-const pn_gemm_impl pn_gemm_impl_avx2 = {"avx2", MR, NR, 144, 256, 4080,
-                                        kernel_packed, kernel_strided};
+/* Blocking for 32 KB L1d / 512 KB-1 MB L2 (Zen 2-4, Haswell..Ice Lake): a
+ * kc x NR panel of B (16 KB) stays in L1, an mc x kc block of A in L2. */
+#ifndef AVX2_MC
+#define AVX2_MC 144
+#endif
+#ifndef AVX2_KC
+#define AVX2_KC 256
+#endif
+#ifndef AVX2_NC
+#define AVX2_NC 4080
+#endif
+const pn_gemm_impl pn_gemm_impl_avx2 = {"avx2", MR, NR, AVX2_MC, AVX2_KC, AVX2_NC,
+                                        kernel_packed, kernel_strided,
+                                        pn_gemm_pack_a_avx2, pn_gemm_pack_b_avx2};
 #endif

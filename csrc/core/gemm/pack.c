@@ -19,8 +19,9 @@ pack_a_w(const int mr, int64_t m, int64_t k, const float *A, int64_t rsa, int64_
             for (int64_t p = 0; p < k; p++)
                 for (int r = 0; r < mr; r++) dst[p * mr + r] = src[r * rsa + p];
         } else if (rows == mr && rsa == 1) {
-            for (int64_t p = 0; p < k; p++)
-                for (int r = 0; r < mr; r++) dst[p * mr + r] = src[p * csa + r];
+            /* Transposed A: a panel column is contiguous; a constant-size memcpy
+             * becomes a couple of vector moves. */
+            for (int64_t p = 0; p < k; p++) memcpy(dst + p * mr, src + p * csa, sizeof(float) * mr);
         } else {
             for (int64_t p = 0; p < k; p++) {
                 int r = 0;
@@ -67,6 +68,7 @@ void pn_gemm_pack_a(int mr, int64_t m, int64_t k, const float *A, int64_t rsa, i
     case 4: pack_a_w(4, m, k, A, rsa, csa, dst); break;
     case 6: pack_a_w(6, m, k, A, rsa, csa, dst); break;
     case 8: pack_a_w(8, m, k, A, rsa, csa, dst); break;
+    case 12: pack_a_w(12, m, k, A, rsa, csa, dst); break;
     default: pack_a_w(mr, m, k, A, rsa, csa, dst); break;
     }
 }

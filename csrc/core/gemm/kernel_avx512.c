@@ -1,0 +1,81 @@
+/* kernel_avx512.c - AVX-512F micro-kernel, 12 x 32: 24 zmm accumulators, two
+ * for the B row, one broadcast of A (27 of 32 registers).
+ *
+ * UNTESTED: the development machine has no AVX-512, so this path is opt-in only
+ * (PYNN_GEMM_ISA=avx512 on a CPU that supports it); automatic selection picks
+ * AVX2 on AVX-512 machines until the kernel has run the test-suite there
+ * (tests/test_gemm.py::test_every_kernel_path covers it when selected). */
+#include "gemm_internal.h"
+
+#ifdef PN_GEMM_X86
+#include <immintrin.h>
+
+#define MR 12
+#define NR 32
+#define TGT __attribute__((target("avx512f,avx2,fma")))
+#define INL static inline __attribute__((always_inline))
+
+TGT INL void store_row(float *c, __m512 x0, __m512 x1, __m512 va, float beta,
+                       __mmask16 m0, __mmask16 m1)
+{
+    x0 = _mm512_mul_ps(x0, va);
+    x1 = _mm512_mul_ps(x1, va);
+    if (beta != 0.0f) {
+        __m512 vb = _mm512_set1_ps(beta);
+        x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, c), x0);
+        x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, c + 16), x1);
+    }
+    _mm512_mask_storeu_ps(c, m0, x0);
+    _mm512_mask_storeu_ps(c + 16, m1, x1);
+}
+
+TGT INL void body(int64_t k, const float *a, int64_t rsa, int64_t csa, const float *b,
+                  int64_t ldb, float *c, int64_t ldc, float alpha, float beta, int mread,
+                  int m, int n)
+{
+    __m512 acc[MR][2];
+    const float *ar[MR];
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++) {
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        ar[i] = a + (i < mread ? i : 0) * rsa; /* rows past mread alias row 0 */
+    }
+    for (int i = 0; i < m; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    for (int64_t p = 0; p < k; p++) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 12
+        for (int i = 0; i < MR; i++) {
+            __m512 x = _mm512_set1_ps(ar[i][p * csa]);
+            acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+        }
+        b += ldb;
+    }
+    __m512 va = _mm512_set1_ps(alpha);
+    __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+    __mmask16 m1 = n >= 32 ? (__mmask16)0xFFFF : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++)
+        if (i < m) store_row(c + i * ldc, acc[i][0], acc[i][1], va, beta, m0, m1);
+}
+
+TGT static void kernel_packed(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                              const float *b, int64_t ldb, float *c, int64_t ldc, float alpha,
+                              float beta, int m, int n)
+{
+    (void)rsa, (void)csa, (void)ldb;
+    body(k, a, 1, MR, b, NR, c, ldc, alpha, beta, MR, m, n);
+}
+
+TGT static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                               const float *b, int64_t ldb, float *c, int64_t ldc, float alpha,
+                               float beta, int m, int n)
+{
+    body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, m, n);
+}
+
+/* L2 of AVX-512 server parts is 1-2 MB: a larger A block than for AVX2. */
+const pn_gemm_impl pn_gemm_impl_avx512 = {"avx512", MR, NR, 240, 256, 4096,
+                                          kernel_packed, kernel_strided,
+                                          pn_gemm_pack_a, pn_gemm_pack_b};
+#endif

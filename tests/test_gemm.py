@@ -1,0 +1,208 @@
+"""SGEMM (pynn._C.sgemm) against a float64 NumPy product, on every kernel path
+this CPU can run, plus the worker pool's thread-count independence."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from pynn import _C
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EPS32 = np.finfo(np.float32).eps
+
+# (M, N, K): ones, primes, non-multiples of the micro-tiles (6x16, 4x8), and
+# sizes past the cache blocks (KC=256, MC=144, NC=4080, 2304-row A super-block).
+SHAPES = [
+    (1, 1, 1), (1, 7, 13), (7, 1, 13), (13, 7, 1), (2, 3, 4), (6, 16, 5), (7, 17, 9),
+    (32, 128, 10), (97, 13, 7), (13, 97, 31), (97, 97, 97), (145, 33, 257),
+    (128, 256, 784), (300, 150, 600), (5, 4100, 40), (2400, 20, 30),
+]
+
+
+def operands(rng, M, N, K, ta, tb):
+    a = rng.standard_normal((K, M) if ta else (M, K)).astype(np.float32)
+    b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+    return a, b
+
+
+def check(a, b, ta, tb, alpha=1.0, beta=0.0, out=None):
+    """Runs sgemm and asserts it matches float64 within a float32 error bound."""
+    at = (a.T if ta else a).astype(np.float64)
+    bt = (b.T if tb else b).astype(np.float64)
+    c0 = None if out is None else out.astype(np.float64)
+    got = _C.sgemm(a, b, trans_a=ta, trans_b=tb, alpha=alpha, beta=beta, out=out)
+    ref = alpha * (at @ bt)
+    # Rounding error of a K-term float32 dot product is bounded by ~K eps sum|a||b|.
+    bound = (at.shape[1] + 4) * EPS32 * abs(alpha) * (np.abs(at) @ np.abs(bt))
+    if c0 is not None and beta != 0.0:
+        ref += beta * c0
+        bound += 4 * EPS32 * np.abs(beta * c0)
+    assert got.shape == ref.shape and got.dtype == np.float32
+    err = np.abs(got.astype(np.float64) - ref)
+    assert np.all(err <= bound + 1e-30), (a.shape, b.shape, ta, tb, float(err.max()))
+    return got
+
+
+def check_all(shapes=SHAPES):
+    rng = np.random.default_rng(1)
+    for M, N, K in shapes:
+        for ta in (False, True):
+            for tb in (False, True):
+                a, b = operands(rng, M, N, K, ta, tb)
+                check(a, b, ta, tb)
+    # alpha/beta through the out= path; beta == 0 must ignore NaN garbage in out.
+    for M, N, K in [(7, 17, 9), (97, 97, 97), (145, 33, 300)]:
+        a, b = operands(rng, M, N, K, False, True)
+        check(a, b, False, True, alpha=-0.5, beta=1.5,
+              out=rng.standard_normal((M, N)).astype(np.float32))
+        got = check(a, b, False, True, alpha=2.0, beta=0.0,
+                    out=np.full((M, N), np.nan, np.float32))
+        assert np.isfinite(got).all()
+
+
+def run_forced(isa, code):
+    env = dict(os.environ, PYNN_GEMM_ISA=isa, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":")[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def runnable_isas():
+    flags = cpu_flags()
+    isas = ["generic"]
+    if {"avx2", "fma"} <= flags:
+        isas.append("avx2")
+    if {"avx512f", "avx2", "fma"} <= flags and _C.gemm_isa() == "avx512":
+        isas.append("avx512")
+    return isas
+
+
+# ------------------------------------------------------------ correctness
+@pytest.mark.parametrize("M,N,K", SHAPES)
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_matches_float64(M, N, K, ta, tb):
+    a, b = operands(np.random.default_rng(M * 1000 + N + K), M, N, K, ta, tb)
+    check(a, b, ta, tb)
+
+
+@pytest.mark.parametrize("isa", runnable_isas())
+def test_every_kernel_path(isa):
+    code = ("import sys; sys.path.insert(0, 'tests'); import test_gemm as t\n"
+            "from pynn import _C\n"
+            f"assert _C.gemm_isa() == {isa!r}, _C.gemm_isa()\n"
+            "t.check_all(); print('ok')")
+    r = run_forced(isa, code)
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("isa", ["avx512", "nonsense", ""])
+def test_forced_isa_falls_back(isa):
+    r = run_forced(isa, "from pynn import _C; import numpy as np\n"
+                        "a = np.ones((40, 50), np.float32)\n"
+                        "assert (_C.sgemm(a, a, trans_b=True) == 50).all()\n"
+                        "print(_C.gemm_isa())")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() in ("avx512", "avx2", "generic")
+
+
+def test_alpha_beta_and_nan_garbage():
+    check_all(shapes=[])
+
+
+@pytest.mark.parametrize("M,N,K", [(0, 5, 3), (4, 0, 3), (0, 0, 0), (4, 5, 0)])
+def test_empty_dims(M, N, K):
+    a = np.ones((M, K), np.float32)
+    b = np.ones((K, N), np.float32)
+    c = _C.sgemm(a, b)
+    assert c.shape == (M, N)
+    np.testing.assert_array_equal(c, np.zeros((M, N), np.float32))
+    # K == 0: C = beta * C
+    out = np.full((M, N), 3.0, np.float32)
+    _C.sgemm(a, b, alpha=1.0, beta=0.5, out=out)
+    np.testing.assert_array_equal(out, np.full((M, N), 1.5, np.float32))
+
+
+# ------------------------------------------------------------ threads
+@pytest.mark.parametrize("M,N,K,ta,tb", [(2048, 64, 300, False, False), (128, 784, 256, False, True),
+                                         (784, 256, 128, True, False), (500, 500, 500, True, True),
+                                         (97, 1000, 13, False, False)])
+def test_thread_count_does_not_change_bits(M, N, K, ta, tb):
+    a, b = operands(np.random.default_rng(7), M, N, K, ta, tb)
+    saved = _C.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2, 3, 1):
+            _C.set_num_threads(n)
+            assert _C.get_num_threads() == n
+            results.append(_C.sgemm(a, b, trans_a=ta, trans_b=tb).tobytes())
+    finally:
+        _C.set_num_threads(saved)
+    assert all(r == results[0] for r in results)
+
+
+def test_num_threads_env_and_fork():
+    code = ("import os, numpy as np\nfrom pynn import _C\n"
+            "assert _C.get_num_threads() == 3, _C.get_num_threads()\n"
+            "a = np.ones((300, 300), np.float32); ref = _C.sgemm(a, a)\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    ok = (_C.sgemm(a, a) == ref).all()\n"
+            "    os._exit(0 if ok else 1)\n"
+            "_, st = os.waitpid(pid, 0)\n"
+            "assert os.waitstatus_to_exitcode(st) == 0\n"
+            "assert (_C.sgemm(a, a) == ref).all(); print('ok')")
+    env = dict(os.environ, PYNN_NUM_THREADS="3")
+    r = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
+
+
+# ------------------------------------------------------------ bad input
+def test_shape_mismatch_names_both_shapes():
+    a = np.ones((3, 4), np.float32)
+    b = np.ones((5, 6), np.float32)
+    with pytest.raises(ValueError, match=r"\(3, 4\).*\(5, 6\)"):
+        _C.sgemm(a, b)
+    with pytest.raises(ValueError, match=r"\(3, 4\) transposed"):
+        _C.sgemm(a, b, trans_a=True)
+
+
+@pytest.mark.parametrize("bad", [np.ones((3, 3)), np.ones((3, 3), np.int32), [[1.0]]])
+def test_non_float32_is_type_error(bad):
+    good = np.ones((3, 3), np.float32)
+    with pytest.raises(TypeError, match="float32|ndarray"):
+        _C.sgemm(bad, good)
+    with pytest.raises(TypeError, match="float32|ndarray"):
+        _C.sgemm(good, bad)
+
+
+def test_layout_and_out_errors():
+    a = np.ones((4, 4), np.float32)
+    with pytest.raises(ValueError, match="2-D"):
+        _C.sgemm(np.ones(4, np.float32), a)
+    with pytest.raises(ValueError, match="contiguous"):
+        _C.sgemm(np.ones((4, 8), np.float32)[:, ::2], a)
+    with pytest.raises(ValueError, match=r"out has shape"):
+        _C.sgemm(a, a, out=np.ones((3, 4), np.float32))
+    with pytest.raises(ValueError, match="overlap"):
+        _C.sgemm(a, a, out=a)
+
+
+def test_set_num_threads_rejects_nonpositive():
+    for n in (0, -3):
+        with pytest.raises(ValueError, match=">= 1"):
+            _C.set_num_threads(n)
+    assert _C.get_num_threads() >= 1
+    assert _C.gemm_isa() in ("avx512", "avx2", "generic")
