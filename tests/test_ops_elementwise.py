@@ -121,6 +121,7 @@ def test_derivatives_at_kinks_follow_torch():
     np.testing.assert_allclose(_grad_at(ops.leaky_relu, [0.0, -1.0, 1.0]), [0.2, 0.2, 1])
     np.testing.assert_array_equal(_grad_at(ops.relu6, [0.0, 6.0, 3.0]), [0, 0, 1])
     np.testing.assert_allclose(_grad_at(ops.hard_sigmoid, [-3.0, 3.0, 0.0]), [0, 0, 1 / 6])
+    np.testing.assert_allclose(_grad_at(ops.hard_silu, [-3.0, 3.0, 0.0]), [0, 1, 0.5])
 
 
 def test_clip_gradient_is_one_on_the_closed_interval():

@@ -17,7 +17,8 @@
  *
  * Derivatives at kinks follow PyTorch (and TF where they agree): relu'(0) = 0,
  * abs'(0) = 0, clip passes the gradient on the closed interval [lo, hi],
- * leaky_relu'(0) = slope, relu6 and hard_sigmoid pass it on the open interval.
+ * leaky_relu'(0) = slope, relu6 and hard_sigmoid pass it on the open interval,
+ * hard_silu takes the outer piece's slope at -3 and 3.
  * relu/relu6/clip propagate NaN, as torch does, so a NaN is never hidden. */
 #include <math.h>
 #include <string.h>
@@ -133,7 +134,7 @@ static inline float gelu_deriv(float x, int approx)
     X(hard_sigmoid, (x <= -3 ? 0.0f : (x >= 3 ? 1.0f : x / 6.0f + 0.5f)),                    \
       (x > -3 && x < 3 ? 1.0f / 6.0f : 0.0f))                                                \
     X(hard_silu, (x <= -3 ? 0.0f : (x >= 3 ? x : x * (x + 3.0f) / 6.0f)),                    \
-      (x < -3 ? 0.0f : (x > 3 ? 1.0f : x / 3.0f + 0.5f)))
+      (x <= -3 ? 0.0f : (x >= 3 ? 1.0f : x / 3.0f + 0.5f)))
 
 static int unary_infer(pn_node *n)
 {
