@@ -236,3 +236,43 @@ def test_bad_input_raises_clear_errors():
         ops.leaky_relu(t, negative_slope=[0.1])
     with pytest.raises(TypeError):
         ops.exp("abc")
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_backward_accumulates(name):
+    # backward must add to an input's gradient (+=), not overwrite it
+    fn, _, sample = OPS[name]
+    x = sample(np.random.default_rng(19), (5, 7)).astype(np.float32)
+    t = pynn.Tensor(x, requires_grad=True)
+    g = np.random.default_rng(20).standard_normal(x.shape).astype(np.float32)
+    fn(t).backward(g)
+    first = t.grad.copy()
+    assert np.any(first != 0)
+    fn(t).backward(g)
+    np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-6, atol=1e-7)
+
+
+def test_exp_accuracy_over_the_float32_range():
+    # the vectorised exp must stay within a couple of ulps of the true value,
+    # including the overflow / gradual-underflow edges
+    x = np.concatenate([np.linspace(-103, 88.7, 200_001), [-104.0, -110.0, 88.73, 89.0, np.inf,
+                                                           -np.inf, np.nan, 0.0, -0.0]])
+    x = x.astype(np.float32)
+    got = ops.exp(pynn.Tensor(x)).numpy()
+    want = np.exp(x.astype(np.float64))
+    normal = (want > 1.2e-38) & (want < 3.4e38)
+    np.testing.assert_allclose(got[normal], want[normal], rtol=3e-7)
+    sub = (want <= 1.2e-38) & (want > 0)
+    np.testing.assert_allclose(got[sub], want[sub], rtol=0, atol=3e-45)
+    assert got[-9] == 0 and got[-8] == 0 and got[-7] == np.inf and got[-6] == np.inf
+    assert got[-5] == np.inf and got[-4] == 0 and np.isnan(got[-3])
+    assert got[-2] == 1 and got[-1] == 1
+
+
+def test_tanh_accuracy():
+    x = np.concatenate([np.linspace(-20, 20, 100_001), np.logspace(-30, 1, 1000),
+                        -np.logspace(-30, 1, 1000)]).astype(np.float32)
+    got = ops.tanh(pynn.Tensor(x)).numpy()
+    np.testing.assert_allclose(got, np.tanh(x.astype(np.float64)), rtol=4e-7, atol=1e-38)
+    assert np.isnan(ops.tanh(pynn.Tensor([np.nan])).numpy()[0])
+    np.testing.assert_array_equal(ops.tanh(pynn.Tensor([np.inf, -np.inf])).numpy(), [1, -1])

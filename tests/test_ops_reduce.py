@@ -244,3 +244,40 @@ def test_engine_checks_axes_itself():
         pynn._C.apply("max", [t], iattr=[0, 1], iv=[1, -1])
     with pytest.raises(ValueError, match="softmax: axis -3 is out of range"):
         pynn._C.apply("softmax", [t], iattr=[-3])
+
+
+@pytest.mark.parametrize("n", [7, 8, 9, 33, 1000])
+def test_max_min_long_rows_nan_and_inf(n):
+    # rows long enough for the vector path, with NaN / inf in every position class
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((4, n)).astype(np.float32)
+    for pos in (0, n // 2, n - 1):
+        y = x.copy()
+        y[1, pos] = np.nan
+        y[2, :] = -np.inf
+        y[3, pos] = np.inf
+        for fn, npf in ((ops.max, np.max), (ops.min, np.min)):
+            for axis in (1, None):
+                np.testing.assert_array_equal(fn(pynn.Tensor(y), axis=axis).numpy(),
+                                              npf(y, axis=axis))
+            np.testing.assert_array_equal(fn(pynn.Tensor(y.T.copy()), axis=0).numpy(),
+                                          npf(y, axis=1))
+
+
+ALL_REDUCE_OPS = ["sum", "mean", "max", "min", "var", "std", "softmax", "log_softmax"]
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+@pytest.mark.parametrize("name", ALL_REDUCE_OPS)
+def test_backward_accumulates(name, axis):
+    # backward must add to an input's gradient (+=), not overwrite it
+    x = _distinct(np.random.default_rng(17), (3, 9)).astype(np.float32)
+    t = pynn.Tensor(x, requires_grad=True)
+    fn = getattr(ops, name)
+    y = fn(t, axis=axis)
+    g = np.random.default_rng(18).standard_normal(y.shape).astype(np.float32)
+    fn(t, axis=axis).backward(g)
+    first = t.grad.copy()
+    assert np.any(first != 0)
+    fn(t, axis=axis).backward(g)
+    np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-6, atol=1e-7)

@@ -20,6 +20,13 @@
  * leaky_relu'(0) = slope, relu6 and hard_sigmoid pass it on the open interval,
  * hard_silu takes the outer piece's slope at -3 and 3.
  * relu/relu6/clip propagate NaN, as torch does, so a NaN is never hidden. */
+/* Under GCC's default -ftrapping-math a float compare may not be executed
+ * speculatively, so loops with selects (fast_expf's range checks, relu, max)
+ * stay scalar. Nothing in pynn reads FP exception flags; lifting this for the
+ * file lets those loops vectorise. (Better as a global flag in setup.py.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include <math.h>
 #include <string.h>
 
@@ -44,28 +51,68 @@ typedef struct {
 #define SQRT_2_OVER_PI 0.79788456080286535588f
 #define GELU_C 0.044715f
 
-/* 1 / (1 + exp(-x)) without overflow: exp only ever sees a non-positive
- * argument, so for x = -100 we get exp(-100)/(1+exp(-100)), not 1/inf. */
+/* ---------------------------------------------------------------- fast exp, tanh
+ * glibc's expf / tanhf are scalar calls, so a loop that uses them is never
+ * vectorised; these branch-free versions are (4 floats per SSE2 op in the
+ * portable build) and keep ~1 ulp (exp) / ~2 ulp (tanh) accuracy, with inf,
+ * NaN and gradual underflow handled like expf. Cephes' polynomials. */
+static inline float fast_expf(float x)
+{
+    /* clamping maps NaN to the low bound (no UB in the int conversion);
+     * the selects at the end restore NaN, inf and 0 */
+    float xc = x > -104.0f ? x : -104.0f;
+    xc = xc < 88.7228394f ? xc : 88.7228394f;
+    /* n = round(x / ln 2) by the 1.5 * 2^23 trick (floorf is a call without SSE4.1) */
+    float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = xc - n * 0.693359375f - n * -2.12194440e-4f;
+    float z = r * r;
+    float p = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+                4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
+    p = p * z + r + 1.0f;
+    /* 2^n as two factors so n in [-150, 128] never leaves the normal range
+     * of either (the product underflows gradually, as expf does) */
+    int32_t ni = (int32_t)n, h = ni >> 1;
+    union { int32_t i; float f; } s1 = {(h + 127) << 23}, s2 = {(ni - h + 127) << 23};
+    float y = p * s1.f * s2.f;
+    y = x > 88.7228394f ? INFINITY : y;
+    y = x < -103.972084f ? 0.0f : y;
+    return x != x ? x : y;
+}
+
+static inline float fast_tanhf(float x)
+{
+    float ax = fabsf(x);
+    float z = x * x;
+    /* small |x|: odd polynomial (1 - 2/(e+1) would cancel) */
+    float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+                    1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+    float big = 1.0f - 2.0f / (fast_expf(2.0f * ax) + 1.0f);
+    big = x < 0 ? -big : big;
+    return ax < 0.625f ? small : big;
+}
+
+/* 1 / (1 + exp(-x)) without overflow: exp only ever sees -|x|, so for
+ * x = -100 we get e/(1+e) with e = exp(-100), not 1/inf. */
 static inline float stable_sigmoid(float x)
 {
-    if (x >= 0) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
+    float e = fast_expf(-fabsf(x));
+    float s = 1.0f / (1.0f + e);
+    return x >= 0 ? s : e * s;
 }
 
 /* sigmoid' and tanh' from x, not from y: y (1 - y) and 1 - y^2 round to 0 once
  * y rounds to +-1 (|x| > ~17 for sigmoid, ~9 for tanh), while the true values
- * e^-|x| and 4 e^-2|x| are still representable. One expf per element buys a
+ * e^-|x| and 4 e^-2|x| are still representable. One exp per element buys a
  * gradient that is right to a few ulps everywhere. */
 static inline float sigmoid_deriv(float x)
 {
-    float e = expf(-fabsf(x));
+    float e = fast_expf(-fabsf(x));
     return e / ((1.0f + e) * (1.0f + e));
 }
 
 static inline float tanh_deriv(float x)
 {
-    float e = expf(-2.0f * fabsf(x));
+    float e = fast_expf(-2.0f * fabsf(x));
     return 4.0f * e / ((1.0f + e) * (1.0f + e));
 }
 
@@ -90,7 +137,7 @@ static inline float gelu_value(float x, int approx)
 {
     if (approx) {
         float u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
-        return 0.5f * x * (1.0f + tanhf(u));
+        return 0.5f * x * (1.0f + fast_tanhf(u));
     }
     return 0.5f * x * (1.0f + erff(x * INV_SQRT2));
 }
@@ -99,11 +146,11 @@ static inline float gelu_deriv(float x, int approx)
 {
     if (approx) {
         float u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
-        float t = tanhf(u);
+        float t = fast_tanhf(u);
         return 0.5f * (1.0f + t) +
                0.5f * x * (1.0f - t * t) * SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_C * x * x);
     }
-    return 0.5f * (1.0f + erff(x * INV_SQRT2)) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
+    return 0.5f * (1.0f + erff(x * INV_SQRT2)) + x * INV_SQRT_2PI * fast_expf(-0.5f * x * x);
 }
 
 /* One table row per op: NAME, F(x) with parameters a, b, flag, and D(x, y).
@@ -112,7 +159,7 @@ static inline float gelu_deriv(float x, int approx)
 #define UNARY_OPS(X)                                                                         \
     X(neg, -x, -1.0f)                                                                        \
     X(pow, pow_value(x, a), pow_deriv(x, a))                                                 \
-    X(exp, expf(x), y)                                                                       \
+    X(exp, fast_expf(x), y)                                                                       \
     X(log, logf(x), 1.0f / x)                                                                \
     X(sqrt, sqrtf(x), 0.5f / y)                                                              \
     X(abs, fabsf(x), (x > 0 ? 1.0f : (x < 0 ? -1.0f : 0.0f)))                                \
@@ -121,14 +168,14 @@ static inline float gelu_deriv(float x, int approx)
     X(relu, (x > 0 || x != x ? x : 0.0f), (x > 0 ? 1.0f : 0.0f))                             \
     X(relu6, (x < 0 ? 0.0f : (x > 6 ? 6.0f : x)), (x > 0 && x < 6 ? 1.0f : 0.0f))          \
     X(leaky_relu, (x > 0 ? x : a * x), (x > 0 ? 1.0f : a))                                   \
-    X(elu, (x > 0 ? x : a * expm1f(x)), (x > 0 ? 1.0f : a * expf(x)))                        \
+    X(elu, (x > 0 ? x : a * expm1f(x)), (x > 0 ? 1.0f : a * fast_expf(x)))                        \
     X(selu, SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1f(x)),                               \
-      SELU_SCALE * (x > 0 ? 1.0f : SELU_ALPHA * expf(x)))                                    \
+      SELU_SCALE * (x > 0 ? 1.0f : SELU_ALPHA * fast_expf(x)))                                    \
     X(gelu, gelu_value(x, flag), gelu_deriv(x, flag))                                        \
     X(silu, x * stable_sigmoid(x),                                                           \
       stable_sigmoid(x) * (1.0f + x * (1.0f - stable_sigmoid(x))))                           \
     X(sigmoid, stable_sigmoid(x), sigmoid_deriv(x))                                          \
-    X(tanh, tanhf(x), tanh_deriv(x))                                                         \
+    X(tanh, fast_tanhf(x), tanh_deriv(x))                                                         \
     X(softplus, log1pf(expf(-fabsf(x))) + (x > 0 ? x : 0.0f), stable_sigmoid(x))             \
     X(softsign, x / (1.0f + fabsf(x)), 1.0f / ((1.0f + fabsf(x)) * (1.0f + fabsf(x))))     \
     X(hard_sigmoid, (x <= -3 ? 0.0f : (x >= 3 ? 1.0f : x / 6.0f + 0.5f)),                    \
@@ -258,7 +305,44 @@ static int smax_infer(pn_node *n)
 
 static inline int64_t row_base(const smax_ctx *c, int64_t r)
 {
+    if (c->inner == 1) return r * c->L; /* skip the divisions in the common case */
     return (r / c->inner) * c->L * c->inner + r % c->inner;
+}
+
+/* Sum of a[j] (times b[j] if b) over a contiguous row, in double, with eight
+ * independent partial sums in a fixed pattern: the compiler can vectorise it
+ * (one serial double chain would not), and the order depends only on n. */
+static double row_sum(const float *restrict a, const float *restrict b, int64_t n)
+{
+    double acc[8] = {0};
+    int64_t j = 0;
+    if (b)
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++) acc[k] += (double)a[j + k] * b[j + k];
+    else
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++) acc[k] += a[j + k];
+    double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; j < n; j++) s += b ? (double)a[j] * b[j] : a[j];
+    return s;
+}
+
+/* Row maximum, ignoring NaN: a NaN in the row turns x - m, hence the sum and
+ * the whole row, into NaN anyway. Eight lanes so the contiguous case
+ * vectorises (max is exact, so the lane split cannot change the result). */
+static float row_max(const float *restrict x, int64_t n, int64_t st)
+{
+    float m = -INFINITY;
+    int64_t j = 0;
+    if (st == 1) {
+        float lane[8];
+        for (int k = 0; k < 8; k++) lane[k] = -INFINITY;
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++) lane[k] = x[j + k] > lane[k] ? x[j + k] : lane[k];
+        for (int k = 0; k < 8; k++) m = lane[k] > m ? lane[k] : m;
+    }
+    for (; j < n; j++) m = x[j * st] > m ? x[j * st] : m;
+    return m;
 }
 
 static void smax_fwd_range(void *ctx, int64_t lo, int64_t hi)
@@ -268,16 +352,18 @@ static void smax_fwd_range(void *ctx, int64_t lo, int64_t hi)
     for (int64_t r = lo; r < hi; r++) {
         const float *x = c->x + row_base(c, r);
         float *y = c->out + row_base(c, r);
-        float m = x[0];
-        for (int64_t j = 1; j < L; j++) {
-            float v = x[j * st];
-            if (v > m || v != v) m = v; /* a NaN sticks: the row becomes NaN */
-        }
-        double s = 0;
-        for (int64_t j = 0; j < L; j++) {
-            float e = expf(x[j * st] - m);
-            if (!c->log) y[j * st] = e;
-            s += e;
+        float m = row_max(x, L, st);
+        double s;
+        if (st == 1) { /* the hot case (last axis): every loop vectorises */
+            for (int64_t j = 0; j < L; j++) y[j] = fast_expf(x[j] - m);
+            s = row_sum(y, NULL, L);
+        } else {
+            s = 0;
+            for (int64_t j = 0; j < L; j++) {
+                float e = fast_expf(x[j * st] - m);
+                y[j * st] = e;
+                s += e;
+            }
         }
         if (c->log) {
             float ls = (float)log(s);
@@ -299,15 +385,18 @@ static void smax_bwd_range(void *ctx, int64_t lo, int64_t hi)
         const float *y = c->y + b, *g = c->g + b;
         float *gx = c->out + b;
         double s = 0;
-        if (c->log) {
+        if (st == 1) {
+            s = c->log ? row_sum(g, NULL, L) : row_sum(g, y, L);
+        } else if (c->log) {
             for (int64_t j = 0; j < L; j++) s += g[j * st];
-            float sf = (float)s;
-            for (int64_t j = 0; j < L; j++) gx[j * st] += g[j * st] - expf(y[j * st]) * sf;
         } else {
             for (int64_t j = 0; j < L; j++) s += (double)g[j * st] * y[j * st];
-            float sf = (float)s;
-            for (int64_t j = 0; j < L; j++) gx[j * st] += y[j * st] * (g[j * st] - sf);
         }
+        float sf = (float)s;
+        if (c->log)
+            for (int64_t j = 0; j < L; j++) gx[j * st] += g[j * st] - fast_expf(y[j * st]) * sf;
+        else
+            for (int64_t j = 0; j < L; j++) gx[j * st] += y[j * st] * (g[j * st] - sf);
     }
 }
 
