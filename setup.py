@@ -26,7 +26,7 @@ setup(
             "pynn._C",
             sources=sources,
             include_dirs=["csrc/core", "csrc/python", numpy.get_include()],
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION"), ("_GNU_SOURCE", "1")],
             extra_compile_args=extra_compile_args,
             extra_link_args=["-lpthread", "-lm"],
         )

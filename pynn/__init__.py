@@ -8,6 +8,11 @@ import os as _os
 from . import _C
 from .tensor import Tensor, no_grad, is_grad_enabled
 from . import ops
+from . import (activations, callbacks, initializers, layers, losses, metrics, optimizers,
+               regularizers, schedules)
+from .functional import Input
+from .layers import *  # noqa: F401,F403  (Dense, Dropout, ... at top level too)
+from .models import Model, Sequential
 
 __version__ = "0.1.0"
 

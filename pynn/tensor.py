@@ -116,6 +116,23 @@ class Tensor(_C.Tensor):
         from . import ops
         return ops.transpose(self)
 
+    # shape methods: thin forwards to pynn.ops.shape (C ops with gradients)
+    def __getitem__(self, key):
+        from .ops import shape
+        return shape.getitem(self, key)
+
+    def reshape(self, *shape):
+        from .ops import shape as _shape
+        return _shape.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+
+    def transpose(self, *axes):
+        from .ops import shape as _shape
+        return _shape.transpose(self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None)
+
+    def flatten(self):
+        from .ops import shape as _shape
+        return _shape.flatten(self)
+
 
 _C._set_tensor_class(Tensor)
 

@@ -25,7 +25,7 @@ int pn_apply(const pn_op *op, int n_in, pn_node **in, const double *fattr, int n
         }
         n->in[i] = in[i];
         pn_node_incref(in[i]);
-        if (in[i]->requires_grad) n->requires_grad = pn_grad_enabled;
+        if (in[i]->requires_grad && op->backward) n->requires_grad = pn_grad_enabled;
     }
     for (int i = 0; i < n_f; i++) n->fattr[i] = fattr[i];
     for (int i = 0; i < n_i; i++) n->iattr[i] = iattr[i];
@@ -45,7 +45,7 @@ int pn_apply(const pn_op *op, int n_in, pn_node **in, const double *fattr, int n
         pn_node_decref(n);
         return rc;
     }
-    if (!n->requires_grad) {
+    if (!n->requires_grad && !pn_tracing) {
         /* Nothing will flow back: let the inputs go now (what no_grad saves). */
         for (int i = 0; i < n->n_in; i++) {
             pn_node_decref(n->in[i]);

@@ -91,7 +91,8 @@ typedef struct pn_node {
 /* Op table entry. infer_shape sets n->ndim/shape from the inputs and attributes
  * (or fails with a message); forward fills n->data; backward reads n->grad and
  * accumulates into in[i]->grad for every input with requires_grad (those grads
- * are allocated and zeroed by the driver). workspace may be NULL. */
+ * are allocated and zeroed by the driver); backward == NULL marks an op without
+ * a gradient (metrics, argmax). workspace may be NULL. */
 typedef struct pn_op {
     const char *name;
     int n_inputs;                    /* -1: variadic (concat, stack) */
@@ -126,8 +127,11 @@ pn_node *pn_leaf_external(float *data, int ndim, const int64_t *shape,
 pn_node *pn_leaf_new(int ndim, const int64_t *shape);
 
 /* ---------------------------------------------------------------- eager driver */
-/* Global switch used by pynn.no_grad(): when 0, pn_apply records no graph. */
+/* Global switch used by pynn.no_grad(): when 0, pn_apply records no gradient. */
 extern int pn_grad_enabled;
+/* While tracing a graph for the compiled driver, nodes keep their inputs even
+ * when no gradient flows through them (the graph will be replayed). */
+extern int pn_tracing;
 
 /* Creates a node for op over inputs with the given attributes, infers its shape,
  * allocates and runs forward. On success *out holds a new reference. */

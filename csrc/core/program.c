@@ -54,6 +54,7 @@ int pn_program_set_batch(pn_program *p, int64_t b)
         memcpy(shape, x->shape, sizeof shape);
         shape[0] = b;
         int rc = pn_node_set_shape(x, x->ndim, shape);
+        if (!rc) rc = pn_node_alloc_data(x); /* placeholders own their (growing) buffers */
         if (rc) return rc;
     }
     for (int i = 0; i < p->n; i++) {

@@ -1,3 +1,127 @@
-/* py_gemm.c - binding of the GEMM and thread pool (placeholder until gemm lands). */
+/* py_gemm.c - binding of the SGEMM and the worker pool:
+ *     _C.sgemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None)
+ *     _C.gemm_isa(), _C.set_num_threads(n), _C.get_num_threads()
+ * sgemm takes float32, 2-D, C-contiguous arrays as they are (no conversion: a
+ * silent copy would hide a slow path from the benchmarks and the layers). */
 #include "pyapi.h"
-PyMethodDef pn_py_gemm_methods[] = {{NULL, NULL, 0, NULL}};
+
+static PyArrayObject *check_matrix(PyObject *o, const char *name)
+{
+    if (!PyArray_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "sgemm: %s must be a numpy.ndarray, got %s", name,
+                     Py_TYPE(o)->tp_name);
+        return NULL;
+    }
+    PyArrayObject *a = (PyArrayObject *)o;
+    if (PyArray_TYPE(a) != NPY_FLOAT32) {
+        PyErr_Format(PyExc_TypeError, "sgemm: %s must be float32, got %s", name,
+                     PyArray_DESCR(a)->typeobj->tp_name);
+        return NULL;
+    }
+    if (PyArray_NDIM(a) != 2) {
+        PyErr_Format(PyExc_ValueError, "sgemm: %s must be 2-D, got %d-D", name, PyArray_NDIM(a));
+        return NULL;
+    }
+    if (!PyArray_IS_C_CONTIGUOUS(a)) {
+        PyErr_Format(PyExc_ValueError, "sgemm: %s must be C-contiguous", name);
+        return NULL;
+    }
+    return a;
+}
+
+static int overlaps(PyArrayObject *x, PyArrayObject *y)
+{
+    const char *x0 = PyArray_BYTES(x), *y0 = PyArray_BYTES(y);
+    return x0 < y0 + PyArray_NBYTES(y) && y0 < x0 + PyArray_NBYTES(x);
+}
+
+static PyObject *py_sgemm(PyObject *self, PyObject *args, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"a", "b", "trans_a", "trans_b", "alpha", "beta", "out", NULL};
+    PyObject *ao, *bo, *outo = Py_None;
+    int ta = 0, tb = 0;
+    float alpha = 1.0f, beta = 0.0f;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|ppffO:sgemm", kwlist, &ao, &bo, &ta, &tb,
+                                     &alpha, &beta, &outo))
+        return NULL;
+    PyArrayObject *a = check_matrix(ao, "a"), *b = a ? check_matrix(bo, "b") : NULL;
+    if (!b) return NULL;
+    npy_intp ar = PyArray_DIM(a, 0), ac = PyArray_DIM(a, 1);
+    npy_intp br = PyArray_DIM(b, 0), bc = PyArray_DIM(b, 1);
+    npy_intp M = ta ? ac : ar, K = ta ? ar : ac, Kb = tb ? bc : br, N = tb ? br : bc;
+    if (K != Kb) {
+        PyErr_Format(PyExc_ValueError,
+                     "sgemm: shapes a (%zd, %zd)%s and b (%zd, %zd)%s are not aligned: "
+                     "inner dimensions %zd != %zd",
+                     (Py_ssize_t)ar, (Py_ssize_t)ac, ta ? " transposed" : "", (Py_ssize_t)br,
+                     (Py_ssize_t)bc, tb ? " transposed" : "", (Py_ssize_t)K, (Py_ssize_t)Kb);
+        return NULL;
+    }
+    PyArrayObject *c;
+    if (outo == Py_None) {
+        npy_intp dims[2] = {M, N};
+        c = (PyArrayObject *)PyArray_EMPTY(2, dims, NPY_FLOAT32, 0);
+        if (!c) return NULL;
+        beta = 0.0f; /* a fresh array holds garbage: nothing to accumulate onto */
+    } else {
+        c = check_matrix(outo, "out");
+        if (!c) return NULL;
+        if (PyArray_DIM(c, 0) != M || PyArray_DIM(c, 1) != N) {
+            PyErr_Format(PyExc_ValueError, "sgemm: out has shape (%zd, %zd), expected (%zd, %zd)",
+                         (Py_ssize_t)PyArray_DIM(c, 0), (Py_ssize_t)PyArray_DIM(c, 1),
+                         (Py_ssize_t)M, (Py_ssize_t)N);
+            return NULL;
+        }
+        if (!PyArray_ISWRITEABLE(c)) {
+            PyErr_SetString(PyExc_ValueError, "sgemm: out is read-only");
+            return NULL;
+        }
+        if (overlaps(c, a) || overlaps(c, b)) {
+            PyErr_SetString(PyExc_ValueError, "sgemm: out must not overlap a or b");
+            return NULL;
+        }
+        Py_INCREF(c);
+    }
+    const float *A = PyArray_DATA(a), *B = PyArray_DATA(b);
+    float *C = PyArray_DATA(c);
+    Py_BEGIN_ALLOW_THREADS
+    pn_sgemm(ta, tb, M, N, K, alpha, A, ac, B, bc, beta, C, N);
+    Py_END_ALLOW_THREADS
+    return (PyObject *)c;
+}
+
+static PyObject *py_gemm_isa(PyObject *self, PyObject *noargs)
+{
+    (void)self, (void)noargs;
+    return PyUnicode_FromString(pn_gemm_isa());
+}
+
+static PyObject *py_set_num_threads(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    if (n < 1) {
+        PyErr_Format(PyExc_ValueError, "set_num_threads: n must be >= 1, got %ld", n);
+        return NULL;
+    }
+    pn_set_num_threads(n > 1 << 20 ? 1 << 20 : (int)n);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_get_num_threads(PyObject *self, PyObject *noargs)
+{
+    (void)self, (void)noargs;
+    return PyLong_FromLong(pn_get_num_threads());
+}
+
+PyMethodDef pn_py_gemm_methods[] = {
+    {"sgemm", (PyCFunction)(void (*)(void))py_sgemm, METH_VARARGS | METH_KEYWORDS,
+     "sgemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None)\n"
+     "alpha * op(a) @ op(b) (+ beta * out when out is given) for float32, 2-D,\n"
+     "C-contiguous arrays; returns out or a new array."},
+    {"gemm_isa", py_gemm_isa, METH_NOARGS, "The active GEMM kernel: 'avx512', 'avx2' or 'generic'."},
+    {"set_num_threads", py_set_num_threads, METH_O, "Sets the worker pool size (n >= 1)."},
+    {"get_num_threads", py_get_num_threads, METH_NOARGS, "The worker pool size."},
+    {NULL, NULL, 0, NULL}};

@@ -1,2 +1,115 @@
-"""pynn.ops.rnn (not written yet)."""
-__all__ = []
+"""pynn.ops.rnn: whole-sequence recurrent ops with Keras 3 weight layouts.
+
+One engine op runs a layer over the whole sequence (see csrc/core/ops/rnn.c):
+the input projection of every step is one GEMM, each step one GEMM plus fused
+gates, and backward through time is computed in C.
+
+Weight layouts (so Keras weights load unchanged):
+
+* ``simple_rnn``: kernel (F, u), recurrent_kernel (u, u), bias (u,)
+* ``lstm``: kernel (F, 4u), recurrent_kernel (u, 4u), bias (4u,), gates i, f, c, o
+* ``gru``: kernel (F, 3u), recurrent_kernel (u, 3u), bias (2, 3u) (input and
+  recurrent rows, Keras' ``reset_after=True``), gates z, r, h
+
+Masks follow Keras: a masked step carries every state through and outputs the
+carried ``h`` (zeros with ``zero_output_for_mask=True``). ``go_backwards``
+returns the sequence in processing order, as Keras does.
+"""
+import numpy as np
+
+from .. import _C
+
+__all__ = ["simple_rnn", "lstm", "gru", "ACTIVATION_IDS"]
+
+#: activation name -> engine id (derivatives are taken from the outputs, which
+#: is why only these are offered)
+ACTIVATION_IDS = {"tanh": 0, "sigmoid": 1, "relu": 2, "linear": 3, None: 3,
+                  "hard_sigmoid": 4}
+
+
+def _shape(a):
+    s = getattr(a, "shape", None)
+    return tuple(s) if s is not None else np.shape(a)
+
+
+def _act_id(name, what):
+    key = name.lower() if isinstance(name, str) else name
+    if key not in ACTIVATION_IDS:
+        raise ValueError(f"{what}={name!r} is not supported by the recurrent ops; "
+                         f"use one of {sorted(k for k in ACTIVATION_IDS if k)} or None")
+    return ACTIVATION_IDS[key]
+
+
+def _run(op, n_states, x, kernel, recurrent_kernel, bias, initial_state, mask,
+         return_sequences, return_state, go_backwards, activation,
+         recurrent_activation, zero_output_for_mask):
+    xs = _shape(x)
+    if len(xs) != 3:
+        hint = ""
+        if len(xs) == 2:
+            hint = (f" If {xs} is (batch, timesteps) of scalar features, add a feature "
+                    f"axis: x.reshape({xs[0]}, {xs[1]}, 1). If it is one sample "
+                    f"(timesteps, features), add the batch axis: x[None].")
+        raise ValueError(f"{op}: expected input of shape (batch, timesteps, features), "
+                         f"got shape {xs} (rank {len(xs)}).{hint} Layers take the "
+                         "per-sample shape (timesteps, features) as input_shape.")
+    inputs = [x, kernel, recurrent_kernel]
+    if bias is not None:
+        inputs.append(bias)
+    if initial_state is not None:
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        if len(states) != n_states:
+            raise ValueError(f"{op}: initial_state needs {n_states} tensor(s) "
+                             f"({'h, c' if n_states == 2 else 'h'}), got {len(states)}")
+        inputs += states
+    if mask is not None:
+        ms = _shape(mask)
+        if ms != xs[:2]:
+            raise ValueError(f"{op}: mask must be (batch, timesteps) = {xs[:2]}, got {ms}")
+        inputs.append(mask)
+    iattr = [int(bool(return_sequences)), int(bool(go_backwards)), int(bool(return_state)),
+             _act_id(activation, "activation"),
+             _act_id(recurrent_activation, "recurrent_activation"),
+             int(bias is not None), int(initial_state is not None), int(mask is not None),
+             int(bool(zero_output_for_mask))]
+    out = _C.apply(op, inputs, iattr=iattr)
+    if not return_state:
+        return out
+    S = xs[1] if return_sequences else 1
+    first = _C.apply("rnn_slice", [out], iattr=[0, S, int(not return_sequences)])
+    states = [_C.apply("rnn_slice", [out], iattr=[S + k, 1, 1]) for k in range(n_states)]
+    return [first] + states
+
+
+def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *,
+               return_sequences=False, return_state=False, go_backwards=False,
+               activation="tanh", zero_output_for_mask=False):
+    """h_t = activation(x_t W + h_{t-1} U + b) over x (N, T, F).
+
+    Returns (N, T, u) with return_sequences, else (N, u); with return_state a
+    list [output, h_final]."""
+    return _run("simple_rnn", 1, x, kernel, recurrent_kernel, bias, initial_state, mask,
+                return_sequences, return_state, go_backwards, activation, "sigmoid",
+                zero_output_for_mask)
+
+
+def lstm(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *,
+         return_sequences=False, return_state=False, go_backwards=False,
+         activation="tanh", recurrent_activation="sigmoid", zero_output_for_mask=False):
+    """Keras LSTM over x (N, T, F); initial_state is [h0, c0].
+
+    Returns the output, or [output, h_final, c_final] with return_state."""
+    return _run("lstm", 2, x, kernel, recurrent_kernel, bias, initial_state, mask,
+                return_sequences, return_state, go_backwards, activation,
+                recurrent_activation, zero_output_for_mask)
+
+
+def gru(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *,
+        return_sequences=False, return_state=False, go_backwards=False,
+        activation="tanh", recurrent_activation="sigmoid", zero_output_for_mask=False):
+    """Keras GRU (reset_after=True) over x (N, T, F); bias is (2, 3u).
+
+    Returns the output, or [output, h_final] with return_state."""
+    return _run("gru", 1, x, kernel, recurrent_kernel, bias, initial_state, mask,
+                return_sequences, return_state, go_backwards, activation,
+                recurrent_activation, zero_output_for_mask)

@@ -1,2 +1,264 @@
-"""pynn.ops.shape (not written yet)."""
-__all__ = []
+"""pynn.ops.shape: reshape, transpose, slicing, gathering and joining.
+
+All of these only move values; forward and backward run in C (csrc/core/ops/
+shape.c). Shapes are re-derived from the inputs whenever the compiled driver
+changes the batch size, so pass ``-1`` for the batch axis in layer code
+(``reshape(x, (-1, 8))``) and prefer open slices (``x[:, 1:]``) to bounds
+computed from one batch.
+"""
+import numbers
+
+import numpy as np
+
+from .. import _C
+
+__all__ = ["reshape", "transpose", "permute", "flatten", "expand_dims", "squeeze",
+           "slice_axis", "getitem", "take", "concatenate", "stack", "broadcast_to"]
+
+# Must match shape.c: an omitted slice bound and the index item kinds.
+_NONE = -(2 ** 63)
+_SLICE, _INDEX, _NEWAXIS = 0, 1, 2
+_MAX_INPUTS = 8  # PN_MAX_INPUTS: longer joins are done in groups
+
+
+def _tensor(x):
+    from ..tensor import Tensor
+    return x if isinstance(x, _C.Tensor) else Tensor(x)
+
+
+def _is_int(v):
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _int_tuple(shape, what):
+    if _is_int(shape):
+        shape = (shape,)
+    try:
+        out = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{what} must be an int or a sequence of ints, got {shape!r}") from None
+    for v in out:
+        if not _is_int(v):
+            raise TypeError(f"{what} must contain only ints, got {shape!r}")
+    return tuple(int(v) for v in out)
+
+
+def reshape(x, shape):
+    """x with a new shape of the same size; one entry may be -1 (inferred)."""
+    return _C.apply("reshape", [_tensor(x)], iv=_int_tuple(shape, "reshape: shape"))
+
+
+def transpose(x, axes=None):
+    """Permutes the axes (NumPy semantics; default: reversed)."""
+    iv = () if axes is None else _int_tuple(axes, "transpose: axes")
+    return _C.apply("transpose", [_tensor(x)], iv=iv)
+
+
+def permute(x, axes):
+    """Alias of transpose with explicit axes (torch's ``permute``)."""
+    return transpose(x, axes)
+
+
+def flatten(x):
+    """x as a 1-D tensor (NumPy's ``ravel``)."""
+    return reshape(x, (-1,))
+
+
+def _batch_free(shape):
+    # -1 on the leading axis lets a traced graph follow a new batch size; it is
+    # only unambiguous when the other axes hold elements.
+    shape = list(shape)
+    if shape and int(np.prod(shape[1:])) > 0:
+        shape[0] = -1
+    return shape
+
+
+def expand_dims(x, axis):
+    """Inserts an axis of length 1 at position ``axis``."""
+    x = _tensor(x)
+    nd = x.ndim + 1
+    if not _is_int(axis) or not -nd <= axis < nd:
+        raise ValueError(f"expand_dims: axis {axis!r} is out of range for a result of rank {nd}")
+    shape = list(x.shape)
+    shape.insert(axis % nd, 1)
+    return reshape(x, _batch_free(shape))
+
+
+def squeeze(x, axis=None):
+    """Removes axes of length 1 (all of them, or those in ``axis``)."""
+    x = _tensor(x)
+    if axis is None:
+        axes = {i for i, d in enumerate(x.shape) if d == 1}
+    else:
+        axes = set()
+        for a in _int_tuple(axis, "squeeze: axis"):
+            if not -x.ndim <= a < x.ndim:
+                raise ValueError(f"squeeze: axis {a} is out of range for a tensor of shape {x.shape}")
+            if x.shape[a] != 1:
+                raise ValueError(f"squeeze: cannot squeeze axis {a} of a tensor of shape {x.shape}: "
+                                 "its length is not 1")
+            axes.add(a % x.ndim)
+    shape = [d for i, d in enumerate(x.shape) if i not in axes]
+    return reshape(x, _batch_free(shape) if 0 not in axes else shape)
+
+
+def slice_axis(x, axis, start=None, stop=None, step=None):
+    """``x[..., start:stop:step, ...]`` along one axis (NumPy semantics)."""
+    x = _tensor(x)
+    if not _is_int(axis) or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"slice_axis: axis {axis!r} is out of range for a tensor of shape {x.shape}")
+    key = [slice(None)] * (axis % x.ndim) + [slice(start, stop, step)]
+    return getitem(x, tuple(key))
+
+
+def _bound(v, what):
+    if v is None:
+        return _NONE
+    if hasattr(v, "__index__") and not isinstance(v, (bool, np.bool_)):
+        return int(v.__index__())
+    raise TypeError(f"slice {what} must be an int or None, got {v!r}")
+
+
+def _as_index_array(k):
+    """An integer index array from a list/ndarray/Tensor key (None if k is not one)."""
+    if isinstance(k, _C.Tensor):
+        return k
+    if isinstance(k, (list, np.ndarray)):
+        a = np.asarray(k)
+        if a.dtype == np.bool_:
+            return a
+        if a.size == 0:
+            a = a.astype(np.int64)
+        if not np.issubdtype(a.dtype, np.integer):
+            raise IndexError("arrays used as indices must be of integer (or boolean) type, got "
+                             f"{a.dtype}")
+        return a
+    return None
+
+
+def getitem(x, key):
+    """NumPy indexing of a Tensor: ints, slices, Ellipsis, None (newaxis),
+    negative indices, and one integer (or boolean) array along one axis.
+
+    Basic indexing is one ``slice`` op; an index array adds one ``take``
+    along its axis, so gradients flow back to the selected elements."""
+    x = _tensor(x)
+    if not isinstance(key, tuple):
+        key = (key,)
+    n_ell = sum(1 for k in key if k is Ellipsis)
+    if n_ell > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    arrays = [i for i, k in enumerate(key) if _as_index_array(k) is not None]
+    if len(arrays) > 1:
+        raise IndexError("only one integer or boolean array index is supported per indexing "
+                         f"expression, got {len(arrays)}")
+    consumed = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if consumed > x.ndim:
+        raise IndexError(f"too many indices for tensor: tensor is {x.ndim}-dimensional, but "
+                         f"{consumed} were indexed")
+    if n_ell:
+        i = key.index(Ellipsis)
+        key = key[:i] + (slice(None),) * (x.ndim - consumed) + key[i + 1:]
+    # With an index array present, NumPy treats integers as index arrays too; if
+    # these advanced indices are not adjacent, the array's axes go first.
+    adv = [i for i, k in enumerate(key) if _is_int(k) or _as_index_array(k) is not None]
+    to_front = bool(arrays) and adv[-1] - adv[0] + 1 != len(adv)
+    iv, array_item, out_axis, ax = [], None, 0, 0
+    for k in key:
+        if k is None:
+            iv += [_NEWAXIS, 0, 0, 0]
+            out_axis += 1
+        elif isinstance(k, slice):
+            iv += [_SLICE, _bound(k.start, "start"), _bound(k.stop, "stop"), _bound(k.step, "step")]
+            if k.step is not None and int(k.step) == 0:
+                raise ValueError("slice step cannot be zero")
+            out_axis += 1
+            ax += 1
+        elif _is_int(k):
+            size = x.shape[ax]
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for axis {ax} with size {size}")
+            iv += [_INDEX, int(k), 0, 0]
+            ax += 1
+        elif _as_index_array(k) is not None:
+            # the whole axis now, the take along it afterwards
+            array_item = (_as_index_array(k), out_axis, ax)
+            iv += [_SLICE, _NONE, _NONE, _NONE]
+            out_axis += 1
+            ax += 1
+        else:
+            raise IndexError("only integers, slices (':'), ellipsis ('...'), None (newaxis) and "
+                             f"integer or boolean arrays are valid indices; got {type(k).__name__}")
+    trivial = all(iv[i] == _SLICE and iv[i + 1:i + 4] == [_NONE] * 3 for i in range(0, len(iv), 4))
+    y = x if trivial and array_item is not None else _C.apply("slice", [x], iv=iv)
+    if array_item is None:
+        return y
+    idx, axis, src_axis = array_item
+    size = x.shape[src_axis]
+    if isinstance(idx, np.ndarray):
+        if idx.dtype == np.bool_:
+            if idx.ndim != 1 or idx.shape[0] != size:
+                raise IndexError(f"boolean index of shape {idx.shape} does not match axis "
+                                 f"{src_axis} of size {size}")
+            idx = np.flatnonzero(idx)
+        bad = (idx < -size) | (idx >= size)
+        if bad.any():
+            raise IndexError(f"index {int(idx[bad].flat[0])} is out of bounds for axis "
+                             f"{src_axis} with size {size}")
+        if np.abs(idx).max(initial=0) >= 2 ** 24:
+            raise IndexError("index arrays must stay below 2**24 (indices travel as float32)")
+        idx = idx.astype(np.float32)
+    out = take(y, idx, axis=axis)
+    if to_front and axis:
+        k = len(np.shape(idx)) if isinstance(idx, np.ndarray) else idx.ndim
+        perm = list(range(axis, axis + k)) + [i for i in range(out.ndim)
+                                              if not axis <= i < axis + k]
+        out = transpose(out, perm)
+    return out
+
+
+def take(x, indices, axis=0):
+    """NumPy's ``take``: ``x`` gathered along ``axis`` at integer ``indices``
+    (any shape; negatives count from the end). Indices out of range or not
+    integer-valued raise ValueError naming the index and the bound. Only ``x``
+    receives a gradient (accumulated at the gathered positions)."""
+    if not _is_int(axis):
+        raise TypeError(f"take: axis must be an int, got {axis!r}")
+    return _C.apply("take", [_tensor(x), _tensor(indices)], iattr=[int(axis)])
+
+
+def _join(op, tensors, axis):
+    if isinstance(tensors, _C.Tensor) or not hasattr(tensors, "__len__"):
+        raise TypeError(f"{op} expects a list or tuple of tensors")
+    if not _is_int(axis):
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
+    ts = [_tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError(f"{op} needs at least one tensor")
+    return ts
+
+
+def concatenate(tensors, axis=0):
+    """Joins tensors along an existing axis (``keras.ops.concatenate``)."""
+    ts = _join("concatenate", tensors, axis)
+    while len(ts) > _MAX_INPUTS:  # the engine takes at most 8 inputs per op
+        ts = [_C.apply("concatenate", ts[i:i + _MAX_INPUTS], iattr=[int(axis)])
+              for i in range(0, len(ts), _MAX_INPUTS)]
+    return _C.apply("concatenate", ts, iattr=[int(axis)])
+
+
+def stack(tensors, axis=0):
+    """Joins same-shaped tensors along a new axis."""
+    ts = _join("stack", tensors, axis)
+    if len(ts) <= _MAX_INPUTS:
+        return _C.apply("stack", ts, iattr=[int(axis)])
+    nd = ts[0].ndim + 1
+    if not -nd <= axis < nd:
+        raise ValueError(f"stack: axis {axis} is out of range for a result of rank {nd}")
+    return concatenate([expand_dims(t, axis % nd) for t in ts], axis=axis % nd)
+
+
+def broadcast_to(x, shape):
+    """x repeated to ``shape`` (NumPy rules); -1 keeps x's size on that axis.
+    The gradient sums over the repeated axes."""
+    return _C.apply("broadcast_to", [_tensor(x)], iv=_int_tuple(shape, "broadcast_to: shape"))

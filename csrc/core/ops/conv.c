@@ -1,4 +1,350 @@
-/* conv.c - (conv ops: not written yet) */
+/* conv.c - channels-last convolutions on pn_sgemm: conv2d (NHWC) and conv1d (NWC).
+ *
+ * conv2d(x, kernel[, bias]): x (N, H, W, C), kernel (KH, KW, C, F) in Keras'
+ * layout, bias (F,). iattr: [stride_h, stride_w, dilation_h, dilation_w, padding].
+ * conv1d(x, kernel[, bias]): x (N, W, C), kernel (KW, C, F).
+ * iattr: [stride, dilation, padding]. conv1d runs as conv2d with H = KH = 1.
+ * padding: 0 'valid', 1 'same' (TF/Keras split: the smaller half before),
+ * 2 'causal' (conv1d only: everything before).
+ *
+ * The kernel (KH, KW, C, F) is already a row-major (KH*KW*C, F) matrix, so with
+ * im2col rows ordered (image, oy, ox) and columns (ky, kx, c) one GEMM gives the
+ * output rows in NHWC order directly: Y (rows, F) = cols (rows, K) · W (K, F).
+ * Rows of many images go through one GEMM: the im2col buffer holds whole output
+ * lines up to a fixed budget, so small images batch together and large ones
+ * split, and the scratch kept per node stays bounded whatever the batch size.
+ * Backward: dW += colsᵀ·dY (cols rebuilt rather than kept: memory over flops),
+ * dcols = dY·Wᵀ scattered back by col2im, db += Σ dY.
+ * A 1x1 kernel with stride 1 and no padding needs no im2col at all: x is cols. */
+#include <math.h>
+#include <string.h>
+
 #include "pn.h"
 
-const pn_op *const pn_ops_conv[] = {NULL};
+/* Floats of im2col kept per node; about L2-to-L3 sized, and large enough that
+ * the GEMM's M dimension covers several hundred rows for typical kernels. */
+#define COL_BUDGET ((int64_t)1 << 20)
+
+enum { PAD_VALID = 0, PAD_SAME = 1, PAD_CAUSAL = 2 };
+
+/* Output length and leading padding of one spatial axis, by Keras' rules:
+ * valid: floor((n - d(k-1) - 1)/s) + 1; same and causal: ceil(n/s). */
+static int axis_geom(const char *op, const char *axis, int64_t n, int64_t k, int64_t s,
+                     int64_t d, int64_t mode, int64_t *out, int64_t *before)
+{
+    int64_t ext = d * (k - 1) + 1;
+    if (mode == PAD_VALID) {
+        if (n < ext)
+            return pn_error(PN_EVALUE,
+                            "%s: the kernel spans %lld positions along the %s (kernel size %lld, "
+                            "dilation %lld) but the input %s is only %lld with padding='valid'; "
+                            "use a smaller kernel or dilation, padding='same', or a larger input",
+                            op, (long long)ext, axis, (long long)k, (long long)d, axis,
+                            (long long)n);
+        *out = (n - ext) / s + 1;
+        *before = 0;
+        return PN_OK;
+    }
+    *out = n == 0 ? 0 : (n - 1) / s + 1;
+    if (mode == PAD_CAUSAL) {
+        *before = ext - 1;
+    } else {
+        int64_t total = (*out - 1) * s + ext - n;
+        *before = total > 0 ? total / 2 : 0;
+    }
+    return PN_OK;
+}
+
+typedef struct {
+    int64_t N, H, W, C, F, KH, KW, sh, sw, dh, dw, OH, OW, pt, pl;
+    int has_bias;
+} conv_geom;
+
+static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
+{
+    const char *op = n->op->name;
+    char s1[128], s2[128];
+    memset(g, 0, sizeof *g);
+    if (n->n_in != 2 && n->n_in != 3)
+        return pn_error(PN_EVALUE, "%s takes (input, kernel) or (input, kernel, bias), got %d inputs",
+                        op, n->n_in);
+    const pn_node *X = n->in[0], *K = n->in[1];
+    int rank = one_d ? 3 : 4;
+    if (X->ndim != rank)
+        return pn_error(PN_EVALUE,
+                        one_d ? "%s: expected a 3-D input (batch, steps, channels), got shape %s"
+                              : "%s: expected a 4-D input (batch, height, width, channels), got shape %s",
+                        op, pn_shape_str(s1, X->ndim, X->shape));
+    if (K->ndim != rank)
+        return pn_error(PN_EVALUE,
+                        one_d ? "%s: expected a 3-D kernel (kernel_size, in_channels, filters), got shape %s"
+                              : "%s: expected a 4-D kernel (kernel_h, kernel_w, in_channels, filters), "
+                                "got shape %s",
+                        op, pn_shape_str(s1, K->ndim, K->shape));
+    g->N = X->shape[0];
+    g->H = one_d ? 1 : X->shape[1];
+    g->W = X->shape[rank - 2];
+    g->C = X->shape[rank - 1];
+    g->KH = one_d ? 1 : K->shape[0];
+    g->KW = K->shape[rank - 3];
+    g->F = K->shape[rank - 1];
+    if (K->shape[rank - 2] != g->C)
+        return pn_error(PN_EVALUE,
+                        "%s: the kernel %s expects %lld input channels but the input %s has %lld "
+                        "(channels are the last axis)",
+                        op, pn_shape_str(s1, K->ndim, K->shape), (long long)K->shape[rank - 2],
+                        pn_shape_str(s2, X->ndim, X->shape), (long long)g->C);
+    if (g->KH < 1 || g->KW < 1)
+        return pn_error(PN_EVALUE, "%s: kernel %s has an empty spatial axis", op,
+                        pn_shape_str(s1, K->ndim, K->shape));
+    g->has_bias = n->n_in == 3;
+    if (g->has_bias) {
+        const pn_node *B = n->in[2];
+        if (B->ndim != 1 || B->shape[0] != g->F)
+            return pn_error(PN_EVALUE, "%s: bias must have shape (%lld,) (one per filter), got %s", op,
+                            (long long)g->F, pn_shape_str(s1, B->ndim, B->shape));
+    }
+    int64_t pad;
+    if (one_d) {
+        g->sh = g->dh = 1;
+        g->sw = n->iattr[0];
+        g->dw = n->iattr[1];
+        pad = n->iattr[2];
+    } else {
+        g->sh = n->iattr[0];
+        g->sw = n->iattr[1];
+        g->dh = n->iattr[2];
+        g->dw = n->iattr[3];
+        pad = n->iattr[4];
+    }
+    if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1)
+        return pn_error(PN_EVALUE, "%s: strides and dilation rates must be >= 1, got strides (%lld, %lld), "
+                        "dilation (%lld, %lld)", op, (long long)g->sh, (long long)g->sw,
+                        (long long)g->dh, (long long)g->dw);
+    if (pad != PAD_VALID && pad != PAD_SAME && !(one_d && pad == PAD_CAUSAL))
+        return pn_error(PN_EVALUE, "%s: unknown padding code %lld", op, (long long)pad);
+    int rc = axis_geom(op, one_d ? "steps" : "height", g->H, g->KH, g->sh, g->dh,
+                       one_d ? PAD_VALID : pad, &g->OH, &g->pt);
+    if (!rc) rc = axis_geom(op, one_d ? "steps" : "width", g->W, g->KW, g->sw, g->dw, pad, &g->OW, &g->pl);
+    return rc;
+}
+
+static int conv_infer_kind(pn_node *n, int one_d)
+{
+    conv_geom g;
+    int rc = conv_geom_make(n, one_d, &g);
+    if (rc) return rc;
+    int64_t s2[4] = {g.N, g.OH, g.OW, g.F}, s1[3] = {g.N, g.OW, g.F};
+    return one_d ? pn_node_set_shape(n, 3, s1) : pn_node_set_shape(n, 4, s2);
+}
+
+static int is_pointwise(const conv_geom *g)
+{
+    return g->KH == 1 && g->KW == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0;
+}
+
+/* Output rows per im2col chunk: whole output lines, at least one. */
+static int64_t chunk_rows(const conv_geom *g)
+{
+    int64_t K = g->KH * g->KW * g->C;
+    int64_t line = g->OW * (K ? K : 1);
+    int64_t lines = line ? COL_BUDGET / line : 1;
+    if (lines < 1) lines = 1;
+    int64_t total = g->N * g->OH;
+    if (lines > total) lines = total;
+    return lines * g->OW;
+}
+
+/* One scratch layout for forward and backward so that backward never grows
+ * (and so never loses) what forward left: [im2col chunk floats][F doubles]. */
+static size_t scratch_bytes(const conv_geom *g, size_t *cols_bytes)
+{
+    int64_t K = g->KH * g->KW * g->C;
+    size_t c = is_pointwise(g) ? 0 : (size_t)(chunk_rows(g) * K) * sizeof(float);
+    c = (c + 63) & ~(size_t)63;
+    *cols_bytes = c;
+    return c + (size_t)g->F * sizeof(double);
+}
+
+typedef struct {
+    const conv_geom *g;
+    const float *x;
+    float *cols;
+    int64_t r0;
+} im2col_ctx;
+
+static void im2col_range(void *vctx, int64_t b, int64_t e)
+{
+    const im2col_ctx *c = vctx;
+    const conv_geom *g = c->g;
+    int64_t C = g->C, K = g->KH * g->KW * C, ohw = g->OH * g->OW;
+    size_t cb = sizeof(float) * (size_t)C;
+    for (int64_t i = b; i < e; i++) {
+        int64_t r = c->r0 + i, img = r / ohw, rem = r % ohw, oy = rem / g->OW, ox = rem % g->OW;
+        float *dst = c->cols + i * K;
+        int64_t ix0 = ox * g->sw - g->pl;
+        for (int64_t ky = 0; ky < g->KH; ky++) {
+            int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+            float *d = dst + ky * g->KW * C;
+            if (iy < 0 || iy >= g->H) {
+                memset(d, 0, cb * (size_t)g->KW);
+                continue;
+            }
+            const float *xrow = c->x + (img * g->H + iy) * g->W * C;
+            if (g->dw == 1 && ix0 >= 0 && ix0 + g->KW <= g->W) { /* whole window row is contiguous */
+                memcpy(d, xrow + ix0 * C, cb * (size_t)g->KW);
+                continue;
+            }
+            for (int64_t kx = 0; kx < g->KW; kx++) {
+                int64_t ix = ix0 + kx * g->dw;
+                if (ix < 0 || ix >= g->W) memset(d + kx * C, 0, cb);
+                else memcpy(d + kx * C, xrow + ix * C, cb);
+            }
+        }
+    }
+}
+
+typedef struct {
+    const conv_geom *g;
+    const float *dcols;
+    float *dx;
+    int64_t r0, r1; /* chunk rows */
+} col2im_ctx;
+
+/* Scatters the chunk's rows image by image: different images write disjoint
+ * parts of dx, so images can run in parallel without races. */
+static void col2im_images(void *vctx, int64_t b, int64_t e)
+{
+    const col2im_ctx *c = vctx;
+    const conv_geom *g = c->g;
+    int64_t C = g->C, K = g->KH * g->KW * C, ohw = g->OH * g->OW;
+    int64_t img_first = c->r0 / ohw;
+    for (int64_t t = b; t < e; t++) {
+        int64_t img = img_first + t;
+        int64_t lo = img * ohw > c->r0 ? img * ohw : c->r0;
+        int64_t hi = (img + 1) * ohw < c->r1 ? (img + 1) * ohw : c->r1;
+        for (int64_t r = lo; r < hi; r++) {
+            int64_t rem = r % ohw, oy = rem / g->OW, ox = rem % g->OW;
+            const float *src = c->dcols + (r - c->r0) * K;
+            for (int64_t ky = 0; ky < g->KH; ky++) {
+                int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+                if (iy < 0 || iy >= g->H) continue;
+                float *drow = c->dx + (img * g->H + iy) * g->W * C;
+                for (int64_t kx = 0; kx < g->KW; kx++) {
+                    int64_t ix = ox * g->sw - g->pl + kx * g->dw;
+                    if (ix < 0 || ix >= g->W) continue;
+                    float *d = drow + ix * C;
+                    const float *s = src + (ky * g->KW + kx) * C;
+                    for (int64_t ch = 0; ch < C; ch++) d[ch] += s[ch];
+                }
+            }
+        }
+    }
+}
+
+typedef struct {
+    float *y;
+    const float *b;
+    int64_t F;
+} bias_ctx;
+
+static void bias_rows(void *vctx, int64_t b, int64_t e)
+{
+    const bias_ctx *c = vctx;
+    for (int64_t r = b; r < e; r++) {
+        float *y = c->y + r * c->F;
+        for (int64_t f = 0; f < c->F; f++) y[f] += c->b[f];
+    }
+}
+
+static int conv_forward_kind(pn_node *n, int one_d)
+{
+    conv_geom g;
+    int rc = conv_geom_make(n, one_d, &g);
+    if (rc) return rc;
+    const float *x = n->in[0]->data, *w = n->in[1]->data;
+    float *y = n->data;
+    int64_t rows = g.N * g.OH * g.OW, K = g.KH * g.KW * g.C, F = g.F;
+    if (rows == 0 || F == 0) return PN_OK;
+    if (K == 0) {
+        memset(y, 0, sizeof(float) * (size_t)(rows * F));
+    } else if (is_pointwise(&g)) {
+        pn_sgemm(0, 0, rows, F, K, 1.0f, x, K, w, F, 0.0f, y, F);
+    } else {
+        size_t cols_bytes;
+        float *cols = pn_node_scratch(n, scratch_bytes(&g, &cols_bytes));
+        if (!cols) return PN_ENOMEM;
+        int64_t step = chunk_rows(&g);
+        for (int64_t r0 = 0; r0 < rows; r0 += step) {
+            int64_t m = rows - r0 < step ? rows - r0 : step;
+            im2col_ctx ic = {&g, x, cols, r0};
+            pn_parallel_for(m, 64, im2col_range, &ic);
+            pn_sgemm(0, 0, m, F, K, 1.0f, cols, K, w, F, 0.0f, y + r0 * F, F);
+        }
+    }
+    if (g.has_bias) {
+        bias_ctx bc = {y, n->in[2]->data, F};
+        pn_parallel_for(rows, 256, bias_rows, &bc);
+    }
+    return PN_OK;
+}
+
+static int conv_backward_kind(pn_node *n, int one_d)
+{
+    conv_geom g;
+    int rc = conv_geom_make(n, one_d, &g);
+    if (rc) return rc;
+    pn_node *X = n->in[0], *Wn = n->in[1];
+    const float *gy = n->grad;
+    int64_t rows = g.N * g.OH * g.OW, K = g.KH * g.KW * g.C, F = g.F;
+    if (rows == 0 || F == 0) return PN_OK;
+    size_t cols_bytes;
+    char *scratch = pn_node_scratch(n, scratch_bytes(&g, &cols_bytes));
+    if (!scratch) return PN_ENOMEM;
+    if (g.has_bias && n->in[2]->requires_grad) {
+        /* Summed in double: rows can be N*OH*OW ~ 10^5 terms per filter. */
+        double *acc = (double *)(scratch + cols_bytes);
+        for (int64_t f = 0; f < F; f++) acc[f] = 0;
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t f = 0; f < F; f++) acc[f] += gy[r * F + f];
+        float *gb = n->in[2]->grad;
+        for (int64_t f = 0; f < F; f++) gb[f] += (float)acc[f];
+    }
+    if (K == 0 || (!X->requires_grad && !Wn->requires_grad)) return PN_OK;
+    const float *x = X->data, *w = Wn->data;
+    if (is_pointwise(&g)) {
+        if (Wn->requires_grad) pn_sgemm(1, 0, K, F, rows, 1.0f, x, K, gy, F, 1.0f, Wn->grad, F);
+        if (X->requires_grad) pn_sgemm(0, 1, rows, K, F, 1.0f, gy, F, w, F, 1.0f, X->grad, K);
+        return PN_OK;
+    }
+    float *cols = (float *)scratch;
+    int64_t step = chunk_rows(&g), ohw = g.OH * g.OW;
+    for (int64_t r0 = 0; r0 < rows; r0 += step) {
+        int64_t m = rows - r0 < step ? rows - r0 : step;
+        const float *gyc = gy + r0 * F;
+        if (Wn->requires_grad) {
+            im2col_ctx ic = {&g, x, cols, r0};
+            pn_parallel_for(m, 64, im2col_range, &ic);
+            pn_sgemm(1, 0, K, F, m, 1.0f, cols, K, gyc, F, 1.0f, Wn->grad, F);
+        }
+        if (X->requires_grad) {
+            pn_sgemm(0, 1, m, K, F, 1.0f, gyc, F, w, F, 0.0f, cols, K);
+            col2im_ctx cc = {&g, cols, X->grad, r0, r0 + m};
+            int64_t n_img = (r0 + m - 1) / ohw - r0 / ohw + 1;
+            pn_parallel_for(n_img, 1, col2im_images, &cc);
+        }
+    }
+    return PN_OK;
+}
+
+static int conv2d_infer(pn_node *n) { return conv_infer_kind(n, 0); }
+static int conv2d_forward(pn_node *n) { return conv_forward_kind(n, 0); }
+static int conv2d_backward(pn_node *n) { return conv_backward_kind(n, 0); }
+static int conv1d_infer(pn_node *n) { return conv_infer_kind(n, 1); }
+static int conv1d_forward(pn_node *n) { return conv_forward_kind(n, 1); }
+static int conv1d_backward(pn_node *n) { return conv_backward_kind(n, 1); }
+
+static const pn_op op_conv2d = {"conv2d", -1, conv2d_infer, conv2d_forward, conv2d_backward, NULL};
+static const pn_op op_conv1d = {"conv1d", -1, conv1d_infer, conv1d_forward, conv1d_backward, NULL};
+
+const pn_op *const pn_ops_conv[] = {&op_conv2d, &op_conv1d, NULL};

@@ -1,4 +1,565 @@
-/* pool.c - (pool ops: not written yet) */
+/* pool.c - channels-last spatial resampling: pooling, global pooling, zero
+ * padding, cropping and nearest upsampling.
+ *
+ * max_pool2d / avg_pool2d: x (N, H, W, C), iattr [pool_h, pool_w, stride_h,
+ * stride_w, padding]; max_pool1d / avg_pool1d: x (N, W, C), iattr [pool, stride,
+ * padding]. The 1-D ops run as 2-D with H = pool_h = 1. padding 0 'valid',
+ * 1 'same' (TF split). Padded positions never win a max and are not counted in
+ * an average, as in Keras/TF. Max pooling keeps, per output element, the index
+ * of the winning position inside its window (first maximum on ties, like TF and
+ * PyTorch), so backward routes the gradient without re-searching.
+ *
+ * global_avg_pool / global_max_pool: x (N, spatial..., C) -> (N, C), or
+ * (N, 1, ..., 1, C) with iattr[0] (keepdims) set.
+ *
+ * zero_padding, cropping: x (N, H, W, C) or (N, W, C), iattr [top, bottom, left,
+ * right] (top/bottom must be 0 for 3-D). upsampling: iattr [size_h, size_w],
+ * each pixel repeated (nearest neighbour, Keras' default).
+ *
+ * Loops put channels innermost (contiguous in NHWC) so they vectorise. Forward
+ * splits over output lines; backward scatters into dx split by image, which
+ * keeps writes of overlapping windows on one thread. */
+#include <math.h>
+#include <string.h>
+
 #include "pn.h"
 
-const pn_op *const pn_ops_pool[] = {NULL};
+typedef struct {
+    int64_t N, H, W, C, PH, PW, sh, sw, OH, OW, pt, pl;
+} pool_geom;
+
+static int pool_axis(const char *op, const char *axis, int64_t n, int64_t k, int64_t s, int64_t mode,
+                     int64_t *out, int64_t *before)
+{
+    if (mode == 0) {
+        if (n < k)
+            return pn_error(PN_EVALUE,
+                            "%s: pool size %lld is larger than the input %s %lld with padding='valid'; "
+                            "use a smaller pool_size or padding='same'",
+                            op, (long long)k, axis, (long long)n);
+        *out = (n - k) / s + 1;
+        *before = 0;
+        return PN_OK;
+    }
+    *out = n == 0 ? 0 : (n - 1) / s + 1;
+    int64_t total = (*out - 1) * s + k - n;
+    *before = total > 0 ? total / 2 : 0;
+    return PN_OK;
+}
+
+static int pool_geom_make(const pn_node *n, int one_d, pool_geom *g)
+{
+    const char *op = n->op->name;
+    const pn_node *X = n->in[0];
+    char s1[128];
+    int rank = one_d ? 3 : 4;
+    memset(g, 0, sizeof *g);
+    if (X->ndim != rank)
+        return pn_error(PN_EVALUE,
+                        one_d ? "%s: expected a 3-D input (batch, steps, channels), got shape %s"
+                              : "%s: expected a 4-D input (batch, height, width, channels), got shape %s",
+                        op, pn_shape_str(s1, X->ndim, X->shape));
+    g->N = X->shape[0];
+    g->H = one_d ? 1 : X->shape[1];
+    g->W = X->shape[rank - 2];
+    g->C = X->shape[rank - 1];
+    int64_t mode;
+    if (one_d) {
+        g->PH = g->sh = 1;
+        g->PW = n->iattr[0];
+        g->sw = n->iattr[1];
+        mode = n->iattr[2];
+    } else {
+        g->PH = n->iattr[0];
+        g->PW = n->iattr[1];
+        g->sh = n->iattr[2];
+        g->sw = n->iattr[3];
+        mode = n->iattr[4];
+    }
+    if (g->PH < 1 || g->PW < 1 || g->sh < 1 || g->sw < 1)
+        return pn_error(PN_EVALUE, "%s: pool sizes and strides must be >= 1, got pool (%lld, %lld), "
+                        "strides (%lld, %lld)", op, (long long)g->PH, (long long)g->PW,
+                        (long long)g->sh, (long long)g->sw);
+    if (mode != 0 && mode != 1) return pn_error(PN_EVALUE, "%s: unknown padding code %lld", op, (long long)mode);
+    int rc = pool_axis(op, one_d ? "steps" : "height", g->H, g->PH, g->sh, one_d ? 0 : mode, &g->OH, &g->pt);
+    if (!rc) rc = pool_axis(op, one_d ? "steps" : "width", g->W, g->PW, g->sw, mode, &g->OW, &g->pl);
+    return rc;
+}
+
+static int pool_infer_kind(pn_node *n, int one_d)
+{
+    pool_geom g;
+    int rc = pool_geom_make(n, one_d, &g);
+    if (rc) return rc;
+    int64_t s2[4] = {g.N, g.OH, g.OW, g.C}, s1[3] = {g.N, g.OW, g.C};
+    return one_d ? pn_node_set_shape(n, 3, s1) : pn_node_set_shape(n, 4, s2);
+}
+
+/* The window of output (oy, ox) clipped to the input: [y0, y1) x [x0, x1). */
+static inline void window(const pool_geom *g, int64_t oy, int64_t ox, int64_t *y0, int64_t *y1,
+                          int64_t *x0, int64_t *x1)
+{
+    int64_t ys = oy * g->sh - g->pt, xs = ox * g->sw - g->pl;
+    *y0 = ys < 0 ? 0 : ys;
+    *x0 = xs < 0 ? 0 : xs;
+    *y1 = ys + g->PH > g->H ? g->H : ys + g->PH;
+    *x1 = xs + g->PW > g->W ? g->W : xs + g->PW;
+}
+
+typedef struct {
+    const pool_geom *g;
+    const float *x;
+    float *y;
+    int32_t *arg;   /* max: winning position in the window (ky * PW + kx) */
+    const float *gy;
+    float *dx;
+    int is_max;
+} pool_ctx;
+
+static void pool_fwd_lines(void *vctx, int64_t b, int64_t e)
+{
+    const pool_ctx *c = vctx;
+    const pool_geom *g = c->g;
+    int64_t C = g->C;
+    for (int64_t line = b; line < e; line++) {
+        int64_t img = line / g->OH, oy = line % g->OH;
+        for (int64_t ox = 0; ox < g->OW; ox++) {
+            int64_t o = ((img * g->OH + oy) * g->OW + ox) * C;
+            float *y = c->y + o;
+            int64_t y0, y1, x0, x1;
+            window(g, oy, ox, &y0, &y1, &x0, &x1);
+            if (c->is_max) {
+                int32_t *a = c->arg + o;
+                for (int64_t ch = 0; ch < C; ch++) a[ch] = -1;
+                for (int64_t iy = y0; iy < y1; iy++)
+                    for (int64_t ix = x0; ix < x1; ix++) {
+                        const float *xs = c->x + ((img * g->H + iy) * g->W + ix) * C;
+                        int32_t pos = (int32_t)((iy - (oy * g->sh - g->pt)) * g->PW +
+                                                (ix - (ox * g->sw - g->pl)));
+                        for (int64_t ch = 0; ch < C; ch++) {
+                            float v = xs[ch];
+                            /* NaN wins (and stays), as it does in TF. */
+                            if (a[ch] < 0 || v > y[ch] || (v != v && y[ch] == y[ch])) {
+                                y[ch] = v;
+                                a[ch] = pos;
+                            }
+                        }
+                    }
+            } else {
+                for (int64_t ch = 0; ch < C; ch++) y[ch] = 0;
+                for (int64_t iy = y0; iy < y1; iy++)
+                    for (int64_t ix = x0; ix < x1; ix++) {
+                        const float *xs = c->x + ((img * g->H + iy) * g->W + ix) * C;
+                        for (int64_t ch = 0; ch < C; ch++) y[ch] += xs[ch];
+                    }
+                float inv = 1.0f / (float)((y1 - y0) * (x1 - x0));
+                for (int64_t ch = 0; ch < C; ch++) y[ch] *= inv;
+            }
+        }
+    }
+}
+
+static void pool_bwd_images(void *vctx, int64_t b, int64_t e)
+{
+    const pool_ctx *c = vctx;
+    const pool_geom *g = c->g;
+    int64_t C = g->C;
+    for (int64_t img = b; img < e; img++)
+        for (int64_t oy = 0; oy < g->OH; oy++)
+            for (int64_t ox = 0; ox < g->OW; ox++) {
+                int64_t o = ((img * g->OH + oy) * g->OW + ox) * C;
+                const float *gy = c->gy + o;
+                if (c->is_max) {
+                    const int32_t *a = c->arg + o;
+                    int64_t ys = oy * g->sh - g->pt, xs = ox * g->sw - g->pl;
+                    for (int64_t ch = 0; ch < C; ch++) {
+                        int64_t iy = ys + a[ch] / g->PW, ix = xs + a[ch] % g->PW;
+                        c->dx[((img * g->H + iy) * g->W + ix) * C + ch] += gy[ch];
+                    }
+                } else {
+                    int64_t y0, y1, x0, x1;
+                    window(g, oy, ox, &y0, &y1, &x0, &x1);
+                    float inv = 1.0f / (float)((y1 - y0) * (x1 - x0));
+                    for (int64_t iy = y0; iy < y1; iy++)
+                        for (int64_t ix = x0; ix < x1; ix++) {
+                            float *d = c->dx + ((img * g->H + iy) * g->W + ix) * C;
+                            for (int64_t ch = 0; ch < C; ch++) d[ch] += gy[ch] * inv;
+                        }
+                }
+            }
+}
+
+static int pool_forward_kind(pn_node *n, int one_d, int is_max)
+{
+    pool_geom g;
+    int rc = pool_geom_make(n, one_d, &g);
+    if (rc) return rc;
+    pool_ctx c = {&g, n->in[0]->data, n->data, NULL, NULL, NULL, is_max};
+    if (is_max) {
+        c.arg = pn_node_scratch(n, sizeof(int32_t) * (size_t)n->size);
+        if (!c.arg) return PN_ENOMEM;
+    }
+    pn_parallel_for(g.N * g.OH, 4, pool_fwd_lines, &c);
+    return PN_OK;
+}
+
+static int pool_backward_kind(pn_node *n, int one_d, int is_max)
+{
+    pool_geom g;
+    int rc = pool_geom_make(n, one_d, &g);
+    if (rc) return rc;
+    if (!n->in[0]->requires_grad) return PN_OK;
+    pool_ctx c = {&g, NULL, NULL, n->saved, n->grad, n->in[0]->grad, is_max};
+    if (is_max && n->size && (!n->saved || n->saved_bytes < sizeof(int32_t) * (size_t)n->size))
+        return pn_error(PN_EINTERNAL, "%s: backward without a matching forward", n->op->name);
+    pn_parallel_for(g.N, 1, pool_bwd_images, &c);
+    return PN_OK;
+}
+
+#define DEFINE_POOL(NAME, ONE_D, IS_MAX)                                                        \
+    static int NAME##_infer(pn_node *n) { return pool_infer_kind(n, ONE_D); }                   \
+    static int NAME##_forward(pn_node *n) { return pool_forward_kind(n, ONE_D, IS_MAX); }       \
+    static int NAME##_backward(pn_node *n) { return pool_backward_kind(n, ONE_D, IS_MAX); }     \
+    static const pn_op op_##NAME = {#NAME, 1, NAME##_infer, NAME##_forward, NAME##_backward, NULL};
+
+DEFINE_POOL(max_pool2d, 0, 1)
+DEFINE_POOL(avg_pool2d, 0, 0)
+DEFINE_POOL(max_pool1d, 1, 1)
+DEFINE_POOL(avg_pool1d, 1, 0)
+
+/* ---------------------------------------------------------------- global pooling */
+
+/* x seen as (N, M, C) with M the product of the spatial axes. */
+static int global_dims(const pn_node *n, int64_t *N, int64_t *M, int64_t *C)
+{
+    const pn_node *X = n->in[0];
+    char s[128];
+    *N = *M = *C = 0;
+    if (X->ndim < 3)
+        return pn_error(PN_EVALUE,
+                        "%s: expected an input (batch, spatial..., channels) of rank 3 or more, got "
+                        "shape %s", n->op->name, pn_shape_str(s, X->ndim, X->shape));
+    *N = X->shape[0];
+    *C = X->shape[X->ndim - 1];
+    *M = 1;
+    for (int i = 1; i < X->ndim - 1; i++) *M *= X->shape[i];
+    return PN_OK;
+}
+
+static int global_infer(pn_node *n)
+{
+    int64_t N, M, C;
+    int rc = global_dims(n, &N, &M, &C);
+    if (rc) return rc;
+    const pn_node *X = n->in[0];
+    if (M == 0 && strcmp(n->op->name, "global_max_pool") == 0) {
+        char s[128];
+        return pn_error(PN_EVALUE, "global_max_pool: the input %s has no spatial positions to take "
+                        "a maximum over", pn_shape_str(s, X->ndim, X->shape));
+    }
+    int64_t shape[PN_MAX_DIMS];
+    if (n->iattr[0]) {
+        for (int i = 0; i < X->ndim; i++) shape[i] = (i == 0 || i == X->ndim - 1) ? X->shape[i] : 1;
+        return pn_node_set_shape(n, X->ndim, shape);
+    }
+    shape[0] = N;
+    shape[1] = C;
+    return pn_node_set_shape(n, 2, shape);
+}
+
+static int global_avg_forward(pn_node *n)
+{
+    int64_t N, M, C;
+    int rc = global_dims(n, &N, &M, &C);
+    if (rc) return rc;
+    const float *x = n->in[0]->data;
+    for (int64_t i = 0; i < N; i++) {
+        float *y = n->data + i * C;
+        for (int64_t c = 0; c < C; c++) y[c] = 0;
+        for (int64_t m = 0; m < M; m++) {
+            const float *xs = x + (i * M + m) * C;
+            for (int64_t c = 0; c < C; c++) y[c] += xs[c];
+        }
+        float inv = 1.0f / (float)M; /* M == 0 gives NaN, like a mean over nothing */
+        for (int64_t c = 0; c < C; c++) y[c] *= inv;
+    }
+    return PN_OK;
+}
+
+static int global_avg_backward(pn_node *n)
+{
+    int64_t N, M, C;
+    int rc = global_dims(n, &N, &M, &C);
+    if (rc) return rc;
+    if (!n->in[0]->requires_grad || M == 0) return PN_OK;
+    float inv = 1.0f / (float)M;
+    for (int64_t i = 0; i < N; i++) {
+        const float *g = n->grad + i * C;
+        for (int64_t m = 0; m < M; m++) {
+            float *d = n->in[0]->grad + (i * M + m) * C;
+            for (int64_t c = 0; c < C; c++) d[c] += g[c] * inv;
+        }
+    }
+    return PN_OK;
+}
+
+static int global_max_forward(pn_node *n)
+{
+    int64_t N, M, C;
+    int rc = global_dims(n, &N, &M, &C);
+    if (rc) return rc;
+    int32_t *arg = pn_node_scratch(n, sizeof(int32_t) * (size_t)n->size);
+    if (!arg) return PN_ENOMEM;
+    if (M > INT32_MAX) return pn_error(PN_EVALUE, "global_max_pool: too many spatial positions");
+    const float *x = n->in[0]->data;
+    for (int64_t i = 0; i < N; i++) {
+        float *y = n->data + i * C;
+        int32_t *a = arg + i * C;
+        memcpy(y, x + i * M * C, sizeof(float) * (size_t)C);
+        for (int64_t c = 0; c < C; c++) a[c] = 0;
+        for (int64_t m = 1; m < M; m++) {
+            const float *xs = x + (i * M + m) * C;
+            for (int64_t c = 0; c < C; c++)
+                if (xs[c] > y[c] || (xs[c] != xs[c] && y[c] == y[c])) {
+                    y[c] = xs[c];
+                    a[c] = (int32_t)m;
+                }
+        }
+    }
+    return PN_OK;
+}
+
+static int global_max_backward(pn_node *n)
+{
+    int64_t N, M, C;
+    int rc = global_dims(n, &N, &M, &C);
+    if (rc) return rc;
+    if (!n->in[0]->requires_grad) return PN_OK;
+    if (n->size && (!n->saved || n->saved_bytes < sizeof(int32_t) * (size_t)n->size))
+        return pn_error(PN_EINTERNAL, "global_max_pool: backward without a matching forward");
+    const int32_t *arg = n->saved;
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t c = 0; c < C; c++)
+            n->in[0]->grad[(i * M + arg[i * C + c]) * C + c] += n->grad[i * C + c];
+    return PN_OK;
+}
+
+static const pn_op op_global_avg_pool = {"global_avg_pool", 1, global_infer, global_avg_forward,
+                                         global_avg_backward, NULL};
+static const pn_op op_global_max_pool = {"global_max_pool", 1, global_infer, global_max_forward,
+                                         global_max_backward, NULL};
+
+/* ---------------------------------------------------------------- padding, cropping, upsampling */
+
+/* x as (N, H, W, C) (H = 1 for rank 3) and the four per-side amounts. */
+typedef struct {
+    int64_t N, H, W, C, top, bottom, left, right;
+} edge_geom;
+
+static int edge_geom_make(const pn_node *n, const char *what, edge_geom *g)
+{
+    const pn_node *X = n->in[0];
+    char s[128];
+    memset(g, 0, sizeof *g);
+    if (X->ndim != 3 && X->ndim != 4)
+        return pn_error(PN_EVALUE,
+                        "%s: expected a 4-D input (batch, height, width, channels) or a 3-D input "
+                        "(batch, steps, channels), got shape %s",
+                        n->op->name, pn_shape_str(s, X->ndim, X->shape));
+    int d4 = X->ndim == 4;
+    g->N = X->shape[0];
+    g->H = d4 ? X->shape[1] : 1;
+    g->W = X->shape[X->ndim - 2];
+    g->C = X->shape[X->ndim - 1];
+    g->top = n->iattr[0];
+    g->bottom = n->iattr[1];
+    g->left = n->iattr[2];
+    g->right = n->iattr[3];
+    if (g->top < 0 || g->bottom < 0 || g->left < 0 || g->right < 0)
+        return pn_error(PN_EVALUE, "%s: %s amounts must be >= 0, got (%lld, %lld, %lld, %lld)",
+                        n->op->name, what, (long long)g->top, (long long)g->bottom,
+                        (long long)g->left, (long long)g->right);
+    if (!d4 && (g->top || g->bottom))
+        return pn_error(PN_EVALUE, "%s: a 3-D input has no height axis to %s", n->op->name, what);
+    return PN_OK;
+}
+
+static int edge_set_shape(pn_node *n, int64_t OH, int64_t OW)
+{
+    const pn_node *X = n->in[0];
+    int64_t shape[4] = {X->shape[0], OH, OW, X->shape[X->ndim - 1]};
+    if (X->ndim == 4) return pn_node_set_shape(n, 4, shape);
+    int64_t s3[3] = {X->shape[0], OW, X->shape[2]};
+    return pn_node_set_shape(n, 3, s3);
+}
+
+/* Copies (or, backward, accumulates) between x and the interior of a larger
+ * y: y[:, r + top, c + left] <-> x[:, r, c] for r < rows, c < cols. Padding has
+ * x smaller than y; cropping swaps their roles. */
+static void copy_window(const float *src, int64_t sH, int64_t sW, int64_t sy0, int64_t sx0,
+                        float *dst, int64_t dH, int64_t dW, int64_t dy0, int64_t dx0, int64_t N,
+                        int64_t rows, int64_t cols, int64_t C, int accumulate)
+{
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t r = 0; r < rows; r++) {
+            const float *s = src + ((i * sH + sy0 + r) * sW + sx0) * C;
+            float *d = dst + ((i * dH + dy0 + r) * dW + dx0) * C;
+            if (accumulate)
+                for (int64_t k = 0; k < cols * C; k++) d[k] += s[k];
+            else
+                memcpy(d, s, sizeof(float) * (size_t)(cols * C));
+        }
+}
+
+static int zero_padding_infer(pn_node *n)
+{
+    edge_geom g;
+    int rc = edge_geom_make(n, "padding", &g);
+    return rc ? rc : edge_set_shape(n, g.H + g.top + g.bottom, g.W + g.left + g.right);
+}
+
+static int zero_padding_forward(pn_node *n)
+{
+    edge_geom g;
+    int rc = edge_geom_make(n, "padding", &g);
+    if (rc) return rc;
+    int64_t OH = g.H + g.top + g.bottom, OW = g.W + g.left + g.right;
+    memset(n->data, 0, sizeof(float) * (size_t)n->size);
+    copy_window(n->in[0]->data, g.H, g.W, 0, 0, n->data, OH, OW, g.top, g.left, g.N, g.H, g.W, g.C, 0);
+    return PN_OK;
+}
+
+static int zero_padding_backward(pn_node *n)
+{
+    edge_geom g;
+    int rc = edge_geom_make(n, "padding", &g);
+    if (rc || !n->in[0]->requires_grad) return rc;
+    int64_t OH = g.H + g.top + g.bottom, OW = g.W + g.left + g.right;
+    copy_window(n->grad, OH, OW, g.top, g.left, n->in[0]->grad, g.H, g.W, 0, 0, g.N, g.H, g.W, g.C, 1);
+    return PN_OK;
+}
+
+static int cropping_dims(pn_node *n, edge_geom *g, int64_t *OH, int64_t *OW)
+{
+    int rc = edge_geom_make(n, "cropping", g);
+    if (rc) return rc;
+    *OH = g->H - g->top - g->bottom;
+    *OW = g->W - g->left - g->right;
+    if (*OH < 0 || *OW < 0 || (n->in[0]->ndim == 4 && *OH == 0) || *OW == 0) {
+        char s[128];
+        return pn_error(PN_EVALUE,
+                        "cropping: cropping (top %lld, bottom %lld, left %lld, right %lld) leaves "
+                        "nothing of the input %s",
+                        (long long)g->top, (long long)g->bottom, (long long)g->left,
+                        (long long)g->right, pn_shape_str(s, n->in[0]->ndim, n->in[0]->shape));
+    }
+    return PN_OK;
+}
+
+static int cropping_infer(pn_node *n)
+{
+    edge_geom g;
+    int64_t OH, OW;
+    int rc = cropping_dims(n, &g, &OH, &OW);
+    return rc ? rc : edge_set_shape(n, OH, OW);
+}
+
+static int cropping_forward(pn_node *n)
+{
+    edge_geom g;
+    int64_t OH, OW;
+    int rc = cropping_dims(n, &g, &OH, &OW);
+    if (rc) return rc;
+    copy_window(n->in[0]->data, g.H, g.W, g.top, g.left, n->data, OH, OW, 0, 0, g.N, OH, OW, g.C, 0);
+    return PN_OK;
+}
+
+static int cropping_backward(pn_node *n)
+{
+    edge_geom g;
+    int64_t OH, OW;
+    int rc = cropping_dims(n, &g, &OH, &OW);
+    if (rc || !n->in[0]->requires_grad) return rc;
+    copy_window(n->grad, OH, OW, 0, 0, n->in[0]->grad, g.H, g.W, g.top, g.left, g.N, OH, OW, g.C, 1);
+    return PN_OK;
+}
+
+static int upsampling_dims(pn_node *n, edge_geom *g, int64_t *fh, int64_t *fw)
+{
+    const pn_node *X = n->in[0];
+    char s[128];
+    memset(g, 0, sizeof *g);
+    *fh = *fw = 1;
+    if (X->ndim != 3 && X->ndim != 4)
+        return pn_error(PN_EVALUE,
+                        "upsampling: expected a 4-D input (batch, height, width, channels) or a 3-D "
+                        "input (batch, steps, channels), got shape %s",
+                        pn_shape_str(s, X->ndim, X->shape));
+    g->N = X->shape[0];
+    g->H = X->ndim == 4 ? X->shape[1] : 1;
+    g->W = X->shape[X->ndim - 2];
+    g->C = X->shape[X->ndim - 1];
+    *fh = X->ndim == 4 ? n->iattr[0] : 1;
+    *fw = n->iattr[1];
+    if (*fh < 1 || *fw < 1)
+        return pn_error(PN_EVALUE, "upsampling: size must be >= 1, got (%lld, %lld)",
+                        (long long)n->iattr[0], (long long)n->iattr[1]);
+    return PN_OK;
+}
+
+static int upsampling_infer(pn_node *n)
+{
+    edge_geom g;
+    int64_t fh, fw;
+    int rc = upsampling_dims(n, &g, &fh, &fw);
+    return rc ? rc : edge_set_shape(n, g.H * fh, g.W * fw);
+}
+
+static int upsampling_forward(pn_node *n)
+{
+    edge_geom g;
+    int64_t fh, fw;
+    int rc = upsampling_dims(n, &g, &fh, &fw);
+    if (rc) return rc;
+    int64_t OW = g.W * fw;
+    size_t cb = sizeof(float) * (size_t)g.C;
+    for (int64_t i = 0; i < g.N; i++)
+        for (int64_t y = 0; y < g.H; y++) {
+            float *line = n->data + ((i * g.H + y) * fh * OW) * g.C;
+            const float *src = n->in[0]->data + (i * g.H + y) * g.W * g.C;
+            for (int64_t x = 0; x < g.W; x++)
+                for (int64_t r = 0; r < fw; r++) memcpy(line + (x * fw + r) * g.C, src + x * g.C, cb);
+            /* The other fh - 1 output lines repeat the first. */
+            for (int64_t r = 1; r < fh; r++) memcpy(line + r * OW * g.C, line, cb * (size_t)OW);
+        }
+    return PN_OK;
+}
+
+static int upsampling_backward(pn_node *n)
+{
+    edge_geom g;
+    int64_t fh, fw;
+    int rc = upsampling_dims(n, &g, &fh, &fw);
+    if (rc || !n->in[0]->requires_grad) return rc;
+    int64_t OH = g.H * fh, OW = g.W * fw;
+    for (int64_t i = 0; i < g.N; i++)
+        for (int64_t oy = 0; oy < OH; oy++)
+            for (int64_t ox = 0; ox < OW; ox++) {
+                const float *s = n->grad + ((i * OH + oy) * OW + ox) * g.C;
+                float *d = n->in[0]->grad + ((i * g.H + oy / fh) * g.W + ox / fw) * g.C;
+                for (int64_t c = 0; c < g.C; c++) d[c] += s[c];
+            }
+    return PN_OK;
+}
+
+static const pn_op op_zero_padding = {"zero_padding", 1, zero_padding_infer, zero_padding_forward,
+                                      zero_padding_backward, NULL};
+static const pn_op op_cropping = {"cropping", 1, cropping_infer, cropping_forward, cropping_backward,
+                                  NULL};
+static const pn_op op_upsampling = {"upsampling", 1, upsampling_infer, upsampling_forward,
+                                    upsampling_backward, NULL};
+
+const pn_op *const pn_ops_pool[] = {&op_max_pool2d,      &op_avg_pool2d,      &op_max_pool1d,
+                                    &op_avg_pool1d,      &op_global_avg_pool, &op_global_max_pool,
+                                    &op_zero_padding,    &op_cropping,        &op_upsampling,
+                                    NULL};

@@ -1,4 +1,475 @@
-/* rnn.c - (rnn ops: not written yet) */
+/* rnn.c - whole-sequence recurrent layers: simple_rnn, lstm, gru; and rnn_slice.
+ *
+ * One op runs a layer over the whole sequence, with Keras 3 weight layouts so
+ * that weights transfer unchanged:
+ *   simple_rnn  kernel (F, u),  recurrent_kernel (u, u),  bias (u)
+ *   lstm        kernel (F, 4u), recurrent_kernel (u, 4u), bias (4u); gates i, f, c, o
+ *               c = f*c_prev + i*act(xc + h U_c); h = o*act(c)
+ *   gru         kernel (F, 3u), recurrent_kernel (u, 3u), bias (2, 3u) (row 0 input,
+ *               row 1 recurrent: Keras' reset_after=True); gates z, r, h
+ *               hh = act(x_h + r*(h U_h + b_rh)); h = z*h_prev + (1-z)*hh
+ *
+ * Inputs, in this order: x (N, T, F), kernel, recurrent_kernel, [bias],
+ * [h0 (N, u) [, c0 (N, u) for lstm]], [mask (N, T)]; presence is given by flags.
+ * iattr: [0] return_sequences, [1] go_backwards, [2] return_state,
+ *        [3] activation, [4] recurrent_activation (ids below), [5] has_bias,
+ *        [6] has_initial_state, [7] has_mask, [8] zero_output_for_mask.
+ *
+ * Output. Without return_state: (N, T, u) with return_sequences, else (N, u).
+ * With return_state the output is packed along axis 1 as (N, S + k, u): the S
+ * outputs (S = T or 1) followed by the k final states (h; h, c for lstm). Python
+ * takes the pieces apart with rnn_slice, whose backward routes each piece's
+ * gradient back into the one BPTT sweep. (One op instead of an op per state:
+ * a separate state op could not inject its gradient into this op's sweep.)
+ *
+ * Masks follow Keras 3 (JAX / NumPy / torch backends): at a masked step every
+ * state is carried through unchanged and the step outputs the carried h (or
+ * zeros with zero_output_for_mask, what Bidirectional asks of its layers).
+ * go_backwards processes t = T-1 .. 0 and, as in Keras, returns the sequence in
+ * processing order.
+ *
+ * Speed: the input projection of all N*T steps is one GEMM; each step is one
+ * GEMM (N x u) . (u x Gu) plus one fused pointwise pass over the gates. The
+ * backward sweep runs one GEMM per step for dh and stores the pre-activation
+ * gate gradients, so dX, dW and dU are three big GEMMs at the end. Everything
+ * backward needs is indexed by time t (not by processing step), so x, the
+ * stored gate gradients and the stored previous states line up row by row for
+ * those GEMMs whatever the direction. */
+#include <math.h>
+#include <string.h>
+
 #include "pn.h"
 
-const pn_op *const pn_ops_rnn[] = {NULL};
+enum { ACT_TANH, ACT_SIGMOID, ACT_RELU, ACT_LINEAR, ACT_HARD_SIGMOID, ACT_COUNT };
+enum { RNN_SIMPLE, RNN_LSTM, RNN_GRU };
+
+static inline float act_f(int a, float x)
+{
+    switch (a) {
+    case ACT_TANH: return tanhf(x);
+    case ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case ACT_RELU: return x > 0 ? x : 0.0f;
+    case ACT_LINEAR: return x;
+    default: { /* Keras 3: relu6(x + 3) / 6 */
+        float y = (x + 3.0f) / 6.0f;
+        return y < 0 ? 0.0f : (y > 1 ? 1.0f : y);
+    }
+    }
+}
+
+/* Derivative written in terms of the activation's output y, so backward needs
+ * only the stored post-activation gates. */
+static inline float act_d(int a, float y)
+{
+    switch (a) {
+    case ACT_TANH: return 1.0f - y * y;
+    case ACT_SIGMOID: return y * (1.0f - y);
+    case ACT_RELU: return y > 0 ? 1.0f : 0.0f;
+    case ACT_LINEAR: return 1.0f;
+    default: return y > 0 && y < 1 ? 1.0f / 6.0f : 0.0f;
+    }
+}
+
+typedef struct {
+    int kind, G, K;                    /* gates per unit, number of states */
+    int64_t N, T, F, u, S, Stot;       /* S output steps, Stot with packed states */
+    int seq, back, rstate, act, ract, zero_out;
+    pn_node *X, *W, *U, *B, *H0, *C0, *M;
+    /* scratch (floats) */
+    float *gates, *hp, *cp, *tc, *inner, *hcur, *ccur, *rec, *dpre, *dinner, *dh, *dc;
+} rnn_plan;
+
+static const char *kind_name(int kind)
+{
+    return kind == RNN_LSTM ? "lstm" : kind == RNN_GRU ? "gru" : "simple_rnn";
+}
+
+static int rnn_plan_make(const pn_node *n, int kind, rnn_plan *p)
+{
+    const char *name = kind_name(kind);
+    char s1[128], s2[128];
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    p->G = kind == RNN_LSTM ? 4 : kind == RNN_GRU ? 3 : 1;
+    p->K = kind == RNN_LSTM ? 2 : 1;
+    p->seq = n->iattr[0] != 0;
+    p->back = n->iattr[1] != 0;
+    p->rstate = n->iattr[2] != 0;
+    p->act = (int)n->iattr[3];
+    p->ract = (int)n->iattr[4];
+    int has_bias = n->iattr[5] != 0, has_init = n->iattr[6] != 0, has_mask = n->iattr[7] != 0;
+    p->zero_out = n->iattr[8] != 0;
+    if (n->iattr[3] < 0 || n->iattr[3] >= ACT_COUNT || n->iattr[4] < 0 || n->iattr[4] >= ACT_COUNT)
+        return pn_error(PN_EVALUE, "%s: unknown activation id %lld / %lld", name,
+                        (long long)n->iattr[3], (long long)n->iattr[4]);
+    int want = 3 + has_bias + (has_init ? p->K : 0) + has_mask;
+    if (n->n_in != want)
+        return pn_error(PN_EVALUE, "%s: expected %d inputs for these flags, got %d", name, want,
+                        n->n_in);
+    int i = 0;
+    p->X = n->in[i++];
+    p->W = n->in[i++];
+    p->U = n->in[i++];
+    if (has_bias) p->B = n->in[i++];
+    if (has_init) {
+        p->H0 = n->in[i++];
+        if (kind == RNN_LSTM) p->C0 = n->in[i++];
+    }
+    if (has_mask) p->M = n->in[i++];
+
+    const pn_node *X = p->X, *W = p->W, *U = p->U;
+    if (X->ndim != 3)
+        return pn_error(PN_EVALUE,
+                        "%s: inputs must be 3-D (batch, timesteps, features), got shape %s; a "
+                        "sequence of scalars needs a trailing feature axis of 1, and one sample "
+                        "of shape (timesteps, features) needs a leading batch axis",
+                        name, pn_shape_str(s1, X->ndim, X->shape));
+    p->N = X->shape[0];
+    p->T = X->shape[1];
+    p->F = X->shape[2];
+    if (p->T < 1)
+        return pn_error(PN_EVALUE, "%s: the sequence must have at least one time step, got %s",
+                        name, pn_shape_str(s1, X->ndim, X->shape));
+    if (U->ndim != 2 || U->shape[1] != p->G * U->shape[0] || U->shape[0] < 1)
+        return pn_error(PN_EVALUE, "%s: recurrent_kernel must be (units, %d*units), got %s", name,
+                        p->G, pn_shape_str(s1, U->ndim, U->shape));
+    p->u = U->shape[0];
+    int64_t Gu = p->G * p->u;
+    if (W->ndim != 2 || W->shape[0] != p->F || W->shape[1] != Gu)
+        return pn_error(PN_EVALUE, "%s: kernel must be (features=%lld, %lld) for inputs %s, got %s",
+                        name, (long long)p->F, (long long)Gu,
+                        pn_shape_str(s1, X->ndim, X->shape), pn_shape_str(s2, W->ndim, W->shape));
+    if (p->B) {
+        int ok = kind == RNN_GRU
+                     ? p->B->ndim == 2 && p->B->shape[0] == 2 && p->B->shape[1] == Gu
+                     : p->B->ndim == 1 && p->B->shape[0] == Gu;
+        if (!ok)
+            return pn_error(PN_EVALUE, kind == RNN_GRU ? "%s: bias must be (2, %lld), got %s"
+                                                       : "%s: bias must be (%lld,), got %s",
+                            name, (long long)Gu, pn_shape_str(s1, p->B->ndim, p->B->shape));
+    }
+    const pn_node *st[2] = {p->H0, p->C0};
+    for (int k = 0; k < 2; k++)
+        if (st[k] && (st[k]->ndim != 2 || st[k]->shape[0] != p->N || st[k]->shape[1] != p->u))
+            return pn_error(PN_EVALUE, "%s: initial state %d must be (batch=%lld, units=%lld), got %s",
+                            name, k, (long long)p->N, (long long)p->u,
+                            pn_shape_str(s1, st[k]->ndim, st[k]->shape));
+    if (p->M && (p->M->ndim != 2 || p->M->shape[0] != p->N || p->M->shape[1] != p->T))
+        return pn_error(PN_EVALUE, "%s: mask must be (batch=%lld, timesteps=%lld), got %s", name,
+                        (long long)p->N, (long long)p->T, pn_shape_str(s1, p->M->ndim, p->M->shape));
+    p->S = p->seq ? p->T : 1;
+    p->Stot = p->S + (p->rstate ? p->K : 0);
+    return PN_OK;
+}
+
+/* Lays the scratch out (or just measures it when base is NULL); returns floats. */
+static int64_t rnn_layout(rnn_plan *p, float *base, int with_grad)
+{
+    int64_t NT = p->N * p->T, Gu = p->G * p->u, off = 0;
+#define TAKE(field, count)                                    \
+    do {                                                      \
+        p->field = base ? base + off : NULL;                  \
+        off += ((int64_t)(count) + 15) / 16 * 16;             \
+    } while (0)
+    TAKE(gates, NT * Gu);
+    TAKE(hp, NT * p->u);
+    TAKE(hcur, p->N * p->u);
+    TAKE(rec, p->N * Gu);
+    if (p->kind == RNN_LSTM) {
+        TAKE(cp, NT * p->u);
+        TAKE(tc, NT * p->u);
+        TAKE(ccur, p->N * p->u);
+    }
+    if (p->kind == RNN_GRU) TAKE(inner, NT * p->u);
+    if (with_grad) {
+        TAKE(dpre, NT * Gu);
+        if (p->kind == RNN_GRU) TAKE(dinner, NT * Gu);
+        TAKE(dh, p->N * p->u);
+        if (p->kind == RNN_LSTM) TAKE(dc, p->N * p->u);
+    }
+#undef TAKE
+    if (p->kind != RNN_GRU) p->dinner = p->dpre; /* same pre-activation gradient */
+    return off;
+}
+
+#define DEFINE_INFER(NAME, KIND)                                                    \
+    static int NAME##_infer(pn_node *n)                                           \
+    {                                                                             \
+        rnn_plan p;                                                               \
+        int rc = rnn_plan_make(n, KIND, &p);                                      \
+        if (rc) return rc;                                                        \
+        int64_t shape[3] = {p.N, p.Stot, p.u};                                    \
+        if (!p.rstate && !p.seq) return pn_node_set_shape(n, 2, (int64_t[]){p.N, p.u}); \
+        return pn_node_set_shape(n, 3, shape);                                    \
+    }
+
+/* ------------------------------------------------------------------ forward */
+
+typedef struct {
+    rnn_plan *p;
+    pn_node *n;
+    int64_t s, t;
+} step_ctx;
+
+static inline int step_on(const rnn_plan *p, int64_t nn, int64_t t)
+{
+    return !p->M || p->M->data[nn * p->T + t] != 0.0f;
+}
+
+/* Gates of step t for samples [b, e): rec holds h_prev . U, gates holds x . W. */
+static void forward_step(void *vctx, int64_t b, int64_t e)
+{
+    step_ctx *c = vctx;
+    rnn_plan *p = c->p;
+    int64_t u = p->u, Gu = p->G * u, t = c->t, s = c->s;
+    const float *bin = p->B ? p->B->data : NULL;
+    const float *brec = p->B && p->kind == RNN_GRU ? p->B->data + Gu : NULL;
+    float *Y = c->n->data;
+    for (int64_t nn = b; nn < e; nn++) {
+        float *g = p->gates + (nn * p->T + t) * Gu;
+        const float *r = p->rec + nn * Gu;
+        float *h = p->hcur + nn * u;
+        int on = step_on(p, nn, t);
+        memcpy(p->hp + (nn * p->T + t) * u, h, sizeof(float) * (size_t)u);
+        if (p->kind == RNN_SIMPLE) {
+            for (int64_t j = 0; j < u; j++) {
+                g[j] = act_f(p->act, g[j] + r[j] + (bin ? bin[j] : 0.0f));
+                if (on) h[j] = g[j];
+            }
+        } else if (p->kind == RNN_LSTM) {
+            float *cc = p->ccur + nn * u, *tcv = p->tc + (nn * p->T + t) * u;
+            memcpy(p->cp + (nn * p->T + t) * u, cc, sizeof(float) * (size_t)u);
+            for (int64_t j = 0; j < u; j++) {
+                float gi = act_f(p->ract, g[j] + r[j] + (bin ? bin[j] : 0.0f));
+                float gf = act_f(p->ract, g[u + j] + r[u + j] + (bin ? bin[u + j] : 0.0f));
+                float gc = act_f(p->act, g[2 * u + j] + r[2 * u + j] + (bin ? bin[2 * u + j] : 0.0f));
+                float go = act_f(p->ract, g[3 * u + j] + r[3 * u + j] + (bin ? bin[3 * u + j] : 0.0f));
+                g[j] = gi; g[u + j] = gf; g[2 * u + j] = gc; g[3 * u + j] = go;
+                float cn = gf * cc[j] + gi * gc;
+                tcv[j] = act_f(p->act, cn);
+                if (on) {
+                    cc[j] = cn;
+                    h[j] = go * tcv[j];
+                }
+            }
+        } else {
+            float *in = p->inner + (nn * p->T + t) * u;
+            for (int64_t j = 0; j < u; j++) {
+                float z = act_f(p->ract, g[j] + r[j] + (bin ? bin[j] : 0.0f) + (brec ? brec[j] : 0.0f));
+                float rr = act_f(p->ract, g[u + j] + r[u + j] + (bin ? bin[u + j] : 0.0f) +
+                                              (brec ? brec[u + j] : 0.0f));
+                in[j] = r[2 * u + j] + (brec ? brec[2 * u + j] : 0.0f);
+                float hh = act_f(p->act, g[2 * u + j] + (bin ? bin[2 * u + j] : 0.0f) + rr * in[j]);
+                g[j] = z; g[u + j] = rr; g[2 * u + j] = hh;
+                if (on) h[j] = z * h[j] + (1.0f - z) * hh;
+            }
+        }
+        if (p->seq || s == p->T - 1) {
+            float *y = Y + nn * p->Stot * u + (p->seq ? s : 0) * u;
+            if (on || !p->zero_out)
+                memcpy(y, h, sizeof(float) * (size_t)u);
+            else
+                memset(y, 0, sizeof(float) * (size_t)u);
+        }
+    }
+}
+
+static int rnn_forward_kind(pn_node *n, int kind)
+{
+    rnn_plan p;
+    int rc = rnn_plan_make(n, kind, &p);
+    if (rc) return rc;
+    int64_t floats = rnn_layout(&p, NULL, n->requires_grad);
+    float *base = pn_node_scratch(n, sizeof(float) * (size_t)floats);
+    if (!base) return PN_ENOMEM;
+    rnn_layout(&p, base, n->requires_grad);
+    int64_t N = p.N, T = p.T, u = p.u, Gu = p.G * u;
+    pn_sgemm(0, 0, N * T, Gu, p.F, 1.0f, p.X->data, p.F, p.W->data, Gu, 0.0f, p.gates, Gu);
+    if (p.H0) memcpy(p.hcur, p.H0->data, sizeof(float) * (size_t)(N * u));
+    else memset(p.hcur, 0, sizeof(float) * (size_t)(N * u));
+    if (kind == RNN_LSTM) {
+        if (p.C0) memcpy(p.ccur, p.C0->data, sizeof(float) * (size_t)(N * u));
+        else memset(p.ccur, 0, sizeof(float) * (size_t)(N * u));
+    }
+    step_ctx c = {&p, n, 0, 0};
+    int64_t grain = 1 + 8192 / (Gu ? Gu : 1);
+    for (int64_t s = 0; s < T; s++) {
+        c.s = s;
+        c.t = p.back ? T - 1 - s : s;
+        pn_sgemm(0, 0, N, Gu, u, 1.0f, p.hcur, u, p.U->data, Gu, 0.0f, p.rec, Gu);
+        pn_parallel_for(N, grain, forward_step, &c);
+    }
+    if (p.rstate)
+        for (int64_t nn = 0; nn < N; nn++) {
+            float *y = n->data + nn * p.Stot * u + p.S * u;
+            memcpy(y, p.hcur + nn * u, sizeof(float) * (size_t)u);
+            if (kind == RNN_LSTM) memcpy(y + u, p.ccur + nn * u, sizeof(float) * (size_t)u);
+        }
+    return PN_OK;
+}
+
+/* ------------------------------------------------------------------ backward */
+
+/* On entry dh[n] is the gradient of the state after step s; on exit the part of
+ * the gradient of the state before it that does not go through U (the GEMM
+ * adds the rest). Masked samples pass their gradients through untouched. */
+static void backward_step(void *vctx, int64_t b, int64_t e)
+{
+    step_ctx *c = vctx;
+    rnn_plan *p = c->p;
+    int64_t u = p->u, Gu = p->G * u, t = c->t, s = c->s;
+    const float *G = c->n->grad;
+    for (int64_t nn = b; nn < e; nn++) {
+        int64_t row = nn * p->T + t;
+        float *dp = p->dpre + row * Gu, *di = p->dinner + row * Gu;
+        float *dh = p->dh + nn * u;
+        const float *gy = p->seq || s == p->T - 1
+                              ? G + nn * p->Stot * u + (p->seq ? s : 0) * u
+                              : NULL;
+        int on = step_on(p, nn, t);
+        if (!on) {
+            memset(dp, 0, sizeof(float) * (size_t)Gu);
+            if (p->kind == RNN_GRU) memset(di, 0, sizeof(float) * (size_t)Gu);
+            if (gy && !p->zero_out)
+                for (int64_t j = 0; j < u; j++) dh[j] += gy[j];
+            continue;
+        }
+        const float *g = p->gates + row * Gu;
+        for (int64_t j = 0; j < u; j++) {
+            float gh = dh[j] + (gy ? gy[j] : 0.0f);
+            if (p->kind == RNN_SIMPLE) {
+                dp[j] = gh * act_d(p->act, g[j]);
+                dh[j] = 0.0f;
+            } else if (p->kind == RNN_LSTM) {
+                float gi = g[j], gf = g[u + j], gc = g[2 * u + j], go = g[3 * u + j];
+                float tcv = p->tc[row * u + j], cprev = p->cp[row * u + j];
+                float *dc = p->dc + nn * u;
+                float dct = dc[j] + gh * go * act_d(p->act, tcv);
+                dp[j] = dct * gc * act_d(p->ract, gi);
+                dp[u + j] = dct * cprev * act_d(p->ract, gf);
+                dp[2 * u + j] = dct * gi * act_d(p->act, gc);
+                dp[3 * u + j] = gh * tcv * act_d(p->ract, go);
+                dc[j] = dct * gf;
+                dh[j] = 0.0f;
+            } else {
+                float z = g[j], rr = g[u + j], hh = g[2 * u + j];
+                float hprev = p->hp[row * u + j], in = p->inner[row * u + j];
+                float dah = gh * (1.0f - z) * act_d(p->act, hh);
+                dp[j] = di[j] = gh * (hprev - hh) * act_d(p->ract, z);
+                dp[u + j] = di[u + j] = dah * in * act_d(p->ract, rr);
+                dp[2 * u + j] = dah;
+                di[2 * u + j] = dah * rr;
+                dh[j] = gh * z;
+            }
+        }
+    }
+}
+
+static void colsum_add(const float *a, int64_t rows, int64_t cols, float *dst)
+{
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < cols; j++) dst[j] += a[r * cols + j];
+}
+
+static int rnn_backward_kind(pn_node *n, int kind)
+{
+    rnn_plan p;
+    int rc = rnn_plan_make(n, kind, &p);
+    if (rc) return rc;
+    int64_t floats = rnn_layout(&p, NULL, 1);
+    if (!n->saved || n->saved_bytes < sizeof(float) * (size_t)floats)
+        return pn_error(PN_EINTERNAL, "%s: backward without a recorded forward", kind_name(kind));
+    rnn_layout(&p, n->saved, 1);
+    int64_t N = p.N, T = p.T, u = p.u, Gu = p.G * u, F = p.F;
+    memset(p.dh, 0, sizeof(float) * (size_t)(N * u));
+    if (kind == RNN_LSTM) memset(p.dc, 0, sizeof(float) * (size_t)(N * u));
+    if (p.rstate)
+        for (int64_t nn = 0; nn < N; nn++) {
+            const float *g = n->grad + nn * p.Stot * u + p.S * u;
+            for (int64_t j = 0; j < u; j++) p.dh[nn * u + j] += g[j];
+            if (kind == RNN_LSTM)
+                for (int64_t j = 0; j < u; j++) p.dc[nn * u + j] += g[u + j];
+        }
+    step_ctx c = {&p, n, 0, 0};
+    int64_t grain = 1 + 8192 / (Gu ? Gu : 1);
+    for (int64_t s = T - 1; s >= 0; s--) {
+        c.s = s;
+        c.t = p.back ? T - 1 - s : s;
+        pn_parallel_for(N, grain, backward_step, &c);
+        pn_sgemm(0, 1, N, u, Gu, 1.0f, p.dinner + c.t * Gu, T * Gu, p.U->data, Gu, 1.0f, p.dh, u);
+    }
+    if (p.H0 && p.H0->requires_grad)
+        for (int64_t i = 0; i < N * u; i++) p.H0->grad[i] += p.dh[i];
+    if (p.C0 && p.C0->requires_grad)
+        for (int64_t i = 0; i < N * u; i++) p.C0->grad[i] += p.dc[i];
+    if (p.X->requires_grad)
+        pn_sgemm(0, 1, N * T, F, Gu, 1.0f, p.dpre, Gu, p.W->data, Gu, 1.0f, p.X->grad, F);
+    if (p.W->requires_grad)
+        pn_sgemm(1, 0, F, Gu, N * T, 1.0f, p.X->data, F, p.dpre, Gu, 1.0f, p.W->grad, Gu);
+    if (p.U->requires_grad)
+        pn_sgemm(1, 0, u, Gu, N * T, 1.0f, p.hp, u, p.dinner, Gu, 1.0f, p.U->grad, Gu);
+    if (p.B && p.B->requires_grad) {
+        colsum_add(p.dpre, N * T, Gu, p.B->grad);
+        if (kind == RNN_GRU) colsum_add(p.dinner, N * T, Gu, p.B->grad + Gu);
+    }
+    return PN_OK;
+}
+
+DEFINE_INFER(simple_rnn, RNN_SIMPLE)
+DEFINE_INFER(lstm, RNN_LSTM)
+DEFINE_INFER(gru, RNN_GRU)
+
+static int simple_rnn_forward(pn_node *n) { return rnn_forward_kind(n, RNN_SIMPLE); }
+static int simple_rnn_backward(pn_node *n) { return rnn_backward_kind(n, RNN_SIMPLE); }
+static int lstm_forward(pn_node *n) { return rnn_forward_kind(n, RNN_LSTM); }
+static int lstm_backward(pn_node *n) { return rnn_backward_kind(n, RNN_LSTM); }
+static int gru_forward(pn_node *n) { return rnn_forward_kind(n, RNN_GRU); }
+static int gru_backward(pn_node *n) { return rnn_backward_kind(n, RNN_GRU); }
+
+/* ------------------------------------------------------------------ rnn_slice */
+
+/* rnn_slice(x (N, S, u)): steps [start, start + len) along axis 1, iattr[0] start,
+ * iattr[1] len, iattr[2] squeeze (len 1 -> (N, u)). Unpacks the outputs and
+ * states of a return_state recurrent op. */
+static int rnn_slice_infer(pn_node *n)
+{
+    const pn_node *x = n->in[0];
+    char s[128];
+    int64_t a = n->iattr[0], len = n->iattr[1];
+    if (x->ndim != 3 || a < 0 || len < 1 || a + len > x->shape[1] || (n->iattr[2] && len != 1))
+        return pn_error(PN_EVALUE, "rnn_slice: steps [%lld, %lld) of %s are out of range",
+                        (long long)a, (long long)(a + len), pn_shape_str(s, x->ndim, x->shape));
+    if (n->iattr[2]) return pn_node_set_shape(n, 2, (int64_t[]){x->shape[0], x->shape[2]});
+    return pn_node_set_shape(n, 3, (int64_t[]){x->shape[0], len, x->shape[2]});
+}
+
+static int rnn_slice_forward(pn_node *n)
+{
+    const pn_node *x = n->in[0];
+    int64_t S = x->shape[1], u = x->shape[2], a = n->iattr[0], len = n->iattr[1];
+    for (int64_t i = 0; i < x->shape[0]; i++)
+        memcpy(n->data + i * len * u, x->data + (i * S + a) * u, sizeof(float) * (size_t)(len * u));
+    return PN_OK;
+}
+
+static int rnn_slice_backward(pn_node *n)
+{
+    pn_node *x = n->in[0];
+    if (!x->requires_grad) return PN_OK;
+    int64_t S = x->shape[1], u = x->shape[2], a = n->iattr[0], len = n->iattr[1];
+    for (int64_t i = 0; i < x->shape[0]; i++) {
+        float *dst = x->grad + (i * S + a) * u;
+        const float *g = n->grad + i * len * u;
+        for (int64_t j = 0; j < len * u; j++) dst[j] += g[j];
+    }
+    return PN_OK;
+}
+
+static const pn_op op_simple_rnn = {"simple_rnn", -1, simple_rnn_infer, simple_rnn_forward,
+                                    simple_rnn_backward, NULL};
+static const pn_op op_lstm = {"lstm", -1, lstm_infer, lstm_forward, lstm_backward, NULL};
+static const pn_op op_gru = {"gru", -1, gru_infer, gru_forward, gru_backward, NULL};
+static const pn_op op_rnn_slice = {"rnn_slice", 1, rnn_slice_infer, rnn_slice_forward,
+                                   rnn_slice_backward, NULL};
+
+const pn_op *const pn_ops_rnn[] = {&op_simple_rnn, &op_lstm, &op_gru, &op_rnn_slice, NULL};

@@ -1,0 +1,314 @@
+/* gemm.c - the SGEMM driver: kernel choice, the small unpacked path, and the
+ * BLIS/Goto loop nest over packed panels, spread over the worker pool.
+ *
+ * Loop nest of the packed path (for one jc block of NC columns of C):
+ *     for pc over K in blocks of kc:             (kc from K alone: fixed sum order)
+ *         for is over M in super-blocks of ms:
+ *             pack op(A)[is, pc] (and op(B)[pc, jc] on the first is)  -- parallel
+ *             for every tile (mc rows x nw cols) of the super-block    -- parallel
+ *                 for jr: for ir: micro-kernel(kc)
+ * Packing is shared by all threads (each packs disjoint panels) so that a
+ * small M (a training batch) is packed once, not once per thread. Tiles only
+ * split C, never K, so each C element is produced by one thread with the same
+ * operations whatever the thread count: results are bit-identical for 1..N
+ * threads. All buffers live in per-thread scratch that only ever grows, so a
+ * call in a training loop does no allocation.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "pn.h"
+#include "gemm_internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Problems with M*N*K up to this run single-threaded without packing A. */
+#define SMALL_MNK (64 * 64 * 64)
+/* Below this many multiply-adds a parallel pass costs more than it saves. */
+#define PARALLEL_MIN_MNK (96 * 96 * 96)
+/* Rows of A packed at once; bounds the A scratch to MS * KC floats. */
+#define MS_MAX 2304
+
+/* ------------------------------------------------------------ kernel choice */
+static _Atomic(const pn_gemm_impl *) active_impl;
+
+static int cpu_has(const char *isa)
+{
+#ifdef PN_GEMM_X86
+    __builtin_cpu_init();
+    if (!strcmp(isa, "avx2"))
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!strcmp(isa, "avx512"))
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("fma");
+#endif
+    (void)isa;
+    return 0;
+}
+
+static const pn_gemm_impl *select_impl(void)
+{
+    const pn_gemm_impl *best = &pn_gemm_impl_generic;
+#ifdef PN_GEMM_X86
+    if (cpu_has("avx2")) best = &pn_gemm_impl_avx2;
+#ifdef PN_GEMM_AVX512
+    if (cpu_has("avx512")) best = &pn_gemm_impl_avx512;
+#endif
+#endif
+    /* A forced ISA the CPU (or this build) lacks falls back to the best one. */
+    const char *env = getenv("PYNN_GEMM_ISA");
+    if (env && !strcmp(env, "generic")) return &pn_gemm_impl_generic;
+#ifdef PN_GEMM_X86
+    if (env && !strcmp(env, "avx2") && cpu_has("avx2")) return &pn_gemm_impl_avx2;
+#endif
+    return best;
+}
+
+static const pn_gemm_impl *get_impl(void)
+{
+    const pn_gemm_impl *im = atomic_load_explicit(&active_impl, memory_order_acquire);
+    if (!im) {
+        im = select_impl(); /* idempotent: racing threads store the same value */
+        atomic_store_explicit(&active_impl, im, memory_order_release);
+    }
+    return im;
+}
+
+const char *pn_gemm_isa(void) { return get_impl()->name; }
+
+/* ------------------------------------------------------------ scratch */
+typedef struct {
+    float *a, *b;
+    size_t acap, bcap; /* floats */
+} scratch_t;
+
+static _Thread_local scratch_t tls_scratch;
+static _Thread_local int tls_registered;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+
+static void scratch_free(void *p)
+{
+    scratch_t *s = p;
+    free(s->a);
+    free(s->b);
+    memset(s, 0, sizeof *s);
+}
+static void scratch_key_init(void) { scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0; }
+
+/* Returns a 64-byte aligned buffer of at least n floats, or NULL. */
+static float *grow(float **buf, size_t *cap, size_t n)
+{
+    if (*cap >= n) return *buf;
+    if (!tls_registered) {
+        /* The key's destructor frees this thread's buffers when it exits. */
+        pthread_once(&scratch_once, scratch_key_init);
+        if (scratch_key_ok) pthread_setspecific(scratch_key, &tls_scratch);
+        tls_registered = 1;
+    }
+    n = (n + 1023) & ~(size_t)1023;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, n * sizeof(float)) != 0) return NULL;
+    free(*buf);
+    *buf = p;
+    *cap = n;
+    return p;
+}
+
+/* ------------------------------------------------------------ simple paths */
+/* C = beta * C, never reading C when beta == 0 (it may hold NaN garbage). */
+static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
+{
+    for (int64_t i = 0; i < M; i++) {
+        float *c = C + i * ldc;
+        if (beta == 0.0f) memset(c, 0, sizeof(float) * (size_t)N);
+        else if (beta != 1.0f)
+            for (int64_t j = 0; j < N; j++) c[j] *= beta;
+    }
+}
+
+/* Used only when scratch cannot be allocated: slow, but needs no memory. */
+static void gemm_unbuffered(int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                            int64_t rsa, int64_t csa, const float *B, int64_t rsb,
+                            int64_t csb, float beta, float *C, int64_t ldc)
+{
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            float s = 0.0f;
+            for (int64_t p = 0; p < K; p++) s += A[i * rsa + p * csa] * B[p * rsb + j * csb];
+            float *c = C + i * ldc + j;
+            *c = beta == 0.0f ? alpha * s : alpha * s + beta * *c;
+        }
+}
+
+/* Small problems: A is read in place by the kernel (any strides); B is read in
+ * place when its rows are contiguous, else (transposed or ragged edge) the
+ * panel is packed, which costs K*NR floats against M*K*NR multiply-adds. */
+static void gemm_small(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float *A, int64_t rsa, int64_t csa, const float *B, int64_t rsb,
+                       int64_t csb, float beta, float *C, int64_t ldc)
+{
+    const int mr = im->mr, nr = im->nr;
+    for (int64_t j0 = 0; j0 < N; j0 += nr) {
+        int n = N - j0 < nr ? (int)(N - j0) : nr;
+        const float *bp = B + j0 * csb;
+        int64_t ldb = rsb;
+        if (csb != 1 || n < nr) {
+            float *buf = grow(&tls_scratch.b, &tls_scratch.bcap, (size_t)(K * nr));
+            if (!buf) {
+                gemm_unbuffered(M, n, K, alpha, A, rsa, csa, bp, rsb, csb, beta, C + j0, ldc);
+                continue;
+            }
+            pn_gemm_pack_b(nr, K, n, bp, rsb, csb, buf);
+            bp = buf;
+            ldb = nr;
+        }
+        for (int64_t i0 = 0; i0 < M; i0 += mr) {
+            int m = M - i0 < mr ? (int)(M - i0) : mr;
+            im->skernel(K, A + i0 * rsa, rsa, csa, bp, ldb, C + i0 * ldc + j0, ldc, alpha, beta,
+                        m, n);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ packed path */
+typedef struct {
+    const pn_gemm_impl *im;
+    const float *A, *B;
+    int64_t rsa, csa, rsb, csb, ldc;
+    float *C, *ap, *bp;
+    float alpha, beta;
+    /* current blocks: rows [i0, i0+ms), cols [j0, j0+nc), depth [p0, p0+kc) */
+    int64_t i0, ms, j0, nc, p0, kc;
+    /* packing pass: A chunks first, then B chunks (none when B is already packed) */
+    int64_t a_rows_per_chunk, n_achunks, b_cols_per_chunk, n_bchunks;
+    /* compute pass: tiles of mc rows x nw columns, column index fastest */
+    int64_t mc, nw, tiles_n;
+} job_t;
+
+static void pack_task(void *vctx, int64_t begin, int64_t end)
+{
+    const job_t *j = vctx;
+    for (int64_t t = begin; t < end; t++) {
+        if (t < j->n_achunks) {
+            int64_t r0 = t * j->a_rows_per_chunk;
+            int64_t rows = j->ms - r0 < j->a_rows_per_chunk ? j->ms - r0 : j->a_rows_per_chunk;
+            pn_gemm_pack_a(j->im->mr, rows, j->kc, j->A + (j->i0 + r0) * j->rsa + j->p0 * j->csa,
+                           j->rsa, j->csa, j->ap + r0 * j->kc);
+        } else {
+            int64_t c0 = (t - j->n_achunks) * j->b_cols_per_chunk;
+            int64_t cols = j->nc - c0 < j->b_cols_per_chunk ? j->nc - c0 : j->b_cols_per_chunk;
+            pn_gemm_pack_b(j->im->nr, j->kc, cols, j->B + j->p0 * j->rsb + (j->j0 + c0) * j->csb,
+                           j->rsb, j->csb, j->bp + c0 * j->kc);
+        }
+    }
+}
+
+static void compute_task(void *vctx, int64_t begin, int64_t end)
+{
+    const job_t *j = vctx;
+    const int mr = j->im->mr, nr = j->im->nr;
+    const pn_ukernel kern = j->im->kernel;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t r0 = (t / j->tiles_n) * j->mc, c0 = (t % j->tiles_n) * j->nw;
+        int64_t r1 = r0 + j->mc < j->ms ? r0 + j->mc : j->ms;
+        int64_t c1 = c0 + j->nw < j->nc ? c0 + j->nw : j->nc;
+        /* jr outside ir: one B micro-panel stays in L1 while A streams from L2. */
+        for (int64_t jr = c0; jr < c1; jr += nr) {
+            int n = c1 - jr < nr ? (int)(c1 - jr) : nr;
+            const float *b = j->bp + jr * j->kc;
+            float *c = j->C + j->i0 * j->ldc + j->j0 + jr;
+            for (int64_t ir = r0; ir < r1; ir += mr) {
+                int m = r1 - ir < mr ? (int)(r1 - ir) : mr;
+                kern(j->kc, j->ap + ir * j->kc, 1, mr, b, nr, c + ir * j->ldc, j->ldc, j->alpha,
+                     j->beta, m, n);
+            }
+        }
+    }
+}
+
+static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t round_up(int64_t a, int64_t b) { return cdiv(a, b) * b; }
+/* Splits len into equal blocks of at most max (a multiple of unit), rounded up to unit. */
+static int64_t balanced(int64_t len, int64_t max, int64_t unit)
+{
+    return round_up(cdiv(len, cdiv(len, max)), unit);
+}
+
+static void run_pass(int parallel, int64_t n, pn_range_fn fn, job_t *j)
+{
+    if (parallel) pn_parallel_for(n, 1, fn, j);
+    else fn(j, 0, n);
+}
+
+static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, float alpha,
+                        const float *A, int64_t rsa, int64_t csa, const float *B, int64_t rsb,
+                        int64_t csb, float beta, float *C, int64_t ldc)
+{
+    const int mr = im->mr, nr = im->nr;
+    const int64_t kcb = balanced(K, im->kc, 1);
+    const int64_t ncb = balanced(N, im->nc, nr);
+    const int64_t msb = balanced(M, round_up(MS_MAX, mr), mr);
+    float *ap = grow(&tls_scratch.a, &tls_scratch.acap, (size_t)(msb * kcb));
+    float *bp = grow(&tls_scratch.b, &tls_scratch.bcap, (size_t)(ncb * kcb));
+    if (!ap || !bp) {
+        gemm_unbuffered(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);
+        return;
+    }
+    int threads = pn_get_num_threads();
+    int parallel = threads > 1 && (double)M * N * K >= PARALLEL_MIN_MNK;
+    job_t j = {im, A, B, rsa, csa, rsb, csb, ldc, C, ap, bp, alpha, beta};
+
+    for (j.j0 = 0; j.j0 < N; j.j0 += ncb) {
+        j.nc = N - j.j0 < ncb ? N - j.j0 : ncb;
+        j.beta = beta;
+        for (j.p0 = 0; j.p0 < K; j.p0 += kcb) {
+            j.kc = K - j.p0 < kcb ? K - j.p0 : kcb;
+            for (j.i0 = 0; j.i0 < M; j.i0 += msb) {
+                j.ms = M - j.i0 < msb ? M - j.i0 : msb;
+                /* Pack in chunks of a few panels: enough chunks to share, few
+                 * enough that the atomic hand-out is noise. */
+                j.a_rows_per_chunk = 4 * mr;
+                j.n_achunks = cdiv(j.ms, j.a_rows_per_chunk);
+                j.b_cols_per_chunk = 4 * nr;
+                j.n_bchunks = j.i0 == 0 ? cdiv(j.nc, j.b_cols_per_chunk) : 0;
+                run_pass(parallel, j.n_achunks + j.n_bchunks, pack_task, &j);
+
+                j.mc = balanced(j.ms, im->mc, mr);
+                int64_t tiles_m = cdiv(j.ms, j.mc);
+                /* A small M leaves too few row tiles to share: split columns too.
+                 * Tiles only decide which thread writes which C elements. */
+                int64_t want = parallel ? 2 * (int64_t)threads : 1;
+                int64_t tn = tiles_m >= want ? 1 : cdiv(want, tiles_m);
+                j.nw = round_up(cdiv(j.nc, tn), nr);
+                j.tiles_n = cdiv(j.nc, j.nw);
+                run_pass(parallel, tiles_m * j.tiles_n, compute_task, &j);
+            }
+            j.beta = 1.0f; /* later K blocks accumulate onto the first */
+        }
+    }
+}
+
+/* ------------------------------------------------------------ entry point */
+void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+              const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+              int64_t ldc)
+{
+    if (M <= 0 || N <= 0 || !C) return;
+    if (K <= 0 || alpha == 0.0f || !A || !B) {
+        scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    /* op(A)(i,p) = A[i*rsa + p*csa], op(B)(p,j) = B[p*rsb + j*csb]. */
+    int64_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
+    int64_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;
+    const pn_gemm_impl *im = get_impl();
+    if ((double)M * N * K <= SMALL_MNK)
+        gemm_small(im, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);
+    else
+        gemm_packed(im, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);
+}

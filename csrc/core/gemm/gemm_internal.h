@@ -1,0 +1,45 @@
+/* gemm_internal.h - private interface between the SGEMM driver, the packing
+ * routines and the per-ISA micro-kernels (csrc/core/gemm only). */
+#ifndef PN_GEMM_INTERNAL_H
+#define PN_GEMM_INTERNAL_H
+#include <stdint.h>
+
+/* A micro-kernel computes one MR x NR tile of C over k:
+ *     C[i][j] = alpha * sum_p a(i,p) * b(p,j) + beta * C[i][j]
+ * for i < m, j < n (m <= MR, n <= NR); with beta == 0, C is never read.
+ * a(i,p) = a[i*rsa + p*csa]; only rows i < m are read.
+ * b(p,j) = b[p*ldb + j]; NR floats per row must be readable (packed panels are
+ * zero-padded; the driver packs ragged edges of unpacked B).
+ * Packed A is the case rsa == 1, csa == MR; packed B is ldb == NR. The sum over
+ * p runs in order 0..k-1 whatever the strides, so a given C element gets the
+ * same bits from every call that covers it with the same k-blocking. */
+typedef void (*pn_ukernel)(int64_t k, const float *a, int64_t rsa, int64_t csa,
+                           const float *b, int64_t ldb, float *c, int64_t ldc,
+                           float alpha, float beta, int m, int n);
+
+typedef struct {
+    const char *name;
+    int mr, nr;
+    int64_t mc, kc, nc;   /* cache blocking: A block mc x kc, B panel kc x nc */
+    pn_ukernel kernel;    /* may assume packed operands (fast path) */
+    pn_ukernel skernel;   /* arbitrary a strides and b row stride */
+} pn_gemm_impl;
+
+extern const pn_gemm_impl pn_gemm_impl_generic;
+/* Defined only on x86-64 with a compiler that knows the target attributes. */
+extern const pn_gemm_impl pn_gemm_impl_avx2;
+extern const pn_gemm_impl pn_gemm_impl_avx512;
+
+/* Packs the m x k block a(i,p) = A[i*rsa + p*csa] into ceil(m/mr) panels of
+ * mr rows, p-major inside a panel, zero-padding the last panel's rows. */
+void pn_gemm_pack_a(int mr, int64_t m, int64_t k, const float *A, int64_t rsa,
+                    int64_t csa, float *dst);
+/* Packs the k x n block b(p,j) = B[p*rsb + j*csb] into ceil(n/nr) panels of
+ * nr columns, p-major inside a panel, zero-padding the last panel's columns. */
+void pn_gemm_pack_b(int nr, int64_t k, int64_t n, const float *B, int64_t rsb,
+                    int64_t csb, float *dst);
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PN_GEMM_X86 1
+#endif
+#endif

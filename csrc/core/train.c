@@ -1,0 +1,71 @@
+/* train.c - the compiled epoch loop. For each batch: gather rows into the
+ * placeholders, replay forward, (backward, optimizer step), sum the loss and the
+ * metric statistics. No allocation once the buffers are planned for the batch
+ * size, no host-language code between batches. */
+#include <math.h>
+#include <string.h>
+
+#include "program.h"
+#include "train.h"
+
+static void gather(pn_loop *L, int64_t start, int64_t b)
+{
+    for (int s = 0; s < L->n_data; s++) {
+        pn_node *slot = L->slots[s];
+        int64_t row = b ? slot->size / b : 0;
+        for (int64_t r = 0; r < b; r++) {
+            int64_t src = L->perm ? L->perm[start + r] : start + r;
+            memcpy(slot->data + r * row, L->data[s] + src * row, sizeof(float) * (size_t)row);
+        }
+    }
+}
+
+static int run_batch(pn_loop *L, int64_t start, int64_t b)
+{
+    int rc = pn_program_set_batch(L->prog, b);
+    if (rc) return rc;
+    gather(L, start, b);
+    rc = pn_program_forward(L->prog);
+    if (rc) return rc;
+    if (L->loss) {
+        double loss = L->loss->data[0];
+        if (L->stop_on_nan && !isfinite(loss))
+            return pn_error(PN_EVALUE, "the loss became %g at sample %lld", loss, (long long)start);
+        L->loss_sum += loss * (double)b;
+        L->loss_count += (double)b;
+    }
+    if (L->train) {
+        rc = pn_program_backward(L->prog, L->loss);
+        if (rc) return rc;
+        if (L->step) {
+            rc = L->step(L->opt, L->params, L->grads);
+            if (rc) return rc;
+        }
+    }
+    double *acc = L->acc;
+    for (int k = 0; k < L->n_stats; k++) {
+        pn_node *s = L->stats[k];
+        for (int64_t j = 0; j < s->size; j++) acc[j] += s->data[j];
+        acc += s->size;
+    }
+    for (int k = 0; k < L->n_out; k++) {
+        pn_node *o = L->outs[k];
+        memcpy(L->out_data[k] + (o->size / (b ? b : 1)) * start, o->data, sizeof(float) * (size_t)o->size);
+    }
+    return PN_OK;
+}
+
+int pn_loop_run(pn_loop *L, int64_t first, int64_t count, int64_t *done)
+{
+    *done = 0;
+    if (L->batch_size < 1) return pn_error(PN_EVALUE, "batch_size must be positive");
+    int64_t n_batches = (L->n_samples + L->batch_size - 1) / L->batch_size;
+    for (int64_t k = first; k < first + count && k < n_batches; k++) {
+        int64_t start = k * L->batch_size;
+        int64_t b = L->n_samples - start < L->batch_size ? L->n_samples - start : L->batch_size;
+        int rc = run_batch(L, start, b);
+        if (rc) return rc;
+        (*done)++;
+    }
+    return PN_OK;
+}

@@ -1,0 +1,34 @@
+/* train.h - the compiled epoch loop: batches gathered, replayed, stepped in C. */
+#ifndef PN_TRAIN_H
+#define PN_TRAIN_H
+#include "pn.h"
+
+typedef int (*pn_step_fn)(void *opt, float *params, const float *grads);
+
+typedef struct pn_loop {
+    pn_program *prog;
+    pn_node *loss;              /* scalar loss node, NULL for predict */
+    int n_data;                 /* dataset arrays gathered per batch into the slots */
+    pn_node **slots;            /* placeholder leaves (first axis: batch) */
+    const float **data;         /* n_samples rows each */
+    const int64_t *perm;        /* sample order, NULL for 0..n-1 */
+    int64_t n_samples, batch_size;
+    int train;                  /* 1: backward and optimizer step */
+    pn_step_fn step;
+    void *opt;
+    float *params;              /* trainable arena */
+    const float *grads;         /* its gradient arena */
+    int n_stats;                /* metric statistics summed over the epoch */
+    pn_node **stats;
+    double *acc;                /* concatenated accumulators */
+    int n_out;                  /* predict: outputs copied row by row */
+    pn_node **outs;
+    float **out_data;
+    double loss_sum, loss_count; /* Σ batch_loss·batch_size, Σ batch_size */
+    int stop_on_nan;            /* stop (status PN_EVALUE) when the loss is not finite */
+} pn_loop;
+
+/* Runs batches [first, first + count) of the epoch; returns a status. *done
+ * receives the number of batches completed. */
+int pn_loop_run(pn_loop *L, int64_t first, int64_t count, int64_t *done);
+#endif

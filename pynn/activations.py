@@ -1,0 +1,42 @@
+"""Activation functions by Keras name; each maps a Tensor to a Tensor through
+one engine op."""
+from . import ops
+
+
+def linear(x):
+    return x
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return ops.leaky_relu(x, negative_slope)
+
+
+_BY_NAME = {
+    "linear": linear, "relu": ops.relu, "sigmoid": ops.sigmoid, "tanh": ops.tanh,
+    "softmax": ops.softmax, "log_softmax": ops.log_softmax, "elu": ops.elu, "selu": ops.selu,
+    "gelu": ops.gelu, "silu": ops.silu, "swish": ops.silu, "softplus": ops.softplus,
+    "leaky_relu": leaky_relu,
+}
+if hasattr(ops, "hard_sigmoid"):
+    _BY_NAME["hard_sigmoid"] = ops.hard_sigmoid
+
+
+def get(identifier):
+    """An activation from a name (case-insensitive), a callable or None (linear)."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        fn = _BY_NAME.get(identifier.lower())
+        if fn is None:
+            raise ValueError(f"Unknown activation {identifier!r}; known: {sorted(_BY_NAME)}")
+        return fn
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"Could not interpret activation {identifier!r}")
+
+
+def serialize(fn):
+    for name, f in _BY_NAME.items():
+        if f is fn:
+            return name
+    raise ValueError(f"Cannot serialize activation {fn!r}; pass it by name")

@@ -1,0 +1,43 @@
+"""Turning user data (NumPy, lists, pandas, anything with __array__) into the
+float32 C-contiguous arrays the engine reads, once, at the boundary."""
+import numpy as np
+
+
+def as_float_array(x, what):
+    """float32 C-contiguous (no copy when x already is one). Strings and objects
+    raise TypeError naming `what`."""
+    if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):  # pandas
+        x = x.to_numpy()
+    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):  # pynn / torch tensors
+        x = x.numpy()
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{what} must be a numeric array; could not convert "
+                        f"{type(x).__name__}: {e}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must be numeric (bool, int or float); got dtype {arr.dtype}"
+                        + (" — encode text/categories as numbers first" if arr.dtype.kind in "OUS"
+                           else ""))
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def check_finite(a, what):
+    if a.size and not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise ValueError(f"{what} contains NaN or infinite values (first at index "
+                         f"{tuple(int(i) for i in bad)}); clean or impute them before training")
+
+
+def class_weights_to_sample_weights(y, class_weight):
+    """Keras' rule: the class of a sample is argmax(y) for one-hot targets, else
+    round(y)."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict {{class: weight}}, got "
+                        f"{type(class_weight).__name__}")
+    y2 = y.reshape(y.shape[0], -1)
+    cls = np.argmax(y2, axis=1) if y2.shape[1] > 1 else np.round(y2[:, 0]).astype(np.int64)
+    w = np.ones(y.shape[0], np.float32)
+    for c, weight in class_weight.items():
+        w[cls == int(c)] = float(weight)
+    return w

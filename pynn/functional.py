@@ -1,0 +1,73 @@
+"""The functional API: `x = pynn.Input(shape=...)`, layers called on symbolic
+tensors, `pynn.Model(inputs, outputs)`.
+
+A KerasTensor only records (layer, its inputs, shape). The model replays the
+recorded calls in order on real Tensors, which is what the compiled driver
+traces."""
+
+
+class KerasTensor:
+    _is_symbolic = True
+
+    def __init__(self, shape, layer=None, inputs=(), index=0, name=None):
+        self.shape = tuple(shape)   # batch shape, first entry None
+        self.layer = layer          # the layer call that produced it (None: an Input)
+        self.inputs = tuple(inputs)
+        self.index = index          # which output of that call
+        self.name = name
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        src = self.layer.name if self.layer is not None else "input"
+        return f"<KerasTensor shape={self.shape} from {src}>"
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None):
+    """A symbolic model input of per-sample `shape` (batch axis excluded)."""
+    if shape is None:
+        raise ValueError("Input needs shape=(...), the per-sample shape without the batch axis")
+    if isinstance(shape, int):
+        shape = (shape,)
+    if any(s is not None and (not isinstance(s, int) or s < 0) for s in shape):
+        raise ValueError(f"Input: shape must hold non-negative ints, got {shape!r}")
+    if dtype not in (None, "float32", "int32", "int64"):
+        raise ValueError(f"Input: dtype {dtype!r} is not supported (pynn computes in float32)")
+    return KerasTensor((None,) + tuple(shape), name=name)
+
+
+def symbolic_call(layer, inputs, training=False, **kwargs):
+    """Builds the layer for the symbolic input shape and records the call."""
+    many = isinstance(inputs, (list, tuple))
+    shapes = [t.shape for t in inputs] if many else inputs.shape
+    layer._maybe_build(shapes)
+    out_shape = layer.compute_output_shape(shapes)
+    ins = tuple(inputs) if many else (inputs,)
+    if isinstance(out_shape, list):  # several outputs (e.g. return_state)
+        return [KerasTensor(s, layer, ins, i) for i, s in enumerate(out_shape)]
+    layer.input_shape = shapes
+    layer.output_shape = tuple(out_shape)
+    out = KerasTensor(out_shape, layer, ins, 0)
+    out.call_kwargs = kwargs
+    return out
+
+
+def topo_calls(outputs):
+    """The recorded layer calls reachable from outputs, inputs first."""
+    order, seen = [], set()
+
+    def visit(t):
+        key = (id(t.layer), tuple(id(i) for i in t.inputs)) if t.layer else id(t)
+        if key in seen:
+            return
+        seen.add(key)
+        for i in t.inputs:
+            visit(i)
+        if t.layer is not None:
+            order.append((key, t))
+
+    for o in outputs:
+        visit(o)
+    return order

@@ -1,0 +1,127 @@
+"""MultiHeadAttention with Keras 3's weights and call signature.
+
+Projections are Keras' EinsumDense weights: query/key kernels (dim, heads,
+key_dim), value kernel (dim, heads, value_dim), output kernel (heads,
+value_dim, query_dim). Their memory is exactly a (dim, heads*key_dim) matrix,
+so each projection is one matmul over a reshaped view and the heads stay
+inside the (batch, T, heads*depth) layout the fused attention op reads."""
+import numpy as np
+
+from .. import initializers, ops, regularizers
+from .base import Layer
+
+
+class MultiHeadAttention(Layer):
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
+                 output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 seed=None, **kwargs):
+        super().__init__(**kwargs)
+        for name, v in (("num_heads", num_heads), ("key_dim", key_dim)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"MultiHeadAttention: {name} must be a positive integer, got {v!r}")
+        if dropout:
+            raise ValueError("MultiHeadAttention: attention dropout > 0 is not supported yet")
+        if output_shape is not None or attention_axes is not None:
+            raise ValueError("MultiHeadAttention: output_shape and attention_axes are not supported")
+        self.num_heads, self.key_dim = int(num_heads), int(key_dim)
+        self.value_dim = int(value_dim) if value_dim else self.key_dim
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.supports_masking = True
+
+    def __call__(self, query, value=None, key=None, attention_mask=None, use_causal_mask=False,
+                 training=False, return_attention_scores=False, query_mask=None, value_mask=None,
+                 key_mask=None):
+        if value is None:
+            raise ValueError("MultiHeadAttention needs query and value: layer(query, value)")
+        if return_attention_scores:
+            raise ValueError("MultiHeadAttention: return_attention_scores is not supported")
+        masks = {"query_mask": query_mask if query_mask is not None
+                 else getattr(query, "_keras_mask", None),
+                 "value_mask": value_mask if value_mask is not None
+                 else getattr(value, "_keras_mask", None)}
+        inputs = [query, value] + ([key] if key is not None else [])
+        return super().__call__(inputs, training=training, attention_mask=attention_mask,
+                                use_causal_mask=use_causal_mask, **masks)
+
+    def _check_input(self, shapes):
+        for what, s in zip(("query", "value", "key"), shapes):
+            if len(s) != 3:
+                raise ValueError(f"MultiHeadAttention '{self.name}': {what} must be (batch, T, dim), "
+                                 f"i.e. per-sample (T, dim); got a batch of shape "
+                                 f"({', '.join(str(d) for d in s)})")
+
+    def build(self, shapes):
+        q_dim, v_dim = shapes[0][-1], shapes[1][-1]
+        k_dim = shapes[2][-1] if len(shapes) > 2 else v_dim
+        H, kd, vd = self.num_heads, self.key_dim, self.value_dim
+        w = lambda name, shape: self.add_weight(name, shape, self.kernel_initializer,
+                                                self.kernel_regularizer)
+        b = lambda name, shape: (self.add_weight(name, shape, self.bias_initializer,
+                                                 self.bias_regularizer) if self.use_bias else None)
+        self.query_kernel, self.query_bias = w("query/kernel", (q_dim, H, kd)), b("query/bias", (H, kd))
+        self.key_kernel, self.key_bias = w("key/kernel", (k_dim, H, kd)), b("key/bias", (H, kd))
+        self.value_kernel, self.value_bias = w("value/kernel", (v_dim, H, vd)), b("value/bias", (H, vd))
+        self.output_kernel = w("attention_output/kernel", (H, vd, q_dim))
+        self.output_bias = b("attention_output/bias", (q_dim,))
+
+    def _project(self, x, kernel, bias):
+        k = self.tensor(kernel)
+        y = ops.matmul(x, ops.reshape(k, (-1, k.shape[-1] if kernel is self.output_kernel
+                                          else k.shape[1] * k.shape[2])))
+        if bias is not None:
+            bt = self.tensor(bias)
+            y = y + ops.reshape(bt, (-1,))
+        return y
+
+    def call(self, inputs, training=False, attention_mask=None, use_causal_mask=False,
+             query_mask=None, value_mask=None):
+        query, value = inputs[0], inputs[1]
+        key = inputs[2] if len(inputs) > 2 else value
+        q = self._project(query, self.query_kernel, self.query_bias)
+        k = self._project(key, self.key_kernel, self.key_bias)
+        v = self._project(value, self.value_kernel, self.value_bias)
+        mask = self._combined_mask(query, value, attention_mask, query_mask, value_mask)
+        o = ops.scaled_dot_product_attention(q, k, v, mask, causal=use_causal_mask,
+                                             num_heads=self.num_heads,
+                                             scale=1.0 / np.sqrt(self.key_dim))
+        out = self._project(o, self.output_kernel, self.output_bias)
+        if query_mask is not None:
+            out._keras_mask = query_mask
+        return out
+
+    @staticmethod
+    def _combined_mask(query, value, attention_mask, query_mask, value_mask):
+        """Keras' rule: attention_mask & query_mask[:, :, None] & value_mask[:, None, :]."""
+        if query_mask is None and value_mask is None:
+            return attention_mask
+        Tq, Tk = query.shape[1], value.shape[1]
+        m = attention_mask
+        if query_mask is not None:
+            # times ones rather than broadcast_to: no batch size baked into the graph
+            qm = ops.reshape(query_mask, (-1, Tq, 1)) * np.ones((1, 1, Tk), np.float32)
+            m = qm if m is None else m * qm
+        if value_mask is not None:
+            vm = ops.reshape(value_mask, (-1, 1, Tk))
+            m = vm if m is None else m * vm
+            if query_mask is None and attention_mask is None:
+                return value_mask  # (batch, Tk) key padding: the op broadcasts it
+        return m
+
+    def compute_output_shape(self, shapes):
+        return tuple(shapes[0])
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(num_heads=self.num_heads, key_dim=self.key_dim, value_dim=self.value_dim,
+                   use_bias=self.use_bias,
+                   kernel_initializer=initializers.serialize(self.kernel_initializer),
+                   bias_initializer=initializers.serialize(self.bias_initializer),
+                   kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+                   bias_regularizer=regularizers.serialize(self.bias_regularizer))
+        return cfg

@@ -1,0 +1,226 @@
+"""The layer lifecycle, as in Keras: constructor config -> build(input_shape) ->
+call(inputs). Layers compose engine ops (pynn.ops); they do no numerics in Python.
+
+A layer's weights are `Variable`s: NumPy arrays that, once the layer belongs to a
+model, are views into the model's parameter arena (writing into them changes the
+model, without copies)."""
+import re
+
+import numpy as np
+
+from .. import _C, initializers, regularizers
+from ..tensor import Tensor
+
+_name_counts = {}
+
+
+def _snake(name):
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+def unique_name(base):
+    """Keras' automatic names: dense, dense_1, dense_2, ..."""
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def clear_session():
+    """Resets automatic layer names (as keras.backend.clear_session)."""
+    _name_counts.clear()
+
+
+class Variable(np.ndarray):
+    """A layer weight: a float32 NumPy array with Keras' Variable conveniences
+    (`name`, `trainable`, `numpy()`, `assign()`)."""
+
+    def __array_finalize__(self, obj):
+        pass
+
+    def numpy(self):
+        return np.asarray(self)
+
+    def assign(self, value):
+        value = np.asarray(value, dtype=np.float32)
+        if value.shape != self.shape:
+            raise ValueError(f"Variable '{self.name}': cannot assign a value of shape {value.shape} "
+                             f"to a variable of shape {self.shape}")
+        self[...] = value
+        return self
+
+    @property
+    def value(self):
+        return np.asarray(self)
+
+    @property
+    def path(self):
+        return self.name
+
+
+def make_variable(array, name, trainable, regularizer=None):
+    v = np.ascontiguousarray(array, dtype=np.float32).view(Variable)
+    v.name, v.trainable, v.regularizer, v._tensor = name, trainable, regularizer, None
+    return v
+
+
+def rebind_variable(old, new_memory):
+    """A Variable over new_memory with old's values and attributes."""
+    new_memory[...] = old
+    v = new_memory.view(Variable)
+    v.name, v.trainable, v.regularizer, v._tensor = old.name, old.trainable, old.regularizer, None
+    return v
+
+
+def per_sample(shape):
+    return tuple(shape[1:]) if shape is not None else None
+
+
+class Layer:
+    """Base class of all layers. Subclasses implement build() and call()."""
+
+    def __init__(self, name=None, trainable=True, input_shape=None, input_dim=None, dtype=None,
+                 **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) "
+                            f"{sorted(kwargs)}")
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"{type(self).__name__}: only float32 is supported, got dtype={dtype!r}")
+        self.name = name or unique_name(_snake(type(self).__name__))
+        self.trainable = trainable
+        self.built = False
+        self._weights = []
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self._input_shape_arg = tuple(input_shape) if input_shape is not None else None
+        self.input_shape = None    # batch shape seen at build: (None, ...)
+        self.output_shape = None
+        self.supports_masking = False
+
+    # ------------------------------------------------------------ weights
+    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None,
+                   trainable=True, dtype=None, constraint=None):
+        init = initializers.get(initializer)
+        value = init(tuple(int(s) for s in shape))
+        var = make_variable(value, f"{self.name}/{name}", trainable, regularizers.get(regularizer))
+        self._weights.append(var)
+        return var
+
+    @property
+    def weights(self):
+        return list(self._weights)
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self._weights if w.trainable and self.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self._weights if not (w.trainable and self.trainable)]
+
+    def count_params(self):
+        return int(sum(w.size for w in self._weights))
+
+    def get_weights(self):
+        return [np.array(w) for w in self._weights]
+
+    def set_weights(self, weights):
+        weights = list(weights)
+        if len(weights) != len(self._weights):
+            raise ValueError(f"Layer '{self.name}' expects {len(self._weights)} weight arrays "
+                             f"(shapes {[w.shape for w in self._weights]}), got {len(weights)}")
+        for var, value in zip(self._weights, weights):
+            value = np.asarray(value)
+            if value.shape != var.shape:
+                raise ValueError(f"Layer '{self.name}': weight '{var.name}' has shape {var.shape}, "
+                                 f"got an array of shape {value.shape}")
+        for var, value in zip(self._weights, weights):
+            var[...] = value
+
+    def _replace_variable(self, old, new):
+        """Points the layer (list and attributes) at a new Variable."""
+        self._weights = [new if w is old else w for w in self._weights]
+        for k, v in list(self.__dict__.items()):
+            if v is old:
+                self.__dict__[k] = new
+
+    def tensor(self, var):
+        """The engine Tensor over a Variable's memory (cached, zero-copy)."""
+        if var._tensor is None:
+            var._tensor = Tensor(var, requires_grad=bool(var.trainable and self.trainable))
+        return var._tensor
+
+    # ------------------------------------------------------------ lifecycle
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, inputs, training=False):
+        raise NotImplementedError(f"{type(self).__name__}.call")
+
+    def compute_output_shape(self, input_shape):
+        """Output batch shape, found by running the layer on zeros of batch 1."""
+        was = _C.set_grad_enabled(False)
+        try:
+            x = Tensor(np.zeros((1,) + tuple(input_shape[1:]), np.float32))
+            y = self.call(x, training=False)
+        finally:
+            _C.set_grad_enabled(was)
+        return (None,) + tuple(y.shape[1:])
+
+    def _check_input(self, shape):
+        """Hook for layers to validate the per-sample shape (raise ValueError)."""
+
+    def _maybe_build(self, batch_shape):
+        if isinstance(batch_shape, list):  # several inputs (Add, Concatenate, attention)
+            batch_shape = [(None,) + tuple(s[1:]) for s in batch_shape]
+            if not self.built:
+                self._check_input(batch_shape)
+                self.build(batch_shape)
+                self.built = True
+                self.input_shape = batch_shape
+            else:
+                self._check_input(batch_shape)
+            return
+        batch_shape = (None,) + tuple(batch_shape[1:])
+        if not self.built:
+            if self._input_shape_arg is not None and tuple(batch_shape[1:]) != self._input_shape_arg:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}' was declared with input_shape="
+                    f"{self._input_shape_arg} (per-sample), got per-sample shape {batch_shape[1:]}")
+            self._check_input(batch_shape)
+            self.build(batch_shape)
+            self.built = True
+            self.input_shape = batch_shape
+        else:
+            self._check_input(batch_shape)
+
+    def __call__(self, inputs, training=False, **kwargs):
+        first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+        if getattr(first, "_is_symbolic", False):  # functional API: pynn.Input(...)
+            from ..functional import symbolic_call
+            return symbolic_call(self, inputs, training=training, **kwargs)
+        if isinstance(inputs, (list, tuple)):
+            inputs = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
+            self._maybe_build([t.shape for t in inputs])
+            return self.call(inputs, training=training, **kwargs)
+        if not isinstance(inputs, Tensor):
+            inputs = Tensor(inputs)
+        self._maybe_build(inputs.shape)
+        out = self.call(inputs, training=training, **kwargs)
+        if self.output_shape is None:
+            self.output_shape = (None,) + tuple(out.shape[1:])
+        return out
+
+    # ------------------------------------------------------------ config
+    def get_config(self):
+        cfg = {"name": self.name, "trainable": self.trainable}
+        if self._input_shape_arg is not None:
+            cfg["input_shape"] = list(self._input_shape_arg)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -1,0 +1,138 @@
+"""BatchNormalization and LayerNormalization over the last axis (Keras 3 numerics)."""
+import numpy as np
+
+from .. import initializers, ops, regularizers
+from ..tensor import Tensor
+from .base import Layer
+
+
+def _last_axis_only(cls, axis):
+    if axis not in (-1, [-1], (-1,)):
+        raise ValueError(f"{cls}: only axis=-1 (the channel axis, channels-last) is supported, "
+                         f"got axis={axis!r}")
+
+
+class BatchNormalization(Layer):
+    """Training: batch statistics, moving statistics updated as
+    m*momentum + batch*(1-momentum) (biased variance, as Keras 3); inference, or a
+    frozen layer (trainable=False, as Keras): the moving statistics."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, **kwargs):
+        super().__init__(**kwargs)
+        _last_axis_only("BatchNormalization", axis)
+        if beta_constraint is not None or gamma_constraint is not None:
+            raise ValueError("BatchNormalization: constraints are not supported yet")
+        self.axis, self.momentum, self.epsilon = -1, float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def _check_input(self, shape):
+        if len(shape) < 2:
+            raise ValueError(f"BatchNormalization '{self.name}' expects a batch with a channel axis, "
+                             f"(batch, ..., channels); got shape {tuple(shape)}")
+        if self.built and shape[-1] != self.moving_mean.shape[0]:
+            raise ValueError(f"BatchNormalization '{self.name}' was built for {self.moving_mean.shape[0]} "
+                             f"channels (last axis), got a batch of shape {tuple(shape)}")
+
+    def build(self, input_shape):
+        c = (int(input_shape[-1]),)
+        # Keras' weight order: gamma, beta, moving_mean, moving_variance
+        self.gamma = (self.add_weight("gamma", c, self.gamma_initializer, self.gamma_regularizer)
+                      if self.scale else None)
+        self.beta = (self.add_weight("beta", c, self.beta_initializer, self.beta_regularizer)
+                     if self.center else None)
+        self.moving_mean = self.add_weight("moving_mean", c, self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", c,
+                                               self.moving_variance_initializer, trainable=False)
+        # scale=False / center=False: constants, not weights (Keras has no weight then)
+        self._one = Tensor(np.ones(c, np.float32))
+        self._zero = Tensor(np.zeros(c, np.float32))
+
+    def call(self, inputs, training=False):
+        g = self.tensor(self.gamma) if self.scale else self._one
+        b = self.tensor(self.beta) if self.center else self._zero
+        # The moving statistics' Tensors share the Variables' memory, so the op's
+        # in-place update is what the user (and a saved model) sees.
+        return ops.batch_norm(inputs, g, b, self.tensor(self.moving_mean),
+                              self.tensor(self.moving_variance),
+                              training=bool(training) and self.trainable,
+                              momentum=self.momentum, epsilon=self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(axis=self.axis, momentum=self.momentum, epsilon=self.epsilon, center=self.center,
+                   scale=self.scale,
+                   beta_initializer=initializers.serialize(self.beta_initializer),
+                   gamma_initializer=initializers.serialize(self.gamma_initializer),
+                   moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
+                   moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
+                   beta_regularizer=regularizers.serialize(self.beta_regularizer),
+                   gamma_regularizer=regularizers.serialize(self.gamma_regularizer))
+        return cfg
+
+
+class LayerNormalization(Layer):
+    """Normalises each sample over the last axis; gamma and beta of shape (channels,)."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        _last_axis_only("LayerNormalization", axis)
+        if rms_scaling:
+            raise ValueError("LayerNormalization: rms_scaling=True is not supported yet")
+        if beta_constraint is not None or gamma_constraint is not None:
+            raise ValueError("LayerNormalization: constraints are not supported yet")
+        self.axis, self.epsilon = -1, float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def _check_input(self, shape):
+        if len(shape) < 2:
+            raise ValueError(f"LayerNormalization '{self.name}' expects (batch, ..., features); got "
+                             f"shape {tuple(shape)}")
+        if self.built and self.scale and shape[-1] != self.gamma.shape[0]:
+            raise ValueError(f"LayerNormalization '{self.name}' was built for {self.gamma.shape[0]} "
+                             f"features (last axis), got a batch of shape {tuple(shape)}")
+
+    def build(self, input_shape):
+        c = (int(input_shape[-1]),)
+        self.gamma = (self.add_weight("gamma", c, self.gamma_initializer, self.gamma_regularizer)
+                      if self.scale else None)
+        self.beta = (self.add_weight("beta", c, self.beta_initializer, self.beta_regularizer)
+                     if self.center else None)
+        self._one = Tensor(np.ones(c, np.float32))
+        self._zero = Tensor(np.zeros(c, np.float32))
+
+    def call(self, inputs, training=False):
+        g = self.tensor(self.gamma) if self.scale else self._one
+        b = self.tensor(self.beta) if self.center else self._zero
+        return ops.layer_norm(inputs, g, b, epsilon=self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
+                   beta_initializer=initializers.serialize(self.beta_initializer),
+                   gamma_initializer=initializers.serialize(self.gamma_initializer),
+                   beta_regularizer=regularizers.serialize(self.beta_regularizer),
+                   gamma_regularizer=regularizers.serialize(self.gamma_regularizer))
+        return cfg

@@ -1,0 +1,309 @@
+"""Recurrent layers: SimpleRNN, LSTM, GRU (Keras 3 names, defaults and weight
+layouts) and the Bidirectional wrapper. Each layer is one whole-sequence engine
+op (pynn.ops.rnn); masks arrive as the ``mask`` call argument or as the
+``_keras_mask`` an Embedding(mask_zero=True) attaches to its output."""
+import numpy as np
+
+from .. import initializers, ops, regularizers
+from ..ops.rnn import ACTIVATION_IDS
+from .base import Layer
+
+
+def _act_name(a):
+    key = a.lower() if isinstance(a, str) else a
+    if key not in ACTIVATION_IDS:
+        raise ValueError(f"recurrent layers support the activations {sorted(k for k in ACTIVATION_IDS if k)} "
+                         f"(or None); got {a!r}")
+    return "linear" if key is None else key
+
+
+class _RNN(Layer):
+    _op = None
+    _gates = 1
+    _n_states = 1
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        cls = type(self).__name__
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
+            raise ValueError(f"{cls}: units must be a positive integer, got {units!r}")
+        if dropout or recurrent_dropout:
+            raise ValueError(f"{cls}: dropout / recurrent_dropout > 0 are not supported yet; put a "
+                             "Dropout layer before the recurrent layer instead")
+        if stateful:
+            raise ValueError(f"{cls}: stateful=True is not supported")
+        self.units = int(units)
+        self.activation = _act_name(activation)
+        self.recurrent_activation = _act_name(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = False
+        self.unroll = bool(unroll)  # same numbers either way: the op always runs the loop in C
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.supports_masking = True
+
+    def _check_input(self, shape):
+        cls = type(self).__name__
+        if len(shape) != 3:
+            per = tuple(shape[1:])
+            hint = ""
+            if len(per) == 1:
+                hint = (f" For sequences of {per[0]} scalars use per-sample shape ({per[0]}, 1) "
+                        f"(input_shape=({per[0]}, 1), x.reshape(-1, {per[0]}, 1)).")
+            raise ValueError(f"{cls} '{self.name}' expects a batch of shape (batch, timesteps, "
+                             f"features), i.e. per-sample shape (timesteps, features); got a batch "
+                             f"of shape ({', '.join(str(s) for s in shape)}) "
+                             f"(per-sample {per}).{hint}")
+        if self.built and shape[-1] != self.kernel.shape[0]:
+            raise ValueError(f"{cls} '{self.name}' was built for {self.kernel.shape[0]} features "
+                             f"per step; got per-sample shape {tuple(shape[1:])}")
+
+    def _bias_shape(self):
+        return (self._gates * self.units,)
+
+    def _bias_initializer(self):
+        return self.bias_initializer
+
+    def build(self, input_shape):
+        G, u = self._gates, self.units
+        self.kernel = self.add_weight("kernel", (input_shape[-1], G * u), self.kernel_initializer,
+                                      self.kernel_regularizer)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (u, G * u),
+                                                self.recurrent_initializer,
+                                                self.recurrent_regularizer)
+        self.bias = (self.add_weight("bias", self._bias_shape(), self._bias_initializer(),
+                                     self.bias_regularizer) if self.use_bias else None)
+        # set here because with return_state the call returns a list
+        self.output_shape = self.compute_output_shape(input_shape)
+
+    def _fn_kwargs(self):
+        return dict(recurrent_activation=self.recurrent_activation)
+
+    def call(self, inputs, training=False, mask=None, initial_state=None):
+        if mask is None:
+            mask = getattr(inputs, "_keras_mask", None)
+        fn = getattr(ops, self._op)
+        out = fn(inputs, self.tensor(self.kernel), self.tensor(self.recurrent_kernel),
+                 self.tensor(self.bias) if self.use_bias else None, initial_state, mask,
+                 return_sequences=self.return_sequences, return_state=self.return_state,
+                 go_backwards=self.go_backwards, activation=self.activation,
+                 zero_output_for_mask=self.zero_output_for_mask, **self._fn_kwargs())
+        if self.return_sequences and mask is not None:
+            (out[0] if self.return_state else out)._keras_mask = mask
+        return out
+
+    def compute_output_shape(self, input_shape):
+        out = ((input_shape[0], input_shape[1], self.units) if self.return_sequences
+               else (input_shape[0], self.units))
+        if self.return_state:
+            return [out] + [(input_shape[0], self.units)] * self._n_states
+        return out
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(units=self.units, activation=self.activation, use_bias=self.use_bias,
+                   kernel_initializer=initializers.serialize(self.kernel_initializer),
+                   recurrent_initializer=initializers.serialize(self.recurrent_initializer),
+                   bias_initializer=initializers.serialize(self.bias_initializer),
+                   kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+                   recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
+                   bias_regularizer=regularizers.serialize(self.bias_regularizer),
+                   return_sequences=self.return_sequences, return_state=self.return_state,
+                   go_backwards=self.go_backwards, unroll=self.unroll,
+                   zero_output_for_mask=self.zero_output_for_mask)
+        return cfg
+
+
+class SimpleRNN(_RNN):
+    """h_t = activation(x_t·kernel + h_{t-1}·recurrent_kernel + bias)."""
+    _op = "simple_rnn"
+
+    def __init__(self, units, activation="tanh", **kwargs):
+        kwargs.pop("recurrent_activation", None)
+        super().__init__(units, activation=activation, **kwargs)
+
+    def _fn_kwargs(self):
+        return {}
+
+
+class LSTM(_RNN):
+    """Keras LSTM: gates i, f, c, o; kernel (in, 4u); unit_forget_bias=True
+    starts the forget-gate bias at 1."""
+    _op = "lstm"
+    _gates = 4
+    _n_states = 2
+
+    def __init__(self, units, unit_forget_bias=True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def _bias_initializer(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        base, u = self.bias_initializer, self.units
+
+        def init(shape, dtype=None):
+            return np.concatenate([np.asarray(base((u,)), np.float32), np.ones(u, np.float32),
+                                   np.asarray(base((2 * u,)), np.float32)])
+        return init
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(recurrent_activation=self.recurrent_activation,
+                   unit_forget_bias=self.unit_forget_bias)
+        return cfg
+
+
+class GRU(_RNN):
+    """Keras GRU with reset_after=True: gates z, r, h; bias (2, 3u) holds the
+    input and the recurrent bias."""
+    _op = "gru"
+    _gates = 3
+
+    def __init__(self, units, reset_after=True, use_cudnn="auto", **kwargs):
+        if not reset_after:
+            raise ValueError("GRU: reset_after=False (the Keras 1 variant) is not supported; "
+                             "pynn implements Keras 3's default reset_after=True")
+        super().__init__(units, **kwargs)
+        self.reset_after = True
+
+    def _bias_shape(self):
+        return (2, 3 * self.units)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(recurrent_activation=self.recurrent_activation, reset_after=True)
+        return cfg
+
+
+class Bidirectional(Layer):
+    """Runs a copy of `layer` forwards and one backwards (go_backwards=True) and
+    merges them; with return_sequences the backward outputs are flipped back to
+    time order first, as in Keras. Weights: the forward layer's, then the
+    backward layer's."""
+
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
+        if not isinstance(layer, _RNN):
+            raise ValueError(f"Bidirectional needs a recurrent layer (SimpleRNN, LSTM, GRU), got "
+                             f"{layer!r}")
+        if merge_mode not in ("sum", "mul", "ave", "concat", None):
+            raise ValueError(f"Bidirectional: merge_mode must be one of 'sum', 'mul', 'ave', "
+                             f"'concat' or None, got {merge_mode!r}")
+        super().__init__(**kwargs)
+        cfg = layer.get_config()
+        cfg.pop("input_shape", None)
+        base = cfg["name"]
+        self.forward_layer = type(layer).from_config({**cfg, "name": "forward_" + base})
+        if backward_layer is None:
+            self.backward_layer = type(layer).from_config(
+                {**cfg, "name": "backward_" + base, "go_backwards": True})
+        else:
+            self.backward_layer = backward_layer
+        if self.forward_layer.go_backwards == self.backward_layer.go_backwards:
+            raise ValueError("Bidirectional: the forward and backward layers must differ in "
+                             "go_backwards")
+        for lay in (self.forward_layer, self.backward_layer):
+            lay.zero_output_for_mask = lay.return_sequences  # as Keras forces it
+        self.merge_mode = merge_mode
+        self.return_sequences = layer.return_sequences
+        self.return_state = layer.return_state
+        self.supports_masking = True
+        self._initial_weights = weights
+
+    def _check_input(self, shape):
+        self.forward_layer._check_input(shape)
+
+    def build(self, input_shape):
+        for lay in (self.forward_layer, self.backward_layer):
+            lay._maybe_build(input_shape)
+        self._weights = self.forward_layer._weights + self.backward_layer._weights
+        if self._initial_weights:
+            self.set_weights(self._initial_weights)
+        self.output_shape = self.compute_output_shape(input_shape)
+
+    def _replace_variable(self, old, new):
+        super()._replace_variable(old, new)
+        for lay in (self.forward_layer, self.backward_layer):
+            if any(w is old for w in lay._weights):
+                lay._replace_variable(old, new)
+
+    def tensor(self, var):
+        owner = next(l for l in (self.forward_layer, self.backward_layer)
+                     if any(w is var for w in l._weights))
+        if not self.trainable:
+            owner.trainable = False
+        return owner.tensor(var)
+
+    def call(self, inputs, training=False, mask=None, initial_state=None):
+        if mask is None:
+            mask = getattr(inputs, "_keras_mask", None)
+        fs = bs = None
+        if initial_state is not None:
+            half = len(initial_state) // 2
+            fs, bs = initial_state[:half], initial_state[half:]
+        y = self.forward_layer.call(inputs, training=training, mask=mask, initial_state=fs)
+        y_rev = self.backward_layer.call(inputs, training=training, mask=mask, initial_state=bs)
+        states = []
+        if self.return_state:
+            states = list(y[1:]) + list(y_rev[1:])
+            y, y_rev = y[0], y_rev[0]
+        if self.return_sequences:
+            y_rev = ops.slice_axis(y_rev, 1, None, None, -1)
+        if self.merge_mode == "concat":
+            out = ops.concatenate([y, y_rev], axis=-1)
+        elif self.merge_mode == "sum":
+            out = y + y_rev
+        elif self.merge_mode == "ave":
+            out = (y + y_rev) * 0.5
+        elif self.merge_mode == "mul":
+            out = y * y_rev
+        else:
+            out = [y, y_rev]
+        if self.return_sequences and mask is not None and self.merge_mode is not None:
+            out._keras_mask = mask
+        if self.return_state:
+            return (out if isinstance(out, list) else [out]) + states
+        return out
+
+    def compute_output_shape(self, input_shape):
+        shape = self.forward_layer.compute_output_shape(input_shape)
+        states = []
+        if self.return_state:
+            shape, states = shape[0], shape[1:]
+        if self.merge_mode == "concat":
+            shape = tuple(shape[:-1]) + (2 * shape[-1],)
+        out = [shape, shape] if self.merge_mode is None else shape
+        if self.return_state:
+            return (out if isinstance(out, list) else [out]) + list(states) * 2
+        return out
+
+    def get_config(self):
+        cfg = super().get_config()
+        fcfg = self.forward_layer.get_config()
+        fcfg["name"] = fcfg["name"][len("forward_"):] if fcfg["name"].startswith("forward_") else fcfg["name"]
+        cfg.update(merge_mode=self.merge_mode,
+                   layer={"class_name": type(self.forward_layer).__name__, "config": fcfg})
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        inner = config.pop("layer")
+        from . import get_class
+        layer = get_class(inner["class_name"]).from_config(inner["config"])
+        return cls(layer, **config)

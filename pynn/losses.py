@@ -1,0 +1,127 @@
+"""Losses with Keras 3's names, defaults and reduction ("sum_over_batch_size":
+Σ w·l / number of samples). Each is one fused engine op (pynn.ops.losses)."""
+from . import ops
+
+
+class Loss:
+    def __init__(self, name=None, reduction="sum_over_batch_size", **config):
+        if reduction not in ("sum_over_batch_size", "none", "sum"):
+            raise ValueError(f"{type(self).__name__}: unknown reduction {reduction!r}")
+        self.name = name or _snake(type(self).__name__)
+        self.reduction = reduction
+        self.config = config
+
+    def call(self, y_true, y_pred, sample_weight=None, reduction="sum_over_batch_size"):
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if self.reduction == "sum":
+            per = self.call(y_true, y_pred, sample_weight, "none")
+            return ops.sum(per)
+        return self.call(y_true, y_pred, sample_weight, self.reduction)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, **self.config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _snake(name):
+    import re
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _make(cls_name, fn_name, defaults):
+    def __init__(self, *, name=None, reduction="sum_over_batch_size", **kw):
+        unknown = set(kw) - set(defaults)
+        if unknown:
+            raise TypeError(f"{cls_name}: unexpected argument(s) {sorted(unknown)}")
+        Loss.__init__(self, name=name or fn_name, reduction=reduction, **{**defaults, **kw})
+
+    def call(self, y_true, y_pred, sample_weight=None, reduction="sum_over_batch_size"):
+        return getattr(ops, fn_name)(y_true, y_pred, sample_weight=sample_weight,
+                                     reduction=reduction, **self.config)
+
+    return type(cls_name, (Loss,), {"__init__": __init__, "call": call})
+
+
+MeanSquaredError = _make("MeanSquaredError", "mean_squared_error", {})
+MeanAbsoluteError = _make("MeanAbsoluteError", "mean_absolute_error", {})
+Huber = _make("Huber", "huber", {"delta": 1.0})
+Hinge = _make("Hinge", "hinge", {})
+BinaryCrossentropy = _make("BinaryCrossentropy", "binary_crossentropy",
+                           {"from_logits": False, "label_smoothing": 0.0})
+CategoricalCrossentropy = _make("CategoricalCrossentropy", "categorical_crossentropy",
+                                {"from_logits": False, "label_smoothing": 0.0})
+SparseCategoricalCrossentropy = _make("SparseCategoricalCrossentropy",
+                                      "sparse_categorical_crossentropy", {"from_logits": False})
+
+_ALIASES = {
+    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "huber": Huber, "huber_loss": Huber, "hinge": Hinge,
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+_CLASSES = {c.__name__: c for c in set(_ALIASES.values())}
+
+
+class FunctionLoss(Loss):
+    """Wraps a user function fn(y_true, y_pred) -> Tensor of per-sample (or
+    per-element) losses, reduced with the sample weights as Keras does."""
+
+    def __init__(self, fn, name=None):
+        super().__init__(name=name or getattr(fn, "__name__", "loss"))
+        self.fn = fn
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        per = self.fn(y_true, y_pred)
+        if not hasattr(per, "shape"):
+            raise TypeError(f"loss function {self.name} must return a Tensor")
+        while per.ndim > 1:
+            per = ops.mean(per, axis=-1)
+        if sample_weight is not None and per.ndim == 1:
+            per = per * sample_weight
+        return ops.mean(per) if per.ndim else per
+
+    def get_config(self):
+        raise ValueError(f"Cannot serialize the custom loss function {self.name}")
+
+
+def get(identifier):
+    if identifier is None:
+        return None
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _ALIASES.get(identifier.lower()) or _CLASSES.get(identifier)
+        if cls is None:
+            raise ValueError(f"Unknown loss {identifier!r}; known: {sorted(_ALIASES)}")
+        return cls()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        return FunctionLoss(identifier)
+    raise TypeError(f"Could not interpret loss {identifier!r}")
+
+
+def serialize(loss):
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+
+def deserialize(config):
+    cls = _CLASSES.get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown loss class {config.get('class_name')!r}")
+    return cls.from_config(config.get("config", {}))
+
+
+# Keras' functional names (per-sample losses, no reduction)
+def mean_squared_error(y_true, y_pred):
+    return ops.mean_squared_error(y_true, y_pred, reduction="none")
+
+
+mse = mean_squared_error

@@ -1,0 +1,625 @@
+"""Models: Sequential and the functional Model, with Keras' compile / fit /
+evaluate / predict.
+
+Training runs on the compiled driver: the model is traced once into an engine
+program (forward, loss, metric statistics), and `_C.run_loop` replays it batch
+after batch in C — backward and the optimizer step included — with the GIL
+released. Python regains control only as often as callbacks or the progress bar
+ask."""
+import time
+
+import numpy as np
+
+from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
+from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
+from .functional import KerasTensor, topo_calls
+from .layers.base import Layer, rebind_variable
+from .layers.core import InputLayer
+from .tensor import Tensor
+
+
+class Model(Layer):
+    """Base of Sequential and the functional Model(inputs, outputs)."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs):
+            return super().__new__(FunctionalModel)
+        return super().__new__(cls)
+
+    def __init__(self, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._programs = {}
+        self._arena = None
+
+    # ------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No layer named {name!r}; layers: {[l.name for l in self._layers]}")
+
+    @property
+    def weights(self):
+        return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [w for layer in self._layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for layer in self._layers for w in layer.non_trainable_weights]
+
+    def count_params(self):
+        return int(sum(w.size for w in self.weights))
+
+    def get_weights(self):
+        self._require_built("get_weights")
+        return [np.array(w) for w in self.weights]
+
+    def set_weights(self, weights):
+        self._require_built("set_weights")
+        weights = list(weights)
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"Model '{self.name}' has {len(mine)} weight arrays, got {len(weights)}")
+        for var, value in zip(mine, weights):
+            if np.shape(value) != var.shape:
+                raise ValueError(f"Weight '{var.name}' has shape {var.shape}, got an array of shape "
+                                 f"{np.shape(value)}")
+        for var, value in zip(mine, weights):
+            var[...] = value
+
+    def _require_built(self, what):
+        if not self.built and getattr(self, "_declared_shape", lambda: None)() is not None:
+            self._ensure_built()
+        if not self.built:
+            raise ValueError(f"Model '{self.name}' is not built yet: call it on data, give the first "
+                             f"layer an input shape, or call build() before {what}()")
+
+    # ------------------------------------------------------------ arena
+    def _collate(self):
+        """Moves every weight into two contiguous arenas (trainable and not) and
+        binds the gradients of the trainable ones into a gradient arena, so the
+        optimizer step is one flat loop in C."""
+        for kind in ("trainable", "frozen"):
+            vars_ = self.trainable_weights if kind == "trainable" else self.non_trainable_weights
+            total = int(sum(v.size for v in vars_))
+            arena = np.zeros(max(total, 1), np.float32)
+            grads = np.zeros(max(total, 1), np.float32) if kind == "trainable" else None
+            off = 0
+            for var in vars_:
+                owner = next(l for l in self._layers if any(w is var for w in l._weights))
+                new = rebind_variable(var, arena[off:off + var.size].reshape(var.shape))
+                owner._replace_variable(var, new)
+                t = owner.tensor(new)
+                if grads is not None:
+                    _C.bind_grad(t, grads[off:off + var.size].reshape(var.shape))
+                off += var.size
+            if kind == "trainable":
+                self._params, self._grads = arena, grads
+                self._segments = [int(v.size) for v in vars_]
+            else:
+                self._frozen = arena
+        self._programs = {}
+        self._arena = True
+
+    # ------------------------------------------------------------ forward
+    def _forward(self, inputs, training=False):
+        raise NotImplementedError
+
+    def call(self, inputs, training=False):
+        return self._forward(inputs if isinstance(inputs, list) else [inputs], training)
+
+    def __call__(self, inputs, training=False, **kwargs):
+        if getattr(inputs, "_is_symbolic", False):
+            return super().__call__(inputs, training=training, **kwargs)
+        if not self.built and isinstance(inputs, np.ndarray):
+            self._ensure_built([inputs.shape])
+        if not training and isinstance(inputs, np.ndarray) and self.built:
+            # The cheap inference path: NumPy in, the traced inference program
+            # replayed by one C call (no graph is recorded: pass a Tensor for that).
+            fast = self._programs.get("fast")
+            if fast is None:
+                entry = self._program("predict")
+                fast = self._programs["fast"] = (entry["prog"].run, entry["y_pred"],
+                                                 tuple(self._input_shapes[0][1:]))
+            run, y_pred, per_sample = fast
+            if (inputs.dtype != np.float32 or not inputs.flags.c_contiguous
+                    or inputs.shape[1:] != per_sample):
+                inputs = as_float_array(inputs, "model input")
+                self._check_x_shapes([inputs.shape])
+            return Tensor(run([inputs], y_pred))
+        xs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
+        self._ensure_built([x.shape for x in xs])
+        self._check_x_shapes([x.shape for x in xs])
+        return self._forward(xs, training=training)
+
+    # ------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
+                auto_scale_loss=True):
+        from . import optimizers
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses_mod.get(loss)
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"metrics must be a list, got {type(metrics).__name__}")
+        self._metric_specs = list(metrics or []) + list(weighted_metrics or [])
+        self.compiled_metrics = None  # resolved against the shapes at the first fit/evaluate
+        self.compiled = True
+        self._programs = {}
+
+    def _resolve_metrics(self, y_shape, pred_shape):
+        if self.compiled_metrics is None:
+            self.compiled_metrics = [metrics_mod.get(m, (None,) + tuple(y_shape), pred_shape)
+                                     for m in self._metric_specs]
+        return self.compiled_metrics
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [m.name for m in (self.compiled_metrics or [])]
+
+    # ------------------------------------------------------------ programs
+    def _program(self, kind, y_shape=None):
+        """The traced engine program for 'train', 'eval' or 'predict' (cached)."""
+        key = (kind, tuple(y_shape) if y_shape is not None else None)
+        if key in self._programs:
+            return self._programs[key]
+        frozen_before = self._frozen.copy()  # tracing must not move BatchNorm statistics
+        was_tracing = _C.set_tracing(True)
+        was_grad = _C.set_grad_enabled(kind == "train")
+        try:
+            xs = [_C.placeholder((1,) + tuple(s[1:])) for s in self._input_shapes]
+            y_pred = self._forward(xs, training=(kind == "train"))
+            if kind == "predict":
+                prog = _C.Program([y_pred], xs)
+                entry = {"prog": prog, "slots": xs, "outs": [y_pred], "y_pred": y_pred}
+            else:
+                y = _C.placeholder((1,) + tuple(y_shape))
+                w = _C.placeholder((1,))
+                loss = self.loss(y, y_pred, sample_weight=w)
+                for var in self.weights:
+                    if getattr(var, "regularizer", None) is not None:
+                        owner = next(l for l in self._layers if any(v is var for v in l._weights))
+                        loss = loss + var.regularizer(owner.tensor(var))
+                metric_objs = self._resolve_metrics(y_shape, (None,) + tuple(y_pred.shape[1:]))
+                stats = [m.stats(y, y_pred, w) for m in metric_objs]
+                prog = _C.Program([loss] + stats, xs + [y, w])
+                entry = {"prog": prog, "slots": xs + [y, w], "loss": loss, "stats": stats,
+                         "metrics": metric_objs}
+        finally:
+            _C.set_tracing(was_tracing)
+            _C.set_grad_enabled(was_grad)
+            self._frozen[...] = frozen_before
+        self._programs[key] = entry
+        return entry
+
+    # ------------------------------------------------------------ data
+    def _prepare_x(self, x):
+        xs = x if isinstance(x, (list, tuple)) else [x]
+        xs = [as_float_array(a, "x") for a in xs]
+        self._ensure_built([a.shape for a in xs])
+        self._check_x_shapes([a.shape for a in xs])
+        for a in xs:
+            check_finite(a, "x")
+        n = xs[0].shape[0]
+        if any(a.shape[0] != n for a in xs):
+            raise ValueError(f"All inputs must have the same number of samples; got "
+                             f"{[a.shape[0] for a in xs]}")
+        return xs
+
+    def _check_x_shapes(self, shapes):
+        if len(shapes) != len(self._input_shapes):
+            raise ValueError(f"Model '{self.name}' expects {len(self._input_shapes)} input(s), "
+                             f"got {len(shapes)}")
+        for i, (got, want) in enumerate(zip(shapes, self._input_shapes)):
+            if tuple(got[1:]) != tuple(want[1:]):
+                first = self._first_layer_name(i)
+                raise ValueError(
+                    f"{first} expects inputs of per-sample shape {tuple(want[1:])} (batch shape "
+                    f"{(None,) + tuple(want[1:])}); got a batch of shape {tuple(got)}")
+
+    def _prepare_y(self, y, n, what="y"):
+        if y is None:
+            raise ValueError(f"fit/evaluate need targets: {what} is None")
+        y = as_float_array(y, what)
+        if y.ndim == 0 or y.shape[0] != n:
+            raise ValueError(f"{what} has {y.shape[0] if y.ndim else 0} samples but x has {n}")
+        check_finite(y, what)
+        pred_shape = self._output_shape
+        if isinstance(self.loss, losses_mod.SparseCategoricalCrossentropy):
+            n_classes = pred_shape[-1]
+            labels = y.reshape(n, -1)
+            if labels.shape[1] != 1:
+                raise ValueError(f"sparse_categorical_crossentropy expects one integer label per "
+                                 f"sample; got {what} of shape {y.shape}")
+            bad = (labels < 0) | (labels >= n_classes) | (labels != np.round(labels))
+            if bad.any():
+                i = int(np.argmax(bad.ravel()))
+                raise ValueError(f"{what}[{i}] = {labels.ravel()[i]:g} is not a class index in "
+                                 f"[0, {n_classes}) (the model outputs {n_classes} classes)")
+        return y
+
+    def _sample_weights(self, y, n, sample_weight, class_weight):
+        w = np.ones(n, np.float32)
+        if sample_weight is not None:
+            sw = as_float_array(sample_weight, "sample_weight").reshape(-1)
+            if sw.shape[0] != n:
+                raise ValueError(f"sample_weight has {sw.shape[0]} values for {n} samples")
+            w = w * sw
+        if class_weight is not None:
+            w = w * class_weights_to_sample_weights(y, class_weight)
+        return np.ascontiguousarray(w, np.float32)
+
+    # ------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        from . import callbacks as callbacks_mod
+        self._require_compiled("fit")
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        verbose = 1 if verbose == "auto" else int(verbose)
+        xs = self._prepare_x(x)
+        n = xs[0].shape[0]
+        yarr = self._prepare_y(y, n)
+        w = self._sample_weights(yarr, n, sample_weight, class_weight)
+        val = None
+        if validation_data is not None:
+            val = self._unpack_validation(validation_data)
+        elif validation_split:
+            if not 0 < validation_split < 1:
+                raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
+            split = int(n * (1 - validation_split))  # Keras: the LAST fraction, before shuffling
+            val = ([a[split:] for a in xs], yarr[split:], w[split:])
+            xs, yarr, w, n = [a[:split] for a in xs], yarr[:split], w[:split], split
+        if n == 0:
+            raise ValueError("fit: no training samples")
+
+        entry = self._program("train", yarr.shape[1:])
+        self._build_optimizer()
+        data = [np.ascontiguousarray(a) for a in xs] + [np.ascontiguousarray(yarr), w]
+        n_batches = (n + batch_size - 1) // batch_size
+        cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=verbose, epochs=epochs,
+                                         steps=n_batches)
+        self.history = cbs.history
+        self.stop_training = False
+        per_batch = cbs.wants_every_batch()
+        rng = _random.generator()
+        cbs.on_train_begin()
+        logs = {}
+        epoch = initial_epoch
+        for epoch in range(initial_epoch, epochs):
+            cbs.on_epoch_begin(epoch)
+            perm = rng.permutation(n).astype(np.int64) if shuffle else None
+            acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
+            loss_sum = count = 0.0
+            done = 0
+            chunk = 1
+            while done < n_batches and not self.stop_training:
+                todo = 1 if per_batch else (n_batches - done if not cbs.wants_progress() else chunk)
+                if self.optimizer.needs_python_lr:  # a Python LR schedule: evaluated per step
+                    self.optimizer.sync_learning_rate()
+                    todo = 1
+                if per_batch:
+                    cbs.on_train_batch_begin(done)
+                t0 = time.perf_counter()
+                ls, lc, d, interrupted = _C.run_loop(
+                    entry["prog"], entry["loss"], entry["slots"], data, perm, batch_size, done, todo,
+                    True, self.optimizer, self._params, self._grads, entry["stats"], acc, [], [],
+                    False)
+                loss_sum += ls
+                count += lc
+                done += d
+                logs = self._logs(loss_sum, count, acc, entry)
+                cbs.on_train_batch_end(done - 1, logs)
+                if interrupted:
+                    raise KeyboardInterrupt
+                # aim at ~10 progress updates a second without slowing the loop
+                dt = time.perf_counter() - t0
+                chunk = max(1, min(n_batches, int(chunk * 0.1 / dt) if dt > 0 else chunk * 2))
+            epoch_logs = dict(logs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                vlogs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
+                epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(epoch_logs if epochs > initial_epoch else {})
+        return self.history
+
+    def _unpack_validation(self, validation_data):
+        if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be a tuple (x_val, y_val) or "
+                             "(x_val, y_val, val_sample_weight)")
+        vx = self._prepare_x(validation_data[0])
+        vn = vx[0].shape[0]
+        vy = self._prepare_y(validation_data[1], vn, "y_val")
+        vw = self._sample_weights(vy, vn, validation_data[2] if len(validation_data) == 3 else None,
+                                  None)
+        return vx, vy, vw
+
+    @staticmethod
+    def _logs(loss_sum, count, acc, entry):
+        logs = {"loss": loss_sum / count if count else 0.0}
+        off = 0
+        for m, s in zip(entry["metrics"], entry["stats"]):
+            v = m.value_from(acc[off:off + s.size])
+            logs[m.name] = float(v) if np.ndim(v) == 0 else np.asarray(v)
+            off += s.size
+        return logs
+
+    def _build_optimizer(self):
+        if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
+            self.optimizer.build(int(sum(self._segments)), self._segments)
+            self.optimizer._built_for = tuple(self._segments)
+
+    def _require_compiled(self, what):
+        if not self.compiled or self.loss is None:
+            raise ValueError(f"You must call compile(optimizer, loss) before {what}()")
+
+    # ------------------------------------------------------------ evaluate / predict
+    def _evaluate_arrays(self, xs, y, w, batch_size):
+        entry = self._program("eval", y.shape[1:])
+        acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
+        data = [np.ascontiguousarray(a) for a in xs] + [np.ascontiguousarray(y), w]
+        n_batches = (xs[0].shape[0] + batch_size - 1) // batch_size
+        ls, lc, _, interrupted = _C.run_loop(entry["prog"], entry["loss"], entry["slots"], data, None,
+                                             batch_size, 0, n_batches, False, None, None, None,
+                                             entry["stats"], acc, [], [], False)
+        if interrupted:
+            raise KeyboardInterrupt
+        return self._logs(ls, lc, acc, entry)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        self._require_compiled("evaluate")
+        batch_size = 32 if batch_size is None else int(batch_size)
+        xs = self._prepare_x(x)
+        n = xs[0].shape[0]
+        yarr = self._prepare_y(y, n)
+        w = self._sample_weights(yarr, n, sample_weight, None)
+        t0 = time.perf_counter()
+        logs = self._evaluate_arrays(xs, yarr, w, batch_size)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if verbose:
+            from .progbar import Progbar
+            steps_ = (n + batch_size - 1) // batch_size
+            bar = Progbar(steps_, verbose=verbose)
+            bar.start_time = t0
+            bar.update(steps_, list(logs.items()), finalize=True)
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [logs[m.name] for m in self.compiled_metrics]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        batch_size = 32 if batch_size is None else int(batch_size)
+        xs = self._prepare_x(x)
+        n = xs[0].shape[0]
+        entry = self._program("predict")
+        out = np.empty((n,) + tuple(entry["y_pred"].shape[1:]), np.float32)
+        n_batches = (n + batch_size - 1) // batch_size
+        _, _, _, interrupted = _C.run_loop(entry["prog"], None, entry["slots"],
+                                           [np.ascontiguousarray(a) for a in xs], None, batch_size,
+                                           0, n_batches, False, None, None, None, [], None,
+                                           entry["outs"], [out], False)
+        if interrupted:
+            raise KeyboardInterrupt
+        return out
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=max(1, len(x)), verbose=0)
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
+        h = self.fit(x, y, batch_size=len(y), epochs=1, verbose=0, shuffle=False,
+                     sample_weight=sample_weight, class_weight=class_weight)
+        logs = {k: v[-1] for k, v in h.history.items()}
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [logs[m.name] for m in self.compiled_metrics]
+        return values[0] if len(values) == 1 else values
+
+    # ------------------------------------------------------------ display and files
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        from .summary import summary_text
+        text = summary_text(self, show_trainable=show_trainable)
+        (print_fn or print)(text)
+
+    def _repr_html_(self):
+        from .summary import summary_html
+        return summary_html(self) if self.built else None
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        from .saving import save_model
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        from .saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        from .saving import load_weights
+        load_weights(self, filepath)
+
+
+class Sequential(Model):
+    """A linear stack of layers: Sequential([Input(shape=(16,)), Dense(8), ...])."""
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        self._layers = []
+        self._declared_input = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        if isinstance(layer, KerasTensor):
+            if self._layers or self._declared_input is not None:
+                raise ValueError("pynn.Input(...) can only be the first element of a Sequential")
+            self._declared_input = layer.shape
+            return
+        if isinstance(layer, InputLayer):
+            self._declared_input = (None,) + layer.shape
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a Layer, got {type(layer).__name__}")
+        if any(l is layer for l in self._layers):
+            raise ValueError(f"Layer '{layer.name}' is already in this model")
+        self._layers.append(layer)
+        self._invalidate()
+        if self.built:  # grow a built model at once
+            self.built = False
+            self._ensure_built(self._input_shapes)
+
+    def pop(self):
+        if not self._layers:
+            raise ValueError("Sequential.pop: the model has no layers")
+        layer = self._layers.pop()
+        self._invalidate()
+        if self.built and self._layers:
+            self.built = False
+            self._ensure_built(self._input_shapes)
+        return layer
+
+    def _invalidate(self):
+        self._programs = {}
+        self.compiled_metrics = None if self.compiled else getattr(self, "compiled_metrics", None)
+
+    def _first_layer_name(self, i):
+        first = self._layers[0] if self._layers else None
+        return f"Sequential model '{self.name}' (first layer {type(first).__name__} '{first.name}')" \
+            if first else f"Sequential model '{self.name}'"
+
+    def build(self, input_shape=None):
+        if input_shape is None:
+            input_shape = self._declared_input
+        if input_shape is None:
+            raise ValueError("Sequential.build needs an input shape (None, ...)")
+        self._ensure_built([tuple(input_shape)])
+
+    def _declared_shape(self):
+        if self._declared_input is not None:
+            return self._declared_input
+        if self._layers and self._layers[0]._input_shape_arg is not None:
+            return (None,) + self._layers[0]._input_shape_arg
+        return None
+
+    def _ensure_built(self, shapes=None):
+        if self.built:
+            return
+        declared = self._declared_shape()
+        if declared is not None:
+            shapes = [declared]
+        if shapes is None:
+            raise ValueError(f"Model '{self.name}' has no input shape yet: give one with "
+                             f"pynn.Input(shape=...), input_shape= on the first layer, or call it "
+                             f"on data")
+        if not self._layers:
+            raise ValueError(f"Sequential model '{self.name}' has no layers")
+        self._input_shapes = [(None,) + tuple(shapes[0][1:])]
+        was = _C.set_grad_enabled(False)
+        try:
+            x = Tensor(np.zeros((1,) + tuple(shapes[0][1:]), np.float32))
+            for layer in self._layers:
+                layer.input_shape = (None,) + tuple(x.shape[1:])
+                try:
+                    x = layer(x, training=False)
+                except ValueError:
+                    raise
+                layer.output_shape = (None,) + tuple(x.shape[1:])
+        finally:
+            _C.set_grad_enabled(was)
+        self._output_shape = (None,) + tuple(x.shape[1:])
+        self.built = True
+        self.input_shape = self._input_shapes[0]
+        self.output_shape = self._output_shape
+        self._collate()
+
+    def _forward(self, inputs, training=False):
+        x = inputs[0]
+        for layer in self._layers:
+            x = layer.call(x, training=training)
+        return x
+
+    def get_config(self):
+        from .saving import layer_to_config
+        cfg = {"name": self.name, "layers": [layer_to_config(l) for l in self._layers]}
+        shape = self._declared_shape() or (self._input_shapes[0] if self.built else None)
+        if shape is not None:
+            cfg["input_shape"] = list(shape[1:])
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        from .saving import layer_from_config
+        from .functional import Input
+        model = cls(name=config.get("name"))
+        if config.get("input_shape") is not None:
+            model.add(Input(shape=tuple(config["input_shape"])))
+        for lc in config["layers"]:
+            model.add(layer_from_config(lc))
+        return model
+
+
+class FunctionalModel(Model):
+    """Model(inputs, outputs): a graph of layer calls recorded on pynn.Input tensors."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        self._inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        self._outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        if len(self._outputs) != 1:
+            raise ValueError("pynn models train a single output for now; got "
+                             f"{len(self._outputs)} outputs")
+        for t in self._inputs + self._outputs:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(f"Model inputs and outputs must come from pynn.Input and layer calls; "
+                                f"got {type(t).__name__}")
+        self._calls = topo_calls(self._outputs)
+        known = {id(t) for t in self._inputs}
+        for _, t in self._calls:
+            for i in t.inputs:
+                if i.layer is None and id(i) not in known:
+                    raise ValueError(f"Model '{self.name}': output depends on an Input that is not "
+                                     f"in `inputs` (shape {i.shape})")
+        self._layers = []
+        for _, t in self._calls:
+            if not any(l is t.layer for l in self._layers):
+                self._layers.append(t.layer)
+        self._input_shapes = [t.shape for t in self._inputs]
+        self._output_shape = self._outputs[0].shape
+        self.input_shape = self._input_shapes[0] if len(self._inputs) == 1 else self._input_shapes
+        self.output_shape = self._output_shape
+        self.built = True
+        self._collate()
+
+    def _first_layer_name(self, i):
+        return f"Model '{self.name}' input {i}"
+
+    def _ensure_built(self, shapes=None):
+        pass
+
+    def _forward(self, inputs, training=False):
+        values = {id(t): x for t, x in zip(self._inputs, inputs)}
+        for _, t in self._calls:
+            args = [values[id(i)] for i in t.inputs]
+            arg = args if len(args) > 1 else args[0]
+            out = t.layer.call(arg, training=training, **getattr(t, "call_kwargs", {}))
+            values[id(t)] = out[t.index] if isinstance(out, (list, tuple)) else out
+        return values[id(self._outputs[0])]

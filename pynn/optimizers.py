@@ -1,0 +1,754 @@
+"""Optimizers: Keras 3 names, signatures, defaults and update formulas.
+
+Every optimizer here is a thin configuration object over one C optimizer
+(``pynn._C.Optim``) that owns the state and runs the update as one flat loop. Two
+ways to drive it, both through the same C code:
+
+* eager: ``opt.apply(grads, params)`` / ``opt.apply_gradients(zip(grads, params))``
+  with float32 NumPy arrays or pynn Tensors, updated in place. The optimizer is
+  built on the first call for exactly those variables.
+* arena: ``opt.build(n_params, segment_sizes)`` (done by the model for the
+  compiled training loop, which then steps the C handle directly).
+
+Keras update order: clip (``clipnorm`` per tensor, ``global_clipnorm`` or
+``clipvalue``) -> decoupled weight decay ``w -= w * weight_decay * lr`` ->
+update with ``t = iterations + 1`` -> ``iterations += 1``.
+
+Differences from Keras worth knowing: ``use_ema``, ``loss_scale_factor`` and
+``gradient_accumulation_steps`` are accepted for config compatibility but only
+their defaults are supported; hyper-parameters are fixed once the optimizer is
+built (except ``learning_rate``, which stays settable); ``variables`` holds the
+state arrays only (``iterations`` is an int attribute).
+"""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from . import _C
+from . import schedules as _schedules
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "Adagrad",
+    "Adamax",
+    "Nadam",
+    "NSGD",
+    "get",
+    "serialize",
+    "deserialize",
+]
+
+
+class _VariableList(list):
+    """A list that can also be called, so both Keras' ``opt.variables`` (a
+    property) and ``opt.variables()`` work."""
+
+    def __call__(self):
+        return self
+
+
+def _buffer_of(v):
+    """The array behind a parameter: an ndarray itself, else ``np.asarray(v)`` or
+    ``v.numpy()`` (the first that gives an ndarray)."""
+    if isinstance(v, np.ndarray):
+        return v
+    try:
+        a = np.asarray(v)
+    except Exception:  # noqa: BLE001 - fall back to .numpy() below
+        a = None
+    if (a is None or a.dtype == object) and hasattr(v, "numpy"):
+        a = v.numpy()
+    if not isinstance(a, np.ndarray) or a.dtype == object:
+        raise TypeError(f"Cannot use {type(v).__name__} as an optimizer variable: it exposes no numeric array")
+    return a
+
+
+def _key(a):
+    # A parameter is identified by its memory (address, shape), not by the Python
+    # object: views of the same weights (e.g. fresh Tensor handles returned by
+    # model.trainable_variables on every call) are the same variable.
+    return (a.__array_interface__["data"][0], a.shape)
+
+
+class Optimizer:
+    """Base class. Subclasses set ``_kind`` (the C optimizer) and ``_hyper()``."""
+
+    _kind = None
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name=None, **kwargs):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.")
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        if use_ema:
+            raise ValueError("pynn optimizers do not implement `use_ema=True`.")
+        if loss_scale_factor is not None:
+            raise ValueError("pynn optimizers do not implement `loss_scale_factor` (float32 training only).")
+        if gradient_accumulation_steps is not None:
+            raise ValueError("pynn optimizers do not implement `gradient_accumulation_steps`.")
+        for arg, val in (("weight_decay", weight_decay), ("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                         ("global_clipnorm", global_clipnorm)):
+            if val is not None and (isinstance(val, bool) or not isinstance(val, numbers.Real)):
+                raise ValueError(f"Argument `{arg}` must be a float or None. Received: {arg}={val!r}")
+        clip_args = sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm))
+        if clip_args > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
+        self.name = name if name is not None else _snake(type(self).__name__)
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._c = None
+        self._iterations = 0
+        self._shapes = None
+        self._trainable_variables = None
+        self._index = {}
+        self.built = False
+        self._set_lr(learning_rate)
+
+    # ------------------------------------------------------------ configuration
+    def _hyper(self):
+        """Kind-specific keyword arguments of the C optimizer."""
+        return {}
+
+    def _c_args(self):
+        args = dict(self._hyper())
+        args["weight_decay"] = self.weight_decay
+        args["clipnorm"] = self.clipnorm
+        args["clipvalue"] = self.clipvalue
+        args["global_clipnorm"] = self.global_clipnorm
+        if self._lr_schedule is None:
+            args["learning_rate"] = self._lr_value
+        elif self._lr_spec is not None:
+            args["schedule"] = self._lr_spec
+        else:  # Python-side schedule: C runs with a constant refreshed before each step
+            args["learning_rate"] = 0.0
+        return args
+
+    def _validate(self):
+        # An empty C optimizer runs the engine's own checks on every hyper-parameter,
+        # so Python and C cannot disagree on what is valid.
+        _C.Optim(self._kind, [], **self._c_args())
+
+    def _set_lr(self, learning_rate):
+        if isinstance(learning_rate, _schedules.LearningRateSchedule) or (
+            callable(learning_rate) and not isinstance(learning_rate, numbers.Real)
+        ):
+            spec = learning_rate._c_spec() if isinstance(learning_rate, _schedules.LearningRateSchedule) else None
+            self._lr_schedule, self._lr_spec, self._lr_value = learning_rate, spec, None
+        else:
+            if (isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real)
+                    or not math.isfinite(learning_rate) or learning_rate < 0):
+                raise ValueError(
+                    "Argument `learning_rate` should be a float >= 0, or an instance of "
+                    "LearningRateSchedule, or a callable (that takes in the current iteration value "
+                    f"and returns the corresponding learning rate value). Received instead: "
+                    f"learning_rate={learning_rate!r}"
+                )
+            self._lr_schedule, self._lr_spec, self._lr_value = None, None, float(learning_rate)
+
+    @property
+    def learning_rate(self):
+        """The learning rate the next step will use (the schedule at ``iterations``)."""
+        if self._lr_schedule is None:
+            return self._c.learning_rate if self._c is not None else self._lr_value
+        if self._lr_spec is not None and self._c is not None:
+            return self._c.learning_rate
+        return self._python_lr()
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if self._lr_schedule is not None and not (
+            isinstance(value, _schedules.LearningRateSchedule) or callable(value)
+        ):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+                "constructor argument, hence its learning rate is not settable. If you need the learning "
+                "rate to be settable, you should instantiate the optimizer with a float `learning_rate` "
+                "argument."
+            )
+        old = (self._lr_schedule, self._lr_spec, self._lr_value)
+        self._set_lr(value)
+        if self._c is None:
+            return
+        try:
+            self._c.set_schedule(self._lr_spec)
+            if self._lr_spec is None:
+                self._c.learning_rate = self._lr_value if self._lr_schedule is None else self._python_lr()
+        except Exception:
+            self._lr_schedule, self._lr_spec, self._lr_value = old
+            raise
+
+    def _python_lr(self):
+        sched = self._lr_schedule
+        if isinstance(sched, _schedules.LearningRateSchedule):
+            value = sched(self.iterations)
+        else:  # Keras: a plain callable takes no argument
+            value = sched()
+        value = float(value)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"The learning-rate schedule returned {value} at step {self.iterations}")
+        return value
+
+    @property
+    def needs_python_lr(self):
+        """True when the learning rate comes from a Python callable that the C step
+        cannot evaluate: a compiled loop must call ``sync_learning_rate()`` before
+        each step (or batch of steps)."""
+        return self._lr_schedule is not None and self._lr_spec is None
+
+    def sync_learning_rate(self):
+        """Pushes the Python schedule's value for the current step into C (no-op
+        for constant rates and built-in schedules)."""
+        if self._c is not None and self.needs_python_lr:
+            self._c.learning_rate = self._python_lr()
+
+    @property
+    def iterations(self):
+        """Number of steps taken (Keras' ``optimizer.iterations``)."""
+        return self._c.iterations if self._c is not None else self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise ValueError(f"`iterations` must be an integer >= 0, got {value!r}")
+        if self._c is not None:
+            self._c.iterations = int(value)
+        self._iterations = int(value)
+
+    # ------------------------------------------------------------ building
+    def build(self, variables, segment_sizes=None):
+        """Creates the state.
+
+        ``build(n_params, segment_sizes)``: for a parameter arena of ``n_params``
+        floats made of tensors of the given sizes (the compiled training loop).
+        ``build(variables)``: for a list of arrays / Tensors (the eager mode; done
+        by the first ``apply``). Building again with the same layout is a no-op;
+        a different layout raises ValueError.
+        """
+        if isinstance(variables, numbers.Integral) and not isinstance(variables, bool):
+            n = int(variables)
+            if segment_sizes is None:
+                segment_sizes = [n]
+            sizes = [_size_arg(s) for s in segment_sizes]
+            if n < 0 or sum(sizes) != n:
+                raise ValueError(
+                    f"build: segment sizes {sizes} add up to {sum(sizes)}, but n_params is {n}"
+                )
+            shapes = [(s,) for s in sizes]
+            bufs = None
+        else:
+            if segment_sizes is not None:
+                raise ValueError("build: segment_sizes goes with an int n_params, not with a list of variables")
+            variables = list(variables)
+            bufs = [_buffer_of(v) for v in variables]
+            for i, (v, a) in enumerate(zip(variables, bufs)):
+                if not isinstance(v, np.ndarray) and not np.shares_memory(a, _buffer_of(v)):
+                    raise TypeError(
+                        f"variable {i} ({type(v).__name__}) hands out a copy of its data, so it cannot be "
+                        "updated in place; pass an array or Tensor that shares its memory"
+                    )
+                if not a.flags.writeable:
+                    raise ValueError(f"variable {i} is read-only and cannot be updated")
+                if not np.issubdtype(a.dtype, np.floating):
+                    raise ValueError(f"variable {i} has dtype {a.dtype}; optimizer variables must be floating point")
+            shapes = [tuple(a.shape) for a in bufs]
+            sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
+            keys = [_key(a) for a in bufs]
+            if len(set(keys)) != len(keys):
+                raise ValueError("build: the same variable appears more than once")
+        if self._c is not None:
+            if list(self._c.segment_sizes) != sizes:
+                raise ValueError(
+                    f"optimizer '{self.name}' was built for tensors of sizes {list(self._c.segment_sizes)}; "
+                    f"got {sizes}. Create a new optimizer for a different set of variables."
+                )
+            if bufs is not None and self._trainable_variables is None:
+                self._adopt(variables, bufs, shapes)
+            return
+        c = _C.Optim(self._kind, sizes, **self._c_args())
+        c.iterations = self._iterations
+        self._c = c
+        self._shapes = shapes
+        if bufs is not None:
+            self._adopt(variables, bufs, shapes)
+        self.sync_learning_rate()
+        self.built = True
+
+    def _adopt(self, variables, bufs, shapes):
+        self._shapes = shapes
+        self._trainable_variables = list(variables)
+        self._index = {_key(a): i for i, a in enumerate(bufs)}
+
+    # ------------------------------------------------------------ eager mode
+    def apply(self, grads, trainable_variables=None):
+        """Applies one step: ``grads[i]`` to ``trainable_variables[i]`` (updated in
+        place). Without variables, uses those the optimizer was built with. A None
+        gradient skips its variable (with a warning, as Keras)."""
+        grads = list(grads)
+        if not grads:
+            return
+        if trainable_variables is None:
+            if self._trainable_variables is None:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be built on a "
+                    "list of variables. Call `optimizer.build(trainable_variables)` first."
+                )
+            variables = self._trainable_variables
+        else:
+            variables = list(trainable_variables)
+            if not self.built or self._trainable_variables is None:
+                self.build(variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"Got {len(grads)} gradients for {len(variables)} variables")
+
+        n_seg = len(self._shapes)
+        ws, gs, writeback, missing = [None] * n_seg, [None] * n_seg, [], []
+        for j, (g, v) in enumerate(zip(grads, variables)):
+            if g is None:
+                missing.append(getattr(v, "name", f"#{j}"))
+                continue
+            a = _buffer_of(v)
+            i = self._index.get(_key(a))
+            if i is None:
+                raise ValueError(
+                    f"Unknown variable #{j} of shape {a.shape}. This optimizer can only be called for the "
+                    "variables it was originally built with. When working with a new set of variables, "
+                    "you should recreate a new optimizer instance."
+                )
+            if ws[i] is not None:
+                raise ValueError(f"variable #{j} appears more than once in one apply()")
+            g = np.asarray(g, dtype=np.float32)
+            if g.shape != a.shape:
+                raise ValueError(
+                    f"Gradient #{j} has shape {g.shape} but its variable has shape {a.shape}"
+                )
+            if a.dtype == np.float32 and a.flags.c_contiguous and a.flags.writeable:
+                ws[i] = a
+            else:
+                if not a.flags.writeable:
+                    raise ValueError(f"variable #{j} is read-only and cannot be updated")
+                tmp = np.ascontiguousarray(a, dtype=np.float32)
+                writeback.append((a, tmp))
+                ws[i] = tmp
+            gs[i] = np.ascontiguousarray(g)
+        if len(missing) == len(grads):
+            raise ValueError("No gradients provided for any variable.")
+        if missing:
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss.")
+        self.sync_learning_rate()
+        self._c.step_list(ws, gs)
+        for a, tmp in writeback:
+            a[...] = tmp
+
+    def apply_gradients(self, grads_and_vars):
+        """``apply`` for an iterable of (gradient, variable) pairs; returns iterations."""
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self.iterations
+        grads, variables = zip(*pairs)
+        self.apply(grads, variables)
+        return self.iterations
+
+    # ------------------------------------------------------------ state
+    @property
+    def variables(self):
+        """Live views of the state, Keras order: every variable's first state (e.g.
+        all momentums), then every variable's second state, ... Each view has its
+        variable's shape (arena segments are 1-D)."""
+        out = _VariableList()
+        if self._c is None:
+            return out
+        sizes = self._c.segment_sizes
+        for arr in self._c.state:
+            off = 0
+            for size, shape in zip(sizes, self._shapes):
+                out.append(arr[off:off + size].reshape(shape))
+                off += size
+        return out
+
+    @property
+    def state_names(self):
+        """Keras names of the state arrays (e.g. ``("momentum", "velocity")``)."""
+        return tuple(self._c.state_names) if self._c is not None else ()
+
+    def get_state(self):
+        """``(iterations, [state arrays])``: copies, one float32 array of
+        ``n_params`` per state kind, in arena layout. Enough to resume training
+        bit for bit with :meth:`set_state`."""
+        if self._c is None:
+            return (self._iterations, [])
+        return (self._c.iterations, [a.copy() for a in self._c.state])
+
+    def set_state(self, state, arrays=None):
+        """Restores ``get_state()`` output: ``set_state((iterations, arrays))`` or
+        ``set_state(iterations, arrays)``. Everything is checked before anything
+        changes."""
+        if arrays is None:
+            try:
+                iterations, arrays = state
+            except (TypeError, ValueError):
+                raise ValueError("set_state expects (iterations, list of state arrays)") from None
+        else:
+            iterations = state
+        if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 0:
+            raise ValueError(f"set_state: iterations must be an integer >= 0, got {iterations!r}")
+        arrays = list(arrays)
+        if self._c is None:
+            if arrays:
+                raise ValueError(
+                    f"optimizer '{self.name}' is not built yet: build it (model.compile / optimizer.build) "
+                    "before restoring state arrays"
+                )
+            self._iterations = int(iterations)
+            return
+        targets = self._c.state
+        if len(arrays) != len(targets):
+            raise ValueError(
+                f"optimizer '{self.name}' has {len(targets)} state arrays {self.state_names}, "
+                f"got {len(arrays)}"
+            )
+        converted = []
+        for i, (src, dst) in enumerate(zip(arrays, targets)):
+            src = np.asarray(src)
+            if src.shape != dst.shape:
+                raise ValueError(
+                    f"state array {i} ({self.state_names[i]}) must have shape {dst.shape}, got {src.shape}"
+                )
+            if not np.issubdtype(src.dtype, np.number):
+                raise ValueError(f"state array {i} has non-numeric dtype {src.dtype}")
+            converted.append(src.astype(np.float32, copy=False))
+        for src, dst in zip(converted, targets):
+            np.copyto(dst, src)
+        self.iterations = int(iterations)
+
+    # ------------------------------------------------------------ config
+    def get_config(self):
+        if self._lr_schedule is None:
+            lr = self.learning_rate
+        elif isinstance(self._lr_schedule, _schedules.LearningRateSchedule):
+            lr = _schedules.serialize(self._lr_schedule)
+        else:
+            raise ValueError("cannot serialize an optimizer whose learning rate is a plain callable")
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _schedules.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<pynn.optimizers.{type(self).__name__} name={self.name!r} learning_rate={self.learning_rate!r}>"
+
+
+def _size_arg(s):
+    if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0:
+        raise ValueError(f"segment sizes must be integers >= 0, got {s!r}")
+    return int(s)
+
+
+def _snake(name):
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _bool(name, v):
+    if not isinstance(v, (bool, np.bool_)):
+        raise ValueError(f"Argument `{name}` must be a bool. Received: {name}={v!r}")
+    return bool(v)
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum.
+
+    ``velocity = momentum * velocity - lr * g``; ``w += velocity`` (Nesterov:
+    ``w += momentum * velocity - lr * g``); without momentum ``w -= lr * g``.
+    """
+
+    _kind = "sgd"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name="SGD", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.momentum = momentum
+        self.nesterov = _bool("nesterov", nesterov)
+        self._validate()
+
+    def _hyper(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"momentum": self.momentum, "nesterov": self.nesterov})
+        return config
+
+
+class RMSprop(Optimizer):
+    """RMSprop: ``v = rho v + (1 - rho) g^2``, step ``lr g / sqrt(v + eps)``
+    (centered: ``sqrt(v - a^2 + eps)`` with ``a`` the mean gradient), plain
+    momentum on the step when ``momentum > 0``."""
+
+    _kind = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name="rmsprop", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = _bool("centered", centered)
+        self._validate()
+
+    def _hyper(self):
+        return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                       "centered": self.centered})
+        return config
+
+
+class Adam(Optimizer):
+    """Adam: ``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)``, ``m += (g - m)(1 - b1)``,
+    ``v += (g^2 - v)(1 - b2)``, ``w -= alpha m / (sqrt(v) + eps)`` (``amsgrad``:
+    ``v`` replaced by its running maximum)."""
+
+    _kind = "adam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name="adam", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = _bool("amsgrad", amsgrad)
+        self._validate()
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                       "amsgrad": self.amsgrad})
+        return config
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (``weight_decay`` defaults to 0.004)."""
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name="adamw", **kwargs):
+        if weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         amsgrad=amsgrad, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
+                         global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs)
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``acc += g^2`` (from ``initial_accumulator_value``),
+    ``w -= lr g / sqrt(acc + eps)``."""
+
+    _kind = "adagrad"
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = epsilon
+        self._validate()
+
+    def _hyper(self):
+        return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon})
+        return config
+
+
+class Adamax(Optimizer):
+    """Adamax (infinity-norm Adam): ``m += (g - m)(1 - b1)``,
+    ``u = max(b2 u, |g|)``, ``w -= lr m / ((1 - b1^t)(u + eps))``."""
+
+    _kind = "adamax"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name="adamax", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self._validate()
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
+        return config
+
+
+class Nadam(Optimizer):
+    """Nadam (Adam with Nesterov momentum, Dozat 2015) with Keras' momentum
+    schedule ``u_t = b1 (1 - 0.5 * 0.96^t)``."""
+
+    _kind = "nadam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name="nadam", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self._validate()
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
+        return config
+
+
+class NSGD(Optimizer):
+    """Normalized SGD with momentum (Cutkosky & Mehta, 2020).
+
+    ``v = beta v + (1 - beta) g``; ``w -= lr v / ||v||`` with the norm taken per
+    tensor, so every tensor moves by exactly ``lr`` (in L2) per step whatever
+    the gradient scale. A tensor whose average is exactly zero is not moved.
+    """
+
+    _kind = "nsgd"
+
+    def __init__(self, learning_rate=0.01, beta=0.9, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name="nsgd", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta = beta
+        self._validate()
+
+    def _hyper(self):
+        return {"beta": self.beta}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"beta": self.beta})
+        return config
+
+
+NormalizedSGD = NSGD
+
+_ALL = {cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adamax, Nadam, NSGD)}
+_BY_LOWER = {name.lower(): cls for name, cls in _ALL.items()}
+_BY_LOWER["normalizedsgd"] = NSGD
+_BY_LOWER["normalized_sgd"] = NSGD
+
+
+def serialize(optimizer):
+    """``{"class_name": ..., "config": {...}}`` (JSON-friendly)."""
+    if not isinstance(optimizer, Optimizer):
+        raise ValueError(f"Expected a pynn optimizer, got {optimizer!r}")
+    return {"module": "pynn.optimizers", "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config()}
+
+
+def deserialize(config, custom_objects=None):
+    """Inverse of :func:`serialize` (class names are case-insensitive)."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Expected a dict with 'class_name' and 'config', got {config!r}")
+    name = config["class_name"]
+    cls = (custom_objects or {}).get(name) or _lookup(name)
+    return cls.from_config(dict(config.get("config") or {}), custom_objects)
+
+
+def _lookup(name):
+    cls = _BY_LOWER.get(str(name).lower()) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(
+            f"Could not interpret optimizer identifier: {name!r}. Known optimizers: "
+            f"{', '.join(sorted(_BY_LOWER))}"
+        )
+    return cls
+
+
+def get(identifier):
+    """An optimizer from a name (case-insensitive: ``"adam"``, ``"RMSprop"``, ...),
+    a serialized dict or an optimizer instance (returned as is)."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        return _lookup(identifier)()
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")

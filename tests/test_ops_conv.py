@@ -1,0 +1,255 @@
+"""conv2d / conv1d: forward and gradients against a float64 NumPy reference,
+Keras' output-shape rules, TF's 'same' split, and error messages."""
+import numpy as np
+import pytest
+
+import pynn
+from pynn import ops
+from gradcheck import check_grad
+
+
+def keras_out(n, k, s, d, padding):
+    """Keras' documented formulas (specs/keras-parity.md)."""
+    if padding == "valid":
+        return (n - d * (k - 1) - 1) // s + 1
+    return (n - 1) // s + 1 if n else 0
+
+
+def pads(n, k, s, d, padding):
+    """(before, after) padding of one axis; TF puts the odd element after."""
+    out = keras_out(n, k, s, d, padding)
+    if padding == "valid":
+        return 0, 0
+    if padding == "causal":
+        return d * (k - 1), 0
+    total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def conv2d_ref(x, w, b=None, strides=(1, 1), padding="valid", dilation=(1, 1)):
+    """Direct sum over kernel taps in float64 (no im2col, so independent of the C path)."""
+    N, H, W, C = x.shape
+    KH, KW, _, F = w.shape
+    (sh, sw), (dh, dw) = strides, dilation
+    OH, OW = keras_out(H, KH, sh, dh, padding), keras_out(W, KW, sw, dw, padding)
+    pt, pb = pads(H, KH, sh, dh, padding)
+    pl, pr = pads(W, KW, sw, dw, padding)
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    y = np.zeros((N, OH, OW, F))
+    for ky in range(KH):
+        for kx in range(KW):
+            patch = xp[:, ky * dh: ky * dh + (OH - 1) * sh + 1: sh,
+                       kx * dw: kx * dw + (OW - 1) * sw + 1: sw, :]
+            y += patch @ w[ky, kx]
+    return y if b is None else y + b
+
+
+def conv1d_ref(x, w, b=None, stride=1, padding="valid", dilation=1):
+    N, W, C = x.shape
+    K, _, F = w.shape
+    OW = keras_out(W, K, stride, dilation, padding)
+    pl, pr = pads(W, K, stride, dilation, padding)
+    xp = np.pad(x, ((0, 0), (pl, pr), (0, 0)))
+    y = np.zeros((N, OW, F))
+    for k in range(K):
+        y += xp[:, k * dilation: k * dilation + (OW - 1) * stride + 1: stride, :] @ w[k]
+    return y if b is None else y + b
+
+
+CASES_2D = [
+    # (N, H, W, C), (KH, KW, F), strides, padding, dilation
+    ((2, 5, 5, 3), (3, 3, 4), (1, 1), "valid", (1, 1)),
+    ((2, 5, 5, 3), (3, 3, 4), (1, 1), "same", (1, 1)),
+    ((1, 7, 6, 2), (3, 2, 3), (2, 2), "same", (1, 1)),
+    ((1, 7, 6, 2), (3, 2, 3), (2, 3), "valid", (1, 1)),
+    ((2, 7, 7, 2), (3, 3, 2), (1, 1), "valid", (2, 2)),
+    ((1, 7, 8, 2), (2, 3, 2), (1, 1), "same", (2, 3)),
+    ((1, 9, 9, 1), (3, 3, 2), (2, 2), "same", (2, 2)),
+    ((3, 4, 4, 3), (1, 1, 5), (1, 1), "valid", (1, 1)),    # pointwise fast path
+    ((2, 5, 5, 3), (1, 1, 2), (2, 2), "valid", (1, 1)),    # 1x1 but strided: im2col path
+    ((1, 4, 4, 2), (4, 4, 3), (1, 1), "valid", (1, 1)),    # kernel covers the whole image
+    ((1, 4, 5, 2), (2, 2, 2), (1, 1), "same", (1, 1)),     # even kernel: odd pad goes after
+    ((0, 5, 5, 3), (3, 3, 2), (1, 1), "same", (1, 1)),     # empty batch
+]
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+@pytest.mark.parametrize("xs,ks,strides,padding,dil", CASES_2D)
+def test_conv2d_gradients(xs, ks, strides, padding, dil, use_bias):
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal(xs)
+    w = rng.standard_normal((ks[0], ks[1], xs[3], ks[2])) * 0.5
+    b = rng.standard_normal(ks[2])
+    if use_bias:
+        fn = lambda x, w, b: ops.conv2d(x, w, b, strides=strides, padding=padding, dilation_rate=dil)
+        ref = lambda x, w, b: conv2d_ref(x, w, b, strides, padding, dil)
+        check_grad(fn, ref, [x, w, b])
+    else:
+        fn = lambda x, w: ops.conv2d(x, w, strides=strides, padding=padding, dilation_rate=dil)
+        ref = lambda x, w: conv2d_ref(x, w, None, strides, padding, dil)
+        check_grad(fn, ref, [x, w])
+
+
+@pytest.mark.parametrize("xs,k,f,stride,padding,dil", [
+    ((2, 9, 3), 3, 4, 1, "valid", 1),
+    ((2, 9, 3), 3, 4, 2, "same", 1),
+    ((1, 8, 2), 2, 3, 1, "same", 1),
+    ((2, 10, 2), 3, 2, 1, "causal", 2),
+    ((1, 11, 2), 3, 2, 3, "valid", 2),
+    ((3, 6, 4), 1, 3, 1, "valid", 1),
+    ((0, 6, 2), 3, 2, 1, "causal", 1),
+])
+def test_conv1d_gradients(xs, k, f, stride, padding, dil):
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal((k, xs[2], f)) * 0.5, rng.standard_normal(f)
+    check_grad(lambda x, w, b: ops.conv1d(x, w, b, strides=stride, padding=padding, dilation_rate=dil),
+               lambda x, w, b: conv1d_ref(x, w, b, stride, padding, dil), [x, w, b])
+
+
+def test_conv2d_batches_many_images_across_gemm_chunks():
+    """Enough rows that im2col runs in several chunks, some splitting an image,
+    so chunk boundaries (forward, dW accumulation, col2im) are exercised."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((3, 40, 40, 32)).astype(np.float32)
+    w = (rng.standard_normal((3, 3, 32, 4)) * 0.1).astype(np.float32)
+    t, k = pynn.Tensor(x, requires_grad=True), pynn.Tensor(w, requires_grad=True)
+    y = ops.conv2d(t, k, padding="same")
+    ref = conv2d_ref(x.astype(np.float64), w.astype(np.float64), padding="same")
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-4, atol=1e-4)
+    g = rng.standard_normal(ref.shape)
+    y.backward(g.astype(np.float32))
+    # Exact adjoints: dW = Σ patches·g, dX = the transposed convolution of g.
+    gw = np.zeros(w.shape)
+    xp = np.pad(x.astype(np.float64), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    for ky in range(3):
+        for kx in range(3):
+            gw[ky, kx] = np.einsum("nhwc,nhwf->cf", xp[:, ky:ky + 40, kx:kx + 40], g)
+    np.testing.assert_allclose(k.grad, gw, rtol=1e-3, atol=1e-2)
+    gx = np.zeros(xp.shape)
+    for ky in range(3):
+        for kx in range(3):
+            gx[:, ky:ky + 40, kx:kx + 40] += g @ w[ky, kx].T.astype(np.float64)
+    np.testing.assert_allclose(t.grad, gx[:, 1:-1, 1:-1], rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("n,k,s,d,padding", [
+    (28, 3, 1, 1, "valid"), (28, 3, 1, 1, "same"), (28, 5, 2, 1, "valid"), (28, 5, 2, 1, "same"),
+    (27, 3, 2, 1, "same"), (27, 4, 3, 1, "valid"), (15, 3, 1, 2, "valid"), (15, 3, 1, 3, "same"),
+    (1, 1, 1, 1, "valid"), (1, 3, 2, 1, "same"), (10, 10, 1, 1, "valid"),
+])
+def test_output_shapes_follow_keras(n, k, s, d, padding):
+    x = np.zeros((2, n, n + 1, 1), np.float32)
+    w = np.zeros((k, k, 1, 3), np.float32)
+    y = ops.conv2d(x, w, strides=s, padding=padding, dilation_rate=d)
+    expect_h = (n - d * (k - 1) - 1) // s + 1 if padding == "valid" else (n - 1) // s + 1
+    expect_w = (n + 1 - d * (k - 1) - 1) // s + 1 if padding == "valid" else n // s + 1
+    assert y.shape == (2, expect_h, expect_w, 3)
+    y1 = ops.conv1d(x[:, 0], w[0], strides=s, padding=padding, dilation_rate=d)
+    assert y1.shape == (2, expect_w, 3)
+
+
+def test_same_padding_puts_the_extra_zero_after_like_tensorflow():
+    """TF/Keras 'same' with an even kernel pads 0 before and 1 after, so
+    y[t] = x[t] + x[t+1] and the last output sees one real input."""
+    x = np.arange(1, 5, dtype=np.float32).reshape(1, 4, 1)
+    y = ops.conv1d(x, np.ones((2, 1, 1), np.float32), padding="same").numpy().ravel()
+    np.testing.assert_array_equal(y, [3, 5, 7, 4])
+    # stride 2, kernel 3, n = 6: total padding 1, also after: windows [0..2], [2..4], [4..5]
+    x = np.arange(1, 7, dtype=np.float32).reshape(1, 6, 1)
+    y = ops.conv1d(x, np.ones((3, 1, 1), np.float32), strides=2, padding="same").numpy().ravel()
+    np.testing.assert_array_equal(y, [1 + 2 + 3, 3 + 4 + 5, 5 + 6])
+    # causal: everything before, y[t] = x[t-1] + x[t]
+    y = ops.conv1d(x, np.ones((2, 1, 1), np.float32), padding="causal").numpy().ravel()
+    np.testing.assert_array_equal(y, [1, 3, 5, 7, 9, 11])
+
+
+def test_conv2d_kernel_layout_is_keras():
+    """kernel[ky, kx, c, f] multiplies x[oy+ky, ox+kx, c] into output filter f."""
+    x = np.zeros((1, 3, 3, 2), np.float32)
+    x[0, 2, 1, 1] = 1.0
+    w = np.zeros((2, 2, 2, 3), np.float32)
+    w[1, 0, 1, 2] = 5.0
+    y = ops.conv2d(x, w).numpy()
+    expect = np.zeros((1, 2, 2, 3), np.float32)
+    expect[0, 1, 1, 2] = 5.0
+    np.testing.assert_array_equal(y, expect)
+
+
+def test_reuse_of_node_scratch_across_calls_gives_same_result():
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((2, 6, 6, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 2)).astype(np.float32)
+    a = ops.conv2d(x, w, padding="same").numpy()
+    b = ops.conv2d(x[:1], w, padding="same").numpy()
+    np.testing.assert_allclose(a[:1], b, rtol=1e-6)
+
+
+def test_empty_batch_backward_leaves_zero_gradients():
+    w = pynn.Tensor(np.ones((3, 3, 2, 4), np.float32), requires_grad=True)
+    x = pynn.Tensor(np.ones((0, 5, 5, 2), np.float32), requires_grad=True)
+    y = ops.conv2d(x, w, np.ones(4, np.float32), padding="same")
+    assert y.shape == (0, 5, 5, 4)
+    y.backward(np.zeros((0, 5, 5, 4), np.float32))
+    np.testing.assert_array_equal(w.grad, np.zeros((3, 3, 2, 4)))
+    assert x.grad.shape == (0, 5, 5, 2)
+
+
+# ---------------------------------------------------------------- errors
+
+def test_missing_channel_axis_explains_per_sample_shape_and_fix():
+    with pytest.raises(ValueError) as e:
+        ops.conv2d(np.zeros((32, 28, 28), np.float32), np.zeros((3, 3, 1, 8), np.float32))
+    msg = str(e.value)
+    assert "4-D input (batch, height, width, channels)" in msg
+    assert "(32, 28, 28)" in msg and "per-sample shape (28, 28)" in msg
+    assert "channel axis" in msg and "(32, 28, 28, 1)" in msg
+    with pytest.raises(ValueError, match=r"3-D input \(batch, steps, channels\).*channel axis"):
+        ops.conv1d(np.zeros((4, 10), np.float32), np.zeros((3, 1, 2), np.float32))
+
+
+def test_kernel_larger_than_input_is_a_value_error():
+    with pytest.raises(ValueError, match=r"height of the input is 4 but the window needs 5.*padding='same'"):
+        ops.conv2d(np.zeros((1, 4, 9, 1), np.float32), np.zeros((5, 5, 1, 1), np.float32))
+    with pytest.raises(ValueError, match=r"needs 7 \(kernel size 3 with dilation 3"):
+        ops.conv1d(np.zeros((1, 6, 1), np.float32), np.zeros((3, 1, 1), np.float32), dilation_rate=3)
+    # same padding makes it legal
+    assert ops.conv2d(np.zeros((1, 4, 9, 1), np.float32), np.zeros((5, 5, 1, 1), np.float32),
+                      padding="same").shape == (1, 4, 9, 1)
+
+
+def test_channel_mismatch_names_both():
+    with pytest.raises(ValueError, match=r"expects 3 input channels but the input has 1.*\(28, 28, 1\)"):
+        ops.conv2d(np.zeros((2, 28, 28, 1), np.float32), np.zeros((3, 3, 3, 8), np.float32))
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(strides=0), "strides"), (dict(strides=(1, 2, 3)), "tuple of 2"),
+    (dict(dilation_rate=-1), "dilation_rate"), (dict(padding="full"), "padding"),
+    (dict(padding="causal"), "padding"), (dict(strides=1.5), "strides"),
+])
+def test_bad_arguments(kw, match):
+    with pytest.raises(ValueError, match=match):
+        ops.conv2d(np.zeros((1, 5, 5, 1), np.float32), np.zeros((3, 3, 1, 1), np.float32), **kw)
+
+
+def test_bad_bias_and_kernel_rank():
+    x = np.zeros((1, 5, 5, 2), np.float32)
+    with pytest.raises(ValueError, match=r"bias must have shape \(4,\)"):
+        ops.conv2d(x, np.zeros((3, 3, 2, 4), np.float32), np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="kernel must be 4-D"):
+        ops.conv2d(x, np.zeros((3, 2, 4), np.float32))
+
+
+def test_engine_rejects_bad_shapes_without_the_python_checks():
+    """Direct _C.apply calls hit the C checks: errors, never a crash."""
+    x = np.zeros((1, 4, 4, 2), np.float32)
+    with pytest.raises(ValueError, match=r"conv2d: .*kernel.*larger|conv2d: the kernel spans 5"):
+        pynn._C.apply("conv2d", [x, np.zeros((5, 5, 2, 1), np.float32)], iattr=[1, 1, 1, 1, 0])
+    with pytest.raises(ValueError, match="expects 3 input channels"):
+        pynn._C.apply("conv2d", [x, np.zeros((1, 1, 3, 1), np.float32)], iattr=[1, 1, 1, 1, 0])
+    with pytest.raises(ValueError, match="strides and dilation"):
+        pynn._C.apply("conv2d", [x, np.zeros((1, 1, 2, 1), np.float32)])
+    with pytest.raises(ValueError, match="takes"):
+        pynn._C.apply("conv2d", [x])
+    with pytest.raises(ValueError, match="4-D input"):
+        pynn._C.apply("conv2d", [x[0], np.zeros((1, 1, 2, 1), np.float32)], iattr=[1, 1, 1, 1, 0])
