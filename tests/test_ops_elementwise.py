@@ -276,3 +276,21 @@ def test_tanh_accuracy():
     np.testing.assert_allclose(got, np.tanh(x.astype(np.float64)), rtol=4e-7, atol=1e-38)
     assert np.isnan(ops.tanh(pynn.Tensor([np.nan])).numpy()[0])
     np.testing.assert_array_equal(ops.tanh(pynn.Tensor([np.inf, -np.inf])).numpy(), [1, -1])
+
+
+def test_gelu_exact_accuracy_including_the_left_tail():
+    x = np.concatenate([np.linspace(-12, 12, 100_001), [0.0, -0.0, np.inf, np.nan],
+                        np.logspace(-20, 0, 200), -np.logspace(-20, 0, 200)]).astype(np.float32)
+    xd = x.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        phi = 0.5 * np.vectorize(math.erfc, otypes=[np.float64])(-xd / np.sqrt(2))
+        want = xd * phi
+        dwant = phi + xd * np.exp(-0.5 * xd * xd) / np.sqrt(2 * np.pi)
+    t = pynn.Tensor(x, requires_grad=True)
+    y = ops.gelu(t)
+    ok = np.isfinite(xd)
+    # relative accuracy everywhere, even where gelu(x) ~ 1e-32 (x = -12)
+    np.testing.assert_allclose(y.numpy()[ok], want[ok], rtol=2e-5, atol=1e-38)
+    assert y.numpy()[-402] == np.inf and np.isnan(y.numpy()[-401])
+    y.backward(np.ones_like(x))
+    np.testing.assert_allclose(t.grad[ok], dwant[ok], rtol=2e-5, atol=2e-7)
