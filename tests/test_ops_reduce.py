@@ -299,3 +299,36 @@ def test_random_shapes_and_axis_sets_match_numpy():
         x = _distinct(rng, shape) if nd else np.array(rng.standard_normal())
         check_grad(lambda t: fn(t, axis=axes, keepdims=keepdims),
                    lambda a: ref(a, axes, keepdims), [x], rng=rng)
+
+
+@pytest.mark.parametrize("shape,axis", [
+    ((300_001,), None),      # full reduction: fixed blocks, partials added in order
+    ((2048, 300), 1),        # one output per row
+    ((2048, 300), 0),        # tasks own column ranges
+    ((64, 1, 5000), (0, 1)),  # length-1 axes merge into the 2-D cases
+    ((40, 30, 50), (0, 2)),  # the general walk
+])
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "var"])
+def test_threaded_paths_are_exact_and_thread_count_independent(name, shape, axis):
+    rng = np.random.default_rng(22)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
+    fn, ref = REDUCERS[name]
+    runs = []
+    counts = (1, 2, 3) if hasattr(pynn._C, "set_num_threads") else (None,)
+    prev = pynn.get_num_threads() if counts[0] else None
+    try:
+        for n in counts:
+            if n:
+                pynn.set_num_threads(n)
+            t = pynn.Tensor(x, requires_grad=True)
+            y = fn(t, axis=axis)
+            y.backward(np.ones(y.shape, np.float32))
+            runs.append((y.numpy().copy(), t.grad.copy()))
+    finally:
+        if prev:
+            pynn.set_num_threads(prev)
+    for y, g in runs[1:]:
+        np.testing.assert_array_equal(y, runs[0][0])
+        np.testing.assert_array_equal(g, runs[0][1])
+    np.testing.assert_allclose(runs[0][0], ref(x.astype(np.float64), axis, False),
+                               rtol=2e-6, atol=1e-6)

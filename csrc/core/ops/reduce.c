@@ -175,11 +175,97 @@ static double row_sum(const float *restrict a, int64_t n, int sq, double mu)
     return s;
 }
 
+/* ---- threaded paths for the common 2-D layouts (after merging):
+ *   rows: (kept R, reduced C)  - each output is one contiguous row;
+ *   cols: (reduced R, kept C)  - a task owns a range of columns and walks
+ *                                all rows, so each output still sums in row order;
+ *   all:  one reduced run      - fixed blocks of RED_BLOCK elements, partial sums
+ *                                added in block order.
+ * Task boundaries never change what is added to what, or in which order, so
+ * results are bit-identical for any thread count (and to the serial walk). */
+#define RED_GRAIN 32768 /* input elements per task */
+#define RED_BLOCK 65536 /* elements per partial sum of a full reduction */
+
+typedef struct {
+    const float *x;
+    const double *mu;
+    double *acc;
+    int64_t rows, cols;
+} sum2d_ctx;
+
+static void sum_rows_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const sum2d_ctx *c = ctx;
+    for (int64_t r = lo; r < hi; r++)
+        c->acc[r] = row_sum(c->x + r * c->cols, c->cols, c->mu != NULL, c->mu ? c->mu[r] : 0);
+}
+
+static void sum_cols_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const sum2d_ctx *c = ctx;
+    double *restrict a = c->acc;
+    for (int64_t r = 0; r < c->rows; r++) {
+        const float *restrict x = c->x + r * c->cols;
+        if (c->mu)
+            for (int64_t j = lo; j < hi; j++) a[j] += (x[j] - c->mu[j]) * (x[j] - c->mu[j]);
+        else
+            for (int64_t j = lo; j < hi; j++) a[j] += x[j];
+    }
+}
+
+/* acc[b] = sum of block b (rows = number of blocks, cols = n) */
+static void sum_blocks_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const sum2d_ctx *c = ctx;
+    for (int64_t b = lo; b < hi; b++) {
+        int64_t len = c->cols - b * RED_BLOCK;
+        len = len < RED_BLOCK ? len : RED_BLOCK;
+        c->acc[b] = row_sum(c->x + b * RED_BLOCK, len, c->mu != NULL, c->mu ? c->mu[0] : 0);
+    }
+}
+
+static int64_t grain_for(int64_t work_per_item)
+{
+    int64_t g = RED_GRAIN / (work_per_item > 0 ? work_per_item : 1);
+    return g > 1 ? g : 1;
+}
+
 /* acc[o] = sum of the elements of x mapped to o (optionally of (x - mu[o])^2). */
 static void red_sum(const red_plan *p, const float *x, const double *mu, double *acc)
 {
     memset(acc, 0, sizeof(double) * (size_t)p->out_size);
     if (p->in_size == 0) return;
+    sum2d_ctx c = {x, mu, acc, p->nd == 2 ? p->shape[0] : 1, p->shape[p->nd - 1]};
+    if (p->nd == 1 && LAST_RED(p)) {
+        int64_t nb = (c.cols + RED_BLOCK - 1) / RED_BLOCK;
+        double *part = nb > 1 ? malloc(sizeof(double) * (size_t)nb) : NULL;
+        if (part) {
+            sum2d_ctx bc = c;
+            bc.acc = part;
+            pn_parallel_for(nb, 1, sum_blocks_task, &bc);
+            for (int64_t b = 0; b < nb; b++) acc[0] += part[b];
+            free(part);
+        } else {
+            /* one block, or no memory for the partials: the same sums, in the
+             * same order, one after the other */
+            for (int64_t b = 0; b < nb; b++) {
+                double one;
+                sum2d_ctx bc = c;
+                bc.acc = &one;
+                sum_blocks_task(&bc, b, b + 1);
+                acc[0] += one;
+            }
+        }
+        return;
+    }
+    if (p->nd == 2 && LAST_RED(p)) {
+        pn_parallel_for(c.rows, grain_for(c.cols), sum_rows_task, &c);
+        return;
+    }
+    if (p->nd == 2 && p->ost[0] == 0) {
+        pn_parallel_for(c.cols, grain_for(c.rows), sum_cols_task, &c);
+        return;
+    }
     if (LAST_RED(p)) {
         RED_ROWS(p, acc[o] += row_sum(x + base, n_, mu != NULL, mu ? mu[o] : 0));
     } else if (mu) {
@@ -221,6 +307,45 @@ static int sum_mean_forward(pn_node *n, int mean)
     return PN_OK;
 }
 
+/* gx += s * g broadcast back over the reduced axes, for merged rank <= 2;
+ * every element of gx is written by exactly one task. */
+typedef struct {
+    const float *g;
+    float *gx;
+    float s;
+    int64_t rows, cols;
+    int last_red; /* rank 2: (kept, reduced) if set, else (reduced, kept) */
+} bcast_ctx;
+
+static void bcast_rows_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const bcast_ctx *c = ctx;
+    for (int64_t r = lo; r < hi; r++) {
+        float *restrict d = c->gx + r * c->cols;
+        if (c->last_red) {
+            float v = c->g[r] * c->s;
+            for (int64_t j = 0; j < c->cols; j++) d[j] += v;
+        } else {
+            const float *restrict gv = c->g;
+            for (int64_t j = 0; j < c->cols; j++) d[j] += gv[j] * c->s;
+        }
+    }
+}
+
+/* rank 1: everything reduced (one output) or nothing reduced */
+static void bcast_flat_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const bcast_ctx *c = ctx;
+    float *restrict d = c->gx;
+    if (c->last_red) {
+        float v = c->g[0] * c->s;
+        for (int64_t i = lo; i < hi; i++) d[i] += v;
+    } else {
+        const float *restrict gv = c->g;
+        for (int64_t i = lo; i < hi; i++) d[i] += gv[i] * c->s;
+    }
+}
+
 static int sum_mean_backward(pn_node *n, int mean)
 {
     pn_node *X = n->in[0];
@@ -231,6 +356,15 @@ static int sum_mean_backward(pn_node *n, int mean)
     const float *g = n->grad;
     float *gx = X->grad;
     float s = mean ? (float)(1.0 / (double)p.count) : 1.0f;
+    bcast_ctx c = {g, gx, s, p.nd == 2 ? p.shape[0] : 1, p.shape[p.nd - 1], LAST_RED(&p)};
+    if (p.nd == 1) {
+        pn_parallel_for(c.cols, RED_GRAIN, bcast_flat_task, &c);
+        return PN_OK;
+    }
+    if (p.nd == 2) {
+        pn_parallel_for(c.rows, grain_for(c.cols), bcast_rows_task, &c);
+        return PN_OK;
+    }
     if (LAST_RED(&p)) {
         RED_ROWS(&p, {
             float v = g[o] * s;
@@ -290,6 +424,31 @@ static float row_extreme(const float *restrict r, int64_t n, int is_max)
     return m;
 }
 
+/* Threaded max/min for the 2-D layouts of red_sum (max and min are exact, so
+ * any split gives the same bytes). */
+typedef struct {
+    const float *x;
+    float *y;
+    int64_t rows, cols;
+    int is_max;
+} ext_ctx;
+
+static void ext_rows_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const ext_ctx *c = ctx;
+    for (int64_t r = lo; r < hi; r++) c->y[r] = row_extreme(c->x + r * c->cols, c->cols, c->is_max);
+}
+
+static void ext_cols_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const ext_ctx *c = ctx;
+    for (int64_t r = 0; r < c->rows; r++) {
+        const float *restrict x = c->x + r * c->cols;
+        float *restrict y = c->y;
+        for (int64_t j = lo; j < hi; j++) y[j] = pick(y[j], x[j], c->is_max);
+    }
+}
+
 static int extreme_forward(pn_node *n, int is_max)
 {
     red_plan p;
@@ -302,6 +461,15 @@ static int extreme_forward(pn_node *n, int is_max)
      * all -inf slice still returns -inf */
     const float start = is_max ? -INFINITY : INFINITY;
     for (int64_t o = 0; o < p.out_size; o++) y[o] = start;
+    ext_ctx c = {x, y, p.nd == 2 ? p.shape[0] : 1, p.shape[p.nd - 1], is_max};
+    if (p.nd == 2 && LAST_RED(&p)) {
+        pn_parallel_for(c.rows, grain_for(c.cols), ext_rows_task, &c);
+        return PN_OK;
+    }
+    if (p.nd == 2 && p.ost[0] == 0) {
+        pn_parallel_for(c.cols, grain_for(c.rows), ext_cols_task, &c);
+        return PN_OK;
+    }
     if (LAST_RED(&p)) {
         RED_ROWS(&p, y[o] = pick(y[o], row_extreme(x + base, n_, is_max), is_max));
     } else {
