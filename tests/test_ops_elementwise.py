@@ -294,3 +294,13 @@ def test_gelu_exact_accuracy_including_the_left_tail():
     assert y.numpy()[-402] == np.inf and np.isnan(y.numpy()[-401])
     y.backward(np.ones_like(x))
     np.testing.assert_allclose(t.grad[ok], dwant[ok], rtol=2e-5, atol=2e-7)
+
+
+def test_softplus_accuracy_over_the_range():
+    x = np.concatenate([np.linspace(-100, 100, 200_001), np.logspace(-30, 2, 500),
+                        -np.logspace(-30, 2, 500), [np.inf, -np.inf, np.nan]]).astype(np.float32)
+    xd = x[:-3].astype(np.float64)
+    got = ops.softplus(pynn.Tensor(x)).numpy()
+    # relative accuracy even in the left tail, where softplus(x) ~ exp(x) is tiny
+    np.testing.assert_allclose(got[:-3], np.logaddexp(0, xd), rtol=4e-7, atol=1e-44)
+    assert got[-3] == np.inf and got[-2] == 0 and np.isnan(got[-1])

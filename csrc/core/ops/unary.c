@@ -91,6 +91,26 @@ static inline float fast_tanhf(float x)
     return ax < 0.625f ? small : big;
 }
 
+/* log1p(e) for e in [0, 1] (all softplus needs), branch-free: log(u) of
+ * u = 1 + e by Cephes' logf polynomial on [sqrt(1/2), sqrt(2)), then the
+ * classic correction log(u) * e / (u - 1), which restores the digits lost
+ * when 1 + e rounds (so softplus(-100) is still 3.7e-44, not 0). */
+static inline float fast_log1p_unit(float e)
+{
+    float u = 1.0f + e;
+    float k = u > 1.41421356f ? 1.0f : 0.0f;
+    float m = u > 1.41421356f ? 0.5f * u : u;
+    float x = m - 1.0f, z = x * x;
+    float y = ((((((((7.0376836292e-2f * x - 1.1514610310e-1f) * x + 1.1676998740e-1f) * x -
+                    1.2420140846e-1f) * x + 1.4249322787e-1f) * x - 1.6668057665e-1f) * x +
+                 2.0000714765e-1f) * x - 2.4999993993e-1f) * x + 3.3333331174e-1f) * x * z;
+    y += -2.12194440e-4f * k;
+    y += -0.5f * z;
+    float lg = x + y + 0.693359375f * k;
+    float d = u - 1.0f;
+    return d == 0.0f ? e : lg * (e / d);
+}
+
 /* Standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2, branch-free so the
  * exact GELU vectorises (erff is a scalar call). Cephes' erf / erfc
  * polynomials: erf on |z| < 1, erfc = exp(-z^2)/z * poly(1/z^2) beyond, used
@@ -204,7 +224,7 @@ static inline float gelu_deriv(float x, int approx)
       stable_sigmoid(x) * (1.0f + x * (1.0f - stable_sigmoid(x))))                           \
     X(sigmoid, stable_sigmoid(x), sigmoid_deriv(x))                                          \
     X(tanh, fast_tanhf(x), tanh_deriv(x))                                                         \
-    X(softplus, log1pf(expf(-fabsf(x))) + (x > 0 ? x : 0.0f), stable_sigmoid(x))             \
+    X(softplus, fast_log1p_unit(fast_expf(-fabsf(x))) + (x > 0 ? x : 0.0f), stable_sigmoid(x))             \
     X(softsign, x / (1.0f + fabsf(x)), 1.0f / ((1.0f + fabsf(x)) * (1.0f + fabsf(x))))     \
     X(hard_sigmoid, (x <= -3 ? 0.0f : (x >= 3 ? 1.0f : x / 6.0f + 0.5f)),                    \
       (x > -3 && x < 3 ? 1.0f / 6.0f : 0.0f))                                                \
