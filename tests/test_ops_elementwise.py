@@ -161,9 +161,11 @@ def test_stability_at_extreme_inputs(x):
         np.testing.assert_allclose(t.grad, dwant, rtol=1e-5, atol=1e-30, err_msg=name)
 
 
-def test_relu_propagates_nan():
+def test_relu_relu6_clip_propagate_nan():
     y = ops.relu(pynn.Tensor([np.nan, -1.0, 2.0])).numpy()
     assert np.isnan(y[0]) and y[1] == 0 and y[2] == 2
+    assert np.isnan(ops.relu6(pynn.Tensor([np.nan])).numpy()[0])
+    assert np.isnan(ops.clip(pynn.Tensor([np.nan]), -1, 1).numpy()[0])
 
 
 def test_large_tensor_matches_numpy_across_parallel_chunks():

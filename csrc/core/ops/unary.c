@@ -5,7 +5,12 @@
  * leaky_relu (fattr[0] = negative_slope), elu (fattr[0] = alpha), selu, gelu
  * (iattr[0] = 1 for the tanh approximation), silu, sigmoid, tanh, softplus,
  * softsign, hard_sigmoid, hard_silu.
- * Axis ops: softmax, log_softmax (iattr[0] = axis, may be negative).
+ * Axis ops: softmax, log_softmax (iattr[0] = axis, may be negative; note an
+ * apply() without attributes means axis 0 - pynn.ops passes -1 by default).
+ *
+ * exp, tanh, sigmoid, silu, softplus, elu/selu (gradient) and the exact gelu
+ * use branch-free polynomial versions (Cephes) below instead of libm calls,
+ * so their loops vectorise; accuracy is stated at each and checked by tests.
  *
  * Every elementwise op is one forward expression y = F(x) and one derivative
  * expression D(x, y) = dy/dx written next to each other in the table below;
