@@ -361,7 +361,7 @@ class Model(Layer):
             v = m.value_from(acc[off:off + s.size])
             logs[m.name] = float(v) if np.ndim(v) == 0 else np.asarray(v)
             off += s.size
-        return logs
+        return dict(sorted(logs.items()))  # Keras' key order (the progress bar shows this order)
 
     def _build_optimizer(self):
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
@@ -393,14 +393,13 @@ class Model(Layer):
         n = xs[0].shape[0]
         yarr = self._prepare_y(y, n)
         w = self._sample_weights(yarr, n, sample_weight, None)
-        t0 = time.perf_counter()
-        logs = self._evaluate_arrays(xs, yarr, w, batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
+        steps_ = (n + batch_size - 1) // batch_size
         if verbose:
             from .progbar import Progbar
-            steps_ = (n + batch_size - 1) // batch_size
-            bar = Progbar(steps_, verbose=verbose)
-            bar.start_time = t0
+            bar = Progbar(steps_, verbose=verbose)  # started before the work it times
+        logs = self._evaluate_arrays(xs, yarr, w, batch_size)
+        if verbose:
             bar.update(steps_, list(logs.items()), finalize=True)
         if return_dict:
             return logs
@@ -438,12 +437,12 @@ class Model(Layer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         from .summary import summary_text
-        text = summary_text(self, show_trainable=show_trainable)
+        text = summary_text(self, show_trainable=show_trainable, line_length=line_length)
         (print_fn or print)(text)
 
     def _repr_html_(self):
         from .summary import summary_html
-        return summary_html(self) if self.built else None
+        return summary_html(self)
 
     def save(self, filepath, overwrite=True, **kwargs):
         from .saving import save_model
