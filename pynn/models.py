@@ -786,3 +786,16 @@ def _summed_loss(loss, y, p, w):
             pass
     from . import ops
     return loss(y, p, sample_weight=w) * ops.sum(w * 0.0 + 1.0)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """`keras.models.load_model`: the same as pynn.load_model."""
+    from .saving import load_model as _load_model
+    return _load_model(filepath, custom_objects=custom_objects, compile=compile,
+                       safe_mode=safe_mode)
+
+
+def save_model(model, filepath, overwrite=True):
+    """`keras.models.save_model`: the same as pynn.save_model."""
+    from .saving import save_model as _save_model
+    _save_model(model, filepath, overwrite=overwrite)

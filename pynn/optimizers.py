@@ -28,6 +28,7 @@ import numpy as np
 
 from . import _C
 from . import schedules as _schedules
+from . import schedules  # noqa: F401  (keras.optimizers.schedules.ExponentialDecay, ...)
 
 __all__ = [
     "Optimizer",
