@@ -14,11 +14,14 @@ sources = sorted(glob.glob("csrc/core/**/*.c", recursive=True)) + sorted(
     glob.glob("csrc/python/*.c")
 )
 
+extra_link_args = ["-lpthread", "-lm"]
 extra_compile_args = ["-std=c11", "-O3", "-fno-math-errno", "-fvisibility=hidden",
                       "-Wall", "-Wno-unused-function"]
 if os.environ.get("PYNN_SANITIZE"):
     # Debug builds for AddressSanitizer/UBSan runs (see tests/test_sanitizers.py).
-    extra_compile_args += ["-O1", "-g", "-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    extra_compile_args += ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                           "-fno-omit-frame-pointer"]
+    extra_link_args += ["-fsanitize=address,undefined"]
 
 setup(
     ext_modules=[
@@ -28,7 +31,7 @@ setup(
             include_dirs=["csrc/core", "csrc/python", numpy.get_include()],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION"), ("_GNU_SOURCE", "1")],
             extra_compile_args=extra_compile_args,
-            extra_link_args=["-lpthread", "-lm"],
+            extra_link_args=extra_link_args,
         )
     ],
 )

@@ -9,10 +9,12 @@ from . import _C
 from .tensor import Tensor, no_grad, is_grad_enabled
 from . import ops
 from . import (activations, callbacks, initializers, layers, losses, metrics, optimizers,
-               regularizers, schedules)
+               regularizers, schedules, datasets)
 from .functional import Input
 from .layers import *  # noqa: F401,F403  (Dense, Dropout, ... at top level too)
 from .models import Model, Sequential
+from . import data, saving  # noqa: E402,F401
+from .saving import load_model, save_model  # noqa: E402
 
 __version__ = "0.1.0"
 

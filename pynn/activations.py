@@ -17,8 +17,9 @@ _BY_NAME = {
     "gelu": ops.gelu, "silu": ops.silu, "swish": ops.silu, "softplus": ops.softplus,
     "leaky_relu": leaky_relu,
 }
-if hasattr(ops, "hard_sigmoid"):
-    _BY_NAME["hard_sigmoid"] = ops.hard_sigmoid
+for _name in ("hard_sigmoid", "relu6", "softsign", "hard_silu", "hard_swish"):
+    if hasattr(ops, _name):
+        _BY_NAME[_name] = getattr(ops, _name)
 
 
 def get(identifier):

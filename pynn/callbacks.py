@@ -1,9 +1,30 @@
-"""Callbacks with Keras' hooks and contracts."""
+"""Callbacks with Keras 3's hooks, arguments and semantics.
+
+fit runs batches inside C in chunks; Python only sees a batch hook per chunk.
+A callback that overrides a batch hook (or asks for it, see
+`Callback._needs_every_batch`) makes fit run batches one by one so the hook
+sees every batch, as in Keras."""
+import csv
+import math
+import os
+import warnings
+
 import numpy as np
 
 
+def _default(fn):
+    """Marks a base-class hook as "does nothing" (so the loop can skip it)."""
+    fn._is_default = True
+    return fn
+
+
+def _is_default(method):
+    return getattr(method, "_is_default", False)
+
+
 class Callback:
-    """Base class: override any of the on_* hooks. `self.model` is set by fit."""
+    """Base class: override any of the on_* hooks. `self.model` and
+    `self.params` ({"verbose", "epochs", "steps"}) are set by fit."""
 
     def __init__(self):
         self.model = None
@@ -15,19 +36,49 @@ class Callback:
     def set_params(self, params):
         self.params = params
 
+    def _needs_every_batch(self):
+        """True when this callback must see each training batch. Default: it
+        overrides (or was given, e.g. LambdaCallback) a train-batch hook."""
+        return any(not _is_default(getattr(self, h)) for h in
+                   ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end"))
+
+    @_default
+    def on_batch_begin(self, batch, logs=None): pass
+    @_default
+    def on_batch_end(self, batch, logs=None): pass
+    @_default
     def on_train_begin(self, logs=None): pass
+    @_default
     def on_train_end(self, logs=None): pass
+    @_default
     def on_epoch_begin(self, epoch, logs=None): pass
+    @_default
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+
+    # Keras: the train-batch hooks fall back to the old on_batch_* names
+    @_default
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
+
+    @_default
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
+    @_default
     def on_test_begin(self, logs=None): pass
+    @_default
     def on_test_end(self, logs=None): pass
+    @_default
     def on_test_batch_begin(self, batch, logs=None): pass
+    @_default
     def on_test_batch_end(self, batch, logs=None): pass
+    @_default
     def on_predict_begin(self, logs=None): pass
+    @_default
     def on_predict_end(self, logs=None): pass
+    @_default
     def on_predict_batch_begin(self, batch, logs=None): pass
+    @_default
     def on_predict_batch_end(self, batch, logs=None): pass
 
 
@@ -39,6 +90,11 @@ class History(Callback):
         self.history = {}
         self.epoch = []
 
+    def set_model(self, model):
+        super().set_model(model)
+        if model is not None:
+            model.history = self
+
     def on_train_begin(self, logs=None):
         self.epoch = []
 
@@ -49,64 +105,567 @@ class History(Callback):
 
 
 class ProgbarLogger(Callback):
-    """Prints Keras' progress bar (verbose=1) or one line per epoch (verbose=2)."""
+    """Prints Keras' progress bar (verbose=1) or one line per epoch (verbose=2).
+    `verbose=None` takes fit's verbose."""
 
-    def __init__(self, verbose=1):
+    def __init__(self, verbose=None):
         super().__init__()
         self.verbose = verbose
+        self._verbose_arg = verbose
+        self.bar = None
+        self.seen = 0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def set_params(self, params):
+        super().set_params(params)
+        if self._verbose_arg is None:
+            v = params.get("verbose", 1)
+            self.verbose = 1 if v == "auto" else v
+
+    def _needs_every_batch(self):
+        return False  # a chunk-level redraw is all the bar needs
+
+    def _new_bar(self):
         from .progbar import Progbar
-        epochs = self.params.get("epochs", 1)
-        if self.verbose and epochs > 1:
-            print(f"Epoch {epoch + 1}/{epochs}")
+        self.seen = 0
         self.bar = Progbar(self.params.get("steps"), verbose=self.verbose)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._new_bar()
+        epochs = self.params.get("epochs", 1)
+        if self.verbose and epochs > 1:
+            print(f"Epoch {epoch + 1}/{epochs}", flush=True)
+
     def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(batch + 1, list((logs or {}).items()), finalize=False)
+        if self.bar is None:
+            self._new_bar()
+        self.seen = batch + 1
+        if self.verbose == 1:
+            self.bar.update(self.seen, list((logs or {}).items()), finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
-        self.bar.update(self.params.get("steps"), list((logs or {}).items()), finalize=True)
+        if self.bar is None:
+            self._new_bar()
+        if self.bar.target is None:
+            self.bar.target = self.seen
+        self.bar.update(self.bar.target, list((logs or {}).items()), finalize=True)
+
+
+def _pythonify_logs(logs):
+    """Keras hands batch logs to callbacks sorted by key, numbers as floats."""
+    out = {}
+    for k, v in sorted((logs or {}).items()):
+        if np.ndim(v) == 0:
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                pass
+        out[k] = v
+    return out
 
 
 class CallbackList:
-    """Dispatches every hook to the user's callbacks, History and the progress bar."""
+    """Dispatches every hook to the user's callbacks, then History, then the
+    progress bar (Keras' order: what a callback adds to the epoch logs, e.g.
+    ReduceLROnPlateau's "learning_rate", reaches History and the screen)."""
 
     def __init__(self, callbacks=None, model=None, verbose=1, epochs=1, steps=None):
+        if isinstance(callbacks, Callback):
+            callbacks = [callbacks]
         callbacks = list(callbacks or [])
         for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks must be pynn.callbacks.Callback instances, got "
                                 f"{type(cb).__name__}")
-        self.history = next((c for c in callbacks if isinstance(c, History)), None) or History()
-        self.callbacks = [c for c in callbacks if c is not self.history] + [self.history]
+        self.callbacks = callbacks
+        self.history = next((c for c in callbacks if isinstance(c, History)), None)
+        if self.history is None:
+            self.history = History()
+            self.callbacks.append(self.history)
         if verbose and not any(isinstance(c, ProgbarLogger) for c in callbacks):
-            self.callbacks.insert(0, ProgbarLogger(verbose))
+            self.callbacks.append(ProgbarLogger())
         self.params = {"verbose": verbose, "epochs": epochs, "steps": steps}
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(dict(self.params))
 
     def wants_every_batch(self):
-        """True when a callback overrides a batch hook (so batches go one by one)."""
-        for cb in self.callbacks:
-            if isinstance(cb, ProgbarLogger):
-                continue
-            for hook in ("on_train_batch_begin", "on_train_batch_end"):
-                if getattr(type(cb), hook) is not getattr(Callback, hook):
-                    return True
-        return False
+        """True when some callback must see each batch (so batches go one by one)."""
+        return any(cb._needs_every_batch() for cb in self.callbacks)
 
     def wants_progress(self):
+        """True when something redraws during the epoch (fit then returns to
+        Python every ~0.1 s instead of once per epoch)."""
         return any(isinstance(c, ProgbarLogger) and c.verbose == 1 for c in self.callbacks)
 
     def _call(self, hook, *args):
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 
-    def on_train_begin(self, logs=None): self._call("on_train_begin", logs)
-    def on_train_end(self, logs=None): self._call("on_train_end", logs)
-    def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs)
-    def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, logs)
-    def on_train_batch_begin(self, batch, logs=None): self._call("on_train_batch_begin", batch, logs)
-    def on_train_batch_end(self, batch, logs=None): self._call("on_train_batch_end", batch, logs)
+    def on_train_begin(self, logs=None): self._call("on_train_begin", logs if logs is not None else {})
+    def on_train_end(self, logs=None): self._call("on_train_end", logs if logs is not None else {})
+    def on_epoch_begin(self, epoch, logs=None):
+        self._call("on_epoch_begin", epoch, logs if logs is not None else {})
+
+    def on_epoch_end(self, epoch, logs=None):
+        # one dict for all: callbacks may add keys (learning_rate) for those after them
+        self._call("on_epoch_end", epoch, logs if logs is not None else {})
+
+    def on_train_batch_begin(self, batch, logs=None): self._call("on_train_batch_begin", batch, logs or {})
+    def on_train_batch_end(self, batch, logs=None):
+        self._call("on_train_batch_end", batch, _pythonify_logs(logs))
+
+    def on_test_begin(self, logs=None): self._call("on_test_begin", logs or {})
+    def on_test_end(self, logs=None): self._call("on_test_end", logs or {})
+    def on_predict_begin(self, logs=None): self._call("on_predict_begin", logs or {})
+    def on_predict_end(self, logs=None): self._call("on_predict_end", logs or {})
+
+
+# ---------------------------------------------------------------- monitoring
+_UP = ("accuracy", "acc", "auc", "precision", "recall", "f1", "f_beta", "iou", "top_k", "r2")
+_DOWN_CLASSES = ("MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError")
+
+
+def _monitor_direction(model, monitor):
+    """'min' or 'max' for mode="auto" (Keras: "loss" is minimised; a compiled
+    metric says which way it improves), None when it cannot be told."""
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    if name == "loss":
+        return "min"
+    for m in getattr(model, "compiled_metrics", None) or []:
+        if getattr(m, "name", None) != name:
+            continue
+        direction = getattr(m, "_direction", None)
+        if direction in ("up", "down"):
+            return "max" if direction == "up" else "min"
+        cls = type(m).__name__
+        if cls in _DOWN_CLASSES:
+            return "min"
+        if any(s in cls.lower() or s in name.lower() for s in _UP):
+            return "max"
+    return None
+
+
+class _Monitor(Callback):
+    """Shared by EarlyStopping and ModelCheckpoint: the comparison Keras'
+    MonitorCallback makes (`current - min_delta` beats `best`)."""
+
+    def __init__(self, monitor, mode, min_delta):
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            warnings.warn(f"{type(self).__name__} mode '{mode}' is unknown, fallback to auto mode.",
+                          stacklevel=3)
+            mode = "auto"
+        self.monitor = monitor
+        self.mode = mode
+        self.min_delta = abs(min_delta)
+        self.monitor_op = None
+
+    def _set_monitor_op(self):
+        mode = self.mode if self.mode != "auto" else _monitor_direction(self.model, self.monitor)
+        if mode is None:
+            raise ValueError(
+                f"{type(self).__name__} callback received monitor={self.monitor}, but pynn cannot "
+                f"tell whether that metric should be maximized or minimized. Pass mode='max' to "
+                f"monitor the highest value, or mode='min' for the lowest.")
+        self.monitor_op = np.less if mode == "min" else np.greater
+        if self.monitor_op is np.less:
+            self.min_delta = -abs(self.min_delta)
+
+    def _is_improvement(self, value, reference):
+        if reference is None:
+            return True
+        return bool(self.monitor_op(value - self.min_delta, reference))
+
+
+class EarlyStopping(_Monitor):
+    """Stops training when `monitor` has not improved for `patience` epochs
+    (sets model.stop_training). With restore_best_weights, the weights of the
+    best epoch are put back at the end of training, stopped early or not."""
+
+    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+        super().__init__(monitor, mode, min_delta)
+        self.patience = patience
+        self.verbose = verbose
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = None
+        self.best_weights = None
+        self.best_epoch = 0
+
+    def _set_monitor_op(self):
+        super()._set_monitor_op()
+        self.best = math.inf if self.monitor_op is np.less else -math.inf
+
+    def on_train_begin(self, logs=None):
+        # Keras allows reusing the instance across fits
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best_weights = None
+        self.best_epoch = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        current = self.get_monitor_value(logs)
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            # nothing better seen yet: the current weights are the best
+            self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
+        self.wait += 1
+        if self._is_improvement(current, self.best):
+            self.best = current
+            self.best_epoch = epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            # patience restarts only when both the baseline and the best are beaten
+            if self.baseline is None or self._is_improvement(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+
+    def get_monitor_value(self, logs):
+        logs = logs or {}
+        value = logs.get(self.monitor)
+        if value is None:
+            warnings.warn(f"Early stopping conditioned on metric `{self.monitor}` which is not "
+                          f"available. Available metrics are: {','.join(logs)}", stacklevel=3)
+        return value
+
+
+class ModelCheckpoint(_Monitor):
+    """Saves the model (or its weights) every epoch or every `save_freq` batches.
+
+    `filepath` may hold `{epoch:02d}` and any log key (`{val_loss:.2f}`).
+    Files are written to a temporary name in the same directory and renamed,
+    so a crash never leaves a half-written checkpoint. Any file name works
+    (pynn's format is a zip whatever the extension)."""
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
+                 save_weights_only=False, mode="auto", save_freq="epoch",
+                 initial_value_threshold=None):
+        super().__init__(monitor, mode, 0)
+        self.verbose = verbose
+        self.filepath = os.fspath(filepath)
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool)
+                                     or save_freq < 1):
+            raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are "
+                             f"'epoch' or a positive integer (number of batches)")
+        self.save_freq = save_freq
+        self.best = initial_value_threshold
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
+
+    def _needs_every_batch(self):
+        return self.save_freq != "epoch"
+
+    def _set_monitor_op(self):
+        super()._set_monitor_op()
+        if self.best is None:
+            self.best = math.inf if self.monitor_op is np.less else -math.inf
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._should_save_on_batch(batch):
+            self._save_model(self._current_epoch, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        if self.save_freq == "epoch":
+            self._save_model(epoch, None, logs)
+
+    def _should_save_on_batch(self, batch):
+        if self.save_freq == "epoch":
+            return False
+        if batch <= self._last_batch_seen:  # a new epoch started
+            add = batch + 1
+        else:
+            add = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += add
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def _get_file_path(self, epoch, batch, logs):
+        logs = logs or {}
+        try:
+            if batch is None or "batch" in logs:
+                return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
+        except KeyError as e:
+            raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". '
+                           f"Reason: {e}") from None
+
+    def _should_save(self, epoch, logs, filepath):
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+            return True
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
+            return True
+        if np.ndim(current) > 0:
+            warnings.warn(f"Can save best model only when `monitor` is a scalar value. Received: "
+                          f"{current}. Falling back to `save_best_only=False`.", stacklevel=3)
+            return True
+        best_str = "None" if self.best is None else f"{self.best:.5f}"
+        if self._is_improvement(current, self.best):
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to "
+                      f"{current:.5f}, saving model to {filepath}")
+            self.best = current
+            return True
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_str}")
+        return False
+
+    def _save_model(self, epoch, batch, logs):
+        filepath = self._get_file_path(epoch, batch, logs)
+        if os.path.isdir(filepath):
+            raise IOError(f"Please specify a non-directory filepath for ModelCheckpoint. Filepath "
+                          f"used is an existing directory: {filepath}")
+        if not self._should_save(epoch, logs, filepath):
+            return
+        dirname = os.path.dirname(filepath)
+        if dirname:
+            os.makedirs(dirname, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(filepath, overwrite=True)
+        else:
+            self.model.save(filepath, overwrite=True)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+
+
+def _logged_lr(optimizer):
+    # Keras logs its float32 learning-rate variable: 0.001 shows as 0.0010000000474974513
+    return float(np.float32(optimizer.learning_rate))
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiplies the optimizer's learning rate by `factor` when `monitor` has
+    not improved for `patience` epochs (then waits `cooldown` epochs). Adds the
+    epoch's learning rate to the logs as "learning_rate", like Keras."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau: unexpected argument(s) {sorted(kwargs)}")
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. "
+                             f"Received factor={factor}")
+        self.monitor = monitor
+        self.factor = factor
+        self.min_lr = min_lr
+        self.min_delta = min_delta
+        self.patience = patience
+        self.verbose = verbose
+        self.cooldown = cooldown
+        self.cooldown_counter = 0
+        self.wait = 0
+        self.best = 0
+        self.mode = mode
+        self.monitor_op = None
+        self._reset()
+
+    def _reset(self):
+        if self.mode not in ("auto", "min", "max"):
+            warnings.warn(f"Learning rate reduction mode {self.mode} is unknown, fallback to auto "
+                          f"mode.", stacklevel=3)
+            self.mode = "auto"
+        # Keras' rule for this callback: in auto mode, names containing "acc" go up
+        if self.mode == "min" or (self.mode == "auto" and "acc" not in self.monitor):
+            self.monitor_op = lambda a, b: np.less(a, b - self.min_delta)
+            self.best = np.inf
+        else:
+            self.monitor_op = lambda a, b: np.greater(a, b + self.min_delta)
+            self.best = -np.inf
+        self.cooldown_counter = 0
+        self.wait = 0
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = _logged_lr(self.model.optimizer)
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` which "
+                          f"is not available. Available metrics are: {','.join(logs)}.",
+                          stacklevel=3)
+            return
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.monitor_op(current, self.best):
+            self.best = current
+            self.wait = 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience:
+                old_lr = float(self.model.optimizer.learning_rate)
+                if old_lr > np.float32(self.min_lr):
+                    new_lr = max(old_lr * self.factor, self.min_lr)
+                    self.model.optimizer.learning_rate = new_lr
+                    if self.verbose > 0:
+                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to "
+                              f"{new_lr}.")
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+
+class LearningRateScheduler(Callback):
+    """Sets the learning rate at the start of each epoch to
+    `schedule(epoch, lr)` (or `schedule(epoch)`), and logs "learning_rate"."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        if not hasattr(optimizer, "learning_rate"):
+            raise ValueError('Optimizer must have a "learning_rate" attribute.')
+        try:
+            lr = self.schedule(epoch, float(optimizer.learning_rate))
+        except TypeError:  # Keras still accepts the old one-argument schedules
+            lr = self.schedule(epoch)
+        if not isinstance(lr, (float, np.float32, np.float64)):
+            raise ValueError(f"The output of the `schedule` function should be a float. Got: {lr}")
+        optimizer.learning_rate = float(lr)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = _logged_lr(self.model.optimizer)
+
+
+class CSVLogger(Callback):
+    """Streams each epoch's logs to a CSV file: `epoch` then the log keys sorted."""
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.sep = separator
+        self.filename = os.fspath(filename)
+        self.append = append
+        self.writer = None
+        self.keys = None
+        self.append_header = True
+        self.csv_file = None
+
+    def on_train_begin(self, logs=None):
+        if self.append:
+            if os.path.exists(self.filename):
+                with open(self.filename, "r", newline="") as f:
+                    self.append_header = not bool(len(f.readline()))
+            mode = "a"
+        else:
+            mode = "w"
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.close()
+        self.csv_file = open(self.filename, mode, newline="")
+        self.writer = None
+        self.keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+
+        def handle_value(v):
+            if isinstance(v, str):
+                return v
+            if isinstance(v, np.ndarray) and v.ndim > 0 or isinstance(v, (list, tuple)):
+                return f'"[{", ".join(map(str, np.ravel(v)))}]"'
+            return v
+
+        if self.keys is None:
+            self.keys = sorted(logs)
+        if self.writer is None:
+            sep = self.sep
+
+            class _Dialect(csv.excel):
+                delimiter = sep
+
+            self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + self.keys,
+                                         dialect=_Dialect)
+            if self.append_header:
+                self.writer.writeheader()
+        row = {"epoch": epoch}
+        row.update((k, handle_value(logs.get(k, "NA"))) for k in self.keys)
+        self.writer.writerow(row)
+        self.csv_file.flush()
+
+    def on_train_end(self, logs=None):
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.close()
+        self.writer = None
+
+
+class TerminateOnNaN(Callback):
+    """Stops training at the end of the first batch whose loss is NaN or
+    infinite (raise_error=True raises RuntimeError instead)."""
+
+    def __init__(self, raise_error=False):
+        super().__init__()
+        self.raise_error = raise_error
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and (np.isnan(loss) or np.isinf(loss)):
+            if self.raise_error:
+                raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: "
+                                   f"{loss}. Terminating training immediately.")
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: LambdaCallback(on_epoch_end=lambda epoch,
+    logs: ..., on_train_batch_end=..., ...). Epoch hooks take (epoch, logs),
+    batch hooks (batch, logs), train hooks (logs)."""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
+                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None, **kwargs):
+        super().__init__()
+        for k in kwargs:
+            if not (k.startswith("on_") and callable(getattr(Callback, k, None))):
+                raise TypeError(f"LambdaCallback: unknown hook {k!r}")
+        self.__dict__.update(kwargs)
+        for name, fn in (("on_epoch_begin", on_epoch_begin), ("on_epoch_end", on_epoch_end),
+                         ("on_train_begin", on_train_begin), ("on_train_end", on_train_end),
+                         ("on_train_batch_begin", on_train_batch_begin),
+                         ("on_train_batch_end", on_train_batch_end)):
+            if fn is not None:
+                setattr(self, name, fn)

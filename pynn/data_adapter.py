@@ -15,8 +15,8 @@ def as_float_array(x, what):
     except (ValueError, TypeError) as e:
         raise TypeError(f"{what} must be a numeric array; could not convert "
                         f"{type(x).__name__}: {e}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{what} must be numeric (bool, int or float); got dtype {arr.dtype}"
+    if arr.dtype.kind not in "biuf":  # ValueError, as Keras for string / object arrays
+        raise ValueError(f"{what} must be numeric (bool, int or float); got dtype {arr.dtype}"
                         + (" — encode text/categories as numbers first" if arr.dtype.kind in "OUS"
                            else ""))
     return np.ascontiguousarray(arr, dtype=np.float32)

@@ -127,7 +127,7 @@ class Model(Layer):
             return super().__call__(inputs, training=training, **kwargs)
         if not self.built and isinstance(inputs, np.ndarray):
             self._ensure_built([inputs.shape])
-        if not training and isinstance(inputs, np.ndarray) and self.built:
+        if not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1:
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
             fast = self._programs.get("fast")
@@ -141,7 +141,7 @@ class Model(Layer):
                 inputs = as_float_array(inputs, "model input")
                 self._check_x_shapes([inputs.shape])
             return Tensor(run([inputs], y_pred))
-        xs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        xs = [inputs] if isinstance(inputs, Tensor) else self._split_inputs(inputs)
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
         self._ensure_built([x.shape for x in xs])
         self._check_x_shapes([x.shape for x in xs])
@@ -153,28 +153,93 @@ class Model(Layer):
                 auto_scale_loss=True):
         from . import optimizers
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses_mod.get(loss)
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
+        self._ensure_built_if_possible()
+        self._loss_spec, self._loss_weights = loss, loss_weights
+        resolved = self._output_losses()  # validates names and counts now, not at fit time
+        self.loss = resolved[0] if self._n_outputs() == 1 else loss
+        if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
             raise TypeError(f"metrics must be a list, got {type(metrics).__name__}")
-        self._metric_specs = list(metrics or []) + list(weighted_metrics or [])
+        if weighted_metrics is not None and not isinstance(weighted_metrics, (list, tuple)):
+            raise TypeError(f"weighted_metrics must be a list, got {type(weighted_metrics).__name__}")
+        # Keras 3: `metrics` ignore sample_weight / class_weight, `weighted_metrics` use them
+        as_list = lambda m: [m] if isinstance(m, dict) else list(m or [])  # noqa: E731
+        self._metric_specs = as_list(metrics) + as_list(weighted_metrics)
+        self._n_unweighted_metrics = len(as_list(metrics))
         self.compiled_metrics = None  # resolved against the shapes at the first fit/evaluate
         self.compiled = True
         self._programs = {}
 
-    def _resolve_metrics(self, y_shape, pred_shape):
+    # ------------------------------------------------------------ several outputs
+    def _n_outputs(self):
+        return len(getattr(self, "_outputs", [None]))
+
+    def _output_names(self):
+        return [t.layer.name for t in self._outputs] if self._n_outputs() > 1 else [None]
+
+    def _ensure_built_if_possible(self):
+        if not self.built and getattr(self, "_declared_shape", lambda: None)() is not None:
+            self._ensure_built()
+
+    def _per_output(self, spec, what):
+        """Keras' rule for per-output arguments: one value for every output, a list
+        in output order, or a dict keyed by output layer name."""
+        names, k = self._output_names(), self._n_outputs()
+        if isinstance(spec, dict) and k > 1:
+            unknown = set(spec) - set(names)
+            if unknown:
+                raise ValueError(f"{what}: unknown output name(s) {sorted(unknown)}; the outputs are "
+                                 f"{names}")
+            return [spec.get(n) for n in names]
+        if isinstance(spec, (list, tuple)) and k > 1:
+            if len(spec) != k:
+                raise ValueError(f"{what}: {len(spec)} entries for a model with {k} outputs")
+            return list(spec)
+        return [spec] * k
+
+    def _output_losses(self):
+        losses = [losses_mod.get(l) for l in self._per_output(self._loss_spec, "loss")]
+        weights = self._per_output(self._loss_weights, "loss_weights")
+        self._output_loss_weights = [1.0 if w is None else float(w) for w in weights]
+        return losses
+
+    def _resolve_metrics(self, y_shapes, pred_shapes):
+        """Metric objects as (output index, metric, weighted), resolved once against
+        the label and prediction shapes ("accuracy" depends on them)."""
         if self.compiled_metrics is None:
-            self.compiled_metrics = [metrics_mod.get(m, (None,) + tuple(y_shape), pred_shape)
-                                     for m in self._metric_specs]
-        return self.compiled_metrics
+            plain_specs = self._metric_specs[:self._n_unweighted_metrics]
+            weighted_specs = self._metric_specs[self._n_unweighted_metrics:]
+            names = self._output_names()
+            resolved = []
+            for weighted, specs in ((False, plain_specs), (True, weighted_specs)):
+                for spec in specs:
+                    per = self._per_output(spec, "metrics") if isinstance(spec, (list, dict)) \
+                        else [spec] * self._n_outputs()
+                    for o, one in enumerate(per):
+                        for item in (one if isinstance(one, (list, tuple)) else [one]):
+                            if item is None:
+                                continue
+                            m = metrics_mod.get(item, (None,) + tuple(y_shapes[o]), pred_shapes[o])
+                            if names[o] is not None and not m.name.startswith(names[o] + "_"):
+                                m.name = f"{names[o]}_{m.name}"
+                            resolved.append((o, m, weighted))
+            seen = set()
+            for o, m, weighted in resolved:  # "accuracy" in both lists: weighted_accuracy
+                if m.name in seen and weighted:
+                    m.name = "weighted_" + m.name
+                seen.add(m.name)
+            self._metric_slots = resolved
+            self.compiled_metrics = [m for _, m, _ in resolved]
+        return self._metric_slots
 
     @property
     def metrics_names(self):
         return ["loss"] + [m.name for m in (self.compiled_metrics or [])]
 
     # ------------------------------------------------------------ programs
-    def _program(self, kind, y_shape=None):
-        """The traced engine program for 'train', 'eval' or 'predict' (cached)."""
-        key = (kind, tuple(y_shape) if y_shape is not None else None)
+    def _program(self, kind, y_shapes=None):
+        """The traced engine program for 'train', 'eval' or 'predict' (cached).
+        y_shapes: the per-sample label shape of every output."""
+        key = (kind, tuple(tuple(s) for s in y_shapes) if y_shapes is not None else None)
         if key in self._programs:
             return self._programs[key]
         frozen_before = self._frozen.copy()  # tracing must not move BatchNorm statistics
@@ -182,22 +247,38 @@ class Model(Layer):
         was_grad = _C.set_grad_enabled(kind == "train")
         try:
             xs = [_C.placeholder((1,) + tuple(s[1:])) for s in self._input_shapes]
-            y_pred = self._forward(xs, training=(kind == "train"))
+            preds = self._forward(xs, training=(kind == "train"))
+            preds = preds if isinstance(preds, list) else [preds]
             if kind == "predict":
-                prog = _C.Program([y_pred], xs)
-                entry = {"prog": prog, "slots": xs, "outs": [y_pred], "y_pred": y_pred}
+                prog = _C.Program(preds, xs)
+                entry = {"prog": prog, "slots": xs, "outs": preds, "y_pred": preds[0]}
             else:
-                y = _C.placeholder((1,) + tuple(y_shape))
+                ys = [_C.placeholder((1,) + tuple(s)) for s in y_shapes]
                 w = _C.placeholder((1,))
-                loss = self.loss(y, y_pred, sample_weight=w)
+                losses = self._output_losses()
+                loss, metric_objs, stats = None, [], []
+                for o, (lf, lw, y, p) in enumerate(zip(losses, self._output_loss_weights, ys, preds)):
+                    if lf is None:
+                        continue
+                    term = lf(y, p, sample_weight=w)
+                    term = term * lw if lw != 1.0 else term
+                    loss = term if loss is None else loss + term
+                    if len(preds) > 1:  # Keras logs each output's loss as "<output>_loss"
+                        metric_objs.append(_OutputLoss(f"{self._output_names()[o]}_loss"))
+                        stats.append(_summed_loss(lf, y, p, w))
+                if loss is None:
+                    raise ValueError("compile: no output has a loss")
                 for var in self.weights:
                     if getattr(var, "regularizer", None) is not None:
                         owner = next(l for l in self._layers if any(v is var for v in l._weights))
                         loss = loss + var.regularizer(owner.tensor(var))
-                metric_objs = self._resolve_metrics(y_shape, (None,) + tuple(y_pred.shape[1:]))
-                stats = [m.stats(y, y_pred, w) for m in metric_objs]
-                prog = _C.Program([loss] + stats, xs + [y, w])
-                entry = {"prog": prog, "slots": xs + [y, w], "loss": loss, "stats": stats,
+                slots_ = self._resolve_metrics(y_shapes, [(None,) + tuple(p.shape[1:]) for p in preds])
+                ones = w * 0.0 + 1.0 if any(not wt for _, _, wt in slots_) else None
+                for o, m, weighted in slots_:  # plain metrics see every sample as weight 1
+                    metric_objs.append(m)
+                    stats.append(m.stats(ys[o], preds[o], w if weighted else ones))
+                prog = _C.Program([loss] + stats, xs + ys + [w])
+                entry = {"prog": prog, "slots": xs + ys + [w], "loss": loss, "stats": stats,
                          "metrics": metric_objs}
         finally:
             _C.set_tracing(was_tracing)
@@ -207,9 +288,23 @@ class Model(Layer):
         return entry
 
     # ------------------------------------------------------------ data
+    def _split_inputs(self, x):
+        """The list of input arrays in x. A list / tuple is one array per model input,
+        except for a single-input model, where nested Python lists of numbers are one
+        array (Keras accepts both)."""
+        if not isinstance(x, (list, tuple)):
+            return [x]
+        n_inputs = len(self._input_shapes) if hasattr(self, "_input_shapes") else 1
+        if n_inputs == 1 and len(x) != 1:
+            return [x]
+        return list(x)
+
     def _prepare_x(self, x):
-        xs = x if isinstance(x, (list, tuple)) else [x]
-        xs = [as_float_array(a, "x") for a in xs]
+        if x is None:
+            raise ValueError(f"Model '{self.name}' needs input data: x is None")
+        xs = [as_float_array(a, "x") for a in self._split_inputs(x)]
+        if any(a.ndim == 0 for a in xs):
+            raise ValueError("x must have a batch axis; got a scalar")
         self._ensure_built([a.shape for a in xs])
         self._check_x_shapes([a.shape for a in xs])
         for a in xs:
@@ -231,15 +326,32 @@ class Model(Layer):
                     f"{first} expects inputs of per-sample shape {tuple(want[1:])} (batch shape "
                     f"{(None,) + tuple(want[1:])}); got a batch of shape {tuple(got)}")
 
-    def _prepare_y(self, y, n, what="y"):
+    def _prepare_ys(self, y, n, what="y"):
+        """One float32 target array per output (y: an array, a list in output order
+        or a dict keyed by output name)."""
         if y is None:
             raise ValueError(f"fit/evaluate need targets: {what} is None")
+        k = self._n_outputs()
+        if k == 1:
+            return [self._prepare_y(y, n, what, 0)]
+        if isinstance(y, dict):
+            names = self._output_names()
+            missing = [nm for nm in names if nm not in y]
+            if missing:
+                raise ValueError(f"{what}: no targets for output(s) {missing}")
+            y = [y[nm] for nm in names]
+        if not isinstance(y, (list, tuple)) or len(y) != k:
+            raise ValueError(f"{what}: the model has {k} outputs; pass a list of {k} target arrays "
+                             f"or a dict keyed by {self._output_names()}")
+        return [self._prepare_y(a, n, f"{what}[{i}]", i) for i, a in enumerate(y)]
+
+    def _prepare_y(self, y, n, what="y", output=0):
         y = as_float_array(y, what)
         if y.ndim == 0 or y.shape[0] != n:
             raise ValueError(f"{what} has {y.shape[0] if y.ndim else 0} samples but x has {n}")
         check_finite(y, what)
-        pred_shape = self._output_shape
-        if isinstance(self.loss, losses_mod.SparseCategoricalCrossentropy):
+        pred_shape = self._output_shapes()[output]
+        if isinstance(self._output_losses()[output], losses_mod.SparseCategoricalCrossentropy):
             n_classes = pred_shape[-1]
             labels = y.reshape(n, -1)
             if labels.shape[1] != 1:
@@ -252,15 +364,21 @@ class Model(Layer):
                                  f"[0, {n_classes}) (the model outputs {n_classes} classes)")
         return y
 
+    def _output_shapes(self):
+        return [t.shape for t in self._outputs] if hasattr(self, "_outputs") else [self._output_shape]
+
     def _sample_weights(self, y, n, sample_weight, class_weight):
         w = np.ones(n, np.float32)
         if sample_weight is not None:
             sw = as_float_array(sample_weight, "sample_weight").reshape(-1)
             if sw.shape[0] != n:
                 raise ValueError(f"sample_weight has {sw.shape[0]} values for {n} samples")
+            check_finite(sw, "sample_weight")
             w = w * sw
         if class_weight is not None:
-            w = w * class_weights_to_sample_weights(y, class_weight)
+            if len(y) > 1:
+                raise ValueError("class_weight is only supported for models with one output")
+            w = w * class_weights_to_sample_weights(y[0], class_weight)
         return np.ascontiguousarray(w, np.float32)
 
     # ------------------------------------------------------------ fit
@@ -276,8 +394,10 @@ class Model(Layer):
         verbose = 1 if verbose == "auto" else int(verbose)
         xs = self._prepare_x(x)
         n = xs[0].shape[0]
-        yarr = self._prepare_y(y, n)
-        w = self._sample_weights(yarr, n, sample_weight, class_weight)
+        if n == 0:
+            raise ValueError("fit: x has no samples (0 rows)")
+        ys = self._prepare_ys(y, n)
+        w = self._sample_weights(ys, n, sample_weight, class_weight)
         val = None
         if validation_data is not None:
             val = self._unpack_validation(validation_data)
@@ -285,14 +405,14 @@ class Model(Layer):
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
             split = int(n * (1 - validation_split))  # Keras: the LAST fraction, before shuffling
-            val = ([a[split:] for a in xs], yarr[split:], w[split:])
-            xs, yarr, w, n = [a[:split] for a in xs], yarr[:split], w[:split], split
+            val = ([a[split:] for a in xs], [a[split:] for a in ys], w[split:])
+            xs, ys, w, n = [a[:split] for a in xs], [a[:split] for a in ys], w[:split], split
         if n == 0:
             raise ValueError("fit: no training samples")
 
-        entry = self._program("train", yarr.shape[1:])
+        entry = self._program("train", [a.shape[1:] for a in ys])
         self._build_optimizer()
-        data = [np.ascontiguousarray(a) for a in xs] + [np.ascontiguousarray(yarr), w]
+        data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (n + batch_size - 1) // batch_size
         cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=verbose, epochs=epochs,
                                          steps=n_batches)
@@ -348,7 +468,7 @@ class Model(Layer):
                              "(x_val, y_val, val_sample_weight)")
         vx = self._prepare_x(validation_data[0])
         vn = vx[0].shape[0]
-        vy = self._prepare_y(validation_data[1], vn, "y_val")
+        vy = self._prepare_ys(validation_data[1], vn, "y_val")
         vw = self._sample_weights(vy, vn, validation_data[2] if len(validation_data) == 3 else None,
                                   None)
         return vx, vy, vw
@@ -358,10 +478,10 @@ class Model(Layer):
         logs = {"loss": loss_sum / count if count else 0.0}
         off = 0
         for m, s in zip(entry["metrics"], entry["stats"]):
-            v = m.value_from(acc[off:off + s.size])
+            v = m.value_from(acc[off:off + s.size] / (count if isinstance(m, _OutputLoss) else 1))
             logs[m.name] = float(v) if np.ndim(v) == 0 else np.asarray(v)
             off += s.size
-        return logs
+        return dict(sorted(logs.items()))  # Keras' key order (the progress bar shows this order)
 
     def _build_optimizer(self):
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
@@ -369,14 +489,14 @@ class Model(Layer):
             self.optimizer._built_for = tuple(self._segments)
 
     def _require_compiled(self, what):
-        if not self.compiled or self.loss is None:
+        if not self.compiled or self._loss_spec is None:
             raise ValueError(f"You must call compile(optimizer, loss) before {what}()")
 
     # ------------------------------------------------------------ evaluate / predict
-    def _evaluate_arrays(self, xs, y, w, batch_size):
-        entry = self._program("eval", y.shape[1:])
+    def _evaluate_arrays(self, xs, ys, w, batch_size):
+        entry = self._program("eval", [a.shape[1:] for a in ys])
         acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
-        data = [np.ascontiguousarray(a) for a in xs] + [np.ascontiguousarray(y), w]
+        data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (xs[0].shape[0] + batch_size - 1) // batch_size
         ls, lc, _, interrupted = _C.run_loop(entry["prog"], entry["loss"], entry["slots"], data, None,
                                              batch_size, 0, n_batches, False, None, None, None,
@@ -391,20 +511,25 @@ class Model(Layer):
         batch_size = 32 if batch_size is None else int(batch_size)
         xs = self._prepare_x(x)
         n = xs[0].shape[0]
-        yarr = self._prepare_y(y, n)
-        w = self._sample_weights(yarr, n, sample_weight, None)
-        t0 = time.perf_counter()
-        logs = self._evaluate_arrays(xs, yarr, w, batch_size)
+        ys = self._prepare_ys(y, n)
+        w = self._sample_weights(ys, n, sample_weight, None)
         verbose = 1 if verbose == "auto" else int(verbose)
+        steps_ = (n + batch_size - 1) // batch_size
         if verbose:
             from .progbar import Progbar
-            steps_ = (n + batch_size - 1) // batch_size
-            bar = Progbar(steps_, verbose=verbose)
-            bar.start_time = t0
+            bar = Progbar(steps_, verbose=verbose)  # started before the work it times
+        logs = self._evaluate_arrays(xs, ys, w, batch_size)
+        if verbose:
             bar.update(steps_, list(logs.items()), finalize=True)
         if return_dict:
             return logs
-        values = [logs["loss"]] + [logs[m.name] for m in self.compiled_metrics]
+        return self._ordered_values(logs)
+
+    def _ordered_values(self, logs):
+        """evaluate's list form: loss, each output's loss, metrics in compile order."""
+        names = ["loss"] + ([f"{n}_loss" for n in self._output_names()] if self._n_outputs() > 1
+                            else []) + [m.name for m in self.compiled_metrics]
+        values = [logs[k] for k in names if k in logs]
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -412,15 +537,15 @@ class Model(Layer):
         xs = self._prepare_x(x)
         n = xs[0].shape[0]
         entry = self._program("predict")
-        out = np.empty((n,) + tuple(entry["y_pred"].shape[1:]), np.float32)
+        outs = [np.empty((n,) + tuple(o.shape[1:]), np.float32) for o in entry["outs"]]
         n_batches = (n + batch_size - 1) // batch_size
         _, _, _, interrupted = _C.run_loop(entry["prog"], None, entry["slots"],
                                            [np.ascontiguousarray(a) for a in xs], None, batch_size,
                                            0, n_batches, False, None, None, None, [], None,
-                                           entry["outs"], [out], False)
+                                           entry["outs"], outs, False)
         if interrupted:
             raise KeyboardInterrupt
-        return out
+        return outs[0] if len(outs) == 1 else outs
 
     def predict_on_batch(self, x):
         return self.predict(x, batch_size=max(1, len(x)), verbose=0)
@@ -431,19 +556,18 @@ class Model(Layer):
         logs = {k: v[-1] for k, v in h.history.items()}
         if return_dict:
             return logs
-        values = [logs["loss"]] + [logs[m.name] for m in self.compiled_metrics]
-        return values[0] if len(values) == 1 else values
+        return self._ordered_values(logs)
 
     # ------------------------------------------------------------ display and files
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         from .summary import summary_text
-        text = summary_text(self, show_trainable=show_trainable)
+        text = summary_text(self, show_trainable=show_trainable, line_length=line_length)
         (print_fn or print)(text)
 
     def _repr_html_(self):
         from .summary import summary_html
-        return summary_html(self) if self.built else None
+        return summary_html(self)
 
     def save(self, filepath, overwrite=True, **kwargs):
         from .saving import save_model
@@ -483,9 +607,19 @@ class Sequential(Model):
             raise ValueError(f"Layer '{layer.name}' is already in this model")
         self._layers.append(layer)
         self._invalidate()
-        if self.built:  # grow a built model at once
+        # Keras builds at once when the input shape is known (pynn.Input or input_shape=),
+        # and grows a built model at once
+        if self.built or self._declared_shape() is not None:
+            shapes = self._input_shapes if self.built else None
             self.built = False
-            self._ensure_built(self._input_shapes)
+            try:
+                self._ensure_built(shapes)
+            except Exception:
+                self._layers.pop()
+                self._invalidate()
+                if shapes is not None:
+                    self._ensure_built(shapes)
+                raise
 
     def pop(self):
         if not self._layers:
@@ -500,6 +634,14 @@ class Sequential(Model):
     def _invalidate(self):
         self._programs = {}
         self.compiled_metrics = None if self.compiled else getattr(self, "compiled_metrics", None)
+
+    def _check_x_shapes(self, shapes):
+        # the first layer words the error when it can (Dense: "expects inputs whose last
+        # dimension is 10 (per-sample shape (10,)); got a batch of shape (32, 12)")
+        if (len(shapes) == 1 and self.built and self._layers and self._layers[0].built
+                and tuple(shapes[0][1:]) != tuple(self._input_shapes[0][1:])):
+            self._layers[0]._check_input(tuple(shapes[0]))
+        super()._check_x_shapes(shapes)
 
     def _first_layer_name(self, i):
         first = self._layers[0] if self._layers else None
@@ -584,9 +726,6 @@ class FunctionalModel(Model):
         super().__init__(name=name, trainable=trainable)
         self._inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         self._outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-        if len(self._outputs) != 1:
-            raise ValueError("pynn models train a single output for now; got "
-                             f"{len(self._outputs)} outputs")
         for t in self._inputs + self._outputs:
             if not isinstance(t, KerasTensor):
                 raise TypeError(f"Model inputs and outputs must come from pynn.Input and layer calls; "
@@ -622,4 +761,28 @@ class FunctionalModel(Model):
             arg = args if len(args) > 1 else args[0]
             out = t.layer.call(arg, training=training, **getattr(t, "call_kwargs", {}))
             values[id(t)] = out[t.index] if isinstance(out, (list, tuple)) else out
-        return values[id(self._outputs[0])]
+        outs = [values[id(t)] for t in self._outputs]
+        return outs[0] if len(outs) == 1 else outs
+
+
+class _OutputLoss(metrics_mod.Metric):
+    """Tracks one output's loss in a model with several outputs (Keras logs it as
+    "<output>_loss"): its statistic is Σ w·l over the batch, divided by the
+    number of samples when the log is made."""
+
+    def __init__(self, name):
+        super().__init__(name)
+
+    def value_from(self, acc):
+        return float(acc[0])
+
+
+def _summed_loss(loss, y, p, w):
+    """Σ w·l for one output's loss over the batch (a graph op)."""
+    if hasattr(loss, "call"):
+        try:
+            return loss.call(y, p, sample_weight=w, reduction="sum")
+        except NotImplementedError:
+            pass
+    from . import ops
+    return loss(y, p, sample_weight=w) * ops.sum(w * 0.0 + 1.0)

@@ -1,102 +1,195 @@
-"""Keras 3's progress bar: `469/469 ━━━━━━━━━━━━━━━━━━━━ 1s 2ms/step - loss: 0.2688`.
+"""Keras 3's progress bar, line for line:
 
-Redrawn in place on terminals and in Jupyter (carriage return), one line per
-update otherwise (logs, CI)."""
+    verbose=1:  `469/469 ━━━━━━━━━━━━━━━━━━━━ 1s 2ms/step - accuracy: 0.9222 - loss: 0.2688`
+    verbose=2:  `469/469 - 1s - 2ms/step - accuracy: 0.9222 - loss: 0.2688` (once, at the end)
+
+Where pynn deliberately differs from keras/src/utils/progbar.py:
+
+* Values are shown as given, never averaged by the bar. Keras averages the
+  (already running-average) batch logs a second time while the epoch runs, so
+  its live numbers differ from what History returns (keras #21301). pynn's logs
+  are the epoch's running aggregates, so what the bar shows is what fit returns.
+* In-place redraw (carriage return) only where it works: a terminal or a
+  Jupyter kernel. Keras also redraws whenever `posix` is imported, i.e. on every
+  Linux/macOS run, which fills CI logs and files with `\\b` and `\\r`. Elsewhere
+  pynn prints each update on its own line, as Keras does off-terminal.
+* ANSI colour codes only when redrawing on a colour terminal/notebook (and
+  NO_COLOR is unset); piped text is plain. The characters are Keras' own.
+"""
 import math
 import os
 import sys
 import time
 
+import numpy as np
 
-def _interactive():
-    if "ipykernel" in sys.modules:
+
+def _in_jupyter_kernel():
+    """True inside a running Jupyter kernel (not merely with ipykernel imported)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _dynamic_display():
+    if "PYCHARM_HOSTED" in os.environ or _in_jupyter_kernel():
         return True
     try:
         return sys.stdout.isatty()
-    except (AttributeError, ValueError):
+    except (AttributeError, ValueError):  # replaced or closed stdout
         return False
 
 
-def format_time(seconds):
-    """Keras' short durations: 1s, 2:31, 1:02:03."""
-    if seconds >= 3600:
-        return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{int(seconds % 60):02d}"
-    if seconds >= 60:
-        return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
-    return f"{int(round(seconds))}s"
+def format_eta(seconds):
+    """Keras' ETA: `45s`, `2:31`, `1:02:03` (truncated, not rounded)."""
+    if seconds > 3600:
+        return "%d:%02d:%02d" % (seconds // 3600, (seconds % 3600) // 60, seconds % 60)
+    if seconds > 60:
+        return "%d:%02d" % (seconds // 60, seconds % 60)
+    return "%ds" % seconds
 
 
-def format_per_step(seconds):
-    if seconds >= 1:
-        return f"{seconds:.0f}s/step"
+def format_per_unit(seconds, unit_name="step"):
+    """Keras' time per step: `2s/step`, `12ms/step`, `97us/step` (0 shows `0s/step`)."""
+    if seconds >= 1 or seconds == 0:
+        return f"{seconds:.0f}s/{unit_name}"
     if seconds >= 1e-3:
-        return f"{seconds * 1e3:.0f}ms/step"
-    return f"{seconds * 1e6:.0f}us/step"
+        return f"{seconds * 1000.0:.0f}ms/{unit_name}"
+    return f"{seconds * 1000000.0:.0f}us/{unit_name}"
 
 
-def format_value(v):
+def _scalar(v):
+    # A vector metric (e.g. F1Score(average=None)) shows its mean, as in Keras.
+    if not isinstance(v, float):
+        v = float(np.mean(v))
+    return v
+
+
+def format_value(v, verbose=1):
+    """4 decimals, or scientific notation for tiny values (Keras' rule: `|v| >
+    1e-3`; its verbose=2 branch tests `v > 1e-3` without abs, kept for parity)."""
     try:
-        v = float(v)
+        v = _scalar(v)
     except (TypeError, ValueError):
         return str(v)
-    if abs(v) > 1e-3 or v == 0:
-        return f"{v:.4f}"
-    return f"{v:.4e}"
+    big = abs(v) > 1e-3 if verbose == 1 else v > 1e-3
+    return f"{v:.4f}" if big else f"{v:.4e}"
 
 
 class Progbar:
-    def __init__(self, target, width=20, verbose=1, interval=0.05, unit_name="step"):
-        self.target, self.width, self.verbose, self.interval = target, width, verbose, interval
+    """Progbar(target, width=20, verbose=1, interval=0.05, unit_name="step").
+
+    `update(current, values, finalize=None)` with values a list of (name, value)
+    pairs; keys appear in the order they are first seen (the callback list
+    hands over batch logs sorted, as Keras does)."""
+
+    def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
+                 unit_name="step"):
+        self.target = target
+        self.width = width
+        self.verbose = verbose
+        self.interval = interval
         self.unit_name = unit_name
-        self.start_time = time.time()
+        self._dynamic_display = _dynamic_display()
+        self._color = self._dynamic_display and os.environ.get("NO_COLOR") is None
+        self._values = {}
+        self._values_order = []
+        self._seen_so_far = 0
+        self._start = time.time()
         self._last_update = 0.0
-        self._interactive = _interactive()
-        self._ansi = self._interactive and os.environ.get("NO_COLOR") is None
-        self._prev_len = 0
+        self._time_after_first_step = None
+        self._prev_total_width = 0
+        self._stream = None  # sys.stdout at write time (pytest's capsys swaps it)
 
-    def _bar(self, current):
-        numdigits = int(math.log10(self.target)) + 1 if self.target else 1
-        count = f"{current:{numdigits}d}/{self.target}"
-        done = int(self.width * current / self.target) if self.target else self.width
-        if self._ansi:
-            return (f"\x1b[1m{count}\x1b[0m \x1b[32m{'━' * done}\x1b[0m"
-                    f"\x1b[37m{'━' * (self.width - done)}\x1b[0m")
-        return f"{count} {'━' * self.width}"
+    # kept for callers that set the start time of work done before the bar existed
+    @property
+    def start_time(self):
+        return self._start
 
-    def line(self, current, values, finalize):
-        now = time.time()
-        elapsed = now - self.start_time
-        per_step = elapsed / current if current else 0.0
-        if finalize:
-            timing = f"{format_time(elapsed)} {format_per_step(per_step)}"
+    @start_time.setter
+    def start_time(self, t):
+        self._start = t
+
+    def _style(self, text, code):
+        return f"\x1b[{code}m{text}\x1b[0m" if self._color else text
+
+    def _estimate_step_duration(self, current, now):
+        # The first step (tracing, cache warm-up) is not representative: once
+        # past it, the estimate uses only the steps after it.
+        if not current:
+            return 0.0
+        if self._time_after_first_step is not None and current > 1:
+            per = (now - self._time_after_first_step) / (current - 1)
         else:
-            timing = f"{format_time(per_step * (self.target - current))} {format_per_step(per_step)}"
-        parts = [f"{k}: {format_value(v)}" for k, v in sorted(values)]
+            per = (now - self._start) / current
+        if current == 1:
+            self._time_after_first_step = now
+        return per
+
+    def _metrics_text(self):
+        return "".join(f" - {k}: {format_value(self._values[k], self.verbose)}"
+                       for k in self._values_order)
+
+    def line(self, current, finalize, now=None, time_per_unit=None):
+        """The text of the bar at `current` (no carriage return / newline)."""
+        now = time.time() if now is None else now
+        if time_per_unit is None:
+            time_per_unit = self._estimate_step_duration(current, now)
         if self.verbose == 2:
-            return " - ".join([f"{current}/{self.target}", format_time(elapsed),
-                               format_per_step(per_step)] + parts)
-        return " - ".join([f"{self._bar(current)} {timing}"] + parts)
+            numdigits = int(math.log10(self.target)) + 1
+            count = f"%{numdigits}d/%d" % (current, self.target)
+            return (f"{count} - {now - self._start:.0f}s - "
+                    f"{format_per_unit(time_per_unit, self.unit_name)}" + self._metrics_text())
+        if self.target is not None and self.target > 0:
+            numdigits = int(math.log10(self.target)) + 1
+            bar = self._style(f"%{numdigits}d/%d" % (current, self.target), "1") + " "
+            done = int(self.width * float(current) / self.target)
+            if done > 0:
+                bar += self._style("━" * done, "32")
+            bar += self._style("━" * (self.width - done), "37")
+        else:
+            bar = "%7d/Unknown" % current
+        if self.target is not None and self.target > 0 and not finalize:
+            timing = format_eta(time_per_unit * (self.target - current))
+        else:
+            timing = f"{now - self._start:.0f}s"
+        info = " " + self._style(timing, "1") + " " + format_per_unit(time_per_unit, self.unit_name)
+        return bar + info + self._metrics_text()
 
     def update(self, current, values=None, finalize=None):
-        values = list(values or [])
         if finalize is None:
             finalize = self.target is not None and current >= self.target
-        if self.verbose == 0:
-            return
-        if self.verbose == 2:
-            if finalize:
-                sys.stdout.write(self.line(current, values, True) + "\n")
-                sys.stdout.flush()
-            return
+        for k, v in values or []:
+            if k not in self._values_order:
+                self._values_order.append(k)
+            self._values[k] = v
+        self._seen_so_far = current
         now = time.time()
-        if not finalize and now - self._last_update < self.interval:
-            return
+        if self.verbose == 1:
+            time_per_unit = self._estimate_step_duration(current, now)
+            if now - self._last_update < self.interval and not finalize:
+                return
+            text = self.line(current, finalize, now, time_per_unit)
+            width = len(_strip_ansi(text))
+            out = sys.stdout
+            if self._dynamic_display:
+                pad = " " * max(0, self._prev_total_width - width)
+                out.write("\r" + text + pad + ("\n" if finalize else ""))
+            else:
+                out.write(text + "\n")
+            out.flush()
+            self._prev_total_width = width
+        elif self.verbose == 2:
+            time_per_unit = self._estimate_step_duration(current, now)
+            if finalize and self.target is not None and self.target > 0:
+                sys.stdout.write(self.line(current, True, now, time_per_unit) + "\n")
+                sys.stdout.flush()
         self._last_update = now
-        text = self.line(current, values, finalize)
-        if self._interactive:
-            pad = max(0, self._prev_len - len(text))
-            sys.stdout.write("\r" + text + " " * pad + ("\n" if finalize else ""))
-            self._prev_len = len(text)
-        elif finalize:
-            sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+
+    def add(self, n, values=None):
+        self.update(self._seen_so_far + n, values)
+
+
+def _strip_ansi(text):
+    import re
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)

@@ -27,6 +27,8 @@ class L1L2(Regularizer):
             terms.append(ops.sum(ops.abs(w)) * self.l1)
         if self.l2:
             terms.append(ops.sum(ops.square(w)) * self.l2)
+        if not terms:  # L1L2() with both factors 0 (Keras' defaults): a zero penalty
+            return ops.sum(w) * 0.0
         out = terms[0]
         for t in terms[1:]:
             out = out + t

@@ -17,6 +17,11 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
             pytest.skip("Debian's dataset-fashion-mnist is not installed")
     monkeypatch.chdir(tmp_path)  # notebooks save models into the working directory
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    import os
+
+    import pynn  # the kernel imports the same pynn as the tests (installed or in-place build)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        filter(None, [os.path.dirname(os.path.dirname(pynn.__file__)), os.environ.get("PYTHONPATH")])))
     nb = nbformat.read(str(path), as_version=4)
     client = nbclient.NotebookClient(nb, timeout=900, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})

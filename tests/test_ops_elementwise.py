@@ -121,6 +121,7 @@ def test_derivatives_at_kinks_follow_torch():
     np.testing.assert_allclose(_grad_at(ops.leaky_relu, [0.0, -1.0, 1.0]), [0.2, 0.2, 1])
     np.testing.assert_array_equal(_grad_at(ops.relu6, [0.0, 6.0, 3.0]), [0, 0, 1])
     np.testing.assert_allclose(_grad_at(ops.hard_sigmoid, [-3.0, 3.0, 0.0]), [0, 0, 1 / 6])
+    np.testing.assert_allclose(_grad_at(ops.hard_silu, [-3.0, 3.0, 0.0]), [0, 1, 0.5])
 
 
 def test_clip_gradient_is_one_on_the_closed_interval():
@@ -160,9 +161,11 @@ def test_stability_at_extreme_inputs(x):
         np.testing.assert_allclose(t.grad, dwant, rtol=1e-5, atol=1e-30, err_msg=name)
 
 
-def test_relu_propagates_nan():
+def test_relu_relu6_clip_propagate_nan():
     y = ops.relu(pynn.Tensor([np.nan, -1.0, 2.0])).numpy()
     assert np.isnan(y[0]) and y[1] == 0 and y[2] == 2
+    assert np.isnan(ops.relu6(pynn.Tensor([np.nan])).numpy()[0])
+    assert np.isnan(ops.clip(pynn.Tensor([np.nan]), -1, 1).numpy()[0])
 
 
 def test_large_tensor_matches_numpy_across_parallel_chunks():
@@ -235,3 +238,71 @@ def test_bad_input_raises_clear_errors():
         ops.leaky_relu(t, negative_slope=[0.1])
     with pytest.raises(TypeError):
         ops.exp("abc")
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_backward_accumulates(name):
+    # backward must add to an input's gradient (+=), not overwrite it
+    fn, _, sample = OPS[name]
+    x = sample(np.random.default_rng(19), (5, 7)).astype(np.float32)
+    t = pynn.Tensor(x, requires_grad=True)
+    g = np.random.default_rng(20).standard_normal(x.shape).astype(np.float32)
+    fn(t).backward(g)
+    first = t.grad.copy()
+    assert np.any(first != 0)
+    fn(t).backward(g)
+    np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-6, atol=1e-7)
+
+
+def test_exp_accuracy_over_the_float32_range():
+    # the vectorised exp must stay within a couple of ulps of the true value,
+    # including the overflow / gradual-underflow edges
+    x = np.concatenate([np.linspace(-103, 88.7, 200_001), [-104.0, -110.0, 88.73, 89.0, np.inf,
+                                                           -np.inf, np.nan, 0.0, -0.0]])
+    x = x.astype(np.float32)
+    got = ops.exp(pynn.Tensor(x)).numpy()
+    want = np.exp(x.astype(np.float64))
+    normal = (want > 1.2e-38) & (want < 3.4e38)
+    np.testing.assert_allclose(got[normal], want[normal], rtol=3e-7)
+    sub = (want <= 1.2e-38) & (want > 0)
+    np.testing.assert_allclose(got[sub], want[sub], rtol=0, atol=3e-45)
+    assert got[-9] == 0 and got[-8] == 0 and got[-7] == np.inf and got[-6] == np.inf
+    assert got[-5] == np.inf and got[-4] == 0 and np.isnan(got[-3])
+    assert got[-2] == 1 and got[-1] == 1
+
+
+def test_tanh_accuracy():
+    x = np.concatenate([np.linspace(-20, 20, 100_001), np.logspace(-30, 1, 1000),
+                        -np.logspace(-30, 1, 1000)]).astype(np.float32)
+    got = ops.tanh(pynn.Tensor(x)).numpy()
+    np.testing.assert_allclose(got, np.tanh(x.astype(np.float64)), rtol=4e-7, atol=1e-38)
+    assert np.isnan(ops.tanh(pynn.Tensor([np.nan])).numpy()[0])
+    np.testing.assert_array_equal(ops.tanh(pynn.Tensor([np.inf, -np.inf])).numpy(), [1, -1])
+
+
+def test_gelu_exact_accuracy_including_the_left_tail():
+    x = np.concatenate([np.linspace(-12, 12, 100_001), [0.0, -0.0, np.inf, np.nan],
+                        np.logspace(-20, 0, 200), -np.logspace(-20, 0, 200)]).astype(np.float32)
+    xd = x.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        phi = 0.5 * np.vectorize(math.erfc, otypes=[np.float64])(-xd / np.sqrt(2))
+        want = xd * phi
+        dwant = phi + xd * np.exp(-0.5 * xd * xd) / np.sqrt(2 * np.pi)
+    t = pynn.Tensor(x, requires_grad=True)
+    y = ops.gelu(t)
+    ok = np.isfinite(xd)
+    # relative accuracy everywhere, even where gelu(x) ~ 1e-32 (x = -12)
+    np.testing.assert_allclose(y.numpy()[ok], want[ok], rtol=2e-5, atol=1e-38)
+    assert y.numpy()[-402] == np.inf and np.isnan(y.numpy()[-401])
+    y.backward(np.ones_like(x))
+    np.testing.assert_allclose(t.grad[ok], dwant[ok], rtol=2e-5, atol=2e-7)
+
+
+def test_softplus_accuracy_over_the_range():
+    x = np.concatenate([np.linspace(-100, 100, 200_001), np.logspace(-30, 2, 500),
+                        -np.logspace(-30, 2, 500), [np.inf, -np.inf, np.nan]]).astype(np.float32)
+    xd = x[:-3].astype(np.float64)
+    got = ops.softplus(pynn.Tensor(x)).numpy()
+    # relative accuracy even in the left tail, where softplus(x) ~ exp(x) is tiny
+    np.testing.assert_allclose(got[:-3], np.logaddexp(0, xd), rtol=4e-7, atol=1e-44)
+    assert got[-3] == np.inf and got[-2] == 0 and np.isnan(got[-1])

@@ -172,7 +172,8 @@ def _softmax(x, axis):
 
 def _log_softmax(x, axis):
     m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):  # log(0) of an empty slice's sum
+        return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
 
 
 @pytest.mark.parametrize("shape,axis", [
@@ -243,3 +244,91 @@ def test_engine_checks_axes_itself():
         pynn._C.apply("max", [t], iattr=[0, 1], iv=[1, -1])
     with pytest.raises(ValueError, match="softmax: axis -3 is out of range"):
         pynn._C.apply("softmax", [t], iattr=[-3])
+
+
+@pytest.mark.parametrize("n", [7, 8, 9, 33, 1000])
+def test_max_min_long_rows_nan_and_inf(n):
+    # rows long enough for the vector path, with NaN / inf in every position class
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((4, n)).astype(np.float32)
+    for pos in (0, n // 2, n - 1):
+        y = x.copy()
+        y[1, pos] = np.nan
+        y[2, :] = -np.inf
+        y[3, pos] = np.inf
+        for fn, npf in ((ops.max, np.max), (ops.min, np.min)):
+            for axis in (1, None):
+                np.testing.assert_array_equal(fn(pynn.Tensor(y), axis=axis).numpy(),
+                                              npf(y, axis=axis))
+            np.testing.assert_array_equal(fn(pynn.Tensor(y.T.copy()), axis=0).numpy(),
+                                          npf(y, axis=1))
+
+
+ALL_REDUCE_OPS = ["sum", "mean", "max", "min", "var", "std", "softmax", "log_softmax"]
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+@pytest.mark.parametrize("name", ALL_REDUCE_OPS)
+def test_backward_accumulates(name, axis):
+    # backward must add to an input's gradient (+=), not overwrite it
+    x = _distinct(np.random.default_rng(17), (3, 9)).astype(np.float32)
+    t = pynn.Tensor(x, requires_grad=True)
+    fn = getattr(ops, name)
+    y = fn(t, axis=axis)
+    g = np.random.default_rng(18).standard_normal(y.shape).astype(np.float32)
+    fn(t, axis=axis).backward(g)
+    first = t.grad.copy()
+    assert np.any(first != 0)
+    fn(t, axis=axis).backward(g)
+    np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-6, atol=1e-7)
+
+
+def test_random_shapes_and_axis_sets_match_numpy():
+    # exercises the axis merging (runs of reduced / kept / length-1 axes) on
+    # ranks up to 6, forward and backward, against NumPy
+    rng = np.random.default_rng(21)
+    for trial in range(150):
+        nd = int(rng.integers(0, 7))
+        shape = tuple(int(s) for s in rng.choice([1, 1, 2, 3, 4], size=nd))
+        k = int(rng.integers(0, nd + 1))
+        axes = tuple(int(a) for a in rng.permutation(nd)[:k])
+        axes = tuple(a - nd if rng.random() < 0.3 else a for a in axes)
+        keepdims = bool(rng.random() < 0.5)
+        name = ["sum", "mean", "max", "min", "var", "std"][trial % 6]
+        fn, ref = REDUCERS[name]
+        x = _distinct(rng, shape) if nd else np.array(rng.standard_normal())
+        check_grad(lambda t: fn(t, axis=axes, keepdims=keepdims),
+                   lambda a: ref(a, axes, keepdims), [x], rng=rng)
+
+
+@pytest.mark.parametrize("shape,axis", [
+    ((300_001,), None),      # full reduction: fixed blocks, partials added in order
+    ((2048, 300), 1),        # one output per row
+    ((2048, 300), 0),        # tasks own column ranges
+    ((64, 1, 5000), (0, 1)),  # length-1 axes merge into the 2-D cases
+    ((40, 30, 50), (0, 2)),  # the general walk
+])
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "var"])
+def test_threaded_paths_are_exact_and_thread_count_independent(name, shape, axis):
+    rng = np.random.default_rng(22)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
+    fn, ref = REDUCERS[name]
+    runs = []
+    counts = (1, 2, 3) if hasattr(pynn._C, "set_num_threads") else (None,)
+    prev = pynn.get_num_threads() if counts[0] else None
+    try:
+        for n in counts:
+            if n:
+                pynn.set_num_threads(n)
+            t = pynn.Tensor(x, requires_grad=True)
+            y = fn(t, axis=axis)
+            y.backward(np.ones(y.shape, np.float32))
+            runs.append((y.numpy().copy(), t.grad.copy()))
+    finally:
+        if prev:
+            pynn.set_num_threads(prev)
+    for y, g in runs[1:]:
+        np.testing.assert_array_equal(y, runs[0][0])
+        np.testing.assert_array_equal(g, runs[0][1])
+    np.testing.assert_allclose(runs[0][0], ref(x.astype(np.float64), axis, False),
+                               rtol=2e-6, atol=1e-6)

@@ -326,160 +326,247 @@ static double sumsq(const float *x, int64_t n)
 /* Per-step constants shared by every segment. */
 typedef struct {
     float lr, wdlr;           /* learning rate, weight_decay * lr */
-    float cv;                 /* clipvalue (0: off) */
-    float c1, c2, c3, c4;     /* kind-specific, see update_segment */
+    float cv;                 /* clipvalue, +inf when off */
+    float c1, c2, c3, c4;     /* kind-specific, see the kernels */
     float eps;
     double lr_d;
 } step_consts;
 
-/* The gradient after scale (norm clipping) and clipvalue. Comparisons rather than
- * fminf/fmaxf so that a NaN gradient stays NaN instead of turning into -clipvalue. */
-static inline float clipped(float g, float scale, float cv)
+/* The gradient after scale (norm clipping) and clipvalue. With clipvalue off cv
+ * is +inf, so the same branch-free select serves both cases and the loops
+ * vectorise; comparisons rather than fminf/fmaxf keep a NaN gradient NaN
+ * instead of turning it into -clipvalue. */
+#if defined(__GNUC__)
+#define PN_INLINE static inline __attribute__((always_inline))
+#else
+#define PN_INLINE static inline
+#endif
+
+PN_INLINE float clip_g(float g, float scale, float cv)
 {
     g *= scale;
-    if (cv > 0.0f) g = g < -cv ? -cv : (g > cv ? cv : g);
-    return g;
+    return g < -cv ? -cv : (g > cv ? cv : g);
+}
+#define CLIPPED(gv) clip_g((gv), scale, cv)
+
+/* The kernels below take their variant flags as arguments and are force-inlined
+ * into call sites with literal flags, so every variant gets its own branch-free
+ * (vectorisable) loop. Each handles elements [b, e) of one segment. */
+
+PN_INLINE void k_sgd(const step_consts *k, float *restrict w, const float *restrict g,
+                     float *restrict m, int64_t b, int64_t e, float scale, int momentum,
+                     int nesterov)
+{
+    const float lr = k->lr, wdlr = k->wdlr, cv = k->cv, mu = k->c1;
+    for (int64_t i = b; i < e; i++) {
+        float gi = CLIPPED(g[i]), wi = w[i];
+        wi -= wi * wdlr;
+        if (!momentum) {
+            w[i] = wi - gi * lr;
+        } else {
+            float mi = m[i] * mu - gi * lr;
+            m[i] = mi;
+            w[i] = nesterov ? wi + (mi * mu - gi * lr) : wi + mi;
+        }
+    }
 }
 
-static void update_segment(const pn_optim *o, const step_consts *k, float *restrict w,
-                           const float *restrict g, float *const *st, int64_t n, float scale)
+/* c1 = rho, c2 = 1 - rho, c3 = momentum */
+PN_INLINE void k_rmsprop(const step_consts *k, float *restrict w, const float *restrict g,
+                         float *restrict v, float *restrict mom, float *restrict avg, int64_t b,
+                         int64_t e, float scale, int use_mom, int centered)
 {
     const float lr = k->lr, wdlr = k->wdlr, cv = k->cv, eps = k->eps;
+    const float rho = k->c1, omr = k->c2, mu = k->c3;
+    for (int64_t i = b; i < e; i++) {
+        float gi = CLIPPED(g[i]), wi = w[i];
+        wi -= wi * wdlr;
+        float vi = rho * v[i] + omr * (gi * gi);
+        v[i] = vi;
+        float den = vi + eps;
+        if (centered) {
+            float ai = rho * avg[i] + omr * gi;
+            avg[i] = ai;
+            den = vi - ai * ai + eps;
+        }
+        float inc = lr * gi / sqrtf(den);
+        if (use_mom) {
+            inc = mu * mom[i] + inc;
+            mom[i] = inc;
+        }
+        w[i] = wi - inc;
+    }
+}
+
+/* c1 = 1 - beta_1, c2 = 1 - beta_2, c3 = alpha = lr sqrt(1 - b2^t) / (1 - b1^t) */
+PN_INLINE void k_adam(const step_consts *k, float *restrict w, const float *restrict g,
+                      float *restrict m, float *restrict v, float *restrict vhat, int64_t b,
+                      int64_t e, float scale, int amsgrad)
+{
+    const float wdlr = k->wdlr, cv = k->cv, eps = k->eps;
+    const float omb1 = k->c1, omb2 = k->c2, alpha = k->c3;
+    for (int64_t i = b; i < e; i++) {
+        float gi = CLIPPED(g[i]), wi = w[i];
+        wi -= wi * wdlr;
+        float mi = m[i] + (gi - m[i]) * omb1;
+        float vi = v[i] + (gi * gi - v[i]) * omb2;
+        m[i] = mi;
+        v[i] = vi;
+        if (amsgrad) {
+            vi = vhat[i] > vi ? vhat[i] : vi;
+            vhat[i] = vi;
+        }
+        w[i] = wi - mi * alpha / (sqrtf(vi) + eps);
+    }
+}
+
+PN_INLINE void k_adagrad(const step_consts *k, float *restrict w, const float *restrict g,
+                         float *restrict acc, int64_t b, int64_t e, float scale)
+{
+    const float lr = k->lr, wdlr = k->wdlr, cv = k->cv, eps = k->eps;
+    for (int64_t i = b; i < e; i++) {
+        float gi = CLIPPED(g[i]), wi = w[i];
+        wi -= wi * wdlr;
+        float ai = acc[i] + gi * gi;
+        acc[i] = ai;
+        w[i] = wi - lr * gi / sqrtf(ai + eps);
+    }
+}
+
+/* c1 = 1 - beta_1, c2 = beta_2, c3 = lr / (1 - b1^t) */
+PN_INLINE void k_adamax(const step_consts *k, float *restrict w, const float *restrict g,
+                        float *restrict m, float *restrict u, int64_t b, int64_t e, float scale)
+{
+    const float wdlr = k->wdlr, cv = k->cv, eps = k->eps;
+    const float omb1 = k->c1, b2 = k->c2, a = k->c3;
+    for (int64_t i = b; i < e; i++) {
+        float gi = CLIPPED(g[i]), wi = w[i];
+        wi -= wi * wdlr;
+        float mi = m[i] + (gi - m[i]) * omb1;
+        float ui = b2 * u[i], ag = fabsf(gi);
+        ui = ui > ag ? ui : ag;
+        m[i] = mi;
+        u[i] = ui;
+        w[i] = wi - a * mi / (ui + eps);
+    }
+}
+
+/* c1 = 1 - beta_1, c2 = 1 - beta_2, c3 = u_{t+1} / (1 - prod_{k<=t+1} u_k),
+ * c4 = (1 - u_t) / (1 - prod_{k<=t} u_k); v_hat = v / (1 - beta_2^t) is v * c5. */
+PN_INLINE void k_nadam(const step_consts *k, float inv_bc2, float *restrict w,
+                       const float *restrict g, float *restrict m, float *restrict v, int64_t b,
+                       int64_t e, float scale)
+{
+    const float lr = k->lr, wdlr = k->wdlr, cv = k->cv, eps = k->eps;
+    const float omb1 = k->c1, omb2 = k->c2, cm = k->c3, cg = k->c4;
+    for (int64_t i = b; i < e; i++) {
+        float gi = CLIPPED(g[i]), wi = w[i];
+        wi -= wi * wdlr;
+        float mi = m[i] + (gi - m[i]) * omb1;
+        float vi = v[i] + (gi * gi - v[i]) * omb2;
+        m[i] = mi;
+        v[i] = vi;
+        float mhat = cm * mi + cg * gi;
+        w[i] = wi - mhat * lr / (sqrtf(vi * inv_bc2) + eps);
+    }
+}
+
+/* NSGD phase 1: the running average v = beta v + (1 - beta) g. */
+PN_INLINE void k_nsgd_avg(const step_consts *k, const float *restrict g, float *restrict v,
+                          int64_t b, int64_t e, float scale)
+{
+    const float cv = k->cv, beta = k->c1, omb = k->c2;
+    for (int64_t i = b; i < e; i++) v[i] = beta * v[i] + omb * CLIPPED(g[i]);
+}
+
+/* NSGD phase 2: w -= a v with a = lr / ||v|| (0 for a zero average). */
+PN_INLINE void k_nsgd_step(const step_consts *k, float a, float *restrict w,
+                           const float *restrict v, int64_t b, int64_t e)
+{
+    const float wdlr = k->wdlr;
+    for (int64_t i = b; i < e; i++) {
+        float wi = w[i];
+        wi -= wi * wdlr;
+        w[i] = wi - a * v[i];
+    }
+}
+
+/* One segment's work, split into chunks for the thread pool. Updates are purely
+ * elementwise, so the bytes written never depend on how chunks are scheduled. */
+typedef struct {
+    const pn_optim *o;
+    const step_consts *k;
+    float *w;
+    const float *g;
+    float *st[PN_OPTIM_MAX_STATE];
+    float scale;
+    float nsgd_a;     /* NSGD phase 2 factor */
+    int phase;        /* NSGD: 1 average, 2 step */
+    float inv_bc2;    /* Nadam */
+} seg_job;
+
+static void seg_range(void *ctx, int64_t b, int64_t e)
+{
+    const seg_job *j = ctx;
+    const pn_optim *o = j->o;
+    const step_consts *k = j->k;
+    float *w = j->w, *const *st = j->st;
+    const float *g = j->g;
+    const float sc = j->scale;
     switch (o->kind) {
     case PN_OPT_SGD:
-        if (o->momentum == 0.0) {
-            for (int64_t i = 0; i < n; i++) {
-                float gi = clipped(g[i], scale, cv), wi = w[i];
-                wi -= wi * wdlr;
-                w[i] = wi - gi * lr;
-            }
-        } else {
-            float *restrict m = st[0];
-            const float mu = k->c1;
-            const int nesterov = o->nesterov != 0;
-            for (int64_t i = 0; i < n; i++) {
-                float gi = clipped(g[i], scale, cv), wi = w[i];
-                wi -= wi * wdlr;
-                float mi = m[i] * mu - gi * lr;
-                m[i] = mi;
-                w[i] = nesterov ? wi + (mi * mu - gi * lr) : wi + mi;
-            }
-        }
+        if (o->momentum == 0.0) k_sgd(k, w, g, NULL, b, e, sc, 0, 0);
+        else if (o->nesterov) k_sgd(k, w, g, st[0], b, e, sc, 1, 1);
+        else k_sgd(k, w, g, st[0], b, e, sc, 1, 0);
         break;
     case PN_OPT_RMSPROP: {
-        /* c1 = rho, c2 = 1 - rho, c3 = momentum */
-        float *restrict v = st[0];
-        float *restrict mom = o->momentum > 0.0 ? st[1] : NULL;
-        float *restrict avg = o->centered ? st[o->momentum > 0.0 ? 2 : 1] : NULL;
-        const float rho = k->c1, omr = k->c2, mu = k->c3;
-        for (int64_t i = 0; i < n; i++) {
-            float gi = clipped(g[i], scale, cv), wi = w[i];
-            wi -= wi * wdlr;
-            float vi = rho * v[i] + omr * (gi * gi);
-            v[i] = vi;
-            float den;
-            if (avg) {
-                float ai = rho * avg[i] + omr * gi;
-                avg[i] = ai;
-                den = vi - ai * ai + eps;
-            } else {
-                den = vi + eps;
-            }
-            float inc = lr * gi / sqrtf(den);
-            if (mom) {
-                inc = mu * mom[i] + inc;
-                mom[i] = inc;
-            }
-            w[i] = wi - inc;
-        }
+        const int use_mom = o->momentum > 0.0;
+        float *mom = use_mom ? st[1] : NULL, *avg = o->centered ? st[use_mom ? 2 : 1] : NULL;
+        if (use_mom && o->centered) k_rmsprop(k, w, g, st[0], mom, avg, b, e, sc, 1, 1);
+        else if (use_mom) k_rmsprop(k, w, g, st[0], mom, NULL, b, e, sc, 1, 0);
+        else if (o->centered) k_rmsprop(k, w, g, st[0], NULL, avg, b, e, sc, 0, 1);
+        else k_rmsprop(k, w, g, st[0], NULL, NULL, b, e, sc, 0, 0);
         break;
     }
-    case PN_OPT_ADAM: {
-        /* c1 = 1 - beta_1, c2 = 1 - beta_2, c3 = alpha = lr sqrt(1 - b2^t) / (1 - b1^t) */
-        float *restrict m = st[0], *restrict v = st[1];
-        float *restrict vhat = o->amsgrad ? st[2] : NULL;
-        const float omb1 = k->c1, omb2 = k->c2, alpha = k->c3;
-        for (int64_t i = 0; i < n; i++) {
-            float gi = clipped(g[i], scale, cv), wi = w[i];
-            wi -= wi * wdlr;
-            float mi = m[i] + (gi - m[i]) * omb1;
-            float vi = v[i] + (gi * gi - v[i]) * omb2;
-            m[i] = mi;
-            v[i] = vi;
-            if (vhat) {
-                vi = vhat[i] > vi ? vhat[i] : vi;
-                vhat[i] = vi;
-            }
-            w[i] = wi - mi * alpha / (sqrtf(vi) + eps);
-        }
+    case PN_OPT_ADAM:
+        if (o->amsgrad) k_adam(k, w, g, st[0], st[1], st[2], b, e, sc, 1);
+        else k_adam(k, w, g, st[0], st[1], NULL, b, e, sc, 0);
         break;
-    }
-    case PN_OPT_ADAGRAD: {
-        float *restrict acc = st[0];
-        for (int64_t i = 0; i < n; i++) {
-            float gi = clipped(g[i], scale, cv), wi = w[i];
-            wi -= wi * wdlr;
-            float ai = acc[i] + gi * gi;
-            acc[i] = ai;
-            w[i] = wi - lr * gi / sqrtf(ai + eps);
-        }
+    case PN_OPT_ADAGRAD: k_adagrad(k, w, g, st[0], b, e, sc); break;
+    case PN_OPT_ADAMAX: k_adamax(k, w, g, st[0], st[1], b, e, sc); break;
+    case PN_OPT_NADAM: k_nadam(k, j->inv_bc2, w, g, st[0], st[1], b, e, sc); break;
+    case PN_OPT_NSGD:
+        if (j->phase == 1) k_nsgd_avg(k, g, st[0], b, e, sc);
+        else k_nsgd_step(k, j->nsgd_a, w, st[0], b, e);
         break;
-    }
-    case PN_OPT_ADAMAX: {
-        /* c1 = 1 - beta_1, c2 = beta_2, c3 = lr / (1 - b1^t) */
-        float *restrict m = st[0], *restrict u = st[1];
-        const float omb1 = k->c1, b2 = k->c2, a = k->c3;
-        for (int64_t i = 0; i < n; i++) {
-            float gi = clipped(g[i], scale, cv), wi = w[i];
-            wi -= wi * wdlr;
-            float mi = m[i] + (gi - m[i]) * omb1;
-            float ui = b2 * u[i], ag = fabsf(gi);
-            ui = ui > ag ? ui : ag;
-            m[i] = mi;
-            u[i] = ui;
-            w[i] = wi - a * mi / (ui + eps);
-        }
-        break;
-    }
-    case PN_OPT_NADAM: {
-        /* c1 = 1 - beta_1, c2 = 1 - beta_2,
-         * c3 = u_{t+1} / (1 - prod_{k<=t+1} u_k), c4 = (1 - u_t) / (1 - prod_{k<=t} u_k);
-         * v_hat = v / (1 - beta_2^t) folded into 1 / sqrt. */
-        float *restrict m = st[0], *restrict v = st[1];
-        const float omb1 = k->c1, omb2 = k->c2, cm = k->c3, cg = k->c4;
-        const float inv_bc2 = (float)(1.0 / (1.0 - pow(o->beta_2, (double)o->iterations + 1.0)));
-        for (int64_t i = 0; i < n; i++) {
-            float gi = clipped(g[i], scale, cv), wi = w[i];
-            wi -= wi * wdlr;
-            float mi = m[i] + (gi - m[i]) * omb1;
-            float vi = v[i] + (gi * gi - v[i]) * omb2;
-            m[i] = mi;
-            v[i] = vi;
-            float mhat = cm * mi + cg * gi;
-            w[i] = wi - mhat * lr / (sqrtf(vi * inv_bc2) + eps);
-        }
-        break;
-    }
-    case PN_OPT_NSGD: {
-        /* Two passes: the running average first, then the step along it with unit
-         * norm per tensor. A zero average (e.g. all-zero gradients) leaves w alone
-         * rather than dividing by zero. */
-        float *restrict v = st[0];
-        const float beta = k->c1, omb = k->c2;
-        for (int64_t i = 0; i < n; i++) {
-            float gi = clipped(g[i], scale, cv);
-            v[i] = beta * v[i] + omb * gi;
-        }
-        double norm = sqrt(sumsq(v, n));
-        const float a = norm > 0.0 ? (float)(k->lr_d / norm) : 0.0f;
-        for (int64_t i = 0; i < n; i++) {
-            float wi = w[i];
-            wi -= wi * wdlr;
-            w[i] = wi - a * v[i];
-        }
-        break;
-    }
     default: break;
+    }
+}
+
+/* Below this many floats per chunk the pool's hand-off costs more than it saves. */
+#define OPTIM_GRAIN 32768
+
+static void update_segment(const pn_optim *o, const step_consts *k, float *w, const float *g,
+                           float *const *st, int64_t n, float scale, float inv_bc2)
+{
+    seg_job j;
+    memset(&j, 0, sizeof j);
+    j.o = o;
+    j.k = k;
+    j.w = w;
+    j.g = g;
+    for (int i = 0; i < PN_OPTIM_MAX_STATE; i++) j.st[i] = st[i];
+    j.scale = scale;
+    j.inv_bc2 = inv_bc2;
+    j.phase = 1;
+    pn_parallel_for(n, OPTIM_GRAIN, seg_range, &j);
+    if (o->kind == PN_OPT_NSGD) {
+        /* A zero average (e.g. all-zero gradients) leaves w alone (only decayed)
+         * rather than dividing by zero. */
+        double norm = sqrt(sumsq(st[0], n));
+        j.nsgd_a = norm > 0.0 ? (float)(k->lr_d / norm) : 0.0f;
+        j.phase = 2;
+        pn_parallel_for(n, OPTIM_GRAIN, seg_range, &j);
     }
 }
 
@@ -502,9 +589,10 @@ static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *c
     k.lr = (float)lr;
     k.lr_d = lr;
     k.wdlr = (float)(o->weight_decay * lr);
-    k.cv = (float)o->clipvalue;
+    k.cv = o->clipvalue > 0.0 ? (float)o->clipvalue : INFINITY;
     k.eps = (float)o->epsilon;
     double new_u_product = o->u_product;
+    float inv_bc2 = 1.0f;
     switch (o->kind) {
     case PN_OPT_SGD: k.c1 = (float)o->momentum; break;
     case PN_OPT_RMSPROP:
@@ -529,6 +617,7 @@ static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *c
         k.c2 = (float)(1.0 - o->beta_2);
         k.c3 = (float)(u_t1 / (1.0 - prod_t1));
         k.c4 = (float)((1.0 - u_t) / (1.0 - prod_t));
+        inv_bc2 = (float)(1.0 / (1.0 - pow(o->beta_2, t)));
         new_u_product = prod_t;
         break;
     }
@@ -564,7 +653,7 @@ static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *c
             double norm = sqrt(sumsq(g, len));
             scale = (float)(o->clipnorm / (norm > o->clipnorm ? norm : o->clipnorm));
         }
-        update_segment(o, &k, w, g, st, len, scale);
+        update_segment(o, &k, w, g, st, len, scale, inv_bc2);
     }
 
     o->u_product = new_u_product;

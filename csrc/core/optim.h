@@ -10,7 +10,10 @@
  * The host owns all memory: the state arrays (n floats each, n_state() of them, laid
  * out like the parameter arena), the segment offsets and the piecewise-schedule
  * tables. pn_optim_step never allocates, so it can run inside the compiled training
- * loop with the GIL released.
+ * loop with the GIL released. The caller guarantees that w and g hold o->n floats
+ * (the step cannot see their length). Large segments are split over the
+ * pn_parallel_for pool; the updates are elementwise and norms are summed serially,
+ * so results are bit-identical for any thread count.
  *
  * Segments are the tensor boundaries inside the arena: seg[0] = 0 < ... <= seg[n_seg]
  * = n (empty segments are allowed). They matter for clipnorm (per tensor) and for

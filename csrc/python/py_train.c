@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "pyapi.h"
+#include "optim.h"
 #include "program.h"
 #include "train.h"
 
@@ -270,6 +271,12 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
         if (opt_obj != Py_None) {
             L.opt = pn_py_optim_get(opt_obj);
             if (!L.opt) return NULL;
+            /* the step walks the optimizer's own arena length: it must match */
+            if (PyArray_SIZE((PyArrayObject *)params_obj) != ((pn_optim *)L.opt)->n)
+                return PyErr_Format(PyExc_ValueError,
+                                    "run_loop: the optimizer was built for %lld parameters, the "
+                                    "arena holds %lld", (long long)((pn_optim *)L.opt)->n,
+                                    (long long)PyArray_SIZE((PyArrayObject *)params_obj));
             L.step = optim_step_adapter;
         }
     }
@@ -335,9 +342,7 @@ int pn_py_init_train(PyObject *m)
 }
 
 /* ------------------------------------------------------------------ optimizer glue */
-int pn_optim_step(struct pn_optim *o, float *w, const float *g); /* csrc/core/optim.c */
-
 static int optim_step_adapter(void *opt, float *w, const float *g)
 {
-    return pn_optim_step((struct pn_optim *)opt, w, g);
+    return pn_optim_step((pn_optim *)opt, w, g);
 }

@@ -20,7 +20,17 @@
  * either a contiguous row reduced to one value or a contiguous row added to a
  * contiguous output row. Accumulation is in double and in a fixed order, so
  * results are bit-identical whatever the thread count. */
+/* Under GCC's default -ftrapping-math a float compare may not be executed
+ * speculatively, so loops with selects (fast_expf's range checks, relu, max)
+ * stay scalar. Nothing in pynn reads FP exception flags; lifting this for the
+ * file lets those loops vectorise. (Better as a global flag in setup.py.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +79,9 @@ static int red_plan_make(const pn_node *n, red_plan *p)
     for (int d = 0; d < x->ndim; d++) {
         int r = (mask >> d) & 1;
         if (r) p->count *= x->shape[d];
+        /* a length-1 axis is laid out the same reduced or kept; calling it kept
+         * lets it merge (summing (N, 1) over axis 1 is then one flat copy) */
+        if (x->shape[d] == 1) r = nd > 0 ? red[nd - 1] : 0;
         if (nd > 0 && red[nd - 1] == r) {
             shape[nd - 1] *= x->shape[d];
         } else {
@@ -118,62 +131,157 @@ static int red_infer(pn_node *n)
     return pn_node_set_shape(n, nd, shape);
 }
 
-/* Walks the input in memory order; BODY sees i (input offset), o (output offset).
- * The output offset is carried incrementally, like binary.c's BCAST_LOOP. */
-#define RED_LOOP(p, ...)                                                                     \
+/* Walks the input in memory order one innermost row at a time. BODY sees
+ * base (input offset of the row), o (output offset of its first element) and
+ * n_ (row length); LAST_RED tells whether the row collapses to out[o] (last
+ * axis reduced) or maps onto out[o .. o + n_) (last axis kept). Either way the
+ * row loop is contiguous and simple enough to vectorise. */
+#define RED_ROWS(p, ...)                                                                     \
     do {                                                                                     \
-        int64_t idx_[PN_MAX_DIMS] = {0}, o_ = 0;                                             \
+        int64_t idx_[PN_MAX_DIMS] = {0}, o = 0;                                              \
         int nd_ = (p)->nd;                                                                   \
-        int64_t inner_ = (p)->shape[nd_ - 1], ost_ = (p)->ost[nd_ - 1];                      \
-        for (int64_t base_ = 0; base_ < (p)->in_size; base_ += inner_) {                     \
-            for (int64_t j_ = 0; j_ < inner_; j_++) {                                        \
-                int64_t i = base_ + j_, o = o_ + j_ * ost_;                                  \
-                (void)i, (void)o;                                                            \
-                __VA_ARGS__;                                                                 \
-            }                                                                                \
+        int64_t n_ = (p)->shape[nd_ - 1];                                                    \
+        for (int64_t base = 0; base < (p)->in_size; base += n_) {                            \
+            __VA_ARGS__;                                                                     \
             for (int d_ = nd_ - 2; d_ >= 0; d_--) {                                          \
                 idx_[d_]++;                                                                  \
-                o_ += (p)->ost[d_];                                                          \
+                o += (p)->ost[d_];                                                           \
                 if (idx_[d_] < (p)->shape[d_]) break;                                        \
-                o_ -= (p)->ost[d_] * idx_[d_];                                               \
+                o -= (p)->ost[d_] * idx_[d_];                                                \
                 idx_[d_] = 0;                                                                \
             }                                                                                \
         }                                                                                    \
     } while (0)
+#define LAST_RED(p) ((p)->ost[(p)->nd - 1] == 0)
+
+/* Sum of a row (of its squared deviations from mu if sq) in double, with
+ * eight partial sums in a fixed pattern: vectorisable, unlike one serial
+ * chain, and the order depends only on n. */
+static double row_sum(const float *restrict a, int64_t n, int sq, double mu)
+{
+    double acc[8] = {0};
+    int64_t j = 0;
+    if (sq)
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++) {
+                double d = a[j + k] - mu;
+                acc[k] += d * d;
+            }
+    else
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++) acc[k] += a[j + k];
+    double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; j < n; j++) s += sq ? (a[j] - mu) * (a[j] - mu) : a[j];
+    return s;
+}
+
+/* ---- threaded paths for the common 2-D layouts (after merging):
+ *   rows: (kept R, reduced C)  - each output is one contiguous row;
+ *   cols: (reduced R, kept C)  - a task owns a range of columns and walks
+ *                                all rows, so each output still sums in row order;
+ *   all:  one reduced run      - fixed blocks of RED_BLOCK elements, partial sums
+ *                                added in block order.
+ * Task boundaries never change what is added to what, or in which order, so
+ * results are bit-identical for any thread count (and to the serial walk). */
+#define RED_GRAIN 32768 /* input elements per task */
+#define RED_BLOCK 65536 /* elements per partial sum of a full reduction */
+
+typedef struct {
+    const float *x;
+    const double *mu;
+    double *acc;
+    int64_t rows, cols;
+} sum2d_ctx;
+
+static void sum_rows_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const sum2d_ctx *c = ctx;
+    for (int64_t r = lo; r < hi; r++)
+        c->acc[r] = row_sum(c->x + r * c->cols, c->cols, c->mu != NULL, c->mu ? c->mu[r] : 0);
+}
+
+static void sum_cols_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const sum2d_ctx *c = ctx;
+    double *restrict a = c->acc;
+    for (int64_t r = 0; r < c->rows; r++) {
+        const float *restrict x = c->x + r * c->cols;
+        if (c->mu)
+            for (int64_t j = lo; j < hi; j++) a[j] += (x[j] - c->mu[j]) * (x[j] - c->mu[j]);
+        else
+            for (int64_t j = lo; j < hi; j++) a[j] += x[j];
+    }
+}
+
+/* acc[b] = sum of block b (rows = number of blocks, cols = n) */
+static void sum_blocks_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const sum2d_ctx *c = ctx;
+    for (int64_t b = lo; b < hi; b++) {
+        int64_t len = c->cols - b * RED_BLOCK;
+        len = len < RED_BLOCK ? len : RED_BLOCK;
+        c->acc[b] = row_sum(c->x + b * RED_BLOCK, len, c->mu != NULL, c->mu ? c->mu[0] : 0);
+    }
+}
+
+static int64_t grain_for(int64_t work_per_item)
+{
+    int64_t g = RED_GRAIN / (work_per_item > 0 ? work_per_item : 1);
+    return g > 1 ? g : 1;
+}
 
 /* acc[o] = sum of the elements of x mapped to o (optionally of (x - mu[o])^2). */
 static void red_sum(const red_plan *p, const float *x, const double *mu, double *acc)
 {
     memset(acc, 0, sizeof(double) * (size_t)p->out_size);
     if (p->in_size == 0) return;
-    int64_t inner = p->shape[p->nd - 1];
-    if (p->ost[p->nd - 1] == 0) {
-        /* last axis reduced: a contiguous row per output value */
-        int64_t idx[PN_MAX_DIMS] = {0}, o = 0;
-        for (int64_t base = 0; base < p->in_size; base += inner) {
-            double s = 0;
-            const float *r = x + base;
-            if (mu) {
-                double m = mu[o];
-                for (int64_t j = 0; j < inner; j++) s += (r[j] - m) * (r[j] - m);
-            } else {
-                for (int64_t j = 0; j < inner; j++) s += r[j];
-            }
-            acc[o] += s;
-            for (int d = p->nd - 2; d >= 0; d--) {
-                idx[d]++;
-                o += p->ost[d];
-                if (idx[d] < p->shape[d]) break;
-                o -= p->ost[d] * idx[d];
-                idx[d] = 0;
+    sum2d_ctx c = {x, mu, acc, p->nd == 2 ? p->shape[0] : 1, p->shape[p->nd - 1]};
+    if (p->nd == 1 && LAST_RED(p)) {
+        int64_t nb = (c.cols + RED_BLOCK - 1) / RED_BLOCK;
+        double *part = nb > 1 ? malloc(sizeof(double) * (size_t)nb) : NULL;
+        if (part) {
+            sum2d_ctx bc = c;
+            bc.acc = part;
+            pn_parallel_for(nb, 1, sum_blocks_task, &bc);
+            for (int64_t b = 0; b < nb; b++) acc[0] += part[b];
+            free(part);
+        } else {
+            /* one block, or no memory for the partials: the same sums, in the
+             * same order, one after the other */
+            for (int64_t b = 0; b < nb; b++) {
+                double one;
+                sum2d_ctx bc = c;
+                bc.acc = &one;
+                sum_blocks_task(&bc, b, b + 1);
+                acc[0] += one;
             }
         }
         return;
     }
-    if (mu)
-        RED_LOOP(p, { double dv = x[i] - mu[o]; acc[o] += dv * dv; });
-    else
-        RED_LOOP(p, acc[o] += x[i]);
+    if (p->nd == 2 && LAST_RED(p)) {
+        pn_parallel_for(c.rows, grain_for(c.cols), sum_rows_task, &c);
+        return;
+    }
+    if (p->nd == 2 && p->ost[0] == 0) {
+        pn_parallel_for(c.cols, grain_for(c.rows), sum_cols_task, &c);
+        return;
+    }
+    if (LAST_RED(p)) {
+        RED_ROWS(p, acc[o] += row_sum(x + base, n_, mu != NULL, mu ? mu[o] : 0));
+    } else if (mu) {
+        RED_ROWS(p, {
+            const float *restrict r = x + base;
+            double *restrict a = acc + o;
+            const double *restrict m = mu + o;
+            for (int64_t j = 0; j < n_; j++) a[j] += (r[j] - m[j]) * (r[j] - m[j]);
+        });
+    } else {
+        RED_ROWS(p, {
+            const float *restrict r = x + base;
+            double *restrict a = acc + o;
+            for (int64_t j = 0; j < n_; j++) a[j] += r[j];
+        });
+    }
 }
 
 static double *red_scratch(pn_node *n, const red_plan *p, int copies)
@@ -199,6 +307,45 @@ static int sum_mean_forward(pn_node *n, int mean)
     return PN_OK;
 }
 
+/* gx += s * g broadcast back over the reduced axes, for merged rank <= 2;
+ * every element of gx is written by exactly one task. */
+typedef struct {
+    const float *g;
+    float *gx;
+    float s;
+    int64_t rows, cols;
+    int last_red; /* rank 2: (kept, reduced) if set, else (reduced, kept) */
+} bcast_ctx;
+
+static void bcast_rows_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const bcast_ctx *c = ctx;
+    for (int64_t r = lo; r < hi; r++) {
+        float *restrict d = c->gx + r * c->cols;
+        if (c->last_red) {
+            float v = c->g[r] * c->s;
+            for (int64_t j = 0; j < c->cols; j++) d[j] += v;
+        } else {
+            const float *restrict gv = c->g;
+            for (int64_t j = 0; j < c->cols; j++) d[j] += gv[j] * c->s;
+        }
+    }
+}
+
+/* rank 1: everything reduced (one output) or nothing reduced */
+static void bcast_flat_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const bcast_ctx *c = ctx;
+    float *restrict d = c->gx;
+    if (c->last_red) {
+        float v = c->g[0] * c->s;
+        for (int64_t i = lo; i < hi; i++) d[i] += v;
+    } else {
+        const float *restrict gv = c->g;
+        for (int64_t i = lo; i < hi; i++) d[i] += gv[i] * c->s;
+    }
+}
+
 static int sum_mean_backward(pn_node *n, int mean)
 {
     pn_node *X = n->in[0];
@@ -208,11 +355,28 @@ static int sum_mean_backward(pn_node *n, int mean)
     if (rc) return rc;
     const float *g = n->grad;
     float *gx = X->grad;
-    if (mean) {
-        float s = (float)(1.0 / (double)p.count);
-        RED_LOOP(&p, gx[i] += g[o] * s);
+    float s = mean ? (float)(1.0 / (double)p.count) : 1.0f;
+    bcast_ctx c = {g, gx, s, p.nd == 2 ? p.shape[0] : 1, p.shape[p.nd - 1], LAST_RED(&p)};
+    if (p.nd == 1) {
+        pn_parallel_for(c.cols, RED_GRAIN, bcast_flat_task, &c);
+        return PN_OK;
+    }
+    if (p.nd == 2) {
+        pn_parallel_for(c.rows, grain_for(c.cols), bcast_rows_task, &c);
+        return PN_OK;
+    }
+    if (LAST_RED(&p)) {
+        RED_ROWS(&p, {
+            float v = g[o] * s;
+            float *restrict d = gx + base;
+            for (int64_t j = 0; j < n_; j++) d[j] += v;
+        });
     } else {
-        RED_LOOP(&p, gx[i] += g[o]);
+        RED_ROWS(&p, {
+            float *restrict d = gx + base;
+            const float *restrict gv = g + o;
+            for (int64_t j = 0; j < n_; j++) d[j] += gv[j] * s;
+        });
     }
     return PN_OK;
 }
@@ -224,6 +388,67 @@ static int mean_backward(pn_node *n) { return sum_mean_backward(n, 1); }
 
 /* ------------------------------------------------------------------ max, min */
 
+/* max (sign = 1) or min (sign = -1) of cur and v, with NaN sticky: a plain
+ * v > cur select would let a later number replace a NaN. */
+static inline float pick(float cur, float v, int is_max)
+{
+    int better = is_max ? v > cur : v < cur;
+    return (cur == cur) && (better || v != v) ? v : cur;
+}
+
+/* Max or min of a contiguous row, NaN if it holds one. GCC vectorises a max
+ * reduction only under -ffinite-math-only, so on x86 the SSE2 loop is written
+ * out (SSE2 is baseline on x86-64); max/min are exact, so the lane split
+ * cannot change the result. */
+static float row_extreme(const float *restrict r, int64_t n, int is_max)
+{
+    float m = is_max ? -INFINITY : INFINITY;
+    int64_t j = 0;
+#if defined(__SSE2__)
+    if (n >= 8) {
+        __m128 a = _mm_set1_ps(m), b = a, bad = _mm_setzero_ps();
+        for (; j + 8 <= n; j += 8) {
+            __m128 u = _mm_loadu_ps(r + j), v = _mm_loadu_ps(r + j + 4);
+            bad = _mm_or_ps(bad, _mm_or_ps(_mm_cmpunord_ps(u, u), _mm_cmpunord_ps(v, v)));
+            a = is_max ? _mm_max_ps(a, u) : _mm_min_ps(a, u);
+            b = is_max ? _mm_max_ps(b, v) : _mm_min_ps(b, v);
+        }
+        if (_mm_movemask_ps(bad)) return NAN;
+        float t[8];
+        _mm_storeu_ps(t, a);
+        _mm_storeu_ps(t + 4, b);
+        for (int k = 0; k < 8; k++) m = pick(m, t[k], is_max);
+    }
+#endif
+    for (; j < n; j++) m = pick(m, r[j], is_max);
+    return m;
+}
+
+/* Threaded max/min for the 2-D layouts of red_sum (max and min are exact, so
+ * any split gives the same bytes). */
+typedef struct {
+    const float *x;
+    float *y;
+    int64_t rows, cols;
+    int is_max;
+} ext_ctx;
+
+static void ext_rows_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const ext_ctx *c = ctx;
+    for (int64_t r = lo; r < hi; r++) c->y[r] = row_extreme(c->x + r * c->cols, c->cols, c->is_max);
+}
+
+static void ext_cols_task(void *ctx, int64_t lo, int64_t hi)
+{
+    const ext_ctx *c = ctx;
+    for (int64_t r = 0; r < c->rows; r++) {
+        const float *restrict x = c->x + r * c->cols;
+        float *restrict y = c->y;
+        for (int64_t j = lo; j < hi; j++) y[j] = pick(y[j], x[j], c->is_max);
+    }
+}
+
 static int extreme_forward(pn_node *n, int is_max)
 {
     red_plan p;
@@ -232,24 +457,33 @@ static int extreme_forward(pn_node *n, int is_max)
     const float *x = n->in[0]->data;
     float *y = n->data;
     if (p.in_size == 0) return PN_OK;
-    /* Each output starts from the first element that maps to it (a flag per
-     * output, not an identity value: starting from -inf would turn an empty
-     * comparison into a wrong answer, and NaN must win once seen). */
-    unsigned char *seen = pn_node_scratch(n, (size_t)p.out_size);
-    if (!seen) return pn_error(PN_ENOMEM, "%s: out of memory", n->op->name);
-    memset(seen, 0, (size_t)p.out_size);
-    RED_LOOP(&p, {
-        float v = x[i], cur = y[o];
-        if (!seen[o]) {
-            y[o] = v;
-            seen[o] = 1;
-        } else if (cur == cur && (v != v || (is_max ? v > cur : v < cur))) {
-            y[o] = v;
-        }
-    });
+    /* -inf / +inf start values are exact: infer refused empty slices, and an
+     * all -inf slice still returns -inf */
+    const float start = is_max ? -INFINITY : INFINITY;
+    for (int64_t o = 0; o < p.out_size; o++) y[o] = start;
+    ext_ctx c = {x, y, p.nd == 2 ? p.shape[0] : 1, p.shape[p.nd - 1], is_max};
+    if (p.nd == 2 && LAST_RED(&p)) {
+        pn_parallel_for(c.rows, grain_for(c.cols), ext_rows_task, &c);
+        return PN_OK;
+    }
+    if (p.nd == 2 && p.ost[0] == 0) {
+        pn_parallel_for(c.cols, grain_for(c.rows), ext_cols_task, &c);
+        return PN_OK;
+    }
+    if (LAST_RED(&p)) {
+        RED_ROWS(&p, y[o] = pick(y[o], row_extreme(x + base, n_, is_max), is_max));
+    } else {
+        RED_ROWS(&p, {
+            const float *restrict r = x + base;
+            float *restrict yo = y + o;
+            for (int64_t j = 0; j < n_; j++) yo[j] = pick(yo[j], r[j], is_max);
+        });
+    }
     return PN_OK;
 }
 
+/* The gradient goes to every element equal to the result, split evenly
+ * (torch.amax); elements of a NaN slice get none (x == NaN is false). */
 static int extreme_backward(pn_node *n)
 {
     pn_node *X = n->in[0];
@@ -259,11 +493,36 @@ static int extreme_backward(pn_node *n)
     if (rc) return rc;
     const float *x = X->data, *y = n->data, *g = n->grad;
     float *gx = X->grad;
-    double *ties = red_scratch(n, &p, 1);
+    float *ties = pn_node_scratch(n, sizeof(float) * (size_t)(p.out_size ? p.out_size : 1));
     if (!ties) return pn_error(PN_ENOMEM, "%s: out of memory", n->op->name);
-    memset(ties, 0, sizeof(double) * (size_t)p.out_size);
-    RED_LOOP(&p, ties[o] += x[i] == y[o]);
-    RED_LOOP(&p, if (x[i] == y[o]) gx[i] += (float)(g[o] / ties[o]));
+    memset(ties, 0, sizeof(float) * (size_t)p.out_size);
+    /* tie counts are small integers: exact in float up to 2^24 */
+    if (LAST_RED(&p)) {
+        RED_ROWS(&p, {
+            const float *restrict r = x + base;
+            float c = 0, m = y[o];
+            for (int64_t j = 0; j < n_; j++) c += r[j] == m;
+            ties[o] += c;
+        });
+        RED_ROWS(&p, {
+            const float *restrict r = x + base;
+            float *restrict d = gx + base;
+            float m = y[o], v = g[o] / ties[o];
+            for (int64_t j = 0; j < n_; j++) d[j] += r[j] == m ? v : 0.0f;
+        });
+    } else {
+        RED_ROWS(&p, {
+            const float *restrict r = x + base, *restrict m = y + o;
+            float *restrict t = ties + o;
+            for (int64_t j = 0; j < n_; j++) t[j] += r[j] == m[j];
+        });
+        RED_ROWS(&p, {
+            const float *restrict r = x + base, *restrict m = y + o, *restrict gv = g + o;
+            const float *restrict t = ties + o;
+            float *restrict d = gx + base;
+            for (int64_t j = 0; j < n_; j++) d[j] += r[j] == m[j] ? gv[j] / t[j] : 0.0f;
+        });
+    }
     return PN_OK;
 }
 
@@ -303,17 +562,33 @@ static int var_std_backward(pn_node *n, int is_std)
     red_plan p;
     int rc = red_plan_make(n, &p);
     if (rc) return rc;
-    double *mu = red_scratch(n, &p, 1);
+    /* mu, then the per-output factor k with dx = k * (x - mu) */
+    double *mu = red_scratch(n, &p, 2);
     if (!mu) return pn_error(PN_ENOMEM, "%s: out of memory", n->op->name);
+    double *k = mu + (p.out_size ? p.out_size : 1);
     const float *x = X->data, *y = n->data, *g = n->grad;
     float *gx = X->grad;
     red_sum(&p, x, NULL, mu);
-    for (int64_t o = 0; o < p.out_size; o++) mu[o] /= (double)p.count;
     double denom = (double)p.count - n->fattr[0];
-    if (is_std)
-        RED_LOOP(&p, if (y[o] != 0) gx[i] += (float)(g[o] * (x[i] - mu[o]) / (denom * y[o])));
-    else
-        RED_LOOP(&p, gx[i] += (float)(g[o] * 2.0 * (x[i] - mu[o]) / denom));
+    for (int64_t o = 0; o < p.out_size; o++) {
+        mu[o] /= (double)p.count;
+        k[o] = is_std ? (y[o] != 0 ? g[o] / (denom * y[o]) : 0.0) : 2.0 * g[o] / denom;
+    }
+    if (LAST_RED(&p)) {
+        RED_ROWS(&p, {
+            const float *restrict r = x + base;
+            float *restrict d = gx + base;
+            double m = mu[o], kv = k[o];
+            for (int64_t j = 0; j < n_; j++) d[j] += (float)(kv * (r[j] - m));
+        });
+    } else {
+        RED_ROWS(&p, {
+            const float *restrict r = x + base;
+            float *restrict d = gx + base;
+            const double *restrict m = mu + o, *restrict kv = k + o;
+            for (int64_t j = 0; j < n_; j++) d[j] += (float)(kv[j] * (r[j] - m[j]));
+        });
+    }
     return PN_OK;
 }
 

@@ -5,7 +5,12 @@
  * leaky_relu (fattr[0] = negative_slope), elu (fattr[0] = alpha), selu, gelu
  * (iattr[0] = 1 for the tanh approximation), silu, sigmoid, tanh, softplus,
  * softsign, hard_sigmoid, hard_silu.
- * Axis ops: softmax, log_softmax (iattr[0] = axis, may be negative).
+ * Axis ops: softmax, log_softmax (iattr[0] = axis, may be negative; note an
+ * apply() without attributes means axis 0 - pynn.ops passes -1 by default).
+ *
+ * exp, tanh, sigmoid, silu, softplus, elu/selu (gradient) and the exact gelu
+ * use branch-free polynomial versions (Cephes) below instead of libm calls,
+ * so their loops vectorise; accuracy is stated at each and checked by tests.
  *
  * Every elementwise op is one forward expression y = F(x) and one derivative
  * expression D(x, y) = dy/dx written next to each other in the table below;
@@ -17,8 +22,16 @@
  *
  * Derivatives at kinks follow PyTorch (and TF where they agree): relu'(0) = 0,
  * abs'(0) = 0, clip passes the gradient on the closed interval [lo, hi],
- * leaky_relu'(0) = slope, relu6 and hard_sigmoid pass it on the open interval.
+ * leaky_relu'(0) = slope, relu6 and hard_sigmoid pass it on the open interval,
+ * hard_silu takes the outer piece's slope at -3 and 3.
  * relu/relu6/clip propagate NaN, as torch does, so a NaN is never hidden. */
+/* Under GCC's default -ftrapping-math a float compare may not be executed
+ * speculatively, so loops with selects (fast_expf's range checks, relu, max)
+ * stay scalar. Nothing in pynn reads FP exception flags; lifting this for the
+ * file lets those loops vectorise. (Better as a global flag in setup.py.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include <math.h>
 #include <string.h>
 
@@ -43,28 +56,116 @@ typedef struct {
 #define SQRT_2_OVER_PI 0.79788456080286535588f
 #define GELU_C 0.044715f
 
-/* 1 / (1 + exp(-x)) without overflow: exp only ever sees a non-positive
- * argument, so for x = -100 we get exp(-100)/(1+exp(-100)), not 1/inf. */
+/* ---------------------------------------------------------------- fast exp, tanh
+ * glibc's expf / tanhf are scalar calls, so a loop that uses them is never
+ * vectorised; these branch-free versions are (4 floats per SSE2 op in the
+ * portable build) and keep ~1 ulp (exp) / ~2 ulp (tanh) accuracy, with inf,
+ * NaN and gradual underflow handled like expf. Cephes' polynomials. */
+static inline float fast_expf(float x)
+{
+    /* clamping maps NaN to the low bound (no UB in the int conversion);
+     * the selects at the end restore NaN, inf and 0 */
+    float xc = x > -104.0f ? x : -104.0f;
+    xc = xc < 88.7228394f ? xc : 88.7228394f;
+    /* n = round(x / ln 2) by the 1.5 * 2^23 trick (floorf is a call without SSE4.1) */
+    float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = xc - n * 0.693359375f - n * -2.12194440e-4f;
+    float z = r * r;
+    float p = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+                4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
+    p = p * z + r + 1.0f;
+    /* 2^n as two factors so n in [-150, 128] never leaves the normal range
+     * of either (the product underflows gradually, as expf does) */
+    int32_t ni = (int32_t)n, h = ni >> 1;
+    union { int32_t i; float f; } s1 = {(h + 127) << 23}, s2 = {(ni - h + 127) << 23};
+    float y = p * s1.f * s2.f;
+    y = x > 88.7228394f ? INFINITY : y;
+    y = x < -103.972084f ? 0.0f : y;
+    return x != x ? x : y;
+}
+
+static inline float fast_tanhf(float x)
+{
+    float ax = fabsf(x);
+    float z = x * x;
+    /* small |x|: odd polynomial (1 - 2/(e+1) would cancel) */
+    float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+                    1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+    float big = 1.0f - 2.0f / (fast_expf(2.0f * ax) + 1.0f);
+    big = x < 0 ? -big : big;
+    return ax < 0.625f ? small : big;
+}
+
+/* log1p(e) for e in [0, 1] (all softplus needs), branch-free: log(u) of
+ * u = 1 + e by Cephes' logf polynomial on [sqrt(1/2), sqrt(2)), then the
+ * classic correction log(u) * e / (u - 1), which restores the digits lost
+ * when 1 + e rounds (so softplus(-100) is still 3.7e-44, not 0). */
+static inline float fast_log1p_unit(float e)
+{
+    float u = 1.0f + e;
+    float k = u > 1.41421356f ? 1.0f : 0.0f;
+    float m = u > 1.41421356f ? 0.5f * u : u;
+    float x = m - 1.0f, z = x * x;
+    float y = ((((((((7.0376836292e-2f * x - 1.1514610310e-1f) * x + 1.1676998740e-1f) * x -
+                    1.2420140846e-1f) * x + 1.4249322787e-1f) * x - 1.6668057665e-1f) * x +
+                 2.0000714765e-1f) * x - 2.4999993993e-1f) * x + 3.3333331174e-1f) * x * z;
+    y += -2.12194440e-4f * k;
+    y += -0.5f * z;
+    float lg = x + y + 0.693359375f * k;
+    float d = u - 1.0f;
+    return d == 0.0f ? e : lg * (e / d);
+}
+
+/* Standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2, branch-free so the
+ * exact GELU vectorises (erff is a scalar call). Cephes' erf / erfc
+ * polynomials: erf on |z| < 1, erfc = exp(-z^2)/z * poly(1/z^2) beyond, used
+ * on the side where it keeps relative accuracy in the left tail. Relative
+ * error of x * Phi(x): ~1e-6 for |x| < 4, growing to ~1.5e-5 near x = -12
+ * (where gelu is ~1e-31) because exp(-z^2) inherits the rounding of z^2. */
+static inline float fast_phi(float x)
+{
+    float z = x * INV_SQRT2, a = fabsf(z), zz = z * z;
+    float e = ((((((7.853861353153693e-5f * zz - 8.010193625184903e-4f) * zz +
+                   5.188327685732524e-3f) * zz - 2.685381193529856e-2f) * zz +
+                 1.128358514861418e-1f) * zz - 3.761262582423300e-1f) * zz +
+               1.128379165726710f) * z;
+    float y = 1.0f / (a * a);
+    float p = ((((((((2.326819970068386e-2f * y - 1.387039388740657e-1f) * y +
+                     3.687424674597105e-1f) * y - 5.824733027278666e-1f) * y +
+                   6.210004621745983e-1f) * y - 4.944515323274145e-1f) * y +
+                 3.404879937665872e-1f) * y - 2.741127028184656e-1f) * y +
+               5.638259427386472e-1f);
+    float q = (((((((-1.047766399936249e+1f * y + 1.297719955372516e+1f) * y -
+                    7.495518717768503e+0f) * y + 2.921019019210786e+0f) * y -
+                  1.015265279202700e+0f) * y + 4.218463358204948e-1f) * y -
+                2.820767439740514e-1f) * y + 5.641895067754075e-1f);
+    float c = fast_expf(-a * a) / a * (a < 2.0f ? p : q); /* erfc(a) */
+    float tail = z < 0 ? 0.5f * c : 1.0f - 0.5f * c;
+    return a < 1.0f ? 0.5f + 0.5f * e : tail;
+}
+
+/* 1 / (1 + exp(-x)) without overflow: exp only ever sees -|x|, so for
+ * x = -100 we get e/(1+e) with e = exp(-100), not 1/inf. */
 static inline float stable_sigmoid(float x)
 {
-    if (x >= 0) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
+    float e = fast_expf(-fabsf(x));
+    float s = 1.0f / (1.0f + e);
+    return x >= 0 ? s : e * s;
 }
 
 /* sigmoid' and tanh' from x, not from y: y (1 - y) and 1 - y^2 round to 0 once
  * y rounds to +-1 (|x| > ~17 for sigmoid, ~9 for tanh), while the true values
- * e^-|x| and 4 e^-2|x| are still representable. One expf per element buys a
+ * e^-|x| and 4 e^-2|x| are still representable. One exp per element buys a
  * gradient that is right to a few ulps everywhere. */
 static inline float sigmoid_deriv(float x)
 {
-    float e = expf(-fabsf(x));
+    float e = fast_expf(-fabsf(x));
     return e / ((1.0f + e) * (1.0f + e));
 }
 
 static inline float tanh_deriv(float x)
 {
-    float e = expf(-2.0f * fabsf(x));
+    float e = fast_expf(-2.0f * fabsf(x));
     return 4.0f * e / ((1.0f + e) * (1.0f + e));
 }
 
@@ -89,20 +190,20 @@ static inline float gelu_value(float x, int approx)
 {
     if (approx) {
         float u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
-        return 0.5f * x * (1.0f + tanhf(u));
+        return 0.5f * x * (1.0f + fast_tanhf(u));
     }
-    return 0.5f * x * (1.0f + erff(x * INV_SQRT2));
+    return x * fast_phi(x);
 }
 
 static inline float gelu_deriv(float x, int approx)
 {
     if (approx) {
         float u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
-        float t = tanhf(u);
+        float t = fast_tanhf(u);
         return 0.5f * (1.0f + t) +
                0.5f * x * (1.0f - t * t) * SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_C * x * x);
     }
-    return 0.5f * (1.0f + erff(x * INV_SQRT2)) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
+    return fast_phi(x) + x * INV_SQRT_2PI * fast_expf(-0.5f * x * x);
 }
 
 /* One table row per op: NAME, F(x) with parameters a, b, flag, and D(x, y).
@@ -111,7 +212,7 @@ static inline float gelu_deriv(float x, int approx)
 #define UNARY_OPS(X)                                                                         \
     X(neg, -x, -1.0f)                                                                        \
     X(pow, pow_value(x, a), pow_deriv(x, a))                                                 \
-    X(exp, expf(x), y)                                                                       \
+    X(exp, fast_expf(x), y)                                                                       \
     X(log, logf(x), 1.0f / x)                                                                \
     X(sqrt, sqrtf(x), 0.5f / y)                                                              \
     X(abs, fabsf(x), (x > 0 ? 1.0f : (x < 0 ? -1.0f : 0.0f)))                                \
@@ -120,20 +221,20 @@ static inline float gelu_deriv(float x, int approx)
     X(relu, (x > 0 || x != x ? x : 0.0f), (x > 0 ? 1.0f : 0.0f))                             \
     X(relu6, (x < 0 ? 0.0f : (x > 6 ? 6.0f : x)), (x > 0 && x < 6 ? 1.0f : 0.0f))          \
     X(leaky_relu, (x > 0 ? x : a * x), (x > 0 ? 1.0f : a))                                   \
-    X(elu, (x > 0 ? x : a * expm1f(x)), (x > 0 ? 1.0f : a * expf(x)))                        \
+    X(elu, (x > 0 ? x : a * expm1f(x)), (x > 0 ? 1.0f : a * fast_expf(x)))                        \
     X(selu, SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1f(x)),                               \
-      SELU_SCALE * (x > 0 ? 1.0f : SELU_ALPHA * expf(x)))                                    \
+      SELU_SCALE * (x > 0 ? 1.0f : SELU_ALPHA * fast_expf(x)))                                    \
     X(gelu, gelu_value(x, flag), gelu_deriv(x, flag))                                        \
     X(silu, x * stable_sigmoid(x),                                                           \
       stable_sigmoid(x) * (1.0f + x * (1.0f - stable_sigmoid(x))))                           \
     X(sigmoid, stable_sigmoid(x), sigmoid_deriv(x))                                          \
-    X(tanh, tanhf(x), tanh_deriv(x))                                                         \
-    X(softplus, log1pf(expf(-fabsf(x))) + (x > 0 ? x : 0.0f), stable_sigmoid(x))             \
+    X(tanh, fast_tanhf(x), tanh_deriv(x))                                                         \
+    X(softplus, fast_log1p_unit(fast_expf(-fabsf(x))) + (x > 0 ? x : 0.0f), stable_sigmoid(x))             \
     X(softsign, x / (1.0f + fabsf(x)), 1.0f / ((1.0f + fabsf(x)) * (1.0f + fabsf(x))))     \
     X(hard_sigmoid, (x <= -3 ? 0.0f : (x >= 3 ? 1.0f : x / 6.0f + 0.5f)),                    \
       (x > -3 && x < 3 ? 1.0f / 6.0f : 0.0f))                                                \
     X(hard_silu, (x <= -3 ? 0.0f : (x >= 3 ? x : x * (x + 3.0f) / 6.0f)),                    \
-      (x < -3 ? 0.0f : (x > 3 ? 1.0f : x / 3.0f + 0.5f)))
+      (x <= -3 ? 0.0f : (x >= 3 ? 1.0f : x / 3.0f + 0.5f)))
 
 static int unary_infer(pn_node *n)
 {
@@ -150,35 +251,62 @@ static void unary_setup(const pn_node *n, unary_ctx *c)
     c->flag = (int)n->iattr[0];
 }
 
-/* The parameters are copied to locals so the compiler sees them as loop
- * invariants and can vectorise the simple rows (relu, neg, clip, ...). */
+/* Each loop is written once as an always-inline body and instantiated for
+ * flag = 0 and flag = 1, so a flag-dependent op (gelu) gets two clean loops
+ * instead of computing both variants per element and selecting. Parameters
+ * are passed by value so the compiler sees loop invariants and vectorises.
+ * On x86-64 with GCC each range function is also cloned for x86-64-v3
+ * (AVX2 + FMA) and picked at load time (ifunc); the portable SSE2 clone
+ * stays the default, as DESIGN.md asks (no -march=native). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define RANGE_FN __attribute__((target_clones("arch=x86-64-v3", "default"))) static void
+#else
+#define RANGE_FN static void
+#endif
+#if defined(__GNUC__)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE static inline
+#endif
+
 #define DEFINE_UNARY(NAME, F, D)                                                             \
-    static void NAME##_fwd_range(void *ctx, int64_t lo, int64_t hi)                          \
+    ALWAYS_INLINE void NAME##_fwd_loop(const float *restrict xs, float *restrict ys,         \
+                                       int64_t lo, int64_t hi, const float a, const float b, \
+                                       const int flag)                                       \
     {                                                                                        \
-        const unary_ctx *c = ctx;                                                            \
-        const float *restrict xs = c->x;                                                     \
-        float *restrict ys = c->out;                                                         \
-        const float a = c->a, b = c->b;                                                      \
-        const int flag = c->flag;                                                            \
         (void)a, (void)b, (void)flag;                                                        \
         for (int64_t i = lo; i < hi; i++) {                                                  \
             const float x = xs[i];                                                           \
             ys[i] = (F);                                                                     \
         }                                                                                    \
     }                                                                                        \
-    static void NAME##_bwd_range(void *ctx, int64_t lo, int64_t hi)                          \
+    ALWAYS_INLINE void NAME##_bwd_loop(const float *restrict xs, const float *restrict yv,   \
+                                       const float *restrict gs, float *restrict gx,         \
+                                       int64_t lo, int64_t hi, const float a, const float b, \
+                                       const int flag)                                       \
     {                                                                                        \
-        const unary_ctx *c = ctx;                                                            \
-        const float *restrict xs = c->x, *restrict yv = c->y, *restrict gs = c->g;           \
-        float *restrict gx = c->out;                                                         \
-        const float a = c->a, b = c->b;                                                      \
-        const int flag = c->flag;                                                            \
         (void)a, (void)b, (void)flag, (void)xs, (void)yv;                                    \
         for (int64_t i = lo; i < hi; i++) {                                                  \
             const float x = xs[i], y = yv[i];                                                \
             (void)x, (void)y;                                                                \
             gx[i] += gs[i] * (D);                                                            \
         }                                                                                    \
+    }                                                                                        \
+    RANGE_FN NAME##_fwd_range(void *ctx, int64_t lo, int64_t hi)                             \
+    {                                                                                        \
+        const unary_ctx *c = ctx;                                                            \
+        if (c->flag)                                                                         \
+            NAME##_fwd_loop(c->x, c->out, lo, hi, c->a, c->b, 1);                            \
+        else                                                                                 \
+            NAME##_fwd_loop(c->x, c->out, lo, hi, c->a, c->b, 0);                            \
+    }                                                                                        \
+    RANGE_FN NAME##_bwd_range(void *ctx, int64_t lo, int64_t hi)                             \
+    {                                                                                        \
+        const unary_ctx *c = ctx;                                                            \
+        if (c->flag)                                                                         \
+            NAME##_bwd_loop(c->x, c->y, c->g, c->out, lo, hi, c->a, c->b, 1);                \
+        else                                                                                 \
+            NAME##_bwd_loop(c->x, c->y, c->g, c->out, lo, hi, c->a, c->b, 0);                \
     }                                                                                        \
     static int NAME##_forward(pn_node *n)                                                    \
     {                                                                                        \
@@ -257,26 +385,65 @@ static int smax_infer(pn_node *n)
 
 static inline int64_t row_base(const smax_ctx *c, int64_t r)
 {
+    if (c->inner == 1) return r * c->L; /* skip the divisions in the common case */
     return (r / c->inner) * c->L * c->inner + r % c->inner;
 }
 
-static void smax_fwd_range(void *ctx, int64_t lo, int64_t hi)
+/* Sum of a[j] (times b[j] if b) over a contiguous row, in double, with eight
+ * independent partial sums in a fixed pattern: the compiler can vectorise it
+ * (one serial double chain would not), and the order depends only on n. */
+ALWAYS_INLINE double row_sum(const float *restrict a, const float *restrict b, int64_t n)
+{
+    double acc[8] = {0};
+    int64_t j = 0;
+    if (b)
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++) acc[k] += (double)a[j + k] * b[j + k];
+    else
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++) acc[k] += a[j + k];
+    double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; j < n; j++) s += b ? (double)a[j] * b[j] : a[j];
+    return s;
+}
+
+/* Row maximum, ignoring NaN: a NaN in the row turns x - m, hence the sum and
+ * the whole row, into NaN anyway. Eight lanes so the contiguous case
+ * vectorises (max is exact, so the lane split cannot change the result). */
+ALWAYS_INLINE float row_max(const float *restrict x, int64_t n, int64_t st)
+{
+    float m = -INFINITY;
+    int64_t j = 0;
+    if (st == 1) {
+        float lane[8];
+        for (int k = 0; k < 8; k++) lane[k] = -INFINITY;
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++) lane[k] = x[j + k] > lane[k] ? x[j + k] : lane[k];
+        for (int k = 0; k < 8; k++) m = lane[k] > m ? lane[k] : m;
+    }
+    for (; j < n; j++) m = x[j * st] > m ? x[j * st] : m;
+    return m;
+}
+
+RANGE_FN smax_fwd_range(void *ctx, int64_t lo, int64_t hi)
 {
     const smax_ctx *c = ctx;
     const int64_t L = c->L, st = c->inner;
     for (int64_t r = lo; r < hi; r++) {
         const float *x = c->x + row_base(c, r);
         float *y = c->out + row_base(c, r);
-        float m = x[0];
-        for (int64_t j = 1; j < L; j++) {
-            float v = x[j * st];
-            if (v > m || v != v) m = v; /* a NaN sticks: the row becomes NaN */
-        }
-        double s = 0;
-        for (int64_t j = 0; j < L; j++) {
-            float e = expf(x[j * st] - m);
-            if (!c->log) y[j * st] = e;
-            s += e;
+        float m = row_max(x, L, st);
+        double s;
+        if (st == 1) { /* the hot case (last axis): every loop vectorises */
+            for (int64_t j = 0; j < L; j++) y[j] = fast_expf(x[j] - m);
+            s = row_sum(y, NULL, L);
+        } else {
+            s = 0;
+            for (int64_t j = 0; j < L; j++) {
+                float e = fast_expf(x[j * st] - m);
+                y[j * st] = e;
+                s += e;
+            }
         }
         if (c->log) {
             float ls = (float)log(s);
@@ -289,7 +456,7 @@ static void smax_fwd_range(void *ctx, int64_t lo, int64_t hi)
 }
 
 /* softmax: dx = y * (g - sum(g * y)); log_softmax: dx = g - exp(y) * sum(g). */
-static void smax_bwd_range(void *ctx, int64_t lo, int64_t hi)
+RANGE_FN smax_bwd_range(void *ctx, int64_t lo, int64_t hi)
 {
     const smax_ctx *c = ctx;
     const int64_t L = c->L, st = c->inner;
@@ -298,15 +465,18 @@ static void smax_bwd_range(void *ctx, int64_t lo, int64_t hi)
         const float *y = c->y + b, *g = c->g + b;
         float *gx = c->out + b;
         double s = 0;
-        if (c->log) {
+        if (st == 1) {
+            s = c->log ? row_sum(g, NULL, L) : row_sum(g, y, L);
+        } else if (c->log) {
             for (int64_t j = 0; j < L; j++) s += g[j * st];
-            float sf = (float)s;
-            for (int64_t j = 0; j < L; j++) gx[j * st] += g[j * st] - expf(y[j * st]) * sf;
         } else {
             for (int64_t j = 0; j < L; j++) s += (double)g[j * st] * y[j * st];
-            float sf = (float)s;
-            for (int64_t j = 0; j < L; j++) gx[j * st] += y[j * st] * (g[j * st] - sf);
         }
+        float sf = (float)s;
+        if (c->log)
+            for (int64_t j = 0; j < L; j++) gx[j * st] += g[j * st] - fast_expf(y[j * st]) * sf;
+        else
+            for (int64_t j = 0; j < L; j++) gx[j * st] += y[j * st] * (g[j * st] - sf);
     }
 }
 

@@ -1,0 +1,686 @@
+"""Saving and loading models and weights.
+
+A pynn file is a zip archive (any extension; `.keras`-like `.pynn` or
+`.weights.npz` are conventions) holding
+
+    config.json     format tag and version, the model's class and layer configs,
+                    the compile config (optimizer config, loss, metrics) and a
+                    manifest of the weights (name and shape of each, in order)
+    weights.npz     the weights, in model.weights order (plain .npy members)
+    optimizer.npz   the optimizer's iteration count and state arrays (optional)
+
+Files are written to a temporary file in the destination directory and renamed
+over the target (os.replace), so a crash leaves either the old file or the new
+one, never half of one.
+
+Loading executes nothing from the file: JSON is parsed as data, classes are
+looked up in pynn's registries (pynn.layers.get_class, the optimizer, loss and
+metric tables), arrays are read with their .npy headers checked (dtype, shape,
+byte count) before any memory is allocated, and every size the file declares is
+checked against the bytes actually present, so a hostile or damaged file gives a
+ValueError instead of a huge allocation, a crash or a partly loaded model.
+"""
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+import threading
+import warnings
+import zipfile
+
+import numpy as np
+
+FORMAT_VERSION = 1
+MODEL_FORMAT = "pynn.model"
+WEIGHTS_FORMAT = "pynn.weights"
+_MEMBERS = ("config.json", "weights.npz", "optimizer.npz")
+_MAX_CONFIG_BYTES = 16 << 20
+# A model's per-sample input is built on a batch of one while loading; past
+# this many values a file is refused rather than allocating for it.
+MAX_INPUT_VALUES = 1 << 24
+_NPY_SLACK = 4096  # zip and .npy header bytes allowed per array on top of the data
+
+
+# ---------------------------------------------------------------- layer configs
+def layer_to_config(layer):
+    """{"class_name": ..., "config": layer.get_config()} (JSON-friendly)."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def layer_from_config(cfg, custom_objects=None):
+    """A new layer from layer_to_config output. Only classes registered with
+    pynn.layers.register (or passed in custom_objects) can be created."""
+    from . import layers
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("class_name"), str):
+        raise ValueError(f"A layer config must be a dict with a 'class_name' string, got {cfg!r:.200}")
+    name = cfg["class_name"]
+    config = cfg.get("config", {})
+    if not isinstance(config, dict):
+        raise ValueError(f"The config of layer class {name!r} must be a dict, got "
+                         f"{type(config).__name__}")
+    cls = (custom_objects or {}).get(name) or layers.get_class(name)
+    try:
+        return cls.from_config(dict(config))
+    except TypeError as e:  # unexpected or missing constructor arguments
+        raise ValueError(f"Invalid config for layer class {name!r}: {e}") from None
+
+
+# ---------------------------------------------------------------- model configs
+def _functional_config(model):
+    inputs = list(model._inputs)
+    calls = [t for _, t in model._calls]
+    key_of = {}
+    for j, (key, _) in enumerate(model._calls):
+        key_of[key] = j
+    layers_ = list(model._layers)
+
+    def ref(t):
+        if t.layer is None:
+            for k, x in enumerate(inputs):
+                if x is t:
+                    return ["input", k]
+            raise ValueError("The model depends on an Input that is not among its inputs")
+        key = (id(t.layer), tuple(id(i) for i in t.inputs))
+        return ["call", key_of[key], int(t.index)]
+
+    call_cfgs = []
+    for t in calls:
+        kwargs = getattr(t, "call_kwargs", {}) or {}
+        try:
+            json.dumps(kwargs)
+        except TypeError:
+            raise ValueError(f"Cannot save the call of layer '{t.layer.name}': its keyword "
+                             f"arguments {sorted(kwargs)} are not JSON data") from None
+        call_cfgs.append({"layer": next(i for i, l in enumerate(layers_) if l is t.layer),
+                          "inputs": [ref(i) for i in t.inputs], "kwargs": kwargs})
+    return {"name": model.name,
+            "inputs": [{"name": t.name, "shape": list(t.shape[1:])} for t in inputs],
+            "layers": [layer_to_config(l) for l in layers_],
+            "calls": call_cfgs,
+            "outputs": [ref(t) for t in model._outputs]}
+
+
+def _functional_from_config(cfg, custom_objects=None):
+    from .functional import Input
+    from .models import Model
+    inputs = []
+    for spec in _list(cfg, "inputs"):
+        shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape")
+        _check_input_size(shape)
+        inputs.append(Input(shape=shape, name=spec.get("name")))
+    layers_ = [layer_from_config(lc, custom_objects) for lc in _list(cfg, "layers")]
+    outs = []
+
+    def resolve(r, upto):
+        if (isinstance(r, list) and len(r) == 2 and r[0] == "input" and _is_index(r[1])
+                and r[1] < len(inputs)):
+            return inputs[r[1]]
+        if (isinstance(r, list) and len(r) == 3 and r[0] == "call" and _is_index(r[1])
+                and r[1] < upto and _is_index(r[2])):
+            o = outs[r[1]]
+            if isinstance(o, list):
+                if r[2] >= len(o):
+                    raise ValueError(f"Tensor reference {r} points past the outputs of its call")
+                return o[r[2]]
+            if r[2] != 0:
+                raise ValueError(f"Tensor reference {r} points past the outputs of its call")
+            return o
+        # only earlier calls may be referenced: the graph cannot loop
+        raise ValueError(f"Invalid tensor reference {r!r:.100} in the model config")
+
+    for j, call in enumerate(_list(cfg, "calls")):
+        if not isinstance(call, dict) or not _is_index(call.get("layer")) \
+                or call["layer"] >= len(layers_):
+            raise ValueError(f"Invalid layer call #{j} in the model config")
+        args = [resolve(r, j) for r in call.get("inputs", [])]
+        if not args:
+            raise ValueError(f"Layer call #{j} in the model config has no inputs")
+        kwargs = call.get("kwargs") or {}
+        if not isinstance(kwargs, dict):
+            raise ValueError(f"Invalid keyword arguments of layer call #{j}")
+        outs.append(layers_[call["layer"]](args if len(args) > 1 else args[0], **kwargs))
+    refs = cfg.get("outputs")
+    if not isinstance(refs, list) or not refs:
+        raise ValueError("Invalid outputs in the model config")
+    outputs = [resolve(r, len(outs)) for r in refs]
+    return Model(inputs if len(inputs) > 1 else inputs[0],
+                 outputs if len(outputs) > 1 else outputs[0], name=cfg.get("name"))
+
+
+def model_to_config(model):
+    from .models import FunctionalModel, Sequential
+    if isinstance(model, Sequential):
+        return {"class_name": "Sequential", "config": model.get_config()}
+    if isinstance(model, FunctionalModel):
+        return {"class_name": "Functional", "config": _functional_config(model)}
+    raise ValueError(f"Cannot save a model of class {type(model).__name__}: only Sequential and "
+                     f"functional Model(inputs, outputs) models can be rebuilt from a config. "
+                     f"Save its weights with save_weights instead.")
+
+
+def model_from_config(cfg, custom_objects=None):
+    from .models import Sequential
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("config"), dict):
+        raise ValueError("The model config must be a dict with 'class_name' and 'config'")
+    inner = cfg["config"]
+    if cfg.get("class_name") == "Sequential":
+        if inner.get("input_shape") is not None:
+            _check_input_size(_shape(inner["input_shape"], "input_shape"))
+        model = Sequential(name=inner.get("name"))
+        if inner.get("input_shape") is not None:
+            from .functional import Input
+            model.add(Input(shape=_shape(inner["input_shape"], "input_shape")))
+        for lc in _list(inner, "layers"):
+            model.add(layer_from_config(lc, custom_objects))
+        return model
+    if cfg.get("class_name") == "Functional":
+        return _functional_from_config(inner, custom_objects)
+    raise ValueError(f"Unknown model class {cfg.get('class_name')!r} (expected 'Sequential' or "
+                     f"'Functional')")
+
+
+def _list(d, key):
+    v = d.get(key) if isinstance(d, dict) else None
+    if not isinstance(v, list):
+        raise ValueError(f"The model config needs a list under {key!r}")
+    return v
+
+
+def _is_index(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _shape(v, what):
+    if not isinstance(v, list) or not all(_is_index(s) for s in v):
+        raise ValueError(f"Invalid {what} {v!r:.100}: expected a list of non-negative ints")
+    return tuple(v)
+
+
+def _check_input_size(shape):
+    n = math.prod(shape)
+    if n > MAX_INPUT_VALUES:
+        raise ValueError(f"The model config declares a per-sample input shape {shape} ({n:,} "
+                         f"values), more than pynn loads ({MAX_INPUT_VALUES:,}); refusing to "
+                         f"allocate for it")
+
+
+# ---------------------------------------------------------------- weight budget
+_budget = threading.local()
+_guard_lock = threading.Lock()
+_guard_installed = False
+
+
+def _install_weight_guard():
+    """Wraps Layer.add_weight (once) so that, while a file is being loaded in
+    this thread, no layer can allocate more weight values than the file holds.
+    A config is data a stranger may have written: `Dense(10**12)` must fail
+    before the allocation, not after."""
+    global _guard_installed
+    with _guard_lock:
+        if _guard_installed:
+            return
+        from .layers.base import Layer
+        original = Layer.add_weight
+
+        def add_weight(self, name, shape, *args, **kwargs):
+            left = getattr(_budget, "left", None)
+            if left is not None:
+                n = math.prod(int(s) for s in shape)
+                if n > left:
+                    raise ValueError(
+                        f"The model config makes layer '{self.name}' create weight '{name}' of "
+                        f"shape {tuple(int(s) for s in shape)} ({n:,} values), more than the "
+                        f"file's weights hold ({left:,} values left)")
+                _budget.left = left - n
+            return original(self, name, shape, *args, **kwargs)
+
+        add_weight.__doc__ = original.__doc__
+        Layer.add_weight = add_weight
+        _guard_installed = True
+
+
+@contextlib.contextmanager
+def _weight_budget(n_values):
+    _install_weight_guard()
+    prev = getattr(_budget, "left", None)
+    _budget.left = int(n_values)
+    try:
+        yield
+    finally:
+        _budget.left = prev
+
+
+# ---------------------------------------------------------------- writing
+def _npz_bytes(arrays):
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _write_container(path, members, overwrite):
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"Cannot save to {path!r}: it is a directory")
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it")
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            # stored, not deflated: the loader can then trust declared sizes
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
+                for name, data in members.items():
+                    z.writestr(name, data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _manifest(model):
+    return [{"name": str(getattr(w, "name", f"weight_{i}")), "shape": list(w.shape)}
+            for i, w in enumerate(model.weights)]
+
+
+def _optimizer_members(model):
+    """(config, npz bytes) of the optimizer state, or (None, None)."""
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not getattr(opt, "built", False):
+        return None, None
+    iterations, arrays = opt.get_state()
+    cfg = {"class_name": type(opt).__name__, "state_names": list(opt.state_names),
+           "n_params": int(sum(opt._c.segment_sizes)), "n_states": len(arrays)}
+    npz = {"iterations": np.asarray(iterations, np.int64)}
+    npz.update({f"s{i}": np.ascontiguousarray(a, np.float32) for i, a in enumerate(arrays)})
+    return cfg, _npz_bytes(npz)
+
+
+def _compile_config(model):
+    from . import losses, metrics, optimizers
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        return None
+    try:
+        def one(l):
+            return None if l is None else losses.serialize(losses.get(l))
+        spec = getattr(model, "_loss_spec", model.loss)
+        if isinstance(spec, dict):  # several outputs: by output name
+            loss = {"per_output": {k: one(v) for k, v in spec.items()}}
+        elif isinstance(spec, (list, tuple)):
+            loss = {"per_output": [one(v) for v in spec]}
+        else:
+            loss = one(spec)
+        specs = []
+        for m in getattr(model, "_metric_specs", []):
+            if isinstance(m, str):
+                specs.append(m)
+            elif isinstance(m, metrics.Metric):
+                specs.append({"class_name": type(m).__name__, "config": m.get_config()})
+            elif isinstance(m, type) and issubclass(m, metrics.Metric):
+                specs.append({"class_name": m.__name__, "config": {}})
+            else:
+                raise ValueError(f"metric {m!r} is not serializable")
+        cfg = {"optimizer": optimizers.serialize(model.optimizer), "loss": loss, "metrics": specs,
+               "loss_weights": getattr(model, "_loss_weights", None)}
+        json.dumps(cfg)
+        return cfg
+    except (ValueError, TypeError, AttributeError) as e:
+        warnings.warn(f"The model's compile configuration cannot be saved ({e}); the file will "
+                      f"load as an uncompiled model.", stacklevel=3)
+        return None
+
+
+def _build_if_declared(model):
+    # Keras builds a Sequential as soon as its input shape is known; pynn's
+    # builds at first use, so do it here rather than refuse.
+    if not getattr(model, "built", False) and \
+            getattr(model, "_declared_shape", lambda: None)() is not None:
+        model.build()
+
+
+def save_model(model, filepath, overwrite=True):
+    """Writes the whole model: architecture, weights, compile configuration and
+    optimizer state (so training resumes exactly after load_model)."""
+    _build_if_declared(model)
+    if not getattr(model, "built", False):
+        raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save: "
+                         f"call it on data, give it an input shape, or call build() first")
+    config = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
+              "model": model_to_config(model), "weights": _manifest(model)}
+    compile_cfg = _compile_config(model)
+    config["compile_config"] = compile_cfg
+    members = {}
+    opt_cfg, opt_npz = _optimizer_members(model) if compile_cfg is not None else (None, None)
+    config["optimizer_state"] = opt_cfg
+    members["config.json"] = json.dumps(config, indent=1).encode("utf-8")
+    members["weights.npz"] = _npz_bytes({f"w{i}": np.asarray(w, np.float32)
+                                         for i, w in enumerate(model.weights)})
+    if opt_npz is not None:
+        members["optimizer.npz"] = opt_npz
+    _write_container(filepath, members, overwrite)
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Writes the weights (and, when the model is compiled and has trained,
+    the optimizer state) to `filepath`; any file name works."""
+    _build_if_declared(model)
+    if not getattr(model, "built", False):
+        raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save")
+    opt_cfg, opt_npz = _optimizer_members(model)
+    config = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION,
+              "weights": _manifest(model), "optimizer_state": opt_cfg}
+    members = {"config.json": json.dumps(config, indent=1).encode("utf-8"),
+               "weights.npz": _npz_bytes({f"w{i}": np.asarray(w, np.float32)
+                                          for i, w in enumerate(model.weights)})}
+    if opt_npz is not None:
+        members["optimizer.npz"] = opt_npz
+    _write_container(filepath, members, overwrite)
+
+
+# ---------------------------------------------------------------- reading
+class _Archive:
+    """A validated pynn zip: safe member names, the config parsed."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(f"No such file: {self.path!r}")
+        if os.path.isdir(self.path):
+            raise ValueError(f"{self.path!r} is a directory, not a pynn model or weights file")
+        self.size = os.path.getsize(self.path)
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as e:
+            raise ValueError(f"{self.path!r} is not a pynn model or weights file (not a readable "
+                             f"zip archive: {e}); it may be truncated or of another format") \
+                from None
+        try:
+            self._check_members()
+            self.config = self._read_config()
+        except BaseException:
+            self.zip.close()
+            raise
+
+    def _fail(self, msg):
+        raise ValueError(f"{self.path!r}: {msg}")
+
+    def _check_members(self):
+        names = [i.filename for i in self.zip.infolist()]
+        for n in names:
+            parts = n.replace("\\", "/").split("/")
+            if n.startswith(("/", "\\")) or ".." in parts or ":" in n or "\x00" in n:
+                self._fail(f"unsafe member name {n!r} in the archive (absolute path or '..'); "
+                           f"refusing to load it")
+        if len(set(names)) != len(names):
+            self._fail("the archive holds duplicate member names")
+        extra = sorted(set(names) - set(_MEMBERS))
+        if extra:
+            self._fail(f"unexpected member(s) {extra}; a pynn file holds only {list(_MEMBERS)}")
+        for required in ("config.json", "weights.npz"):
+            if required not in names:
+                self._fail(f"missing member {required!r}")
+        for info in self.zip.infolist():
+            if info.file_size > self.size and info.compress_type == zipfile.ZIP_STORED:
+                self._fail(f"member {info.filename!r} declares {info.file_size:,} bytes, more than "
+                           f"the whole file ({self.size:,} bytes); the file is damaged")
+
+    def _read_member(self, name, limit):
+        info = self.zip.getinfo(name)
+        if info.file_size > limit:
+            self._fail(f"member {name!r} declares {info.file_size:,} bytes, more than the "
+                       f"{limit:,} it may hold")
+        try:
+            return self.zip.read(name)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+            self._fail(f"member {name!r} cannot be read ({e}); the file is damaged or truncated")
+
+    def _read_config(self):
+        raw = self._read_member("config.json", _MAX_CONFIG_BYTES)
+        try:
+            config = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            self._fail(f"config.json is not valid JSON ({e})")
+        if not isinstance(config, dict) or config.get("format") not in (MODEL_FORMAT,
+                                                                        WEIGHTS_FORMAT):
+            self._fail("config.json does not describe a pynn model or weights file")
+        version = config.get("format_version")
+        if not _is_index(version) or version > FORMAT_VERSION:
+            self._fail(f"format version {version!r} is not supported by this pynn (reads up to "
+                       f"{FORMAT_VERSION}); upgrade pynn")
+        return config
+
+    def manifest(self):
+        m = self.config.get("weights")
+        if not isinstance(m, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("shape"), list) for e in m):
+            self._fail("config.json has no valid weight manifest")
+        out = []
+        for e in m:
+            try:
+                out.append((str(e.get("name")), _shape(e["shape"], "weight shape")))
+            except ValueError as err:
+                self._fail(str(err))
+        return out
+
+    def read_npz(self, member, expected):
+        """{key: array} for expected = [(key, shape, dtype)], every header
+        checked before the array is allocated; nothing else may be inside."""
+        if member not in self.zip.namelist():
+            self._fail(f"missing member {member!r}")
+        info = self.zip.getinfo(member)
+        if info.compress_type != zipfile.ZIP_STORED:
+            self._fail(f"member {member!r} is compressed; pynn writes (and reads) it stored")
+        data_bytes = sum(math.prod(s) * np.dtype(d).itemsize for _, s, d in expected)
+        if info.file_size < data_bytes:
+            self._fail(f"member {member!r} holds {info.file_size:,} bytes, fewer than the "
+                       f"{data_bytes:,} bytes of data the config declares; the file is damaged "
+                       f"or does not match its config")
+        raw = self._read_member(member, data_bytes + _NPY_SLACK * (len(expected) + 1))
+        try:
+            inner = zipfile.ZipFile(io.BytesIO(raw))
+        except (zipfile.BadZipFile, EOFError, ValueError) as e:
+            self._fail(f"member {member!r} is not a valid .npz archive ({e})")
+        names = inner.namelist()
+        want = {k + ".npy" for k, _, _ in expected}
+        if set(names) != want or len(names) != len(want):
+            missing = sorted(want - set(names))
+            extra = sorted(set(names) - want)
+            self._fail(f"{member} does not match the config: missing {missing}, unexpected "
+                       f"{extra}")
+        out = {}
+        for key, shape, dtype in expected:
+            out[key] = self._read_npy(inner, member, key, shape, np.dtype(dtype))
+        return out
+
+    def _read_npy(self, inner, member, key, shape, dtype):
+        where = f"{member}/{key}"
+        try:
+            with inner.open(key + ".npy") as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    hshape, fortran, hdtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    hshape, fortran, hdtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    self._fail(f"{where}: unsupported .npy version {version}")
+                if hdtype != dtype:
+                    self._fail(f"{where} has dtype {hdtype}, expected {dtype}")
+                if tuple(hshape) != tuple(shape):
+                    self._fail(f"{where} has shape {tuple(hshape)}, but the model needs "
+                               f"{tuple(shape)}")
+                nbytes = math.prod(shape) * dtype.itemsize
+                buf = f.read(nbytes)
+                if len(buf) != nbytes or f.read(1):
+                    self._fail(f"{where} holds {len(buf):,} bytes of data, expected {nbytes:,}")
+        except (zipfile.BadZipFile, EOFError, OSError) as e:
+            self._fail(f"{where} cannot be read ({e}); the file is damaged")
+        except ValueError as e:
+            if str(e).startswith(repr(self.path)):
+                raise
+            self._fail(f"{where} is not a valid .npy array ({e})")
+        arr = np.frombuffer(buf, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+        return np.array(arr, order="C", copy=True)  # (ascontiguousarray would make 0-d arrays 1-d)
+
+    def weights(self, shapes):
+        arrays = self.read_npz("weights.npz", [(f"w{i}", s, np.float32)
+                                               for i, s in enumerate(shapes)])
+        return [arrays[f"w{i}"] for i in range(len(shapes))]
+
+    def optimizer_state(self, optimizer):
+        """(iterations, arrays) for `optimizer` (built), or None with a warning
+        when the file's state does not belong to this kind of optimizer."""
+        cfg = self.config.get("optimizer_state")
+        if cfg is None or "optimizer.npz" not in self.zip.namelist():
+            return None
+        if not isinstance(cfg, dict) or not _is_index(cfg.get("n_states")) \
+                or not _is_index(cfg.get("n_params")):
+            self._fail("invalid optimizer_state in config.json")
+        names = list(optimizer.state_names)
+        n_params = sum(optimizer._c.segment_sizes) if optimizer._c is not None else 0
+        if cfg.get("class_name") != type(optimizer).__name__ or cfg.get("state_names") != names \
+                or cfg["n_params"] != n_params or cfg["n_states"] != len(names):
+            warnings.warn(f"{self.path!r}: the saved optimizer state ({cfg.get('class_name')}, "
+                          f"{cfg.get('state_names')}) does not fit the model's optimizer "
+                          f"({type(optimizer).__name__}, {names}); it is not restored.",
+                          stacklevel=3)
+            return None
+        expected = [("iterations", (), np.int64)] + [(f"s{i}", (n_params,), np.float32)
+                                                     for i in range(len(names))]
+        arrays = self.read_npz("optimizer.npz", expected)
+        iterations = int(arrays["iterations"])
+        if iterations < 0:
+            self._fail("negative optimizer iteration count")
+        return iterations, [arrays[f"s{i}"] for i in range(len(names))]
+
+    def close(self):
+        self.zip.close()
+
+
+def _check_against_model(archive, model, manifest):
+    mine = model.weights
+    if len(mine) != len(manifest):
+        archive._fail(f"holds {len(manifest)} weight arrays, but model '{model.name}' has "
+                      f"{len(mine)}")
+    for (name, shape), var in zip(manifest, mine):
+        if tuple(shape) != tuple(var.shape):
+            archive._fail(f"weight '{name}' has shape {tuple(shape)}, but the model's "
+                          f"'{getattr(var, 'name', '?')}' has shape {tuple(var.shape)}")
+
+
+def _compile_from_config(model, cfg):
+    from . import losses, metrics, optimizers
+    if not isinstance(cfg, dict):
+        raise ValueError("invalid compile_config")
+    optimizer = optimizers.deserialize(cfg.get("optimizer"))
+    def one(l):
+        if l is None:
+            return None
+        if not isinstance(l, dict):
+            raise ValueError("invalid loss in compile_config")
+        return losses.deserialize(l)
+    loss = cfg.get("loss")
+    if isinstance(loss, dict) and "per_output" in loss:
+        per = loss["per_output"]
+        if isinstance(per, dict):
+            loss = {str(k): one(v) for k, v in per.items()}
+        elif isinstance(per, list):
+            loss = [one(v) for v in per]
+        else:
+            raise ValueError("invalid loss in compile_config")
+    else:
+        loss = one(loss)
+    loss_weights = cfg.get("loss_weights")
+    if loss_weights is not None and not isinstance(loss_weights, (list, dict)):
+        raise ValueError("invalid loss_weights in compile_config")
+    specs = []
+    for m in cfg.get("metrics") or []:
+        if isinstance(m, str):
+            specs.append(m)
+        elif isinstance(m, dict) and m.get("class_name") in metrics._CLASSES:
+            conf = m.get("config") or {}
+            if not isinstance(conf, dict):
+                raise ValueError(f"invalid config for metric {m['class_name']}")
+            try:
+                specs.append(metrics._CLASSES[m["class_name"]].from_config(conf))
+            except TypeError as e:
+                raise ValueError(f"invalid config for metric {m['class_name']}: {e}") from None
+        else:
+            raise ValueError(f"unknown metric {m!r:.100} in compile_config")
+    model.compile(optimizer=optimizer, loss=loss, metrics=specs, loss_weights=loss_weights)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Rebuilds a model saved with save_model / model.save: architecture,
+    weights, and (compile=True) the compile configuration and optimizer state.
+    `custom_objects` maps class names to layer classes of your own."""
+    archive = _Archive(filepath)
+    try:
+        if archive.config.get("format") != MODEL_FORMAT:
+            archive._fail("is a weights file, not a whole model: build the model and call "
+                          "model.load_weights() on it")
+        manifest = archive.manifest()
+        total = sum(math.prod(s) for _, s in manifest)
+        info = archive.zip.getinfo("weights.npz")
+        if info.file_size < 4 * total:
+            archive._fail(f"weights.npz holds {info.file_size:,} bytes, fewer than the "
+                          f"{4 * total:,} its manifest declares")
+        try:
+            with _weight_budget(total):
+                model = model_from_config(archive.config.get("model"), custom_objects)
+                if not model.built:
+                    model.build()
+        except ValueError as e:
+            archive._fail(f"cannot rebuild the model: {e}")
+        except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as e:
+            archive._fail(f"invalid model config ({type(e).__name__}: {e})")
+        _check_against_model(archive, model, manifest)
+        values = archive.weights([s for _, s in manifest])
+        compile_cfg = archive.config.get("compile_config")
+        state = None
+        if compile and compile_cfg is not None:
+            try:
+                _compile_from_config(model, compile_cfg)
+            except (ValueError, TypeError, KeyError, AttributeError) as e:
+                archive._fail(f"invalid compile configuration: {e}")
+            model._build_optimizer()
+            state = archive.optimizer_state(model.optimizer)
+        model.set_weights(values)
+        if state is not None:
+            model.optimizer.set_state(state)
+        return model
+    finally:
+        archive.close()
+
+
+def load_weights(model, filepath, skip_mismatch=False):
+    """Loads weights saved by save_weights or save_model into a built model
+    with the same structure (matched by position; shapes must agree). The model
+    is changed only if the whole file is valid. A compiled model also gets the
+    optimizer state back when the file holds one for the same optimizer."""
+    _build_if_declared(model)
+    if not getattr(model, "built", False):
+        raise ValueError(f"Model '{model.name}' is not built yet: build it (call it on data or "
+                         f"call build()) before load_weights()")
+    archive = _Archive(filepath)
+    try:
+        manifest = archive.manifest()
+        _check_against_model(archive, model, manifest)
+        values = archive.weights([s for _, s in manifest])
+        state = None
+        if getattr(model, "compiled", False) and model.optimizer is not None \
+                and archive.config.get("optimizer_state") is not None:
+            model._build_optimizer()
+            state = archive.optimizer_state(model.optimizer)
+        model.set_weights(values)
+        if state is not None:
+            model.optimizer.set_state(state)
+    finally:
+        archive.close()

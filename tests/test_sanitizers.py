@@ -1,0 +1,51 @@
+"""The engine under AddressSanitizer + UBSan: a sanitizer build of the extension
+runs the op, layer and tensor tests; any invalid access, leak of bounds or
+undefined behaviour aborts that run and fails this test."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SUITES = ["test_tensor.py", "test_ops_elementwise.py", "test_ops_reduce.py", "test_ops_shape.py",
+          "test_ops_losses.py", "test_ops_conv.py", "test_ops_pool.py", "test_ops_norm.py",
+          "test_ops_rnn.py", "test_ops_embedding.py", "test_ops_attention.py",
+          "test_layers_conv.py", "test_layers_recurrent.py", "test_optimizers.py", "test_gemm.py"]
+
+
+def _libasan():
+    if shutil.which("gcc") is None:
+        return None
+    path = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
+                          text=True).stdout.strip()
+    return path if os.path.isabs(path) and os.path.exists(path) else None
+
+
+@pytest.mark.skipif(_libasan() is None, reason="gcc with libasan is needed")
+def test_engine_is_clean_under_asan_and_ubsan(tmp_path):
+    work = tmp_path / "src"
+    work.mkdir()
+    for item in ("setup.py", "pyproject.toml", "README.md", "csrc", "pynn", "tests"):
+        src = os.path.join(ROOT, item)
+        if os.path.isdir(src):
+            shutil.copytree(src, work / item, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+        else:
+            shutil.copy(src, work / item)
+    env = dict(os.environ, PYNN_SANITIZE="1")
+    build = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=work,
+                           env=env, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-2000:]
+    suites = [s for s in SUITES if os.path.exists(work / "tests" / s)]
+    env = dict(os.environ, LD_PRELOAD=_libasan(), PYTHONPATH=str(work),
+               ASAN_OPTIONS="detect_leaks=0:abort_on_error=1",
+               UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1", PYNN_NUM_THREADS="2")
+    env.pop("PYTEST_ADDOPTS", None)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                          "-k", "not torch and not sanitiz", *[f"tests/{s}" for s in suites]],
+                         cwd=work, env=env, capture_output=True, text=True, timeout=3000)
+    report = run.stdout[-3000:] + run.stderr[-3000:]
+    assert run.returncode == 0, report
+    assert "AddressSanitizer" not in report and "runtime error" not in report, report
+    assert " passed" in run.stdout and "no tests ran" not in run.stdout, report
