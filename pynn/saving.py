@@ -99,7 +99,7 @@ def _functional_config(model):
             "inputs": [{"name": t.name, "shape": list(t.shape[1:])} for t in inputs],
             "layers": [layer_to_config(l) for l in layers_],
             "calls": call_cfgs,
-            "output": ref(model._outputs[0])}
+            "outputs": [ref(t) for t in model._outputs]}
 
 
 def _functional_from_config(cfg, custom_objects=None):
@@ -141,8 +141,12 @@ def _functional_from_config(cfg, custom_objects=None):
         if not isinstance(kwargs, dict):
             raise ValueError(f"Invalid keyword arguments of layer call #{j}")
         outs.append(layers_[call["layer"]](args if len(args) > 1 else args[0], **kwargs))
-    output = resolve(cfg.get("output"), len(outs))
-    return Model(inputs if len(inputs) > 1 else inputs[0], output, name=cfg.get("name"))
+    refs = cfg.get("outputs")
+    if not isinstance(refs, list) or not refs:
+        raise ValueError("Invalid outputs in the model config")
+    outputs = [resolve(r, len(outs)) for r in refs]
+    return Model(inputs if len(inputs) > 1 else inputs[0],
+                 outputs if len(outputs) > 1 else outputs[0], name=cfg.get("name"))
 
 
 def model_to_config(model):
@@ -305,7 +309,15 @@ def _compile_config(model):
     if not getattr(model, "compiled", False) or model.optimizer is None:
         return None
     try:
-        loss = losses.serialize(model.loss) if model.loss is not None else None
+        def one(l):
+            return None if l is None else losses.serialize(losses.get(l))
+        spec = getattr(model, "_loss_spec", model.loss)
+        if isinstance(spec, dict):  # several outputs: by output name
+            loss = {"per_output": {k: one(v) for k, v in spec.items()}}
+        elif isinstance(spec, (list, tuple)):
+            loss = {"per_output": [one(v) for v in spec]}
+        else:
+            loss = one(spec)
         specs = []
         for m in getattr(model, "_metric_specs", []):
             if isinstance(m, str):
@@ -316,10 +328,11 @@ def _compile_config(model):
                 specs.append({"class_name": m.__name__, "config": {}})
             else:
                 raise ValueError(f"metric {m!r} is not serializable")
-        cfg = {"optimizer": optimizers.serialize(model.optimizer), "loss": loss, "metrics": specs}
+        cfg = {"optimizer": optimizers.serialize(model.optimizer), "loss": loss, "metrics": specs,
+               "loss_weights": getattr(model, "_loss_weights", None)}
         json.dumps(cfg)
         return cfg
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, AttributeError) as e:
         warnings.warn(f"The model's compile configuration cannot be saved ({e}); the file will "
                       f"load as an uncompiled model.", stacklevel=3)
         return None
@@ -567,11 +580,26 @@ def _compile_from_config(model, cfg):
     if not isinstance(cfg, dict):
         raise ValueError("invalid compile_config")
     optimizer = optimizers.deserialize(cfg.get("optimizer"))
-    loss = cfg.get("loss")
-    if loss is not None:
-        if not isinstance(loss, dict):
+    def one(l):
+        if l is None:
+            return None
+        if not isinstance(l, dict):
             raise ValueError("invalid loss in compile_config")
-        loss = losses.deserialize(loss)
+        return losses.deserialize(l)
+    loss = cfg.get("loss")
+    if isinstance(loss, dict) and "per_output" in loss:
+        per = loss["per_output"]
+        if isinstance(per, dict):
+            loss = {str(k): one(v) for k, v in per.items()}
+        elif isinstance(per, list):
+            loss = [one(v) for v in per]
+        else:
+            raise ValueError("invalid loss in compile_config")
+    else:
+        loss = one(loss)
+    loss_weights = cfg.get("loss_weights")
+    if loss_weights is not None and not isinstance(loss_weights, (list, dict)):
+        raise ValueError("invalid loss_weights in compile_config")
     specs = []
     for m in cfg.get("metrics") or []:
         if isinstance(m, str):
@@ -586,7 +614,7 @@ def _compile_from_config(model, cfg):
                 raise ValueError(f"invalid config for metric {m['class_name']}: {e}") from None
         else:
             raise ValueError(f"unknown metric {m!r:.100} in compile_config")
-    model.compile(optimizer=optimizer, loss=loss, metrics=specs)
+    model.compile(optimizer=optimizer, loss=loss, metrics=specs, loss_weights=loss_weights)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):

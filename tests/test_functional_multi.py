@@ -72,3 +72,17 @@ def test_bad_multi_output_targets_are_explained():
         m.compile(optimizer="sgd", loss={"nope": "mse"})
     with pytest.raises(ValueError, match="expects 2 input"):
         m.predict(xa, verbose=0)
+
+
+def test_two_output_model_saves_and_loads_with_its_compile_config(tmp_path):
+    xa, xb, ycls, yreg = data()
+    m = two_headed()
+    m.compile(optimizer="adam", loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"},
+              loss_weights={"cls": 1.0, "reg": 0.25})
+    m.fit([xa, xb], {"cls": ycls, "reg": yreg}, epochs=2, verbose=0, shuffle=False)
+    m.save(tmp_path / "two.pynn")
+    r = pynn.load_model(tmp_path / "two.pynn")
+    for got, want in zip(r.predict([xa, xb], verbose=0), m.predict([xa, xb], verbose=0)):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(r.evaluate([xa, xb], [ycls, yreg], verbose=0),
+                               m.evaluate([xa, xb], [ycls, yreg], verbose=0), rtol=1e-6)
