@@ -1,9 +1,26 @@
 """Losses with Keras 3's names, defaults and reduction ("sum_over_batch_size":
 Σ w·l / number of samples). Each is one fused engine op (pynn.ops.losses)."""
+import functools
+import inspect
+
 from . import ops
 
 
 class Loss:
+    """Base of all losses. Subclass it as in Keras: implement call(y_true, y_pred)
+    returning per-sample (or per-element) losses; the sample weighting and the
+    reduction are applied around it."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        call = cls.__dict__.get("call")
+        if call is not None and "sample_weight" not in inspect.signature(call).parameters:
+            @functools.wraps(call)
+            def reduced_call(self, y_true, y_pred, sample_weight=None,
+                             reduction="sum_over_batch_size"):
+                return _reduce(call(self, y_true, y_pred), sample_weight, reduction, self.name)
+            cls.call = reduced_call
+
     def __init__(self, name=None, reduction="sum_over_batch_size", **config):
         if reduction not in ("sum_over_batch_size", "none", "sum"):
             raise ValueError(f"{type(self).__name__}: unknown reduction {reduction!r}")
@@ -78,17 +95,24 @@ class FunctionLoss(Loss):
         self.fn = fn
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        per = self.fn(y_true, y_pred)
-        if not hasattr(per, "shape"):
-            raise TypeError(f"loss function {self.name} must return a Tensor")
-        while per.ndim > 1:
-            per = ops.mean(per, axis=-1)
-        if sample_weight is not None and per.ndim == 1:
-            per = per * sample_weight
-        return ops.mean(per) if per.ndim else per
+        return _reduce(self.fn(y_true, y_pred), sample_weight, "sum_over_batch_size", self.name)
 
     def get_config(self):
         raise ValueError(f"Cannot serialize the custom loss function {self.name}")
+
+
+def _reduce(per, sample_weight, reduction, name):
+    """A user loss's per-sample (or per-element, averaged over the trailing axes)
+    values, weighted and reduced as Keras does."""
+    if not hasattr(per, "shape"):
+        raise TypeError(f"loss {name} must return a Tensor, got {type(per).__name__}")
+    while per.ndim > 1:
+        per = ops.mean(per, axis=-1)
+    if sample_weight is not None and per.ndim == 1:
+        per = per * sample_weight
+    if reduction == "none" or not per.ndim:
+        return per
+    return ops.sum(per) if reduction == "sum" else ops.mean(per)
 
 
 def get(identifier):

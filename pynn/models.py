@@ -130,16 +130,16 @@ class Model(Layer):
         if not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1:
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
-            fast = self._programs.get("fast")
+            fast = self._programs.get(("fast", inputs.shape[1:]))
             if fast is None:
-                entry = self._program("predict")
-                fast = self._programs["fast"] = (entry["prog"].run, entry["y_pred"],
-                                                 tuple(self._input_shapes[0][1:]))
-            run, y_pred, per_sample = fast
-            if (inputs.dtype != np.float32 or not inputs.flags.c_contiguous
-                    or inputs.shape[1:] != per_sample):
                 inputs = as_float_array(inputs, "model input")
                 self._check_x_shapes([inputs.shape])
+                entry = self._program("predict", x_shapes=[inputs.shape[1:]])
+                fast = self._programs[("fast", inputs.shape[1:])] = (entry["prog"].run,
+                                                                     entry["y_pred"])
+            run, y_pred = fast
+            if inputs.dtype != np.float32 or not inputs.flags.c_contiguous:
+                inputs = as_float_array(inputs, "model input")
             return Tensor(run([inputs], y_pred))
         xs = [inputs] if isinstance(inputs, Tensor) else self._split_inputs(inputs)
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
@@ -236,17 +236,25 @@ class Model(Layer):
         return ["loss"] + [m.name for m in (self.compiled_metrics or [])]
 
     # ------------------------------------------------------------ programs
-    def _program(self, kind, y_shapes=None):
+    def _program(self, kind, y_shapes=None, x_shapes=None):
         """The traced engine program for 'train', 'eval' or 'predict' (cached).
-        y_shapes: the per-sample label shape of every output."""
-        key = (kind, tuple(tuple(s) for s in y_shapes) if y_shapes is not None else None)
+        y_shapes: the per-sample label shape of every output; x_shapes: that of every
+        input (the declared one when None; Inputs with a None dimension, such as
+        variable-length sequences, get one program per length seen)."""
+        x_shapes = [tuple(s[1:]) for s in self._input_shapes] if x_shapes is None else \
+            [tuple(s) for s in x_shapes]
+        if any(d is None for s in x_shapes for d in s):
+            raise ValueError(f"Model '{self.name}' has inputs of per-sample shape {x_shapes}: "
+                             f"a None dimension is only known once data is given")
+        key = (kind, tuple(tuple(s) for s in y_shapes) if y_shapes is not None else None,
+               tuple(x_shapes))
         if key in self._programs:
             return self._programs[key]
         frozen_before = self._frozen.copy()  # tracing must not move BatchNorm statistics
         was_tracing = _C.set_tracing(True)
         was_grad = _C.set_grad_enabled(kind == "train")
         try:
-            xs = [_C.placeholder((1,) + tuple(s[1:])) for s in self._input_shapes]
+            xs = [_C.placeholder((1,) + s) for s in x_shapes]
             preds = self._forward(xs, training=(kind == "train"))
             preds = preds if isinstance(preds, list) else [preds]
             if kind == "predict":
@@ -320,7 +328,8 @@ class Model(Layer):
             raise ValueError(f"Model '{self.name}' expects {len(self._input_shapes)} input(s), "
                              f"got {len(shapes)}")
         for i, (got, want) in enumerate(zip(shapes, self._input_shapes)):
-            if tuple(got[1:]) != tuple(want[1:]):
+            if len(got) != len(want) or any(w is not None and g != w
+                                            for g, w in zip(got[1:], want[1:])):
                 first = self._first_layer_name(i)
                 raise ValueError(
                     f"{first} expects inputs of per-sample shape {tuple(want[1:])} (batch shape "
@@ -410,7 +419,7 @@ class Model(Layer):
         if n == 0:
             raise ValueError("fit: no training samples")
 
-        entry = self._program("train", [a.shape[1:] for a in ys])
+        entry = self._program("train", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
         self._build_optimizer()
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (n + batch_size - 1) // batch_size
@@ -494,7 +503,7 @@ class Model(Layer):
 
     # ------------------------------------------------------------ evaluate / predict
     def _evaluate_arrays(self, xs, ys, w, batch_size):
-        entry = self._program("eval", [a.shape[1:] for a in ys])
+        entry = self._program("eval", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
         acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (xs[0].shape[0] + batch_size - 1) // batch_size
@@ -536,7 +545,7 @@ class Model(Layer):
         batch_size = 32 if batch_size is None else int(batch_size)
         xs = self._prepare_x(x)
         n = xs[0].shape[0]
-        entry = self._program("predict")
+        entry = self._program("predict", x_shapes=[a.shape[1:] for a in xs])
         outs = [np.empty((n,) + tuple(o.shape[1:]), np.float32) for o in entry["outs"]]
         n_batches = (n + batch_size - 1) // batch_size
         _, _, _, interrupted = _C.run_loop(entry["prog"], None, entry["slots"],
