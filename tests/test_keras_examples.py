@@ -42,6 +42,8 @@ def _keras():
     keras = pytest.importorskip("keras")
     if keras.backend.backend() != "torch":
         pytest.skip(f"keras runs on {keras.backend.backend()}, these comparisons use torch")
+    import torch
+    torch.set_num_threads(1)  # torch's spinning workers crawl on a shared, loaded machine
     return keras
 
 
