@@ -124,6 +124,25 @@ static pn_node *node_of(PyObject *obj, const char *what)
     return n;
 }
 
+/* An op's operand: as node_of, except that a layer weight (pynn.layers.Variable,
+   an ndarray subclass) stands for its Tensor, so ops on a custom layer's self.w
+   reach the weight's gradient. */
+static pn_node *operand_node(PyObject *obj, const char *what)
+{
+    if (PyArray_Check(obj) && !PyArray_CheckExact(obj)) {
+        PyObject *t = PyObject_GetAttrString(obj, "_tensor");
+        if (t && PnTensor_Check(t)) {
+            pn_node *n = ((PnTensor *)t)->node;
+            pn_node_incref(n);
+            Py_DECREF(t);
+            return n;
+        }
+        Py_XDECREF(t);
+        PyErr_Clear();
+    }
+    return node_of(obj, what);
+}
+
 /* ------------------------------------------------------------------ type */
 
 static int Tensor_init(PnTensor *self, PyObject *args, PyObject *kw)
@@ -385,7 +404,7 @@ static PyObject *py_apply(PyObject *mod, PyObject *args, PyObject *kw)
     for (Py_ssize_t i = 0; i < n_in; i++) {
         char what[96];
         snprintf(what, sizeof what, "input %zd of %s", i, name);
-        in[i] = node_of(PySequence_Fast_GET_ITEM(seq, i), what);
+        in[i] = operand_node(PySequence_Fast_GET_ITEM(seq, i), what);
         if (!in[i]) goto done;
     }
     if (fobj) {

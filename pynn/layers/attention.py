@@ -8,7 +8,7 @@ inside the (batch, T, heads*depth) layout the fused attention op reads."""
 import numpy as np
 
 from .. import initializers, ops, regularizers
-from .base import Layer
+from .base import Layer, refuse_unsupported
 
 
 class MultiHeadAttention(Layer):
@@ -23,6 +23,8 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"MultiHeadAttention: {name} must be a positive integer, got {v!r}")
         if dropout:
             raise ValueError("MultiHeadAttention: attention dropout > 0 is not supported yet")
+        refuse_unsupported("MultiHeadAttention", activity_regularizer=activity_regularizer,
+                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         if output_shape is not None or attention_axes is not None:
             raise ValueError("MultiHeadAttention: output_shape and attention_axes are not supported")
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)

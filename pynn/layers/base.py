@@ -4,6 +4,8 @@ call(inputs). Layers compose engine ops (pynn.ops); they do no numerics in Pytho
 A layer's weights are `Variable`s: NumPy arrays that, once the layer belongs to a
 model, are views into the model's parameter arena (writing into them changes the
 model, without copies)."""
+import functools
+import inspect
 import re
 
 import numpy as np
@@ -72,12 +74,35 @@ def rebind_variable(old, new_memory):
     return v
 
 
+def refuse_unsupported(layer, **options):
+    """Keras options pynn does not implement raise, rather than being ignored."""
+    for name, value in options.items():
+        if value is not None:
+            raise ValueError(f"{layer}: {name} is not supported yet, got {value!r}")
+
+
 def per_sample(shape):
     return tuple(shape[1:]) if shape is not None else None
 
 
 class Layer:
     """Base class of all layers. Subclasses implement build() and call()."""
+
+    def __init_subclass__(cls, **kwargs):
+        # Keras lets call() leave out `training`; pynn always passes it, so such a
+        # call() is wrapped to drop it (as Keras inspects the signature).
+        super().__init_subclass__(**kwargs)
+        call = cls.__dict__.get("call")
+        if call is None:
+            return
+        params = inspect.signature(call).parameters
+        if "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return
+
+        @functools.wraps(call)
+        def call_without_training(self, inputs, training=False, **kw):
+            return call(self, inputs, **kw)
+        cls.call = call_without_training
 
     def __init__(self, name=None, trainable=True, input_shape=None, input_dim=None, dtype=None,
                  **kwargs):
@@ -98,12 +123,29 @@ class Layer:
         self.supports_masking = False
 
     # ------------------------------------------------------------ weights
-    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None,
+    def add_weight(self, name=None, shape=None, initializer="glorot_uniform", regularizer=None,
                    trainable=True, dtype=None, constraint=None):
-        init = initializers.get(initializer)
+        """A new weight of `shape`. Takes tf.keras' order (name first) and, by keyword
+        or with the shape first, Keras 3's `add_weight(shape=..., initializer=...)`."""
+        if shape is None and name is not None and not isinstance(name, str):
+            name, shape = None, name  # Keras 3: add_weight((3, 4), ...)
+        if shape is None:
+            raise TypeError(f"{type(self).__name__}.add_weight: shape is required")
+        if constraint is not None:
+            raise ValueError(f"{type(self).__name__}.add_weight: weight constraints are not "
+                             f"supported, got constraint={constraint!r}")
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"{type(self).__name__}.add_weight: only float32 weights are "
+                             f"supported, got dtype={dtype!r}")
+        if name is None:  # Keras' automatic names: variable, variable_1, ...
+            n = sum(w.name.split("/")[-1].startswith("variable") for w in self._weights)
+            name = "variable" if n == 0 else f"variable_{n}"
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else shape
+        init = initializers.get(initializer if initializer is not None else "glorot_uniform")
         value = init(tuple(int(s) for s in shape))
         var = make_variable(value, f"{self.name}/{name}", trainable, regularizers.get(regularizer))
         self._weights.append(var)
+        self.tensor(var)  # so that ops on the weight itself (custom layers) track its gradient
         return var
 
     @property

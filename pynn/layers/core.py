@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import _C, activations, initializers, ops, regularizers
-from .base import Layer
+from .base import Layer, refuse_unsupported
 
 
 class InputLayer(Layer):
@@ -34,6 +34,8 @@ class Dense(Layer):
         super().__init__(**kwargs)
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
+        refuse_unsupported("Dense", activity_regularizer=activity_regularizer,
+                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias

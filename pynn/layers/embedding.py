@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import initializers, ops, regularizers
-from .base import Layer
+from .base import Layer, refuse_unsupported
 
 
 class Embedding(Layer):
@@ -16,6 +16,7 @@ class Embedding(Layer):
         for name, v in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"Embedding: {name} must be a positive integer, got {v!r}")
+        refuse_unsupported("Embedding", embeddings_constraint=embeddings_constraint)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import initializers, ops, regularizers
 from ..ops.rnn import ACTIVATION_IDS
-from .base import Layer
+from .base import Layer, refuse_unsupported
 
 
 def _act_name(a):
@@ -39,6 +39,9 @@ class _RNN(Layer):
                              "Dropout layer before the recurrent layer instead")
         if stateful:
             raise ValueError(f"{cls}: stateful=True is not supported")
+        refuse_unsupported(cls, activity_regularizer=activity_regularizer,
+                           kernel_constraint=kernel_constraint,
+                           recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         self.units = int(units)
         self.activation = _act_name(activation)
         self.recurrent_activation = _act_name(recurrent_activation)

@@ -1,0 +1,198 @@
+"""What a program ported from Keras by changing the import relies on, beyond the
+examples in tests/keras_examples/: keras.utils, keras.ops conversions, custom
+layers (add_weight, call without `training`, ops on the weights themselves),
+keras.losses.Loss subclasses, variable-length inputs, unsupported options refused."""
+import numpy as np
+import pytest
+
+import pynn
+import pynn as keras
+from pynn import layers, ops
+
+
+# ---------------------------------------------------------------- keras.utils
+def test_pad_sequences_matches_the_keras_documentation():
+    # the examples of https://keras.io/api/data_loading/timeseries/ pad_sequences docstring
+    seqs = [[1], [2, 3], [4, 5, 6]]
+    np.testing.assert_array_equal(keras.utils.pad_sequences(seqs),
+                                  [[0, 0, 1], [0, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(keras.utils.pad_sequences(seqs, value=-1),
+                                  [[-1, -1, 1], [-1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(keras.utils.pad_sequences(seqs, padding="post"),
+                                  [[1, 0, 0], [2, 3, 0], [4, 5, 6]])
+    np.testing.assert_array_equal(keras.utils.pad_sequences(seqs, maxlen=2),
+                                  [[0, 1], [2, 3], [5, 6]])
+    np.testing.assert_array_equal(keras.utils.pad_sequences(seqs, maxlen=2, truncating="post"),
+                                  [[0, 1], [2, 3], [4, 5]])
+    assert keras.utils.pad_sequences(seqs).dtype == np.int32
+
+
+def test_pad_sequences_edge_cases_and_errors():
+    out = keras.utils.pad_sequences([[], [1.5, 2.5]], dtype="float32")
+    np.testing.assert_array_equal(out, [[0, 0], [1.5, 2.5]])
+    steps = keras.utils.pad_sequences([np.ones((1, 2)), np.ones((3, 2))], maxlen=2, dtype="float32")
+    assert steps.shape == (2, 2, 2) and steps[0, 0].sum() == 0 and steps[0, 1].sum() == 2
+    with pytest.raises(ValueError, match="padding"):
+        keras.utils.pad_sequences([[1]], padding="middle")
+    with pytest.raises(ValueError, match="item 1 is int"):
+        keras.utils.pad_sequences([[1], 2])
+    with pytest.raises(ValueError, match="maxlen"):
+        keras.utils.pad_sequences([[1]], maxlen=-1)
+
+
+def test_utils_to_categorical_normalize_and_seed():
+    np.testing.assert_array_equal(keras.utils.to_categorical([0, 2, 1], 3),
+                                  [[1, 0, 0], [0, 0, 1], [0, 1, 0]])
+    x = np.array([[3.0, 4.0], [0.0, 0.0]])
+    np.testing.assert_allclose(keras.utils.normalize(x), [[0.6, 0.8], [0.0, 0.0]])
+    np.testing.assert_allclose(keras.utils.normalize(x, order=1), [[3 / 7, 4 / 7], [0, 0]])
+    keras.utils.set_random_seed(5)
+    a = layers.Dense(3)
+    a.build((None, 4))
+    keras.utils.set_random_seed(5)
+    b = layers.Dense(3)
+    b.build((None, 4))
+    np.testing.assert_array_equal(a.kernel, b.kernel)
+
+
+# ---------------------------------------------------------------- keras.ops
+def test_one_hot_eager_and_inside_a_loss():
+    np.testing.assert_array_equal(ops.one_hot(np.array([2, 0]), 3).numpy(), [[0, 0, 1], [1, 0, 0]])
+    with pytest.raises(ValueError, match="one_hot: id 3 .* num_classes=3"):
+        ops.one_hot(np.array([3]), 3)
+    with pytest.raises(ValueError, match="num_classes"):
+        ops.one_hot(np.array([1]), 0)
+
+    def sparse_mse(y_true, y_pred):  # integer labels, one-hot encoded in the traced loss
+        return ops.mean(ops.square(ops.one_hot(y_true, 3) - y_pred), axis=-1)
+
+    x = np.random.default_rng(0).normal(size=(6, 4)).astype("float32")
+    y = np.array([0, 1, 2, 2, 1, 0])
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3)])
+    model.compile("sgd", loss=sparse_mse)
+    p = model.predict(x, verbose=0)
+    want = np.mean(np.mean((np.eye(3)[y] - p) ** 2, axis=-1))
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), want, rtol=1e-5)
+
+
+def test_convert_helpers():
+    t = ops.convert_to_tensor(np.arange(3.0))
+    assert isinstance(t, pynn.Tensor) and ops.convert_to_tensor(t) is t
+    np.testing.assert_array_equal(ops.convert_to_numpy(t * 2.0), [0, 2, 4])
+    np.testing.assert_array_equal(ops.ones((2, 2)).numpy() + ops.zeros((2, 2)).numpy(), np.ones((2, 2)))
+
+
+# ---------------------------------------------------------------- custom layers
+class CustomDense(layers.Layer):
+    """https://keras.io/guides/functional_api/#extend-the-api-using-custom-layers"""
+
+    def __init__(self, units=32, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal",
+                                 trainable=True)
+        self.b = self.add_weight(shape=(self.units,), initializer="random_normal", trainable=True)
+
+    def call(self, inputs):  # no `training` argument, as in the guide
+        return ops.matmul(inputs, self.w) + self.b
+
+
+def test_custom_layer_trains_like_the_hand_computed_sgd_step():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(16, 4)).astype("float32")
+    y = rng.normal(size=(16, 3)).astype("float32")
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, CustomDense(3)(inputs))
+    assert [w.name.split("/")[-1] for w in model.weights] == ["variable", "variable_1"]
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    w0, b0 = model.get_weights()
+    p0 = model.predict(x, verbose=0)
+    np.testing.assert_allclose(p0, x @ w0 + b0, rtol=1e-5, atol=1e-6)
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    g = 2 * (p0 - y) / y.size  # d mean((p - y)²) / dp
+    w1, b1 = model.get_weights()
+    np.testing.assert_allclose(w1, w0 - 0.1 * x.T @ g, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b1, b0 - 0.1 * g.sum(0), rtol=1e-5, atol=1e-6)
+
+
+def test_custom_layer_eager_gradient_reaches_its_weights():
+    layer = CustomDense(2)
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    out = layer(pynn.Tensor(x))
+    out.sum().backward()
+    np.testing.assert_allclose(layer.tensor(layer.w).grad, np.repeat(x.sum(0)[:, None], 2, 1))
+    np.testing.assert_allclose(layer.tensor(layer.b).grad, [2.0, 2.0])
+
+
+def test_add_weight_signatures():
+    layer = layers.Layer()
+    a = layer.add_weight("kernel", (2, 3), "zeros")             # tf.keras: name first
+    b = layer.add_weight((4,), initializer="ones")                # Keras 3: shape first
+    c = layer.add_weight(shape=3, initializer=keras.initializers.Constant(2.0), trainable=False)
+    assert [w.name.split("/")[-1] for w in (a, b, c)] == ["kernel", "variable", "variable_1"]
+    assert (a.shape, b.shape, c.shape) == ((2, 3), (4,), (3,))
+    assert a.sum() == 0 and b.sum() == 4 and c.sum() == 6 and not c.trainable
+    with pytest.raises(TypeError, match="shape is required"):
+        layer.add_weight(name="w")
+    with pytest.raises(ValueError, match="constraints are not supported"):
+        layer.add_weight(shape=(2,), constraint=lambda w: w)
+
+
+# ---------------------------------------------------------------- custom losses
+class ScaledMSE(keras.losses.Loss):
+    def __init__(self, factor=2.0, name="scaled_mse"):
+        super().__init__(name=name)
+        self.factor = factor
+
+    def call(self, y_true, y_pred):
+        return ops.mean(ops.square(y_true - y_pred), axis=-1) * self.factor
+
+
+def test_loss_subclass_is_weighted_and_reduced_as_keras():
+    rng = np.random.default_rng(2)
+    y, p = rng.normal(size=(5, 3)).astype("float32"), rng.normal(size=(5, 3)).astype("float32")
+    w = rng.uniform(size=5).astype("float32")
+    per = 2.0 * np.mean((y - p) ** 2, axis=-1)
+    loss = ScaledMSE()
+    np.testing.assert_allclose(loss(y, p).numpy(), per.mean(), rtol=1e-6)
+    np.testing.assert_allclose(loss(y, p, sample_weight=w).numpy(), np.mean(w * per), rtol=1e-6)
+    np.testing.assert_allclose(ScaledMSE(name="s").call(y, p, reduction="none").numpy(), per,
+                               rtol=1e-6)
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(3)])
+    model.compile("sgd", loss=ScaledMSE())
+    pred = model.predict(y, verbose=0)
+    np.testing.assert_allclose(model.evaluate(y, p, verbose=0),
+                               2.0 * np.mean((p - pred) ** 2), rtol=1e-5)
+
+
+# ---------------------------------------------------------------- variable lengths
+def test_none_length_input_takes_any_length():
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    x = layers.Embedding(10, 4)(inputs)
+    x = layers.LSTM(3)(x)
+    model = keras.Model(inputs, layers.Dense(1)(x))
+    model.compile("sgd", "mse")
+    rng = np.random.default_rng(3)
+    short, long = rng.integers(0, 10, (4, 5)), rng.integers(0, 10, (4, 9))
+    p_short, p_long = model.predict(short, verbose=0), model.predict(long, verbose=0)
+    # each length runs its own program; both agree with the eager forward pass
+    np.testing.assert_allclose(p_short, model(pynn.Tensor(short)).numpy(), rtol=1e-5)
+    np.testing.assert_allclose(p_long, model(pynn.Tensor(long)).numpy(), rtol=1e-5)
+    np.testing.assert_allclose(model(long).numpy(), p_long, rtol=1e-5)
+    model.fit(long, np.zeros((4, 1)), validation_data=(short, np.zeros((4, 1))), verbose=0)
+    with pytest.raises(ValueError, match=r"per-sample shape \(None,\)"):
+        model.predict(np.zeros((2, 3, 1)), verbose=0)
+
+
+# ---------------------------------------------------------------- refused options
+@pytest.mark.parametrize("make", [
+    lambda: layers.Dense(2, kernel_constraint="non_neg"),
+    lambda: layers.Dense(2, activity_regularizer="l2"),
+    lambda: layers.Embedding(5, 2, embeddings_constraint="unit_norm"),
+    lambda: layers.LSTM(2, recurrent_constraint="non_neg"),
+])
+def test_unsupported_options_are_refused_not_ignored(make):
+    with pytest.raises(ValueError, match="not supported"):
+        make()
