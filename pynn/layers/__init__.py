@@ -1,5 +1,6 @@
 """Keras-style layers."""
 from .base import Layer, Variable, clear_session  # noqa: F401
+from ..functional import Input  # noqa: F401  (keras.layers.Input, as keras.Input)
 from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape  # noqa: F401
 from .conv import Conv1D, Conv2D  # noqa: F401
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: F401
