@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from . import _C
+from ._names import unknown_name
 from . import schedules as _schedules
 
 __all__ = [
@@ -733,10 +734,7 @@ def deserialize(config, custom_objects=None):
 def _lookup(name):
     cls = _BY_LOWER.get(str(name).lower()) if isinstance(name, str) else None
     if cls is None:
-        raise ValueError(
-            f"Could not interpret optimizer identifier: {name!r}. Known optimizers: "
-            f"{', '.join(sorted(_BY_LOWER))}"
-        )
+        raise unknown_name("optimizer", name, _BY_LOWER)
     return cls
 
 
