@@ -185,7 +185,7 @@ class EnergyTracker(Callback):
     @staticmethod
     def _meter(method, tdp, rapl_root):
         if method == "cpu_load":
-            return CpuLoadMeter(tdp), "cpu_load requested"
+            return CpuLoadMeter(tdp), None
         try:
             return RaplMeter(rapl_root), None
         except RaplUnavailable as e:

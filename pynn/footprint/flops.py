@@ -210,9 +210,10 @@ class Profile:
     def to_dict(self):
         return {"params": self.params, "macs": self.macs, "flops": self.flops,
                 "complete": self.complete, "per": "sample",
-                "conventions": {"macs": "ptflops (multiply-accumulates + bias adds + "
-                                        "element-wise ops ptflops counts)",
-                                "flops": "keras-flops (2 per multiply-accumulate + 1 per other op)"},
+                "conventions": {"macs": "ptflops' convention: multiply-accumulates, bias adds and "
+                                        "the element-wise ops ptflops counts",
+                                "flops": "keras-flops' convention: 2 per multiply-accumulate + 1 per "
+                                         "other op"},
                 "layers": [c.to_dict() for c in self.layers]}
 
     def __repr__(self):
