@@ -253,6 +253,8 @@ def _footer(model):
 def _macs(model):
     """(cell text per layer id, footer lines) for the optional MACs column."""
     from .footprint import profile
+    if not model.built:
+        return {}, [" MACs per sample: ? (the model is not built)"]
     prof = profile(model)
     cells = {id(layer): ("?" if c.macs is None else f"{c.macs:,}")
              for layer, c in zip(model.layers, prof.layers)}

@@ -140,6 +140,8 @@ def test_bad_arguments():
         fp.EnergyTracker(method="gpu")
     with pytest.raises(ValueError, match="tdp must be a positive"):
         fp.EnergyTracker(method="cpu_load", tdp=0)
+    with pytest.raises(ValueError, match="tdp must be a positive"):
+        fp.EnergyTracker(tdp="95W")
     with pytest.raises(ValueError, match="ram_power"):
         fp.EnergyTracker(ram_power=-3)
     with pytest.raises(RuntimeError, match="without start"):

@@ -132,6 +132,13 @@ def test_unknown_layer_is_reported_and_can_be_registered(monkeypatch):
         fp.register_counter("Scale", len)
 
 
+def test_unknown_dimension_is_reported():
+    x = pynn.Input(shape=(None, 3))  # sequences of any length
+    p = fp.profile(pynn.Model(x, L.Dense(1)(L.LSTM(2)(x))))
+    assert p.layers[0].macs is None and "unknown" in p.layers[0].note
+    assert p.layers[1].macs == 3 and not p.complete
+
+
 def test_bad_input():
     with pytest.raises(TypeError, match="expects a pynn Model"):
         fp.profile(L.Dense(3))
@@ -155,6 +162,8 @@ def test_summary_default_is_unchanged_and_show_macs_adds_the_column(monkeypatch)
     assert f" MACs per sample: {2_759_904 + dense_macs:,} (ptflops' convention)" in text
     assert f" FLOPs per sample: {5_421_240 + 2 * (dense_macs - 1) + 1:,}" in text
     assert text.startswith(plain.split("┏")[0]) and plain.splitlines()[-3:] == lines[-5:-2]
+    unbuilt = pynn.Sequential([L.Dense(3)])
+    assert summary_text(unbuilt, show_macs=True).endswith(" MACs per sample: ? (the model is not built)")
     got = []
     m.summary(show_macs=True, print_fn=got.append)
     assert got == [text]

@@ -93,8 +93,6 @@ class CpuLoadMeter:
         self.threads = int(threads) if threads else _threads()
         self.tdp_known = tdp is not None
         self.tdp = float(tdp) if tdp is not None else WATTS_PER_THREAD * self.threads
-        if not self.tdp > 0:
-            raise ValueError(f"EnergyTracker: tdp must be a positive number of watts, got {tdp!r}")
 
     def sample(self):
         return time.monotonic(), time.process_time()
@@ -171,6 +169,8 @@ class EnergyTracker(Callback):
         for arg, v, low in (("carbon_intensity", carbon_intensity, 0.0), ("pue", pue, 1.0)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= low:
                 raise ValueError(f"EnergyTracker: {arg} must be a number >= {low:g}, got {v!r}")
+        if tdp is not None and (isinstance(tdp, bool) or not isinstance(tdp, (int, float)) or not tdp > 0):
+            raise ValueError(f"EnergyTracker: tdp must be a positive number of watts, got {tdp!r}")
         if ram_power is not None and (isinstance(ram_power, bool) or not isinstance(ram_power, (int, float))
                                       or ram_power < 0):
             raise ValueError(f"EnergyTracker: ram_power must be watts >= 0 or None, got {ram_power!r}")
