@@ -560,9 +560,12 @@ class Model(Layer):
 
     # ------------------------------------------------------------ display and files
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+                show_trainable=False, layer_range=None, show_macs=False):
+        """Keras' summary table; show_macs=True (pynn only) adds per-sample MACs
+        per layer and MAC / FLOP totals (see pynn.footprint)."""
         from .summary import summary_text
-        text = summary_text(self, show_trainable=show_trainable, line_length=line_length)
+        text = summary_text(self, show_trainable=show_trainable, line_length=line_length,
+                            show_macs=show_macs)
         (print_fn or print)(text)
 
     def _repr_html_(self):
