@@ -31,6 +31,12 @@ SHAPES = [
 ]
 
 
+# Idle OpenBLAS threads keep spinning (sched_yield) for ~2^28 cycles after a
+# call, taking a core from whatever runs next; pynn's idle workers spin 0.2 ms.
+# Pausing between samples measures each library without the other's leftovers.
+SETTLE = 0.3
+
+
 def cpu_ghz():
     """Nominal clock from /proc/cpuinfo (first 'cpu MHz'), else None."""
     try:
@@ -100,7 +106,9 @@ def run(threads, repeats, quick):
         t_pn, t_np = [], []
         for _ in range(repeats):  # interleaved so drifts hit both alike
             t_pn.append(timeit(f_pn))
+            time.sleep(SETTLE)
             t_np.append(timeit(f_np))
+            time.sleep(SETTLE)
         flops = 2.0 * M * N * K
         g_pn, g_np = flops / median(t_pn) / 1e9, flops / median(t_np) / 1e9
         b_pn, b_np = flops / min(t_pn) / 1e9, flops / min(t_np) / 1e9

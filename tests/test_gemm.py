@@ -7,9 +7,13 @@ import sys
 import numpy as np
 import pytest
 
+import pynn
 from pynn import _C
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTS = os.path.dirname(os.path.abspath(__file__))
+# Subprocesses import the same pynn this process imported (installed or in-place
+# build), and run from tests/ so a source checkout without _C never shadows it.
+PYNN_PARENT = os.path.dirname(os.path.dirname(pynn.__file__))
 EPS32 = np.finfo(np.float32).eps
 
 # (M, N, K): ones, primes, non-multiples of the micro-tiles (6x16, 4x8), and
@@ -63,8 +67,8 @@ def check_all(shapes=SHAPES):
 
 
 def run_forced(isa, code):
-    env = dict(os.environ, PYNN_GEMM_ISA=isa, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
+    env = dict(os.environ, PYNN_GEMM_ISA=isa, PYTHONPATH=PYNN_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=TESTS,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -99,7 +103,7 @@ def test_matches_float64(M, N, K, ta, tb):
 
 @pytest.mark.parametrize("isa", runnable_isas())
 def test_every_kernel_path(isa):
-    code = ("import sys; sys.path.insert(0, 'tests'); import test_gemm as t\n"
+    code = ("import sys; import test_gemm as t\n"
             "from pynn import _C\n"
             f"assert _C.gemm_isa() == {isa!r}, _C.gemm_isa()\n"
             "t.check_all(); print('ok')")
@@ -163,8 +167,9 @@ def test_num_threads_env_and_fork():
             "_, st = os.waitpid(pid, 0)\n"
             "assert os.waitstatus_to_exitcode(st) == 0\n"
             "assert (_C.sgemm(a, a) == ref).all(); print('ok')")
-    env = dict(os.environ, PYNN_NUM_THREADS="3")
-    r = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
+    env = dict(os.environ, PYNN_NUM_THREADS="3",
+               PYTHONPATH=PYNN_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", code], env=env, cwd=TESTS,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
 

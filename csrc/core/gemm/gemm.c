@@ -40,6 +40,10 @@
 #ifndef PARALLEL_MIN_MNK
 #define PARALLEL_MIN_MNK (96 * 96 * 96)
 #endif
+/* Tasks per thread in a parallel pass (dynamic load balancing). */
+#ifndef TILES_PER_THREAD
+#define TILES_PER_THREAD 8
+#endif
 /* Rows of A packed at once; bounds the A scratch to MS * KC floats. */
 #define MS_MAX 2304
 
@@ -207,7 +211,7 @@ static void gemm_small(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, 
     int threads = pn_get_num_threads();
     if (threads > 1 && (double)M * N * K >= PARALLEL_MIN_MNK) {
         int64_t panels = (N + im->nr - 1) / im->nr;
-        int64_t per = (panels + 2 * threads - 1) / (2 * threads);
+        int64_t per = (panels + TILES_PER_THREAD * threads - 1) / (TILES_PER_THREAD * threads);
         s.cols_per_task = per * im->nr;
         pn_parallel_for((N + s.cols_per_task - 1) / s.cols_per_task, 1, small_task, &s);
     } else {
@@ -320,9 +324,13 @@ static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K,
 
                 j.mc = balanced(j.ms, im->mc, mr);
                 int64_t tiles_m = cdiv(j.ms, j.mc);
-                /* A small M leaves too few row tiles to share: split columns too.
-                 * Tiles only decide which thread writes which C elements. */
-                int64_t want = parallel ? 2 * (int64_t)threads : 1;
+                /* Several tiles per thread, so that a thread slowed down by
+                 * another process (or by OpenBLAS's spinning idle threads) just
+                 * takes fewer of them; columns are split when M alone gives too
+                 * few. Narrow tiles cost little: the A block is read from L2 by
+                 * every kernel call anyway. Tiles only decide which thread
+                 * writes which C elements, never the arithmetic. */
+                int64_t want = parallel ? TILES_PER_THREAD * (int64_t)threads : 1;
                 int64_t tn = tiles_m >= want ? 1 : cdiv(want, tiles_m);
                 j.nw = round_up(cdiv(j.nc, tn), nr);
                 j.tiles_n = cdiv(j.nc, j.nw);
