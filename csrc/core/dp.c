@@ -1,11 +1,11 @@
 /* dp.c - DP-SGD steps inside the compiled training loop (see dp.h).
  *
- * The simple, obviously-correct design: every example (or microbatch) of a
- * batch is replayed on its own through the compiled program at batch size 1
- * (m), so a per-example gradient is exactly the gradient the engine computes
- * for that example, whatever the layers. The clipped gradients are summed into
- * an accumulator arena laid out like the parameter arena; noise and the
- * division by the expected batch size follow, then the normal optimizer step. */
+ * The simple, obviously-correct design: every example of a batch is replayed
+ * on its own through the compiled program at batch size 1, so a per-example
+ * gradient is exactly the gradient the engine computes for that example,
+ * whatever the layers. The clipped gradients are summed into an accumulator
+ * laid out like the parameter arena; noise and the division by the expected
+ * batch size follow, then the ordinary optimizer step. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,12 +29,7 @@ int pn_dp_validate(const pn_dp *d)
         return pn_error(PN_EVALUE, "DP-SGD: the sample rate must be in (0, 1], got %g", d->sample_rate);
     if (!(d->divisor > 0) || !isfinite(d->divisor))
         return pn_error(PN_EVALUE, "DP-SGD: the expected batch size must be positive, got %g", d->divisor);
-    if (d->microbatches < 0)
-        return pn_error(PN_EVALUE, "DP-SGD: num_microbatches must be >= 0, got %lld",
-                        (long long)d->microbatches);
-    if (d->steps_per_epoch < 1)
-        return pn_error(PN_EVALUE, "DP-SGD: steps per epoch must be positive");
-    if (!d->acc || (!d->idx && !d->fixed_idx))
+    if (!d->acc || !d->idx)
         return pn_error(PN_EVALUE, "DP-SGD: work buffers are missing");
     return PN_OK;
 }
@@ -106,33 +101,29 @@ static int secure_normal(pn_dp *d, double *z)
     return PN_OK;
 }
 
-/* ------------------------------------------------------------------ one unit */
+/* ------------------------------------------------------------------ one example */
 
-static void gather_rows(pn_loop *L, const int64_t *rows, int64_t m)
+static void gather_row(pn_loop *L, int64_t row)
 {
     for (int s = 0; s < L->n_data; s++) {
-        pn_node *slot = L->slots[s];
-        int64_t row = m ? slot->size / m : 0;
-        for (int64_t r = 0; r < m; r++)
-            memcpy(slot->data + r * row, L->data[s] + rows[r] * row, sizeof(float) * (size_t)row);
+        pn_node *slot = L->slots[s]; /* planned for batch size 1: one row */
+        memcpy(slot->data, L->data[s] + row * slot->size, sizeof(float) * (size_t)slot->size);
     }
 }
 
-/* Forward and backward of m examples; their (mean) gradient is clipped and
- * added to the accumulator. Loss and metric statistics are summed as in the
- * ordinary loop, so the epoch logs mean the same thing. */
-static int clipped_unit(pn_loop *L, pn_dp *d, const int64_t *rows, int64_t m)
+/* Forward and backward of one example; its gradient is clipped and added to
+ * the accumulator. Loss and metric statistics are summed as in the ordinary
+ * loop, so the epoch logs mean the same thing. */
+static int clipped_example(pn_loop *L, pn_dp *d, int64_t row)
 {
-    int rc = pn_program_set_batch(L->prog, m);
-    if (rc) return rc;
-    gather_rows(L, rows, m);
-    rc = pn_program_forward(L->prog);
+    gather_row(L, row);
+    int rc = pn_program_forward(L->prog);
     if (rc) return rc;
     double loss = L->loss->data[0];
     if (L->stop_on_nan && !isfinite(loss))
-        return pn_error(PN_EVALUE, "the loss became %g at sample %lld", loss, (long long)rows[0]);
-    L->loss_sum += loss * (double)m;
-    L->loss_count += (double)m;
+        return pn_error(PN_EVALUE, "the loss became %g at sample %lld", loss, (long long)row);
+    L->loss_sum += loss;
+    L->loss_count += 1.0;
     rc = pn_program_backward(L->prog, L->loss);
     if (rc) return rc;
 
@@ -158,11 +149,58 @@ static int clipped_unit(pn_loop *L, pn_dp *d, const int64_t *rows, int64_t m)
         for (int64_t j = 0; j < s->size; j++) sacc[j] += s->data[j];
         sacc += s->size;
     }
-    d->examples += m;
     return PN_OK;
 }
 
 /* ------------------------------------------------------------------ one step */
+
+/* The rows of step k into d->idx; returns their number in *b. */
+static int draw_batch(pn_loop *L, pn_dp *d, int64_t k, int64_t *b)
+{
+    int64_t m = 0;
+    if (!d->poisson) {
+        int64_t start = k * L->batch_size;
+        m = L->n_samples - start < L->batch_size ? L->n_samples - start : L->batch_size;
+        for (int64_t r = 0; r < m; r++) d->idx[r] = L->perm ? L->perm[start + r] : start + r;
+    } else {
+        uint64_t key = sample_key(d);
+        for (int64_t i = 0; i < d->n_samples; i++) {
+            double u;
+            if (d->secure) {
+                int rc = secure_uniform(d, &u);
+                if (rc) return rc;
+            } else {
+                u = pn_rng_uniform01(key, (uint64_t)i);
+            }
+            if (u < d->sample_rate) d->idx[m++] = i;
+        }
+    }
+    *b = m;
+    return PN_OK;
+}
+
+/* acc += N(0, std^2) per coordinate */
+static int add_noise(pn_dp *d, double std)
+{
+    float *acc = d->acc;
+    if (d->secure) {
+        for (int64_t j = 0; j < d->n_params; j++) {
+            double z = 0.0;
+            for (int t = 0; t < 4; t++) {
+                double e;
+                int rc = secure_normal(d, &e);
+                if (rc) return rc;
+                z += e;
+            }
+            acc[j] += (float)(0.5 * std * z); /* four normals of std/2 */
+        }
+    } else {
+        uint64_t key = noise_key(d->key, d->step);
+        for (int64_t j = 0; j < d->n_params; j++)
+            acc[j] += (float)(std * pn_rng_normal(key, (uint64_t)j));
+    }
+    return PN_OK;
+}
 
 int pn_dp_step(pn_loop *L, int64_t k)
 {
@@ -171,76 +209,33 @@ int pn_dp_step(pn_loop *L, int64_t k)
     if (rc) return rc;
     if (!L->train || !L->loss || !L->step || !L->grads || !L->params)
         return pn_error(PN_EVALUE, "DP-SGD runs only in a training loop with a loss and an optimizer");
+    if (d->n_samples != L->n_samples)
+        return pn_error(PN_EVALUE, "DP-SGD: state made for %lld samples, the loop has %lld",
+                        (long long)d->n_samples, (long long)L->n_samples);
 
-    /* 1. the batch */
-    const int64_t *rows;
-    int64_t b = 0;
-    if (d->fixed_idx) {
-        if (k < 0 || k >= d->n_fixed)
-            return pn_error(PN_EINDEX, "DP-SGD: batch %lld requested, %lld fixed batches given",
-                            (long long)k, (long long)d->n_fixed);
-        rows = d->fixed_idx + d->fixed_ptr[k];
-        b = d->fixed_ptr[k + 1] - d->fixed_ptr[k];
-    } else {
-        uint64_t key = sample_key(d);
-        for (int64_t i = 0; i < d->n_samples; i++) {
-            double u;
-            if (d->secure) {
-                rc = secure_uniform(d, &u);
-                if (rc) return rc;
-            } else {
-                u = pn_rng_uniform01(key, (uint64_t)i);
-            }
-            if (u < d->sample_rate) d->idx[b++] = i;
-        }
-        rows = d->idx;
-    }
+    int64_t b;
+    rc = draw_batch(L, d, k, &b);
+    if (rc) return rc;
     d->last_batch = b;
 
-    /* 2. clipped per-example (per-microbatch) gradients, summed */
+    rc = pn_program_set_batch(L->prog, 1);
+    if (rc) return rc;
     memset(d->acc, 0, sizeof(float) * (size_t)d->n_params);
-    if (d->microbatches == 0) {
-        for (int64_t r = 0; r < b; r++) {
-            rc = clipped_unit(L, d, rows + r, 1);
-            if (rc) return rc;
-        }
-    } else {
-        int64_t mb = d->microbatches;
-        for (int64_t j = 0; j < mb; j++) {
-            int64_t lo = j * b / mb, hi = (j + 1) * b / mb;
-            if (hi > lo) {
-                rc = clipped_unit(L, d, rows + lo, hi - lo);
-                if (rc) return rc;
-            }
-        }
+    for (int64_t r = 0; r < b; r++) {
+        rc = clipped_example(L, d, d->idx[r]);
+        if (rc) return rc;
     }
 
-    /* 3. noise N(0, (sigma C)^2) per coordinate, then the mean */
     double std = d->sigma * d->clip;
-    double inv = 1.0 / d->divisor;
-    float *acc = d->acc;
     if (std > 0.0) {
-        if (d->secure) {
-            for (int64_t j = 0; j < d->n_params; j++) {
-                double z = 0.0;
-                for (int t = 0; t < 4; t++) {
-                    double e;
-                    rc = secure_normal(d, &e);
-                    if (rc) return rc;
-                    z += e;
-                }
-                acc[j] += (float)(0.5 * std * z); /* four normals of std/2 */
-            }
-        } else {
-            uint64_t key = noise_key(d->key, d->step);
-            for (int64_t j = 0; j < d->n_params; j++)
-                acc[j] += (float)(std * pn_rng_normal(key, (uint64_t)j));
-        }
+        rc = add_noise(d, std);
+        if (rc) return rc;
     }
-    float invf = (float)inv;
-    for (int64_t j = 0; j < d->n_params; j++) acc[j] *= invf;
+    /* Poisson: divide by the expected size (the drawn size is private);
+     * fixed batches: their size is public, so the plain mean */
+    float inv = (float)(1.0 / (d->poisson ? d->divisor : (double)b));
+    for (int64_t j = 0; j < d->n_params; j++) d->acc[j] *= inv;
 
-    /* 4. the ordinary optimizer step on the privatised gradient */
     rc = L->step(L->opt, L->params, d->acc);
     if (rc) return rc;
     d->step++;

@@ -1,13 +1,14 @@
 /* dp.h - DP-SGD inside the compiled training loop (Abadi et al. 2016, as Opacus).
  *
  * One DP step: draw the batch (Poisson sampling: every example independently
- * with probability q, or a fixed batch given by the host), then for each
- * example (or microbatch) run forward and backward at batch size 1 (m), clip
- * its gradient over the whole trainable arena to L2 norm <= C with
+ * with probability q; or the loop's ordinary fixed batch), then for each
+ * example run forward and backward at batch size 1, clip its gradient over the
+ * whole trainable arena to L2 norm <= C with
  *     c_i = min(1, C / (||g_i|| + 1e-6)),
  * add c_i g_i into the accumulator, add Gaussian noise N(0, (sigma C)^2) per
- * coordinate, divide by the expected batch size (q N, or the number of
- * microbatches) and hand that gradient to the ordinary optimizer step.
+ * coordinate, divide by the expected batch size q N (Poisson: the real size
+ * would leak; fixed batches: their public size) and hand that gradient to the
+ * ordinary optimizer step.
  *
  * Randomness: seeded mode draws sampling and noise from pynn's counter-based
  * generator at (key, step, index), so a seeded run is reproducible and
@@ -27,25 +28,19 @@ typedef struct pn_dp {
     double clip;               /* C: per-example L2 bound over the whole arena */
     double sigma;              /* noise multiplier: noise std is sigma * C */
     double sample_rate;        /* q: Poisson inclusion probability */
-    double divisor;            /* expected batch size q N (or number of microbatches) */
-    int64_t microbatches;      /* 0: per-example clipping; k: k microbatches per batch */
+    double divisor;            /* Poisson: the expected batch size q N */
+    int poisson;               /* 1: Poisson sampling; 0: the loop's fixed batches */
     int secure;                /* 1: OS entropy and the 4-normal sum */
     uint64_t key;              /* seeded mode: base key */
     int64_t step;              /* DP steps taken so far (counter of the streams) */
-    int64_t steps_per_epoch;   /* batches the loop runs per epoch */
     int64_t n_params;          /* floats in the trainable arena */
     int64_t n_samples;         /* rows of the data set (size of idx) */
     float *acc;                /* n_params: the clipped sum, then the noisy mean */
     int64_t *idx;              /* n_samples: indices of the current batch */
-    /* fixed batches instead of Poisson sampling: batch k of an epoch is
-     * fixed_idx[fixed_ptr[k] .. fixed_ptr[k+1]) (NULL: Poisson) */
-    const int64_t *fixed_idx, *fixed_ptr;
-    int64_t n_fixed;
-    /* optional record of every clipped unit: ||g|| before clipping, c */
+    /* optional record of every example: ||g_i|| before clipping, c_i */
     double *rec;               /* 2 * rec_cap doubles, or NULL */
     int64_t rec_cap, rec_n;
     int64_t last_batch;        /* size of the last batch drawn */
-    int64_t examples;          /* examples processed so far */
     /* secure mode's entropy buffer */
     uint64_t ent[512];
     int ent_pos, ent_len;
@@ -53,7 +48,7 @@ typedef struct pn_dp {
 
 /* Checks the configuration; the message names the offending field. */
 int pn_dp_validate(const pn_dp *d);
-/* Runs DP step k of the epoch (k indexes the fixed batches when given). */
+/* Runs DP step k of the epoch (k picks the fixed batch when not Poisson). */
 int pn_dp_step(struct pn_loop *L, int64_t k);
 /* The noise draw of the seeded mode: N(0,1) for (key, step, coordinate j);
  * exposed so tests can regenerate the noise the loop added. */

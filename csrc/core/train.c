@@ -61,11 +61,10 @@ int pn_loop_run(pn_loop *L, int64_t first, int64_t count, int64_t *done)
     *done = 0;
     if (L->batch_size < 1) return pn_error(PN_EVALUE, "batch_size must be positive");
     int64_t n_batches = (L->n_samples + L->batch_size - 1) / L->batch_size;
-    if (L->dp) n_batches = L->dp->steps_per_epoch; /* DP: batches are drawn, not sliced */
     for (int64_t k = first; k < first + count && k < n_batches; k++) {
         int64_t start = k * L->batch_size;
         int64_t b = L->n_samples - start < L->batch_size ? L->n_samples - start : L->batch_size;
-        int rc = L->dp ? pn_dp_step(L, k) : run_batch(L, start, b);
+        int rc = L->dp ? pn_dp_step(L, k) : run_batch(L, start, b); /* dp.h */
         if (rc) return rc;
         (*done)++;
     }

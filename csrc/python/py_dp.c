@@ -14,8 +14,6 @@ typedef struct {
     pn_dp d;
     PyObject *acc;        /* float32 (n_params,) */
     PyObject *idx;        /* int64 (n_samples,) */
-    PyObject *fixed_idx;  /* int64 or NULL */
-    PyObject *fixed_ptr;  /* int64 or NULL */
     PyObject *rec;        /* float64 (cap, 2) or NULL */
     int busy;             /* a loop is running on it with the GIL released */
 } PnDP;
@@ -26,8 +24,6 @@ static void DP_dealloc(PnDP *self)
 {
     Py_XDECREF(self->acc);
     Py_XDECREF(self->idx);
-    Py_XDECREF(self->fixed_idx);
-    Py_XDECREF(self->fixed_ptr);
     Py_XDECREF(self->rec);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -35,15 +31,14 @@ static void DP_dealloc(PnDP *self)
 static PyObject *DP_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"n_params", "n_samples", "l2_norm_clip", "noise_multiplier",
-                             "sample_rate", "divisor", "steps_per_epoch", "microbatches",
-                             "secure", "key", "step", NULL};
-    long long n_params, n_samples, steps_per_epoch, microbatches = 0, step = 0;
+                             "sample_rate", "divisor", "poisson", "secure", "key", "step", NULL};
+    long long n_params, n_samples, step = 0;
     unsigned long long key = 0;
     double clip, sigma, q, divisor;
-    int secure = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "LLddddL|LpKL:DPState", kwlist, &n_params,
-                                     &n_samples, &clip, &sigma, &q, &divisor, &steps_per_epoch,
-                                     &microbatches, &secure, &key, &step))
+    int poisson = 1, secure = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "LLdddd|ppKL:DPState", kwlist, &n_params,
+                                     &n_samples, &clip, &sigma, &q, &divisor, &poisson, &secure,
+                                     &key, &step))
         return NULL;
     if (n_params < 1 || n_samples < 0)
         return PyErr_Format(PyExc_ValueError, "DPState: n_params must be >= 1 and n_samples >= 0");
@@ -62,11 +57,10 @@ static PyObject *DP_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     d->sigma = sigma;
     d->sample_rate = q;
     d->divisor = divisor;
-    d->microbatches = microbatches;
+    d->poisson = poisson;
     d->secure = secure;
     d->key = (uint64_t)key;
     d->step = step;
-    d->steps_per_epoch = steps_per_epoch;
     d->n_params = n_params;
     d->n_samples = n_samples;
     d->acc = PyArray_DATA((PyArrayObject *)self->acc);
@@ -87,49 +81,7 @@ static int check_idle(PnDP *self)
     return 0;
 }
 
-/* set_fixed(idx, ptr): batch k of an epoch is idx[ptr[k]:ptr[k+1]] (int64, every
- * index in [0, n_samples)); set_fixed(None, None) returns to Poisson sampling. */
-static PyObject *DP_set_fixed(PnDP *self, PyObject *args)
-{
-    PyObject *idx, *ptr;
-    if (!PyArg_ParseTuple(args, "OO:set_fixed", &idx, &ptr)) return NULL;
-    if (check_idle(self) < 0) return NULL;
-    if (idx == Py_None && ptr == Py_None) {
-        Py_CLEAR(self->fixed_idx);
-        Py_CLEAR(self->fixed_ptr);
-        self->d.fixed_idx = self->d.fixed_ptr = NULL;
-        self->d.n_fixed = 0;
-        Py_RETURN_NONE;
-    }
-    for (int i = 0; i < 2; i++) {
-        PyObject *a = i ? ptr : idx;
-        if (!PyArray_Check(a) || PyArray_TYPE((PyArrayObject *)a) != NPY_INT64 ||
-            !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)a) || PyArray_NDIM((PyArrayObject *)a) != 1)
-            return PyErr_Format(PyExc_TypeError, "set_fixed: %s must be a 1-D C-contiguous int64 array",
-                                i ? "ptr" : "idx");
-    }
-    npy_intp ni = PyArray_SIZE((PyArrayObject *)idx), np_ = PyArray_SIZE((PyArrayObject *)ptr);
-    const int64_t *iv = PyArray_DATA((PyArrayObject *)idx), *pv = PyArray_DATA((PyArrayObject *)ptr);
-    if (np_ < 2 || pv[0] != 0 || pv[np_ - 1] != ni)
-        return PyErr_Format(PyExc_ValueError, "set_fixed: ptr must start at 0 and end at len(idx) = %lld",
-                            (long long)ni);
-    for (npy_intp k = 1; k < np_; k++)
-        if (pv[k] < pv[k - 1]) return PyErr_Format(PyExc_ValueError, "set_fixed: ptr must be non-decreasing");
-    for (npy_intp i = 0; i < ni; i++)
-        if (iv[i] < 0 || iv[i] >= self->d.n_samples)
-            return PyErr_Format(PyExc_ValueError, "set_fixed: index %lld is outside [0, %lld)",
-                                (long long)iv[i], (long long)self->d.n_samples);
-    Py_INCREF(idx);
-    Py_INCREF(ptr);
-    Py_XSETREF(self->fixed_idx, idx);
-    Py_XSETREF(self->fixed_ptr, ptr);
-    self->d.fixed_idx = iv;
-    self->d.fixed_ptr = pv;
-    self->d.n_fixed = np_ - 1;
-    Py_RETURN_NONE;
-}
-
-/* set_record(array float64 (cap, 2) or None): every clipped unit writes
+/* set_record(array float64 (cap, 2) or None): every clipped example writes
  * (norm before clipping, clip factor) into the next row until cap rows. */
 static PyObject *DP_set_record(PnDP *self, PyObject *arr)
 {
@@ -166,7 +118,6 @@ static int DP_set_step(PnDP *self, PyObject *v, void *c)
     return 0;
 }
 static PyObject *DP_get_last_batch(PnDP *self, void *c) { return PyLong_FromLongLong(self->d.last_batch); }
-static PyObject *DP_get_examples(PnDP *self, void *c) { return PyLong_FromLongLong(self->d.examples); }
 static PyObject *DP_get_rec_n(PnDP *self, void *c) { return PyLong_FromLongLong(self->d.rec_n); }
 static PyObject *DP_get_key(PnDP *self, void *c) { return PyLong_FromUnsignedLongLong(self->d.key); }
 static PyObject *DP_get_gradient(PnDP *self, void *c)
@@ -178,14 +129,12 @@ static PyObject *DP_get_gradient(PnDP *self, void *c)
 static PyGetSetDef dp_getset[] = {
     {"step", (getter)DP_get_step, (setter)DP_set_step, "DP steps taken (stream counter)", NULL},
     {"last_batch_size", (getter)DP_get_last_batch, NULL, "size of the last batch drawn", NULL},
-    {"examples", (getter)DP_get_examples, NULL, "examples processed", NULL},
     {"record_count", (getter)DP_get_rec_n, NULL, "rows written by set_record", NULL},
     {"key", (getter)DP_get_key, NULL, "seeded-mode base key", NULL},
     {"gradient", (getter)DP_get_gradient, NULL, "the privatised gradient of the last step (copy)", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyMethodDef dp_methods[] = {
-    {"set_fixed", (PyCFunction)DP_set_fixed, METH_VARARGS, NULL},
     {"set_record", (PyCFunction)DP_set_record, METH_O, NULL},
     {NULL, NULL, 0, NULL}};
 
