@@ -37,6 +37,8 @@ Things to know:
 import math
 import numbers
 
+import numpy as np
+
 from .. import _C, optimizers
 from . import accountant as acc
 
@@ -101,6 +103,7 @@ class DPSGD(optimizers.Optimizer):
             raise ValueError("DPSGD: `optimizer` is already a DPSGD")
         self.accountant = acc.RDPAccountant()
         self._key = None if seed is None else int(seed) & 0xFFFFFFFFFFFFFFFF
+        self.clipping_record, self.clipping_count = None, 0
 
     # ------------------------------------------------------------ the wrapped optimizer
     @property
@@ -158,6 +161,17 @@ class DPSGD(optimizers.Optimizer):
     apply_gradients = apply
 
     # ------------------------------------------------------------ privacy
+    def record_clipping(self, capacity):
+        """Makes every following fit write, for its first `capacity` examples, each
+        gradient's norm before clipping and its clip factor c_i into
+        `clipping_record` (an array of shape (capacity, 2); rows past
+        `clipping_count` are unused). For tests and diagnostics: the record
+        itself is not private. `record_clipping(0)` turns it off."""
+        if isinstance(capacity, bool) or not isinstance(capacity, numbers.Integral) or capacity < 0:
+            raise ValueError(f"record_clipping: `capacity` must be an integer >= 0, got {capacity!r}")
+        self.clipping_record = np.zeros((int(capacity), 2)) if capacity else None
+        self.clipping_count = 0
+
     def get_epsilon(self, delta=None):
         """The epsilon spent so far, for `delta` (default: the optimizer's)."""
         return self.accountant.get_epsilon(self.delta if delta is None else delta)
@@ -175,10 +189,13 @@ class DPSGD(optimizers.Optimizer):
         if self._key is None and not self.secure_mode:
             self._key = _C.random_u64()
         self._q = q
-        return _C.DPState(n_params=int(model._params.size), n_samples=int(n),
-                          l2_norm_clip=self.l2_norm_clip, noise_multiplier=self.noise_multiplier,
-                          sample_rate=q, divisor=q * n, poisson=self.poisson_sampling,
-                          secure=self.secure_mode, key=self._key or 0, step=self.accountant.steps)
+        state = _C.DPState(n_params=int(model._params.size), n_samples=int(n),
+                           l2_norm_clip=self.l2_norm_clip, noise_multiplier=self.noise_multiplier,
+                           sample_rate=q, divisor=q * n, poisson=self.poisson_sampling,
+                           secure=self.secure_mode, key=self._key or 0, step=self.accountant.steps)
+        if self.clipping_record is not None:
+            state.set_record(self.clipping_record)
+        return state
 
     def _dp_update(self, state, logs):
         """Called by fit after each run of the loop: counts the steps taken and
@@ -187,6 +204,8 @@ class DPSGD(optimizers.Optimizer):
         if taken > 0:
             self.accountant.step(self.noise_multiplier, self._q, taken)
         logs["epsilon"] = self.get_epsilon()
+        if self.clipping_record is not None:
+            self.clipping_count = state.record_count
 
     # ------------------------------------------------------------ config
     def get_config(self):
