@@ -26,7 +26,7 @@ int pn_dp_validate(const pn_dp *d)
     if (!(d->sigma >= 0) || !isfinite(d->sigma))
         return pn_error(PN_EVALUE, "DP-SGD: noise_multiplier must be >= 0 and finite, got %g", d->sigma);
     if (!(d->sample_rate > 0 && d->sample_rate <= 1))
-        return pn_error(PN_EVALUE, "DP-SGD: the sample rate must be in (0, 1], got %g", d->sample_rate);
+        return pn_error(PN_EVALUE, "DP-SGD: sample_rate must be in (0, 1], got %g", d->sample_rate);
     if (!(d->divisor > 0) || !isfinite(d->divisor))
         return pn_error(PN_EVALUE, "DP-SGD: the expected batch size must be positive, got %g", d->divisor);
     if (!d->acc || !d->idx)
