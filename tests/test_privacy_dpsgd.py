@@ -343,7 +343,7 @@ def test_misuse_is_an_error():
 
 
 # ------------------------------------------------------------------ Opacus on the same model
-def test_one_epoch_matches_opacus():
+def test_one_epoch_matches_opacus_on_torch():
     torch = pytest.importorskip("torch")
     opacus = pytest.importorskip("opacus")
     x, y = _data(64)
