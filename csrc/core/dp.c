@@ -28,7 +28,7 @@ int pn_dp_validate(const pn_dp *d)
     if (!(d->sample_rate > 0 && d->sample_rate <= 1))
         return pn_error(PN_EVALUE, "DP-SGD: sample_rate must be in (0, 1], got %g", d->sample_rate);
     if (!(d->divisor > 0) || !isfinite(d->divisor))
-        return pn_error(PN_EVALUE, "DP-SGD: the expected batch size must be positive, got %g", d->divisor);
+        return pn_error(PN_EVALUE, "DP-SGD: divisor (the expected batch size) must be positive, got %g", d->divisor);
     if (!d->acc || !d->idx)
         return pn_error(PN_EVALUE, "DP-SGD: work buffers are missing");
     return PN_OK;
