@@ -14,7 +14,7 @@ from .functional import Input
 from .layers import *  # noqa: F401,F403  (Dense, Dropout, ... at top level too)
 from .models import Model, Sequential
 from . import data, saving  # noqa: E402,F401
-from . import federated, footprint  # noqa: E402,F401
+from . import federated, footprint, privacy  # noqa: E402,F401
 from .saving import load_model, save_model  # noqa: E402
 
 __version__ = "0.1.0"
