@@ -1,0 +1,11 @@
+"""pynn.explain: why did the model decide this?
+
+Gradient attributions computed by the C engine in batches (IntegratedGradients,
+Saliency, InputXGradient, with Captum's interface and numbers), model-agnostic
+explanations (KernelSHAP as SHAP's KernelExplainer, LIME for tables and text,
+permutation importance as scikit-learn's) and plots (matplotlib, optional)."""
+from .integrated_gradients import IntegratedGradients
+from .saliency import Saliency
+from .input_x_gradient import InputXGradient
+
+__all__ = ["IntegratedGradients", "Saliency", "InputXGradient"]
