@@ -7,5 +7,6 @@ permutation importance as scikit-learn's) and plots (matplotlib, optional)."""
 from .integrated_gradients import IntegratedGradients
 from .saliency import Saliency
 from .input_x_gradient import InputXGradient
+from .kernel_shap import KernelSHAP
 
-__all__ = ["IntegratedGradients", "Saliency", "InputXGradient"]
+__all__ = ["IntegratedGradients", "Saliency", "InputXGradient", "KernelSHAP"]
