@@ -8,5 +8,8 @@ from .integrated_gradients import IntegratedGradients
 from .saliency import Saliency
 from .input_x_gradient import InputXGradient
 from .kernel_shap import KernelSHAP
+from .lime_tabular import LimeTabularExplainer
+from .lime_text import LimeTextExplainer
 
-__all__ = ["IntegratedGradients", "Saliency", "InputXGradient", "KernelSHAP"]
+__all__ = ["IntegratedGradients", "Saliency", "InputXGradient", "KernelSHAP", "LimeTabularExplainer",
+           "LimeTextExplainer"]
