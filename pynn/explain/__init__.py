@@ -10,6 +10,7 @@ from .input_x_gradient import InputXGradient
 from .kernel_shap import KernelSHAP
 from .lime_tabular import LimeTabularExplainer
 from .lime_text import LimeTextExplainer
+from .permutation import permutation_importance
 
 __all__ = ["IntegratedGradients", "Saliency", "InputXGradient", "KernelSHAP", "LimeTabularExplainer",
-           "LimeTextExplainer"]
+           "LimeTextExplainer", "permutation_importance"]
