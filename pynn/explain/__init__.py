@@ -11,6 +11,8 @@ from .kernel_shap import KernelSHAP
 from .lime_tabular import LimeTabularExplainer
 from .lime_text import LimeTextExplainer
 from .permutation import permutation_importance
+from .plots import plot_attributions, plot_image_attributions, plot_text_attributions
 
 __all__ = ["IntegratedGradients", "Saliency", "InputXGradient", "KernelSHAP", "LimeTabularExplainer",
-           "LimeTextExplainer", "permutation_importance"]
+           "LimeTextExplainer", "permutation_importance",
+           "plot_attributions", "plot_image_attributions", "plot_text_attributions"]
