@@ -223,3 +223,20 @@ def test_saliency_and_input_x_gradient_match_captum():
     np.testing.assert_allclose(InputXGradient(model).attribute(x, target=2),
                                captum_attr.InputXGradient(net).attribute(tx, target=2).detach().numpy(),
                                rtol=1e-4, atol=1e-6)
+
+
+def test_integrated_gradients_on_a_conv_net_over_images():
+    """Channels-last images through Conv2D: attributions keep the image shape and
+    complete the output difference (tanh keeps the path integrand smooth)."""
+    from pynn.layers import Conv2D, Flatten
+    pynn.set_seed(1)
+    model = pynn.Sequential([pynn.Input(shape=(8, 8, 2)), Conv2D(3, 3, activation="tanh"),
+                             Flatten(), Dense(4, activation="softmax")])
+    x = np.random.default_rng(9).normal(size=(3, 8, 8, 2)).astype(np.float32)
+    attr, delta = IntegratedGradients(model).attribute(x, target=[0, 1, 3], n_steps=32,
+                                                       internal_batch_size=40,
+                                                       return_convergence_delta=True)
+    assert attr.shape == x.shape
+    assert np.abs(delta).max() < 1e-4
+    sal = Saliency(model).attribute(x, target=2)
+    assert sal.shape == x.shape and np.all(sal >= 0) and sal.max() > 0

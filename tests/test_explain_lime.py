@@ -170,3 +170,47 @@ def test_bad_input_errors():
     with pytest.raises(KeyError, match="label 0"):
         LimeTextExplainer().explain_instance("good film", word_model, num_samples=20,
                                              random_state=0).as_list(0)
+
+
+def test_text_explanation_of_a_pynn_sentiment_model_is_faithful():
+    """A bag-of-words pynn model trained on the bundled movie-review snippets,
+    explained through a strings -> probabilities function: deleting the word LIME
+    ranks most positive lowers the model's positive probability, deleting the
+    most negative one raises it."""
+    import re
+    from pynn.datasets import sentiment
+    (texts, labels), _ = sentiment.load_data()
+    texts, labels = texts[:3000], labels[:3000]
+    tokenize = lambda t: re.findall(r"\w+", t.lower())  # noqa: E731
+    counts = {}
+    for t in texts:
+        for w in set(tokenize(t)):
+            counts[w] = counts.get(w, 0) + 1
+    vocab = {w: i for i, w in enumerate(sorted(w for w, c in counts.items() if c >= 3))}
+
+    def vectorize(batch):
+        out = np.zeros((len(batch), len(vocab)), np.float32)
+        for r, t in enumerate(batch):
+            for w in tokenize(t):
+                if w in vocab:
+                    out[r, vocab[w]] = 1.0
+        return out
+
+    pynn.set_seed(0)
+    model = pynn.Sequential([pynn.Input(shape=(len(vocab),)), Dense(2, activation="softmax")])
+    model.compile(optimizer=pynn.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(vectorize(texts), labels, batch_size=64, epochs=3, verbose=0)
+
+    def classify(batch):
+        return model.predict(vectorize(batch), verbose=0)
+
+    text = "a gorgeous, witty and moving film, though the ending is a dull mess"
+    exp = LimeTextExplainer(class_names=["negative", "positive"]).explain_instance(
+        text, classify, num_samples=1000, random_state=0)
+    ranked = exp.as_list()
+    best_word = max(ranked, key=lambda t: t[1])[0]
+    worst_word = min(ranked, key=lambda t: t[1])[0]
+    p = classify([text])[0, 1]
+    without = lambda w: re.sub(rf"\b{w}\b", "", text)  # noqa: E731
+    assert classify([without(best_word)])[0, 1] < p < classify([without(worst_word)])[0, 1]
+    assert exp.score[1] > 0.5  # the linear surrogate fits the bag-of-words model locally
