@@ -39,3 +39,11 @@ def set_num_threads(n):
 
 def get_num_threads():
     return _C.get_num_threads()
+
+
+def __getattr__(name):
+    # the trust tools load on first use: `pynn.explain`, `pynn.fairness`
+    if name in ("explain", "fairness"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'pynn' has no attribute {name!r}")
