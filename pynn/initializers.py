@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from . import random as _random
+from ._names import unknown_name
 
 
 def _fans(shape):
@@ -193,7 +194,7 @@ def get(identifier):
             return _ALIASES[key]()
         if identifier in _CLASSES:
             return _CLASSES[identifier]()
-        raise ValueError(f"Unknown initializer {identifier!r}; known: {sorted(_ALIASES)}")
+        raise unknown_name("initializer", identifier, _ALIASES)
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):

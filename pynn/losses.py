@@ -4,6 +4,7 @@ import functools
 import inspect
 
 from . import ops
+from ._names import unknown_name
 
 
 class Loss:
@@ -123,7 +124,7 @@ def get(identifier):
     if isinstance(identifier, str):
         cls = _ALIASES.get(identifier.lower()) or _CLASSES.get(identifier)
         if cls is None:
-            raise ValueError(f"Unknown loss {identifier!r}; known: {sorted(_ALIASES)}")
+            raise unknown_name("loss", identifier, _ALIASES)
         return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)
