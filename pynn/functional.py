@@ -50,6 +50,8 @@ def symbolic_call(layer, inputs, training=False, **kwargs):
     layer.input_shape = shapes
     layer.output_shape = tuple(out_shape)
     out = KerasTensor(out_shape, layer, ins, 0)
+    if getattr(layer, "_symbolic_output", None) is None:  # Keras' layer.input / layer.output
+        layer._symbolic_input, layer._symbolic_output = inputs, out
     out.call_kwargs = kwargs
     return out
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
-from .functional import KerasTensor, topo_calls
+from .functional import Input, KerasTensor, topo_calls
 from .layers.base import Layer, rebind_variable
 from .layers.core import InputLayer
 from .tensor import Tensor
@@ -55,11 +55,50 @@ class Model(Layer):
 
     @property
     def trainable_weights(self):
+        if not self.trainable:  # a frozen model used as a layer (transfer learning)
+            return []
         return [w for layer in self._layers for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
         return [w for layer in self._layers for w in layer.non_trainable_weights]
+
+    @property
+    def inputs(self):
+        return list(self._graph()[0])
+
+    @property
+    def outputs(self):
+        return list(self._graph()[1])
+
+    @property
+    def input(self):
+        return self.inputs[0] if len(self.inputs) == 1 else self.inputs
+
+    @property
+    def output(self):
+        return self.outputs[0] if len(self.outputs) == 1 else self.outputs
+
+    def _owner_of(self, var):
+        """The layer holding weight `var`, looking inside models used as layers."""
+        for layer in self._layers:
+            owner = layer._owner_of(var) if isinstance(layer, Model) else (
+                layer if any(w is var for w in layer._weights) else None)
+            if owner is not None:
+                return owner
+        return None
+
+    def _layout(self):
+        return (tuple(map(id, self.trainable_weights)), tuple(map(id, self.non_trainable_weights)))
+
+    def _ensure_collated(self):
+        """Collates again when the arenas no longer hold this model's weights: a layer
+        was frozen or unfrozen, or another model sharing layers (a model used as a
+        layer, a feature extractor) collated them into its own arenas."""
+        if self._arena and self._collated_layout != self._layout():
+            self._collate()
 
     def count_params(self):
         return int(sum(w.size for w in self.weights))
@@ -100,7 +139,7 @@ class Model(Layer):
             grads = np.zeros(max(total, 1), np.float32) if kind == "trainable" else None
             off = 0
             for var in vars_:
-                owner = next(l for l in self._layers if any(w is var for w in l._weights))
+                owner = self._owner_of(var)
                 new = rebind_variable(var, arena[off:off + var.size].reshape(var.shape))
                 owner._replace_variable(var, new)
                 t = owner.tensor(new)
@@ -114,6 +153,7 @@ class Model(Layer):
                 self._frozen = arena
         self._programs = {}
         self._arena = True
+        self._collated_layout = self._layout()
 
     # ------------------------------------------------------------ forward
     def _forward(self, inputs, training=False):
@@ -130,6 +170,7 @@ class Model(Layer):
         if not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1:
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
+            self._ensure_collated()
             fast = self._programs.get(("fast", inputs.shape[1:]))
             if fast is None:
                 inputs = as_float_array(inputs, "model input")
@@ -248,6 +289,7 @@ class Model(Layer):
                              f"a None dimension is only known once data is given")
         key = (kind, tuple(tuple(s) for s in y_shapes) if y_shapes is not None else None,
                tuple(x_shapes))
+        self._ensure_collated()
         if key in self._programs:
             return self._programs[key]
         frozen_before = self._frozen.copy()  # tracing must not move BatchNorm statistics
@@ -278,8 +320,7 @@ class Model(Layer):
                     raise ValueError("compile: no output has a loss")
                 for var in self.weights:
                     if getattr(var, "regularizer", None) is not None:
-                        owner = next(l for l in self._layers if any(v is var for v in l._weights))
-                        loss = loss + var.regularizer(owner.tensor(var))
+                        loss = loss + var.regularizer(self._owner_of(var).tensor(var))
                 slots_ = self._resolve_metrics(y_shapes, [(None,) + tuple(p.shape[1:]) for p in preds])
                 ones = w * 0.0 + 1.0 if any(not wt for _, _, wt in slots_) else None
                 for o, m, weighted in slots_:  # plain metrics see every sample as weight 1
@@ -650,6 +691,7 @@ class Sequential(Model):
 
     def _invalidate(self):
         self._programs = {}
+        self._symbolic_graph = None
         self.compiled_metrics = None if self.compiled else getattr(self, "compiled_metrics", None)
 
     def _check_x_shapes(self, shapes):
@@ -659,6 +701,22 @@ class Sequential(Model):
                 and tuple(shapes[0][1:]) != tuple(self._input_shapes[0][1:])):
             self._layers[0]._check_input(tuple(shapes[0]))
         super()._check_x_shapes(shapes)
+
+    def _graph(self):
+        """Keras: a Sequential with a known input shape is also a graph of layer calls
+        (model.inputs, layer.output), replayed here on a symbolic Input."""
+        if getattr(self, "_symbolic_graph", None) is None:
+            shape = self._declared_shape() or (self._input_shapes[0] if self.built else None)
+            if shape is None:
+                raise ValueError(f"Sequential model '{self.name}' has no defined input yet: give "
+                                 f"it pynn.Input(shape=...) or build it first")
+            x = Input(shape=tuple(shape[1:]))
+            t = x
+            for layer in self._layers:
+                t = layer(t)
+                layer._symbolic_input, layer._symbolic_output = t.inputs[0], t
+            self._symbolic_graph = ([x], [t])
+        return self._symbolic_graph
 
     def _first_layer_name(self, i):
         first = self._layers[0] if self._layers else None
@@ -675,8 +733,11 @@ class Sequential(Model):
     def _declared_shape(self):
         if self._declared_input is not None:
             return self._declared_input
-        if self._layers and self._layers[0]._input_shape_arg is not None:
-            return (None,) + self._layers[0]._input_shape_arg
+        first = self._layers[0] if self._layers else None
+        if first is not None and first._input_shape_arg is not None:
+            return (None,) + first._input_shape_arg
+        if isinstance(first, Model) and first.built and len(first._input_shapes) == 1:
+            return first._input_shapes[0]  # a built model used as the first layer
         return None
 
     def _ensure_built(self, shapes=None):
@@ -727,7 +788,6 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config):
         from .saving import layer_from_config
-        from .functional import Input
         model = cls(name=config.get("name"))
         if config.get("input_shape") is not None:
             model.add(Input(shape=tuple(config["input_shape"])))
@@ -767,6 +827,9 @@ class FunctionalModel(Model):
 
     def _first_layer_name(self, i):
         return f"Model '{self.name}' input {i}"
+
+    def _graph(self):
+        return self._inputs, self._outputs
 
     def _ensure_built(self, shapes=None):
         pass

@@ -213,7 +213,7 @@ _guard_installed = False
 
 
 def _install_weight_guard():
-    """Wraps Layer.add_weight (once) so that, while a file is being loaded in
+    """Wraps Layer._add_weight (once) so that, while a file is being loaded in
     this thread, no layer can allocate more weight values than the file holds.
     A config is data a stranger may have written: `Dense(10**12)` must fail
     before the allocation, not after."""
@@ -222,7 +222,7 @@ def _install_weight_guard():
         if _guard_installed:
             return
         from .layers.base import Layer
-        original = Layer.add_weight
+        original = Layer._add_weight
 
         def add_weight(self, name, shape, *args, **kwargs):
             left = getattr(_budget, "left", None)
@@ -236,8 +236,7 @@ def _install_weight_guard():
                 _budget.left = left - n
             return original(self, name, shape, *args, **kwargs)
 
-        add_weight.__doc__ = original.__doc__
-        Layer.add_weight = add_weight
+        Layer._add_weight = add_weight
         _guard_installed = True
 
 

@@ -196,3 +196,65 @@ def test_none_length_input_takes_any_length():
 def test_unsupported_options_are_refused_not_ignored(make):
     with pytest.raises(ValueError, match="not supported"):
         make()
+
+
+# ---------------------------------------------------------------- freezing, sharing, graphs
+def _changed(before, model):
+    return [bool(np.any(a != b)) for a, b in zip(before, model.get_weights())]
+
+
+def test_freezing_a_layer_of_a_built_model_stops_its_training():
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(4, activation="relu"),
+                              layers.BatchNormalization(), layers.Dense(2)])
+    model.layers[0].trainable = False
+    model.compile("adam", "mse")
+    assert [w.shape for w in model.trainable_weights] == [(4,), (4,), (4, 2), (2,)]
+    x = np.random.default_rng(7).normal(size=(8, 6))
+    before = model.get_weights()
+    model.fit(x, np.ones((8, 2)), epochs=1, verbose=0)
+    assert _changed(before, model) == [False, False, True, True, True, True, True, True]
+    model.layers[0].trainable = True  # and unfreezing (then compiling, as Keras asks) trains it
+    model.compile("adam", "mse")
+    before = model.get_weights()
+    model.fit(x, np.ones((8, 2)), epochs=1, verbose=0)
+    assert _changed(before, model)[:2] == [True, True]
+
+
+def test_models_sharing_layers_stay_consistent():
+    """A frozen base inside a classifier, then the base trained on its own: both
+    models always compute with the same (current) weights."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(8, 5)).astype("float32")
+    base = keras.Sequential([keras.Input((5,)), layers.Dense(4, activation="tanh")])
+    base.trainable = False
+    clf = keras.Sequential([base, layers.Dense(3)])
+    assert clf.built and [w.shape for w in clf.trainable_weights] == [(4, 3), (3,)]
+    clf.compile("sgd", "mse")
+    before = clf.get_weights()
+    clf.fit(x, np.ones((8, 3)), verbose=0)
+    assert _changed(before, clf) == [False, False, True, True]
+    base.trainable = True
+    base.compile(keras.optimizers.SGD(0.5), "mse")
+    base.fit(x, np.ones((8, 4)), verbose=0)
+    k, b = base.get_weights()
+    k2, b2 = clf.get_weights()[2:]
+    want = np.tanh(x @ k + b) @ k2 + b2
+    np.testing.assert_allclose(clf.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf(x).numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_feature_extractor_from_layer_outputs():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(2, 6)).astype("float32")
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(4, activation="relu", name="h"),
+                              layers.Dense(2)])
+    extractor = keras.Model(inputs=model.inputs, outputs=[l.output for l in model.layers])
+    hidden, out = extractor.predict(x, verbose=0)
+    k, b = model.get_layer("h").get_weights()
+    np.testing.assert_allclose(hidden, np.maximum(x @ k + b, 0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, model.predict(x, verbose=0), rtol=1e-6)
+    assert model.input is model.inputs[0] and model.output is model.outputs[0]
+    with pytest.raises(ValueError, match="has never been called"):
+        layers.Dense(2).output
+    with pytest.raises(ValueError, match="no defined input"):
+        keras.Sequential([layers.Dense(2)]).inputs

@@ -141,6 +141,9 @@ class Layer:
             n = sum(w.name.split("/")[-1].startswith("variable") for w in self._weights)
             name = "variable" if n == 0 else f"variable_{n}"
         shape = (shape,) if isinstance(shape, (int, np.integer)) else shape
+        return self._add_weight(name, shape, initializer, regularizer, trainable)
+
+    def _add_weight(self, name, shape, initializer, regularizer, trainable):
         init = initializers.get(initializer if initializer is not None else "glorot_uniform")
         value = init(tuple(int(s) for s in shape))
         var = make_variable(value, f"{self.name}/{name}", trainable, regularizers.get(regularizer))
@@ -252,6 +255,25 @@ class Layer:
         if self.output_shape is None:
             self.output_shape = (None,) + tuple(out.shape[1:])
         return out
+
+    # ------------------------------------------------------------ graph
+    @property
+    def input(self):
+        """The symbolic input of the layer's (first) call in a functional graph."""
+        return self._symbolic("input")
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's (first) call in a functional graph, e.g.
+        to build a feature extractor: Model(model.inputs, [l.output for l in model.layers])."""
+        return self._symbolic("output")
+
+    def _symbolic(self, which):
+        value = getattr(self, f"_symbolic_{which}", None)
+        if value is None:
+            raise ValueError(f"Layer '{self.name}' has never been called on a symbolic input "
+                             f"(pynn.Input) and thus has no defined {which}")
+        return value
 
     # ------------------------------------------------------------ config
     def get_config(self):
