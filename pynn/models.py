@@ -355,6 +355,7 @@ class Model(Layer):
         if any(a.ndim == 0 for a in xs):
             raise ValueError("x must have a batch axis; got a scalar")
         self._ensure_built([a.shape for a in xs])
+        xs = self._adjust_rank(xs)
         self._check_x_shapes([a.shape for a in xs])
         for a in xs:
             check_finite(a, "x")
@@ -363,6 +364,18 @@ class Model(Layer):
             raise ValueError(f"All inputs must have the same number of samples; got "
                              f"{[a.shape[0] for a in xs]}")
         return xs
+
+    def _adjust_rank(self, xs):
+        """Keras' input rank adjustment: a feature axis of size 1 may be left out
+        (x of shape (n,) for inputs of shape (None, 1)) or added."""
+        out = []
+        for a, want in zip(xs, self._input_shapes):
+            if a.ndim == len(want) - 1 and want[-1] == 1:
+                a = a[..., None]
+            elif a.ndim == len(want) + 1 and a.shape[-1] == 1:
+                a = a[..., 0]
+            out.append(a)
+        return out + xs[len(out):]
 
     def _check_x_shapes(self, shapes):
         if len(shapes) != len(self._input_shapes):

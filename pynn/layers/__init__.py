@@ -13,6 +13,8 @@ from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # n
 from .embedding import Embedding  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
+from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
+from .preprocessing import Normalization, Rescaling  # noqa: F401
 
 _REGISTRY = {}
 
@@ -30,6 +32,8 @@ for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, Avera
              GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
              BatchNormalization, LayerNormalization, ZeroPadding1D, ZeroPadding2D, Cropping1D,
              Cropping2D, UpSampling1D, UpSampling2D):
+    register(_cls)
+for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
     register(_cls)
 
 

@@ -61,7 +61,7 @@ class Variable(np.ndarray):
 
 
 def make_variable(array, name, trainable, regularizer=None):
-    v = np.ascontiguousarray(array, dtype=np.float32).view(Variable)
+    v = np.asarray(array, dtype=np.float32, order="C").view(Variable)  # keeps 0-d scalars 0-d
     v.name, v.trainable, v.regularizer, v._tensor = name, trainable, regularizer, None
     return v
 

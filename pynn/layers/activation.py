@@ -1,0 +1,83 @@
+"""Activation layers with their own arguments, as keras.layers: Softmax, ReLU,
+LeakyReLU, ELU (each one engine op)."""
+import numpy as np
+
+from .. import ops
+from .base import Layer
+
+
+def _number(layer, name, value, minimum=None):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not np.isfinite(value) or (minimum is not None and value < minimum):
+        bound = f" >= {minimum}" if minimum is not None else ""
+        raise ValueError(f"{layer}: {name} must be a finite number{bound}, got {value!r}")
+    return float(value)
+
+
+class _Elementwise(Layer):
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class Softmax(_Elementwise):
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)):
+            raise ValueError(f"Softmax: only one axis is supported, got axis={axis!r}")
+        self.axis = int(axis)
+
+    def call(self, inputs, training=False, mask=None):
+        if mask is not None:
+            raise ValueError(f"Softmax '{self.name}': a mask is not supported")
+        return ops.softmax(inputs, axis=self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class ReLU(_Elementwise):
+    """max(x, 0), optionally capped at max_value, or with a negative_slope below 0."""
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.max_value = None if max_value is None else _number("ReLU", "max_value", max_value, 0)
+        self.negative_slope = _number("ReLU", "negative_slope", negative_slope, 0)
+        self.threshold = _number("ReLU", "threshold", threshold)
+        if self.threshold != 0.0 or (self.max_value is not None and self.negative_slope):
+            raise ValueError("ReLU: threshold != 0, and max_value together with negative_slope, "
+                             "are not supported yet")
+
+    def call(self, inputs, training=False):
+        if self.negative_slope:
+            return ops.leaky_relu(inputs, negative_slope=self.negative_slope)
+        if self.max_value is not None:
+            return ops.clip(inputs, 0.0, self.max_value)
+        return ops.relu(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "max_value": self.max_value,
+                "negative_slope": self.negative_slope, "threshold": self.threshold}
+
+
+class LeakyReLU(_Elementwise):
+    def __init__(self, negative_slope=0.3, **kwargs):
+        super().__init__(**kwargs)
+        self.negative_slope = _number("LeakyReLU", "negative_slope", negative_slope, 0)
+
+    def call(self, inputs, training=False):
+        return ops.leaky_relu(inputs, negative_slope=self.negative_slope)
+
+    def get_config(self):
+        return {**super().get_config(), "negative_slope": self.negative_slope}
+
+
+class ELU(_Elementwise):
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = _number("ELU", "alpha", alpha)
+
+    def call(self, inputs, training=False):
+        return ops.elu(inputs, alpha=self.alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha}
