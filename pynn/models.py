@@ -766,23 +766,28 @@ class Sequential(Model):
         if not self._layers:
             raise ValueError(f"Sequential model '{self.name}' has no layers")
         self._input_shapes = [(None,) + tuple(shapes[0][1:])]
-        was = _C.set_grad_enabled(False)
-        try:
-            x = Tensor(np.zeros((1,) + tuple(shapes[0][1:]), np.float32))
-            for layer in self._layers:
-                layer.input_shape = (None,) + tuple(x.shape[1:])
-                try:
-                    x = layer(x, training=False)
-                except ValueError:
-                    raise
-                layer.output_shape = (None,) + tuple(x.shape[1:])
-        finally:
-            _C.set_grad_enabled(was)
-        self._output_shape = (None,) + tuple(x.shape[1:])
+        if None in self._input_shapes[0][1:]:  # e.g. variable-length sequences: build symbolically
+            self._symbolic_graph = None
+            self._output_shape = tuple(self._graph()[1][0].shape)
+        else:
+            self._output_shape = self._probe_shapes(shapes[0])
         self.built = True
         self.input_shape = self._input_shapes[0]
         self.output_shape = self._output_shape
         self._collate()
+
+    def _probe_shapes(self, shape):
+        """Builds the layers by running them on one zero sample; the output shape."""
+        was = _C.set_grad_enabled(False)
+        try:
+            x = Tensor(np.zeros((1,) + tuple(shape[1:]), np.float32))
+            for layer in self._layers:
+                layer.input_shape = (None,) + tuple(x.shape[1:])
+                x = layer(x, training=False)
+                layer.output_shape = (None,) + tuple(x.shape[1:])
+        finally:
+            _C.set_grad_enabled(was)
+        return (None,) + tuple(x.shape[1:])
 
     def _forward(self, inputs, training=False):
         x = inputs[0]

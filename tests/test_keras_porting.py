@@ -183,7 +183,7 @@ def test_none_length_input_takes_any_length():
     np.testing.assert_allclose(model(long).numpy(), p_long, rtol=1e-5)
     model.fit(long, np.zeros((4, 1)), validation_data=(short, np.zeros((4, 1))), verbose=0)
     with pytest.raises(ValueError, match=r"per-sample shape \(None,\)"):
-        model.predict(np.zeros((2, 3, 1)), verbose=0)
+        model.predict(np.zeros((2, 3, 2)), verbose=0)
 
 
 # ---------------------------------------------------------------- refused options
