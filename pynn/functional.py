@@ -73,3 +73,36 @@ def topo_calls(outputs):
     for o in outputs:
         visit(o)
     return order
+
+
+def keras_layer_order(outputs):
+    """The graph's layers in Keras' order (keras/src/ops/function.py, map_graph):
+    deepest first — depth being the number of layer calls between a call and the
+    outputs — and, at equal depth, in the order a depth-first walk from the outputs
+    first meets them. Keras lists model.weights in this order, so get_weights()
+    and set_weights() lists carry over between the two libraries."""
+    def key(t):
+        return id(t.layer), tuple(id(i) for i in t.inputs)
+
+    first_met, calls, done = {}, [], set()
+
+    def walk(t):
+        if t.layer is None or key(t) in done:
+            return
+        first_met.setdefault(id(t.layer), len(first_met))
+        for i in t.inputs:
+            walk(i)
+        done.add(key(t))
+        calls.append(t)
+
+    for o in outputs:
+        walk(o)
+    node_depth, layer_depth = {}, {}
+    for t in reversed(calls):  # outputs first: push depths towards the inputs
+        d = max(node_depth.setdefault(key(t), 0), layer_depth.get(id(t.layer), 0))
+        layer_depth[id(t.layer)] = node_depth[key(t)] = d
+        for i in t.inputs:
+            if i.layer is not None:
+                node_depth[key(i)] = max(node_depth.get(key(i), 0), d + 1)
+    layers = {id(t.layer): t.layer for t in calls}
+    return sorted(layers.values(), key=lambda l: (-layer_depth[id(l)], first_met[id(l)]))

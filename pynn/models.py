@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
-from .functional import Input, KerasTensor, topo_calls
+from .functional import Input, KerasTensor, keras_layer_order, topo_calls
 from .layers.base import Layer, rebind_variable
 from .layers.core import InputLayer
 from .tensor import Tensor
@@ -615,11 +615,16 @@ class Model(Layer):
             raise KeyboardInterrupt
         return outs[0] if len(outs) == 1 else outs
 
+    def _batch_of(self, x):
+        """The number of samples in x (one array, or one per input)."""
+        return max(1, self._prepare_x(x)[0].shape[0])
+
     def predict_on_batch(self, x):
-        return self.predict(x, batch_size=max(1, len(x)), verbose=0)
+        return self.predict(x, batch_size=self._batch_of(x), verbose=0)
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
-        h = self.fit(x, y, batch_size=len(y), epochs=1, verbose=0, shuffle=False,
+        # one step on the whole batch (len(y) would count the outputs of a dict / list y)
+        h = self.fit(x, y, batch_size=self._batch_of(x), epochs=1, verbose=0, shuffle=False,
                      sample_weight=sample_weight, class_weight=class_weight)
         logs = {k: v[-1] for k, v in h.history.items()}
         if return_dict:
@@ -832,10 +837,7 @@ class FunctionalModel(Model):
                 if i.layer is None and id(i) not in known:
                     raise ValueError(f"Model '{self.name}': output depends on an Input that is not "
                                      f"in `inputs` (shape {i.shape})")
-        self._layers = []
-        for _, t in self._calls:
-            if not any(l is t.layer for l in self._layers):
-                self._layers.append(t.layer)
+        self._layers = keras_layer_order(self._outputs)  # Keras' order, hence its weight order
         self._input_shapes = [t.shape for t in self._inputs]
         self._output_shape = self._outputs[0].shape
         self.input_shape = self._input_shapes[0] if len(self._inputs) == 1 else self._input_shapes

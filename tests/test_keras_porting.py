@@ -258,3 +258,21 @@ def test_feature_extractor_from_layer_outputs():
         layers.Dense(2).output
     with pytest.raises(ValueError, match="no defined input"):
         keras.Sequential([layers.Dense(2)]).inputs
+
+
+def test_train_on_batch_with_several_outputs_is_one_step():
+    """train_on_batch took len(y) as the batch size: with y a dict of two outputs it
+    ran ceil(n / 2) steps and reported their average."""
+    rng = np.random.default_rng(8)
+    a, b = keras.Input(shape=(4,), name="a"), keras.Input(shape=(3,), name="b")
+    cls = layers.Dense(3, activation="softmax", name="cls")(layers.Dense(5)(a))
+    reg = layers.Dense(1, name="reg")(b)
+    model = keras.Model([a, b], [cls, reg])
+    model.compile("sgd", loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"})
+    x = [rng.normal(size=(5, 4)), rng.normal(size=(5, 3))]
+    y = {"cls": rng.integers(0, 3, 5), "reg": rng.normal(size=(5, 1))}
+    before = model.evaluate(x, y, verbose=0, return_dict=True)
+    np.testing.assert_allclose(list(model.train_on_batch(x, y, return_dict=True).values()),
+                               list(before.values()), rtol=1e-6)
+    assert int(model.optimizer.iterations) == 1
+    assert model.predict_on_batch(x)[0].shape == (5, 3)
