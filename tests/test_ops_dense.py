@@ -12,7 +12,7 @@ from pynn import ops
 from gradcheck import check_grad
 from test_ops_elementwise import OPS as UNARY_REFS
 
-ACTS = ops.dense_activations()
+ACTS = ops.fused_activations()
 # pre-activation points where an activation's derivative jumps: finite
 # differences are only valid away from them
 KINKS = {"relu": [0], "relu6": [0, 6], "leaky_relu": [0], "elu": [0], "selu": [0],

@@ -106,8 +106,9 @@ typedef struct pn_op {
 const pn_op *pn_op_find(const char *name);
 /* Iterate all registered ops (i from 0; returns NULL past the end). */
 const pn_op *pn_op_at(int i);
-/* The fused dense op's activations: the name of id (its iattr[0]), NULL past the end. */
-const char *pn_dense_activation_name(int id);
+/* The activations the fused layer ops (dense, conv) apply: the name of an id
+ * (their activation attribute), NULL past the end. */
+const char *pn_fused_activation_name(int id);
 
 /* Node lifetime. */
 pn_node *pn_node_new(void);

@@ -566,12 +566,12 @@ static PyObject *py_op_names(PyObject *mod, PyObject *unused)
     return l;
 }
 
-/* The fused dense op's activation names, in id order (its iattr[0]). */
-static PyObject *py_dense_activations(PyObject *mod, PyObject *unused)
+/* The fused layer ops' activation names, in id order (their activation attribute). */
+static PyObject *py_fused_activations(PyObject *mod, PyObject *unused)
 {
     PyObject *l = PyList_New(0);
-    for (int i = 0; l && pn_dense_activation_name(i); i++) {
-        PyObject *s = PyUnicode_FromString(pn_dense_activation_name(i));
+    for (int i = 0; l && pn_fused_activation_name(i); i++) {
+        PyObject *s = PyUnicode_FromString(pn_fused_activation_name(i));
         if (!s || PyList_Append(l, s) < 0) {
             Py_XDECREF(s);
             Py_DECREF(l);
@@ -612,8 +612,8 @@ PyMethodDef pn_py_tensor_methods[] = {
     {"random_u64", py_random_u64, METH_NOARGS, "Next 64 bits of the engine's global stream."},
     {"op_names", py_op_names, METH_NOARGS, "Names of all registered ops."},
     {"bind_grad", py_bind_grad, METH_VARARGS, NULL},
-    {"dense_activations", py_dense_activations, METH_NOARGS,
-     "Activations the fused dense op applies, in id order."},
+    {"fused_activations", py_fused_activations, METH_NOARGS,
+     "Activations the fused dense and conv ops apply, in id order."},
     {NULL, NULL, 0, NULL}};
 
 int pn_py_init_tensor(PyObject *m)

@@ -69,9 +69,11 @@ class _Conv(Layer):
 
     def call(self, inputs, training=False):
         fn = ops.conv1d if self.rank == 1 else ops.conv2d
+        fused = activations.fused_name(self.activation)  # applied inside the conv op
         y = fn(inputs, self.tensor(self.kernel), self.tensor(self.bias) if self.use_bias else None,
-               strides=self.strides, padding=self.padding, dilation_rate=self.dilation_rate)
-        return self.activation(y)
+               strides=self.strides, padding=self.padding, dilation_rate=self.dilation_rate,
+               activation=fused)
+        return y if fused is not None else self.activation(y)
 
     def compute_output_shape(self, input_shape):
         out = []

@@ -25,18 +25,6 @@ class InputLayer(Layer):
         return {"name": self.name, "shape": list(self.shape)}
 
 
-_FUSED = None
-
-
-def _fused_activation(fn):
-    """The name under which the fused dense op applies activation fn (with
-    its Keras defaults), or None when fn is not one of those."""
-    global _FUSED
-    if _FUSED is None:
-        _FUSED = {activations.get(name): name for name in ops.dense_activations()}
-    return _FUSED.get(fn)
-
-
 class Dense(Layer):
     """y = activation(x · kernel + bias), kernel (in, units): Keras' layout."""
 
@@ -76,7 +64,7 @@ class Dense(Layer):
 
     def call(self, inputs, training=False):
         bias = self.tensor(self.bias) if self.use_bias else None
-        fused = _fused_activation(self.activation)
+        fused = activations.fused_name(self.activation)
         if fused is not None:  # one engine op: GEMM, bias and activation in one pass
             return ops.dense(inputs, self.tensor(self.kernel), bias, activation=fused)
         y = ops.matmul(inputs, self.tensor(self.kernel))

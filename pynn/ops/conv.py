@@ -14,6 +14,7 @@ shapes; the engine checks again for callers that go straight to ``_C.apply``.
 import numpy as np
 
 from .. import _C
+from .dense import _activation_attrs
 
 __all__ = ["conv2d", "conv1d"]
 
@@ -88,7 +89,8 @@ def _check_window(op, what, shape, axes, window, dilation, padding_code):
                 f"Use padding='same', a smaller window or a larger input.")
 
 
-def _conv(op, spatial, x, kernel, bias, strides, padding, dilation_rate, pad_choices):
+def _conv(op, spatial, x, kernel, bias, strides, padding, dilation_rate, pad_choices,
+          activation, alpha, approximate):
     xs, ks = _shape(x), _shape(kernel)
     _check_input_rank(op, xs, spatial)
     klayout = "(kernel_size, in_channels, filters)" if spatial == 1 else \
@@ -108,18 +110,25 @@ def _conv(op, spatial, x, kernel, bias, strides, padding, dilation_rate, pad_cho
     p = _padding(padding, op, pad_choices)
     what = ("steps",) if spatial == 1 else ("height", "width")
     _check_window(op, what, xs, range(1, spatial + 1), ks[:spatial], d, p)
+    a, act, flag = _activation_attrs(op, activation, alpha, approximate)
     inputs = [x, kernel] + ([] if bias is None else [bias])
     iattr = [s[0], d[0], p] if spatial == 1 else [s[0], s[1], d[0], d[1], p]
-    return _C.apply(op, inputs, iattr=iattr)
+    return _C.apply(op, inputs, fattr=[a], iattr=iattr + [act, flag])
 
 
-def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
-    """2-D convolution, channels-last: (N, H, W, C) * (KH, KW, C, F) -> (N, OH, OW, F)."""
-    return _conv("conv2d", 2, x, kernel, bias, strides, padding, dilation_rate, ("valid", "same"))
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None,
+           alpha=None, approximate=False):
+    """2-D convolution, channels-last: (N, H, W, C) * (KH, KW, C, F) -> (N, OH, OW, F).
+    activation (one of fused_activations(), with alpha / approximate as in
+    pynn.ops.dense) is applied in the same op, after the bias."""
+    return _conv("conv2d", 2, x, kernel, bias, strides, padding, dilation_rate, ("valid", "same"),
+                 activation, alpha, approximate)
 
 
-def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None,
+           alpha=None, approximate=False):
     """1-D convolution, channels-last: (N, W, C) * (K, C, F) -> (N, OW, F).
-    padding="causal" pads d(k-1) on the left only, so output t sees inputs <= t."""
+    padding="causal" pads d(k-1) on the left only, so output t sees inputs <= t.
+    activation: as for conv2d."""
     return _conv("conv1d", 1, x, kernel, bias, strides, padding, dilation_rate,
-                 ("valid", "same", "causal"))
+                 ("valid", "same", "causal"), activation, alpha, approximate)

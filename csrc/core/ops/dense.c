@@ -1,13 +1,12 @@
 /* dense.c - the fused Dense op: y = act(x · W + b) as one node.
  *
  * Inputs x (..., K), kernel W (K, N) (Keras' layout), optional bias b (N).
- * iattr[0]: activation id (pn_dense_activation_name), iattr[1]: its flag (gelu's
+ * iattr[0]: activation id (pn_fused_activation_name), iattr[1]: its flag (gelu's
  * tanh approximation), fattr[0]: its parameter (leaky_relu's slope, elu's alpha).
  * The leading axes of x are one batch of M rows: one GEMM, whatever the rank.
  *
  * Forward: one GEMM into the pre-activation buffer, then one pass over the
- * output rows that adds the bias and applies the activation while the rows are
- * hot. Backward: one pass forms dpre = dy * act'(pre), then db = Σ_rows dpre,
+ * output rows that adds the bias and applies the activation (bias_act.c). Backward: one pass forms dpre = dy * act'(pre), then db = Σ_rows dpre,
  * dW += xᵀ·dpre and dx += dpre·Wᵀ, the transposes absorbed by GEMM's packing.
  *
  * Numerics are the unfused graph's, bit for bit (2-D x): the same GEMM calls,
@@ -16,38 +15,16 @@
  * the broadcast add's backward. What fusion saves is two nodes' buffers and
  * gradients, two passes over memory and two op dispatches per layer.
  *
- * Memory: relu, relu6 and linear get their derivative from the output (y > 0
- * exactly when pre > 0), so they keep no pre-activation; the others keep it in
+ * Memory: relu, relu6 and linear get their derivative from the output
+ * (pn_act_from_output), so they keep no pre-activation; the others keep it in
  * the node's scratch. The scratch also holds dpre when a gradient will flow,
  * so backward never allocates. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math") /* as in unary.c: lets the selects vectorise */
-#endif
 #include <string.h>
 
-#include "pn.h"
-#include "activation.h"
+#include "bias_act.h"
 
-/* Output elements per epilogue task (as UNARY_GRAIN). */
+/* Output columns per task of the bias gradient (rows are summed in order). */
 #define DENSE_GRAIN 16384
-
-#define DENSE_ID(NAME, F, D) DENSE_##NAME,
-enum { DENSE_linear, ACTIVATION_OPS(DENSE_ID) DENSE_N_ACTS };
-
-#define DENSE_NAME(NAME, F, D) #NAME,
-static const char *const act_names[DENSE_N_ACTS] = {"linear", ACTIVATION_OPS(DENSE_NAME)};
-
-const char *pn_dense_activation_name(int id)
-{
-    return id >= 0 && id < DENSE_N_ACTS ? act_names[id] : NULL;
-}
-
-/* Activations whose derivative reads only the comparison of pre with
- * constants that the output preserves, so D(y, y) == D(pre, y) bit for bit. */
-static int derivative_from_output(int act)
-{
-    return act == DENSE_linear || act == DENSE_relu || act == DENSE_relu6;
-}
 
 typedef struct {
     int64_t M, K, N;
@@ -74,7 +51,7 @@ static int dense_plan_make(const pn_node *n, dense_plan *p)
     if (n->n_in == 3 && (n->in[2]->ndim != 1 || n->in[2]->shape[0] != w->shape[1]))
         return pn_error(PN_EVALUE, "dense: bias must have shape (%lld,), got %s", (long long)w->shape[1],
                         pn_shape_str(sx, n->in[2]->ndim, n->in[2]->shape));
-    if (n->iattr[0] < 0 || n->iattr[0] >= DENSE_N_ACTS)
+    if (n->iattr[0] < 0 || n->iattr[0] >= PN_N_ACTS)
         return pn_error(PN_EVALUE, "dense: unknown activation id %lld", (long long)n->iattr[0]);
     p->K = w->shape[0];
     p->N = w->shape[1];
@@ -83,8 +60,8 @@ static int dense_plan_make(const pn_node *n, dense_plan *p)
     p->act = (int)n->iattr[0];
     p->flag = (int)n->iattr[1];
     p->a = (float)n->fattr[0];
-    p->keep_pre = !derivative_from_output(p->act);
-    p->grad = n->requires_grad && p->act != DENSE_linear; /* linear: dpre is dy itself */
+    p->keep_pre = !pn_act_from_output(p->act);
+    p->grad = n->requires_grad && p->act != PN_ACT_linear; /* linear: dpre is dy itself */
     return PN_OK;
 }
 
@@ -106,98 +83,6 @@ static size_t scratch_floats(const dense_plan *p)
     return (size_t)(p->M * p->N) * (size_t)(p->keep_pre + p->grad);
 }
 
-typedef struct {
-    float *pre, *y, *dpre;
-    const float *bias, *g;
-    int64_t N;
-    float a;
-    int flag;
-} dense_ctx;
-
-/* Per activation: the forward epilogue over rows [lo, hi) (pre kept apart, or
- * y computed in place over the GEMM result) and the backward pass forming
- * dpre. x is the bias-added pre-activation, exactly what the unfused add
- * produced, so F and D see the same bits. */
-#define DEFINE_DENSE(NAME, F, D)                                                             \
-    ALWAYS_INLINE void NAME##_dense_rows(float *restrict pre, float *restrict ys,            \
-                                         const float *restrict bias, int64_t lo, int64_t hi, \
-                                         int64_t N, const float a, const int flag)           \
-    {                                                                                        \
-        (void)a, (void)flag;                                                        \
-        for (int64_t r = lo; r < hi; r++) {                                                  \
-            float *restrict p = pre + r * N;                                                 \
-            float *restrict yr = ys + r * N;                                                 \
-            if (bias)                                                                        \
-                for (int64_t j = 0; j < N; j++) {                                            \
-                    const float x = p[j] + bias[j];                                          \
-                    p[j] = x;                                                                \
-                    yr[j] = (F);                                                             \
-                }                                                                            \
-            else                                                                             \
-                for (int64_t j = 0; j < N; j++) {                                            \
-                    const float x = p[j];                                                    \
-                    yr[j] = (F);                                                             \
-                }                                                                            \
-        }                                                                                    \
-    }                                                                                        \
-    ALWAYS_INLINE void NAME##_dense_rows_inplace(float *restrict ys,                         \
-                                                 const float *restrict bias, int64_t lo,     \
-                                                 int64_t hi, int64_t N, const float a,       \
-                                                 const int flag)                             \
-    {                                                                                        \
-        (void)a, (void)flag;                                                        \
-        for (int64_t r = lo; r < hi; r++) {                                                  \
-            float *restrict yr = ys + r * N;                                                 \
-            if (bias)                                                                        \
-                for (int64_t j = 0; j < N; j++) {                                            \
-                    const float x = yr[j] + bias[j];                                         \
-                    yr[j] = (F);                                                             \
-                }                                                                            \
-            else                                                                             \
-                for (int64_t j = 0; j < N; j++) {                                            \
-                    const float x = yr[j];                                                   \
-                    yr[j] = (F);                                                             \
-                }                                                                            \
-        }                                                                                    \
-    }                                                                                        \
-    ALWAYS_INLINE void NAME##_dense_dpre(const float *restrict xs, const float *restrict yv,  \
-                                         const float *restrict gs, float *restrict dp,       \
-                                         int64_t lo, int64_t hi, const float a,              \
-                                         const int flag)                                     \
-    {                                                                                        \
-        (void)a, (void)flag, (void)xs, (void)yv;                                    \
-        for (int64_t i = lo; i < hi; i++) {                                                  \
-            const float x = xs[i], y = yv[i];                                                \
-            (void)x, (void)y;                                                                \
-            dp[i] = gs[i] * (D);                                                             \
-        }                                                                                    \
-    }                                                                                        \
-    RANGE_FN NAME##_dense_fwd(void *ctx, int64_t lo, int64_t hi)                             \
-    {                                                                                        \
-        const dense_ctx *c = ctx;                                                            \
-        if (c->pre != c->y) {                                                                \
-            if (c->flag) NAME##_dense_rows(c->pre, c->y, c->bias, lo, hi, c->N, c->a, 1);    \
-            else NAME##_dense_rows(c->pre, c->y, c->bias, lo, hi, c->N, c->a, 0);            \
-        } else {                                                                             \
-            if (c->flag) NAME##_dense_rows_inplace(c->y, c->bias, lo, hi, c->N, c->a, 1);    \
-            else NAME##_dense_rows_inplace(c->y, c->bias, lo, hi, c->N, c->a, 0);            \
-        }                                                                                    \
-    }                                                                                        \
-    RANGE_FN NAME##_dense_bwd(void *ctx, int64_t lo, int64_t hi)                             \
-    {                                                                                        \
-        const dense_ctx *c = ctx;                                                            \
-        if (c->flag) NAME##_dense_dpre(c->pre, c->y, c->g, c->dpre, lo, hi, c->a, 1);        \
-        else NAME##_dense_dpre(c->pre, c->y, c->g, c->dpre, lo, hi, c->a, 0);                \
-    }
-
-DEFINE_DENSE(linear, x, 1.0f)
-ACTIVATION_OPS(DEFINE_DENSE)
-
-#define DENSE_FNS(NAME, F, D) {NAME##_dense_fwd, NAME##_dense_bwd},
-static const struct {
-    pn_range_fn fwd, bwd;
-} act_fns[DENSE_N_ACTS] = {{linear_dense_fwd, linear_dense_bwd}, ACTIVATION_OPS(DENSE_FNS)};
-
 static int dense_forward(pn_node *n)
 {
     dense_plan p = {0};
@@ -208,12 +93,10 @@ static int dense_forward(pn_node *n)
         scratch = pn_node_scratch(n, sizeof(float) * scratch_floats(&p));
         if (!scratch) return PN_ENOMEM;
     }
-    dense_ctx c = {p.keep_pre ? scratch : n->data, n->data, NULL,
-                   n->n_in == 3 ? n->in[2]->data : NULL, NULL, p.N, p.a, p.flag};
-    pn_sgemm(0, 0, p.M, p.N, p.K, 1.0f, n->in[0]->data, p.K, n->in[1]->data, p.N, 0.0f, c.pre, p.N);
-    if (p.act == DENSE_linear && !c.bias) return PN_OK;
-    int64_t grain = p.N ? DENSE_GRAIN / p.N : 1;
-    pn_parallel_for(p.M, grain > 1 ? grain : 1, act_fns[p.act].fwd, &c);
+    float *pre = p.keep_pre ? scratch : n->data;
+    pn_sgemm(0, 0, p.M, p.N, p.K, 1.0f, n->in[0]->data, p.K, n->in[1]->data, p.N, 0.0f, pre, p.N);
+    pn_bias_act_forward(p.act, p.a, p.flag, pre, n->data, n->n_in == 3 ? n->in[2]->data : NULL,
+                        p.M, p.N);
     return PN_OK;
 }
 
@@ -241,14 +124,13 @@ static int dense_backward(pn_node *n)
     if (rc) return rc;
     pn_node *X = n->in[0], *W = n->in[1], *B = n->n_in == 3 ? n->in[2] : NULL;
     const float *dpre = n->grad;
-    if (p.act != DENSE_linear) {
+    if (p.act != PN_ACT_linear) {
         if (!n->saved || n->saved_bytes < sizeof(float) * scratch_floats(&p))
             return pn_error(PN_EINTERNAL, "dense: backward without its forward");
-        float *scratch = n->saved;
-        dense_ctx c = {p.keep_pre ? scratch : n->data, n->data,
-                       scratch + (p.keep_pre ? p.M * p.N : 0), NULL, n->grad, p.N, p.a, p.flag};
-        pn_parallel_for(p.M * p.N, DENSE_GRAIN, act_fns[p.act].bwd, &c);
-        dpre = c.dpre;
+        float *scratch = n->saved, *dp = scratch + (p.keep_pre ? p.M * p.N : 0);
+        pn_act_backward(p.act, p.a, p.flag, p.keep_pre ? scratch : n->data, n->data, n->grad, dp,
+                        p.M * p.N);
+        dpre = dp;
     }
     if (B && B->requires_grad) {
         bias_ctx bc = {dpre, B->grad, p.M, p.N};
