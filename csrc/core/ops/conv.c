@@ -219,12 +219,32 @@ typedef struct {
     int64_t r0;
 } im2col_ctx;
 
+/* im2col copies runs of KW*C (or C) floats: with few channels (a first layer
+ * on grey images copies 3 floats at a time) a memcpy call costs more than the
+ * copy, so short runs are copied inline. */
+static inline void copy_run(float *restrict d, const float *restrict s, int64_t n)
+{
+    if (n > 16) {
+        memcpy(d, s, sizeof(float) * (size_t)n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) d[i] = s[i];
+}
+
+static inline void zero_run(float *d, int64_t n)
+{
+    if (n > 16) {
+        memset(d, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) d[i] = 0.0f;
+}
+
 static void im2col_range(void *vctx, int64_t b, int64_t e)
 {
     const im2col_ctx *c = vctx;
     const conv_geom *g = c->g;
     int64_t C = g->C, K = g->KH * g->KW * C, ohw = g->OH * g->OW;
-    size_t cb = sizeof(float) * (size_t)C;
     for (int64_t i = b; i < e; i++) {
         int64_t r = c->r0 + i, img = r / ohw, rem = r % ohw, oy = rem / g->OW, ox = rem % g->OW;
         float *dst = c->cols + i * K;
@@ -233,18 +253,18 @@ static void im2col_range(void *vctx, int64_t b, int64_t e)
             int64_t iy = oy * g->sh - g->pt + ky * g->dh;
             float *d = dst + ky * g->KW * C;
             if (iy < 0 || iy >= g->H) {
-                memset(d, 0, cb * (size_t)g->KW);
+                zero_run(d, g->KW * C);
                 continue;
             }
             const float *xrow = c->x + (img * g->H + iy) * g->W * C;
             if (g->dw == 1 && ix0 >= 0 && ix0 + g->KW <= g->W) { /* whole window row is contiguous */
-                memcpy(d, xrow + ix0 * C, cb * (size_t)g->KW);
+                copy_run(d, xrow + ix0 * C, g->KW * C);
                 continue;
             }
             for (int64_t kx = 0; kx < g->KW; kx++) {
                 int64_t ix = ix0 + kx * g->dw;
-                if (ix < 0 || ix >= g->W) memset(d + kx * C, 0, cb);
-                else memcpy(d + kx * C, xrow + ix * C, cb);
+                if (ix < 0 || ix >= g->W) zero_run(d + kx * C, C);
+                else copy_run(d + kx * C, xrow + ix * C, C);
             }
         }
     }
