@@ -14,6 +14,7 @@ from .attention import MultiHeadAttention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: F401
                       Subtract)
+from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as keras.layers')
 
 _REGISTRY = {}
 
