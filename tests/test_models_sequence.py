@@ -56,3 +56,16 @@ def test_lstm_learns_order_a_bag_of_words_cannot():
     # twins share their bag of words; exact ties of the two sigmoid outputs
     # land on the same side of 0.5, so exactly one twin is right
     assert bow_acc == 0.5, bow_acc
+
+
+def test_padding_mask_passes_through_dropout_and_activation():
+    """Embedding(mask_zero) -> Dropout / Activation -> LSTM must still skip the
+    padding (Keras passes the mask on): the same output as without them."""
+    ids = np.array([[3, 4, 0, 0], [5, 0, 0, 0]], np.float32)
+    pynn.set_seed(1)
+    emb, lstm = L.Embedding(6, 3, mask_zero=True), L.LSTM(4)
+    plain = lstm(emb(ids)).numpy()
+    np.testing.assert_allclose(lstm(L.Dropout(0.5)(emb(ids))).numpy(), plain, rtol=1e-6)
+    np.testing.assert_allclose(lstm(L.Activation("linear")(emb(ids))).numpy(), plain, rtol=1e-6)
+    # without the mask the padded steps would change the state
+    assert not np.allclose(lstm(emb(ids) * 1.0).numpy(), plain)
