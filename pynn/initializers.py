@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from . import random as _random
+from ._names import unknown_name
 
 
 def _fans(shape):
@@ -47,8 +48,8 @@ class Constant(Initializer):
     Keras, e.g. Embedding(..., embeddings_initializer=Constant(matrix)))."""
 
     def __init__(self, value=0.0):
-        value = np.asarray(value, dtype=np.float32)
-        self.value = float(value) if value.ndim == 0 else value
+        array = np.asarray(value, dtype=np.float32)
+        self.value = float(value) if array.ndim == 0 else array
 
     def __call__(self, shape, dtype=None):
         try:
@@ -201,7 +202,7 @@ def get(identifier):
             return _ALIASES[key]()
         if identifier in _CLASSES:
             return _CLASSES[identifier]()
-        raise ValueError(f"Unknown initializer {identifier!r}; known: {sorted(_ALIASES)}")
+        raise unknown_name("initializer", identifier, _ALIASES)
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):

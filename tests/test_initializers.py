@@ -125,5 +125,6 @@ def test_constant_takes_an_array_as_keras():
     again = init.deserialize(init.serialize(c))
     np.testing.assert_array_equal(again((2, 3)), m)
     assert init.Constant(2).get_config() == {"value": 2.0}
+    assert init.Constant(0.1).get_config() == {"value": 0.1}  # not rounded through float32
     with pytest.raises(ValueError, match=r"shape \(2, 3\) cannot fill a weight of shape \(3, 2\)"):
         c((3, 2))

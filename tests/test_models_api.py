@@ -512,3 +512,20 @@ def test_custom_loss_function_matches_the_builtin():
     for u, v in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(a.evaluate(x, y, verbose=0), b.evaluate(x, y, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("getter, typo, suggestion", [
+    ("optimizers", "adamm", "adam"), ("losses", "binary_crossentropyy", "binary_crossentropy"),
+    ("metrics", "acuracy", "accuracy"), ("activations", "rellu", "relu"),
+    ("initializers", "glorot_unifrom", "glorot_uniform"), ("regularizers", "l22", "l2")])
+def test_unknown_names_suggest_the_closest(getter, typo, suggestion):
+    with pytest.raises(ValueError, match=f"Unknown .*'{typo}'; did you mean '{suggestion}'\\?"):
+        getattr(pynn, getter).get(typo)
+
+
+def test_unknown_name_in_compile_suggests():
+    model = pynn.Sequential([pynn.Input((3,)), pynn.layers.Dense(1)])
+    with pytest.raises(ValueError, match="did you mean 'mse'"):
+        model.compile("adam", "mse2")
+    with pytest.raises(ValueError, match="Unknown optimizer 'qwerty'. Known: "):
+        model.compile("qwerty", "mse")
