@@ -704,6 +704,8 @@ def deserialize(config, custom_objects=None):
 
 def _lookup(name):
     cls = _BY_LOWER.get(str(name).lower()) if isinstance(name, str) else None
+    if cls is None and isinstance(name, str) and name.lower() == "dpsgd":
+        from .privacy import DPSGD as cls  # imported here: pynn.privacy imports this module
     if cls is None:
         raise unknown_name("optimizer", name, _BY_LOWER)
     return cls
