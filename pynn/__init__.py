@@ -13,7 +13,8 @@ from . import (activations, callbacks, initializers, layers, losses, metrics, op
 from .functional import Input
 from .layers import *  # noqa: F401,F403  (Dense, Dropout, ... at top level too)
 from .models import Model, Sequential
-from . import data, saving  # noqa: E402,F401
+from . import data, saving, text  # noqa: E402,F401
+from . import federated, footprint, privacy  # noqa: E402,F401
 from .saving import load_model, save_model  # noqa: E402
 
 __version__ = "0.1.0"
@@ -38,3 +39,11 @@ def set_num_threads(n):
 
 def get_num_threads():
     return _C.get_num_threads()
+
+
+def __getattr__(name):
+    # the trust tools load on first use: `pynn.explain`, `pynn.fairness`
+    if name in ("explain", "fairness"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'pynn' has no attribute {name!r}")

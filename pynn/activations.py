@@ -1,6 +1,7 @@
 """Activation functions by Keras name; each maps a Tensor to a Tensor through
 one engine op."""
 from . import ops
+from ._names import unknown_name
 
 
 def linear(x):
@@ -42,7 +43,7 @@ def get(identifier):
     if isinstance(identifier, str):
         fn = _BY_NAME.get(identifier.lower())
         if fn is None:
-            raise ValueError(f"Unknown activation {identifier!r}; known: {sorted(_BY_NAME)}")
+            raise unknown_name("activation", identifier, _BY_NAME)
         return fn
     if callable(identifier):
         return identifier

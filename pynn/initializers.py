@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from . import random as _random
+from ._names import unknown_name
 
 
 def _fans(shape):
@@ -43,14 +44,22 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
+    """Fills with `value`: a number, or an array broadcast to the shape (as in
+    Keras, e.g. Embedding(..., embeddings_initializer=Constant(matrix)))."""
+
     def __init__(self, value=0.0):
-        self.value = float(value)
+        array = np.asarray(value, dtype=np.float32)
+        self.value = float(value) if array.ndim == 0 else array
 
     def __call__(self, shape, dtype=None):
-        return np.full(shape, self.value, np.float32)
+        try:
+            return np.array(np.broadcast_to(self.value, shape), np.float32)
+        except ValueError:
+            raise ValueError(f"Constant initializer: a value of shape {np.shape(self.value)} cannot "
+                             f"fill a weight of shape {tuple(shape)}") from None
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if isinstance(self.value, float) else self.value.tolist()}
 
 
 class RandomNormal(Initializer):
@@ -193,7 +202,7 @@ def get(identifier):
             return _ALIASES[key]()
         if identifier in _CLASSES:
             return _CLASSES[identifier]()
-        raise ValueError(f"Unknown initializer {identifier!r}; known: {sorted(_ALIASES)}")
+        raise unknown_name("initializer", identifier, _ALIASES)
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):

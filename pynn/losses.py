@@ -1,6 +1,7 @@
 """Losses with Keras 3's names, defaults and reduction ("sum_over_batch_size":
 Σ w·l / number of samples). Each is one fused engine op (pynn.ops.losses)."""
 from . import ops
+from ._names import unknown_name
 
 
 class Loss:
@@ -99,7 +100,7 @@ def get(identifier):
     if isinstance(identifier, str):
         cls = _ALIASES.get(identifier.lower()) or _CLASSES.get(identifier)
         if cls is None:
-            raise ValueError(f"Unknown loss {identifier!r}; known: {sorted(_ALIASES)}")
+            raise unknown_name("loss", identifier, _ALIASES)
         return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)

@@ -7,6 +7,7 @@ objects work standalone: `m.update_state(y_true, y_pred)`, `m.result()`,
 import numpy as np
 
 from . import _C
+from ._names import unknown_name
 
 
 class Metric:
@@ -281,6 +282,6 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
             return resolve_accuracy(y_true_shape, y_pred_shape)(name=identifier)
         cls = _ALIASES.get(key) or _CLASSES.get(identifier)
         if cls is None:
-            raise ValueError(f"Unknown metric {identifier!r}; known: accuracy, {sorted(_ALIASES)}")
+            raise unknown_name("metric", identifier, [*_ALIASES, "accuracy", "acc"])
         return cls(name=identifier)
     raise TypeError(f"Could not interpret metric {identifier!r}; pass a name or a pynn.metrics.Metric")

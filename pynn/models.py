@@ -417,6 +417,9 @@ class Model(Layer):
 
         entry = self._program("train", [a.shape[1:] for a in ys])
         self._build_optimizer()
+        # DP-SGD (pynn.privacy.DPSGD): the loop runs private steps with this C state
+        dp_begin = getattr(self.optimizer, "_dp_begin", None)
+        dp = dp_begin(self, n, batch_size, epochs - initial_epoch) if dp_begin else None
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (n + batch_size - 1) // batch_size
         cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=verbose, epochs=epochs,
@@ -446,11 +449,13 @@ class Model(Layer):
                 ls, lc, d, interrupted = _C.run_loop(
                     entry["prog"], entry["loss"], entry["slots"], data, perm, batch_size, done, todo,
                     True, self.optimizer, self._params, self._grads, entry["stats"], acc, [], [],
-                    False)
+                    False, dp)
                 loss_sum += ls
                 count += lc
                 done += d
                 logs = self._logs(loss_sum, count, acc, entry)
+                if dp is not None:
+                    self.optimizer._dp_update(dp, logs)  # counts the steps, adds "epsilon"
                 cbs.on_train_batch_end(done - 1, logs)
                 if interrupted:
                     raise KeyboardInterrupt
@@ -574,9 +579,12 @@ class Model(Layer):
 
     # ------------------------------------------------------------ display and files
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+                show_trainable=False, layer_range=None, show_macs=False):
+        """Keras' summary table; show_macs=True (pynn only) adds per-sample MACs
+        per layer and MAC / FLOP totals (see pynn.footprint)."""
         from .summary import summary_text
-        text = summary_text(self, show_trainable=show_trainable, line_length=line_length)
+        text = summary_text(self, show_trainable=show_trainable, line_length=line_length,
+                            show_macs=show_macs)
         (print_fn or print)(text)
 
     def _repr_html_(self):

@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from . import _C
+from ._names import unknown_name
 from . import schedules as _schedules
 
 __all__ = [
@@ -458,6 +459,7 @@ class Optimizer:
             "ema_overwrite_frequency": self.ema_overwrite_frequency,
             "loss_scale_factor": self.loss_scale_factor,
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
+            **self._hyper(),
         }
 
     @classmethod
@@ -515,10 +517,6 @@ class SGD(Optimizer):
     def _hyper(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"momentum": self.momentum, "nesterov": self.nesterov})
-        return config
 
 
 class RMSprop(Optimizer):
@@ -544,11 +542,6 @@ class RMSprop(Optimizer):
     def _hyper(self):
         return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
-                       "centered": self.centered})
-        return config
 
 
 class Adam(Optimizer):
@@ -574,11 +567,6 @@ class Adam(Optimizer):
     def _hyper(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                       "amsgrad": self.amsgrad})
-        return config
 
 
 class AdamW(Adam):
@@ -617,10 +605,6 @@ class Adagrad(Optimizer):
     def _hyper(self):
         return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon})
-        return config
 
 
 class Adamax(Optimizer):
@@ -644,10 +628,6 @@ class Adamax(Optimizer):
     def _hyper(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
 
 
 class Nadam(Optimizer):
@@ -671,10 +651,6 @@ class Nadam(Optimizer):
     def _hyper(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
-        return config
 
 
 class NSGD(Optimizer):
@@ -699,10 +675,6 @@ class NSGD(Optimizer):
     def _hyper(self):
         return {"beta": self.beta}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"beta": self.beta})
-        return config
 
 
 NormalizedSGD = NSGD
@@ -732,11 +704,10 @@ def deserialize(config, custom_objects=None):
 
 def _lookup(name):
     cls = _BY_LOWER.get(str(name).lower()) if isinstance(name, str) else None
+    if cls is None and isinstance(name, str) and name.lower() == "dpsgd":
+        from .privacy import DPSGD as cls  # imported here: pynn.privacy imports this module
     if cls is None:
-        raise ValueError(
-            f"Could not interpret optimizer identifier: {name!r}. Known optimizers: "
-            f"{', '.join(sorted(_BY_LOWER))}"
-        )
+        raise unknown_name("optimizer", name, _BY_LOWER)
     return cls
 
 

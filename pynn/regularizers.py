@@ -1,5 +1,6 @@
 """Weight regularizers with Keras' definitions: L1 = l1·Σ|w|, L2 = l2·Σw²."""
 from . import ops
+from ._names import unknown_name
 
 
 class Regularizer:
@@ -68,7 +69,7 @@ def get(identifier):
     if isinstance(identifier, str):
         if identifier.lower() in _ALIASES:
             return _ALIASES[identifier.lower()]()
-        raise ValueError(f"Unknown regularizer {identifier!r}; known: {sorted(_ALIASES)}")
+        raise unknown_name("regularizer", identifier, _ALIASES)
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):

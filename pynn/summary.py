@@ -116,7 +116,7 @@ def _trainable_mark(layer):
     return "Y" if layer.trainable else "N"
 
 
-def _layout(sequential_like, show_trainable, line_length=None):
+def _layout(sequential_like, show_trainable, line_length=None, show_macs=False):
     """Column headers, alignments and content widths as rich computes them."""
     if sequential_like:
         default, positions = 88, [0.45, 0.80, 1.0]
@@ -130,6 +130,14 @@ def _layout(sequential_like, show_trainable, line_length=None):
         positions = [p * 0.90 for p in positions] + [1.0]
         header.append("Trainable")
         align.append("center")
+    if show_macs:  # pynn's addition (not in Keras): an 18-character MACs column after "Param #"
+        shares = [b - a for a, b in zip([0.0] + positions[:-1], positions)]
+        shares = [f * default / (default + 18) for f in shares]
+        default += 18
+        shares.insert(3, 18 / default)
+        positions = [sum(shares[:i + 1]) for i in range(len(shares) - 1)] + [1.0]
+        header.insert(3, "MACs")
+        align.insert(3, "right")
     default = min(default, shutil.get_terminal_size().columns - 4)
     line_length = line_length or default
     widths, current = [], 0
@@ -242,13 +250,35 @@ def _footer(model):
     return lines
 
 
-def summary_text(model, show_trainable=False, line_length=None):
-    """The summary as one string (what Model.summary prints)."""
+def _macs(model):
+    """(cell text per layer id, footer lines) for the optional MACs column."""
+    from .footprint import profile
+    if not model.built:
+        return {}, [" MACs per sample: ? (the model is not built)"]
+    prof = profile(model)
+    cells = {id(layer): ("?" if c.macs is None else f"{c.macs:,}")
+             for layer, c in zip(model.layers, prof.layers)}
+    more = "" if prof.complete else " (known layers only)"
+    footer = [f" MACs per sample: {prof.macs:,}{more} (ptflops' convention)",
+              f" FLOPs per sample: {prof.flops:,}{more} (keras-flops': 2 per MAC + other ops)"]
+    return cells, footer
+
+
+def _mac_cell(cells, layer):
+    return "0" if layer is None else cells.get(id(layer), "?")
+
+
+def summary_text(model, show_trainable=False, line_length=None, show_macs=False):
+    """The summary as one string (what Model.summary prints). show_macs adds a
+    per-sample MACs column and MAC / FLOP totals (pynn.footprint's counts)."""
     rows, sequential_like = _rows(model)
-    header, align, widths = _layout(sequential_like, show_trainable, line_length)
+    header, align, widths = _layout(sequential_like, show_trainable, line_length, show_macs)
+    mac_cells, mac_footer = _macs(model) if show_macs else ({}, [])
     body = []
     for r in rows:
         cells = [f"{r['name']} ({r['cls']})", r["shape"], r["params"]]
+        if show_macs:
+            cells.append(_mac_cell(mac_cells, r["layer"]))
         if not sequential_like:
             cells.append(r["connected"] or "-")
         if show_trainable:
@@ -257,13 +287,14 @@ def summary_text(model, show_trainable=False, line_length=None):
     lines = [f'Model: "{model.name}"'] + _table(header, align, widths, body)
     lines += [f" {label}: {count:,} ({readable_memory_size(nbytes)})"
               for label, count, nbytes in _footer(model)]
-    return "\n".join(lines)
+    return "\n".join(lines + mac_footer)
 
 
-def summary_html(model, show_trainable=False):
+def summary_html(model, show_trainable=False, show_macs=False):
     """The same table as HTML (Jupyter's rich display of a model)."""
     rows, sequential_like = _rows(model)
-    header = ["Layer (type)", "Output Shape", "Param #"]
+    mac_cells, mac_footer = _macs(model) if show_macs else ({}, [])
+    header = ["Layer (type)", "Output Shape", "Param #"] + (["MACs"] if show_macs else [])
     if not sequential_like:
         header.append("Connected to")
     if show_trainable:
@@ -272,22 +303,26 @@ def summary_html(model, show_trainable=False):
     out = [f'<div class="pynn-summary"><p><b>Model: "{e(model.name)}"</b></p>',
            '<table style="border-collapse:collapse"><thead><tr>']
     for i, h in enumerate(header):
-        side = "right" if h == "Param #" else "left"
+        side = "right" if h in ("Param #", "MACs") else "left"
         out.append(f'<th style="text-align:{side};border-bottom:2px solid;padding:2px 8px">'
                    f"{e(h)}</th>")
     out.append("</tr></thead><tbody>")
     for r in rows:
         cells = [f"{e(r['name'])} (<span style=\"color:#0087ff\">{e(r['cls'])}</span>)",
                  e(r["shape"]), e(r["params"])]
+        if show_macs:
+            cells.append(_mac_cell(mac_cells, r["layer"]))
         if not sequential_like:
             cells.append(e(r["connected"] or "-"))
         if show_trainable:
             cells.append(_trainable_mark(r["layer"]))
+        right = (2, 3) if show_macs else (2,)
         out.append("<tr>" + "".join(
-            f'<td style="text-align:{"right" if j == 2 else "left"};border-bottom:1px solid #ccc;'
+            f'<td style="text-align:{"right" if j in right else "left"};border-bottom:1px solid #ccc;'
             f'padding:2px 8px">{c}</td>' for j, c in enumerate(cells)) + "</tr>")
     out.append("</tbody></table><p>")
-    out.append("<br>".join(f"<b>{label}:</b> {count:,} ({readable_memory_size(nbytes)})"
-                           for label, count, nbytes in _footer(model)))
+    out.append("<br>".join([f"<b>{label}:</b> {count:,} ({readable_memory_size(nbytes)})"
+                            for label, count, nbytes in _footer(model)]
+                           + [e(line.strip()) for line in mac_footer]))
     out.append("</p></div>")
     return "".join(out)

@@ -533,3 +533,20 @@ def test_predict_on_one_small_batch_matches_the_batched_path():
         model.predict(x_bad)
     with pytest.raises(ValueError, match="expects inputs whose last dimension is 6"):
         model.predict(np.ones((1, 5), np.float32))
+
+
+@pytest.mark.parametrize("getter, typo, suggestion", [
+    ("optimizers", "adamm", "adam"), ("losses", "binary_crossentropyy", "binary_crossentropy"),
+    ("metrics", "acuracy", "accuracy"), ("activations", "rellu", "relu"),
+    ("initializers", "glorot_unifrom", "glorot_uniform"), ("regularizers", "l22", "l2")])
+def test_unknown_names_suggest_the_closest(getter, typo, suggestion):
+    with pytest.raises(ValueError, match=f"Unknown .*'{typo}'; did you mean '{suggestion}'\\?"):
+        getattr(pynn, getter).get(typo)
+
+
+def test_unknown_name_in_compile_suggests():
+    model = pynn.Sequential([pynn.Input((3,)), pynn.layers.Dense(1)])
+    with pytest.raises(ValueError, match="did you mean 'mse'"):
+        model.compile("adam", "mse2")
+    with pytest.raises(ValueError, match="Unknown optimizer 'qwerty'. Known: "):
+        model.compile("qwerty", "mse")

@@ -189,7 +189,7 @@ def _weights_edit(i, arr):
      "fewer than the"),
     (_config_edit(lambda c: c["weights"][0].update(shape=[5, 9])), "has shape"),
     (_config_edit(lambda c: c["compile_config"]["optimizer"].update(class_name="Evil")),
-     "Could not interpret optimizer"),
+     "Unknown optimizer"),
     (_weights_edit(0, np.zeros((5, 9), np.float32)), "has shape"),
     (_weights_edit(0, np.zeros((5, 8), np.float64)), "dtype"),
     (_weights_edit(0, np.array([{"a": 1}] * 40, dtype=object).reshape(5, 8)), "dtype"),

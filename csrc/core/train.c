@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dp.h"
 #include "program.h"
 #include "train.h"
 
@@ -63,7 +64,7 @@ int pn_loop_run(pn_loop *L, int64_t first, int64_t count, int64_t *done)
     for (int64_t k = first; k < first + count && k < n_batches; k++) {
         int64_t start = k * L->batch_size;
         int64_t b = L->n_samples - start < L->batch_size ? L->n_samples - start : L->batch_size;
-        int rc = run_batch(L, start, b);
+        int rc = L->dp ? pn_dp_step(L, k) : run_batch(L, start, b); /* dp.h */
         if (rc) return rc;
         (*done)++;
     }

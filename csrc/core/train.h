@@ -26,6 +26,7 @@ typedef struct pn_loop {
     float **out_data;
     double loss_sum, loss_count; /* Σ batch_loss·batch_size, Σ batch_size */
     int stop_on_nan;            /* stop (status PN_EVALUE) when the loss is not finite */
+    struct pn_dp *dp;           /* DP-SGD (dp.h): each batch is a DP step; NULL: plain */
 } pn_loop;
 
 /* Runs batches [first, first + count) of the epoch; returns a status. *done

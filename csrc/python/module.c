@@ -3,7 +3,8 @@
 #include "pyapi.h"
 
 static PyMethodDef *tables[] = {pn_py_tensor_methods, pn_py_optim_methods,
-                                pn_py_gemm_methods, pn_py_train_methods};
+                                pn_py_gemm_methods, pn_py_train_methods,
+                                pn_py_dp_methods};
 static PyMethodDef all_methods[256];
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "pynn._C",
@@ -35,7 +36,8 @@ PyMODINIT_FUNC PyInit__C(void)
     import_array();
     PyObject *m = PyModule_Create(&moddef);
     if (!m) return NULL;
-    if (pn_py_init_tensor(m) < 0 || pn_py_init_optim(m) < 0 || pn_py_init_train(m) < 0) {
+    if (pn_py_init_tensor(m) < 0 || pn_py_init_optim(m) < 0 || pn_py_init_train(m) < 0 ||
+        pn_py_init_dp(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -4,6 +4,7 @@
 
 #include "pyapi.h"
 #include "optim.h"
+#include "dp.h"
 #include "program.h"
 #include "train.h"
 
@@ -193,19 +194,19 @@ static double now_seconds(void)
 
 
 /* run_loop(program, loss, slots, data, perm, batch_size, first, count, train,
- *          optimizer, params, grads, stats, acc, outs, out_arrays, stop_on_nan)
+ *          optimizer, params, grads, stats, acc, outs, out_arrays, stop_on_nan[, dp])
  * -> (loss_sum, loss_count, batches_done, interrupted). The GIL is released while batches run
  * and re-taken every ~50 ms to honour Ctrl-C at a batch boundary. */
 static PyObject *py_run_loop(PyObject *mod, PyObject *args)
 {
     PyObject *prog_obj, *loss_obj, *slots_obj, *data_obj, *perm_obj, *opt_obj, *params_obj,
-        *grads_obj, *stats_obj, *acc_obj, *outs_obj, *outarr_obj;
+        *grads_obj, *stats_obj, *acc_obj, *outs_obj, *outarr_obj, *dp_obj = Py_None;
     long long batch_size, first, count;
     int train, stop_on_nan;
-    if (!PyArg_ParseTuple(args, "O!OOOOLLLpOOOOOOOp:run_loop", &PnProgram_Type, &prog_obj,
+    if (!PyArg_ParseTuple(args, "O!OOOOLLLpOOOOOOOp|O:run_loop", &PnProgram_Type, &prog_obj,
                           &loss_obj, &slots_obj, &data_obj, &perm_obj, &batch_size, &first,
                           &count, &train, &opt_obj, &params_obj, &grads_obj, &stats_obj,
-                          &acc_obj, &outs_obj, &outarr_obj, &stop_on_nan))
+                          &acc_obj, &outs_obj, &outarr_obj, &stop_on_nan, &dp_obj))
         return NULL;
     pn_loop L;
     memset(&L, 0, sizeof L);
@@ -301,6 +302,14 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
         out_data[k] = PyArray_DATA((PyArrayObject *)a);
     }
 
+    /* optional DP-SGD state (py_dp.c): every batch becomes a DP step */
+    if (dp_obj != Py_None) {
+        if (!train || !L.step || !L.loss)
+            return PyErr_Format(PyExc_ValueError, "run_loop: DP-SGD needs train=True, a loss and an optimizer");
+        L.dp = pn_py_dp_acquire(dp_obj, PyArray_SIZE((PyArrayObject *)params_obj), L.n_samples);
+        if (!L.dp) return NULL;
+    }
+
     int64_t total = 0;
     int rc = PN_OK;
     while (total < count) {
@@ -315,16 +324,21 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
         }
         Py_END_ALLOW_THREADS
         total += done;
-        if (rc) return pn_py_raise(rc);
+        if (rc) {
+            pn_py_dp_release(dp_obj);
+            return pn_py_raise(rc);
+        }
         if (done == 0) break; /* past the last batch */
         if (PyErr_CheckSignals() < 0) {
             /* Ctrl-C: stop at this batch boundary (weights and sums are
              * consistent) and let Python finish its bookkeeping, then re-raise. */
+            pn_py_dp_release(dp_obj);
             if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) return NULL;
             PyErr_Clear();
             return Py_BuildValue("(ddLO)", L.loss_sum, L.loss_count, (long long)total, Py_True);
         }
     }
+    pn_py_dp_release(dp_obj);
     return Py_BuildValue("(ddLO)", L.loss_sum, L.loss_count, (long long)total, Py_False);
 }
 

@@ -15,9 +15,11 @@ extern PyMethodDef pn_py_tensor_methods[];
 extern PyMethodDef pn_py_optim_methods[];
 extern PyMethodDef pn_py_gemm_methods[];
 extern PyMethodDef pn_py_train_methods[];
+extern PyMethodDef pn_py_dp_methods[];
 int pn_py_init_tensor(PyObject *m);
 int pn_py_init_optim(PyObject *m);
 int pn_py_init_train(PyObject *m);
+int pn_py_init_dp(PyObject *m);
 
 /* Raises the Python exception matching an engine status; returns NULL. */
 PyObject *pn_py_raise(int status);
@@ -41,4 +43,9 @@ PyArrayObject *pn_py_as_f32(PyObject *obj, const char *what);
  * Python error set. Used by the compiled training loop (py_train.c). */
 struct pn_optim;
 struct pn_optim *pn_py_optim_get(PyObject *opt);
+/* DP-SGD state (py_dp.c): checks o is a DPState sized for the loop and marks it
+ * busy (NULL with a Python error otherwise); release clears the mark. */
+struct pn_dp;
+struct pn_dp *pn_py_dp_acquire(PyObject *o, int64_t n_params, int64_t n_samples);
+void pn_py_dp_release(PyObject *o);
 #endif

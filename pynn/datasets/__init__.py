@@ -1,8 +1,11 @@
-"""Small datasets shipped inside the package (no download, no scikit-learn):
+"""Datasets available offline (nothing is downloaded), as keras.datasets:
 
-- ``pynn.datasets.digits``: the UCI 8x8 handwritten digits
-  (``load_data() -> (x_train, y_train), (x_test, y_test)``).
+- ``pynn.datasets.digits``: the UCI 8x8 handwritten digits, shipped in the package.
+- ``pynn.datasets.fashion_mnist``: Fashion-MNIST from Debian's dataset-fashion-mnist.
+- ``pynn.datasets.sentiment``: 10,605 human-rated movie-review snippets, shipped.
+
+Each has ``load_data() -> (x_train, y_train), (x_test, y_test)``.
 """
-from . import digits
+from . import digits, fashion_mnist, sentiment
 
-__all__ = ["digits"]
+__all__ = ["digits", "fashion_mnist", "sentiment"]

@@ -1,5 +1,5 @@
 """A short workout of the engine (MLP, CNN with BatchNorm, masked LSTM, eager
-gradients, a shape error) used by the memory checkers in test_valgrind.py."""
+gradients, DP-SGD, a shape error) used by the memory checkers in test_valgrind.py."""
 import numpy as np, pynn
 rng = np.random.default_rng(0)
 x = rng.standard_normal((64, 6)).astype(np.float32); y = (x[:, 0] > 0).astype(np.float32)
@@ -14,6 +14,9 @@ c.fit(rng.standard_normal((20, 8, 8, 1)).astype(np.float32), rng.integers(0, 2, 
 r = pynn.Sequential([pynn.Input(shape=(5,)), pynn.layers.Embedding(20, 4, mask_zero=True), pynn.layers.LSTM(3), pynn.layers.Dense(1)])
 r.compile(optimizer="rmsprop", loss="mse")
 r.fit(rng.integers(0, 20, (12, 5)).astype(np.float32), rng.standard_normal(12).astype(np.float32), epochs=1, batch_size=5, verbose=0)
+for dp in (pynn.privacy.DPSGD(noise_multiplier=1.0, seed=1), pynn.privacy.DPSGD(noise_multiplier=1.0, secure_mode=True, poisson_sampling=False, optimizer="adam")):
+    d = pynn.Sequential([pynn.Input(shape=(6,)), pynn.layers.Dense(8, activation="relu"), pynn.layers.Dense(1, activation="sigmoid")])
+    d.compile(optimizer=dp, loss="binary_crossentropy", metrics=["accuracy"]); d.fit(x, y, epochs=1, batch_size=9, verbose=0)
 try:
     m.fit(x[:, :5], y, verbose=0)
 except ValueError as e:

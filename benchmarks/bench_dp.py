@@ -1,0 +1,155 @@
+"""DP-SGD overhead: pynn plain fit vs pynn DPSGD, and PyTorch plain vs Opacus, on
+the same MLP, data, batch size, learning rate and thread count, in one run.
+
+    python benchmarks/bench_dp.py [--threads N] [--repeats R] [--epochs E]
+
+Model: Dense 30-64-32-1 (ReLU, sigmoid output), binary cross-entropy, SGD lr 0.05,
+batch 64 on 4096 synthetic examples. DP: l2_norm_clip 1.0, noise_multiplier 1.0,
+Poisson sampling (q = 64 / 4096) in both libraries. The figures are seconds per
+epoch (median of the repeats, runs interleaved) and the ratios DP / plain within
+each library; absolute times on a shared machine are noise, ratios less so.
+Opacus is skipped when it is not installed. Writes benchmarks/results/dp.json.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import numpy as np  # noqa: E402
+
+N, D, BATCH, LR, CLIP, SIGMA = 4096, 30, 64, 0.05, 1.0, 1.0
+
+
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, D)).astype(np.float32)
+    y = (x[:, :3].sum(axis=1) + 0.5 * rng.standard_normal(N) > 0).astype(np.float32)
+    return x, y
+
+
+def init_weights():
+    rng = np.random.default_rng(1)
+    shapes = [(D, 64), (64,), (64, 32), (32,), (32, 1), (1,)]
+    return [(rng.standard_normal(s) * (0.1 if len(s) == 2 else 0.0)).astype(np.float32) for s in shapes]
+
+
+# ------------------------------------------------------------------ pynn
+def pynn_runner(private, epochs):
+    import pynn
+    x, y = data()
+    model = pynn.Sequential([pynn.Input(shape=(D,)), pynn.layers.Dense(64, activation="relu"),
+                             pynn.layers.Dense(32, activation="relu"),
+                             pynn.layers.Dense(1, activation="sigmoid")])
+    model.set_weights(init_weights())
+    opt = pynn.privacy.DPSGD(l2_norm_clip=CLIP, noise_multiplier=SIGMA, learning_rate=LR, seed=0) \
+        if private else pynn.optimizers.SGD(LR)
+    model.compile(optimizer=opt, loss="binary_crossentropy")
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)  # warm-up: traces the program
+
+    def run():
+        model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
+    return run
+
+
+# ------------------------------------------------------------------ torch / Opacus
+def torch_runner(private, epochs):
+    import torch
+    x, y = data()
+    net = torch.nn.Sequential(torch.nn.Linear(D, 64), torch.nn.ReLU(), torch.nn.Linear(64, 32),
+                              torch.nn.ReLU(), torch.nn.Linear(32, 1), torch.nn.Sigmoid())
+    w = init_weights()
+    with torch.no_grad():
+        for layer, (k, b) in zip((net[0], net[2], net[4]), zip(w[::2], w[1::2])):
+            layer.weight.copy_(torch.from_numpy(k.T.copy()))
+            layer.bias.copy_(torch.from_numpy(b))
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y[:, None])),
+        batch_size=BATCH, shuffle=True)
+    optimizer = torch.optim.SGD(net.parameters(), lr=LR)
+    if private:
+        import opacus
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            net, optimizer, loader = opacus.PrivacyEngine().make_private(
+                module=net, optimizer=optimizer, data_loader=loader, noise_multiplier=SIGMA,
+                max_grad_norm=CLIP, poisson_sampling=True)
+    loss_fn = torch.nn.BCELoss()
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(epochs):
+                for xb, yb in loader:
+                    optimizer.zero_grad()
+                    loss_fn(net(xb), yb).backward()
+                    optimizer.step()
+    run()  # warm-up
+    return run
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=2)
+    args = ap.parse_args()
+
+    import pynn
+    pynn.set_num_threads(args.threads)
+    runners = {"pynn plain": pynn_runner(False, args.epochs), "pynn DPSGD": pynn_runner(True, args.epochs)}
+    versions = {"pynn": pynn.__version__}
+    try:
+        import torch
+        torch.set_num_threads(args.threads)
+        versions["torch"] = torch.__version__
+        runners["torch plain"] = torch_runner(False, args.epochs)
+        try:
+            import opacus
+            versions["opacus"] = opacus.__version__
+            runners["torch + Opacus"] = torch_runner(True, args.epochs)
+        except ImportError:
+            print("opacus is not installed: skipped")
+    except ImportError:
+        print("torch is not installed: skipped")
+
+    times = {k: [] for k in runners}
+    for _ in range(args.repeats):  # interleaved, so load changes hit every runner alike
+        for name, run in runners.items():
+            t = time.perf_counter()
+            run()
+            times[name].append((time.perf_counter() - t) / args.epochs)
+    med = {k: statistics.median(v) for k, v in times.items()}
+
+    print(f"\nMLP {D}-64-32-1, batch {BATCH}, {N} examples, {args.threads} thread(s), "
+          f"median of {args.repeats} (seconds per epoch)\n")
+    print("| runner | s/epoch | min | max |")
+    print("|---|---|---|---|")
+    for k in runners:
+        print(f"| {k} | {med[k]:.4f} | {min(times[k]):.4f} | {max(times[k]):.4f} |")
+    ratios = {"pynn DP overhead (DPSGD / plain)": med["pynn DPSGD"] / med["pynn plain"]}
+    if "torch + Opacus" in med:
+        ratios["Opacus overhead (Opacus / torch plain)"] = med["torch + Opacus"] / med["torch plain"]
+        ratios["Opacus / pynn DPSGD (time)"] = med["torch + Opacus"] / med["pynn DPSGD"]
+    if "torch plain" in med:
+        ratios["torch plain / pynn plain (time)"] = med["torch plain"] / med["pynn plain"]
+    print()
+    for k, v in ratios.items():
+        print(f"- {k}: {v:.2f}x")
+
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    with open(os.path.join(HERE, "results", "dp.json"), "w") as f:
+        json.dump({"machine": platform.machine(), "python": platform.python_version(),
+                   "threads": args.threads, "repeats": args.repeats, "epochs": args.epochs,
+                   "versions": versions, "seconds_per_epoch": times, "median": med,
+                   "ratios": ratios}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+/* py_dp.c - binding of DP-SGD's C state (csrc/core/dp.h): pynn._C.DPState holds
+ * the configuration, the step counter and the work buffers (accumulator arena,
+ * batch indices) that the compiled loop uses with the GIL released. The Python
+ * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to run_loop. */
+#include "pyapi.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "dp.h"
+
+typedef struct {
+    PyObject_HEAD
+    pn_dp d;
+    PyObject *acc;        /* float32 (n_params,) */
+    PyObject *idx;        /* int64 (n_samples,) */
+    PyObject *rec;        /* float64 (cap, 2) or NULL */
+    int busy;             /* a loop is running on it with the GIL released */
+} PnDP;
+
+static PyTypeObject PnDP_Type;
+
+static void DP_dealloc(PnDP *self)
+{
+    Py_XDECREF(self->acc);
+    Py_XDECREF(self->idx);
+    Py_XDECREF(self->rec);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *DP_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"n_params", "n_samples", "l2_norm_clip", "noise_multiplier",
+                             "sample_rate", "divisor", "poisson", "secure", "key", "step", NULL};
+    long long n_params, n_samples, step = 0;
+    unsigned long long key = 0;
+    double clip, sigma, q, divisor;
+    int poisson = 1, secure = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "LLdddd|ppKL:DPState", kwlist, &n_params,
+                                     &n_samples, &clip, &sigma, &q, &divisor, &poisson, &secure,
+                                     &key, &step))
+        return NULL;
+    if (n_params < 1 || n_samples < 0)
+        return PyErr_Format(PyExc_ValueError, "DPState: n_params must be >= 1 and n_samples >= 0");
+    if (step < 0) return PyErr_Format(PyExc_ValueError, "DPState: step must be >= 0");
+    PnDP *self = (PnDP *)type->tp_alloc(type, 0);
+    if (!self) return NULL;
+    npy_intp na = (npy_intp)n_params, ni = (npy_intp)(n_samples ? n_samples : 1);
+    self->acc = PyArray_ZEROS(1, &na, NPY_FLOAT32, 0);
+    self->idx = PyArray_ZEROS(1, &ni, NPY_INT64, 0);
+    if (!self->acc || !self->idx) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    pn_dp *d = &self->d;
+    d->clip = clip;
+    d->sigma = sigma;
+    d->sample_rate = q;
+    d->divisor = divisor;
+    d->poisson = poisson;
+    d->secure = secure;
+    d->key = (uint64_t)key;
+    d->step = step;
+    d->n_params = n_params;
+    d->n_samples = n_samples;
+    d->acc = PyArray_DATA((PyArrayObject *)self->acc);
+    d->idx = PyArray_DATA((PyArrayObject *)self->idx);
+    if (pn_dp_validate(d)) {
+        Py_DECREF(self);
+        return pn_py_raise(PN_EVALUE);
+    }
+    return (PyObject *)self;
+}
+
+static int check_idle(PnDP *self)
+{
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "DPState is in use by a running training loop");
+        return -1;
+    }
+    return 0;
+}
+
+/* set_record(array float64 (cap, 2) or None): every clipped example writes
+ * (norm before clipping, clip factor) into the next row until cap rows. */
+static PyObject *DP_set_record(PnDP *self, PyObject *arr)
+{
+    if (check_idle(self) < 0) return NULL;
+    if (arr == Py_None) {
+        Py_CLEAR(self->rec);
+        self->d.rec = NULL;
+        self->d.rec_cap = self->d.rec_n = 0;
+        Py_RETURN_NONE;
+    }
+    if (!PyArray_Check(arr) || PyArray_TYPE((PyArrayObject *)arr) != NPY_FLOAT64 ||
+        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)arr) || PyArray_NDIM((PyArrayObject *)arr) != 2 ||
+        PyArray_DIM((PyArrayObject *)arr, 1) != 2)
+        return PyErr_Format(PyExc_TypeError, "set_record: a C-contiguous float64 array of shape (cap, 2) expected");
+    Py_INCREF(arr);
+    Py_XSETREF(self->rec, arr);
+    self->d.rec = PyArray_DATA((PyArrayObject *)arr);
+    self->d.rec_cap = PyArray_DIM((PyArrayObject *)arr, 0);
+    self->d.rec_n = 0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *DP_get_step(PnDP *self, void *c) { return PyLong_FromLongLong(self->d.step); }
+static int DP_set_step(PnDP *self, PyObject *v, void *c)
+{
+    long long s = v ? PyLong_AsLongLong(v) : -1;
+    if (s == -1 && PyErr_Occurred()) return -1;
+    if (s < 0) {
+        PyErr_SetString(PyExc_ValueError, "step must be an integer >= 0");
+        return -1;
+    }
+    if (check_idle(self) < 0) return -1;
+    self->d.step = s;
+    return 0;
+}
+static PyObject *DP_get_last_batch(PnDP *self, void *c) { return PyLong_FromLongLong(self->d.last_batch); }
+static PyObject *DP_get_rec_n(PnDP *self, void *c) { return PyLong_FromLongLong(self->d.rec_n); }
+static PyObject *DP_get_key(PnDP *self, void *c) { return PyLong_FromUnsignedLongLong(self->d.key); }
+static PyObject *DP_get_gradient(PnDP *self, void *c)
+{
+    /* a copy: the buffer is reused by the next step */
+    return PyArray_NewCopy((PyArrayObject *)self->acc, NPY_CORDER);
+}
+
+static PyGetSetDef dp_getset[] = {
+    {"step", (getter)DP_get_step, (setter)DP_set_step, "DP steps taken (stream counter)", NULL},
+    {"last_batch_size", (getter)DP_get_last_batch, NULL, "size of the last batch drawn", NULL},
+    {"record_count", (getter)DP_get_rec_n, NULL, "rows written by set_record", NULL},
+    {"key", (getter)DP_get_key, NULL, "seeded-mode base key", NULL},
+    {"gradient", (getter)DP_get_gradient, NULL, "the privatised gradient of the last step (copy)", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyMethodDef dp_methods[] = {
+    {"set_record", (PyCFunction)DP_set_record, METH_O, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject PnDP_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pynn._C.DPState",
+    .tp_basicsize = sizeof(PnDP),
+    .tp_dealloc = (destructor)DP_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "DP-SGD state for the compiled training loop (see csrc/core/dp.h).",
+    .tp_methods = dp_methods,
+    .tp_getset = dp_getset,
+    .tp_new = DP_new,
+};
+
+/* seeded_normal(key, step, j): the N(0,1) draw the seeded mode adds (times
+ * sigma*C) to coordinate j at step `step`; lets tests regenerate the noise. */
+static PyObject *py_dp_seeded_normal(PyObject *mod, PyObject *args)
+{
+    unsigned long long key;
+    long long step, j;
+    if (!PyArg_ParseTuple(args, "KLL:dp_seeded_normal", &key, &step, &j)) return NULL;
+    return PyFloat_FromDouble(pn_dp_seeded_normal((uint64_t)key, step, j));
+}
+
+PyMethodDef pn_py_dp_methods[] = {
+    {"dp_seeded_normal", py_dp_seeded_normal, METH_VARARGS, "DP-SGD seeded noise draw (for tests)."},
+    {NULL, NULL, 0, NULL}};
+
+int pn_py_init_dp(PyObject *m)
+{
+    if (PyType_Ready(&PnDP_Type) < 0) return -1;
+    Py_INCREF(&PnDP_Type);
+    return PyModule_AddObject(m, "DPState", (PyObject *)&PnDP_Type);
+}
+
+struct pn_dp *pn_py_dp_acquire(PyObject *o, int64_t n_params, int64_t n_samples)
+{
+    if (!PyObject_TypeCheck(o, &PnDP_Type)) {
+        PyErr_Format(PyExc_TypeError, "dp must be a pynn._C.DPState, got %.100s", Py_TYPE(o)->tp_name);
+        return NULL;
+    }
+    PnDP *self = (PnDP *)o;
+    if (check_idle(self) < 0) return NULL;
+    if (self->d.n_params != n_params || self->d.n_samples != n_samples) {
+        PyErr_Format(PyExc_ValueError,
+                     "DPState was made for %lld parameters and %lld samples; the loop has %lld and %lld",
+                     (long long)self->d.n_params, (long long)self->d.n_samples, (long long)n_params,
+                     (long long)n_samples);
+        return NULL;
+    }
+    self->busy = 1;
+    return &self->d;
+}
+
+void pn_py_dp_release(PyObject *o)
+{
+    if (PyObject_TypeCheck(o, &PnDP_Type)) ((PnDP *)o)->busy = 0;
+}

@@ -1,0 +1,12 @@
+"""Federated learning simulated in one process (Flower's FedAvg / FedProx /
+server-side DP semantics) on plain pynn models.
+
+    clients = pynn.federated.split_dirichlet(x, y, num_clients=5, alpha=0.5, seed=0)
+    history = pynn.federated.simulate(model, clients, rounds=10,
+                                      strategy=pynn.federated.FedAvg(local_epochs=1),
+                                      test_data=(x_test, y_test), seed=0)
+"""
+from .partition import Client, class_labels, split_dirichlet, split_iid  # noqa: F401
+from .simulation import FederatedHistory, simulate  # noqa: F401
+from .strategies import (DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx,  # noqa: F401
+                         aggregate, clip_update, weighted_average)

@@ -1,0 +1,13 @@
+"""pynn.privacy: differentially private training and its privacy accounting.
+
+* `DPSGD` / `make_private`: DP-SGD inside `model.fit` (per-example clipping,
+  Gaussian noise, Poisson sampling; in C), see `pynn.privacy.dpsgd`.
+* `RDPAccountant`, `compute_rdp`, `get_privacy_spent`, `get_noise_multiplier`:
+  the RDP accountant of Opacus / TF-Privacy, see `pynn.privacy.accountant`.
+"""
+from .accountant import (DEFAULT_ORDERS, RDPAccountant, compute_rdp, get_noise_multiplier,
+                         get_privacy_spent)
+from .dpsgd import DPSGD, make_private
+
+__all__ = ["DPSGD", "make_private", "RDPAccountant", "compute_rdp", "get_privacy_spent",
+           "get_noise_multiplier", "DEFAULT_ORDERS"]

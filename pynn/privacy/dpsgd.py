@@ -1,0 +1,258 @@
+"""DP-SGD for `model.fit`: per-example clipping and Gaussian noise in the compiled loop.
+
+    model.compile(optimizer=pynn.privacy.DPSGD(l2_norm_clip=1.0, noise_multiplier=1.1,
+                                               learning_rate=0.05),
+                  loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=32, epochs=10)
+    history.history["epsilon"]          # the privacy spent after each epoch (RDP, delta=1e-5)
+
+Every step (Abadi et al. 2016, as Opacus' DPOptimizer): the batch is drawn by
+Poisson sampling with rate q = batch_size / n (Opacus' DPDataLoader), each
+example's gradient over all trainable weights is clipped to L2 norm C with
+c_i = min(1, C / (||g_i|| + 1e-6)), the clipped gradients are summed, Gaussian
+noise N(0, (sigma C)^2) is added to every coordinate, the sum is divided by the
+expected batch size q n, and the wrapped optimizer (SGD by default, any pynn
+optimizer otherwise) takes its ordinary step. All of it runs in C
+(csrc/core/dp.c) inside the same loop as a plain fit.
+
+The privacy spent is tracked by an RDP accountant (`pynn.privacy.accountant`)
+and shown as `epsilon` on the progress bar and in the History.
+
+Things to know:
+
+* Per-example gradients come from replaying every example through the compiled
+  program at batch size 1, so any layer works except those that mix the
+  examples of a batch (BatchNormalization is refused, as Opacus does).
+* Weight regularizers are part of every example's loss, so their gradient is
+  clipped with it.
+* `poisson_sampling=False` uses fit's ordinary (shuffled) fixed batches and
+  divides by their size, as TF-Privacy's Keras optimizers do; the epsilon
+  reported is then the Poisson-sampling figure, which is what TF-Privacy reports
+  too but is not a proof for shuffled batches.
+* The seeded mode (default) draws the sampling and the noise from pynn's
+  counter-based generator (`pynn.set_seed` or `seed=`): reproducible bit for bit
+  and independent of the thread count, which is for experiments. Use
+  `secure_mode=True` for a release: OS entropy and Opacus' secure-mode noise.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from .. import _C, optimizers
+from . import accountant as acc
+
+__all__ = ["DPSGD", "make_private"]
+
+
+def _positive(name, value, allow_zero=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"DPSGD: `{name}` must be a finite number {'>= 0' if allow_zero else '> 0'}, "
+                         f"got {value!r}")
+    return float(value)
+
+
+class DPSGD(optimizers.Optimizer):
+    """Differentially private training for `model.fit` (see the module docstring).
+
+    Arguments:
+        l2_norm_clip: C, the bound on every example's gradient norm (> 0).
+        noise_multiplier: sigma (>= 0); the noise std is sigma * C. Give this or
+            `target_epsilon`.
+        learning_rate: of the default SGD (ignored with a ready `optimizer`).
+        optimizer: the optimizer that steps on the private gradient: an instance
+            or a name ("adam"); SGD(learning_rate) by default.
+        target_epsilon: instead of `noise_multiplier`: at the start of the first
+            fit the noise is chosen by `get_noise_multiplier` so that this fit
+            ends at epsilon <= target_epsilon (for `delta`).
+        delta: the delta of the reported epsilon (choose delta < 1 / n).
+        poisson_sampling: True (default): Poisson batches; False: fit's batches.
+        secure_mode: OS entropy for sampling and noise (not reproducible).
+        seed: the key of the seeded mode (default: drawn from pynn's generator,
+            so `pynn.set_seed` makes a run reproducible).
+    """
+
+    def __init__(self, l2_norm_clip=1.0, noise_multiplier=None, learning_rate=0.01, optimizer=None,
+                 target_epsilon=None, delta=1e-5, poisson_sampling=True, secure_mode=False, seed=None,
+                 name="DPSGD"):
+        self.l2_norm_clip = _positive("l2_norm_clip", l2_norm_clip)
+        if (noise_multiplier is None) == (target_epsilon is None):
+            raise ValueError("DPSGD: give exactly one of `noise_multiplier` and `target_epsilon`")
+        self.noise_multiplier = None if noise_multiplier is None else \
+            _positive("noise_multiplier", noise_multiplier, allow_zero=True)
+        self.target_epsilon = None if target_epsilon is None else _positive("target_epsilon", target_epsilon)
+        self.delta = _positive("delta", delta)
+        if self.delta >= 1:
+            raise ValueError(f"DPSGD: `delta` must be in (0, 1), got {delta!r}")
+        for arg, v in (("poisson_sampling", poisson_sampling), ("secure_mode", secure_mode)):
+            if not isinstance(v, bool):
+                raise ValueError(f"DPSGD: `{arg}` must be a bool, got {v!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise ValueError(f"DPSGD: `seed` must be an int or None, got {seed!r}")
+        if seed is not None and secure_mode:
+            raise ValueError("DPSGD: `seed` and `secure_mode=True` exclude each other (secure mode "
+                             "draws from the OS)")
+        self.poisson_sampling = poisson_sampling
+        self.secure_mode = secure_mode
+        self.seed = seed
+        self.name = name
+        self.optimizer = optimizers.get(optimizer) if optimizer is not None else \
+            optimizers.SGD(learning_rate=learning_rate)
+        if isinstance(self.optimizer, DPSGD):
+            raise ValueError("DPSGD: `optimizer` is already a DPSGD")
+        self.accountant = acc.RDPAccountant()
+        self._key = None if seed is None else int(seed) & 0xFFFFFFFFFFFFFFFF
+        self.clipping_record, self.clipping_count = None, 0
+
+    # ------------------------------------------------------------ the wrapped optimizer
+    @property
+    def _c(self):
+        return self.optimizer._c
+
+    @property
+    def built(self):
+        return self.optimizer.built
+
+    def build(self, variables, segment_sizes=None):
+        self.optimizer.build(variables, segment_sizes)
+
+    @property
+    def learning_rate(self):
+        return self.optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.optimizer.learning_rate = value
+
+    @property
+    def iterations(self):
+        return self.optimizer.iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self.optimizer.iterations = value
+
+    @property
+    def needs_python_lr(self):
+        return self.optimizer.needs_python_lr
+
+    def sync_learning_rate(self):
+        self.optimizer.sync_learning_rate()
+
+    @property
+    def variables(self):
+        return self.optimizer.variables
+
+    @property
+    def state_names(self):
+        return self.optimizer.state_names
+
+    def get_state(self):
+        return self.optimizer.get_state()
+
+    def set_state(self, state, arrays=None):
+        self.optimizer.set_state(state, arrays)
+
+    def apply(self, grads, trainable_variables=None):
+        raise TypeError("DPSGD needs every example's gradient, which only model.fit computes; "
+                        "apply() / apply_gradients() with a batch gradient would not be private")
+
+    apply_gradients = apply
+
+    # ------------------------------------------------------------ privacy
+    def record_clipping(self, capacity):
+        """Makes every following fit write, for its first `capacity` examples, each
+        gradient's norm before clipping and its clip factor c_i into
+        `clipping_record` (an array of shape (capacity, 2); rows past
+        `clipping_count` are unused). For tests and diagnostics: the record
+        itself is not private. `record_clipping(0)` turns it off."""
+        if isinstance(capacity, bool) or not isinstance(capacity, numbers.Integral) or capacity < 0:
+            raise ValueError(f"record_clipping: `capacity` must be an integer >= 0, got {capacity!r}")
+        self.clipping_record = np.zeros((int(capacity), 2)) if capacity else None
+        self.clipping_count = 0
+
+    def get_epsilon(self, delta=None):
+        """The epsilon spent so far, for `delta` (default: the optimizer's)."""
+        return self.accountant.get_epsilon(self.delta if delta is None else delta)
+
+    def _dp_begin(self, model, n, batch_size, epochs):
+        """Called by fit: checks the model, fixes the noise for a target epsilon
+        and returns the C state of this fit's DP steps."""
+        _check_layers(model)
+        q = min(1.0, batch_size / n)
+        if self.noise_multiplier is None:
+            steps = epochs * ((n + batch_size - 1) // batch_size)
+            self.noise_multiplier = acc.get_noise_multiplier(self.target_epsilon, self.delta, q,
+                                                             steps=steps)
+        acc.warn_if_delta_large(self.delta, n)
+        if self._key is None and not self.secure_mode:
+            self._key = _C.random_u64()
+        self._q = q
+        state = _C.DPState(n_params=int(model._params.size), n_samples=int(n),
+                           l2_norm_clip=self.l2_norm_clip, noise_multiplier=self.noise_multiplier,
+                           sample_rate=q, divisor=q * n, poisson=self.poisson_sampling,
+                           secure=self.secure_mode, key=self._key or 0, step=self.accountant.steps)
+        if self.clipping_record is not None:
+            state.set_record(self.clipping_record)
+        return state
+
+    def _dp_update(self, state, logs):
+        """Called by fit after each run of the loop: counts the steps taken and
+        adds `epsilon` to the logs."""
+        taken = state.step - self.accountant.steps
+        if taken > 0:
+            self.accountant.step(self.noise_multiplier, self._q, taken)
+        logs["epsilon"] = self.get_epsilon()
+        if self.clipping_record is not None:
+            self.clipping_count = state.record_count
+
+    # ------------------------------------------------------------ config
+    def get_config(self):
+        return {"name": self.name, "l2_norm_clip": self.l2_norm_clip,
+                "noise_multiplier": self.noise_multiplier,
+                "target_epsilon": None if self.noise_multiplier is not None else self.target_epsilon,
+                "delta": self.delta, "poisson_sampling": self.poisson_sampling,
+                "secure_mode": self.secure_mode, "seed": self.seed,
+                "optimizer": optimizers.serialize(self.optimizer),
+                "accountant_history": [list(h) for h in self.accountant.history]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        inner = optimizers.deserialize(config.pop("optimizer"), custom_objects)
+        history = config.pop("accountant_history", [])
+        opt = cls(optimizer=inner, **config)
+        for sigma, q, steps in history:
+            opt.accountant.step(sigma, q, steps)
+        return opt
+
+    def __repr__(self):
+        return (f"<pynn.privacy.DPSGD l2_norm_clip={self.l2_norm_clip} noise_multiplier="
+                f"{self.noise_multiplier} optimizer={self.optimizer!r}>")
+
+
+def _check_layers(model):
+    from ..layers import BatchNormalization
+    stack = list(model.layers)
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, BatchNormalization):
+            raise ValueError(f"DPSGD: layer '{layer.name}' (BatchNormalization) mixes the examples of a "
+                             f"batch, so per-example gradients do not exist; use LayerNormalization")
+        stack.extend(getattr(layer, "_layers", []))
+
+
+def make_private(model, l2_norm_clip=1.0, noise_multiplier=None, target_epsilon=None, delta=1e-5,
+                 poisson_sampling=True, secure_mode=False, seed=None):
+    """The one-liner of Opacus' `make_private` for a compiled pynn model: its
+    optimizer is wrapped in a DPSGD with these arguments, so the next `fit`
+    trains with DP-SGD. Returns the model."""
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        raise ValueError("make_private: compile the model first (its optimizer is the one made private)")
+    if isinstance(model.optimizer, DPSGD):
+        raise ValueError("make_private: the model's optimizer is already a DPSGD")
+    model.optimizer = DPSGD(l2_norm_clip=l2_norm_clip, noise_multiplier=noise_multiplier,
+                            optimizer=model.optimizer, target_epsilon=target_epsilon, delta=delta,
+                            poisson_sampling=poisson_sampling, secure_mode=secure_mode, seed=seed)
+    return model
