@@ -101,6 +101,27 @@ def test_metric_frame_like_object_with_pandas(trained):
         fp.model_card(m, fairness={"a": 0.5})
 
 
+def test_pynns_own_metric_frame_is_read_group_by_group(trained):
+    from pynn import fairness as fair_mod
+    m, _ = trained
+    y = np.array([1, 0, 1, 1, 0, 0])
+    p = np.array([1, 0, 0, 1, 1, 0])
+    sex = np.array(["f", "f", "f", "m", "m", "m"])
+    frame = fair_mod.MetricFrame(metrics={"tpr": fair_mod.true_positive_rate,
+                                          "selection_rate": fair_mod.selection_rate},
+                                 y_true=y, y_pred=p, sensitive_features=sex)
+    fair = fp.model_card(m, fairness=frame, sensitive_feature="sex").to_dict()[
+        "quantitative_analyses"]["fairness"]
+    assert fair["by_group"] == {"f": {"tpr": 0.5, "selection_rate": pytest.approx(1 / 3)},
+                                "m": {"tpr": 1.0, "selection_rate": pytest.approx(2 / 3)}}
+    assert fair["summary"]["tpr"] == {"min": 0.5, "max": 1.0, "difference": 0.5, "ratio": 0.5}
+    assert fair["overall"] == {"tpr": pytest.approx(2 / 3), "selection_rate": 0.5}
+    one = fair_mod.MetricFrame(metrics=fair_mod.selection_rate, y_true=y, y_pred=p,
+                               sensitive_features=sex)
+    by = fp.model_card(m, fairness=one).to_dict()["quantitative_analyses"]["fairness"]["by_group"]
+    assert by == {"f": {"metric": pytest.approx(1 / 3)}, "m": {"metric": pytest.approx(2 / 3)}}
+
+
 def test_energy_from_a_tracker_or_from_the_history(trained):
     m, _ = trained
     x = np.zeros((16, 4), np.float32)

@@ -106,8 +106,14 @@ def _privacy(privacy):
 
 
 def _by_group(fairness):
-    """{group: {metric: value}} from a dict or a MetricFrame-like `.by_group`
-    (a dict, or a pandas DataFrame / Series)."""
+    """{group: {metric: value}} from a dict, pynn's MetricFrame (whose by_group
+    is {metric: {group: value}}) or a MetricFrame-like `.by_group` (a dict, or a
+    pandas DataFrame / Series, as Fairlearn's)."""
+    from ..fairness import MetricFrame
+    if isinstance(fairness, MetricFrame):
+        table = fairness.by_group if isinstance(fairness.overall, dict) else \
+            {"metric": fairness.by_group}  # a frame of one metric: {group: value}
+        return {str(g): {m: table[m][g] for m in table} for g in fairness.groups}
     by = getattr(fairness, "by_group", fairness)
     if hasattr(by, "to_dict"):  # pandas
         table = by.to_dict(orient="index") if hasattr(by, "columns") else {
