@@ -101,6 +101,26 @@ def test_metric_frame_like_object_with_pandas(trained):
         fp.model_card(m, fairness={"a": 0.5})
 
 
+def test_a_wrapped_optimizer_is_written_as_nested_arguments():
+    pynn.layers.clear_session()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    m = pynn.Sequential([pynn.Input(shape=(3,)), pynn.Dense(1, activation="sigmoid")])
+    m.compile(pynn.privacy.DPSGD(l2_norm_clip=1.0, noise_multiplier=1.1, learning_rate=0.1, seed=0),
+              "binary_crossentropy")
+    h = m.fit(x, (x[:, :1] > 0).astype(np.float32), batch_size=16, epochs=1, verbose=0)
+    card = fp.model_card(m, history=h)
+    opt = card.to_dict()["model_details"]["training"]["optimizer"]
+    assert opt["class"] == "DPSGD" and opt["noise_multiplier"] == pytest.approx(1.1)
+    assert opt["optimizer"] == {"class": "SGD", "learning_rate": pytest.approx(0.1), "momentum": 0.0,
+                                "nesterov": False}
+    assert opt["accountant_history"] == [[pytest.approx(1.1), 0.25, 4]]  # q = 16 / 64, 4 steps
+    line = next(t for t in card.to_markdown().splitlines() if t.startswith("- Optimizer:"))
+    assert line == ("- Optimizer: DPSGD(l2_norm_clip=1, noise_multiplier=1.1, delta=1.000e-05, "
+                    "poisson_sampling=True, secure_mode=False, seed=0, optimizer=SGD("
+                    "learning_rate=0.1, momentum=0, nesterov=False), accountant_history=[[1.1, 0.25, 4]])")
+
+
 def test_pynns_own_metric_frame_is_read_group_by_group(trained):
     from pynn import fairness as fair_mod
     m, _ = trained
