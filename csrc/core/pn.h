@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define PN_MAX_DIMS 8
-#define PN_MAX_INPUTS 8
+#define PN_MAX_INPUTS 10 /* lstm with every option: x, W, U, b, h0, c0, mask, 2 dropout masks */
 #define PN_MAX_FATTR 8
 #define PN_MAX_IATTR 16
 

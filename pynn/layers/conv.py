@@ -57,8 +57,7 @@ class _Conv(Layer):
                              f"(last axis) but got a batch of shape {_describe(shape)}")
         what = ("steps",) if self.rank == 1 else ("height", "width")
         code = {"valid": 0, "same": 1, "causal": 2}[self.padding]
-        known = tuple(s if s is not None else 10 ** 9 for s in shape)
-        _check_window(cls, what, known, range(1, self.rank + 1), self.kernel_size,
+        _check_window(cls, what, shape, range(1, self.rank + 1), self.kernel_size,
                       self.dilation_rate, code)
 
     def build(self, input_shape):

@@ -82,13 +82,21 @@ class Dense(Layer):
         return cfg
 
 
+def _keep_mask(inputs, out):
+    """Elementwise layers pass an Embedding(mask_zero=True) padding mask on (Keras)."""
+    mask = getattr(inputs, "_keras_mask", None)
+    if mask is not None:
+        out._keras_mask = mask
+    return out
+
+
 class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
 
     def call(self, inputs, training=False):
-        return self.activation(inputs)
+        return _keep_mask(inputs, self.activation(inputs))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -111,7 +119,8 @@ class Dropout(Layer):
         self.rate, self.seed = float(rate), seed
 
     def call(self, inputs, training=False):
-        return _C.apply("dropout", [inputs], fattr=[self.rate], iattr=[int(bool(training))])
+        return _keep_mask(inputs, _C.apply("dropout", [inputs], fattr=[self.rate],
+                                           iattr=[int(bool(training))]))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

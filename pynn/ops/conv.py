@@ -56,6 +56,8 @@ def _describe(shape):
     """'(32, 28, 28) (batch of 32, per-sample shape (28, 28))'."""
     if len(shape) == 0:
         return "() (a scalar)"
+    if shape[0] is None:  # a layer's symbolic shape: the batch size is not known yet
+        return f"{shape} (per-sample shape {shape[1:]})"
     return f"{shape} (batch of {shape[0]}, per-sample shape {shape[1:]})"
 
 
@@ -70,17 +72,18 @@ def _check_input_rank(op, shape, spatial):
            f"({names}); received shape {_describe(shape)}.")
     if len(shape) == want - 1:
         msg += (f" The channel axis seems to be missing: for single-channel data add one, e.g. "
-                f"x[..., None] or x.reshape{shape + (1,)}.")
+                f"x[..., None] or x.reshape{tuple(-1 if d is None else d for d in shape) + (1,)}.")
     raise ValueError(msg)
 
 
 def _check_window(op, what, shape, axes, window, dilation, padding_code):
-    """With 'valid' padding the (dilated) window must fit in the input."""
+    """With 'valid' padding the (dilated) window must fit in the input (axes of
+    unknown length, None, are checked when data arrives)."""
     if padding_code != 0:
         return
     for ax, name, k, d in zip(axes, what, window, dilation):
         ext = d * (k - 1) + 1
-        if shape[ax] < ext:
+        if shape[ax] is not None and shape[ax] < ext:
             span = f"kernel size {k}" + (f" with dilation {d}, i.e. {ext} positions" if d > 1 else "")
             raise ValueError(
                 f"{op}: the {name} of the input is {shape[ax]} but the window needs {ext} "
