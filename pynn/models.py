@@ -170,23 +170,28 @@ class Model(Layer):
         if not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1:
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
-            self._ensure_collated()
-            fast = self._programs.get(("fast", inputs.shape[1:]))
-            if fast is None:
+            per_sample = tuple(self._input_shapes[0][1:])
+            if (inputs.dtype != np.float32 or not inputs.flags.c_contiguous
+                    or inputs.shape[1:] != per_sample):
                 inputs = as_float_array(inputs, "model input")
                 self._check_x_shapes([inputs.shape])
-                entry = self._program("predict", x_shapes=[inputs.shape[1:]])
-                fast = self._programs[("fast", inputs.shape[1:])] = (entry["prog"].run,
-                                                                     entry["y_pred"])
-            run, y_pred = fast
-            if inputs.dtype != np.float32 or not inputs.flags.c_contiguous:
-                inputs = as_float_array(inputs, "model input")
+            run, y_pred = self._fast_path(tuple(inputs.shape[1:]))
             return Tensor(run([inputs], y_pred))
         xs = [inputs] if isinstance(inputs, Tensor) else self._split_inputs(inputs)
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
         self._ensure_built([x.shape for x in xs])
         self._check_x_shapes([x.shape for x in xs])
         return self._forward(xs, training=training)
+
+    def _fast_path(self, per_sample):
+        """(run, y_pred): the inference program's one-call replay for inputs of this
+        per-sample shape, for a single-input, single-output model."""
+        self._ensure_collated()
+        fast = self._programs.get(("fast", per_sample))
+        if fast is None:
+            entry = self._program("predict", x_shapes=[per_sample])
+            fast = self._programs[("fast", per_sample)] = (entry["prog"].run, entry["y_pred"])
+        return fast
 
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -602,6 +607,16 @@ class Model(Layer):
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         batch_size = 32 if batch_size is None else int(batch_size)
+        if (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous
+                and self.built and self._n_outputs() == 1 and len(self._input_shapes) == 1
+                and x.ndim > 0 and 0 < x.shape[0] <= batch_size):
+            # One batch of ready float32 data: the same single replay run_loop would
+            # do, without its per-call setup (what a loop of one-sample predicts costs).
+            per_sample = tuple(self._input_shapes[0][1:])
+            if x.shape[1:] == per_sample:
+                run, y_pred = self._fast_path(per_sample)
+                check_finite(x, "x")
+                return run([x], y_pred)
         xs = self._prepare_x(x)
         n = xs[0].shape[0]
         entry = self._program("predict", x_shapes=[a.shape[1:] for a in xs])

@@ -13,6 +13,9 @@ from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # n
 from .embedding import Embedding  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: F401
+                      Subtract)
+from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as keras.layers')
 from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
 
@@ -31,7 +34,8 @@ for _cls in (Activation, Dense, Dropout, Flatten, InputLayer, Reshape, Embedding
 for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
              GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
              BatchNormalization, LayerNormalization, ZeroPadding1D, ZeroPadding2D, Cropping1D,
-             Cropping2D, UpSampling1D, UpSampling2D):
+             Cropping2D, UpSampling1D, UpSampling2D, Add, Subtract, Multiply, Average, Maximum,
+             Minimum, Concatenate, Dot):
     register(_cls)
 for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
     register(_cls)
