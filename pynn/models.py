@@ -345,7 +345,13 @@ class Model(Layer):
     def _split_inputs(self, x):
         """The list of input arrays in x. A list / tuple is one array per model input,
         except for a single-input model, where nested Python lists of numbers are one
-        array (Keras accepts both)."""
+        array (Keras accepts both). A dict maps the names of the Inputs to arrays."""
+        if isinstance(x, dict):
+            names = [getattr(t, "name", None) for t in getattr(self, "_inputs", [])]
+            if None in names or sorted(names) != sorted(x):
+                raise ValueError(f"Model '{self.name}': a dict of inputs needs one array for each "
+                                 f"named Input {names}; got keys {sorted(x)}")
+            return [x[name] for name in names]
         if not isinstance(x, (list, tuple)):
             return [x]
         n_inputs = len(self._input_shapes) if hasattr(self, "_input_shapes") else 1

@@ -276,3 +276,16 @@ def test_train_on_batch_with_several_outputs_is_one_step():
                                list(before.values()), rtol=1e-6)
     assert int(model.optimizer.iterations) == 1
     assert model.predict_on_batch(x)[0].shape == (5, 3)
+
+
+def test_dict_inputs_by_name_and_functional_merge_forms():
+    a, b = keras.Input(shape=(2,), name="a"), keras.Input(shape=(2,), name="b")
+    s = layers.add([a, b])
+    model = keras.Model([a, b], [layers.concatenate([s, layers.subtract([a, b])]),
+                                 layers.multiply([a, b])])
+    xa, xb = np.array([[1.0, 2.0]]), np.array([[10.0, 20.0]])
+    cat, prod = model.predict({"b": xb, "a": xa}, verbose=0)  # keys in any order
+    np.testing.assert_array_equal(cat, [[11, 22, -9, -18]])
+    np.testing.assert_array_equal(prod, [[10, 40]])
+    with pytest.raises(ValueError, match=r"named Input \['a', 'b'\]; got keys \['a', 'c'\]"):
+        model.predict({"a": xa, "c": xb}, verbose=0)

@@ -14,7 +14,8 @@ from .embedding import Embedding  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: F401
-                      Subtract)
+                      Subtract, add, average, concatenate, dot, maximum, minimum, multiply,
+                      subtract)
 from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as keras.layers')
 from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
