@@ -13,13 +13,14 @@ import numpy as np
 from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
 from .functional import Input, KerasTensor, keras_layer_order, topo_calls
-from .layers.base import Layer, rebind_variable
+from .layers.base import Layer, rebind_variable, resolve_training, training_context
 from .layers.core import InputLayer
 from .tensor import Tensor
 
 
 class Model(Layer):
-    """Base of Sequential and the functional Model(inputs, outputs)."""
+    """Base of Sequential, the functional Model(inputs, outputs) and, as in Keras,
+    of subclassed models: __init__ assigns layers to attributes, call() uses them."""
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs):
@@ -27,6 +28,7 @@ class Model(Layer):
         return super().__new__(cls)
 
     def __init__(self, name=None, **kwargs):
+        self._layers = []
         super().__init__(name=name, **kwargs)
         self.optimizer = None
         self.loss = None
@@ -155,14 +157,59 @@ class Model(Layer):
         self._arena = True
         self._collated_layout = self._layout()
 
+    # ------------------------------------------------------------ subclassed models
+    def _subclassed(self):
+        return type(self).call is not Model.call
+
+    def __setattr__(self, name, value):
+        # a subclassed model owns the layers assigned to its attributes, in that order
+        # (Keras tracks them the same way; lists of layers too)
+        if not name.startswith("_") and "_layers" in self.__dict__ and self._subclassed():
+            for layer in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(layer, Layer) and not any(l is layer for l in self._layers):
+                    self._layers.append(layer)
+        super().__setattr__(name, value)
+
+    def build(self, input_shape=None):
+        if input_shape is None:
+            raise ValueError(f"Model '{self.name}'.build needs an input shape, e.g. (None, 16)")
+        self._ensure_built([tuple(input_shape)])
+
+    def _ensure_built(self, shapes=None):
+        """A subclassed model builds by running its call() on one zero sample."""
+        if self.built:
+            return
+        if shapes is None:
+            raise ValueError(f"Model '{self.name}' has no input shape yet: call it on data or "
+                             f"call build((None, ...)) first")
+        self._input_shapes = [(None,) + tuple(s[1:]) for s in shapes]
+        was = _C.set_grad_enabled(False)
+        try:
+            xs = [Tensor(np.zeros((1,) + tuple(s[1:]), np.float32)) for s in shapes]
+            out = self._forward(xs, training=False)
+        finally:
+            _C.set_grad_enabled(was)
+        if not isinstance(out, Tensor):
+            raise ValueError(f"Model '{self.name}': call() must return one Tensor (several "
+                             f"outputs are supported in functional models), got "
+                             f"{type(out).__name__}")
+        self.input_shape = self._input_shapes[0]
+        self.output_shape = self._output_shape = (None,) + tuple(out.shape[1:])
+        self.built = True
+        self._collate()
+
     # ------------------------------------------------------------ forward
     def _forward(self, inputs, training=False):
-        raise NotImplementedError
+        if not self._subclassed():
+            raise NotImplementedError(f"{type(self).__name__} must implement call(inputs)")
+        with training_context(training):  # for the layers call() uses without `training`
+            return self.call(inputs[0] if len(inputs) == 1 else inputs, training=training)
 
     def call(self, inputs, training=False):
         return self._forward(inputs if isinstance(inputs, list) else [inputs], training)
 
-    def __call__(self, inputs, training=False, **kwargs):
+    def __call__(self, inputs, training=None, **kwargs):
+        training = resolve_training(training)
         if getattr(inputs, "_is_symbolic", False):
             return super().__call__(inputs, training=training, **kwargs)
         if not self.built and isinstance(inputs, np.ndarray):

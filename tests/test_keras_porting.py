@@ -289,3 +289,74 @@ def test_dict_inputs_by_name_and_functional_merge_forms():
     np.testing.assert_array_equal(prod, [[10, 40]])
     with pytest.raises(ValueError, match=r"named Input \['a', 'b'\]; got keys \['a', 'c'\]"):
         model.predict({"a": xa, "c": xb}, verbose=0)
+
+
+# ---------------------------------------------------------------- subclassed models
+class TwoLayer(keras.Model):
+    """https://keras.io/api/models/model/#by-subclassing-the-model-class"""
+
+    def __init__(self):
+        super().__init__()
+        self.dense1 = layers.Dense(6, activation="relu")
+        self.dropout = layers.Dropout(0.5)
+        self.dense2 = layers.Dense(2)
+
+    def call(self, inputs, training=False):
+        return self.dense2(self.dropout(self.dense1(inputs), training=training))
+
+
+class Stack(keras.Model):
+    """A call() without `training`, its layers in a list and a nested Sequential."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = [layers.Dense(6, activation="relu"), layers.Dropout(0.5)]
+        self.head = keras.Sequential([layers.BatchNormalization(), layers.Dense(2)])
+
+    def call(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+
+
+def test_subclassed_model_trains_as_its_functional_twin():
+    rng = np.random.default_rng(9)
+    x, y = rng.normal(size=(32, 5)).astype("float32"), rng.normal(size=(32, 2)).astype("float32")
+    sub = TwoLayer()
+    sub.build((None, 5))
+    assert [w.shape for w in sub.weights] == [(5, 6), (6,), (6, 2), (2,)]
+    inputs = keras.Input((5,))
+    twin = keras.Model(inputs, layers.Dense(2)(layers.Dense(6, activation="relu")(inputs)))
+    twin.set_weights(sub.get_weights())
+    np.testing.assert_allclose(sub.predict(x, verbose=0), twin.predict(x, verbose=0), rtol=1e-6)
+    sub.dropout.rate = 0.0  # no random masks, so the two can train side by side
+    for m in (sub, twin):
+        m.compile(keras.optimizers.SGD(0.1), "mse")
+    h_sub = sub.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history["loss"]
+    h_twin = twin.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(h_sub, h_twin, rtol=1e-6)
+    with pytest.raises(ValueError, match="Save its weights with save_weights"):
+        sub.save("never_written.keras")
+
+
+def test_layers_inside_call_know_the_training_phase():
+    model = Stack()
+    model.build((None, 4))
+    assert len(model.layers) == 3 and len(model.trainable_weights) == 6
+    class Masked(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.drop = layers.Dropout(0.5)
+            self.identity = layers.Dense(4, use_bias=False, kernel_initializer="identity")
+
+        def call(self, x):  # Dropout called without `training`: it takes the model call's
+            return self.identity(self.drop(x))
+
+    masked = Masked()
+    x = np.ones((2000, 4), np.float32)
+    assert 0.45 < np.mean(masked(pynn.Tensor(x), training=True).numpy() == 0) < 0.55
+    np.testing.assert_array_equal(masked(x).numpy(), x)
+    model.compile("sgd", "mse")
+    bn = model.head.layers[0]
+    model.fit(np.random.default_rng(1).normal(2.0, 1.0, (64, 4)), np.zeros((64, 2)), verbose=0)
+    assert np.abs(bn.moving_mean).max() > 1e-3  # BatchNormalization ran in training mode

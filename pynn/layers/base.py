@@ -4,9 +4,11 @@ call(inputs). Layers compose engine ops (pynn.ops); they do no numerics in Pytho
 A layer's weights are `Variable`s: NumPy arrays that, once the layer belongs to a
 model, are views into the model's parameter arena (writing into them changes the
 model, without copies)."""
+import contextlib
 import functools
 import inspect
 import re
+import threading
 
 import numpy as np
 
@@ -26,6 +28,26 @@ def unique_name(base):
     n = _name_counts.get(base, 0)
     _name_counts[base] = n + 1
     return base if n == 0 else f"{base}_{n}"
+
+
+_context = threading.local()
+
+
+def resolve_training(training):
+    """`training` as given, else that of the enclosing model call: Keras' call
+    context, so that the layers a subclassed model's call() uses without passing
+    `training` (Dropout, BatchNormalization) still know whether it is training."""
+    return getattr(_context, "training", False) if training is None else bool(training)
+
+
+@contextlib.contextmanager
+def training_context(training):
+    previous = getattr(_context, "training", False)
+    _context.training = training
+    try:
+        yield
+    finally:
+        _context.training = previous
 
 
 def clear_session():
@@ -239,7 +261,8 @@ class Layer:
         else:
             self._check_input(batch_shape)
 
-    def __call__(self, inputs, training=False, **kwargs):
+    def __call__(self, inputs, training=None, **kwargs):
+        training = resolve_training(training)
         first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
         if getattr(first, "_is_symbolic", False):  # functional API: pynn.Input(...)
             from ..functional import symbolic_call

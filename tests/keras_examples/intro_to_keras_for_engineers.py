@@ -5,9 +5,11 @@ MaxPooling2D, GlobalAveragePooling2D and Dropout; SparseCategoricalCrossentropy,
 Adam(1e-3) and SparseCategoricalAccuracy(name="acc"); ModelCheckpoint with an
 {epoch} file name and EarlyStopping; validation_split=0.15; model.save and
 keras.saving.load_model; predict. Then the guide's custom MyDense layer
-(add_weight, keras.activations.get, keras.ops.matmul) — in a functional model,
-as pynn has no subclassed keras.Model yet. The convnet has Dropout, so only its
-untrained outputs are compared with Keras; the MyDense model is compared whole."""
+(add_weight, keras.activations.get, keras.ops.matmul) in a functional model, and
+its subclassed MyModel (a Sequential conv base, dropout, MyDense) — with
+keras.layers.Dropout for the guide's MyDropout, as pynn has no keras.random.
+The convnets have Dropout, so only their untrained outputs are compared with
+Keras; the MyDense model is compared whole."""
 import os
 
 import numpy as np
@@ -21,7 +23,7 @@ num_classes = 10
 input_shape = (8, 8, 1)
 
 PARITY_KEYS = ["untrained_predict", "untrained_score", "my_dense_history",
-               "my_dense_weights", "my_dense_predict"]
+               "my_dense_weights", "my_dense_predict", "my_model_shapes", "my_model_untrained"]
 
 
 class MyDense(keras.layers.Layer):
@@ -50,6 +52,28 @@ class MyDense(keras.layers.Layer):
         # Use Keras ops to create backend-agnostic layers/metrics/etc.
         x = keras.ops.matmul(inputs, self.w) + self.b
         return self.activation(x)
+
+
+class MyModel(keras.Model):
+    def __init__(self, num_classes):
+        super().__init__()
+        self.conv_base = keras.Sequential(
+            [
+                keras.layers.Conv2D(16, kernel_size=(3, 3), activation="relu"),
+                keras.layers.Conv2D(16, kernel_size=(3, 3), activation="relu"),
+                keras.layers.MaxPooling2D(pool_size=(2, 2)),
+                keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu", padding="same"),
+                keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu", padding="same"),
+                keras.layers.GlobalAveragePooling2D(),
+            ]
+        )
+        self.dp = keras.layers.Dropout(0.5)
+        self.dense = MyDense(num_classes, activation="softmax")
+
+    def call(self, x):
+        x = self.conv_base(x)
+        x = self.dp(x)
+        return self.dense(x)
 
 
 def data():
@@ -133,6 +157,23 @@ def run(model, data, tmpdir):
     out["my_dense_weights"] = my_dense.get_weights()
     out["my_dense_predict"] = my_dense.predict(x_test[:5], verbose=0)
     out["my_dense_names"] = [w.name.split("/")[-1] for w in my_dense.weights]
+
+    model = MyModel(num_classes=10)
+    model.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        metrics=[
+            keras.metrics.SparseCategoricalAccuracy(name="acc"),
+        ],
+    )
+    model.predict(x_test[:1], verbose=0)  # builds it, so that seeded weights can be set
+    out["my_model_shapes"] = [tuple(w.shape) for w in model.get_weights()]
+    model.set_weights([rng.normal(scale=0.2, size=w.shape).astype("float32")
+                       for w in model.get_weights()])
+    out["my_model_untrained"] = model.predict(x_test[:4], verbose=0)
+    history = model.fit(x_train, y_train, batch_size=batch_size, epochs=2, validation_split=0.15,
+                        verbose=0)
+    out["my_model_history"] = history.history
     return out
 
 
@@ -146,3 +187,6 @@ def check(out):
     assert out["my_dense_names"] == ["kernel", "bias", "kernel", "bias"]
     h = out["my_dense_history"]
     assert h["loss"][2] < h["loss"][1] < h["loss"][0] and h["acc"][-1] > 0.6
+    assert len(out["my_model_shapes"]) == 10 and out["my_model_shapes"][-2:] == [(32, 10), (10,)]
+    h = out["my_model_history"]
+    assert sorted(h) == ["acc", "loss", "val_acc", "val_loss"] and h["loss"][1] < h["loss"][0]
