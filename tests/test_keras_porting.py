@@ -360,3 +360,16 @@ def test_layers_inside_call_know_the_training_phase():
     bn = model.head.layers[0]
     model.fit(np.random.default_rng(1).normal(2.0, 1.0, (64, 4)), np.zeros((64, 2)), verbose=0)
     assert np.abs(bn.moving_mean).max() > 1e-3  # BatchNormalization ran in training mode
+
+
+def test_backend_and_missing_datasets():
+    keras.backend.clear_session()
+    assert layers.Dense(2).name == "dense" and layers.Dense(2).name == "dense_1"
+    keras.backend.clear_session()
+    assert layers.Dense(2).name == "dense"
+    assert (keras.backend.epsilon(), keras.backend.floatx(),
+            keras.backend.image_data_format()) == (1e-7, "float32", "channels_last")
+    with pytest.raises(AttributeError, match="digits stands in for mnist"):
+        keras.datasets.mnist.load_data()
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        keras.datasets.nope
