@@ -1,0 +1,79 @@
+/* dp_ghost.c - ghost clipping (see dp.h): per-example gradient norms and the
+ * clipped sum from one batched forward and backward.
+ *
+ * The batch loss is the mean of the examples' losses, so row i of the output
+ * gradient Δ of a planned op is δ_i / b, δ_i being what example i alone would
+ * give. A Dense kernel's per-example gradient x_i ⊗ δ_i has the norm
+ * ||x_i|| ||δ_i|| (a rank-one matrix), a bias's gradient is δ_i itself, and
+ * the norms of one example add up in squares over the weights. The clipped sum
+ * Σ_i c_i x_i ⊗ δ_i is Xᵀ (diag(b c) Δ): the rows of Δ are scaled in place
+ * (nothing reads them after the backward pass) and one GEMM adds to the
+ * kernel's slice of the accumulator. */
+#include <math.h>
+#include <string.h>
+
+#include "dp.h"
+#include "program.h"
+
+static double sumsq(const float *x, int64_t n)
+{
+    double s = 0.0;
+    for (int64_t j = 0; j < n; j++) s += (double)x[j] * (double)x[j];
+    return s;
+}
+
+void pn_dp_ghost_clip(pn_dp *d, int64_t b)
+{
+    double *sq = d->sq;
+    memset(sq, 0, sizeof(double) * (size_t)b);
+    for (int k = 0; k < d->n_ghost; k++) {
+        const pn_dp_ghost *e = &d->ghost[k];
+        int64_t n = e->node->size / b;
+        const float *dy = e->node->grad;
+        if (e->kind == PN_GHOST_MATMUL) {
+            const pn_node *X = e->node->in[0];
+            int64_t kx = X->size / b;
+            for (int64_t i = 0; i < b; i++) sq[i] += sumsq(X->data + i * kx, kx) * sumsq(dy + i * n, n);
+        } else {
+            for (int64_t i = 0; i < b; i++) sq[i] += sumsq(dy + i * n, n);
+        }
+    }
+
+    float *scale = d->scale;
+    for (int64_t i = 0; i < b; i++) {
+        double norm = (double)b * sqrt(sq[i]);
+        double c = d->clip / (norm + 1e-6);
+        if (c > 1.0) c = 1.0;
+        scale[i] = (float)((double)b * c);
+        if (d->rec && d->rec_n < d->rec_cap) {
+            d->rec[2 * d->rec_n] = norm;
+            d->rec[2 * d->rec_n + 1] = c;
+            d->rec_n++;
+        }
+    }
+
+    for (int k = 0; k < d->n_ghost; k++) {
+        const pn_dp_ghost *e = &d->ghost[k];
+        int64_t n = e->node->size / b;
+        float *dy = e->node->grad;
+        for (int64_t i = 0; i < b; i++)
+            for (int64_t j = 0; j < n; j++) dy[i * n + j] *= scale[i];
+        float *acc = d->acc + e->offset;
+        if (e->kind == PN_GHOST_MATMUL) {
+            const pn_node *X = e->node->in[0];
+            int64_t kx = X->size / b;
+            pn_sgemm(1, 0, kx, n, b, 1.0f, X->data, kx, dy, n, 1.0f, acc, n);
+        } else {
+            for (int64_t i = 0; i < b; i++)
+                for (int64_t j = 0; j < n; j++) acc[j] += dy[i * n + j];
+        }
+    }
+}
+
+int pn_dp_ghost_backward(pn_dp *d, pn_node *loss)
+{
+    for (int k = 0; k < d->n_ghost; k++) d->ghost[k].param->requires_grad = 0;
+    int rc = pn_program_backward(d->prog, loss);
+    for (int k = 0; k < d->n_ghost; k++) d->ghost[k].param->requires_grad = 1;
+    return rc;
+}
