@@ -245,6 +245,22 @@ static int draw_batch(pn_loop *L, pn_dp *d, int64_t k, int64_t *b)
     return PN_OK;
 }
 
+typedef struct {
+    float *acc;
+    double std;
+    uint64_t key;
+} noise_job;
+
+/* Seeded noise of coordinates [begin, end): each one a function of (key, j)
+ * only, so threads may share the arena and the bytes never depend on their
+ * number. */
+static void seeded_noise_range(void *ctx, int64_t begin, int64_t end)
+{
+    const noise_job *job = ctx;
+    for (int64_t j = begin; j < end; j++)
+        job->acc[j] += (float)(job->std * pn_rng_normal(job->key, (uint64_t)j));
+}
+
 /* acc += N(0, std^2) per coordinate */
 static int add_noise(pn_dp *d, double std)
 {
@@ -261,9 +277,8 @@ static int add_noise(pn_dp *d, double std)
             acc[j] += (float)(0.5 * std * z); /* four normals of std/2 */
         }
     } else {
-        uint64_t key = noise_key(d->key, d->step);
-        for (int64_t j = 0; j < d->n_params; j++)
-            acc[j] += (float)(std * pn_rng_normal(key, (uint64_t)j));
+        noise_job job = {acc, std, noise_key(d->key, d->step)};
+        pn_parallel_for(d->n_params, 4096, seeded_noise_range, &job); /* ~50 ns a draw */
     }
     return PN_OK;
 }
