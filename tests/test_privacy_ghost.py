@@ -138,6 +138,13 @@ class _BatchCentering(Layer):
         return inputs - ops.mean(inputs, axis=0, keepdims=True)
 
 
+class _BatchGram(Layer):
+    """Row i becomes sum_j (x_i . x_j) x_j: every example mixed with the others."""
+
+    def call(self, inputs, training=False):
+        return ops.matmul(ops.matmul(inputs, ops.transpose(inputs)), inputs) * 0.1
+
+
 class _Doubling(Layer):
     """Row-wise: ghost clipping may go through it."""
 
@@ -153,6 +160,7 @@ class _Doubling(Layer):
     (lambda: [pynn.layers.Reshape((12, 1)), pynn.layers.Conv1D(2, 3, activation="relu"), Flatten(),
               Dense(1, activation="sigmoid")], "'conv1d'"),
     (lambda: [pynn.layers.LayerNormalization(), Dense(1, activation="sigmoid")], "'layer_norm'"),
+    (lambda: [Dense(4), _BatchGram(), Dense(1, activation="sigmoid")], "'transpose'"),
 ])
 def test_models_ghost_clipping_does_not_cover_fall_back(make, reason):
     x, y = _data(60)

@@ -11,6 +11,7 @@
  * A node that could mix rows (a reduction over the batch, a transpose, an op
  * this file does not know) rules ghost clipping out, so an unknown op costs
  * speed, never correctness. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,16 @@ static int index_of(const pn_program *p, const pn_node *x)
     for (int i = 0; i < p->n; i++)
         if (p->order[i] == x) return i;
     return -1;
+}
+
+/* Offset of x's data in the trainable arena, or -1 when it lies elsewhere
+ * (compared as addresses: the pointers may belong to unrelated buffers). */
+static int64_t arena_offset(const float *params, int64_t n, const pn_node *x)
+{
+    uintptr_t a = (uintptr_t)params, v = (uintptr_t)x->data;
+    if (v < a || (v - a) % sizeof(float)) return -1;
+    int64_t off = (int64_t)((v - a) / sizeof(float));
+    return off + x->size <= n ? off : -1;
 }
 
 static int is_input(const pn_program *p, const pn_node *x)
@@ -91,16 +102,15 @@ static int rowwise(const walk *w, const pn_node *x)
         return 1;
     }
     if (is(x, "matmul")) {
-        for (int k = 0; k < 2; k++) {
-            const pn_node *a = x->in[k];
-            /* a batched operand's batch axis must be a broadcast axis, or the
-             * rows of a plain (b, K) left operand */
-            int ok = kind_of(w, a) == K_BATCHED
-                         ? (a->ndim >= 3 && rows2(a)) || (k == 0 && a->ndim == 2 && !x->iattr[0])
-                         : a->ndim <= 2;
-            if (!ok) return refuse(w, x, "multiplies across the batch axis");
-        }
-        return 1;
+        const pn_node *A = x->in[0], *B = x->in[1];
+        int ba = kind_of(w, A) == K_BATCHED, bb = kind_of(w, B) == K_BATCHED, ok;
+        if (ba && bb) /* batch against batch: the same leading axis on both */
+            ok = A->ndim >= 3 && A->ndim == B->ndim && rows2(A) && rows2(B);
+        else if (ba) /* a batch axis to broadcast over, or the rows of a plain (b, K) */
+            ok = B->ndim <= 2 && rows2(A) && (A->ndim >= 3 || (A->ndim == 2 && !x->iattr[0]));
+        else
+            ok = A->ndim <= 2 && B->ndim >= 3 && rows2(B);
+        return ok ? 1 : refuse(w, x, "multiplies across the batch axis");
     }
     if (is(x, "reshape")) {
         /* (-1, ...) keeping the first axis: row r stays row r */
@@ -204,8 +214,7 @@ static int ghost_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *param
         if (!x->op) {
             w.kind[i] = is_input(p, x) ? K_BATCHED : K_CONST;
             if (!x->requires_grad) continue;
-            int64_t off = x->data - params;
-            if (off < 0 || off + x->size > d->n_params) {
+            if (arena_offset(params, d->n_params, x) < 0) {
                 snprintf(d->why, sizeof d->why, "a trainable tensor lies outside the model's weights");
                 ok = 0;
             }
@@ -231,7 +240,7 @@ static int ghost_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *param
         pn_dp_ghost *e = &d->ghost[d->n_ghost];
         ok = weight_entry(&w, x, e);
         e->param = x;
-        e->offset = x->data - params;
+        e->offset = arena_offset(params, d->n_params, x);
         d->n_ghost++;
     }
     free(w.kind);
