@@ -5,7 +5,8 @@
 Every (case, framework) runs in its own subprocess (so peak memory is that
 framework's alone) with the same architecture, initial weights, data, batch size,
 optimizer, step count and thread count. Prints a markdown table of medians and
-ratios (peer time / pynn time: above 1 means pynn is faster) and writes
+ratios (peer time / pynn time: above 1 means pynn is faster), each framework's
+peak memory (ru_maxrss of its subprocess, imports included) and writes
 benchmarks/results/latest.json. Peers: PyTorch CPU eager, Keras 3 on the torch
 backend (where installed), NumPy's BLAS (GEMM case: benchmarks/bench_gemm.py).
 """
@@ -102,7 +103,8 @@ def main():
     header = (f"Machine: {cpu}, {os.cpu_count()} cores, {args.threads} threads for every "
               f"framework; Python {platform.python_version()}")
     lines = [header, "",
-             "| case | work | pynn | PyTorch | Keras | PyTorch / pynn | Keras / pynn | peak MB pynn / torch |",
+             "| case | work | pynn | PyTorch | Keras | PyTorch / pynn | Keras / pynn | "
+             "peak MB pynn / torch / keras |",
              "|---|---|---|---|---|---|---|---|"]
     for case, by_fw in results.items():
         p = by_fw.get("pynn", {}).get("median")
@@ -111,7 +113,7 @@ def main():
         r_t = f"{t / p:.1f}×" if p and t else "n/a"
         r_k = f"{k / p:.1f}×" if p and k else "n/a"
         mem = "/".join(f"{by_fw.get(fw, {}).get('peak_mb', 0):.0f}" if by_fw.get(fw, {}).get("peak_mb")
-                       else "n/a" for fw in ("pynn", "torch"))
+                       else "n/a" for fw in ("pynn", "torch", "keras"))
         errs = "; ".join(f"{fw}: {v['error']}" for fw, v in by_fw.items() if "error" in v)
         lines.append(f"| {case} | {CASES.get(case, case)} | {fmt_time(p)} | {fmt_time(t)} | "
                      f"{fmt_time(k)} | {r_t} | {r_k} | {mem} |" + (f" {errs}" if errs else ""))

@@ -13,7 +13,7 @@ from . import (activations, callbacks, initializers, layers, losses, metrics, op
 from .functional import Input
 from .layers import *  # noqa: F401,F403  (Dense, Dropout, ... at top level too)
 from .models import Model, Sequential
-from . import data, saving  # noqa: E402,F401
+from . import data, saving, text  # noqa: E402,F401
 from . import federated, footprint, privacy  # noqa: E402,F401
 from .saving import load_model, save_model  # noqa: E402
 

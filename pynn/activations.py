@@ -23,6 +23,19 @@ for _name in ("hard_sigmoid", "relu6", "softsign", "hard_silu", "hard_swish"):
         _BY_NAME[_name] = getattr(ops, _name)
 
 
+_FUSED = None
+
+
+def fused_name(fn):
+    """The name under which the fused layer ops (ops.dense, ops.conv1d/2d) apply
+    activation fn with its Keras defaults, or None when they cannot (a custom
+    callable, softmax): the layer then applies fn as a separate op."""
+    global _FUSED
+    if _FUSED is None:
+        _FUSED = {_BY_NAME[name]: name for name in ops.fused_activations()}
+    return _FUSED.get(fn)
+
+
 def get(identifier):
     """An activation from a name (case-insensitive), a callable or None (linear)."""
     if identifier is None:

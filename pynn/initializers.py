@@ -44,14 +44,22 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
+    """Fills with `value`: a number, or an array broadcast to the shape (as in
+    Keras, e.g. Embedding(..., embeddings_initializer=Constant(matrix)))."""
+
     def __init__(self, value=0.0):
-        self.value = float(value)
+        array = np.asarray(value, dtype=np.float32)
+        self.value = float(value) if array.ndim == 0 else array
 
     def __call__(self, shape, dtype=None):
-        return np.full(shape, self.value, np.float32)
+        try:
+            return np.array(np.broadcast_to(self.value, shape), np.float32)
+        except ValueError:
+            raise ValueError(f"Constant initializer: a value of shape {np.shape(self.value)} cannot "
+                             f"fill a weight of shape {tuple(shape)}") from None
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if isinstance(self.value, float) else self.value.tolist()}
 
 
 class RandomNormal(Initializer):

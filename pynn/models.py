@@ -130,12 +130,7 @@ class Model(Layer):
         if not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1:
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
-            fast = self._programs.get("fast")
-            if fast is None:
-                entry = self._program("predict")
-                fast = self._programs["fast"] = (entry["prog"].run, entry["y_pred"],
-                                                 tuple(self._input_shapes[0][1:]))
-            run, y_pred, per_sample = fast
+            run, y_pred, per_sample = self._fast_path()
             if (inputs.dtype != np.float32 or not inputs.flags.c_contiguous
                     or inputs.shape[1:] != per_sample):
                 inputs = as_float_array(inputs, "model input")
@@ -146,6 +141,16 @@ class Model(Layer):
         self._ensure_built([x.shape for x in xs])
         self._check_x_shapes([x.shape for x in xs])
         return self._forward(xs, training=training)
+
+    def _fast_path(self):
+        """(run, y_pred, per-sample input shape): the inference program's one-call
+        replay, for a single-input, single-output model."""
+        fast = self._programs.get("fast")
+        if fast is None:
+            entry = self._program("predict")
+            fast = self._programs["fast"] = (entry["prog"].run, entry["y_pred"],
+                                             tuple(self._input_shapes[0][1:]))
+        return fast
 
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -539,6 +544,15 @@ class Model(Layer):
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         batch_size = 32 if batch_size is None else int(batch_size)
+        if (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous
+                and self.built and self._n_outputs() == 1 and len(self._input_shapes) == 1
+                and x.ndim > 0 and 0 < x.shape[0] <= batch_size):
+            # One batch of ready float32 data: the same single replay run_loop would
+            # do, without its per-call setup (what a loop of one-sample predicts costs).
+            run, y_pred, per_sample = self._fast_path()
+            if x.shape[1:] == per_sample:
+                check_finite(x, "x")
+                return run([x], y_pred)
         xs = self._prepare_x(x)
         n = xs[0].shape[0]
         entry = self._program("predict")

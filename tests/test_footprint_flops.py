@@ -218,3 +218,17 @@ def test_recurrent_and_attention_match_ptflops():
     attn = pynn.Model(q, L.MultiHeadAttention(num_heads=4, key_dim=4)(q, q))
     assert fp.count_macs(attn) == _ptflops(
         First(nn.MultiheadAttention(16, 4, batch_first=True), attention=True), (6, 16))[0] == 7920
+
+
+def test_merge_layers():
+    x = pynn.Input((6,))
+    h = L.Dense(6, name="dense")(x)                       # 36 mult-adds + 6 bias
+    added = L.Add(name="add")([x, h])                     # one add per element
+    mean = L.Average(name="average")([x, h, added])       # two adds and a division per element
+    both = L.Concatenate(name="concatenate")([added, mean])  # free
+    dot = L.Dot(axes=1, name="dot")([x, h])               # 6 mult-adds
+    cos = L.Dot(axes=1, normalize=True, name="dot_1")([x, h])  # + 2 ops per input element
+    model = pynn.Model(x, [both, dot, cos])
+    macs = {r.name: r.macs for r in fp.profile(model).layers}
+    assert macs == {"dense": 42, "add": 6, "average": 18, "concatenate": 0, "dot": 6,
+                    "dot_1": 6 + 2 * 12}

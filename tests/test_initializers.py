@@ -115,3 +115,16 @@ def test_get_and_serialization():
         init.VarianceScaling(distribution="cauchy")
     with pytest.raises(ValueError, match="Unknown initializer"):
         pynn.layers.Dense(3, kernel_initializer="nope")
+
+
+def test_constant_takes_an_array_as_keras():
+    m = np.arange(6, dtype=np.float64).reshape(2, 3)
+    c = init.Constant(m)
+    np.testing.assert_array_equal(c((2, 3)), m)
+    np.testing.assert_array_equal(init.Constant([1, 2, 3])((2, 3)), [[1, 2, 3]] * 2)
+    again = init.deserialize(init.serialize(c))
+    np.testing.assert_array_equal(again((2, 3)), m)
+    assert init.Constant(2).get_config() == {"value": 2.0}
+    assert init.Constant(0.1).get_config() == {"value": 0.1}  # not rounded through float32
+    with pytest.raises(ValueError, match=r"shape \(2, 3\) cannot fill a weight of shape \(3, 2\)"):
+        c((3, 2))

@@ -514,6 +514,27 @@ def test_custom_loss_function_matches_the_builtin():
     np.testing.assert_allclose(a.evaluate(x, y, verbose=0), b.evaluate(x, y, verbose=0), rtol=1e-6)
 
 
+def test_predict_on_one_small_batch_matches_the_batched_path():
+    """predict on at most batch_size float32 rows replays the program once, without
+    run_loop's setup; the values are those of the general path and of model(x)."""
+    rng = np.random.default_rng(11)
+    model = pynn.Sequential([pynn.Input(shape=(6,)), Dense(9, activation="tanh"), Dense(2)])
+    x = rng.standard_normal((40, 6)).astype(np.float32)
+    small = model.predict(x[:5])
+    assert small.shape == (5, 2) and small.dtype == np.float32
+    assert np.array_equal(small, model.predict(x[:5].astype(np.float64)))  # general path
+    assert np.array_equal(small, model(x[:5]).numpy())
+    assert np.array_equal(model.predict(x[:1]), small[:1])
+    whole = model.predict(x, batch_size=40)  # one batch: the fast path again
+    assert np.array_equal(whole, model.predict(x.astype(np.float64), batch_size=40))
+    x_bad = x[:1].copy()
+    x_bad[0, 3] = np.nan
+    with pytest.raises(ValueError, match="x contains NaN"):
+        model.predict(x_bad)
+    with pytest.raises(ValueError, match="expects inputs whose last dimension is 6"):
+        model.predict(np.ones((1, 5), np.float32))
+
+
 @pytest.mark.parametrize("getter, typo, suggestion", [
     ("optimizers", "adamm", "adam"), ("losses", "binary_crossentropyy", "binary_crossentropy"),
     ("metrics", "acuracy", "accuracy"), ("activations", "rellu", "relu"),

@@ -253,3 +253,68 @@ def test_engine_rejects_bad_shapes_without_the_python_checks():
         pynn._C.apply("conv2d", [x])
     with pytest.raises(ValueError, match="4-D input"):
         pynn._C.apply("conv2d", [x[0], np.zeros((1, 1, 2, 1), np.float32)], iattr=[1, 1, 1, 1, 0])
+
+
+# ------------------------------------------------------------------ fused activation
+FUSED_CASES = [  # (op, x shape, kernel shape, keyword arguments)
+    ("conv2d", (2, 7, 6, 3), (3, 3, 3, 5), dict(strides=2, padding="same")),
+    ("conv2d", (3, 5, 5, 4), (1, 1, 4, 6), {}),  # pointwise: no im2col
+    ("conv2d", (2, 9, 8, 2), (2, 3, 2, 4), dict(dilation_rate=(2, 1), padding="valid")),
+    ("conv1d", (2, 11, 3), (3, 3, 4), dict(padding="causal", dilation_rate=2)),
+]
+
+
+def _conv_run(fn, arrays, seed):
+    ts = [pynn.Tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*ts)
+    out.backward(seed)
+    return [out.numpy().copy()] + [t.grad.copy() for t in ts]
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("case", range(len(FUSED_CASES)))
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "gelu", "leaky_relu", "hard_silu", "linear"])
+def test_fused_activation_equals_conv_then_activation_bit_for_bit(act, case, bias):
+    op, xs, ks, kw = FUSED_CASES[case]
+    fn = getattr(ops, op)
+    rng = np.random.default_rng(case * 7 + len(act))
+    arrays = [rng.standard_normal(xs).astype(np.float32),
+              rng.standard_normal(ks).astype(np.float32)]
+    if bias:
+        arrays.append(rng.standard_normal(ks[-1]).astype(np.float32))
+    shape = fn(*arrays, **kw).shape
+    seed = rng.standard_normal(shape).astype(np.float32)
+    fused = _conv_run(lambda x, k, b=None: fn(x, k, b, activation=act, **kw), arrays, seed)
+    plain = _conv_run(lambda x, k, b=None: pynn.activations.get(act)(fn(x, k, b, **kw)), arrays,
+                      seed)
+    for what, f, p in zip(["output", "dx", "dkernel", "dbias"], fused, plain):
+        assert np.array_equal(f, p), f"{op} {act}: {what} differs from conv then activation"
+
+
+def test_fused_activation_gradients_match_central_differences():
+    rng = np.random.default_rng(21)
+    x, w, b = rng.standard_normal((2, 5, 4, 2)), rng.standard_normal((2, 2, 2, 3)) * 0.5, \
+        rng.standard_normal(3)
+    check_grad(lambda x, w, b: ops.conv2d(x, w, b, padding="same", activation="tanh"),
+               lambda x, w, b: np.tanh(conv2d_ref(x, w, b, padding="same")), [x, w, b])
+    check_grad(lambda x, w, b: ops.conv2d(x, w, b, activation="elu", alpha=0.5),
+               lambda x, w, b: (lambda z: np.where(z > 0, z, 0.5 * np.expm1(z)))(conv2d_ref(x, w, b)),
+               [x, w, b])
+
+
+def test_conv_layer_with_an_activation_is_one_node():
+    model = pynn.Sequential([pynn.Input(shape=(6, 6, 1)), pynn.layers.Conv2D(2, 3, activation="relu")])
+    assert model._program("predict")["prog"].n_nodes() == 4  # x, kernel, bias, conv2d
+    softmax = pynn.Sequential([pynn.Input(shape=(6, 6, 1)),
+                               pynn.layers.Conv2D(2, 3, activation="softmax")])
+    assert softmax._program("predict")["prog"].n_nodes() == 5  # not fusable: a softmax node
+
+
+def test_fused_activation_bad_arguments():
+    x, w = np.ones((1, 4, 4, 1), np.float32), np.ones((2, 2, 1, 1), np.float32)
+    with pytest.raises(ValueError, match="conv2d: activation must be one of"):
+        ops.conv2d(x, w, activation="softmax")
+    with pytest.raises(ValueError, match="conv1d: alpha applies to"):
+        ops.conv1d(x[0], w[0], activation="tanh", alpha=0.3)
+    with pytest.raises(ValueError, match="conv2d: unknown activation id 99"):
+        pynn._C.apply("conv2d", [x, w], iattr=[1, 1, 1, 1, 0, 99, 0])

@@ -188,3 +188,15 @@ def test_engine_checks_without_python_wrappers():
         pynn._C.apply("cropping", [x], iattr=[2, 1, 0, 0])
     with pytest.raises(ValueError, match="no height axis"):
         pynn._C.apply("zero_padding", [x[0]], iattr=[1, 0, 0, 0])
+
+
+def test_max_pool_ties_go_to_the_first_position_and_nan_wins():
+    # 2x2 windows, stride 2, with 'same' padding on a 3x3 input (padding after)
+    x = np.array([[1, 1, 7], [1, 0, 7], [np.nan, 2, 3]], np.float32).reshape(1, 3, 3, 1)
+    t = pynn.Tensor(x, requires_grad=True)
+    y = ops.max_pool2d(t, 2, padding="same")
+    out = y.numpy().reshape(2, 2)
+    assert out[0, 0] == 1 and out[0, 1] == 7 and np.isnan(out[1, 0]) and out[1, 1] == 3
+    y.backward(np.ones((1, 2, 2, 1), np.float32))
+    expected = np.array([[1, 0, 1], [0, 0, 0], [1, 0, 1]], np.float32)  # first of each tie
+    np.testing.assert_array_equal(t.grad.reshape(3, 3), expected)

@@ -115,6 +115,23 @@ def test_ghost_two_outputs_with_loss_weights():
         np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=2e-6)
 
 
+def test_ghost_two_branches_merged():
+    # functional model: two Dense branches on one input, joined by Concatenate
+    # and Add (row-wise merges), the kernel and bias rows of every fused Dense
+    x, y = _data(100)
+
+    def make():
+        inp = pynn.Input(shape=(12,))
+        a = Dense(6, activation="relu")(inp)
+        b = Dense(6, activation="tanh")(inp)
+        h = pynn.layers.Concatenate()([a, pynn.layers.Add()([a, b])])
+        return pynn.Model(inp, Dense(1, activation="sigmoid")(h))
+
+    ghost, replay = _fit(make, "auto", x, y), _fit(make, "replay", x, y)
+    assert ghost[1].clipping_path == "ghost"
+    _assert_same_training(ghost, replay)
+
+
 def test_dropout_masks_are_drawn_and_differ_between_steps():
     # with the per-example streams dropout still drops: the run differs from
     # the same run without dropout, and from a run with another seed

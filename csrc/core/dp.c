@@ -202,7 +202,8 @@ static int ghost_part(pn_loop *L, pn_dp *d, int64_t first, int64_t b, uint64_t d
     L->loss_count += (double)b;
     rc = pn_dp_ghost_backward(d, L->loss);
     if (rc) return rc;
-    pn_dp_ghost_clip(d, b);
+    rc = pn_dp_ghost_clip(d, b);
+    if (rc) return rc;
     add_stats(L);
     return PN_OK;
 }

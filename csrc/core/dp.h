@@ -13,11 +13,11 @@
  * pn_dp_plan (dp_plan.c):
  *  - ghost clipping (Goodfellow 2015, Opacus' ghost mode): the batch runs
  *    forward and backward once at full size. Every trainable weight is a Dense
- *    kernel (y = x W, x of shape (b, K)) or a bias added to one row per example,
- *    so example i's gradient is x_i ⊗ δ_i or δ_i, with δ_i row i of the output
- *    gradient: its squared norm is ||x_i||² ||δ_i||² or ||δ_i||², and the
- *    clipped sum is Xᵀ diag(c) Δ or Σ_i c_i δ_i, one GEMM per kernel
- *    (dp_ghost.c). The whole graph must keep the examples apart (row-wise ops
+ *    kernel (x W, x of shape (b, K); the fused dense op or matmul) or a bias
+ *    added to one row per example, so example i's gradient is x_i ⊗ δ_i or
+ *    δ_i, with δ_i row i of the gradient of x W (+ bias): its squared norm
+ *    is ||x_i||² ||δ_i||² or ||δ_i||², and the clipped sum is Xᵀ diag(c) Δ or
+ *    Σ_i c_i δ_i, one GEMM per kernel (dp_ghost.c). The whole graph must keep the examples apart (row-wise ops
  *    only) and the loss must be a mean over the batch, so each row of the batch
  *    gradient is 1/b of that example's own gradient.
  *  - per-example replay, for every other model: each example runs forward
@@ -48,9 +48,11 @@ enum { PN_GHOST_MATMUL = 0, PN_GHOST_BIAS = 1 };
 
 /* A weight whose per-example gradient ghost clipping forms from the batch. */
 typedef struct {
-    int kind;          /* PN_GHOST_MATMUL: node = x W, x (b, K), W (K, N);
-                        * PN_GHOST_BIAS: node = z + bias, z (b, ...) and bias of z's row shape */
-    pn_node *node;     /* the op that consumes the weight */
+    int kind;          /* PN_GHOST_MATMUL: the kernel W of x W, x (b, K), W (K, N);
+                        * PN_GHOST_BIAS: a bias added to one row of N per example */
+    pn_node *node;     /* the op that consumes the weight: matmul, add or dense */
+    int fused;         /* node is dense: the rows are its pre-activation gradient */
+    int scale_rows;    /* the first entry of its node: scales the shared rows */
     int64_t offset;    /* of the weight in the trainable arena */
     pn_node *param;
 } pn_dp_ghost;
@@ -104,7 +106,7 @@ int pn_dp_plan(pn_dp *d, struct pn_program *p, pn_node *loss, const float *param
 void pn_dp_plan_free(pn_dp *d);
 /* Ghost path, after forward and backward of b examples (at most d->chunk):
  * per-example norms and clip factors (recorded), clipped sum added to d->acc. */
-void pn_dp_ghost_clip(pn_dp *d, int64_t b);
+int pn_dp_ghost_clip(pn_dp *d, int64_t b);
 /* Ghost path: the backward pass of the program (forward done) that skips the
  * weights' own gradients, which pn_dp_ghost_clip forms after clipping. */
 int pn_dp_ghost_backward(pn_dp *d, pn_node *loss);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dp.h"
+#include "ops/dense.h"
 #include "program.h"
 
 /* Σ x_j² in double with eight independent partial sums (one serial chain
@@ -28,14 +29,22 @@ static double sumsq(const float *restrict x, int64_t n)
     return s;
 }
 
-void pn_dp_ghost_clip(pn_dp *d, int64_t b)
+/* The rows δ_i / b of entry e: the output gradient of its matmul or add, or
+ * the pre-activation gradient of its dense. */
+static float *rows_of(const pn_dp_ghost *e) { return e->fused ? pn_dense_grad_pre(e->node) : e->node->grad; }
+
+int pn_dp_ghost_clip(pn_dp *d, int64_t b)
 {
+    for (int k = 0; k < d->n_ghost; k++)
+        if (!rows_of(&d->ghost[k]))
+            return pn_error(PN_EINTERNAL, "DP-SGD ghost clipping: op '%s' kept no gradient rows",
+                            d->ghost[k].node->op->name);
     double *sq = d->sq;
     memset(sq, 0, sizeof(double) * (size_t)b);
     for (int k = 0; k < d->n_ghost; k++) {
         const pn_dp_ghost *e = &d->ghost[k];
         int64_t n = e->node->size / b;
-        const float *dy = e->node->grad;
+        const float *dy = rows_of(e);
         if (e->kind == PN_GHOST_MATMUL) {
             const pn_node *X = e->node->in[0];
             int64_t kx = X->size / b;
@@ -61,9 +70,15 @@ void pn_dp_ghost_clip(pn_dp *d, int64_t b)
     for (int k = 0; k < d->n_ghost; k++) {
         const pn_dp_ghost *e = &d->ghost[k];
         int64_t n = e->node->size / b;
-        float *dy = e->node->grad;
+        float *dy = rows_of(e);
+        if (!e->scale_rows) continue;
         for (int64_t i = 0; i < b; i++)
             for (int64_t j = 0; j < n; j++) dy[i * n + j] *= scale[i];
+    }
+    for (int k = 0; k < d->n_ghost; k++) {
+        const pn_dp_ghost *e = &d->ghost[k];
+        int64_t n = e->node->size / b;
+        const float *dy = rows_of(e);
         float *acc = d->acc + e->offset;
         if (e->kind == PN_GHOST_MATMUL) {
             const pn_node *X = e->node->in[0];
@@ -74,6 +89,7 @@ void pn_dp_ghost_clip(pn_dp *d, int64_t b)
                 for (int64_t j = 0; j < n; j++) acc[j] += dy[i * n + j];
         }
     }
+    return PN_OK;
 }
 
 int pn_dp_ghost_backward(pn_dp *d, pn_node *loss)

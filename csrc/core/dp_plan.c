@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dp.h"
+#include "ops/dense.h"
 #include "program.h"
 
 enum { K_CONST, K_BATCHED, K_REDUCED };
@@ -112,6 +113,20 @@ static int rowwise(const walk *w, const pn_node *x)
             ok = A->ndim <= 2 && B->ndim >= 3 && rows2(B);
         return ok ? 1 : refuse(w, x, "multiplies across the batch axis");
     }
+    if (is(x, "dense")) { /* x W + b row by row, then an elementwise activation */
+        for (int k = 1; k < x->n_in; k++)
+            if (kind_of(w, x->in[k]) != K_CONST) return refuse(w, x, "takes a batched weight");
+        return rows2(x->in[0]) ? 1 : refuse(w, x, "multiplies across the batch axis");
+    }
+    if (is(x, "concatenate")) { /* along a feature axis of batched inputs */
+        int ax;
+        if (pn_norm_axis("concatenate", x->iattr[0], x->ndim, &ax) || ax == 0)
+            return refuse(w, x, "joins along the batch axis");
+        for (int k = 0; k < x->n_in; k++)
+            if (kind_of(w, x->in[k]) != K_BATCHED || !rows2(x->in[k]))
+                return refuse(w, x, "joins a constant to the examples");
+        return 1;
+    }
     if (is(x, "reshape")) {
         /* (-1, ...) keeping the first axis: row r stays row r */
         if (x->n_iv >= 1 && x->iv[0] == -1 && rows2(x->in[0])) return 1;
@@ -176,14 +191,18 @@ static int weight_entry(const walk *w, const pn_node *P, pn_dp_ghost *e)
         return 0;
     }
     const pn_node *other = use->n_in == 2 ? use->in[use->in[0] == P] : NULL;
-    if (is(use, "matmul") && use->in[1] == P && P->ndim == 2 && !use->iattr[0] && !use->iattr[1] &&
+    e->fused = 0;
+    if (is(use, "dense") && use->in[0] != P && use->in[0]->ndim == 2) {
+        e->kind = use->in[1] == P ? PN_GHOST_MATMUL : PN_GHOST_BIAS;
+        e->fused = 1;
+    } else if (is(use, "matmul") && use->in[1] == P && P->ndim == 2 && !use->iattr[0] && !use->iattr[1] &&
         kind_of(w, other) == K_BATCHED && other->ndim == 2) {
         e->kind = PN_GHOST_MATMUL;
     } else if (is(use, "add") && other && kind_of(w, other) == K_BATCHED &&
                P->ndim == use->ndim - 1 && memcmp(P->shape, use->shape + 1, sizeof(int64_t) * (size_t)P->ndim) == 0) {
         e->kind = PN_GHOST_BIAS;
     } else {
-        refuse(w, use, "takes a weight in a way ghost clipping does not cover (only Dense kernels and biases)");
+        refuse(w, use, "takes a weight in a way ghost clipping does not cover (Dense kernels and biases)");
         return 0;
     }
     e->node = (pn_node *)use;
@@ -241,6 +260,8 @@ static int ghost_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *param
         ok = weight_entry(&w, x, e);
         e->param = x;
         e->offset = arena_offset(params, d->n_params, x);
+        e->scale_rows = 1; /* a dense kernel and its bias share their rows */
+        for (int j = 0; j < d->n_ghost; j++) e->scale_rows &= d->ghost[j].node != e->node;
         d->n_ghost++;
     }
     free(w.kind);
@@ -264,7 +285,7 @@ static int warm_up(pn_dp *d, pn_program *p, pn_node *loss)
     pn_dp_dropout_rows(d, 1, 0, 0);
     rc = pn_program_forward(p);
     if (!rc) rc = pn_dp_ghost_backward(d, loss);
-    if (!rc) pn_dp_ghost_clip(d, d->chunk);
+    if (!rc) rc = pn_dp_ghost_clip(d, d->chunk);
     pn_dp_dropout_rows(d, 0, 0, 0);
     d->rec = rec;
     return rc;

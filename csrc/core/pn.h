@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define PN_MAX_DIMS 8
-#define PN_MAX_INPUTS 8
+#define PN_MAX_INPUTS 10 /* lstm with every option: x, W, U, b, h0, c0, mask, 2 dropout masks */
 #define PN_MAX_FATTR 8
 #define PN_MAX_IATTR 16
 
@@ -106,6 +106,9 @@ typedef struct pn_op {
 const pn_op *pn_op_find(const char *name);
 /* Iterate all registered ops (i from 0; returns NULL past the end). */
 const pn_op *pn_op_at(int i);
+/* The activations the fused layer ops (dense, conv) apply: the name of an id
+ * (their activation attribute), NULL past the end. */
+const char *pn_fused_activation_name(int id);
 
 /* Node lifetime. */
 pn_node *pn_node_new(void);

@@ -566,6 +566,22 @@ static PyObject *py_op_names(PyObject *mod, PyObject *unused)
     return l;
 }
 
+/* The fused layer ops' activation names, in id order (their activation attribute). */
+static PyObject *py_fused_activations(PyObject *mod, PyObject *unused)
+{
+    PyObject *l = PyList_New(0);
+    for (int i = 0; l && pn_fused_activation_name(i); i++) {
+        PyObject *s = PyUnicode_FromString(pn_fused_activation_name(i));
+        if (!s || PyList_Append(l, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(l);
+            return NULL;
+        }
+        Py_DECREF(s);
+    }
+    return l;
+}
+
 /* Points a tensor's gradient at host memory (the model's gradient arena). */
 static PyObject *py_bind_grad(PyObject *mod, PyObject *args)
 {
@@ -596,6 +612,8 @@ PyMethodDef pn_py_tensor_methods[] = {
     {"random_u64", py_random_u64, METH_NOARGS, "Next 64 bits of the engine's global stream."},
     {"op_names", py_op_names, METH_NOARGS, "Names of all registered ops."},
     {"bind_grad", py_bind_grad, METH_VARARGS, NULL},
+    {"fused_activations", py_fused_activations, METH_NOARGS,
+     "Activations the fused dense and conv ops apply, in id order."},
     {NULL, NULL, 0, NULL}};
 
 int pn_py_init_tensor(PyObject *m)

@@ -113,6 +113,21 @@ def _attention(layer, shapes, out):
     return mult, other
 
 
+def _merge(layer, shapes, out):
+    """Element-wise merges: one operation per output element for each input
+    after the first (Average: one more, the division)."""
+    extra = 1 if isinstance(layer, L.Average) else 0
+    return 0, (len(shapes) - 1 + extra) * _prod(out)
+
+
+def _dot(layer, shapes, out):
+    """Dot: a multiply-accumulate per output element and contracted position;
+    normalize adds a square-and-add and a division per input element."""
+    a1, _ = layer._axes([(None,) + tuple(s) for s in shapes])
+    norm = 2 * (_prod(shapes[0]) + _prod(shapes[1])) if layer.normalize else 0
+    return _prod(out) * shapes[0][a1 - 1], norm
+
+
 _COUNTERS = {
     L.Dense: _dense, L.Conv1D: _conv, L.Conv2D: _conv,
     L.MaxPooling1D: _elementwise_in, L.MaxPooling2D: _elementwise_in,
@@ -125,7 +140,9 @@ _COUNTERS = {
     L.MultiHeadAttention: _attention,
     L.InputLayer: _free, L.Dropout: _free, L.Flatten: _free, L.Reshape: _free,
     L.Embedding: _free, L.ZeroPadding1D: _free, L.ZeroPadding2D: _free,
-    L.Cropping1D: _free, L.Cropping2D: _free,
+    L.Cropping1D: _free, L.Cropping2D: _free, L.Concatenate: _free,
+    L.Add: _merge, L.Subtract: _merge, L.Multiply: _merge, L.Average: _merge,
+    L.Maximum: _merge, L.Minimum: _merge, L.Dot: _dot,
 }
 
 

@@ -12,6 +12,9 @@ from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # n
 from .embedding import Embedding  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: F401
+                      Subtract)
+from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as keras.layers')
 
 _REGISTRY = {}
 
@@ -28,7 +31,8 @@ for _cls in (Activation, Dense, Dropout, Flatten, InputLayer, Reshape, Embedding
 for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
              GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
              BatchNormalization, LayerNormalization, ZeroPadding1D, ZeroPadding2D, Cropping1D,
-             Cropping2D, UpSampling1D, UpSampling2D):
+             Cropping2D, UpSampling1D, UpSampling2D, Add, Subtract, Multiply, Average, Maximum,
+             Minimum, Concatenate, Dot):
     register(_cls)
 
 

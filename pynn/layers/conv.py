@@ -57,8 +57,7 @@ class _Conv(Layer):
                              f"(last axis) but got a batch of shape {_describe(shape)}")
         what = ("steps",) if self.rank == 1 else ("height", "width")
         code = {"valid": 0, "same": 1, "causal": 2}[self.padding]
-        known = tuple(s if s is not None else 10 ** 9 for s in shape)
-        _check_window(cls, what, known, range(1, self.rank + 1), self.kernel_size,
+        _check_window(cls, what, shape, range(1, self.rank + 1), self.kernel_size,
                       self.dilation_rate, code)
 
     def build(self, input_shape):
@@ -69,9 +68,11 @@ class _Conv(Layer):
 
     def call(self, inputs, training=False):
         fn = ops.conv1d if self.rank == 1 else ops.conv2d
+        fused = activations.fused_name(self.activation)  # applied inside the conv op
         y = fn(inputs, self.tensor(self.kernel), self.tensor(self.bias) if self.use_bias else None,
-               strides=self.strides, padding=self.padding, dilation_rate=self.dilation_rate)
-        return self.activation(y)
+               strides=self.strides, padding=self.padding, dilation_rate=self.dilation_rate,
+               activation=fused)
+        return y if fused is not None else self.activation(y)
 
     def compute_output_shape(self, input_shape):
         out = []

@@ -63,9 +63,13 @@ class Dense(Layer):
             self.bias = None
 
     def call(self, inputs, training=False):
+        bias = self.tensor(self.bias) if self.use_bias else None
+        fused = activations.fused_name(self.activation)
+        if fused is not None:  # one engine op: GEMM, bias and activation in one pass
+            return ops.dense(inputs, self.tensor(self.kernel), bias, activation=fused)
         y = ops.matmul(inputs, self.tensor(self.kernel))
-        if self.use_bias:
-            y = y + self.tensor(self.bias)
+        if bias is not None:
+            y = y + bias
         return self.activation(y)
 
     def compute_output_shape(self, input_shape):
@@ -82,13 +86,21 @@ class Dense(Layer):
         return cfg
 
 
+def _keep_mask(inputs, out):
+    """Elementwise layers pass an Embedding(mask_zero=True) padding mask on (Keras)."""
+    mask = getattr(inputs, "_keras_mask", None)
+    if mask is not None:
+        out._keras_mask = mask
+    return out
+
+
 class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
 
     def call(self, inputs, training=False):
-        return self.activation(inputs)
+        return _keep_mask(inputs, self.activation(inputs))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -111,7 +123,8 @@ class Dropout(Layer):
         self.rate, self.seed = float(rate), seed
 
     def call(self, inputs, training=False):
-        return _C.apply("dropout", [inputs], fattr=[self.rate], iattr=[int(bool(training))])
+        return _keep_mask(inputs, _C.apply("dropout", [inputs], fattr=[self.rate],
+                                           iattr=[int(bool(training))]))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -7,11 +7,12 @@ from .base import Layer
 
 class Embedding(Layer):
     """Keras Embedding. With mask_zero=True id 0 is padding: the output carries a
-    (batch, T) mask (``_keras_mask``) that the recurrent layers consume."""
+    (batch, T) mask (``_keras_mask``) that the recurrent layers consume.
+    ``weights`` sets the table at once (e.g. from pynn.text.load_word_vectors)."""
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 input_length=None, **kwargs):
+                 input_length=None, weights=None, **kwargs):
         super().__init__(**kwargs)
         for name, v in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
@@ -21,6 +22,11 @@ class Embedding(Layer):
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
+        if weights is not None:  # Keras 3: a (input_dim, output_dim) matrix, or [matrix]
+            self.build(None)
+            self.built = True
+            self.set_weights(weights if isinstance(weights, list) and len(weights) == 1
+                             else [weights])
 
     def build(self, input_shape):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),

@@ -20,7 +20,7 @@ class _Pool(Layer):
 
     def _check_input(self, shape):
         cls = f"{type(self).__name__} '{self.name}'"
-        shape = tuple(s if s is not None else 10 ** 9 for s in shape)
+        shape = tuple(shape)
         _check_input_rank(cls, shape, self.rank)
         what = ("steps",) if self.rank == 1 else ("height", "width")
         _check_window(cls, what, shape, range(1, self.rank + 1), self.pool_size, (1,) * self.rank,

@@ -1,7 +1,14 @@
 """Recurrent layers: SimpleRNN, LSTM, GRU (Keras 3 names, defaults and weight
 layouts) and the Bidirectional wrapper. Each layer is one whole-sequence engine
 op (pynn.ops.rnn); masks arrive as the ``mask`` call argument or as the
-``_keras_mask`` an Embedding(mask_zero=True) attaches to its output."""
+``_keras_mask`` an Embedding(mask_zero=True) attaches to its output.
+
+dropout / recurrent_dropout follow Keras 3's DropoutRNNCell: in training only,
+each call draws one mask per sequence (the same at every time step) for the
+inputs and one for h_{t-1} before the recurrent kernel, scaled by 1/(1-rate).
+LSTM and GRU draw a mask per gate when recurrent_dropout > 0 (Keras then runs
+its implementation=1 cell) or implementation=1; otherwise one input mask serves
+every gate. Masks come from the engine generator (pynn.set_seed), not `seed`."""
 import numpy as np
 
 from .. import initializers, ops, regularizers
@@ -17,10 +24,17 @@ def _act_name(a):
     return "linear" if key is None else key
 
 
+def _implementation(cls, value):
+    if isinstance(value, bool) or value not in (1, 2):
+        raise ValueError(f"{cls}: implementation must be 1 or 2, got {value!r}")
+    return int(value)
+
+
 class _RNN(Layer):
     _op = None
     _gates = 1
     _n_states = 1
+    implementation = 2  # LSTM / GRU take Keras' implementation=1|2; it only picks the masks
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -34,12 +48,16 @@ class _RNN(Layer):
         cls = type(self).__name__
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"{cls}: units must be a positive integer, got {units!r}")
-        if dropout or recurrent_dropout:
-            raise ValueError(f"{cls}: dropout / recurrent_dropout > 0 are not supported yet; put a "
-                             "Dropout layer before the recurrent layer instead")
+        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if isinstance(rate, bool) or not isinstance(rate, (int, float, np.number)) \
+                    or not 0 <= rate < 1:
+                raise ValueError(f"{cls}: {what} must be a fraction in [0, 1), got {rate!r}")
         if stateful:
             raise ValueError(f"{cls}: stateful=True is not supported")
         self.units = int(units)
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.seed = seed
         self.activation = _act_name(activation)
         self.recurrent_activation = _act_name(recurrent_activation)
         self.use_bias = bool(use_bias)
@@ -94,15 +112,28 @@ class _RNN(Layer):
     def _fn_kwargs(self):
         return dict(recurrent_activation=self.recurrent_activation)
 
+    def _dropout_masks(self, inputs):
+        """Training-time masks for this call (Keras draws the input mask first)."""
+        per_gate = self.recurrent_dropout > 0 or self.implementation == 1
+        drop = rdrop = None
+        if self.dropout:
+            drop = ops.dropout_mask(inputs, self.dropout, self._gates if per_gate else 1,
+                                    inputs.shape[-1])
+        if self.recurrent_dropout:
+            rdrop = ops.dropout_mask(inputs, self.recurrent_dropout, self._gates, self.units)
+        return drop, rdrop
+
     def call(self, inputs, training=False, mask=None, initial_state=None):
         if mask is None:
             mask = getattr(inputs, "_keras_mask", None)
+        drop, rdrop = self._dropout_masks(inputs) if training else (None, None)
         fn = getattr(ops, self._op)
         out = fn(inputs, self.tensor(self.kernel), self.tensor(self.recurrent_kernel),
                  self.tensor(self.bias) if self.use_bias else None, initial_state, mask,
                  return_sequences=self.return_sequences, return_state=self.return_state,
                  go_backwards=self.go_backwards, activation=self.activation,
-                 zero_output_for_mask=self.zero_output_for_mask, **self._fn_kwargs())
+                 zero_output_for_mask=self.zero_output_for_mask, dropout_mask=drop,
+                 recurrent_dropout_mask=rdrop, **self._fn_kwargs())
         if self.return_sequences and mask is not None:
             (out[0] if self.return_state else out)._keras_mask = mask
         return out
@@ -125,7 +156,8 @@ class _RNN(Layer):
                    bias_regularizer=regularizers.serialize(self.bias_regularizer),
                    return_sequences=self.return_sequences, return_state=self.return_state,
                    go_backwards=self.go_backwards, unroll=self.unroll,
-                   zero_output_for_mask=self.zero_output_for_mask)
+                   zero_output_for_mask=self.zero_output_for_mask, dropout=self.dropout,
+                   recurrent_dropout=self.recurrent_dropout, seed=self.seed)
         return cfg
 
 
@@ -148,9 +180,10 @@ class LSTM(_RNN):
     _gates = 4
     _n_states = 2
 
-    def __init__(self, units, unit_forget_bias=True, **kwargs):
+    def __init__(self, units, unit_forget_bias=True, implementation=2, **kwargs):
         super().__init__(units, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
+        self.implementation = _implementation("LSTM", implementation)
 
     def _bias_initializer(self):
         if not self.unit_forget_bias:
@@ -165,7 +198,7 @@ class LSTM(_RNN):
     def get_config(self):
         cfg = super().get_config()
         cfg.update(recurrent_activation=self.recurrent_activation,
-                   unit_forget_bias=self.unit_forget_bias)
+                   unit_forget_bias=self.unit_forget_bias, implementation=self.implementation)
         return cfg
 
 
@@ -175,19 +208,21 @@ class GRU(_RNN):
     _op = "gru"
     _gates = 3
 
-    def __init__(self, units, reset_after=True, use_cudnn="auto", **kwargs):
+    def __init__(self, units, reset_after=True, use_cudnn="auto", implementation=2, **kwargs):
         if not reset_after:
             raise ValueError("GRU: reset_after=False (the Keras 1 variant) is not supported; "
                              "pynn implements Keras 3's default reset_after=True")
         super().__init__(units, **kwargs)
         self.reset_after = True
+        self.implementation = _implementation("GRU", implementation)
 
     def _bias_shape(self):
         return (2, 3 * self.units)
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(recurrent_activation=self.recurrent_activation, reset_after=True)
+        cfg.update(recurrent_activation=self.recurrent_activation, reset_after=True,
+                   implementation=self.implementation)
         return cfg
 
 

@@ -14,6 +14,7 @@ from .norm import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
+from .dense import *  # noqa: F401,F403
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False):

@@ -14,6 +14,7 @@ shapes; the engine checks again for callers that go straight to ``_C.apply``.
 import numpy as np
 
 from .. import _C
+from .dense import _activation_attrs
 
 __all__ = ["conv2d", "conv1d"]
 
@@ -56,6 +57,8 @@ def _describe(shape):
     """'(32, 28, 28) (batch of 32, per-sample shape (28, 28))'."""
     if len(shape) == 0:
         return "() (a scalar)"
+    if shape[0] is None:  # a layer's symbolic shape: the batch size is not known yet
+        return f"{shape} (per-sample shape {shape[1:]})"
     return f"{shape} (batch of {shape[0]}, per-sample shape {shape[1:]})"
 
 
@@ -70,17 +73,18 @@ def _check_input_rank(op, shape, spatial):
            f"({names}); received shape {_describe(shape)}.")
     if len(shape) == want - 1:
         msg += (f" The channel axis seems to be missing: for single-channel data add one, e.g. "
-                f"x[..., None] or x.reshape{shape + (1,)}.")
+                f"x[..., None] or x.reshape{tuple(-1 if d is None else d for d in shape) + (1,)}.")
     raise ValueError(msg)
 
 
 def _check_window(op, what, shape, axes, window, dilation, padding_code):
-    """With 'valid' padding the (dilated) window must fit in the input."""
+    """With 'valid' padding the (dilated) window must fit in the input (axes of
+    unknown length, None, are checked when data arrives)."""
     if padding_code != 0:
         return
     for ax, name, k, d in zip(axes, what, window, dilation):
         ext = d * (k - 1) + 1
-        if shape[ax] < ext:
+        if shape[ax] is not None and shape[ax] < ext:
             span = f"kernel size {k}" + (f" with dilation {d}, i.e. {ext} positions" if d > 1 else "")
             raise ValueError(
                 f"{op}: the {name} of the input is {shape[ax]} but the window needs {ext} "
@@ -88,7 +92,8 @@ def _check_window(op, what, shape, axes, window, dilation, padding_code):
                 f"Use padding='same', a smaller window or a larger input.")
 
 
-def _conv(op, spatial, x, kernel, bias, strides, padding, dilation_rate, pad_choices):
+def _conv(op, spatial, x, kernel, bias, strides, padding, dilation_rate, pad_choices,
+          activation, alpha, approximate):
     xs, ks = _shape(x), _shape(kernel)
     _check_input_rank(op, xs, spatial)
     klayout = "(kernel_size, in_channels, filters)" if spatial == 1 else \
@@ -108,18 +113,25 @@ def _conv(op, spatial, x, kernel, bias, strides, padding, dilation_rate, pad_cho
     p = _padding(padding, op, pad_choices)
     what = ("steps",) if spatial == 1 else ("height", "width")
     _check_window(op, what, xs, range(1, spatial + 1), ks[:spatial], d, p)
+    a, act, flag = _activation_attrs(op, activation, alpha, approximate)
     inputs = [x, kernel] + ([] if bias is None else [bias])
     iattr = [s[0], d[0], p] if spatial == 1 else [s[0], s[1], d[0], d[1], p]
-    return _C.apply(op, inputs, iattr=iattr)
+    return _C.apply(op, inputs, fattr=[a], iattr=iattr + [act, flag])
 
 
-def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
-    """2-D convolution, channels-last: (N, H, W, C) * (KH, KW, C, F) -> (N, OH, OW, F)."""
-    return _conv("conv2d", 2, x, kernel, bias, strides, padding, dilation_rate, ("valid", "same"))
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None,
+           alpha=None, approximate=False):
+    """2-D convolution, channels-last: (N, H, W, C) * (KH, KW, C, F) -> (N, OH, OW, F).
+    activation (one of fused_activations(), with alpha / approximate as in
+    pynn.ops.dense) is applied in the same op, after the bias."""
+    return _conv("conv2d", 2, x, kernel, bias, strides, padding, dilation_rate, ("valid", "same"),
+                 activation, alpha, approximate)
 
 
-def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None,
+           alpha=None, approximate=False):
     """1-D convolution, channels-last: (N, W, C) * (K, C, F) -> (N, OW, F).
-    padding="causal" pads d(k-1) on the left only, so output t sees inputs <= t."""
+    padding="causal" pads d(k-1) on the left only, so output t sees inputs <= t.
+    activation: as for conv2d."""
     return _conv("conv1d", 1, x, kernel, bias, strides, padding, dilation_rate,
-                 ("valid", "same", "causal"))
+                 ("valid", "same", "causal"), activation, alpha, approximate)

@@ -14,12 +14,19 @@ Weight layouts (so Keras weights load unchanged):
 Masks follow Keras: a masked step carries every state through and outputs the
 carried ``h`` (zeros with ``zero_output_for_mask=True``). ``go_backwards``
 returns the sequence in processing order, as Keras does.
+
+Dropout follows Keras 3's cells: ``dropout_mask`` (N, M, F) multiplies the
+inputs and ``recurrent_dropout_mask`` (N, M, u) the previous ``h`` before the
+recurrent kernel, the same mask at every time step. M is 1 (one mask for all
+gates) or the number of gates (mask k feeds gate k). The masks are constants
+(no gradient flows into them); ``dropout_mask()`` draws them from the engine's
+seeded generator.
 """
 import numpy as np
 
 from .. import _C
 
-__all__ = ["simple_rnn", "lstm", "gru", "ACTIVATION_IDS"]
+__all__ = ["simple_rnn", "lstm", "gru", "dropout_mask", "ACTIVATION_IDS"]
 
 #: activation name -> engine id (derivatives are taken from the outputs, which
 #: is why only these are offered)
@@ -40,9 +47,19 @@ def _act_id(name, what):
     return ACTIVATION_IDS[key]
 
 
+def dropout_mask(x, rate, count, width):
+    """A (N, count, width) inverted-dropout mask for the N samples of x: each
+    entry is 0 with probability ``rate``, else 1/(1-rate). Drawn from the
+    engine generator (reproducible under pynn.set_seed); no gradient."""
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout_mask: rate must be in [0, 1), got {rate!r}")
+    return _C.apply("dropout_mask", [x], fattr=[float(rate)], iattr=[int(count), int(width)])
+
+
 def _run(op, n_states, x, kernel, recurrent_kernel, bias, initial_state, mask,
          return_sequences, return_state, go_backwards, activation,
-         recurrent_activation, zero_output_for_mask):
+         recurrent_activation, zero_output_for_mask, dropout_mask=None,
+         recurrent_dropout_mask=None):
     xs = _shape(x)
     if len(xs) != 3:
         hint = ""
@@ -67,11 +84,15 @@ def _run(op, n_states, x, kernel, recurrent_kernel, bias, initial_state, mask,
         if ms != xs[:2]:
             raise ValueError(f"{op}: mask must be (batch, timesteps) = {xs[:2]}, got {ms}")
         inputs.append(mask)
+    for m in (dropout_mask, recurrent_dropout_mask):
+        if m is not None:
+            inputs.append(m)
     iattr = [int(bool(return_sequences)), int(bool(go_backwards)), int(bool(return_state)),
              _act_id(activation, "activation"),
              _act_id(recurrent_activation, "recurrent_activation"),
              int(bias is not None), int(initial_state is not None), int(mask is not None),
-             int(bool(zero_output_for_mask))]
+             int(bool(zero_output_for_mask)), int(dropout_mask is not None),
+             int(recurrent_dropout_mask is not None)]
     out = _C.apply(op, inputs, iattr=iattr)
     if not return_state:
         return out
@@ -83,33 +104,38 @@ def _run(op, n_states, x, kernel, recurrent_kernel, bias, initial_state, mask,
 
 def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *,
                return_sequences=False, return_state=False, go_backwards=False,
-               activation="tanh", zero_output_for_mask=False):
+               activation="tanh", zero_output_for_mask=False, dropout_mask=None,
+               recurrent_dropout_mask=None):
     """h_t = activation(x_t W + h_{t-1} U + b) over x (N, T, F).
 
     Returns (N, T, u) with return_sequences, else (N, u); with return_state a
     list [output, h_final]."""
     return _run("simple_rnn", 1, x, kernel, recurrent_kernel, bias, initial_state, mask,
                 return_sequences, return_state, go_backwards, activation, "sigmoid",
-                zero_output_for_mask)
+                zero_output_for_mask, dropout_mask, recurrent_dropout_mask)
 
 
 def lstm(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *,
          return_sequences=False, return_state=False, go_backwards=False,
-         activation="tanh", recurrent_activation="sigmoid", zero_output_for_mask=False):
+         activation="tanh", recurrent_activation="sigmoid", zero_output_for_mask=False,
+         dropout_mask=None, recurrent_dropout_mask=None):
     """Keras LSTM over x (N, T, F); initial_state is [h0, c0].
 
     Returns the output, or [output, h_final, c_final] with return_state."""
     return _run("lstm", 2, x, kernel, recurrent_kernel, bias, initial_state, mask,
                 return_sequences, return_state, go_backwards, activation,
-                recurrent_activation, zero_output_for_mask)
+                recurrent_activation, zero_output_for_mask, dropout_mask,
+                recurrent_dropout_mask)
 
 
 def gru(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *,
         return_sequences=False, return_state=False, go_backwards=False,
-        activation="tanh", recurrent_activation="sigmoid", zero_output_for_mask=False):
+        activation="tanh", recurrent_activation="sigmoid", zero_output_for_mask=False,
+        dropout_mask=None, recurrent_dropout_mask=None):
     """Keras GRU (reset_after=True) over x (N, T, F); bias is (2, 3u).
 
     Returns the output, or [output, h_final] with return_state."""
     return _run("gru", 1, x, kernel, recurrent_kernel, bias, initial_state, mask,
                 return_sequences, return_state, go_backwards, activation,
-                recurrent_activation, zero_output_for_mask)
+                recurrent_activation, zero_output_for_mask, dropout_mask,
+                recurrent_dropout_mask)

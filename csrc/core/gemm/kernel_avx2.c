@@ -47,15 +47,21 @@ TGT INL void store_row(float *c, __m256 x0, __m256 x1, __m256 va, float beta, in
     }
 }
 
+/* Rows at or past mread are skipped: body() is always inlined with a literal
+ * mread, so a short tile (a single sample, the last rows of a batch) costs
+ * only its own FMAs and broadcasts. Each C element's sum is unchanged. */
 #define FMA_ROW(r)                                                                        \
     do {                                                                                  \
-        __m256 x = _mm256_broadcast_ss(a##r + p * csa);                                   \
-        c##r##0 = _mm256_fmadd_ps(x, b0, c##r##0);                                        \
-        c##r##1 = _mm256_fmadd_ps(x, b1, c##r##1);                                        \
+        if (mread > r) {                                                                  \
+            __m256 x = _mm256_broadcast_ss(a##r + p * csa);                               \
+            c##r##0 = _mm256_fmadd_ps(x, b0, c##r##0);                                    \
+            c##r##1 = _mm256_fmadd_ps(x, b1, c##r##1);                                    \
+        }                                                                                 \
     } while (0)
 
 TGT INL void body(int64_t k, const float *a, int64_t rsa, int64_t csa, const float *b,
-                  int64_t ldb, float *c, int64_t ldc, float alpha, float beta, int mread, int m, int n)
+                  int64_t ldb, float *c, int64_t ldc, float alpha, float beta, const int mread,
+                  int m, int n)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00,
            c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -97,7 +103,14 @@ TGT static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t c
                                const float *b, int64_t ldb, float *c, int64_t ldc, float alpha,
                                float beta, int m, int n)
 {
-    body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, m, n);
+    switch (m) { /* one specialised body per tile height */
+    case 1: body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, 1, 1, n); break;
+    case 2: body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, 2, 2, n); break;
+    case 3: body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, 3, 3, n); break;
+    case 4: body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, 4, 4, n); break;
+    case 5: body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, 5, 5, n); break;
+    default: body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, MR, m, n); break;
+    }
 }
 
 /* Blocking for 32 KB L1d / 512 KB-1 MB L2 (Zen 2-4, Haswell..Ice Lake): a

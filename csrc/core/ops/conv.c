@@ -1,9 +1,11 @@
 /* conv.c - channels-last convolutions on pn_sgemm: conv2d (NHWC) and conv1d (NWC).
  *
  * conv2d(x, kernel[, bias]): x (N, H, W, C), kernel (KH, KW, C, F) in Keras'
- * layout, bias (F,). iattr: [stride_h, stride_w, dilation_h, dilation_w, padding].
+ * layout, bias (F,). iattr: [stride_h, stride_w, dilation_h, dilation_w, padding,
+ * activation, activation flag].
  * conv1d(x, kernel[, bias]): x (N, W, C), kernel (KW, C, F).
- * iattr: [stride, dilation, padding]. conv1d runs as conv2d with H = KH = 1.
+ * iattr: [stride, dilation, padding, activation, activation flag]. conv1d runs
+ * as conv2d with H = KH = 1. fattr[0]: the activation's parameter.
  * padding: 0 'valid', 1 'same' (TF/Keras split: the smaller half before),
  * 2 'causal' (conv1d only: everything before).
  *
@@ -12,14 +14,20 @@
  * output rows in NHWC order directly: Y (rows, F) = cols (rows, K) · W (K, F).
  * Rows of many images go through one GEMM: the im2col buffer holds whole output
  * lines up to a fixed budget, so small images batch together and large ones
- * split, and the scratch kept per node stays bounded whatever the batch size.
+ * split, and the im2col scratch kept per node stays bounded whatever the
+ * batch size.
  * Backward: dW += colsᵀ·dY (cols rebuilt rather than kept: memory over flops),
  * dcols = dY·Wᵀ scattered back by col2im, db += Σ dY.
+ * The layer's activation (pn_fused_activation_name; 0 linear) is fused as in
+ * dense.c: bias and activation in one pass over the GEMM output, dY formed
+ * as dy * act'(pre) once in backward, bit for bit the unfused graph. Like
+ * dense, relu/relu6 keep no pre-activation; the others keep it (and dY) in
+ * the node's scratch, one output's worth each.
  * A 1x1 kernel with stride 1 and no padding needs no im2col at all: x is cols. */
 #include <math.h>
 #include <string.h>
 
-#include "pn.h"
+#include "bias_act.h"
 
 /* Floats of im2col kept per node; about L2-to-L3 sized, and large enough that
  * the GEMM's M dimension covers several hundred rows for typical kernels. */
@@ -58,6 +66,10 @@ static int axis_geom(const char *op, const char *axis, int64_t n, int64_t k, int
 typedef struct {
     int64_t N, H, W, C, F, KH, KW, sh, sw, dh, dw, OH, OW, pt, pl;
     int has_bias;
+    int act, flag;  /* fused activation (bias_act.h) */
+    float a;
+    int keep_pre;   /* pre-activation kept apart from the output */
+    int grad;       /* a gradient will flow through the activation: room for dY */
 } conv_geom;
 
 static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
@@ -123,6 +135,14 @@ static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
                         (long long)g->dh, (long long)g->dw);
     if (pad != PAD_VALID && pad != PAD_SAME && !(one_d && pad == PAD_CAUSAL))
         return pn_error(PN_EVALUE, "%s: unknown padding code %lld", op, (long long)pad);
+    int64_t act = n->iattr[one_d ? 3 : 5];
+    if (act < 0 || act >= PN_N_ACTS)
+        return pn_error(PN_EVALUE, "%s: unknown activation id %lld", op, (long long)act);
+    g->act = (int)act;
+    g->flag = (int)n->iattr[one_d ? 4 : 6];
+    g->a = (float)n->fattr[0];
+    g->keep_pre = !pn_act_from_output(g->act);
+    g->grad = n->requires_grad && g->act != PN_ACT_linear;
     int rc = axis_geom(op, one_d ? "steps" : "height", g->H, g->KH, g->sh, g->dh,
                        one_d ? PAD_VALID : pad, &g->OH, &g->pt);
     if (!rc) rc = axis_geom(op, one_d ? "steps" : "width", g->W, g->KW, g->sw, g->dw, pad, &g->OW, &g->pl);
@@ -156,14 +176,40 @@ static int64_t chunk_rows(const conv_geom *g)
 }
 
 /* One scratch layout for forward and backward so that backward never grows
- * (and so never loses) what forward left: [im2col chunk floats][F doubles]. */
+ * (and so never loses) what forward left: [im2col chunk floats][F doubles]
+ * [pre-activation if keep_pre][dY if grad], the last two rows x F floats. */
+typedef struct {
+    char *base;
+    float *cols, *pre, *dpre;
+    double *acc;
+} conv_scratch;
+
 static size_t scratch_bytes(const conv_geom *g, size_t *cols_bytes)
 {
-    int64_t K = g->KH * g->KW * g->C;
+    int64_t K = g->KH * g->KW * g->C, out = g->N * g->OH * g->OW * g->F;
     size_t c = is_pointwise(g) ? 0 : (size_t)(chunk_rows(g) * K) * sizeof(float);
     c = (c + 63) & ~(size_t)63;
     *cols_bytes = c;
-    return c + (size_t)g->F * sizeof(double);
+    size_t acc = ((size_t)g->F * sizeof(double) + 63) & ~(size_t)63;
+    return c + acc + (size_t)out * sizeof(float) * (size_t)(g->keep_pre + g->grad);
+}
+
+/* Forward sizes the scratch; backward finds it (NULL base: out of memory, or a
+ * backward without its forward). */
+static conv_scratch scratch_of(pn_node *n, const conv_geom *g, int grow)
+{
+    size_t cols_bytes, bytes = scratch_bytes(g, &cols_bytes);
+    conv_scratch s = {NULL, NULL, NULL, NULL, NULL};
+    if (grow) s.base = pn_node_scratch(n, bytes);
+    else if (n->saved && n->saved_bytes >= bytes) s.base = n->saved;
+    if (!s.base) return s;
+    s.cols = (float *)s.base;
+    s.acc = (double *)(s.base + cols_bytes);
+    float *p = (float *)(s.base + cols_bytes + (((size_t)g->F * sizeof(double) + 63) & ~(size_t)63));
+    int64_t out = g->N * g->OH * g->OW * g->F;
+    s.pre = g->keep_pre ? p : NULL;
+    s.dpre = g->grad ? p + (g->keep_pre ? out : 0) : NULL;
+    return s;
 }
 
 typedef struct {
@@ -173,12 +219,32 @@ typedef struct {
     int64_t r0;
 } im2col_ctx;
 
+/* im2col copies runs of KW*C (or C) floats: with few channels (a first layer
+ * on grey images copies 3 floats at a time) a memcpy call costs more than the
+ * copy, so short runs are copied inline. */
+static inline void copy_run(float *restrict d, const float *restrict s, int64_t n)
+{
+    if (n > 16) {
+        memcpy(d, s, sizeof(float) * (size_t)n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) d[i] = s[i];
+}
+
+static inline void zero_run(float *d, int64_t n)
+{
+    if (n > 16) {
+        memset(d, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) d[i] = 0.0f;
+}
+
 static void im2col_range(void *vctx, int64_t b, int64_t e)
 {
     const im2col_ctx *c = vctx;
     const conv_geom *g = c->g;
     int64_t C = g->C, K = g->KH * g->KW * C, ohw = g->OH * g->OW;
-    size_t cb = sizeof(float) * (size_t)C;
     for (int64_t i = b; i < e; i++) {
         int64_t r = c->r0 + i, img = r / ohw, rem = r % ohw, oy = rem / g->OW, ox = rem % g->OW;
         float *dst = c->cols + i * K;
@@ -187,18 +253,18 @@ static void im2col_range(void *vctx, int64_t b, int64_t e)
             int64_t iy = oy * g->sh - g->pt + ky * g->dh;
             float *d = dst + ky * g->KW * C;
             if (iy < 0 || iy >= g->H) {
-                memset(d, 0, cb * (size_t)g->KW);
+                zero_run(d, g->KW * C);
                 continue;
             }
             const float *xrow = c->x + (img * g->H + iy) * g->W * C;
             if (g->dw == 1 && ix0 >= 0 && ix0 + g->KW <= g->W) { /* whole window row is contiguous */
-                memcpy(d, xrow + ix0 * C, cb * (size_t)g->KW);
+                copy_run(d, xrow + ix0 * C, g->KW * C);
                 continue;
             }
             for (int64_t kx = 0; kx < g->KW; kx++) {
                 int64_t ix = ix0 + kx * g->dw;
-                if (ix < 0 || ix >= g->W) memset(d + kx * C, 0, cb);
-                else memcpy(d + kx * C, xrow + ix * C, cb);
+                if (ix < 0 || ix >= g->W) zero_run(d + kx * C, C);
+                else copy_run(d + kx * C, xrow + ix * C, C);
             }
         }
     }
@@ -242,50 +308,31 @@ static void col2im_images(void *vctx, int64_t b, int64_t e)
     }
 }
 
-typedef struct {
-    float *y;
-    const float *b;
-    int64_t F;
-} bias_ctx;
-
-static void bias_rows(void *vctx, int64_t b, int64_t e)
-{
-    const bias_ctx *c = vctx;
-    for (int64_t r = b; r < e; r++) {
-        float *y = c->y + r * c->F;
-        for (int64_t f = 0; f < c->F; f++) y[f] += c->b[f];
-    }
-}
-
 static int conv_forward_kind(pn_node *n, int one_d)
 {
     conv_geom g;
     int rc = conv_geom_make(n, one_d, &g);
     if (rc) return rc;
     const float *x = n->in[0]->data, *w = n->in[1]->data;
-    float *y = n->data;
     int64_t rows = g.N * g.OH * g.OW, K = g.KH * g.KW * g.C, F = g.F;
     if (rows == 0 || F == 0) return PN_OK;
+    conv_scratch s = scratch_of(n, &g, 1);
+    if (!s.base) return PN_ENOMEM;
+    float *y = g.keep_pre ? s.pre : n->data; /* the GEMM result, before bias and activation */
     if (K == 0) {
         memset(y, 0, sizeof(float) * (size_t)(rows * F));
     } else if (is_pointwise(&g)) {
         pn_sgemm(0, 0, rows, F, K, 1.0f, x, K, w, F, 0.0f, y, F);
     } else {
-        size_t cols_bytes;
-        float *cols = pn_node_scratch(n, scratch_bytes(&g, &cols_bytes));
-        if (!cols) return PN_ENOMEM;
         int64_t step = chunk_rows(&g);
         for (int64_t r0 = 0; r0 < rows; r0 += step) {
             int64_t m = rows - r0 < step ? rows - r0 : step;
-            im2col_ctx ic = {&g, x, cols, r0};
+            im2col_ctx ic = {&g, x, s.cols, r0};
             pn_parallel_for(m, 64, im2col_range, &ic);
-            pn_sgemm(0, 0, m, F, K, 1.0f, cols, K, w, F, 0.0f, y + r0 * F, F);
+            pn_sgemm(0, 0, m, F, K, 1.0f, s.cols, K, w, F, 0.0f, y + r0 * F, F);
         }
     }
-    if (g.has_bias) {
-        bias_ctx bc = {y, n->in[2]->data, F};
-        pn_parallel_for(rows, 256, bias_rows, &bc);
-    }
+    pn_bias_act_forward(g.act, g.a, g.flag, y, n->data, g.has_bias ? n->in[2]->data : NULL, rows, F);
     return PN_OK;
 }
 
@@ -298,12 +345,16 @@ static int conv_backward_kind(pn_node *n, int one_d)
     const float *gy = n->grad;
     int64_t rows = g.N * g.OH * g.OW, K = g.KH * g.KW * g.C, F = g.F;
     if (rows == 0 || F == 0) return PN_OK;
-    size_t cols_bytes;
-    char *scratch = pn_node_scratch(n, scratch_bytes(&g, &cols_bytes));
-    if (!scratch) return PN_ENOMEM;
+    conv_scratch s = scratch_of(n, &g, 0);
+    if (!s.base) return pn_error(PN_EINTERNAL, "%s: backward without its forward", n->op->name);
+    if (g.act != PN_ACT_linear) { /* dY = dy * act'(pre), once */
+        pn_act_backward(g.act, g.a, g.flag, g.keep_pre ? s.pre : n->data, n->data, n->grad, s.dpre,
+                        rows * F);
+        gy = s.dpre;
+    }
     if (g.has_bias && n->in[2]->requires_grad) {
         /* Summed in double: rows can be N*OH*OW ~ 10^5 terms per filter. */
-        double *acc = (double *)(scratch + cols_bytes);
+        double *acc = s.acc;
         for (int64_t f = 0; f < F; f++) acc[f] = 0;
         for (int64_t r = 0; r < rows; r++)
             for (int64_t f = 0; f < F; f++) acc[f] += gy[r * F + f];
@@ -317,7 +368,7 @@ static int conv_backward_kind(pn_node *n, int one_d)
         if (X->requires_grad) pn_sgemm(0, 1, rows, K, F, 1.0f, gy, F, w, F, 1.0f, X->grad, K);
         return PN_OK;
     }
-    float *cols = (float *)scratch;
+    float *cols = s.cols;
     int64_t step = chunk_rows(&g), ohw = g.OH * g.OW;
     for (int64_t r0 = 0; r0 < rows; r0 += step) {
         int64_t m = rows - r0 < step ? rows - r0 : step;

@@ -1,4 +1,4 @@
-/* nn.c - training-time ops: dropout.
+/* nn.c - training-time ops: dropout, dropout_mask.
  *
  * dropout(x): iattr[0] = training, fattr[0] = rate. Inverted dropout (kept units
  * scaled by 1/(1-rate)) as in Keras, so inference is the identity. The mask is
@@ -8,14 +8,37 @@
  * Per-example streams (iattr[1] = 1, set by the DP-SGD driver, dp.c): row r of
  * the first axis draws from the key pn_rng_hash(iattr[2], iattr[3] + r) instead,
  * so an example gets the same mask whether it runs alone (iattr[3] = its
- * position in the batch) or inside the whole batch (iattr[3] = 0). */
+ * position in the batch) or inside the whole batch (iattr[3] = 0).
+ *
+ * dropout_mask(x): the mask alone, shape (N, count, width) with N = x.shape[0];
+ * iattr[0] = count, iattr[1] = width, fattr[0] = rate. Every entry is 0 or
+ * 1/(1-rate), drawn like dropout's. The recurrent layers draw one per sequence
+ * (the same mask at every time step, count = 1 or one per gate) and hand it to
+ * their op; it has no gradient. */
 #include "pn.h"
+
+/* Fills m[0..n) with 0 (probability rate) or 1/(1-rate) drawn from key. */
+static void draw_keyed(float *m, int64_t n, double rate, uint64_t key)
+{
+    float scale = (float)(1.0 / (1.0 - rate));
+    for (int64_t i = 0; i < n; i++)
+        m[i] = pn_rng_uniform01(key, (uint64_t)i) >= rate ? scale : 0.0f;
+}
+
+/* The same from a fresh key. */
+static void draw_mask(float *m, int64_t n, double rate) { draw_keyed(m, n, rate, pn_rng_key()); }
+
+static int check_rate(const char *name, double rate)
+{
+    if (!(rate >= 0.0 && rate < 1.0))
+        return pn_error(PN_EVALUE, "%s: rate must be in [0, 1), got %g", name, rate);
+    return PN_OK;
+}
 
 static int dropout_infer(pn_node *n)
 {
-    double rate = n->fattr[0];
-    if (!(rate >= 0.0 && rate < 1.0))
-        return pn_error(PN_EVALUE, "dropout: rate must be in [0, 1), got %g", rate);
+    int rc = check_rate("dropout", n->fattr[0]);
+    if (rc) return rc;
     return pn_node_set_shape(n, n->in[0]->ndim, n->in[0]->shape);
 }
 
@@ -30,23 +53,14 @@ static int dropout_forward(pn_node *n)
     }
     float *mask = pn_node_scratch(n, sizeof(float) * (size_t)(n->size ? n->size : 1));
     if (!mask) return PN_ENOMEM;
-    float scale = (float)(1.0 / (1.0 - rate));
-    int64_t rows = 1, per = n->size;
-    uint64_t key = 0;
-    if (n->iattr[1]) {
-        rows = n->ndim ? n->shape[0] : 1;
-        per = rows ? n->size / rows : 0;
+    if (n->iattr[1]) { /* per-example streams */
+        int64_t rows = n->ndim ? n->shape[0] : 1, per = rows ? n->size / rows : 0;
+        for (int64_t r = 0; r < rows; r++)
+            draw_keyed(mask + r * per, per, rate, pn_rng_hash((uint64_t)n->iattr[2], (uint64_t)(n->iattr[3] + r)));
     } else {
-        key = pn_rng_key();
+        draw_mask(mask, n->size, rate);
     }
-    for (int64_t r = 0; r < rows; r++) {
-        if (n->iattr[1]) key = pn_rng_hash((uint64_t)n->iattr[2], (uint64_t)(n->iattr[3] + r));
-        for (int64_t j = 0; j < per; j++) {
-            int64_t i = r * per + j;
-            mask[i] = pn_rng_uniform01(key, (uint64_t)j) >= rate ? scale : 0.0f;
-            y[i] = x[i] * mask[i];
-        }
-    }
+    for (int64_t i = 0; i < n->size; i++) y[i] = x[i] * mask[i];
     return PN_OK;
 }
 
@@ -63,6 +77,27 @@ static int dropout_backward(pn_node *n)
     return PN_OK;
 }
 
-static const pn_op op_dropout = {"dropout", 1, dropout_infer, dropout_forward, dropout_backward, NULL};
+static int dropout_mask_infer(pn_node *n)
+{
+    const pn_node *x = n->in[0];
+    int rc = check_rate("dropout_mask", n->fattr[0]);
+    if (rc) return rc;
+    if (x->ndim < 1 || n->iattr[0] < 1 || n->iattr[1] < 1)
+        return pn_error(PN_EVALUE,
+                        "dropout_mask: needs a batched input and count, width >= 1; got rank %d, "
+                        "count %lld, width %lld",
+                        x->ndim, (long long)n->iattr[0], (long long)n->iattr[1]);
+    return pn_node_set_shape(n, 3, (int64_t[]){x->shape[0], n->iattr[0], n->iattr[1]});
+}
 
-const pn_op *const pn_ops_nn[] = {&op_dropout, NULL};
+static int dropout_mask_forward(pn_node *n)
+{
+    draw_mask(n->data, n->size, n->fattr[0]);
+    return PN_OK;
+}
+
+static const pn_op op_dropout = {"dropout", 1, dropout_infer, dropout_forward, dropout_backward, NULL};
+static const pn_op op_dropout_mask = {"dropout_mask", 1, dropout_mask_infer, dropout_mask_forward,
+                                      NULL, NULL};
+
+const pn_op *const pn_ops_nn[] = {&op_dropout, &op_dropout_mask, NULL};

@@ -19,7 +19,11 @@
  * Loops put channels innermost (contiguous in NHWC) so they vectorise. Forward
  * splits over output lines; backward scatters into dx split by image, which
  * keeps writes of overlapping windows on one thread. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math") /* as in unary.c: lets the max selects vectorise */
+#endif
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "pn.h"
@@ -116,6 +120,9 @@ typedef struct {
     int is_max;
 } pool_ctx;
 
+/* Max pooling keeps, per output element, the winner's offset from the window's
+ * top-left corner in input positions (ky * W + kx), so backward reaches it
+ * with one add instead of a division per element. */
 static void pool_fwd_lines(void *vctx, int64_t b, int64_t e)
 {
     const pool_ctx *c = vctx;
@@ -125,24 +132,31 @@ static void pool_fwd_lines(void *vctx, int64_t b, int64_t e)
         int64_t img = line / g->OH, oy = line % g->OH;
         for (int64_t ox = 0; ox < g->OW; ox++) {
             int64_t o = ((img * g->OH + oy) * g->OW + ox) * C;
-            float *y = c->y + o;
+            float *restrict y = c->y + o;
             int64_t y0, y1, x0, x1;
             window(g, oy, ox, &y0, &y1, &x0, &x1);
             if (c->is_max) {
-                int32_t *a = c->arg + o;
-                for (int64_t ch = 0; ch < C; ch++) a[ch] = -1;
+                int32_t *restrict a = c->arg + o;
+                int64_t ys = oy * g->sh - g->pt, xs0 = ox * g->sw - g->pl;
+                /* the window is never empty: its first position starts the search */
+                const float *restrict x = c->x + ((img * g->H + y0) * g->W + x0) * C;
+                int32_t first = (int32_t)((y0 - ys) * g->W + (x0 - xs0));
+                for (int64_t ch = 0; ch < C; ch++) {
+                    y[ch] = x[ch];
+                    a[ch] = first;
+                }
                 for (int64_t iy = y0; iy < y1; iy++)
                     for (int64_t ix = x0; ix < x1; ix++) {
-                        const float *xs = c->x + ((img * g->H + iy) * g->W + ix) * C;
-                        int32_t pos = (int32_t)((iy - (oy * g->sh - g->pt)) * g->PW +
-                                                (ix - (ox * g->sw - g->pl)));
+                        if (iy == y0 && ix == x0) continue;
+                        const float *restrict xs = c->x + ((img * g->H + iy) * g->W + ix) * C;
+                        int32_t pos = (int32_t)((iy - ys) * g->W + (ix - xs0));
+                        /* selects, not branches, so the channel loop vectorises; the
+                         * first maximum wins ties and a NaN wins (and stays), as in TF */
                         for (int64_t ch = 0; ch < C; ch++) {
-                            float v = xs[ch];
-                            /* NaN wins (and stays), as it does in TF. */
-                            if (a[ch] < 0 || v > y[ch] || (v != v && y[ch] == y[ch])) {
-                                y[ch] = v;
-                                a[ch] = pos;
-                            }
+                            float v = xs[ch], cur = y[ch];
+                            int take = v > cur || (v != v && cur == cur);
+                            y[ch] = take ? v : cur;
+                            a[ch] = take ? pos : a[ch];
                         }
                     }
             } else {
@@ -171,11 +185,10 @@ static void pool_bwd_images(void *vctx, int64_t b, int64_t e)
                 const float *gy = c->gy + o;
                 if (c->is_max) {
                     const int32_t *a = c->arg + o;
-                    int64_t ys = oy * g->sh - g->pt, xs = ox * g->sw - g->pl;
-                    for (int64_t ch = 0; ch < C; ch++) {
-                        int64_t iy = ys + a[ch] / g->PW, ix = xs + a[ch] % g->PW;
-                        c->dx[((img * g->H + iy) * g->W + ix) * C + ch] += gy[ch];
-                    }
+                    /* the window's corner, possibly in the padding: only
+                     * corner + offset is a position of the input */
+                    int64_t corner = ((img * g->H + oy * g->sh - g->pt) * g->W + ox * g->sw - g->pl) * C;
+                    for (int64_t ch = 0; ch < C; ch++) c->dx[corner + a[ch] * C + ch] += gy[ch];
                 } else {
                     int64_t y0, y1, x0, x1;
                     window(g, oy, ox, &y0, &y1, &x0, &x1);
@@ -196,6 +209,9 @@ static int pool_forward_kind(pn_node *n, int one_d, int is_max)
     if (rc) return rc;
     pool_ctx c = {&g, n->in[0]->data, n->data, NULL, NULL, NULL, is_max};
     if (is_max) {
+        if (g.PH * g.W > INT32_MAX)
+            return pn_error(PN_EVALUE, "%s: pool height x input width %lld is too large", n->op->name,
+                            (long long)(g.PH * g.W));
         c.arg = pn_node_scratch(n, sizeof(int32_t) * (size_t)n->size);
         if (!c.arg) return PN_ENOMEM;
     }

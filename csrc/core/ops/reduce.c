@@ -31,7 +31,6 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#include <stdlib.h>
 #include <string.h>
 
 #include "pn.h"
@@ -230,32 +229,28 @@ static int64_t grain_for(int64_t work_per_item)
     return g > 1 ? g : 1;
 }
 
-/* acc[o] = sum of the elements of x mapped to o (optionally of (x - mu[o])^2). */
-static void red_sum(const red_plan *p, const float *x, const double *mu, double *acc)
+/* Partial sums a full reduction needs (one per block of RED_BLOCK elements). */
+static int64_t red_blocks(const red_plan *p)
+{
+    if (p->nd != 1 || !LAST_RED(p)) return 0;
+    return (p->shape[0] + RED_BLOCK - 1) / RED_BLOCK;
+}
+
+/* acc[o] = sum of the elements of x mapped to o (optionally of (x - mu[o])^2).
+ * part: room for red_blocks(p) partial sums (from red_scratch). */
+static void red_sum(const red_plan *p, const float *x, const double *mu, double *acc, double *part)
 {
     memset(acc, 0, sizeof(double) * (size_t)p->out_size);
     if (p->in_size == 0) return;
     sum2d_ctx c = {x, mu, acc, p->nd == 2 ? p->shape[0] : 1, p->shape[p->nd - 1]};
     if (p->nd == 1 && LAST_RED(p)) {
-        int64_t nb = (c.cols + RED_BLOCK - 1) / RED_BLOCK;
-        double *part = nb > 1 ? malloc(sizeof(double) * (size_t)nb) : NULL;
-        if (part) {
-            sum2d_ctx bc = c;
-            bc.acc = part;
-            pn_parallel_for(nb, 1, sum_blocks_task, &bc);
-            for (int64_t b = 0; b < nb; b++) acc[0] += part[b];
-            free(part);
-        } else {
-            /* one block, or no memory for the partials: the same sums, in the
-             * same order, one after the other */
-            for (int64_t b = 0; b < nb; b++) {
-                double one;
-                sum2d_ctx bc = c;
-                bc.acc = &one;
-                sum_blocks_task(&bc, b, b + 1);
-                acc[0] += one;
-            }
-        }
+        /* blocks summed in parallel, then added in block order: the same bits
+         * for any thread count */
+        int64_t nb = red_blocks(p);
+        sum2d_ctx bc = c;
+        bc.acc = part;
+        pn_parallel_for(nb, 1, sum_blocks_task, &bc);
+        for (int64_t b = 0; b < nb; b++) acc[0] += part[b];
         return;
     }
     if (p->nd == 2 && LAST_RED(p)) {
@@ -284,10 +279,18 @@ static void red_sum(const red_plan *p, const float *x, const double *mu, double 
     }
 }
 
+/* copies x out_size doubles, then red_blocks(p) partial sums for red_sum (at
+ * red_part), in the node's scratch: kept across batches, so a replayed
+ * reduction never allocates. */
 static double *red_scratch(pn_node *n, const red_plan *p, int copies)
 {
     size_t k = (size_t)(p->out_size ? p->out_size : 1);
-    return pn_node_scratch(n, sizeof(double) * k * (size_t)copies);
+    return pn_node_scratch(n, sizeof(double) * (k * (size_t)copies + (size_t)red_blocks(p)));
+}
+
+static double *red_part(double *scratch, const red_plan *p, int copies)
+{
+    return scratch + (p->out_size ? p->out_size : 1) * copies;
 }
 
 /* ------------------------------------------------------------------ sum, mean */
@@ -299,7 +302,7 @@ static int sum_mean_forward(pn_node *n, int mean)
     if (rc) return rc;
     double *acc = red_scratch(n, &p, 1);
     if (!acc) return pn_error(PN_ENOMEM, "%s: out of memory", n->op->name);
-    red_sum(&p, n->in[0]->data, NULL, acc);
+    red_sum(&p, n->in[0]->data, NULL, acc, red_part(acc, &p, 1));
     /* mean of nothing is NaN (0/0), as in NumPy and torch */
     double scale = mean ? 1.0 / (double)p.count : 1.0;
     for (int64_t o = 0; o < p.out_size; o++)
@@ -541,9 +544,9 @@ static int var_std_forward(pn_node *n, int is_std)
     double *mu = red_scratch(n, &p, 2);
     if (!mu) return pn_error(PN_ENOMEM, "%s: out of memory", n->op->name);
     double *acc = mu + (p.out_size ? p.out_size : 1);
-    red_sum(&p, n->in[0]->data, NULL, mu);
+    red_sum(&p, n->in[0]->data, NULL, mu, red_part(mu, &p, 2));
     for (int64_t o = 0; o < p.out_size; o++) mu[o] /= (double)p.count;
-    red_sum(&p, n->in[0]->data, mu, acc);
+    red_sum(&p, n->in[0]->data, mu, acc, red_part(mu, &p, 2));
     double denom = (double)p.count - n->fattr[0];
     for (int64_t o = 0; o < p.out_size; o++) {
         /* like NumPy: no degrees of freedom left -> NaN (torch gives inf / NaN) */
@@ -568,7 +571,7 @@ static int var_std_backward(pn_node *n, int is_std)
     double *k = mu + (p.out_size ? p.out_size : 1);
     const float *x = X->data, *y = n->data, *g = n->grad;
     float *gx = X->grad;
-    red_sum(&p, x, NULL, mu);
+    red_sum(&p, x, NULL, mu, red_part(mu, &p, 2));
     double denom = (double)p.count - n->fattr[0];
     for (int64_t o = 0; o < p.out_size; o++) {
         mu[o] /= (double)p.count;

@@ -8,6 +8,7 @@ extern const pn_op *const pn_ops_unary[];
 extern const pn_op *const pn_ops_reduce[];
 extern const pn_op *const pn_ops_shape[];
 extern const pn_op *const pn_ops_matmul[];
+extern const pn_op *const pn_ops_dense[];
 extern const pn_op *const pn_ops_loss[];
 extern const pn_op *const pn_ops_nn[];
 extern const pn_op *const pn_ops_conv[];
@@ -24,6 +25,7 @@ static const pn_op *const *const families[] = {
     pn_ops_reduce,
     pn_ops_shape,
     pn_ops_matmul,
+    pn_ops_dense,
     pn_ops_loss,
     pn_ops_nn,
     pn_ops_conv,

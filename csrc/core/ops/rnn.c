@@ -10,10 +10,12 @@
  *               hh = act(x_h + r*(h U_h + b_rh)); h = z*h_prev + (1-z)*hh
  *
  * Inputs, in this order: x (N, T, F), kernel, recurrent_kernel, [bias],
- * [h0 (N, u) [, c0 (N, u) for lstm]], [mask (N, T)]; presence is given by flags.
+ * [h0 (N, u) [, c0 (N, u) for lstm]], [mask (N, T)], [dropout mask (N, Mi, F)],
+ * [recurrent dropout mask (N, Mr, u)]; presence is given by flags.
  * iattr: [0] return_sequences, [1] go_backwards, [2] return_state,
  *        [3] activation, [4] recurrent_activation (ids below), [5] has_bias,
- *        [6] has_initial_state, [7] has_mask, [8] zero_output_for_mask.
+ *        [6] has_initial_state, [7] has_mask, [8] zero_output_for_mask,
+ *        [9] has_dropout_mask, [10] has_recurrent_dropout_mask.
  *
  * Output. Without return_state: (N, T, u) with return_sequences, else (N, u).
  * With return_state the output is packed along axis 1 as (N, S + k, u): the S
@@ -28,8 +30,18 @@
  * go_backwards processes t = T-1 .. 0 and, as in Keras, returns the sequence in
  * processing order.
  *
- * Speed: the input projection of all N*T steps is one GEMM; each step is one
- * GEMM (N x u) . (u x Gu) plus one fused pointwise pass over the gates. The
+ * Dropout masks (Keras 3's DropoutRNNCell: one mask per sequence, used at every
+ * step; the values are the multipliers, 0 or 1/(1-rate), drawn by the
+ * dropout_mask op). The dropout mask multiplies x before the kernel, the
+ * recurrent one h_{t-1} before the recurrent kernel only (GRU's z*h_{t-1} and
+ * the carried states use the undropped h). With M = 1 mask every gate sees the
+ * same masked vector; with M = G masks, mask k feeds gate k's columns of the
+ * kernel (Keras' implementation=1, which recurrent_dropout selects for LSTM and
+ * GRU). Masks are constants: no gradient flows into them.
+ *
+ * Speed: the input projection of all N*T steps is one GEMM (one per mask, over
+ * that mask's gate columns); each step is one GEMM (N x u) . (u x Gu) (again one
+ * per recurrent mask) plus one fused pointwise pass over the gates. The
  * backward sweep runs one GEMM per step for dh and stores the pre-activation
  * gate gradients, so dX, dW and dU are three big GEMMs at the end. Everything
  * backward needs is indexed by time t (not by processing step), so x, the
@@ -74,9 +86,10 @@ typedef struct {
     int kind, G, K;                    /* gates per unit, number of states */
     int64_t N, T, F, u, S, Stot;       /* S output steps, Stot with packed states */
     int seq, back, rstate, act, ract, zero_out;
-    pn_node *X, *W, *U, *B, *H0, *C0, *M;
-    /* scratch (floats) */
+    pn_node *X, *W, *U, *B, *H0, *C0, *M, *DI, *DR; /* DI, DR: dropout masks */
+    /* scratch (floats); xd, hd, hpd, dhk hold masked copies of x, h, h_prev, dh */
     float *gates, *hp, *cp, *tc, *inner, *hcur, *ccur, *rec, *dpre, *dinner, *dh, *dc;
+    float *xd, *hd, *hpd, *dhk;
 } rnn_plan;
 
 static const char *kind_name(int kind)
@@ -98,11 +111,12 @@ static int rnn_plan_make(const pn_node *n, int kind, rnn_plan *p)
     p->act = (int)n->iattr[3];
     p->ract = (int)n->iattr[4];
     int has_bias = n->iattr[5] != 0, has_init = n->iattr[6] != 0, has_mask = n->iattr[7] != 0;
+    int has_drop = n->iattr[9] != 0, has_rdrop = n->iattr[10] != 0;
     p->zero_out = n->iattr[8] != 0;
     if (n->iattr[3] < 0 || n->iattr[3] >= ACT_COUNT || n->iattr[4] < 0 || n->iattr[4] >= ACT_COUNT)
         return pn_error(PN_EVALUE, "%s: unknown activation id %lld / %lld", name,
                         (long long)n->iattr[3], (long long)n->iattr[4]);
-    int want = 3 + has_bias + (has_init ? p->K : 0) + has_mask;
+    int want = 3 + has_bias + (has_init ? p->K : 0) + has_mask + has_drop + has_rdrop;
     if (n->n_in != want)
         return pn_error(PN_EVALUE, "%s: expected %d inputs for these flags, got %d", name, want,
                         n->n_in);
@@ -116,6 +130,8 @@ static int rnn_plan_make(const pn_node *n, int kind, rnn_plan *p)
         if (kind == RNN_LSTM) p->C0 = n->in[i++];
     }
     if (has_mask) p->M = n->in[i++];
+    if (has_drop) p->DI = n->in[i++];
+    if (has_rdrop) p->DR = n->in[i++];
 
     const pn_node *X = p->X, *W = p->W, *U = p->U;
     if (X->ndim != 3)
@@ -157,6 +173,15 @@ static int rnn_plan_make(const pn_node *n, int kind, rnn_plan *p)
     if (p->M && (p->M->ndim != 2 || p->M->shape[0] != p->N || p->M->shape[1] != p->T))
         return pn_error(PN_EVALUE, "%s: mask must be (batch=%lld, timesteps=%lld), got %s", name,
                         (long long)p->N, (long long)p->T, pn_shape_str(s1, p->M->ndim, p->M->shape));
+    const pn_node *dm[2] = {p->DI, p->DR};
+    const int64_t width[2] = {p->F, p->u};
+    for (int k = 0; k < 2; k++)
+        if (dm[k] && (dm[k]->ndim != 3 || dm[k]->shape[0] != p->N || dm[k]->shape[2] != width[k] ||
+                      (dm[k]->shape[1] != 1 && dm[k]->shape[1] != p->G)))
+            return pn_error(PN_EVALUE,
+                            "%s: %s dropout mask must be (batch=%lld, 1 or %d, %lld), got %s", name,
+                            k ? "recurrent" : "input", (long long)p->N, p->G, (long long)width[k],
+                            pn_shape_str(s1, dm[k]->ndim, dm[k]->shape));
     p->S = p->seq ? p->T : 1;
     p->Stot = p->S + (p->rstate ? p->K : 0);
     return PN_OK;
@@ -181,15 +206,88 @@ static int64_t rnn_layout(rnn_plan *p, float *base, int with_grad)
         TAKE(ccur, p->N * p->u);
     }
     if (p->kind == RNN_GRU) TAKE(inner, NT * p->u);
+    if (p->DI) TAKE(xd, NT * p->F);
+    if (p->DR) TAKE(hd, p->N * p->u);
     if (with_grad) {
         TAKE(dpre, NT * Gu);
         if (p->kind == RNN_GRU) TAKE(dinner, NT * Gu);
         TAKE(dh, p->N * p->u);
         if (p->kind == RNN_LSTM) TAKE(dc, p->N * p->u);
+        if (p->DR) {
+            TAKE(hpd, NT * p->u);
+            TAKE(dhk, p->N * p->u);
+        }
     }
 #undef TAKE
     if (p->kind != RNN_GRU) p->dinner = p->dpre; /* same pre-activation gradient */
     return off;
+}
+
+/* ------------------------------------------------------------------ dropout masks
+ * The products below, x . W and h . U and their gradients, with a dropout mask
+ * D (N, M, w): mask k multiplies the w-wide rows a (N*T rows, T per sample)
+ * feeding the k-th block of Gu/M columns of B. Without D each is one GEMM. */
+
+/* dst[n, t, :] = (or +=) src[n, t, :] * D[n, k, :] for t < T. */
+static void mask_rows(float *dst, const float *src, const pn_node *D, int64_t k, int64_t T,
+                      int64_t w, int accumulate)
+{
+    int64_t N = D->shape[0], M = D->shape[1];
+    for (int64_t nn = 0; nn < N; nn++) {
+        const float *m = D->data + (nn * M + k) * w;
+        for (int64_t t = 0; t < T; t++) {
+            int64_t off = (nn * T + t) * w;
+            if (accumulate)
+                for (int64_t j = 0; j < w; j++) dst[off + j] += src[off + j] * m[j];
+            else
+                for (int64_t j = 0; j < w; j++) dst[off + j] = src[off + j] * m[j];
+        }
+    }
+}
+
+/* out (rows, Gu) = [(a * D_k) . B_k]_k; tmp holds rows * w floats. */
+static void masked_project(const float *a, int64_t rows, int64_t T, int64_t w, const pn_node *D,
+                           float *tmp, const float *B, int64_t Gu, float *out)
+{
+    if (!D) {
+        pn_sgemm(0, 0, rows, Gu, w, 1.0f, a, w, B, Gu, 0.0f, out, Gu);
+        return;
+    }
+    int64_t bw = Gu / D->shape[1];
+    for (int64_t k = 0; k < D->shape[1]; k++) {
+        mask_rows(tmp, a, D, k, T, w, 0);
+        pn_sgemm(0, 0, rows, bw, w, 1.0f, tmp, w, B + k * bw, Gu, 0.0f, out + k * bw, Gu);
+    }
+}
+
+/* da (rows, w) += sum_k (g_k . B_k^T) * D_k, g with row stride ldg. */
+static void masked_project_back(const float *g, int64_t ldg, int64_t rows, int64_t T, int64_t w,
+                                const pn_node *D, float *tmp, const float *B, int64_t Gu, float *da)
+{
+    if (!D) {
+        pn_sgemm(0, 1, rows, w, Gu, 1.0f, g, ldg, B, Gu, 1.0f, da, w);
+        return;
+    }
+    int64_t bw = Gu / D->shape[1];
+    for (int64_t k = 0; k < D->shape[1]; k++) {
+        pn_sgemm(0, 1, rows, w, bw, 1.0f, g + k * bw, ldg, B + k * bw, Gu, 0.0f, tmp, w);
+        mask_rows(da, tmp, D, k, T, w, 1);
+    }
+}
+
+/* dB_k += (a * D_k)^T . g_k, g (rows, Gu). */
+static void masked_weight_grad(const float *a, int64_t rows, int64_t T, int64_t w,
+                               const pn_node *D, float *tmp, const float *g, int64_t Gu, float *dB)
+{
+    if (!D) {
+        pn_sgemm(1, 0, w, Gu, rows, 1.0f, a, w, g, Gu, 1.0f, dB, Gu);
+        return;
+    }
+    int64_t bw = Gu / D->shape[1];
+    for (int64_t k = 0; k < D->shape[1]; k++) {
+        mask_rows(tmp, a, D, k, T, w, 0);
+        pn_sgemm(1, 0, w, bw, rows, 1.0f, tmp, w, g + k * bw, Gu, 1.0f, dB + k * bw, Gu);
+    }
 }
 
 #define DEFINE_INFER(NAME, KIND)                                                    \
@@ -284,7 +382,7 @@ static int rnn_forward_kind(pn_node *n, int kind)
     if (!base) return PN_ENOMEM;
     rnn_layout(&p, base, n->requires_grad);
     int64_t N = p.N, T = p.T, u = p.u, Gu = p.G * u;
-    pn_sgemm(0, 0, N * T, Gu, p.F, 1.0f, p.X->data, p.F, p.W->data, Gu, 0.0f, p.gates, Gu);
+    masked_project(p.X->data, N * T, T, p.F, p.DI, p.xd, p.W->data, Gu, p.gates);
     if (p.H0) memcpy(p.hcur, p.H0->data, sizeof(float) * (size_t)(N * u));
     else memset(p.hcur, 0, sizeof(float) * (size_t)(N * u));
     if (kind == RNN_LSTM) {
@@ -296,7 +394,7 @@ static int rnn_forward_kind(pn_node *n, int kind)
     for (int64_t s = 0; s < T; s++) {
         c.s = s;
         c.t = p.back ? T - 1 - s : s;
-        pn_sgemm(0, 0, N, Gu, u, 1.0f, p.hcur, u, p.U->data, Gu, 0.0f, p.rec, Gu);
+        masked_project(p.hcur, N, 1, u, p.DR, p.hd, p.U->data, Gu, p.rec);
         pn_parallel_for(N, grain, forward_step, &c);
     }
     if (p.rstate)
@@ -396,18 +494,19 @@ static int rnn_backward_kind(pn_node *n, int kind)
         c.s = s;
         c.t = p.back ? T - 1 - s : s;
         pn_parallel_for(N, grain, backward_step, &c);
-        pn_sgemm(0, 1, N, u, Gu, 1.0f, p.dinner + c.t * Gu, T * Gu, p.U->data, Gu, 1.0f, p.dh, u);
+        masked_project_back(p.dinner + c.t * Gu, T * Gu, N, 1, u, p.DR, p.dhk, p.U->data, Gu,
+                            p.dh);
     }
     if (p.H0 && p.H0->requires_grad)
         for (int64_t i = 0; i < N * u; i++) p.H0->grad[i] += p.dh[i];
     if (p.C0 && p.C0->requires_grad)
         for (int64_t i = 0; i < N * u; i++) p.C0->grad[i] += p.dc[i];
     if (p.X->requires_grad)
-        pn_sgemm(0, 1, N * T, F, Gu, 1.0f, p.dpre, Gu, p.W->data, Gu, 1.0f, p.X->grad, F);
+        masked_project_back(p.dpre, Gu, N * T, T, F, p.DI, p.xd, p.W->data, Gu, p.X->grad);
     if (p.W->requires_grad)
-        pn_sgemm(1, 0, F, Gu, N * T, 1.0f, p.X->data, F, p.dpre, Gu, 1.0f, p.W->grad, Gu);
+        masked_weight_grad(p.X->data, N * T, T, F, p.DI, p.xd, p.dpre, Gu, p.W->grad);
     if (p.U->requires_grad)
-        pn_sgemm(1, 0, u, Gu, N * T, 1.0f, p.hp, u, p.dinner, Gu, 1.0f, p.U->grad, Gu);
+        masked_weight_grad(p.hp, N * T, T, u, p.DR, p.hpd, p.dinner, Gu, p.U->grad);
     if (p.B && p.B->requires_grad) {
         colsum_add(p.dpre, N * T, Gu, p.B->grad);
         if (kind == RNN_GRU) colsum_add(p.dinner, N * T, Gu, p.B->grad + Gu);

@@ -1,0 +1,42 @@
+"""pynn.ops.dense: activation(x · kernel + bias) as one engine op
+(csrc/core/ops/dense.c): one GEMM, then the bias and the activation in one pass
+over the output; backward forms the activation's derivative once and runs the
+kernel, bias and input gradients from it. Values and gradients are those of
+``activation(matmul(x, kernel) + bias)`` (bit for bit for 2-D x).
+
+The same activations can be fused into conv1d / conv2d (pynn.ops.conv)."""
+from .. import _C
+from .elementwise import _scalar
+
+__all__ = ["dense", "fused_activations"]
+
+_IDS = {name: i for i, name in enumerate(_C.fused_activations())}
+# the parameter an activation takes, with the default of its Keras function
+_PARAM = {"leaky_relu": 0.2, "elu": 1.0}
+
+
+def fused_activations():
+    """Names of the activations the fused layer ops (dense, conv) apply themselves."""
+    return list(_IDS)
+
+
+def _activation_attrs(op, activation, alpha, approximate):
+    """(alpha, activation id, flag) for a fused op, checked and named after op."""
+    name = "linear" if activation is None else activation
+    if name not in _IDS:
+        raise ValueError(f"{op}: activation must be one of {sorted(_IDS)}, got {activation!r}")
+    if alpha is not None and name not in _PARAM:
+        raise ValueError(f"{op}: alpha applies to {sorted(_PARAM)}, not to {name!r}")
+    a = _scalar(op, "alpha", alpha) if alpha is not None else _PARAM.get(name, 0.0)
+    return a, _IDS[name], int(bool(approximate))
+
+
+def dense(x, kernel, bias=None, activation=None, alpha=None, approximate=False):
+    """activation(x · kernel + bias) for x (..., in), kernel (in, units), bias (units,).
+
+    activation: None or one of fused_activations(); alpha: leaky_relu's
+    negative_slope (default 0.2) or elu's alpha (default 1.0); approximate: the
+    tanh form of gelu."""
+    a, act, flag = _activation_attrs("dense", activation, alpha, approximate)
+    inputs = [x, kernel] if bias is None else [x, kernel, bias]
+    return _C.apply("dense", inputs, fattr=[a], iattr=[act, flag])
