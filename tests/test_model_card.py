@@ -101,6 +101,47 @@ def test_metric_frame_like_object_with_pandas(trained):
         fp.model_card(m, fairness={"a": 0.5})
 
 
+def test_a_wrapped_optimizer_is_written_as_nested_arguments():
+    pynn.layers.clear_session()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    m = pynn.Sequential([pynn.Input(shape=(3,)), pynn.Dense(1, activation="sigmoid")])
+    m.compile(pynn.privacy.DPSGD(l2_norm_clip=1.0, noise_multiplier=1.1, learning_rate=0.1, seed=0),
+              "binary_crossentropy")
+    h = m.fit(x, (x[:, :1] > 0).astype(np.float32), batch_size=16, epochs=1, verbose=0)
+    card = fp.model_card(m, history=h)
+    opt = card.to_dict()["model_details"]["training"]["optimizer"]
+    assert opt["class"] == "DPSGD" and opt["noise_multiplier"] == pytest.approx(1.1)
+    assert opt["optimizer"] == {"class": "SGD", "learning_rate": pytest.approx(0.1), "momentum": 0.0,
+                                "nesterov": False}
+    assert opt["accountant_history"] == [[pytest.approx(1.1), 0.25, 4]]  # q = 16 / 64, 4 steps
+    line = next(t for t in card.to_markdown().splitlines() if t.startswith("- Optimizer:"))
+    assert line == ("- Optimizer: DPSGD(l2_norm_clip=1, noise_multiplier=1.1, delta=1.000e-05, "
+                    "poisson_sampling=True, secure_mode=False, seed=0, optimizer=SGD("
+                    "learning_rate=0.1, momentum=0, nesterov=False), accountant_history=[[1.1, 0.25, 4]])")
+
+
+def test_pynns_own_metric_frame_is_read_group_by_group(trained):
+    from pynn import fairness as fair_mod
+    m, _ = trained
+    y = np.array([1, 0, 1, 1, 0, 0])
+    p = np.array([1, 0, 0, 1, 1, 0])
+    sex = np.array(["f", "f", "f", "m", "m", "m"])
+    frame = fair_mod.MetricFrame(metrics={"tpr": fair_mod.true_positive_rate,
+                                          "selection_rate": fair_mod.selection_rate},
+                                 y_true=y, y_pred=p, sensitive_features=sex)
+    fair = fp.model_card(m, fairness=frame, sensitive_feature="sex").to_dict()[
+        "quantitative_analyses"]["fairness"]
+    assert fair["by_group"] == {"f": {"tpr": 0.5, "selection_rate": pytest.approx(1 / 3)},
+                                "m": {"tpr": 1.0, "selection_rate": pytest.approx(2 / 3)}}
+    assert fair["summary"]["tpr"] == {"min": 0.5, "max": 1.0, "difference": 0.5, "ratio": 0.5}
+    assert fair["overall"] == {"tpr": pytest.approx(2 / 3), "selection_rate": 0.5}
+    one = fair_mod.MetricFrame(metrics=fair_mod.selection_rate, y_true=y, y_pred=p,
+                               sensitive_features=sex)
+    by = fp.model_card(m, fairness=one).to_dict()["quantitative_analyses"]["fairness"]["by_group"]
+    assert by == {"f": {"metric": pytest.approx(1 / 3)}, "m": {"metric": pytest.approx(2 / 3)}}
+
+
 def test_energy_from_a_tracker_or_from_the_history(trained):
     m, _ = trained
     x = np.zeros((16, 4), np.float32)

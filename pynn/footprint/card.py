@@ -46,15 +46,31 @@ def _history_dict(history):
                     f"FederatedHistory or a dict of lists, got {type(history).__name__}")
 
 
+# Keras config keys pynn accepts at their defaults only
+_UNUSED_OPTIMIZER_KEYS = ("name", "use_ema", "ema_momentum", "ema_overwrite_frequency",
+                          "loss_scale_factor", "gradient_accumulation_steps")
+
+
+def _optimizer_config(cfg):
+    """An optimizer's config without None and the keys above; an optimizer it
+    wraps (DPSGD's, serialized as {class_name, config}) becomes {"class": ..., ...}
+    the same way."""
+    out = {}
+    for k, v in cfg.items():
+        if k in _UNUSED_OPTIMIZER_KEYS or v is None:
+            continue
+        if isinstance(v, dict) and "class_name" in v and isinstance(v.get("config"), dict):
+            v = {"class": v["class_name"], **_optimizer_config(v["config"])}
+        out[k] = v
+    return out
+
+
 def _training(model, history):
     kind, logs = _history_dict(history)
     opt = getattr(model, "optimizer", None)
     out = {"optimizer": None, "loss": None}
     if opt is not None:
-        unused = ("name", "use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
-                  "gradient_accumulation_steps")  # Keras config keys pynn accepts at defaults only
-        cfg = {k: v for k, v in opt.get_config().items() if k not in unused and v is not None}
-        out["optimizer"] = {"class": type(opt).__name__, **cfg}
+        out["optimizer"] = {"class": type(opt).__name__, **_optimizer_config(opt.get_config())}
     loss = getattr(model, "loss", None)
     if loss is not None:
         out["loss"] = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
@@ -106,8 +122,14 @@ def _privacy(privacy):
 
 
 def _by_group(fairness):
-    """{group: {metric: value}} from a dict or a MetricFrame-like `.by_group`
-    (a dict, or a pandas DataFrame / Series)."""
+    """{group: {metric: value}} from a dict, pynn's MetricFrame (whose by_group
+    is {metric: {group: value}}) or a MetricFrame-like `.by_group` (a dict, or a
+    pandas DataFrame / Series, as Fairlearn's)."""
+    from ..fairness import MetricFrame
+    if isinstance(fairness, MetricFrame):
+        table = fairness.by_group if isinstance(fairness.overall, dict) else \
+            {"metric": fairness.by_group}  # a frame of one metric: {group: value}
+        return {str(g): {m: table[m][g] for m in table} for g in fairness.groups}
     by = getattr(fairness, "by_group", fairness)
     if hasattr(by, "to_dict"):  # pandas
         table = by.to_dict(orient="index") if hasattr(by, "columns") else {

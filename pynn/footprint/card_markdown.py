@@ -47,12 +47,22 @@ def _architecture(a):
     return out
 
 
+def _call(opt):
+    """Class(arg=value, ...) of an optimizer config; a wrapped optimizer nests."""
+    def arg(v):
+        if isinstance(v, dict) and "class" in v:
+            return _call(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(arg(x) for x in v) + "]"
+        return _num(v)
+    return f"{opt['class']}(" + ", ".join(f"{k}={arg(v)}" for k, v in opt.items() if k != "class") + ")"
+
+
 def _training(t):
     out = ["### Training", ""]
     opt = t.get("optimizer")
     if opt:
-        args = ", ".join(f"{k}={_num(v)}" for k, v in opt.items() if k != "class")
-        out.append(f"- Optimizer: {opt['class']}({args})")
+        out.append(f"- Optimizer: {_call(opt)}")
     if t.get("loss"):
         out.append(f"- Loss: {t['loss']}")
     if "federated" in t:
