@@ -17,9 +17,10 @@
  *    added to one row per example, so example i's gradient is x_i ⊗ δ_i or
  *    δ_i, with δ_i row i of the gradient of x W (+ bias): its squared norm
  *    is ||x_i||² ||δ_i||² or ||δ_i||², and the clipped sum is Xᵀ diag(c) Δ or
- *    Σ_i c_i δ_i, one GEMM per kernel (dp_ghost.c). The whole graph must keep the examples apart (row-wise ops
- *    only) and the loss must be a mean over the batch, so each row of the batch
- *    gradient is 1/b of that example's own gradient.
+ *    Σ_i c_i δ_i, one GEMM per kernel (dp_ghost.c). The whole graph must
+ *    keep the examples apart (row-wise ops only) and the loss must be a mean
+ *    over the batch, so each row of the batch gradient is 1/b of that
+ *    example's own gradient.
  *  - per-example replay, for every other model: each example runs forward
  *    and backward alone at batch size 1, whatever the layers.
  * Dropout draws per-example streams in both (ops/nn.c), so an example gets the
