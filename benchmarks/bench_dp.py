@@ -8,6 +8,8 @@ batch 64 on 4096 synthetic examples. DP: l2_norm_clip 1.0, noise_multiplier 1.0,
 Poisson sampling (q = 64 / 4096) in both libraries. The figures are seconds per
 epoch (median of the repeats, runs interleaved) and the ratios DP / plain within
 each library; absolute times on a shared machine are noise, ratios less so.
+pynn DPSGD runs twice: with its default path (ghost clipping for this MLP) and
+forced to replay every example at batch size 1 (clipping_mode="replay").
 Opacus is skipped when it is not installed. Writes benchmarks/results/dp.json.
 """
 import argparse
@@ -41,20 +43,21 @@ def init_weights():
 
 
 # ------------------------------------------------------------------ pynn
-def pynn_runner(private, epochs):
+def pynn_runner(private, epochs, clipping_mode="auto"):
     import pynn
     x, y = data()
     model = pynn.Sequential([pynn.Input(shape=(D,)), pynn.layers.Dense(64, activation="relu"),
                              pynn.layers.Dense(32, activation="relu"),
                              pynn.layers.Dense(1, activation="sigmoid")])
     model.set_weights(init_weights())
-    opt = pynn.privacy.DPSGD(l2_norm_clip=CLIP, noise_multiplier=SIGMA, learning_rate=LR, seed=0) \
-        if private else pynn.optimizers.SGD(LR)
+    opt = pynn.privacy.DPSGD(l2_norm_clip=CLIP, noise_multiplier=SIGMA, learning_rate=LR, seed=0,
+                             clipping_mode=clipping_mode) if private else pynn.optimizers.SGD(LR)
     model.compile(optimizer=opt, loss="binary_crossentropy")
     model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)  # warm-up: traces the program
 
     def run():
         model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
+    run.path = getattr(opt, "clipping_path", None)
     return run
 
 
@@ -103,7 +106,8 @@ def main():
 
     import pynn
     pynn.set_num_threads(args.threads)
-    runners = {"pynn plain": pynn_runner(False, args.epochs), "pynn DPSGD": pynn_runner(True, args.epochs)}
+    runners = {"pynn plain": pynn_runner(False, args.epochs), "pynn DPSGD": pynn_runner(True, args.epochs),
+               "pynn DPSGD replay": pynn_runner(True, args.epochs, "replay")}
     versions = {"pynn": pynn.__version__}
     try:
         import torch
@@ -127,13 +131,16 @@ def main():
             times[name].append((time.perf_counter() - t) / args.epochs)
     med = {k: statistics.median(v) for k, v in times.items()}
 
+    paths = {k: r.path for k, r in runners.items() if getattr(r, "path", None)}
+    print(f"\nDP clipping paths: {paths}")
     print(f"\nMLP {D}-64-32-1, batch {BATCH}, {N} examples, {args.threads} thread(s), "
           f"median of {args.repeats} (seconds per epoch)\n")
     print("| runner | s/epoch | min | max |")
     print("|---|---|---|---|")
     for k in runners:
         print(f"| {k} | {med[k]:.4f} | {min(times[k]):.4f} | {max(times[k]):.4f} |")
-    ratios = {"pynn DP overhead (DPSGD / plain)": med["pynn DPSGD"] / med["pynn plain"]}
+    ratios = {"pynn DP overhead (DPSGD / plain)": med["pynn DPSGD"] / med["pynn plain"],
+              "pynn DP overhead, replay path (replay / plain)": med["pynn DPSGD replay"] / med["pynn plain"]}
     if "torch + Opacus" in med:
         ratios["Opacus overhead (Opacus / torch plain)"] = med["torch + Opacus"] / med["torch plain"]
         ratios["Opacus / pynn DPSGD (time)"] = med["torch + Opacus"] / med["pynn DPSGD"]
@@ -147,7 +154,7 @@ def main():
     with open(os.path.join(HERE, "results", "dp.json"), "w") as f:
         json.dump({"machine": platform.machine(), "python": platform.python_version(),
                    "threads": args.threads, "repeats": args.repeats, "epochs": args.epochs,
-                   "versions": versions, "seconds_per_epoch": times, "median": med,
+                   "versions": versions, "clipping_paths": paths, "seconds_per_epoch": times, "median": med,
                    "ratios": ratios}, f, indent=1)
 
 

@@ -535,7 +535,7 @@ class Model(Layer):
         self._build_optimizer()
         # DP-SGD (pynn.privacy.DPSGD): the loop runs private steps with this C state
         dp_begin = getattr(self.optimizer, "_dp_begin", None)
-        dp = dp_begin(self, n, batch_size, epochs - initial_epoch) if dp_begin else None
+        dp = dp_begin(self, n, batch_size, epochs - initial_epoch, entry) if dp_begin else None
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (n + batch_size - 1) // batch_size
         cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=verbose, epochs=epochs,

@@ -117,8 +117,9 @@ def test_a_wrapped_optimizer_is_written_as_nested_arguments():
     assert opt["accountant_history"] == [[pytest.approx(1.1), 0.25, 4]]  # q = 16 / 64, 4 steps
     line = next(t for t in card.to_markdown().splitlines() if t.startswith("- Optimizer:"))
     assert line == ("- Optimizer: DPSGD(l2_norm_clip=1, noise_multiplier=1.1, delta=1.000e-05, "
-                    "poisson_sampling=True, secure_mode=False, seed=0, optimizer=SGD("
-                    "learning_rate=0.1, momentum=0, nesterov=False), accountant_history=[[1.1, 0.25, 4]])")
+                    "poisson_sampling=True, secure_mode=False, seed=0, clipping_mode=auto, "
+                    "optimizer=SGD(learning_rate=0.1, momentum=0, nesterov=False), "
+                    "accountant_history=[[1.1, 0.25, 4]])")
 
 
 def test_pynns_own_metric_frame_is_read_group_by_group(trained):

@@ -13,7 +13,7 @@ SUITES = ["test_tensor.py", "test_ops_elementwise.py", "test_ops_reduce.py", "te
           "test_ops_losses.py", "test_ops_conv.py", "test_ops_pool.py", "test_ops_norm.py",
           "test_ops_rnn.py", "test_rnn_dropout.py", "test_ops_embedding.py",
           "test_ops_attention.py", "test_layers_conv.py", "test_layers_recurrent.py",
-          "test_optimizers.py", "test_gemm.py", "test_privacy_dpsgd.py"]
+          "test_optimizers.py", "test_gemm.py", "test_privacy_dpsgd.py", "test_privacy_ghost.py"]
 
 
 def _libasan():

@@ -1,11 +1,11 @@
 /* dp.c - DP-SGD steps inside the compiled training loop (see dp.h).
  *
- * The simple, obviously-correct design: every example of a batch is replayed
- * on its own through the compiled program at batch size 1, so a per-example
- * gradient is exactly the gradient the engine computes for that example,
- * whatever the layers. The clipped gradients are summed into an accumulator
- * laid out like the parameter arena; noise and the division by the expected
- * batch size follow, then the ordinary optimizer step. */
+ * A step draws its batch, forms the clipped sum of the per-example gradients
+ * in an accumulator laid out like the parameter arena, either by ghost
+ * clipping (one batched pass, dp_ghost.c) or by replaying every example on its
+ * own at batch size 1 (the fallback that works for any layer), then adds the
+ * noise, divides by the expected batch size and takes the ordinary optimizer
+ * step. Which of the two is fixed by the plan (dp_plan.c). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -103,11 +103,34 @@ static int secure_normal(pn_dp *d, double *z)
 
 /* ------------------------------------------------------------------ one example */
 
-static void gather_row(pn_loop *L, int64_t row)
+/* rows[0..b) of the data set into the placeholders (planned for batch size b) */
+static void gather_rows(pn_loop *L, const int64_t *rows, int64_t b)
 {
     for (int s = 0; s < L->n_data; s++) {
-        pn_node *slot = L->slots[s]; /* planned for batch size 1: one row */
-        memcpy(slot->data, L->data[s] + row * slot->size, sizeof(float) * (size_t)slot->size);
+        pn_node *slot = L->slots[s];
+        int64_t per = slot->size / b;
+        for (int64_t r = 0; r < b; r++)
+            memcpy(slot->data + r * per, L->data[s] + rows[r] * per, sizeof(float) * (size_t)per);
+    }
+}
+
+void pn_dp_dropout_rows(pn_dp *d, int on, uint64_t key, int64_t first)
+{
+    for (int k = 0; k < d->n_dropout; k++) {
+        pn_node *x = d->dropout[k];
+        x->iattr[1] = on;
+        x->iattr[2] = (int64_t)pn_rng_hash(key, (uint64_t)k);
+        x->iattr[3] = first;
+    }
+}
+
+static void add_stats(pn_loop *L)
+{
+    double *sacc = L->acc;
+    for (int k = 0; k < L->n_stats; k++) {
+        pn_node *s = L->stats[k];
+        for (int64_t j = 0; j < s->size; j++) sacc[j] += s->data[j];
+        sacc += s->size;
     }
 }
 
@@ -116,7 +139,7 @@ static void gather_row(pn_loop *L, int64_t row)
  * loop, so the epoch logs mean the same thing. */
 static int clipped_example(pn_loop *L, pn_dp *d, int64_t row)
 {
-    gather_row(L, row);
+    gather_rows(L, &row, 1);
     int rc = pn_program_forward(L->prog);
     if (rc) return rc;
     double loss = L->loss->data[0];
@@ -142,12 +165,56 @@ static int clipped_example(pn_loop *L, pn_dp *d, int64_t row)
         d->rec[2 * d->rec_n + 1] = c;
         d->rec_n++;
     }
+    add_stats(L);
+    return PN_OK;
+}
 
-    double *sacc = L->acc;
-    for (int k = 0; k < L->n_stats; k++) {
-        pn_node *s = L->stats[k];
-        for (int64_t j = 0; j < s->size; j++) sacc[j] += s->data[j];
-        sacc += s->size;
+static int replay_batch(pn_loop *L, pn_dp *d, int64_t b, uint64_t dropout_key)
+{
+    int rc = pn_program_set_batch(L->prog, 1);
+    if (rc) return rc;
+    for (int64_t r = 0; r < b; r++) {
+        pn_dp_dropout_rows(d, 1, dropout_key, r);
+        rc = clipped_example(L, d, d->idx[r]);
+        if (rc) return rc;
+    }
+    return PN_OK;
+}
+
+/* ------------------------------------------------------------------ ghost clipping */
+
+/* Examples [first, first + b) of the batch forward and backward at once; the
+ * clipping itself is pn_dp_ghost_clip. Loss and statistics are summed as in
+ * the ordinary loop. */
+static int ghost_part(pn_loop *L, pn_dp *d, int64_t first, int64_t b, uint64_t dropout_key)
+{
+    int rc = pn_program_set_batch(L->prog, b);
+    if (rc) return rc;
+    gather_rows(L, d->idx + first, b);
+    pn_dp_dropout_rows(d, 1, dropout_key, first);
+    rc = pn_program_forward(L->prog);
+    if (rc) return rc;
+    double loss = L->loss->data[0];
+    if (L->stop_on_nan && !isfinite(loss))
+        return pn_error(PN_EVALUE, "the loss became %g in the batch starting at sample %lld", loss,
+                        (long long)d->idx[first]);
+    L->loss_sum += loss * (double)b;
+    L->loss_count += (double)b;
+    rc = pn_dp_ghost_backward(d, L->loss);
+    if (rc) return rc;
+    rc = pn_dp_ghost_clip(d, b);
+    if (rc) return rc;
+    add_stats(L);
+    return PN_OK;
+}
+
+/* A batch larger than the planned buffers (a rare Poisson draw) runs in
+ * parts: the clipped sum is a sum over examples either way. */
+static int ghost_batch(pn_loop *L, pn_dp *d, int64_t b, uint64_t dropout_key)
+{
+    for (int64_t first = 0; first < b; first += d->chunk) {
+        int rc = ghost_part(L, d, first, b - first < d->chunk ? b - first : d->chunk, dropout_key);
+        if (rc) return rc;
     }
     return PN_OK;
 }
@@ -179,6 +246,22 @@ static int draw_batch(pn_loop *L, pn_dp *d, int64_t k, int64_t *b)
     return PN_OK;
 }
 
+typedef struct {
+    float *acc;
+    double std;
+    uint64_t key;
+} noise_job;
+
+/* Seeded noise of coordinates [begin, end): each one a function of (key, j)
+ * only, so threads may share the arena and the bytes never depend on their
+ * number. */
+static void seeded_noise_range(void *ctx, int64_t begin, int64_t end)
+{
+    const noise_job *job = ctx;
+    for (int64_t j = begin; j < end; j++)
+        job->acc[j] += (float)(job->std * pn_rng_normal(job->key, (uint64_t)j));
+}
+
 /* acc += N(0, std^2) per coordinate */
 static int add_noise(pn_dp *d, double std)
 {
@@ -195,9 +278,8 @@ static int add_noise(pn_dp *d, double std)
             acc[j] += (float)(0.5 * std * z); /* four normals of std/2 */
         }
     } else {
-        uint64_t key = noise_key(d->key, d->step);
-        for (int64_t j = 0; j < d->n_params; j++)
-            acc[j] += (float)(std * pn_rng_normal(key, (uint64_t)j));
+        noise_job job = {acc, std, noise_key(d->key, d->step)};
+        pn_parallel_for(d->n_params, 4096, seeded_noise_range, &job); /* ~50 ns a draw */
     }
     return PN_OK;
 }
@@ -212,19 +294,19 @@ int pn_dp_step(pn_loop *L, int64_t k)
     if (d->n_samples != L->n_samples)
         return pn_error(PN_EVALUE, "DP-SGD: state made for %lld samples, the loop has %lld",
                         (long long)d->n_samples, (long long)L->n_samples);
+    if (d->prog != L->prog || d->arena != L->params)
+        return pn_error(PN_EVALUE, "DP-SGD: the state was not planned for this program and weights (pn_dp_plan)");
 
     int64_t b;
     rc = draw_batch(L, d, k, &b);
     if (rc) return rc;
     d->last_batch = b;
 
-    rc = pn_program_set_batch(L->prog, 1);
-    if (rc) return rc;
     memset(d->acc, 0, sizeof(float) * (size_t)d->n_params);
-    for (int64_t r = 0; r < b; r++) {
-        rc = clipped_example(L, d, d->idx[r]);
-        if (rc) return rc;
-    }
+    uint64_t dropout_key = d->n_dropout ? pn_rng_key() : 0;
+    rc = d->path == PN_DP_GHOST ? ghost_batch(L, d, b, dropout_key) : replay_batch(L, d, b, dropout_key);
+    pn_dp_dropout_rows(d, 0, 0, 0);
+    if (rc) return rc;
 
     double std = d->sigma * d->clip;
     if (std > 0.0) {

@@ -1,14 +1,30 @@
 /* dp.h - DP-SGD inside the compiled training loop (Abadi et al. 2016, as Opacus).
  *
  * One DP step: draw the batch (Poisson sampling: every example independently
- * with probability q; or the loop's ordinary fixed batch), then for each
- * example run forward and backward at batch size 1, clip its gradient over the
- * whole trainable arena to L2 norm <= C with
+ * with probability q; or the loop's ordinary fixed batch), then clip every
+ * example's gradient g_i over the whole trainable arena to L2 norm <= C with
  *     c_i = min(1, C / (||g_i|| + 1e-6)),
- * add c_i g_i into the accumulator, add Gaussian noise N(0, (sigma C)^2) per
+ * sum the c_i g_i into the accumulator, add Gaussian noise N(0, (sigma C)^2) per
  * coordinate, divide by the expected batch size q N (Poisson: the real size
  * would leak; fixed batches: their public size) and hand that gradient to the
  * ordinary optimizer step.
+ *
+ * Two ways to get the per-example gradients, chosen once per fit by
+ * pn_dp_plan (dp_plan.c):
+ *  - ghost clipping (Goodfellow 2015, Opacus' ghost mode): the batch runs
+ *    forward and backward once at full size. Every trainable weight is a Dense
+ *    kernel (x W, x of shape (b, K); the fused dense op or matmul) or a bias
+ *    added to one row per example, so example i's gradient is x_i ⊗ δ_i or
+ *    δ_i, with δ_i row i of the gradient of x W (+ bias): its squared norm
+ *    is ||x_i||² ||δ_i||² or ||δ_i||², and the clipped sum is Xᵀ diag(c) Δ or
+ *    Σ_i c_i δ_i, one GEMM per kernel (dp_ghost.c). The whole graph must
+ *    keep the examples apart (row-wise ops only) and the loss must be a mean
+ *    over the batch, so each row of the batch gradient is 1/b of that
+ *    example's own gradient.
+ *  - per-example replay, for every other model: each example runs forward
+ *    and backward alone at batch size 1, whatever the layers.
+ * Dropout draws per-example streams in both (ops/nn.c), so an example gets the
+ * same mask in either path.
  *
  * Randomness: seeded mode draws sampling and noise from pynn's counter-based
  * generator at (key, step, index), so a seeded run is reproducible and
@@ -17,12 +33,30 @@
  * normals of std/2 per coordinate (Holohan & Braghin 2021, floating-point
  * attacks on the Gaussian mechanism).
  *
- * The host owns every buffer; nothing is allocated while steps run. */
+ * The host owns the accumulator and the index buffer, the plan allocates its
+ * own once; nothing is allocated while steps run. */
 #ifndef PN_DP_H
 #define PN_DP_H
 #include <stdint.h>
 
+#include "pn.h"
+
 struct pn_loop;
+struct pn_program;
+
+enum { PN_DP_REPLAY = 0, PN_DP_GHOST = 1 };
+enum { PN_GHOST_MATMUL = 0, PN_GHOST_BIAS = 1 };
+
+/* A weight whose per-example gradient ghost clipping forms from the batch. */
+typedef struct {
+    int kind;          /* PN_GHOST_MATMUL: the kernel W of x W, x (b, K), W (K, N);
+                        * PN_GHOST_BIAS: a bias added to one row of N per example */
+    pn_node *node;     /* the op that consumes the weight: matmul, add or dense */
+    int fused;         /* node is dense: the rows are its pre-activation gradient */
+    int scale_rows;    /* the first entry of its node: scales the shared rows */
+    int64_t offset;    /* of the weight in the trainable arena */
+    pn_node *param;
+} pn_dp_ghost;
 
 typedef struct pn_dp {
     double clip;               /* C: per-example L2 bound over the whole arena */
@@ -41,6 +75,18 @@ typedef struct pn_dp {
     double *rec;               /* 2 * rec_cap doubles, or NULL */
     int64_t rec_cap, rec_n;
     int64_t last_batch;        /* size of the last batch drawn */
+    /* the plan (pn_dp_plan): the program it was made for and the path */
+    struct pn_program *prog;
+    const float *arena;        /* the trainable arena the offsets refer to */
+    int path;                  /* PN_DP_GHOST or PN_DP_REPLAY */
+    char why[256];             /* replay: what ruled ghost clipping out */
+    int n_ghost;
+    pn_dp_ghost *ghost;        /* ghost path: one entry per trainable weight */
+    int64_t chunk;             /* ghost path: rows per pass (a larger batch runs in parts) */
+    double *sq;                /* ghost path: chunk squared norms */
+    float *scale;              /* ghost path: chunk factors b c_i */
+    int n_dropout;
+    pn_node **dropout;         /* dropout nodes, keyed per example each step */
     /* secure mode's entropy buffer */
     uint64_t ent[512];
     int ent_pos, ent_len;
@@ -48,6 +94,28 @@ typedef struct pn_dp {
 
 /* Checks the configuration; the message names the offending field. */
 int pn_dp_validate(const pn_dp *d);
+/* Plans the DP steps of program p (loss: its scalar loss; params: the
+ * trainable arena of d->n_params floats): the path (ghost clipping when
+ * allow_ghost and the graph allows it, else replay, with the reason in
+ * d->why) and what it needs. Ghost clipping runs at most `chunk` examples per
+ * pass (a larger Poisson batch in parts, with the same result) and the plan
+ * runs one pass of that size on zeros, so that every buffer exists before the
+ * first step. Allocates; pn_dp_plan_free releases. The program must outlive
+ * the plan. */
+int pn_dp_plan(pn_dp *d, struct pn_program *p, pn_node *loss, const float *params, int allow_ghost,
+               int64_t chunk);
+void pn_dp_plan_free(pn_dp *d);
+/* Ghost path, after forward and backward of b examples (at most d->chunk):
+ * per-example norms and clip factors (recorded), clipped sum added to d->acc. */
+int pn_dp_ghost_clip(pn_dp *d, int64_t b);
+/* Ghost path: the backward pass of the program (forward done) that skips the
+ * weights' own gradients, which pn_dp_ghost_clip forms after clipping. */
+int pn_dp_ghost_backward(pn_dp *d, pn_node *loss);
+/* Dropout masks per example (ops/nn.c): dropout node k of the plan draws row
+ * r of its batch from pn_rng_hash(pn_rng_hash(key, k), first + r), so example
+ * `first + r` of a step gets the same mask in either path. on = 0 restores
+ * the ordinary mode. */
+void pn_dp_dropout_rows(pn_dp *d, int on, uint64_t key, int64_t first);
 /* Runs DP step k of the epoch (k picks the fixed batch when not Poisson). */
 int pn_dp_step(struct pn_loop *L, int64_t k);
 /* The noise draw of the seeded mode: N(0,1) for (key, step, coordinate j);

@@ -15,6 +15,7 @@ typedef struct {
     PyObject *acc;        /* float32 (n_params,) */
     PyObject *idx;        /* int64 (n_samples,) */
     PyObject *rec;        /* float64 (cap, 2) or NULL */
+    PyObject *planned;    /* (program, params) the plan points into, or NULL */
     int busy;             /* a loop is running on it with the GIL released */
 } PnDP;
 
@@ -25,6 +26,8 @@ static void DP_dealloc(PnDP *self)
     Py_XDECREF(self->acc);
     Py_XDECREF(self->idx);
     Py_XDECREF(self->rec);
+    pn_dp_plan_free(&self->d);
+    Py_XDECREF(self->planned);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -104,6 +107,35 @@ static PyObject *DP_set_record(PnDP *self, PyObject *arr)
     Py_RETURN_NONE;
 }
 
+/* plan(program, loss, params, allow_ghost=True, chunk=64) -> (path, reason):
+ * fixes how the loop's DP steps get their per-example gradients (dp.h):
+ * "ghost" or "replay", with what ruled ghost clipping out ("" for ghost).
+ * params is the trainable arena the loop will step; ghost clipping runs at
+ * most `chunk` examples per pass. Required before run_loop. */
+static PyObject *DP_plan(PnDP *self, PyObject *args)
+{
+    PyObject *prog_obj, *loss_obj, *params_obj;
+    int allow_ghost = 1;
+    long long chunk = 64;
+    if (!PyArg_ParseTuple(args, "OO!O|pL:plan", &prog_obj, &PnTensor_Type, &loss_obj, &params_obj,
+                          &allow_ghost, &chunk))
+        return NULL;
+    if (check_idle(self) < 0) return NULL;
+    struct pn_program *prog = pn_py_program_get(prog_obj);
+    if (!prog) return NULL;
+    if (!PyArray_Check(params_obj) || PyArray_TYPE((PyArrayObject *)params_obj) != NPY_FLOAT32 ||
+        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)params_obj) ||
+        PyArray_SIZE((PyArrayObject *)params_obj) != self->d.n_params)
+        return PyErr_Format(PyExc_TypeError, "plan: params must be a float32 C-contiguous array of %lld values",
+                            (long long)self->d.n_params);
+    int rc = pn_dp_plan(&self->d, prog, ((PnTensor *)loss_obj)->node,
+                        PyArray_DATA((PyArrayObject *)params_obj), allow_ghost, chunk);
+    if (rc) return pn_py_raise(rc);
+    Py_XSETREF(self->planned, Py_BuildValue("(OO)", prog_obj, params_obj));
+    if (!self->planned) return NULL;
+    return Py_BuildValue("(ss)", self->d.path == PN_DP_GHOST ? "ghost" : "replay", self->d.why);
+}
+
 static PyObject *DP_get_step(PnDP *self, void *c) { return PyLong_FromLongLong(self->d.step); }
 static int DP_set_step(PnDP *self, PyObject *v, void *c)
 {
@@ -136,6 +168,7 @@ static PyGetSetDef dp_getset[] = {
 
 static PyMethodDef dp_methods[] = {
     {"set_record", (PyCFunction)DP_set_record, METH_O, NULL},
+    {"plan", (PyCFunction)DP_plan, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject PnDP_Type = {

@@ -154,6 +154,15 @@ static PyTypeObject PnProgram_Type = {
     .tp_new = Program_new,
 };
 
+struct pn_program *pn_py_program_get(PyObject *o)
+{
+    if (!PyObject_TypeCheck(o, &PnProgram_Type)) {
+        PyErr_Format(PyExc_TypeError, "a pynn._C.Program expected, got %.100s", Py_TYPE(o)->tp_name);
+        return NULL;
+    }
+    return ((PnProgram *)o)->prog;
+}
+
 /* ------------------------------------------------------------------ functions */
 
 static PyObject *py_placeholder(PyObject *mod, PyObject *arg)

@@ -43,6 +43,10 @@ PyArrayObject *pn_py_as_f32(PyObject *obj, const char *what);
  * Python error set. Used by the compiled training loop (py_train.c). */
 struct pn_optim;
 struct pn_optim *pn_py_optim_get(PyObject *opt);
+/* The engine program behind a pynn._C.Program (py_train.c), or NULL with a
+ * Python error set. */
+struct pn_program;
+struct pn_program *pn_py_program_get(PyObject *o);
 /* DP-SGD state (py_dp.c): checks o is a DPState sized for the loop and marks it
  * busy (NULL with a Python error otherwise); release clears the mark. */
 struct pn_dp;

@@ -20,11 +20,20 @@ and shown as `epsilon` on the progress bar and in the History.
 
 Things to know:
 
-* Per-example gradients come from replaying every example through the compiled
-  program at batch size 1, so any layer works except those that mix the
-  examples of a batch (BatchNormalization is refused, as Opacus does).
+* Per-example gradients: when every trainable layer is a Dense on one vector
+  per example (with any activation, Dropout, Flatten, built-in losses),
+  ghost clipping runs the batch forward and backward once and gets each
+  example's gradient norm from the batch quantities (||x_i||^2 ||delta_i||^2
+  per kernel, Goodfellow 2015, as Opacus' ghost clipping), then forms the
+  clipped sum with one GEMM per kernel. Any other model replays every example
+  through the compiled program at batch size 1, which works for any layer
+  except those that mix the examples of a batch (BatchNormalization is
+  refused, as Opacus does). `clipping_path` tells which one a fit used and
+  `clipping_path_reason` why ghost clipping was ruled out; both give the same
+  result up to float rounding, and Dropout draws the same mask for an example
+  in either.
 * Weight regularizers are part of every example's loss, so their gradient is
-  clipped with it.
+  clipped with it (such models take the replay path).
 * `poisson_sampling=False` uses fit's ordinary (shuffled) fixed batches and
   divides by their size, as TF-Privacy's Keras optimizers do; the epsilon
   reported is then the Poisson-sampling figure, which is what TF-Privacy reports
@@ -71,11 +80,14 @@ class DPSGD(optimizers.Optimizer):
         secure_mode: OS entropy for sampling and noise (not reproducible).
         seed: the key of the seeded mode (default: drawn from pynn's generator,
             so `pynn.set_seed` makes a run reproducible).
+        clipping_mode: how per-example gradients are formed: "auto" (ghost
+            clipping where the model allows it, else the replay), "ghost"
+            (an error naming the reason where it does not) or "replay".
     """
 
     def __init__(self, l2_norm_clip=1.0, noise_multiplier=None, learning_rate=0.01, optimizer=None,
                  target_epsilon=None, delta=1e-5, poisson_sampling=True, secure_mode=False, seed=None,
-                 name="DPSGD"):
+                 clipping_mode="auto", name="DPSGD"):
         self.l2_norm_clip = _positive("l2_norm_clip", l2_norm_clip)
         if (noise_multiplier is None) == (target_epsilon is None):
             raise ValueError("DPSGD: give exactly one of `noise_multiplier` and `target_epsilon`")
@@ -93,6 +105,11 @@ class DPSGD(optimizers.Optimizer):
         if seed is not None and secure_mode:
             raise ValueError("DPSGD: `seed` and `secure_mode=True` exclude each other (secure mode "
                              "draws from the OS)")
+        if clipping_mode not in ("auto", "ghost", "replay"):
+            raise ValueError(f"DPSGD: `clipping_mode` must be 'auto', 'ghost' or 'replay', got "
+                             f"{clipping_mode!r}")
+        self.clipping_mode = clipping_mode
+        self.clipping_path, self.clipping_path_reason = None, None  # set by fit
         self.poisson_sampling = poisson_sampling
         self.secure_mode = secure_mode
         self.seed = seed
@@ -176,9 +193,10 @@ class DPSGD(optimizers.Optimizer):
         """The epsilon spent so far, for `delta` (default: the optimizer's)."""
         return self.accountant.get_epsilon(self.delta if delta is None else delta)
 
-    def _dp_begin(self, model, n, batch_size, epochs):
-        """Called by fit: checks the model, fixes the noise for a target epsilon
-        and returns the C state of this fit's DP steps."""
+    def _dp_begin(self, model, n, batch_size, epochs, program):
+        """Called by fit with its traced train program: checks the model, fixes
+        the noise for a target epsilon, chooses the clipping path and returns
+        the C state of this fit's DP steps."""
         _check_layers(model)
         q = min(1.0, batch_size / n)
         if self.noise_multiplier is None:
@@ -193,6 +211,15 @@ class DPSGD(optimizers.Optimizer):
                            l2_norm_clip=self.l2_norm_clip, noise_multiplier=self.noise_multiplier,
                            sample_rate=q, divisor=q * n, poisson=self.poisson_sampling,
                            secure=self.secure_mode, key=self._key or 0, step=self.accountant.steps)
+        # ghost clipping's buffers hold a batch up to 5 standard deviations above
+        # the expected Poisson size; a larger draw runs in parts
+        chunk = batch_size + (int(5 * math.sqrt(batch_size)) + 1 if self.poisson_sampling else 0)
+        path, reason = state.plan(program["prog"], program["loss"], model._params,
+                                  self.clipping_mode != "replay", min(chunk, n))
+        if self.clipping_mode == "ghost" and path != "ghost":
+            raise ValueError(f"DPSGD: clipping_mode='ghost' is not possible for model "
+                             f"'{model.name}': {reason}; use 'auto' or 'replay'")
+        self.clipping_path, self.clipping_path_reason = path, reason or None
         if self.clipping_record is not None:
             state.set_record(self.clipping_record)
         return state
@@ -213,7 +240,7 @@ class DPSGD(optimizers.Optimizer):
                 "noise_multiplier": self.noise_multiplier,
                 "target_epsilon": None if self.noise_multiplier is not None else self.target_epsilon,
                 "delta": self.delta, "poisson_sampling": self.poisson_sampling,
-                "secure_mode": self.secure_mode, "seed": self.seed,
+                "secure_mode": self.secure_mode, "seed": self.seed, "clipping_mode": self.clipping_mode,
                 "optimizer": optimizers.serialize(self.optimizer),
                 "accountant_history": [list(h) for h in self.accountant.history]}
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "bias_act.h"
+#include "dense.h"
 
 /* Output columns per task of the bias gradient (rows are summed in order). */
 #define DENSE_GRAIN 16384
@@ -145,5 +146,14 @@ static int dense_backward(pn_node *n)
 }
 
 static const pn_op op_dense = {"dense", -1, dense_infer, dense_forward, dense_backward, NULL};
+
+float *pn_dense_grad_pre(pn_node *n)
+{
+    dense_plan p = {0};
+    if (n->op != &op_dense || dense_plan_make(n, &p)) return NULL;
+    if (p.act == PN_ACT_linear) return n->grad;
+    if (!p.grad || !n->saved || n->saved_bytes < sizeof(float) * scratch_floats(&p)) return NULL;
+    return (float *)n->saved + (p.keep_pre ? p.M * p.N : 0);
+}
 
 const pn_op *const pn_ops_dense[] = {&op_dense, NULL};

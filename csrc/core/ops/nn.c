@@ -5,6 +5,11 @@
  * drawn from a fresh counter-based key per forward call: reproducible under
  * pynn.set_seed and independent of the thread count.
  *
+ * Per-example streams (iattr[1] = 1, set by the DP-SGD driver, dp.c): row r of
+ * the first axis draws from the key pn_rng_hash(iattr[2], iattr[3] + r) instead,
+ * so an example gets the same mask whether it runs alone (iattr[3] = its
+ * position in the batch) or inside the whole batch (iattr[3] = 0).
+ *
  * dropout_mask(x): the mask alone, shape (N, count, width) with N = x.shape[0];
  * iattr[0] = count, iattr[1] = width, fattr[0] = rate. Every entry is 0 or
  * 1/(1-rate), drawn like dropout's. The recurrent layers draw one per sequence
@@ -12,14 +17,16 @@
  * their op; it has no gradient. */
 #include "pn.h"
 
-/* Fills m[0..n) with 0 (probability rate) or 1/(1-rate) from a fresh key. */
-static void draw_mask(float *m, int64_t n, double rate)
+/* Fills m[0..n) with 0 (probability rate) or 1/(1-rate) drawn from key. */
+static void draw_keyed(float *m, int64_t n, double rate, uint64_t key)
 {
-    uint64_t key = pn_rng_key();
     float scale = (float)(1.0 / (1.0 - rate));
     for (int64_t i = 0; i < n; i++)
         m[i] = pn_rng_uniform01(key, (uint64_t)i) >= rate ? scale : 0.0f;
 }
+
+/* The same from a fresh key. */
+static void draw_mask(float *m, int64_t n, double rate) { draw_keyed(m, n, rate, pn_rng_key()); }
 
 static int check_rate(const char *name, double rate)
 {
@@ -46,7 +53,13 @@ static int dropout_forward(pn_node *n)
     }
     float *mask = pn_node_scratch(n, sizeof(float) * (size_t)(n->size ? n->size : 1));
     if (!mask) return PN_ENOMEM;
-    draw_mask(mask, n->size, rate);
+    if (n->iattr[1]) { /* per-example streams */
+        int64_t rows = n->ndim ? n->shape[0] : 1, per = rows ? n->size / rows : 0;
+        for (int64_t r = 0; r < rows; r++)
+            draw_keyed(mask + r * per, per, rate, pn_rng_hash((uint64_t)n->iattr[2], (uint64_t)(n->iattr[3] + r)));
+    } else {
+        draw_mask(mask, n->size, rate);
+    }
     for (int64_t i = 0; i < n->size; i++) y[i] = x[i] * mask[i];
     return PN_OK;
 }
