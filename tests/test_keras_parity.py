@@ -232,8 +232,9 @@ OMITTED = {"dtype", "kernel_constraint", "bias_constraint", "recurrent_constrain
            "seed", "stateful", "renorm", "renorm_clipping", "renorm_momentum", "synchronized",
            "quantization_config", "rms_scaling", "noise_shape"}
 # pynn keys Keras' configs lack: LSTM/GRU keep Keras' implementation=1|2 argument (Keras takes
-# it too, but does not save it), as it picks the recurrent dropout masks
-EXTRA = {"implementation"}
+# it too, but does not save it), as it picks the recurrent dropout masks; SimpleRNN saves the
+# dropout seed, as Keras' LSTM and GRU do (Keras' SimpleRNN takes one but does not save it)
+EXTRA = {"implementation", "seed"}
 
 
 def _plain(value):
