@@ -476,13 +476,22 @@ class Model(Layer):
             n_classes = pred_shape[-1]
             labels = y.reshape(n, -1)
             if labels.shape[1] != 1:
+                hint = (f": these look one-hot, so use loss='categorical_crossentropy' (or "
+                        f"{what}.argmax(axis=-1))" if y.shape[-1] == n_classes else "")
                 raise ValueError(f"sparse_categorical_crossentropy expects one integer label per "
-                                 f"sample; got {what} of shape {y.shape}")
+                                 f"sample; got {what} of shape {y.shape}{hint}")
             bad = (labels < 0) | (labels >= n_classes) | (labels != np.round(labels))
             if bad.any():
                 i = int(np.argmax(bad.ravel()))
                 raise ValueError(f"{what}[{i}] = {labels.ravel()[i]:g} is not a class index in "
                                  f"[0, {n_classes}) (the model outputs {n_classes} classes)")
+        elif (isinstance(self._output_losses()[output], losses_mod.CategoricalCrossentropy)
+              and pred_shape[-1] > 1 and (y.ndim < len(pred_shape) or y.shape[-1] == 1)):
+            k = pred_shape[-1]
+            raise ValueError(f"categorical_crossentropy expects one-hot targets of shape (n, {k}); "
+                             f"got {what} of shape {y.shape}, integer labels: use "
+                             f"loss='sparse_categorical_crossentropy', or one-hot encode them with "
+                             f"keras.utils.to_categorical({what}, {k})")
         return y
 
     def _output_shapes(self):

@@ -89,7 +89,8 @@ class Optimizer:
         if kwargs.pop("decay", None) is not None:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.")
         if kwargs:
-            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+            hint = " (tf.keras' old `lr` is `learning_rate`)" if "lr" in kwargs else ""
+            raise ValueError(f"Argument(s) not recognized: {kwargs}{hint}")
         if use_ema:
             raise ValueError("pynn optimizers do not implement `use_ema=True`.")
         if loss_scale_factor is not None:

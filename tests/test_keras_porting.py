@@ -373,3 +373,19 @@ def test_backend_and_missing_datasets():
         keras.datasets.mnist.load_data()
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         keras.datasets.nope
+
+
+# ---------------------------------------------------------------- porting mistakes explained
+def test_label_and_argument_mixups_are_explained():
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="softmax")])
+    x, labels = np.zeros((5, 4)), np.array([0, 1, 2, 0, 1])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="look one-hot, so use loss='categorical_crossentropy'"):
+        model.fit(x, np.eye(3)[labels], verbose=0)
+    model.compile("adam", "categorical_crossentropy")
+    for y in (labels, labels[:, None]):
+        with pytest.raises(ValueError, match=r"to_categorical\(y, 3\)"):
+            model.fit(x, y, verbose=0)
+    model.fit(x, keras.utils.to_categorical(labels, 3), verbose=0)  # the fix works
+    with pytest.raises(ValueError, match="`lr` is `learning_rate`"):
+        keras.optimizers.Adam(lr=0.01)
