@@ -40,7 +40,8 @@ class Rescaling(Layer):
 class Normalization(Layer):
     """(x - mean) / max(sqrt(variance), 1e-7) along the kept `axis` (Keras'
     formula). mean and variance are given, or learned by adapt(data); they are
-    non-trainable weights [mean, variance, count], as in Keras 3."""
+    non-trainable weights [mean, variance, count], as in Keras 3 — where count is a
+    slot kept for old saved models that adapt() leaves at 0, so here too."""
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
@@ -99,7 +100,6 @@ class Normalization(Layer):
         reduce = tuple(d for d in range(data.ndim) if d not in kept)
         self.mean[...] = data.mean(axis=reduce)
         self.variance[...] = data.var(axis=reduce)
-        self.count[...] = np.prod([data.shape[d] for d in reduce])
 
     def call(self, inputs, training=False):
         if self.input_mean is None:
