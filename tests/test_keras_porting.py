@@ -389,3 +389,39 @@ def test_label_and_argument_mixups_are_explained():
     model.fit(x, keras.utils.to_categorical(labels, 3), verbose=0)  # the fix works
     with pytest.raises(ValueError, match="`lr` is `learning_rate`"):
         keras.optimizers.Adam(lr=0.01)
+
+
+# ---------------------------------------------------------------- layers ported code uses
+def test_normalization_rescaling_and_activation_layers():
+    rng = np.random.default_rng(11)
+    x = rng.normal(3.0, 2.0, size=(40, 3, 4)).astype("float32")
+    norm = layers.Normalization(axis=-1)
+    norm.adapt(x)
+    mean, var = x.mean(axis=(0, 1)), x.var(axis=(0, 1))
+    np.testing.assert_allclose(norm(x).numpy(), (x - mean) / np.sqrt(var), rtol=1e-4, atol=1e-5)
+    per_step = layers.Normalization(axis=(1, 2))
+    per_step.adapt(x)
+    assert per_step.mean.shape == (3, 4)
+    np.testing.assert_allclose(per_step.mean, x.mean(0), rtol=1e-5)
+    given = layers.Normalization(mean=[1.0, 2.0], variance=[4.0, 0.0])
+    np.testing.assert_allclose(given(np.array([[3.0, 2.5]], "float32")).numpy(),
+                               [[1.0, 0.5 / 1e-7]], rtol=1e-5)  # sqrt(0): divided by epsilon
+    inverse = layers.Normalization(mean=[1.0], variance=[4.0], invert=True)
+    np.testing.assert_allclose(inverse(np.array([[1.0]], "float32")).numpy(), [[3.0]])
+    with pytest.raises(ValueError, match="both mean and variance"):
+        layers.Normalization(mean=[1.0])
+    with pytest.raises(ValueError, match="not the batch axis"):
+        layers.Normalization(axis=0).adapt(x)
+    np.testing.assert_allclose(layers.Rescaling(1 / 255, offset=-1)(np.array([[255.0, 0.0]],
+                                                                             "float32")).numpy(),
+                               [[0.0, -1.0]], atol=1e-7)
+    v = np.array([[-2.0, 0.5, 3.0]], "float32")
+    np.testing.assert_allclose(layers.ReLU(max_value=1.0)(v).numpy(), [[0, 0.5, 1]])
+    np.testing.assert_allclose(layers.ReLU(negative_slope=0.1)(v).numpy(), [[-0.2, 0.5, 3]])
+    np.testing.assert_allclose(layers.LeakyReLU()(v).numpy(), [[-0.6, 0.5, 3]], rtol=1e-6)
+    np.testing.assert_allclose(layers.ELU(alpha=2.0)(v).numpy(), [[2 * np.expm1(-2), 0.5, 3]],
+                               rtol=1e-6)
+    e = np.exp(v - v.max())
+    np.testing.assert_allclose(layers.Softmax()(v).numpy(), e / e.sum(), rtol=1e-6)
+    with pytest.raises(ValueError, match="threshold"):
+        layers.ReLU(threshold=0.5)
