@@ -445,6 +445,43 @@ static int rnn_forward_kind(pn_node *n, int kind)
 
 /* ------------------------------------------------------------------ backward */
 
+/* The LSTM cell-state pass of backward_step: dct = dc + dh (dh holds the
+ * part through h), the products feeding the i, f, c gate gradients, dc for
+ * the previous step, and dh cleared for the recurrent GEMM. restrict (the
+ * arrays are distinct) spares the compiler alias checks it would otherwise
+ * give up on, leaving the loop scalar. */
+ALWAYS_INLINE void lstm_cell_back(float *restrict dc, float *restrict dh, float *restrict di,
+                                  float *restrict df, float *restrict dcg,
+                                  const float *restrict gi, const float *restrict gf,
+                                  const float *restrict gc, const float *restrict cprev, int64_t u)
+{
+    for (int64_t j = 0; j < u; j++) {
+        float dct = dc[j] + dh[j];
+        di[j] = dct * gc[j];
+        df[j] = dct * cprev[j];
+        dcg[j] = dct * gi[j];
+        dc[j] = dct * gf[j];
+        dh[j] = 0.0f;
+    }
+}
+
+/* The GRU pass of backward_step after dah = dh (1 - z) act'(hh): the
+ * products feeding the z and r gate gradients, the candidate's recurrent
+ * part, and dh for the previous step. restrict as in lstm_cell_back. */
+ALWAYS_INLINE void gru_cell_back(float *restrict dh, float *restrict dz, float *restrict dr,
+                                 float *restrict dinh, const float *restrict dah,
+                                 const float *restrict z, const float *restrict rr,
+                                 const float *restrict hh, const float *restrict hprev,
+                                 const float *restrict in, int64_t u)
+{
+    for (int64_t j = 0; j < u; j++) {
+        dz[j] = dh[j] * (hprev[j] - hh[j]);
+        dr[j] = dah[j] * in[j];
+        dinh[j] = dah[j] * rr[j];
+        dh[j] = dh[j] * z[j];
+    }
+}
+
 /* On entry dh[n] is the gradient of the state after step s; on exit the part of
  * the gradient of the state before it that does not go through U (the GEMM
  * adds the rest). Masked samples pass their gradients through untouched.
@@ -485,14 +522,7 @@ RANGE_FN backward_step(void *vctx, int64_t b, int64_t e)
                 dh[j] = dh[j] * go[j];
             }
             act_d_mul(p->act, tcv, dh, u); /* dh: gradient of c through h */
-            for (int64_t j = 0; j < u; j++) {
-                float dct = dc[j] + dh[j];
-                dp[j] = dct * gc[j];
-                dp[u + j] = dct * cprev[j];
-                dp[2 * u + j] = dct * gi[j];
-                dc[j] = dct * gf[j];
-                dh[j] = 0.0f;
-            }
+            lstm_cell_back(dc, dh, dp, dp + u, dp + 2 * u, gi, gf, gc, cprev, u);
             act_d_mul(p->ract, g, dp, 2 * u);
             act_d_mul(p->act, gc, dp + 2 * u, u);
             act_d_mul(p->ract, go, dp + 3 * u, u);
@@ -502,12 +532,7 @@ RANGE_FN backward_step(void *vctx, int64_t b, int64_t e)
             float *dah = dp + 2 * u;
             for (int64_t j = 0; j < u; j++) dah[j] = dh[j] * (1.0f - z[j]);
             act_d_mul(p->act, hh, dah, u);
-            for (int64_t j = 0; j < u; j++) {
-                dp[j] = dh[j] * (hprev[j] - hh[j]);
-                dp[u + j] = dah[j] * in[j];
-                di[2 * u + j] = dah[j] * rr[j];
-                dh[j] = dh[j] * z[j];
-            }
+            gru_cell_back(dh, dp, dp + u, di + 2 * u, dah, z, rr, hh, hprev, in, u);
             act_d_mul(p->ract, g, dp, 2 * u);
             memcpy(di, dp, sizeof(float) * (size_t)(2 * u));
         }
