@@ -47,39 +47,74 @@
  * backward needs is indexed by time t (not by processing step), so x, the
  * stored gate gradients and the stored previous states line up row by row for
  * those GEMMs whatever the direction. */
+/* as in unary.c: under -ftrapping-math the selects in fast_tanhf /
+ * stable_sigmoid keep the gate loops scalar */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include <math.h>
 #include <string.h>
 
 #include "pn.h"
+#include "activation.h"
 
 enum { ACT_TANH, ACT_SIGMOID, ACT_RELU, ACT_LINEAR, ACT_HARD_SIGMOID, ACT_COUNT };
 enum { RNN_SIMPLE, RNN_LSTM, RNN_GRU };
 
-static inline float act_f(int a, float x)
+/* The activations run over whole gate rows with the switch outside the
+ * element loop, so each loop is a plain arithmetic loop the compiler
+ * vectorises (fast_tanhf / stable_sigmoid from activation.h instead of the
+ * scalar libm calls). */
+ALWAYS_INLINE void act_rows(int a, float *x, int64_t n)
 {
     switch (a) {
-    case ACT_TANH: return tanhf(x);
-    case ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-    case ACT_RELU: return x > 0 ? x : 0.0f;
-    case ACT_LINEAR: return x;
-    default: { /* Keras 3: relu6(x + 3) / 6 */
-        float y = (x + 3.0f) / 6.0f;
-        return y < 0 ? 0.0f : (y > 1 ? 1.0f : y);
-    }
+    case ACT_TANH:
+        for (int64_t j = 0; j < n; j++) x[j] = fast_tanhf(x[j]);
+        break;
+    case ACT_SIGMOID:
+        for (int64_t j = 0; j < n; j++) x[j] = stable_sigmoid(x[j]);
+        break;
+    case ACT_RELU:
+        for (int64_t j = 0; j < n; j++) x[j] = x[j] > 0 ? x[j] : 0.0f;
+        break;
+    case ACT_LINEAR:
+        break;
+    default: /* Keras 3 hard_sigmoid: relu6(x + 3) / 6 */
+        for (int64_t j = 0; j < n; j++) {
+            float y = (x[j] + 3.0f) / 6.0f;
+            x[j] = y < 0 ? 0.0f : (y > 1 ? 1.0f : y);
+        }
     }
 }
 
-/* Derivative written in terms of the activation's output y, so backward needs
- * only the stored post-activation gates. */
-static inline float act_d(int a, float y)
+/* v[j] *= act'(x_j), the derivative written in terms of the activation's
+ * output y, so backward needs only the stored post-activation gates. */
+ALWAYS_INLINE void act_d_mul(int a, const float *y, float *v, int64_t n)
 {
     switch (a) {
-    case ACT_TANH: return 1.0f - y * y;
-    case ACT_SIGMOID: return y * (1.0f - y);
-    case ACT_RELU: return y > 0 ? 1.0f : 0.0f;
-    case ACT_LINEAR: return 1.0f;
-    default: return y > 0 && y < 1 ? 1.0f / 6.0f : 0.0f;
+    case ACT_TANH:
+        for (int64_t j = 0; j < n; j++) v[j] *= 1.0f - y[j] * y[j];
+        break;
+    case ACT_SIGMOID:
+        for (int64_t j = 0; j < n; j++) v[j] *= y[j] * (1.0f - y[j]);
+        break;
+    case ACT_RELU:
+        for (int64_t j = 0; j < n; j++) v[j] *= y[j] > 0 ? 1.0f : 0.0f;
+        break;
+    case ACT_LINEAR:
+        break;
+    default:
+        for (int64_t j = 0; j < n; j++) v[j] *= y[j] > 0 && y[j] < 1 ? 1.0f / 6.0f : 0.0f;
     }
+}
+
+/* dst[j] += a[j] (+ b[j]) for the optional bias rows. */
+ALWAYS_INLINE void add_rows(float *dst, const float *a, const float *b, int64_t n)
+{
+    if (a)
+        for (int64_t j = 0; j < n; j++) dst[j] += a[j];
+    if (b)
+        for (int64_t j = 0; j < n; j++) dst[j] += b[j];
 }
 
 typedef struct {
@@ -314,8 +349,11 @@ static inline int step_on(const rnn_plan *p, int64_t nn, int64_t t)
     return !p->M || p->M->data[nn * p->T + t] != 0.0f;
 }
 
-/* Gates of step t for samples [b, e): rec holds h_prev . U, gates holds x . W. */
-static void forward_step(void *vctx, int64_t b, int64_t e)
+/* Gates of step t for samples [b, e): rec holds h_prev . U, gates holds x . W.
+ * Each sample is a few passes over its contiguous gate rows (sum, activate,
+ * combine) rather than one loop with activation calls in it, so every pass
+ * vectorises. */
+RANGE_FN forward_step(void *vctx, int64_t b, int64_t e)
 {
     step_ctx *c = vctx;
     rnn_plan *p = c->p;
@@ -330,37 +368,36 @@ static void forward_step(void *vctx, int64_t b, int64_t e)
         int on = step_on(p, nn, t);
         memcpy(p->hp + (nn * p->T + t) * u, h, sizeof(float) * (size_t)u);
         if (p->kind == RNN_SIMPLE) {
-            for (int64_t j = 0; j < u; j++) {
-                g[j] = act_f(p->act, g[j] + r[j] + (bin ? bin[j] : 0.0f));
-                if (on) h[j] = g[j];
-            }
+            add_rows(g, r, bin, u);
+            act_rows(p->act, g, u);
+            if (on) memcpy(h, g, sizeof(float) * (size_t)u);
         } else if (p->kind == RNN_LSTM) {
             float *cc = p->ccur + nn * u, *tcv = p->tc + (nn * p->T + t) * u;
+            const float *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
             memcpy(p->cp + (nn * p->T + t) * u, cc, sizeof(float) * (size_t)u);
-            for (int64_t j = 0; j < u; j++) {
-                float gi = act_f(p->ract, g[j] + r[j] + (bin ? bin[j] : 0.0f));
-                float gf = act_f(p->ract, g[u + j] + r[u + j] + (bin ? bin[u + j] : 0.0f));
-                float gc = act_f(p->act, g[2 * u + j] + r[2 * u + j] + (bin ? bin[2 * u + j] : 0.0f));
-                float go = act_f(p->ract, g[3 * u + j] + r[3 * u + j] + (bin ? bin[3 * u + j] : 0.0f));
-                g[j] = gi; g[u + j] = gf; g[2 * u + j] = gc; g[3 * u + j] = go;
-                float cn = gf * cc[j] + gi * gc;
-                tcv[j] = act_f(p->act, cn);
-                if (on) {
-                    cc[j] = cn;
-                    h[j] = go * tcv[j];
-                }
-            }
+            add_rows(g, r, bin, Gu);
+            act_rows(p->ract, g, 2 * u);
+            act_rows(p->act, g + 2 * u, u);
+            act_rows(p->ract, g + 3 * u, u);
+            for (int64_t j = 0; j < u; j++) tcv[j] = gf[j] * cc[j] + gi[j] * gc[j];
+            if (on) memcpy(cc, tcv, sizeof(float) * (size_t)u);
+            act_rows(p->act, tcv, u);
+            if (on)
+                for (int64_t j = 0; j < u; j++) h[j] = go[j] * tcv[j];
         } else {
             float *in = p->inner + (nn * p->T + t) * u;
-            for (int64_t j = 0; j < u; j++) {
-                float z = act_f(p->ract, g[j] + r[j] + (bin ? bin[j] : 0.0f) + (brec ? brec[j] : 0.0f));
-                float rr = act_f(p->ract, g[u + j] + r[u + j] + (bin ? bin[u + j] : 0.0f) +
-                                              (brec ? brec[u + j] : 0.0f));
-                in[j] = r[2 * u + j] + (brec ? brec[2 * u + j] : 0.0f);
-                float hh = act_f(p->act, g[2 * u + j] + (bin ? bin[2 * u + j] : 0.0f) + rr * in[j]);
-                g[j] = z; g[u + j] = rr; g[2 * u + j] = hh;
-                if (on) h[j] = z * h[j] + (1.0f - z) * hh;
-            }
+            const float *z = g, *rr = g + u;
+            float *hh = g + 2 * u;
+            add_rows(g, r, bin, 2 * u);
+            add_rows(g, brec, NULL, 2 * u);
+            act_rows(p->ract, g, 2 * u);
+            memcpy(in, r + 2 * u, sizeof(float) * (size_t)u);
+            add_rows(in, brec ? brec + 2 * u : NULL, NULL, u);
+            add_rows(hh, bin ? bin + 2 * u : NULL, NULL, u);
+            for (int64_t j = 0; j < u; j++) hh[j] += rr[j] * in[j];
+            act_rows(p->act, hh, u);
+            if (on)
+                for (int64_t j = 0; j < u; j++) h[j] = z[j] * h[j] + (1.0f - z[j]) * hh[j];
         }
         if (p->seq || s == p->T - 1) {
             float *y = Y + nn * p->Stot * u + (p->seq ? s : 0) * u;
@@ -408,10 +445,49 @@ static int rnn_forward_kind(pn_node *n, int kind)
 
 /* ------------------------------------------------------------------ backward */
 
+/* The LSTM cell-state pass of backward_step: dct = dc + dh (dh holds the
+ * part through h), the products feeding the i, f, c gate gradients, dc for
+ * the previous step, and dh cleared for the recurrent GEMM. restrict (the
+ * arrays are distinct) spares the compiler alias checks it would otherwise
+ * give up on, leaving the loop scalar. */
+ALWAYS_INLINE void lstm_cell_back(float *restrict dc, float *restrict dh, float *restrict di,
+                                  float *restrict df, float *restrict dcg,
+                                  const float *restrict gi, const float *restrict gf,
+                                  const float *restrict gc, const float *restrict cprev, int64_t u)
+{
+    for (int64_t j = 0; j < u; j++) {
+        float dct = dc[j] + dh[j];
+        di[j] = dct * gc[j];
+        df[j] = dct * cprev[j];
+        dcg[j] = dct * gi[j];
+        dc[j] = dct * gf[j];
+        dh[j] = 0.0f;
+    }
+}
+
+/* The GRU pass of backward_step after dah = dh (1 - z) act'(hh): the
+ * products feeding the z and r gate gradients, the candidate's recurrent
+ * part, and dh for the previous step. restrict as in lstm_cell_back. */
+ALWAYS_INLINE void gru_cell_back(float *restrict dh, float *restrict dz, float *restrict dr,
+                                 float *restrict dinh, const float *restrict dah,
+                                 const float *restrict z, const float *restrict rr,
+                                 const float *restrict hh, const float *restrict hprev,
+                                 const float *restrict in, int64_t u)
+{
+    for (int64_t j = 0; j < u; j++) {
+        dz[j] = dh[j] * (hprev[j] - hh[j]);
+        dr[j] = dah[j] * in[j];
+        dinh[j] = dah[j] * rr[j];
+        dh[j] = dh[j] * z[j];
+    }
+}
+
 /* On entry dh[n] is the gradient of the state after step s; on exit the part of
  * the gradient of the state before it that does not go through U (the GEMM
- * adds the rest). Masked samples pass their gradients through untouched. */
-static void backward_step(void *vctx, int64_t b, int64_t e)
+ * adds the rest). Masked samples pass their gradients through untouched.
+ * As in forward, each sample is a few vectorisable passes: the products are
+ * formed first and then multiplied by the activation derivatives. */
+RANGE_FN backward_step(void *vctx, int64_t b, int64_t e)
 {
     step_ctx *c = vctx;
     rnn_plan *p = c->p;
@@ -428,37 +504,37 @@ static void backward_step(void *vctx, int64_t b, int64_t e)
         if (!on) {
             memset(dp, 0, sizeof(float) * (size_t)Gu);
             if (p->kind == RNN_GRU) memset(di, 0, sizeof(float) * (size_t)Gu);
-            if (gy && !p->zero_out)
-                for (int64_t j = 0; j < u; j++) dh[j] += gy[j];
+            if (gy && !p->zero_out) add_rows(dh, gy, NULL, u);
             continue;
         }
         const float *g = p->gates + row * Gu;
-        for (int64_t j = 0; j < u; j++) {
-            float gh = dh[j] + (gy ? gy[j] : 0.0f);
-            if (p->kind == RNN_SIMPLE) {
-                dp[j] = gh * act_d(p->act, g[j]);
-                dh[j] = 0.0f;
-            } else if (p->kind == RNN_LSTM) {
-                float gi = g[j], gf = g[u + j], gc = g[2 * u + j], go = g[3 * u + j];
-                float tcv = p->tc[row * u + j], cprev = p->cp[row * u + j];
-                float *dc = p->dc + nn * u;
-                float dct = dc[j] + gh * go * act_d(p->act, tcv);
-                dp[j] = dct * gc * act_d(p->ract, gi);
-                dp[u + j] = dct * cprev * act_d(p->ract, gf);
-                dp[2 * u + j] = dct * gi * act_d(p->act, gc);
-                dp[3 * u + j] = gh * tcv * act_d(p->ract, go);
-                dc[j] = dct * gf;
-                dh[j] = 0.0f;
-            } else {
-                float z = g[j], rr = g[u + j], hh = g[2 * u + j];
-                float hprev = p->hp[row * u + j], in = p->inner[row * u + j];
-                float dah = gh * (1.0f - z) * act_d(p->act, hh);
-                dp[j] = di[j] = gh * (hprev - hh) * act_d(p->ract, z);
-                dp[u + j] = di[u + j] = dah * in * act_d(p->ract, rr);
-                dp[2 * u + j] = dah;
-                di[2 * u + j] = dah * rr;
-                dh[j] = gh * z;
+        add_rows(dh, gy, NULL, u); /* dh is now the full gradient gh of h */
+        if (p->kind == RNN_SIMPLE) {
+            memcpy(dp, dh, sizeof(float) * (size_t)u);
+            act_d_mul(p->act, g, dp, u);
+            memset(dh, 0, sizeof(float) * (size_t)u);
+        } else if (p->kind == RNN_LSTM) {
+            const float *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
+            const float *tcv = p->tc + row * u, *cprev = p->cp + row * u;
+            float *dc = p->dc + nn * u;
+            for (int64_t j = 0; j < u; j++) {
+                dp[3 * u + j] = dh[j] * tcv[j];
+                dh[j] = dh[j] * go[j];
             }
+            act_d_mul(p->act, tcv, dh, u); /* dh: gradient of c through h */
+            lstm_cell_back(dc, dh, dp, dp + u, dp + 2 * u, gi, gf, gc, cprev, u);
+            act_d_mul(p->ract, g, dp, 2 * u);
+            act_d_mul(p->act, gc, dp + 2 * u, u);
+            act_d_mul(p->ract, go, dp + 3 * u, u);
+        } else {
+            const float *z = g, *rr = g + u, *hh = g + 2 * u;
+            const float *hprev = p->hp + row * u, *in = p->inner + row * u;
+            float *dah = dp + 2 * u;
+            for (int64_t j = 0; j < u; j++) dah[j] = dh[j] * (1.0f - z[j]);
+            act_d_mul(p->act, hh, dah, u);
+            gru_cell_back(dh, dp, dp + u, di + 2 * u, dah, z, rr, hh, hprev, in, u);
+            act_d_mul(p->ract, g, dp, 2 * u);
+            memcpy(di, dp, sizeof(float) * (size_t)(2 * u));
         }
     }
 }
