@@ -13,7 +13,8 @@ import numpy as np
 from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
 from .functional import Input, KerasTensor, keras_layer_order, topo_calls
-from .layers.base import Layer, rebind_variable, resolve_training, training_context
+from .layers.base import (Layer, layout_version, rebind_variable, resolve_training,
+                          training_context)
 from .layers.core import InputLayer
 from .tensor import Tensor
 
@@ -98,9 +99,13 @@ class Model(Layer):
     def _ensure_collated(self):
         """Collates again when the arenas no longer hold this model's weights: a layer
         was frozen or unfrozen, or another model sharing layers (a model used as a
-        layer, a feature extractor) collated them into its own arenas."""
-        if self._arena and self._collated_layout != self._layout():
+        layer, a feature extractor) collated them into its own arenas. O(1) unless
+        some layout changed anywhere since this model last looked."""
+        if not self._arena or self._collated_version == layout_version[0]:
+            return
+        if self._collated_layout != self._layout():
             self._collate()
+        self._collated_version = layout_version[0]
 
     def count_params(self):
         return int(sum(w.size for w in self.weights))
@@ -156,6 +161,8 @@ class Model(Layer):
         self._programs = {}
         self._arena = True
         self._collated_layout = self._layout()
+        layout_version[0] += 1
+        self._collated_version = layout_version[0]
 
     # ------------------------------------------------------------ subclassed models
     def _subclassed(self):

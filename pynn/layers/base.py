@@ -32,6 +32,10 @@ def unique_name(base):
 
 _context = threading.local()
 
+# Bumped whenever a layer is frozen / unfrozen or a model collates weights into its arenas,
+# so that a model can tell in O(1) that its own arenas may be stale (Model._ensure_collated).
+layout_version = [0]
+
 
 def resolve_training(training):
     """`training` as given, else that of the enclosing model call: Keras' call
@@ -143,6 +147,15 @@ class Layer:
         self.input_shape = None    # batch shape seen at build: (None, ...)
         self.output_shape = None
         self.supports_masking = False
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = value
+        layout_version[0] += 1
 
     # ------------------------------------------------------------ weights
     def add_weight(self, name=None, shape=None, initializer="glorot_uniform", regularizer=None,
