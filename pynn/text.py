@@ -277,7 +277,7 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
             lengths.append(len(s))
         except TypeError:
             raise ValueError(f"pad_sequences: `sequences` must be a list of iterables; item {i} is "
-                             f"{s!r:.60}") from None
+                             f"{type(s).__name__}: {s!r:.60}") from None
         if sample_shape is None and len(s):
             sample_shape = np.asarray(s).shape[1:]  # from the first non-empty one
     sample_shape = sample_shape or ()
