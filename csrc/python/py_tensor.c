@@ -568,20 +568,24 @@ static PyObject *py_random_u64(PyObject *mod, PyObject *unused)
     return PyLong_FromUnsignedLongLong(pn_rng_next_u64());
 }
 
+/* Appends a C string to a list; on failure drops the list and returns NULL. */
+static PyObject *list_append_str(PyObject *l, const char *text)
+{
+    PyObject *s = PyUnicode_FromString(text);
+    if (!s || PyList_Append(l, s) < 0) {
+        Py_XDECREF(s);
+        Py_DECREF(l);
+        return NULL;
+    }
+    Py_DECREF(s);
+    return l;
+}
+
 static PyObject *py_op_names(PyObject *mod, PyObject *unused)
 {
     PyObject *l = PyList_New(0);
-    for (int i = 0; l; i++) {
-        const pn_op *op = pn_op_at(i);
-        if (!op) break;
-        PyObject *s = PyUnicode_FromString(op->name);
-        if (!s || PyList_Append(l, s) < 0) {
-            Py_XDECREF(s);
-            Py_DECREF(l);
-            return NULL;
-        }
-        Py_DECREF(s);
-    }
+    for (int i = 0; l && pn_op_at(i); i++)
+        l = list_append_str(l, pn_op_at(i)->name);
     return l;
 }
 
@@ -589,15 +593,8 @@ static PyObject *py_op_names(PyObject *mod, PyObject *unused)
 static PyObject *py_fused_activations(PyObject *mod, PyObject *unused)
 {
     PyObject *l = PyList_New(0);
-    for (int i = 0; l && pn_fused_activation_name(i); i++) {
-        PyObject *s = PyUnicode_FromString(pn_fused_activation_name(i));
-        if (!s || PyList_Append(l, s) < 0) {
-            Py_XDECREF(s);
-            Py_DECREF(l);
-            return NULL;
-        }
-        Py_DECREF(s);
-    }
+    for (int i = 0; l && pn_fused_activation_name(i); i++)
+        l = list_append_str(l, pn_fused_activation_name(i));
     return l;
 }
 
