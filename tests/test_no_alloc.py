@@ -53,7 +53,7 @@ def test_the_counter_sees_allocations(tmp_path):
             "print(s.count_alloc_get() - c)\n")
     env = dict(os.environ, LD_PRELOAD=str(shim),
                PYTHONPATH=os.path.dirname(os.path.dirname(pynn.__file__)))
-    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     assert int(run.stdout.strip()) > 0
