@@ -520,7 +520,6 @@ class SGD(Optimizer):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
 
 
-
 class RMSprop(Optimizer):
     """RMSprop: ``v = rho v + (1 - rho) g^2``, step ``lr g / sqrt(v + eps)``
     (centered: ``sqrt(v - a^2 + eps)`` with ``a`` the mean gradient), plain
@@ -545,7 +544,6 @@ class RMSprop(Optimizer):
         return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
 
 
-
 class Adam(Optimizer):
     """Adam: ``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)``, ``m += (g - m)(1 - b1)``,
     ``v += (g^2 - v)(1 - b2)``, ``w -= alpha m / (sqrt(v) + eps)`` (``amsgrad``:
@@ -568,7 +566,6 @@ class Adam(Optimizer):
 
     def _hyper(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
-
 
 
 class AdamW(Adam):
@@ -608,7 +605,6 @@ class Adagrad(Optimizer):
         return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
 
 
-
 class Adamax(Optimizer):
     """Adamax (infinity-norm Adam): ``m += (g - m)(1 - b1)``,
     ``u = max(b2 u, |g|)``, ``w -= lr m / ((1 - b1^t)(u + eps))``."""
@@ -629,7 +625,6 @@ class Adamax(Optimizer):
 
     def _hyper(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
-
 
 
 class Nadam(Optimizer):
@@ -654,7 +649,6 @@ class Nadam(Optimizer):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
 
-
 class NSGD(Optimizer):
     """Normalized SGD with momentum (Cutkosky & Mehta, 2020).
 
@@ -676,7 +670,6 @@ class NSGD(Optimizer):
 
     def _hyper(self):
         return {"beta": self.beta}
-
 
 
 NormalizedSGD = NSGD

@@ -253,26 +253,18 @@ class Layer:
     def _maybe_build(self, batch_shape):
         if isinstance(batch_shape, list):  # several inputs (Add, Concatenate, attention)
             batch_shape = [(None,) + tuple(s[1:]) for s in batch_shape]
-            if not self.built:
-                self._check_input(batch_shape)
-                self.build(batch_shape)
-                self.built = True
-                self.input_shape = batch_shape
-            else:
-                self._check_input(batch_shape)
-            return
-        batch_shape = (None,) + tuple(batch_shape[1:])
-        if not self.built:
-            if self._input_shape_arg is not None and tuple(batch_shape[1:]) != self._input_shape_arg:
+        else:
+            batch_shape = (None,) + tuple(batch_shape[1:])
+            if (not self.built and self._input_shape_arg is not None
+                    and tuple(batch_shape[1:]) != self._input_shape_arg):
                 raise ValueError(
                     f"{type(self).__name__} '{self.name}' was declared with input_shape="
                     f"{self._input_shape_arg} (per-sample), got per-sample shape {batch_shape[1:]}")
-            self._check_input(batch_shape)
+        self._check_input(batch_shape)
+        if not self.built:
             self.build(batch_shape)
             self.built = True
             self.input_shape = batch_shape
-        else:
-            self._check_input(batch_shape)
 
     def __call__(self, inputs, training=None, **kwargs):
         training = resolve_training(training)
