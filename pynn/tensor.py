@@ -368,7 +368,9 @@ def _defaults_only(fname, **given):
     """NumPy keyword arguments pynn cannot honour must keep their defaults."""
     for k, v in given.items():
         if v is not None:
-            raise TypeError(f"np.{fname} on a pynn.Tensor does not support {k}=; got {v!r}")
+            raise TypeError(f"np.{fname} on a pynn.Tensor does not support {k}=; got {v!r} "
+                            "(the pynn op keeps the graph without it; or call it on "
+                            "np.asarray(t) to leave the graph on purpose)")
 
 
 def _np_reduction(fname, opname, has_ddof=False):
