@@ -212,12 +212,28 @@ static int Tensor_init(PnTensor *self, PyObject *args, PyObject *kw)
  * the Tensor's own references only while it is the node's sole owner: a node
  * shared with other Tensors, graph nodes or NumPy views is reported by none
  * of them (reporting it from each would count one reference several times). */
+/* Visits obj and, through plain ndarrays that only the node holds (they are
+ * not tracked by the collector themselves), the base each of them holds: for a
+ * view of a Variable that owns its memory, that base is the Variable. */
+static int visit_held(PyObject *obj, visitproc visit, void *arg)
+{
+    while (obj) {
+        Py_VISIT(obj);
+        if (!PyArray_CheckExact(obj) || Py_REFCNT(obj) != 1) break;
+        obj = PyArray_BASE((PyArrayObject *)obj);
+    }
+    return 0;
+}
+
 static int Tensor_traverse(PnTensor *self, visitproc visit, void *arg)
 {
     pn_node *n = self->node;
     if (n && n->refcount == 1) {
-        if (n->release == release_pyobject) Py_VISIT((PyObject *)n->release_ctx);
-        if (n->grad_release == release_pyobject) Py_VISIT((PyObject *)n->grad_ctx);
+        int rc = 0;
+        if (n->release == release_pyobject) rc = visit_held((PyObject *)n->release_ctx, visit, arg);
+        if (!rc && n->grad_release == release_pyobject)
+            rc = visit_held((PyObject *)n->grad_ctx, visit, arg);
+        return rc;
     }
     return 0;
 }
