@@ -305,8 +305,7 @@ def _values(obj):
 
 def _no_op_message(what):
     hint = _HINTS.get(what)
-    use = f"use {hint}" if hint else "pynn has no op for it"
-    return (f"{what} has no pynn op that keeps the graph" + (f"; {use}" if hint else "") +
+    return (f"{what} has no pynn op that keeps the graph" + (f"; use {hint}" if hint else "") +
             ". To leave the graph on purpose, call it on np.asarray(t) (or t.numpy()).")
 
 
@@ -346,19 +345,18 @@ _QUERY_FUNCS = {
 }
 
 _HINTS = {
-    "np.sin": None, "np.log1p": "pynn.ops.log(1 + t)", "np.expm1": "pynn.ops.exp(t) - 1",
+    "np.log1p": "pynn.ops.log(1 + t)", "np.expm1": "pynn.ops.exp(t) - 1",
     "np.exp2": "pynn.ops.exp(t * np.log(2))", "np.log2": "pynn.ops.log(t) / np.log(2)",
     "np.log10": "pynn.ops.log(t) / np.log(10)", "np.reciprocal": "1 / t",
-    "np.fmax": "pynn.ops.maximum", "np.fmin": "pynn.ops.minimum", "np.amax": "pynn.ops.max",
-    "np.amin": "pynn.ops.min", "np.copy": "pynn.Tensor(np.array(t)) (or t.detach())",
+    "np.fmax": "pynn.ops.maximum", "np.fmin": "pynn.ops.minimum",
+    "np.copy": "t + 0 (a copy in the graph) or pynn.Tensor(np.array(t)) (outside it)",
     "np.dot": "pynn.ops.matmul (np.dot of tensors is mapped for 1-D and 2-D only)",
     "np.tensordot": "pynn.ops.matmul with reshape/transpose",
     "np.einsum": "pynn.ops.matmul with reshape/transpose",
     "np.take": "pynn.ops.take", "np.where": "a mask product: m * a + (1 - m) * b",
     "np.prod": "pynn.ops.exp(pynn.ops.sum(pynn.ops.log(t)))  (positive t)",
     "np.average": "pynn.ops.mean or pynn.ops.sum(w * t) / w.sum()",
-    "np.linalg.norm": "pynn.ops.sqrt(pynn.ops.sum(t * t))", "np.norm": "pynn.ops.sqrt(pynn.ops.sum(t * t))",
-    "np.sign": None, "np.cumsum": None, "np.sort": None,
+    "np.norm": "pynn.ops.sqrt(pynn.ops.sum(t * t))",
 }
 _REDUCE_HINTS = {"add": "pynn.ops.sum", "multiply": "pynn.ops.sum of pynn.ops.log",
                  "maximum": "pynn.ops.max", "minimum": "pynn.ops.min"}
@@ -471,7 +469,9 @@ _FUNC_OPS = {
 
 
 class no_grad:
-    """Context manager (and decorator) that records no graph inside it."""
+    """Context manager (and decorator) that records no graph inside it, in the
+    calling thread only (grad mode is per thread; new threads start with it on).
+    Leaves that require grad may be updated in place inside it (``W -= lr * W.grad``)."""
 
     def __enter__(self):
         self._prev = _C.set_grad_enabled(False)
@@ -493,4 +493,5 @@ class no_grad:
 
 
 def is_grad_enabled():
+    """Whether ops record a graph in the calling thread (False inside ``no_grad``)."""
     return _C.is_grad_enabled()
