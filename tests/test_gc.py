@@ -79,7 +79,7 @@ def _model_1m(x, y):
     return weakref.ref(m)
 
 
-def test_dropping_models_frees_their_weights():
+def test_rss_dropping_models_frees_their_weights():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(32, 1000)).astype(np.float32)
     y = rng.normal(size=(32, 10)).astype(np.float32)
@@ -94,7 +94,7 @@ def test_dropping_models_frees_their_weights():
     assert grown < 40, f"RSS grew by {grown:.0f} MB after 20 dropped models"
 
 
-def test_load_model_does_not_leak(tmp_path):
+def test_rss_load_model_does_not_leak(tmp_path):
     rng = np.random.default_rng(0)
     m = pynn.Sequential([pynn.layers.Input((500,)), pynn.layers.Dense(500), pynn.layers.Dense(3)])
     m.compile("adam", "mse")

@@ -59,10 +59,22 @@ def test_inplace_on_leaf_requiring_grad_refused_outside_no_grad():
         w -= 0.25
     assert w.requires_grad and w.is_leaf
     np.testing.assert_array_equal(w.numpy(), [0.75, 0.75, 0.75])
+
+
+def test_inplace_leaf_rule_mirrors_torch():
     torch = _torch()
     tw = torch.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
-        tw -= 0.1  # the behaviour mirrored above
+        tw -= 0.1
+    with torch.no_grad():
+        tw -= 0.25
+    w = pynn.Tensor(np.ones(3, np.float32), requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w -= 0.1
+    with pynn.no_grad():
+        w -= 0.25
+    np.testing.assert_array_equal(w.numpy(), tw.detach().numpy())
+    assert w.requires_grad == tw.requires_grad and w.is_leaf == tw.is_leaf
 
 
 def test_inplace_on_graph_tensor_and_with_grad_operand_refused():
@@ -166,8 +178,6 @@ def test_float_int_bool_of_one_element():
     loss = (x * x).sum()
     assert float(loss) == 5.0
     assert f"{float(loss):.1f}" == "5.0"
-    torch = _torch()
-    assert int(torch.tensor([-2.7])) == int(pynn.Tensor([-2.7]))
 
 
 @pytest.mark.parametrize("conv", [float, int, bool])
@@ -208,7 +218,7 @@ def test_numpy_ufuncs_keep_the_graph(f, df):
     np.testing.assert_allclose(t.grad, df(t.numpy().astype(np.float64)), rtol=1e-5, atol=1e-6)
 
 
-def test_numpy_functions_keep_the_graph():
+def test_numpy_functions_keep_the_graph_vs_torch():
     t = _leaf()
     a = t.numpy().astype(np.float64)
     m = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
