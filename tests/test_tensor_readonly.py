@@ -92,9 +92,29 @@ def test_batch_norm_layer_with_readonly_moving_mean(tmp_path):
     with pytest.raises(ValueError, match="moving_mean is read-only"):
         bn(x, training=True)  # used to crash batch_norm_forward
     np.testing.assert_array_equal(m, [0, 1, 2, 3])
-    with pytest.raises(ValueError, match="read-only"):
-        bn.set_weights([w if w is not ro_var else np.ones(4, np.float32) for w in bn.get_weights()])
+    weights = bn.get_weights()
+    with pytest.raises(ValueError, match="weight 'moving_mean' is read-only .* cannot be set"):
+        bn.set_weights([np.full_like(w, 7.0) for w in weights])
     np.testing.assert_array_equal(m, [0, 1, 2, 3])
+    # refused before anything was written, so the other weights kept their values too
+    for w, before in zip(bn.get_weights(), weights):
+        np.testing.assert_array_equal(w, before)
+
+
+def test_fit_refuses_readonly_moving_mean(tmp_path):
+    from pynn.layers.base import make_variable
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(16, 4)).astype(np.float32), rng.normal(size=(16, 1)).astype(np.float32)
+    model = pynn.Sequential([pynn.layers.Input((4,)), pynn.layers.BatchNormalization(),
+                             pynn.layers.Dense(1)])
+    bn = model.layers[0]
+    m = _readonly_sources(tmp_path)["memmap"]
+    bn._replace_variable(bn.moving_mean, make_variable(m, "moving_mean", trainable=False))
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="batch_norm: moving_mean is read-only"):
+        model.fit(x, y, epochs=1, verbose=0)  # the compiled driver refuses the same way
+    np.testing.assert_array_equal(m, [0, 1, 2, 3])
+    assert model.predict(x, verbose=0).shape == (16, 1)  # inference only reads it: fine
 
 
 def test_writable_arrays_and_conversions_are_unaffected():
