@@ -255,7 +255,6 @@ class Tensor(_C.Tensor):
         from .ops import shape as _shape
         return _shape.flatten(self)
 
-
     # ---- NumPy protocols: np.f(t) runs the pynn op (graph kept) or refuses.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         name = ufunc.__name__

@@ -6,7 +6,6 @@ import os
 import weakref
 
 import numpy as np
-import pytest
 
 import pynn
 from pynn import _C
@@ -62,8 +61,7 @@ def test_program_cycle_is_collected():
     h = Holder()
     x = pynn.Tensor(np.ones((2, 3), np.float32))
     h.program = _C.Program([x * 3], [x])
-    h.program_keeps = h  # noqa - the cycle: holder -> program -> (tensors) ... -> holder
-    x.holder = h
+    x.holder = h  # the cycle: holder -> program -> its input tensor x -> holder
     wh = weakref.ref(h)
     del h, x
     gc.collect()
