@@ -5,7 +5,7 @@
 #include "pn.h"
 
 _Thread_local int pn_grad_enabled = 1;
-int pn_tracing = 0;
+_Thread_local int pn_tracing = 0;
 
 pn_node *pn_node_new(void)
 {

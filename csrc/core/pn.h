@@ -142,8 +142,13 @@ extern thread_local int pn_grad_enabled;
 extern _Thread_local int pn_grad_enabled;
 #endif
 /* While tracing a graph for the compiled driver, nodes keep their inputs even
- * when no gradient flows through them (the graph will be replayed). */
-extern int pn_tracing;
+ * when no gradient flows through them (the graph will be replayed). Per thread,
+ * like grad mode: a trace in one thread leaves other threads' eager ops alone. */
+#ifdef __cplusplus
+extern thread_local int pn_tracing;
+#else
+extern _Thread_local int pn_tracing;
+#endif
 
 /* Creates a node for op over inputs with the given attributes, infers its shape,
  * allocates and runs forward. On success *out holds a new reference. */
