@@ -214,6 +214,9 @@ class Layer:
             if value.shape != var.shape:
                 raise ValueError(f"Layer '{self.name}': weight '{var.name}' has shape {var.shape}, "
                                  f"got an array of shape {value.shape}")
+            if not var.flags.writeable:
+                raise ValueError(f"Layer '{self.name}': weight '{var.name}' is read-only (it wraps "
+                                 "memory whose owner declared it read-only) and cannot be set")
         for var, value in zip(self._weights, weights):
             var[...] = value
 

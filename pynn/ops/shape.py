@@ -115,7 +115,9 @@ def _bound(v, what):
     if v is None:
         return _NONE
     if hasattr(v, "__index__") and not isinstance(v, (bool, np.bool_)):
-        return int(v.__index__())
+        # NumPy clips slice bounds to the axis; clipping to +-2**62 first keeps
+        # any Python int (t[10**20:]) representable in C without changing it.
+        return max(-2 ** 62, min(2 ** 62, int(v.__index__())))
     raise TypeError(f"slice {what} must be an int or None, got {v!r}")
 
 
