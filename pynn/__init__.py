@@ -19,6 +19,19 @@ from .saving import load_model, save_model  # noqa: E402
 
 __version__ = "0.1.0"
 
+# The public API: what `from pynn import *`, `dir(pynn)` and the documentation
+# cover. Submodules that are implementation (core, base, conv, tensor, ...) stay
+# importable but are not listed; the trust tools load lazily yet are listed.
+_MODULES = ["activations", "backend", "callbacks", "data", "datasets", "explain", "fairness",
+            "federated", "footprint", "initializers", "layers", "losses", "metrics", "models",
+            "ops", "optimizers", "privacy", "regularizers", "saving", "schedules", "text",
+            "utils"]
+__all__ = sorted(
+    _MODULES
+    + [n for n in layers.__all__ if n not in ("register", "Input")]
+    + ["Input", "Model", "Sequential", "Tensor", "get_num_threads", "is_grad_enabled",
+       "load_model", "no_grad", "save_model", "set_num_threads", "set_seed"])
+
 
 def set_seed(seed):
     """Makes initialisation, shuffling, dropout and DP noise bit-identical from
@@ -39,6 +52,11 @@ def set_num_threads(n):
 
 def get_num_threads():
     return _C.get_num_threads()
+
+
+def __dir__():
+    # dir(pynn) is the public API only (plus the version), lazy subpackages included
+    return sorted(__all__ + ["__version__"])
 
 
 def __getattr__(name):

@@ -3,6 +3,8 @@ one engine op."""
 from . import ops
 from ._names import unknown_name
 
+__all__ = ["linear", "leaky_relu", "get", "serialize"]
+
 
 def linear(x):
     return x

@@ -11,6 +11,10 @@ import warnings
 
 import numpy as np
 
+__all__ = ["Callback", "History", "ProgbarLogger", "CallbackList", "EarlyStopping",
+           "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger",
+           "TerminateOnNaN", "LambdaCallback"]
+
 
 def _default(fn):
     """Marks a base-class hook as "does nothing" (so the loop can skip it)."""

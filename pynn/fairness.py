@@ -12,6 +12,12 @@ import math
 
 import numpy as np
 
+__all__ = ["MetricFrame", "ThresholdOptimizer", "reweighing", "selection_rate",
+           "mean_prediction", "count", "true_positive_rate", "false_positive_rate",
+           "true_negative_rate", "false_negative_rate", "demographic_parity_difference",
+           "demographic_parity_ratio", "equalized_odds_difference", "equalized_odds_ratio",
+           "equal_opportunity_difference", "equal_opportunity_ratio"]
+
 # ---------------------------------------------------------------- base metrics
 
 

@@ -8,6 +8,11 @@ import numpy as np
 from . import random as _random
 from ._names import unknown_name
 
+__all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
+           "TruncatedNormal", "VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal",
+           "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "Identity", "get",
+           "serialize", "deserialize"]
+
 
 def _fans(shape):
     shape = tuple(shape)

@@ -6,6 +6,10 @@ import inspect
 from . import ops
 from ._names import unknown_name
 
+__all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "Hinge",
+           "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+           "mean_squared_error", "mse", "get", "serialize", "deserialize"]
+
 
 class Loss:
     """Base of all losses. Subclass it as in Keras: implement call(y_true, y_pred)

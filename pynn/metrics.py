@@ -9,6 +9,11 @@ import numpy as np
 from . import _C
 from ._names import unknown_name
 
+__all__ = ["Metric", "MeanMetric", "BinaryAccuracy", "CategoricalAccuracy",
+           "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError",
+           "MeanAbsoluteError", "RootMeanSquaredError", "Precision", "Recall", "AUC", "F1Score",
+           "get"]
+
 
 class Metric:
     stats_op = None

@@ -18,6 +18,8 @@ from .layers.base import (Layer, layout_version, rebind_variable, resolve_traini
 from .layers.core import InputLayer
 from .tensor import Tensor
 
+__all__ = ["Model", "Sequential", "load_model", "save_model"]
+
 
 class Model(Layer):
     """Base of Sequential, the functional Model(inputs, outputs) and, as in Keras,

@@ -2,6 +2,8 @@
 from . import ops
 from ._names import unknown_name
 
+__all__ = ["Regularizer", "L1L2", "L1", "L2", "l1_l2", "get", "serialize", "deserialize"]
+
 
 class Regularizer:
     def __call__(self, w):

@@ -32,6 +32,8 @@ import zipfile
 
 import numpy as np
 
+__all__ = ["save_model", "load_model", "save_weights", "load_weights"]
+
 FORMAT_VERSION = 1
 MODEL_FORMAT = "pynn.model"
 WEIGHTS_FORMAT = "pynn.weights"

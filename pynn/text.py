@@ -16,6 +16,8 @@ import re
 
 import numpy as np
 
+__all__ = ["TextVectorization", "pad_sequences", "load_word_vectors"]
+
 # Keras' DEFAULT_STRIP_REGEX: ASCII punctuation (the ',-.' inside is a range).
 _PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
 PAD_TOKEN, OOV_TOKEN = "", "[UNK]"

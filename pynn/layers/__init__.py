@@ -20,6 +20,25 @@ from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as ke
 from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
 
+# The public names (the submodules base, core, conv, ... are implementation)
+__all__ = [
+    "Layer", "Variable", "clear_session", "Input", "register",
+    "Activation", "Dense", "Dropout", "Flatten", "InputLayer", "Reshape", "Conv1D", "Conv2D",
+    "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D",
+    "MaxPooling1D", "MaxPooling2D", "BatchNormalization", "LayerNormalization", "Cropping1D",
+    "Cropping2D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Embedding",
+    "MultiHeadAttention", "GRU", "LSTM", "Bidirectional", "SimpleRNN", "Add", "Average",
+    "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
+    "concatenate", "dot", "maximum", "minimum", "multiply", "subtract", "TextVectorization",
+    "ELU", "LeakyReLU", "ReLU", "Softmax", "Normalization", "Rescaling",
+]
+
+
+def __dir__():
+    return sorted(__all__)
+
 _REGISTRY = {}
 
 

@@ -2,6 +2,8 @@
 
 Each function is a thin wrapper over one engine op (``_C.apply``); forward and
 backward run in C."""
+import sys as _sys
+
 from .. import _C
 from .elementwise import *  # noqa: F401,F403
 from .activations import *  # noqa: F401,F403
@@ -45,3 +47,17 @@ def maximum(a, b):
 
 def minimum(a, b):
     return _C.apply("minimum", [a, b])
+
+
+# The public ops: each family module's own __all__ plus the binary ops above
+# (the family modules themselves are implementation and not listed).
+# (by sys.modules: `embedding` and `dense` name both a module and its op function)
+__all__ = sorted({name for family in ("elementwise", "activations", "reduce", "shape", "losses",
+                                      "conv", "pool", "norm", "rnn", "embedding", "attention",
+                                      "dense", "convert")
+                  for name in _sys.modules[f"{__name__}.{family}"].__all__}
+                 | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum"})
+
+
+def __dir__():
+    return list(__all__)
