@@ -43,7 +43,34 @@ _REGISTRY = {}
 
 
 def register(cls):
-    """Makes a layer class known to from_config / load_model (by class name)."""
+    """Makes a custom layer class known to ``from_config`` and `pynn.load_model` by its class name.
+
+    Use it as a class decorator. A registered layer needs a ``get_config`` that
+    returns its constructor arguments. Loading never imports or runs code from
+    the file: only registered classes (or ``custom_objects``) can be rebuilt.
+
+    Parameters
+    ----------
+    cls : type
+        A subclass of `pynn.layers.Layer`.
+
+    Returns
+    -------
+    type
+        ``cls`` itself, so that it works as a decorator.
+
+    Examples
+    --------
+    >>> @pynn.layers.register
+    ... class Double(pynn.layers.Layer):
+    ...     def call(self, inputs):
+    ...         return inputs * 2.0
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "double.keras")
+    >>> pynn.Sequential([pynn.Input(shape=(2,)), Double()]).save(path)
+    >>> pynn.load_model(path).predict(np.array([[1.0, 2.0]]), verbose=0)
+    array([[2., 4.]], dtype=float32)
+    """
     _REGISTRY[cls.__name__] = cls
     return cls
 
