@@ -65,10 +65,11 @@ def _public_members(cls):
         if owner is None or not owner.__module__.startswith("pynn"):
             continue
         raw = vars(owner)[mname]
+        if isinstance(raw, staticmethod) and not raw.__func__.__qualname__.startswith(
+                owner.__qualname__ + "."):
+            continue  # a function stored as a class attribute (a pooling layer's op), not a method
         if isinstance(raw, (staticmethod, classmethod)):
             raw = raw.__func__
-        if inspect.isfunction(raw) and not raw.__qualname__.startswith(owner.__qualname__ + "."):
-            continue  # a function stored as a class attribute (a pooling layer's op), not a method
         if inspect.isfunction(raw) or isinstance(raw, property):
             members.append((mname, getattr(cls, mname) if not isinstance(raw, property) else raw))
     return members
