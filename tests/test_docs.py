@@ -102,7 +102,7 @@ def _section(doc, title):
 def _problems(qual, obj):
     if isinstance(obj, types.ModuleType):
         return [] if (obj.__doc__ or "").strip() else [f"{qual}: module has no docstring"]
-    doc = inspect.getdoc(obj) if not isinstance(obj, property) else obj.__doc__
+    doc = inspect.getdoc(obj)  # inherited from the overridden method or property when absent
     if not doc or not doc.strip():
         return [f"{qual}: no docstring"]
     out = []
