@@ -172,14 +172,20 @@ def test_the_checker_catches_gaps():
 
 # ------------------------------------------------------------------ the doctests
 def _doctests():
+    """The examples of every module that defines a public name (pynn.layers.core for
+    Dense, ...) and of the public modules themselves: DocTestFinder only looks at
+    objects defined in the module it is given."""
+    modules = {}
+    for _, obj in PUBLIC:
+        module = obj if isinstance(obj, types.ModuleType) else inspect.getmodule(
+            obj.fget if isinstance(obj, property) else obj)
+        if module is not None and module.__name__.startswith("pynn"):
+            modules[module.__name__] = module
     finder = doctest.DocTestFinder(exclude_empty=True)
     tests, seen = [], set()
-    for qual, obj in PUBLIC:
-        if not isinstance(obj, types.ModuleType):
-            continue
-        for test in finder.find(obj, qual, globs={"pynn": pynn, "np": np}):
-            # a name re-exported by several modules is run once
-            key = (test.filename, test.lineno, test.docstring)
+    for name in sorted(modules):
+        for test in finder.find(modules[name], name, globs={"pynn": pynn, "np": np}):
+            key = (test.filename, test.lineno)
             if test.examples and key not in seen:
                 seen.add(key)
                 tests.append(test)

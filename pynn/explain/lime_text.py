@@ -55,7 +55,7 @@ class LimeTextExplainer:
         Names of the classes.
     feature_selection : str, default "auto"
         As for `LimeTabularExplainer`.
-    split_expression : str, default r"\W+"
+    split_expression : str, default r"\\W+"
         Regex that splits words.
     bow : bool, default True
         Treat a word's occurrences as one feature (False: each position).
