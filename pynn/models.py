@@ -808,9 +808,10 @@ class Model(Layer):
         ------
         ValueError
             The model is not compiled, or ``x`` / ``y`` do not match the model (the
-            message names the shapes you passed and the ones the model declares).
-        TypeError
-            ``x`` is a type fit does not accept (the message says what is accepted).
+            message names the shapes).
+        TypeError or ValueError
+            An input that fit does not accept, such as a generator or a dataset
+            object (the message says what is wrong).
 
         Examples
         --------
