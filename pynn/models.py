@@ -34,8 +34,7 @@ class Model(Layer):
 
     Training runs on pynn's compiled driver: the model is traced once into an
     engine program and ``fit`` replays forward, loss, backward and the optimizer
-    step for a whole epoch in one C call, with the GIL released. A model whose
-    ``train_step`` is overridden runs eagerly instead, as in Keras.
+    step for a whole epoch in one C call, with the GIL released.
 
     Parameters
     ----------
@@ -44,7 +43,7 @@ class Model(Layer):
     outputs : KerasTensor or list of KerasTensor
         Functional form only: the tensor(s) the model returns, in output order.
     name : str, optional
-        The model's name (default: ``"functional"`` / a unique snake-case name).
+        The model's name (default: the class name in snake case, made unique).
     trainable : bool, default True
         Whether ``fit`` updates the weights (False freezes the whole model).
 

@@ -367,7 +367,9 @@ def save_model(model, filepath, overwrite=True):
     Raises
     ------
     ValueError
-        The model is not built, or the file exists and ``overwrite=False``.
+        The model is not built.
+    FileExistsError
+        The file exists and ``overwrite=False``.
 
     Examples
     --------
@@ -416,7 +418,9 @@ def save_weights(model, filepath, overwrite=True):
     Raises
     ------
     ValueError
-        The model is not built, or the file exists and ``overwrite=False``.
+        The model is not built.
+    FileExistsError
+        The file exists and ``overwrite=False``.
 
     Examples
     --------

@@ -25,7 +25,8 @@ class Embedding(Layer):
         Not supported (a value raises).
     mask_zero : bool, default False
         Treat id 0 as padding: the output carries a mask that the recurrent
-        layers (SimpleRNN, LSTM, GRU) and global pooling use to skip padded steps.
+        layers (SimpleRNN, LSTM, GRU) use to skip padded steps and
+        MultiHeadAttention to ignore padded keys.
     input_length : int, optional
         Accepted for tf.keras compatibility.
     weights : array_like or list of one array, optional
