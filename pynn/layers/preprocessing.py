@@ -82,8 +82,9 @@ class Normalization(Layer):
     Raises
     ------
     ValueError
-        Only one of ``mean`` and ``variance`` is given, or the layer is used
-        before ``adapt`` without them.
+        Only one of ``mean`` and ``variance`` is given, or they do not broadcast
+        to the input. (Used before ``adapt`` without them, the layer passes its
+        input through: mean 0, variance 1.)
 
     Examples
     --------

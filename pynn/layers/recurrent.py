@@ -281,7 +281,8 @@ class LSTM(_RNN):
     unit_forget_bias : bool, default True
         Start the forget gate's bias at 1 (Jozefowicz et al.).
     implementation : {1, 2}, default 2
-        Keras' option; both give the same result here.
+        Keras' option; as in Keras it only decides whether ``dropout`` draws one
+        input mask per gate (1) or one for all gates (2).
     use_bias : bool, default True
         Whether to add biases.
     kernel_initializer : str or Initializer, default "glorot_uniform"
@@ -381,7 +382,8 @@ class GRU(_RNN):
     use_cudnn : str, default "auto"
         Accepted for Keras compatibility.
     implementation : {1, 2}, default 2
-        Keras' option; both give the same result here.
+        Keras' option; as in Keras it only decides whether ``dropout`` draws one
+        input mask per gate (1) or one for all gates (2).
     use_bias : bool, default True
         Whether to add biases.
     kernel_initializer : str or Initializer, default "glorot_uniform"
