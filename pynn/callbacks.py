@@ -41,7 +41,8 @@ class Callback:
     >>> pynn.set_seed(0)
     >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
     >>> y = (x[:, :1] > 0).astype("float32")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
     >>> class StopAtLoss(pynn.callbacks.Callback):
     ...     def on_epoch_end(self, epoch, logs=None):
@@ -317,7 +318,8 @@ class Callback:
 
     @_default
     def on_test_begin(self, logs=None):
-        """Keras' hook for the start of an evaluation; pynn's ``evaluate`` and ``predict`` do not call callbacks yet.
+        """Keras' hook for the start of an evaluation; pynn's ``evaluate`` and ``predict`` do not
+        call callbacks yet.
 
         Kept so that Keras callbacks that define it port unchanged.
 
@@ -328,14 +330,15 @@ class Callback:
 
         Examples
         --------
-        >>> pynn.callbacks.Callback().on_test_begin() is None  # does nothing unless overridden
+        >>> pynn.callbacks.Callback().on_test_begin() is None  # a no-op unless overridden
         True
         """
         pass
 
     @_default
     def on_test_end(self, logs=None):
-        """Keras' hook for the end of an evaluation; pynn's ``evaluate`` and ``predict`` do not call callbacks yet.
+        """Keras' hook for the end of an evaluation; pynn's ``evaluate`` and ``predict`` do not call
+        callbacks yet.
 
         Kept so that Keras callbacks that define it port unchanged.
 
@@ -346,14 +349,15 @@ class Callback:
 
         Examples
         --------
-        >>> pynn.callbacks.Callback().on_test_end() is None  # does nothing unless overridden
+        >>> pynn.callbacks.Callback().on_test_end() is None  # a no-op unless overridden
         True
         """
         pass
 
     @_default
     def on_test_batch_begin(self, batch, logs=None):
-        """Keras' hook called before each evaluation batch; pynn's ``evaluate`` and ``predict`` do not call callbacks yet.
+        """Keras' hook called before each evaluation batch; pynn's ``evaluate`` and ``predict`` do
+        not call callbacks yet.
 
         Kept so that Keras callbacks that define it port unchanged.
 
@@ -366,14 +370,15 @@ class Callback:
 
         Examples
         --------
-        >>> pynn.callbacks.Callback().on_test_batch_begin(0) is None  # does nothing unless overridden
+        >>> pynn.callbacks.Callback().on_test_batch_begin(0) is None  # a no-op unless overridden
         True
         """
         pass
 
     @_default
     def on_test_batch_end(self, batch, logs=None):
-        """Keras' hook called after each evaluation batch; pynn's ``evaluate`` and ``predict`` do not call callbacks yet.
+        """Keras' hook called after each evaluation batch; pynn's ``evaluate`` and ``predict`` do
+        not call callbacks yet.
 
         Kept so that Keras callbacks that define it port unchanged.
 
@@ -386,14 +391,15 @@ class Callback:
 
         Examples
         --------
-        >>> pynn.callbacks.Callback().on_test_batch_end(0) is None  # does nothing unless overridden
+        >>> pynn.callbacks.Callback().on_test_batch_end(0) is None  # a no-op unless overridden
         True
         """
         pass
 
     @_default
     def on_predict_begin(self, logs=None):
-        """Keras' hook for the start of a prediction; pynn's ``evaluate`` and ``predict`` do not call callbacks yet.
+        """Keras' hook for the start of a prediction; pynn's ``evaluate`` and ``predict`` do not
+        call callbacks yet.
 
         Kept so that Keras callbacks that define it port unchanged.
 
@@ -404,14 +410,15 @@ class Callback:
 
         Examples
         --------
-        >>> pynn.callbacks.Callback().on_predict_begin() is None  # does nothing unless overridden
+        >>> pynn.callbacks.Callback().on_predict_begin() is None  # a no-op unless overridden
         True
         """
         pass
 
     @_default
     def on_predict_end(self, logs=None):
-        """Keras' hook for the end of a prediction; pynn's ``evaluate`` and ``predict`` do not call callbacks yet.
+        """Keras' hook for the end of a prediction; pynn's ``evaluate`` and ``predict`` do not call
+        callbacks yet.
 
         Kept so that Keras callbacks that define it port unchanged.
 
@@ -422,14 +429,15 @@ class Callback:
 
         Examples
         --------
-        >>> pynn.callbacks.Callback().on_predict_end() is None  # does nothing unless overridden
+        >>> pynn.callbacks.Callback().on_predict_end() is None  # a no-op unless overridden
         True
         """
         pass
 
     @_default
     def on_predict_batch_begin(self, batch, logs=None):
-        """Keras' hook called before each prediction batch; pynn's ``evaluate`` and ``predict`` do not call callbacks yet.
+        """Keras' hook called before each prediction batch; pynn's ``evaluate`` and ``predict`` do
+        not call callbacks yet.
 
         Kept so that Keras callbacks that define it port unchanged.
 
@@ -442,14 +450,15 @@ class Callback:
 
         Examples
         --------
-        >>> pynn.callbacks.Callback().on_predict_batch_begin(0) is None  # does nothing unless overridden
+        >>> pynn.callbacks.Callback().on_predict_batch_begin(0) is None  # a no-op unless overridden
         True
         """
         pass
 
     @_default
     def on_predict_batch_end(self, batch, logs=None):
-        """Keras' hook called after each prediction batch; pynn's ``evaluate`` and ``predict`` do not call callbacks yet.
+        """Keras' hook called after each prediction batch; pynn's ``evaluate`` and ``predict`` do
+        not call callbacks yet.
 
         Kept so that Keras callbacks that define it port unchanged.
 
@@ -462,7 +471,7 @@ class Callback:
 
         Examples
         --------
-        >>> pynn.callbacks.Callback().on_predict_batch_end(0) is None  # does nothing unless overridden
+        >>> pynn.callbacks.Callback().on_predict_batch_end(0) is None  # a no-op unless overridden
         True
         """
         pass
@@ -480,7 +489,8 @@ class History(Callback):
     >>> pynn.set_seed(0)
     >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
     >>> y = (x[:, :1] > 0).astype("float32")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
     >>> history = model.fit(x, y, epochs=3, verbose=0, validation_split=0.25)
     >>> history.epoch
@@ -526,7 +536,8 @@ class ProgbarLogger(Callback):
     >>> pynn.set_seed(0)
     >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
     >>> y = (x[:, :1] > 0).astype("float32")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
     >>> _ = model.fit(x, y, epochs=2, batch_size=32, verbose=2)  # doctest: +ELLIPSIS
     Epoch 1/2
@@ -656,13 +667,15 @@ class CallbackList:
         --------
         >>> pynn.callbacks.CallbackList([], verbose=0).wants_every_batch()
         False
-        >>> pynn.callbacks.CallbackList([pynn.callbacks.TerminateOnNaN()], verbose=0).wants_every_batch()
+        >>> pynn.callbacks.CallbackList([pynn.callbacks.TerminateOnNaN()],
+        ...                             verbose=0).wants_every_batch()
         True
         """
         return any(cb._needs_every_batch() for cb in self.callbacks)
 
     def wants_progress(self):
-        """Returns whether something redraws during an epoch (then ``fit`` returns to Python between chunks).
+        """Returns whether something redraws during an epoch (then ``fit`` returns to Python between
+        chunks).
 
         Returns
         -------
@@ -794,7 +807,8 @@ class EarlyStopping(_Monitor):
     >>> pynn.set_seed(0)
     >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
     >>> y = (x[:, :1] > 0).astype("float32")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
     >>> stop = pynn.callbacks.EarlyStopping(monitor="loss", patience=1, min_delta=10.0)
     >>> history = model.fit(x, y, epochs=20, verbose=0, callbacks=[stop])
@@ -923,7 +937,8 @@ class ModelCheckpoint(_Monitor):
     >>> pynn.set_seed(0)
     >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
     >>> y = (x[:, :1] > 0).astype("float32")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
     >>> folder = tempfile.mkdtemp()
     >>> checkpoint = pynn.callbacks.ModelCheckpoint(os.path.join(folder, "model-{epoch:02d}.keras"),
@@ -1083,9 +1098,11 @@ class ReduceLROnPlateau(Callback):
     >>> pynn.set_seed(0)
     >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
     >>> y = (x[:, :1] > 0).astype("float32")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
-    >>> reduce = pynn.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=10.0)
+    >>> reduce = pynn.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0,
+    ...                                           min_delta=10.0)
     >>> history = model.fit(x, y, epochs=3, verbose=0, callbacks=[reduce])
     >>> [round(lr, 4) for lr in history.history["learning_rate"]]
     [0.01, 0.01, 0.005]
@@ -1198,7 +1215,8 @@ class LearningRateScheduler(Callback):
     >>> pynn.set_seed(0)
     >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
     >>> y = (x[:, :1] > 0).astype("float32")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
     >>> scheduler = pynn.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
     >>> history = model.fit(x, y, epochs=3, verbose=0, callbacks=[scheduler])
@@ -1248,7 +1266,8 @@ class CSVLogger(Callback):
     >>> pynn.set_seed(0)
     >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
     >>> y = (x[:, :1] > 0).astype("float32")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
     >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
     >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[pynn.callbacks.CSVLogger(path)])
@@ -1326,8 +1345,9 @@ class TerminateOnNaN(Callback):
     --------
     >>> model = pynn.Sequential([pynn.Input(shape=(1,)), pynn.layers.Dense(1)])
     >>> model.compile(optimizer=pynn.optimizers.SGD(1e10), loss="mse")
+    >>> stop = pynn.callbacks.TerminateOnNaN()
     >>> history = model.fit(np.full((64, 1), 1e3), np.zeros((64, 1)), batch_size=8, epochs=5,
-    ...                     verbose=0, callbacks=[pynn.callbacks.TerminateOnNaN()])  # doctest: +ELLIPSIS
+    ...                     verbose=0, callbacks=[stop])  # doctest: +ELLIPSIS
     Batch ...: Invalid loss, terminating training
     >>> len(history.epoch)
     1
@@ -1371,10 +1391,12 @@ class LambdaCallback(Callback):
     >>> pynn.set_seed(0)
     >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
     >>> y = (x[:, :1] > 0).astype("float32")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
     >>> losses = []
-    >>> record = pynn.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: losses.append(logs["loss"]))
+    >>> record = pynn.callbacks.LambdaCallback(
+    ...     on_epoch_end=lambda epoch, logs: losses.append(logs["loss"]))
     >>> _ = model.fit(x, y, epochs=3, verbose=0, callbacks=[record])
     >>> len(losses)
     3

@@ -170,7 +170,8 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     Examples
     --------
     >>> x, y = np.arange(10).reshape(5, 2), np.array([0, 1, 0, 1, 0])
-    >>> x_train, x_test, y_train, y_test = pynn.data.train_test_split(x, y, test_size=0.4, random_state=0)
+    >>> x_train, x_test, y_train, y_test = pynn.data.train_test_split(x, y, test_size=0.4,
+    ...                                                               random_state=0)
     >>> x_train.shape, x_test.shape
     ((3, 2), (2, 2))
     """

@@ -73,7 +73,8 @@ def _rate(y_true, y_pred, sample_weight, pos_label, truth, predicted, who):
 
 
 def true_positive_rate(y_true, y_pred, sample_weight=None, pos_label=None):
-    """True positive rate (recall): the weighted fraction of positives predicted positive (Fairlearn's ``true_positive_rate``).
+    """True positive rate (recall): the weighted fraction of positives predicted positive
+    (Fairlearn's ``true_positive_rate``).
 
     Parameters
     ----------
@@ -107,7 +108,8 @@ def true_positive_rate(y_true, y_pred, sample_weight=None, pos_label=None):
 
 
 def false_positive_rate(y_true, y_pred, sample_weight=None, pos_label=None):
-    """False positive rate: the weighted fraction of negatives predicted positive (Fairlearn's ``false_positive_rate``).
+    """False positive rate: the weighted fraction of negatives predicted positive (Fairlearn's
+    ``false_positive_rate``).
 
     Parameters
     ----------
@@ -141,7 +143,8 @@ def false_positive_rate(y_true, y_pred, sample_weight=None, pos_label=None):
 
 
 def true_negative_rate(y_true, y_pred, sample_weight=None, pos_label=None):
-    """True negative rate (specificity): the weighted fraction of negatives predicted negative (Fairlearn's ``true_negative_rate``).
+    """True negative rate (specificity): the weighted fraction of negatives predicted negative
+    (Fairlearn's ``true_negative_rate``).
 
     Parameters
     ----------
@@ -175,7 +178,8 @@ def true_negative_rate(y_true, y_pred, sample_weight=None, pos_label=None):
 
 
 def false_negative_rate(y_true, y_pred, sample_weight=None, pos_label=None):
-    """False negative rate (miss rate): the weighted fraction of positives predicted negative (Fairlearn's ``false_negative_rate``).
+    """False negative rate (miss rate): the weighted fraction of positives predicted negative
+    (Fairlearn's ``false_negative_rate``).
 
     Parameters
     ----------
@@ -209,7 +213,8 @@ def false_negative_rate(y_true, y_pred, sample_weight=None, pos_label=None):
 
 
 def selection_rate(y_true, y_pred, *, pos_label=1, sample_weight=None):
-    """Selection rate: the weighted fraction of predictions equal to ``pos_label`` (y_true is ignored).
+    """Selection rate: the weighted fraction of predictions equal to ``pos_label`` (y_true is
+    ignored).
 
     What demographic parity compares between groups.
 
@@ -434,7 +439,8 @@ class MetricFrame:
 
     @property
     def by_group(self):
-        """The metric per group: ``{group: value}`` (with several metrics ``{name: {group: value}}``)."""
+        """The metric per group: ``{group: value}`` (with several metrics ``{name: {group:
+        value}}``)."""
         return self._out({k: dict(v) for k, v in self._by_group.items()})
 
     @property
@@ -667,7 +673,8 @@ def demographic_parity_difference(y_true, y_pred, *, sensitive_features, method=
 
 def demographic_parity_ratio(y_true, y_pred, *, sensitive_features, method="between_groups",
                              sample_weight=None):
-    """Smallest over largest group selection rate (1 = demographic parity; the "80% rule" asks for 0.8).
+    """Smallest over largest group selection rate (1 = demographic parity; the "80% rule" asks for
+    0.8).
 
     Computed as Fairlearn's ``demographic_parity_ratio`` from the selection rate per group.
 
@@ -911,7 +918,8 @@ def reweighing(y_true, sensitive_features):
     >>> w = pynn.fairness.reweighing(y, group)
     >>> w.round(3)
     array([0.667, 0.667, 0.667, 2.   , 2.   , 0.667, 0.667, 0.667])
-    >>> [round(float((w * y)[group == g].sum() / w[group == g].sum()), 6) for g in "ab"]  # both 0.5 now
+    >>> positive_share = [(w * y)[group == g].sum() / w[group == g].sum() for g in "ab"]
+    >>> [round(float(share), 6) for share in positive_share]  # both 0.5 now
     [0.5, 0.5]
     """
     y = _vector(y_true, "reweighing", "y_true")
@@ -925,7 +933,8 @@ def reweighing(y_true, sensitive_features):
 
 
 class ThresholdOptimizer:
-    """Group-specific decision thresholds that equalise a rate across groups (post-processing, after Hardt et al. 2016).
+    """Group-specific decision thresholds that equalise a rate across groups (post-processing, after
+    Hardt et al. 2016).
 
     ``fit`` tries ``grid_size + 1`` common target rates r in [0, 1]; for each,
     every group's threshold is the score that selects a fraction r of the group

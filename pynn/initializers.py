@@ -257,7 +257,8 @@ class VarianceScaling(RandomNormal):
 
     Examples
     --------
-    >>> init = pynn.initializers.VarianceScaling(scale=2.0, distribution="untruncated_normal", seed=0)
+    >>> init = pynn.initializers.VarianceScaling(scale=2.0, distribution="untruncated_normal",
+    ...                                          seed=0)
     >>> round(float(init((500, 100)).std()), 3)  # sqrt(2 / 500)
     0.063
     """
@@ -316,7 +317,8 @@ def _scaling(name, scale, mode, distribution, doc):
                                            "__doc__": doc})
 
 
-GlorotUniform = _scaling("GlorotUniform", 1.0, "fan_avg", "uniform", """Glorot (Xavier) uniform: uniform in ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))``.
+GlorotUniform = _scaling("GlorotUniform", 1.0, "fan_avg", "uniform", """Glorot (Xavier) uniform:
+uniform in ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))``.
 
 Keras' default kernel initializer (Dense, Conv); keeps activations' variance
 steady for tanh / sigmoid layers. For conv kernels the fans include the
@@ -334,7 +336,8 @@ Examples
 >>> w.shape, w.dtype, bool(np.abs(w).max() <= np.sqrt(6 / 150))
 ((100, 50), dtype('float32'), True)
 """)
-GlorotNormal = _scaling("GlorotNormal", 1.0, "fan_avg", "truncated_normal", """Glorot (Xavier) normal: truncated normal with ``stddev = sqrt(2 / (fan_in + fan_out))``.
+GlorotNormal = _scaling("GlorotNormal", 1.0, "fan_avg", "truncated_normal", """Glorot (Xavier)
+normal: truncated normal with ``stddev = sqrt(2 / (fan_in + fan_out))``.
 
 Values beyond two standard deviations are redrawn (the stddev is corrected
 for the truncation, as Keras).
@@ -351,7 +354,8 @@ Examples
 >>> round(float(w.std()), 2)  # sqrt(2 / 800)
 0.05
 """)
-HeUniform = _scaling("HeUniform", 2.0, "fan_in", "uniform", """He uniform: uniform in ``[-limit, limit]``, ``limit = sqrt(6 / fan_in)``.
+HeUniform = _scaling("HeUniform", 2.0, "fan_in", "uniform", """He uniform: uniform in
+``[-limit, limit]``, ``limit = sqrt(6 / fan_in)``.
 
 Suited to ReLU layers (He et al., 2015).
 
@@ -367,7 +371,8 @@ Examples
 >>> bool(np.abs(w).max() <= 0.5)  # sqrt(6 / 24)
 True
 """)
-HeNormal = _scaling("HeNormal", 2.0, "fan_in", "truncated_normal", """He normal: truncated normal with ``stddev = sqrt(2 / fan_in)``.
+HeNormal = _scaling("HeNormal", 2.0, "fan_in", "truncated_normal", """He normal: truncated normal
+with ``stddev = sqrt(2 / fan_in)``.
 
 Suited to ReLU layers (He et al., 2015).
 
@@ -383,7 +388,8 @@ Examples
 >>> round(float(w.std()), 2)  # sqrt(2 / 800)
 0.05
 """)
-LecunUniform = _scaling("LecunUniform", 1.0, "fan_in", "uniform", """LeCun uniform: uniform in ``[-limit, limit]``, ``limit = sqrt(3 / fan_in)``.
+LecunUniform = _scaling("LecunUniform", 1.0, "fan_in", "uniform", """LeCun uniform: uniform in
+``[-limit, limit]``, ``limit = sqrt(3 / fan_in)``.
 
 Suited to SELU layers (self-normalising networks).
 
@@ -399,7 +405,8 @@ Examples
 >>> bool(np.abs(w).max() <= 0.5)  # sqrt(3 / 12)
 True
 """)
-LecunNormal = _scaling("LecunNormal", 1.0, "fan_in", "truncated_normal", """LeCun normal: truncated normal with ``stddev = sqrt(1 / fan_in)``.
+LecunNormal = _scaling("LecunNormal", 1.0, "fan_in", "truncated_normal", """LeCun normal: truncated
+normal with ``stddev = sqrt(1 / fan_in)``.
 
 Suited to SELU layers (self-normalising networks).
 

@@ -182,7 +182,8 @@ def _make(cls_name, fn_name, defaults, doc):
     return type(cls_name, (Loss,), {"__init__": __init__, "call": call, "__doc__": doc})
 
 
-MeanSquaredError = _make("MeanSquaredError", "mean_squared_error", {}, """Mean of squared errors: ``mean((y_true - y_pred)**2)`` over the last axis, per sample.
+MeanSquaredError = _make("MeanSquaredError", "mean_squared_error", {}, """Mean of squared errors:
+``mean((y_true - y_pred)**2)`` over the last axis, per sample.
 
 Keras' ``'mse'``; for regression.
 
@@ -203,7 +204,8 @@ Examples
 >>> pynn.losses.MeanSquaredError(reduction="none")(y_true, y_pred).numpy()
 array([0.01, 0.04], dtype=float32)
 """)
-MeanAbsoluteError = _make("MeanAbsoluteError", "mean_absolute_error", {}, """Mean of absolute errors: ``mean(|y_true - y_pred|)`` over the last axis, per sample.
+MeanAbsoluteError = _make("MeanAbsoluteError", "mean_absolute_error", {}, """Mean of absolute
+errors: ``mean(|y_true - y_pred|)`` over the last axis, per sample.
 
 Keras' ``'mae'``; less sensitive to outliers than the squared error.
 
@@ -222,7 +224,8 @@ Examples
 >>> round(pynn.losses.MeanAbsoluteError()(y_true, y_pred).numpy().item(), 4)
 0.15
 """)
-Huber = _make("Huber", "huber", {"delta": 1.0}, """Huber loss: squared for small errors, linear for large ones.
+Huber = _make("Huber", "huber", {"delta": 1.0}, """Huber loss: squared for small errors, linear for
+large ones.
 
 Per element ``0.5 * e**2`` where ``|e| <= delta``, else ``delta * (|e| - 0.5 * delta)``;
 averaged over the last axis.
@@ -244,7 +247,8 @@ Examples
 >>> pynn.losses.Huber(reduction="none")(y_true, y_pred).numpy()  # 0.5 * 0.25 and 3 - 0.5
 array([0.125, 2.5  ], dtype=float32)
 """)
-Hinge = _make("Hinge", "hinge", {}, """Hinge loss for maximum-margin classifiers: ``mean(max(1 - y_true * y_pred, 0))``.
+Hinge = _make("Hinge", "hinge", {}, """Hinge loss for maximum-margin classifiers:
+``mean(max(1 - y_true * y_pred, 0))``.
 
 Labels are -1 or 1 (0/1 labels are converted to -1/1, as Keras).
 
@@ -263,7 +267,9 @@ Examples
 >>> round(pynn.losses.Hinge()(y_true, y_pred).numpy().item(), 4)  # (0.5 + 0) / 2
 0.25
 """)
-BinaryCrossentropy = _make("BinaryCrossentropy", "binary_crossentropy", {"from_logits": False, "label_smoothing": 0.0}, """Binary cross-entropy, for 0/1 labels (one or several independent ones per sample).
+BinaryCrossentropy = _make("BinaryCrossentropy", "binary_crossentropy", {"from_logits": False,
+"label_smoothing": 0.0}, """Binary cross-entropy, for 0/1 labels (one or several independent ones
+per sample).
 
 ``-(y * log(p) + (1 - y) * log(1 - p))`` averaged over the last axis; with
 probabilities clipped to ``[1e-7, 1 - 1e-7]`` as Keras, or computed stably
@@ -289,10 +295,13 @@ Examples
 >>> round(pynn.losses.BinaryCrossentropy()(y_true, y_pred).numpy().item(), 4)
 0.1643
 >>> logits = np.array([[0.0]], np.float32)
->>> round(pynn.losses.BinaryCrossentropy(from_logits=True)(np.array([[1.0]]), logits).numpy().item(), 4)
+>>> round(pynn.losses.BinaryCrossentropy(from_logits=True)(np.array([[1.0]]),
+...                                                        logits).numpy().item(), 4)
 0.6931
 """)
-CategoricalCrossentropy = _make("CategoricalCrossentropy", "categorical_crossentropy", {"from_logits": False, "label_smoothing": 0.0}, """Categorical cross-entropy, for one-hot (or probability) labels.
+CategoricalCrossentropy = _make("CategoricalCrossentropy", "categorical_crossentropy",
+{"from_logits": False, "label_smoothing": 0.0}, """Categorical cross-entropy, for one-hot (or
+probability) labels.
 
 ``-sum(y_true * log(y_pred))`` over the classes (the last axis). With a
 softmax last layer the softmax and the loss are fused into one stable op.
@@ -318,7 +327,9 @@ Examples
 >>> pynn.losses.CategoricalCrossentropy(reduction="none")(y_true, y_pred).numpy().round(4)
 array([0.1054, 0.2231], dtype=float32)
 """)
-SparseCategoricalCrossentropy = _make("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy", {"from_logits": False}, """Categorical cross-entropy for integer class ids.
+SparseCategoricalCrossentropy = _make("SparseCategoricalCrossentropy",
+"sparse_categorical_crossentropy", {"from_logits": False}, """Categorical cross-entropy for integer
+class ids.
 
 ``y_true`` holds class ids (shape ``(batch,)`` or ``(batch, 1)``), ``y_pred``
 probabilities (or logits) over the classes; ``-log(y_pred[y_true])``. An id
@@ -337,7 +348,8 @@ reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size
 Examples
 --------
 >>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
->>> pynn.losses.SparseCategoricalCrossentropy(reduction="none")(np.array([1, 1]), y_pred).numpy().round(4)
+>>> pynn.losses.SparseCategoricalCrossentropy(reduction="none")(np.array([1, 1]),
+...                                                             y_pred).numpy().round(4)
 array([0.1054, 1.6094], dtype=float32)
 """)
 
@@ -353,7 +365,8 @@ _CLASSES = {c.__name__: c for c in set(_ALIASES.values())}
 
 
 class FunctionLoss(Loss):
-    """Wraps a loss function ``fn(y_true, y_pred)`` as a `Loss` (what ``compile`` does for a function).
+    """Wraps a loss function ``fn(y_true, y_pred)`` as a `Loss` (what ``compile`` does for a
+    function).
 
     The function returns per-sample (or per-element) losses as a Tensor; they
     are weighted and averaged as Keras does. Such a loss cannot be saved in a

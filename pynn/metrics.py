@@ -115,7 +115,8 @@ class Metric:
         Examples
         --------
         >>> m = pynn.metrics.BinaryAccuracy()
-        >>> m.update_state(np.array([[1], [0]]), np.array([[0.9], [0.9]]), sample_weight=np.array([3.0, 1.0]))
+        >>> m.update_state(np.array([[1], [0]]), np.array([[0.9], [0.9]]),
+        ...                sample_weight=np.array([3.0, 1.0]))
         >>> m.result()
         0.75
         """
@@ -298,7 +299,8 @@ class SparseCategoricalAccuracy(MeanMetric):
     Examples
     --------
     >>> m = pynn.metrics.SparseCategoricalAccuracy()
-    >>> m.update_state(np.array([1, 0, 2]), np.array([[0.1, 0.9, 0.0], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2]]))
+    >>> m.update_state(np.array([1, 0, 2]),
+    ...                np.array([[0.1, 0.9, 0.0], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2]]))
     >>> round(m.result(), 4)
     0.6667
     """
@@ -325,7 +327,8 @@ class SparseTopKCategoricalAccuracy(MeanMetric):
     Examples
     --------
     >>> m = pynn.metrics.SparseTopKCategoricalAccuracy(k=2)
-    >>> m.update_state(np.array([1, 0, 2]), np.array([[0.1, 0.9, 0.0], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2]]))
+    >>> m.update_state(np.array([1, 0, 2]),
+    ...                np.array([[0.1, 0.9, 0.0], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2]]))
     >>> round(m.result(), 4)  # the third sample's class 2 is only third
     0.6667
     """

@@ -120,7 +120,8 @@ class Model(Layer):
 
     @property
     def weights(self):
-        """All weight variables (trainable first per layer), NumPy views into the model's parameter arena."""
+        """All weight variables (trainable first per layer), NumPy views into the model's parameter
+        arena."""
         return [w for layer in self._layers for w in layer.weights]
 
     @property
@@ -132,7 +133,7 @@ class Model(Layer):
 
     @property
     def non_trainable_weights(self):
-        """Weights ``fit`` does not update (frozen layers, BatchNormalization's moving statistics)."""
+        """Weights ``fit`` does not update (frozen layers, BatchNormalization's moving mean...)."""
         if not self.trainable:
             return self.weights
         return [w for layer in self._layers for w in layer.non_trainable_weights]
@@ -465,12 +466,13 @@ class Model(Layer):
 
         Examples
         --------
-        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(3, activation="softmax")])
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+        ...                          pynn.layers.Dense(3, activation="softmax")])
         >>> model.compile(optimizer=pynn.optimizers.Adam(learning_rate=1e-3),
         ...               loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         >>> model.optimizer.learning_rate
         0.001
-        >>> model.compile(optimizer="adamm", loss="mse")
+        >>> model.compile(optimizer="adamm", loss="mse")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         ValueError: Unknown optimizer 'adamm'; did you mean 'adam'? ...
@@ -817,7 +819,8 @@ class Model(Layer):
         >>> pynn.set_seed(0)
         >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
         >>> y = (x[:, 0] > 0).astype("float32")
-        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+        ...                          pynn.layers.Dense(1, activation="sigmoid")])
         >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
         >>> history = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0)
         >>> sorted(history.history)
@@ -1375,7 +1378,8 @@ class Sequential(Model):
 
         Examples
         --------
-        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(8), pynn.layers.Dense(2)])
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(8),
+        ...                          pynn.layers.Dense(2)])
         >>> model.pop().units
         2
         >>> model.output_shape
@@ -1671,7 +1675,8 @@ def save_model(model, filepath, overwrite=True):
     --------
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
-    >>> pynn.models.save_model(pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(1)]), path)
+    >>> pynn.models.save_model(pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(1)]),
+    ...                        path)
     >>> os.path.exists(path)
     True
     """

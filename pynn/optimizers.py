@@ -207,7 +207,8 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning rate the next step will use (a schedule's value at ``iterations``); settable unless created with a schedule."""
+        """The learning rate the next step will use (a schedule's value at ``iterations``); settable
+        unless created with a schedule."""
         if self._lr_schedule is None:
             return self._c.learning_rate if self._c is not None else self._lr_value
         if self._lr_spec is not None and self._c is not None:
@@ -250,7 +251,8 @@ class Optimizer:
 
     @property
     def needs_python_lr(self):
-        """True when the learning rate is a Python callable that C cannot evaluate (``fit`` then syncs it before every step)."""
+        """True when the learning rate is a Python callable that C cannot evaluate (``fit`` then
+        syncs it before every step)."""
         return self._lr_schedule is not None and self._lr_spec is None
 
     def sync_learning_rate(self):
@@ -484,7 +486,8 @@ class Optimizer:
     # ------------------------------------------------------------ state
     @property
     def variables(self):
-        """Live views of the state in Keras' order: every variable's first state (e.g. momentum), then every variable's second, ..."""
+        """Live views of the state in Keras' order: every variable's first state (e.g. momentum),
+        then every variable's second, ..."""
         out = _VariableList()
         if self._c is None:
             return out
@@ -1276,7 +1279,7 @@ def get(identifier):
     --------
     >>> pynn.optimizers.get("adam")
     <pynn.optimizers.Adam name='adam' learning_rate=0.001>
-    >>> pynn.optimizers.get("adamm")
+    >>> pynn.optimizers.get("adamm")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: Unknown optimizer 'adamm'; did you mean 'adam'? ...

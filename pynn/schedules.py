@@ -91,7 +91,8 @@ class LearningRateSchedule:
 
         Examples
         --------
-        >>> pynn.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5).get_config()["decay_rate"]
+        >>> pynn.schedules.ExponentialDecay(0.1, decay_steps=10,
+        ...                                 decay_rate=0.5).get_config()["decay_rate"]
         0.5
         """
         raise NotImplementedError(
@@ -159,7 +160,8 @@ class ExponentialDecay(LearningRateSchedule):
     >>> schedule = pynn.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
     >>> [round(schedule(step), 4) for step in (0, 10, 20)]
     [0.1, 0.05, 0.025]
-    >>> stairs = pynn.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5, staircase=True)
+    >>> stairs = pynn.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5,
+    ...                                          staircase=True)
     >>> round(stairs(9), 4), round(stairs(10), 4)
     (0.1, 0.05)
     """
@@ -238,7 +240,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 
 class PolynomialDecay(LearningRateSchedule):
-    """Polynomial decay from ``initial_learning_rate`` to ``end_learning_rate`` over ``decay_steps``.
+    """Polynomial decay from ``initial_learning_rate`` to ``end_learning_rate`` over
+    ``decay_steps``.
 
     ``(initial - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end``;
     ``power=1`` is a linear decay.

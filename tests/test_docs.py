@@ -48,7 +48,7 @@ def _walk():
             out.append((qual, obj))
             if inspect.isclass(obj):
                 for mname, member in _public_members(obj):
-                    if id(member) not in seen_objects:  # an inherited method once, at its first class
+                    if id(member) not in seen_objects:  # inherited: once, at its first class
                         seen_objects.add(id(member))
                         out.append((f"{qual}.{mname}", member))
     return out
@@ -237,7 +237,8 @@ INTERNAL = {"core", "base", "conv", "merging", "register", "get_class", "pooling
 
 def test_dir_is_the_public_api():
     assert dir(pynn) == sorted(set(pynn.__all__) | {"__version__"})
-    assert {"explain", "fairness", "Sequential", "Dense", "set_seed", "load_model"} <= set(dir(pynn))
+    public = {"explain", "fairness", "Sequential", "Dense", "set_seed", "load_model"}
+    assert public <= set(dir(pynn))
     assert not INTERNAL & set(dir(pynn))
     # everything listed is really there (lazy subpackages included)
     for name in pynn.__all__:

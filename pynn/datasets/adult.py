@@ -85,7 +85,8 @@ def _read(subset):
 
 
 def load_data():
-    """Loads the UCI Adult census-income data (shipped with pynn), the usual data for fairness checks.
+    """Loads the UCI Adult census-income data (shipped with pynn), the usual data for fairness
+    checks.
 
     Columns are ``FEATURES``; categorical ones hold the index of the value in
     ``CATEGORIES[name]``, -1 where the record has none. The split is the original
@@ -136,7 +137,8 @@ def column(x, name):
     --------
     >>> rows = np.zeros((2, 14), np.float32)
     >>> rows[:, pynn.datasets.adult.FEATURES.index("sex")] = [0, 1]
-    >>> [pynn.datasets.adult.CATEGORIES["sex"][int(v)] for v in pynn.datasets.adult.column(rows, "sex")]
+    >>> sex = pynn.datasets.adult.column(rows, "sex")
+    >>> [pynn.datasets.adult.CATEGORIES["sex"][int(v)] for v in sex]
     ['Female', 'Male']
     """
     if name not in FEATURES:

@@ -35,7 +35,8 @@ def data_dir():
     Examples
     --------
     >>> import os
-    >>> "PYNN_DATA" in os.environ or pynn.datasets.fashion_mnist.data_dir() == "/usr/share/datasets/fashion-mnist"
+    >>> default = "/usr/share/datasets/fashion-mnist"
+    >>> "PYNN_DATA" in os.environ or pynn.datasets.fashion_mnist.data_dir() == default
     True
     """
     root = os.environ.get("PYNN_DATA")
@@ -65,7 +66,8 @@ def _read_idx(path, expect_dims):
 
 
 def load_data():
-    """Loads Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017) from local files, as ``keras.datasets.fashion_mnist``.
+    """Loads Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017) from local files, as
+    ``keras.datasets.fashion_mnist``.
 
     Nothing is downloaded: install Debian's ``dataset-fashion-mnist`` package or
     point ``PYNN_DATA`` at a folder holding the four IDX files. Every size in the
@@ -92,7 +94,7 @@ def load_data():
     >>> pynn.datasets.fashion_mnist.load_data()  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    FileNotFoundError: Fashion-MNIST not found in ... Install Debian's package: `sudo apt-get install -y dataset-fashion-mnist`, ...
+    FileNotFoundError: Fashion-MNIST not found in ...dataset-fashion-mnist`, or point PYNN_DATA ...
     >>> del os.environ["PYNN_DATA"]
     >>> pynn.datasets.fashion_mnist.CLASS_NAMES[9]
     'Ankle boot'

@@ -21,7 +21,8 @@ CLASS_NAMES = ["negative", "positive"]
 
 
 def load_ratings():
-    """Returns every snippet of the sentiment data in its original order, with its mean human rating.
+    """Returns every snippet of the sentiment data in its original order, with its mean human
+    rating.
 
     Returns
     -------
@@ -62,7 +63,8 @@ def load_ratings():
 
 
 def load_data(test_split=0.2, seed=113):
-    """Loads the movie-review sentiment data (binary labels), as ``keras.datasets.imdb`` but as text.
+    """Loads the movie-review sentiment data (binary labels), as ``keras.datasets.imdb`` but as
+    text.
 
     10,605 human-rated snippets, shipped with pynn (nothing is downloaded);
     label 1 when the mean rating is positive. The snippets are shuffled with

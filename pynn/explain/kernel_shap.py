@@ -21,7 +21,8 @@ from ._model import predict_function
 
 
 class KernelSHAP:
-    """Model-agnostic Shapley values by Kernel SHAP (Lundberg & Lee, 2017), as SHAP's KernelExplainer.
+    """Model-agnostic Shapley values by Kernel SHAP (Lundberg & Lee, 2017), as SHAP's
+    KernelExplainer.
 
     Features absent from a coalition take the background data's values; the
     weighted linear fit is constrained so that the values add up to

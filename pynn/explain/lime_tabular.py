@@ -250,8 +250,11 @@ class LimeTabularExplainer:
         Examples
         --------
         >>> X = np.random.default_rng(0).normal(size=(100, 2))
-        >>> lime = pynn.explain.LimeTabularExplainer(X, mode="regression", feature_names=["x0", "x1"])
-        >>> explanation = lime.explain_instance(X[0], lambda rows: 3 * rows[:, 1], num_samples=300, random_state=0)
+        >>> lime = pynn.explain.LimeTabularExplainer(X, mode="regression",
+        ...                                          feature_names=["x0", "x1"])
+        >>> def predict(rows):
+        ...     return 3 * rows[:, 1]
+        >>> explanation = lime.explain_instance(X[0], predict, num_samples=300, random_state=0)
         >>> explanation.as_list()[0][0]  # a regression is explained under label 1, as in lime
         '-0.59 < x1 <= 0.10'
         """

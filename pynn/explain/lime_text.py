@@ -69,7 +69,8 @@ class LimeTextExplainer:
     >>> def classifier(texts):
     ...     return np.array([[0.2, 0.8] if "good" in t else [0.9, 0.1] for t in texts])
     >>> lime = pynn.explain.LimeTextExplainer(random_state=0)
-    >>> explanation = lime.explain_instance("a good movie", classifier, num_features=1, num_samples=200)
+    >>> explanation = lime.explain_instance("a good movie", classifier, num_features=1,
+    ...                                     num_samples=200)
     >>> [word for word, weight in explanation.as_list()]
     ['good']
     """

@@ -68,7 +68,8 @@ def permutation_importance(estimator, X, y, *, scoring=None, n_repeats=5, n_jobs
     --------
     >>> X = np.random.default_rng(0).normal(size=(200, 3))
     >>> f = lambda rows: rows @ np.array([0.5, 1.0, 2.0])
-    >>> result = pynn.explain.permutation_importance(f, X, f(X), scoring="r2", n_repeats=3, random_state=0)
+    >>> result = pynn.explain.permutation_importance(f, X, f(X), scoring="r2", n_repeats=3,
+    ...                                              random_state=0)
     >>> result.importances_mean.argsort().tolist()  # the largest weight matters most
     [0, 1, 2]
     """

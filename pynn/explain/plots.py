@@ -75,7 +75,8 @@ def plot_attributions(attributions, feature_names=None, top_k=None, label=1, ax=
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")  # no window: draw off screen
-    >>> ax = pynn.explain.plot_attributions(np.array([0.5, -2.0, 1.0]), feature_names=["a", "b", "c"])
+    >>> ax = pynn.explain.plot_attributions(np.array([0.5, -2.0, 1.0]),
+    ...                                     feature_names=["a", "b", "c"])
     >>> [label.get_text() for label in ax.get_yticklabels()]
     ['b', 'c', 'a']
     """
@@ -95,7 +96,8 @@ def plot_attributions(attributions, feature_names=None, top_k=None, label=1, ax=
 
 def plot_image_attributions(attribution, image=None, sign="all", cmap=None, alpha=0.6, ax=None,
                             title=None):
-    """Draws one image's attribution as a heatmap, over the image in grey when given (needs matplotlib).
+    """Draws one image's attribution as a heatmap, over the image in grey when given (needs
+    matplotlib).
 
     Parameters
     ----------
@@ -170,7 +172,8 @@ def plot_image_attributions(attribution, image=None, sign="all", cmap=None, alph
 
 
 def plot_text_attributions(tokens, weights, label=1, ax=None, width=60):
-    """Draws words on coloured backgrounds: red raises the output, blue lowers it (needs matplotlib).
+    """Draws words on coloured backgrounds: red raises the output, blue lowers it (needs
+    matplotlib).
 
     Parameters
     ----------

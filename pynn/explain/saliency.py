@@ -6,7 +6,8 @@ from ._model import gradients, prepare
 
 
 class Saliency:
-    """Saliency maps: the gradient of the output with respect to the inputs (Simonyan et al., 2013; Captum's Saliency).
+    """Saliency maps: the gradient of the output with respect to the inputs (Simonyan et al., 2013;
+    Captum's Saliency).
 
     The whole batch is one forward and one backward pass in the C engine.
 

@@ -121,7 +121,8 @@ def split_iid(x, y, num_clients, seed=0, sample_weight=None):
 
 
 def class_labels(y, what="y"):
-    """Returns integer class labels from sparse labels ``(n,)`` / ``(n, 1)`` or one-hot rows ``(n, K)``.
+    """Returns integer class labels from sparse labels ``(n,)`` / ``(n, 1)`` or one-hot rows
+    ``(n, K)``.
 
     Parameters
     ----------
@@ -160,7 +161,8 @@ def class_labels(y, what="y"):
 
 def split_dirichlet(x, y, num_clients, alpha, seed=0, min_size=10, sample_weight=None,
                     max_tries=10):
-    """Label-skewed split: each class's examples are shared among clients by a Dirichlet(alpha) draw.
+    """Label-skewed split: each class's examples are shared among clients by a Dirichlet(alpha)
+    draw.
 
     Hsu et al. 2019, as Flower Datasets' DirichletPartitioner without its
     self-balancing step. Small alpha: each client sees few classes (non-IID);

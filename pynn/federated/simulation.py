@@ -35,9 +35,11 @@ class FederatedHistory:
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(300, 4)).astype("float32")
     >>> y = (x[:, 0] > 0).astype("int64")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2, activation="softmax")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(2, activation="softmax")])
     >>> model.compile(optimizer=pynn.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
-    >>> history = pynn.federated.simulate(model, pynn.federated.split_iid(x, y, 3), rounds=2, seed=0)
+    >>> history = pynn.federated.simulate(model, pynn.federated.split_iid(x, y, 3), rounds=2,
+    ...                                   seed=0)
     >>> history.rounds, sorted(history.history)
     ([1, 2], ['train_loss'])
     """
@@ -108,7 +110,8 @@ def _as_clients(clients):
 
 def simulate(model, clients, rounds, strategy=None, test_data=None, seed=None, verbose=0,
              eval_batch_size=None):
-    """Runs rounds of federated training of simulated clients in one process; returns a `FederatedHistory`.
+    """Runs rounds of federated training of simulated clients in one process; returns a
+    `FederatedHistory`.
 
     For every client of a round the model gets the global weights, a fresh
     optimizer state, trains (``fit``) on that client's data and hands back its
@@ -152,11 +155,13 @@ def simulate(model, clients, rounds, strategy=None, test_data=None, seed=None, v
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(300, 4)).astype("float32")
     >>> y = (x[:, 0] > 0).astype("int64")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2, activation="softmax")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(2, activation="softmax")])
     >>> model.compile(optimizer=pynn.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy",
     ...               metrics=["accuracy"])
     >>> clients = pynn.federated.split_iid(x, y, num_clients=3)
-    >>> history = pynn.federated.simulate(model, clients, rounds=3, strategy=pynn.federated.FedAvg(),
+    >>> history = pynn.federated.simulate(model, clients, rounds=3,
+    ...                                   strategy=pynn.federated.FedAvg(),
     ...                                   test_data=(x, y), seed=0)
     >>> sorted(history.history)
     ['test_accuracy', 'test_loss', 'train_accuracy', 'train_loss']

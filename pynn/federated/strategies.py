@@ -136,7 +136,8 @@ class FedAvg:
         self.shuffle = bool(shuffle)
 
     def num_fit_clients(self, num_available):
-        """Returns how many clients train in a round: Flower's ``max(int(fraction_fit * available), min_fit_clients)``, at most all.
+        """Returns how many clients train in a round: Flower's
+        ``max(int(fraction_fit * available), min_fit_clients)``, at most all.
 
         Parameters
         ----------
@@ -280,7 +281,8 @@ def clip_update(weights, current, clipping_norm):
 
 
 class DifferentialPrivacyServerSideFixedClipping:
-    """Central differential privacy around another strategy (McMahan et al., 2018), as Flower's wrapper.
+    """Central differential privacy around another strategy (McMahan et al., 2018), as Flower's
+    wrapper.
 
     Each client's update is clipped to L2 norm ``clipping_norm``, the wrapped
     strategy aggregates the clipped weights, and Gaussian noise of std

@@ -200,7 +200,8 @@ class ModelCard:
     Examples
     --------
     >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
-    >>> card = pynn.footprint.model_card(model, name="Demo classifier", privacy={"epsilon": 2.0, "delta": 1e-5})
+    >>> card = pynn.footprint.model_card(model, name="Demo classifier",
+    ...                                  privacy={"epsilon": 2.0, "delta": 1e-5})
     >>> card.to_markdown().splitlines()[0]
     '# Model card: Demo classifier'
     """
@@ -218,7 +219,8 @@ class ModelCard:
         Examples
         --------
         >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
-        >>> card = pynn.footprint.model_card(model, name="Demo classifier", privacy={"epsilon": 2.0, "delta": 1e-5})
+        >>> card = pynn.footprint.model_card(model, name="Demo classifier",
+        ...                                  privacy={"epsilon": 2.0, "delta": 1e-5})
         >>> card.to_dict()["model_details"]["name"]
         'Demo classifier'
         """
@@ -240,7 +242,8 @@ class ModelCard:
         Examples
         --------
         >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
-        >>> card = pynn.footprint.model_card(model, name="Demo classifier", privacy={"epsilon": 2.0, "delta": 1e-5})
+        >>> card = pynn.footprint.model_card(model, name="Demo classifier",
+        ...                                  privacy={"epsilon": 2.0, "delta": 1e-5})
         >>> import json
         >>> json.loads(card.to_json()) == card.to_dict()
         True
@@ -263,7 +266,8 @@ class ModelCard:
         Examples
         --------
         >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
-        >>> card = pynn.footprint.model_card(model, name="Demo classifier", privacy={"epsilon": 2.0, "delta": 1e-5})
+        >>> card = pynn.footprint.model_card(model, name="Demo classifier",
+        ...                                  privacy={"epsilon": 2.0, "delta": 1e-5})
         >>> import os, tempfile
         >>> md, js = card.save(os.path.join(tempfile.mkdtemp(), "card.md"))
         >>> os.path.basename(md), os.path.basename(js)
@@ -292,7 +296,8 @@ class ModelCard:
         Examples
         --------
         >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
-        >>> card = pynn.footprint.model_card(model, name="Demo classifier", privacy={"epsilon": 2.0, "delta": 1e-5})
+        >>> card = pynn.footprint.model_card(model, name="Demo classifier",
+        ...                                  privacy={"epsilon": 2.0, "delta": 1e-5})
         >>> "## Model details" in card.to_markdown()
         True
         """
@@ -304,7 +309,8 @@ def model_card(model, history=None, data=None, privacy=None, fairness=None, ener
                explanations=None, name=None, description=None, version=None, authors=None,
                license=None, intended_use=None, out_of_scope=None, factors=None,
                sensitive_feature=None, ethical_considerations=None, caveats=None):
-    """Fills a model card from what pynn knows about a model: architecture, training, privacy, fairness, energy.
+    """Fills a model card from what pynn knows about a model: architecture, training, privacy,
+    fairness, energy.
 
     Sections follow Mitchell et al. (2019). The architecture and cost come from
     the model (`profile`); training from the History; privacy, fairness and
@@ -348,7 +354,8 @@ def model_card(model, history=None, data=None, privacy=None, fairness=None, ener
     Examples
     --------
     >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
-    >>> card = pynn.footprint.model_card(model, name="Demo", fairness={"a": {"accuracy": 0.9}, "b": {"accuracy": 0.8}},
+    >>> card = pynn.footprint.model_card(model, name="Demo",
+    ...                                  fairness={"a": {"accuracy": 0.9}, "b": {"accuracy": 0.8}},
     ...                                  sensitive_feature="group")
     >>> list(card.to_dict())[:3]
     ['schema', 'model_details', 'intended_use']

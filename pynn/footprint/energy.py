@@ -25,7 +25,8 @@ JOULES_PER_KWH = 3.6e6
 
 
 class RaplUnavailable(OSError):
-    """Raised when no RAPL package energy counter can be read (no driver, a VM, or root-only access).
+    """Raised when no RAPL package energy counter can be read (no driver, a VM, or root-only
+    access).
 
     An OSError; `EnergyTracker` with ``method="auto"`` falls back to the CPU-load
     estimate and records why.
@@ -41,7 +42,8 @@ class RaplUnavailable(OSError):
     >>> pynn.footprint.RaplMeter(root=tempfile.mkdtemp())  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    pynn.footprint.energy.RaplUnavailable: RAPL counters not readable (no intel-rapl:N package zone under ...)
+    pynn.footprint.energy.RaplUnavailable: RAPL counters not readable (no intel-rapl:N package zone
+    under ...)
     """
 
 
@@ -72,7 +74,8 @@ class RaplMeter:
     >>> root = tempfile.mkdtemp()  # a stand-in for /sys/class/powercap with one package zone
     >>> zone = os.path.join(root, "intel-rapl:0")
     >>> os.mkdir(zone)
-    >>> for name, value in (("name", "package-0"), ("energy_uj", "1000000"), ("max_energy_range_uj", "262143328850")):
+    >>> for name, value in (("name", "package-0"), ("energy_uj", "1000000"),
+    ...                     ("max_energy_range_uj", "262143328850")):
     ...     with open(os.path.join(zone, name), "w") as f:
     ...         _ = f.write(value)
     >>> meter = pynn.footprint.RaplMeter(root)
@@ -115,7 +118,8 @@ class RaplMeter:
         >>> root = tempfile.mkdtemp()  # a stand-in for /sys/class/powercap with one package zone
         >>> zone = os.path.join(root, "intel-rapl:0")
         >>> os.mkdir(zone)
-        >>> for name, value in (("name", "package-0"), ("energy_uj", "1000000"), ("max_energy_range_uj", "262143328850")):
+        >>> for name, value in (("name", "package-0"), ("energy_uj", "1000000"),
+        ...                     ("max_energy_range_uj", "262143328850")):
         ...     with open(os.path.join(zone, name), "w") as f:
         ...         _ = f.write(value)
         >>> t, counters = pynn.footprint.RaplMeter(root).sample()
@@ -146,7 +150,8 @@ class RaplMeter:
         >>> root = tempfile.mkdtemp()  # a stand-in for /sys/class/powercap with one package zone
         >>> zone = os.path.join(root, "intel-rapl:0")
         >>> os.mkdir(zone)
-        >>> for name, value in (("name", "package-0"), ("energy_uj", "1000000"), ("max_energy_range_uj", "262143328850")):
+        >>> for name, value in (("name", "package-0"), ("energy_uj", "1000000"),
+        ...                     ("max_energy_range_uj", "262143328850")):
         ...     with open(os.path.join(zone, name), "w") as f:
         ...         _ = f.write(value)
         >>> meter = pynn.footprint.RaplMeter(root)
@@ -172,7 +177,8 @@ class RaplMeter:
         >>> root = tempfile.mkdtemp()  # a stand-in for /sys/class/powercap with one package zone
         >>> zone = os.path.join(root, "intel-rapl:0")
         >>> os.mkdir(zone)
-        >>> for name, value in (("name", "package-0"), ("energy_uj", "1000000"), ("max_energy_range_uj", "262143328850")):
+        >>> for name, value in (("name", "package-0"), ("energy_uj", "1000000"),
+        ...                     ("max_energy_range_uj", "262143328850")):
         ...     with open(os.path.join(zone, name), "w") as f:
         ...         _ = f.write(value)
         >>> pynn.footprint.RaplMeter(root).describe()["method"]
@@ -327,7 +333,8 @@ def estimate_dimms(total_gb):
 
 
 def ram_power_watts(total_gb):
-    """Estimates the memory's power: 5 W per module, modules past 4 / 8 / 16 counting 90 / 80 / 70 %.
+    """Estimates the memory's power: 5 W per module, modules past 4 / 8 / 16 counting 90 / 80 / 70
+    %.
 
     CodeCarbon v3's rule, at least 10 W.
 
@@ -399,7 +406,8 @@ class EnergyTracker(Callback):
     >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
     >>> tracker = pynn.footprint.EnergyTracker(method="cpu_load", tdp=10.0, ram_power=0.0)
-    >>> history = model.fit(np.zeros((32, 4)), np.zeros((32, 1)), epochs=2, verbose=0, callbacks=[tracker])
+    >>> history = model.fit(np.zeros((32, 4)), np.zeros((32, 1)), epochs=2, verbose=0,
+    ...                     callbacks=[tracker])
     >>> sorted(history.history)
     ['co2_kg', 'energy_kwh', 'loss']
     >>> tracker.total_energy_kwh > 0

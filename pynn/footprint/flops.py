@@ -219,7 +219,8 @@ class LayerCost:
 
     Examples
     --------
-    >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(16, activation="relu", name="hidden"),
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
     ...                          pynn.layers.Dense(2, name="out")])
     >>> pynn.footprint.layer_cost(model.get_layer("hidden"))
     <LayerCost hidden (Dense): params=144 macs=160>
@@ -238,7 +239,8 @@ class LayerCost:
 
         Examples
         --------
-        >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(16, activation="relu", name="hidden"),
+        >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+        ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
         ...                          pynn.layers.Dense(2, name="out")])
         >>> pynn.footprint.layer_cost(model.get_layer("out")).to_dict()
         {'name': 'out', 'class': 'Dense', 'params': 34, 'macs': 34, 'flops': 66, 'output_shape': [2]}
@@ -275,7 +277,8 @@ def layer_cost(layer):
 
     Examples
     --------
-    >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(16, activation="relu", name="hidden"),
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
     ...                          pynn.layers.Dense(2, name="out")])
     >>> cost = pynn.footprint.layer_cost(model.get_layer("hidden"))
     >>> cost.macs, cost.flops  # 8*16 + 16 bias + 16 relu; 2*128 + 32
@@ -312,7 +315,8 @@ class Profile:
 
     Examples
     --------
-    >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(16, activation="relu", name="hidden"),
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
     ...                          pynn.layers.Dense(2, name="out")])
     >>> pynn.footprint.profile(model)
     <Profile params=178 macs=194 flops=354 per sample>
@@ -336,7 +340,8 @@ class Profile:
 
         Examples
         --------
-        >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(16, activation="relu", name="hidden"),
+        >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+        ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
         ...                          pynn.layers.Dense(2, name="out")])
         >>> sorted(pynn.footprint.profile(model).to_dict())
         ['complete', 'conventions', 'flops', 'layers', 'macs', 'params', 'per']
@@ -377,7 +382,8 @@ def profile(model):
 
     Examples
     --------
-    >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(16, activation="relu", name="hidden"),
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
     ...                          pynn.layers.Dense(2, name="out")])
     >>> result = pynn.footprint.profile(model)
     >>> result.params, result.macs, result.flops, result.complete
@@ -411,7 +417,8 @@ def count_macs(model):
 
     Examples
     --------
-    >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(16, activation="relu", name="hidden"),
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
     ...                          pynn.layers.Dense(2, name="out")])
     >>> pynn.footprint.count_macs(model)
     194
@@ -420,7 +427,8 @@ def count_macs(model):
 
 
 def count_flops(model):
-    """Returns a built model's FLOPs per sample (keras-flops' convention: 2 per MAC plus other operations).
+    """Returns a built model's FLOPs per sample (keras-flops' convention: 2 per MAC plus other
+    operations).
 
     Parameters
     ----------
@@ -440,7 +448,8 @@ def count_flops(model):
 
     Examples
     --------
-    >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(16, activation="relu", name="hidden"),
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
     ...                          pynn.layers.Dense(2, name="out")])
     >>> pynn.footprint.count_flops(model)
     354

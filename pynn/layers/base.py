@@ -213,7 +213,8 @@ class Layer:
     --------
     >>> class Scale(pynn.layers.Layer):
     ...     def build(self, input_shape):
-    ...         self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="scale")
+    ...         self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones",
+    ...                                      name="scale")
     ...     def call(self, inputs):
     ...         return inputs * self.tensor(self.scale)
     >>> layer = Scale()
@@ -337,7 +338,7 @@ class Layer:
 
     @property
     def weights(self):
-        """All the layer's weights (``Variable`` views into the parameter arena), in creation order."""
+        """The layer's weights (``Variable`` views into the parameter arena), in creation order."""
         return list(self._weights)
 
     @property
@@ -566,7 +567,8 @@ class Layer:
     # ------------------------------------------------------------ graph
     @property
     def input(self):
-        """The symbolic input of the layer's first call in a functional graph (raises if never called on one)."""
+        """The symbolic input of the layer's first call in a functional graph (raises if never
+        called on one)."""
         return self._symbolic("input")
 
     @property

@@ -311,7 +311,8 @@ class Concatenate(_Merge):
     >>> b = np.ones((2, 4), np.float32)
     >>> pynn.layers.Concatenate()([a, b]).shape
     (2, 7)
-    >>> pynn.layers.Concatenate(axis=1)([np.zeros((2, 3, 5), np.float32), np.zeros((2, 1, 5), np.float32)]).shape
+    >>> pynn.layers.Concatenate(axis=1)([np.zeros((2, 3, 5), np.float32),
+    ...                                  np.zeros((2, 1, 5), np.float32)]).shape
     (2, 4, 5)
     """
 
@@ -518,7 +519,8 @@ def add(inputs, **kwargs):
 
 
 def subtract(inputs, **kwargs):
-    """Subtracts the second tensor from the first: the functional form of `Subtract`, ``Subtract(**kwargs)(inputs)``.
+    """Subtracts the second tensor from the first: the functional form of `Subtract`,
+    ``Subtract(**kwargs)(inputs)``.
 
     Parameters
     ----------
@@ -542,7 +544,8 @@ def subtract(inputs, **kwargs):
 
 
 def multiply(inputs, **kwargs):
-    """Multiplies tensors elementwise: the functional form of `Multiply`, ``Multiply(**kwargs)(inputs)``.
+    """Multiplies tensors elementwise: the functional form of `Multiply`,
+    ``Multiply(**kwargs)(inputs)``.
 
     Parameters
     ----------
@@ -566,7 +569,8 @@ def multiply(inputs, **kwargs):
 
 
 def average(inputs, **kwargs):
-    """Averages tensors elementwise: the functional form of `Average`, ``Average(**kwargs)(inputs)``.
+    """Averages tensors elementwise: the functional form of `Average`,
+    ``Average(**kwargs)(inputs)``.
 
     Parameters
     ----------
@@ -590,7 +594,8 @@ def average(inputs, **kwargs):
 
 
 def maximum(inputs, **kwargs):
-    """Elementwise maximum of tensors: the functional form of `Maximum`, ``Maximum(**kwargs)(inputs)``.
+    """Elementwise maximum of tensors: the functional form of `Maximum`,
+    ``Maximum(**kwargs)(inputs)``.
 
     Parameters
     ----------
@@ -614,7 +619,8 @@ def maximum(inputs, **kwargs):
 
 
 def minimum(inputs, **kwargs):
-    """Elementwise minimum of tensors: the functional form of `Minimum`, ``Minimum(**kwargs)(inputs)``.
+    """Elementwise minimum of tensors: the functional form of `Minimum`,
+    ``Minimum(**kwargs)(inputs)``.
 
     Parameters
     ----------
@@ -638,7 +644,8 @@ def minimum(inputs, **kwargs):
 
 
 def concatenate(inputs, axis=-1, **kwargs):
-    """Joins tensors along an axis: the functional form of `Concatenate`, ``Concatenate(**kwargs)(inputs)``.
+    """Joins tensors along an axis: the functional form of `Concatenate`,
+    ``Concatenate(**kwargs)(inputs)``.
 
     Parameters
     ----------
@@ -664,7 +671,8 @@ def concatenate(inputs, axis=-1, **kwargs):
 
 
 def dot(inputs, axes=-1, **kwargs):
-    """Per-sample dot product of two tensors: the functional form of `Dot`, ``Dot(**kwargs)(inputs)``.
+    """Per-sample dot product of two tensors: the functional form of `Dot`,
+    ``Dot(**kwargs)(inputs)``.
 
     Parameters
     ----------

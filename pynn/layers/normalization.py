@@ -36,8 +36,8 @@ class BatchNormalization(Layer):
         Learn a scale ``gamma``.
     beta_initializer, gamma_initializer : str or Initializer, default "zeros" / "ones"
         Initializers of beta and gamma.
-    moving_mean_initializer, moving_variance_initializer : str or Initializer, default "zeros" / "ones"
-        Initializers of the moving statistics.
+    moving_mean_initializer, moving_variance_initializer : str or Initializer
+        Initializers of the moving statistics (default "zeros" and "ones").
     beta_regularizer, gamma_regularizer : str or Regularizer, optional
         Penalties added to the training loss.
     beta_constraint, gamma_constraint : None

@@ -45,7 +45,8 @@ class _Pool(Layer):
 
 
 class MaxPooling2D(_Pool):
-    """Max pooling over images ``(batch, height, width, channels)``: the maximum of each window, per channel.
+    """Max pooling over images ``(batch, height, width, channels)``: the maximum of each window, per
+    channel.
 
     Parameters
     ----------
@@ -78,7 +79,8 @@ class MaxPooling2D(_Pool):
 
 
 class AveragePooling2D(_Pool):
-    """Average pooling over images ``(batch, height, width, channels)``: the mean of each window, per channel.
+    """Average pooling over images ``(batch, height, width, channels)``: the mean of each window,
+    per channel.
 
     Parameters
     ----------
@@ -111,7 +113,8 @@ class AveragePooling2D(_Pool):
 
 
 class MaxPooling1D(_Pool):
-    """Max pooling over sequences ``(batch, steps, channels)``: the maximum of each window, per channel.
+    """Max pooling over sequences ``(batch, steps, channels)``: the maximum of each window, per
+    channel.
 
     Parameters
     ----------
@@ -143,7 +146,8 @@ class MaxPooling1D(_Pool):
 
 
 class AveragePooling1D(_Pool):
-    """Average pooling over sequences ``(batch, steps, channels)``: the mean of each window, per channel.
+    """Average pooling over sequences ``(batch, steps, channels)``: the mean of each window, per
+    channel.
 
     Parameters
     ----------
@@ -203,7 +207,8 @@ class _GlobalPool(Layer):
 
 
 class GlobalAveragePooling2D(_GlobalPool):
-    """Global mean over the height and width of images ``(batch, height, width, channels)``: one value per channel.
+    """Global mean over the height and width of images ``(batch, height, width, channels)``: one
+    value per channel.
 
     Parameters
     ----------
@@ -247,7 +252,8 @@ class GlobalAveragePooling1D(_GlobalPool):
 
 
 class GlobalMaxPooling2D(_GlobalPool):
-    """Global maximum over the height and width of images ``(batch, height, width, channels)``: one value per channel.
+    """Global maximum over the height and width of images ``(batch, height, width, channels)``: one
+    value per channel.
 
     Parameters
     ----------
@@ -268,7 +274,8 @@ class GlobalMaxPooling2D(_GlobalPool):
 
 
 class GlobalMaxPooling1D(_GlobalPool):
-    """Global maximum over the steps of sequences ``(batch, steps, channels)``: one value per channel.
+    """Global maximum over the steps of sequences ``(batch, steps, channels)``: one value per
+    channel.
 
     Parameters
     ----------

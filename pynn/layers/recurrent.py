@@ -193,7 +193,8 @@ class _RNN(Layer):
 
 
 class SimpleRNN(_RNN):
-    """Fully-connected recurrent layer: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
+    """Fully-connected recurrent layer:
+    ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
 
     Inputs are ``(batch, steps, features)``; the loop over steps runs in C, with
     the input projection of all steps done as one GEMM.
@@ -484,7 +485,8 @@ class Bidirectional(Layer):
     >>> x = np.zeros((2, 5, 3), np.float32)
     >>> pynn.layers.Bidirectional(pynn.layers.LSTM(4))(x).shape  # 4 forward + 4 backward
     (2, 8)
-    >>> pynn.layers.Bidirectional(pynn.layers.GRU(4, return_sequences=True), merge_mode="sum")(x).shape
+    >>> pynn.layers.Bidirectional(pynn.layers.GRU(4, return_sequences=True),
+    ...                           merge_mode="sum")(x).shape
     (2, 5, 4)
     """
 

@@ -36,7 +36,8 @@ def embedding(ids, table):
 
 
 def embedding_mask(ids):
-    """The padding mask of ids: 1.0 where ``ids != 0``, else 0.0 (Keras' ``mask_zero``); no gradient.
+    """The padding mask of ids: 1.0 where ``ids != 0``, else 0.0 (Keras' ``mask_zero``); no
+    gradient.
 
     Parameters
     ----------

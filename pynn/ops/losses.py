@@ -62,7 +62,8 @@ def _smoothing(op, label_smoothing):
 
 
 def mean_squared_error(y_true, y_pred, sample_weight=None, reduction="sum_over_batch_size"):
-    """Mean squared error ``mean((y_pred - y_true)**2, axis=-1)`` per sample, reduced (also ``mse``).
+    """Mean squared error ``mean((y_pred - y_true)**2, axis=-1)`` per sample, reduced (also
+    ``mse``).
 
     One fused engine op (forward and backward in C).
 
@@ -178,7 +179,8 @@ def huber(y_true, y_pred, delta=1.0, sample_weight=None, reduction="sum_over_bat
 
     Examples
     --------
-    >>> pynn.ops.huber(np.zeros((2, 1)), np.array([[0.5], [3.0]], np.float32), reduction="none").numpy()
+    >>> pynn.ops.huber(np.zeros((2, 1)), np.array([[0.5], [3.0]], np.float32),
+    ...                reduction="none").numpy()
     array([0.125, 2.5  ], dtype=float32)
     """
     if not isinstance(delta, numbers.Real) or not delta > 0:
@@ -357,7 +359,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, sample_we
     Examples
     --------
     >>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
-    >>> pynn.ops.sparse_categorical_crossentropy(np.array([1, 1]), y_pred, reduction="none").numpy().round(4)
+    >>> pynn.ops.sparse_categorical_crossentropy(np.array([1, 1]), y_pred,
+    ...                                          reduction="none").numpy().round(4)
     array([0.1054, 1.6094], dtype=float32)
     """
     return _apply("sparse_categorical_crossentropy", y_true, y_pred, sample_weight, reduction,

@@ -36,7 +36,8 @@ def _float(value, name, op):
 
 def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, momentum=0.99,
                epsilon=1e-3):
-    """Batch normalisation over the last (channel) axis: ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
+    """Batch normalisation over the last (channel) axis:
+    ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
 
     With ``training=True`` it uses the batch mean and biased variance over every
     axis but the last, and updates ``moving_mean`` / ``moving_variance`` **in
@@ -90,7 +91,8 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
 
 
 def layer_norm(x, gamma, beta, epsilon=1e-3):
-    """Layer normalisation over the last axis of each sample: ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
+    """Layer normalisation over the last axis of each sample:
+    ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
 
     Parameters
     ----------

@@ -135,7 +135,8 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=
                return_sequences=False, return_state=False, go_backwards=False,
                activation="tanh", zero_output_for_mask=False, dropout_mask=None,
                recurrent_dropout_mask=None):
-    """Fully-connected recurrence ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
+    """Fully-connected recurrence
+    ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
 
     The loop runs in C; the input projection of all steps is one GEMM.
 

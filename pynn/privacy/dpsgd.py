@@ -114,7 +114,8 @@ class DPSGD(optimizers.Optimizer):
     >>> pynn.set_seed(0)
     >>> x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
     >>> y = (x[:, :1] > 0).astype("float32")
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> opt = pynn.privacy.DPSGD(l2_norm_clip=1.0, noise_multiplier=1.1, learning_rate=0.1)
     >>> model.compile(optimizer=opt, loss="binary_crossentropy", metrics=["accuracy"])
     >>> history = model.fit(x, y, batch_size=32, epochs=3, verbose=0)
@@ -234,10 +235,11 @@ class DPSGD(optimizers.Optimizer):
 
         Examples
         --------
-        >>> pynn.privacy.DPSGD(noise_multiplier=1.0).apply([np.ones(1, np.float32)], [np.zeros(1, np.float32)])
+        >>> opt = pynn.privacy.DPSGD(noise_multiplier=1.0)
+        >>> opt.apply([np.ones(1, np.float32)], [np.zeros(1, np.float32)])  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        TypeError: DPSGD needs every example's gradient, which only model.fit computes; apply() / apply_gradients() with a batch gradient would not be private
+        TypeError: DPSGD needs every example's gradient, which only model.fit computes; ...
         """
         raise TypeError("DPSGD needs every example's gradient, which only model.fit computes; "
                         "apply() / apply_gradients() with a batch gradient would not be private")
@@ -246,7 +248,8 @@ class DPSGD(optimizers.Optimizer):
 
     # ------------------------------------------------------------ privacy
     def record_clipping(self, capacity):
-        """Records, for the first ``capacity`` examples of every following fit, each gradient's norm and clip factor.
+        """Records, for the first ``capacity`` examples of every following fit, each gradient's norm
+        and clip factor.
 
         Rows ``[norm before clipping, c_i]`` go to ``clipping_record`` (shape
         ``(capacity, 2)``; rows past ``clipping_count`` are unused). For tests and
@@ -268,7 +271,8 @@ class DPSGD(optimizers.Optimizer):
         >>> pynn.set_seed(0)
         >>> x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
         >>> y = (x[:, :1] > 0).astype("float32")
-        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+        ...                          pynn.layers.Dense(1, activation="sigmoid")])
         >>> opt = pynn.privacy.DPSGD(noise_multiplier=1.0)
         >>> model.compile(optimizer=opt, loss="binary_crossentropy")
         >>> opt.record_clipping(10)
@@ -298,13 +302,14 @@ class DPSGD(optimizers.Optimizer):
         >>> pynn.set_seed(0)
         >>> x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
         >>> y = (x[:, :1] > 0).astype("float32")
-        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+        ...                          pynn.layers.Dense(1, activation="sigmoid")])
         >>> opt = pynn.privacy.DPSGD(noise_multiplier=1.1)
         >>> model.compile(optimizer=opt, loss="binary_crossentropy")
         >>> opt.get_epsilon()  # no step taken yet
         0.0
         >>> _ = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
-        >>> opt.get_epsilon() > opt.get_epsilon(delta=1e-3) > 0  # a larger delta buys a smaller epsilon
+        >>> opt.get_epsilon() > opt.get_epsilon(delta=1e-3) > 0  # a larger delta: a smaller epsilon
         True
         """
         return self.accountant.get_epsilon(self.delta if delta is None else delta)
@@ -424,7 +429,8 @@ def make_private(model, l2_norm_clip=1.0, noise_multiplier=None, target_epsilon=
 
     Examples
     --------
-    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
     >>> model.compile(optimizer=pynn.optimizers.Adam(), loss="binary_crossentropy")
     >>> model = pynn.privacy.make_private(model, noise_multiplier=1.0)
     >>> type(model.optimizer).__name__, type(model.optimizer.optimizer).__name__
