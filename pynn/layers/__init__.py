@@ -1,4 +1,18 @@
-"""Keras-style layers."""
+"""Keras-style layers, with Keras 3's names, arguments, defaults and weight layouts.
+
+Every layer is configured by its constructor, creates its weights the first
+time it is called (from the input's shape) and computes with pynn.ops, whose
+forward and backward run in C. Use them in a Sequential, on the tensors of a
+functional graph (``pynn.Input``), or call them eagerly on arrays:
+
+>>> layer = pynn.layers.Dense(3, activation="relu")
+>>> layer(np.ones((2, 4), np.float32)).shape
+(2, 3)
+
+Write your own by subclassing `Layer` (``build`` and ``call``) and register it
+with `register` so that `pynn.load_model` can rebuild it. The layers are also
+available at the top level (``pynn.Dense``), as ``keras.layers`` are.
+"""
 from .base import Layer, Variable, clear_session  # noqa: F401
 from ..functional import Input  # noqa: F401  (keras.layers.Input, as keras.Input)
 from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape  # noqa: F401
