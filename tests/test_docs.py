@@ -146,9 +146,6 @@ def test_every_public_callable_is_documented():
     assert not problems, f"{len(problems)} documentation gaps:\n" + "\n".join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason="pynn/tensor.py (Tensor, no_grad, is_grad_enabled) is "
-                   "documented on another branch of issue 9; once merged this must pass: then "
-                   "delete this marker")
 def test_tensor_api_is_documented():
     problems = [p for qual, obj in PUBLIC if _defined_in_tensor_module(obj)
                 for p in _problems(qual, obj)]
