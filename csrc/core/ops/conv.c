@@ -133,9 +133,12 @@ static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
         g->dw = n->iattr[3];
         pad = n->iattr[4];
     }
-    if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1 || g->sh > PN_SIZE_MAX ||
-        g->sw > PN_SIZE_MAX || g->dh > PN_SIZE_MAX || g->dw > PN_SIZE_MAX)
-        return pn_error(PN_EVALUE, "%s: strides and dilation rates must be in [1, %lld], got strides "
+    if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1)
+        return pn_error(PN_EVALUE, "%s: strides and dilation rates must be >= 1, got strides (%lld, %lld), "
+                        "dilation (%lld, %lld)", op, (long long)g->sh, (long long)g->sw,
+                        (long long)g->dh, (long long)g->dw);
+    if (g->sh > PN_SIZE_MAX || g->sw > PN_SIZE_MAX || g->dh > PN_SIZE_MAX || g->dw > PN_SIZE_MAX)
+        return pn_error(PN_EVALUE, "%s: strides and dilation rates must be at most %lld, got strides "
                         "(%lld, %lld), dilation (%lld, %lld)", op, (long long)PN_SIZE_MAX,
                         (long long)g->sh, (long long)g->sw, (long long)g->dh, (long long)g->dw);
     if (pad != PAD_VALID && pad != PAD_SAME && !(one_d && pad == PAD_CAUSAL))

@@ -81,10 +81,13 @@ static int pool_geom_make(const pn_node *n, int one_d, pool_geom *g)
         g->sw = n->iattr[3];
         mode = n->iattr[4];
     }
+    if (g->PH < 1 || g->PW < 1 || g->sh < 1 || g->sw < 1)
+        return pn_error(PN_EVALUE, "%s: pool sizes and strides must be >= 1, got pool (%lld, %lld), "
+                        "strides (%lld, %lld)", op, (long long)g->PH, (long long)g->PW,
+                        (long long)g->sh, (long long)g->sw);
     /* at most PN_SIZE_MAX each: window ends (position + size) then stay in range */
-    if (g->PH < 1 || g->PW < 1 || g->sh < 1 || g->sw < 1 || g->PH > PN_SIZE_MAX ||
-        g->PW > PN_SIZE_MAX || g->sh > PN_SIZE_MAX || g->sw > PN_SIZE_MAX)
-        return pn_error(PN_EVALUE, "%s: pool sizes and strides must be in [1, %lld], got pool (%lld, %lld), "
+    if (g->PH > PN_SIZE_MAX || g->PW > PN_SIZE_MAX || g->sh > PN_SIZE_MAX || g->sw > PN_SIZE_MAX)
+        return pn_error(PN_EVALUE, "%s: pool sizes and strides must be at most %lld, got pool (%lld, %lld), "
                         "strides (%lld, %lld)", op, (long long)PN_SIZE_MAX, (long long)g->PH,
                         (long long)g->PW, (long long)g->sh, (long long)g->sw);
     if (mode != 0 && mode != 1) return pn_error(PN_EVALUE, "%s: unknown padding code %lld", op, (long long)mode);
