@@ -225,8 +225,17 @@ static PyObject *py_placeholder(PyObject *mod, PyObject *arg)
     for (Py_ssize_t i = 0; i < nd; i++) shape[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
     Py_DECREF(seq);
     if (PyErr_Occurred()) return NULL;
-    pn_node *n = pn_leaf_new((int)nd, shape);
-    if (!n) return pn_py_raise(PN_EVALUE);
+    /* built here rather than by pn_leaf_new to keep the status: a shape that is
+     * too large is a ValueError, one that cannot be allocated a MemoryError */
+    pn_node *n = pn_node_new();
+    if (!n) return PyErr_NoMemory();
+    int rc = pn_node_set_shape(n, (int)nd, shape);
+    if (!rc) rc = pn_node_alloc_data(n);
+    if (rc) {
+        pn_node_decref(n);
+        return pn_py_raise(rc);
+    }
+    memset(n->data, 0, sizeof(float) * (size_t)n->size);
     return pn_py_tensor_wrap(n);
 }
 
