@@ -622,7 +622,9 @@ static int rnn_slice_infer(pn_node *n)
     const pn_node *x = n->in[0];
     char s[128];
     int64_t a = n->iattr[0], len = n->iattr[1];
-    if (x->ndim != 3 || a < 0 || len < 1 || a + len > x->shape[1] || (n->iattr[2] && len != 1))
+    /* written as len > S - a: a + len could wrap for attributes near 2^63 */
+    if (x->ndim != 3 || a < 0 || len < 1 || a > x->shape[1] || len > x->shape[1] - a ||
+        (n->iattr[2] && len != 1))
         return pn_error(PN_EVALUE, "rnn_slice: steps [%lld, %lld) of %s are out of range",
                         (long long)a, (long long)(a + len), pn_shape_str(s, x->ndim, x->shape));
     if (n->iattr[2]) return pn_node_set_shape(n, 2, (int64_t[]){x->shape[0], x->shape[2]});

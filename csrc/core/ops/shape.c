@@ -263,6 +263,10 @@ static int slice_view(const pn_node *n, view *v)
             if (step > 0 && start < stop) cnt = (stop - start - 1) / step + 1;
             if (step < 0 && stop < start) cnt = (start - stop - 1) / (-step) + 1;
             if (v->nd >= PN_MAX_DIMS) goto too_many;
+            /* with two or more elements |step| < len, so step * stride stays
+             * inside the tensor; with fewer the step is never used (and a step
+             * near 2^63 times the stride would overflow) */
+            if (cnt < 2) step = 1;
             v->shape[v->nd] = cnt;
             v->st[v->nd++] = step * xs[ax];
             if (cnt) v->base += start * xs[ax];
