@@ -403,29 +403,33 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
     }
 
     int64_t total = 0;
-    int rc = PN_OK;
-    while (total < count) {
+    int rc = PN_OK, past_end = 0;
+    while (total < count && !past_end) {
         int64_t done = 0;
         double t0 = now_seconds();
         Py_BEGIN_ALLOW_THREADS
-        /* one batch at a time holds the program (see Program_run): each batch
+        /* One batch at a time holds the program (see Program_run): each batch
          * plans, gathers, replays and copies out under the lock, so threads
-         * sharing the program interleave whole batches */
-        while (total + done < count && now_seconds() - t0 < 0.05) {
+         * sharing the program interleave whole batches. At least one batch runs
+         * per slice: a thread descheduled for 50 ms before its first batch must
+         * not take "no batch done" for the end of the data (that returned
+         * unwritten outputs under load). */
+        do {
             int64_t one = 0;
             pn_program_lock(L.prog);
             rc = pn_loop_run(&L, first + total + done, 1, &one);
             pn_program_unlock(L.prog);
             done += one;
+            if (!rc && one == 0) past_end = 1;
             if (rc || one == 0) break;
-        }
+        } while (total + done < count && now_seconds() - t0 < 0.05);
         Py_END_ALLOW_THREADS
         total += done;
         if (rc) {
             pn_py_dp_release(dp_obj);
             return pn_py_raise(rc);
         }
-        if (done == 0) break; /* past the last batch */
+        if (past_end) break;
         if (PyErr_CheckSignals() < 0) {
             /* Ctrl-C: stop at this batch boundary (weights and sums are
              * consistent) and let Python finish its bookkeeping, then re-raise. */
