@@ -95,14 +95,34 @@ static PyObject *Program_n_nodes(PnProgram *self, PyObject *unused)
     return PyLong_FromLong(pn_program_n_nodes(self->prog));
 }
 
+/* The program this thread holds (Program_run / forward keep it while they
+ * create the result array, which could run Python code calling back in). */
+static _Thread_local pn_program *held_here;
+
 /* Takes the program's lock without ever blocking while holding the GIL: the
- * holder may be a run_loop that needs the GIL back to finish its chunk. */
-static void program_acquire(pn_program *p)
+ * holder may be a run_loop that needs the GIL back to finish its chunk. A
+ * call back into a program this thread already holds is refused (-1, Python
+ * error set) instead of deadlocking. */
+static int program_acquire(pn_program *p)
 {
-    if (pn_program_trylock(p) == 0) return; /* the common, uncontended case */
-    Py_BEGIN_ALLOW_THREADS
-    pn_program_lock(p);
-    Py_END_ALLOW_THREADS
+    if (held_here == p) {
+        PyErr_SetString(PyExc_RuntimeError, "this program is already running on this thread "
+                        "(a model used from inside its own predict)");
+        return -1;
+    }
+    if (pn_program_trylock(p) != 0) { /* contended: wait with the GIL released */
+        Py_BEGIN_ALLOW_THREADS
+        pn_program_lock(p);
+        Py_END_ALLOW_THREADS
+    }
+    held_here = p;
+    return 0;
+}
+
+static void program_release(pn_program *p)
+{
+    held_here = NULL;
+    pn_program_unlock(p);
 }
 
 /* Replays the graph on whatever the placeholders hold (batch size b). */
@@ -111,10 +131,10 @@ static PyObject *Program_forward(PnProgram *self, PyObject *arg)
     long long b = PyLong_AsLongLong(arg);
     if (b == -1 && PyErr_Occurred()) return NULL;
     if (b < 0) return PyErr_Format(PyExc_ValueError, "forward: batch size must be >= 0, got %lld", b);
-    program_acquire(self->prog);
+    if (program_acquire(self->prog) < 0) return NULL;
     int rc = pn_program_set_batch(self->prog, b);
     if (!rc) rc = pn_program_forward(self->prog);
-    pn_program_unlock(self->prog);
+    program_release(self->prog);
     if (rc) return pn_py_raise(rc);
     Py_RETURN_NONE;
 }
@@ -153,7 +173,7 @@ static PyObject *Program_run(PnProgram *self, PyObject *args)
     /* Planning, filling the placeholders, replaying and copying the output out
      * form one critical section: a concurrent caller of this program (another
      * thread's predict) cannot resize the buffers in between. */
-    program_acquire(p);
+    if (program_acquire(p) < 0) return NULL;
     int rc = pn_program_set_batch(p, b < 0 ? 0 : b);
     for (int i = 0; !rc && i < p->n_in; i++) {
         PyArrayObject *arr = (PyArrayObject *)PyList_GET_ITEM(inputs, i);
@@ -164,24 +184,16 @@ static PyObject *Program_run(PnProgram *self, PyObject *args)
             memcpy(p->inputs[i]->data, PyArray_DATA(arr), sizeof(float) * (size_t)p->inputs[i]->size);
     }
     if (!rc) rc = pn_program_forward(p);
-    /* The output leaves the lock in a raw buffer: creating the NumPy array can
-     * run the garbage collector, hence Python code that may call back into this
-     * very program on this thread, which must not find the lock held. */
-    npy_intp dims[PN_MAX_DIMS];
-    int nd = o->ndim;
-    size_t bytes = sizeof(float) * (size_t)o->size;
-    float *copy = NULL;
+    PyObject *res = NULL;
     if (!rc) {
-        for (int d = 0; d < nd; d++) dims[d] = (npy_intp)o->shape[d];
-        copy = PyMem_RawMalloc(bytes ? bytes : 1);
-        if (copy) memcpy(copy, o->data, bytes);
-        else rc = pn_error(PN_ENOMEM, "run: out of memory copying the output (%zu bytes)", bytes);
+        npy_intp dims[PN_MAX_DIMS];
+        for (int d = 0; d < o->ndim; d++) dims[d] = (npy_intp)o->shape[d];
+        res = PyArray_SimpleNew(o->ndim, dims, NPY_FLOAT32);
+        if (res && o->size)
+            memcpy(PyArray_DATA((PyArrayObject *)res), o->data, sizeof(float) * (size_t)o->size);
     }
-    pn_program_unlock(p);
+    program_release(p);
     if (rc) return pn_py_raise(rc);
-    PyObject *res = PyArray_SimpleNew(nd, dims, NPY_FLOAT32);
-    if (res) memcpy(PyArray_DATA((PyArrayObject *)res), copy, bytes);
-    PyMem_RawFree(copy);
     return res;
 }
 
@@ -276,6 +288,8 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
     pn_loop L;
     memset(&L, 0, sizeof L);
     L.prog = ((PnProgram *)prog_obj)->prog;
+    if (held_here == L.prog) /* see program_acquire: waiting would deadlock */
+        return PyErr_Format(PyExc_RuntimeError, "run_loop: this program is already running on this thread");
     L.batch_size = batch_size;
     L.train = train;
     L.stop_on_nan = stop_on_nan;
