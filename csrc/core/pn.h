@@ -16,7 +16,12 @@
  *    (pn_program: the graph sorted once, buffers planned per batch size and
  *    replayed per batch; see program.c and train.c).
  *  - All engine tensors are float32 and C-contiguous. Integer data (labels, token
- *    ids) travel as float32, exact up to 2^24.
+ *    ids) travel as float32, exact up to 2^24; take and embedding refuse indices
+ *    from 2^24 on rather than use a rounded one.
+ *  - Sizes are checked: every dimension an op derives goes through pn_mul_size /
+ *    pn_add_size, and pn_node_set_shape bounds the product of the non-zero
+ *    dimensions, so no attribute can make a buffer smaller than what is written.
+ *    Ops are not entered for an empty output (nothing to write or send back).
  *  - C never aborts on input that a caller can reach: functions return a
  *    pn_status and leave a message in pn_last_error().
  */
