@@ -563,33 +563,46 @@ class Model(Layer):
     # every call returns what a lone call would); fit changes the weights, so it
     # is refused while another thread uses the model, and other threads are
     # refused while it runs, rather than mixing old and new weights.
+    # The inference side is lock-free (it is on the one-sample fast path): a call
+    # first registers itself (list.append is atomic under the GIL), then looks for
+    # a fit owner; fit first claims ownership, then looks for registered calls.
+    # Whichever comes second sees the other and raises, so the two never overlap.
     def _begin_use(self, what):
-        me = threading.get_ident()
-        with _USAGE_LOCK:
-            d = self.__dict__
-            owner, users = d.get("_fit_owner"), d.get("_users", 0)
-            if owner is not None and owner != me:
-                raise RuntimeError(f"{what}: model '{self.name}' is being trained by fit() in another "
-                                   f"thread; wait for fit to return (concurrent predict, evaluate "
-                                   f"and calls are fine, but not during fit)")
-            if what == "fit":
-                if owner is None and users:
-                    raise RuntimeError(f"fit: model '{self.name}' is in use by {users} predict/"
-                                       f"evaluate call(s) in other threads; fit it when they return")
+        d = self.__dict__
+        users = d.get("_users")
+        if users is None:
+            users = d.setdefault("_users", [])
+        if what == "fit":
+            me = threading.get_ident()
+            with _USAGE_LOCK:  # fit against fit: claimed under the lock
+                owner = d.get("_fit_owner")
+                if owner is not None and owner != me:
+                    raise RuntimeError(f"fit: model '{self.name}' is being trained by fit() in "
+                                       f"another thread; wait for it to return")
                 d["_fit_owner"] = me
                 d["_fit_depth"] = d.get("_fit_depth", 0) + 1
-            else:
-                d["_users"] = users + 1
+            if d["_fit_depth"] == 1 and users:
+                self._end_use("fit")
+                raise RuntimeError(f"fit: model '{self.name}' is in use by {len(users)} predict/"
+                                   f"evaluate call(s) in another thread; fit it when they return")
+            return
+        users.append(None)
+        owner = d.get("_fit_owner")
+        if owner is not None and owner != threading.get_ident():
+            users.pop()
+            raise RuntimeError(f"{what}: model '{self.name}' is being trained by fit() in another "
+                               f"thread; wait for fit to return (concurrent predict, evaluate "
+                               f"and calls are fine, but not during fit)")
 
     def _end_use(self, what):
+        d = self.__dict__
+        if what != "fit":
+            d["_users"].pop()
+            return
         with _USAGE_LOCK:
-            d = self.__dict__
-            if what == "fit":
-                d["_fit_depth"] -= 1
-                if not d["_fit_depth"]:
-                    d["_fit_owner"] = None
-            else:
-                d["_users"] -= 1
+            d["_fit_depth"] -= 1
+            if not d["_fit_depth"]:
+                d["_fit_owner"] = None
 
     def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
              shuffle, class_weight, sample_weight, initial_epoch, validation_batch_size,

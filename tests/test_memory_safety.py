@@ -321,6 +321,21 @@ def test_fit_racing_predict_is_refused_clearly():
     assert m.predict(X[:3], verbose=0).shape == (3, 8)
 
 
+def test_fit_while_another_thread_predicts_is_refused():
+    m = _mlp()
+    m.compile("sgd", "mse")
+    X = np.zeros((100000, 16), np.float32)
+    t = threading.Thread(target=lambda: m.predict(X, batch_size=1, verbose=0))
+    t.start()
+    end = time.time() + 30
+    while not m.__dict__.get("_users") and time.time() < end:  # the predict is under way
+        time.sleep(0.001)
+    with pytest.raises(RuntimeError, match="in use by 1 predict/evaluate call"):
+        m.fit(X[:8], np.zeros((8, 8), np.float32), verbose=0)
+    t.join()
+    m.fit(X[:8], np.zeros((8, 8), np.float32), verbose=0)  # fine once it returned
+
+
 # ------------------------------------------------------------ 6. silent wrong results
 @pytest.mark.parametrize("bs", [0, -1])
 def test_bad_batch_size_is_a_value_error(bs):
