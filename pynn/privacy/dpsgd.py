@@ -131,8 +131,8 @@ class DPSGD(optimizers.Optimizer):
     def built(self):
         return self.optimizer.built
 
-    def build(self, variables, segment_sizes=None):
-        self.optimizer.build(variables, segment_sizes)
+    def build(self, variables, segment_sizes=None, shapes=None):
+        self.optimizer.build(variables, segment_sizes, shapes)
 
     @property
     def learning_rate(self):
