@@ -283,12 +283,14 @@ class Optimizer:
                 raise ValueError(
                     f"build: segment sizes {sizes} add up to {sum(sizes)}, but n_params is {n}"
                 )
+            c_shapes = shapes  # None: sizes only, refused by optimizers that need shapes
             if shapes is None:
                 shapes = [(s,) for s in sizes]
             else:
                 shapes = [tuple(int(d) for d in shp) for shp in shapes]
                 if [int(np.prod(shp, dtype=np.int64)) for shp in shapes] != sizes:
                     raise ValueError(f"build: shapes {shapes} do not match segment sizes {sizes}")
+                c_shapes = shapes
             bufs = None
         else:
             if segment_sizes is not None or shapes is not None:
@@ -308,6 +310,7 @@ class Optimizer:
                 if not np.issubdtype(a.dtype, np.floating):
                     raise ValueError(f"variable {i} has dtype {a.dtype}; optimizer variables must be floating point")
             shapes = [tuple(a.shape) for a in bufs]
+            c_shapes = shapes
             sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
             keys = [_key(a) for a in bufs]
             if len(set(keys)) != len(keys):
@@ -321,7 +324,7 @@ class Optimizer:
             if bufs is not None and self._trainable_variables is None:
                 self._adopt(variables, bufs, shapes)
             return
-        c = _C.Optim(self._kind, sizes, shapes=shapes, **self._c_args())
+        c = _C.Optim(self._kind, sizes, shapes=c_shapes, **self._c_args())
         c.iterations = self._iterations
         self._c = c
         self._shapes = shapes
