@@ -34,24 +34,6 @@ from ._names import unknown_name
 from . import schedules as _schedules
 from . import schedules  # noqa: F401  (keras.optimizers.schedules.ExponentialDecay, ...)
 
-__all__ = [
-    "Optimizer",
-    "SGD",
-    "RMSprop",
-    "Adam",
-    "AdamW",
-    "Adagrad",
-    "Adamax",
-    "Nadam",
-    "NSGD",
-    "Lion",
-    "Lamb",
-    "Adafactor",
-    "Ftrl",
-    "get",
-    "serialize",
-    "deserialize",
-]
 
 
 class _VariableList(list):
@@ -85,10 +67,18 @@ def _key(a):
     return (a.__array_interface__["data"][0], a.shape)
 
 
+_ALL = {}  # class name -> class, filled as the classes below are defined
+
+
 class Optimizer:
     """Base class. Subclasses set ``_kind`` (the C optimizer) and ``_hyper()``."""
 
     _kind = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__:
+            _ALL[cls.__name__] = cls
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
@@ -830,8 +820,9 @@ class Ftrl(Optimizer):
 
 NormalizedSGD = NSGD
 
-_ALL = {cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adamax, Nadam, NSGD, Lion, Lamb,
-                                      Adafactor, Ftrl)}
+# Every optimizer class defined in this module registers itself (Optimizer.
+# __init_subclass__), so adding an optimizer is adding its class.
+__all__ = ["Optimizer", *_ALL, "get", "serialize", "deserialize"]
 _BY_LOWER = {name.lower(): cls for name, cls in _ALL.items()}
 _BY_LOWER["normalizedsgd"] = NSGD
 _BY_LOWER["normalized_sgd"] = NSGD
