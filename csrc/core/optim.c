@@ -478,7 +478,7 @@ static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *c
         o->def->update(o, &k, s, w, g, st, len, scale);
     }
 
-    if (o->accum_steps >= 2) memset(o->accum, 0, (size_t)o->n * sizeof(float));
+    if (o->accum_steps >= 2 && o->n > 0) memset(o->accum, 0, (size_t)o->n * sizeof(float));
     if (o->def->finish) o->def->finish(o, &k);
     o->last_lr = lr;
     o->iterations++;
