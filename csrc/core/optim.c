@@ -272,7 +272,7 @@ int pn_optim_validate(const pn_optim *o)
                                 o->def->name);
             for (int s = 0; s < o->n_seg; s++) {
                 int64_t r = o->seg_dims[2 * s], c = o->seg_dims[2 * s + 1], len = o->seg[s + 1] - o->seg[s];
-                if (r < 0 || c < 0 || (r > 0 && (c == 0 || len % (r * c) != 0)))
+                if (r < 0 || c < 0 || (r > 0 && len > 0 && (c == 0 || len % (r * c) != 0)))
                     return pn_error(PN_EVALUE, "optimizer: tensor %d of %lld floats cannot have last axes "
                                     "(%lld, %lld)", s, (long long)len, (long long)r, (long long)c);
             }

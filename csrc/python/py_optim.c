@@ -1,7 +1,10 @@
 /* py_optim.c - binding of the C optimizers: the _C.Optim type.
  *
- * An Optim owns one pn_optim, its segment table, the piecewise-schedule tables
- * and the NumPy state arrays (n float32 each, arena layout). pynn.optimizers
+ * Optimizers are looked up by name in the engine's table (core/optim/list.h) and
+ * take their hyper-parameters by name (pn_optim_set): nothing here knows which
+ * optimizers exist. An Optim owns one pn_optim, its segment table (and tensor
+ * shapes when given), the piecewise-schedule tables, the NumPy state arrays (n
+ * float32 each, arena layout) and the gradient accumulator. pynn.optimizers
  * creates one per optimizer in build() and keeps it in the attribute `_c`; the
  * compiled training loop reaches the pn_optim through pn_py_optim_get().
  */
@@ -263,7 +266,7 @@ static int parse_dims(PnOptim *self, PyObject *shapes)
         }
         Py_DECREF(shp);
         if (prod != self->seg[s + 1] - self->seg[s]) {
-            PyErr_Format(PyExc_ValueError, "Optim: shape %zd holds %lld floats, its segment %lld", s, prod,
+            PyErr_Format(PyExc_ValueError, "Optim: shape %zd holds %lld floats but its segment has %lld", s, prod,
                          (long long)(self->seg[s + 1] - self->seg[s]));
             Py_DECREF(fast);
             return -1;
