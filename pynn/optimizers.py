@@ -19,9 +19,10 @@ steps and applies their mean on every N-th; ``iterations`` counts applied update
 (calls // N) while a learning-rate schedule sees every call, as in Keras.
 
 Differences from Keras worth knowing: ``use_ema`` and ``loss_scale_factor`` are
-accepted for config compatibility but only their defaults are supported; hyper-parameters are fixed once the optimizer is
-built (except ``learning_rate``, which stays settable); ``variables`` holds the
-state arrays only (``iterations`` is an int attribute).
+accepted for config compatibility but only their defaults are supported;
+hyper-parameters are fixed once the optimizer is built (except ``learning_rate``,
+which stays settable); ``variables`` holds the state arrays only (``iterations``
+is an int attribute).
 """
 import math
 import numbers
@@ -33,7 +34,6 @@ from . import _C
 from ._names import unknown_name
 from . import schedules as _schedules
 from . import schedules  # noqa: F401  (keras.optimizers.schedules.ExponentialDecay, ...)
-
 
 
 class _VariableList(list):
