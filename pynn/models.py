@@ -307,6 +307,7 @@ class Model(Layer):
             if kind == "trainable":
                 self._params, self._grads = arena, grads
                 self._segments = [int(v.size) for v in vars_]
+                self._segment_shapes = [tuple(v.shape) for v in vars_]
             else:
                 self._frozen = arena
         self._programs = {}
@@ -1014,7 +1015,7 @@ class Model(Layer):
 
     def _build_optimizer(self):
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
-            self.optimizer.build(int(sum(self._segments)), self._segments)
+            self.optimizer.build(int(sum(self._segments)), self._segments, self._segment_shapes)
             self.optimizer._built_for = tuple(self._segments)
 
     def _require_compiled(self, what):

@@ -14,11 +14,15 @@ Keras update order: clip (``clipnorm`` per tensor, ``global_clipnorm`` or
 ``clipvalue``) -> decoupled weight decay ``w -= w * weight_decay * lr`` ->
 update with ``t = iterations + 1`` -> ``iterations += 1``.
 
-Differences from Keras worth knowing: ``use_ema``, ``loss_scale_factor`` and
-``gradient_accumulation_steps`` are accepted for config compatibility but only
-their defaults are supported; hyper-parameters are fixed once the optimizer is
-built (except ``learning_rate``, which stays settable); ``variables`` holds the
-state arrays only (``iterations`` is an int attribute).
+``gradient_accumulation_steps=N`` (Keras 3 semantics) adds the gradients of N
+steps and applies their mean on every N-th; ``iterations`` counts applied updates
+(calls // N) while a learning-rate schedule sees every call, as in Keras.
+
+Differences from Keras worth knowing: ``use_ema`` and ``loss_scale_factor`` are
+accepted for config compatibility but only their defaults are supported;
+hyper-parameters are fixed once the optimizer is built (except ``learning_rate``,
+which stays settable); ``variables`` holds the state arrays only (``iterations``
+is an int attribute).
 """
 import math
 import numbers
@@ -30,21 +34,6 @@ from . import _C
 from ._names import unknown_name
 from . import schedules as _schedules
 from . import schedules  # noqa: F401  (keras.optimizers.schedules.ExponentialDecay, ...)
-
-__all__ = [
-    "Optimizer",
-    "SGD",
-    "RMSprop",
-    "Adam",
-    "AdamW",
-    "Adagrad",
-    "Adamax",
-    "Nadam",
-    "NSGD",
-    "get",
-    "serialize",
-    "deserialize",
-]
 
 
 class _VariableList(list):
@@ -76,6 +65,9 @@ def _key(a):
     # object: views of the same weights (e.g. fresh Tensor handles returned by
     # model.trainable_variables on every call) are the same variable.
     return (a.__array_interface__["data"][0], a.shape)
+
+
+_ALL = {}  # class name -> class, filled as the classes below are defined
 
 
 class Optimizer:
@@ -122,6 +114,11 @@ class Optimizer:
 
     _kind = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__:
+            _ALL[cls.__name__] = cls
+
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
                  loss_scale_factor=None, gradient_accumulation_steps=None, name=None, **kwargs):
@@ -134,8 +131,15 @@ class Optimizer:
             raise ValueError("pynn optimizers do not implement `use_ema=True`.")
         if loss_scale_factor is not None:
             raise ValueError("pynn optimizers do not implement `loss_scale_factor` (float32 training only).")
-        if gradient_accumulation_steps is not None:
-            raise ValueError("pynn optimizers do not implement `gradient_accumulation_steps`.")
+        if gradient_accumulation_steps is not None and (
+            isinstance(gradient_accumulation_steps, bool)
+            or not isinstance(gradient_accumulation_steps, numbers.Integral)
+            or gradient_accumulation_steps < 2
+        ):
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                f"gradient_accumulation_steps={gradient_accumulation_steps!r}"
+            )
         for arg, val in (("weight_decay", weight_decay), ("clipnorm", clipnorm), ("clipvalue", clipvalue),
                          ("global_clipnorm", global_clipnorm)):
             if val is not None and (isinstance(val, bool) or not isinstance(val, numbers.Real)):
@@ -175,6 +179,7 @@ class Optimizer:
         args["clipnorm"] = self.clipnorm
         args["clipvalue"] = self.clipvalue
         args["global_clipnorm"] = self.global_clipnorm
+        args["gradient_accumulation_steps"] = self.gradient_accumulation_steps
         if self._lr_schedule is None:
             args["learning_rate"] = self._lr_value
         elif self._lr_spec is not None:
@@ -241,12 +246,14 @@ class Optimizer:
     def _python_lr(self):
         sched = self._lr_schedule
         if isinstance(sched, _schedules.LearningRateSchedule):
-            value = sched(self.iterations)
+            # Keras evaluates the schedule at its raw counter `_iterations` (every
+            # call, also with gradient accumulation)
+            value = sched(self._raw_iterations)
         else:  # Keras: a plain callable takes no argument
             value = sched()
         value = float(value)
         if not math.isfinite(value) or value < 0:
-            raise ValueError(f"The learning-rate schedule returned {value} at step {self.iterations}")
+            raise ValueError(f"The learning-rate schedule returned {value} at step {self._raw_iterations}")
         return value
 
     @property
@@ -274,19 +281,29 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """The number of steps taken (Keras' ``optimizer.iterations``); settable."""
-        return self._c.iterations if self._c is not None else self._iterations
+        """Number of updates applied (Keras' ``optimizer.iterations``): the number of
+        calls, divided (floor) by ``gradient_accumulation_steps`` when set."""
+        return self._raw_iterations // (self.gradient_accumulation_steps or 1)
 
     @iterations.setter
     def iterations(self, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise ValueError(f"`iterations` must be an integer >= 0, got {value!r}")
+        # with accumulation: the start of the value-th accumulation cycle
+        self._set_raw_iterations(int(value) * (self.gradient_accumulation_steps or 1))
+
+    @property
+    def _raw_iterations(self):
+        """Calls to apply / steps taken (Keras' ``optimizer._iterations``)."""
+        return self._c.iterations if self._c is not None else self._iterations
+
+    def _set_raw_iterations(self, value):
         if self._c is not None:
-            self._c.iterations = int(value)
-        self._iterations = int(value)
+            self._c.iterations = value
+        self._iterations = value
 
     # ------------------------------------------------------------ building
-    def build(self, variables, segment_sizes=None):
+    def build(self, variables, segment_sizes=None, shapes=None):
         """Creates the optimizer's state for a set of variables.
 
         ``fit`` and the first ``apply`` build it for you. Building again with the
@@ -299,6 +316,9 @@ class Optimizer:
             or the number of floats of a parameter arena (the compiled loop's form).
         segment_sizes : list of int, optional
             With an int ``variables``: the sizes of the tensors in the arena.
+        shapes : list of tuple, optional
+            With an int ``variables``: each tensor's shape, needed by optimizers that
+            factor a tensor's last two axes (Adafactor).
 
         Raises
         ------
@@ -324,11 +344,20 @@ class Optimizer:
                 raise ValueError(
                     f"build: segment sizes {sizes} add up to {sum(sizes)}, but n_params is {n}"
                 )
-            shapes = [(s,) for s in sizes]
+            c_shapes = shapes  # None: sizes only, refused by optimizers that need shapes
+            if shapes is None:
+                shapes = [(s,) for s in sizes]
+            else:
+                shapes = [tuple(int(d) for d in shp) for shp in shapes]
+                if [int(np.prod(shp, dtype=np.int64)) for shp in shapes] != sizes:
+                    raise ValueError(f"build: shapes {shapes} do not match segment sizes {sizes}")
+                c_shapes = shapes
             bufs = None
         else:
-            if segment_sizes is not None:
-                raise ValueError("build: segment_sizes goes with an int n_params, not with a list of variables")
+            if segment_sizes is not None or shapes is not None:
+                raise ValueError(
+                    "build: segment_sizes and shapes go with an int n_params, not with a list of variables"
+                )
             variables = list(variables)
             bufs = [_buffer_of(v) for v in variables]
             for i, (v, a) in enumerate(zip(variables, bufs)):
@@ -342,6 +371,7 @@ class Optimizer:
                 if not np.issubdtype(a.dtype, np.floating):
                     raise ValueError(f"variable {i} has dtype {a.dtype}; optimizer variables must be floating point")
             shapes = [tuple(a.shape) for a in bufs]
+            c_shapes = shapes
             sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
             keys = [_key(a) for a in bufs]
             if len(set(keys)) != len(keys):
@@ -355,7 +385,7 @@ class Optimizer:
             if bufs is not None and self._trainable_variables is None:
                 self._adopt(variables, bufs, shapes)
             return
-        c = _C.Optim(self._kind, sizes, **self._c_args())
+        c = _C.Optim(self._kind, sizes, shapes=c_shapes, **self._c_args())
         c.iterations = self._iterations
         self._c = c
         self._shapes = shapes
@@ -492,7 +522,7 @@ class Optimizer:
         if self._c is None:
             return out
         sizes = self._c.segment_sizes
-        for arr in self._c.state:
+        for arr in self._state_arrays():
             off = 0
             for size, shape in zip(sizes, self._shapes):
                 out.append(arr[off:off + size].reshape(shape))
@@ -501,11 +531,22 @@ class Optimizer:
 
     @property
     def state_names(self):
-        """Keras' names of the state kinds, e.g. ``('momentum', 'velocity')`` for Adam."""
-        return tuple(self._c.state_names) if self._c is not None else ()
+        """Keras names of the state arrays (e.g. ``("momentum", "velocity")``)."""
+        if self._c is None:
+            return ()
+        acc = ("gradient_accumulator",) if self._c.accumulator is not None else ()
+        return acc + tuple(self._c.state_names)
+
+    def _state_arrays(self):
+        # Keras creates the gradient accumulators before the optimizer's own slots
+        acc = self._c.accumulator
+        return ((acc,) if acc is not None else ()) + tuple(self._c.state)
 
     def get_state(self):
         """Returns ``(iterations, [state arrays])``: copies, enough to resume bit for bit.
+
+        With ``gradient_accumulation_steps`` the count is of calls (Keras'
+        ``_iterations``) and the accumulator comes first.
 
         Returns
         -------
@@ -523,7 +564,7 @@ class Optimizer:
         """
         if self._c is None:
             return (self._iterations, [])
-        return (self._c.iterations, [a.copy() for a in self._c.state])
+        return (self._c.iterations, [a.copy() for a in self._state_arrays()])
 
     def set_state(self, state, arrays=None):
         """Restores what ``get_state`` returned; everything is checked before anything changes.
@@ -569,7 +610,7 @@ class Optimizer:
                 )
             self._iterations = int(iterations)
             return
-        targets = self._c.state
+        targets = self._state_arrays()
         if len(arrays) != len(targets):
             raise ValueError(
                 f"optimizer '{self.name}' has {len(targets)} state arrays {self.state_names}, "
@@ -587,7 +628,7 @@ class Optimizer:
             converted.append(src.astype(np.float32, copy=False))
         for src, dst in zip(converted, targets):
             np.copyto(dst, src)
-        self.iterations = int(iterations)
+        self._set_raw_iterations(int(iterations))
 
     # ------------------------------------------------------------ config
     def get_config(self):
@@ -1184,9 +1225,118 @@ class NSGD(Optimizer):
         return {"beta": self.beta}
 
 
+class Lion(Optimizer):
+    """Lion (Chen et al., 2023): ``w -= lr sign(b1 m + (1 - b1) g)``, then
+    ``m = b2 m + (1 - b2) g``."""
+
+    _kind = "lion"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name="lion", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self._validate()
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+class Lamb(Optimizer):
+    """Lamb (You et al., 2019): Adam's bias-corrected step ``u``, scaled per tensor
+    by the trust ratio ``||w|| / ||u||``: ``w -= (||w|| / ||u||) lr u``."""
+
+    _kind = "lamb"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name="lamb", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self._validate()
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Adafactor(Optimizer):
+    """Adafactor (Shazeer & Stern, 2018): second moments factored over a tensor's
+    last two axes (row and column means), relative step size
+    ``max(epsilon_2, rms(w)) * min(lr, 1/sqrt(t))`` and update clipping at
+    ``clip_threshold``. Its state slots are ``r``, ``c`` (using the first part of
+    each tensor's slot) and ``velocity``; below rank 2 only ``velocity``.
+    ``relative_step`` is accepted and, as in Keras 3, does not change the update."""
+
+    _kind = "adafactor"
+
+    def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,
+                 clip_threshold=1.0, relative_step=True, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name="adafactor", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta_2_decay = beta_2_decay
+        self.epsilon_1 = epsilon_1
+        self.epsilon_2 = epsilon_2
+        self.clip_threshold = clip_threshold
+        self.relative_step = _bool("relative_step", relative_step)
+        self._validate()
+
+    def _hyper(self):
+        return {"beta_2_decay": self.beta_2_decay, "epsilon_1": self.epsilon_1, "epsilon_2": self.epsilon_2,
+                "clip_threshold": self.clip_threshold, "relative_step": self.relative_step}
+
+
+class Ftrl(Optimizer):
+    """FTRL-Proximal (McMahan et al., 2013) with Keras' L1, L2 and L2-shrinkage
+    regularisation: the weights are solved from the linear term ``z`` and the
+    accumulated squared gradients ``n`` (slots ``accumulator``, ``linear``)."""
+
+    _kind = "ftrl"
+
+    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 l2_shrinkage_regularization_strength=0.0, beta=0.0, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name="ftrl", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.learning_rate_power = learning_rate_power
+        self.initial_accumulator_value = initial_accumulator_value
+        self.l1_regularization_strength = l1_regularization_strength
+        self.l2_regularization_strength = l2_regularization_strength
+        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self.beta = beta
+        self._validate()
+
+    def _hyper(self):
+        return {
+            "learning_rate_power": self.learning_rate_power,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "l1_regularization_strength": self.l1_regularization_strength,
+            "l2_regularization_strength": self.l2_regularization_strength,
+            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+            "beta": self.beta,
+        }
+
+
 NormalizedSGD = NSGD
 
-_ALL = {cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adamax, Nadam, NSGD)}
+# Every optimizer class defined in this module registers itself (Optimizer.
+# __init_subclass__), so adding an optimizer is adding its class.
+__all__ = ["Optimizer", *_ALL, "get", "serialize", "deserialize"]
 _BY_LOWER = {name.lower(): cls for name, cls in _ALL.items()}
 _BY_LOWER["normalizedsgd"] = NSGD
 _BY_LOWER["normalized_sgd"] = NSGD
