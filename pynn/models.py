@@ -733,6 +733,11 @@ class Model(Layer):
         from .saving import save_model
         save_model(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath, format="onnx", verbose=False, **kwargs):
+        """Keras 3's export: format="onnx" writes an ONNX inference graph (see pynn.export)."""
+        from .export import export_model
+        return export_model(self, filepath, format=format, verbose=verbose, **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         from .saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)

@@ -1,0 +1,18 @@
+"""Model export. `model.export(path, format="onnx")` (Keras 3's name) lands here.
+
+The `onnx` package is an optional extra (`pip install pynn[onnx]`); it is
+imported only when an export runs."""
+
+FORMATS = ("onnx",)
+
+
+def export_model(model, filepath, format="onnx", opset=None, verbose=False):
+    """Writes `model` to `filepath` in `format`; returns the path written."""
+    if not isinstance(format, str) or format.lower() not in FORMATS:
+        raise ValueError(f"Model.export: format must be one of {list(FORMATS)}, got {format!r} "
+                         f"(pynn's own format is model.save(path))")
+    from .onnx import export_onnx, DEFAULT_OPSET
+    path = export_onnx(model, filepath, opset=DEFAULT_OPSET if opset is None else opset)
+    if verbose:
+        print(f"Saved ONNX model to {path}")
+    return path
