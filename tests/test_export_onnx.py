@@ -344,3 +344,14 @@ def test_missing_onnx_package_says_how_to_install(tmp_path, monkeypatch):
     model = seq((4,), L.Dense(3))
     with pytest.raises(ImportError, match=r"pip install 'pynn\[onnx\]'"):
         model.export(tmp_path / "m.onnx")
+
+
+def test_shared_layer_and_nested_sequential(tmp_path):
+    # one Dense called on two inputs (two calls, one set of weights); a Sequential as a layer
+    shared = L.Dense(4, activation="relu", name="shared")
+    block = seq((4,), L.Dense(5), L.LayerNormalization())
+    a, b = pynn.Input(shape=(3,)), pynn.Input(shape=(3,))
+    out = L.Subtract()([block(shared(a)), block(shared(b))])
+    assert_same(pynn.Model([a, b], out), tmp_path, [(3,), (3,)])
+    outer = seq((6,), L.Dense(4), seq((4,), L.Dense(3, activation="tanh")), L.Dense(2))
+    assert_same(outer, tmp_path, (6,))

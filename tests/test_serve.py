@@ -365,3 +365,47 @@ def test_create_app_refuses_bad_options():
         create_app(model, "m", max_body_bytes=0)
     with pytest.raises(ValueError, match="backend must be 'pynn' or 'onnxruntime', got 'tf'"):
         create_app(model, "m", backend="tf")
+
+
+def test_missing_serve_extra_says_how_to_install(monkeypatch):
+    from pynn.serve import create_app
+    monkeypatch.setitem(sys.modules, "starlette", None)  # import starlette now fails
+    with pytest.raises(ImportError, match=r"pip install 'pynn\[serve\]'"):
+        create_app(numeric_model(), "m")
+
+
+# --------------------------------------------------------------- the request parser, fuzzed
+def test_parser_fuzz_only_accepts_or_refuses_with_bad_request():
+    """Any JSON document: either float32 arrays of the signature's shapes, or a
+    BadRequest (the 400) — never another exception (which would be a 500)."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    from pynn.serve import tfserving
+    sig = tfserving.Signature(multi_io_model())
+    scalars = st.none() | st.booleans() | st.integers(-10 ** 20, 10 ** 20) | \
+        st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=3)
+    values = st.recursive(scalars, lambda c: st.lists(c, max_size=4) |
+                          st.dictionaries(st.sampled_from(["a", "b", "inputs", "instances",
+                                                           "signature_name", "x"]), c, max_size=3),
+                          max_leaves=30)
+    good_a = st.lists(st.floats(-1e3, 1e3), min_size=3, max_size=3)
+    good_b = st.lists(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=2), min_size=2,
+                      max_size=2)
+    near = st.lists(st.fixed_dictionaries({"a": good_a | values, "b": good_b | values}),
+                    min_size=1, max_size=3).map(lambda r: {"instances": r})
+
+    @hypothesis.settings(max_examples=300, deadline=None, derandomize=True)
+    @hypothesis.given(values | near)
+    def check(doc):
+        body = json.dumps(doc).encode()
+        try:
+            xs, row = tfserving.parse_predict(body, sig)
+        except tfserving.BadRequest as e:
+            assert str(e)
+            return
+        assert row in (True, False) and len(xs) == 2
+        assert xs[0].dtype == np.float32 and xs[0].shape[1:] == (3,)
+        assert xs[1].shape[1:] == (2, 2) and xs[0].shape[0] == xs[1].shape[0] >= 1
+        assert np.isfinite(xs[0]).all() and np.isfinite(xs[1]).all()
+
+    check()
