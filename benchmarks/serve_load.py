@@ -99,7 +99,11 @@ def run_backend(model_path, name, backend, args):
            "--backend", backend, "--max-body-bytes", str(64 * 1024 * 1024)]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    import pynn  # the server imports the same pynn as this script
+    home = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([home, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         wait_ready(port, proc)
         shape = per_sample_shape(port, name)

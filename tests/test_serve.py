@@ -23,7 +23,11 @@ from pynn import layers as L
 pytest.importorskip("starlette", reason="the [serve] extra (starlette) is not installed")
 pytest.importorskip("uvicorn", reason="the [serve] extra (uvicorn) is not installed")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the subprocesses import the pynn this test imported (the installed package in CI, the
+# worktree with its in-place build in development), whatever their working directory
+PYNN_HOME = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    [PYNN_HOME] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
 LIMIT = 4096  # --max-body-bytes of the servers started here
 
 
@@ -61,7 +65,7 @@ def start_server(tmp_path_factory, model, name, *extra):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "pynn.serve", str(path), "--port", str(port),
                              "--name", name, "--max-body-bytes", str(LIMIT), "--threads", "4",
-                             *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             *extra], cwd=str(path.parent), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = Server(f"http://127.0.0.1:{port}")
     base.name, base.proc, base.path = name, proc, str(path)
     deadline = time.monotonic() + 90
@@ -349,11 +353,11 @@ def test_onnxruntime_backend_matches(tmp_path_factory):
 # --------------------------------------------------------------- the command line
 def test_cli_refuses_missing_and_bad_files(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pynn.serve", str(tmp_path / "none.pynn")],
-                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+                       cwd=str(tmp_path), env=ENV, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "no model file at" in r.stderr
     bad = tmp_path / "bad.pynn"
     bad.write_bytes(b"not a zip")
-    r = subprocess.run([sys.executable, "-m", "pynn.serve", str(bad)], cwd=ROOT,
+    r = subprocess.run([sys.executable, "-m", "pynn.serve", str(bad)], cwd=str(tmp_path), env=ENV,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "cannot load" in r.stderr
 
