@@ -307,12 +307,6 @@ def test_custom_activation_is_refused(tmp_path):
         model.export(tmp_path / "m.onnx")
 
 
-def test_masking_embedding_is_refused(tmp_path):
-    model = seq((5,), L.Embedding(10, 3, mask_zero=True, name="emb"), L.LSTM(2))
-    with pytest.raises(ValueError, match=r"'emb' \(Embedding\) has mask_zero=True"):
-        model.export(tmp_path / "m.onnx")
-
-
 def test_subclassed_model_is_refused(tmp_path):
     class Net(pynn.Model):
         def __init__(self):
@@ -355,3 +349,83 @@ def test_shared_layer_and_nested_sequential(tmp_path):
     assert_same(pynn.Model([a, b], out), tmp_path, [(3,), (3,)])
     outer = seq((6,), L.Dense(4), seq((4,), L.Dense(3, activation="tanh")), L.Dense(2))
     assert_same(outer, tmp_path, (6,))
+
+
+# --------------------------------------------------------------- masks (Embedding(mask_zero=True))
+def padded_ids(n, T, vocab, seed):
+    """Ids with padding zeros in front (Keras' pad_sequences default), at the end, in
+    the middle, and one row all padding."""
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1, vocab, (n, T))
+    for i in range(n):
+        k = rng.integers(0, T)
+        if i % 3 == 0:
+            ids[i, :k] = 0
+        elif i % 3 == 1:
+            ids[i, T - k:] = 0
+        else:
+            ids[i, rng.random(T) < 0.3] = 0
+    ids[-1] = 0
+    return ids.astype(np.float32)
+
+
+def assert_same_masked(model, tmp_path, T, vocab=20, n_inputs=1):
+    randomise(model)
+    for n in (1, 37):
+        # batch 1: a row padded in front (row 0 of padded_ids)
+        xs = [padded_ids(max(n, 2), T, vocab, seed=n + i)[:n] for i in range(n_inputs)]
+        want = model.predict(xs if n_inputs > 1 else xs[0], verbose=0, batch_size=64)
+        want = want if isinstance(want, list) else [want]
+        got = run_onnx(model, tmp_path, xs)
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+        if n == 37:
+            assert max(float(np.std(w)) for w in want) > 1e-3
+
+
+@pytest.mark.parametrize("cls", [L.SimpleRNN, L.LSTM, L.GRU])
+@pytest.mark.parametrize("kw", [{}, dict(return_sequences=True), dict(go_backwards=True),
+                                dict(go_backwards=True, return_sequences=True),
+                                dict(return_sequences=True, zero_output_for_mask=True),
+                                dict(zero_output_for_mask=True), dict(use_bias=False)])
+def test_masked_recurrent(cls, kw, tmp_path):
+    model = seq((9,), L.Embedding(20, 4, mask_zero=True), cls(5, **kw))
+    assert_same_masked(model, tmp_path, 9)
+
+
+@pytest.mark.parametrize("cls", [L.SimpleRNN, L.LSTM, L.GRU])
+def test_masked_return_state(cls, tmp_path):
+    x = pynn.Input(shape=(7,))
+    outs = cls(4, return_state=True)(L.Embedding(20, 3, mask_zero=True)(x))
+    for out in outs:  # one model per output (see test_return_state)
+        assert_same_masked(pynn.Model(x, out), tmp_path, 7)
+
+
+def test_masked_text_classifier(tmp_path):
+    # the seeds' text model: Embedding -> Dropout -> Bidirectional LSTM -> LSTM -> Dense
+    model = seq((10,), L.Embedding(30, 6, mask_zero=True), L.Dropout(0.2),
+                L.Bidirectional(L.LSTM(5, return_sequences=True)), L.Activation("tanh"),
+                L.GRU(4, go_backwards=True), L.Dense(2, activation="softmax"))
+    assert_same_masked(model, tmp_path, 10, vocab=30)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "ave", "mul"])
+def test_masked_bidirectional(merge_mode, tmp_path):
+    model = seq((8,), L.Embedding(20, 3, mask_zero=True),
+                L.Bidirectional(L.GRU(4, return_sequences=True), merge_mode=merge_mode),
+                L.Bidirectional(L.SimpleRNN(3), merge_mode=merge_mode))
+    assert_same_masked(model, tmp_path, 8)
+
+
+def test_masks_through_merges_and_nested_model(tmp_path):
+    a, b = pynn.Input(shape=(6,)), pynn.Input(shape=(6,))
+    ea, eb = L.Embedding(20, 4, mask_zero=True)(a), L.Embedding(20, 4, mask_zero=True)(b)
+    plain = L.Dense(4)(eb)  # a Dense drops the mask
+    inner = seq((12, 4), L.LSTM(3, return_sequences=True), L.SimpleRNN(2))
+    outs = [L.LSTM(3)(L.Add()([ea, eb])),                       # both masks: product
+            L.GRU(3)(L.Multiply()([ea, plain])),                # one mask
+            inner(L.Concatenate(axis=1)([ea, plain])),          # time axis: ones for plain
+            L.SimpleRNN(3)(L.Concatenate()([ea, eb])),          # feature axis: union
+            L.LSTM(2)(L.Concatenate()([ea, plain]))]            # feature axis, one unmasked
+    assert_same_masked(pynn.Model([a, b], outs), tmp_path, 6, n_inputs=2)

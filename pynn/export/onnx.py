@@ -11,6 +11,9 @@ here, once, at export:
   Keras' GRU(reset_after=True) is ONNX's GRU(linear_before_reset=1), gates z, r, h
   in both. go_backwards reverses the time axis before a forward pass, which is
   what Keras computes (its sequence output stays in processing order).
+- Masks (Embedding(mask_zero=True)) follow pynn's propagation rules; a masked
+  recurrent layer becomes an ONNX Loop running Keras' cell equations, since ONNX's
+  RNN ops only express padding at the end of a sequence.
 The batch axis is dynamic ("batch"); every other axis keeps its declared size.
 An input is float32 (what predict takes); an Embedding casts its ids to int64."""
 import numpy as np
@@ -52,12 +55,21 @@ class _Builder:
 
     def const(self, value, base, dtype=np.float32):
         name = self.unique(base)
+        # np.array, not np.ascontiguousarray: a scalar stays 0-d (Gather / Clip need scalars)
         self.initializers.append(self.numpy_helper.from_array(
-            np.ascontiguousarray(np.asarray(value, dtype=dtype)), name))
+            np.array(value, dtype=dtype, order="C"), name))
         return name
 
     def ints(self, values, base="shape"):
         return self.const(np.asarray(values, np.int64).reshape(-1), base, np.int64)
+
+    def sub(self):
+        """A builder for a subgraph (a Loop body): its own nodes; names and
+        initializers shared with the main graph, whose values the body may read."""
+        b = _Builder.__new__(_Builder)
+        b.helper, b.numpy_helper = self.helper, self.numpy_helper
+        b.nodes, b.initializers, b._names = [], self.initializers, self._names
+        return b
 
     def op(self, op_type, inputs, base, n_out=1, **attrs):
         outs = [self.unique(f"{base}/{op_type}" + (f":{i}" if n_out > 1 else ""))
@@ -181,9 +193,6 @@ def _normalization(g, layer, xs, kts, t):
 
 
 def _embedding(g, layer, xs, kts, t):
-    if layer.mask_zero:
-        raise _unsupported(layer, "has mask_zero=True: the padding mask its consumers apply is "
-                                  "not exported to ONNX; export a model without mask_zero")
     ids = g.op("Cast", [xs[0]], layer.name, to=7)  # 7 = INT64: ids arrive as float32
     return [g.op("Gather", [g.const(_w(layer.embeddings), f"{layer.name}/embeddings"), ids],
                  layer.name, axis=0)]
@@ -365,13 +374,15 @@ def _reverse_time(g, x, base):
                           g.ints([1], "axes"), g.ints([-1], "steps")], base)
 
 
-def _rnn_layer(g, layer, x, t, base):
+def _rnn_layer(g, layer, x, t, base, mask=None):
     """One recurrent layer on (batch, T, features) x; [output, *states] names."""
     kw = getattr(t, "call_kwargs", {}) or {}
     for key in ("mask", "initial_state"):
         if kw.get(key) is not None:
             raise _unsupported(layer, f"is called with {key}=..., which the ONNX exporter does "
                                       f"not map")
+    if mask is not None:
+        return _masked_rnn_loop(g, layer, x, mask, base)
     u, kind = layer.units, type(layer).__name__
     kernel, rec = _w(layer.kernel), _w(layer.recurrent_kernel)
     if kind == "LSTM":
@@ -424,13 +435,103 @@ def _rnn_layer(g, layer, x, t, base):
     return result
 
 
+def _rnn_activation(g, x, name, base):
+    if name == "linear":
+        return x
+    if name == "hard_sigmoid":
+        return g.op("HardSigmoid", [x], base, alpha=1.0 / 6.0, beta=0.5)
+    return g.op({"tanh": "Tanh", "sigmoid": "Sigmoid", "relu": "Relu"}[name], [x], base)
+
+
+def _masked_rnn_loop(g, layer, x, mask, base):
+    """A recurrent layer under a (batch, T) mask, as an ONNX Loop over the time steps.
+
+    ONNX's RNN / LSTM / GRU only take sequence lengths (padding at the end); a
+    Keras mask may hold zeros anywhere (pad_sequences pads in front by default).
+    So the cell is written out with Keras' equations and its weight layout, and a
+    masked step keeps the state, as Keras' rnn(): the output repeats the last
+    one, or is zeros with zero_output_for_mask."""
+    kind, u, name = type(layer).__name__, layer.units, base
+    act, ract = layer.activation, getattr(layer, "recurrent_activation", None)
+    if layer.go_backwards:
+        x, mask = _reverse_time(g, x, name), _reverse_time(g, mask, name)
+    # the input projection of every step at once: (T, batch, gates * units)
+    proj = g.op("MatMul", [g.op("Transpose", [x], name, perm=[1, 0, 2]),
+                           g.const(_w(layer.kernel), f"{name}/kernel")], name)
+    if layer.use_bias:
+        bias = _w(layer.bias)
+        proj = g.op("Add", [proj, g.const(bias[0] if kind == "GRU" else bias, f"{name}/bias")],
+                    name)
+    keep = g.op("Cast", [g.op("Transpose", [g.op("Unsqueeze", [mask, g.ints([2], "axes")], name)],
+                              name, perm=[1, 0, 2])], name, to=9)  # (T, batch, 1) BOOL
+    shape = g.op("Shape", [x], name)
+    steps = g.op("Gather", [shape, g.const(np.int64(1), "time_axis", np.int64)], name)
+    zeros = g.op("ConstantOfShape", [g.op("Concat", [g.op("Slice", [shape, g.ints([0]),
+                                                                     g.ints([1])], name),
+                                                      g.ints([u], "units")], name, axis=0)], name)
+    b = g.sub()
+    it, cond, h = b.unique(f"{name}/step"), b.unique(f"{name}/cond"), b.unique(f"{name}/h")
+    c = b.unique(f"{name}/c") if kind == "LSTM" else None
+    xp = b.op("Gather", [proj, it], name, axis=0)   # (batch, gates * units)
+    m = b.op("Gather", [keep, it], name, axis=0)    # (batch, 1)
+    rh = b.op("MatMul", [h, g.const(_w(layer.recurrent_kernel), f"{name}/recurrent_kernel")],
+              name)
+
+    def gate(v, i):
+        return b.op("Slice", [v, g.ints([i * u]), g.ints([(i + 1) * u]), g.ints([-1])], name)
+
+    if kind == "SimpleRNN":
+        h_new = _rnn_activation(b, b.op("Add", [xp, rh], name), act, name)
+    elif kind == "LSTM":  # Keras: gates i, f, c, o
+        z = b.op("Add", [xp, rh], name)
+        i_, f_ = _rnn_activation(b, gate(z, 0), ract, name), _rnn_activation(b, gate(z, 1), ract, name)
+        o_ = _rnn_activation(b, gate(z, 3), ract, name)
+        c_new = b.op("Add", [b.op("Mul", [f_, c], name),
+                             b.op("Mul", [i_, _rnn_activation(b, gate(z, 2), act, name)], name)], name)
+        h_new = b.op("Mul", [o_, _rnn_activation(b, c_new, act, name)], name)
+    else:  # GRU, reset_after: the recurrent bias inside, the reset gate on h·R
+        if layer.use_bias:
+            rh = b.op("Add", [rh, g.const(_w(layer.bias)[1], f"{name}/recurrent_bias")], name)
+        z_ = _rnn_activation(b, b.op("Add", [gate(xp, 0), gate(rh, 0)], name), ract, name)
+        r_ = _rnn_activation(b, b.op("Add", [gate(xp, 1), gate(rh, 1)], name), ract, name)
+        hh = _rnn_activation(b, b.op("Add", [gate(xp, 2), b.op("Mul", [r_, gate(rh, 2)], name)],
+                                     name), act, name)
+        one_minus = b.op("Sub", [g.const(1.0, "one"), z_], name)
+        h_new = b.op("Add", [b.op("Mul", [z_, h], name), b.op("Mul", [one_minus, hh], name)], name)
+    h_out = b.op("Where", [m, h_new, h], name)
+    carried = [h_out]
+    if kind == "LSTM":
+        carried.append(b.op("Where", [m, c_new, c], name))
+    y = (b.op("Where", [m, h_new, g.const(0.0, "zero")], name) if layer.zero_output_for_mask
+         else b.op("Identity", [h_out], name))
+    cond_out = b.op("Identity", [cond], name)
+    H = b.helper
+    body = H.make_graph(
+        b.nodes, b.unique(f"{name}/body"),
+        [H.make_tensor_value_info(it, 7, []), H.make_tensor_value_info(cond, 9, []),
+         H.make_tensor_value_info(h, 1, None)] + ([H.make_tensor_value_info(c, 1, None)]
+                                                  if c else []),
+        [H.make_tensor_value_info(n, dt, None)
+         for n, dt in [(cond_out, 9)] + [(v, 1) for v in carried] + [(y, 1)]])
+    n_states = len(carried)
+    outs = g.op("Loop", [steps, "", zeros] + [zeros] * (n_states - 1), name,
+                n_out=n_states + 1, body=body)
+    states, ys = outs[:n_states], outs[-1]   # ys: (T, batch, units)
+    if layer.return_sequences:
+        out = g.op("Transpose", [ys], name, perm=[1, 0, 2])
+    else:  # Keras' last output is the last element of the output sequence
+        out = g.op("Gather", [ys, g.const(np.int64(-1), "last", np.int64)], name, axis=0)
+    return [out] + (states if layer.return_state else [])
+
+
 def _rnn(g, layer, xs, kts, t):
-    return _rnn_layer(g, layer, xs[0], t, layer.name)
+    return _rnn_layer(g, layer, xs[0], t, layer.name, g.input_masks[0])
 
 
 def _bidirectional(g, layer, xs, kts, t):
-    fwd = _rnn_layer(g, layer.forward_layer, xs[0], t, f"{layer.name}/forward")
-    bwd = _rnn_layer(g, layer.backward_layer, xs[0], t, f"{layer.name}/backward")
+    mask = g.input_masks[0]
+    fwd = _rnn_layer(g, layer.forward_layer, xs[0], t, f"{layer.name}/forward", mask)
+    bwd = _rnn_layer(g, layer.backward_layer, xs[0], t, f"{layer.name}/backward", mask)
     y, y_rev = fwd[0], bwd[0]
     if layer.return_sequences:  # back to time order, as Keras
         y_rev = _reverse_time(g, y_rev, layer.name)
@@ -548,27 +649,91 @@ def _model_graph(model):
     return list(inputs), list(outputs)
 
 
-def _emit(g, model, input_names, table):
-    """Writes the nodes of model's graph fed by input_names; its output names."""
+def _output_masks(g, layer, t, xs, masks, outs):
+    """The (batch, T) float masks pynn attaches to a layer's outputs (`_keras_mask`):
+    Embedding(mask_zero=True) makes one; Activation, Dropout, merges and sequence-
+    returning recurrent layers pass theirs on; every other layer drops it, as in pynn."""
+    from .. import layers as L
+    from ..layers.merging import _ElementwiseMerge
+    from ..layers.recurrent import _RNN
+    none = [None] * len(outs)
+    if isinstance(layer, L.Embedding):
+        if not layer.mask_zero:
+            return none
+        nonzero = g.op("Not", [g.op("Equal", [xs[0], g.const(0.0, "zero")], layer.name)],
+                       layer.name)
+        return [g.op("Cast", [nonzero], layer.name, to=1)] + none[1:]
+    m = masks[0] if masks else None
+    if isinstance(layer, (L.Activation, L.Dropout, L.InputLayer)):
+        return [m]
+    if isinstance(layer, (_RNN, L.Bidirectional)):
+        passes = layer.return_sequences and getattr(layer, "merge_mode", "concat") is not None
+        return [m if passes else None] + none[1:]
+    if isinstance(layer, _ElementwiseMerge):  # a step is kept where every masked input keeps it
+        present = [k for k in masks if k is not None]
+        if not present:
+            return none
+        out = present[0]
+        for k in present[1:]:
+            out = g.op("Mul", [out, k], layer.name)
+        return [out]
+    if isinstance(layer, L.Concatenate):
+        return [_concatenate_mask(g, layer, t, xs, masks)]
+    return none
+
+
+def _concatenate_mask(g, layer, t, xs, masks):
+    """pynn's (Keras') rule, see Concatenate._mask."""
+    if all(k is None for k in masks):
+        return None
+    rank = len(t.inputs[0].shape)
+    if layer.axis % rank == 1:  # joining time steps: an unmasked input counts as all kept
+        full = []
+        for x, k, kt in zip(xs, masks, t.inputs):
+            if k is None:
+                zero = g.op("Mul", [x, g.const(0.0, "zero")], layer.name)
+                if len(kt.shape) > 2:
+                    zero = g.op("ReduceSum", [zero, g.ints(list(range(2, len(kt.shape))), "axes")],
+                                layer.name, keepdims=0)
+                k = g.op("Add", [zero, g.const(1.0, "one")], layer.name)
+            full.append(k)
+        return g.op("Concat", full, layer.name, axis=1)
+    if any(k is None for k in masks):
+        return None
+    dropped = g.op("Sub", [g.const(1.0, "one"), masks[0]], layer.name)
+    for k in masks[1:]:
+        dropped = g.op("Mul", [dropped, g.op("Sub", [g.const(1.0, "one"), k], layer.name)],
+                       layer.name)
+    return g.op("Sub", [g.const(1.0, "one"), dropped], layer.name)
+
+
+def _emit(g, model, input_names, table, input_masks=None):
+    """Writes the nodes of model's graph fed by input_names (and their masks);
+    (output names, output masks)."""
     from ..models import Model
     inputs, outputs = _model_graph(model)
-    values = {id(t): n for t, n in zip(inputs, input_names)}
+    input_masks = input_masks or [None] * len(inputs)
+    values = {id(t): (n, m) for t, n, m in zip(inputs, input_names, input_masks)}
     produced = {}
 
-    def name_of(kt):
+    def value_of(kt):
         if kt.layer is None:
             return values[id(kt)]
-        return produced[(id(kt.layer), tuple(id(i) for i in kt.inputs))][kt.index]
+        names, masks = produced[(id(kt.layer), tuple(id(i) for i in kt.inputs))]
+        return names[kt.index], masks[kt.index]
 
     for key, t in topo_calls(outputs):
         layer = t.layer
-        xs = [name_of(i) for i in t.inputs]
+        xs, masks = zip(*[value_of(i) for i in t.inputs])
+        xs, masks = list(xs), list(masks)
         if isinstance(layer, Model):  # a model used as a layer: inline its graph
-            outs = _emit(g, layer, xs, table)
-        else:
-            outs = _converter_for(layer, table)(g, layer, xs, list(t.inputs), t)
-        produced[key] = outs
-    return [name_of(o) for o in outputs]
+            produced[key] = _emit(g, layer, xs, table, masks)
+            continue
+        g.input_masks = masks  # read by the converters that consume masks (recurrent layers)
+        outs = _converter_for(layer, table)(g, layer, xs, list(t.inputs), t)
+        produced[key] = (outs, _output_masks(g, layer, t, xs, masks, outs))
+    names, masks = zip(*[value_of(o) for o in outputs])
+    return list(names), list(masks)
 
 
 def _value_info(helper, name, shape):
@@ -592,7 +757,7 @@ def build_onnx(model, opset=DEFAULT_OPSET):
     input_names = []
     for i, t in enumerate(inputs):
         input_names.append(g.unique(t.name or ("input" if len(inputs) == 1 else f"input_{i}")))
-    out_names = _emit(g, model, input_names, table)
+    out_names, _ = _emit(g, model, input_names, table)
     final = []
     for o, n in zip(outputs, out_names):  # graph outputs named after the layers producing them
         base = o.layer.name if o.layer is not None else "output"
