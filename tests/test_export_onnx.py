@@ -328,6 +328,8 @@ def test_bad_format_opset_and_unbuilt(tmp_path):
         model.export(tmp_path / "m", format="tf_saved_model")
     with pytest.raises(ValueError, match=r"opset must be one of \[17\], got 11"):
         model.export(tmp_path / "m.onnx", opset=11)
+    with pytest.raises(TypeError, match=r"unexpected argument\(s\) \['input_signature'\]"):
+        model.export(tmp_path / "m.onnx", input_signature=[])
     unbuilt = pynn.Sequential([L.Dense(3)])
     with pytest.raises(ValueError, match="is not built"):
         unbuilt.export(tmp_path / "m.onnx")
@@ -429,3 +431,16 @@ def test_masks_through_merges_and_nested_model(tmp_path):
             L.SimpleRNN(3)(L.Concatenate()([ea, eb])),          # feature axis: union
             L.LSTM(2)(L.Concatenate()([ea, plain]))]            # feature axis, one unmasked
     assert_same_masked(pynn.Model([a, b], outs), tmp_path, 6, n_inputs=2)
+
+
+def test_masked_variable_length(tmp_path):
+    model = seq((None,), L.Embedding(20, 4, mask_zero=True), L.LSTM(3, return_sequences=True),
+                L.GRU(3))
+    randomise(model)
+    path = tmp_path / "m.onnx"
+    model.export(path)
+    sess = ort.InferenceSession(str(path))
+    for T in (3, 11):
+        x = padded_ids(6, T, 20, seed=T)
+        np.testing.assert_allclose(sess.run(None, {sess.get_inputs()[0].name: x})[0],
+                                   model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)

@@ -6,8 +6,11 @@ imported only when an export runs."""
 FORMATS = ("onnx",)
 
 
-def export_model(model, filepath, format="onnx", opset=None, verbose=False):
+def export_model(model, filepath, format="onnx", opset=None, verbose=False, **kwargs):
     """Writes `model` to `filepath` in `format`; returns the path written."""
+    if kwargs:  # e.g. Keras' input_signature: pynn exports the model's own input shapes
+        raise TypeError(f"Model.export: unexpected argument(s) {sorted(kwargs)}; pynn's export "
+                        f"takes filepath, format='onnx', opset=17 and verbose")
     if not isinstance(format, str) or format.lower() not in FORMATS:
         raise ValueError(f"Model.export: format must be one of {list(FORMATS)}, got {format!r} "
                          f"(pynn's own format is model.save(path))")
