@@ -65,7 +65,8 @@ def start_server(tmp_path_factory, model, name, *extra):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "pynn.serve", str(path), "--port", str(port),
                              "--name", name, "--max-body-bytes", str(LIMIT), "--threads", "4",
-                             *extra], cwd=str(path.parent), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             *extra], cwd=str(path.parent), env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
     base = Server(f"http://127.0.0.1:{port}")
     base.name, base.proc, base.path = name, proc, str(path)
     deadline = time.monotonic() + 90
@@ -165,7 +166,8 @@ def test_one_instance_and_integers(server):
 
 def test_versioned_urls(server):
     x = rows(2, 2)
-    for path in (f"/v1/models/numeric/versions/1:predict", "/v1/models/numeric/labels/stable:predict"):
+    for path in ("/v1/models/numeric/versions/1:predict",
+                 "/v1/models/numeric/labels/stable:predict"):
         status, body = post(server, {"instances": x.tolist()}, path=path)
         assert status == 200 and np.allclose(body["predictions"],
                                              server.model.predict(x, verbose=0), atol=1e-7)
@@ -174,7 +176,8 @@ def test_versioned_urls(server):
 def test_status_and_metadata(server):
     status, body = request("GET", server + "/v1/models/numeric")
     assert status == 200 and body == {"model_version_status": [
-        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]}
+        {"version": "1", "state": "AVAILABLE",
+         "status": {"error_code": "OK", "error_message": ""}}]}
     status, body = request("GET", server + "/v1/models/numeric/metadata")
     assert status == 200
     assert body["model_spec"] == {"name": "numeric", "signature_name": "", "version": "1"}
@@ -234,7 +237,8 @@ BAD = [
      "Input 'input': expected instances of shape (4,), got instances of shape (3,)"),
     ("wrong_rank", {"instances": [[[1, 2, 3, 4]]]}, None,
      "expected instances of shape (4,), got instances of shape (1, 4)"),
-    ("scalar", {"inputs": 3.0}, None, "expected instances of shape (4,), got instances of shape ()"),
+    ("scalar", {"inputs": 3.0}, None,
+     "expected instances of shape (4,), got instances of shape ()"),
     ("ragged", {"instances": [[1, 2, 3, 4], [1, 2]]}, None, "ragged"),
     ("strings", {"instances": [["a", "b", "c", "d"]]}, None,
      "expected numbers (DT_FLOAT), got strings"),

@@ -183,7 +183,8 @@ def _normalization(g, layer, xs, kts, t):
     from ..layers.preprocessing import _EPSILON
     if layer.input_mean is None:
         mean = _w(layer.mean).reshape(layer._broadcast)
-        std = np.maximum(np.sqrt(_w(layer.variance).reshape(layer._broadcast)), np.float32(_EPSILON))
+        std = np.maximum(np.sqrt(_w(layer.variance).reshape(layer._broadcast)),
+                         np.float32(_EPSILON))
     else:
         mean, std = layer._given[0], np.maximum(np.sqrt(layer._given[1]), np.float32(_EPSILON))
     m, s = g.const(mean, f"{layer.name}/mean"), g.const(std, f"{layer.name}/std")
@@ -484,10 +485,10 @@ def _masked_rnn_loop(g, layer, x, mask, base):
         h_new = _rnn_activation(b, b.op("Add", [xp, rh], name), act, name)
     elif kind == "LSTM":  # Keras: gates i, f, c, o
         z = b.op("Add", [xp, rh], name)
-        i_, f_ = _rnn_activation(b, gate(z, 0), ract, name), _rnn_activation(b, gate(z, 1), ract, name)
-        o_ = _rnn_activation(b, gate(z, 3), ract, name)
-        c_new = b.op("Add", [b.op("Mul", [f_, c], name),
-                             b.op("Mul", [i_, _rnn_activation(b, gate(z, 2), act, name)], name)], name)
+        i_, f_, o_ = (_rnn_activation(b, gate(z, k), ract, name) for k in (0, 1, 3))
+        candidate = _rnn_activation(b, gate(z, 2), act, name)
+        c_new = b.op("Add", [b.op("Mul", [f_, c], name), b.op("Mul", [i_, candidate], name)],
+                     name)
         h_new = b.op("Mul", [o_, _rnn_activation(b, c_new, act, name)], name)
     else:  # GRU, reset_after: the recurrent bias inside, the reset gate on h·R
         if layer.use_bias:
@@ -765,7 +766,8 @@ def build_onnx(model, opset=DEFAULT_OPSET):
         g.nodes.append(g.helper.make_node("Identity", [n], [name], name=g.unique(name + "_node")))
         final.append((name, o.shape))
     graph = g.helper.make_graph(
-        g.nodes, model.name, [_value_info(g.helper, n, t.shape) for n, t in zip(input_names, inputs)],
+        g.nodes, model.name,
+        [_value_info(g.helper, n, t.shape) for n, t in zip(input_names, inputs)],
         [_value_info(g.helper, n, s) for n, s in final], initializer=g.initializers)
     from .. import __version__
     proto = g.helper.make_model(graph, producer_name="pynn", producer_version=__version__,

@@ -31,13 +31,14 @@ class Metrics:
                  "# TYPE pynn_serve_requests_total counter"]
         with self._lock:
             for (route, code), n in sorted(self._requests.items()):
-                lines.append(f'pynn_serve_requests_total{{{lab},route="{route}",code="{code}"}} {n}')
+                lines.append(f'pynn_serve_requests_total{{{lab},route="{route}",code="{code}"}} '
+                             f'{n}')
             lines += ["# HELP pynn_serve_request_duration_seconds Time from request to response.",
                       "# TYPE pynn_serve_request_duration_seconds histogram"]
             for route, h in sorted(self._latency.items()):
                 for bound, n in zip(BUCKETS, h):
-                    lines.append(f'pynn_serve_request_duration_seconds_bucket{{{lab},route="{route}",'
-                                 f'le="{bound}"}} {n}')
+                    lines.append(f'pynn_serve_request_duration_seconds_bucket'
+                                 f'{{{lab},route="{route}",le="{bound}"}} {n}')
                 lines.append(f'pynn_serve_request_duration_seconds_bucket{{{lab},route="{route}",'
                              f'le="+Inf"}} {h[-1]}')
                 lines.append(f'pynn_serve_request_duration_seconds_sum{{{lab},route="{route}"}} '

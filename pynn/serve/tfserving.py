@@ -85,7 +85,8 @@ def to_array(value, name, per_sample):
                          f"{_shape_text(per_sample)}") from None
     if arr.dtype.kind not in "iuf":
         raise BadRequest(f"Input '{name}': expected numbers (DT_FLOAT), got {_kind(arr)}; "
-                         f"binary {{\"b64\": ...}} and string values are not accepted by this model")
+                         f"binary {{\"b64\": ...}} and string values are not accepted by this "
+                         f"model")
     expected = (None,) + tuple(per_sample)
     if arr.ndim != len(expected) or any(d is not None and d != n
                                         for d, n in zip(expected[1:], arr.shape[1:])):
