@@ -620,6 +620,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model saved with save_model / model.save: architecture,
     weights, and (compile=True) the compile configuration and optimizer state.
     `custom_objects` maps class names to layer classes of your own."""
+    from .export.keras_file import is_keras_file, load_keras
+    if is_keras_file(filepath):  # a file Keras 3 wrote (pynn.export.keras_file)
+        return load_keras(filepath)
     archive = _Archive(filepath)
     try:
         if archive.config.get("format") != MODEL_FORMAT:

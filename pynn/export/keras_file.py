@@ -1,0 +1,312 @@
+"""Reads Keras 3's native model files (`.keras`): a zip of config.json,
+metadata.json and model.weights.h5. `pynn.load_model("model.keras")` lands here.
+
+The config is data, never code: each Keras layer config becomes the pynn layer of
+the same class name with the options pynn implements (an option pynn lacks, set
+to anything but its neutral value, is refused naming the layer). Weights are read
+from the HDF5 file (h5py, the `keras` file extra) where Keras 3 writes them:
+layers/<snake_case class name>[_<n>]/vars/<i>, counted per class in the model's
+layer order; recurrent layers keep theirs under cell/, Bidirectional under
+forward_layer/ and backward_layer/, MultiHeadAttention under query_dense/,
+key_dense/, value_dense/ and output_dense/. Keras' weight layouts are pynn's, so
+weights are copied as they are, after their shapes are checked."""
+import inspect
+import io
+import json
+import re
+import zipfile
+
+import numpy as np
+
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+
+# Keras options with no effect on what pynn computes at inference or training
+_IGNORED = {"dtype", "sparse", "ragged", "optional", "use_cudnn", "quantization_config",
+            "lora_rank", "lora_alpha", "synchronized", "input_length", "seed", "unroll",
+            "implementation", "kernel_initializer", "bias_initializer", "recurrent_initializer",
+            "embeddings_initializer", "beta_initializer", "gamma_initializer",
+            "moving_mean_initializer", "moving_variance_initializer", "build_config",
+            # used only with renorm=True, which is refused (not a neutral value)
+            "renorm_momentum", "renorm_clipping"}
+# neutral values: an option pynn does not take is accepted only at one of these
+_NEUTRAL = (None, False, 0, 0.0, "", [], {}, "channels_last")
+
+
+def _import_h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("Reading .keras files needs h5py: pip install h5py") from None
+    return h5py
+
+
+def _snake(name):
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class KerasFileError(ValueError):
+    pass
+
+
+def _fail(path, msg):
+    raise KerasFileError(f"Keras file {path!r}: {msg}")
+
+
+def _accepted(cls):
+    """Keyword arguments cls.__init__ takes (through **kwargs up to Layer)."""
+    names = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters
+        names |= {p for p in params if p not in ("self", "args", "kwargs")}
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            break
+    return names
+
+
+def _layer(path, entry):
+    """A pynn layer from one Keras layer entry {class_name, config, ...}."""
+    from .. import layers as L
+    from .. import regularizers
+    cls_name, cfg = entry.get("class_name"), dict(entry.get("config") or {})
+    name = cfg.get("name", "?")
+    if entry.get("module") not in (None, "keras.layers", "keras.src.layers") or \
+            entry.get("registered_name") not in (None, cls_name):
+        _fail(path, f"layer '{name}' is the custom class {entry.get('registered_name')!r}; "
+                    f"pynn reads Keras' built-in layers only")
+    try:
+        cls = L.get_class(cls_name)
+    except ValueError:
+        _fail(path, f"layer '{name}' ({cls_name}) has no pynn equivalent")
+    if cls_name == "InputLayer":  # (marker, name, per-sample shape): a pynn.Input
+        shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
+        return ("input", name, tuple(shape[1:]))
+    if cls_name == "Bidirectional":
+        inner = _layer(path, cfg["layer"])
+        back = cfg.get("backward_layer")
+        if back is not None:
+            skip = _IGNORED | {"name", "go_backwards"}
+            bc = {k: v for k, v in (back.get("config") or {}).items() if k not in skip}
+            fc = {k: v for k, v in (cfg["layer"].get("config") or {}).items() if k not in skip}
+            if back.get("class_name") != cfg["layer"].get("class_name") or bc != fc:
+                _fail(path, f"layer '{name}' (Bidirectional) has a backward layer that differs "
+                            f"from its forward layer; pynn builds the backward copy itself")
+        return L.Bidirectional(inner, merge_mode=cfg.get("merge_mode", "concat"), name=name,
+                               trainable=cfg.get("trainable", True))
+    if cls_name == "MultiHeadAttention" and cfg.get("attention_axes") in ([1], (1,)):
+        cfg["attention_axes"] = None  # Keras writes its resolved default: the time axis
+    accepted = _accepted(cls)
+    kwargs = {}
+    for key, value in cfg.items():
+        if key.endswith("_regularizer") and value is not None:
+            try:
+                value = regularizers.get(value)
+            except (ValueError, TypeError) as e:
+                _fail(path, f"layer '{name}' ({cls_name}): {key} {value!r}: {e}")
+        if key in ("activation", "recurrent_activation") and isinstance(value, dict):
+            _fail(path, f"layer '{name}' ({cls_name}): custom {key} {value!r} is not supported")
+        if key in accepted and key not in _IGNORED:
+            kwargs[key] = value
+        elif key not in _IGNORED and value not in _NEUTRAL:
+            _fail(path, f"layer '{name}' ({cls_name}): option {key}={value!r} is not supported "
+                        f"by pynn")
+    try:
+        return cls(**kwargs)
+    except (ValueError, TypeError) as e:
+        _fail(path, f"layer '{name}' ({cls_name}): {e}")
+
+
+def _history(path, value):
+    """A Keras tensor reference -> (layer name, node index, tensor index)."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        h = value["config"]["keras_history"]
+        return (h[0], int(h[1]), int(h[2]))
+    _fail(path, f"unexpected call argument {value!r}")
+
+
+def _functional(path, cfg):
+    from ..functional import Input
+    from ..models import Model
+    made, tensors, pending = {}, {}, []
+    for entry in cfg["layers"]:
+        layer = _layer(path, entry)
+        name = entry["config"]["name"]
+        if isinstance(layer, tuple):
+            tensors[(name, 0)] = [Input(shape=layer[2], name=name)]
+            continue
+        made[name] = layer
+        for node_index, node in enumerate(entry.get("inbound_nodes") or []):
+            pending.append((name, node_index, node))
+
+    def resolve(arg):
+        if isinstance(arg, (list, tuple)):
+            return [resolve(a) for a in arg]
+        layer_name, node, index = _history(path, arg)
+        return tensors[(layer_name, node)][index]
+
+    for _ in range(len(pending) + 1):  # shared layers: call nodes as their inputs appear
+        waiting = []
+        for name, node_index, node in pending:
+            try:
+                args = [resolve(a) for a in node.get("args", [])]
+            except KeyError:
+                waiting.append((name, node_index, node))
+                continue
+            kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if v is not None}
+            if any(isinstance(v, dict) for v in kwargs.values()):
+                _fail(path, f"layer '{name}' is called with tensors as keyword arguments "
+                            f"{sorted(kwargs)}, which pynn does not read")
+            kwargs.pop("training", None)
+            try:
+                out = made[name](*args, **kwargs)
+            except (ValueError, TypeError) as e:
+                _fail(path, f"layer '{name}': {e}")
+            tensors[(name, node_index)] = out if isinstance(out, list) else [out]
+        if not waiting:
+            break
+        if len(waiting) == len(pending):
+            _fail(path, f"the layer graph cannot be resolved (layers "
+                        f"{sorted({w[0] for w in waiting})} wait for inputs that never come)")
+        pending = waiting
+
+    def refs(spec):
+        spec = spec if spec and isinstance(spec[0], list) else [spec]
+        return [tensors[(s[0], int(s[1]))][int(s[2])] for s in spec]
+
+    ins, outs = refs(cfg["input_layers"]), refs(cfg["output_layers"])
+    return Model(ins if len(ins) > 1 else ins[0], outs if len(outs) > 1 else outs[0],
+                 name=cfg.get("name"))
+
+
+def _sequential(path, cfg):
+    from ..functional import Input
+    from ..models import Sequential
+    model = Sequential(name=cfg.get("name"))
+    for entry in cfg["layers"]:
+        layer = _layer(path, entry)
+        model.add(Input(shape=layer[2]) if isinstance(layer, tuple) else layer)
+    return model
+
+
+def _vars(group, layer):
+    """The datasets holding `layer`'s weights in Keras' h5 group, in pynn's order."""
+    from .. import layers as L
+    from ..layers.recurrent import _RNN
+
+    def numbered(g):
+        if g is None or "vars" not in g:
+            return []
+        v = g["vars"]
+        return [v[k] for k in sorted(v, key=int)]
+
+    if isinstance(layer, _RNN):
+        return numbered(group.get("cell"))
+    if isinstance(layer, L.Bidirectional):
+        return [d for side in ("forward_layer", "backward_layer")
+                for d in numbered(group.get(side, {}).get("cell"))]
+    if isinstance(layer, L.MultiHeadAttention):
+        return [d for sub in ("query_dense", "key_dense", "value_dense", "output_dense")
+                for d in numbered(group.get(sub))]
+    return numbered(group)
+
+
+def _load_weights(path, h5, cfg, model):
+    layers_group = h5.get("layers")
+    by_name = {l.name: l for l in model.layers}
+    counts = {}
+    for entry in cfg["layers"]:
+        cls_name = entry.get("class_name")
+        key = _snake(cls_name)
+        n = counts.get(key, -1) + 1
+        counts[key] = n
+        name = entry["config"]["name"]
+        layer = by_name.get(name)
+        if layer is None or not layer.weights:
+            continue
+        group_name = key if n == 0 else f"{key}_{n}"
+        group = layers_group.get(group_name) if layers_group is not None else None
+        if group is None:
+            _fail(path, f"model.weights.h5 has no weights for layer '{name}' (expected group "
+                        f"layers/{group_name})")
+        found = _vars(group, layer)
+        if len(found) != len(layer.weights):
+            _fail(path, f"layer '{name}' ({cls_name}): model.weights.h5 holds {len(found)} "
+                        f"weight arrays, pynn's layer has {len(layer.weights)}")
+        values = []
+        for d, w in zip(found, layer.weights):
+            if tuple(d.shape) != tuple(w.shape):
+                _fail(path, f"layer '{name}' ({cls_name}): weight {w.name.split('/', 1)[-1]} has "
+                            f"shape {tuple(d.shape)} in the file, pynn expects {tuple(w.shape)}")
+            values.append(np.asarray(d[()], dtype=np.float32))  # size checked just above
+        layer.set_weights(values)
+
+
+def is_keras_file(filepath):
+    """True for a zip holding Keras 3's model.weights.h5 (pynn's own files hold
+    weights.npz, whatever their name: pynn has always accepted `m.keras`)."""
+    import os
+    if not isinstance(filepath, (str, bytes, os.PathLike)):
+        return False
+    try:
+        with zipfile.ZipFile(filepath) as z:
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return "model.weights.h5" in names and "weights.npz" not in names
+
+
+def load_keras(filepath):
+    """A pynn model from a Keras 3 `.keras` file (architecture and weights; the
+    compile configuration is not read: compile the model to train it)."""
+    import os
+    path = os.fspath(filepath)
+    h5py = _import_h5py()
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        _fail(path, f"is not a Keras 3 zip archive ({e})")
+    with archive:
+        names = set(archive.namelist())
+        for member in ("config.json", "model.weights.h5"):
+            if member not in names:
+                _fail(path, f"has no {member} (a Keras 3 .keras file holds config.json, "
+                            f"metadata.json and model.weights.h5)")
+        if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+            _fail(path, f"config.json is larger than {MAX_CONFIG_BYTES:,} bytes")
+        try:
+            top = json.loads(archive.read("config.json"))
+        except (ValueError, RecursionError) as e:
+            _fail(path, f"config.json is not valid JSON ({e})")
+        if not isinstance(top, dict) or top.get("class_name") not in ("Sequential", "Functional",
+                                                                      "Model"):
+            _fail(path, f"holds a {top.get('class_name') if isinstance(top, dict) else top!r}; "
+                        f"pynn reads Sequential and functional models")
+        cfg = top.get("config") or {}
+        weights = archive.read("model.weights.h5")
+    from ..saving import _weight_budget
+    try:
+        # a config is data a stranger may have written: no layer may allocate more
+        # weight values than the file holds
+        with _weight_budget(len(weights) // 4):
+            model = (_sequential(path, cfg) if top["class_name"] == "Sequential"
+                     else _functional(path, cfg))
+            if not model.built:  # a Sequential without an InputLayer: Keras' build_config
+                shape = (top.get("build_config") or {}).get("input_shape")
+                if shape is None:
+                    _fail(path, "the model has no input shape (no InputLayer, no build_config)")
+                model.build(tuple(shape))
+    except KerasFileError:
+        raise
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError) as e:
+        _fail(path, f"invalid model config ({type(e).__name__}: {e})")
+    try:
+        h5 = h5py.File(io.BytesIO(weights), "r")
+    except OSError as e:
+        _fail(path, f"model.weights.h5 is not an HDF5 file ({e})")
+    with h5:
+        _load_weights(path, h5, cfg, model)
+    return model
