@@ -324,7 +324,8 @@ def test_subclassed_model_is_refused(tmp_path):
 
 def test_bad_format_opset_and_unbuilt(tmp_path):
     model = seq((4,), L.Dense(3))
-    with pytest.raises(ValueError, match=r"format must be one of \['onnx'\], got 'tf_saved_model'"):
+    with pytest.raises(ValueError, match=r"format must be one of \[.onnx., .keras.\], got "
+                                         r".tf_saved_model."):
         model.export(tmp_path / "m", format="tf_saved_model")
     with pytest.raises(ValueError, match=r"opset must be one of \[17\], got 11"):
         model.export(tmp_path / "m.onnx", opset=11)

@@ -189,3 +189,73 @@ def test_hostile_files(tmp_path):
         z.writestr("model.weights.h5", b"\0" * 4096)
     with pytest.raises(ValueError, match=r"layer 'x' \(os.system\) has no pynn equivalent"):
         pynn.load_model(str(path))
+
+
+# --------------------------------------------------------------- pynn -> Keras
+def assert_keras_loads_pynn(keras, model, tmp_path, shapes, ids=None):
+    rng = np.random.default_rng(1)
+    for w in model.weights:
+        w[...] = (rng.uniform(0.5, 1.5, w.shape) if "variance" in w.name
+                  else rng.normal(0, 0.4, w.shape))
+    path = tmp_path / "from_pynn.keras"
+    model.export(str(path), format="keras")
+    kmodel = keras.saving.load_model(str(path))
+    again = pynn.load_model(str(path))  # and back into pynn
+    for n in (1, 37):
+        xs = data(shapes, n, ids)
+        arg = xs if len(xs) > 1 else xs[0]
+        want = model.predict(arg, verbose=0, batch_size=64)
+        want = want if isinstance(want, list) else [want]
+        got = kmodel(arg)
+        got = [keras.ops.convert_to_numpy(g) for g in (got if isinstance(got, (list, tuple))
+                                                       else [got])]
+        back = again.predict(arg, verbose=0, batch_size=64)
+        back = back if isinstance(back, list) else [back]
+        assert len(got) == len(want) == len(back)
+        for g, b, w in zip(got, back, want):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+            np.testing.assert_array_equal(b, w)
+        if n == 37:
+            assert max(float(np.std(w)) for w in want) > 1e-3
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENTIAL))
+def test_pynn_sequential_models_load_in_keras(keras, name, tmp_path):
+    shape, make = SEQUENTIAL[name]
+    model = pynn.Sequential([pynn.Input(shape=shape)] + make(pynn.layers))
+    assert_keras_loads_pynn(keras, model, tmp_path, [shape])
+
+
+@pytest.mark.parametrize("make,per_sample", [r[1:3] for r in TABLE], ids=[r[0] for r in TABLE])
+def test_pynn_table_models_load_in_keras(keras, make, per_sample, tmp_path):
+    x = pynn.Input(shape=per_sample)
+    layer, y = call_on_input(pynn.layers, lambda shape: x, make, per_sample)
+    ids = 1000 if type(layer).__name__ == "Embedding" else None
+    assert_keras_loads_pynn(keras, pynn.Model(x, y), tmp_path, [per_sample], ids)
+
+
+def test_pynn_functional_model_loads_in_keras(keras, tmp_path):
+    L = pynn.layers
+    a, b = pynn.Input(shape=(4,), name="a"), pynn.Input(shape=(5, 4), name="b")
+    shared = L.Dense(4, activation="tanh")
+    h = L.Add()([shared(a), a])
+    att = L.MultiHeadAttention(num_heads=2, key_dim=3)(b, b)
+    seq = L.Bidirectional(L.LSTM(3))(att)
+    outs = [L.Concatenate()([h, seq, L.GlobalAveragePooling1D()(att)]), L.Multiply()([h, a]),
+            L.Dense(2, activation="softmax")(L.Average()([h, shared(L.Dense(4)(a))]))]
+    assert_keras_loads_pynn(keras, pynn.Model([a, b], outs), tmp_path, [(4,), (5, 4)])
+
+
+def test_keras_export_refusals(tmp_path):
+    class Scale(pynn.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    model = pynn.Sequential([pynn.Input(shape=(3,)), Scale(name="scale")])
+    with pytest.raises(ValueError, match=r"layer 'scale' \(Scale\) is not one of Keras' built-in"):
+        model.export(str(tmp_path / "m.keras"), format="keras")
+    assert not (tmp_path / "m.keras").exists()
+    inner = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+    outer = pynn.Sequential([pynn.Input(shape=(3,)), inner], name="outer")
+    with pytest.raises(ValueError, match="holds the model .* as a layer"):
+        outer.export(str(tmp_path / "m.keras"), format="keras")

@@ -310,3 +310,175 @@ def load_keras(filepath):
     with h5:
         _load_weights(path, h5, cfg, model)
     return model
+
+
+# ----------------------------------------------------------------- writing
+def _keras_layer_config(layer):
+    """pynn's layer config in the form Keras 3 deserializes."""
+    cfg = dict(layer.get_config())
+    cfg.pop("input_shape", None)
+    cfg["dtype"] = "float32"
+    if type(layer).__name__ == "Bidirectional":
+        inner = dict(cfg["layer"])
+        inner_cfg = dict(inner["config"])
+        inner_cfg.pop("input_shape", None)
+        cfg["layer"] = {"module": "keras.layers", "class_name": inner["class_name"],
+                        "config": inner_cfg, "registered_name": None}
+    return cfg
+
+
+def _ref(shape, history):
+    return {"class_name": "__keras_tensor__",
+            "config": {"shape": list(shape), "dtype": "float32", "keras_history": list(history)}}
+
+
+def _layer_entry(layer, input_shape):
+    from .. import layers as L
+    if not isinstance(layer, L.Layer) or type(layer).__name__ not in L._REGISTRY or \
+            type(layer) is not L.get_class(type(layer).__name__):
+        raise ValueError(f"Saving for Keras: layer '{layer.name}' ({type(layer).__name__}) is not "
+                         f"one of Keras' built-in layers")
+    build = {"input_shape": input_shape}
+    if type(layer).__name__ == "MultiHeadAttention":  # Keras builds it from named shapes
+        build = {"shapes_dict": dict(zip(("query_shape", "value_shape", "key_shape"),
+                                         input_shape))}
+    return {"module": "keras.layers", "class_name": type(layer).__name__,
+            "config": _keras_layer_config(layer), "registered_name": None,
+            "build_config": build}
+
+
+def _input_entry(name, shape):
+    return {"module": "keras.layers", "class_name": "InputLayer",
+            "config": {"batch_shape": [None] + list(shape), "dtype": "float32", "sparse": False,
+                       "ragged": False, "name": name, "optional": False},
+            "registered_name": None}
+
+
+def _keras_config(model):
+    from ..functional import topo_calls
+    from ..models import Model, Sequential
+    graph = getattr(model, "_graph", None)
+    if graph is None:
+        raise ValueError(f"Saving for Keras: model '{model.name}' is a subclassed model; save a "
+                         f"Sequential or functional Model")
+    inputs, outputs = graph()
+    for layer in model.layers:
+        if isinstance(layer, Model):
+            raise ValueError(f"Saving for Keras: model '{model.name}' holds the model "
+                             f"'{layer.name}' as a layer, which this writer does not nest yet")
+    shape_of = lambda t: [None] + list(t.shape[1:])  # noqa: E731
+    if isinstance(model, Sequential):
+        layers = [_input_entry("input_layer", inputs[0].shape[1:])]
+        for layer in model.layers:
+            layers.append(_layer_entry(layer, list(layer.input_shape)))
+        return {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                "config": {"name": model.name, "trainable": True, "layers": layers},
+                "build_config": {"input_shape": shape_of(inputs[0])}}
+    input_names, nodes, entries = {}, {}, []
+    for i, t in enumerate(inputs):
+        name = t.name or ("input_layer" if i == 0 else f"input_layer_{i}")
+        input_names[id(t)] = name
+        entries.append({**_input_entry(name, t.shape[1:]), "name": name, "inbound_nodes": []})
+
+    def history(t):  # Keras' keras_history: (layer name, node index, output index)
+        if t.layer is None:
+            return (input_names[id(t)], 0, 0)
+        return nodes[(id(t.layer), tuple(id(i) for i in t.inputs))] + (t.index,)
+
+    calls = {}
+    for key, t in topo_calls(outputs):  # each call is one inbound node of its layer
+        node = len(calls.setdefault(id(t.layer), []))
+        args = [_ref(i.shape, history(i)) for i in t.inputs]
+        kwargs = {k: v for k, v in (getattr(t, "call_kwargs", {}) or {}).items()
+                  if v is not None and not (k.endswith("mask") and v is False)}
+        if type(t.layer).__name__ == "MultiHeadAttention":
+            node_args = args[:2]
+            if len(args) > 2:
+                kwargs["key"] = args[2]
+        else:
+            node_args = [args] if len(args) > 1 else args
+        calls[id(t.layer)].append({"args": node_args, "kwargs": kwargs})
+        nodes[key] = (t.layer.name, node)
+    for layer in model.layers:
+        shapes = layer.input_shape
+        entry = _layer_entry(layer, list(shapes) if not isinstance(shapes, list)
+                             else [list(s) for s in shapes])
+        entry.update(name=layer.name, inbound_nodes=calls.get(id(layer), []))
+        entries.append(entry)
+    return {"module": "keras.src.models.functional", "class_name": "Functional",
+            "registered_name": "Functional", "build_config": {"input_shape": None},
+            "config": {"name": model.name, "trainable": True, "layers": entries,
+                       "input_layers": _one_or_list([list(history(t)) for t in inputs]),
+                       "output_layers": _one_or_list([list(history(t)) for t in outputs])}}
+
+
+def _one_or_list(refs):
+    """Keras writes a single input / output unnested (its call then takes a tensor)."""
+    return refs[0] if len(refs) == 1 else refs
+
+
+def _write_weights(h5, model):
+    from .. import layers as L
+    from ..layers.recurrent import _RNN
+    layers_group = h5.create_group("layers")
+    counts = {}
+
+    def put(group, arrays, label):
+        v = group.create_group("vars")
+        v.attrs["name"] = label
+        for i, a in enumerate(arrays):
+            v.create_dataset(str(i), data=np.asarray(a, np.float32))
+
+    for layer in model.layers:
+        key = _snake(type(layer).__name__)
+        n = counts.get(key, -1) + 1
+        counts[key] = n
+        g = layers_group.create_group(key if n == 0 else f"{key}_{n}")
+        w = layer.get_weights()
+        if isinstance(layer, _RNN):
+            put(g, [], layer.name)
+            put(g.create_group("cell"), w, f"{_snake(type(layer).__name__)}_cell")
+        elif isinstance(layer, L.Bidirectional):
+            put(g, [], layer.name)
+            half = len(w) // 2
+            for side, arrays in (("forward_layer", w[:half]), ("backward_layer", w[half:])):
+                s = g.create_group(side)
+                put(s, [], side)
+                put(s.create_group("cell"), arrays, "cell")
+        elif isinstance(layer, L.MultiHeadAttention):
+            put(g, [], layer.name)
+            per = 2 if layer.use_bias else 1
+            for i, sub in enumerate(("query_dense", "key_dense", "value_dense", "output_dense")):
+                put(g.create_group(sub), w[i * per:(i + 1) * per], sub)
+        else:
+            put(g, w, layer.name)
+    h5.create_group("vars").attrs["name"] = "model"
+
+
+def save_keras(model, filepath, overwrite=True):
+    """Writes `model` as a Keras 3 `.keras` file (config.json, metadata.json,
+    model.weights.h5) that keras.saving.load_model reads: architecture and weights
+    (not the optimizer state)."""
+    import datetime
+    import os
+    h5py = _import_h5py()
+    path = os.fspath(filepath)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path!r} exists and overwrite=False")
+    if not getattr(model, "built", False):
+        raise ValueError(f"Saving for Keras: model '{model.name}' is not built yet")
+    config = _keras_config(model)
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as h5:
+        _write_weights(h5, model)
+    from .. import __version__
+    metadata = {"keras_version": "3.0.0", "date_saved":
+                datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+                "producer": f"pynn {__version__}"}
+    tmp = path + ".tmp"
+    with zipfile.ZipFile(tmp, "w") as z:
+        z.writestr("metadata.json", json.dumps(metadata))
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("model.weights.h5", buf.getvalue())
+    os.replace(tmp, path)
+    return path
