@@ -70,7 +70,8 @@ def test_table_models(keras, make, per_sample, tmp_path):
 SEQUENTIAL = {
     "dense_stack": ((6,), lambda L: [L.Dense(8, activation="relu"), L.Dropout(0.3),
                                      L.BatchNormalization(), L.Dense(6, activation="tanh"),
-                                     L.Reshape((3, 2)), L.Flatten(), L.Dense(3, activation="softmax")]),
+                                     L.Reshape((3, 2)), L.Flatten(),
+                                     L.Dense(3, activation="softmax")]),
     "cnn": ((10, 9, 2), lambda L: [L.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
                                    L.MaxPooling2D(padding="same"), L.Conv2D(3, 2),
                                    L.AveragePooling2D((1, 2)), L.GlobalAveragePooling2D(),

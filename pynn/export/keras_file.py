@@ -36,7 +36,8 @@ def _import_h5py():
     try:
         import h5py
     except ImportError:
-        raise ImportError("Reading .keras files needs h5py: pip install h5py") from None
+        raise ImportError("Keras 3 .keras files need h5py: pip install 'pynn[keras-files]' (or "
+                          "pip install h5py)") from None
     return h5py
 
 
