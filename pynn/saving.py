@@ -348,6 +348,10 @@ def _build_if_declared(model):
 def save_model(model, filepath, overwrite=True):
     """Writes the whole model: architecture, weights, compile configuration and
     optimizer state (so training resumes exactly after load_model)."""
+    if str(filepath).lower().endswith((".h5", ".hdf5")):  # never a zip under an HDF5 name
+        raise ValueError(f"model.save({str(filepath)!r}): pynn does not write Keras 2's HDF5 "
+                         f"format; use a .keras or .pynn name (pynn's format), or "
+                         f"model.export(path, format='keras') for a file Keras 3 loads")
     _build_if_declared(model)
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save: "

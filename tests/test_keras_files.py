@@ -260,3 +260,12 @@ def test_keras_export_refusals(tmp_path):
     outer = pynn.Sequential([pynn.Input(shape=(3,)), inner], name="outer")
     with pytest.raises(ValueError, match="holds the model .* as a layer"):
         outer.export(str(tmp_path / "m.keras"), format="keras")
+
+
+def test_h5_save_is_refused_not_misnamed(tmp_path):
+    model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+    for name in ("m.h5", "m.HDF5"):
+        with pytest.raises(ValueError, match=r"does not write Keras 2's HDF5 format.*"
+                                             r"format='keras'"):
+            model.save(str(tmp_path / name))
+        assert not (tmp_path / name).exists()
