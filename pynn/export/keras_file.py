@@ -4,7 +4,7 @@ metadata.json and model.weights.h5. `pynn.load_model("model.keras")` lands here.
 The config is data, never code: each Keras layer config becomes the pynn layer of
 the same class name with the options pynn implements (an option pynn lacks, set
 to anything but its neutral value, is refused naming the layer). Weights are read
-from the HDF5 file (h5py, the `keras` file extra) where Keras 3 writes them:
+from the HDF5 file (h5py, the `keras-files` extra) where Keras 3 writes them:
 layers/<snake_case class name>[_<n>]/vars/<i>, counted per class in the model's
 layer order; recurrent layers keep theirs under cell/, Bidirectional under
 forward_layer/ and backward_layer/, MultiHeadAttention under query_dense/,
@@ -20,12 +20,13 @@ import numpy as np
 
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
 
-# Keras options with no effect on what pynn computes at inference or training
+# Keras options not carried over: the dtype policy (pynn is float32), options with no
+# effect on what pynn computes, and the initializers (the weights come from the file)
 _IGNORED = {"dtype", "sparse", "ragged", "optional", "use_cudnn", "quantization_config",
-            "lora_rank", "lora_alpha", "synchronized", "input_length", "seed", "unroll",
-            "implementation", "kernel_initializer", "bias_initializer", "recurrent_initializer",
+            "lora_rank", "lora_alpha", "synchronized", "input_length", "build_config",
+            "kernel_initializer", "bias_initializer", "recurrent_initializer",
             "embeddings_initializer", "beta_initializer", "gamma_initializer",
-            "moving_mean_initializer", "moving_variance_initializer", "build_config",
+            "moving_mean_initializer", "moving_variance_initializer",
             # used only with renorm=True, which is refused (not a neutral value)
             "renorm_momentum", "renorm_clipping"}
 # neutral values: an option pynn does not take is accepted only at one of these
