@@ -175,66 +175,316 @@ class Tensor(_C.Tensor):
 
     # reductions and activations as methods (thin forwards to pynn.ops)
     def sum(self, axis=None, keepdims=False):
+        """Sum of the elements over the given axes (``pynn.ops.sum``; differentiable).
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            Axes to reduce; None reduces all of them.
+        keepdims : bool, default False
+            Keep the reduced axes with length 1, as NumPy does.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> t = pynn.Tensor([[1.0, 2.0], [3.0, 6.0]])
+        >>> t.sum(axis=0).numpy()
+        array([4., 8.], dtype=float32)
+        """
         from . import ops
         return ops.sum(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
+        """Mean of the elements over the given axes (``pynn.ops.mean``; differentiable).
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            Axes to reduce; None reduces all of them.
+        keepdims : bool, default False
+            Keep the reduced axes with length 1, as NumPy does.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> t = pynn.Tensor([[1.0, 2.0], [3.0, 6.0]])
+        >>> t.mean(axis=1).numpy()
+        array([1.5, 4.5], dtype=float32)
+        """
         from . import ops
         return ops.mean(self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
+        """Largest element over the given axes (``pynn.ops.max``; differentiable).
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            Axes to reduce; None reduces all of them.
+        keepdims : bool, default False
+            Keep the reduced axes with length 1, as NumPy does.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> t = pynn.Tensor([[1.0, 2.0], [3.0, 6.0]])
+        >>> t.max(axis=0).numpy()
+        array([3., 6.], dtype=float32)
+        """
         from . import ops
         return ops.max(self, axis, keepdims)
 
     def min(self, axis=None, keepdims=False):
+        """Smallest element over the given axes (``pynn.ops.min``; differentiable).
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            Axes to reduce; None reduces all of them.
+        keepdims : bool, default False
+            Keep the reduced axes with length 1, as NumPy does.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> t = pynn.Tensor([[1.0, 2.0], [3.0, 6.0]])
+        >>> t.min(axis=0).numpy()
+        array([1., 2.], dtype=float32)
+        """
         from . import ops
         return ops.min(self, axis, keepdims)
 
     def var(self, axis=None, keepdims=False, ddof=0):
+        """Variance over the given axes (``pynn.ops.var``; differentiable).
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            Axes to reduce; None reduces all of them.
+        keepdims : bool, default False
+            Keep the reduced axes with length 1, as NumPy does.
+        ddof : int, default 0
+            Delta degrees of freedom: the divisor is ``N - ddof``.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> t = pynn.Tensor([[1.0, 2.0], [3.0, 6.0]])
+        >>> t.var(axis=1).numpy()
+        array([0.25, 2.25], dtype=float32)
+        """
         from . import ops
         return ops.var(self, axis, keepdims, ddof)
 
     def std(self, axis=None, keepdims=False, ddof=0):
+        """Standard deviation over the given axes (``pynn.ops.std``; differentiable).
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            Axes to reduce; None reduces all of them.
+        keepdims : bool, default False
+            Keep the reduced axes with length 1, as NumPy does.
+        ddof : int, default 0
+            Delta degrees of freedom: the divisor is ``N - ddof``.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> t = pynn.Tensor([[1.0, 2.0], [3.0, 6.0]])
+        >>> t.std(axis=1).numpy()
+        array([0.5, 1.5], dtype=float32)
+        """
         from . import ops
         return ops.std(self, axis, keepdims, ddof)
 
     def exp(self):
+        """Element-wise e**x (``pynn.ops.exp``; differentiable).
+
+        Returns
+        -------
+        Tensor
+            A new tensor of the same shape.
+
+        Examples
+        --------
+        >>> pynn.Tensor([0.0, 1.0]).exp().numpy()
+        array([1.       , 2.7182817], dtype=float32)
+        """
         return _C.apply("exp", [self])
 
     def log(self):
+        """Element-wise natural logarithm (``pynn.ops.log``; differentiable).
+
+        Returns
+        -------
+        Tensor
+            A new tensor of the same shape.
+
+        Examples
+        --------
+        >>> pynn.Tensor([1.0, 4.0]).log().numpy()
+        array([0.       , 1.3862944], dtype=float32)
+        """
         return _C.apply("log", [self])
 
     def sqrt(self):
+        """Element-wise square root (``pynn.ops.sqrt``; differentiable).
+
+        Returns
+        -------
+        Tensor
+            A new tensor of the same shape.
+
+        Examples
+        --------
+        >>> pynn.Tensor([4.0, 9.0]).sqrt().numpy()
+        array([2., 3.], dtype=float32)
+        """
         return _C.apply("sqrt", [self])
 
     def abs(self):
+        """Element-wise absolute value (also ``abs(t)``) (``pynn.ops.abs``; differentiable).
+
+        Returns
+        -------
+        Tensor
+            A new tensor of the same shape.
+
+        Examples
+        --------
+        >>> pynn.Tensor([-2.0, 3.0]).abs().numpy()
+        array([2., 3.], dtype=float32)
+        """
         return _C.apply("abs", [self])
 
     __abs__ = abs
 
     def relu(self):
+        """Element-wise max(x, 0) (``pynn.ops.relu``; differentiable).
+
+        Returns
+        -------
+        Tensor
+            A new tensor of the same shape.
+
+        Examples
+        --------
+        >>> pynn.Tensor([-2.0, 3.0]).relu().numpy()
+        array([0., 3.], dtype=float32)
+        """
         return _C.apply("relu", [self])
 
     def sigmoid(self):
+        """Element-wise logistic function 1 / (1 + e**-x) (``pynn.ops.sigmoid``; differentiable).
+
+        Returns
+        -------
+        Tensor
+            A new tensor of the same shape.
+
+        Examples
+        --------
+        >>> pynn.Tensor([0.0, 2.0]).sigmoid().numpy()
+        array([0.5     , 0.880797], dtype=float32)
+        """
         return _C.apply("sigmoid", [self])
 
     def tanh(self):
+        """Element-wise hyperbolic tangent (``pynn.ops.tanh``; differentiable).
+
+        Returns
+        -------
+        Tensor
+            A new tensor of the same shape.
+
+        Examples
+        --------
+        >>> pynn.Tensor([0.0, 1.0]).tanh().numpy()
+        array([0.       , 0.7615942], dtype=float32)
+        """
         return _C.apply("tanh", [self])
 
     def clip(self, x_min, x_max):
+        """Limits every element to [x_min, x_max] (``pynn.ops.clip``; the gradient is 0
+        where an element was clipped).
+
+        Parameters
+        ----------
+        x_min, x_max : float
+            The bounds.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> pynn.Tensor([-2.0, 0.5, 3.0]).clip(0.0, 1.0).numpy()
+        array([0. , 0.5, 1. ], dtype=float32)
+        """
         from . import ops
         return ops.clip(self, x_min, x_max)
 
     def softmax(self, axis=-1):
+        """Softmax along one axis (``pynn.ops.softmax``, computed stably).
+
+        Parameters
+        ----------
+        axis : int, default -1
+            The axis whose entries sum to 1.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> pynn.Tensor([[0.0, 0.0], [0.0, 2.0]]).softmax().numpy().round(4)
+        array([[0.5   , 0.5   ],
+               [0.1192, 0.8808]], dtype=float32)
+        """
         from . import ops
         return ops.softmax(self, axis)
 
     @property
     def dtype(self):
+        """Always ``numpy.float32``: the engine computes in float32.
+
+        Examples
+        --------
+        >>> pynn.Tensor([1, 2]).dtype
+        dtype('float32')
+        """
         return np.dtype(np.float32)
 
     @property
     def T(self):
+        """The tensor with its axes reversed (``pynn.ops.transpose``).
+
+        Examples
+        --------
+        >>> pynn.Tensor([[1.0, 2.0, 3.0]]).T.shape
+        (3, 1)
+        """
         from . import ops
         return ops.transpose(self)
 
@@ -244,14 +494,57 @@ class Tensor(_C.Tensor):
         return shape.getitem(self, key)
 
     def reshape(self, *shape):
+        """The same elements in a new shape (``pynn.ops.reshape``; one entry may be -1).
+
+        Parameters
+        ----------
+        *shape : ints or one tuple of ints
+            The new shape, as ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> pynn.Tensor(np.arange(6)).reshape(2, -1).shape
+        (2, 3)
+        """
         from .ops import shape as _shape
         return _shape.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
 
     def transpose(self, *axes):
+        """Permutes the axes (``pynn.ops.transpose``); no axes reverses them.
+
+        Parameters
+        ----------
+        *axes : ints or one tuple of ints, optional
+            The new order of the axes.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> pynn.Tensor(np.zeros((2, 3, 4))).transpose(0, 2, 1).shape
+        (2, 4, 3)
+        """
         from .ops import shape as _shape
         return _shape.transpose(self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None)
 
     def flatten(self):
+        """All elements in one axis, in C order (``pynn.ops.flatten``).
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> pynn.Tensor(np.zeros((2, 3))).flatten().shape
+        (6,)
+        """
         from .ops import shape as _shape
         return _shape.flatten(self)
 
@@ -470,7 +763,22 @@ _FUNC_OPS = {
 class no_grad:
     """Context manager (and decorator) that records no graph inside it, in the
     calling thread only (grad mode is per thread; new threads start with it on).
-    Leaves that require grad may be updated in place inside it (``W -= lr * W.grad``)."""
+    Leaves that require grad may be updated in place inside it (``W -= lr * W.grad``).
+
+    Examples
+    --------
+    >>> w = pynn.Tensor([1.0, 2.0], requires_grad=True)
+    >>> with pynn.no_grad():
+    ...     y = w * 2
+    ...     w -= 0.5
+    >>> y.requires_grad, w.requires_grad, w.numpy()
+    (False, True, array([0.5, 1.5], dtype=float32))
+    >>> @pynn.no_grad()
+    ... def evaluate(t):
+    ...     return t * 3
+    >>> evaluate(w).requires_grad
+    False
+    """
 
     def __enter__(self):
         self._prev = _C.set_grad_enabled(False)
@@ -492,5 +800,18 @@ class no_grad:
 
 
 def is_grad_enabled():
-    """Whether ops record a graph in the calling thread (False inside ``no_grad``)."""
+    """Whether ops record a graph in the calling thread (False inside ``no_grad``).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> pynn.is_grad_enabled()
+    True
+    >>> with pynn.no_grad():
+    ...     pynn.is_grad_enabled()
+    False
+    """
     return _C.is_grad_enabled()
