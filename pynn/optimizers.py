@@ -1226,8 +1226,59 @@ class NSGD(Optimizer):
 
 
 class Lion(Optimizer):
-    """Lion (Chen et al., 2023): ``w -= lr sign(b1 m + (1 - b1) g)``, then
-    ``m = b2 m + (1 - b2) g``."""
+    """Lion (Chen et al., 2023): evolved sign momentum, Keras' formulation.
+
+    ``w -= lr * sign(beta_1 * m + (1 - beta_1) * g)``, then
+    ``m = beta_2 * m + (1 - beta_2) * g``. Every weight moves by exactly ``lr`` per
+    step, so Lion wants a learning rate 3-10x smaller than AdamW's (and a weight
+    decay 3-10x larger). One state slot, ``momentum``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size.
+    beta_1 : float, default 0.9
+        Weight of the momentum against the current gradient in the step's sign;
+        in ``(0, 1]`` (0 would be SignSGD).
+    beta_2 : float, default 0.99
+        Decay of the momentum.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor : None
+        Accepted for Keras compatibility; a value raises.
+    gradient_accumulation_steps : int, optional
+        Add the gradients of this many calls (an integer >= 2) and apply their
+        mean on every N-th call, as in Keras 3.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options;
+        ``beta_1`` outside ``(0, 1]``.
+
+    Examples
+    --------
+    >>> w = np.array([1.0, 1.0], np.float32)
+    >>> opt = pynn.optimizers.Lion(learning_rate=0.1)
+    >>> opt.apply([np.array([0.5, -20.0], np.float32)], [w])
+    >>> np.round(w, 4)  # each weight moves by lr, whatever the gradient's size
+    array([0.9, 1.1], dtype=float32)
+    >>> opt.apply([np.array([-0.01, -0.01], np.float32)], [w])
+    >>> np.round(w, 4)  # w[0] still goes down: the momentum outweighs the new gradient
+    array([0.8, 1.2], dtype=float32)
+    """
 
     _kind = "lion"
 
@@ -1247,8 +1298,57 @@ class Lion(Optimizer):
 
 
 class Lamb(Optimizer):
-    """Lamb (You et al., 2019): Adam's bias-corrected step ``u``, scaled per tensor
-    by the trust ratio ``||w|| / ||u||``: ``w -= (||w|| / ||u||) lr u``."""
+    """Lamb (You et al., 2019): Adam's step scaled per tensor by a trust ratio.
+
+    ``m += (g - m) * (1 - beta_1)``, ``v += (g**2 - v) * (1 - beta_2)``,
+    ``u = (m / (1 - beta_1**t)) / (sqrt(v / (1 - beta_2**t)) + epsilon)``,
+    ``w -= (||w|| / ||u||) * lr * u`` with the norms taken per tensor (ratio 1 when
+    either is 0), so each tensor moves by ``lr * ||w||``. State slots ``momentum``
+    and ``velocity``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size, relative to the tensor's norm.
+    beta_1 : float, default 0.9
+        Decay of the first-moment (mean) estimate.
+    beta_2 : float, default 0.999
+        Decay of the second-moment estimate.
+    epsilon : float, default 1e-7
+        Added for numerical stability.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor : None
+        Accepted for Keras compatibility; a value raises.
+    gradient_accumulation_steps : int, optional
+        Add the gradients of this many calls (an integer >= 2) and apply their
+        mean on every N-th call, as in Keras 3.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options;
+        ``beta_1`` or ``beta_2`` outside ``[0, 1)``.
+
+    Examples
+    --------
+    >>> w = np.array([3.0, 4.0], np.float32)  # ||w|| = 5
+    >>> pynn.optimizers.Lamb(learning_rate=0.1).apply([np.array([1.0, -1.0], np.float32)], [w])
+    >>> np.round(w, 4)  # a step of length lr * ||w|| = 0.5 along -u = (-1, 1) / sqrt(2)
+    array([2.6464, 4.3536], dtype=float32)
+    """
 
     _kind = "lamb"
 
@@ -1269,12 +1369,76 @@ class Lamb(Optimizer):
 
 
 class Adafactor(Optimizer):
-    """Adafactor (Shazeer & Stern, 2018): second moments factored over a tensor's
-    last two axes (row and column means), relative step size
-    ``max(epsilon_2, rms(w)) * min(lr, 1/sqrt(t))`` and update clipping at
-    ``clip_threshold``. Its state slots are ``r``, ``c`` (using the first part of
-    each tensor's slot) and ``velocity``; below rank 2 only ``velocity``.
-    ``relative_step`` is accepted and, as in Keras 3, does not change the update."""
+    """Adafactor (Shazeer & Stern, 2018): Adam-like steps with factored second moments.
+
+    Keras 3's formulation, with ``q = g**2 + epsilon_1`` and
+    ``beta_2_t = 1 - t**beta_2_decay``: a tensor of rank >= 2 keeps the row and
+    column means of ``q`` over its last two axes,
+    ``r = beta_2_t * r + (1 - beta_2_t) * mean(q, axis=-1)``,
+    ``c = beta_2_t * c + (1 - beta_2_t) * mean(q, axis=-2)``, and
+    ``v = r / mean(r) * c`` (outer product); below rank 2
+    ``v = beta_2_t * v + (1 - beta_2_t) * q``. Then ``u = g / sqrt(v)`` and
+    ``w -= max(epsilon_2, rms(w)) * min(lr, 1 / sqrt(t)) * u / max(1, rms(u) / clip_threshold)``.
+    State slots ``r``, ``c`` (using the first part of each tensor's slot) and
+    ``velocity``; below rank 2 only ``velocity`` is used.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The relative step size, capped at ``1 / sqrt(t)``.
+    beta_2_decay : float, default -0.8
+        The decay rate of ``beta_2``: ``beta_2_t = 1 - t**beta_2_decay``.
+    epsilon_1 : float, default 1e-30
+        Added to the squared gradients to keep the denominator away from 0.
+    epsilon_2 : float, default 1e-3
+        The smallest weight scale, so that the step does not vanish for small
+        weights.
+    clip_threshold : float, default 1.0
+        Update clipping: the step is scaled down when ``rms(u)`` exceeds it.
+        Independent of ``clipnorm``, ``clipvalue`` and ``global_clipnorm``.
+    relative_step : bool, default True
+        Accepted for Keras compatibility; as in Keras 3 it does not change the
+        update (``min(lr, 1 / sqrt(t))`` is always applied).
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor : None
+        Accepted for Keras compatibility; a value raises.
+    gradient_accumulation_steps : int, optional
+        Add the gradients of this many calls (an integer >= 2) and apply their
+        mean on every N-th call, as in Keras 3.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options;
+        ``clip_threshold <= 0``; a non-bool ``relative_step``.
+
+    Examples
+    --------
+    >>> w = np.array([3.0, 4.0], np.float32)  # rms(w) = 3.5355
+    >>> opt = pynn.optimizers.Adafactor(learning_rate=0.1)
+    >>> opt.apply([np.array([0.5, -20.0], np.float32)], [w])
+    >>> np.round(w, 4)  # each weight moves by rms(w) * lr = 0.3536 on the first step
+    array([2.6464, 4.3536], dtype=float32)
+    >>> w = np.ones((2, 2), np.float32)
+    >>> pynn.optimizers.Adafactor(learning_rate=0.1).apply(
+    ...     [np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)], [w])
+    >>> np.round(w, 4)  # v from row means (2.5, 12.5) and column means (5, 10) of g**2
+    array([[0.9225, 0.8905],
+           [0.8961, 0.902 ]], dtype=float32)
+    """
 
     _kind = "adafactor"
 
@@ -1298,9 +1462,75 @@ class Adafactor(Optimizer):
 
 
 class Ftrl(Optimizer):
-    """FTRL-Proximal (McMahan et al., 2013) with Keras' L1, L2 and L2-shrinkage
-    regularisation: the weights are solved from the linear term ``z`` and the
-    accumulated squared gradients ``n`` (slots ``accumulator``, ``linear``)."""
+    """FTRL-Proximal (McMahan et al., 2013) with Keras' L1, L2 and L2-shrinkage terms.
+
+    The weights are solved from the linear term ``z`` and the accumulated squared
+    gradients ``n`` (slots ``linear`` and ``accumulator``), with
+    ``p = learning_rate_power``, Keras 3's update::
+
+        n_new = n + g**2
+        z += g + 2 * l2_shrinkage * w - (n_new**-p - n**-p) / lr * w
+        w = (clip(z, -l1, l1) - z) / (n_new**-p / lr + 2 * l2 + beta / lr)
+        n = n_new
+
+    so a weight whose ``|z| <= l1`` is exactly 0 (sparse models).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size; must be > 0 when a step is taken (the update divides by it).
+    learning_rate_power : float, default -0.5
+        How the per-weight learning rate decreases with ``n``; <= 0, and 0 for a
+        fixed learning rate.
+    initial_accumulator_value : float, default 0.1
+        The starting value of ``n``; >= 0.
+    l1_regularization_strength : float, default 0.0
+        ``l1``, the L1 penalty; >= 0.
+    l2_regularization_strength : float, default 0.0
+        ``l2``, the (stabilising) L2 penalty of the paper; >= 0.
+    l2_shrinkage_regularization_strength : float, default 0.0
+        ``l2_shrinkage``, an L2 penalty on the weights' magnitude added to the
+        gradient; >= 0.
+    beta : float, default 0.0
+        The paper's beta; >= 0.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor : None
+        Accepted for Keras compatibility; a value raises.
+    gradient_accumulation_steps : int, optional
+        Add the gradients of this many calls (an integer >= 2) and apply their
+        mean on every N-th call, as in Keras 3.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options;
+        ``learning_rate_power > 0``; a learning rate <= 0 when a step is taken.
+
+    Examples
+    --------
+    >>> g = np.array([1.0, 1.0], np.float32)
+    >>> w = np.array([1.0, 0.1], np.float32)
+    >>> pynn.optimizers.Ftrl(learning_rate=0.1).apply([g], [w])
+    >>> np.round(w, 4)
+    array([ 0.6031, -0.0255], dtype=float32)
+    >>> w = np.array([1.0, 0.1], np.float32)
+    >>> pynn.optimizers.Ftrl(learning_rate=0.1, l1_regularization_strength=1.0).apply([g], [w])
+    >>> np.round(w, 4)  # L1 sets the weight with |z| <= l1 to exactly 0
+    array([0.5078, 0.    ], dtype=float32)
+    """
 
     _kind = "ftrl"
 
