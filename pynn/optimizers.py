@@ -96,7 +96,9 @@ class Optimizer:
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -746,7 +748,9 @@ class SGD(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -812,7 +816,9 @@ class RMSprop(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -879,7 +885,9 @@ class Adam(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -947,7 +955,9 @@ class AdamW(Adam):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -1004,7 +1014,9 @@ class Adagrad(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -1067,7 +1079,9 @@ class Adamax(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -1130,7 +1144,9 @@ class Nadam(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -1191,7 +1207,9 @@ class NSGD(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
