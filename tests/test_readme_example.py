@@ -66,6 +66,11 @@ def check_trust(ns, out, source):
     assert 0.15 <= rates["Male"] <= 0.3 and 0.02 <= rates["Female"] <= 0.1, rates
     assert rates["Male"] > 2.5 * rates["Female"], rates
     assert "sex" not in source.split("x = np.stack")[1].split("\n")[0]  # not an input
+    # the prose's why: being married is the strongest input (largest mean |attribution| over
+    # the 100 explained people), and most married people in the table are men
+    assert np.abs(ig).mean(0).argmax() == 2, np.abs(ig).mean(0)
+    married, sex = ns["married"], ns["sex"]
+    assert np.mean(sex[married] == "Male") > 0.85
     assert f"ε = {eps[-1]:.4g}" in out
     for group in ("Female", "Male"):  # the card's table shows the rates
         assert f"| {group} | {rates[group]:.4g} |" in out, out
