@@ -35,7 +35,7 @@ def readme_bash_block(heading):
 
 def python(args, cwd, env_path=None, timeout=300):
     """Runs this interpreter in cwd with PYTHONPATH=env_path (nothing else added)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
     if env_path:
         env["PYTHONPATH"] = str(env_path)
     env["MPLBACKEND"] = "Agg"
@@ -138,8 +138,12 @@ def test_quickstart_commands_from_a_fresh_clone_root(tmp_path):
 
     def sh(command, **extra):
         r = subprocess.run(["bash", "-c", command], cwd=clone, env={**env, **extra},
-                           capture_output=True, text=True, timeout=1200)
-        return r.returncode, r.stdout + r.stderr
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=1200)
+        # pip's notes about the machine's extra package indexes are noise here
+        out = "\n".join(line for line in r.stdout.splitlines()
+                        if not line.startswith("WARNING: Location "))
+        return r.returncode, out
 
     quick = readme_bash_block("## Quick start")
     code, out = sh(quick[0])
