@@ -151,7 +151,7 @@ def test_quickstart_commands_from_a_fresh_clone_root(tmp_path):
     assert "circular import" not in out
     m = re.search(r"^Test loss: [0-9.]+ - test accuracy: (0\.\d+)$", out, re.M)
     assert m and float(m.group(1)) >= 0.9, out[-3000:]
-    assert re.search(r"Successfully installed .*pynn-dl-0\.1\.0", out), out[-3000:]
+    assert re.search(r"Successfully installed .*\bpynn-dl-\d", out), out[-3000:]
     code, out = sh('python -c "import pynn; print(pynn.__file__)"')
     assert code == 0 and str(venv) in out, out  # the installed pynn, not ./pynn
     # The second command runs the clone's test suite. The whole suite is what CI's own
