@@ -4,6 +4,47 @@ A pure-C autograd engine (reverse mode, our own GEMM, fused kernels, C
 optimizers) under a Keras-like API.
 """
 import os as _os
+import sys as _sys
+
+
+def _has_engine(package_dir):
+    """Whether package_dir holds a compiled _C for this interpreter."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+    return any(_os.path.isfile(_os.path.join(package_dir, "_C" + s)) for s in EXTENSION_SUFFIXES)
+
+
+if not _has_engine(_os.path.dirname(_os.path.abspath(__file__))):
+    # This is a source tree without a built engine, found first on sys.path because it
+    # lies in the working directory (`pip install . && python -m pynn` run in a clone's
+    # root). Load the installed pynn instead and make it the one `import pynn` returns:
+    # the import system hands back sys.modules["pynn"] once this file has run.
+    def _installed_spec():
+        from importlib.machinery import PathFinder
+        here = _os.path.realpath(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
+        for entry in _sys.path:
+            if _os.path.realpath(entry or _os.getcwd()) == here:
+                continue
+            spec = PathFinder.find_spec(__name__, [entry])
+            if spec is not None and spec.submodule_search_locations and \
+                    _has_engine(spec.submodule_search_locations[0]):
+                return spec
+        raise ImportError(
+            f"pynn's C engine is not built in {_os.path.dirname(_os.path.abspath(__file__))} "
+            "and no installed pynn was found on sys.path: run `pip install .` in the source "
+            "tree (or `python setup.py build_ext --inplace` to build it in place)")
+
+    import importlib.util as _util
+    _spec = _installed_spec()
+    _installed = _util.module_from_spec(_spec)
+    _sys.modules[__name__] = _installed
+    try:
+        _spec.loader.exec_module(_installed)
+    except BaseException:
+        del _sys.modules[__name__]
+        raise
+    # What follows in this file then binds the installed package's (already imported)
+    # submodules into this discarded module object: harmless, and it keeps this guard
+    # a prefix of the file.
 
 from . import _C
 from .tensor import Tensor, no_grad, is_grad_enabled

@@ -1,11 +1,45 @@
 """Turning user data (NumPy, lists, pandas, anything with __array__) into the
 float32 C-contiguous arrays the engine reads, once, at the boundary."""
+import collections.abc
+import inspect
+import numbers
+
 import numpy as np
+
+ACCEPTED = ("NumPy arrays, lists of numbers, pandas DataFrames / Series, pynn or torch tensors, "
+            "or for a model with several inputs a list or a dict {input name: array} of those")
+
+
+def _reject_streams(x, what):
+    """Generators, iterators and dataset objects (tf.data, torch DataLoader, Keras
+    PyDataset, ...) hold no array: np.asarray would make a 0-d object array of them,
+    reported as "dtype object", which tells the user nothing. Name what is accepted."""
+    if (isinstance(x, (np.ndarray, numbers.Number, str, bytes, list, tuple, dict, range))
+            or any(hasattr(x, a) for a in ("__array__", "__array_interface__", "to_numpy",
+                                           "numpy"))):
+        return
+    try:
+        memoryview(x)  # the buffer protocol (array.array, ...) converts as it is
+        return
+    except TypeError:
+        pass
+    if not (isinstance(x, collections.abc.Iterable) or hasattr(x, "__getitem__")):
+        return  # any other object: np.asarray's dtype check below words it
+    kind = ("a generator" if inspect.isgenerator(x) else
+            f"an iterator ({type(x).__name__})" if isinstance(x, collections.abc.Iterator) else
+            f"a {type(x).__name__}" if type(x).__module__ == "builtins" else
+            f"a {type(x).__module__.split('.')[0]}.{type(x).__name__} object")
+    raise TypeError(
+        f"{what} is {kind}: pynn's fit / evaluate / predict take the whole data in memory "
+        f"({ACCEPTED}) and batch it themselves (batch_size=). Streamed batches are not supported: "
+        f"collect them first (e.g. np.concatenate(list(batches))), or loop over your batches "
+        f"with train_on_batch / test_on_batch / predict_on_batch.")
 
 
 def as_float_array(x, what):
     """float32 C-contiguous (no copy when x already is one). Strings and objects
     raise TypeError naming `what`."""
+    _reject_streams(x, what)
     if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):  # pandas
         x = x.to_numpy()
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):  # pynn / torch tensors

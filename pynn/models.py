@@ -752,7 +752,32 @@ class Model(Layer):
                              f"got {what} of shape {y.shape}, integer labels: use "
                              f"loss='sparse_categorical_crossentropy', or one-hot encode them with "
                              f"keras.utils.to_categorical({what}, {k})")
+        else:
+            self._check_target_shape(y, what, output, pred_shape)
         return y
+
+    def _check_target_shape(self, y, what, output, pred_shape):
+        """The engine's loss ops take targets of the prediction's shape, up to a trailing
+        axis of 1. Checked here, on the arrays the user passed, so that the error names
+        their shapes and the declared output (as Keras: target.shape=(100, 3),
+        output.shape=(None, 1)) rather than the batch of one the program is traced on.
+        User loss functions (FunctionLoss, Loss subclasses) may accept other shapes."""
+        lf = self._output_losses()[output]
+        if type(lf) not in set(losses_mod._ALIASES.values()):
+            return
+        t, p = tuple(y.shape[1:]), tuple(pred_shape[1:])
+
+        def same(a, b):
+            return len(a) == len(b) and all(d is None or d == e for d, e in zip(b, a))
+
+        if (same(t, p) or (len(t) == len(p) + 1 and t[-1] == 1 and same(t[:-1], p))
+                or (len(p) == len(t) + 1 and p[-1] == 1 and same(t, p[:-1]))):
+            return
+        out = f" {self._output_names()[output]!r}" if self._n_outputs() > 1 else ""
+        raise ValueError(
+            f"{lf.name}: the targets {what} do not fit the model's output{out}: "
+            f"target.shape={tuple(y.shape)}, output.shape={tuple(pred_shape)} (they must be "
+            f"the same per sample, up to a trailing axis of 1)")
 
     def _output_shapes(self):
         return [t.shape for t in self._outputs] if hasattr(self, "_outputs") else [self._output_shape]
@@ -1537,7 +1562,9 @@ class Sequential(Model):
     def _check_x_shapes(self, shapes):
         # the first layer words the error when it can (Dense: "expects inputs whose last
         # dimension is 10 (per-sample shape (10,)); got a batch of shape (32, 12)")
+        # A wrong rank is worded by the model, which names the declared input shape.
         if (len(shapes) == 1 and self.built and self._layers and self._layers[0].built
+                and len(shapes[0]) == len(self._input_shapes[0])
                 and tuple(shapes[0][1:]) != tuple(self._input_shapes[0][1:])):
             self._layers[0]._check_input(tuple(shapes[0]))
         super()._check_x_shapes(shapes)
