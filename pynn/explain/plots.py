@@ -1,4 +1,4 @@
-"""Pictures of explanations (matplotlib, optional: pip install "pynn[plot]").
+"""Pictures of explanations (matplotlib, optional: pip install "pynn-dl[plot]").
 Each function draws on `ax` (a new figure when None) and returns the Axes."""
 import re
 
@@ -11,7 +11,7 @@ def _pyplot():
     try:
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError("pynn.explain plots need matplotlib: pip install 'pynn[plot]'") from None
+        raise ImportError("pynn.explain plots need matplotlib: pip install 'pynn-dl[plot]'") from None
     return plt
 
 
@@ -67,7 +67,7 @@ def plot_attributions(attributions, feature_names=None, top_k=None, label=1, ax=
     Raises
     ------
     ImportError
-        matplotlib is not installed (``pip install 'pynn[plot]'``).
+        matplotlib is not installed (``pip install 'pynn-dl[plot]'``).
     ValueError
         Attributions that are not one example's.
 

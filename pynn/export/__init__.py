@@ -1,6 +1,6 @@
 """Model export. `model.export(path, format="onnx")` (Keras 3's name) lands here.
 
-The `onnx` package is an optional extra (`pip install pynn[onnx]`); it is
+The `onnx` package is an optional extra (`pip install pynn-dl[onnx]`); it is
 imported only when an export runs."""
 
 FORMATS = ("onnx", "keras")

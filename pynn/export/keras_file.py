@@ -37,7 +37,7 @@ def _import_h5py():
     try:
         import h5py
     except ImportError:
-        raise ImportError("Keras 3 .keras files need h5py: pip install 'pynn[keras-files]' (or "
+        raise ImportError("Keras 3 .keras files need h5py: pip install 'pynn-dl[keras-files]' (or "
                           "pip install h5py)") from None
     return h5py
 

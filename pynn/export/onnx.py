@@ -31,7 +31,7 @@ def _import_onnx():
         import onnx
     except ImportError:
         raise ImportError("ONNX export needs the 'onnx' package, which is not installed: "
-                          "pip install 'pynn[onnx]' (or pip install onnx onnxruntime)") from None
+                          "pip install 'pynn-dl[onnx]' (or pip install onnx onnxruntime)") from None
     return onnx
 
 

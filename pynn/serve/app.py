@@ -18,7 +18,7 @@ def _starlette():
         import anyio
         import starlette  # noqa: F401
     except ImportError:
-        raise ImportError("pynn.serve needs Starlette and Uvicorn: pip install 'pynn[serve]' "
+        raise ImportError("pynn.serve needs Starlette and Uvicorn: pip install 'pynn-dl[serve]' "
                           "(or pip install starlette uvicorn)") from None
     return anyio
 

@@ -25,7 +25,7 @@ class OnnxRuntimePredictor:
             import onnxruntime as ort
         except ImportError:
             raise ImportError("--backend onnxruntime needs onnxruntime: pip install "
-                              "'pynn[onnx]'") from None
+                              "'pynn-dl[onnx]'") from None
         from ..export.onnx import build_onnx
         options = ort.SessionOptions()
         # parallelism comes from concurrent requests, as with the pynn backend
