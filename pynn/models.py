@@ -804,11 +804,12 @@ class Sequential(Model):
             self._layers[0]._check_input(tuple(shapes[0]))
         super()._check_x_shapes(shapes)
 
-    def _graph(self):
+    def _graph(self, shape=None):
         """Keras: a Sequential with a known input shape is also a graph of layer calls
         (model.inputs, layer.output), replayed here on a symbolic Input."""
         if getattr(self, "_symbolic_graph", None) is None:
-            shape = self._declared_shape() or (self._input_shapes[0] if self.built else None)
+            shape = shape or self._declared_shape() or \
+                (self._input_shapes[0] if self.built else None)
             if shape is None:
                 raise ValueError(f"Sequential model '{self.name}' has no defined input yet: give "
                                  f"it pynn.Input(shape=...) or build it first")
@@ -855,28 +856,16 @@ class Sequential(Model):
         if not self._layers:
             raise ValueError(f"Sequential model '{self.name}' has no layers")
         self._input_shapes = [(None,) + tuple(shapes[0][1:])]
-        if None in self._input_shapes[0][1:]:  # e.g. variable-length sequences: build symbolically
-            self._symbolic_graph = None
-            self._output_shape = tuple(self._graph()[1][0].shape)
-        else:
-            self._output_shape = self._probe_shapes(shapes[0])
+        # Built symbolically (each layer's compute_output_shape), never by running
+        # the layers on a zero sample: activations are planned at first use, so
+        # building (and load_model) costs no more than the weights. A file holding
+        # UpSampling2D(16384) used to allocate a gigabyte here.
+        self._symbolic_graph = None
+        self._output_shape = tuple(self._graph(self._input_shapes[0])[1][0].shape)
         self.built = True
         self.input_shape = self._input_shapes[0]
         self.output_shape = self._output_shape
         self._collate()
-
-    def _probe_shapes(self, shape):
-        """Builds the layers by running them on one zero sample; the output shape."""
-        was = _C.set_grad_enabled(False)
-        try:
-            x = Tensor(np.zeros((1,) + tuple(shape[1:]), np.float32))
-            for layer in self._layers:
-                layer.input_shape = (None,) + tuple(x.shape[1:])
-                x = layer(x, training=False)
-                layer.output_shape = (None,) + tuple(x.shape[1:])
-        finally:
-            _C.set_grad_enabled(was)
-        return (None,) + tuple(x.shape[1:])
 
     def _forward(self, inputs, training=False):
         x = inputs[0]
