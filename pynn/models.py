@@ -6,6 +6,7 @@ program (forward, loss, metric statistics), and `_C.run_loop` replays it batch
 after batch in C — backward and the optimizer step included — with the GIL
 released. Python regains control only as often as callbacks or the progress bar
 ask."""
+import math
 import time
 
 import numpy as np
@@ -13,8 +14,8 @@ import numpy as np
 from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
 from .functional import Input, KerasTensor, keras_layer_order, topo_calls
-from .layers.base import (Layer, layout_version, rebind_variable, resolve_training,
-                          training_context)
+from .layers.base import (Layer, checked_weight_value, layout_version, rebind_variable,
+                          resolve_training, training_context)
 from .layers.core import InputLayer
 from .tensor import Tensor
 
@@ -120,11 +121,13 @@ class Model(Layer):
         mine = self.weights
         if len(weights) != len(mine):
             raise ValueError(f"Model '{self.name}' has {len(mine)} weight arrays, got {len(weights)}")
+        values = []
         for var, value in zip(mine, weights):
             if np.shape(value) != var.shape:
                 raise ValueError(f"Weight '{var.name}' has shape {var.shape}, got an array of shape "
                                  f"{np.shape(value)}")
-        for var, value in zip(mine, weights):
+            values.append(checked_weight_value(f"Model '{self.name}'.set_weights", var, value))
+        for var, value in zip(mine, values):  # all checked first: all or nothing
             var[...] = value
 
     def _require_built(self, what):
@@ -563,6 +566,7 @@ class Model(Layer):
         cbs.on_train_begin()
         logs = {}
         epoch = initial_epoch
+        diverged = None
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
             perm = rng.permutation(n).astype(np.int64) if shuffle else None
@@ -582,6 +586,10 @@ class Model(Layer):
                     entry["prog"], entry["loss"], entry["slots"], data, perm, batch_size, done, todo,
                     True, self.optimizer, self._params, self._grads, entry["stats"], acc, [], [],
                     False, dp)
+                if diverged is None and not math.isfinite(ls):
+                    # the first batches whose loss is NaN/inf: warn once per fit
+                    diverged = callbacks_mod.report_nonfinite_loss(
+                        self.history, epoch, done, done + d - 1, ls / lc if lc else ls)
                 loss_sum += ls
                 count += lc
                 done += d

@@ -626,6 +626,10 @@ class _Archive:
     def weights(self, shapes):
         arrays = self.read_npz("weights.npz", [(f"w{i}", s, np.float32)
                                                for i, s in enumerate(shapes)])
+        for i in range(len(shapes)):
+            if not np.isfinite(arrays[f"w{i}"]).all():
+                self._fail(f"weight #{i} holds NaN or inf values; refusing to load a model "
+                           f"whose outputs would all be NaN")
         return [arrays[f"w{i}"] for i in range(len(shapes))]
 
     def optimizer_state(self, optimizer):
