@@ -122,8 +122,9 @@ def checked_weight_value(owner, var, value):
             from None
     bad = ~np.isfinite(arr)
     if bad.any():
+        first = tuple(int(i) for i in np.unravel_index(int(bad.argmax()), arr.shape))
         raise ValueError(f"{owner}: weight '{var.name}' gets {int(bad.sum())} non-finite value(s) "
-                         f"(NaN or inf), first at index {np.unravel_index(int(bad.argmax()), arr.shape)}; "
+                         f"(NaN or inf), first at index {first}; "
                          f"weights must be finite")
     return arr
 
