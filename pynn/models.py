@@ -634,6 +634,9 @@ class Model(Layer):
         return dict(sorted(logs.items()))  # Keras' key order (the progress bar shows this order)
 
     def _build_optimizer(self):
+        if self.optimizer is None:  # compile(optimizer=None) is allowed, as in Keras
+            raise ValueError(f"Model '{self.name}' was compiled with optimizer=None: training "
+                             f"needs one, e.g. compile(optimizer='adam', loss=...)")
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
             self.optimizer.build(int(sum(self._segments)), self._segments)
             self.optimizer._built_for = tuple(self._segments)
