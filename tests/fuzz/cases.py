@@ -11,6 +11,9 @@ from .values import (ArraySpec, any_float, any_int, arrays, attr, like_default, 
                      small_int)
 
 KINDS = ("op", "tensor", "layer", "model", "optimizer", "file")
+# "selftest" cases crash, hang or leak an internal error on purpose: the tests
+# of the harness use them to show that it counts what it must count
+SELFTEST = ("segfault", "hang", "struct_error", "clear")
 
 
 class Case:
@@ -297,6 +300,9 @@ def file_cases(corpus):
 
 
 def strategy(kinds, corpus):
+    if kinds and all(k.startswith("selftest-") for k in kinds):  # e.g. "selftest-hang"
+        names = [k.split("-", 1)[1] for k in kinds]
+        return st.sampled_from(names).map(lambda n: Case("selftest", n, {}))
     table = {"op": op_cases(), "tensor": tensor_cases(), "layer": layer_cases(),
              "model": model_cases(), "optimizer": optimizer_cases(),
              "file": file_cases(corpus) if corpus else None}
@@ -479,5 +485,19 @@ def _run_file(case, ctx):
         ctx.call(fashion_mnist._read_idx, path, 3)
 
 
-RUNNERS = {"op": _run_op, "tensor": _run_tensor, "layer": _run_layer, "model": _run_model,
+def _run_selftest(case, ctx):
+    import ctypes
+    import struct
+    import time
+    if case.name == "segfault":
+        ctx.call(ctypes.string_at, 0)
+    elif case.name == "hang":
+        ctx.call(time.sleep, 3600)
+    elif case.name == "struct_error":
+        ctx.call(struct.unpack, ">I", b"")
+    else:
+        ctx.call(int, "not a number")
+
+
+RUNNERS = {"selftest": _run_selftest, "op": _run_op, "tensor": _run_tensor, "layer": _run_layer, "model": _run_model,
            "optimizer": _run_optimizer, "file": _run_file}
