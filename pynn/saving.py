@@ -44,9 +44,6 @@ MODEL_FORMAT = "pynn.model"
 WEIGHTS_FORMAT = "pynn.weights"
 _MEMBERS = ("config.json", "weights.npz", "optimizer.npz")
 _MAX_CONFIG_BYTES = 16 << 20
-# A model's per-sample input is built on a batch of one while loading; past
-# this many values a file is refused rather than allocating for it.
-MAX_INPUT_VALUES = 1 << 24
 _MAX_DEFLATE_RATIO = 1100  # deflate's real maximum is about 1032:1
 _NPY_SLACK = 4096  # zip and .npy header bytes allowed per array on top of the data
 
@@ -116,7 +113,6 @@ def _functional_from_config(cfg, custom_objects=None):
     inputs = []
     for spec in _list(cfg, "inputs"):
         shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape")
-        _check_input_size(shape)
         inputs.append(Input(shape=shape, name=spec.get("name")))
     layers_ = [layer_from_config(lc, custom_objects) for lc in _list(cfg, "layers")]
     outs = []
@@ -174,8 +170,6 @@ def model_from_config(cfg, custom_objects=None):
         raise ValueError("The model config must be a dict with 'class_name' and 'config'")
     inner = cfg["config"]
     if cfg.get("class_name") == "Sequential":
-        if inner.get("input_shape") is not None:
-            _check_input_size(_shape(inner["input_shape"], "input_shape"))
         model = Sequential(name=inner.get("name"))
         if inner.get("input_shape") is not None:
             from .functional import Input
@@ -204,14 +198,6 @@ def _shape(v, what):
     if not isinstance(v, list) or not all(_is_index(s) for s in v):
         raise ValueError(f"Invalid {what} {v!r:.100}: expected a list of non-negative ints")
     return tuple(v)
-
-
-def _check_input_size(shape):
-    n = math.prod(shape)
-    if n > MAX_INPUT_VALUES:
-        raise ValueError(f"The model config declares a per-sample input shape {shape} ({n:,} "
-                         f"values), more than pynn loads ({MAX_INPUT_VALUES:,}); refusing to "
-                         f"allocate for it")
 
 
 # ---------------------------------------------------------------- weight budget

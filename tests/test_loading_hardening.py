@@ -81,6 +81,22 @@ def test_small_upsampling_file_costs_no_activation_memory_at_load(tmp_path, kind
     assert float(dt) < 2.0, f"load took {float(dt):.2f} s"
 
 
+def test_huge_declared_input_costs_nothing_until_used(tmp_path):
+    """Building is shape arithmetic, so a per-sample input of 2**40 values no
+    longer needs a cap at load (it was refused above 2**24 because the loader
+    ran a zero sample through the model)."""
+    model = pynn.Sequential([pynn.Input(shape=(4, 3)), pynn.layers.GlobalAveragePooling1D(),
+                             pynn.layers.Dense(2)])
+    small, big = tmp_path / "small.pynn", tmp_path / "big.pynn"
+    model.save(str(small))
+    _rewrite_config(small, big, lambda s: s.replace('"input_shape": [4, 3]',
+                                                    '"input_shape": [1099511627776, 3]'))
+    loaded = pynn.load_model(str(big))
+    assert loaded.input_shape == (None, 2 ** 40, 3) and loaded.output_shape == (None, 2)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_sequential_built_from_declared_shape_runs_no_layer():
     """Building is shape inference only: a layer's call() is never run."""
     calls = []
