@@ -632,8 +632,9 @@ class _Archive:
         if cfg.get("class_name") != type(optimizer).__name__ or cfg.get("state_names") != names \
                 or cfg["n_params"] != n_params or cfg["n_states"] != len(names):
             warnings.warn(f"{self.path!r}: the saved optimizer state ({cfg.get('class_name')}, "
-                          f"{cfg.get('state_names')}) does not fit the model's optimizer "
-                          f"({type(optimizer).__name__}, {names}); it is not restored.",
+                          f"{cfg.get('state_names')}, {cfg['n_params']:,} parameters) does not "
+                          f"fit the model's optimizer ({type(optimizer).__name__}, {names}, "
+                          f"{n_params:,} parameters); it is not restored.",
                           stacklevel=3)
             return None
         expected = [("iterations", (), np.int64)] + [(f"s{i}", (n_params,), np.float32)

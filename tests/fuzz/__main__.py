@@ -12,6 +12,7 @@ with its case. Exit status 1 when anything was found. --json writes it all."""
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def _child(args):
 def _corpus_only(corpus_dir):
     """Each corpus file through each loader, in this process."""
     from . import cases, harness
-    ctx = harness.Context(corpus_dir)
+    ctx = harness.Context(corpus_dir, tmp_root=os.path.dirname(corpus_dir))
     stats = harness.Stats()
     for path in ctx.corpus:
         for how in ("load_model", "load_weights", "word_vectors", "idx"):
@@ -43,7 +44,7 @@ def _corpus_only(corpus_dir):
 
 def run(calls=100000, cases_per_chunk=1000, seed=0, kinds="op,tensor,layer,model,optimizer,file",
         case_timeout=20, chunk_timeout=900, env=None, log=None, max_chunks=None,
-        memory_limit_mb=None):
+        memory_limit_mb=None, json_path=None):
     """Runs chunks in child interpreters until `calls` public calls are made;
     returns the merged report (a dict)."""
     work = tempfile.mkdtemp(prefix="pynn-fuzz-run-")
@@ -94,11 +95,16 @@ def run(calls=100000, cases_per_chunk=1000, seed=0, kinds="op,tensor,layer,model
             report["hangs" if hang else "deaths"].append(entry)
         report["chunks"] += 1
         chunk += 1
+        if json_path:  # after every chunk: a long run stopped early still reports
+            report["seconds"] = round(time.time() - t0, 1)
+            with open(json_path, "w") as f:
+                json.dump(report, f, indent=1)
         if log:
             log(f"[{time.time() - t0:7.0f}s] chunk {chunk}: calls {report['calls']}, "
                 f"findings {len(report['findings'])}, deaths {len(report['deaths'])}, "
                 f"hangs {len(report['hangs'])}")
     report["seconds"] = round(time.time() - t0, 1)
+    shutil.rmtree(work, ignore_errors=True)
     return report
 
 
@@ -142,14 +148,18 @@ def main(argv=None):
         return 0
     if args.corpus_only:
         from . import corpus
-        folder = os.path.join(tempfile.mkdtemp(prefix="pynn-fuzz-"), "corpus")
-        corpus.build(folder)
-        stats = _corpus_only(folder)
+        work = tempfile.mkdtemp(prefix="pynn-fuzz-")
+        try:
+            folder = os.path.join(work, "corpus")
+            corpus.build(folder)
+            stats = _corpus_only(folder)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         report = dict(stats.to_json(), deaths=[], hangs=[], chunks=1)
     else:
         report = run(args.calls, args.cases, args.seed, args.kinds, args.case_timeout,
                      log=lambda s: print(s, file=sys.stderr, flush=True),
-                     memory_limit_mb=args.memory_limit)
+                     memory_limit_mb=args.memory_limit, json_path=args.json)
     print(summary(report))
     if args.json:
         with open(args.json, "w") as f:

@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import tempfile
 import traceback
@@ -40,8 +41,8 @@ class Context:
     """What cases need around them: a scratch folder, the corpus, a counter of
     public calls, and the trace file naming the running case."""
 
-    def __init__(self, corpus_dir=None, trace_path=None):
-        self.tmp = tempfile.mkdtemp(prefix="pynn-fuzz-")
+    def __init__(self, corpus_dir=None, trace_path=None, tmp_root=None):
+        self.tmp = tempfile.mkdtemp(prefix="pynn-fuzz-", dir=tmp_root)
         self.corpus_dir = corpus_dir
         self.corpus = sorted(os.path.join(corpus_dir, f) for f in os.listdir(corpus_dir)) \
             if corpus_dir else []
@@ -143,7 +144,8 @@ def run_chunk(seed, n_cases, kinds=cases_mod.KINDS, corpus_dir=None, trace_path=
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     import pynn
     pynn.set_seed(seed)
-    ctx = Context(corpus_dir, trace_path)
+    # scratch files go next to the trace, in the runner's folder, which it removes
+    ctx = Context(corpus_dir, trace_path, os.path.dirname(trace_path) if trace_path else None)
     stats = Stats()
     strategy = cases_mod.strategy([k for k in kinds if k != "file" or ctx.corpus], ctx.corpus)
     if case_timeout:
@@ -171,6 +173,9 @@ def run_chunk(seed, n_cases, kinds=cases_mod.KINDS, corpus_dir=None, trace_path=
         if stats.cases % every == 0:
             snapshot()
 
-    one()
-    snapshot()
+    try:
+        one()
+    finally:
+        snapshot()
+        shutil.rmtree(ctx.tmp, ignore_errors=True)
     return stats
