@@ -473,3 +473,36 @@ def test_set_weights_refuses_non_finite_and_changes_nothing(bad):
     with pytest.raises(TypeError, match="needs numbers"):
         layer.set_weights([np.array([["a"] * 3] * 2), np.zeros(3)])
     np.testing.assert_array_equal(layer.get_weights()[0], before[0])
+
+
+def test_every_small_hostile_file_is_cheap_to_load_or_refuse(tmp_path):
+    """Each file of the fuzz corpus up to 1 KB (truncated zips, lying configs,
+    forged zip-bomb sizes, ...): loading or refusing it costs under 4 MB of
+    traced memory and the whole set grows the process by under 16 MB."""
+    run = _run_py(f"""
+        import json, os, resource, sys, time, tracemalloc
+        sys.path.insert(0, {ROOT!r})
+        import pynn
+        from tests.fuzz import corpus
+        paths = [p for p in corpus.build({str(tmp_path / "corpus")!r})
+                 if os.path.isfile(p) and os.path.getsize(p) <= 1024]
+        pynn.load_model(os.path.join({str(tmp_path / "corpus")!r}, "seq.pynn"))  # warm up
+        tracemalloc.start()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        worst = []
+        for p in paths:
+            tracemalloc.reset_peak()
+            t = time.perf_counter()
+            try:
+                pynn.load_model(p)
+            except (ValueError, OSError):
+                pass
+            worst.append((tracemalloc.get_traced_memory()[1], time.perf_counter() - t, p))
+        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss
+        print(json.dumps([len(paths), max(worst), grown]))
+    """, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    n, (peak, seconds, path), grown_kb = json.loads(run.stdout)
+    assert n >= 15  # (the corpus holds 19 such files today)
+    assert peak < 4 << 20, f"{path}: {peak / 1e6:.1f} MB"
+    assert grown_kb < 16 * 1024
