@@ -267,6 +267,8 @@ def _temp_name(directory, base):
 
 
 def _pid_alive(pid):
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

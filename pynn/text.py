@@ -315,17 +315,21 @@ def _open_text(path_or_file):
     if isinstance(path_or_file, (str, os.PathLike)):
         path = os.fspath(path_or_file)
         raw, _ = open_regular(path, "word-vector file")  # a FIFO or /dev/zero is refused
-        try:
-            return (gzip.open(raw, "rt", encoding="utf-8") if path.endswith(".gz")
-                    else io.TextIOWrapper(raw, encoding="utf-8")), True
-        except BaseException:
-            raw.close()
-            raise
+        return _text_lines(raw, path.endswith(".gz")), True
     if hasattr(path_or_file, "read"):
         return (line.decode("utf-8") if isinstance(line, bytes) else line
                 for line in path_or_file), False
     raise TypeError(f"load_word_vectors: expected a path or a file object, got "
                     f"{type(path_or_file).__name__}")
+
+
+def _text_lines(raw, gz):
+    # a generator, so that close() closes the text layer and the file under it
+    # (gzip.open on a file object leaves that object open)
+    with raw:
+        with (gzip.open(raw, "rt", encoding="utf-8") if gz
+              else io.TextIOWrapper(raw, encoding="utf-8")) as f:
+            yield from f
 
 
 def _is_number(s):
