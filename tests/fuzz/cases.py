@@ -383,10 +383,11 @@ def _run_tensor(case, ctx):
 def _make_layer(name, kwargs, ctx):
     import pynn.layers as L
     kwargs = dict(kwargs)
-    if isinstance(kwargs.get("layer"), str):
-        spec = kwargs["layer"]
-        kwargs["layer"] = eval(spec, {"LSTM": L.LSTM, "GRU": L.GRU, "Dense": L.Dense}) \
-            if spec != "not a layer" else spec
+    inner = {"LSTM(2)": lambda: L.LSTM(2),
+             "GRU(3, return_sequences=True)": lambda: L.GRU(3, return_sequences=True),
+             "Dense(2)": lambda: L.Dense(2)}
+    if kwargs.get("layer") in inner:
+        kwargs["layer"] = inner[kwargs["layer"]]()
     return ctx.call(getattr(L, name), **kwargs)
 
 
