@@ -9,8 +9,40 @@ import numpy as np
 from . import _C
 from ._names import unknown_name
 
+__all__ = ["Metric", "MeanMetric", "BinaryAccuracy", "CategoricalAccuracy",
+           "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError",
+           "MeanAbsoluteError", "RootMeanSquaredError", "Precision", "Recall", "AUC", "F1Score",
+           "get"]
+
 
 class Metric:
+    """The base class of metrics: a running aggregate over batches, as in Keras.
+
+    In ``fit`` / ``evaluate`` a metric is a statistics op in the engine whose
+    outputs the epoch loop sums in C; ``result()`` turns the sums into the value.
+    The same objects work standalone with Keras' ``update_state`` /
+    ``result`` / ``reset_state``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The key in logs (default: the class name in snake case).
+    dtype : None
+        Accepted for Keras compatibility.
+
+    Examples
+    --------
+    >>> m = pynn.metrics.MeanAbsoluteError()
+    >>> m.update_state(np.array([[0.0], [1.0]]), np.array([[2.0], [1.0]]))
+    >>> m.result()
+    1.0
+    >>> m.update_state(np.array([[0.0]]), np.array([[4.0]]))
+    >>> m.result()  # over all three samples
+    2.0
+    >>> m.reset_state()
+    >>> m.result()
+    0.0
+    """
     stats_op = None
 
     def __init__(self, name=None, dtype=None):
@@ -19,18 +51,75 @@ class Metric:
 
     # -- graph side
     def stats(self, y_true, y_pred, sample_weight):
-        """A Tensor of statistics for one batch (summed over batches)."""
+        """Returns the statistics Tensor of one batch (what the training loop sums).
+
+        Parameters
+        ----------
+        y_true : Tensor or array_like
+            Targets of the batch.
+        y_pred : Tensor or array_like
+            Predictions of the batch.
+        sample_weight : Tensor or array_like
+            One weight per sample.
+
+        Returns
+        -------
+        Tensor
+            For mean metrics ``[sum(w * value), sum(w)]``.
+
+        Examples
+        --------
+        >>> m = pynn.metrics.MeanAbsoluteError()
+        >>> y_true = np.array([[0.0], [1.0]], np.float32)
+        >>> y_pred = np.array([[2.0], [1.0]], np.float32)
+        >>> m.stats(y_true, y_pred, np.ones(2, np.float32)).numpy()
+        array([2., 2.], dtype=float32)
+        """
         return _C.apply(self.stats_op, [y_pred, y_true, sample_weight], **self._attrs())
 
     def _attrs(self):
         return {}
 
     def value_from(self, acc):
-        """The metric value from summed statistics."""
+        """Returns the metric's value from summed statistics.
+
+        Parameters
+        ----------
+        acc : numpy.ndarray
+            The sum of ``stats`` over batches.
+
+        Returns
+        -------
+        float or numpy.ndarray
+
+        Examples
+        --------
+        >>> float(pynn.metrics.MeanAbsoluteError().value_from(np.array([3.0, 2.0])))
+        1.5
+        """
         raise NotImplementedError
 
     # -- standalone Keras API
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Adds a batch to the running statistics.
+
+        Parameters
+        ----------
+        y_true : array_like
+            Targets of the batch.
+        y_pred : array_like
+            Predictions of the batch, samples first.
+        sample_weight : array_like, optional
+            One weight per sample (default: all 1).
+
+        Examples
+        --------
+        >>> m = pynn.metrics.BinaryAccuracy()
+        >>> m.update_state(np.array([[1], [0]]), np.array([[0.9], [0.9]]),
+        ...                sample_weight=np.array([3.0, 1.0]))
+        >>> m.result()
+        0.75
+        """
         y_pred = np.asarray(y_pred, np.float32)
         n = y_pred.shape[0] if y_pred.ndim else 1
         w = np.ones(n, np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
@@ -39,18 +128,69 @@ class Metric:
         self._acc = s if self._acc is None else self._acc + s
 
     def result(self):
+        """Returns the metric's value over every batch added since the last reset.
+
+        Returns
+        -------
+        float
+            0.0 before any update.
+
+        Examples
+        --------
+        >>> m = pynn.metrics.MeanSquaredError()
+        >>> m.update_state(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]))
+        >>> m.result()
+        0.5
+        """
         if self._acc is None:
             return 0.0
         return float(self.value_from(self._acc))
 
     def reset_state(self):
+        """Forgets every batch added so far (``fit`` does it at each epoch start).
+
+        Examples
+        --------
+        >>> m = pynn.metrics.MeanSquaredError()
+        >>> m.update_state(np.array([[0.0]]), np.array([[1.0]]))
+        >>> m.reset_state()
+        >>> m.result()
+        0.0
+        """
         self._acc = None
 
     def get_config(self):
+        """Returns the metric's constructor arguments as a dict.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> pynn.metrics.BinaryAccuracy(threshold=0.7).get_config()
+        {'name': 'binary_accuracy', 'threshold': 0.7}
+        """
         return {"name": self.name}
 
     @classmethod
     def from_config(cls, config):
+        """Creates a metric from ``get_config()``'s dict.
+
+        Parameters
+        ----------
+        config : dict
+            The constructor arguments.
+
+        Returns
+        -------
+        Metric
+
+        Examples
+        --------
+        >>> pynn.metrics.SparseTopKCategoricalAccuracy.from_config({"k": 3}).k
+        3
+        """
         return cls(**config)
 
 
@@ -60,13 +200,52 @@ def _default_name(cls):
 
 
 class MeanMetric(Metric):
-    """Weighted mean of per-sample values: stats [Σ w·v, Σ w]."""
+    """The base of metrics that are a weighted mean of per-sample values.
+
+    Its statistics are ``[sum(w * value), sum(w)]`` and its value their ratio.
+
+    Parameters
+    ----------
+    name : str, optional
+        The key in logs.
+    dtype : None
+        Accepted for Keras compatibility.
+
+    Examples
+    --------
+    >>> m = pynn.metrics.MeanAbsoluteError()
+    >>> isinstance(m, pynn.metrics.MeanMetric)
+    True
+    >>> float(m.value_from(np.array([6.0, 4.0])))
+    1.5
+    """
 
     def value_from(self, acc):
         return acc[0] / acc[1] if acc[1] else 0.0
 
 
 class BinaryAccuracy(MeanMetric):
+    """How often predictions match binary labels, at a threshold.
+
+    A prediction counts as 1 when it is above ``threshold``. What ``"accuracy"``
+    resolves to when the model has one output unit.
+
+    Parameters
+    ----------
+    threshold : float, default 0.5
+        The probability above which a prediction is positive.
+    name : str, default "binary_accuracy"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.BinaryAccuracy()
+    >>> m.update_state(np.array([[1], [0], [1], [0]]), np.array([[0.9], [0.2], [0.4], [0.6]]))
+    >>> m.result()
+    0.5
+    """
     stats_op = "binary_accuracy_stats"
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
@@ -81,6 +260,24 @@ class BinaryAccuracy(MeanMetric):
 
 
 class CategoricalAccuracy(MeanMetric):
+    """How often the predicted class (argmax) matches one-hot labels.
+
+    What ``"accuracy"`` resolves to for one-hot labels and several output units.
+
+    Parameters
+    ----------
+    name : str, default "categorical_accuracy"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.CategoricalAccuracy()
+    >>> m.update_state(np.array([[0, 1], [1, 0]]), np.array([[0.1, 0.9], [0.3, 0.7]]))
+    >>> m.result()
+    0.5
+    """
     stats_op = "categorical_accuracy_stats"
 
     def __init__(self, name="categorical_accuracy", dtype=None):
@@ -88,6 +285,25 @@ class CategoricalAccuracy(MeanMetric):
 
 
 class SparseCategoricalAccuracy(MeanMetric):
+    """How often the predicted class (argmax) matches integer class ids.
+
+    What ``"accuracy"`` resolves to for integer labels and several output units.
+
+    Parameters
+    ----------
+    name : str, default "sparse_categorical_accuracy"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.SparseCategoricalAccuracy()
+    >>> m.update_state(np.array([1, 0, 2]),
+    ...                np.array([[0.1, 0.9, 0.0], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2]]))
+    >>> round(m.result(), 4)
+    0.6667
+    """
     stats_op = "sparse_categorical_accuracy_stats"
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
@@ -95,6 +311,27 @@ class SparseCategoricalAccuracy(MeanMetric):
 
 
 class SparseTopKCategoricalAccuracy(MeanMetric):
+    """How often the integer class id is among the ``k`` highest predictions.
+
+    Labels are class ids; predictions are scores over the classes.
+
+    Parameters
+    ----------
+    k : int, default 5
+        How many of the top predictions count as a hit.
+    name : str, default "sparse_top_k_categorical_accuracy"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.SparseTopKCategoricalAccuracy(k=2)
+    >>> m.update_state(np.array([1, 0, 2]),
+    ...                np.array([[0.1, 0.9, 0.0], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2]]))
+    >>> round(m.result(), 4)  # the third sample's class 2 is only third
+    0.6667
+    """
     stats_op = "top_k_accuracy_stats"
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
@@ -109,6 +346,24 @@ class SparseTopKCategoricalAccuracy(MeanMetric):
 
 
 class MeanSquaredError(MeanMetric):
+    """The mean squared error ``mean((y_true - y_pred)**2)`` as a running metric.
+
+    Averaged over the last axis per sample, then over samples (Keras' ``"mse"``).
+
+    Parameters
+    ----------
+    name : str, default "mean_squared_error"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.MeanSquaredError()
+    >>> m.update_state(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]))
+    >>> m.result()
+    0.5
+    """
     stats_op = "mse_stats"
 
     def __init__(self, name="mean_squared_error", dtype=None):
@@ -116,6 +371,24 @@ class MeanSquaredError(MeanMetric):
 
 
 class MeanAbsoluteError(MeanMetric):
+    """The mean absolute error ``mean(|y_true - y_pred|)`` as a running metric.
+
+    Averaged over the last axis per sample, then over samples (Keras' ``"mae"``).
+
+    Parameters
+    ----------
+    name : str, default "mean_absolute_error"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.MeanAbsoluteError()
+    >>> m.update_state(np.array([[0.0], [1.0]]), np.array([[2.0], [1.0]]))
+    >>> m.result()
+    1.0
+    """
     stats_op = "mae_stats"
 
     def __init__(self, name="mean_absolute_error", dtype=None):
@@ -123,6 +396,25 @@ class MeanAbsoluteError(MeanMetric):
 
 
 class RootMeanSquaredError(MeanMetric):
+    """The root of the mean squared error over all samples seen.
+
+    ``sqrt(mean((y_true - y_pred)**2))``: the square root is taken of the mean over
+    every batch, not averaged per batch (Keras' ``"rmse"``).
+
+    Parameters
+    ----------
+    name : str, default "root_mean_squared_error"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.RootMeanSquaredError()
+    >>> m.update_state(np.array([[0.0], [0.0]]), np.array([[3.0], [4.0]]))
+    >>> round(m.result(), 4)  # sqrt((9 + 16) / 2)
+    3.5355
+    """
     stats_op = "mse_stats"
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
@@ -146,6 +438,27 @@ class _Confusion(Metric):
 
 
 class Precision(_Confusion):
+    """Precision of binary predictions: ``tp / (tp + fp)`` at a threshold.
+
+    Of the samples predicted positive, the fraction that are positive.
+
+    Parameters
+    ----------
+    thresholds : float, optional
+        The probability above which a prediction is positive (default 0.5);
+        one threshold only.
+    name : str, default "precision"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.Precision()
+    >>> m.update_state(np.array([[1], [0], [1], [0]]), np.array([[0.9], [0.8], [0.4], [0.1]]))
+    >>> m.result()  # 2 predicted positive, 1 of them right
+    0.5
+    """
     def __init__(self, thresholds=None, name="precision", dtype=None):
         super().__init__(name)
         self.thresholds = (0.5,) if thresholds is None else (float(thresholds),)
@@ -159,6 +472,26 @@ class Precision(_Confusion):
 
 
 class Recall(Precision):
+    """Recall of binary predictions: ``tp / (tp + fn)`` at a threshold.
+
+    Of the positive samples, the fraction predicted positive.
+
+    Parameters
+    ----------
+    thresholds : float, optional
+        The probability above which a prediction is positive (default 0.5).
+    name : str, default "recall"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.Recall()
+    >>> m.update_state(np.array([[1], [0], [1], [0]]), np.array([[0.9], [0.8], [0.4], [0.1]]))
+    >>> m.result()  # 2 positives, 1 found
+    0.5
+    """
     def __init__(self, thresholds=None, name="recall", dtype=None):
         super().__init__(thresholds, name)
 
@@ -168,8 +501,31 @@ class Recall(Precision):
 
 
 class AUC(_Confusion):
-    """Keras AUC: ROC (or PR) area by the interpolated Riemann sum over
-    num_thresholds thresholds spaced evenly in [0, 1] with -ε and 1+ε ends."""
+    """Area under the ROC (or precision-recall) curve, Keras' approximation.
+
+    Confusion counts at ``num_thresholds`` thresholds spaced evenly in [0, 1] are
+    summed over batches; the area is their interpolated Riemann sum, as Keras.
+
+    Parameters
+    ----------
+    num_thresholds : int, default 200
+        Number of thresholds (more: closer to the exact area).
+    curve : {"ROC", "PR"}, default "ROC"
+        The ROC curve, or the precision-recall curve.
+    summation_method : {"interpolation", "minoring", "majoring"}, default "interpolation"
+        How each trapezoid's height is taken.
+    name : str, default "auc"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.AUC()
+    >>> m.update_state(np.array([[1], [0], [1], [0]]), np.array([[0.9], [0.8], [0.4], [0.1]]))
+    >>> m.result()  # 3 of the 4 positive-negative pairs are ranked right
+    0.75
+    """
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
                  name="auc", dtype=None):
@@ -206,8 +562,38 @@ class AUC(_Confusion):
 
 
 class F1Score(Metric):
-    """Keras F1Score(average=None|"micro"|"macro"|"weighted", threshold=None):
-    threshold None takes the argmax of each prediction as its positive class."""
+    """F1 score (harmonic mean of precision and recall) per class, or averaged.
+
+    Labels are one-hot ``(batch, classes)``. Without a threshold each sample's
+    argmax is its predicted class.
+
+    Parameters
+    ----------
+    average : {None, "micro", "macro", "weighted"}, default None
+        None: one score per class (an array); "micro": from the pooled counts;
+        "macro": the mean of the class scores; "weighted": their mean weighted
+        by class support.
+    threshold : float, optional
+        Predictions above it are positive (several classes may be); default:
+        the argmax.
+    name : str, default "f1_score"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> y_true = np.array([[1, 0], [0, 1], [0, 1]])
+    >>> y_pred = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]])
+    >>> m = pynn.metrics.F1Score()
+    >>> m.update_state(y_true, y_pred)
+    >>> m.result().round(4)
+    array([0.6667, 0.6667])
+    >>> m = pynn.metrics.F1Score(average="macro")
+    >>> m.update_state(y_true, y_pred)
+    >>> round(m.result(), 4)
+    0.6667
+    """
     stats_op = "perclass_stats"
 
     def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
@@ -268,8 +654,39 @@ def resolve_accuracy(y_true_shape, y_pred_shape):
 
 
 def get(identifier, y_true_shape=None, y_pred_shape=None):
-    """A Metric from a name (case-insensitive), an instance or a class. "accuracy"
-    / "acc" resolve from the shapes; the log key is the string the user passed."""
+    """Returns a metric from a name (case-insensitive), a class or an instance.
+
+    ``"accuracy"`` / ``"acc"`` resolve from the label and prediction shapes as
+    Keras does (binary, categorical or sparse categorical); the log key is the
+    string that was passed.
+
+    Parameters
+    ----------
+    identifier : str, type or Metric
+        A name (``"mae"``, ``"mse"``, ``"rmse"``, ``"auc"``, ``"precision"``,
+        ``"recall"``, ``"f1_score"``, ``"accuracy"``, ...), a Metric class or an
+        instance (returned as is).
+    y_true_shape, y_pred_shape : tuple, optional
+        The label and prediction shapes, needed to resolve ``"accuracy"``.
+
+    Returns
+    -------
+    Metric
+
+    Raises
+    ------
+    ValueError
+        An unknown name (with a "did you mean"), or ``"accuracy"`` without shapes.
+
+    Examples
+    --------
+    >>> type(pynn.metrics.get("mae")).__name__
+    'MeanAbsoluteError'
+    >>> type(pynn.metrics.get("accuracy", (None, 1), (None, 1))).__name__
+    'BinaryAccuracy'
+    >>> type(pynn.metrics.get("accuracy", (None,), (None, 10))).__name__
+    'SparseCategoricalAccuracy'
+    """
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
