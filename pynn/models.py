@@ -894,7 +894,8 @@ class Model(Layer):
                 if diverged is None and not math.isfinite(ls):
                     # the first batches whose loss is NaN/inf: warn once per fit
                     diverged = callbacks_mod.report_nonfinite_loss(
-                        self.history, epoch, done, done + d - 1, ls / lc if lc else ls)
+                        self.history, epoch, done, done + d - 1, ls / lc if lc else ls,
+                        cbs.callbacks)
                 loss_sum += ls
                 count += lc
                 done += d

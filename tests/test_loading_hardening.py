@@ -422,6 +422,16 @@ def test_nan_loss_in_one_engine_call_names_the_range():
     assert history.nonfinite_loss["batches"] == (0, 7)
 
 
+def test_terminate_on_nan_speaks_instead_of_the_warning():
+    model, x, y = _diverging_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        history = model.fit(x, y, epochs=3, batch_size=32, verbose=0,
+                            callbacks=[pynn.callbacks.TerminateOnNaN()])
+    first, last = history.nonfinite_loss["batches"]
+    assert first == last and len(history.history["loss"]) == 1  # stopped in epoch 0
+
+
 def test_healthy_fit_does_not_warn():
     model, x, y = _diverging_model()
     model.compile(pynn.optimizers.SGD(1e-4), "mse")
