@@ -57,8 +57,15 @@ def run(calls=100000, cases_per_chunk=1000, seed=0, kinds="op,tensor,layer,model
     env = dict(os.environ if env is None else env)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("PYNN_NUM_THREADS", "1")  # a fuzz run is a guest on a shared machine
-    if memory_limit_mb is None:  # ASan maps terabytes of shadow memory: no limit there
-        memory_limit_mb = 0 if "asan" in env.get("LD_PRELOAD", "") else 3072
+    asan = "asan" in env.get("LD_PRELOAD", "")
+    if memory_limit_mb is None:  # ASan maps terabytes of shadow memory: no rlimit there...
+        memory_limit_mb = 0 if asan else 3072
+    if asan and "max_allocation_size_mb" not in env.get("ASAN_OPTIONS", ""):
+        # ...but its allocator can refuse big requests itself: malloc returns NULL,
+        # which the engine must turn into MemoryError (a huge valid request is no bug)
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + \
+            ":allocator_may_return_null=1:max_allocation_size_mb=3072"
+
     chunk = 0
     t0 = time.time()
     while report["calls"] < calls and (max_chunks is None or chunk < max_chunks):
