@@ -81,6 +81,25 @@ def test_small_upsampling_file_costs_no_activation_memory_at_load(tmp_path, kind
     assert float(dt) < 2.0, f"load took {float(dt):.2f} s"
 
 
+def test_overflowing_upsampling_file_loads_without_touching_the_engine(tmp_path):
+    """Issue 10 item 3: a ~500-byte file holding UpSampling2D((2**62, 1)) corrupted
+    the heap at load, because building ran the op (whose size arithmetic wrapped).
+    Building is Python shape arithmetic now (exact ints): load returns the model
+    and nothing is allocated; running it is the engine's business."""
+    model = pynn.Sequential([pynn.Input(shape=(1, 1, 1)), pynn.layers.UpSampling2D(2)])
+    small, big = tmp_path / "small.pynn", tmp_path / "big.pynn"
+    model.save(str(small))
+    _rewrite_config(small, big, lambda s: s.replace('"size": [2, 2]', '"size": [%d, 1]' % 2 ** 62))
+    assert os.path.getsize(big) < 700
+    run = _run_py(f"""
+        import pynn
+        m = pynn.load_model({str(big)!r})
+        print(m.output_shape)
+    """)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == f"(None, {2 ** 62}, 1, 1)"
+
+
 def test_huge_declared_input_costs_nothing_until_used(tmp_path):
     """Building is shape arithmetic, so a per-sample input of 2**40 values no
     longer needs a cap at load (it was refused above 2**24 because the loader

@@ -56,6 +56,14 @@ def base_models(folder):
     return paths
 
 
+def pynn_sequential_upsampling(folder):
+    import pynn
+    model = pynn.Sequential([pynn.Input(shape=(1, 1, 1)), pynn.layers.UpSampling2D(2)])
+    path = os.path.join(folder, "seq_up.pynn")
+    model.save(path)
+    return path
+
+
 def _forge_size(path, member, size):
     data = bytearray(open(path, "rb").read())
     for sig, off_size, off_len, off_name in ((b"PK\x03\x04", 22, 26, 30),
@@ -152,6 +160,11 @@ def build(folder):
         _with_config(fun, path(f"fun_{name}.pynn"),
                      lambda c, ch=changes: (c["model"]["config"]["layers"][1]["config"].update(ch),
                                             c)[1])
+    # issue 10 item 3: a ~500-byte file whose last layer's shape arithmetic overflows
+    up = pynn_sequential_upsampling(folder)
+    for name, size in {"up_last_2p62": [2 ** 62, 1], "up_last_16384": [16384, 16384],
+                       "up_last_2p31": [2 ** 31, 2 ** 31]}.items():
+        _with_config(up, path(f"seq_{name}.pynn"), lambda c, sz=size: _set_layer(c, 0, size=sz))
     _with_config(fun, path("fun_call_loop.pynn"), lambda c: (
         c["model"]["config"]["calls"][0].update(inputs=[["call", 2, 0]]), c)[1])
     _with_config(fun, path("fun_call_index_huge.pynn"), lambda c: (
