@@ -505,6 +505,11 @@ class History(Callback):
         super().__init__()
         self.history = {}
         self.epoch = []
+        # set by fit when the training loss first becomes NaN or infinite:
+        # {"epoch": e, "batches": (first, last), "loss": value}, 0-based as in
+        # callbacks (first == last when the loop ran batch by batch); the NaN
+        # epoch loss itself is in history["loss"], as in Keras
+        self.nonfinite_loss = None
 
     def set_model(self, model):
         super().set_model(model)
@@ -518,6 +523,31 @@ class History(Callback):
         self.epoch.append(epoch)
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
+
+
+def report_nonfinite_loss(history, epoch, first_batch, last_batch, loss, callbacks=()):
+    """Called by fit once, for the first engine call whose loss is NaN/inf:
+    records it on the History and warns (RuntimeWarning). Keras trains on
+    silently unless TerminateOnNaN is used; a diverged run that reports only
+    `loss: nan` at the end of every epoch wastes the whole fit, so pynn says
+    where it happened. `batch` is exact when the loop ran batch by batch (any
+    callback with a batch hook); otherwise several batches ran in one C call
+    and the warning names their range. With TerminateOnNaN among `callbacks`
+    training stops there and that callback speaks: no warning."""
+    if history is not None:
+        history.nonfinite_loss = {"epoch": int(epoch),
+                                  "batches": (int(first_batch), int(last_batch)),
+                                  "loss": float(loss)}
+    if any(isinstance(cb, TerminateOnNaN) for cb in callbacks):
+        return True
+    where = (f"batch {last_batch}" if first_batch == last_batch else
+             f"one of batches {first_batch}..{last_batch} (run in one engine call; a callback "
+             f"with on_train_batch_end, e.g. TerminateOnNaN, makes the loop go batch by batch)")
+    warnings.warn(f"fit: the training loss became {float(loss)} in epoch {epoch} (0-based; "
+                  f"'Epoch {epoch + 1}' on the progress bar), {where}. Training goes on with "
+                  f"non-finite weights; lower the learning rate, clip gradients (clipnorm=) or "
+                  f"stop with callbacks.TerminateOnNaN().", RuntimeWarning, stacklevel=3)
+    return True
 
 
 class ProgbarLogger(Callback):

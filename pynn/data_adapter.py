@@ -73,5 +73,28 @@ def class_weights_to_sample_weights(y, class_weight):
     cls = np.argmax(y2, axis=1) if y2.shape[1] > 1 else np.round(y2[:, 0]).astype(np.int64)
     w = np.ones(y.shape[0], np.float32)
     for c, weight in class_weight.items():
-        w[cls == int(c)] = float(weight)
+        w[cls == _class_key(c)] = _class_weight_value(c, weight)
     return w
+
+
+def _class_key(c):
+    try:
+        key = int(c)  # ints, and "3" (keys that went through JSON)
+    except (TypeError, ValueError, OverflowError):
+        key = None
+    if key is None or isinstance(c, (bool, np.bool_)) or (isinstance(c, float) and key != c):
+        raise TypeError(f"class_weight: keys must be class indices (ints), got {c!r:.50} of type "
+                        f"{type(c).__name__}")
+    return key
+
+
+def _class_weight_value(c, weight):
+    # NaN would silently turn the loss of a whole class (and then every weight) NaN
+    try:
+        value = float(weight)
+    except (TypeError, ValueError):
+        raise TypeError(f"class_weight[{c!r}] must be a number, got {weight!r:.50} of type "
+                        f"{type(weight).__name__}") from None
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"class_weight[{c!r}] must be a finite number >= 0, got {value}")
+    return value

@@ -6,6 +6,7 @@ program (forward, loss, metric statistics), and `_C.run_loop` replays it batch
 after batch in C — backward and the optimizer step included — with the GIL
 released. Python regains control only as often as callbacks or the progress bar
 ask."""
+import math
 import operator
 import threading
 import time
@@ -15,8 +16,8 @@ import numpy as np
 from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
 from .functional import Input, KerasTensor, keras_layer_order, topo_calls
-from .layers.base import (Layer, layout_version, rebind_variable, resolve_training,
-                          training_context)
+from .layers.base import (Layer, checked_weight_value, layout_version, rebind_variable,
+                          resolve_training, training_context)
 from .layers.core import InputLayer
 from .tensor import Tensor
 
@@ -271,11 +272,13 @@ class Model(Layer):
         mine = self.weights
         if len(weights) != len(mine):
             raise ValueError(f"Model '{self.name}' has {len(mine)} weight arrays, got {len(weights)}")
+        values = []
         for var, value in zip(mine, weights):
             if np.shape(value) != var.shape:
                 raise ValueError(f"Weight '{var.name}' has shape {var.shape}, got an array of shape "
                                  f"{np.shape(value)}")
-        for var, value in zip(mine, weights):
+            values.append(checked_weight_value(f"Model '{self.name}'.set_weights", var, value))
+        for var, value in zip(mine, values):  # all checked first: all or nothing
             var[...] = value
 
     def _require_built(self, what):
@@ -974,6 +977,7 @@ class Model(Layer):
         cbs.on_train_begin()
         logs = {}
         epoch = initial_epoch
+        diverged = None
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
             perm = rng.permutation(n).astype(np.int64) if shuffle else None
@@ -993,6 +997,11 @@ class Model(Layer):
                     entry["prog"], entry["loss"], entry["slots"], data, perm, batch_size, done, todo,
                     True, self.optimizer, self._params, self._grads, entry["stats"], acc, [], [],
                     False, dp)
+                if diverged is None and not math.isfinite(ls):
+                    # the first batches whose loss is NaN/inf: warn once per fit
+                    diverged = callbacks_mod.report_nonfinite_loss(
+                        self.history, epoch, done, done + d - 1, ls / lc if lc else ls,
+                        cbs.callbacks)
                 loss_sum += ls
                 count += lc
                 done += d
@@ -1039,6 +1048,9 @@ class Model(Layer):
         return dict(sorted(logs.items()))  # Keras' key order (the progress bar shows this order)
 
     def _build_optimizer(self):
+        if self.optimizer is None:  # compile(optimizer=None) is allowed, as in Keras
+            raise ValueError(f"Model '{self.name}' was compiled with optimizer=None: training "
+                             f"needs one, e.g. compile(optimizer='adam', loss=...)")
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
             self.optimizer.build(int(sum(self._segments)), self._segments, self._segment_shapes)
             self.optimizer._built_for = tuple(self._segments)
@@ -1569,11 +1581,12 @@ class Sequential(Model):
             self._layers[0]._check_input(tuple(shapes[0]))
         super()._check_x_shapes(shapes)
 
-    def _graph(self):
+    def _graph(self, shape=None):
         """Keras: a Sequential with a known input shape is also a graph of layer calls
         (model.inputs, layer.output), replayed here on a symbolic Input."""
         if getattr(self, "_symbolic_graph", None) is None:
-            shape = self._declared_shape() or (self._input_shapes[0] if self.built else None)
+            shape = shape or self._declared_shape() or \
+                (self._input_shapes[0] if self.built else None)
             if shape is None:
                 raise ValueError(f"Sequential model '{self.name}' has no defined input yet: give "
                                  f"it pynn.Input(shape=...) or build it first")
@@ -1640,28 +1653,16 @@ class Sequential(Model):
         if not self._layers:
             raise ValueError(f"Sequential model '{self.name}' has no layers")
         self._input_shapes = [(None,) + tuple(shapes[0][1:])]
-        if None in self._input_shapes[0][1:]:  # e.g. variable-length sequences: build symbolically
-            self._symbolic_graph = None
-            self._output_shape = tuple(self._graph()[1][0].shape)
-        else:
-            self._output_shape = self._probe_shapes(shapes[0])
+        # Built symbolically (each layer's compute_output_shape), never by running
+        # the layers on a zero sample: activations are planned at first use, so
+        # building (and load_model) costs no more than the weights. A file holding
+        # UpSampling2D(16384) used to allocate a gigabyte here.
+        self._symbolic_graph = None
+        self._output_shape = tuple(self._graph(self._input_shapes[0])[1][0].shape)
         self.built = True
         self.input_shape = self._input_shapes[0]
         self.output_shape = self._output_shape
         self._collate()
-
-    def _probe_shapes(self, shape):
-        """Builds the layers by running them on one zero sample; the output shape."""
-        was = _C.set_grad_enabled(False)
-        try:
-            x = Tensor(np.zeros((1,) + tuple(shape[1:]), np.float32))
-            for layer in self._layers:
-                layer.input_shape = (None,) + tuple(x.shape[1:])
-                x = layer(x, training=False)
-                layer.output_shape = (None,) + tuple(x.shape[1:])
-        finally:
-            _C.set_grad_enabled(was)
-        return (None,) + tuple(x.shape[1:])
 
     def _forward(self, inputs, training=False):
         x = inputs[0]

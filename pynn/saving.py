@@ -11,7 +11,11 @@ A pynn file is a zip archive (any extension; `.keras`-like `.pynn` or
 
 Files are written to a temporary file in the destination directory and renamed
 over the target (os.replace), so a crash leaves either the old file or the new
-one, never half of one.
+one, never half of one. The temporary file is anonymous (O_TMPFILE) where the
+system allows, so a killed save leaves nothing behind; elsewhere the next save
+of the same target removes temp files whose writer has died.
+
+Only regular files are read (a FIFO or /dev/zero is refused, not waited on).
 
 Loading executes nothing from the file: JSON is parsed as data, classes are
 looked up in pynn's registries (pynn.layers.get_class, the optimizer, loss and
@@ -25,12 +29,15 @@ import io
 import json
 import math
 import os
-import tempfile
+import struct
 import threading
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
+
+from ._fileio import open_regular
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights"]
 
@@ -39,9 +46,7 @@ MODEL_FORMAT = "pynn.model"
 WEIGHTS_FORMAT = "pynn.weights"
 _MEMBERS = ("config.json", "weights.npz", "optimizer.npz")
 _MAX_CONFIG_BYTES = 16 << 20
-# A model's per-sample input is built on a batch of one while loading; past
-# this many values a file is refused rather than allocating for it.
-MAX_INPUT_VALUES = 1 << 24
+_MAX_DEFLATE_RATIO = 1100  # deflate's real maximum is about 1032:1
 _NPY_SLACK = 4096  # zip and .npy header bytes allowed per array on top of the data
 
 
@@ -110,7 +115,6 @@ def _functional_from_config(cfg, custom_objects=None):
     inputs = []
     for spec in _list(cfg, "inputs"):
         shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape")
-        _check_input_size(shape)
         inputs.append(Input(shape=shape, name=spec.get("name")))
     layers_ = [layer_from_config(lc, custom_objects) for lc in _list(cfg, "layers")]
     outs = []
@@ -168,8 +172,6 @@ def model_from_config(cfg, custom_objects=None):
         raise ValueError("The model config must be a dict with 'class_name' and 'config'")
     inner = cfg["config"]
     if cfg.get("class_name") == "Sequential":
-        if inner.get("input_shape") is not None:
-            _check_input_size(_shape(inner["input_shape"], "input_shape"))
         model = Sequential(name=inner.get("name"))
         if inner.get("input_shape") is not None:
             from .functional import Input
@@ -198,14 +200,6 @@ def _shape(v, what):
     if not isinstance(v, list) or not all(_is_index(s) for s in v):
         raise ValueError(f"Invalid {what} {v!r:.100}: expected a list of non-negative ints")
     return tuple(v)
-
-
-def _check_input_size(shape):
-    n = math.prod(shape)
-    if n > MAX_INPUT_VALUES:
-        raise ValueError(f"The model config declares a per-sample input shape {shape} ({n:,} "
-                         f"values), more than pynn loads ({MAX_INPUT_VALUES:,}); refusing to "
-                         f"allocate for it")
 
 
 # ---------------------------------------------------------------- weight budget
@@ -260,6 +254,94 @@ def _npz_bytes(arrays):
     return buf.getvalue()
 
 
+# O_TMPFILE (Linux >= 3.11): the file being written has no name, so a save
+# killed mid-way leaves nothing behind; it gets a name (linkat through
+# /proc/self/fd) only once complete, just before the rename. Where it is
+# missing, a named temp file is used and a later save of the same target
+# removes the ones whose writer has died. Tests set this to 0 to cover that path.
+_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
+
+
+def _temp_name(directory, base):
+    # the writer's pid is in the name, so a later save can tell stale files
+    # (writer dead) from those of a save still running in another process
+    return os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+
+
+def _pid_alive(pid):
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists, owned by someone else
+    return True
+
+
+def _remove_stale_temps(directory, base):
+    """Removes `.{base}.{pid}.{hex}.tmp` files left by saves that were killed."""
+    prefix = f".{base}."
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        parts = name[len(prefix):-len(".tmp")].split(".")
+        if len(parts) != 2 or not parts[0].isdigit() or len(parts[1]) != 8:
+            continue  # not one of ours
+        pid = int(parts[0])
+        if pid != os.getpid() and not _pid_alive(pid):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))
+
+
+def _write_zip(f, members):
+    # stored, not deflated: the loader can then trust declared sizes
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    f.flush()
+    os.fsync(f.fileno())
+
+
+def _write_anonymous(directory, base, members):
+    """Writes into an O_TMPFILE file and links it under a temp name; returns
+    that name, or None when the system cannot (then nothing was left behind)."""
+    if not _O_TMPFILE:
+        return None
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        fd = os.open(directory, _O_TMPFILE | os.O_WRONLY, 0o666 & ~umask)
+    except OSError:  # file system or kernel without O_TMPFILE
+        return None
+    with os.fdopen(fd, "wb") as f:
+        _write_zip(f, members)
+        tmp = _temp_name(directory, base)
+        try:
+            os.link(f"/proc/self/fd/{f.fileno()}", tmp)  # linkat(..., AT_SYMLINK_FOLLOW)
+        except OSError:  # no /proc: write again the named way
+            return None
+    return tmp
+
+
+def _write_named(directory, base, members):
+    tmp = _temp_name(directory, base)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_zip(f, members)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
 def _write_container(path, members, overwrite):
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -267,19 +349,10 @@ def _write_container(path, members, overwrite):
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it")
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
+    base = os.path.basename(path)
+    _remove_stale_temps(directory, base)
+    tmp = _write_anonymous(directory, base, members) or _write_named(directory, base, members)
     try:
-        with os.fdopen(fd, "wb") as f:
-            # stored, not deflated: the loader can then trust declared sizes
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
-                for name, data in members.items():
-                    z.writestr(name, data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -458,14 +531,12 @@ class _Archive:
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        if not os.path.exists(self.path):
-            raise FileNotFoundError(f"No such file: {self.path!r}")
-        if os.path.isdir(self.path):
-            raise ValueError(f"{self.path!r} is a directory, not a pynn model or weights file")
-        self.size = os.path.getsize(self.path)
+        self.file, self.size = open_regular(self.path, "pynn model or weights file")
         try:
-            self.zip = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as e:
+            self.zip = zipfile.ZipFile(self.file)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError,
+                struct.error) as e:
+            self.file.close()
             raise ValueError(f"{self.path!r} is not a pynn model or weights file (not a readable "
                              f"zip archive: {e}); it may be truncated or of another format") \
                 from None
@@ -473,7 +544,7 @@ class _Archive:
             self._check_members()
             self.config = self._read_config()
         except BaseException:
-            self.zip.close()
+            self.close()
             raise
 
     def _fail(self, msg):
@@ -498,6 +569,16 @@ class _Archive:
             if info.file_size > self.size and info.compress_type == zipfile.ZIP_STORED:
                 self._fail(f"member {info.filename!r} declares {info.file_size:,} bytes, more than "
                            f"the whole file ({self.size:,} bytes); the file is damaged")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                self._fail(f"member {info.filename!r} uses zip compression method "
+                           f"{info.compress_type}; pynn reads stored or deflated members only")
+            # deflate cannot expand more than ~1032:1, so a larger declared ratio is
+            # a lie (or a bomb): refuse it before inflating anything
+            if info.compress_type == zipfile.ZIP_DEFLATED and \
+                    info.file_size > _MAX_DEFLATE_RATIO * max(info.compress_size, 1):
+                self._fail(f"member {info.filename!r} declares {info.file_size:,} bytes from "
+                           f"{info.compress_size:,} compressed, more than deflate can expand "
+                           f"to; the file is damaged or a zip bomb")
 
     def _read_member(self, name, limit):
         info = self.zip.getinfo(name)
@@ -506,14 +587,16 @@ class _Archive:
                        f"{limit:,} it may hold")
         try:
             return self.zip.read(name)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as e:
             self._fail(f"member {name!r} cannot be read ({e}); the file is damaged or truncated")
 
     def _read_config(self):
         raw = self._read_member("config.json", _MAX_CONFIG_BYTES)
         try:
             config = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        except (ValueError, RecursionError) as e:
+            # JSONDecodeError, UnicodeDecodeError, and the int digit limit
+            # ("Exceeds the limit (4300 digits)"), which alone names no file
             self._fail(f"config.json is not valid JSON ({e})")
         if not isinstance(config, dict) or config.get("format") not in (MODEL_FORMAT,
                                                                         WEIGHTS_FORMAT):
@@ -553,7 +636,7 @@ class _Archive:
         raw = self._read_member(member, data_bytes + _NPY_SLACK * (len(expected) + 1))
         try:
             inner = zipfile.ZipFile(io.BytesIO(raw))
-        except (zipfile.BadZipFile, EOFError, ValueError) as e:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error) as e:
             self._fail(f"member {member!r} is not a valid .npz archive ({e})")
         names = inner.namelist()
         want = {k + ".npy" for k, _, _ in expected}
@@ -587,7 +670,7 @@ class _Archive:
                 buf = f.read(nbytes)
                 if len(buf) != nbytes or f.read(1):
                     self._fail(f"{where} holds {len(buf):,} bytes of data, expected {nbytes:,}")
-        except (zipfile.BadZipFile, EOFError, OSError) as e:
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error, struct.error) as e:
             self._fail(f"{where} cannot be read ({e}); the file is damaged")
         except ValueError as e:
             if str(e).startswith(repr(self.path)):
@@ -599,6 +682,10 @@ class _Archive:
     def weights(self, shapes):
         arrays = self.read_npz("weights.npz", [(f"w{i}", s, np.float32)
                                                for i, s in enumerate(shapes)])
+        for i in range(len(shapes)):
+            if not np.isfinite(arrays[f"w{i}"]).all():
+                self._fail(f"weight #{i} holds NaN or inf values; refusing to load a model "
+                           f"whose outputs would all be NaN")
         return [arrays[f"w{i}"] for i in range(len(shapes))]
 
     def optimizer_state(self, optimizer):
@@ -615,8 +702,9 @@ class _Archive:
         if cfg.get("class_name") != type(optimizer).__name__ or cfg.get("state_names") != names \
                 or cfg["n_params"] != n_params or cfg["n_states"] != len(names):
             warnings.warn(f"{self.path!r}: the saved optimizer state ({cfg.get('class_name')}, "
-                          f"{cfg.get('state_names')}) does not fit the model's optimizer "
-                          f"({type(optimizer).__name__}, {names}); it is not restored.",
+                          f"{cfg.get('state_names')}, {cfg['n_params']:,} parameters) does not "
+                          f"fit the model's optimizer ({type(optimizer).__name__}, {names}, "
+                          f"{n_params:,} parameters); it is not restored.",
                           stacklevel=3)
             return None
         expected = [("iterations", (), np.int64)] + [(f"s{i}", (n_params,), np.float32)
@@ -629,6 +717,7 @@ class _Archive:
 
     def close(self):
         self.zip.close()
+        self.file.close()
 
 
 def _check_against_model(archive, model, manifest):

@@ -11,10 +11,14 @@ computes on float32, strings never enter its graph. Vectorize the texts once,
 then fit on the integer arrays (what Keras advises on CPU too)."""
 import collections
 import gzip
+import io
 import os
 import re
+import zlib
 
 import numpy as np
+
+from ._fileio import open_regular
 
 __all__ = ["TextVectorization", "pad_sequences", "load_word_vectors"]
 
@@ -284,7 +288,8 @@ class TextVectorization:
             raise ValueError("TextVectorization: idf_weights only apply to output_mode='tf_idf', "
                              "which is not supported")
         if isinstance(vocabulary, (str, os.PathLike)):
-            with open(vocabulary, encoding=self.encoding) as f:
+            raw, _ = open_regular(vocabulary, "vocabulary file")  # a FIFO would hang
+            with io.TextIOWrapper(raw, encoding=self.encoding) as f:
                 vocabulary = [line.rstrip("\r\n") for line in f]
         tokens = [self._text(t, f"vocabulary index {i}") for i, t in enumerate(vocabulary)]
         if not tokens:
@@ -506,14 +511,22 @@ def _open_text(path_or_file):
     file object (bytes lines are decoded as UTF-8)."""
     if isinstance(path_or_file, (str, os.PathLike)):
         path = os.fspath(path_or_file)
-        f = (gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz")
-             else open(path, encoding="utf-8"))
-        return f, True
+        raw, _ = open_regular(path, "word-vector file")  # a FIFO or /dev/zero is refused
+        return _text_lines(raw, path.endswith(".gz")), True
     if hasattr(path_or_file, "read"):
         return (line.decode("utf-8") if isinstance(line, bytes) else line
                 for line in path_or_file), False
     raise TypeError(f"load_word_vectors: expected a path or a file object, got "
                     f"{type(path_or_file).__name__}")
+
+
+def _text_lines(raw, gz):
+    # a generator, so that close() closes the text layer and the file under it
+    # (gzip.open on a file object leaves that object open)
+    with raw:
+        with (gzip.open(raw, "rt", encoding="utf-8") if gz
+              else io.TextIOWrapper(raw, encoding="utf-8")) as f:
+            yield from f
 
 
 def _is_number(s):
@@ -586,13 +599,18 @@ def load_word_vectors(path_or_file, vocabulary, embedding_dim=None, unknown="zer
     found = {}
     lines, must_close = _open_text(path_or_file)
     try:
-        dim = _read_vectors(lines, wanted, found, dim)
+        dim, n_vectors = _read_vectors(lines, wanted, found, dim)
     finally:
         if must_close:
             lines.close()
     if dim is None:
         raise ValueError("load_word_vectors: the file holds no vectors (and no embedding_dim was "
                          "given)")
+    if n_vectors == 0 and embedding_dim is None:
+        # only a word2vec header gave the dimension, and no line of the file backs
+        # it: a 10-byte file must not make us allocate len(vocabulary) * 2e9 floats
+        raise ValueError(f"load_word_vectors: the file holds no vectors, only a header declaring "
+                         f"dimension {dim}; pass embedding_dim= to get an all-unknown matrix")
     matrix = np.zeros((len(vocab), dim), np.float32)
     if unknown == "normal" and found:
         values = np.stack(list(found.values()))
@@ -606,21 +624,36 @@ def load_word_vectors(path_or_file, vocabulary, embedding_dim=None, unknown="zer
 
 def _read_vectors(lines, wanted, found, dim):
     """Streams the file, keeping the vectors of wanted words; returns the dimension."""
-    lineno = 0
+    lineno = n_vectors = 0
     try:
         for lineno, raw in enumerate(lines, start=1):
-            dim = _read_line(raw.rstrip(), lineno, wanted, found, dim)
-    except UnicodeDecodeError:
-        raise ValueError(f"load_word_vectors: line {lineno + 1} is not UTF-8 text (binary word2vec "
-                         f"files are not supported: save the vectors in text format)") from None
-    return dim
+            line = raw.rstrip()
+            is_header = lineno == 1 and _is_header(line)
+            dim = _read_line(line, lineno, wanted, found, dim)
+            n_vectors += bool(line) and not is_header
+    except (UnicodeDecodeError, EOFError, OSError, zlib.error) as e:
+        if isinstance(e, UnicodeDecodeError):
+            raise ValueError(f"load_word_vectors: line {lineno + 1} is not UTF-8 text (binary "
+                             f"word2vec files are not supported: save the vectors in text "
+                             f"format)") from None
+        raise ValueError(f"load_word_vectors: the file cannot be read after line {lineno} "
+                         f"({type(e).__name__}: {e}); it is damaged or truncated") from None
+    return dim, n_vectors
+
+
+def _is_header(line):
+    fields = line.split(" ")
+    return len(fields) == 2 and all(x.isdigit() for x in fields)
 
 
 def _read_line(line, lineno, wanted, found, dim):
     if not line:
         return dim
     fields = line.split(" ")
-    if lineno == 1 and len(fields) == 2 and all(x.isdigit() for x in fields):
+    if lineno == 1 and _is_header(line):
+        if len(fields[1]) > 9 or int(fields[1]) < 1:  # (no dimension has a billion values)
+            raise ValueError(f"load_word_vectors: line 1 (the word2vec header) gives dimension "
+                             f"{fields[1]:.20}, expected a positive int below 10**9")
         header_dim = int(fields[1])  # word2vec: "<count> <dim>"
         if dim is not None and header_dim != dim:
             raise ValueError(f"load_word_vectors: line 1 (the word2vec header) gives dimension "

@@ -25,9 +25,13 @@ def _libasan():
     return path if os.path.isabs(path) and os.path.exists(path) else None
 
 
-@pytest.mark.skipif(_libasan() is None, reason="gcc with libasan is needed")
-def test_engine_is_clean_under_asan_and_ubsan(tmp_path):
-    work = tmp_path / "src"
+@pytest.fixture(scope="module")
+def asan_build(tmp_path_factory):
+    """A copy of the checkout built with PYNN_SANITIZE=1, and the environment
+    that runs Python on it under ASan + UBSan."""
+    if _libasan() is None:
+        pytest.skip("gcc with libasan is needed")
+    work = tmp_path_factory.mktemp("asan") / "src"
     work.mkdir()
     for item in ("setup.py", "pyproject.toml", "README.md", "csrc", "pynn", "tests"):
         src = os.path.join(ROOT, item)
@@ -39,13 +43,18 @@ def test_engine_is_clean_under_asan_and_ubsan(tmp_path):
     build = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=work,
                            env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr[-2000:]
-    suites = [s for s in SUITES if os.path.exists(work / "tests" / s)]
     env = dict(os.environ, LD_PRELOAD=_libasan(), PYTHONPATH=str(work),
                # allocator_may_return_null: an impossible allocation must reach the
                # engine as NULL (-> MemoryError), as it does without ASan
                ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1",
                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1", PYNN_NUM_THREADS="2")
     env.pop("PYTEST_ADDOPTS", None)
+    return work, env
+
+
+def test_engine_is_clean_under_asan_and_ubsan(asan_build):
+    work, env = asan_build
+    suites = [s for s in SUITES if os.path.exists(work / "tests" / s)]
     # (RSS measurements mean nothing under ASan's allocator: the *rss* tests stay out)
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
                           "-k", "not torch and not sanitiz and not rss", *[f"tests/{s}" for s in suites]],
@@ -54,3 +63,19 @@ def test_engine_is_clean_under_asan_and_ubsan(tmp_path):
     assert run.returncode == 0, report
     assert "AddressSanitizer" not in report and "runtime error" not in report, report
     assert " passed" in run.stdout and "no tests ran" not in run.stdout, report
+
+
+@pytest.mark.parametrize("args", [["--corpus-only"],
+                                  ["--calls", "1500", "--cases", "500", "--seed", "7"]],
+                         ids=["hostile-file-corpus", "short-fuzz"])
+def test_fuzz_is_clean_under_asan_and_ubsan(asan_build, args):
+    """The hostile-file corpus and a short fuzz run of the public API on the
+    sanitizer build: any invalid access or undefined behaviour aborts a child
+    interpreter, which the runner reports as a death with its case."""
+    work, env = asan_build
+    run = subprocess.run([sys.executable, "-m", "tests.fuzz", *args, "--memory-limit", "0"],
+                         cwd=work, env=env, capture_output=True, text=True, timeout=3000)
+    report = run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.returncode == 0, report
+    assert "findings: 0, deaths: 0, hangs: 0" in run.stdout, report
+    assert "AddressSanitizer" not in report and "runtime error" not in report, report

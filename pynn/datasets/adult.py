@@ -16,6 +16,8 @@ import os
 
 import numpy as np
 
+from .._fileio import open_regular
+
 _DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 _FILES = {"train": "adult.data.gz", "test": "adult.test.gz"}
 
@@ -56,7 +58,8 @@ def _read(subset):
     if not os.path.exists(path):
         raise FileNotFoundError(f"pynn's bundled Adult data is missing ({path}); the package was "
                                 f"installed without its data files")
-    with gzip.open(path, "rt", encoding="ascii", newline="\n") as f:
+    raw, _ = open_regular(path, "gzip file")
+    with raw, gzip.open(raw, "rt", encoding="ascii", newline="\n") as f:
         lines = f.read().split("\n")
     # (line number, fields) of the records: not the blank last line, nor adult.test's first line
     records = [(i + 1, line.split(", ")) for i, line in enumerate(lines)

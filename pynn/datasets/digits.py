@@ -10,6 +10,8 @@ import os
 
 import numpy as np
 
+from .._fileio import open_regular
+
 _PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "digits.npz")
 
 N_CLASSES = 10
@@ -40,5 +42,6 @@ def load_data():
     if not os.path.exists(_PATH):
         raise FileNotFoundError(f"pynn's bundled digits data is missing ({_PATH}); the package "
                                 f"was installed without its data files")
-    with np.load(_PATH, allow_pickle=False) as f:
+    raw, _ = open_regular(_PATH, ".npz file")
+    with raw, np.load(raw, allow_pickle=False) as f:
         return (f["x_train"].copy(), f["y_train"].copy()), (f["x_test"].copy(), f["y_test"].copy())

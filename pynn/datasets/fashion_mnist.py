@@ -7,10 +7,14 @@ Returns uint8 images (N, 28, 28) and uint8 labels (N,), as keras.datasets does.
 The folder is /usr/share/datasets/fashion-mnist, or $PYNN_DATA/fashion-mnist
 (or $PYNN_DATA itself) when PYNN_DATA is set."""
 import gzip
+import math
 import os
 import struct
+import zlib
 
 import numpy as np
+
+from .._fileio import open_regular
 
 DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
 FILES = {
@@ -46,23 +50,45 @@ def data_dir():
     return DEFAULT_DIR
 
 
+# deflate cannot expand data more than about 1032:1, which bounds what a .gz
+# file of a given size can honestly hold
+_MAX_DEFLATE_RATIO = 1100
+
+
 def _read_idx(path, expect_dims):
-    """Reads an IDX file (big-endian header: magic, dims), checking every size
-    before allocating."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 4:
-        raise ValueError(f"{path}: not an IDX file (too short)")
-    zero, dtype_code, ndim = raw[0:2], raw[2], raw[3]
-    if zero != b"\x00\x00" or dtype_code != 0x08 or ndim != expect_dims:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file of rank {expect_dims}")
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    n = int(np.prod(dims))
-    if len(raw) != 4 + 4 * ndim + n:
+    """Reads an IDX file (big-endian header: magic, dims), checking the header
+    against the file's real size before the data is decompressed or allocated."""
+    raw, size = open_regular(path, "IDX file")
+    with raw:
+        f = gzip.GzipFile(fileobj=raw, mode="rb") if path.endswith(".gz") else raw
+        try:
+            header = f.read(4)
+            if len(header) < 4:
+                raise ValueError(f"{path}: not an IDX file (only {len(header)} bytes)")
+            zero, dtype_code, ndim = header[0:2], header[2], header[3]
+            if zero != b"\x00\x00" or dtype_code != 0x08 or ndim != expect_dims:
+                raise ValueError(f"{path}: not an unsigned-byte IDX file of rank {expect_dims}")
+            dim_bytes = f.read(4 * ndim)
+            if len(dim_bytes) != 4 * ndim:
+                raise ValueError(f"{path}: truncated IDX header ({4 + len(dim_bytes)} bytes, "
+                                 f"expected {4 + 4 * ndim})")
+            dims = struct.unpack(">" + "I" * ndim, dim_bytes)
+            n = math.prod(dims)
+            # what the file can hold: its data bytes, or for .gz what deflate can expand to
+            most = size - 4 - 4 * ndim if f is raw else size * _MAX_DEFLATE_RATIO
+            if n > most:
+                raise ValueError(f"{path}: header says {dims} ({n:,} bytes of data), more than "
+                                 f"the {size:,}-byte file can hold")
+            data = f.read(n)
+            extra = len(f.read(1))
+        except (EOFError, OSError, zlib.error) as e:  # gzip: truncated or corrupt stream
+            raise ValueError(f"{path}: cannot be read ({type(e).__name__}: {e}); the file is "
+                             f"damaged or truncated") from None
+    if len(data) != n or extra:
         raise ValueError(f"{path}: header says {dims} but the file holds "
-                         f"{len(raw) - 4 - 4 * ndim} bytes of data")
-    return np.frombuffer(raw, np.uint8, count=n, offset=4 + 4 * ndim).reshape(dims)
+                         f"{'more than ' if extra else ''}{len(data):,} bytes of data")
+    # a writable array, as keras.datasets gives (frombuffer of bytes is read-only)
+    return np.frombuffer(data, np.uint8).reshape(dims).copy()
 
 
 def load_data():

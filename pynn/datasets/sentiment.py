@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 
+from .._fileio import open_regular
+
 _PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
                      "movie_review_snippets.tsv.gz")
 N_SAMPLES = 10605
@@ -47,7 +49,8 @@ def load_ratings():
         raise FileNotFoundError(f"pynn's bundled sentiment data is missing ({_PATH}); the package "
                                 f"was installed without its data files")
     ids, ratings, texts = [], [], []
-    with gzip.open(_PATH, "rt", encoding="utf-8", newline="\n") as f:
+    raw, _ = open_regular(_PATH, "gzip file")
+    with raw, gzip.open(raw, "rt", encoding="utf-8", newline="\n") as f:
         for lineno, line in enumerate(f, 1):
             if line.startswith("#"):
                 continue

@@ -176,6 +176,24 @@ def per_sample(shape):
     return tuple(shape[1:]) if shape is not None else None
 
 
+def checked_weight_value(owner, var, value):
+    """`value` as float32 for weight `var`, refused when it is not numeric or
+    holds NaN/inf: such a weight makes every output NaN without any error."""
+    try:
+        arr = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{owner}: weight '{var.name}' needs numbers, got "
+                        f"{type(value).__name__} of dtype {getattr(value, 'dtype', '?')} ({e})") \
+            from None
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = tuple(int(i) for i in np.unravel_index(int(bad.argmax()), arr.shape))
+        raise ValueError(f"{owner}: weight '{var.name}' gets {int(bad.sum())} non-finite value(s) "
+                         f"(NaN or inf), first at index {first}; "
+                         f"weights must be finite")
+    return arr
+
+
 class Layer:
     """The base class of all layers, with Keras' lifecycle.
 
@@ -408,6 +426,7 @@ class Layer:
         if len(weights) != len(self._weights):
             raise ValueError(f"Layer '{self.name}' expects {len(self._weights)} weight arrays "
                              f"(shapes {[w.shape for w in self._weights]}), got {len(weights)}")
+        values = []
         for var, value in zip(self._weights, weights):
             value = np.asarray(value)
             if value.shape != var.shape:
@@ -416,7 +435,8 @@ class Layer:
             if not var.flags.writeable:
                 raise ValueError(f"Layer '{self.name}': weight '{var.name}' is read-only (it wraps "
                                  "memory whose owner declared it read-only) and cannot be set")
-        for var, value in zip(self._weights, weights):
+            values.append(checked_weight_value(f"Layer '{self.name}'", var, value))
+        for var, value in zip(self._weights, values):
             var[...] = value
 
     def _replace_variable(self, old, new):
