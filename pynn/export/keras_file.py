@@ -253,8 +253,12 @@ def is_keras_file(filepath):
     import os
     if not isinstance(filepath, (str, bytes, os.PathLike)):
         return False
+    from .._fileio import open_regular
     try:
-        with zipfile.ZipFile(filepath) as z:
+        # open_regular: a FIFO or a device must not hang or flood this sniffing; the
+        # loader proper then refuses it with its own message
+        f, _ = open_regular(filepath, "model file")
+        with f, zipfile.ZipFile(f) as z:
             names = set(z.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
