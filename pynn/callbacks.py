@@ -546,8 +546,21 @@ def report_nonfinite_loss(history, epoch, first_batch, last_batch, loss, callbac
     warnings.warn(f"fit: the training loss became {float(loss)} in epoch {epoch} (0-based; "
                   f"'Epoch {epoch + 1}' on the progress bar), {where}. Training goes on with "
                   f"non-finite weights; lower the learning rate, clip gradients (clipnorm=) or "
-                  f"stop with callbacks.TerminateOnNaN().", RuntimeWarning, stacklevel=3)
+                  f"stop with callbacks.TerminateOnNaN().", RuntimeWarning,
+                  stacklevel=_caller_stacklevel())
     return True
+
+
+def _caller_stacklevel():
+    """warnings.warn's stacklevel of the first frame outside the pynn package, so the
+    warning points at the user's fit call however deep fit's own helpers go."""
+    import os
+    import sys
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class ProgbarLogger(Callback):
