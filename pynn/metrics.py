@@ -66,6 +66,26 @@ class MeanMetric(Metric):
         return acc[0] / acc[1] if acc[1] else 0.0
 
 
+class _PerStep:
+    """Keras scores a sequence output (batch, time, classes) at every time step: one
+    argmax per step, the steps of a sample averaged, then the samples weighted. The
+    steps become rows of their own carrying weight w/steps, so the statistics op's
+    [Σ w·v, Σ w] equal Keras' Σ_b w_b·mean_t(v_bt) and Σ_b w_b."""
+
+    def stats(self, y_true, y_pred, sample_weight):
+        from . import ops
+        if len(y_pred.shape) > 2:
+            classes = y_pred.shape[-1]
+            steps = int(np.prod(y_pred.shape[1:-1]))
+            y_pred = ops.reshape(y_pred, (-1, classes))
+            labels = y_true.shape[-1] if len(y_true.shape) == len(y_pred.shape) + 1 and \
+                self.stats_op == "categorical_accuracy_stats" else 1
+            y_true = ops.reshape(y_true, (-1, labels))
+            per_step = np.full((1, steps), 1.0 / steps, np.float32)
+            sample_weight = ops.reshape(ops.reshape(sample_weight, (-1, 1)) * per_step, (-1,))
+        return super().stats(y_true, y_pred, sample_weight)
+
+
 class BinaryAccuracy(MeanMetric):
     stats_op = "binary_accuracy_stats"
 
@@ -80,21 +100,21 @@ class BinaryAccuracy(MeanMetric):
         return {"name": self.name, "threshold": self.threshold}
 
 
-class CategoricalAccuracy(MeanMetric):
+class CategoricalAccuracy(_PerStep, MeanMetric):
     stats_op = "categorical_accuracy_stats"
 
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(name)
 
 
-class SparseCategoricalAccuracy(MeanMetric):
+class SparseCategoricalAccuracy(_PerStep, MeanMetric):
     stats_op = "sparse_categorical_accuracy_stats"
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(name)
 
 
-class SparseTopKCategoricalAccuracy(MeanMetric):
+class SparseTopKCategoricalAccuracy(_PerStep, MeanMetric):
     stats_op = "top_k_accuracy_stats"
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):

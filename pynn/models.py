@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
-from .functional import Input, KerasTensor, keras_layer_order, topo_calls
+from .functional import Input, KerasTensor, keras_layer_order, substitute, topo_calls
 from .layers.base import (Layer, layout_version, rebind_variable, resolve_training,
                           training_context)
 from .layers.core import InputLayer
@@ -84,11 +84,14 @@ class Model(Layer):
     def output(self):
         return self.outputs[0] if len(self.outputs) == 1 else self.outputs
 
+    def _child_layers(self):
+        return list(self._layers)
+
     def _owner_of(self, var):
-        """The layer holding weight `var`, looking inside models used as layers."""
+        """The layer holding weight `var`, looking inside models and custom layers
+        used as layers."""
         for layer in self._layers:
-            owner = layer._owner_of(var) if isinstance(layer, Model) else (
-                layer if any(w is var for w in layer._weights) else None)
+            owner = layer._owner_of(var)
             if owner is not None:
                 return owner
         return None
@@ -482,7 +485,9 @@ class Model(Layer):
         if isinstance(self._output_losses()[output], losses_mod.SparseCategoricalCrossentropy):
             n_classes = pred_shape[-1]
             labels = y.reshape(n, -1)
-            if labels.shape[1] != 1:
+            # one label per prediction: per sample, or per time step of a sequence output
+            steps = int(np.prod([d for d in pred_shape[1:-1] if d is not None] or [1]))
+            if labels.shape[1] not in (1, steps):
                 hint = (f": these look one-hot, so use loss='categorical_crossentropy' (or "
                         f"{what}.argmax(axis=-1))" if y.shape[-1] == n_classes else "")
                 raise ValueError(f"sparse_categorical_crossentropy expects one integer label per "
@@ -941,10 +946,12 @@ class FunctionalModel(Model):
     def _forward(self, inputs, training=False):
         values = {id(t): x for t, x in zip(self._inputs, inputs)}
         for _, t in self._calls:
-            args = [values[id(i)] for i in t.inputs]
+            args = [values[id(i)] for i in t.inputs[:getattr(t, "n_positional", len(t.inputs))]]
             arg = args if len(args) > 1 else args[0]
-            out = t.layer.call(arg, training=training, **getattr(t, "call_kwargs", {}))
-            values[id(t)] = out[t.index] if isinstance(out, (list, tuple)) else out
+            kwargs = {k: substitute(v, values) for k, v in getattr(t, "call_kwargs", {}).items()}
+            out = t.layer.call(arg, training=training, **kwargs)
+            for sib in getattr(t, "siblings", [t]):  # the graph walk met only one of them
+                values[id(sib)] = out[sib.index] if isinstance(out, (list, tuple)) else out
         outs = [values[id(t)] for t in self._outputs]
         return outs[0] if len(outs) == 1 else outs
 

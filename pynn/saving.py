@@ -69,6 +69,7 @@ def layer_from_config(cfg, custom_objects=None):
 
 # ---------------------------------------------------------------- model configs
 def _functional_config(model):
+    from .functional import KerasTensor
     inputs = list(model._inputs)
     calls = [t for _, t in model._calls]
     key_of = {}
@@ -85,16 +86,24 @@ def _functional_config(model):
         key = (id(t.layer), tuple(id(i) for i in t.inputs))
         return ["call", key_of[key], int(t.index)]
 
+    def tensors_to_refs(v):  # keyword tensors (initial_state=[h, c]) as {"tensor": ref}
+        if isinstance(v, KerasTensor):
+            return {"tensor": ref(v)}
+        if isinstance(v, (list, tuple)):
+            return [tensors_to_refs(item) for item in v]
+        return v
+
     call_cfgs = []
     for t in calls:
-        kwargs = getattr(t, "call_kwargs", {}) or {}
+        kwargs = {k: tensors_to_refs(v) for k, v in (getattr(t, "call_kwargs", {}) or {}).items()}
         try:
             json.dumps(kwargs)
         except TypeError:
             raise ValueError(f"Cannot save the call of layer '{t.layer.name}': its keyword "
                              f"arguments {sorted(kwargs)} are not JSON data") from None
+        positional = t.inputs[:getattr(t, "n_positional", len(t.inputs))]
         call_cfgs.append({"layer": next(i for i, l in enumerate(layers_) if l is t.layer),
-                          "inputs": [ref(i) for i in t.inputs], "kwargs": kwargs})
+                          "inputs": [ref(i) for i in positional], "kwargs": kwargs})
     return {"name": model.name,
             "inputs": [{"name": t.name, "shape": list(t.shape[1:])} for t in inputs],
             "layers": [layer_to_config(l) for l in layers_],
@@ -140,6 +149,14 @@ def _functional_from_config(cfg, custom_objects=None):
         kwargs = call.get("kwargs") or {}
         if not isinstance(kwargs, dict):
             raise ValueError(f"Invalid keyword arguments of layer call #{j}")
+
+        def refs_to_tensors(v, j=j):
+            if isinstance(v, dict) and set(v) == {"tensor"}:
+                return resolve(v["tensor"], j)
+            if isinstance(v, list):
+                return [refs_to_tensors(item) for item in v]
+            return v
+        kwargs = {k: refs_to_tensors(v) for k, v in kwargs.items()}
         outs.append(layers_[call["layer"]](args if len(args) > 1 else args[0], **kwargs))
     refs = cfg.get("outputs")
     if not isinstance(refs, list) or not refs:

@@ -118,6 +118,17 @@ class Layer:
         # Keras lets call() leave out `training`; pynn always passes it, so such a
         # call() is wrapped to drop it (as Keras inspects the signature).
         super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_marks_built", False):
+            # Keras marks a layer built once its build() returns, so that weights set
+            # after `layer.build(shape)` are kept when the layer is first called
+            @functools.wraps(build)
+            def build_and_mark(self, *args, **kw):
+                out = build(self, *args, **kw)
+                self.built = True
+                return out
+            build_and_mark._marks_built = True
+            cls.build = build_and_mark
         call = cls.__dict__.get("call")
         if call is None:
             return
@@ -129,6 +140,13 @@ class Layer:
         def call_without_training(self, inputs, training=False, **kw):
             return call(self, inputs, **kw)
         cls.call = call_without_training
+
+    def __new__(cls, *args, **kwargs):
+        # Keras 3 records the constructor arguments, so that a custom layer that does not
+        # write get_config() can still be saved and rebuilt (see get_config)
+        obj = super().__new__(cls)
+        obj._init_args = (args, kwargs)
+        return obj
 
     def __init__(self, name=None, trainable=True, input_shape=None, input_dim=None, dtype=None,
                  **kwargs):
@@ -155,7 +173,45 @@ class Layer:
     @trainable.setter
     def trainable(self, value):
         self._trainable = value
+        for layer in self._child_layers():  # Keras: freezing a layer freezes what it holds
+            layer.trainable = value
         layout_version[0] += 1
+
+    # ------------------------------------------------------------ sub-layers
+    def __setattr__(self, name, value):
+        # A Variable assigned to an attribute is one of the layer's weights, as in Keras
+        # (add_weight already records its own; one owned by a sub-layer stays there).
+        if (isinstance(value, Variable) and not name.startswith("_") and "_weights" in self.__dict__
+                and all(value is not w for w in self.weights)):
+            self._weights.append(value)
+        object.__setattr__(self, name, value)
+
+    def _child_layers(self):
+        """The layers this layer holds in its attributes (alone, or in lists, tuples or
+        dicts), in the order of the attributes: Keras tracks these, so their weights are
+        this layer's weights — trained, saved and frozen with it. Read from the
+        attributes each time, so that a list filled after assignment counts too."""
+        found, seen = [], {id(self)}
+        for key, value in self.__dict__.items():
+            if key.startswith("_"):
+                continue
+            items = value.values() if isinstance(value, dict) else \
+                value if isinstance(value, (list, tuple)) else (value,)
+            for item in items:
+                if isinstance(item, Layer) and id(item) not in seen:
+                    seen.add(id(item))
+                    found.append(item)
+        return found
+
+    def _owner_of(self, var):
+        """The layer (this one or one it holds) whose own weight `var` is."""
+        if any(w is var for w in self._weights):
+            return self
+        for layer in self._child_layers():
+            owner = layer._owner_of(var)
+            if owner is not None:
+                return owner
+        return None
 
     # ------------------------------------------------------------ weights
     def add_weight(self, name=None, shape=None, initializer="glorot_uniform", regularizer=None,
@@ -188,33 +244,50 @@ class Layer:
 
     @property
     def weights(self):
-        return list(self._weights)
+        """Its own weights, then those of the layers it holds (Keras' order)."""
+        out, seen = list(self._weights), {id(w) for w in self._weights}
+        for layer in self._child_layers():
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
 
     @property
     def trainable_weights(self):
-        return [w for w in self._weights if w.trainable and self.trainable]
+        if not self.trainable:
+            return []
+        out = [w for w in self._weights if w.trainable]
+        seen = {id(w) for w in out}
+        for layer in self._child_layers():
+            for w in layer.trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
 
     @property
     def non_trainable_weights(self):
-        return [w for w in self._weights if not (w.trainable and self.trainable)]
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
 
     def count_params(self):
-        return int(sum(w.size for w in self._weights))
+        return int(sum(w.size for w in self.weights))
 
     def get_weights(self):
-        return [np.array(w) for w in self._weights]
+        return [np.array(w) for w in self.weights]
 
     def set_weights(self, weights):
-        weights = list(weights)
-        if len(weights) != len(self._weights):
-            raise ValueError(f"Layer '{self.name}' expects {len(self._weights)} weight arrays "
-                             f"(shapes {[w.shape for w in self._weights]}), got {len(weights)}")
-        for var, value in zip(self._weights, weights):
+        weights, mine = list(weights), self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"Layer '{self.name}' expects {len(mine)} weight arrays "
+                             f"(shapes {[w.shape for w in mine]}), got {len(weights)}")
+        for var, value in zip(mine, weights):
             value = np.asarray(value)
             if value.shape != var.shape:
                 raise ValueError(f"Layer '{self.name}': weight '{var.name}' has shape {var.shape}, "
                                  f"got an array of shape {value.shape}")
-        for var, value in zip(self._weights, weights):
+        for var, value in zip(mine, weights):
             var[...] = value
 
     def _replace_variable(self, old, new):
@@ -308,6 +381,34 @@ class Layer:
         cfg = {"name": self.name, "trainable": self.trainable}
         if self._input_shape_arg is not None:
             cfg["input_shape"] = list(self._input_shape_arg)
+        if type(self).get_config is Layer.get_config and type(self).__init__ is not Layer.__init__:
+            cfg = self._auto_config(cfg)
+        return cfg
+
+    def _auto_config(self, cfg):
+        """Keras 3's config of a custom layer that does not write get_config(): the
+        arguments its constructor was called with (when they are JSON data), and of
+        the base entries only those the constructor accepts."""
+        import json
+        try:
+            bound = inspect.signature(type(self).__init__).bind(self, *self._init_args[0],
+                                                                **self._init_args[1])
+        except (TypeError, AttributeError):
+            return cfg
+        params = inspect.signature(type(self).__init__).parameters
+        args = {}
+        for name, value in list(bound.arguments.items())[1:]:
+            if params[name].kind is inspect.Parameter.VAR_KEYWORD:
+                args.update(value)
+            elif params[name].kind is not inspect.Parameter.VAR_POSITIONAL:
+                args[name] = value
+        try:
+            json.dumps(args)
+        except (TypeError, ValueError):
+            return cfg
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            cfg = {k: v for k, v in cfg.items() if k in params}
+        cfg.update(args)
         return cfg
 
     @classmethod

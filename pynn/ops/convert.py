@@ -1,11 +1,11 @@
 """Keras-style conversions and constants: one_hot, convert_to_tensor,
-convert_to_numpy, ones, zeros (what ported keras.ops code uses besides the math)."""
+convert_to_numpy, ones, zeros, shape, arange (what ported keras.ops code uses besides the math)."""
 import numpy as np
 
 from .. import _C
 from ..tensor import Tensor
 
-__all__ = ["one_hot", "convert_to_tensor", "convert_to_numpy", "ones", "zeros"]
+__all__ = ["one_hot", "convert_to_tensor", "convert_to_numpy", "ones", "zeros", "shape", "arange"]
 
 
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
@@ -43,3 +43,20 @@ def ones(shape, dtype=None):
 
 def zeros(shape, dtype=None):
     return Tensor(np.zeros(shape, np.float32))
+
+
+def shape(x):
+    """keras.ops.shape: the shape of x as a tuple of ints."""
+    return tuple(np.shape(x) if not isinstance(x, Tensor) else x.shape)
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """keras.ops.arange as a float32 constant Tensor (pynn computes in float32; an
+    integer-valued float is a valid index for Embedding and one_hot)."""
+    if dtype not in (None, "float32", "int32", "int64", np.float32):
+        raise ValueError(f"arange: dtype must be float32, int32 or int64, got {dtype!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    if stop is None:  # arange(n): 0 .. n-1, as NumPy
+        start, stop = 0, start
+    return Tensor(np.arange(start, stop, step, dtype=np.float32))
