@@ -61,7 +61,31 @@ def clear_session():
 
 class Variable(np.ndarray):
     """A layer weight: a float32 NumPy array with Keras' Variable conveniences
-    (`name`, `trainable`, `numpy()`, `assign()`)."""
+    (`name`, `trainable`, `numpy()`, `assign()`, `assign_add()`, `assign_sub()`).
+
+    `Variable(initializer, shape=None, dtype=None, trainable=True, name=None)` makes
+    one as keras.Variable does: `initializer` is the value (an array or a number), or
+    an initializer (name or callable) applied to `shape`. Assigned to an attribute
+    of a layer, it is one of that layer's weights."""
+
+    def __new__(cls, initializer=None, shape=None, dtype=None, trainable=True, name=None,
+                **kwargs):
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"Variable: only float32 is supported, got dtype={dtype!r}")
+        if initializer is None:
+            raise ValueError("Variable needs an initial value or an initializer")
+        if isinstance(initializer, str) or (callable(initializer)
+                                            and not isinstance(initializer, np.ndarray)):
+            if shape is None:
+                raise ValueError(f"Variable: initializer {initializer!r} needs shape=")
+            shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+            value = initializers.get(initializer)(tuple(int(s) for s in shape))
+        else:
+            value = np.asarray(initializer, dtype=np.float32)
+            if shape is not None and tuple(value.shape) != tuple(shape):
+                raise ValueError(f"Variable: the initial value has shape {value.shape}, "
+                                 f"but shape={tuple(shape)} was given")
+        return make_variable(value, name or "variable", bool(trainable))
 
     def __array_finalize__(self, obj):
         pass
@@ -76,6 +100,12 @@ class Variable(np.ndarray):
                              f"to a variable of shape {self.shape}")
         self[...] = value
         return self
+
+    def assign_add(self, value):
+        return self.assign(np.asarray(self) + np.asarray(value, dtype=np.float32))
+
+    def assign_sub(self, value):
+        return self.assign(np.asarray(self) - np.asarray(value, dtype=np.float32))
 
     @property
     def value(self):
@@ -184,6 +214,7 @@ class Layer:
         if (isinstance(value, Variable) and not name.startswith("_") and "_weights" in self.__dict__
                 and all(value is not w for w in self.weights)):
             self._weights.append(value)
+            self.tensor(value)  # ops on it in call() reach its gradient, as add_weight's
         object.__setattr__(self, name, value)
 
     def _child_layers(self):
