@@ -21,6 +21,7 @@ checked against the bytes actually present, so a hostile or damaged file gives a
 ValueError instead of a huge allocation, a crash or a partly loaded model.
 """
 import contextlib
+import inspect
 import io
 import json
 import math
@@ -62,6 +63,9 @@ def layer_from_config(cfg, custom_objects=None):
                          f"{type(config).__name__}")
     cls = (custom_objects or {}).get(name) or layers.get_class(name)
     try:
+        # wrappers (TimeDistributed, Lambda) resolve what they hold from custom_objects
+        if "custom_objects" in inspect.signature(cls.from_config).parameters:
+            return cls.from_config(dict(config), custom_objects=custom_objects)
         return cls.from_config(dict(config))
     except TypeError as e:  # unexpected or missing constructor arguments
         raise ValueError(f"Invalid config for layer class {name!r}: {e}") from None

@@ -101,11 +101,19 @@ class Variable(np.ndarray):
         self[...] = value
         return self
 
+    def _operand(self, value, what):
+        value = np.asarray(value, dtype=np.float32)
+        try:
+            return np.broadcast_to(value, self.shape)
+        except ValueError:
+            raise ValueError(f"Variable '{self.name}'.{what}: cannot assign a value of shape "
+                             f"{value.shape} to a variable of shape {self.shape}") from None
+
     def assign_add(self, value):
-        return self.assign(np.asarray(self) + np.asarray(value, dtype=np.float32))
+        return self.assign(np.asarray(self) + self._operand(value, "assign_add"))
 
     def assign_sub(self, value):
-        return self.assign(np.asarray(self) - np.asarray(value, dtype=np.float32))
+        return self.assign(np.asarray(self) - self._operand(value, "assign_sub"))
 
     @property
     def value(self):

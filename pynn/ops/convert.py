@@ -1,11 +1,11 @@
 """Keras-style conversions and constants: one_hot, convert_to_tensor,
-convert_to_numpy, ones, zeros, shape, arange (what ported keras.ops code uses besides the math)."""
+convert_to_numpy, ones, zeros, arange (what ported keras.ops code uses besides the math)."""
 import numpy as np
 
 from .. import _C
 from ..tensor import Tensor
 
-__all__ = ["one_hot", "convert_to_tensor", "convert_to_numpy", "ones", "zeros", "shape", "arange"]
+__all__ = ["one_hot", "convert_to_tensor", "convert_to_numpy", "ones", "zeros", "arange"]
 
 
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
@@ -43,11 +43,6 @@ def ones(shape, dtype=None):
 
 def zeros(shape, dtype=None):
     return Tensor(np.zeros(shape, np.float32))
-
-
-def shape(x):
-    """keras.ops.shape: the shape of x as a tuple of ints."""
-    return tuple(np.shape(x) if not isinstance(x, Tensor) else x.shape)
 
 
 def arange(start, stop=None, step=1, dtype=None):
