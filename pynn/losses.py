@@ -76,7 +76,45 @@ CategoricalCrossentropy = _make("CategoricalCrossentropy", "categorical_crossent
 SparseCategoricalCrossentropy = _make("SparseCategoricalCrossentropy",
                                       "sparse_categorical_crossentropy", {"from_logits": False})
 
+EPSILON = 1e-7  # Keras' backend.epsilon()
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """Keras: 100 · mean(|y_true − y_pred| / max(|y_true|, ε)) over the last axis."""
+    diff = ops.abs(ops.subtract(y_true, y_pred))
+    return ops.mean(diff / ops.clip(ops.abs(y_true), EPSILON, float("inf")), axis=-1) * 100.0
+
+
+def kl_divergence(y_true, y_pred):
+    """Keras: Σ y_true · log(y_true / y_pred) over the last axis, both clipped to [ε, 1]."""
+    y_true = ops.clip(y_true, EPSILON, 1.0)
+    y_pred = ops.clip(y_pred, EPSILON, 1.0)
+    return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
+
+
+class MeanAbsolutePercentageError(Loss):
+    def __init__(self, name="mean_absolute_percentage_error", reduction="sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+
+    def call(self, y_true, y_pred):
+        return mean_absolute_percentage_error(y_true, y_pred)
+
+
+class KLDivergence(Loss):
+    def __init__(self, name="kl_divergence", reduction="sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+
+    def call(self, y_true, y_pred):
+        return kl_divergence(y_true, y_pred)
+
+
+mape = MAPE = mean_absolute_percentage_error
+kld = KLD = kl_divergence
+
 _ALIASES = {
+    "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "kld": KLDivergence, "kl_divergence": KLDivergence,
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
     "huber": Huber, "huber_loss": Huber, "hinge": Hinge,

@@ -128,6 +128,76 @@ class SparseTopKCategoricalAccuracy(_PerStep, MeanMetric):
         return {"name": self.name, "k": self.k}
 
 
+class TopKCategoricalAccuracy(SparseTopKCategoricalAccuracy):
+    """Top-k accuracy against one-hot labels (Keras): the label's class index is
+    Σ_k y_k·k, which is the argmax of a one-hot row, then as the sparse version."""
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(k, name)
+
+    def stats(self, y_true, y_pred, sample_weight):
+        from . import ops
+        classes = np.arange(y_pred.shape[-1], dtype=np.float32)
+        return super().stats(ops.sum(ops.multiply(y_true, classes), axis=-1), y_pred,
+                             sample_weight)
+
+
+class MeanMetricWrapper(MeanMetric):
+    """Keras' MeanMetricWrapper: the weighted mean over samples of fn(y_true, y_pred)
+    (per-sample values; per-element values are averaged over the trailing axes, as
+    Keras does). Statistics [Σ w·v, Σ w], in the graph like every other metric."""
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        super().__init__(name or getattr(fn, "name", None) or getattr(fn, "__name__", None))
+        self._fn, self._fn_kwargs = fn, kwargs
+
+    def stats(self, y_true, y_pred, sample_weight):
+        from . import ops
+        from .losses import Loss
+        per = (self._fn.call(y_true, y_pred, None, "none") if isinstance(self._fn, Loss)
+               else self._fn(y_true, y_pred, **self._fn_kwargs))
+        if not hasattr(per, "ndim"):
+            raise TypeError(f"metric {self.name}: the function must return a Tensor, got "
+                            f"{type(per).__name__}")
+        while per.ndim > 1:
+            per = ops.mean(per, axis=-1)
+        w = sample_weight if sample_weight is not None else np.ones(per.shape, np.float32)
+        return ops.stack([ops.sum(ops.multiply(per, w)), ops.sum(w)])
+
+
+def _loss_metric(cls_name, loss_name, default_name, **defaults):
+    """A metric class averaging one of pynn.losses (Keras' metrics.BinaryCrossentropy...)."""
+    def __init__(self, name=default_name, dtype=None, **kw):
+        from . import losses
+        unknown = set(kw) - set(defaults)
+        if unknown:
+            raise TypeError(f"{cls_name}: unexpected argument(s) {sorted(unknown)}")
+        self._config = {**defaults, **kw}
+        loss_cls = getattr(losses, loss_name)
+        MeanMetricWrapper.__init__(self, loss_cls(**self._config) if self._config else loss_cls(),
+                                   name=name)
+
+    def get_config(self):
+        return {"name": self.name, **self._config}
+
+    return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__, "get_config": get_config})
+
+
+BinaryCrossentropy = _loss_metric("BinaryCrossentropy", "BinaryCrossentropy",
+                                  "binary_crossentropy", from_logits=False, label_smoothing=0.0)
+CategoricalCrossentropy = _loss_metric("CategoricalCrossentropy", "CategoricalCrossentropy",
+                                       "categorical_crossentropy", from_logits=False,
+                                       label_smoothing=0.0)
+SparseCategoricalCrossentropy = _loss_metric("SparseCategoricalCrossentropy",
+                                             "SparseCategoricalCrossentropy",
+                                             "sparse_categorical_crossentropy", from_logits=False)
+MeanAbsolutePercentageError = _loss_metric("MeanAbsolutePercentageError",
+                                           "MeanAbsolutePercentageError",
+                                           "mean_absolute_percentage_error")
+KLDivergence = _loss_metric("KLDivergence", "KLDivergence", "kl_divergence")
+Hinge = _loss_metric("Hinge", "Hinge", "hinge")
+
+
 class MeanSquaredError(MeanMetric):
     stats_op = "mse_stats"
 
@@ -185,6 +255,50 @@ class Recall(Precision):
     def value_from(self, acc):
         tp, _, _, fn = self._counts(acc)
         return tp[0] / (tp[0] + fn[0]) if tp[0] + fn[0] else 0.0
+
+
+class _Count(_Confusion):
+    """Keras' TruePositives & co: weighted counts at one threshold (default 0.5) or at
+    each of a list of thresholds (then the result is an array)."""
+    index = None  # which of [tp, fp, tn, fn]
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(name)
+        self._scalar = thresholds is None or np.ndim(thresholds) == 0
+        self.thresholds = ((0.5,) if thresholds is None else
+                           (float(thresholds),) if self._scalar else tuple(map(float, thresholds)))
+        if any(not 0.0 <= t <= 1.0 for t in self.thresholds):
+            raise ValueError(f"{type(self).__name__}: thresholds must be in [0, 1], got "
+                             f"{thresholds!r}")
+
+    def value_from(self, acc):
+        counts = np.asarray(self._counts(acc)[self.index], np.float64)
+        return float(counts[0]) if self._scalar else counts
+
+    def result(self):
+        if self._acc is None:
+            return 0.0 if self._scalar else np.zeros(len(self.thresholds))
+        return self.value_from(self._acc)
+
+    def get_config(self):
+        return {"name": self.name,
+                "thresholds": self.thresholds[0] if self._scalar else list(self.thresholds)}
+
+
+class TruePositives(_Count):
+    index = 0
+
+
+class FalsePositives(_Count):
+    index = 1
+
+
+class TrueNegatives(_Count):
+    index = 2
+
+
+class FalseNegatives(_Count):
+    index = 3
 
 
 class AUC(_Confusion):
@@ -274,6 +388,13 @@ _ALIASES = {
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
     "rmse": RootMeanSquaredError, "root_mean_squared_error": RootMeanSquaredError,
     "precision": Precision, "recall": Recall, "auc": AUC, "f1_score": F1Score,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mape": MeanAbsolutePercentageError, "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "kld": KLDivergence, "kl_divergence": KLDivergence, "hinge": Hinge,
+    "true_positives": TruePositives, "false_positives": FalsePositives,
+    "true_negatives": TrueNegatives, "false_negatives": FalseNegatives,
 }
 _CLASSES = {c.__name__: c for c in set(_ALIASES.values())}
 
@@ -304,4 +425,6 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
         if cls is None:
             raise unknown_name("metric", identifier, [*_ALIASES, "accuracy", "acc"])
         return cls(name=identifier)
+    if callable(identifier):  # a loss object or a function fn(y_true, y_pred), as Keras
+        return MeanMetricWrapper(identifier)
     raise TypeError(f"Could not interpret metric {identifier!r}; pass a name or a pynn.metrics.Metric")

@@ -59,6 +59,10 @@ def l1_l2(l1=0.01, l2=0.01):
     return L1L2(l1, l2)
 
 
+# Keras 3's lowercase names are the classes themselves (keras.regularizers.l2(1e-4))
+l1, l2 = L1, L2
+
+
 _ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
 _CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
 

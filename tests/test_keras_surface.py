@@ -127,3 +127,99 @@ def test_nested_model_trainable_false_reaches_its_layers():
         counts.append((len(outer.trainable_weights), inner.layers[1].trainable))
     assert counts[2:] == counts[:2]
     assert counts[0] == (2, 6, False, False, False)
+
+
+# ---------------------------------------------------------------- metrics and losses
+def metric_model(lib):
+    M = lib.metrics
+    inp = lib.Input(shape=(3,))
+    model = lib.Model(inp, lib.layers.Dense(1, activation="sigmoid")(inp))
+    model.set_weights([np.array([[1.0], [0.5], [-0.3]], "float32"), np.array([0.1], "float32")])
+    model.compile("sgd", "binary_crossentropy", metrics=[
+        M.TruePositives(), M.FalsePositives(), M.TrueNegatives(),
+        M.FalseNegatives(thresholds=[0.3, 0.7]), M.BinaryCrossentropy(), M.KLDivergence(),
+        M.MeanAbsolutePercentageError(), lib.losses.mean_squared_error, M.Hinge()])
+    return model
+
+
+def metric_data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 3)).astype("float32")
+    y = (x[:, :1] + 0.5 * rng.normal(size=(50, 1)) > 0).astype("float32")
+    return x, y
+
+
+def test_new_metrics_against_numpy():
+    x, y = metric_data()
+    model = metric_model(pynn)
+    p = model.predict(x, verbose=0).astype(np.float64)
+    logs = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    pos, truth = p > 0.5, y > 0.5
+    assert logs["true_positives"] == np.sum(pos & truth)
+    assert logs["false_positives"] == np.sum(pos & ~truth)
+    assert logs["true_negatives"] == np.sum(~pos & ~truth)
+    np.testing.assert_array_equal(logs["false_negatives"],
+                                  [np.sum((p <= t) & truth) for t in (0.3, 0.7)])
+    eps = 1e-7
+    pc = np.clip(p, eps, 1 - eps)
+    bce = -(y * np.log(pc) + (1 - y) * np.log(1 - pc)).mean()
+    kld = (np.clip(y, eps, 1) * np.log(np.clip(y, eps, 1) / np.clip(p, eps, 1))).sum(-1).mean()
+    mape = (100 * np.abs(y - p) / np.maximum(np.abs(y), eps)).mean()
+    hinge = np.maximum(1 - (2 * y - 1) * p, 0).mean()
+    assert logs["binary_crossentropy"] == pytest.approx(bce, rel=1e-5)
+    assert logs["kl_divergence"] == pytest.approx(kld, rel=1e-5)
+    assert logs["mean_absolute_percentage_error"] == pytest.approx(mape, rel=1e-5)
+    assert logs["mean_squared_error"] == pytest.approx(((y - p) ** 2).mean(), rel=1e-5)
+    assert logs["hinge"] == pytest.approx(hinge, rel=1e-5)
+    # the loss classes themselves, on soft labels
+    soft = np.random.default_rng(1).dirichlet(np.ones(3), size=8)
+    q = np.random.default_rng(2).dirichlet(np.ones(3), size=8)
+    kld = (soft * np.log(soft / q)).sum(-1).mean()
+    mape = (100 * np.abs(soft - q) / soft).mean()
+    f32 = lambda a: a.astype("float32")  # noqa: E731
+    assert pynn.losses.KLDivergence()(f32(soft), f32(q)).numpy() == pytest.approx(kld, rel=1e-5)
+    assert pynn.losses.get("mape")(f32(soft), f32(q)).numpy() == pytest.approx(mape, rel=1e-5)
+
+
+def test_new_metrics_match_keras():
+    keras = keras_or_skip()
+    x, y = metric_data()
+    want = metric_model(keras).evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    got = metric_model(pynn).evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    assert sorted(got) == sorted(want)
+    for k in want:
+        np.testing.assert_allclose(got[k], np.asarray(want[k]), rtol=1e-5, err_msg=k)
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(4), size=10).astype("float32")
+    labels = rng.integers(0, 4, 10)
+    onehot = np.eye(4, dtype="float32")[labels]
+    for name, kwargs, y_true in (("CategoricalCrossentropy", {}, onehot),
+                                 ("TopKCategoricalAccuracy", {"k": 2}, onehot),
+                                 ("SparseCategoricalCrossentropy", {}, labels),
+                                 ("TruePositives", {"thresholds": [0.2, 0.4]}, onehot)):
+        values = []
+        for lib in (keras, pynn):
+            m = getattr(lib.metrics, name)(**kwargs)
+            m.update_state(y_true, p)
+            m.update_state(y_true[:4], p[:4])
+            values.append(np.array(m.result(), dtype=np.float64))  # a copy: reset zeroes it
+            m.reset_state()
+        np.testing.assert_allclose(values[1], values[0], rtol=1e-5, err_msg=name)
+
+
+def test_metric_bad_input():
+    with pytest.raises(ValueError, match=r"TruePositives: thresholds must be in \[0, 1\]"):
+        pynn.metrics.TruePositives(thresholds=1.5)
+    with pytest.raises(TypeError, match="KLDivergence: unexpected argument"):
+        pynn.metrics.KLDivergence(from_logits=True)
+
+
+def test_lowercase_regularizers_are_keras_classes():
+    keras = keras_or_skip()
+    for lib in (keras, pynn):
+        r = lib.regularizers.l2(1e-3)
+        assert isinstance(r, lib.regularizers.L2) and r.l2 == pytest.approx(1e-3)
+        assert isinstance(lib.regularizers.l1(0.2), lib.regularizers.L1)
+    w = np.array([[1.0, -2.0]], "float32")
+    assert pynn.regularizers.l2(0.5)(w).numpy() == pytest.approx(0.5 * 5.0)
+    assert pynn.regularizers.l1(0.5)(w).numpy() == pytest.approx(0.5 * 3.0)
