@@ -601,7 +601,8 @@ class Model(Layer):
                 chunk = max(1, min(n_batches, int(chunk * 0.1 / dt) if dt > 0 else chunk * 2))
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                vlogs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
+                # Keras runs the validation pass with fit's callbacks (on_test_* hooks)
+                vlogs = self._evaluate_arrays(*val, validation_batch_size or batch_size, cbs)
                 epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -640,17 +641,33 @@ class Model(Layer):
             raise ValueError(f"You must call compile(optimizer, loss) before {what}()")
 
     # ------------------------------------------------------------ evaluate / predict
-    def _evaluate_arrays(self, xs, ys, w, batch_size):
+    def _evaluate_arrays(self, xs, ys, w, batch_size, cbs=None):
+        """The evaluation logs; with a CallbackList, Keras' on_test_* hooks around it
+        (batch by batch only when some callback has test-batch hooks)."""
         entry = self._program("eval", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
         acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (xs[0].shape[0] + batch_size - 1) // batch_size
-        ls, lc, _, interrupted = _C.run_loop(entry["prog"], entry["loss"], entry["slots"], data, None,
-                                             batch_size, 0, n_batches, False, None, None, None,
-                                             entry["stats"], acc, [], [], False)
-        if interrupted:
-            raise KeyboardInterrupt
-        return self._logs(ls, lc, acc, entry)
+        per_batch = cbs is not None and cbs.wants_every_test_batch()
+        if cbs is not None:
+            cbs.on_test_begin()
+        ls = lc = 0.0
+        step = 1 if per_batch else max(n_batches, 1)
+        for start in range(0, n_batches, step):
+            if per_batch:
+                cbs.on_test_batch_begin(start)
+            l, c, _, interrupted = _C.run_loop(entry["prog"], entry["loss"], entry["slots"], data,
+                                               None, batch_size, start, step, False, None, None,
+                                               None, entry["stats"], acc, [], [], False)
+            ls, lc = ls + l, lc + c
+            if interrupted:
+                raise KeyboardInterrupt
+            if per_batch:
+                cbs.on_test_batch_end(start, self._logs(ls, lc, acc, entry))
+        logs = self._logs(ls, lc, acc, entry)
+        if cbs is not None:
+            cbs.on_test_end(logs)
+        return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
@@ -665,7 +682,7 @@ class Model(Layer):
         if verbose:
             from .progbar import Progbar
             bar = Progbar(steps_, verbose=verbose)  # started before the work it times
-        logs = self._evaluate_arrays(xs, ys, w, batch_size)
+        logs = self._evaluate_arrays(xs, ys, w, batch_size, self._callback_list(callbacks, steps_))
         if verbose:
             bar.update(steps_, list(logs.items()), finalize=True)
         if return_dict:
@@ -679,9 +696,18 @@ class Model(Layer):
         values = [logs[k] for k in names if k in logs]
         return values[0] if len(values) == 1 else values
 
+    def _callback_list(self, callbacks, steps):
+        """evaluate / predict's callbacks (no History, no progress bar of their own)."""
+        if callbacks is None:
+            return None
+        from . import callbacks as callbacks_mod
+        return callbacks_mod.CallbackList(callbacks, model=self, verbose=0, steps=steps,
+                                          add_history=False)
+
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         batch_size = 32 if batch_size is None else int(batch_size)
-        if (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous
+        if (callbacks is None and isinstance(x, np.ndarray) and x.dtype == np.float32
+                and x.flags.c_contiguous
                 and self.built and self._n_outputs() == 1 and len(self._input_shapes) == 1
                 and x.ndim > 0 and 0 < x.shape[0] <= batch_size):
             # One batch of ready float32 data: the same single replay run_loop would
@@ -696,12 +722,27 @@ class Model(Layer):
         entry = self._program("predict", x_shapes=[a.shape[1:] for a in xs])
         outs = [np.empty((n,) + tuple(o.shape[1:]), np.float32) for o in entry["outs"]]
         n_batches = (n + batch_size - 1) // batch_size
-        _, _, _, interrupted = _C.run_loop(entry["prog"], None, entry["slots"],
-                                           [np.ascontiguousarray(a) for a in xs], None, batch_size,
-                                           0, n_batches, False, None, None, None, [], None,
-                                           entry["outs"], outs, False)
-        if interrupted:
-            raise KeyboardInterrupt
+        cbs = self._callback_list(callbacks, n_batches)
+        per_batch = cbs is not None and cbs.wants_every_predict_batch()
+        if cbs is not None:
+            cbs.on_predict_begin()
+        data = [np.ascontiguousarray(a) for a in xs]
+        step = 1 if per_batch else max(n_batches, 1)
+        for start in range(0, n_batches, step):
+            if per_batch:
+                cbs.on_predict_batch_begin(start)
+            _, _, _, interrupted = _C.run_loop(entry["prog"], None, entry["slots"], data, None,
+                                               batch_size, start, step, False, None, None, None,
+                                               [], None, entry["outs"], outs, False)
+            if interrupted:
+                raise KeyboardInterrupt
+            if per_batch:  # Keras hands each batch's predictions to the hook
+                rows = slice(start * batch_size, (start + 1) * batch_size)
+                batch_outs = [o[rows] for o in outs]
+                cbs.on_predict_batch_end(start, {"outputs": batch_outs[0] if len(outs) == 1
+                                                 else batch_outs})
+        if cbs is not None:
+            cbs.on_predict_end()
         return outs[0] if len(outs) == 1 else outs
 
     def _batch_of(self, x):

@@ -223,3 +223,63 @@ def test_lowercase_regularizers_are_keras_classes():
     w = np.array([[1.0, -2.0]], "float32")
     assert pynn.regularizers.l2(0.5)(w).numpy() == pytest.approx(0.5 * 5.0)
     assert pynn.regularizers.l1(0.5)(w).numpy() == pytest.approx(0.5 * 3.0)
+
+
+# ---------------------------------------------------------------- callback hooks
+HOOKS = ["on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+         "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end",
+         "on_test_batch_begin", "on_test_batch_end", "on_predict_begin", "on_predict_end",
+         "on_predict_batch_begin", "on_predict_batch_end"]
+
+
+def hook_events(lib):
+    """Every hook fired by fit (with validation), evaluate and predict, with its batch
+    index, the sorted keys of its logs and, for predictions, the batch's row count."""
+    events = []
+
+    class Recorder(lib.callbacks.Callback):
+        pass
+
+    for hook in HOOKS:
+        def record(self, *args, _hook=hook, **kwargs):
+            logs = kwargs.get("logs", args[-1] if args and isinstance(args[-1], dict) else None)
+            batch = [a for a in args if isinstance(a, int)]
+            keys = sorted(logs) if isinstance(logs, dict) else []
+            rows = len(logs["outputs"]) if isinstance(logs, dict) and "outputs" in logs else None
+            events.append((_hook, *batch, tuple(keys), rows))
+        setattr(Recorder, hook, record)
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 3)).astype("float32")
+    y = x[:, :1] * 2.0
+    model = lib.Sequential([lib.Input(shape=(3,)), lib.layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=["mae"])
+    model.fit(x, y, batch_size=4, epochs=2, validation_data=(x[:6], y[:6]), callbacks=[Recorder()],
+              verbose=0)
+    history = model.history
+    model.evaluate(x, y, batch_size=4, callbacks=[Recorder()], verbose=0)
+    model.predict(x, batch_size=4, callbacks=[Recorder()], verbose=0)
+    assert model.history is history  # evaluate and predict leave fit's History in place
+    return events
+
+
+def test_callback_hooks_in_fit_evaluate_predict():
+    events = hook_events(pynn)
+    names = [e[0] for e in events]
+    # validation inside fit: on_test_* between the last train batch and on_epoch_end
+    first_epoch = names[:names.index("on_epoch_end") + 1]
+    assert first_epoch == (["on_train_begin", "on_epoch_begin"]
+                           + ["on_train_batch_begin", "on_train_batch_end"] * 3
+                           + ["on_test_begin"] + ["on_test_batch_begin", "on_test_batch_end"] * 2
+                           + ["on_test_end", "on_epoch_end"])
+    assert ("on_test_end", ("loss", "mae"), None) in events
+    assert ("on_epoch_end", 1, ("loss", "mae", "val_loss", "val_mae"), None) in events
+    assert [e for e in events if e[0] == "on_predict_batch_end"] == [
+        ("on_predict_batch_end", 0, ("outputs",), 4), ("on_predict_batch_end", 1, ("outputs",), 4),
+        ("on_predict_batch_end", 2, ("outputs",), 2)]
+    assert names.count("on_test_batch_end") == 2 * 2 + 3  # 2 validation passes, 1 evaluate
+
+
+def test_callback_hooks_match_keras():
+    keras = keras_or_skip()
+    assert hook_events(pynn) == hook_events(keras)
