@@ -26,6 +26,11 @@ class Model(Layer):
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs):
             return super().__new__(FunctionalModel)
+        if (not issubclass(cls, (FunctionalModel, Sequential)) and type(cls).__call__ is type.__call__
+                and (len(args) >= 2 or "inputs" in kwargs) and cls.call is Model.call):
+            # Keras: a Model subclass (overriding compute_loss, say) built with
+            # (inputs, outputs) is a functional model of that class
+            return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
 
     def __init__(self, name=None, **kwargs):
@@ -224,7 +229,8 @@ class Model(Layer):
             return super().__call__(inputs, training=training, **kwargs)
         if not self.built and isinstance(inputs, np.ndarray):
             self._ensure_built([inputs.shape])
-        if not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1:
+        if (not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1
+                and not self._added_losses()):  # model.losses needs the layers run eagerly
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
             per_sample = tuple(self._input_shapes[0][1:])
@@ -238,6 +244,7 @@ class Model(Layer):
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
         self._ensure_built([x.shape for x in xs])
         self._check_x_shapes([x.shape for x in xs])
+        self._clear_losses()  # model.losses: the add_loss terms of this call
         return self._forward(xs, training=training)
 
     def _fast_path(self, per_sample):
@@ -359,6 +366,7 @@ class Model(Layer):
         was_grad = _C.set_grad_enabled(kind == "train")
         try:
             xs = [_C.placeholder((1,) + s) for s in x_shapes]
+            self._clear_losses()  # add_loss terms recorded by this trace only
             preds = self._forward(xs, training=(kind == "train"))
             preds = preds if isinstance(preds, list) else [preds]
             if kind == "predict":
@@ -367,22 +375,21 @@ class Model(Layer):
             else:
                 ys = [_C.placeholder((1,) + tuple(s)) for s in y_shapes]
                 w = _C.placeholder((1,))
-                losses = self._output_losses()
-                loss, metric_objs, stats = None, [], []
-                for o, (lf, lw, y, p) in enumerate(zip(losses, self._output_loss_weights, ys, preds)):
-                    if lf is None:
-                        continue
-                    term = lf(y, p, sample_weight=w)
-                    term = term * lw if lw != 1.0 else term
-                    loss = term if loss is None else loss + term
-                    if len(preds) > 1:  # Keras logs each output's loss as "<output>_loss"
+                metric_objs, stats = [], []
+                for o, (lf, y, p) in enumerate(zip(self._output_losses(), ys, preds)):
+                    if lf is not None and len(preds) > 1:  # Keras logs "<output>_loss" too
                         metric_objs.append(_OutputLoss(f"{self._output_names()[o]}_loss"))
                         stats.append(_summed_loss(lf, y, p, w))
+                one = lambda ts: ts[0] if len(ts) == 1 else ts  # noqa: E731  (Keras' structures)
+                loss = self.compute_loss(x=one(xs), y=one(ys), y_pred=one(preds), sample_weight=w,
+                                         training=(kind == "train"))
                 if loss is None:
-                    raise ValueError("compile: no output has a loss")
-                for var in self.weights:
-                    if getattr(var, "regularizer", None) is not None:
-                        loss = loss + var.regularizer(self._owner_of(var).tensor(var))
+                    raise ValueError(f"Model '{self.name}' has no loss: compile(loss=...) names none, "
+                                     f"no layer calls add_loss() and compute_loss() is not "
+                                     f"overridden")
+                if not isinstance(loss, _C.Tensor) or loss.size != 1:
+                    raise ValueError(f"Model '{self.name}'.compute_loss must return a scalar Tensor, "
+                                     f"got {loss!r:.80}")
                 slots_ = self._resolve_metrics(y_shapes, [(None,) + tuple(p.shape[1:]) for p in preds])
                 ones = w * 0.0 + 1.0 if any(not wt for _, _, wt in slots_) else None
                 for o, m, weighted in slots_:  # plain metrics see every sample as weight 1
@@ -397,6 +404,30 @@ class Model(Layer):
             self._frozen[...] = frozen_before
         self._programs[key] = entry
         return entry
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras 3's training loss: the compiled loss of every output, the add_loss
+        terms of the forward pass, and the weights' regularization penalties.
+        fit / evaluate call it once, on the traced graph (x, y, y_pred are Tensors, or
+        lists of them for several inputs / outputs); override it to define the loss
+        yourself, as in Keras."""
+        from . import ops
+        ys, preds = (y, y_pred) if isinstance(y_pred, list) else ([y], [y_pred])
+        loss = None
+        for lf, lw, yy, p in zip(self._output_losses(), self._output_loss_weights, ys, preds):
+            if lf is None:
+                continue
+            term = lf(yy, p, sample_weight=sample_weight)
+            term = term * lw if lw != 1.0 else term
+            loss = term if loss is None else loss + term
+        for term in self._added_losses():
+            term = ops.sum(term)  # a scalar, whatever shape add_loss was given
+            loss = term if loss is None else loss + term
+        for var in self.weights:
+            if getattr(var, "regularizer", None) is not None:
+                term = var.regularizer(self._owner_of(var).tensor(var))
+                loss = term if loss is None else loss + term
+        return loss
 
     # ------------------------------------------------------------ data
     def _split_inputs(self, x):
@@ -460,9 +491,13 @@ class Model(Layer):
     def _prepare_ys(self, y, n, what="y"):
         """One float32 target array per output (y: an array, a list in output order
         or a dict keyed by output name)."""
+        k = self._n_outputs()
+        if y is None and all(lf is None for lf in self._output_losses()):
+            # no compiled loss (add_loss / compute_loss make it): no targets are needed; a
+            # zero column fills the label slot of the traced program
+            return [np.zeros((n, 1), np.float32) for _ in range(k)]
         if y is None:
             raise ValueError(f"fit/evaluate need targets: {what} is None")
-        k = self._n_outputs()
         if k == 1:
             return [self._prepare_y(y, n, what, 0)]
         if isinstance(y, dict):
@@ -637,7 +672,9 @@ class Model(Layer):
             self.optimizer._built_for = tuple(self._segments)
 
     def _require_compiled(self, what):
-        if not self.compiled or self._loss_spec is None:
+        # compile(loss=None) is valid (Keras): add_loss / compute_loss give the loss,
+        # which the traced program checks
+        if not self.compiled:
             raise ValueError(f"You must call compile(optimizer, loss) before {what}()")
 
     # ------------------------------------------------------------ evaluate / predict
@@ -995,6 +1032,17 @@ class FunctionalModel(Model):
                 values[id(sib)] = out[sib.index] if isinstance(out, (list, tuple)) else out
         outs = [values[id(t)] for t in self._outputs]
         return outs[0] if len(outs) == 1 else outs
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls):
+    """cls with FunctionalModel's graph machinery under it (made once per class)."""
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, FunctionalModel),
+                                           {"__module__": cls.__module__})
+    return _FUNCTIONAL_SUBCLASSES[cls]
 
 
 class _OutputLoss(metrics_mod.Metric):

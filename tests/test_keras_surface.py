@@ -283,3 +283,95 @@ def test_callback_hooks_in_fit_evaluate_predict():
 def test_callback_hooks_match_keras():
     keras = keras_or_skip()
     assert hook_events(pynn) == hook_events(keras)
+
+
+# ---------------------------------------------------------------- add_loss / compute_loss
+def activity_layer_class(lib):
+    # https://keras.io/guides/making_new_layers_and_models_via_subclassing/ (add_loss)
+    class ActivityRegularizationLayer(lib.layers.Layer):
+        def __init__(self, rate=1e-2):
+            super().__init__()
+            self.rate = rate
+
+        def call(self, inputs):
+            self.add_loss(self.rate * lib.ops.sum(inputs))
+            return inputs
+
+    return ActivityRegularizationLayer
+
+
+LOSS_WEIGHTS = [np.linspace(-1, 1, 12).reshape(3, 4).astype("float32"), np.full(4, 0.1, "float32"),
+                np.linspace(0.5, -0.5, 4).reshape(4, 1).astype("float32"), np.zeros(1, "float32")]
+
+
+def add_loss_run(lib, loss="mse", model_class=None):
+    inputs = lib.Input(shape=(3,))
+    x = lib.layers.Dense(4, activation="relu")(inputs)
+    x = activity_layer_class(lib)()(x)
+    model = (model_class or lib.Model)(inputs, lib.layers.Dense(1)(x))
+    model.set_weights(LOSS_WEIGHTS)
+    model.compile(optimizer=lib.optimizers.SGD(0.05), loss=loss)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 3)).astype("float32"), rng.normal(size=(20, 1)).astype("float32")
+    out = {"evaluate": model.evaluate(x, y, batch_size=20, verbose=0)}
+    out["history"] = model.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0).history
+    model(x[:4])
+    out["losses"] = [float(lib.ops.convert_to_numpy(t)) for t in model.losses]
+    out["weights"] = [np.asarray(w) for w in model.get_weights()]
+    return out, (x, y)
+
+
+def compute_loss_class(lib):
+    # https://keras.io/guides/custom_train_step_in_torch/ style: the loss defined in compute_loss
+    class CustomModel(lib.Model):
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            loss = lib.ops.mean((y_pred - y) ** 2)
+            loss += lib.ops.sum(self.losses)
+            return loss
+
+    return CustomModel
+
+
+def test_add_loss_enters_the_training_loss():
+    out, (x, y) = add_loss_run(pynn)
+    w1, b1, w2, b2 = LOSS_WEIGHTS
+    h = np.maximum(x @ w1 + b1, 0)
+    want = np.mean((h @ w2 + b2 - y) ** 2) + 0.01 * h.sum()  # Keras: mse + the add_loss term
+    assert out["evaluate"] == pytest.approx(want, rel=1e-5)
+    # model.losses: the term of the latest call (4 samples)
+    w1, b1 = out["weights"][:2]
+    assert out["losses"] == [pytest.approx(0.01 * np.maximum(x[:4] @ w1 + b1, 0).sum(), rel=1e-5)]
+    # without a compiled loss, add_loss alone trains (and fit needs no targets)
+    no_loss, _ = add_loss_run(pynn, loss=None)
+    assert no_loss["history"]["loss"][1] < no_loss["history"]["loss"][0]
+    inputs = pynn.Input(shape=(3,))
+    hidden = pynn.layers.Dense(4, activation="relu")
+    model = pynn.Model(inputs, activity_layer_class(pynn)()(hidden(inputs)))
+    model.compile(optimizer="sgd")
+    before = hidden.kernel.copy()
+    model.fit(x, epochs=1, verbose=0)
+    assert not np.allclose(hidden.kernel, before)
+    plain = pynn.Model(inputs, pynn.layers.Dense(1)(inputs))
+    plain.compile(optimizer="sgd")
+    with pytest.raises(ValueError, match="has no loss"):
+        plain.fit(x, y, verbose=0)
+    with pytest.raises(ValueError, match="add_loss expects a scalar"):
+        pynn.layers.Dense(1).add_loss(np.zeros(3))
+
+
+def test_add_loss_and_compute_loss_match_keras():
+    keras = keras_or_skip()
+    for kwargs in ({}, {"loss": None}):
+        want, _ = add_loss_run(keras, **kwargs)
+        got, _ = add_loss_run(pynn, **kwargs)
+        for k in ("history", "losses", "weights"):
+            np.testing.assert_allclose(np.concatenate([np.ravel(v) for v in (
+                got[k].values() if isinstance(got[k], dict) else got[k])]),
+                np.concatenate([np.ravel(v) for v in (
+                    want[k].values() if isinstance(want[k], dict) else want[k])]),
+                rtol=1e-4, atol=1e-6, err_msg=f"{kwargs} {k}")
+    want, _ = add_loss_run(keras, loss=None, model_class=compute_loss_class(keras))
+    got, _ = add_loss_run(pynn, loss=None, model_class=compute_loss_class(pynn))
+    np.testing.assert_allclose(got["history"]["loss"], want["history"]["loss"], rtol=1e-5)
+    for g, w in zip(got["weights"], want["weights"]):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-6)

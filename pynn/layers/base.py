@@ -203,6 +203,47 @@ class Layer:
         self.input_shape = None    # batch shape seen at build: (None, ...)
         self.output_shape = None
         self.supports_masking = False
+        self._losses = []
+
+    # ------------------------------------------------------------ add_loss
+    def add_loss(self, loss):
+        """Keras' add_loss: a scalar loss term computed in call() (an activity penalty,
+        a KL term...), added to the training loss of the model the layer is in."""
+        if not isinstance(loss, Tensor):
+            loss = Tensor(np.asarray(loss, dtype=np.float32))
+        if loss.size != 1:
+            raise ValueError(f"{type(self).__name__} '{self.name}'.add_loss expects a scalar, got "
+                             f"a tensor of shape {tuple(loss.shape)}")
+        self.__dict__.setdefault("_losses", []).append(loss)
+
+    def _all_layers(self):
+        """This layer and every layer inside it, each once."""
+        out, seen, todo = [], set(), [self]
+        while todo:
+            layer = todo.pop(0)
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+                todo.extend(layer._child_layers())
+        return out
+
+    def _clear_losses(self):
+        for layer in self._all_layers():
+            layer.__dict__["_losses"] = []
+
+    def _added_losses(self):
+        return [t for layer in self._all_layers() for t in layer.__dict__.get("_losses", [])]
+
+    @property
+    def losses(self):
+        """The add_loss terms of the last call, then the weight regularization
+        penalties (Keras' order), as scalar Tensors."""
+        penalties = []
+        for layer in self._all_layers():
+            for var in layer._weights:
+                if getattr(var, "regularizer", None) is not None:
+                    penalties.append(var.regularizer(layer.tensor(var)))
+        return self._added_losses() + penalties
 
     @property
     def trainable(self):
@@ -384,6 +425,7 @@ class Layer:
         if getattr(first, "_is_symbolic", False):  # functional API: pynn.Input(...)
             from ..functional import symbolic_call
             return symbolic_call(self, inputs, training=training, **kwargs)
+        self.__dict__["_losses"] = []  # layer.losses: those of the latest call (Keras)
         if isinstance(inputs, (list, tuple)):
             inputs = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
             self._maybe_build([t.shape for t in inputs])

@@ -51,6 +51,9 @@ def _attrs(op, x, axis, keepdims):
 
 
 def sum(x, axis=None, keepdims=False):
+    if isinstance(x, (list, tuple)):  # keras.ops.sum(model.losses): a list of scalars
+        from .shape import stack
+        x = stack(list(x)) if x else np.zeros(1, np.float32)
     iattr, iv = _attrs("sum", x, axis, keepdims)
     return _C.apply("sum", [x], iattr=iattr, iv=iv)
 
