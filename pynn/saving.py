@@ -120,7 +120,8 @@ def _functional_from_config(cfg, custom_objects=None):
     from .models import Model
     inputs = []
     for spec in _list(cfg, "inputs"):
-        shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape")
+        shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape",
+                       allow_none=True)
         _check_input_size(shape)
         inputs.append(Input(shape=shape, name=spec.get("name")))
     layers_ = [layer_from_config(lc, custom_objects) for lc in _list(cfg, "layers")]
@@ -213,14 +214,15 @@ def _is_index(v):
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
-def _shape(v, what):
-    if not isinstance(v, list) or not all(_is_index(s) for s in v):
+def _shape(v, what, allow_none=False):
+    """allow_none: a functional Input's unknown dimensions (shape=(None, 8)), as null."""
+    if not isinstance(v, list) or not all(_is_index(s) or (allow_none and s is None) for s in v):
         raise ValueError(f"Invalid {what} {v!r:.100}: expected a list of non-negative ints")
     return tuple(v)
 
 
 def _check_input_size(shape):
-    n = math.prod(shape)
+    n = math.prod(s for s in shape if s is not None)  # unknown dimensions allocate nothing
     if n > MAX_INPUT_VALUES:
         raise ValueError(f"The model config declares a per-sample input shape {shape} ({n:,} "
                          f"values), more than pynn loads ({MAX_INPUT_VALUES:,}); refusing to "
