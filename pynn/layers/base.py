@@ -171,7 +171,25 @@ class Layer:
         if call is None:
             return
         params = inspect.signature(call).parameters
-        if "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        takes_training = "training" in params or any(p.kind is p.VAR_KEYWORD
+                                                     for p in params.values())
+        tensors = 0  # leading required positional parameters: the call's input tensors
+        for p in list(params.values())[1:]:
+            if p.kind is not p.POSITIONAL_OR_KEYWORD or p.default is not p.empty \
+                    or p.name in ("training", "mask"):
+                break
+            tensors += 1
+        if tensors >= 2:
+            # Keras: layer(a, b) for call(self, a, b): pynn hands the call its inputs as
+            # one list (as for Add or Concatenate), unpacked here
+            @functools.wraps(call)
+            def call_unpacked(self, inputs, training=False, **kw):
+                if takes_training:
+                    kw["training"] = training
+                return call(self, *inputs, **kw)
+            cls.call = call_unpacked
+            return
+        if takes_training:
             return
 
         @functools.wraps(call)
@@ -394,7 +412,9 @@ class Layer:
         """Output batch shape, found by running the layer on zeros of batch 1."""
         was = _C.set_grad_enabled(False)
         try:
-            x = Tensor(np.zeros((1,) + tuple(input_shape[1:]), np.float32))
+            zeros = lambda s: Tensor(np.zeros((1,) + tuple(s[1:]), np.float32))  # noqa: E731
+            x = [zeros(s) for s in input_shape] if isinstance(input_shape, list) else \
+                zeros(input_shape)
             y = self.call(x, training=False)
         finally:
             _C.set_grad_enabled(was)
@@ -419,7 +439,11 @@ class Layer:
             self.built = True
             self.input_shape = batch_shape
 
-    def __call__(self, inputs, training=None, **kwargs):
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        if len(args) == 1 and isinstance(args[0], (bool, np.bool_)) and training is None:
+            training = bool(args[0])  # layer(x, True): `training` given by position
+        elif args:  # layer(a, b): several input tensors, as Keras passes them to call(a, b)
+            inputs = [inputs, *args]
         training = resolve_training(training)
         first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
         if getattr(first, "_is_symbolic", False):  # functional API: pynn.Input(...)
