@@ -13,8 +13,8 @@ import numpy as np
 from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
 from .functional import Input, KerasTensor, keras_layer_order, substitute, topo_calls
-from .layers.base import (Layer, layout_version, rebind_variable, resolve_training,
-                          training_context)
+from .layers.base import (Layer, layout_version, losses_used, rebind_variable,
+                          resolve_training, training_context)
 from .layers.core import InputLayer
 from .tensor import Tensor
 
@@ -230,7 +230,7 @@ class Model(Layer):
         if not self.built and isinstance(inputs, np.ndarray):
             self._ensure_built([inputs.shape])
         if (not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1
-                and not self._added_losses()):  # model.losses needs the layers run eagerly
+                and not (losses_used[0] and self._added_losses())):  # model.losses: run eagerly
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
             per_sample = tuple(self._input_shapes[0][1:])
@@ -244,7 +244,8 @@ class Model(Layer):
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
         self._ensure_built([x.shape for x in xs])
         self._check_x_shapes([x.shape for x in xs])
-        self._clear_losses()  # model.losses: the add_loss terms of this call
+        if losses_used[0]:
+            self._clear_losses()  # model.losses: the add_loss terms of this call
         return self._forward(xs, training=training)
 
     def _fast_path(self, per_sample):

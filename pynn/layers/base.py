@@ -32,6 +32,10 @@ def unique_name(base):
 
 _context = threading.local()
 
+# Set once any layer calls add_loss, so that models whose layers never do skip looking
+# for loss terms on their cheap inference path.
+losses_used = [False]
+
 # Bumped whenever a layer is frozen / unfrozen or a model collates weights into its arenas,
 # so that a model can tell in O(1) that its own arenas may be stale (Model._ensure_collated).
 layout_version = [0]
@@ -233,6 +237,7 @@ class Layer:
             raise ValueError(f"{type(self).__name__} '{self.name}'.add_loss expects a scalar, got "
                              f"a tensor of shape {tuple(loss.shape)}")
         self.__dict__.setdefault("_losses", []).append(loss)
+        losses_used[0] = True
 
     def _all_layers(self):
         """This layer and every layer inside it, each once."""
