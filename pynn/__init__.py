@@ -20,10 +20,47 @@ from .saving import load_model, save_model  # noqa: E402
 
 __version__ = "0.1.0"
 
+# The public API: what `from pynn import *`, `dir(pynn)` and the documentation
+# cover. Submodules that are implementation (core, base, conv, tensor, ...) stay
+# importable but are not listed; the trust tools load lazily yet are listed.
+_MODULES = ["activations", "backend", "callbacks", "data", "datasets", "explain", "fairness",
+            "federated", "footprint", "initializers", "layers", "losses", "metrics", "models",
+            "ops", "optimizers", "privacy", "regularizers", "saving", "schedules", "text",
+            "utils"]
+__all__ = sorted(
+    _MODULES
+    + [n for n in layers.__all__ if n not in ("register", "Input")]
+    + ["Input", "Model", "Sequential", "Tensor", "get_num_threads", "is_grad_enabled",
+       "load_model", "no_grad", "save_model", "set_num_threads", "set_seed"])
+
 
 def set_seed(seed):
-    """Makes initialisation, shuffling, dropout and DP noise bit-identical from
-    run to run (seeds the engine's generator and pynn's NumPy generator)."""
+    """Seeds pynn's generators so that a run is bit-identical from run to run.
+
+    Covers weight initialisation, shuffling in ``fit``, Dropout masks and
+    DP-SGD noise (the engine's counter-based generator and pynn's NumPy
+    generator). Reductions are partitioned independently of the thread count,
+    so the result does not depend on `set_num_threads` either.
+
+    Parameters
+    ----------
+    seed : int
+        Any Python int (taken modulo 2**64).
+
+    Raises
+    ------
+    TypeError
+        ``seed`` is not an int.
+
+    Examples
+    --------
+    >>> pynn.set_seed(42)
+    >>> a = pynn.layers.Dense(3)(np.ones((1, 4), np.float32)).numpy()
+    >>> pynn.set_seed(42)
+    >>> b = pynn.layers.Dense(3)(np.ones((1, 4), np.float32)).numpy()
+    >>> np.array_equal(a, b)
+    True
+    """
     if not isinstance(seed, (int,)) or isinstance(seed, bool):
         raise TypeError(f"set_seed expects an int, got {type(seed).__name__}")
     _C.set_seed(seed & 0xFFFFFFFFFFFFFFFF)
@@ -32,14 +69,52 @@ def set_seed(seed):
 
 
 def set_num_threads(n):
-    """Sets the size of the engine's worker pool (also PYNN_NUM_THREADS)."""
+    """Sets the number of threads of the engine's worker pool.
+
+    The default comes from the environment variable ``PYNN_NUM_THREADS``, else
+    the number of cores. Results do not depend on it.
+
+    Parameters
+    ----------
+    n : int
+        A positive number of threads.
+
+    Raises
+    ------
+    ValueError
+        ``n`` is not a positive int.
+
+    Examples
+    --------
+    >>> before = pynn.get_num_threads()
+    >>> pynn.set_num_threads(1)
+    >>> pynn.get_num_threads()
+    1
+    >>> pynn.set_num_threads(before)
+    """
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads expects a positive int, got {n!r}")
     _C.set_num_threads(n)
 
 
 def get_num_threads():
+    """Returns the number of threads of the engine's worker pool.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> pynn.get_num_threads() >= 1
+    True
+    """
     return _C.get_num_threads()
+
+
+def __dir__():
+    # dir(pynn) is the public API only (plus the version), lazy subpackages included
+    return sorted(__all__ + ["__version__"])
 
 
 def __getattr__(name):

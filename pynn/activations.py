@@ -3,12 +3,50 @@ one engine op."""
 from . import ops
 from ._names import unknown_name
 
+__all__ = ["linear", "leaky_relu", "get", "serialize"]
+
 
 def linear(x):
+    """The identity activation (what ``activation=None`` means): returns ``x`` unchanged.
+
+    Parameters
+    ----------
+    x : Tensor
+        Input.
+
+    Returns
+    -------
+    Tensor
+        ``x`` itself.
+
+    Examples
+    --------
+    >>> t = pynn.Tensor(np.array([-1.0, 2.0], np.float32))
+    >>> pynn.activations.linear(t) is t
+    True
+    """
     return x
 
 
 def leaky_relu(x, negative_slope=0.2):
+    """Leaky ReLU: ``x`` for ``x >= 0``, ``negative_slope * x`` below (Keras' function default 0.2).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+    negative_slope : float, default 0.2
+        Slope below zero.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.activations.leaky_relu(np.array([-1.0, 2.0], np.float32)).numpy()
+    array([-0.2,  2. ], dtype=float32)
+    """
     return ops.leaky_relu(x, negative_slope)
 
 
@@ -41,7 +79,39 @@ def fused_name(fn):
 
 
 def get(identifier):
-    """An activation from a name (case-insensitive), a callable or None (linear)."""
+    """Returns an activation function from a Keras name (case-insensitive), a callable or None.
+
+    Names: ``linear``, ``relu``, ``relu6``, ``sigmoid``, ``hard_sigmoid``,
+    ``tanh``, ``softmax``, ``log_softmax``, ``elu``, ``selu``, ``gelu``,
+    ``silu`` / ``swish``, ``hard_silu`` / ``hard_swish``, ``softplus``,
+    ``softsign``, ``leaky_relu`` (the functions of `pynn.ops`). Layers fuse the
+    built-in ones into their GEMM.
+
+    Parameters
+    ----------
+    identifier : str, callable or None
+        The name, a function of one Tensor (returned as is), or None (linear).
+
+    Returns
+    -------
+    callable
+
+    Raises
+    ------
+    ValueError
+        An unknown name (with a "did you mean").
+    TypeError
+        Anything else.
+
+    Examples
+    --------
+    >>> pynn.activations.get("relu") is pynn.ops.relu
+    True
+    >>> pynn.activations.get("relu")(np.array([-1.0, 2.0], np.float32)).numpy()
+    array([0., 2.], dtype=float32)
+    >>> pynn.activations.get(None) is pynn.activations.linear
+    True
+    """
     if identifier is None:
         return linear
     if isinstance(identifier, str):
@@ -55,6 +125,27 @@ def get(identifier):
 
 
 def serialize(fn):
+    """Returns the Keras name of a built-in activation function.
+
+    Parameters
+    ----------
+    fn : callable
+        A function that `get` returns for some name.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        A custom function (not serialisable; pass activations by name).
+
+    Examples
+    --------
+    >>> pynn.activations.serialize(pynn.ops.tanh)
+    'tanh'
+    """
     for name, f in _BY_NAME.items():
         if f is fn:
             return name

@@ -11,6 +11,11 @@ import warnings
 
 import numpy as np
 
+# (CallbackList is fit's dispatcher, not Keras' constructor: not part of the API)
+__all__ = ["Callback", "History", "ProgbarLogger", "EarlyStopping",
+           "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger",
+           "TerminateOnNaN", "LambdaCallback"]
+
 
 def _default(fn):
     """Marks a base-class hook as "does nothing" (so the loop can skip it)."""
@@ -23,17 +28,68 @@ def _is_default(method):
 
 
 class Callback:
-    """Base class: override any of the on_* hooks. `self.model` and
-    `self.params` ({"verbose", "epochs", "steps"}) are set by fit."""
+    """The base class of callbacks: override the ``on_*`` hooks you need.
+
+    ``fit`` sets ``self.model`` (the model being trained: set
+    ``self.model.stop_training = True`` to stop) and ``self.params``
+    (``{"verbose", "epochs", "steps"}``). pynn runs each epoch inside C, so
+    epoch hooks cost nothing; a callback that overrides a *batch* hook makes
+    ``fit`` return to Python after every batch, which is slower.
+
+    Examples
+    --------
+    >>> pynn.set_seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = (x[:, :1] > 0).astype("float32")
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
+    >>> class StopAtLoss(pynn.callbacks.Callback):
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         if logs["loss"] < 0.69:
+    ...             self.model.stop_training = True
+    >>> history = model.fit(x, y, epochs=50, verbose=0, callbacks=[StopAtLoss()])
+    >>> len(history.epoch) < 50
+    True
+    """
 
     def __init__(self):
         self.model = None
         self.params = {}
 
     def set_model(self, model):
+        """Sets ``self.model`` (``fit`` calls it before training).
+
+        Parameters
+        ----------
+        model : Model
+            The model being trained.
+
+        Examples
+        --------
+        >>> cb = pynn.callbacks.Callback()
+        >>> model = pynn.Sequential([pynn.layers.Dense(1)])
+        >>> cb.set_model(model)
+        >>> cb.model is model
+        True
+        """
         self.model = model
 
     def set_params(self, params):
+        """Sets ``self.params`` (``fit`` calls it before training).
+
+        Parameters
+        ----------
+        params : dict
+            ``{"verbose": ..., "epochs": ..., "steps": ...}`` (steps per epoch).
+
+        Examples
+        --------
+        >>> cb = pynn.callbacks.Callback()
+        >>> cb.set_params({"verbose": 0, "epochs": 3, "steps": 10})
+        >>> cb.params["epochs"]
+        3
+        """
         self.params = params
 
     def _needs_every_batch(self):
@@ -43,47 +99,407 @@ class Callback:
                    ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end"))
 
     @_default
-    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_begin(self, batch, logs=None):
+        """Called before each training batch (Keras' older name of ``on_train_batch_begin``).
+
+        Overriding a batch hook makes ``fit`` return to Python after every batch
+        (otherwise it runs a whole epoch per C call), so training is slower.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, from 0.
+        logs : dict, optional
+            Empty (Keras passes no data here).
+
+        Examples
+        --------
+        >>> class Printer(pynn.callbacks.Callback):
+        ...     def on_batch_begin(self, batch, logs=None):
+        ...         print(batch)
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> _ = model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0,
+        ...               callbacks=[Printer()])
+        0
+        1
+        0
+        1
+        """
+        pass
+
     @_default
-    def on_batch_end(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None):
+        """Called after each training batch (Keras' older name of ``on_train_batch_end``).
+
+        Overriding a batch hook makes ``fit`` return to Python after every batch.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, from 0.
+        logs : dict, optional
+            The running averages of the epoch so far (``loss`` and the metrics).
+
+        Examples
+        --------
+        >>> class Printer(pynn.callbacks.Callback):
+        ...     def on_batch_end(self, batch, logs=None):
+        ...         print(batch, sorted(logs))
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> _ = model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0,
+        ...               callbacks=[Printer()])
+        0 ['loss']
+        1 ['loss']
+        0 ['loss']
+        1 ['loss']
+        """
+        pass
+
     @_default
-    def on_train_begin(self, logs=None): pass
+    def on_train_begin(self, logs=None):
+        """Called once at the start of ``fit``.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Empty.
+
+        Examples
+        --------
+        >>> class Printer(pynn.callbacks.Callback):
+        ...     def on_train_begin(self, logs=None):
+        ...         print("training starts")
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> _ = model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0,
+        ...               callbacks=[Printer()])
+        training starts
+        """
+        pass
+
     @_default
-    def on_train_end(self, logs=None): pass
+    def on_train_end(self, logs=None):
+        """Called once at the end of ``fit`` (also after an early stop).
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The last epoch's logs.
+
+        Examples
+        --------
+        >>> class Printer(pynn.callbacks.Callback):
+        ...     def on_train_end(self, logs=None):
+        ...         print(sorted(logs))
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> _ = model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0,
+        ...               callbacks=[Printer()])
+        ['loss']
+        """
+        pass
+
     @_default
-    def on_epoch_begin(self, epoch, logs=None): pass
+    def on_epoch_begin(self, epoch, logs=None):
+        """Called at the start of each epoch.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, from 0.
+        logs : dict, optional
+            Empty.
+
+        Examples
+        --------
+        >>> class Printer(pynn.callbacks.Callback):
+        ...     def on_epoch_begin(self, epoch, logs=None):
+        ...         print(epoch)
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> _ = model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0,
+        ...               callbacks=[Printer()])
+        0
+        1
+        """
+        pass
+
     @_default
-    def on_epoch_end(self, epoch, logs=None): pass
+    def on_epoch_end(self, epoch, logs=None):
+        """Called at the end of each epoch, after validation.
+
+        Set ``self.model.stop_training = True`` here to stop training.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's index, from 0.
+        logs : dict, optional
+            The epoch's results: ``loss``, the metrics and their ``val_``
+            versions. A callback may add keys (they reach ``History``).
+
+        Examples
+        --------
+        >>> class Printer(pynn.callbacks.Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         print(epoch, sorted(logs))
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> _ = model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0,
+        ...               callbacks=[Printer()])
+        0 ['loss']
+        1 ['loss']
+        """
+        pass
 
     # Keras: the train-batch hooks fall back to the old on_batch_* names
     @_default
     def on_train_batch_begin(self, batch, logs=None):
+        """Called before each training batch.
+
+        Overriding a batch hook makes ``fit`` return to Python after every batch
+        (otherwise it runs a whole epoch per C call). By default it calls
+        ``on_batch_begin``, as Keras.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, from 0.
+        logs : dict, optional
+            Empty.
+
+        Examples
+        --------
+        >>> class Printer(pynn.callbacks.Callback):
+        ...     def on_train_batch_begin(self, batch, logs=None):
+        ...         print(batch)
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> _ = model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0,
+        ...               callbacks=[Printer()])
+        0
+        1
+        0
+        1
+        """
         self.on_batch_begin(batch, logs=logs)
 
     @_default
     def on_train_batch_end(self, batch, logs=None):
+        """Called after each training batch.
+
+        Overriding a batch hook makes ``fit`` return to Python after every batch.
+        By default it calls ``on_batch_end``, as Keras.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, from 0.
+        logs : dict, optional
+            The running averages of the epoch so far (``loss`` and the metrics).
+
+        Examples
+        --------
+        >>> class Printer(pynn.callbacks.Callback):
+        ...     def on_train_batch_end(self, batch, logs=None):
+        ...         print(batch)
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> _ = model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0,
+        ...               callbacks=[Printer()])
+        0
+        1
+        0
+        1
+        """
         self.on_batch_end(batch, logs=logs)
 
     @_default
-    def on_test_begin(self, logs=None): pass
+    def on_test_begin(self, logs=None):
+        """Keras' hook for the start of an evaluation; pynn's ``evaluate`` and ``predict`` do not
+        call callbacks yet.
+
+        Kept so that Keras callbacks that define it port unchanged.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Results so far (Keras).
+
+        Examples
+        --------
+        >>> pynn.callbacks.Callback().on_test_begin() is None  # a no-op unless overridden
+        True
+        """
+        pass
+
     @_default
-    def on_test_end(self, logs=None): pass
+    def on_test_end(self, logs=None):
+        """Keras' hook for the end of an evaluation; pynn's ``evaluate`` and ``predict`` do not call
+        callbacks yet.
+
+        Kept so that Keras callbacks that define it port unchanged.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Results so far (Keras).
+
+        Examples
+        --------
+        >>> pynn.callbacks.Callback().on_test_end() is None  # a no-op unless overridden
+        True
+        """
+        pass
+
     @_default
-    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None):
+        """Keras' hook called before each evaluation batch; pynn's ``evaluate`` and ``predict`` do
+        not call callbacks yet.
+
+        Kept so that Keras callbacks that define it port unchanged.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, from 0.
+        logs : dict, optional
+            Results so far (Keras).
+
+        Examples
+        --------
+        >>> pynn.callbacks.Callback().on_test_batch_begin(0) is None  # a no-op unless overridden
+        True
+        """
+        pass
+
     @_default
-    def on_test_batch_end(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None):
+        """Keras' hook called after each evaluation batch; pynn's ``evaluate`` and ``predict`` do
+        not call callbacks yet.
+
+        Kept so that Keras callbacks that define it port unchanged.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, from 0.
+        logs : dict, optional
+            Results so far (Keras).
+
+        Examples
+        --------
+        >>> pynn.callbacks.Callback().on_test_batch_end(0) is None  # a no-op unless overridden
+        True
+        """
+        pass
+
     @_default
-    def on_predict_begin(self, logs=None): pass
+    def on_predict_begin(self, logs=None):
+        """Keras' hook for the start of a prediction; pynn's ``evaluate`` and ``predict`` do not
+        call callbacks yet.
+
+        Kept so that Keras callbacks that define it port unchanged.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Results so far (Keras).
+
+        Examples
+        --------
+        >>> pynn.callbacks.Callback().on_predict_begin() is None  # a no-op unless overridden
+        True
+        """
+        pass
+
     @_default
-    def on_predict_end(self, logs=None): pass
+    def on_predict_end(self, logs=None):
+        """Keras' hook for the end of a prediction; pynn's ``evaluate`` and ``predict`` do not call
+        callbacks yet.
+
+        Kept so that Keras callbacks that define it port unchanged.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Results so far (Keras).
+
+        Examples
+        --------
+        >>> pynn.callbacks.Callback().on_predict_end() is None  # a no-op unless overridden
+        True
+        """
+        pass
+
     @_default
-    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None):
+        """Keras' hook called before each prediction batch; pynn's ``evaluate`` and ``predict`` do
+        not call callbacks yet.
+
+        Kept so that Keras callbacks that define it port unchanged.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, from 0.
+        logs : dict, optional
+            Results so far (Keras).
+
+        Examples
+        --------
+        >>> pynn.callbacks.Callback().on_predict_batch_begin(0) is None  # a no-op unless overridden
+        True
+        """
+        pass
+
     @_default
-    def on_predict_batch_end(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None):
+        """Keras' hook called after each prediction batch; pynn's ``evaluate`` and ``predict`` do
+        not call callbacks yet.
+
+        Kept so that Keras callbacks that define it port unchanged.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index within the epoch, from 0.
+        logs : dict, optional
+            Results so far (Keras).
+
+        Examples
+        --------
+        >>> pynn.callbacks.Callback().on_predict_batch_end(0) is None  # a no-op unless overridden
+        True
+        """
+        pass
 
 
 class History(Callback):
-    """Records every epoch's logs: `.history = {key: [values]}`, `.epoch`, `.params`."""
+    """Records each epoch's logs; ``fit`` returns it (also ``model.history``).
+
+    Attributes: ``history`` maps each log key (``"loss"``, metrics, ``"val_..."``,
+    ``"learning_rate"`` when a callback logs it) to one value per epoch;
+    ``epoch`` lists the epoch indices; ``params`` holds fit's settings.
+
+    Examples
+    --------
+    >>> pynn.set_seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = (x[:, :1] > 0).astype("float32")
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
+    >>> history = model.fit(x, y, epochs=3, verbose=0, validation_split=0.25)
+    >>> history.epoch
+    [0, 1, 2]
+    >>> sorted(history.history), len(history.history["val_loss"])
+    (['loss', 'val_loss'], 3)
+    >>> model.history is history
+    True
+    """
 
     def __init__(self):
         super().__init__()
@@ -105,8 +521,30 @@ class History(Callback):
 
 
 class ProgbarLogger(Callback):
-    """Prints Keras' progress bar (verbose=1) or one line per epoch (verbose=2).
-    `verbose=None` takes fit's verbose."""
+    """Prints Keras' progress bar (``verbose=1``) or one line per epoch (``verbose=2``).
+
+    ``fit`` adds one when ``verbose`` is not 0. The bar is redrawn about ten
+    times a second from between chunks of batches, so it does not slow the loop.
+
+    Parameters
+    ----------
+    verbose : {None, 0, 1, 2}, optional
+        1: a bar; 2: one line per epoch; None: fit's ``verbose``.
+
+    Examples
+    --------
+    >>> pynn.set_seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = (x[:, :1] > 0).astype("float32")
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
+    >>> _ = model.fit(x, y, epochs=2, batch_size=32, verbose=2)  # doctest: +ELLIPSIS
+    Epoch 1/2
+    2/2 - ... - loss: ...
+    Epoch 2/2
+    2/2 - ... - loss: ...
+    """
 
     def __init__(self, verbose=None):
         super().__init__()
@@ -164,9 +602,39 @@ def _pythonify_logs(logs):
 
 
 class CallbackList:
-    """Dispatches every hook to the user's callbacks, then History, then the
-    progress bar (Keras' order: what a callback adds to the epoch logs, e.g.
-    ReduceLROnPlateau's "learning_rate", reaches History and the screen)."""
+    """The callbacks of one ``fit`` call, dispatched in Keras' order (used by ``fit``).
+
+    The user's callbacks come first, then `History`, then the progress bar, so
+    that what a callback adds to the epoch logs reaches both.
+
+    Parameters
+    ----------
+    callbacks : list of Callback or Callback, optional
+        The user's callbacks.
+    model : Model, optional
+        The model being trained.
+    verbose : int, default 1
+        fit's verbose (a progress bar is added when not 0).
+    epochs : int, default 1
+        Number of epochs.
+    steps : int, optional
+        Batches per epoch.
+
+    Raises
+    ------
+    TypeError
+        An element that is not a `Callback`.
+
+    Examples
+    --------
+    >>> cbs = pynn.callbacks.CallbackList([pynn.callbacks.TerminateOnNaN()], verbose=0, epochs=2)
+    >>> [type(cb).__name__ for cb in cbs.callbacks]
+    ['TerminateOnNaN', 'History']
+    >>> pynn.callbacks.CallbackList(["not a callback"])
+    Traceback (most recent call last):
+    ...
+    TypeError: callbacks must be pynn.callbacks.Callback instances, got str
+    """
 
     def __init__(self, callbacks=None, model=None, verbose=1, epochs=1, steps=None,
                  add_history=True):
@@ -190,7 +658,20 @@ class CallbackList:
             cb.set_params(dict(self.params))
 
     def wants_every_batch(self):
-        """True when some callback must see each batch (so batches go one by one)."""
+        """Returns whether some callback needs every batch (then ``fit`` steps batch by batch).
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> pynn.callbacks.CallbackList([], verbose=0).wants_every_batch()
+        False
+        >>> pynn.callbacks.CallbackList([pynn.callbacks.TerminateOnNaN()],
+        ...                             verbose=0).wants_every_batch()
+        True
+        """
         return any(cb._needs_every_batch() for cb in self.callbacks)
 
     def wants_every_test_batch(self):
@@ -202,8 +683,20 @@ class CallbackList:
                    for h in ("on_predict_batch_begin", "on_predict_batch_end"))
 
     def wants_progress(self):
-        """True when something redraws during the epoch (fit then returns to
-        Python every ~0.1 s instead of once per epoch)."""
+        """Returns whether something redraws during an epoch (then ``fit`` returns to Python between
+        chunks).
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> pynn.callbacks.CallbackList([], verbose=0).wants_progress()
+        False
+        >>> pynn.callbacks.CallbackList([], verbose=1).wants_progress()
+        True
+        """
         return any(isinstance(c, ProgbarLogger) and c.verbose == 1 for c in self.callbacks)
 
     def _call(self, hook, *args):
@@ -296,9 +789,50 @@ class _Monitor(Callback):
 
 
 class EarlyStopping(_Monitor):
-    """Stops training when `monitor` has not improved for `patience` epochs
-    (sets model.stop_training). With restore_best_weights, the weights of the
-    best epoch are put back at the end of training, stopped early or not."""
+    """Stops training when a monitored value has stopped improving.
+
+    After ``patience`` epochs without an improvement larger than ``min_delta``,
+    sets ``model.stop_training``. With ``restore_best_weights`` the weights of the
+    best epoch are put back at the end of training (stopped early or not).
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The log key to watch (``"loss"``, ``"val_accuracy"``, ...).
+    min_delta : float, default 0
+        The smallest change that counts as an improvement.
+    patience : int, default 0
+        Epochs without improvement before stopping.
+    verbose : int, default 0
+        1 prints a message when stopping.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether lower or higher is better; "auto" infers it from the name
+        (losses and errors: min; accuracy, AUC, ...: max).
+    baseline : float, optional
+        Stop if the value does not beat this baseline within ``patience`` epochs.
+    restore_best_weights : bool, default False
+        Restore the best epoch's weights at the end of training.
+    start_from_epoch : int, default 0
+        Epochs to wait before starting to monitor (a warm-up).
+
+    Raises
+    ------
+    ValueError
+        ``mode="auto"`` with a monitored name whose direction cannot be told.
+
+    Examples
+    --------
+    >>> pynn.set_seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = (x[:, :1] > 0).astype("float32")
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
+    >>> stop = pynn.callbacks.EarlyStopping(monitor="loss", patience=1, min_delta=10.0)
+    >>> history = model.fit(x, y, epochs=20, verbose=0, callbacks=[stop])
+    >>> len(history.epoch)  # no epoch improves the loss by 10: stops after 1 + patience
+    2
+    """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
@@ -358,6 +892,23 @@ class EarlyStopping(_Monitor):
             self.model.set_weights(self.best_weights)
 
     def get_monitor_value(self, logs):
+        """Returns the monitored value from an epoch's logs (None, with a warning, if absent).
+
+        Parameters
+        ----------
+        logs : dict
+            An epoch's logs.
+
+        Returns
+        -------
+        float or None
+
+        Examples
+        --------
+        >>> stop = pynn.callbacks.EarlyStopping(monitor="loss")
+        >>> stop.get_monitor_value({"loss": 0.5, "accuracy": 0.9})
+        0.5
+        """
         logs = logs or {}
         value = logs.get(self.monitor)
         if value is None:
@@ -367,12 +918,53 @@ class EarlyStopping(_Monitor):
 
 
 class ModelCheckpoint(_Monitor):
-    """Saves the model (or its weights) every epoch or every `save_freq` batches.
+    """Saves the model (or only its weights) during training.
 
-    `filepath` may hold `{epoch:02d}` and any log key (`{val_loss:.2f}`).
-    Files are written to a temporary name in the same directory and renamed,
-    so a crash never leaves a half-written checkpoint. Any file name works
-    (pynn's format is a zip whatever the extension)."""
+    ``filepath`` may hold ``{epoch:02d}`` and any log key (``{val_loss:.2f}``).
+    Files are written under a temporary name in the same directory and renamed,
+    so a crash never leaves a half-written checkpoint.
+
+    Parameters
+    ----------
+    filepath : str or path-like
+        Where to save (formatted with ``epoch`` and the logs).
+    monitor : str, default "val_loss"
+        The log key that decides "best" with ``save_best_only``.
+    verbose : int, default 0
+        1 prints a message at each save.
+    save_best_only : bool, default False
+        Save only when the monitored value improves (the file is overwritten
+        unless the name holds a field that changes).
+    save_weights_only : bool, default False
+        Save only the weights (``model.save_weights``), not the whole model.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether lower or higher is better for ``monitor``.
+    save_freq : "epoch" or int, default "epoch"
+        Save at each epoch end, or every this many batches.
+    initial_value_threshold : float, optional
+        A value that the monitored value must beat for the first save.
+
+    Raises
+    ------
+    ValueError
+        A ``save_freq`` that is neither "epoch" nor a positive int.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> pynn.set_seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = (x[:, :1] > 0).astype("float32")
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
+    >>> folder = tempfile.mkdtemp()
+    >>> checkpoint = pynn.callbacks.ModelCheckpoint(os.path.join(folder, "model-{epoch:02d}.keras"),
+    ...                                             monitor="loss")
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[checkpoint])
+    >>> sorted(os.listdir(folder))
+    ['model-01.keras', 'model-02.keras']
+    """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",
@@ -487,9 +1079,52 @@ def _logged_lr(optimizer):
 
 
 class ReduceLROnPlateau(Callback):
-    """Multiplies the optimizer's learning rate by `factor` when `monitor` has
-    not improved for `patience` epochs (then waits `cooldown` epochs). Adds the
-    epoch's learning rate to the logs as "learning_rate", like Keras."""
+    """Reduces the learning rate when a monitored value has stopped improving.
+
+    After ``patience`` epochs without improvement, multiplies the optimizer's
+    learning rate by ``factor`` (not below ``min_lr``), then waits ``cooldown``
+    epochs. Logs each epoch's rate as ``"learning_rate"``, like Keras.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The log key to watch.
+    factor : float, default 0.1
+        The multiplier (below 1).
+    patience : int, default 10
+        Epochs without improvement before reducing.
+    verbose : int, default 0
+        1 prints a message at each reduction.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether lower or higher is better.
+    min_delta : float, default 1e-4
+        The smallest change that counts as an improvement.
+    cooldown : int, default 0
+        Epochs to wait after a reduction before counting again.
+    min_lr : float, default 0.0
+        The lower bound of the learning rate.
+
+    Raises
+    ------
+    ValueError
+        ``factor >= 1``.
+    TypeError
+        An unknown argument.
+
+    Examples
+    --------
+    >>> pynn.set_seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = (x[:, :1] > 0).astype("float32")
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
+    >>> reduce = pynn.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0,
+    ...                                           min_delta=10.0)
+    >>> history = model.fit(x, y, epochs=3, verbose=0, callbacks=[reduce])
+    >>> [round(lr, 4) for lr in history.history["learning_rate"]]
+    [0.01, 0.01, 0.005]
+    """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
@@ -532,6 +1167,17 @@ class ReduceLROnPlateau(Callback):
         self._reset()
 
     def in_cooldown(self):
+        """Returns whether the callback is waiting out its cooldown after a reduction.
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> pynn.callbacks.ReduceLROnPlateau(cooldown=2).in_cooldown()
+        False
+        """
         return self.cooldown_counter > 0
 
     def on_epoch_end(self, epoch, logs=None):
@@ -564,8 +1210,37 @@ class ReduceLROnPlateau(Callback):
 
 
 class LearningRateScheduler(Callback):
-    """Sets the learning rate at the start of each epoch to
-    `schedule(epoch, lr)` (or `schedule(epoch)`), and logs "learning_rate"."""
+    """Sets the learning rate at the start of each epoch from a function.
+
+    Logs the epoch's rate as ``"learning_rate"``. For a rate that changes every
+    step, give the optimizer a `pynn.schedules` schedule instead (evaluated in C).
+
+    Parameters
+    ----------
+    schedule : callable
+        ``schedule(epoch, lr) -> float`` (epoch from 0, lr the current rate), or
+        Keras' older ``schedule(epoch)``.
+    verbose : int, default 0
+        1 prints the rate at each epoch.
+
+    Raises
+    ------
+    ValueError
+        The schedule returns something other than a float.
+
+    Examples
+    --------
+    >>> pynn.set_seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = (x[:, :1] > 0).astype("float32")
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
+    >>> scheduler = pynn.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
+    >>> history = model.fit(x, y, epochs=3, verbose=0, callbacks=[scheduler])
+    >>> [round(lr, 4) for lr in history.history["learning_rate"]]
+    [0.1, 0.05, 0.0333]
+    """
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
@@ -592,7 +1267,32 @@ class LearningRateScheduler(Callback):
 
 
 class CSVLogger(Callback):
-    """Streams each epoch's logs to a CSV file: `epoch` then the log keys sorted."""
+    """Streams each epoch's logs to a CSV file: ``epoch``, then the log keys sorted.
+
+    Parameters
+    ----------
+    filename : str or path-like
+        The CSV file.
+    separator : str, default ","
+        The column separator.
+    append : bool, default False
+        Append to an existing file (resuming) instead of overwriting it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> pynn.set_seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = (x[:, :1] > 0).astype("float32")
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
+    >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[pynn.callbacks.CSVLogger(path)])
+    >>> lines = open(path).read().splitlines()
+    >>> lines[0], len(lines)
+    ('epoch,loss', 3)
+    """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
@@ -652,8 +1352,24 @@ class CSVLogger(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stops training at the end of the first batch whose loss is NaN or
-    infinite (raise_error=True raises RuntimeError instead)."""
+    """Stops training at the end of the first batch whose loss is NaN or infinite.
+
+    Parameters
+    ----------
+    raise_error : bool, default False
+        Raise RuntimeError instead of stopping quietly.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(1,)), pynn.layers.Dense(1)])
+    >>> model.compile(optimizer=pynn.optimizers.SGD(1e10), loss="mse")
+    >>> stop = pynn.callbacks.TerminateOnNaN()
+    >>> history = model.fit(np.full((64, 1), 1e3), np.zeros((64, 1)), batch_size=8, epochs=5,
+    ...                     verbose=0, callbacks=[stop])  # doctest: +ELLIPSIS
+    Batch ...: Invalid loss, terminating training
+    >>> len(history.epoch)
+    1
+    """
 
     def __init__(self, raise_error=False):
         super().__init__()
@@ -670,9 +1386,39 @@ class TerminateOnNaN(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions: LambdaCallback(on_epoch_end=lambda epoch,
-    logs: ..., on_train_batch_end=..., ...). Epoch hooks take (epoch, logs),
-    batch hooks (batch, logs), train hooks (logs)."""
+    """A callback made of plain functions, for quick one-off hooks.
+
+    Parameters
+    ----------
+    on_epoch_begin, on_epoch_end : callable, optional
+        ``f(epoch, logs)``.
+    on_train_begin, on_train_end : callable, optional
+        ``f(logs)``.
+    on_train_batch_begin, on_train_batch_end : callable, optional
+        ``f(batch, logs)`` (makes ``fit`` step batch by batch).
+    **kwargs
+        Any other ``on_*`` hook of `Callback`.
+
+    Raises
+    ------
+    TypeError
+        An unknown hook name.
+
+    Examples
+    --------
+    >>> pynn.set_seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = (x[:, :1] > 0).astype("float32")
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
+    >>> losses = []
+    >>> record = pynn.callbacks.LambdaCallback(
+    ...     on_epoch_end=lambda epoch, logs: losses.append(logs["loss"]))
+    >>> _ = model.fit(x, y, epochs=3, verbose=0, callbacks=[record])
+    >>> len(losses)
+    3
+    """
 
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
                  on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None, **kwargs):

@@ -136,9 +136,45 @@ def _stratified_indices(y, n_train, n_test, rng):
 
 def train_test_split(*arrays, test_size=None, train_size=None, random_state=None, shuffle=True,
                      stratify=None):
-    """Splits arrays (NumPy, pandas, lists) into random train and test subsets:
-    returns [a_train, a_test, b_train, b_test, ...], each of its input's type.
-    scikit-learn's signature, defaults (test_size 0.25) and draws."""
+    """Splits arrays into random train and test subsets (scikit-learn's ``train_test_split``).
+
+    Same signature, defaults (test_size 0.25) and draws as scikit-learn; each
+    output keeps its input's type (NumPy, pandas, list).
+
+    Parameters
+    ----------
+    *arrays : array_like
+        Arrays with the same number of samples.
+    test_size : float or int, optional
+        Fraction (0-1) or number of test samples (default 0.25).
+    train_size : float or int, optional
+        Fraction or number of training samples (default: the rest).
+    random_state : int or numpy.random.Generator, optional
+        Seed of the shuffle.
+    shuffle : bool, default True
+        Shuffle before splitting.
+    stratify : array_like, optional
+        Class labels whose proportions both subsets keep.
+
+    Returns
+    -------
+    list
+        ``[a_train, a_test, b_train, b_test, ...]``.
+
+    Raises
+    ------
+    ValueError
+        No arrays, different numbers of samples, bad sizes, or stratify
+        without shuffle.
+
+    Examples
+    --------
+    >>> x, y = np.arange(10).reshape(5, 2), np.array([0, 1, 0, 1, 0])
+    >>> x_train, x_test, y_train, y_test = pynn.data.train_test_split(x, y, test_size=0.4,
+    ...                                                               random_state=0)
+    >>> x_train.shape, x_test.shape
+    ((3, 2), (2, 2))
+    """
     if not arrays:
         raise ValueError("At least one array required as input")
     lengths = [_num_samples(a) for a in arrays]
@@ -164,9 +200,36 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
 
 
 def to_categorical(x, num_classes=None):
-    """One-hot encodes integer class labels: shape (..., num_classes), float32
-    (Keras returns float64; pynn trains in float32, so no conversion later). A
-    trailing label axis of size 1 is dropped, as in Keras."""
+    """One-hot encodes integer class labels: shape ``(..., num_classes)``, float32.
+
+    Keras returns float64; pynn trains in float32, so no conversion is needed
+    later. A trailing label axis of size 1 is dropped, as in Keras.
+
+    Parameters
+    ----------
+    x : array_like of int
+        Class labels (integer-valued floats and pandas work too).
+    num_classes : int, optional
+        The number of classes (default: the largest label + 1).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    TypeError
+        Non-numeric labels.
+    ValueError
+        Non-integer or negative labels, or labels >= num_classes.
+
+    Examples
+    --------
+    >>> pynn.utils.to_categorical([0, 2, 1])
+    array([[1., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]], dtype=float32)
+    """
     if hasattr(x, "to_numpy"):
         x = x.to_numpy()
     x = np.asarray(x)
@@ -196,9 +259,41 @@ def to_categorical(x, num_classes=None):
 
 
 def batches(x, y=None, batch_size=32, shuffle=False, seed=None, drop_remainder=False):
-    """Yields (x_batch, y_batch) — or x_batch when y is None — in order or in a
-    seeded random order; the last batch may be partial unless drop_remainder.
-    NumPy, pandas and lists keep their types (see train_test_split)."""
+    """Yields ``(x_batch, y_batch)`` (or ``x_batch`` when y is None), in order or shuffled.
+
+    For eager training loops; ``fit`` batches in C by itself. NumPy, pandas and
+    lists keep their types.
+
+    Parameters
+    ----------
+    x : array_like
+        Inputs, samples first.
+    y : array_like, optional
+        Targets.
+    batch_size : int, default 32
+        Samples per batch.
+    shuffle : bool, default False
+        Visit the samples in a random order.
+    seed : int, optional
+        Seed of the shuffle.
+    drop_remainder : bool, default False
+        Skip a last, partial batch.
+
+    Returns
+    -------
+    generator
+
+    Raises
+    ------
+    ValueError
+        A bad batch_size, or x and y of different lengths.
+
+    Examples
+    --------
+    >>> x, y = np.arange(10).reshape(5, 2), np.array([0, 1, 0, 1, 0])
+    >>> [yb.tolist() for _, yb in pynn.data.batches(x, y, batch_size=2)]
+    [[0, 1], [0, 1], [0]]
+    """
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
             or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")

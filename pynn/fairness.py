@@ -12,6 +12,12 @@ import math
 
 import numpy as np
 
+__all__ = ["MetricFrame", "ThresholdOptimizer", "reweighing", "selection_rate",
+           "mean_prediction", "count", "true_positive_rate", "false_positive_rate",
+           "true_negative_rate", "false_negative_rate", "demographic_parity_difference",
+           "demographic_parity_ratio", "equalized_odds_difference", "equalized_odds_ratio",
+           "equal_opportunity_difference", "equal_opportunity_ratio"]
+
 # ---------------------------------------------------------------- base metrics
 
 
@@ -67,23 +73,178 @@ def _rate(y_true, y_pred, sample_weight, pos_label, truth, predicted, who):
 
 
 def true_positive_rate(y_true, y_pred, sample_weight=None, pos_label=None):
+    """True positive rate (recall): the weighted fraction of positives predicted positive
+    (Fairlearn's ``true_positive_rate``).
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sample_weight : array_like, optional
+        One weight per sample.
+    pos_label : optional
+        The positive label (default: 1, or the larger of two labels).
+
+    Returns
+    -------
+    float
+        0.0 when there is nothing to divide by.
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, or not 1-D.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> pynn.fairness.true_positive_rate(y_true, y_pred)
+    0.75
+    """
     return _rate(y_true, y_pred, sample_weight, pos_label, True, True, "true_positive_rate")
 
 
 def false_positive_rate(y_true, y_pred, sample_weight=None, pos_label=None):
+    """False positive rate: the weighted fraction of negatives predicted positive (Fairlearn's
+    ``false_positive_rate``).
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sample_weight : array_like, optional
+        One weight per sample.
+    pos_label : optional
+        The positive label (default: 1, or the larger of two labels).
+
+    Returns
+    -------
+    float
+        0.0 when there is nothing to divide by.
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, or not 1-D.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> pynn.fairness.false_positive_rate(y_true, y_pred)
+    0.25
+    """
     return _rate(y_true, y_pred, sample_weight, pos_label, False, True, "false_positive_rate")
 
 
 def true_negative_rate(y_true, y_pred, sample_weight=None, pos_label=None):
+    """True negative rate (specificity): the weighted fraction of negatives predicted negative
+    (Fairlearn's ``true_negative_rate``).
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sample_weight : array_like, optional
+        One weight per sample.
+    pos_label : optional
+        The positive label (default: 1, or the larger of two labels).
+
+    Returns
+    -------
+    float
+        0.0 when there is nothing to divide by.
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, or not 1-D.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> pynn.fairness.true_negative_rate(y_true, y_pred)
+    0.75
+    """
     return _rate(y_true, y_pred, sample_weight, pos_label, False, False, "true_negative_rate")
 
 
 def false_negative_rate(y_true, y_pred, sample_weight=None, pos_label=None):
+    """False negative rate (miss rate): the weighted fraction of positives predicted negative
+    (Fairlearn's ``false_negative_rate``).
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sample_weight : array_like, optional
+        One weight per sample.
+    pos_label : optional
+        The positive label (default: 1, or the larger of two labels).
+
+    Returns
+    -------
+    float
+        0.0 when there is nothing to divide by.
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, or not 1-D.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> pynn.fairness.false_negative_rate(y_true, y_pred)
+    0.25
+    """
     return _rate(y_true, y_pred, sample_weight, pos_label, True, False, "false_negative_rate")
 
 
 def selection_rate(y_true, y_pred, *, pos_label=1, sample_weight=None):
-    """Weighted fraction of predictions equal to pos_label (y_true is ignored)."""
+    """Selection rate: the weighted fraction of predictions equal to ``pos_label`` (y_true is
+    ignored).
+
+    What demographic parity compares between groups.
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    pos_label : default 1
+        The label that counts as selected.
+    sample_weight : array_like, optional
+        One weight per sample.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        An empty y_pred.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> pynn.fairness.selection_rate(y_true, y_pred)
+    0.5
+    """
     y_pred = _vector(y_pred, "selection_rate", "y_pred")
     if len(y_pred) == 0:
         raise ValueError("selection_rate: y_pred is empty")
@@ -92,12 +253,52 @@ def selection_rate(y_true, y_pred, *, pos_label=1, sample_weight=None):
 
 
 def mean_prediction(y_true, y_pred, sample_weight=None):
+    """The weighted mean of the predictions (for scores or regression outputs; y_true is ignored).
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predictions or scores.
+    sample_weight : array_like, optional
+        One weight per sample.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> pynn.fairness.mean_prediction(None, np.array([0.2, 0.4, 0.9]))
+    0.5
+    """
     y_pred = _vector(y_pred, "mean_prediction", "y_pred").astype(np.float64)
     w = _weights(sample_weight, len(y_pred), "mean_prediction")
     return float(np.dot(y_pred, w) / w.sum())
 
 
 def count(y_true, y_pred):
+    """The number of samples (a MetricFrame column that shows each group's size).
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> pynn.fairness.count(y_true, y_pred)
+    8
+    """
     return len(_vector(y_true, "count", "y_true"))
 
 
@@ -140,11 +341,53 @@ def _is_scalar(v):
 
 
 class MetricFrame:
-    """Fairlearn's MetricFrame(*, metrics, y_true, y_pred, sensitive_features,
-    sample_params=None). metrics: a callable metric(y_true, y_pred, **params) or a
-    dict of them; sample_params: per-sample arguments such as
-    {'sample_weight': w} (for a dict of metrics, {metric name: {...}}), split by
-    group with the data."""
+    """Evaluates metrics on the whole data and on every group (Fairlearn's MetricFrame).
+
+    ``overall`` holds the metrics on all samples, ``by_group`` per group (groups in
+    sorted order); ``group_min``, ``group_max``, ``difference`` and ``ratio``
+    summarise the disparity. With a dict of metrics, results are dicts by metric
+    name. Printing it shows a table.
+
+    Parameters
+    ----------
+    metrics : callable or dict of callable
+        ``metric(y_true, y_pred, **params)`` (e.g. `selection_rate`, or a scikit-learn metric).
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sensitive_features : array_like, list or dict of array_like
+        The group of each sample (several features: their tuples define the groups).
+    sample_params : dict, optional
+        Per-sample arguments such as ``{"sample_weight": w}`` (for a dict of metrics,
+        ``{metric name: {...}}``), split by group with the data.
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, no samples, missing group values, or
+        sample_params for unknown metrics.
+    TypeError
+        metrics that are not callables.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> group = np.array(["a"] * 4 + ["b"] * 4)
+    >>> frame = pynn.fairness.MetricFrame(metrics={"selection": pynn.fairness.selection_rate,
+    ...                                               "tpr": pynn.fairness.true_positive_rate},
+    ...                                      y_true=y_true, y_pred=y_pred, sensitive_features=group)
+    >>> frame.by_group["selection"]
+    {'a': 0.75, 'b': 0.25}
+    >>> frame.difference()
+    {'selection': 0.5, 'tpr': 0.5}
+    >>> print(frame)
+                selection           tpr
+    overall           0.5          0.75
+    a                0.75             1
+    b                0.25           0.5
+    """
 
     def __init__(self, *, metrics, y_true, y_pred, sensitive_features, sample_params=None):
         who = "MetricFrame"
@@ -191,14 +434,18 @@ class MetricFrame:
 
     @property
     def overall(self):
+        """The metric (or dict of metrics) on all samples."""
         return self._out(self._overall)
 
     @property
     def by_group(self):
+        """The metric per group: ``{group: value}`` (with several metrics ``{name: {group:
+        value}}``)."""
         return self._out({k: dict(v) for k, v in self._by_group.items()})
 
     @property
     def groups(self):
+        """The groups, in sorted order (tuples of values with several sensitive features)."""
         return list(self._groups)
 
     def _reduce(self, fn, errors, what):
@@ -217,13 +464,96 @@ class MetricFrame:
         return self._out(out)
 
     def group_min(self, errors="raise"):
+        """Returns the smallest group value of each metric.
+
+        Parameters
+        ----------
+        errors : {"raise", "coerce"}, default "raise"
+            For non-scalar metric values: raise, or give NaN.
+
+        Returns
+        -------
+        float or dict
+
+        Raises
+        ------
+        ValueError
+            Non-scalar values with ``errors="raise"``.
+
+        Examples
+        --------
+        >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+        >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+        >>> group = np.array(["a"] * 4 + ["b"] * 4)
+        >>> frame = pynn.fairness.MetricFrame(metrics=pynn.fairness.selection_rate, y_true=y_true,
+        ...                                      y_pred=y_pred, sensitive_features=group)
+        >>> frame.group_min()
+        0.25
+        """
         return self._reduce(lambda v, o: float(v.min()), errors, "group_min")
 
     def group_max(self, errors="raise"):
+        """Returns the largest group value of each metric.
+
+        Parameters
+        ----------
+        errors : {"raise", "coerce"}, default "raise"
+            For non-scalar metric values: raise, or give NaN.
+
+        Returns
+        -------
+        float or dict
+
+        Raises
+        ------
+        ValueError
+            Non-scalar values with ``errors="raise"``.
+
+        Examples
+        --------
+        >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+        >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+        >>> group = np.array(["a"] * 4 + ["b"] * 4)
+        >>> frame = pynn.fairness.MetricFrame(metrics=pynn.fairness.selection_rate, y_true=y_true,
+        ...                                      y_pred=y_pred, sensitive_features=group)
+        >>> frame.group_max()
+        0.75
+        """
         return self._reduce(lambda v, o: float(v.max()), errors, "group_max")
 
     def difference(self, method="between_groups", errors="coerce"):
-        """between_groups: max - min over groups; to_overall: max |group - overall|."""
+        """Returns the disparity of each metric as a difference (0 = equal across groups).
+
+        between_groups: max - min over groups; to_overall: max |group - overall|.
+
+        Parameters
+        ----------
+        method : {"between_groups", "to_overall"}, default "between_groups"
+            Compare groups with each other, or each group with the overall value.
+        errors : {"raise", "coerce"}, default "coerce"
+            For non-scalar metric values: raise, or give NaN.
+
+        Returns
+        -------
+        float or dict
+
+        Raises
+        ------
+        ValueError
+            An unknown method or errors value.
+
+        Examples
+        --------
+        >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+        >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+        >>> group = np.array(["a"] * 4 + ["b"] * 4)
+        >>> frame = pynn.fairness.MetricFrame(metrics=pynn.fairness.selection_rate, y_true=y_true,
+        ...                                      y_pred=y_pred, sensitive_features=group)
+        >>> frame.difference()
+        0.5
+        >>> frame.difference(method="to_overall")
+        0.25
+        """
         if method == "between_groups":
             return self._reduce(lambda v, o: float(v.max() - v.min()), errors, "difference")
         if method == "to_overall":
@@ -232,8 +562,37 @@ class MetricFrame:
                          f"'to_overall', got {method!r}")
 
     def ratio(self, method="between_groups", errors="coerce"):
-        """between_groups: min / max over groups; to_overall: the smallest of
-        group/overall and overall/group (each taken <= 1)."""
+        """Returns the disparity of each metric as a ratio (1 = equal across groups).
+
+        between_groups: min / max over groups; to_overall: the smallest of
+        group / overall and overall / group.
+
+        Parameters
+        ----------
+        method : {"between_groups", "to_overall"}, default "between_groups"
+            Compare groups with each other, or each group with the overall value.
+        errors : {"raise", "coerce"}, default "coerce"
+            For non-scalar metric values: raise, or give NaN.
+
+        Returns
+        -------
+        float or dict
+
+        Raises
+        ------
+        ValueError
+            An unknown method or errors value.
+
+        Examples
+        --------
+        >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+        >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+        >>> group = np.array(["a"] * 4 + ["b"] * 4)
+        >>> frame = pynn.fairness.MetricFrame(metrics=pynn.fairness.selection_rate, y_true=y_true,
+        ...                                      y_pred=y_pred, sensitive_features=group)
+        >>> round(frame.ratio(), 4)
+        0.3333
+        """
         def between(v, o):
             with np.errstate(divide="ignore", invalid="ignore"):
                 return float(np.float64(v.min()) / np.float64(v.max()))
@@ -274,14 +633,81 @@ def _frame(metrics, y_true, y_pred, sensitive_features, sample_weight):
 
 def demographic_parity_difference(y_true, y_pred, *, sensitive_features, method="between_groups",
                                   sample_weight=None):
-    """Largest gap in selection rate between groups (0 = parity)."""
+    """Largest gap in selection rate between groups (0 = demographic parity).
+
+    Computed as Fairlearn's ``demographic_parity_difference`` from the selection rate per group.
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sensitive_features : array_like, list or dict of array_like
+        The group of each sample (several features: their tuples define the groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare groups with each other, or each group with the overall value.
+    sample_weight : array_like, optional
+        One weight per sample.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, or a bad method.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> group = np.array(["a"] * 4 + ["b"] * 4)
+    >>> pynn.fairness.demographic_parity_difference(y_true, y_pred, sensitive_features=group)
+    0.5
+    """
     return _frame({"selection_rate": selection_rate}, y_true, y_pred, sensitive_features,
                   sample_weight).difference(method)["selection_rate"]
 
 
 def demographic_parity_ratio(y_true, y_pred, *, sensitive_features, method="between_groups",
                              sample_weight=None):
-    """Smallest over largest group selection rate (1 = parity)."""
+    """Smallest over largest group selection rate (1 = demographic parity; the "80% rule" asks for
+    0.8).
+
+    Computed as Fairlearn's ``demographic_parity_ratio`` from the selection rate per group.
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sensitive_features : array_like, list or dict of array_like
+        The group of each sample (several features: their tuples define the groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare groups with each other, or each group with the overall value.
+    sample_weight : array_like, optional
+        One weight per sample.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, or a bad method.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> group = np.array(["a"] * 4 + ["b"] * 4)
+    >>> pynn.fairness.demographic_parity_ratio(y_true, y_pred, sensitive_features=group)
+    0.3333333333333333
+    """
     return _frame({"selection_rate": selection_rate}, y_true, y_pred, sensitive_features,
                   sample_weight).ratio(method)["selection_rate"]
 
@@ -296,7 +722,42 @@ _EO = {"tpr": true_positive_rate, "fpr": false_positive_rate}
 
 def equalized_odds_difference(y_true, y_pred, *, sensitive_features, method="between_groups",
                               sample_weight=None, agg="worst_case"):
-    """The larger (or the mean, agg='mean') of the TPR and FPR differences."""
+    """The larger of the true- and false-positive-rate gaps between groups (0 = equalized odds).
+
+    Computed as Fairlearn's ``equalized_odds_difference`` from the TPR and FPR per group.
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sensitive_features : array_like, list or dict of array_like
+        The group of each sample (several features: their tuples define the groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare groups with each other, or each group with the overall value.
+    sample_weight : array_like, optional
+        One weight per sample.
+    agg : {"worst_case", "mean"}, default "worst_case"
+        Combine the TPR and FPR disparities by their worst or their mean.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, or a bad method or agg.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> group = np.array(["a"] * 4 + ["b"] * 4)
+    >>> pynn.fairness.equalized_odds_difference(y_true, y_pred, sensitive_features=group)
+    0.5
+    """
     _check_agg(agg, "equalized_odds_difference")
     d = _frame(_EO, y_true, y_pred, sensitive_features, sample_weight).difference(method)
     return max(d.values()) if agg == "worst_case" else float(np.mean(list(d.values())))
@@ -304,7 +765,42 @@ def equalized_odds_difference(y_true, y_pred, *, sensitive_features, method="bet
 
 def equalized_odds_ratio(y_true, y_pred, *, sensitive_features, method="between_groups",
                          sample_weight=None, agg="worst_case"):
-    """The smaller (or the mean) of the TPR and FPR ratios."""
+    """The smaller of the true- and false-positive-rate ratios between groups (1 = equalized odds).
+
+    Computed as Fairlearn's ``equalized_odds_ratio`` from the TPR and FPR per group.
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sensitive_features : array_like, list or dict of array_like
+        The group of each sample (several features: their tuples define the groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare groups with each other, or each group with the overall value.
+    sample_weight : array_like, optional
+        One weight per sample.
+    agg : {"worst_case", "mean"}, default "worst_case"
+        Combine the TPR and FPR disparities by their worst or their mean.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, or a bad method or agg.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> group = np.array(["a"] * 4 + ["b"] * 4)
+    >>> pynn.fairness.equalized_odds_ratio(y_true, y_pred, sensitive_features=group)
+    0.0
+    """
     _check_agg(agg, "equalized_odds_ratio")
     r = _frame(_EO, y_true, y_pred, sensitive_features, sample_weight).ratio(method)
     return min(r.values()) if agg == "worst_case" else float(np.mean(list(r.values())))
@@ -312,23 +808,120 @@ def equalized_odds_ratio(y_true, y_pred, *, sensitive_features, method="between_
 
 def equal_opportunity_difference(y_true, y_pred, *, sensitive_features, method="between_groups",
                                  sample_weight=None):
-    """The true-positive-rate difference between groups."""
+    """The gap in true positive rate between groups (0 = equal opportunity).
+
+    Computed as Fairlearn's ``equal_opportunity_difference`` from the TPR per group.
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sensitive_features : array_like, list or dict of array_like
+        The group of each sample (several features: their tuples define the groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare groups with each other, or each group with the overall value.
+    sample_weight : array_like, optional
+        One weight per sample.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, or a bad method.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> group = np.array(["a"] * 4 + ["b"] * 4)
+    >>> pynn.fairness.equal_opportunity_difference(y_true, y_pred, sensitive_features=group)
+    0.5
+    """
     return _frame({"tpr": true_positive_rate}, y_true, y_pred, sensitive_features,
                   sample_weight).difference(method)["tpr"]
 
 
 def equal_opportunity_ratio(y_true, y_pred, *, sensitive_features, method="between_groups",
                             sample_weight=None):
+    """The ratio of the smallest to the largest group true positive rate (1 = equal opportunity).
+
+    Computed as Fairlearn's ``equal_opportunity_ratio`` from the TPR per group.
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    y_pred : array_like
+        Predicted labels (thresholded, not probabilities).
+    sensitive_features : array_like, list or dict of array_like
+        The group of each sample (several features: their tuples define the groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare groups with each other, or each group with the overall value.
+    sample_weight : array_like, optional
+        One weight per sample.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths, or a bad method.
+
+    Examples
+    --------
+    >>> y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    >>> y_pred = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    >>> group = np.array(["a"] * 4 + ["b"] * 4)
+    >>> pynn.fairness.equal_opportunity_ratio(y_true, y_pred, sensitive_features=group)
+    0.5
+    """
     return _frame({"tpr": true_positive_rate}, y_true, y_pred, sensitive_features,
                   sample_weight).ratio(method)["tpr"]
 
 
 # ---------------------------------------------------------------- mitigation
 def reweighing(y_true, sensitive_features):
-    """Kamiran & Calders (2012) sample weights w(g, y) = P(g)·P(y) / P(g, y): under
-    them the label is independent of the group (every group has the overall
-    positive rate) and the total weight stays n. Pass them to
-    `model.fit(..., sample_weight=w)`."""
+    """Sample weights that make the label independent of the group (Kamiran & Calders, 2012).
+
+    ``w(g, y) = P(g) * P(y) / P(g, y)``: under them every group has the overall
+    positive rate and the total weight stays n. Pass them to
+    ``model.fit(..., sample_weight=w)``.
+
+    Parameters
+    ----------
+    y_true : array_like
+        True labels, one per sample.
+    sensitive_features : array_like, list or dict of array_like
+        The group of each sample (several features: their tuples define the groups).
+
+    Returns
+    -------
+    numpy.ndarray
+        One weight per sample.
+
+    Raises
+    ------
+    ValueError
+        Inputs of different lengths or missing group values.
+
+    Examples
+    --------
+    >>> y = np.array([1, 1, 1, 0, 1, 0, 0, 0])
+    >>> group = np.array(["a"] * 4 + ["b"] * 4)
+    >>> w = pynn.fairness.reweighing(y, group)
+    >>> w.round(3)
+    array([0.667, 0.667, 0.667, 2.   , 2.   , 0.667, 0.667, 0.667])
+    >>> positive_share = [(w * y)[group == g].sum() / w[group == g].sum() for g in "ab"]
+    >>> [round(float(share), 6) for share in positive_share]  # both 0.5 now
+    [0.5, 0.5]
+    """
     y = _vector(y_true, "reweighing", "y_true")
     groups, gidx = _group_keys(sensitive_features, len(y), "reweighing")
     labels, yidx = np.unique(y, return_inverse=True)
@@ -340,22 +933,47 @@ def reweighing(y_true, sensitive_features):
 
 
 class ThresholdOptimizer:
-    """Group-specific decision thresholds (post-processing after Hardt et al. 2016,
-    a deterministic simple form of Fairlearn's ThresholdOptimizer).
+    """Group-specific decision thresholds that equalise a rate across groups (post-processing, after
+    Hardt et al. 2016).
 
-    ThresholdOptimizer(estimator=None, constraints="demographic_parity",
-    objective="accuracy_score", grid_size=1000)
+    ``fit`` tries ``grid_size + 1`` common target rates r in [0, 1]; for each,
+    every group's threshold is the score that selects a fraction r of the group
+    ("demographic_parity": of all its members; "true_positive_rate_parity" /
+    "equal_opportunity": of its positives), and the r with the best objective on
+    the training data is kept in ``thresholds_``. Unlike Fairlearn's, predictions
+    are deterministic (not randomised between two thresholds), so rates are equal
+    up to the granularity of each group's scores.
 
-    fit(X, y, *, sensitive_features) tries grid_size + 1 common target rates r in
-    [0, 1]; for each, every group's threshold is the score that selects a fraction
-    r of the group ("demographic_parity": of all its members;
-    "true_positive_rate_parity" / "equal_opportunity": of its positives), and the
-    r with the best objective on the training data is kept in `thresholds_`.
-    predict(X, *, sensitive_features) gives 1 where score >= the group's threshold.
-    estimator: a pynn Model or a function X -> scores (a probability column, or
-    the last column of a softmax); None means X already is the scores.
-    Unlike Fairlearn's, predictions are not randomised between two thresholds,
-    so the rates are equal up to the granularity of each group's scores."""
+    Parameters
+    ----------
+    estimator : Model or callable, optional
+        A pynn model or a function X -> scores (a probability column, or the
+        last column of a softmax); None: X already is the scores.
+    constraints : str, default "demographic_parity"
+        "demographic_parity", "true_positive_rate_parity" or "equal_opportunity".
+    objective : str, default "accuracy_score"
+        "accuracy_score" or "balanced_accuracy_score".
+    grid_size : int, default 1000
+        Number of target rates tried.
+
+    Raises
+    ------
+    ValueError
+        An unknown constraint or objective, or a bad grid_size (equalized odds
+        needs randomised predictions and is not offered).
+
+    Examples
+    --------
+    >>> scores = np.array([0.9, 0.8, 0.3, 0.2, 0.6, 0.4, 0.35, 0.1])
+    >>> y = np.array([1, 1, 0, 0, 1, 0, 1, 0])
+    >>> group = np.array(["a"] * 4 + ["b"] * 4)
+    >>> fair = pynn.fairness.ThresholdOptimizer().fit(scores, y, sensitive_features=group)
+    >>> fair.thresholds_
+    {'a': 0.9, 'b': 0.6}
+    >>> pred = fair.predict(scores, sensitive_features=group)
+    >>> pynn.fairness.demographic_parity_difference(y, pred, sensitive_features=group)
+    0.0
+    """
 
     CONSTRAINTS = {"demographic_parity": "all", "true_positive_rate_parity": "positives",
                    "equal_opportunity": "positives"}
@@ -391,6 +1009,39 @@ class ThresholdOptimizer:
         return s
 
     def fit(self, X, y, *, sensitive_features, sample_weight=None):
+        """Chooses each group's threshold on training data.
+
+        Parameters
+        ----------
+        X : array_like
+            The estimator's inputs (or the scores when estimator is None).
+        y : array_like
+            Binary 0/1 labels.
+        sensitive_features : array_like
+            The group of each sample.
+        sample_weight : array_like, optional
+            One weight per sample.
+
+        Returns
+        -------
+        ThresholdOptimizer
+            itself, with ``thresholds_``, ``rate_`` and ``objective_value_`` set.
+
+        Raises
+        ------
+        ValueError
+            Non-binary labels, mismatched lengths, or (for TPR parity) a group
+            without positives.
+
+        Examples
+        --------
+        >>> scores = np.array([0.9, 0.8, 0.3, 0.2, 0.6, 0.4, 0.35, 0.1])
+        >>> y = np.array([1, 1, 0, 0, 1, 0, 1, 0])
+        >>> group = np.array(["a"] * 4 + ["b"] * 4)
+        >>> fair = pynn.fairness.ThresholdOptimizer(constraints="equal_opportunity")
+        >>> sorted(fair.fit(scores, y, sensitive_features=group).thresholds_)
+        ['a', 'b']
+        """
         who = "ThresholdOptimizer.fit"
         scores = self._scores(X)
         y = _vector(y, who, "y").astype(np.int64)
@@ -421,6 +1072,34 @@ class ThresholdOptimizer:
         return self
 
     def predict(self, X, *, sensitive_features):
+        """Predicts 1 where the score reaches the sample's group threshold, else 0.
+
+        Parameters
+        ----------
+        X : array_like
+            The estimator's inputs (or the scores).
+        sensitive_features : array_like
+            The group of each sample.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 predictions.
+
+        Raises
+        ------
+        ValueError
+            Not fitted yet, or a group that fit did not see.
+
+        Examples
+        --------
+        >>> scores = np.array([0.9, 0.8, 0.3, 0.2, 0.6, 0.4, 0.35, 0.1])
+        >>> y = np.array([1, 1, 0, 0, 1, 0, 1, 0])
+        >>> group = np.array(["a"] * 4 + ["b"] * 4)
+        >>> fair = pynn.fairness.ThresholdOptimizer().fit(scores, y, sensitive_features=group)
+        >>> fair.predict(scores, sensitive_features=group)
+        array([1, 0, 0, 0, 1, 0, 0, 0])
+        """
         if not hasattr(self, "thresholds_"):
             raise ValueError("ThresholdOptimizer.predict: call fit() first")
         scores = self._scores(X)

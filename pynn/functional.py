@@ -26,7 +26,42 @@ class KerasTensor:
 
 
 def Input(shape=None, batch_size=None, name=None, dtype=None):
-    """A symbolic model input of per-sample `shape` (batch axis excluded)."""
+    """Creates a symbolic model input of the given per-sample shape (Keras' ``keras.Input``).
+
+    Use it as the first element of a `Sequential`, or call layers on it to build
+    a functional `Model`. The batch axis is not part of ``shape``.
+
+    Parameters
+    ----------
+    shape : tuple of int or int
+        Per-sample shape; ``None`` for a dimension of any size (e.g. the steps
+        of variable-length sequences).
+    batch_size : int, optional
+        Accepted for Keras compatibility; the batch size stays free.
+    name : str, optional
+        A name for the input (for dict inputs to ``fit``).
+    dtype : {None, "float32", "int32", "int64"}
+        Accepted; pynn computes in float32 (integer ids for Embedding are fine).
+
+    Returns
+    -------
+    KerasTensor
+        A symbolic tensor of shape ``(None, *shape)``.
+
+    Raises
+    ------
+    ValueError
+        No shape, a negative or non-integer dimension, or another dtype.
+
+    Examples
+    --------
+    >>> x = pynn.Input(shape=(28, 28, 1))
+    >>> x.shape
+    (None, 28, 28, 1)
+    >>> y = pynn.layers.Flatten()(x)
+    >>> y.shape
+    (None, 784)
+    """
     if shape is None:
         raise ValueError("Input needs shape=(...), the per-sample shape without the batch axis")
     if isinstance(shape, int):

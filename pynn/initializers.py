@@ -8,6 +8,11 @@ import numpy as np
 from . import random as _random
 from ._names import unknown_name
 
+__all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
+           "TruncatedNormal", "VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal",
+           "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "Identity", "get",
+           "serialize", "deserialize"]
+
 
 def _fans(shape):
     shape = tuple(shape)
@@ -22,30 +27,109 @@ def _fans(shape):
 
 
 class Initializer:
+    """The base class of initializers: ``initializer(shape) -> float32 array``.
+
+    Pass one (or its name, e.g. ``"he_normal"``) as a layer's
+    ``kernel_initializer`` / ``bias_initializer``. A custom initializer
+    subclasses this class and implements ``__call__(shape, dtype=None)``; a plain
+    function of the shape works too (but cannot be saved in a config).
+
+    Examples
+    --------
+    >>> class Halves(pynn.initializers.Initializer):
+    ...     def __call__(self, shape, dtype=None):
+    ...         return np.full(shape, 0.5, np.float32)
+    >>> layer = pynn.layers.Dense(2, kernel_initializer=Halves())
+    >>> layer.build((None, 3))
+    >>> layer.kernel
+    Variable([[0.5, 0.5],
+              [0.5, 0.5],
+              [0.5, 0.5]], dtype=float32)
+    """
     def __call__(self, shape, dtype=None):
         raise NotImplementedError
 
     def get_config(self):
+        """Returns the initializer's constructor arguments as a dict.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> pynn.initializers.RandomNormal(stddev=0.1).get_config()
+        {'mean': 0.0, 'stddev': 0.1, 'seed': None}
+        """
         return {}
 
     @classmethod
     def from_config(cls, config):
+        """Creates an initializer from ``get_config()``'s dict.
+
+        Parameters
+        ----------
+        config : dict
+            The constructor arguments.
+
+        Returns
+        -------
+        Initializer
+
+        Examples
+        --------
+        >>> pynn.initializers.Constant.from_config({"value": 2.0})((2,))
+        array([2., 2.], dtype=float32)
+        """
         return cls(**config)
 
 
 class Zeros(Initializer):
+    """Fills with zeros (Keras' default bias initializer).
+
+    Examples
+    --------
+    >>> pynn.initializers.Zeros()((2, 2))
+    array([[0., 0.],
+           [0., 0.]], dtype=float32)
+    """
     def __call__(self, shape, dtype=None):
         return np.zeros(shape, np.float32)
 
 
 class Ones(Initializer):
+    """Fills with ones (e.g. BatchNormalization's gamma).
+
+    Examples
+    --------
+    >>> pynn.initializers.Ones()((3,))
+    array([1., 1., 1.], dtype=float32)
+    """
     def __call__(self, shape, dtype=None):
         return np.ones(shape, np.float32)
 
 
 class Constant(Initializer):
-    """Fills with `value`: a number, or an array broadcast to the shape (as in
-    Keras, e.g. Embedding(..., embeddings_initializer=Constant(matrix)))."""
+    """Fills with a value: a number, or an array broadcast to the shape.
+
+    Parameters
+    ----------
+    value : float or array_like, default 0.0
+        The value, e.g. a pretrained embedding matrix.
+
+    Raises
+    ------
+    ValueError
+        An array value that does not broadcast to the weight's shape.
+
+    Examples
+    --------
+    >>> pynn.initializers.Constant(0.5)((2,))
+    array([0.5, 0.5], dtype=float32)
+    >>> pynn.initializers.Constant([1.0, 2.0])((2, 2))
+    array([[1., 2.],
+           [1., 2.]], dtype=float32)
+    """
 
     def __init__(self, value=0.0):
         array = np.asarray(value, dtype=np.float32)
@@ -63,6 +147,24 @@ class Constant(Initializer):
 
 
 class RandomNormal(Initializer):
+    """Draws from a normal distribution.
+
+    Parameters
+    ----------
+    mean : float, default 0.0
+        The mean.
+    stddev : float, default 0.05
+        The standard deviation.
+    seed : int, optional
+        Makes this initializer draw the same values on every call; by default
+        values come from pynn's generator (reproducible with `pynn.set_seed`).
+
+    Examples
+    --------
+    >>> w = pynn.initializers.RandomNormal(mean=1.0, stddev=0.01, seed=0)((1000,))
+    >>> round(float(w.mean()), 2)
+    1.0
+    """
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
@@ -77,6 +179,25 @@ class RandomNormal(Initializer):
 
 
 class RandomUniform(RandomNormal):
+    """Draws from a uniform distribution on ``[minval, maxval)``.
+
+    ``"uniform"`` by name (Embedding's default).
+
+    Parameters
+    ----------
+    minval : float, default -0.05
+        The lower bound.
+    maxval : float, default 0.05
+        The upper bound.
+    seed : int, optional
+        Makes this initializer draw the same values on every call.
+
+    Examples
+    --------
+    >>> w = pynn.initializers.RandomUniform(0.0, 1.0, seed=0)((1000,))
+    >>> bool(w.min() >= 0.0 and w.max() < 1.0)
+    True
+    """
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
@@ -88,15 +209,59 @@ class RandomUniform(RandomNormal):
 
 
 class TruncatedNormal(RandomNormal):
-    """Normal truncated to two standard deviations (redrawn outside)."""
+    """Draws from a normal distribution, redrawing values beyond two standard deviations.
+
+    Parameters
+    ----------
+    mean : float, default 0.0
+        The mean.
+    stddev : float, default 0.05
+        The standard deviation before truncation.
+    seed : int, optional
+        Makes this initializer draw the same values on every call.
+
+    Examples
+    --------
+    >>> w = pynn.initializers.TruncatedNormal(stddev=1.0, seed=0)((10000,))
+    >>> bool(np.abs(w).max() <= 2.0)
+    True
+    """
 
     def __call__(self, shape, dtype=None):
         return self.mean + _tn(self._rng(), shape, self.stddev)
 
 
 class VarianceScaling(RandomNormal):
-    """Keras' VarianceScaling: scale / fan, truncated normal stddev divided by
-    0.87962566103423978 (the stddev of a unit normal truncated to [-2, 2])."""
+    """Scales the spread to the weight's fan: variance ``scale / fan``.
+
+    The base of Glorot, He and LeCun initializers. Fans follow Keras: for a conv
+    kernel ``(..., in, out)`` they include the receptive field. The truncated
+    normal's stddev is divided by 0.8796 (the stddev of a unit normal
+    truncated to [-2, 2]), as Keras.
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+        The scaling factor.
+    mode : {"fan_in", "fan_out", "fan_avg"}, default "fan_in"
+        Which fan divides the scale.
+    distribution : {"truncated_normal", "untruncated_normal", "uniform"}, default "truncated_normal"
+        The distribution drawn from.
+    seed : int, optional
+        Makes this initializer draw the same values on every call.
+
+    Raises
+    ------
+    ValueError
+        An unknown mode or distribution.
+
+    Examples
+    --------
+    >>> init = pynn.initializers.VarianceScaling(scale=2.0, distribution="untruncated_normal",
+    ...                                          seed=0)
+    >>> round(float(init((500, 100)).std()), 3)  # sqrt(2 / 500)
+    0.063
+    """
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -130,25 +295,158 @@ def _tn(rng, shape, stddev):
     return (stddev * out).astype(np.float32)
 
 
-def _scaling(name, scale, mode, distribution):
+def _scaling(name, scale, mode, distribution, doc):
     def __init__(self, seed=None):
         VarianceScaling.__init__(self, scale, mode, distribution, seed)
 
     def get_config(self):
+        """Returns the initializer's constructor arguments (only ``seed``).
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> pynn.initializers.GlorotUniform(seed=3).get_config()
+        {'seed': 3}
+        """
         return {"seed": self.seed}
 
-    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config})
+    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
+                                           "__doc__": doc})
 
 
-GlorotUniform = _scaling("GlorotUniform", 1.0, "fan_avg", "uniform")
-GlorotNormal = _scaling("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
-HeUniform = _scaling("HeUniform", 2.0, "fan_in", "uniform")
-HeNormal = _scaling("HeNormal", 2.0, "fan_in", "truncated_normal")
-LecunUniform = _scaling("LecunUniform", 1.0, "fan_in", "uniform")
-LecunNormal = _scaling("LecunNormal", 1.0, "fan_in", "truncated_normal")
+GlorotUniform = _scaling("GlorotUniform", 1.0, "fan_avg", "uniform", """Glorot (Xavier) uniform:
+uniform in ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))``.
+
+Keras' default kernel initializer (Dense, Conv); keeps activations' variance
+steady for tanh / sigmoid layers. For conv kernels the fans include the
+receptive field.
+
+Parameters
+----------
+seed : int, optional
+    Makes this initializer draw the same values on every call; by default
+    values come from pynn's generator (reproducible with `pynn.set_seed`).
+
+Examples
+--------
+>>> w = pynn.initializers.GlorotUniform(seed=0)((100, 50))
+>>> w.shape, w.dtype, bool(np.abs(w).max() <= np.sqrt(6 / 150))
+((100, 50), dtype('float32'), True)
+""")
+GlorotNormal = _scaling("GlorotNormal", 1.0, "fan_avg", "truncated_normal", """Glorot (Xavier)
+normal: truncated normal with ``stddev = sqrt(2 / (fan_in + fan_out))``.
+
+Values beyond two standard deviations are redrawn (the stddev is corrected
+for the truncation, as Keras).
+
+Parameters
+----------
+seed : int, optional
+    Makes this initializer draw the same values on every call; by default
+    values come from pynn's generator (reproducible with `pynn.set_seed`).
+
+Examples
+--------
+>>> w = pynn.initializers.GlorotNormal(seed=0)((400, 400))
+>>> round(float(w.std()), 2)  # sqrt(2 / 800)
+0.05
+""")
+HeUniform = _scaling("HeUniform", 2.0, "fan_in", "uniform", """He uniform: uniform in
+``[-limit, limit]``, ``limit = sqrt(6 / fan_in)``.
+
+Suited to ReLU layers (He et al., 2015).
+
+Parameters
+----------
+seed : int, optional
+    Makes this initializer draw the same values on every call; by default
+    values come from pynn's generator (reproducible with `pynn.set_seed`).
+
+Examples
+--------
+>>> w = pynn.initializers.HeUniform(seed=0)((24, 10))
+>>> bool(np.abs(w).max() <= 0.5)  # sqrt(6 / 24)
+True
+""")
+HeNormal = _scaling("HeNormal", 2.0, "fan_in", "truncated_normal", """He normal: truncated normal
+with ``stddev = sqrt(2 / fan_in)``.
+
+Suited to ReLU layers (He et al., 2015).
+
+Parameters
+----------
+seed : int, optional
+    Makes this initializer draw the same values on every call; by default
+    values come from pynn's generator (reproducible with `pynn.set_seed`).
+
+Examples
+--------
+>>> w = pynn.initializers.HeNormal(seed=0)((800, 200))
+>>> round(float(w.std()), 2)  # sqrt(2 / 800)
+0.05
+""")
+LecunUniform = _scaling("LecunUniform", 1.0, "fan_in", "uniform", """LeCun uniform: uniform in
+``[-limit, limit]``, ``limit = sqrt(3 / fan_in)``.
+
+Suited to SELU layers (self-normalising networks).
+
+Parameters
+----------
+seed : int, optional
+    Makes this initializer draw the same values on every call; by default
+    values come from pynn's generator (reproducible with `pynn.set_seed`).
+
+Examples
+--------
+>>> w = pynn.initializers.LecunUniform(seed=0)((12, 10))
+>>> bool(np.abs(w).max() <= 0.5)  # sqrt(3 / 12)
+True
+""")
+LecunNormal = _scaling("LecunNormal", 1.0, "fan_in", "truncated_normal", """LeCun normal: truncated
+normal with ``stddev = sqrt(1 / fan_in)``.
+
+Suited to SELU layers (self-normalising networks).
+
+Parameters
+----------
+seed : int, optional
+    Makes this initializer draw the same values on every call; by default
+    values come from pynn's generator (reproducible with `pynn.set_seed`).
+
+Examples
+--------
+>>> w = pynn.initializers.LecunNormal(seed=0)((400, 400))
+>>> round(float(w.std()), 2)  # sqrt(1 / 400)
+0.05
+""")
 
 
 class Orthogonal(RandomNormal):
+    """Draws a random orthogonal matrix (Saxe et al.), Keras' recurrent-kernel default.
+
+    Shapes of rank above 2 are flattened to ``(prod(shape[:-1]), shape[-1])``.
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+        Multiplies the matrix.
+    seed : int, optional
+        Makes this initializer draw the same values on every call.
+
+    Raises
+    ------
+    ValueError
+        A shape of rank below 2.
+
+    Examples
+    --------
+    >>> w = pynn.initializers.Orthogonal(seed=0)((4, 4))
+    >>> np.allclose(w @ w.T, np.eye(4), atol=1e-5)
+    True
+    """
     def __init__(self, gain=1.0, seed=None):
         self.gain, self.seed = gain, seed
 
@@ -168,6 +466,24 @@ class Orthogonal(RandomNormal):
 
 
 class Identity(Initializer):
+    """Fills a 2-D weight with the identity matrix (times ``gain``).
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+        Multiplies the matrix.
+
+    Raises
+    ------
+    ValueError
+        A shape that is not 2-D.
+
+    Examples
+    --------
+    >>> pynn.initializers.Identity()((2, 3))
+    array([[1., 0., 0.],
+           [0., 1., 0.]], dtype=float32)
+    """
     def __init__(self, gain=1.0):
         self.gain = gain
 
@@ -192,6 +508,33 @@ _CLASSES = {c.__name__: c for c in set(_ALIASES.values())}
 
 
 def get(identifier):
+    """Returns an initializer from a name, a dict, a callable or an instance.
+
+    Parameters
+    ----------
+    identifier : str, dict, Initializer, callable or None
+        A Keras name (``"glorot_uniform"``, ``"he_normal"``, ``"zeros"``,
+        ``"orthogonal"``, ...), a class name, a ``serialize`` dict, an
+        initializer (returned as is) or a function of the shape.
+
+    Returns
+    -------
+    Initializer, callable or None
+
+    Raises
+    ------
+    ValueError
+        An unknown name (with a "did you mean").
+    TypeError
+        Anything else.
+
+    Examples
+    --------
+    >>> type(pynn.initializers.get("he_normal")).__name__
+    'HeNormal'
+    >>> pynn.initializers.get("zeros")((2,))
+    array([0., 0.], dtype=float32)
+    """
     if identifier is None:
         return None
     if isinstance(identifier, Initializer):
@@ -211,6 +554,27 @@ def get(identifier):
 
 
 def serialize(init):
+    """Returns ``{"class_name": ..., "config": {...}}`` for an initializer.
+
+    Parameters
+    ----------
+    init : Initializer or None
+        The initializer.
+
+    Returns
+    -------
+    dict or None
+
+    Raises
+    ------
+    ValueError
+        A plain function (not serialisable; use a class).
+
+    Examples
+    --------
+    >>> pynn.initializers.serialize(pynn.initializers.HeNormal())
+    {'class_name': 'HeNormal', 'config': {'seed': None}}
+    """
     if init is None:
         return None
     if isinstance(init, Initializer):
@@ -219,6 +583,28 @@ def serialize(init):
 
 
 def deserialize(config):
+    """Creates an initializer from ``serialize``'s dict.
+
+    Parameters
+    ----------
+    config : dict
+        ``{"class_name": ..., "config": {...}}``.
+
+    Returns
+    -------
+    Initializer
+
+    Raises
+    ------
+    ValueError
+        An unknown class name.
+
+    Examples
+    --------
+    >>> init = pynn.initializers.deserialize({"class_name": "Constant", "config": {"value": 3.0}})
+    >>> init((2,))
+    array([3., 3.], dtype=float32)
+    """
     name = config.get("class_name")
     if name not in _CLASSES:
         raise ValueError(f"Unknown initializer class {name!r}")

@@ -6,11 +6,48 @@ import inspect
 from . import ops
 from ._names import unknown_name
 
+__all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "Hinge",
+           "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+           "mean_squared_error", "mse", "get", "serialize", "deserialize",
+           "MeanAbsolutePercentageError", "KLDivergence", "mean_absolute_percentage_error",
+           "kl_divergence", "mape", "kld"]
+
 
 class Loss:
-    """Base of all losses. Subclass it as in Keras: implement call(y_true, y_pred)
-    returning per-sample (or per-element) losses; the sample weighting and the
-    reduction are applied around it."""
+    """The base class of losses; subclass it for a custom loss, as in Keras.
+
+    A subclass implements ``call(y_true, y_pred)`` returning per-sample (or
+    per-element, averaged over the trailing axes) losses as a Tensor built from
+    `pynn.ops`; sample weighting and the reduction are applied around it. Every
+    built-in loss is one fused engine op with its gradient in C.
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (default: the class name in snake case).
+    reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"
+        How per-sample losses are reduced: the weighted sum divided by the number
+        of samples, the sum, or none (one value per sample).
+    **config
+        Further settings, stored for ``get_config``.
+
+    Raises
+    ------
+    ValueError
+        An unknown reduction.
+
+    Examples
+    --------
+    >>> class Cubed(pynn.losses.Loss):
+    ...     def call(self, y_true, y_pred):
+    ...         error = pynn.ops.abs(y_pred - y_true)
+    ...         return pynn.ops.mean(error * error * error, axis=-1)
+    >>> loss = Cubed()
+    >>> loss(np.array([[0.0], [0.0]]), np.array([[1.0], [2.0]], np.float32)).numpy()
+    array(4.5, dtype=float32)
+    >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss=Cubed())
+    """
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -30,6 +67,36 @@ class Loss:
         self.config = config
 
     def call(self, y_true, y_pred, sample_weight=None, reduction="sum_over_batch_size"):
+        """Returns the losses for a batch (what a custom loss implements).
+
+        A custom ``call(y_true, y_pred)`` returns per-sample or per-element losses;
+        pynn wraps it so that it accepts ``sample_weight`` and ``reduction`` too.
+
+        Parameters
+        ----------
+        y_true : Tensor
+            Targets.
+        y_pred : Tensor
+            Predictions.
+        sample_weight : Tensor, optional
+            One weight per sample.
+        reduction : {"sum_over_batch_size", "sum", "none"}
+            How to reduce the per-sample losses.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> class Absolute(pynn.losses.Loss):
+        ...     def call(self, y_true, y_pred):
+        ...         return pynn.ops.abs(y_pred - y_true)
+        >>> y_true = pynn.Tensor(np.zeros((2, 1), np.float32))
+        >>> y_pred = pynn.Tensor(np.array([[1.0], [3.0]], np.float32))
+        >>> Absolute().call(y_true, y_pred, reduction="none").numpy()
+        array([1., 3.], dtype=float32)
+        """
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -39,10 +106,38 @@ class Loss:
         return self.call(y_true, y_pred, sample_weight, self.reduction)
 
     def get_config(self):
+        """Returns the loss's settings as a JSON-serialisable dict.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> pynn.losses.Huber(delta=2.0).get_config()
+        {'name': 'huber', 'reduction': 'sum_over_batch_size', 'delta': 2.0}
+        """
         return {"name": self.name, "reduction": self.reduction, **self.config}
 
     @classmethod
     def from_config(cls, config):
+        """Creates a loss from ``get_config()``'s dict.
+
+        Parameters
+        ----------
+        config : dict
+            The settings.
+
+        Returns
+        -------
+        Loss
+
+        Examples
+        --------
+        >>> loss = pynn.losses.Huber.from_config({"delta": 2.0})
+        >>> loss.config
+        {'delta': 2.0}
+        """
         return cls(**config)
 
 
@@ -51,7 +146,7 @@ def _snake(name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _make(cls_name, fn_name, defaults):
+def _make(cls_name, fn_name, defaults, doc):
     def __init__(self, *, name=None, reduction="sum_over_batch_size", **kw):
         unknown = set(kw) - set(defaults)
         if unknown:
@@ -59,40 +154,277 @@ def _make(cls_name, fn_name, defaults):
         Loss.__init__(self, name=name or fn_name, reduction=reduction, **{**defaults, **kw})
 
     def call(self, y_true, y_pred, sample_weight=None, reduction="sum_over_batch_size"):
+        """Computes the loss with an explicit reduction (``loss(y_true, y_pred)`` uses
+        the loss's own).
+
+        Parameters
+        ----------
+        y_true : array_like or Tensor
+            Targets.
+        y_pred : array_like or Tensor
+            Predictions, of the shape the loss expects.
+        sample_weight : array_like or Tensor, optional
+            One weight per sample.
+        reduction : {"sum_over_batch_size", "sum", "none"}
+            As the constructor's ``reduction``.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> loss = pynn.losses.MeanSquaredError()
+        >>> loss.call(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]), reduction="none").numpy()
+        array([1., 0.], dtype=float32)
+        """
         return getattr(ops, fn_name)(y_true, y_pred, sample_weight=sample_weight,
                                      reduction=reduction, **self.config)
 
-    return type(cls_name, (Loss,), {"__init__": __init__, "call": call})
+    return type(cls_name, (Loss,), {"__init__": __init__, "call": call, "__doc__": doc})
 
 
-MeanSquaredError = _make("MeanSquaredError", "mean_squared_error", {})
-MeanAbsoluteError = _make("MeanAbsoluteError", "mean_absolute_error", {})
-Huber = _make("Huber", "huber", {"delta": 1.0})
-Hinge = _make("Hinge", "hinge", {})
-BinaryCrossentropy = _make("BinaryCrossentropy", "binary_crossentropy",
-                           {"from_logits": False, "label_smoothing": 0.0})
+MeanSquaredError = _make("MeanSquaredError", "mean_squared_error", {}, """Mean of squared errors:
+``mean((y_true - y_pred)**2)`` over the last axis, per sample.
+
+Keras' ``'mse'``; for regression.
+
+Parameters
+----------
+name : str, optional
+    The loss's name in logs (default: its snake-case function name).
+reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"
+    How per-sample losses become the result: their weighted sum divided by
+    the number of samples (Keras' default), their sum, or one per sample.
+
+Examples
+--------
+>>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+>>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
+>>> round(pynn.losses.MeanSquaredError()(y_true, y_pred).numpy().item(), 4)
+0.025
+>>> pynn.losses.MeanSquaredError(reduction="none")(y_true, y_pred).numpy()
+array([0.01, 0.04], dtype=float32)
+""")
+MeanAbsoluteError = _make("MeanAbsoluteError", "mean_absolute_error", {}, """Mean of absolute
+errors: ``mean(|y_true - y_pred|)`` over the last axis, per sample.
+
+Keras' ``'mae'``; less sensitive to outliers than the squared error.
+
+Parameters
+----------
+name : str, optional
+    The loss's name in logs (default: its snake-case function name).
+reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"
+    How per-sample losses become the result: their weighted sum divided by
+    the number of samples (Keras' default), their sum, or one per sample.
+
+Examples
+--------
+>>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+>>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
+>>> round(pynn.losses.MeanAbsoluteError()(y_true, y_pred).numpy().item(), 4)
+0.15
+""")
+Huber = _make("Huber", "huber", {"delta": 1.0}, """Huber loss: squared for small errors, linear for
+large ones.
+
+Per element ``0.5 * e**2`` where ``|e| <= delta``, else ``delta * (|e| - 0.5 * delta)``;
+averaged over the last axis.
+
+Parameters
+----------
+delta : float, default 1.0
+    The error size where the loss turns from quadratic to linear.
+name : str, optional
+    The loss's name in logs (default: its snake-case function name).
+reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"
+    How per-sample losses become the result: their weighted sum divided by
+    the number of samples (Keras' default), their sum, or one per sample.
+
+Examples
+--------
+>>> y_true = np.array([[0.0], [0.0]], np.float32)
+>>> y_pred = np.array([[0.5], [3.0]], np.float32)
+>>> pynn.losses.Huber(reduction="none")(y_true, y_pred).numpy()  # 0.5 * 0.25 and 3 - 0.5
+array([0.125, 2.5  ], dtype=float32)
+""")
+Hinge = _make("Hinge", "hinge", {}, """Hinge loss for maximum-margin classifiers:
+``mean(max(1 - y_true * y_pred, 0))``.
+
+Labels are -1 or 1 (0/1 labels are converted to -1/1, as Keras).
+
+Parameters
+----------
+name : str, optional
+    The loss's name in logs (default: its snake-case function name).
+reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"
+    How per-sample losses become the result: their weighted sum divided by
+    the number of samples (Keras' default), their sum, or one per sample.
+
+Examples
+--------
+>>> y_true = np.array([[1.0, -1.0]], np.float32)
+>>> y_pred = np.array([[0.5, -2.0]], np.float32)
+>>> round(pynn.losses.Hinge()(y_true, y_pred).numpy().item(), 4)  # (0.5 + 0) / 2
+0.25
+""")
+BinaryCrossentropy = _make("BinaryCrossentropy", "binary_crossentropy", {"from_logits": False,
+"label_smoothing": 0.0}, """Binary cross-entropy, for 0/1 labels (one or several independent ones
+per sample).
+
+``-(y * log(p) + (1 - y) * log(1 - p))`` averaged over the last axis; with
+probabilities clipped to ``[1e-7, 1 - 1e-7]`` as Keras, or computed stably
+from logits.
+
+Parameters
+----------
+from_logits : bool, default False
+    Whether ``y_pred`` holds logits (no sigmoid applied) rather than
+    probabilities; more stable, use it with a linear last layer.
+label_smoothing : float, default 0.0
+    Squeezes the labels towards 0.5: ``y * (1 - s) + 0.5 * s``.
+name : str, optional
+    The loss's name in logs (default: its snake-case function name).
+reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"
+    How per-sample losses become the result: their weighted sum divided by
+    the number of samples (Keras' default), their sum, or one per sample.
+
+Examples
+--------
+>>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+>>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
+>>> round(pynn.losses.BinaryCrossentropy()(y_true, y_pred).numpy().item(), 4)
+0.1643
+>>> logits = np.array([[0.0]], np.float32)
+>>> round(pynn.losses.BinaryCrossentropy(from_logits=True)(np.array([[1.0]]),
+...                                                        logits).numpy().item(), 4)
+0.6931
+""")
 CategoricalCrossentropy = _make("CategoricalCrossentropy", "categorical_crossentropy",
-                                {"from_logits": False, "label_smoothing": 0.0})
+{"from_logits": False, "label_smoothing": 0.0}, """Categorical cross-entropy, for one-hot (or
+probability) labels.
+
+``-sum(y_true * log(y_pred))`` over the classes (the last axis). With a
+softmax last layer the softmax and the loss are fused into one stable op.
+For integer class ids use `SparseCategoricalCrossentropy`.
+
+Parameters
+----------
+from_logits : bool, default False
+    Whether ``y_pred`` holds logits rather than probabilities.
+label_smoothing : float, default 0.0
+    Mixes the one-hot labels with the uniform distribution:
+    ``y * (1 - s) + s / num_classes``.
+name : str, optional
+    The loss's name in logs (default: its snake-case function name).
+reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"
+    How per-sample losses become the result: their weighted sum divided by
+    the number of samples (Keras' default), their sum, or one per sample.
+
+Examples
+--------
+>>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+>>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
+>>> pynn.losses.CategoricalCrossentropy(reduction="none")(y_true, y_pred).numpy().round(4)
+array([0.1054, 0.2231], dtype=float32)
+""")
 SparseCategoricalCrossentropy = _make("SparseCategoricalCrossentropy",
-                                      "sparse_categorical_crossentropy", {"from_logits": False})
+"sparse_categorical_crossentropy", {"from_logits": False}, """Categorical cross-entropy for integer
+class ids.
+
+``y_true`` holds class ids (shape ``(batch,)`` or ``(batch, 1)``), ``y_pred``
+probabilities (or logits) over the classes; ``-log(y_pred[y_true])``. An id
+outside ``[0, num_classes)`` raises.
+
+Parameters
+----------
+from_logits : bool, default False
+    Whether ``y_pred`` holds logits rather than probabilities.
+name : str, optional
+    The loss's name in logs (default: its snake-case function name).
+reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"
+    How per-sample losses become the result: their weighted sum divided by
+    the number of samples (Keras' default), their sum, or one per sample.
+
+Examples
+--------
+>>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
+>>> pynn.losses.SparseCategoricalCrossentropy(reduction="none")(np.array([1, 1]),
+...                                                             y_pred).numpy().round(4)
+array([0.1054, 1.6094], dtype=float32)
+""")
 
 EPSILON = 1e-7  # Keras' backend.epsilon()
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
-    """Keras: 100 · mean(|y_true − y_pred| / max(|y_true|, ε)) over the last axis."""
+    """Per-sample mean absolute percentage error (Keras' ``mape``).
+
+    100 · mean(|y_true − y_pred| / max(|y_true|, ε)) over the last axis, ε = 1e-7.
+
+    Parameters
+    ----------
+    y_true, y_pred : Tensor or array_like
+        Targets and predictions of the same shape.
+
+    Returns
+    -------
+    Tensor
+        One value per sample.
+
+    Examples
+    --------
+    >>> pynn.losses.mean_absolute_percentage_error(np.array([[2.0, 4.0]], np.float32),
+    ...                                           np.array([[1.0, 5.0]], np.float32)).numpy()
+    array([37.5], dtype=float32)
+    """
     diff = ops.abs(ops.subtract(y_true, y_pred))
     return ops.mean(diff / ops.clip(ops.abs(y_true), EPSILON, float("inf")), axis=-1) * 100.0
 
 
 def kl_divergence(y_true, y_pred):
-    """Keras: Σ y_true · log(y_true / y_pred) over the last axis, both clipped to [ε, 1]."""
+    """Per-sample Kullback-Leibler divergence (Keras' ``kld``).
+
+    Σ y_true · log(y_true / y_pred) over the last axis, both clipped to [ε, 1].
+
+    Parameters
+    ----------
+    y_true, y_pred : Tensor or array_like
+        Target and predicted distributions over the last axis.
+
+    Returns
+    -------
+    Tensor
+        One value per sample.
+
+    Examples
+    --------
+    >>> d = pynn.losses.kl_divergence(np.array([[0.2, 0.8]], np.float32),
+    ...                               np.array([[0.5, 0.5]], np.float32)).numpy()
+    >>> np.round(d, 4)
+    array([0.1927], dtype=float32)
+    """
     y_true = ops.clip(y_true, EPSILON, 1.0)
     y_pred = ops.clip(y_pred, EPSILON, 1.0)
     return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
 
 
 class MeanAbsolutePercentageError(Loss):
+    """Mean absolute percentage error loss (see `mean_absolute_percentage_error`).
+
+    Parameters
+    ----------
+    name : str, default "mean_absolute_percentage_error"
+    reduction : {"sum_over_batch_size", "sum", "none"}
+
+    Examples
+    --------
+    >>> loss = pynn.losses.MeanAbsolutePercentageError()
+    >>> float(loss(np.array([[2.0, 4.0]], np.float32), np.array([[1.0, 5.0]], np.float32)).numpy())
+    37.5
+    """
+
     def __init__(self, name="mean_absolute_percentage_error", reduction="sum_over_batch_size"):
         super().__init__(name=name, reduction=reduction)
 
@@ -101,6 +433,21 @@ class MeanAbsolutePercentageError(Loss):
 
 
 class KLDivergence(Loss):
+    """Kullback-Leibler divergence loss (see `kl_divergence`).
+
+    Parameters
+    ----------
+    name : str, default "kl_divergence"
+    reduction : {"sum_over_batch_size", "sum", "none"}
+
+    Examples
+    --------
+    >>> loss = pynn.losses.KLDivergence()
+    >>> round(float(loss(np.array([[0.2, 0.8]], np.float32),
+    ...                  np.array([[0.5, 0.5]], np.float32)).numpy()), 4)
+    0.1927
+    """
+
     def __init__(self, name="kl_divergence", reduction="sum_over_batch_size"):
         super().__init__(name=name, reduction=reduction)
 
@@ -108,8 +455,8 @@ class KLDivergence(Loss):
         return kl_divergence(y_true, y_pred)
 
 
-mape = MAPE = mean_absolute_percentage_error
-kld = KLD = kl_divergence
+mape = mean_absolute_percentage_error
+kld = kl_divergence
 
 _ALIASES = {
     "mape": MeanAbsolutePercentageError,
@@ -126,8 +473,28 @@ _CLASSES = {c.__name__: c for c in set(_ALIASES.values())}
 
 
 class FunctionLoss(Loss):
-    """Wraps a user function fn(y_true, y_pred) -> Tensor of per-sample (or
-    per-element) losses, reduced with the sample weights as Keras does."""
+    """Wraps a loss function ``fn(y_true, y_pred)`` as a `Loss` (what ``compile`` does for a
+    function).
+
+    The function returns per-sample (or per-element) losses as a Tensor; they
+    are weighted and averaged as Keras does. Such a loss cannot be saved in a
+    config (``get_config`` raises): save weights, or write a `Loss` subclass.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(y_true, y_pred) -> Tensor`` built from `pynn.ops`.
+    name : str, optional
+        The name in logs (default: the function's name).
+
+    Examples
+    --------
+    >>> def squared(y_true, y_pred):
+    ...     return (y_pred - y_true) * (y_pred - y_true)
+    >>> loss = pynn.losses.FunctionLoss(squared)
+    >>> loss.name, loss(np.zeros((2, 1)), np.array([[1.0], [3.0]], np.float32)).numpy()
+    ('squared', array(5., dtype=float32))
+    """
 
     def __init__(self, fn, name=None):
         super().__init__(name=name or getattr(fn, "__name__", "loss"))
@@ -155,6 +522,35 @@ def _reduce(per, sample_weight, reduction, name):
 
 
 def get(identifier):
+    """Returns a loss from a name, a serialized dict, a function or an instance.
+
+    Parameters
+    ----------
+    identifier : str, dict, Loss, callable or None
+        A Keras name (``"mse"``, ``"mae"``, ``"huber"``, ``"hinge"``,
+        ``"binary_crossentropy"``, ``"categorical_crossentropy"``,
+        ``"sparse_categorical_crossentropy"``, ...), a class name, a
+        ``serialize`` dict, a `Loss` (returned as is) or a function (wrapped
+        in `FunctionLoss`).
+
+    Returns
+    -------
+    Loss or None
+
+    Raises
+    ------
+    ValueError
+        An unknown name (with a "did you mean").
+    TypeError
+        Anything else.
+
+    Examples
+    --------
+    >>> type(pynn.losses.get("mse")).__name__
+    'MeanSquaredError'
+    >>> pynn.losses.get("binary_crossentropy").name
+    'binary_crossentropy'
+    """
     if identifier is None:
         return None
     if isinstance(identifier, Loss):
@@ -172,10 +568,48 @@ def get(identifier):
 
 
 def serialize(loss):
+    """Returns ``{"class_name": ..., "config": {...}}`` for a loss.
+
+    Parameters
+    ----------
+    loss : Loss
+        A built-in loss.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> pynn.losses.serialize(pynn.losses.Huber(delta=2.0))["config"]["delta"]
+    2.0
+    """
     return {"class_name": type(loss).__name__, "config": loss.get_config()}
 
 
 def deserialize(config):
+    """Creates a loss from ``serialize``'s dict.
+
+    Parameters
+    ----------
+    config : dict
+        ``{"class_name": ..., "config": {...}}``.
+
+    Returns
+    -------
+    Loss
+
+    Raises
+    ------
+    ValueError
+        An unknown class name.
+
+    Examples
+    --------
+    >>> loss = pynn.losses.deserialize({"class_name": "Huber", "config": {"delta": 2.0}})
+    >>> type(loss).__name__, loss.config["delta"]
+    ('Huber', 2.0)
+    """
     cls = _CLASSES.get(config.get("class_name"))
     if cls is None:
         raise ValueError(f"Unknown loss class {config.get('class_name')!r}")
@@ -184,6 +618,27 @@ def deserialize(config):
 
 # Keras' functional names (per-sample losses, no reduction)
 def mean_squared_error(y_true, y_pred):
+    """Per-sample mean squared error, Keras' functional ``mse`` (no reduction over the batch).
+
+    Parameters
+    ----------
+    y_true : array_like or Tensor
+        Targets ``(batch, ...)``.
+    y_pred : array_like or Tensor
+        Predictions of the same shape.
+
+    Returns
+    -------
+    Tensor
+        One value per sample.
+
+    Examples
+    --------
+    >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+    >>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
+    >>> pynn.losses.mean_squared_error(y_true, y_pred).numpy()
+    array([0.01, 0.04], dtype=float32)
+    """
     return ops.mean_squared_error(y_true, y_pred, reduction="none")
 
 

@@ -9,8 +9,43 @@ import numpy as np
 from . import _C
 from ._names import unknown_name
 
+__all__ = ["Metric", "MeanMetric", "BinaryAccuracy", "CategoricalAccuracy",
+           "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError",
+           "MeanAbsoluteError", "RootMeanSquaredError", "Precision", "Recall", "AUC", "F1Score",
+           "TopKCategoricalAccuracy", "MeanMetricWrapper", "BinaryCrossentropy",
+           "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+           "MeanAbsolutePercentageError", "KLDivergence", "Hinge", "TruePositives",
+           "FalsePositives", "TrueNegatives", "FalseNegatives", "get"]
+
 
 class Metric:
+    """The base class of metrics: a running aggregate over batches, as in Keras.
+
+    In ``fit`` / ``evaluate`` a metric is a statistics op in the engine whose
+    outputs the epoch loop sums in C; ``result()`` turns the sums into the value.
+    The same objects work standalone with Keras' ``update_state`` /
+    ``result`` / ``reset_state``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The key in logs (default: the class name in snake case).
+    dtype : None
+        Accepted for Keras compatibility.
+
+    Examples
+    --------
+    >>> m = pynn.metrics.MeanAbsoluteError()
+    >>> m.update_state(np.array([[0.0], [1.0]]), np.array([[2.0], [1.0]]))
+    >>> m.result()
+    1.0
+    >>> m.update_state(np.array([[0.0]]), np.array([[4.0]]))
+    >>> m.result()  # over all three samples
+    2.0
+    >>> m.reset_state()
+    >>> m.result()
+    0.0
+    """
     stats_op = None
 
     def __init__(self, name=None, dtype=None):
@@ -19,18 +54,75 @@ class Metric:
 
     # -- graph side
     def stats(self, y_true, y_pred, sample_weight):
-        """A Tensor of statistics for one batch (summed over batches)."""
+        """Returns the statistics Tensor of one batch (what the training loop sums).
+
+        Parameters
+        ----------
+        y_true : Tensor or array_like
+            Targets of the batch.
+        y_pred : Tensor or array_like
+            Predictions of the batch.
+        sample_weight : Tensor or array_like
+            One weight per sample.
+
+        Returns
+        -------
+        Tensor
+            For mean metrics ``[sum(w * value), sum(w)]``.
+
+        Examples
+        --------
+        >>> m = pynn.metrics.MeanAbsoluteError()
+        >>> y_true = np.array([[0.0], [1.0]], np.float32)
+        >>> y_pred = np.array([[2.0], [1.0]], np.float32)
+        >>> m.stats(y_true, y_pred, np.ones(2, np.float32)).numpy()
+        array([2., 2.], dtype=float32)
+        """
         return _C.apply(self.stats_op, [y_pred, y_true, sample_weight], **self._attrs())
 
     def _attrs(self):
         return {}
 
     def value_from(self, acc):
-        """The metric value from summed statistics."""
+        """Returns the metric's value from summed statistics.
+
+        Parameters
+        ----------
+        acc : numpy.ndarray
+            The sum of ``stats`` over batches.
+
+        Returns
+        -------
+        float or numpy.ndarray
+
+        Examples
+        --------
+        >>> float(pynn.metrics.MeanAbsoluteError().value_from(np.array([3.0, 2.0])))
+        1.5
+        """
         raise NotImplementedError
 
     # -- standalone Keras API
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Adds a batch to the running statistics.
+
+        Parameters
+        ----------
+        y_true : array_like
+            Targets of the batch.
+        y_pred : array_like
+            Predictions of the batch, samples first.
+        sample_weight : array_like, optional
+            One weight per sample (default: all 1).
+
+        Examples
+        --------
+        >>> m = pynn.metrics.BinaryAccuracy()
+        >>> m.update_state(np.array([[1], [0]]), np.array([[0.9], [0.9]]),
+        ...                sample_weight=np.array([3.0, 1.0]))
+        >>> m.result()
+        0.75
+        """
         y_pred = np.asarray(y_pred, np.float32)
         n = y_pred.shape[0] if y_pred.ndim else 1
         w = np.ones(n, np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
@@ -39,18 +131,69 @@ class Metric:
         self._acc = s if self._acc is None else self._acc + s
 
     def result(self):
+        """Returns the metric's value over every batch added since the last reset.
+
+        Returns
+        -------
+        float
+            0.0 before any update.
+
+        Examples
+        --------
+        >>> m = pynn.metrics.MeanSquaredError()
+        >>> m.update_state(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]))
+        >>> m.result()
+        0.5
+        """
         if self._acc is None:
             return 0.0
         return float(self.value_from(self._acc))
 
     def reset_state(self):
+        """Forgets every batch added so far (``fit`` does it at each epoch start).
+
+        Examples
+        --------
+        >>> m = pynn.metrics.MeanSquaredError()
+        >>> m.update_state(np.array([[0.0]]), np.array([[1.0]]))
+        >>> m.reset_state()
+        >>> m.result()
+        0.0
+        """
         self._acc = None
 
     def get_config(self):
+        """Returns the metric's constructor arguments as a dict.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> pynn.metrics.BinaryAccuracy(threshold=0.7).get_config()
+        {'name': 'binary_accuracy', 'threshold': 0.7}
+        """
         return {"name": self.name}
 
     @classmethod
     def from_config(cls, config):
+        """Creates a metric from ``get_config()``'s dict.
+
+        Parameters
+        ----------
+        config : dict
+            The constructor arguments.
+
+        Returns
+        -------
+        Metric
+
+        Examples
+        --------
+        >>> pynn.metrics.SparseTopKCategoricalAccuracy.from_config({"k": 3}).k
+        3
+        """
         return cls(**config)
 
 
@@ -60,7 +203,25 @@ def _default_name(cls):
 
 
 class MeanMetric(Metric):
-    """Weighted mean of per-sample values: stats [Σ w·v, Σ w]."""
+    """The base of metrics that are a weighted mean of per-sample values.
+
+    Its statistics are ``[sum(w * value), sum(w)]`` and its value their ratio.
+
+    Parameters
+    ----------
+    name : str, optional
+        The key in logs.
+    dtype : None
+        Accepted for Keras compatibility.
+
+    Examples
+    --------
+    >>> m = pynn.metrics.MeanAbsoluteError()
+    >>> isinstance(m, pynn.metrics.MeanMetric)
+    True
+    >>> float(m.value_from(np.array([6.0, 4.0])))
+    1.5
+    """
 
     def value_from(self, acc):
         return acc[0] / acc[1] if acc[1] else 0.0
@@ -73,6 +234,29 @@ class _PerStep:
     [Σ w·v, Σ w] equal Keras' Σ_b w_b·mean_t(v_bt) and Σ_b w_b."""
 
     def stats(self, y_true, y_pred, sample_weight):
+        """Returns the statistics Tensor of one batch, a sequence output scored per step.
+
+        Parameters
+        ----------
+        y_true : Tensor or array_like
+            Labels: one-hot, or class ids (per sample or per time step).
+        y_pred : Tensor or array_like
+            Predictions (batch, classes) or (batch, time, classes).
+        sample_weight : Tensor or array_like
+            One weight per sample.
+
+        Returns
+        -------
+        Tensor
+            [Σ w·v, Σ w], v the per-sample mean over the time steps.
+
+        Examples
+        --------
+        >>> m = pynn.metrics.SparseCategoricalAccuracy()
+        >>> p = np.array([[[0.9, 0.1], [0.2, 0.8]]], np.float32)  # one sample, two steps
+        >>> m.stats(np.array([[0.0, 0.0]], np.float32), p, np.ones(1, np.float32)).numpy()
+        array([0.5, 1. ], dtype=float32)
+        """
         from . import ops
         if len(y_pred.shape) > 2:
             classes = y_pred.shape[-1]
@@ -87,6 +271,27 @@ class _PerStep:
 
 
 class BinaryAccuracy(MeanMetric):
+    """How often predictions match binary labels, at a threshold.
+
+    A prediction counts as 1 when it is above ``threshold``. What ``"accuracy"``
+    resolves to when the model has one output unit.
+
+    Parameters
+    ----------
+    threshold : float, default 0.5
+        The probability above which a prediction is positive.
+    name : str, default "binary_accuracy"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.BinaryAccuracy()
+    >>> m.update_state(np.array([[1], [0], [1], [0]]), np.array([[0.9], [0.2], [0.4], [0.6]]))
+    >>> m.result()
+    0.5
+    """
     stats_op = "binary_accuracy_stats"
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
@@ -101,6 +306,24 @@ class BinaryAccuracy(MeanMetric):
 
 
 class CategoricalAccuracy(_PerStep, MeanMetric):
+    """How often the predicted class (argmax) matches one-hot labels.
+
+    What ``"accuracy"`` resolves to for one-hot labels and several output units.
+
+    Parameters
+    ----------
+    name : str, default "categorical_accuracy"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.CategoricalAccuracy()
+    >>> m.update_state(np.array([[0, 1], [1, 0]]), np.array([[0.1, 0.9], [0.3, 0.7]]))
+    >>> m.result()
+    0.5
+    """
     stats_op = "categorical_accuracy_stats"
 
     def __init__(self, name="categorical_accuracy", dtype=None):
@@ -108,6 +331,25 @@ class CategoricalAccuracy(_PerStep, MeanMetric):
 
 
 class SparseCategoricalAccuracy(_PerStep, MeanMetric):
+    """How often the predicted class (argmax) matches integer class ids.
+
+    What ``"accuracy"`` resolves to for integer labels and several output units.
+
+    Parameters
+    ----------
+    name : str, default "sparse_categorical_accuracy"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.SparseCategoricalAccuracy()
+    >>> m.update_state(np.array([1, 0, 2]),
+    ...                np.array([[0.1, 0.9, 0.0], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2]]))
+    >>> round(m.result(), 4)
+    0.6667
+    """
     stats_op = "sparse_categorical_accuracy_stats"
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
@@ -115,6 +357,27 @@ class SparseCategoricalAccuracy(_PerStep, MeanMetric):
 
 
 class SparseTopKCategoricalAccuracy(_PerStep, MeanMetric):
+    """How often the integer class id is among the ``k`` highest predictions.
+
+    Labels are class ids; predictions are scores over the classes.
+
+    Parameters
+    ----------
+    k : int, default 5
+        How many of the top predictions count as a hit.
+    name : str, default "sparse_top_k_categorical_accuracy"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.SparseTopKCategoricalAccuracy(k=2)
+    >>> m.update_state(np.array([1, 0, 2]),
+    ...                np.array([[0.1, 0.9, 0.0], [0.6, 0.3, 0.1], [0.5, 0.3, 0.2]]))
+    >>> round(m.result(), 4)  # the third sample's class 2 is only third
+    0.6667
+    """
     stats_op = "top_k_accuracy_stats"
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
@@ -129,8 +392,25 @@ class SparseTopKCategoricalAccuracy(_PerStep, MeanMetric):
 
 
 class TopKCategoricalAccuracy(SparseTopKCategoricalAccuracy):
-    """Top-k accuracy against one-hot labels (Keras): the label's class index is
-    Σ_k y_k·k, which is the argmax of a one-hot row, then as the sparse version."""
+    """How often the one-hot label's class is among the ``k`` highest predictions.
+
+    The label's class index is Σ_k y_k·k (the argmax of a one-hot row), then as
+    `SparseTopKCategoricalAccuracy`; sequence outputs are scored per time step.
+
+    Parameters
+    ----------
+    k : int, default 5
+    name : str, default "top_k_categorical_accuracy"
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.TopKCategoricalAccuracy(k=1)
+    >>> m.update_state(np.array([[0, 1], [1, 0]]), np.array([[0.4, 0.6], [0.3, 0.7]]))
+    >>> m.result()
+    0.5
+    """
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(k, name)
@@ -143,9 +423,30 @@ class TopKCategoricalAccuracy(SparseTopKCategoricalAccuracy):
 
 
 class MeanMetricWrapper(MeanMetric):
-    """Keras' MeanMetricWrapper: the weighted mean over samples of fn(y_true, y_pred)
-    (per-sample values; per-element values are averaged over the trailing axes, as
-    Keras does). Statistics [Σ w·v, Σ w], in the graph like every other metric."""
+    """The weighted mean over samples of ``fn(y_true, y_pred)`` (Keras' MeanMetricWrapper).
+
+    Per-element values are averaged over the trailing axes, as Keras does. What a
+    loss object or a function in ``compile(metrics=[...])`` becomes; its
+    statistics [Σ w·v, Σ w] run in the graph like every other metric's.
+
+    Parameters
+    ----------
+    fn : callable or pynn.losses.Loss
+        ``fn(y_true, y_pred)`` returning per-sample values.
+    name : str, optional
+        Default: the loss's name or the function's ``__name__``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+    **kwargs
+        Passed to ``fn``.
+
+    Examples
+    --------
+    >>> m = pynn.metrics.MeanMetricWrapper(pynn.losses.mean_squared_error)
+    >>> m.update_state(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]]))
+    >>> m.name, m.result()
+    ('mean_squared_error', 0.25)
+    """
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         super().__init__(name or getattr(fn, "name", None) or getattr(fn, "__name__", None))
@@ -165,7 +466,7 @@ class MeanMetricWrapper(MeanMetric):
         return ops.stack([ops.sum(ops.multiply(per, w)), ops.sum(w)])
 
 
-def _loss_metric(cls_name, loss_name, default_name, **defaults):
+def _loss_metric(cls_name, loss_name, default_name, example, **defaults):
     """A metric class averaging one of pynn.losses (Keras' metrics.BinaryCrossentropy...)."""
     def __init__(self, name=default_name, dtype=None, **kw):
         from . import losses
@@ -178,27 +479,70 @@ def _loss_metric(cls_name, loss_name, default_name, **defaults):
                                    name=name)
 
     def get_config(self):
+        """Returns the constructor arguments (JSON data).
+
+        Examples
+        --------
+        >>> pynn.metrics.BinaryCrossentropy(name="bce").get_config()
+        {'name': 'bce', 'from_logits': False, 'label_smoothing': 0.0}
+        """
         return {"name": self.name, **self._config}
 
-    return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__, "get_config": get_config})
+    args = "".join(f"    {k} : {type(v).__name__}, default {v!r}\n" for k, v in defaults.items())
+    doc = (f"The mean of `pynn.losses.{loss_name}` over samples, as a metric (Keras'\n"
+           f"``metrics.{cls_name}``).\n\n    Parameters\n    ----------\n"
+           f"    name : str, default {default_name!r}\n    dtype : None\n"
+           f"        Accepted for Keras compatibility (float32).\n{args}\n"
+           f"    Examples\n    --------\n    >>> m = pynn.metrics.{cls_name}()\n"
+           f"    >>> m.update_state({example[0]}, {example[1]})\n"
+           f"    >>> round(m.result(), 4)\n    {example[2]}\n    ")
+    return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__, "get_config": get_config,
+                                                 "__doc__": doc, "__module__": __name__})
+
+
+_ONE_HOT = ("np.array([[0.0, 1.0], [1.0, 0.0]])", "np.array([[0.4, 0.6], [0.3, 0.7]])")
 
 
 BinaryCrossentropy = _loss_metric("BinaryCrossentropy", "BinaryCrossentropy",
-                                  "binary_crossentropy", from_logits=False, label_smoothing=0.0)
+                                  "binary_crossentropy", _ONE_HOT + ("0.8574",),
+                                  from_logits=False, label_smoothing=0.0)
 CategoricalCrossentropy = _loss_metric("CategoricalCrossentropy", "CategoricalCrossentropy",
-                                       "categorical_crossentropy", from_logits=False,
-                                       label_smoothing=0.0)
+                                       "categorical_crossentropy", _ONE_HOT + ("0.8574",),
+                                       from_logits=False, label_smoothing=0.0)
 SparseCategoricalCrossentropy = _loss_metric("SparseCategoricalCrossentropy",
                                              "SparseCategoricalCrossentropy",
-                                             "sparse_categorical_crossentropy", from_logits=False)
+                                             "sparse_categorical_crossentropy",
+                                             ("np.array([1, 0])", _ONE_HOT[1], "0.8574"),
+                                             from_logits=False)
 MeanAbsolutePercentageError = _loss_metric("MeanAbsolutePercentageError",
                                            "MeanAbsolutePercentageError",
-                                           "mean_absolute_percentage_error")
-KLDivergence = _loss_metric("KLDivergence", "KLDivergence", "kl_divergence")
-Hinge = _loss_metric("Hinge", "Hinge", "hinge")
+                                           "mean_absolute_percentage_error",
+                                           ("np.array([[2.0, 4.0]])", "np.array([[1.0, 5.0]])",
+                                            "37.5"))
+KLDivergence = _loss_metric("KLDivergence", "KLDivergence", "kl_divergence",
+                            ("np.array([[0.2, 0.8]])", "np.array([[0.5, 0.5]])", "0.1927"))
+Hinge = _loss_metric("Hinge", "Hinge", "hinge", _ONE_HOT + ("1.05",))
 
 
 class MeanSquaredError(MeanMetric):
+    """The mean squared error ``mean((y_true - y_pred)**2)`` as a running metric.
+
+    Averaged over the last axis per sample, then over samples (Keras' ``"mse"``).
+
+    Parameters
+    ----------
+    name : str, default "mean_squared_error"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.MeanSquaredError()
+    >>> m.update_state(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]))
+    >>> m.result()
+    0.5
+    """
     stats_op = "mse_stats"
 
     def __init__(self, name="mean_squared_error", dtype=None):
@@ -206,6 +550,24 @@ class MeanSquaredError(MeanMetric):
 
 
 class MeanAbsoluteError(MeanMetric):
+    """The mean absolute error ``mean(|y_true - y_pred|)`` as a running metric.
+
+    Averaged over the last axis per sample, then over samples (Keras' ``"mae"``).
+
+    Parameters
+    ----------
+    name : str, default "mean_absolute_error"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.MeanAbsoluteError()
+    >>> m.update_state(np.array([[0.0], [1.0]]), np.array([[2.0], [1.0]]))
+    >>> m.result()
+    1.0
+    """
     stats_op = "mae_stats"
 
     def __init__(self, name="mean_absolute_error", dtype=None):
@@ -213,6 +575,25 @@ class MeanAbsoluteError(MeanMetric):
 
 
 class RootMeanSquaredError(MeanMetric):
+    """The root of the mean squared error over all samples seen.
+
+    ``sqrt(mean((y_true - y_pred)**2))``: the square root is taken of the mean over
+    every batch, not averaged per batch (Keras' ``"rmse"``).
+
+    Parameters
+    ----------
+    name : str, default "root_mean_squared_error"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.RootMeanSquaredError()
+    >>> m.update_state(np.array([[0.0], [0.0]]), np.array([[3.0], [4.0]]))
+    >>> round(m.result(), 4)  # sqrt((9 + 16) / 2)
+    3.5355
+    """
     stats_op = "mse_stats"
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
@@ -236,6 +617,27 @@ class _Confusion(Metric):
 
 
 class Precision(_Confusion):
+    """Precision of binary predictions: ``tp / (tp + fp)`` at a threshold.
+
+    Of the samples predicted positive, the fraction that are positive.
+
+    Parameters
+    ----------
+    thresholds : float, optional
+        The probability above which a prediction is positive (default 0.5);
+        one threshold only.
+    name : str, default "precision"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.Precision()
+    >>> m.update_state(np.array([[1], [0], [1], [0]]), np.array([[0.9], [0.8], [0.4], [0.1]]))
+    >>> m.result()  # 2 predicted positive, 1 of them right
+    0.5
+    """
     def __init__(self, thresholds=None, name="precision", dtype=None):
         super().__init__(name)
         self.thresholds = (0.5,) if thresholds is None else (float(thresholds),)
@@ -249,6 +651,26 @@ class Precision(_Confusion):
 
 
 class Recall(Precision):
+    """Recall of binary predictions: ``tp / (tp + fn)`` at a threshold.
+
+    Of the positive samples, the fraction predicted positive.
+
+    Parameters
+    ----------
+    thresholds : float, optional
+        The probability above which a prediction is positive (default 0.5).
+    name : str, default "recall"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.Recall()
+    >>> m.update_state(np.array([[1], [0], [1], [0]]), np.array([[0.9], [0.8], [0.4], [0.1]]))
+    >>> m.result()  # 2 positives, 1 found
+    0.5
+    """
     def __init__(self, thresholds=None, name="recall", dtype=None):
         super().__init__(thresholds, name)
 
@@ -257,9 +679,39 @@ class Recall(Precision):
         return tp[0] / (tp[0] + fn[0]) if tp[0] + fn[0] else 0.0
 
 
+_COUNT_DOC = """Weighted count of {kind} at one threshold (default 0.5), or at each of a list
+    of thresholds (then the result is an array), as Keras' ``{cls}``. A prediction
+    counts as positive when above the threshold; labels above 0.5 are positive.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        In [0, 1]; default 0.5.
+    name : str, optional
+        Default: the snake-case class name.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Raises
+    ------
+    ValueError
+        A threshold outside [0, 1].
+
+    Examples
+    --------
+    >>> m = pynn.metrics.{cls}()
+    >>> m.update_state(np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.3, 0.1]))
+    >>> m.result()
+    1.0
+    >>> m = pynn.metrics.{cls}(thresholds=[0.2, 0.85])
+    >>> m.update_state(np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.3, 0.1]))
+    >>> m.result()
+    array({values})
+    """
+
+
 class _Count(_Confusion):
-    """Keras' TruePositives & co: weighted counts at one threshold (default 0.5) or at
-    each of a list of thresholds (then the result is an array)."""
+    """The confusion counts' common code (TruePositives, FalsePositives, ...)."""
     index = None  # which of [tp, fp, tn, fn]
 
     def __init__(self, thresholds=None, name=None, dtype=None):
@@ -301,9 +753,39 @@ class FalseNegatives(_Count):
     index = 3
 
 
+for _cls, _kind, _values in ((TruePositives, "true positives", "[2., 1.]"),
+                             (FalsePositives, "false positives", "[1., 0.]"),
+                             (TrueNegatives, "true negatives", "[1., 2.]"),
+                             (FalseNegatives, "false negatives", "[0., 1.]")):
+    _cls.__doc__ = _COUNT_DOC.format(kind=_kind, cls=_cls.__name__, values=_values)
+
+
 class AUC(_Confusion):
-    """Keras AUC: ROC (or PR) area by the interpolated Riemann sum over
-    num_thresholds thresholds spaced evenly in [0, 1] with -ε and 1+ε ends."""
+    """Area under the ROC (or precision-recall) curve, Keras' approximation.
+
+    Confusion counts at ``num_thresholds`` thresholds spaced evenly in [0, 1] are
+    summed over batches; the area is their interpolated Riemann sum, as Keras.
+
+    Parameters
+    ----------
+    num_thresholds : int, default 200
+        Number of thresholds (more: closer to the exact area).
+    curve : {"ROC", "PR"}, default "ROC"
+        The ROC curve, or the precision-recall curve.
+    summation_method : {"interpolation", "minoring", "majoring"}, default "interpolation"
+        How each trapezoid's height is taken.
+    name : str, default "auc"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.AUC()
+    >>> m.update_state(np.array([[1], [0], [1], [0]]), np.array([[0.9], [0.8], [0.4], [0.1]]))
+    >>> m.result()  # 3 of the 4 positive-negative pairs are ranked right
+    0.75
+    """
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
                  name="auc", dtype=None):
@@ -340,8 +822,38 @@ class AUC(_Confusion):
 
 
 class F1Score(Metric):
-    """Keras F1Score(average=None|"micro"|"macro"|"weighted", threshold=None):
-    threshold None takes the argmax of each prediction as its positive class."""
+    """F1 score (harmonic mean of precision and recall) per class, or averaged.
+
+    Labels are one-hot ``(batch, classes)``. Without a threshold each sample's
+    argmax is its predicted class.
+
+    Parameters
+    ----------
+    average : {None, "micro", "macro", "weighted"}, default None
+        None: one score per class (an array); "micro": from the pooled counts;
+        "macro": the mean of the class scores; "weighted": their mean weighted
+        by class support.
+    threshold : float, optional
+        Predictions above it are positive (several classes may be); default:
+        the argmax.
+    name : str, default "f1_score"
+        The key of the metric in logs and ``History``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> y_true = np.array([[1, 0], [0, 1], [0, 1]])
+    >>> y_pred = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]])
+    >>> m = pynn.metrics.F1Score()
+    >>> m.update_state(y_true, y_pred)
+    >>> m.result().round(4)
+    array([0.6667, 0.6667])
+    >>> m = pynn.metrics.F1Score(average="macro")
+    >>> m.update_state(y_true, y_pred)
+    >>> round(m.result(), 4)
+    0.6667
+    """
     stats_op = "perclass_stats"
 
     def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
@@ -409,8 +921,39 @@ def resolve_accuracy(y_true_shape, y_pred_shape):
 
 
 def get(identifier, y_true_shape=None, y_pred_shape=None):
-    """A Metric from a name (case-insensitive), an instance or a class. "accuracy"
-    / "acc" resolve from the shapes; the log key is the string the user passed."""
+    """Returns a metric from a name (case-insensitive), a class or an instance.
+
+    ``"accuracy"`` / ``"acc"`` resolve from the label and prediction shapes as
+    Keras does (binary, categorical or sparse categorical); the log key is the
+    string that was passed.
+
+    Parameters
+    ----------
+    identifier : str, type or Metric
+        A name (``"mae"``, ``"mse"``, ``"rmse"``, ``"auc"``, ``"precision"``,
+        ``"recall"``, ``"f1_score"``, ``"accuracy"``, ...), a Metric class or an
+        instance (returned as is).
+    y_true_shape, y_pred_shape : tuple, optional
+        The label and prediction shapes, needed to resolve ``"accuracy"``.
+
+    Returns
+    -------
+    Metric
+
+    Raises
+    ------
+    ValueError
+        An unknown name (with a "did you mean"), or ``"accuracy"`` without shapes.
+
+    Examples
+    --------
+    >>> type(pynn.metrics.get("mae")).__name__
+    'MeanAbsoluteError'
+    >>> type(pynn.metrics.get("accuracy", (None, 1), (None, 1))).__name__
+    'BinaryAccuracy'
+    >>> type(pynn.metrics.get("accuracy", (None,), (None, 10))).__name__
+    'SparseCategoricalAccuracy'
+    """
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):

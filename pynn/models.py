@@ -18,10 +18,46 @@ from .layers.base import (Layer, layout_version, losses_used, rebind_variable,
 from .layers.core import InputLayer
 from .tensor import Tensor
 
+__all__ = ["Model", "Sequential", "load_model", "save_model"]
+
 
 class Model(Layer):
-    """Base of Sequential, the functional Model(inputs, outputs) and, as in Keras,
-    of subclassed models: __init__ assigns layers to attributes, call() uses them."""
+    """A trainable graph of layers, with Keras' compile / fit / evaluate / predict.
+
+    ``Model`` is the base of `Sequential` and is used in Keras' three ways:
+
+    * functional: ``Model(inputs, outputs)`` on the tensors of a `pynn.Input` graph
+      (several inputs and outputs allowed);
+    * subclassed: subclass it, assign layers to attributes in ``__init__`` and use
+      them in ``call(inputs, training=False)``;
+    * as a layer of another model (transfer learning: set ``trainable=False``).
+
+    Training runs on pynn's compiled driver: the model is traced once into an
+    engine program and ``fit`` replays forward, loss, backward and the optimizer
+    step for a whole epoch in one C call, with the GIL released.
+
+    Parameters
+    ----------
+    inputs : KerasTensor or list of KerasTensor
+        Functional form only: the `pynn.Input` tensor(s) the graph starts from.
+    outputs : KerasTensor or list of KerasTensor
+        Functional form only: the tensor(s) the model returns, in output order.
+    name : str, optional
+        The model's name (default: the class name in snake case, made unique).
+    trainable : bool, default True
+        Whether ``fit`` updates the weights (False freezes the whole model).
+
+    Examples
+    --------
+    >>> inputs = pynn.Input(shape=(4,))
+    >>> hidden = pynn.layers.Dense(8, activation="relu")(inputs)
+    >>> outputs = pynn.layers.Dense(3, activation="softmax")(hidden)
+    >>> model = pynn.Model(inputs, outputs)
+    >>> model.output_shape
+    (None, 3)
+    >>> model.count_params()
+    67
+    """
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs):
@@ -47,9 +83,39 @@ class Model(Layer):
     # ------------------------------------------------------------ structure
     @property
     def layers(self):
+        """The model's layers, in the order they were added or are called."""
         return list(self._layers)
 
     def get_layer(self, name=None, index=None):
+        """Returns a layer of the model by name or by index.
+
+        Parameters
+        ----------
+        name : str, optional
+            The layer's ``name`` (as given to the layer or shown by ``summary()``).
+        index : int, optional
+            The position in ``model.layers`` (negative counts from the end); it takes
+            precedence over ``name``.
+
+        Returns
+        -------
+        Layer
+
+        Raises
+        ------
+        ValueError
+            No layer has that name (the message lists the names there are).
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+        ...                          pynn.layers.Dense(8, name="hidden"),
+        ...                          pynn.layers.Dense(1, name="out")])
+        >>> model.get_layer("hidden").units
+        8
+        >>> model.get_layer(index=-1).name
+        'out'
+        """
         if index is not None:
             return self._layers[index]
         for layer in self._layers:
@@ -59,34 +125,42 @@ class Model(Layer):
 
     @property
     def weights(self):
+        """All weight variables (trainable first per layer), NumPy views into the model's parameter
+        arena."""
         return [w for layer in self._layers for w in layer.weights]
 
     @property
     def trainable_weights(self):
+        """The weights ``fit`` updates ([] when the model is frozen)."""
         if not self.trainable:  # a frozen model used as a layer (transfer learning)
             return []
         return [w for layer in self._layers for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
+        """Weights ``fit`` does not update (frozen layers, BatchNormalization's moving mean...)."""
         if not self.trainable:
             return self.weights
         return [w for layer in self._layers for w in layer.non_trainable_weights]
 
     @property
     def inputs(self):
+        """The model's symbolic input tensors (a list)."""
         return list(self._graph()[0])
 
     @property
     def outputs(self):
+        """The model's symbolic output tensors (a list)."""
         return list(self._graph()[1])
 
     @property
     def input(self):
+        """The symbolic input tensor (a list when the model has several)."""
         return self.inputs[0] if len(self.inputs) == 1 else self.inputs
 
     @property
     def output(self):
+        """The symbolic output tensor (a list when the model has several)."""
         return self.outputs[0] if len(self.outputs) == 1 else self.outputs
 
     def _child_layers(self):
@@ -116,13 +190,69 @@ class Model(Layer):
         self._collated_version = layout_version[0]
 
     def count_params(self):
+        """Returns the number of weight values (trainable and not) in the model.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)])
+        >>> model.count_params()  # a 4x2 kernel and 2 biases
+        10
+        """
         return int(sum(w.size for w in self.weights))
 
     def get_weights(self):
+        """Returns copies of every weight as NumPy arrays, in ``model.weights`` order.
+
+        The copies are independent: changing them changes nothing in the model (use
+        ``set_weights``, or write into ``layer.kernel``, a view, to change weights).
+
+        Returns
+        -------
+        list of numpy.ndarray
+
+        Raises
+        ------
+        ValueError
+            The model is not built yet (no input shape known).
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)])
+        >>> [w.shape for w in model.get_weights()]
+        [(4, 2), (2,)]
+        """
         self._require_built("get_weights")
         return [np.array(w) for w in self.weights]
 
     def set_weights(self, weights):
+        """Sets every weight from a list of arrays, in ``model.weights`` order.
+
+        The values are copied into the model's parameter arena, so views such as
+        ``layer.kernel`` see the new values.
+
+        Parameters
+        ----------
+        weights : list of array_like
+            One array per weight, of exactly the weight's shape (as ``get_weights``
+            returns them).
+
+        Raises
+        ------
+        ValueError
+            The model is not built, the number of arrays differs, or an array's shape
+            differs from its weight's (the message names the weight).
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.set_weights([np.ones((2, 1)), np.zeros(1)])
+        >>> model.predict(np.array([[1.0, 2.0]]), verbose=0)
+        array([[3.]], dtype=float32)
+        """
         self._require_built("set_weights")
         weights = list(weights)
         mine = self.weights
@@ -186,6 +316,29 @@ class Model(Layer):
         super().__setattr__(name, value)
 
     def build(self, input_shape=None):
+        """Builds the model's weights for inputs of the given shape.
+
+        Models build themselves on their first call, ``fit`` or ``predict``; call
+        ``build`` to create the weights earlier (for ``summary()`` or ``set_weights``).
+
+        Parameters
+        ----------
+        input_shape : tuple
+            The batch shape of the input, batch dimension first (``None`` for any
+            batch size), e.g. ``(None, 16)``.
+
+        Raises
+        ------
+        ValueError
+            No input shape was given and none was declared.
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.layers.Dense(3)])
+        >>> model.build((None, 5))
+        >>> model.output_shape
+        (None, 3)
+        """
         if input_shape is None:
             raise ValueError(f"Model '{self.name}'.build needs an input shape, e.g. (None, 16)")
         self._ensure_built([tuple(input_shape)])
@@ -221,6 +374,33 @@ class Model(Layer):
             return self.call(inputs[0] if len(inputs) == 1 else inputs, training=training)
 
     def call(self, inputs, training=False):
+        """Runs the model's forward pass on tensors (what a subclassed model overrides).
+
+        Parameters
+        ----------
+        inputs : Tensor or list of Tensor
+            The input batch (one tensor per model input).
+        training : bool, default False
+            Training mode (Dropout active, BatchNormalization uses batch statistics).
+
+        Returns
+        -------
+        Tensor
+            The output batch, recorded on the eager tape when gradients are enabled.
+
+        Examples
+        --------
+        >>> class TwoLayers(pynn.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = pynn.layers.Dense(8, activation="relu")
+        ...         self.out = pynn.layers.Dense(1)
+        ...     def call(self, inputs, training=False):
+        ...         return self.out(self.hidden(inputs))
+        >>> model = TwoLayers()
+        >>> model(np.zeros((5, 3), np.float32)).shape
+        (5, 1)
+        """
         return self._forward(inputs if isinstance(inputs, list) else [inputs], training)
 
     def __call__(self, inputs, training=None, **kwargs):
@@ -262,6 +442,52 @@ class Model(Layer):
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
                 auto_scale_loss=True):
+        """Configures the model for training: optimizer, loss and metrics.
+
+        Parameters
+        ----------
+        optimizer : str or Optimizer, default "rmsprop"
+            An optimizer instance (``pynn.optimizers.Adam(1e-3)``) or a Keras name
+            (``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ...) with default settings.
+        loss : str, Loss, callable, list or dict
+            The loss to minimise: a Keras name (``"mse"``,
+            ``"binary_crossentropy"``, ``"sparse_categorical_crossentropy"``, ...), a
+            `pynn.losses.Loss` instance, or a function ``f(y_true, y_pred)`` of Tensors.
+            A model with several outputs takes one loss for all, a list in output order,
+            or a dict keyed by output layer name.
+        metrics : list or dict, optional
+            Metrics reported by ``fit`` and ``evaluate``: names (``"accuracy"`` is
+            resolved from the label and output shapes as Keras does, ``"mae"``,
+            ``"auc"``, ...) or `pynn.metrics.Metric` instances. They ignore sample and
+            class weights.
+        loss_weights : list or dict, optional
+            Several outputs: the coefficient of each output's loss in the total.
+        weighted_metrics : list, optional
+            Metrics that are weighted by ``sample_weight`` / ``class_weight``.
+        run_eagerly, steps_per_execution, jit_compile, auto_scale_loss
+            Accepted for Keras compatibility; pynn always runs the compiled C loop.
+
+        Raises
+        ------
+        ValueError
+            An unknown optimizer, loss or metric name (with a "did you mean"), or a
+            per-output list/dict that does not match the outputs.
+        TypeError
+            ``metrics`` is not a list or dict.
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+        ...                          pynn.layers.Dense(3, activation="softmax")])
+        >>> model.compile(optimizer=pynn.optimizers.Adam(learning_rate=1e-3),
+        ...               loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        >>> model.optimizer.learning_rate
+        0.001
+        >>> model.compile(optimizer="adamm", loss="mse")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown optimizer 'adamm'; did you mean 'adam'? ...
+        """
         from . import optimizers
         self.optimizer = optimizers.get(optimizer)
         self._ensure_built_if_possible()
@@ -344,6 +570,7 @@ class Model(Layer):
 
     @property
     def metrics_names(self):
+        """``['loss', ...]``: the names of the values ``evaluate`` returns, in order."""
         return ["loss"] + [m.name for m in (self.compiled_metrics or [])]
 
     # ------------------------------------------------------------ programs
@@ -407,11 +634,43 @@ class Model(Layer):
         return entry
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Keras 3's training loss: the compiled loss of every output, the add_loss
-        terms of the forward pass, and the weights' regularization penalties.
-        fit / evaluate call it once, on the traced graph (x, y, y_pred are Tensors, or
-        lists of them for several inputs / outputs); override it to define the loss
-        yourself, as in Keras."""
+        """Returns the training loss: compiled losses, add_loss terms, regularization.
+
+        As Keras 3: the compiled loss of every output, the ``add_loss`` terms of the
+        forward pass and the weights' regularization penalties. ``fit`` /
+        ``evaluate`` call it once, on the traced graph; override it in a Model
+        subclass to define the loss yourself.
+
+        Parameters
+        ----------
+        x : Tensor or list of Tensor
+            The inputs (one per model input).
+        y : Tensor or list of Tensor
+            The targets (one per output).
+        y_pred : Tensor or list of Tensor
+            The predictions (one per output).
+        sample_weight : Tensor, optional
+            Per-sample weights.
+        training : bool, default True
+
+        Returns
+        -------
+        Tensor or None
+            A scalar; None when there is no loss at all.
+
+        Examples
+        --------
+        >>> class MyModel(pynn.Model):
+        ...     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+        ...                      training=True):
+        ...         return pynn.ops.mean((y_pred - y) ** 2)
+        >>> inputs = pynn.Input(shape=(2,))
+        >>> model = MyModel(inputs, pynn.layers.Dense(1)(inputs))
+        >>> model.compile(optimizer="sgd")  # no loss: compute_loss gives it
+        >>> h = model.fit(np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32), verbose=0)
+        >>> sorted(h.history)
+        ['loss']
+        """
         from . import ops
         ys, preds = (y, y_pred) if isinstance(y_pred, list) else ([y], [y_pred])
         loss = None
@@ -564,6 +823,84 @@ class Model(Layer):
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
+        """Trains the model for a fixed number of epochs on NumPy arrays.
+
+        Each epoch shuffles the samples, then runs forward, loss, backward and the
+        optimizer step for every batch inside C with the GIL released: Python sees
+        one call per epoch, or one per progress-bar update or per batch when a
+        callback needs ``on_train_batch_*`` hooks or the learning rate is a Python
+        schedule. Ctrl-C stops between batches and leaves the model consistent.
+
+        ``x`` and ``y`` are used without copying when they are float32 and
+        C-contiguous; any other dtype or layout (float64, int, Fortran order, pandas)
+        is converted once before training.
+
+        Parameters
+        ----------
+        x : array_like or list or dict of array_like
+            Training inputs, samples first; a list (or dict by input name) for a model
+            with several inputs. Generators and dataset objects are not accepted.
+        y : array_like or list or dict of array_like
+            Targets: one-hot or probabilities for ``categorical_crossentropy``, integer
+            class ids for ``sparse_categorical_crossentropy``, values otherwise.
+        batch_size : int, default 32
+            Samples per gradient step; the last batch of an epoch may be smaller.
+        epochs : int, default 1
+            Index of the last epoch (training runs from ``initial_epoch`` to it).
+        verbose : "auto", 0, 1 or 2, default "auto"
+            0 silent, 1 a progress bar, 2 one line per epoch ("auto" is 1).
+        callbacks : list of Callback, optional
+            `pynn.callbacks` objects called during training (EarlyStopping, ...).
+        validation_split : float, default 0.0
+            Fraction of the samples held out for validation: the *last* ones, taken
+            before shuffling (as Keras).
+        validation_data : tuple, optional
+            ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``, evaluated at
+            the end of each epoch; overrides ``validation_split``.
+        shuffle : bool, default True
+            Shuffle the samples before every epoch (with pynn's seeded generator).
+        class_weight : dict, optional
+            ``{class_id: weight}``: scales each sample's loss by its class's weight.
+        sample_weight : array_like, optional
+            One weight per sample, scaling its loss.
+        initial_epoch : int, default 0
+            The epoch to start at (to resume a previous run).
+        steps_per_epoch, validation_steps
+            Accepted for Keras compatibility; with arrays an epoch is always one pass.
+        validation_batch_size : int, optional
+            Batch size for validation (default: ``batch_size``).
+        validation_freq : int, default 1
+            Validate every ``validation_freq`` epochs.
+
+        Returns
+        -------
+        History
+            ``history.history`` maps ``"loss"``, each metric and their ``"val_"``
+            versions to one value per epoch.
+
+        Raises
+        ------
+        ValueError
+            The model is not compiled, or ``x`` / ``y`` do not match the model (the
+            message names the shapes).
+        TypeError or ValueError
+            An input that fit does not accept, such as a generator or a dataset
+            object (the message says what is wrong).
+
+        Examples
+        --------
+        >>> pynn.set_seed(0)
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+        >>> y = (x[:, 0] > 0).astype("float32")
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+        ...                          pynn.layers.Dense(1, activation="sigmoid")])
+        >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+        >>> history = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0)
+        >>> sorted(history.history)
+        ['accuracy', 'loss', 'val_accuracy', 'val_loss']
+        >>> len(history.history["loss"])
+        3
+        """
         from . import callbacks as callbacks_mod
         self._require_compiled("fit")
         batch_size = 32 if batch_size is None else int(batch_size)
@@ -709,6 +1046,49 @@ class Model(Layer):
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
+        """Returns the loss and metrics of the model on the given data.
+
+        Runs in one C call per pass, batch by batch, in inference mode.
+
+        Parameters
+        ----------
+        x : array_like or list or dict of array_like
+            Inputs, samples first (as for ``fit``).
+        y : array_like or list or dict of array_like
+            Targets (as for ``fit``).
+        batch_size : int, default 32
+            Samples per batch (affects speed and memory, not the result).
+        verbose : "auto", 0 or 1, default "auto"
+            0 silent, 1 a progress bar.
+        sample_weight : array_like, optional
+            One weight per sample for the loss and ``weighted_metrics``.
+        steps, callbacks
+            Accepted for Keras compatibility.
+        return_dict : bool, default False
+            Return ``{name: value}`` instead of a list.
+
+        Returns
+        -------
+        float, list of float, or dict
+            The loss alone when no metric was compiled; otherwise
+            ``[loss, metric1, ...]`` in ``model.metrics_names`` order (or a dict).
+
+        Raises
+        ------
+        ValueError
+            The model is not compiled, or the data does not match the model.
+
+        Examples
+        --------
+        >>> pynn.set_seed(0)
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(loss="mse", metrics=["mae"])
+        >>> model.set_weights([np.zeros((2, 1)), np.zeros(1)])
+        >>> model.evaluate(np.ones((4, 2)), np.full((4, 1), 2.0), verbose=0)
+        [4.0, 2.0]
+        >>> model.evaluate(np.ones((4, 2)), np.full((4, 1), 2.0), verbose=0, return_dict=True)
+        {'loss': 4.0, 'mae': 2.0}
+        """
         self._require_compiled("evaluate")
         batch_size = 32 if batch_size is None else int(batch_size)
         xs = self._prepare_x(x)
@@ -743,6 +1123,41 @@ class Model(Layer):
                                           add_history=False)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Returns the model's outputs for the input samples, as NumPy arrays.
+
+        Runs in inference mode (Dropout off, BatchNormalization's moving statistics),
+        one C call for all batches. A single batch of float32, C-contiguous data
+        takes a shorter path without per-call setup (cheap one-sample predictions).
+
+        Parameters
+        ----------
+        x : array_like or list or dict of array_like
+            Inputs, samples first; a list or dict for several inputs.
+        batch_size : int, default 32
+            Samples per batch (affects speed and memory, not the result).
+        verbose : "auto", 0 or 1, default "auto"
+            Accepted for Keras compatibility (predict prints nothing).
+        steps, callbacks
+            Accepted for Keras compatibility.
+
+        Returns
+        -------
+        numpy.ndarray or list of numpy.ndarray
+            float32, one row per sample; a list for a model with several outputs.
+
+        Raises
+        ------
+        ValueError
+            The inputs' shape does not match the model's declared input, or they hold
+            NaN or infinity.
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+        >>> model.set_weights([np.eye(3, 2), np.array([0.0, 1.0])])
+        >>> model.predict(np.array([[1.0, 2.0, 3.0]]), verbose=0)
+        array([[1., 3.]], dtype=float32)
+        """
         batch_size = 32 if batch_size is None else int(batch_size)
         if (callbacks is None and isinstance(x, np.ndarray) and x.dtype == np.float32
                 and x.flags.c_contiguous
@@ -788,10 +1203,58 @@ class Model(Layer):
         return max(1, self._prepare_x(x)[0].shape[0])
 
     def predict_on_batch(self, x):
+        """Returns the model's outputs for one batch (all of ``x`` at once).
+
+        Parameters
+        ----------
+        x : array_like or list of array_like
+            One batch of inputs.
+
+        Returns
+        -------
+        numpy.ndarray or list of numpy.ndarray
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+        >>> model.predict_on_batch(np.zeros((5, 3))).shape
+        (5, 2)
+        """
         return self.predict(x, batch_size=self._batch_of(x), verbose=0)
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         # one step on the whole batch (len(y) would count the outputs of a dict / list y)
+        """Runs one gradient step on one batch (all of ``x``) and returns its loss and metrics.
+
+        Parameters
+        ----------
+        x : array_like or list of array_like
+            One batch of inputs.
+        y : array_like or list of array_like
+            Its targets.
+        sample_weight : array_like, optional
+            One weight per sample.
+        class_weight : dict, optional
+            ``{class_id: weight}``.
+        return_dict : bool, default False
+            Return ``{name: value}`` instead of a list.
+
+        Returns
+        -------
+        float, list of float, or dict
+            As ``evaluate``: the loss (and metrics) of the step, computed before the
+            weights changed.
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(optimizer=pynn.optimizers.SGD(0.1), loss="mse")
+        >>> model.set_weights([np.zeros((2, 1)), np.zeros(1)])
+        >>> model.train_on_batch(np.ones((4, 2)), np.ones((4, 1)))
+        1.0
+        >>> model.train_on_batch(np.ones((4, 2)), np.ones((4, 1))) < 1.0
+        True
+        """
         h = self.fit(x, y, batch_size=self._batch_of(x), epochs=1, verbose=0, shuffle=False,
                      sample_weight=sample_weight, class_weight=class_weight)
         logs = {k: v[-1] for k, v in h.history.items()}
@@ -802,8 +1265,37 @@ class Model(Layer):
     # ------------------------------------------------------------ display and files
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None, show_macs=False):
-        """Keras' summary table; show_macs=True (pynn only) adds per-sample MACs
-        per layer and MAC / FLOP totals (see pynn.footprint)."""
+        """Prints Keras' summary table: each layer's output shape and parameter count.
+
+        Parameters
+        ----------
+        line_length : int, optional
+            Total width of the table (default: fits the content).
+        positions : list, optional
+            Accepted for Keras compatibility.
+        print_fn : callable, optional
+            Called with the table text instead of ``print`` (e.g. to log it).
+        expand_nested : bool, default False
+            Accepted for Keras compatibility.
+        show_trainable : bool, default False
+            Add a column saying whether each layer is trainable.
+        layer_range : tuple, optional
+            Accepted for Keras compatibility.
+        show_macs : bool, default False
+            pynn only: add per-sample multiply-accumulates per layer and MAC / FLOP
+            totals (see `pynn.footprint`).
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2, name="out")])
+        >>> model.summary()  # doctest: +ELLIPSIS
+        Model: "sequential..."
+        ...
+        │ out (Dense)                     │ (None, 2)              │            10 │
+        ...
+         Total params: 10 (40.00 B)
+        ...
+        """
         from .summary import summary_text
         text = summary_text(self, show_trainable=show_trainable, line_length=line_length,
                             show_macs=show_macs)
@@ -814,20 +1306,117 @@ class Model(Layer):
         return summary_html(self)
 
     def save(self, filepath, overwrite=True, **kwargs):
+        """Saves the whole model (architecture, weights, compile settings and optimizer
+        state) to one ``.keras`` file.
+
+        The file is a zip of ``config.json`` and ``weights.npz``; loading it with
+        `pynn.load_model` never unpickles or runs code from the file.
+
+        Parameters
+        ----------
+        filepath : str or path-like
+            Where to write, conventionally ending in ``.keras``.
+        overwrite : bool, default True
+            Replace an existing file (False raises instead).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+        >>> model.save(path)
+        >>> restored = pynn.load_model(path)
+        >>> all(np.array_equal(a, b) for a, b in zip(model.get_weights(), restored.get_weights()))
+        True
+        """
         from .saving import save_model
         save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
+        """Saves only the weights, to a ``.weights.npz`` file readable by ``load_weights``.
+
+        Parameters
+        ----------
+        filepath : str or path-like
+            Where to write.
+        overwrite : bool, default True
+            Replace an existing file (False raises instead).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.weights.npz")
+        >>> model.save_weights(path)
+        >>> other = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)])
+        >>> other.load_weights(path)
+        >>> np.array_equal(other.layers[0].kernel, model.layers[0].kernel)
+        True
+        """
         from .saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False):
+        """Loads weights saved by ``save_weights`` (or from a ``.keras`` file) into this model.
+
+        The model must have the same architecture; weights are matched in order and
+        checked shape by shape before anything is written.
+
+        Parameters
+        ----------
+        filepath : str or path-like
+            The file to read.
+        skip_mismatch : bool, default False
+            Accepted for Keras compatibility; a mismatching file always raises.
+
+        Raises
+        ------
+        ValueError
+            The file's weights do not match this model's (count or shapes).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(1)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.npz")
+        >>> model.save_weights(path)
+        >>> model.set_weights([np.zeros((3, 1)), np.zeros(1)])
+        >>> model.load_weights(path)
+        >>> bool(np.any(model.get_weights()[0] != 0))
+        True
+        """
         from .saving import load_weights
         load_weights(self, filepath)
 
 
 class Sequential(Model):
-    """A linear stack of layers: Sequential([Input(shape=(16,)), Dense(8), ...])."""
+    """A linear stack of layers, each feeding the next.
+
+    Declare the input shape with `pynn.Input` as the first element (or
+    ``input_shape=`` on the first layer) to build the model at once; otherwise it
+    builds from the first data it sees.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+        The layers in order; a `pynn.Input` may come first.
+    name : str, optional
+        The model's name (default ``"sequential"``, made unique).
+    trainable : bool, default True
+        Whether ``fit`` updates the weights.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([
+    ...     pynn.Input(shape=(8,)),
+    ...     pynn.layers.Dense(16, activation="relu"),
+    ...     pynn.layers.Dense(3, activation="softmax"),
+    ... ])
+    >>> model.output_shape
+    (None, 3)
+    >>> model.predict(np.zeros((2, 8)), verbose=0).sum(axis=1)  # softmax rows sum to 1
+    array([1., 1.], dtype=float32)
+    """
 
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
@@ -837,6 +1426,32 @@ class Sequential(Model):
             self.add(layer)
 
     def add(self, layer):
+        """Adds a layer on top of the stack.
+
+        A built model grows at once; a `pynn.Input` or `InputLayer` may only come first.
+
+        Parameters
+        ----------
+        layer : Layer or KerasTensor
+            The layer to append, or a `pynn.Input` declaring the input shape.
+
+        Raises
+        ------
+        TypeError
+            ``layer`` is not a layer.
+        ValueError
+            The layer is already in the model, an Input comes after layers, or the
+            layer does not accept the previous layer's output shape (the model is
+            left as it was).
+
+        Examples
+        --------
+        >>> model = pynn.Sequential()
+        >>> model.add(pynn.Input(shape=(4,)))
+        >>> model.add(pynn.layers.Dense(2))
+        >>> model.output_shape
+        (None, 2)
+        """
         if isinstance(layer, KerasTensor):
             if self._layers or self._declared_input is not None:
                 raise ValueError("pynn.Input(...) can only be the first element of a Sequential")
@@ -866,6 +1481,26 @@ class Sequential(Model):
                 raise
 
     def pop(self):
+        """Removes the last layer and returns it.
+
+        Returns
+        -------
+        Layer
+
+        Raises
+        ------
+        ValueError
+            The model has no layers.
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(8),
+        ...                          pynn.layers.Dense(2)])
+        >>> model.pop().units
+        2
+        >>> model.output_shape
+        (None, 8)
+        """
         if not self._layers:
             raise ValueError("Sequential.pop: the model has no layers")
         layer = self._layers.pop()
@@ -910,6 +1545,26 @@ class Sequential(Model):
             if first else f"Sequential model '{self.name}'"
 
     def build(self, input_shape=None):
+        """Builds the layers' weights for inputs of the given shape.
+
+        Parameters
+        ----------
+        input_shape : tuple, optional
+            The batch shape, batch dimension first, e.g. ``(None, 16)``; defaults
+            to the declared input.
+
+        Raises
+        ------
+        ValueError
+            No input shape was given or declared, or the model has no layers.
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.layers.Dense(3)])
+        >>> model.build((None, 5))
+        >>> model.layers[0].kernel.shape
+        (5, 3)
+        """
         if input_shape is None:
             input_shape = self._declared_input
         if input_shape is None:
@@ -969,6 +1624,20 @@ class Sequential(Model):
         return x
 
     def get_config(self):
+        """Returns the model's configuration: its name, input shape and each layer's config.
+
+        Returns
+        -------
+        dict
+            JSON-serialisable; ``Sequential.from_config`` rebuilds the model from it.
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)], name="tiny")
+        >>> config = model.get_config()
+        >>> config["name"], config["input_shape"], len(config["layers"])
+        ('tiny', [4], 1)
+        """
         from .saving import layer_to_config
         cfg = {"name": self.name, "layers": [layer_to_config(l) for l in self._layers]}
         shape = self._declared_shape() or (self._input_shapes[0] if self.built else None)
@@ -978,6 +1647,24 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config):
+        """Creates a new, freshly initialised model from ``get_config()``'s dict.
+
+        Parameters
+        ----------
+        config : dict
+            As returned by ``get_config``.
+
+        Returns
+        -------
+        Sequential
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)])
+        >>> clone = pynn.Sequential.from_config(model.get_config())
+        >>> clone.output_shape, clone.count_params()
+        ((None, 2), 10)
+        """
         from .saving import layer_from_config
         model = cls(name=config.get("name"))
         if config.get("input_shape") is not None:
@@ -1070,13 +1757,57 @@ def _summed_loss(loss, y, p, w):
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """`keras.models.load_model`: the same as pynn.load_model."""
+    """Loads a model saved with ``model.save`` (see `pynn.saving.load_model`).
+
+    Parameters
+    ----------
+    filepath : str or path-like
+        A ``.keras`` file written by pynn.
+    custom_objects : dict, optional
+        ``{class name: class}`` for custom layers not registered with
+        `pynn.layers.register`.
+    compile : bool, default True
+        Restore the compile settings and optimizer state.
+    safe_mode : bool, default True
+        Accepted for Keras compatibility: pynn never runs code from a file.
+
+    Returns
+    -------
+    Model
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    >>> pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(1)]).save(path)
+    >>> pynn.models.load_model(path).output_shape
+    (None, 1)
+    """
     from .saving import load_model as _load_model
     return _load_model(filepath, custom_objects=custom_objects, compile=compile,
                        safe_mode=safe_mode)
 
 
 def save_model(model, filepath, overwrite=True):
-    """`keras.models.save_model`: the same as pynn.save_model."""
+    """Saves a model to a ``.keras`` file, as ``model.save(filepath)``.
+
+    Parameters
+    ----------
+    model : Model
+        The model to save.
+    filepath : str or path-like
+        Where to write.
+    overwrite : bool, default True
+        Replace an existing file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    >>> pynn.models.save_model(pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(1)]),
+    ...                        path)
+    >>> os.path.exists(path)
+    True
+    """
     from .saving import save_model as _save_model
     _save_model(model, filepath, overwrite=overwrite)

@@ -79,7 +79,46 @@ def _key(a):
 
 
 class Optimizer:
-    """Base class. Subclasses set ``_kind`` (the C optimizer) and ``_hyper()``."""
+    """The base class of pynn's optimizers: a configuration over one C optimizer.
+
+    The C optimizer owns the state (momentums, ...) in arenas laid out like the
+    model's parameters and runs the update as one flat loop. ``model.fit`` drives
+    it inside the compiled training loop; in eager code, call ``apply`` or
+    ``apply_gradients`` with float32 arrays or Tensors, updated in place.
+    Keras' update order: clip, decoupled weight decay, update with
+    ``t = iterations + 1``, then ``iterations += 1``.
+
+    Parameters
+    ----------
+    learning_rate : float, LearningRateSchedule or callable
+        The step size: a constant, a `pynn.schedules` schedule (evaluated in C),
+        or a callable of no argument (evaluated in Python before each step).
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor, gradient_accumulation_steps : None
+        Accepted for Keras compatibility; a value raises.
+    name : str, optional
+        The optimizer's name.
+
+    Examples
+    --------
+    >>> w = np.array([1.0, 2.0], np.float32)
+    >>> opt = pynn.optimizers.SGD(learning_rate=0.1)
+    >>> opt.apply([np.array([1.0, 1.0], np.float32)], [w])  # w is updated in place
+    >>> w
+    array([0.9, 1.9], dtype=float32)
+    >>> opt.iterations
+    1
+    """
 
     _kind = None
 
@@ -168,7 +207,8 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning rate the next step will use (the schedule at ``iterations``)."""
+        """The learning rate the next step will use (a schedule's value at ``iterations``); settable
+        unless created with a schedule."""
         if self._lr_schedule is None:
             return self._c.learning_rate if self._c is not None else self._lr_value
         if self._lr_spec is not None and self._c is not None:
@@ -211,20 +251,30 @@ class Optimizer:
 
     @property
     def needs_python_lr(self):
-        """True when the learning rate comes from a Python callable that the C step
-        cannot evaluate: a compiled loop must call ``sync_learning_rate()`` before
-        each step (or batch of steps)."""
+        """True when the learning rate is a Python callable that C cannot evaluate (``fit`` then
+        syncs it before every step)."""
         return self._lr_schedule is not None and self._lr_spec is None
 
     def sync_learning_rate(self):
-        """Pushes the Python schedule's value for the current step into C (no-op
-        for constant rates and built-in schedules)."""
+        """Pushes a Python schedule's value for the current step into the C optimizer.
+
+        A no-op for constant rates and built-in schedules; ``fit`` and ``apply``
+        call it for you.
+
+        Examples
+        --------
+        >>> opt = pynn.optimizers.SGD(learning_rate=lambda: 0.5)
+        >>> opt.build([np.zeros(1, np.float32)])
+        >>> opt.sync_learning_rate()
+        >>> opt.learning_rate
+        0.5
+        """
         if self._c is not None and self.needs_python_lr:
             self._c.learning_rate = self._python_lr()
 
     @property
     def iterations(self):
-        """Number of steps taken (Keras' ``optimizer.iterations``)."""
+        """The number of steps taken (Keras' ``optimizer.iterations``); settable."""
         return self._c.iterations if self._c is not None else self._iterations
 
     @iterations.setter
@@ -237,13 +287,33 @@ class Optimizer:
 
     # ------------------------------------------------------------ building
     def build(self, variables, segment_sizes=None):
-        """Creates the state.
+        """Creates the optimizer's state for a set of variables.
 
-        ``build(n_params, segment_sizes)``: for a parameter arena of ``n_params``
-        floats made of tensors of the given sizes (the compiled training loop).
-        ``build(variables)``: for a list of arrays / Tensors (the eager mode; done
-        by the first ``apply``). Building again with the same layout is a no-op;
-        a different layout raises ValueError.
+        ``fit`` and the first ``apply`` build it for you. Building again with the
+        same layout is a no-op.
+
+        Parameters
+        ----------
+        variables : list of array_like or int
+            The variables to update (float NumPy arrays or Tensors, updated in place),
+            or the number of floats of a parameter arena (the compiled loop's form).
+        segment_sizes : list of int, optional
+            With an int ``variables``: the sizes of the tensors in the arena.
+
+        Raises
+        ------
+        ValueError
+            Another layout than the one it was built for, a read-only, non-float or
+            repeated variable, or segment sizes that do not add up.
+        TypeError
+            A variable that hands out a copy of its data (cannot be updated in place).
+
+        Examples
+        --------
+        >>> opt = pynn.optimizers.Adam()
+        >>> opt.build([np.zeros((2, 3), np.float32), np.zeros(3, np.float32)])
+        >>> [v.shape for v in opt.variables]  # momentums, then velocities
+        [(2, 3), (3,), (2, 3), (3,)]
         """
         if isinstance(variables, numbers.Integral) and not isinstance(variables, bool):
             n = int(variables)
@@ -301,9 +371,32 @@ class Optimizer:
 
     # ------------------------------------------------------------ eager mode
     def apply(self, grads, trainable_variables=None):
-        """Applies one step: ``grads[i]`` to ``trainable_variables[i]`` (updated in
-        place). Without variables, uses those the optimizer was built with. A None
-        gradient skips its variable (with a warning, as Keras)."""
+        """Applies one update step: ``grads[i]`` to ``trainable_variables[i]``, in place.
+
+        Parameters
+        ----------
+        grads : list of array_like or None
+            One gradient per variable, of its shape; None skips that variable (with
+            a warning, as Keras).
+        trainable_variables : list of array_like, optional
+            The variables (float32 arrays or Tensors); default: those the optimizer
+            was built with. The first call builds the optimizer for them.
+
+        Raises
+        ------
+        ValueError
+            Counts or shapes that differ, a variable the optimizer was not built
+            for, or no gradient at all.
+
+        Examples
+        --------
+        >>> w = np.array([1.0], np.float32)
+        >>> opt = pynn.optimizers.SGD(learning_rate=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     opt.apply([np.ones(1, np.float32)], [w])
+        >>> np.round(w, 4)  # 1 - 0.1 - (0.9 * 0.1 + 0.1)
+        array([0.71], dtype=float32)
+        """
         grads = list(grads)
         if not grads:
             return
@@ -361,7 +454,28 @@ class Optimizer:
             a[...] = tmp
 
     def apply_gradients(self, grads_and_vars):
-        """``apply`` for an iterable of (gradient, variable) pairs; returns iterations."""
+        """Applies one step from ``(gradient, variable)`` pairs, as Keras' ``apply_gradients``.
+
+        Parameters
+        ----------
+        grads_and_vars : iterable of (array_like, array_like)
+            Pairs of a gradient and the variable it updates (in place).
+
+        Returns
+        -------
+        int
+            ``iterations`` after the step.
+
+        Examples
+        --------
+        >>> w = pynn.Tensor(np.array([3.0], np.float32), requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> loss.backward()
+        >>> pynn.optimizers.SGD(learning_rate=0.25).apply_gradients([(w.grad, w)])
+        1
+        >>> w.numpy()  # 3 - 0.25 * 2 * 3
+        array([1.5], dtype=float32)
+        """
         pairs = list(grads_and_vars)
         if not pairs:
             return self.iterations
@@ -372,9 +486,8 @@ class Optimizer:
     # ------------------------------------------------------------ state
     @property
     def variables(self):
-        """Live views of the state, Keras order: every variable's first state (e.g.
-        all momentums), then every variable's second state, ... Each view has its
-        variable's shape (arena segments are 1-D)."""
+        """Live views of the state in Keras' order: every variable's first state (e.g. momentum),
+        then every variable's second, ..."""
         out = _VariableList()
         if self._c is None:
             return out
@@ -388,21 +501,56 @@ class Optimizer:
 
     @property
     def state_names(self):
-        """Keras names of the state arrays (e.g. ``("momentum", "velocity")``)."""
+        """Keras' names of the state kinds, e.g. ``('momentum', 'velocity')`` for Adam."""
         return tuple(self._c.state_names) if self._c is not None else ()
 
     def get_state(self):
-        """``(iterations, [state arrays])``: copies, one float32 array of
-        ``n_params`` per state kind, in arena layout. Enough to resume training
-        bit for bit with :meth:`set_state`."""
+        """Returns ``(iterations, [state arrays])``: copies, enough to resume bit for bit.
+
+        Returns
+        -------
+        tuple of (int, list of numpy.ndarray)
+            One float32 array per state kind, in the parameter arena's layout.
+
+        Examples
+        --------
+        >>> w = np.array([1.0, 2.0], np.float32)
+        >>> opt = pynn.optimizers.SGD(learning_rate=0.1, momentum=0.9)
+        >>> opt.apply([np.ones(2, np.float32)], [w])
+        >>> iterations, arrays = opt.get_state()
+        >>> iterations, np.round(arrays[0], 4)
+        (1, array([-0.1, -0.1], dtype=float32))
+        """
         if self._c is None:
             return (self._iterations, [])
         return (self._c.iterations, [a.copy() for a in self._c.state])
 
     def set_state(self, state, arrays=None):
-        """Restores ``get_state()`` output: ``set_state((iterations, arrays))`` or
-        ``set_state(iterations, arrays)``. Everything is checked before anything
-        changes."""
+        """Restores what ``get_state`` returned; everything is checked before anything changes.
+
+        Parameters
+        ----------
+        state : tuple or int
+            ``(iterations, arrays)``, or ``iterations`` with ``arrays`` given next.
+        arrays : list of array_like, optional
+            The state arrays, when ``state`` is the iteration count.
+
+        Raises
+        ------
+        ValueError
+            A negative iteration count, or arrays whose number or shapes differ.
+
+        Examples
+        --------
+        >>> w = np.array([1.0, 2.0], np.float32)
+        >>> opt = pynn.optimizers.Adam()
+        >>> opt.apply([np.ones(2, np.float32)], [w])
+        >>> saved = opt.get_state()
+        >>> opt.apply([np.ones(2, np.float32)], [w])
+        >>> opt.set_state(saved)
+        >>> opt.iterations
+        1
+        """
         if arrays is None:
             try:
                 iterations, arrays = state
@@ -443,6 +591,23 @@ class Optimizer:
 
     # ------------------------------------------------------------ config
     def get_config(self):
+        """Returns the optimizer's hyper-parameters as a JSON-serialisable dict.
+
+        Returns
+        -------
+        dict
+
+        Raises
+        ------
+        ValueError
+            The learning rate is a plain callable (not serialisable).
+
+        Examples
+        --------
+        >>> config = pynn.optimizers.Adam(learning_rate=0.01).get_config()
+        >>> config["learning_rate"], config["beta_1"]
+        (0.01, 0.9)
+        """
         if self._lr_schedule is None:
             lr = self.learning_rate
         elif isinstance(self._lr_schedule, _schedules.LearningRateSchedule):
@@ -466,6 +631,25 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        """Creates an optimizer from ``get_config()``'s dict (fresh state).
+
+        Parameters
+        ----------
+        config : dict
+            The configuration.
+        custom_objects : dict, optional
+            Classes for custom learning-rate schedules, by name.
+
+        Returns
+        -------
+        Optimizer
+
+        Examples
+        --------
+        >>> opt = pynn.optimizers.SGD.from_config({"learning_rate": 0.5, "momentum": 0.9})
+        >>> opt.learning_rate, opt.momentum
+        (0.5, 0.9)
+        """
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = _schedules.deserialize(config["learning_rate"], custom_objects)
@@ -497,10 +681,48 @@ def _bool(name, v):
 
 
 class SGD(Optimizer):
-    """Gradient descent with optional (Nesterov) momentum.
+    """Stochastic gradient descent, with optional (Nesterov) momentum.
 
-    ``velocity = momentum * velocity - lr * g``; ``w += velocity`` (Nesterov:
-    ``w += momentum * velocity - lr * g``); without momentum ``w -= lr * g``.
+    Without momentum ``w -= lr * g``; with it ``velocity = momentum * velocity - lr * g``
+    and ``w += velocity`` (Nesterov: ``w += momentum * velocity - lr * g``).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.01
+        The step size.
+    momentum : float, default 0.0
+        Accelerates descent along consistent directions and damps oscillations.
+    nesterov : bool, default False
+        Use Nesterov momentum.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor, gradient_accumulation_steps : None
+        Accepted for Keras compatibility; a value raises.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options.
+
+    Examples
+    --------
+    >>> w = np.array([1.0], np.float32)
+    >>> opt = pynn.optimizers.SGD(learning_rate=0.1)
+    >>> opt.apply([np.array([2.0], np.float32)], [w])
+    >>> w
+    array([0.8], dtype=float32)
     """
 
     _kind = "sgd"
@@ -521,9 +743,52 @@ class SGD(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop: ``v = rho v + (1 - rho) g^2``, step ``lr g / sqrt(v + eps)``
-    (centered: ``sqrt(v - a^2 + eps)`` with ``a`` the mean gradient), plain
-    momentum on the step when ``momentum > 0``."""
+    """RMSprop: divides the gradient by a running root mean square of recent gradients.
+
+    ``v = rho * v + (1 - rho) * g**2``, step ``lr * g / sqrt(v + epsilon)``; centered
+    subtracts the squared mean gradient from ``v``. The default of ``compile``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size.
+    rho : float, default 0.9
+        Decay of the running average of squared gradients.
+    momentum : float, default 0.0
+        Momentum on the step.
+    epsilon : float, default 1e-7
+        Added for numerical stability.
+    centered : bool, default False
+        Normalise by the estimated variance instead of the second moment.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor, gradient_accumulation_steps : None
+        Accepted for Keras compatibility; a value raises.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options.
+
+    Examples
+    --------
+    >>> w = np.array([1.0], np.float32)
+    >>> pynn.optimizers.RMSprop(learning_rate=0.1).apply([np.ones(1, np.float32)], [w])
+    >>> np.round(w, 4)  # 1 - 0.1 / sqrt(0.1)
+    array([0.6838], dtype=float32)
+    """
 
     _kind = "rmsprop"
 
@@ -545,9 +810,52 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam: ``alpha = lr sqrt(1 - b2^t) / (1 - b1^t)``, ``m += (g - m)(1 - b1)``,
-    ``v += (g^2 - v)(1 - b2)``, ``w -= alpha m / (sqrt(v) + eps)`` (``amsgrad``:
-    ``v`` replaced by its running maximum)."""
+    """Adam: adaptive moment estimation (Kingma & Ba), Keras' formulation.
+
+    ``m += (g - m) * (1 - beta_1)``, ``v += (g**2 - v) * (1 - beta_2)``,
+    ``w -= lr * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon)``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size.
+    beta_1 : float, default 0.9
+        Decay of the first-moment (mean) estimate.
+    beta_2 : float, default 0.999
+        Decay of the second-moment estimate.
+    epsilon : float, default 1e-7
+        Added for numerical stability (Keras' default, not the paper's 1e-8).
+    amsgrad : bool, default False
+        Use the running maximum of ``v`` (Reddi et al.).
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor, gradient_accumulation_steps : None
+        Accepted for Keras compatibility; a value raises.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options.
+
+    Examples
+    --------
+    >>> w = np.array([1.0], np.float32)
+    >>> pynn.optimizers.Adam(learning_rate=0.1).apply([np.array([5.0], np.float32)], [w])
+    >>> np.round(w, 4)  # the first step moves by about lr whatever the gradient's scale
+    array([0.9], dtype=float32)
+    """
 
     _kind = "adam"
 
@@ -569,7 +877,53 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (``weight_decay`` defaults to 0.004)."""
+    """Adam with decoupled weight decay (Loshchilov & Hutter).
+
+    Adam's update, preceded by ``w -= w * weight_decay * lr``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size.
+    weight_decay : float, default 0.004
+        The decoupled weight-decay rate.
+    beta_1 : float, default 0.9
+        Decay of the first-moment estimate.
+    beta_2 : float, default 0.999
+        Decay of the second-moment estimate.
+    epsilon : float, default 1e-7
+        Added for numerical stability.
+    amsgrad : bool, default False
+        Use the running maximum of the second moment.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor, gradient_accumulation_steps : None
+        Accepted for Keras compatibility; a value raises.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options.
+
+    Examples
+    --------
+    >>> w = np.array([1.0], np.float32)
+    >>> pynn.optimizers.AdamW(learning_rate=0.1).apply([np.ones(1, np.float32)], [w])
+    >>> np.round(w, 4)  # decay 1 - 0.1 * 0.004, then Adam's step of 0.1
+    array([0.8996], dtype=float32)
+    """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
@@ -585,8 +939,48 @@ class AdamW(Adam):
 
 
 class Adagrad(Optimizer):
-    """Adagrad: ``acc += g^2`` (from ``initial_accumulator_value``),
-    ``w -= lr g / sqrt(acc + eps)``."""
+    """Adagrad: per-parameter step sizes that shrink with the sum of squared gradients.
+
+    ``acc += g**2`` (starting at ``initial_accumulator_value``),
+    ``w -= lr * g / sqrt(acc + epsilon)``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size.
+    initial_accumulator_value : float, default 0.1
+        Starting value of the accumulators.
+    epsilon : float, default 1e-7
+        Added for numerical stability.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor, gradient_accumulation_steps : None
+        Accepted for Keras compatibility; a value raises.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options.
+
+    Examples
+    --------
+    >>> w = np.array([1.0], np.float32)
+    >>> pynn.optimizers.Adagrad(learning_rate=0.1).apply([np.ones(1, np.float32)], [w])
+    >>> np.round(w, 4)  # 1 - 0.1 / sqrt(1.1)
+    array([0.9047], dtype=float32)
+    """
 
     _kind = "adagrad"
 
@@ -606,8 +1000,50 @@ class Adagrad(Optimizer):
 
 
 class Adamax(Optimizer):
-    """Adamax (infinity-norm Adam): ``m += (g - m)(1 - b1)``,
-    ``u = max(b2 u, |g|)``, ``w -= lr m / ((1 - b1^t)(u + eps))``."""
+    """Adamax: Adam with the infinity norm (Kingma & Ba, section 7).
+
+    ``m += (g - m) * (1 - beta_1)``, ``u = max(beta_2 * u, |g|)``,
+    ``w -= lr * m / ((1 - beta_1**t) * (u + epsilon))``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size.
+    beta_1 : float, default 0.9
+        Decay of the first-moment estimate.
+    beta_2 : float, default 0.999
+        Decay of the weighted infinity norm.
+    epsilon : float, default 1e-7
+        Added for numerical stability.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor, gradient_accumulation_steps : None
+        Accepted for Keras compatibility; a value raises.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options.
+
+    Examples
+    --------
+    >>> w = np.array([1.0], np.float32)
+    >>> pynn.optimizers.Adamax(learning_rate=0.1).apply([np.ones(1, np.float32)], [w])
+    >>> np.round(w, 4)
+    array([0.9], dtype=float32)
+    """
 
     _kind = "adamax"
 
@@ -628,8 +1064,49 @@ class Adamax(Optimizer):
 
 
 class Nadam(Optimizer):
-    """Nadam (Adam with Nesterov momentum, Dozat 2015) with Keras' momentum
-    schedule ``u_t = b1 (1 - 0.5 * 0.96^t)``."""
+    """Nadam: Adam with Nesterov momentum (Dozat), with Keras' momentum schedule.
+
+    The momentum coefficient follows ``u_t = beta_1 * (1 - 0.5 * 0.96**t)``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size.
+    beta_1 : float, default 0.9
+        Decay of the first-moment estimate.
+    beta_2 : float, default 0.999
+        Decay of the second-moment estimate.
+    epsilon : float, default 1e-7
+        Added for numerical stability.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor, gradient_accumulation_steps : None
+        Accepted for Keras compatibility; a value raises.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options.
+
+    Examples
+    --------
+    >>> w = np.array([1.0], np.float32)
+    >>> pynn.optimizers.Nadam(learning_rate=0.1).apply([np.ones(1, np.float32)], [w])
+    >>> np.round(w, 4)
+    array([0.8937], dtype=float32)
+    """
 
     _kind = "nadam"
 
@@ -650,11 +1127,46 @@ class Nadam(Optimizer):
 
 
 class NSGD(Optimizer):
-    """Normalized SGD with momentum (Cutkosky & Mehta, 2020).
+    """Normalized SGD with momentum (Cutkosky & Mehta, 2020); pynn only.
 
-    ``v = beta v + (1 - beta) g``; ``w -= lr v / ||v||`` with the norm taken per
-    tensor, so every tensor moves by exactly ``lr`` (in L2) per step whatever
-    the gradient scale. A tensor whose average is exactly zero is not moved.
+    ``v = beta * v + (1 - beta) * g``; ``w -= lr * v / ||v||`` with the norm taken per
+    tensor, so each tensor moves by exactly ``lr`` (in L2) per step, whatever the
+    gradient's scale. Also known as ``NormalizedSGD``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.01
+        The length of each tensor's step.
+    beta : float, default 0.9
+        Momentum of the gradient average.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor, gradient_accumulation_steps : None
+        Accepted for Keras compatibility; a value raises.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options.
+
+    Examples
+    --------
+    >>> w = np.array([1.0, 1.0], np.float32)
+    >>> pynn.optimizers.NSGD(learning_rate=0.1).apply([np.array([30.0, 40.0], np.float32)], [w])
+    >>> np.round(w, 4)  # moved by 0.1 along (0.6, 0.8)
+    array([0.94, 0.92], dtype=float32)
     """
 
     _kind = "nsgd"
@@ -681,7 +1193,23 @@ _BY_LOWER["normalized_sgd"] = NSGD
 
 
 def serialize(optimizer):
-    """``{"class_name": ..., "config": {...}}`` (JSON-friendly)."""
+    """Returns ``{"class_name": ..., "config": {...}}`` for an optimizer (JSON-friendly).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> config = pynn.optimizers.serialize(pynn.optimizers.Adam(0.01))
+    >>> config["class_name"], config["config"]["learning_rate"]
+    ('Adam', 0.01)
+    """
     if not isinstance(optimizer, Optimizer):
         raise ValueError(f"Expected a pynn optimizer, got {optimizer!r}")
     return {"module": "pynn.optimizers", "class_name": type(optimizer).__name__,
@@ -689,7 +1217,30 @@ def serialize(optimizer):
 
 
 def deserialize(config, custom_objects=None):
-    """Inverse of :func:`serialize` (class names are case-insensitive)."""
+    """Creates an optimizer from ``serialize``'s dict (class names case-insensitive).
+
+    Parameters
+    ----------
+    config : dict
+        ``{"class_name": ..., "config": {...}}``.
+    custom_objects : dict, optional
+        Custom optimizer or schedule classes, by name.
+
+    Returns
+    -------
+    Optimizer
+
+    Raises
+    ------
+    ValueError
+        An unknown class name.
+
+    Examples
+    --------
+    >>> opt = pynn.optimizers.deserialize({"class_name": "sgd", "config": {"learning_rate": 0.5}})
+    >>> type(opt).__name__, opt.learning_rate
+    ('SGD', 0.5)
+    """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Expected a dict with 'class_name' and 'config', got {config!r}")
     name = config["class_name"]
@@ -707,8 +1258,32 @@ def _lookup(name):
 
 
 def get(identifier):
-    """An optimizer from a name (case-insensitive: ``"adam"``, ``"RMSprop"``, ...),
-    a serialized dict or an optimizer instance (returned as is)."""
+    """Returns an optimizer from a name, a serialized dict or an instance (returned as is).
+
+    Parameters
+    ----------
+    identifier : str, dict, Optimizer or None
+        A Keras name (case-insensitive: ``"adam"``, ``"RMSprop"``, ``"sgd"``, ...)
+        for an optimizer with default settings.
+
+    Returns
+    -------
+    Optimizer or None
+
+    Raises
+    ------
+    ValueError
+        An unknown name (with a "did you mean").
+
+    Examples
+    --------
+    >>> pynn.optimizers.get("adam")
+    <pynn.optimizers.Adam name='adam' learning_rate=0.001>
+    >>> pynn.optimizers.get("adamm")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown optimizer 'adamm'; did you mean 'adam'? ...
+    """
     if identifier is None:
         return None
     if isinstance(identifier, Optimizer):

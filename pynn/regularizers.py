@@ -2,27 +2,107 @@
 from . import ops
 from ._names import unknown_name
 
+__all__ = ["Regularizer", "L1L2", "L1", "L2", "l1_l2", "l1", "l2", "get", "serialize",
+           "deserialize"]
+
 
 class Regularizer:
+    """The base class of weight regularizers: ``regularizer(w) -> scalar Tensor penalty``.
+
+    Pass one as a layer's ``kernel_regularizer`` / ``bias_regularizer``; during
+    ``fit`` its penalty is added to the training loss (and differentiated in
+    C), as in Keras. A custom regularizer implements ``__call__(w)`` with
+    `pynn.ops`.
+
+    Examples
+    --------
+    >>> class SumOfSquares(pynn.regularizers.Regularizer):
+    ...     def __call__(self, w):
+    ...         return pynn.ops.sum(pynn.ops.square(w)) * 0.5
+    >>> SumOfSquares()(pynn.Tensor(np.array([1.0, 2.0], np.float32))).numpy()
+    array(2.5, dtype=float32)
+    """
     def __call__(self, w):
         raise NotImplementedError
 
     def get_config(self):
+        """Returns the regularizer's constructor arguments as a dict.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> pynn.regularizers.L1L2(l1=0.1, l2=0.2).get_config()
+        {'l1': 0.1, 'l2': 0.2}
+        """
         return {}
 
     @classmethod
     def from_config(cls, config):
+        """Creates a regularizer from ``get_config()``'s dict.
+
+        Parameters
+        ----------
+        config : dict
+            The constructor arguments.
+
+        Returns
+        -------
+        Regularizer
+
+        Examples
+        --------
+        >>> pynn.regularizers.L2.from_config({"l2": 0.5}).l2
+        0.5
+        """
         return cls(**config)
 
 
 class L1L2(Regularizer):
+    """Penalises weights by ``l1 * sum(|w|) + l2 * sum(w**2)``.
+
+    Parameters
+    ----------
+    l1 : float, default 0.0
+        The L1 factor (drives weights to exactly zero: sparsity).
+    l2 : float, default 0.0
+        The L2 factor (weight decay on the loss).
+
+    Raises
+    ------
+    ValueError
+        A negative factor.
+
+    Examples
+    --------
+    >>> reg = pynn.regularizers.L1L2(l1=0.1, l2=0.1)
+    >>> reg(pynn.Tensor(np.array([1.0, -2.0], np.float32))).numpy()  # 0.1 * 3 + 0.1 * 5
+    array(0.8, dtype=float32)
+    """
     def __init__(self, l1=0.0, l2=0.0):
         if l1 < 0 or l2 < 0:
             raise ValueError(f"regularization factors must be non-negative, got l1={l1}, l2={l2}")
         self.l1, self.l2 = float(l1), float(l2)
 
     def __call__(self, w):
-        """A scalar Tensor penalty for the weight Tensor w (graph op, differentiable)."""
+        """Returns the penalty of a weight as a scalar Tensor (a differentiable graph op).
+
+        Parameters
+        ----------
+        w : Tensor
+            The weight.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> pynn.regularizers.L1L2(l2=1.0)(pynn.Tensor(np.array([3.0], np.float32))).numpy()
+        array(9., dtype=float32)
+        """
         terms = []
         if self.l1:
             terms.append(ops.sum(ops.abs(w)) * self.l1)
@@ -40,6 +120,19 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
+    """Penalises weights by ``l1 * sum(|w|)`` (pushes weights to exactly zero).
+
+    Parameters
+    ----------
+    l1 : float, default 0.01
+        The factor.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.Dense(4, kernel_regularizer=pynn.regularizers.L1(0.01))
+    >>> pynn.regularizers.L1(0.5)(pynn.Tensor(np.array([1.0, -2.0], np.float32))).numpy()
+    array(1.5, dtype=float32)
+    """
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
@@ -48,6 +141,19 @@ class L1(L1L2):
 
 
 class L2(L1L2):
+    """Penalises weights by ``l2 * sum(w**2)`` (weight decay through the loss).
+
+    Parameters
+    ----------
+    l2 : float, default 0.01
+        The factor.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.Dense(4, kernel_regularizer="l2")  # by name: L2(0.01)
+    >>> pynn.regularizers.L2(0.1)(pynn.Tensor(np.array([1.0, 2.0], np.float32))).numpy()
+    array(0.5, dtype=float32)
+    """
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 
@@ -56,6 +162,24 @@ class L2(L1L2):
 
 
 def l1_l2(l1=0.01, l2=0.01):
+    """Returns ``L1L2(l1, l2)``, Keras' shortcut with both factors 0.01 by default.
+
+    Parameters
+    ----------
+    l1 : float, default 0.01
+        The L1 factor.
+    l2 : float, default 0.01
+        The L2 factor.
+
+    Returns
+    -------
+    L1L2
+
+    Examples
+    --------
+    >>> pynn.regularizers.l1_l2().get_config()
+    {'l1': 0.01, 'l2': 0.01}
+    """
     return L1L2(l1, l2)
 
 
@@ -68,6 +192,30 @@ _CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
 
 
 def get(identifier):
+    """Returns a regularizer from a name, a dict, a callable or an instance.
+
+    Parameters
+    ----------
+    identifier : str, dict, Regularizer, callable or None
+        ``"l1"``, ``"l2"``, ``"l1_l2"`` (factors 0.01), a ``serialize`` dict, a
+        regularizer (returned as is) or a function of the weight.
+
+    Returns
+    -------
+    Regularizer, callable or None
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+    TypeError
+        Anything else.
+
+    Examples
+    --------
+    >>> pynn.regularizers.get("l2").get_config()
+    {'l2': 0.01}
+    """
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, str):
@@ -82,6 +230,27 @@ def get(identifier):
 
 
 def serialize(reg):
+    """Returns ``{"class_name": ..., "config": {...}}`` for a regularizer.
+
+    Parameters
+    ----------
+    reg : Regularizer or None
+        The regularizer.
+
+    Returns
+    -------
+    dict or None
+
+    Raises
+    ------
+    ValueError
+        A plain function (not serialisable; use a class).
+
+    Examples
+    --------
+    >>> pynn.regularizers.serialize(pynn.regularizers.L1(0.5))
+    {'class_name': 'L1', 'config': {'l1': 0.5}}
+    """
     if reg is None:
         return None
     if isinstance(reg, Regularizer):
@@ -90,6 +259,27 @@ def serialize(reg):
 
 
 def deserialize(config):
+    """Creates a regularizer from ``serialize``'s dict.
+
+    Parameters
+    ----------
+    config : dict
+        ``{"class_name": "L1" | "L2" | "L1L2", "config": {...}}``.
+
+    Returns
+    -------
+    Regularizer
+
+    Raises
+    ------
+    ValueError
+        An unknown class name.
+
+    Examples
+    --------
+    >>> pynn.regularizers.deserialize({"class_name": "L2", "config": {"l2": 0.5}}).l2
+    0.5
+    """
     name = config.get("class_name")
     if name not in _CLASSES:
         raise ValueError(f"Unknown regularizer class {name!r}")

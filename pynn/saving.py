@@ -33,6 +33,8 @@ import zipfile
 
 import numpy as np
 
+__all__ = ["save_model", "load_model", "save_weights", "load_weights"]
+
 FORMAT_VERSION = 1
 MODEL_FORMAT = "pynn.model"
 WEIGHTS_FORMAT = "pynn.weights"
@@ -369,8 +371,40 @@ def _build_if_declared(model):
 
 
 def save_model(model, filepath, overwrite=True):
-    """Writes the whole model: architecture, weights, compile configuration and
-    optimizer state (so training resumes exactly after load_model)."""
+    """Saves a whole model to one file: architecture, weights, compile settings and optimizer state.
+
+    The file is a zip of ``config.json``, ``weights.npz`` and ``optimizer.npz``
+    (any extension; ``.keras`` by convention), written under a temporary name and
+    renamed, so a crash never leaves half a file. Training resumes exactly after
+    `load_model`. Also ``model.save(path)`` and ``pynn.save_model``.
+
+    Parameters
+    ----------
+    model : Model
+        A built model.
+    filepath : str or path-like
+        Where to write.
+    overwrite : bool, default True
+        Replace an existing file (False raises).
+
+    Raises
+    ------
+    ValueError
+        The model is not built.
+    FileExistsError
+        The file exists and ``overwrite=False``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+    >>> pynn.saving.save_model(model, path)
+    >>> restored = pynn.saving.load_model(path)
+    >>> restored.optimizer.get_config()["name"], restored.output_shape
+    ('adam', (None, 2))
+    """
     _build_if_declared(model)
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save: "
@@ -391,8 +425,36 @@ def save_model(model, filepath, overwrite=True):
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Writes the weights (and, when the model is compiled and has trained,
-    the optimizer state) to `filepath`; any file name works."""
+    """Saves a model's weights (and, once it has trained, its optimizer state) to a file.
+
+    Also ``model.save_weights(path)``; any file name works.
+
+    Parameters
+    ----------
+    model : Model
+        A built model.
+    filepath : str or path-like
+        Where to write.
+    overwrite : bool, default True
+        Replace an existing file (False raises).
+
+    Raises
+    ------
+    ValueError
+        The model is not built.
+    FileExistsError
+        The file exists and ``overwrite=False``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.weights.npz")
+    >>> pynn.saving.save_weights(model, path)
+    >>> os.path.getsize(path) > 0
+    True
+    """
     _build_if_declared(model)
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save")
@@ -640,9 +702,46 @@ def _compile_from_config(model, cfg):
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Rebuilds a model saved with save_model / model.save: architecture,
-    weights, and (compile=True) the compile configuration and optimizer state.
-    `custom_objects` maps class names to layer classes of your own."""
+    """Rebuilds a model saved with `save_model` / ``model.save`` (also ``pynn.load_model``).
+
+    Loading executes nothing from the file: the JSON is read as data, classes
+    are looked up in pynn's registries (custom layers: `pynn.layers.register` or
+    ``custom_objects``), and every size the file declares is checked before
+    memory is allocated, so a damaged or hostile file raises ValueError.
+
+    Parameters
+    ----------
+    filepath : str or path-like
+        A file written by `save_model`.
+    custom_objects : dict, optional
+        ``{class name: class}`` for custom layers.
+    compile : bool, default True
+        Restore the compile settings and the optimizer state.
+    safe_mode : bool, default True
+        Accepted for Keras compatibility (loading is always safe).
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    ValueError
+        A weights-only file, or a damaged, truncated or inconsistent file (the
+        message says what is wrong).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+    >>> model.save(path)
+    >>> restored = pynn.load_model(path)
+    >>> x = np.ones((1, 3), np.float32)
+    >>> np.array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    True
+    """
     archive = _Archive(filepath)
     try:
         if archive.config.get("format") != MODEL_FORMAT:
@@ -683,10 +782,38 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 
 def load_weights(model, filepath, skip_mismatch=False):
-    """Loads weights saved by save_weights or save_model into a built model
-    with the same structure (matched by position; shapes must agree). The model
-    is changed only if the whole file is valid. A compiled model also gets the
-    optimizer state back when the file holds one for the same optimizer."""
+    """Loads weights saved by `save_weights` or `save_model` into a model of the same structure.
+
+    Weights are matched by position and shapes must agree; the model is
+    changed only if the whole file is valid. A compiled model also gets the
+    optimizer state back when the file holds one for the same optimizer.
+
+    Parameters
+    ----------
+    model : Model
+        A built model.
+    filepath : str or path-like
+        The file to read.
+    skip_mismatch : bool, default False
+        Accepted for Keras compatibility; a mismatch always raises.
+
+    Raises
+    ------
+    ValueError
+        The model is not built, or the file does not match it (count or shapes).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.npz")
+    >>> model.save_weights(path)
+    >>> twin = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+    >>> pynn.saving.load_weights(twin, path)
+    >>> np.array_equal(twin.get_weights()[0], model.get_weights()[0])
+    True
+    """
     _build_if_declared(model)
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet: build it (call it on data or "

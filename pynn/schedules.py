@@ -41,7 +41,31 @@ def _positive(name, value):
 
 
 class LearningRateSchedule:
-    """Base class of learning-rate schedules: ``schedule(step) -> learning rate``."""
+    """The base class of learning-rate schedules: ``schedule(step) -> learning rate``.
+
+    Pass a schedule as an optimizer's ``learning_rate``; it is evaluated at
+    every step with ``step = optimizer.iterations`` (before the increment), as
+    Keras. The built-in schedules are computed in C (the same code the training
+    loop runs). A custom schedule subclasses this class and implements
+    ``__call__(step)`` (and ``get_config`` to be saved); it is evaluated in
+    Python before each step, which makes ``fit`` step batch by batch.
+
+    Examples
+    --------
+    >>> class Halving(pynn.schedules.LearningRateSchedule):
+    ...     def __init__(self, initial, every):
+    ...         self.initial, self.every = initial, every
+    ...     def __call__(self, step):
+    ...         return self.initial * 0.5 ** (step // self.every)
+    ...     def get_config(self):
+    ...         return {"initial": self.initial, "every": self.every}
+    >>> schedule = Halving(0.1, every=100)
+    >>> schedule(0), schedule(250)
+    (0.1, 0.025)
+    >>> opt = pynn.optimizers.SGD(learning_rate=schedule)
+    >>> opt.learning_rate
+    0.1
+    """
 
     # Built-in subclasses name their C formula; custom subclasses leave it None.
     _c_kind = None
@@ -54,6 +78,23 @@ class LearningRateSchedule:
         return _C.schedule_value(self._c_spec(), float(step))
 
     def get_config(self):
+        """Returns the schedule's constructor arguments as a JSON-serialisable dict.
+
+        Returns
+        -------
+        dict
+
+        Raises
+        ------
+        NotImplementedError
+            A custom schedule that does not implement it.
+
+        Examples
+        --------
+        >>> pynn.schedules.ExponentialDecay(0.1, decay_steps=10,
+        ...                                 decay_rate=0.5).get_config()["decay_rate"]
+        0.5
+        """
         raise NotImplementedError(
             f"Learning rate schedule '{self.__class__.__name__}' must override `get_config()` "
             "in order to be serializable."
@@ -61,6 +102,24 @@ class LearningRateSchedule:
 
     @classmethod
     def from_config(cls, config):
+        """Creates a schedule from ``get_config()``'s dict.
+
+        Parameters
+        ----------
+        config : dict
+            The constructor arguments.
+
+        Returns
+        -------
+        LearningRateSchedule
+
+        Examples
+        --------
+        >>> schedule = pynn.schedules.CosineDecay(0.1, decay_steps=100)
+        >>> clone = pynn.schedules.CosineDecay.from_config(schedule.get_config())
+        >>> clone(50) == schedule(50)
+        True
+        """
         return cls(**config)
 
     def _c_spec(self):
@@ -75,8 +134,37 @@ class LearningRateSchedule:
 
 
 class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (floored
-    exponent with ``staircase=True``)."""
+    """Exponential decay: ``initial_learning_rate * decay_rate ** (step / decay_steps)``.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0.
+    decay_steps : int or float
+        The number of steps over which the rate is multiplied by ``decay_rate``
+        (positive).
+    decay_rate : float
+        The multiplier per ``decay_steps``.
+    staircase : bool, default False
+        Floor ``step / decay_steps``: the rate drops in steps.
+    name : str, default "ExponentialDecay"
+        The schedule's name.
+
+    Raises
+    ------
+    ValueError
+        A non-finite number or a ``decay_steps`` that is not positive.
+
+    Examples
+    --------
+    >>> schedule = pynn.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> [round(schedule(step), 4) for step in (0, 10, 20)]
+    [0.1, 0.05, 0.025]
+    >>> stairs = pynn.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5,
+    ...                                          staircase=True)
+    >>> round(stairs(9), 4), round(stairs(10), 4)
+    (0.1, 0.05)
+    """
 
     _c_kind = "exponential"
 
@@ -99,8 +187,33 @@ class ExponentialDecay(LearningRateSchedule):
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
-    """``values[0]`` while ``step <= boundaries[0]``, ``values[i]`` on
-    ``(boundaries[i-1], boundaries[i]]``, ``values[-1]`` after the last boundary."""
+    """A constant rate per interval of steps.
+
+    ``values[0]`` while ``step <= boundaries[0]``, ``values[i]`` for
+    ``boundaries[i-1] < step <= boundaries[i]``, and ``values[-1]`` after the last
+    boundary.
+
+    Parameters
+    ----------
+    boundaries : list of int
+        Increasing step boundaries.
+    values : list of float
+        One more value than boundaries.
+    name : str, default "PiecewiseConstant"
+        The schedule's name.
+
+    Raises
+    ------
+    ValueError
+        ``len(values) != len(boundaries) + 1``, boundaries not increasing, or a
+        non-finite number.
+
+    Examples
+    --------
+    >>> schedule = pynn.schedules.PiecewiseConstantDecay([100, 200], [1.0, 0.5, 0.1])
+    >>> [schedule(step) for step in (100, 101, 201)]
+    [1.0, 0.5, 0.1]
+    """
 
     _c_kind = "piecewise"
 
@@ -127,8 +240,39 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 
 class PolynomialDecay(LearningRateSchedule):
-    """``(initial - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end``;
-    with ``cycle=True`` decay_steps grows to the first multiple above step."""
+    """Polynomial decay from ``initial_learning_rate`` to ``end_learning_rate`` over
+    ``decay_steps``.
+
+    ``(initial - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end``;
+    ``power=1`` is a linear decay.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0.
+    decay_steps : int or float
+        Steps to reach ``end_learning_rate`` (positive).
+    end_learning_rate : float, default 0.0001
+        The final rate.
+    power : float, default 1.0
+        The polynomial's power.
+    cycle : bool, default False
+        Restart the decay: ``decay_steps`` grows to the first multiple above
+        ``step``.
+    name : str, default "PolynomialDecay"
+        The schedule's name.
+
+    Raises
+    ------
+    ValueError
+        A non-finite number or a ``decay_steps`` that is not positive.
+
+    Examples
+    --------
+    >>> schedule = pynn.schedules.PolynomialDecay(0.1, decay_steps=100, end_learning_rate=0.0)
+    >>> [round(schedule(step), 4) for step in (0, 50, 100, 200)]
+    [0.1, 0.05, 0.0, 0.0]
+    """
 
     _c_kind = "polynomial"
 
@@ -153,8 +297,32 @@ class PolynomialDecay(LearningRateSchedule):
 
 
 class InverseTimeDecay(LearningRateSchedule):
-    """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (floored
-    ratio with ``staircase=True``)."""
+    """Inverse time decay: ``initial_learning_rate / (1 + decay_rate * step / decay_steps)``.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0.
+    decay_steps : int or float
+        The step unit of the decay (positive).
+    decay_rate : float
+        How fast the rate falls.
+    staircase : bool, default False
+        Floor ``step / decay_steps``.
+    name : str, default "InverseTimeDecay"
+        The schedule's name.
+
+    Raises
+    ------
+    ValueError
+        A non-finite number or a ``decay_steps`` that is not positive.
+
+    Examples
+    --------
+    >>> schedule = pynn.schedules.InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0)
+    >>> [round(schedule(step), 4) for step in (0, 10, 30)]
+    [0.1, 0.05, 0.025]
+    """
 
     _c_kind = "inverse_time"
 
@@ -177,9 +345,43 @@ class InverseTimeDecay(LearningRateSchedule):
 
 
 class CosineDecay(LearningRateSchedule):
-    """Cosine decay from ``initial_learning_rate`` (or, after a linear warmup of
-    ``warmup_steps`` to ``warmup_target``, from ``warmup_target``) down to
-    ``alpha`` times that value over ``decay_steps``."""
+    """Cosine decay (Loshchilov & Hutter's SGDR without restarts), with an optional linear warmup.
+
+    Over ``decay_steps`` the rate follows half a cosine from its start down to
+    ``alpha`` times it, then stays there. With ``warmup_steps``, the rate first
+    rises linearly from ``initial_learning_rate`` to ``warmup_target``, and the
+    decay starts from ``warmup_target``.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0.
+    decay_steps : int or float
+        The length of the decay (positive).
+    alpha : float, default 0.0
+        The final rate as a fraction of the start, in [0, 1].
+    name : str, default "CosineDecay"
+        The schedule's name.
+    warmup_target : float, optional
+        The rate reached at the end of the warmup.
+    warmup_steps : int, default 0
+        The length of the warmup.
+
+    Raises
+    ------
+    ValueError
+        ``alpha`` outside [0, 1], a negative ``warmup_steps``, a non-positive
+        ``decay_steps`` or a non-finite number.
+
+    Examples
+    --------
+    >>> schedule = pynn.schedules.CosineDecay(0.1, decay_steps=100)
+    >>> [round(schedule(step), 4) for step in (0, 50, 100)]
+    [0.1, 0.05, 0.0]
+    >>> warm = pynn.schedules.CosineDecay(0.0, decay_steps=100, warmup_target=0.1, warmup_steps=10)
+    >>> [round(warm(step), 4) for step in (0, 5, 10)]
+    [0.0, 0.05, 0.1]
+    """
 
     _c_kind = "cosine"
 
@@ -214,7 +416,28 @@ _ALL = {
 
 
 def serialize(schedule):
-    """A JSON-friendly dict ``{"class_name": ..., "config": {...}}``."""
+    """Returns ``{"class_name": ..., "config": {...}}`` for a schedule (JSON-friendly).
+
+    Parameters
+    ----------
+    schedule : LearningRateSchedule
+        The schedule.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        Not a schedule.
+
+    Examples
+    --------
+    >>> config = pynn.schedules.serialize(pynn.schedules.ExponentialDecay(0.1, 10, 0.5))
+    >>> config["class_name"], config["config"]["decay_steps"]
+    ('ExponentialDecay', 10)
+    """
     if not isinstance(schedule, LearningRateSchedule):
         raise ValueError(f"Expected a LearningRateSchedule, got {schedule!r}")
     return {"module": "pynn.schedules", "class_name": schedule.__class__.__name__,
@@ -222,7 +445,32 @@ def serialize(schedule):
 
 
 def deserialize(config, custom_objects=None):
-    """Inverse of :func:`serialize`; ``custom_objects`` maps extra class names."""
+    """Creates a schedule from ``serialize``'s dict.
+
+    Parameters
+    ----------
+    config : dict
+        ``{"class_name": ..., "config": {...}}``.
+    custom_objects : dict, optional
+        Custom schedule classes by name.
+
+    Returns
+    -------
+    LearningRateSchedule
+
+    Raises
+    ------
+    ValueError
+        A malformed dict or an unknown class name.
+
+    Examples
+    --------
+    >>> schedule = pynn.schedules.deserialize(
+    ...     {"class_name": "InverseTimeDecay",
+    ...      "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 1.0}})
+    >>> round(schedule(10), 4)
+    0.05
+    """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Expected a dict with 'class_name' and 'config', got {config!r}")
     table = dict(_ALL)
@@ -236,7 +484,28 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
-    """A schedule from a schedule instance or a serialized dict."""
+    """Returns a schedule from an instance (as is) or a serialized dict.
+
+    Parameters
+    ----------
+    identifier : LearningRateSchedule or dict
+        The schedule or its ``serialize`` dict.
+
+    Returns
+    -------
+    LearningRateSchedule
+
+    Raises
+    ------
+    ValueError
+        Anything else.
+
+    Examples
+    --------
+    >>> schedule = pynn.schedules.CosineDecay(0.1, 100)
+    >>> pynn.schedules.get(schedule) is schedule
+    True
+    """
     if isinstance(identifier, LearningRateSchedule):
         return identifier
     if isinstance(identifier, dict):

@@ -16,6 +16,8 @@ import re
 
 import numpy as np
 
+__all__ = ["TextVectorization", "pad_sequences", "load_word_vectors"]
+
 # Keras' DEFAULT_STRIP_REGEX: ASCII punctuation (the ',-.' inside is a range).
 _PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
 PAD_TOKEN, OOV_TOKEN = "", "[UNK]"
@@ -54,23 +56,56 @@ _SPLIT = {"whitespace": str.split, "character": list}
 
 
 class TextVectorization:
-    """Keras' TextVectorization for output_mode='int'.
+    """Turns strings into integer token sequences (Keras' TextVectorization, ``output_mode="int"``).
 
-    Each string is standardized (``standardize``: 'lower_and_strip_punctuation'
-    (default), 'lower', 'strip_punctuation', None or a callable str -> str),
-    split into tokens (``split``: 'whitespace', 'character', None (the whole
-    string is one token) or a callable str -> list of str), stop words removed
-    (``stop_words``: None, 'english' for ENGLISH_STOP_WORDS, or your own list;
-    they are standardized like the text, so "It's" in your list removes "its"),
-    and every token looked up in the vocabulary.
+    Each string is standardized, split into tokens, stripped of stop words, and
+    every token looked up in the vocabulary: index 0 is padding (``''``), 1 is
+    out-of-vocabulary (``'[UNK]'``). ``adapt(texts)`` builds the vocabulary from
+    data: tokens by falling frequency, ties broken by reverse string order
+    (Keras' rule). Calling it returns an int64 array ``(batch, length)``; feed it
+    to an `Embedding` layer. It runs in Python (text is not numeric work), so
+    vectorize the data once before ``fit``.
 
-    ``adapt(texts)`` builds the vocabulary: '' (padding, index 0), '[UNK]'
-    (index 1), then the tokens by falling frequency, ties broken by reverse
-    string order (Keras' rule), at most ``max_tokens`` entries in all.
+    Parameters
+    ----------
+    max_tokens : int, optional
+        The vocabulary's maximum size, the two special tokens included.
+    standardize : str, callable or None, default "lower_and_strip_punctuation"
+        "lower_and_strip_punctuation", "lower", "strip_punctuation", None, or a
+        function ``str -> str``.
+    split : str, callable or None, default "whitespace"
+        "whitespace", "character", None (the whole string is one token), or a
+        function ``str -> list of str``.
+    ngrams : None
+        Not supported (a value raises).
+    output_mode : "int"
+        Only "int" is supported.
+    output_sequence_length : int, optional
+        Pad with 0 or truncate every row (at the end) to this length; default:
+        pad to the longest row of the call.
+    vocabulary : list of str or path, optional
+        A fixed vocabulary (or a file with one token a line) instead of ``adapt``.
+    encoding : str, default "utf-8"
+        Encoding of bytes inputs and vocabulary files.
+    stop_words : None, "english" or list of str
+        Tokens to drop; they are standardized like the text.
+    name : str, optional
+        The layer's name.
 
-    Calling the layer returns an int64 array (batch, length): with
-    ``output_sequence_length`` every row is padded with 0 or truncated at the
-    end to that length; without it, rows are padded to the longest one."""
+    Raises
+    ------
+    ValueError
+        An unsupported option or a bad value (named).
+
+    Examples
+    --------
+    >>> vectorize = pynn.layers.TextVectorization(output_sequence_length=4)
+    >>> vectorize.adapt(["the cat sat", "the dog sat down", "The cat!"])
+    >>> vectorize.get_vocabulary()
+    ['', '[UNK]', 'the', 'sat', 'cat', 'down', 'dog']
+    >>> vectorize(["the cat ran"])  # 'ran' is unknown, then padding
+    array([[2, 4, 1, 0]])
+    """
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
                  split="whitespace", ngrams=None, output_mode="int", output_sequence_length=None,
@@ -135,7 +170,27 @@ class TextVectorization:
                         f"{type(item).__name__} {item!r:.60} at {where}")
 
     def tokenize(self, text):
-        """The tokens of one string after standardize, split and stop words."""
+        """Returns the tokens of one string after standardization, splitting and stop words.
+
+        Parameters
+        ----------
+        text : str or bytes
+            One string.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        TypeError
+            Not a string, or a custom standardize that returns something else.
+
+        Examples
+        --------
+        >>> pynn.layers.TextVectorization().tokenize("It's the CAT!")
+        ['its', 'the', 'cat']
+        """
         text = self._standardize_fn()(self._text(text, "the input"))
         if not isinstance(text, str):
             raise TypeError(f"TextVectorization '{self.name}': standardize must return a str, got "
@@ -165,7 +220,27 @@ class TextVectorization:
 
     # ------------------------------------------------------------ vocabulary
     def adapt(self, data, batch_size=None, steps=None):
-        """Builds the vocabulary from an iterable of strings (replacing any)."""
+        """Builds the vocabulary from a collection of strings (replacing any).
+
+        Parameters
+        ----------
+        data : list, tuple or array of str
+            The texts (a ``(batch, 1)`` array works too; a lone string raises).
+        batch_size, steps
+            Accepted for Keras compatibility.
+
+        Raises
+        ------
+        TypeError
+            A single string or a non-string item.
+
+        Examples
+        --------
+        >>> vectorize = pynn.layers.TextVectorization(max_tokens=4)
+        >>> vectorize.adapt(["a b b c c c"])
+        >>> vectorize.get_vocabulary()  # the two most frequent tokens fit
+        ['', '[UNK]', 'c', 'b']
+        """
         counts = collections.Counter()
         for text in self._strings(data, "adapt"):
             counts.update(self.tokenize(text))
@@ -181,8 +256,30 @@ class TextVectorization:
         self._index = {t: i for i, t in enumerate(self._vocab)}
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
-        """Sets the vocabulary from a list of tokens (or a file with one token a
-        line). '' and '[UNK]' are added in front unless the list starts with them."""
+        """Sets the vocabulary from a list of tokens or a file with one token a line.
+
+        ``''`` and ``'[UNK]'`` are added in front unless the list starts with them.
+
+        Parameters
+        ----------
+        vocabulary : list of str or path
+            The tokens, most frequent first.
+        idf_weights : None
+            Only for tf-idf output, which is not supported (a value raises).
+
+        Raises
+        ------
+        ValueError
+            An empty or repeating vocabulary, a misplaced special token, or more
+            than max_tokens entries.
+
+        Examples
+        --------
+        >>> vectorize = pynn.layers.TextVectorization()
+        >>> vectorize.set_vocabulary(["cat", "dog"])
+        >>> vectorize(["dog cat bird"])
+        array([[3, 2, 1]])
+        """
         if idf_weights is not None:
             raise ValueError("TextVectorization: idf_weights only apply to output_mode='tf_idf', "
                              "which is not supported")
@@ -207,10 +304,48 @@ class TextVectorization:
         self._set(tokens)
 
     def get_vocabulary(self, include_special_tokens=True):
+        """Returns the vocabulary, index order (``''`` and ``'[UNK]'`` first).
+
+        Parameters
+        ----------
+        include_special_tokens : bool, default True
+            Include ``''`` and ``'[UNK]'``.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            No vocabulary yet.
+
+        Examples
+        --------
+        >>> vectorize = pynn.layers.TextVectorization(vocabulary=["cat", "dog"])
+        >>> vectorize.get_vocabulary(include_special_tokens=False)
+        ['cat', 'dog']
+        """
         self._require_vocabulary("get_vocabulary")
         return list(self._vocab if include_special_tokens else self._vocab[2:])
 
     def vocabulary_size(self):
+        """Returns the number of tokens in the vocabulary, the special tokens included.
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        ValueError
+            No vocabulary yet.
+
+        Examples
+        --------
+        >>> pynn.layers.TextVectorization(vocabulary=["cat", "dog"]).vocabulary_size()
+        4
+        """
         self._require_vocabulary("vocabulary_size")
         return len(self._vocab)
 
@@ -235,6 +370,18 @@ class TextVectorization:
         return out[0] if single else out
 
     def get_config(self):
+        """Returns the layer's configuration, vocabulary included (JSON-serialisable).
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> config = pynn.layers.TextVectorization(vocabulary=["cat"]).get_config()
+        >>> config["vocabulary"], config["output_mode"]
+        (['', '[UNK]', 'cat'], 'int')
+        """
         return {"name": self.name, "max_tokens": self.max_tokens, "standardize": self.standardize,
                 "split": self.split, "ngrams": None, "output_mode": self.output_mode,
                 "output_sequence_length": self.output_sequence_length,
@@ -245,6 +392,23 @@ class TextVectorization:
 
     @classmethod
     def from_config(cls, config):
+        """Creates the layer from ``get_config()``'s dict.
+
+        Parameters
+        ----------
+        config : dict
+            The configuration.
+
+        Returns
+        -------
+        TextVectorization
+
+        Examples
+        --------
+        >>> layer = pynn.layers.TextVectorization(vocabulary=["cat"])
+        >>> pynn.layers.TextVectorization.from_config(layer.get_config())(["cat"])
+        array([[2]])
+        """
         return cls(**config)
 
     def __repr__(self):
@@ -259,12 +423,45 @@ def _is_int(v):
 # ---------------------------------------------------------------- padding
 def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",
                   value=0.0):
-    """keras.utils.pad_sequences: a list of sequences -> a (n, maxlen) array.
+    """Pads (or truncates) a list of sequences to one length: ``keras.utils.pad_sequences``.
 
-    maxlen defaults to the longest sequence; longer sequences lose values at
-    the start ('pre') or the end ('post') per ``truncating``; shorter ones are
-    filled with ``value`` at the start or end per ``padding``. Each element may
-    itself be an array (all of the same shape)."""
+    Longer sequences lose values at the start (``truncating="pre"``) or end;
+    shorter ones are filled with ``value`` at the start (``padding="pre"``) or end.
+
+    Parameters
+    ----------
+    sequences : list of sequences
+        Token lists (or arrays of one shape per element).
+    maxlen : int, optional
+        The length (default: the longest sequence).
+    dtype : str, default "int32"
+        The result's dtype.
+    padding : {"pre", "post"}, default "pre"
+        Where to pad.
+    truncating : {"pre", "post"}, default "pre"
+        Where to cut.
+    value : float, default 0.0
+        The padding value.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(sequences), maxlen, ...)``.
+
+    Raises
+    ------
+    ValueError
+        A bad padding / truncating, or items that are not sequences.
+
+    Examples
+    --------
+    >>> pynn.text.pad_sequences([[1, 2, 3], [4]], maxlen=2)
+    array([[2, 3],
+           [0, 4]], dtype=int32)
+    >>> pynn.text.pad_sequences([[1, 2, 3], [4]], padding="post")
+    array([[1, 2, 3],
+           [4, 0, 0]], dtype=int32)
+    """
     if padding not in ("pre", "post"):
         raise ValueError(f"pad_sequences: padding must be 'pre' or 'post', got {padding!r}")
     if truncating not in ("pre", "post"):
@@ -328,23 +525,50 @@ def _is_number(s):
 
 
 def load_word_vectors(path_or_file, vocabulary, embedding_dim=None, unknown="zeros", seed=None):
-    """Reads word vectors in word2vec / GloVe text format into an Embedding matrix.
+    """Reads word vectors (GloVe / word2vec text format) into an Embedding matrix.
 
-    The file holds one word a line followed by its values, separated by spaces
-    (GloVe); word2vec's first line "<count> <dim>" is optional. ``vocabulary``
-    is a list of tokens, or a TextVectorization (its get_vocabulary()); row i of
-    the result is the vector of vocabulary[i], so the (len(vocabulary), dim)
-    float32 matrix plugs straight into
-    ``Embedding(len(vocab), dim, embeddings_initializer=Constant(matrix))``.
+    Row i of the result is the vector of ``vocabulary[i]``, so it plugs into
+    ``Embedding(len(vocab), dim, weights=matrix)``. Words the file lacks (and
+    ``'[UNK]'``) get zeros, or draws matching the loaded values' mean and
+    standard deviation; ``''`` always gets zeros. Words may contain spaces (the
+    last ``dim`` fields are the vector); the first occurrence of a word wins.
 
-    Words of the vocabulary that the file lacks (and '[UNK]') get zeros
-    (``unknown='zeros'``, as Keras' pretrained-embedding example) or draws from a
-    normal distribution with the mean and standard deviation of the loaded
-    values (``unknown='normal'``, seeded by ``seed``). The padding token '' always
-    gets zeros. The dimension comes from ``embedding_dim``, the header, or the
-    first vector; a line with another number of values raises ValueError naming
-    the line. Words may contain spaces (GloVe 840B has some): the last ``dim``
-    fields of a line are the vector. If a word occurs twice the first wins."""
+    Parameters
+    ----------
+    path_or_file : str, path or file
+        A text file (``.gz`` is read compressed) or an open text stream.
+    vocabulary : list of str or TextVectorization
+        The tokens, in index order.
+    embedding_dim : int, optional
+        The dimension (default: the header or the first vector).
+    unknown : {"zeros", "normal"}, default "zeros"
+        How words missing from the file are filled.
+    seed : int, optional
+        Seed of the "normal" draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(len(vocabulary), dim)``.
+
+    Raises
+    ------
+    ValueError
+        A line with another number of values (named), or bad arguments.
+    TypeError
+        A vocabulary that is a single string.
+
+    Examples
+    --------
+    >>> import io
+    >>> lines = ["cat 0.1 0.2", "dog 0.3 0.4"]
+    >>> vectors = io.StringIO("\\n".join(lines))
+    >>> pynn.text.load_word_vectors(vectors, ["", "[UNK]", "cat", "dog"])
+    array([[0. , 0. ],
+           [0. , 0. ],
+           [0.1, 0.2],
+           [0.3, 0.4]], dtype=float32)
+    """
     if unknown not in ("zeros", "normal"):
         raise ValueError(f"load_word_vectors: unknown must be 'zeros' or 'normal', got {unknown!r}")
     if hasattr(vocabulary, "get_vocabulary"):

@@ -9,13 +9,57 @@ __all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed"]
 
 
 def set_random_seed(seed):
-    """keras.utils.set_random_seed: seeds everything pynn draws (pynn.set_seed)."""
+    """Seeds everything pynn draws: ``keras.utils.set_random_seed`` (the same as `pynn.set_seed`).
+
+    Parameters
+    ----------
+    seed : int
+        The seed.
+
+    Raises
+    ------
+    TypeError
+        ``seed`` is not an int.
+
+    Examples
+    --------
+    >>> pynn.utils.set_random_seed(1)
+    >>> a = pynn.initializers.GlorotUniform()((2, 2))
+    >>> pynn.utils.set_random_seed(1)
+    >>> np.array_equal(a, pynn.initializers.GlorotUniform()((2, 2)))
+    True
+    """
     from . import set_seed
     set_seed(seed)
 
 
 def normalize(x, axis=-1, order=2):
-    """Scales x to unit `order`-norm along `axis` (zero vectors are left zero)."""
+    """Scales ``x`` to unit norm along an axis (``keras.utils.normalize``); zero vectors stay zero.
+
+    Parameters
+    ----------
+    x : array_like
+        Numeric values.
+    axis : int, default -1
+        The axis of the vectors.
+    order : int, default 2
+        The norm's order (2: Euclidean).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    TypeError
+        A non-numeric array.
+
+    Examples
+    --------
+    >>> pynn.utils.normalize(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    array([[0.6, 0.8],
+           [0. , 0. ]])
+    """
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"normalize expects a numeric array, got dtype {x.dtype}")

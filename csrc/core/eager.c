@@ -24,6 +24,7 @@ int pn_apply(const pn_op *op, int n_in, pn_node **in, const double *fattr, int n
             return pn_error(PN_EVALUE, "%s: input %d is missing", op->name, i);
         }
         n->in[i] = in[i];
+        n->in_version[i] = in[i]->version;
         pn_node_incref(in[i]);
         if (in[i]->requires_grad && op->backward) n->requires_grad = pn_grad_enabled;
     }
@@ -67,6 +68,23 @@ int pn_backward(pn_node *root, const float *seed)
     int n = 0;
     int rc = pn_topo_sort(&root, 1, 1, &order, &n);
     if (rc) return rc;
+    /* An op's backward reads its inputs' values as they were when it ran; an
+     * in-place write since then would give a silently wrong gradient (PyTorch
+     * checks the same version counters). */
+    for (int i = 0; i < n && !rc; i++) {
+        pn_node *x = order[i];
+        for (int k = 0; x->op && k < x->n_in; k++)
+            if (x->in[k] && x->in[k]->version != x->in_version[k])
+                rc = pn_error(PN_EVALUE,
+                              "backward: input %d of '%s' was modified by an in-place operation "
+                              "after '%s' used it, so its gradient would be wrong; use an "
+                              "out-of-place op (t = t + x) or recompute the graph",
+                              k, x->op->name, x->op->name);
+    }
+    if (rc) {
+        free(order);
+        return rc;
+    }
     for (int i = 0; i < n && !rc; i++) {
         pn_node *x = order[i];
         if (x->op || !x->grad) rc = pn_node_zero_grad(x);

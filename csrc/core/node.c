@@ -4,8 +4,8 @@
 
 #include "pn.h"
 
-int pn_grad_enabled = 1;
-int pn_tracing = 0;
+_Thread_local int pn_grad_enabled = 1;
+_Thread_local int pn_tracing = 0;
 
 pn_node *pn_node_new(void)
 {

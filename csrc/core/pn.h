@@ -75,6 +75,10 @@ typedef struct pn_node {
 
     int requires_grad;
     int is_param;                    /* leaf trained by an optimizer */
+    int readonly;                    /* data belongs to a host that declared it
+                                        immutable: no op or driver may write it */
+    uint32_t version;                /* bumped by every in-place write of data */
+    uint32_t in_version[PN_MAX_INPUTS]; /* inputs' versions when this node ran */
     int refcount;
 
     double fattr[PN_MAX_FATTR];      /* op attributes (alpha, eps, ...) */
@@ -130,11 +134,21 @@ pn_node *pn_leaf_external(float *data, int ndim, const int64_t *shape,
 pn_node *pn_leaf_new(int ndim, const int64_t *shape);
 
 /* ---------------------------------------------------------------- eager driver */
-/* Global switch used by pynn.no_grad(): when 0, pn_apply records no gradient. */
-extern int pn_grad_enabled;
+/* The switch behind pynn.no_grad(): when 0, pn_apply records no gradient. One
+ * per thread (no_grad in one thread leaves the others' graphs alone). */
+#ifdef __cplusplus
+extern thread_local int pn_grad_enabled;
+#else
+extern _Thread_local int pn_grad_enabled;
+#endif
 /* While tracing a graph for the compiled driver, nodes keep their inputs even
- * when no gradient flows through them (the graph will be replayed). */
-extern int pn_tracing;
+ * when no gradient flows through them (the graph will be replayed). Per thread,
+ * like grad mode: a trace in one thread leaves other threads' eager ops alone. */
+#ifdef __cplusplus
+extern thread_local int pn_tracing;
+#else
+extern _Thread_local int pn_tracing;
+#endif
 
 /* Creates a node for op over inputs with the given attributes, infers its shape,
  * allocates and runs forward. On success *out holds a new reference. */
@@ -142,7 +156,9 @@ int pn_apply(const pn_op *op, int n_in, pn_node **in, const double *fattr, int n
              const int64_t *iattr, int n_i, const int64_t *iv, int64_t n_iv,
              pn_node **out);
 /* Reverse-mode sweep from root. seed: gradient of root (NULL -> ones).
- * Leaf gradients accumulate; interior gradients are released afterwards. */
+ * Leaf gradients accumulate; interior gradients are released afterwards.
+ * Fails (before touching any gradient) if an input of a recorded op was
+ * written in place after the op ran (its version moved on). */
 int pn_backward(pn_node *root, const float *seed);
 
 /* ---------------------------------------------------------------- compiled driver */

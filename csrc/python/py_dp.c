@@ -21,8 +21,24 @@ typedef struct {
 
 static PyTypeObject PnDP_Type;
 
+/* GC: `planned` holds the program (and through it the model's tensors), and a
+ * model may hold this state: a cycle the collector must see. */
+static int DP_traverse(PnDP *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->planned);
+    return 0;
+}
+
+static int DP_clear(PnDP *self)
+{
+    pn_dp_plan_free(&self->d); /* the plan points into the program held by `planned` */
+    Py_CLEAR(self->planned);
+    return 0;
+}
+
 static void DP_dealloc(PnDP *self)
 {
+    PyObject_GC_UnTrack(self);
     Py_XDECREF(self->acc);
     Py_XDECREF(self->idx);
     Py_XDECREF(self->rec);
@@ -175,7 +191,9 @@ static PyTypeObject PnDP_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pynn._C.DPState",
     .tp_basicsize = sizeof(PnDP),
     .tp_dealloc = (destructor)DP_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)DP_traverse,
+    .tp_clear = (inquiry)DP_clear,
     .tp_doc = "DP-SGD state for the compiled training loop (see csrc/core/dp.h).",
     .tp_methods = dp_methods,
     .tp_getset = dp_getset,

@@ -351,7 +351,11 @@ static PyArrayObject *param_array(PyObject *w, int64_t n, const char *what)
         return NULL;
     }
     PyArrayObject *a = (PyArrayObject *)w;
-    if (PyArray_TYPE(a) != NPY_FLOAT32 || !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISWRITEABLE(a)) {
+    if (!PyArray_ISWRITEABLE(a)) {
+        PyErr_Format(PyExc_ValueError, "%s is read-only and cannot be updated in place", what);
+        return NULL;
+    }
+    if (PyArray_TYPE(a) != NPY_FLOAT32 || !PyArray_IS_C_CONTIGUOUS(a)) {
         PyErr_Format(PyExc_TypeError, "%s must be a writable C-contiguous float32 array (updated in place)",
                      what);
         return NULL;

@@ -29,6 +29,10 @@ PyObject *pn_py_view(pn_node *node, float *ptr, int ndim, const int64_t *shape)
     for (int i = 0; i < ndim; i++) dims[i] = (npy_intp)shape[i];
     PyObject *arr = PyArray_SimpleNewFromData(ndim, dims, NPY_FLOAT32, ptr);
     if (!arr) return NULL;
+    /* Values of a read-only tensor are handed out read-only: the memory belongs
+     * to an owner that declared it immutable (see the rule on pynn.Tensor). */
+    if (ptr == node->data && node->readonly)
+        PyArray_CLEARFLAGS((PyArrayObject *)arr, NPY_ARRAY_WRITEABLE);
     PyObject *cap = PyCapsule_New(node, "pynn.node", capsule_release_node);
     if (!cap) {
         Py_DECREF(arr);
@@ -43,11 +47,21 @@ PyObject *pn_py_view(pn_node *node, float *ptr, int ndim, const int64_t *shape)
     return arr;
 }
 
+pn_node *pn_py_tensor_node(PyObject *t)
+{
+    pn_node *n = ((PnTensor *)t)->node;
+    if (!n)
+        PyErr_SetString(PyExc_ValueError,
+                        "this Tensor was never initialised (made by Tensor.__new__ without "
+                        "__init__); create tensors with pynn.Tensor(data)");
+    return n;
+}
+
 PyArrayObject *pn_py_as_f32(PyObject *obj, const char *what)
 {
     if (PnTensor_Check(obj)) {
-        pn_node *n = ((PnTensor *)obj)->node;
-        return (PyArrayObject *)pn_py_view(n, n->data, n->ndim, n->shape);
+        pn_node *n = pn_py_tensor_node(obj);
+        return n ? (PyArrayObject *)pn_py_view(n, n->data, n->ndim, n->shape) : NULL;
     }
     if (PyUnicode_Check(obj) || PyBytes_Check(obj)) {
         PyErr_Format(PyExc_TypeError, "%s must be numeric (an array, a number or a Tensor), got %s",
@@ -83,19 +97,46 @@ PyArrayObject *pn_py_as_f32(PyObject *obj, const char *what)
     return (PyArrayObject *)f32;
 }
 
-/* A leaf node over an array's memory, keeping the array alive. */
+/* A leaf node over an array's memory, keeping the array alive. A read-only
+ * array gives a read-only leaf: its memory is used in place, never written.
+ * An ndarray subclass (a layer Variable, a memmap) is held through a plain
+ * ndarray view: the node then keeps the memory alive without keeping the
+ * subclass object, whose attributes may point back at this very tensor (a
+ * Variable caches its Tensor) and would make a cycle that no collector sees. */
 static pn_node *leaf_from_array(PyArrayObject *arr)
 {
     int64_t shape[PN_MAX_DIMS];
     int nd = PyArray_NDIM(arr);
     for (int i = 0; i < nd; i++) shape[i] = PyArray_DIM(arr, i);
-    Py_INCREF(arr);
-    pn_node *n = pn_leaf_external((float *)PyArray_DATA(arr), nd, shape, release_pyobject, arr);
-    if (!n) {
-        Py_DECREF(arr);
-        pn_py_raise(PN_ENOMEM);
+    PyArrayObject *hold = arr;
+    if (PyArray_CheckExact(arr)) {
+        Py_INCREF(arr);
+    } else {
+        hold = (PyArrayObject *)PyArray_View(arr, NULL, &PyArray_Type);
+        if (!hold) return NULL;
     }
+    pn_node *n = pn_leaf_external((float *)PyArray_DATA(hold), nd, shape, release_pyobject, hold);
+    if (!n) {
+        Py_DECREF(hold);
+        pn_py_raise(PN_ENOMEM);
+        return NULL;
+    }
+    n->readonly = !PyArray_ISWRITEABLE(arr);
     return n;
+}
+
+/* A new leaf over src's memory (Tensor(t), t.detach()): same values, same
+ * read-only mark, no graph. Steals the caller's reference on src. */
+static pn_node *leaf_sharing(pn_node *src)
+{
+    pn_node *leaf = pn_leaf_external(src->data, src->ndim, src->shape, release_node, src);
+    if (!leaf) {
+        pn_node_decref(src);
+        pn_py_raise(PN_ENOMEM);
+        return NULL;
+    }
+    leaf->readonly = src->readonly;
+    return leaf;
 }
 
 PyObject *pn_py_tensor_wrap(pn_node *node)
@@ -113,7 +154,7 @@ PyObject *pn_py_tensor_wrap(pn_node *node)
 static pn_node *node_of(PyObject *obj, const char *what)
 {
     if (PnTensor_Check(obj)) {
-        pn_node *n = ((PnTensor *)obj)->node;
+        pn_node *n = pn_py_tensor_node(obj);
         pn_node_incref(n);
         return n;
     }
@@ -132,7 +173,7 @@ static pn_node *operand_node(PyObject *obj, const char *what)
     if (PyArray_Check(obj) && !PyArray_CheckExact(obj)) {
         PyObject *t = PyObject_GetAttrString(obj, "_tensor");
         if (t && PnTensor_Check(t)) {
-            pn_node *n = ((PnTensor *)t)->node;
+            pn_node *n = pn_py_tensor_node(t);
             pn_node_incref(n);
             Py_DECREF(t);
             return n;
@@ -155,32 +196,66 @@ static int Tensor_init(PnTensor *self, PyObject *args, PyObject *kw)
     pn_node *n = node_of(data, "Tensor data");
     if (!n) return -1;
     if (PnTensor_Check(data)) { /* Tensor(t): a new leaf sharing t's memory */
-        pn_node *leaf = pn_leaf_external(n->data, n->ndim, n->shape, release_node, n);
-        if (!leaf) {
-            pn_node_decref(n);
-            pn_py_raise(PN_ENOMEM);
-            return -1;
-        }
-        n = leaf;
+        n = leaf_sharing(n);
+        if (!n) return -1;
     }
     n->requires_grad = requires_grad;
-    if (self->node) pn_node_decref(self->node);
+    pn_node *old = self->node;
     self->node = n;
+    pn_node_decref(old);
+    return 0;
+}
+
+/* ---- garbage collection
+ * A Tensor owns one reference on its node; the node may own Python objects
+ * (the array whose memory it uses, a host-provided gradient buffer). Those are
+ * the Tensor's own references only while it is the node's sole owner: a node
+ * shared with other Tensors, graph nodes or NumPy views is reported by none
+ * of them (reporting it from each would count one reference several times). */
+/* Visits obj and, through plain ndarrays that only the node holds (they are
+ * not tracked by the collector themselves), the base each of them holds: for a
+ * view of a Variable that owns its memory, that base is the Variable. */
+static int visit_held(PyObject *obj, visitproc visit, void *arg)
+{
+    while (obj) {
+        Py_VISIT(obj);
+        if (!PyArray_CheckExact(obj) || Py_REFCNT(obj) != 1) break;
+        obj = PyArray_BASE((PyArrayObject *)obj);
+    }
+    return 0;
+}
+
+static int Tensor_traverse(PnTensor *self, visitproc visit, void *arg)
+{
+    pn_node *n = self->node;
+    if (n && n->refcount == 1) {
+        int rc = 0;
+        if (n->release == release_pyobject) rc = visit_held((PyObject *)n->release_ctx, visit, arg);
+        if (!rc && n->grad_release == release_pyobject)
+            rc = visit_held((PyObject *)n->grad_ctx, visit, arg);
+        return rc;
+    }
+    return 0;
+}
+
+static int Tensor_clear(PnTensor *self)
+{
+    pn_node *n = self->node;
+    self->node = NULL;
+    pn_node_decref(n);
     return 0;
 }
 
 static void Tensor_dealloc(PnTensor *self)
 {
+    /* (the heap subclass pynn.Tensor's subtype_dealloc drops its type reference) */
+    PyObject_GC_UnTrack(self);
     if (self->weakreflist) PyObject_ClearWeakRefs((PyObject *)self);
-    pn_node_decref(self->node);
+    Tensor_clear(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static pn_node *need_node(PnTensor *self)
-{
-    if (!self->node) PyErr_SetString(PyExc_ValueError, "uninitialised Tensor");
-    return self->node;
-}
+static pn_node *need_node(PnTensor *self) { return pn_py_tensor_node((PyObject *)self); }
 
 static PyObject *Tensor_numpy(PnTensor *self, PyObject *unused)
 {
@@ -239,12 +314,8 @@ static PyObject *Tensor_detach(PnTensor *self, PyObject *unused)
     pn_node *n = need_node(self);
     if (!n) return NULL;
     pn_node_incref(n);
-    pn_node *leaf = pn_leaf_external(n->data, n->ndim, n->shape, release_node, n);
-    if (!leaf) {
-        pn_node_decref(n);
-        return pn_py_raise(PN_ENOMEM);
-    }
-    return pn_py_tensor_wrap(leaf);
+    pn_node *leaf = leaf_sharing(n);
+    return leaf ? pn_py_tensor_wrap(leaf) : NULL;
 }
 
 static PyObject *Tensor_get_grad(PnTensor *self, void *c)
@@ -351,17 +422,48 @@ static PyObject *Tensor_get_op(PnTensor *self, void *c)
     return PyUnicode_FromString(n->op->name);
 }
 
-static PyObject *Tensor_item(PnTensor *self, PyObject *unused)
+/* The value of a one-element tensor for item(), float(), int() and bool();
+ * what: the conversion, for the message. NULL with ValueError otherwise. */
+static const float *one_value(PnTensor *self, const char *what)
 {
     pn_node *n = need_node(self);
     if (!n) return NULL;
     if (n->size != 1) {
         char s[128];
-        PyErr_Format(PyExc_ValueError, "item() needs a one-element tensor; this one has shape %s",
-                     pn_shape_str(s, n->ndim, n->shape));
+        PyErr_Format(PyExc_ValueError,
+                     "%s needs a one-element tensor; this one has shape %s (%lld elements). "
+                     "Reduce it first (t.sum(), t.mean()) or use t.numpy()",
+                     what, pn_shape_str(s, n->ndim, n->shape), (long long)n->size);
         return NULL;
     }
-    return PyFloat_FromDouble(n->data[0]);
+    return n->data;
+}
+
+static PyObject *Tensor_item(PnTensor *self, PyObject *unused)
+{
+    const float *v = one_value(self, "item()");
+    return v ? PyFloat_FromDouble(*v) : NULL;
+}
+
+static PyObject *nb_float(PyObject *self)
+{
+    const float *v = one_value((PnTensor *)self, "float()");
+    return v ? PyFloat_FromDouble(*v) : NULL;
+}
+
+/* int(t) truncates toward zero, as int(float) and PyTorch do. */
+static PyObject *nb_int(PyObject *self)
+{
+    const float *v = one_value((PnTensor *)self, "int()");
+    return v ? PyLong_FromDouble(*v) : NULL;
+}
+
+/* bool(t) is the truth of the one value; several values are ambiguous (as in
+ * NumPy and PyTorch), so `if t:` never silently means "has rows". */
+static int nb_bool(PyObject *self)
+{
+    const float *v = one_value((PnTensor *)self, "bool() (the truth value of a tensor)");
+    return v ? *v != 0.0f : -1;
 }
 
 static Py_ssize_t Tensor_len(PnTensor *self)
@@ -465,6 +567,88 @@ static PyObject *nb_mul(PyObject *a, PyObject *b) { return binop("mul", a, b); }
 static PyObject *nb_div(PyObject *a, PyObject *b) { return binop("div", a, b); }
 static PyObject *nb_matmul(PyObject *a, PyObject *b) { return binop("matmul", a, b); }
 
+/* t op= x, as in PyTorch: t keeps its identity, its requires_grad and every
+ * NumPy view of its memory. The result is computed out of place (without a
+ * graph) and copied into t's memory; t's version moves on so that a recorded op
+ * that read the old values refuses to run backward. Refused (nothing written):
+ *  - t read-only (ValueError);
+ *  - t a leaf that requires grad while grad mode is on (the eager SGD update
+ *    `W -= lr * W.grad` belongs under pynn.no_grad());
+ *  - t made by an op in a graph that requires grad: the graph would need t's
+ *    old value and a new node, which an object updated in place cannot be;
+ *  - x requires grad while grad mode is on: the result would need a graph node;
+ *  - a result shape other than t's (broadcasting may not grow t). */
+static PyObject *inplace(const char *name, const char *sym, PyObject *a, PyObject *b)
+{
+    if (!PnTensor_Check(a)) Py_RETURN_NOTIMPLEMENTED;
+    pn_node *t = pn_py_tensor_node(a);
+    if (!t) return NULL;
+    char s1[128], s2[128];
+    if (t->readonly)
+        return PyErr_Format(PyExc_ValueError,
+                            "in-place t %s= x: the tensor is read-only (it wraps memory whose "
+                            "owner declared it read-only, e.g. a mode='r' memmap or "
+                            "np.frombuffer(bytes)); use t = t %s x, or wrap a writable copy",
+                            sym, sym);
+    if (t->requires_grad && t->op)
+        return PyErr_Format(PyExc_RuntimeError,
+                            "in-place t %s= x on a tensor made by '%s' in a graph that requires "
+                            "grad is not supported (backward needs its old value); use the "
+                            "out-of-place form t = t %s x",
+                            sym, t->op->name, sym);
+    if (t->requires_grad && pn_grad_enabled)
+        return PyErr_Format(PyExc_RuntimeError,
+                            "a leaf tensor that requires grad is being used in an in-place "
+                            "operation (t %s= x); update parameters inside `with "
+                            "pynn.no_grad():`, or use the out-of-place form t = t %s x",
+                            sym, sym);
+    pn_node *in[2] = {t, operand_node(b, "the right-hand side of an in-place op")};
+    if (!in[1]) return NULL;
+    PyObject *result = NULL;
+    if (in[1]->requires_grad && pn_grad_enabled) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "in-place t %s= x: x requires grad, so the result belongs in a graph, "
+                     "which a tensor updated in place cannot join; use t = t %s x (or update "
+                     "under pynn.no_grad())",
+                     sym, sym);
+        goto done;
+    }
+    pn_node *out = NULL;
+    int was = pn_grad_enabled;
+    pn_grad_enabled = 0;
+    int rc = pn_apply(pn_op_find(name), 2, in, NULL, 0, NULL, 0, NULL, 0, &out);
+    pn_grad_enabled = was;
+    if (rc) {
+        pn_py_raise(rc);
+        goto done;
+    }
+    int same = out->ndim == t->ndim;
+    for (int i = 0; same && i < t->ndim; i++) same = out->shape[i] == t->shape[i];
+    if (!same) {
+        PyErr_Format(PyExc_ValueError,
+                     "in-place t %s= x: the result has shape %s but the tensor has shape %s "
+                     "(broadcasting may not grow the tensor updated in place)",
+                     sym, pn_shape_str(s1, out->ndim, out->shape), pn_shape_str(s2, t->ndim, t->shape));
+        pn_node_decref(out);
+        goto done;
+    }
+    memcpy(t->data, out->data, sizeof(float) * (size_t)t->size);
+    pn_node_decref(out);
+    /* the new values are also those of every leaf made from t (Tensor(t), detach) */
+    for (pn_node *m = t; m; m = m->release == release_node ? (pn_node *)m->release_ctx : NULL)
+        m->version++;
+    Py_INCREF(a);
+    result = a;
+done:
+    pn_node_decref(in[1]);
+    return result;
+}
+
+static PyObject *nb_iadd(PyObject *a, PyObject *b) { return inplace("add", "+", a, b); }
+static PyObject *nb_isub(PyObject *a, PyObject *b) { return inplace("sub", "-", a, b); }
+static PyObject *nb_imul(PyObject *a, PyObject *b) { return inplace("mul", "*", a, b); }
+static PyObject *nb_idiv(PyObject *a, PyObject *b) { return inplace("div", "/", a, b); }
+
 /* The Python subclass supplies pow and neg through these hooks (they need
  * the unary op family); see pynn/tensor.py. */
 static PyObject *call_hook(PyObject *self, const char *hook, PyObject *arg)
@@ -486,6 +670,13 @@ static PyNumberMethods tensor_as_number = {
     .nb_matrix_multiply = nb_matmul,
     .nb_negative = nb_neg,
     .nb_power = nb_pow,
+    .nb_inplace_add = nb_iadd,
+    .nb_inplace_subtract = nb_isub,
+    .nb_inplace_multiply = nb_imul,
+    .nb_inplace_true_divide = nb_idiv,
+    .nb_float = nb_float,
+    .nb_int = nb_int,
+    .nb_bool = nb_bool,
 };
 
 static PySequenceMethods tensor_as_sequence = {.sq_length = (lenfunc)Tensor_len};
@@ -519,8 +710,10 @@ PyTypeObject PnTensor_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pynn._C.Tensor",
     .tp_basicsize = sizeof(PnTensor),
     .tp_dealloc = (destructor)Tensor_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Engine tensor (see pynn.Tensor for the conversion rule).",
+    .tp_traverse = (traverseproc)Tensor_traverse,
+    .tp_clear = (inquiry)Tensor_clear,
     .tp_methods = tensor_methods,
     .tp_getset = tensor_getset,
     .tp_as_number = &tensor_as_number,
@@ -603,7 +796,8 @@ static PyObject *py_bind_grad(PyObject *mod, PyObject *args)
 {
     PyObject *t, *a;
     if (!PyArg_ParseTuple(args, "O!O!:bind_grad", &PnTensor_Type, &t, &PyArray_Type, &a)) return NULL;
-    pn_node *n = ((PnTensor *)t)->node;
+    pn_node *n = pn_py_tensor_node(t);
+    if (!n) return NULL;
     PyArrayObject *arr = (PyArrayObject *)a;
     if (PyArray_TYPE(arr) != NPY_FLOAT32 || !PyArray_IS_C_CONTIGUOUS(arr) ||
         !PyArray_ISWRITEABLE(arr) || PyArray_SIZE(arr) != n->size)

@@ -26,8 +26,22 @@ typedef struct {
     PyObject *keep; /* the Tensors it was made from */
 } PnProgram;
 
+/* GC: the Tensors kept can lead back to the model that owns this program. */
+static int Program_traverse(PnProgram *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->keep);
+    return 0;
+}
+
+static int Program_clear(PnProgram *self)
+{
+    Py_CLEAR(self->keep);
+    return 0;
+}
+
 static void Program_dealloc(PnProgram *self)
 {
+    PyObject_GC_UnTrack(self);
     pn_program_free(self->prog);
     Py_XDECREF(self->keep);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -51,7 +65,11 @@ static int nodes_of(PyObject *seq_obj, pn_node **out, int cap, const char *what)
             PyErr_Format(PyExc_TypeError, "%s must be Tensors", what);
             return -1;
         }
-        out[i] = ((PnTensor *)t)->node;
+        out[i] = pn_py_tensor_node(t);
+        if (!out[i]) {
+            Py_DECREF(seq);
+            return -1;
+        }
     }
     Py_DECREF(seq);
     return (int)n;
@@ -130,7 +148,8 @@ static PyObject *Program_run(PnProgram *self, PyObject *args)
     }
     rc = pn_program_forward(p);
     if (rc) return pn_py_raise(rc);
-    pn_node *o = ((PnTensor *)out_t)->node;
+    pn_node *o = pn_py_tensor_node(out_t);
+    if (!o) return NULL;
     npy_intp dims[PN_MAX_DIMS];
     for (int d = 0; d < o->ndim; d++) dims[d] = (npy_intp)o->shape[d];
     PyObject *res = PyArray_SimpleNew(o->ndim, dims, NPY_FLOAT32);
@@ -148,7 +167,9 @@ static PyTypeObject PnProgram_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pynn._C.Program",
     .tp_basicsize = sizeof(PnProgram),
     .tp_dealloc = (destructor)Program_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Program_traverse,
+    .tp_clear = (inquiry)Program_clear,
     .tp_doc = "A traced graph, sorted once and replayed per batch.",
     .tp_methods = program_methods,
     .tp_new = Program_new,

@@ -32,6 +32,9 @@ typedef struct {
 } PnTensor;
 extern PyTypeObject PnTensor_Type;
 #define PnTensor_Check(o) PyObject_TypeCheck((o), &PnTensor_Type)
+/* The node of a Tensor, or NULL with ValueError for one never initialised
+ * (Tensor.__new__ without __init__). t must pass PnTensor_Check. */
+pn_node *pn_py_tensor_node(PyObject *t);
 /* New Tensor owning one reference to node (steals it). */
 PyObject *pn_py_tensor_wrap(pn_node *node);
 /* NumPy view of count floats at ptr with the given shape, keeping node alive. */

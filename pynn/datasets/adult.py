@@ -85,14 +85,62 @@ def _read(subset):
 
 
 def load_data():
-    """Returns ((x_train, y_train), (x_test, y_test)): fresh float32 (n, 14)
-    feature arrays (columns FEATURES, categories as indices into CATEGORIES,
-    -1 = missing) and int64 labels (1 = income >50K)."""
+    """Loads the UCI Adult census-income data (shipped with pynn), the usual data for fairness
+    checks.
+
+    Columns are ``FEATURES``; categorical ones hold the index of the value in
+    ``CATEGORIES[name]``, -1 where the record has none. The split is the original
+    one (adult.data / adult.test).
+
+    Returns
+    -------
+    tuple
+        ``((x_train, y_train), (x_test, y_test))``: float32 ``(n, 14)`` features and
+        int64 labels (1 = income above $50K).
+
+    Raises
+    ------
+    FileNotFoundError
+        The package was installed without its data files.
+    ValueError
+        A damaged data file (the line is named).
+
+    Examples
+    --------
+    >>> (x_train, y_train), (x_test, y_test) = pynn.datasets.adult.load_data()
+    >>> x_train.shape, x_test.shape, round(float(y_train.mean()), 2)
+    ((32561, 14), (16281, 14), 0.24)
+    """
     return _read("train"), _read("test")
 
 
 def column(x, name):
-    """The column of `x` (a load_data array, or rows of it) for the feature `name`."""
+    """Returns the column of one feature from Adult feature rows.
+
+    Parameters
+    ----------
+    x : array_like
+        Rows from `load_data` (``(n, 14)``).
+    name : str
+        A name in ``FEATURES`` (e.g. "sex", "race").
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        An unknown feature name (the features are listed).
+
+    Examples
+    --------
+    >>> rows = np.zeros((2, 14), np.float32)
+    >>> rows[:, pynn.datasets.adult.FEATURES.index("sex")] = [0, 1]
+    >>> sex = pynn.datasets.adult.column(rows, "sex")
+    >>> [pynn.datasets.adult.CATEGORIES["sex"][int(v)] for v in sex]
+    ['Female', 'Male']
+    """
     if name not in FEATURES:
         raise ValueError(f"adult.column: unknown feature {name!r}; the features are {list(FEATURES)}")
     return np.asarray(x)[:, FEATURES.index(name)]

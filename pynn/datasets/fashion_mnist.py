@@ -22,6 +22,23 @@ CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", 
 
 
 def data_dir():
+    """Returns the folder Fashion-MNIST is read from.
+
+    ``$PYNN_DATA/fashion-mnist`` (or ``$PYNN_DATA`` itself) when the environment
+    variable ``PYNN_DATA`` is set, else ``/usr/share/datasets/fashion-mnist``
+    (where Debian's ``dataset-fashion-mnist`` package installs it).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import os
+    >>> default = "/usr/share/datasets/fashion-mnist"
+    >>> "PYNN_DATA" in os.environ or pynn.datasets.fashion_mnist.data_dir() == default
+    True
+    """
     root = os.environ.get("PYNN_DATA")
     if root:
         sub = os.path.join(root, "fashion-mnist")
@@ -49,6 +66,39 @@ def _read_idx(path, expect_dims):
 
 
 def load_data():
+    """Loads Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017) from local files, as
+    ``keras.datasets.fashion_mnist``.
+
+    Nothing is downloaded: install Debian's ``dataset-fashion-mnist`` package or
+    point ``PYNN_DATA`` at a folder holding the four IDX files. Every size in the
+    files is checked before memory is allocated. ``CLASS_NAMES`` names the 10
+    classes.
+
+    Returns
+    -------
+    tuple
+        ``((x_train, y_train), (x_test, y_test))``: uint8 images ``(60000, 28, 28)``
+        and ``(10000, 28, 28)``, uint8 labels 0-9.
+
+    Raises
+    ------
+    FileNotFoundError
+        The files are not there (the message says how to install them).
+    ValueError
+        A damaged file (named).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["PYNN_DATA"] = tempfile.mkdtemp()  # an empty folder: the error says what to do
+    >>> pynn.datasets.fashion_mnist.load_data()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: Fashion-MNIST not found in ...dataset-fashion-mnist`, or point PYNN_DATA ...
+    >>> del os.environ["PYNN_DATA"]
+    >>> pynn.datasets.fashion_mnist.CLASS_NAMES[9]
+    'Ankle boot'
+    """
     folder = data_dir()
     missing = [f for f in FILES.values() if not os.path.exists(os.path.join(folder, f))]
     if missing:

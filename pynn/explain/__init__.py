@@ -16,3 +16,7 @@ from .plots import plot_attributions, plot_image_attributions, plot_text_attribu
 __all__ = ["IntegratedGradients", "Saliency", "InputXGradient", "KernelSHAP", "LimeTabularExplainer",
            "LimeTextExplainer", "permutation_importance",
            "plot_attributions", "plot_image_attributions", "plot_text_attributions"]
+
+
+def __dir__():
+    return sorted(__all__)

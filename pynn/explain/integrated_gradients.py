@@ -54,14 +54,31 @@ def broadcast_baselines(baselines, x, who):
 
 
 class IntegratedGradients:
-    """IntegratedGradients(model).attribute(inputs, baselines=None, target=None,
-    n_steps=50, method="gausslegendre", internal_batch_size=None,
-    return_convergence_delta=False)
+    """Integrated gradients (Sundararajan et al., 2017), with Captum's interface and numbers.
 
-    model: a pynn Model, or a function of a pynn.Tensor returning a Tensor.
-    Returns float64 attributions of the inputs' shape, and with
-    return_convergence_delta the per-example completeness error
-    Σ attr - (F(x) - F(x'))."""
+    Attributions are ``(x - x') * integral of dF/dx along the straight path from
+    the baseline x' to x``; they add up to ``F(x) - F(x')`` (completeness). The
+    gradients of all path points are computed by the C engine in batches.
+
+    Parameters
+    ----------
+    model : Model or callable
+        A pynn model, or a function of a `pynn.Tensor` returning a Tensor.
+    multiply_by_inputs : bool, default True
+        Multiply by ``x - x'`` (False gives the path-integrated gradient only).
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(1)])
+    >>> model.set_weights([np.array([[1.0], [2.0], [-3.0]]), np.zeros(1)])
+    >>> x = np.ones((1, 3), np.float32)
+    >>> ig = pynn.explain.IntegratedGradients(model)
+    >>> attributions, delta = ig.attribute(x, return_convergence_delta=True)
+    >>> attributions  # a linear model: weight * (x - 0)
+    array([[ 1.,  2., -3.]])
+    >>> bool(abs(delta[0]) < 1e-5)
+    True
+    """
 
     def __init__(self, model, multiply_by_inputs=True):
         self.model = model
@@ -69,6 +86,46 @@ class IntegratedGradients:
 
     def attribute(self, inputs, baselines=None, target=None, n_steps=50, method="gausslegendre",
                   internal_batch_size=None, return_convergence_delta=False):
+        """Returns the integrated-gradients attributions of ``inputs``.
+
+        Parameters
+        ----------
+        inputs : array_like
+            The examples, batch axis first.
+        baselines : float or array_like, optional
+            The reference x' (default zeros), broadcast to the inputs.
+        target : int, tuple or sequence, optional
+            Which output to explain (Captum's target): None for a model with one output
+            per example, an index for all examples, or one index per example.
+        n_steps : int, default 50
+            Number of points on the path.
+        method : str, default "gausslegendre"
+            Quadrature: "gausslegendre", "riemann_left", "riemann_right",
+            "riemann_middle" or "riemann_trapezoid" (Captum's).
+        internal_batch_size : int, optional
+            Path points per engine batch (default: all at once).
+        return_convergence_delta : bool, default False
+            Also return each example's completeness error
+            ``sum(attributions) - (F(x) - F(x'))``.
+
+        Returns
+        -------
+        numpy.ndarray or tuple
+            float64 attributions of the inputs' shape (and the deltas).
+
+        Raises
+        ------
+        ValueError
+            Inputs of the wrong shape, or a target that is missing or out of range.
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(1)])
+        >>> model.set_weights([np.array([[1.0], [2.0], [-3.0]]), np.zeros(1)])
+        >>> x = np.ones((1, 3), np.float32)
+        >>> pynn.explain.IntegratedGradients(model).attribute(x, baselines=0.5, n_steps=8)
+        array([[ 0.5,  1. , -1.5]])
+        """
         who = "IntegratedGradients.attribute"
         alphas, weights = path_points(method, n_steps)
         forward, x, flat_targets = prepare(self.model, inputs, target, who)

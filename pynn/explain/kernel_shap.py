@@ -21,13 +21,36 @@ from ._model import predict_function
 
 
 class KernelSHAP:
-    """KernelSHAP(model, data).shap_values(X, nsamples="auto", random_state=None)
+    """Model-agnostic Shapley values by Kernel SHAP (Lundberg & Lee, 2017), as SHAP's
+    KernelExplainer.
 
-    model: a pynn Model or a function ndarray (n, M) -> predictions (n,) or (n, k).
-    data: background rows (n_background, M); `expected_value` = mean f(data).
-    shap_values returns (n, M) for a model with one output per example given as a
-    1-d array, (n, M, k) for outputs of shape (n, k) (SHAP's layout), and one row
-    less for a single 1-d x."""
+    Features absent from a coalition take the background data's values; the
+    weighted linear fit is constrained so that the values add up to
+    ``f(x) - expected_value``.
+
+    Parameters
+    ----------
+    model : Model or callable
+        A pynn model, or a function (n, M) array -> predictions (n,) or (n, k).
+    data : array_like
+        Background rows (n_background, M); ``expected_value`` is the mean prediction on them.
+    batch_size : int, default 8192
+        Rows per model call.
+
+    Raises
+    ------
+    ValueError
+        Empty background data, or predictions of the wrong shape.
+
+    Examples
+    --------
+    >>> f = lambda X: X @ np.array([1.0, 2.0, -3.0])
+    >>> explainer = pynn.explain.KernelSHAP(f, np.zeros((5, 3)))
+    >>> explainer.expected_value
+    0.0
+    >>> explainer.shap_values(np.array([[1.0, 1.0, 1.0]]), random_state=0).round(6)
+    array([[ 1.,  2., -3.]])
+    """
 
     def __init__(self, model, data, batch_size=8192):
         self._f = predict_function(model, "KernelSHAP")
@@ -48,6 +71,35 @@ class KernelSHAP:
         return out
 
     def shap_values(self, X, nsamples="auto", random_state=None):
+        """Returns the SHAP values of each row of ``X``.
+
+        Parameters
+        ----------
+        X : array_like
+            Rows (n, M), or one row (M,).
+        nsamples : "auto" or int, default "auto"
+            Coalitions evaluated per row ("auto": 2 * M + 2048, as SHAP).
+        random_state : int, optional
+            Seed of the coalition sampling.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n, M)`` for one output per row, ``(n, M, k)`` for k outputs (SHAP's layout);
+            one axis less for a single row.
+
+        Raises
+        ------
+        ValueError
+            A different number of features than the background, or a bad nsamples.
+
+        Examples
+        --------
+        >>> f = lambda X: 2.0 * X[:, 0]
+        >>> explainer = pynn.explain.KernelSHAP(f, np.zeros((1, 2)))
+        >>> explainer.shap_values(np.array([3.0, 5.0]), random_state=0).round(6)
+        array([6., 0.])
+        """
         single = np.ndim(X) == 1
         X = _table(np.atleast_2d(X) if single else X, "KernelSHAP.shap_values: X")
         M = self.data.shape[1]

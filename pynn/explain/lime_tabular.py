@@ -72,16 +72,57 @@ def _truncated_normal(mean, std, low, high, rs, max_rounds=1000):
 
 
 class LimeTabularExplainer:
-    """LimeTabularExplainer(training_data, mode="classification", feature_names=None,
-    categorical_features=None, categorical_names=None, kernel_width=None,
-    class_names=None, feature_selection="auto", discretize_continuous=True,
-    discretizer="quartile", sample_around_instance=False, random_state=None)
+    """LIME for tabular data (Ribeiro et al., 2016), as the ``lime`` package's LimeTabularExplainer.
 
-    explain_instance(data_row, predict_fn, labels=(1,), top_labels=None,
-    num_features=10, num_samples=5000, distance_metric="euclidean",
-    random_state=None) -> Explanation. predict_fn: a pynn Model or a function
-    (n, d) array -> probabilities (n, classes) (or values (n,) in regression mode).
-    random_state given per call makes that call reproducible on its own."""
+    Perturbs a row around the training data's statistics, weights the samples
+    by their closeness, and fits a weighted ridge model whose coefficients are
+    the explanation. ``explain_instance`` returns an `Explanation`.
+
+    Parameters
+    ----------
+    training_data : array_like
+        2-D numeric training rows (statistics for the perturbations).
+    mode : {"classification", "regression"}, default "classification"
+        What the model predicts.
+    feature_names : list of str, optional
+        Names of the columns.
+    categorical_features : list of int, optional
+        Indices of categorical columns.
+    categorical_names : dict, optional
+        ``{column: [value names]}``.
+    kernel_width : float, optional
+        Width of the exponential kernel (default ``0.75 * sqrt(d)``).
+    class_names : list of str, optional
+        Names of the classes.
+    feature_selection : str, default "auto"
+        "auto", "forward_selection", "highest_weights", "lasso_path" or "none".
+    discretize_continuous : bool, default True
+        Explain continuous features by bins.
+    discretizer : {"quartile", "decile"}, default "quartile"
+        How bins are made.
+    sample_around_instance : bool, default False
+        Perturb around the row instead of the data's mean.
+    random_state : int, optional
+        Seed of the perturbations.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric training data.
+    ValueError
+        Bad shapes or options (named).
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> def predict_proba(rows):  # depends on feature a only
+    ...     p = 1 / (1 + np.exp(-rows[:, 0]))
+    ...     return np.stack([1 - p, p], axis=1)
+    >>> lime = pynn.explain.LimeTabularExplainer(X, feature_names=["a", "b", "c"], random_state=0)
+    >>> explanation = lime.explain_instance(X[0], predict_proba, num_features=2, num_samples=500)
+    >>> explanation.as_list()[0][0]  # the most important: a bin of feature a
+    '-0.10 < a <= 0.66'
+    """
 
     def __init__(self, training_data, mode="classification", feature_names=None,
                  categorical_features=None, categorical_names=None, kernel_width=None,
@@ -175,6 +216,48 @@ class LimeTabularExplainer:
 
     def explain_instance(self, data_row, predict_fn, labels=(1,), top_labels=None, num_features=10,
                          num_samples=5000, distance_metric="euclidean", random_state=None):
+        """Explains one prediction with a local linear surrogate.
+
+        Parameters
+        ----------
+        data_row : array_like
+            The row to explain, ``(d,)``.
+        predict_fn : Model or callable
+            A pynn model or a function (n, d) -> probabilities (n, classes), or values
+            (n,) in regression mode.
+        labels : tuple of int, default (1,)
+            The classes to explain.
+        top_labels : int, optional
+            Explain the k most probable classes instead.
+        num_features : int, default 10
+            Features in the explanation.
+        num_samples : int, default 5000
+            Perturbed samples.
+        distance_metric : {"euclidean", "cosine"}, default "euclidean"
+            Closeness of the samples.
+        random_state : int, optional
+            Makes this call reproducible on its own.
+
+        Returns
+        -------
+        Explanation
+
+        Raises
+        ------
+        ValueError
+            A row of the wrong shape or bad options.
+
+        Examples
+        --------
+        >>> X = np.random.default_rng(0).normal(size=(100, 2))
+        >>> lime = pynn.explain.LimeTabularExplainer(X, mode="regression",
+        ...                                          feature_names=["x0", "x1"])
+        >>> def predict(rows):
+        ...     return 3 * rows[:, 1]
+        >>> explanation = lime.explain_instance(X[0], predict, num_samples=300, random_state=0)
+        >>> explanation.as_list()[0][0]  # a regression is explained under label 1, as in lime
+        '-0.59 < x1 <= 0.10'
+        """
         who = "LimeTabularExplainer.explain_instance"
         check_common(num_features, num_samples, self.feature_selection, who)
         row = np.asarray(data_row, np.float64)

@@ -42,14 +42,38 @@ class _Words:
 
 
 class LimeTextExplainer:
-    """LimeTextExplainer(kernel_width=25, class_names=None, feature_selection="auto",
-    split_expression=r"\\W+", bow=True, mask_string=None, random_state=None)
+    """LIME for text (Ribeiro et al., 2016): which words drive a text classifier's prediction.
 
-    explain_instance(text_instance, classifier_fn, labels=(1,), top_labels=None,
-    num_features=10, num_samples=5000, distance_metric="cosine",
-    random_state=None) -> Explanation whose features are the document's words.
-    classifier_fn: a function list[str] -> probabilities (n, classes), e.g. a
-    text-vectorizing step followed by a pynn model."""
+    Removes random subsets of the words, weights the variants by their
+    cosine closeness, and fits a weighted ridge model over word presence.
+
+    Parameters
+    ----------
+    kernel_width : float, default 25
+        Width of the exponential kernel.
+    class_names : list of str, optional
+        Names of the classes.
+    feature_selection : str, default "auto"
+        As for `LimeTabularExplainer`.
+    split_expression : str, default r"\\W+"
+        Regex that splits words.
+    bow : bool, default True
+        Treat a word's occurrences as one feature (False: each position).
+    mask_string : str, optional
+        What replaces a removed word when bow is False (default "UNKWORDZ").
+    random_state : int, optional
+        Seed of the perturbations.
+
+    Examples
+    --------
+    >>> def classifier(texts):
+    ...     return np.array([[0.2, 0.8] if "good" in t else [0.9, 0.1] for t in texts])
+    >>> lime = pynn.explain.LimeTextExplainer(random_state=0)
+    >>> explanation = lime.explain_instance("a good movie", classifier, num_features=1,
+    ...                                     num_samples=200)
+    >>> [word for word, weight in explanation.as_list()]
+    ['good']
+    """
 
     def __init__(self, kernel_width=25, class_names=None, feature_selection="auto",
                  split_expression=r"\W+", bow=True, mask_string=None, random_state=None):
@@ -64,6 +88,51 @@ class LimeTextExplainer:
     def explain_instance(self, text_instance, classifier_fn, labels=(1,), top_labels=None,
                          num_features=10, num_samples=5000, distance_metric="cosine",
                          random_state=None):
+        """Explains one text's prediction by its words.
+
+        Parameters
+        ----------
+        text_instance : str
+            The text.
+        classifier_fn : callable
+            A function list of str -> probabilities (n, classes), e.g. a
+            TextVectorization step followed by a pynn model.
+        labels : tuple of int, default (1,)
+            The classes to explain.
+        top_labels : int, optional
+            Explain the k most probable classes instead.
+        num_features : int, default 10
+            Words in the explanation.
+        num_samples : int, default 5000
+            Perturbed texts.
+        distance_metric : {"cosine", "euclidean"}, default "cosine"
+            Closeness of the variants.
+        random_state : int, optional
+            Makes this call reproducible on its own.
+
+        Returns
+        -------
+        Explanation
+            Its features are the document's words.
+
+        Raises
+        ------
+        TypeError
+            text_instance is not a str.
+        ValueError
+            Bad options.
+
+        Examples
+        --------
+        >>> def classifier(texts):
+        ...     return np.array([[0.9, 0.1] if "bad" in t else [0.3, 0.7] for t in texts])
+        >>> lime = pynn.explain.LimeTextExplainer()
+        >>> explanation = lime.explain_instance("not bad at all", classifier, num_features=1,
+        ...                                     num_samples=200, random_state=0)
+        >>> word, weight = explanation.as_list()[0]
+        >>> word, weight < 0  # 'bad' pushes towards class 0
+        ('bad', True)
+        """
         who = "LimeTextExplainer.explain_instance"
         check_common(num_features, num_samples, self.feature_selection, who)
         if not isinstance(text_instance, str):

@@ -24,14 +24,55 @@ class Bunch(dict):
 
 def permutation_importance(estimator, X, y, *, scoring=None, n_repeats=5, n_jobs=None,
                            random_state=None, sample_weight=None, max_samples=1.0):
-    """estimator: a pynn Model, a function X -> predictions, or any object with
-    predict (and score / predict_proba). scoring: None (estimator.score if it has
-    one, else minus a compiled pynn model's loss), a name ('accuracy', 'r2',
-    'neg_mean_squared_error', 'neg_root_mean_squared_error',
-    'neg_mean_absolute_error', 'neg_log_loss'), a callable scorer(estimator, X, y),
-    or a list / dict of these (then a dict of Bunches is returned).
-    n_jobs is accepted for compatibility; the work runs in one process (the
-    model's own forward pass is what uses the cores)."""
+    """Permutation feature importance, as scikit-learn's ``permutation_importance``.
+
+    Each column is shuffled ``n_repeats`` times and the drop in score recorded.
+
+    Parameters
+    ----------
+    estimator : Model, callable or estimator
+        A pynn model, a function X -> predictions, or an object with predict
+        (and score / predict_proba).
+    X : array_like
+        Rows (n, d).
+    y : array_like
+        Targets.
+    scoring : str, callable, list or dict, optional
+        None (estimator.score, else minus a compiled pynn model's loss), a name
+        ("accuracy", "r2", "neg_mean_squared_error", "neg_root_mean_squared_error",
+        "neg_mean_absolute_error", "neg_log_loss"), a scorer(estimator, X, y), or
+        several (then a dict of results).
+    n_repeats : int, default 5
+        Shuffles per column.
+    n_jobs : optional
+        Accepted; the work runs in one process.
+    random_state : int, optional
+        Seed of the shuffles.
+    sample_weight : array_like, optional
+        Weights for the score.
+    max_samples : int or float, default 1.0
+        Rows drawn per repeat (a count or a fraction).
+
+    Returns
+    -------
+    Bunch
+        ``importances`` (d, n_repeats), ``importances_mean`` and ``importances_std``
+        (as attributes or keys).
+
+    Raises
+    ------
+    ValueError
+        Mismatched X and y, or bad options.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> f = lambda rows: rows @ np.array([0.5, 1.0, 2.0])
+    >>> result = pynn.explain.permutation_importance(f, X, f(X), scoring="r2", n_repeats=3,
+    ...                                              random_state=0)
+    >>> result.importances_mean.argsort().tolist()  # the largest weight matters most
+    [0, 1, 2]
+    """
     who = "permutation_importance"
     X = _table(X, who)
     y = np.asarray(y)

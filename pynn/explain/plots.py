@@ -40,9 +40,46 @@ def _pairs(attributions, feature_names, label):
 
 
 def plot_attributions(attributions, feature_names=None, top_k=None, label=1, ax=None, title=None):
-    """Horizontal bars, the largest |attribution| on top. attributions: a 1-d
-    array (one example of IG / SHAP / saliency), a list of (name, weight), or a
-    LIME Explanation (its `label`)."""
+    """Draws attributions as horizontal bars, the largest |attribution| on top (needs matplotlib).
+
+    Red bars raise the output, blue ones lower it.
+
+    Parameters
+    ----------
+    attributions : array_like, list or Explanation
+        One example's values (1-D), a list of (name, weight), or a LIME
+        Explanation.
+    feature_names : list of str, optional
+        Names for a 1-D array.
+    top_k : int, optional
+        Show only the k largest.
+    label : int, default 1
+        The label of a LIME Explanation.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+    title : str, optional
+        The title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed (``pip install 'pynn[plot]'``).
+    ValueError
+        Attributions that are not one example's.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")  # no window: draw off screen
+    >>> ax = pynn.explain.plot_attributions(np.array([0.5, -2.0, 1.0]),
+    ...                                     feature_names=["a", "b", "c"])
+    >>> [label.get_text() for label in ax.get_yticklabels()]
+    ['b', 'c', 'a']
+    """
     names, values = _pairs(attributions, feature_names, label)
     order = np.argsort(-np.abs(values), kind="stable")[:top_k]
     ax = _axes(ax, (6, 0.35 * len(order) + 1.2))
@@ -59,9 +96,45 @@ def plot_attributions(attributions, feature_names=None, top_k=None, label=1, ax=
 
 def plot_image_attributions(attribution, image=None, sign="all", cmap=None, alpha=0.6, ax=None,
                             title=None):
-    """A heatmap of one image's attribution (H, W) or channels-last (H, W, C),
-    summed over channels; over the image in grey when given. sign: 'all'
-    (diverging, centred at 0), 'positive', 'negative' or 'absolute_value'."""
+    """Draws one image's attribution as a heatmap, over the image in grey when given (needs
+    matplotlib).
+
+    Parameters
+    ----------
+    attribution : array_like
+        ``(H, W)`` or channels-last ``(H, W, C)`` (summed over channels).
+    image : array_like, optional
+        The image to show underneath.
+    sign : str, default "all"
+        "all" (diverging, centred at 0), "positive", "negative" or "absolute_value".
+    cmap : str, optional
+        A matplotlib colormap.
+    alpha : float, default 0.6
+        Opacity over the image.
+    ax : matplotlib Axes, optional
+        Where to draw.
+    title : str, optional
+        The title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed.
+    ValueError
+        Not one image's attribution, or an unknown sign.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")  # no window: draw off screen
+    >>> ax = pynn.explain.plot_image_attributions(np.ones((4, 4, 3)))
+    >>> ax.images[0].get_array().shape
+    (4, 4)
+    """
     a = np.asarray(attribution, np.float64)
     if a.ndim == 3:
         a = a.sum(axis=-1)
@@ -99,10 +172,42 @@ def plot_image_attributions(attribution, image=None, sign="all", cmap=None, alph
 
 
 def plot_text_attributions(tokens, weights, label=1, ax=None, width=60):
-    """Words on coloured backgrounds (red raises the output, blue lowers it,
-    stronger colour for larger |weight|). tokens: a list of words with one weight
-    each, or the text itself with `weights` a {word: weight} dict or a LIME text
-    Explanation (its `label`)."""
+    """Draws words on coloured backgrounds: red raises the output, blue lowers it (needs
+    matplotlib).
+
+    Parameters
+    ----------
+    tokens : list of str or str
+        Words with one weight each, or the text itself.
+    weights : sequence, dict or Explanation
+        One weight per word, or with a text a ``{word: weight}`` dict or a LIME
+        text Explanation.
+    label : int, default 1
+        The label of a LIME Explanation.
+    ax : matplotlib Axes, optional
+        Where to draw.
+    width : int, default 60
+        Characters per line.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed.
+    TypeError
+        A text without a dict or Explanation of weights.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")  # no window: draw off screen
+    >>> ax = pynn.explain.plot_text_attributions(["a", "good", "movie"], [0.0, 0.8, -0.1])
+    >>> [text.get_text() for text in ax.texts]
+    ['a', 'good', 'movie']
+    """
     if isinstance(tokens, str):
         if hasattr(weights, "as_list"):
             weights = dict(weights.as_list(label))

@@ -10,3 +10,11 @@ from .partition import Client, class_labels, split_dirichlet, split_iid  # noqa:
 from .simulation import FederatedHistory, simulate  # noqa: F401
 from .strategies import (DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx,  # noqa: F401
                          aggregate, clip_update, weighted_average)
+
+__all__ = ["Client", "class_labels", "split_dirichlet", "split_iid", "FederatedHistory",
+           "simulate", "FedAvg", "FedProx", "DifferentialPrivacyServerSideFixedClipping",
+           "aggregate", "clip_update", "weighted_average"]
+
+
+def __dir__():
+    return sorted(__all__)

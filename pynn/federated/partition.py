@@ -7,8 +7,32 @@ import numpy as np
 
 
 class Client:
-    """One participant: its own examples (x, y, optional sample_weight), the
-    row indices they were cut from (None when given directly) and a name."""
+    """One participant of a federated simulation: its own examples and a name.
+
+    Parameters
+    ----------
+    x : array_like or list of array_like
+        The client's inputs (a list for several model inputs).
+    y : array_like
+        Its targets.
+    sample_weight : array_like, optional
+        Its per-example weights.
+    name : str, optional
+        A name for logs.
+    indices : array_like, optional
+        The rows of the full data it was cut from.
+
+    Raises
+    ------
+    ValueError
+        x, y and sample_weight of different lengths, or no examples.
+
+    Examples
+    --------
+    >>> client = pynn.federated.Client(np.zeros((5, 2)), np.ones(5), name="hospital_a")
+    >>> client
+    <Client 'hospital_a': 5 examples>
+    """
 
     def __init__(self, x, y, sample_weight=None, name=None, indices=None):
         n = _num_rows(y, "Client y")
@@ -57,8 +81,39 @@ def _check_count(num_clients, n, fn):
 
 
 def split_iid(x, y, num_clients, seed=0, sample_weight=None):
-    """Shuffles the rows (seeded) and deals them into num_clients clients whose
-    sizes differ by at most one. Returns a list of Client."""
+    """Deals the rows, shuffled, into clients whose sizes differ by at most one.
+
+    Parameters
+    ----------
+    x : array_like
+        Inputs.
+    y : array_like
+        Targets.
+    num_clients : int
+        Number of clients.
+    seed : int, default 0
+        Seed of the shuffle.
+    sample_weight : array_like, optional
+        Per-example weights, split alike.
+
+    Returns
+    -------
+    list of Client
+
+    Raises
+    ------
+    ValueError
+        A bad num_clients (fewer rows than clients).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(300, 4)).astype("float32")
+    >>> y = (x[:, 0] > 0).astype("int64")
+    >>> clients = pynn.federated.split_iid(x, y, num_clients=3)
+    >>> [client.num_examples for client in clients]
+    [100, 100, 100]
+    """
     n = _num_rows(y, "split_iid y")
     _check_count(num_clients, n, "split_iid")
     perm = np.random.default_rng(seed).permutation(n)
@@ -66,7 +121,31 @@ def split_iid(x, y, num_clients, seed=0, sample_weight=None):
 
 
 def class_labels(y, what="y"):
-    """Integer class labels from sparse labels (n,) / (n, 1) or one-hot rows (n, K)."""
+    """Returns integer class labels from sparse labels ``(n,)`` / ``(n, 1)`` or one-hot rows
+    ``(n, K)``.
+
+    Parameters
+    ----------
+    y : array_like
+        The labels.
+    what : str, default "y"
+        The name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 labels.
+
+    Raises
+    ------
+    ValueError
+        Non-integer labels or a scalar.
+
+    Examples
+    --------
+    >>> pynn.federated.class_labels(np.array([[0, 1], [1, 0]]))
+    array([1, 0])
+    """
     y = np.asarray(y)
     if y.ndim == 0:
         raise ValueError(f"{what} must have a batch axis; got a scalar")
@@ -82,11 +161,51 @@ def class_labels(y, what="y"):
 
 def split_dirichlet(x, y, num_clients, alpha, seed=0, min_size=10, sample_weight=None,
                     max_tries=10):
-    """Label-skewed split: for every class c, the share of c's examples each
-    client gets is drawn from Dirichlet(alpha, ..., alpha) (small alpha: each
-    client sees few classes; large alpha: close to IID). The draw is repeated
-    until every client has at least min_size examples (ValueError after
-    max_tries). Returns a list of Client."""
+    """Label-skewed split: each class's examples are shared among clients by a Dirichlet(alpha)
+    draw.
+
+    Hsu et al. 2019, as Flower Datasets' DirichletPartitioner without its
+    self-balancing step. Small alpha: each client sees few classes (non-IID);
+    large alpha: close to IID. The draw is repeated until every client has at
+    least ``min_size`` examples.
+
+    Parameters
+    ----------
+    x : array_like
+        Inputs.
+    y : array_like
+        Class labels (sparse or one-hot).
+    num_clients : int
+        Number of clients.
+    alpha : float
+        Dirichlet concentration (> 0).
+    seed : int, default 0
+        Seed of the draws.
+    min_size : int, default 10
+        The smallest client allowed.
+    sample_weight : array_like, optional
+        Per-example weights, split alike.
+    max_tries : int, default 10
+        Draws before giving up.
+
+    Returns
+    -------
+    list of Client
+
+    Raises
+    ------
+    ValueError
+        A bad alpha or num_clients, or no draw met min_size in max_tries.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(300, 4)).astype("float32")
+    >>> y = (x[:, 0] > 0).astype("int64")
+    >>> clients = pynn.federated.split_dirichlet(x, y, num_clients=3, alpha=0.5, seed=0)
+    >>> [np.bincount(client.y, minlength=2).tolist() for client in clients]  # skewed classes
+    [[0, 62], [0, 13], [167, 58]]
+    """
     labels = class_labels(y, "split_dirichlet y")
     n = len(labels)
     _check_count(num_clients, n, "split_dirichlet")

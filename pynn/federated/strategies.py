@@ -11,8 +11,33 @@ import numpy as np
 
 
 def aggregate(results):
-    """Σ n_k·w_k / Σ n_k for every weight array (Flower's FedAvg rule), in
-    float64 so that a single client gets its weights back bit for bit."""
+    """Averages client weights by their number of examples: Flower's FedAvg rule.
+
+    ``sum(n_k * w_k) / sum(n_k)`` for every weight array, in float64, so a single
+    client gets its weights back bit for bit.
+
+    Parameters
+    ----------
+    results : list of (list of array, int)
+        ``(weights, num_examples)`` per client, weights in ``get_weights()`` order.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        float32 arrays.
+
+    Raises
+    ------
+    ValueError
+        No results, a non-positive count, or weights that do not match.
+
+    Examples
+    --------
+    >>> a = [np.array([1.0, 1.0], np.float32)]
+    >>> b = [np.array([4.0, 4.0], np.float32)]
+    >>> pynn.federated.aggregate([(a, 1), (b, 2)])
+    [array([3., 3.], dtype=float32)]
+    """
     results = list(results)
     if not results:
         raise ValueError("aggregate: no client results to average")
@@ -38,15 +63,61 @@ def aggregate(results):
 
 
 def weighted_average(values, counts):
-    """Σ n_k·v_k / Σ n_k (how client losses and metrics are combined)."""
+    """Returns ``sum(n_k * v_k) / sum(n_k)`` (how client losses and metrics are combined).
+
+    Parameters
+    ----------
+    values : sequence of float
+        One value per client.
+    counts : sequence of int
+        The clients' numbers of examples.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> pynn.federated.weighted_average([0.5, 1.0], [1, 3])
+    0.875
+    """
     counts = np.asarray(counts, np.float64)
     return float(np.dot(np.asarray(values, np.float64), counts) / counts.sum())
 
 
 class FedAvg:
-    """Federated averaging. Each round a fraction of the clients (at least
-    min_fit_clients) trains local_epochs epochs with batch_size from the global
-    weights; the server averages their weights by number of examples."""
+    """Federated averaging (McMahan et al., 2017): the server averages the clients' trained weights.
+
+    Each round a fraction of the clients (at least ``min_fit_clients``) trains
+    ``local_epochs`` epochs from the global weights; the server averages their
+    weights by number of examples (`aggregate`).
+
+    Parameters
+    ----------
+    local_epochs : int, default 1
+        Epochs each client trains per round.
+    batch_size : int, default 32
+        The clients' batch size.
+    fraction_fit : float, default 1.0
+        Fraction of the clients sampled per round, in (0, 1].
+    min_fit_clients : int, default 1
+        The fewest clients per round.
+    shuffle : bool, default True
+        Shuffle each client's data every epoch.
+
+    Raises
+    ------
+    ValueError
+        A value out of range.
+
+    Examples
+    --------
+    >>> strategy = pynn.federated.FedAvg(fraction_fit=0.5, min_fit_clients=2)
+    >>> strategy
+    FedAvg(local_epochs=1, batch_size=32, fraction_fit=0.5)
+    >>> strategy.num_fit_clients(10)
+    5
+    """
 
     proximal_mu = None  # FedProx sets it; None: no proximal term in local training
 
@@ -65,18 +136,73 @@ class FedAvg:
         self.shuffle = bool(shuffle)
 
     def num_fit_clients(self, num_available):
-        """Flower's rule: max(int(fraction_fit·available), min_fit_clients), at
-        most the clients there are."""
+        """Returns how many clients train in a round: Flower's
+        ``max(int(fraction_fit * available), min_fit_clients)``, at most all.
+
+        Parameters
+        ----------
+        num_available : int
+            The number of clients.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> strategy = pynn.federated.FedAvg(fraction_fit=0.5, min_fit_clients=2)
+        >>> strategy.num_fit_clients(3)  # min_fit_clients wins
+        2
+        """
         return min(num_available, max(int(num_available * self.fraction_fit), self.min_fit_clients))
 
     def configure_fit(self, num_available, rng):
-        """Indices of this round's clients (sampled without replacement)."""
+        """Returns the indices of this round's clients, sampled without replacement.
+
+        Parameters
+        ----------
+        num_available : int
+            The number of clients.
+        rng : numpy.random.Generator
+            The server's generator.
+
+        Returns
+        -------
+        list of int
+
+        Examples
+        --------
+        >>> strategy = pynn.federated.FedAvg(fraction_fit=0.5, min_fit_clients=2)
+        >>> strategy.configure_fit(10, np.random.default_rng(0))
+        [2, 3, 4, 5, 7]
+        """
         m = self.num_fit_clients(num_available)
         if m == num_available:
             return list(range(num_available))
         return sorted(int(i) for i in rng.choice(num_available, size=m, replace=False))
 
     def aggregate_fit(self, results, current, rng):
+        """Returns the next global weights from the round's results (`aggregate`).
+
+        Parameters
+        ----------
+        results : list of (weights, int)
+            ``(weights, num_examples)`` per client.
+        current : list of array
+            The global weights of the round (unused by FedAvg).
+        rng : numpy.random.Generator
+            The server's generator (unused by FedAvg).
+
+        Returns
+        -------
+        list of numpy.ndarray
+
+        Examples
+        --------
+        >>> results = [([np.ones(2)], 1), ([np.zeros(2)], 3)]
+        >>> pynn.federated.FedAvg().aggregate_fit(results, None, None)
+        [array([0.25, 0.25], dtype=float32)]
+        """
         return aggregate(results)
 
     def __repr__(self):
@@ -85,10 +211,29 @@ class FedAvg:
 
 
 class FedProx(FedAvg):
-    """FedAvg whose clients minimise loss + μ/2·‖w − w_global‖² over their
-    trainable weights, which adds μ(w − w_global) to every local gradient and
-    keeps heterogeneous clients near the global model. μ = 0 trains exactly as
-    FedAvg."""
+    """FedProx (Li et al., 2020): FedAvg whose clients stay near the global model.
+
+    Clients minimise ``loss + mu / 2 * ||w - w_global||**2`` over their trainable
+    weights (the engine adds ``mu * (w - w_global)`` to each gradient), which
+    steadies training on heterogeneous clients; ``mu = 0`` is FedAvg.
+
+    Parameters
+    ----------
+    proximal_mu : float
+        mu (>= 0).
+    **kwargs
+        FedAvg's arguments (local_epochs, batch_size, ...).
+
+    Raises
+    ------
+    ValueError
+        A negative or non-finite mu.
+
+    Examples
+    --------
+    >>> pynn.federated.FedProx(proximal_mu=0.1, local_epochs=2)
+    FedProx(local_epochs=2, batch_size=32, fraction_fit=1.0, proximal_mu=0.1)
+    """
 
     def __init__(self, proximal_mu, **kwargs):
         if isinstance(proximal_mu, bool) or not isinstance(proximal_mu, numbers.Real) \
@@ -106,8 +251,28 @@ def _norm(arrays):
 
 
 def clip_update(weights, current, clipping_norm):
-    """current + (weights − current)·min(1, C/‖weights − current‖), the norm
-    taken over all arrays together (Flower's FlatClip)."""
+    """Clips a client's update to an L2 norm over all arrays together (Flower's FlatClip).
+
+    Returns ``current + (weights - current) * min(1, C / ||weights - current||)``.
+
+    Parameters
+    ----------
+    weights : list of array
+        The client's new weights.
+    current : list of array
+        The global weights it started from.
+    clipping_norm : float
+        C, the largest update norm.
+
+    Returns
+    -------
+    list of numpy.ndarray
+
+    Examples
+    --------
+    >>> pynn.federated.clip_update([np.array([3.0, 4.0])], [np.zeros(2)], clipping_norm=1.0)
+    [array([0.6, 0.8], dtype=float32)]
+    """
     update = [np.asarray(w, np.float64) - np.asarray(c, np.float64) for w, c in zip(weights, current)]
     norm = _norm(update)
     scale = min(1.0, clipping_norm / norm) if norm > 0 else 1.0
@@ -116,14 +281,40 @@ def clip_update(weights, current, clipping_norm):
 
 
 class DifferentialPrivacyServerSideFixedClipping:
-    """Central DP around another strategy: each client's update w_k − w_global
-    is clipped to L2 norm clipping_norm (over all weight arrays), the wrapped
-    strategy aggregates the clipped weights, and Gaussian noise of standard
-    deviation noise_multiplier·clipping_norm / m (m = clients this round) is
-    added to every aggregated coordinate. The noise matches the sensitivity of
-    an unweighted mean of m clipped updates: with clients of unequal size the
-    weighted FedAvg mean gives the largest client more influence than that
-    (Flower does the same); split the data evenly for the textbook guarantee."""
+    """Central differential privacy around another strategy (McMahan et al., 2018), as Flower's
+    wrapper.
+
+    Each client's update is clipped to L2 norm ``clipping_norm``, the wrapped
+    strategy aggregates the clipped weights, and Gaussian noise of std
+    ``noise_multiplier * clipping_norm / m`` (m clients this round) is added to
+    every aggregated value. The noise matches the sensitivity of an unweighted
+    mean of m clipped updates; with clients of unequal size the weighted mean
+    gives the largest more influence (Flower does the same), so split the data
+    evenly for the textbook guarantee.
+
+    Parameters
+    ----------
+    strategy : FedAvg
+        The strategy to wrap (FedAvg or FedProx).
+    noise_multiplier : float
+        Noise std over the clipping norm (>= 0).
+    clipping_norm : float
+        The largest update norm (> 0).
+
+    Raises
+    ------
+    TypeError
+        strategy is not a FedAvg.
+    ValueError
+        A value out of range.
+
+    Examples
+    --------
+    >>> dp = pynn.federated.DifferentialPrivacyServerSideFixedClipping(
+    ...     pynn.federated.FedAvg(local_epochs=2), noise_multiplier=1.0, clipping_norm=0.5)
+    >>> dp.noise_std(5), dp.local_epochs  # the wrapped strategy's settings show through
+    (0.1, 2)
+    """
 
     def __init__(self, strategy, noise_multiplier, clipping_norm):
         if not isinstance(strategy, FedAvg):
@@ -144,12 +335,73 @@ class DifferentialPrivacyServerSideFixedClipping:
         return getattr(self.strategy, name)
 
     def noise_std(self, num_sampled):
+        """Returns the std of the noise added in a round with ``num_sampled`` clients.
+
+        Parameters
+        ----------
+        num_sampled : int
+            Clients in the round.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> dp = pynn.federated.DifferentialPrivacyServerSideFixedClipping(
+        ...     pynn.federated.FedAvg(), noise_multiplier=0.0, clipping_norm=1.0)
+        >>> dp.noise_std(4)
+        0.0
+        """
         return self.noise_multiplier * self.clipping_norm / num_sampled
 
     def configure_fit(self, num_available, rng):
+        """Returns this round's clients, as the wrapped strategy chooses them.
+
+        Parameters
+        ----------
+        num_available : int
+            The number of clients.
+        rng : numpy.random.Generator
+            The server's generator.
+
+        Returns
+        -------
+        list of int
+
+        Examples
+        --------
+        >>> dp = pynn.federated.DifferentialPrivacyServerSideFixedClipping(
+        ...     pynn.federated.FedAvg(), noise_multiplier=0.0, clipping_norm=1.0)
+        >>> dp.configure_fit(3, np.random.default_rng(0))
+        [0, 1, 2]
+        """
         return self.strategy.configure_fit(num_available, rng)
 
     def aggregate_fit(self, results, current, rng):
+        """Clips every update, aggregates with the wrapped strategy and adds the noise.
+
+        Parameters
+        ----------
+        results : list of (weights, int)
+            ``(weights, num_examples)`` per client.
+        current : list of array
+            The round's global weights (the updates are taken from them).
+        rng : numpy.random.Generator
+            Draws the noise.
+
+        Returns
+        -------
+        list of numpy.ndarray
+
+        Examples
+        --------
+        >>> dp = pynn.federated.DifferentialPrivacyServerSideFixedClipping(
+        ...     pynn.federated.FedAvg(), noise_multiplier=0.0, clipping_norm=1.0)
+        >>> results = [([np.array([3.0, 4.0])], 1)]  # an update of norm 5, clipped to 1
+        >>> dp.aggregate_fit(results, [np.zeros(2)], np.random.default_rng(0))
+        [array([0.6, 0.8], dtype=float32)]
+        """
         clipped = [(clip_update(w, current, self.clipping_norm), n) for w, n in results]
         out = self.strategy.aggregate_fit(clipped, current, rng)
         std = self.last_noise_std = self.noise_std(len(results))

@@ -8,3 +8,12 @@ from .energy import (CpuLoadMeter, EnergyTracker, RaplMeter, RaplUnavailable,  #
                      WORLD_CARBON_INTENSITY, estimate_dimms, ram_power_watts)
 from .flops import (LayerCost, Profile, count_flops, count_macs, layer_cost, profile,  # noqa: F401
                     register_counter)
+
+__all__ = ["ModelCard", "model_card", "CpuLoadMeter", "EnergyTracker", "RaplMeter",
+           "RaplUnavailable", "WORLD_CARBON_INTENSITY", "estimate_dimms", "ram_power_watts",
+           "LayerCost", "Profile", "count_flops", "count_macs", "layer_cost", "profile",
+           "register_counter"]
+
+
+def __dir__():
+    return sorted(__all__)

@@ -187,21 +187,92 @@ def _text(value):
 
 
 class ModelCard:
-    """A filled model card: `to_dict()`, `to_json()`, `to_markdown()`,
-    `save(path)` (writes path.md and path.json)."""
+    """A filled model card (Mitchell et al., 2019), as `model_card` returns it.
+
+    Render it with ``to_markdown()`` (Jupyter shows it as Markdown), or get it
+    as data with ``to_dict()`` / ``to_json()``; ``save(path)`` writes both.
+
+    Parameters
+    ----------
+    content : dict
+        The card's sections.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
+    >>> card = pynn.footprint.model_card(model, name="Demo classifier",
+    ...                                  privacy={"epsilon": 2.0, "delta": 1e-5})
+    >>> card.to_markdown().splitlines()[0]
+    '# Model card: Demo classifier'
+    """
 
     def __init__(self, content):
         self.content = _plain(content)
 
     def to_dict(self):
+        """Returns the card as JSON-ready data.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
+        >>> card = pynn.footprint.model_card(model, name="Demo classifier",
+        ...                                  privacy={"epsilon": 2.0, "delta": 1e-5})
+        >>> card.to_dict()["model_details"]["name"]
+        'Demo classifier'
+        """
         return json.loads(self.to_json(indent=None))
 
     def to_json(self, indent=2):
         # default=str: an object a user passed (e.g. an explainer) is written by its str()
+        """Returns the card as JSON text (objects the authors passed are written by their str()).
+
+        Parameters
+        ----------
+        indent : int or None, default 2
+            Indentation of the JSON.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
+        >>> card = pynn.footprint.model_card(model, name="Demo classifier",
+        ...                                  privacy={"epsilon": 2.0, "delta": 1e-5})
+        >>> import json
+        >>> json.loads(card.to_json()) == card.to_dict()
+        True
+        """
         return json.dumps(self.content, indent=indent, ensure_ascii=False, default=str)
 
     def save(self, path):
-        """Writes `<path>.md` and `<path>.json` (a trailing .md / .json is dropped)."""
+        """Writes the card to ``<path>.md`` and ``<path>.json`` (a trailing .md / .json is dropped).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file name without extension.
+
+        Returns
+        -------
+        tuple of str
+            The two paths written.
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
+        >>> card = pynn.footprint.model_card(model, name="Demo classifier",
+        ...                                  privacy={"epsilon": 2.0, "delta": 1e-5})
+        >>> import os, tempfile
+        >>> md, js = card.save(os.path.join(tempfile.mkdtemp(), "card.md"))
+        >>> os.path.basename(md), os.path.basename(js)
+        ('card.md', 'card.json')
+        """
         stem = str(path)
         for ext in (".md", ".json"):
             if stem.endswith(ext):
@@ -216,6 +287,20 @@ class ModelCard:
         return self.to_markdown()
 
     def to_markdown(self):
+        """Returns the card as a Markdown document, one section per heading of Mitchell et al.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
+        >>> card = pynn.footprint.model_card(model, name="Demo classifier",
+        ...                                  privacy={"epsilon": 2.0, "delta": 1e-5})
+        >>> "## Model details" in card.to_markdown()
+        True
+        """
         from .card_markdown import render
         return render(self.content)
 
@@ -224,18 +309,57 @@ def model_card(model, history=None, data=None, privacy=None, fairness=None, ener
                explanations=None, name=None, description=None, version=None, authors=None,
                license=None, intended_use=None, out_of_scope=None, factors=None,
                sensitive_feature=None, ethical_considerations=None, caveats=None):
-    """A ModelCard for a built pynn model.
+    """Fills a model card from what pynn knows about a model: architecture, training, privacy,
+    fairness, energy.
 
-    history: model.fit's History, a federated FederatedHistory or {key: [values]}.
-    data: {"training": ..., "evaluation": ...}, each a description string or a dict
+    Sections follow Mitchell et al. (2019). The architecture and cost come from
+    the model (`profile`); training from the History; privacy, fairness and
+    energy from what you pass. Sections nobody stated are marked "Not stated".
+
+    Parameters
+    ----------
+    model : Model
+        A built pynn model.
+    history : History, FederatedHistory or dict, optional
+        ``model.fit``'s History, a federated history or ``{key: [values]}``.
+    data : dict, optional
+        ``{"training": ..., "evaluation": ...}``, each a description or a dict
         (name, size, source, preprocessing, ...).
-    privacy: {"epsilon": ε, "delta": δ, ...} or an object with .epsilon, .delta.
-    fairness: {group: {metric: value}} or a MetricFrame-like object (.by_group,
-        .overall); sensitive_feature names the attribute that defines the groups.
-    energy: an EnergyTracker (or its report dict); by default the energy_kwh /
-        co2_kg entries an EnergyTracker left in the history are summed.
-    explanations: the explanation methods used on the model (names or a dict).
-    The remaining arguments are the authors' own words for those sections."""
+    privacy : dict or object, optional
+        ``{"epsilon": ..., "delta": ...}`` or an object with .epsilon and .delta.
+    fairness : dict or MetricFrame, optional
+        ``{group: {metric: value}}`` or a MetricFrame-like object.
+    energy : EnergyTracker or dict, optional
+        An EnergyTracker or its report (default: the energy entries of the history).
+    explanations : list or dict, optional
+        The explanation methods used on the model.
+    name, description, version, authors, license : str, optional
+        The model details in the authors' words.
+    intended_use, out_of_scope, factors, ethical_considerations, caveats : str, optional
+        Those sections in the authors' words.
+    sensitive_feature : str, optional
+        The attribute that defines the fairness groups.
+
+    Returns
+    -------
+    ModelCard
+
+    Raises
+    ------
+    TypeError
+        Not a pynn Model.
+    ValueError
+        The model is not built.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(2)])
+    >>> card = pynn.footprint.model_card(model, name="Demo",
+    ...                                  fairness={"a": {"accuracy": 0.9}, "b": {"accuracy": 0.8}},
+    ...                                  sensitive_feature="group")
+    >>> list(card.to_dict())[:3]
+    ['schema', 'model_details', 'intended_use']
+    """
     from ..models import Model
     if not isinstance(model, Model):
         raise TypeError(f"model_card expects a pynn Model, got {type(model).__name__}")

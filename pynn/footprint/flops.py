@@ -147,9 +147,32 @@ _COUNTERS = {
 
 
 def register_counter(layer_class, fn):
-    """Teaches the counter a layer class: fn(layer, per_sample_input_shape,
-    per_sample_output_shape) -> (multiply_accumulates, other_operations), for
-    one sample. A layer with several inputs receives a list of input shapes."""
+    """Teaches the counter a layer class of your own.
+
+    ``fn(layer, per_sample_input_shape, per_sample_output_shape)`` returns
+    ``(multiply_accumulates, other_operations)`` for one sample; a layer with
+    several inputs receives a list of input shapes. Uncounted layers show "?" in
+    ``summary(show_macs=True)`` and make a profile incomplete.
+
+    Parameters
+    ----------
+    layer_class : type
+        The layer class (matched exactly, not its subclasses).
+    fn : callable
+        The counter.
+
+    Examples
+    --------
+    >>> class Double(pynn.layers.Layer):
+    ...     def call(self, inputs):
+    ...         return inputs * 2.0
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)), Double()])
+    >>> pynn.footprint.profile(model).complete
+    False
+    >>> pynn.footprint.register_counter(Double, lambda layer, ins, out: (0, int(np.prod(out))))
+    >>> pynn.footprint.count_flops(model)  # one multiplication per output element
+    4
+    """
     if not isinstance(layer_class, type) or not callable(fn):
         raise TypeError("register_counter(layer_class, fn): a class and a callable, got "
                         f"{type(layer_class).__name__} and {type(fn).__name__}")
@@ -173,14 +196,55 @@ def _known(shape):
 
 
 class LayerCost:
-    """One layer's count for one sample: params, macs, flops (None when the
-    layer type or a dimension is unknown) and per-sample output shape."""
+    """One layer's cost for one sample: parameters, MACs, FLOPs and output shape.
+
+    ``macs`` and ``flops`` are None when the layer type or a dimension is unknown.
+
+    Parameters
+    ----------
+    name : str
+        The layer's name.
+    cls : str
+        Its class name.
+    params : int
+        Its parameter count.
+    macs : int or None
+        MACs per sample (ptflops' convention).
+    flops : int or None
+        FLOPs per sample (keras-flops' convention).
+    output_shape : tuple
+        Per-sample output shape.
+    note : str, default ""
+        Why a count is missing.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
+    ...                          pynn.layers.Dense(2, name="out")])
+    >>> pynn.footprint.layer_cost(model.get_layer("hidden"))
+    <LayerCost hidden (Dense): params=144 macs=160>
+    """
 
     def __init__(self, name, cls, params, macs, flops, output_shape, note=""):
         self.name, self.cls, self.params = name, cls, params
         self.macs, self.flops, self.output_shape, self.note = macs, flops, output_shape, note
 
     def to_dict(self):
+        """Returns the cost as a JSON-serialisable dict.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+        ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
+        ...                          pynn.layers.Dense(2, name="out")])
+        >>> pynn.footprint.layer_cost(model.get_layer("out")).to_dict()
+        {'name': 'out', 'class': 'Dense', 'params': 34, 'macs': 34, 'flops': 66, 'output_shape': [2]}
+        """
         return {"name": self.name, "class": self.cls, "params": self.params, "macs": self.macs,
                 "flops": self.flops,
                 "output_shape": list(self.output_shape) if self.output_shape is not None else None,
@@ -191,7 +255,35 @@ class LayerCost:
 
 
 def layer_cost(layer):
-    """The LayerCost of a built layer (from the shapes it was built for)."""
+    """Returns the `LayerCost` of a built layer, for the shapes it was built for.
+
+    Dense: ``in * out`` multiply-accumulates, plus one per bias add and per
+    ReLU-family / GELU output element (ptflops' convention); FLOPs count two per
+    multiply-accumulate plus one per other operation (keras-flops').
+
+    Parameters
+    ----------
+    layer : Layer
+        A built layer.
+
+    Returns
+    -------
+    LayerCost
+
+    Raises
+    ------
+    ValueError
+        The layer is not built.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
+    ...                          pynn.layers.Dense(2, name="out")])
+    >>> cost = pynn.footprint.layer_cost(model.get_layer("hidden"))
+    >>> cost.macs, cost.flops  # 8*16 + 16 bias + 16 relu; 2*128 + 32
+    (160, 288)
+    """
     name, cls = layer.name, type(layer).__name__
     if not getattr(layer, "built", False) or layer.input_shape is None:
         return LayerCost(name, cls, 0, None, None, None, "not built")
@@ -211,9 +303,24 @@ def layer_cost(layer):
 
 
 class Profile:
-    """Per-layer costs (`layers`, a list of LayerCost) and per-sample totals
-    `params`, `macs`, `flops` (the totals of the known layers; `complete` is
-    False when some layer could not be counted, `note` says which)."""
+    """Per-layer costs and per-sample totals of a model (what `profile` returns).
+
+    ``params``, ``macs`` and ``flops`` total the known layers; ``complete`` is False
+    when some layer could not be counted (``note`` says which).
+
+    Parameters
+    ----------
+    layers : list of LayerCost
+        One entry per layer.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
+    ...                          pynn.layers.Dense(2, name="out")])
+    >>> pynn.footprint.profile(model)
+    <Profile params=178 macs=194 flops=354 per sample>
+    """
 
     def __init__(self, layers):
         self.layers = layers
@@ -225,6 +332,20 @@ class Profile:
         self.note = f"not counted: {', '.join(missing)}" if missing else ""
 
     def to_dict(self):
+        """Returns the profile as a JSON-serialisable dict, conventions and layers included.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+        ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
+        ...                          pynn.layers.Dense(2, name="out")])
+        >>> sorted(pynn.footprint.profile(model).to_dict())
+        ['complete', 'conventions', 'flops', 'layers', 'macs', 'params', 'per']
+        """
         return {"params": self.params, "macs": self.macs, "flops": self.flops,
                 "complete": self.complete, "per": "sample",
                 "conventions": {"macs": "ptflops' convention: multiply-accumulates, bias adds and "
@@ -238,7 +359,36 @@ class Profile:
 
 
 def profile(model):
-    """Counts every layer of a built model (Sequential or functional) for one sample."""
+    """Counts every layer of a built model for one sample (also ``summary(show_macs=True)``).
+
+    MACs follow ptflops' convention and FLOPs keras-flops' (see
+    `pynn.footprint.flops`); both are for a batch of one.
+
+    Parameters
+    ----------
+    model : Model
+        A built Sequential or functional model.
+
+    Returns
+    -------
+    Profile
+
+    Raises
+    ------
+    TypeError
+        Not a pynn Model.
+    ValueError
+        The model is not built.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
+    ...                          pynn.layers.Dense(2, name="out")])
+    >>> result = pynn.footprint.profile(model)
+    >>> result.params, result.macs, result.flops, result.complete
+    (178, 194, 354, True)
+    """
     from ..models import Model
     if not isinstance(model, Model):
         raise TypeError(f"pynn.footprint.profile expects a pynn Model, got {type(model).__name__}")
@@ -247,10 +397,61 @@ def profile(model):
 
 
 def count_macs(model):
-    """Per-sample MACs (ptflops' convention) of a built model."""
+    """Returns a built model's multiply-accumulates per sample (ptflops' convention).
+
+    Parameters
+    ----------
+    model : Model
+        A built model.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        Not a pynn Model.
+    ValueError
+        The model is not built.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
+    ...                          pynn.layers.Dense(2, name="out")])
+    >>> pynn.footprint.count_macs(model)
+    194
+    """
     return profile(model).macs
 
 
 def count_flops(model):
-    """Per-sample FLOPs (keras-flops' convention, 2 per MAC + other ops)."""
+    """Returns a built model's FLOPs per sample (keras-flops' convention: 2 per MAC plus other
+    operations).
+
+    Parameters
+    ----------
+    model : Model
+        A built model.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        Not a pynn Model.
+    ValueError
+        The model is not built.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(8,)),
+    ...                          pynn.layers.Dense(16, activation="relu", name="hidden"),
+    ...                          pynn.layers.Dense(2, name="out")])
+    >>> pynn.footprint.count_flops(model)
+    354
+    """
     return profile(model).flops

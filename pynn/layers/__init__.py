@@ -1,4 +1,18 @@
-"""Keras-style layers."""
+"""Keras-style layers, with Keras 3's names, arguments, defaults and weight layouts.
+
+Every layer is configured by its constructor, creates its weights the first
+time it is called (from the input's shape) and computes with pynn.ops, whose
+forward and backward run in C. Use them in a Sequential, on the tensors of a
+functional graph (``pynn.Input``), or call them eagerly on arrays:
+
+>>> layer = pynn.layers.Dense(3, activation="relu")
+>>> layer(np.ones((2, 4), np.float32)).shape
+(2, 3)
+
+Write your own by subclassing `Layer` (``build`` and ``call``) and register it
+with `register` so that `pynn.load_model` can rebuild it. The layers are also
+available at the top level (``pynn.Dense``), as ``keras.layers`` are.
+"""
 from .base import Layer, Variable, clear_session  # noqa: F401
 from ..functional import Input  # noqa: F401  (keras.layers.Input, as keras.Input)
 from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape  # noqa: F401
@@ -21,11 +35,58 @@ from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
 
+# The public names (the submodules base, core, conv, ... are implementation)
+__all__ = [
+    "Layer", "Variable", "clear_session", "Input", "register",
+    "Activation", "Dense", "Dropout", "Flatten", "InputLayer", "Reshape", "Conv1D", "Conv2D",
+    "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D",
+    "MaxPooling1D", "MaxPooling2D", "BatchNormalization", "LayerNormalization", "Cropping1D",
+    "Cropping2D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Embedding",
+    "MultiHeadAttention", "GRU", "LSTM", "Bidirectional", "SimpleRNN", "Add", "Average",
+    "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
+    "concatenate", "dot", "maximum", "minimum", "multiply", "subtract", "TextVectorization",
+    "ELU", "LeakyReLU", "ReLU", "Softmax", "Normalization", "Rescaling",
+    "Lambda", "Permute", "RepeatVector", "TimeDistributed",
+]
+
+
+def __dir__():
+    return sorted(__all__)
+
 _REGISTRY = {}
 
 
 def register(cls):
-    """Makes a layer class known to from_config / load_model (by class name)."""
+    """Makes a custom layer class known to ``from_config`` and `pynn.load_model` by its class name.
+
+    Use it as a class decorator. A registered layer needs a ``get_config`` that
+    returns its constructor arguments. Loading never imports or runs code from
+    the file: only registered classes (or ``custom_objects``) can be rebuilt.
+
+    Parameters
+    ----------
+    cls : type
+        A subclass of `pynn.layers.Layer`.
+
+    Returns
+    -------
+    type
+        ``cls`` itself, so that it works as a decorator.
+
+    Examples
+    --------
+    >>> @pynn.layers.register
+    ... class Double(pynn.layers.Layer):
+    ...     def call(self, inputs):
+    ...         return inputs * 2.0
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "double.keras")
+    >>> pynn.Sequential([pynn.Input(shape=(2,)), Double()]).save(path)
+    >>> pynn.load_model(path).predict(np.array([[1.0, 2.0]]), verbose=0)
+    array([[2., 4.]], dtype=float32)
+    """
     _REGISTRY[cls.__name__] = cls
     return cls
 

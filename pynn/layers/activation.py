@@ -20,6 +20,20 @@ class _Elementwise(Layer):
 
 
 class Softmax(_Elementwise):
+    """Softmax along an axis: ``exp(x) / sum(exp(x))``, computed stably.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The axis to normalise (one axis only).
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> pynn.layers.Softmax()(np.array([[0.0, 0.0, np.log(2.0)]], np.float32)).numpy()
+    array([[0.25, 0.25, 0.5 ]], dtype=float32)
+    """
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)):
@@ -36,7 +50,33 @@ class Softmax(_Elementwise):
 
 
 class ReLU(_Elementwise):
-    """max(x, 0), optionally capped at max_value, or with a negative_slope below 0."""
+    """Rectified linear unit: ``max(x, 0)``, optionally capped or leaky.
+
+    Parameters
+    ----------
+    max_value : float, optional
+        Upper bound of the output (e.g. 6 for ReLU6).
+    negative_slope : float, default 0.0
+        Slope below zero (a leaky ReLU when > 0).
+    threshold : float, default 0.0
+        Only 0 is supported.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        A negative ``max_value`` or ``negative_slope``, a non-zero threshold, or
+        ``max_value`` together with ``negative_slope``.
+
+    Examples
+    --------
+    >>> x = np.array([[-1.0, 0.5, 3.0]], np.float32)
+    >>> pynn.layers.ReLU()(x).numpy()
+    array([[0. , 0.5, 3. ]], dtype=float32)
+    >>> pynn.layers.ReLU(max_value=1.0)(x).numpy()
+    array([[0. , 0.5, 1. ]], dtype=float32)
+    """
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -60,6 +100,20 @@ class ReLU(_Elementwise):
 
 
 class LeakyReLU(_Elementwise):
+    """Leaky ReLU: ``x`` for ``x >= 0``, ``negative_slope * x`` below.
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.3
+        Slope below zero (Keras' layer default; the function's is 0.2).
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> pynn.layers.LeakyReLU()(np.array([[-1.0, 2.0]], np.float32)).numpy()
+    array([[-0.3,  2. ]], dtype=float32)
+    """
     def __init__(self, negative_slope=0.3, **kwargs):
         super().__init__(**kwargs)
         self.negative_slope = _number("LeakyReLU", "negative_slope", negative_slope, 0)
@@ -72,6 +126,20 @@ class LeakyReLU(_Elementwise):
 
 
 class ELU(_Elementwise):
+    """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` below.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Scale of the negative part.
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> np.round(pynn.layers.ELU()(np.array([[-1.0, 2.0]], np.float32)).numpy(), 4)
+    array([[-0.6321,  2.    ]], dtype=float32)
+    """
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = _number("ELU", "alpha", alpha)

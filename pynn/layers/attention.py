@@ -12,6 +12,60 @@ from .base import Layer, refuse_unsupported
 
 
 class MultiHeadAttention(Layer):
+    """Multi-head scaled dot-product attention (Vaswani et al.), with Keras 3's weights.
+
+    Call it as ``layer(query, value, key=None, attention_mask=None,
+    use_causal_mask=False)`` on tensors ``(batch, T, dim)``; the output has the
+    query's shape. The projections have Keras' EinsumDense layouts (query/key
+    kernels ``(dim, heads, key_dim)``, output kernel ``(heads, value_dim, dim)``),
+    so weights port from Keras as they are; attention itself is one fused op.
+    Padding masks from ``Embedding(mask_zero=True)`` are applied automatically.
+
+    Parameters
+    ----------
+    num_heads : int
+        Number of attention heads.
+    key_dim : int
+        Size of each head for query and key.
+    value_dim : int, optional
+        Size of each head for value (default ``key_dim``).
+    dropout : float, default 0.0
+        Only 0 is supported (attention dropout raises).
+    use_bias : bool, default True
+        Whether the projections have biases.
+    output_shape, attention_axes : None
+        Not supported (a value raises).
+    kernel_initializer : str or Initializer, default "glorot_uniform"
+        Initializer of the projection kernels.
+    bias_initializer : str or Initializer, default "zeros"
+        Initializer of the biases.
+    kernel_regularizer, bias_regularizer : str or Regularizer, optional
+        Penalties added to the training loss.
+    activity_regularizer, kernel_constraint, bias_constraint : None
+        Not supported (a value raises).
+    seed : int, optional
+        Accepted for Keras compatibility.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, no ``value``, ``return_attention_scores=True``, or inputs
+        that are not 3-D.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.MultiHeadAttention(num_heads=2, key_dim=8)
+    >>> query = np.zeros((2, 5, 16), np.float32)
+    >>> value = np.zeros((2, 7, 16), np.float32)
+    >>> layer(query, value).shape
+    (2, 5, 16)
+    >>> layer(query, query, use_causal_mask=True).shape  # self-attention, no look-ahead
+    (2, 5, 16)
+    >>> layer.weights[0].shape  # query kernel (dim, heads, key_dim)
+    (16, 2, 8)
+    """
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,

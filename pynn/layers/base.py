@@ -59,18 +59,46 @@ def training_context(training):
 
 
 def clear_session():
-    """Resets automatic layer names (as keras.backend.clear_session)."""
+    """Resets the automatic layer names, as ``keras.backend.clear_session``.
+
+    After it, the next Dense is named ``dense`` again (not ``dense_7``).
+
+    Examples
+    --------
+    >>> pynn.layers.clear_session()
+    >>> pynn.layers.Dense(2).name, pynn.layers.Dense(2).name
+    ('dense', 'dense_1')
+    >>> pynn.layers.clear_session()
+    >>> pynn.layers.Dense(2).name
+    'dense'
+    """
     _name_counts.clear()
 
 
 class Variable(np.ndarray):
-    """A layer weight: a float32 NumPy array with Keras' Variable conveniences
-    (`name`, `trainable`, `numpy()`, `assign()`, `assign_add()`, `assign_sub()`).
+    """A layer weight: a float32 NumPy array with Keras' Variable conveniences.
 
-    `Variable(initializer, shape=None, dtype=None, trainable=True, name=None)` makes
-    one as keras.Variable does: `initializer` is the value (an array or a number), or
-    an initializer (name or callable) applied to `shape`. Assigned to an attribute
-    of a layer, it is one of that layer's weights."""
+    A Variable is a view into the model's parameter arena: reading it costs
+    nothing, and writing into it (``var[...] = value``, ``assign``, ``assign_add``,
+    ``assign_sub``) changes the model's weight in place. It carries ``name``
+    (``"layer/kernel"``), ``trainable`` and ``regularizer``. Layers create theirs
+    with ``add_weight``; ``Variable(initializer, shape=None, dtype=None,
+    trainable=True, name=None)`` makes one as ``keras.Variable`` does
+    (``initializer``: the value, or an initializer name / callable applied to
+    ``shape``), and a Variable assigned to an attribute of a layer is one of
+    that layer's weights.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.Dense(2, name="hidden")
+    >>> layer.build((None, 3))
+    >>> kernel = layer.kernel
+    >>> isinstance(kernel, np.ndarray), kernel.name, kernel.dtype
+    (True, 'hidden/kernel', dtype('float32'))
+    >>> v = pynn.Variable(np.array([1.0, 2.0]), name="v")
+    >>> v.assign_add([0.5, 0.5])
+    Variable([1.5, 2.5], dtype=float32)
+    """
 
     def __new__(cls, initializer=None, shape=None, dtype=None, trainable=True, name=None,
                 **kwargs):
@@ -95,9 +123,46 @@ class Variable(np.ndarray):
         pass
 
     def numpy(self):
+        """Returns the value as a plain ``numpy.ndarray`` (a view, not a copy).
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(2, bias_initializer="ones")
+        >>> layer.build((None, 3))
+        >>> layer.bias.numpy()
+        array([1., 1.], dtype=float32)
+        """
         return np.asarray(self)
 
     def assign(self, value):
+        """Writes a new value into the variable in place, as Keras' ``assign``.
+
+        Parameters
+        ----------
+        value : array_like
+            The new value, of exactly the variable's shape (converted to float32).
+
+        Returns
+        -------
+        Variable
+            The variable itself.
+
+        Raises
+        ------
+        ValueError
+            The value's shape differs from the variable's.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(2)
+        >>> layer.build((None, 3))
+        >>> layer.bias.assign([0.5, -0.5]).numpy()
+        array([ 0.5, -0.5], dtype=float32)
+        """
         value = np.asarray(value, dtype=np.float32)
         if value.shape != self.shape:
             raise ValueError(f"Variable '{self.name}': cannot assign a value of shape {value.shape} "
@@ -114,17 +179,53 @@ class Variable(np.ndarray):
                              f"{value.shape} to a variable of shape {self.shape}") from None
 
     def assign_add(self, value):
+        """Adds ``value`` (broadcast to the variable's shape) in place and returns the variable.
+
+        Parameters
+        ----------
+        value : array_like or Tensor
+
+        Raises
+        ------
+        ValueError
+            ``value`` does not broadcast to the variable's shape.
+
+        Examples
+        --------
+        >>> v = pynn.Variable(np.zeros(2))
+        >>> v.assign_add(1.5)
+        Variable([1.5, 1.5], dtype=float32)
+        """
         return self.assign(np.asarray(self) + self._operand(value, "assign_add"))
 
     def assign_sub(self, value):
+        """Subtracts ``value`` (broadcast to the variable's shape) in place; returns the variable.
+
+        Parameters
+        ----------
+        value : array_like or Tensor
+
+        Raises
+        ------
+        ValueError
+            ``value`` does not broadcast to the variable's shape.
+
+        Examples
+        --------
+        >>> v = pynn.Variable(np.ones(2))
+        >>> v.assign_sub([0.5, 1.0])
+        Variable([0.5, 0. ], dtype=float32)
+        """
         return self.assign(np.asarray(self) - self._operand(value, "assign_sub"))
 
     @property
     def value(self):
+        """The value as a plain ``numpy.ndarray`` view."""
         return np.asarray(self)
 
     @property
     def path(self):
+        """The variable's full name, ``'layer_name/weight_name'`` (Keras 3's ``path``)."""
         return self.name
 
 
@@ -154,7 +255,52 @@ def per_sample(shape):
 
 
 class Layer:
-    """Base class of all layers. Subclasses implement build() and call()."""
+    """The base class of all layers, with Keras' lifecycle.
+
+    A layer is configured by its constructor, creates its weights in
+    ``build(input_shape)`` the first time it is called (so the input size is
+    never declared twice), and computes in ``call(inputs, training=False)``.
+    Layers do no numerics in Python: ``call`` composes `pynn.ops`, each an
+    engine op with its backward in C. Subclass it for a custom layer, create
+    weights with ``add_weight`` and register the class with
+    `pynn.layers.register` so that ``load_model`` can rebuild it.
+
+    Parameters
+    ----------
+    name : str, optional
+        The layer's name (default: the class name in snake case, made unique:
+        ``dense``, ``dense_1``, ...).
+    trainable : bool, default True
+        Whether ``fit`` updates the layer's weights.
+    input_shape : tuple, optional
+        Per-sample input shape (no batch dimension), for the first layer of a
+        Sequential model; ``pynn.Input(shape=...)`` is the Keras 3 way.
+    input_dim : int, optional
+        Shorthand for ``input_shape=(input_dim,)``.
+    dtype : str, optional
+        Only ``"float32"`` (the default) is supported.
+
+    Raises
+    ------
+    TypeError
+        An unknown keyword argument.
+    ValueError
+        A dtype other than float32.
+
+    Examples
+    --------
+    >>> class Scale(pynn.layers.Layer):
+    ...     def build(self, input_shape):
+    ...         self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones",
+    ...                                      name="scale")
+    ...     def call(self, inputs):
+    ...         return inputs * self.tensor(self.scale)
+    >>> layer = Scale()
+    >>> layer(np.array([[1.0, 2.0]], np.float32)).numpy()
+    array([[1., 2.]], dtype=float32)
+    >>> [w.name for w in layer.weights]
+    ['scale/scale']
+    """
 
     def __init_subclass__(cls, **kwargs):
         # Keras lets call() leave out `training`; pynn always passes it, so such a
@@ -229,8 +375,33 @@ class Layer:
 
     # ------------------------------------------------------------ add_loss
     def add_loss(self, loss):
-        """Keras' add_loss: a scalar loss term computed in call() (an activity penalty,
-        a KL term...), added to the training loss of the model the layer is in."""
+        """Adds a scalar loss term computed in ``call`` (an activity penalty, a KL term...).
+
+        As Keras' ``add_loss``: the terms of the forward pass join the training loss
+        of the model the layer is in (``compile`` may then name no loss at all), and
+        ``layer.losses`` lists those of the latest call.
+
+        Parameters
+        ----------
+        loss : Tensor or number
+            A scalar (one value).
+
+        Raises
+        ------
+        ValueError
+            ``loss`` holds more than one value.
+
+        Examples
+        --------
+        >>> class Penalty(pynn.layers.Layer):
+        ...     def call(self, x):
+        ...         self.add_loss(0.1 * pynn.ops.sum(x))
+        ...         return x
+        >>> layer = Penalty()
+        >>> _ = layer(np.ones((2, 3), np.float32))
+        >>> [round(float(t.numpy()), 4) for t in layer.losses]
+        [0.6]
+        """
         if not isinstance(loss, Tensor):
             loss = Tensor(np.asarray(loss, dtype=np.float32))
         if loss.size != 1:
@@ -270,6 +441,7 @@ class Layer:
 
     @property
     def trainable(self):
+        """Whether ``fit`` updates this layer's weights (set it to False to freeze the layer)."""
         return self._trainable
 
     @trainable.setter
@@ -319,8 +491,47 @@ class Layer:
     # ------------------------------------------------------------ weights
     def add_weight(self, name=None, shape=None, initializer="glorot_uniform", regularizer=None,
                    trainable=True, dtype=None, constraint=None):
-        """A new weight of `shape`. Takes tf.keras' order (name first) and, by keyword
-        or with the shape first, Keras 3's `add_weight(shape=..., initializer=...)`."""
+        """Creates a new weight of the layer (call it from ``build``).
+
+        Takes tf.keras' argument order (name first) and Keras 3's
+        (``add_weight(shape, initializer=...)`` or by keyword).
+
+        Parameters
+        ----------
+        name : str, optional
+            The weight's name within the layer (default ``variable``, ``variable_1``, ...).
+        shape : tuple of int or int
+            The weight's shape.
+        initializer : str or Initializer, default "glorot_uniform"
+            How to fill it (see `pynn.initializers`).
+        regularizer : str or Regularizer, optional
+            A penalty on the weight added to the training loss (see `pynn.regularizers`).
+        trainable : bool, default True
+            Whether ``fit`` updates it.
+        dtype : str, optional
+            Only float32 is supported.
+        constraint : None
+            Weight constraints are not supported (a value raises).
+
+        Returns
+        -------
+        Variable
+            The weight, a float32 NumPy array; use ``self.tensor(var)`` in ``call``.
+
+        Raises
+        ------
+        TypeError
+            No shape was given.
+        ValueError
+            A constraint or a dtype other than float32 was given.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Layer(name="custom")
+        >>> w = layer.add_weight(shape=(2, 3), initializer="zeros", name="w")
+        >>> w.shape, w.name, float(w.sum())
+        ((2, 3), 'custom/w', 0.0)
+        """
         if shape is None and name is not None and not isinstance(name, str):
             name, shape = None, name  # Keras 3: add_weight((3, 4), ...)
         if shape is None:
@@ -347,7 +558,8 @@ class Layer:
 
     @property
     def weights(self):
-        """Its own weights, then those of the layers it holds (Keras' order)."""
+        """The layer's weights (``Variable`` views into the parameter arena): its own in
+        creation order, then those of the layers it holds in its attributes (Keras' order)."""
         out, seen = list(self._weights), {id(w) for w in self._weights}
         for layer in self._child_layers():
             for w in layer.weights:
@@ -358,6 +570,7 @@ class Layer:
 
     @property
     def trainable_weights(self):
+        """The weights that ``fit`` updates (none when the layer is frozen)."""
         if not self.trainable:
             return []
         out = [w for w in self._weights if w.trainable]
@@ -371,16 +584,63 @@ class Layer:
 
     @property
     def non_trainable_weights(self):
+        """The weights ``fit`` does not update (e.g. BatchNormalization's moving mean)."""
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable]
 
     def count_params(self):
+        """Returns the number of values in the layer's weights.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(4)
+        >>> layer.build((None, 3))
+        >>> layer.count_params()  # a 3x4 kernel and 4 biases
+        16
+        """
         return int(sum(w.size for w in self.weights))
 
     def get_weights(self):
+        """Returns copies of the layer's weights as NumPy arrays (kernel, then bias, ...).
+
+        Returns
+        -------
+        list of numpy.ndarray
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(4)
+        >>> layer.build((None, 3))
+        >>> [w.shape for w in layer.get_weights()]
+        [(3, 4), (4,)]
+        """
         return [np.array(w) for w in self.weights]
 
     def set_weights(self, weights):
+        """Sets the layer's weights from arrays, in ``get_weights`` order (copied in place).
+
+        Parameters
+        ----------
+        weights : list of array_like
+            One array per weight, each of the weight's exact shape.
+
+        Raises
+        ------
+        ValueError
+            The number of arrays or a shape differs (the message names the weight).
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(1)
+        >>> _ = layer(np.zeros((1, 2), np.float32))  # builds the layer
+        >>> layer.set_weights([np.array([[1.0], [2.0]]), np.array([0.5])])
+        >>> layer(np.array([[1.0, 1.0]], np.float32)).numpy()
+        array([[3.5]], dtype=float32)
+        """
         weights, mine = list(weights), self.weights
         if len(weights) != len(mine):
             raise ValueError(f"Layer '{self.name}' expects {len(mine)} weight arrays "
@@ -390,6 +650,9 @@ class Layer:
             if value.shape != var.shape:
                 raise ValueError(f"Layer '{self.name}': weight '{var.name}' has shape {var.shape}, "
                                  f"got an array of shape {value.shape}")
+            if not var.flags.writeable:
+                raise ValueError(f"Layer '{self.name}': weight '{var.name}' is read-only (it wraps "
+                                 "memory whose owner declared it read-only) and cannot be set")
         for var, value in zip(mine, weights):
             var[...] = value
 
@@ -401,20 +664,101 @@ class Layer:
                 self.__dict__[k] = new
 
     def tensor(self, var):
-        """The engine Tensor over a Variable's memory (cached, zero-copy)."""
+        """Returns the engine `Tensor` over a weight's memory, for use in ``call``.
+
+        The tensor shares the Variable's memory (zero-copy, cached) and requires
+        grad when the weight is trainable, so ops on it are differentiated.
+
+        Parameters
+        ----------
+        var : Variable
+            One of this layer's weights.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(2)
+        >>> layer.build((None, 3))
+        >>> t = layer.tensor(layer.kernel)
+        >>> t.shape, np.shares_memory(t.numpy(), layer.kernel)
+        ((3, 2), True)
+        """
         if var._tensor is None:
             var._tensor = Tensor(var, requires_grad=bool(var.trainable and self.trainable))
         return var._tensor
 
     # ------------------------------------------------------------ lifecycle
     def build(self, input_shape):
+        """Creates the layer's weights for inputs of the given shape.
+
+        Called automatically on the first call; a custom layer overrides it and
+        creates its weights with ``add_weight``.
+
+        Parameters
+        ----------
+        input_shape : tuple or list of tuple
+            The input's batch shape, ``(None, ...)`` (a list for layers with
+            several inputs).
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(4)
+        >>> layer.build((None, 3))
+        >>> layer.kernel.shape
+        (3, 4)
+        """
         self.built = True
 
     def call(self, inputs, training=False):
+        """The layer's computation on Tensors (what a custom layer overrides).
+
+        Use ``layer(x)`` rather than ``layer.call(x)``: ``__call__`` builds the
+        layer, checks the input and supports symbolic `pynn.Input` tensors.
+        A custom ``call`` may leave out ``training``.
+
+        Parameters
+        ----------
+        inputs : Tensor or list of Tensor
+            The input batch.
+        training : bool, default False
+            Training mode (e.g. Dropout drops units only in training).
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(2, kernel_initializer="ones")
+        >>> layer.build((None, 3))
+        >>> layer.call(pynn.Tensor(np.ones((1, 3), np.float32))).numpy()
+        array([[3., 3.]], dtype=float32)
+        """
         raise NotImplementedError(f"{type(self).__name__}.call")
 
     def compute_output_shape(self, input_shape):
-        """Output batch shape, found by running the layer on zeros of batch 1."""
+        """Returns the output batch shape for an input batch shape.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            The input's batch shape, e.g. ``(None, 3)``.
+
+        Returns
+        -------
+        tuple
+            The output's batch shape, batch dimension ``None``.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(4)
+        >>> layer.build((None, 3))
+        >>> layer.compute_output_shape((None, 3))
+        (None, 4)
+        """
         was = _C.set_grad_enabled(False)
         try:
             zeros = lambda s: Tensor(np.zeros((1,) + tuple(s[1:]), np.float32))  # noqa: E731
@@ -470,13 +814,15 @@ class Layer:
     # ------------------------------------------------------------ graph
     @property
     def input(self):
-        """The symbolic input of the layer's (first) call in a functional graph."""
+        """The symbolic input of the layer's first call in a functional graph (raises if never
+        called on one)."""
         return self._symbolic("input")
 
     @property
     def output(self):
-        """The symbolic output of the layer's (first) call in a functional graph, e.g.
-        to build a feature extractor: Model(model.inputs, [l.output for l in model.layers])."""
+        """The symbolic output of the layer's first call in a functional graph, e.g. to
+        build a feature extractor: ``Model(model.inputs, [l.output for l in model.layers])``.
+        """
         return self._symbolic("output")
 
     def _symbolic(self, which):
@@ -488,6 +834,22 @@ class Layer:
 
     # ------------------------------------------------------------ config
     def get_config(self):
+        """Returns the layer's constructor arguments as a JSON-serialisable dict.
+
+        ``type(layer).from_config(config)`` makes a new layer with the same
+        configuration (and fresh weights); ``model.save`` stores these dicts.
+        A custom layer with constructor arguments extends it.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> config = pynn.layers.Dense(4, activation="relu", name="hidden").get_config()
+        >>> config["units"], config["activation"], config["name"]
+        (4, 'relu', 'hidden')
+        """
         cfg = {"name": self.name, "trainable": self.trainable}
         if self._input_shape_arg is not None:
             cfg["input_shape"] = list(self._input_shape_arg)
@@ -523,6 +885,25 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
+        """Creates a layer from the dict that ``get_config`` returned.
+
+        Parameters
+        ----------
+        config : dict
+            The layer's configuration.
+
+        Returns
+        -------
+        Layer
+            A new, unbuilt layer.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(4, activation="relu")
+        >>> clone = pynn.layers.Dense.from_config(layer.get_config())
+        >>> clone.units, clone is layer
+        (4, False)
+        """
         return cls(**config)
 
     def __repr__(self):

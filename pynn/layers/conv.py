@@ -98,13 +98,109 @@ class _Conv(Layer):
 
 
 class Conv2D(_Conv):
-    """Conv2D(filters, kernel_size, strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-    activation=None, use_bias=True): inputs (batch, height, width, channels),
-    kernel (kh, kw, in_channels, filters)."""
+    """2D convolution over images: inputs ``(batch, height, width, channels)``.
+
+    Channels-last, as Keras' default; the kernel has Keras' layout
+    ``(kernel_h, kernel_w, in_channels, filters)``. The engine computes it as
+    GEMM over packed image patches.
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels.
+    kernel_size : int or tuple of 2 int
+        Height and width of the window.
+    strides : int or tuple of 2 int, default 1
+        Step of the window.
+    padding : {"valid", "same"}, default "valid"
+        "valid": no padding; "same": zero-pad so that the output size is
+        ``ceil(input / strides)``.
+    dilation_rate : int or tuple of 2 int, default 1
+        Spacing of the kernel's taps (not combined with strides > 1, as Keras).
+    activation : str or callable, optional
+        Activation applied to the output (none by default).
+    use_bias : bool, default True
+        Whether to add a bias per filter.
+    kernel_initializer : str or Initializer, default "glorot_uniform"
+        Initializer of the kernel.
+    bias_initializer : str or Initializer, default "zeros"
+        Initializer of the bias.
+    kernel_regularizer, bias_regularizer : str or Regularizer, optional
+        Penalties added to the training loss.
+    data_format : None or "channels_last"
+        Only channels-last (Keras' default) is supported.
+    groups : int, default 1
+        Only 1 (grouped convolution is not supported).
+    activity_regularizer, kernel_constraint, bias_constraint : None
+        Not supported: a value raises rather than being ignored.
+    **kwargs
+        Base layer arguments (``name``, ``input_shape``, ...).
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or inputs that are not 4-D or smaller than the window.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.Conv2D(8, 3, padding="same", activation="relu")
+    >>> layer(np.zeros((2, 28, 28, 1), np.float32)).shape
+    (2, 28, 28, 8)
+    >>> layer.kernel.shape
+    (3, 3, 1, 8)
+    >>> pynn.layers.Conv2D(4, (3, 3), strides=2)(np.zeros((1, 9, 9, 3), np.float32)).shape
+    (1, 4, 4, 4)
+    """
     rank = 2
 
 
 class Conv1D(_Conv):
-    """Conv1D(filters, kernel_size, strides=1, padding="valid"|"same"|"causal",
-    dilation_rate=1, ...): inputs (batch, steps, channels), kernel (k, in_channels, filters)."""
+    """1D convolution over sequences: inputs ``(batch, steps, channels)``.
+
+    The kernel has Keras' layout ``(kernel_size, in_channels, filters)``.
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels.
+    kernel_size : int or tuple of 1 int
+        Length of the window.
+    strides : int, default 1
+        Step of the window.
+    padding : {"valid", "same", "causal"}, default "valid"
+        "causal" pads on the left only, so output step t sees inputs up to t
+        (for autoregressive models).
+    dilation_rate : int, default 1
+        Spacing of the kernel's taps.
+    activation : str or callable, optional
+        Activation applied to the output (none by default).
+    use_bias : bool, default True
+        Whether to add a bias per filter.
+    kernel_initializer : str or Initializer, default "glorot_uniform"
+        Initializer of the kernel.
+    bias_initializer : str or Initializer, default "zeros"
+        Initializer of the bias.
+    kernel_regularizer, bias_regularizer : str or Regularizer, optional
+        Penalties added to the training loss.
+    data_format : None or "channels_last"
+        Only channels-last (Keras' default) is supported.
+    groups : int, default 1
+        Only 1 (grouped convolution is not supported).
+    activity_regularizer, kernel_constraint, bias_constraint : None
+        Not supported: a value raises rather than being ignored.
+    **kwargs
+        Base layer arguments (``name``, ``input_shape``, ...).
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or inputs that are not 3-D or shorter than the window.
+
+    Examples
+    --------
+    >>> pynn.layers.Conv1D(4, 3)(np.zeros((2, 10, 3), np.float32)).shape
+    (2, 8, 4)
+    >>> pynn.layers.Conv1D(4, 3, padding="causal")(np.zeros((2, 10, 3), np.float32)).shape
+    (2, 10, 4)
+    """
     rank = 1

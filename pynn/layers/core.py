@@ -6,7 +6,31 @@ from .base import Layer, refuse_unsupported
 
 
 class InputLayer(Layer):
-    """Declares the per-sample input shape (what pynn.Input creates in a Sequential)."""
+    """Declares the per-sample input shape of a model (what `pynn.Input` creates).
+
+    Parameters
+    ----------
+    shape : tuple of int or int
+        Per-sample shape, without the batch axis; ``None`` for a dimension of any
+        size (e.g. variable-length sequences).
+    batch_size : int, optional
+        Accepted for Keras compatibility; the batch size stays free.
+    name : str, optional
+        The layer's name.
+    input_shape : tuple, optional
+        tf.keras' name for ``shape``.
+
+    Raises
+    ------
+    ValueError
+        No shape was given.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.layers.InputLayer(shape=(3,)), pynn.layers.Dense(2)])
+    >>> model.input_shape
+    (None, 3)
+    """
 
     def __init__(self, shape=None, batch_size=None, name=None, input_shape=None, **kwargs):
         shape = shape if shape is not None else input_shape
@@ -26,7 +50,49 @@ class InputLayer(Layer):
 
 
 class Dense(Layer):
-    """y = activation(x · kernel + bias), kernel (in, units): Keras' layout."""
+    """A densely connected layer: ``activation(inputs @ kernel + bias)``.
+
+    The kernel has Keras' layout ``(input_dim, units)``. With a built-in
+    activation, GEMM, bias and activation run as one fused engine op. Inputs of
+    rank above 2 are multiplied along their last axis, as in Keras.
+
+    Parameters
+    ----------
+    units : int
+        Size of the output's last dimension.
+    activation : str or callable, optional
+        Activation applied to the output (e.g. ``"relu"``, ``"softmax"``); none
+        (linear) by default. See `pynn.activations`.
+    use_bias : bool, default True
+        Whether to add a bias vector.
+    kernel_initializer : str or Initializer, default "glorot_uniform"
+        Initializer of the kernel.
+    bias_initializer : str or Initializer, default "zeros"
+        Initializer of the bias.
+    kernel_regularizer : str or Regularizer, optional
+        Penalty on the kernel added to the training loss (e.g. ``pynn.regularizers.L2(1e-4)``).
+    bias_regularizer : str or Regularizer, optional
+        Penalty on the bias.
+    activity_regularizer, kernel_constraint, bias_constraint : None
+        Not supported: a value raises rather than being ignored.
+    **kwargs
+        Base layer arguments (``name``, ``trainable``, ``input_shape``).
+
+    Raises
+    ------
+    ValueError
+        ``units`` is not a positive integer, an unsupported option is given, or
+        the input's last dimension does not match a built layer's kernel.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.Dense(3, activation="relu")
+    >>> y = layer(np.ones((2, 4), np.float32))
+    >>> y.shape, layer.kernel.shape, layer.bias.shape
+    ((2, 3), (4, 3), (3,))
+    >>> pynn.layers.Dense(3)(np.ones((2, 5, 4), np.float32)).shape  # applied on the last axis
+    (2, 5, 3)
+    """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
@@ -97,6 +163,21 @@ def _keep_mask(inputs, out):
 
 
 class Activation(Layer):
+    """Applies an activation function to its input.
+
+    Parameters
+    ----------
+    activation : str or callable
+        A Keras activation name (``"relu"``, ``"tanh"``, ``"softmax"``, ...) or a
+        function of one Tensor. See `pynn.activations`.
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Examples
+    --------
+    >>> pynn.layers.Activation("relu")(np.array([[-1.0, 2.0]], np.float32)).numpy()
+    array([[0., 2.]], dtype=float32)
+    """
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -114,7 +195,38 @@ class Activation(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout, active only in training (Keras)."""
+    """Randomly zeroes a fraction of the inputs during training (inverted dropout).
+
+    In training, each value is dropped with probability ``rate`` and the kept
+    ones are scaled by ``1 / (1 - rate)``, so the expected value is unchanged;
+    at inference (``predict``, ``evaluate``) the layer passes its input through.
+    The mask comes from pynn's seeded generator (`pynn.set_seed`).
+
+    Parameters
+    ----------
+    rate : float
+        Fraction of the inputs to drop, in [0, 1).
+    noise_shape : None
+        Not supported (a value raises).
+    seed : int, optional
+        Stored in the config for Keras compatibility; use `pynn.set_seed`.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        ``rate`` is outside [0, 1) or ``noise_shape`` is given.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.Dropout(0.5)
+    >>> x = np.ones((1, 8), np.float32)
+    >>> layer(x, training=False).numpy()
+    array([[1., 1., 1., 1., 1., 1., 1., 1.]], dtype=float32)
+    >>> sorted(set(layer(x, training=True).numpy().ravel()) - {0.0, 2.0})  # kept values scaled by 2
+    []
+    """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -138,6 +250,18 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
+    """Flattens each sample to one dimension: ``(batch, d1, d2, ...)`` to ``(batch, d1*d2*...)``.
+
+    Parameters
+    ----------
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Examples
+    --------
+    >>> pynn.layers.Flatten()(np.zeros((2, 3, 4), np.float32)).shape
+    (2, 12)
+    """
     def call(self, inputs, training=False):
         return ops.reshape(inputs, (-1, int(np.prod(inputs.shape[1:]))))
 
@@ -146,7 +270,25 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """Reshape(target_shape): per-sample target (batch axis excluded), one -1 allowed."""
+    """Reshapes each sample to ``target_shape`` (the batch axis is kept).
+
+    Parameters
+    ----------
+    target_shape : tuple of int
+        The per-sample output shape; one dimension may be -1 (inferred).
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        More than one -1, or a sample's size does not fit the target shape.
+
+    Examples
+    --------
+    >>> pynn.layers.Reshape((2, -1))(np.zeros((5, 6), np.float32)).shape
+    (5, 2, 3)
+    """
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)

@@ -6,9 +6,50 @@ from .base import Layer, refuse_unsupported
 
 
 class Embedding(Layer):
-    """Keras Embedding. With mask_zero=True id 0 is padding: the output carries a
-    (batch, T) mask (``_keras_mask``) that the recurrent layers consume.
-    ``weights`` sets the table at once (e.g. from pynn.text.load_word_vectors)."""
+    """Turns integer ids into dense vectors: row ``i`` of a trainable table for id ``i``.
+
+    Inputs are integer ids ``(batch, steps)`` (any integer or float dtype holding
+    integers); the output is ``(batch, steps, output_dim)``.
+
+    Parameters
+    ----------
+    input_dim : int
+        Vocabulary size: ids must be in ``[0, input_dim)``.
+    output_dim : int
+        Size of each vector.
+    embeddings_initializer : str or Initializer, default "uniform"
+        Initializer of the table (Keras: uniform in [-0.05, 0.05]).
+    embeddings_regularizer : str or Regularizer, optional
+        Penalty on the table added to the training loss.
+    embeddings_constraint : None
+        Not supported (a value raises).
+    mask_zero : bool, default False
+        Treat id 0 as padding: the output carries a mask that the recurrent
+        layers (SimpleRNN, LSTM, GRU) use to skip padded steps and
+        MultiHeadAttention to ignore padded keys.
+    input_length : int, optional
+        Accepted for tf.keras compatibility.
+    weights : array_like or list of one array, optional
+        An initial ``(input_dim, output_dim)`` table, e.g. from
+        `pynn.text.load_word_vectors`.
+    **kwargs
+        Base layer arguments (``trainable=False`` freezes pretrained vectors).
+
+    Raises
+    ------
+    ValueError
+        ``input_dim`` / ``output_dim`` not positive integers, or ids out of range.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.Embedding(10, 4)
+    >>> layer(np.array([[1, 2, 0]])).shape
+    (1, 3, 4)
+    >>> table = np.arange(6, dtype=np.float32).reshape(3, 2)
+    >>> pynn.layers.Embedding(3, 2, weights=table)(np.array([[2, 0]])).numpy()
+    array([[[4., 5.],
+            [0., 1.]]], dtype=float32)
+    """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
@@ -41,6 +82,26 @@ class Embedding(Layer):
         return out
 
     def compute_mask(self, inputs, mask=None):
+        """Returns the padding mask for ``inputs`` (``ids != 0``), or None without ``mask_zero``.
+
+        Parameters
+        ----------
+        inputs : array_like
+            Integer ids ``(batch, steps)``.
+        mask : ignored
+            Accepted for Keras compatibility.
+
+        Returns
+        -------
+        Tensor or None
+            1.0 at real steps, 0.0 at padding.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Embedding(10, 4, mask_zero=True)
+        >>> layer.compute_mask(np.array([[5, 3, 0]])).numpy()
+        array([[1., 1., 0.]], dtype=float32)
+        """
         return ops.embedding_mask(inputs) if self.mask_zero else None
 
     def compute_output_shape(self, input_shape):

@@ -97,7 +97,29 @@ class _ElementwiseMerge(_Merge):
 
 
 class Add(_ElementwiseMerge):
-    """Sum of the inputs."""
+    """Adds its inputs elementwise (e.g. a residual connection).
+
+    Called on a list of tensors of the same shape; shapes that differ
+    only by 1s broadcast, as in Keras.
+
+    Parameters
+    ----------
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        Not a list of at least two inputs, or shapes that do not match
+        (the message names them).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.Add()([a, b]).numpy()
+    array([[4., 7.]], dtype=float32)
+    """
 
     def _merge(self, xs):
         out = xs[0]
@@ -107,7 +129,29 @@ class Add(_ElementwiseMerge):
 
 
 class Subtract(_ElementwiseMerge):
-    """inputs[0] - inputs[1] (exactly two inputs)."""
+    """Subtracts its second input from its first, elementwise.
+
+    Called on a list of tensors of the same shape (exactly two); shapes that differ
+    only by 1s broadcast, as in Keras.
+
+    Parameters
+    ----------
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        Not a list of exactly two inputs, or shapes that do not match
+        (the message names them).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.Subtract()([a, b]).numpy()
+    array([[-2., -3.]], dtype=float32)
+    """
 
     _exact_inputs = 2
 
@@ -116,7 +160,29 @@ class Subtract(_ElementwiseMerge):
 
 
 class Multiply(_ElementwiseMerge):
-    """Elementwise product of the inputs."""
+    """Multiplies its inputs elementwise (e.g. gating).
+
+    Called on a list of tensors of the same shape; shapes that differ
+    only by 1s broadcast, as in Keras.
+
+    Parameters
+    ----------
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        Not a list of at least two inputs, or shapes that do not match
+        (the message names them).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.Multiply()([a, b]).numpy()
+    array([[ 3., 10.]], dtype=float32)
+    """
 
     def _merge(self, xs):
         out = xs[0]
@@ -126,7 +192,29 @@ class Multiply(_ElementwiseMerge):
 
 
 class Average(_ElementwiseMerge):
-    """Mean of the inputs (their sum divided by their number, as Keras)."""
+    """Averages its inputs elementwise (their sum divided by their number).
+
+    Called on a list of tensors of the same shape; shapes that differ
+    only by 1s broadcast, as in Keras.
+
+    Parameters
+    ----------
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        Not a list of at least two inputs, or shapes that do not match
+        (the message names them).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.Average()([a, b]).numpy()
+    array([[2. , 3.5]], dtype=float32)
+    """
 
     def _merge(self, xs):
         out = xs[0]
@@ -136,7 +224,29 @@ class Average(_ElementwiseMerge):
 
 
 class Maximum(_ElementwiseMerge):
-    """Elementwise maximum of the inputs."""
+    """Takes the elementwise maximum of its inputs.
+
+    Called on a list of tensors of the same shape; shapes that differ
+    only by 1s broadcast, as in Keras.
+
+    Parameters
+    ----------
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        Not a list of at least two inputs, or shapes that do not match
+        (the message names them).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.Maximum()([a, b]).numpy()
+    array([[3., 5.]], dtype=float32)
+    """
 
     def _merge(self, xs):
         out = xs[0]
@@ -146,7 +256,29 @@ class Maximum(_ElementwiseMerge):
 
 
 class Minimum(_ElementwiseMerge):
-    """Elementwise minimum of the inputs."""
+    """Takes the elementwise minimum of its inputs.
+
+    Called on a list of tensors of the same shape; shapes that differ
+    only by 1s broadcast, as in Keras.
+
+    Parameters
+    ----------
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        Not a list of at least two inputs, or shapes that do not match
+        (the message names them).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.Minimum()([a, b]).numpy()
+    array([[1., 2.]], dtype=float32)
+    """
 
     def _merge(self, xs):
         out = xs[0]
@@ -156,8 +288,33 @@ class Minimum(_ElementwiseMerge):
 
 
 class Concatenate(_Merge):
-    """Joins the inputs along `axis` (default -1, the last); every other axis
-    must agree."""
+    """Joins a list of tensors along one axis.
+
+    Every other axis must match. Padding masks of the inputs are concatenated
+    too, as in Keras.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The axis to join along (not the batch axis).
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two inputs, or shapes that differ off the axis.
+
+    Examples
+    --------
+    >>> a = np.zeros((2, 3), np.float32)
+    >>> b = np.ones((2, 4), np.float32)
+    >>> pynn.layers.Concatenate()([a, b]).shape
+    (2, 7)
+    >>> pynn.layers.Concatenate(axis=1)([np.zeros((2, 3, 5), np.float32),
+    ...                                  np.zeros((2, 1, 5), np.float32)]).shape
+    (2, 4, 5)
+    """
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -231,9 +388,35 @@ class Concatenate(_Merge):
 
 
 class Dot(_Merge):
-    """Dot product of two inputs along `axes` (an int, or one axis per input),
-    per sample (Keras' batch_dot). normalize=True L2-normalises both inputs
-    along those axes first, giving the cosine similarity."""
+    """Per-sample dot product of two tensors along the given axes (Keras' batch_dot).
+
+    Parameters
+    ----------
+    axes : int or list of 2 int
+        The axis to contract in both inputs, or one axis per input (not the
+        batch axis).
+    normalize : bool, default False
+        L2-normalise both inputs along the axes first: the output is then the
+        cosine similarity.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    TypeError
+        ``axes`` is not an int or two ints.
+    ValueError
+        Not exactly two inputs, or the contracted axes differ in size.
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.Dot(axes=1)([a, b]).numpy()
+    array([[13.]], dtype=float32)
+    >>> np.round(pynn.layers.Dot(axes=1, normalize=True)([a, 2 * a]).numpy(), 4)
+    array([[1.]], dtype=float32)
+    """
 
     _exact_inputs = 2
 
@@ -312,32 +495,203 @@ def _size(x, axes):
 
 # Keras' functional forms: layers.add([a, b]) is layers.Add()([a, b]), etc.
 def add(inputs, **kwargs):
+    """Adds tensors elementwise: the functional form of `Add`, ``Add(**kwargs)(inputs)``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or KerasTensor
+        The tensors to merge.
+    **kwargs
+        Further arguments of `Add` (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.add([a, b]).numpy()
+    array([[4., 7.]], dtype=float32)
+    """
     return Add(**kwargs)(inputs)
 
 
 def subtract(inputs, **kwargs):
+    """Subtracts the second tensor from the first: the functional form of `Subtract`,
+    ``Subtract(**kwargs)(inputs)``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or KerasTensor
+        The tensors to merge.
+    **kwargs
+        Further arguments of `Subtract` (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.subtract([a, b]).numpy()
+    array([[-2., -3.]], dtype=float32)
+    """
     return Subtract(**kwargs)(inputs)
 
 
 def multiply(inputs, **kwargs):
+    """Multiplies tensors elementwise: the functional form of `Multiply`,
+    ``Multiply(**kwargs)(inputs)``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or KerasTensor
+        The tensors to merge.
+    **kwargs
+        Further arguments of `Multiply` (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.multiply([a, b]).numpy()
+    array([[ 3., 10.]], dtype=float32)
+    """
     return Multiply(**kwargs)(inputs)
 
 
 def average(inputs, **kwargs):
+    """Averages tensors elementwise: the functional form of `Average`,
+    ``Average(**kwargs)(inputs)``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or KerasTensor
+        The tensors to merge.
+    **kwargs
+        Further arguments of `Average` (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.average([a, b]).numpy()
+    array([[2. , 3.5]], dtype=float32)
+    """
     return Average(**kwargs)(inputs)
 
 
 def maximum(inputs, **kwargs):
+    """Elementwise maximum of tensors: the functional form of `Maximum`,
+    ``Maximum(**kwargs)(inputs)``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or KerasTensor
+        The tensors to merge.
+    **kwargs
+        Further arguments of `Maximum` (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.maximum([a, b]).numpy()
+    array([[3., 5.]], dtype=float32)
+    """
     return Maximum(**kwargs)(inputs)
 
 
 def minimum(inputs, **kwargs):
+    """Elementwise minimum of tensors: the functional form of `Minimum`,
+    ``Minimum(**kwargs)(inputs)``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or KerasTensor
+        The tensors to merge.
+    **kwargs
+        Further arguments of `Minimum` (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.minimum([a, b]).numpy()
+    array([[1., 2.]], dtype=float32)
+    """
     return Minimum(**kwargs)(inputs)
 
 
 def concatenate(inputs, axis=-1, **kwargs):
+    """Joins tensors along an axis: the functional form of `Concatenate`,
+    ``Concatenate(**kwargs)(inputs)``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or KerasTensor
+        The tensors to merge.
+    axis : int, default -1
+        The axis to join along.
+    **kwargs
+        Further arguments of `Concatenate` (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.concatenate([a, b]).numpy()
+    array([[1., 2., 3., 5.]], dtype=float32)
+    """
     return Concatenate(axis=axis, **kwargs)(inputs)
 
 
 def dot(inputs, axes=-1, **kwargs):
+    """Per-sample dot product of two tensors: the functional form of `Dot`,
+    ``Dot(**kwargs)(inputs)``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or KerasTensor
+        The tensors to merge.
+    axes : int or list of 2 int, default -1
+        The axes to contract (see `Dot`).
+    **kwargs
+        Further arguments of `Dot` (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0, 5.0]], np.float32)
+    >>> pynn.layers.dot([a, b], axes=1).numpy()
+    array([[13.]], dtype=float32)
+    """
     return Dot(axes=axes, **kwargs)(inputs)

@@ -13,9 +13,50 @@ def _last_axis_only(cls, axis):
 
 
 class BatchNormalization(Layer):
-    """Training: batch statistics, moving statistics updated as
-    m*momentum + batch*(1-momentum) (biased variance, as Keras 3); inference, or a
-    frozen layer (trainable=False, as Keras): the moving statistics."""
+    """Normalises each channel (the last axis) with batch statistics, then scales and shifts.
+
+    In training, ``(x - batch_mean) / sqrt(batch_var + epsilon) * gamma + beta``
+    over all axes but the last, and the moving statistics are updated as
+    ``moving = moving * momentum + batch * (1 - momentum)`` (biased variance, as
+    Keras 3). At inference, and when the layer is frozen (``trainable=False``,
+    as Keras), the moving statistics are used instead. The moving statistics are
+    non-trainable weights.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The channel axis; only the last axis is supported.
+    momentum : float, default 0.99
+        Momentum of the moving averages.
+    epsilon : float, default 1e-3
+        Added to the variance to avoid dividing by zero.
+    center : bool, default True
+        Learn an offset ``beta``.
+    scale : bool, default True
+        Learn a scale ``gamma``.
+    beta_initializer, gamma_initializer : str or Initializer, default "zeros" / "ones"
+        Initializers of beta and gamma.
+    moving_mean_initializer, moving_variance_initializer : str or Initializer
+        Initializers of the moving statistics (default "zeros" and "ones").
+    beta_regularizer, gamma_regularizer : str or Regularizer, optional
+        Penalties added to the training loss.
+    beta_constraint, gamma_constraint : None
+        Not supported (a value raises).
+    synchronized : bool, default False
+        Accepted for Keras compatibility (pynn trains in one process).
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.BatchNormalization()
+    >>> x = np.array([[0.0, 10.0], [2.0, 30.0]], np.float32)
+    >>> np.round(layer(x, training=True).numpy(), 2)
+    array([[-1., -1.],
+           [ 1.,  1.]], dtype=float32)
+    >>> layer.moving_mean  # 0.99 * 0 + 0.01 * batch mean
+    Variable([0.01, 0.2 ], dtype=float32)
+    """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
@@ -85,7 +126,38 @@ class BatchNormalization(Layer):
 
 
 class LayerNormalization(Layer):
-    """Normalises each sample over the last axis; gamma and beta of shape (channels,)."""
+    """Normalises each sample over its last axis, then scales and shifts (per feature).
+
+    ``(x - mean) / sqrt(var + epsilon) * gamma + beta``, statistics taken per
+    sample over the last axis; the same in training and inference.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        Only the last axis is supported.
+    epsilon : float, default 1e-3
+        Added to the variance to avoid dividing by zero.
+    center : bool, default True
+        Learn an offset ``beta`` of shape ``(features,)``.
+    scale : bool, default True
+        Learn a scale ``gamma`` of shape ``(features,)``.
+    rms_scaling : bool, default False
+        Not supported (True raises).
+    beta_initializer, gamma_initializer : str or Initializer, default "zeros" / "ones"
+        Initializers of beta and gamma.
+    beta_regularizer, gamma_regularizer : str or Regularizer, optional
+        Penalties added to the training loss.
+    beta_constraint, gamma_constraint : None
+        Not supported (a value raises).
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.LayerNormalization()
+    >>> np.round(layer(np.array([[1.0, 2.0, 3.0]], np.float32)).numpy(), 3)
+    array([[-1.224,  0.   ,  1.224]], dtype=float32)
+    """
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,

@@ -45,6 +45,33 @@ class _Pool(Layer):
 
 
 class MaxPooling2D(_Pool):
+    """Max pooling over images ``(batch, height, width, channels)``: the maximum of each window, per
+    channel.
+
+    Parameters
+    ----------
+    pool_size : int or tuple of 2 int, default (2, 2)
+        Size of the window.
+    strides : int or tuple of 2 int, optional
+        Step of the window (default: ``pool_size``, non-overlapping windows).
+    padding : {"valid", "same"}, default "valid"
+        "valid" drops windows that do not fit; "same" pads so that the output
+        size is ``ceil(input / strides)``.
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        Inputs of the wrong rank or smaller than the window.
+
+    Examples
+    --------
+    >>> x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    >>> pynn.layers.MaxPooling2D()(x).numpy()[0, :, :, 0]
+    array([[ 5.,  7.],
+           [13., 15.]], dtype=float32)
+    """
     rank, fn = 2, staticmethod(ops.max_pool2d)
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
@@ -52,6 +79,33 @@ class MaxPooling2D(_Pool):
 
 
 class AveragePooling2D(_Pool):
+    """Average pooling over images ``(batch, height, width, channels)``: the mean of each window,
+    per channel.
+
+    Parameters
+    ----------
+    pool_size : int or tuple of 2 int, default (2, 2)
+        Size of the window.
+    strides : int or tuple of 2 int, optional
+        Step of the window (default: ``pool_size``, non-overlapping windows).
+    padding : {"valid", "same"}, default "valid"
+        "valid" drops windows that do not fit; "same" pads so that the output
+        size is ``ceil(input / strides)`` (padding is not counted in the mean).
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        Inputs of the wrong rank or smaller than the window.
+
+    Examples
+    --------
+    >>> x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    >>> pynn.layers.AveragePooling2D()(x).numpy()[0, :, :, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]], dtype=float32)
+    """
     rank, fn = 2, staticmethod(ops.avg_pool2d)
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
@@ -59,6 +113,32 @@ class AveragePooling2D(_Pool):
 
 
 class MaxPooling1D(_Pool):
+    """Max pooling over sequences ``(batch, steps, channels)``: the maximum of each window, per
+    channel.
+
+    Parameters
+    ----------
+    pool_size : int, default 2
+        Size of the window.
+    strides : int, optional
+        Step of the window (default: ``pool_size``, non-overlapping windows).
+    padding : {"valid", "same"}, default "valid"
+        "valid" drops windows that do not fit; "same" pads so that the output
+        size is ``ceil(input / strides)``.
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        Inputs of the wrong rank or smaller than the window.
+
+    Examples
+    --------
+    >>> x = np.array([1, 3, 2, 5, 4, 0], np.float32).reshape(1, 6, 1)
+    >>> pynn.layers.MaxPooling1D()(x).numpy().ravel()
+    array([3., 5., 4.], dtype=float32)
+    """
     rank, fn = 1, staticmethod(ops.max_pool1d)
 
     def __init__(self, pool_size=2, strides=None, padding="valid", **kwargs):
@@ -66,6 +146,32 @@ class MaxPooling1D(_Pool):
 
 
 class AveragePooling1D(_Pool):
+    """Average pooling over sequences ``(batch, steps, channels)``: the mean of each window, per
+    channel.
+
+    Parameters
+    ----------
+    pool_size : int, default 2
+        Size of the window.
+    strides : int, optional
+        Step of the window (default: ``pool_size``, non-overlapping windows).
+    padding : {"valid", "same"}, default "valid"
+        "valid" drops windows that do not fit; "same" pads so that the output
+        size is ``ceil(input / strides)`` (padding is not counted in the mean).
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        Inputs of the wrong rank or smaller than the window.
+
+    Examples
+    --------
+    >>> x = np.array([1, 3, 2, 5, 4, 0], np.float32).reshape(1, 6, 1)
+    >>> pynn.layers.AveragePooling1D(pool_size=3)(x).numpy().ravel()
+    array([2., 3.], dtype=float32)
+    """
     rank, fn = 1, staticmethod(ops.avg_pool1d)
 
     def __init__(self, pool_size=2, strides=None, padding="valid", **kwargs):
@@ -101,18 +207,91 @@ class _GlobalPool(Layer):
 
 
 class GlobalAveragePooling2D(_GlobalPool):
+    """Global mean over the height and width of images ``(batch, height, width, channels)``: one
+    value per channel.
+
+    Parameters
+    ----------
+    data_format : None or "channels_last"
+        Only channels-last is supported.
+    keepdims : bool, default False
+        Keep the pooled axes with size 1 (output ``(batch, 1, 1, channels)``).
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> x = np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2)
+    >>> pynn.layers.GlobalAveragePooling2D()(x).numpy()
+    array([[3., 4.]], dtype=float32)
+    >>> pynn.layers.GlobalAveragePooling2D(keepdims=True)(x).shape
+    (1, 1, 1, 2)
+    """
     rank, fn = 2, staticmethod(ops.global_avg_pool2d)
 
 
 class GlobalAveragePooling1D(_GlobalPool):
+    """Global mean over the steps of sequences ``(batch, steps, channels)``: one value per channel.
+
+    Parameters
+    ----------
+    data_format : None or "channels_last"
+        Only channels-last is supported.
+    keepdims : bool, default False
+        Keep the pooled axes with size 1 (output ``(batch, 1, channels)``).
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> x = np.array([[[1.0], [2.0], [6.0]]], np.float32)
+    >>> pynn.layers.GlobalAveragePooling1D()(x).numpy()
+    array([[3.]], dtype=float32)
+    """
     rank, fn = 1, staticmethod(ops.global_avg_pool1d)
 
 
 class GlobalMaxPooling2D(_GlobalPool):
+    """Global maximum over the height and width of images ``(batch, height, width, channels)``: one
+    value per channel.
+
+    Parameters
+    ----------
+    data_format : None or "channels_last"
+        Only channels-last is supported.
+    keepdims : bool, default False
+        Keep the pooled axes with size 1 (output ``(batch, 1, 1, channels)``).
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> x = np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2)
+    >>> pynn.layers.GlobalMaxPooling2D()(x).numpy()
+    array([[6., 7.]], dtype=float32)
+    """
     rank, fn = 2, staticmethod(ops.global_max_pool2d)
 
 
 class GlobalMaxPooling1D(_GlobalPool):
+    """Global maximum over the steps of sequences ``(batch, steps, channels)``: one value per
+    channel.
+
+    Parameters
+    ----------
+    data_format : None or "channels_last"
+        Only channels-last is supported.
+    keepdims : bool, default False
+        Keep the pooled axes with size 1 (output ``(batch, 1, channels)``).
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> x = np.array([[[1.0], [2.0], [6.0]]], np.float32)
+    >>> pynn.layers.GlobalMaxPooling1D()(x).numpy()
+    array([[6.]], dtype=float32)
+    """
     rank, fn = 1, staticmethod(ops.global_max_pool1d)
 
 

@@ -10,7 +10,29 @@ _EPSILON = 1e-7  # Keras' backend.epsilon(): the smallest standard deviation div
 
 
 class Rescaling(Layer):
-    """x * scale + offset, e.g. Rescaling(1.0 / 255) for pixel values."""
+    """Rescales inputs: ``x * scale + offset`` (e.g. pixel values to [0, 1]).
+
+    Parameters
+    ----------
+    scale : float or array_like
+        Multiplier (broadcast over the last axes).
+    offset : float or array_like, default 0.0
+        Added after scaling.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        ``scale`` or ``offset`` is not finite numbers.
+
+    Examples
+    --------
+    >>> pynn.layers.Rescaling(1.0 / 255)(np.array([[255.0, 0.0]], np.float32)).numpy()
+    array([[1., 0.]], dtype=float32)
+    >>> pynn.layers.Rescaling(2.0, offset=-1.0)(np.array([[0.0, 0.5]], np.float32)).numpy()
+    array([[-1.,  0.]], dtype=float32)
+    """
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -38,10 +60,42 @@ class Rescaling(Layer):
 
 
 class Normalization(Layer):
-    """(x - mean) / max(sqrt(variance), 1e-7) along the kept `axis` (Keras'
-    formula). mean and variance are given, or learned by adapt(data); they are
-    non-trainable weights [mean, variance, count], as in Keras 3 — where count is a
-    slot kept for old saved models that adapt() leaves at 0, so here too."""
+    """Standardises features: ``(x - mean) / sqrt(variance)``, per feature.
+
+    Give ``mean`` and ``variance``, or learn them from data with ``adapt``.
+    They are stored as non-trainable weights, so they are saved with the model.
+
+    Parameters
+    ----------
+    axis : int, tuple of int or None, default -1
+        The axis (or axes) that keep separate statistics (-1: one mean per
+        feature); None: one mean and variance for all values.
+    mean : array_like, optional
+        The mean to subtract (with ``variance``).
+    variance : array_like, optional
+        The variance to divide by (its square root, at least 1e-7).
+    invert : bool, default False
+        Apply the inverse: ``x * sqrt(variance) + mean``.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        Only one of ``mean`` and ``variance`` is given, or they do not broadcast
+        to the input. (Used before ``adapt`` without them, the layer passes its
+        input through: mean 0, variance 1.)
+
+    Examples
+    --------
+    >>> layer = pynn.layers.Normalization()
+    >>> layer.adapt(np.array([[1.0, 10.0], [3.0, 30.0]]))
+    >>> layer(np.array([[1.0, 10.0]], np.float32)).numpy()
+    array([[-1., -1.]], dtype=float32)
+    >>> fixed = pynn.layers.Normalization(mean=[2.0], variance=[4.0])
+    >>> fixed(np.array([[6.0]], np.float32)).numpy()
+    array([[2.]], dtype=float32)
+    """
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
@@ -85,7 +139,28 @@ class Normalization(Layer):
                                  ) from None
 
     def adapt(self, data, batch_size=None, steps=None):
-        """Learns the mean and variance of `data` (an array with the batch axis first)."""
+        """Computes the mean and variance of ``data`` (per kept axis) and stores them.
+
+        Parameters
+        ----------
+        data : array_like
+            Samples, batch axis first (NumPy array or anything array-like).
+        batch_size, steps
+            Accepted for Keras compatibility (the statistics are computed at once).
+
+        Raises
+        ------
+        ValueError
+            ``data`` is empty or does not match the layer's axes, or ``mean`` and
+            ``variance`` were given to the constructor (adapt would overwrite them).
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Normalization(axis=None)
+        >>> layer.adapt(np.array([1.0, 2.0, 3.0, 4.0]))
+        >>> float(layer.mean), float(layer.variance)
+        (2.5, 1.25)
+        """
         data = np.asarray(data.to_numpy() if hasattr(data, "to_numpy") else data, np.float64)
         if data.ndim < 1 or data.shape[0] == 0:
             raise ValueError(f"Normalization '{self.name}'.adapt needs a non-empty array with a "

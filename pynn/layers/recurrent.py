@@ -127,6 +127,34 @@ class _RNN(Layer):
         return drop, rdrop
 
     def call(self, inputs, training=False, mask=None, initial_state=None):
+        """Runs the recurrent layer over a batch of sequences.
+
+        Parameters
+        ----------
+        inputs : Tensor
+            ``(batch, steps, features)``.
+        training : bool, default False
+            Apply ``dropout`` / ``recurrent_dropout`` (training only).
+        mask : Tensor, optional
+            ``(batch, steps)``, 1 at real steps and 0 at padding; taken from an
+            ``Embedding(mask_zero=True)`` input when not given. Padded steps keep
+            the previous state.
+        initial_state : Tensor or list of Tensor, optional
+            The starting state(s) ``(batch, units)`` (zeros by default; an LSTM
+            takes ``[h, c]``).
+
+        Returns
+        -------
+        Tensor or list of Tensor
+            The output, followed by the final states when ``return_state=True``.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.SimpleRNN(3)
+        >>> x = pynn.Tensor(np.ones((2, 4, 5), np.float32))
+        >>> layer(x, initial_state=pynn.Tensor(np.zeros((2, 3), np.float32))).shape
+        (2, 3)
+        """
         if mask is None:
             mask = getattr(inputs, "_keras_mask", None)
         drop, rdrop = self._dropout_masks(inputs) if training else (None, None)
@@ -165,7 +193,66 @@ class _RNN(Layer):
 
 
 class SimpleRNN(_RNN):
-    """h_t = activation(x_t·kernel + h_{t-1}·recurrent_kernel + bias)."""
+    """Fully-connected recurrent layer:
+    ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
+
+    Inputs are ``(batch, steps, features)``; the loop over steps runs in C, with
+    the input projection of all steps done as one GEMM.
+
+    Parameters
+    ----------
+    units : int
+        Size of the state and output.
+    activation : str, default "tanh"
+        Activation of the state.
+    use_bias : bool, default True
+        Whether to add biases.
+    kernel_initializer : str or Initializer, default "glorot_uniform"
+        Initializer of the input kernel.
+    recurrent_initializer : str or Initializer, default "orthogonal"
+        Initializer of the recurrent kernel.
+    bias_initializer : str or Initializer, default "zeros"
+        Initializer of the bias.
+    kernel_regularizer, recurrent_regularizer, bias_regularizer : str or Regularizer, optional
+        Penalties added to the training loss.
+    dropout : float, default 0.0
+        Fraction of the inputs dropped in training (one mask per sequence).
+    recurrent_dropout : float, default 0.0
+        Fraction of the recurrent state dropped in training.
+    seed : int, optional
+        Accepted for Keras compatibility; use `pynn.set_seed`.
+    return_sequences : bool, default False
+        Return the output of every step ``(batch, steps, units)`` instead of
+        the last one ``(batch, units)``.
+    return_state : bool, default False
+        Also return the final state(s): ``[output, *states]``.
+    go_backwards : bool, default False
+        Process the sequence backwards (outputs in reverse order, as Keras).
+    stateful : bool, default False
+        Not supported (True raises).
+    unroll : bool, default False
+        Accepted; the loop always runs in C, with the same result.
+    zero_output_for_mask : bool, default False
+        With a mask and ``return_sequences``, output zeros at padded steps
+        (otherwise the last valid output is repeated).
+    activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint : None
+        Not supported (a value raises).
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or inputs that are not 3-D.
+
+    Examples
+    --------
+    >>> x = np.zeros((2, 5, 3), np.float32)
+    >>> pynn.layers.SimpleRNN(4)(x).shape
+    (2, 4)
+    >>> pynn.layers.SimpleRNN(4, return_sequences=True)(x).shape
+    (2, 5, 4)
+    """
     _op = "simple_rnn"
 
     def __init__(self, units, activation="tanh", **kwargs):
@@ -177,8 +264,79 @@ class SimpleRNN(_RNN):
 
 
 class LSTM(_RNN):
-    """Keras LSTM: gates i, f, c, o; kernel (in, 4u); unit_forget_bias=True
-    starts the forget-gate bias at 1."""
+    """Long short-term memory layer (Hochreiter & Schmidhuber), with Keras' weights.
+
+    Gates in Keras' order i, f, c, o: kernel ``(features, 4 * units)``,
+    recurrent kernel ``(units, 4 * units)``, bias ``(4 * units,)``, so weights
+    port from Keras as they are. One GEMM projects the inputs of all steps;
+    one per step does the recurrence, with the gates fused, in C.
+
+    Parameters
+    ----------
+    units : int
+        Size of the state and output.
+    activation : str, default "tanh"
+        Activation of the cell candidate and output.
+    recurrent_activation : str, default "sigmoid"
+        Activation of the gates.
+    unit_forget_bias : bool, default True
+        Start the forget gate's bias at 1 (Jozefowicz et al.).
+    implementation : {1, 2}, default 2
+        Keras' option; as in Keras it only decides whether ``dropout`` draws one
+        input mask per gate (1) or one for all gates (2).
+    use_bias : bool, default True
+        Whether to add biases.
+    kernel_initializer : str or Initializer, default "glorot_uniform"
+        Initializer of the input kernel.
+    recurrent_initializer : str or Initializer, default "orthogonal"
+        Initializer of the recurrent kernel.
+    bias_initializer : str or Initializer, default "zeros"
+        Initializer of the bias.
+    kernel_regularizer, recurrent_regularizer, bias_regularizer : str or Regularizer, optional
+        Penalties added to the training loss.
+    dropout : float, default 0.0
+        Fraction of the inputs dropped in training (one mask per sequence).
+    recurrent_dropout : float, default 0.0
+        Fraction of the recurrent state dropped in training.
+    seed : int, optional
+        Accepted for Keras compatibility; use `pynn.set_seed`.
+    return_sequences : bool, default False
+        Return the output of every step ``(batch, steps, units)`` instead of
+        the last one ``(batch, units)``.
+    return_state : bool, default False
+        Also return the final state(s): ``[output, *states]``.
+    go_backwards : bool, default False
+        Process the sequence backwards (outputs in reverse order, as Keras).
+    stateful : bool, default False
+        Not supported (True raises).
+    unroll : bool, default False
+        Accepted; the loop always runs in C, with the same result.
+    zero_output_for_mask : bool, default False
+        With a mask and ``return_sequences``, output zeros at padded steps
+        (otherwise the last valid output is repeated).
+    activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint : None
+        Not supported (a value raises).
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or inputs that are not 3-D.
+
+    Examples
+    --------
+    >>> x = np.zeros((2, 5, 3), np.float32)
+    >>> pynn.layers.LSTM(4)(x).shape
+    (2, 4)
+    >>> output, h, c = pynn.layers.LSTM(4, return_state=True)(x)
+    >>> output.shape, h.shape, c.shape
+    ((2, 4), (2, 4), (2, 4))
+    >>> layer = pynn.layers.LSTM(2)
+    >>> _ = layer(x)
+    >>> layer.bias  # the forget gate's bias starts at 1
+    Variable([0., 0., 1., 1., 0., 0., 0., 0.], dtype=float32)
+    """
     _op = "lstm"
     _gates = 4
     _n_states = 2
@@ -206,8 +364,75 @@ class LSTM(_RNN):
 
 
 class GRU(_RNN):
-    """Keras GRU with reset_after=True: gates z, r, h; bias (2, 3u) holds the
-    input and the recurrent bias."""
+    """Gated recurrent unit layer (Cho et al.), Keras 3's ``reset_after=True`` variant.
+
+    Gates in Keras' order z, r, h: kernel ``(features, 3 * units)``, recurrent
+    kernel ``(units, 3 * units)``, bias ``(2, 3 * units)`` (input and recurrent
+    biases), as Keras 3 and cuDNN.
+
+    Parameters
+    ----------
+    units : int
+        Size of the state and output.
+    activation : str, default "tanh"
+        Activation of the candidate state.
+    recurrent_activation : str, default "sigmoid"
+        Activation of the gates.
+    reset_after : bool, default True
+        Only True is supported (the Keras 1 variant raises).
+    use_cudnn : str, default "auto"
+        Accepted for Keras compatibility.
+    implementation : {1, 2}, default 2
+        Keras' option; as in Keras it only decides whether ``dropout`` draws one
+        input mask per gate (1) or one for all gates (2).
+    use_bias : bool, default True
+        Whether to add biases.
+    kernel_initializer : str or Initializer, default "glorot_uniform"
+        Initializer of the input kernel.
+    recurrent_initializer : str or Initializer, default "orthogonal"
+        Initializer of the recurrent kernel.
+    bias_initializer : str or Initializer, default "zeros"
+        Initializer of the bias.
+    kernel_regularizer, recurrent_regularizer, bias_regularizer : str or Regularizer, optional
+        Penalties added to the training loss.
+    dropout : float, default 0.0
+        Fraction of the inputs dropped in training (one mask per sequence).
+    recurrent_dropout : float, default 0.0
+        Fraction of the recurrent state dropped in training.
+    seed : int, optional
+        Accepted for Keras compatibility; use `pynn.set_seed`.
+    return_sequences : bool, default False
+        Return the output of every step ``(batch, steps, units)`` instead of
+        the last one ``(batch, units)``.
+    return_state : bool, default False
+        Also return the final state(s): ``[output, *states]``.
+    go_backwards : bool, default False
+        Process the sequence backwards (outputs in reverse order, as Keras).
+    stateful : bool, default False
+        Not supported (True raises).
+    unroll : bool, default False
+        Accepted; the loop always runs in C, with the same result.
+    zero_output_for_mask : bool, default False
+        With a mask and ``return_sequences``, output zeros at padded steps
+        (otherwise the last valid output is repeated).
+    activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint : None
+        Not supported (a value raises).
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, ``reset_after=False``, or inputs that are not 3-D.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.GRU(4)
+    >>> layer(np.zeros((2, 5, 3), np.float32)).shape
+    (2, 4)
+    >>> [w.shape for w in layer.weights]
+    [(3, 12), (4, 12), (2, 12)]
+    """
     _op = "gru"
     _gates = 3
 
@@ -230,10 +455,40 @@ class GRU(_RNN):
 
 
 class Bidirectional(Layer):
-    """Runs a copy of `layer` forwards and one backwards (go_backwards=True) and
-    merges them; with return_sequences the backward outputs are flipped back to
-    time order first, as in Keras. Weights: the forward layer's, then the
-    backward layer's."""
+    """Runs a recurrent layer forwards and a copy backwards, and merges their outputs.
+
+    With ``return_sequences`` the backward outputs are flipped back to time
+    order before merging, as in Keras. Weights: the forward layer's, then the
+    backward layer's.
+
+    Parameters
+    ----------
+    layer : SimpleRNN, LSTM or GRU
+        The recurrent layer; its configuration is copied for both directions.
+    merge_mode : {"concat", "sum", "mul", "ave", None}, default "concat"
+        How to combine the two outputs; None returns both as a list.
+    weights : list of array_like, optional
+        Initial weights (forward then backward), set when the layer builds.
+    backward_layer : Layer, optional
+        A separate layer for the backward direction (must have the opposite
+        ``go_backwards``).
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        ``layer`` is not recurrent, or an unknown ``merge_mode``.
+
+    Examples
+    --------
+    >>> x = np.zeros((2, 5, 3), np.float32)
+    >>> pynn.layers.Bidirectional(pynn.layers.LSTM(4))(x).shape  # 4 forward + 4 backward
+    (2, 8)
+    >>> pynn.layers.Bidirectional(pynn.layers.GRU(4, return_sequences=True),
+    ...                           merge_mode="sum")(x).shape
+    (2, 5, 4)
+    """
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if not isinstance(layer, _RNN):
@@ -281,6 +536,24 @@ class Bidirectional(Layer):
                 lay._replace_variable(old, new)
 
     def tensor(self, var):
+        """Returns the engine Tensor over one of the wrapped layers' weights.
+
+        Parameters
+        ----------
+        var : Variable
+            A weight of the forward or backward layer.
+
+        Returns
+        -------
+        Tensor
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Bidirectional(pynn.layers.SimpleRNN(2))
+        >>> _ = layer(np.zeros((1, 4, 3), np.float32))
+        >>> layer.tensor(layer.weights[0]).shape
+        (3, 2)
+        """
         owner = next(l for l in (self.forward_layer, self.backward_layer)
                      if any(w is var for w in l._weights))
         if not self.trainable:
@@ -288,6 +561,29 @@ class Bidirectional(Layer):
         return owner.tensor(var)
 
     def call(self, inputs, training=False, mask=None, initial_state=None):
+        """Runs both directions over a batch of sequences and merges them.
+
+        Parameters
+        ----------
+        inputs : Tensor
+            ``(batch, steps, features)``.
+        training : bool, default False
+            Training mode (dropout).
+        mask : Tensor, optional
+            ``(batch, steps)`` padding mask (from ``Embedding(mask_zero=True)`` by default).
+        initial_state : list of Tensor, optional
+            The forward layer's states followed by the backward layer's.
+
+        Returns
+        -------
+        Tensor or list of Tensor
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Bidirectional(pynn.layers.SimpleRNN(2), merge_mode=None)
+        >>> [t.shape for t in layer(np.zeros((1, 4, 3), np.float32))]
+        [(1, 2), (1, 2)]
+        """
         if mask is None:
             mask = getattr(inputs, "_keras_mask", None)
         fs = bs = None

@@ -13,7 +13,26 @@ class _Spatial(Layer):
 
 
 class ZeroPadding2D(_Spatial):
-    """padding: int, (sym_h, sym_w) or ((top, bottom), (left, right))."""
+    """Pads images ``(batch, height, width, channels)`` with zero rows and columns.
+
+    Parameters
+    ----------
+    padding : int, tuple of 2 int, or tuple of 2 tuples, default (1, 1)
+        ``n``: n on every side; ``(h, w)``: h rows at top and bottom, w columns
+        left and right; ``((top, bottom), (left, right))``.
+    data_format : None or "channels_last"
+        Only channels-last is supported.
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> pynn.layers.ZeroPadding2D(1)(np.ones((1, 2, 2, 1), np.float32)).numpy()[0, :, :, 0]
+    array([[0., 0., 0., 0.],
+           [0., 1., 1., 0.],
+           [0., 1., 1., 0.],
+           [0., 0., 0., 0.]], dtype=float32)
+    """
     rank = 2
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
@@ -35,6 +54,20 @@ class ZeroPadding2D(_Spatial):
 
 
 class ZeroPadding1D(_Spatial):
+    """Pads sequences ``(batch, steps, channels)`` with zero steps at the start and end.
+
+    Parameters
+    ----------
+    padding : int or tuple of 2 int, default 1
+        Steps added at both ends, or ``(at_start, at_end)``.
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> pynn.layers.ZeroPadding1D((1, 2))(np.ones((1, 2, 1), np.float32)).numpy().ravel()
+    array([0., 1., 1., 0., 0.], dtype=float32)
+    """
     rank = 1
 
     def __init__(self, padding=1, **kwargs):
@@ -52,7 +85,22 @@ class ZeroPadding1D(_Spatial):
 
 
 class Cropping2D(_Spatial):
-    """cropping: int, (sym_h, sym_w) or ((top, bottom), (left, right))."""
+    """Crops rows and columns from the borders of images ``(batch, height, width, channels)``.
+
+    Parameters
+    ----------
+    cropping : int, tuple of 2 int, or tuple of 2 tuples, default ((0, 0), (0, 0))
+        ``n``: n from every side; ``(h, w)``: symmetric; ``((top, bottom), (left, right))``.
+    data_format : None or "channels_last"
+        Only channels-last is supported.
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> pynn.layers.Cropping2D(((1, 0), (0, 2)))(np.zeros((1, 5, 5, 3), np.float32)).shape
+    (1, 4, 3, 3)
+    """
     rank = 2
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
@@ -74,6 +122,21 @@ class Cropping2D(_Spatial):
 
 
 class Cropping1D(_Spatial):
+    """Crops steps from the start and end of sequences ``(batch, steps, channels)``.
+
+    Parameters
+    ----------
+    cropping : int or tuple of 2 int, default (1, 1)
+        Steps removed at both ends, or ``(at_start, at_end)``.
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> x = np.arange(5, dtype=np.float32).reshape(1, 5, 1)
+    >>> pynn.layers.Cropping1D((1, 2))(x).numpy().ravel()
+    array([1., 2.], dtype=float32)
+    """
     rank = 1
 
     def __init__(self, cropping=(1, 1), **kwargs):
@@ -91,7 +154,28 @@ class Cropping1D(_Spatial):
 
 
 class UpSampling2D(_Spatial):
-    """Nearest-neighbour upsampling (Keras' default interpolation)."""
+    """Repeats rows and columns of images (nearest-neighbour upsampling).
+
+    Parameters
+    ----------
+    size : int or tuple of 2 int, default (2, 2)
+        Repetition factors for height and width.
+    data_format : None or "channels_last"
+        Only channels-last is supported.
+    interpolation : "nearest"
+        Only nearest-neighbour (Keras' default) is supported.
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32).reshape(1, 2, 2, 1)
+    >>> pynn.layers.UpSampling2D()(x).numpy()[0, :, :, 0]
+    array([[1., 1., 2., 2.],
+           [1., 1., 2., 2.],
+           [3., 3., 4., 4.],
+           [3., 3., 4., 4.]], dtype=float32)
+    """
     rank = 2
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
@@ -113,6 +197,20 @@ class UpSampling2D(_Spatial):
 
 
 class UpSampling1D(_Spatial):
+    """Repeats each step of sequences ``(batch, steps, channels)`` ``size`` times.
+
+    Parameters
+    ----------
+    size : int, default 2
+        Repetition factor.
+    **kwargs
+        Base layer arguments.
+
+    Examples
+    --------
+    >>> pynn.layers.UpSampling1D(2)(np.array([[[1.0], [2.0]]], np.float32)).numpy().ravel()
+    array([1., 1., 2., 2.], dtype=float32)
+    """
     rank = 1
 
     def __init__(self, size=2, **kwargs):

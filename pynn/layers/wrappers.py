@@ -14,11 +14,33 @@ def _per_sample_repr(shape):
 
 
 class Lambda(Layer):
-    """Lambda(function, output_shape=None, mask=None, arguments=None): a layer that
-    calls `function(inputs, **arguments)` (pynn ops / Tensor arithmetic inside).
+    """A layer that calls ``function(inputs, **arguments)`` (pynn ops inside).
 
     Saving keeps the function's *name* only: pynn never stores or runs code from a
-    file, so load_model(..., custom_objects={name: function}) supplies it again."""
+    file, so ``load_model(..., custom_objects={name: function})`` supplies it again
+    (an anonymous ``lambda`` cannot be saved).
+
+    Parameters
+    ----------
+    function : callable
+        ``function(inputs, **arguments)`` -> Tensor; gets ``training=`` when it
+        takes that argument.
+    output_shape : tuple or callable, optional
+        Per-sample output shape, or ``f(input_shape) -> batch shape``; default:
+        found by running the function on one zero sample.
+    mask : None
+        Not supported (a value raises).
+    arguments : dict, optional
+        Extra keyword arguments for ``function``.
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Examples
+    --------
+    >>> layer = pynn.layers.Lambda(lambda x: x ** 2)
+    >>> layer(np.array([[1.0, -2.0]], np.float32)).numpy()
+    array([[1., 4.]], dtype=float32)
+    """
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
@@ -80,7 +102,26 @@ def _has_signature(fn):
 
 
 class RepeatVector(Layer):
-    """(batch, features) -> (batch, n, features)."""
+    """Repeats the input ``n`` times: (batch, features) -> (batch, n, features).
+
+    Parameters
+    ----------
+    n : int
+        How many times (positive).
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        ``n`` is not a positive integer, or the input is not (batch, features).
+
+    Examples
+    --------
+    >>> pynn.layers.RepeatVector(2)(np.array([[1.0, 2.0]], np.float32)).numpy()
+    array([[[1., 2.],
+            [1., 2.]]], dtype=float32)
+    """
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
@@ -107,8 +148,27 @@ class RepeatVector(Layer):
 
 
 class Permute(Layer):
-    """Permute(dims): reorders the per-sample axes; dims numbers them from 1 (the batch
-    axis stays first), e.g. Permute((2, 1)) swaps the two axes of (batch, a, b)."""
+    """Reorders the per-sample axes; the batch axis stays first.
+
+    Parameters
+    ----------
+    dims : tuple of int
+        A permutation of 1 .. rank-1 (axes numbered from 1): ``Permute((2, 1))``
+        swaps the two axes of (batch, a, b).
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        ``dims`` is not such a permutation, or the input's rank does not match.
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 10, 64), np.float32)
+    >>> pynn.layers.Permute((2, 1))(x).shape
+    (1, 64, 10)
+    """
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
@@ -137,9 +197,31 @@ class Permute(Layer):
 
 
 class TimeDistributed(Layer):
-    """Applies `layer` to every time step of (batch, time, ...): the steps are folded
-    into the batch axis, so the wrapped layer runs once on (batch*time, ...) and has
-    one set of weights for all steps (Keras' weights and numbers)."""
+    """Applies ``layer`` to every time step of (batch, time, ...), with one set of weights.
+
+    The steps are folded into the batch axis, so the wrapped layer runs once on
+    (batch*time, ...); its weights are this layer's weights (Keras' numbers).
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer to apply to each step.
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Raises
+    ------
+    ValueError
+        ``layer`` is not a layer, or the input has no known time axis.
+
+    Examples
+    --------
+    >>> td = pynn.layers.TimeDistributed(pynn.layers.Dense(2))
+    >>> td(np.zeros((4, 10, 3), np.float32)).shape
+    (4, 10, 2)
+    >>> [w.shape for w in td.weights]
+    [(3, 2), (2,)]
+    """
 
     def __init__(self, layer, **kwargs):
         super().__init__(**kwargs)

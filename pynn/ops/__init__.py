@@ -2,6 +2,8 @@
 
 Each function is a thin wrapper over one engine op (``_C.apply``); forward and
 backward run in C."""
+import sys as _sys
+
 from .. import _C
 from .elementwise import *  # noqa: F401,F403
 from .activations import *  # noqa: F401,F403
@@ -19,29 +21,227 @@ from .convert import *  # noqa: F401,F403
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False):
-    """a @ b with NumPy semantics; the transposes are absorbed by GEMM's packing."""
+    """Matrix product ``a @ b`` with NumPy semantics (batched over leading axes).
+
+    The transposes are absorbed by GEMM's packing (no copy).
+
+    Parameters
+    ----------
+    a : Tensor or array_like
+        ``(..., m, k)``.
+    b : Tensor or array_like
+        ``(..., k, n)``.
+    transpose_a : bool, default False
+        Use ``a``'s transpose of its last two axes.
+    transpose_b : bool, default False
+        Use ``b``'s transpose of its last two axes.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Inner dimensions that differ (both shapes named).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> pynn.ops.matmul(a, np.array([[3.0], [4.0]], np.float32)).numpy()
+    array([[11.]], dtype=float32)
+    >>> pynn.ops.matmul(a, a, transpose_b=True).numpy()
+    array([[5.]], dtype=float32)
+    """
     return _C.apply("matmul", [a, b], iattr=[int(transpose_a), int(transpose_b)])
 
 
 def add(a, b):
+    """Elementwise ``a + b`` with broadcasting.
+
+    Parameters
+    ----------
+    a : Tensor or array_like
+        First operand.
+    b : Tensor or array_like
+        Second operand (broadcast against ``a``, NumPy rules).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast (both named).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0], [5.0]], np.float32)
+    >>> pynn.ops.add(a, b).numpy()
+    array([[4., 5.],
+           [6., 7.]], dtype=float32)
+    """
     return _C.apply("add", [a, b])
 
 
 def subtract(a, b):
+    """Elementwise ``a - b`` with broadcasting.
+
+    Parameters
+    ----------
+    a : Tensor or array_like
+        First operand.
+    b : Tensor or array_like
+        Second operand (broadcast against ``a``, NumPy rules).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast (both named).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0], [5.0]], np.float32)
+    >>> pynn.ops.subtract(a, b).numpy()
+    array([[-2., -1.],
+           [-4., -3.]], dtype=float32)
+    """
     return _C.apply("sub", [a, b])
 
 
 def multiply(a, b):
+    """Elementwise ``a * b`` with broadcasting.
+
+    Parameters
+    ----------
+    a : Tensor or array_like
+        First operand.
+    b : Tensor or array_like
+        Second operand (broadcast against ``a``, NumPy rules).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast (both named).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0], [5.0]], np.float32)
+    >>> pynn.ops.multiply(a, b).numpy()
+    array([[ 3.,  6.],
+           [ 5., 10.]], dtype=float32)
+    """
     return _C.apply("mul", [a, b])
 
 
 def divide(a, b):
+    """Elementwise ``a / b`` with broadcasting (IEEE results for division by 0).
+
+    Parameters
+    ----------
+    a : Tensor or array_like
+        First operand.
+    b : Tensor or array_like
+        Second operand (broadcast against ``a``, NumPy rules).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast (both named).
+
+    Examples
+    --------
+    >>> pynn.ops.divide(np.array([1.0, 3.0], np.float32), np.array([2.0, 4.0], np.float32)).numpy()
+    array([0.5 , 0.75], dtype=float32)
+    """
     return _C.apply("div", [a, b])
 
 
 def maximum(a, b):
+    """Elementwise maximum of ``a`` and ``b`` with broadcasting.
+
+    Parameters
+    ----------
+    a : Tensor or array_like
+        First operand.
+    b : Tensor or array_like
+        Second operand (broadcast against ``a``, NumPy rules).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast (both named).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0], [5.0]], np.float32)
+    >>> pynn.ops.maximum(a, b).numpy()
+    array([[3., 3.],
+           [5., 5.]], dtype=float32)
+    """
     return _C.apply("maximum", [a, b])
 
 
 def minimum(a, b):
+    """Elementwise minimum of ``a`` and ``b`` with broadcasting.
+
+    Parameters
+    ----------
+    a : Tensor or array_like
+        First operand.
+    b : Tensor or array_like
+        Second operand (broadcast against ``a``, NumPy rules).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast (both named).
+
+    Examples
+    --------
+    >>> a = np.array([[1.0, 2.0]], np.float32)
+    >>> b = np.array([[3.0], [5.0]], np.float32)
+    >>> pynn.ops.minimum(a, b).numpy()
+    array([[1., 2.],
+           [1., 2.]], dtype=float32)
+    """
     return _C.apply("minimum", [a, b])
+
+
+# The public ops: each family module's own __all__ plus the binary ops above
+# (the family modules themselves are implementation and not listed).
+# (by sys.modules: `embedding` and `dense` name both a module and its op function)
+__all__ = sorted({name for family in ("elementwise", "activations", "reduce", "shape", "losses",
+                                      "conv", "pool", "norm", "rnn", "embedding", "attention",
+                                      "dense", "convert")
+                  for name in _sys.modules[f"{__name__}.{family}"].__all__}
+                 | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum"})
+
+
+def __dir__():
+    return list(__all__)

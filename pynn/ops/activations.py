@@ -16,43 +16,179 @@ __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish"
 
 
 def relu(x):
-    """max(x, 0); gradient 0 at x = 0. NaN propagates."""
+    """Rectified linear unit ``max(x, 0)``.
+
+    Its gradient at 0 is 0; NaN propagates. Fused into Dense / Conv when used as
+    their activation.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.relu(x).numpy().round(4)
+    array([0., 0., 2.], dtype=float32)
+    """
     return _C.apply("relu", [x])
 
 
 def relu6(x):
-    """min(max(x, 0), 6)."""
+    """ReLU capped at 6: ``min(max(x, 0), 6)``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.relu6(x).numpy().round(4)
+    array([0., 0., 2.], dtype=float32)
+    """
     return _C.apply("relu6", [x])
 
 
 def leaky_relu(x, negative_slope=0.2):
-    """x for x > 0, negative_slope * x otherwise (Keras 3 default 0.2; the
-    ``LeakyReLU`` layer's default is 0.3)."""
+    """Leaky ReLU: ``x`` for ``x > 0``, ``negative_slope * x`` otherwise.
+
+    Keras 3's function default is 0.2; the `LeakyReLU` layer's is 0.3.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    negative_slope : float, default 0.2
+        Slope below zero.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``negative_slope`` is not a real number.
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.leaky_relu(x).numpy().round(4)
+    array([-0.2,  0. ,  2. ], dtype=float32)
+    """
     return _C.apply("leaky_relu", [x], fattr=[_scalar("leaky_relu", "negative_slope",
                                                       negative_slope)])
 
 
 def elu(x, alpha=1.0):
-    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    alpha : float, default 1.0
+        Scale of the negative part.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.elu(x).numpy().round(4)
+    array([-0.6321,  0.    ,  2.    ], dtype=float32)
+    """
     return _C.apply("elu", [x], fattr=[_scalar("elu", "alpha", alpha)])
 
 
 def selu(x):
-    """scale * elu(x, alpha) with the self-normalising constants
-    (alpha = 1.67326..., scale = 1.05070...)."""
+    """Scaled ELU, ``scale * elu(x, alpha)`` with the self-normalising constants.
+
+    ``alpha = 1.67326...``, ``scale = 1.05070...`` (Klambauer et al.); use with
+    ``lecun_normal`` initialisation.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.selu(x).numpy().round(4)
+    array([-1.1113,  0.    ,  2.1014], dtype=float32)
+    """
     return _C.apply("selu", [x])
 
 
 def gelu(x, approximate=False):
-    """Gaussian error linear unit. approximate=False (Keras 3 and torch default)
-    is the exact 0.5 x (1 + erf(x / sqrt 2)); True is the tanh approximation."""
+    """Gaussian error linear unit: ``x * Phi(x)``.
+
+    ``approximate=False`` (Keras 3 and torch default) is the exact
+    ``0.5 * x * (1 + erf(x / sqrt(2)))``; True uses the tanh approximation.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    approximate : bool, default False
+        Use the tanh approximation.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``approximate`` is not a bool.
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.gelu(x).numpy().round(4)
+    array([-0.1587,  0.    ,  1.9545], dtype=float32)
+    """
     if not isinstance(approximate, (bool, np.bool_)):
         raise TypeError(f"gelu: approximate must be a bool, got {type(approximate).__name__}")
     return _C.apply("gelu", [x], iattr=[int(approximate)])
 
 
 def silu(x):
-    """x * sigmoid(x) (a.k.a. swish)."""
+    """SiLU (swish): ``x * sigmoid(x)`` (also ``swish``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.silu(x).numpy().round(4)
+    array([-0.2689,  0.    ,  1.7616], dtype=float32)
+    """
     return _C.apply("silu", [x])
 
 
@@ -60,32 +196,130 @@ swish = silu
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)), computed without overflow for any x."""
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow for any x.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.sigmoid(x).numpy().round(4)
+    array([0.2689, 0.5   , 0.8808], dtype=float32)
+    """
     return _C.apply("sigmoid", [x])
 
 
 def tanh(x):
+    """Hyperbolic tangent.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.tanh(x).numpy().round(4)
+    array([-0.7616,  0.    ,  0.964 ], dtype=float32)
+    """
     return _C.apply("tanh", [x])
 
 
 def softplus(x):
-    """log(1 + exp(x)), as log1p(exp(-|x|)) + max(x, 0) so it never overflows."""
+    """Softplus ``log(1 + exp(x))``, computed so that it never overflows.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.softplus(x).numpy().round(4)
+    array([0.3133, 0.6931, 2.1269], dtype=float32)
+    """
     return _C.apply("softplus", [x])
 
 
 def softsign(x):
-    """x / (1 + |x|)."""
+    """Softsign ``x / (1 + |x|)``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.softsign(x).numpy().round(4)
+    array([-0.5   ,  0.    ,  0.6667], dtype=float32)
+    """
     return _C.apply("softsign", [x])
 
 
 def hard_sigmoid(x):
-    """Keras 3's piecewise-linear sigmoid: relu6(x + 3) / 6 (same as torch's
-    hardsigmoid; Keras 2 used 0.2 x + 0.5)."""
+    """Keras 3's piecewise-linear sigmoid: ``relu6(x + 3) / 6``.
+
+    The same as torch's hardsigmoid (Keras 2 used ``0.2 * x + 0.5``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.hard_sigmoid(x).numpy().round(4)
+    array([0.3333, 0.5   , 0.8333], dtype=float32)
+    """
     return _C.apply("hard_sigmoid", [x])
 
 
 def hard_silu(x):
-    """x * hard_sigmoid(x) (a.k.a. hard_swish)."""
+    """Hard SiLU (hard swish): ``x * hard_sigmoid(x)`` (also ``hard_swish``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.hard_silu(x).numpy().round(4)
+    array([-0.3333,  0.    ,  1.6667], dtype=float32)
+    """
     return _C.apply("hard_silu", [x])
 
 
@@ -110,10 +344,63 @@ def _ndim(x):
 
 
 def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along axis, with max subtraction (never overflows)."""
+    """Softmax along an axis: ``exp(x) / sum(exp(x))``, with the maximum subtracted first.
+
+    Never overflows. With ``categorical_crossentropy`` after a softmax layer, the
+    two are fused into one stable op.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : int, default -1
+        The axis to normalise.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``axis`` is not an int.
+    ValueError
+        ``axis`` is out of range.
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.softmax(x).numpy().round(4)
+    array([0.042 , 0.1142, 0.8438], dtype=float32)
+    """
     return _C.apply("softmax", [x], iattr=[_axis("softmax", x, axis)])
 
 
 def log_softmax(x, axis=-1):
-    """x - logsumexp(x) along axis; finite for any finite input."""
+    """Log of the softmax along an axis: ``x - logsumexp(x)``, finite for any finite input.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : int, default -1
+        The axis to normalise.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``axis`` is not an int.
+    ValueError
+        ``axis`` is out of range.
+
+    Examples
+    --------
+    >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
+    >>> pynn.ops.log_softmax(x).numpy().round(4)
+    array([-3.1698, -2.1698, -0.1698], dtype=float32)
+    """
     return _C.apply("log_softmax", [x], iattr=[_axis("log_softmax", x, axis)])

@@ -13,14 +13,47 @@ def _shape(a):
 
 def scaled_dot_product_attention(query, key, value, mask=None, *, causal=False, scale=None,
                                  num_heads=None):
-    """softmax(q kᵀ · scale + masks) v, per head.
+    """Attention ``softmax(q @ k.T * scale + masks) @ v``, per head, as one fused op.
 
-    Layouts: (batch, T, heads, depth) for all three, or (batch, T, heads*depth)
-    with ``num_heads`` given (what a Dense projection produces). ``mask`` is
-    (batch, Tk) (key padding) or (batch, Tq, Tk), true/nonzero where attending
-    is allowed; ``causal`` lets query i see keys j <= i. ``scale`` defaults to
-    1/sqrt(depth). A query that may attend to nothing gets uniform weights, as
-    with Keras' additive -1e9 masking."""
+    A query that may attend to nothing gets uniform weights, as with Keras'
+    additive -1e9 masking.
+
+    Parameters
+    ----------
+    query : Tensor
+        ``(batch, Tq, heads, depth)``, or ``(batch, Tq, heads*depth)`` with ``num_heads``.
+    key : Tensor
+        ``(batch, Tk, ...)``, the same layout.
+    value : Tensor
+        ``(batch, Tk, ...)``, the same layout.
+    mask : Tensor, optional
+        ``(batch, Tk)`` (key padding) or ``(batch, Tq, Tk)``; nonzero where attending is allowed.
+    causal : bool, default False
+        Query i sees keys j <= i only.
+    scale : float, optional
+        Multiplies the scores (default ``1 / sqrt(depth)``).
+    num_heads : int, optional
+        The number of heads, for rank-3 inputs.
+
+    Returns
+    -------
+    Tensor
+        The query's shape.
+
+    Raises
+    ------
+    ValueError
+        Inputs of the wrong rank, rank 3 without num_heads, or a scale <= 0.
+
+    Examples
+    --------
+    >>> q = np.zeros((1, 2, 1, 4), np.float32)
+    >>> v = np.array([[[[1.0, 1, 1, 1]], [[3.0, 3, 3, 3]]]], np.float32)
+    >>> pynn.ops.scaled_dot_product_attention(q, q, v).numpy()[0, :, 0, 0]  # equal scores: the mean
+    array([2., 2.], dtype=float32)
+    >>> pynn.ops.scaled_dot_product_attention(q, q, v, causal=True).numpy()[0, :, 0, 0]
+    array([1., 2.], dtype=float32)
+    """
     qs = _shape(query)
     if len(qs) not in (3, 4):
         raise ValueError("scaled_dot_product_attention: query must be (batch, T, heads, depth) "

@@ -121,17 +121,101 @@ def _conv(op, spatial, x, kernel, bias, strides, padding, dilation_rate, pad_cho
 
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None,
            alpha=None, approximate=False):
-    """2-D convolution, channels-last: (N, H, W, C) * (KH, KW, C, F) -> (N, OH, OW, F).
-    activation (one of fused_activations(), with alpha / approximate as in
-    pynn.ops.dense) is applied in the same op, after the bias."""
+    """2-D convolution, channels-last: ``(N, H, W, C) * (KH, KW, C, F) -> (N, OH, OW, F)``.
+
+    Computed as GEMM over packed patches; what `pynn.layers.Conv2D` runs.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Images ``(N, H, W, C)``.
+    kernel : Tensor or array_like
+        ``(KH, KW, C, F)`` (Keras' layout).
+    bias : Tensor, optional
+        ``(filters,)``, added to each output position.
+    strides : int or tuple, default 1
+        Step of the window.
+    padding : str, default "valid"
+        "valid" or "same" (conv1d also "causal").
+    dilation_rate : int or tuple, default 1
+        Spacing of the kernel taps.
+    activation : str, optional
+        One of `fused_activations`, applied in the same op after the bias.
+    alpha : float, optional
+        leaky_relu's negative_slope (0.2) or elu's alpha (1.0).
+    approximate : bool, default False
+        The tanh form of gelu.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit (named), a window larger than the padded input,
+        or bad arguments.
+
+    Examples
+    --------
+    >>> x = np.ones((1, 4, 4, 1), np.float32)
+    >>> kernel = np.ones((3, 3, 1, 1), np.float32)
+    >>> pynn.ops.conv2d(x, kernel).numpy()[0, :, :, 0]
+    array([[9., 9.],
+           [9., 9.]], dtype=float32)
+    >>> pynn.ops.conv2d(x, kernel, padding="same").numpy()[0, 0, :, 0]
+    array([4., 6., 6., 4.], dtype=float32)
+    """
     return _conv("conv2d", 2, x, kernel, bias, strides, padding, dilation_rate, ("valid", "same"),
                  activation, alpha, approximate)
 
 
 def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None,
            alpha=None, approximate=False):
-    """1-D convolution, channels-last: (N, W, C) * (K, C, F) -> (N, OW, F).
-    padding="causal" pads d(k-1) on the left only, so output t sees inputs <= t.
-    activation: as for conv2d."""
+    """1-D convolution, channels-last: ``(N, W, C) * (K, C, F) -> (N, OW, F)``.
+
+    ``padding="causal"`` pads ``dilation * (K - 1)`` on the left only, so output t
+    sees inputs up to t.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Sequences ``(N, W, C)``.
+    kernel : Tensor or array_like
+        ``(K, C, F)`` (Keras' layout).
+    bias : Tensor, optional
+        ``(filters,)``, added to each output position.
+    strides : int or tuple, default 1
+        Step of the window.
+    padding : str, default "valid"
+        "valid" or "same" (conv1d also "causal").
+    dilation_rate : int or tuple, default 1
+        Spacing of the kernel taps.
+    activation : str, optional
+        One of `fused_activations`, applied in the same op after the bias.
+    alpha : float, optional
+        leaky_relu's negative_slope (0.2) or elu's alpha (1.0).
+    approximate : bool, default False
+        The tanh form of gelu.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit (named), a window larger than the padded input,
+        or bad arguments.
+
+    Examples
+    --------
+    >>> x = np.arange(1, 5, dtype=np.float32).reshape(1, 4, 1)
+    >>> kernel = np.ones((2, 1, 1), np.float32)
+    >>> pynn.ops.conv1d(x, kernel).numpy().ravel()
+    array([3., 5., 7.], dtype=float32)
+    >>> pynn.ops.conv1d(x, kernel, padding="causal").numpy().ravel()
+    array([1., 3., 5., 7.], dtype=float32)
+    """
     return _conv("conv1d", 1, x, kernel, bias, strides, padding, dilation_rate,
                  ("valid", "same", "causal"), activation, alpha, approximate)

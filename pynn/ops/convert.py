@@ -9,9 +9,40 @@ __all__ = ["one_hot", "convert_to_tensor", "convert_to_numpy", "ones", "zeros", 
 
 
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
-    """keras.ops.one_hot: integer class ids of any shape -> x.shape + (num_classes,)
-    float32. A row lookup in the identity matrix, so it also works on the labels
-    inside a traced loss function; an id outside [0, num_classes) raises ValueError."""
+    """One-hot encodes integer class ids (``keras.ops.one_hot``).
+
+    A row lookup in the identity matrix, so it also works on labels inside a
+    traced loss function.
+
+    Parameters
+    ----------
+    x : array_like or Tensor of int
+        Class ids of any shape.
+    num_classes : int
+        The number of classes.
+    axis : int, default -1
+        Only -1 (the class axis last).
+    dtype : None or "float32"
+        The result is float32 (another dtype raises).
+    sparse : bool, default False
+        Only False.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        An id outside ``[0, num_classes)``, a bad ``num_classes``, or another axis,
+        sparse or dtype.
+
+    Examples
+    --------
+    >>> pynn.ops.one_hot(np.array([0, 2]), 3).numpy()
+    array([[1., 0., 0.],
+           [0., 0., 1.]], dtype=float32)
+    """
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
             or num_classes < 1:
         raise ValueError(f"one_hot: num_classes must be a positive int, got {num_classes!r}")
@@ -26,28 +57,136 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 
 def convert_to_tensor(x, dtype=None, sparse=None):
-    """A Tensor over x (no copy for float32 C-contiguous arrays)."""
+    """Returns a Tensor over ``x`` (no copy for float32, C-contiguous arrays).
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The values (a Tensor is returned as is).
+    dtype : None or "float32"
+        Tensors are float32 (another dtype raises).
+    sparse : optional
+        Accepted for Keras compatibility.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        A dtype other than float32.
+
+    Examples
+    --------
+    >>> a = np.ones(3, np.float32)
+    >>> t = pynn.ops.convert_to_tensor(a)
+    >>> t.shape, np.shares_memory(t.numpy(), a)
+    ((3,), True)
+    """
     if dtype not in (None, "float32", np.float32):
         raise ValueError(f"convert_to_tensor: pynn tensors are float32, got dtype={dtype!r}")
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def convert_to_numpy(x):
-    """A NumPy array of x's values (Tensors, Variables, arrays, numbers)."""
+    """Returns a NumPy array of ``x``'s values (Tensors, Variables, arrays, numbers).
+
+    Parameters
+    ----------
+    x : Tensor, array_like or number
+        The values.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> pynn.ops.convert_to_numpy(pynn.ops.ones((2,)))
+    array([1., 1.], dtype=float32)
+    """
     return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
 def ones(shape, dtype=None):
+    """Returns a float32 Tensor of ones.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape.
+    dtype : optional
+        Accepted; tensors are float32.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.ops.ones((2, 2)).numpy()
+    array([[1., 1.],
+           [1., 1.]], dtype=float32)
+    """
     return Tensor(np.ones(shape, np.float32))
 
 
 def zeros(shape, dtype=None):
+    """Returns a float32 Tensor of zeros.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape.
+    dtype : optional
+        Accepted; tensors are float32.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.ops.zeros((3,)).numpy()
+    array([0., 0., 0.], dtype=float32)
+    """
     return Tensor(np.zeros(shape, np.float32))
 
 
 def arange(start, stop=None, step=1, dtype=None):
-    """keras.ops.arange as a float32 constant Tensor (pynn computes in float32; an
-    integer-valued float is a valid index for Embedding and one_hot)."""
+    """keras.ops.arange: evenly spaced values as a float32 constant Tensor.
+
+    pynn computes in float32; an integer-valued float is a valid index for
+    Embedding and one_hot (positions in a custom layer's call, say).
+
+    Parameters
+    ----------
+    start : number
+        First value (or, alone, the stop: ``arange(n)`` is 0 .. n-1).
+    stop : number, optional
+        End (excluded).
+    step : number, default 1
+        Spacing; not 0.
+    dtype : None, "float32", "int32" or "int64"
+        Accepted for Keras compatibility; the values are float32.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        step is 0, or an unsupported dtype.
+
+    Examples
+    --------
+    >>> pynn.ops.arange(3).numpy()
+    array([0., 1., 2.], dtype=float32)
+    >>> pynn.ops.arange(1, 7, 2).numpy()
+    array([1., 3., 5.], dtype=float32)
+    """
     if dtype not in (None, "float32", "int32", "int64", np.float32):
         raise ValueError(f"arange: dtype must be float32, int32 or int64, got {dtype!r}")
     if step == 0:

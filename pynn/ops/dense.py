@@ -16,7 +16,20 @@ _PARAM = {"leaky_relu": 0.2, "elu": 1.0}
 
 
 def fused_activations():
-    """Names of the activations the fused layer ops (dense, conv) apply themselves."""
+    """Returns the names of the activations that dense and conv apply inside their own op.
+
+    A Dense or Conv layer whose activation is one of these runs GEMM, bias and
+    activation as one op; others (softmax, custom functions) run as a separate op.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> "relu" in pynn.ops.fused_activations()
+    True
+    """
     return list(_IDS)
 
 
@@ -32,11 +45,42 @@ def _activation_attrs(op, activation, alpha, approximate):
 
 
 def dense(x, kernel, bias=None, activation=None, alpha=None, approximate=False):
-    """activation(x · kernel + bias) for x (..., in), kernel (in, units), bias (units,).
+    """Fused ``activation(x @ kernel + bias)`` in one engine op (what `pynn.layers.Dense` runs).
 
-    activation: None or one of fused_activations(); alpha: leaky_relu's
-    negative_slope (default 0.2) or elu's alpha (default 1.0); approximate: the
-    tanh form of gelu."""
+    One GEMM, then bias and activation in one pass; values and gradients equal
+    those of the separate ops.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        ``(..., in)``.
+    kernel : Tensor or array_like
+        ``(in, units)``.
+    bias : Tensor or array_like, optional
+        ``(units,)``.
+    activation : str, optional
+        None or one of `fused_activations`.
+    alpha : float, optional
+        leaky_relu's negative_slope (default 0.2) or elu's alpha (default 1.0).
+    approximate : bool, default False
+        The tanh form of gelu.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit, or an activation that cannot be fused.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, -2.0]], np.float32)
+    >>> kernel = np.array([[1.0, 1.0], [1.0, 0.0]], np.float32)
+    >>> pynn.ops.dense(x, kernel, np.array([0.0, 0.5], np.float32), activation="relu").numpy()
+    array([[0. , 1.5]], dtype=float32)
+    """
     a, act, flag = _activation_attrs("dense", activation, alpha, approximate)
     inputs = [x, kernel] if bias is None else [x, kernel, bias]
     return _C.apply("dense", inputs, fattr=[a], iattr=[act, flag])

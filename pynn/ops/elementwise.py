@@ -23,7 +23,23 @@ def _scalar(op, name, v):
 
 
 def neg(x):
-    """-x."""
+    """Elementwise negation ``-x`` (also ``negative``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-2.0, 0.0, 3.0], np.float32)
+    >>> pynn.ops.neg(x).numpy()
+    array([ 2., -0., -3.], dtype=float32)
+    """
     return _C.apply("neg", [x])
 
 
@@ -31,9 +47,33 @@ negative = neg
 
 
 def pow(x, exponent):
-    """x ** exponent for a scalar exponent (the gradient is taken w.r.t. x only).
+    """Elementwise power ``x ** exponent`` for a scalar exponent (also ``power``).
 
-    Negative x with a non-integer exponent gives NaN, as in NumPy and torch."""
+    The gradient is taken with respect to ``x`` only. Negative ``x`` with a
+    non-integer exponent gives NaN, as in NumPy and torch; ``pow(x, 0)`` has
+    gradient 0.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    exponent : float
+        The exponent (a real number).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``exponent`` is not a real number.
+
+    Examples
+    --------
+    >>> pynn.ops.pow(np.array([2.0, 3.0], np.float32), 2).numpy()
+    array([4., 9.], dtype=float32)
+    """
     return _C.apply("pow", [x], fattr=[_scalar("pow", "exponent", exponent)])
 
 
@@ -41,19 +81,83 @@ power = pow
 
 
 def exp(x):
+    """Elementwise exponential ``e ** x``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.ops.exp(np.array([0.0, 1.0], np.float32)).numpy().round(4)
+    array([1.    , 2.7183], dtype=float32)
+    """
     return _C.apply("exp", [x])
 
 
 def log(x):
-    """Natural logarithm (-inf at 0, NaN below, as NumPy)."""
+    """Elementwise natural logarithm (``-inf`` at 0 and NaN below, as NumPy).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.ops.log(np.array([1.0, np.e], np.float32)).numpy().round(4)
+    array([0., 1.], dtype=float32)
+    """
     return _C.apply("log", [x])
 
 
 def sqrt(x):
+    """Elementwise square root (NaN below 0, as NumPy).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.ops.sqrt(np.array([4.0, 9.0], np.float32)).numpy()
+    array([2., 3.], dtype=float32)
+    """
     return _C.apply("sqrt", [x])
 
 
 def abs(x):
+    """Elementwise absolute value ``|x|`` (also ``absolute``); its gradient at 0 is 0, as PyTorch.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-2.0, 0.0, 3.0], np.float32)
+    >>> pynn.ops.abs(x).numpy()
+    array([2., 0., 3.], dtype=float32)
+    """
     return _C.apply("abs", [x])
 
 
@@ -61,12 +165,57 @@ absolute = abs
 
 
 def square(x):
+    """Elementwise square ``x * x``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-2.0, 0.0, 3.0], np.float32)
+    >>> pynn.ops.square(x).numpy()
+    array([4., 0., 9.], dtype=float32)
+    """
     return _C.apply("square", [x])
 
 
 def clip(x, x_min, x_max):
-    """Limits x to [x_min, x_max]; the gradient is 1 inside the closed interval
-    and 0 outside (Keras / torch)."""
+    """Limits values to ``[x_min, x_max]``.
+
+    The gradient is 1 inside the closed interval and 0 outside (Keras, torch).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    x_min : float
+        Lower bound.
+    x_max : float
+        Upper bound (>= x_min).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        A bound that is not a real number.
+    ValueError
+        ``x_min > x_max`` or a NaN bound.
+
+    Examples
+    --------
+    >>> x = np.array([-2.0, 0.0, 3.0], np.float32)
+    >>> pynn.ops.clip(x, -1.0, 1.0).numpy()
+    array([-1.,  0.,  1.], dtype=float32)
+    """
     lo = _scalar("clip", "x_min", x_min)
     hi = _scalar("clip", "x_max", x_max)
     if np.isnan(lo) or np.isnan(hi) or lo > hi:

@@ -36,7 +36,52 @@ def _float(value, name, op):
 
 def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, momentum=0.99,
                epsilon=1e-3):
-    """y = (x - mean) / sqrt(var + epsilon) * gamma + beta, per channel (last axis)."""
+    """Batch normalisation over the last (channel) axis:
+    ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
+
+    With ``training=True`` it uses the batch mean and biased variance over every
+    axis but the last, and updates ``moving_mean`` / ``moving_variance`` **in
+    place** as ``m * momentum + batch * (1 - momentum)`` (so pass Tensors or
+    float32 C-contiguous arrays); otherwise it uses the moving statistics.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input ``(..., C)``.
+    gamma : Tensor or array_like
+        Scale ``(C,)``.
+    beta : Tensor or array_like
+        Offset ``(C,)``.
+    moving_mean : Tensor or array_like
+        ``(C,)``, updated in training.
+    moving_variance : Tensor or array_like
+        ``(C,)``, updated in training.
+    training : bool, default False
+        Use (and update from) batch statistics.
+    momentum : float, default 0.99
+        Momentum of the moving averages.
+    epsilon : float, default 1e-3
+        Added to the variance.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Parameters whose shape is not ``(C,)``.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0], [2.0]], np.float32)
+    >>> ones, zeros = np.ones(1, np.float32), np.zeros(1, np.float32)
+    >>> mean, var = np.zeros(1, np.float32), np.ones(1, np.float32)
+    >>> pynn.ops.batch_norm(x, ones, zeros, mean, var, training=True).numpy().round(3).ravel()
+    array([-1.,  1.], dtype=float32)
+    >>> mean  # updated in place: 0.99 * 0 + 0.01 * 1
+    array([0.01], dtype=float32)
+    """
     _check_params("batch_norm", x, [("gamma", gamma), ("beta", beta),
                                     ("moving_mean", moving_mean),
                                     ("moving_variance", moving_variance)])
@@ -46,6 +91,34 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
 
 
 def layer_norm(x, gamma, beta, epsilon=1e-3):
-    """y = (x - mean) / sqrt(var + epsilon) * gamma + beta over the last axis of each sample."""
+    """Layer normalisation over the last axis of each sample:
+    ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input ``(..., C)``.
+    gamma : Tensor or array_like
+        Scale ``(C,)``.
+    beta : Tensor or array_like
+        Offset ``(C,)``.
+    epsilon : float, default 1e-3
+        Added to the variance.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Parameters whose shape is not ``(C,)``.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    >>> pynn.ops.layer_norm(x, np.ones(3, np.float32), np.zeros(3, np.float32)).numpy().round(3)
+    array([[-1.224,  0.   ,  1.224]], dtype=float32)
+    """
     _check_params("layer_norm", x, [("gamma", gamma), ("beta", beta)])
     return _C.apply("layer_norm", [x, gamma, beta], fattr=[_float(epsilon, "epsilon", "layer_norm")])

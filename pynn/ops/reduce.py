@@ -51,6 +51,39 @@ def _attrs(op, x, axis, keepdims):
 
 
 def sum(x, axis=None, keepdims=False):
+    """Sum over axes.
+
+    Accumulated in double in a fixed order, so results are reproducible
+    whatever the thread count.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : None, int or tuple of int, default None
+        Axes to reduce (None: all; negative counts from the end).
+    keepdims : bool, default False
+        Keep reduced axes with length 1.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``axis`` or ``keepdims`` of the wrong type.
+    ValueError
+        An axis out of range or repeated.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [3.0, 6.0]], np.float32)
+    >>> pynn.ops.sum(x).numpy()
+    array(12., dtype=float32)
+    >>> pynn.ops.sum(x, axis=0).numpy()
+    array([4., 8.], dtype=float32)
+    """
     if isinstance(x, (list, tuple)):  # keras.ops.sum(model.losses): a list of scalars
         from .shape import stack
         x = stack(list(x)) if x else np.zeros(1, np.float32)
@@ -59,20 +92,106 @@ def sum(x, axis=None, keepdims=False):
 
 
 def mean(x, axis=None, keepdims=False):
-    """Mean over axis; NaN over zero elements, as NumPy and torch."""
+    """Mean over axes (NaN over zero elements, as NumPy and torch).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : None, int or tuple of int, default None
+        Axes to reduce (None: all; negative counts from the end).
+    keepdims : bool, default False
+        Keep reduced axes with length 1.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``axis`` or ``keepdims`` of the wrong type.
+    ValueError
+        An axis out of range or repeated.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [3.0, 6.0]], np.float32)
+    >>> pynn.ops.mean(x, axis=1, keepdims=True).numpy()
+    array([[1.5],
+           [4.5]], dtype=float32)
+    """
     iattr, iv = _attrs("mean", x, axis, keepdims)
     return _C.apply("mean", [x], iattr=iattr, iv=iv)
 
 
 def max(x, axis=None, keepdims=False):
-    """Largest value over axis (NaN if the slice holds one); the gradient is
-    split evenly between ties (torch.amax). Raises ValueError over zero elements."""
+    """Largest value over axes.
+
+    NaN if the slice holds one; the gradient is split evenly between tied
+    maxima (``torch.amax``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : None, int or tuple of int, default None
+        Axes to reduce (None: all; negative counts from the end).
+    keepdims : bool, default False
+        Keep reduced axes with length 1.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``axis`` or ``keepdims`` of the wrong type.
+    ValueError
+        An axis out of range or repeated.
+        Also over zero elements.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [3.0, 6.0]], np.float32)
+    >>> pynn.ops.max(x, axis=1).numpy()
+    array([2., 6.], dtype=float32)
+    """
     iattr, iv = _attrs("max", x, axis, keepdims)
     return _C.apply("max", [x], iattr=iattr, iv=iv)
 
 
 def min(x, axis=None, keepdims=False):
-    """Smallest value over axis; see max."""
+    """Smallest value over axes (see `max` for ties and NaN).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : None, int or tuple of int, default None
+        Axes to reduce (None: all; negative counts from the end).
+    keepdims : bool, default False
+        Keep reduced axes with length 1.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``axis`` or ``keepdims`` of the wrong type.
+    ValueError
+        An axis out of range or repeated.
+        Also over zero elements.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [3.0, 6.0]], np.float32)
+    >>> pynn.ops.min(x, axis=0).numpy()
+    array([1., 2.], dtype=float32)
+    """
     iattr, iv = _attrs("min", x, axis, keepdims)
     return _C.apply("min", [x], iattr=iattr, iv=iv)
 
@@ -87,12 +206,79 @@ def _ddof(op, ddof):
 
 
 def var(x, axis=None, keepdims=False, ddof=0):
-    """sum((x - mean)^2) / (N - ddof) over axis (two-pass, in double)."""
+    """Variance over axes: ``sum((x - mean)**2) / (N - ddof)``.
+
+    Population variance by default (ddof=0, as Keras and NumPy; torch's default
+    is 1); computed in two passes in double.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : None, int or tuple of int, default None
+        Axes to reduce (None: all; negative counts from the end).
+    keepdims : bool, default False
+        Keep reduced axes with length 1.
+    ddof : float, default 0
+        Delta degrees of freedom.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``axis`` or ``keepdims`` of the wrong type.
+    ValueError
+        An axis out of range or repeated.
+        Also a negative ddof.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [3.0, 6.0]], np.float32)
+    >>> pynn.ops.var(x, axis=1).numpy()
+    array([0.25, 2.25], dtype=float32)
+    >>> pynn.ops.var(x, axis=1, ddof=1).numpy()
+    array([0.5, 4.5], dtype=float32)
+    """
     iattr, iv = _attrs("var", x, axis, keepdims)
     return _C.apply("var", [x], fattr=[_ddof("var", ddof)], iattr=iattr, iv=iv)
 
 
 def std(x, axis=None, keepdims=False, ddof=0):
-    """sqrt(var(x)); its gradient is taken as 0 where std is 0 (torch does too)."""
+    """Standard deviation over axes: ``sqrt(var(x))``.
+
+    Its gradient is taken as 0 where the deviation is 0 (as torch).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : None, int or tuple of int, default None
+        Axes to reduce (None: all; negative counts from the end).
+    keepdims : bool, default False
+        Keep reduced axes with length 1.
+    ddof : float, default 0
+        Delta degrees of freedom.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``axis`` or ``keepdims`` of the wrong type.
+    ValueError
+        An axis out of range or repeated.
+        Also a negative ddof.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [3.0, 6.0]], np.float32)
+    >>> pynn.ops.std(x, axis=1).numpy()
+    array([0.5, 1.5], dtype=float32)
+    """
     iattr, iv = _attrs("std", x, axis, keepdims)
     return _C.apply("std", [x], fattr=[_ddof("std", ddof)], iattr=iattr, iv=iv)

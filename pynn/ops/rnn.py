@@ -48,9 +48,38 @@ def _act_id(name, what):
 
 
 def dropout_mask(x, rate, count, width):
-    """A (N, count, width) inverted-dropout mask for the N samples of x: each
-    entry is 0 with probability ``rate``, else 1/(1-rate). Drawn from the
-    engine generator (reproducible under pynn.set_seed); no gradient."""
+    """Draws an inverted-dropout mask ``(N, count, width)`` for the N samples of ``x``.
+
+    Each entry is 0 with probability ``rate``, else ``1 / (1 - rate)``; from the
+    engine's generator (reproducible with `pynn.set_seed`); no gradient. The
+    recurrent layers use it for ``dropout`` / ``recurrent_dropout``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Gives the batch size N.
+    rate : float
+        Drop probability in [0, 1).
+    count : int
+        Second dimension (e.g. 1 for one mask per sequence).
+    width : int
+        Third dimension.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        ``rate`` outside [0, 1).
+
+    Examples
+    --------
+    >>> mask = pynn.ops.dropout_mask(np.zeros((4, 3), np.float32), 0.5, 1, 6).numpy()
+    >>> mask.shape, sorted(set(mask.ravel()) - {0.0, 2.0})
+    ((4, 1, 6), [])
+    """
     if not 0 <= rate < 1:
         raise ValueError(f"dropout_mask: rate must be in [0, 1), got {rate!r}")
     return _C.apply("dropout_mask", [x], fattr=[float(rate)], iattr=[int(count), int(width)])
@@ -106,10 +135,55 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=
                return_sequences=False, return_state=False, go_backwards=False,
                activation="tanh", zero_output_for_mask=False, dropout_mask=None,
                recurrent_dropout_mask=None):
-    """h_t = activation(x_t W + h_{t-1} U + b) over x (N, T, F).
+    """Fully-connected recurrence
+    ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
 
-    Returns (N, T, u) with return_sequences, else (N, u); with return_state a
-    list [output, h_final]."""
+    The loop runs in C; the input projection of all steps is one GEMM.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Sequences ``(N, T, F)``.
+    kernel : Tensor
+        ``(F, u)``.
+    recurrent_kernel : Tensor
+        ``(u, u)``.
+    bias : Tensor, optional
+        The bias (shape per op, Keras' layout).
+    initial_state : Tensor or list of Tensor, optional
+        Starting state(s) ``(N, u)`` (zeros by default).
+    mask : Tensor, optional
+        ``(N, T)``: 1 at real steps, 0 at padding (the state is carried over).
+    return_sequences : bool, default False
+        Return every step's output ``(N, T, u)`` instead of the last.
+    return_state : bool, default False
+        Also return the final state(s).
+    go_backwards : bool, default False
+        Process the sequence in reverse.
+    activation : str, default "tanh"
+        tanh, sigmoid, relu, hard_sigmoid or linear.
+    zero_output_for_mask : bool, default False
+        Output zeros at padded steps.
+    dropout_mask, recurrent_dropout_mask : Tensor, optional
+        Masks from `dropout_mask` for the inputs and the state.
+
+    Returns
+    -------
+    Tensor or list of Tensor
+        The output, or ``[output, h_final]`` with return_state.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit (named) or an unsupported activation.
+
+    Examples
+    --------
+    >>> x = np.ones((1, 3, 1), np.float32)
+    >>> kernel, recurrent = np.ones((1, 1), np.float32), np.zeros((1, 1), np.float32)
+    >>> pynn.ops.simple_rnn(x, kernel, recurrent, activation="linear", return_sequences=True).shape
+    (1, 3, 1)
+    """
     return _run("simple_rnn", 1, x, kernel, recurrent_kernel, bias, initial_state, mask,
                 return_sequences, return_state, go_backwards, activation, "sigmoid",
                 zero_output_for_mask, dropout_mask, recurrent_dropout_mask)
@@ -119,9 +193,57 @@ def lstm(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, 
          return_sequences=False, return_state=False, go_backwards=False,
          activation="tanh", recurrent_activation="sigmoid", zero_output_for_mask=False,
          dropout_mask=None, recurrent_dropout_mask=None):
-    """Keras LSTM over x (N, T, F); initial_state is [h0, c0].
+    """Keras' LSTM recurrence (gates i, f, c, o) over ``x``.
 
-    Returns the output, or [output, h_final, c_final] with return_state."""
+    One GEMM projects all steps' inputs, one per step the state, gates fused.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Sequences ``(N, T, F)``.
+    kernel : Tensor
+        ``(F, 4u)``.
+    recurrent_kernel : Tensor
+        ``(u, 4u)``.
+    bias : Tensor, optional
+        The bias (shape per op, Keras' layout).
+    initial_state : Tensor or list of Tensor, optional
+        Starting state(s) ``(N, u)`` (zeros by default).
+    mask : Tensor, optional
+        ``(N, T)``: 1 at real steps, 0 at padding (the state is carried over).
+    return_sequences : bool, default False
+        Return every step's output ``(N, T, u)`` instead of the last.
+    return_state : bool, default False
+        Also return the final state(s).
+    go_backwards : bool, default False
+        Process the sequence in reverse.
+    activation : str, default "tanh"
+        tanh, sigmoid, relu, hard_sigmoid or linear.
+    zero_output_for_mask : bool, default False
+        Output zeros at padded steps.
+    dropout_mask, recurrent_dropout_mask : Tensor, optional
+        Masks from `dropout_mask` for the inputs and the state.
+    recurrent_activation : str, default "sigmoid"
+        Activation of the gates.
+
+    Returns
+    -------
+    Tensor or list of Tensor
+        The output, or ``[output, h_final, c_final]`` with return_state.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit (named) or an unsupported activation.
+
+    Examples
+    --------
+    >>> x = np.zeros((2, 5, 3), np.float32)
+    >>> out, h, c = pynn.ops.lstm(x, np.zeros((3, 8), np.float32), np.zeros((2, 8), np.float32),
+    ...                            return_state=True)
+    >>> out.shape, c.shape
+    ((2, 2), (2, 2))
+    """
     return _run("lstm", 2, x, kernel, recurrent_kernel, bias, initial_state, mask,
                 return_sequences, return_state, go_backwards, activation,
                 recurrent_activation, zero_output_for_mask, dropout_mask,
@@ -132,9 +254,53 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *
         return_sequences=False, return_state=False, go_backwards=False,
         activation="tanh", recurrent_activation="sigmoid", zero_output_for_mask=False,
         dropout_mask=None, recurrent_dropout_mask=None):
-    """Keras GRU (reset_after=True) over x (N, T, F); bias is (2, 3u).
+    """Keras 3's GRU recurrence (``reset_after=True``, gates z, r, h) over ``x``.
 
-    Returns the output, or [output, h_final] with return_state."""
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Sequences ``(N, T, F)``.
+    kernel : Tensor
+        ``(F, 3u)``.
+    recurrent_kernel : Tensor
+        ``(u, 3u)``.
+    bias : Tensor, optional
+        The bias (shape per op, Keras' layout).
+    initial_state : Tensor or list of Tensor, optional
+        Starting state(s) ``(N, u)`` (zeros by default).
+    mask : Tensor, optional
+        ``(N, T)``: 1 at real steps, 0 at padding (the state is carried over).
+    return_sequences : bool, default False
+        Return every step's output ``(N, T, u)`` instead of the last.
+    return_state : bool, default False
+        Also return the final state(s).
+    go_backwards : bool, default False
+        Process the sequence in reverse.
+    activation : str, default "tanh"
+        tanh, sigmoid, relu, hard_sigmoid or linear.
+    zero_output_for_mask : bool, default False
+        Output zeros at padded steps.
+    dropout_mask, recurrent_dropout_mask : Tensor, optional
+        Masks from `dropout_mask` for the inputs and the state.
+    recurrent_activation : str, default "sigmoid"
+        Activation of the gates.
+
+    Returns
+    -------
+    Tensor or list of Tensor
+        The output, or ``[output, h_final]`` with return_state; the bias is ``(2, 3u)``.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit (named) or an unsupported activation.
+
+    Examples
+    --------
+    >>> x = np.zeros((2, 5, 3), np.float32)
+    >>> pynn.ops.gru(x, np.zeros((3, 6), np.float32), np.zeros((2, 6), np.float32)).shape
+    (2, 2)
+    """
     return _run("gru", 1, x, kernel, recurrent_kernel, bias, initial_state, mask,
                 return_sequences, return_state, go_backwards, activation,
                 recurrent_activation, zero_output_for_mask, dropout_mask,

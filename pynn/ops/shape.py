@@ -46,23 +46,109 @@ def _int_tuple(shape, what):
 
 
 def reshape(x, shape):
-    """x with a new shape of the same size; one entry may be -1 (inferred)."""
+    """Returns ``x`` with a new shape of the same size.
+
+    In layer code pass -1 for the batch axis (``reshape(x, (-1, 8))``): the
+    compiled driver replays the graph with other batch sizes.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    shape : tuple of int
+        The new shape; one entry may be -1 (inferred).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        The sizes differ, or more than one -1.
+
+    Examples
+    --------
+    >>> x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> pynn.ops.reshape(x, (3, -1)).shape
+    (3, 2)
+    """
     return _C.apply("reshape", [_tensor(x)], iv=_int_tuple(shape, "reshape: shape"))
 
 
 def transpose(x, axes=None):
-    """Permutes the axes (NumPy semantics; default: reversed)."""
+    """Permutes the axes (NumPy semantics).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axes : tuple of int, optional
+        The new order of the axes (default: reversed).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        ``axes`` is not a permutation of the axes.
+
+    Examples
+    --------
+    >>> x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> pynn.ops.transpose(x).numpy()
+    array([[0., 3.],
+           [1., 4.],
+           [2., 5.]], dtype=float32)
+    """
     iv = () if axes is None else _int_tuple(axes, "transpose: axes")
     return _C.apply("transpose", [_tensor(x)], iv=iv)
 
 
 def permute(x, axes):
-    """Alias of transpose with explicit axes (torch's ``permute``)."""
+    """Permutes the axes in the given order (torch's ``permute``; `transpose` with explicit axes).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axes : tuple of int
+        The new order of the axes.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.ops.permute(np.zeros((2, 3, 4), np.float32), (2, 0, 1)).shape
+    (4, 2, 3)
+    """
     return transpose(x, axes)
 
 
 def flatten(x):
-    """x as a 1-D tensor (NumPy's ``ravel``)."""
+    """Returns ``x`` as a 1-D tensor (NumPy's ``ravel``).
+
+    The `Flatten` layer keeps the batch axis instead.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> pynn.ops.flatten(x).numpy()
+    array([0., 1., 2., 3., 4., 5.], dtype=float32)
+    """
     return reshape(x, (-1,))
 
 
@@ -76,7 +162,30 @@ def _batch_free(shape):
 
 
 def expand_dims(x, axis):
-    """Inserts an axis of length 1 at position ``axis``."""
+    """Inserts an axis of length 1.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : int
+        Where the new axis goes (negative counts from the end).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        ``axis`` is out of range.
+
+    Examples
+    --------
+    >>> x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> pynn.ops.expand_dims(x, -1).shape
+    (2, 3, 1)
+    """
     x = _tensor(x)
     nd = x.ndim + 1
     if not _is_int(axis) or not -nd <= axis < nd:
@@ -87,7 +196,31 @@ def expand_dims(x, axis):
 
 
 def squeeze(x, axis=None):
-    """Removes axes of length 1 (all of them, or those in ``axis``)."""
+    """Removes axes of length 1.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : None, int or tuple of int, default None
+        The axes to remove (default: every axis of length 1).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        A given axis whose length is not 1.
+
+    Examples
+    --------
+    >>> pynn.ops.squeeze(np.zeros((2, 1, 3, 1), np.float32)).shape
+    (2, 3)
+    >>> pynn.ops.squeeze(np.zeros((2, 1, 3, 1), np.float32), axis=1).shape
+    (2, 3, 1)
+    """
     x = _tensor(x)
     if axis is None:
         axes = {i for i, d in enumerate(x.shape) if d == 1}
@@ -105,7 +238,28 @@ def squeeze(x, axis=None):
 
 
 def slice_axis(x, axis, start=None, stop=None, step=None):
-    """``x[..., start:stop:step, ...]`` along one axis (NumPy semantics)."""
+    """Slices along one axis: ``x[..., start:stop:step, ...]`` (NumPy semantics).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    axis : int
+        The axis to slice.
+    start, stop, step : int, optional
+        The slice's bounds and step (None: open).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> pynn.ops.slice_axis(x, 1, start=1).numpy()
+    array([[1., 2.],
+           [4., 5.]], dtype=float32)
+    """
     x = _tensor(x)
     if not _is_int(axis) or not -x.ndim <= axis < x.ndim:
         raise ValueError(f"slice_axis: axis {axis!r} is out of range for a tensor of shape {x.shape}")
@@ -117,7 +271,9 @@ def _bound(v, what):
     if v is None:
         return _NONE
     if hasattr(v, "__index__") and not isinstance(v, (bool, np.bool_)):
-        return int(v.__index__())
+        # NumPy clips slice bounds to the axis; clipping to +-2**62 first keeps
+        # any Python int (t[10**20:]) representable in C without changing it.
+        return max(-2 ** 62, min(2 ** 62, int(v.__index__())))
     raise TypeError(f"slice {what} must be an int or None, got {v!r}")
 
 
@@ -139,11 +295,37 @@ def _as_index_array(k):
 
 
 def getitem(x, key):
-    """NumPy indexing of a Tensor: ints, slices, Ellipsis, None (newaxis),
-    negative indices, and one integer (or boolean) array along one axis.
+    """NumPy indexing of a Tensor (what ``tensor[key]`` does).
 
-    Basic indexing is one ``slice`` op; an index array adds one ``take``
-    along its axis, so gradients flow back to the selected elements."""
+    Supports ints, slices, Ellipsis, None (new axis), negative indices, and one
+    integer or boolean index array along one axis. Gradients flow back to the
+    selected elements.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    key : int, slice, tuple, list or array
+        The index, as for NumPy.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    IndexError
+        An index out of range, or an unsupported key.
+
+    Examples
+    --------
+    >>> x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> pynn.ops.getitem(x, (slice(None), -1)).numpy()
+    array([2., 5.], dtype=float32)
+    >>> pynn.ops.getitem(x, [1, 0]).numpy()
+    array([[3., 4., 5.],
+           [0., 1., 2.]], dtype=float32)
+    """
     x = _tensor(x)
     if not isinstance(key, tuple):
         key = (key,)
@@ -220,10 +402,35 @@ def getitem(x, key):
 
 
 def take(x, indices, axis=0):
-    """NumPy's ``take``: ``x`` gathered along ``axis`` at integer ``indices``
-    (any shape; negatives count from the end). Indices out of range or not
-    integer-valued raise ValueError naming the index and the bound. Only ``x``
-    receives a gradient (accumulated at the gathered positions)."""
+    """Gathers elements along an axis at integer indices (NumPy's ``take``).
+
+    Only ``x`` receives a gradient (accumulated at the gathered positions).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    indices : array_like of int
+        Indices of any shape; negatives count from the end.
+    axis : int, default 0
+        The axis to gather along.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        An index out of range or not integer-valued (named with the bound).
+
+    Examples
+    --------
+    >>> x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> pynn.ops.take(x, [2, 0], axis=1).numpy()
+    array([[2., 0.],
+           [5., 3.]], dtype=float32)
+    """
     if not _is_int(axis):
         raise TypeError(f"take: axis must be an int, got {axis!r}")
     return _C.apply("take", [_tensor(x), _tensor(indices)], iattr=[int(axis)])
@@ -241,7 +448,30 @@ def _join(op, tensors, axis):
 
 
 def concatenate(tensors, axis=0):
-    """Joins tensors along an existing axis (``keras.ops.concatenate``)."""
+    """Joins tensors along an existing axis (``keras.ops.concatenate``).
+
+    Parameters
+    ----------
+    tensors : list of Tensor or array_like
+        Tensors whose shapes match except along ``axis``.
+    axis : int, default 0
+        The axis to join along.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that differ off the axis.
+
+    Examples
+    --------
+    >>> x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> pynn.ops.concatenate([x, x], axis=1).shape
+    (2, 6)
+    """
     ts = _join("concatenate", tensors, axis)
     while len(ts) > _MAX_INPUTS:  # the engine takes at most 8 inputs per op
         ts = [_C.apply("concatenate", ts[i:i + _MAX_INPUTS], iattr=[int(axis)])
@@ -250,7 +480,30 @@ def concatenate(tensors, axis=0):
 
 
 def stack(tensors, axis=0):
-    """Joins same-shaped tensors along a new axis."""
+    """Joins same-shaped tensors along a new axis.
+
+    Parameters
+    ----------
+    tensors : list of Tensor or array_like
+        Tensors of one shape.
+    axis : int, default 0
+        Where the new axis goes.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Tensors of different shapes.
+
+    Examples
+    --------
+    >>> x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> pynn.ops.stack([x, x, x]).shape
+    (3, 2, 3)
+    """
     ts = _join("stack", tensors, axis)
     if len(ts) <= _MAX_INPUTS:
         return _C.apply("stack", ts, iattr=[int(axis)])
@@ -261,8 +514,32 @@ def stack(tensors, axis=0):
 
 
 def broadcast_to(x, shape):
-    """x repeated to ``shape`` (NumPy rules); -1 keeps x's size on that axis.
-    The gradient sums over the repeated axes."""
+    """Repeats ``x`` to a shape (NumPy's broadcasting rules).
+
+    The gradient sums over the repeated axes.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (arrays are wrapped without copying when float32).
+    shape : tuple of int
+        The target shape; -1 keeps x's size on that axis.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast.
+
+    Examples
+    --------
+    >>> pynn.ops.broadcast_to(np.array([1.0, 2.0], np.float32), (2, 2)).numpy()
+    array([[1., 2.],
+           [1., 2.]], dtype=float32)
+    """
     return _C.apply("broadcast_to", [_tensor(x)], iv=_int_tuple(shape, "broadcast_to: shape"))
 
 

@@ -11,3 +11,7 @@ from .dpsgd import DPSGD, make_private
 
 __all__ = ["DPSGD", "make_private", "RDPAccountant", "compute_rdp", "get_privacy_spent",
            "get_noise_multiplier", "DEFAULT_ORDERS"]
+
+
+def __dir__():
+    return sorted(__all__)

@@ -146,9 +146,38 @@ def _delta(delta, fn):
 
 # ------------------------------------------------------------------ public functions
 def compute_rdp(q, noise_multiplier, steps, orders=None):
-    """RDP at each order of `steps` compositions of the sampled Gaussian mechanism
-    with sampling rate `q` and noise multiplier `noise_multiplier` (noise std over
-    the L2 sensitivity). A scalar order gives a float, a sequence an array."""
+    """Returns the Rényi-DP of ``steps`` steps of the sampled Gaussian mechanism, at each order.
+
+    Mironov, Talwar & Zhang (2019); the same values as Opacus and TF-Privacy.
+
+    Parameters
+    ----------
+    q : float
+        Sampling rate in [0, 1] (batch size / dataset size).
+    noise_multiplier : float
+        Noise std over the L2 sensitivity (>= 0).
+    steps : int
+        Number of steps.
+    orders : float or sequence of float, optional
+        RDP orders > 1 (default ``DEFAULT_ORDERS``).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for one order, an array for several.
+
+    Raises
+    ------
+    ValueError
+        A value out of range.
+
+    Examples
+    --------
+    >>> round(pynn.privacy.compute_rdp(0.01, 1.1, steps=1000, orders=8.0), 4)
+    0.5841
+    >>> pynn.privacy.compute_rdp(0.01, 1.1, steps=1000).shape
+    (151,)
+    """
     fn = "compute_rdp"
     q = _real("q (sample rate)", q, 0.0, 1.0, fn=fn)
     sigma = _real("noise_multiplier", noise_multiplier, 0.0, fn=fn)
@@ -160,8 +189,37 @@ def compute_rdp(q, noise_multiplier, steps, orders=None):
 
 
 def get_privacy_spent(orders, rdp, delta):
-    """(epsilon, best order) for RDP values `rdp` at `orders` and the target delta,
-    by Balle et al. 2020, Theorem 21 (see the module docstring)."""
+    """Converts RDP values to (epsilon, best order) for a target delta.
+
+    By Balle et al. 2020, Theorem 21, as Opacus and TF-Privacy.
+
+    Parameters
+    ----------
+    orders : sequence of float
+        RDP orders (> 1).
+    rdp : sequence of float
+        RDP at those orders.
+    delta : float
+        The target delta in (0, 1).
+
+    Returns
+    -------
+    tuple of (float, float)
+        ``(epsilon, order)``; ``(inf, nan)`` when no order gives a finite epsilon.
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, orders <= 1, NaN values or a bad delta.
+
+    Examples
+    --------
+    >>> orders = pynn.privacy.DEFAULT_ORDERS
+    >>> rdp = pynn.privacy.compute_rdp(0.01, 1.1, steps=1000, orders=orders)
+    >>> epsilon, order = pynn.privacy.get_privacy_spent(orders, rdp, delta=1e-5)
+    >>> round(epsilon, 2), order
+    (1.71, 9.6)
+    """
     fn = "get_privacy_spent"
     orders_v = np.atleast_1d(np.asarray(orders, float))
     rdp_v = np.atleast_1d(np.asarray(rdp, float))
@@ -181,16 +239,54 @@ def get_privacy_spent(orders, rdp, delta):
 
 
 class RDPAccountant:
-    """Tracks the privacy spent by DP-SGD steps, as Opacus' RDPAccountant:
-    ``step(noise_multiplier, sample_rate)`` once per step (or with ``steps=k``),
-    ``get_epsilon(delta)`` at any time. Consecutive steps with the same
-    parameters are kept as one phase."""
+    """Tracks the privacy spent by DP-SGD steps (Opacus' RDPAccountant).
+
+    Call ``step(noise_multiplier, sample_rate)`` once per step (or with
+    ``steps=k``), and ``get_epsilon(delta)`` at any time. Consecutive steps with
+    the same parameters are kept as one phase (``history``).
+
+    Parameters
+    ----------
+    orders : sequence of float, optional
+        RDP orders (default ``DEFAULT_ORDERS``).
+
+    Examples
+    --------
+    >>> accountant = pynn.privacy.RDPAccountant()
+    >>> accountant.step(noise_multiplier=1.1, sample_rate=0.01, steps=1000)
+    >>> round(accountant.get_epsilon(delta=1e-5), 2), accountant.steps
+    (1.71, 1000)
+    """
 
     def __init__(self, orders=None):
         self.orders = _orders(orders, "RDPAccountant")
         self.history = []  # [(noise_multiplier, sample_rate, steps)]
 
     def step(self, noise_multiplier, sample_rate, steps=1):
+        """Records DP-SGD steps with the given noise and sampling rate.
+
+        Parameters
+        ----------
+        noise_multiplier : float
+            The noise multiplier (>= 0).
+        sample_rate : float
+            The sampling rate in [0, 1].
+        steps : int, default 1
+            How many steps.
+
+        Raises
+        ------
+        ValueError
+            A value out of range.
+
+        Examples
+        --------
+        >>> accountant = pynn.privacy.RDPAccountant()
+        >>> accountant.step(1.0, 0.01)
+        >>> accountant.step(1.0, 0.01, steps=9)
+        >>> accountant.history  # one phase of 10 steps
+        [(1.0, 0.01, 10)]
+        """
         fn = "RDPAccountant.step"
         sigma = _real("noise_multiplier", noise_multiplier, 0.0, fn=fn)
         q = _real("sample_rate", sample_rate, 0.0, 1.0, fn=fn)
@@ -202,30 +298,117 @@ class RDPAccountant:
 
     @property
     def steps(self):
+        """The number of steps recorded."""
         return sum(s for _, _, s in self.history)
 
     def get_rdp(self):
+        """Returns the accumulated RDP at each of the accountant's orders.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Examples
+        --------
+        >>> accountant = pynn.privacy.RDPAccountant(orders=[2.0, 4.0])
+        >>> accountant.step(1.0, 1.0)  # no sampling: alpha / (2 sigma^2)
+        >>> accountant.get_rdp()
+        array([1., 2.])
+        """
         rdp = np.zeros(len(self.orders))
         for sigma, q, steps in self.history:
             rdp = rdp + _rdp_per_step(q, sigma, self.orders) * steps
         return rdp
 
     def get_privacy_spent(self, delta):
-        """(epsilon, best order)."""
+        """Returns ``(epsilon, best order)`` for a delta.
+
+        Parameters
+        ----------
+        delta : float
+            The target delta.
+
+        Returns
+        -------
+        tuple of (float, float)
+            ``(0.0, nan)`` before any step.
+
+        Examples
+        --------
+        >>> accountant = pynn.privacy.RDPAccountant()
+        >>> accountant.step(1.1, 0.01, steps=1000)
+        >>> epsilon, order = accountant.get_privacy_spent(1e-5)
+        >>> round(epsilon, 2), order
+        (1.71, 9.6)
+        """
         if not self.history:
             return 0.0, math.nan
         return get_privacy_spent(self.orders, self.get_rdp(), delta)
 
     def get_epsilon(self, delta):
+        """Returns the epsilon spent for a delta (0.0 before any step).
+
+        Parameters
+        ----------
+        delta : float
+            The target delta.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> pynn.privacy.RDPAccountant().get_epsilon(1e-5)
+        0.0
+        """
         return self.get_privacy_spent(delta)[0]
 
 
 def get_noise_multiplier(target_epsilon, target_delta, sample_rate, epochs=None, steps=None,
                          epsilon_tolerance=0.01, orders=None):
-    """The smallest noise multiplier (to within the tolerance) whose RDP epsilon
-    after `steps` steps (or ``int(epochs / sample_rate)``) at `sample_rate` is at
-    most `target_epsilon`, as Opacus: doubling from sigma = 20, then bisection
-    until the epsilon reached is within `epsilon_tolerance` below the target."""
+    """Returns the smallest noise multiplier that keeps a training run within a privacy budget.
+
+    As Opacus: doubling from sigma = 20, then bisection until the epsilon
+    reached is within ``epsilon_tolerance`` below the target.
+
+    Parameters
+    ----------
+    target_epsilon : float
+        The budget (> 0).
+    target_delta : float
+        The delta.
+    sample_rate : float
+        Batch size / dataset size.
+    epochs : float, optional
+        Training length in epochs (steps = epochs / sample_rate)...
+    steps : int, optional
+        ... or in steps (give exactly one).
+    epsilon_tolerance : float, default 0.01
+        Precision of the search.
+    orders : sequence of float, optional
+        RDP orders.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Both or neither of epochs and steps, a value out of range, or a budget
+        too small for any noise up to 1e6.
+
+    Examples
+    --------
+    >>> sigma = pynn.privacy.get_noise_multiplier(2.0, 1e-5, sample_rate=0.01, epochs=10)
+    >>> round(sigma, 2)
+    1.02
+    >>> accountant = pynn.privacy.RDPAccountant()
+    >>> accountant.step(sigma, 0.01, steps=1000)
+    >>> 1.99 <= accountant.get_epsilon(1e-5) <= 2.0
+    True
+    """
     fn = "get_noise_multiplier"
     target_epsilon = _real("target_epsilon", target_epsilon, 0.0, None, True, fn)
     target_delta = _delta(target_delta, fn)

@@ -63,26 +63,69 @@ def _positive(name, value, allow_zero=False):
 
 
 class DPSGD(optimizers.Optimizer):
-    """Differentially private training for `model.fit` (see the module docstring).
+    """Differentially private training (DP-SGD, Abadi et al. 2016) inside ``model.fit``.
 
-    Arguments:
-        l2_norm_clip: C, the bound on every example's gradient norm (> 0).
-        noise_multiplier: sigma (>= 0); the noise std is sigma * C. Give this or
-            `target_epsilon`.
-        learning_rate: of the default SGD (ignored with a ready `optimizer`).
-        optimizer: the optimizer that steps on the private gradient: an instance
-            or a name ("adam"); SGD(learning_rate) by default.
-        target_epsilon: instead of `noise_multiplier`: at the start of the first
-            fit the noise is chosen by `get_noise_multiplier` so that this fit
-            ends at epsilon <= target_epsilon (for `delta`).
-        delta: the delta of the reported epsilon (choose delta < 1 / n).
-        poisson_sampling: True (default): Poisson batches; False: fit's batches.
-        secure_mode: OS entropy for sampling and noise (not reproducible).
-        seed: the key of the seeded mode (default: drawn from pynn's generator,
-            so `pynn.set_seed` makes a run reproducible).
-        clipping_mode: how per-example gradients are formed: "auto" (ghost
-            clipping where the model allows it, else the replay), "ghost"
-            (an error naming the reason where it does not) or "replay".
+    Each step, as Opacus' DPOptimizer: Poisson-sample the batch (rate
+    ``q = batch_size / n``), clip every example's gradient to L2 norm
+    ``l2_norm_clip``, sum, add Gaussian noise of std ``noise_multiplier *
+    l2_norm_clip``, divide by the expected batch size, and let the wrapped
+    optimizer step. All of it runs in C in the same loop as a plain fit; the
+    privacy spent (RDP accountant) appears as ``"epsilon"`` in the logs and the
+    History. Per-example gradient norms come from ghost clipping for Dense-only
+    models and from a per-example replay otherwise (``clipping_path`` says
+    which); BatchNormalization is refused. See `pynn.privacy.dpsgd` for details.
+
+    Parameters
+    ----------
+    l2_norm_clip : float, default 1.0
+        C, the bound on every example's gradient norm (> 0).
+    noise_multiplier : float, optional
+        sigma (>= 0); the noise std is sigma * C. Give this or ``target_epsilon``.
+    learning_rate : float, default 0.01
+        The learning rate of the default SGD (ignored with ``optimizer``).
+    optimizer : Optimizer or str, optional
+        The optimizer that steps on the private gradient (default SGD).
+    target_epsilon : float, optional
+        Instead of noise_multiplier: the noise is chosen at the first fit so that
+        the fit ends at epsilon <= target_epsilon.
+    delta : float, default 1e-5
+        The delta of the reported epsilon (choose delta < 1 / n).
+    poisson_sampling : bool, default True
+        Poisson batches (the accounting's assumption); False uses fit's shuffled
+        fixed batches, as TF-Privacy's Keras optimizers.
+    secure_mode : bool, default False
+        Draw sampling and noise from OS entropy (for a release; not reproducible).
+    seed : int, optional
+        Key of the reproducible mode (default: from pynn's generator, so
+        `pynn.set_seed` makes a run reproducible).
+    clipping_mode : {"auto", "ghost", "replay"}, default "auto"
+        How per-example gradients are formed.
+    name : str, default "DPSGD"
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        Both or neither of noise_multiplier and target_epsilon, a value out of
+        range, or seed with secure_mode.
+
+    Examples
+    --------
+    >>> pynn.set_seed(0)
+    >>> x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
+    >>> y = (x[:, :1] > 0).astype("float32")
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> opt = pynn.privacy.DPSGD(l2_norm_clip=1.0, noise_multiplier=1.1, learning_rate=0.1)
+    >>> model.compile(optimizer=opt, loss="binary_crossentropy", metrics=["accuracy"])
+    >>> history = model.fit(x, y, batch_size=32, epochs=3, verbose=0)
+    >>> sorted(history.history)
+    ['accuracy', 'epsilon', 'loss']
+    >>> eps = history.history["epsilon"]
+    >>> eps[0] < eps[1] < eps[2]  # privacy is spent epoch after epoch
+    True
+    >>> opt.clipping_path
+    'ghost'
     """
 
     def __init__(self, l2_norm_clip=1.0, noise_multiplier=None, learning_rate=0.01, optimizer=None,
@@ -129,6 +172,7 @@ class DPSGD(optimizers.Optimizer):
 
     @property
     def built(self):
+        """Whether the wrapped optimizer has created its state."""
         return self.optimizer.built
 
     def build(self, variables, segment_sizes=None):
@@ -172,6 +216,31 @@ class DPSGD(optimizers.Optimizer):
         self.optimizer.set_state(state, arrays)
 
     def apply(self, grads, trainable_variables=None):
+        """Refused: DP-SGD needs every example's gradient, which only ``model.fit`` computes.
+
+        A step from a batch gradient would not be private, so ``apply`` and
+        ``apply_gradients`` raise instead.
+
+        Parameters
+        ----------
+        grads : list
+            Ignored.
+        trainable_variables : list, optional
+            Ignored.
+
+        Raises
+        ------
+        TypeError
+            Always.
+
+        Examples
+        --------
+        >>> opt = pynn.privacy.DPSGD(noise_multiplier=1.0)
+        >>> opt.apply([np.ones(1, np.float32)], [np.zeros(1, np.float32)])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        TypeError: DPSGD needs every example's gradient, which only model.fit computes; ...
+        """
         raise TypeError("DPSGD needs every example's gradient, which only model.fit computes; "
                         "apply() / apply_gradients() with a batch gradient would not be private")
 
@@ -179,18 +248,70 @@ class DPSGD(optimizers.Optimizer):
 
     # ------------------------------------------------------------ privacy
     def record_clipping(self, capacity):
-        """Makes every following fit write, for its first `capacity` examples, each
-        gradient's norm before clipping and its clip factor c_i into
-        `clipping_record` (an array of shape (capacity, 2); rows past
-        `clipping_count` are unused). For tests and diagnostics: the record
-        itself is not private. `record_clipping(0)` turns it off."""
+        """Records, for the first ``capacity`` examples of every following fit, each gradient's norm
+        and clip factor.
+
+        Rows ``[norm before clipping, c_i]`` go to ``clipping_record`` (shape
+        ``(capacity, 2)``; rows past ``clipping_count`` are unused). For tests and
+        diagnostics: the record itself is not private. ``record_clipping(0)`` turns
+        it off.
+
+        Parameters
+        ----------
+        capacity : int
+            Number of examples to record (>= 0).
+
+        Raises
+        ------
+        ValueError
+            A negative or non-integer capacity.
+
+        Examples
+        --------
+        >>> pynn.set_seed(0)
+        >>> x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
+        >>> y = (x[:, :1] > 0).astype("float32")
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+        ...                          pynn.layers.Dense(1, activation="sigmoid")])
+        >>> opt = pynn.privacy.DPSGD(noise_multiplier=1.0)
+        >>> model.compile(optimizer=opt, loss="binary_crossentropy")
+        >>> opt.record_clipping(10)
+        >>> _ = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+        >>> opt.clipping_count, bool((opt.clipping_record[:, 1] <= 1).all())
+        (10, True)
+        """
         if isinstance(capacity, bool) or not isinstance(capacity, numbers.Integral) or capacity < 0:
             raise ValueError(f"record_clipping: `capacity` must be an integer >= 0, got {capacity!r}")
         self.clipping_record = np.zeros((int(capacity), 2)) if capacity else None
         self.clipping_count = 0
 
     def get_epsilon(self, delta=None):
-        """The epsilon spent so far, for `delta` (default: the optimizer's)."""
+        """Returns the epsilon spent so far by this optimizer's fits.
+
+        Parameters
+        ----------
+        delta : float, optional
+            The delta (default: the optimizer's).
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> pynn.set_seed(0)
+        >>> x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
+        >>> y = (x[:, :1] > 0).astype("float32")
+        >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+        ...                          pynn.layers.Dense(1, activation="sigmoid")])
+        >>> opt = pynn.privacy.DPSGD(noise_multiplier=1.1)
+        >>> model.compile(optimizer=opt, loss="binary_crossentropy")
+        >>> opt.get_epsilon()  # no step taken yet
+        0.0
+        >>> _ = model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+        >>> opt.get_epsilon() > opt.get_epsilon(delta=1e-3) > 0  # a larger delta: a smaller epsilon
+        True
+        """
         return self.accountant.get_epsilon(self.delta if delta is None else delta)
 
     def _dp_begin(self, model, n, batch_size, epochs, program):
@@ -272,9 +393,49 @@ def _check_layers(model):
 
 def make_private(model, l2_norm_clip=1.0, noise_multiplier=None, target_epsilon=None, delta=1e-5,
                  poisson_sampling=True, secure_mode=False, seed=None):
-    """The one-liner of Opacus' `make_private` for a compiled pynn model: its
-    optimizer is wrapped in a DPSGD with these arguments, so the next `fit`
-    trains with DP-SGD. Returns the model."""
+    """Makes a compiled model train with DP-SGD: Opacus' ``make_private`` as a one-liner.
+
+    The model's optimizer is wrapped in a `DPSGD` with these arguments, so the
+    next ``fit`` is private.
+
+    Parameters
+    ----------
+    model : Model
+        A compiled model.
+    l2_norm_clip : float, default 1.0
+        The per-example gradient norm bound.
+    noise_multiplier : float, optional
+        The noise multiplier (or give target_epsilon).
+    target_epsilon : float, optional
+        The epsilon the next fit should end at.
+    delta : float, default 1e-5
+        The delta of the reported epsilon.
+    poisson_sampling : bool, default True
+        Poisson batches.
+    secure_mode : bool, default False
+        OS entropy.
+    seed : int, optional
+        Key of the reproducible mode.
+
+    Returns
+    -------
+    Model
+        The same model.
+
+    Raises
+    ------
+    ValueError
+        The model is not compiled, or its optimizer already is a DPSGD.
+
+    Examples
+    --------
+    >>> model = pynn.Sequential([pynn.Input(shape=(4,)),
+    ...                          pynn.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer=pynn.optimizers.Adam(), loss="binary_crossentropy")
+    >>> model = pynn.privacy.make_private(model, noise_multiplier=1.0)
+    >>> type(model.optimizer).__name__, type(model.optimizer.optimizer).__name__
+    ('DPSGD', 'Adam')
+    """
     if not getattr(model, "compiled", False) or model.optimizer is None:
         raise ValueError("make_private: compile the model first (its optimizer is the one made private)")
     if isinstance(model.optimizer, DPSGD):

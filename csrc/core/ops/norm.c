@@ -143,6 +143,13 @@ static int batch_norm_forward(pn_node *n)
     if (C == 0) return PN_OK;
     pn_node *X = n->in[0], *mm = n->in[3], *mv = n->in[4];
     double momentum = n->fattr[0], eps = n->fattr[1];
+    /* Training writes the moving statistics in place: memory its owner declared
+     * read-only (a mode="r" memmap, frombuffer of bytes) must not be written. */
+    if (n->iattr[0] && (mm->readonly || mv->readonly))
+        return pn_error(PN_EVALUE,
+                        "batch_norm: %s is read-only, but training updates it in place; pass a "
+                        "writable float32 array (e.g. np.array(..., copy=True))",
+                        mm->readonly ? "moving_mean" : "moving_variance");
     char *s = pn_node_scratch(n, bn_scratch_bytes(M, C));
     if (!s) return PN_ENOMEM;
     float *mean = (float *)s, *inv = mean + C;
