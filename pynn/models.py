@@ -6,6 +6,8 @@ program (forward, loss, metric statistics), and `_C.run_loop` replays it batch
 after batch in C — backward and the optimizer step included — with the GIL
 released. Python regains control only as often as callbacks or the progress bar
 ask."""
+import operator
+import threading
 import time
 
 import numpy as np
@@ -19,6 +21,25 @@ from .layers.core import InputLayer
 from .tensor import Tensor
 
 __all__ = ["Model", "Sequential", "load_model", "save_model"]
+
+
+# Guards the per-model usage counts below (held for a few bytecodes only).
+_USAGE_LOCK = threading.Lock()
+
+
+def _batch_size_arg(batch_size, what):
+    """batch_size as a positive int (Keras' default 32 for None): 0 or a negative
+    value would divide by zero or plan nothing, so they are refused here."""
+    if batch_size is None:
+        return 32
+    try:
+        b = operator.index(batch_size)
+    except TypeError:
+        raise TypeError(f"{what}: batch_size must be an integer, got "
+                        f"{type(batch_size).__name__} {batch_size!r}") from None
+    if b < 1:
+        raise ValueError(f"{what}: batch_size must be a positive integer, got {b}")
+    return b
 
 
 class Model(Layer):
@@ -419,7 +440,11 @@ class Model(Layer):
                 inputs = as_float_array(inputs, "model input")
                 self._check_x_shapes([inputs.shape])
             run, y_pred = self._fast_path(tuple(inputs.shape[1:]))
-            return Tensor(run([inputs], y_pred))
+            self._begin_use("calling the model")
+            try:
+                return Tensor(run([inputs], y_pred))
+            finally:
+                self._end_use("calling the model")
         xs = [inputs] if isinstance(inputs, Tensor) else self._split_inputs(inputs)
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
         self._ensure_built([x.shape for x in xs])
@@ -901,11 +926,66 @@ class Model(Layer):
         >>> len(history.history["loss"])
         3
         """
-        from . import callbacks as callbacks_mod
         self._require_compiled("fit")
-        batch_size = 32 if batch_size is None else int(batch_size)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        batch_size = _batch_size_arg(batch_size, "fit")
+        self._begin_use("fit")
+        try:
+            return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                             validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                             validation_batch_size, validation_freq)
+        finally:
+            self._end_use("fit")
+
+    # Concurrency contract (DESIGN.md): predict / evaluate / __call__ may run on
+    # many threads at once (the engine serialises each program's batches, so
+    # every call returns what a lone call would); fit changes the weights, so it
+    # is refused while another thread uses the model, and other threads are
+    # refused while it runs, rather than mixing old and new weights.
+    # The inference side is lock-free (it is on the one-sample fast path): a call
+    # first registers itself (list.append is atomic under the GIL), then looks for
+    # a fit owner; fit first claims ownership, then looks for registered calls.
+    # Whichever comes second sees the other and raises, so the two never overlap.
+    def _begin_use(self, what):
+        d = self.__dict__
+        users = d.get("_users")
+        if users is None:
+            users = d.setdefault("_users", [])
+        if what == "fit":
+            me = threading.get_ident()
+            with _USAGE_LOCK:  # fit against fit: claimed under the lock
+                owner = d.get("_fit_owner")
+                if owner is not None and owner != me:
+                    raise RuntimeError(f"fit: model '{self.name}' is being trained by fit() in "
+                                       f"another thread; wait for it to return")
+                d["_fit_owner"] = me
+                d["_fit_depth"] = d.get("_fit_depth", 0) + 1
+            if d["_fit_depth"] == 1 and users:
+                self._end_use("fit")
+                raise RuntimeError(f"fit: model '{self.name}' is in use by {len(users)} predict/"
+                                   f"evaluate call(s) in another thread; fit it when they return")
+            return
+        users.append(None)
+        owner = d.get("_fit_owner")
+        if owner is not None and owner != threading.get_ident():
+            users.pop()
+            raise RuntimeError(f"{what}: model '{self.name}' is being trained by fit() in another "
+                               f"thread; wait for fit to return (concurrent predict, evaluate "
+                               f"and calls are fine, but not during fit)")
+
+    def _end_use(self, what):
+        d = self.__dict__
+        if what != "fit":
+            d["_users"].pop()
+            return
+        with _USAGE_LOCK:
+            d["_fit_depth"] -= 1
+            if not d["_fit_depth"]:
+                d["_fit_owner"] = None
+
+    def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
+             shuffle, class_weight, sample_weight, initial_epoch, validation_batch_size,
+             validation_freq):
+        from . import callbacks as callbacks_mod
         verbose = 1 if verbose == "auto" else int(verbose)
         xs = self._prepare_x(x)
         n = xs[0].shape[0]
@@ -975,7 +1055,9 @@ class Model(Layer):
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 # Keras runs the validation pass with fit's callbacks (on_test_* hooks)
-                vlogs = self._evaluate_arrays(*val, validation_batch_size or batch_size, cbs)
+                vlogs = self._evaluate_arrays(*val, batch_size if validation_batch_size is None else
+                                              _batch_size_arg(validation_batch_size,
+                                                              "fit (validation_batch_size)"), cbs)
                 epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -1090,9 +1172,11 @@ class Model(Layer):
         {'loss': 4.0, 'mae': 2.0}
         """
         self._require_compiled("evaluate")
-        batch_size = 32 if batch_size is None else int(batch_size)
+        batch_size = _batch_size_arg(batch_size, "evaluate")
         xs = self._prepare_x(x)
         n = xs[0].shape[0]
+        if n == 0:
+            raise ValueError("evaluate: x has no samples (0 rows): there is nothing to evaluate")
         ys = self._prepare_ys(y, n)
         w = self._sample_weights(ys, n, sample_weight, None)
         verbose = 1 if verbose == "auto" else int(verbose)
@@ -1100,7 +1184,12 @@ class Model(Layer):
         if verbose:
             from .progbar import Progbar
             bar = Progbar(steps_, verbose=verbose)  # started before the work it times
-        logs = self._evaluate_arrays(xs, ys, w, batch_size, self._callback_list(callbacks, steps_))
+        self._begin_use("evaluate")
+        try:
+            logs = self._evaluate_arrays(xs, ys, w, batch_size,
+                                         self._callback_list(callbacks, steps_))
+        finally:
+            self._end_use("evaluate")
         if verbose:
             bar.update(steps_, list(logs.items()), finalize=True)
         if return_dict:
@@ -1158,7 +1247,14 @@ class Model(Layer):
         >>> model.predict(np.array([[1.0, 2.0, 3.0]]), verbose=0)
         array([[1., 3.]], dtype=float32)
         """
-        batch_size = 32 if batch_size is None else int(batch_size)
+        batch_size = _batch_size_arg(batch_size, "predict")
+        self._begin_use("predict")
+        try:
+            return self._predict(x, batch_size, callbacks)
+        finally:
+            self._end_use("predict")
+
+    def _predict(self, x, batch_size, callbacks=None):
         if (callbacks is None and isinstance(x, np.ndarray) and x.dtype == np.float32
                 and x.flags.c_contiguous
                 and self.built and self._n_outputs() == 1 and len(self._input_shapes) == 1

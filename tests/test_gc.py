@@ -25,7 +25,8 @@ def _rss_mb():
 def test_c_types_are_gc_tracked():
     t = pynn.Tensor(np.ones(2, np.float32))
     assert gc.is_tracked(t)
-    p = _C.Program([t * 2], [t])
+    x = _C.placeholder((2,))
+    p = _C.Program([x * 2], [x])
     assert gc.is_tracked(p)
     assert gc.is_tracked(_C.DPState(4, 8, 1.0, 1.0, 0.5, 8.0))
 
@@ -59,7 +60,7 @@ def test_program_cycle_is_collected():
     class Holder:
         pass
     h = Holder()
-    x = pynn.Tensor(np.ones((2, 3), np.float32))
+    x = _C.placeholder((2, 3))
     h.program = _C.Program([x * 3], [x])
     x.holder = h  # the cycle: holder -> program -> its input tensor x -> holder
     wh = weakref.ref(h)

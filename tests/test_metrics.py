@@ -116,6 +116,15 @@ def test_f1_score_with_threshold_is_multilabel():
         metrics.F1Score(average="binary")
 
 
+def test_f1_score_refuses_sequences_like_keras():
+    # (batch, T, classes): the counts were sized from the class axis and filled
+    # per sample row (T * classes values): a heap overflow (issue 10)
+    m = metrics.F1Score()
+    y = np.eye(3, dtype=np.float32)[np.arange(12) % 3].reshape(2, 2, 3, 3)[:, 0]
+    with pytest.raises(ValueError, match=r"F1Score: .*\(batch, num_classes\).*\(2, 3, 3\)"):
+        m.update_state(y, y)
+
+
 # ---------------------------------------------------------------- accuracy and regression
 def test_binary_accuracy():
     y, p = _binary(200)

@@ -41,3 +41,15 @@ def test_bad_ids_raise_value_error_naming_id_and_input_dim(bad, shown):
 def test_table_must_be_two_dimensional():
     with pytest.raises(ValueError, match=r"table must be \(input_dim, output_dim\), got \(10,\)"):
         ops.embedding(np.zeros(3), np.zeros(10))
+
+
+def test_ids_at_or_above_2_24_are_refused_not_rounded():
+    # float32 carries 2**24 + 1 as 2**24: the lookup returned the wrong row
+    tab = np.zeros((2**24 + 2, 2), np.float32)
+    tab[2**24] = 1.0
+    with pytest.raises(ValueError, match="at or above 2\\^24"):
+        pynn._C.apply("embedding", [np.array([[2**24 + 1]], np.float32), tab])
+    tab[2**24 - 1] = 4.0
+    np.testing.assert_array_equal(
+        pynn._C.apply("embedding", [np.array([[2**24 - 1]], np.float32), tab]).numpy(),
+        [[[4.0, 4.0]]])

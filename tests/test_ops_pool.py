@@ -200,3 +200,19 @@ def test_max_pool_ties_go_to_the_first_position_and_nan_wins():
     y.backward(np.ones((1, 2, 2, 1), np.float32))
     expected = np.array([[1, 0, 1], [0, 0, 0], [1, 0, 1]], np.float32)  # first of each tie
     np.testing.assert_array_equal(t.grad.reshape(3, 3), expected)
+
+
+def test_upsampling_and_padding_sizes_that_wrap_int64_are_refused():
+    # W * size and H + top + bottom wrapped to small values: the output buffer
+    # was planned small and written full (issue 10)
+    x = np.ones((1, 4, 1), np.float32)
+    with pytest.raises(ValueError, match="upsampled width is too large"):
+        ops.upsampling1d(x, size=2**62)
+    with pytest.raises(ValueError, match="padding must be in"):
+        ops.zero_padding1d(x, padding=(2**63 - 1, 2**63 - 1))
+    with pytest.raises(ValueError, match="padded width is too large"):
+        ops.zero_padding1d(x, padding=(2**60, 2**60))
+    with pytest.raises(ValueError, match="cropping must be in"):
+        pynn._C.apply("cropping", [np.ones((1, 4, 4, 1), np.float32)], iattr=[0, 0, 2**63 - 1, 2**63 - 1])
+    with pytest.raises(ValueError, match="at most"):
+        pynn._C.apply("max_pool1d", [x], iattr=[2**63 - 1, 1, 1])

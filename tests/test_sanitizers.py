@@ -14,7 +14,7 @@ SUITES = ["test_tensor.py", "test_ops_elementwise.py", "test_ops_reduce.py", "te
           "test_ops_rnn.py", "test_rnn_dropout.py", "test_ops_embedding.py",
           "test_ops_attention.py", "test_layers_conv.py", "test_layers_recurrent.py",
           "test_optimizers.py", "test_gemm.py", "test_privacy_dpsgd.py", "test_privacy_ghost.py",
-          "test_tensor_eager.py", "test_tensor_readonly.py", "test_gc.py"]
+          "test_tensor_eager.py", "test_tensor_readonly.py", "test_gc.py", "test_memory_safety.py"]
 
 
 def _libasan():
@@ -41,7 +41,9 @@ def test_engine_is_clean_under_asan_and_ubsan(tmp_path):
     assert build.returncode == 0, build.stderr[-2000:]
     suites = [s for s in SUITES if os.path.exists(work / "tests" / s)]
     env = dict(os.environ, LD_PRELOAD=_libasan(), PYTHONPATH=str(work),
-               ASAN_OPTIONS="detect_leaks=0:abort_on_error=1",
+               # allocator_may_return_null: an impossible allocation must reach the
+               # engine as NULL (-> MemoryError), as it does without ASan
+               ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1",
                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1", PYNN_NUM_THREADS="2")
     env.pop("PYTEST_ADDOPTS", None)
     # (RSS measurements mean nothing under ASan's allocator: the *rss* tests stay out)

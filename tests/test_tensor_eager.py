@@ -376,6 +376,8 @@ def test_help_documents_the_eager_rules():
 
 
 def test_tensor_docstring_examples_run():
-    res = doctest.testmod(pynn.tensor, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    # the examples assume `import numpy as np, pynn`, as tests/test_docs.py runs them
+    res = doctest.testmod(pynn.tensor, extraglobs={"np": np, "pynn": pynn},
+                          optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.attempted >= 15
     assert res.failed == 0

@@ -41,7 +41,9 @@ int pn_apply(const pn_op *op, int n_in, pn_node **in, const double *fattr, int n
     }
     int rc = op->infer_shape(n);
     if (!rc) rc = pn_node_alloc_data(n);
-    if (!rc) rc = op->forward(n);
+    /* An empty output has nothing to compute: kernels are not entered, so an
+     * input with one huge dimension and a zero one costs nothing (issue 10). */
+    if (!rc && n->size) rc = op->forward(n);
     if (rc) {
         pn_node_decref(n);
         return rc;
@@ -95,7 +97,8 @@ int pn_backward(pn_node *root, const float *seed)
         else
             for (int64_t i = 0; i < root->size; i++) root->grad[i] = 1.0f;
         for (int i = n - 1; i >= 0 && !rc; i--)
-            if (order[i]->op) rc = order[i]->op->backward(order[i]);
+            /* an empty output sends no gradient (see pn_apply) */
+            if (order[i]->op && order[i]->size) rc = order[i]->op->backward(order[i]);
     }
     /* Interior gradients are not kept (as in PyTorch); leaves accumulate. */
     for (int i = 0; i < n; i++) {

@@ -61,14 +61,27 @@ int pn_node_set_shape(pn_node *n, int ndim, const int64_t *shape)
     if (ndim < 0 || ndim > PN_MAX_DIMS)
         return pn_error(PN_EVALUE, "tensors of rank %d are not supported (at most %d)", ndim,
                         PN_MAX_DIMS);
-    int64_t size = 1;
+    /* The product of the non-zero dimensions is bounded, not only the size: a
+     * zero-size tensor such as (0, 2^40, 2^40) would otherwise make strides,
+     * batch counts and sums of dimensions wrap in the ops that walk it. */
+    int64_t size = 1, nonzero = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) return pn_error(PN_EVALUE, "negative dimension %lld", (long long)shape[i]);
-        if (shape[i] && size > INT64_MAX / 4 / shape[i])
-            return pn_error(PN_EVALUE, "tensor is too large");
-        size *= shape[i];
-        n->shape[i] = shape[i];
+        if (shape[i] == 0) {
+            size = 0;
+            continue;
+        }
+        if (shape[i] > PN_SIZE_MAX || nonzero > PN_SIZE_MAX / shape[i]) {
+            char s[128];
+            return pn_error(PN_EVALUE, "a tensor of shape %s is too large (the product of its "
+                            "non-zero dimensions may be at most %lld)",
+                            pn_shape_str(s, ndim, shape), (long long)PN_SIZE_MAX);
+        }
+        nonzero *= shape[i];
     }
+    if (size) size = nonzero;
+    /* validated first: a failed call leaves the node as it was */
+    for (int i = 0; i < ndim; i++) n->shape[i] = shape[i];
     n->ndim = ndim;
     n->size = size;
     return PN_OK;

@@ -16,7 +16,12 @@
  *    (pn_program: the graph sorted once, buffers planned per batch size and
  *    replayed per batch; see program.c and train.c).
  *  - All engine tensors are float32 and C-contiguous. Integer data (labels, token
- *    ids) travel as float32, exact up to 2^24.
+ *    ids) travel as float32, exact up to 2^24; take and embedding refuse indices
+ *    from 2^24 on rather than use a rounded one.
+ *  - Sizes are checked: every dimension an op derives goes through pn_mul_size /
+ *    pn_add_size, and pn_node_set_shape bounds the product of the non-zero
+ *    dimensions, so no attribute can make a buffer smaller than what is written.
+ *    Ops are not entered for an empty output (nothing to write or send back).
  *  - C never aborts on input that a caller can reach: functions return a
  *    pn_status and leave a message in pn_last_error().
  */
@@ -49,6 +54,18 @@ typedef enum {
 /* Sets the thread-local error message (printf format) and returns code. */
 int pn_error(int code, const char *fmt, ...);
 const char *pn_last_error(void);
+/* Checked size arithmetic. Every dimension and element count the engine derives
+ * from attributes or shapes goes through these, so no value can wrap around and
+ * make a buffer smaller than what is written into it. A dimension or a size is
+ * valid when 0 <= v <= PN_SIZE_MAX (2^61 - 1: a float count whose byte count
+ * and any sum of two such values still fit in int64). On overflow they set
+ * "<op>: <what> is too large (...)" and return PN_EVALUE; *out is untouched. */
+#define PN_SIZE_MAX (INT64_MAX / 4)
+int pn_mul_size(const char *op, const char *what, int64_t a, int64_t b, int64_t *out);
+int pn_add_size(const char *op, const char *what, int64_t a, int64_t b, int64_t *out);
+/* An integer attribute that must lie in [lo, hi]; the message names the op and
+ * the attribute and shows what came. */
+int pn_check_attr(const char *op, const char *what, int64_t v, int64_t lo, int64_t hi);
 /* Formats a shape like "(32, 10)" into buf (at least 128 bytes). */
 const char *pn_shape_str(char *buf, int ndim, const int64_t *shape);
 

@@ -10,10 +10,28 @@ int pn_program_create(pn_node **outputs, int n_out, pn_node **inputs, int n_in,
                       pn_program **out)
 {
     *out = NULL;
+    /* The placeholders are resized to every batch and filled by memcpy: they
+     * must be distinct leaves owning their buffers (not a host array, whose
+     * memory cannot grow, nor a parameter or an op's output). */
+    for (int i = 0; i < n_in; i++) {
+        const pn_node *x = inputs[i];
+        if (!x || x->op || x->is_param || !x->owns_data || x->ndim < 1)
+            return pn_error(PN_EVALUE, "program input %d must be a placeholder (a leaf with a batch "
+                            "axis that owns its buffer, see _C.placeholder)", i);
+        for (int j = 0; j < i; j++)
+            if (inputs[j] == x) return pn_error(PN_EVALUE, "program inputs %d and %d are the same", j, i);
+    }
+    for (int i = 0; i < n_out; i++)
+        if (!outputs[i]) return pn_error(PN_EVALUE, "program output %d is missing", i);
     pn_program *p = calloc(1, sizeof *p);
     if (!p) return pn_error(PN_ENOMEM, "out of memory");
+    if (pthread_mutex_init(&p->lock, NULL)) {
+        free(p);
+        return pn_error(PN_ENOMEM, "cannot create the program's lock");
+    }
     int rc = pn_topo_sort(outputs, n_out, 0, &p->order, &p->n);
     if (rc) {
+        pthread_mutex_destroy(&p->lock);
         free(p);
         return rc;
     }
@@ -39,14 +57,32 @@ void pn_program_free(pn_program *p)
     for (int i = 0; i < p->n_in; i++) pn_node_decref(p->inputs[i]);
     free(p->order);
     free(p->inputs);
+    pthread_mutex_destroy(&p->lock);
     free(p);
+}
+
+void pn_program_lock(pn_program *p) { pthread_mutex_lock(&p->lock); }
+int pn_program_trylock(pn_program *p) { return pthread_mutex_trylock(&p->lock); }
+void pn_program_unlock(pn_program *p) { pthread_mutex_unlock(&p->lock); }
+
+/* Whether x is one of the program's nodes (outputs to read must be). */
+int pn_program_has(const pn_program *p, const pn_node *x)
+{
+    for (int i = 0; i < p->n; i++)
+        if (p->order[i] == x) return 1;
+    return 0;
 }
 
 int pn_program_n_nodes(const pn_program *p) { return p->n; }
 
 int pn_program_set_batch(pn_program *p, int64_t b)
 {
-    if (b == p->batch) return PN_OK;
+    if (b < 0) return pn_error(PN_EVALUE, "batch size must be >= 0, got %lld", (long long)b);
+    /* the cache holds only while the placeholders still have this batch (another
+     * program over the same placeholders may have re-planned them) */
+    int same = b == p->batch;
+    for (int i = 0; same && i < p->n_in; i++) same = p->inputs[i]->shape[0] == b;
+    if (same) return PN_OK;
     for (int i = 0; i < p->n_in; i++) {
         pn_node *x = p->inputs[i];
         if (x->ndim < 1) return pn_error(PN_EVALUE, "program input %d has no batch axis", i);
@@ -72,7 +108,7 @@ int pn_program_forward(pn_program *p)
 {
     for (int i = 0; i < p->n; i++) {
         pn_node *x = p->order[i];
-        if (!x->op) continue;
+        if (!x->op || !x->size) continue; /* empty: nothing to compute (eager.c) */
         int rc = x->op->forward(x);
         if (rc) return rc;
     }
@@ -91,7 +127,7 @@ int pn_program_backward(pn_program *p, pn_node *loss)
     for (int64_t i = 0; i < loss->size; i++) loss->grad[i] = 1.0f;
     for (int i = p->n - 1; i >= 0; i--) {
         pn_node *x = p->order[i];
-        if (!x->op || !x->requires_grad) continue;
+        if (!x->op || !x->requires_grad || !x->size) continue;
         int rc = x->op->backward(x);
         if (rc) return rc;
     }

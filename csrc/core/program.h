@@ -1,12 +1,23 @@
 /* program.h - the compiled driver's state (engine-internal). */
 #ifndef PN_PROGRAM_H
 #define PN_PROGRAM_H
+#include <pthread.h>
+
 #include "pn.h"
 struct pn_program {
+    /* Held by whoever plans, replays or reads the buffers of this program: a
+     * second host thread (a concurrent predict) waits instead of resizing the
+     * activations under the first one's feet. Taken with the host's own lock
+     * (the GIL) released, so no lock order can deadlock. */
+    pthread_mutex_t lock;
     pn_node **order;   /* every node reachable from the outputs, inputs first */
     int n;
     pn_node **inputs;  /* placeholders: first dimension is the batch */
     int n_in;
     int64_t batch;     /* batch size the buffers are planned for (0: none yet) */
 };
+void pn_program_lock(pn_program *p);
+int pn_program_trylock(pn_program *p); /* 0 when taken */
+void pn_program_unlock(pn_program *p);
+int pn_program_has(const pn_program *p, const pn_node *x);
 #endif

@@ -29,6 +29,7 @@ static int run_batch(pn_loop *L, int64_t start, int64_t b)
     rc = pn_program_forward(L->prog);
     if (rc) return rc;
     if (L->loss) {
+        if (L->loss->size < 1) return pn_error(PN_EVALUE, "the loss has no value (shape with a 0)");
         double loss = L->loss->data[0];
         if (L->stop_on_nan && !isfinite(loss))
             return pn_error(PN_EVALUE, "the loss became %g at sample %lld", loss, (long long)start);
@@ -43,6 +44,14 @@ static int run_batch(pn_loop *L, int64_t start, int64_t b)
             if (rc) return rc;
         }
     }
+    /* Sizes are re-checked against the host's arrays for every batch: they were
+     * validated for one plan, and a statistic or output whose size does not follow
+     * the batch would otherwise be written past their end. */
+    int64_t used = 0;
+    for (int k = 0; k < L->n_stats; k++) used += L->stats[k]->size;
+    if (used > L->n_acc)
+        return pn_error(PN_EVALUE, "the metric statistics hold %lld values at batch size %lld, "
+                        "the accumulator %lld", (long long)used, (long long)b, (long long)L->n_acc);
     double *acc = L->acc;
     for (int k = 0; k < L->n_stats; k++) {
         pn_node *s = L->stats[k];
@@ -51,7 +60,11 @@ static int run_batch(pn_loop *L, int64_t start, int64_t b)
     }
     for (int k = 0; k < L->n_out; k++) {
         pn_node *o = L->outs[k];
-        memcpy(L->out_data[k] + (o->size / (b ? b : 1)) * start, o->data, sizeof(float) * (size_t)o->size);
+        if (o->ndim < 1 || o->shape[0] != b || o->size != b * L->out_per[k])
+            return pn_error(PN_EVALUE, "output %d does not have one row of %lld values per sample "
+                            "at batch size %lld", k, (long long)L->out_per[k], (long long)b);
+        if (o->size)
+            memcpy(L->out_data[k] + L->out_per[k] * start, o->data, sizeof(float) * (size_t)o->size);
     }
     return PN_OK;
 }

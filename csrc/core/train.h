@@ -21,9 +21,11 @@ typedef struct pn_loop {
     int n_stats;                /* metric statistics summed over the epoch */
     pn_node **stats;
     double *acc;                /* concatenated accumulators */
+    int64_t n_acc;              /* their number (the stats must fit, checked per batch) */
     int n_out;                  /* predict: outputs copied row by row */
     pn_node **outs;
-    float **out_data;
+    float **out_data;           /* n_samples * out_per[k] floats each */
+    const int64_t *out_per;     /* floats per sample of each output */
     double loss_sum, loss_count; /* Σ batch_loss·batch_size, Σ batch_size */
     int stop_on_nan;            /* stop (status PN_EVALUE) when the loss is not finite */
     struct pn_dp *dp;           /* DP-SGD (dp.h): each batch is a DP step; NULL: plain */

@@ -18,6 +18,33 @@ int pn_error(int code, const char *fmt, ...)
 
 const char *pn_last_error(void) { return error_message; }
 
+int pn_mul_size(const char *op, const char *what, int64_t a, int64_t b, int64_t *out)
+{
+    if (a < 0 || b < 0 || a > PN_SIZE_MAX || b > PN_SIZE_MAX || (b && a > PN_SIZE_MAX / b))
+        return pn_error(PN_EVALUE, "%s: %s is too large (%lld x %lld exceeds %lld)", op, what,
+                        (long long)a, (long long)b, (long long)PN_SIZE_MAX);
+    *out = a * b;
+    return PN_OK;
+}
+
+int pn_add_size(const char *op, const char *what, int64_t a, int64_t b, int64_t *out)
+{
+    /* both at most PN_SIZE_MAX, so the sum cannot overflow before the test */
+    if (a < 0 || b < 0 || a > PN_SIZE_MAX || b > PN_SIZE_MAX || a + b > PN_SIZE_MAX)
+        return pn_error(PN_EVALUE, "%s: %s is too large (%lld + %lld exceeds %lld)", op, what,
+                        (long long)a, (long long)b, (long long)PN_SIZE_MAX);
+    *out = a + b;
+    return PN_OK;
+}
+
+int pn_check_attr(const char *op, const char *what, int64_t v, int64_t lo, int64_t hi)
+{
+    if (v < lo || v > hi)
+        return pn_error(PN_EVALUE, "%s: %s must be in [%lld, %lld], got %lld", op, what,
+                        (long long)lo, (long long)hi, (long long)v);
+    return PN_OK;
+}
+
 const char *pn_shape_str(char *buf, int ndim, const int64_t *shape)
 {
     int k = 0;

@@ -77,6 +77,16 @@ static int nodes_of(PyObject *seq_obj, pn_node **out, int cap, const char *what)
 
 #define MAX_ENDS 64
 
+/* Floats per sample of a batch-major node: the product of its non-batch axes
+ * (bounded by pn_node_set_shape); -1 for a node without a batch axis. */
+static int64_t per_sample(const pn_node *x)
+{
+    if (x->ndim < 1) return -1;
+    int64_t per = 1;
+    for (int d = 1; d < x->ndim; d++) per *= x->shape[d];
+    return per;
+}
+
 static PyObject *Program_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"outputs", "inputs", NULL};
@@ -103,13 +113,46 @@ static PyObject *Program_n_nodes(PnProgram *self, PyObject *unused)
     return PyLong_FromLong(pn_program_n_nodes(self->prog));
 }
 
+/* The program this thread holds (Program_run / forward keep it while they
+ * create the result array, which could run Python code calling back in). */
+static _Thread_local pn_program *held_here;
+
+/* Takes the program's lock without ever blocking while holding the GIL: the
+ * holder may be a run_loop that needs the GIL back to finish its chunk. A
+ * call back into a program this thread already holds is refused (-1, Python
+ * error set) instead of deadlocking. */
+static int program_acquire(pn_program *p)
+{
+    if (held_here == p) {
+        PyErr_SetString(PyExc_RuntimeError, "this program is already running on this thread "
+                        "(a model used from inside its own predict)");
+        return -1;
+    }
+    if (pn_program_trylock(p) != 0) { /* contended: wait with the GIL released */
+        Py_BEGIN_ALLOW_THREADS
+        pn_program_lock(p);
+        Py_END_ALLOW_THREADS
+    }
+    held_here = p;
+    return 0;
+}
+
+static void program_release(pn_program *p)
+{
+    held_here = NULL;
+    pn_program_unlock(p);
+}
+
 /* Replays the graph on whatever the placeholders hold (batch size b). */
 static PyObject *Program_forward(PnProgram *self, PyObject *arg)
 {
     long long b = PyLong_AsLongLong(arg);
     if (b == -1 && PyErr_Occurred()) return NULL;
+    if (b < 0) return PyErr_Format(PyExc_ValueError, "forward: batch size must be >= 0, got %lld", b);
+    if (program_acquire(self->prog) < 0) return NULL;
     int rc = pn_program_set_batch(self->prog, b);
     if (!rc) rc = pn_program_forward(self->prog);
+    program_release(self->prog);
     if (rc) return pn_py_raise(rc);
     Py_RETURN_NONE;
 }
@@ -124,7 +167,12 @@ static PyObject *Program_run(PnProgram *self, PyObject *args)
         return NULL;
     pn_program *p = self->prog;
     if (PyList_GET_SIZE(inputs) != p->n_in)
-        return PyErr_Format(PyExc_ValueError, "run: %d inputs expected", p->n_in);
+        return PyErr_Format(PyExc_ValueError, "run: %d inputs expected, got %zd", p->n_in,
+                            PyList_GET_SIZE(inputs));
+    pn_node *o = ((PnTensor *)out_t)->node;
+    /* only a node the program computes has a buffer planned for this batch */
+    if (!o || !pn_program_has(p, o))
+        return PyErr_Format(PyExc_ValueError, "run: the output Tensor is not a node of this program");
     int64_t b = -1;
     for (int i = 0; i < p->n_in; i++) {
         PyObject *a = PyList_GET_ITEM(inputs, i);
@@ -140,20 +188,30 @@ static PyObject *Program_run(PnProgram *self, PyObject *args)
         }
         b = PyArray_DIM(arr, 0);
     }
+    /* Planning, filling the placeholders, replaying and copying the output out
+     * form one critical section: a concurrent caller of this program (another
+     * thread's predict) cannot resize the buffers in between. */
+    if (program_acquire(p) < 0) return NULL;
     int rc = pn_program_set_batch(p, b < 0 ? 0 : b);
-    if (rc) return pn_py_raise(rc);
-    for (int i = 0; i < p->n_in; i++) {
+    for (int i = 0; !rc && i < p->n_in; i++) {
         PyArrayObject *arr = (PyArrayObject *)PyList_GET_ITEM(inputs, i);
-        memcpy(p->inputs[i]->data, PyArray_DATA(arr), sizeof(float) * (size_t)p->inputs[i]->size);
+        if (PyArray_SIZE(arr) != p->inputs[i]->size) /* cannot happen after the checks above */
+            rc = pn_error(PN_EINTERNAL, "run: input %d holds %lld values, its placeholder %lld", i,
+                          (long long)PyArray_SIZE(arr), (long long)p->inputs[i]->size);
+        else if (p->inputs[i]->size)
+            memcpy(p->inputs[i]->data, PyArray_DATA(arr), sizeof(float) * (size_t)p->inputs[i]->size);
     }
-    rc = pn_program_forward(p);
+    if (!rc) rc = pn_program_forward(p);
+    PyObject *res = NULL;
+    if (!rc) {
+        npy_intp dims[PN_MAX_DIMS];
+        for (int d = 0; d < o->ndim; d++) dims[d] = (npy_intp)o->shape[d];
+        res = PyArray_SimpleNew(o->ndim, dims, NPY_FLOAT32);
+        if (res && o->size)
+            memcpy(PyArray_DATA((PyArrayObject *)res), o->data, sizeof(float) * (size_t)o->size);
+    }
+    program_release(p);
     if (rc) return pn_py_raise(rc);
-    pn_node *o = pn_py_tensor_node(out_t);
-    if (!o) return NULL;
-    npy_intp dims[PN_MAX_DIMS];
-    for (int d = 0; d < o->ndim; d++) dims[d] = (npy_intp)o->shape[d];
-    PyObject *res = PyArray_SimpleNew(o->ndim, dims, NPY_FLOAT32);
-    if (res) memcpy(PyArray_DATA((PyArrayObject *)res), o->data, sizeof(float) * (size_t)o->size);
     return res;
 }
 
@@ -199,8 +257,17 @@ static PyObject *py_placeholder(PyObject *mod, PyObject *arg)
     for (Py_ssize_t i = 0; i < nd; i++) shape[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
     Py_DECREF(seq);
     if (PyErr_Occurred()) return NULL;
-    pn_node *n = pn_leaf_new((int)nd, shape);
-    if (!n) return pn_py_raise(PN_EVALUE);
+    /* built here rather than by pn_leaf_new to keep the status: a shape that is
+     * too large is a ValueError, one that cannot be allocated a MemoryError */
+    pn_node *n = pn_node_new();
+    if (!n) return PyErr_NoMemory();
+    int rc = pn_node_set_shape(n, (int)nd, shape);
+    if (!rc) rc = pn_node_alloc_data(n);
+    if (rc) {
+        pn_node_decref(n);
+        return pn_py_raise(rc);
+    }
+    memset(n->data, 0, sizeof(float) * (size_t)n->size);
     return pn_py_tensor_wrap(n);
 }
 
@@ -241,6 +308,8 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
     pn_loop L;
     memset(&L, 0, sizeof L);
     L.prog = ((PnProgram *)prog_obj)->prog;
+    if (held_here == L.prog) /* see program_acquire: waiting would deadlock */
+        return PyErr_Format(PyExc_RuntimeError, "run_loop: this program is already running on this thread");
     L.batch_size = batch_size;
     L.train = train;
     L.stop_on_nan = stop_on_nan;
@@ -251,17 +320,41 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
     pn_node *slots[MAX_ENDS], *stats[MAX_ENDS], *outs[MAX_ENDS];
     const float *data[MAX_ENDS];
     float *out_data[MAX_ENDS];
+    int64_t out_per[MAX_ENDS];
     L.n_data = nodes_of(slots_obj, slots, MAX_ENDS, "slots");
     if (L.n_data < 0) return NULL;
     L.n_stats = nodes_of(stats_obj, stats, MAX_ENDS, "stats");
     if (L.n_stats < 0) return NULL;
     L.n_out = nodes_of(outs_obj, outs, MAX_ENDS, "outputs");
     if (L.n_out < 0) return NULL;
+    /* Every node the loop writes or reads per batch must belong to the program
+     * (so set_batch plans it) and the slots must be its placeholders (so they
+     * grow to the batch): anything else is written past its buffer. */
+    for (int s = 0; s < L.n_data; s++) {
+        int found = 0;
+        for (int i = 0; i < L.prog->n_in && !found; i++) found = L.prog->inputs[i] == slots[s];
+        if (!found) return PyErr_Format(PyExc_ValueError, "run_loop: slot %d is not an input of the program", s);
+    }
+    for (int k = 0; k < L.n_stats; k++)
+        if (!pn_program_has(L.prog, stats[k]))
+            return PyErr_Format(PyExc_ValueError, "run_loop: statistic %d is not a node of the program", k);
+    for (int k = 0; k < L.n_out; k++)
+        if (!pn_program_has(L.prog, outs[k]))
+            return PyErr_Format(PyExc_ValueError, "run_loop: output %d is not a node of the program", k);
+    if (L.loss && !pn_program_has(L.prog, L.loss))
+        return PyErr_Format(PyExc_ValueError, "run_loop: the loss is not a node of the program");
+    if (train && !L.loss)
+        return PyErr_Format(PyExc_ValueError, "run_loop: training needs a loss");
+    if (batch_size < 1)
+        return PyErr_Format(PyExc_ValueError, "run_loop: batch_size must be >= 1, got %lld", batch_size);
+    if (first < 0 || count < 0)
+        return PyErr_Format(PyExc_ValueError, "run_loop: first and count must be >= 0");
     L.slots = slots;
     L.stats = stats;
     L.outs = outs;
     L.data = data;
     L.out_data = out_data;
+    L.out_per = out_per;
     /* dataset arrays: one per slot, same number of rows, row size = slot's per-sample size */
     if (!PyList_Check(data_obj) || PyList_GET_SIZE(data_obj) != L.n_data)
         return PyErr_Format(PyExc_ValueError, "run_loop: one data array per slot expected");
@@ -271,7 +364,7 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
         if (check_f32(a, "training data") < 0) return NULL;
         PyArrayObject *arr = (PyArrayObject *)a;
         int64_t rows = PyArray_NDIM(arr) ? PyArray_DIM(arr, 0) : 0;
-        int64_t per = slots[s]->shape[0] ? slots[s]->size / slots[s]->shape[0] : 0;
+        int64_t per = per_sample(slots[s]);
         if (rows && PyArray_SIZE(arr) / rows != per)
             return PyErr_Format(PyExc_ValueError,
                                 "run_loop: data array %d has %lld values per sample, the graph expects %lld",
@@ -320,16 +413,19 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
             return PyErr_Format(PyExc_ValueError, "run_loop: acc must be float64 with %lld values",
                                 (long long)acc_need);
         L.acc = PyArray_DATA((PyArrayObject *)acc_obj);
+        L.n_acc = PyArray_SIZE((PyArrayObject *)acc_obj);
     }
     if (!PyList_Check(outarr_obj) || PyList_GET_SIZE(outarr_obj) != L.n_out)
         return PyErr_Format(PyExc_ValueError, "run_loop: one output array per output expected");
     for (int k = 0; k < L.n_out; k++) {
         PyObject *a = PyList_GET_ITEM(outarr_obj, k);
         if (check_f32(a, "output array") < 0) return NULL;
-        int64_t per = outs[k]->shape[0] ? outs[k]->size / outs[k]->shape[0] : 0;
-        if (PyArray_SIZE((PyArrayObject *)a) != per * L.n_samples)
+        int64_t per = per_sample(outs[k]);
+        if (per < 0 || (per && L.n_samples > PN_SIZE_MAX / per) ||
+            PyArray_SIZE((PyArrayObject *)a) != per * L.n_samples)
             return PyErr_Format(PyExc_ValueError, "run_loop: output array %d has the wrong size", k);
         out_data[k] = PyArray_DATA((PyArrayObject *)a);
+        out_per[k] = per;
     }
 
     /* optional DP-SGD state (py_dp.c): every batch becomes a DP step */
@@ -341,24 +437,33 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
     }
 
     int64_t total = 0;
-    int rc = PN_OK;
-    while (total < count) {
+    int rc = PN_OK, past_end = 0;
+    while (total < count && !past_end) {
         int64_t done = 0;
         double t0 = now_seconds();
         Py_BEGIN_ALLOW_THREADS
-        while (total + done < count && now_seconds() - t0 < 0.05) {
+        /* One batch at a time holds the program (see Program_run): each batch
+         * plans, gathers, replays and copies out under the lock, so threads
+         * sharing the program interleave whole batches. At least one batch runs
+         * per slice: a thread descheduled for 50 ms before its first batch must
+         * not take "no batch done" for the end of the data (that returned
+         * unwritten outputs under load). */
+        do {
             int64_t one = 0;
+            pn_program_lock(L.prog);
             rc = pn_loop_run(&L, first + total + done, 1, &one);
+            pn_program_unlock(L.prog);
             done += one;
+            if (!rc && one == 0) past_end = 1;
             if (rc || one == 0) break;
-        }
+        } while (total + done < count && now_seconds() - t0 < 0.05);
         Py_END_ALLOW_THREADS
         total += done;
         if (rc) {
             pn_py_dp_release(dp_obj);
             return pn_py_raise(rc);
         }
-        if (done == 0) break; /* past the last batch */
+        if (past_end) break;
         if (PyErr_CheckSignals() < 0) {
             /* Ctrl-C: stop at this batch boundary (weights and sums are
              * consistent) and let Python finish its bookkeeping, then re-raise. */

@@ -68,6 +68,14 @@ static int att_plan_make(const pn_node *n, att_plan *p)
                         pn_shape_str(s1, q->ndim, q->shape), pn_shape_str(s2, k->ndim, k->shape),
                         pn_shape_str(s3, v->ndim, v->shape));
     p->H = H; p->dk = qd; p->dv = vd;
+    /* the scratch holds two (N, H, Tq, Tk) score arrays: their size is checked
+     * here, since it can exceed every input's (a zero-depth q of any length) */
+    int64_t t;
+    int rc = pn_mul_size("attention", "the score matrix (batch x heads x Tq x Tk)", p->N, H, &t);
+    if (!rc) rc = pn_mul_size("attention", "the score matrix (batch x heads x Tq x Tk)", t, p->Tq, &t);
+    if (!rc) rc = pn_mul_size("attention", "the score matrix (batch x heads x Tq x Tk)", t, p->Tk, &t);
+    if (!rc) rc = pn_mul_size("attention", "the score matrix (batch x heads x Tq x Tk)", t, 2, &t);
+    if (rc) return rc;
     p->scale = n->fattr[0] != 0.0 ? (float)n->fattr[0] : (float)(1.0 / sqrt((double)(qd ? qd : 1)));
     if (p->m) {
         const pn_node *m = p->m;

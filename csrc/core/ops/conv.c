@@ -40,7 +40,11 @@ enum { PAD_VALID = 0, PAD_SAME = 1, PAD_CAUSAL = 2 };
 static int axis_geom(const char *op, const char *axis, int64_t n, int64_t k, int64_t s,
                      int64_t d, int64_t mode, int64_t *out, int64_t *before)
 {
-    int64_t ext = d * (k - 1) + 1;
+    /* the dilated extent is checked: a dilation near 2^63 must not wrap */
+    int64_t ext;
+    int rc = pn_mul_size(op, "the dilated kernel extent", d, k - 1, &ext);
+    if (rc) return rc;
+    ext += 1;
     if (mode == PAD_VALID) {
         if (n < ext)
             return pn_error(PN_EVALUE,
@@ -57,7 +61,7 @@ static int axis_geom(const char *op, const char *axis, int64_t n, int64_t k, int
     if (mode == PAD_CAUSAL) {
         *before = ext - 1;
     } else {
-        int64_t total = (*out - 1) * s + ext - n;
+        int64_t total = (*out - 1) * s - n + ext; /* (out - 1) * s <= n - 1: no wrap */
         *before = total > 0 ? total / 2 : 0;
     }
     return PN_OK;
@@ -133,6 +137,10 @@ static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
         return pn_error(PN_EVALUE, "%s: strides and dilation rates must be >= 1, got strides (%lld, %lld), "
                         "dilation (%lld, %lld)", op, (long long)g->sh, (long long)g->sw,
                         (long long)g->dh, (long long)g->dw);
+    if (g->sh > PN_SIZE_MAX || g->sw > PN_SIZE_MAX || g->dh > PN_SIZE_MAX || g->dw > PN_SIZE_MAX)
+        return pn_error(PN_EVALUE, "%s: strides and dilation rates must be at most %lld, got strides "
+                        "(%lld, %lld), dilation (%lld, %lld)", op, (long long)PN_SIZE_MAX,
+                        (long long)g->sh, (long long)g->sw, (long long)g->dh, (long long)g->dw);
     if (pad != PAD_VALID && pad != PAD_SAME && !(one_d && pad == PAD_CAUSAL))
         return pn_error(PN_EVALUE, "%s: unknown padding code %lld", op, (long long)pad);
     int64_t act = n->iattr[one_d ? 3 : 5];

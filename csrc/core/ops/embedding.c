@@ -38,6 +38,16 @@ static int64_t embedding_row(const pn_node *n, int64_t i)
                  (double)v, (long long)i, (long long)V);
         return -1;
     }
+    /* float32 holds every integer only below 2^24: id 16777217 arrives as
+     * 16777216, so an id from 2^24 on may not be the id given (another row). */
+    if (v >= 16777216.0f) {
+        pn_error(PN_EVALUE,
+                 "embedding: id %.0f (at flat position %lld) is at or above 2^24; ids travel as "
+                 "float32, which cannot hold every integer from 2^24 on exactly, so it may not be "
+                 "the id given (tables with input_dim above 2^24 can only be indexed below 2^24)",
+                 (double)v, (long long)i);
+        return -1;
+    }
     return (int64_t)v;
 }
 

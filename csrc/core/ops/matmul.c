@@ -47,10 +47,12 @@ static int mm_plan_make(const pn_node *n, mm_plan *p, int64_t *out_shape, int *o
     pn_strides(nbb, B->shape, bs);
     p->batch = 1;
     for (int i = 0; i < p->nb; i++) {
+        /* broadcast batch axes can multiply past either operand's size */
+        rc = pn_mul_size("matmul", "the broadcast batch", p->batch, p->bshape[i], &p->batch);
+        if (rc) return rc;
         int ia = i - (p->nb - na), ib = i - (p->nb - nbb);
         p->a_bstride[i] = ia < 0 || A->shape[ia] == 1 ? 0 : as[ia];
         p->b_bstride[i] = ib < 0 || B->shape[ib] == 1 ? 0 : bs[ib];
-        p->batch *= p->bshape[i];
     }
     if (out_shape) {
         int k = 0;

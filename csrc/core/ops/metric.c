@@ -71,9 +71,11 @@ static int mean_metric_forward(pn_node *n, int kind)
             break;
         }
         case M_TOPK: {
-            int64_t k = n->iattr[0], label = (int64_t)ti[0], better = 0;
+            int64_t k = n->iattr[0], better = 0;
             if (rt != 1) return pn_error(PN_EVALUE, "top_k_accuracy: one integer label per sample expected");
-            if (label < 0 || label >= rp) { v = 0; break; }
+            /* compared as float first: converting NaN or 1e30 to an integer is undefined */
+            if (!(ti[0] >= 0.0f && ti[0] < (float)rp)) { v = 0; break; }
+            int64_t label = (int64_t)ti[0];
             for (int64_t j = 0; j < rp; j++) better += pi[j] > pi[label];
             v = better < k;
             break;
@@ -114,7 +116,9 @@ MEAN_METRIC(mae_stats, M_MAE)
 static int confusion_infer(pn_node *n)
 {
     if (n->n_iv < 1) return pn_error(PN_EVALUE, "confusion_stats: no thresholds");
-    return stats_shape(n, 4 * n->n_iv);
+    int64_t k;
+    int rc = pn_mul_size("confusion_stats", "the counts", n->n_iv, 4, &k);
+    return rc ? rc : stats_shape(n, k);
 }
 
 static int confusion_forward(pn_node *n)
@@ -152,8 +156,18 @@ static const pn_op op_confusion = {"confusion_stats", 3, confusion_infer, confus
  * iattr[0]: 1 = threshold fattr[0] per class, 0 = argmax (one prediction per sample). */
 static int perclass_infer(pn_node *n)
 {
-    int64_t C = n->in[0]->ndim ? n->in[0]->shape[n->in[0]->ndim - 1] : 1;
-    return stats_shape(n, 4 * C);
+    /* Keras' F1Score takes (batch, classes) only. The output is sized from the
+     * class axis and filled per sample row, so both must be that axis: a rank-3
+     * (batch, T, classes) input is refused rather than overrunning the output. */
+    const pn_node *P = n->in[0], *T = n->in[1];
+    char a[128], b[128];
+    if (P->ndim != 2 || T->ndim != 2 || T->shape[1] != P->shape[1])
+        return pn_error(PN_EVALUE, "F1Score: y_pred and y_true must both be (batch, num_classes) "
+                        "(rank 2, as in Keras), got y_pred %s and y_true %s",
+                        pn_shape_str(a, P->ndim, P->shape), pn_shape_str(b, T->ndim, T->shape));
+    int64_t k;
+    int rc = pn_mul_size("F1Score", "the per-class counts", P->shape[1], 4, &k);
+    return rc ? rc : stats_shape(n, k);
 }
 
 static int perclass_forward(pn_node *n)

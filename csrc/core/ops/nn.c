@@ -56,7 +56,7 @@ static int dropout_forward(pn_node *n)
     if (n->iattr[1]) { /* per-example streams */
         int64_t rows = n->ndim ? n->shape[0] : 1, per = rows ? n->size / rows : 0;
         for (int64_t r = 0; r < rows; r++)
-            draw_keyed(mask + r * per, per, rate, pn_rng_hash((uint64_t)n->iattr[2], (uint64_t)(n->iattr[3] + r)));
+            draw_keyed(mask + r * per, per, rate, pn_rng_hash((uint64_t)n->iattr[2], (uint64_t)n->iattr[3] + (uint64_t)r));
     } else {
         draw_mask(mask, n->size, rate);
     }

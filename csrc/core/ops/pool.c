@@ -46,7 +46,8 @@ static int pool_axis(const char *op, const char *axis, int64_t n, int64_t k, int
         return PN_OK;
     }
     *out = n == 0 ? 0 : (n - 1) / s + 1;
-    int64_t total = (*out - 1) * s + k - n;
+    /* (out - 1) * s <= n - 1, so subtracting n first keeps the sum in range */
+    int64_t total = (*out - 1) * s - n + k;
     *before = total > 0 ? total / 2 : 0;
     return PN_OK;
 }
@@ -84,6 +85,11 @@ static int pool_geom_make(const pn_node *n, int one_d, pool_geom *g)
         return pn_error(PN_EVALUE, "%s: pool sizes and strides must be >= 1, got pool (%lld, %lld), "
                         "strides (%lld, %lld)", op, (long long)g->PH, (long long)g->PW,
                         (long long)g->sh, (long long)g->sw);
+    /* at most PN_SIZE_MAX each: window ends (position + size) then stay in range */
+    if (g->PH > PN_SIZE_MAX || g->PW > PN_SIZE_MAX || g->sh > PN_SIZE_MAX || g->sw > PN_SIZE_MAX)
+        return pn_error(PN_EVALUE, "%s: pool sizes and strides must be at most %lld, got pool (%lld, %lld), "
+                        "strides (%lld, %lld)", op, (long long)PN_SIZE_MAX, (long long)g->PH,
+                        (long long)g->PW, (long long)g->sh, (long long)g->sw);
     if (mode != 0 && mode != 1) return pn_error(PN_EVALUE, "%s: unknown padding code %lld", op, (long long)mode);
     int rc = pool_axis(op, one_d ? "steps" : "height", g->H, g->PH, g->sh, one_d ? 0 : mode, &g->OH, &g->pt);
     if (!rc) rc = pool_axis(op, one_d ? "steps" : "width", g->W, g->PW, g->sw, mode, &g->OW, &g->pl);
@@ -397,7 +403,11 @@ static int edge_geom_make(const pn_node *n, const char *what, edge_geom *g)
                         (long long)g->left, (long long)g->right);
     if (!d4 && (g->top || g->bottom))
         return pn_error(PN_EVALUE, "%s: a 3-D input has no height axis to %s", n->op->name, what);
-    return PN_OK;
+    /* bounded so that extents +/- amounts cannot wrap */
+    const int64_t amounts[4] = {g->top, g->bottom, g->left, g->right};
+    int rc = PN_OK;
+    for (int i = 0; i < 4 && !rc; i++) rc = pn_check_attr(n->op->name, what, amounts[i], 0, PN_SIZE_MAX);
+    return rc;
 }
 
 static int edge_set_shape(pn_node *n, int64_t OH, int64_t OW)
@@ -427,19 +437,31 @@ static void copy_window(const float *src, int64_t sH, int64_t sW, int64_t sy0, i
         }
 }
 
+/* The padded extents, checked: a padding near 2^63 must not wrap the sum. */
+static int zero_padding_dims(pn_node *n, edge_geom *g, int64_t *OH, int64_t *OW)
+{
+    int rc = edge_geom_make(n, "padding", g);
+    if (!rc) rc = pn_add_size("zero_padding", "the padded height", g->H, g->top, OH);
+    if (!rc) rc = pn_add_size("zero_padding", "the padded height", *OH, g->bottom, OH);
+    if (!rc) rc = pn_add_size("zero_padding", "the padded width", g->W, g->left, OW);
+    if (!rc) rc = pn_add_size("zero_padding", "the padded width", *OW, g->right, OW);
+    return rc;
+}
+
 static int zero_padding_infer(pn_node *n)
 {
     edge_geom g;
-    int rc = edge_geom_make(n, "padding", &g);
-    return rc ? rc : edge_set_shape(n, g.H + g.top + g.bottom, g.W + g.left + g.right);
+    int64_t OH, OW;
+    int rc = zero_padding_dims(n, &g, &OH, &OW);
+    return rc ? rc : edge_set_shape(n, OH, OW);
 }
 
 static int zero_padding_forward(pn_node *n)
 {
     edge_geom g;
-    int rc = edge_geom_make(n, "padding", &g);
+    int64_t OH, OW;
+    int rc = zero_padding_dims(n, &g, &OH, &OW);
     if (rc) return rc;
-    int64_t OH = g.H + g.top + g.bottom, OW = g.W + g.left + g.right;
     memset(n->data, 0, sizeof(float) * (size_t)n->size);
     copy_window(n->in[0]->data, g.H, g.W, 0, 0, n->data, OH, OW, g.top, g.left, g.N, g.H, g.W, g.C, 0);
     return PN_OK;
@@ -448,9 +470,9 @@ static int zero_padding_forward(pn_node *n)
 static int zero_padding_backward(pn_node *n)
 {
     edge_geom g;
-    int rc = edge_geom_make(n, "padding", &g);
+    int64_t OH, OW;
+    int rc = zero_padding_dims(n, &g, &OH, &OW);
     if (rc || !n->in[0]->requires_grad) return rc;
-    int64_t OH = g.H + g.top + g.bottom, OW = g.W + g.left + g.right;
     copy_window(n->grad, OH, OW, g.top, g.left, n->in[0]->grad, g.H, g.W, 0, 0, g.N, g.H, g.W, g.C, 1);
     return PN_OK;
 }
@@ -459,6 +481,7 @@ static int cropping_dims(pn_node *n, edge_geom *g, int64_t *OH, int64_t *OW)
 {
     int rc = edge_geom_make(n, "cropping", g);
     if (rc) return rc;
+    /* amounts are in [0, PN_SIZE_MAX] (edge_geom_make): these cannot wrap */
     *OH = g->H - g->top - g->bottom;
     *OW = g->W - g->left - g->right;
     if (*OH < 0 || *OW < 0 || (n->in[0]->ndim == 4 && *OH == 0) || *OW == 0) {
@@ -520,7 +543,12 @@ static int upsampling_dims(pn_node *n, edge_geom *g, int64_t *fh, int64_t *fw)
     if (*fh < 1 || *fw < 1)
         return pn_error(PN_EVALUE, "upsampling: size must be >= 1, got (%lld, %lld)",
                         (long long)n->iattr[0], (long long)n->iattr[1]);
-    return PN_OK;
+    /* H * fh and W * fw are the output extents: checked, so a size of 2^62
+     * is refused instead of wrapping to a tiny buffer */
+    int64_t t;
+    int rc = pn_mul_size("upsampling", "the upsampled height", g->H, *fh, &t);
+    if (!rc) rc = pn_mul_size("upsampling", "the upsampled width", g->W, *fw, &t);
+    return rc;
 }
 
 static int upsampling_infer(pn_node *n)

@@ -181,7 +181,8 @@ static int rnn_plan_make(const pn_node *n, int kind, rnn_plan *p)
     if (p->T < 1)
         return pn_error(PN_EVALUE, "%s: the sequence must have at least one time step, got %s",
                         name, pn_shape_str(s1, X->ndim, X->shape));
-    if (U->ndim != 2 || U->shape[1] != p->G * U->shape[0] || U->shape[0] < 1)
+    if (U->ndim != 2 || U->shape[0] < 1 || U->shape[0] > PN_SIZE_MAX / 4 ||
+        U->shape[1] != p->G * U->shape[0])
         return pn_error(PN_EVALUE, "%s: recurrent_kernel must be (units, %d*units), got %s", name,
                         p->G, pn_shape_str(s1, U->ndim, U->shape));
     p->u = U->shape[0];
@@ -217,6 +218,16 @@ static int rnn_plan_make(const pn_node *n, int kind, rnn_plan *p)
                             "%s: %s dropout mask must be (batch=%lld, 1 or %d, %lld), got %s", name,
                             k ? "recurrent" : "input", (long long)p->N, p->G, (long long)width[k],
                             pn_shape_str(s1, dm[k]->ndim, dm[k]->shape));
+    /* The scratch (rnn_layout) holds about a dozen arrays of at most N*T*G*u or
+     * N*T*F floats: bounding those by PN_SIZE_MAX / 16 keeps every offset and the
+     * byte count in range, whatever sizes a zero-size input carries. */
+    int64_t NT, t;
+    int rc = pn_mul_size(name, "batch x timesteps", p->N, p->T, &NT);
+    if (!rc) rc = pn_mul_size(name, "the gate buffer (batch x timesteps x gates x units)", NT, Gu, &t);
+    if (!rc) rc = pn_mul_size(name, "the gate buffer (batch x timesteps x gates x units)", t, 16, &t);
+    if (!rc) rc = pn_mul_size(name, "the input buffer (batch x timesteps x features)", NT, p->F, &t);
+    if (!rc) rc = pn_mul_size(name, "the input buffer (batch x timesteps x features)", t, 16, &t);
+    if (rc) return rc;
     p->S = p->seq ? p->T : 1;
     p->Stot = p->S + (p->rstate ? p->K : 0);
     return PN_OK;
@@ -611,7 +622,9 @@ static int rnn_slice_infer(pn_node *n)
     const pn_node *x = n->in[0];
     char s[128];
     int64_t a = n->iattr[0], len = n->iattr[1];
-    if (x->ndim != 3 || a < 0 || len < 1 || a + len > x->shape[1] || (n->iattr[2] && len != 1))
+    /* written as len > S - a: a + len could wrap for attributes near 2^63 */
+    if (x->ndim != 3 || a < 0 || len < 1 || a > x->shape[1] || len > x->shape[1] - a ||
+        (n->iattr[2] && len != 1))
         return pn_error(PN_EVALUE, "rnn_slice: steps [%lld, %lld) of %s are out of range",
                         (long long)a, (long long)(a + len), pn_shape_str(s, x->ndim, x->shape));
     if (n->iattr[2]) return pn_node_set_shape(n, 2, (int64_t[]){x->shape[0], x->shape[2]});

@@ -83,7 +83,8 @@ static int reshape_infer(pn_node *n)
             return pn_error(PN_EVALUE, "reshape: negative dimension %lld in target shape %s",
                             (long long)shape[i], pn_shape_str(st, nd, n->iv));
         } else {
-            known *= shape[i];
+            int rc = pn_mul_size("reshape", "the target shape", known, shape[i], &known);
+            if (rc) return rc;
         }
     }
     if (unknown >= 0) {
@@ -262,6 +263,10 @@ static int slice_view(const pn_node *n, view *v)
             if (step > 0 && start < stop) cnt = (stop - start - 1) / step + 1;
             if (step < 0 && stop < start) cnt = (start - stop - 1) / (-step) + 1;
             if (v->nd >= PN_MAX_DIMS) goto too_many;
+            /* with two or more elements |step| < len, so step * stride stays
+             * inside the tensor; with fewer the step is never used (and a step
+             * near 2^63 times the stride would overflow) */
+            if (cnt < 2) step = 1;
             v->shape[v->nd] = cnt;
             v->st[v->nd++] = step * xs[ax];
             if (cnt) v->base += start * xs[ax];
@@ -404,6 +409,14 @@ static int take_check(const pn_node *n, int64_t len)
         if (f < -(float)len || f >= (float)len)
             return pn_error(PN_EINDEX, "take: index %.0f is out of bounds for axis %d with size %lld",
                             (double)f, ax, (long long)len);
+        /* Indices travel as float32: from 2^24 on, neighbouring integers share a
+         * value (16777217 arrives as 16777216), so such an index may not be the
+         * one the caller wrote. Refused rather than returning another row. */
+        if (fabsf(f) >= 16777216.0f)
+            return pn_error(PN_EINDEX, "take: index %.0f (at position %lld) is at or above 2^24 in "
+                            "magnitude; indices travel as float32, which cannot hold every integer "
+                            "from 2^24 on exactly, so it may not be the index given", (double)f,
+                            (long long)k);
     }
     return PN_OK;
 }
@@ -473,7 +486,8 @@ static int concat_infer(pn_node *n)
                             "concatenation axis %d must match, but input 0 has shape %s and input %d "
                             "has shape %s", ax, pn_shape_str(s0, a->ndim, a->shape), i,
                             pn_shape_str(si, b->ndim, b->shape));
-        shape[ax] += b->shape[ax];
+        rc = pn_add_size("concatenate", "the concatenated axis", shape[ax], b->shape[ax], &shape[ax]);
+        if (rc) return rc;
     }
     return pn_node_set_shape(n, a->ndim, shape);
 }
