@@ -315,6 +315,7 @@ class Model(Layer):
             if kind == "trainable":
                 self._params, self._grads = arena, grads
                 self._segments = [int(v.size) for v in vars_]
+                self._segment_shapes = [tuple(v.shape) for v in vars_]
             else:
                 self._frozen = arena
         self._programs = {}
@@ -1088,7 +1089,7 @@ class Model(Layer):
 
     def _build_optimizer(self):
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
-            self.optimizer.build(int(sum(self._segments)), self._segments)
+            self.optimizer.build(int(sum(self._segments)), self._segments, self._segment_shapes)
             self.optimizer._built_for = tuple(self._segments)
 
     def _require_compiled(self, what):
@@ -1427,6 +1428,45 @@ class Model(Layer):
         """
         from .saving import save_model
         save_model(self, filepath, overwrite=overwrite)
+
+    def export(self, filepath, format="onnx", verbose=False, **kwargs):
+        """Exports the model for other runtimes (Keras 3's ``model.export``).
+
+        ``format="onnx"`` writes the inference graph as ONNX (opset 17, dynamic batch
+        axis, checked with ``onnx.checker``; needs the ``onnx`` extra);
+        ``format="keras"`` writes a ``.keras`` file Keras 3 loads (needs h5py).
+        A layer with no equivalent raises ValueError naming it.
+
+        Parameters
+        ----------
+        filepath : str or path-like
+            Where to write.
+        format : {"onnx", "keras"}, default "onnx"
+            The file format.
+        verbose : bool, default False
+            Print where the file went.
+        **kwargs
+            ``opset`` (ONNX only; 17, the default, is the one supported).
+
+        Returns
+        -------
+        str
+            The path written.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import onnxruntime as ort
+        >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+        >>> path = model.export(os.path.join(tempfile.mkdtemp(), "model.onnx"))
+        >>> session = ort.InferenceSession(path)
+        >>> x = np.ones((4, 3), np.float32)
+        >>> onnx_y = session.run(None, {session.get_inputs()[0].name: x})[0]
+        >>> np.allclose(onnx_y, model.predict(x, verbose=0), atol=1e-5)
+        True
+        """
+        from .export import export_model
+        return export_model(self, filepath, format=format, verbose=verbose, **kwargs)
 
     def save_weights(self, filepath, overwrite=True):
         """Saves only the weights, to a ``.weights.npz`` file readable by ``load_weights``.

@@ -14,11 +14,15 @@ Keras update order: clip (``clipnorm`` per tensor, ``global_clipnorm`` or
 ``clipvalue``) -> decoupled weight decay ``w -= w * weight_decay * lr`` ->
 update with ``t = iterations + 1`` -> ``iterations += 1``.
 
-Differences from Keras worth knowing: ``use_ema``, ``loss_scale_factor`` and
-``gradient_accumulation_steps`` are accepted for config compatibility but only
-their defaults are supported; hyper-parameters are fixed once the optimizer is
-built (except ``learning_rate``, which stays settable); ``variables`` holds the
-state arrays only (``iterations`` is an int attribute).
+``gradient_accumulation_steps=N`` (Keras 3 semantics) adds the gradients of N
+steps and applies their mean on every N-th; ``iterations`` counts applied updates
+(calls // N) while a learning-rate schedule sees every call, as in Keras.
+
+Differences from Keras worth knowing: ``use_ema`` and ``loss_scale_factor`` are
+accepted for config compatibility but only their defaults are supported;
+hyper-parameters are fixed once the optimizer is built (except ``learning_rate``,
+which stays settable); ``variables`` holds the state arrays only (``iterations``
+is an int attribute).
 """
 import math
 import numbers
@@ -30,21 +34,6 @@ from . import _C
 from ._names import unknown_name
 from . import schedules as _schedules
 from . import schedules  # noqa: F401  (keras.optimizers.schedules.ExponentialDecay, ...)
-
-__all__ = [
-    "Optimizer",
-    "SGD",
-    "RMSprop",
-    "Adam",
-    "AdamW",
-    "Adagrad",
-    "Adamax",
-    "Nadam",
-    "NSGD",
-    "get",
-    "serialize",
-    "deserialize",
-]
 
 
 class _VariableList(list):
@@ -78,6 +67,9 @@ def _key(a):
     return (a.__array_interface__["data"][0], a.shape)
 
 
+_ALL = {}  # class name -> class, filled as the classes below are defined
+
+
 class Optimizer:
     """The base class of pynn's optimizers: a configuration over one C optimizer.
 
@@ -104,7 +96,9 @@ class Optimizer:
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -122,6 +116,11 @@ class Optimizer:
 
     _kind = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__:
+            _ALL[cls.__name__] = cls
+
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
                  loss_scale_factor=None, gradient_accumulation_steps=None, name=None, **kwargs):
@@ -134,8 +133,15 @@ class Optimizer:
             raise ValueError("pynn optimizers do not implement `use_ema=True`.")
         if loss_scale_factor is not None:
             raise ValueError("pynn optimizers do not implement `loss_scale_factor` (float32 training only).")
-        if gradient_accumulation_steps is not None:
-            raise ValueError("pynn optimizers do not implement `gradient_accumulation_steps`.")
+        if gradient_accumulation_steps is not None and (
+            isinstance(gradient_accumulation_steps, bool)
+            or not isinstance(gradient_accumulation_steps, numbers.Integral)
+            or gradient_accumulation_steps < 2
+        ):
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                f"gradient_accumulation_steps={gradient_accumulation_steps!r}"
+            )
         for arg, val in (("weight_decay", weight_decay), ("clipnorm", clipnorm), ("clipvalue", clipvalue),
                          ("global_clipnorm", global_clipnorm)):
             if val is not None and (isinstance(val, bool) or not isinstance(val, numbers.Real)):
@@ -175,6 +181,7 @@ class Optimizer:
         args["clipnorm"] = self.clipnorm
         args["clipvalue"] = self.clipvalue
         args["global_clipnorm"] = self.global_clipnorm
+        args["gradient_accumulation_steps"] = self.gradient_accumulation_steps
         if self._lr_schedule is None:
             args["learning_rate"] = self._lr_value
         elif self._lr_spec is not None:
@@ -241,12 +248,14 @@ class Optimizer:
     def _python_lr(self):
         sched = self._lr_schedule
         if isinstance(sched, _schedules.LearningRateSchedule):
-            value = sched(self.iterations)
+            # Keras evaluates the schedule at its raw counter `_iterations` (every
+            # call, also with gradient accumulation)
+            value = sched(self._raw_iterations)
         else:  # Keras: a plain callable takes no argument
             value = sched()
         value = float(value)
         if not math.isfinite(value) or value < 0:
-            raise ValueError(f"The learning-rate schedule returned {value} at step {self.iterations}")
+            raise ValueError(f"The learning-rate schedule returned {value} at step {self._raw_iterations}")
         return value
 
     @property
@@ -274,19 +283,29 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """The number of steps taken (Keras' ``optimizer.iterations``); settable."""
-        return self._c.iterations if self._c is not None else self._iterations
+        """Number of updates applied (Keras' ``optimizer.iterations``): the number of
+        calls, divided (floor) by ``gradient_accumulation_steps`` when set."""
+        return self._raw_iterations // (self.gradient_accumulation_steps or 1)
 
     @iterations.setter
     def iterations(self, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise ValueError(f"`iterations` must be an integer >= 0, got {value!r}")
+        # with accumulation: the start of the value-th accumulation cycle
+        self._set_raw_iterations(int(value) * (self.gradient_accumulation_steps or 1))
+
+    @property
+    def _raw_iterations(self):
+        """Calls to apply / steps taken (Keras' ``optimizer._iterations``)."""
+        return self._c.iterations if self._c is not None else self._iterations
+
+    def _set_raw_iterations(self, value):
         if self._c is not None:
-            self._c.iterations = int(value)
-        self._iterations = int(value)
+            self._c.iterations = value
+        self._iterations = value
 
     # ------------------------------------------------------------ building
-    def build(self, variables, segment_sizes=None):
+    def build(self, variables, segment_sizes=None, shapes=None):
         """Creates the optimizer's state for a set of variables.
 
         ``fit`` and the first ``apply`` build it for you. Building again with the
@@ -299,6 +318,9 @@ class Optimizer:
             or the number of floats of a parameter arena (the compiled loop's form).
         segment_sizes : list of int, optional
             With an int ``variables``: the sizes of the tensors in the arena.
+        shapes : list of tuple, optional
+            With an int ``variables``: each tensor's shape, needed by optimizers that
+            factor a tensor's last two axes (Adafactor).
 
         Raises
         ------
@@ -324,11 +346,20 @@ class Optimizer:
                 raise ValueError(
                     f"build: segment sizes {sizes} add up to {sum(sizes)}, but n_params is {n}"
                 )
-            shapes = [(s,) for s in sizes]
+            c_shapes = shapes  # None: sizes only, refused by optimizers that need shapes
+            if shapes is None:
+                shapes = [(s,) for s in sizes]
+            else:
+                shapes = [tuple(int(d) for d in shp) for shp in shapes]
+                if [int(np.prod(shp, dtype=np.int64)) for shp in shapes] != sizes:
+                    raise ValueError(f"build: shapes {shapes} do not match segment sizes {sizes}")
+                c_shapes = shapes
             bufs = None
         else:
-            if segment_sizes is not None:
-                raise ValueError("build: segment_sizes goes with an int n_params, not with a list of variables")
+            if segment_sizes is not None or shapes is not None:
+                raise ValueError(
+                    "build: segment_sizes and shapes go with an int n_params, not with a list of variables"
+                )
             variables = list(variables)
             bufs = [_buffer_of(v) for v in variables]
             for i, (v, a) in enumerate(zip(variables, bufs)):
@@ -342,6 +373,7 @@ class Optimizer:
                 if not np.issubdtype(a.dtype, np.floating):
                     raise ValueError(f"variable {i} has dtype {a.dtype}; optimizer variables must be floating point")
             shapes = [tuple(a.shape) for a in bufs]
+            c_shapes = shapes
             sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
             keys = [_key(a) for a in bufs]
             if len(set(keys)) != len(keys):
@@ -355,7 +387,7 @@ class Optimizer:
             if bufs is not None and self._trainable_variables is None:
                 self._adopt(variables, bufs, shapes)
             return
-        c = _C.Optim(self._kind, sizes, **self._c_args())
+        c = _C.Optim(self._kind, sizes, shapes=c_shapes, **self._c_args())
         c.iterations = self._iterations
         self._c = c
         self._shapes = shapes
@@ -492,7 +524,7 @@ class Optimizer:
         if self._c is None:
             return out
         sizes = self._c.segment_sizes
-        for arr in self._c.state:
+        for arr in self._state_arrays():
             off = 0
             for size, shape in zip(sizes, self._shapes):
                 out.append(arr[off:off + size].reshape(shape))
@@ -501,11 +533,22 @@ class Optimizer:
 
     @property
     def state_names(self):
-        """Keras' names of the state kinds, e.g. ``('momentum', 'velocity')`` for Adam."""
-        return tuple(self._c.state_names) if self._c is not None else ()
+        """Keras names of the state arrays (e.g. ``("momentum", "velocity")``)."""
+        if self._c is None:
+            return ()
+        acc = ("gradient_accumulator",) if self._c.accumulator is not None else ()
+        return acc + tuple(self._c.state_names)
+
+    def _state_arrays(self):
+        # Keras creates the gradient accumulators before the optimizer's own slots
+        acc = self._c.accumulator
+        return ((acc,) if acc is not None else ()) + tuple(self._c.state)
 
     def get_state(self):
         """Returns ``(iterations, [state arrays])``: copies, enough to resume bit for bit.
+
+        With ``gradient_accumulation_steps`` the count is of calls (Keras'
+        ``_iterations``) and the accumulator comes first.
 
         Returns
         -------
@@ -523,7 +566,7 @@ class Optimizer:
         """
         if self._c is None:
             return (self._iterations, [])
-        return (self._c.iterations, [a.copy() for a in self._c.state])
+        return (self._c.iterations, [a.copy() for a in self._state_arrays()])
 
     def set_state(self, state, arrays=None):
         """Restores what ``get_state`` returned; everything is checked before anything changes.
@@ -569,7 +612,7 @@ class Optimizer:
                 )
             self._iterations = int(iterations)
             return
-        targets = self._c.state
+        targets = self._state_arrays()
         if len(arrays) != len(targets):
             raise ValueError(
                 f"optimizer '{self.name}' has {len(targets)} state arrays {self.state_names}, "
@@ -587,7 +630,7 @@ class Optimizer:
             converted.append(src.astype(np.float32, copy=False))
         for src, dst in zip(converted, targets):
             np.copyto(dst, src)
-        self.iterations = int(iterations)
+        self._set_raw_iterations(int(iterations))
 
     # ------------------------------------------------------------ config
     def get_config(self):
@@ -705,7 +748,9 @@ class SGD(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -771,7 +816,9 @@ class RMSprop(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -838,7 +885,9 @@ class Adam(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -906,7 +955,9 @@ class AdamW(Adam):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -963,7 +1014,9 @@ class Adagrad(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -1026,7 +1079,9 @@ class Adamax(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -1089,7 +1144,9 @@ class Nadam(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -1150,7 +1207,9 @@ class NSGD(Optimizer):
         clipping options at most).
     use_ema, ema_momentum, ema_overwrite_frequency : optional
         Accepted for Keras compatibility; only ``use_ema=False`` is supported.
-    loss_scale_factor, gradient_accumulation_steps : None
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     name : str, optional
         The optimizer's name.
@@ -1184,9 +1243,348 @@ class NSGD(Optimizer):
         return {"beta": self.beta}
 
 
+class Lion(Optimizer):
+    """Lion (Chen et al., 2023): evolved sign momentum, Keras' formulation.
+
+    ``w -= lr * sign(beta_1 * m + (1 - beta_1) * g)``, then
+    ``m = beta_2 * m + (1 - beta_2) * g``. Every weight moves by exactly ``lr`` per
+    step, so Lion wants a learning rate 3-10x smaller than AdamW's (and a weight
+    decay 3-10x larger). One state slot, ``momentum``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size.
+    beta_1 : float, default 0.9
+        Weight of the momentum against the current gradient in the step's sign;
+        in ``(0, 1]`` (0 would be SignSGD).
+    beta_2 : float, default 0.99
+        Decay of the momentum.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor : None
+        Accepted for Keras compatibility; a value raises.
+    gradient_accumulation_steps : int, optional
+        Add the gradients of this many calls (an integer >= 2) and apply their
+        mean on every N-th call, as in Keras 3.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options;
+        ``beta_1`` outside ``(0, 1]``.
+
+    Examples
+    --------
+    >>> w = np.array([1.0, 1.0], np.float32)
+    >>> opt = pynn.optimizers.Lion(learning_rate=0.1)
+    >>> opt.apply([np.array([0.5, -20.0], np.float32)], [w])
+    >>> np.round(w, 4)  # each weight moves by lr, whatever the gradient's size
+    array([0.9, 1.1], dtype=float32)
+    >>> opt.apply([np.array([-0.01, -0.01], np.float32)], [w])
+    >>> np.round(w, 4)  # w[0] still goes down: the momentum outweighs the new gradient
+    array([0.8, 1.2], dtype=float32)
+    """
+
+    _kind = "lion"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name="lion", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self._validate()
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+class Lamb(Optimizer):
+    """Lamb (You et al., 2019): Adam's step scaled per tensor by a trust ratio.
+
+    ``m += (g - m) * (1 - beta_1)``, ``v += (g**2 - v) * (1 - beta_2)``,
+    ``u = (m / (1 - beta_1**t)) / (sqrt(v / (1 - beta_2**t)) + epsilon)``,
+    ``w -= (||w|| / ||u||) * lr * u`` with the norms taken per tensor (ratio 1 when
+    either is 0), so each tensor moves by ``lr * ||w||``. State slots ``momentum``
+    and ``velocity``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size, relative to the tensor's norm.
+    beta_1 : float, default 0.9
+        Decay of the first-moment (mean) estimate.
+    beta_2 : float, default 0.999
+        Decay of the second-moment estimate.
+    epsilon : float, default 1e-7
+        Added for numerical stability.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor : None
+        Accepted for Keras compatibility; a value raises.
+    gradient_accumulation_steps : int, optional
+        Add the gradients of this many calls (an integer >= 2) and apply their
+        mean on every N-th call, as in Keras 3.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options;
+        ``beta_1`` or ``beta_2`` outside ``[0, 1)``.
+
+    Examples
+    --------
+    >>> w = np.array([3.0, 4.0], np.float32)  # ||w|| = 5
+    >>> pynn.optimizers.Lamb(learning_rate=0.1).apply([np.array([1.0, -1.0], np.float32)], [w])
+    >>> np.round(w, 4)  # a step of length lr * ||w|| = 0.5 along -u = (-1, 1) / sqrt(2)
+    array([2.6464, 4.3536], dtype=float32)
+    """
+
+    _kind = "lamb"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name="lamb", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self._validate()
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Adafactor(Optimizer):
+    """Adafactor (Shazeer & Stern, 2018): Adam-like steps with factored second moments.
+
+    Keras 3's formulation, with ``q = g**2 + epsilon_1`` and
+    ``beta_2_t = 1 - t**beta_2_decay``: a tensor of rank >= 2 keeps the row and
+    column means of ``q`` over its last two axes,
+    ``r = beta_2_t * r + (1 - beta_2_t) * mean(q, axis=-1)``,
+    ``c = beta_2_t * c + (1 - beta_2_t) * mean(q, axis=-2)``, and
+    ``v = r / mean(r) * c`` (outer product); below rank 2
+    ``v = beta_2_t * v + (1 - beta_2_t) * q``. Then ``u = g / sqrt(v)`` and
+    ``w -= max(epsilon_2, rms(w)) * min(lr, 1 / sqrt(t)) * u / max(1, rms(u) / clip_threshold)``.
+    State slots ``r``, ``c`` (using the first part of each tensor's slot) and
+    ``velocity``; below rank 2 only ``velocity`` is used.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The relative step size, capped at ``1 / sqrt(t)``.
+    beta_2_decay : float, default -0.8
+        The decay rate of ``beta_2``: ``beta_2_t = 1 - t**beta_2_decay``.
+    epsilon_1 : float, default 1e-30
+        Added to the squared gradients to keep the denominator away from 0.
+    epsilon_2 : float, default 1e-3
+        The smallest weight scale, so that the step does not vanish for small
+        weights.
+    clip_threshold : float, default 1.0
+        Update clipping: the step is scaled down when ``rms(u)`` exceeds it.
+        Independent of ``clipnorm``, ``clipvalue`` and ``global_clipnorm``.
+    relative_step : bool, default True
+        Accepted for Keras compatibility; as in Keras 3 it does not change the
+        update (``min(lr, 1 / sqrt(t))`` is always applied).
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor : None
+        Accepted for Keras compatibility; a value raises.
+    gradient_accumulation_steps : int, optional
+        Add the gradients of this many calls (an integer >= 2) and apply their
+        mean on every N-th call, as in Keras 3.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options;
+        ``clip_threshold <= 0``; a non-bool ``relative_step``.
+
+    Examples
+    --------
+    >>> w = np.array([3.0, 4.0], np.float32)  # rms(w) = 3.5355
+    >>> opt = pynn.optimizers.Adafactor(learning_rate=0.1)
+    >>> opt.apply([np.array([0.5, -20.0], np.float32)], [w])
+    >>> np.round(w, 4)  # each weight moves by rms(w) * lr = 0.3536 on the first step
+    array([2.6464, 4.3536], dtype=float32)
+    >>> w = np.ones((2, 2), np.float32)
+    >>> pynn.optimizers.Adafactor(learning_rate=0.1).apply(
+    ...     [np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)], [w])
+    >>> np.round(w, 4)  # v from row means (2.5, 12.5) and column means (5, 10) of g**2
+    array([[0.9225, 0.8905],
+           [0.8961, 0.902 ]], dtype=float32)
+    """
+
+    _kind = "adafactor"
+
+    def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,
+                 clip_threshold=1.0, relative_step=True, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None, name="adafactor", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta_2_decay = beta_2_decay
+        self.epsilon_1 = epsilon_1
+        self.epsilon_2 = epsilon_2
+        self.clip_threshold = clip_threshold
+        self.relative_step = _bool("relative_step", relative_step)
+        self._validate()
+
+    def _hyper(self):
+        return {"beta_2_decay": self.beta_2_decay, "epsilon_1": self.epsilon_1, "epsilon_2": self.epsilon_2,
+                "clip_threshold": self.clip_threshold, "relative_step": self.relative_step}
+
+
+class Ftrl(Optimizer):
+    """FTRL-Proximal (McMahan et al., 2013) with Keras' L1, L2 and L2-shrinkage terms.
+
+    The weights are solved from the linear term ``z`` and the accumulated squared
+    gradients ``n`` (slots ``linear`` and ``accumulator``), with
+    ``p = learning_rate_power``, Keras 3's update::
+
+        n_new = n + g**2
+        z += g + 2 * l2_shrinkage * w - (n_new**-p - n**-p) / lr * w
+        w = (clip(z, -l1, l1) - z) / (n_new**-p / lr + 2 * l2 + beta / lr)
+        n = n_new
+
+    so a weight whose ``|z| <= l1`` is exactly 0 (sparse models).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size; must be > 0 when a step is taken (the update divides by it).
+    learning_rate_power : float, default -0.5
+        How the per-weight learning rate decreases with ``n``; <= 0, and 0 for a
+        fixed learning rate.
+    initial_accumulator_value : float, default 0.1
+        The starting value of ``n``; >= 0.
+    l1_regularization_strength : float, default 0.0
+        ``l1``, the L1 penalty; >= 0.
+    l2_regularization_strength : float, default 0.0
+        ``l2``, the (stabilising) L2 penalty of the paper; >= 0.
+    l2_shrinkage_regularization_strength : float, default 0.0
+        ``l2_shrinkage``, an L2 penalty on the weights' magnitude added to the
+        gradient; >= 0.
+    beta : float, default 0.0
+        The paper's beta; >= 0.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor : None
+        Accepted for Keras compatibility; a value raises.
+    gradient_accumulation_steps : int, optional
+        Add the gradients of this many calls (an integer >= 2) and apply their
+        mean on every N-th call, as in Keras 3.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument (tf.keras' ``lr`` is ``learning_rate``), a negative
+        or non-finite hyper-parameter, or several clipping options;
+        ``learning_rate_power > 0``; a learning rate <= 0 when a step is taken.
+
+    Examples
+    --------
+    >>> g = np.array([1.0, 1.0], np.float32)
+    >>> w = np.array([1.0, 0.1], np.float32)
+    >>> pynn.optimizers.Ftrl(learning_rate=0.1).apply([g], [w])
+    >>> np.round(w, 4)
+    array([ 0.6031, -0.0255], dtype=float32)
+    >>> w = np.array([1.0, 0.1], np.float32)
+    >>> pynn.optimizers.Ftrl(learning_rate=0.1, l1_regularization_strength=1.0).apply([g], [w])
+    >>> np.round(w, 4)  # L1 sets the weight with |z| <= l1 to exactly 0
+    array([0.5078, 0.    ], dtype=float32)
+    """
+
+    _kind = "ftrl"
+
+    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
+                 l1_regularization_strength=0.0, l2_regularization_strength=0.0,
+                 l2_shrinkage_regularization_strength=0.0, beta=0.0, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name="ftrl", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.learning_rate_power = learning_rate_power
+        self.initial_accumulator_value = initial_accumulator_value
+        self.l1_regularization_strength = l1_regularization_strength
+        self.l2_regularization_strength = l2_regularization_strength
+        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self.beta = beta
+        self._validate()
+
+    def _hyper(self):
+        return {
+            "learning_rate_power": self.learning_rate_power,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "l1_regularization_strength": self.l1_regularization_strength,
+            "l2_regularization_strength": self.l2_regularization_strength,
+            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+            "beta": self.beta,
+        }
+
+
 NormalizedSGD = NSGD
 
-_ALL = {cls.__name__: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adamax, Nadam, NSGD)}
+# Every optimizer class defined in this module registers itself (Optimizer.
+# __init_subclass__), so adding an optimizer is adding its class.
+__all__ = ["Optimizer", *_ALL, "get", "serialize", "deserialize"]
 _BY_LOWER = {name.lower(): cls for name, cls in _ALL.items()}
 _BY_LOWER["normalizedsgd"] = NSGD
 _BY_LOWER["normalized_sgd"] = NSGD

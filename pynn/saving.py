@@ -390,7 +390,9 @@ def save_model(model, filepath, overwrite=True):
     Raises
     ------
     ValueError
-        The model is not built.
+        The model is not built, or ``filepath`` ends in ``.h5`` / ``.hdf5`` (pynn
+        writes no HDF5 model; ``model.export(path, format="keras")`` writes a file
+        Keras 3 loads).
     FileExistsError
         The file exists and ``overwrite=False``.
 
@@ -405,6 +407,10 @@ def save_model(model, filepath, overwrite=True):
     >>> restored.optimizer.get_config()["name"], restored.output_shape
     ('adam', (None, 2))
     """
+    if str(filepath).lower().endswith((".h5", ".hdf5")):  # never a zip under an HDF5 name
+        raise ValueError(f"model.save({str(filepath)!r}): pynn does not write Keras 2's HDF5 "
+                         f"format; use a .keras or .pynn name (pynn's format), or "
+                         f"model.export(path, format='keras') for a file Keras 3 loads")
     _build_if_declared(model)
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save: "
@@ -712,7 +718,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     Parameters
     ----------
     filepath : str or path-like
-        A file written by `save_model`.
+        A file written by `save_model`, or a ``.keras`` file Keras 3 wrote (told
+        apart by content; read by `pynn.export.keras_file`, which needs h5py).
     custom_objects : dict, optional
         ``{class name: class}`` for custom layers.
     compile : bool, default True
@@ -742,6 +749,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     >>> np.array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
     True
     """
+    from .export.keras_file import is_keras_file, load_keras
+    if is_keras_file(filepath):  # a file Keras 3 wrote (pynn.export.keras_file)
+        return load_keras(filepath)
     archive = _Archive(filepath)
     try:
         if archive.config.get("format") != MODEL_FORMAT:

@@ -1,91 +1,163 @@
-/* optim.c - every optimizer as one flat loop over the parameter arena.
+/* optim.c - the generic optimizer driver: the table lookup, hyper-parameters by
+ * name, schedules, clipping, the weight-decay factor, gradient accumulation and
+ * iteration counting around the entries of csrc/core/optim/ (one file per
+ * optimizer). Nothing here names an optimizer.
  *
- * Formulas and update order are those of Keras 3 (keras/src/optimizers/, one file per optimizer); see
- * optim.h for the order. Per-step scalars (learning rate, bias corrections,
- * norms) are computed in double: Keras casts beta_2 = 0.999 to float32 before
- * forming 1 - beta_2, which alone moves Adam's second moment by ~1e-5 relative;
- * doing the scalar algebra in double keeps us on the exact formula while the
- * per-element work stays float32 and vectorisable.
+ * Formulas and update order are those of Keras 3 (keras/src/optimizers/, one file
+ * per optimizer); see optim.h for the order. Per-step scalars (learning rate, bias
+ * corrections, norms) are computed in double: Keras casts beta_2 = 0.999 to
+ * float32 before forming 1 - beta_2, which alone moves Adam's second moment by
+ * ~1e-5 relative; doing the scalar algebra in double keeps us on the exact formula
+ * while the per-element work stays float32 and vectorisable.
  */
 #include "optim.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "optim/kernel.h"
 #include "pn.h"
 
-static const char *const kind_names[PN_OPT_N_KINDS] = {
-    "sgd", "rmsprop", "adam", "adagrad", "adamax", "nadam", "nsgd"};
+/* ---------------------------------------------------------------- the table */
 
-const char *pn_optim_kind_name(int kind)
+/* One line per optimizer in optim/list.h: PN_OPTIM(sgd) names `pn_optim_sgd`. */
+#define PN_OPTIM(x) extern const pn_optim_def pn_optim_##x;
+#include "optim/list.h"
+#undef PN_OPTIM
+
+static const pn_optim_def *const table[] = {
+#define PN_OPTIM(x) &pn_optim_##x,
+#include "optim/list.h"
+#undef PN_OPTIM
+};
+#define N_TABLE ((int)(sizeof table / sizeof table[0]))
+
+int pn_optim_count(void) { return N_TABLE; }
+
+const char *pn_optim_name_at(int i) { return (i >= 0 && i < N_TABLE) ? table[i]->name : NULL; }
+
+const pn_optim_def *pn_optim_find(const char *name)
 {
-    return (kind >= 0 && kind < PN_OPT_N_KINDS) ? kind_names[kind] : NULL;
+    for (int i = 0; name && i < N_TABLE; i++)
+        if (!strcmp(name, table[i]->name)) return table[i];
+    return NULL;
 }
 
-int pn_optim_init(pn_optim *o, int kind)
+int pn_optim_n_hyper(const pn_optim_def *d) { return d ? d->n_hyper : 0; }
+
+const pn_hyper_spec *pn_optim_hyper_at(const pn_optim_def *d, int i)
+{
+    return (d && i >= 0 && i < d->n_hyper) ? &d->hyper[i] : NULL;
+}
+
+const char *pn_optim_name(const pn_optim *o) { return o && o->def ? o->def->name : NULL; }
+
+int pn_optim_init(pn_optim *o, const char *name)
 {
     if (!o) return pn_error(PN_EVALUE, "optimizer: NULL handle");
-    if (kind < 0 || kind >= PN_OPT_N_KINDS)
-        return pn_error(PN_EVALUE, "optimizer: unknown kind %d", kind);
+    const pn_optim_def *d = pn_optim_find(name);
+    if (!d) {
+        char known[512];
+        size_t len = 0;
+        known[0] = 0;
+        for (int i = 0; i < N_TABLE && len + 16 < sizeof known; i++)
+            len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", i ? ", " : "", table[i]->name);
+        return pn_error(PN_EVALUE, "unknown optimizer kind '%s' (known: %s)", name ? name : "(null)", known);
+    }
     memset(o, 0, sizeof *o);
-    o->kind = kind;
-    o->lr = (kind == PN_OPT_SGD || kind == PN_OPT_NSGD) ? 0.01 : 0.001;
+    o->def = d;
+    o->lr = d->default_lr;
     o->sched.kind = PN_SCHED_CONSTANT;
-    o->rho = 0.9;
-    o->beta_1 = 0.9;
-    o->beta_2 = 0.999;
-    o->epsilon = 1e-7;
-    o->initial_accumulator_value = 0.1;
-    o->beta = 0.9;
-    o->u_product = 1.0;
+    for (int i = 0; i < d->n_hyper; i++) o->hyper[i] = d->hyper[i].def;
+    if (d->set_updates) d->set_updates(o, 0);
+    return PN_OK;
+}
+
+/* The common options every optimizer takes, by Keras name. */
+static double *common_slot(pn_optim *o, const char *name)
+{
+    if (!strcmp(name, "learning_rate")) return &o->lr;
+    if (!strcmp(name, "weight_decay")) return &o->weight_decay;
+    if (!strcmp(name, "clipnorm")) return &o->clipnorm;
+    if (!strcmp(name, "clipvalue")) return &o->clipvalue;
+    if (!strcmp(name, "global_clipnorm")) return &o->global_clipnorm;
+    return NULL;
+}
+
+static int hyper_index(const pn_optim *o, const char *name)
+{
+    for (int i = 0; i < o->def->n_hyper; i++)
+        if (!strcmp(name, o->def->hyper[i].name)) return i;
+    return -1;
+}
+
+int pn_optim_hyper_type(const pn_optim *o, const char *name)
+{
+    if (!o || !o->def || !name) return -1;
+    int i = hyper_index(o, name);
+    if (i >= 0) return o->def->hyper[i].type;
+    if (!strcmp(name, "gradient_accumulation_steps")) return PN_HP_FLOAT;
+    return common_slot((pn_optim *)o, name) ? PN_HP_FLOAT : -1;
+}
+
+int pn_optim_set(pn_optim *o, const char *name, double value)
+{
+    if (!o || !o->def || !name) return pn_error(PN_EVALUE, "optimizer: NULL handle or name");
+    int i = hyper_index(o, name);
+    if (i >= 0) {
+        if (o->def->hyper[i].type == PN_HP_BOOL && value != 0.0 && value != 1.0)
+            return pn_error(PN_EVALUE, "%s: `%s` must be a bool, got %g", o->def->name, name, value);
+        o->hyper[i] = value;
+        return PN_OK;
+    }
+    if (!strcmp(name, "gradient_accumulation_steps")) {
+        /* Keras: None/0 means off, otherwise an integer >= 2 */
+        if (!isfinite(value) || value != floor(value) || (value != 0.0 && value < 2.0) || value > 1e15)
+            return pn_error(PN_EVALUE,
+                            "`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                            "gradient_accumulation_steps=%g", value);
+        o->accum_steps = (int64_t)value;
+        return PN_OK;
+    }
+    double *slot = common_slot(o, name);
+    if (!slot) {
+        char known[512];
+        size_t len = 0;
+        known[0] = 0;
+        for (int k = 0; k < o->def->n_hyper && len + 40 < sizeof known; k++)
+            len += (size_t)snprintf(known + len, sizeof known - len, "%s, ", o->def->hyper[k].name);
+        return pn_error(PN_ETYPE,
+                        "%s: unexpected keyword argument '%s' (it takes %slearning_rate, weight_decay, clipnorm, "
+                        "clipvalue, global_clipnorm, gradient_accumulation_steps)",
+                        o->def->name, name, known);
+    }
+    *slot = value;
     return PN_OK;
 }
 
 /* ---------------------------------------------------------------- state layout */
 
-int pn_optim_n_state(const pn_optim *o)
-{
-    switch (o->kind) {
-    case PN_OPT_SGD: return o->momentum != 0.0;
-    case PN_OPT_RMSPROP: return 1 + (o->momentum > 0.0) + (o->centered != 0);
-    case PN_OPT_ADAM: return 2 + (o->amsgrad != 0);
-    case PN_OPT_ADAGRAD: return 1;
-    case PN_OPT_ADAMAX: return 2;
-    case PN_OPT_NADAM: return 2;
-    case PN_OPT_NSGD: return 1;
-    default: return 0;
-    }
-}
+int pn_optim_n_state(const pn_optim *o) { return o && o->def ? o->def->n_state(o) : 0; }
 
 /* Slot order follows the order in which Keras creates the variables, so that a
  * state list lines up with keras' optimizer.variables. */
 const char *pn_optim_state_name(const pn_optim *o, int i)
 {
     if (i < 0 || i >= pn_optim_n_state(o)) return NULL;
-    switch (o->kind) {
-    case PN_OPT_SGD: return "momentum";
-    case PN_OPT_RMSPROP:
-        if (i == 0) return "velocity";
-        if (i == 1 && o->momentum > 0.0) return "momentum";
-        return "average_gradient";
-    case PN_OPT_ADAM: return i == 0 ? "momentum" : i == 1 ? "velocity" : "velocity_hat";
-    case PN_OPT_ADAGRAD: return "accumulator";
-    case PN_OPT_ADAMAX: return i == 0 ? "momentum" : "norm";
-    case PN_OPT_NADAM: return i == 0 ? "momentum" : "velocity";
-    case PN_OPT_NSGD: return "momentum";
-    default: return NULL;
-    }
+    return o->def->state_name(o, i);
 }
 
 double pn_optim_state_init(const pn_optim *o, int i)
 {
-    (void)i;
-    return o->kind == PN_OPT_ADAGRAD ? o->initial_accumulator_value : 0.0;
+    return o->def->state_init ? o->def->state_init(o, i) : 0.0;
 }
+
+int pn_optim_needs_dims(const pn_optim *o) { return o && o->def && o->def->needs_dims; }
 
 /* ---------------------------------------------------------------- validation */
 
-static int bad_range(const char *name, double v, double lo, double hi, int hi_open)
+int pn_optim_check_range(const char *name, double v, double lo, double hi, int hi_open)
 {
     if (!isfinite(v) || v < lo || (hi_open ? v >= hi : v > hi))
         return pn_error(PN_EVALUE, "optimizer: `%s` must be in [%g, %g%s, got %g", name, lo, hi,
@@ -93,7 +165,7 @@ static int bad_range(const char *name, double v, double lo, double hi, int hi_op
     return PN_OK;
 }
 
-static int bad_nonneg(const char *name, double v)
+int pn_optim_check_nonneg(const char *name, double v)
 {
     if (!isfinite(v) || v < 0.0)
         return pn_error(PN_EVALUE, "optimizer: `%s` must be a finite number >= 0, got %g", name, v);
@@ -139,11 +211,11 @@ int pn_schedule_validate(const pn_schedule *s)
             return pn_error(PN_EVALUE, "PolynomialDecay: `end_learning_rate` and `power` must be finite");
         break;
     case PN_SCHED_COSINE:
-        if ((rc = bad_range("alpha", s->alpha, 0.0, 1.0, 0))) return rc;
+        if ((rc = pn_optim_check_range("alpha", s->alpha, 0.0, 1.0, 0))) return rc;
         if (s->has_warmup) {
             if (!isfinite(s->warmup_target))
                 return pn_error(PN_EVALUE, "CosineDecay: `warmup_target` must be finite");
-            if ((rc = bad_nonneg("warmup_steps", s->warmup_steps))) return rc;
+            if ((rc = pn_optim_check_nonneg("warmup_steps", s->warmup_steps))) return rc;
         }
         break;
     default: break;
@@ -154,49 +226,25 @@ int pn_schedule_validate(const pn_schedule *s)
 int pn_optim_validate(const pn_optim *o)
 {
     int rc;
-    if (!o) return pn_error(PN_EVALUE, "optimizer: NULL handle");
-    if (o->kind < 0 || o->kind >= PN_OPT_N_KINDS)
-        return pn_error(PN_EVALUE, "optimizer: unknown kind %d", o->kind);
+    if (!o || !o->def) return pn_error(PN_EVALUE, "optimizer: NULL handle");
     if (o->sched.kind == PN_SCHED_CONSTANT) {
-        if ((rc = bad_nonneg("learning_rate", o->lr))) return rc;
+        if ((rc = pn_optim_check_nonneg("learning_rate", o->lr))) return rc;
     } else if ((rc = pn_schedule_validate(&o->sched))) {
         return rc;
     }
-    switch (o->kind) {
-    case PN_OPT_SGD:
-        if ((rc = bad_range("momentum", o->momentum, 0.0, 1.0, 0))) return rc;
-        break;
-    case PN_OPT_RMSPROP:
-        if ((rc = bad_range("rho", o->rho, 0.0, 1.0, 0))) return rc;
-        if ((rc = bad_range("momentum", o->momentum, 0.0, 1.0, 0))) return rc;
-        if ((rc = bad_nonneg("epsilon", o->epsilon))) return rc;
-        break;
-    case PN_OPT_ADAM:
-    case PN_OPT_ADAMAX:
-    case PN_OPT_NADAM:
-        /* beta_1 = 1 divides by 1 - beta_1^t = 0 in the bias correction. */
-        if ((rc = bad_range("beta_1", o->beta_1, 0.0, 1.0, 1))) return rc;
-        if ((rc = bad_range("beta_2", o->beta_2, 0.0, 1.0, 1))) return rc;
-        if ((rc = bad_nonneg("epsilon", o->epsilon))) return rc;
-        break;
-    case PN_OPT_ADAGRAD:
-        if ((rc = bad_nonneg("initial_accumulator_value", o->initial_accumulator_value))) return rc;
-        if ((rc = bad_nonneg("epsilon", o->epsilon))) return rc;
-        break;
-    case PN_OPT_NSGD:
-        if ((rc = bad_range("beta", o->beta, 0.0, 1.0, 1))) return rc;
-        break;
-    default: break;
-    }
-    if ((rc = bad_nonneg("weight_decay", o->weight_decay))) return rc;
-    if ((rc = bad_nonneg("clipnorm", o->clipnorm))) return rc;
-    if ((rc = bad_nonneg("clipvalue", o->clipvalue))) return rc;
-    if ((rc = bad_nonneg("global_clipnorm", o->global_clipnorm))) return rc;
+    if (o->def->validate && (rc = o->def->validate(o))) return rc;
+    if ((rc = pn_optim_check_nonneg("weight_decay", o->weight_decay))) return rc;
+    if ((rc = pn_optim_check_nonneg("clipnorm", o->clipnorm))) return rc;
+    if ((rc = pn_optim_check_nonneg("clipvalue", o->clipvalue))) return rc;
+    if ((rc = pn_optim_check_nonneg("global_clipnorm", o->global_clipnorm))) return rc;
     if ((o->clipnorm > 0) + (o->clipvalue > 0) + (o->global_clipnorm > 0) > 1)
         return pn_error(PN_EVALUE,
                         "optimizer: only one of `clipnorm`, `clipvalue` and `global_clipnorm` can "
                         "be set. Received: clipnorm=%g, clipvalue=%g, global_clipnorm=%g",
                         o->clipnorm, o->clipvalue, o->global_clipnorm);
+    if (o->accum_steps < 0 || o->accum_steps == 1)
+        return pn_error(PN_EVALUE, "`gradient_accumulation_steps` must be an integer >= 2, got %lld",
+                        (long long)o->accum_steps);
     if (o->iterations < 0)
         return pn_error(PN_EVALUE, "optimizer: `iterations` must be >= 0, got %lld",
                         (long long)o->iterations);
@@ -218,12 +266,26 @@ int pn_optim_validate(const pn_optim *o)
         if (o->seg[o->n_seg] != o->n)
             return pn_error(PN_EVALUE, "optimizer: segments cover %lld floats, arena has %lld",
                             (long long)o->seg[o->n_seg], (long long)o->n);
+        if (o->def->needs_dims) {
+            if (!o->seg_dims)
+                return pn_error(PN_EVALUE, "%s needs the shapes of the tensors, not only their sizes",
+                                o->def->name);
+            for (int s = 0; s < o->n_seg; s++) {
+                int64_t r = o->seg_dims[2 * s], c = o->seg_dims[2 * s + 1], len = o->seg[s + 1] - o->seg[s];
+                if (r < 0 || c < 0 || (r > 0 && len > 0 && (c == 0 || len % (r * c) != 0)))
+                    return pn_error(PN_EVALUE, "optimizer: tensor %d of %lld floats cannot have last axes "
+                                    "(%lld, %lld)", s, (long long)len, (long long)r, (long long)c);
+            }
+        }
     }
-    if (o->n > 0)
+    if (o->n > 0) {
         for (int i = 0; i < pn_optim_n_state(o); i++)
             if (!o->state[i])
                 return pn_error(PN_EVALUE, "optimizer: state array %d (%s) missing", i,
                                 pn_optim_state_name(o, i));
+        if (o->accum_steps >= 2 && !o->accum)
+            return pn_error(PN_EVALUE, "optimizer: gradient accumulator missing");
+    }
     return PN_OK;
 }
 
@@ -285,8 +347,10 @@ double pn_optim_lr(const pn_optim *o)
     return pn_schedule_eval(&o->sched, (double)o->iterations);
 }
 
-/* Nadam's momentum schedule mu_t = beta_1 (1 - 0.5 * 0.96^t). */
-static double nadam_u(double beta_1, double t) { return beta_1 * (1.0 - 0.5 * pow(0.96, t)); }
+int64_t pn_optim_updates(const pn_optim *o)
+{
+    return o->accum_steps >= 2 ? o->iterations / o->accum_steps : o->iterations;
+}
 
 int pn_optim_set_iterations(pn_optim *o, int64_t iterations)
 {
@@ -294,14 +358,7 @@ int pn_optim_set_iterations(pn_optim *o, int64_t iterations)
         return pn_error(PN_EVALUE, "optimizer: `iterations` must be >= 0, got %lld",
                         (long long)iterations);
     o->iterations = iterations;
-    /* Keras keeps u_product = prod_{k<=t} mu_k as a variable; it is a function of
-     * the step count alone, so rebuild it. 0.96^k is below double epsilon after
-     * ~900 steps, from there every factor equals beta_1 exactly. */
-    double prod = 1.0;
-    int64_t k = 1;
-    for (; k <= iterations && k <= 2000; k++) prod *= nadam_u(o->beta_1, (double)k);
-    if (k <= iterations) prod *= pow(o->beta_1, (double)(iterations - k + 1));
-    o->u_product = prod;
+    if (o->def && o->def->set_updates) o->def->set_updates(o, pn_optim_updates(o));
     return PN_OK;
 }
 
@@ -309,7 +366,7 @@ int pn_optim_set_iterations(pn_optim *o, int64_t iterations)
 
 /* Sum of squares in double with four partial sums: deterministic (fixed order
  * independent of threads) and not bound by one add chain's latency. */
-static double sumsq(const float *x, int64_t n)
+double pn_optim_sumsq(const float *x, int64_t n)
 {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     int64_t i = 0;
@@ -323,260 +380,33 @@ static double sumsq(const float *x, int64_t n)
     return (s0 + s1) + (s2 + s3);
 }
 
-/* Per-step constants shared by every segment. */
+/* Gradient accumulation (Keras' _backend_apply_gradients): acc = g + acc on the
+ * calls in between; on the N-th, acc = (g + acc) / N becomes the gradient the
+ * update sees, and the accumulator is zeroed after the update. */
 typedef struct {
-    float lr, wdlr;           /* learning rate, weight_decay * lr */
-    float cv;                 /* clipvalue, +inf when off */
-    float c1, c2, c3, c4;     /* kind-specific, see the kernels */
-    float eps;
-    double lr_d;
-} step_consts;
-
-/* The gradient after scale (norm clipping) and clipvalue. With clipvalue off cv
- * is +inf, so the same branch-free select serves both cases and the loops
- * vectorise; comparisons rather than fminf/fmaxf keep a NaN gradient NaN
- * instead of turning it into -clipvalue. */
-#if defined(__GNUC__)
-#define PN_INLINE static inline __attribute__((always_inline))
-#else
-#define PN_INLINE static inline
-#endif
-
-PN_INLINE float clip_g(float g, float scale, float cv)
-{
-    g *= scale;
-    return g < -cv ? -cv : (g > cv ? cv : g);
-}
-#define CLIPPED(gv) clip_g((gv), scale, cv)
-
-/* The kernels below take their variant flags as arguments and are force-inlined
- * into call sites with literal flags, so every variant gets its own branch-free
- * (vectorisable) loop. Each handles elements [b, e) of one segment. */
-
-PN_INLINE void k_sgd(const step_consts *k, float *restrict w, const float *restrict g,
-                     float *restrict m, int64_t b, int64_t e, float scale, int momentum,
-                     int nesterov)
-{
-    const float lr = k->lr, wdlr = k->wdlr, cv = k->cv, mu = k->c1;
-    for (int64_t i = b; i < e; i++) {
-        float gi = CLIPPED(g[i]), wi = w[i];
-        wi -= wi * wdlr;
-        if (!momentum) {
-            w[i] = wi - gi * lr;
-        } else {
-            float mi = m[i] * mu - gi * lr;
-            m[i] = mi;
-            w[i] = nesterov ? wi + (mi * mu - gi * lr) : wi + mi;
-        }
-    }
-}
-
-/* c1 = rho, c2 = 1 - rho, c3 = momentum */
-PN_INLINE void k_rmsprop(const step_consts *k, float *restrict w, const float *restrict g,
-                         float *restrict v, float *restrict mom, float *restrict avg, int64_t b,
-                         int64_t e, float scale, int use_mom, int centered)
-{
-    const float lr = k->lr, wdlr = k->wdlr, cv = k->cv, eps = k->eps;
-    const float rho = k->c1, omr = k->c2, mu = k->c3;
-    for (int64_t i = b; i < e; i++) {
-        float gi = CLIPPED(g[i]), wi = w[i];
-        wi -= wi * wdlr;
-        float vi = rho * v[i] + omr * (gi * gi);
-        v[i] = vi;
-        float den = vi + eps;
-        if (centered) {
-            float ai = rho * avg[i] + omr * gi;
-            avg[i] = ai;
-            den = vi - ai * ai + eps;
-        }
-        float inc = lr * gi / sqrtf(den);
-        if (use_mom) {
-            inc = mu * mom[i] + inc;
-            mom[i] = inc;
-        }
-        w[i] = wi - inc;
-    }
-}
-
-/* c1 = 1 - beta_1, c2 = 1 - beta_2, c3 = alpha = lr sqrt(1 - b2^t) / (1 - b1^t) */
-PN_INLINE void k_adam(const step_consts *k, float *restrict w, const float *restrict g,
-                      float *restrict m, float *restrict v, float *restrict vhat, int64_t b,
-                      int64_t e, float scale, int amsgrad)
-{
-    const float wdlr = k->wdlr, cv = k->cv, eps = k->eps;
-    const float omb1 = k->c1, omb2 = k->c2, alpha = k->c3;
-    for (int64_t i = b; i < e; i++) {
-        float gi = CLIPPED(g[i]), wi = w[i];
-        wi -= wi * wdlr;
-        float mi = m[i] + (gi - m[i]) * omb1;
-        float vi = v[i] + (gi * gi - v[i]) * omb2;
-        m[i] = mi;
-        v[i] = vi;
-        if (amsgrad) {
-            vi = vhat[i] > vi ? vhat[i] : vi;
-            vhat[i] = vi;
-        }
-        w[i] = wi - mi * alpha / (sqrtf(vi) + eps);
-    }
-}
-
-PN_INLINE void k_adagrad(const step_consts *k, float *restrict w, const float *restrict g,
-                         float *restrict acc, int64_t b, int64_t e, float scale)
-{
-    const float lr = k->lr, wdlr = k->wdlr, cv = k->cv, eps = k->eps;
-    for (int64_t i = b; i < e; i++) {
-        float gi = CLIPPED(g[i]), wi = w[i];
-        wi -= wi * wdlr;
-        float ai = acc[i] + gi * gi;
-        acc[i] = ai;
-        w[i] = wi - lr * gi / sqrtf(ai + eps);
-    }
-}
-
-/* c1 = 1 - beta_1, c2 = beta_2, c3 = lr / (1 - b1^t) */
-PN_INLINE void k_adamax(const step_consts *k, float *restrict w, const float *restrict g,
-                        float *restrict m, float *restrict u, int64_t b, int64_t e, float scale)
-{
-    const float wdlr = k->wdlr, cv = k->cv, eps = k->eps;
-    const float omb1 = k->c1, b2 = k->c2, a = k->c3;
-    for (int64_t i = b; i < e; i++) {
-        float gi = CLIPPED(g[i]), wi = w[i];
-        wi -= wi * wdlr;
-        float mi = m[i] + (gi - m[i]) * omb1;
-        float ui = b2 * u[i], ag = fabsf(gi);
-        ui = ui > ag ? ui : ag;
-        m[i] = mi;
-        u[i] = ui;
-        w[i] = wi - a * mi / (ui + eps);
-    }
-}
-
-/* c1 = 1 - beta_1, c2 = 1 - beta_2, c3 = u_{t+1} / (1 - prod_{k<=t+1} u_k),
- * c4 = (1 - u_t) / (1 - prod_{k<=t} u_k); v_hat = v / (1 - beta_2^t) is v * c5. */
-PN_INLINE void k_nadam(const step_consts *k, float inv_bc2, float *restrict w,
-                       const float *restrict g, float *restrict m, float *restrict v, int64_t b,
-                       int64_t e, float scale)
-{
-    const float lr = k->lr, wdlr = k->wdlr, cv = k->cv, eps = k->eps;
-    const float omb1 = k->c1, omb2 = k->c2, cm = k->c3, cg = k->c4;
-    for (int64_t i = b; i < e; i++) {
-        float gi = CLIPPED(g[i]), wi = w[i];
-        wi -= wi * wdlr;
-        float mi = m[i] + (gi - m[i]) * omb1;
-        float vi = v[i] + (gi * gi - v[i]) * omb2;
-        m[i] = mi;
-        v[i] = vi;
-        float mhat = cm * mi + cg * gi;
-        w[i] = wi - mhat * lr / (sqrtf(vi * inv_bc2) + eps);
-    }
-}
-
-/* NSGD phase 1: the running average v = beta v + (1 - beta) g. */
-PN_INLINE void k_nsgd_avg(const step_consts *k, const float *restrict g, float *restrict v,
-                          int64_t b, int64_t e, float scale)
-{
-    const float cv = k->cv, beta = k->c1, omb = k->c2;
-    for (int64_t i = b; i < e; i++) v[i] = beta * v[i] + omb * CLIPPED(g[i]);
-}
-
-/* NSGD phase 2: w -= a v with a = lr / ||v|| (0 for a zero average). */
-PN_INLINE void k_nsgd_step(const step_consts *k, float a, float *restrict w,
-                           const float *restrict v, int64_t b, int64_t e)
-{
-    const float wdlr = k->wdlr;
-    for (int64_t i = b; i < e; i++) {
-        float wi = w[i];
-        wi -= wi * wdlr;
-        w[i] = wi - a * v[i];
-    }
-}
-
-/* One segment's work, split into chunks for the thread pool. Updates are purely
- * elementwise, so the bytes written never depend on how chunks are scheduled. */
-typedef struct {
-    const pn_optim *o;
-    const step_consts *k;
-    float *w;
+    float *acc;
     const float *g;
-    float *st[PN_OPTIM_MAX_STATE];
-    float scale;
-    float nsgd_a;     /* NSGD phase 2 factor */
-    int phase;        /* NSGD: 1 average, 2 step */
-    float inv_bc2;    /* Nadam */
-} seg_job;
+    float steps;      /* Keras divides by N (not a multiply by 1/N): so do we */
+    int average;
+} accum_job;
 
-/* On x86-64 with GCC the update loop is also cloned for x86-64-v3 (8 floats
- * per AVX op instead of 4) and picked at load time; the portable clone stays
- * the default. fp-contract=off (already implied by the build's -std=c11,
- * stated because it matters here) keeps the AVX clone from fusing a multiply
- * and an add into an FMA, so both clones produce the same bits: an optimizer
- * step does not depend on the CPU it ran on. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-__attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=off")))
-#endif
-static void seg_range(void *ctx, int64_t b, int64_t e)
+static void accum_range(void *ctx, int64_t b, int64_t e)
 {
-    const seg_job *j = ctx;
-    const pn_optim *o = j->o;
-    const step_consts *k = j->k;
-    float *w = j->w, *const *st = j->st;
-    const float *g = j->g;
-    const float sc = j->scale;
-    switch (o->kind) {
-    case PN_OPT_SGD:
-        if (o->momentum == 0.0) k_sgd(k, w, g, NULL, b, e, sc, 0, 0);
-        else if (o->nesterov) k_sgd(k, w, g, st[0], b, e, sc, 1, 1);
-        else k_sgd(k, w, g, st[0], b, e, sc, 1, 0);
-        break;
-    case PN_OPT_RMSPROP: {
-        const int use_mom = o->momentum > 0.0;
-        float *mom = use_mom ? st[1] : NULL, *avg = o->centered ? st[use_mom ? 2 : 1] : NULL;
-        if (use_mom && o->centered) k_rmsprop(k, w, g, st[0], mom, avg, b, e, sc, 1, 1);
-        else if (use_mom) k_rmsprop(k, w, g, st[0], mom, NULL, b, e, sc, 1, 0);
-        else if (o->centered) k_rmsprop(k, w, g, st[0], NULL, avg, b, e, sc, 0, 1);
-        else k_rmsprop(k, w, g, st[0], NULL, NULL, b, e, sc, 0, 0);
-        break;
-    }
-    case PN_OPT_ADAM:
-        if (o->amsgrad) k_adam(k, w, g, st[0], st[1], st[2], b, e, sc, 1);
-        else k_adam(k, w, g, st[0], st[1], NULL, b, e, sc, 0);
-        break;
-    case PN_OPT_ADAGRAD: k_adagrad(k, w, g, st[0], b, e, sc); break;
-    case PN_OPT_ADAMAX: k_adamax(k, w, g, st[0], st[1], b, e, sc); break;
-    case PN_OPT_NADAM: k_nadam(k, j->inv_bc2, w, g, st[0], st[1], b, e, sc); break;
-    case PN_OPT_NSGD:
-        if (j->phase == 1) k_nsgd_avg(k, g, st[0], b, e, sc);
-        else k_nsgd_step(k, j->nsgd_a, w, st[0], b, e);
-        break;
-    default: break;
+    const accum_job *j = ctx;
+    float *restrict acc = j->acc;
+    const float *restrict g = j->g;
+    if (j->average) {
+        const float steps = j->steps;
+        for (int64_t i = b; i < e; i++) acc[i] = (g[i] + acc[i]) / steps;
+    } else {
+        for (int64_t i = b; i < e; i++) acc[i] = g[i] + acc[i];
     }
 }
 
-/* Below this many floats per chunk the pool's hand-off costs more than it saves. */
-#define OPTIM_GRAIN 32768
-
-static void update_segment(const pn_optim *o, const step_consts *k, float *w, const float *g,
-                           float *const *st, int64_t n, float scale, float inv_bc2)
+static void accumulate(float *acc, const float *g, int64_t n, int average, float steps)
 {
-    seg_job j;
-    memset(&j, 0, sizeof j);
-    j.o = o;
-    j.k = k;
-    j.w = w;
-    j.g = g;
-    for (int i = 0; i < PN_OPTIM_MAX_STATE; i++) j.st[i] = st[i];
-    j.scale = scale;
-    j.inv_bc2 = inv_bc2;
-    j.phase = 1;
-    pn_parallel_for(n, OPTIM_GRAIN, seg_range, &j);
-    if (o->kind == PN_OPT_NSGD) {
-        /* A zero average (e.g. all-zero gradients) leaves w alone (only decayed)
-         * rather than dividing by zero. */
-        double norm = sqrt(sumsq(st[0], n));
-        j.nsgd_a = norm > 0.0 ? (float)(k->lr_d / norm) : 0.0f;
-        j.phase = 2;
-        pn_parallel_for(n, OPTIM_GRAIN, seg_range, &j);
-    }
+    accum_job j = {acc, g, steps, average};
+    pn_parallel_for(n, PN_OPTIM_GRAIN, accum_range, &j);
 }
 
 static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *const *wl,
@@ -588,62 +418,45 @@ static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *c
         return pn_error(PN_EVALUE, "optimizer step: NULL parameter or gradient buffer");
 
     const double lr = pn_optim_lr(o);
-    const double t = (double)o->iterations + 1.0;
     if (!isfinite(lr) || lr < 0.0)
         return pn_error(PN_EVALUE, "optimizer step: learning rate schedule gave %g at step %lld",
                         lr, (long long)o->iterations);
 
-    step_consts k;
+    if (o->accum_steps >= 2) {
+        const int update = (o->iterations + 1) % o->accum_steps == 0;
+        for (int s = 0; s < o->n_seg; s++) {
+            int64_t off = o->seg[s], len = o->seg[s + 1] - off;
+            const float *g = gl ? gl[s] : g_arena + off;
+            if (len == 0 || !g || (wl && !wl[s])) continue;
+            accumulate(o->accum + off, g, len, update, (float)o->accum_steps);
+        }
+        if (!update) {
+            o->iterations++;
+            return PN_OK;
+        }
+    }
+
+    pn_optim_ctx k;
     memset(&k, 0, sizeof k);
-    k.lr = (float)lr;
-    k.lr_d = lr;
+    k.lr = lr;
+    k.t = (double)pn_optim_updates(o) + 1.0;
+    k.lr_f = (float)lr;
     k.wdlr = (float)(o->weight_decay * lr);
     k.cv = o->clipvalue > 0.0 ? (float)o->clipvalue : INFINITY;
-    k.eps = (float)o->epsilon;
-    double new_u_product = o->u_product;
-    float inv_bc2 = 1.0f;
-    switch (o->kind) {
-    case PN_OPT_SGD: k.c1 = (float)o->momentum; break;
-    case PN_OPT_RMSPROP:
-        k.c1 = (float)o->rho;
-        k.c2 = (float)(1.0 - o->rho);
-        k.c3 = (float)o->momentum;
-        break;
-    case PN_OPT_ADAM:
-        k.c1 = (float)(1.0 - o->beta_1);
-        k.c2 = (float)(1.0 - o->beta_2);
-        k.c3 = (float)(lr * sqrt(1.0 - pow(o->beta_2, t)) / (1.0 - pow(o->beta_1, t)));
-        break;
-    case PN_OPT_ADAMAX:
-        k.c1 = (float)(1.0 - o->beta_1);
-        k.c2 = (float)o->beta_2;
-        k.c3 = (float)(lr / (1.0 - pow(o->beta_1, t)));
-        break;
-    case PN_OPT_NADAM: {
-        double u_t = nadam_u(o->beta_1, t), u_t1 = nadam_u(o->beta_1, t + 1.0);
-        double prod_t = o->u_product * u_t, prod_t1 = prod_t * u_t1;
-        k.c1 = (float)(1.0 - o->beta_1);
-        k.c2 = (float)(1.0 - o->beta_2);
-        k.c3 = (float)(u_t1 / (1.0 - prod_t1));
-        k.c4 = (float)((1.0 - u_t) / (1.0 - prod_t));
-        inv_bc2 = (float)(1.0 / (1.0 - pow(o->beta_2, t)));
-        new_u_product = prod_t;
-        break;
-    }
-    case PN_OPT_NSGD:
-        k.c1 = (float)o->beta;
-        k.c2 = (float)(1.0 - o->beta);
-        break;
-    default: break;
-    }
+    if (o->def->prepare && (rc = o->def->prepare(o, &k))) return rc;
+
+    /* With accumulation the averaged gradient lives in the accumulator (arena layout). */
+    const float *g_src = o->accum_steps >= 2 ? o->accum : g_arena;
+    const int g_listed = gl && o->accum_steps < 2;
 
     const int n_state = pn_optim_n_state(o);
     float gscale = 1.0f;
     if (o->global_clipnorm > 0.0) {
         double ss = 0.0;
         for (int s = 0; s < o->n_seg; s++) {
-            const float *g = gl ? gl[s] : g_arena + o->seg[s];
-            if (g && (!wl || wl[s])) ss += sumsq(g, o->seg[s + 1] - o->seg[s]);
+            int present = !gl || (gl[s] && (!wl || wl[s]));
+            const float *g = g_listed ? gl[s] : g_src + o->seg[s];
+            if (present) ss += pn_optim_sumsq(g, o->seg[s + 1] - o->seg[s]);
         }
         double norm = sqrt(ss);
         if (norm > o->global_clipnorm) gscale = (float)(o->global_clipnorm / norm);
@@ -652,20 +465,21 @@ static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *c
     for (int s = 0; s < o->n_seg; s++) {
         int64_t off = o->seg[s], len = o->seg[s + 1] - off;
         float *w = wl ? wl[s] : w_arena + off;
-        const float *g = gl ? gl[s] : g_arena + off;
-        if (len == 0 || !w || !g) continue;
+        if (len == 0 || !w || (gl && !gl[s])) continue;
+        const float *g = g_listed ? gl[s] : g_src + off;
         float *st[PN_OPTIM_MAX_STATE] = {NULL, NULL, NULL};
         for (int i = 0; i < n_state; i++) st[i] = o->state[i] + off;
         float scale = gscale;
         if (o->clipnorm > 0.0) {
             /* Keras: g * c / max(||g||, c); ||g|| = 0 leaves g as is. */
-            double norm = sqrt(sumsq(g, len));
+            double norm = sqrt(pn_optim_sumsq(g, len));
             scale = (float)(o->clipnorm / (norm > o->clipnorm ? norm : o->clipnorm));
         }
-        update_segment(o, &k, w, g, st, len, scale, inv_bc2);
+        o->def->update(o, &k, s, w, g, st, len, scale);
     }
 
-    o->u_product = new_u_product;
+    if (o->accum_steps >= 2 && o->n > 0) memset(o->accum, 0, (size_t)o->n * sizeof(float));
+    if (o->def->finish) o->def->finish(o, &k);
     o->last_lr = lr;
     o->iterations++;
     return PN_OK;

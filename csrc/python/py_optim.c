@@ -1,7 +1,10 @@
 /* py_optim.c - binding of the C optimizers: the _C.Optim type.
  *
- * An Optim owns one pn_optim, its segment table, the piecewise-schedule tables
- * and the NumPy state arrays (n float32 each, arena layout). pynn.optimizers
+ * Optimizers are looked up by name in the engine's table (core/optim/list.h) and
+ * take their hyper-parameters by name (pn_optim_set): nothing here knows which
+ * optimizers exist. An Optim owns one pn_optim, its segment table (and tensor
+ * shapes when given), the piecewise-schedule tables, the NumPy state arrays (n
+ * float32 each, arena layout) and the gradient accumulator. pynn.optimizers
  * creates one per optimizer in build() and keeps it in the attribute `_c`; the
  * compiled training loop reaches the pn_optim through pn_py_optim_get().
  */
@@ -17,6 +20,8 @@ typedef struct {
     pn_optim o;
     int64_t *seg;                          /* n_seg + 1 offsets */
     double *sched_tab;                     /* piecewise boundaries then values */
+    int64_t *dims;                         /* 2 per segment (last two axes) or NULL */
+    PyObject *accum;                       /* float32 ndarray of o.n (gradient accumulation) or NULL */
     PyObject *state[PN_OPTIM_MAX_STATE];   /* float32 ndarrays of o.n */
     int busy;                              /* a step is running with the GIL released */
 } PnOptim;
@@ -181,6 +186,8 @@ static int parse_schedule(PyObject *spec, pn_schedule *s, double **tab)
 static void Optim_dealloc(PnOptim *self)
 {
     for (int i = 0; i < PN_OPTIM_MAX_STATE; i++) Py_CLEAR(self->state[i]);
+    Py_CLEAR(self->accum);
+    PyMem_Free(self->dims);
     PyMem_Free(self->seg);
     PyMem_Free(self->sched_tab);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -205,64 +212,131 @@ static int refresh_state(PnOptim *self)
         }
         self->o.state[i] = (float *)PyArray_DATA(a);
     }
+    self->o.accum = NULL;
+    if (self->accum) {
+        PyArrayObject *a = (PyArrayObject *)self->accum;
+        if (PyArray_SIZE(a) != self->o.n || PyArray_TYPE(a) != NPY_FLOAT32 ||
+            !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISWRITEABLE(a)) {
+            PyErr_SetString(PyExc_RuntimeError, "optimizer gradient accumulator was resized or altered");
+            return -1;
+        }
+        self->o.accum = (float *)PyArray_DATA(a);
+    }
     return 0;
+}
+
+/* Reads shapes (a sequence of int sequences, one per segment) into 2 dims per
+ * segment: the last two axes, (0, last) below rank 2. Sizes must agree. */
+static int parse_dims(PnOptim *self, PyObject *shapes)
+{
+    PyObject *fast = PySequence_Fast(shapes, "Optim: `shapes` must be a sequence of shapes");
+    if (!fast) return -1;
+    Py_ssize_t ns = PySequence_Fast_GET_SIZE(fast);
+    if (ns != self->o.n_seg) {
+        PyErr_Format(PyExc_ValueError, "Optim: %zd shapes for %d segments", ns, self->o.n_seg);
+        Py_DECREF(fast);
+        return -1;
+    }
+    self->dims = PyMem_Calloc((size_t)(2 * ns + 2), sizeof(int64_t));
+    if (!self->dims) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t s = 0; s < ns; s++) {
+        PyObject *shp = PySequence_Fast(PySequence_Fast_GET_ITEM(fast, s), "Optim: a shape must be a sequence of ints");
+        if (!shp) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        Py_ssize_t nd = PySequence_Fast_GET_SIZE(shp);
+        long long prod = 1, last = 1, before = 0;
+        for (Py_ssize_t d = 0; d < nd; d++) {
+            long long v = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(shp, d));
+            if ((v == -1 && PyErr_Occurred()) || v < 0) {
+                if (!PyErr_Occurred())
+                    PyErr_Format(PyExc_ValueError, "Optim: shape %zd has a negative axis", s);
+                Py_DECREF(shp);
+                Py_DECREF(fast);
+                return -1;
+            }
+            prod = (v && prod > INT64_MAX / v) ? -1 : prod * v;
+            before = d == nd - 2 ? v : before;
+            last = d == nd - 1 ? v : last;
+        }
+        Py_DECREF(shp);
+        if (prod != self->seg[s + 1] - self->seg[s]) {
+            PyErr_Format(PyExc_ValueError, "Optim: shape %zd holds %lld floats but its segment has %lld", s, prod,
+                         (long long)(self->seg[s + 1] - self->seg[s]));
+            Py_DECREF(fast);
+            return -1;
+        }
+        self->dims[2 * s] = nd >= 2 ? before : 0;
+        self->dims[2 * s + 1] = nd >= 1 ? last : prod;
+    }
+    Py_DECREF(fast);
+    self->o.seg_dims = self->dims;
+    return 0;
+}
+
+/* Optional options: None means "off", as in Keras. */
+static int none_is_off(const char *k)
+{
+    return !strcmp(k, "weight_decay") || !strcmp(k, "clipnorm") || !strcmp(k, "clipvalue") ||
+           !strcmp(k, "global_clipnorm") || !strcmp(k, "gradient_accumulation_steps");
 }
 
 static PyObject *Optim_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     const char *kname;
-    PyObject *sizes;
+    PyObject *sizes, *shapes = Py_None;
     if (!PyArg_ParseTuple(args, "sO:Optim", &kname, &sizes)) return NULL;
-    int kind = -1;
-    for (int i = 0; i < PN_OPT_N_KINDS; i++)
-        if (!strcmp(kname, pn_optim_kind_name(i))) kind = i;
-    if (kind < 0) {
-        PyErr_Format(PyExc_ValueError, "unknown optimizer kind '%s'", kname);
-        return NULL;
+    if (!pn_optim_find(kname)) {
+        pn_optim probe;
+        pn_optim_init(&probe, kname); /* sets the message listing the known names */
+        return pn_py_raise(PN_EVALUE);
     }
     PnOptim *self = (PnOptim *)type->tp_alloc(type, 0);
     if (!self) return NULL;
     pn_optim *o = &self->o;
-    pn_optim_init(o, kind);
+    pn_optim_init(o, kname);
 
+    /* Hyper-parameters go by name: the optimizer's table entry knows its own,
+     * the driver the common ones (pn_optim_set). */
     if (kw) {
         PyObject *key, *val;
         Py_ssize_t pos = 0;
         while (PyDict_Next(kw, &pos, &key, &val)) {
             const char *k = PyUnicode_AsUTF8(key);
             if (!k) goto fail;
-            double *dst = NULL;
-            int *flag = NULL;
-            if (!strcmp(k, "learning_rate")) dst = &o->lr;
-            else if (!strcmp(k, "momentum")) dst = &o->momentum;
-            else if (!strcmp(k, "rho")) dst = &o->rho;
-            else if (!strcmp(k, "beta_1")) dst = &o->beta_1;
-            else if (!strcmp(k, "beta_2")) dst = &o->beta_2;
-            else if (!strcmp(k, "epsilon")) dst = &o->epsilon;
-            else if (!strcmp(k, "initial_accumulator_value")) dst = &o->initial_accumulator_value;
-            else if (!strcmp(k, "beta")) dst = &o->beta;
-            else if (!strcmp(k, "weight_decay")) dst = &o->weight_decay;
-            else if (!strcmp(k, "clipnorm")) dst = &o->clipnorm;
-            else if (!strcmp(k, "clipvalue")) dst = &o->clipvalue;
-            else if (!strcmp(k, "global_clipnorm")) dst = &o->global_clipnorm;
-            else if (!strcmp(k, "nesterov")) flag = &o->nesterov;
-            else if (!strcmp(k, "centered")) flag = &o->centered;
-            else if (!strcmp(k, "amsgrad")) flag = &o->amsgrad;
-            else if (!strcmp(k, "schedule")) {
+            if (!strcmp(k, "schedule")) {
                 if (parse_schedule(val, &o->sched, &self->sched_tab) < 0) goto fail;
                 continue;
-            } else {
-                PyErr_Format(PyExc_TypeError, "Optim: unexpected keyword argument '%s'", k);
-                goto fail;
             }
-            /* None means "off" for the optional options, as in Keras. */
-            if (val == Py_None && dst && (dst == &o->weight_decay || dst == &o->clipnorm ||
-                                          dst == &o->clipvalue || dst == &o->global_clipnorm)) {
-                *dst = 0.0;
+            if (!strcmp(k, "shapes")) {
+                shapes = val;
                 continue;
             }
-            if (dst && as_double(val, k, dst) < 0) goto fail;
-            if (flag && as_bool(val, flag) < 0) goto fail;
+            int type_ = pn_optim_hyper_type(o, k);
+            if (type_ < 0) {
+                pn_optim_set(o, k, 0.0); /* the message lists what the optimizer takes */
+                pn_py_raise(PN_ETYPE);
+                goto fail;
+            }
+            double d;
+            if (val == Py_None && none_is_off(k)) {
+                d = 0.0;
+            } else if (type_ == PN_HP_BOOL) {
+                int b;
+                if (as_bool(val, &b) < 0) goto fail;
+                d = b;
+            } else if (as_double(val, k, &d) < 0) {
+                goto fail;
+            }
+            if (pn_optim_set(o, k, d)) {
+                pn_py_raise(PN_EVALUE);
+                goto fail;
+            }
         }
     }
 
@@ -300,12 +374,14 @@ static PyObject *Optim_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     o->n_seg = (int)ns;
     o->seg = self->seg;
     o->n = self->seg[ns];
+    if (shapes != Py_None && parse_dims(self, shapes) < 0) goto fail;
 
     /* Validate the hyper-parameters before allocating state of a size they decide. */
     {
         pn_optim probe = *o;
         probe.n = 0;
         probe.n_seg = 0;
+        probe.seg_dims = NULL;
         if (pn_optim_validate(&probe)) {
             pn_py_raise(PN_EVALUE);
             goto fail;
@@ -319,6 +395,10 @@ static PyObject *Optim_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         float init = (float)pn_optim_state_init(o, i);
         for (npy_intp j = 0; j < dim; j++) p[j] = init;
         self->state[i] = a;
+    }
+    if (o->accum_steps >= 2) {
+        self->accum = PyArray_ZEROS(1, &dim, NPY_FLOAT32, 0);
+        if (!self->accum) goto fail;
     }
     if (refresh_state(self) < 0) goto fail;
     if (pn_optim_validate(o)) {
@@ -587,7 +667,7 @@ static PyObject *Optim_get_n(PnOptim *self, void *c)
 static PyObject *Optim_get_kind(PnOptim *self, void *c)
 {
     (void)c;
-    return PyUnicode_FromString(pn_optim_kind_name(self->o.kind));
+    return PyUnicode_FromString(pn_optim_name(&self->o));
 }
 
 static PyObject *Optim_get_last_lr(PnOptim *self, void *c)
@@ -599,7 +679,21 @@ static PyObject *Optim_get_last_lr(PnOptim *self, void *c)
 static PyObject *Optim_get_u_product(PnOptim *self, void *c)
 {
     (void)c;
-    return PyFloat_FromDouble(self->o.u_product);
+    return PyFloat_FromDouble(self->o.scalar[0]);
+}
+
+static PyObject *Optim_get_updates(PnOptim *self, void *c)
+{
+    (void)c;
+    return PyLong_FromLongLong((long long)pn_optim_updates(&self->o));
+}
+
+static PyObject *Optim_get_accumulator(PnOptim *self, void *c)
+{
+    (void)c;
+    if (!self->accum) Py_RETURN_NONE;
+    Py_INCREF(self->accum);
+    return self->accum;
 }
 
 /* set_schedule(spec): swaps the schedule in place (None: back to the constant
@@ -640,7 +734,12 @@ static PyGetSetDef Optim_getset[] = {
     {"n", (getter)Optim_get_n, NULL, "floats in the arena", NULL},
     {"kind", (getter)Optim_get_kind, NULL, "optimizer kind", NULL},
     {"last_lr", (getter)Optim_get_last_lr, NULL, "learning rate used by the last step", NULL},
-    {"u_product", (getter)Optim_get_u_product, NULL, "Nadam's momentum-schedule product", NULL},
+    {"u_product", (getter)Optim_get_u_product, NULL,
+     "the optimizer's scalar state 0 (Nadam's momentum-schedule product)", NULL},
+    {"updates", (getter)Optim_get_updates, NULL,
+     "updates applied: iterations // gradient_accumulation_steps (Keras' optimizer.iterations)", NULL},
+    {"accumulator", (getter)Optim_get_accumulator, NULL,
+     "the live float32 gradient accumulator (arena layout), None without accumulation", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyTypeObject PnOptim_Type = {
@@ -649,10 +748,10 @@ static PyTypeObject PnOptim_Type = {
     .tp_dealloc = (destructor)Optim_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Optim(kind, segment_sizes, **hyper): a C optimizer over a parameter arena.\n"
-              "kind: sgd, rmsprop, adam, adagrad, adamax, nadam, nsgd. hyper: learning_rate,\n"
-              "schedule=(kind, params), momentum, nesterov, rho, centered, beta_1, beta_2,\n"
-              "epsilon, amsgrad, initial_accumulator_value, beta, weight_decay, clipnorm,\n"
-              "clipvalue, global_clipnorm.",
+              "kind: a name of pynn._C.optimizers(). hyper: the optimizer's own arguments by\n"
+              "Keras name (see optimizers()), learning_rate, schedule=(kind, params),\n"
+              "weight_decay, clipnorm, clipvalue, global_clipnorm, gradient_accumulation_steps,\n"
+              "shapes (one shape per segment; needed by optimizers that factor a tensor).",
     .tp_methods = Optim_methods,
     .tp_getset = Optim_getset,
     .tp_new = Optim_new,
@@ -674,7 +773,46 @@ static PyObject *py_schedule_value(PyObject *mod, PyObject *args)
     return PyFloat_FromDouble(v);
 }
 
+/* optimizers(): {name: {"default_learning_rate": lr, "hyper": {arg: (type, default)}}}
+ * straight from the table, so Python can check its classes against it. */
+static PyObject *py_optimizers(PyObject *mod, PyObject *noargs)
+{
+    (void)mod, (void)noargs;
+    PyObject *out = PyDict_New();
+    if (!out) return NULL;
+    for (int i = 0; i < pn_optim_count(); i++) {
+        const struct pn_optim_def *d = pn_optim_find(pn_optim_name_at(i));
+        PyObject *hyper = PyDict_New();
+        if (!hyper) goto fail;
+        for (int h = 0; h < pn_optim_n_hyper(d); h++) {
+            const pn_hyper_spec *sp = pn_optim_hyper_at(d, h);
+            PyObject *v = sp->type == PN_HP_BOOL ? Py_BuildValue("(sO)", "bool", sp->def ? Py_True : Py_False)
+                                                 : Py_BuildValue("(sd)", "float", sp->def);
+            if (!v || PyDict_SetItemString(hyper, sp->name, v) < 0) {
+                Py_XDECREF(v);
+                Py_DECREF(hyper);
+                goto fail;
+            }
+            Py_DECREF(v);
+        }
+        pn_optim probe;
+        pn_optim_init(&probe, pn_optim_name_at(i));
+        PyObject *entry = Py_BuildValue("{s:d,s:N}", "default_learning_rate", probe.lr, "hyper", hyper);
+        if (!entry || PyDict_SetItemString(out, pn_optim_name_at(i), entry) < 0) {
+            Py_XDECREF(entry);
+            goto fail;
+        }
+        Py_DECREF(entry);
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 PyMethodDef pn_py_optim_methods[] = {
+    {"optimizers", py_optimizers, METH_NOARGS,
+     "optimizers(): the engine's optimizer table: name -> default learning rate and arguments."},
     {"schedule_value", py_schedule_value, METH_VARARGS,
      "schedule_value((kind, params), step): a learning-rate schedule's value at step."},
     {NULL, NULL, 0, NULL}};

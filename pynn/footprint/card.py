@@ -46,9 +46,10 @@ def _history_dict(history):
                     f"FederatedHistory or a dict of lists, got {type(history).__name__}")
 
 
-# Keras config keys pynn accepts at their defaults only
+# Keras config keys pynn accepts at their defaults only (gradient_accumulation_steps
+# is implemented: it stays on the card when set, and None values are dropped anyway)
 _UNUSED_OPTIMIZER_KEYS = ("name", "use_ema", "ema_momentum", "ema_overwrite_frequency",
-                          "loss_scale_factor", "gradient_accumulation_steps")
+                          "loss_scale_factor")
 
 
 def _optimizer_config(cfg):

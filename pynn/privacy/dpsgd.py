@@ -175,8 +175,8 @@ class DPSGD(optimizers.Optimizer):
         """Whether the wrapped optimizer has created its state."""
         return self.optimizer.built
 
-    def build(self, variables, segment_sizes=None):
-        self.optimizer.build(variables, segment_sizes)
+    def build(self, variables, segment_sizes=None, shapes=None):
+        self.optimizer.build(variables, segment_sizes, shapes)
 
     @property
     def learning_rate(self):
