@@ -311,6 +311,22 @@ def test_weights_set_after_build_survive_the_first_call():
     np.testing.assert_array_equal(model.predict(np.ones((1, 3), "float32"), verbose=0), [[4, 2]])
 
 
+def test_weights_set_after_build_match_keras():
+    keras = keras_or_skip()
+    matrix = np.random.default_rng(0).normal(size=(10, 4)).astype("float32")
+    outs = []
+    for lib in (keras, pynn):
+        layer = lib.layers.Embedding(10, 4, trainable=False)
+        layer.build((1,))
+        layer.set_weights([matrix])
+        inputs = lib.Input(shape=(None,), dtype="int32")
+        model = lib.Model(inputs, lib.layers.GlobalAveragePooling1D()(layer(inputs)))
+        outs.append((model.predict(np.array([[1, 2, 9]]), verbose=0), layer.built,
+                     len(model.trainable_weights)))
+    np.testing.assert_allclose(outs[1][0], outs[0][0], rtol=1e-6)
+    assert outs[1][1:] == outs[0][1:] == (True, 0)
+
+
 # ---------------------------------------------------------------- e. frozen BatchNormalization
 def transfer_model(lib, seed_weights=None):
     # https://keras.io/guides/transfer_learning/: a frozen base called with training=False
