@@ -54,6 +54,7 @@ from . import (activations, callbacks, initializers, layers, losses, metrics, op
 from .functional import Input
 from .layers import *  # noqa: F401,F403  (Dense, Dropout, ... at top level too)
 from .models import Model, Sequential
+from .layers.base import Variable  # keras.Variable
 from . import backend, data, saving, text, utils  # noqa: E402,F401
 from . import federated, footprint, privacy  # noqa: E402,F401
 from .saving import load_model, save_model  # noqa: E402

@@ -61,6 +61,10 @@ for _name in ("hard_sigmoid", "relu6", "softsign", "hard_silu", "hard_swish"):
         _BY_NAME[_name] = getattr(ops, _name)
 
 
+# keras.activations.relu(x) & co.: the same functions as attributes of this module
+for _name, _fn in _BY_NAME.items():
+    globals().setdefault(_name, _fn)
+
 _FUSED = None
 
 

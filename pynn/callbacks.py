@@ -679,7 +679,8 @@ class CallbackList:
     TypeError: callbacks must be pynn.callbacks.Callback instances, got str
     """
 
-    def __init__(self, callbacks=None, model=None, verbose=1, epochs=1, steps=None):
+    def __init__(self, callbacks=None, model=None, verbose=1, epochs=1, steps=None,
+                 add_history=True):
         if isinstance(callbacks, Callback):
             callbacks = [callbacks]
         callbacks = list(callbacks or [])
@@ -689,7 +690,7 @@ class CallbackList:
                                 f"{type(cb).__name__}")
         self.callbacks = callbacks
         self.history = next((c for c in callbacks if isinstance(c, History)), None)
-        if self.history is None:
+        if self.history is None and add_history:  # evaluate / predict keep model.history
             self.history = History()
             self.callbacks.append(self.history)
         if verbose and not any(isinstance(c, ProgbarLogger) for c in callbacks):
@@ -715,6 +716,14 @@ class CallbackList:
         True
         """
         return any(cb._needs_every_batch() for cb in self.callbacks)
+
+    def wants_every_test_batch(self):
+        return any(not _is_default(getattr(cb, h)) for cb in self.callbacks
+                   for h in ("on_test_batch_begin", "on_test_batch_end"))
+
+    def wants_every_predict_batch(self):
+        return any(not _is_default(getattr(cb, h)) for cb in self.callbacks
+                   for h in ("on_predict_batch_begin", "on_predict_batch_end"))
 
     def wants_progress(self):
         """Returns whether something redraws during an epoch (then ``fit`` returns to Python between
@@ -754,6 +763,15 @@ class CallbackList:
     def on_test_end(self, logs=None): self._call("on_test_end", logs or {})
     def on_predict_begin(self, logs=None): self._call("on_predict_begin", logs or {})
     def on_predict_end(self, logs=None): self._call("on_predict_end", logs or {})
+    def on_test_batch_begin(self, batch, logs=None): self._call("on_test_batch_begin", batch, logs or {})
+    def on_test_batch_end(self, batch, logs=None):
+        self._call("on_test_batch_end", batch, _pythonify_logs(logs))
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._call("on_predict_batch_begin", batch, logs or {})
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._call("on_predict_batch_end", batch, logs or {})
 
 
 # ---------------------------------------------------------------- monitoring

@@ -73,22 +73,52 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
     return KerasTensor((None,) + tuple(shape), name=name)
 
 
+def _keyword_tensors(kwargs):
+    """The KerasTensors passed by keyword (initial_state=[h, c], attention_mask=...), in
+    order: they are inputs of the call as much as the positional ones."""
+    found = []
+
+    def collect(v):
+        if isinstance(v, KerasTensor):
+            found.append(v)
+        elif isinstance(v, (list, tuple)):
+            for item in v:
+                collect(item)
+    for v in kwargs.values():
+        collect(v)
+    return found
+
+
+def substitute(value, values):
+    """value (a keyword argument) with its KerasTensors replaced by values[id(t)]."""
+    if isinstance(value, KerasTensor):
+        return values[id(value)]
+    if isinstance(value, (list, tuple)):
+        return type(value)(substitute(v, values) for v in value)
+    return value
+
+
 def symbolic_call(layer, inputs, training=False, **kwargs):
     """Builds the layer for the symbolic input shape and records the call."""
     many = isinstance(inputs, (list, tuple))
     shapes = [t.shape for t in inputs] if many else inputs.shape
     layer._maybe_build(shapes)
     out_shape = layer.compute_output_shape(shapes)
-    ins = tuple(inputs) if many else (inputs,)
+    # keyword tensors join the call's inputs (after the positional ones), so that the
+    # layers producing them are in the graph, run first and receive gradients
+    ins = (tuple(inputs) if many else (inputs,)) + tuple(_keyword_tensors(kwargs))
+    n_positional = len(inputs) if many else 1
     if isinstance(out_shape, list):  # several outputs (e.g. return_state)
-        return [KerasTensor(s, layer, ins, i) for i, s in enumerate(out_shape)]
-    layer.input_shape = shapes
-    layer.output_shape = tuple(out_shape)
-    out = KerasTensor(out_shape, layer, ins, 0)
-    if getattr(layer, "_symbolic_output", None) is None:  # Keras' layer.input / layer.output
-        layer._symbolic_input, layer._symbolic_output = inputs, out
-    out.call_kwargs = kwargs
-    return out
+        outs = [KerasTensor(s, layer, ins, i) for i, s in enumerate(out_shape)]
+    else:
+        layer.input_shape = shapes
+        layer.output_shape = tuple(out_shape)
+        outs = [KerasTensor(out_shape, layer, ins, 0)]
+        if getattr(layer, "_symbolic_output", None) is None:  # Keras' layer.input / layer.output
+            layer._symbolic_input, layer._symbolic_output = inputs, outs[0]
+    for out in outs:  # siblings: all outputs of this one call, for the model to fill in
+        out.call_kwargs, out.n_positional, out.siblings = kwargs, n_positional, outs
+    return outs if isinstance(out_shape, list) else outs[0]
 
 
 def topo_calls(outputs):

@@ -8,7 +8,9 @@ from ._names import unknown_name
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "Hinge",
            "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
-           "mean_squared_error", "mse", "get", "serialize", "deserialize"]
+           "mean_squared_error", "mse", "get", "serialize", "deserialize",
+           "MeanAbsolutePercentageError", "KLDivergence", "mean_absolute_percentage_error",
+           "kl_divergence", "mape", "kld"]
 
 
 class Loss:
@@ -353,7 +355,113 @@ Examples
 array([0.1054, 1.6094], dtype=float32)
 """)
 
+EPSILON = 1e-7  # Keras' backend.epsilon()
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """Per-sample mean absolute percentage error (Keras' ``mape``).
+
+    100 · mean(|y_true − y_pred| / max(|y_true|, ε)) over the last axis, ε = 1e-7.
+
+    Parameters
+    ----------
+    y_true, y_pred : Tensor or array_like
+        Targets and predictions of the same shape.
+
+    Returns
+    -------
+    Tensor
+        One value per sample.
+
+    Examples
+    --------
+    >>> pynn.losses.mean_absolute_percentage_error(np.array([[2.0, 4.0]], np.float32),
+    ...                                           np.array([[1.0, 5.0]], np.float32)).numpy()
+    array([37.5], dtype=float32)
+    """
+    diff = ops.abs(ops.subtract(y_true, y_pred))
+    return ops.mean(diff / ops.clip(ops.abs(y_true), EPSILON, float("inf")), axis=-1) * 100.0
+
+
+def kl_divergence(y_true, y_pred):
+    """Per-sample Kullback-Leibler divergence (Keras' ``kld``).
+
+    Σ y_true · log(y_true / y_pred) over the last axis, both clipped to [ε, 1].
+
+    Parameters
+    ----------
+    y_true, y_pred : Tensor or array_like
+        Target and predicted distributions over the last axis.
+
+    Returns
+    -------
+    Tensor
+        One value per sample.
+
+    Examples
+    --------
+    >>> d = pynn.losses.kl_divergence(np.array([[0.2, 0.8]], np.float32),
+    ...                               np.array([[0.5, 0.5]], np.float32)).numpy()
+    >>> np.round(d, 4)
+    array([0.1927], dtype=float32)
+    """
+    y_true = ops.clip(y_true, EPSILON, 1.0)
+    y_pred = ops.clip(y_pred, EPSILON, 1.0)
+    return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
+
+
+class MeanAbsolutePercentageError(Loss):
+    """Mean absolute percentage error loss (see `mean_absolute_percentage_error`).
+
+    Parameters
+    ----------
+    name : str, default "mean_absolute_percentage_error"
+    reduction : {"sum_over_batch_size", "sum", "none"}
+
+    Examples
+    --------
+    >>> loss = pynn.losses.MeanAbsolutePercentageError()
+    >>> float(loss(np.array([[2.0, 4.0]], np.float32), np.array([[1.0, 5.0]], np.float32)).numpy())
+    37.5
+    """
+
+    def __init__(self, name="mean_absolute_percentage_error", reduction="sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+
+    def call(self, y_true, y_pred):
+        return mean_absolute_percentage_error(y_true, y_pred)
+
+
+class KLDivergence(Loss):
+    """Kullback-Leibler divergence loss (see `kl_divergence`).
+
+    Parameters
+    ----------
+    name : str, default "kl_divergence"
+    reduction : {"sum_over_batch_size", "sum", "none"}
+
+    Examples
+    --------
+    >>> loss = pynn.losses.KLDivergence()
+    >>> round(float(loss(np.array([[0.2, 0.8]], np.float32),
+    ...                  np.array([[0.5, 0.5]], np.float32)).numpy()), 4)
+    0.1927
+    """
+
+    def __init__(self, name="kl_divergence", reduction="sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+
+    def call(self, y_true, y_pred):
+        return kl_divergence(y_true, y_pred)
+
+
+mape = mean_absolute_percentage_error
+kld = kl_divergence
+
 _ALIASES = {
+    "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "kld": KLDivergence, "kl_divergence": KLDivergence,
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
     "huber": Huber, "huber_loss": Huber, "hinge": Hinge,

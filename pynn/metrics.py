@@ -12,7 +12,10 @@ from ._names import unknown_name
 __all__ = ["Metric", "MeanMetric", "BinaryAccuracy", "CategoricalAccuracy",
            "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError",
            "MeanAbsoluteError", "RootMeanSquaredError", "Precision", "Recall", "AUC", "F1Score",
-           "get"]
+           "TopKCategoricalAccuracy", "MeanMetricWrapper", "BinaryCrossentropy",
+           "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+           "MeanAbsolutePercentageError", "KLDivergence", "Hinge", "TruePositives",
+           "FalsePositives", "TrueNegatives", "FalseNegatives", "get"]
 
 
 class Metric:
@@ -224,6 +227,49 @@ class MeanMetric(Metric):
         return acc[0] / acc[1] if acc[1] else 0.0
 
 
+class _PerStep:
+    """Keras scores a sequence output (batch, time, classes) at every time step: one
+    argmax per step, the steps of a sample averaged, then the samples weighted. The
+    steps become rows of their own carrying weight w/steps, so the statistics op's
+    [Σ w·v, Σ w] equal Keras' Σ_b w_b·mean_t(v_bt) and Σ_b w_b."""
+
+    def stats(self, y_true, y_pred, sample_weight):
+        """Returns the statistics Tensor of one batch, a sequence output scored per step.
+
+        Parameters
+        ----------
+        y_true : Tensor or array_like
+            Labels: one-hot, or class ids (per sample or per time step).
+        y_pred : Tensor or array_like
+            Predictions (batch, classes) or (batch, time, classes).
+        sample_weight : Tensor or array_like
+            One weight per sample.
+
+        Returns
+        -------
+        Tensor
+            [Σ w·v, Σ w], v the per-sample mean over the time steps.
+
+        Examples
+        --------
+        >>> m = pynn.metrics.SparseCategoricalAccuracy()
+        >>> p = np.array([[[0.9, 0.1], [0.2, 0.8]]], np.float32)  # one sample, two steps
+        >>> m.stats(np.array([[0.0, 0.0]], np.float32), p, np.ones(1, np.float32)).numpy()
+        array([0.5, 1. ], dtype=float32)
+        """
+        from . import ops
+        if len(y_pred.shape) > 2:
+            classes = y_pred.shape[-1]
+            steps = int(np.prod(y_pred.shape[1:-1]))
+            y_pred = ops.reshape(y_pred, (-1, classes))
+            labels = y_true.shape[-1] if len(y_true.shape) == len(y_pred.shape) + 1 and \
+                self.stats_op == "categorical_accuracy_stats" else 1
+            y_true = ops.reshape(y_true, (-1, labels))
+            per_step = np.full((1, steps), 1.0 / steps, np.float32)
+            sample_weight = ops.reshape(ops.reshape(sample_weight, (-1, 1)) * per_step, (-1,))
+        return super().stats(y_true, y_pred, sample_weight)
+
+
 class BinaryAccuracy(MeanMetric):
     """How often predictions match binary labels, at a threshold.
 
@@ -259,7 +305,7 @@ class BinaryAccuracy(MeanMetric):
         return {"name": self.name, "threshold": self.threshold}
 
 
-class CategoricalAccuracy(MeanMetric):
+class CategoricalAccuracy(_PerStep, MeanMetric):
     """How often the predicted class (argmax) matches one-hot labels.
 
     What ``"accuracy"`` resolves to for one-hot labels and several output units.
@@ -284,7 +330,7 @@ class CategoricalAccuracy(MeanMetric):
         super().__init__(name)
 
 
-class SparseCategoricalAccuracy(MeanMetric):
+class SparseCategoricalAccuracy(_PerStep, MeanMetric):
     """How often the predicted class (argmax) matches integer class ids.
 
     What ``"accuracy"`` resolves to for integer labels and several output units.
@@ -310,7 +356,7 @@ class SparseCategoricalAccuracy(MeanMetric):
         super().__init__(name)
 
 
-class SparseTopKCategoricalAccuracy(MeanMetric):
+class SparseTopKCategoricalAccuracy(_PerStep, MeanMetric):
     """How often the integer class id is among the ``k`` highest predictions.
 
     Labels are class ids; predictions are scores over the classes.
@@ -343,6 +389,139 @@ class SparseTopKCategoricalAccuracy(MeanMetric):
 
     def get_config(self):
         return {"name": self.name, "k": self.k}
+
+
+class TopKCategoricalAccuracy(SparseTopKCategoricalAccuracy):
+    """How often the one-hot label's class is among the ``k`` highest predictions.
+
+    The label's class index is Σ_k y_k·k (the argmax of a one-hot row), then as
+    `SparseTopKCategoricalAccuracy`; sequence outputs are scored per time step.
+
+    Parameters
+    ----------
+    k : int, default 5
+    name : str, default "top_k_categorical_accuracy"
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Examples
+    --------
+    >>> m = pynn.metrics.TopKCategoricalAccuracy(k=1)
+    >>> m.update_state(np.array([[0, 1], [1, 0]]), np.array([[0.4, 0.6], [0.3, 0.7]]))
+    >>> m.result()
+    0.5
+    """
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(k, name)
+
+    def stats(self, y_true, y_pred, sample_weight):
+        from . import ops
+        classes = np.arange(y_pred.shape[-1], dtype=np.float32)
+        return super().stats(ops.sum(ops.multiply(y_true, classes), axis=-1), y_pred,
+                             sample_weight)
+
+
+class MeanMetricWrapper(MeanMetric):
+    """The weighted mean over samples of ``fn(y_true, y_pred)`` (Keras' MeanMetricWrapper).
+
+    Per-element values are averaged over the trailing axes, as Keras does. What a
+    loss object or a function in ``compile(metrics=[...])`` becomes; its
+    statistics [Σ w·v, Σ w] run in the graph like every other metric's.
+
+    Parameters
+    ----------
+    fn : callable or pynn.losses.Loss
+        ``fn(y_true, y_pred)`` returning per-sample values.
+    name : str, optional
+        Default: the loss's name or the function's ``__name__``.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+    **kwargs
+        Passed to ``fn``.
+
+    Examples
+    --------
+    >>> m = pynn.metrics.MeanMetricWrapper(pynn.losses.mean_squared_error)
+    >>> m.update_state(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]]))
+    >>> m.name, m.result()
+    ('mean_squared_error', 0.25)
+    """
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        super().__init__(name or getattr(fn, "name", None) or getattr(fn, "__name__", None))
+        self._fn, self._fn_kwargs = fn, kwargs
+
+    def stats(self, y_true, y_pred, sample_weight):
+        from . import ops
+        from .losses import Loss
+        per = (self._fn.call(y_true, y_pred, None, "none") if isinstance(self._fn, Loss)
+               else self._fn(y_true, y_pred, **self._fn_kwargs))
+        if not hasattr(per, "ndim"):
+            raise TypeError(f"metric {self.name}: the function must return a Tensor, got "
+                            f"{type(per).__name__}")
+        while per.ndim > 1:
+            per = ops.mean(per, axis=-1)
+        w = sample_weight if sample_weight is not None else np.ones(per.shape, np.float32)
+        return ops.stack([ops.sum(ops.multiply(per, w)), ops.sum(w)])
+
+
+def _loss_metric(cls_name, loss_name, default_name, example, **defaults):
+    """A metric class averaging one of pynn.losses (Keras' metrics.BinaryCrossentropy...)."""
+    def __init__(self, name=default_name, dtype=None, **kw):
+        from . import losses
+        unknown = set(kw) - set(defaults)
+        if unknown:
+            raise TypeError(f"{cls_name}: unexpected argument(s) {sorted(unknown)}")
+        self._config = {**defaults, **kw}
+        loss_cls = getattr(losses, loss_name)
+        MeanMetricWrapper.__init__(self, loss_cls(**self._config) if self._config else loss_cls(),
+                                   name=name)
+
+    def get_config(self):
+        """Returns the constructor arguments (JSON data).
+
+        Examples
+        --------
+        >>> pynn.metrics.BinaryCrossentropy(name="bce").get_config()
+        {'name': 'bce', 'from_logits': False, 'label_smoothing': 0.0}
+        """
+        return {"name": self.name, **self._config}
+
+    args = "".join(f"    {k} : {type(v).__name__}, default {v!r}\n" for k, v in defaults.items())
+    doc = (f"The mean of `pynn.losses.{loss_name}` over samples, as a metric (Keras'\n"
+           f"``metrics.{cls_name}``).\n\n    Parameters\n    ----------\n"
+           f"    name : str, default {default_name!r}\n    dtype : None\n"
+           f"        Accepted for Keras compatibility (float32).\n{args}\n"
+           f"    Examples\n    --------\n    >>> m = pynn.metrics.{cls_name}()\n"
+           f"    >>> m.update_state({example[0]}, {example[1]})\n"
+           f"    >>> round(m.result(), 4)\n    {example[2]}\n    ")
+    return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__, "get_config": get_config,
+                                                 "__doc__": doc, "__module__": __name__})
+
+
+_ONE_HOT = ("np.array([[0.0, 1.0], [1.0, 0.0]])", "np.array([[0.4, 0.6], [0.3, 0.7]])")
+
+
+BinaryCrossentropy = _loss_metric("BinaryCrossentropy", "BinaryCrossentropy",
+                                  "binary_crossentropy", _ONE_HOT + ("0.8574",),
+                                  from_logits=False, label_smoothing=0.0)
+CategoricalCrossentropy = _loss_metric("CategoricalCrossentropy", "CategoricalCrossentropy",
+                                       "categorical_crossentropy", _ONE_HOT + ("0.8574",),
+                                       from_logits=False, label_smoothing=0.0)
+SparseCategoricalCrossentropy = _loss_metric("SparseCategoricalCrossentropy",
+                                             "SparseCategoricalCrossentropy",
+                                             "sparse_categorical_crossentropy",
+                                             ("np.array([1, 0])", _ONE_HOT[1], "0.8574"),
+                                             from_logits=False)
+MeanAbsolutePercentageError = _loss_metric("MeanAbsolutePercentageError",
+                                           "MeanAbsolutePercentageError",
+                                           "mean_absolute_percentage_error",
+                                           ("np.array([[2.0, 4.0]])", "np.array([[1.0, 5.0]])",
+                                            "37.5"))
+KLDivergence = _loss_metric("KLDivergence", "KLDivergence", "kl_divergence",
+                            ("np.array([[0.2, 0.8]])", "np.array([[0.5, 0.5]])", "0.1927"))
+Hinge = _loss_metric("Hinge", "Hinge", "hinge", _ONE_HOT + ("1.05",))
 
 
 class MeanSquaredError(MeanMetric):
@@ -500,6 +679,87 @@ class Recall(Precision):
         return tp[0] / (tp[0] + fn[0]) if tp[0] + fn[0] else 0.0
 
 
+_COUNT_DOC = """Weighted count of {kind} at one threshold (default 0.5), or at each of a list
+    of thresholds (then the result is an array), as Keras' ``{cls}``. A prediction
+    counts as positive when above the threshold; labels above 0.5 are positive.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        In [0, 1]; default 0.5.
+    name : str, optional
+        Default: the snake-case class name.
+    dtype : None
+        Accepted for Keras compatibility (float32).
+
+    Raises
+    ------
+    ValueError
+        A threshold outside [0, 1].
+
+    Examples
+    --------
+    >>> m = pynn.metrics.{cls}()
+    >>> m.update_state(np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.3, 0.1]))
+    >>> m.result()
+    1.0
+    >>> m = pynn.metrics.{cls}(thresholds=[0.2, 0.85])
+    >>> m.update_state(np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.3, 0.1]))
+    >>> m.result()
+    array({values})
+    """
+
+
+class _Count(_Confusion):
+    """The confusion counts' common code (TruePositives, FalsePositives, ...)."""
+    index = None  # which of [tp, fp, tn, fn]
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(name)
+        self._scalar = thresholds is None or np.ndim(thresholds) == 0
+        self.thresholds = ((0.5,) if thresholds is None else
+                           (float(thresholds),) if self._scalar else tuple(map(float, thresholds)))
+        if any(not 0.0 <= t <= 1.0 for t in self.thresholds):
+            raise ValueError(f"{type(self).__name__}: thresholds must be in [0, 1], got "
+                             f"{thresholds!r}")
+
+    def value_from(self, acc):
+        counts = np.asarray(self._counts(acc)[self.index], np.float64)
+        return float(counts[0]) if self._scalar else counts
+
+    def result(self):
+        if self._acc is None:
+            return 0.0 if self._scalar else np.zeros(len(self.thresholds))
+        return self.value_from(self._acc)
+
+    def get_config(self):
+        return {"name": self.name,
+                "thresholds": self.thresholds[0] if self._scalar else list(self.thresholds)}
+
+
+class TruePositives(_Count):
+    index = 0
+
+
+class FalsePositives(_Count):
+    index = 1
+
+
+class TrueNegatives(_Count):
+    index = 2
+
+
+class FalseNegatives(_Count):
+    index = 3
+
+
+for _cls, _kind, _values in ((TruePositives, "true positives", "[2., 1.]"),
+                             (FalsePositives, "false positives", "[1., 0.]"),
+                             (TrueNegatives, "true negatives", "[1., 2.]"),
+                             (FalseNegatives, "false negatives", "[0., 1.]")):
+    _cls.__doc__ = _COUNT_DOC.format(kind=_kind, cls=_cls.__name__, values=_values)
+
+
 class AUC(_Confusion):
     """Area under the ROC (or precision-recall) curve, Keras' approximation.
 
@@ -640,6 +900,13 @@ _ALIASES = {
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
     "rmse": RootMeanSquaredError, "root_mean_squared_error": RootMeanSquaredError,
     "precision": Precision, "recall": Recall, "auc": AUC, "f1_score": F1Score,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mape": MeanAbsolutePercentageError, "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "kld": KLDivergence, "kl_divergence": KLDivergence, "hinge": Hinge,
+    "true_positives": TruePositives, "false_positives": FalsePositives,
+    "true_negatives": TrueNegatives, "false_negatives": FalseNegatives,
 }
 _CLASSES = {c.__name__: c for c in set(_ALIASES.values())}
 
@@ -701,4 +968,6 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
         if cls is None:
             raise unknown_name("metric", identifier, [*_ALIASES, "accuracy", "acc"])
         return cls(name=identifier)
+    if callable(identifier):  # a loss object or a function fn(y_true, y_pred), as Keras
+        return MeanMetricWrapper(identifier)
     raise TypeError(f"Could not interpret metric {identifier!r}; pass a name or a pynn.metrics.Metric")

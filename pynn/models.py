@@ -15,9 +15,9 @@ import numpy as np
 
 from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
-from .functional import Input, KerasTensor, keras_layer_order, topo_calls
-from .layers.base import (Layer, checked_weight_value, layout_version, rebind_variable,
-                          resolve_training, training_context)
+from .functional import Input, KerasTensor, keras_layer_order, substitute, topo_calls
+from .layers.base import (Layer, checked_weight_value, layout_version, losses_used,
+                          rebind_variable, resolve_training, training_context)
 from .layers.core import InputLayer
 from .tensor import Tensor
 
@@ -84,6 +84,11 @@ class Model(Layer):
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs):
             return super().__new__(FunctionalModel)
+        if (not issubclass(cls, (FunctionalModel, Sequential)) and type(cls).__call__ is type.__call__
+                and (len(args) >= 2 or "inputs" in kwargs) and cls.call is Model.call):
+            # Keras: a Model subclass (overriding compute_loss, say) built with
+            # (inputs, outputs) is a functional model of that class
+            return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
 
     def __init__(self, name=None, **kwargs):
@@ -180,11 +185,14 @@ class Model(Layer):
         """The symbolic output tensor (a list when the model has several)."""
         return self.outputs[0] if len(self.outputs) == 1 else self.outputs
 
+    def _child_layers(self):
+        return list(self._layers)
+
     def _owner_of(self, var):
-        """The layer holding weight `var`, looking inside models used as layers."""
+        """The layer holding weight `var`, looking inside models and custom layers
+        used as layers."""
         for layer in self._layers:
-            owner = layer._owner_of(var) if isinstance(layer, Model) else (
-                layer if any(w is var for w in layer._weights) else None)
+            owner = layer._owner_of(var)
             if owner is not None:
                 return owner
         return None
@@ -426,7 +434,8 @@ class Model(Layer):
             return super().__call__(inputs, training=training, **kwargs)
         if not self.built and isinstance(inputs, np.ndarray):
             self._ensure_built([inputs.shape])
-        if not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1:
+        if (not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1
+                and not (losses_used[0] and self._added_losses())):  # model.losses: run eagerly
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
             per_sample = tuple(self._input_shapes[0][1:])
@@ -444,6 +453,8 @@ class Model(Layer):
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
         self._ensure_built([x.shape for x in xs])
         self._check_x_shapes([x.shape for x in xs])
+        if losses_used[0]:
+            self._clear_losses()  # model.losses: the add_loss terms of this call
         return self._forward(xs, training=training)
 
     def _fast_path(self, per_sample):
@@ -612,6 +623,7 @@ class Model(Layer):
         was_grad = _C.set_grad_enabled(kind == "train")
         try:
             xs = [_C.placeholder((1,) + s) for s in x_shapes]
+            self._clear_losses()  # add_loss terms recorded by this trace only
             preds = self._forward(xs, training=(kind == "train"))
             preds = preds if isinstance(preds, list) else [preds]
             if kind == "predict":
@@ -620,22 +632,21 @@ class Model(Layer):
             else:
                 ys = [_C.placeholder((1,) + tuple(s)) for s in y_shapes]
                 w = _C.placeholder((1,))
-                losses = self._output_losses()
-                loss, metric_objs, stats = None, [], []
-                for o, (lf, lw, y, p) in enumerate(zip(losses, self._output_loss_weights, ys, preds)):
-                    if lf is None:
-                        continue
-                    term = lf(y, p, sample_weight=w)
-                    term = term * lw if lw != 1.0 else term
-                    loss = term if loss is None else loss + term
-                    if len(preds) > 1:  # Keras logs each output's loss as "<output>_loss"
+                metric_objs, stats = [], []
+                for o, (lf, y, p) in enumerate(zip(self._output_losses(), ys, preds)):
+                    if lf is not None and len(preds) > 1:  # Keras logs "<output>_loss" too
                         metric_objs.append(_OutputLoss(f"{self._output_names()[o]}_loss"))
                         stats.append(_summed_loss(lf, y, p, w))
+                one = lambda ts: ts[0] if len(ts) == 1 else ts  # noqa: E731  (Keras' structures)
+                loss = self.compute_loss(x=one(xs), y=one(ys), y_pred=one(preds), sample_weight=w,
+                                         training=(kind == "train"))
                 if loss is None:
-                    raise ValueError("compile: no output has a loss")
-                for var in self.weights:
-                    if getattr(var, "regularizer", None) is not None:
-                        loss = loss + var.regularizer(self._owner_of(var).tensor(var))
+                    raise ValueError(f"Model '{self.name}' has no loss: compile(loss=...) names none, "
+                                     f"no layer calls add_loss() and compute_loss() is not "
+                                     f"overridden")
+                if not isinstance(loss, _C.Tensor) or loss.size != 1:
+                    raise ValueError(f"Model '{self.name}'.compute_loss must return a scalar Tensor, "
+                                     f"got {loss!r:.80}")
                 slots_ = self._resolve_metrics(y_shapes, [(None,) + tuple(p.shape[1:]) for p in preds])
                 ones = w * 0.0 + 1.0 if any(not wt for _, _, wt in slots_) else None
                 for o, m, weighted in slots_:  # plain metrics see every sample as weight 1
@@ -650,6 +661,62 @@ class Model(Layer):
             self._frozen[...] = frozen_before
         self._programs[key] = entry
         return entry
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Returns the training loss: compiled losses, add_loss terms, regularization.
+
+        As Keras 3: the compiled loss of every output, the ``add_loss`` terms of the
+        forward pass and the weights' regularization penalties. ``fit`` /
+        ``evaluate`` call it once, on the traced graph; override it in a Model
+        subclass to define the loss yourself.
+
+        Parameters
+        ----------
+        x : Tensor or list of Tensor
+            The inputs (one per model input).
+        y : Tensor or list of Tensor
+            The targets (one per output).
+        y_pred : Tensor or list of Tensor
+            The predictions (one per output).
+        sample_weight : Tensor, optional
+            Per-sample weights.
+        training : bool, default True
+
+        Returns
+        -------
+        Tensor or None
+            A scalar; None when there is no loss at all.
+
+        Examples
+        --------
+        >>> class MyModel(pynn.Model):
+        ...     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+        ...                      training=True):
+        ...         return pynn.ops.mean((y_pred - y) ** 2)
+        >>> inputs = pynn.Input(shape=(2,))
+        >>> model = MyModel(inputs, pynn.layers.Dense(1)(inputs))
+        >>> model.compile(optimizer="sgd")  # no loss: compute_loss gives it
+        >>> h = model.fit(np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32), verbose=0)
+        >>> sorted(h.history)
+        ['loss']
+        """
+        from . import ops
+        ys, preds = (y, y_pred) if isinstance(y_pred, list) else ([y], [y_pred])
+        loss = None
+        for lf, lw, yy, p in zip(self._output_losses(), self._output_loss_weights, ys, preds):
+            if lf is None:
+                continue
+            term = lf(yy, p, sample_weight=sample_weight)
+            term = term * lw if lw != 1.0 else term
+            loss = term if loss is None else loss + term
+        for term in self._added_losses():
+            term = ops.sum(term)  # a scalar, whatever shape add_loss was given
+            loss = term if loss is None else loss + term
+        for var in self.weights:
+            if getattr(var, "regularizer", None) is not None:
+                term = var.regularizer(self._owner_of(var).tensor(var))
+                loss = term if loss is None else loss + term
+        return loss
 
     # ------------------------------------------------------------ data
     def _split_inputs(self, x):
@@ -713,9 +780,13 @@ class Model(Layer):
     def _prepare_ys(self, y, n, what="y"):
         """One float32 target array per output (y: an array, a list in output order
         or a dict keyed by output name)."""
+        k = self._n_outputs()
+        if y is None and all(lf is None for lf in self._output_losses()):
+            # no compiled loss (add_loss / compute_loss make it): no targets are needed; a
+            # zero column fills the label slot of the traced program
+            return [np.zeros((n, 1), np.float32) for _ in range(k)]
         if y is None:
             raise ValueError(f"fit/evaluate need targets: {what} is None")
-        k = self._n_outputs()
         if k == 1:
             return [self._prepare_y(y, n, what, 0)]
         if isinstance(y, dict):
@@ -738,7 +809,9 @@ class Model(Layer):
         if isinstance(self._output_losses()[output], losses_mod.SparseCategoricalCrossentropy):
             n_classes = pred_shape[-1]
             labels = y.reshape(n, -1)
-            if labels.shape[1] != 1:
+            # one label per prediction: per sample, or per time step of a sequence output
+            steps = int(np.prod([d for d in pred_shape[1:-1] if d is not None] or [1]))
+            if labels.shape[1] not in (1, steps):
                 hint = (f": these look one-hot, so use loss='categorical_crossentropy' (or "
                         f"{what}.argmax(axis=-1))" if y.shape[-1] == n_classes else "")
                 raise ValueError(f"sparse_categorical_crossentropy expects one integer label per "
@@ -1016,9 +1089,10 @@ class Model(Layer):
                 chunk = max(1, min(n_batches, int(chunk * 0.1 / dt) if dt > 0 else chunk * 2))
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
+                # Keras runs the validation pass with fit's callbacks (on_test_* hooks)
                 vlogs = self._evaluate_arrays(*val, batch_size if validation_batch_size is None else
                                               _batch_size_arg(validation_batch_size,
-                                                              "fit (validation_batch_size)"))
+                                                              "fit (validation_batch_size)"), cbs)
                 epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -1056,21 +1130,39 @@ class Model(Layer):
             self.optimizer._built_for = tuple(self._segments)
 
     def _require_compiled(self, what):
-        if not self.compiled or self._loss_spec is None:
+        # compile(loss=None) is valid (Keras): add_loss / compute_loss give the loss,
+        # which the traced program checks
+        if not self.compiled:
             raise ValueError(f"You must call compile(optimizer, loss) before {what}()")
 
     # ------------------------------------------------------------ evaluate / predict
-    def _evaluate_arrays(self, xs, ys, w, batch_size):
+    def _evaluate_arrays(self, xs, ys, w, batch_size, cbs=None):
+        """The evaluation logs; with a CallbackList, Keras' on_test_* hooks around it
+        (batch by batch only when some callback has test-batch hooks)."""
         entry = self._program("eval", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
         acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (xs[0].shape[0] + batch_size - 1) // batch_size
-        ls, lc, _, interrupted = _C.run_loop(entry["prog"], entry["loss"], entry["slots"], data, None,
-                                             batch_size, 0, n_batches, False, None, None, None,
-                                             entry["stats"], acc, [], [], False)
-        if interrupted:
-            raise KeyboardInterrupt
-        return self._logs(ls, lc, acc, entry)
+        per_batch = cbs is not None and cbs.wants_every_test_batch()
+        if cbs is not None:
+            cbs.on_test_begin()
+        ls = lc = 0.0
+        step = 1 if per_batch else max(n_batches, 1)
+        for start in range(0, n_batches, step):
+            if per_batch:
+                cbs.on_test_batch_begin(start)
+            l, c, _, interrupted = _C.run_loop(entry["prog"], entry["loss"], entry["slots"], data,
+                                               None, batch_size, start, step, False, None, None,
+                                               None, entry["stats"], acc, [], [], False)
+            ls, lc = ls + l, lc + c
+            if interrupted:
+                raise KeyboardInterrupt
+            if per_batch:
+                cbs.on_test_batch_end(start, self._logs(ls, lc, acc, entry))
+        logs = self._logs(ls, lc, acc, entry)
+        if cbs is not None:
+            cbs.on_test_end(logs)
+        return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
@@ -1132,7 +1224,8 @@ class Model(Layer):
             bar = Progbar(steps_, verbose=verbose)  # started before the work it times
         self._begin_use("evaluate")
         try:
-            logs = self._evaluate_arrays(xs, ys, w, batch_size)
+            logs = self._evaluate_arrays(xs, ys, w, batch_size,
+                                         self._callback_list(callbacks, steps_))
         finally:
             self._end_use("evaluate")
         if verbose:
@@ -1147,6 +1240,14 @@ class Model(Layer):
                             else []) + [m.name for m in self.compiled_metrics]
         values = [logs[k] for k in names if k in logs]
         return values[0] if len(values) == 1 else values
+
+    def _callback_list(self, callbacks, steps):
+        """evaluate / predict's callbacks (no History, no progress bar of their own)."""
+        if callbacks is None:
+            return None
+        from . import callbacks as callbacks_mod
+        return callbacks_mod.CallbackList(callbacks, model=self, verbose=0, steps=steps,
+                                          add_history=False)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Returns the model's outputs for the input samples, as NumPy arrays.
@@ -1187,12 +1288,13 @@ class Model(Layer):
         batch_size = _batch_size_arg(batch_size, "predict")
         self._begin_use("predict")
         try:
-            return self._predict(x, batch_size)
+            return self._predict(x, batch_size, callbacks)
         finally:
             self._end_use("predict")
 
-    def _predict(self, x, batch_size):
-        if (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous
+    def _predict(self, x, batch_size, callbacks=None):
+        if (callbacks is None and isinstance(x, np.ndarray) and x.dtype == np.float32
+                and x.flags.c_contiguous
                 and self.built and self._n_outputs() == 1 and len(self._input_shapes) == 1
                 and x.ndim > 0 and 0 < x.shape[0] <= batch_size):
             # One batch of ready float32 data: the same single replay run_loop would
@@ -1207,12 +1309,27 @@ class Model(Layer):
         entry = self._program("predict", x_shapes=[a.shape[1:] for a in xs])
         outs = [np.empty((n,) + tuple(o.shape[1:]), np.float32) for o in entry["outs"]]
         n_batches = (n + batch_size - 1) // batch_size
-        _, _, _, interrupted = _C.run_loop(entry["prog"], None, entry["slots"],
-                                           [np.ascontiguousarray(a) for a in xs], None, batch_size,
-                                           0, n_batches, False, None, None, None, [], None,
-                                           entry["outs"], outs, False)
-        if interrupted:
-            raise KeyboardInterrupt
+        cbs = self._callback_list(callbacks, n_batches)
+        per_batch = cbs is not None and cbs.wants_every_predict_batch()
+        if cbs is not None:
+            cbs.on_predict_begin()
+        data = [np.ascontiguousarray(a) for a in xs]
+        step = 1 if per_batch else max(n_batches, 1)
+        for start in range(0, n_batches, step):
+            if per_batch:
+                cbs.on_predict_batch_begin(start)
+            _, _, _, interrupted = _C.run_loop(entry["prog"], None, entry["slots"], data, None,
+                                               batch_size, start, step, False, None, None, None,
+                                               [], None, entry["outs"], outs, False)
+            if interrupted:
+                raise KeyboardInterrupt
+            if per_batch:  # Keras hands each batch's predictions to the hook
+                rows = slice(start * batch_size, (start + 1) * batch_size)
+                batch_outs = [o[rows] for o in outs]
+                cbs.on_predict_batch_end(start, {"outputs": batch_outs[0] if len(outs) == 1
+                                                 else batch_outs})
+        if cbs is not None:
+            cbs.on_predict_end()
         return outs[0] if len(outs) == 1 else outs
 
     def _batch_of(self, x):
@@ -1759,12 +1876,25 @@ class FunctionalModel(Model):
     def _forward(self, inputs, training=False):
         values = {id(t): x for t, x in zip(self._inputs, inputs)}
         for _, t in self._calls:
-            args = [values[id(i)] for i in t.inputs]
+            args = [values[id(i)] for i in t.inputs[:getattr(t, "n_positional", len(t.inputs))]]
             arg = args if len(args) > 1 else args[0]
-            out = t.layer.call(arg, training=training, **getattr(t, "call_kwargs", {}))
-            values[id(t)] = out[t.index] if isinstance(out, (list, tuple)) else out
+            kwargs = {k: substitute(v, values) for k, v in getattr(t, "call_kwargs", {}).items()}
+            out = t.layer.call(arg, training=training, **kwargs)
+            for sib in getattr(t, "siblings", [t]):  # the graph walk met only one of them
+                values[id(sib)] = out[sib.index] if isinstance(out, (list, tuple)) else out
         outs = [values[id(t)] for t in self._outputs]
         return outs[0] if len(outs) == 1 else outs
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls):
+    """cls with FunctionalModel's graph machinery under it (made once per class)."""
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, FunctionalModel),
+                                           {"__module__": cls.__module__})
+    return _FUNCTIONAL_SUBCLASSES[cls]
 
 
 class _OutputLoss(metrics_mod.Metric):

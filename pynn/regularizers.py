@@ -2,7 +2,8 @@
 from . import ops
 from ._names import unknown_name
 
-__all__ = ["Regularizer", "L1L2", "L1", "L2", "l1_l2", "get", "serialize", "deserialize"]
+__all__ = ["Regularizer", "L1L2", "L1", "L2", "l1_l2", "l1", "l2", "get", "serialize",
+           "deserialize"]
 
 
 class Regularizer:
@@ -180,6 +181,10 @@ def l1_l2(l1=0.01, l2=0.01):
     {'l1': 0.01, 'l2': 0.01}
     """
     return L1L2(l1, l2)
+
+
+# Keras 3's lowercase names are the classes themselves (keras.regularizers.l2(1e-4))
+l1, l2 = L1, L2
 
 
 _ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}

@@ -25,6 +25,7 @@ checked against the bytes actually present, so a hostile or damaged file gives a
 ValueError instead of a huge allocation, a crash or a partly loaded model.
 """
 import contextlib
+import inspect
 import io
 import json
 import math
@@ -69,6 +70,9 @@ def layer_from_config(cfg, custom_objects=None):
                          f"{type(config).__name__}")
     cls = (custom_objects or {}).get(name) or layers.get_class(name)
     try:
+        # wrappers (TimeDistributed, Lambda) resolve what they hold from custom_objects
+        if "custom_objects" in inspect.signature(cls.from_config).parameters:
+            return cls.from_config(dict(config), custom_objects=custom_objects)
         return cls.from_config(dict(config))
     except TypeError as e:  # unexpected or missing constructor arguments
         raise ValueError(f"Invalid config for layer class {name!r}: {e}") from None
@@ -76,6 +80,7 @@ def layer_from_config(cfg, custom_objects=None):
 
 # ---------------------------------------------------------------- model configs
 def _functional_config(model):
+    from .functional import KerasTensor
     inputs = list(model._inputs)
     calls = [t for _, t in model._calls]
     key_of = {}
@@ -92,16 +97,24 @@ def _functional_config(model):
         key = (id(t.layer), tuple(id(i) for i in t.inputs))
         return ["call", key_of[key], int(t.index)]
 
+    def tensors_to_refs(v):  # keyword tensors (initial_state=[h, c]) as {"tensor": ref}
+        if isinstance(v, KerasTensor):
+            return {"tensor": ref(v)}
+        if isinstance(v, (list, tuple)):
+            return [tensors_to_refs(item) for item in v]
+        return v
+
     call_cfgs = []
     for t in calls:
-        kwargs = getattr(t, "call_kwargs", {}) or {}
+        kwargs = {k: tensors_to_refs(v) for k, v in (getattr(t, "call_kwargs", {}) or {}).items()}
         try:
             json.dumps(kwargs)
         except TypeError:
             raise ValueError(f"Cannot save the call of layer '{t.layer.name}': its keyword "
                              f"arguments {sorted(kwargs)} are not JSON data") from None
+        positional = t.inputs[:getattr(t, "n_positional", len(t.inputs))]
         call_cfgs.append({"layer": next(i for i, l in enumerate(layers_) if l is t.layer),
-                          "inputs": [ref(i) for i in t.inputs], "kwargs": kwargs})
+                          "inputs": [ref(i) for i in positional], "kwargs": kwargs})
     return {"name": model.name,
             "inputs": [{"name": t.name, "shape": list(t.shape[1:])} for t in inputs],
             "layers": [layer_to_config(l) for l in layers_],
@@ -114,7 +127,8 @@ def _functional_from_config(cfg, custom_objects=None):
     from .models import Model
     inputs = []
     for spec in _list(cfg, "inputs"):
-        shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape")
+        shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape",
+                       allow_none=True)
         inputs.append(Input(shape=shape, name=spec.get("name")))
     layers_ = [layer_from_config(lc, custom_objects) for lc in _list(cfg, "layers")]
     outs = []
@@ -146,6 +160,14 @@ def _functional_from_config(cfg, custom_objects=None):
         kwargs = call.get("kwargs") or {}
         if not isinstance(kwargs, dict):
             raise ValueError(f"Invalid keyword arguments of layer call #{j}")
+
+        def refs_to_tensors(v, j=j):
+            if isinstance(v, dict) and set(v) == {"tensor"}:
+                return resolve(v["tensor"], j)
+            if isinstance(v, list):
+                return [refs_to_tensors(item) for item in v]
+            return v
+        kwargs = {k: refs_to_tensors(v) for k, v in kwargs.items()}
         outs.append(layers_[call["layer"]](args if len(args) > 1 else args[0], **kwargs))
     refs = cfg.get("outputs")
     if not isinstance(refs, list) or not refs:
@@ -196,8 +218,9 @@ def _is_index(v):
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
-def _shape(v, what):
-    if not isinstance(v, list) or not all(_is_index(s) for s in v):
+def _shape(v, what, allow_none=False):
+    """allow_none: a functional Input's unknown dimensions (shape=(None, 8)), as null."""
+    if not isinstance(v, list) or not all(_is_index(s) or (allow_none and s is None) for s in v):
         raise ValueError(f"Invalid {what} {v!r:.100}: expected a list of non-negative ints")
     return tuple(v)
 

@@ -33,6 +33,7 @@ from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply
 from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as keras.layers')
 from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
+from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
 
 # The public names (the submodules base, core, conv, ... are implementation)
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
     "concatenate", "dot", "maximum", "minimum", "multiply", "subtract", "TextVectorization",
     "ELU", "LeakyReLU", "ReLU", "Softmax", "Normalization", "Rescaling",
+    "Lambda", "Permute", "RepeatVector", "TimeDistributed",
 ]
 
 
@@ -99,6 +101,8 @@ for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, Avera
              Minimum, Concatenate, Dot):
     register(_cls)
 for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
+    register(_cls)
+for _cls in (Lambda, Permute, RepeatVector, TimeDistributed):
     register(_cls)
 
 

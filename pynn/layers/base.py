@@ -32,6 +32,10 @@ def unique_name(base):
 
 _context = threading.local()
 
+# Set once any layer calls add_loss, so that models whose layers never do skip looking
+# for loss terms on their cheap inference path.
+losses_used = [False]
+
 # Bumped whenever a layer is frozen / unfrozen or a model collates weights into its arenas,
 # so that a model can tell in O(1) that its own arenas may be stale (Model._ensure_collated).
 layout_version = [0]
@@ -75,10 +79,14 @@ class Variable(np.ndarray):
     """A layer weight: a float32 NumPy array with Keras' Variable conveniences.
 
     A Variable is a view into the model's parameter arena: reading it costs
-    nothing, and writing into it (``var[...] = value`` or ``assign``) changes
-    the model's weight in place. It carries ``name`` (``"layer/kernel"``),
-    ``trainable`` and ``regularizer``. Layers create them with ``add_weight``;
-    users do not construct them.
+    nothing, and writing into it (``var[...] = value``, ``assign``, ``assign_add``,
+    ``assign_sub``) changes the model's weight in place. It carries ``name``
+    (``"layer/kernel"``), ``trainable`` and ``regularizer``. Layers create theirs
+    with ``add_weight``; ``Variable(initializer, shape=None, dtype=None,
+    trainable=True, name=None)`` makes one as ``keras.Variable`` does
+    (``initializer``: the value, or an initializer name / callable applied to
+    ``shape``), and a Variable assigned to an attribute of a layer is one of
+    that layer's weights.
 
     Examples
     --------
@@ -87,7 +95,29 @@ class Variable(np.ndarray):
     >>> kernel = layer.kernel
     >>> isinstance(kernel, np.ndarray), kernel.name, kernel.dtype
     (True, 'hidden/kernel', dtype('float32'))
+    >>> v = pynn.Variable(np.array([1.0, 2.0]), name="v")
+    >>> v.assign_add([0.5, 0.5])
+    Variable([1.5, 2.5], dtype=float32)
     """
+
+    def __new__(cls, initializer=None, shape=None, dtype=None, trainable=True, name=None,
+                **kwargs):
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"Variable: only float32 is supported, got dtype={dtype!r}")
+        if initializer is None:
+            raise ValueError("Variable needs an initial value or an initializer")
+        if isinstance(initializer, str) or (callable(initializer)
+                                            and not isinstance(initializer, np.ndarray)):
+            if shape is None:
+                raise ValueError(f"Variable: initializer {initializer!r} needs shape=")
+            shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+            value = initializers.get(initializer)(tuple(int(s) for s in shape))
+        else:
+            value = np.asarray(initializer, dtype=np.float32)
+            if shape is not None and tuple(value.shape) != tuple(shape):
+                raise ValueError(f"Variable: the initial value has shape {value.shape}, "
+                                 f"but shape={tuple(shape)} was given")
+        return make_variable(value, name or "variable", bool(trainable))
 
     def __array_finalize__(self, obj):
         pass
@@ -139,6 +169,54 @@ class Variable(np.ndarray):
                              f"to a variable of shape {self.shape}")
         self[...] = value
         return self
+
+    def _operand(self, value, what):
+        value = np.asarray(value, dtype=np.float32)
+        try:
+            return np.broadcast_to(value, self.shape)
+        except ValueError:
+            raise ValueError(f"Variable '{self.name}'.{what}: cannot assign a value of shape "
+                             f"{value.shape} to a variable of shape {self.shape}") from None
+
+    def assign_add(self, value):
+        """Adds ``value`` (broadcast to the variable's shape) in place and returns the variable.
+
+        Parameters
+        ----------
+        value : array_like or Tensor
+
+        Raises
+        ------
+        ValueError
+            ``value`` does not broadcast to the variable's shape.
+
+        Examples
+        --------
+        >>> v = pynn.Variable(np.zeros(2))
+        >>> v.assign_add(1.5)
+        Variable([1.5, 1.5], dtype=float32)
+        """
+        return self.assign(np.asarray(self) + self._operand(value, "assign_add"))
+
+    def assign_sub(self, value):
+        """Subtracts ``value`` (broadcast to the variable's shape) in place; returns the variable.
+
+        Parameters
+        ----------
+        value : array_like or Tensor
+
+        Raises
+        ------
+        ValueError
+            ``value`` does not broadcast to the variable's shape.
+
+        Examples
+        --------
+        >>> v = pynn.Variable(np.ones(2))
+        >>> v.assign_sub([0.5, 1.0])
+        Variable([0.5, 0. ], dtype=float32)
+        """
+        return self.assign(np.asarray(self) - self._operand(value, "assign_sub"))
 
     @property
     def value(self):
@@ -246,17 +324,53 @@ class Layer:
         # Keras lets call() leave out `training`; pynn always passes it, so such a
         # call() is wrapped to drop it (as Keras inspects the signature).
         super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_marks_built", False):
+            # Keras marks a layer built once its build() returns, so that weights set
+            # after `layer.build(shape)` are kept when the layer is first called
+            @functools.wraps(build)
+            def build_and_mark(self, *args, **kw):
+                out = build(self, *args, **kw)
+                self.built = True
+                return out
+            build_and_mark._marks_built = True
+            cls.build = build_and_mark
         call = cls.__dict__.get("call")
         if call is None:
             return
         params = inspect.signature(call).parameters
-        if "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        takes_training = "training" in params or any(p.kind is p.VAR_KEYWORD
+                                                     for p in params.values())
+        tensors = 0  # leading required positional parameters: the call's input tensors
+        for p in list(params.values())[1:]:
+            if p.kind is not p.POSITIONAL_OR_KEYWORD or p.default is not p.empty \
+                    or p.name in ("training", "mask"):
+                break
+            tensors += 1
+        if tensors >= 2:
+            # Keras: layer(a, b) for call(self, a, b): pynn hands the call its inputs as
+            # one list (as for Add or Concatenate), unpacked here
+            @functools.wraps(call)
+            def call_unpacked(self, inputs, training=False, **kw):
+                if takes_training:
+                    kw["training"] = training
+                return call(self, *inputs, **kw)
+            cls.call = call_unpacked
+            return
+        if takes_training:
             return
 
         @functools.wraps(call)
         def call_without_training(self, inputs, training=False, **kw):
             return call(self, inputs, **kw)
         cls.call = call_without_training
+
+    def __new__(cls, *args, **kwargs):
+        # Keras 3 records the constructor arguments, so that a custom layer that does not
+        # write get_config() can still be saved and rebuilt (see get_config)
+        obj = super().__new__(cls)
+        obj._init_args = (args, kwargs)
+        return obj
 
     def __init__(self, name=None, trainable=True, input_shape=None, input_dim=None, dtype=None,
                  **kwargs):
@@ -275,6 +389,73 @@ class Layer:
         self.input_shape = None    # batch shape seen at build: (None, ...)
         self.output_shape = None
         self.supports_masking = False
+        self._losses = []
+
+    # ------------------------------------------------------------ add_loss
+    def add_loss(self, loss):
+        """Adds a scalar loss term computed in ``call`` (an activity penalty, a KL term...).
+
+        As Keras' ``add_loss``: the terms of the forward pass join the training loss
+        of the model the layer is in (``compile`` may then name no loss at all), and
+        ``layer.losses`` lists those of the latest call.
+
+        Parameters
+        ----------
+        loss : Tensor or number
+            A scalar (one value).
+
+        Raises
+        ------
+        ValueError
+            ``loss`` holds more than one value.
+
+        Examples
+        --------
+        >>> class Penalty(pynn.layers.Layer):
+        ...     def call(self, x):
+        ...         self.add_loss(0.1 * pynn.ops.sum(x))
+        ...         return x
+        >>> layer = Penalty()
+        >>> _ = layer(np.ones((2, 3), np.float32))
+        >>> [round(float(t.numpy()), 4) for t in layer.losses]
+        [0.6]
+        """
+        if not isinstance(loss, Tensor):
+            loss = Tensor(np.asarray(loss, dtype=np.float32))
+        if loss.size != 1:
+            raise ValueError(f"{type(self).__name__} '{self.name}'.add_loss expects a scalar, got "
+                             f"a tensor of shape {tuple(loss.shape)}")
+        self.__dict__.setdefault("_losses", []).append(loss)
+        losses_used[0] = True
+
+    def _all_layers(self):
+        """This layer and every layer inside it, each once."""
+        out, seen, todo = [], set(), [self]
+        while todo:
+            layer = todo.pop(0)
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+                todo.extend(layer._child_layers())
+        return out
+
+    def _clear_losses(self):
+        for layer in self._all_layers():
+            layer.__dict__["_losses"] = []
+
+    def _added_losses(self):
+        return [t for layer in self._all_layers() for t in layer.__dict__.get("_losses", [])]
+
+    @property
+    def losses(self):
+        """The add_loss terms of the last call, then the weight regularization
+        penalties (Keras' order), as scalar Tensors."""
+        penalties = []
+        for layer in self._all_layers():
+            for var in layer._weights:
+                if getattr(var, "regularizer", None) is not None:
+                    penalties.append(var.regularizer(layer.tensor(var)))
+        return self._added_losses() + penalties
 
     @property
     def trainable(self):
@@ -284,7 +465,46 @@ class Layer:
     @trainable.setter
     def trainable(self, value):
         self._trainable = value
+        for layer in self._child_layers():  # Keras: freezing a layer freezes what it holds
+            layer.trainable = value
         layout_version[0] += 1
+
+    # ------------------------------------------------------------ sub-layers
+    def __setattr__(self, name, value):
+        # A Variable assigned to an attribute is one of the layer's weights, as in Keras
+        # (add_weight already records its own; one owned by a sub-layer stays there).
+        if (isinstance(value, Variable) and not name.startswith("_") and "_weights" in self.__dict__
+                and all(value is not w for w in self.weights)):
+            self._weights.append(value)
+            self.tensor(value)  # ops on it in call() reach its gradient, as add_weight's
+        object.__setattr__(self, name, value)
+
+    def _child_layers(self):
+        """The layers this layer holds in its attributes (alone, or in lists, tuples or
+        dicts), in the order of the attributes: Keras tracks these, so their weights are
+        this layer's weights — trained, saved and frozen with it. Read from the
+        attributes each time, so that a list filled after assignment counts too."""
+        found, seen = [], {id(self)}
+        for key, value in self.__dict__.items():
+            if key.startswith("_"):
+                continue
+            items = value.values() if isinstance(value, dict) else \
+                value if isinstance(value, (list, tuple)) else (value,)
+            for item in items:
+                if isinstance(item, Layer) and id(item) not in seen:
+                    seen.add(id(item))
+                    found.append(item)
+        return found
+
+    def _owner_of(self, var):
+        """The layer (this one or one it holds) whose own weight `var` is."""
+        if any(w is var for w in self._weights):
+            return self
+        for layer in self._child_layers():
+            owner = layer._owner_of(var)
+            if owner is not None:
+                return owner
+        return None
 
     # ------------------------------------------------------------ weights
     def add_weight(self, name=None, shape=None, initializer="glorot_uniform", regularizer=None,
@@ -356,18 +576,35 @@ class Layer:
 
     @property
     def weights(self):
-        """The layer's weights (``Variable`` views into the parameter arena), in creation order."""
-        return list(self._weights)
+        """The layer's weights (``Variable`` views into the parameter arena): its own in
+        creation order, then those of the layers it holds in its attributes (Keras' order)."""
+        out, seen = list(self._weights), {id(w) for w in self._weights}
+        for layer in self._child_layers():
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
 
     @property
     def trainable_weights(self):
         """The weights that ``fit`` updates (none when the layer is frozen)."""
-        return [w for w in self._weights if w.trainable and self.trainable]
+        if not self.trainable:
+            return []
+        out = [w for w in self._weights if w.trainable]
+        seen = {id(w) for w in out}
+        for layer in self._child_layers():
+            for w in layer.trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
 
     @property
     def non_trainable_weights(self):
         """The weights ``fit`` does not update (e.g. BatchNormalization's moving mean)."""
-        return [w for w in self._weights if not (w.trainable and self.trainable)]
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
 
     def count_params(self):
         """Returns the number of values in the layer's weights.
@@ -383,7 +620,7 @@ class Layer:
         >>> layer.count_params()  # a 3x4 kernel and 4 biases
         16
         """
-        return int(sum(w.size for w in self._weights))
+        return int(sum(w.size for w in self.weights))
 
     def get_weights(self):
         """Returns copies of the layer's weights as NumPy arrays (kernel, then bias, ...).
@@ -399,7 +636,7 @@ class Layer:
         >>> [w.shape for w in layer.get_weights()]
         [(3, 4), (4,)]
         """
-        return [np.array(w) for w in self._weights]
+        return [np.array(w) for w in self.weights]
 
     def set_weights(self, weights):
         """Sets the layer's weights from arrays, in ``get_weights`` order (copied in place).
@@ -422,12 +659,12 @@ class Layer:
         >>> layer(np.array([[1.0, 1.0]], np.float32)).numpy()
         array([[3.5]], dtype=float32)
         """
-        weights = list(weights)
-        if len(weights) != len(self._weights):
-            raise ValueError(f"Layer '{self.name}' expects {len(self._weights)} weight arrays "
-                             f"(shapes {[w.shape for w in self._weights]}), got {len(weights)}")
+        weights, mine = list(weights), self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"Layer '{self.name}' expects {len(mine)} weight arrays "
+                             f"(shapes {[w.shape for w in mine]}), got {len(weights)}")
         values = []
-        for var, value in zip(self._weights, weights):
+        for var, value in zip(mine, weights):
             value = np.asarray(value)
             if value.shape != var.shape:
                 raise ValueError(f"Layer '{self.name}': weight '{var.name}' has shape {var.shape}, "
@@ -436,7 +673,7 @@ class Layer:
                 raise ValueError(f"Layer '{self.name}': weight '{var.name}' is read-only (it wraps "
                                  "memory whose owner declared it read-only) and cannot be set")
             values.append(checked_weight_value(f"Layer '{self.name}'", var, value))
-        for var, value in zip(self._weights, values):
+        for var, value in zip(mine, values):
             var[...] = value
 
     def _replace_variable(self, old, new):
@@ -544,7 +781,9 @@ class Layer:
         """
         was = _C.set_grad_enabled(False)
         try:
-            x = Tensor(np.zeros((1,) + tuple(input_shape[1:]), np.float32))
+            zeros = lambda s: Tensor(np.zeros((1,) + tuple(s[1:]), np.float32))  # noqa: E731
+            x = [zeros(s) for s in input_shape] if isinstance(input_shape, list) else \
+                zeros(input_shape)
             y = self.call(x, training=False)
         finally:
             _C.set_grad_enabled(was)
@@ -569,12 +808,17 @@ class Layer:
             self.built = True
             self.input_shape = batch_shape
 
-    def __call__(self, inputs, training=None, **kwargs):
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        if len(args) == 1 and isinstance(args[0], (bool, np.bool_)) and training is None:
+            training = bool(args[0])  # layer(x, True): `training` given by position
+        elif args:  # layer(a, b): several input tensors, as Keras passes them to call(a, b)
+            inputs = [inputs, *args]
         training = resolve_training(training)
         first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
         if getattr(first, "_is_symbolic", False):  # functional API: pynn.Input(...)
             from ..functional import symbolic_call
             return symbolic_call(self, inputs, training=training, **kwargs)
+        self.__dict__["_losses"] = []  # layer.losses: those of the latest call (Keras)
         if isinstance(inputs, (list, tuple)):
             inputs = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
             self._maybe_build([t.shape for t in inputs])
@@ -629,6 +873,34 @@ class Layer:
         cfg = {"name": self.name, "trainable": self.trainable}
         if self._input_shape_arg is not None:
             cfg["input_shape"] = list(self._input_shape_arg)
+        if type(self).get_config is Layer.get_config and type(self).__init__ is not Layer.__init__:
+            cfg = self._auto_config(cfg)
+        return cfg
+
+    def _auto_config(self, cfg):
+        """Keras 3's config of a custom layer that does not write get_config(): the
+        arguments its constructor was called with (when they are JSON data), and of
+        the base entries only those the constructor accepts."""
+        import json
+        try:
+            bound = inspect.signature(type(self).__init__).bind(self, *self._init_args[0],
+                                                                **self._init_args[1])
+        except (TypeError, AttributeError):
+            return cfg
+        params = inspect.signature(type(self).__init__).parameters
+        args = {}
+        for name, value in list(bound.arguments.items())[1:]:
+            if params[name].kind is inspect.Parameter.VAR_KEYWORD:
+                args.update(value)
+            elif params[name].kind is not inspect.Parameter.VAR_POSITIONAL:
+                args[name] = value
+        try:
+            json.dumps(args)
+        except (TypeError, ValueError):
+            return cfg
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            cfg = {k: v for k, v in cfg.items() if k in params}
+        cfg.update(args)
         return cfg
 
     @classmethod

@@ -1,11 +1,11 @@
 """Keras-style conversions and constants: one_hot, convert_to_tensor,
-convert_to_numpy, ones, zeros (what ported keras.ops code uses besides the math)."""
+convert_to_numpy, ones, zeros, arange (what ported keras.ops code uses besides the math)."""
 import numpy as np
 
 from .. import _C
 from ..tensor import Tensor
 
-__all__ = ["one_hot", "convert_to_tensor", "convert_to_numpy", "ones", "zeros"]
+__all__ = ["one_hot", "convert_to_tensor", "convert_to_numpy", "ones", "zeros", "arange"]
 
 
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
@@ -152,3 +152,45 @@ def zeros(shape, dtype=None):
     array([0., 0., 0.], dtype=float32)
     """
     return Tensor(np.zeros(shape, np.float32))
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """keras.ops.arange: evenly spaced values as a float32 constant Tensor.
+
+    pynn computes in float32; an integer-valued float is a valid index for
+    Embedding and one_hot (positions in a custom layer's call, say).
+
+    Parameters
+    ----------
+    start : number
+        First value (or, alone, the stop: ``arange(n)`` is 0 .. n-1).
+    stop : number, optional
+        End (excluded).
+    step : number, default 1
+        Spacing; not 0.
+    dtype : None, "float32", "int32" or "int64"
+        Accepted for Keras compatibility; the values are float32.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        step is 0, or an unsupported dtype.
+
+    Examples
+    --------
+    >>> pynn.ops.arange(3).numpy()
+    array([0., 1., 2.], dtype=float32)
+    >>> pynn.ops.arange(1, 7, 2).numpy()
+    array([1., 3., 5.], dtype=float32)
+    """
+    if dtype not in (None, "float32", "int32", "int64", np.float32):
+        raise ValueError(f"arange: dtype must be float32, int32 or int64, got {dtype!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    if stop is None:  # arange(n): 0 .. n-1, as NumPy
+        start, stop = 0, start
+    return Tensor(np.arange(start, stop, step, dtype=np.float32))

@@ -84,6 +84,9 @@ def sum(x, axis=None, keepdims=False):
     >>> pynn.ops.sum(x, axis=0).numpy()
     array([4., 8.], dtype=float32)
     """
+    if isinstance(x, (list, tuple)):  # keras.ops.sum(model.losses): a list of scalars
+        from .shape import stack
+        x = stack(list(x)) if x else np.zeros(1, np.float32)
     iattr, iv = _attrs("sum", x, axis, keepdims)
     return _C.apply("sum", [x], iattr=iattr, iv=iv)
 

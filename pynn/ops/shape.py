@@ -7,6 +7,8 @@ changes the batch size, so pass ``-1`` for the batch axis in layer code
 computed from one batch.
 """
 import numbers
+import sys
+import types
 
 import numpy as np
 
@@ -539,3 +541,15 @@ def broadcast_to(x, shape):
            [1., 2.]], dtype=float32)
     """
     return _C.apply("broadcast_to", [_tensor(x)], iv=_int_tuple(shape, "broadcast_to: shape"))
+
+
+class _CallableModule(types.ModuleType):
+    """keras.ops.shape(x) is a function, and pynn.ops.shape is this module of shape
+    ops: the module is callable so that both spellings work."""
+
+    def __call__(self, x):
+        """keras.ops.shape: the shape of x as a tuple of ints."""
+        return tuple(x.shape) if isinstance(x, _C.Tensor) else tuple(np.shape(x))
+
+
+sys.modules[__name__].__class__ = _CallableModule
