@@ -132,6 +132,17 @@ def roc_auc(scores, is_member):
 class AuditResult:
     """What a membership-inference attack found.
 
+    Parameters
+    ----------
+    attack : str
+        The attack's name.
+    scores : array_like
+        One finite score per record, higher = more likely a member.
+    is_member : array_like of bool
+        The truth.
+    info : dict, optional
+        Attack-specific details.
+
     Attributes
     ----------
     attack : str
