@@ -8,6 +8,7 @@ server-side DP semantics) on plain pynn models.
 """
 from .partition import Client, class_labels, split_dirichlet, split_iid  # noqa: F401
 from .simulation import FederatedHistory, simulate  # noqa: F401
+from . import flower  # noqa: F401  (flwr itself is imported only when used)
 from .strategies import (DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx,  # noqa: F401
                          aggregate, clip_update, weighted_average)
 
