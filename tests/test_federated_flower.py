@@ -91,11 +91,14 @@ def _free_port():
 def test_flower_server_and_two_clients_match_the_simulation(tmp_path, name):
     """3 rounds, 2 IID clients of breast cancer (split seed 0), MLP 30-16-2, SGD(0.05),
     2 local epochs of batch 32, unshuffled; FedAvg, and server-side DP (clip 0.3,
-    noise multiplier 0.5) around FedProx (mu 0.5). The Flower run (three processes on
-    127.0.0.1, gRPC) and pynn.federated.simulate(seed=0) are compared with
-    atol 1e-6; measured: identical bit for bit (max |diff| 0 for FedAvg, FedProx and DP around FedAvg, each run on its own); ~30 s a run, most of it process start-up and Flower's connection handshake, because both
-    run the same client steps and the same pynn aggregation (and the server-side
-    DP noise comes from the same seeded generator)."""
+    noise multiplier 0.5) around FedProx (mu 0.5).
+
+    The Flower run (three processes on 127.0.0.1, gRPC) and
+    pynn.federated.simulate(seed=0) are compared with atol 1e-6. Measured: identical
+    bit for bit (max |diff| 0; also for FedProx and DP around FedAvg, each run on
+    its own), because both run the same client steps and the same pynn aggregation,
+    and the server-side DP noise comes from the same seeded generator. ~30 s a run,
+    most of it process start-up and Flower's connection handshake."""
     port, out = _free_port(), tmp_path / "weights.npz"
     env = dict(os.environ, PYTHONPATH=ROOT, PYNN_NUM_THREADS="1")
     me = os.path.abspath(__file__)
