@@ -93,7 +93,9 @@ def test_flower_server_and_two_clients_match_the_simulation(tmp_path, name):
     2 local epochs of batch 32, unshuffled; FedAvg, and server-side DP (clip 0.3,
     noise multiplier 0.5) around FedProx (mu 0.5).
 
-    The Flower run (three processes on 127.0.0.1, gRPC) and
+    The Flower run (three processes on 127.0.0.1, gRPC; FedAvg through the
+    ``python -m pynn.federated.flower`` command line, DP/FedProx through the
+    Python API) and
     pynn.federated.simulate(seed=0) are compared with atol 1e-6. Measured: identical
     bit for bit (max |diff| 0; also for FedProx and DP around FedAvg, each run on
     its own), because both run the same client steps and the same pynn aggregation,
@@ -101,12 +103,28 @@ def test_flower_server_and_two_clients_match_the_simulation(tmp_path, name):
     most of it process start-up and Flower's connection handshake."""
     port, out = _free_port(), tmp_path / "weights.npz"
     env = dict(os.environ, PYTHONPATH=ROOT, PYNN_NUM_THREADS="1")
-    me = os.path.abspath(__file__)
-    server = subprocess.Popen([sys.executable, me, "server", str(port), str(out), name], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    clients = [subprocess.Popen([sys.executable, me, "client", str(port), str(k), name], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-               for k in range(NUM_CLIENTS)]
+    address = f"127.0.0.1:{port}"
+    if name == "fedavg":  # the command line of the README: a saved model and .npz shards
+        _model().save(str(tmp_path / "model.keras"))
+        for k, c in enumerate(_clients()):
+            np.savez(tmp_path / f"part{k}.npz", x=c.x, y=c.y)
+        cli = [sys.executable, "-m", "pynn.federated.flower"]
+        server_cmd = cli + ["server", "--model", str(tmp_path / "model.keras"), "--address", address,
+                            "--clients", str(NUM_CLIENTS), "--rounds", str(ROUNDS), "--local-epochs",
+                            "2", "--batch-size", "32", "--no-shuffle", "--seed", str(SEED),
+                            "--out", str(tmp_path / "final.keras")]
+        client_cmds = [cli + ["client", "--model", str(tmp_path / "model.keras"), "--data",
+                              str(tmp_path / f"part{k}.npz"), "--partition", str(k), "--address",
+                              address] for k in range(NUM_CLIENTS)]
+    else:  # the Python API (start_server / start_client), this file run as a script
+        me = os.path.abspath(__file__)
+        server_cmd = [sys.executable, me, "server", str(port), str(out), name]
+        client_cmds = [[sys.executable, me, "client", str(port), str(k), name]
+                       for k in range(NUM_CLIENTS)]
+    server = subprocess.Popen(server_cmd, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    clients = [subprocess.Popen(cmd, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT) for cmd in client_cmds]
     procs = [server] + clients
     try:
         logs = [p.communicate(timeout=120)[0].decode(errors="replace") for p in procs]
@@ -117,8 +135,12 @@ def test_flower_server_and_two_clients_match_the_simulation(tmp_path, name):
                 p.wait()
     assert server.returncode == 0, logs[0][-3000:]
     assert all(c.returncode == 0 for c in clients), "\n".join(l[-2000:] for l in logs[1:])
-    with np.load(out) as f:
-        flower_w = [f[f"arr_{i}"] for i in range(len(f.files))]
+    if name == "fedavg":
+        assert "RuntimeWarning" not in logs[0]
+        flower_w = pynn.load_model(str(tmp_path / "final.keras")).get_weights()
+    else:
+        with np.load(out) as f:
+            flower_w = [f[f"arr_{i}"] for i in range(len(f.files))]
 
     model = _model()
     initial = model.get_weights()

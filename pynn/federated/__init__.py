@@ -8,13 +8,22 @@ server-side DP semantics) on plain pynn models.
 """
 from .partition import Client, class_labels, split_dirichlet, split_iid  # noqa: F401
 from .simulation import FederatedHistory, simulate  # noqa: F401
-from . import flower  # noqa: F401  (flwr itself is imported only when used)
 from .strategies import (DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx,  # noqa: F401
                          aggregate, clip_update, weighted_average)
 
 __all__ = ["Client", "class_labels", "split_dirichlet", "split_iid", "FederatedHistory",
            "simulate", "FedAvg", "FedProx", "DifferentialPrivacyServerSideFixedClipping",
            "aggregate", "clip_update", "weighted_average"]
+
+
+def __getattr__(name):
+    # pynn.federated.flower loads on first use (it imports flwr only when a client or
+    # server is made); importing it eagerly here would also make
+    # `python -m pynn.federated.flower` warn about a module run twice
+    if name == "flower":
+        import importlib
+        return importlib.import_module(".flower", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():

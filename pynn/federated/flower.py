@@ -340,3 +340,67 @@ def start_client(model, x, y, address="127.0.0.1:8080", **kwargs):
     fl = _flwr()
     client = _client_class()(model, x, y, **kwargs)
     fl.client.start_client(server_address=address, client=client.to_client(), insecure=True)
+
+
+def main(argv=None):
+    """The command line: a Flower server or client for a saved, compiled pynn model.
+
+        python -m pynn.federated.flower server --model model.keras --clients 2 --rounds 3 --out final.keras
+        python -m pynn.federated.flower client --model model.keras --data part0.npz --partition 0
+
+    ``--data`` is an .npz with arrays ``x`` and ``y``. Every process loads the same
+    model file: the server's copy gives the initial weights, the clients' copies
+    their architecture, optimizer and loss (a DPSGD optimizer trains privately).
+    """
+    import argparse
+
+    import pynn
+    parser = argparse.ArgumentParser(prog="python -m pynn.federated.flower",
+                                     description="Flower server or client for a pynn model")
+    sub = parser.add_subparsers(dest="role", required=True)
+    s = sub.add_parser("server", help="run the Flower server")
+    s.add_argument("--model", required=True, help="a saved, compiled pynn model (.keras)")
+    s.add_argument("--address", default="127.0.0.1:8080")
+    s.add_argument("--clients", type=int, default=2, help="clients to wait for")
+    s.add_argument("--rounds", type=int, default=3)
+    s.add_argument("--local-epochs", type=int, default=1)
+    s.add_argument("--batch-size", type=int, default=32)
+    s.add_argument("--no-shuffle", action="store_true", help="clients train on unshuffled data")
+    s.add_argument("--proximal-mu", type=float, default=None, help="FedProx's mu (default: FedAvg)")
+    s.add_argument("--dp-noise-multiplier", type=float, default=None,
+                   help="server-side DP: noise multiplier (needs --dp-clipping-norm)")
+    s.add_argument("--dp-clipping-norm", type=float, default=None)
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--out", default=None, help="save the final global model here (.keras)")
+    c = sub.add_parser("client", help="run one Flower client")
+    c.add_argument("--model", required=True, help="the same saved, compiled pynn model (.keras)")
+    c.add_argument("--data", required=True, help="an .npz with arrays x and y (the local data)")
+    c.add_argument("--address", default="127.0.0.1:8080")
+    c.add_argument("--partition", type=int, default=None, help="this client's id")
+    args = parser.parse_args(argv)
+    model = pynn.load_model(args.model)
+    if args.role == "server":
+        kw = dict(local_epochs=args.local_epochs, batch_size=args.batch_size,
+                  shuffle=not args.no_shuffle)
+        from .strategies import DifferentialPrivacyServerSideFixedClipping, FedProx
+        strategy = FedProx(args.proximal_mu, **kw) if args.proximal_mu is not None else FedAvg(**kw)
+        if (args.dp_noise_multiplier is None) != (args.dp_clipping_norm is None):
+            parser.error("server-side DP needs both --dp-noise-multiplier and --dp-clipping-norm")
+        if args.dp_noise_multiplier is not None:
+            strategy = DifferentialPrivacyServerSideFixedClipping(
+                strategy, noise_multiplier=args.dp_noise_multiplier, clipping_norm=args.dp_clipping_norm)
+        start_server(model, strategy, num_clients=args.clients, rounds=args.rounds,
+                     address=args.address, seed=args.seed)
+        if args.out:
+            model.save(args.out)
+    else:
+        with np.load(args.data, allow_pickle=False) as f:
+            if "x" not in f.files or "y" not in f.files:
+                parser.error(f"--data {args.data} must hold arrays named x and y, has {f.files}")
+            x, y = f["x"], f["y"]
+        start_client(model, x, y, args.address, partition_id=args.partition)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
