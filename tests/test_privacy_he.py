@@ -129,6 +129,9 @@ def test_limits_and_bad_input_are_named():
         he_model.serve(client.public_context(), he.HEClient(other).encrypt(np.zeros(2)))
     with pytest.raises(TypeError, match="HEModel"):
         he.HEClient(model)
+    unbuilt = pynn.Sequential([pynn.layers.Dense(2)])
+    with pytest.raises(ValueError, match="not built|build"):
+        he.HEModel(unbuilt, rng.normal(size=(10, 4)))
 
 
 def test_missing_tenseal_is_a_clear_import_error(monkeypatch):

@@ -138,6 +138,7 @@ class HEModel:
             raise ValueError(f"HEModel: degree must be an integer in [1, 8], got {degree!r}")
         if activation not in ("fit", "square"):
             raise ValueError(f"HEModel: activation must be 'fit' or 'square', got {activation!r}")
+        model.get_weights()  # a clear error for a model that is not built
         self.layers = []  # (name, W, b, activation name)
         for layer in model.layers:
             kind = type(layer).__name__
