@@ -197,3 +197,15 @@ def test_bad_input_is_named():
         audit.shadow_model_attack(model, (x, y), (x, y), (x[:3], y[:3]), epochs=1, shadow_size=2)
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
         audit.shadow_model_attack(model, (x, y), (x, y), (x, y), epochs=0)
+
+
+def test_shadow_features_read_logits_models_through_the_loss_setting():
+    # a logits model (from_logits=True) is softmaxed; a probability model is taken as is
+    logits = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    p = audit._probabilities(logits, from_logits=True)
+    np.testing.assert_allclose(p, np.exp(logits) / np.exp(logits).sum(1, keepdims=True))
+    probs = np.array([[0.7, 0.2, 0.1]])
+    np.testing.assert_allclose(audit._probabilities(probs, from_logits=False), probs)
+    # one sigmoid column becomes [1 - p, p]; one logit column is sigmoided first
+    np.testing.assert_allclose(audit._probabilities(np.array([[0.8]]), False), [[0.2, 0.8]])
+    np.testing.assert_allclose(audit._probabilities(np.array([[0.0]]), True), [[0.5, 0.5]])

@@ -428,14 +428,15 @@ def loss_threshold_attack(model, members, nonmembers, batch_size=None):
                        info)
 
 
-def _probabilities(p):
-    """Class probabilities from a classifier's outputs: softmax rows pass through,
-    one sigmoid column becomes [1 - p, p], anything else (logits) gets a softmax."""
+def _probabilities(p, from_logits):
+    """Class probabilities from a classifier's outputs: the loss's from_logits says
+    whether the outputs are logits (softmax / sigmoid them) or probabilities; one
+    column is a sigmoid's P(class 1) and becomes [1 - p, p]."""
     p = np.asarray(p, np.float64).reshape(len(p), -1)
     if p.shape[1] == 1:
-        q = p[:, 0] if np.all((p >= 0) & (p <= 1)) else 1.0 / (1.0 + np.exp(-p[:, 0]))
+        q = 1.0 / (1.0 + np.exp(-p[:, 0])) if from_logits else np.clip(p[:, 0], 0.0, 1.0)
         return np.stack([1.0 - q, q], axis=1)
-    if np.all(p >= 0) and np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
+    if not from_logits:
         return p
     e = np.exp(p - p.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -460,7 +461,8 @@ def _attack_features(model, x, y, batch_size, what):
     """Shokri's features: the prediction vector sorted in decreasing order (so the
     attack learns confidence patterns, not class identity) plus the one-hot
     label and the log of the true-label probability."""
-    p = _probabilities(model.predict(x, batch_size=batch_size, verbose=0))
+    p = _probabilities(model.predict(x, batch_size=batch_size, verbose=0),
+                       bool(model.loss.config.get("from_logits", False)))
     labels = _labels(y, p.shape[1], what)
     onehot = np.eye(p.shape[1])[labels]
     true_p = np.log(np.clip(p[np.arange(len(p)), labels], 1e-12, 1.0))
