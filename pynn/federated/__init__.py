@@ -16,5 +16,15 @@ __all__ = ["Client", "class_labels", "split_dirichlet", "split_iid", "FederatedH
            "aggregate", "clip_update", "weighted_average"]
 
 
+def __getattr__(name):
+    # pynn.federated.flower loads on first use (it imports flwr only when a client or
+    # server is made); importing it eagerly here would also make
+    # `python -m pynn.federated.flower` warn about a module run twice
+    if name == "flower":
+        import importlib
+        return importlib.import_module(".flower", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def __dir__():
     return sorted(__all__)

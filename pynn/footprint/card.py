@@ -122,6 +122,21 @@ def _privacy(privacy):
     return out
 
 
+def _leakage(privacy, audit):
+    """Adds a membership-inference audit's figures to the privacy section: what
+    an attack measurably learned, next to the ε that bounds every attack."""
+    if audit is None:
+        return privacy
+    found = audit.to_dict() if hasattr(audit, "to_dict") else audit
+    if not isinstance(found, dict) or not all(isinstance(found.get(k), numbers.Real)
+                                              for k in ("auc", "advantage")):
+        raise ValueError("model_card: audit must be a pynn.privacy.audit.AuditResult or a dict with "
+                         f"numbers 'auc' and 'advantage'; got {type(audit).__name__}")
+    out = dict(privacy or {})
+    out["empirical_leakage"] = {k: _plain(v) for k, v in found.items()}
+    return out
+
+
 def _by_group(fairness):
     """{group: {metric: value}} from a dict, pynn's MetricFrame (whose by_group
     is {metric: {group: value}}) or a MetricFrame-like `.by_group` (a dict, or a
@@ -309,7 +324,7 @@ class ModelCard:
 def model_card(model, history=None, data=None, privacy=None, fairness=None, energy=None,
                explanations=None, name=None, description=None, version=None, authors=None,
                license=None, intended_use=None, out_of_scope=None, factors=None,
-               sensitive_feature=None, ethical_considerations=None, caveats=None):
+               sensitive_feature=None, ethical_considerations=None, caveats=None, audit=None):
     """Fills a model card from what pynn knows about a model: architecture, training, privacy,
     fairness, energy.
 
@@ -340,6 +355,9 @@ def model_card(model, history=None, data=None, privacy=None, fairness=None, ener
         Those sections in the authors' words.
     sensitive_feature : str, optional
         The attribute that defines the fairness groups.
+    audit : AuditResult or dict, optional
+        A membership-inference audit (`pynn.privacy.audit`); shown as the
+        "empirical leakage" next to ε.
 
     Returns
     -------
@@ -380,7 +398,7 @@ def model_card(model, history=None, data=None, privacy=None, fairness=None, ener
             "date": datetime.date.today().isoformat(),
             "architecture": _architecture(model, prof),
             "training": training,
-            "privacy": _privacy(privacy),
+            "privacy": _leakage(_privacy(privacy), audit),
             "footprint": {"params": prof.params, "macs_per_sample": prof.macs,
                           "flops_per_sample": prof.flops, "energy": _energy(energy, logs)},
         },

@@ -78,10 +78,18 @@ def _training(t):
 
 def _privacy(p):
     out = ["### Privacy", ""]
-    if p is None:
-        return out + ["No differential-privacy guarantee was reported for this model."]
-    out.append(f"- Differential privacy: ε = {_num(p['epsilon'])}, δ = {_num(p['delta'])}")
-    out += [f"- {k}: {_num(v)}" for k, v in p.items() if k not in ("epsilon", "delta")]
+    leak = (p or {}).get("empirical_leakage")
+    if p is None or "epsilon" not in p:
+        out.append("No differential-privacy guarantee was reported for this model.")
+    else:
+        out.append(f"- Differential privacy: ε = {_num(p['epsilon'])}, δ = {_num(p['delta'])}")
+        out += [f"- {k}: {_num(v)}" for k, v in p.items()
+                if k not in ("epsilon", "delta", "empirical_leakage")]
+    if leak is not None:
+        low = "".join(f", TPR {_num(leak[k])} at FPR {k.rsplit('_', 1)[1]}"
+                      for k in ("tpr_at_fpr_0.1%", "tpr_at_fpr_1%") if k in leak)
+        out.append(f"- Empirical leakage (membership inference, {leak.get('attack', 'audit')}): "
+                   f"attack AUC {_num(leak['auc'])}, advantage {_num(leak['advantage'])}{low}")
     return out
 
 
