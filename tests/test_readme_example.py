@@ -88,7 +88,17 @@ def check_export(ns, out, source):
     np.testing.assert_allclose(ns["onnx_out"].sum(1), 1, rtol=1e-5)  # softmax rows
 
 
-CHECKS = {"eager": check_eager, "keras": check_keras, "trust": check_trust,
+def check_audit(ns, out, source):
+    # the loss-threshold attack tells members from non-members of an overfit model,
+    # and its AUC is scikit-learn's on the same scores
+    from sklearn.metrics import roc_auc_score
+    result = ns["result"]
+    assert 0.6 < result.auc < 0.75, result.auc
+    assert result.auc == pytest.approx(roc_auc_score(result.is_member, result.scores), abs=1e-12)
+    assert f"AUC {result.auc:.3f}" in out, out
+
+
+CHECKS = {"audit": check_audit, "eager": check_eager, "keras": check_keras, "trust": check_trust,
           "export": check_export}
 
 
