@@ -10,6 +10,7 @@ import math
 import operator
 import threading
 import time
+import weakref
 
 import numpy as np
 
@@ -198,7 +199,18 @@ class Model(Layer):
         return None
 
     def _layout(self):
-        return (tuple(map(id, self.trainable_weights)), tuple(map(id, self.non_trainable_weights)))
+        """[number of trainable weights, weak reference to each weight]. Weak references,
+        not id()s: a Variable replaced by another model's collation is freed, and a new
+        one may get its id, which made a changed layout look unchanged (a model whose
+        layer was unfrozen then trained nothing)."""
+        trainable = self.trainable_weights
+        return [len(trainable)] + [weakref.ref(w) for w in trainable + self.non_trainable_weights]
+
+    def _layout_changed(self):
+        old, trainable = self._collated_layout, self.trainable_weights
+        weights = trainable + self.non_trainable_weights
+        return (old[0] != len(trainable) or len(old) != len(weights) + 1
+                or any(ref() is not w for ref, w in zip(old[1:], weights)))
 
     def _ensure_collated(self):
         """Collates again when the arenas no longer hold this model's weights: a layer
@@ -207,7 +219,7 @@ class Model(Layer):
         some layout changed anywhere since this model last looked."""
         if not self._arena or self._collated_version == layout_version[0]:
             return
-        if self._collated_layout != self._layout():
+        if self._layout_changed():
             self._collate()
         self._collated_version = layout_version[0]
 

@@ -339,7 +339,7 @@ def test_bad_format_opset_and_unbuilt(tmp_path):
 def test_missing_onnx_package_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
     model = seq((4,), L.Dense(3))
-    with pytest.raises(ImportError, match=r"pip install 'pynn\[onnx\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'pynn-dl\[onnx\]'"):
         model.export(tmp_path / "m.onnx")
 
 

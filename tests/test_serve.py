@@ -378,7 +378,7 @@ def test_create_app_refuses_bad_options():
 def test_missing_serve_extra_says_how_to_install(monkeypatch):
     from pynn.serve import create_app
     monkeypatch.setitem(sys.modules, "starlette", None)  # import starlette now fails
-    with pytest.raises(ImportError, match=r"pip install 'pynn\[serve\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'pynn-dl\[serve\]'"):
         create_app(numeric_model(), "m")
 
 
