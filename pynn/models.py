@@ -41,7 +41,10 @@ def _batch_size_arg(batch_size, what):
                         f"{type(batch_size).__name__} {batch_size!r}") from None
     if b < 1:
         raise ValueError(f"{what}: batch_size must be a positive integer, got {b}")
-    return b
+    # A batch larger than the data is one batch of all of it (Keras), so any value
+    # above what an array can hold means the same; capping keeps 10**20 from reaching
+    # the C loop's int64 as an OverflowError.
+    return min(b, 2 ** 62)
 
 
 class Model(Layer):

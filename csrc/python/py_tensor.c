@@ -479,6 +479,26 @@ static Py_ssize_t Tensor_len(PnTensor *self)
 
 /* ------------------------------------------------------------------ ops */
 
+/* A Python int as an op's int64 attribute. A value outside int64 (10**20, 2**64)
+   is a bad argument, not an arithmetic accident: ValueError naming the op, which
+   attribute and the representable range, instead of OverflowError "int too big
+   to convert" (which names neither). The ops' Python wrappers check their own
+   ranges first; this is what is left for direct _C.apply callers. */
+static int int_attr(PyObject *v, const char *op, const char *what, Py_ssize_t i, int64_t *out)
+{
+    int overflow = 0;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: %s[%zd] must be an integer in [-9223372036854775808, "
+                     "9223372036854775807], got %R", op, what, i, v);
+        return -1;
+    }
+    if (x == -1 && PyErr_Occurred()) return -1;
+    *out = (int64_t)x;
+    return 0;
+}
+
 /* The one eager entry point: _C.apply(name, inputs, fattr=(), iattr=(), iv=()). */
 static PyObject *py_apply(PyObject *mod, PyObject *args, PyObject *kw)
 {
@@ -523,10 +543,11 @@ static PyObject *py_apply(PyObject *mod, PyObject *args, PyObject *kw)
         PyObject *s = PySequence_Fast(iobj, "iattr must be a sequence");
         if (!s) goto done;
         ni = PySequence_Fast_GET_SIZE(s);
-        for (Py_ssize_t i = 0; i < ni && i < PN_MAX_IATTR; i++)
-            ia[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(s, i));
+        int bad = 0;
+        for (Py_ssize_t i = 0; !bad && i < ni && i < PN_MAX_IATTR; i++)
+            bad = int_attr(PySequence_Fast_GET_ITEM(s, i), name, "iattr", i, &ia[i]);
         Py_DECREF(s);
-        if (PyErr_Occurred()) goto done;
+        if (bad) goto done;
         if (ni > PN_MAX_IATTR) { PyErr_SetString(PyExc_ValueError, "too many int attributes"); goto done; }
     }
     if (ivobj && ivobj != Py_None) {
@@ -534,11 +555,12 @@ static PyObject *py_apply(PyObject *mod, PyObject *args, PyObject *kw)
         if (!s) goto done;
         niv = PySequence_Fast_GET_SIZE(s);
         iv = PyMem_Malloc(sizeof(int64_t) * (size_t)(niv ? niv : 1));
-        for (Py_ssize_t i = 0; iv && i < niv; i++)
-            iv[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(s, i));
+        int bad = 0;
+        for (Py_ssize_t i = 0; iv && !bad && i < niv; i++)
+            bad = int_attr(PySequence_Fast_GET_ITEM(s, i), name, "iv", i, &iv[i]);
         Py_DECREF(s);
         if (!iv) { PyErr_NoMemory(); goto done; }
-        if (PyErr_Occurred()) goto done;
+        if (bad) goto done;
     }
     pn_node *out;
     int rc = pn_apply(op, (int)n_in, in, f, (int)nf, ia, (int)ni, iv, niv, &out);

@@ -15,6 +15,8 @@ def _number(layer, name, value, minimum=None):
 
 
 class _Elementwise(Layer):
+    _one_input = True
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 

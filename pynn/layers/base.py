@@ -320,6 +320,11 @@ class Layer:
     ['scale/scale']
     """
 
+    # True for the built-in layers whose call takes one tensor. Layer.__call__ treats a
+    # list as several inputs (Add, Concatenate, a user's call(a, b)); for these layers a
+    # list of tensors is refused by name and a nested list of numbers is one array.
+    _one_input = False
+
     def __init_subclass__(cls, **kwargs):
         # Keras lets call() leave out `training`; pynn always passes it, so such a
         # call() is wrapped to drop it (as Keras inspects the signature).
@@ -808,6 +813,19 @@ class Layer:
             self.built = True
             self.input_shape = batch_shape
 
+    def _one_input_from_list(self, inputs):
+        """A list given to a one-input layer: several tensors are an error, nested
+        numbers ([[1.0, 2.0], [3.0, 4.0]]) are the one array they spell."""
+        who = f"{type(self).__name__} '{self.name}'"
+        kind = type(inputs).__name__
+        if any(isinstance(t, (Tensor, np.ndarray)) for t in inputs):
+            raise TypeError(f"{who} takes one input tensor, got a {kind} of {len(inputs)} inputs")
+        try:
+            return Tensor(inputs)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{who} takes one input tensor; the {kind} given is not a "
+                            f"rectangular array of numbers ({e})") from None
+
     def __call__(self, inputs, *args, training=None, **kwargs):
         if len(args) == 1 and isinstance(args[0], (bool, np.bool_)) and training is None:
             training = bool(args[0])  # layer(x, True): `training` given by position
@@ -819,6 +837,8 @@ class Layer:
             from ..functional import symbolic_call
             return symbolic_call(self, inputs, training=training, **kwargs)
         self.__dict__["_losses"] = []  # layer.losses: those of the latest call (Keras)
+        if isinstance(inputs, (list, tuple)) and self._one_input:
+            inputs = self._one_input_from_list(inputs)
         if isinstance(inputs, (list, tuple)):
             inputs = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
             self._maybe_build([t.shape for t in inputs])

@@ -7,6 +7,8 @@ from .base import Layer
 
 
 class _Conv(Layer):
+    _one_input = True
+
     rank = None
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,

@@ -94,6 +94,8 @@ class Dense(Layer):
     (2, 5, 3)
     """
 
+    _one_input = True
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
@@ -178,6 +180,9 @@ class Activation(Layer):
     >>> pynn.layers.Activation("relu")(np.array([[-1.0, 2.0]], np.float32)).numpy()
     array([[0., 2.]], dtype=float32)
     """
+
+    _one_input = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -228,6 +233,8 @@ class Dropout(Layer):
     []
     """
 
+    _one_input = True
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= rate < 1:
@@ -262,6 +269,9 @@ class Flatten(Layer):
     >>> pynn.layers.Flatten()(np.zeros((2, 3, 4), np.float32)).shape
     (2, 12)
     """
+
+    _one_input = True
+
     def call(self, inputs, training=False):
         return ops.reshape(inputs, (-1, int(np.prod(inputs.shape[1:]))))
 
@@ -289,6 +299,8 @@ class Reshape(Layer):
     >>> pynn.layers.Reshape((2, -1))(np.zeros((5, 6), np.float32)).shape
     (5, 2, 3)
     """
+
+    _one_input = True
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)

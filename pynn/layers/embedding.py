@@ -51,6 +51,8 @@ class Embedding(Layer):
             [0., 1.]]], dtype=float32)
     """
 
+    _one_input = True
+
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
                  input_length=None, weights=None, **kwargs):

@@ -58,6 +58,8 @@ class BatchNormalization(Layer):
     Variable([0.01, 0.2 ], dtype=float32)
     """
 
+    _one_input = True
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -158,6 +160,8 @@ class LayerNormalization(Layer):
     >>> np.round(layer(np.array([[1.0, 2.0, 3.0]], np.float32)).numpy(), 3)
     array([[-1.224,  0.   ,  1.224]], dtype=float32)
     """
+
+    _one_input = True
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,

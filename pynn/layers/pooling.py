@@ -5,6 +5,8 @@ from .base import Layer
 
 
 class _Pool(Layer):
+    _one_input = True
+
     rank = None
     fn = None
 
@@ -179,6 +181,8 @@ class AveragePooling1D(_Pool):
 
 
 class _GlobalPool(Layer):
+    _one_input = True
+
     rank = None
     fn = None
 

@@ -34,6 +34,8 @@ class Rescaling(Layer):
     array([[-1.,  0.]], dtype=float32)
     """
 
+    _one_input = True
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale, self.offset = self._constant(scale, "scale"), self._constant(offset, "offset")
@@ -96,6 +98,8 @@ class Normalization(Layer):
     >>> fixed(np.array([[6.0]], np.float32)).numpy()
     array([[2.]], dtype=float32)
     """
+
+    _one_input = True
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)

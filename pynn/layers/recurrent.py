@@ -31,6 +31,8 @@ def _implementation(cls, value):
 
 
 class _RNN(Layer):
+    _one_input = True
+
     _op = None
     _gates = 1
     _n_states = 1
@@ -490,6 +492,8 @@ class Bidirectional(Layer):
     (2, 5, 4)
     """
 
+    _one_input = True
+
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if not isinstance(layer, _RNN):
             raise ValueError(f"Bidirectional needs a recurrent layer (SimpleRNN, LSTM, GRU), got "
@@ -505,6 +509,10 @@ class Bidirectional(Layer):
         if backward_layer is None:
             self.backward_layer = type(layer).from_config(
                 {**cfg, "name": "backward_" + base, "go_backwards": True})
+        elif not isinstance(backward_layer, _RNN):
+            raise TypeError("Bidirectional: backward_layer must be a recurrent layer (SimpleRNN, "
+                            f"LSTM, GRU) or None, got {type(backward_layer).__name__} "
+                            f"{backward_layer!r}")
         else:
             self.backward_layer = backward_layer
         if self.forward_layer.go_backwards == self.backward_layer.go_backwards:

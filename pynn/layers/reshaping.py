@@ -6,6 +6,8 @@ from .base import Layer
 
 
 class _Spatial(Layer):
+    _one_input = True
+
     rank = None
 
     def _check_input(self, shape):

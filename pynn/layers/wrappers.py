@@ -123,6 +123,8 @@ class RepeatVector(Layer):
             [1., 2.]]], dtype=float32)
     """
 
+    _one_input = True
+
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
@@ -169,6 +171,8 @@ class Permute(Layer):
     >>> pynn.layers.Permute((2, 1))(x).shape
     (1, 64, 10)
     """
+
+    _one_input = True
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)

@@ -58,6 +58,11 @@ def scaled_dot_product_attention(query, key, value, mask=None, *, causal=False, 
     if len(qs) not in (3, 4):
         raise ValueError("scaled_dot_product_attention: query must be (batch, T, heads, depth) "
                          f"or (batch, T, heads*depth) with num_heads=..., got shape {qs}")
+    if num_heads is not None and (isinstance(num_heads, (bool, np.bool_))
+                                  or not isinstance(num_heads, (int, np.integer))
+                                  or not 1 <= num_heads <= 2 ** 31):
+        raise ValueError("scaled_dot_product_attention: num_heads must be None or an int in "
+                         f"[1, 2**31], got {num_heads!r}")
     if len(qs) == 3 and num_heads is None:
         raise ValueError("scaled_dot_product_attention: rank-3 inputs (batch, T, heads*depth) "
                          "need num_heads")

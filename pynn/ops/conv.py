@@ -42,6 +42,11 @@ def _tuple(value, n, name, op, minimum=1):
         out = tuple(int(v) for v in out)
     if any(v < minimum for v in out):
         raise ValueError(f"{op}: every value of `{name}` must be >= {minimum}, received {name}={value!r}")
+    # int64's bound: the engine bounds sizes itself, a larger Python int could not
+    # reach it (OverflowError naming nothing)
+    if any(v > 2 ** 63 - 1 for v in out):
+        raise ValueError(f"{op}: every value of `{name}` must be in [{minimum}, 2**63 - 1], "
+                         f"received {name}={value!r}")
     return out
 
 

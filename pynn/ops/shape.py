@@ -32,7 +32,13 @@ def _is_int(v):
     return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
-def _int_tuple(shape, what):
+_INT64 = (-2 ** 63, 2 ** 63 - 1)
+
+
+def _int_tuple(shape, what, valid="-1 or in [0, 9223372036854775807]", ndim=None):
+    """Ints for an iv attribute. The engine checks the values; one outside int64 could
+    not even reach it (OverflowError naming nothing), so it is refused here with the
+    attribute's valid range: ``valid``, or [-ndim, ndim - 1] for axes."""
     if _is_int(shape):
         shape = (shape,)
     try:
@@ -42,7 +48,22 @@ def _int_tuple(shape, what):
     for v in out:
         if not _is_int(v):
             raise TypeError(f"{what} must contain only ints, got {shape!r}")
+        if not _INT64[0] <= v <= _INT64[1]:
+            if ndim is not None:
+                valid = f"in [{-ndim}, {ndim - 1}] (axes of a rank-{ndim} tensor)"
+            raise ValueError(f"{what}: every entry must be {valid}, got {int(v)} in {shape!r}")
     return tuple(int(v) for v in out)
+
+
+def _axis_attr(op, axis, ndim):
+    """An int axis for an iattr: out-of-int64 values refused with the valid range (the
+    engine reports in-range mistakes itself)."""
+    if not _is_int(axis):
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
+    if not _INT64[0] <= axis <= _INT64[1]:
+        raise ValueError(f"{op}: axis must be in [{-ndim}, {ndim - 1}] for a tensor of rank "
+                         f"{ndim}, got {int(axis)}")
+    return int(axis)
 
 
 def reshape(x, shape):
@@ -103,8 +124,9 @@ def transpose(x, axes=None):
            [1., 4.],
            [2., 5.]], dtype=float32)
     """
-    iv = () if axes is None else _int_tuple(axes, "transpose: axes")
-    return _C.apply("transpose", [_tensor(x)], iv=iv)
+    x = _tensor(x)
+    iv = () if axes is None else _int_tuple(axes, "transpose: axes", ndim=x.ndim)
+    return _C.apply("transpose", [x], iv=iv)
 
 
 def permute(x, axes):
@@ -226,7 +248,7 @@ def squeeze(x, axis=None):
         axes = {i for i, d in enumerate(x.shape) if d == 1}
     else:
         axes = set()
-        for a in _int_tuple(axis, "squeeze: axis"):
+        for a in _int_tuple(axis, "squeeze: axis", ndim=x.ndim):
             if not -x.ndim <= a < x.ndim:
                 raise ValueError(f"squeeze: axis {a} is out of range for a tensor of shape {x.shape}")
             if x.shape[a] != 1:
@@ -431,9 +453,9 @@ def take(x, indices, axis=0):
     array([[2., 0.],
            [5., 3.]], dtype=float32)
     """
-    if not _is_int(axis):
-        raise TypeError(f"take: axis must be an int, got {axis!r}")
-    return _C.apply("take", [_tensor(x), _tensor(indices)], iattr=[int(axis)])
+    x = _tensor(x)
+    axis = _axis_attr("take", axis, x.ndim)
+    return _C.apply("take", [x, _tensor(indices)], iattr=[axis])
 
 
 def _join(op, tensors, axis):
@@ -444,6 +466,7 @@ def _join(op, tensors, axis):
     ts = [_tensor(t) for t in tensors]
     if not ts:
         raise ValueError(f"{op} needs at least one tensor")
+    _axis_attr(op, axis, ts[0].ndim + (op == "stack"))
     return ts
 
 
