@@ -161,33 +161,18 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-def l1_l2(l1=0.01, l2=0.01):
-    """Returns ``L1L2(l1, l2)``, Keras' shortcut with both factors 0.01 by default.
-
-    Parameters
-    ----------
-    l1 : float, default 0.01
-        The L1 factor.
-    l2 : float, default 0.01
-        The L2 factor.
-
-    Returns
-    -------
-    L1L2
-
-    Examples
-    --------
-    >>> pynn.regularizers.l1_l2().get_config()
-    {'l1': 0.01, 'l2': 0.01}
-    """
-    return L1L2(l1, l2)
+# Keras 3's lowercase names are the classes themselves (keras.regularizers.l2(1e-4)), so
+# l1_l2() has L1L2's defaults (0, 0) as in Keras 3 -- tf.keras 2's function defaulted to 0.01.
+l1, l2, l1_l2 = L1, L2, L1L2
 
 
-# Keras 3's lowercase names are the classes themselves (keras.regularizers.l2(1e-4))
-l1, l2 = L1, L2
+def _l1_l2_by_name():
+    # The string "l1_l2" (refused by Keras 3) keeps tf.keras 2's meaning, both factors 0.01,
+    # rather than a regularizer that silently penalises nothing.
+    return L1L2(0.01, 0.01)
 
 
-_ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
+_ALIASES = {"l1": L1, "l2": L2, "l1_l2": _l1_l2_by_name, "l1l2": _l1_l2_by_name}
 _CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
 
 

@@ -19,11 +19,14 @@ def test_definitions():
     np.testing.assert_allclose(_value(reg.L2(0.1), w), 0.1 * l2, rtol=1e-6)
     np.testing.assert_allclose(_value(reg.L1(0.2), w), 0.2 * l1, rtol=1e-6)
     np.testing.assert_allclose(_value(reg.L1L2(0.2, 0.1), w), 0.2 * l1 + 0.1 * l2, rtol=1e-6)
-    # Keras defaults: L1(0.01), L2(0.01), L1L2(0, 0), l1_l2(0.01, 0.01)
+    # Keras 3 defaults: L1(0.01), L2(0.01), L1L2(0, 0); keras.regularizers.l1_l2 *is* L1L2
+    # (tf.keras 2's l1_l2 function defaulted to 0.01 each; the string "l1_l2" keeps that meaning)
     np.testing.assert_allclose(_value(reg.L2(), w), 0.01 * l2, rtol=1e-6)
     np.testing.assert_allclose(_value(reg.get("l1"), w), 0.01 * l1, rtol=1e-6)
     assert _value(reg.L1L2(), w) == 0.0
-    np.testing.assert_allclose(_value(reg.l1_l2(), w), 0.01 * (l1 + l2), rtol=1e-6)
+    assert reg.l1_l2 is reg.L1L2 and _value(reg.l1_l2(), w) == 0.0
+    np.testing.assert_allclose(_value(reg.l1_l2(l1=0.01, l2=0.01), w), 0.01 * (l1 + l2), rtol=1e-6)
+    np.testing.assert_allclose(_value(reg.get("l1_l2"), w), 0.01 * (l1 + l2), rtol=1e-6)
 
 
 def test_bad_arguments():
