@@ -308,6 +308,9 @@ int pn_dp_step(pn_loop *L, int64_t k)
     pn_dp_dropout_rows(d, 0, 0, 0);
     if (rc) return rc;
 
+    /* the hook sees the clipped sum, before noise and normalisation */
+    rc = pn_loop_hook(L, d->acc, b);
+    if (rc) return rc;
     double std = d->sigma * d->clip;
     if (std > 0.0) {
         rc = add_noise(d, std);

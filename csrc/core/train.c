@@ -39,6 +39,8 @@ static int run_batch(pn_loop *L, int64_t start, int64_t b)
     if (L->train) {
         rc = pn_program_backward(L->prog, L->loss);
         if (rc) return rc;
+        rc = pn_loop_hook(L, L->grads, b);
+        if (rc) return rc;
         if (L->step) {
             rc = L->step(L->opt, L->params, L->grads);
             if (rc) return rc;
@@ -67,6 +69,11 @@ static int run_batch(pn_loop *L, int64_t start, int64_t b)
             memcpy(L->out_data[k] + L->out_per[k] * start, o->data, sizeof(float) * (size_t)o->size);
     }
     return PN_OK;
+}
+
+int pn_loop_hook(pn_loop *L, float *grads, int64_t rows)
+{
+    return L->hook ? L->hook(L->hook_ctx, grads, L->n_params, rows) : PN_OK;
 }
 
 int pn_loop_run(pn_loop *L, int64_t first, int64_t count, int64_t *done)

@@ -4,6 +4,11 @@
 #include "pn.h"
 
 typedef int (*pn_step_fn)(void *opt, float *params, const float *grads);
+/* The gradient hook: called on every training batch between backward and the
+ * optimizer step with the gradient the step will apply (n floats, laid out as
+ * the trainable arena; writable: what it leaves there is applied) and the
+ * number of rows of the batch. A nonzero return stops the loop with that status. */
+typedef int (*pn_grad_hook_fn)(void *ctx, float *grads, int64_t n, int64_t batch_rows);
 
 typedef struct pn_loop {
     pn_program *prog;
@@ -17,7 +22,10 @@ typedef struct pn_loop {
     pn_step_fn step;
     void *opt;
     float *params;              /* trainable arena */
-    const float *grads;         /* its gradient arena */
+    float *grads;               /* its gradient arena */
+    int64_t n_params;           /* floats in both */
+    pn_grad_hook_fn hook;       /* NULL: none (no call at all) */
+    void *hook_ctx;
     int n_stats;                /* metric statistics summed over the epoch */
     pn_node **stats;
     double *acc;                /* concatenated accumulators */
@@ -34,4 +42,6 @@ typedef struct pn_loop {
 /* Runs batches [first, first + count) of the epoch; returns a status. *done
  * receives the number of batches completed. */
 int pn_loop_run(pn_loop *L, int64_t first, int64_t count, int64_t *done);
+/* Calls the gradient hook, if any, on grads (n_params floats) for a batch of rows. */
+int pn_loop_hook(pn_loop *L, float *grads, int64_t rows);
 #endif
