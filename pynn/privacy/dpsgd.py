@@ -13,7 +13,7 @@ c_i = min(1, C / (||g_i|| + 1e-6)), the clipped gradients are summed, Gaussian
 noise N(0, (sigma C)^2) is added to every coordinate, the sum is divided by the
 expected batch size q n, and the wrapped optimizer (SGD by default, any pynn
 optimizer otherwise) takes its ordinary step. All of it runs in C
-(csrc/core/dp.c) inside the same loop as a plain fit.
+(csrc/core/privacy/dp.c) inside the same loop as a plain fit.
 
 The privacy spent is tracked by an RDP accountant (`pynn.privacy.accountant`)
 and shown as `epsilon` on the progress bar and in the History.

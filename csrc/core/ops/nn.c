@@ -5,17 +5,18 @@
  * drawn from a fresh counter-based key per forward call: reproducible under
  * pynn.set_seed and independent of the thread count.
  *
- * Per-example streams (iattr[1] = 1, set by the DP-SGD driver, dp.c): row r of
- * the first axis draws from the key pn_rng_hash(iattr[2], iattr[3] + r) instead,
- * so an example gets the same mask whether it runs alone (iattr[3] = its
- * position in the batch) or inside the whole batch (iattr[3] = 0).
+ * Per-example streams (iattr[1] = 1, set through pn_dropout_keyed_rows, nn.h,
+ * by drivers that run examples both alone and in batches): row r of the first
+ * axis draws from the key pn_rng_hash(iattr[2], iattr[3] + r) instead, so an
+ * example gets the same mask whether it runs alone (iattr[3] = its position in
+ * the batch) or inside the whole batch (iattr[3] = 0).
  *
  * dropout_mask(x): the mask alone, shape (N, count, width) with N = x.shape[0];
  * iattr[0] = count, iattr[1] = width, fattr[0] = rate. Every entry is 0 or
  * 1/(1-rate), drawn like dropout's. The recurrent layers draw one per sequence
  * (the same mask at every time step, count = 1 or one per gate) and hand it to
  * their op; it has no gradient. */
-#include "pn.h"
+#include "ops/nn.h"
 
 /* Fills m[0..n) with 0 (probability rate) or 1/(1-rate) drawn from key. */
 static void draw_keyed(float *m, int64_t n, double rate, uint64_t key)
@@ -99,5 +100,14 @@ static int dropout_mask_forward(pn_node *n)
 static const pn_op op_dropout = {"dropout", 1, dropout_infer, dropout_forward, dropout_backward, NULL};
 static const pn_op op_dropout_mask = {"dropout_mask", 1, dropout_mask_infer, dropout_mask_forward,
                                       NULL, NULL};
+
+int pn_dropout_keyed_rows(pn_node *x, int on, uint64_t key, int64_t first)
+{
+    if (x->op != &op_dropout) return 0;
+    x->iattr[1] = on;
+    x->iattr[2] = (int64_t)key;
+    x->iattr[3] = first;
+    return 1;
+}
 
 const pn_op *const pn_ops_nn[] = {&op_dropout, &op_dropout_mask, NULL};

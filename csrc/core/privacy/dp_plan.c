@@ -18,6 +18,7 @@
 
 #include "dp.h"
 #include "ops/dense.h"
+#include "ops/nn.h"
 #include "program.h"
 
 enum { K_CONST, K_BATCHED, K_REDUCED };
@@ -299,12 +300,13 @@ int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int 
     if (index_of(p, loss) < 0) return pn_error(PN_EVALUE, "DP-SGD plan: the loss is not in the program");
     d->prog = p;
     d->arena = params;
-    for (int i = 0; i < p->n; i++) d->n_dropout += is(p->order[i], "dropout");
+    /* the dropout nodes: those that take per-example streams (left off here) */
+    for (int i = 0; i < p->n; i++) d->n_dropout += pn_dropout_keyed_rows(p->order[i], 0, 0, 0);
     d->dropout = malloc(sizeof *d->dropout * (size_t)(d->n_dropout ? d->n_dropout : 1));
     if (!d->dropout) goto nomem;
     d->n_dropout = 0;
     for (int i = 0; i < p->n; i++)
-        if (is(p->order[i], "dropout")) d->dropout[d->n_dropout++] = p->order[i];
+        if (pn_dropout_keyed_rows(p->order[i], 0, 0, 0)) d->dropout[d->n_dropout++] = p->order[i];
 
     snprintf(d->why, sizeof d->why, "ghost clipping was not allowed");
     int ghost = allow_ghost ? ghost_plan(d, p, loss, params) : 0;
