@@ -1070,9 +1070,8 @@ class Model(Layer):
 
         entry = self._program("train", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
         self._build_optimizer()
-        # DP-SGD (pynn.privacy.DPSGD): the loop runs private steps with this C state
-        dp_begin = getattr(self.optimizer, "_dp_begin", None)
-        dp = dp_begin(self, n, batch_size, epochs - initial_epoch, entry) if dp_begin else None
+        # the loop's per-batch strategy: None is the plain step (DP-SGD has its own)
+        strategy = self.optimizer._fit_strategy(self, n, batch_size, epochs - initial_epoch, entry)
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (n + batch_size - 1) // batch_size
         cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=verbose, epochs=epochs,
@@ -1103,7 +1102,8 @@ class Model(Layer):
                 ls, lc, d, interrupted = _C.run_loop(
                     entry["prog"], entry["loss"], entry["slots"], data, perm, batch_size, done, todo,
                     True, self.optimizer, self._params, self._grads, entry["stats"], acc, [], [],
-                    False, dp, gradient_hook=self._gradient_hook)
+                    False, None if strategy is None else strategy.state,
+                    gradient_hook=self._gradient_hook)
                 if diverged is None and not math.isfinite(ls):
                     # the first batches whose loss is NaN/inf: warn once per fit
                     diverged = callbacks_mod.report_nonfinite_loss(
@@ -1113,8 +1113,8 @@ class Model(Layer):
                 count += lc
                 done += d
                 logs = self._logs(loss_sum, count, acc, entry)
-                if dp is not None:
-                    self.optimizer._dp_update(dp, logs)  # counts the steps, adds "epsilon"
+                if strategy is not None:
+                    strategy.after_run(logs)  # DP-SGD: counts the steps, adds "epsilon"
                 cbs.on_train_batch_end(done - 1, logs)
                 if interrupted:
                     raise KeyboardInterrupt
