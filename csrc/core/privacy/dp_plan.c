@@ -292,6 +292,17 @@ static int warm_up(pn_dp *d, pn_program *p, pn_node *loss)
     return rc;
 }
 
+static void free_ghost(pn_dp *d)
+{
+    free(d->ghost);
+    free(d->sq);
+    free(d->scale);
+    d->ghost = NULL;
+    d->sq = NULL;
+    d->scale = NULL;
+    d->n_ghost = 0;
+}
+
 int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int allow_ghost,
                int64_t chunk)
 {
@@ -326,14 +337,8 @@ int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int 
     if (ghost) {
         d->path = PN_DP_GHOST;
         d->why[0] = 0;
-    } else { /* keep only what the replay needs */
-        free(d->ghost);
-        free(d->sq);
-        free(d->scale);
-        d->ghost = NULL;
-        d->sq = NULL;
-        d->scale = NULL;
-        d->n_ghost = 0;
+    } else {
+        free_ghost(d); /* keep only what the replay needs */
     }
     return PN_OK;
 nomem:
@@ -343,15 +348,10 @@ nomem:
 
 void pn_dp_plan_free(pn_dp *d)
 {
-    free(d->ghost);
-    free(d->sq);
-    free(d->scale);
+    free_ghost(d);
     free(d->dropout);
-    d->ghost = NULL;
-    d->sq = NULL;
-    d->scale = NULL;
     d->dropout = NULL;
-    d->n_ghost = d->n_dropout = 0;
+    d->n_dropout = 0;
     d->chunk = 0;
     d->prog = NULL;
     d->arena = NULL;
