@@ -106,7 +106,7 @@ static int secure_normal(pn_dp *d, double *z)
 void pn_dp_dropout_rows(pn_dp *d, int on, uint64_t key, int64_t first)
 {
     for (int k = 0; k < d->n_dropout; k++)
-        pn_dropout_keyed_rows(d->dropout[k], on, pn_rng_hash(key, (uint64_t)k), first);
+        pn_dropout_streams(d->dropout[k], on, pn_rng_hash(key, (uint64_t)k), first);
 }
 
 /* Forward and backward of one example; its gradient is clipped and added to

@@ -24,7 +24,7 @@
  *    example's own gradient.
  *  - per-example replay, for every other model: each example runs forward
  *    and backward alone at batch size 1, whatever the layers.
- * Dropout draws per-example streams in both (pn_dropout_keyed_rows, ops/nn.h),
+ * Dropout draws per-example streams in both (pn_dropout_streams, ops/nn.h),
  * so an example gets the same mask in either path.
  *
  * Randomness: seeded mode draws sampling and noise from pynn's counter-based
