@@ -36,3 +36,14 @@ def test_only_the_privacy_folder_knows_dp_sgd():
            if privacy not in f.parents
            for i, line in enumerate(f.read_text().splitlines()) if pattern.search(line)]
     assert not bad, "DP-SGD leaks out of csrc/core/privacy:\n" + "\n".join(bad)
+
+
+def test_dp_sgd_chooses_its_path_from_traits_not_op_names():
+    """No op name appears as a string in csrc/core/privacy: ghost clipping or
+    replay is decided from the ops' traits (pn.h) and attributes by name."""
+    import pynn
+    names = set(pynn.ops.describe())
+    strings = {(f.name, s) for f in (CORE / "privacy").glob("*.c")
+               for s in re.findall(r'"([^"\\]*)"', f.read_text())}
+    bad = sorted((f, s) for f, s in strings if s in names)
+    assert not bad, f"DP-SGD recognises ops by name: {bad}"

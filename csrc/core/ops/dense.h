@@ -6,7 +6,8 @@
 
 /* After dense's backward: the gradient of its pre-activation, M rows of N (dy
  * itself for the linear activation), from which dense formed its weights'
- * gradients; NULL if n is not a dense node that ran backward. The caller may
- * overwrite it until the next forward. */
+ * gradients; NULL if the dense node did not run backward. Any other node
+ * (an affine op without a fused activation) gives its output gradient. The
+ * caller may overwrite it until the next forward. */
 float *pn_dense_grad_pre(pn_node *n);
 #endif

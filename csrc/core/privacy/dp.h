@@ -13,13 +13,14 @@
  * Two ways to get the per-example gradients, chosen once per fit by
  * pn_dp_plan (dp_plan.c):
  *  - ghost clipping (Goodfellow 2015, Opacus' ghost mode): the batch runs
- *    forward and backward once at full size. Every trainable weight is a Dense
- *    kernel (x W, x of shape (b, K); the fused dense op or matmul) or a bias
- *    added to one row per example, so example i's gradient is x_i ⊗ δ_i or
+ *    forward and backward once at full size. Every trainable weight is the
+ *    kernel or bias of an affine op (PN_TRAIT_AFFINE: x W (+ bias), x of
+ *    shape (b, K); the fused dense op, a 2-D matmul) or a bias added to one
+ *    row per example (PN_TRAIT_ADDITIVE), so example i's gradient is x_i ⊗ δ_i or
  *    δ_i, with δ_i row i of the gradient of x W (+ bias): its squared norm
  *    is ||x_i||² ||δ_i||² or ||δ_i||², and the clipped sum is Xᵀ diag(c) Δ or
  *    Σ_i c_i δ_i, one GEMM per kernel (dp_ghost.c). The whole graph must
- *    keep the examples apart (row-wise ops only) and the loss must be a mean
+ *    keep the examples apart (PN_TRAIT_ROWWISE ops only) and the loss must be a mean
  *    over the batch, so each row of the batch gradient is 1/b of that
  *    example's own gradient.
  *  - per-example replay, for every other model: each example runs forward
@@ -52,8 +53,7 @@ enum { PN_GHOST_MATMUL = 0, PN_GHOST_BIAS = 1 };
 typedef struct {
     int kind;          /* PN_GHOST_MATMUL: the kernel W of x W, x (b, K), W (K, N);
                         * PN_GHOST_BIAS: a bias added to one row of N per example */
-    pn_node *node;     /* the op that consumes the weight: matmul, add or dense */
-    int fused;         /* node is dense: the rows are its pre-activation gradient */
+    pn_node *node;     /* the op that consumes the weight: affine, or the add of a bias */
     int scale_rows;    /* the first entry of its node: scales the shared rows */
     int64_t offset;    /* of the weight in the trainable arena */
     pn_node *param;
