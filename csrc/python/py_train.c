@@ -319,9 +319,10 @@ static int py_hook_call(void *ctx, float *g, int64_t n, int64_t rows)
         }
     }
     if (arr) {
+        pn_program *was = held_here;
         held_here = h->prog; /* a call back into this program is refused, not deadlocked */
         res = PyObject_CallFunction(h->fn, "OL", arr, (long long)rows);
-        held_here = NULL;
+        held_here = was;
         Py_DECREF(arr);
     }
     int rc = PN_OK;
