@@ -96,6 +96,8 @@ def test_fused_defaults_match_the_separate_ops():
      r"leaky_relu: negative_slope must be a float, got str '0.1'"),
     (lambda: _C.apply("leaky_relu", [X], negative_slope=None), TypeError,
      r"leaky_relu: negative_slope must be a float, got NoneType"),
+    (lambda: _C.apply("leaky_relu", [X], negative_slope=np.ones(2)), TypeError,
+     r"leaky_relu: negative_slope must be a float, got numpy.ndarray"),
     (lambda: _C.apply("softmax", [X], axis=1.0), TypeError, r"softmax: axis must be an integer, got float"),
     (lambda: _C.apply("softmax", [X], axis="-1"), TypeError, r"softmax: axis must be an integer, got str"),
     (lambda: _C.apply("matmul", [X, X.T], transpose_a=2), TypeError, r"matmul: transpose_a must be a bool, got int 2"),

@@ -233,7 +233,10 @@ extern _Thread_local int pn_tracing;
 #endif
 
 /* Creates a node for op over inputs with the given attributes, infers its shape,
- * allocates and runs forward. On success *out holds a new reference. */
+ * allocates and runs forward. On success *out holds a new reference. The
+ * attribute arrays are laid out as op's descriptor says: a host starts from
+ * pn_attr_defaults and writes what it sets by name through pn_attr_find (the
+ * Python binding does exactly this, py_ops.c). */
 int pn_apply(const pn_op *op, int n_in, pn_node **in, const double *fattr, int n_f,
              const int64_t *iattr, int n_i, const int64_t *iv, int64_t n_iv,
              pn_node **out);
