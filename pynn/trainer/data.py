@@ -137,6 +137,8 @@ def sample_weights(model, y, n, sample_weight, class_weight):
         check_finite(sw, "sample_weight")
         w = w * sw
     if class_weight is not None:
+        if not y:
+            raise ValueError("class_weight needs the targets y to weigh samples by their class")
         if len(y) > 1:
             raise ValueError("class_weight is only supported for models with one output")
         w = w * class_weights_to_sample_weights(y[0], class_weight)

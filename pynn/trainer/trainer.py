@@ -15,6 +15,8 @@ import numpy as np
 from .. import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from ..data_adapter import check_finite
 from .compile_utils import OutputLoss, logs_from, summed_loss
+from . import step_loop
+from .steps import Steps
 from .data import (batch_size_arg, prepare_x, prepare_ys, sample_weights,
                    unpack_validation)
 
@@ -22,7 +24,7 @@ from .data import (batch_size_arg, prepare_x, prepare_ys, sample_weights,
 _USAGE_LOCK = threading.Lock()
 
 
-class Trainer:
+class Trainer(Steps):
     """compile / fit / evaluate / predict for a `pynn.Model` (mixed into it)."""
 
     # ------------------------------------------------------------ compile
@@ -90,6 +92,7 @@ class Trainer:
         self._metric_specs = as_list(metrics) + as_list(weighted_metrics)
         self._n_unweighted_metrics = len(as_list(metrics))
         self.compiled_metrics = None  # resolved against the shapes at the first fit/evaluate
+        self._loss_tracker = metrics_mod.Mean(name="loss")  # model.metrics[0], for custom steps
         self.compiled = True
         self._programs = {}
 
@@ -407,13 +410,14 @@ class Trainer:
     def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
              shuffle, class_weight, sample_weight, initial_epoch, validation_batch_size,
              validation_freq):
-        from .. import callbacks as callbacks_mod
         verbose = 1 if verbose == "auto" else int(verbose)
         xs = prepare_x(self, x)
         n = xs[0].shape[0]
         if n == 0:
             raise ValueError("fit: x has no samples (0 rows)")
-        ys = prepare_ys(self, y, n)
+        custom = self._overrides("train_step")
+        # Keras hands a custom train_step (x,) when fit is given no targets
+        ys = None if custom and y is None else prepare_ys(self, y, n)
         w = sample_weights(self, ys, n, sample_weight, class_weight)
         val = None
         if validation_data is not None:
@@ -422,11 +426,29 @@ class Trainer:
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
             split = int(n * (1 - validation_split))  # Keras: the LAST fraction, before shuffling
-            val = ([a[split:] for a in xs], [a[split:] for a in ys], w[split:])
-            xs, ys, w, n = [a[:split] for a in xs], [a[:split] for a in ys], w[:split], split
+            val = ([a[split:] for a in xs], None if ys is None else [a[split:] for a in ys],
+                   w[split:])
+            xs, w, n = [a[:split] for a in xs], w[:split], split
+            ys = None if ys is None else [a[:split] for a in ys]
         if n == 0:
             raise ValueError("fit: no training samples")
+        if val is not None:
+            val_batch = batch_size if validation_batch_size is None else batch_size_arg(
+                validation_batch_size, "fit (validation_batch_size)")
+            val = (val, val_batch, validation_freq)
+        if custom:
+            weighted = sample_weight is not None or class_weight is not None
+            return step_loop.fit(self, xs, ys, w if weighted else None, val, batch_size, epochs,
+                                 initial_epoch, shuffle, callbacks, verbose)
+        return self._fit_compiled(xs, ys, w, val, batch_size, epochs, initial_epoch, shuffle,
+                                  callbacks, verbose)
 
+    def _fit_compiled(self, xs, ys, w, val, batch_size, epochs, initial_epoch, shuffle,
+                      callbacks, verbose):
+        """fit's epochs on the compiled C loop: one engine call per epoch, or per chunk of
+        batches when a progress bar or a callback needs Python in between."""
+        from .. import callbacks as callbacks_mod
+        n = xs[0].shape[0]
         entry = self._program("train", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
         self._build_optimizer()
         # DP-SGD (pynn.privacy.DPSGD): the loop runs private steps with this C state
@@ -479,17 +501,31 @@ class Trainer:
                 dt = time.perf_counter() - t0
                 chunk = max(1, min(n_batches, int(chunk * 0.1 / dt) if dt > 0 else chunk * 2))
             epoch_logs = dict(logs)
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                # Keras runs the validation pass with fit's callbacks (on_test_* hooks)
-                vlogs = self._evaluate_arrays(*val, batch_size if validation_batch_size is None else
-                                              batch_size_arg(validation_batch_size,
-                                                              "fit (validation_batch_size)"), cbs)
-                epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
+            self._validate(val, epoch, epoch_logs, cbs)
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
         cbs.on_train_end(epoch_logs if epochs > initial_epoch else {})
         return self.history
+
+    def _validate(self, val, epoch, epoch_logs, cbs):
+        """Adds the "val_" logs of fit's validation pass at the end of an epoch, when due.
+        Keras runs it with fit's callbacks (on_test_* hooks)."""
+        if val is None:
+            return
+        (vx, vy, vw), val_batch, freq = val
+        if (epoch + 1) % freq == 0:
+            vlogs = self._evaluate_logs(vx, vy, vw, val_batch, cbs)
+            epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
+
+    def _evaluate_logs(self, xs, ys, w, batch_size, cbs=None, weighted=True):
+        """evaluate's logs: the user's test_step batch by batch when the model overrides
+        it, otherwise the compiled C loop."""
+        if self._overrides("test_step"):
+            return step_loop.evaluate(self, xs, ys, w if weighted else None, batch_size, cbs)
+        if ys is None:  # fit(x) without targets: the compiled program's label slots
+            ys = prepare_ys(self, None, xs[0].shape[0])
+        return self._evaluate_arrays(xs, ys, w, batch_size, cbs)
 
     def _run_batches(self, entry, data, batch_size, first, count, *, perm=None, acc=None,
                      out_arrays=None, train=False, dp=None):
@@ -499,10 +535,13 @@ class Trainer:
         loss and metric statistics into `acc`; a 'predict' entry fills `out_arrays`.
         Returns (loss sum, loss count, batches done, interrupted by Ctrl-C)."""
         predict = out_arrays is not None
+        # nothing trainable (Keras fits it: loss computed, weights unchanged): the train
+        # program runs forward and loss in training mode, and no optimizer steps
+        step = train and bool(self._segments)
         return _C.run_loop(
             entry["prog"], None if predict else entry["loss"], entry["slots"], data, perm,
             batch_size, first, count, train,
-            self.optimizer if train else None, self._params if train else None,
+            self.optimizer if step else None, self._params if train else None,
             self._grads if train else None,
             [] if predict else entry["stats"], None if predict else acc,
             entry["outs"] if predict else [], out_arrays if predict else [],
@@ -600,7 +639,8 @@ class Trainer:
         n = xs[0].shape[0]
         if n == 0:
             raise ValueError("evaluate: x has no samples (0 rows): there is nothing to evaluate")
-        ys = prepare_ys(self, y, n)
+        # Keras hands a custom test_step (x,) when evaluate is given no targets
+        ys = None if y is None and self._overrides("test_step") else prepare_ys(self, y, n)
         w = sample_weights(self, ys, n, sample_weight, None)
         verbose = 1 if verbose == "auto" else int(verbose)
         steps_ = (n + batch_size - 1) // batch_size
@@ -609,8 +649,8 @@ class Trainer:
             bar = Progbar(steps_, verbose=verbose)  # started before the work it times
         self._begin_use("evaluate")
         try:
-            logs = self._evaluate_arrays(xs, ys, w, batch_size,
-                                         self._callback_list(callbacks, steps_))
+            logs = self._evaluate_logs(xs, ys, w, batch_size, self._callback_list(callbacks, steps_),
+                                       weighted=sample_weight is not None)
         finally:
             self._end_use("evaluate")
         if verbose:
@@ -622,8 +662,10 @@ class Trainer:
     def _ordered_values(self, logs):
         """evaluate's list form: loss, each output's loss, metrics in compile order."""
         names = ["loss"] + ([f"{n}_loss" for n in self._output_names()] if self._n_outputs() > 1
-                            else []) + [m.name for m in self.compiled_metrics]
-        values = [logs[k] for k in names if k in logs]
+                            else []) + [m.name for m in (self.compiled_metrics or [])]
+        # then what a custom test_step / train_step logged besides, in its order
+        values = [logs[k] for k in names if k in logs] + [v for k, v in logs.items()
+                                                           if k not in names]
         return values[0] if len(values) == 1 else values
 
     def _callback_list(self, callbacks, steps):
@@ -678,6 +720,10 @@ class Trainer:
             self._end_use("predict")
 
     def _predict(self, x, batch_size, callbacks=None):
+        if self._overrides("predict_step"):
+            xs = prepare_x(self, x)
+            steps = (xs[0].shape[0] + batch_size - 1) // batch_size
+            return step_loop.predict(self, xs, batch_size, self._callback_list(callbacks, steps))
         if (callbacks is None and isinstance(x, np.ndarray) and x.dtype == np.float32
                 and x.flags.c_contiguous
                 and self.built and self._n_outputs() == 1 and len(self._input_shapes) == 1
