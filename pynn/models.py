@@ -61,7 +61,7 @@ class Model(Trainer, Layer):
         if cls is Model and (args or "inputs" in kwargs):
             return super().__new__(FunctionalModel)
         if (not issubclass(cls, (FunctionalModel, Sequential)) and type(cls).__call__ is type.__call__
-                and (len(args) >= 2 or "inputs" in kwargs) and cls.call is Model.call):
+                and _functional_arguments(args, kwargs) and cls.call is Model.call):
             # Keras: a Model subclass (overriding compute_loss, say) built with
             # (inputs, outputs) is a functional model of that class
             return super().__new__(_functional_subclass(cls))
@@ -320,8 +320,11 @@ class Model(Trainer, Layer):
 
     def __setattr__(self, name, value):
         # a subclassed model owns the layers assigned to its attributes, in that order
-        # (Keras tracks them the same way; lists of layers too)
-        if not name.startswith("_") and "_layers" in self.__dict__ and self._subclassed():
+        # (Keras tracks them the same way; lists of layers too), whether it defines call()
+        # or only a custom train_step over the models it holds (the guide's GAN); a
+        # Sequential or functional model's layers are its graph
+        if (not name.startswith("_") and "_layers" in self.__dict__
+                and type(self)._forward is Model._forward):
             for layer in value if isinstance(value, (list, tuple)) else [value]:
                 if isinstance(layer, Layer) and not any(l is layer for l in self._layers):
                     self._layers.append(layer)
@@ -999,6 +1002,13 @@ class FunctionalModel(Model):
 
 
 _FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_arguments(args, kwargs):
+    """Whether a Model subclass is given (inputs, outputs), Keras 3's rule: a GAN made
+    with (discriminator, generator, latent_dim) is a subclassed model, not a graph."""
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
 
 
 def _functional_subclass(cls):

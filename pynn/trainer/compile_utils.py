@@ -37,3 +37,36 @@ def logs_from(loss_sum, count, acc, entry):
         logs[m.name] = float(v) if np.ndim(v) == 0 else np.asarray(v)
         off += s.size
     return dict(sorted(logs.items()))  # Keras' key order (the progress bar shows this order)
+
+
+class CompileMetrics:
+    """compile()'s metrics as one entry of ``model.metrics``, as Keras 3's
+    CompileMetrics: ``update_state(y, y_pred, sample_weight)`` updates each metric
+    of each output (``sample_weight`` goes to ``weighted_metrics`` only) and
+    ``result()`` is their ``{name: value}`` dict, which fit's logs flatten. The
+    metric objects are resolved against the shapes of the first batch ("accuracy"
+    needs them) and are the ones the compiled loop reports."""
+
+    name = "compile_metrics"
+
+    def __init__(self, model):
+        self._model = model
+
+    def _slots(self):
+        model = self._model
+        return model._metric_slots if model.__dict__.get("compiled_metrics") is not None else []
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        ys, preds = ((y_true, y_pred) if isinstance(y_pred, (list, tuple))
+                     else ([y_true], [y_pred]))
+        slots = self._model._resolve_metrics([tuple(np.shape(t)[1:]) for t in ys],
+                                             [(None,) + tuple(np.shape(p)[1:]) for p in preds])
+        for o, m, weighted in slots:  # plain metrics see every sample as weight 1
+            m.update_state(ys[o], preds[o], sample_weight if weighted else None)
+
+    def result(self):
+        return {m.name: m.result() for _, m, _ in self._slots()}
+
+    def reset_state(self):
+        for _, m, _ in self._slots():
+            m.reset_state()

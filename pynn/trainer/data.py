@@ -36,8 +36,9 @@ def prepare_x(model, x):
     if any(a.ndim == 0 for a in xs):
         raise ValueError("x must have a batch axis; got a scalar")
     model._ensure_built([a.shape for a in xs])
-    xs = model._adjust_rank(xs)
-    model._check_x_shapes([a.shape for a in xs])
+    if hasattr(model, "_input_shapes"):  # not a model that only says built=True (a GAN's)
+        xs = model._adjust_rank(xs)
+        model._check_x_shapes([a.shape for a in xs])
     for a in xs:
         check_finite(a, "x")
     n = xs[0].shape[0]

@@ -44,14 +44,6 @@ def _batches(n, batch_size):
     return (n + batch_size - 1) // batch_size
 
 
-def _resolve_metrics(model, ys):
-    """Resolves compile()'s metrics against the targets' shapes before the first step,
-    so that model.metrics lists them from the start (Keras builds its CompileMetrics
-    at compile time; "accuracy" needs the shapes here)."""
-    if ys is not None and getattr(model, "_metric_specs", None):
-        model._resolve_metrics([a.shape[1:] for a in ys], model._output_shapes())
-
-
 def fit(model, xs, ys, w, val, batch_size, epochs, initial_epoch, shuffle, callbacks, verbose):
     """fit's epochs with the model's own train_step: `ys` None when fit had no
     targets, `w` None when it had no sample or class weights (the step then gets no
@@ -61,7 +53,6 @@ def fit(model, xs, ys, w, val, batch_size, epochs, initial_epoch, shuffle, callb
         raise ValueError(f"fit: model '{model.name}' overrides train_step, but DP-SGD's private "
                          f"steps run only in the compiled loop; a custom train_step would train "
                          f"without the privacy guarantee")
-    _resolve_metrics(model, ys)
     n = xs[0].shape[0]
     n_batches = _batches(n, batch_size)
     cbs = callbacks_mod.CallbackList(callbacks, model=model, verbose=verbose, epochs=epochs,
@@ -95,7 +86,6 @@ def fit(model, xs, ys, w, val, batch_size, epochs, initial_epoch, shuffle, callb
 def evaluate(model, xs, ys, w, batch_size, cbs=None):
     """evaluate's logs with the model's own test_step (no graph is recorded, as Keras
     runs it under torch.no_grad)."""
-    _resolve_metrics(model, ys)
     model.reset_metrics()
     if cbs is not None:
         cbs.on_test_begin()

@@ -41,25 +41,30 @@ class Steps:
 
     @property
     def metrics(self):
-        """The metrics ``fit`` resets each epoch and a step reports: a `metrics.Mean`
-        named ``"loss"`` tracking the loss, then the compiled metrics.
+        """The metrics ``fit`` resets each epoch and a step reports (Keras 3): a
+        `metrics.Mean` named ``"loss"`` tracking the loss, then compile()'s metrics as
+        one object named ``"compile_metrics"`` whose ``result()`` is a dict.
 
-        The compiled metrics appear once they are resolved against the data's shapes
-        (by the first ``fit`` / ``evaluate``, or by ``compute_metrics``). A subclass
-        may override this property to list its own metric objects (Keras' guide
-        does), which ``fit`` and ``evaluate`` then reset.
+        A subclass may override this property to list its own metric objects
+        (Keras' guide does), which ``fit`` and ``evaluate`` then reset.
 
         Examples
         --------
         >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
         >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
-        >>> _ = model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
         >>> [m.name for m in model.metrics]
-        ['loss', 'mae']
+        ['loss', 'compile_metrics']
         """
-        tracker = self.__dict__.get("_loss_tracker")
-        return ([tracker] if tracker is not None else []) + list(
-            self.__dict__.get("compiled_metrics") or [])
+        return [m for m in (self.__dict__.get("_loss_tracker"),
+                            self.__dict__.get("_compile_metrics")) if m is not None]
+
+    def _metrics_result(self):
+        """{name: value} of every metric in model.metrics, dict results flattened."""
+        logs = {}
+        for m in self.metrics:
+            value = m.result()
+            logs.update(value if isinstance(value, dict) else {m.name: value})
+        return logs
 
     def reset_metrics(self):
         """Resets every metric in ``model.metrics`` (fit does it at each epoch start).
@@ -100,7 +105,7 @@ class Steps:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics with one batch and returns ``model.metrics``'
-        results.
+        results (Keras' ``compute_metrics``).
 
         Parameters
         ----------
@@ -116,7 +121,8 @@ class Steps:
         Returns
         -------
         dict
-            ``{name: value}`` for every metric in ``model.metrics``.
+            ``{name: value}`` for every metric in ``model.metrics`` (the compiled
+            metrics' dict flattened into it).
 
         Raises
         ------
@@ -131,14 +137,10 @@ class Steps:
         {'loss': 0.0, 'mae': 2.0}
         """
         self._require_compiled("compute_metrics")
-        if y is None:  # fit(x) without targets: only the loss is tracked
-            return {m.name: m.result() for m in self.metrics}
-        ys, preds = (y, y_pred) if isinstance(y_pred, (list, tuple)) else ([y], [y_pred])
-        slots = self._resolve_metrics([tuple(np.shape(t)[1:]) for t in ys],
-                                      [(None,) + tuple(np.shape(p)[1:]) for p in preds])
-        for o, m, weighted in slots:  # plain metrics see every sample as weight 1
-            m.update_state(ys[o], preds[o], sample_weight if weighted else None)
-        return {m.name: m.result() for m in self.metrics}
+        compiled = self.__dict__.get("_compile_metrics")
+        if compiled is not None and y is not None:  # fit(x) without targets: the loss only
+            compiled.update_state(y, y_pred, sample_weight)
+        return self._metrics_result()
 
     def _step_loss(self, x, y, y_pred, sample_weight, training):
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,

@@ -9,12 +9,13 @@ only as often as callbacks or the progress bar ask."""
 import math
 import threading
 import time
+import warnings
 
 import numpy as np
 
 from .. import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from ..data_adapter import check_finite
-from .compile_utils import OutputLoss, logs_from, summed_loss
+from .compile_utils import CompileMetrics, OutputLoss, logs_from, summed_loss
 from . import step_loop
 from .steps import Steps
 from .data import (batch_size_arg, prepare_x, prepare_ys, sample_weights,
@@ -92,7 +93,9 @@ class Trainer(Steps):
         self._metric_specs = as_list(metrics) + as_list(weighted_metrics)
         self._n_unweighted_metrics = len(as_list(metrics))
         self.compiled_metrics = None  # resolved against the shapes at the first fit/evaluate
-        self._loss_tracker = metrics_mod.Mean(name="loss")  # model.metrics[0], for custom steps
+        # model.metrics, for custom steps (Keras 3's loss tracker and CompileMetrics)
+        self._loss_tracker = metrics_mod.Mean(name="loss")
+        self._compile_metrics = CompileMetrics(self) if self._metric_specs else None
         self.compiled = True
         self._programs = {}
 
@@ -451,6 +454,9 @@ class Trainer(Steps):
         n = xs[0].shape[0]
         entry = self._program("train", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
         self._build_optimizer()
+        if not self._segments:
+            warnings.warn(f"Model '{self.name}' has no trainable weights: fit computes the loss "
+                          f"and changes nothing", stacklevel=4)
         # DP-SGD (pynn.privacy.DPSGD): the loop runs private steps with this C state
         dp_begin = getattr(self.optimizer, "_dp_begin", None)
         dp = dp_begin(self, n, batch_size, epochs - initial_epoch, entry) if dp_begin else None
@@ -536,12 +542,12 @@ class Trainer(Steps):
         Returns (loss sum, loss count, batches done, interrupted by Ctrl-C)."""
         predict = out_arrays is not None
         # nothing trainable (Keras fits it: loss computed, weights unchanged): the train
-        # program runs forward and loss in training mode, and no optimizer steps
-        step = train and bool(self._segments)
+        # program's forward and loss only, without backward and optimizer step
+        train = train and bool(self._segments)
         return _C.run_loop(
             entry["prog"], None if predict else entry["loss"], entry["slots"], data, perm,
             batch_size, first, count, train,
-            self.optimizer if step else None, self._params if train else None,
+            self.optimizer if train else None, self._params if train else None,
             self._grads if train else None,
             [] if predict else entry["stats"], None if predict else acc,
             entry["outs"] if predict else [], out_arrays if predict else [],
