@@ -224,3 +224,26 @@ def test_set_num_threads_rejects_nonpositive():
             _C.set_num_threads(n)
     assert _C.get_num_threads() >= 1
     assert _C.gemm_isa() in ("avx512", "avx2", "generic")
+
+
+# ------------------------------------------------------------ peak FMA (benchmarks' yardstick)
+@pytest.mark.parametrize("isa", sorted(ISA_FLAGS))
+def test_fma_peak_measures_what_the_cpu_runs(isa):
+    g = _C.fma_peak(isa, threads=1, seconds=0.03)
+    if ISA_FLAGS[isa] - cpu_flags():
+        assert g is None  # the CPU lacks the ISA: no figure rather than a crash
+    else:
+        # at least one flop per ns (any CPU of the last 20 years) and at most
+        # 64 flop/cycle at 10 GHz
+        assert isinstance(g, float) and 1.0 < g < 640.0, g
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(isa="sse9"), "isa must be 'avx512', 'avx2' or 'generic', got 'sse9'"),
+    (dict(isa="avx2", threads=0), "threads must be in 1..64, got 0"),
+    (dict(isa="avx2", seconds=-1.0), r"seconds must be in \(0, 60\], got -1"),
+    (dict(isa="avx2", seconds=float("nan")), "seconds must be in"),
+])
+def test_fma_peak_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=f"fma_peak: {match}"):
+        _C.fma_peak(**kwargs)
