@@ -117,7 +117,9 @@ static PyObject *py_fma_peak(PyObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     if (!(seconds > 0.0 && seconds <= 60.0)) {
-        PyErr_Format(PyExc_ValueError, "fma_peak: seconds must be in (0, 60], got %g", seconds);
+        char got[32]; /* PyErr_Format has no %g */
+        snprintf(got, sizeof got, "%g", seconds);
+        PyErr_Format(PyExc_ValueError, "fma_peak: seconds must be in (0, 60], got %s", got);
         return NULL;
     }
     double g;
