@@ -300,6 +300,11 @@ void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float a
               float *C, int64_t ldc);
 /* Which kernel path is active: "avx512", "avx2", "generic". PYNN_GEMM_ISA forces one. */
 const char *pn_gemm_isa(void);
+/* Sustained FMA rate in GFLOP/s of `threads` threads running a register-only
+ * FMA loop with the vectors of isa ("avx512", "avx2", "generic"), best of three
+ * runs lasting about `seconds` in all; -1 when the CPU lacks the ISA or the name
+ * is unknown. For benchmarks (GEMM as a fraction of it). */
+double pn_fma_peak_gflops(const char *isa, int threads, double seconds);
 
 #ifdef __cplusplus
 }
