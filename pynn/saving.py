@@ -116,7 +116,9 @@ def _functional_config(model):
         call_cfgs.append({"layer": next(i for i, l in enumerate(layers_) if l is t.layer),
                           "inputs": [ref(i) for i in positional], "kwargs": kwargs})
     return {"name": model.name,
-            "inputs": [{"name": t.name, "shape": list(t.shape[1:])} for t in inputs],
+            "inputs": [dict({"name": t.name, "shape": list(t.shape[1:])},
+                            **({"dtype": t.dtype} if getattr(t, "dtype", None) else {}))
+                       for t in inputs],
             "layers": [layer_to_config(l) for l in layers_],
             "calls": call_cfgs,
             "outputs": [ref(t) for t in model._outputs]}
@@ -129,7 +131,7 @@ def _functional_from_config(cfg, custom_objects=None):
     for spec in _list(cfg, "inputs"):
         shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape",
                        allow_none=True)
-        inputs.append(Input(shape=shape, name=spec.get("name")))
+        inputs.append(Input(shape=shape, name=spec.get("name"), dtype=spec.get("dtype")))
     layers_ = [layer_from_config(lc, custom_objects) for lc in _list(cfg, "layers")]
     outs = []
 
