@@ -56,13 +56,26 @@ class HostStage:
 
     def run(self, raw):
         """The boundary arrays computed from the raw input arrays (model input order)."""
-        values = {id(t): a for t, a in zip(self.inputs, raw)}
+        values = {id(t): _as_declared(a, t) for t, a in zip(self.inputs, raw)}
         for t in self.calls:
             n_pos = getattr(t, "n_positional", len(t.inputs))
             args = [values[id(i)] for i in t.inputs[:n_pos]]
             out = t.layer.host_call(args[0] if len(args) == 1 else args)
             values[id(t)] = out
         return [np.asarray(values[id(b)]) for b in self.boundary]
+
+
+def _as_declared(a, t):
+    """An array of the Input's rank: Keras' rank adjustment, so that a batch of
+    strings ["a", "b"] for Input(shape=(1,)) is (2, 1) (a multi_hot lookup would
+    otherwise read the whole batch as one sample)."""
+    if not hasattr(a, "ndim"):
+        a = np.asarray(a, dtype=object if is_string(t) else None)
+        if a.dtype == object and a.size and all(isinstance(v, str) for v in a.reshape(-1)):
+            a = a.astype(str)
+    if a.ndim == len(t.shape) - 1 and t.shape[-1] == 1:
+        a = a[..., None]
+    return a
 
 
 def host_stage_for(model_name, inputs, calls, outputs):

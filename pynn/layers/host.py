@@ -77,8 +77,9 @@ def encoded_shape(input_shape, output_mode, depth):
 
 def encode(who, indices, output_mode, depth, idf_weights=None, count_weights=None):
     """int64 indices -> float32 one_hot / multi_hot / count / tf_idf, as Keras'
-    encode_categorical_inputs; indices < 0 (dropped mask tokens) count nowhere.
-    Output rank is at most 2 (Keras' limit for these modes)."""
+    encode_categorical_inputs: one_hot adds a depth axis (replacing a last axis of
+    size 1); the others read the last axis as one sample's tokens (a 1-D input is
+    one sample). Indices < 0 (dropped mask tokens) count nowhere."""
     indices = np.asarray(indices, np.int64)
     if output_mode == "int":
         return indices
@@ -88,16 +89,13 @@ def encode(who, indices, output_mode, depth, idf_weights=None, count_weights=Non
         raise ValueError(f"{who}: input values must be in [0, {depth}) to encode into {depth} "
                          f"bins; got {int(indices.max())}")
     if output_mode == "one_hot":
-        if indices.shape[-1] != 1:
-            indices = indices[..., None]
-    if indices.ndim > 2:
-        raise ValueError(f"{who}: output_mode={output_mode!r} supports outputs up to rank 2, as "
-                         f"Keras; inputs of shape {indices.shape} would give rank {indices.ndim}")
-    rows = indices if indices.ndim == 2 else indices[None]
+        if indices.ndim > 1 and indices.shape[-1] == 1:
+            indices = indices[..., 0]
+        indices = indices[..., None]  # one token per "sample"
+    rows = indices.reshape(-1, indices.shape[-1])
     out = np.zeros((rows.shape[0], depth), np.float32)
-    weights = None if count_weights is None else np.broadcast_to(
-        np.asarray(count_weights, np.float32).reshape(indices.shape if indices.ndim == 2
-                                                      else (1,) + indices.shape), rows.shape)
+    weights = None if count_weights is None else \
+        np.broadcast_to(np.asarray(count_weights, np.float32), indices.shape).reshape(rows.shape)
     row = np.broadcast_to(np.arange(rows.shape[0])[:, None], rows.shape)
     keep = rows >= 0
     if output_mode in ("one_hot", "multi_hot"):
@@ -106,7 +104,7 @@ def encode(who, indices, output_mode, depth, idf_weights=None, count_weights=Non
         np.add.at(out, (row[keep], rows[keep]), 1.0 if weights is None else weights[keep])
     if output_mode == "tf_idf":
         out *= np.asarray(idf_weights, np.float32)[:depth]
-    return out if indices.ndim == 2 else out[0]
+    return out.reshape(indices.shape[:-1] + (depth,))
 
 
 def is_int(v):
