@@ -199,7 +199,10 @@ def model_from_config(cfg, custom_objects=None):
         model = Sequential(name=inner.get("name"))
         if inner.get("input_shape") is not None:
             from .functional import Input
-            model.add(Input(shape=_shape(inner["input_shape"], "input_shape")))
+            dtype = inner.get("input_dtype")
+            if dtype not in (None, "float32", "int32", "int64", "string"):
+                raise ValueError(f"The model config's input_dtype {dtype!r} is not one pynn takes")
+            model.add(Input(shape=_shape(inner["input_shape"], "input_shape"), dtype=dtype))
         for lc in _list(inner, "layers"):
             model.add(layer_from_config(lc, custom_objects))
         return model
