@@ -102,3 +102,33 @@ def test_sequential_string_model_is_served_with_strings(tmp_path_factory):
         assert body["predictions"] == [[4.0, 5.0], [0.0, 1.0]]  # kernel rows 2 (green), 0 (OOV)
     finally:
         stop_server(base)
+
+
+def test_onnx_export_is_the_numeric_part_and_says_so():
+    pytest.importorskip("onnx", reason="the [onnx] extra is not installed")
+    ort = pytest.importorskip("onnxruntime", reason="the [onnx] extra is not installed")
+    from pynn.export.onnx import build_onnx
+    model = text_model()
+    proto = build_onnx(model)
+    vectorize = next(l for l in model.layers if isinstance(l, L.TextVectorization))
+    assert [i.name for i in proto.graph.input] == [vectorize.name]
+    assert "TextVectorization" in proto.doc_string and "not in this graph" in proto.doc_string
+    assert {p.key for p in proto.metadata_props} == {"pynn.preprocessing"}
+    texts = np.array(["wonderful moving story", "boring and lifeless", "x y z"])
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = session.run(None, {vectorize.name: vectorize(texts).astype(np.float32)})[0]
+    np.testing.assert_allclose(got, model.predict(texts, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_onnxruntime_backend_serves_raw_text(tmp_path_factory):
+    pytest.importorskip("onnxruntime", reason="the [onnx] extra is not installed")
+    model = text_model()
+    base = start_server(tmp_path_factory, model, "ortext", "--backend", "onnxruntime")
+    try:
+        asked = ["wonderful film", "boring mess"]
+        status, body = post(base, {"instances": asked})
+        assert status == 200
+        np.testing.assert_allclose(body["predictions"], model.predict(np.array(asked), verbose=0),
+                                   rtol=1e-5, atol=1e-6)
+    finally:
+        stop_server(base)
