@@ -53,7 +53,11 @@ _NPY_SLACK = 4096  # zip and .npy header bytes allowed per array on top of the d
 
 # ---------------------------------------------------------------- layer configs
 def layer_to_config(layer):
-    """{"class_name": ..., "config": layer.get_config()} (JSON-friendly)."""
+    """{"class_name": ..., "config": layer.get_config()} (JSON-friendly); a model used
+    as a layer (Keras' end-to-end models wrap one) is saved as a whole model config."""
+    from .models import FunctionalModel, Sequential
+    if isinstance(layer, (FunctionalModel, Sequential)):
+        return model_to_config(layer)
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
@@ -64,6 +68,8 @@ def layer_from_config(cfg, custom_objects=None):
     if not isinstance(cfg, dict) or not isinstance(cfg.get("class_name"), str):
         raise ValueError(f"A layer config must be a dict with a 'class_name' string, got {cfg!r:.200}")
     name = cfg["class_name"]
+    if name in ("Sequential", "Functional"):  # a model used as a layer
+        return model_from_config(cfg, custom_objects)
     config = cfg.get("config", {})
     if not isinstance(config, dict):
         raise ValueError(f"The config of layer class {name!r} must be a dict, got "
