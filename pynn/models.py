@@ -10,6 +10,7 @@ import numpy as np
 from . import _C
 from .data_adapter import as_float_array
 from .functional import Input, KerasTensor, keras_layer_order, substitute, topo_calls
+from .host_stage import host_stage_for
 from .layers.base import (Layer, checked_weight_value, layout_version, losses_used,
                           rebind_variable, resolve_training, training_context)
 from .layers.core import InputLayer
@@ -66,6 +67,10 @@ class Model(Trainer, Layer):
             # (inputs, outputs) is a functional model of that class
             return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
+
+    # the preprocessing layers run in NumPy on the raw inputs before the engine
+    # (pynn/host_stage.py); None: the inputs go to the engine as they are
+    _host_stage = None
 
     def __init__(self, name=None, **kwargs):
         self._layers = []
@@ -422,6 +427,9 @@ class Model(Trainer, Layer):
         training = resolve_training(training)
         if getattr(inputs, "_is_symbolic", False):
             return super().__call__(inputs, training=training, **kwargs)
+        if self._host_stage is not None and not isinstance(inputs, Tensor):
+            inputs = self._host_stage.run(self._split_inputs(inputs))  # raw strings -> numbers
+            inputs = inputs[0] if len(inputs) == 1 else inputs
         if not self.built and isinstance(inputs, np.ndarray):
             self._ensure_built([inputs.shape])
         if (not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1
@@ -479,10 +487,14 @@ class Model(Trainer, Layer):
             return [x[name] for name in names]
         if not isinstance(x, (list, tuple)):
             return [x]
-        n_inputs = len(self._input_shapes) if hasattr(self, "_input_shapes") else 1
+        n_inputs = len(self._host_stage.inputs) if self._host_stage is not None else \
+            len(self._input_shapes) if hasattr(self, "_input_shapes") else 1
         if n_inputs == 1 and len(x) != 1:
             return [x]
         return list(x)
+
+    def _build_from_raw(self, raw):
+        """Hook: a model whose first layers take raw data builds from its shape."""
 
     def _adjust_rank(self, xs):
         """Keras' input rank adjustment: a feature axis of size 1 may be left out
@@ -706,10 +718,13 @@ class Sequential(Model):
     array([1., 1.], dtype=float32)
     """
 
+    _n_host = 0  # leading preprocessing layers, run by the host stage
+
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self._layers = []
         self._declared_input = None
+        self._declared_dtype = None
         for layer in layers or []:
             self.add(layer)
 
@@ -744,6 +759,7 @@ class Sequential(Model):
             if self._layers or self._declared_input is not None:
                 raise ValueError("pynn.Input(...) can only be the first element of a Sequential")
             self._declared_input = layer.shape
+            self._declared_dtype = layer.dtype
             return
         if isinstance(layer, InputLayer):
             self._declared_input = (None,) + layer.shape
@@ -757,7 +773,7 @@ class Sequential(Model):
         # Keras builds at once when the input shape is known (pynn.Input or input_shape=),
         # and grows a built model at once
         if self.built or self._declared_shape() is not None:
-            shapes = self._input_shapes if self.built else None
+            shapes = self._raw_shapes() if self.built else None
             self.built = False
             try:
                 self._ensure_built(shapes)
@@ -795,7 +811,7 @@ class Sequential(Model):
         self._invalidate()
         if self.built and self._layers:
             self.built = False
-            self._ensure_built(self._input_shapes)
+            self._ensure_built(self._raw_shapes())
         return layer
 
     def _invalidate(self):
@@ -807,10 +823,11 @@ class Sequential(Model):
         # the first layer words the error when it can (Dense: "expects inputs whose last
         # dimension is 10 (per-sample shape (10,)); got a batch of shape (32, 12)")
         # A wrong rank is worded by the model, which names the declared input shape.
-        if (len(shapes) == 1 and self.built and self._layers and self._layers[0].built
+        first = self._layers[self._n_host] if len(self._layers) > self._n_host else None
+        if (len(shapes) == 1 and self.built and first is not None and first.built
                 and len(shapes[0]) == len(self._input_shapes[0])
                 and tuple(shapes[0][1:]) != tuple(self._input_shapes[0][1:])):
-            self._layers[0]._check_input(tuple(shapes[0]))
+            first._check_input(tuple(shapes[0]))
         super()._check_x_shapes(shapes)
 
     def _graph(self, shape=None):
@@ -818,11 +835,11 @@ class Sequential(Model):
         (model.inputs, layer.output), replayed here on a symbolic Input."""
         if getattr(self, "_symbolic_graph", None) is None:
             shape = shape or self._declared_shape() or \
-                (self._input_shapes[0] if self.built else None)
+                (self._raw_shapes()[0] if self.built else None)
             if shape is None:
                 raise ValueError(f"Sequential model '{self.name}' has no defined input yet: give "
                                  f"it pynn.Input(shape=...) or build it first")
-            x = Input(shape=tuple(shape[1:]))
+            x = Input(shape=tuple(shape[1:]), dtype=self._declared_dtype)
             t = x
             for layer in self._layers:
                 t = layer(t)
@@ -890,17 +907,30 @@ class Sequential(Model):
         # building (and load_model) costs no more than the weights. A file holding
         # UpSampling2D(16384) used to allocate a gigabyte here.
         self._symbolic_graph = None
-        self._output_shape = tuple(self._graph(self._input_shapes[0])[1][0].shape)
-        self.built = True
+        inputs, outputs = self._graph(self._input_shapes[0])
+        self._output_shape = tuple(outputs[0].shape)
         self.input_shape = self._input_shapes[0]
+        self._host_stage = host_stage_for(self.name, inputs, topo_calls(outputs), outputs)
+        self._n_host = 0 if self._host_stage is None else len(self._host_stage.calls)
+        if self._host_stage is not None:  # the engine takes what the preprocessing gives
+            self._input_shapes = [tuple(b.shape) for b in self._host_stage.boundary]
+        self.built = True
         self.output_shape = self._output_shape
         self._collate()
 
     def _forward(self, inputs, training=False):
         x = inputs[0]
-        for layer in self._layers:
+        for layer in self._layers[self._n_host:]:  # the host stage ran the first ones
             x = layer.call(x, training=training)
         return x
+
+    def _raw_shapes(self):
+        """The batch shape of the data the model takes (before any preprocessing)."""
+        return [self.input_shape] if self._host_stage is not None else self._input_shapes
+
+    def _build_from_raw(self, raw):
+        if len(raw) == 1 and self._layers and getattr(self._layers[0], "_host", False):
+            self._ensure_built([np.shape(raw[0])])
 
     def get_config(self):
         """Returns the model's configuration: its name, input shape and each layer's config.
@@ -922,6 +952,8 @@ class Sequential(Model):
         shape = self._declared_shape() or (self._input_shapes[0] if self.built else None)
         if shape is not None:
             cfg["input_shape"] = list(shape[1:])
+        if self._declared_dtype is not None:
+            cfg["input_dtype"] = self._declared_dtype
         return cfg
 
     @classmethod
@@ -947,7 +979,7 @@ class Sequential(Model):
         from .saving import layer_from_config
         model = cls(name=config.get("name"))
         if config.get("input_shape") is not None:
-            model.add(Input(shape=tuple(config["input_shape"])))
+            model.add(Input(shape=tuple(config["input_shape"]), dtype=config.get("input_dtype")))
         for lc in config["layers"]:
             model.add(layer_from_config(lc))
         return model
@@ -972,9 +1004,15 @@ class FunctionalModel(Model):
                     raise ValueError(f"Model '{self.name}': output depends on an Input that is not "
                                      f"in `inputs` (shape {i.shape})")
         self._layers = keras_layer_order(self._outputs)  # Keras' order, hence its weight order
-        self._input_shapes = [t.shape for t in self._inputs]
+        self._host_stage = host_stage_for(self.name, self._inputs, self._calls, self._outputs)
+        # what the engine program takes: the Inputs, or where the preprocessing ends
+        self._numeric_inputs, self._numeric_calls = (self._inputs, self._calls) \
+            if self._host_stage is None else (self._host_stage.boundary,
+                                              self._host_stage.numeric_calls)
+        self._input_shapes = [t.shape for t in self._numeric_inputs]
         self._output_shape = self._outputs[0].shape
-        self.input_shape = self._input_shapes[0] if len(self._inputs) == 1 else self._input_shapes
+        raw_shapes = [t.shape for t in self._inputs]  # Keras' input_shape: the Inputs'
+        self.input_shape = raw_shapes[0] if len(self._inputs) == 1 else raw_shapes
         self.output_shape = self._output_shape
         self.built = True
         self._collate()
@@ -989,8 +1027,8 @@ class FunctionalModel(Model):
         pass
 
     def _forward(self, inputs, training=False):
-        values = {id(t): x for t, x in zip(self._inputs, inputs)}
-        for _, t in self._calls:
+        values = {id(t): x for t, x in zip(self._numeric_inputs, inputs)}
+        for _, t in self._numeric_calls:
             args = [values[id(i)] for i in t.inputs[:getattr(t, "n_positional", len(t.inputs))]]
             arg = args if len(args) > 1 else args[0]
             kwargs = {k: substitute(v, values) for k, v in getattr(t, "call_kwargs", {}).items()}

@@ -32,7 +32,12 @@ def prepare_x(model, x):
     from them when it has no input shape yet)."""
     if x is None:
         raise ValueError(f"Model '{model.name}' needs input data: x is None")
-    xs = [as_float_array(a, "x") for a in model._split_inputs(x)]
+    raw = model._split_inputs(x)
+    if model._host_stage is None and not model.built:
+        model._build_from_raw(raw)  # a Sequential starting with preprocessing layers
+    if model._host_stage is not None:
+        raw = model._host_stage.run(raw)  # strings, categories -> the engine's numbers
+    xs = [as_float_array(a, "x") for a in raw]
     if any(a.ndim == 0 for a in xs):
         raise ValueError("x must have a batch axis; got a scalar")
     model._ensure_built([a.shape for a in xs])

@@ -14,7 +14,10 @@ Each example module defines
     check(out)         -> what must hold of pynn's run on its own (it learned, ...)
 and may define PARITY_KEYS: the entries of run()'s dict that must agree with
 Keras when both start from the same weights (all of them when absent; models
-with Dropout compare what does not depend on the random masks).
+with Dropout compare what does not depend on the random masks), and
+KERAS_NEEDS_TENSORFLOW = True when the unchanged program uses Keras 3 layers that
+only run with TensorFlow installed (TextVectorization, StringLookup, ...): the
+comparison is then skipped without it.
 
 By hand, from the repository root:
     PYTHONPATH=tests python -m keras_examples <name> [pynn|keras]
