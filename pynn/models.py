@@ -58,6 +58,14 @@ class Model(Trainer, Layer):
     67
     """
 
+    # Called by fit on every training batch between backward and the optimizer step
+    # as hook(grads, batch_rows): grads is the gradient the step applies, a writable
+    # float32 view of the gradient arena (laid out as _gradient_arena_layout() says;
+    # under DP-SGD the sum of the clipped per-example gradients, before noise and
+    # normalisation); what the hook leaves there is applied. The seam for
+    # data-parallel training (allreduce). None: no call at all.
+    _gradient_hook = None
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs):
             return super().__new__(FunctionalModel)
@@ -318,6 +326,17 @@ class Model(Trainer, Layer):
         self._collated_layout = self._layout()
         layout_version[0] += 1
         self._collated_version = layout_version[0]
+
+    def _gradient_arena_layout(self):
+        """[(weight path, offset, size)] of the trainable weights in the gradient
+        arena that fit's gradient hook receives, in arena order."""
+        self._require_built("_gradient_arena_layout")
+        self._ensure_collated()
+        layout, off = [], 0
+        for var in self.trainable_weights:
+            layout.append((var.path, off, int(var.size)))
+            off += int(var.size)
+        return layout
 
     # ------------------------------------------------------------ subclassed models
     def _subclassed(self):

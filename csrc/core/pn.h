@@ -133,8 +133,9 @@ typedef struct pn_attr {
     const char *const *choices;    /* ENUM only: names by value, NULL-terminated */
 } pn_attr;
 
-/* Traits: facts about an op that drivers decide by (DP-SGD picks ghost
- * clipping or replay from them) instead of recognising op names. */
+/* Traits: facts about an op that drivers decide by (a per-batch strategy
+ * picks how to get per-example gradients from them) instead of recognising
+ * op names. */
 #define PN_TRAIT_ROWWISE    (1u << 0) /* output row r (batch axis) depends only on row r of
                                          every batched input; constants broadcast */
 #define PN_TRAIT_STOCHASTIC (1u << 1) /* draws from the engine's generator */
@@ -146,8 +147,8 @@ typedef struct pn_attr {
                                          "sum_over_batch_size" */
 #define PN_TRAIT_LINEAR     (1u << 5) /* linear in each input (sums of batch means stay means) */
 #define PN_TRAIT_AFFINE     (1u << 6) /* its weights act row by row as x @ kernel + bias, so
-                                         per-example gradient norms have ghost clipping's
-                                         closed form */
+                                         per-example gradient norms have a closed form
+                                         (x_i ⊗ δ_i is rank one) */
 #define PN_N_TRAITS 7
 /* The name of trait bit i ("rowwise", "stochastic", ...), NULL past the end. */
 const char *pn_trait_name(int i);

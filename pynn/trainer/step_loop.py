@@ -6,6 +6,7 @@ on eager tensors. A model that overrides nothing never comes here."""
 import numpy as np
 
 from .. import random as _random
+from ..optimizers import Optimizer
 from ..tensor import Tensor, no_grad
 
 
@@ -49,7 +50,7 @@ def fit(model, xs, ys, w, val, batch_size, epochs, initial_epoch, shuffle, callb
     targets, `w` None when it had no sample or class weights (the step then gets no
     sample_weight, as in Keras); `val` as Trainer._validate takes it."""
     from .. import callbacks as callbacks_mod
-    if getattr(model.optimizer, "_dp_begin", None) is not None:
+    if type(model.optimizer)._fit_strategy is not Optimizer._fit_strategy:
         raise ValueError(f"fit: model '{model.name}' overrides train_step, but DP-SGD's private "
                          f"steps run only in the compiled loop; a custom train_step would train "
                          f"without the privacy guarantee")

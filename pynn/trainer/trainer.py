@@ -457,9 +457,8 @@ class Trainer(Steps):
         if not self._segments:
             warnings.warn(f"Model '{self.name}' has no trainable weights: fit computes the loss "
                           f"and changes nothing", stacklevel=4)
-        # DP-SGD (pynn.privacy.DPSGD): the loop runs private steps with this C state
-        dp_begin = getattr(self.optimizer, "_dp_begin", None)
-        dp = dp_begin(self, n, batch_size, epochs - initial_epoch, entry) if dp_begin else None
+        # the loop's per-batch strategy: None is the plain step (DP-SGD has its own)
+        strategy = self.optimizer._fit_strategy(self, n, batch_size, epochs - initial_epoch, entry)
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (n + batch_size - 1) // batch_size
         cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=verbose, epochs=epochs,
@@ -488,7 +487,8 @@ class Trainer(Steps):
                     cbs.on_train_batch_begin(done)
                 t0 = time.perf_counter()
                 ls, lc, d, interrupted = self._run_batches(entry, data, batch_size, done, todo,
-                                                           perm=perm, acc=acc, train=True, dp=dp)
+                                                           perm=perm, acc=acc, train=True,
+                                                           strategy=strategy)
                 if diverged is None and not math.isfinite(ls):
                     # the first batches whose loss is NaN/inf: warn once per fit
                     diverged = callbacks_mod.report_nonfinite_loss(
@@ -498,8 +498,8 @@ class Trainer(Steps):
                 count += lc
                 done += d
                 logs = logs_from(loss_sum, count, acc, entry)
-                if dp is not None:
-                    self.optimizer._dp_update(dp, logs)  # counts the steps, adds "epsilon"
+                if strategy is not None:
+                    strategy.after_run(logs)  # DP-SGD: counts the steps, adds "epsilon"
                 cbs.on_train_batch_end(done - 1, logs)
                 if interrupted:
                     raise KeyboardInterrupt
@@ -534,10 +534,11 @@ class Trainer(Steps):
         return self._evaluate_arrays(xs, ys, w, batch_size, cbs)
 
     def _run_batches(self, entry, data, batch_size, first, count, *, perm=None, acc=None,
-                     out_arrays=None, train=False, dp=None):
+                     out_arrays=None, train=False, strategy=None):
         """Runs `count` batches from batch `first` of a traced program in one C call:
         the only call into `_C.run_loop`. A 'train' entry with ``train=True`` steps the
-        optimizer (DP-SGD's private steps with `dp`); an 'eval' entry accumulates the
+        optimizer (with the per-batch `strategy` of `Optimizer._fit_strategy`, e.g. DP-SGD's
+        private steps; the model's `_gradient_hook` between backward and the step); an 'eval' entry accumulates the
         loss and metric statistics into `acc`; a 'predict' entry fills `out_arrays`.
         Returns (loss sum, loss count, batches done, interrupted by Ctrl-C)."""
         predict = out_arrays is not None
@@ -551,7 +552,8 @@ class Trainer(Steps):
             self._grads if train else None,
             [] if predict else entry["stats"], None if predict else acc,
             entry["outs"] if predict else [], out_arrays if predict else [],
-            False, dp)
+            False, None if strategy is None else strategy.state,
+            gradient_hook=self._gradient_hook if train else None)
 
     def _build_optimizer(self):
         if self.optimizer is None:  # compile(optimizer=None) is allowed, as in Keras

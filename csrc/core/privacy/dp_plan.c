@@ -18,6 +18,7 @@
 
 #include "dp.h"
 #include "ops/dense.h"
+#include "ops/nn.h"
 #include "program.h"
 
 enum { K_CONST, K_BATCHED, K_REDUCED };
@@ -295,6 +296,25 @@ static int warm_up(pn_dp *d, pn_program *p, pn_node *loss)
     return rc;
 }
 
+/* A stochastic node that takes per-example streams (left off here): dropout.
+ * The others (dropout_mask) are refused by pn_dropout_streams and draw as
+ * usual, a fresh mask per pass, which keeps every example's gradient its own. */
+static int per_example_streams(pn_node *x)
+{
+    return (pn_node_traits(x) & PN_TRAIT_STOCHASTIC) && pn_dropout_streams(x, 0, 0, 0) == PN_OK;
+}
+
+static void free_ghost(pn_dp *d)
+{
+    free(d->ghost);
+    free(d->sq);
+    free(d->scale);
+    d->ghost = NULL;
+    d->sq = NULL;
+    d->scale = NULL;
+    d->n_ghost = 0;
+}
+
 int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int allow_ghost,
                int64_t chunk)
 {
@@ -303,12 +323,12 @@ int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int 
     if (index_of(p, loss) < 0) return pn_error(PN_EVALUE, "DP-SGD plan: the loss is not in the program");
     d->prog = p;
     d->arena = params;
-    for (int i = 0; i < p->n; i++) d->n_dropout += is(p->order[i], "dropout");
+    for (int i = 0; i < p->n; i++) d->n_dropout += per_example_streams(p->order[i]);
     d->dropout = malloc(sizeof *d->dropout * (size_t)(d->n_dropout ? d->n_dropout : 1));
     if (!d->dropout) goto nomem;
     d->n_dropout = 0;
     for (int i = 0; i < p->n; i++)
-        if (is(p->order[i], "dropout")) d->dropout[d->n_dropout++] = p->order[i];
+        if (per_example_streams(p->order[i])) d->dropout[d->n_dropout++] = p->order[i];
 
     snprintf(d->why, sizeof d->why, "ghost clipping was not allowed");
     int ghost = allow_ghost ? ghost_plan(d, p, loss, params) : 0;
@@ -328,14 +348,8 @@ int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int 
     if (ghost) {
         d->path = PN_DP_GHOST;
         d->why[0] = 0;
-    } else { /* keep only what the replay needs */
-        free(d->ghost);
-        free(d->sq);
-        free(d->scale);
-        d->ghost = NULL;
-        d->sq = NULL;
-        d->scale = NULL;
-        d->n_ghost = 0;
+    } else {
+        free_ghost(d); /* keep only what the replay needs */
     }
     return PN_OK;
 nomem:
@@ -345,15 +359,10 @@ nomem:
 
 void pn_dp_plan_free(pn_dp *d)
 {
-    free(d->ghost);
-    free(d->sq);
-    free(d->scale);
+    free_ghost(d);
     free(d->dropout);
-    d->ghost = NULL;
-    d->sq = NULL;
-    d->scale = NULL;
     d->dropout = NULL;
-    d->n_ghost = d->n_dropout = 0;
+    d->n_dropout = 0;
     d->chunk = 0;
     d->prog = NULL;
     d->arena = NULL;
