@@ -46,9 +46,9 @@ class _Counting:
         real_loop, real_train, real_test = _C.run_loop, steps_mod.Steps.train_step, \
             steps_mod.Steps.test_step
 
-        def run_loop(*args):
+        def run_loop(*args, **kwargs):
             self.run_loop += 1
-            return real_loop(*args)
+            return real_loop(*args, **kwargs)
 
         def train_step(model, data):
             self.train_step += 1
