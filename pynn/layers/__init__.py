@@ -17,6 +17,8 @@ from .base import Layer, Variable, clear_session  # noqa: F401
 from ..functional import Input  # noqa: F401  (keras.layers.Input, as keras.Input)
 from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape  # noqa: F401
 from .conv import Conv1D, Conv2D  # noqa: F401
+from .conv_transpose import Conv1DTranspose, Conv2DTranspose  # noqa: F401
+from .conv_depthwise import DepthwiseConv2D, SeparableConv2D  # noqa: F401
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: F401
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -49,6 +51,7 @@ __all__ = [
     "concatenate", "dot", "maximum", "minimum", "multiply", "subtract", "TextVectorization",
     "ELU", "LeakyReLU", "ReLU", "Softmax", "Normalization", "Rescaling",
     "Lambda", "Permute", "RepeatVector", "TimeDistributed",
+    "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
 ]
 
 
@@ -103,6 +106,8 @@ for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, Avera
 for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
     register(_cls)
 for _cls in (Lambda, Permute, RepeatVector, TimeDistributed):
+    register(_cls)
+for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D):
     register(_cls)
 
 
