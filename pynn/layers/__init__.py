@@ -29,6 +29,8 @@ from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # n
 from .embedding import Embedding  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
+from .rnn_cells import (RNN, GRUCell, LSTMCell, SimpleRNNCell,  # noqa: F401
+                        StackedRNNCells)
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: F401
                       Subtract, add, average, concatenate, dot, maximum, minimum, multiply,
                       subtract)
@@ -52,6 +54,7 @@ __all__ = [
     "ELU", "LeakyReLU", "ReLU", "Softmax", "Normalization", "Rescaling",
     "Lambda", "Permute", "RepeatVector", "TimeDistributed",
     "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
+    "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
 ]
 
 
@@ -107,7 +110,8 @@ for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
     register(_cls)
 for _cls in (Lambda, Permute, RepeatVector, TimeDistributed):
     register(_cls)
-for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D):
+for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, RNN,
+             SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells):
     register(_cls)
 
 
