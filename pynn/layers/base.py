@@ -378,6 +378,7 @@ class Layer:
                 if takes_training:
                     kw["training"] = training
                 return call(self, *inputs, **kw)
+            call_unpacked._unpacks = True  # RNN calls a cell's call(inputs, states) this way
             cls.call = call_unpacked
             return
         if takes_training:
