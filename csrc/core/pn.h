@@ -237,7 +237,10 @@ extern _Thread_local int pn_tracing;
 #endif
 
 /* Creates a node for op over inputs with the given attributes, infers its shape,
- * allocates and runs forward. On success *out holds a new reference. */
+ * allocates and runs forward. On success *out holds a new reference. The
+ * attribute arrays are laid out as op's descriptor says: a host starts from
+ * pn_attr_defaults and writes what it sets by name through pn_attr_find (the
+ * Python binding does exactly this, py_ops.c). */
 int pn_apply(const pn_op *op, int n_in, pn_node **in, const double *fattr, int n_f,
              const int64_t *iattr, int n_i, const int64_t *iv, int64_t n_iv,
              pn_node **out);
@@ -301,6 +304,11 @@ void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float a
               float *C, int64_t ldc);
 /* Which kernel path is active: "avx512", "avx2", "generic". PYNN_GEMM_ISA forces one. */
 const char *pn_gemm_isa(void);
+/* Sustained FMA rate in GFLOP/s of `threads` threads running a register-only
+ * FMA loop with the vectors of isa ("avx512", "avx2", "generic"), best of three
+ * runs lasting about `seconds` in all; -1 when the CPU lacks the ISA or the name
+ * is unknown. For benchmarks (GEMM as a fraction of it). */
+double pn_fma_peak_gflops(const char *isa, int threads, double seconds);
 
 #ifdef __cplusplus
 }

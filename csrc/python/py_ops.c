@@ -72,6 +72,11 @@ static int one_value(const pn_op *op, const pn_attr *a, PyObject *v, double *f, 
             return -1;
         }
         f[a->slot] = PyFloat_AsDouble(v);
+        if (PyErr_Occurred() && PyErr_ExceptionMatches(PyExc_TypeError)) { /* an array of many */
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "%s: %s must be a float, got %.80s %R", op->name,
+                         a->name, Py_TYPE(v)->tp_name, v);
+        }
         return PyErr_Occurred() ? -1 : 0;
     case PN_ATTR_INT:
         return one_int(op, a->name, v, &ia[a->slot]);

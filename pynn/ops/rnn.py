@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import _C
 
-__all__ = ["simple_rnn", "lstm", "gru", "dropout_mask", "ACTIVATIONS"]
+__all__ = ["simple_rnn", "lstm", "gru", "dropout_mask", "store_states", "ACTIVATIONS"]
 
 #: the activations the recurrent ops take, by name (None is "linear"); their
 #: derivatives are taken from the outputs, which is why only these are offered
@@ -307,3 +307,47 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *
                 return_sequences, return_state, go_backwards, activation,
                 recurrent_activation, zero_output_for_mask, dropout_mask,
                 recurrent_dropout_mask)
+
+
+def store_states(y, states, targets):
+    """Returns ``y`` and, as it runs, copies each of ``states`` into ``targets``.
+
+    How a stateful recurrent layer keeps its final states for the next batch:
+    the targets are its state Variables' tensors, read by the next call as the
+    initial state. The copy is on the path to ``y``, so whatever computes ``y``
+    (an eager call, a compiled fit or predict) stores the states. The gradient
+    flows to ``y`` only (none across batches, as Keras).
+
+    Parameters
+    ----------
+    y : Tensor
+        The value passed through.
+    states : list of Tensor
+        The values to store.
+    targets : list of Tensor
+        Writable constant tensors of the same shapes (over NumPy memory).
+
+    Returns
+    -------
+    Tensor
+        ``y``'s values.
+
+    Raises
+    ------
+    ValueError
+        Different numbers or shapes of states and targets, or a target that
+        requires grad, is read-only or is computed.
+
+    Examples
+    --------
+    >>> memory = np.zeros((1, 2), np.float32)
+    >>> y = pynn.ops.store_states(np.ones(3, np.float32), [np.full((1, 2), 5.0, np.float32)],
+    ...                           [pynn.Tensor(memory)])
+    >>> y.numpy(), memory
+    (array([1., 1., 1.], dtype=float32), array([[5., 5.]], dtype=float32))
+    """
+    states, targets = list(states), list(targets)
+    if not states or len(states) != len(targets):
+        raise ValueError(f"store_states: one target per state, got {len(states)} state(s) and "
+                         f"{len(targets)} target(s)")
+    return _C.apply("store_states", [y] + states + targets)

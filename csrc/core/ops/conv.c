@@ -28,16 +28,15 @@
 #include <string.h>
 
 #include "bias_act.h"
+#include "conv.h"
 
 /* Floats of im2col kept per node; about L2-to-L3 sized, and large enough that
  * the GEMM's M dimension covers several hundred rows for typical kernels. */
 #define COL_BUDGET ((int64_t)1 << 20)
 
-enum { PAD_VALID = 0, PAD_SAME = 1, PAD_CAUSAL = 2 };
-
 /* Output length and leading padding of one spatial axis, by Keras' rules:
  * valid: floor((n - d(k-1) - 1)/s) + 1; same and causal: ceil(n/s). */
-static int axis_geom(const char *op, const char *axis, int64_t n, int64_t k, int64_t s,
+int pn_conv_axis(const char *op, const char *axis, int64_t n, int64_t k, int64_t s,
                      int64_t d, int64_t mode, int64_t *out, int64_t *before)
 {
     /* the dilated extent is checked: a dilation near 2^63 must not wrap */
@@ -151,9 +150,11 @@ static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
     g->a = pn_act_param(g->act, n->fattr[0]);
     g->keep_pre = !pn_act_from_output(g->act);
     g->grad = n->requires_grad && g->act != PN_ACT_linear;
-    int rc = axis_geom(op, one_d ? "steps" : "height", g->H, g->KH, g->sh, g->dh,
-                       one_d ? PAD_VALID : pad, &g->OH, &g->pt);
-    if (!rc) rc = axis_geom(op, one_d ? "steps" : "width", g->W, g->KW, g->sw, g->dw, pad, &g->OW, &g->pl);
+    int rc = pn_conv_axis(op, one_d ? "steps" : "height", g->H, g->KH, g->sh, g->dh,
+                          one_d ? PAD_VALID : pad, &g->OH, &g->pt);
+    if (!rc)
+        rc = pn_conv_axis(op, one_d ? "steps" : "width", g->W, g->KW, g->sw, g->dw, pad, &g->OW,
+                          &g->pl);
     return rc;
 }
 
