@@ -33,7 +33,9 @@ class Model(Trainer, Layer):
 
     Training runs on pynn's compiled driver: the model is traced once into an
     engine program and ``fit`` replays forward, loss, backward and the optimizer
-    step for a whole epoch in one C call, with the GIL released.
+    step for a whole epoch in one C call, with the GIL released. A subclass that
+    overrides ``train_step`` (Keras' torch-backend idiom) has ``fit`` call it for
+    every batch instead.
 
     Parameters
     ----------

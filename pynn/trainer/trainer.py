@@ -55,7 +55,9 @@ class Trainer(Steps):
         weighted_metrics : list, optional
             Metrics that are weighted by ``sample_weight`` / ``class_weight``.
         run_eagerly, steps_per_execution, jit_compile, auto_scale_loss
-            Accepted for Keras compatibility; pynn always runs the compiled C loop.
+            Accepted for Keras compatibility: pynn runs the compiled C loop, or a
+            subclass's own ``train_step`` / ``test_step`` / ``predict_step`` batch by
+            batch when it overrides them.
 
         Raises
         ------
