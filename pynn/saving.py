@@ -851,8 +851,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     Parameters
     ----------
     filepath : str or path-like
-        A file written by `save_model`, or a ``.keras`` file Keras 3 wrote (told
-        apart by content; read by `pynn.export.keras_file`, which needs h5py).
+        A file written by `save_model`, a ``.keras`` file Keras 3 wrote, or a
+        legacy Keras 2 / tf.keras ``.h5`` file (told apart by content; read by
+        `pynn.export.keras_file` / `pynn.export.keras_h5`, which need h5py; these
+        two give the architecture and weights, not the compile settings).
     custom_objects : dict, optional
         ``{class name: class}`` for custom layers.
     compile : bool, default True
@@ -883,8 +885,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     True
     """
     from .export.keras_file import is_keras_file, load_keras
+    from .export.keras_h5 import is_h5_file, load_h5
     if is_keras_file(filepath):  # a file Keras 3 wrote (pynn.export.keras_file)
         return load_keras(filepath)
+    if is_h5_file(filepath):  # Keras 2's legacy HDF5 (pynn.export.keras_h5)
+        return load_h5(filepath)
     archive = _Archive(filepath)
     try:
         if archive.config.get("format") != MODEL_FORMAT:
