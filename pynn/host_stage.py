@@ -6,7 +6,7 @@ The stage is cut from the model's layer graph: every call of a host layer must
 take the model's Inputs or other host outputs (preprocessing comes first); the
 tensors where the computing layers start are the *boundary*, and the engine
 program is traced with one input per boundary tensor. fit / evaluate / predict
-and the model's own __call__ run the stage on the data first (Model._prepare_x),
+and the model's own __call__ run the stage on the data first (trainer.data.prepare_x),
 so a model built on ``pynn.Input(shape=(1,), dtype="string")`` takes raw strings
 end to end: training, saving (vocabularies are layer config), loading and
 serving."""

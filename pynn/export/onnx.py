@@ -256,6 +256,72 @@ def _conv(g, layer, xs, kts, t):
     return [_activation(g, _channels_last(g, y, rank, name), layer.activation, name, layer)]
 
 
+
+def _conv_transpose(g, layer, xs, kts, t):
+    """ConvTranspose: ONNX crops pads[begin]/pads[end] from the full scatter
+    ((n - 1) * s + d * (k - 1) + 1) and adds output_padding at the end; Keras'
+    length is that full scatter less TF's 'same' crop, or longer (valid with a
+    kernel smaller than the stride), which is output_padding."""
+    from ..ops.conv_transpose import deconv_length
+    rank, name = layer.rank, layer.name
+    sizes = kts[0].shape[1:-1]
+    if any(n is None for n in sizes):
+        raise _unsupported(layer, "has inputs of unknown (None) spatial size; the exporter needs "
+                                  "them known to place the padding")
+    begin, end, extra = [], [], []
+    opad = layer.output_padding or (None,) * rank
+    for n, k, s, d, p in zip(sizes, layer.kernel_size, layer.strides, layer.dilation_rate, opad):
+        full = (n - 1) * s + d * (k - 1) + 1
+        out = deconv_length(n, k, s, d, layer.padding, p)
+        before = 0 if layer.padding == "valid" else max(full - out, 0) // 2
+        rest = out - (full - before)  # > 0: zeros past the scatter; < 0: cropped at the end
+        begin.append(before)
+        end.append(max(-rest, 0))
+        extra.append(max(rest, 0))
+    kernel = np.transpose(_w(layer.kernel), (rank + 1, rank) + tuple(range(rank)))
+    inputs = [_channels_first(g, xs[0], rank, name), g.const(kernel, f"{name}/kernel")]
+    if layer.use_bias:
+        inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
+    y = g.op("ConvTranspose", inputs, name, kernel_shape=list(layer.kernel_size),
+             strides=list(layer.strides), dilations=list(layer.dilation_rate), pads=begin + end,
+             output_padding=extra)
+    return [_activation(g, _channels_last(g, y, rank, name), layer.activation, name, layer)]
+
+
+def _depthwise(layer, sizes):
+    """Keras' depthwise kernel (KH, KW, C, M) as a grouped Conv's (C*M, 1, KH, KW):
+    group c makes output channels c*M .. c*M + M - 1, Keras' order."""
+    k = _w(layer._depthwise)
+    kh, kw, c, m = k.shape
+    kernel = np.transpose(k.reshape(kh, kw, c * m), (2, 0, 1))[:, None]
+    attrs = _window_attrs(layer, layer.padding, sizes, layer.kernel_size, layer.strides,
+                          layer.dilation_rate)
+    return kernel, c, attrs
+
+
+def _depthwise_conv(g, layer, xs, kts, t):
+    name = layer.name
+    kernel, c, attrs = _depthwise(layer, kts[0].shape[1:-1])
+    inputs = [_channels_first(g, xs[0], 2, name), g.const(kernel, f"{name}/kernel")]
+    if layer.use_bias:
+        inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
+    y = g.op("Conv", inputs, name, group=c, dilations=list(layer.dilation_rate), **attrs)
+    return [_activation(g, _channels_last(g, y, 2, name), layer.activation, name, layer)]
+
+
+def _separable_conv(g, layer, xs, kts, t):
+    """The grouped depthwise Conv, then a 1x1 Conv with the bias."""
+    name = layer.name
+    kernel, c, attrs = _depthwise(layer, kts[0].shape[1:-1])
+    y = g.op("Conv", [_channels_first(g, xs[0], 2, name), g.const(kernel, f"{name}/depthwise")],
+             name, group=c, dilations=list(layer.dilation_rate), **attrs)
+    point = np.transpose(_w(layer.pointwise_kernel), (3, 2, 0, 1))
+    inputs = [y, g.const(point, f"{name}/pointwise")]
+    if layer.use_bias:
+        inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
+    y = g.op("Conv", inputs, name, kernel_shape=[1, 1])
+    return [_activation(g, _channels_last(g, y, 2, name), layer.activation, name, layer)]
+
 def _pool(op_type):
     def convert(g, layer, xs, kts, t):
         rank, name = layer.rank, layer.name
@@ -611,6 +677,8 @@ def _converters():
         L.LeakyReLU: _leaky_relu, L.ELU: _elu, L.Flatten: _flatten, L.Reshape: _reshape,
         L.Rescaling: _rescaling, L.Normalization: _normalization, L.Embedding: _embedding,
         L.Conv1D: _conv, L.Conv2D: _conv,
+        L.Conv1DTranspose: _conv_transpose, L.Conv2DTranspose: _conv_transpose,
+        L.DepthwiseConv2D: _depthwise_conv, L.SeparableConv2D: _separable_conv,
         P.MaxPooling1D: _pool("MaxPool"), P.MaxPooling2D: _pool("MaxPool"),
         P.AveragePooling1D: _pool("AveragePool"), P.AveragePooling2D: _pool("AveragePool"),
         P.GlobalAveragePooling1D: _global_pool("ReduceMean"),

@@ -3,7 +3,8 @@
 Each file here is a Keras program: it says `import keras` / `from keras import
 layers` and uses nothing of pynn. `load(name, "pynn")` runs the same source with
 only those import lines rewritten (`import pynn as keras`, `from pynn import
-layers`), which is exactly the port a new user makes. `load(name, "keras")`
+layers`; `import torch` as `import pynn as torch` in the torch-backend guides),
+which is exactly the port a new user makes. `load(name, "keras")`
 runs it unchanged on Keras 3 with the torch backend.
 
 Each example module defines
@@ -32,7 +33,9 @@ EXAMPLES = sorted(f[:-3] for f in os.listdir(HERE)
 
 # the whole port: these import lines, nothing else
 _PORT = [(re.compile(r"^import keras$", re.M), "import pynn as keras"),
-         (re.compile(r"^from keras((?:\.\w+)*) import ", re.M), r"from pynn\1 import ")]
+         (re.compile(r"^from keras((?:\.\w+)*) import ", re.M), r"from pynn\1 import "),
+         # the torch-backend guides' autograd calls (torch.no_grad) are pynn's own
+         (re.compile(r"^import torch$", re.M), "import pynn as torch")]
 
 
 def source(name, lib):
