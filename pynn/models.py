@@ -589,15 +589,18 @@ class Model(Trainer, Layer):
 
     def save(self, filepath, overwrite=True, **kwargs):
         """Saves the whole model (architecture, weights, compile settings and optimizer
-        state) to one ``.keras`` file.
+        state) to one file.
 
-        The file is a zip of ``config.json`` and ``weights.npz``; loading it with
-        `pynn.load_model` never unpickles or runs code from the file.
+        ``.pynn``: pynn's format, a zip of ``config.json`` and ``weights.npz``.
+        ``.keras``: Keras 3's native format (Keras 3 loads it, same predictions),
+        with pynn's members inside too, so `pynn.load_model` restores everything
+        (see `pynn.saving.save_model`). Loading never unpickles or runs code from
+        the file.
 
         Parameters
         ----------
         filepath : str or path-like
-            Where to write, conventionally ending in ``.keras``.
+            Where to write: ``.pynn`` or ``.keras`` (``.h5`` is refused).
         overwrite : bool, default True
             Replace an existing file (False raises instead).
 

@@ -37,7 +37,31 @@ class HostLayer(Layer):
         return self.host_call(inputs)
 
     def host_call(self, inputs):
-        """The layer's computation on a NumPy array (or array-like); returns NumPy."""
+        """Runs the preprocessing on data: what ``layer(x)`` does on arrays, and what a
+        model's host stage calls before the engine.
+
+        Parameters
+        ----------
+        inputs : array_like
+            A batch of raw values (strings, integers or numbers, as the layer takes).
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 indices, or float32 encodings (strings for an inverted lookup).
+
+        Raises
+        ------
+        TypeError
+            Values of a kind the layer does not take (named).
+        ValueError
+            Values the layer cannot map (e.g. unknown tokens without OOV indices).
+
+        Examples
+        --------
+        >>> pynn.layers.StringLookup(vocabulary=["a", "b"]).host_call(np.array(["b", "x"]))
+        array([2, 0])
+        """
         raise NotImplementedError
 
     def call(self, inputs, training=False):
