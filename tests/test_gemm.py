@@ -151,10 +151,62 @@ def test_empty_dims(M, N, K):
     np.testing.assert_array_equal(out, np.full((M, N), 1.5, np.float32))
 
 
+# ------------------------------------------------------------ a row alone and in a batch
+def rows_alone_match_batch():
+    """Each row of op(A) @ op(B), computed alone (the one-row kernels), in small
+    batches (the unpacked path, short tiles) and in the whole batch (packed),
+    must be the same bits: a sample's output does not depend on its batch."""
+    rng = np.random.default_rng(5)
+    for K in (1, 7, 255, 256, 257, 300, 513, 784, 1024):
+        for N in (1, 10, 33, 130, 1024):
+            for ta in (False, True):
+                for tb in (False, True):
+                    M = 40
+                    a, b = operands(rng, M, N, K, ta, tb)
+                    full = _C.sgemm(a, b, trans_a=ta, trans_b=tb)
+                    for i0, rows in ((0, 1), (17, 1), (39, 1), (3, 2), (5, 7), (20, 13)):
+                        part = np.ascontiguousarray(a[:, i0:i0 + rows] if ta else a[i0:i0 + rows])
+                        got = _C.sgemm(part, b, trans_a=ta, trans_b=tb)
+                        assert got.tobytes() == full[i0:i0 + rows].tobytes(), (M, N, K, ta, tb, i0, rows)
+
+
+def test_rows_alone_match_batch():
+    rows_alone_match_batch()
+
+
+@pytest.mark.parametrize("isa", ["avx2", "avx512"])
+def test_rows_alone_match_batch_and_isas_agree(isa):
+    """The same property on every x86 kernel, and the two give the same bits."""
+    skip_unless_cpu_runs(isa)
+    code = ("import numpy as np, test_gemm as t\nfrom pynn import _C\n"
+            "t.rows_alone_match_batch()\n"
+            "rng = np.random.default_rng(9)\n"
+            "a, b = t.operands(rng, 37, 300, 784, False, True)\n"
+            "print(_C.gemm_isa(), _C.sgemm(a, b, trans_b=True).tobytes().hex())")
+    r = run_forced(isa, code)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got_isa, got = r.stdout.split()
+    assert got_isa == isa
+    a, b = operands(np.random.default_rng(9), 37, 300, 784, False, True)
+    assert got == _C.sgemm(a, b, trans_b=True).tobytes().hex(), f"{isa} and {_C.gemm_isa()} differ"
+
+
+def test_rank1_is_the_rounded_product():
+    """K == 1 (a one-row batch's weight gradient): each element is a*b rounded once."""
+    rng = np.random.default_rng(3)
+    for M, N in ((1, 1), (5, 37), (784, 1024), (3, 8)):
+        a = rng.standard_normal((M, 1)).astype(np.float32)
+        b = rng.standard_normal((1, N)).astype(np.float32)
+        np.testing.assert_array_equal(_C.sgemm(a, b), a * b)
+        at = np.ascontiguousarray(a.T)  # the dW = x^T dy layout: trans_a
+        np.testing.assert_array_equal(_C.sgemm(at, b, trans_a=True), a * b)
+
+
 # ------------------------------------------------------------ threads
 @pytest.mark.parametrize("M,N,K,ta,tb", [(2048, 64, 300, False, False), (128, 784, 256, False, True),
                                          (784, 256, 128, True, False), (500, 500, 500, True, True),
-                                         (97, 1000, 13, False, False)])
+                                         (97, 1000, 13, False, False), (1, 5000, 300, False, False),
+                                         (1, 3000, 700, False, True), (3000, 700, 1, True, False)])
 def test_thread_count_does_not_change_bits(M, N, K, ta, tb):
     a, b = operands(np.random.default_rng(7), M, N, K, ta, tb)
     saved = _C.get_num_threads()
