@@ -56,7 +56,7 @@ from .layers import *  # noqa: F401,F403  (Dense, Dropout, ... at top level too)
 from .models import Model, Sequential
 from .layers.base import Variable  # keras.Variable
 from . import backend, data, saving, text, utils  # noqa: E402,F401
-from . import federated, footprint, privacy  # noqa: E402,F401
+from . import distribution, federated, footprint, privacy  # noqa: E402,F401
 from .saving import load_model, save_model  # noqa: E402
 
 __version__ = "0.1.0"
@@ -64,8 +64,8 @@ __version__ = "0.1.0"
 # The public API: what `from pynn import *`, `dir(pynn)` and the documentation
 # cover. Submodules that are implementation (core, base, conv, tensor, ...) stay
 # importable but are not listed; the trust tools load lazily yet are listed.
-_MODULES = ["activations", "backend", "callbacks", "data", "datasets", "explain", "fairness",
-            "federated", "footprint", "initializers", "layers", "losses", "metrics", "models",
+_MODULES = ["activations", "backend", "callbacks", "data", "datasets", "distribution", "explain",
+            "fairness", "federated", "footprint", "initializers", "layers", "losses", "metrics", "models",
             "ops", "optimizers", "privacy", "regularizers", "saving", "schedules", "text",
             "utils"]
 __all__ = sorted(

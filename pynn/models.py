@@ -29,6 +29,12 @@ __all__ = ["Model", "Sequential", "load_model", "save_model"]
 _USAGE_LOCK = threading.Lock()
 
 
+def _distributed(what):
+    """The DataParallel in force when it spans more than one process, else None."""
+    from .distribution import _run
+    return _run.active(what)
+
+
 def _batch_size_arg(batch_size, what):
     """batch_size as a positive int (Keras' default 32 for None): 0 or a negative
     value would divide by zero or plan nothing, so they are refused here."""
@@ -1070,10 +1076,38 @@ class Model(Layer):
 
         entry = self._program("train", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
         self._build_optimizer()
+        data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
+        dist = _distributed("fit")
+        if dist is None:
+            return self._train(entry, data, n, batch_size, epochs, verbose, callbacks, val,
+                               shuffle, initial_epoch, validation_batch_size, validation_freq, None)
+        from .distribution import _run
+        world = dist._world
+        with _run.failures_shared(world), _run.process_0_output(world):
+            plan = _run.FitPlan(dist, self, n, batch_size)
+            plan.broadcast_state(self, _random.generator())
+            if world.rank:  # only process 0 writes checkpoints and logs
+                callbacks = [c for c in ([callbacks] if isinstance(callbacks, callbacks_mod.Callback)
+                                         else callbacks or []) if not c._process_0_only]
+            saved_hook = self._gradient_hook
+            self._gradient_hook = plan.hook
+            try:
+                return self._train(entry, data, n, batch_size, epochs, verbose, callbacks, val,
+                                   shuffle, initial_epoch, validation_batch_size, validation_freq,
+                                   plan)
+            finally:
+                self._gradient_hook = saved_hook
+
+    def _train(self, entry, data, n, batch_size, epochs, verbose, callbacks, val, shuffle,
+               initial_epoch, validation_batch_size, validation_freq, plan):
+        """fit's epochs; `plan` (pynn.distribution) is None on one process."""
+        from . import callbacks as callbacks_mod
         # DP-SGD (pynn.privacy.DPSGD): the loop runs private steps with this C state
         dp_begin = getattr(self.optimizer, "_dp_begin", None)
+        if dp_begin and plan is not None:
+            raise ValueError("fit: DP-SGD (pynn.privacy.DPSGD) is not supported under "
+                             "DataParallel on more than one process yet")
         dp = dp_begin(self, n, batch_size, epochs - initial_epoch, entry) if dp_begin else None
-        data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (n + batch_size - 1) // batch_size
         cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=verbose, epochs=epochs,
                                          steps=n_batches)
@@ -1088,6 +1122,10 @@ class Model(Layer):
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
             perm = rng.permutation(n).astype(np.int64) if shuffle else None
+            ep_data, ep_perm, ep_batch, local_batches = data, perm, batch_size, n_batches
+            if plan is not None:  # this process's rows of every global batch, in order
+                ep_data, local_batches, n_batches = plan.epoch(perm, data, n)
+                ep_perm, ep_batch = None, plan.b
             acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
             loss_sum = count = 0.0
             done = 0
@@ -1100,10 +1138,14 @@ class Model(Layer):
                 if per_batch:
                     cbs.on_train_batch_begin(done)
                 t0 = time.perf_counter()
-                ls, lc, d, interrupted = _C.run_loop(
-                    entry["prog"], entry["loss"], entry["slots"], data, perm, batch_size, done, todo,
-                    True, self.optimizer, self._params, self._grads, entry["stats"], acc, [], [],
-                    False, dp, gradient_hook=self._gradient_hook)
+                if done < local_batches:
+                    ls, lc, d, interrupted = _C.run_loop(
+                        entry["prog"], entry["loss"], entry["slots"], ep_data, ep_perm, ep_batch,
+                        done, min(todo, local_batches - done), True, self.optimizer, self._params,
+                        self._grads, entry["stats"], acc, [], [], False, dp,
+                        gradient_hook=self._gradient_hook)
+                else:  # no row of mine in the last global batch: a step that adds nothing
+                    ls, lc, d, interrupted = plan.empty_step(self, entry, data)
                 if diverged is None and not math.isfinite(ls):
                     # the first batches whose loss is NaN/inf: warn once per fit
                     diverged = callbacks_mod.report_nonfinite_loss(
@@ -1112,7 +1154,12 @@ class Model(Layer):
                 loss_sum += ls
                 count += lc
                 done += d
-                logs = self._logs(loss_sum, count, acc, entry)
+                if plan is None:
+                    logs = self._logs(loss_sum, count, acc, entry)
+                else:  # global values; the chunk timed alike on every process
+                    g_sum, g_count, g_acc, dt_mean = plan.reduce(loss_sum, count, acc,
+                                                                 time.perf_counter() - t0)
+                    logs = self._logs(g_sum, g_count, g_acc, entry)
                 if dp is not None:
                     self.optimizer._dp_update(dp, logs)  # counts the steps, adds "epsilon"
                 cbs.on_train_batch_end(done - 1, logs)
@@ -1120,7 +1167,12 @@ class Model(Layer):
                     raise KeyboardInterrupt
                 # aim at ~10 progress updates a second without slowing the loop
                 dt = time.perf_counter() - t0
+                if plan is not None:  # the same decisions on every process
+                    self.stop_training = plan.agree(self.stop_training)
+                    dt = dt_mean
                 chunk = max(1, min(n_batches, int(chunk * 0.1 / dt) if dt > 0 else chunk * 2))
+            if plan is not None:  # BatchNormalization's moving statistics: the processes' mean
+                plan.average_frozen(self)
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 # Keras runs the validation pass with fit's callbacks (on_test_* hooks)
@@ -1129,6 +1181,8 @@ class Model(Layer):
                                                               "fit (validation_batch_size)"), cbs)
                 epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
+            if plan is not None:
+                self.stop_training = plan.agree(self.stop_training)
             if self.stop_training:
                 break
         cbs.on_train_end(epoch_logs if epochs > initial_epoch else {})

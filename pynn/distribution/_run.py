@@ -1,0 +1,177 @@
+"""What fit, evaluate and predict do differently under DataParallel on more than
+one process. models.py asks `active()` for the plan and calls it at a few
+points; with one process there is no plan and nothing here runs.
+"""
+import contextlib
+import io
+
+import numpy as np
+
+from . import _plan
+from ._world import ProcessError
+
+
+def active(what):
+    """The running DataParallel's world when it spans more than one process, else None."""
+    from . import distribution
+    dist = distribution()
+    if dist is None or dist.num_processes == 1:
+        return None
+    return dist
+
+
+class _Null(io.TextIOBase):
+    def write(self, s):
+        return len(s)
+
+
+@contextlib.contextmanager
+def process_0_output(world):
+    """Only process 0 prints: the others' stdout is discarded (progress bar, callbacks)."""
+    if world.rank == 0:
+        yield
+        return
+    with contextlib.redirect_stdout(_Null()):
+        yield
+
+
+@contextlib.contextmanager
+def failures_shared(world):
+    """An exception on this process is sent to every peer (which raises ProcessError)."""
+    try:
+        yield
+    except ProcessError:
+        raise
+    except BaseException as e:
+        world.fail(e)
+        raise
+
+
+class FitPlan:
+    """One distributed fit: broadcast at the start, rows per epoch, the gradient
+    hook, global logs."""
+
+    def __init__(self, dist, model, n, batch_size):
+        self.world = w = dist._world
+        self.auto = dist.auto_shard_dataset
+        self.nproc, self.rank = w.size, w.rank
+        self.B = batch_size
+        self.b = _plan.check_batch(batch_size, self.nproc, "fit")
+        sizes = w.allgather(np.array([n], np.int64))[:, 0]
+        if self.auto and len(set(sizes.tolist())) != 1:
+            raise ValueError(
+                f"fit: with DataParallel() (auto_shard_dataset=True) every process must pass the same "
+                f"dataset, but the processes have {sizes.tolist()} training rows; pass each process's "
+                f"own shard with DataParallel(auto_shard_dataset=False)")
+        self.own_totals = None if self.auto else _plan.own_totals(sizes, batch_size, self.nproc)
+        self.totals, self.step = [], 0
+
+    # ------------------------------------------------------------ start of fit
+    def broadcast_state(self, model, rng):
+        """Process 0's weights, optimizer state and shuffling generator, everywhere."""
+        w = self.world
+        w.bcast_(model._params)
+        if getattr(model, "_frozen", None) is not None:
+            w.bcast_(model._frozen)
+        opt = model.optimizer
+        for a in opt._state_arrays():
+            w.bcast_(a)
+        it = w.bcast_(np.array([opt._raw_iterations], np.int64))
+        opt._set_raw_iterations(int(it[0]))
+        # the numpy generator (PCG64): 128-bit state and increment as 4 words
+        st = rng.bit_generator.state
+        words = np.array([st["state"]["state"] >> 64, st["state"]["state"] & (2**64 - 1),
+                          st["state"]["inc"] >> 64, st["state"]["inc"] & (2**64 - 1)], np.uint64)
+        w.bcast_(words)
+        st["state"]["state"] = (int(words[0]) << 64) | int(words[1])
+        st["state"]["inc"] = (int(words[2]) << 64) | int(words[3])
+        st["has_uint32"], st["uinteger"] = 0, 0
+        rng.bit_generator.state = st
+
+    # ------------------------------------------------------------ each epoch
+    def epoch(self, perm, data, n):
+        """This process's data for the epoch (a gathered copy), its number of
+        batches and the number of global steps."""
+        if self.auto:
+            order = perm if perm is not None else np.arange(n, dtype=np.int64)
+            rows, self.totals = _plan.shared_slices(order, self.B, self.nproc, self.rank)
+        else:
+            rows = perm if perm is not None else np.arange(n, dtype=np.int64)
+            self.totals = self.own_totals
+        local = [np.ascontiguousarray(a[rows]) for a in data]
+        self.step = 0
+        return local, (len(rows) + self.b - 1) // self.b, len(self.totals)
+
+    def hook(self, grads, rows):
+        """The gradient hook: this process's mean gradient weighted by its share of
+        the global batch, summed over all processes in one in-place allreduce."""
+        grads *= np.float32(rows / self.totals[self.step])
+        self.world.allreduce_(grads)
+        self.step += 1
+
+    def empty_step(self, model, entry, data):
+        """The step of a process without a row in the last global batch (fewer rows
+        than processes): one row's backward whose gradient zero_hook replaces by
+        zeros; its loss and metrics are not counted."""
+        from .. import _C
+        row = [np.ascontiguousarray(a[:1]) for a in data]
+        acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
+        _, _, d, interrupted = _C.run_loop(
+            entry["prog"], entry["loss"], entry["slots"], row, None, 1, 0, 1, True, model.optimizer,
+            model._params, model._grads, entry["stats"], acc, [], [], False, None,
+            gradient_hook=self.zero_hook)
+        return 0.0, 0.0, d, interrupted
+
+    def zero_hook(self, grads, rows):
+        """A process without a row in the last global batch: it contributes zero
+        and still joins the allreduce, so every process takes the same step."""
+        grads[:] = 0.0
+        self.world.allreduce_(grads)
+        self.step += 1
+
+    # ------------------------------------------------------------ logs
+    def reduce(self, loss_sum, count, acc, dt):
+        """Global loss sum, count and metric statistics, and the mean chunk time
+        (so that every process runs the same number of batches per call)."""
+        v = np.concatenate([[loss_sum, count, dt], acc]).astype(np.float64)
+        self.world.allreduce_(v)
+        return v[0], v[1], v[3:], v[2] / self.nproc
+
+    def agree(self, flag):
+        """True on every process if it is True on any (stop_training)."""
+        return bool(self.world.allreduce_(np.array([1.0 if flag else 0.0]), op="max")[0])
+
+    def average_frozen(self, model):
+        """The non-trainable weights (BatchNormalization's moving statistics, updated
+        by each process from its own rows): process 0's value plus the mean
+        difference, which leaves identical values exactly as they are."""
+        frozen = getattr(model, "_frozen", None)
+        if frozen is None or not frozen.size:
+            return
+        base = self.world.bcast_(frozen.copy())
+        diff = (frozen - base).astype(np.float64)
+        self.world.allreduce_(diff)
+        frozen[:] = base + (diff / self.nproc).astype(np.float32)
+
+
+def eval_rows(dist, n, batch_size, what):
+    """Rows of an evaluate / predict pass for this process (its share of each
+    global batch), the local batch size, the global step count and every
+    process's rows (to put predictions back in order)."""
+    w = dist._world
+    b = _plan.check_batch(batch_size, w.size, what)
+    if not dist.auto_shard_dataset:
+        return None, b, None, None
+    sizes = w.allgather(np.array([n], np.int64))[:, 0]
+    if len(set(sizes.tolist())) != 1:
+        raise ValueError(f"{what}: with DataParallel() every process must pass the same data, but the "
+                         f"processes have {sizes.tolist()} rows")
+    order = np.arange(n, dtype=np.int64)
+    every = [_plan.shared_slices(order, batch_size, w.size, p)[0] for p in range(w.size)]
+    return every[w.rank], b, (n + batch_size - 1) // batch_size, every
+
+
+def reduce_eval(dist, ls, lc, acc):
+    v = np.concatenate([[ls, lc], acc]).astype(np.float64)
+    dist._world.allreduce_(v)
+    return v[0], v[1], v[2:]

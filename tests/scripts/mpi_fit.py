@@ -1,0 +1,85 @@
+"""Run by tests/test_distribution_mpi.py as `python mpi_fit.py ...` (one process)
+or under `mpiexec -n 2`: the same script, DataParallel on. Writes each process's
+final weights, History and predictions to OUT.<rank>.npz.
+
+usage: mpi_fit.py MODEL OUT [N] [--checkpoint DIR] [--fail-at-epoch E] [--kill-at-epoch E]
+MODEL: dense | cnn | lstm
+"""
+import argparse
+import os
+import signal
+import sys
+
+import numpy as np
+
+import pynn
+
+ap = argparse.ArgumentParser()
+ap.add_argument("model")
+ap.add_argument("out")
+ap.add_argument("n", nargs="?", type=int, default=300)
+ap.add_argument("--epochs", type=int, default=4)
+ap.add_argument("--checkpoint")
+ap.add_argument("--fail-at-epoch", type=int)
+ap.add_argument("--kill-at-epoch", type=int)
+ap.add_argument("--early-stopping", action="store_true")
+args = ap.parse_args()
+
+pynn.set_num_threads(1)
+pynn.distribution.initialize()
+pynn.distribution.set_distribution(pynn.distribution.DataParallel())
+rank = pynn.distribution.process_id()
+
+rng = np.random.default_rng(0)
+layers = pynn.layers
+if args.model == "dense":
+    x = rng.normal(size=(args.n, 8)).astype("float32")
+    y = (x[:, 0] + x[:, 1] * x[:, 2] > 0).astype("int64")
+    inputs = [pynn.Input(shape=(8,)), layers.Dense(16, activation="relu"),
+              layers.Dense(2, activation="softmax")]
+elif args.model == "cnn":
+    x = rng.normal(size=(args.n, 8, 8, 1)).astype("float32")
+    y = (x[:, :4].mean(axis=(1, 2, 3)) > 0).astype("int64")
+    inputs = [pynn.Input(shape=(8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),
+              layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(2, activation="softmax")]
+elif args.model == "lstm":
+    x = rng.normal(size=(args.n, 6, 3)).astype("float32")
+    y = (x[:, :, 0].sum(axis=1) > 0).astype("int64")
+    inputs = [pynn.Input(shape=(6, 3)), layers.LSTM(8), layers.Dense(2, activation="softmax")]
+else:
+    sys.exit(f"unknown model {args.model}")
+
+pynn.set_seed(1 + rank)  # different initial weights per process: fit broadcasts process 0's
+model = pynn.Sequential(inputs)
+pynn.set_seed(1)  # the shuffling generator, also broadcast
+model.compile(optimizer=pynn.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+              metrics=["accuracy"])
+
+
+class Fault(pynn.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if rank == 1 and epoch == args.fail_at_epoch:
+            raise ValueError("deliberate failure in a callback")
+        if rank == 1 and epoch == args.kill_at_epoch:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+cbs = [Fault()]
+if args.checkpoint:
+    cbs.append(pynn.callbacks.ModelCheckpoint(os.path.join(args.checkpoint, "w-{epoch:02d}.weights.npz"),
+                                              save_weights_only=True))
+    cbs.append(pynn.callbacks.CSVLogger(os.path.join(args.checkpoint, "log.csv")))
+if args.early_stopping:
+    cbs.append(pynn.callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=1e-2))
+    cbs.append(pynn.callbacks.ReduceLROnPlateau(monitor="val_loss", patience=0, factor=0.5,
+                                                min_delta=1e-2))
+split = int(args.n * 0.8)
+hist = model.fit(x[:split], y[:split], batch_size=64, epochs=args.epochs, verbose=2,
+                 validation_data=(x[split:], y[split:]), callbacks=cbs)
+ev = model.evaluate(x[split:], y[split:], batch_size=64, verbose=0, return_dict=True)
+pred = model.predict(x[split:], batch_size=64, verbose=0)
+np.savez(f"{args.out}.{rank}.npz", *[np.asarray(w) for w in model.get_weights()],
+         pred=pred, lr=float(model.optimizer.learning_rate),
+         **{"h_" + k: np.asarray(v) for k, v in hist.history.items()},
+         **{"e_" + k: np.asarray(v) for k, v in ev.items()})
+print("done", rank, flush=True)
