@@ -1231,6 +1231,11 @@ class Model(Layer):
         acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (xs[0].shape[0] + batch_size - 1) // batch_size
+        local_batches, dist = n_batches, _distributed("evaluate")
+        if dist is not None:  # this process's share of every global batch
+            from .distribution import _run
+            data, batch_size, local_batches, n_batches = _run.eval_data(dist, data, batch_size,
+                                                                        "evaluate")
         per_batch = cbs is not None and cbs.wants_every_test_batch()
         if cbs is not None:
             cbs.on_test_begin()
@@ -1239,18 +1244,28 @@ class Model(Layer):
         for start in range(0, n_batches, step):
             if per_batch:
                 cbs.on_test_batch_begin(start)
-            l, c, _, interrupted = _C.run_loop(entry["prog"], entry["loss"], entry["slots"], data,
-                                               None, batch_size, start, step, False, None, None,
-                                               None, entry["stats"], acc, [], [], False)
-            ls, lc = ls + l, lc + c
-            if interrupted:
-                raise KeyboardInterrupt
+            if start < local_batches:
+                l, c, _, interrupted = _C.run_loop(entry["prog"], entry["loss"], entry["slots"],
+                                                   data, None, batch_size, start, step, False, None,
+                                                   None, None, entry["stats"], acc, [], [], False)
+                ls, lc = ls + l, lc + c
+                if interrupted:
+                    raise KeyboardInterrupt
             if per_batch:
-                cbs.on_test_batch_end(start, self._logs(ls, lc, acc, entry))
-        logs = self._logs(ls, lc, acc, entry)
+                cbs.on_test_batch_end(start, self._logs(*self._global_sums(dist, ls, lc, acc), entry))
+        logs = self._logs(*self._global_sums(dist, ls, lc, acc), entry)
         if cbs is not None:
             cbs.on_test_end(logs)
         return logs
+
+    @staticmethod
+    def _global_sums(dist, ls, lc, acc):
+        """The loss sum, count and metric statistics over all processes (as they are
+        on one process)."""
+        if dist is None:
+            return ls, lc, acc
+        from .distribution import _run
+        return _run.reduce_eval(dist, ls, lc, acc)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
@@ -1306,6 +1321,8 @@ class Model(Layer):
         ys = self._prepare_ys(y, n)
         w = self._sample_weights(ys, n, sample_weight, None)
         verbose = 1 if verbose == "auto" else int(verbose)
+        if _distributed("evaluate") is not None and _distributed("evaluate").process_id:
+            verbose = 0  # only process 0 prints
         steps_ = (n + batch_size - 1) // batch_size
         if verbose:
             from .progbar import Progbar
@@ -1376,6 +1393,10 @@ class Model(Layer):
         batch_size = _batch_size_arg(batch_size, "predict")
         self._begin_use("predict")
         try:
+            dist = _distributed("predict")
+            if dist is not None:
+                from .distribution import _run
+                return _run.predict(dist, self, x, batch_size, callbacks)
             return self._predict(x, batch_size, callbacks)
         finally:
             self._end_use("predict")

@@ -155,23 +155,55 @@ class FitPlan:
 
 
 def eval_rows(dist, n, batch_size, what):
-    """Rows of an evaluate / predict pass for this process (its share of each
-    global batch), the local batch size, the global step count and every
-    process's rows (to put predictions back in order)."""
+    """The rows of an evaluate / predict pass for each process (a list, process
+    order) and the local batch size: with the same data everywhere, each
+    process's share of every global batch; with own shards, all of its own."""
     w = dist._world
     b = _plan.check_batch(batch_size, w.size, what)
+    sizes = w.allgather(np.array([n], np.int64))[:, 0].tolist()
     if not dist.auto_shard_dataset:
-        return None, b, None, None
-    sizes = w.allgather(np.array([n], np.int64))[:, 0]
-    if len(set(sizes.tolist())) != 1:
-        raise ValueError(f"{what}: with DataParallel() every process must pass the same data, but the "
-                         f"processes have {sizes.tolist()} rows")
+        return [np.arange(s, dtype=np.int64) for s in sizes], b
+    if len(set(sizes)) != 1:
+        raise ValueError(f"{what}: with DataParallel() every process must pass the same data, but "
+                         f"the processes have {sizes} rows; pass each process's own shard with "
+                         f"DataParallel(auto_shard_dataset=False)")
     order = np.arange(n, dtype=np.int64)
-    every = [_plan.shared_slices(order, batch_size, w.size, p)[0] for p in range(w.size)]
-    return every[w.rank], b, (n + batch_size - 1) // batch_size, every
+    return [_plan.shared_slices(order, batch_size, w.size, p)[0] for p in range(w.size)], b
+
+
+def eval_data(dist, data, batch_size, what):
+    """evaluate's data for this process, its batch size and number of batches, and
+    the number of steps every process loops over (the largest)."""
+    every, b = eval_rows(dist, len(data[0]), batch_size, what)
+    mine = every[dist._world.rank]
+    local = [np.ascontiguousarray(a[mine]) for a in data] if dist.auto_shard_dataset else data
+    steps = max((len(r) + b - 1) // b for r in every)
+    return local, b, (len(mine) + b - 1) // b, steps
 
 
 def reduce_eval(dist, ls, lc, acc):
     v = np.concatenate([[ls, lc], acc]).astype(np.float64)
     dist._world.allreduce_(v)
     return v[0], v[1], v[2:]
+
+
+def predict(dist, model, x, batch_size, callbacks):
+    """Each process predicts its rows; every process returns the whole result, in
+    the order of x (with own shards: the shards concatenated in process order)."""
+    xs = model._prepare_x(x)
+    every, b = eval_rows(dist, xs[0].shape[0], batch_size, "predict")
+    mine = every[dist._world.rank]
+    pick = mine if dist.auto_shard_dataset and len(mine) else slice(0, max(1, len(mine)))
+    local = [a[pick] for a in xs]
+    outs = model._predict(local[0] if len(local) == 1 else local, b, callbacks)
+    outs = [o[:len(mine)] for o in (outs if isinstance(outs, list) else [outs])]
+    counts = [len(r) for r in every]
+    full = []
+    for o in outs:
+        gathered = dist._world.allgatherv(o, counts)
+        if dist.auto_shard_dataset:  # back to the order of x
+            placed = np.empty_like(gathered)
+            placed[np.concatenate(every)] = gathered
+            gathered = placed
+        full.append(gathered)
+    return full[0] if len(full) == 1 else full
