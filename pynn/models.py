@@ -1138,14 +1138,17 @@ class Model(Layer):
                 if per_batch:
                     cbs.on_train_batch_begin(done)
                 t0 = time.perf_counter()
+                ls = lc = 0.0
+                d, interrupted = 0, False
                 if done < local_batches:
                     ls, lc, d, interrupted = _C.run_loop(
                         entry["prog"], entry["loss"], entry["slots"], ep_data, ep_perm, ep_batch,
                         done, min(todo, local_batches - done), True, self.optimizer, self._params,
                         self._grads, entry["stats"], acc, [], [], False, dp,
                         gradient_hook=self._gradient_hook)
-                else:  # no row of mine in the last global batch: a step that adds nothing
-                    ls, lc, d, interrupted = plan.empty_step(self, entry, data)
+                if d < todo and done + d == local_batches < n_batches and not interrupted:
+                    # no row of mine in the last global batch: a step that adds nothing
+                    d += plan.empty_step(self, entry, data)
                 if diverged is None and not math.isfinite(ls):
                     # the first batches whose loss is NaN/inf: warn once per fit
                     diverged = callbacks_mod.report_nonfinite_loss(

@@ -116,11 +116,11 @@ class FitPlan:
         from .. import _C
         row = [np.ascontiguousarray(a[:1]) for a in data]
         acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
-        _, _, d, interrupted = _C.run_loop(
+        _, _, d, _ = _C.run_loop(
             entry["prog"], entry["loss"], entry["slots"], row, None, 1, 0, 1, True, model.optimizer,
             model._params, model._grads, entry["stats"], acc, [], [], False, None,
             gradient_hook=self.zero_hook)
-        return 0.0, 0.0, d, interrupted
+        return d
 
     def zero_hook(self, grads, rows):
         """A process without a row in the last global batch: it contributes zero
