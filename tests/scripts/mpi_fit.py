@@ -23,6 +23,7 @@ ap.add_argument("--checkpoint")
 ap.add_argument("--fail-at-epoch", type=int)
 ap.add_argument("--kill-at-epoch", type=int)
 ap.add_argument("--early-stopping", action="store_true")
+ap.add_argument("--batch-size", type=int, default=64)
 args = ap.parse_args()
 
 pynn.set_num_threads(1)
@@ -52,7 +53,9 @@ else:
 pynn.set_seed(1 + rank)  # different initial weights per process: fit broadcasts process 0's
 model = pynn.Sequential(inputs)
 pynn.set_seed(1)  # the shuffling generator, also broadcast
-model.compile(optimizer=pynn.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+# SGD sees a gradient's scale (a sum where a mean belongs would show); Adam mostly not
+opt = pynn.optimizers.Adam(0.01) if args.model == "cnn" else pynn.optimizers.SGD(0.1, momentum=0.9)
+model.compile(optimizer=opt, loss="sparse_categorical_crossentropy",
               metrics=["accuracy"])
 
 
@@ -65,16 +68,18 @@ class Fault(pynn.callbacks.Callback):
 
 
 cbs = [Fault()]
-if args.checkpoint:
-    cbs.append(pynn.callbacks.ModelCheckpoint(os.path.join(args.checkpoint, "w-{epoch:02d}.weights.npz"),
+if args.checkpoint:  # a directory per process: only process 0's may be written
+    where = os.path.join(args.checkpoint, f"process{rank}")
+    os.makedirs(where, exist_ok=True)
+    cbs.append(pynn.callbacks.ModelCheckpoint(os.path.join(where, "w-{epoch:02d}.weights.npz"),
                                               save_weights_only=True))
-    cbs.append(pynn.callbacks.CSVLogger(os.path.join(args.checkpoint, "log.csv")))
+    cbs.append(pynn.callbacks.CSVLogger(os.path.join(where, "log.csv")))
 if args.early_stopping:
     cbs.append(pynn.callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=1e-2))
     cbs.append(pynn.callbacks.ReduceLROnPlateau(monitor="val_loss", patience=0, factor=0.5,
                                                 min_delta=1e-2))
 split = int(args.n * 0.8)
-hist = model.fit(x[:split], y[:split], batch_size=64, epochs=args.epochs, verbose=2,
+hist = model.fit(x[:split], y[:split], batch_size=args.batch_size, epochs=args.epochs, verbose=2,
                  validation_data=(x[split:], y[split:]), callbacks=cbs)
 ev = model.evaluate(x[split:], y[split:], batch_size=64, verbose=0, return_dict=True)
 pred = model.predict(x[split:], batch_size=64, verbose=0)
