@@ -1104,10 +1104,11 @@ class Model(Layer):
         from . import callbacks as callbacks_mod
         # DP-SGD (pynn.privacy.DPSGD): the loop runs private steps with this C state
         dp_begin = getattr(self.optimizer, "_dp_begin", None)
-        if dp_begin and plan is not None:
-            raise ValueError("fit: DP-SGD (pynn.privacy.DPSGD) is not supported under "
-                             "DataParallel on more than one process yet")
-        dp = dp_begin(self, n, batch_size, epochs - initial_epoch, entry) if dp_begin else None
+        dp = None
+        if dp_begin and plan is not None:  # each process clips its rows, noise once
+            dp = plan.dp_begin(self, dp_begin, epochs - initial_epoch, entry)
+        elif dp_begin:
+            dp = dp_begin(self, n, batch_size, epochs - initial_epoch, entry)
         n_batches = (n + batch_size - 1) // batch_size
         cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=verbose, epochs=epochs,
                                          steps=n_batches)
@@ -1124,8 +1125,8 @@ class Model(Layer):
             perm = rng.permutation(n).astype(np.int64) if shuffle else None
             ep_data, ep_perm, ep_batch, local_batches = data, perm, batch_size, n_batches
             if plan is not None:  # this process's rows of every global batch, in order
-                ep_data, local_batches, n_batches = plan.epoch(perm, data, n)
-                ep_perm, ep_batch = None, plan.b
+                ep_data, ep_batch, local_batches, n_batches = plan.epoch(perm, data, n)
+                ep_perm = None
             acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
             loss_sum = count = 0.0
             done = 0

@@ -64,7 +64,9 @@ class FitPlan:
                 f"dataset, but the processes have {sizes.tolist()} training rows; pass each process's "
                 f"own shard with DataParallel(auto_shard_dataset=False)")
         self.own_totals = None if self.auto else _plan.own_totals(sizes, batch_size, self.nproc)
+        self.n_local, self.n_total = n, (n if self.auto else int(sizes.sum()))
         self.totals, self.step = [], 0
+        self.dp = None
 
     # ------------------------------------------------------------ start of fit
     def broadcast_state(self, model, rng):
@@ -88,10 +90,46 @@ class FitPlan:
         st["has_uint32"], st["uinteger"] = 0, 0
         rng.bit_generator.state = st
 
+    def dp_begin(self, model, dp_begin, epochs, entry):
+        """DP-SGD's C state for this process: it clips its own rows and adds no
+        noise (the hook adds it once, on process 0, before the allreduce); the
+        sampling rate, the divisor and the accountant are the global ones."""
+        opt = model.optimizer
+        if opt._key is None and not opt.secure_mode:  # process 0's key everywhere
+            from .. import _C
+            opt._key = int(self.world.bcast_(np.array([_C.random_u64()], np.uint64))[0])
+        key = opt._key or 0
+        self.poisson = opt.poisson_sampling
+        if self.poisson:
+            # each process Poisson-samples its own rows (a fixed contiguous part, or its
+            # shard) with draws of its own: independent inclusions, as on one process
+            start, stop, _ = _plan.split_rows(self.n_local, self.nproc if self.auto else 1,
+                                              self.rank if self.auto else 0)
+            self.dp_rows = np.arange(start, stop, dtype=np.int64)
+            n_rows, sample_key = stop - start, _mix(key, self.rank + 1)
+        else:  # fit's fixed batches, split as without DP; the key only seeds noise
+            full, r = divmod(self.n_local, self.B) if self.auto else (0, 0)
+            n_rows = (full * self.b + r // self.nproc + (self.rank < r % self.nproc)
+                      if self.auto else self.n_local)
+            sample_key = key
+        state = dp_begin(model, self.n_total, self.B, epochs, entry,
+                         shard=(n_rows, self.b, sample_key))
+        self.dp, self.dp_key, self.dp_step = state, key, state.step
+        self.dp_std = opt.noise_multiplier * opt.l2_norm_clip
+        return state
+
     # ------------------------------------------------------------ each epoch
     def epoch(self, perm, data, n):
-        """This process's data for the epoch (a gathered copy), its number of
-        batches and the number of global steps."""
+        """This process's data for the epoch (a gathered copy), its batch size, its
+        number of batches and the number of global steps."""
+        if self.dp is not None and self.poisson:
+            # Poisson steps draw their own rows: the loop only counts the steps
+            steps = (self.n_total + self.B - 1) // self.B
+            if len(self.dp_rows) < steps:
+                raise ValueError(f"fit: DP-SGD with {self.nproc} processes needs at least {steps} "
+                                 f"rows per process, this one has {len(self.dp_rows)}")
+            self.totals, self.step = [None] * steps, 0
+            return [np.ascontiguousarray(a[self.dp_rows]) for a in data], 1, steps, steps
         if self.auto:
             order = perm if perm is not None else np.arange(n, dtype=np.int64)
             rows, self.totals = _plan.shared_slices(order, self.B, self.nproc, self.rank)
@@ -100,14 +138,31 @@ class FitPlan:
             self.totals = self.own_totals
         local = [np.ascontiguousarray(a[rows]) for a in data]
         self.step = 0
-        return local, (len(rows) + self.b - 1) // self.b, len(self.totals)
+        return local, self.b, (len(rows) + self.b - 1) // self.b, len(self.totals)
 
     def hook(self, grads, rows):
         """The gradient hook: this process's mean gradient weighted by its share of
-        the global batch, summed over all processes in one in-place allreduce."""
-        grads *= np.float32(rows / self.totals[self.step])
-        self.world.allreduce_(grads)
+        the global batch, summed over all processes in one in-place allreduce.
+        Under DP-SGD grads is this process's sum of clipped gradients: process 0
+        adds the noise, the allreduce sums, and the loop divides (Poisson: by the
+        global expected batch size; fixed batches: by `rows`, hence the scaling)."""
+        total = self.totals[self.step]
+        if self.dp is None:
+            grads *= np.float32(rows / total)
+            self.world.allreduce_(grads)
+        else:
+            self._dp_noise(grads)
+            self.world.allreduce_(grads)
+            if not self.poisson:
+                grads *= np.float32(rows / total)
+            self.dp_step += 1
         self.step += 1
+
+    def _dp_noise(self, grads):
+        if self.rank == 0 and self.dp_std > 0:  # once per global step
+            from ._noise import seeded_normal
+            grads += (self.dp_std * seeded_normal(self.dp_key, self.dp_step, grads.size)).astype(
+                np.float32)
 
     def empty_step(self, model, entry, data):
         """The step of a process without a row in the last global batch (fewer rows
@@ -120,6 +175,8 @@ class FitPlan:
             entry["prog"], entry["loss"], entry["slots"], row, None, 1, 0, 1, True, model.optimizer,
             model._params, model._grads, entry["stats"], acc, [], [], False, None,
             gradient_hook=self.zero_hook)
+        if self.dp is not None:  # this process's DP state counts the step too
+            self.dp.step = self.dp.step + 1
         return d
 
     def zero_hook(self, grads, rows):
@@ -127,6 +184,9 @@ class FitPlan:
         and still joins the allreduce, so every process takes the same step."""
         grads[:] = 0.0
         self.world.allreduce_(grads)
+        if self.dp is not None:  # the others' clipped sums and noise: their mean here
+            grads *= np.float32(1.0 / self.totals[self.step])
+            self.dp_step += 1
         self.step += 1
 
     # ------------------------------------------------------------ logs
@@ -152,6 +212,14 @@ class FitPlan:
         diff = (frozen - base).astype(np.float64)
         self.world.allreduce_(diff)
         frozen[:] = base + (diff / self.nproc).astype(np.float32)
+
+
+def _mix(key, i):
+    """A sampling key per process, derived from the shared one."""
+    z = (key + 0x9E3779B97F4A7C15 * i) & (2**64 - 1)
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & (2**64 - 1)
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & (2**64 - 1)
+    return z ^ (z >> 31)
 
 
 def eval_rows(dist, n, batch_size, what):

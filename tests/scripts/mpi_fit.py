@@ -24,6 +24,7 @@ ap.add_argument("--fail-at-epoch", type=int)
 ap.add_argument("--kill-at-epoch", type=int)
 ap.add_argument("--early-stopping", action="store_true")
 ap.add_argument("--batch-size", type=int, default=64)
+ap.add_argument("--dp", choices=["fixed", "poisson"])
 args = ap.parse_args()
 
 pynn.set_num_threads(1)
@@ -55,6 +56,9 @@ model = pynn.Sequential(inputs)
 pynn.set_seed(1)  # the shuffling generator, also broadcast
 # SGD sees a gradient's scale (a sum where a mean belongs would show); Adam mostly not
 opt = pynn.optimizers.Adam(0.01) if args.model == "cnn" else pynn.optimizers.SGD(0.1, momentum=0.9)
+if args.dp:  # DP-SGD around the same SGD; the key is drawn from pynn's generator (process 0's)
+    opt = pynn.privacy.DPSGD(l2_norm_clip=1.0, noise_multiplier=1.1, optimizer=opt,
+                             poisson_sampling=args.dp == "poisson")
 model.compile(optimizer=opt, loss="sparse_categorical_crossentropy",
               metrics=["accuracy"])
 
@@ -85,6 +89,7 @@ ev = model.evaluate(x[split:], y[split:], batch_size=64, verbose=0, return_dict=
 pred = model.predict(x[split:], batch_size=64, verbose=0)
 np.savez(f"{args.out}.{rank}.npz", *[np.asarray(w) for w in model.get_weights()],
          pred=pred, lr=float(model.optimizer.learning_rate),
+         steps=getattr(model.optimizer, "accountant", None) and model.optimizer.accountant.steps or 0,
          **{"h_" + k: np.asarray(v) for k, v in hist.history.items()},
          **{"e_" + k: np.asarray(v) for k, v in ev.items()})
 print("done", rank, flush=True)
