@@ -136,3 +136,40 @@ def test_global_batch_not_divisible_is_refused_on_every_process(tmp_path):
     assert p.returncode != 0
     assert p.stderr.count("must be divisible by the number of processes: batch_size=63, "
                           "2 processes") == 2
+
+
+def test_own_shards_train_as_one(tmp_path):
+    # DataParallel(auto_shard_dataset=False): each process passes its own rows;
+    # the shards are cut so that their batches make up one process's batches
+    run(1, "dense", tmp_path / "one", "--own-shard")
+    run(2, "dense", tmp_path / "two", "--own-shard")
+    one, p0, p1 = load(tmp_path / "one", 0), load(tmp_path / "two", 0), load(tmp_path / "two", 1)
+    assert_same_run(one, p0)  # predictions: the shards' concatenated in process order
+    np.testing.assert_array_equal(p0["arr_0"], p1["arr_0"])
+
+
+@pytest.mark.parametrize("n", [300, 242])
+def test_dp_sgd_fixed_batches_noise_added_once(tmp_path, n):
+    # each process clips its rows, process 0 adds the noise before the allreduce:
+    # the same step as one process's, noise included (noise twice, or none, would
+    # differ by ~noise_multiplier * l2_norm_clip / batch = 0.02 per step)
+    run(1, "dense", tmp_path / "one", n, "--dp", "fixed")
+    run(2, "dense", tmp_path / "two", n, "--dp", "fixed")
+    one, p0, p1 = load(tmp_path / "one", 0), load(tmp_path / "two", 0), load(tmp_path / "two", 1)
+    assert_same_run(one, p0, tol=2e-6)
+    np.testing.assert_array_equal(p0["arr_0"], p1["arr_0"])
+    assert int(p0["steps"]) == int(one["steps"]) == 4 * ((int(n * 0.8) + 63) // 64)
+
+
+def test_dp_sgd_poisson_counts_global_steps(tmp_path):
+    # Poisson sampling: each process samples its own half of the rows with its own
+    # draws, so the weights differ from one process's run; the accountant counts
+    # the global steps and reports one process's epsilon, identical everywhere
+    run(1, "dense", tmp_path / "one", "--dp", "poisson")
+    run(2, "dense", tmp_path / "two", "--dp", "poisson")
+    one, p0, p1 = load(tmp_path / "one", 0), load(tmp_path / "two", 0), load(tmp_path / "two", 1)
+    for k in p0:
+        np.testing.assert_array_equal(p0[k], p1[k], err_msg=k)
+    assert int(p0["steps"]) == int(one["steps"]) == 16
+    np.testing.assert_array_equal(p0["h_epsilon"], one["h_epsilon"])
+    assert not np.allclose(p0["arr_0"], one["arr_0"], atol=1e-3)  # other samples, other noise

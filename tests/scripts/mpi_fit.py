@@ -25,11 +25,14 @@ ap.add_argument("--kill-at-epoch", type=int)
 ap.add_argument("--early-stopping", action="store_true")
 ap.add_argument("--batch-size", type=int, default=64)
 ap.add_argument("--dp", choices=["fixed", "poisson"])
+ap.add_argument("--own-shard", action="store_true",
+                help="no shuffling; under mpiexec each process passes rows with (i % 64) // 32 == rank")
 args = ap.parse_args()
 
 pynn.set_num_threads(1)
 pynn.distribution.initialize()
-pynn.distribution.set_distribution(pynn.distribution.DataParallel())
+pynn.distribution.set_distribution(pynn.distribution.DataParallel(
+    auto_shard_dataset=not args.own_shard))
 rank = pynn.distribution.process_id()
 
 rng = np.random.default_rng(0)
@@ -83,10 +86,16 @@ if args.early_stopping:
     cbs.append(pynn.callbacks.ReduceLROnPlateau(monitor="val_loss", patience=0, factor=0.5,
                                                 min_delta=1e-2))
 split = int(args.n * 0.8)
-hist = model.fit(x[:split], y[:split], batch_size=args.batch_size, epochs=args.epochs, verbose=2,
-                 validation_data=(x[split:], y[split:]), callbacks=cbs)
-ev = model.evaluate(x[split:], y[split:], batch_size=64, verbose=0, return_dict=True)
-pred = model.predict(x[split:], batch_size=64, verbose=0)
+xt, yt, xv, yv = x[:split], y[:split], x[split:], y[split:]
+if args.own_shard and pynn.distribution.num_processes() == 2:
+    # the shards hold the same global batches as one process's unshuffled ones
+    xt, yt = xt[(np.arange(split) % 64) // 32 == rank], yt[(np.arange(split) % 64) // 32 == rank]
+    mine = np.arange(len(xv)) < 32 if rank == 0 else np.arange(len(xv)) >= 32
+    xv, yv = xv[mine], yv[mine]
+hist = model.fit(xt, yt, batch_size=args.batch_size, epochs=args.epochs, verbose=2,
+                 validation_data=(xv, yv), callbacks=cbs, shuffle=not args.own_shard)
+ev = model.evaluate(xv, yv, batch_size=64, verbose=0, return_dict=True)
+pred = model.predict(xv, batch_size=64, verbose=0)
 np.savez(f"{args.out}.{rank}.npz", *[np.asarray(w) for w in model.get_weights()],
          pred=pred, lr=float(model.optimizer.learning_rate),
          steps=getattr(model.optimizer, "accountant", None) and model.optimizer.accountant.steps or 0,
