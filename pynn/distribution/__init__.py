@@ -175,10 +175,12 @@ class DataParallel:
 
     @property
     def num_processes(self):
+        """Processes in the job (1 when not started by an MPI launcher)."""
         return _num()
 
     @property
     def process_id(self):
+        """This process's rank (0 prints and writes files)."""
         return _rank()
 
     def __repr__(self):

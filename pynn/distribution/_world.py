@@ -27,6 +27,12 @@ class ProcessError(RuntimeError):
     Raised on every other process, so that an error on one process is raised
     on all of them instead of leaving them waiting in a collective.
 
+    Parameters
+    ----------
+    message : str
+        Which process failed and its error, e.g. ``"process 1 of 2 failed:
+        ValueError: ..."``.
+
     Examples
     --------
     >>> issubclass(pynn.distribution.ProcessError, RuntimeError)
