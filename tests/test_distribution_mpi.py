@@ -174,3 +174,18 @@ def test_dp_sgd_poisson_counts_global_steps(tmp_path):
     assert int(p0["steps"]) == int(one["steps"]) == 16
     np.testing.assert_array_equal(p0["h_epsilon"], one["h_epsilon"])
     assert not np.allclose(p0["arr_0"], one["arr_0"], atol=1e-3)  # other samples, other noise
+
+
+def test_readme_scale_out_example_under_mpiexec(tmp_path):
+    # README's "Scale out" block, saved as train.py and run as the README says
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from test_readme_example import blocks
+    (tmp_path / "train.py").write_text(dict(blocks())["scaleout"])
+    cmd = [MPIEXEC, "-n", "2", "--oversubscribe", sys.executable, str(tmp_path / "train.py")]
+    two = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    one = subprocess.run(cmd[4:], env=_env(), capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path)
+    assert two.returncode == 0 and one.returncode == 0, two.stderr + one.stderr
+    acc_one = one.stdout.split()[2]
+    # both processes print (the block prints on every process), the same global accuracy
+    assert two.stdout.count(f"test accuracy {acc_one} on 2 process(es)") == 2, two.stdout

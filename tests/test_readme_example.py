@@ -98,8 +98,15 @@ def check_audit(ns, out, source):
     assert f"AUC {result.auc:.3f}" in out, out
 
 
+def check_scaleout(ns, out, source):
+    # one process here; tests/test_distribution_mpi.py runs the block under mpiexec -n 2
+    ns["pynn"].distribution.set_distribution(None)  # the block set it for this process
+    assert ns["accuracy"] >= 0.94, ns["accuracy"]
+    assert out.strip() == f"test accuracy {ns['accuracy']:.3f} on 1 process(es)"
+
+
 CHECKS = {"audit": check_audit, "eager": check_eager, "keras": check_keras, "trust": check_trust,
-          "export": check_export}
+          "export": check_export, "scaleout": check_scaleout}
 
 
 def test_every_block_is_marked_and_checked():
