@@ -189,3 +189,20 @@ def test_readme_scale_out_example_under_mpiexec(tmp_path):
     acc_one = one.stdout.split()[2]
     # both processes print (the block prints on every process), the same global accuracy
     assert two.stdout.count(f"test accuracy {acc_one} on 2 process(es)") == 2, two.stdout
+
+
+def test_dropout_masks_differ_between_processes(tmp_path):
+    # both processes get the same 32 rows (the data repeats them): with equal masks
+    # their gradients would be equal and the step that of one process on 32 rows
+    run(1, "dropout", tmp_path / "one", 32)
+    run(2, "dropout", tmp_path / "two", 64)
+    one, p0, p1 = load(tmp_path / "one", 0), load(tmp_path / "two", 0), load(tmp_path / "two", 1)
+    assert np.max(np.abs(p0["arr_0"] - one["arr_0"])) > 1e-3
+    np.testing.assert_array_equal(p0["arr_0"], p1["arr_0"])
+
+
+def test_different_models_are_refused_on_every_process(tmp_path):
+    p = run(2, "dense", tmp_path / "m", "--mismatch", check=False, timeout=60)
+    assert p.returncode != 0
+    assert p.stderr.count("the processes hold different models ([178, 189] trainable and [0, 0] "
+                          "non-trainable values)") == 2

@@ -57,7 +57,13 @@ class FitPlan:
         self.nproc, self.rank = w.size, w.rank
         self.B = batch_size
         self.b = _plan.check_batch(batch_size, self.nproc, "fit")
-        sizes = w.allgather(np.array([n], np.int64))[:, 0]
+        got = w.allgather(np.array([n, sum(v.size for v in model.trainable_weights),
+                                    sum(v.size for v in model.non_trainable_weights)], np.int64))
+        if len({tuple(r) for r in got[:, 1:].tolist()}) != 1:
+            raise ValueError(f"fit: the processes hold different models ({got[:, 1].tolist()} "
+                             f"trainable and {got[:, 2].tolist()} non-trainable values): every "
+                             f"process must build the same model")
+        sizes = got[:, 0]
         if self.auto and len(set(sizes.tolist())) != 1:
             raise ValueError(
                 f"fit: with DataParallel() (auto_shard_dataset=True) every process must pass the same "
@@ -89,6 +95,12 @@ class FitPlan:
         st["state"]["inc"] = (int(words[2]) << 64) | int(words[3])
         st["has_uint32"], st["uinteger"] = 0, 0
         rng.bit_generator.state = st
+        if self.rank:
+            # Dropout draws its masks from the engine's stream: left equal, every process
+            # would drop the same units for the same local row. The others take streams
+            # of their own; process 0 keeps one process's.
+            from .. import _C
+            _C.set_seed(_mix(_C.random_u64(), self.rank))
 
     def dp_begin(self, model, dp_begin, epochs, entry):
         """DP-SGD's C state for this process: it clips its own rows and adds no

@@ -25,6 +25,7 @@ ap.add_argument("--kill-at-epoch", type=int)
 ap.add_argument("--early-stopping", action="store_true")
 ap.add_argument("--batch-size", type=int, default=64)
 ap.add_argument("--dp", choices=["fixed", "poisson"])
+ap.add_argument("--mismatch", action="store_true", help="process 1 builds a wider model")
 ap.add_argument("--own-shard", action="store_true",
                 help="no shuffling; under mpiexec each process passes rows with (i % 64) // 32 == rank")
 args = ap.parse_args()
@@ -40,7 +41,8 @@ layers = pynn.layers
 if args.model == "dense":
     x = rng.normal(size=(args.n, 8)).astype("float32")
     y = (x[:, 0] + x[:, 1] * x[:, 2] > 0).astype("int64")
-    inputs = [pynn.Input(shape=(8,)), layers.Dense(16, activation="relu"),
+    inputs = [pynn.Input(shape=(8,)), layers.Dense(17 if args.mismatch and rank else 16,
+                                                   activation="relu"),
               layers.Dense(2, activation="softmax")]
 elif args.model == "cnn":
     x = rng.normal(size=(args.n, 8, 8, 1)).astype("float32")
@@ -51,6 +53,13 @@ elif args.model == "lstm":
     x = rng.normal(size=(args.n, 6, 3)).astype("float32")
     y = (x[:, :, 0].sum(axis=1) > 0).astype("int64")
     inputs = [pynn.Input(shape=(6, 3)), layers.LSTM(8), layers.Dense(2, activation="softmax")]
+elif args.model == "dropout":
+    # rows 32-63 repeat rows 0-31: under mpiexec -n 2 (no shuffling) both processes
+    # see the same rows, so only Dropout's masks can make their gradients differ
+    x = np.tile(rng.normal(size=(32, 8)).astype("float32"), (2, 1))
+    y = (x[:, 0] > 0).astype("int64")
+    inputs = [pynn.Input(shape=(8,)), layers.Dense(16, activation="relu"), layers.Dropout(0.5),
+              layers.Dense(2, activation="softmax")]
 else:
     sys.exit(f"unknown model {args.model}")
 
@@ -87,13 +96,17 @@ if args.early_stopping:
                                                 min_delta=1e-2))
 split = int(args.n * 0.8)
 xt, yt, xv, yv = x[:split], y[:split], x[split:], y[split:]
+shuffle = not args.own_shard
+if args.model == "dropout":  # one step, unshuffled; `N` 32: the first 32 rows only
+    xt, yt, xv, yv = x[:args.n], y[:args.n], x, y
+    args.batch_size, args.epochs, shuffle = len(xt), 1, False
 if args.own_shard and pynn.distribution.num_processes() == 2:
     # the shards hold the same global batches as one process's unshuffled ones
     xt, yt = xt[(np.arange(split) % 64) // 32 == rank], yt[(np.arange(split) % 64) // 32 == rank]
     mine = np.arange(len(xv)) < 32 if rank == 0 else np.arange(len(xv)) >= 32
     xv, yv = xv[mine], yv[mine]
 hist = model.fit(xt, yt, batch_size=args.batch_size, epochs=args.epochs, verbose=2,
-                 validation_data=(xv, yv), callbacks=cbs, shuffle=not args.own_shard)
+                 validation_data=(xv, yv), callbacks=cbs, shuffle=shuffle)
 ev = model.evaluate(xv, yv, batch_size=64, verbose=0, return_dict=True)
 pred = model.predict(xv, batch_size=64, verbose=0)
 np.savez(f"{args.out}.{rank}.npz", *[np.asarray(w) for w in model.get_weights()],
