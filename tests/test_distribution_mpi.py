@@ -206,3 +206,17 @@ def test_different_models_are_refused_on_every_process(tmp_path):
     assert p.returncode != 0
     assert p.stderr.count("the processes hold different models ([178, 189] trainable and [0, 0] "
                           "non-trainable values)") == 2
+
+
+def test_batchnorm_moving_statistics_agree_across_processes(tmp_path):
+    # each process normalises with its own 32 rows, so its moving statistics move
+    # apart from the other's; they are averaged at every epoch's end
+    run(1, "bn", tmp_path / "one")
+    run(2, "bn", tmp_path / "two")
+    one, p0, p1 = load(tmp_path / "one", 0), load(tmp_path / "two", 0), load(tmp_path / "two", 1)
+    for k in p0:
+        np.testing.assert_array_equal(p0[k], p1[k], err_msg=k)
+    # moving mean and variance (arr_4, arr_5): near one process's, not equal to it
+    for k in ("arr_4", "arr_5"):
+        assert 0 < np.max(np.abs(p0[k] - one[k])) < 0.1 * np.max(np.abs(one[k])), k
+    assert p0["h_loss"][-1] < p0["h_loss"][0]

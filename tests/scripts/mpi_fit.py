@@ -3,7 +3,7 @@ or under `mpiexec -n 2`: the same script, DataParallel on. Writes each process's
 final weights, History and predictions to OUT.<rank>.npz.
 
 usage: mpi_fit.py MODEL OUT [N] [--checkpoint DIR] [--fail-at-epoch E] [--kill-at-epoch E]
-MODEL: dense | cnn | lstm
+MODEL: dense | cnn | lstm | bn | dropout
 """
 import argparse
 import os
@@ -53,6 +53,11 @@ elif args.model == "lstm":
     x = rng.normal(size=(args.n, 6, 3)).astype("float32")
     y = (x[:, :, 0].sum(axis=1) > 0).astype("int64")
     inputs = [pynn.Input(shape=(6, 3)), layers.LSTM(8), layers.Dense(2, activation="softmax")]
+elif args.model == "bn":
+    x = rng.normal(size=(args.n, 8)).astype("float32") * 3 + 1
+    y = (x[:, 0] > 1).astype("int64")
+    inputs = [pynn.Input(shape=(8,)), layers.Dense(16), layers.BatchNormalization(),
+              layers.Activation("relu"), layers.Dense(2, activation="softmax")]
 elif args.model == "dropout":
     # rows 32-63 repeat rows 0-31: under mpiexec -n 2 (no shuffling) both processes
     # see the same rows, so only Dropout's masks can make their gradients differ
