@@ -6,6 +6,7 @@ program (forward, loss, metric statistics), and `_C.run_loop` replays it batch
 after batch in C — backward and the optimizer step included — with the GIL
 released. Python regains control only as often as callbacks or the progress bar
 ask."""
+import contextlib
 import math
 import operator
 import threading
@@ -33,6 +34,16 @@ def _distributed(what):
     """The DataParallel in force when it spans more than one process, else None."""
     from .distribution import _run
     return _run.active(what)
+
+
+def _failures_shared(what):
+    """Under DataParallel, an exception here is sent to the other processes (which
+    raise it instead of waiting in a collective); a no-op on one process."""
+    dist = _distributed(what)
+    if dist is None:
+        return contextlib.nullcontext()
+    from .distribution import _run
+    return _run.failures_shared(dist._world)
 
 
 def _batch_size_arg(batch_size, what):
@@ -1333,8 +1344,9 @@ class Model(Layer):
             bar = Progbar(steps_, verbose=verbose)  # started before the work it times
         self._begin_use("evaluate")
         try:
-            logs = self._evaluate_arrays(xs, ys, w, batch_size,
-                                         self._callback_list(callbacks, steps_))
+            with _failures_shared("evaluate"):
+                logs = self._evaluate_arrays(xs, ys, w, batch_size,
+                                             self._callback_list(callbacks, steps_))
         finally:
             self._end_use("evaluate")
         if verbose:
@@ -1400,7 +1412,8 @@ class Model(Layer):
             dist = _distributed("predict")
             if dist is not None:
                 from .distribution import _run
-                return _run.predict(dist, self, x, batch_size, callbacks)
+                with _run.failures_shared(dist._world):
+                    return _run.predict(dist, self, x, batch_size, callbacks)
             return self._predict(x, batch_size, callbacks)
         finally:
             self._end_use("predict")
