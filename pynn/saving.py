@@ -53,7 +53,11 @@ _NPY_SLACK = 4096  # zip and .npy header bytes allowed per array on top of the d
 
 # ---------------------------------------------------------------- layer configs
 def layer_to_config(layer):
-    """{"class_name": ..., "config": layer.get_config()} (JSON-friendly)."""
+    """{"class_name": ..., "config": layer.get_config()} (JSON-friendly); a model used
+    as a layer (Keras' end-to-end models wrap one) is saved as a whole model config."""
+    from .models import FunctionalModel, Sequential
+    if isinstance(layer, (FunctionalModel, Sequential)):
+        return model_to_config(layer)
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
@@ -64,6 +68,8 @@ def layer_from_config(cfg, custom_objects=None):
     if not isinstance(cfg, dict) or not isinstance(cfg.get("class_name"), str):
         raise ValueError(f"A layer config must be a dict with a 'class_name' string, got {cfg!r:.200}")
     name = cfg["class_name"]
+    if name in ("Sequential", "Functional"):  # a model used as a layer
+        return model_from_config(cfg, custom_objects)
     config = cfg.get("config", {})
     if not isinstance(config, dict):
         raise ValueError(f"The config of layer class {name!r} must be a dict, got "
@@ -116,7 +122,9 @@ def _functional_config(model):
         call_cfgs.append({"layer": next(i for i, l in enumerate(layers_) if l is t.layer),
                           "inputs": [ref(i) for i in positional], "kwargs": kwargs})
     return {"name": model.name,
-            "inputs": [{"name": t.name, "shape": list(t.shape[1:])} for t in inputs],
+            "inputs": [dict({"name": t.name, "shape": list(t.shape[1:])},
+                            **({"dtype": t.dtype} if getattr(t, "dtype", None) else {}))
+                       for t in inputs],
             "layers": [layer_to_config(l) for l in layers_],
             "calls": call_cfgs,
             "outputs": [ref(t) for t in model._outputs]}
@@ -129,7 +137,7 @@ def _functional_from_config(cfg, custom_objects=None):
     for spec in _list(cfg, "inputs"):
         shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape",
                        allow_none=True)
-        inputs.append(Input(shape=shape, name=spec.get("name")))
+        inputs.append(Input(shape=shape, name=spec.get("name"), dtype=spec.get("dtype")))
     layers_ = [layer_from_config(lc, custom_objects) for lc in _list(cfg, "layers")]
     outs = []
 
@@ -197,7 +205,10 @@ def model_from_config(cfg, custom_objects=None):
         model = Sequential(name=inner.get("name"))
         if inner.get("input_shape") is not None:
             from .functional import Input
-            model.add(Input(shape=_shape(inner["input_shape"], "input_shape")))
+            dtype = inner.get("input_dtype")
+            if dtype not in (None, "float32", "int32", "int64", "string"):
+                raise ValueError(f"The model config's input_dtype {dtype!r} is not one pynn takes")
+            model.add(Input(shape=_shape(inner["input_shape"], "input_shape"), dtype=dtype))
         for lc in _list(inner, "layers"):
             model.add(layer_from_config(lc, custom_objects))
         return model

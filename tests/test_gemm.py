@@ -16,12 +16,14 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 PYNN_PARENT = os.path.dirname(os.path.dirname(pynn.__file__))
 EPS32 = np.finfo(np.float32).eps
 
-# (M, N, K): ones, primes, non-multiples of the micro-tiles (6x16, 4x8), and
+# (M, N, K): ones, primes, non-multiples of the micro-tiles (6x16, 12x32, 4x8), and
 # sizes past the cache blocks (KC=256, MC=144, NC=4080, 2304-row A super-block).
 SHAPES = [
     (1, 1, 1), (1, 7, 13), (7, 1, 13), (13, 7, 1), (2, 3, 4), (6, 16, 5), (7, 17, 9),
     (32, 128, 10), (97, 13, 7), (13, 97, 31), (97, 97, 97), (145, 33, 257),
     (128, 256, 784), (300, 150, 600), (5, 4100, 40), (2400, 20, 30),
+    # the AVX-512 tile (12 x 32) and its packers: one past, one short, 8-row groups
+    (12, 32, 8), (13, 33, 17), (25, 95, 9), (241, 65, 390),
 ]
 
 
@@ -83,14 +85,14 @@ def cpu_flags():
     return set()
 
 
-def runnable_isas():
-    flags = cpu_flags()
-    isas = ["generic"]
-    if {"avx2", "fma"} <= flags:
-        isas.append("avx2")
-    if {"avx512f", "avx2", "fma"} <= flags and _C.gemm_isa() == "avx512":
-        isas.append("avx512")
-    return isas
+# CPU flags each kernel needs (the driver's own detection, gemm.c cpu_has).
+ISA_FLAGS = {"generic": set(), "avx2": {"avx2", "fma"}, "avx512": {"avx512f", "avx2", "fma"}}
+
+
+def skip_unless_cpu_runs(isa):
+    missing = ISA_FLAGS[isa] - cpu_flags()
+    if missing:
+        pytest.skip(f"this CPU lacks {', '.join(sorted(missing))}: the {isa} kernel cannot run here")
 
 
 # ------------------------------------------------------------ correctness
@@ -101,14 +103,25 @@ def test_matches_float64(M, N, K, ta, tb):
     check(a, b, ta, tb)
 
 
-@pytest.mark.parametrize("isa", runnable_isas())
+@pytest.mark.parametrize("isa", sorted(ISA_FLAGS))
 def test_every_kernel_path(isa):
+    skip_unless_cpu_runs(isa)
     code = ("import sys; import test_gemm as t\n"
             "from pynn import _C\n"
             f"assert _C.gemm_isa() == {isa!r}, _C.gemm_isa()\n"
             "t.check_all(); print('ok')")
     r = run_forced(isa, code)
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout + r.stderr
+
+
+def test_default_kernel_is_the_widest_the_cpu_runs():
+    r = run_forced("", "from pynn import _C; print(_C.gemm_isa())")
+    assert r.returncode == 0, r.stderr
+    flags = cpu_flags()
+    if not flags:
+        pytest.skip("no /proc/cpuinfo flags to compare with")
+    want = [isa for isa in ("avx512", "avx2", "generic") if ISA_FLAGS[isa] <= flags][0]
+    assert r.stdout.strip() == want
 
 
 @pytest.mark.parametrize("isa", ["avx512", "nonsense", ""])
@@ -211,3 +224,26 @@ def test_set_num_threads_rejects_nonpositive():
             _C.set_num_threads(n)
     assert _C.get_num_threads() >= 1
     assert _C.gemm_isa() in ("avx512", "avx2", "generic")
+
+
+# ------------------------------------------------------------ peak FMA (benchmarks' yardstick)
+@pytest.mark.parametrize("isa", sorted(ISA_FLAGS))
+def test_fma_peak_measures_what_the_cpu_runs(isa):
+    g = _C.fma_peak(isa, threads=1, seconds=0.03)
+    if ISA_FLAGS[isa] - cpu_flags():
+        assert g is None  # the CPU lacks the ISA: no figure rather than a crash
+    else:
+        # at least one flop per ns (any CPU of the last 20 years) and at most
+        # 64 flop/cycle at 10 GHz
+        assert isinstance(g, float) and 1.0 < g < 640.0, g
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(isa="sse9"), "isa must be 'avx512', 'avx2' or 'generic', got 'sse9'"),
+    (dict(isa="avx2", threads=0), "threads must be in 1..64, got 0"),
+    (dict(isa="avx2", seconds=-1.0), r"seconds must be in \(0, 60\], got -1"),
+    (dict(isa="avx2", seconds=float("nan")), "seconds must be in"),
+])
+def test_fma_peak_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=f"fma_peak: {match}"):
+        _C.fma_peak(**kwargs)

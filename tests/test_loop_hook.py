@@ -201,3 +201,24 @@ def test_under_dp_the_hook_sees_the_clipped_sum_before_noise(mode):
         applied = (grads + sigma * clip * noise) / rows
         np.testing.assert_allclose(params[step + 1], before - lr * applied, rtol=1e-5, atol=1e-6)
     assert sum(norm > 2 * clip for norm in record) >= len(record) // 2  # clipping matters here
+
+
+# ------------------------------------------------------------------ the strategy seam (Python)
+def test_plain_optimizers_have_no_strategy_and_dpsgd_composes_one():
+    x, y = _data()
+    model = _model("sgd")
+    assert model.optimizer._fit_strategy(model, N, 4, 1, None) is None
+    inner = pynn.optimizers.SGD(learning_rate=0.1)
+    opt = DPSGD(optimizer=inner, l2_norm_clip=1.0, noise_multiplier=0.5, seed=1)
+    assert pynn.optimizers.Optimizer not in DPSGD.__mro__  # composes, does not inherit
+    assert isinstance(opt, pynn.optimizers.Optimizer)  # registered: compile, serialize, save
+    opt.learning_rate = 0.05  # as LR callbacks do: the wrapped optimizer's
+    assert inner.learning_rate == opt.learning_rate == pytest.approx(0.05)
+    import copy
+    twin = copy.deepcopy(opt)  # (a built optimizer's C state does not copy, DPSGD or not)
+    assert twin.optimizer is not inner and twin.learning_rate == pytest.approx(0.05)
+    model = _model(opt)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert inner.iterations == opt.iterations > 0  # the wrapped optimizer took the steps
+    opt.iterations = 2
+    assert inner.iterations == 2

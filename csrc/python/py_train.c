@@ -4,7 +4,6 @@
 
 #include "pyapi.h"
 #include "optim.h"
-#include "dp.h"
 #include "program.h"
 #include "train.h"
 
@@ -495,16 +494,24 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
         L.hook_ctx = &hook;
     }
 
-    /* optional DP-SGD state (py_dp.c): every batch becomes a DP step */
+    /* the per-batch strategy: plain, or the one of a strategy object (the
+     * DPState of DP-SGD, py_dp.c: every batch becomes a DP step) */
+    const pn_loop_strategy *strategy = NULL;
+    void *strategy_state = NULL;
     if (dp_obj != Py_None) {
         if (!train || !L.step || !L.loss)
             return PyErr_Format(PyExc_ValueError, "run_loop: DP-SGD needs train=True, a loss and an optimizer");
-        L.dp = pn_py_dp_acquire(dp_obj, PyArray_SIZE((PyArrayObject *)params_obj), L.n_samples);
-        if (!L.dp) return NULL;
+        strategy = pn_py_strategy_acquire(dp_obj, L.n_params, L.n_samples, &strategy_state);
+        if (!strategy) return NULL;
+    }
+    int rc = pn_loop_build(&L, strategy, strategy_state);
+    if (rc) {
+        pn_py_strategy_release(dp_obj);
+        return pn_py_raise(rc);
     }
 
     int64_t total = 0;
-    int rc = PN_OK, past_end = 0;
+    int past_end = 0;
     while (total < count && !past_end) {
         int64_t done = 0;
         double t0 = now_seconds();
@@ -527,7 +534,7 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
         Py_END_ALLOW_THREADS
         total += done;
         if (rc) {
-            pn_py_dp_release(dp_obj);
+            pn_py_strategy_release(dp_obj);
             if (hook.exc_type) { /* the hook's own exception, unchanged */
                 PyErr_Restore(hook.exc_type, hook.exc_value, hook.exc_tb);
                 return NULL;
@@ -538,13 +545,13 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
         if (PyErr_CheckSignals() < 0) {
             /* Ctrl-C: stop at this batch boundary (weights and sums are
              * consistent) and let Python finish its bookkeeping, then re-raise. */
-            pn_py_dp_release(dp_obj);
+            pn_py_strategy_release(dp_obj);
             if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) return NULL;
             PyErr_Clear();
             return Py_BuildValue("(ddLO)", L.loss_sum, L.loss_count, (long long)total, Py_True);
         }
     }
-    pn_py_dp_release(dp_obj);
+    pn_py_strategy_release(dp_obj);
     return Py_BuildValue("(ddLO)", L.loss_sum, L.loss_count, (long long)total, Py_False);
 }
 

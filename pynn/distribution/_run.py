@@ -102,11 +102,19 @@ class FitPlan:
             from .. import _C
             _C.set_seed(_mix(_C.random_u64(), self.rank))
 
-    def dp_begin(self, model, dp_begin, epochs, entry):
-        """DP-SGD's C state for this process: it clips its own rows and adds no
-        noise (the hook adds it once, on process 0, before the allreduce); the
-        sampling rate, the divisor and the accountant are the global ones."""
+    def fit_strategy(self, model, epochs, entry):
+        """The optimizer's per-batch strategy for this process (None: the plain step).
+        DP-SGD's: this process clips its own rows and adds no noise (the hook adds it
+        once, on process 0, before the allreduce); the sampling rate, the divisor and
+        the accountant are the global ones."""
         opt = model.optimizer
+        if not getattr(opt, "_fit_strategy_shards", False):
+            strategy = opt._fit_strategy(model, self.n_total, self.B, epochs, entry)
+            if strategy is not None:
+                raise ValueError(f"fit: the optimizer {type(opt).__name__} drives the loop with a "
+                                 f"strategy of its own, which DataParallel cannot split over "
+                                 f"processes")
+            return None
         if opt._key is None and not opt.secure_mode:  # process 0's key everywhere
             from .. import _C
             opt._key = int(self.world.bcast_(np.array([_C.random_u64()], np.uint64))[0])
@@ -124,11 +132,11 @@ class FitPlan:
             n_rows = (full * self.b + r // self.nproc + (self.rank < r % self.nproc)
                       if self.auto else self.n_local)
             sample_key = key
-        state = dp_begin(model, self.n_total, self.B, epochs, entry,
-                         shard=(n_rows, self.b, sample_key))
-        self.dp, self.dp_key, self.dp_step = state, key, state.step
+        strategy = opt._fit_strategy(model, self.n_total, self.B, epochs, entry,
+                                     shard=(n_rows, self.b, sample_key))
+        self.dp, self.dp_key, self.dp_step = strategy.state, key, strategy.state.step
         self.dp_std = opt.noise_multiplier * opt.l2_norm_clip
-        return state
+        return strategy
 
     # ------------------------------------------------------------ each epoch
     def epoch(self, perm, data, n):
@@ -180,13 +188,13 @@ class FitPlan:
         """The step of a process without a row in the last global batch (fewer rows
         than processes): one row's backward whose gradient zero_hook replaces by
         zeros; its loss and metrics are not counted."""
-        from .. import _C
         row = [np.ascontiguousarray(a[:1]) for a in data]
         acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
-        _, _, d, _ = _C.run_loop(
-            entry["prog"], entry["loss"], entry["slots"], row, None, 1, 0, 1, True, model.optimizer,
-            model._params, model._grads, entry["stats"], acc, [], [], False, None,
-            gradient_hook=self.zero_hook)
+        hook, model._gradient_hook = model._gradient_hook, self.zero_hook
+        try:
+            _, _, d, _ = model._run_batches(entry, row, 1, 0, 1, acc=acc, train=True)
+        finally:
+            model._gradient_hook = hook
         if self.dp is not None:  # this process's DP state counts the step too
             self.dp.step = self.dp.step + 1
         return d
@@ -270,7 +278,8 @@ def reduce_eval(dist, ls, lc, acc):
 def predict(dist, model, x, batch_size, callbacks):
     """Each process predicts its rows; every process returns the whole result, in
     the order of x (with own shards: the shards concatenated in process order)."""
-    xs = model._prepare_x(x)
+    from ..trainer.data import prepare_x
+    xs = prepare_x(model, x)
     every, b = eval_rows(dist, xs[0].shape[0], batch_size, "predict")
     mine = every[dist._world.rank]
     pick = mine if dist.auto_shard_dataset and len(mine) else slice(0, max(1, len(mine)))

@@ -69,10 +69,11 @@ static const pn_gemm_impl *select_impl(void)
     const pn_gemm_impl *best = &pn_gemm_impl_generic;
 #ifdef PN_GEMM_X86
     if (cpu_has("avx2")) best = &pn_gemm_impl_avx2;
+    if (cpu_has("avx512")) best = &pn_gemm_impl_avx512;
 #endif
-    /* The AVX-512 kernel is opt-in until it has been tested on such a CPU
-     * (see kernel_avx512.c); AVX-512 machines get the AVX2 kernel by default. */
-    /* A forced ISA the CPU (or this build) lacks falls back to the best one. */
+    /* PYNN_GEMM_ISA forces a kernel (a seeded run recorded on another machine
+     * replays its bits that way); one the CPU (or this build) lacks falls back
+     * to the best one. */
     const char *env = getenv("PYNN_GEMM_ISA");
     if (env && !strcmp(env, "generic")) return &pn_gemm_impl_generic;
 #ifdef PN_GEMM_X86

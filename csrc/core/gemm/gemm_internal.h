@@ -45,7 +45,9 @@ void pn_gemm_pack_a(int mr, int64_t m, int64_t k, const float *A, int64_t rsa,
 void pn_gemm_pack_b(int nr, int64_t k, int64_t n, const float *B, int64_t rsb,
                     int64_t csb, float *dst);
 
-/* Same contracts, with AVX2 transposes for the gathering layouts. */
+/* Same contracts, with AVX2 transposes for the gathering layouts (panel widths
+ * 6/12 of A and 16/32 of B; others go to the portable packers). Used by both
+ * x86 kernels: every AVX-512 CPU has AVX2. */
 void pn_gemm_pack_a_avx2(int mr, int64_t m, int64_t k, const float *A, int64_t rsa,
                          int64_t csa, float *dst);
 void pn_gemm_pack_b_avx2(int nr, int64_t k, int64_t n, const float *B, int64_t rsb,

@@ -75,7 +75,16 @@ TGT static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t c
 }
 
 /* L2 of AVX-512 server parts is 1-2 MB: a larger A block than for AVX2. */
-const pn_gemm_impl pn_gemm_impl_avx512 = {"avx512", MR, NR, 240, 256, 4096,
+#ifndef AVX512_MC
+#define AVX512_MC 240
+#endif
+#ifndef AVX512_KC
+#define AVX512_KC 256
+#endif
+#ifndef AVX512_NC
+#define AVX512_NC 4096
+#endif
+const pn_gemm_impl pn_gemm_impl_avx512 = {"avx512", MR, NR, AVX512_MC, AVX512_KC, AVX512_NC,
                                           kernel_packed, kernel_strided,
-                                          pn_gemm_pack_a, pn_gemm_pack_b};
+                                          pn_gemm_pack_a_avx2, pn_gemm_pack_b_avx2};
 #endif

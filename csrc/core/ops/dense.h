@@ -1,5 +1,5 @@
-/* dense.h - what the DP-SGD driver (dp_ghost.c) reads from the fused Dense op
- * (dense.c). Engine-internal. */
+/* dense.h - what drivers outside dense.c may read from the fused Dense op
+ * (per-example gradient norms need its pre-activation gradient). Engine-internal. */
 #ifndef PN_OPS_DENSE_H
 #define PN_OPS_DENSE_H
 #include "pn.h"

@@ -1,4 +1,5 @@
-/* dp.h - DP-SGD inside the compiled training loop (Abadi et al. 2016, as Opacus).
+/* dp.h - DP-SGD as a strategy of the compiled training loop (Abadi et al.
+ * 2016, as Opacus). The engine outside this folder does not know it exists.
  *
  * One DP step: draw the batch (Poisson sampling: every example independently
  * with probability q; or the loop's ordinary fixed batch), then clip every
@@ -23,8 +24,8 @@
  *    example's own gradient.
  *  - per-example replay, for every other model: each example runs forward
  *    and backward alone at batch size 1, whatever the layers.
- * Dropout draws per-example streams in both (ops/nn.c), so an example gets the
- * same mask in either path.
+ * Dropout draws per-example streams in both (pn_dropout_streams, ops/nn.h),
+ * so an example gets the same mask in either path.
  *
  * Randomness: seeded mode draws sampling and noise from pynn's counter-based
  * generator at (key, step, index), so a seeded run is reproducible and
@@ -40,8 +41,8 @@
 #include <stdint.h>
 
 #include "pn.h"
+#include "train.h"
 
-struct pn_loop;
 struct pn_program;
 
 enum { PN_DP_REPLAY = 0, PN_DP_GHOST = 1 };
@@ -116,8 +117,10 @@ int pn_dp_ghost_backward(pn_dp *d, pn_node *loss);
  * `first + r` of a step gets the same mask in either path. on = 0 restores
  * the ordinary mode. */
 void pn_dp_dropout_rows(pn_dp *d, int on, uint64_t key, int64_t first);
-/* Runs DP step k of the epoch (k picks the fixed batch when not Poisson). */
-int pn_dp_step(struct pn_loop *L, int64_t k);
+/* DP-SGD as the loop's per-batch strategy (train.h), with a planned pn_dp as
+ * its state: every batch of the loop is one DP step (k picks the fixed batch
+ * when not Poisson); the gradient hook sees the clipped sum before the noise. */
+extern const pn_loop_strategy pn_dp_strategy;
 /* The noise draw of the seeded mode: N(0,1) for (key, step, coordinate j);
  * exposed so tests can regenerate the noise the loop added. */
 double pn_dp_seeded_normal(uint64_t key, int64_t step, int64_t j);

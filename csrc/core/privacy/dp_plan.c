@@ -18,6 +18,7 @@
 
 #include "dp.h"
 #include "ops/dense.h"
+#include "ops/nn.h"
 #include "program.h"
 
 enum { K_CONST, K_BATCHED, K_REDUCED };
@@ -89,7 +90,7 @@ static int rowwise(const walk *w, const pn_node *x)
     if (in_list(x, ELEMENTWISE)) return 1;
     if (is(x, "softmax") || is(x, "log_softmax")) {
         int ax;
-        if (pn_norm_axis(x->op->name, x->iattr[0], x->in[0]->ndim, &ax) || ax == 0)
+        if (pn_norm_axis(x->op->name, pn_attr_i(x, "axis"), x->in[0]->ndim, &ax) || ax == 0)
             return refuse(w, x, "normalises over the batch axis");
         return 1;
     }
@@ -108,7 +109,7 @@ static int rowwise(const walk *w, const pn_node *x)
         if (ba && bb) /* batch against batch: the same leading axis on both */
             ok = A->ndim >= 3 && A->ndim == B->ndim && rows2(A) && rows2(B);
         else if (ba) /* a batch axis to broadcast over, or the rows of a plain (b, K) */
-            ok = B->ndim <= 2 && rows2(A) && (A->ndim >= 3 || (A->ndim == 2 && !x->iattr[0]));
+            ok = B->ndim <= 2 && rows2(A) && (A->ndim >= 3 || (A->ndim == 2 && !pn_attr_i(x, "transpose_a")));
         else
             ok = A->ndim <= 2 && B->ndim >= 3 && rows2(B);
         return ok ? 1 : refuse(w, x, "multiplies across the batch axis");
@@ -120,7 +121,7 @@ static int rowwise(const walk *w, const pn_node *x)
     }
     if (is(x, "concatenate")) { /* along a feature axis of batched inputs */
         int ax;
-        if (pn_norm_axis("concatenate", x->iattr[0], x->ndim, &ax) || ax == 0)
+        if (pn_norm_axis("concatenate", pn_attr_i(x, "axis"), x->ndim, &ax) || ax == 0)
             return refuse(w, x, "joins along the batch axis");
         for (int k = 0; k < x->n_in; k++)
             if (kind_of(w, x->in[k]) != K_BATCHED || !rows2(x->in[k]))
@@ -129,7 +130,9 @@ static int rowwise(const walk *w, const pn_node *x)
     }
     if (is(x, "reshape")) {
         /* (-1, ...) keeping the first axis: row r stays row r */
-        if (x->n_iv >= 1 && x->iv[0] == -1 && rows2(x->in[0])) return 1;
+        int64_t nd;
+        const int64_t *shape = pn_attr_ints(x, "shape", &nd);
+        if (nd >= 1 && shape[0] == -1 && rows2(x->in[0])) return 1;
         return refuse(w, x, "reshapes across the batch axis");
     }
     return refuse(w, x, "is not one that ghost clipping knows to keep the examples apart");
@@ -162,7 +165,8 @@ static int classify(const walk *w, const pn_node *x, int *out)
         for (int k = 0; k < x->n_in; k++)
             if (kind_of(w, x->in[k]) != K_BATCHED || !rows2(x->in[k]))
                 return refuse(w, x, "takes an input that is not one row per example");
-        if (x->iattr[0] != 0) return refuse(w, x, "is not reduced as a mean over the batch");
+        if (strcmp(pn_attr_s(x, "reduction"), "sum_over_batch_size") != 0)
+            return refuse(w, x, "is not reduced as a mean over the batch");
         return 1;
     }
     *out = K_BATCHED;
@@ -195,7 +199,8 @@ static int weight_entry(const walk *w, const pn_node *P, pn_dp_ghost *e)
     if (is(use, "dense") && use->in[0] != P && use->in[0]->ndim == 2) {
         e->kind = use->in[1] == P ? PN_GHOST_MATMUL : PN_GHOST_BIAS;
         e->fused = 1;
-    } else if (is(use, "matmul") && use->in[1] == P && P->ndim == 2 && !use->iattr[0] && !use->iattr[1] &&
+    } else if (is(use, "matmul") && use->in[1] == P && P->ndim == 2 && !pn_attr_i(use, "transpose_a") &&
+               !pn_attr_i(use, "transpose_b") &&
         kind_of(w, other) == K_BATCHED && other->ndim == 2) {
         e->kind = PN_GHOST_MATMUL;
     } else if (is(use, "add") && other && kind_of(w, other) == K_BATCHED &&
@@ -291,6 +296,25 @@ static int warm_up(pn_dp *d, pn_program *p, pn_node *loss)
     return rc;
 }
 
+/* A stochastic node that takes per-example streams (left off here): dropout.
+ * The others (dropout_mask) are refused by pn_dropout_streams and draw as
+ * usual, a fresh mask per pass, which keeps every example's gradient its own. */
+static int per_example_streams(pn_node *x)
+{
+    return (pn_node_traits(x) & PN_TRAIT_STOCHASTIC) && pn_dropout_streams(x, 0, 0, 0) == PN_OK;
+}
+
+static void free_ghost(pn_dp *d)
+{
+    free(d->ghost);
+    free(d->sq);
+    free(d->scale);
+    d->ghost = NULL;
+    d->sq = NULL;
+    d->scale = NULL;
+    d->n_ghost = 0;
+}
+
 int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int allow_ghost,
                int64_t chunk)
 {
@@ -299,12 +323,12 @@ int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int 
     if (index_of(p, loss) < 0) return pn_error(PN_EVALUE, "DP-SGD plan: the loss is not in the program");
     d->prog = p;
     d->arena = params;
-    for (int i = 0; i < p->n; i++) d->n_dropout += is(p->order[i], "dropout");
+    for (int i = 0; i < p->n; i++) d->n_dropout += per_example_streams(p->order[i]);
     d->dropout = malloc(sizeof *d->dropout * (size_t)(d->n_dropout ? d->n_dropout : 1));
     if (!d->dropout) goto nomem;
     d->n_dropout = 0;
     for (int i = 0; i < p->n; i++)
-        if (is(p->order[i], "dropout")) d->dropout[d->n_dropout++] = p->order[i];
+        if (per_example_streams(p->order[i])) d->dropout[d->n_dropout++] = p->order[i];
 
     snprintf(d->why, sizeof d->why, "ghost clipping was not allowed");
     int ghost = allow_ghost ? ghost_plan(d, p, loss, params) : 0;
@@ -324,14 +348,8 @@ int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int 
     if (ghost) {
         d->path = PN_DP_GHOST;
         d->why[0] = 0;
-    } else { /* keep only what the replay needs */
-        free(d->ghost);
-        free(d->sq);
-        free(d->scale);
-        d->ghost = NULL;
-        d->sq = NULL;
-        d->scale = NULL;
-        d->n_ghost = 0;
+    } else {
+        free_ghost(d); /* keep only what the replay needs */
     }
     return PN_OK;
 nomem:
@@ -341,15 +359,10 @@ nomem:
 
 void pn_dp_plan_free(pn_dp *d)
 {
-    free(d->ghost);
-    free(d->sq);
-    free(d->scale);
+    free_ghost(d);
     free(d->dropout);
-    d->ghost = NULL;
-    d->sq = NULL;
-    d->scale = NULL;
     d->dropout = NULL;
-    d->n_ghost = d->n_dropout = 0;
+    d->n_dropout = 0;
     d->chunk = 0;
     d->prog = NULL;
     d->arena = NULL;
