@@ -110,8 +110,15 @@ def check_text(ns, out, source):
                                   ns["model"].predict(asked, verbose=0))
 
 
+def check_scaleout(ns, out, source):
+    # one process here; tests/test_distribution_mpi.py runs the block under mpiexec -n 2
+    ns["pynn"].distribution.set_distribution(None)  # the block set it for this process
+    assert ns["accuracy"] >= 0.94, ns["accuracy"]
+    assert out.strip() == f"test accuracy {ns['accuracy']:.3f} on 1 process(es)"
+
+
 CHECKS = {"audit": check_audit, "eager": check_eager, "keras": check_keras, "trust": check_trust,
-          "export": check_export, "text": check_text}
+          "export": check_export, "text": check_text, "scaleout": check_scaleout}
 
 
 def test_every_block_is_marked_and_checked():

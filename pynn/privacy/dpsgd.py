@@ -285,10 +285,19 @@ class DPSGD:
         """
         return self.accountant.get_epsilon(self.delta if delta is None else delta)
 
-    def _fit_strategy(self, model, n, batch_size, epochs, program):
+    # pynn.distribution may pass `shard` (below)
+    _fit_strategy_shards = True
+
+    def _fit_strategy(self, model, n, batch_size, epochs, program, shard=None):
         """fit's per-batch strategy (see `pynn.optimizers.Optimizer._fit_strategy`):
         checks the model, fixes the noise for a target epsilon, chooses the
-        clipping path and returns the DP steps of this fit."""
+        clipping path and returns the DP steps of this fit.
+
+        ``shard`` (pynn.distribution's DataParallel): ``(rows, batch_size, key)`` of
+        this process. Sampling rate, divisor and accountant stay those of the global
+        ``n`` and ``batch_size``; the C state clips and samples this process's rows
+        with its own key and adds no noise: the gradient hook adds it once per
+        global step."""
         _check_layers(model)
         q = min(1.0, batch_size / n)
         if self.noise_multiplier is None:
@@ -299,15 +308,22 @@ class DPSGD:
         if self._key is None and not self.secure_mode:
             self._key = _C.random_u64()
         self._q = q
-        state = _C.DPState(n_params=int(model._params.size), n_samples=int(n),
-                           l2_norm_clip=self.l2_norm_clip, noise_multiplier=self.noise_multiplier,
+        rows, sigma, key = n, self.noise_multiplier, self._key or 0
+        if shard is not None:
+            if self.secure_mode:
+                raise ValueError("DPSGD: secure_mode is not supported under DataParallel on more "
+                                 "than one process (its noise cannot be drawn once for all)")
+            rows, batch_size, key = shard
+            sigma = 0.0
+        state = _C.DPState(n_params=int(model._params.size), n_samples=int(rows),
+                           l2_norm_clip=self.l2_norm_clip, noise_multiplier=sigma,
                            sample_rate=q, divisor=q * n, poisson=self.poisson_sampling,
-                           secure=self.secure_mode, key=self._key or 0, step=self.accountant.steps)
+                           secure=self.secure_mode, key=key, step=self.accountant.steps)
         # ghost clipping's buffers hold a batch up to 5 standard deviations above
         # the expected Poisson size; a larger draw runs in parts
         chunk = batch_size + (int(5 * math.sqrt(batch_size)) + 1 if self.poisson_sampling else 0)
         path, reason = state.plan(program["prog"], program["loss"], model._params,
-                                  self.clipping_mode != "replay", min(chunk, n))
+                                  self.clipping_mode != "replay", min(chunk, rows))
         if self.clipping_mode == "ghost" and path != "ghost":
             raise ValueError(f"DPSGD: clipping_mode='ghost' is not possible for model "
                              f"'{model.name}': {reason}; use 'auto' or 'replay'")

@@ -6,6 +6,7 @@ compiled driver: the model is traced once into an engine program (forward, loss,
 metric statistics), and `_C.run_loop` replays it batch after batch in C -- backward
 and the optimizer step included -- with the GIL released. Python regains control
 only as often as callbacks or the progress bar ask."""
+import contextlib
 import math
 import threading
 import time
@@ -23,6 +24,38 @@ from .data import (batch_size_arg, prepare_x, prepare_ys, sample_weights,
 
 # Guards the per-model usage counts below (held for a few bytecodes only).
 _USAGE_LOCK = threading.Lock()
+
+
+def _distributed(what, model=None):
+    """The DataParallel in force when it spans more than one process, else None
+    (pynn.distribution; nothing of it runs on one process)."""
+    from ..distribution import _run
+    dist = _run.active(what)
+    if dist is not None and model is not None:
+        step = {"fit": "train_step", "evaluate": "test_step", "predict": "predict_step"}[what]
+        if model._overrides(step):
+            raise ValueError(f"{what}: model '{model.name}' overrides {step}, which runs batch by "
+                             f"batch in Python; DataParallel on {dist.num_processes} processes "
+                             f"runs only the compiled loop")
+    return dist
+
+
+def _global_sums(dist, ls, lc, acc):
+    """The loss sum, count and metric statistics over all processes (as they are on
+    one process)."""
+    if dist is None:
+        return ls, lc, acc
+    from ..distribution import _run
+    return _run.reduce_eval(dist, ls, lc, acc)
+
+
+def _failures_shared(dist):
+    """Under DataParallel, an exception here is sent to the other processes (which
+    raise it instead of waiting in a collective); a no-op on one process."""
+    if dist is None:
+        return contextlib.nullcontext()
+    from ..distribution import _run
+    return _run.failures_shared(dist._world)
 
 
 class Trainer(Steps):
@@ -442,6 +475,7 @@ class Trainer(Steps):
                 validation_batch_size, "fit (validation_batch_size)")
             val = (val, val_batch, validation_freq)
         if custom:
+            _distributed("fit", self)  # refused across processes
             weighted = sample_weight is not None or class_weight is not None
             return step_loop.fit(self, xs, ys, w if weighted else None, val, batch_size, epochs,
                                  initial_epoch, shuffle, callbacks, verbose)
@@ -451,7 +485,10 @@ class Trainer(Steps):
     def _fit_compiled(self, xs, ys, w, val, batch_size, epochs, initial_epoch, shuffle,
                       callbacks, verbose):
         """fit's epochs on the compiled C loop: one engine call per epoch, or per chunk of
-        batches when a progress bar or a callback needs Python in between."""
+        batches when a progress bar or a callback needs Python in between. Under
+        pynn.distribution's DataParallel on several processes, `_train` runs with a
+        plan: this process's rows of each global batch, the allreduce as the gradient
+        hook, global logs, process 0's output and files."""
         from .. import callbacks as callbacks_mod
         n = xs[0].shape[0]
         entry = self._program("train", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
@@ -459,9 +496,35 @@ class Trainer(Steps):
         if not self._segments:
             warnings.warn(f"Model '{self.name}' has no trainable weights: fit computes the loss "
                           f"and changes nothing", stacklevel=4)
-        # the loop's per-batch strategy: None is the plain step (DP-SGD has its own)
-        strategy = self.optimizer._fit_strategy(self, n, batch_size, epochs - initial_epoch, entry)
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
+        dist = _distributed("fit")
+        if dist is None:
+            strategy = self.optimizer._fit_strategy(self, n, batch_size, epochs - initial_epoch,
+                                                    entry)
+            return self._train(entry, data, n, batch_size, epochs, initial_epoch, shuffle,
+                               callbacks, verbose, val, strategy, None)
+        from ..distribution import _run
+        world = dist._world
+        with _run.failures_shared(world), _run.process_0_output(world):
+            plan = _run.FitPlan(dist, self, n, batch_size)
+            plan.broadcast_state(self, _random.generator())
+            # the loop's per-batch strategy (DP-SGD): each process clips its rows, noise once
+            strategy = plan.fit_strategy(self, epochs - initial_epoch, entry)
+            if world.rank:  # only process 0 writes checkpoints and logs
+                callbacks = [c for c in ([callbacks] if isinstance(callbacks, callbacks_mod.Callback)
+                                         else callbacks or []) if not c._process_0_only]
+            saved_hook = self._gradient_hook
+            self._gradient_hook = plan.hook
+            try:
+                return self._train(entry, data, n, batch_size, epochs, initial_epoch, shuffle,
+                                   callbacks, verbose, val, strategy, plan)
+            finally:
+                self._gradient_hook = saved_hook
+
+    def _train(self, entry, data, n, batch_size, epochs, initial_epoch, shuffle, callbacks,
+               verbose, val, strategy, plan):
+        """fit's epochs; `plan` (pynn.distribution) is None on one process."""
+        from .. import callbacks as callbacks_mod
         n_batches = (n + batch_size - 1) // batch_size
         cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=verbose, epochs=epochs,
                                          steps=n_batches)
@@ -476,6 +539,10 @@ class Trainer(Steps):
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
             perm = rng.permutation(n).astype(np.int64) if shuffle else None
+            ep_data, ep_perm, ep_batch, local_batches = data, perm, batch_size, n_batches
+            if plan is not None:  # this process's rows of every global batch, in order
+                ep_data, ep_batch, local_batches, n_batches = plan.epoch(perm, data, n)
+                ep_perm = None
             acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
             loss_sum = count = 0.0
             done = 0
@@ -488,9 +555,15 @@ class Trainer(Steps):
                 if per_batch:
                     cbs.on_train_batch_begin(done)
                 t0 = time.perf_counter()
-                ls, lc, d, interrupted = self._run_batches(entry, data, batch_size, done, todo,
-                                                           perm=perm, acc=acc, train=True,
-                                                           strategy=strategy)
+                ls = lc = 0.0
+                d, interrupted = 0, False
+                if done < local_batches:
+                    ls, lc, d, interrupted = self._run_batches(
+                        entry, ep_data, ep_batch, done, min(todo, local_batches - done),
+                        perm=ep_perm, acc=acc, train=True, strategy=strategy)
+                if d < todo and done + d == local_batches < n_batches and not interrupted:
+                    # no row of mine in the last global batch: a step that adds nothing
+                    d += plan.empty_step(self, entry, data)
                 if diverged is None and not math.isfinite(ls):
                     # the first batches whose loss is NaN/inf: warn once per fit
                     diverged = callbacks_mod.report_nonfinite_loss(
@@ -499,7 +572,12 @@ class Trainer(Steps):
                 loss_sum += ls
                 count += lc
                 done += d
-                logs = logs_from(loss_sum, count, acc, entry)
+                if plan is None:
+                    logs = logs_from(loss_sum, count, acc, entry)
+                else:  # global values; the chunk timed alike on every process
+                    g_sum, g_count, g_acc, dt_mean = plan.reduce(loss_sum, count, acc,
+                                                                 time.perf_counter() - t0)
+                    logs = logs_from(g_sum, g_count, g_acc, entry)
                 if strategy is not None:
                     strategy.after_run(logs)  # DP-SGD: counts the steps, adds "epsilon"
                 cbs.on_train_batch_end(done - 1, logs)
@@ -507,10 +585,17 @@ class Trainer(Steps):
                     raise KeyboardInterrupt
                 # aim at ~10 progress updates a second without slowing the loop
                 dt = time.perf_counter() - t0
+                if plan is not None:  # the same decisions on every process
+                    self.stop_training = plan.agree(self.stop_training)
+                    dt = dt_mean
                 chunk = max(1, min(n_batches, int(chunk * 0.1 / dt) if dt > 0 else chunk * 2))
+            if plan is not None:  # BatchNormalization's moving statistics: the processes' mean
+                plan.average_frozen(self)
             epoch_logs = dict(logs)
             self._validate(val, epoch, epoch_logs, cbs)
             cbs.on_epoch_end(epoch, epoch_logs)
+            if plan is not None:
+                self.stop_training = plan.agree(self.stop_training)
             if self.stop_training:
                 break
         cbs.on_train_end(epoch_logs if epochs > initial_epoch else {})
@@ -530,6 +615,7 @@ class Trainer(Steps):
         """evaluate's logs: the user's test_step batch by batch when the model overrides
         it, otherwise the compiled C loop."""
         if self._overrides("test_step"):
+            _distributed("evaluate", self)  # refused across processes
             return step_loop.evaluate(self, xs, ys, w if weighted else None, batch_size, cbs)
         if ys is None:  # fit(x) without targets: the compiled program's label slots
             ys = prepare_ys(self, None, xs[0].shape[0])
@@ -579,6 +665,11 @@ class Trainer(Steps):
         acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
         data = [np.ascontiguousarray(a) for a in xs + ys] + [w]
         n_batches = (xs[0].shape[0] + batch_size - 1) // batch_size
+        local_batches, dist = n_batches, _distributed("evaluate")
+        if dist is not None:  # this process's share of every global batch
+            from ..distribution import _run
+            data, batch_size, local_batches, n_batches = _run.eval_data(dist, data, batch_size,
+                                                                        "evaluate")
         per_batch = cbs is not None and cbs.wants_every_test_batch()
         if cbs is not None:
             cbs.on_test_begin()
@@ -587,13 +678,15 @@ class Trainer(Steps):
         for start in range(0, n_batches, step):
             if per_batch:
                 cbs.on_test_batch_begin(start)
-            l, c, _, interrupted = self._run_batches(entry, data, batch_size, start, step, acc=acc)
-            ls, lc = ls + l, lc + c
-            if interrupted:
-                raise KeyboardInterrupt
+            if start < local_batches:
+                l, c, _, interrupted = self._run_batches(entry, data, batch_size, start, step,
+                                                         acc=acc)
+                ls, lc = ls + l, lc + c
+                if interrupted:
+                    raise KeyboardInterrupt
             if per_batch:
-                cbs.on_test_batch_end(start, logs_from(ls, lc, acc, entry))
-        logs = logs_from(ls, lc, acc, entry)
+                cbs.on_test_batch_end(start, logs_from(*_global_sums(dist, ls, lc, acc), entry))
+        logs = logs_from(*_global_sums(dist, ls, lc, acc), entry)
         if cbs is not None:
             cbs.on_test_end(logs)
         return logs
@@ -653,14 +746,19 @@ class Trainer(Steps):
         ys = None if y is None and self._overrides("test_step") else prepare_ys(self, y, n)
         w = sample_weights(self, ys, n, sample_weight, None)
         verbose = 1 if verbose == "auto" else int(verbose)
+        dist = _distributed("evaluate")
+        if dist is not None and dist.process_id:
+            verbose = 0  # only process 0 prints
         steps_ = (n + batch_size - 1) // batch_size
         if verbose:
             from ..progbar import Progbar
             bar = Progbar(steps_, verbose=verbose)  # started before the work it times
         self._begin_use("evaluate")
         try:
-            logs = self._evaluate_logs(xs, ys, w, batch_size, self._callback_list(callbacks, steps_),
-                                       weighted=sample_weight is not None)
+            with _failures_shared(dist):
+                logs = self._evaluate_logs(xs, ys, w, batch_size,
+                                           self._callback_list(callbacks, steps_),
+                                           weighted=sample_weight is not None)
         finally:
             self._end_use("evaluate")
         if verbose:
@@ -725,6 +823,13 @@ class Trainer(Steps):
         batch_size = batch_size_arg(batch_size, "predict")
         self._begin_use("predict")
         try:
+            dist = _distributed("predict")
+            if dist is not None:  # each process predicts its rows; all get the whole result
+                from ..distribution import _run
+                if self._overrides("predict_step"):
+                    _distributed("predict", self)  # refused across processes
+                with _run.failures_shared(dist._world):
+                    return _run.predict(dist, self, x, batch_size, callbacks)
             return self._predict(x, batch_size, callbacks)
         finally:
             self._end_use("predict")
