@@ -47,20 +47,6 @@ if not _has_engine(_os.path.dirname(_os.path.abspath(__file__))):
     # a prefix of the file.
 
 from . import _C
-<<<<<<< HEAD
-=======
-from .tensor import Tensor, no_grad, is_grad_enabled
-from . import ops
-from . import (activations, callbacks, initializers, layers, losses, metrics, optimizers,
-               regularizers, schedules, datasets)
-from .functional import Input
-from .layers import *  # noqa: F401,F403  (Dense, Dropout, ... at top level too)
-from .models import Model, Sequential
-from .layers.base import Variable  # keras.Variable
-from . import backend, data, saving, text, utils  # noqa: E402,F401
-from . import distribution, federated, footprint, privacy  # noqa: E402,F401
-from .saving import load_model, save_model  # noqa: E402
->>>>>>> mpi
 
 __version__ = "0.1.0"
 
@@ -69,15 +55,9 @@ __version__ = "0.1.0"
 # `from pynn import Sequential`, `pynn.layers` ... import what they need then.
 # The public API: what `from pynn import *`, `dir(pynn)` and the documentation
 # cover. Submodules that are implementation (core, base, conv, tensor, ...) stay
-<<<<<<< HEAD
-# importable but are not listed.
-_MODULES = ["activations", "backend", "callbacks", "data", "datasets", "explain", "fairness",
-            "federated", "footprint", "initializers", "layers", "losses", "metrics", "models",
-=======
 # importable but are not listed; the trust tools load lazily yet are listed.
 _MODULES = ["activations", "backend", "callbacks", "data", "datasets", "distribution", "explain",
             "fairness", "federated", "footprint", "initializers", "layers", "losses", "metrics", "models",
->>>>>>> mpi
             "ops", "optimizers", "privacy", "regularizers", "saving", "schedules", "text",
             "utils"]
 # Top-level names and the submodule defining each; the layer classes come from
