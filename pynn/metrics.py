@@ -299,7 +299,7 @@ class BinaryAccuracy(MeanMetric):
         self.threshold = threshold
 
     def _attrs(self):
-        return {"fattr": [self.threshold]}
+        return {"threshold": float(self.threshold)}
 
     def get_config(self):
         return {"name": self.name, "threshold": self.threshold}
@@ -385,7 +385,7 @@ class SparseTopKCategoricalAccuracy(_PerStep, MeanMetric):
         self.k = k
 
     def _attrs(self):
-        return {"iattr": [self.k]}
+        return {"k": self.k}
 
     def get_config(self):
         return {"name": self.name, "k": self.k}
@@ -609,7 +609,7 @@ class _Confusion(Metric):
     thresholds = (0.5,)
 
     def _attrs(self):
-        return {"iv": [int(round(t * 1e9)) for t in self.thresholds]}
+        return {"thresholds_billionths": [int(round(t * 1e9)) for t in self.thresholds]}
 
     def _counts(self, acc):
         k = len(self.thresholds)
@@ -865,8 +865,8 @@ class F1Score(Metric):
 
     def _attrs(self):
         if self.threshold is None:
-            return {"iattr": [0]}
-        return {"iattr": [1], "fattr": [self.threshold]}
+            return {"use_threshold": False}
+        return {"use_threshold": True, "threshold": float(self.threshold)}
 
     def value_from(self, acc):
         c = len(acc) // 4

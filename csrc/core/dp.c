@@ -15,6 +15,7 @@
 #endif
 
 #include "dp.h"
+#include "ops/nn.h"
 #include "program.h"
 #include "train.h"
 
@@ -117,10 +118,7 @@ static void gather_rows(pn_loop *L, const int64_t *rows, int64_t b)
 void pn_dp_dropout_rows(pn_dp *d, int on, uint64_t key, int64_t first)
 {
     for (int k = 0; k < d->n_dropout; k++) {
-        pn_node *x = d->dropout[k];
-        x->iattr[1] = on;
-        x->iattr[2] = (int64_t)pn_rng_hash(key, (uint64_t)k);
-        x->iattr[3] = first;
+        pn_dropout_streams(d->dropout[k], on, pn_rng_hash(key, (uint64_t)k), first);
     }
 }
 

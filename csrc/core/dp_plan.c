@@ -89,7 +89,7 @@ static int rowwise(const walk *w, const pn_node *x)
     if (in_list(x, ELEMENTWISE)) return 1;
     if (is(x, "softmax") || is(x, "log_softmax")) {
         int ax;
-        if (pn_norm_axis(x->op->name, x->iattr[0], x->in[0]->ndim, &ax) || ax == 0)
+        if (pn_norm_axis(x->op->name, pn_attr_i(x, "axis"), x->in[0]->ndim, &ax) || ax == 0)
             return refuse(w, x, "normalises over the batch axis");
         return 1;
     }
@@ -108,7 +108,7 @@ static int rowwise(const walk *w, const pn_node *x)
         if (ba && bb) /* batch against batch: the same leading axis on both */
             ok = A->ndim >= 3 && A->ndim == B->ndim && rows2(A) && rows2(B);
         else if (ba) /* a batch axis to broadcast over, or the rows of a plain (b, K) */
-            ok = B->ndim <= 2 && rows2(A) && (A->ndim >= 3 || (A->ndim == 2 && !x->iattr[0]));
+            ok = B->ndim <= 2 && rows2(A) && (A->ndim >= 3 || (A->ndim == 2 && !pn_attr_i(x, "transpose_a")));
         else
             ok = A->ndim <= 2 && B->ndim >= 3 && rows2(B);
         return ok ? 1 : refuse(w, x, "multiplies across the batch axis");
@@ -120,7 +120,7 @@ static int rowwise(const walk *w, const pn_node *x)
     }
     if (is(x, "concatenate")) { /* along a feature axis of batched inputs */
         int ax;
-        if (pn_norm_axis("concatenate", x->iattr[0], x->ndim, &ax) || ax == 0)
+        if (pn_norm_axis("concatenate", pn_attr_i(x, "axis"), x->ndim, &ax) || ax == 0)
             return refuse(w, x, "joins along the batch axis");
         for (int k = 0; k < x->n_in; k++)
             if (kind_of(w, x->in[k]) != K_BATCHED || !rows2(x->in[k]))
@@ -129,7 +129,9 @@ static int rowwise(const walk *w, const pn_node *x)
     }
     if (is(x, "reshape")) {
         /* (-1, ...) keeping the first axis: row r stays row r */
-        if (x->n_iv >= 1 && x->iv[0] == -1 && rows2(x->in[0])) return 1;
+        int64_t nd;
+        const int64_t *shape = pn_attr_ints(x, "shape", &nd);
+        if (nd >= 1 && shape[0] == -1 && rows2(x->in[0])) return 1;
         return refuse(w, x, "reshapes across the batch axis");
     }
     return refuse(w, x, "is not one that ghost clipping knows to keep the examples apart");
@@ -162,7 +164,8 @@ static int classify(const walk *w, const pn_node *x, int *out)
         for (int k = 0; k < x->n_in; k++)
             if (kind_of(w, x->in[k]) != K_BATCHED || !rows2(x->in[k]))
                 return refuse(w, x, "takes an input that is not one row per example");
-        if (x->iattr[0] != 0) return refuse(w, x, "is not reduced as a mean over the batch");
+        if (strcmp(pn_attr_s(x, "reduction"), "sum_over_batch_size") != 0)
+            return refuse(w, x, "is not reduced as a mean over the batch");
         return 1;
     }
     *out = K_BATCHED;
@@ -195,7 +198,8 @@ static int weight_entry(const walk *w, const pn_node *P, pn_dp_ghost *e)
     if (is(use, "dense") && use->in[0] != P && use->in[0]->ndim == 2) {
         e->kind = use->in[1] == P ? PN_GHOST_MATMUL : PN_GHOST_BIAS;
         e->fused = 1;
-    } else if (is(use, "matmul") && use->in[1] == P && P->ndim == 2 && !use->iattr[0] && !use->iattr[1] &&
+    } else if (is(use, "matmul") && use->in[1] == P && P->ndim == 2 && !pn_attr_i(use, "transpose_a") &&
+               !pn_attr_i(use, "transpose_b") &&
         kind_of(w, other) == K_BATCHED && other->ndim == 2) {
         e->kind = PN_GHOST_MATMUL;
     } else if (is(use, "add") && other && kind_of(w, other) == K_BATCHED &&

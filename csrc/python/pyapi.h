@@ -16,10 +16,18 @@ extern PyMethodDef pn_py_optim_methods[];
 extern PyMethodDef pn_py_gemm_methods[];
 extern PyMethodDef pn_py_train_methods[];
 extern PyMethodDef pn_py_dp_methods[];
+extern PyMethodDef pn_py_ops_methods[];
 int pn_py_init_tensor(PyObject *m);
 int pn_py_init_optim(PyObject *m);
 int pn_py_init_train(PyObject *m);
 int pn_py_init_dp(PyObject *m);
+
+/* Fills an op's attribute slots (f, ia; *iv / *niv for a variable-length one,
+ * PyMem-allocated) from its defaults and the keyword arguments kwnames / vals
+ * (vectorcall layout), by the op's descriptor. -1 with TypeError / ValueError
+ * naming the op and the attribute (py_ops.c). */
+int pn_py_attrs(const pn_op *op, PyObject *const *vals, PyObject *kwnames, double *f,
+                int64_t *ia, int64_t **iv, int64_t *niv);
 
 /* Raises the Python exception matching an engine status; returns NULL. */
 PyObject *pn_py_raise(int status);

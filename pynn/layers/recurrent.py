@@ -12,16 +12,16 @@ every gate. Masks come from the engine generator (pynn.set_seed), not `seed`."""
 import numpy as np
 
 from .. import _C, initializers, ops, regularizers
-from ..ops.rnn import ACTIVATION_IDS
+from ..ops.rnn import ACTIVATIONS
 from .base import Layer, refuse_unsupported
 
 
 def _act_name(a):
-    key = a.lower() if isinstance(a, str) else a
-    if key not in ACTIVATION_IDS:
-        raise ValueError(f"recurrent layers support the activations {sorted(k for k in ACTIVATION_IDS if k)} "
+    key = "linear" if a is None else a.lower() if isinstance(a, str) else a
+    if key not in ACTIVATIONS:
+        raise ValueError(f"recurrent layers support the activations {sorted(ACTIVATIONS)} "
                          f"(or None); got {a!r}")
-    return "linear" if key is None else key
+    return key
 
 
 def _implementation(cls, value):

@@ -2,7 +2,7 @@
  *
  * matmul(a, b): a (..., M, K) @ b (..., K, N) with NumPy semantics: 1-D operands
  * are promoted (and the added axis dropped), leading (batch) axes broadcast.
- * iattr[0], iattr[1]: transpose a / b (last two axes) before multiplying, which
+ * transpose_a, transpose_b (iattr[0], iattr[1]): transpose a / b (last two axes) before multiplying, which
  * the packing in GEMM absorbs at no cost.
  * Backward: dA = dC · Bᵀ, dB = Aᵀ · dC, per batch, accumulated (beta = 1). */
 #include <string.h>
@@ -136,6 +136,10 @@ static int matmul_backward(pn_node *n)
     return PN_OK;
 }
 
-static const pn_op op_matmul = {"matmul", 2, matmul_infer, matmul_forward, matmul_backward, NULL};
+static const char *const matmul_inputs[] = {"a", "b", NULL};
+static const pn_attr matmul_attrs[] = {{"transpose_a", PN_ATTR_BOOL, 0, 0},
+                                       {"transpose_b", PN_ATTR_BOOL, 1, 0}, {NULL}};
+static const pn_op op_matmul = {"matmul", 2, matmul_infer, matmul_forward, matmul_backward, NULL,
+                                matmul_inputs, matmul_attrs, PN_TRAIT_LINEAR, NULL};
 
 const pn_op *const pn_ops_matmul[] = {&op_matmul, NULL};

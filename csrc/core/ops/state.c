@@ -112,9 +112,12 @@ static int store_states_backward(pn_node *n)
     return PN_OK;
 }
 
+static const char *const read_inputs[] = {"x", "stored", NULL};
+static const char *const store_inputs[] = {"y", "states_then_targets...", NULL};
+static const pn_attr no_attrs[] = {{NULL}};
 static const pn_op op_read_states = {"read_states", 2, read_states_infer, read_states_forward, NULL,
-                                     NULL};
+                                     NULL, read_inputs, no_attrs, 0, NULL};
 static const pn_op op_store_states = {"store_states", -1, store_states_infer, store_states_forward,
-                                      store_states_backward, NULL};
+                                      store_states_backward, NULL, store_inputs, no_attrs, 0, NULL};
 
 const pn_op *const pn_ops_state[] = {&op_read_states, &op_store_states, NULL};
