@@ -37,6 +37,8 @@ from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply
 from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as keras.layers')
 from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
+from .image_preprocessing import (RandomContrast, RandomFlip, RandomRotation,  # noqa: F401
+                                  RandomTranslation, RandomZoom, Resizing)
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
 
 # The public names (the submodules base, core, conv, ... are implementation)
@@ -55,6 +57,7 @@ __all__ = [
     "Lambda", "Permute", "RepeatVector", "TimeDistributed",
     "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
+    "Resizing", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
 ]
 
 
@@ -111,7 +114,8 @@ for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
 for _cls in (Lambda, Permute, RepeatVector, TimeDistributed):
     register(_cls)
 for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, RNN,
-             SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells):
+             SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,
+             RandomRotation, RandomZoom, RandomTranslation, RandomContrast):
     register(_cls)
 
 
