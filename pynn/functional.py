@@ -12,6 +12,9 @@ class KerasTensor:
     def __init__(self, shape, layer=None, inputs=(), index=0, name=None, dtype=None):
         self.shape = tuple(shape)   # batch shape, first entry None
         self.dtype = dtype          # None (float32 or ids) or "string", "int64", ...
+        # Input(batch_size=...), carried along the graph: what a stateful RNN keeps
+        self.batch_size = next((t.batch_size for t in inputs if getattr(t, "batch_size", None)),
+                               None)
         self.layer = layer          # the layer call that produced it (None: an Input)
         self.inputs = tuple(inputs)
         self.index = index          # which output of that call
@@ -38,7 +41,8 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
         Per-sample shape; ``None`` for a dimension of any size (e.g. the steps
         of variable-length sequences).
     batch_size : int, optional
-        Accepted for Keras compatibility; the batch size stays free.
+        The batch size stays free; a stateful recurrent layer downstream keeps
+        its states for batches of this size (Keras asks for it there).
     name : str, optional
         A name for the input (for dict inputs to ``fit``).
     dtype : {None, "float32", "int32", "int64", "string"}
@@ -77,7 +81,13 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
     if dtype not in (None, "float32", "int32", "int64", "string"):
         raise ValueError(f"Input: dtype {dtype!r} is not supported (pynn computes in float32; "
                          f"'string' inputs go to TextVectorization, StringLookup or Hashing)")
-    return KerasTensor((None,) + tuple(shape), name=name, dtype=dtype)
+    out = KerasTensor((None,) + tuple(shape), name=name, dtype=dtype)
+    if batch_size is not None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"Input: batch_size must be a positive int or None, got "
+                             f"{batch_size!r}")
+        out.batch_size = batch_size
+    return out
 
 
 def _keyword_tensors(kwargs):

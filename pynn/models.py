@@ -784,6 +784,7 @@ class Sequential(Model):
                 raise ValueError("pynn.Input(...) can only be the first element of a Sequential")
             self._declared_input = layer.shape
             self._declared_dtype = layer.dtype
+            self._declared_batch = layer.batch_size  # for stateful layers (Keras asks for it)
             return
         if isinstance(layer, InputLayer):
             self._declared_input = (None,) + layer.shape
@@ -793,6 +794,8 @@ class Sequential(Model):
         if any(l is layer for l in self._layers):
             raise ValueError(f"Layer '{layer.name}' is already in this model")
         self._layers.append(layer)
+        if getattr(layer, "stateful", False) and getattr(layer, "_batch_size", 0) is None:
+            layer._batch_size = getattr(self, "_declared_batch", None)
         self._invalidate()
         # Keras builds at once when the input shape is known (pynn.Input or input_shape=),
         # and grows a built model at once

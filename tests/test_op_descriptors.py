@@ -201,6 +201,21 @@ GRADIENT_TESTS = {
     "dropout": ("test_ops_dropout.py", "test_dropout_gradient_is_the_mask", "_dropout(t)"),
     "conv2d": ("test_ops_conv.py", "test_conv2d_gradients", "ops.conv2d"),
     "conv1d": ("test_ops_conv.py", "test_conv1d_gradients", "ops.conv1d"),
+    "conv2d_transpose": ("test_ops_conv_transpose.py",
+                         "test_conv2d_transpose_matches_reference_and_gradients",
+                         "ops.conv2d_transpose"),
+    "conv1d_transpose": ("test_ops_conv_transpose.py",
+                         "test_conv1d_transpose_is_the_2d_op_on_one_row", "ops.conv1d_transpose"),
+    "depthwise_conv2d": ("test_ops_conv_transpose.py",
+                         "test_depthwise_conv2d_matches_reference_and_gradients",
+                         "ops.depthwise_conv2d"),
+    "resize": ("test_layers_image_preprocessing.py", "test_resize_gradients", "ops.resize"),
+    "random_affine": ("test_layers_image_preprocessing.py", "test_random_affine_gradients",
+                      "ops.random_affine"),
+    "random_contrast": ("test_layers_image_preprocessing.py", "test_random_contrast_gradients",
+                        "ops.random_contrast"),
+    "store_states": ("test_ops_conv_transpose.py", "test_store_states_passes_the_gradient",
+                     "ops.store_states"),
     "max_pool2d": ("test_ops_pool.py", "test_pool2d_gradients", "ops.max_pool2d"),
     "avg_pool2d": ("test_ops_pool.py", "test_pool2d_gradients", "ops.avg_pool2d"),
     "max_pool1d": ("test_ops_pool.py", "test_pool1d_gradients", "ops.max_pool1d"),
@@ -248,6 +263,6 @@ def test_every_differentiable_op_has_a_gradient_test():
 
 def test_ops_without_backward_are_the_ones_that_need_none():
     assert {n for n in NAMES if not ops.describe(n)["differentiable"]} == {
-        "dropout_mask", "embedding_mask", "binary_accuracy_stats", "categorical_accuracy_stats",
+        "dropout_mask", "embedding_mask", "read_states", "binary_accuracy_stats", "categorical_accuracy_stats",
         "sparse_categorical_accuracy_stats", "top_k_accuracy_stats", "mse_stats", "mae_stats",
         "confusion_stats", "perclass_stats"}

@@ -158,12 +158,12 @@ def test_engine_checks_attributes_for_direct_callers():
     x = np.zeros((1, 3, 3, 2), np.float32)
     w = np.zeros((3, 3, 4, 2), np.float32)
     with pytest.raises(ValueError, match="conv2d_transpose.*strides"):
-        pynn._C.apply("conv2d_transpose", [x, w], iattr=[0, 1, 1, 1, 0, -1, -1])
+        pynn._C.apply("conv2d_transpose", [x, w], strides=(0, 1))
     with pytest.raises(ValueError, match="conv2d_transpose.*output_padding"):
-        pynn._C.apply("conv2d_transpose", [x, w], iattr=[2, 2, 1, 1, 0, 5, -1])
+        pynn._C.apply("conv2d_transpose", [x, w], strides=(2, 2), output_padding=(5, -1))
     with pytest.raises(ValueError, match="depthwise_conv2d.*padding"):
         pynn._C.apply("depthwise_conv2d", [x, np.zeros((3, 3, 2, 1), np.float32)],
-                      iattr=[1, 1, 1, 1, 7])
+                      padding="causal")
 
 
 # ----------------------------------------------------------- Keras 3 side by side
@@ -188,3 +188,24 @@ def test_depthwise_conv2d_matches_keras_ops(xs, ks, strides, padding, dil):
     want = np.asarray(keras.ops.depthwise_conv(x, w, strides, padding, dilation_rate=dil))
     got = ops.depthwise_conv2d(x, w, None, strides, padding, dil).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+# ------------------------------------- the state ops of stateful RNNs (csrc/core/ops/state.c)
+def test_store_states_passes_the_gradient():
+    # y passes through (gradient 1 to y, none across batches into the states); the
+    # side effect writes the states into the targets
+    rng = np.random.default_rng(7)
+    target = np.zeros((2, 3), np.float32)
+    state = rng.standard_normal((2, 3))
+    check_grad(lambda y: ops.store_states(y, [state.astype(np.float32)], [pynn.Tensor(target)]),
+               lambda y: y, [rng.standard_normal((2, 4))])
+    np.testing.assert_allclose(target, state, rtol=1e-6)
+
+
+def test_read_states_checks_the_batch():
+    assert ops.read_states(np.zeros((2, 5)), np.full((2, 3), 4.0, np.float32)).numpy().sum() == 24
+    with pytest.raises(ValueError, match="keeps its states for batches of 2 but got a batch of 3"):
+        ops.read_states(np.zeros((3, 5)), np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="store_states: target 0 must be a writable constant"):
+        ops.store_states(np.zeros(2), [np.zeros((1, 2))], [pynn.Tensor(np.zeros((1, 2)),
+                                                                       requires_grad=True)])

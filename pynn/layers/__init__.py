@@ -39,6 +39,8 @@ from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
 from .lookup import IntegerLookup, StringLookup  # noqa: F401
 from .categorical import CategoryEncoding, Discretization, Hashing  # noqa: F401
+from .image_preprocessing import (RandomContrast, RandomFlip, RandomRotation,  # noqa: F401
+                                  RandomTranslation, RandomZoom, Resizing)
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
 
 # The public names (the submodules base, core, conv, ... are implementation)
@@ -58,6 +60,7 @@ __all__ = [
     "Lambda", "Permute", "RepeatVector", "TimeDistributed",
     "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
+    "Resizing", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
 ]
 
 
@@ -117,7 +120,8 @@ for _cls in (TextVectorization, StringLookup, IntegerLookup, CategoryEncoding, H
              Discretization):
     register(_cls)
 for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, RNN,
-             SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells):
+             SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,
+             RandomRotation, RandomZoom, RandomTranslation, RandomContrast):
     register(_cls)
 
 

@@ -46,7 +46,7 @@ class _Depthwise(Layer):
             raise ValueError(f"{cls} was built for inputs with {self._depthwise.shape[2]} channels "
                              f"(last axis) but got a batch of shape {_describe(shape)}")
         _check_window(cls, ("height", "width"), shape, (1, 2), self.kernel_size,
-                      self.dilation_rate, 0 if self.padding == "valid" else 1)
+                      self.dilation_rate, self.padding)
 
     def _depthwise_out(self, inputs, bias=None):
         return ops.depthwise_conv2d(inputs, self.tensor(self._depthwise), bias,

@@ -11,7 +11,7 @@ its implementation=1 cell) or implementation=1; otherwise one input mask serves
 every gate. Masks come from the engine generator (pynn.set_seed), not `seed`."""
 import numpy as np
 
-from .. import initializers, ops, regularizers
+from .. import _C, initializers, ops, regularizers
 from ..ops.rnn import ACTIVATIONS
 from .base import Layer, refuse_unsupported
 
@@ -197,6 +197,17 @@ class _SequenceLayer(Layer):
     sequence function passed to ``_run``."""
     _one_input = True
 
+    def __init__(self, batch_size=None, **kwargs):
+        # the batch a stateful layer keeps states for (tf.keras' layer argument; also
+        # taken from pynn.Input(batch_size=...), and saved in a stateful layer's config)
+        if batch_size is not None and (isinstance(batch_size, bool) or
+                                       not isinstance(batch_size, (int, np.integer)) or
+                                       batch_size < 1):
+            raise ValueError(f"{type(self).__name__}: batch_size must be a positive int or None, "
+                             f"got {batch_size!r}")
+        super().__init__(**kwargs)
+        self._batch_size = None if batch_size is None else int(batch_size)
+
     def _sequence_init(self, return_sequences, return_state, go_backwards, stateful, unroll,
                        zero_output_for_mask):
         self.return_sequences = bool(return_sequences)
@@ -208,10 +219,20 @@ class _SequenceLayer(Layer):
         self.supports_masking = True
         self._state_vars = None
 
+    def __call__(self, inputs, *args, **kwargs):
+        first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+        if getattr(first, "_is_symbolic", False) and getattr(first, "batch_size", None):
+            self._batch_size = first.batch_size
+        return super().__call__(inputs, *args, **kwargs)
+
     def _sequence_config(self):
-        return dict(return_sequences=self.return_sequences, return_state=self.return_state,
-                    go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll,
-                    zero_output_for_mask=self.zero_output_for_mask)
+        cfg = dict(return_sequences=self.return_sequences, return_state=self.return_state,
+                   go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll,
+                   zero_output_for_mask=self.zero_output_for_mask)
+        batch = self._batch_size or (self._state_vars[0].shape[0] if self._state_vars else None)
+        if self.stateful and batch:
+            cfg["batch_size"] = int(batch)
+        return cfg
 
     def _output_shape(self, input_shape, units):
         out = ((input_shape[0], input_shape[1], units) if self.return_sequences
@@ -228,8 +249,10 @@ class _SequenceLayer(Layer):
             mask = getattr(inputs, "_keras_mask", None)
         stored = None
         if self.stateful and initial_state is None:
-            stored = self._stored_states(inputs.shape[0])
-            initial_state = [self.tensor(v) for v in stored]
+            stored = self._stored_states(self._batch_size, inputs.shape[0])
+            # read through an op whose batch follows the input's, so that a compiled
+            # model (traced at batch 1) checks the batch size when it runs
+            initial_state = [ops.read_states(inputs, self.tensor(v)) for v in stored]
         out = sequence(inputs, training, mask, initial_state, self.return_sequences,
                        self.return_state or stored is not None, self.go_backwards,
                        self.zero_output_for_mask)
@@ -240,20 +263,28 @@ class _SequenceLayer(Layer):
             (out[0] if self.return_state else out)._keras_mask = mask
         return out
 
-    def _stored_states(self, batch):
-        """The state Variables, made (zeros) at the first call: as in Keras they are
-        kept for one batch size."""
+    def _stored_states(self, declared, batch):
+        """The state Variables, made (zeros) at the first call, for the batch size of
+        pynn.Input(batch_size=...) or else of that call: as in Keras they are kept
+        for one batch size. A compiled model is traced on a placeholder batch of
+        one: its real batch size must have been declared."""
+        who = f"{type(self).__name__} '{self.name}'"
+        tracing = _C.set_tracing(True)  # reads the mode (and puts it back)
+        _C.set_tracing(tracing)
+        if self._state_vars is None and tracing and declared is None:
+            raise ValueError(f"{who} is stateful, so it needs to know its batch size before a "
+                             f"model compiles it: give it with pynn.Input(shape, batch_size=...), "
+                             f"as Keras asks, or call the layer once on a batch")
+        if self._state_vars is not None and not tracing and batch != self._state_vars[0].shape[0]:
+            raise ValueError(f"{who} is stateful: its states are kept for batches of "
+                             f"{self._state_vars[0].shape[0]} sequences, but got a batch of "
+                             f"{batch}; use the same batch size in every call")
+        batch = declared or batch
         if self._state_vars is None:
             from .base import Variable
             self._state_vars = [Variable(np.zeros((batch, s), np.float32), trainable=False,
                                          name=f"{self.name}/state_{i}")
                                 for i, s in enumerate(self._state_sizes())]
-        want = self._state_vars[0].shape[0]
-        if batch != want:
-            raise ValueError(f"{type(self).__name__} '{self.name}' is stateful: its states are kept "
-                             f"for batches of {want} sequences, but got a batch of {batch}. A "
-                             f"stateful layer needs the same batch size in every call (in fit, a "
-                             f"dataset size that batch_size divides, and shuffle=False)")
         return self._state_vars
 
     @property

@@ -349,8 +349,11 @@ class StackedRNNCells(Layer):
             raise ValueError(f"StackedRNNCells '{self.name}': one state entry per cell "
                              f"({len(self.cells)}), got {len(states)}")
         for c, s in zip(self.cells, states):
-            inputs, s = _cell_step(c, inputs, s, training)
-            new.append(s)
+            # each cell sees a list of its states, and gives back the form it got (Keras)
+            is_list = isinstance(s, (list, tuple))
+            inputs, s = _cell_step(c, inputs, list(s) if is_list else [s], training)
+            s = list(s) if isinstance(s, (list, tuple)) else [s]
+            new.append(s if is_list else s[0])
         return inputs, new
 
     def __call__(self, inputs, states, training=None):
@@ -427,8 +430,9 @@ class RNN(_SequenceLayer):
     return_sequences : bool, default False
         Return every step's output ``(batch, steps, output_size)``.
     return_state : bool, default False
-        Also return the final states: ``[output, *states]`` (for a stack, one
-        entry per cell, as Keras).
+        Also return the final states: ``[output, *states]``; for a stack the
+        states of every cell, flat, bottom cell first (Keras nests them per
+        cell; flat, they work as outputs of a functional model).
     go_backwards : bool, default False
         Process the sequence backwards (outputs in processing order).
     stateful : bool, default False
@@ -519,10 +523,7 @@ class RNN(_SequenceLayer):
         >>> out.shape, h.shape
         ((1, 2), (1, 2))
         """
-        out = self._run(self._sequence, inputs, training, mask, initial_state)
-        if self.return_state and isinstance(self.cell, StackedRNNCells):
-            return [out[0]] + self._nest(out[1:])
-        return out
+        return self._run(self._sequence, inputs, training, mask, initial_state)
 
     def _nest(self, flat):
         """Flat states -> one entry per cell (a list for cells with several states)."""
@@ -539,7 +540,6 @@ class RNN(_SequenceLayer):
         """Built-in cells: their fused ops, cell after cell; otherwise step by step.
         Returns [output, *flat final states] when return_state."""
         cells = self._cells()
-        n = inputs.shape[0]
         if initial_state is None:
             initial_state = [None] * len(cells)
         else:
@@ -566,7 +566,7 @@ class RNN(_SequenceLayer):
                 states += list(out[1:])
             return [x] + states if return_state else x
         if initial_state[0] is None:
-            states = [zero_states(n, _flat_sizes(c.state_size)) for c in cells]
+            states = [zero_states(inputs, _flat_sizes(c.state_size)) for c in cells]
         else:
             states = initial_state
         if isinstance(self.cell, StackedRNNCells):
@@ -577,22 +577,18 @@ class RNN(_SequenceLayer):
                     nested.append(list(flat[i:i + k]) if isinstance(c.state_size, (list, tuple))
                                   else flat[i])
                     i += k
-                y, new = self.cell.call(x_t, nested, training=training)
+                y, new = _cell_step(self.cell, x_t, nested, training)
                 return y, [t for s in new for t in (s if isinstance(s, (list, tuple)) else [s])]
         else:
             def step(x_t, flat):
-                s = flat if isinstance(self.cell.state_size, (list, tuple)) else flat
-                return _cell_step(self.cell, x_t, s, training)
+                return _cell_step(self.cell, x_t, flat, training)
         flat = [t for s in states for t in s]
         out = step_loop(step, inputs, flat, mask, go_backwards, return_sequences,
                         zero_output_for_mask)
         return out if return_state else out[0]
 
     def compute_output_shape(self, input_shape):
-        shape = self._output_shape(input_shape, _output_size(self._cells()[-1]))
-        if self.return_state and isinstance(self.cell, StackedRNNCells):
-            return [shape[0]] + self._nest(shape[1:])
-        return shape
+        return self._output_shape(input_shape, _output_size(self._cells()[-1]))
 
     def get_config(self):
         cfg = super().get_config()

@@ -18,16 +18,20 @@ def _as_list(states):
 
 def _blend(new, old, m):
     """new where the step is on (m = 1), old where it is masked (m = 0)."""
-    m = ops.reshape(m, (m.shape[0],) + (1,) * (len(new.shape) - 1))
+    m = ops.reshape(m, (-1,) + (1,) * (len(new.shape) - 1))
     return new * m + old * (1.0 - m)
 
 
-def zero_states(batch, sizes):
-    """Keras' default initial states: zeros of (batch, *size) for each size."""
+def zero_states(inputs, sizes):
+    """Keras' default initial states: zeros of (batch, *size) for each size, made
+    from the input so that their batch follows it (a compiled model is traced on a
+    batch of one and run on others)."""
+    zero = inputs[:, 0, :1] * 0.0  # (batch, 1); inputs are finite (models check)
     out = []
     for s in sizes:
         shape = (int(s),) if isinstance(s, (int, np.integer)) else tuple(int(d) for d in s)
-        out.append(Tensor(np.zeros((batch,) + shape, np.float32)))
+        z = ops.reshape(zero, (-1,) + (1,) * len(shape))
+        out.append(z + np.zeros(shape, np.float32))
     return out
 
 
@@ -67,8 +71,8 @@ def gru_v1_sequence(cell, inputs, mask, initial_state, return_sequences, return_
     h = z * h + (1 - z) * hh. The input projection of all steps is one matmul."""
     N, T, F = inputs.shape
     u = cell.units
-    xw = ops.reshape(ops.matmul(ops.reshape(inputs, (N * T, F)), cell.tensor(cell.kernel)),
-                     (N, T, 3 * u))
+    xw = ops.reshape(ops.matmul(ops.reshape(inputs, (-1, F)), cell.tensor(cell.kernel)),
+                     (-1, T, 3 * u))
     if cell.use_bias:
         xw = xw + cell.tensor(cell.bias)
     U = cell.tensor(cell.recurrent_kernel)
@@ -83,6 +87,6 @@ def gru_v1_sequence(cell, inputs, mask, initial_state, return_sequences, return_
         h = z * h + (1.0 - z) * hh
         return h, [h]
 
-    states = _as_list(initial_state) if initial_state is not None else zero_states(N, [u])
+    states = _as_list(initial_state) if initial_state is not None else zero_states(inputs, [u])
     out = step_loop(step, xw, states, mask, go_backwards, return_sequences, zero_output_for_mask)
     return out if return_state else out[0]

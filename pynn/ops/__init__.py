@@ -13,6 +13,7 @@ from .losses import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .conv_transpose import *  # noqa: F401,F403
 from .depthwise import *  # noqa: F401,F403
+from .image import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
@@ -292,7 +293,7 @@ def minimum(a, b):
 # (the family modules themselves are implementation and not listed).
 # (by sys.modules: `embedding` and `dense` name both a module and its op function)
 __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "shape", "losses",
-                                      "conv", "conv_transpose", "depthwise", "pool", "norm", "rnn", "embedding", "attention",
+                                      "conv", "conv_transpose", "depthwise", "image", "pool", "norm", "rnn", "embedding", "attention",
                                       "dense", "convert")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",

@@ -55,13 +55,11 @@ def _conv_transpose(op, spatial, x, kernel, bias, strides, padding, output_paddi
     d = _tuple(dilation_rate, spatial, "dilation_rate", op)
     p = _padding(padding, op)
     op_pad = _output_padding(output_padding, spatial, s, op)
-    op_pad = (-1,) * spatial if op_pad is None else op_pad
+    op_pad = (-1,) * spatial if op_pad is None else op_pad  # the engine's None
     inputs = [x, kernel] + ([] if bias is None else [bias])
     if spatial == 1:
-        iattr = [s[0], d[0], p, op_pad[0]]
-    else:
-        iattr = [s[0], s[1], d[0], d[1], p, op_pad[0], op_pad[1]]
-    return _C.apply(op, inputs, iattr=iattr)
+        s, d, op_pad = s[0], d[0], op_pad[0]
+    return _C.apply(op, inputs, strides=s, dilation_rate=d, padding=p, output_padding=op_pad)
 
 
 def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None,

@@ -68,4 +68,4 @@ def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_
     p = _padding(padding, op)
     _check_window(op, ("height", "width"), xs, (1, 2), ks[:2], d, p)
     inputs = [x, kernel] + ([] if bias is None else [bias])
-    return _C.apply(op, inputs, iattr=[s[0], s[1], d[0], d[1], p])
+    return _C.apply(op, inputs, strides=s, dilation_rate=d, padding=p)

@@ -26,7 +26,8 @@ import numpy as np
 
 from .. import _C
 
-__all__ = ["simple_rnn", "lstm", "gru", "dropout_mask", "store_states", "ACTIVATIONS"]
+__all__ = ["simple_rnn", "lstm", "gru", "dropout_mask", "read_states", "store_states",
+           "ACTIVATIONS"]
 
 #: the activations the recurrent ops take, by name (None is "linear"); their
 #: derivatives are taken from the outputs, which is why only these are offered
@@ -351,3 +352,36 @@ def store_states(y, states, targets):
         raise ValueError(f"store_states: one target per state, got {len(states)} state(s) and "
                          f"{len(targets)} target(s)")
     return _C.apply("store_states", [y] + states + targets)
+
+
+def read_states(x, stored):
+    """A stateful layer's stored states as a value whose batch follows ``x``'s.
+
+    The counterpart of `store_states`: the values of ``stored``, checked against
+    ``x``'s batch size when it runs (a compiled model is traced on a batch of
+    one). No gradient flows into ``stored``.
+
+    Parameters
+    ----------
+    x : Tensor
+        The layer's input (only its batch size is used).
+    stored : Tensor
+        ``(batch, ...)``, the stored states.
+
+    Returns
+    -------
+    Tensor
+        A copy of ``stored``.
+
+    Raises
+    ------
+    ValueError
+        ``x``'s batch differs from the stored states' (the message says how to
+        fix it).
+
+    Examples
+    --------
+    >>> pynn.ops.read_states(np.zeros((2, 5, 3), np.float32), np.ones((2, 4), np.float32)).shape
+    (2, 4)
+    """
+    return _C.apply("read_states", [x, stored])

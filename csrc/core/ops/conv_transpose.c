@@ -2,11 +2,10 @@
  * (NHWC) and conv1d_transpose (NWC), Keras' Conv2DTranspose / Conv1DTranspose.
  *
  * conv2d_transpose(x, kernel[, bias]): x (N, H, W, C), kernel (KH, KW, F, C) in
- * Keras' layout (output channels before input channels), bias (F,).
- * iattr: [stride_h, stride_w, dilation_h, dilation_w, padding, output_padding_h,
- * output_padding_w]; conv1d_transpose: x (N, W, C), kernel (KW, F, C), iattr
- * [stride, dilation, padding, output_padding], run as the 2-D op with H = KH = 1.
- * output_padding -1 means None (Keras' default).
+ * Keras' layout (output channels before input channels), bias (F,); attributes
+ * strides, dilation_rate, padding ('valid' | 'same'), output_padding (-1 for
+ * Keras' None), two of each. conv1d_transpose: x (N, W, C), kernel (KW, F, C),
+ * one of each, run as the 2-D op with H = KH = 1.
  *
  * Input position i and tap k write output position i*s - before + k*d, so the
  * op is conv2d's backward-data: cols (rows, KH*KW*F) = X (rows, C) · Wᵀ with
@@ -296,9 +295,27 @@ static int conv1d_transpose_infer(pn_node *n) { return tconv_infer_kind(n, 1); }
 static int conv1d_transpose_forward(pn_node *n) { return tconv_forward_kind(n, 1); }
 static int conv1d_transpose_backward(pn_node *n) { return tconv_backward_kind(n, 1); }
 
+/* The slots geom_make reads, by name. */
+static const char *const tconv_inputs[] = {"x", "kernel", "bias?", NULL};
+static const char *const pads[] = {"valid", "same", NULL}; /* PAD_* order */
+static const pn_attr tconv2d_attrs[] = {
+    {"strides", PN_ATTR_INTS, 0, 1, 2},
+    {"dilation_rate", PN_ATTR_INTS, 2, 1, 2},
+    {"padding", PN_ATTR_ENUM, 4, PAD_VALID, 0, pads},
+    {"output_padding", PN_ATTR_INTS, 5, -1, 2},
+    {NULL}};
+static const pn_attr tconv1d_attrs[] = {
+    {"strides", PN_ATTR_INT, 0, 1},
+    {"dilation_rate", PN_ATTR_INT, 1, 1},
+    {"padding", PN_ATTR_ENUM, 2, PAD_VALID, 0, pads},
+    {"output_padding", PN_ATTR_INT, 3, -1},
+    {NULL}};
+#define TCONV_TRAITS (PN_TRAIT_ROWWISE | PN_TRAIT_HAS_PARAMS)
 static const pn_op op_conv2d_transpose = {"conv2d_transpose", -1, conv2d_transpose_infer,
-                                          conv2d_transpose_forward, conv2d_transpose_backward, NULL};
+                                          conv2d_transpose_forward, conv2d_transpose_backward, NULL,
+                                          tconv_inputs, tconv2d_attrs, TCONV_TRAITS, NULL};
 static const pn_op op_conv1d_transpose = {"conv1d_transpose", -1, conv1d_transpose_infer,
-                                          conv1d_transpose_forward, conv1d_transpose_backward, NULL};
+                                          conv1d_transpose_forward, conv1d_transpose_backward, NULL,
+                                          tconv_inputs, tconv1d_attrs, TCONV_TRAITS, NULL};
 
 const pn_op *const pn_ops_conv_transpose[] = {&op_conv2d_transpose, &op_conv1d_transpose, NULL};

@@ -4,8 +4,8 @@
  * depthwise_conv2d(x, kernel[, bias]): x (N, H, W, C), kernel (KH, KW, C, M)
  * in Keras' layout (M = depth_multiplier), bias (C*M,). Each input channel c
  * is convolved with its own M filters; output channel c*M + m, as Keras
- * orders them. iattr: [stride_h, stride_w, dilation_h, dilation_w, padding]
- * with conv.c's output sizes and 'same' split.
+ * orders them. Attributes strides, dilation_rate (two each) and padding
+ * ('valid' | 'same') with conv.c's output sizes and 'same' split.
  *
  * Direct loops rather than GEMM: each output channel reads one input channel,
  * so there is no reduction over channels for a GEMM to block. The kernel row
@@ -198,7 +198,17 @@ static int depthwise_conv2d_backward(pn_node *n)
     return PN_OK;
 }
 
+/* The slots geom_make reads, by name. */
+static const char *const dw_inputs[] = {"x", "kernel", "bias?", NULL};
+static const char *const pads[] = {"valid", "same", NULL}; /* PAD_* order */
+static const pn_attr dw_attrs[] = {
+    {"strides", PN_ATTR_INTS, 0, 1, 2},
+    {"dilation_rate", PN_ATTR_INTS, 2, 1, 2},
+    {"padding", PN_ATTR_ENUM, 4, PAD_VALID, 0, pads},
+    {NULL}};
 static const pn_op op_depthwise_conv2d = {"depthwise_conv2d", -1, depthwise_conv2d_infer,
-                                          depthwise_conv2d_forward, depthwise_conv2d_backward, NULL};
+                                          depthwise_conv2d_forward, depthwise_conv2d_backward, NULL,
+                                          dw_inputs, dw_attrs,
+                                          PN_TRAIT_ROWWISE | PN_TRAIT_HAS_PARAMS, NULL};
 
 const pn_op *const pn_ops_depthwise[] = {&op_depthwise_conv2d, NULL};

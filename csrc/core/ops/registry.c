@@ -15,6 +15,7 @@ extern const pn_op *const pn_ops_conv[];
 extern const pn_op *const pn_ops_conv_transpose[];
 extern const pn_op *const pn_ops_depthwise[];
 extern const pn_op *const pn_ops_state[];
+extern const pn_op *const pn_ops_image[];
 extern const pn_op *const pn_ops_pool[];
 extern const pn_op *const pn_ops_norm[];
 extern const pn_op *const pn_ops_rnn[];
@@ -41,6 +42,7 @@ static const pn_op *const *const families[] = {
     pn_ops_conv_transpose,
     pn_ops_depthwise,
     pn_ops_state,
+    pn_ops_image,
 };
 
 const pn_op *pn_op_at(int i)
