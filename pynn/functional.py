@@ -9,8 +9,9 @@ traces."""
 class KerasTensor:
     _is_symbolic = True
 
-    def __init__(self, shape, layer=None, inputs=(), index=0, name=None):
+    def __init__(self, shape, layer=None, inputs=(), index=0, name=None, dtype=None):
         self.shape = tuple(shape)   # batch shape, first entry None
+        self.dtype = dtype          # None (float32 or ids) or "string", "int64", ...
         # Input(batch_size=...), carried along the graph: what a stateful RNN keeps
         self.batch_size = next((t.batch_size for t in inputs if getattr(t, "batch_size", None)),
                                None)
@@ -44,8 +45,11 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
         its states for batches of this size (Keras asks for it there).
     name : str, optional
         A name for the input (for dict inputs to ``fit``).
-    dtype : {None, "float32", "int32", "int64"}
-        Accepted; pynn computes in float32 (integer ids for Embedding are fine).
+    dtype : {None, "float32", "int32", "int64", "string"}
+        pynn computes in float32 (integer ids for Embedding are fine).
+        ``"string"``: raw text or categories, to be taken by TextVectorization,
+        StringLookup or Hashing first; the model runs those on the strings before
+        the engine (e.g. ``pynn.Input(shape=(1,), dtype="string")``).
 
     Returns
     -------
@@ -72,9 +76,12 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
         shape = (shape,)
     if any(s is not None and (not isinstance(s, int) or s < 0) for s in shape):
         raise ValueError(f"Input: shape must hold non-negative ints, got {shape!r}")
-    if dtype not in (None, "float32", "int32", "int64"):
-        raise ValueError(f"Input: dtype {dtype!r} is not supported (pynn computes in float32)")
-    out = KerasTensor((None,) + tuple(shape), name=name)
+    if dtype in ("str", str, object):
+        dtype = "string"
+    if dtype not in (None, "float32", "int32", "int64", "string"):
+        raise ValueError(f"Input: dtype {dtype!r} is not supported (pynn computes in float32; "
+                         f"'string' inputs go to TextVectorization, StringLookup or Hashing)")
+    out = KerasTensor((None,) + tuple(shape), name=name, dtype=dtype)
     if batch_size is not None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"Input: batch_size must be a positive int or None, got "

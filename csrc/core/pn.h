@@ -133,8 +133,9 @@ typedef struct pn_attr {
     const char *const *choices;    /* ENUM only: names by value, NULL-terminated */
 } pn_attr;
 
-/* Traits: facts about an op that drivers decide by (DP-SGD picks ghost
- * clipping or replay from them) instead of recognising op names. */
+/* Traits: facts about an op that drivers decide by (a per-batch strategy
+ * picks how to get per-example gradients from them) instead of recognising
+ * op names. */
 #define PN_TRAIT_ROWWISE    (1u << 0) /* output row r (batch axis) depends only on row r of
                                          every batched input; constants broadcast */
 #define PN_TRAIT_STOCHASTIC (1u << 1) /* draws from the engine's generator */
@@ -144,11 +145,14 @@ typedef struct pn_attr {
 #define PN_TRAIT_LOSS       (1u << 4) /* reduces per-example terms of (y_true, y_pred[, w]);
                                          a mean over the batch when its reduction is
                                          "sum_over_batch_size" */
-#define PN_TRAIT_LINEAR     (1u << 5) /* linear in each input (sums of batch means stay means) */
+#define PN_TRAIT_LINEAR     (1u << 5) /* linear in each input (a linear function of a batch
+                                         mean is the mean of that function) */
 #define PN_TRAIT_AFFINE     (1u << 6) /* its weights act row by row as x @ kernel + bias, so
-                                         per-example gradient norms have ghost clipping's
-                                         closed form */
-#define PN_N_TRAITS 7
+                                         per-example gradient norms have a closed form
+                                         (x_i ⊗ δ_i is rank one) */
+#define PN_TRAIT_ADDITIVE   (1u << 7) /* the (broadcast) sum of its inputs: sums of batch
+                                         means stay means, a bias is added to every row */
+#define PN_N_TRAITS 8
 /* The name of trait bit i ("rowwise", "stochastic", ...), NULL past the end. */
 const char *pn_trait_name(int i);
 
@@ -300,6 +304,11 @@ void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float a
               float *C, int64_t ldc);
 /* Which kernel path is active: "avx512", "avx2", "generic". PYNN_GEMM_ISA forces one. */
 const char *pn_gemm_isa(void);
+/* Sustained FMA rate in GFLOP/s of `threads` threads running a register-only
+ * FMA loop with the vectors of isa ("avx512", "avx2", "generic"), best of three
+ * runs lasting about `seconds` in all; -1 when the CPU lacks the ISA or the name
+ * is unknown. For benchmarks (GEMM as a fraction of it). */
+double pn_fma_peak_gflops(const char *isa, int threads, double seconds);
 
 #ifdef __cplusplus
 }

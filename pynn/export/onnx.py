@@ -15,7 +15,15 @@ here, once, at export:
   recurrent layer becomes an ONNX Loop running Keras' cell equations, since ONNX's
   RNN ops only express padding at the end of a sequence.
 The batch axis is dynamic ("batch"); every other axis keeps its declared size.
-An input is float32 (what predict takes); an Embedding casts its ids to int64."""
+An input is float32 (what predict takes); an Embedding casts its ids to int64.
+
+Preprocessing layers (TextVectorization, StringLookup, IntegerLookup, Hashing,
+CategoryEncoding, Discretization) run in NumPy before pynn's engine, not in its
+graph, and are not exported: the ONNX graph of such a model is its *numeric part*,
+whose inputs are what the preprocessing hands over (token ids, one-hot rows, ...),
+named after the preprocessing layer and given as float32. The model's doc_string
+and its metadata_props["pynn.preprocessing"] say which layers to run first (with
+pynn, e.g. ``vectorize(texts)``, or your own code)."""
 import numpy as np
 
 from .. import activations
@@ -715,6 +723,9 @@ def _model_graph(model):
         inputs, outputs = graph()
     except ValueError as e:
         raise ValueError(f"ONNX export: {e}") from None
+    stage = getattr(model, "_host_stage", None)
+    if stage is not None:  # the numeric part: from where the preprocessing ends
+        return list(stage.boundary), list(outputs)
     return list(inputs), list(outputs)
 
 
@@ -786,13 +797,15 @@ def _emit(g, model, input_names, table, input_masks=None):
     produced = {}
 
     def value_of(kt):
-        if kt.layer is None:
+        if kt.layer is None or id(kt) in values:
             return values[id(kt)]
         names, masks = produced[(id(kt.layer), tuple(id(i) for i in kt.inputs))]
         return names[kt.index], masks[kt.index]
 
     for key, t in topo_calls(outputs):
         layer = t.layer
+        if getattr(layer, "_host", False):  # preprocessing: before the exported graph
+            continue
         xs, masks = zip(*[value_of(i) for i in t.inputs])
         xs, masks = list(xs), list(masks)
         if isinstance(layer, Model):  # a model used as a layer: inline its graph
@@ -825,7 +838,8 @@ def build_onnx(model, opset=DEFAULT_OPSET):
     inputs, outputs = _model_graph(model)
     input_names = []
     for i, t in enumerate(inputs):
-        input_names.append(g.unique(t.name or ("input" if len(inputs) == 1 else f"input_{i}")))
+        base = t.name or (t.layer.name if t.layer is not None else None)  # a boundary: its layer
+        input_names.append(g.unique(base or ("input" if len(inputs) == 1 else f"input_{i}")))
     out_names, _ = _emit(g, model, input_names, table)
     final = []
     for o, n in zip(outputs, out_names):  # graph outputs named after the layers producing them
@@ -841,8 +855,23 @@ def build_onnx(model, opset=DEFAULT_OPSET):
     proto = g.helper.make_model(graph, producer_name="pynn", producer_version=__version__,
                                 opset_imports=[g.helper.make_opsetid("", opset)])
     proto.ir_version = 8  # opset 17's IR version: what onnxruntime releases since 1.13 read
+    stage = getattr(model, "_host_stage", None)
+    if stage is not None:
+        note = preprocessing_note(model)
+        proto.doc_string = note
+        g.helper.set_model_props(proto, {"pynn.preprocessing": note})
     onnx.checker.check_model(proto, full_check=True)
     return proto
+
+
+def preprocessing_note(model):
+    """The statement an exported model with preprocessing layers carries."""
+    stage = model._host_stage
+    steps = ", ".join(f"{type(t.layer).__name__} '{t.layer.name}'" for t in stage.calls)
+    inputs = ", ".join(f"'{b.layer.name}' {tuple(b.shape)}" for b in stage.boundary)
+    return (f"Numeric part of pynn model '{model.name}': its preprocessing ({steps}) runs in NumPy "
+            f"before pynn's engine and is not in this graph. Run it first (pynn's layers, or the "
+            f"same mapping in your code) and feed its outputs as float32: inputs {inputs}.")
 
 
 def export_onnx(model, filepath, opset=DEFAULT_OPSET):

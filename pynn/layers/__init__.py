@@ -37,6 +37,8 @@ from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply
 from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as keras.layers')
 from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
+from .lookup import IntegerLookup, StringLookup  # noqa: F401
+from .categorical import CategoryEncoding, Discretization, Hashing  # noqa: F401
 from .image_preprocessing import (RandomContrast, RandomFlip, RandomRotation,  # noqa: F401
                                   RandomTranslation, RandomZoom, Resizing)
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
@@ -54,6 +56,7 @@ __all__ = [
     "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
     "concatenate", "dot", "maximum", "minimum", "multiply", "subtract", "TextVectorization",
     "ELU", "LeakyReLU", "ReLU", "Softmax", "Normalization", "Rescaling",
+    "StringLookup", "IntegerLookup", "CategoryEncoding", "Hashing", "Discretization",
     "Lambda", "Permute", "RepeatVector", "TimeDistributed",
     "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
@@ -112,6 +115,9 @@ for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, Avera
 for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
     register(_cls)
 for _cls in (Lambda, Permute, RepeatVector, TimeDistributed):
+    register(_cls)
+for _cls in (TextVectorization, StringLookup, IntegerLookup, CategoryEncoding, Hashing,
+             Discretization):
     register(_cls)
 for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, RNN,
              SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,

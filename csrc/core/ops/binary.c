@@ -143,9 +143,9 @@ static const char *const two_inputs[] = {"a", "b", NULL};
     static const pn_op op_##NAME = {#NAME, 2, binary_infer, NAME##_forward, NAME##_backward, \
                                     NULL, two_inputs, NULL, PN_TRAIT_BROADCAST | (TRAITS), NULL};
 
-DEFINE_BINARY(add, ADD, PN_TRAIT_LINEAR)
+DEFINE_BINARY(add, ADD, PN_TRAIT_LINEAR | PN_TRAIT_ADDITIVE)
 DEFINE_BINARY(sub, SUB, PN_TRAIT_LINEAR)
-DEFINE_BINARY(mul, MUL, 0)
+DEFINE_BINARY(mul, MUL, PN_TRAIT_LINEAR)
 DEFINE_BINARY(div, DIV, 0)
 DEFINE_BINARY(maximum, MAX, 0)
 DEFINE_BINARY(minimum, MIN, 0)

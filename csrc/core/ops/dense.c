@@ -160,7 +160,8 @@ static const pn_op op_dense = {"dense", -1, dense_infer, dense_forward, dense_ba
 float *pn_dense_grad_pre(pn_node *n)
 {
     dense_plan p = {0};
-    if (n->op != &op_dense || dense_plan_make(n, &p)) return NULL;
+    if (n->op != &op_dense) return n->grad; /* no fused activation: its output gradient */
+    if (dense_plan_make(n, &p)) return NULL;
     if (p.act == PN_ACT_linear) return n->grad;
     if (!p.grad || !n->saved || n->saved_bytes < sizeof(float) * scratch_floats(&p)) return NULL;
     return (float *)n->saved + (p.keep_pre ? p.M * p.N : 0);

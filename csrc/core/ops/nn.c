@@ -5,8 +5,8 @@
  * drawn from a fresh counter-based key per forward call: reproducible under
  * pynn.set_seed and independent of the thread count.
  *
- * Per-example streams (iattr[1] = 1, set through pn_dropout_streams by the
- * DP-SGD driver, dp.c): row r of
+ * Per-example streams (iattr[1] = 1, set through pn_dropout_streams, nn.h, by
+ * drivers that run examples both alone and in batches): row r of
  * the first axis draws from the key pn_rng_hash(iattr[2], iattr[3] + r) instead,
  * so an example gets the same mask whether it runs alone (iattr[3] = its
  * position in the batch) or inside the whole batch (iattr[3] = 0).

@@ -1,5 +1,5 @@
-/* nn.h - what the DP-SGD driver (dp.c) sets on the dropout op (nn.c).
- * Engine-internal. */
+/* nn.h - what drivers outside nn.c may set on the dropout op (per-example
+ * streams). Engine-internal. */
 #ifndef PN_OPS_NN_H
 #define PN_OPS_NN_H
 #include "pn.h"
