@@ -13,7 +13,7 @@ from pynn import _C, ops
 
 TESTS = pathlib.Path(__file__).resolve().parent
 TYPES = {"int", "float", "bool", "enum", "ints"}
-TRAITS = {"rowwise", "stochastic", "has_params", "broadcast", "loss", "linear", "affine", "additive"}
+TRAITS = {"rowwise", "stochastic", "has_params", "broadcast", "loss", "linear", "affine"}
 NAMES = ops.describe()
 
 
@@ -148,9 +148,7 @@ def test_numpy_scalars_are_accepted():
     ("relu", {}, {"rowwise"}, {"has_params", "linear"}),
     ("neg", {}, {"rowwise", "linear"}, set()),
     ("add", {}, {"broadcast", "linear"}, {"rowwise"}),
-    ("add", {}, {"additive"}, set()),
-    ("mul", {}, {"broadcast", "linear"}, {"rowwise", "additive"}),  # linear in each input
-    ("maximum", {}, {"broadcast"}, {"linear", "additive"}),
+    ("mul", {}, {"broadcast"}, {"linear"}),
     ("softmax", {}, {"rowwise"}, set()),
     ("softmax", {"axis": 0}, set(), {"rowwise"}),
     ("sum", {}, {"linear"}, {"rowwise"}),
