@@ -6,8 +6,34 @@ recorded calls in order on real Tensors, which is what the compiled driver
 traces."""
 
 
+def _op(name, reflected=False):
+    """A KerasTensor operator: records pynn.ops.<name> in the graph (pynn/ops/symbolic.py)."""
+    def method(self, *other):
+        from . import ops
+        fn = getattr(ops, name)
+        return fn(other[0], self) if reflected else fn(self, *other)
+    method.__name__ = name
+    return method
+
+
 class KerasTensor:
     _is_symbolic = True
+    # NumPy hands `array + keras_tensor` to our reflected operators instead of looping
+    __array_ufunc__ = None
+    dtype = "float32"  # Keras' KerasTensor.dtype is a string; pynn computes in float32
+
+    __add__, __radd__ = _op("add"), _op("add", True)
+    __sub__, __rsub__ = _op("subtract"), _op("subtract", True)
+    __mul__, __rmul__ = _op("multiply"), _op("multiply", True)
+    __truediv__, __rtruediv__ = _op("divide"), _op("divide", True)
+    __matmul__, __rmatmul__ = _op("matmul"), _op("matmul", True)
+    __pow__ = _op("power")
+    __neg__, __abs__ = _op("negative"), _op("abs")
+    __lt__, __le__ = _op("less"), _op("less_equal")
+    __gt__, __ge__ = _op("greater"), _op("greater_equal")
+    __getitem__ = _op("getitem")
+    # == and != stay identity comparisons: graphs keep KerasTensors in lists and dicts
+    __hash__ = object.__hash__
 
     def __init__(self, shape, layer=None, inputs=(), index=0, name=None):
         self.shape = tuple(shape)   # batch shape, first entry None

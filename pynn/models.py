@@ -1882,6 +1882,12 @@ class FunctionalModel(Model):
     def _first_layer_name(self, i):
         return f"Model '{self.name}' input {i}"
 
+    @property
+    def layers(self):
+        """The model's layers in Keras' order (the pynn.ops calls of the graph are
+        operations, not layers: Keras does not list them either)."""
+        return [l for l in self._layers if not getattr(l, "_is_operation", False)]
+
     def _graph(self):
         return self._inputs, self._outputs
 

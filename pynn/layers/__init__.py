@@ -34,6 +34,7 @@ from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as ke
 from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
+from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
 # The public names (the submodules base, core, conv, ... are implementation)
 __all__ = [
@@ -102,7 +103,7 @@ for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, Avera
     register(_cls)
 for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
     register(_cls)
-for _cls in (Lambda, Permute, RepeatVector, TimeDistributed):
+for _cls in (Lambda, Permute, RepeatVector, TimeDistributed, OpLayer):
     register(_cls)
 
 

@@ -18,6 +18,7 @@ extern const pn_op *const pn_ops_rnn[];
 extern const pn_op *const pn_ops_embedding[];
 extern const pn_op *const pn_ops_attention[];
 extern const pn_op *const pn_ops_metric[];
+extern const pn_op *const pn_ops_select[];
 
 static const pn_op *const *const families[] = {
     pn_ops_binary,
@@ -35,6 +36,7 @@ static const pn_op *const *const families[] = {
     pn_ops_embedding,
     pn_ops_attention,
     pn_ops_metric,
+    pn_ops_select,
 };
 
 const pn_op *pn_op_at(int i)
