@@ -55,7 +55,7 @@ from .functional import Input
 from .layers import *  # noqa: F401,F403  (Dense, Dropout, ... at top level too)
 from .models import Model, Sequential
 from .layers.base import Variable  # keras.Variable
-from . import backend, data, saving, text, utils  # noqa: E402,F401
+from . import backend, data, random, saving, text, utils  # noqa: E402,F401
 from . import federated, footprint, privacy  # noqa: E402,F401
 from .saving import load_model, save_model  # noqa: E402
 
@@ -66,8 +66,8 @@ __version__ = "0.1.0"
 # importable but are not listed; the trust tools load lazily yet are listed.
 _MODULES = ["activations", "backend", "callbacks", "data", "datasets", "explain", "fairness",
             "federated", "footprint", "initializers", "layers", "losses", "metrics", "models",
-            "ops", "optimizers", "privacy", "regularizers", "saving", "schedules", "text",
-            "utils"]
+            "ops", "optimizers", "privacy", "random", "regularizers", "saving", "schedules",
+            "text", "utils"]
 __all__ = sorted(
     _MODULES
     + [n for n in layers.__all__ if n not in ("register", "Input")]
