@@ -20,6 +20,7 @@ from .functional import Input, KerasTensor, keras_layer_order, substitute, topo_
 from .layers.base import (Layer, checked_weight_value, layout_version, losses_used,
                           rebind_variable, resolve_training, training_context)
 from .layers.core import InputLayer
+from .metric_state import is_state_metric
 from .tensor import Tensor
 
 __all__ = ["Model", "Sequential", "load_model", "save_model"]
@@ -666,7 +667,9 @@ class Model(Layer):
                 ones = w * 0.0 + 1.0 if any(not wt for _, _, wt in slots_) else None
                 for o, m, weighted in slots_:  # plain metrics see every sample as weight 1
                     metric_objs.append(m)
-                    stats.append(m.stats(ys[o], preds[o], w if weighted else ones))
+                    # a Keras-style Metric subclass gets None, as Keras passes it
+                    plain = None if is_state_metric(m) else ones
+                    stats.append(m.stats(ys[o], preds[o], w if weighted else plain))
                 prog = _C.Program([loss] + stats, xs + ys + [w])
                 entry = {"prog": prog, "slots": xs + ys + [w], "loss": loss, "stats": stats,
                          "metrics": metric_objs}

@@ -174,8 +174,23 @@ class Tensor(_C.Tensor):
         return _C.apply("matmul", [other, self])
 
     # t > 0 as keras.ops.greater: an engine op giving 1.0 / 0.0 (no gradient), so a
-    # comparison inside a layer's call is traced into the model. == and != stay
-    # identity (tensors are kept in dicts and lists); use pynn.ops.equal.
+    # comparison inside a layer's call or a metric's update_state is traced into the
+    # model. == and != are elementwise too, as on Keras' (torch's) tensors; hashing stays
+    # by identity, so tensors still work as dict keys.
+    __hash__ = _C.Tensor.__hash__
+
+    def __eq__(self, other):
+        try:
+            return _C.apply("equal", [self, other])
+        except TypeError:  # not numbers (None, a string...): unequal, as Python compares
+            return NotImplemented
+
+    def __ne__(self, other):
+        try:
+            return _C.apply("not_equal", [self, other])
+        except TypeError:
+            return NotImplemented
+
     def __lt__(self, other):
         return _C.apply("less", [self, other])
 
