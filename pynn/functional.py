@@ -115,6 +115,14 @@ def _keyword_tensors(kwargs):
     return found
 
 
+def call_argument(t, args):
+    """The first argument of t's recorded call from its positional input values."""
+    keys = getattr(t, "dict_keys", None)
+    if keys is not None:
+        return dict(zip(keys, args))
+    return args if len(args) > 1 else args[0]
+
+
 def substitute(value, values):
     """value (a keyword argument) with its KerasTensors replaced by values[id(t)]."""
     if isinstance(value, KerasTensor):
@@ -124,10 +132,13 @@ def substitute(value, values):
     return value
 
 
-def symbolic_call(layer, inputs, training=False, **kwargs):
-    """Builds the layer for the symbolic input shape and records the call."""
+def symbolic_call(layer, inputs, training=False, dict_keys=None, **kwargs):
+    """Builds the layer for the symbolic input shape and records the call. dict_keys:
+    the inputs were a dict with these keys (call() is given the dict again)."""
     many = isinstance(inputs, (list, tuple))
     shapes = [t.shape for t in inputs] if many else inputs.shape
+    if dict_keys is not None:
+        shapes = dict(zip(dict_keys, shapes))
     layer._maybe_build(shapes)
     out_shape = layer.compute_output_shape(shapes)
     # keyword tensors join the call's inputs (after the positional ones), so that the
@@ -144,6 +155,7 @@ def symbolic_call(layer, inputs, training=False, **kwargs):
             layer._symbolic_input, layer._symbolic_output = inputs, outs[0]
     for out in outs:  # siblings: all outputs of this one call, for the model to fill in
         out.call_kwargs, out.n_positional, out.siblings = kwargs, n_positional, outs
+        out.dict_keys = dict_keys
     return outs if isinstance(out_shape, list) else outs[0]
 
 

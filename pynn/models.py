@@ -16,7 +16,8 @@ import numpy as np
 
 from . import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from .data_adapter import as_float_array, check_finite, class_weights_to_sample_weights
-from .functional import Input, KerasTensor, keras_layer_order, substitute, topo_calls
+from .functional import (Input, KerasTensor, call_argument, keras_layer_order, substitute,
+                         topo_calls)
 from .layers.base import (Layer, checked_weight_value, layout_version, losses_used,
                           rebind_variable, resolve_training, training_context)
 from .layers.core import InputLayer
@@ -411,7 +412,10 @@ class Model(Layer):
     def _forward(self, inputs, training=False):
         if not self._subclassed():
             raise NotImplementedError(f"{type(self).__name__} must implement call(inputs)")
+        keys = self._dict_keys()
         with training_context(training):  # for the layers call() uses without `training`
+            if keys is not None:
+                return self.call(dict(zip(keys, inputs)), training=training)
             return self.call(inputs[0] if len(inputs) == 1 else inputs, training=training)
 
     def call(self, inputs, training=False):
@@ -442,10 +446,15 @@ class Model(Layer):
         >>> model(np.zeros((5, 3), np.float32)).shape
         (5, 1)
         """
+        if isinstance(inputs, dict):
+            inputs = self._split_inputs(inputs)
         return self._forward(inputs if isinstance(inputs, list) else [inputs], training)
 
     def __call__(self, inputs, training=None, **kwargs):
         training = resolve_training(training)
+        if isinstance(inputs, dict) and any(getattr(v, "_is_symbolic", False)
+                                            for v in inputs.values()):
+            return super().__call__(inputs, training=training, **kwargs)  # a dict call in a graph
         if getattr(inputs, "_is_symbolic", False):
             return super().__call__(inputs, training=training, **kwargs)
         if not self.built and isinstance(inputs, np.ndarray):
@@ -741,11 +750,18 @@ class Model(Layer):
         """The list of input arrays in x. A list / tuple is one array per model input,
         except for a single-input model, where nested Python lists of numbers are one
         array (Keras accepts both). A dict maps the names of the Inputs to arrays."""
+        if _is_dataframe(x) and (self._dict_keys() or len(getattr(self, "_inputs", [])) > 1):
+            x = {c: x[c].to_numpy() for c in x.columns}  # a DataFrame is a dict of columns
         if isinstance(x, dict):
-            names = [getattr(t, "name", None) for t in getattr(self, "_inputs", [])]
-            if None in names or sorted(names) != sorted(x):
+            if self._subclassed() and not self._dict_keys():
+                self._input_keys = list(x)  # a subclassed model's call() takes this dict
+            names = self._dict_keys() or [getattr(t, "name", None)
+                                          for t in getattr(self, "_inputs", [])]
+            missing = [k for k in names if k not in x]
+            if None in names or missing:
                 raise ValueError(f"Model '{self.name}': a dict of inputs needs one array for each "
-                                 f"named Input {names}; got keys {sorted(x)}")
+                                 f"of {names}; got keys {sorted(x)}"
+                                 + (f" (missing {missing})" if None not in names else ""))
             return [x[name] for name in names]
         if not isinstance(x, (list, tuple)):
             return [x]
@@ -753,6 +769,11 @@ class Model(Layer):
         if n_inputs == 1 and len(x) != 1:
             return [x]
         return list(x)
+
+    def _dict_keys(self):
+        """The keys of a dict-input model (Model(inputs={...}) or a subclassed model
+        first called with a dict), else None."""
+        return self.__dict__.get("_input_keys")
 
     def _prepare_x(self, x):
         if x is None:
@@ -1861,6 +1882,9 @@ class FunctionalModel(Model):
 
     def __init__(self, inputs, outputs, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
+        if isinstance(inputs, dict):  # Keras: Model(inputs={"a": Input(...), ...}, ...)
+            self._input_keys = list(inputs)
+            inputs = [inputs[k] for k in self._input_keys]
         self._inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         self._outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         for t in self._inputs + self._outputs:
@@ -1901,13 +1925,18 @@ class FunctionalModel(Model):
         values = {id(t): x for t, x in zip(self._inputs, inputs)}
         for _, t in self._calls:
             args = [values[id(i)] for i in t.inputs[:getattr(t, "n_positional", len(t.inputs))]]
-            arg = args if len(args) > 1 else args[0]
+            arg = call_argument(t, args)
             kwargs = {k: substitute(v, values) for k, v in getattr(t, "call_kwargs", {}).items()}
             out = t.layer.call(arg, training=training, **kwargs)
             for sib in getattr(t, "siblings", [t]):  # the graph walk met only one of them
                 values[id(sib)] = out[sib.index] if isinstance(out, (list, tuple)) else out
         outs = [values[id(t)] for t in self._outputs]
         return outs[0] if len(outs) == 1 else outs
+
+
+def _is_dataframe(x):
+    """A pandas DataFrame, recognised without importing pandas (an optional extra)."""
+    return type(x).__name__ == "DataFrame" and hasattr(x, "columns") and hasattr(x, "to_numpy")
 
 
 _FUNCTIONAL_SUBCLASSES = {}

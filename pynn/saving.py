@@ -115,7 +115,10 @@ def _functional_config(model):
         positional = t.inputs[:getattr(t, "n_positional", len(t.inputs))]
         call_cfgs.append({"layer": next(i for i, l in enumerate(layers_) if l is t.layer),
                           "inputs": [ref(i) for i in positional], "kwargs": kwargs})
-    return {"name": model.name,
+        if getattr(t, "dict_keys", None) is not None:  # the layer was called with a dict
+            call_cfgs[-1]["dict_keys"] = list(t.dict_keys)
+    extra = {"input_keys": model._dict_keys()} if model._dict_keys() else {}
+    return {**extra, "name": model.name,
             "inputs": [{"name": t.name, "shape": list(t.shape[1:])} for t in inputs],
             "layers": [layer_to_config(l) for l in layers_],
             "calls": call_cfgs,
@@ -168,11 +171,25 @@ def _functional_from_config(cfg, custom_objects=None):
                 return [refs_to_tensors(item) for item in v]
             return v
         kwargs = {k: refs_to_tensors(v) for k, v in kwargs.items()}
+        keys = call.get("dict_keys")
+        if keys is not None:
+            if not (isinstance(keys, list) and len(keys) == len(args)
+                    and all(isinstance(k, str) for k in keys)):
+                raise ValueError(f"Invalid dict_keys of layer call #{j} in the model config")
+            outs.append(layers_[call["layer"]](dict(zip(keys, args)), **kwargs))
+            continue
         outs.append(layers_[call["layer"]](args if len(args) > 1 else args[0], **kwargs))
     refs = cfg.get("outputs")
     if not isinstance(refs, list) or not refs:
         raise ValueError("Invalid outputs in the model config")
     outputs = [resolve(r, len(outs)) for r in refs]
+    keys = cfg.get("input_keys")
+    if keys is not None:
+        if not (isinstance(keys, list) and len(keys) == len(inputs)
+                and all(isinstance(k, str) for k in keys)):
+            raise ValueError("Invalid input_keys in the model config")
+        return Model(dict(zip(keys, inputs)), outputs if len(outputs) > 1 else outputs[0],
+                     name=cfg.get("name"))
     return Model(inputs if len(inputs) > 1 else inputs[0],
                  outputs if len(outputs) > 1 else outputs[0], name=cfg.get("name"))
 
