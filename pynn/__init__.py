@@ -70,7 +70,7 @@ _MODULES = ["activations", "backend", "callbacks", "data", "datasets", "explain"
             "text", "utils"]
 __all__ = sorted(
     _MODULES
-    + [n for n in layers.__all__ if n not in ("register", "Input")]
+    + [n for n in layers.__all__ if n not in ("register", "Input", "serialize", "deserialize")]
     + ["Input", "Model", "Sequential", "Tensor", "get_num_threads", "is_grad_enabled",
        "load_model", "no_grad", "save_model", "set_num_threads", "set_seed"])
 

@@ -24,7 +24,7 @@ from .layers.core import InputLayer
 from .metric_state import is_state_metric
 from .tensor import Tensor
 
-__all__ = ["Model", "Sequential", "load_model", "save_model"]
+__all__ = ["Model", "Sequential", "load_model", "save_model", "clone_model", "model_from_json"]
 
 
 # Guards the per-model usage counts below (held for a few bytecodes only).
@@ -1505,6 +1505,34 @@ class Model(Layer):
         from .saving import save_model
         save_model(self, filepath, overwrite=overwrite)
 
+    def to_json(self, **kwargs):
+        """Returns the model's architecture (no weights) as JSON, for `pynn.models.model_from_json`.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to ``json.dumps`` (``indent=2``, ...).
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        ValueError
+            A subclassed model (its architecture is its code).
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+        >>> import json
+        >>> json.loads(model.to_json())["class_name"]
+        'Sequential'
+        """
+        import json
+        from .saving import model_to_config
+        return json.dumps(model_to_config(self), **kwargs)
+
     def export(self, filepath, format="onnx", verbose=False, **kwargs):
         """Exports the model for other runtimes (Keras 3's ``model.export``).
 
@@ -2028,3 +2056,6 @@ def save_model(model, filepath, overwrite=True):
     """
     from .saving import save_model as _save_model
     _save_model(model, filepath, overwrite=overwrite)
+
+
+from .model_config import clone_model, model_from_json  # noqa: E402  (keras.models' functions)

@@ -39,8 +39,14 @@ import zlib
 import numpy as np
 
 from ._fileio import open_regular
+from .serialization import (custom_object_scope, deserialize_keras_object,  # noqa: F401
+                            get_custom_objects, get_registered_name, get_registered_object,
+                            register_keras_serializable, serialize_keras_object)
 
-__all__ = ["save_model", "load_model", "save_weights", "load_weights"]
+__all__ = ["save_model", "load_model", "save_weights", "load_weights",
+           "register_keras_serializable", "get_custom_objects", "custom_object_scope",
+           "serialize_keras_object", "deserialize_keras_object", "get_registered_name",
+           "get_registered_object"]
 
 FORMAT_VERSION = 1
 MODEL_FORMAT = "pynn.model"
@@ -53,8 +59,17 @@ _NPY_SLACK = 4096  # zip and .npy header bytes allowed per array on top of the d
 
 # ---------------------------------------------------------------- layer configs
 def layer_to_config(layer):
-    """{"class_name": ..., "config": layer.get_config()} (JSON-friendly)."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """{"class_name": ..., "config": layer.get_config()} (JSON-friendly); a model used as
+    a layer (a Sequential inside a functional model) is its model config; a class
+    registered with register_keras_serializable carries its registered name."""
+    from .models import Model
+    if isinstance(layer, Model):
+        return model_to_config(layer)
+    cfg = {"class_name": type(layer).__name__, "config": layer.get_config()}
+    registered = get_registered_name(type(layer))
+    if registered != type(layer).__name__:
+        cfg["registered_name"] = registered
+    return cfg
 
 
 def layer_from_config(cfg, custom_objects=None):
@@ -68,7 +83,15 @@ def layer_from_config(cfg, custom_objects=None):
     if not isinstance(config, dict):
         raise ValueError(f"The config of layer class {name!r} must be a dict, got "
                          f"{type(config).__name__}")
-    cls = (custom_objects or {}).get(name) or layers.get_class(name)
+    if name in ("Sequential", "Functional"):  # a nested model
+        return model_from_config(cfg, custom_objects)
+    registered = cfg.get("registered_name")
+    cls = (custom_objects or {}).get(name) \
+        or (get_registered_object(registered, custom_objects) if isinstance(registered, str)
+            else None) \
+        or get_registered_object(name, custom_objects) or layers.get_class(name)
+    if not (isinstance(cls, type) and hasattr(cls, "from_config")):
+        raise ValueError(f"Layer class {name!r} resolves to {cls!r}, which is not a layer class")
     try:
         # wrappers (TimeDistributed, Lambda) resolve what they hold from custom_objects
         if "custom_objects" in inspect.signature(cls.from_config).parameters:
@@ -870,7 +893,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             archive._fail(f"weights.npz holds {info.file_size:,} bytes, fewer than the "
                           f"{4 * total:,} its manifest declares")
         try:
-            with _weight_budget(total):
+            with _weight_budget(total), custom_object_scope(custom_objects or {}):
                 model = model_from_config(archive.config.get("model"), custom_objects)
                 if not model.built:
                     model.build()
