@@ -181,7 +181,7 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
 
     Examples
     --------
-    >>> import tempfile
+    >>> import os, tempfile
     >>> inp = pynn.Input(shape=(4,), name="features")
     >>> out = pynn.layers.Dense(1, name="score")(pynn.layers.Dense(8, name="hidden")(inp))
     >>> path = os.path.join(tempfile.mkdtemp(), "model.svg")

@@ -100,7 +100,7 @@ class TensorBoard(Callback):
 
     Examples
     --------
-    >>> import tempfile
+    >>> import os, tempfile
     >>> logdir = tempfile.mkdtemp()
     >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
     >>> model.compile("sgd", "mse")
