@@ -663,8 +663,12 @@ class Model(Layer):
                         metric_objs.append(_OutputLoss(f"{self._output_names()[o]}_loss"))
                         stats.append(_summed_loss(lf, y, p, w))
                 one = lambda ts: ts[0] if len(ts) == 1 else ts  # noqa: E731  (Keras' structures)
+                # `training` only to an override that takes it (Keras 3 inspects it too: the
+                # keras.io examples override compute_loss(x, y, y_pred, sample_weight,
+                # allow_empty=False))
+                extra = {"training": kind == "train"} if _takes_training(self.compute_loss) else {}
                 loss = self.compute_loss(x=one(xs), y=one(ys), y_pred=one(preds), sample_weight=w,
-                                         training=(kind == "train"))
+                                         **extra)
                 if loss is None:
                     raise ValueError(f"Model '{self.name}' has no loss: compile(loss=...) names none, "
                                      f"no layer calls add_loss() and compute_loss() is not "
@@ -1960,6 +1964,12 @@ class FunctionalModel(Model):
                 values[id(sib)] = out[sib.index] if isinstance(out, (list, tuple)) else out
         outs = [values[id(t)] for t in self._outputs]
         return outs[0] if len(outs) == 1 else outs
+
+
+def _takes_training(method):
+    import inspect
+    params = inspect.signature(method).parameters
+    return "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _is_dataframe(x):
