@@ -764,7 +764,7 @@ class Model(Layer):
             missing = [k for k in names if k not in x]
             if None in names or missing:
                 raise ValueError(f"Model '{self.name}': a dict of inputs needs one array for each "
-                                 f"of {names}; got keys {sorted(x)}"
+                                 f"named Input {names}; got keys {sorted(x)}"
                                  + (f" (missing {missing})" if None not in names else ""))
             return [x[name] for name in names]
         if not isinstance(x, (list, tuple)):

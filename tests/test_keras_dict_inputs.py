@@ -41,7 +41,7 @@ def test_functional_dict_model_fits_predicts_and_reloads(tmp_path):
     model.save(path)
     loaded = pynn.load_model(path)
     np.testing.assert_array_equal(loaded.predict(DATA, verbose=0), model.predict(DATA, verbose=0))
-    with pytest.raises(ValueError, match=r"needs one array for each of \['geo', 'age'\].*"
+    with pytest.raises(ValueError, match=r"needs one array for each named Input \['geo', 'age'\].*"
                                          r"missing \['geo'\]"):
         model.predict({"age": DATA["age"]}, verbose=0)
 
