@@ -8,8 +8,11 @@ re-created generator repeats them). Values are float32 `Tensor`s; integer result
 float32.
 
 These draw eagerly with NumPy. Inside a model being traced for fit / predict a
-drawn constant would repeat at every batch, so they raise there; ``dropout`` is
-the exception: there it is the engine's dropout op, drawn afresh per batch."""
+drawn constant would repeat at every batch, so there ``normal`` and ``uniform``
+with a shape that starts with ``ops.shape(x)[0]`` (the batch, as Keras' VAE
+samples ``normal(shape=(batch, dim), seed=seed_generator)``) become engine ops
+that draw afresh at every batch (seeded by `pynn.set_seed`, not by ``seed``);
+``dropout`` is the engine's dropout op; anything else raises."""
 import numbers
 
 import numpy as np
@@ -158,6 +161,23 @@ def _generator(what, seed):
     return np.random.default_rng(int(seed) & 0xFFFFFFFFFFFFFFFF)
 
 
+def _traced_draw(op, shape, seed, a, b):
+    """In a traced model, a shape holding ops.shape(x)[0]: the engine op that draws
+    that many rows afresh at every batch. None otherwise (drawn eagerly, or refused)."""
+    from .ops.shape import BatchDim
+    if not _C.is_tracing() or not isinstance(shape, (tuple, list)):
+        return None
+    batch = [i for i, d in enumerate(shape) if isinstance(d, BatchDim)]
+    if len(batch) != 1:
+        return None
+    if seed is not None and not isinstance(seed, SeedGenerator):
+        raise ValueError(f"pynn.random.{op[7:]} in a traced model with the int seed {seed!r}: the "
+                         "same draw at every batch is not what the engine does; pass a "
+                         "SeedGenerator or None (pynn.set_seed seeds the engine)")
+    dims = tuple(-1 if i == batch[0] else _shape(op[7:], [d])[0] for i, d in enumerate(shape))
+    return _C.apply(op, [shape[batch[0]].tensor], fattr=[a, b], iv=dims)
+
+
 def _shape(what, shape):
     if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
@@ -220,8 +240,11 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     >>> a.shape, np.array_equal(a.numpy(), pynn.random.normal((2, 3), seed=1).numpy())
     ((2, 3), True)
     """
-    shape = _shape("normal", shape)
     _dtype("normal", dtype, _FLOAT_DTYPES)
+    traced = _traced_draw("random_normal", shape, seed, float(mean), float(stddev))
+    if traced is not None:
+        return traced
+    shape = _shape("normal", shape)
     return _tensor(_generator("normal", seed).normal(mean, stddev, shape))
 
 
@@ -258,10 +281,13 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     >>> bool(u.min() >= 2.0 and u.max() < 3.0)
     True
     """
-    shape = _shape("uniform", shape)
     _dtype("uniform", dtype, _FLOAT_DTYPES)
     if maxval < minval:
         raise ValueError(f"pynn.random.uniform: maxval {maxval} is below minval {minval}")
+    traced = _traced_draw("random_uniform", shape, seed, float(minval), float(maxval))
+    if traced is not None:
+        return traced
+    shape = _shape("uniform", shape)
     return _tensor(_generator("uniform", seed).uniform(minval, maxval, shape))
 
 

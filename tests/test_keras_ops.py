@@ -296,3 +296,21 @@ def test_matches_keras_ops(name):
     got = fn(ops, x, y).numpy()
     assert got.shape == want.shape, f"{name}: {got.shape} != Keras' {want.shape}"
     np.testing.assert_allclose(got, want.astype(np.float64), rtol=1e-5, atol=1e-6)
+
+
+class _HeadSplit(layers.Layer):
+    """Keras' attention-head pattern: reshape to (batch, -1, heads) with the batch
+    taken from ops.shape inside call()."""
+
+    def call(self, x):
+        batch_size = ops.shape(x)[0]
+        return ops.reshape(x, (batch_size, -1, 2))
+
+
+def test_reshape_with_the_traced_batch_follows_the_replayed_batch():
+    inp = pynn.Input(shape=(6,))
+    model = pynn.Model(inp, ops.sum(_HeadSplit()(inp), axis=-1))
+    x = np.arange(42, dtype=np.float32).reshape(7, 6)
+    for bs in (1, 3, 7):  # traced with a batch of one, replayed with others
+        np.testing.assert_array_equal(model.predict(x, batch_size=bs, verbose=0),
+                                      x.reshape(7, 3, 2).sum(-1))

@@ -82,8 +82,21 @@ def test_shuffle_permutes_slices_and_routes_the_gradient():
 
 
 class NoisyLayer(layers.Layer):
+    """Keras' VAE Sampling pattern: noise of shape (batch, dim) from ops.shape."""
+
+    def __init__(self):
+        super().__init__()
+        self.seed_generator = R.SeedGenerator(1337)
+
     def call(self, x):
-        return x + R.normal(ops.shape(x))
+        batch, dim = ops.shape(x)[0], ops.shape(x)[1]
+        return x * 0.0 + R.normal(shape=(batch, dim), mean=1.0, stddev=2.0,
+                                  seed=self.seed_generator)
+
+
+class FixedShapeNoise(layers.Layer):
+    def call(self, x):
+        return x + R.uniform((16,))
 
 
 class DropLayer(layers.Layer):
@@ -91,10 +104,19 @@ class DropLayer(layers.Layer):
         return R.dropout(x, 0.5)
 
 
-def test_in_a_traced_model_draws_are_refused_and_dropout_is_fresh_per_batch():
+def test_in_a_traced_model_batch_shaped_draws_are_fresh_others_refused_dropout_fresh():
+    pynn.set_seed(0)
     inp = pynn.Input(shape=(16,))
     model = pynn.Model(inp, NoisyLayer()(inp))
-    with pytest.raises(RuntimeError, match="pynn.random.normal was called while a model is traced"):
+    out = model.predict(np.ones((600, 16), np.float32), batch_size=64, verbose=0)
+    assert out.shape == (600, 16)  # the traced batch of 1 is not baked in
+    assert abs(out.mean() - 1.0) < 0.05 and abs(out.std() - 2.0) < 0.05
+    assert len({row.tobytes() for row in out}) == 600  # fresh draws in every batch
+    again = model.predict(np.ones((600, 16), np.float32), batch_size=64, verbose=0)
+    assert not np.array_equal(out, again)
+    inp = pynn.Input(shape=(16,))
+    model = pynn.Model(inp, FixedShapeNoise()(inp))
+    with pytest.raises(RuntimeError, match="pynn.random.uniform was called while a model is traced"):
         model.predict(np.ones((8, 16), np.float32), verbose=0)
     pynn.set_seed(0)
     inp = pynn.Input(shape=(16,))
