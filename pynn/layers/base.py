@@ -855,7 +855,10 @@ class Layer:
         self._maybe_build(inputs.shape)
         out = self.call(inputs, training=training, **kwargs)
         if self.output_shape is None:
-            self.output_shape = (None,) + tuple(out.shape[1:])
+            if isinstance(out, (tuple, list)):  # several outputs (an Encoder's z_mean, z_log_var, z)
+                self.output_shape = [(None,) + tuple(o.shape[1:]) for o in out]
+            else:
+                self.output_shape = (None,) + tuple(out.shape[1:])
         return out
 
     def _call_dict(self, inputs, training, kwargs):
