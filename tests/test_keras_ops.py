@@ -314,3 +314,20 @@ def test_reshape_with_the_traced_batch_follows_the_replayed_batch():
     for bs in (1, 3, 7):  # traced with a batch of one, replayed with others
         np.testing.assert_array_equal(model.predict(x, batch_size=bs, verbose=0),
                                       x.reshape(7, 3, 2).sum(-1))
+
+
+def test_global_pooling_channels_first():
+    # keras.io's timeseries Transformer pools (batch, steps, 1) with data_format="channels_first"
+    x = np.random.default_rng(1).normal(size=(2, 3, 4, 5)).astype(np.float32)
+    for cls, ref in ((layers.GlobalAveragePooling2D, np.mean), (layers.GlobalMaxPooling2D, np.max)):
+        layer = cls(data_format="channels_first")
+        np.testing.assert_allclose(layer(x).numpy(), ref(x, axis=(2, 3)), rtol=1e-6)
+        assert layer.compute_output_shape((None, 3, 4, 5)) == (None, 3)
+        assert cls.from_config(layer.get_config()).data_format == "channels_first"
+    seq = x[:, :, :, 0]
+    np.testing.assert_allclose(layers.GlobalAveragePooling1D(data_format="channels_first")(seq)
+                               .numpy(), seq.mean(axis=2), rtol=1e-6)
+    keep = layers.GlobalMaxPooling1D(data_format="channels_first", keepdims=True)
+    assert keep(seq).shape == (2, 3, 1) and keep.compute_output_shape((None, 3, 4)) == (None, 3, 1)
+    with pytest.raises(ValueError, match="data_format must be 'channels_last' or 'channels_first'"):
+        layers.GlobalAveragePooling1D(data_format="nhwc")
