@@ -1,7 +1,12 @@
-"""SGEMM speed: pynn._C.sgemm vs NumPy float32 matmul (its BLAS), side by side.
+"""SGEMM speed: pynn._C.sgemm vs NumPy float32 matmul (its BLAS) and
+onnxruntime's MatMul (MLAS; skipped when onnxruntime/onnx are absent).
 
-Both run in one process with the same thread count, interleaved shape by shape,
-so the ratio is the figure (absolute times on shared machines are noise).
+All run in one process with the same thread count, in alternation sample by
+sample, so the ratio is the figure (absolute times on shared machines are
+noise). Every figure is also given as a fraction of the machine's measured FMA
+peak for the active kernel's vectors and the thread count (_C.fma_peak: a
+register-only FMA loop), with min/median/max over the samples and the load
+average before and after (a warning above 0.5 per core).
 
     python benchmarks/bench_gemm.py [--threads N] [--repeats R] [--quick]
 
@@ -37,18 +42,6 @@ SHAPES = [
 SETTLE = 0.3
 
 
-def cpu_ghz():
-    """Nominal clock from /proc/cpuinfo (first 'cpu MHz'), else None."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("cpu MHz"):
-                    return float(line.split(":")[1]) / 1000.0
-    except OSError:
-        pass
-    return None
-
-
 def timeit(fn, min_time=0.05):
     """Seconds per call: calls are batched so one sample lasts >= min_time."""
     fn()
@@ -69,6 +62,42 @@ def median(xs):
     return xs[m] if len(xs) % 2 else 0.5 * (xs[m - 1] + xs[m])
 
 
+def ort_matmul(threads):
+    """A function (a, b) -> a @ b through an onnxruntime MatMul session, or None."""
+    try:
+        import onnxruntime as ort
+        from onnx import TensorProto, helper
+    except ImportError:
+        return None
+    sessions = {}
+
+    def run(a, b):
+        key = (a.shape, b.shape)
+        if key not in sessions:
+            A = helper.make_tensor_value_info("A", TensorProto.FLOAT, list(a.shape))
+            B = helper.make_tensor_value_info("B", TensorProto.FLOAT, list(b.shape))
+            Y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [a.shape[0], b.shape[1]])
+            g = helper.make_graph([helper.make_node("MatMul", ["A", "B"], ["Y"])], "mm", [A, B], [Y])
+            m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+            m.ir_version = 8
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = threads
+            so.inter_op_num_threads = 1
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            sessions[key] = ort.InferenceSession(m.SerializeToString(), so,
+                                                 providers=["CPUExecutionProvider"])
+        return sessions[key].run(None, {"A": a, "B": b})[0]
+    return run
+
+
+def load_note(before, after):
+    per_core = max(before, after) / (os.cpu_count() or 1)
+    note = f"load average (1 min) {before:.2f} before, {after:.2f} after"
+    if per_core > 0.5:
+        note += f" -- WARNING: {per_core:.2f} per core > 0.5, the machine was shared"
+    return note
+
+
 def run(threads, repeats, quick):
     import numpy as np
 
@@ -84,8 +113,11 @@ def run(threads, repeats, quick):
     except ImportError:
         pass
 
-    ghz = cpu_ghz()
-    peak = threads * ghz * 32 if ghz else None  # 2 FMA units x 8 lanes x 2 flops
+    load_before = os.getloadavg()[0]
+    isa = _C.gemm_isa()
+    peak = _C.fma_peak(isa, threads=threads, seconds=1.0)
+    peak1 = _C.fma_peak(isa, threads=1, seconds=0.5)
+    ort = ort_matmul(threads)
     rng = np.random.default_rng(0)
     rows = []
     shapes = [s for s in SHAPES if not (quick and s[1] * s[2] * s[3] > 1024**3)]
@@ -96,47 +128,55 @@ def run(threads, repeats, quick):
         ref = at.astype(np.float64) @ bt.astype(np.float64)
         got = _C.sgemm(a, b, trans_a=ta, trans_b=tb)
         err = float(np.abs(got - ref).max() / max(1.0, np.abs(ref).max()))
+        # onnxruntime's MatMul takes op(A), op(B) as plain row-major arrays: transposes
+        # are materialised once, outside the timing (its cost is not counted)
+        ac, bc = np.ascontiguousarray(at), np.ascontiguousarray(bt)
 
-        def f_pn():
-            _C.sgemm(a, b, trans_a=ta, trans_b=tb)
-
-        def f_np():
-            np.matmul(at, bt)
-
-        t_pn, t_np = [], []
-        for _ in range(repeats):  # interleaved so drifts hit both alike
-            t_pn.append(timeit(f_pn))
-            time.sleep(SETTLE)
-            t_np.append(timeit(f_np))
-            time.sleep(SETTLE)
+        fns = {"pynn": lambda: _C.sgemm(a, b, trans_a=ta, trans_b=tb),
+               "numpy": lambda: np.matmul(at, bt)}
+        if ort is not None:
+            fns["onnxruntime"] = lambda: ort(ac, bc)
+        times = {k: [] for k in fns}
+        for _ in range(repeats):  # alternated so drifts hit every side alike
+            for k, f in fns.items():
+                times[k].append(timeit(f))
+                time.sleep(SETTLE)
         flops = 2.0 * M * N * K
-        g_pn, g_np = flops / median(t_pn) / 1e9, flops / median(t_np) / 1e9
-        b_pn, b_np = flops / min(t_pn) / 1e9, flops / min(t_np) / 1e9
-        rows.append(dict(shape=name, M=M, N=N, K=K, trans_a=ta, trans_b=tb,
-                         pynn_gflops=g_pn, numpy_gflops=g_np, ratio=g_pn / g_np,
-                         pynn_best_gflops=b_pn, numpy_best_gflops=b_np, best_ratio=b_pn / b_np,
-                         pynn_peak_frac=g_pn / peak if peak else None,
-                         numpy_peak_frac=g_np / peak if peak else None,
-                         pynn_us=median(t_pn) * 1e6, numpy_us=median(t_np) * 1e6,
-                         rel_err=err))
+        row = dict(shape=name, M=M, N=N, K=K, trans_a=ta, trans_b=tb, rel_err=err)
+        for k, ts in times.items():
+            g = [flops / t / 1e9 for t in ts]
+            row[k] = dict(gflops_median=median(g), gflops_min=min(g), gflops_max=max(g),
+                          peak_frac_median=median(g) / peak if peak else None,
+                          us_median=median(ts) * 1e6)
+        for k in fns:
+            if k != "pynn":
+                row[f"pynn_over_{k}"] = median(times[k]) / median(times["pynn"])
+        rows.append(row)
+    load_after = os.getloadavg()[0]
 
-    print(f"\nSGEMM, {threads} thread(s), kernel {_C.gemm_isa()}, "
-          f"peak {peak:.1f} GFLOP/s ({ghz:.2f} GHz x {threads} cores x 32 flop/cycle)\n"
-          if peak else f"\nSGEMM, {threads} thread(s), kernel {_C.gemm_isa()}\n")
-    print("Medians of interleaved samples; 'best' ratio uses each side's fastest sample "
-          "(less sensitive to other load on a shared machine).\n")
-    print("| shape | pynn GFLOP/s | NumPy GFLOP/s | pynn/NumPy | best pynn/NumPy "
-          "| pynn % peak | NumPy % peak | pynn us |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    sides = [k for k in ("pynn", "numpy", "onnxruntime") if k in rows[0]]
+    print(f"\nSGEMM, {threads} thread(s), kernel {isa}; measured FMA peak ({isa} vectors) "
+          f"{peak:.1f} GFLOP/s on {threads} thread(s), {peak1:.1f} on one; "
+          f"{load_note(load_before, load_after)}\n" if peak else
+          f"\nSGEMM, {threads} thread(s), kernel {isa}; {load_note(load_before, load_after)}\n")
+    print(f"GFLOP/s median (min-max) of {repeats} alternated samples; % of the measured peak "
+          "from the median; ratios pynn speed / peer speed from the medians.\n")
+    head = ["shape"] + [f"{k} GFLOP/s" for k in sides] + [f"{k} % peak" for k in sides] + \
+           [f"pynn/{k}" for k in sides[1:]]
+    print("| " + " | ".join(head) + " |")
+    print("|---|" + "---:|" * (len(head) - 1))
     for r in rows:
-        pp = f"{100 * r['pynn_peak_frac']:.0f}%" if peak else "-"
-        npp = f"{100 * r['numpy_peak_frac']:.0f}%" if peak else "-"
-        print(f"| {r['shape']} | {r['pynn_gflops']:.1f} | {r['numpy_gflops']:.1f} | "
-              f"{r['ratio']:.2f}x | {r['best_ratio']:.2f}x | {pp} | {npp} | {r['pynn_us']:.1f} |")
+        cells = [r["shape"]]
+        cells += [f"{r[k]['gflops_median']:.1f} ({r[k]['gflops_min']:.0f}-{r[k]['gflops_max']:.0f})"
+                  for k in sides]
+        cells += [f"{100 * r[k]['peak_frac_median']:.0f}%" if peak else "-" for k in sides]
+        cells += [f"{r['pynn_over_' + k]:.2f}x" for k in sides[1:]]
+        print("| " + " | ".join(cells) + " |")
 
-    out = dict(threads=threads, isa=_C.gemm_isa(), cpu_ghz=ghz, peak_gflops=peak,
+    out = dict(threads=threads, isa=isa, fma_peak_gflops=peak, fma_peak_gflops_1thread=peak1,
                numpy_version=np.__version__, machine=platform.machine(),
-               threadpoolctl=limited is not None, repeats=repeats, results=rows)
+               threadpoolctl=limited is not None, repeats=repeats, load_before=load_before,
+               load_after=load_after, results=rows)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     path = os.path.join(HERE, "results", "gemm.json")
     with open(path, "w") as f:

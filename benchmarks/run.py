@@ -1,14 +1,24 @@
 """pynn against its peers on identical work, in one run.
 
-    python benchmarks/run.py [--cases a,b,c,d,e,g] [--threads 2] [--quick]
+    python benchmarks/run.py [--cases a,b,...] [--threads 2] [--rounds 3] [--quick] [--readme]
 
 Every (case, framework) runs in its own subprocess (so peak memory is that
 framework's alone) with the same architecture, initial weights, data, batch size,
-optimizer, step count and thread count. Prints a markdown table of medians and
-ratios (peer time / pynn time: above 1 means pynn is faster), each framework's
-peak memory (ru_maxrss of its subprocess, imports included) and writes
-benchmarks/results/latest.json. Peers: PyTorch CPU eager, Keras 3 on the torch
-backend (where installed), NumPy's BLAS (GEMM case: benchmarks/bench_gemm.py).
+optimizer, step count and thread count. The frameworks of a case run in
+alternation, `--rounds` times (pynn, torch, ..., pynn, torch, ...), so a drift in
+the machine's load hits all of them alike; each round's figure is that process's
+median, and the table gives the median over rounds with the min-max spread.
+Ratios are peer time / pynn time (above 1: pynn is faster), from the medians.
+The load average is recorded before and after, with a warning above 0.5 per core.
+
+Peers: PyTorch CPU eager, Keras 3 on the torch backend, onnxruntime (inference:
+pynn.export's ONNX graph of the same model and weights, spinning off),
+scikit-learn's MLPClassifier (the tabular case t), each skipped when absent;
+NumPy's BLAS and onnxruntime's MatMul for the GEMM: benchmarks/bench_gemm.py.
+
+--readme rewrites the table in README.md between the speed-table markers (run it
+on a quiet machine: the README's claims are those figures). Writes
+benchmarks/results/latest.json.
 """
 import argparse
 import json
@@ -17,9 +27,9 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 CASES = {
@@ -27,25 +37,40 @@ CASES = {
     "b": "Fashion-MNIST MLP 784-256-128-10, SGD momentum, batch 128, one epoch",
     "c": "CNN Conv(32,3)-Pool-Conv(64,3)-Pool-Dense(128)-Dense(10), batch 64 (per step)",
     "d": "Embedding(10000,64)-LSTM(128)-Dense(2), seq 64, batch 32 (per step)",
+    "t": "tabular MLP 20-128-64-1, Adam, batch 64, one epoch of 10,000 rows",
     "e1": "inference latency, one sample, model a",
     "e2": "inference latency, one sample, model b",
     "e3": "inference, batch of 1024, model a",
     "e4": "inference, batch of 1024, model b",
+    "e5": "inference latency, one sample, CNN of c",
+    "e6": "inference, batch of 1024, CNN of c",
+    "e7": "inference latency, one sample, LSTM of d",
+    "e8": "inference, batch of 1024, LSTM of d",
     "g": "import time",
 }
+FRAMEWORKS = ("pynn", "torch", "keras", "onnxruntime", "sklearn")
+NAMES = {"pynn": "pynn", "torch": "PyTorch", "keras": "Keras", "onnxruntime": "onnxruntime",
+         "sklearn": "scikit-learn"}
+MODULE = {"torch": "torch", "keras": "keras", "onnxruntime": "onnxruntime", "sklearn": "sklearn"}
+START, END = "<!-- speed-table:start -->", "<!-- speed-table:end -->"
 
 
-def worker(case, framework, threads, quick):
-    import workloads
-    return workloads.run(case, framework, threads, quick)
+def runs_case(fw, case):
+    """Which peer takes part in which case."""
+    if fw in ("pynn", "torch"):
+        return True
+    if fw == "keras":
+        return case in ("a", "b", "c", "d", "g")
+    if fw == "onnxruntime":
+        return case.startswith("e")
+    return case == "t"  # sklearn
 
 
 def spawn(case, framework, threads, quick):
     env = dict(os.environ, PYNN_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
                KERAS_BACKEND="torch",
-               PYTHONPATH=os.pathsep.join(filter(None, [os.path.dirname(HERE),
-                                                         os.environ.get("PYTHONPATH")])))
+               PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
     cmd = [sys.executable, os.path.join(HERE, "run.py"), "--worker", case, framework,
            "--threads", str(threads)] + (["--quick"] if quick else [])
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
@@ -58,10 +83,49 @@ def spawn(case, framework, threads, quick):
 def available(framework):
     if framework == "pynn":
         return True
-    mod = {"torch": "torch", "keras": "keras"}[framework]
-    p = subprocess.run([sys.executable, "-c", f"import {mod}"], capture_output=True,
+    p = subprocess.run([sys.executable, "-c", f"import {MODULE[framework]}"], capture_output=True,
                        env=dict(os.environ, KERAS_BACKEND="torch"))
     return p.returncode == 0
+
+
+def versions(frameworks):
+    code = ("import importlib, json, sys; out = {}\n"
+            "for m in sys.argv[1:]:\n"
+            "    try: out[m] = importlib.import_module(m).__version__\n"
+            "    except Exception: pass\n"
+            "print(json.dumps(out))")
+    mods = ["numpy"] + [MODULE[f] for f in frameworks if f != "pynn"]
+    p = subprocess.run([sys.executable, "-c", code] + mods, capture_output=True, text=True,
+                       env=dict(os.environ, KERAS_BACKEND="torch"))
+    try:
+        return json.loads(p.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {}
+
+
+def machine():
+    """CPU model, core count and the SIMD flags that choose pynn's kernels."""
+    cpu, flags = "unknown CPU", []
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and cpu == "unknown CPU":
+                    cpu = line.split(":", 1)[1].strip()
+                if line.startswith("flags") and not flags:
+                    have = set(line.split(":", 1)[1].split())
+                    flags = [x for x in ("avx2", "fma", "avx512f", "avx512_bf16") if x in have]
+    except OSError:
+        pass
+    return cpu, flags
+
+
+def load_note(before, after):
+    per_core = max(before, after) / (os.cpu_count() or 1)
+    note = f"load average (1 min) {before:.2f} before, {after:.2f} after"
+    if per_core > 0.5:
+        note += (f" -- WARNING: {per_core:.2f} per core > 0.5: other work shared the machine; "
+                 "ratios are unreliable, absolute times more so")
+    return note
 
 
 def fmt_time(s):
@@ -74,54 +138,101 @@ def fmt_time(s):
     return f"{s * 1e6:.1f} µs"
 
 
+def summary(samples):
+    """median, min, max of one (case, framework)'s per-round figures, or Nones."""
+    xs = [s["median"] for s in samples if "median" in s]
+    if not xs:
+        return None, None, None
+    return statistics.median(xs), min(xs), max(xs)
+
+
+def table(results, frameworks):
+    peers = [f for f in frameworks if f != "pynn"]
+    head = ["case", "work", "pynn (min-max)"] + [f"{NAMES[f]} (min-max)" for f in peers] + \
+           [f"{NAMES[f]} / pynn" for f in peers] + ["peak MB " + " / ".join(NAMES[f] for f in frameworks)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for case, by_fw in results.items():
+        stats = {fw: summary(by_fw.get(fw, [])) for fw in frameworks}
+        cells = [case, CASES.get(case, case)]
+        for fw in frameworks:
+            med, lo, hi = stats[fw]
+            cells.append("n/a" if med is None else f"{fmt_time(med)} ({fmt_time(lo)}-{fmt_time(hi)})")
+        p = stats["pynn"][0]
+        for fw in peers:
+            t = stats[fw][0]
+            cells.append(f"{t / p:.2f}×" if p and t else "n/a")
+        mem = []
+        for fw in frameworks:
+            mb = [s["peak_mb"] for s in by_fw.get(fw, []) if "peak_mb" in s]
+            mem.append(f"{max(mb):.0f}" if mb else "n/a")
+        cells.append("/".join(mem))
+        errs = "; ".join(f"{fw}: {s['error']}" for fw, ss in by_fw.items() for s in ss[:1]
+                         if "error" in s)
+        lines.append("| " + " | ".join(cells) + " |" + (f" {errs}" if errs else ""))
+    return "\n".join(lines)
+
+
+def write_readme(text):
+    path = os.path.join(ROOT, "README.md")
+    with open(path, encoding="utf-8") as f:
+        readme = f.read()
+    if START not in readme or END not in readme:
+        raise SystemExit(f"README.md has no {START} ... {END} markers to replace")
+    a, rest = readme.split(START, 1)
+    _, b = rest.split(END, 1)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(a + START + "\n" + text + "\n" + END + b)
+    print(f"rewrote the speed table in {os.path.relpath(path)}", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--worker", nargs=2)
-    ap.add_argument("--cases", default="a,b,c,d,e1,e2,e3,e4,g")
+    ap.add_argument("--cases", default="a,b,c,d,t,e1,e2,e3,e4,e5,e6,e7,e8,g")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3, help="alternations per case")
     ap.add_argument("--quick", action="store_true", help="fewer steps (smoke run)")
+    ap.add_argument("--readme", action="store_true", help="rewrite README.md's speed table")
     args = ap.parse_args()
     if args.worker:
-        res = worker(args.worker[0], args.worker[1], args.threads, args.quick)
-        print(json.dumps(res))
+        import workloads
+        print(json.dumps(workloads.run(args.worker[0], args.worker[1], args.threads, args.quick)))
         return
-    frameworks = [f for f in ("pynn", "torch", "keras") if available(f)]
+    frameworks = [f for f in FRAMEWORKS if available(f)]
+    missing = [NAMES[f] for f in FRAMEWORKS if f not in frameworks]
+    if missing:
+        print(f"skipped (not installed): {', '.join(missing)}", file=sys.stderr)
+    load_before = os.getloadavg()[0]
     results = {}
     for case in args.cases.split(","):
         results[case] = {}
-        for fw in frameworks:
-            if fw == "keras" and case not in ("a", "b", "c", "d", "g"):
-                continue
-            print(f"running {case} on {fw} ...", file=sys.stderr, flush=True)
-            results[case][fw] = spawn(case, fw, args.threads, args.quick)
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    header = (f"Machine: {cpu}, {os.cpu_count()} cores, {args.threads} threads for every "
-              f"framework; Python {platform.python_version()}")
-    lines = [header, "",
-             "| case | work | pynn | PyTorch | Keras | PyTorch / pynn | Keras / pynn | "
-             "peak MB pynn / torch / keras |",
-             "|---|---|---|---|---|---|---|---|"]
-    for case, by_fw in results.items():
-        p = by_fw.get("pynn", {}).get("median")
-        t = by_fw.get("torch", {}).get("median")
-        k = by_fw.get("keras", {}).get("median")
-        r_t = f"{t / p:.1f}×" if p and t else "n/a"
-        r_k = f"{k / p:.1f}×" if p and k else "n/a"
-        mem = "/".join(f"{by_fw.get(fw, {}).get('peak_mb', 0):.0f}" if by_fw.get(fw, {}).get("peak_mb")
-                       else "n/a" for fw in ("pynn", "torch", "keras"))
-        errs = "; ".join(f"{fw}: {v['error']}" for fw, v in by_fw.items() if "error" in v)
-        lines.append(f"| {case} | {CASES.get(case, case)} | {fmt_time(p)} | {fmt_time(t)} | "
-                     f"{fmt_time(k)} | {r_t} | {r_k} | {mem} |" + (f" {errs}" if errs else ""))
-    table = "\n".join(lines)
-    print(table)
+        for r in range(args.rounds):
+            for fw in frameworks:
+                if not runs_case(fw, case):
+                    continue
+                print(f"{case} round {r + 1}/{args.rounds}: {fw} ...", file=sys.stderr, flush=True)
+                results[case].setdefault(fw, []).append(spawn(case, fw, args.threads, args.quick))
+    load_after = os.getloadavg()[0]
+    cpu, flags = machine()
+    vers = versions(frameworks)
+    sys.path.insert(0, ROOT)
+    from pynn import _C
+    header = (f"Machine: {cpu}, {os.cpu_count()} cores ({', '.join(flags) or 'no AVX'}), "
+              f"{args.threads} threads for every framework, pynn GEMM kernel {_C.gemm_isa()}; "
+              f"Python {platform.python_version()}, "
+              + ", ".join(f"{k} {v}" for k, v in vers.items())
+              + f"; {args.rounds} alternating rounds per case (median, min-max); "
+              + load_note(load_before, load_after) + ".")
+    text = header + "\n\n" + table(results, frameworks)
+    print(text)
+    if "WARNING" in header:
+        print(header[header.index("WARNING"):], file=sys.stderr)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "latest.json"), "w") as f:
-        json.dump({"header": header, "results": results}, f, indent=1)
+        json.dump({"header": header, "load_before": load_before, "load_after": load_after,
+                   "results": results}, f, indent=1)
+    if args.readme:
+        write_readme(text)
 
 
 if __name__ == "__main__":

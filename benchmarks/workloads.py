@@ -1,5 +1,6 @@
-"""The benchmark cases, one function per (case, framework). Each returns
-{"median": seconds per unit of work, "peak_mb": process peak RSS}."""
+"""The benchmark cases, one function per case, one branch per framework (pynn,
+torch, keras, onnxruntime for inference, sklearn for the tabular case). Each
+returns {"median": seconds per unit of work, "peak_mb": process peak RSS}."""
 import os
 import resource
 import statistics
@@ -25,6 +26,23 @@ def timed(fn, repeats=REPEATS, warmup=1):
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def ort_session(model, threads):
+    """onnxruntime session of a pynn model (pynn.export's graph, the same weights),
+    `threads` intra-op threads, spinning off (a spinning pool would take the core
+    from the next sample's framework)."""
+    import onnxruntime as ort
+
+    from pynn.export.onnx import build_onnx
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    sess = ort.InferenceSession(build_onnx(model).SerializeToString(), so,
+                                providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    return lambda x: sess.run(None, {name: x})[0]
 
 
 # ------------------------------------------------------------------ shared data / weights
@@ -269,28 +287,105 @@ def case_d(fw, quick):
                  repeats=2) / steps
 
 
-def case_e(fw, which, batch):
-    sizes, acts = (A_SIZES, A_ACTS) if which == "a" else (B_SIZES, B_ACTS)
-    w = mlp_weights(sizes)
-    x = np.random.default_rng(4).standard_normal((batch, sizes[0])).astype(np.float32)
+def pynn_cnn(w):
+    import pynn
+    L = pynn.layers
+    m = pynn.Sequential([pynn.Input(shape=(28, 28, 1)), L.Conv2D(32, 3, activation="relu"),
+                         L.MaxPooling2D(), L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(),
+                         L.Flatten(), L.Dense(128, activation="relu"), L.Dense(10)])
+    m.set_weights(w)
+    return m
+
+
+def torch_cnn(w):
+    import torch
+    import torch.nn as nn
+    m = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3),
+                      nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(),
+                      nn.Linear(128, 10))
+    with torch.no_grad():  # Keras layouts -> torch (flatten order differs; timing only)
+        m[0].weight.copy_(torch.from_numpy(w[0].transpose(3, 2, 0, 1).copy()))
+        m[3].weight.copy_(torch.from_numpy(w[2].transpose(3, 2, 0, 1).copy()))
+        m[7].weight.copy_(torch.from_numpy(w[4].T.copy()))
+        m[9].weight.copy_(torch.from_numpy(w[6].T.copy()))
+    return m
+
+
+def pynn_lstm():
+    import pynn
+    L = pynn.layers
+    pynn.utils.set_random_seed(0)
+    return pynn.Sequential([pynn.Input(shape=(64,)), L.Embedding(10000, 64), L.LSTM(128),
+                            L.Dense(2)])
+
+
+class TorchLSTM:
+    """Embedding(10000, 64)-LSTM(128)-Dense(2) in torch (its own init; timing only)."""
+
+    def __new__(cls):
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(10000, 64)
+                self.lstm = nn.LSTM(64, 128, batch_first=True)
+                self.out = nn.Linear(128, 2)
+
+            def forward(self, ids):
+                h, _ = self.lstm(self.emb(ids))
+                return self.out(h[:, -1])
+        return Net()
+
+
+# inference cases: model -> (pynn builder, torch builder, input maker)
+def _infer_inputs(model, batch):
+    rng = np.random.default_rng(4)
+    if model == "cnn":
+        return rng.random((batch, 28, 28, 1), dtype=np.float32)
+    if model == "lstm":
+        return rng.integers(1, 10000, (batch, 64)).astype(np.float32)
+    sizes = A_SIZES if model == "a" else B_SIZES
+    return rng.standard_normal((batch, sizes[0])).astype(np.float32)
+
+
+def case_e(fw, model, batch, threads):
+    x = _infer_inputs(model, batch)
     reps = 2000 if batch == 1 else 50
-    if fw == "pynn":
-        m = pynn_mlp(sizes, [a or "linear" for a in acts], w)
-        if batch == 1:
+    if model in ("cnn", "lstm"):
+        reps = 500 if batch == 1 else 5
+    if fw in ("pynn", "onnxruntime"):
+        if model in ("a", "b"):
+            sizes, acts = (A_SIZES, A_ACTS) if model == "a" else (B_SIZES, B_ACTS)
+            m = pynn_mlp(sizes, [a or "linear" for a in acts], mlp_weights(sizes))
+        else:
+            m = pynn_cnn(cnn_weights()) if model == "cnn" else pynn_lstm()
+        if fw == "onnxruntime":
+            run = ort_session(m, threads)
+            fn = lambda: run(x)  # noqa: E731
+        elif batch == 1:
             fn = lambda: m(x)  # noqa: E731  the cheap path
         else:
             fn = lambda: m.predict(x, batch_size=batch, verbose=0)  # noqa: E731
     else:
         import torch
-        m = torch_mlp(sizes, acts, w)
-        xt = torch.from_numpy(x)
+        if model in ("a", "b"):
+            sizes, acts = (A_SIZES, A_ACTS) if model == "a" else (B_SIZES, B_ACTS)
+            m = torch_mlp(sizes, acts, mlp_weights(sizes))
+            xt = torch.from_numpy(x)
+        elif model == "cnn":
+            m = torch_cnn(cnn_weights())
+            xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+        else:
+            m = TorchLSTM()
+            xt = torch.from_numpy(x.astype(np.int64))
+        m.eval()
 
         def fn():
             with torch.no_grad():
                 return m(xt).numpy()
-    for _ in range(20):
+    for _ in range(min(20, reps)):
         fn()
-    t0 = time.perf_counter()
     times = []
     for _ in range(5):
         t0 = time.perf_counter()
@@ -298,6 +393,49 @@ def case_e(fw, which, batch):
             fn()
         times.append((time.perf_counter() - t0) / (reps // 5))
     return statistics.median(times)
+
+
+def data_tabular(n=10000, d=20):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    y = ((x[:, 0] + x[:, 1] * x[:, 2] - 0.5 * x[:, 3]) > 0).astype(np.float32)
+    return x, y
+
+
+def case_t(fw, quick):
+    """One epoch of MLP 20-128-64-1 (relu, sigmoid output, BCE), Adam 1e-3, batch 64, no
+    shuffling, no weight penalty: scikit-learn's MLPClassifier(hidden_layer_sizes=(128, 64),
+    solver="adam", batch_size=64, alpha=0) trains exactly this network."""
+    x, y = data_tabular(2000 if quick else 10000)
+    sizes, acts = [20, 128, 64, 1], ["relu", "relu", "sigmoid"]
+    w = mlp_weights(sizes)
+    if fw == "pynn":
+        import pynn
+        m = pynn_mlp(sizes, acts, w)
+        m.compile(optimizer=pynn.optimizers.Adam(1e-3), loss="binary_crossentropy")
+        return timed(lambda: m.fit(x, y, batch_size=64, epochs=1, shuffle=False, verbose=0))
+    if fw == "torch":
+        import torch
+        m = torch_mlp(sizes, acts, w)
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y[:, None])
+        lossf = torch.nn.BCELoss()
+
+        def epoch():
+            for i in range(0, len(x), 64):
+                opt.zero_grad()
+                loss = lossf(m(xt[i:i + 64]), yt[i:i + 64])
+                loss.backward()
+                opt.step()
+        return timed(epoch)
+    from sklearn.neural_network import MLPClassifier
+    m = MLPClassifier(hidden_layer_sizes=(128, 64), activation="relu", solver="adam",
+                      learning_rate_init=1e-3, batch_size=64, alpha=0.0, shuffle=False,
+                      random_state=0)
+    m.partial_fit(x, y, classes=[0.0, 1.0])  # builds the network; then one epoch per call
+    m.coefs_ = [w[0].astype(np.float64), w[2].astype(np.float64), w[4].astype(np.float64)]
+    m.intercepts_ = [w[1].astype(np.float64), w[3].astype(np.float64), w[5].astype(np.float64)]
+    return timed(lambda: m.partial_fit(x, y))
 
 
 def case_g(fw):
@@ -316,10 +454,16 @@ def case_g(fw):
     return statistics.median(times) - statistics.median(base)
 
 
+# inference cases: (model, batch)
+INFER = {"e1": ("a", 1), "e2": ("b", 1), "e3": ("a", 1024), "e4": ("b", 1024),
+         "e5": ("cnn", 1), "e6": ("cnn", 1024), "e7": ("lstm", 1), "e8": ("lstm", 1024)}
+
+
 def run(case, fw, threads, quick):
     if fw == "torch":
         import torch
         torch.set_num_threads(threads)
+        torch.set_num_interop_threads(1)
     if fw == "pynn":
         import pynn
         pynn.set_num_threads(threads)
@@ -331,9 +475,10 @@ def run(case, fw, threads, quick):
         t = case_c(fw, quick)
     elif case == "d":
         t = case_d(fw, quick)
-    elif case.startswith("e"):
-        which, batch = {"e1": ("a", 1), "e2": ("b", 1), "e3": ("a", 1024), "e4": ("b", 1024)}[case]
-        t = case_e(fw, which, batch)
+    elif case in INFER:
+        t = case_e(fw, *INFER[case], threads)
+    elif case == "t":
+        t = case_t(fw, quick)
     elif case == "g":
         t = case_g(fw)
     else:

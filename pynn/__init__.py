@@ -47,32 +47,33 @@ if not _has_engine(_os.path.dirname(_os.path.abspath(__file__))):
     # a prefix of the file.
 
 from . import _C
-from .tensor import Tensor, no_grad, is_grad_enabled
-from . import ops
-from . import (activations, callbacks, initializers, layers, losses, metrics, optimizers,
-               regularizers, schedules, datasets)
-from .functional import Input
-from .layers import *  # noqa: F401,F403  (Dense, Dropout, ... at top level too)
-from .models import Model, Sequential
-from .layers.base import Variable  # keras.Variable
-from . import backend, data, random, saving, text, utils  # noqa: E402,F401
-from . import federated, footprint, privacy  # noqa: E402,F401
-from .saving import load_model, save_model  # noqa: E402
 
 __version__ = "0.1.0"
 
+# Everything but the engine loads on first use (PEP 562 __getattr__ below), so
+# that `import pynn` costs little beyond `import numpy`; `pynn.Dense`,
+# `from pynn import Sequential`, `pynn.layers` ... import what they need then.
 # The public API: what `from pynn import *`, `dir(pynn)` and the documentation
 # cover. Submodules that are implementation (core, base, conv, tensor, ...) stay
 # importable but are not listed; the trust tools load lazily yet are listed.
-_MODULES = ["activations", "backend", "callbacks", "data", "datasets", "explain", "fairness",
-            "federated", "footprint", "initializers", "layers", "losses", "metrics", "models",
+_MODULES = ["activations", "backend", "callbacks", "data", "datasets", "distribution", "explain",
+            "fairness", "federated", "footprint", "initializers", "layers", "losses", "metrics", "models",
             "ops", "optimizers", "privacy", "random", "regularizers", "saving", "schedules",
             "text", "utils"]
-__all__ = sorted(
-    _MODULES
-    + [n for n in layers.__all__ if n not in ("register", "Input", "serialize", "deserialize")]
-    + ["Input", "Model", "Sequential", "Tensor", "get_num_threads", "is_grad_enabled",
-       "load_model", "no_grad", "save_model", "set_num_threads", "set_seed"])
+# Top-level names and the submodule defining each; the layer classes come from
+# pynn.layers (its __all__), as `from .layers import *` gave them.
+_NAMES = {"Tensor": "tensor", "no_grad": "tensor", "is_grad_enabled": "tensor",
+          "Input": "functional", "Model": "models", "Sequential": "models",
+          "Variable": "layers.base", "load_model": "saving", "save_model": "saving"}
+_OWN = ["get_num_threads", "set_num_threads", "set_seed"]
+
+
+def _public_names():
+    from . import layers
+    return sorted(_MODULES + [n for n in layers.__all__
+                                if n not in ("register", "Input", "serialize", "deserialize")]
+                  + ["Input", "Model", "Sequential", "Tensor", "is_grad_enabled", "load_model",
+                     "no_grad", "save_model"] + _OWN)
 
 
 def set_seed(seed):
@@ -155,12 +156,21 @@ def get_num_threads():
 
 def __dir__():
     # dir(pynn) is the public API only (plus the version), lazy subpackages included
-    return sorted(__all__ + ["__version__"])
+    return sorted(_public_names() + ["__version__"])
 
 
 def __getattr__(name):
-    # the trust tools load on first use: `pynn.explain`, `pynn.fairness`
-    if name in ("explain", "fairness"):
-        import importlib
+    import importlib
+    if name in _MODULES:
         return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'pynn' has no attribute {name!r}")
+    if name == "__all__":
+        value = _public_names()
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+    else:
+        layers = importlib.import_module(".layers", __name__)
+        if name not in layers.__all__:
+            raise AttributeError(f"module 'pynn' has no attribute {name!r}")
+        value = getattr(layers, name)
+    globals()[name] = value  # resolved once
+    return value

@@ -53,6 +53,10 @@ class Callback:
     True
     """
 
+    # Under pynn.distribution.DataParallel only process 0 runs callbacks that
+    # write files (ModelCheckpoint, CSVLogger): the others would write the same.
+    _process_0_only = False
+
     def __init__(self):
         self.model = None
         self.params = {}
@@ -1009,6 +1013,8 @@ class ModelCheckpoint(_Monitor):
     ['model-01.keras', 'model-02.keras']
     """
 
+    _process_0_only = True  # see Callback
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):
@@ -1336,6 +1342,8 @@ class CSVLogger(Callback):
     >>> lines[0], len(lines)
     ('epoch,loss', 3)
     """
+
+    _process_0_only = True  # see Callback
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()

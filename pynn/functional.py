@@ -20,7 +20,6 @@ class KerasTensor:
     _is_symbolic = True
     # NumPy hands `array + keras_tensor` to our reflected operators instead of looping
     __array_ufunc__ = None
-    dtype = "float32"  # Keras' KerasTensor.dtype is a string; pynn computes in float32
 
     __add__, __radd__ = _op("add"), _op("add", True)
     __sub__, __rsub__ = _op("subtract"), _op("subtract", True)
@@ -35,12 +34,21 @@ class KerasTensor:
     # == and != stay identity comparisons: graphs keep KerasTensors in lists and dicts
     __hash__ = object.__hash__
 
-    def __init__(self, shape, layer=None, inputs=(), index=0, name=None):
+    def __init__(self, shape, layer=None, inputs=(), index=0, name=None, dtype=None):
         self.shape = tuple(shape)   # batch shape, first entry None
+        self._dtype = dtype         # None (float32 or ids) or "string", "int64", ...
+        # Input(batch_size=...), carried along the graph: what a stateful RNN keeps
+        self.batch_size = next((t.batch_size for t in inputs if getattr(t, "batch_size", None)),
+                               None)
         self.layer = layer          # the layer call that produced it (None: an Input)
         self.inputs = tuple(inputs)
         self.index = index          # which output of that call
         self.name = name
+
+    @property
+    def dtype(self):
+        """The dtype as Keras names it: "float32" unless the Input declared another."""
+        return self._dtype or "float32"
 
     @property
     def ndim(self):
@@ -63,11 +71,15 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
         Per-sample shape; ``None`` for a dimension of any size (e.g. the steps
         of variable-length sequences).
     batch_size : int, optional
-        Accepted for Keras compatibility; the batch size stays free.
+        The batch size stays free; a stateful recurrent layer downstream keeps
+        its states for batches of this size (Keras asks for it there).
     name : str, optional
         A name for the input (for dict inputs to ``fit``).
-    dtype : {None, "float32", "int32", "int64"}
-        Accepted; pynn computes in float32 (integer ids for Embedding are fine).
+    dtype : {None, "float32", "int32", "int64", "string"}
+        pynn computes in float32 (integer ids for Embedding are fine).
+        ``"string"``: raw text or categories, to be taken by TextVectorization,
+        StringLookup or Hashing first; the model runs those on the strings before
+        the engine (e.g. ``pynn.Input(shape=(1,), dtype="string")``).
 
     Returns
     -------
@@ -94,9 +106,18 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
         shape = (shape,)
     if any(s is not None and (not isinstance(s, int) or s < 0) for s in shape):
         raise ValueError(f"Input: shape must hold non-negative ints, got {shape!r}")
-    if dtype not in (None, "float32", "int32", "int64"):
-        raise ValueError(f"Input: dtype {dtype!r} is not supported (pynn computes in float32)")
-    return KerasTensor((None,) + tuple(shape), name=name)
+    if dtype in ("str", str, object):
+        dtype = "string"
+    if dtype not in (None, "float32", "int32", "int64", "string"):
+        raise ValueError(f"Input: dtype {dtype!r} is not supported (pynn computes in float32; "
+                         f"'string' inputs go to TextVectorization, StringLookup or Hashing)")
+    out = KerasTensor((None,) + tuple(shape), name=name, dtype=dtype)
+    if batch_size is not None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"Input: batch_size must be a positive int or None, got "
+                             f"{batch_size!r}")
+        out.batch_size = batch_size
+    return out
 
 
 def _keyword_tensors(kwargs):

@@ -9,7 +9,7 @@ import numpy as np
 from . import _C
 from ._names import unknown_name
 
-__all__ = ["Metric", "MeanMetric", "BinaryAccuracy", "CategoricalAccuracy",
+__all__ = ["Metric", "MeanMetric", "Mean", "BinaryAccuracy", "CategoricalAccuracy",
            "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError",
            "MeanAbsoluteError", "RootMeanSquaredError", "Precision", "Recall", "AUC", "F1Score",
            "TopKCategoricalAccuracy", "MeanMetricWrapper", "BinaryCrossentropy",
@@ -400,7 +400,7 @@ class BinaryAccuracy(MeanMetric):
         self.threshold = threshold
 
     def _attrs(self):
-        return {"fattr": [self.threshold]}
+        return {"threshold": float(self.threshold)}
 
     def get_config(self):
         return {"name": self.name, "threshold": self.threshold}
@@ -486,7 +486,7 @@ class SparseTopKCategoricalAccuracy(_PerStep, MeanMetric):
         self.k = k
 
     def _attrs(self):
-        return {"iattr": [self.k]}
+        return {"k": self.k}
 
     def get_config(self):
         return {"name": self.name, "k": self.k}
@@ -675,6 +675,102 @@ class MeanAbsoluteError(MeanMetric):
         super().__init__(name)
 
 
+class Mean(MeanMetric):
+    """The running (weighted) mean of the values given to ``update_state``, as Keras'
+    ``metrics.Mean`` -- the loss tracker of a custom ``train_step``.
+
+    Values with more than one axis are first averaged per sample (over every axis
+    but the first); a scalar counts as one sample.
+
+    Parameters
+    ----------
+    name : str, default "mean"
+        The key in logs.
+    dtype : None
+        Accepted for Keras compatibility.
+
+    Examples
+    --------
+    >>> m = pynn.metrics.Mean(name="loss")
+    >>> m.update_state(np.array([1.0, 3.0]))
+    >>> m.update_state(6.0, sample_weight=2.0)  # a batch mean of 6 over 2 samples
+    >>> m.result()  # (1 + 3 + 6 * 2) / 4
+    4.0
+    """
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name, dtype)
+
+    def stats(self, y_true, y_pred, sample_weight):
+        """Refused: a Mean averages the values given to ``update_state(values)``; it is
+        not a ``compile(metrics=...)`` metric of targets and predictions.
+
+        Parameters
+        ----------
+        y_true, y_pred, sample_weight
+            Ignored.
+
+        Raises
+        ------
+        TypeError
+            Always.
+
+        Examples
+        --------
+        >>> pynn.metrics.Mean().stats(None, None, None)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        TypeError: metrics.Mean averages the values given to update_state(values)...
+        """
+        raise TypeError(f"metrics.Mean averages the values given to update_state(values); it "
+                        f"is not a compile() metric of (y_true, y_pred) (metric '{self.name}')")
+
+    def update_state(self, values, sample_weight=None):
+        """Adds values (a Tensor, array or number) to the running mean.
+
+        Parameters
+        ----------
+        values : array_like or Tensor
+            A scalar (one sample) or one value per sample (samples first; further axes
+            are averaged per sample).
+        sample_weight : array_like or float, optional
+            Weights broadcast to the per-sample values (a scalar weighs a scalar value
+            as that many samples, as Keras' loss tracker does with the batch size).
+
+        Raises
+        ------
+        ValueError
+            ``sample_weight`` does not broadcast to the values.
+
+        Examples
+        --------
+        >>> m = pynn.metrics.Mean()
+        >>> m.update_state(np.array([[1.0, 3.0], [5.0, 7.0]]), sample_weight=[1.0, 0.0])
+        >>> m.result()  # the first sample's mean only
+        2.0
+        """
+        v = np.asarray(values, np.float64)
+        if sample_weight is None:
+            if v.ndim > 1:
+                v = v.mean(axis=tuple(range(1, v.ndim)))
+            stats = [v.sum(), v.shape[0] if v.ndim else 1]
+        else:  # Keras' reduce_to_samplewise_values
+            w = np.asarray(sample_weight, np.float64)
+            if v.ndim > w.ndim:
+                v = v.mean(axis=tuple(range(w.ndim, v.ndim)))
+            try:
+                w = np.broadcast_to(w, v.shape)
+            except ValueError:
+                raise ValueError(f"metrics.Mean '{self.name}': sample_weight of shape {w.shape} does "
+                                 f"not broadcast to values of shape {v.shape}") from None
+            v = v * w
+            if v.ndim > 1:
+                v, w = v.mean(axis=tuple(range(1, v.ndim))), w.mean(axis=tuple(range(1, v.ndim)))
+            stats = [v.sum(), w.sum()]
+        s = np.array(stats, np.float64)
+        self._acc = s if self._acc is None else self._acc + s
+
+
 class RootMeanSquaredError(MeanMetric):
     """The root of the mean squared error over all samples seen.
 
@@ -710,7 +806,7 @@ class _Confusion(Metric):
     thresholds = (0.5,)
 
     def _attrs(self):
-        return {"iv": [int(round(t * 1e9)) for t in self.thresholds]}
+        return {"thresholds_billionths": [int(round(t * 1e9)) for t in self.thresholds]}
 
     def _counts(self, acc):
         k = len(self.thresholds)
@@ -966,8 +1062,8 @@ class F1Score(Metric):
 
     def _attrs(self):
         if self.threshold is None:
-            return {"iattr": [0]}
-        return {"iattr": [1], "fattr": [self.threshold]}
+            return {"use_threshold": False}
+        return {"use_threshold": True, "threshold": float(self.threshold)}
 
     def value_from(self, acc):
         c = len(acc) // 4

@@ -24,6 +24,7 @@ hyper-parameters are fixed once the optimizer is built (except ``learning_rate``
 which stays settable); ``variables`` holds the state arrays only (``iterations``
 is an int attribute).
 """
+import abc
 import math
 import numbers
 import warnings
@@ -70,7 +71,7 @@ def _key(a):
 _ALL = {}  # class name -> class, filled as the classes below are defined
 
 
-class Optimizer:
+class Optimizer(metaclass=abc.ABCMeta):
     """The base class of pynn's optimizers: a configuration over one C optimizer.
 
     The C optimizer owns the state (momentums, ...) in arenas laid out like the
@@ -169,6 +170,20 @@ class Optimizer:
         self._index = {}
         self.built = False
         self._set_lr(learning_rate)
+
+    def _fit_strategy(self, model, n, batch_size, epochs, program):
+        """How ``fit``'s compiled loop turns a batch into a step with this optimizer.
+
+        ``None`` (every optimizer here): the plain step, forward, backward, the
+        model's gradient hook and this optimizer's update. An object that drives
+        the loop otherwise (`pynn.privacy.DPSGD`, registered as an Optimizer,
+        wraps one) returns a strategy with ``state``, the C object ``run_loop``
+        runs every batch with (its per-batch strategy), and ``after_run(logs)``,
+        called by fit after each run of the loop (to count steps, add logs).
+        ``fit`` calls it once, after tracing its train ``program`` and building
+        the optimizer, with the number of training rows ``n``, the batch size
+        and the epochs still to run."""
+        return None
 
     # ------------------------------------------------------------ configuration
     def _hyper(self):

@@ -175,7 +175,8 @@ def _traced_draw(op, shape, seed, a, b):
                          "same draw at every batch is not what the engine does; pass a "
                          "SeedGenerator or None (pynn.set_seed seeds the engine)")
     dims = tuple(-1 if i == batch[0] else _shape(op[7:], [d])[0] for i, d in enumerate(shape))
-    return _C.apply(op, [shape[batch[0]].tensor], fattr=[a, b], iv=dims)
+    names = ("mean", "stddev") if op == "random_normal" else ("minval", "maxval")
+    return _C.apply(op, [shape[batch[0]].tensor], shape=dims, **dict(zip(names, (a, b))))
 
 
 def _shape(what, shape):
@@ -470,7 +471,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         if noise_shape is not None or seed is not None:
             raise ValueError("pynn.random.dropout inside a traced model draws from the engine "
                              "(seeded by pynn.set_seed): noise_shape and seed must be None there")
-        return _C.apply("dropout", [x], fattr=[float(rate)], iattr=[1])
+        return _C.apply("dropout", [x], rate=float(rate), training=True)
     shape = tuple(x.shape) if noise_shape is None else _shape("dropout", noise_shape)
     try:
         np.broadcast_shapes(shape, tuple(x.shape))

@@ -52,6 +52,11 @@ FORMAT_VERSION = 1
 MODEL_FORMAT = "pynn.model"
 WEIGHTS_FORMAT = "pynn.weights"
 _MEMBERS = ("config.json", "weights.npz", "optimizer.npz")
+# A `.keras` name holds both formats: Keras 3's members (its config.json, metadata.json,
+# model.weights.h5), which Keras loads, and pynn's, its config renamed pynn.json, which
+# pynn loads with everything (optimizer state, preprocessing, custom layers).
+_KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
+_PYNN_CONFIG_IN_KERAS = "pynn.json"
 _MAX_CONFIG_BYTES = 16 << 20
 _MAX_DEFLATE_RATIO = 1100  # deflate's real maximum is about 1032:1
 _NPY_SLACK = 4096  # zip and .npy header bytes allowed per array on top of the data
@@ -62,8 +67,8 @@ def layer_to_config(layer):
     """{"class_name": ..., "config": layer.get_config()} (JSON-friendly); a model used as
     a layer (a Sequential inside a functional model) is its model config; a class
     registered with register_keras_serializable carries its registered name."""
-    from .models import Model
-    if isinstance(layer, Model):
+    from .models import FunctionalModel, Sequential
+    if isinstance(layer, (FunctionalModel, Sequential)):
         return model_to_config(layer)
     cfg = {"class_name": type(layer).__name__, "config": layer.get_config()}
     registered = get_registered_name(type(layer))
@@ -79,6 +84,8 @@ def layer_from_config(cfg, custom_objects=None):
     if not isinstance(cfg, dict) or not isinstance(cfg.get("class_name"), str):
         raise ValueError(f"A layer config must be a dict with a 'class_name' string, got {cfg!r:.200}")
     name = cfg["class_name"]
+    if name in ("Sequential", "Functional"):  # a model used as a layer
+        return model_from_config(cfg, custom_objects)
     config = cfg.get("config", {})
     if not isinstance(config, dict):
         raise ValueError(f"The config of layer class {name!r} must be a dict, got "
@@ -142,7 +149,9 @@ def _functional_config(model):
             call_cfgs[-1]["dict_keys"] = list(t.dict_keys)
     extra = {"input_keys": model._dict_keys()} if model._dict_keys() else {}
     return {**extra, "name": model.name,
-            "inputs": [{"name": t.name, "shape": list(t.shape[1:])} for t in inputs],
+            "inputs": [dict({"name": t.name, "shape": list(t.shape[1:])},
+                            **({"dtype": t._dtype} if getattr(t, "_dtype", None) else {}))
+                       for t in inputs],
             "layers": [layer_to_config(l) for l in layers_],
             "calls": call_cfgs,
             "outputs": [ref(t) for t in model._outputs]}
@@ -155,7 +164,7 @@ def _functional_from_config(cfg, custom_objects=None):
     for spec in _list(cfg, "inputs"):
         shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape",
                        allow_none=True)
-        inputs.append(Input(shape=shape, name=spec.get("name")))
+        inputs.append(Input(shape=shape, name=spec.get("name"), dtype=spec.get("dtype")))
     layers_ = [layer_from_config(lc, custom_objects) for lc in _list(cfg, "layers")]
     outs = []
 
@@ -237,7 +246,10 @@ def model_from_config(cfg, custom_objects=None):
         model = Sequential(name=inner.get("name"))
         if inner.get("input_shape") is not None:
             from .functional import Input
-            model.add(Input(shape=_shape(inner["input_shape"], "input_shape")))
+            dtype = inner.get("input_dtype")
+            if dtype not in (None, "float32", "int32", "int64", "string"):
+                raise ValueError(f"The model config's input_dtype {dtype!r} is not one pynn takes")
+            model.add(Input(shape=_shape(inner["input_shape"], "input_shape"), dtype=dtype))
         for lc in _list(inner, "layers"):
             model.add(layer_from_config(lc, custom_objects))
         return model
@@ -486,10 +498,15 @@ def _build_if_declared(model):
 def save_model(model, filepath, overwrite=True):
     """Saves a whole model to one file: architecture, weights, compile settings and optimizer state.
 
-    The file is a zip of ``config.json``, ``weights.npz`` and ``optimizer.npz``
-    (any extension; ``.keras`` by convention), written under a temporary name and
+    pynn's format is a zip of ``config.json``, ``weights.npz`` and
+    ``optimizer.npz`` (``.pynn`` by convention), written under a temporary name and
     renamed, so a crash never leaves half a file. Training resumes exactly after
-    `load_model`. Also ``model.save(path)`` and ``pynn.save_model``.
+    `load_model`. A ``.keras`` name writes Keras 3's native file (``config.json``,
+    ``metadata.json``, ``model.weights.h5``: ``keras.saving.load_model`` opens it
+    with the same predictions) with pynn's members beside it (its config as
+    ``pynn.json``), which `load_model` reads; a model Keras cannot rebuild (custom
+    or preprocessing layers) gets pynn's members only, with a warning saying why.
+    Also ``model.save(path)`` and ``pynn.save_model``.
 
     Parameters
     ----------
@@ -504,8 +521,7 @@ def save_model(model, filepath, overwrite=True):
     ------
     ValueError
         The model is not built, or ``filepath`` ends in ``.h5`` / ``.hdf5`` (pynn
-        writes no HDF5 model; ``model.export(path, format="keras")`` writes a file
-        Keras 3 loads).
+        writes no HDF5 model; a ``.keras`` name writes a file Keras 3 loads).
     FileExistsError
         The file exists and ``overwrite=False``.
 
@@ -514,7 +530,7 @@ def save_model(model, filepath, overwrite=True):
     >>> import os, tempfile
     >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
     >>> model.compile(optimizer="adam", loss="mse")
-    >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.pynn")
     >>> pynn.saving.save_model(model, path)
     >>> restored = pynn.saving.load_model(path)
     >>> restored.optimizer.get_config()["name"], restored.output_shape
@@ -522,8 +538,8 @@ def save_model(model, filepath, overwrite=True):
     """
     if str(filepath).lower().endswith((".h5", ".hdf5")):  # never a zip under an HDF5 name
         raise ValueError(f"model.save({str(filepath)!r}): pynn does not write Keras 2's HDF5 "
-                         f"format; use a .keras or .pynn name (pynn's format), or "
-                         f"model.export(path, format='keras') for a file Keras 3 loads")
+                         f"format; use a .pynn name (pynn's format) or a .keras one (Keras 3's "
+                         f"format, as model.export(path, format='keras'))")
     _build_if_declared(model)
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save: "
@@ -535,12 +551,31 @@ def save_model(model, filepath, overwrite=True):
     members = {}
     opt_cfg, opt_npz = _optimizer_members(model) if compile_cfg is not None else (None, None)
     config["optimizer_state"] = opt_cfg
-    members["config.json"] = json.dumps(config, indent=1).encode("utf-8")
+    config_member = "config.json"
+    if str(filepath).lower().endswith(".keras"):
+        keras = _keras_members(model, filepath)
+        if keras is not None:
+            members.update(keras)
+            config_member = _PYNN_CONFIG_IN_KERAS
+    members[config_member] = json.dumps(config, indent=1).encode("utf-8")
     members["weights.npz"] = _npz_bytes({f"w{i}": np.asarray(w, np.float32)
                                          for i, w in enumerate(model.weights)})
     if opt_npz is not None:
         members["optimizer.npz"] = opt_npz
     _write_container(filepath, members, overwrite)
+
+
+def _keras_members(model, filepath):
+    """Keras 3's members for a `.keras` file, or None (with a warning saying why) when
+    Keras could not rebuild the model: the file then holds pynn's format only."""
+    from .export.keras_file import keras_members
+    try:
+        return keras_members(model)
+    except Exception as e:  # pynn's members are the file's content; Keras' are a bonus
+        warnings.warn(f"model.save({str(filepath)!r}): the file holds pynn's format only, which "
+                      f"Keras 3 cannot open ({type(e).__name__}: {e}). Name it .pynn to say "
+                      f"so.", stacklevel=3)
+        return None
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -622,10 +657,15 @@ class _Archive:
                            f"refusing to load it")
         if len(set(names)) != len(names):
             self._fail("the archive holds duplicate member names")
-        extra = sorted(set(names) - set(_MEMBERS))
+        allowed = set(_MEMBERS)
+        self.config_member = "config.json"
+        if _PYNN_CONFIG_IN_KERAS in names:  # a .keras file holding both formats
+            allowed |= set(_KERAS_MEMBERS) | {_PYNN_CONFIG_IN_KERAS}
+            self.config_member = _PYNN_CONFIG_IN_KERAS
+        extra = sorted(set(names) - allowed)
         if extra:
             self._fail(f"unexpected member(s) {extra}; a pynn file holds only {list(_MEMBERS)}")
-        for required in ("config.json", "weights.npz"):
+        for required in (self.config_member, "weights.npz"):
             if required not in names:
                 self._fail(f"missing member {required!r}")
         for info in self.zip.infolist():
@@ -654,7 +694,7 @@ class _Archive:
             self._fail(f"member {name!r} cannot be read ({e}); the file is damaged or truncated")
 
     def _read_config(self):
-        raw = self._read_member("config.json", _MAX_CONFIG_BYTES)
+        raw = self._read_member(self.config_member, _MAX_CONFIG_BYTES)
         try:
             config = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError) as e:
@@ -847,8 +887,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     Parameters
     ----------
     filepath : str or path-like
-        A file written by `save_model`, or a ``.keras`` file Keras 3 wrote (told
-        apart by content; read by `pynn.export.keras_file`, which needs h5py).
+        A file written by `save_model`, a ``.keras`` file Keras 3 wrote, or a
+        legacy Keras 2 / tf.keras ``.h5`` file (told apart by content; read by
+        `pynn.export.keras_file` / `pynn.export.keras_h5`, which need h5py; these
+        two give the architecture and weights, not the compile settings).
     custom_objects : dict, optional
         ``{class name: class}`` for custom layers.
     compile : bool, default True
@@ -879,8 +921,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     True
     """
     from .export.keras_file import is_keras_file, load_keras
+    from .export.keras_h5 import is_h5_file, load_h5
     if is_keras_file(filepath):  # a file Keras 3 wrote (pynn.export.keras_file)
         return load_keras(filepath)
+    if is_h5_file(filepath):  # Keras 2's legacy HDF5 (pynn.export.keras_h5)
+        return load_h5(filepath)
     archive = _Archive(filepath)
     try:
         if archive.config.get("format") != MODEL_FORMAT:

@@ -154,7 +154,7 @@ class Tensor(_C.Tensor):
 
     def _pow(self, exponent):
         if isinstance(exponent, (int, float, np.floating, np.integer)):
-            return _C.apply("pow", [self], fattr=[float(exponent)])
+            return _C.apply("pow", [self], exponent=float(exponent))
         raise TypeError("Tensor ** x supports a scalar exponent only; got "
                         f"{type(exponent).__name__}")
 
@@ -642,7 +642,7 @@ def _power(x, exponent):
     if not isinstance(x, _C.Tensor):
         raise TypeError("np.power(x, t) with a tensor exponent is not supported; use "
                         "pynn.ops.exp(t * pynn.ops.log(x))")
-    return _C.apply("pow", [x], fattr=[float(exponent)])
+    return _C.apply("pow", [x], exponent=float(exponent))
 
 
 _UFUNC_OPS = {

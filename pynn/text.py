@@ -6,9 +6,10 @@
 * `pad_sequences`: keras.utils.pad_sequences.
 * `load_word_vectors`: a word2vec / GloVe text file -> an Embedding matrix.
 
-TextVectorization runs in Python and NumPy *before* the model: pynn's engine
-computes on float32, strings never enter its graph. Vectorize the texts once,
-then fit on the integer arrays (what Keras advises on CPU too)."""
+TextVectorization runs in Python and NumPy, never in the engine's graph (which
+computes float32): use it on texts before the model, or as the first layer of a
+model on ``pynn.Input(shape=(1,), dtype="string")``, whose host stage runs it on
+the raw strings before the engine (pynn/layers/host.py)."""
 import collections
 import gzip
 import io
@@ -19,6 +20,7 @@ import zlib
 import numpy as np
 
 from ._fileio import open_regular
+from .layers.host import HostLayer
 
 __all__ = ["TextVectorization", "pad_sequences", "load_word_vectors"]
 
@@ -59,7 +61,7 @@ _STANDARDIZE = {
 _SPLIT = {"whitespace": str.split, "character": list}
 
 
-class TextVectorization:
+class TextVectorization(HostLayer):
     """Turns strings into integer token sequences (Keras' TextVectorization, ``output_mode="int"``).
 
     Each string is standardized, split into tokens, stripped of stop words, and
@@ -67,8 +69,10 @@ class TextVectorization:
     out-of-vocabulary (``'[UNK]'``). ``adapt(texts)`` builds the vocabulary from
     data: tokens by falling frequency, ties broken by reverse string order
     (Keras' rule). Calling it returns an int64 array ``(batch, length)``; feed it
-    to an `Embedding` layer. It runs in Python (text is not numeric work), so
-    vectorize the data once before ``fit``.
+    to an `Embedding` layer. It runs in Python (text is not numeric work):
+    vectorize the data once before ``fit``, or put the layer first in a model
+    on ``pynn.Input(shape=(1,), dtype="string")`` so that the model (saved,
+    loaded and served with its vocabulary) takes raw strings.
 
     Parameters
     ----------
@@ -113,7 +117,7 @@ class TextVectorization:
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
                  split="whitespace", ngrams=None, output_mode="int", output_sequence_length=None,
-                 vocabulary=None, encoding="utf-8", stop_words=None, name=None):
+                 vocabulary=None, encoding="utf-8", stop_words=None, name=None, trainable=True):
         if max_tokens is not None and (not _is_int(max_tokens) or max_tokens < 2):
             raise ValueError(f"TextVectorization: max_tokens must be None or an int > 1 (the two "
                              f"special tokens count), got {max_tokens!r}")
@@ -132,7 +136,7 @@ class TextVectorization:
                                                    or output_sequence_length < 1):
             raise ValueError(f"TextVectorization: output_sequence_length must be None or a positive "
                              f"int, got {output_sequence_length!r}")
-        self.name = name or "text_vectorization"
+        super().__init__(name=name, trainable=trainable)
         self.max_tokens = None if max_tokens is None else int(max_tokens)
         self.standardize, self.split = standardize, split
         self.output_mode = output_mode
@@ -360,7 +364,7 @@ class TextVectorization:
                              f"adapt(texts) or pass vocabulary= before {what}()")
 
     # ------------------------------------------------------------ call
-    def __call__(self, inputs):
+    def host_call(self, inputs):
         self._require_vocabulary("calling it")
         single = isinstance(inputs, (str, bytes, np.str_))
         texts = [self._text(inputs, "the input")] if single else self._strings(inputs, "__call__")
@@ -373,6 +377,13 @@ class TextVectorization:
             row = row[:length]
             out[i, :len(row)] = row
         return out[0] if single else out
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) > 2 or (len(input_shape) == 2 and input_shape[1] != 1):
+            raise ValueError(f"TextVectorization '{self.name}' takes one string per sample "
+                             f"(per-sample shape () or (1,)), got batch shape "
+                             f"{tuple(input_shape)}")
+        return (input_shape[0], self.output_sequence_length)
 
     def get_config(self):
         """Returns the layer's configuration, vocabulary included (JSON-serialisable).
@@ -387,7 +398,7 @@ class TextVectorization:
         >>> config["vocabulary"], config["output_mode"]
         (['', '[UNK]', 'cat'], 'int')
         """
-        return {"name": self.name, "max_tokens": self.max_tokens, "standardize": self.standardize,
+        return {"name": self.name, "trainable": self.trainable, "max_tokens": self.max_tokens, "standardize": self.standardize,
                 "split": self.split, "ngrams": None, "output_mode": self.output_mode,
                 "output_sequence_length": self.output_sequence_length,
                 "vocabulary": None if self._vocab is None else list(self._vocab),

@@ -445,3 +445,37 @@ def test_masked_variable_length(tmp_path):
         x = padded_ids(6, T, 20, seed=T)
         np.testing.assert_allclose(sess.run(None, {sess.get_inputs()[0].name: x})[0],
                                    model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------- transposed, depthwise and separable convolutions
+@pytest.mark.parametrize("kw", [dict(padding="valid"), dict(padding="same", strides=2),
+                                dict(padding="valid", strides=3, kernel_size=2),
+                                dict(padding="same", strides=2, output_padding=0),
+                                dict(padding="same", strides=(2, 3), kernel_size=4,
+                                     output_padding=(1, 2)),
+                                dict(padding="same", dilation_rate=2, activation="relu")])
+def test_conv2d_transpose(kw, tmp_path):
+    kw = {"kernel_size": 3, **kw}
+    model = seq((5, 6, 2), L.Conv2DTranspose(3, **kw))
+    assert_same(model, tmp_path, (5, 6, 2))
+
+
+@pytest.mark.parametrize("kw", [dict(padding="valid"), dict(padding="same", strides=2),
+                                dict(padding="valid", strides=2, output_padding=1)])
+def test_conv1d_transpose(kw, tmp_path):
+    model = seq((7, 3), L.Conv1DTranspose(2, 3, **kw))
+    assert_same(model, tmp_path, (7, 3))
+
+
+@pytest.mark.parametrize("kw", [dict(padding="valid"), dict(padding="same", strides=2),
+                                dict(padding="same", depth_multiplier=3, activation="tanh"),
+                                dict(padding="valid", dilation_rate=2, use_bias=False)])
+def test_depthwise_and_separable_conv2d(kw, tmp_path):
+    model = seq((9, 8, 3), L.DepthwiseConv2D(3, **kw), L.SeparableConv2D(4, 2, **kw))
+    assert_same(model, tmp_path, (9, 8, 3))
+
+
+def test_conv_transpose_of_unknown_size_is_refused_by_name(tmp_path):
+    model = seq((None, None, 2), L.Conv2DTranspose(3, 3, name="up"))
+    with pytest.raises(ValueError, match="ONNX export: layer 'up' \\(Conv2DTranspose\\).*unknown"):
+        model.export(str(tmp_path / "m.onnx"), format="onnx")

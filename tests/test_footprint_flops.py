@@ -232,3 +232,17 @@ def test_merge_layers():
     macs = {r.name: r.macs for r in fp.profile(model).layers}
     assert macs == {"dense": 42, "add": 6, "average": 18, "concatenate": 0, "dot": 6,
                     "dot_1": 6 + 2 * 12}
+
+
+def test_transposed_depthwise_and_separable_convolutions():
+    # Conv2DTranspose: each of the 4x4 input positions through 3x3 taps, 2 -> 5 channels,
+    # plus a bias add per output element (8x8 with 'same' and strides 2)
+    t = seq((4, 4, 2), L.Conv2DTranspose(5, 3, strides=2, padding="same"))
+    assert fp.count_macs(t) == 16 * 9 * 2 * 5 + 64 * 5
+    # DepthwiseConv2D: 6x6 output positions, 3x3 taps, 2 channels x 3 multipliers, + bias
+    d = seq((8, 8, 2), L.DepthwiseConv2D(3, depth_multiplier=3))
+    assert fp.count_macs(d) == 36 * 9 * 6 + 36 * 6
+    # SeparableConv2D: the depthwise part, a 1x1 conv 6 -> 4, a bias per filter
+    s = seq((8, 8, 2), L.SeparableConv2D(4, 3, depth_multiplier=3, use_bias=True))
+    assert fp.count_macs(s) == 36 * 9 * 6 + 36 * 6 * 4 + 36 * 4
+    assert fp.count_flops(s) == 2 * (36 * 9 * 6 + 36 * 6 * 4) + 36 * 4

@@ -103,19 +103,19 @@ def test_u1_in_range_attributes_are_unchanged():
 
 
 @pytest.mark.parametrize("kw, match", [
-    (dict(iv=[0, BIG]), r"transpose: iv\[1\] must be an integer in \[-9223372036854775808, "
+    (dict(axes=[0, BIG]), r"transpose: axes\[1\] must be an integer in \[-9223372036854775808, "
                         r"9223372036854775807\], got 100000000000000000000"),
-    (dict(iv=[-2 ** 63 - 1]), r"transpose: iv\[0\] must be an integer in"),
+    (dict(axes=[-2 ** 63 - 1]), r"transpose: axes\[0\] must be an integer in"),
 ])
 def test_u1_binding_refuses_int64_overflow_by_op_and_slot(kw, match):
     # the private entry point: what is left when no Python wrapper checked first
     x = pynn.Tensor(np.ones((2, 3), np.float32))
     with pytest.raises(ValueError, match=match):
         _C.apply("transpose", [x], **kw)
-    with pytest.raises(ValueError, match=r"take: iattr\[0\] must be an integer in"):
-        _C.apply("take", [x, pynn.Tensor(np.zeros(1, np.float32))], iattr=[2 ** 63])
+    with pytest.raises(ValueError, match=r"take: axis must be an integer in"):
+        _C.apply("take", [x, pynn.Tensor(np.zeros(1, np.float32))], axis=2 ** 63)
     with pytest.raises(TypeError):  # not an int at all: still the TypeError it was
-        _C.apply("take", [x, pynn.Tensor(np.zeros(1, np.float32))], iattr=[0.5])
+        _C.apply("take", [x, pynn.Tensor(np.zeros(1, np.float32))], axis=0.5)
 
 
 # ------------------------------------------------------------ U2: batch_size

@@ -16,12 +16,14 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 PYNN_PARENT = os.path.dirname(os.path.dirname(pynn.__file__))
 EPS32 = np.finfo(np.float32).eps
 
-# (M, N, K): ones, primes, non-multiples of the micro-tiles (6x16, 4x8), and
+# (M, N, K): ones, primes, non-multiples of the micro-tiles (6x16, 12x32, 4x8), and
 # sizes past the cache blocks (KC=256, MC=144, NC=4080, 2304-row A super-block).
 SHAPES = [
     (1, 1, 1), (1, 7, 13), (7, 1, 13), (13, 7, 1), (2, 3, 4), (6, 16, 5), (7, 17, 9),
     (32, 128, 10), (97, 13, 7), (13, 97, 31), (97, 97, 97), (145, 33, 257),
     (128, 256, 784), (300, 150, 600), (5, 4100, 40), (2400, 20, 30),
+    # the AVX-512 tile (12 x 32) and its packers: one past, one short, 8-row groups
+    (12, 32, 8), (13, 33, 17), (25, 95, 9), (241, 65, 390),
 ]
 
 
@@ -83,14 +85,14 @@ def cpu_flags():
     return set()
 
 
-def runnable_isas():
-    flags = cpu_flags()
-    isas = ["generic"]
-    if {"avx2", "fma"} <= flags:
-        isas.append("avx2")
-    if {"avx512f", "avx2", "fma"} <= flags and _C.gemm_isa() == "avx512":
-        isas.append("avx512")
-    return isas
+# CPU flags each kernel needs (the driver's own detection, gemm.c cpu_has).
+ISA_FLAGS = {"generic": set(), "avx2": {"avx2", "fma"}, "avx512": {"avx512f", "avx2", "fma"}}
+
+
+def skip_unless_cpu_runs(isa):
+    missing = ISA_FLAGS[isa] - cpu_flags()
+    if missing:
+        pytest.skip(f"this CPU lacks {', '.join(sorted(missing))}: the {isa} kernel cannot run here")
 
 
 # ------------------------------------------------------------ correctness
@@ -101,14 +103,25 @@ def test_matches_float64(M, N, K, ta, tb):
     check(a, b, ta, tb)
 
 
-@pytest.mark.parametrize("isa", runnable_isas())
+@pytest.mark.parametrize("isa", sorted(ISA_FLAGS))
 def test_every_kernel_path(isa):
+    skip_unless_cpu_runs(isa)
     code = ("import sys; import test_gemm as t\n"
             "from pynn import _C\n"
             f"assert _C.gemm_isa() == {isa!r}, _C.gemm_isa()\n"
             "t.check_all(); print('ok')")
     r = run_forced(isa, code)
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout + r.stderr
+
+
+def test_default_kernel_is_the_widest_the_cpu_runs():
+    r = run_forced("", "from pynn import _C; print(_C.gemm_isa())")
+    assert r.returncode == 0, r.stderr
+    flags = cpu_flags()
+    if not flags:
+        pytest.skip("no /proc/cpuinfo flags to compare with")
+    want = [isa for isa in ("avx512", "avx2", "generic") if ISA_FLAGS[isa] <= flags][0]
+    assert r.stdout.strip() == want
 
 
 @pytest.mark.parametrize("isa", ["avx512", "nonsense", ""])
@@ -138,10 +151,62 @@ def test_empty_dims(M, N, K):
     np.testing.assert_array_equal(out, np.full((M, N), 1.5, np.float32))
 
 
+# ------------------------------------------------------------ a row alone and in a batch
+def rows_alone_match_batch():
+    """Each row of op(A) @ op(B), computed alone (the one-row kernels), in small
+    batches (the unpacked path, short tiles) and in the whole batch (packed),
+    must be the same bits: a sample's output does not depend on its batch."""
+    rng = np.random.default_rng(5)
+    for K in (1, 7, 255, 256, 257, 300, 513, 784, 1024):
+        for N in (1, 10, 33, 130, 1024):
+            for ta in (False, True):
+                for tb in (False, True):
+                    M = 40
+                    a, b = operands(rng, M, N, K, ta, tb)
+                    full = _C.sgemm(a, b, trans_a=ta, trans_b=tb)
+                    for i0, rows in ((0, 1), (17, 1), (39, 1), (3, 2), (5, 7), (20, 13)):
+                        part = np.ascontiguousarray(a[:, i0:i0 + rows] if ta else a[i0:i0 + rows])
+                        got = _C.sgemm(part, b, trans_a=ta, trans_b=tb)
+                        assert got.tobytes() == full[i0:i0 + rows].tobytes(), (M, N, K, ta, tb, i0, rows)
+
+
+def test_rows_alone_match_batch():
+    rows_alone_match_batch()
+
+
+@pytest.mark.parametrize("isa", ["avx2", "avx512"])
+def test_rows_alone_match_batch_and_isas_agree(isa):
+    """The same property on every x86 kernel, and the two give the same bits."""
+    skip_unless_cpu_runs(isa)
+    code = ("import numpy as np, test_gemm as t\nfrom pynn import _C\n"
+            "t.rows_alone_match_batch()\n"
+            "rng = np.random.default_rng(9)\n"
+            "a, b = t.operands(rng, 37, 300, 784, False, True)\n"
+            "print(_C.gemm_isa(), _C.sgemm(a, b, trans_b=True).tobytes().hex())")
+    r = run_forced(isa, code)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got_isa, got = r.stdout.split()
+    assert got_isa == isa
+    a, b = operands(np.random.default_rng(9), 37, 300, 784, False, True)
+    assert got == _C.sgemm(a, b, trans_b=True).tobytes().hex(), f"{isa} and {_C.gemm_isa()} differ"
+
+
+def test_rank1_is_the_rounded_product():
+    """K == 1 (a one-row batch's weight gradient): each element is a*b rounded once."""
+    rng = np.random.default_rng(3)
+    for M, N in ((1, 1), (5, 37), (784, 1024), (3, 8)):
+        a = rng.standard_normal((M, 1)).astype(np.float32)
+        b = rng.standard_normal((1, N)).astype(np.float32)
+        np.testing.assert_array_equal(_C.sgemm(a, b), a * b)
+        at = np.ascontiguousarray(a.T)  # the dW = x^T dy layout: trans_a
+        np.testing.assert_array_equal(_C.sgemm(at, b, trans_a=True), a * b)
+
+
 # ------------------------------------------------------------ threads
 @pytest.mark.parametrize("M,N,K,ta,tb", [(2048, 64, 300, False, False), (128, 784, 256, False, True),
                                          (784, 256, 128, True, False), (500, 500, 500, True, True),
-                                         (97, 1000, 13, False, False)])
+                                         (97, 1000, 13, False, False), (1, 5000, 300, False, False),
+                                         (1, 3000, 700, False, True), (3000, 700, 1, True, False)])
 def test_thread_count_does_not_change_bits(M, N, K, ta, tb):
     a, b = operands(np.random.default_rng(7), M, N, K, ta, tb)
     saved = _C.get_num_threads()
@@ -211,3 +276,26 @@ def test_set_num_threads_rejects_nonpositive():
             _C.set_num_threads(n)
     assert _C.get_num_threads() >= 1
     assert _C.gemm_isa() in ("avx512", "avx2", "generic")
+
+
+# ------------------------------------------------------------ peak FMA (benchmarks' yardstick)
+@pytest.mark.parametrize("isa", sorted(ISA_FLAGS))
+def test_fma_peak_measures_what_the_cpu_runs(isa):
+    g = _C.fma_peak(isa, threads=1, seconds=0.03)
+    if ISA_FLAGS[isa] - cpu_flags():
+        assert g is None  # the CPU lacks the ISA: no figure rather than a crash
+    else:
+        # at least one flop per ns (any CPU of the last 20 years) and at most
+        # 64 flop/cycle at 10 GHz
+        assert isinstance(g, float) and 1.0 < g < 640.0, g
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(isa="sse9"), "isa must be 'avx512', 'avx2' or 'generic', got 'sse9'"),
+    (dict(isa="avx2", threads=0), "threads must be in 1..64, got 0"),
+    (dict(isa="avx2", seconds=-1.0), r"seconds must be in \(0, 60\], got -1"),
+    (dict(isa="avx2", seconds=float("nan")), "seconds must be in"),
+])
+def test_fma_peak_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=f"fma_peak: {match}"):
+        _C.fma_peak(**kwargs)

@@ -91,30 +91,30 @@ def test_load_model_of_a_wrapping_config_raises_cleanly(tmp_path, layer, key, va
     assert layers.UpSampling2D(size=(2, 2))(x).numpy().sum() == 16.0
 
 
-@pytest.mark.parametrize("op, iattr, match", [
-    ("max_pool2d", [2, 2, HUGE, 1, 1], "at most"),
-    ("avg_pool1d", [HUGE, 1, 1], "at most"),
+@pytest.mark.parametrize("op, attrs, match", [
+    ("max_pool2d", dict(pool_size=(2, 2), strides=(HUGE, 1), padding="same"), "at most"),
+    ("avg_pool1d", dict(pool_size=HUGE, strides=1, padding="same"), "at most"),
 ])
-def test_pool_attributes_near_int64_max_are_refused(op, iattr, match):
+def test_pool_attributes_near_int64_max_are_refused(op, attrs, match):
     x = np.ones((1, 4, 4, 1) if op.endswith("2d") else (1, 4, 1), np.float32)
     with pytest.raises(ValueError, match=match):
-        _C.apply(op, [x], iattr=iattr)
+        _C.apply(op, [x], **attrs)
 
 
 def test_conv_dilation_that_wraps_is_refused():
     x = np.ones((1, 8, 1), np.float32)
     k = np.ones((3, 1, 1), np.float32)
     with pytest.raises(ValueError, match="dilated kernel extent is too large|at most"):
-        _C.apply("conv1d", [x, k], iattr=[1, 2**62, 1, 0, 0])
+        _C.apply("conv1d", [x, k], strides=1, dilation_rate=2**62, padding="same")
 
 
 def test_reshape_and_concatenate_sums_are_checked():
     x = np.zeros((0, 2), np.float32)
     with pytest.raises(ValueError, match="too large"):
-        _C.apply("reshape", [x], iv=[2**40, 2**40, 2**40, 0])
+        _C.apply("reshape", [x], shape=[2**40, 2**40, 2**40, 0])
     z = np.zeros((0, 2**60), np.float32)
     with pytest.raises(ValueError, match="too large"):
-        _C.apply("concatenate", [z, z, z, z], iattr=[1])
+        _C.apply("concatenate", [z, z, z, z], axis=1)
 
 
 def test_tensor_shapes_are_bounded_even_when_empty():
@@ -138,8 +138,8 @@ def test_zero_size_with_a_huge_dimension_returns_immediately():
     # and row doing nothing (hours); an empty output now returns at once
     x = _C.placeholder((big, 1, 1, 0))
     t0 = time.perf_counter()
-    up = _C.apply("upsampling", [x], iattr=[2, 2])
-    pad = _C.apply("zero_padding", [x], iattr=[1, 1, 1, 1])
+    up = _C.apply("upsampling", [x], size=[2, 2])
+    pad = _C.apply("zero_padding", [x], padding=[1, 1, 1, 1])
     mm = _C.apply("matmul", [_C.placeholder((big, 1, 0)), _C.placeholder((0, 0))])
     assert up.shape == (big, 2, 2, 0)
     assert pad.shape == (big, 3, 3, 0)
@@ -171,10 +171,10 @@ def test_calling_a_model_on_an_empty_batch_returns_no_rows():
 # ------------------------------------------------------------ 3. private entry points
 def test_apply_cropping_with_int64_max_attribute_is_refused():
     x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
-    for iattr in ([0, HUGE, HUGE, 0], [HUGE, HUGE, 0, 0], [0, 0, HUGE, 2]):
+    for amounts in ([0, HUGE, HUGE, 0], [HUGE, HUGE, 0, 0], [0, 0, HUGE, 2]):
         with pytest.raises(ValueError, match="cropping"):
-            _C.apply("cropping", [x], iattr=iattr)
-    ok = _C.apply("cropping", [x], iattr=[1, 1, 0, 2]).numpy()
+            _C.apply("cropping", [x], cropping=amounts)
+    ok = _C.apply("cropping", [x], cropping=[1, 1, 0, 2]).numpy()
     np.testing.assert_array_equal(ok, x[:, 1:3, 0:2])
 
 
@@ -248,7 +248,7 @@ def test_f1_score_rank_2_still_counts_per_class():
     p = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], np.float32)
     t = np.array([[1, 0], [1, 0], [0, 1]], np.float32)
     w = np.ones(3, np.float32)
-    s = _C.apply("perclass_stats", [p, t, w], iattr=[0]).numpy()
+    s = _C.apply("perclass_stats", [p, t, w], use_threshold=False).numpy()
     # tp, fp, fn, support per class (argmax predictions 0, 1, 0)
     np.testing.assert_array_equal(s, [1, 0, 1, 1, 1, 1, 2, 1])
 

@@ -244,15 +244,15 @@ def test_engine_rejects_bad_shapes_without_the_python_checks():
     """Direct _C.apply calls hit the C checks: errors, never a crash."""
     x = np.zeros((1, 4, 4, 2), np.float32)
     with pytest.raises(ValueError, match=r"conv2d: .*kernel.*larger|conv2d: the kernel spans 5"):
-        pynn._C.apply("conv2d", [x, np.zeros((5, 5, 2, 1), np.float32)], iattr=[1, 1, 1, 1, 0])
+        pynn._C.apply("conv2d", [x, np.zeros((5, 5, 2, 1), np.float32)], strides=(1, 1), dilation_rate=(1, 1), padding="valid")
     with pytest.raises(ValueError, match="expects 3 input channels"):
-        pynn._C.apply("conv2d", [x, np.zeros((1, 1, 3, 1), np.float32)], iattr=[1, 1, 1, 1, 0])
+        pynn._C.apply("conv2d", [x, np.zeros((1, 1, 3, 1), np.float32)], strides=(1, 1), dilation_rate=(1, 1), padding="valid")
     with pytest.raises(ValueError, match="strides and dilation"):
-        pynn._C.apply("conv2d", [x, np.zeros((1, 1, 2, 1), np.float32)])
+        pynn._C.apply("conv2d", [x, np.zeros((1, 1, 2, 1), np.float32)], strides=(0, 0))
     with pytest.raises(ValueError, match="takes"):
         pynn._C.apply("conv2d", [x])
     with pytest.raises(ValueError, match="4-D input"):
-        pynn._C.apply("conv2d", [x[0], np.zeros((1, 1, 2, 1), np.float32)], iattr=[1, 1, 1, 1, 0])
+        pynn._C.apply("conv2d", [x[0], np.zeros((1, 1, 2, 1), np.float32)], strides=(1, 1), dilation_rate=(1, 1), padding="valid")
 
 
 # ------------------------------------------------------------------ fused activation
@@ -316,5 +316,5 @@ def test_fused_activation_bad_arguments():
         ops.conv2d(x, w, activation="softmax")
     with pytest.raises(ValueError, match="conv1d: alpha applies to"):
         ops.conv1d(x[0], w[0], activation="tanh", alpha=0.3)
-    with pytest.raises(ValueError, match="conv2d: unknown activation id 99"):
-        pynn._C.apply("conv2d", [x, w], iattr=[1, 1, 1, 1, 0, 99, 0])
+    with pytest.raises(ValueError, match="conv2d: activation must be one of"):
+        pynn._C.apply("conv2d", [x, w], activation="softmax")

@@ -231,7 +231,7 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match=r"clip: x_min \(2.0\) must be <= x_max \(1.0\)"):
         ops.clip(t, 2.0, 1.0)
     with pytest.raises(ValueError, match="clip: lower bound"):  # the C check, bypassing Python
-        pynn._C.apply("clip", [t], fattr=[2.0, 1.0])
+        pynn._C.apply("clip", [t], x_min=2.0, x_max=1.0)
     with pytest.raises(TypeError, match="gelu: approximate"):
         ops.gelu(t, approximate="yes")
     with pytest.raises(TypeError, match="leaky_relu: negative_slope"):

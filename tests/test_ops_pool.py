@@ -181,13 +181,13 @@ def test_missing_channel_axis_message():
 def test_engine_checks_without_python_wrappers():
     x = np.zeros((1, 3, 3, 1), np.float32)
     with pytest.raises(ValueError, match="pool size 4 is larger"):
-        pynn._C.apply("max_pool2d", [x], iattr=[4, 4, 1, 1, 0])
+        pynn._C.apply("max_pool2d", [x], pool_size=(4, 4), strides=(1, 1))
     with pytest.raises(ValueError, match="must be >= 1"):
-        pynn._C.apply("avg_pool2d", [x])
+        pynn._C.apply("avg_pool2d", [x], pool_size=(0, 0))
     with pytest.raises(ValueError, match="leaves nothing"):
-        pynn._C.apply("cropping", [x], iattr=[2, 1, 0, 0])
+        pynn._C.apply("cropping", [x], cropping=[2, 1, 0, 0])
     with pytest.raises(ValueError, match="no height axis"):
-        pynn._C.apply("zero_padding", [x[0]], iattr=[1, 0, 0, 0])
+        pynn._C.apply("zero_padding", [x[0]], padding=[1, 0, 0, 0])
 
 
 def test_max_pool_ties_go_to_the_first_position_and_nan_wins():
@@ -213,6 +213,6 @@ def test_upsampling_and_padding_sizes_that_wrap_int64_are_refused():
     with pytest.raises(ValueError, match="padded width is too large"):
         ops.zero_padding1d(x, padding=(2**60, 2**60))
     with pytest.raises(ValueError, match="cropping must be in"):
-        pynn._C.apply("cropping", [np.ones((1, 4, 4, 1), np.float32)], iattr=[0, 0, 2**63 - 1, 2**63 - 1])
+        pynn._C.apply("cropping", [np.ones((1, 4, 4, 1), np.float32)], cropping=[0, 0, 2**63 - 1, 2**63 - 1])
     with pytest.raises(ValueError, match="at most"):
-        pynn._C.apply("max_pool1d", [x], iattr=[2**63 - 1, 1, 1])
+        pynn._C.apply("max_pool1d", [x], pool_size=2**63 - 1, strides=1, padding="same")

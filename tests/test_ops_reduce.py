@@ -239,11 +239,11 @@ def test_engine_checks_axes_itself():
     # the C op validates too, for callers that bypass pynn.ops
     t = pynn.Tensor(np.ones((2, 3)))
     with pytest.raises(ValueError, match="sum: axis 5 is out of range for a tensor of rank 2"):
-        pynn._C.apply("sum", [t], iattr=[0, 1], iv=[5])
+        pynn._C.apply("sum", [t], reduce_all=False, axis=[5])
     with pytest.raises(ValueError, match="max: axis 1 is repeated"):
-        pynn._C.apply("max", [t], iattr=[0, 1], iv=[1, -1])
+        pynn._C.apply("max", [t], reduce_all=False, axis=[1, -1])
     with pytest.raises(ValueError, match="softmax: axis -3 is out of range"):
-        pynn._C.apply("softmax", [t], iattr=[-3])
+        pynn._C.apply("softmax", [t], axis=-3)
 
 
 @pytest.mark.parametrize("n", [7, 8, 9, 33, 1000])

@@ -68,12 +68,14 @@ def run_check(kind, N, T, F, u, *, bias=True, init=False, mask=False, seed=0, **
         def fn(*ts):  # noqa: F811
             x_, W_, U_, b_, st, m_ = split(ts)
             inputs = [x_, W_, U_] + ([b_] if bias else []) + (st or []) + ([m_] if mask else [])
-            ids = pynn.ops.rnn.ACTIVATION_IDS
-            return pynn._C.apply(kind, inputs, iattr=[
-                int(flags.get("return_sequences", False)), int(flags.get("go_backwards", False)),
-                1, ids[flags.get("activation", "tanh")],
-                ids[flags.get("recurrent_activation", "sigmoid")], int(bias), int(init),
-                int(mask), int(flags.get("zero_output_for_mask", False))])
+            gated = {} if kind == "simple_rnn" else {
+                "recurrent_activation": flags.get("recurrent_activation", "sigmoid")}
+            return pynn._C.apply(
+                kind, inputs, return_sequences=flags.get("return_sequences", False),
+                go_backwards=flags.get("go_backwards", False), return_state=True,
+                activation=flags.get("activation", "tanh"), use_bias=bias,
+                has_initial_state=init, has_mask=mask,
+                zero_output_for_mask=flags.get("zero_output_for_mask", False), **gated)
     check_grad(fn, ref, arrays, wrt=range(n_grad), rtol=2e-3, atol=2e-3)
 
 
@@ -202,8 +204,7 @@ def test_rank_two_input_explains_feature_and_batch_axes():
 def test_engine_rejects_rank_two_too():
     W, U, b = weights("simple_rnn", 1, 2, np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"simple_rnn: inputs must be 3-D.*\(4, 5\)"):
-        pynn._C.apply("simple_rnn", [np.zeros((4, 5)), W, U, b],
-                      iattr=[0, 0, 0, 0, 1, 1, 0, 0, 0])
+        pynn._C.apply("simple_rnn", [np.zeros((4, 5)), W, U, b], use_bias=True)
 
 
 @pytest.mark.parametrize("bad,match", [

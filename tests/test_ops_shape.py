@@ -123,13 +123,13 @@ def test_slice_op_checks_ranges_in_c_too():
     # direct op use (as the compiled driver replays it) must fail cleanly, not read out of bounds
     x = pynn.Tensor(np.ones((3, 4), np.float32))
     with pytest.raises(ValueError, match="index 3 is out of bounds for axis 0 with size 3"):
-        pynn._C.apply("slice", [x], iv=[1, 3, 0, 0])
+        pynn._C.apply("slice", [x], index=[1, 3, 0, 0])
     with pytest.raises(ValueError, match="too many indices"):
-        pynn._C.apply("slice", [x], iv=[1, 0, 0, 0] * 3)
+        pynn._C.apply("slice", [x], index=[1, 0, 0, 0] * 3)
     with pytest.raises(ValueError, match="step cannot be zero"):
-        pynn._C.apply("slice", [x], iv=[0, 0, 1, 0])
+        pynn._C.apply("slice", [x], index=[0, 0, 1, 0])
     with pytest.raises(ValueError, match="groups of 4"):
-        pynn._C.apply("slice", [x], iv=[0, 0, 1])
+        pynn._C.apply("slice", [x], index=[0, 0, 1])
 
 
 def test_slice_axis_and_helpers():

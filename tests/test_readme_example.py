@@ -98,8 +98,27 @@ def check_audit(ns, out, source):
     assert f"AUC {result.auc:.3f}" in out, out
 
 
+def check_text(ns, out, source):
+    # a model on raw strings learns the sentiment snippets, and its saved file (vocabulary
+    # inside) predicts the same on new raw text
+    import pynn
+    loss, accuracy = [float(v) for v in out.strip().strip("[]").split(",")]
+    assert accuracy > 0.65, out  # the test snippets are about half positive
+    asked = np.array(["a moving and beautiful film", "a dull, tedious mess"])
+    again = pynn.load_model("text.pynn")
+    np.testing.assert_array_equal(again.predict(asked, verbose=0),
+                                  ns["model"].predict(asked, verbose=0))
+
+
+def check_scaleout(ns, out, source):
+    # one process here; tests/test_distribution_mpi.py runs the block under mpiexec -n 2
+    ns["pynn"].distribution.set_distribution(None)  # the block set it for this process
+    assert ns["accuracy"] >= 0.94, ns["accuracy"]
+    assert out.strip() == f"test accuracy {ns['accuracy']:.3f} on 1 process(es)"
+
+
 CHECKS = {"audit": check_audit, "eager": check_eager, "keras": check_keras, "trust": check_trust,
-          "export": check_export}
+          "export": check_export, "text": check_text, "scaleout": check_scaleout}
 
 
 def test_every_block_is_marked_and_checked():

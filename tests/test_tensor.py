@@ -157,7 +157,7 @@ def test_matmul_transposed_operands(ta, tb):
     a = rng.standard_normal((4, 3) if ta else (3, 4))
     b = rng.standard_normal((5, 4) if tb else (4, 5))
     ref = lambda x, y: (x.T if ta else x) @ (y.T if tb else y)
-    check_grad(lambda x, y: pynn._C.apply("matmul", [x, y], iattr=[ta, tb]), ref, [a, b])
+    check_grad(lambda x, y: pynn._C.apply("matmul", [x, y], transpose_a=ta, transpose_b=tb), ref, [a, b])
 
 
 def test_matmul_mismatch_names_both_shapes():

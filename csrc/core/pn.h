@@ -109,11 +109,62 @@ typedef struct pn_node {
     uint64_t visit;                  /* traversal mark */
 } pn_node;
 
+/* ---------------------------------------------------------------- op descriptors
+ * An op declares its attributes by name, type and default (pn_attr) and its
+ * traits (PN_TRAIT_*). Hosts pass attributes by name (the binding fills the
+ * slots from the descriptor); engine code outside an op's file reads them by
+ * name (pn_attr_i / pn_attr_f / pn_attr_s / pn_attr_ints) or through the small
+ * accessors an op's header declares. Only the op's own file knows the slots. */
+typedef enum {
+    PN_ATTR_INT,   /* one int64 in iattr[slot] */
+    PN_ATTR_FLOAT, /* one double in fattr[slot] */
+    PN_ATTR_BOOL,  /* 0 / 1 in iattr[slot] */
+    PN_ATTR_ENUM,  /* a name from choices; its index in iattr[slot] */
+    PN_ATTR_INTS   /* count > 0: that many int64 in iattr[slot...];
+                      count == 0: any number, in the node's iv (one per op) */
+} pn_attr_type;
+
+typedef struct pn_attr {
+    const char *name;              /* NULL ends an op's list */
+    pn_attr_type type;
+    int slot;
+    double def;                    /* default (every element of INTS; ENUM: index) */
+    int count;                     /* INTS only */
+    const char *const *choices;    /* ENUM only: names by value, NULL-terminated */
+} pn_attr;
+
+/* Traits: facts about an op that drivers decide by (a per-batch strategy
+ * picks how to get per-example gradients from them) instead of recognising
+ * op names. */
+#define PN_TRAIT_ROWWISE    (1u << 0) /* output row r (batch axis) depends only on row r of
+                                         every batched input; constants broadcast */
+#define PN_TRAIT_STOCHASTIC (1u << 1) /* draws from the engine's generator */
+#define PN_TRAIT_HAS_PARAMS (1u << 2) /* takes trainable weights (kernel, bias, gamma, ...) */
+#define PN_TRAIT_BROADCAST  (1u << 3) /* elementwise over NumPy-broadcast operands: row-wise
+                                         when every batched operand keeps the batch axis */
+#define PN_TRAIT_LOSS       (1u << 4) /* reduces per-example terms of (y_true, y_pred[, w]);
+                                         a mean over the batch when its reduction is
+                                         "sum_over_batch_size" */
+#define PN_TRAIT_LINEAR     (1u << 5) /* linear in each input (a linear function of a batch
+                                         mean is the mean of that function) */
+#define PN_TRAIT_AFFINE     (1u << 6) /* its weights act row by row as x @ kernel + bias, so
+                                         per-example gradient norms have a closed form
+                                         (x_i ⊗ δ_i is rank one) */
+#define PN_TRAIT_ADDITIVE   (1u << 7) /* the (broadcast) sum of its inputs: sums of batch
+                                         means stay means, a bias is added to every row */
+#define PN_N_TRAITS 8
+/* The name of trait bit i ("rowwise", "stochastic", ...), NULL past the end. */
+const char *pn_trait_name(int i);
+
 /* Op table entry. infer_shape sets n->ndim/shape from the inputs and attributes
  * (or fails with a message); forward fills n->data; backward reads n->grad and
  * accumulates into in[i]->grad for every input with requires_grad (those grads
  * are allocated and zeroed by the driver); backward == NULL marks an op without
- * a gradient (metrics, argmax). workspace may be NULL. */
+ * a gradient (metrics, argmax). workspace may be NULL.
+ * inputs: names, NULL-terminated ("name?" optional, "name..." variadic).
+ * attrs: NULL-name-terminated (may be NULL: no attributes).
+ * traits: what holds with the default attributes; traits_of (may be NULL)
+ * refines them from a node's attributes (it may read nothing else). */
 typedef struct pn_op {
     const char *name;
     int n_inputs;                    /* -1: variadic (concat, stack) */
@@ -121,15 +172,33 @@ typedef struct pn_op {
     int (*forward)(pn_node *n);
     int (*backward)(pn_node *n);
     size_t (*workspace)(const pn_node *n);
+    const char *const *inputs;
+    const pn_attr *attrs;
+    uint32_t traits;
+    uint32_t (*traits_of)(const pn_node *n);
 } pn_op;
+
+/* The descriptor of op's attribute name (NULL if it has none of that name). */
+const pn_attr *pn_attr_find(const pn_op *op, const char *name);
+/* Writes every attribute's default into fattr / iattr (zeroed first). */
+void pn_attr_defaults(const pn_op *op, double fattr[PN_MAX_FATTR], int64_t iattr[PN_MAX_IATTR]);
+/* Error text for enum value v of a ("'a', 'b' or 'c'") into buf. */
+const char *pn_attr_choices_str(const pn_attr *a, char *buf, size_t size);
+/* A node's attribute by name: int / bool / enum index (first element of a
+ * fixed INTS), a float, an enum's name, an INTS' values (*len set). The name
+ * must be one of the node's op (engine code asks ops it chose by trait): an
+ * unknown name gives 0 / NULL. */
+int64_t pn_attr_i(const pn_node *n, const char *name);
+double pn_attr_f(const pn_node *n, const char *name);
+const char *pn_attr_s(const pn_node *n, const char *name);
+const int64_t *pn_attr_ints(const pn_node *n, const char *name, int64_t *len);
+/* A node's traits: op->traits refined by op->traits_of (0 for a leaf). */
+uint32_t pn_node_traits(const pn_node *n);
 
 /* Registry: find an op by name (NULL if unknown). */
 const pn_op *pn_op_find(const char *name);
 /* Iterate all registered ops (i from 0; returns NULL past the end). */
 const pn_op *pn_op_at(int i);
-/* The activations the fused layer ops (dense, conv) apply: the name of an id
- * (their activation attribute), NULL past the end. */
-const char *pn_fused_activation_name(int id);
 
 /* Node lifetime. */
 pn_node *pn_node_new(void);
@@ -168,7 +237,10 @@ extern _Thread_local int pn_tracing;
 #endif
 
 /* Creates a node for op over inputs with the given attributes, infers its shape,
- * allocates and runs forward. On success *out holds a new reference. */
+ * allocates and runs forward. On success *out holds a new reference. The
+ * attribute arrays are laid out as op's descriptor says: a host starts from
+ * pn_attr_defaults and writes what it sets by name through pn_attr_find (the
+ * Python binding does exactly this, py_ops.c). */
 int pn_apply(const pn_op *op, int n_in, pn_node **in, const double *fattr, int n_f,
              const int64_t *iattr, int n_i, const int64_t *iv, int64_t n_iv,
              pn_node **out);
@@ -232,6 +304,11 @@ void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float a
               float *C, int64_t ldc);
 /* Which kernel path is active: "avx512", "avx2", "generic". PYNN_GEMM_ISA forces one. */
 const char *pn_gemm_isa(void);
+/* Sustained FMA rate in GFLOP/s of `threads` threads running a register-only
+ * FMA loop with the vectors of isa ("avx512", "avx2", "generic"), best of three
+ * runs lasting about `seconds` in all; -1 when the CPU lacks the ISA or the name
+ * is unknown. For benchmarks (GEMM as a fraction of it). */
+double pn_fma_peak_gflops(const char *isa, int threads, double seconds);
 
 #ifdef __cplusplus
 }

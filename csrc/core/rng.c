@@ -1,4 +1,4 @@
-/* rng.c - one seedable generator for init, dropout, shuffling and DP noise.
+/* rng.c - one seedable generator for init, dropout, shuffling and noise.
  *
  * Counter-based (a SplitMix64-style mixer of (key, counter)): any element of any
  * stream can be computed independently, so parallel kernels draw the same bits

@@ -4,7 +4,7 @@
 
 static PyMethodDef *tables[] = {pn_py_tensor_methods, pn_py_optim_methods,
                                 pn_py_gemm_methods, pn_py_train_methods,
-                                pn_py_dp_methods};
+                                pn_py_dp_methods, pn_py_ops_methods};
 static PyMethodDef all_methods[256];
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "pynn._C",

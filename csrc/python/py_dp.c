@@ -1,13 +1,14 @@
-/* py_dp.c - binding of DP-SGD's C state (csrc/core/dp.h): pynn._C.DPState holds
+/* py_dp.c - binding of DP-SGD's C state (csrc/core/privacy/dp.h): pynn._C.DPState holds
  * the configuration, the step counter and the work buffers (accumulator arena,
  * batch indices) that the compiled loop uses with the GIL released. The Python
- * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to run_loop. */
+ * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to run_loop,
+ * which runs its strategy (pn_dp_strategy) instead of the plain step. */
 #include "pyapi.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "dp.h"
+#include "privacy/dp.h"
 
 typedef struct {
     PyObject_HEAD
@@ -194,7 +195,7 @@ static PyTypeObject PnDP_Type = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_traverse = (traverseproc)DP_traverse,
     .tp_clear = (inquiry)DP_clear,
-    .tp_doc = "DP-SGD state for the compiled training loop (see csrc/core/dp.h).",
+    .tp_doc = "DP-SGD state for the compiled training loop (see csrc/core/privacy/dp.h).",
     .tp_methods = dp_methods,
     .tp_getset = dp_getset,
     .tp_new = DP_new,
@@ -221,7 +222,8 @@ int pn_py_init_dp(PyObject *m)
     return PyModule_AddObject(m, "DPState", (PyObject *)&PnDP_Type);
 }
 
-struct pn_dp *pn_py_dp_acquire(PyObject *o, int64_t n_params, int64_t n_samples)
+const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, int64_t n_samples,
+                                               void **state)
 {
     if (!PyObject_TypeCheck(o, &PnDP_Type)) {
         PyErr_Format(PyExc_TypeError, "dp must be a pynn._C.DPState, got %.100s", Py_TYPE(o)->tp_name);
@@ -237,10 +239,11 @@ struct pn_dp *pn_py_dp_acquire(PyObject *o, int64_t n_params, int64_t n_samples)
         return NULL;
     }
     self->busy = 1;
-    return &self->d;
+    *state = &self->d;
+    return &pn_dp_strategy;
 }
 
-void pn_py_dp_release(PyObject *o)
+void pn_py_strategy_release(PyObject *o)
 {
     if (PyObject_TypeCheck(o, &PnDP_Type)) ((PnDP *)o)->busy = 0;
 }

@@ -1,6 +1,7 @@
 /* py_gemm.c - binding of the SGEMM and the worker pool:
  *     _C.sgemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None)
- *     _C.gemm_isa(), _C.set_num_threads(n), _C.get_num_threads()
+ *     _C.gemm_isa(), _C.fma_peak(isa, threads, seconds),
+ *     _C.set_num_threads(n), _C.get_num_threads()
  * sgemm takes float32, 2-D, C-contiguous arrays as they are (no conversion: a
  * silent copy would hide a slow path from the benchmarks and the layers). */
 #include "pyapi.h"
@@ -97,6 +98,38 @@ static PyObject *py_gemm_isa(PyObject *self, PyObject *noargs)
     return PyUnicode_FromString(pn_gemm_isa());
 }
 
+static PyObject *py_fma_peak(PyObject *self, PyObject *args, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"isa", "threads", "seconds", NULL};
+    const char *isa;
+    int threads = 1;
+    double seconds = 0.3;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|id:fma_peak", kwlist, &isa, &threads, &seconds))
+        return NULL;
+    if (strcmp(isa, "avx512") && strcmp(isa, "avx2") && strcmp(isa, "generic")) {
+        PyErr_Format(PyExc_ValueError,
+                     "fma_peak: isa must be 'avx512', 'avx2' or 'generic', got '%s'", isa);
+        return NULL;
+    }
+    if (threads < 1 || threads > 64) {
+        PyErr_Format(PyExc_ValueError, "fma_peak: threads must be in 1..64, got %d", threads);
+        return NULL;
+    }
+    if (!(seconds > 0.0 && seconds <= 60.0)) {
+        char got[32]; /* PyErr_Format has no %g */
+        snprintf(got, sizeof got, "%g", seconds);
+        PyErr_Format(PyExc_ValueError, "fma_peak: seconds must be in (0, 60], got %s", got);
+        return NULL;
+    }
+    double g;
+    Py_BEGIN_ALLOW_THREADS
+    g = pn_fma_peak_gflops(isa, threads, seconds);
+    Py_END_ALLOW_THREADS
+    if (g < 0.0) Py_RETURN_NONE;
+    return PyFloat_FromDouble(g);
+}
+
 static PyObject *py_set_num_threads(PyObject *self, PyObject *arg)
 {
     (void)self;
@@ -122,6 +155,11 @@ PyMethodDef pn_py_gemm_methods[] = {
      "alpha * op(a) @ op(b) (+ beta * out when out is given) for float32, 2-D,\n"
      "C-contiguous arrays; returns out or a new array."},
     {"gemm_isa", py_gemm_isa, METH_NOARGS, "The active GEMM kernel: 'avx512', 'avx2' or 'generic'."},
+    {"fma_peak", (PyCFunction)(void (*)(void))py_fma_peak, METH_VARARGS | METH_KEYWORDS,
+     "fma_peak(isa, threads=1, seconds=0.3)\n"
+     "Measured FMA rate (GFLOP/s) of `threads` threads on a register-only loop with\n"
+     "isa's vectors ('avx512', 'avx2', 'generic'); None when the CPU lacks the ISA.\n"
+     "A benchmark helper: GEMM figures are reported as a fraction of it."},
     {"set_num_threads", py_set_num_threads, METH_O, "Sets the worker pool size (n >= 1)."},
     {"get_num_threads", py_get_num_threads, METH_NOARGS, "The worker pool size."},
     {NULL, NULL, 0, NULL}};

@@ -479,91 +479,32 @@ static Py_ssize_t Tensor_len(PnTensor *self)
 
 /* ------------------------------------------------------------------ ops */
 
-/* A Python int as an op's int64 attribute. A value outside int64 (10**20, 2**64)
-   is a bad argument, not an arithmetic accident: ValueError naming the op, which
-   attribute and the representable range, instead of OverflowError "int too big
-   to convert" (which names neither). The ops' Python wrappers check their own
-   ranges first; this is what is left for direct _C.apply callers. */
-static int int_attr(PyObject *v, const char *op, const char *what, Py_ssize_t i, int64_t *out)
+/* Runs op on inputs with the attributes given by name (kwnames / vals, as
+ * vectorcall passes them). */
+static PyObject *apply_op(const pn_op *op, PyObject *inputs, PyObject *const *vals,
+                          PyObject *kwnames)
 {
-    int overflow = 0;
-    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-    if (overflow) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s: %s[%zd] must be an integer in [-9223372036854775808, "
-                     "9223372036854775807], got %R", op, what, i, v);
-        return -1;
-    }
-    if (x == -1 && PyErr_Occurred()) return -1;
-    *out = (int64_t)x;
-    return 0;
-}
-
-/* The one eager entry point: _C.apply(name, inputs, fattr=(), iattr=(), iv=()). */
-static PyObject *py_apply(PyObject *mod, PyObject *args, PyObject *kw)
-{
-    static char *kwlist[] = {"op", "inputs", "fattr", "iattr", "iv", NULL};
-    const char *name;
-    PyObject *inputs, *fobj = NULL, *iobj = NULL, *ivobj = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "sO|OOO:apply", kwlist, &name, &inputs, &fobj,
-                                     &iobj, &ivobj))
-        return NULL;
-    const pn_op *op = pn_op_find(name);
-    if (!op) return PyErr_Format(PyExc_ValueError, "unknown op '%s'", name);
     PyObject *seq = PySequence_Fast(inputs, "inputs must be a sequence");
     if (!seq) return NULL;
     Py_ssize_t n_in = PySequence_Fast_GET_SIZE(seq);
     if (n_in > PN_MAX_INPUTS) {
         Py_DECREF(seq);
-        return PyErr_Format(PyExc_ValueError, "%s: at most %d inputs", name, PN_MAX_INPUTS);
+        return PyErr_Format(PyExc_ValueError, "%s: at most %d inputs", op->name, PN_MAX_INPUTS);
     }
     pn_node *in[PN_MAX_INPUTS] = {0};
     double f[PN_MAX_FATTR];
     int64_t ia[PN_MAX_IATTR];
-    int64_t *iv = NULL;
-    Py_ssize_t nf = 0, ni = 0, niv = 0;
+    int64_t *iv = NULL, niv = 0;
     PyObject *result = NULL;
     for (Py_ssize_t i = 0; i < n_in; i++) {
         char what[96];
-        snprintf(what, sizeof what, "input %zd of %s", i, name);
+        snprintf(what, sizeof what, "input %zd of %s", i, op->name);
         in[i] = operand_node(PySequence_Fast_GET_ITEM(seq, i), what);
         if (!in[i]) goto done;
     }
-    if (fobj) {
-        PyObject *s = PySequence_Fast(fobj, "fattr must be a sequence");
-        if (!s) goto done;
-        nf = PySequence_Fast_GET_SIZE(s);
-        for (Py_ssize_t i = 0; i < nf && i < PN_MAX_FATTR; i++)
-            f[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(s, i));
-        Py_DECREF(s);
-        if (PyErr_Occurred()) goto done;
-        if (nf > PN_MAX_FATTR) { PyErr_SetString(PyExc_ValueError, "too many float attributes"); goto done; }
-    }
-    if (iobj) {
-        PyObject *s = PySequence_Fast(iobj, "iattr must be a sequence");
-        if (!s) goto done;
-        ni = PySequence_Fast_GET_SIZE(s);
-        int bad = 0;
-        for (Py_ssize_t i = 0; !bad && i < ni && i < PN_MAX_IATTR; i++)
-            bad = int_attr(PySequence_Fast_GET_ITEM(s, i), name, "iattr", i, &ia[i]);
-        Py_DECREF(s);
-        if (bad) goto done;
-        if (ni > PN_MAX_IATTR) { PyErr_SetString(PyExc_ValueError, "too many int attributes"); goto done; }
-    }
-    if (ivobj && ivobj != Py_None) {
-        PyObject *s = PySequence_Fast(ivobj, "iv must be a sequence");
-        if (!s) goto done;
-        niv = PySequence_Fast_GET_SIZE(s);
-        iv = PyMem_Malloc(sizeof(int64_t) * (size_t)(niv ? niv : 1));
-        int bad = 0;
-        for (Py_ssize_t i = 0; iv && !bad && i < niv; i++)
-            bad = int_attr(PySequence_Fast_GET_ITEM(s, i), name, "iv", i, &iv[i]);
-        Py_DECREF(s);
-        if (!iv) { PyErr_NoMemory(); goto done; }
-        if (bad) goto done;
-    }
+    if (pn_py_attrs(op, vals, kwnames, f, ia, &iv, &niv)) goto done;
     pn_node *out;
-    int rc = pn_apply(op, (int)n_in, in, f, (int)nf, ia, (int)ni, iv, niv, &out);
+    int rc = pn_apply(op, (int)n_in, in, f, PN_MAX_FATTR, ia, PN_MAX_IATTR, iv, niv, &out);
     if (rc) pn_py_raise(rc);
     else result = pn_py_tensor_wrap(out);
 done:
@@ -573,13 +514,28 @@ done:
     return result;
 }
 
+/* The one eager entry point: _C.apply(name, inputs, **attrs). */
+static PyObject *py_apply(PyObject *mod, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (nargs != 2 || !PyUnicode_Check(args[0]))
+        return PyErr_Format(PyExc_TypeError,
+                            "apply(op, inputs, **attrs) takes the op's name (str) and a list of "
+                            "inputs, then its attributes by name; got %zd positional arguments",
+                            nargs);
+    const char *name = PyUnicode_AsUTF8(args[0]);
+    if (!name) return NULL;
+    const pn_op *op = pn_op_find(name);
+    if (!op) return PyErr_Format(PyExc_ValueError, "unknown op '%s'", name);
+    return apply_op(op, args[1], args + nargs, kwnames);
+}
+
 static PyObject *binop(const char *name, PyObject *a, PyObject *b)
 {
     if (!PnTensor_Check(a) && !PnTensor_Check(b)) Py_RETURN_NOTIMPLEMENTED;
-    PyObject *args = Py_BuildValue("s(OO)", name, a, b);
-    if (!args) return NULL;
-    PyObject *r = py_apply(NULL, args, NULL);
-    Py_DECREF(args);
+    PyObject *inputs = PyTuple_Pack(2, a, b);
+    if (!inputs) return NULL;
+    PyObject *r = apply_op(pn_op_find(name), inputs, NULL, NULL);
+    Py_DECREF(inputs);
     return r;
 }
 
@@ -783,36 +739,6 @@ static PyObject *py_random_u64(PyObject *mod, PyObject *unused)
     return PyLong_FromUnsignedLongLong(pn_rng_next_u64());
 }
 
-/* Appends a C string to a list; on failure drops the list and returns NULL. */
-static PyObject *list_append_str(PyObject *l, const char *text)
-{
-    PyObject *s = PyUnicode_FromString(text);
-    if (!s || PyList_Append(l, s) < 0) {
-        Py_XDECREF(s);
-        Py_DECREF(l);
-        return NULL;
-    }
-    Py_DECREF(s);
-    return l;
-}
-
-static PyObject *py_op_names(PyObject *mod, PyObject *unused)
-{
-    PyObject *l = PyList_New(0);
-    for (int i = 0; l && pn_op_at(i); i++)
-        l = list_append_str(l, pn_op_at(i)->name);
-    return l;
-}
-
-/* The fused layer ops' activation names, in id order (their activation attribute). */
-static PyObject *py_fused_activations(PyObject *mod, PyObject *unused)
-{
-    PyObject *l = PyList_New(0);
-    for (int i = 0; l && pn_fused_activation_name(i); i++)
-        l = list_append_str(l, pn_fused_activation_name(i));
-    return l;
-}
-
 /* Points a tensor's gradient at host memory (the model's gradient arena). */
 static PyObject *py_bind_grad(PyObject *mod, PyObject *args)
 {
@@ -835,17 +761,15 @@ static PyObject *py_bind_grad(PyObject *mod, PyObject *args)
 }
 
 PyMethodDef pn_py_tensor_methods[] = {
-    {"apply", (PyCFunction)(void (*)(void))py_apply, METH_VARARGS | METH_KEYWORDS,
-     "apply(op, inputs, fattr=(), iattr=(), iv=()) runs one engine op eagerly."},
+    {"apply", (PyCFunction)(void (*)(void))py_apply, METH_FASTCALL | METH_KEYWORDS,
+     "apply(op, inputs, **attrs) runs one engine op eagerly; attributes by name "
+     "(pynn.ops.describe(op) lists them)."},
     {"_set_tensor_class", py_set_tensor_class, METH_O, NULL},
     {"set_grad_enabled", py_set_grad_enabled, METH_O, "Returns the previous mode."},
     {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS, NULL},
     {"set_seed", py_set_seed, METH_O, "Seeds the engine's generator."},
     {"random_u64", py_random_u64, METH_NOARGS, "Next 64 bits of the engine's global stream."},
-    {"op_names", py_op_names, METH_NOARGS, "Names of all registered ops."},
     {"bind_grad", py_bind_grad, METH_VARARGS, NULL},
-    {"fused_activations", py_fused_activations, METH_NOARGS,
-     "Activations the fused dense and conv ops apply, in id order."},
     {NULL, NULL, 0, NULL}};
 
 int pn_py_init_tensor(PyObject *m)

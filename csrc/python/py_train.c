@@ -4,7 +4,6 @@
 
 #include "pyapi.h"
 #include "optim.h"
-#include "dp.h"
 #include "program.h"
 #include "train.h"
 
@@ -295,20 +294,71 @@ static double now_seconds(void)
 }
 
 
+/* ------------------------------------------------------------------ gradient hook */
+
+/* The Python gradient hook (Model._gradient_hook) as the loop's C hook: called
+ * with the GIL re-taken, on a NumPy view of the gradient the step will apply
+ * (no copy: what the hook writes is applied). An exception is kept here and
+ * re-raised unchanged by run_loop. */
+typedef struct {
+    PyObject *fn;
+    pn_program *prog;
+    float *grads;          /* the gradient arena, owned by grads_owner */
+    PyObject *grads_owner;
+    PyObject *other_owner; /* owner of any other gradient buffer (the DP accumulator) */
+    PyObject *exc_type, *exc_value, *exc_tb;
+} py_hook;
+
+static int py_hook_call(void *ctx, float *g, int64_t n, int64_t rows)
+{
+    py_hook *h = ctx;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    npy_intp dim = (npy_intp)n;
+    PyObject *res = NULL, *arr = PyArray_SimpleNewFromData(1, &dim, NPY_FLOAT32, g);
+    if (arr) {
+        PyObject *owner = g == h->grads ? h->grads_owner : h->other_owner;
+        Py_INCREF(owner); /* the view keeps the buffer's owner alive */
+        if (PyArray_SetBaseObject((PyArrayObject *)arr, owner) < 0) {
+            Py_DECREF(arr);
+            arr = NULL;
+        }
+    }
+    if (arr) {
+        pn_program *was = held_here;
+        held_here = h->prog; /* a call back into this program is refused, not deadlocked */
+        res = PyObject_CallFunction(h->fn, "OL", arr, (long long)rows);
+        held_here = was;
+        Py_DECREF(arr);
+    }
+    int rc = PN_OK;
+    if (!res) {
+        PyErr_Fetch(&h->exc_type, &h->exc_value, &h->exc_tb);
+        rc = pn_error(PN_EINTERRUPT, "the gradient hook raised an exception");
+    }
+    Py_XDECREF(res);
+    PyGILState_Release(gil);
+    return rc;
+}
+
 /* run_loop(program, loss, slots, data, perm, batch_size, first, count, train,
- *          optimizer, params, grads, stats, acc, outs, out_arrays, stop_on_nan[, dp])
+ *          optimizer, params, grads, stats, acc, outs, out_arrays, stop_on_nan[, dp],
+ *          *, gradient_hook=None)
  * -> (loss_sum, loss_count, batches_done, interrupted). The GIL is released while batches run
  * and re-taken every ~50 ms to honour Ctrl-C at a batch boundary. */
-static PyObject *py_run_loop(PyObject *mod, PyObject *args)
+static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
 {
+    static char *kwlist[] = {"", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+                             "", "gradient_hook", NULL};
     PyObject *prog_obj, *loss_obj, *slots_obj, *data_obj, *perm_obj, *opt_obj, *params_obj,
-        *grads_obj, *stats_obj, *acc_obj, *outs_obj, *outarr_obj, *dp_obj = Py_None;
+        *grads_obj, *stats_obj, *acc_obj, *outs_obj, *outarr_obj, *dp_obj = Py_None,
+        *hook_obj = Py_None;
     long long batch_size, first, count;
     int train, stop_on_nan;
-    if (!PyArg_ParseTuple(args, "O!OOOOLLLpOOOOOOOp|O:run_loop", &PnProgram_Type, &prog_obj,
-                          &loss_obj, &slots_obj, &data_obj, &perm_obj, &batch_size, &first,
-                          &count, &train, &opt_obj, &params_obj, &grads_obj, &stats_obj,
-                          &acc_obj, &outs_obj, &outarr_obj, &stop_on_nan, &dp_obj))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOLLLpOOOOOOOp|O$O:run_loop", kwlist,
+                                     &PnProgram_Type, &prog_obj, &loss_obj, &slots_obj, &data_obj,
+                                     &perm_obj, &batch_size, &first, &count, &train, &opt_obj,
+                                     &params_obj, &grads_obj, &stats_obj, &acc_obj, &outs_obj,
+                                     &outarr_obj, &stop_on_nan, &dp_obj, &hook_obj))
         return NULL;
     pn_loop L;
     memset(&L, 0, sizeof L);
@@ -397,6 +447,7 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
             return PyErr_Format(PyExc_ValueError, "run_loop: params and grads differ in size");
         L.params = PyArray_DATA((PyArrayObject *)params_obj);
         L.grads = PyArray_DATA((PyArrayObject *)grads_obj);
+        L.n_params = PyArray_SIZE((PyArrayObject *)params_obj);
         if (opt_obj != Py_None) {
             L.opt = pn_py_optim_get(opt_obj);
             if (!L.opt) return NULL;
@@ -433,16 +484,40 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
         out_per[k] = per;
     }
 
-    /* optional DP-SGD state (py_dp.c): every batch becomes a DP step */
+    py_hook hook = {0};
+    if (hook_obj != Py_None) {
+        if (!PyCallable_Check(hook_obj))
+            return PyErr_Format(PyExc_TypeError, "run_loop: gradient_hook must be callable, got %.100s",
+                                Py_TYPE(hook_obj)->tp_name);
+        if (!train)
+            return PyErr_Format(PyExc_ValueError, "run_loop: gradient_hook needs train=True");
+        hook.fn = hook_obj;
+        hook.prog = L.prog;
+        hook.grads = L.grads;
+        hook.grads_owner = grads_obj;
+        hook.other_owner = dp_obj;
+        L.hook = py_hook_call;
+        L.hook_ctx = &hook;
+    }
+
+    /* the per-batch strategy: plain, or the one of a strategy object (the
+     * DPState of DP-SGD, py_dp.c: every batch becomes a DP step) */
+    const pn_loop_strategy *strategy = NULL;
+    void *strategy_state = NULL;
     if (dp_obj != Py_None) {
         if (!train || !L.step || !L.loss)
             return PyErr_Format(PyExc_ValueError, "run_loop: DP-SGD needs train=True, a loss and an optimizer");
-        L.dp = pn_py_dp_acquire(dp_obj, PyArray_SIZE((PyArrayObject *)params_obj), L.n_samples);
-        if (!L.dp) return NULL;
+        strategy = pn_py_strategy_acquire(dp_obj, L.n_params, L.n_samples, &strategy_state);
+        if (!strategy) return NULL;
+    }
+    int rc = pn_loop_build(&L, strategy, strategy_state);
+    if (rc) {
+        pn_py_strategy_release(dp_obj);
+        return pn_py_raise(rc);
     }
 
     int64_t total = 0;
-    int rc = PN_OK, past_end = 0;
+    int past_end = 0;
     while (total < count && !past_end) {
         int64_t done = 0;
         double t0 = now_seconds();
@@ -465,20 +540,24 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args)
         Py_END_ALLOW_THREADS
         total += done;
         if (rc) {
-            pn_py_dp_release(dp_obj);
+            pn_py_strategy_release(dp_obj);
+            if (hook.exc_type) { /* the hook's own exception, unchanged */
+                PyErr_Restore(hook.exc_type, hook.exc_value, hook.exc_tb);
+                return NULL;
+            }
             return pn_py_raise(rc);
         }
         if (past_end) break;
         if (PyErr_CheckSignals() < 0) {
             /* Ctrl-C: stop at this batch boundary (weights and sums are
              * consistent) and let Python finish its bookkeeping, then re-raise. */
-            pn_py_dp_release(dp_obj);
+            pn_py_strategy_release(dp_obj);
             if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) return NULL;
             PyErr_Clear();
             return Py_BuildValue("(ddLO)", L.loss_sum, L.loss_count, (long long)total, Py_True);
         }
     }
-    pn_py_dp_release(dp_obj);
+    pn_py_strategy_release(dp_obj);
     return Py_BuildValue("(ddLO)", L.loss_sum, L.loss_count, (long long)total, Py_False);
 }
 
@@ -486,7 +565,8 @@ PyMethodDef pn_py_train_methods[] = {
     {"placeholder", py_placeholder, METH_O, "A graph input owning its buffer (first axis: batch)."},
     {"set_tracing", py_set_tracing, METH_O, "Keep every edge while tracing; returns the previous mode."},
     {"is_tracing", py_is_tracing, METH_NOARGS, "Whether a model is being traced into a program."},
-    {"run_loop", py_run_loop, METH_VARARGS, "Runs batches of an epoch in C."},
+    {"run_loop", (PyCFunction)(void (*)(void))py_run_loop, METH_VARARGS | METH_KEYWORDS,
+     "Runs batches of an epoch in C."},
     {NULL, NULL, 0, NULL}};
 
 int pn_py_init_train(PyObject *m)

@@ -16,10 +16,18 @@ extern PyMethodDef pn_py_optim_methods[];
 extern PyMethodDef pn_py_gemm_methods[];
 extern PyMethodDef pn_py_train_methods[];
 extern PyMethodDef pn_py_dp_methods[];
+extern PyMethodDef pn_py_ops_methods[];
 int pn_py_init_tensor(PyObject *m);
 int pn_py_init_optim(PyObject *m);
 int pn_py_init_train(PyObject *m);
 int pn_py_init_dp(PyObject *m);
+
+/* Fills an op's attribute slots (f, ia; *iv / *niv for a variable-length one,
+ * PyMem-allocated) from its defaults and the keyword arguments kwnames / vals
+ * (vectorcall layout), by the op's descriptor. -1 with TypeError / ValueError
+ * naming the op and the attribute (py_ops.c). */
+int pn_py_attrs(const pn_op *op, PyObject *const *vals, PyObject *kwnames, double *f,
+                int64_t *ia, int64_t **iv, int64_t *niv);
 
 /* Raises the Python exception matching an engine status; returns NULL. */
 PyObject *pn_py_raise(int status);
@@ -50,9 +58,12 @@ struct pn_optim *pn_py_optim_get(PyObject *opt);
  * Python error set. */
 struct pn_program;
 struct pn_program *pn_py_program_get(PyObject *o);
-/* DP-SGD state (py_dp.c): checks o is a DPState sized for the loop and marks it
- * busy (NULL with a Python error otherwise); release clears the mark. */
-struct pn_dp;
-struct pn_dp *pn_py_dp_acquire(PyObject *o, int64_t n_params, int64_t n_samples);
-void pn_py_dp_release(PyObject *o);
+/* A strategy object of the training loop (today pynn._C.DPState, py_dp.c):
+ * checks o is one sized for the loop, marks it busy and returns its per-batch
+ * strategy with its state in *state (NULL with a Python error otherwise);
+ * release clears the mark (any object: a no-op for others). */
+struct pn_loop_strategy;
+const struct pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, int64_t n_samples,
+                                                      void **state);
+void pn_py_strategy_release(PyObject *o);
 #endif

@@ -461,18 +461,21 @@ def _write_weights(h5, model):
     h5.create_group("vars").attrs["name"] = "model"
 
 
-def save_keras(model, filepath, overwrite=True):
-    """Writes `model` as a Keras 3 `.keras` file (config.json, metadata.json,
-    model.weights.h5) that keras.saving.load_model reads: architecture and weights
-    (not the optimizer state)."""
+def keras_members(model):
+    """The members of a Keras 3 `.keras` zip for `model`: {"config.json",
+    "metadata.json", "model.weights.h5": bytes}. ValueError names a layer Keras
+    cannot rebuild; ImportError when h5py is missing."""
     import datetime
-    import os
     h5py = _import_h5py()
-    path = os.fspath(filepath)
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"{path!r} exists and overwrite=False")
     if not getattr(model, "built", False):
         raise ValueError(f"Saving for Keras: model '{model.name}' is not built yet")
+    stage = getattr(model, "_host_stage", None)
+    if stage is not None and stage.calls:
+        # Keras 3 runs these layers only with TensorFlow, and their configs (stop words,
+        # pynn's options) are not checked against Keras': not written for Keras
+        names = ", ".join(f"{type(t.layer).__name__} '{t.layer.name}'" for t in stage.calls)
+        raise ValueError(f"Saving for Keras: model '{model.name}' starts with preprocessing "
+                         f"layers ({names}), which pynn saves in its own format only")
     config = _keras_config(model)
     buf = io.BytesIO()
     with h5py.File(buf, "w") as h5:
@@ -481,10 +484,23 @@ def save_keras(model, filepath, overwrite=True):
     metadata = {"keras_version": "3.0.0", "date_saved":
                 datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
                 "producer": f"pynn {__version__}"}
+    return {"metadata.json": json.dumps(metadata).encode(),
+            "config.json": json.dumps(config).encode(),
+            "model.weights.h5": buf.getvalue()}
+
+
+def save_keras(model, filepath, overwrite=True):
+    """Writes `model` as a Keras 3 `.keras` file (config.json, metadata.json,
+    model.weights.h5) that keras.saving.load_model reads: architecture and weights
+    (not the optimizer state)."""
+    import os
+    path = os.fspath(filepath)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path!r} exists and overwrite=False")
+    members = keras_members(model)
     tmp = path + ".tmp"
     with zipfile.ZipFile(tmp, "w") as z:
-        z.writestr("metadata.json", json.dumps(metadata))
-        z.writestr("config.json", json.dumps(config))
-        z.writestr("model.weights.h5", buf.getvalue())
+        for name in ("metadata.json", "config.json", "model.weights.h5"):
+            z.writestr(name, members[name])
     os.replace(tmp, path)
     return path

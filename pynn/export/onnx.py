@@ -15,7 +15,15 @@ here, once, at export:
   recurrent layer becomes an ONNX Loop running Keras' cell equations, since ONNX's
   RNN ops only express padding at the end of a sequence.
 The batch axis is dynamic ("batch"); every other axis keeps its declared size.
-An input is float32 (what predict takes); an Embedding casts its ids to int64."""
+An input is float32 (what predict takes); an Embedding casts its ids to int64.
+
+Preprocessing layers (TextVectorization, StringLookup, IntegerLookup, Hashing,
+CategoryEncoding, Discretization) run in NumPy before pynn's engine, not in its
+graph, and are not exported: the ONNX graph of such a model is its *numeric part*,
+whose inputs are what the preprocessing hands over (token ids, one-hot rows, ...),
+named after the preprocessing layer and given as float32. The model's doc_string
+and its metadata_props["pynn.preprocessing"] say which layers to run first (with
+pynn, e.g. ``vectorize(texts)``, or your own code)."""
 import numpy as np
 
 from .. import activations
@@ -247,6 +255,72 @@ def _conv(g, layer, xs, kts, t):
     y = g.op("Conv", inputs, name, dilations=list(layer.dilation_rate), **attrs)
     return [_activation(g, _channels_last(g, y, rank, name), layer.activation, name, layer)]
 
+
+
+def _conv_transpose(g, layer, xs, kts, t):
+    """ConvTranspose: ONNX crops pads[begin]/pads[end] from the full scatter
+    ((n - 1) * s + d * (k - 1) + 1) and adds output_padding at the end; Keras'
+    length is that full scatter less TF's 'same' crop, or longer (valid with a
+    kernel smaller than the stride), which is output_padding."""
+    from ..ops.conv_transpose import deconv_length
+    rank, name = layer.rank, layer.name
+    sizes = kts[0].shape[1:-1]
+    if any(n is None for n in sizes):
+        raise _unsupported(layer, "has inputs of unknown (None) spatial size; the exporter needs "
+                                  "them known to place the padding")
+    begin, end, extra = [], [], []
+    opad = layer.output_padding or (None,) * rank
+    for n, k, s, d, p in zip(sizes, layer.kernel_size, layer.strides, layer.dilation_rate, opad):
+        full = (n - 1) * s + d * (k - 1) + 1
+        out = deconv_length(n, k, s, d, layer.padding, p)
+        before = 0 if layer.padding == "valid" else max(full - out, 0) // 2
+        rest = out - (full - before)  # > 0: zeros past the scatter; < 0: cropped at the end
+        begin.append(before)
+        end.append(max(-rest, 0))
+        extra.append(max(rest, 0))
+    kernel = np.transpose(_w(layer.kernel), (rank + 1, rank) + tuple(range(rank)))
+    inputs = [_channels_first(g, xs[0], rank, name), g.const(kernel, f"{name}/kernel")]
+    if layer.use_bias:
+        inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
+    y = g.op("ConvTranspose", inputs, name, kernel_shape=list(layer.kernel_size),
+             strides=list(layer.strides), dilations=list(layer.dilation_rate), pads=begin + end,
+             output_padding=extra)
+    return [_activation(g, _channels_last(g, y, rank, name), layer.activation, name, layer)]
+
+
+def _depthwise(layer, sizes):
+    """Keras' depthwise kernel (KH, KW, C, M) as a grouped Conv's (C*M, 1, KH, KW):
+    group c makes output channels c*M .. c*M + M - 1, Keras' order."""
+    k = _w(layer._depthwise)
+    kh, kw, c, m = k.shape
+    kernel = np.transpose(k.reshape(kh, kw, c * m), (2, 0, 1))[:, None]
+    attrs = _window_attrs(layer, layer.padding, sizes, layer.kernel_size, layer.strides,
+                          layer.dilation_rate)
+    return kernel, c, attrs
+
+
+def _depthwise_conv(g, layer, xs, kts, t):
+    name = layer.name
+    kernel, c, attrs = _depthwise(layer, kts[0].shape[1:-1])
+    inputs = [_channels_first(g, xs[0], 2, name), g.const(kernel, f"{name}/kernel")]
+    if layer.use_bias:
+        inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
+    y = g.op("Conv", inputs, name, group=c, dilations=list(layer.dilation_rate), **attrs)
+    return [_activation(g, _channels_last(g, y, 2, name), layer.activation, name, layer)]
+
+
+def _separable_conv(g, layer, xs, kts, t):
+    """The grouped depthwise Conv, then a 1x1 Conv with the bias."""
+    name = layer.name
+    kernel, c, attrs = _depthwise(layer, kts[0].shape[1:-1])
+    y = g.op("Conv", [_channels_first(g, xs[0], 2, name), g.const(kernel, f"{name}/depthwise")],
+             name, group=c, dilations=list(layer.dilation_rate), **attrs)
+    point = np.transpose(_w(layer.pointwise_kernel), (3, 2, 0, 1))
+    inputs = [y, g.const(point, f"{name}/pointwise")]
+    if layer.use_bias:
+        inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
+    y = g.op("Conv", inputs, name, kernel_shape=[1, 1])
+    return [_activation(g, _channels_last(g, y, 2, name), layer.activation, name, layer)]
 
 def _pool(op_type):
     def convert(g, layer, xs, kts, t):
@@ -603,6 +677,8 @@ def _converters():
         L.LeakyReLU: _leaky_relu, L.ELU: _elu, L.Flatten: _flatten, L.Reshape: _reshape,
         L.Rescaling: _rescaling, L.Normalization: _normalization, L.Embedding: _embedding,
         L.Conv1D: _conv, L.Conv2D: _conv,
+        L.Conv1DTranspose: _conv_transpose, L.Conv2DTranspose: _conv_transpose,
+        L.DepthwiseConv2D: _depthwise_conv, L.SeparableConv2D: _separable_conv,
         P.MaxPooling1D: _pool("MaxPool"), P.MaxPooling2D: _pool("MaxPool"),
         P.AveragePooling1D: _pool("AveragePool"), P.AveragePooling2D: _pool("AveragePool"),
         P.GlobalAveragePooling1D: _global_pool("ReduceMean"),
@@ -647,6 +723,9 @@ def _model_graph(model):
         inputs, outputs = graph()
     except ValueError as e:
         raise ValueError(f"ONNX export: {e}") from None
+    stage = getattr(model, "_host_stage", None)
+    if stage is not None:  # the numeric part: from where the preprocessing ends
+        return list(stage.boundary), list(outputs)
     return list(inputs), list(outputs)
 
 
@@ -718,13 +797,15 @@ def _emit(g, model, input_names, table, input_masks=None):
     produced = {}
 
     def value_of(kt):
-        if kt.layer is None:
+        if kt.layer is None or id(kt) in values:
             return values[id(kt)]
         names, masks = produced[(id(kt.layer), tuple(id(i) for i in kt.inputs))]
         return names[kt.index], masks[kt.index]
 
     for key, t in topo_calls(outputs):
         layer = t.layer
+        if getattr(layer, "_host", False):  # preprocessing: before the exported graph
+            continue
         xs, masks = zip(*[value_of(i) for i in t.inputs])
         xs, masks = list(xs), list(masks)
         if isinstance(layer, Model):  # a model used as a layer: inline its graph
@@ -757,7 +838,8 @@ def build_onnx(model, opset=DEFAULT_OPSET):
     inputs, outputs = _model_graph(model)
     input_names = []
     for i, t in enumerate(inputs):
-        input_names.append(g.unique(t.name or ("input" if len(inputs) == 1 else f"input_{i}")))
+        base = t.name or (t.layer.name if t.layer is not None else None)  # a boundary: its layer
+        input_names.append(g.unique(base or ("input" if len(inputs) == 1 else f"input_{i}")))
     out_names, _ = _emit(g, model, input_names, table)
     final = []
     for o, n in zip(outputs, out_names):  # graph outputs named after the layers producing them
@@ -773,8 +855,23 @@ def build_onnx(model, opset=DEFAULT_OPSET):
     proto = g.helper.make_model(graph, producer_name="pynn", producer_version=__version__,
                                 opset_imports=[g.helper.make_opsetid("", opset)])
     proto.ir_version = 8  # opset 17's IR version: what onnxruntime releases since 1.13 read
+    stage = getattr(model, "_host_stage", None)
+    if stage is not None:
+        note = preprocessing_note(model)
+        proto.doc_string = note
+        g.helper.set_model_props(proto, {"pynn.preprocessing": note})
     onnx.checker.check_model(proto, full_check=True)
     return proto
+
+
+def preprocessing_note(model):
+    """The statement an exported model with preprocessing layers carries."""
+    stage = model._host_stage
+    steps = ", ".join(f"{type(t.layer).__name__} '{t.layer.name}'" for t in stage.calls)
+    inputs = ", ".join(f"'{b.layer.name}' {tuple(b.shape)}" for b in stage.boundary)
+    return (f"Numeric part of pynn model '{model.name}': its preprocessing ({steps}) runs in NumPy "
+            f"before pynn's engine and is not in this graph. Run it first (pynn's layers, or the "
+            f"same mapping in your code) and feed its outputs as float32: inputs {inputs}.")
 
 
 def export_onnx(model, filepath, opset=DEFAULT_OPSET):

@@ -55,6 +55,28 @@ def _conv(layer, ins, out):
     return mult_adds, bias + _activation_ops(layer.activation, _prod(out))
 
 
+
+def _conv_transpose(layer, ins, out):
+    """Every input position multiplies through the whole kernel (what the op
+    computes); the bias is one add per output element."""
+    mult_adds = _prod(ins[:-1]) * _prod(layer.kernel_size) * ins[-1] * layer.filters
+    bias = _prod(out[:-1]) * layer.filters if layer.use_bias else 0
+    return mult_adds, bias + _activation_ops(layer.activation, _prod(out))
+
+
+def _depthwise(layer, ins, out):
+    """A grouped convolution, as ptflops counts groups: kernel taps times the
+    C * depth_multiplier output channels per position; SeparableConv2D adds its
+    1x1 convolution."""
+    positions, cm = _prod(out[:-1]), ins[-1] * layer.depth_multiplier
+    mult_adds = positions * _prod(layer.kernel_size) * cm
+    n_bias = cm
+    if isinstance(layer, L.SeparableConv2D):
+        mult_adds += positions * cm * layer.filters
+        n_bias = layer.filters
+    bias = positions * n_bias if layer.use_bias else 0
+    return mult_adds, bias + _activation_ops(layer.activation, _prod(out))
+
 def _elementwise_in(layer, ins, out):  # pooling: ptflops counts the input elements
     return 0, _prod(ins)
 
@@ -130,6 +152,8 @@ def _dot(layer, shapes, out):
 
 _COUNTERS = {
     L.Dense: _dense, L.Conv1D: _conv, L.Conv2D: _conv,
+    L.Conv1DTranspose: _conv_transpose, L.Conv2DTranspose: _conv_transpose,
+    L.DepthwiseConv2D: _depthwise, L.SeparableConv2D: _depthwise,
     L.MaxPooling1D: _elementwise_in, L.MaxPooling2D: _elementwise_in,
     L.AveragePooling1D: _elementwise_in, L.AveragePooling2D: _elementwise_in,
     L.GlobalAveragePooling1D: _elementwise_in, L.GlobalAveragePooling2D: _elementwise_in,

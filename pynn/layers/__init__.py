@@ -17,6 +17,8 @@ from .base import Layer, Variable, clear_session  # noqa: F401
 from ..functional import Input  # noqa: F401  (keras.layers.Input, as keras.Input)
 from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape  # noqa: F401
 from .conv import Conv1D, Conv2D  # noqa: F401
+from .conv_transpose import Conv1DTranspose, Conv2DTranspose  # noqa: F401
+from .conv_depthwise import DepthwiseConv2D, SeparableConv2D  # noqa: F401
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: F401
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -27,12 +29,18 @@ from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # n
 from .embedding import Embedding  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
+from .rnn_cells import (RNN, GRUCell, LSTMCell, SimpleRNNCell,  # noqa: F401
+                        StackedRNNCells)
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: F401
                       Subtract, add, average, concatenate, dot, maximum, minimum, multiply,
                       subtract)
 from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as keras.layers')
 from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
+from .lookup import IntegerLookup, StringLookup  # noqa: F401
+from .categorical import CategoryEncoding, Discretization, Hashing  # noqa: F401
+from .image_preprocessing import (RandomContrast, RandomFlip, RandomRotation,  # noqa: F401
+                                  RandomTranslation, RandomZoom, Resizing)
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
@@ -49,7 +57,11 @@ __all__ = [
     "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
     "concatenate", "dot", "maximum", "minimum", "multiply", "subtract", "TextVectorization",
     "ELU", "LeakyReLU", "ReLU", "Softmax", "Normalization", "Rescaling",
+    "StringLookup", "IntegerLookup", "CategoryEncoding", "Hashing", "Discretization",
     "Lambda", "Permute", "RepeatVector", "TimeDistributed",
+    "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
+    "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
+    "Resizing", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
 ]
 
 
@@ -104,6 +116,13 @@ for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, Avera
 for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
     register(_cls)
 for _cls in (Lambda, Permute, RepeatVector, TimeDistributed, OpLayer):
+    register(_cls)
+for _cls in (TextVectorization, StringLookup, IntegerLookup, CategoryEncoding, Hashing,
+             Discretization):
+    register(_cls)
+for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, RNN,
+             SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,
+             RandomRotation, RandomZoom, RandomTranslation, RandomContrast):
     register(_cls)
 
 

@@ -220,8 +220,26 @@ class Variable(np.ndarray):
 
     @property
     def value(self):
-        """The value as a plain ``numpy.ndarray`` view."""
-        return np.asarray(self)
+        """The engine `Tensor` over the variable's memory (zero-copy), as the layer uses it.
+
+        What Keras' torch backend hands out as ``variable.value`` (a torch
+        Parameter): after ``loss.backward()`` its ``.grad`` holds the gradient of a
+        trainable weight (a view of the model's gradient arena), which a custom
+        ``train_step`` passes to ``optimizer.apply``.
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> kernel = model.trainable_weights[0]
+        >>> loss = pynn.ops.sum(model(pynn.Tensor(np.ones((3, 2), np.float32))))
+        >>> loss.backward()
+        >>> kernel.value.grad  # d sum(x @ W + b) / dW: 3 samples of ones
+        array([[3.],
+               [3.]], dtype=float32)
+        """
+        if self._tensor is not None:
+            return self._tensor
+        return Tensor(self)  # not cached: the owning layer decides requires_grad
 
     @property
     def path(self):
@@ -360,6 +378,7 @@ class Layer:
                 if takes_training:
                     kw["training"] = training
                 return call(self, *inputs, **kw)
+            call_unpacked._unpacks = True  # RNN calls a cell's call(inputs, states) this way
             cls.call = call_unpacked
             return
         if takes_training:

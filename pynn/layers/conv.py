@@ -58,9 +58,8 @@ class _Conv(Layer):
             raise ValueError(f"{cls} was built for inputs with {self.kernel.shape[-2]} channels "
                              f"(last axis) but got a batch of shape {_describe(shape)}")
         what = ("steps",) if self.rank == 1 else ("height", "width")
-        code = {"valid": 0, "same": 1, "causal": 2}[self.padding]
         _check_window(cls, what, shape, range(1, self.rank + 1), self.kernel_size,
-                      self.dilation_rate, code)
+                      self.dilation_rate, self.padding)
 
     def build(self, input_shape):
         shape = self.kernel_size + (int(input_shape[-1]), self.filters)

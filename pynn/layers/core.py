@@ -244,8 +244,8 @@ class Dropout(Layer):
         self.rate, self.seed = float(rate), seed
 
     def call(self, inputs, training=False):
-        return _keep_mask(inputs, _C.apply("dropout", [inputs], fattr=[self.rate],
-                                           iattr=[int(bool(training))]))
+        return _keep_mask(inputs, _C.apply("dropout", [inputs], rate=float(self.rate),
+                                           training=bool(training)))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

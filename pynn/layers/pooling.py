@@ -26,7 +26,7 @@ class _Pool(Layer):
         _check_input_rank(cls, shape, self.rank)
         what = ("steps",) if self.rank == 1 else ("height", "width")
         _check_window(cls, what, shape, range(1, self.rank + 1), self.pool_size, (1,) * self.rank,
-                      0 if self.padding == "valid" else 1)
+                      self.padding)
 
     def call(self, inputs, training=False):
         return type(self).fn(inputs, self.pool_size, self.strides, self.padding)

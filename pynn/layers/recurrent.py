@@ -11,17 +11,17 @@ its implementation=1 cell) or implementation=1; otherwise one input mask serves
 every gate. Masks come from the engine generator (pynn.set_seed), not `seed`."""
 import numpy as np
 
-from .. import initializers, ops, regularizers
-from ..ops.rnn import ACTIVATION_IDS
+from .. import _C, initializers, ops, regularizers
+from ..ops.rnn import ACTIVATIONS
 from .base import Layer, refuse_unsupported
 
 
 def _act_name(a):
-    key = a.lower() if isinstance(a, str) else a
-    if key not in ACTIVATION_IDS:
-        raise ValueError(f"recurrent layers support the activations {sorted(k for k in ACTIVATION_IDS if k)} "
+    key = "linear" if a is None else a.lower() if isinstance(a, str) else a
+    if key not in ACTIVATIONS:
+        raise ValueError(f"recurrent layers support the activations {sorted(ACTIVATIONS)} "
                          f"(or None); got {a!r}")
-    return "linear" if key is None else key
+    return key
 
 
 def _implementation(cls, value):
@@ -30,23 +30,21 @@ def _implementation(cls, value):
     return int(value)
 
 
-class _RNN(Layer):
-    _one_input = True
+class _CellConfig:
+    """What a recurrent layer and its cell share: units, activations, the weights
+    in Keras' layouts, dropout rates, their checks and config, and the fused
+    engine op that runs them over a whole sequence."""
 
     _op = None
     _gates = 1
     _n_states = 1
     implementation = 2  # LSTM / GRU take Keras' implementation=1|2; it only picks the masks
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False,
-                 **kwargs):
-        super().__init__(**kwargs)
+    def _cell_init(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                   kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                   bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                   bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                   bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None):
         cls = type(self).__name__
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"{cls}: units must be a positive integer, got {units!r}")
@@ -54,10 +52,7 @@ class _RNN(Layer):
             if isinstance(rate, bool) or not isinstance(rate, (int, float, np.number)) \
                     or not 0 <= rate < 1:
                 raise ValueError(f"{cls}: {what} must be a fraction in [0, 1), got {rate!r}")
-        if stateful:
-            raise ValueError(f"{cls}: stateful=True is not supported")
-        refuse_unsupported(cls, activity_regularizer=activity_regularizer,
-                           kernel_constraint=kernel_constraint,
+        refuse_unsupported(cls, kernel_constraint=kernel_constraint,
                            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         self.units = int(units)
         self.dropout = float(dropout)
@@ -72,13 +67,328 @@ class _RNN(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def _bias_shape(self):
+        return (self._gates * self.units,)
+
+    def _bias_initializer(self):
+        return self.bias_initializer
+
+    def _build_weights(self, features):
+        G, u = self._gates, self.units
+        self.kernel = self.add_weight("kernel", (features, G * u), self.kernel_initializer,
+                                      self.kernel_regularizer)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (u, G * u),
+                                                self.recurrent_initializer,
+                                                self.recurrent_regularizer)
+        self.bias = (self.add_weight("bias", self._bias_shape(), self._bias_initializer(),
+                                     self.bias_regularizer) if self.use_bias else None)
+
+    def _fn_kwargs(self):
+        return dict(recurrent_activation=self.recurrent_activation)
+
+    def _dropout_masks(self, inputs):
+        """Training-time masks for this call (Keras draws the input mask first)."""
+        per_gate = self.recurrent_dropout > 0 or self.implementation == 1
+        drop = rdrop = None
+        if self.dropout:
+            drop = ops.dropout_mask(inputs, self.dropout, self._gates if per_gate else 1,
+                                    inputs.shape[-1])
+        if self.recurrent_dropout:
+            rdrop = ops.dropout_mask(inputs, self.recurrent_dropout, self._gates, self.units)
+        return drop, rdrop
+
+    def _sequence(self, inputs, training, mask, initial_state, return_sequences, return_state,
+                  go_backwards, zero_output_for_mask):
+        """The whole sequence through the fused op with these weights."""
+        drop, rdrop = self._dropout_masks(inputs) if training else (None, None)
+        fn = getattr(ops, self._op)
+        return fn(inputs, self.tensor(self.kernel), self.tensor(self.recurrent_kernel),
+                  self.tensor(self.bias) if self.use_bias else None, initial_state, mask,
+                  return_sequences=return_sequences, return_state=return_state,
+                  go_backwards=go_backwards, activation=self.activation,
+                  zero_output_for_mask=zero_output_for_mask, dropout_mask=drop,
+                  recurrent_dropout_mask=rdrop, **self._fn_kwargs())
+
+    def _cell_config(self):
+        return dict(units=self.units, activation=self.activation, use_bias=self.use_bias,
+                    kernel_initializer=initializers.serialize(self.kernel_initializer),
+                    recurrent_initializer=initializers.serialize(self.recurrent_initializer),
+                    bias_initializer=initializers.serialize(self.bias_initializer),
+                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+                    recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
+                    bias_regularizer=regularizers.serialize(self.bias_regularizer),
+                    dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, seed=self.seed)
+
+
+class _SimpleConfig(_CellConfig):
+    _op = "simple_rnn"
+
+    def _fn_kwargs(self):
+        return {}
+
+
+class _LSTMConfig(_CellConfig):
+    _op = "lstm"
+    _gates = 4
+    _n_states = 2
+
+    def _lstm_init(self, unit_forget_bias, implementation):
+        self.unit_forget_bias = bool(unit_forget_bias)
+        self.implementation = _implementation(type(self).__name__, implementation)
+
+    def _bias_initializer(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        base, u = self.bias_initializer, self.units
+
+        def init(shape, dtype=None):
+            return np.concatenate([np.asarray(base((u,)), np.float32), np.ones(u, np.float32),
+                                   np.asarray(base((2 * u,)), np.float32)])
+        return init
+
+    def _cell_config(self):
+        cfg = super()._cell_config()
+        cfg.update(recurrent_activation=self.recurrent_activation,
+                   unit_forget_bias=self.unit_forget_bias, implementation=self.implementation)
+        return cfg
+
+
+class _GRUConfig(_CellConfig):
+    """reset_after=True runs the fused op; reset_after=False (the candidate's
+    recurrent product taken after the reset gate, one bias row) has no fused
+    kernel and runs `_gru_v1_step` step by step (rnn_loop.py)."""
+    _op = "gru"
+    _gates = 3
+
+    def _gru_init(self, reset_after, implementation):
+        cls = type(self).__name__
+        if not isinstance(reset_after, (bool, np.bool_)):
+            raise ValueError(f"{cls}: reset_after must be True or False, got {reset_after!r}")
+        self.reset_after = bool(reset_after)
+        self.implementation = _implementation(cls, implementation)
+        if not self.reset_after and (self.dropout or self.recurrent_dropout):
+            raise ValueError(f"{cls}: dropout and recurrent_dropout are not supported with "
+                             f"reset_after=False (only with Keras 3's default reset_after=True)")
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _sequence(self, inputs, training, mask, initial_state, return_sequences, return_state,
+                  go_backwards, zero_output_for_mask):
+        if self.reset_after:
+            return super()._sequence(inputs, training, mask, initial_state, return_sequences,
+                                     return_state, go_backwards, zero_output_for_mask)
+        from .rnn_loop import gru_v1_sequence
+        return gru_v1_sequence(self, inputs, mask, initial_state, return_sequences, return_state,
+                               go_backwards, zero_output_for_mask)
+
+    def _cell_config(self):
+        cfg = super()._cell_config()
+        cfg.update(recurrent_activation=self.recurrent_activation, reset_after=self.reset_after,
+                   implementation=self.implementation)
+        return cfg
+
+
+class _SequenceLayer(Layer):
+    """What SimpleRNN/LSTM/GRU and RNN share: the sequence arguments, the call
+    (masks, the stored states of a stateful layer), the output shapes, and
+    ``states`` / ``reset_states``. Subclasses give ``_state_sizes()`` and the
+    sequence function passed to ``_run``."""
+    _one_input = True
+
+    def __init__(self, batch_size=None, **kwargs):
+        # the batch a stateful layer keeps states for (tf.keras' layer argument; also
+        # taken from pynn.Input(batch_size=...), and saved in a stateful layer's config)
+        if batch_size is not None and (isinstance(batch_size, bool) or
+                                       not isinstance(batch_size, (int, np.integer)) or
+                                       batch_size < 1):
+            raise ValueError(f"{type(self).__name__}: batch_size must be a positive int or None, "
+                             f"got {batch_size!r}")
+        super().__init__(**kwargs)
+        self._batch_size = None if batch_size is None else int(batch_size)
+
+    def _sequence_init(self, return_sequences, return_state, go_backwards, stateful, unroll,
+                       zero_output_for_mask):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
-        self.unroll = bool(unroll)  # same numbers either way: the op always runs the loop in C
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)  # same numbers either way: the loop runs in C (or as one graph)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
+        self._state_vars = None
+
+    def __call__(self, inputs, *args, **kwargs):
+        first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+        if getattr(first, "_is_symbolic", False) and getattr(first, "batch_size", None):
+            self._batch_size = first.batch_size
+        return super().__call__(inputs, *args, **kwargs)
+
+    def _sequence_config(self):
+        cfg = dict(return_sequences=self.return_sequences, return_state=self.return_state,
+                   go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll,
+                   zero_output_for_mask=self.zero_output_for_mask)
+        batch = self._batch_size or (self._state_vars[0].shape[0] if self._state_vars else None)
+        if self.stateful and batch:
+            cfg["batch_size"] = int(batch)
+        return cfg
+
+    def _output_shape(self, input_shape, units):
+        out = ((input_shape[0], input_shape[1], units) if self.return_sequences
+               else (input_shape[0], units))
+        if self.return_state:
+            return [out] + [(input_shape[0], s) for s in self._state_sizes()]
+        return out
+
+    def _run(self, sequence, inputs, training, mask, initial_state):
+        """The mask from the input; a stateful layer's stored states read as the
+        initial state and replaced by the final ones (the store_states op, on the
+        path to the output so every driver runs it); the output's mask."""
+        if mask is None:
+            mask = getattr(inputs, "_keras_mask", None)
+        stored = None
+        if self.stateful and initial_state is None:
+            stored = self._stored_states(self._batch_size, inputs.shape[0])
+            # read through an op whose batch follows the input's, so that a compiled
+            # model (traced at batch 1) checks the batch size when it runs
+            initial_state = [ops.read_states(inputs, self.tensor(v)) for v in stored]
+        out = sequence(inputs, training, mask, initial_state, self.return_sequences,
+                       self.return_state or stored is not None, self.go_backwards,
+                       self.zero_output_for_mask)
+        if stored is not None:
+            y = ops.store_states(out[0], out[1:], [self.tensor(v) for v in stored])
+            out = [y] + list(out[1:]) if self.return_state else y
+        if self.return_sequences and mask is not None:
+            (out[0] if self.return_state else out)._keras_mask = mask
+        return out
+
+    def _stored_states(self, declared, batch):
+        """The state Variables, made (zeros) at the first call, for the batch size of
+        pynn.Input(batch_size=...) or else of that call: as in Keras they are kept
+        for one batch size. A compiled model is traced on a placeholder batch of
+        one: its real batch size must have been declared."""
+        who = f"{type(self).__name__} '{self.name}'"
+        tracing = _C.set_tracing(True)  # reads the mode (and puts it back)
+        _C.set_tracing(tracing)
+        if self._state_vars is None and tracing and declared is None:
+            raise ValueError(f"{who} is stateful, so it needs to know its batch size before a "
+                             f"model compiles it: give it with pynn.Input(shape, batch_size=...), "
+                             f"as Keras asks, or call the layer once on a batch")
+        if self._state_vars is not None and not tracing and batch != self._state_vars[0].shape[0]:
+            raise ValueError(f"{who} is stateful: its states are kept for batches of "
+                             f"{self._state_vars[0].shape[0]} sequences, but got a batch of "
+                             f"{batch}; use the same batch size in every call")
+        batch = declared or batch
+        if self._state_vars is None:
+            from .base import Variable
+            self._state_vars = [Variable(np.zeros((batch, s), np.float32), trainable=False,
+                                         name=f"{self.name}/state_{i}")
+                                for i, s in enumerate(self._state_sizes())]
+        return self._state_vars
+
+    @property
+    def states(self):
+        """The stored states of a ``stateful`` layer (Variables, ``(batch, size)`` each).
+
+        They are made at the first call (zeros) and hold the final states of the
+        latest batch; a layer that is not stateful has ``[None, ...]``, as Keras.
+
+        Returns
+        -------
+        list of Variable or None
+
+        Examples
+        --------
+        >>> layer = pynn.layers.LSTM(3, stateful=True)
+        >>> _ = layer(np.ones((2, 4, 5), np.float32))
+        >>> [s.shape for s in layer.states]
+        [(2, 3), (2, 3)]
+        """
+        if self._state_vars is None:
+            return [None] * len(self._state_sizes())
+        return list(self._state_vars)
+
+    def reset_states(self, states=None):
+        """Sets the stored states of a ``stateful`` layer to zeros (or to ``states``).
+
+        Parameters
+        ----------
+        states : list of array_like, optional
+            One ``(batch, size)`` array per state; zeros when omitted.
+
+        Raises
+        ------
+        AttributeError
+            The layer is not stateful.
+        ValueError
+            ``states`` of the wrong number or shapes.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.SimpleRNN(2, stateful=True)
+        >>> _ = layer(np.ones((1, 3, 4), np.float32))
+        >>> layer.reset_states()
+        >>> layer.states[0]
+        Variable([[0., 0.]], dtype=float32)
+        """
+        if not self.stateful:
+            raise AttributeError(f"{type(self).__name__} '{self.name}': reset_states() needs a "
+                                 f"stateful layer (stateful=True)")
+        if self._state_vars is None:
+            if states is None:
+                return
+            self._stored_states(int(np.shape(states[0])[0]))
+        values = [None] * len(self._state_vars) if states is None else list(states)
+        if len(values) != len(self._state_vars):
+            raise ValueError(f"{type(self).__name__} '{self.name}': reset_states expects "
+                             f"{len(self._state_vars)} state(s), got {len(values)}")
+        for var, value in zip(self._state_vars, values):
+            if value is None:
+                var[...] = 0.0
+                continue
+            value = np.asarray(value, np.float32)
+            if value.shape != var.shape:
+                raise ValueError(f"{type(self).__name__} '{self.name}': a state must have shape "
+                                 f"{var.shape}, got {value.shape}")
+            var[...] = value
+
+    def reset_state(self):
+        """Keras 3's name for `reset_states` (zeros).
+
+        Raises
+        ------
+        AttributeError
+            The layer is not stateful.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.GRU(2, stateful=True)
+        >>> _ = layer(np.ones((1, 3, 4), np.float32))
+        >>> layer.reset_state()
+        >>> float(np.abs(layer.states[0]).sum())
+        0.0
+        """
+        self.reset_states()
+
+
+class _RNN(_CellConfig, _SequenceLayer):
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        refuse_unsupported(type(self).__name__, activity_regularizer=activity_regularizer)
+        self._cell_init(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                        recurrent_initializer, bias_initializer, kernel_regularizer,
+                        recurrent_regularizer, bias_regularizer, kernel_constraint,
+                        recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed)
+        self._sequence_init(return_sequences, return_state, go_backwards, stateful, unroll,
+                            zero_output_for_mask)
 
     def _check_input(self, shape):
         cls = type(self).__name__
@@ -96,37 +406,13 @@ class _RNN(Layer):
             raise ValueError(f"{cls} '{self.name}' was built for {self.kernel.shape[0]} features "
                              f"per step; got per-sample shape {tuple(shape[1:])}")
 
-    def _bias_shape(self):
-        return (self._gates * self.units,)
-
-    def _bias_initializer(self):
-        return self.bias_initializer
-
     def build(self, input_shape):
-        G, u = self._gates, self.units
-        self.kernel = self.add_weight("kernel", (input_shape[-1], G * u), self.kernel_initializer,
-                                      self.kernel_regularizer)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (u, G * u),
-                                                self.recurrent_initializer,
-                                                self.recurrent_regularizer)
-        self.bias = (self.add_weight("bias", self._bias_shape(), self._bias_initializer(),
-                                     self.bias_regularizer) if self.use_bias else None)
+        self._build_weights(input_shape[-1])
         # set here because with return_state the call returns a list
         self.output_shape = self.compute_output_shape(input_shape)
 
-    def _fn_kwargs(self):
-        return dict(recurrent_activation=self.recurrent_activation)
-
-    def _dropout_masks(self, inputs):
-        """Training-time masks for this call (Keras draws the input mask first)."""
-        per_gate = self.recurrent_dropout > 0 or self.implementation == 1
-        drop = rdrop = None
-        if self.dropout:
-            drop = ops.dropout_mask(inputs, self.dropout, self._gates if per_gate else 1,
-                                    inputs.shape[-1])
-        if self.recurrent_dropout:
-            rdrop = ops.dropout_mask(inputs, self.recurrent_dropout, self._gates, self.units)
-        return drop, rdrop
+    def _state_sizes(self):
+        return [self.units] * self._n_states
 
     def call(self, inputs, training=False, mask=None, initial_state=None):
         """Runs the recurrent layer over a batch of sequences.
@@ -142,8 +428,8 @@ class _RNN(Layer):
             ``Embedding(mask_zero=True)`` input when not given. Padded steps keep
             the previous state.
         initial_state : Tensor or list of Tensor, optional
-            The starting state(s) ``(batch, units)`` (zeros by default; an LSTM
-            takes ``[h, c]``).
+            The starting state(s) ``(batch, units)`` (zeros by default, or the
+            stored states of a ``stateful`` layer; an LSTM takes ``[h, c]``).
 
         Returns
         -------
@@ -157,44 +443,19 @@ class _RNN(Layer):
         >>> layer(x, initial_state=pynn.Tensor(np.zeros((2, 3), np.float32))).shape
         (2, 3)
         """
-        if mask is None:
-            mask = getattr(inputs, "_keras_mask", None)
-        drop, rdrop = self._dropout_masks(inputs) if training else (None, None)
-        fn = getattr(ops, self._op)
-        out = fn(inputs, self.tensor(self.kernel), self.tensor(self.recurrent_kernel),
-                 self.tensor(self.bias) if self.use_bias else None, initial_state, mask,
-                 return_sequences=self.return_sequences, return_state=self.return_state,
-                 go_backwards=self.go_backwards, activation=self.activation,
-                 zero_output_for_mask=self.zero_output_for_mask, dropout_mask=drop,
-                 recurrent_dropout_mask=rdrop, **self._fn_kwargs())
-        if self.return_sequences and mask is not None:
-            (out[0] if self.return_state else out)._keras_mask = mask
-        return out
+        return self._run(self._sequence, inputs, training, mask, initial_state)
 
     def compute_output_shape(self, input_shape):
-        out = ((input_shape[0], input_shape[1], self.units) if self.return_sequences
-               else (input_shape[0], self.units))
-        if self.return_state:
-            return [out] + [(input_shape[0], self.units)] * self._n_states
-        return out
+        return self._output_shape(input_shape, self.units)
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(units=self.units, activation=self.activation, use_bias=self.use_bias,
-                   kernel_initializer=initializers.serialize(self.kernel_initializer),
-                   recurrent_initializer=initializers.serialize(self.recurrent_initializer),
-                   bias_initializer=initializers.serialize(self.bias_initializer),
-                   kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-                   recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
-                   bias_regularizer=regularizers.serialize(self.bias_regularizer),
-                   return_sequences=self.return_sequences, return_state=self.return_state,
-                   go_backwards=self.go_backwards, unroll=self.unroll,
-                   zero_output_for_mask=self.zero_output_for_mask, dropout=self.dropout,
-                   recurrent_dropout=self.recurrent_dropout, seed=self.seed)
+        cfg.update(self._cell_config())
+        cfg.update(self._sequence_config())
         return cfg
 
 
-class SimpleRNN(_RNN):
+class SimpleRNN(_SimpleConfig, _RNN):
     """Fully-connected recurrent layer:
     ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
 
@@ -231,7 +492,8 @@ class SimpleRNN(_RNN):
     go_backwards : bool, default False
         Process the sequence backwards (outputs in reverse order, as Keras).
     stateful : bool, default False
-        Not supported (True raises).
+        Keep the final states of a batch as the initial states of the next
+        (``states``, ``reset_states()``); needs the same batch size every call.
     unroll : bool, default False
         Accepted; the loop always runs in C, with the same result.
     zero_output_for_mask : bool, default False
@@ -255,17 +517,12 @@ class SimpleRNN(_RNN):
     >>> pynn.layers.SimpleRNN(4, return_sequences=True)(x).shape
     (2, 5, 4)
     """
-    _op = "simple_rnn"
-
     def __init__(self, units, activation="tanh", **kwargs):
         kwargs.pop("recurrent_activation", None)
         super().__init__(units, activation=activation, **kwargs)
 
-    def _fn_kwargs(self):
-        return {}
 
-
-class LSTM(_RNN):
+class LSTM(_LSTMConfig, _RNN):
     """Long short-term memory layer (Hochreiter & Schmidhuber), with Keras' weights.
 
     Gates in Keras' order i, f, c, o: kernel ``(features, 4 * units)``,
@@ -310,7 +567,8 @@ class LSTM(_RNN):
     go_backwards : bool, default False
         Process the sequence backwards (outputs in reverse order, as Keras).
     stateful : bool, default False
-        Not supported (True raises).
+        Keep the final states of a batch as the initial states of the next
+        (``states``, ``reset_states()``); needs the same batch size every call.
     unroll : bool, default False
         Accepted; the loop always runs in C, with the same result.
     zero_output_for_mask : bool, default False
@@ -339,38 +597,19 @@ class LSTM(_RNN):
     >>> layer.bias  # the forget gate's bias starts at 1
     Variable([0., 0., 1., 1., 0., 0., 0., 0.], dtype=float32)
     """
-    _op = "lstm"
-    _gates = 4
-    _n_states = 2
-
     def __init__(self, units, unit_forget_bias=True, implementation=2, **kwargs):
         super().__init__(units, **kwargs)
-        self.unit_forget_bias = bool(unit_forget_bias)
-        self.implementation = _implementation("LSTM", implementation)
-
-    def _bias_initializer(self):
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        base, u = self.bias_initializer, self.units
-
-        def init(shape, dtype=None):
-            return np.concatenate([np.asarray(base((u,)), np.float32), np.ones(u, np.float32),
-                                   np.asarray(base((2 * u,)), np.float32)])
-        return init
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(recurrent_activation=self.recurrent_activation,
-                   unit_forget_bias=self.unit_forget_bias, implementation=self.implementation)
-        return cfg
+        self._lstm_init(unit_forget_bias, implementation)
 
 
-class GRU(_RNN):
-    """Gated recurrent unit layer (Cho et al.), Keras 3's ``reset_after=True`` variant.
+class GRU(_GRUConfig, _RNN):
+    """Gated recurrent unit layer (Cho et al.), Keras 3's variants.
 
     Gates in Keras' order z, r, h: kernel ``(features, 3 * units)``, recurrent
     kernel ``(units, 3 * units)``, bias ``(2, 3 * units)`` (input and recurrent
-    biases), as Keras 3 and cuDNN.
+    biases), as Keras 3 and cuDNN. ``reset_after=False`` (tf.keras 1's variant:
+    ``hh = act(x W_h + (r * h) U_h + b_h)``, bias ``(3 * units,)``) runs step by
+    step as a graph of ops instead of the fused kernel.
 
     Parameters
     ----------
@@ -381,7 +620,8 @@ class GRU(_RNN):
     recurrent_activation : str, default "sigmoid"
         Activation of the gates.
     reset_after : bool, default True
-        Only True is supported (the Keras 1 variant raises).
+        Apply the reset gate after the recurrent product (Keras 3's default)
+        or before it (False; no dropout then).
     use_cudnn : str, default "auto"
         Accepted for Keras compatibility.
     implementation : {1, 2}, default 2
@@ -411,7 +651,8 @@ class GRU(_RNN):
     go_backwards : bool, default False
         Process the sequence backwards (outputs in reverse order, as Keras).
     stateful : bool, default False
-        Not supported (True raises).
+        Keep the final states of a batch as the initial states of the next
+        (``states``, ``reset_states()``); needs the same batch size every call.
     unroll : bool, default False
         Accepted; the loop always runs in C, with the same result.
     zero_output_for_mask : bool, default False
@@ -425,7 +666,8 @@ class GRU(_RNN):
     Raises
     ------
     ValueError
-        Bad arguments, ``reset_after=False``, or inputs that are not 3-D.
+        Bad arguments (dropout with ``reset_after=False``), or inputs that are
+        not 3-D.
 
     Examples
     --------
@@ -435,25 +677,9 @@ class GRU(_RNN):
     >>> [w.shape for w in layer.weights]
     [(3, 12), (4, 12), (2, 12)]
     """
-    _op = "gru"
-    _gates = 3
-
     def __init__(self, units, reset_after=True, use_cudnn="auto", implementation=2, **kwargs):
-        if not reset_after:
-            raise ValueError("GRU: reset_after=False (the Keras 1 variant) is not supported; "
-                             "pynn implements Keras 3's default reset_after=True")
         super().__init__(units, **kwargs)
-        self.reset_after = True
-        self.implementation = _implementation("GRU", implementation)
-
-    def _bias_shape(self):
-        return (2, 3 * self.units)
-
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(recurrent_activation=self.recurrent_activation, reset_after=True,
-                   implementation=self.implementation)
-        return cfg
+        self._gru_init(reset_after, implementation)
 
 
 class Bidirectional(Layer):

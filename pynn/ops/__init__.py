@@ -11,6 +11,9 @@ from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .conv_transpose import *  # noqa: F401,F403
+from .depthwise import *  # noqa: F401,F403
+from .image import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
@@ -21,6 +24,59 @@ from .convert import *  # noqa: F401,F403
 from .compare import *  # noqa: F401,F403
 from .rounding import *  # noqa: F401,F403
 from .numeric import *  # noqa: F401,F403
+
+
+def describe(name=None, **attrs):
+    """The engine's description of an op: its inputs, its attributes and its traits.
+
+    Every op is one entry of the engine's table (csrc/core/ops/); the entry
+    declares its inputs by name, its attributes by name, type and default, and
+    its traits, the facts that drivers decide by (DP-SGD picks ghost clipping or
+    replay from them). The functions of `pynn.ops` pass attributes to the engine
+    by these names.
+
+    Parameters
+    ----------
+    name : str, optional
+        An op name; None lists the names of every op.
+    **attrs
+        Attribute values for which to report the traits (some depend on them:
+        ``batch_norm`` in training mixes the rows of a batch, softmax over axis
+        0 normalises across it). Checked as a call would check them.
+
+    Returns
+    -------
+    dict or list of str
+        ``{"name", "inputs", "attrs", "traits", "differentiable"}``: ``inputs``
+        a list of names (``"bias?"`` optional, ``"tensors..."`` any number),
+        ``attrs`` maps each attribute to ``{"type", "default"}`` (type one of
+        "int", "float", "bool", "enum" (with its ``"choices"``), "ints" (a
+        tuple of fixed length, or any length when ``"count"`` is None)),
+        ``traits`` a list of "rowwise", "stochastic", "has_params",
+        "broadcast", "loss", "linear", "affine". Without a name, the op names.
+
+    Raises
+    ------
+    ValueError
+        An unknown op, or an attribute value out of its choices.
+    TypeError
+        An attribute the op does not have, or a value of the wrong type.
+
+    Examples
+    --------
+    >>> d = pynn.ops.describe("dropout")
+    >>> d["inputs"], d["attrs"]["rate"], d["traits"]
+    (['x'], {'type': 'float', 'default': 0.5}, ['rowwise', 'stochastic'])
+    >>> pynn.ops.describe("batch_norm", training=True)["traits"]
+    ['has_params']
+    >>> "dense" in pynn.ops.describe()
+    True
+    """
+    if name is None:
+        if attrs:
+            raise TypeError("describe(): attributes need an op name")
+        return _C.describe()
+    return _C.describe(name, **attrs)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False):
@@ -56,7 +112,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
     >>> pynn.ops.matmul(a, a, transpose_b=True).numpy()
     array([[5.]], dtype=float32)
     """
-    return _C.apply("matmul", [a, b], iattr=[int(transpose_a), int(transpose_b)])
+    return _C.apply("matmul", [a, b], transpose_a=bool(transpose_a), transpose_b=bool(transpose_b))
 
 
 def add(a, b):
@@ -240,10 +296,12 @@ def minimum(a, b):
 # (the family modules themselves are implementation and not listed).
 # (by sys.modules: `embedding` and `dense` name both a module and its op function)
 __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "shape", "losses",
-                                      "conv", "pool", "norm", "rnn", "embedding", "attention",
-                                      "dense", "convert", "compare", "rounding", "numeric")
+                                      "conv", "conv_transpose", "depthwise", "image", "pool", "norm",
+                                      "rnn", "embedding", "attention", "dense", "convert", "compare",
+                                      "rounding", "numeric")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
-                 | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum"})
+                 | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
+                    "describe"})
 
 # keras.ops work on symbolic tensors too: each public op, met with a KerasTensor (a
 # functional graph under construction), records itself as a node of the graph instead
@@ -253,7 +311,7 @@ from .symbolic import symbolic_aware as _symbolic_aware  # noqa: E402
 for _name in __all__:
     _fn = globals()[_name]
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
-            "convert_to_numpy", "ones", "zeros", "arange", "fused_activations"):
+            "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn
 

@@ -87,8 +87,8 @@ def leaky_relu(x, negative_slope=0.2):
     >>> pynn.ops.leaky_relu(x).numpy().round(4)
     array([-0.2,  0. ,  2. ], dtype=float32)
     """
-    return _C.apply("leaky_relu", [x], fattr=[_scalar("leaky_relu", "negative_slope",
-                                                      negative_slope)])
+    return _C.apply("leaky_relu", [x], negative_slope=_scalar("leaky_relu", "negative_slope",
+                                                              negative_slope))
 
 
 def elu(x, alpha=1.0):
@@ -111,7 +111,7 @@ def elu(x, alpha=1.0):
     >>> pynn.ops.elu(x).numpy().round(4)
     array([-0.6321,  0.    ,  2.    ], dtype=float32)
     """
-    return _C.apply("elu", [x], fattr=[_scalar("elu", "alpha", alpha)])
+    return _C.apply("elu", [x], alpha=_scalar("elu", "alpha", alpha))
 
 
 def selu(x):
@@ -168,7 +168,7 @@ def gelu(x, approximate=False):
     """
     if not isinstance(approximate, (bool, np.bool_)):
         raise TypeError(f"gelu: approximate must be a bool, got {type(approximate).__name__}")
-    return _C.apply("gelu", [x], iattr=[int(approximate)])
+    return _C.apply("gelu", [x], approximate=bool(approximate))
 
 
 def silu(x):
@@ -373,7 +373,7 @@ def softmax(x, axis=-1):
     >>> pynn.ops.softmax(x).numpy().round(4)
     array([0.042 , 0.1142, 0.8438], dtype=float32)
     """
-    return _C.apply("softmax", [x], iattr=[_axis("softmax", x, axis)])
+    return _C.apply("softmax", [x], axis=_axis("softmax", x, axis))
 
 
 def log_softmax(x, axis=-1):
@@ -403,4 +403,4 @@ def log_softmax(x, axis=-1):
     >>> pynn.ops.log_softmax(x).numpy().round(4)
     array([-3.1698, -2.1698, -0.1698], dtype=float32)
     """
-    return _C.apply("log_softmax", [x], iattr=[_axis("log_softmax", x, axis)])
+    return _C.apply("log_softmax", [x], axis=_axis("log_softmax", x, axis))

@@ -69,6 +69,5 @@ def scaled_dot_product_attention(query, key, value, mask=None, *, causal=False, 
     if scale is not None and not scale > 0:
         raise ValueError(f"scaled_dot_product_attention: scale must be positive, got {scale}")
     inputs = [query, key, value] + ([mask] if mask is not None else [])
-    return _C.apply("attention", inputs,
-                    iattr=[int(num_heads or 0), int(bool(causal)), int(mask is not None)],
-                    fattr=[float(scale) if scale is not None else 0.0])
+    return _C.apply("attention", inputs, num_heads=int(num_heads or 0), causal=bool(causal),
+                    has_mask=mask is not None, scale=float(scale) if scale is not None else 0.0)

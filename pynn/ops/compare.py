@@ -202,12 +202,12 @@ def _arg(op, x, axis, keepdims):
     if not isinstance(keepdims, (bool, np.bool_)):
         raise TypeError(f"{op}: keepdims must be a bool, got {type(keepdims).__name__}")
     if axis is None:  # over all values, as NumPy and Keras
-        out = _C.apply(op, [_C.apply("reshape", [x], iv=(-1,))], iattr=[0])
-        return _C.apply("reshape", [out], iv=(1,) * len(x.shape)) if keepdims else out
+        out = _C.apply(op, [_C.apply("reshape", [x], shape=(-1,))], axis=0)
+        return _C.apply("reshape", [out], shape=(1,) * len(x.shape)) if keepdims else out
     axis = _axis_attr(op, axis, len(x.shape))
-    out = _C.apply(op, [x], iattr=[axis])
+    out = _C.apply(op, [x], axis=axis)
     if keepdims:
-        out = _C.apply("reshape", [out], iv=tuple(
+        out = _C.apply("reshape", [out], shape=tuple(
             1 if d == axis % max(len(x.shape), 1) else (-1 if d == 0 else s)
             for d, s in enumerate(x.shape)))
     return out

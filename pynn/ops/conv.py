@@ -18,7 +18,6 @@ from .dense import _activation_attrs
 
 __all__ = ["conv2d", "conv1d"]
 
-_PADDING = {"valid": 0, "same": 1, "causal": 2}
 
 
 def _shape(x):
@@ -55,7 +54,7 @@ def _padding(padding, op, allowed=("valid", "same")):
     if p not in allowed:
         raise ValueError(f"{op}: `padding` must be one of {', '.join(repr(a) for a in allowed)}, "
                          f"received padding={padding!r}")
-    return _PADDING[p]
+    return p
 
 
 def _describe(shape):
@@ -82,10 +81,10 @@ def _check_input_rank(op, shape, spatial):
     raise ValueError(msg)
 
 
-def _check_window(op, what, shape, axes, window, dilation, padding_code):
+def _check_window(op, what, shape, axes, window, dilation, padding):
     """With 'valid' padding the (dilated) window must fit in the input (axes of
     unknown length, None, are checked when data arrives)."""
-    if padding_code != 0:
+    if padding != "valid":
         return
     for ax, name, k, d in zip(axes, what, window, dilation):
         ext = d * (k - 1) + 1
@@ -118,10 +117,11 @@ def _conv(op, spatial, x, kernel, bias, strides, padding, dilation_rate, pad_cho
     p = _padding(padding, op, pad_choices)
     what = ("steps",) if spatial == 1 else ("height", "width")
     _check_window(op, what, xs, range(1, spatial + 1), ks[:spatial], d, p)
-    a, act, flag = _activation_attrs(op, activation, alpha, approximate)
     inputs = [x, kernel] + ([] if bias is None else [bias])
-    iattr = [s[0], d[0], p] if spatial == 1 else [s[0], s[1], d[0], d[1], p]
-    return _C.apply(op, inputs, fattr=[a], iattr=iattr + [act, flag])
+    if spatial == 1:
+        s, d = s[0], d[0]
+    return _C.apply(op, inputs, strides=s, dilation_rate=d, padding=p,
+                    **_activation_attrs(op, activation, alpha, approximate))
 
 
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None,

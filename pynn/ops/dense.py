@@ -10,9 +10,8 @@ from .elementwise import _scalar
 
 __all__ = ["dense", "fused_activations"]
 
-_IDS = {name: i for i, name in enumerate(_C.fused_activations())}
-# the parameter an activation takes, with the default of its Keras function
-_PARAM = {"leaky_relu": 0.2, "elu": 1.0}
+# the activations that take a parameter (the engine's default is Keras': 0.2, 1.0)
+_TAKES_ALPHA = ("elu", "leaky_relu")
 
 
 def fused_activations():
@@ -30,18 +29,23 @@ def fused_activations():
     >>> "relu" in pynn.ops.fused_activations()
     True
     """
-    return list(_IDS)
+    return list(_ACTIVATIONS)
+
+
+_ACTIVATIONS = tuple(_C.describe("dense")["attrs"]["activation"]["choices"])
 
 
 def _activation_attrs(op, activation, alpha, approximate):
-    """(alpha, activation id, flag) for a fused op, checked and named after op."""
+    """The fused op's activation attributes by name, checked and named after op."""
     name = "linear" if activation is None else activation
-    if name not in _IDS:
-        raise ValueError(f"{op}: activation must be one of {sorted(_IDS)}, got {activation!r}")
-    if alpha is not None and name not in _PARAM:
-        raise ValueError(f"{op}: alpha applies to {sorted(_PARAM)}, not to {name!r}")
-    a = _scalar(op, "alpha", alpha) if alpha is not None else _PARAM.get(name, 0.0)
-    return a, _IDS[name], int(bool(approximate))
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"{op}: activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    attrs = dict(activation=name, approximate=bool(approximate))
+    if alpha is not None:
+        if name not in _TAKES_ALPHA:
+            raise ValueError(f"{op}: alpha applies to {list(_TAKES_ALPHA)}, not to {name!r}")
+        attrs["alpha"] = _scalar(op, "alpha", alpha)
+    return attrs
 
 
 def dense(x, kernel, bias=None, activation=None, alpha=None, approximate=False):
@@ -81,6 +85,5 @@ def dense(x, kernel, bias=None, activation=None, alpha=None, approximate=False):
     >>> pynn.ops.dense(x, kernel, np.array([0.0, 0.5], np.float32), activation="relu").numpy()
     array([[0. , 1.5]], dtype=float32)
     """
-    a, act, flag = _activation_attrs("dense", activation, alpha, approximate)
     inputs = [x, kernel] if bias is None else [x, kernel, bias]
-    return _C.apply("dense", inputs, fattr=[a], iattr=[act, flag])
+    return _C.apply("dense", inputs, **_activation_attrs("dense", activation, alpha, approximate))

@@ -74,7 +74,7 @@ def pow(x, exponent):
     >>> pynn.ops.pow(np.array([2.0, 3.0], np.float32), 2).numpy()
     array([4., 9.], dtype=float32)
     """
-    return _C.apply("pow", [x], fattr=[_scalar("pow", "exponent", exponent)])
+    return _C.apply("pow", [x], exponent=_scalar("pow", "exponent", exponent))
 
 
 power = pow
@@ -220,7 +220,7 @@ def clip(x, x_min, x_max):
     hi = _scalar("clip", "x_max", x_max)
     if np.isnan(lo) or np.isnan(hi) or lo > hi:
         raise ValueError(f"clip: x_min ({lo}) must be <= x_max ({hi})")
-    return _C.apply("clip", [x], fattr=[lo, hi])
+    return _C.apply("clip", [x], x_min=lo, x_max=hi)
 
 
 def sin(x):

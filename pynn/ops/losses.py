@@ -34,8 +34,10 @@ __all__ = ["mean_squared_error", "mean_absolute_error", "huber", "hinge",
            "binary_crossentropy", "categorical_crossentropy",
            "sparse_categorical_crossentropy", "mse", "mae", "REDUCTIONS"]
 
-REDUCTIONS = {"sum_over_batch_size": 0, "mean": 0, "none": 1, None: 1, "sum": 2,
-              "mean_with_sample_weight": 3}
+#: the reductions a loss takes -> the engine's name for it
+REDUCTIONS = {"sum_over_batch_size": "sum_over_batch_size", "mean": "sum_over_batch_size",
+              "none": "none", None: "none", "sum": "sum",
+              "mean_with_sample_weight": "mean_with_sample_weight"}
 
 
 def _tensor(x):
@@ -43,16 +45,16 @@ def _tensor(x):
     return x if isinstance(x, _C.Tensor) else Tensor(x)
 
 
-def _apply(op, y_true, y_pred, sample_weight, reduction, from_logits=False, fattr=0.0):
+def _apply(op, y_true, y_pred, sample_weight, reduction, **attrs):
     try:
-        code = REDUCTIONS[reduction]
+        attrs["reduction"] = REDUCTIONS[reduction]
     except (KeyError, TypeError):
         raise ValueError(f"{op}: invalid reduction {reduction!r}; expected one of "
                          f"{sorted(k for k in REDUCTIONS if k)} or None") from None
     inputs = [_tensor(y_pred), _tensor(y_true)]
     if sample_weight is not None:
         inputs.append(_tensor(sample_weight))
-    return _C.apply(op, inputs, fattr=[float(fattr)], iattr=[code, int(bool(from_logits))])
+    return _C.apply(op, inputs, **attrs)
 
 
 def _smoothing(op, label_smoothing):
@@ -185,7 +187,7 @@ def huber(y_true, y_pred, delta=1.0, sample_weight=None, reduction="sum_over_bat
     """
     if not isinstance(delta, numbers.Real) or not delta > 0:
         raise ValueError(f"huber: delta must be a positive number, got {delta!r}")
-    return _apply("huber", y_true, y_pred, sample_weight, reduction, fattr=delta)
+    return _apply("huber", y_true, y_pred, sample_weight, reduction, delta=float(delta))
 
 
 def hinge(y_true, y_pred, sample_weight=None, reduction="sum_over_batch_size"):
@@ -272,7 +274,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
     """
     ls = _smoothing("binary_crossentropy", label_smoothing)
     return _apply("binary_crossentropy", y_true, y_pred, sample_weight, reduction,
-                  from_logits, ls)
+                  from_logits=bool(from_logits), label_smoothing=ls)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
@@ -320,7 +322,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     """
     ls = _smoothing("categorical_crossentropy", label_smoothing)
     return _apply("categorical_crossentropy", y_true, y_pred, sample_weight, reduction,
-                  from_logits, ls)
+                  from_logits=bool(from_logits), label_smoothing=ls)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, sample_weight=None,
@@ -364,4 +366,4 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, sample_we
     array([0.1054, 1.6094], dtype=float32)
     """
     return _apply("sparse_categorical_crossentropy", y_true, y_pred, sample_weight, reduction,
-                  from_logits)
+                  from_logits=bool(from_logits))

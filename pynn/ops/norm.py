@@ -85,9 +85,9 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
     _check_params("batch_norm", x, [("gamma", gamma), ("beta", beta),
                                     ("moving_mean", moving_mean),
                                     ("moving_variance", moving_variance)])
-    f = [_float(momentum, "momentum", "batch_norm"), _float(epsilon, "epsilon", "batch_norm")]
-    return _C.apply("batch_norm", [x, gamma, beta, moving_mean, moving_variance], fattr=f,
-                    iattr=[int(bool(training))])
+    return _C.apply("batch_norm", [x, gamma, beta, moving_mean, moving_variance],
+                    momentum=_float(momentum, "momentum", "batch_norm"),
+                    epsilon=_float(epsilon, "epsilon", "batch_norm"), training=bool(training))
 
 
 def layer_norm(x, gamma, beta, epsilon=1e-3):
@@ -121,4 +121,4 @@ def layer_norm(x, gamma, beta, epsilon=1e-3):
     array([[-1.224,  0.   ,  1.224]], dtype=float32)
     """
     _check_params("layer_norm", x, [("gamma", gamma), ("beta", beta)])
-    return _C.apply("layer_norm", [x, gamma, beta], fattr=[_float(epsilon, "epsilon", "layer_norm")])
+    return _C.apply("layer_norm", [x, gamma, beta], epsilon=_float(epsilon, "epsilon", "layer_norm"))

@@ -145,24 +145,24 @@ def tensordot(x1, x2, axes=2):
     free_b = [j for j in range(nb) if j not in ax_b]
     k = math.prod(a.shape[i] for i in ax_a)
     if free_a + ax_a != list(range(na)):
-        a = _C.apply("transpose", [a], iv=tuple(free_a + ax_a))
+        a = _C.apply("transpose", [a], axes=tuple(free_a + ax_a))
     if ax_b + free_b != list(range(nb)):
-        b = _C.apply("transpose", [b], iv=tuple(ax_b + free_b))
+        b = _C.apply("transpose", [b], axes=tuple(ax_b + free_b))
     # -1 on the fold that holds x1's axis 0, a traced model's batch axis: the compiled
     # driver replays the graph with other batch sizes, so that size is not baked in
     n_free_a, n_free_b = math.prod(a.shape[:len(free_a)]), math.prod(b.shape[len(ax_b):])
     if 0 in ax_a:  # the batch is summed over (user·movie over the whole batch, axes=2)
-        a2 = _C.apply("reshape", [a], iv=(n_free_a, -1))
-        b2 = _C.apply("reshape", [b], iv=(-1, n_free_b))
+        a2 = _C.apply("reshape", [a], shape=(n_free_a, -1))
+        b2 = _C.apply("reshape", [b], shape=(-1, n_free_b))
     else:
-        a2 = _C.apply("reshape", [a], iv=(-1 if free_a else 1, k))
-        b2 = _C.apply("reshape", [b], iv=(k, n_free_b))
-    out = _C.apply("matmul", [a2, b2], iattr=[0, 0])
+        a2 = _C.apply("reshape", [a], shape=(-1 if free_a else 1, k))
+        b2 = _C.apply("reshape", [b], shape=(k, n_free_b))
+    out = _C.apply("matmul", [a2, b2])
     shape = [a.shape[i] for i in range(len(free_a))] + [b.shape[len(ax_b) + j]
                                                           for j in range(len(free_b))]
     if free_a:
         shape[0] = -1
-    return _C.apply("reshape", [out], iv=tuple(shape))
+    return _C.apply("reshape", [out], shape=tuple(shape))
 
 
 def dot(x1, x2):
@@ -323,8 +323,8 @@ def logsumexp(x, axis=None, keepdims=False):
     if keepdims:
         return out
     if axis is None:
-        return _C.apply("reshape", [out], iv=())
-    axes = reduce._attrs("logsumexp", x, axis, False)[1]
+        return _C.apply("reshape", [out], shape=())
+    axes = reduce._attrs("logsumexp", x, axis, False)["axis"]
     if not axes:
         return out
     from .shape import squeeze

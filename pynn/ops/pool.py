@@ -25,8 +25,9 @@ def _pool(op, spatial, x, pool_size, strides, padding):
     p = _padding(padding, op)
     what = ("steps",) if spatial == 1 else ("height", "width")
     _check_window(op, what, xs, range(1, spatial + 1), k, (1,) * spatial, p)
-    iattr = [k[0], s[0], p] if spatial == 1 else [k[0], k[1], s[0], s[1], p]
-    return _C.apply(op, [x], iattr=iattr)
+    if spatial == 1:
+        k, s = k[0], s[0]
+    return _C.apply(op, [x], pool_size=k, strides=s, padding=p)
 
 
 def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
@@ -163,7 +164,7 @@ def avg_pool1d(x, pool_size=2, strides=None, padding="valid"):
 
 def _global(op, name, spatial, x, keepdims):
     _check_input_rank(name, _shape(x), spatial)
-    return _C.apply(op, [x], iattr=[int(bool(keepdims))])
+    return _C.apply(op, [x], keepdims=bool(keepdims))
 
 
 def global_avg_pool1d(x, keepdims=False):
@@ -312,7 +313,7 @@ def zero_padding2d(x, padding=(1, 1)):
     (1, 3, 4, 1)
     """
     _check_input_rank("zero_padding2d", _shape(x), 2)
-    return _C.apply("zero_padding", [x], iattr=_pairs2d(padding, "padding", "zero_padding2d"))
+    return _C.apply("zero_padding", [x], padding=_pairs2d(padding, "padding", "zero_padding2d"))
 
 
 def zero_padding1d(x, padding=1):
@@ -341,7 +342,7 @@ def zero_padding1d(x, padding=1):
     """
     _check_input_rank("zero_padding1d", _shape(x), 1)
     lr = _tuple(padding, 2, "padding", "zero_padding1d", minimum=0)
-    return _C.apply("zero_padding", [x], iattr=[0, 0, lr[0], lr[1]])
+    return _C.apply("zero_padding", [x], padding=[0, 0, lr[0], lr[1]])
 
 
 def _check_crop(op, xs, amounts):
@@ -384,7 +385,7 @@ def cropping2d(x, cropping=((0, 0), (0, 0))):
     _check_input_rank("cropping2d", xs, 2)
     amounts = _pairs2d(cropping, "cropping", "cropping2d")
     _check_crop("cropping2d", xs, amounts)
-    return _C.apply("cropping", [x], iattr=amounts)
+    return _C.apply("cropping", [x], cropping=amounts)
 
 
 def cropping1d(x, cropping=(1, 1)):
@@ -416,7 +417,7 @@ def cropping1d(x, cropping=(1, 1)):
     lr = _tuple(cropping, 2, "cropping", "cropping1d", minimum=0)
     amounts = [0, 0, lr[0], lr[1]]
     _check_crop("cropping1d", xs, amounts)
-    return _C.apply("cropping", [x], iattr=amounts)
+    return _C.apply("cropping", [x], cropping=amounts)
 
 
 def upsampling2d(x, size=(2, 2)):
@@ -444,7 +445,7 @@ def upsampling2d(x, size=(2, 2)):
     (1, 4, 9, 1)
     """
     _check_input_rank("upsampling2d", _shape(x), 2)
-    return _C.apply("upsampling", [x], iattr=list(_tuple(size, 2, "size", "upsampling2d")))
+    return _C.apply("upsampling", [x], size=_tuple(size, 2, "size", "upsampling2d"))
 
 
 def upsampling1d(x, size=2):
@@ -473,4 +474,4 @@ def upsampling1d(x, size=2):
     """
     _check_input_rank("upsampling1d", _shape(x), 1)
     (s,) = _tuple(size, 1, "size", "upsampling1d")
-    return _C.apply("upsampling", [x], iattr=[1, s])
+    return _C.apply("upsampling", [x], size=[1, s])

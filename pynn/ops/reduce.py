@@ -29,11 +29,11 @@ def _is_int(v):
 
 
 def _attrs(op, x, axis, keepdims):
-    """(iattr, iv) for the C op, after checking axis against the rank."""
+    """The C op's attributes by name, after checking axis against the rank."""
     if not isinstance(keepdims, (bool, np.bool_)):
         raise TypeError(f"{op}: keepdims must be a bool, got {type(keepdims).__name__}")
     if axis is None:
-        return [int(keepdims), 0], []
+        return dict(keepdims=bool(keepdims), reduce_all=True)
     axes = [axis] if _is_int(axis) else axis
     if not isinstance(axes, (tuple, list)) or not builtins.all(_is_int(a) for a in axes):
         raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
@@ -47,7 +47,7 @@ def _attrs(op, x, axis, keepdims):
         if a in norm:
             raise ValueError(f"{op}: axis {a} is repeated in {tuple(axes)}")
         norm.append(a)
-    return [int(keepdims), 1], norm
+    return dict(keepdims=bool(keepdims), reduce_all=False, axis=norm)
 
 
 def sum(x, axis=None, keepdims=False):
@@ -87,8 +87,7 @@ def sum(x, axis=None, keepdims=False):
     if isinstance(x, (list, tuple)):  # keras.ops.sum(model.losses): a list of scalars
         from .shape import stack
         x = stack(list(x)) if x else np.zeros(1, np.float32)
-    iattr, iv = _attrs("sum", x, axis, keepdims)
-    return _C.apply("sum", [x], iattr=iattr, iv=iv)
+    return _C.apply("sum", [x], **_attrs("sum", x, axis, keepdims))
 
 
 def mean(x, axis=None, keepdims=False):
@@ -121,8 +120,7 @@ def mean(x, axis=None, keepdims=False):
     array([[1.5],
            [4.5]], dtype=float32)
     """
-    iattr, iv = _attrs("mean", x, axis, keepdims)
-    return _C.apply("mean", [x], iattr=iattr, iv=iv)
+    return _C.apply("mean", [x], **_attrs("mean", x, axis, keepdims))
 
 
 def max(x, axis=None, keepdims=False):
@@ -158,8 +156,7 @@ def max(x, axis=None, keepdims=False):
     >>> pynn.ops.max(x, axis=1).numpy()
     array([2., 6.], dtype=float32)
     """
-    iattr, iv = _attrs("max", x, axis, keepdims)
-    return _C.apply("max", [x], iattr=iattr, iv=iv)
+    return _C.apply("max", [x], **_attrs("max", x, axis, keepdims))
 
 
 def min(x, axis=None, keepdims=False):
@@ -192,8 +189,7 @@ def min(x, axis=None, keepdims=False):
     >>> pynn.ops.min(x, axis=0).numpy()
     array([1., 2.], dtype=float32)
     """
-    iattr, iv = _attrs("min", x, axis, keepdims)
-    return _C.apply("min", [x], iattr=iattr, iv=iv)
+    return _C.apply("min", [x], **_attrs("min", x, axis, keepdims))
 
 
 def _ddof(op, ddof):
@@ -242,8 +238,7 @@ def var(x, axis=None, keepdims=False, ddof=0):
     >>> pynn.ops.var(x, axis=1, ddof=1).numpy()
     array([0.5, 4.5], dtype=float32)
     """
-    iattr, iv = _attrs("var", x, axis, keepdims)
-    return _C.apply("var", [x], fattr=[_ddof("var", ddof)], iattr=iattr, iv=iv)
+    return _C.apply("var", [x], ddof=_ddof("var", ddof), **_attrs("var", x, axis, keepdims))
 
 
 def std(x, axis=None, keepdims=False, ddof=0):
@@ -280,5 +275,4 @@ def std(x, axis=None, keepdims=False, ddof=0):
     >>> pynn.ops.std(x, axis=1).numpy()
     array([0.5, 1.5], dtype=float32)
     """
-    iattr, iv = _attrs("std", x, axis, keepdims)
-    return _C.apply("std", [x], fattr=[_ddof("std", ddof)], iattr=iattr, iv=iv)
+    return _C.apply("std", [x], ddof=_ddof("std", ddof), **_attrs("std", x, axis, keepdims))

@@ -26,12 +26,12 @@ import numpy as np
 
 from .. import _C
 
-__all__ = ["simple_rnn", "lstm", "gru", "dropout_mask", "ACTIVATION_IDS"]
+__all__ = ["simple_rnn", "lstm", "gru", "dropout_mask", "read_states", "store_states",
+           "ACTIVATIONS"]
 
-#: activation name -> engine id (derivatives are taken from the outputs, which
-#: is why only these are offered)
-ACTIVATION_IDS = {"tanh": 0, "sigmoid": 1, "relu": 2, "linear": 3, None: 3,
-                  "hard_sigmoid": 4}
+#: the activations the recurrent ops take, by name (None is "linear"); their
+#: derivatives are taken from the outputs, which is why only these are offered
+ACTIVATIONS = tuple(_C.describe("lstm")["attrs"]["activation"]["choices"])
 
 
 def _shape(a):
@@ -39,12 +39,12 @@ def _shape(a):
     return tuple(s) if s is not None else np.shape(a)
 
 
-def _act_id(name, what):
-    key = name.lower() if isinstance(name, str) else name
-    if key not in ACTIVATION_IDS:
+def _act_name(name, what):
+    key = "linear" if name is None else name.lower() if isinstance(name, str) else name
+    if key not in ACTIVATIONS:
         raise ValueError(f"{what}={name!r} is not supported by the recurrent ops; "
-                         f"use one of {sorted(k for k in ACTIVATION_IDS if k)} or None")
-    return ACTIVATION_IDS[key]
+                         f"use one of {sorted(ACTIVATIONS)} or None")
+    return key
 
 
 def dropout_mask(x, rate, count, width):
@@ -82,7 +82,7 @@ def dropout_mask(x, rate, count, width):
     """
     if not 0 <= rate < 1:
         raise ValueError(f"dropout_mask: rate must be in [0, 1), got {rate!r}")
-    return _C.apply("dropout_mask", [x], fattr=[float(rate)], iattr=[int(count), int(width)])
+    return _C.apply("dropout_mask", [x], rate=float(rate), count=int(count), width=int(width))
 
 
 def _run(op, n_states, x, kernel, recurrent_kernel, bias, initial_state, mask,
@@ -116,18 +116,21 @@ def _run(op, n_states, x, kernel, recurrent_kernel, bias, initial_state, mask,
     for m in (dropout_mask, recurrent_dropout_mask):
         if m is not None:
             inputs.append(m)
-    iattr = [int(bool(return_sequences)), int(bool(go_backwards)), int(bool(return_state)),
-             _act_id(activation, "activation"),
-             _act_id(recurrent_activation, "recurrent_activation"),
-             int(bias is not None), int(initial_state is not None), int(mask is not None),
-             int(bool(zero_output_for_mask)), int(dropout_mask is not None),
-             int(recurrent_dropout_mask is not None)]
-    out = _C.apply(op, inputs, iattr=iattr)
+    attrs = dict(return_sequences=bool(return_sequences), go_backwards=bool(go_backwards),
+                 return_state=bool(return_state), activation=_act_name(activation, "activation"),
+                 use_bias=bias is not None, has_initial_state=initial_state is not None,
+                 has_mask=mask is not None, zero_output_for_mask=bool(zero_output_for_mask),
+                 has_dropout_mask=dropout_mask is not None,
+                 has_recurrent_dropout_mask=recurrent_dropout_mask is not None)
+    if recurrent_activation is not None:  # simple_rnn has none
+        attrs["recurrent_activation"] = _act_name(recurrent_activation, "recurrent_activation")
+    out = _C.apply(op, inputs, **attrs)
     if not return_state:
         return out
     S = xs[1] if return_sequences else 1
-    first = _C.apply("rnn_slice", [out], iattr=[0, S, int(not return_sequences)])
-    states = [_C.apply("rnn_slice", [out], iattr=[S + k, 1, 1]) for k in range(n_states)]
+    first = _C.apply("rnn_slice", [out], start=0, length=S, squeeze=not return_sequences)
+    states = [_C.apply("rnn_slice", [out], start=S + k, length=1, squeeze=True)
+              for k in range(n_states)]
     return [first] + states
 
 
@@ -185,7 +188,7 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=
     (1, 3, 1)
     """
     return _run("simple_rnn", 1, x, kernel, recurrent_kernel, bias, initial_state, mask,
-                return_sequences, return_state, go_backwards, activation, "sigmoid",
+                return_sequences, return_state, go_backwards, activation, None,
                 zero_output_for_mask, dropout_mask, recurrent_dropout_mask)
 
 
@@ -305,3 +308,80 @@ def gru(x, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, *
                 return_sequences, return_state, go_backwards, activation,
                 recurrent_activation, zero_output_for_mask, dropout_mask,
                 recurrent_dropout_mask)
+
+
+def store_states(y, states, targets):
+    """Returns ``y`` and, as it runs, copies each of ``states`` into ``targets``.
+
+    How a stateful recurrent layer keeps its final states for the next batch:
+    the targets are its state Variables' tensors, read by the next call as the
+    initial state. The copy is on the path to ``y``, so whatever computes ``y``
+    (an eager call, a compiled fit or predict) stores the states. The gradient
+    flows to ``y`` only (none across batches, as Keras).
+
+    Parameters
+    ----------
+    y : Tensor
+        The value passed through.
+    states : list of Tensor
+        The values to store.
+    targets : list of Tensor
+        Writable constant tensors of the same shapes (over NumPy memory).
+
+    Returns
+    -------
+    Tensor
+        ``y``'s values.
+
+    Raises
+    ------
+    ValueError
+        Different numbers or shapes of states and targets, or a target that
+        requires grad, is read-only or is computed.
+
+    Examples
+    --------
+    >>> memory = np.zeros((1, 2), np.float32)
+    >>> y = pynn.ops.store_states(np.ones(3, np.float32), [np.full((1, 2), 5.0, np.float32)],
+    ...                           [pynn.Tensor(memory)])
+    >>> y.numpy(), memory
+    (array([1., 1., 1.], dtype=float32), array([[5., 5.]], dtype=float32))
+    """
+    states, targets = list(states), list(targets)
+    if not states or len(states) != len(targets):
+        raise ValueError(f"store_states: one target per state, got {len(states)} state(s) and "
+                         f"{len(targets)} target(s)")
+    return _C.apply("store_states", [y] + states + targets)
+
+
+def read_states(x, stored):
+    """A stateful layer's stored states as a value whose batch follows ``x``'s.
+
+    The counterpart of `store_states`: the values of ``stored``, checked against
+    ``x``'s batch size when it runs (a compiled model is traced on a batch of
+    one). No gradient flows into ``stored``.
+
+    Parameters
+    ----------
+    x : Tensor
+        The layer's input (only its batch size is used).
+    stored : Tensor
+        ``(batch, ...)``, the stored states.
+
+    Returns
+    -------
+    Tensor
+        A copy of ``stored``.
+
+    Raises
+    ------
+    ValueError
+        ``x``'s batch differs from the stored states' (the message says how to
+        fix it).
+
+    Examples
+    --------
+    >>> pynn.ops.read_states(np.zeros((2, 5, 3), np.float32), np.ones((2, 4), np.float32)).shape
+    (2, 4)
+    """
+    return _C.apply("read_states", [x, stored])

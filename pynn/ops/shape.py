@@ -37,7 +37,7 @@ _INT64 = (-2 ** 63, 2 ** 63 - 1)
 
 
 def _int_tuple(shape, what, valid="-1 or in [0, 9223372036854775807]", ndim=None):
-    """Ints for an iv attribute. The engine checks the values; one outside int64 could
+    """Ints for a list attribute (shape, axes). The engine checks the values; one outside int64 could
     not even reach it (OverflowError naming nothing), so it is refused here with the
     attribute's valid range: ``valid``, or [-ndim, ndim - 1] for axes."""
     if _is_int(shape):
@@ -57,7 +57,7 @@ def _int_tuple(shape, what, valid="-1 or in [0, 9223372036854775807]", ndim=None
 
 
 def _axis_attr(op, axis, ndim):
-    """An int axis for an iattr: out-of-int64 values refused with the valid range (the
+    """An int axis attribute: out-of-int64 values refused with the valid range (the
     engine reports in-range mistakes itself)."""
     if not _is_int(axis):
         raise TypeError(f"{op}: axis must be an int, got {axis!r}")
@@ -99,7 +99,7 @@ def reshape(x, shape):
     if isinstance(shape, (tuple, list)) and shape and isinstance(shape[0], BatchDim) \
             and len(x.shape) and x.shape[0] == int(shape[0]):
         shape = _batch_first(x, shape)
-    return _C.apply("reshape", [x], iv=_int_tuple(shape, "reshape: shape"))
+    return _C.apply("reshape", [x], shape=_int_tuple(shape, "reshape: shape"))
 
 
 def _batch_first(x, shape):
@@ -147,7 +147,7 @@ def transpose(x, axes=None):
     """
     x = _tensor(x)
     iv = () if axes is None else _int_tuple(axes, "transpose: axes", ndim=x.ndim)
-    return _C.apply("transpose", [x], iv=iv)
+    return _C.apply("transpose", [x], axes=iv)
 
 
 def permute(x, axes):
@@ -417,7 +417,7 @@ def getitem(x, key):
             raise IndexError("only integers, slices (':'), ellipsis ('...'), None (newaxis) and "
                              f"integer or boolean arrays are valid indices; got {type(k).__name__}")
     trivial = all(iv[i] == _SLICE and iv[i + 1:i + 4] == [_NONE] * 3 for i in range(0, len(iv), 4))
-    y = x if trivial and array_item is not None else _C.apply("slice", [x], iv=iv)
+    y = x if trivial and array_item is not None else _C.apply("slice", [x], index=iv)
     if array_item is None:
         return y
     idx, axis, src_axis = array_item
@@ -476,7 +476,7 @@ def take(x, indices, axis=0):
     """
     x = _tensor(x)
     axis = _axis_attr("take", axis, x.ndim)
-    return _C.apply("take", [x, _tensor(indices)], iattr=[axis])
+    return _C.apply("take", [x, _tensor(indices)], axis=axis)
 
 
 def _join(op, tensors, axis):
@@ -518,9 +518,9 @@ def concatenate(tensors, axis=0):
     """
     ts = _join("concatenate", tensors, axis)
     while len(ts) > _MAX_INPUTS:  # the engine takes at most 8 inputs per op
-        ts = [_C.apply("concatenate", ts[i:i + _MAX_INPUTS], iattr=[int(axis)])
+        ts = [_C.apply("concatenate", ts[i:i + _MAX_INPUTS], axis=int(axis))
               for i in range(0, len(ts), _MAX_INPUTS)]
-    return _C.apply("concatenate", ts, iattr=[int(axis)])
+    return _C.apply("concatenate", ts, axis=int(axis))
 
 
 def stack(tensors, axis=0):
@@ -550,7 +550,7 @@ def stack(tensors, axis=0):
     """
     ts = _join("stack", tensors, axis)
     if len(ts) <= _MAX_INPUTS:
-        return _C.apply("stack", ts, iattr=[int(axis)])
+        return _C.apply("stack", ts, axis=int(axis))
     nd = ts[0].ndim + 1
     if not -nd <= axis < nd:
         raise ValueError(f"stack: axis {axis} is out of range for a result of rank {nd}")
@@ -584,7 +584,7 @@ def broadcast_to(x, shape):
     array([[1., 2.],
            [1., 2.]], dtype=float32)
     """
-    return _C.apply("broadcast_to", [_tensor(x)], iv=_int_tuple(shape, "broadcast_to: shape"))
+    return _C.apply("broadcast_to", [_tensor(x)], shape=_int_tuple(shape, "broadcast_to: shape"))
 
 
 class BatchDim(int):

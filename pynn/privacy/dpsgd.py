@@ -13,7 +13,7 @@ c_i = min(1, C / (||g_i|| + 1e-6)), the clipped gradients are summed, Gaussian
 noise N(0, (sigma C)^2) is added to every coordinate, the sum is divided by the
 expected batch size q n, and the wrapped optimizer (SGD by default, any pynn
 optimizer otherwise) takes its ordinary step. All of it runs in C
-(csrc/core/dp.c) inside the same loop as a plain fit.
+(csrc/core/privacy/dp.c) inside the same loop as a plain fit.
 
 The privacy spent is tracked by an RDP accountant (`pynn.privacy.accountant`)
 and shown as `epsilon` on the progress bar and in the History.
@@ -62,14 +62,18 @@ def _positive(name, value, allow_zero=False):
     return float(value)
 
 
-class DPSGD(optimizers.Optimizer):
+class DPSGD:
     """Differentially private training (DP-SGD, Abadi et al. 2016) inside ``model.fit``.
 
     Each step, as Opacus' DPOptimizer: Poisson-sample the batch (rate
     ``q = batch_size / n``), clip every example's gradient to L2 norm
     ``l2_norm_clip``, sum, add Gaussian noise of std ``noise_multiplier *
     l2_norm_clip``, divide by the expected batch size, and let the wrapped
-    optimizer step. All of it runs in C in the same loop as a plain fit; the
+    optimizer step. DPSGD composes that optimizer (``DPSGD(optimizer=Adam())``)
+    rather than being one: it is registered as a `pynn.optimizers.Optimizer`,
+    its optimizer attributes (``learning_rate``, ``iterations``, ``variables``,
+    ``get_state``, ...) are the wrapped optimizer's, and ``fit`` gets the
+    private per-batch strategy of its compiled loop from it. All of it runs in C in the same loop as a plain fit; the
     privacy spent (RDP accountant) appears as ``"epsilon"`` in the logs and the
     History. Per-example gradient norms come from ghost clipping for Dense-only
     models and from a per-example replay otherwise (``clipping_path`` says
@@ -166,54 +170,21 @@ class DPSGD(optimizers.Optimizer):
         self.clipping_record, self.clipping_count = None, 0
 
     # ------------------------------------------------------------ the wrapped optimizer
-    @property
-    def _c(self):
-        return self.optimizer._c
+    def __getattr__(self, name):
+        # called only for names DPSGD does not define: the optimizer attributes
+        # (learning_rate, iterations, build, get_state, ...) are the wrapped one's
+        if name == "optimizer" or name.startswith("__"):  # not set yet (copy, unpickling)
+            raise AttributeError(name)
+        return getattr(self.optimizer, name)
 
-    @property
-    def built(self):
-        """Whether the wrapped optimizer has created its state."""
-        return self.optimizer.built
-
-    def build(self, variables, segment_sizes=None, shapes=None):
-        self.optimizer.build(variables, segment_sizes, shapes)
-
-    @property
-    def learning_rate(self):
-        return self.optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, value):
-        self.optimizer.learning_rate = value
-
-    @property
-    def iterations(self):
-        return self.optimizer.iterations
-
-    @iterations.setter
-    def iterations(self, value):
-        self.optimizer.iterations = value
-
-    @property
-    def needs_python_lr(self):
-        return self.optimizer.needs_python_lr
-
-    def sync_learning_rate(self):
-        self.optimizer.sync_learning_rate()
-
-    @property
-    def variables(self):
-        return self.optimizer.variables
-
-    @property
-    def state_names(self):
-        return self.optimizer.state_names
-
-    def get_state(self):
-        return self.optimizer.get_state()
-
-    def set_state(self, state, arrays=None):
-        self.optimizer.set_state(state, arrays)
+    def __setattr__(self, name, value):
+        # the wrapped optimizer's settable properties (learning_rate, as callbacks
+        # set it; iterations) are set on it, everything else is DPSGD's own
+        inner = self.__dict__.get("optimizer")
+        if isinstance(getattr(type(inner), name, None), property):
+            setattr(inner, name, value)
+        else:
+            object.__setattr__(self, name, value)
 
     def apply(self, grads, trainable_variables=None):
         """Refused: DP-SGD needs every example's gradient, which only ``model.fit`` computes.
@@ -314,10 +285,19 @@ class DPSGD(optimizers.Optimizer):
         """
         return self.accountant.get_epsilon(self.delta if delta is None else delta)
 
-    def _dp_begin(self, model, n, batch_size, epochs, program):
-        """Called by fit with its traced train program: checks the model, fixes
-        the noise for a target epsilon, chooses the clipping path and returns
-        the C state of this fit's DP steps."""
+    # pynn.distribution may pass `shard` (below)
+    _fit_strategy_shards = True
+
+    def _fit_strategy(self, model, n, batch_size, epochs, program, shard=None):
+        """fit's per-batch strategy (see `pynn.optimizers.Optimizer._fit_strategy`):
+        checks the model, fixes the noise for a target epsilon, chooses the
+        clipping path and returns the DP steps of this fit.
+
+        ``shard`` (pynn.distribution's DataParallel): ``(rows, batch_size, key)`` of
+        this process. Sampling rate, divisor and accountant stay those of the global
+        ``n`` and ``batch_size``; the C state clips and samples this process's rows
+        with its own key and adds no noise: the gradient hook adds it once per
+        global step."""
         _check_layers(model)
         q = min(1.0, batch_size / n)
         if self.noise_multiplier is None:
@@ -328,35 +308,45 @@ class DPSGD(optimizers.Optimizer):
         if self._key is None and not self.secure_mode:
             self._key = _C.random_u64()
         self._q = q
-        state = _C.DPState(n_params=int(model._params.size), n_samples=int(n),
-                           l2_norm_clip=self.l2_norm_clip, noise_multiplier=self.noise_multiplier,
+        rows, sigma, key = n, self.noise_multiplier, self._key or 0
+        if shard is not None:
+            if self.secure_mode:
+                raise ValueError("DPSGD: secure_mode is not supported under DataParallel on more "
+                                 "than one process (its noise cannot be drawn once for all)")
+            rows, batch_size, key = shard
+            sigma = 0.0
+        state = _C.DPState(n_params=int(model._params.size), n_samples=int(rows),
+                           l2_norm_clip=self.l2_norm_clip, noise_multiplier=sigma,
                            sample_rate=q, divisor=q * n, poisson=self.poisson_sampling,
-                           secure=self.secure_mode, key=self._key or 0, step=self.accountant.steps)
+                           secure=self.secure_mode, key=key, step=self.accountant.steps)
         # ghost clipping's buffers hold a batch up to 5 standard deviations above
         # the expected Poisson size; a larger draw runs in parts
         chunk = batch_size + (int(5 * math.sqrt(batch_size)) + 1 if self.poisson_sampling else 0)
         path, reason = state.plan(program["prog"], program["loss"], model._params,
-                                  self.clipping_mode != "replay", min(chunk, n))
+                                  self.clipping_mode != "replay", min(chunk, rows))
         if self.clipping_mode == "ghost" and path != "ghost":
             raise ValueError(f"DPSGD: clipping_mode='ghost' is not possible for model "
                              f"'{model.name}': {reason}; use 'auto' or 'replay'")
         self.clipping_path, self.clipping_path_reason = path, reason or None
         if self.clipping_record is not None:
             state.set_record(self.clipping_record)
-        return state
-
-    def _dp_update(self, state, logs):
-        """Called by fit after each run of the loop: counts the steps taken and
-        adds `epsilon` to the logs."""
-        taken = state.step - self.accountant.steps
-        if taken > 0:
-            self.accountant.step(self.noise_multiplier, self._q, taken)
-        logs["epsilon"] = self.get_epsilon()
-        if self.clipping_record is not None:
-            self.clipping_count = state.record_count
+        return _DPSteps(self, state)
 
     # ------------------------------------------------------------ config
     def get_config(self):
+        """Returns the privacy settings, the wrapped optimizer (serialized) and the
+        accountant's history as a JSON-serialisable dict.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> config = pynn.privacy.DPSGD(noise_multiplier=1.1, optimizer="adam").get_config()
+        >>> config["noise_multiplier"], config["optimizer"]["class_name"]
+        (1.1, 'Adam')
+        """
         return {"name": self.name, "l2_norm_clip": self.l2_norm_clip,
                 "noise_multiplier": self.noise_multiplier,
                 "target_epsilon": None if self.noise_multiplier is not None else self.target_epsilon,
@@ -367,6 +357,26 @@ class DPSGD(optimizers.Optimizer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        """Creates a DPSGD from ``get_config()``'s dict, with the privacy already spent.
+
+        Parameters
+        ----------
+        config : dict
+            The configuration.
+        custom_objects : dict, optional
+            Custom optimizer or schedule classes, by name.
+
+        Returns
+        -------
+        DPSGD
+
+        Examples
+        --------
+        >>> opt = pynn.privacy.DPSGD(noise_multiplier=1.1, optimizer="adam")
+        >>> copy = pynn.privacy.DPSGD.from_config(opt.get_config())
+        >>> copy.noise_multiplier, type(copy.optimizer).__name__
+        (1.1, 'Adam')
+        """
         config = dict(config)
         inner = optimizers.deserialize(config.pop("optimizer"), custom_objects)
         history = config.pop("accountant_history", [])
@@ -378,6 +388,25 @@ class DPSGD(optimizers.Optimizer):
     def __repr__(self):
         return (f"<pynn.privacy.DPSGD l2_norm_clip={self.l2_norm_clip} noise_multiplier="
                 f"{self.noise_multiplier} optimizer={self.optimizer!r}>")
+
+
+class _DPSteps:
+    """One fit's DP steps: `state` (a pynn._C.DPState) is the per-batch strategy
+    run_loop runs; after_run counts the steps taken and adds `epsilon` to the logs."""
+
+    def __init__(self, dpsgd, state):
+        self.dpsgd, self.state = dpsgd, state
+
+    def after_run(self, logs):
+        opt, taken = self.dpsgd, self.state.step - self.dpsgd.accountant.steps
+        if taken > 0:
+            opt.accountant.step(opt.noise_multiplier, opt._q, taken)
+        logs["epsilon"] = opt.get_epsilon()
+        if opt.clipping_record is not None:
+            opt.clipping_count = self.state.record_count
+
+
+optimizers.Optimizer.register(DPSGD)  # an optimizer to compile, serialize and save
 
 
 def _check_layers(model):

@@ -1,6 +1,8 @@
 """What runs a prediction: pynn's own engine, or onnxruntime on the model's ONNX
 export (for comparison, in the same server). Both release the GIL while they
 compute, so requests run in parallel on the server's thread pool."""
+import numpy as np
+
 
 
 class PynnPredictor:
@@ -33,6 +35,10 @@ class OnnxRuntimePredictor:
         self.session = ort.InferenceSession(build_onnx(model).SerializeToString(), options,
                                             providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
+        # the ONNX graph is the numeric part; the model's preprocessing runs here first
+        self.host_stage = getattr(model, "_host_stage", None)
 
     def predict(self, xs):
+        if self.host_stage is not None:
+            xs = [np.asarray(x, np.float32) for x in self.host_stage.run(xs)]
         return self.session.run(None, dict(zip(self.input_names, xs)))

@@ -50,6 +50,8 @@ class Signature:
 
         self.inputs = [(unique(t.name or ("input" if len(inputs) == 1 else f"input_{i}")),
                         tuple(t.shape[1:])) for i, t in enumerate(inputs)]
+        # a model on Input(dtype="string") takes raw text (its host stage preprocesses it)
+        self.dtypes = {n: getattr(t, "dtype", None) for (n, _), t in zip(self.inputs, inputs)}
         self.outputs = []
         for o in outputs:
             base = o.layer.name if o.layer is not None else "output"
@@ -75,8 +77,11 @@ def _kind(arr):
             "O": "null, objects or mixed values"}.get(arr.dtype.kind, f"dtype {arr.dtype}")
 
 
-def to_array(value, name, per_sample):
-    """A float32 batch for input `name` from JSON data, or a BadRequest saying why not."""
+def to_array(value, name, per_sample, dtype=None):
+    """A float32 batch (or, for a string input, a str batch) for input `name` from JSON
+    data, or a BadRequest saying why not."""
+    if dtype == "string":
+        return _strings(value, name, per_sample)
     try:
         arr = np.asarray(value)
     except ValueError:  # NumPy refuses ragged nesting
@@ -100,6 +105,26 @@ def to_array(value, name, per_sample):
         raise BadRequest(f"Input '{name}': values must be finite float32 numbers; got NaN, "
                          f"Infinity or a number beyond float32's range")
     return np.ascontiguousarray(arr)
+
+
+def _strings(value, name, per_sample):
+    """TF Serving's DT_STRING input: a list of JSON strings, one per instance (or
+    [["text"], ...] for per-sample shape (1,))."""
+    try:
+        arr = np.asarray(value)
+    except ValueError:
+        raise BadRequest(f"Input '{name}': the nested lists are ragged; expected one string per "
+                         f"instance") from None
+    if arr.dtype.kind != "U":
+        raise BadRequest(f"Input '{name}': expected strings (DT_STRING), got {_kind(arr)}; "
+                         f"binary {{\"b64\": ...}} values are not accepted")
+    if arr.ndim == len(per_sample) and tuple(per_sample) == (1,):
+        arr = arr[:, None]  # ["a", "b"] for an Input of shape (1,)
+    if arr.ndim != len(per_sample) + 1 or any(d is not None and d != n for d, n in
+                                              zip(per_sample, arr.shape[1:])):
+        raise BadRequest(f"Input '{name}': expected instances of shape {_shape_text(per_sample)} "
+                         f"(strings), got a batch of shape {_shape_text(arr.shape)}")
+    return arr
 
 
 def parse_json(body):
@@ -158,7 +183,7 @@ def parse_predict(body, sig):
             raise BadRequest(f"The model has several inputs {names}: 'inputs' must be an object "
                              f"keyed by their names")
         row = False
-    xs = [to_array(columns[n], n, shape) for n, shape in sig.inputs]
+    xs = [to_array(columns[n], n, shape, sig.dtypes.get(n)) for n, shape in sig.inputs]
     sizes = {x.shape[0] for x in xs}
     if len(sizes) > 1:
         raise BadRequest(f"The inputs have different batch sizes: "
@@ -186,15 +211,17 @@ def status(version=VERSION):
                                       "status": {"error_code": "OK", "error_message": ""}}]}
 
 
-def _tensor_info(shape, tensor_name):
+def _tensor_info(shape, tensor_name, dtype="DT_FLOAT"):
     dims = [{"size": str(-1 if d is None else d), "name": ""} for d in (None,) + tuple(shape)]
-    return {"dtype": "DT_FLOAT", "tensor_shape": {"dim": dims, "unknown_rank": False},
+    return {"dtype": dtype, "tensor_shape": {"dim": dims, "unknown_rank": False},
             "name": tensor_name}
 
 
 def metadata(name, sig, version=VERSION):
     """GET /v1/models/NAME/metadata: the serving_default signature, as TF Serving."""
-    inputs = {n: _tensor_info(s, f"{SIGNATURE}_{n}:0") for n, s in sig.inputs}
+    inputs = {n: _tensor_info(s, f"{SIGNATURE}_{n}:0",
+                              "DT_STRING" if sig.dtypes.get(n) == "string" else "DT_FLOAT")
+              for n, s in sig.inputs}
     outputs = {n: _tensor_info(s, f"StatefulPartitionedCall:{i}")
                for i, (n, s) in enumerate(sig.outputs)}
     return {"model_spec": {"name": name, "signature_name": "", "version": version},

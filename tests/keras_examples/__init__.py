@@ -3,7 +3,8 @@
 Each file here is a Keras program: it says `import keras` / `from keras import
 layers` and uses nothing of pynn. `load(name, "pynn")` runs the same source with
 only those import lines rewritten (`import pynn as keras`, `from pynn import
-layers`), which is exactly the port a new user makes. `load(name, "keras")`
+layers`; `import torch` as `import pynn as torch` in the torch-backend guides),
+which is exactly the port a new user makes. `load(name, "keras")`
 runs it unchanged on Keras 3 with the torch backend.
 
 Each example module defines
@@ -13,7 +14,10 @@ Each example module defines
     check(out)         -> what must hold of pynn's run on its own (it learned, ...)
 and may define PARITY_KEYS: the entries of run()'s dict that must agree with
 Keras when both start from the same weights (all of them when absent; models
-with Dropout compare what does not depend on the random masks).
+with Dropout compare what does not depend on the random masks), and
+KERAS_NEEDS_TENSORFLOW = True when the unchanged program uses Keras 3 layers that
+only run with TensorFlow installed (TextVectorization, StringLookup, ...): the
+comparison is then skipped without it.
 
 By hand, from the repository root:
     PYTHONPATH=tests python -m keras_examples <name> [pynn|keras]
@@ -29,7 +33,9 @@ EXAMPLES = sorted(f[:-3] for f in os.listdir(HERE)
 
 # the whole port: these import lines, nothing else
 _PORT = [(re.compile(r"^import keras$", re.M), "import pynn as keras"),
-         (re.compile(r"^from keras((?:\.\w+)*) import ", re.M), r"from pynn\1 import ")]
+         (re.compile(r"^from keras((?:\.\w+)*) import ", re.M), r"from pynn\1 import "),
+         # the torch-backend guides' autograd calls (torch.no_grad) are pynn's own
+         (re.compile(r"^import torch$", re.M), "import pynn as torch")]
 
 
 def source(name, lib):

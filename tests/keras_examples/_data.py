@@ -35,3 +35,43 @@ def fashion_mnist(n_train, n_test):
         pytest.skip(f"Fashion-MNIST is not installed at {_FASHION} (Debian: dataset-fashion-mnist)")
     return ((_idx("train-images-idx3-ubyte.gz")[:n_train], _idx("train-labels-idx1-ubyte.gz")[:n_train]),
             (_idx("t10k-images-idx3-ubyte.gz")[:n_test], _idx("t10k-labels-idx1-ubyte.gz")[:n_test]))
+
+
+_PYNN_DATA = os.path.dirname(_DIGITS)
+
+
+def sentiment(n):
+    """The first n movie-review snippets of pynn's bundled sentiment data, as
+    (texts: str array (n,), labels: float32 (n,), 1 = positive mean rating)."""
+    import gzip
+    with gzip.open(os.path.join(_PYNN_DATA, "movie_review_snippets.tsv.gz"), "rt",
+                   encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if not line.startswith("#")]
+    rows = [rows[i] for i in np.random.default_rng(113).permutation(len(rows))[:n]]
+    return (np.array([r[2] for r in rows]),
+            np.array([float(r[1]) > 0 for r in rows], np.float32))
+
+
+ADULT_COLUMNS = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_status",
+                 "occupation", "relationship", "race", "sex", "capital_gain", "capital_loss",
+                 "hours_per_week", "native_country", "income"]
+
+
+def adult(n):
+    """The first n rows of pynn's bundled UCI Adult training file as a dict of columns
+    (str arrays for the categorical ones, int64 / float32 for the numbers) and the
+    float32 target (income > 50K)."""
+    import gzip
+    with gzip.open(os.path.join(_PYNN_DATA, "adult.data.gz"), "rt", encoding="ascii") as f:
+        rows = [line.strip().split(", ") for _, line in zip(range(n), f)]
+    cols = dict(zip(ADULT_COLUMNS, map(list, zip(*rows))))
+    target = np.array([v == ">50K" for v in cols.pop("income")], np.float32)
+    out = {}
+    for name, values in cols.items():
+        if name in ("age", "education_num", "hours_per_week"):
+            out[name] = np.array(values, np.int64)
+        elif name in ("fnlwgt", "capital_gain", "capital_loss"):
+            out[name] = np.array(values, np.float32)
+        else:
+            out[name] = np.array(values)
+    return out, target

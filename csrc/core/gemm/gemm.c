@@ -1,6 +1,10 @@
 /* gemm.c - the SGEMM driver: kernel choice, the small unpacked path, and the
  * BLIS/Goto loop nest over packed panels, spread over the worker pool.
  *
+ * Every path sums K in the same blocks (k_block) with the same per-element
+ * operations, so a row of C has the same bits whatever M (a sample alone or
+ * in a batch), the path and the thread count.
+ *
  * Loop nest of the packed path (for one jc block of NC columns of C):
  *     for pc over K in blocks of kc:             (kc from K alone: fixed sum order)
  *         for is over M in super-blocks of ms:
@@ -69,10 +73,11 @@ static const pn_gemm_impl *select_impl(void)
     const pn_gemm_impl *best = &pn_gemm_impl_generic;
 #ifdef PN_GEMM_X86
     if (cpu_has("avx2")) best = &pn_gemm_impl_avx2;
+    if (cpu_has("avx512")) best = &pn_gemm_impl_avx512;
 #endif
-    /* The AVX-512 kernel is opt-in until it has been tested on such a CPU
-     * (see kernel_avx512.c); AVX-512 machines get the AVX2 kernel by default. */
-    /* A forced ISA the CPU (or this build) lacks falls back to the best one. */
+    /* PYNN_GEMM_ISA forces a kernel (a seeded run recorded on another machine
+     * replays its bits that way); one the CPU (or this build) lacks falls back
+     * to the best one. */
     const char *env = getenv("PYNN_GEMM_ISA");
     if (env && !strcmp(env, "generic")) return &pn_gemm_impl_generic;
 #ifdef PN_GEMM_X86
@@ -134,6 +139,23 @@ static float *grow(float **buf, size_t *cap, size_t n)
     return p;
 }
 
+static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t round_up(int64_t a, int64_t b) { return cdiv(a, b) * b; }
+/* Splits len into equal blocks of at most max (a multiple of unit), rounded up to unit. */
+static int64_t balanced(int64_t len, int64_t max, int64_t unit)
+{
+    return round_up(cdiv(len, cdiv(len, max)), unit);
+}
+/* The depth blocks every path sums K in: a function of K alone, so a row of C
+ * gets the same bits whatever M, the path or the thread count. Up to
+ * SMALL_MAX_K the whole K is one block (as the unpacked path always summed it:
+ * the seeded runs of tests/test_training_bitwise.py keep their bits), past it
+ * blocks of at most the kernel's kc. */
+static int64_t k_block(const pn_gemm_impl *im, int64_t K)
+{
+    return K <= SMALL_MAX_K ? K : balanced(K, im->kc, 1);
+}
+
 /* ------------------------------------------------------------ simple paths */
 /* C = beta * C, never reading C when beta == 0 (it may hold NaN garbage). */
 static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc)
@@ -162,14 +184,14 @@ static void gemm_unbuffered(int64_t M, int64_t N, int64_t K, float alpha, const 
 
 /* Small problems: A is read in place by the kernel (any strides); B is read in
  * place when its rows are contiguous, else (transposed or ragged edge) the
- * panel is packed into this thread's scratch, which costs K*NR floats against
- * M*K*NR multiply-adds. No K blocking: the whole K is one sum, and the sizes
- * are bounded so that A and a B panel stay in L2/L1. Tasks are groups of
- * column panels. */
+ * panel is packed into this thread's scratch, which costs kc*NR floats against
+ * M*kc*NR multiply-adds. K is summed in the same blocks as the packed path
+ * (k_block), and the sizes are bounded so that A and a B panel stay in L2/L1.
+ * Tasks are groups of column panels. */
 typedef struct {
     const pn_gemm_impl *im;
     const float *A, *B;
-    int64_t M, N, K, rsa, csa, rsb, csb, ldc, cols_per_task;
+    int64_t M, N, K, kc, rsa, csa, rsb, csb, ldc, cols_per_task;
     float *C;
     float alpha, beta;
 } small_job_t;
@@ -178,27 +200,31 @@ static void small_task(void *vctx, int64_t begin, int64_t end)
 {
     const small_job_t *s = vctx;
     const int mr = s->im->mr, nr = s->im->nr;
-    const int64_t K = s->K;
     int64_t jend = end * s->cols_per_task < s->N ? end * s->cols_per_task : s->N;
     for (int64_t j0 = begin * s->cols_per_task; j0 < jend; j0 += nr) {
         int n = jend - j0 < nr ? (int)(jend - j0) : nr;
-        const float *bp = s->B + j0 * s->csb;
-        int64_t ldb = s->rsb;
-        if (s->csb != 1 || n < nr) {
-            float *buf = grow(&tls_scratch.b, &tls_scratch.bcap, (size_t)(K * nr));
-            if (!buf) {
-                gemm_unbuffered(s->M, n, K, s->alpha, s->A, s->rsa, s->csa, bp, s->rsb, s->csb,
-                                s->beta, s->C + j0, s->ldc);
-                continue;
+        for (int64_t p0 = 0; p0 < s->K; p0 += s->kc) {
+            int64_t k = s->K - p0 < s->kc ? s->K - p0 : s->kc;
+            float beta = p0 == 0 ? s->beta : 1.0f; /* later blocks accumulate */
+            const float *bp = s->B + p0 * s->rsb + j0 * s->csb;
+            const float *ap = s->A + p0 * s->csa;
+            int64_t ldb = s->rsb;
+            if (s->csb != 1 || n < nr) {
+                float *buf = grow(&tls_scratch.b, &tls_scratch.bcap, (size_t)(k * nr));
+                if (!buf) {
+                    gemm_unbuffered(s->M, n, k, s->alpha, ap, s->rsa, s->csa, bp, s->rsb,
+                                    s->csb, beta, s->C + j0, s->ldc);
+                    continue;
+                }
+                s->im->pack_b(nr, k, n, bp, s->rsb, s->csb, buf);
+                bp = buf;
+                ldb = nr;
             }
-            s->im->pack_b(nr, K, n, bp, s->rsb, s->csb, buf);
-            bp = buf;
-            ldb = nr;
-        }
-        for (int64_t i0 = 0; i0 < s->M; i0 += mr) {
-            int m = s->M - i0 < mr ? (int)(s->M - i0) : mr;
-            s->im->skernel(K, s->A + i0 * s->rsa, s->rsa, s->csa, bp, ldb,
-                           s->C + i0 * s->ldc + j0, s->ldc, s->alpha, s->beta, m, n);
+            for (int64_t i0 = 0; i0 < s->M; i0 += mr) {
+                int m = s->M - i0 < mr ? (int)(s->M - i0) : mr;
+                s->im->skernel(k, ap + i0 * s->rsa, s->rsa, s->csa, bp, ldb,
+                               s->C + i0 * s->ldc + j0, s->ldc, s->alpha, beta, m, n);
+            }
         }
     }
 }
@@ -207,7 +233,7 @@ static void gemm_small(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, 
                        const float *A, int64_t rsa, int64_t csa, const float *B, int64_t rsb,
                        int64_t csb, float beta, float *C, int64_t ldc)
 {
-    small_job_t s = {im, A, B, M, N, K, rsa, csa, rsb, csb, ldc, N, C, alpha, beta};
+    small_job_t s = {im, A, B, M, N, K, k_block(im, K), rsa, csa, rsb, csb, ldc, N, C, alpha, beta};
     int threads = pn_get_num_threads();
     if (threads > 1 && (double)M * N * K >= PARALLEL_MIN_MNK) {
         int64_t panels = (N + im->nr - 1) / im->nr;
@@ -268,19 +294,13 @@ static void compute_task(void *vctx, int64_t begin, int64_t end)
             float *c = j->C + j->i0 * j->ldc + j->j0 + jr;
             for (int64_t ir = r0; ir < r1; ir += mr) {
                 int m = r1 - ir < mr ? (int)(r1 - ir) : mr;
-                kern(j->kc, j->ap + ir * j->kc, 1, mr, b, nr, c + ir * j->ldc, j->ldc, j->alpha,
-                     j->beta, m, n);
+                /* A short tile (the last rows, a small batch) runs only its own
+                 * rows' FMAs; same sums, so the same bits as a full tile. */
+                (m == mr ? kern : j->im->skernel)(j->kc, j->ap + ir * j->kc, 1, mr, b, nr,
+                                                  c + ir * j->ldc, j->ldc, j->alpha, j->beta, m, n);
             }
         }
     }
-}
-
-static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t round_up(int64_t a, int64_t b) { return cdiv(a, b) * b; }
-/* Splits len into equal blocks of at most max (a multiple of unit), rounded up to unit. */
-static int64_t balanced(int64_t len, int64_t max, int64_t unit)
-{
-    return round_up(cdiv(len, cdiv(len, max)), unit);
 }
 
 static void run_pass(int parallel, int64_t n, pn_range_fn fn, job_t *j)
@@ -294,7 +314,7 @@ static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K,
                         int64_t csb, float beta, float *C, int64_t ldc)
 {
     const int mr = im->mr, nr = im->nr;
-    const int64_t kcb = balanced(K, im->kc, 1);
+    const int64_t kcb = k_block(im, K);
     const int64_t ncb = balanced(N, im->nc, nr);
     const int64_t msb = balanced(M, round_up(MS_MAX, mr), mr);
     float *ap = grow(&tls_scratch.a, &tls_scratch.acap, (size_t)(msb * kcb));
@@ -341,6 +361,67 @@ static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K,
     }
 }
 
+/* ------------------------------------------------------------ one-row paths */
+/* A batch-1 forward (M == 1) and a one-row batch's weight gradient (K == 1)
+ * through the tiled path would pack all of B (or all of C's columns) for one
+ * row's worth of work; the kernels of onerow_avx2.c read operands in place
+ * and keep the tiled path's bits (see there). Threads split columns (GEMV) or
+ * rows (rank 1): each C element is still one thread's. */
+#ifndef ONEROW_PARALLEL_MIN
+#define ONEROW_PARALLEL_MIN (128 * 1024) /* multiply-adds */
+#endif
+#define GEMV_COLS_PER_TASK 128 /* a multiple of both strips' widths (64, 32) */
+
+typedef struct {
+    const pn_gemm_impl *im;
+    const float *A, *B;
+    int64_t M, N, K, kc, rsa, csa, rsb, csb, ldc, per_task;
+    float *C;
+    float alpha, beta;
+} onerow_job_t;
+
+static void gemv_task(void *vctx, int64_t begin, int64_t end)
+{
+    const onerow_job_t *j = vctx;
+    int64_t j0 = begin * j->per_task, j1 = end * j->per_task < j->N ? end * j->per_task : j->N;
+    j->im->gemv(j1 - j0, j->K, j->kc, j->A, j->csa, j->B + j0 * j->csb, j->rsb, j->csb, j->alpha,
+                j->beta, j->C + j0);
+}
+
+static void rank1_task(void *vctx, int64_t begin, int64_t end)
+{
+    const onerow_job_t *j = vctx;
+    int64_t i0 = begin * j->per_task, i1 = end * j->per_task < j->M ? end * j->per_task : j->M;
+    j->im->rank1(i1 - i0, j->N, j->A + i0 * j->rsa, j->rsa, j->B, j->alpha, j->beta,
+                 j->C + i0 * j->ldc, j->ldc);
+}
+
+/* Returns 1 when it did the product. */
+static int gemm_onerow(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float *A, int64_t rsa, int64_t csa, const float *B, int64_t rsb,
+                       int64_t csb, float beta, float *C, int64_t ldc)
+{
+    onerow_job_t j = {im, A, B, M, N, K, k_block(im, K), rsa, csa, rsb, csb, ldc, 0, C, alpha, beta};
+    int threads = pn_get_num_threads();
+    int parallel = threads > 1 && (double)M * N * K >= ONEROW_PARALLEL_MIN;
+    if (M == 1 && im->gemv && (csb == 1 || rsb == 1)) {
+        j.per_task = GEMV_COLS_PER_TASK;
+        int64_t tasks = cdiv(N, j.per_task);
+        if (parallel && tasks > 1) pn_parallel_for(tasks, 1, gemv_task, &j);
+        else gemv_task(&j, 0, tasks);
+        return 1;
+    }
+    if (K == 1 && im->rank1 && csb == 1) {
+        /* Rows per task: about 64 KB of C, at least one row. */
+        j.per_task = 16384 / N > 0 ? 16384 / N : 1;
+        int64_t tasks = cdiv(M, j.per_task);
+        if (parallel && tasks > 1) pn_parallel_for(tasks, 1, rank1_task, &j);
+        else rank1_task(&j, 0, tasks);
+        return 1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ entry point */
 void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
               const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
@@ -355,6 +436,9 @@ void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float a
     int64_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
     int64_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;
     const pn_gemm_impl *im = get_impl();
+    if ((M == 1 || K == 1) &&
+        gemm_onerow(im, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc))
+        return;
     if ((double)M * N * K <= SMALL_MNK ||
         ((double)M * N * K <= SMALL_MAX_MNK && K <= SMALL_MAX_K && M * K <= SMALL_MAX_A))
         gemm_small(im, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);

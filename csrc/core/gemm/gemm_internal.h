@@ -21,6 +21,16 @@ typedef void (*pn_ukernel)(int64_t k, const float *a, int64_t rsa, int64_t csa,
 typedef void (*pn_pack_fn)(int w, int64_t rows, int64_t cols, const float *src, int64_t rs,
                            int64_t cs, float *dst);
 
+/* One row of C (M == 1): c[j] = alpha * sum_p a[p*csa] * b(p,j) + beta * c[j] for
+ * j < n, b(p,j) = B[p*rsb + j*csb] (csb == 1 or rsb == 1), K summed in blocks of
+ * kc exactly as the micro-kernels sum a tile (see onerow_avx2.c). */
+typedef void (*pn_gemv_fn)(int64_t n, int64_t K, int64_t kc, const float *a, int64_t csa,
+                           const float *B, int64_t rsb, int64_t csb, float alpha, float beta,
+                           float *c);
+/* K == 1: C[i][j] = alpha * a[i*rsa] * b[j] + beta * C[i][j], i < m, j < n. */
+typedef void (*pn_rank1_fn)(int64_t m, int64_t n, const float *a, int64_t rsa, const float *b,
+                            float alpha, float beta, float *C, int64_t ldc);
+
 typedef struct {
     const char *name;
     int mr, nr;
@@ -29,6 +39,8 @@ typedef struct {
     pn_ukernel skernel;   /* arbitrary a strides and b row stride */
     pn_pack_fn pack_a;    /* pn_gemm_pack_a or an ISA-specific equivalent */
     pn_pack_fn pack_b;
+    pn_gemv_fn gemv;      /* one-row kernels with the micro-kernel's bits, or NULL */
+    pn_rank1_fn rank1;
 } pn_gemm_impl;
 
 extern const pn_gemm_impl pn_gemm_impl_generic;
@@ -45,11 +57,20 @@ void pn_gemm_pack_a(int mr, int64_t m, int64_t k, const float *A, int64_t rsa,
 void pn_gemm_pack_b(int nr, int64_t k, int64_t n, const float *B, int64_t rsb,
                     int64_t csb, float *dst);
 
-/* Same contracts, with AVX2 transposes for the gathering layouts. */
+/* Same contracts, with AVX2 transposes for the gathering layouts (panel widths
+ * 6/12 of A and 16/32 of B; others go to the portable packers). Used by both
+ * x86 kernels: every AVX-512 CPU has AVX2. */
 void pn_gemm_pack_a_avx2(int mr, int64_t m, int64_t k, const float *A, int64_t rsa,
                          int64_t csa, float *dst);
 void pn_gemm_pack_b_avx2(int nr, int64_t k, int64_t n, const float *B, int64_t rsb,
                          int64_t csb, float *dst);
+
+/* The one-row kernels of both x86 impls (FMA summation, as both micro-kernels). */
+void pn_gemm_gemv_avx2(int64_t n, int64_t K, int64_t kc, const float *a, int64_t csa,
+                       const float *B, int64_t rsb, int64_t csb, float alpha, float beta,
+                       float *c);
+void pn_gemm_rank1_avx2(int64_t m, int64_t n, const float *a, int64_t rsa, const float *b,
+                        float alpha, float beta, float *C, int64_t ldc);
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PN_GEMM_X86 1

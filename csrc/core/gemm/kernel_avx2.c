@@ -126,5 +126,6 @@ TGT static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t c
 #endif
 const pn_gemm_impl pn_gemm_impl_avx2 = {"avx2", MR, NR, AVX2_MC, AVX2_KC, AVX2_NC,
                                         kernel_packed, kernel_strided,
-                                        pn_gemm_pack_a_avx2, pn_gemm_pack_b_avx2};
+                                        pn_gemm_pack_a_avx2, pn_gemm_pack_b_avx2,
+                                        pn_gemm_gemv_avx2, pn_gemm_rank1_avx2};
 #endif

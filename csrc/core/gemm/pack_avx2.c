@@ -32,58 +32,81 @@ TGT INL void transpose8(__m256 r[8])
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-/* A with unit column stride into 6-row panels: 6 rows x 8 k per step. */
+/* Stores the first `rows` floats of v at d (rows <= 8), never past them: the
+ * next floats belong to the next panel (maybe another thread's). */
+TGT INL void store_head(float *d, __m256 v, int rows)
+{
+    if (rows == 8) {
+        _mm256_storeu_ps(d, v);
+        return;
+    }
+    __m128 lo = _mm256_castps256_ps128(v);
+    if (rows >= 4) {
+        _mm_storeu_ps(d, lo);
+        lo = _mm256_extractf128_ps(v, 1);
+        d += 4;
+        rows -= 4;
+    }
+    if (rows >= 2) {
+        _mm_storel_pi((__m64 *)d, lo);
+        lo = _mm_movehl_ps(lo, lo);
+        d += 2;
+        rows -= 2;
+    }
+    if (rows) _mm_store_ss(d, lo);
+}
+
+/* A with unit column stride into mr-row panels (mr = 6 for the AVX2 kernel,
+ * 12 for the AVX-512 one): groups of up to 8 rows x 8 k per transpose. */
 TGT void pn_gemm_pack_a_avx2(int mr, int64_t m, int64_t k, const float *A, int64_t rsa,
                              int64_t csa, float *dst)
 {
-    if (mr != 6 || csa != 1) {
+    if ((mr != 6 && mr != 12) || csa != 1) {
         pn_gemm_pack_a(mr, m, k, A, rsa, csa, dst);
         return;
     }
-    int64_t full = m / 6 * 6;
-    for (int64_t i0 = 0; i0 < full; i0 += 6, dst += 6 * k) {
-        const float *s = A + i0 * rsa;
-        int64_t p = 0;
-        for (; p + 8 <= k; p += 8) {
-            __m256 r[8];
-            for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_ps(s + i * rsa + p);
-            r[6] = r[7] = _mm256_setzero_ps();
-            transpose8(r);
-            /* Each column has 6 useful floats: a 4-wide and a 2-wide store, so
-             * nothing is written past this panel (another thread's panel). */
-            for (int q = 0; q < 8; q++) {
-                float *d = dst + (p + q) * 6;
-                _mm_storeu_ps(d, _mm256_castps256_ps128(r[q]));
-                _mm_storel_pi((__m64 *)(d + 4), _mm256_extractf128_ps(r[q], 1));
+    int64_t full = m / mr * mr;
+    for (int64_t i0 = 0; i0 < full; i0 += mr, dst += mr * k) {
+        for (int g = 0; g < mr; g += 8) {
+            const int rows = mr - g < 8 ? mr - g : 8;
+            const float *s = A + (i0 + g) * rsa;
+            int64_t p = 0;
+            for (; p + 8 <= k; p += 8) {
+                __m256 r[8];
+                for (int i = 0; i < 8; i++)
+                    r[i] = i < rows ? _mm256_loadu_ps(s + i * rsa + p) : _mm256_setzero_ps();
+                transpose8(r);
+                for (int q = 0; q < 8; q++) store_head(dst + (p + q) * mr + g, r[q], rows);
             }
+            for (; p < k; p++)
+                for (int i = 0; i < rows; i++) dst[p * mr + g + i] = s[i * rsa + p];
         }
-        for (; p < k; p++)
-            for (int i = 0; i < 6; i++) dst[p * 6 + i] = s[i * rsa + p];
     }
     if (full < m) pn_gemm_pack_a(mr, m - full, k, A + full * rsa, rsa, csa, dst);
 }
 
-/* Transposed B (unit row stride) into 16-column panels: 8 columns x 8 k per step. */
+/* Transposed B (unit row stride) into nr-column panels (16 or 32): 8 columns x
+ * 8 k per transpose. */
 TGT void pn_gemm_pack_b_avx2(int nr, int64_t k, int64_t n, const float *B, int64_t rsb,
                              int64_t csb, float *dst)
 {
-    if (nr != 16 || rsb != 1) {
+    if ((nr != 16 && nr != 32) || rsb != 1) {
         pn_gemm_pack_b(nr, k, n, B, rsb, csb, dst);
         return;
     }
-    int64_t full = n / 16 * 16;
-    for (int64_t j0 = 0; j0 < full; j0 += 16, dst += 16 * k) {
-        for (int h = 0; h < 16; h += 8) {
+    int64_t full = n / nr * nr;
+    for (int64_t j0 = 0; j0 < full; j0 += nr, dst += nr * k) {
+        for (int h = 0; h < nr; h += 8) {
             const float *s = B + (j0 + h) * csb;
             int64_t p = 0;
             for (; p + 8 <= k; p += 8) {
                 __m256 r[8];
                 for (int c = 0; c < 8; c++) r[c] = _mm256_loadu_ps(s + c * csb + p);
                 transpose8(r);
-                for (int q = 0; q < 8; q++) _mm256_storeu_ps(dst + (p + q) * 16 + h, r[q]);
+                for (int q = 0; q < 8; q++) _mm256_storeu_ps(dst + (p + q) * nr + h, r[q]);
             }
             for (; p < k; p++)
-                for (int c = 0; c < 8; c++) dst[p * 16 + h + c] = s[c * csb + p];
+                for (int c = 0; c < 8; c++) dst[p * nr + h + c] = s[c * csb + p];
         }
     }
     if (full < n) pn_gemm_pack_b(nr, k, n - full, B + full * csb, rsb, csb, dst);

@@ -4,10 +4,10 @@
  * projection produces, so MultiHeadAttention needs no transposes around it:
  *   rank 4: q (N, Tq, H, dk), k (N, Tk, H, dk), v (N, Tk, H, dv) -> (N, Tq, H, dv)
  *   rank 3: q (N, Tq, H*dk),  k (N, Tk, H*dk),  v (N, Tk, H*dv)  -> (N, Tq, H*dv)
- *           with H = iattr[0] (num_heads)
+ *           with H = num_heads
  * Every (sample, head) pair is three strided GEMMs (lda = H*d) and a row softmax.
- * iattr: [0] num_heads (rank 3 only), [1] causal, [2] has_mask.
- * fattr: [0] scale (0 -> 1/sqrt(dk)).
+ * Attributes (slots: iattr[0..2], fattr[0]): num_heads (rank 3 only), causal,
+ * has_mask, scale (0 -> 1/sqrt(dk)).
  * mask: (N, Tk) key padding or (N, Tq, Tk); nonzero = may attend. causal keeps
  * key j <= query i (top-left aligned, as Keras' use_causal_mask and torch's
  * is_causal).
@@ -212,7 +212,13 @@ static int attention_backward(pn_node *n)
     return PN_OK;
 }
 
+static const char *const att_inputs[] = {"query", "key", "value", "mask?", NULL};
+static const pn_attr att_attrs[] = {{"num_heads", PN_ATTR_INT, 0, 0},
+                                    {"causal", PN_ATTR_BOOL, 1, 0},
+                                    {"has_mask", PN_ATTR_BOOL, 2, 0},
+                                    {"scale", PN_ATTR_FLOAT, 0, 0.0}, {NULL}};
 static const pn_op op_attention = {"attention", -1, attention_infer, attention_forward,
-                                   attention_backward, NULL};
+                                   attention_backward, NULL, att_inputs, att_attrs,
+                                   PN_TRAIT_ROWWISE, NULL};
 
 const pn_op *const pn_ops_attention[] = {&op_attention, NULL};

@@ -8,11 +8,12 @@
 #define EPI_GRAIN 16384
 
 #define PN_ACT_NAME(NAME, F, D) #NAME,
-static const char *const act_names[PN_N_ACTS] = {"linear", ACTIVATION_OPS(PN_ACT_NAME)};
+const char *const pn_fused_activations[PN_N_ACTS + 1] = {"linear", ACTIVATION_OPS(PN_ACT_NAME) NULL};
 
-const char *pn_fused_activation_name(int id)
+float pn_act_param(int act, double alpha)
 {
-    return id >= 0 && id < PN_N_ACTS ? act_names[id] : NULL;
+    if (alpha == alpha) return (float)alpha;
+    return act == PN_ACT_leaky_relu ? 0.2f : act == PN_ACT_elu ? 1.0f : 0.0f;
 }
 
 typedef struct {

@@ -9,9 +9,14 @@
 #include "pn.h"
 #include "activation.h"
 
-/* Activation ids (the ops' iattr), pn_fused_activation_name gives the names. */
+/* Activation ids: the index of the name in pn_fused_activations, the choices
+ * of the fused ops' "activation" attribute (NULL-terminated). */
 #define PN_ACT_ID(NAME, F, D) PN_ACT_##NAME,
 enum { PN_ACT_linear, ACTIVATION_OPS(PN_ACT_ID) PN_N_ACTS };
+extern const char *const pn_fused_activations[PN_N_ACTS + 1];
+/* The fused ops' activation parameter ("alpha"): NaN in the attribute means
+ * the Keras default of the activation (leaky_relu 0.2, elu 1.0). */
+float pn_act_param(int act, double alpha);
 
 /* Activations whose derivative reads only comparisons of the pre-activation
  * with constants that the output preserves (y > 0 exactly when pre > 0), so

@@ -145,22 +145,25 @@ static int binary_backward_kind(pn_node *n, int kind)
     return PN_OK;
 }
 
-#define DEFINE_BINARY(NAME, KIND)                                                           \
+static const char *const two_inputs[] = {"a", "b", NULL};
+#define DEFINE_BINARY(NAME, KIND, TRAITS)                                                   \
     static int NAME##_forward(pn_node *n) { return binary_forward_kind(n, KIND); }        \
     static int NAME##_backward(pn_node *n) { return binary_backward_kind(n, KIND); }      \
-    static const pn_op op_##NAME = {#NAME, 2, binary_infer, NAME##_forward, NAME##_backward, NULL};
+    static const pn_op op_##NAME = {#NAME, 2, binary_infer, NAME##_forward, NAME##_backward, \
+                                    NULL, two_inputs, NULL, PN_TRAIT_BROADCAST | (TRAITS), NULL};
 
-DEFINE_BINARY(add, ADD)
-DEFINE_BINARY(sub, SUB)
-DEFINE_BINARY(mul, MUL)
-DEFINE_BINARY(div, DIV)
-DEFINE_BINARY(maximum, MAX)
-DEFINE_BINARY(minimum, MIN)
+DEFINE_BINARY(add, ADD, PN_TRAIT_LINEAR | PN_TRAIT_ADDITIVE)
+DEFINE_BINARY(sub, SUB, PN_TRAIT_LINEAR)
+DEFINE_BINARY(mul, MUL, PN_TRAIT_LINEAR)
+DEFINE_BINARY(div, DIV, 0)
+DEFINE_BINARY(maximum, MAX, 0)
+DEFINE_BINARY(minimum, MIN, 0)
 
 /* Comparisons: a step function has no useful gradient (backward NULL). */
 #define DEFINE_COMPARE(NAME, KIND)                                                          \
     static int NAME##_forward(pn_node *n) { return binary_forward_kind(n, KIND); }        \
-    static const pn_op op_##NAME = {#NAME, 2, binary_infer, NAME##_forward, NULL, NULL};
+    static const pn_op op_##NAME = {#NAME, 2, binary_infer, NAME##_forward, NULL, NULL,    \
+                                    two_inputs, NULL, PN_TRAIT_BROADCAST, NULL};
 
 DEFINE_COMPARE(equal, EQ)
 DEFINE_COMPARE(not_equal, NE)

@@ -1,11 +1,11 @@
 /* conv.c - channels-last convolutions on pn_sgemm: conv2d (NHWC) and conv1d (NWC).
  *
  * conv2d(x, kernel[, bias]): x (N, H, W, C), kernel (KH, KW, C, F) in Keras'
- * layout, bias (F,). iattr: [stride_h, stride_w, dilation_h, dilation_w, padding,
- * activation, activation flag].
+ * layout, bias (F,). Attributes: strides, dilation_rate, padding, activation,
+ * approximate, alpha (the descriptors at the end give their slots).
  * conv1d(x, kernel[, bias]): x (N, W, C), kernel (KW, C, F).
- * iattr: [stride, dilation, padding, activation, activation flag]. conv1d runs
- * as conv2d with H = KH = 1. fattr[0]: the activation's parameter.
+ * The same attributes with one stride and one dilation. conv1d runs as conv2d
+ * with H = KH = 1.
  * padding: 0 'valid', 1 'same' (TF/Keras split: the smaller half before),
  * 2 'causal' (conv1d only: everything before).
  *
@@ -18,7 +18,7 @@
  * batch size.
  * Backward: dW += colsᵀ·dY (cols rebuilt rather than kept: memory over flops),
  * dcols = dY·Wᵀ scattered back by col2im, db += Σ dY.
- * The layer's activation (pn_fused_activation_name; 0 linear) is fused as in
+ * The layer's activation (pn_fused_activations; 0 linear) is fused as in
  * dense.c: bias and activation in one pass over the GEMM output, dY formed
  * as dy * act'(pre) once in backward, bit for bit the unfused graph. Like
  * dense, relu/relu6 keep no pre-activation; the others keep it (and dY) in
@@ -28,16 +28,15 @@
 #include <string.h>
 
 #include "bias_act.h"
+#include "conv.h"
 
 /* Floats of im2col kept per node; about L2-to-L3 sized, and large enough that
  * the GEMM's M dimension covers several hundred rows for typical kernels. */
 #define COL_BUDGET ((int64_t)1 << 20)
 
-enum { PAD_VALID = 0, PAD_SAME = 1, PAD_CAUSAL = 2 };
-
 /* Output length and leading padding of one spatial axis, by Keras' rules:
  * valid: floor((n - d(k-1) - 1)/s) + 1; same and causal: ceil(n/s). */
-static int axis_geom(const char *op, const char *axis, int64_t n, int64_t k, int64_t s,
+int pn_conv_axis(const char *op, const char *axis, int64_t n, int64_t k, int64_t s,
                      int64_t d, int64_t mode, int64_t *out, int64_t *before)
 {
     /* the dilated extent is checked: a dilation near 2^63 must not wrap */
@@ -148,12 +147,14 @@ static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
         return pn_error(PN_EVALUE, "%s: unknown activation id %lld", op, (long long)act);
     g->act = (int)act;
     g->flag = (int)n->iattr[one_d ? 4 : 6];
-    g->a = (float)n->fattr[0];
+    g->a = pn_act_param(g->act, n->fattr[0]);
     g->keep_pre = !pn_act_from_output(g->act);
     g->grad = n->requires_grad && g->act != PN_ACT_linear;
-    int rc = axis_geom(op, one_d ? "steps" : "height", g->H, g->KH, g->sh, g->dh,
-                       one_d ? PAD_VALID : pad, &g->OH, &g->pt);
-    if (!rc) rc = axis_geom(op, one_d ? "steps" : "width", g->W, g->KW, g->sw, g->dw, pad, &g->OW, &g->pl);
+    int rc = pn_conv_axis(op, one_d ? "steps" : "height", g->H, g->KH, g->sh, g->dh,
+                          one_d ? PAD_VALID : pad, &g->OH, &g->pt);
+    if (!rc)
+        rc = pn_conv_axis(op, one_d ? "steps" : "width", g->W, g->KW, g->sw, g->dw, pad, &g->OW,
+                          &g->pl);
     return rc;
 }
 
@@ -403,7 +404,31 @@ static int conv1d_infer(pn_node *n) { return conv_infer_kind(n, 1); }
 static int conv1d_forward(pn_node *n) { return conv_forward_kind(n, 1); }
 static int conv1d_backward(pn_node *n) { return conv_backward_kind(n, 1); }
 
-static const pn_op op_conv2d = {"conv2d", -1, conv2d_infer, conv2d_forward, conv2d_backward, NULL};
-static const pn_op op_conv1d = {"conv1d", -1, conv1d_infer, conv1d_forward, conv1d_backward, NULL};
+/* The slots conv_geometry reads (iattr: strides, dilation, padding, activation,
+ * approximate; fattr[0]: alpha), by name. */
+static const char *const conv_inputs[] = {"x", "kernel", "bias?", NULL};
+static const char *const pad2d[] = {"valid", "same", NULL};   /* PAD_* order */
+static const char *const pad1d[] = {"valid", "same", "causal", NULL};
+static const pn_attr conv2d_attrs[] = {
+    {"strides", PN_ATTR_INTS, 0, 1, 2},
+    {"dilation_rate", PN_ATTR_INTS, 2, 1, 2},
+    {"padding", PN_ATTR_ENUM, 4, PAD_VALID, 0, pad2d},
+    {"activation", PN_ATTR_ENUM, 5, PN_ACT_linear, 0, pn_fused_activations},
+    {"approximate", PN_ATTR_BOOL, 6, 0},
+    {"alpha", PN_ATTR_FLOAT, 0, NAN},
+    {NULL}};
+static const pn_attr conv1d_attrs[] = {
+    {"strides", PN_ATTR_INT, 0, 1},
+    {"dilation_rate", PN_ATTR_INT, 1, 1},
+    {"padding", PN_ATTR_ENUM, 2, PAD_VALID, 0, pad1d},
+    {"activation", PN_ATTR_ENUM, 3, PN_ACT_linear, 0, pn_fused_activations},
+    {"approximate", PN_ATTR_BOOL, 4, 0},
+    {"alpha", PN_ATTR_FLOAT, 0, NAN},
+    {NULL}};
+#define CONV_TRAITS (PN_TRAIT_ROWWISE | PN_TRAIT_HAS_PARAMS)
+static const pn_op op_conv2d = {"conv2d", -1, conv2d_infer, conv2d_forward, conv2d_backward, NULL,
+                                conv_inputs, conv2d_attrs, CONV_TRAITS, NULL};
+static const pn_op op_conv1d = {"conv1d", -1, conv1d_infer, conv1d_forward, conv1d_backward, NULL,
+                                conv_inputs, conv1d_attrs, CONV_TRAITS, NULL};
 
 const pn_op *const pn_ops_conv[] = {&op_conv2d, &op_conv1d, NULL};

@@ -1,8 +1,9 @@
 /* dense.c - the fused Dense op: y = act(x · W + b) as one node.
  *
  * Inputs x (..., K), kernel W (K, N) (Keras' layout), optional bias b (N).
- * iattr[0]: activation id (pn_fused_activation_name), iattr[1]: its flag (gelu's
- * tanh approximation), fattr[0]: its parameter (leaky_relu's slope, elu's alpha).
+ * Attributes (slots in the descriptor at the end): activation (one of
+ * pn_fused_activations), approximate (gelu's tanh form), alpha (leaky_relu's
+ * slope, elu's alpha; NaN: the Keras default).
  * The leading axes of x are one batch of M rows: one GEMM, whatever the rank.
  *
  * Forward: one GEMM into the pre-activation buffer, then one pass over the
@@ -19,6 +20,7 @@
  * (pn_act_from_output), so they keep no pre-activation; the others keep it in
  * the node's scratch. The scratch also holds dpre when a gradient will flow,
  * so backward never allocates. */
+#include <math.h>
 #include <string.h>
 
 #include "bias_act.h"
@@ -52,7 +54,7 @@ static int dense_plan_make(const pn_node *n, dense_plan *p)
     if (n->n_in == 3 && (n->in[2]->ndim != 1 || n->in[2]->shape[0] != w->shape[1]))
         return pn_error(PN_EVALUE, "dense: bias must have shape (%lld,), got %s", (long long)w->shape[1],
                         pn_shape_str(sx, n->in[2]->ndim, n->in[2]->shape));
-    if (n->iattr[0] < 0 || n->iattr[0] >= PN_N_ACTS)
+    if (n->iattr[0] < 0 || n->iattr[0] >= PN_N_ACTS) /* the binding checks the name */
         return pn_error(PN_EVALUE, "dense: unknown activation id %lld", (long long)n->iattr[0]);
     p->K = w->shape[0];
     p->N = w->shape[1];
@@ -60,7 +62,7 @@ static int dense_plan_make(const pn_node *n, dense_plan *p)
     for (int d = 0; d < x->ndim - 1; d++) p->M *= x->shape[d];
     p->act = (int)n->iattr[0];
     p->flag = (int)n->iattr[1];
-    p->a = (float)n->fattr[0];
+    p->a = pn_act_param(p->act, n->fattr[0]);
     p->keep_pre = !pn_act_from_output(p->act);
     p->grad = n->requires_grad && p->act != PN_ACT_linear; /* linear: dpre is dy itself */
     return PN_OK;
@@ -145,12 +147,21 @@ static int dense_backward(pn_node *n)
     return PN_OK;
 }
 
-static const pn_op op_dense = {"dense", -1, dense_infer, dense_forward, dense_backward, NULL};
+static const char *const dense_inputs[] = {"x", "kernel", "bias?", NULL};
+static const pn_attr dense_attrs[] = {
+    {"activation", PN_ATTR_ENUM, 0, 0, 0, pn_fused_activations},
+    {"approximate", PN_ATTR_BOOL, 1, 0},
+    {"alpha", PN_ATTR_FLOAT, 0, NAN},
+    {NULL}};
+static const pn_op op_dense = {"dense", -1, dense_infer, dense_forward, dense_backward, NULL,
+                               dense_inputs, dense_attrs,
+                               PN_TRAIT_ROWWISE | PN_TRAIT_HAS_PARAMS | PN_TRAIT_AFFINE, NULL};
 
 float *pn_dense_grad_pre(pn_node *n)
 {
     dense_plan p = {0};
-    if (n->op != &op_dense || dense_plan_make(n, &p)) return NULL;
+    if (n->op != &op_dense) return n->grad; /* no fused activation: its output gradient */
+    if (dense_plan_make(n, &p)) return NULL;
     if (p.act == PN_ACT_linear) return n->grad;
     if (!p.grad || !n->saved || n->saved_bytes < sizeof(float) * scratch_floats(&p)) return NULL;
     return (float *)n->saved + (p.keep_pre ? p.M * p.N : 0);

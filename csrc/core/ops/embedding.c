@@ -93,9 +93,13 @@ static int embedding_mask_forward(pn_node *n)
     return PN_OK;
 }
 
+static const char *const emb_inputs[] = {"ids", "table", NULL};
+static const char *const mask_inputs[] = {"ids", NULL};
 static const pn_op op_embedding = {"embedding", 2, embedding_infer, embedding_forward,
-                                   embedding_backward, NULL};
+                                   embedding_backward, NULL, emb_inputs, NULL,
+                                   PN_TRAIT_ROWWISE | PN_TRAIT_HAS_PARAMS, NULL};
 static const pn_op op_embedding_mask = {"embedding_mask", 1, embedding_mask_infer,
-                                        embedding_mask_forward, NULL, NULL};
+                                        embedding_mask_forward, NULL, NULL, mask_inputs, NULL,
+                                        PN_TRAIT_ROWWISE, NULL};
 
 const pn_op *const pn_ops_embedding[] = {&op_embedding, &op_embedding_mask, NULL};

@@ -3,10 +3,11 @@
  * categorical_crossentropy, sparse_categorical_crossentropy.
  *
  * Inputs: (y_pred, y_true) or (y_pred, y_true, sample_weight).
- *   iattr[0]  reduction: 0 "sum_over_batch_size" (also Keras' "mean"), 1 "none",
- *             2 "sum", 3 "mean_with_sample_weight"
- *   iattr[1]  from_logits (the cross-entropies)
- *   fattr[0]  label_smoothing (the cross-entropies) or delta (huber)
+ *   reduction        "sum_over_batch_size" (Keras' "mean"), "none", "sum",
+ *                    "mean_with_sample_weight"
+ *   from_logits      (the cross-entropies)
+ *   label_smoothing  (binary / categorical cross-entropy) or delta (huber)
+ * (slots in the descriptors before the op table)
  *
  * Shapes follow Keras' squeeze_or_expand_to_same_rank(y_true, y_pred): when the
  * ranks differ by one and the longer one ends in 1, y_true (N,) against y_pred
@@ -365,19 +366,32 @@ static int loss_backward_kind(pn_node *n, int kind)
     return PN_OK;
 }
 
-#define DEFINE_LOSS(NAME, KIND)                                                              \
+/* Descriptors: reduction in iattr[0] (R_* order), from_logits in iattr[1], the
+ * loss's parameter in fattr[0]. */
+static const char *const loss_inputs[] = {"y_pred", "y_true", "sample_weight?", NULL};
+static const char *const reductions[] = {"sum_over_batch_size", "none", "sum",
+                                         "mean_with_sample_weight", NULL};
+#define REDUCTION {"reduction", PN_ATTR_ENUM, 0, R_SOBS, 0, reductions}
+static const pn_attr plain_attrs[] = {REDUCTION, {NULL}};
+static const pn_attr huber_attrs[] = {REDUCTION, {"delta", PN_ATTR_FLOAT, 0, 1.0}, {NULL}};
+static const pn_attr xent_attrs[] = {REDUCTION, {"from_logits", PN_ATTR_BOOL, 1, 0},
+                                     {"label_smoothing", PN_ATTR_FLOAT, 0, 0.0}, {NULL}};
+static const pn_attr sparse_attrs[] = {REDUCTION, {"from_logits", PN_ATTR_BOOL, 1, 0}, {NULL}};
+
+#define DEFINE_LOSS(NAME, KIND, ATTRS)                                                       \
     static int NAME##_infer(pn_node *n) { return loss_infer_kind(n, KIND); }                \
     static int NAME##_forward(pn_node *n) { return loss_forward_kind(n, KIND); }            \
     static int NAME##_backward(pn_node *n) { return loss_backward_kind(n, KIND); }          \
-    static const pn_op op_##NAME = {#NAME, -1, NAME##_infer, NAME##_forward, NAME##_backward, NULL};
+    static const pn_op op_##NAME = {#NAME, -1, NAME##_infer, NAME##_forward, NAME##_backward, NULL, \
+                                    loss_inputs, ATTRS, PN_TRAIT_LOSS, NULL};
 
-DEFINE_LOSS(mean_squared_error, L_MSE)
-DEFINE_LOSS(mean_absolute_error, L_MAE)
-DEFINE_LOSS(huber, L_HUBER)
-DEFINE_LOSS(hinge, L_HINGE)
-DEFINE_LOSS(binary_crossentropy, L_BCE)
-DEFINE_LOSS(categorical_crossentropy, L_CCE)
-DEFINE_LOSS(sparse_categorical_crossentropy, L_SCCE)
+DEFINE_LOSS(mean_squared_error, L_MSE, plain_attrs)
+DEFINE_LOSS(mean_absolute_error, L_MAE, plain_attrs)
+DEFINE_LOSS(huber, L_HUBER, huber_attrs)
+DEFINE_LOSS(hinge, L_HINGE, plain_attrs)
+DEFINE_LOSS(binary_crossentropy, L_BCE, xent_attrs)
+DEFINE_LOSS(categorical_crossentropy, L_CCE, xent_attrs)
+DEFINE_LOSS(sparse_categorical_crossentropy, L_SCCE, sparse_attrs)
 
 const pn_op *const pn_ops_loss[] = {&op_mean_squared_error, &op_mean_absolute_error, &op_huber,
                                     &op_hinge, &op_binary_crossentropy,

@@ -2,7 +2,7 @@
  *
  * matmul(a, b): a (..., M, K) @ b (..., K, N) with NumPy semantics: 1-D operands
  * are promoted (and the added axis dropped), leading (batch) axes broadcast.
- * iattr[0], iattr[1]: transpose a / b (last two axes) before multiplying, which
+ * transpose_a, transpose_b (iattr[0], iattr[1]): transpose a / b (last two axes) before multiplying, which
  * the packing in GEMM absorbs at no cost.
  * Backward: dA = dC · Bᵀ, dB = Aᵀ · dC, per batch, accumulated (beta = 1). */
 #include <string.h>
@@ -136,6 +136,20 @@ static int matmul_backward(pn_node *n)
     return PN_OK;
 }
 
-static const pn_op op_matmul = {"matmul", 2, matmul_infer, matmul_forward, matmul_backward, NULL};
+static const char *const matmul_inputs[] = {"a", "b", NULL};
+static const pn_attr matmul_attrs[] = {{"transpose_a", PN_ATTR_BOOL, 0, 0},
+                                       {"transpose_b", PN_ATTR_BOOL, 1, 0}, {NULL}};
+/* x @ W with both 2-D and neither transposed acts row by row as x @ kernel:
+ * affine (and row-wise while W is a constant, as dense's kernel). Other
+ * layouts (batched matmuls, transposes) claim only linearity. */
+static uint32_t matmul_traits(const pn_node *n)
+{
+    const pn_node *A = n->in[0], *B = n->in[1];
+    if (A && B && A->ndim == 2 && B->ndim == 2 && !n->iattr[0] && !n->iattr[1])
+        return PN_TRAIT_LINEAR | PN_TRAIT_ROWWISE | PN_TRAIT_AFFINE;
+    return PN_TRAIT_LINEAR;
+}
+static const pn_op op_matmul = {"matmul", 2, matmul_infer, matmul_forward, matmul_backward, NULL,
+                                matmul_inputs, matmul_attrs, PN_TRAIT_LINEAR, matmul_traits};
 
 const pn_op *const pn_ops_matmul[] = {&op_matmul, NULL};

@@ -99,19 +99,25 @@ static int mean_metric_forward(pn_node *n, int kind)
 
 static int mean_metric_infer(pn_node *n) { return stats_shape(n, 2); }
 
-#define MEAN_METRIC(NAME, KIND)                                                              \
-    static int NAME##_forward(pn_node *n) { return mean_metric_forward(n, KIND); }          \
-    static const pn_op op_##NAME = {#NAME, 3, mean_metric_infer, NAME##_forward, NULL, NULL};
+/* Slots: binary_accuracy's threshold fattr[0], top_k's k iattr[0]. */
+static const char *const stats_inputs[] = {"y_pred", "y_true", "sample_weight", NULL};
+static const pn_attr binacc_attrs[] = {{"threshold", PN_ATTR_FLOAT, 0, 0.5}, {NULL}};
+static const pn_attr topk_attrs[] = {{"k", PN_ATTR_INT, 0, 5}, {NULL}};
 
-MEAN_METRIC(binary_accuracy_stats, M_BINACC)
-MEAN_METRIC(categorical_accuracy_stats, M_CATACC)
-MEAN_METRIC(sparse_categorical_accuracy_stats, M_SPARSEACC)
-MEAN_METRIC(top_k_accuracy_stats, M_TOPK)
-MEAN_METRIC(mse_stats, M_MSE)
-MEAN_METRIC(mae_stats, M_MAE)
+#define MEAN_METRIC(NAME, KIND, ATTRS)                                                       \
+    static int NAME##_forward(pn_node *n) { return mean_metric_forward(n, KIND); }          \
+    static const pn_op op_##NAME = {#NAME, 3, mean_metric_infer, NAME##_forward, NULL, NULL, \
+                                    stats_inputs, ATTRS, 0, NULL};
+
+MEAN_METRIC(binary_accuracy_stats, M_BINACC, binacc_attrs)
+MEAN_METRIC(categorical_accuracy_stats, M_CATACC, NULL)
+MEAN_METRIC(sparse_categorical_accuracy_stats, M_SPARSEACC, NULL)
+MEAN_METRIC(top_k_accuracy_stats, M_TOPK, topk_attrs)
+MEAN_METRIC(mse_stats, M_MSE, NULL)
+MEAN_METRIC(mae_stats, M_MAE, NULL)
 
 /* ---- confusion counts at thresholds: outputs [tp[k], fp[k], tn[k], fn[k]] ----
- * Thresholds in iv as billionths (Python fixes them; AUC uses 200). A value counts
+ * Thresholds (thresholds_billionths, iv) as billionths (Python fixes them; AUC uses 200). A value counts
  * as positive when y_pred > threshold (Keras). Weighted by sample_weight. */
 static int confusion_infer(pn_node *n)
 {
@@ -150,10 +156,12 @@ static int confusion_forward(pn_node *n)
     return PN_OK;
 }
 
-static const pn_op op_confusion = {"confusion_stats", 3, confusion_infer, confusion_forward, NULL, NULL};
+static const pn_attr confusion_attrs[] = {{"thresholds_billionths", PN_ATTR_INTS, 0, 0, 0}, {NULL}};
+static const pn_op op_confusion = {"confusion_stats", 3, confusion_infer, confusion_forward, NULL, NULL,
+                                   stats_inputs, confusion_attrs, 0, NULL};
 
 /* ---- per-class counts for F1Score: outputs [tp[C], fp[C], fn[C], support[C]] ----
- * iattr[0]: 1 = threshold fattr[0] per class, 0 = argmax (one prediction per sample). */
+ * use_threshold (iattr[0]): 1 = threshold (fattr[0]) per class, 0 = argmax (one prediction per sample). */
 static int perclass_infer(pn_node *n)
 {
     /* Keras' F1Score takes (batch, classes) only. The output is sized from the
@@ -194,7 +202,10 @@ static int perclass_forward(pn_node *n)
     return PN_OK;
 }
 
-static const pn_op op_perclass = {"perclass_stats", 3, perclass_infer, perclass_forward, NULL, NULL};
+static const pn_attr perclass_attrs[] = {{"use_threshold", PN_ATTR_BOOL, 0, 0},
+                                         {"threshold", PN_ATTR_FLOAT, 0, 0.5}, {NULL}};
+static const pn_op op_perclass = {"perclass_stats", 3, perclass_infer, perclass_forward, NULL, NULL,
+                                  stats_inputs, perclass_attrs, 0, NULL};
 
 const pn_op *const pn_ops_metric[] = {&op_binary_accuracy_stats,
                                       &op_categorical_accuracy_stats,

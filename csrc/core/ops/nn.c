@@ -1,28 +1,30 @@
 /* nn.c - training-time ops: dropout, dropout_mask, random_normal, random_uniform.
  *
- * dropout(x): iattr[0] = training, fattr[0] = rate. Inverted dropout (kept units
+ * dropout(x): rate, training (slots in the descriptors at the end). Inverted dropout (kept units
  * scaled by 1/(1-rate)) as in Keras, so inference is the identity. The mask is
  * drawn from a fresh counter-based key per forward call: reproducible under
  * pynn.set_seed and independent of the thread count.
  *
- * Per-example streams (iattr[1] = 1, set by the DP-SGD driver, dp.c): row r of
+ * Per-example streams (iattr[1] = 1, set through pn_dropout_streams, nn.h, by
+ * drivers that run examples both alone and in batches): row r of
  * the first axis draws from the key pn_rng_hash(iattr[2], iattr[3] + r) instead,
  * so an example gets the same mask whether it runs alone (iattr[3] = its
  * position in the batch) or inside the whole batch (iattr[3] = 0).
  *
  * dropout_mask(x): the mask alone, shape (N, count, width) with N = x.shape[0];
- * iattr[0] = count, iattr[1] = width, fattr[0] = rate. Every entry is 0 or
+ * attributes count, width, rate. Every entry is 0 or
  * 1/(1-rate), drawn like dropout's. The recurrent layers draw one per sequence
  * (the same mask at every time step, count = 1 or one per gate) and hand it to
  * their op; it has no gradient.
  *
- * random_normal(ref) / random_uniform(ref): fresh draws of shape iv, where an entry
- * -1 stands for ref's first dimension (the batch: pynn.random.normal(shape=(batch,
- * dim)) inside a traced model, whose batch size changes from plan to plan);
- * fattr = (mean, stddev) or (minval, maxval). ref only gives that size (no gradient). */
+ * random_normal(ref) / random_uniform(ref): fresh draws of the shape `shape`, where
+ * an entry -1 stands for ref's first dimension (the batch: pynn.random.normal(
+ * shape=(batch, dim)) inside a traced model, whose batch size changes from plan to
+ * plan); a, b = (mean, stddev) or (minval, maxval). ref only gives that size (no
+ * gradient). */
 #include <string.h>
 
-#include "pn.h"
+#include "nn.h"
 
 /* Fills m[0..n) with 0 (probability rate) or 1/(1-rate) drawn from key. */
 static void draw_keyed(float *m, int64_t n, double rate, uint64_t key)
@@ -137,13 +139,46 @@ static int random_forward(pn_node *n)
     return PN_OK;
 }
 
-static const pn_op op_random_normal = {"random_normal", 1, random_infer, random_forward, NULL, NULL};
-static const pn_op op_random_uniform = {"random_uniform", 1, random_infer, random_forward, NULL,
-                                        NULL};
+/* Slots: dropout rate fattr[0], training iattr[0]; iattr[1..3] are the
+ * per-example streams (no attributes: pn_dropout_streams sets them). */
+static const char *const one_input[] = {"x", NULL};
+static const pn_attr dropout_attrs[] = {{"rate", PN_ATTR_FLOAT, 0, 0.5},
+                                        {"training", PN_ATTR_BOOL, 0, 1}, {NULL}};
+static const pn_attr mask_attrs[] = {{"rate", PN_ATTR_FLOAT, 0, 0.5},
+                                     {"count", PN_ATTR_INT, 0, 1},
+                                     {"width", PN_ATTR_INT, 1, 1}, {NULL}};
+/* Inference (or rate 0) draws nothing. */
+static uint32_t dropout_traits(const pn_node *n)
+{
+    return PN_TRAIT_ROWWISE | (n->iattr[0] && n->fattr[0] != 0.0 ? PN_TRAIT_STOCHASTIC : 0);
+}
+static const pn_op op_dropout = {"dropout", 1, dropout_infer, dropout_forward, dropout_backward, NULL,
+                                 one_input, dropout_attrs, PN_TRAIT_ROWWISE | PN_TRAIT_STOCHASTIC,
+                                 dropout_traits};
 
-static const pn_op op_dropout = {"dropout", 1, dropout_infer, dropout_forward, dropout_backward, NULL};
+/* Slots: a fattr[0], b fattr[1]; shape in the node's iv. */
+static const char *const ref_input[] = {"ref", NULL};
+static const pn_attr normal_attrs[] = {{"shape", PN_ATTR_INTS, 0, 0, 0}, {"mean", PN_ATTR_FLOAT, 0, 0.0},
+                                       {"stddev", PN_ATTR_FLOAT, 1, 1.0}, {NULL}};
+static const pn_attr uniform_attrs[] = {{"shape", PN_ATTR_INTS, 0, 0, 0},
+                                        {"minval", PN_ATTR_FLOAT, 0, 0.0},
+                                        {"maxval", PN_ATTR_FLOAT, 1, 1.0}, {NULL}};
+static const pn_op op_random_normal = {"random_normal", 1, random_infer, random_forward, NULL, NULL,
+                                       ref_input, normal_attrs, PN_TRAIT_STOCHASTIC, NULL};
+static const pn_op op_random_uniform = {"random_uniform", 1, random_infer, random_forward, NULL,
+                                        NULL, ref_input, uniform_attrs, PN_TRAIT_STOCHASTIC, NULL};
 static const pn_op op_dropout_mask = {"dropout_mask", 1, dropout_mask_infer, dropout_mask_forward,
-                                      NULL, NULL};
+                                      NULL, NULL, one_input, mask_attrs,
+                                      PN_TRAIT_ROWWISE | PN_TRAIT_STOCHASTIC, NULL};
+
+int pn_dropout_streams(pn_node *n, int on, uint64_t key, int64_t first)
+{
+    if (n->op != &op_dropout) return pn_error(PN_EINTERNAL, "pn_dropout_streams on a non-dropout node");
+    n->iattr[1] = on;
+    n->iattr[2] = (int64_t)key;
+    n->iattr[3] = first;
+    return PN_OK;
+}
 
 const pn_op *const pn_ops_nn[] = {&op_dropout, &op_dropout_mask, &op_random_normal,
                                   &op_random_uniform, NULL};

@@ -1,7 +1,7 @@
 /* norm.c - batch_norm and layer_norm over the channels-last layout.
  *
  * batch_norm(x, gamma, beta, moving_mean, moving_var): x (..., C), the others (C,).
- * fattr [momentum, epsilon]; iattr[0] training. Keras 3 semantics:
+ * Attributes momentum, epsilon, training. Keras 3 semantics:
  *  - training: mean and the *biased* variance over every axis but the last
  *    (ops.moments); y = (x - mean) / sqrt(var + eps) * gamma + beta; the moving
  *    statistics are updated in place, m = m*momentum + batch*(1 - momentum), with
@@ -10,8 +10,8 @@
  *    because training and inference graphs are traced separately.
  *  - inference: the moving statistics stand in for the batch ones; they are
  *    plain inputs then, so they get gradients if anyone asks for them.
- * layer_norm(x, gamma, beta): normalises each row of the last axis; fattr[0]
- * epsilon (Keras default 1e-3).
+ * layer_norm(x, gamma, beta): normalises each row of the last axis; epsilon
+ * (Keras default 1e-3).
  *
  * Per-channel sums are formed in fixed blocks of rows and the block partials
  * combined in order, so results do not depend on the number of threads. */
@@ -241,8 +241,19 @@ static int batch_norm_backward(pn_node *n)
     return PN_OK;
 }
 
+/* Slots: fattr [momentum, epsilon], iattr[0] training (Keras' defaults). */
+static const char *const bn_inputs[] = {"x", "gamma", "beta", "moving_mean", "moving_variance", NULL};
+static const pn_attr bn_attrs[] = {{"momentum", PN_ATTR_FLOAT, 0, 0.99},
+                                   {"epsilon", PN_ATTR_FLOAT, 1, 1e-3},
+                                   {"training", PN_ATTR_BOOL, 0, 0}, {NULL}};
+/* Training mixes the rows of a batch through its statistics. */
+static uint32_t bn_traits(const pn_node *n)
+{
+    return PN_TRAIT_HAS_PARAMS | (n->iattr[0] ? 0 : PN_TRAIT_ROWWISE);
+}
 static const pn_op op_batch_norm = {"batch_norm", 5, batch_norm_infer, batch_norm_forward,
-                                    batch_norm_backward, NULL};
+                                    batch_norm_backward, NULL, bn_inputs, bn_attrs,
+                                    PN_TRAIT_HAS_PARAMS | PN_TRAIT_ROWWISE, bn_traits};
 
 /* ---------------------------------------------------------------- layer norm */
 
@@ -360,7 +371,10 @@ static int layer_norm_backward(pn_node *n)
     return PN_OK;
 }
 
+static const char *const ln_inputs[] = {"x", "gamma", "beta", NULL};
+static const pn_attr ln_attrs[] = {{"epsilon", PN_ATTR_FLOAT, 0, 1e-3}, {NULL}};
 static const pn_op op_layer_norm = {"layer_norm", 3, layer_norm_infer, layer_norm_forward,
-                                    layer_norm_backward, NULL};
+                                    layer_norm_backward, NULL, ln_inputs, ln_attrs,
+                                    PN_TRAIT_HAS_PARAMS | PN_TRAIT_ROWWISE, NULL};
 
 const pn_op *const pn_ops_norm[] = {&op_batch_norm, &op_layer_norm, NULL};

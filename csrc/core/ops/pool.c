@@ -1,19 +1,19 @@
 /* pool.c - channels-last spatial resampling: pooling, global pooling, zero
  * padding, cropping and nearest upsampling.
  *
- * max_pool2d / avg_pool2d: x (N, H, W, C), iattr [pool_h, pool_w, stride_h,
- * stride_w, padding]; max_pool1d / avg_pool1d: x (N, W, C), iattr [pool, stride,
- * padding]. The 1-D ops run as 2-D with H = pool_h = 1. padding 0 'valid',
- * 1 'same' (TF split). Padded positions never win a max and are not counted in
+ * max_pool2d / avg_pool2d: x (N, H, W, C), pool_size (h, w), strides (h, w),
+ * padding; max_pool1d / avg_pool1d: x (N, W, C), pool_size, strides, padding
+ * (slots in the descriptors before the op table). The 1-D ops run as 2-D with H = pool_h = 1. padding 'valid' or
+ * 'same' (TF split). Padded positions never win a max and are not counted in
  * an average, as in Keras/TF. Max pooling keeps, per output element, the index
  * of the winning position inside its window (first maximum on ties, like TF and
  * PyTorch), so backward routes the gradient without re-searching.
  *
  * global_avg_pool / global_max_pool: x (N, spatial..., C) -> (N, C), or
- * (N, 1, ..., 1, C) with iattr[0] (keepdims) set.
+ * (N, 1, ..., 1, C) with keepdims.
  *
- * zero_padding, cropping: x (N, H, W, C) or (N, W, C), iattr [top, bottom, left,
- * right] (top/bottom must be 0 for 3-D). upsampling: iattr [size_h, size_w],
+ * zero_padding, cropping: x (N, H, W, C) or (N, W, C), padding / cropping (top,
+ * bottom, left, right) (top/bottom must be 0 for 3-D). upsampling: size (h, w),
  * each pixel repeated (nearest neighbour, Keras' default).
  *
  * Loops put channels innermost (contiguous in NHWC) so they vectorise. Forward
@@ -238,16 +238,29 @@ static int pool_backward_kind(pn_node *n, int one_d, int is_max)
     return PN_OK;
 }
 
-#define DEFINE_POOL(NAME, ONE_D, IS_MAX)                                                        \
+/* The slots pool_geometry reads, by name (strides default to the pool size
+ * in Keras; the wrappers pass them). */
+static const char *const one_input[] = {"x", NULL};
+static const char *const pool_pad[] = {"valid", "same", NULL};
+static const pn_attr pool2d_attrs[] = {{"pool_size", PN_ATTR_INTS, 0, 2, 2},
+                                       {"strides", PN_ATTR_INTS, 2, 2, 2},
+                                       {"padding", PN_ATTR_ENUM, 4, 0, 0, pool_pad}, {NULL}};
+static const pn_attr pool1d_attrs[] = {{"pool_size", PN_ATTR_INT, 0, 2},
+                                       {"strides", PN_ATTR_INT, 1, 2},
+                                       {"padding", PN_ATTR_ENUM, 2, 0, 0, pool_pad}, {NULL}};
+
+#define DEFINE_POOL(NAME, ONE_D, IS_MAX, TRAITS)                                                \
     static int NAME##_infer(pn_node *n) { return pool_infer_kind(n, ONE_D); }                   \
     static int NAME##_forward(pn_node *n) { return pool_forward_kind(n, ONE_D, IS_MAX); }       \
     static int NAME##_backward(pn_node *n) { return pool_backward_kind(n, ONE_D, IS_MAX); }     \
-    static const pn_op op_##NAME = {#NAME, 1, NAME##_infer, NAME##_forward, NAME##_backward, NULL};
+    static const pn_op op_##NAME = {#NAME, 1, NAME##_infer, NAME##_forward, NAME##_backward, NULL, \
+                                    one_input, ONE_D ? pool1d_attrs : pool2d_attrs,            \
+                                    PN_TRAIT_ROWWISE | (TRAITS), NULL};
 
-DEFINE_POOL(max_pool2d, 0, 1)
-DEFINE_POOL(avg_pool2d, 0, 0)
-DEFINE_POOL(max_pool1d, 1, 1)
-DEFINE_POOL(avg_pool1d, 1, 0)
+DEFINE_POOL(max_pool2d, 0, 1, 0)
+DEFINE_POOL(avg_pool2d, 0, 0, PN_TRAIT_LINEAR)
+DEFINE_POOL(max_pool1d, 1, 1, 0)
+DEFINE_POOL(avg_pool1d, 1, 0, PN_TRAIT_LINEAR)
 
 /* ---------------------------------------------------------------- global pooling */
 
@@ -366,10 +379,13 @@ static int global_max_backward(pn_node *n)
     return PN_OK;
 }
 
+static const pn_attr global_attrs[] = {{"keepdims", PN_ATTR_BOOL, 0, 0}, {NULL}};
 static const pn_op op_global_avg_pool = {"global_avg_pool", 1, global_infer, global_avg_forward,
-                                         global_avg_backward, NULL};
+                                         global_avg_backward, NULL, one_input, global_attrs,
+                                         PN_TRAIT_ROWWISE | PN_TRAIT_LINEAR, NULL};
 static const pn_op op_global_max_pool = {"global_max_pool", 1, global_infer, global_max_forward,
-                                         global_max_backward, NULL};
+                                         global_max_backward, NULL, one_input, global_attrs,
+                                         PN_TRAIT_ROWWISE, NULL};
 
 /* ---------------------------------------------------------------- padding, cropping, upsampling */
 
@@ -596,12 +612,19 @@ static int upsampling_backward(pn_node *n)
     return PN_OK;
 }
 
+/* (top, bottom, left, right) and (size_h, size_w), the slots read above */
+static const pn_attr padding_attrs[] = {{"padding", PN_ATTR_INTS, 0, 0, 4}, {NULL}};
+static const pn_attr cropping_attrs[] = {{"cropping", PN_ATTR_INTS, 0, 0, 4}, {NULL}};
+static const pn_attr upsampling_attrs[] = {{"size", PN_ATTR_INTS, 0, 2, 2}, {NULL}};
+#define EDGE_TRAITS (PN_TRAIT_ROWWISE | PN_TRAIT_LINEAR)
 static const pn_op op_zero_padding = {"zero_padding", 1, zero_padding_infer, zero_padding_forward,
-                                      zero_padding_backward, NULL};
+                                      zero_padding_backward, NULL, one_input, padding_attrs,
+                                      EDGE_TRAITS, NULL};
 static const pn_op op_cropping = {"cropping", 1, cropping_infer, cropping_forward, cropping_backward,
-                                  NULL};
+                                  NULL, one_input, cropping_attrs, EDGE_TRAITS, NULL};
 static const pn_op op_upsampling = {"upsampling", 1, upsampling_infer, upsampling_forward,
-                                    upsampling_backward, NULL};
+                                    upsampling_backward, NULL, one_input, upsampling_attrs,
+                                    EDGE_TRAITS, NULL};
 
 const pn_op *const pn_ops_pool[] = {&op_max_pool2d,      &op_avg_pool2d,      &op_max_pool1d,
                                     &op_avg_pool1d,      &op_global_avg_pool, &op_global_max_pool,

@@ -1,12 +1,11 @@
 /* reduce.c - reductions over a set of axes: sum, mean, max, min, var, std.
  *
- * Attributes (the same for every op here):
- *   iattr[0]  keepdims (0/1)
- *   iattr[1]  0: reduce over all axes (iv ignored; the default when an op is
- *                applied with no attributes at all);
- *             1: reduce over exactly the axes listed in iv (negative axes
- *                allowed; an empty list reduces nothing, as in NumPy)
- *   fattr[0]  ddof for var / std (0 = population variance, Keras' choice;
+ * Attributes (the same for every op here; slots in the descriptors at the end):
+ *   keepdims    (iattr[0])
+ *   reduce_all  (iattr[1]) 1: reduce over all axes (axis ignored; the default);
+ *               0: reduce over exactly the axes listed in axis (iv; negative
+ *               axes allowed; an empty list reduces nothing, as in NumPy)
+ *   ddof        (fattr[0]) for var / std (0 = population variance, Keras' choice;
  *             torch's default is 1)
  *
  * max / min follow torch.amax / amin (and TF): the gradient is split evenly
@@ -47,7 +46,7 @@ static int red_mask(const pn_node *n, int *mask)
 {
     const pn_node *x = n->in[0];
     *mask = 0;
-    if (!n->iattr[1]) {
+    if (n->iattr[1]) { /* reduce_all */
         *mask = (1 << x->ndim) - 1;
         return PN_OK;
     }
@@ -600,12 +599,34 @@ static int var_backward(pn_node *n) { return var_std_backward(n, 0); }
 static int std_forward(pn_node *n) { return var_std_forward(n, 1); }
 static int std_backward(pn_node *n) { return var_std_backward(n, 1); }
 
-static const pn_op op_sum = {"sum", 1, red_infer, sum_forward, sum_backward, NULL};
-static const pn_op op_mean = {"mean", 1, red_infer, mean_forward, mean_backward, NULL};
-static const pn_op op_max = {"max", 1, red_infer, max_forward, extreme_backward, NULL};
-static const pn_op op_min = {"min", 1, red_infer, min_forward, extreme_backward, NULL};
-static const pn_op op_var = {"var", 1, red_infer, var_forward, var_backward, NULL};
-static const pn_op op_std = {"std", 1, red_infer, std_forward, std_backward, NULL};
+static const char *const one_input[] = {"x", NULL};
+#define RED_ATTRS {"keepdims", PN_ATTR_BOOL, 0, 0}, {"reduce_all", PN_ATTR_BOOL, 1, 1}, \
+                  {"axis", PN_ATTR_INTS, 0, 0, 0}
+static const pn_attr red_attrs[] = {RED_ATTRS, {NULL}};
+static const pn_attr var_attrs[] = {RED_ATTRS, {"ddof", PN_ATTR_FLOAT, 0, 0.0}, {NULL}};
+
+/* Row-wise when the batch axis (0) is kept. */
+static uint32_t red_traits(const pn_node *n)
+{
+    uint32_t linear = n->op->forward == sum_forward || n->op->forward == mean_forward ? PN_TRAIT_LINEAR : 0;
+    if (n->iattr[1]) return linear;
+    for (int64_t k = 0; k < n->n_iv; k++) {
+        int64_t a = n->iv[k];
+        if (a < 0 && n->n_in && n->in[0]) a += n->in[0]->ndim;
+        if (a == 0 || a < 0) return linear; /* a negative axis of unknown rank may be 0 */
+    }
+    return linear | PN_TRAIT_ROWWISE;
+}
+
+#define RED_OP(NAME, FWD, BWD, ATTRS, TRAITS)                                                 \
+    static const pn_op op_##NAME = {#NAME, 1, red_infer, FWD, BWD, NULL, one_input, ATTRS, \
+                                    TRAITS, red_traits};
+RED_OP(sum, sum_forward, sum_backward, red_attrs, PN_TRAIT_LINEAR)
+RED_OP(mean, mean_forward, mean_backward, red_attrs, PN_TRAIT_LINEAR)
+RED_OP(max, max_forward, extreme_backward, red_attrs, 0)
+RED_OP(min, min_forward, extreme_backward, red_attrs, 0)
+RED_OP(var, var_forward, var_backward, var_attrs, 0)
+RED_OP(std, std_forward, std_backward, var_attrs, 0)
 
 const pn_op *const pn_ops_reduce[] = {&op_sum, &op_mean, &op_max, &op_min, &op_var, &op_std,
                                       NULL};

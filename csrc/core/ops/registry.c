@@ -12,6 +12,10 @@ extern const pn_op *const pn_ops_dense[];
 extern const pn_op *const pn_ops_loss[];
 extern const pn_op *const pn_ops_nn[];
 extern const pn_op *const pn_ops_conv[];
+extern const pn_op *const pn_ops_conv_transpose[];
+extern const pn_op *const pn_ops_depthwise[];
+extern const pn_op *const pn_ops_state[];
+extern const pn_op *const pn_ops_image[];
 extern const pn_op *const pn_ops_pool[];
 extern const pn_op *const pn_ops_norm[];
 extern const pn_op *const pn_ops_rnn[];
@@ -36,6 +40,10 @@ static const pn_op *const *const families[] = {
     pn_ops_embedding,
     pn_ops_attention,
     pn_ops_metric,
+    pn_ops_conv_transpose,
+    pn_ops_depthwise,
+    pn_ops_state,
+    pn_ops_image,
     pn_ops_select,
 };
 

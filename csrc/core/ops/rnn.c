@@ -11,11 +11,11 @@
  *
  * Inputs, in this order: x (N, T, F), kernel, recurrent_kernel, [bias],
  * [h0 (N, u) [, c0 (N, u) for lstm]], [mask (N, T)], [dropout mask (N, Mi, F)],
- * [recurrent dropout mask (N, Mr, u)]; presence is given by flags.
- * iattr: [0] return_sequences, [1] go_backwards, [2] return_state,
- *        [3] activation, [4] recurrent_activation (ids below), [5] has_bias,
- *        [6] has_initial_state, [7] has_mask, [8] zero_output_for_mask,
- *        [9] has_dropout_mask, [10] has_recurrent_dropout_mask.
+ * [recurrent dropout mask (N, Mr, u)]; presence is given by the flags use_bias,
+ * has_initial_state, has_mask, has_dropout_mask, has_recurrent_dropout_mask.
+ * Other attributes: return_sequences, go_backwards, return_state, activation,
+ * recurrent_activation (lstm, gru), zero_output_for_mask (the descriptors at
+ * the end give their slots).
  *
  * Output. Without return_state: (N, T, u) with return_sequences, else (N, u).
  * With return_state the output is packed along axis 1 as (N, S + k, u): the S
@@ -614,8 +614,8 @@ static int gru_backward(pn_node *n) { return rnn_backward_kind(n, RNN_GRU); }
 
 /* ------------------------------------------------------------------ rnn_slice */
 
-/* rnn_slice(x (N, S, u)): steps [start, start + len) along axis 1, iattr[0] start,
- * iattr[1] len, iattr[2] squeeze (len 1 -> (N, u)). Unpacks the outputs and
+/* rnn_slice(x (N, S, u)): steps [start, start + length) along axis 1 (iattr[0],
+ * iattr[1]); squeeze (iattr[2]) drops the axis of length 1 -> (N, u). Unpacks the outputs and
  * states of a return_state recurrent op. */
 static int rnn_slice_infer(pn_node *n)
 {
@@ -653,11 +653,37 @@ static int rnn_slice_backward(pn_node *n)
     return PN_OK;
 }
 
+/* ------------------------------------------------------------------ descriptors
+ * The slots rnn_plan_make reads (iattr[0..10]), by name; activations by name in
+ * ACT_* order. The has_* flags say which optional inputs are present. */
+static const char *const rnn_acts[] = {"tanh", "sigmoid", "relu", "linear", "hard_sigmoid", NULL};
+static const char *const rnn_inputs[] = {"x", "kernel", "recurrent_kernel", "bias?",
+                                         "initial_state?...", "mask?", "dropout_mask?",
+                                         "recurrent_dropout_mask?", NULL};
+#define RNN_FLAGS                                                                           \
+    {"return_sequences", PN_ATTR_BOOL, 0, 0}, {"go_backwards", PN_ATTR_BOOL, 1, 0},         \
+    {"return_state", PN_ATTR_BOOL, 2, 0},                                                   \
+    {"activation", PN_ATTR_ENUM, 3, ACT_TANH, 0, rnn_acts},                                 \
+    {"use_bias", PN_ATTR_BOOL, 5, 0}, {"has_initial_state", PN_ATTR_BOOL, 6, 0},            \
+    {"has_mask", PN_ATTR_BOOL, 7, 0}, {"zero_output_for_mask", PN_ATTR_BOOL, 8, 0},         \
+    {"has_dropout_mask", PN_ATTR_BOOL, 9, 0}, {"has_recurrent_dropout_mask", PN_ATTR_BOOL, 10, 0}
+static const pn_attr simple_attrs[] = {RNN_FLAGS, {NULL}};
+static const pn_attr gated_attrs[] = {
+    RNN_FLAGS, {"recurrent_activation", PN_ATTR_ENUM, 4, ACT_SIGMOID, 0, rnn_acts}, {NULL}};
+static const pn_attr slice_attrs[] = {{"start", PN_ATTR_INT, 0, 0}, {"length", PN_ATTR_INT, 1, 1},
+                                      {"squeeze", PN_ATTR_BOOL, 2, 0}, {NULL}};
+static const char *const one_input[] = {"x", NULL};
+#define RNN_TRAITS (PN_TRAIT_ROWWISE | PN_TRAIT_HAS_PARAMS)
+
 static const pn_op op_simple_rnn = {"simple_rnn", -1, simple_rnn_infer, simple_rnn_forward,
-                                    simple_rnn_backward, NULL};
-static const pn_op op_lstm = {"lstm", -1, lstm_infer, lstm_forward, lstm_backward, NULL};
-static const pn_op op_gru = {"gru", -1, gru_infer, gru_forward, gru_backward, NULL};
+                                    simple_rnn_backward, NULL, rnn_inputs, simple_attrs,
+                                    RNN_TRAITS, NULL};
+static const pn_op op_lstm = {"lstm", -1, lstm_infer, lstm_forward, lstm_backward, NULL,
+                              rnn_inputs, gated_attrs, RNN_TRAITS, NULL};
+static const pn_op op_gru = {"gru", -1, gru_infer, gru_forward, gru_backward, NULL,
+                             rnn_inputs, gated_attrs, RNN_TRAITS, NULL};
 static const pn_op op_rnn_slice = {"rnn_slice", 1, rnn_slice_infer, rnn_slice_forward,
-                                   rnn_slice_backward, NULL};
+                                   rnn_slice_backward, NULL, one_input, slice_attrs,
+                                   PN_TRAIT_ROWWISE | PN_TRAIT_LINEAR, NULL};
 
 const pn_op *const pn_ops_rnn[] = {&op_simple_rnn, &op_lstm, &op_gru, &op_rnn_slice, NULL};

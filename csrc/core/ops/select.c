@@ -5,7 +5,7 @@
  *   sums the gradient back). The gradient goes to x where cond holds and to y
  *   elsewhere; cond gets none. A NaN in cond counts as true (it is not 0), as
  *   NumPy's bool(nan).
- * argmax / argmin (iattr[0] = axis, may be negative): the index of the first
+ * argmax / argmin (attribute axis, may be negative): the index of the first
  *   largest / smallest value along the axis, as a float; the axis is removed.
  *   A NaN wins (NumPy returns the first NaN's index). No gradient. */
 #include <math.h>
@@ -47,7 +47,9 @@ static int where_backward(pn_node *n)
     return PN_OK;
 }
 
-static const pn_op op_where = {"where", 3, where_infer, where_forward, where_backward, NULL};
+static const char *const where_inputs[] = {"condition", "x1", "x2", NULL};
+static const pn_op op_where = {"where", 3, where_infer, where_forward, where_backward, NULL,
+                               where_inputs, NULL, 0, NULL};
 
 /* ---------------------------------------------------------------- argmax / argmin
  * The input is seen as (outer, L, inner) around the axis. */
@@ -103,7 +105,12 @@ static int arg_forward(pn_node *n)
     return PN_OK;
 }
 
-static const pn_op op_argmax = {"argmax", 1, arg_infer, arg_forward, NULL, NULL};
-static const pn_op op_argmin = {"argmin", 1, arg_infer, arg_forward, NULL, NULL};
+/* Slot: axis iattr[0]. */
+static const char *const one_input[] = {"x", NULL};
+static const pn_attr arg_attrs[] = {{"axis", PN_ATTR_INT, 0, -1}, {NULL}};
+static const pn_op op_argmax = {"argmax", 1, arg_infer, arg_forward, NULL, NULL, one_input,
+                                arg_attrs, 0, NULL};
+static const pn_op op_argmin = {"argmin", 1, arg_infer, arg_forward, NULL, NULL, one_input,
+                                arg_attrs, 0, NULL};
 
 const pn_op *const pn_ops_select[] = {&op_where, &op_argmax, &op_argmin, NULL};

@@ -60,7 +60,7 @@ static int copy_error(const char *op, const char *what)
 }
 
 /* ------------------------------------------------------------------ reshape
- * iv: the target shape; one entry may be -1 (inferred from the input size). */
+ * shape (iv): the target shape; one entry may be -1 (inferred from the input size). */
 
 static int reshape_infer(pn_node *n)
 {
@@ -116,8 +116,8 @@ static int reshape_backward(pn_node *n)
 }
 
 /* ------------------------------------------------------------------ transpose
- * iv: the permutation (output axis i is input axis iv[i], negatives allowed);
- * empty iv reverses the axes, as NumPy does. */
+ * axes (iv): the permutation (output axis i is input axis iv[i], negatives
+ * allowed); empty axes reverse the axes, as NumPy does. */
 
 static int transpose_perm(const pn_node *n, int *perm)
 {
@@ -181,7 +181,7 @@ static int transpose_backward(pn_node *n)
 }
 
 /* ------------------------------------------------------------------ slice
- * NumPy basic indexing. iv holds groups of four (kind, a, b, c), one group per
+ * NumPy basic indexing. index (iv) holds groups of four (kind, a, b, c), one group per
  * index item, consumed left to right against the input axes:
  *   SL_SLICE   a:b:c with NumPy semantics (negative bounds count from the end,
  *              out-of-range bounds clip, c may be negative; PN_SLICE_NONE
@@ -307,7 +307,7 @@ static int slice_backward(pn_node *n)
 }
 
 /* ------------------------------------------------------------------ broadcast_to
- * iv: the target shape (NumPy rules); -1 keeps the input's size on that axis,
+ * shape (iv): the target shape (NumPy rules); -1 keeps the input's size on that axis,
  * which lets a traced graph follow a new batch size. */
 
 static int broadcast_view(const pn_node *n, view *v)
@@ -360,7 +360,7 @@ static int broadcast_backward(pn_node *n)
 }
 
 /* ------------------------------------------------------------------ take
- * take(x, indices), iattr[0] = axis: NumPy's take. Indices travel as float32
+ * take(x, indices), axis (iattr[0]): NumPy's take. Indices travel as float32
  * and must hold integers in [-size, size) (negatives count from the end); the
  * output shape is x.shape[:axis] + indices.shape + x.shape[axis+1:].
  * Indices are data, so they are checked in forward and again in backward (the
@@ -463,7 +463,7 @@ static int take_backward(pn_node *n)
 }
 
 /* ------------------------------------------------------------------ concatenate / stack
- * Variadic, iattr[0] = axis. Both are seen as (outer, chunk_i) row blocks:
+ * Variadic, axis (iattr[0]). Both are seen as (outer, chunk_i) row blocks:
  * each input contributes a contiguous chunk to every output row. */
 
 static int concat_infer(pn_node *n)
@@ -555,16 +555,52 @@ static int concat_backward(pn_node *n) { return join_run(n, 0, 1); }
 static int stack_forward(pn_node *n) { return join_run(n, 1, 0); }
 static int stack_backward(pn_node *n) { return join_run(n, 1, 1); }
 
-static const pn_op op_reshape = {"reshape", 1, reshape_infer, reshape_forward, reshape_backward, NULL};
+/* ------------------------------------------------------------------ descriptors */
+static const char *const one_input[] = {"x", NULL};
+static const char *const take_inputs[] = {"x", "indices", NULL};
+static const char *const join_inputs[] = {"tensors...", NULL};
+static const pn_attr shape_attrs[] = {{"shape", PN_ATTR_INTS, 0, 0, 0}, {NULL}};
+static const pn_attr transpose_attrs[] = {{"axes", PN_ATTR_INTS, 0, 0, 0}, {NULL}};
+static const pn_attr slice_attrs[] = {{"index", PN_ATTR_INTS, 0, 0, 0}, {NULL}};
+static const pn_attr axis_attrs[] = {{"axis", PN_ATTR_INT, 0, 0}, {NULL}};
+
+/* The first entry of an axis list (or of a shape) is the batch axis's: a
+ * reshape to (-1, ...) and a permutation that keeps axis 0 first are row-wise. */
+static uint32_t batch_first(const pn_node *n, int64_t want, int rank_shift)
+{
+    if (n->n_iv < 1) return PN_TRAIT_LINEAR;
+    int64_t a = n->iv[0];
+    if (a < 0 && want == 0 && n->n_in && n->in[0]) a += n->in[0]->ndim + rank_shift;
+    return a == want ? PN_TRAIT_LINEAR | PN_TRAIT_ROWWISE : PN_TRAIT_LINEAR;
+}
+static uint32_t reshape_traits(const pn_node *n) { return batch_first(n, -1, 0); }
+static uint32_t transpose_traits(const pn_node *n) { return batch_first(n, 0, 0); }
+/* concatenate / stack along an axis other than the batch's. */
+static uint32_t join_traits(const pn_node *n)
+{
+    int64_t a = n->iattr[0];
+    int stack = n->op->forward == stack_forward;
+    if (a < 0 && n->n_in && n->in[0]) a += n->in[0]->ndim + stack;
+    return a == 0 || a < 0 ? PN_TRAIT_LINEAR : PN_TRAIT_LINEAR | PN_TRAIT_ROWWISE;
+}
+
+static const pn_op op_reshape = {"reshape", 1, reshape_infer, reshape_forward, reshape_backward, NULL,
+                                 one_input, shape_attrs, PN_TRAIT_LINEAR, reshape_traits};
 static const pn_op op_transpose = {"transpose", 1, transpose_infer, transpose_forward,
-                                   transpose_backward, NULL};
-static const pn_op op_slice = {"slice", 1, slice_infer, slice_forward, slice_backward, NULL};
+                                   transpose_backward, NULL, one_input, transpose_attrs,
+                                   PN_TRAIT_LINEAR, transpose_traits};
+static const pn_op op_slice = {"slice", 1, slice_infer, slice_forward, slice_backward, NULL,
+                               one_input, slice_attrs, PN_TRAIT_LINEAR, NULL};
 static const pn_op op_broadcast_to = {"broadcast_to", 1, broadcast_infer, broadcast_forward,
-                                      broadcast_backward, NULL};
-static const pn_op op_take = {"take", 2, take_infer, take_forward, take_backward, NULL};
+                                      broadcast_backward, NULL, one_input, shape_attrs,
+                                      PN_TRAIT_LINEAR, NULL};
+static const pn_op op_take = {"take", 2, take_infer, take_forward, take_backward, NULL,
+                              take_inputs, axis_attrs, 0, NULL};
 static const pn_op op_concatenate = {"concatenate", -1, concat_infer, concat_forward,
-                                     concat_backward, NULL};
-static const pn_op op_stack = {"stack", -1, stack_infer, stack_forward, stack_backward, NULL};
+                                     concat_backward, NULL, join_inputs, axis_attrs,
+                                     PN_TRAIT_LINEAR, join_traits};
+static const pn_op op_stack = {"stack", -1, stack_infer, stack_forward, stack_backward, NULL,
+                               join_inputs, axis_attrs, PN_TRAIT_LINEAR, join_traits};
 
 const pn_op *const pn_ops_shape[] = {&op_reshape, &op_transpose, &op_slice, &op_broadcast_to,
                                      &op_take, &op_concatenate, &op_stack, NULL};

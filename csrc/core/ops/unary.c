@@ -5,8 +5,8 @@
  * leaky_relu (fattr[0] = negative_slope), elu (fattr[0] = alpha), selu, gelu
  * (iattr[0] = 1 for the tanh approximation), silu, sigmoid, tanh, softplus,
  * softsign, hard_sigmoid, hard_silu.
- * Axis ops: softmax, log_softmax (iattr[0] = axis, may be negative; note an
- * apply() without attributes means axis 0 - pynn.ops passes -1 by default).
+ * Axis ops: softmax, log_softmax (iattr[0] = axis, may be negative; -1 by
+ * default).
  *
  * exp, tanh, sigmoid, silu, softplus, elu/selu (gradient) and the exact gelu
  * use branch-free polynomial versions (Cephes) below instead of libm calls,
@@ -137,10 +137,48 @@ static int unary_infer_checked(pn_node *n)
     return unary_infer(n);
 }
 
-#define DEFINE_UNARY_OP(NAME, F, D)                                                          \
-    static const pn_op op_##NAME = {#NAME, 1, unary_infer_checked, NAME##_forward,             \
-                                    NAME##_backward, NULL};
-UNARY_OPS(DEFINE_UNARY_OP)
+/* Descriptors. The parameters live in fattr[0], fattr[1] (a, b) and iattr[0]
+ * (flag), as unary_setup reads them; the defaults are Keras'. */
+static const char *const one_input[] = {"x", NULL};
+static const pn_attr pow_attrs[] = {{"exponent", PN_ATTR_FLOAT, 0, 1.0}, {NULL}};
+static const pn_attr clip_attrs[] = {{"x_min", PN_ATTR_FLOAT, 0, -INFINITY},
+                                     {"x_max", PN_ATTR_FLOAT, 1, INFINITY}, {NULL}};
+static const pn_attr leaky_relu_attrs[] = {{"negative_slope", PN_ATTR_FLOAT, 0, 0.2}, {NULL}};
+static const pn_attr elu_attrs[] = {{"alpha", PN_ATTR_FLOAT, 0, 1.0}, {NULL}};
+static const pn_attr gelu_attrs[] = {{"approximate", PN_ATTR_BOOL, 0, 1}, {NULL}};
+
+#define UNARY_OP(NAME, ATTRS, TRAITS)                                                       \
+    static const pn_op op_##NAME = {#NAME, 1, unary_infer_checked, NAME##_forward,         \
+                                    NAME##_backward, NULL, one_input, ATTRS,                 \
+                                    PN_TRAIT_ROWWISE | (TRAITS), NULL};
+UNARY_OP(neg, NULL, PN_TRAIT_LINEAR)
+UNARY_OP(pow, pow_attrs, 0)
+UNARY_OP(exp, NULL, 0)
+UNARY_OP(log, NULL, 0)
+UNARY_OP(sqrt, NULL, 0)
+UNARY_OP(abs, NULL, 0)
+UNARY_OP(clip, clip_attrs, 0)
+UNARY_OP(square, NULL, 0)
+UNARY_OP(sin, NULL, 0)
+UNARY_OP(cos, NULL, 0)
+UNARY_OP(floor, NULL, 0)
+UNARY_OP(ceil, NULL, 0)
+UNARY_OP(round, NULL, 0)
+UNARY_OP(trunc, NULL, 0)
+UNARY_OP(sign, NULL, 0)
+UNARY_OP(relu, NULL, 0)
+UNARY_OP(relu6, NULL, 0)
+UNARY_OP(leaky_relu, leaky_relu_attrs, 0)
+UNARY_OP(elu, elu_attrs, 0)
+UNARY_OP(selu, NULL, 0)
+UNARY_OP(gelu, gelu_attrs, 0)
+UNARY_OP(silu, NULL, 0)
+UNARY_OP(sigmoid, NULL, 0)
+UNARY_OP(tanh, NULL, 0)
+UNARY_OP(softplus, NULL, 0)
+UNARY_OP(softsign, NULL, 0)
+UNARY_OP(hard_sigmoid, NULL, 0)
+UNARY_OP(hard_silu, NULL, 0)
 
 /* ---------------------------------------------------------------- softmax
  * The tensor is seen as (outer, L, inner) around the axis; each of the
@@ -300,9 +338,18 @@ static int smax_run(pn_node *n, int backward)
 static int smax_forward(pn_node *n) { return smax_run(n, 0); }
 static int smax_backward(pn_node *n) { return smax_run(n, 1); }
 
-static const pn_op op_softmax = {"softmax", 1, smax_infer, smax_forward, smax_backward, NULL};
+/* iattr[0]: the axis. Row-wise unless it normalises over the batch axis. */
+static const pn_attr smax_attrs[] = {{"axis", PN_ATTR_INT, 0, -1}, {NULL}};
+static uint32_t smax_traits(const pn_node *n)
+{
+    int64_t ax = n->iattr[0];
+    if (ax < 0 && n->n_in && n->in[0]) ax += n->in[0]->ndim; /* a node knows its rank */
+    return ax == 0 ? 0 : PN_TRAIT_ROWWISE;
+}
+static const pn_op op_softmax = {"softmax", 1, smax_infer, smax_forward, smax_backward, NULL,
+                                 one_input, smax_attrs, PN_TRAIT_ROWWISE, smax_traits};
 static const pn_op op_log_softmax = {"log_softmax", 1, smax_infer, smax_forward, smax_backward,
-                                     NULL};
+                                     NULL, one_input, smax_attrs, PN_TRAIT_ROWWISE, smax_traits};
 
 #define UNARY_ENTRY(NAME, F, D) &op_##NAME,
 const pn_op *const pn_ops_unary[] = {UNARY_OPS(UNARY_ENTRY) &op_softmax, &op_log_softmax, NULL};

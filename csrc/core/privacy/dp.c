@@ -1,4 +1,4 @@
-/* dp.c - DP-SGD steps inside the compiled training loop (see dp.h).
+/* dp.c - DP-SGD as a strategy of the compiled training loop (see dp.h).
  *
  * A step draws its batch, forms the clipped sum of the per-example gradients
  * in an accumulator laid out like the parameter arena, either by ghost
@@ -15,8 +15,8 @@
 #endif
 
 #include "dp.h"
+#include "ops/nn.h"
 #include "program.h"
-#include "train.h"
 
 int pn_dp_validate(const pn_dp *d)
 {
@@ -103,35 +103,10 @@ static int secure_normal(pn_dp *d, double *z)
 
 /* ------------------------------------------------------------------ one example */
 
-/* rows[0..b) of the data set into the placeholders (planned for batch size b) */
-static void gather_rows(pn_loop *L, const int64_t *rows, int64_t b)
-{
-    for (int s = 0; s < L->n_data; s++) {
-        pn_node *slot = L->slots[s];
-        int64_t per = slot->size / b;
-        for (int64_t r = 0; r < b; r++)
-            memcpy(slot->data + r * per, L->data[s] + rows[r] * per, sizeof(float) * (size_t)per);
-    }
-}
-
 void pn_dp_dropout_rows(pn_dp *d, int on, uint64_t key, int64_t first)
 {
-    for (int k = 0; k < d->n_dropout; k++) {
-        pn_node *x = d->dropout[k];
-        x->iattr[1] = on;
-        x->iattr[2] = (int64_t)pn_rng_hash(key, (uint64_t)k);
-        x->iattr[3] = first;
-    }
-}
-
-static void add_stats(pn_loop *L)
-{
-    double *sacc = L->acc;
-    for (int k = 0; k < L->n_stats; k++) {
-        pn_node *s = L->stats[k];
-        for (int64_t j = 0; j < s->size; j++) sacc[j] += s->data[j];
-        sacc += s->size;
-    }
+    for (int k = 0; k < d->n_dropout; k++)
+        pn_dropout_streams(d->dropout[k], on, pn_rng_hash(key, (uint64_t)k), first);
 }
 
 /* Forward and backward of one example; its gradient is clipped and added to
@@ -139,15 +114,10 @@ static void add_stats(pn_loop *L)
  * loop, so the epoch logs mean the same thing. */
 static int clipped_example(pn_loop *L, pn_dp *d, int64_t row)
 {
-    gather_rows(L, &row, 1);
+    pn_loop_gather(L, &row, 0, 1);
     int rc = pn_program_forward(L->prog);
-    if (rc) return rc;
-    double loss = L->loss->data[0];
-    if (L->stop_on_nan && !isfinite(loss))
-        return pn_error(PN_EVALUE, "the loss became %g at sample %lld", loss, (long long)row);
-    L->loss_sum += loss;
-    L->loss_count += 1.0;
-    rc = pn_program_backward(L->prog, L->loss);
+    if (!rc) rc = pn_loop_add_loss(L, 1, row);
+    if (!rc) rc = pn_program_backward(L->prog, L->loss);
     if (rc) return rc;
 
     const float *g = L->grads;
@@ -165,8 +135,7 @@ static int clipped_example(pn_loop *L, pn_dp *d, int64_t row)
         d->rec[2 * d->rec_n + 1] = c;
         d->rec_n++;
     }
-    add_stats(L);
-    return PN_OK;
+    return pn_loop_add_stats(L, 1);
 }
 
 static int replay_batch(pn_loop *L, pn_dp *d, int64_t b, uint64_t dropout_key)
@@ -190,22 +159,14 @@ static int ghost_part(pn_loop *L, pn_dp *d, int64_t first, int64_t b, uint64_t d
 {
     int rc = pn_program_set_batch(L->prog, b);
     if (rc) return rc;
-    gather_rows(L, d->idx + first, b);
+    pn_loop_gather(L, d->idx + first, 0, b);
     pn_dp_dropout_rows(d, 1, dropout_key, first);
     rc = pn_program_forward(L->prog);
-    if (rc) return rc;
-    double loss = L->loss->data[0];
-    if (L->stop_on_nan && !isfinite(loss))
-        return pn_error(PN_EVALUE, "the loss became %g in the batch starting at sample %lld", loss,
-                        (long long)d->idx[first]);
-    L->loss_sum += loss * (double)b;
-    L->loss_count += (double)b;
-    rc = pn_dp_ghost_backward(d, L->loss);
-    if (rc) return rc;
-    rc = pn_dp_ghost_clip(d, b);
-    if (rc) return rc;
-    add_stats(L);
-    return PN_OK;
+    if (!rc) rc = pn_loop_add_loss(L, b, d->idx[first]);
+    if (!rc) rc = pn_dp_ghost_backward(d, L->loss);
+    if (!rc) rc = pn_dp_ghost_clip(d, b);
+    if (!rc) rc = pn_loop_add_stats(L, b);
+    return rc;
 }
 
 /* A batch larger than the planned buffers (a rare Poisson draw) runs in
@@ -226,8 +187,8 @@ static int draw_batch(pn_loop *L, pn_dp *d, int64_t k, int64_t *b)
 {
     int64_t m = 0;
     if (!d->poisson) {
-        int64_t start = k * L->batch_size;
-        m = L->n_samples - start < L->batch_size ? L->n_samples - start : L->batch_size;
+        int64_t start;
+        m = pn_loop_batch_rows(L, k, &start);
         for (int64_t r = 0; r < m; r++) d->idx[r] = L->perm ? L->perm[start + r] : start + r;
     } else {
         uint64_t key = sample_key(d);
@@ -284,21 +245,30 @@ static int add_noise(pn_dp *d, double std)
     return PN_OK;
 }
 
-int pn_dp_step(pn_loop *L, int64_t k)
+/* The loop must train with a loss and an optimizer over the arena and data
+ * the state was planned and sized for. */
+static int dp_check(const pn_loop *L, void *state)
 {
-    pn_dp *d = L->dp;
+    const pn_dp *d = state;
     int rc = pn_dp_validate(d);
     if (rc) return rc;
     if (!L->train || !L->loss || !L->step || !L->grads || !L->params)
         return pn_error(PN_EVALUE, "DP-SGD runs only in a training loop with a loss and an optimizer");
-    if (d->n_samples != L->n_samples)
-        return pn_error(PN_EVALUE, "DP-SGD: state made for %lld samples, the loop has %lld",
-                        (long long)d->n_samples, (long long)L->n_samples);
+    if (d->n_samples != L->n_samples || d->n_params != L->n_params)
+        return pn_error(PN_EVALUE, "DP-SGD: state made for %lld samples and %lld parameters, the loop "
+                        "has %lld and %lld", (long long)d->n_samples, (long long)d->n_params,
+                        (long long)L->n_samples, (long long)L->n_params);
     if (d->prog != L->prog || d->arena != L->params)
         return pn_error(PN_EVALUE, "DP-SGD: the state was not planned for this program and weights (pn_dp_plan)");
+    return PN_OK;
+}
 
+/* DP step k of the epoch (k picks the fixed batch when not Poisson). */
+static int dp_batch(pn_loop *L, void *state, int64_t k)
+{
+    pn_dp *d = state;
     int64_t b;
-    rc = draw_batch(L, d, k, &b);
+    int rc = draw_batch(L, d, k, &b);
     if (rc) return rc;
     d->last_batch = b;
 
@@ -308,6 +278,9 @@ int pn_dp_step(pn_loop *L, int64_t k)
     pn_dp_dropout_rows(d, 0, 0, 0);
     if (rc) return rc;
 
+    /* the hook sees the clipped sum, before noise and normalisation */
+    rc = pn_loop_hook(L, d->acc, b);
+    if (rc) return rc;
     double std = d->sigma * d->clip;
     if (std > 0.0) {
         rc = add_noise(d, std);
@@ -323,3 +296,5 @@ int pn_dp_step(pn_loop *L, int64_t k)
     d->step++;
     return PN_OK;
 }
+
+const pn_loop_strategy pn_dp_strategy = {"dp", dp_check, dp_batch};

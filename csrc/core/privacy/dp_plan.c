@@ -1,16 +1,17 @@
 /* dp_plan.c - chooses the DP-SGD path of a program (see dp.h): ghost clipping
  * when the graph provably keeps the examples of a batch apart and every
- * trainable weight is a Dense kernel or a bias, else the per-example replay.
+ * trainable weight is the kernel or the bias of an affine op, else the
+ * per-example replay. Decided from the ops' traits (pn.h), never their names.
  *
  * The graph is inspected at batch size 2, node by node in topological order,
  * and every node the loss depends on gets a kind:
  *   CONST    depends on no data (weights, constants);
  *   BATCHED  first axis is the batch and row r depends on example r only;
- *   REDUCED  a mean over the batch: a loss op with "sum_over_batch_size", or
- *            sums of those and their products with constants.
- * A node that could mix rows (a reduction over the batch, a transpose, an op
- * this file does not know) rules ghost clipping out, so an unknown op costs
- * speed, never correctness. */
+ *   REDUCED  a mean over the batch: a loss op reduced "sum_over_batch_size",
+ *            sums of those, and linear functions of one of them.
+ * A node that could mix rows (not PN_TRAIT_ROWWISE: a reduction over the
+ * batch, a transpose, an op that claims nothing) rules ghost clipping out, so
+ * a missing trait costs speed, never correctness. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,28 +19,10 @@
 
 #include "dp.h"
 #include "ops/dense.h"
+#include "ops/nn.h"
 #include "program.h"
 
 enum { K_CONST, K_BATCHED, K_REDUCED };
-
-/* elementwise on one input: row r of the output depends on row r only */
-static const char *const ELEMENTWISE[] = {
-    "neg", "pow", "exp", "log", "sqrt", "abs", "clip", "square", "relu", "relu6", "leaky_relu",
-    "elu", "selu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softsign", "hard_sigmoid",
-    "hard_silu", "dropout", NULL};
-static const char *const BINARY[] = {"add", "sub", "mul", "div", "maximum", "minimum", NULL};
-static const char *const LOSSES[] = {"mean_squared_error", "mean_absolute_error", "huber", "hinge",
-                                     "binary_crossentropy", "categorical_crossentropy",
-                                     "sparse_categorical_crossentropy", NULL};
-
-static int is(const pn_node *x, const char *name) { return x->op && strcmp(x->op->name, name) == 0; }
-
-static int in_list(const pn_node *x, const char *const *names)
-{
-    for (; x->op && *names; names++)
-        if (strcmp(x->op->name, *names) == 0) return 1;
-    return 0;
-}
 
 static int index_of(const pn_program *p, const pn_node *x)
 {
@@ -82,19 +65,12 @@ static int refuse(const walk *w, const pn_node *x, const char *what)
     return 0;
 }
 
-/* Is batched node x row-wise? (its inputs' kinds are known, none REDUCED) */
-static int rowwise(const walk *w, const pn_node *x)
+/* Is batched node x (traits t) row-wise? (its inputs' kinds are known, none REDUCED) */
+static int rowwise(const walk *w, const pn_node *x, uint32_t t)
 {
     if (!rows2(x)) return refuse(w, x, "moves the batch axis");
-    if (in_list(x, ELEMENTWISE)) return 1;
-    if (is(x, "softmax") || is(x, "log_softmax")) {
-        int ax;
-        if (pn_norm_axis(x->op->name, x->iattr[0], x->in[0]->ndim, &ax) || ax == 0)
-            return refuse(w, x, "normalises over the batch axis");
-        return 1;
-    }
-    if (in_list(x, BINARY)) {
-        for (int k = 0; k < 2; k++) {
+    if (t & PN_TRAIT_BROADCAST) { /* elementwise: every batched operand keeps the batch axis */
+        for (int k = 0; k < x->n_in; k++) {
             const pn_node *a = x->in[k];
             int ok = kind_of(w, a) == K_BATCHED ? a->ndim == x->ndim && rows2(a)
                                                  : a->ndim < x->ndim || a->shape[0] == 1;
@@ -102,43 +78,22 @@ static int rowwise(const walk *w, const pn_node *x)
         }
         return 1;
     }
-    if (is(x, "matmul")) {
-        const pn_node *A = x->in[0], *B = x->in[1];
-        int ba = kind_of(w, A) == K_BATCHED, bb = kind_of(w, B) == K_BATCHED, ok;
-        if (ba && bb) /* batch against batch: the same leading axis on both */
-            ok = A->ndim >= 3 && A->ndim == B->ndim && rows2(A) && rows2(B);
-        else if (ba) /* a batch axis to broadcast over, or the rows of a plain (b, K) */
-            ok = B->ndim <= 2 && rows2(A) && (A->ndim >= 3 || (A->ndim == 2 && !x->iattr[0]));
-        else
-            ok = A->ndim <= 2 && B->ndim >= 3 && rows2(B);
-        return ok ? 1 : refuse(w, x, "multiplies across the batch axis");
+    if (!(t & PN_TRAIT_ROWWISE))
+        return refuse(w, x, "is not row-wise over the batch (ghost clipping does not cover it)");
+    for (int k = 0; k < x->n_in; k++) {
+        const pn_node *a = x->in[k];
+        if (kind_of(w, a) != K_BATCHED) continue; /* constants broadcast */
+        if (k > 0 && (t & PN_TRAIT_HAS_PARAMS)) return refuse(w, x, "takes a batched weight");
+        if (!rows2(a)) return refuse(w, x, "takes an input without the batch axis first");
     }
-    if (is(x, "dense")) { /* x W + b row by row, then an elementwise activation */
-        for (int k = 1; k < x->n_in; k++)
-            if (kind_of(w, x->in[k]) != K_CONST) return refuse(w, x, "takes a batched weight");
-        return rows2(x->in[0]) ? 1 : refuse(w, x, "multiplies across the batch axis");
-    }
-    if (is(x, "concatenate")) { /* along a feature axis of batched inputs */
-        int ax;
-        if (pn_norm_axis("concatenate", x->iattr[0], x->ndim, &ax) || ax == 0)
-            return refuse(w, x, "joins along the batch axis");
-        for (int k = 0; k < x->n_in; k++)
-            if (kind_of(w, x->in[k]) != K_BATCHED || !rows2(x->in[k]))
-                return refuse(w, x, "joins a constant to the examples");
-        return 1;
-    }
-    if (is(x, "reshape")) {
-        /* (-1, ...) keeping the first axis: row r stays row r */
-        if (x->n_iv >= 1 && x->iv[0] == -1 && rows2(x->in[0])) return 1;
-        return refuse(w, x, "reshapes across the batch axis");
-    }
-    return refuse(w, x, "is not one that ghost clipping knows to keep the examples apart");
+    return 1;
 }
 
 /* Kind of an op node from its inputs' kinds; 0 with a reason when it rules
  * ghost clipping out. */
 static int classify(const walk *w, const pn_node *x, int *out)
 {
+    uint32_t t = pn_node_traits(x);
     int nb = 0, nr = 0;
     for (int k = 0; k < x->n_in; k++) {
         int kk = kind_of(w, x->in[k]);
@@ -149,24 +104,22 @@ static int classify(const walk *w, const pn_node *x, int *out)
         *out = K_CONST;
         return 1;
     }
-    if (nr) { /* linear combinations of means over the batch */
+    if (nr) { /* sums of means over the batch, and linear functions of one */
         *out = K_REDUCED;
-        int ca = x->n_in == 2 ? kind_of(w, x->in[0]) : -1, cb = x->n_in == 2 ? kind_of(w, x->in[1]) : -1;
-        if ((is(x, "add") || is(x, "sub")) && !nb) return 1;
-        if (is(x, "mul") && nr == 1 && !nb) return 1;
-        if (is(x, "div") && ca == K_REDUCED && cb == K_CONST) return 1;
+        if (!nb && ((t & PN_TRAIT_ADDITIVE) || (nr == 1 && (t & PN_TRAIT_LINEAR)))) return 1;
         return refuse(w, x, "combines the batch loss non-linearly");
     }
-    if (in_list(x, LOSSES)) {
+    if (t & PN_TRAIT_LOSS) {
         *out = K_REDUCED;
         for (int k = 0; k < x->n_in; k++)
             if (kind_of(w, x->in[k]) != K_BATCHED || !rows2(x->in[k]))
                 return refuse(w, x, "takes an input that is not one row per example");
-        if (x->iattr[0] != 0) return refuse(w, x, "is not reduced as a mean over the batch");
+        if (strcmp(pn_attr_s(x, "reduction"), "sum_over_batch_size") != 0)
+            return refuse(w, x, "is not reduced as a mean over the batch");
         return 1;
     }
     *out = K_BATCHED;
-    return rowwise(w, x);
+    return rowwise(w, x, t);
 }
 
 /* The ghost entry of trainable weight P, or 0 with a reason. */
@@ -190,19 +143,17 @@ static int weight_entry(const walk *w, const pn_node *P, pn_dp_ghost *e)
                  pn_shape_str(shape, P->ndim, P->shape), uses);
         return 0;
     }
+    uint32_t t = pn_node_traits(use);
     const pn_node *other = use->n_in == 2 ? use->in[use->in[0] == P] : NULL;
-    e->fused = 0;
-    if (is(use, "dense") && use->in[0] != P && use->in[0]->ndim == 2) {
+    if ((t & PN_TRAIT_AFFINE) && use->in[0] != P && use->in[0]->ndim == 2 &&
+        kind_of(w, use->in[0]) == K_BATCHED) { /* x @ kernel (+ bias), one row per example */
         e->kind = use->in[1] == P ? PN_GHOST_MATMUL : PN_GHOST_BIAS;
-        e->fused = 1;
-    } else if (is(use, "matmul") && use->in[1] == P && P->ndim == 2 && !use->iattr[0] && !use->iattr[1] &&
-        kind_of(w, other) == K_BATCHED && other->ndim == 2) {
-        e->kind = PN_GHOST_MATMUL;
-    } else if (is(use, "add") && other && kind_of(w, other) == K_BATCHED &&
-               P->ndim == use->ndim - 1 && memcmp(P->shape, use->shape + 1, sizeof(int64_t) * (size_t)P->ndim) == 0) {
-        e->kind = PN_GHOST_BIAS;
+    } else if ((t & PN_TRAIT_ADDITIVE) && other && kind_of(w, other) == K_BATCHED &&
+               P->ndim == use->ndim - 1 &&
+               memcmp(P->shape, use->shape + 1, sizeof(int64_t) * (size_t)P->ndim) == 0) {
+        e->kind = PN_GHOST_BIAS; /* a bias added to every row */
     } else {
-        refuse(w, use, "takes a weight in a way ghost clipping does not cover (Dense kernels and biases)");
+        refuse(w, use, "takes a weight in a way ghost clipping does not cover (kernels and biases of affine ops)");
         return 0;
     }
     e->node = (pn_node *)use;
@@ -291,6 +242,25 @@ static int warm_up(pn_dp *d, pn_program *p, pn_node *loss)
     return rc;
 }
 
+/* A stochastic node that takes per-example streams (left off here): dropout.
+ * The others (dropout_mask) are refused by pn_dropout_streams and draw as
+ * usual, a fresh mask per pass, which keeps every example's gradient its own. */
+static int per_example_streams(pn_node *x)
+{
+    return (pn_node_traits(x) & PN_TRAIT_STOCHASTIC) && pn_dropout_streams(x, 0, 0, 0) == PN_OK;
+}
+
+static void free_ghost(pn_dp *d)
+{
+    free(d->ghost);
+    free(d->sq);
+    free(d->scale);
+    d->ghost = NULL;
+    d->sq = NULL;
+    d->scale = NULL;
+    d->n_ghost = 0;
+}
+
 int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int allow_ghost,
                int64_t chunk)
 {
@@ -299,12 +269,12 @@ int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int 
     if (index_of(p, loss) < 0) return pn_error(PN_EVALUE, "DP-SGD plan: the loss is not in the program");
     d->prog = p;
     d->arena = params;
-    for (int i = 0; i < p->n; i++) d->n_dropout += is(p->order[i], "dropout");
+    for (int i = 0; i < p->n; i++) d->n_dropout += per_example_streams(p->order[i]);
     d->dropout = malloc(sizeof *d->dropout * (size_t)(d->n_dropout ? d->n_dropout : 1));
     if (!d->dropout) goto nomem;
     d->n_dropout = 0;
     for (int i = 0; i < p->n; i++)
-        if (is(p->order[i], "dropout")) d->dropout[d->n_dropout++] = p->order[i];
+        if (per_example_streams(p->order[i])) d->dropout[d->n_dropout++] = p->order[i];
 
     snprintf(d->why, sizeof d->why, "ghost clipping was not allowed");
     int ghost = allow_ghost ? ghost_plan(d, p, loss, params) : 0;
@@ -324,14 +294,8 @@ int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int 
     if (ghost) {
         d->path = PN_DP_GHOST;
         d->why[0] = 0;
-    } else { /* keep only what the replay needs */
-        free(d->ghost);
-        free(d->sq);
-        free(d->scale);
-        d->ghost = NULL;
-        d->sq = NULL;
-        d->scale = NULL;
-        d->n_ghost = 0;
+    } else {
+        free_ghost(d); /* keep only what the replay needs */
     }
     return PN_OK;
 nomem:
@@ -341,15 +305,10 @@ nomem:
 
 void pn_dp_plan_free(pn_dp *d)
 {
-    free(d->ghost);
-    free(d->sq);
-    free(d->scale);
+    free_ghost(d);
     free(d->dropout);
-    d->ghost = NULL;
-    d->sq = NULL;
-    d->scale = NULL;
     d->dropout = NULL;
-    d->n_ghost = d->n_dropout = 0;
+    d->n_dropout = 0;
     d->chunk = 0;
     d->prog = NULL;
     d->arena = NULL;

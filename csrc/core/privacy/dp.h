@@ -1,4 +1,5 @@
-/* dp.h - DP-SGD inside the compiled training loop (Abadi et al. 2016, as Opacus).
+/* dp.h - DP-SGD as a strategy of the compiled training loop (Abadi et al.
+ * 2016, as Opacus). The engine outside this folder does not know it exists.
  *
  * One DP step: draw the batch (Poisson sampling: every example independently
  * with probability q; or the loop's ordinary fixed batch), then clip every
@@ -12,19 +13,20 @@
  * Two ways to get the per-example gradients, chosen once per fit by
  * pn_dp_plan (dp_plan.c):
  *  - ghost clipping (Goodfellow 2015, Opacus' ghost mode): the batch runs
- *    forward and backward once at full size. Every trainable weight is a Dense
- *    kernel (x W, x of shape (b, K); the fused dense op or matmul) or a bias
- *    added to one row per example, so example i's gradient is x_i ⊗ δ_i or
+ *    forward and backward once at full size. Every trainable weight is the
+ *    kernel or bias of an affine op (PN_TRAIT_AFFINE: x W (+ bias), x of
+ *    shape (b, K); the fused dense op, a 2-D matmul) or a bias added to one
+ *    row per example (PN_TRAIT_ADDITIVE), so example i's gradient is x_i ⊗ δ_i or
  *    δ_i, with δ_i row i of the gradient of x W (+ bias): its squared norm
  *    is ||x_i||² ||δ_i||² or ||δ_i||², and the clipped sum is Xᵀ diag(c) Δ or
  *    Σ_i c_i δ_i, one GEMM per kernel (dp_ghost.c). The whole graph must
- *    keep the examples apart (row-wise ops only) and the loss must be a mean
+ *    keep the examples apart (PN_TRAIT_ROWWISE ops only) and the loss must be a mean
  *    over the batch, so each row of the batch gradient is 1/b of that
  *    example's own gradient.
  *  - per-example replay, for every other model: each example runs forward
  *    and backward alone at batch size 1, whatever the layers.
- * Dropout draws per-example streams in both (ops/nn.c), so an example gets the
- * same mask in either path.
+ * Dropout draws per-example streams in both (pn_dropout_streams, ops/nn.h),
+ * so an example gets the same mask in either path.
  *
  * Randomness: seeded mode draws sampling and noise from pynn's counter-based
  * generator at (key, step, index), so a seeded run is reproducible and
@@ -40,8 +42,8 @@
 #include <stdint.h>
 
 #include "pn.h"
+#include "train.h"
 
-struct pn_loop;
 struct pn_program;
 
 enum { PN_DP_REPLAY = 0, PN_DP_GHOST = 1 };
@@ -51,8 +53,7 @@ enum { PN_GHOST_MATMUL = 0, PN_GHOST_BIAS = 1 };
 typedef struct {
     int kind;          /* PN_GHOST_MATMUL: the kernel W of x W, x (b, K), W (K, N);
                         * PN_GHOST_BIAS: a bias added to one row of N per example */
-    pn_node *node;     /* the op that consumes the weight: matmul, add or dense */
-    int fused;         /* node is dense: the rows are its pre-activation gradient */
+    pn_node *node;     /* the op that consumes the weight: affine, or the add of a bias */
     int scale_rows;    /* the first entry of its node: scales the shared rows */
     int64_t offset;    /* of the weight in the trainable arena */
     pn_node *param;
@@ -116,8 +117,10 @@ int pn_dp_ghost_backward(pn_dp *d, pn_node *loss);
  * `first + r` of a step gets the same mask in either path. on = 0 restores
  * the ordinary mode. */
 void pn_dp_dropout_rows(pn_dp *d, int on, uint64_t key, int64_t first);
-/* Runs DP step k of the epoch (k picks the fixed batch when not Poisson). */
-int pn_dp_step(struct pn_loop *L, int64_t k);
+/* DP-SGD as the loop's per-batch strategy (train.h), with a planned pn_dp as
+ * its state: every batch of the loop is one DP step (k picks the fixed batch
+ * when not Poisson); the gradient hook sees the clipped sum before the noise. */
+extern const pn_loop_strategy pn_dp_strategy;
 /* The noise draw of the seeded mode: N(0,1) for (key, step, coordinate j);
  * exposed so tests can regenerate the noise the loop added. */
 double pn_dp_seeded_normal(uint64_t key, int64_t step, int64_t j);

@@ -29,9 +29,10 @@ static double sumsq(const float *restrict x, int64_t n)
     return s;
 }
 
-/* The rows δ_i / b of entry e: the output gradient of its matmul or add, or
- * the pre-activation gradient of its dense. */
-static float *rows_of(const pn_dp_ghost *e) { return e->fused ? pn_dense_grad_pre(e->node) : e->node->grad; }
+/* The rows δ_i / b of entry e: the pre-activation gradient of its affine op
+ * (the output gradient when no activation is fused in), or the output
+ * gradient of the add of a bias. */
+static float *rows_of(const pn_dp_ghost *e) { return pn_dense_grad_pre(e->node); }
 
 int pn_dp_ghost_clip(pn_dp *d, int64_t b)
 {

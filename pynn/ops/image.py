@@ -1,0 +1,135 @@
+"""pynn.ops.image: the image ops of Keras' preprocessing layers (channels-last).
+
+``resize`` is Keras 3's ``ops.image.resize`` (bilinear with half-pixel centres,
+or nearest); ``random_affine`` and ``random_contrast`` draw their parameters per
+image from the engine's generator (`pynn.set_seed`) each time they run, and
+sample as Keras' ``affine_transform`` does. See csrc/core/ops/image.c."""
+from .. import _C
+
+__all__ = ["resize", "random_affine", "random_contrast"]
+
+
+def _check_images(op, x):
+    shape = tuple(getattr(x, "shape", ()))
+    if len(shape) != 4:
+        raise ValueError(f"{op}: expected images of shape (batch, height, width, channels), got "
+                         f"shape {shape}")
+
+
+def resize(images, size, interpolation="bilinear"):
+    """Resizes images ``(N, H, W, C)`` to ``size = (height, width)``.
+
+    Parameters
+    ----------
+    images : Tensor or array_like
+        ``(N, H, W, C)``.
+    size : tuple of 2 int
+        Output height and width.
+    interpolation : {"bilinear", "nearest"}, default "bilinear"
+        Keras 3's methods (half-pixel centres, no antialiasing).
+
+    Returns
+    -------
+    Tensor
+        ``(N, height, width, C)``.
+
+    Raises
+    ------
+    ValueError
+        Not 4-D images, or a bad size or method.
+
+    Examples
+    --------
+    >>> x = np.arange(4, dtype=np.float32).reshape(1, 2, 2, 1)
+    >>> pynn.ops.resize(x, (4, 4)).numpy()[0, :, :, 0]
+    array([[0.  , 0.25, 0.75, 1.  ],
+           [0.5 , 0.75, 1.25, 1.5 ],
+           [1.5 , 1.75, 2.25, 2.5 ],
+           [2.  , 2.25, 2.75, 3.  ]], dtype=float32)
+    """
+    _check_images("resize", images)
+    return _C.apply("resize", [images], size=tuple(size), interpolation=interpolation)
+
+
+def random_affine(images, kind, lower=0.0, upper=0.0, width_lower=None, width_upper=None,
+                  interpolation="bilinear", fill_mode="reflect", fill_value=0.0):
+    """A random flip, rotation, zoom or translation per image, as Keras' layers draw them.
+
+    Parameters
+    ----------
+    images : Tensor or array_like
+        ``(N, H, W, C)``.
+    kind : {"flip_horizontal", "flip_vertical", "flip_both", "rotation", "zoom", "translation"}
+        The transformation (flips: each image with probability 1/2).
+    lower, upper : float
+        Rotation in turns, zoom minus 1, or translation as a fraction of the
+        height: drawn uniformly in [lower, upper].
+    width_lower, width_upper : float, optional
+        Zoom / translation along the width (zoom: the height's when omitted).
+    interpolation : {"bilinear", "nearest"}, default "bilinear"
+        How pixels are sampled.
+    fill_mode : {"reflect", "wrap", "constant", "nearest", "mirror"}, default "reflect"
+        Keras' rule for points outside the image.
+    fill_value : float, default 0.0
+        The value outside with ``fill_mode="constant"``.
+
+    Returns
+    -------
+    Tensor
+        Images of the input's shape.
+
+    Raises
+    ------
+    ValueError
+        Not 4-D images, a range with lower > upper, or an unknown name.
+
+    Examples
+    --------
+    >>> x = np.arange(6, dtype=np.float32).reshape(1, 2, 3, 1)
+    >>> pynn.ops.random_affine(x, "rotation", 0.5, 0.5).numpy()[0, :, :, 0]  # half a turn
+    array([[5., 4., 3.],
+           [2., 1., 0.]], dtype=float32)
+    """
+    _check_images("random_affine", images)
+    has_width = width_lower is not None
+    return _C.apply("random_affine", [images], kind=kind, lower=float(lower), upper=float(upper),
+                    width_lower=float(width_lower if has_width else 0.0),
+                    width_upper=float(width_upper if has_width else 0.0), has_width=has_width,
+                    interpolation=interpolation, fill_mode=fill_mode, fill_value=float(fill_value))
+
+
+def random_contrast(images, lower, upper, value_range=(0.0, 255.0)):
+    """Scales each image's contrast by a factor drawn uniformly in [lower, upper].
+
+    Per image and channel, ``clip((x - mean) * factor + mean, *value_range)``
+    with the mean over height and width (Keras' RandomContrast).
+
+    Parameters
+    ----------
+    images : Tensor or array_like
+        ``(N, H, W, C)``.
+    lower, upper : float
+        The range of the factor.
+    value_range : tuple of 2 float, default (0, 255)
+        The outputs are clipped to it.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Not 4-D images, or lower > upper.
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 10.0], np.float32).reshape(1, 1, 2, 1)
+    >>> pynn.ops.random_contrast(x, 2.0, 2.0).numpy().ravel()  # mean 5: 5 -/+ 2 * 5, clipped
+    array([ 0., 15.], dtype=float32)
+    >>> pynn.ops.random_contrast(x, 0.5, 0.5).numpy().ravel()
+    array([2.5, 7.5], dtype=float32)
+    """
+    _check_images("random_contrast", images)
+    return _C.apply("random_contrast", [images], lower=float(lower), upper=float(upper),
+                    value_min=float(value_range[0]), value_max=float(value_range[1]))
