@@ -116,7 +116,10 @@ def get(identifier):
         return linear
     if isinstance(identifier, str):
         fn = _BY_NAME.get(identifier.lower())
-        if fn is None:
+        if fn is None:  # a custom function known by name (registered, or custom_objects)
+            from .serialization import get_registered_object
+            fn = get_registered_object(identifier)
+        if fn is None or not callable(fn):
             raise unknown_name("activation", identifier, _BY_NAME)
         return fn
     if callable(identifier):
@@ -125,12 +128,17 @@ def get(identifier):
 
 
 def serialize(fn):
-    """Returns the Keras name of a built-in activation function.
+    """Returns the name an activation function is saved under.
+
+    A built-in's Keras name; a custom function's registered name
+    (`pynn.saving.register_keras_serializable`) or else its ``__name__`` — loading
+    then finds it by that name in the registry or in ``custom_objects`` (a file
+    holds no code).
 
     Parameters
     ----------
     fn : callable
-        A function that `get` returns for some name.
+        A built-in activation or a named custom function.
 
     Returns
     -------
@@ -139,7 +147,7 @@ def serialize(fn):
     Raises
     ------
     ValueError
-        A custom function (not serialisable; pass activations by name).
+        An anonymous function (a ``lambda``: it has no name to be found by).
 
     Examples
     --------
@@ -149,4 +157,10 @@ def serialize(fn):
     for name, f in _BY_NAME.items():
         if f is fn:
             return name
-    raise ValueError(f"Cannot serialize activation {fn!r}; pass it by name")
+    from .serialization import get_registered_name
+    name = get_registered_name(fn) if callable(fn) else None
+    if not name or name == "<lambda>" or not isinstance(name, str):
+        raise ValueError(f"Cannot serialize activation {fn!r}: an anonymous function has no "
+                         "name to be loaded by; define it with `def` (and register it with "
+                         "pynn.saving.register_keras_serializable)")
+    return name

@@ -14,7 +14,7 @@ import numpy as np
 # (CallbackList is fit's dispatcher, not Keras' constructor: not part of the API)
 __all__ = ["Callback", "History", "ProgbarLogger", "EarlyStopping",
            "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger",
-           "TerminateOnNaN", "LambdaCallback"]
+           "TerminateOnNaN", "LambdaCallback", "TensorBoard"]
 
 
 def _default(fn):
@@ -1484,3 +1484,6 @@ class LambdaCallback(Callback):
                          ("on_train_batch_end", on_train_batch_end)):
             if fn is not None:
                 setattr(self, name, fn)
+
+
+from .tensorboard import TensorBoard  # noqa: E402  (its own module: the tensorboard extra)

@@ -6,12 +6,37 @@ recorded calls in order on real Tensors, which is what the compiled driver
 traces."""
 
 
+def _op(name, reflected=False):
+    """A KerasTensor operator: records pynn.ops.<name> in the graph (pynn/ops/symbolic.py)."""
+    def method(self, *other):
+        from . import ops
+        fn = getattr(ops, name)
+        return fn(other[0], self) if reflected else fn(self, *other)
+    method.__name__ = name
+    return method
+
+
 class KerasTensor:
     _is_symbolic = True
+    # NumPy hands `array + keras_tensor` to our reflected operators instead of looping
+    __array_ufunc__ = None
+
+    __add__, __radd__ = _op("add"), _op("add", True)
+    __sub__, __rsub__ = _op("subtract"), _op("subtract", True)
+    __mul__, __rmul__ = _op("multiply"), _op("multiply", True)
+    __truediv__, __rtruediv__ = _op("divide"), _op("divide", True)
+    __matmul__, __rmatmul__ = _op("matmul"), _op("matmul", True)
+    __pow__ = _op("power")
+    __neg__, __abs__ = _op("negative"), _op("abs")
+    __lt__, __le__ = _op("less"), _op("less_equal")
+    __gt__, __ge__ = _op("greater"), _op("greater_equal")
+    __getitem__ = _op("getitem")
+    # == and != stay identity comparisons: graphs keep KerasTensors in lists and dicts
+    __hash__ = object.__hash__
 
     def __init__(self, shape, layer=None, inputs=(), index=0, name=None, dtype=None):
         self.shape = tuple(shape)   # batch shape, first entry None
-        self.dtype = dtype          # None (float32 or ids) or "string", "int64", ...
+        self._dtype = dtype         # None (float32 or ids) or "string", "int64", ...
         # Input(batch_size=...), carried along the graph: what a stateful RNN keeps
         self.batch_size = next((t.batch_size for t in inputs if getattr(t, "batch_size", None)),
                                None)
@@ -19,6 +44,11 @@ class KerasTensor:
         self.inputs = tuple(inputs)
         self.index = index          # which output of that call
         self.name = name
+
+    @property
+    def dtype(self):
+        """The dtype as Keras names it: "float32" unless the Input declared another."""
+        return self._dtype or "float32"
 
     @property
     def ndim(self):
@@ -106,6 +136,14 @@ def _keyword_tensors(kwargs):
     return found
 
 
+def call_argument(t, args):
+    """The first argument of t's recorded call from its positional input values."""
+    keys = getattr(t, "dict_keys", None)
+    if keys is not None:
+        return dict(zip(keys, args))
+    return args if len(args) > 1 else args[0]
+
+
 def substitute(value, values):
     """value (a keyword argument) with its KerasTensors replaced by values[id(t)]."""
     if isinstance(value, KerasTensor):
@@ -115,10 +153,13 @@ def substitute(value, values):
     return value
 
 
-def symbolic_call(layer, inputs, training=False, **kwargs):
-    """Builds the layer for the symbolic input shape and records the call."""
+def symbolic_call(layer, inputs, training=False, dict_keys=None, **kwargs):
+    """Builds the layer for the symbolic input shape and records the call. dict_keys:
+    the inputs were a dict with these keys (call() is given the dict again)."""
     many = isinstance(inputs, (list, tuple))
     shapes = [t.shape for t in inputs] if many else inputs.shape
+    if dict_keys is not None:
+        shapes = dict(zip(dict_keys, shapes))
     layer._maybe_build(shapes)
     out_shape = layer.compute_output_shape(shapes)
     # keyword tensors join the call's inputs (after the positional ones), so that the
@@ -135,6 +176,7 @@ def symbolic_call(layer, inputs, training=False, **kwargs):
             layer._symbolic_input, layer._symbolic_output = inputs, outs[0]
     for out in outs:  # siblings: all outputs of this one call, for the model to fill in
         out.call_kwargs, out.n_positional, out.siblings = kwargs, n_positional, outs
+        out.dict_keys = dict_keys
     return outs if isinstance(out_shape, list) else outs[0]
 
 

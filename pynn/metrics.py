@@ -51,6 +51,99 @@ class Metric:
     def __init__(self, name=None, dtype=None):
         self.name = name or _default_name(type(self))
         self._acc = None
+        self.__dict__.setdefault("_variables", [])
+
+    # -- state of a Keras-style subclass (pynn/metric_state.py runs it in the loop)
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum",
+                     name=None):
+        """Creates a state variable of the metric (Keras 3's ``Metric.add_variable``).
+
+        A subclass creates its state in ``__init__``, changes it in ``update_state``
+        with ``assign_add`` / ``assign_sub`` and reads it in ``result``; in ``fit`` /
+        ``evaluate`` the per-batch increments are summed by the compiled loop.
+
+        Parameters
+        ----------
+        shape : tuple of int, default ()
+            The variable's shape.
+        initializer : str or callable, default "zeros"
+            An initializer name or object (`pynn.initializers`).
+        dtype : None or "float32"
+            pynn computes in float32.
+        aggregation : str, default "sum"
+            Accepted for Keras compatibility.
+        name : str, optional
+            The variable's name.
+
+        Returns
+        -------
+        Variable
+
+        Raises
+        ------
+        ValueError
+            A dtype other than float32.
+
+        Examples
+        --------
+        >>> class Count(pynn.metrics.Metric):
+        ...     def __init__(self, name="count", **kwargs):
+        ...         super().__init__(name=name, **kwargs)
+        ...         self.n = self.add_variable(shape=(), initializer="zeros", name="n")
+        ...     def update_state(self, y_true, y_pred, sample_weight=None):
+        ...         self.n.assign_add(pynn.ops.sum(pynn.ops.greater(y_pred, 0.5)))
+        ...     def result(self):
+        ...         return self.n
+        >>> m = Count()
+        >>> m.update_state(None, np.array([0.2, 0.7, 0.9]))
+        >>> float(m.result())
+        2.0
+        """
+        from . import initializers
+        from .metric_state import make_state_variable
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"Metric '{self.name}'.add_variable: only float32 is supported, got "
+                             f"dtype={dtype!r}")
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        value = initializers.get(initializer)(tuple(int(s) for s in shape))
+        var = make_state_variable(value, f"{self.name}/{name or 'variable'}")
+        self.__dict__.setdefault("_variables", []).append(var)
+        return var
+
+    def add_weight(self, name=None, shape=(), initializer="zeros", dtype=None,
+                   aggregation="sum"):
+        """``add_variable`` under its other Keras name (``name`` first, as tf.keras' metrics).
+
+        Parameters
+        ----------
+        name : str, optional
+            The variable's name.
+        shape : tuple of int, default ()
+            The variable's shape.
+        initializer : str or callable, default "zeros"
+            An initializer name or object.
+        dtype : None or "float32"
+            pynn computes in float32.
+        aggregation : str, default "sum"
+            Accepted for Keras compatibility.
+
+        Returns
+        -------
+        Variable
+
+        Examples
+        --------
+        >>> m = pynn.metrics.Metric(name="m")
+        >>> m.add_weight(name="total", shape=(2,)).shape
+        (2,)
+        """
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype,
+                                 aggregation=aggregation, name=name)
+
+    @property
+    def variables(self):
+        """The state variables made with ``add_variable`` (Keras' ``metric.variables``)."""
+        return list(self.__dict__.get("_variables", []))
 
     # -- graph side
     def stats(self, y_true, y_pred, sample_weight):
@@ -78,6 +171,9 @@ class Metric:
         >>> m.stats(y_true, y_pred, np.ones(2, np.float32)).numpy()
         array([2., 2.], dtype=float32)
         """
+        from . import metric_state
+        if metric_state.is_state_metric(self):  # a Keras-style subclass: its increments
+            return metric_state.trace_stats(self, y_true, y_pred, sample_weight)
         return _C.apply(self.stats_op, [y_pred, y_true, sample_weight], **self._attrs())
 
     def _attrs(self):
@@ -100,6 +196,9 @@ class Metric:
         >>> float(pynn.metrics.MeanAbsoluteError().value_from(np.array([3.0, 2.0])))
         1.5
         """
+        from . import metric_state
+        if metric_state.is_state_metric(self):
+            return metric_state.value_from(self, acc)
         raise NotImplementedError
 
     # -- standalone Keras API
@@ -161,6 +260,8 @@ class Metric:
         0.0
         """
         self._acc = None
+        for v in self.__dict__.get("_variables", []):  # Keras: every variable back to zeros
+            v[...] = 0.0
 
     def get_config(self):
         """Returns the metric's constructor arguments as a dict.

@@ -9,7 +9,8 @@ import numpy as np
 
 from . import _C
 from .data_adapter import as_float_array
-from .functional import Input, KerasTensor, keras_layer_order, substitute, topo_calls
+from .functional import (Input, KerasTensor, call_argument, keras_layer_order, substitute,
+                         topo_calls)
 from .host_stage import host_stage_for
 from .layers.base import (Layer, checked_weight_value, layout_version, losses_used,
                           rebind_variable, resolve_training, training_context)
@@ -17,7 +18,7 @@ from .layers.core import InputLayer
 from .tensor import Tensor
 from .trainer import Trainer
 
-__all__ = ["Model", "Sequential", "load_model", "save_model"]
+__all__ = ["Model", "Sequential", "load_model", "save_model", "clone_model", "model_from_json"]
 
 
 class Model(Trainer, Layer):
@@ -411,7 +412,10 @@ class Model(Trainer, Layer):
     def _forward(self, inputs, training=False):
         if not self._subclassed():
             raise NotImplementedError(f"{type(self).__name__} must implement call(inputs)")
+        keys = self._dict_keys()
         with training_context(training):  # for the layers call() uses without `training`
+            if keys is not None:
+                return self.call(dict(zip(keys, inputs)), training=training)
             return self.call(inputs[0] if len(inputs) == 1 else inputs, training=training)
 
     def call(self, inputs, training=False):
@@ -442,10 +446,15 @@ class Model(Trainer, Layer):
         >>> model(np.zeros((5, 3), np.float32)).shape
         (5, 1)
         """
+        if isinstance(inputs, dict):
+            inputs = self._split_inputs(inputs)
         return self._forward(inputs if isinstance(inputs, list) else [inputs], training)
 
     def __call__(self, inputs, training=None, **kwargs):
         training = resolve_training(training)
+        if isinstance(inputs, dict) and any(getattr(v, "_is_symbolic", False)
+                                            for v in inputs.values()):
+            return super().__call__(inputs, training=training, **kwargs)  # a dict call in a graph
         if getattr(inputs, "_is_symbolic", False):
             return super().__call__(inputs, training=training, **kwargs)
         if self._host_stage is not None and not isinstance(inputs, Tensor):
@@ -500,11 +509,18 @@ class Model(Trainer, Layer):
         """The list of input arrays in x. A list / tuple is one array per model input,
         except for a single-input model, where nested Python lists of numbers are one
         array (Keras accepts both). A dict maps the names of the Inputs to arrays."""
+        if _is_dataframe(x) and (self._dict_keys() or len(getattr(self, "_inputs", [])) > 1):
+            x = {c: x[c].to_numpy() for c in x.columns}  # a DataFrame is a dict of columns
         if isinstance(x, dict):
-            names = [getattr(t, "name", None) for t in getattr(self, "_inputs", [])]
-            if None in names or sorted(names) != sorted(x):
+            if self._subclassed() and not self._dict_keys():
+                self._input_keys = list(x)  # a subclassed model's call() takes this dict
+            names = self._dict_keys() or [getattr(t, "name", None)
+                                          for t in getattr(self, "_inputs", [])]
+            missing = [k for k in names if k not in x]
+            if None in names or missing:
                 raise ValueError(f"Model '{self.name}': a dict of inputs needs one array for each "
-                                 f"named Input {names}; got keys {sorted(x)}")
+                                 f"named Input {names}; got keys {sorted(x)}"
+                                 + (f" (missing {missing})" if None not in names else ""))
             return [x[name] for name in names]
         if not isinstance(x, (list, tuple)):
             return [x]
@@ -513,6 +529,11 @@ class Model(Trainer, Layer):
         if n_inputs == 1 and len(x) != 1:
             return [x]
         return list(x)
+
+    def _dict_keys(self):
+        """The keys of a dict-input model (Model(inputs={...}) or a subclassed model
+        first called with a dict), else None."""
+        return self.__dict__.get("_input_keys")
 
     def _build_from_raw(self, raw):
         """Hook: a model whose first layers take raw data builds from its shape."""
@@ -616,6 +637,34 @@ class Model(Trainer, Layer):
         """
         from .saving import save_model
         save_model(self, filepath, overwrite=overwrite)
+
+    def to_json(self, **kwargs):
+        """Returns the model's architecture (no weights) as JSON, for `pynn.models.model_from_json`.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to ``json.dumps`` (``indent=2``, ...).
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        ValueError
+            A subclassed model (its architecture is its code).
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+        >>> import json
+        >>> json.loads(model.to_json())["class_name"]
+        'Sequential'
+        """
+        import json
+        from .saving import model_to_config
+        return json.dumps(model_to_config(self), **kwargs)
 
     def export(self, filepath, format="onnx", verbose=False, **kwargs):
         """Exports the model for other runtimes (Keras 3's ``model.export``).
@@ -1017,6 +1066,9 @@ class FunctionalModel(Model):
 
     def __init__(self, inputs, outputs, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
+        if isinstance(inputs, dict):  # Keras: Model(inputs={"a": Input(...), ...}, ...)
+            self._input_keys = list(inputs)
+            inputs = [inputs[k] for k in self._input_keys]
         self._inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         self._outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         for t in self._inputs + self._outputs:
@@ -1047,6 +1099,12 @@ class FunctionalModel(Model):
     def _first_layer_name(self, i):
         return f"Model '{self.name}' input {i}"
 
+    @property
+    def layers(self):
+        """The model's layers in Keras' order (the pynn.ops calls of the graph are
+        operations, not layers: Keras does not list them either)."""
+        return [l for l in self._layers if not getattr(l, "_is_operation", False)]
+
     def _graph(self):
         return self._inputs, self._outputs
 
@@ -1057,13 +1115,18 @@ class FunctionalModel(Model):
         values = {id(t): x for t, x in zip(self._numeric_inputs, inputs)}
         for _, t in self._numeric_calls:
             args = [values[id(i)] for i in t.inputs[:getattr(t, "n_positional", len(t.inputs))]]
-            arg = args if len(args) > 1 else args[0]
+            arg = call_argument(t, args)
             kwargs = {k: substitute(v, values) for k, v in getattr(t, "call_kwargs", {}).items()}
             out = t.layer.call(arg, training=training, **kwargs)
             for sib in getattr(t, "siblings", [t]):  # the graph walk met only one of them
                 values[id(sib)] = out[sib.index] if isinstance(out, (list, tuple)) else out
         outs = [values[id(t)] for t in self._outputs]
         return outs[0] if len(outs) == 1 else outs
+
+
+def _is_dataframe(x):
+    """A pandas DataFrame, recognised without importing pandas (an optional extra)."""
+    return type(x).__name__ == "DataFrame" and hasattr(x, "columns") and hasattr(x, "to_numpy")
 
 
 _FUNCTIONAL_SUBCLASSES = {}
@@ -1140,3 +1203,6 @@ def save_model(model, filepath, overwrite=True):
     """
     from .saving import save_model as _save_model
     _save_model(model, filepath, overwrite=overwrite)
+
+
+from .model_config import clone_model, model_from_json  # noqa: E402  (keras.models' functions)

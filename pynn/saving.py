@@ -39,8 +39,14 @@ import zlib
 import numpy as np
 
 from ._fileio import open_regular
+from .serialization import (custom_object_scope, deserialize_keras_object,  # noqa: F401
+                            get_custom_objects, get_registered_name, get_registered_object,
+                            register_keras_serializable, serialize_keras_object)
 
-__all__ = ["save_model", "load_model", "save_weights", "load_weights"]
+__all__ = ["save_model", "load_model", "save_weights", "load_weights",
+           "register_keras_serializable", "get_custom_objects", "custom_object_scope",
+           "serialize_keras_object", "deserialize_keras_object", "get_registered_name",
+           "get_registered_object"]
 
 FORMAT_VERSION = 1
 MODEL_FORMAT = "pynn.model"
@@ -58,12 +64,17 @@ _NPY_SLACK = 4096  # zip and .npy header bytes allowed per array on top of the d
 
 # ---------------------------------------------------------------- layer configs
 def layer_to_config(layer):
-    """{"class_name": ..., "config": layer.get_config()} (JSON-friendly); a model used
-    as a layer (Keras' end-to-end models wrap one) is saved as a whole model config."""
+    """{"class_name": ..., "config": layer.get_config()} (JSON-friendly); a model used as
+    a layer (a Sequential inside a functional model) is its model config; a class
+    registered with register_keras_serializable carries its registered name."""
     from .models import FunctionalModel, Sequential
     if isinstance(layer, (FunctionalModel, Sequential)):
         return model_to_config(layer)
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    cfg = {"class_name": type(layer).__name__, "config": layer.get_config()}
+    registered = get_registered_name(type(layer))
+    if registered != type(layer).__name__:
+        cfg["registered_name"] = registered
+    return cfg
 
 
 def layer_from_config(cfg, custom_objects=None):
@@ -79,7 +90,15 @@ def layer_from_config(cfg, custom_objects=None):
     if not isinstance(config, dict):
         raise ValueError(f"The config of layer class {name!r} must be a dict, got "
                          f"{type(config).__name__}")
-    cls = (custom_objects or {}).get(name) or layers.get_class(name)
+    if name in ("Sequential", "Functional"):  # a nested model
+        return model_from_config(cfg, custom_objects)
+    registered = cfg.get("registered_name")
+    cls = (custom_objects or {}).get(name) \
+        or (get_registered_object(registered, custom_objects) if isinstance(registered, str)
+            else None) \
+        or get_registered_object(name, custom_objects) or layers.get_class(name)
+    if not (isinstance(cls, type) and hasattr(cls, "from_config")):
+        raise ValueError(f"Layer class {name!r} resolves to {cls!r}, which is not a layer class")
     try:
         # wrappers (TimeDistributed, Lambda) resolve what they hold from custom_objects
         if "custom_objects" in inspect.signature(cls.from_config).parameters:
@@ -126,9 +145,12 @@ def _functional_config(model):
         positional = t.inputs[:getattr(t, "n_positional", len(t.inputs))]
         call_cfgs.append({"layer": next(i for i, l in enumerate(layers_) if l is t.layer),
                           "inputs": [ref(i) for i in positional], "kwargs": kwargs})
-    return {"name": model.name,
+        if getattr(t, "dict_keys", None) is not None:  # the layer was called with a dict
+            call_cfgs[-1]["dict_keys"] = list(t.dict_keys)
+    extra = {"input_keys": model._dict_keys()} if model._dict_keys() else {}
+    return {**extra, "name": model.name,
             "inputs": [dict({"name": t.name, "shape": list(t.shape[1:])},
-                            **({"dtype": t.dtype} if getattr(t, "dtype", None) else {}))
+                            **({"dtype": t._dtype} if getattr(t, "_dtype", None) else {}))
                        for t in inputs],
             "layers": [layer_to_config(l) for l in layers_],
             "calls": call_cfgs,
@@ -181,11 +203,25 @@ def _functional_from_config(cfg, custom_objects=None):
                 return [refs_to_tensors(item) for item in v]
             return v
         kwargs = {k: refs_to_tensors(v) for k, v in kwargs.items()}
+        keys = call.get("dict_keys")
+        if keys is not None:
+            if not (isinstance(keys, list) and len(keys) == len(args)
+                    and all(isinstance(k, str) for k in keys)):
+                raise ValueError(f"Invalid dict_keys of layer call #{j} in the model config")
+            outs.append(layers_[call["layer"]](dict(zip(keys, args)), **kwargs))
+            continue
         outs.append(layers_[call["layer"]](args if len(args) > 1 else args[0], **kwargs))
     refs = cfg.get("outputs")
     if not isinstance(refs, list) or not refs:
         raise ValueError("Invalid outputs in the model config")
     outputs = [resolve(r, len(outs)) for r in refs]
+    keys = cfg.get("input_keys")
+    if keys is not None:
+        if not (isinstance(keys, list) and len(keys) == len(inputs)
+                and all(isinstance(k, str) for k in keys)):
+            raise ValueError("Invalid input_keys in the model config")
+        return Model(dict(zip(keys, inputs)), outputs if len(outputs) > 1 else outputs[0],
+                     name=cfg.get("name"))
     return Model(inputs if len(inputs) > 1 else inputs[0],
                  outputs if len(outputs) > 1 else outputs[0], name=cfg.get("name"))
 
@@ -902,7 +938,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             archive._fail(f"weights.npz holds {info.file_size:,} bytes, fewer than the "
                           f"{4 * total:,} its manifest declares")
         try:
-            with _weight_budget(total):
+            with _weight_budget(total), custom_object_scope(custom_objects or {}):
                 model = model_from_config(archive.config.get("model"), custom_objects)
                 if not model.built:
                     model.build()

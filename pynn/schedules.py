@@ -12,6 +12,8 @@ A custom schedule subclasses :class:`LearningRateSchedule` and implements
 import math
 import numbers
 
+import numpy as np
+
 from . import _C
 
 __all__ = [
@@ -75,6 +77,11 @@ class LearningRateSchedule:
             raise NotImplementedError(
                 f"Learning rate schedule '{self.__class__.__name__}' must override `__call__(self, step)`."
             )
+        if np.ndim(step) > 0:  # Keras: schedule(np.arange(n)) gives the n rates (plotting)
+            steps = np.asarray(step, dtype=np.float64)
+            spec = self._c_spec()
+            return np.array([_C.schedule_value(spec, float(s)) for s in steps.ravel()],
+                            np.float32).reshape(steps.shape)
         return _C.schedule_value(self._c_spec(), float(step))
 
     def get_config(self):
@@ -160,6 +167,8 @@ class ExponentialDecay(LearningRateSchedule):
     >>> schedule = pynn.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
     >>> [round(schedule(step), 4) for step in (0, 10, 20)]
     [0.1, 0.05, 0.025]
+    >>> schedule(np.array([0, 10, 20]))  # an array of steps, e.g. to plot the schedule
+    array([0.1  , 0.05 , 0.025], dtype=float32)
     >>> stairs = pynn.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5,
     ...                                          staircase=True)
     >>> round(stairs(9), 4), round(stairs(10), 4)

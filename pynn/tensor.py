@@ -173,6 +173,36 @@ class Tensor(_C.Tensor):
     def __rmatmul__(self, other):
         return _C.apply("matmul", [other, self])
 
+    # t > 0 as keras.ops.greater: an engine op giving 1.0 / 0.0 (no gradient), so a
+    # comparison inside a layer's call or a metric's update_state is traced into the
+    # model. == and != are elementwise too, as on Keras' (torch's) tensors; hashing stays
+    # by identity, so tensors still work as dict keys.
+    __hash__ = _C.Tensor.__hash__
+
+    def __eq__(self, other):
+        try:
+            return _C.apply("equal", [self, other])
+        except TypeError:  # not numbers (None, a string...): unequal, as Python compares
+            return NotImplemented
+
+    def __ne__(self, other):
+        try:
+            return _C.apply("not_equal", [self, other])
+        except TypeError:
+            return NotImplemented
+
+    def __lt__(self, other):
+        return _C.apply("less", [self, other])
+
+    def __le__(self, other):
+        return _C.apply("less_equal", [self, other])
+
+    def __gt__(self, other):
+        return _C.apply("greater", [self, other])
+
+    def __ge__(self, other):
+        return _C.apply("greater_equal", [self, other])
+
     # reductions and activations as methods (thin forwards to pynn.ops)
     def sum(self, axis=None, keepdims=False):
         """Sum of the elements over the given axes (``pynn.ops.sum``; differentiable).
@@ -643,9 +673,9 @@ _HINTS = {
     "np.fmax": "pynn.ops.maximum", "np.fmin": "pynn.ops.minimum",
     "np.copy": "t + 0 (a copy in the graph) or pynn.Tensor(np.array(t)) (outside it)",
     "np.dot": "pynn.ops.matmul (np.dot of tensors is mapped for 1-D and 2-D only)",
-    "np.tensordot": "pynn.ops.matmul with reshape/transpose",
+    "np.tensordot": "pynn.ops.tensordot",
     "np.einsum": "pynn.ops.matmul with reshape/transpose",
-    "np.take": "pynn.ops.take", "np.where": "a mask product: m * a + (1 - m) * b",
+    "np.take": "pynn.ops.take", "np.where": "pynn.ops.where",
     "np.prod": "pynn.ops.exp(pynn.ops.sum(pynn.ops.log(t)))  (positive t)",
     "np.average": "pynn.ops.mean or pynn.ops.sum(w * t) / w.sum()",
     "np.norm": "pynn.ops.sqrt(pynn.ops.sum(t * t))",

@@ -1,11 +1,12 @@
 """`keras.utils` for ported programs: to_categorical, normalize, pad_sequences,
-set_random_seed (NumPy in, NumPy out, as in Keras)."""
+set_random_seed (NumPy in, NumPy out, as in Keras) and plot_model."""
 import numpy as np
 
 from .data import to_categorical
+from .plot_model import plot_model
 from .text import pad_sequences
 
-__all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed"]
+__all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed", "plot_model"]
 
 
 def set_random_seed(seed):

@@ -229,7 +229,7 @@ def test_doctest_runner_reports_a_wrong_example():
 # ------------------------------------------------------------------------ dir()
 INTERNAL = {"core", "base", "conv", "merging", "register", "get_class", "pooling", "recurrent",
             "normalization", "reshaping", "embedding", "attention", "activation", "preprocessing",
-            "functional", "data_adapter", "tensor", "random", "progbar", "summary", "os", "np"}
+            "functional", "data_adapter", "tensor", "progbar", "summary", "os", "np"}
 
 
 def test_dir_is_the_public_api():

@@ -279,6 +279,11 @@ static PyObject *py_set_tracing(PyObject *mod, PyObject *arg)
     return PyBool_FromLong(old);
 }
 
+static PyObject *py_is_tracing(PyObject *mod, PyObject *unused)
+{
+    return PyBool_FromLong(pn_tracing);
+}
+
 static int optim_step_adapter(void *opt, float *w, const float *g);
 
 static double now_seconds(void)
@@ -559,6 +564,7 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
 PyMethodDef pn_py_train_methods[] = {
     {"placeholder", py_placeholder, METH_O, "A graph input owning its buffer (first axis: batch)."},
     {"set_tracing", py_set_tracing, METH_O, "Keep every edge while tracing; returns the previous mode."},
+    {"is_tracing", py_is_tracing, METH_NOARGS, "Whether a model is being traced into a program."},
     {"run_loop", (PyCFunction)(void (*)(void))py_run_loop, METH_VARARGS | METH_KEYWORDS,
      "Runs batches of an epoch in C."},
     {NULL, NULL, 0, NULL}};

@@ -42,10 +42,11 @@ from .categorical import CategoryEncoding, Discretization, Hashing  # noqa: F401
 from .image_preprocessing import (RandomContrast, RandomFlip, RandomRotation,  # noqa: F401
                                   RandomTranslation, RandomZoom, Resizing)
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
+from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
 # The public names (the submodules base, core, conv, ... are implementation)
 __all__ = [
-    "Layer", "Variable", "clear_session", "Input", "register",
+    "Layer", "Variable", "clear_session", "Input", "register", "serialize", "deserialize",
     "Activation", "Dense", "Dropout", "Flatten", "InputLayer", "Reshape", "Conv1D", "Conv2D",
     "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "GlobalAveragePooling1D",
     "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
@@ -114,7 +115,7 @@ for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, Avera
     register(_cls)
 for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
     register(_cls)
-for _cls in (Lambda, Permute, RepeatVector, TimeDistributed):
+for _cls in (Lambda, Permute, RepeatVector, TimeDistributed, OpLayer):
     register(_cls)
 for _cls in (TextVectorization, StringLookup, IntegerLookup, CategoryEncoding, Hashing,
              Discretization):
@@ -123,6 +124,58 @@ for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,
              SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,
              RandomRotation, RandomZoom, RandomTranslation, RandomContrast):
     register(_cls)
+
+
+def serialize(layer):
+    """Returns a layer's description for `deserialize` (Keras' ``keras.layers.serialize``):
+    ``{"module", "class_name", "config", "registered_name"}``.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer (its configuration, not its weights).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> cfg = pynn.layers.serialize(pynn.layers.Dense(4, activation="relu"))
+    >>> cfg["class_name"], cfg["config"]["activation"]
+    ('Dense', 'relu')
+    """
+    from ..serialization import serialize_keras_object
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """Creates a new layer (fresh weights) from what `serialize` returned.
+
+    Parameters
+    ----------
+    config : dict
+        A serialized layer.
+    custom_objects : dict, optional
+        Custom layer classes by name (registered ones are found anyway).
+
+    Returns
+    -------
+    Layer
+
+    Raises
+    ------
+    ValueError
+        An unknown class.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.deserialize(pynn.layers.serialize(pynn.layers.Dense(4)))
+    >>> layer.units
+    4
+    """
+    from ..serialization import deserialize_keras_object
+    return deserialize_keras_object(config, custom_objects)
 
 
 def get_class(name):

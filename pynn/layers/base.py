@@ -806,8 +806,11 @@ class Layer:
         was = _C.set_grad_enabled(False)
         try:
             zeros = lambda s: Tensor(np.zeros((1,) + tuple(s[1:]), np.float32))  # noqa: E731
-            x = [zeros(s) for s in input_shape] if isinstance(input_shape, list) else \
-                zeros(input_shape)
+            if isinstance(input_shape, dict):
+                x = {k: zeros(s) for k, s in input_shape.items()}
+            else:
+                x = [zeros(s) for s in input_shape] if isinstance(input_shape, list) else \
+                    zeros(input_shape)
             y = self.call(x, training=False)
         finally:
             _C.set_grad_enabled(was)
@@ -817,7 +820,9 @@ class Layer:
         """Hook for layers to validate the per-sample shape (raise ValueError)."""
 
     def _maybe_build(self, batch_shape):
-        if isinstance(batch_shape, list):  # several inputs (Add, Concatenate, attention)
+        if isinstance(batch_shape, dict):  # a dict of inputs
+            batch_shape = {k: (None,) + tuple(s[1:]) for k, s in batch_shape.items()}
+        elif isinstance(batch_shape, list):  # several inputs (Add, Concatenate, attention)
             batch_shape = [(None,) + tuple(s[1:]) for s in batch_shape]
         else:
             batch_shape = (None,) + tuple(batch_shape[1:])
@@ -851,6 +856,8 @@ class Layer:
         elif args:  # layer(a, b): several input tensors, as Keras passes them to call(a, b)
             inputs = [inputs, *args]
         training = resolve_training(training)
+        if isinstance(inputs, dict):  # Keras: a layer may take a dict of tensors
+            return self._call_dict(inputs, training, kwargs)
         first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
         if getattr(first, "_is_symbolic", False):  # functional API: pynn.Input(...)
             from ..functional import symbolic_call
@@ -867,8 +874,24 @@ class Layer:
         self._maybe_build(inputs.shape)
         out = self.call(inputs, training=training, **kwargs)
         if self.output_shape is None:
-            self.output_shape = (None,) + tuple(out.shape[1:])
+            if isinstance(out, (tuple, list)):  # several outputs (an Encoder's z_mean, z_log_var, z)
+                self.output_shape = [(None,) + tuple(o.shape[1:]) for o in out]
+            else:
+                self.output_shape = (None,) + tuple(out.shape[1:])
         return out
+
+    def _call_dict(self, inputs, training, kwargs):
+        """layer({"a": x, "b": y}): call() receives the dict (of Tensors), build() and
+        compute_output_shape() a dict of batch shapes, as in Keras."""
+        keys = list(inputs)
+        if any(getattr(v, "_is_symbolic", False) for v in inputs.values()):
+            from ..functional import symbolic_call
+            return symbolic_call(self, [inputs[k] for k in keys], training=training,
+                                 dict_keys=keys, **kwargs)
+        self.__dict__["_losses"] = []
+        tensors = {k: v if isinstance(v, Tensor) else Tensor(v) for k, v in inputs.items()}
+        self._maybe_build({k: t.shape for k, t in tensors.items()})
+        return self.call(tensors, training=training, **kwargs)
 
     # ------------------------------------------------------------ graph
     @property

@@ -188,25 +188,35 @@ class _GlobalPool(Layer):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"{type(self).__name__}: only data_format='channels_last' is supported, "
-                             f"got {data_format!r}")
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError(f"{type(self).__name__}: data_format must be 'channels_last' or "
+                             f"'channels_first', got {data_format!r}")
+        self.data_format = data_format or "channels_last"
         self.keepdims = bool(keepdims)
 
     def _check_input(self, shape):
         _check_input_rank(f"{type(self).__name__} '{self.name}'", tuple(shape), self.rank)
 
     def call(self, inputs, training=False):
+        if self.data_format == "channels_first":  # (batch, channels, *spatial): pool the last axes
+            reduce = ops.max if type(self).__name__.startswith("GlobalMax") else ops.mean
+            axes = tuple(range(2, 2 + self.rank))
+            return reduce(inputs, axis=axes, keepdims=self.keepdims)
         return type(self).fn(inputs, keepdims=self.keepdims)
 
     def compute_output_shape(self, input_shape):
+        channels_first = self.data_format == "channels_first"
+        channels = input_shape[1] if channels_first else input_shape[-1]
         if self.keepdims:
-            return (input_shape[0],) + (1,) * self.rank + (input_shape[-1],)
-        return (input_shape[0], input_shape[-1])
+            ones = (1,) * self.rank
+            return (input_shape[0],) + ((channels,) + ones if channels_first else ones + (channels,))
+        return (input_shape[0], channels)
 
     def get_config(self):
         cfg = super().get_config()
         cfg["keepdims"] = self.keepdims
+        if self.data_format != "channels_last":
+            cfg["data_format"] = self.data_format
         return cfg
 
 
@@ -216,8 +226,8 @@ class GlobalAveragePooling2D(_GlobalPool):
 
     Parameters
     ----------
-    data_format : None or "channels_last"
-        Only channels-last is supported.
+    data_format : None, "channels_last" or "channels_first"
+        Where the channels are: last (the default) or right after the batch axis.
     keepdims : bool, default False
         Keep the pooled axes with size 1 (output ``(batch, 1, 1, channels)``).
     **kwargs
@@ -239,8 +249,8 @@ class GlobalAveragePooling1D(_GlobalPool):
 
     Parameters
     ----------
-    data_format : None or "channels_last"
-        Only channels-last is supported.
+    data_format : None, "channels_last" or "channels_first"
+        Where the channels are: last (the default) or right after the batch axis.
     keepdims : bool, default False
         Keep the pooled axes with size 1 (output ``(batch, 1, channels)``).
     **kwargs
@@ -261,8 +271,8 @@ class GlobalMaxPooling2D(_GlobalPool):
 
     Parameters
     ----------
-    data_format : None or "channels_last"
-        Only channels-last is supported.
+    data_format : None, "channels_last" or "channels_first"
+        Where the channels are: last (the default) or right after the batch axis.
     keepdims : bool, default False
         Keep the pooled axes with size 1 (output ``(batch, 1, 1, channels)``).
     **kwargs
@@ -283,8 +293,8 @@ class GlobalMaxPooling1D(_GlobalPool):
 
     Parameters
     ----------
-    data_format : None or "channels_last"
-        Only channels-last is supported.
+    data_format : None, "channels_last" or "channels_first"
+        Where the channels are: last (the default) or right after the batch axis.
     keepdims : bool, default False
         Keep the pooled axes with size 1 (output ``(batch, 1, channels)``).
     **kwargs

@@ -21,6 +21,9 @@ from .embedding import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .dense import *  # noqa: F401,F403
 from .convert import *  # noqa: F401,F403
+from .compare import *  # noqa: F401,F403
+from .rounding import *  # noqa: F401,F403
+from .numeric import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -293,11 +296,28 @@ def minimum(a, b):
 # (the family modules themselves are implementation and not listed).
 # (by sys.modules: `embedding` and `dense` name both a module and its op function)
 __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "shape", "losses",
-                                      "conv", "conv_transpose", "depthwise", "image", "pool", "norm", "rnn", "embedding", "attention",
-                                      "dense", "convert")
+                                      "conv", "conv_transpose", "depthwise", "image", "pool", "norm",
+                                      "rnn", "embedding", "attention", "dense", "convert", "compare",
+                                      "rounding", "numeric")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
+
+# keras.ops work on symbolic tensors too: each public op, met with a KerasTensor (a
+# functional graph under construction), records itself as a node of the graph instead
+# of computing (pynn/ops/symbolic.py). Not the constructors (no tensor argument), nor
+# the ones that answer about a symbolic tensor directly.
+from .symbolic import symbolic_aware as _symbolic_aware  # noqa: E402
+for _name in __all__:
+    _fn = globals()[_name]
+    if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
+            "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe"):
+        globals()[_name] = _symbolic_aware(_fn)
+del _name, _fn
+
+from . import nn  # noqa: E402  (keras.ops.nn: the activations and one_hot, wrapped above)
+
+__all__ = sorted(__all__ + ["nn"])
 
 
 def __dir__():

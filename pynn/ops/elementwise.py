@@ -11,7 +11,7 @@ import numpy as np
 from .. import _C
 
 __all__ = ["neg", "negative", "pow", "power", "exp", "log", "sqrt", "abs", "absolute",
-           "square", "clip"]
+           "square", "clip", "sin", "cos"]
 
 
 def _scalar(op, name, v):
@@ -221,3 +221,43 @@ def clip(x, x_min, x_max):
     if np.isnan(lo) or np.isnan(hi) or lo > hi:
         raise ValueError(f"clip: x_min ({lo}) must be <= x_max ({hi})")
     return _C.apply("clip", [x], x_min=lo, x_max=hi)
+
+
+def sin(x):
+    """Elementwise sine (radians).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.ops.sin(np.array([0.0, np.pi / 2], np.float32)).numpy()
+    array([0., 1.], dtype=float32)
+    """
+    return _C.apply("sin", [x])
+
+
+def cos(x):
+    """Elementwise cosine (radians).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.ops.cos(np.array([0.0, np.pi], np.float32)).numpy()
+    array([ 1., -1.], dtype=float32)
+    """
+    return _C.apply("cos", [x])

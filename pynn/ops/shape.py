@@ -6,6 +6,7 @@ changes the batch size, so pass ``-1`` for the batch axis in layer code
 (``reshape(x, (-1, 8))``) and prefer open slices (``x[:, 1:]``) to bounds
 computed from one batch.
 """
+import math
 import numbers
 import sys
 import types
@@ -94,7 +95,27 @@ def reshape(x, shape):
     >>> pynn.ops.reshape(x, (3, -1)).shape
     (3, 2)
     """
-    return _C.apply("reshape", [_tensor(x)], shape=_int_tuple(shape, "reshape: shape"))
+    x = _tensor(x)
+    if isinstance(shape, (tuple, list)) and shape and isinstance(shape[0], BatchDim) \
+            and len(x.shape) and x.shape[0] == int(shape[0]):
+        shape = _batch_first(x, shape)
+    return _C.apply("reshape", [x], shape=_int_tuple(shape, "reshape: shape"))
+
+
+def _batch_first(x, shape):
+    """(batch, -1, h, d) with batch = ops.shape(x)[0] of a traced model: the batch
+    becomes -1 (the model is replayed with other batch sizes) and another -1 is
+    resolved from x's per-sample size, which does not change."""
+    rest = [int(d) for d in shape[1:]]
+    if rest.count(-1) == 1:
+        per_sample = math.prod(x.shape[1:])
+        known = math.prod(d for d in rest if d != -1)
+        if known <= 0 or per_sample % known:
+            return shape  # the engine names the mismatch
+        rest[rest.index(-1)] = per_sample // known
+    elif -1 in rest:
+        return shape
+    return (-1, *rest)
 
 
 def transpose(x, axes=None):
@@ -566,13 +587,29 @@ def broadcast_to(x, shape):
     return _C.apply("broadcast_to", [_tensor(x)], shape=_int_tuple(shape, "broadcast_to: shape"))
 
 
+class BatchDim(int):
+    """ops.shape(x)[0] while a model is traced: the int the trace sees (1), which also
+    remembers its tensor, so that reshape and pynn.random can follow the batch size
+    the compiled model is replayed with instead of baking in the traced one."""
+
+    def __new__(cls, value, tensor):
+        obj = super().__new__(cls, value)
+        obj.tensor = tensor
+        return obj
+
+
 class _CallableModule(types.ModuleType):
     """keras.ops.shape(x) is a function, and pynn.ops.shape is this module of shape
     ops: the module is callable so that both spellings work."""
 
     def __call__(self, x):
         """keras.ops.shape: the shape of x as a tuple of ints."""
-        return tuple(x.shape) if isinstance(x, _C.Tensor) else tuple(np.shape(x))
+        if not isinstance(x, _C.Tensor):
+            return tuple(np.shape(x))
+        shape = tuple(x.shape)
+        if shape and _C.is_tracing():
+            shape = (BatchDim(shape[0], x),) + shape[1:]
+        return shape
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -70,3 +70,10 @@ class CompileMetrics:
     def reset_state(self):
         for _, m, _ in self._slots():
             m.reset_state()
+
+
+def takes_training(method):
+    """Whether a (user's) compute_loss accepts `training` (Keras 3 passes it only then)."""
+    import inspect
+    params = inspect.signature(method).parameters
+    return "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())

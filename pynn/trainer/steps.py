@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from ..tensor import no_grad
+from .compile_utils import takes_training
 
 
 def _unpack(data):
@@ -143,8 +144,8 @@ class Steps:
         return self._metrics_result()
 
     def _step_loss(self, x, y, y_pred, sample_weight, training):
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
-                                 training=training)
+        extra = {"training": training} if takes_training(self.compute_loss) else {}
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, **extra)
         if loss is None:
             raise ValueError(f"Model '{self.name}' has no loss: compile(loss=...) names none, no "
                              f"layer calls add_loss() and compute_loss() is not overridden")

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import _C, losses as losses_mod, metrics as metrics_mod, random as _random
 from ..data_adapter import check_finite
-from .compile_utils import CompileMetrics, OutputLoss, logs_from, summed_loss
+from ..metric_state import is_state_metric
+from .compile_utils import CompileMetrics, OutputLoss, logs_from, summed_loss, takes_training
 from . import step_loop
 from .steps import Steps
 from .data import (batch_size_arg, prepare_x, prepare_ys, sample_weights,
@@ -226,8 +227,12 @@ class Trainer(Steps):
                         metric_objs.append(OutputLoss(f"{self._output_names()[o]}_loss"))
                         stats.append(summed_loss(lf, y, p, w))
                 one = lambda ts: ts[0] if len(ts) == 1 else ts  # noqa: E731  (Keras' structures)
+                # `training` only to an override that takes it (Keras 3 inspects it too: the
+                # keras.io examples override compute_loss(x, y, y_pred, sample_weight,
+                # allow_empty=False))
+                extra = {"training": kind == "train"} if takes_training(self.compute_loss) else {}
                 loss = self.compute_loss(x=one(xs), y=one(ys), y_pred=one(preds), sample_weight=w,
-                                         training=(kind == "train"))
+                                         **extra)
                 if loss is None:
                     raise ValueError(f"Model '{self.name}' has no loss: compile(loss=...) names none, "
                                      f"no layer calls add_loss() and compute_loss() is not "
@@ -239,7 +244,9 @@ class Trainer(Steps):
                 ones = w * 0.0 + 1.0 if any(not wt for _, _, wt in slots_) else None
                 for o, m, weighted in slots_:  # plain metrics see every sample as weight 1
                     metric_objs.append(m)
-                    stats.append(m.stats(ys[o], preds[o], w if weighted else ones))
+                    # a Keras-style Metric subclass gets None, as Keras passes it
+                    plain = None if is_state_metric(m) else ones
+                    stats.append(m.stats(ys[o], preds[o], w if weighted else plain))
                 prog = _C.Program([loss] + stats, xs + ys + [w])
                 entry = {"prog": prog, "slots": xs + ys + [w], "loss": loss, "stats": stats,
                          "metrics": metric_objs}

@@ -196,7 +196,20 @@ static inline float gelu_deriv(float x, int approx)
     X(sqrt, sqrtf(x), 0.5f / y)                                                              \
     X(abs, fabsf(x), (x > 0 ? 1.0f : (x < 0 ? -1.0f : 0.0f)))                                \
     X(clip, (x < a ? a : (x > b ? b : x)), (x >= a && x <= b ? 1.0f : 0.0f))                \
-    X(square, x * x, 2.0f * x)
+    X(square, x * x, 2.0f * x)                                                               \
+    X(sin, sinf(x), cosf(x))                                                                 \
+    X(cos, cosf(x), -sinf(x))                                                                \
+    ROUNDING_OPS(X)
+
+/* Piecewise-constant functions: derivative 0 everywhere (torch's and TF's choice at
+ * the jumps too). round is half to even (rintf in the default rounding mode), as
+ * NumPy and Keras round. sign keeps NaN and the sign of zero. */
+#define ROUNDING_OPS(X)                                                                      \
+    X(floor, floorf(x), 0.0f)                                                                \
+    X(ceil, ceilf(x), 0.0f)                                                                  \
+    X(round, rintf(x), 0.0f)                                                                 \
+    X(trunc, truncf(x), 0.0f)                                                                \
+    X(sign, (x > 0 ? 1.0f : (x < 0 ? -1.0f : x)), 0.0f)
 
 #define ACTIVATION_OPS(X)                                                                    \
     X(relu, (x > 0 || x != x ? x : 0.0f), (x > 0 ? 1.0f : 0.0f))                             \

@@ -1,5 +1,8 @@
 /* binary.c - elementwise binary ops with NumPy broadcasting:
- * add, sub, mul, div, maximum, minimum.
+ * add, sub, mul, div, maximum, minimum, and the comparisons equal, not_equal,
+ * greater, greater_equal, less, less_equal (1.0 where true, 0.0 where false,
+ * as NumPy's bools cast to float; NaN compares unequal to everything; no
+ * gradient, as in Keras and torch).
  *
  * Forward walks the output row by row (the last axis is the inner loop, with a
  * stride of 0 or 1 per operand). Backward forms each input's contribution at
@@ -9,7 +12,7 @@
 
 #include "ops/binary.h"
 
-enum { ADD, SUB, MUL, DIV, MAX, MIN };
+enum { ADD, SUB, MUL, DIV, MAX, MIN, EQ, NE, GT, GE, LT, LE };
 
 static int binary_infer(pn_node *n)
 {
@@ -44,7 +47,13 @@ static inline float apply(int kind, float a, float b)
     case MUL: return a * b;
     case DIV: return a / b;
     case MAX: return a > b ? a : (b > a ? b : (a != a ? a : b));
-    default: return a < b ? a : (b < a ? b : (a != a ? a : b));
+    case MIN: return a < b ? a : (b < a ? b : (a != a ? a : b));
+    case EQ: return (float)(a == b);
+    case NE: return (float)(a != b);
+    case GT: return (float)(a > b);
+    case GE: return (float)(a >= b);
+    case LT: return (float)(a < b);
+    default: return (float)(a <= b);
     }
 }
 
@@ -157,5 +166,19 @@ int pn_binary_linear_in(const pn_node *n, int k)
 
 int pn_binary_adds(const pn_node *n, int k) { return n->op == &op_add || (n->op == &op_sub && k == 0); }
 
-const pn_op *const pn_ops_binary[] = {&op_add, &op_sub, &op_mul, &op_div,
-                                      &op_maximum, &op_minimum, NULL};
+/* Comparisons: a step function has no useful gradient (backward NULL). */
+#define DEFINE_COMPARE(NAME, KIND)                                                          \
+    static int NAME##_forward(pn_node *n) { return binary_forward_kind(n, KIND); }        \
+    static const pn_op op_##NAME = {#NAME, 2, binary_infer, NAME##_forward, NULL, NULL,    \
+                                    two_inputs, NULL, PN_TRAIT_BROADCAST, NULL};
+
+DEFINE_COMPARE(equal, EQ)
+DEFINE_COMPARE(not_equal, NE)
+DEFINE_COMPARE(greater, GT)
+DEFINE_COMPARE(greater_equal, GE)
+DEFINE_COMPARE(less, LT)
+DEFINE_COMPARE(less_equal, LE)
+
+const pn_op *const pn_ops_binary[] = {&op_add, &op_sub, &op_mul, &op_div, &op_maximum,
+                                      &op_minimum, &op_equal, &op_not_equal, &op_greater,
+                                      &op_greater_equal, &op_less, &op_less_equal, NULL};

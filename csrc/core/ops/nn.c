@@ -1,4 +1,4 @@
-/* nn.c - training-time ops: dropout, dropout_mask.
+/* nn.c - training-time ops: dropout, dropout_mask, random_normal, random_uniform.
  *
  * dropout(x): rate, training (slots in the descriptors at the end). Inverted dropout (kept units
  * scaled by 1/(1-rate)) as in Keras, so inference is the identity. The mask is
@@ -15,7 +15,15 @@
  * attributes count, width, rate. Every entry is 0 or
  * 1/(1-rate), drawn like dropout's. The recurrent layers draw one per sequence
  * (the same mask at every time step, count = 1 or one per gate) and hand it to
- * their op; it has no gradient. */
+ * their op; it has no gradient.
+ *
+ * random_normal(ref) / random_uniform(ref): fresh draws of the shape `shape`, where
+ * an entry -1 stands for ref's first dimension (the batch: pynn.random.normal(
+ * shape=(batch, dim)) inside a traced model, whose batch size changes from plan to
+ * plan); a, b = (mean, stddev) or (minval, maxval). ref only gives that size (no
+ * gradient). */
+#include <string.h>
+
 #include "nn.h"
 
 /* Fills m[0..n) with 0 (probability rate) or 1/(1-rate) drawn from key. */
@@ -97,6 +105,40 @@ static int dropout_mask_forward(pn_node *n)
     return PN_OK;
 }
 
+static int random_infer(pn_node *n)
+{
+    int64_t shape[PN_MAX_DIMS];
+    if (n->n_iv > PN_MAX_DIMS)
+        return pn_error(PN_EVALUE, "%s: at most %d dimensions", n->op->name, PN_MAX_DIMS);
+    for (int64_t i = 0; i < n->n_iv; i++) {
+        int64_t d = n->iv[i];
+        if (d == -1) {
+            if (n->in[0]->ndim < 1)
+                return pn_error(PN_EVALUE, "%s: -1 (the batch) needs a reference with a batch axis",
+                                n->op->name);
+            d = n->in[0]->shape[0];
+        }
+        if (d < 0) return pn_error(PN_EVALUE, "%s: dimension %lld is negative", n->op->name,
+                                   (long long)d);
+        shape[i] = d;
+    }
+    if (!(n->fattr[1] >= 0.0) && strcmp(n->op->name, "random_normal") == 0)
+        return pn_error(PN_EVALUE, "random_normal: stddev must be >= 0, got %g", n->fattr[1]);
+    return pn_node_set_shape(n, (int)n->n_iv, shape);
+}
+
+static int random_forward(pn_node *n)
+{
+    uint64_t key = pn_rng_key();
+    double a = n->fattr[0], b = n->fattr[1];
+    if (strcmp(n->op->name, "random_normal") == 0)
+        for (int64_t i = 0; i < n->size; i++) n->data[i] = (float)(a + b * pn_rng_normal(key, (uint64_t)i));
+    else
+        for (int64_t i = 0; i < n->size; i++)
+            n->data[i] = (float)(a + (b - a) * pn_rng_uniform01(key, (uint64_t)i));
+    return PN_OK;
+}
+
 /* Slots: dropout rate fattr[0], training iattr[0]; iattr[1..3] are the
  * per-example streams (no attributes: pn_dropout_streams sets them). */
 static const char *const one_input[] = {"x", NULL};
@@ -113,6 +155,18 @@ static uint32_t dropout_traits(const pn_node *n)
 static const pn_op op_dropout = {"dropout", 1, dropout_infer, dropout_forward, dropout_backward, NULL,
                                  one_input, dropout_attrs, PN_TRAIT_ROWWISE | PN_TRAIT_STOCHASTIC,
                                  dropout_traits};
+
+/* Slots: a fattr[0], b fattr[1]; shape in the node's iv. */
+static const char *const ref_input[] = {"ref", NULL};
+static const pn_attr normal_attrs[] = {{"shape", PN_ATTR_INTS, 0, 0, 0}, {"mean", PN_ATTR_FLOAT, 0, 0.0},
+                                       {"stddev", PN_ATTR_FLOAT, 1, 1.0}, {NULL}};
+static const pn_attr uniform_attrs[] = {{"shape", PN_ATTR_INTS, 0, 0, 0},
+                                        {"minval", PN_ATTR_FLOAT, 0, 0.0},
+                                        {"maxval", PN_ATTR_FLOAT, 1, 1.0}, {NULL}};
+static const pn_op op_random_normal = {"random_normal", 1, random_infer, random_forward, NULL, NULL,
+                                       ref_input, normal_attrs, PN_TRAIT_STOCHASTIC, NULL};
+static const pn_op op_random_uniform = {"random_uniform", 1, random_infer, random_forward, NULL,
+                                        NULL, ref_input, uniform_attrs, PN_TRAIT_STOCHASTIC, NULL};
 static const pn_op op_dropout_mask = {"dropout_mask", 1, dropout_mask_infer, dropout_mask_forward,
                                       NULL, NULL, one_input, mask_attrs,
                                       PN_TRAIT_ROWWISE | PN_TRAIT_STOCHASTIC, NULL};
@@ -126,4 +180,5 @@ int pn_dropout_streams(pn_node *n, int on, uint64_t key, int64_t first)
     return PN_OK;
 }
 
-const pn_op *const pn_ops_nn[] = {&op_dropout, &op_dropout_mask, NULL};
+const pn_op *const pn_ops_nn[] = {&op_dropout, &op_dropout_mask, &op_random_normal,
+                                  &op_random_uniform, NULL};

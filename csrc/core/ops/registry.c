@@ -22,6 +22,7 @@ extern const pn_op *const pn_ops_rnn[];
 extern const pn_op *const pn_ops_embedding[];
 extern const pn_op *const pn_ops_attention[];
 extern const pn_op *const pn_ops_metric[];
+extern const pn_op *const pn_ops_select[];
 
 static const pn_op *const *const families[] = {
     pn_ops_binary,
@@ -43,6 +44,7 @@ static const pn_op *const *const families[] = {
     pn_ops_depthwise,
     pn_ops_state,
     pn_ops_image,
+    pn_ops_select,
 };
 
 const pn_op *pn_op_at(int i)

@@ -1,0 +1,80 @@
+"""pynn.ops.rounding: floor, ceil, round, trunc and sign (engine ops in
+csrc/core/ops/unary.c). Piecewise constant: their gradient is 0, as in torch and
+TensorFlow."""
+import numbers
+
+import numpy as np
+
+from .. import _C
+
+__all__ = ["floor", "ceil", "round", "trunc", "sign"]
+
+_DOC = """{what}
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+
+    Returns
+    -------
+    Tensor
+        float32 values; gradient 0.
+
+    Examples
+    --------
+    >>> pynn.ops.{name}(np.array([-1.5, -0.5, 0.5, 2.5], np.float32)).numpy()
+    array({result}, dtype=float32)
+    """
+
+
+def _unary(name, what, result):
+    def op(x):
+        return _C.apply(name, [x])
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = _DOC.format(what=what, name=name, result=result)
+    return op
+
+
+floor = _unary("floor", "Elementwise largest integer not above ``x``.", "[-2., -1.,  0.,  2.]")
+ceil = _unary("ceil", "Elementwise smallest integer not below ``x``.", "[-1., -0.,  1.,  3.]")
+trunc = _unary("trunc", "Elementwise ``x`` rounded toward zero.", "[-1., -0.,  0.,  2.]")
+sign = _unary("sign", "Elementwise sign: -1, 0 or 1 (NaN stays NaN, the sign of 0 is kept).",
+              "[-1., -1.,  1.,  1.]")
+
+
+def round(x, decimals=0):
+    """Elementwise rounding to ``decimals`` places, halves to even (NumPy and Keras).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+    decimals : int, default 0
+        Places after the point (negative: before it); other than 0, ``x`` is scaled by
+        ``10**decimals``, rounded and scaled back, as Keras does.
+
+    Returns
+    -------
+    Tensor
+        float32 values; gradient 0.
+
+    Raises
+    ------
+    TypeError
+        ``decimals`` is not an int.
+
+    Examples
+    --------
+    >>> pynn.ops.round(np.array([-1.5, -0.5, 0.5, 2.5], np.float32)).numpy()
+    array([-2., -0.,  0.,  2.], dtype=float32)
+    >>> pynn.ops.round(np.array([1.234], np.float32), decimals=2).numpy()
+    array([1.23], dtype=float32)
+    """
+    if isinstance(decimals, (bool, np.bool_)) or not isinstance(decimals, (numbers.Integral,
+                                                                          np.integer)):
+        raise TypeError(f"round: decimals must be an int, got {decimals!r}")
+    if decimals == 0:
+        return _C.apply("round", [x])
+    scale = np.float32(10.0 ** int(decimals))
+    return _C.apply("div", [_C.apply("round", [_C.apply("mul", [x, scale])]), scale])
