@@ -9,7 +9,7 @@ cross-entropy, global batch 256, on 12,288 Fashion-MNIST training images (random
 images of the same shape when /usr/share/datasets/fashion-mnist is absent).
 Every run is `mpiexec -n P --oversubscribe python mpi_scaling.py --worker` with
 PYNN_NUM_THREADS=OMP_NUM_THREADS=1; the first epoch is a warm-up, the others are
-timed by process 0. More processes than cores are oversubscribed: the processes
+timed by process 0; the arena's allreduce is also timed alone. More processes than cores are oversubscribed: the processes
 then share cores and the figures show the cost of that, not a speed-up (the
 machine's core count is printed). Writes benchmarks/results/mpi_scaling.json.
 """
@@ -74,13 +74,26 @@ def worker(args):
     t0 = time.perf_counter()
     h = model.fit(x, y, batch_size=args.batch, epochs=args.epochs, verbose=0)
     seconds = time.perf_counter() - t0
+    _world.World.allreduce_ = plain
+    # the allreduce alone: all processes start it together (a barrier first), so the
+    # time is the communication's, not waiting for a slower process
+    isolated = []
+    world = pynn.distribution.distribution()._world
+    if world is not None:
+        buf = np.ones(n_params, np.float32)
+        for _ in range(30):
+            world.barrier()
+            t1 = time.perf_counter()
+            world.allreduce_(buf)
+            isolated.append(time.perf_counter() - t1)
     if pynn.distribution.process_id() == 0:
         steps = args.epochs * ((N + args.batch - 1) // args.batch)
         print("RESULT " + json.dumps({
             "processes": pynn.distribution.num_processes(), "seconds": seconds,
             "examples_per_second": N * args.epochs / seconds,
             "allreduce_ms_per_step": 1e3 * spent["seconds"] / steps if spent["calls"] else 0.0,
-            "allreduce_calls": spent["calls"], "steps": steps, "params": n_params,
+            "allreduce_calls": spent["calls"],
+            "isolated_allreduce_ms": 1e3 * float(np.median(isolated)) if isolated else 0.0, "steps": steps, "params": n_params,
             "loss": h.history["loss"][-1], "data": source}), flush=True)
 
 
@@ -134,13 +147,17 @@ def main():
           f"{args.epochs} timed epochs of {N} {rows[0]['data']} examples, 1 thread per process, "
           f"{cores} cores")
     print(f"{'processes':>9} {'examples/s':>11} {'speed-up':>9} {'efficiency':>10} "
-          f"{'allreduce ms/step':>18} {'loss':>7}")
+          f"{'allreduce ms/step':>18} {'alone ms':>9} {'loss':>7}")
     for r in rows:
         r["speedup"] = r["examples_per_second"] / rows[0]["examples_per_second"]
         r["efficiency"] = r["examples_per_second"] / (base * r["processes"])
         print(f"{r['processes']:>9} {r['examples_per_second']:>11.0f} {r['speedup']:>9.2f} "
-              f"{r['efficiency']:>10.0%} {r['allreduce_ms_per_step']:>18.2f} {r['loss']:>7.4f}"
+              f"{r['efficiency']:>10.0%} {r['allreduce_ms_per_step']:>18.2f} "
+              f"{r['isolated_allreduce_ms']:>9.2f} {r['loss']:>7.4f}"
               + ("  (oversubscribed)" if r["processes"] > cores else ""))
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {cores} cores (other work "
+          f"on the machine slows the processes unevenly; 'allreduce ms/step' includes waiting "
+          f"for the slowest, 'alone ms' is the median of 30 allreduces started together)")
     per_step = rows[0]["seconds"] / rows[0]["steps"]
     paragraph = ring_paragraph(rows[0]["params"], per_step, args.batch)
     print()

@@ -335,3 +335,28 @@ def test_a_gan_with_two_optimizers_matches_pytorch():
     assert h["d_loss"] == pytest.approx([np.mean(d_losses)], rel=1e-5)
     assert h["g_loss"] == pytest.approx([np.mean(g_losses)], rel=1e-5)
     assert not np.allclose(got[0], d0[0]) and not np.allclose(got[4], g0[0])  # both trained
+
+
+def test_train_on_batch_and_evaluate_without_targets_use_the_custom_steps():
+    seen = []
+
+    class Steps(pynn.Model):
+        def train_step(self, data):
+            x, y = data
+            seen.append(("train", x.shape[0]))
+            return {"loss": float(pynn.ops.mean((self(x, training=True) - y) ** 2))}
+
+        def test_step(self, data):
+            seen.append(("test", len(data)))
+            return {"mean_output": float(pynn.ops.mean(self(data[0])))}
+
+    inputs = pynn.Input(shape=(5,))
+    model = Steps(inputs, pynn.layers.Dense(1, kernel_initializer="ones")(inputs))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = _data(6)
+    want = float(np.mean((x.sum(axis=1, keepdims=True) - y) ** 2))
+    assert model.train_on_batch(x, y) == pytest.approx(want, rel=1e-6)
+    # evaluate(x) without targets: the step gets (x,), and its logs come back
+    assert model.evaluate(x, batch_size=6, verbose=0, return_dict=True) == \
+        pytest.approx({"mean_output": float(x.sum(axis=1).mean())}, rel=1e-6)
+    assert seen == [("train", 6), ("test", 1)]

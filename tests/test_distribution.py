@@ -58,6 +58,19 @@ def test_missing_mpi4py_under_a_launcher_says_what_to_install():
     assert "IMPORTERROR" in out and "pip install 'pynn-dl[mpi]'" in out
 
 
+def test_srun_without_pmi_is_refused():
+    # srun -n 2 without --mpi: two processes that would each train alone
+    code = ("import pynn\n"
+            "try:\n    pynn.distribution.initialize()\n"
+            "except RuntimeError as e:\n    print('REFUSED', e)\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK")}
+    env.update(SLURM_STEP_NUM_TASKS="2", PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120).stdout
+    assert "REFUSED" in out and "srun --mpi=pmix" in out and "one of 2 tasks" in out
+
+
 def test_importing_pynn_does_not_import_mpi4py():
     code = "import sys, pynn; pynn.distribution.DataParallel(); print('mpi4py' in sys.modules)"
     env = {k: v for k, v in os.environ.items()

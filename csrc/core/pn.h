@@ -145,14 +145,11 @@ typedef struct pn_attr {
 #define PN_TRAIT_LOSS       (1u << 4) /* reduces per-example terms of (y_true, y_pred[, w]);
                                          a mean over the batch when its reduction is
                                          "sum_over_batch_size" */
-#define PN_TRAIT_LINEAR     (1u << 5) /* linear in each input (a linear function of a batch
-                                         mean is the mean of that function) */
+#define PN_TRAIT_LINEAR     (1u << 5) /* linear in each input (sums of batch means stay means) */
 #define PN_TRAIT_AFFINE     (1u << 6) /* its weights act row by row as x @ kernel + bias, so
                                          per-example gradient norms have a closed form
                                          (x_i ⊗ δ_i is rank one) */
-#define PN_TRAIT_ADDITIVE   (1u << 7) /* the (broadcast) sum of its inputs: sums of batch
-                                         means stay means, a bias is added to every row */
-#define PN_N_TRAITS 8
+#define PN_N_TRAITS 7
 /* The name of trait bit i ("rowwise", "stochastic", ...), NULL past the end. */
 const char *pn_trait_name(int i);
 

@@ -60,6 +60,9 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
     ValueError
         ``job_addresses`` given, or ``num_processes``/``process_id`` that differ
         from the launcher's.
+    RuntimeError
+        Started by ``srun`` as one of several tasks without MPI's process
+        management (PMI): each would train alone.
 
     Examples
     --------
@@ -71,6 +74,7 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
         raise ValueError("initialize: job_addresses is not used with MPI: start the processes with "
                          "mpiexec (-n N, --hostfile for several machines) or srun")
     if not _state["initialized"]:
+        _world.refuse_srun_without_pmi()
         if _world.launched_by_mpi():
             MPI = _world.import_mpi()
             _state["world"] = _world.World(MPI, MPI.COMM_WORLD)

@@ -44,6 +44,17 @@ def launched_by_mpi():
     return any(v in os.environ for v in _LAUNCH_VARS)
 
 
+def refuse_srun_without_pmi():
+    """`srun -n 4 python train.py` on a Slurm whose default MPI plugin is none starts 4
+    processes that know nothing of each other: each would train alone, unnoticed."""
+    tasks = os.environ.get("SLURM_STEP_NUM_TASKS", "1")
+    if tasks.isdigit() and int(tasks) > 1 and not launched_by_mpi():
+        raise RuntimeError(
+            f"pynn.distribution: started by srun as one of {tasks} tasks without MPI process "
+            f"management, so the tasks cannot reach each other; run  srun --mpi=pmix ...  (or "
+            f"mpiexec inside the allocation)")
+
+
 def import_mpi():
     try:
         from mpi4py import MPI

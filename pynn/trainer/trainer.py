@@ -318,6 +318,8 @@ class Trainer(Steps):
         one call per epoch, or one per progress-bar update or per batch when a
         callback needs ``on_train_batch_*`` hooks or the learning rate is a Python
         schedule. Ctrl-C stops between batches and leaves the model consistent.
+        A subclass that overrides ``train_step`` has it called for every batch
+        instead, with ``(x, y)`` (or ``(x,)``, ``(x, y, sample_weight)``) as Tensors.
 
         ``x`` and ``y`` are used without copying when they are float32 and
         C-contiguous; any other dtype or layout (float64, int, Fortran order, pandas)

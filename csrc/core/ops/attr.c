@@ -11,7 +11,7 @@
 #include "pn.h"
 
 static const char *const trait_names[PN_N_TRAITS] = {
-    "rowwise", "stochastic", "has_params", "broadcast", "loss", "linear", "affine", "additive",
+    "rowwise", "stochastic", "has_params", "broadcast", "loss", "linear", "affine",
 };
 
 const char *pn_trait_name(int i) { return i >= 0 && i < PN_N_TRAITS ? trait_names[i] : NULL; }

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "pn.h"
+#include "ops/binary.h"
 
 enum { ADD, SUB, MUL, DIV, MAX, MIN };
 
@@ -143,12 +143,19 @@ static const char *const two_inputs[] = {"a", "b", NULL};
     static const pn_op op_##NAME = {#NAME, 2, binary_infer, NAME##_forward, NAME##_backward, \
                                     NULL, two_inputs, NULL, PN_TRAIT_BROADCAST | (TRAITS), NULL};
 
-DEFINE_BINARY(add, ADD, PN_TRAIT_LINEAR | PN_TRAIT_ADDITIVE)
+DEFINE_BINARY(add, ADD, PN_TRAIT_LINEAR)
 DEFINE_BINARY(sub, SUB, PN_TRAIT_LINEAR)
-DEFINE_BINARY(mul, MUL, PN_TRAIT_LINEAR)
+DEFINE_BINARY(mul, MUL, 0)
 DEFINE_BINARY(div, DIV, 0)
 DEFINE_BINARY(maximum, MAX, 0)
 DEFINE_BINARY(minimum, MIN, 0)
+
+int pn_binary_linear_in(const pn_node *n, int k)
+{
+    return n->op == &op_add || n->op == &op_sub || n->op == &op_mul || (n->op == &op_div && k == 0);
+}
+
+int pn_binary_adds(const pn_node *n, int k) { return n->op == &op_add || (n->op == &op_sub && k == 0); }
 
 const pn_op *const pn_ops_binary[] = {&op_add, &op_sub, &op_mul, &op_div,
                                       &op_maximum, &op_minimum, NULL};

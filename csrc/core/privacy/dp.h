@@ -16,7 +16,7 @@
  *    forward and backward once at full size. Every trainable weight is the
  *    kernel or bias of an affine op (PN_TRAIT_AFFINE: x W (+ bias), x of
  *    shape (b, K); the fused dense op, a 2-D matmul) or a bias added to one
- *    row per example (PN_TRAIT_ADDITIVE), so example i's gradient is x_i ⊗ δ_i or
+ *    row per example (an add, ops/binary.h), so example i's gradient is x_i ⊗ δ_i or
  *    δ_i, with δ_i row i of the gradient of x W (+ bias): its squared norm
  *    is ||x_i||² ||δ_i||² or ||δ_i||², and the clipped sum is Xᵀ diag(c) Δ or
  *    Σ_i c_i δ_i, one GEMM per kernel (dp_ghost.c). The whole graph must

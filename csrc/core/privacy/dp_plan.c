@@ -8,7 +8,9 @@
  *   CONST    depends on no data (weights, constants);
  *   BATCHED  first axis is the batch and row r depends on example r only;
  *   REDUCED  a mean over the batch: a loss op reduced "sum_over_batch_size",
- *            sums of those, and linear functions of one of them.
+ *            sums of those (LINEAR and BROADCAST: add, sub), and linear
+ *            functions of one of them (LINEAR, or binary.h says so: a loss
+ *            weight's mul).
  * A node that could mix rows (not PN_TRAIT_ROWWISE: a reduction over the
  * batch, a transpose, an op that claims nothing) rules ghost clipping out, so
  * a missing trait costs speed, never correctness. */
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "dp.h"
+#include "ops/binary.h"
 #include "ops/dense.h"
 #include "ops/nn.h"
 #include "program.h"
@@ -106,7 +109,10 @@ static int classify(const walk *w, const pn_node *x, int *out)
     }
     if (nr) { /* sums of means over the batch, and linear functions of one */
         *out = K_REDUCED;
-        if (!nb && ((t & PN_TRAIT_ADDITIVE) || (nr == 1 && (t & PN_TRAIT_LINEAR)))) return 1;
+        int k = 0;
+        while (kind_of(w, x->in[k]) != K_REDUCED) k++;
+        if (!nb && (t & PN_TRAIT_LINEAR) && (nr == 1 || (t & PN_TRAIT_BROADCAST))) return 1;
+        if (!nb && nr == 1 && pn_binary_linear_in(x, k)) return 1; /* a weighted loss: mean * c */
         return refuse(w, x, "combines the batch loss non-linearly");
     }
     if (t & PN_TRAIT_LOSS) {
@@ -148,7 +154,7 @@ static int weight_entry(const walk *w, const pn_node *P, pn_dp_ghost *e)
     if ((t & PN_TRAIT_AFFINE) && use->in[0] != P && use->in[0]->ndim == 2 &&
         kind_of(w, use->in[0]) == K_BATCHED) { /* x @ kernel (+ bias), one row per example */
         e->kind = use->in[1] == P ? PN_GHOST_MATMUL : PN_GHOST_BIAS;
-    } else if ((t & PN_TRAIT_ADDITIVE) && other && kind_of(w, other) == K_BATCHED &&
+    } else if (other && pn_binary_adds(use, use->in[1] == P) && kind_of(w, other) == K_BATCHED &&
                P->ndim == use->ndim - 1 &&
                memcmp(P->shape, use->shape + 1, sizeof(int64_t) * (size_t)P->ndim) == 0) {
         e->kind = PN_GHOST_BIAS; /* a bias added to every row */
