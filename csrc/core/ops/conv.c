@@ -66,6 +66,45 @@ int pn_conv_axis(const char *op, const char *axis, int64_t n, int64_t k, int64_t
     return PN_OK;
 }
 
+int pn_conv_operands(const pn_node *n, int rank, int in_axis, const char *layout)
+{
+    const char *op = n->op->name;
+    char s1[128], s2[128];
+    if (n->n_in != 2 && n->n_in != 3)
+        return pn_error(PN_EVALUE, "%s takes (input, kernel) or (input, kernel, bias), got %d inputs",
+                        op, n->n_in);
+    const pn_node *X = n->in[0], *K = n->in[1];
+    if (X->ndim != rank)
+        return pn_error(PN_EVALUE,
+                        rank == 3 ? "%s: expected a 3-D input (batch, steps, channels), got shape %s"
+                                  : "%s: expected a 4-D input (batch, height, width, channels), got shape %s",
+                        op, pn_shape_str(s1, X->ndim, X->shape));
+    if (K->ndim != rank)
+        return pn_error(PN_EVALUE, "%s: expected a %d-D kernel %s, got shape %s", op, rank, layout,
+                        pn_shape_str(s1, K->ndim, K->shape));
+    if (K->shape[in_axis] != X->shape[rank - 1])
+        return pn_error(PN_EVALUE,
+                        "%s: the kernel %s expects %lld input channels but the input %s has %lld "
+                        "(channels are the last axis)",
+                        op, pn_shape_str(s1, K->ndim, K->shape), (long long)K->shape[in_axis],
+                        pn_shape_str(s2, X->ndim, X->shape), (long long)X->shape[rank - 1]);
+    for (int a = 0; a < rank - 2; a++)
+        if (K->shape[a] < 1)
+            return pn_error(PN_EVALUE, "%s: kernel %s has an empty spatial axis", op,
+                            pn_shape_str(s1, K->ndim, K->shape));
+    return PN_OK;
+}
+
+int pn_conv_bias(const pn_node *n, int64_t len, const char *what)
+{
+    char s1[128];
+    const pn_node *B = n->n_in == 3 ? n->in[2] : NULL;
+    if (B && (B->ndim != 1 || B->shape[0] != len))
+        return pn_error(PN_EVALUE, "%s: bias must have shape (%lld,) (%s), got %s", n->op->name,
+                        (long long)len, what, pn_shape_str(s1, B->ndim, B->shape));
+    return PN_OK;
+}
+
 typedef struct {
     int64_t N, H, W, C, F, KH, KW, sh, sw, dh, dw, OH, OW, pt, pl;
     int has_bias;
@@ -78,24 +117,13 @@ typedef struct {
 static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
 {
     const char *op = n->op->name;
-    char s1[128], s2[128];
     memset(g, 0, sizeof *g);
-    if (n->n_in != 2 && n->n_in != 3)
-        return pn_error(PN_EVALUE, "%s takes (input, kernel) or (input, kernel, bias), got %d inputs",
-                        op, n->n_in);
-    const pn_node *X = n->in[0], *K = n->in[1];
     int rank = one_d ? 3 : 4;
-    if (X->ndim != rank)
-        return pn_error(PN_EVALUE,
-                        one_d ? "%s: expected a 3-D input (batch, steps, channels), got shape %s"
-                              : "%s: expected a 4-D input (batch, height, width, channels), got shape %s",
-                        op, pn_shape_str(s1, X->ndim, X->shape));
-    if (K->ndim != rank)
-        return pn_error(PN_EVALUE,
-                        one_d ? "%s: expected a 3-D kernel (kernel_size, in_channels, filters), got shape %s"
-                              : "%s: expected a 4-D kernel (kernel_h, kernel_w, in_channels, filters), "
-                                "got shape %s",
-                        op, pn_shape_str(s1, K->ndim, K->shape));
+    int rc = pn_conv_operands(n, rank, rank - 2,
+                              one_d ? "(kernel_size, in_channels, filters)"
+                                    : "(kernel_h, kernel_w, in_channels, filters)");
+    if (rc) return rc;
+    const pn_node *X = n->in[0], *K = n->in[1];
     g->N = X->shape[0];
     g->H = one_d ? 1 : X->shape[1];
     g->W = X->shape[rank - 2];
@@ -103,22 +131,9 @@ static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
     g->KH = one_d ? 1 : K->shape[0];
     g->KW = K->shape[rank - 3];
     g->F = K->shape[rank - 1];
-    if (K->shape[rank - 2] != g->C)
-        return pn_error(PN_EVALUE,
-                        "%s: the kernel %s expects %lld input channels but the input %s has %lld "
-                        "(channels are the last axis)",
-                        op, pn_shape_str(s1, K->ndim, K->shape), (long long)K->shape[rank - 2],
-                        pn_shape_str(s2, X->ndim, X->shape), (long long)g->C);
-    if (g->KH < 1 || g->KW < 1)
-        return pn_error(PN_EVALUE, "%s: kernel %s has an empty spatial axis", op,
-                        pn_shape_str(s1, K->ndim, K->shape));
     g->has_bias = n->n_in == 3;
-    if (g->has_bias) {
-        const pn_node *B = n->in[2];
-        if (B->ndim != 1 || B->shape[0] != g->F)
-            return pn_error(PN_EVALUE, "%s: bias must have shape (%lld,) (one per filter), got %s", op,
-                            (long long)g->F, pn_shape_str(s1, B->ndim, B->shape));
-    }
+    rc = pn_conv_bias(n, g->F, "one per filter");
+    if (rc) return rc;
     int64_t pad;
     if (one_d) {
         g->sh = g->dh = 1;
@@ -150,7 +165,7 @@ static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
     g->a = pn_act_param(g->act, n->fattr[0]);
     g->keep_pre = !pn_act_from_output(g->act);
     g->grad = n->requires_grad && g->act != PN_ACT_linear;
-    int rc = pn_conv_axis(op, one_d ? "steps" : "height", g->H, g->KH, g->sh, g->dh,
+    rc = pn_conv_axis(op, one_d ? "steps" : "height", g->H, g->KH, g->sh, g->dh,
                           one_d ? PAD_VALID : pad, &g->OH, &g->pt);
     if (!rc)
         rc = pn_conv_axis(op, one_d ? "steps" : "width", g->W, g->KW, g->sw, g->dw, pad, &g->OW,

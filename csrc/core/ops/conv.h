@@ -13,4 +13,12 @@ enum { PAD_VALID = 0, PAD_SAME = 1, PAD_CAUSAL = 2 };
  * and axis when a 'valid' window does not fit. */
 int pn_conv_axis(const char *op, const char *axis, int64_t n, int64_t k, int64_t s, int64_t d,
                  int64_t mode, int64_t *out, int64_t *before);
+
+/* The operands every convolution takes, (x, kernel[, bias]), channels-last: x
+ * and the kernel of rank `rank`, kernel axis `in_axis` holding x's channels,
+ * the kernel's spatial axes (its first rank - 2) not empty. `layout` names the
+ * kernel's axes in the messages, e.g. "(kernel_h, kernel_w, in_channels, filters)". */
+int pn_conv_operands(const pn_node *n, int rank, int in_axis, const char *layout);
+/* A bias, when given (input 2), must be `len` values; `what` says why. */
+int pn_conv_bias(const pn_node *n, int64_t len, const char *what);
 #endif

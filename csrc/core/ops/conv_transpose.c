@@ -60,24 +60,13 @@ static int taxis(const char *op, const char *axis, int64_t n, int64_t k, int64_t
 static int geom_make(const pn_node *n, int one_d, tconv_geom *g)
 {
     const char *op = n->op->name;
-    char s1[128], s2[128];
     memset(g, 0, sizeof *g);
-    if (n->n_in != 2 && n->n_in != 3)
-        return pn_error(PN_EVALUE, "%s takes (input, kernel) or (input, kernel, bias), got %d inputs",
-                        op, n->n_in);
-    const pn_node *X = n->in[0], *K = n->in[1];
     int rank = one_d ? 3 : 4;
-    if (X->ndim != rank)
-        return pn_error(PN_EVALUE,
-                        one_d ? "%s: expected a 3-D input (batch, steps, channels), got shape %s"
-                              : "%s: expected a 4-D input (batch, height, width, channels), got shape %s",
-                        op, pn_shape_str(s1, X->ndim, X->shape));
-    if (K->ndim != rank)
-        return pn_error(PN_EVALUE,
-                        one_d ? "%s: expected a 3-D kernel (kernel_size, filters, in_channels), got shape %s"
-                              : "%s: expected a 4-D kernel (kernel_h, kernel_w, filters, in_channels), "
-                                "got shape %s",
-                        op, pn_shape_str(s1, K->ndim, K->shape));
+    int rc = pn_conv_operands(n, rank, rank - 1,
+                              one_d ? "(kernel_size, filters, in_channels)"
+                                    : "(kernel_h, kernel_w, filters, in_channels)");
+    if (rc) return rc;
+    const pn_node *X = n->in[0], *K = n->in[1];
     g->N = X->shape[0];
     g->H = one_d ? 1 : X->shape[1];
     g->W = X->shape[rank - 2];
@@ -85,22 +74,9 @@ static int geom_make(const pn_node *n, int one_d, tconv_geom *g)
     g->KH = one_d ? 1 : K->shape[0];
     g->KW = K->shape[rank - 3];
     g->F = K->shape[rank - 2];
-    if (K->shape[rank - 1] != g->C)
-        return pn_error(PN_EVALUE,
-                        "%s: the kernel %s expects %lld input channels (its last axis) but the input "
-                        "%s has %lld (channels are the last axis)",
-                        op, pn_shape_str(s1, K->ndim, K->shape), (long long)K->shape[rank - 1],
-                        pn_shape_str(s2, X->ndim, X->shape), (long long)g->C);
-    if (g->KH < 1 || g->KW < 1)
-        return pn_error(PN_EVALUE, "%s: kernel %s has an empty spatial axis", op,
-                        pn_shape_str(s1, K->ndim, K->shape));
     g->has_bias = n->n_in == 3;
-    if (g->has_bias) {
-        const pn_node *B = n->in[2];
-        if (B->ndim != 1 || B->shape[0] != g->F)
-            return pn_error(PN_EVALUE, "%s: bias must have shape (%lld,) (one per filter), got %s", op,
-                            (long long)g->F, pn_shape_str(s1, B->ndim, B->shape));
-    }
+    rc = pn_conv_bias(n, g->F, "one per filter");
+    if (rc) return rc;
     int64_t pad, oph, opw;
     if (one_d) {
         g->sh = g->dh = 1;
@@ -118,7 +94,7 @@ static int geom_make(const pn_node *n, int one_d, tconv_geom *g)
         oph = n->iattr[5];
         opw = n->iattr[6];
     }
-    int rc = pn_check_attr(op, "strides", g->sh, 1, PN_SIZE_MAX);
+    rc = pn_check_attr(op, "strides", g->sh, 1, PN_SIZE_MAX);
     if (!rc) rc = pn_check_attr(op, "strides", g->sw, 1, PN_SIZE_MAX);
     if (!rc) rc = pn_check_attr(op, "dilation_rate", g->dh, 1, PN_SIZE_MAX);
     if (!rc) rc = pn_check_attr(op, "dilation_rate", g->dw, 1, PN_SIZE_MAX);

@@ -26,18 +26,10 @@ typedef struct {
 static int geom_make(const pn_node *n, dw_geom *g)
 {
     const char *op = n->op->name;
-    char s1[128], s2[128];
     memset(g, 0, sizeof *g);
-    if (n->n_in != 2 && n->n_in != 3)
-        return pn_error(PN_EVALUE, "%s takes (input, kernel) or (input, kernel, bias), got %d inputs",
-                        op, n->n_in);
+    int rc = pn_conv_operands(n, 4, 2, "(kernel_h, kernel_w, in_channels, depth_multiplier)");
+    if (rc) return rc;
     const pn_node *X = n->in[0], *K = n->in[1];
-    if (X->ndim != 4)
-        return pn_error(PN_EVALUE, "%s: expected a 4-D input (batch, height, width, channels), got shape %s",
-                        op, pn_shape_str(s1, X->ndim, X->shape));
-    if (K->ndim != 4)
-        return pn_error(PN_EVALUE, "%s: expected a 4-D kernel (kernel_h, kernel_w, in_channels, "
-                        "depth_multiplier), got shape %s", op, pn_shape_str(s1, K->ndim, K->shape));
     g->N = X->shape[0];
     g->H = X->shape[1];
     g->W = X->shape[2];
@@ -45,29 +37,15 @@ static int geom_make(const pn_node *n, dw_geom *g)
     g->KH = K->shape[0];
     g->KW = K->shape[1];
     g->M = K->shape[3];
-    if (K->shape[2] != g->C)
-        return pn_error(PN_EVALUE,
-                        "%s: the kernel %s expects %lld input channels but the input %s has %lld "
-                        "(channels are the last axis)",
-                        op, pn_shape_str(s1, K->ndim, K->shape), (long long)K->shape[2],
-                        pn_shape_str(s2, X->ndim, X->shape), (long long)g->C);
-    if (g->KH < 1 || g->KW < 1)
-        return pn_error(PN_EVALUE, "%s: kernel %s has an empty spatial axis", op,
-                        pn_shape_str(s1, K->ndim, K->shape));
     g->has_bias = n->n_in == 3;
-    if (g->has_bias) {
-        const pn_node *B = n->in[2];
-        if (B->ndim != 1 || B->shape[0] != g->C * g->M)
-            return pn_error(PN_EVALUE, "%s: bias must have shape (%lld,) (in_channels * "
-                            "depth_multiplier), got %s", op, (long long)(g->C * g->M),
-                            pn_shape_str(s1, B->ndim, B->shape));
-    }
+    rc = pn_conv_bias(n, g->C * g->M, "in_channels * depth_multiplier");
+    if (rc) return rc;
     g->sh = n->iattr[0];
     g->sw = n->iattr[1];
     g->dh = n->iattr[2];
     g->dw = n->iattr[3];
     int64_t pad = n->iattr[4];
-    int rc = pn_check_attr(op, "strides", g->sh, 1, PN_SIZE_MAX);
+    rc = pn_check_attr(op, "strides", g->sh, 1, PN_SIZE_MAX);
     if (!rc) rc = pn_check_attr(op, "strides", g->sw, 1, PN_SIZE_MAX);
     if (!rc) rc = pn_check_attr(op, "dilation_rate", g->dh, 1, PN_SIZE_MAX);
     if (!rc) rc = pn_check_attr(op, "dilation_rate", g->dw, 1, PN_SIZE_MAX);
