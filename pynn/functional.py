@@ -50,6 +50,10 @@ class KerasTensor:
         """The dtype as Keras names it: "float32" unless the Input declared another."""
         return self._dtype or "float32"
 
+    @dtype.setter
+    def dtype(self, value):  # host layers (StringLookup...) declare their output's dtype
+        self._dtype = value
+
     @property
     def ndim(self):
         return len(self.shape)

@@ -18,7 +18,7 @@ from .layers.core import InputLayer
 from .tensor import Tensor
 from .trainer import Trainer
 
-__all__ = ["Model", "Sequential", "load_model", "save_model", "clone_model", "model_from_json"]
+__all__ = ["Model", "Sequential", "load_model", "save_model"]
 
 
 class Model(Trainer, Layer):

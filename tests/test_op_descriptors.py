@@ -183,6 +183,8 @@ GRADIENT_TESTS = {
         "selu", "gelu", "silu", "sigmoid", "tanh", "softplus", "softsign", "hard_sigmoid",
         "hard_silu")},
     "pow": ("test_ops_elementwise.py", "test_pow_scalar_exponents", "ops.pow"),
+    **{op: ("test_keras_ops.py", "test_gradients_against_central_differences", f"ops.{op}")
+       for op in ("where", "sin", "cos", "floor", "ceil", "round", "trunc", "sign")},
     "softmax": ("test_ops_reduce.py", "test_softmax_gradients", '"softmax"'),
     "log_softmax": ("test_ops_reduce.py", "test_softmax_gradients", '"log_softmax"'),
     **{op: _REDUCE + (f"ops.{op}",) for op in ("sum", "mean", "max", "min", "var", "std")},
@@ -265,4 +267,8 @@ def test_ops_without_backward_are_the_ones_that_need_none():
     assert {n for n in NAMES if not ops.describe(n)["differentiable"]} == {
         "dropout_mask", "embedding_mask", "read_states", "binary_accuracy_stats", "categorical_accuracy_stats",
         "sparse_categorical_accuracy_stats", "top_k_accuracy_stats", "mse_stats", "mae_stats",
-        "confusion_stats", "perclass_stats"}
+        "confusion_stats", "perclass_stats",
+        # keras.ops: comparisons and arg-reductions are steps (no gradient, as in Keras);
+        # random draws shaped by a reference tensor's batch
+        "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "argmax",
+        "argmin", "random_normal", "random_uniform"}
