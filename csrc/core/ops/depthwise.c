@@ -10,7 +10,8 @@
  * Direct loops rather than GEMM: each output channel reads one input channel,
  * so there is no reduction over channels for a GEMM to block. The kernel row
  * of a tap, w[ky, kx, :, :], is contiguous over c*M + m, like an output pixel,
- * so the inner loop runs over the C*M outputs with input channel j / M.
+ * so the inner loops run over the C*M outputs: one plain (vectorised) loop for
+ * depth_multiplier 1, channel by channel otherwise (no division per element).
  * Forward runs output lines in parallel; backward runs dX image by image and
  * dW tap by tap (each task writes its own slice, and each sum has one fixed
  * order, so results do not depend on the thread count). */
@@ -89,7 +90,11 @@ static void forward_lines(void *vctx, int64_t b, int64_t e)
                     if (ix < 0 || ix >= g->W) continue;
                     const float *xs = c->x + ((img * g->H + iy) * g->W + ix) * g->C;
                     const float *w = c->w + (ky * g->KW + kx) * CM;
-                    for (int64_t j = 0; j < CM; j++) y[j] += xs[j / M] * w[j];
+                    if (M == 1)
+                        for (int64_t j = 0; j < CM; j++) y[j] += xs[j] * w[j];
+                    else
+                        for (int64_t c2 = 0; c2 < g->C; c2++)
+                            for (int64_t m = 0; m < M; m++) y[c2 * M + m] += xs[c2] * w[c2 * M + m];
                 }
             }
         }
@@ -114,7 +119,11 @@ static void backward_images(void *vctx, int64_t b, int64_t e)
                         if (ix < 0 || ix >= g->W) continue;
                         float *gx = c->gx + ((img * g->H + iy) * g->W + ix) * g->C;
                         const float *w = c->w + (ky * g->KW + kx) * CM;
-                        for (int64_t j = 0; j < CM; j++) gx[j / M] += gy[j] * w[j];
+                        if (M == 1)
+                            for (int64_t j = 0; j < CM; j++) gx[j] += gy[j] * w[j];
+                        else
+                            for (int64_t c2 = 0; c2 < g->C; c2++)
+                                for (int64_t m = 0; m < M; m++) gx[c2] += gy[c2 * M + m] * w[c2 * M + m];
                     }
                 }
             }
@@ -138,7 +147,11 @@ static void backward_taps(void *vctx, int64_t b, int64_t e)
                     if (ix < 0 || ix >= g->W) continue;
                     const float *xs = c->x + ((img * g->H + iy) * g->W + ix) * g->C;
                     const float *gy = c->gy + ((img * g->OH + oy) * g->OW + ox) * CM;
-                    for (int64_t j = 0; j < CM; j++) gw[j] += xs[j / M] * gy[j];
+                    if (M == 1)
+                        for (int64_t j = 0; j < CM; j++) gw[j] += xs[j] * gy[j];
+                    else
+                        for (int64_t c2 = 0; c2 < g->C; c2++)
+                            for (int64_t m = 0; m < M; m++) gw[c2 * M + m] += xs[c2] * gy[c2 * M + m];
                 }
             }
     }
