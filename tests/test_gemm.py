@@ -285,9 +285,9 @@ def test_fma_peak_measures_what_the_cpu_runs(isa):
     if ISA_FLAGS[isa] - cpu_flags():
         assert g is None  # the CPU lacks the ISA: no figure rather than a crash
     else:
-        # at least one flop per ns (any CPU of the last 20 years) and at most
-        # 64 flop/cycle at 10 GHz
-        assert isinstance(g, float) and 1.0 < g < 640.0, g
+        # positive and at least 10 MFLOP/s (the ASan build's scalar loop runs at
+        # ~0.5 GFLOP/s), at most 64 flop/cycle at 10 GHz
+        assert isinstance(g, float) and 0.01 < g < 640.0, g
 
 
 @pytest.mark.parametrize("kwargs,match", [
