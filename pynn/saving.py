@@ -876,6 +876,16 @@ def _compile_from_config(model, cfg):
     model.compile(optimizer=optimizer, loss=loss, metrics=specs, loss_weights=loss_weights)
 
 
+def _is_hdf5(filepath):
+    """True for a file starting with HDF5's signature (a legacy Keras .h5 model)."""
+    try:
+        f, _ = open_regular(filepath, "model file")
+        with f:
+            return f.read(8) == b"\x89HDF\r\n\x1a\n"
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model saved with `save_model` / ``model.save`` (also ``pynn.load_model``).
 
@@ -921,10 +931,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     True
     """
     from .export.keras_file import is_keras_file, load_keras
-    from .export.keras_h5 import is_h5_file, load_h5
     if is_keras_file(filepath):  # a file Keras 3 wrote (pynn.export.keras_file)
         return load_keras(filepath)
-    if is_h5_file(filepath):  # Keras 2's legacy HDF5 (pynn.export.keras_h5)
+    if _is_hdf5(filepath):  # Keras 2's legacy HDF5 (pynn.export.keras_h5)
+        from .export.keras_h5 import load_h5
         return load_h5(filepath)
     archive = _Archive(filepath)
     try:

@@ -19,21 +19,12 @@ from .keras_file import KerasFileError, _fail, _functional, _import_h5py, _seque
 
 # Keras 2 options that Keras 3 (and pynn) dropped, with no effect on what is computed
 _KERAS2_ONLY = {"implementation", "time_major", "batch_size", "input_dim", "input_length"}
-_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 def is_h5_file(filepath):
     """True for an HDF5 file (its 8-byte signature), whatever its name."""
-    import os
-    if not isinstance(filepath, (str, bytes, os.PathLike)):
-        return False
-    from .._fileio import open_regular
-    try:
-        f, _ = open_regular(filepath, "model file")
-        with f:
-            return f.read(8) == _SIGNATURE
-    except (OSError, ValueError):
-        return False
+    from ..saving import _is_hdf5
+    return _is_hdf5(filepath)
 
 
 def _text(value):

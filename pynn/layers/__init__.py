@@ -34,7 +34,7 @@ from .rnn_cells import (RNN, GRUCell, LSTMCell, SimpleRNNCell,  # noqa: F401
 from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: F401
                       Subtract, add, average, concatenate, dot, maximum, minimum, multiply,
                       subtract)
-from ..text import TextVectorization  # noqa: F401  (a preprocessing step, as keras.layers')
+from .text_vectorization import TextVectorization  # noqa: F401  (also pynn.text.TextVectorization)
 from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
 from .lookup import IntegerLookup, StringLookup  # noqa: F401
