@@ -16,7 +16,7 @@ typedef struct {
     PyObject *acc;        /* float32 (n_params,) */
     PyObject *idx;        /* int64 (n_samples,) */
     PyObject *rec;        /* float64 (cap, 2) or NULL */
-    PyObject *planned;    /* (program, params) the plan points into, or NULL */
+    PyObject *planned;    /* (program, grads) the plan points into, or NULL */
     int busy;             /* a loop is running on it with the GIL released */
 } PnDP;
 
@@ -124,31 +124,32 @@ static PyObject *DP_set_record(PnDP *self, PyObject *arr)
     Py_RETURN_NONE;
 }
 
-/* plan(program, loss, params, allow_ghost=True, chunk=64) -> (path, reason):
+/* plan(program, loss, grads, allow_ghost=True, chunk=64) -> (path, reason):
  * fixes how the loop's DP steps get their per-example gradients (dp.h):
  * "ghost" or "replay", with what ruled ghost clipping out ("" for ghost).
- * params is the trainable arena the loop will step; ghost clipping runs at
+ * grads is the gradient arena the loop will step from (the trainable weights'
+ * gradients bound to it give their offsets); ghost clipping runs at
  * most `chunk` examples per pass. Required before run_loop. */
 static PyObject *DP_plan(PnDP *self, PyObject *args)
 {
-    PyObject *prog_obj, *loss_obj, *params_obj;
+    PyObject *prog_obj, *loss_obj, *grads_obj;
     int allow_ghost = 1;
     long long chunk = 64;
-    if (!PyArg_ParseTuple(args, "OO!O|pL:plan", &prog_obj, &PnTensor_Type, &loss_obj, &params_obj,
+    if (!PyArg_ParseTuple(args, "OO!O|pL:plan", &prog_obj, &PnTensor_Type, &loss_obj, &grads_obj,
                           &allow_ghost, &chunk))
         return NULL;
     if (check_idle(self) < 0) return NULL;
     struct pn_program *prog = pn_py_program_get(prog_obj);
     if (!prog) return NULL;
-    if (!PyArray_Check(params_obj) || PyArray_TYPE((PyArrayObject *)params_obj) != NPY_FLOAT32 ||
-        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)params_obj) ||
-        PyArray_SIZE((PyArrayObject *)params_obj) != self->d.n_params)
-        return PyErr_Format(PyExc_TypeError, "plan: params must be a float32 C-contiguous array of %lld values",
+    if (!PyArray_Check(grads_obj) || PyArray_TYPE((PyArrayObject *)grads_obj) != NPY_FLOAT32 ||
+        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)grads_obj) ||
+        PyArray_SIZE((PyArrayObject *)grads_obj) != self->d.n_params)
+        return PyErr_Format(PyExc_TypeError, "plan: grads must be the gradient arena, a float32 C-contiguous array of n_params = %lld values",
                             (long long)self->d.n_params);
     int rc = pn_dp_plan(&self->d, prog, ((PnTensor *)loss_obj)->node,
-                        PyArray_DATA((PyArrayObject *)params_obj), allow_ghost, chunk);
+                        PyArray_DATA((PyArrayObject *)grads_obj), allow_ghost, chunk);
     if (rc) return pn_py_raise(rc);
-    Py_XSETREF(self->planned, Py_BuildValue("(OO)", prog_obj, params_obj));
+    Py_XSETREF(self->planned, Py_BuildValue("(OO)", prog_obj, grads_obj));
     if (!self->planned) return NULL;
     return Py_BuildValue("(ss)", self->d.path == PN_DP_GHOST ? "ghost" : "replay", self->d.why);
 }

@@ -1,7 +1,7 @@
 /* dp.c - DP-SGD as a strategy of the compiled training loop (see dp.h).
  *
  * A step draws its batch, forms the clipped sum of the per-example gradients
- * in an accumulator laid out like the parameter arena, either by ghost
+ * in an accumulator laid out like the gradient arena, either by ghost
  * clipping (one batched pass, dp_ghost.c) or by replaying every example on its
  * own at batch size 1 (the fallback that works for any layer), then adds the
  * noise, divides by the expected batch size and takes the ordinary optimizer
@@ -252,13 +252,13 @@ static int dp_check(const pn_loop *L, void *state)
     const pn_dp *d = state;
     int rc = pn_dp_validate(d);
     if (rc) return rc;
-    if (!L->train || !L->loss || !L->step || !L->grads || !L->params)
+    if (!L->train || !L->loss || !L->step || !L->grads)
         return pn_error(PN_EVALUE, "DP-SGD runs only in a training loop with a loss and an optimizer");
     if (d->n_samples != L->n_samples || d->n_params != L->n_params)
         return pn_error(PN_EVALUE, "DP-SGD: state made for %lld samples and %lld parameters, the loop "
                         "has %lld and %lld", (long long)d->n_samples, (long long)d->n_params,
                         (long long)L->n_samples, (long long)L->n_params);
-    if (d->prog != L->prog || d->arena != L->params)
+    if (d->prog != L->prog || d->arena != L->grads)
         return pn_error(PN_EVALUE, "DP-SGD: the state was not planned for this program and weights (pn_dp_plan)");
     return PN_OK;
 }
@@ -291,7 +291,7 @@ static int dp_batch(pn_loop *L, void *state, int64_t k)
     float inv = (float)(1.0 / (d->poisson ? d->divisor : (double)b));
     for (int64_t j = 0; j < d->n_params; j++) d->acc[j] *= inv;
 
-    rc = L->step(L->opt, L->params, d->acc);
+    rc = L->step(L->opt, d->acc);
     if (rc) return rc;
     d->step++;
     return PN_OK;

@@ -78,7 +78,7 @@ typedef struct pn_dp {
     int64_t last_batch;        /* size of the last batch drawn */
     /* the plan (pn_dp_plan): the program it was made for and the path */
     struct pn_program *prog;
-    const float *arena;        /* the trainable arena the offsets refer to */
+    const float *arena;        /* the gradient arena the offsets refer to */
     int path;                  /* PN_DP_GHOST or PN_DP_REPLAY */
     char why[256];             /* replay: what ruled ghost clipping out */
     int n_ghost;
@@ -95,15 +95,16 @@ typedef struct pn_dp {
 
 /* Checks the configuration; the message names the offending field. */
 int pn_dp_validate(const pn_dp *d);
-/* Plans the DP steps of program p (loss: its scalar loss; params: the
- * trainable arena of d->n_params floats): the path (ghost clipping when
+/* Plans the DP steps of program p (loss: its scalar loss; grads: the
+ * gradient arena of d->n_params floats, to which the trainable weights'
+ * gradients are bound; it gives each weight its offset): the path (ghost clipping when
  * allow_ghost and the graph allows it, else replay, with the reason in
  * d->why) and what it needs. Ghost clipping runs at most `chunk` examples per
  * pass (a larger Poisson batch in parts, with the same result) and the plan
  * runs one pass of that size on zeros, so that every buffer exists before the
  * first step. Allocates; pn_dp_plan_free releases. The program must outlive
  * the plan. */
-int pn_dp_plan(pn_dp *d, struct pn_program *p, pn_node *loss, const float *params, int allow_ghost,
+int pn_dp_plan(pn_dp *d, struct pn_program *p, pn_node *loss, const float *grads, int allow_ghost,
                int64_t chunk);
 void pn_dp_plan_free(pn_dp *d);
 /* Ghost path, after forward and backward of b examples (at most d->chunk):
