@@ -188,3 +188,26 @@ def test_run_loop_refuses_an_optimizer_with_no_weights_bound():
     with pytest.raises(ValueError, match="no weights bound"):
         _C.run_loop(entry["prog"], entry["loss"], entry["slots"], data, None, 4, 0, 1, True,
                     fresh, model._grads, entry["stats"], np.zeros(8), [], [], False)
+
+
+@pytest.mark.parametrize("kind", list(_C.optimizers()))
+def test_stepping_the_table_gives_the_bits_of_one_flat_arena(kind):
+    # fit steps the weights where they live (pn_optim_step_table); the same
+    # gradients applied by the same optimizer to one contiguous copy of the
+    # weights (pn_optim_step, the arena form) must give the same bits
+    x, y = _data(n=12)
+    model = _mlp(seed=4)
+    options = {"global_clipnorm": 0.5} if kind == "sgd" else {}
+    model.compile(optimizer=pynn.optimizers.get({"class_name": kind, "config": options})
+                  if options else kind, loss="mse")
+    flat = np.concatenate([w.ravel() for w in model.trainable_weights])
+    seen = []
+    model._gradient_hook = lambda grads, rows: seen.append(grads.copy())
+    model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    assert len(seen) == 3
+    ref = pynn.optimizers.get({"class_name": kind, "config": options}) if options else \
+        pynn.optimizers.get(kind)
+    ref.build(flat.size, model._segments, model._segment_shapes)
+    for g in seen:
+        ref._c.step(flat, g)
+    np.testing.assert_array_equal(np.concatenate([w.ravel() for w in model.trainable_weights]), flat)

@@ -1,4 +1,5 @@
-/* optim.h - the optimizers of the pynn engine: one flat loop over a parameter arena.
+/* optim.h - the optimizers of the pynn engine: one flat loop per segment of a
+ * parameter arena or of a model's weight table.
  *
  * Every optimizer is one entry of a table (csrc/core/optim/, one file each, listed
  * in optim/list.h); this header is the generic driver around them. The driver
