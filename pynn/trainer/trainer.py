@@ -661,6 +661,10 @@ class Trainer(Steps):
             raise ValueError(f"Model '{self.name}' was compiled with optimizer=None: training "
                              f"needs one, e.g. compile(optimizer='adam', loss=...)")
         table = self._bind_weights()
+        for var in table:  # trained in place: where the weight lives must be writable
+            if not var.flags.writeable:
+                raise ValueError(f"Model '{self.name}': weight '{var.path}' is read-only and cannot "
+                                 f"be trained; freeze its layer (trainable=False) instead")
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
             self.optimizer.build(int(sum(self._segments)), self._segments, self._segment_shapes)
             self.optimizer._built_for = tuple(self._segments)
