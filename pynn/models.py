@@ -128,12 +128,13 @@ class Model(Trainer, Layer):
         >>> model.get_layer(index=-1).name
         'out'
         """
+        layers = self.layers
         if index is not None:
-            return self._layers[index]
-        for layer in self._layers:
+            return layers[index]
+        for layer in layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"No layer named {name!r}; layers: {[l.name for l in self._layers]}")
+        raise ValueError(f"No layer named {name!r}; layers: {[l.name for l in layers]}")
 
     @property
     def weights(self):
@@ -1069,9 +1070,10 @@ class FunctionalModel(Model):
 
     @property
     def layers(self):
-        """The model's layers in Keras' order (the pynn.ops calls of the graph are
-        operations, not layers: Keras does not list them either)."""
-        return [l for l in self._layers if not getattr(l, "_is_operation", False)]
+        """The model's layers in Keras' order, its InputLayers first (the pynn.ops calls
+        of the graph are operations, not layers: Keras does not list them either)."""
+        return [l for l in keras_layer_order(self._outputs, with_inputs=True)
+                if not getattr(l, "_is_operation", False)]
 
     def _graph(self):
         return self._inputs, self._outputs
