@@ -204,13 +204,11 @@ class Trainer(Steps):
                              f"a None dimension is only known once data is given")
         key = (kind, tuple(tuple(s) for s in y_shapes) if y_shapes is not None else None,
                tuple(x_shapes))
-        if kind == "train":
-            self._bind_weights()  # a changed trainable set drops the programs traced for the old one
-        if key in self._programs:
+        if key in self._programs:  # (fit binds the weight table first: a changed one drops them)
             return self._programs[key]
         # tracing runs the forward pass on the real weights: it must not move
-        # BatchNormalization's moving statistics (or any non-trainable state)
-        # (a read-only weight cannot have moved: the engine refuses to write it)
+        # BatchNormalization's moving statistics (or any non-trainable state;
+        # a read-only weight cannot have moved: the engine refuses to write it)
         frozen_before = [(v, np.array(v)) for v in self.non_trainable_weights if v.flags.writeable]
         was_tracing = _C.set_tracing(True)
         was_grad = _C.set_grad_enabled(kind == "train")
@@ -505,8 +503,8 @@ class Trainer(Steps):
         hook, global logs, process 0's output and files."""
         from .. import callbacks as callbacks_mod
         n = xs[0].shape[0]
+        self._build_optimizer()  # binds the weight table first: a changed one drops the programs
         entry = self._program("train", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
-        self._build_optimizer()
         if not self._segments:
             warnings.warn(f"Model '{self.name}' has no trainable weights: fit computes the loss "
                           f"and changes nothing", stacklevel=4)
