@@ -226,23 +226,32 @@ static PyObject *py_dp_seeded_normal(PyObject *mod, PyObject *args)
     return PyFloat_FromDouble(pn_dp_seeded_normal(stream, (uint64_t)key, step, j));
 }
 
-/* dp_seeded_noise(key, step, n, stream=2) -> float64 (n,): the draws of
- * coordinates 0..n-1 at once (DataParallel's process 0 adds them). */
+/* dp_seeded_noise(key, step, n, stream=2, path=None) -> float64 (n,): the
+ * draws of coordinates 0..n-1 at once (DataParallel's process 0 adds them);
+ * `path` ("portable", "avx2", "avx512") forces one code path of stream 2, for
+ * the tests that compare them. */
 static PyObject *py_dp_seeded_noise(PyObject *mod, PyObject *args)
 {
     unsigned long long key;
     long long step, n;
     int stream = PN_DP_STREAM_DEFAULT;
-    if (!PyArg_ParseTuple(args, "KLL|i:dp_seeded_noise", &key, &step, &n, &stream)) return NULL;
+    const char *path = NULL;
+    if (!PyArg_ParseTuple(args, "KLL|iz:dp_seeded_noise", &key, &step, &n, &stream, &path)) return NULL;
     if (stream_arg(stream) < 0) return NULL;
     if (n < 0) return PyErr_Format(PyExc_ValueError, "dp_seeded_noise: n must be >= 0, got %lld", n);
     npy_intp dim = (npy_intp)n;
     PyObject *out = PyArray_EMPTY(1, &dim, NPY_FLOAT64, 0);
     if (!out) return NULL;
     double *z = PyArray_DATA((PyArrayObject *)out);
+    int rc;
     Py_BEGIN_ALLOW_THREADS
-    pn_dp_seeded_normals(stream, (uint64_t)key, step, 0, n, z);
+    rc = pn_dp_seeded_normals(stream, path, (uint64_t)key, step, n, z);
     Py_END_ALLOW_THREADS
+    if (rc) {
+        Py_DECREF(out);
+        return PyErr_Format(PyExc_ValueError, "dp_seeded_noise: path must be 'portable', 'avx2' or "
+                            "'avx512' and one this CPU has, got '%s'", path);
+    }
     return out;
 }
 
