@@ -39,16 +39,31 @@ class SuperStep(pynn.Model):
 
 
 class _Counting:
-    """Counts calls of _C.run_loop and of the default steps while a test runs."""
+    """Counts runs of the compiled loop (_C.Loop.run) and calls of the default steps
+    while a test runs."""
 
     def __init__(self, monkeypatch):
         self.run_loop = self.train_step = self.test_step = 0
-        real_loop, real_train, real_test = _C.run_loop, steps_mod.Steps.train_step, \
+        real_loop, real_train, real_test = _C.Loop, steps_mod.Steps.train_step, \
             steps_mod.Steps.test_step
+        counts = self
 
-        def run_loop(*args, **kwargs):
-            self.run_loop += 1
-            return real_loop(*args, **kwargs)
+        class Loop:  # the C type cannot be patched: a wrapper counting its runs
+            def __init__(self, *args, **kwargs):
+                self.loop = real_loop(*args, **kwargs)
+
+            def run(self, *args, **kwargs):
+                counts.run_loop += 1
+                return self.loop.run(*args, **kwargs)
+
+            def close(self):
+                self.loop.close()
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return self.loop.__exit__(*exc)
 
         def train_step(model, data):
             self.train_step += 1
@@ -58,7 +73,7 @@ class _Counting:
             self.test_step += 1
             return real_test(model, data)
 
-        monkeypatch.setattr(_C, "run_loop", run_loop)
+        monkeypatch.setattr(_C, "Loop", Loop)
         # the base class's own steps replaced: a model that overrides nothing still does not
         # override them, so this counts only what the Python loop calls
         monkeypatch.setattr(steps_mod.Steps, "train_step", train_step)

@@ -222,8 +222,7 @@ int pn_py_init_dp(PyObject *m)
     return PyModule_AddObject(m, "DPState", (PyObject *)&PnDP_Type);
 }
 
-const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, int64_t n_samples,
-                                               void **state)
+const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, void **state)
 {
     if (!PyObject_TypeCheck(o, &PnDP_Type)) {
         PyErr_Format(PyExc_TypeError, "dp must be a pynn._C.DPState, got %.100s", Py_TYPE(o)->tp_name);
@@ -231,11 +230,9 @@ const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, in
     }
     PnDP *self = (PnDP *)o;
     if (check_idle(self) < 0) return NULL;
-    if (self->d.n_params != n_params || self->d.n_samples != n_samples) {
-        PyErr_Format(PyExc_ValueError,
-                     "DPState was made for %lld parameters and %lld samples; the loop has %lld and %lld",
-                     (long long)self->d.n_params, (long long)self->d.n_samples, (long long)n_params,
-                     (long long)n_samples);
+    if (self->d.n_params != n_params) { /* the samples are checked per run (dp_check) */
+        PyErr_Format(PyExc_ValueError, "DPState was made for %lld parameters; the loop has %lld",
+                     (long long)self->d.n_params, (long long)n_params);
         return NULL;
     }
     self->busy = 1;
