@@ -347,8 +347,9 @@ static int py_hook_call(void *ctx, float *g, int64_t n, int64_t rows)
  * epoch after epoch: fit builds one when it starts and closes it when it ends.
  * Building fixes and checks what stays for every epoch -- the program and its
  * loss, slots, statistics and outputs, the optimizer and the arenas, the
- * gradient hook and the per-batch strategy (whose state, DP-SGD's, is held
- * busy until close) -- so a run only checks its data. */
+ * gradient hook and the per-batch strategy -- so a run only checks its data.
+ * The strategy's state (DP-SGD's DPState) is marked busy while a run runs
+ * only: between epochs the host may read and set it. */
 typedef struct {
     PyObject_HEAD
     pn_loop L;
@@ -364,10 +365,9 @@ typedef struct {
     int running;        /* a run is in progress (another run or close is refused) */
 } PnLoop;
 
-/* Gives the strategy state back (DPState usable again) and drops every reference. */
+/* Drops every reference (the loop is closed). */
 static void loop_release(PnLoop *self)
 {
-    if (self->strategy && self->open) pn_py_strategy_release(self->strategy);
     self->open = 0;
     Py_CLEAR(self->strategy);
     Py_CLEAR(self->hook.fn);
@@ -510,8 +510,8 @@ static int loop_setup(PnLoop *self, PyObject *prog_obj, PyObject *loss_obj, PyOb
         L->hook_ctx = &self->hook;
     }
     /* the per-batch strategy: plain, or the one of a strategy object (the
-     * DPState of DP-SGD, py_dp.c: every batch becomes a DP step), held busy
-     * until the loop is closed */
+     * DPState of DP-SGD, py_dp.c: every batch becomes a DP step); acquired
+     * here to check it, and again by every run */
     const pn_loop_strategy *strategy = NULL;
     void *strategy_state = NULL;
     if (strategy_obj != Py_None) {
@@ -521,16 +521,16 @@ static int loop_setup(PnLoop *self, PyObject *prog_obj, PyObject *loss_obj, PyOb
         }
         strategy = pn_py_strategy_acquire(strategy_obj, L->n_params, &strategy_state);
         if (!strategy) return -1;
+        pn_py_strategy_release(strategy_obj);
         Py_INCREF(strategy_obj);
         self->strategy = strategy_obj;
     }
-    self->open = 1;
     int rc = pn_loop_build(L, strategy, strategy_state);
     if (rc) {
-        loop_release(self);
         pn_py_raise(rc);
         return -1;
     }
+    self->open = 1;
     return 0;
 }
 
@@ -686,9 +686,13 @@ static PyObject *loop_run_on(PnLoop *self, PyObject *data, PyObject *perm, long 
     if (self->running || held_here == self->L.prog) /* see program_acquire: waiting would deadlock */
         return PyErr_Format(PyExc_RuntimeError, "run_loop: this program is already running on this thread");
     if (loop_set_data(self, data, perm, batch_size, acc, outs) < 0) return NULL;
+    void *state;
+    if (self->strategy && !pn_py_strategy_acquire(self->strategy, self->L.n_params, &state))
+        return NULL;
     self->running = 1;
     PyObject *res = loop_run(self, first, count);
     self->running = 0;
+    if (self->strategy) pn_py_strategy_release(self->strategy);
     return res;
 }
 
@@ -764,7 +768,7 @@ static PyMethodDef loop_methods[] = {
      "(loss_sum, loss_count, batches_done, interrupted): batches [first, first + count) of an "
      "epoch over `data` (one float32 array per slot), in C with the GIL released."},
     {"close", (PyCFunction)Loop_close, METH_NOARGS,
-     "Releases the loop: its references and its strategy state (idempotent)."},
+     "Releases the loop and what it holds (program, optimizer, arenas, hook, strategy state); idempotent."},
     {"__enter__", Loop_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)Loop_exit, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL}};
