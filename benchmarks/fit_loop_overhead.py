@@ -8,7 +8,9 @@ the load of a shared machine falls on both alike:
 
 prints, per tree, the median time per epoch (and the min..max over the rounds).
 One tree alone: ``python benchmarks/fit_loop_overhead.py --worker`` prints its
-microseconds per epoch (JSON)."""
+microseconds per epoch (JSON). ``--engine`` (this tree, which has `_C.Loop`) times
+one epoch of one batch through the engine alone: a Loop built, run and closed per
+epoch (`_C.run_loop`, what fit did before) against one run of a Loop built once."""
 import argparse
 import json
 import os
@@ -42,6 +44,38 @@ def worker():
     print(json.dumps(out))
 
 
+def engine(rounds=9, calls=2000):
+    import numpy as np
+    import pynn
+    from pynn import _C
+    x = np.random.default_rng(0).normal(size=(16, 8)).astype("float32")
+    y = x[:, :1].copy()
+    pynn.set_seed(0)
+    model = pynn.Sequential([pynn.Input(shape=(8,)), pynn.layers.Dense(4, activation="relu"),
+                             pynn.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    e = next(v for k, v in model._programs.items() if k[0] == "train")
+    data = [x, y, np.ones(16, np.float32)]
+    acc = np.zeros(max(1, sum(s.size for s in e["stats"])), np.float64)
+    args = (e["prog"], e["loss"], e["slots"], data, None, 16, 0, 1, True, model.optimizer,
+            model._params, model._grads, e["stats"], acc, [], [], False)
+    per_call = {"run_loop (build+run+close)": [], "Loop.run (built once)": []}
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            _C.run_loop(*args)
+        per_call["run_loop (build+run+close)"].append((time.perf_counter() - t0) / calls * 1e6)
+        with model._open_loop(e, train=True) as loop:
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                loop.run(data, 16, 0, 1, acc=acc)
+            per_call["Loop.run (built once)"].append((time.perf_counter() - t0) / calls * 1e6)
+    for name, us in per_call.items():
+        print(f"{name:28s} median {statistics.median(us):7.2f} us/epoch "
+              f"(min {min(us):.2f}, max {max(us):.2f}, {rounds} rounds of {calls})")
+
+
 def driver(trees, rounds):
     times = {t: {} for t in trees}
     for r in range(rounds):
@@ -60,11 +94,14 @@ def driver(trees, rounds):
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--worker", action="store_true")
+    p.add_argument("--engine", action="store_true")
     p.add_argument("--a")
     p.add_argument("--b")
     p.add_argument("--rounds", type=int, default=9)
     args = p.parse_args()
     if args.worker:
         worker()
+    elif args.engine:
+        engine(args.rounds)
     else:
         driver([args.a, args.b], args.rounds)

@@ -1,7 +1,7 @@
 /* py_dp.c - binding of DP-SGD's C state (csrc/core/privacy/dp.h): pynn._C.DPState holds
  * the configuration, the step counter and the work buffers (accumulator arena,
  * batch indices) that the compiled loop uses with the GIL released. The Python
- * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to run_loop,
+ * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to its _C.Loop,
  * which runs its strategy (pn_dp_strategy) instead of the plain step. */
 #include "pyapi.h"
 
@@ -128,7 +128,7 @@ static PyObject *DP_set_record(PnDP *self, PyObject *arr)
  * fixes how the loop's DP steps get their per-example gradients (dp.h):
  * "ghost" or "replay", with what ruled ghost clipping out ("" for ghost).
  * params is the trainable arena the loop will step; ghost clipping runs at
- * most `chunk` examples per pass. Required before run_loop. */
+ * most `chunk` examples per pass. Required before a loop runs it. */
 static PyObject *DP_plan(PnDP *self, PyObject *args)
 {
     PyObject *prog_obj, *loss_obj, *params_obj;

@@ -208,7 +208,9 @@ class Trainer(Steps):
         self._ensure_collated()
         if key in self._programs:
             return self._programs[key]
-        frozen_before = self._frozen.copy()  # tracing must not move BatchNorm statistics
+        # tracing runs the forward pass on a placeholder batch with no side effect by
+        # construction: batch_norm does not move its statistics, stateful RNNs do not
+        # read or store their states while pn_tracing is set
         was_tracing = _C.set_tracing(True)
         was_grad = _C.set_grad_enabled(kind == "train")
         try:
@@ -254,7 +256,6 @@ class Trainer(Steps):
         finally:
             _C.set_tracing(was_tracing)
             _C.set_grad_enabled(was_grad)
-            self._frozen[...] = frozen_before
         self._programs[key] = entry
         return entry
 
