@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import pynn
-from pynn import _C
 from pynn.trainer import steps as steps_mod
+from loop_spy import LoopSpy
 
 
 def _data(n=96, seed=0):
@@ -43,27 +43,9 @@ class _Counting:
     while a test runs."""
 
     def __init__(self, monkeypatch):
-        self.run_loop = self.train_step = self.test_step = 0
-        real_loop, real_train, real_test = _C.Loop, steps_mod.Steps.train_step, \
-            steps_mod.Steps.test_step
-        counts = self
-
-        class Loop:  # the C type cannot be patched: a wrapper counting its runs
-            def __init__(self, *args, **kwargs):
-                self.loop = real_loop(*args, **kwargs)
-
-            def run(self, *args, **kwargs):
-                counts.run_loop += 1
-                return self.loop.run(*args, **kwargs)
-
-            def close(self):
-                self.loop.close()
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                return self.loop.__exit__(*exc)
+        self.loops = LoopSpy(monkeypatch)
+        self.train_step = self.test_step = 0
+        real_train, real_test = steps_mod.Steps.train_step, steps_mod.Steps.test_step
 
         def train_step(model, data):
             self.train_step += 1
@@ -73,11 +55,14 @@ class _Counting:
             self.test_step += 1
             return real_test(model, data)
 
-        monkeypatch.setattr(_C, "Loop", Loop)
         # the base class's own steps replaced: a model that overrides nothing still does not
         # override them, so this counts only what the Python loop calls
         monkeypatch.setattr(steps_mod.Steps, "train_step", train_step)
         monkeypatch.setattr(steps_mod.Steps, "test_step", test_step)
+
+    @property
+    def run_loop(self):
+        return self.loops.runs
 
 
 def test_a_model_that_overrides_nothing_keeps_the_compiled_loop(monkeypatch):

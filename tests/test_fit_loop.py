@@ -12,6 +12,7 @@ import pytest
 
 import pynn
 from pynn import _C
+from loop_spy import LoopSpy
 
 
 def _data(n=48, seed=0):
@@ -32,34 +33,6 @@ def _model(lr=0.01):
 FIT = dict(batch_size=16, shuffle=False, verbose=0)
 
 
-class _Loops:
-    """Records every loop fit builds (the C type cannot be patched: a wrapper)."""
-
-    def __init__(self, monkeypatch):
-        self.built, self.runs = [], 0
-        real, record = _C.Loop, self
-
-        class Loop:
-            def __init__(self, *args, **kwargs):
-                self.loop = real(*args, **kwargs)
-                record.built.append(self.loop)
-
-            def run(self, *args, **kwargs):
-                record.runs += 1
-                return self.loop.run(*args, **kwargs)
-
-            def close(self):
-                self.loop.close()
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                return self.loop.__exit__(*exc)
-
-        monkeypatch.setattr(_C, "Loop", Loop)
-
-
 class _AtEpochEnd(pynn.callbacks.Callback):
     def __init__(self, epoch, fn):
         super().__init__()
@@ -77,7 +50,7 @@ def _same(a, b):
 
 def test_one_loop_per_fit_one_run_per_epoch_closed_at_the_end(monkeypatch):
     x, y = _data()
-    loops = _Loops(monkeypatch)
+    loops = LoopSpy(monkeypatch)
     model = _model()
     model.fit(x, y, epochs=5, **FIT)
     assert len(loops.built) == 1 and loops.runs == 5
@@ -104,7 +77,7 @@ class _Boom(Exception):
 @pytest.mark.parametrize("exc", [_Boom, KeyboardInterrupt])
 def test_the_loop_is_closed_when_fit_stops_on_an_exception(monkeypatch, exc):
     x, y = _data()
-    loops = _Loops(monkeypatch)
+    loops = LoopSpy(monkeypatch)
     model = _model()
 
     def fail(_):
@@ -143,7 +116,7 @@ def test_reduce_lr_on_plateau_between_epochs():
 
 def test_stop_training_ends_fit_after_that_epoch(monkeypatch):
     x, y = _data()
-    loops = _Loops(monkeypatch)
+    loops = LoopSpy(monkeypatch)
     a, b = _model(), _model()
 
     def stop(m):
@@ -157,7 +130,7 @@ def test_stop_training_ends_fit_after_that_epoch(monkeypatch):
 
 def test_set_weights_between_epochs(monkeypatch):
     x, y = _data()
-    loops = _Loops(monkeypatch)
+    loops = LoopSpy(monkeypatch)
     a, b = _model(), _model()
     start = [w * 0.5 + 0.1 for w in a.get_weights()]
     a.fit(x, y, epochs=2, callbacks=[_AtEpochEnd(0, lambda m: m.set_weights(start))], **FIT)
@@ -170,7 +143,7 @@ def test_set_weights_between_epochs(monkeypatch):
 
 def test_compile_between_epochs_trains_with_the_new_optimizer(monkeypatch):
     x, y = _data()
-    loops = _Loops(monkeypatch)
+    loops = LoopSpy(monkeypatch)
     a, b = _model(), _model()
 
     def recompile(m):
@@ -188,7 +161,7 @@ def test_compile_between_epochs_trains_with_the_new_optimizer(monkeypatch):
 
 def test_a_layer_frozen_and_recompiled_between_epochs_is_not_trained(monkeypatch):
     x, y = _data()
-    loops = _Loops(monkeypatch)
+    loops = LoopSpy(monkeypatch)
     a, b = _model(), _model()
     seen = {}
 
@@ -229,7 +202,7 @@ def test_a_layer_frozen_without_recompiling_is_refused_as_between_fits():
 
 def test_a_gradient_hook_installed_between_epochs_is_called(monkeypatch):
     x, y = _data()
-    loops = _Loops(monkeypatch)
+    loops = LoopSpy(monkeypatch)
     model = _model()
     model.compile(optimizer=pynn.optimizers.SGD(0.05), loss="mse")
     calls = []
