@@ -63,7 +63,7 @@ def engine(rounds=9, calls=2000):
     data = [x, y, np.ones(16, np.float32)]
     acc = np.zeros(max(1, sum(s.size for s in e["stats"])), np.float64)
     args = (e["prog"], e["loss"], e["slots"], data, None, 16, 0, 1, True, model.optimizer,
-            model._params, model._grads, e["stats"], acc, [], [], False)
+            model._grads, e["stats"], acc, [], [], False)
     per_call = {"run_loop (build+run+close)": [], "Loop.run (built once)": []}
     for _ in range(rounds):
         t0 = time.perf_counter()

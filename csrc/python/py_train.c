@@ -285,7 +285,7 @@ static PyObject *py_is_tracing(PyObject *mod, PyObject *unused)
     return PyBool_FromLong(pn_tracing);
 }
 
-static int optim_step_adapter(void *opt, float *w, const float *g);
+static int optim_step_adapter(void *opt, const float *g);
 
 static double now_seconds(void)
 {
@@ -353,7 +353,7 @@ static int py_hook_call(void *ctx, float *g, int64_t n, int64_t rows)
 typedef struct {
     PyObject_HEAD
     pn_loop L;
-    PyObject *keep;     /* (program, loss, slots, stats, outputs, optimizer, params, grads) */
+    PyObject *keep;     /* (program, loss, slots, stats, outputs, optimizer, grads) */
     PyObject *strategy; /* the strategy's state object (a DPState) or NULL */
     py_hook hook;       /* hook.fn: the Python gradient hook or NULL */
     pn_node *slots[MAX_ENDS], *stats[MAX_ENDS], *outs[MAX_ENDS];
@@ -409,8 +409,12 @@ static pn_optim *loop_optim(PnLoop *self)
     pn_optim *o = pn_py_optim_get(self->opt);
     if (o && o->n != self->L.n_params) {
         /* the step walks the optimizer's own arena length: it must match */
-        PyErr_Format(PyExc_ValueError, "Loop: the optimizer was built for %lld parameters, the arena "
-                     "holds %lld", (long long)o->n, (long long)self->L.n_params);
+        PyErr_Format(PyExc_ValueError, "run_loop: the optimizer was built for %lld parameters, the "
+                     "gradient arena holds %lld", (long long)o->n, (long long)self->L.n_params);
+        return NULL;
+    }
+    if (o && !o->w_table && o->n_seg > 0) {
+        PyErr_Format(PyExc_ValueError, "run_loop: the optimizer has no weights bound (Optim.bind)");
         return NULL;
     }
     return o;
@@ -418,7 +422,7 @@ static pn_optim *loop_optim(PnLoop *self)
 
 static int loop_setup(PnLoop *self, PyObject *prog_obj, PyObject *loss_obj, PyObject *slots_obj,
                       PyObject *stats_obj, PyObject *outs_obj, int train, PyObject *opt_obj,
-                      PyObject *params_obj, PyObject *grads_obj, int stop_on_nan,
+                      PyObject *grads_obj, int stop_on_nan,
                       PyObject *strategy_obj, PyObject *hook_obj)
 {
     pn_loop *L = &self->L;
@@ -472,14 +476,9 @@ static int loop_setup(PnLoop *self, PyObject *prog_obj, PyObject *loss_obj, PyOb
     L->out_data = self->out_data;
     L->out_per = self->out_per;
     if (train) {
-        if (check_f32(params_obj, "params") < 0 || check_f32(grads_obj, "grads") < 0) return -1;
-        if (PyArray_SIZE((PyArrayObject *)params_obj) != PyArray_SIZE((PyArrayObject *)grads_obj)) {
-            PyErr_Format(PyExc_ValueError, "run_loop: params and grads differ in size");
-            return -1;
-        }
-        L->params = PyArray_DATA((PyArrayObject *)params_obj);
+        if (check_f32(grads_obj, "grads") < 0) return -1;
         L->grads = PyArray_DATA((PyArrayObject *)grads_obj);
-        L->n_params = PyArray_SIZE((PyArrayObject *)params_obj);
+        L->n_params = PyArray_SIZE((PyArrayObject *)grads_obj);
         if (opt_obj != Py_None) {
             self->opt = opt_obj;
             if (!(L->opt = loop_optim(self))) return -1;
@@ -487,8 +486,8 @@ static int loop_setup(PnLoop *self, PyObject *prog_obj, PyObject *loss_obj, PyOb
         }
     }
     /* held from here: what the loop points into lives as long as the loop */
-    self->keep = Py_BuildValue("(OOOOOOOO)", prog_obj, loss_obj, slots_obj, stats_obj, outs_obj,
-                               opt_obj, params_obj, grads_obj);
+    self->keep = Py_BuildValue("(OOOOOOO)", prog_obj, loss_obj, slots_obj, stats_obj, outs_obj,
+                               opt_obj, grads_obj);
     if (!self->keep) return -1;
     if (hook_obj != Py_None) {
         if (!PyCallable_Check(hook_obj)) {
@@ -699,21 +698,21 @@ static PyObject *loop_run_on(PnLoop *self, PyObject *data, PyObject *perm, long 
 static PyObject *Loop_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"program", "loss", "slots", "stats", "outputs", "train", "optimizer",
-                             "params", "grads", "stop_on_nan", "strategy", "gradient_hook", NULL};
+                             "grads", "stop_on_nan", "strategy", "gradient_hook", NULL};
     PyObject *prog_obj, *loss_obj = Py_None, *slots_obj, *stats_obj = NULL, *outs_obj = NULL,
-                        *opt_obj = Py_None, *params_obj = Py_None, *grads_obj = Py_None,
+                        *opt_obj = Py_None, *grads_obj = Py_None,
                         *strategy_obj = Py_None, *hook_obj = Py_None;
     int train = 0, stop_on_nan = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OO|$OOpOOOpOO:Loop", kwlist, &PnProgram_Type,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OO|$OOpOOpOO:Loop", kwlist, &PnProgram_Type,
                                      &prog_obj, &loss_obj, &slots_obj, &stats_obj, &outs_obj, &train,
-                                     &opt_obj, &params_obj, &grads_obj, &stop_on_nan, &strategy_obj,
+                                     &opt_obj, &grads_obj, &stop_on_nan, &strategy_obj,
                                      &hook_obj))
         return NULL;
     PyObject *empty = PyTuple_New(0);
     if (!empty) return NULL;
     PnLoop *self = (PnLoop *)type->tp_alloc(type, 0);
     if (self && loop_setup(self, prog_obj, loss_obj, slots_obj, stats_obj ? stats_obj : empty,
-                           outs_obj ? outs_obj : empty, train, opt_obj, params_obj, grads_obj,
+                           outs_obj ? outs_obj : empty, train, opt_obj, grads_obj,
                            stop_on_nan, strategy_obj, hook_obj) < 0)
         Py_CLEAR(self);
     Py_DECREF(empty);
@@ -785,7 +784,7 @@ static PyTypeObject PnLoop_Type = {
     .tp_traverse = (traverseproc)Loop_traverse,
     .tp_clear = (inquiry)Loop_clear,
     .tp_doc = "Loop(program, loss, slots, *, stats=(), outputs=(), train=False, optimizer=None, "
-              "params=None, grads=None, stop_on_nan=False, strategy=None, gradient_hook=None): "
+              "grads=None, stop_on_nan=False, strategy=None, gradient_hook=None): "
               "the compiled epoch loop, built once (fit: once per fit) and run per epoch.",
     .tp_methods = loop_methods,
     .tp_getset = loop_getset,
@@ -793,23 +792,23 @@ static PyTypeObject PnLoop_Type = {
 };
 
 /* run_loop(program, loss, slots, data, perm, batch_size, first, count, train,
- *          optimizer, params, grads, stats, acc, outs, out_arrays, stop_on_nan[, dp],
+ *          optimizer, grads, stats, acc, outs, out_arrays, stop_on_nan[, dp],
  *          *, gradient_hook=None)
  * -> (loss_sum, loss_count, batches_done, interrupted): a Loop built, run once
  * and closed (the engine's one-shot form, for tests and tools). */
 static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+    static char *kwlist[] = {"", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
                              "", "gradient_hook", NULL};
-    PyObject *prog_obj, *loss_obj, *slots_obj, *data_obj, *perm_obj, *opt_obj, *params_obj,
+    PyObject *prog_obj, *loss_obj, *slots_obj, *data_obj, *perm_obj, *opt_obj,
         *grads_obj, *stats_obj, *acc_obj, *outs_obj, *outarr_obj, *dp_obj = Py_None,
         *hook_obj = Py_None;
     long long batch_size, first, count;
     int train, stop_on_nan;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOLLLpOOOOOOOp|O$O:run_loop", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOLLLpOOOOOOp|O$O:run_loop", kwlist,
                                      &PnProgram_Type, &prog_obj, &loss_obj, &slots_obj, &data_obj,
                                      &perm_obj, &batch_size, &first, &count, &train, &opt_obj,
-                                     &params_obj, &grads_obj, &stats_obj, &acc_obj, &outs_obj,
+                                     &grads_obj, &stats_obj, &acc_obj, &outs_obj,
                                      &outarr_obj, &stop_on_nan, &dp_obj, &hook_obj))
         return NULL;
     if (held_here == ((PnProgram *)prog_obj)->prog) /* see program_acquire: waiting would deadlock */
@@ -818,7 +817,7 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
     if (!loop) return NULL;
     PyObject *res = NULL;
     if (loop_setup(loop, prog_obj, loss_obj, slots_obj, stats_obj, outs_obj, train, opt_obj,
-                   params_obj, grads_obj, stop_on_nan, dp_obj, hook_obj) == 0)
+                   grads_obj, stop_on_nan, dp_obj, hook_obj) == 0)
         res = loop_run_on(loop, data_obj, perm_obj, batch_size, first, count, acc_obj, outarr_obj);
     loop_release(loop);
     Py_DECREF(loop);
@@ -843,7 +842,7 @@ int pn_py_init_train(PyObject *m)
 }
 
 /* ------------------------------------------------------------------ optimizer glue */
-static int optim_step_adapter(void *opt, float *w, const float *g)
+static int optim_step_adapter(void *opt, const float *g)
 {
-    return pn_optim_step((pn_optim *)opt, w, g);
+    return pn_optim_step_table((pn_optim *)opt, g);
 }

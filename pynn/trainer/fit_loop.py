@@ -3,8 +3,8 @@ batches when callbacks or the progress bar need Python in between), closed when 
 ends, also on an exception or Ctrl-C.
 
 Callbacks run between the runs and may change what the loop was built from: a
-``compile`` (new optimizer, new programs), a layer frozen or unfrozen (the weights
-collated into new arenas, the programs traced again), another gradient hook. Before
+``compile`` (new optimizer, new programs), a layer frozen or unfrozen (a new weight
+table and gradient arena, the programs traced again), another gradient hook. Before
 every run the loop compares what it was built from with the model as it now is and
 is built again when anything differs, so it never steps stale weights with a stale
 optimizer. What changes inside those objects needs no rebuild: the learning rate
@@ -24,7 +24,6 @@ class FitLoop:
         self.model, self.y_shapes, self.x_shapes = model, y_shapes, x_shapes
         self.strategy = strategy
         self.loop = self._built_from = None
-        self.builds = 0  # how many loops this fit built (1 unless a callback changed the model)
 
     def _sources(self):
         """What the loop is built from, as it is now (compared by identity)."""
@@ -32,7 +31,7 @@ class FitLoop:
         entry = m._program("train", self.y_shapes, self.x_shapes)
         m._build_optimizer()
         opt = m.optimizer
-        return (entry, opt, getattr(opt, "_c", None), m._params, m._grads, m._gradient_hook)
+        return (entry, opt, getattr(opt, "_c", None), m._grads, m._gradient_hook)
 
     def current(self):
         """(the train program's entry, the loop to run now): the loop built at the
@@ -46,9 +45,8 @@ class FitLoop:
             self.loop.close()
             self.loop = None
         self.loop = self.model._open_loop(sources[0], train=True, strategy=self.strategy,
-                                          gradient_hook=sources[5])
+                                          gradient_hook=sources[4])
         self._built_from = sources
-        self.builds += 1
         return sources[0], self.loop
 
     def _refuse_under_strategy(self, old, new):
@@ -66,7 +64,7 @@ class FitLoop:
                          f"began; make such changes between fit() calls")
 
     def close(self):
-        """Releases the loop (its strategy state is usable again). Idempotent."""
+        """Releases the loop and what it holds. Idempotent."""
         if self.loop is not None:
             self.loop.close()
             self.loop = self._built_from = None

@@ -205,7 +205,8 @@ class Trainer(Steps):
                              f"a None dimension is only known once data is given")
         key = (kind, tuple(tuple(s) for s in y_shapes) if y_shapes is not None else None,
                tuple(x_shapes))
-        self._ensure_collated()
+        if kind == "train":
+            self._bind_weights()  # a changed trainable set drops the programs traced for the old one
         if key in self._programs:
             return self._programs[key]
         # tracing runs the forward pass on a placeholder batch with no side effect by
@@ -663,7 +664,6 @@ class Trainer(Steps):
                        stats=[] if predict else entry["stats"],
                        outputs=entry["outs"] if predict else [], train=train,
                        optimizer=self.optimizer if train else None,
-                       params=self._params if train else None,
                        grads=self._grads if train else None,
                        strategy=None if strategy is None else strategy.state,
                        gradient_hook=gradient_hook if train else None)
@@ -672,9 +672,11 @@ class Trainer(Steps):
         if self.optimizer is None:  # compile(optimizer=None) is allowed, as in Keras
             raise ValueError(f"Model '{self.name}' was compiled with optimizer=None: training "
                              f"needs one, e.g. compile(optimizer='adam', loss=...)")
+        table = self._bind_weights()
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
             self.optimizer.build(int(sum(self._segments)), self._segments, self._segment_shapes)
             self.optimizer._built_for = tuple(self._segments)
+        self.optimizer._c.bind(table)  # the weights it steps, where they live
 
     def _require_compiled(self, what):
         # compile(loss=None) is valid (Keras): add_loss / compute_loss give the loss,
