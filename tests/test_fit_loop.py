@@ -297,11 +297,9 @@ def test_loop_construction_refuses_bad_arguments():
     with pytest.raises(ValueError, match="slot 0 is not an input"):
         _C.Loop(prog, None, [slot])
     with pytest.raises(ValueError, match="training needs a loss"):
-        _C.Loop(prog, None, [], train=True, params=np.zeros(2, np.float32),
-                grads=np.zeros(2, np.float32))
+        _C.Loop(prog, None, [], train=True, grads=np.zeros(2, np.float32))
     with pytest.raises(TypeError, match="gradient_hook must be callable"):
-        _C.Loop(prog, y, [], train=True, params=np.zeros(2, np.float32),
-                grads=np.zeros(2, np.float32), gradient_hook=3)
+        _C.Loop(prog, y, [], train=True, grads=np.zeros(2, np.float32), gradient_hook=3)
     with pytest.raises(TypeError, match="Program"):
         _C.Loop("program", None, [])
 
