@@ -1,7 +1,7 @@
 /* py_dp.c - binding of DP-SGD's C state (csrc/core/privacy/dp.h): pynn._C.DPState holds
  * the configuration, the step counter and the work buffers (accumulator arena,
  * batch indices) that the compiled loop uses with the GIL released. The Python
- * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to run_loop,
+ * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to its _C.Loop,
  * which runs its strategy (pn_dp_strategy) instead of the plain step. */
 #include "pyapi.h"
 
@@ -131,7 +131,7 @@ static PyObject *DP_set_record(PnDP *self, PyObject *arr)
  * "ghost" or "replay", with what ruled ghost clipping out ("" for ghost).
  * grads is the gradient arena the loop will step from (the trainable weights'
  * gradients bound to it give their offsets); ghost clipping runs at
- * most `chunk` examples per pass. Required before run_loop. */
+ * most `chunk` examples per pass. Required before a loop runs it. */
 static PyObject *DP_plan(PnDP *self, PyObject *args)
 {
     PyObject *prog_obj, *loss_obj, *grads_obj;
@@ -267,8 +267,7 @@ int pn_py_init_dp(PyObject *m)
     return PyModule_AddObject(m, "DPState", (PyObject *)&PnDP_Type);
 }
 
-const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, int64_t n_samples,
-                                               void **state)
+const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, void **state)
 {
     if (!PyObject_TypeCheck(o, &PnDP_Type)) {
         PyErr_Format(PyExc_TypeError, "dp must be a pynn._C.DPState, got %.100s", Py_TYPE(o)->tp_name);
@@ -276,11 +275,9 @@ const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, in
     }
     PnDP *self = (PnDP *)o;
     if (check_idle(self) < 0) return NULL;
-    if (self->d.n_params != n_params || self->d.n_samples != n_samples) {
-        PyErr_Format(PyExc_ValueError,
-                     "DPState was made for %lld parameters and %lld samples; the loop has %lld and %lld",
-                     (long long)self->d.n_params, (long long)self->d.n_samples, (long long)n_params,
-                     (long long)n_samples);
+    if (self->d.n_params != n_params) { /* the samples are checked per run (dp_check) */
+        PyErr_Format(PyExc_ValueError, "DPState was made for %lld parameters; the loop has %lld",
+                     (long long)self->d.n_params, (long long)n_params);
         return NULL;
     }
     self->busy = 1;

@@ -190,11 +190,8 @@ class FitPlan:
         zeros; its loss and metrics are not counted."""
         row = [np.ascontiguousarray(a[:1]) for a in data]
         acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
-        hook, model._gradient_hook = model._gradient_hook, self.zero_hook
-        try:
-            _, _, d, _ = model._run_batches(entry, row, 1, 0, 1, acc=acc, train=True)
-        finally:
-            model._gradient_hook = hook
+        with model._open_loop(entry, train=True, gradient_hook=self.zero_hook) as loop:
+            _, _, d, _ = loop.run(row, 1, 0, 1, acc=acc)
         if self.dp is not None:  # this process's DP state counts the step too
             self.dp.step = self.dp.step + 1
         return d

@@ -417,7 +417,7 @@ class DPSGD:
 
 class _DPSteps:
     """One fit's DP steps: `state` (a pynn._C.DPState) is the per-batch strategy
-    run_loop runs; after_run counts the steps taken and adds `epsilon` to the logs."""
+    fit's _C.Loop runs; after_run counts the steps taken and adds `epsilon` to the logs."""
 
     def __init__(self, dpsgd, state):
         self.dpsgd, self.state = dpsgd, state
