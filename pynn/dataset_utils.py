@@ -537,7 +537,10 @@ def _extract(archive, into):
     """Extracts a tar or zip archive without letting a member escape ``into``."""
     if tarfile.is_tarfile(archive):
         with tarfile.open(archive) as tar:
-            tar.extractall(into, filter="data")  # refuses absolute paths, '..' and links out
+            try:
+                tar.extractall(into, filter="data")  # refuses absolute paths, '..', links out
+            except tarfile.FilterError as e:
+                raise ValueError(f"get_file: archive member refused: {e}") from None
         return True
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z:
