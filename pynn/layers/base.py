@@ -799,6 +799,8 @@ class Layer:
             y = self.call(x, training=False)
         finally:
             _C.set_grad_enabled(was)
+        if isinstance(y, (tuple, list)):  # several outputs: a list of shapes, one per output
+            return [(None,) + tuple(o.shape[1:]) for o in y]
         return (None,) + tuple(y.shape[1:])
 
     def _check_input(self, shape):

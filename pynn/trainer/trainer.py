@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .. import _C, losses as losses_mod, metrics as metrics_mod, random as _random
+from ..dataset import from_dataset
 from ..data_adapter import check_finite
 from ..metric_state import is_state_metric
 from .compile_utils import CompileMetrics, OutputLoss, logs_from, summed_loss, takes_training
@@ -400,6 +401,7 @@ class Trainer(Steps):
         3
         """
         self._require_compiled("fit")
+        x, y, batch_size = from_dataset(x, y, batch_size, "fit")
         batch_size = batch_size_arg(batch_size, "fit")
         self._begin_use("fit")
         try:
@@ -767,6 +769,7 @@ class Trainer(Steps):
         {'loss': 4.0, 'mae': 2.0}
         """
         self._require_compiled("evaluate")
+        x, y, batch_size = from_dataset(x, y, batch_size, "evaluate")
         batch_size = batch_size_arg(batch_size, "evaluate")
         xs = prepare_x(self, x)
         n = xs[0].shape[0]
@@ -782,7 +785,8 @@ class Trainer(Steps):
         steps_ = (n + batch_size - 1) // batch_size
         if verbose:
             from ..progbar import Progbar
-            bar = Progbar(steps_, verbose=verbose)  # started before the work it times
+            bar = Progbar(steps_, verbose=verbose,  # started before the work it times
+                          stateless_metrics=set())  # the logs are aggregates already
         self._begin_use("evaluate")
         try:
             with _failures_shared(dist):
@@ -850,6 +854,7 @@ class Trainer(Steps):
         >>> model.predict(np.array([[1.0, 2.0, 3.0]]), verbose=0)
         array([[1., 3.]], dtype=float32)
         """
+        x, _, batch_size = from_dataset(x, None, batch_size, "predict")
         batch_size = batch_size_arg(batch_size, "predict")
         self._begin_use("predict")
         try:
