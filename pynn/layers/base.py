@@ -814,6 +814,8 @@ class Layer:
             y = self.call(x, training=False)
         finally:
             _C.set_grad_enabled(was)
+        if isinstance(y, (list, tuple)):  # several outputs (Keras: a list of shapes)
+            return [(None,) + tuple(t.shape[1:]) for t in y]
         return (None,) + tuple(y.shape[1:])
 
     def _check_input(self, shape):
