@@ -94,7 +94,7 @@ static int plain_batch(pn_loop *L, void *state, int64_t k)
     if (L->train) {
         rc = pn_program_backward(L->prog, L->loss);
         if (!rc) rc = pn_loop_hook(L, L->grads, b);
-        if (!rc && L->step) rc = L->step(L->opt, L->params, L->grads);
+        if (!rc && L->step) rc = L->step(L->opt, L->grads);
         if (rc) return rc;
     }
     rc = pn_loop_add_stats(L, b);

@@ -11,7 +11,10 @@
 #define PN_TRAIN_H
 #include "pn.h"
 
-typedef int (*pn_step_fn)(void *opt, float *params, const float *grads);
+/* The optimizer step: applies the gradient arena (n_params floats, one segment
+ * per trainable weight) to the weights, which the optimizer reaches through its
+ * own weight table (optim.h: they live where each Variable was born). */
+typedef int (*pn_step_fn)(void *opt, const float *grads);
 /* The gradient hook: called on every training batch between backward and the
  * optimizer step with the gradient the step will apply (n floats, laid out as
  * the trainable arena; writable: what it leaves there is applied) and the
@@ -43,9 +46,8 @@ typedef struct pn_loop {
     int train;                  /* 1: backward and optimizer step */
     pn_step_fn step;
     void *opt;
-    float *params;              /* trainable arena */
-    float *grads;               /* its gradient arena */
-    int64_t n_params;           /* floats in both */
+    float *grads;               /* the gradient arena of the trainable weights */
+    int64_t n_params;           /* floats in it */
     pn_grad_hook_fn hook;       /* NULL: none (no call at all) */
     void *hook_ctx;
     int n_stats;                /* metric statistics summed over the epoch */

@@ -284,7 +284,7 @@ static PyObject *py_is_tracing(PyObject *mod, PyObject *unused)
     return PyBool_FromLong(pn_tracing);
 }
 
-static int optim_step_adapter(void *opt, float *w, const float *g);
+static int optim_step_adapter(void *opt, const float *g);
 
 static double now_seconds(void)
 {
@@ -341,23 +341,23 @@ static int py_hook_call(void *ctx, float *g, int64_t n, int64_t rows)
 }
 
 /* run_loop(program, loss, slots, data, perm, batch_size, first, count, train,
- *          optimizer, params, grads, stats, acc, outs, out_arrays, stop_on_nan[, dp],
+ *          optimizer, grads, stats, acc, outs, out_arrays, stop_on_nan[, dp],
  *          *, gradient_hook=None)
  * -> (loss_sum, loss_count, batches_done, interrupted). The GIL is released while batches run
  * and re-taken every ~50 ms to honour Ctrl-C at a batch boundary. */
 static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+    static char *kwlist[] = {"", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
                              "", "gradient_hook", NULL};
-    PyObject *prog_obj, *loss_obj, *slots_obj, *data_obj, *perm_obj, *opt_obj, *params_obj,
+    PyObject *prog_obj, *loss_obj, *slots_obj, *data_obj, *perm_obj, *opt_obj,
         *grads_obj, *stats_obj, *acc_obj, *outs_obj, *outarr_obj, *dp_obj = Py_None,
         *hook_obj = Py_None;
     long long batch_size, first, count;
     int train, stop_on_nan;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOLLLpOOOOOOOp|O$O:run_loop", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOLLLpOOOOOOp|O$O:run_loop", kwlist,
                                      &PnProgram_Type, &prog_obj, &loss_obj, &slots_obj, &data_obj,
                                      &perm_obj, &batch_size, &first, &count, &train, &opt_obj,
-                                     &params_obj, &grads_obj, &stats_obj, &acc_obj, &outs_obj,
+                                     &grads_obj, &stats_obj, &acc_obj, &outs_obj,
                                      &outarr_obj, &stop_on_nan, &dp_obj, &hook_obj))
         return NULL;
     pn_loop L;
@@ -442,21 +442,21 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
         L.perm = p;
     }
     if (train) {
-        if (check_f32(params_obj, "params") < 0 || check_f32(grads_obj, "grads") < 0) return NULL;
-        if (PyArray_SIZE((PyArrayObject *)params_obj) != PyArray_SIZE((PyArrayObject *)grads_obj))
-            return PyErr_Format(PyExc_ValueError, "run_loop: params and grads differ in size");
-        L.params = PyArray_DATA((PyArrayObject *)params_obj);
+        if (check_f32(grads_obj, "grads") < 0) return NULL;
         L.grads = PyArray_DATA((PyArrayObject *)grads_obj);
-        L.n_params = PyArray_SIZE((PyArrayObject *)params_obj);
+        L.n_params = PyArray_SIZE((PyArrayObject *)grads_obj);
         if (opt_obj != Py_None) {
             L.opt = pn_py_optim_get(opt_obj);
             if (!L.opt) return NULL;
             /* the step walks the optimizer's own arena length: it must match */
-            if (PyArray_SIZE((PyArrayObject *)params_obj) != ((pn_optim *)L.opt)->n)
+            if (L.n_params != ((pn_optim *)L.opt)->n)
                 return PyErr_Format(PyExc_ValueError,
                                     "run_loop: the optimizer was built for %lld parameters, the "
-                                    "arena holds %lld", (long long)((pn_optim *)L.opt)->n,
-                                    (long long)PyArray_SIZE((PyArrayObject *)params_obj));
+                                    "gradient arena holds %lld", (long long)((pn_optim *)L.opt)->n,
+                                    (long long)L.n_params);
+            if (!((pn_optim *)L.opt)->w_table && ((pn_optim *)L.opt)->n_seg > 0)
+                return PyErr_Format(PyExc_ValueError,
+                                    "run_loop: the optimizer has no weights bound (Optim.bind)");
             L.step = optim_step_adapter;
         }
     }
@@ -577,7 +577,7 @@ int pn_py_init_train(PyObject *m)
 }
 
 /* ------------------------------------------------------------------ optimizer glue */
-static int optim_step_adapter(void *opt, float *w, const float *g)
+static int optim_step_adapter(void *opt, const float *g)
 {
-    return pn_optim_step((pn_optim *)opt, w, g);
+    return pn_optim_step_table((pn_optim *)opt, g);
 }

@@ -78,9 +78,8 @@ class FitPlan:
     def broadcast_state(self, model, rng):
         """Process 0's weights, optimizer state and shuffling generator, everywhere."""
         w = self.world
-        w.bcast_(model._params)
-        if getattr(model, "_frozen", None) is not None:
-            w.bcast_(model._frozen)
+        for weights in (model.trainable_weights, model.non_trainable_weights):
+            _scatter(w.bcast_(_flat(weights)), weights)  # one message for each kind
         opt = model.optimizer
         for a in opt._state_arrays():
             w.bcast_(a)
@@ -225,13 +224,27 @@ class FitPlan:
         """The non-trainable weights (BatchNormalization's moving statistics, updated
         by each process from its own rows): process 0's value plus the mean
         difference, which leaves identical values exactly as they are."""
-        frozen = getattr(model, "_frozen", None)
-        if frozen is None or not frozen.size:
+        weights = model.non_trainable_weights
+        frozen = _flat(weights)
+        if not frozen.size:
             return
         base = self.world.bcast_(frozen.copy())
         diff = (frozen - base).astype(np.float64)
         self.world.allreduce_(diff)
-        frozen[:] = base + (diff / self.nproc).astype(np.float32)
+        _scatter(base + (diff / self.nproc).astype(np.float32), weights)
+
+
+def _flat(weights):
+    """The weights' values end to end (they live apart: each where it was born)."""
+    return np.concatenate([w.ravel() for w in weights]) if weights else np.zeros(0, np.float32)
+
+
+def _scatter(flat, weights):
+    """Writes `flat` (as `_flat` lays it out) back into the weights, in place."""
+    off = 0
+    for w in weights:
+        w[...] = flat[off:off + w.size].reshape(w.shape)
+        off += w.size
 
 
 def _mix(key, i):

@@ -1,9 +1,10 @@
 """The layer lifecycle, as in Keras: constructor config -> build(input_shape) ->
 call(inputs). Layers compose engine ops (pynn.ops); they do no numerics in Python.
 
-A layer's weights are `Variable`s: NumPy arrays that, once the layer belongs to a
-model, are views into the model's parameter arena (writing into them changes the
-model, without copies)."""
+A layer's weights are `Variable`s: NumPy arrays whose memory is theirs from birth
+and never moves. Models use them where they are (their optimizer steps a table of
+them), so writing into one changes every model that holds the layer, without
+copies."""
 import contextlib
 import functools
 import inspect
@@ -35,11 +36,6 @@ _context = threading.local()
 # Set once any layer calls add_loss, so that models whose layers never do skip looking
 # for loss terms on their cheap inference path.
 losses_used = [False]
-
-# Bumped whenever a layer is frozen / unfrozen or a model collates weights into its arenas,
-# so that a model can tell in O(1) that its own arenas may be stale (Model._ensure_collated).
-layout_version = [0]
-
 
 def resolve_training(training):
     """`training` as given, else that of the enclosing model call: Keras' call
@@ -78,8 +74,9 @@ def clear_session():
 class Variable(np.ndarray):
     """A layer weight: a float32 NumPy array with Keras' Variable conveniences.
 
-    A Variable is a view into the model's parameter arena: reading it costs
-    nothing, and writing into it (``var[...] = value``, ``assign``, ``assign_add``,
+    A Variable keeps the memory it was created with for its whole life: models
+    train it where it is (never a copy), so reading it costs nothing, and writing
+    into it (``var[...] = value``, ``assign``, ``assign_add``,
     ``assign_sub``) changes the model's weight in place. It carries ``name``
     (``"layer/kernel"``), ``trainable`` and ``regularizer``. Layers create theirs
     with ``add_weight``; ``Variable(initializer, shape=None, dtype=None,
@@ -250,14 +247,6 @@ class Variable(np.ndarray):
 def make_variable(array, name, trainable, regularizer=None):
     v = np.asarray(array, dtype=np.float32, order="C").view(Variable)  # keeps 0-d scalars 0-d
     v.name, v.trainable, v.regularizer, v._tensor = name, trainable, regularizer, None
-    return v
-
-
-def rebind_variable(old, new_memory):
-    """A Variable over new_memory with old's values and attributes."""
-    new_memory[...] = old
-    v = new_memory.view(Variable)
-    v.name, v.trainable, v.regularizer, v._tensor = old.name, old.trainable, old.regularizer, None
     return v
 
 
@@ -491,7 +480,10 @@ class Layer:
         self._trainable = value
         for layer in self._child_layers():  # Keras: freezing a layer freezes what it holds
             layer.trainable = value
-        layout_version[0] += 1
+        # the same weights (and tensors) stay; only whether gradients reach them changes
+        for var in self.__dict__.get("_weights", ()):
+            if var._tensor is not None:
+                var._tensor.requires_grad = bool(var.trainable and value)
 
     # ------------------------------------------------------------ sub-layers
     def __setattr__(self, name, value):
@@ -600,7 +592,7 @@ class Layer:
 
     @property
     def weights(self):
-        """The layer's weights (``Variable`` views into the parameter arena): its own in
+        """The layer's weights (``Variable`` objects, the ones models train): its own in
         creation order, then those of the layers it holds in its attributes (Keras' order)."""
         out, seen = list(self._weights), {id(w) for w in self._weights}
         for layer in self._child_layers():
@@ -699,13 +691,6 @@ class Layer:
             values.append(checked_weight_value(f"Layer '{self.name}'", var, value))
         for var, value in zip(mine, values):
             var[...] = value
-
-    def _replace_variable(self, old, new):
-        """Points the layer (list and attributes) at a new Variable."""
-        self._weights = [new if w is old else w for w in self._weights]
-        for k, v in list(self.__dict__.items()):
-            if v is old:
-                self.__dict__[k] = new
 
     def tensor(self, var):
         """Returns the engine `Tensor` over a weight's memory, for use in ``call``.

@@ -41,6 +41,8 @@ class InputLayer(Layer):
         super().__init__(name=name, input_shape=tuple(shape), **kwargs)
         self.shape = tuple(shape)
         self.batch_size = batch_size
+        self.batch_shape = self.output_shape = (batch_size,) + self.shape  # Keras' names
+        self.built = True  # nothing to build: Keras' InputLayer is built when made
 
     def call(self, inputs, training=False):
         return inputs

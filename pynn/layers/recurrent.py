@@ -763,12 +763,6 @@ class Bidirectional(Layer):
             self.set_weights(self._initial_weights)
         self.output_shape = self.compute_output_shape(input_shape)
 
-    def _replace_variable(self, old, new):
-        super()._replace_variable(old, new)
-        for lay in (self.forward_layer, self.backward_layer):
-            if any(w is old for w in lay._weights):
-                lay._replace_variable(old, new)
-
     def tensor(self, var):
         """Returns the engine Tensor over one of the wrapped layers' weights.
 

@@ -6,8 +6,9 @@ Note: pynn's ``gelu`` defaults to the exact form (``approximate=False``), as
 so a ported ``ops.gelu(x)`` differs from Keras by up to ~1e-3 unless it passes
 ``approximate=True``."""
 from . import (elu, gelu, hard_sigmoid, hard_silu, hard_swish, leaky_relu, log_softmax,  # noqa: F401
-               one_hot, relu, relu6, selu, sigmoid, silu, softmax, softplus, softsign, swish)
+               moments, one_hot, relu, relu6, selu, sigmoid, silu, softmax, softplus, softsign,
+               swish)
 
 __all__ = ["elu", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu", "log_softmax",
-           "one_hot", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softplus",
+           "moments", "one_hot", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softplus",
            "softsign", "swish"]

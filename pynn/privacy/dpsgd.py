@@ -315,14 +315,14 @@ class DPSGD:
                                  "than one process (its noise cannot be drawn once for all)")
             rows, batch_size, key = shard
             sigma = 0.0
-        state = _C.DPState(n_params=int(model._params.size), n_samples=int(rows),
+        state = _C.DPState(n_params=int(model._grads.size), n_samples=int(rows),
                            l2_norm_clip=self.l2_norm_clip, noise_multiplier=sigma,
                            sample_rate=q, divisor=q * n, poisson=self.poisson_sampling,
                            secure=self.secure_mode, key=key, step=self.accountant.steps)
         # ghost clipping's buffers hold a batch up to 5 standard deviations above
         # the expected Poisson size; a larger draw runs in parts
         chunk = batch_size + (int(5 * math.sqrt(batch_size)) + 1 if self.poisson_sampling else 0)
-        path, reason = state.plan(program["prog"], program["loss"], model._params,
+        path, reason = state.plan(program["prog"], program["loss"], model._grads,
                                   self.clipping_mode != "replay", min(chunk, rows))
         if self.clipping_mode == "ghost" and path != "ghost":
             raise ValueError(f"DPSGD: clipping_mode='ghost' is not possible for model "

@@ -204,10 +204,14 @@ class Trainer(Steps):
                              f"a None dimension is only known once data is given")
         key = (kind, tuple(tuple(s) for s in y_shapes) if y_shapes is not None else None,
                tuple(x_shapes))
-        self._ensure_collated()
+        if kind == "train":
+            self._bind_weights()  # a changed trainable set drops the programs traced for the old one
         if key in self._programs:
             return self._programs[key]
-        frozen_before = self._frozen.copy()  # tracing must not move BatchNorm statistics
+        # tracing runs the forward pass on the real weights: it must not move
+        # BatchNormalization's moving statistics (or any non-trainable state)
+        # (a read-only weight cannot have moved: the engine refuses to write it)
+        frozen_before = [(v, np.array(v)) for v in self.non_trainable_weights if v.flags.writeable]
         was_tracing = _C.set_tracing(True)
         was_grad = _C.set_grad_enabled(kind == "train")
         try:
@@ -253,7 +257,8 @@ class Trainer(Steps):
         finally:
             _C.set_tracing(was_tracing)
             _C.set_grad_enabled(was_grad)
-            self._frozen[...] = frozen_before
+            for v, value in frozen_before:
+                v[...] = value
         self._programs[key] = entry
         return entry
 
@@ -645,8 +650,7 @@ class Trainer(Steps):
         return _C.run_loop(
             entry["prog"], None if predict else entry["loss"], entry["slots"], data, perm,
             batch_size, first, count, train,
-            self.optimizer if train else None, self._params if train else None,
-            self._grads if train else None,
+            self.optimizer if train else None, self._grads if train else None,
             [] if predict else entry["stats"], None if predict else acc,
             entry["outs"] if predict else [], out_arrays if predict else [],
             False, None if strategy is None else strategy.state,
@@ -656,9 +660,11 @@ class Trainer(Steps):
         if self.optimizer is None:  # compile(optimizer=None) is allowed, as in Keras
             raise ValueError(f"Model '{self.name}' was compiled with optimizer=None: training "
                              f"needs one, e.g. compile(optimizer='adam', loss=...)")
+        table = self._bind_weights()
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
             self.optimizer.build(int(sum(self._segments)), self._segments, self._segment_shapes)
             self.optimizer._built_for = tuple(self._segments)
+        self.optimizer._c.bind(table)  # the weights it steps, where they live
 
     def _require_compiled(self, what):
         # compile(loss=None) is valid (Keras): add_loss / compute_loss give the loss,
