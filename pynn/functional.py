@@ -18,6 +18,9 @@ def _op(name, reflected=False):
 
 class KerasTensor:
     _is_symbolic = True
+    # the symbolic mask (a KerasTensor) when an Embedding(mask_zero=True), Masking or a
+    # layer's compute_mask gave one, as in Keras; None otherwise
+    _keras_mask = None
     # NumPy hands `array + keras_tensor` to our reflected operators instead of looping
     __array_ufunc__ = None
 
@@ -186,7 +189,10 @@ def symbolic_call(layer, inputs, training=False, dict_keys=None, **kwargs):
     if dict_keys is not None:
         shapes = dict(zip(dict_keys, shapes))
     layer._maybe_build(shapes)
-    out_shape = layer.compute_output_shape(shapes)
+    masks = [t._keras_mask for t in inputs] if many else inputs._keras_mask
+    if many and all(m is None for m in masks):
+        masks = None
+    out_shape = layer._symbolic_output_shape(shapes, masks)
     # keyword tensors join the call's inputs (after the positional ones), so that the
     # layers producing them are in the graph, run first and receive gradients
     ins = (tuple(inputs) if many else (inputs,)) + tuple(_keyword_tensors(kwargs))
@@ -204,7 +210,29 @@ def symbolic_call(layer, inputs, training=False, dict_keys=None, **kwargs):
     for out in outs:  # siblings: all outputs of this one call, for the model to fill in
         out.call_kwargs, out.n_positional, out.siblings = kwargs, n_positional, outs
         out.dict_keys = dict_keys
+    _symbolic_masks(layer, inputs, outs, masks)
     return outs if isinstance(out_shape, list) else outs[0]
+
+
+def _symbolic_masks(layer, inputs, outs, masks):
+    """Sets the outputs' `_keras_mask` to what the layer's compute_mask gives on the
+    symbolic inputs (its ops are recorded on a branch of the graph that the model
+    runs only if something uses the mask). The masks the model uses when it runs
+    are computed from the real tensors (Layer._call_with_masks)."""
+    from .layers.base import Layer
+    if not layer.supports_masking or (masks is None
+                                      and type(layer).compute_mask is Layer.compute_mask):
+        return
+    try:
+        out_masks = layer.compute_mask(inputs, masks)
+    except (TypeError, ValueError, AttributeError, NotImplementedError):
+        return  # a compute_mask that only works on real tensors: no symbolic mask
+    if out_masks is None:
+        return
+    out_masks = out_masks if isinstance(out_masks, (list, tuple)) else [out_masks]
+    for out, mask in zip(outs, out_masks):
+        if isinstance(mask, KerasTensor):
+            out._keras_mask = mask
 
 
 def topo_calls(outputs):

@@ -966,7 +966,7 @@ class Sequential(Model):
     def _forward(self, inputs, training=False):
         x = inputs[0]
         for layer in self._layers[self._n_host:]:  # the host stage ran the first ones
-            x = layer.call(x, training=training)
+            x = layer._call_with_masks(x, training, {})
         return x
 
     def _raw_shapes(self):
@@ -1087,7 +1087,7 @@ class FunctionalModel(Model):
             args = [values[id(i)] for i in t.inputs[:getattr(t, "n_positional", len(t.inputs))]]
             arg = call_argument(t, args)
             kwargs = {k: substitute(v, values) for k, v in getattr(t, "call_kwargs", {}).items()}
-            out = t.layer.call(arg, training=training, **kwargs)
+            out = t.layer._call_with_masks(arg, training, kwargs)
             for sib in getattr(t, "siblings", [t]):  # the graph walk met only one of them
                 values[id(sib)] = out[sib.index] if isinstance(out, (list, tuple)) else out
         outs = [values[id(t)] for t in self._outputs]

@@ -225,8 +225,9 @@ class Trainer(Steps):
                 ys = [_C.placeholder((1,) + tuple(s)) for s in y_shapes]
                 w = _C.placeholder((1,))
                 metric_objs, stats = [], []
+                n_losses = sum(lf is not None for lf in self._output_losses())
                 for o, (lf, y, p) in enumerate(zip(self._output_losses(), ys, preds)):
-                    if lf is not None and len(preds) > 1:  # Keras logs "<output>_loss" too
+                    if lf is not None and n_losses > 1:  # Keras logs "<output>_loss" too
                         metric_objs.append(OutputLoss(f"{self._output_names()[o]}_loss"))
                         stats.append(summed_loss(lf, y, p, w))
                 one = lambda ts: ts[0] if len(ts) == 1 else ts  # noqa: E731  (Keras' structures)
