@@ -156,6 +156,9 @@ static int64_t k_block(const pn_gemm_impl *im, int64_t K)
     return K <= SMALL_MAX_K ? K : balanced(K, im->kc, 1);
 }
 
+const pn_gemm_impl *pn_gemm_active(void) { return get_impl(); }
+int64_t pn_gemm_k_block(const pn_gemm_impl *im, int64_t K) { return k_block(im, K); }
+
 /* ------------------------------------------------------------ simple paths */
 /* C = beta * C, never reading C when beta == 0 (it may hold NaN garbage). */
 static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc)

@@ -76,6 +76,13 @@ void pn_gemm_gemv_avx2(int64_t n, int64_t K, int64_t kc, const float *a, int64_t
 void pn_gemm_rank1_avx2(int64_t m, int64_t n, const float *a, int64_t rsa, const float *b,
                         float alpha, float beta, float *C, int64_t ldc);
 
+/* For callers that drive the micro-kernels themselves (ops/conv.c im2cols
+ * small tiles straight into them): the active kernel table, and the depth
+ * blocks every path of pn_sgemm sums K in (later blocks accumulate with
+ * beta 1), so such a caller gets pn_sgemm's bits. */
+const pn_gemm_impl *pn_gemm_active(void);
+int64_t pn_gemm_k_block(const pn_gemm_impl *im, int64_t K);
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PN_GEMM_X86 1
 #endif
