@@ -10,7 +10,10 @@
  *         for is over M in super-blocks of ms:
  *             pack op(A)[is, pc] (and op(B)[pc, jc] on the first is)  -- parallel
  *             for every tile (mc rows x nw cols) of the super-block    -- parallel
- *                 for jr: for ir: micro-kernel(kc)
+ *                 for jr: for ir: micro-kernel(kc)   (AVX2, generic)
+ *                 for ir: for jr: micro-kernel(kc)   (AVX-512: a_in_l1_max_nw)
+ * A row-major A is not packed but read in place when the kernel says so for
+ * this N (a_inplace_max_n: an inference batch through a Dense layer).
  * Packing is shared by all threads (each packs disjoint panels) so that a
  * small M (a training batch) is packed once, not once per thread. Tiles only
  * split C, never K, so each C element is produced by one thread with the same
