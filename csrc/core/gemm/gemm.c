@@ -10,7 +10,10 @@
  *         for is over M in super-blocks of ms:
  *             pack op(A)[is, pc] (and op(B)[pc, jc] on the first is)  -- parallel
  *             for every tile (mc rows x nw cols) of the super-block    -- parallel
- *                 for jr: for ir: micro-kernel(kc)
+ *                 for jr: for ir: micro-kernel(kc)   (AVX2, generic)
+ *                 for ir: for jr: micro-kernel(kc)   (AVX-512: a_in_l1_max_nw)
+ * A row-major A is not packed but read in place when the kernel says so for
+ * this N (a_inplace_max_n: an inference batch through a Dense layer).
  * Packing is shared by all threads (each packs disjoint panels) so that a
  * small M (a training batch) is packed once, not once per thread. Tiles only
  * split C, never K, so each C element is produced by one thread with the same
@@ -282,32 +285,42 @@ static void pack_task(void *vctx, int64_t begin, int64_t end)
     }
 }
 
+/* One micro-tile: rows [ir, ir+m), columns [jr, jr+n) of the current blocks. */
+static inline void micro_tile(const job_t *j, int64_t ir, int64_t jr, int m, int n)
+{
+    const int mr = j->im->mr;
+    const float *b = j->bp + jr * j->kc;
+    float *c = j->C + (j->i0 + ir) * j->ldc + j->j0 + jr;
+    if (j->a_inplace)
+        j->im->skernel(j->kc, j->A + (j->i0 + ir) * j->rsa + j->p0, j->rsa, 1, b, j->im->nr, c,
+                       j->ldc, j->alpha, j->beta, m, n);
+    else /* a short tile (the last rows, a small batch) runs only its own rows'
+          * FMAs; same sums, so the same bits as a full tile */
+        (m == mr ? j->im->kernel : j->im->skernel)(j->kc, j->ap + ir * j->kc, 1, mr, b,
+                                                   j->im->nr, c, j->ldc, j->alpha, j->beta, m, n);
+}
+
 static void compute_task(void *vctx, int64_t begin, int64_t end)
 {
     const job_t *j = vctx;
     const int mr = j->im->mr, nr = j->im->nr;
-    const pn_ukernel kern = j->im->kernel;
     for (int64_t t = begin; t < end; t++) {
         int64_t r0 = (t / j->tiles_n) * j->mc, c0 = (t % j->tiles_n) * j->nw;
         int64_t r1 = r0 + j->mc < j->ms ? r0 + j->mc : j->ms;
         int64_t c1 = c0 + j->nw < j->nc ? c0 + j->nw : j->nc;
+        if (j->im->a_in_l1_max_nw) { /* see gemm_internal.h */
+            for (int64_t ir = r0; ir < r1; ir += mr) {
+                int m = r1 - ir < mr ? (int)(r1 - ir) : mr;
+                for (int64_t jr = c0; jr < c1; jr += nr)
+                    micro_tile(j, ir, jr, m, c1 - jr < nr ? (int)(c1 - jr) : nr);
+            }
+            continue;
+        }
         /* jr outside ir: one B micro-panel stays in L1 while A streams from L2. */
         for (int64_t jr = c0; jr < c1; jr += nr) {
             int n = c1 - jr < nr ? (int)(c1 - jr) : nr;
-            const float *b = j->bp + jr * j->kc;
-            float *c = j->C + j->i0 * j->ldc + j->j0 + jr;
-            for (int64_t ir = r0; ir < r1; ir += mr) {
-                int m = r1 - ir < mr ? (int)(r1 - ir) : mr;
-                if (j->a_inplace) {
-                    j->im->skernel(j->kc, j->A + (j->i0 + ir) * j->rsa + j->p0, j->rsa, 1, b, nr,
-                                   c + ir * j->ldc, j->ldc, j->alpha, j->beta, m, n);
-                    continue;
-                }
-                /* A short tile (the last rows, a small batch) runs only its own
-                 * rows' FMAs; same sums, so the same bits as a full tile. */
-                (m == mr ? kern : j->im->skernel)(j->kc, j->ap + ir * j->kc, 1, mr, b, nr,
-                                                  c + ir * j->ldc, j->ldc, j->alpha, j->beta, m, n);
-            }
+            for (int64_t ir = r0; ir < r1; ir += mr)
+                micro_tile(j, ir, jr, r1 - ir < mr ? (int)(r1 - ir) : mr, n);
         }
     }
 }
@@ -368,6 +381,8 @@ static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K,
                  * writes which C elements, never the arithmetic. */
                 int64_t want = parallel ? TILES_PER_THREAD * (int64_t)threads : 1;
                 int64_t tn = tiles_m >= want ? 1 : cdiv(want, tiles_m);
+                if (im->a_in_l1_max_nw && tn < cdiv(j.nc, im->a_in_l1_max_nw))
+                    tn = cdiv(j.nc, im->a_in_l1_max_nw);
                 j.nw = round_up(cdiv(j.nc, tn), nr);
                 j.tiles_n = cdiv(j.nc, j.nw);
                 run_pass(parallel, tiles_m * j.tiles_n, compute_task, &j);

@@ -39,6 +39,11 @@ typedef struct {
      * instead of packed: packing A costs as much as the compute it saves when
      * few column panels reuse it (see gemm.c). */
     int64_t a_inplace_max_n;
+    /* 0: jr outside ir (a B micro-panel stays in L1, A streams from L2);
+     * else ir outside jr over tiles at most this wide: an A micro-panel stays
+     * in L1 and B micro-panels stream from an L2-sized block -- for kernels
+     * whose kc x NR B micro-panel fills L1 (12 x 32 at kc 256: 32 KB). */
+    int64_t a_in_l1_max_nw;
     pn_ukernel kernel;    /* may assume packed operands (fast path) */
     pn_ukernel skernel;   /* arbitrary a strides and b row stride */
     pn_pack_fn pack_a;    /* pn_gemm_pack_a or an ISA-specific equivalent */

@@ -127,7 +127,7 @@ TGT static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t c
 #ifndef AVX2_NC
 #define AVX2_NC 4080
 #endif
-const pn_gemm_impl pn_gemm_impl_avx2 = {"avx2", MR, NR, AVX2_MC, AVX2_KC, AVX2_NC, 0,
+const pn_gemm_impl pn_gemm_impl_avx2 = {"avx2", MR, NR, AVX2_MC, AVX2_KC, AVX2_NC, 0, 0,
                                         kernel_packed, kernel_strided,
                                         pn_gemm_pack_a_avx2, pn_gemm_pack_b_avx2,
                                         pn_gemm_gemv_avx2, pn_gemm_rank1_avx2};
