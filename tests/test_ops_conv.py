@@ -318,3 +318,49 @@ def test_fused_activation_bad_arguments():
         ops.conv1d(x[0], w[0], activation="tanh", alpha=0.3)
     with pytest.raises(ValueError, match="conv2d: activation must be one of"):
         pynn._C.apply("conv2d", [x, w], activation="softmax")
+
+
+def _im2col(x, kh, kw, strides, padding, dilation):
+    """The im2col matrix (rows (image, oy, ox), columns (ky, kx, c)) of NHWC x,
+    copied exactly (float32): what the engine multiplies by the kernel."""
+    N, H, W, C = x.shape
+    (sh, sw), (dh, dw) = strides, dilation
+    OH, OW = keras_out(H, kh, sh, dh, padding), keras_out(W, kw, sw, dw, padding)
+    pt, pb = pads(H, kh, sh, dh, padding)
+    pl, pr = pads(W, kw, sw, dw, padding)
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    taps = [xp[:, ky * dh: ky * dh + (OH - 1) * sh + 1: sh, kx * dw: kx * dw + (OW - 1) * sw + 1: sw]
+            for ky in range(kh) for kx in range(kw)]
+    return np.stack(taps, axis=3).reshape(N * OH * OW, kh * kw * C), (N, OH, OW)
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,dil", [
+    ((9, 28, 28, 1), (3, 3, 1, 32), (1, 1), "valid", (1, 1)),   # the benchmark CNN's first layer
+    ((5, 13, 13, 32), (3, 3, 32, 64), (1, 1), "valid", (1, 1)),  # its second (K = 288)
+    ((2, 12, 11, 64), (3, 3, 64, 40), (2, 1), "same", (1, 1)),  # K = 576: two depth blocks, F ragged
+    ((2, 10, 9, 64), (3, 3, 64, 128), (1, 1), "same", (1, 1)),  # kernel too large for the tiles
+    ((3, 9, 10, 3), (3, 2, 3, 7), (1, 2), "same", (2, 1)),      # dilation, padding, rows % MR != 0
+    ((1, 5, 5, 2), (5, 5, 2, 3), (1, 1), "valid", (1, 1)),      # one output row
+])
+def test_conv2d_forward_has_the_bits_of_im2col_times_kernel(xs, ks, strides, padding, dil):
+    """The forward runs im2col tiles through the GEMM's micro-kernel (or im2col
+    chunks through pn_sgemm for large kernels); either way each output must be
+    bit for bit matmul(im2col(x), kernel) (pn_sgemm), then + bias, then relu:
+    what the seeded training fixtures recorded before the tiles."""
+    rng = np.random.default_rng(sum(xs) + sum(ks))
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = (rng.standard_normal(ks) / np.sqrt(np.prod(ks[:3]))).astype(np.float32)
+    b = rng.standard_normal(ks[3]).astype(np.float32)
+    cols, (N, OH, OW) = _im2col(x, ks[0], ks[1], strides, padding, dil)
+    pre = ops.matmul(np.ascontiguousarray(cols), w.reshape(-1, ks[3])).numpy()
+    want = np.maximum(pre + b, np.float32(0)).reshape(N, OH, OW, ks[3])
+    before = pynn.get_num_threads()
+    for threads in (1, 2):
+        pynn.set_num_threads(threads)
+        try:
+            got = ops.conv2d(x, w, b, strides=strides, padding=padding, dilation_rate=dil,
+                             activation="relu").numpy()
+        finally:
+            pynn.set_num_threads(before)
+        assert got.shape == want.shape
+        assert np.array_equal(got, want), f"{threads} threads: max diff {np.abs(got - want).max()}"
