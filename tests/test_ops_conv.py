@@ -28,20 +28,25 @@ def pads(n, k, s, d, padding):
 
 def conv2d_ref(x, w, b=None, strides=(1, 1), padding="valid", dilation=(1, 1)):
     """Direct sum over kernel taps in float64 (no im2col, so independent of the C path)."""
-    N, H, W, C = x.shape
     KH, KW, _, F = w.shape
-    (sh, sw), (dh, dw) = strides, dilation
-    OH, OW = keras_out(H, KH, sh, dh, padding), keras_out(W, KW, sw, dw, padding)
-    pt, pb = pads(H, KH, sh, dh, padding)
-    pl, pr = pads(W, KW, sw, dw, padding)
-    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
-    y = np.zeros((N, OH, OW, F))
-    for ky in range(KH):
-        for kx in range(KW):
-            patch = xp[:, ky * dh: ky * dh + (OH - 1) * sh + 1: sh,
-                       kx * dw: kx * dw + (OW - 1) * sw + 1: sw, :]
-            y += patch @ w[ky, kx]
+    ps = taps(x, KH, KW, strides, padding, dilation)
+    y = np.zeros(ps[0].shape[:3] + (F,))
+    for t, patch in enumerate(ps):
+        y += patch @ w[t // KW, t % KW]
     return y if b is None else y + b
+
+
+def taps(x, kh, kw, strides, padding, dilation):
+    """Per tap (ky, kx), row-major: the input positions it reads for every
+    output, (N, OH, OW, C), zeros in the padding."""
+    N, H, W, C = x.shape
+    (sh, sw), (dh, dw) = strides, dilation
+    OH, OW = keras_out(H, kh, sh, dh, padding), keras_out(W, kw, sw, dw, padding)
+    pt, pb = pads(H, kh, sh, dh, padding)
+    pl, pr = pads(W, kw, sw, dw, padding)
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    return [xp[:, ky * dh: ky * dh + (OH - 1) * sh + 1: sh, kx * dw: kx * dw + (OW - 1) * sw + 1: sw]
+            for ky in range(kh) for kx in range(kw)]
 
 
 def conv1d_ref(x, w, b=None, stride=1, padding="valid", dilation=1):
@@ -323,15 +328,8 @@ def test_fused_activation_bad_arguments():
 def _im2col(x, kh, kw, strides, padding, dilation):
     """The im2col matrix (rows (image, oy, ox), columns (ky, kx, c)) of NHWC x,
     copied exactly (float32): what the engine multiplies by the kernel."""
-    N, H, W, C = x.shape
-    (sh, sw), (dh, dw) = strides, dilation
-    OH, OW = keras_out(H, kh, sh, dh, padding), keras_out(W, kw, sw, dw, padding)
-    pt, pb = pads(H, kh, sh, dh, padding)
-    pl, pr = pads(W, kw, sw, dw, padding)
-    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
-    taps = [xp[:, ky * dh: ky * dh + (OH - 1) * sh + 1: sh, kx * dw: kx * dw + (OW - 1) * sw + 1: sw]
-            for ky in range(kh) for kx in range(kw)]
-    return np.stack(taps, axis=3).reshape(N * OH * OW, kh * kw * C), (N, OH, OW)
+    t = np.stack(taps(x, kh, kw, strides, padding, dilation), axis=3)  # (N, OH, OW, taps, C)
+    return t.reshape(-1, kh * kw * x.shape[3]), t.shape[:3]
 
 
 @pytest.mark.parametrize("xs,ks,strides,padding,dil", [
