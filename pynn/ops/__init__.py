@@ -24,6 +24,13 @@ from .convert import *  # noqa: F401,F403
 from .compare import *  # noqa: F401,F403
 from .rounding import *  # noqa: F401,F403
 from .numeric import *  # noqa: F401,F403
+from .layout import *  # noqa: F401,F403
+from .sorting import *  # noqa: F401,F403
+from .cumulative import *  # noqa: F401,F403
+from .creation import *  # noqa: F401,F403
+from .segment import *  # noqa: F401,F403
+from .contraction import *  # noqa: F401,F403
+from .linalg import norm  # noqa: F401
 
 
 def describe(name=None, **attrs):
@@ -298,7 +305,8 @@ def minimum(a, b):
 __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "shape", "losses",
                                       "conv", "conv_transpose", "depthwise", "image", "pool", "norm",
                                       "rnn", "embedding", "attention", "dense", "convert", "compare",
-                                      "rounding", "numeric")
+                                      "rounding", "numeric", "layout", "sorting", "cumulative",
+                                      "creation", "segment", "contraction", "linalg")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
@@ -316,8 +324,13 @@ for _name in __all__:
 del _name, _fn
 
 from . import nn  # noqa: E402  (keras.ops.nn: the activations and one_hot, wrapped above)
+from . import image, linalg  # noqa: E402  (keras.ops.image, keras.ops.linalg namespaces)
+for _module in (image, linalg):  # their functions, symbolic-aware as above
+    for _name in _module.__all__:
+        setattr(_module, _name, globals()[_name])
+del _module, _name
 
-__all__ = sorted(__all__ + ["nn"])
+__all__ = sorted(__all__ + ["nn", "image", "linalg"])
 
 
 def __dir__():

@@ -11,7 +11,8 @@ from .. import _C
 from .shape import _axis_attr, _tensor
 
 __all__ = ["equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
-           "logical_not", "logical_and", "logical_or", "where", "argmax", "argmin"]
+           "logical_not", "logical_and", "logical_or", "logical_xor", "any", "all", "where",
+           "argmax", "argmin"]
 
 _CMP_DOC = """Elementwise ``x1 {sym} x2`` with broadcasting, as 1.0 (true) / 0.0 (false).
 
@@ -133,6 +134,103 @@ def logical_or(x1, x2):
     """
     return _C.apply("maximum", [_C.apply("not_equal", [x1, np.float32(0)]),
                                 _C.apply("not_equal", [x2, np.float32(0)])])
+
+
+def logical_xor(x1, x2):
+    """Elementwise logical XOR of two truth arrays (nonzero is true), with broadcasting.
+
+    Parameters
+    ----------
+    x1 : Tensor or array_like
+        First operand.
+    x2 : Tensor or array_like
+        Second operand.
+
+    Returns
+    -------
+    Tensor
+        1.0 where exactly one is nonzero, else 0.0.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast.
+
+    Examples
+    --------
+    >>> pynn.ops.logical_xor(np.array([0.0, 1.0, 3.0], np.float32), np.array([1.0, 1.0, 0.0])).numpy()
+    array([1., 0., 1.], dtype=float32)
+    """
+    return _C.apply("not_equal", [_C.apply("not_equal", [x1, np.float32(0)]),
+                                  _C.apply("not_equal", [x2, np.float32(0)])])
+
+
+def _truth_reduce(op, name, x, axis, keepdims):
+    from .reduce import _attrs
+    truth = _C.apply("not_equal", [x, np.float32(0)])
+    if truth.ndim == 0:
+        return truth
+    return _C.apply(op, [truth], **_attrs(name, truth, axis, keepdims))
+
+
+def any(x, axis=None, keepdims=False):
+    """Whether any element is nonzero, over axes (``keras.ops.any``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (nonzero, NaN included, is true).
+    axis : None, int or tuple of int, default None
+        Axes to reduce (None: all).
+    keepdims : bool, default False
+        Keep the reduced axes with length 1.
+
+    Returns
+    -------
+    Tensor
+        1.0 / 0.0.
+
+    Raises
+    ------
+    ValueError
+        An axis out of range or repeated.
+
+    Examples
+    --------
+    >>> pynn.ops.any(np.array([[0.0, 2.0], [0.0, 0.0]], np.float32), axis=1).numpy()
+    array([1., 0.], dtype=float32)
+    """
+    return _truth_reduce("max", "any", x, axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    """Whether every element is nonzero, over axes (``keras.ops.all``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input (nonzero, NaN included, is true).
+    axis : None, int or tuple of int, default None
+        Axes to reduce (None: all).
+    keepdims : bool, default False
+        Keep the reduced axes with length 1.
+
+    Returns
+    -------
+    Tensor
+        1.0 / 0.0.
+
+    Raises
+    ------
+    ValueError
+        An axis out of range or repeated.
+
+    Examples
+    --------
+    >>> pynn.ops.all(np.array([[1.0, 2.0], [0.0, 3.0]], np.float32), axis=1).numpy()
+    array([1., 0.], dtype=float32)
+    """
+    return _truth_reduce("min", "all", x, axis, keepdims)
 
 
 def _broadcast_all(tensors):

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _C
 
 __all__ = ["neg", "negative", "pow", "power", "exp", "log", "sqrt", "abs", "absolute",
-           "square", "clip", "sin", "cos"]
+           "square", "clip", "sin", "cos", "erf", "stop_gradient"]
 
 
 def _scalar(op, name, v):
@@ -261,3 +261,51 @@ def cos(x):
     array([ 1., -1.], dtype=float32)
     """
     return _C.apply("cos", [x])
+
+
+def erf(x):
+    """Elementwise error function ``2/sqrt(pi) * integral of exp(-t**2) from 0 to x``.
+
+    Its gradient is ``2/sqrt(pi) * exp(-x**2)``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.ops.erf(np.array([0.0, 1.0], np.float32)).numpy()
+    array([0.       , 0.8427008], dtype=float32)
+    """
+    return _C.apply("erf", [x])
+
+
+def stop_gradient(variable):
+    """``variable``'s values, through which no gradient flows (``keras.ops.stop_gradient``).
+
+    An engine op with no backward: in the eager tape and in a compiled model the
+    result is a constant to everything computed from it.
+
+    Parameters
+    ----------
+    variable : Tensor or array_like
+        Input.
+
+    Returns
+    -------
+    Tensor
+        The same values; ``requires_grad`` is False.
+
+    Examples
+    --------
+    >>> x = pynn.Tensor(np.array([2.0], np.float32), requires_grad=True)
+    >>> (x * pynn.ops.stop_gradient(x)).sum().backward()
+    >>> x.grad
+    array([2.], dtype=float32)
+    """
+    return _C.apply("stop_gradient", [variable])

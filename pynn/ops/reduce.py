@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _C
 
-__all__ = ["sum", "mean", "max", "min", "var", "std"]
+__all__ = ["sum", "mean", "max", "min", "var", "std", "moments"]
 
 
 def _ndim(x):
@@ -276,3 +276,36 @@ def std(x, axis=None, keepdims=False, ddof=0):
     array([0.5, 1.5], dtype=float32)
     """
     return _C.apply("std", [x], ddof=_ddof("std", ddof), **_attrs("std", x, axis, keepdims))
+
+
+def moments(x, axes, keepdims=False, synchronized=False):
+    """Mean and variance over axes (``keras.ops.moments``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+    axes : int or tuple of int
+        Axes to reduce.
+    keepdims : bool, default False
+        Keep the reduced axes with length 1.
+    synchronized : bool, default False
+        Accepted for Keras compatibility (one process: nothing to synchronise).
+
+    Returns
+    -------
+    tuple of Tensor
+        ``(mean, variance)``, the population variance (ddof 0).
+
+    Raises
+    ------
+    ValueError
+        An axis out of range or repeated.
+
+    Examples
+    --------
+    >>> mean, variance = pynn.ops.moments(np.array([[1.0, 3.0], [5.0, 7.0]], np.float32), axes=0)
+    >>> mean.numpy(), variance.numpy()
+    (array([3., 5.], dtype=float32), array([4., 4.], dtype=float32))
+    """
+    return mean(x, axis=axes, keepdims=keepdims), var(x, axis=axes, keepdims=keepdims)

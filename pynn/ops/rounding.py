@@ -1,5 +1,5 @@
 """pynn.ops.rounding: floor, ceil, round, trunc and sign (engine ops in
-csrc/core/ops/unary.c). Piecewise constant: their gradient is 0, as in torch and
+csrc/core/ops/unary.c), and floor_divide / mod composed of them. Piecewise constant: their gradient is 0, as in torch and
 TensorFlow."""
 import numbers
 
@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _C
 
-__all__ = ["floor", "ceil", "round", "trunc", "sign"]
+__all__ = ["floor", "ceil", "round", "trunc", "sign", "floor_divide", "mod"]
 
 _DOC = """{what}
 
@@ -78,3 +78,61 @@ def round(x, decimals=0):
         return _C.apply("round", [x])
     scale = np.float32(10.0 ** int(decimals))
     return _C.apply("div", [_C.apply("round", [_C.apply("mul", [x, scale])]), scale])
+
+
+def floor_divide(x1, x2):
+    """Elementwise ``floor(x1 / x2)`` with broadcasting (``keras.ops.floor_divide``).
+
+    Parameters
+    ----------
+    x1 : Tensor or array_like
+        Dividend.
+    x2 : Tensor or array_like
+        Divisor.
+
+    Returns
+    -------
+    Tensor
+        float32 whole numbers; gradient 0.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast.
+
+    Examples
+    --------
+    >>> pynn.ops.floor_divide(np.array([7.0, -7.0], np.float32), 2.0).numpy()
+    array([ 3., -4.], dtype=float32)
+    """
+    return _C.apply("floor", [_C.apply("div", [x1, x2])])
+
+
+def mod(x1, x2):
+    """Elementwise remainder ``x1 - x2 * floor(x1 / x2)``, with the divisor's sign
+    (``keras.ops.mod``, NumPy's ``mod``, torch's ``remainder``).
+
+    Its gradient is 1 for ``x1`` and ``-floor(x1 / x2)`` for ``x2``.
+
+    Parameters
+    ----------
+    x1 : Tensor or array_like
+        Dividend.
+    x2 : Tensor or array_like
+        Divisor.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast.
+
+    Examples
+    --------
+    >>> pynn.ops.mod(np.array([7.0, -7.0], np.float32), 3.0).numpy()
+    array([1., 2.], dtype=float32)
+    """
+    return _C.apply("sub", [x1, _C.apply("mul", [x2, floor_divide(x1, x2)])])

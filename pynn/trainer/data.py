@@ -71,6 +71,12 @@ def prepare_ys(model, y, n, what="y"):
         if missing:
             raise ValueError(f"{what}: no targets for output(s) {missing}")
         y = [y[nm] for nm in names]
+    with_loss = [i for i, lf in enumerate(model._output_losses()) if lf is not None]
+    if not isinstance(y, (list, tuple)) and len(with_loss) == 1:
+        # Keras: the one target goes to the one output compiled with a loss
+        # (loss=[loss_fn, None]); the others get the zero column of a label slot
+        return [prepare_y(model, y, n, what, i) if i in with_loss
+                else np.zeros((n, 1), np.float32) for i in range(k)]
     if not isinstance(y, (list, tuple)) or len(y) != k:
         raise ValueError(f"{what}: the model has {k} outputs; pass a list of {k} target arrays "
                          f"or a dict keyed by {model._output_names()}")
@@ -153,6 +159,9 @@ def sample_weights(model, y, n, sample_weight, class_weight):
 
 def unpack_validation(model, validation_data):
     """(xs, ys, sample weights) of fit's validation_data, checked as fit's own data."""
+    from ..dataset import ArrayDataset
+    if isinstance(validation_data, ArrayDataset):  # keras.utils.*_dataset_from_*: its arrays
+        validation_data = validation_data.arrays()
     if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be a tuple (x_val, y_val) or "
                          "(x_val, y_val, val_sample_weight)")

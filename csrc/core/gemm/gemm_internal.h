@@ -35,6 +35,10 @@ typedef struct {
     const char *name;
     int mr, nr;
     int64_t mc, kc, nc;   /* cache blocking: A block mc x kc, B panel kc x nc */
+    /* Up to this N (0: never) a row-major A is read in place by skernel
+     * instead of packed: packing A costs as much as the compute it saves when
+     * few column panels reuse it (see gemm.c). */
+    int64_t a_inplace_max_n;
     pn_ukernel kernel;    /* may assume packed operands (fast path) */
     pn_ukernel skernel;   /* arbitrary a strides and b row stride */
     pn_pack_fn pack_a;    /* pn_gemm_pack_a or an ISA-specific equivalent */

@@ -199,6 +199,7 @@ static inline float gelu_deriv(float x, int approx)
     X(square, x * x, 2.0f * x)                                                               \
     X(sin, sinf(x), cosf(x))                                                                 \
     X(cos, cosf(x), -sinf(x))                                                                \
+    X(erf, erff(x), 1.12837916709551257390f * fast_expf(-x * x)) /* 2/sqrt(pi) e^-x^2 */    \
     ROUNDING_OPS(X)
 
 /* Piecewise-constant functions: derivative 0 everywhere (torch's and TF's choice at

@@ -1,6 +1,6 @@
 /* unary.c - elementwise unary ops and activations, plus softmax / log_softmax.
  *
- * Elementwise ops: neg, pow (exponent fattr[0]), exp, log, sqrt, abs,
+ * Elementwise ops: neg, pow (exponent fattr[0]), exp, log, sqrt, abs, erf,
  * clip (fattr[0] = lo, fattr[1] = hi), square, relu, relu6,
  * leaky_relu (fattr[0] = negative_slope), elu (fattr[0] = alpha), selu, gelu
  * (iattr[0] = 1 for the tanh approximation), silu, sigmoid, tanh, softplus,
@@ -24,6 +24,9 @@
  * abs'(0) = 0, clip passes the gradient on the closed interval [lo, hi],
  * leaky_relu'(0) = slope, relu6 and hard_sigmoid pass it on the open interval,
  * hard_silu takes the outer piece's slope at -3 and 3.
+ * stop_gradient (keras.ops.stop_gradient) copies x and has no backward: its
+ * output never requires a gradient, so nothing flows back through it in the
+ * eager tape or in a compiled program.
  * relu/relu6/clip propagate NaN, as torch does, so a NaN is never hidden. */
 /* Under GCC's default -ftrapping-math a float compare may not be executed
  * speculatively, so loops with selects (fast_expf's range checks, relu, max)
@@ -161,6 +164,7 @@ UNARY_OP(clip, clip_attrs, 0)
 UNARY_OP(square, NULL, 0)
 UNARY_OP(sin, NULL, 0)
 UNARY_OP(cos, NULL, 0)
+UNARY_OP(erf, NULL, 0)
 UNARY_OP(floor, NULL, 0)
 UNARY_OP(ceil, NULL, 0)
 UNARY_OP(round, NULL, 0)
@@ -351,5 +355,15 @@ static const pn_op op_softmax = {"softmax", 1, smax_infer, smax_forward, smax_ba
 static const pn_op op_log_softmax = {"log_softmax", 1, smax_infer, smax_forward, smax_backward,
                                      NULL, one_input, smax_attrs, PN_TRAIT_ROWWISE, smax_traits};
 
+/* ---------------------------------------------------------------- stop_gradient */
+static int stop_gradient_forward(pn_node *n)
+{
+    if (n->size) memcpy(n->data, n->in[0]->data, (size_t)n->size * sizeof(float));
+    return PN_OK;
+}
+static const pn_op op_stop_gradient = {"stop_gradient", 1, unary_infer, stop_gradient_forward,
+                                       NULL, NULL, one_input, NULL, PN_TRAIT_ROWWISE, NULL};
+
 #define UNARY_ENTRY(NAME, F, D) &op_##NAME,
-const pn_op *const pn_ops_unary[] = {UNARY_OPS(UNARY_ENTRY) &op_softmax, &op_log_softmax, NULL};
+const pn_op *const pn_ops_unary[] = {UNARY_OPS(UNARY_ENTRY) &op_softmax, &op_log_softmax,
+                                     &op_stop_gradient, NULL};
