@@ -28,20 +28,25 @@ def pads(n, k, s, d, padding):
 
 def conv2d_ref(x, w, b=None, strides=(1, 1), padding="valid", dilation=(1, 1)):
     """Direct sum over kernel taps in float64 (no im2col, so independent of the C path)."""
-    N, H, W, C = x.shape
     KH, KW, _, F = w.shape
-    (sh, sw), (dh, dw) = strides, dilation
-    OH, OW = keras_out(H, KH, sh, dh, padding), keras_out(W, KW, sw, dw, padding)
-    pt, pb = pads(H, KH, sh, dh, padding)
-    pl, pr = pads(W, KW, sw, dw, padding)
-    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
-    y = np.zeros((N, OH, OW, F))
-    for ky in range(KH):
-        for kx in range(KW):
-            patch = xp[:, ky * dh: ky * dh + (OH - 1) * sh + 1: sh,
-                       kx * dw: kx * dw + (OW - 1) * sw + 1: sw, :]
-            y += patch @ w[ky, kx]
+    ps = taps(x, KH, KW, strides, padding, dilation)
+    y = np.zeros(ps[0].shape[:3] + (F,))
+    for t, patch in enumerate(ps):
+        y += patch @ w[t // KW, t % KW]
     return y if b is None else y + b
+
+
+def taps(x, kh, kw, strides, padding, dilation):
+    """Per tap (ky, kx), row-major: the input positions it reads for every
+    output, (N, OH, OW, C), zeros in the padding."""
+    N, H, W, C = x.shape
+    (sh, sw), (dh, dw) = strides, dilation
+    OH, OW = keras_out(H, kh, sh, dh, padding), keras_out(W, kw, sw, dw, padding)
+    pt, pb = pads(H, kh, sh, dh, padding)
+    pl, pr = pads(W, kw, sw, dw, padding)
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    return [xp[:, ky * dh: ky * dh + (OH - 1) * sh + 1: sh, kx * dw: kx * dw + (OW - 1) * sw + 1: sw]
+            for ky in range(kh) for kx in range(kw)]
 
 
 def conv1d_ref(x, w, b=None, stride=1, padding="valid", dilation=1):
@@ -318,3 +323,42 @@ def test_fused_activation_bad_arguments():
         ops.conv1d(x[0], w[0], activation="tanh", alpha=0.3)
     with pytest.raises(ValueError, match="conv2d: activation must be one of"):
         pynn._C.apply("conv2d", [x, w], activation="softmax")
+
+
+def _im2col(x, kh, kw, strides, padding, dilation):
+    """The im2col matrix (rows (image, oy, ox), columns (ky, kx, c)) of NHWC x,
+    copied exactly (float32): what the engine multiplies by the kernel."""
+    t = np.stack(taps(x, kh, kw, strides, padding, dilation), axis=3)  # (N, OH, OW, taps, C)
+    return t.reshape(-1, kh * kw * x.shape[3]), t.shape[:3]
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,dil", [
+    ((9, 28, 28, 1), (3, 3, 1, 32), (1, 1), "valid", (1, 1)),   # the benchmark CNN's first layer
+    ((5, 13, 13, 32), (3, 3, 32, 64), (1, 1), "valid", (1, 1)),  # its second (K = 288)
+    ((2, 12, 11, 64), (3, 3, 64, 40), (2, 1), "same", (1, 1)),  # K = 576: two depth blocks, F ragged
+    ((2, 10, 9, 64), (3, 3, 64, 128), (1, 1), "same", (1, 1)),  # kernel too large for the tiles
+    ((3, 9, 10, 3), (3, 2, 3, 7), (1, 2), "same", (2, 1)),      # dilation, padding, rows % MR != 0
+    ((1, 5, 5, 2), (5, 5, 2, 3), (1, 1), "valid", (1, 1)),      # one output row
+])
+def test_conv2d_forward_has_the_bits_of_im2col_times_kernel(xs, ks, strides, padding, dil):
+    """The forward runs im2col tiles through the GEMM's micro-kernel (or im2col
+    chunks through pn_sgemm for large kernels); either way each output must be
+    bit for bit matmul(im2col(x), kernel) (pn_sgemm), then + bias, then relu:
+    what the seeded training fixtures recorded before the tiles."""
+    rng = np.random.default_rng(sum(xs) + sum(ks))
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = (rng.standard_normal(ks) / np.sqrt(np.prod(ks[:3]))).astype(np.float32)
+    b = rng.standard_normal(ks[3]).astype(np.float32)
+    cols, (N, OH, OW) = _im2col(x, ks[0], ks[1], strides, padding, dil)
+    pre = ops.matmul(np.ascontiguousarray(cols), w.reshape(-1, ks[3])).numpy()
+    want = np.maximum(pre + b, np.float32(0)).reshape(N, OH, OW, ks[3])
+    before = pynn.get_num_threads()
+    for threads in (1, 2):
+        pynn.set_num_threads(threads)
+        try:
+            got = ops.conv2d(x, w, b, strides=strides, padding=padding, dilation_rate=dil,
+                             activation="relu").numpy()
+        finally:
+            pynn.set_num_threads(before)
+        assert got.shape == want.shape
+        assert np.array_equal(got, want), f"{threads} threads: max diff {np.abs(got - want).max()}"
