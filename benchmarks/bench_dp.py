@@ -17,7 +17,8 @@ round by round, min / median / max are reported and the load average is
 recorded before and after (a warning past 0.5 per core). Opacus
 (`pip install --no-deps opacus==1.5.2 opt_einsum` next to NumPy 2; see the
 `bench` extra) and torch are skipped when absent. Writes
-benchmarks/results/dp.json.
+benchmarks/results/dp.json. Last, the cost of one noise draw: stream v1, and v2 through
+each code path the CPU has (portable, AVX2, AVX-512).
 """
 import argparse
 import json
@@ -104,6 +105,26 @@ def torch_runner(private, epochs):
     return run
 
 
+def draw_costs(repeats):
+    """ns per N(0,1) draw of the noise streams (1e6 draws, median of `repeats`): v1, and v2
+    through each code path this CPU has (csrc/core/rng_normal.c)."""
+    from pynn import _C
+    costs = {}
+    for name, stream, path in (("v1 Box-Muller", 1, None), ("v2 ziggurat, portable", 2, "portable"),
+                               ("v2 ziggurat, avx2", 2, "avx2"), ("v2 ziggurat, avx512", 2, "avx512")):
+        ts = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            try:
+                _C.dp_seeded_noise(1, 0, 10**6, stream, path)
+            except ValueError:  # the CPU lacks this path
+                break
+            ts.append((time.perf_counter() - t) * 1e3)  # ms per 1e6 draws = ns per draw
+        if ts:
+            costs[name] = ts
+    return costs
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
@@ -169,6 +190,9 @@ def main():
             spread[f"{dp} / {plain}"] = r
             print(f"- per-round {dp} / {plain}: min {r[0]:.2f}x, median {statistics.median(r):.2f}x, "
                   f"max {r[-1]:.2f}x")
+    costs = draw_costs(args.repeats)
+    print("\nnoise draws, ns each (1e6 draws; median, min-max): " + "; ".join(
+        f"{k} {statistics.median(v):.1f} ({min(v):.1f}-{max(v):.1f})" for k, v in costs.items()))
     print(f"\nload average: {load_before:.2f} before, {load_after:.2f} after, on {cores} cores")
     if max(load_before, load_after) > 0.5 * cores:
         print("warning: the machine was loaded (> 0.5 per core): the figures are noisy")
@@ -178,7 +202,7 @@ def main():
         json.dump({"machine": platform.machine(), "python": platform.python_version(),
                    "threads": args.threads, "repeats": args.repeats, "epochs": args.epochs,
                    "versions": versions, "clipping_paths": paths, "seconds_per_epoch": times, "median": med,
-                   "ratios": ratios, "per_round_ratios": spread, "load_average": [load_before, load_after],
+                   "ratios": ratios, "per_round_ratios": spread, "ns_per_draw": costs, "load_average": [load_before, load_after],
                    "cores": cores}, f, indent=1)
 
 

@@ -122,6 +122,16 @@ static void block_portable(uint64_t key, uint64_t first, int n, double *out)
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+/* The lanes (bits of `slow`) whose fast test failed, word ws[b] each, through
+ * the scalar slow path. */
+static void finish_lanes(uint64_t key, uint64_t first, unsigned slow, const uint64_t *ws, double *out)
+{
+    for (; slow; slow &= slow - 1) {
+        int b = __builtin_ctz(slow);
+        out[b] = zig_slow(key, first + (uint64_t)b, ws[b]);
+    }
+}
+
 /* --- AVX2: no 64-bit multiply or int64 -> double conversion; both built from
  * 32-bit pieces (exact). */
 #define AVX2 __attribute__((target("avx2")))
@@ -173,10 +183,7 @@ AVX2 static void block_avx2(uint64_t key, uint64_t first, int n, double *out)
         if (slow) {
             uint64_t ws[4];
             _mm256_storeu_si256((__m256i *)ws, w);
-            for (; slow; slow &= slow - 1) {
-                int b = __builtin_ctz((unsigned)slow);
-                out[k + b] = zig_slow(key, first + (uint64_t)(k + b), ws[b]);
-            }
+            finish_lanes(key, first + (uint64_t)k, (unsigned)slow, ws, out + k);
         }
     }
     block_portable(key, first + (uint64_t)k, n - k, out + k);
@@ -210,10 +217,7 @@ AVX512 static void block_avx512(uint64_t key, uint64_t first, int n, double *out
         if (slow) {
             uint64_t ws[8];
             _mm512_storeu_si512(ws, w);
-            for (; slow; slow &= slow - 1) {
-                int b = __builtin_ctz(slow);
-                out[k + b] = zig_slow(key, first + (uint64_t)(k + b), ws[b]);
-            }
+            finish_lanes(key, first + (uint64_t)k, slow, ws, out + k);
         }
     }
     block_portable(key, first + (uint64_t)k, n - k, out + k);
