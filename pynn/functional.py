@@ -18,6 +18,9 @@ def _op(name, reflected=False):
 
 class KerasTensor:
     _is_symbolic = True
+    # the symbolic mask (a KerasTensor) when an Embedding(mask_zero=True), Masking or a
+    # layer's compute_mask gave one, as in Keras; None otherwise
+    _keras_mask = None
     # NumPy hands `array + keras_tensor` to our reflected operators instead of looping
     __array_ufunc__ = None
 
@@ -115,13 +118,34 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
     if dtype not in (None, "float32", "int32", "int64", "string"):
         raise ValueError(f"Input: dtype {dtype!r} is not supported (pynn computes in float32; "
                          f"'string' inputs go to TextVectorization, StringLookup or Hashing)")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                   or batch_size < 1):
+        raise ValueError(f"Input: batch_size must be a positive int or None, got {batch_size!r}")
     out = KerasTensor((None,) + tuple(shape), name=name, dtype=dtype)
-    if batch_size is not None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"Input: batch_size must be a positive int or None, got "
-                             f"{batch_size!r}")
-        out.batch_size = batch_size
+    out.batch_size = batch_size
+    # Keras: every Input is the output of an InputLayer, named now (input_layer, input_layer_1,
+    # ... or `name`), which a functional model lists in model.layers
+    from .layers.core import InputLayer
+    out.input_layer = InputLayer(shape=tuple(shape), batch_size=batch_size, name=name)
+    out.input_layer._symbolic_output = out
     return out
+
+
+def input_like(t):
+    """A new Input as Input tensor t, its InputLayer named as t's (clone_model)."""
+    out = Input(shape=t.shape[1:], batch_size=t.batch_size, name=t.name, dtype=t._dtype)
+    out.input_layer.name = input_layer_of(t).name
+    return out
+
+
+def input_layer_of(t):
+    """The InputLayer of Input tensor t (made here for a KerasTensor built without
+    `Input`, e.g. by a loader)."""
+    if getattr(t, "input_layer", None) is None:
+        from .layers.core import InputLayer
+        t.input_layer = InputLayer(shape=t.shape[1:], name=t.name)
+        t.input_layer._symbolic_output = t
+    return t.input_layer
 
 
 def _keyword_tensors(kwargs):
@@ -165,13 +189,18 @@ def symbolic_call(layer, inputs, training=False, dict_keys=None, **kwargs):
     if dict_keys is not None:
         shapes = dict(zip(dict_keys, shapes))
     layer._maybe_build(shapes)
-    out_shape = layer.compute_output_shape(shapes)
+    masks = [t._keras_mask for t in inputs] if many else inputs._keras_mask
+    if many and all(m is None for m in masks):
+        masks = None
+    out_shape = layer._symbolic_output_shape(shapes, masks)
     # keyword tensors join the call's inputs (after the positional ones), so that the
     # layers producing them are in the graph, run first and receive gradients
     ins = (tuple(inputs) if many else (inputs,)) + tuple(_keyword_tensors(kwargs))
     n_positional = len(inputs) if many else 1
     if isinstance(out_shape, list):  # several outputs (e.g. return_state)
         outs = [KerasTensor(s, layer, ins, i) for i, s in enumerate(out_shape)]
+        if getattr(layer, "_symbolic_output", None) is None:  # Keras: layer.output is the list
+            layer._symbolic_input, layer._symbolic_output = inputs, list(outs)
     else:
         layer.input_shape = shapes
         layer.output_shape = tuple(out_shape)
@@ -181,7 +210,29 @@ def symbolic_call(layer, inputs, training=False, dict_keys=None, **kwargs):
     for out in outs:  # siblings: all outputs of this one call, for the model to fill in
         out.call_kwargs, out.n_positional, out.siblings = kwargs, n_positional, outs
         out.dict_keys = dict_keys
+    _symbolic_masks(layer, inputs, outs, masks)
     return outs if isinstance(out_shape, list) else outs[0]
+
+
+def _symbolic_masks(layer, inputs, outs, masks):
+    """Sets the outputs' `_keras_mask` to what the layer's compute_mask gives on the
+    symbolic inputs (its ops are recorded on a branch of the graph that the model
+    runs only if something uses the mask). The masks the model uses when it runs
+    are computed from the real tensors (Layer._call_with_masks)."""
+    from .layers.base import Layer
+    if not layer.supports_masking or (masks is None
+                                      and type(layer).compute_mask is Layer.compute_mask):
+        return
+    try:
+        out_masks = layer.compute_mask(inputs, masks)
+    except (TypeError, ValueError, AttributeError, NotImplementedError):
+        return  # a compute_mask that only works on real tensors: no symbolic mask
+    if out_masks is None:
+        return
+    out_masks = out_masks if isinstance(out_masks, (list, tuple)) else [out_masks]
+    for out, mask in zip(outs, out_masks):
+        if isinstance(mask, KerasTensor):
+            out._keras_mask = mask
 
 
 def topo_calls(outputs):
@@ -203,21 +254,25 @@ def topo_calls(outputs):
     return order
 
 
-def keras_layer_order(outputs):
+def keras_layer_order(outputs, with_inputs=False):
     """The graph's layers in Keras' order (keras/src/ops/function.py, map_graph):
     deepest first — depth being the number of layer calls between a call and the
     outputs — and, at equal depth, in the order a depth-first walk from the outputs
     first meets them. Keras lists model.weights in this order, so get_weights()
-    and set_weights() lists carry over between the two libraries."""
+    and set_weights() lists carry over between the two libraries. with_inputs: the
+    InputLayers too, where Keras' model.layers lists them (the deepest: first)."""
+    def layer(t):  # an Input tensor stands for the call of its InputLayer
+        return t.layer if t.layer is not None else input_layer_of(t)
+
     def key(t):
-        return id(t.layer), tuple(id(i) for i in t.inputs)
+        return id(layer(t)), tuple(id(i) for i in t.inputs)
 
     first_met, calls, done = {}, [], set()
 
     def walk(t):
-        if t.layer is None or key(t) in done:
+        if (t.layer is None and not with_inputs) or key(t) in done:
             return
-        first_met.setdefault(id(t.layer), len(first_met))
+        first_met.setdefault(id(layer(t)), len(first_met))
         for i in t.inputs:
             walk(i)
         done.add(key(t))
@@ -227,10 +282,10 @@ def keras_layer_order(outputs):
         walk(o)
     node_depth, layer_depth = {}, {}
     for t in reversed(calls):  # outputs first: push depths towards the inputs
-        d = max(node_depth.setdefault(key(t), 0), layer_depth.get(id(t.layer), 0))
-        layer_depth[id(t.layer)] = node_depth[key(t)] = d
+        d = max(node_depth.setdefault(key(t), 0), layer_depth.get(id(layer(t)), 0))
+        layer_depth[id(layer(t))] = node_depth[key(t)] = d
         for i in t.inputs:
-            if i.layer is not None:
+            if i.layer is not None or with_inputs:
                 node_depth[key(i)] = max(node_depth.get(key(i), 0), d + 1)
-    layers = {id(t.layer): t.layer for t in calls}
+    layers = {id(layer(t)): layer(t) for t in calls}
     return sorted(layers.values(), key=lambda l: (-layer_depth[id(l)], first_met[id(l)]))

@@ -54,7 +54,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     >>> clone.get_layer("d") is model.get_layer("d"), clone.output_shape
     (False, (None, 2))
     """
-    from .functional import Input, call_argument, substitute
+    from .functional import Input, call_argument, input_like, substitute
     from .models import FunctionalModel, Model, Sequential
     if kwargs:
         raise TypeError(f"clone_model: unexpected argument(s) {sorted(kwargs)}")
@@ -86,7 +86,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
         raise ValueError(f"clone_model: '{model.name}' is a subclassed model, which has no graph "
                          "to clone; create a new instance of its class instead")
     if input_tensors is None:
-        new_inputs = [Input(shape=t.shape[1:], name=t.name) for t in model._inputs]
+        new_inputs = [input_like(t) for t in model._inputs]
     else:
         new_inputs = list(input_tensors) if isinstance(input_tensors, (list, tuple)) else \
             [input_tensors]

@@ -3,8 +3,6 @@ their layers, weights, build, call, summary and saving.
 
 compile / fit / evaluate / predict live in `pynn.trainer` (Keras 3 keeps its
 Trainer apart from the graph the same way); `Model` inherits them."""
-import weakref
-
 import numpy as np
 
 from . import _C
@@ -12,8 +10,8 @@ from .data_adapter import as_float_array
 from .functional import (Input, KerasTensor, call_argument, keras_layer_order, substitute,
                          topo_calls)
 from .host_stage import host_stage_for
-from .layers.base import (Layer, checked_weight_value, layout_version, losses_used,
-                          rebind_variable, resolve_training, training_context)
+from .layers.base import (Layer, checked_weight_value, losses_used, resolve_training,
+                          training_context)
 from .layers.core import InputLayer
 from .tensor import Tensor
 from .trainer import Trainer
@@ -92,7 +90,7 @@ class Model(Trainer, Layer):
         self.stop_training = False
         self.history = None
         self._programs = {}
-        self._arena = None
+        self._table = None
 
     # ------------------------------------------------------------ structure
     @property
@@ -130,17 +128,18 @@ class Model(Trainer, Layer):
         >>> model.get_layer(index=-1).name
         'out'
         """
+        layers = self.layers
         if index is not None:
-            return self._layers[index]
-        for layer in self._layers:
+            return layers[index]
+        for layer in layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"No layer named {name!r}; layers: {[l.name for l in self._layers]}")
+        raise ValueError(f"No layer named {name!r}; layers: {[l.name for l in layers]}")
 
     @property
     def weights(self):
-        """All weight variables (trainable first per layer), NumPy views into the model's parameter
-        arena."""
+        """All weight variables (trainable first per layer): the layers' own Variables,
+        which the model uses where they are (never copies)."""
         return [w for layer in self._layers for w in layer.weights]
 
     @property
@@ -189,31 +188,6 @@ class Model(Trainer, Layer):
                 return owner
         return None
 
-    def _layout(self):
-        """[number of trainable weights, weak reference to each weight]. Weak references,
-        not id()s: a Variable replaced by another model's collation is freed, and a new
-        one may get its id, which made a changed layout look unchanged (a model whose
-        layer was unfrozen then trained nothing)."""
-        trainable = self.trainable_weights
-        return [len(trainable)] + [weakref.ref(w) for w in trainable + self.non_trainable_weights]
-
-    def _layout_changed(self):
-        old, trainable = self._collated_layout, self.trainable_weights
-        weights = trainable + self.non_trainable_weights
-        return (old[0] != len(trainable) or len(old) != len(weights) + 1
-                or any(ref() is not w for ref, w in zip(old[1:], weights)))
-
-    def _ensure_collated(self):
-        """Collates again when the arenas no longer hold this model's weights: a layer
-        was frozen or unfrozen, or another model sharing layers (a model used as a
-        layer, a feature extractor) collated them into its own arenas. O(1) unless
-        some layout changed anywhere since this model last looked."""
-        if not self._arena or self._collated_version == layout_version[0]:
-            return
-        if self._layout_changed():
-            self._collate()
-        self._collated_version = layout_version[0]
-
     def count_params(self):
         """Returns the number of weight values (trainable and not) in the model.
 
@@ -256,8 +230,8 @@ class Model(Trainer, Layer):
     def set_weights(self, weights):
         """Sets every weight from a list of arrays, in ``model.weights`` order.
 
-        The values are copied into the model's parameter arena, so views such as
-        ``layer.kernel`` see the new values.
+        The values are copied into the weights' memory, so ``layer.kernel`` (the
+        same Variable the model trains) sees the new values.
 
         Parameters
         ----------
@@ -299,44 +273,40 @@ class Model(Trainer, Layer):
             raise ValueError(f"Model '{self.name}' is not built yet: call it on data, give the first "
                              f"layer an input shape, or call build() before {what}()")
 
-    # ------------------------------------------------------------ arena
-    def _collate(self):
-        """Moves every weight into two contiguous arenas (trainable and not) and
-        binds the gradients of the trainable ones into a gradient arena, so the
-        optimizer step is one flat loop in C."""
-        for kind in ("trainable", "frozen"):
-            vars_ = self.trainable_weights if kind == "trainable" else self.non_trainable_weights
-            total = int(sum(v.size for v in vars_))
-            arena = np.zeros(max(total, 1), np.float32)
-            grads = np.zeros(max(total, 1), np.float32) if kind == "trainable" else None
-            off = 0
-            for var in vars_:
-                owner = self._owner_of(var)
-                new = rebind_variable(var, arena[off:off + var.size].reshape(var.shape))
-                owner._replace_variable(var, new)
-                t = owner.tensor(new)
-                if grads is not None:
-                    _C.bind_grad(t, grads[off:off + var.size].reshape(var.shape))
-                off += var.size
-            if kind == "trainable":
-                self._params, self._grads = arena, grads
-                self._segments = [int(v.size) for v in vars_]
-                self._segment_shapes = [tuple(v.shape) for v in vars_]
-            else:
-                self._frozen = arena
-        self._programs = {}
-        self._arena = True
-        self._collated_layout = self._layout()
-        layout_version[0] += 1
-        self._collated_version = layout_version[0]
+    # ------------------------------------------------------------ weight table
+    def _bind_weights(self):
+        """Makes the model's weight table its trainable weights now and binds their
+        gradients into its gradient arena; returns the table.
+
+        Weights are never moved: each Variable keeps the memory it was born with,
+        so a weight held anywhere (a list, a dict, a sub-object, another model
+        sharing the layer) is the one that trains. The table is what the optimizer
+        steps (one segment per weight, bound by `_build_optimizer`); the gradients are one
+        contiguous arena (offsets in table order), which the gradient hook, DP-SGD
+        and the optimizer state are laid out by. Freezing edits the table, never
+        memory. Binding again is cheap and needed whenever another model sharing
+        layers may have bound the same gradients to its own arena."""
+        table = self.trainable_weights
+        old = getattr(self, "_table", None)
+        if old is None or len(old) != len(table) or any(a is not b for a, b in zip(old, table)):
+            self._table = table
+            self._segments = [int(v.size) for v in table]
+            self._segment_shapes = [tuple(v.shape) for v in table]
+            self._grads = np.zeros(max(sum(self._segments), 1), np.float32)
+            # a train program records which weights require gradients: trace again
+            self._programs = {}
+        off = 0
+        for var in table:
+            _C.bind_grad(var.value, self._grads[off:off + var.size].reshape(var.shape))
+            off += var.size
+        return table
 
     def _gradient_arena_layout(self):
         """[(weight path, offset, size)] of the trainable weights in the gradient
         arena that fit's gradient hook receives, in arena order."""
         self._require_built("_gradient_arena_layout")
-        self._ensure_collated()
         layout, off = [], 0
-        for var in self.trainable_weights:
+        for var in self._bind_weights():
             layout.append((var.path, off, int(var.size)))
             off += int(var.size)
         return layout
@@ -406,7 +376,7 @@ class Model(Trainer, Layer):
         self.input_shape = self._input_shapes[0]
         self.output_shape = self._output_shape = (None,) + tuple(out.shape[1:])
         self.built = True
-        self._collate()
+        self._bind_weights()
 
     # ------------------------------------------------------------ forward
     def _forward(self, inputs, training=False):
@@ -488,7 +458,6 @@ class Model(Trainer, Layer):
     def _fast_path(self, per_sample):
         """(run, y_pred): the inference program's one-call replay for inputs of this
         per-sample shape, for a single-input, single-output model."""
-        self._ensure_collated()
         fast = self._programs.get(("fast", per_sample))
         if fast is None:
             entry = self._program("predict", x_shapes=[per_sample])
@@ -992,12 +961,12 @@ class Sequential(Model):
             self._input_shapes = [tuple(b.shape) for b in self._host_stage.boundary]
         self.built = True
         self.output_shape = self._output_shape
-        self._collate()
+        self._bind_weights()
 
     def _forward(self, inputs, training=False):
         x = inputs[0]
         for layer in self._layers[self._n_host:]:  # the host stage ran the first ones
-            x = layer.call(x, training=training)
+            x = layer._call_with_masks(x, training, {})
         return x
 
     def _raw_shapes(self):
@@ -1094,16 +1063,17 @@ class FunctionalModel(Model):
         self.input_shape = raw_shapes[0] if len(self._inputs) == 1 else raw_shapes
         self.output_shape = self._output_shape
         self.built = True
-        self._collate()
+        self._bind_weights()
 
     def _first_layer_name(self, i):
         return f"Model '{self.name}' input {i}"
 
     @property
     def layers(self):
-        """The model's layers in Keras' order (the pynn.ops calls of the graph are
-        operations, not layers: Keras does not list them either)."""
-        return [l for l in self._layers if not getattr(l, "_is_operation", False)]
+        """The model's layers in Keras' order, its InputLayers first (the pynn.ops calls
+        of the graph are operations, not layers: Keras does not list them either)."""
+        return [l for l in keras_layer_order(self._outputs, with_inputs=True)
+                if not getattr(l, "_is_operation", False)]
 
     def _graph(self):
         return self._inputs, self._outputs
@@ -1117,7 +1087,7 @@ class FunctionalModel(Model):
             args = [values[id(i)] for i in t.inputs[:getattr(t, "n_positional", len(t.inputs))]]
             arg = call_argument(t, args)
             kwargs = {k: substitute(v, values) for k, v in getattr(t, "call_kwargs", {}).items()}
-            out = t.layer.call(arg, training=training, **kwargs)
+            out = t.layer._call_with_masks(arg, training, kwargs)
             for sib in getattr(t, "siblings", [t]):  # the graph walk met only one of them
                 values[id(sib)] = out[sib.index] if isinstance(out, (list, tuple)) else out
         outs = [values[id(t)] for t in self._outputs]

@@ -7,8 +7,9 @@ ways to drive it, both through the same C code:
 * eager: ``opt.apply(grads, params)`` / ``opt.apply_gradients(zip(grads, params))``
   with float32 NumPy arrays or pynn Tensors, updated in place. The optimizer is
   built on the first call for exactly those variables.
-* arena: ``opt.build(n_params, segment_sizes)`` (done by the model for the
-  compiled training loop, which then steps the C handle directly).
+* table: ``opt.build(n_params, segment_sizes)`` and the C handle's
+  ``bind(weights)`` (done by the model for the compiled training loop, which
+  then steps the weights where they live, from one contiguous gradient arena).
 
 Keras update order: clip (``clipnorm`` per tensor, ``global_clipnorm`` or
 ``clipvalue``) -> decoupled weight decay ``w -= w * weight_decay * lr`` ->
@@ -75,7 +76,8 @@ class Optimizer(metaclass=abc.ABCMeta):
     """The base class of pynn's optimizers: a configuration over one C optimizer.
 
     The C optimizer owns the state (momentums, ...) in arenas laid out like the
-    model's parameters and runs the update as one flat loop. ``model.fit`` drives
+    model's gradient arena (one segment per weight) and runs the update as one
+    flat loop per segment. ``model.fit`` drives
     it inside the compiled training loop; in eager code, call ``apply`` or
     ``apply_gradients`` with float32 arrays or Tensors, updated in place.
     Keras' update order: clip, decoupled weight decay, update with
@@ -177,7 +179,7 @@ class Optimizer(metaclass=abc.ABCMeta):
         ``None`` (every optimizer here): the plain step, forward, backward, the
         model's gradient hook and this optimizer's update. An object that drives
         the loop otherwise (`pynn.privacy.DPSGD`, registered as an Optimizer,
-        wraps one) returns a strategy with ``state``, the C object ``run_loop``
+        wraps one) returns a strategy with ``state``, the C object fit's ``_C.Loop``
         runs every batch with (its per-batch strategy), and ``after_run(logs)``,
         called by fit after each run of the loop (to count steps, add logs).
         ``fit`` calls it once, after tracing its train ``program`` and building

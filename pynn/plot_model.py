@@ -11,6 +11,7 @@ __all__ = ["plot_model"]
 
 def _graph(model, show_shapes, show_layer_names, show_layer_activations, show_trainable):
     """(nodes, edges): nodes are (id, label lines); edges (source id, target id)."""
+    from .functional import input_layer_of
     from .models import FunctionalModel, Sequential
 
     def describe(name, cls, layer, shape):
@@ -42,9 +43,8 @@ def _graph(model, show_shapes, show_layer_names, show_layer_activations, show_tr
     if not isinstance(model, FunctionalModel):
         raise ValueError(f"plot_model: '{model.name}' is a subclassed model, which has no graph "
                          "to draw (build it with the functional API or Sequential)")
-    for i, t in enumerate(model._inputs):
-        name = t.name or ("input_layer" if i == 0 else f"input_layer_{i}")
-        nodes.append((id(t), describe(name, "InputLayer", None, t.shape)))
+    for t in model._inputs:
+        nodes.append((id(t), describe(input_layer_of(t).name, "InputLayer", None, t.shape)))
     seen = set()
     for _, t in model._calls:
         if id(t.layer) not in seen:

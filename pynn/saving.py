@@ -110,7 +110,7 @@ def layer_from_config(cfg, custom_objects=None):
 
 # ---------------------------------------------------------------- model configs
 def _functional_config(model):
-    from .functional import KerasTensor
+    from .functional import KerasTensor, input_layer_of
     inputs = list(model._inputs)
     calls = [t for _, t in model._calls]
     key_of = {}
@@ -149,7 +149,8 @@ def _functional_config(model):
             call_cfgs[-1]["dict_keys"] = list(t.dict_keys)
     extra = {"input_keys": model._dict_keys()} if model._dict_keys() else {}
     return {**extra, "name": model.name,
-            "inputs": [dict({"name": t.name, "shape": list(t.shape[1:])},
+            "inputs": [dict({"name": t.name, "layer_name": input_layer_of(t).name,
+                             "shape": list(t.shape[1:])},
                             **({"dtype": t._dtype} if getattr(t, "_dtype", None) else {}))
                        for t in inputs],
             "layers": [layer_to_config(l) for l in layers_],
@@ -165,6 +166,8 @@ def _functional_from_config(cfg, custom_objects=None):
         shape = _shape(spec.get("shape") if isinstance(spec, dict) else None, "input shape",
                        allow_none=True)
         inputs.append(Input(shape=shape, name=spec.get("name"), dtype=spec.get("dtype")))
+        if isinstance(spec.get("layer_name"), str):  # absent from files written before
+            inputs[-1].input_layer.name = spec["layer_name"]
     layers_ = [layer_from_config(lc, custom_objects) for lc in _list(cfg, "layers")]
     outs = []
 

@@ -40,10 +40,9 @@ def _format_shape(shape):
 def _functional_structure(model):
     """(rows, sequential_like) for a functional model: an InputLayer row per
     input, then one row per layer with the tensors it was called on."""
+    from .functional import input_layer_of
     inputs = list(model._inputs)
-    in_names = []
-    for i, t in enumerate(inputs):
-        in_names.append(t.name or ("input_layer" if i == 0 else f"input_layer_{i}"))
+    in_names = [input_layer_of(t).name for t in inputs]
     calls = [t for _, t in model._calls]
     # node index: the how-many-th call of the same layer (Keras' layer[node][tensor])
     node_of, per_layer = {}, {}
@@ -253,11 +252,12 @@ def _footer(model):
 def _macs(model):
     """(cell text per layer id, footer lines) for the optional MACs column."""
     from .footprint import profile
+    from .footprint.flops import profiled_layers
     if not model.built:
         return {}, [" MACs per sample: ? (the model is not built)"]
     prof = profile(model)
     cells = {id(layer): ("?" if c.macs is None else f"{c.macs:,}")
-             for layer, c in zip(model.layers, prof.layers)}
+             for layer, c in zip(profiled_layers(model), prof.layers)}
     more = "" if prof.complete else " (known layers only)"
     footer = [f" MACs per sample: {prof.macs:,}{more} (ptflops' convention)",
               f" FLOPs per sample: {prof.flops:,}{more} (keras-flops': 2 per MAC + other ops)"]

@@ -21,8 +21,9 @@ def basic_model2_as_layers():
     h = Dense(2, activation="relu")(inp)
     out = Dense(1, activation="relu")(h)
     model = pynn.Model(inp, out)
-    model.layers[0].set_weights([np.eye(2), np.zeros(2)])
-    model.layers[1].set_weights([np.array([[1.0], [-1.0]]), np.array([-1.0])])
+    # a functional model lists its InputLayer first (Keras 3 does): the Dense are 1 and 2
+    model.layers[1].set_weights([np.eye(2), np.zeros(2)])
+    model.layers[2].set_weights([np.array([[1.0], [-1.0]]), np.array([-1.0])])
     return model
 
 

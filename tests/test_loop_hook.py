@@ -58,6 +58,11 @@ def _numeric_grad(flat, x, y, eps=1e-6):
     return g
 
 
+def _flat_params(model):
+    """The trainable weights end to end, in the gradient arena's layout."""
+    return np.concatenate([w.ravel() for w in model.trainable_weights])
+
+
 def test_layout_describes_the_arena_in_weight_order():
     model = _model("sgd")
     layout = model._gradient_arena_layout()
@@ -65,14 +70,14 @@ def test_layout_describes_the_arena_in_weight_order():
     assert [size for _, _, size in layout] == [D * H, H, H, 1]
     assert [off for _, off, _ in layout] == [0, D * H, D * H + H, D * H + 2 * H]
     for (_, off, size), w in zip(layout, model.trainable_weights):  # the same memory
-        assert np.shares_memory(model._params[off:off + size], w)
+        assert np.shares_memory(model._grads[off:off + size], w.value.grad)
 
 
 def test_the_hook_sees_the_batch_gradient_and_the_step_applies_it():
     x, y = _data()
     lr = 0.1
     model = _model(pynn.optimizers.SGD(learning_rate=lr))
-    before = model._params.copy()
+    before = _flat_params(model)
     seen = []
 
     def hook(grads, rows):
@@ -85,7 +90,7 @@ def test_the_hook_sees_the_batch_gradient_and_the_step_applies_it():
     assert len(seen) == 1 and seen[0][1] == N
     grads = seen[0][0]
     np.testing.assert_allclose(grads, _numeric_grad(before, x, y), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(model._params, before - lr * grads, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(_flat_params(model), before - lr * grads, rtol=1e-6, atol=1e-7)
 
 
 def test_rows_follow_the_batches_including_the_last_short_one():
@@ -174,7 +179,7 @@ def test_under_dp_the_hook_sees_the_clipped_sum_before_noise(mode):
                 clipping_mode=mode, optimizer=pynn.optimizers.SGD(learning_rate=lr))
     model = _model(opt)
     seen = []
-    params = [model._params.copy()]
+    params = [_flat_params(model)]
 
     def hook(grads, rows):
         seen.append((grads.copy(), rows, params[-1]))
@@ -183,7 +188,7 @@ def test_under_dp_the_hook_sees_the_clipped_sum_before_noise(mode):
     record = []
     model.fit(x, y, batch_size=batch, epochs=1, shuffle=False, verbose=0,
               callbacks=[pynn.callbacks.LambdaCallback(
-                  on_train_batch_end=lambda b, logs: params.append(model._params.copy()))])
+                  on_train_batch_end=lambda b, logs: params.append(_flat_params(model)))])
     assert opt.clipping_path == mode
     assert [rows for _, rows, _ in seen] == [batch, batch]
     for step, (grads, rows, before) in enumerate(seen):

@@ -221,15 +221,15 @@ def test_run_loop_refuses_slots_and_outputs_outside_the_program():
     data = [np.ones((4, 3), np.float32)]
     out = [np.empty((4, 3), np.float32)]
     with pytest.raises(ValueError, match="slot 0 is not an input"):
-        _C.run_loop(prog, None, [stray], data, None, 2, 0, 2, False, None, None, None, [], None,
+        _C.run_loop(prog, None, [stray], data, None, 2, 0, 2, False, None, None, [], None,
                     [y], out, False)
     with pytest.raises(ValueError, match="output 0 is not a node"):
-        _C.run_loop(prog, None, [x], data, None, 2, 0, 2, False, None, None, None, [], None,
+        _C.run_loop(prog, None, [x], data, None, 2, 0, 2, False, None, None, [], None,
                     [stray], out, False)
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
-        _C.run_loop(prog, None, [x], data, None, -1, 0, 2, False, None, None, None, [], None,
+        _C.run_loop(prog, None, [x], data, None, -1, 0, 2, False, None, None, [], None,
                     [y], out, False)
-    _C.run_loop(prog, None, [x], data, None, 3, 0, 2, False, None, None, None, [], None, [y], out,
+    _C.run_loop(prog, None, [x], data, None, 3, 0, 2, False, None, None, [], None, [y], out,
                 False)
     np.testing.assert_array_equal(out[0], np.full((4, 3), 2.0, np.float32))
 

@@ -75,12 +75,15 @@ def test_unbuilt_layers_show_question_marks():
 
 
 def test_functional_models_list_an_input_layer_and_connections():
+    # the InputLayers are named when made (input_layer, input_layer_1...), as in Keras
+    pynn.layers.clear_session()
     a = pynn.Input(shape=(8,))
     m = pynn.Model(a, pynn.Dense(2)(pynn.Dense(3)(a)))
     rows = [l for l in summary_text(m).splitlines() if l.startswith("│ ")]
     assert rows[0].startswith("│ input_layer (InputLayer)") and rows[0].rstrip().endswith("0 │")
     assert "(None, 3)" in rows[1] and "27 │" in rows[1]
     assert "Connected to" not in summary_text(m)  # a chain is "sequential-like" in Keras
+    pynn.layers.clear_session()
     a, b = pynn.Input(shape=(4,)), pynn.Input(shape=(4,))
     shared = pynn.Dense(2, name="shared")
     out = pynn.Dense(1, name="head")(shared(a))

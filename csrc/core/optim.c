@@ -414,7 +414,7 @@ static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *c
 {
     int rc = pn_optim_validate(o);
     if (rc) return rc;
-    if (wl ? !gl : (o->n > 0 && (!w_arena || !g_arena)))
+    if (o->n > 0 && ((!wl && !w_arena) || (!gl && !g_arena)))
         return pn_error(PN_EVALUE, "optimizer step: NULL parameter or gradient buffer");
 
     const double lr = pn_optim_lr(o);
@@ -486,6 +486,13 @@ static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *c
 }
 
 int pn_optim_step(pn_optim *o, float *w, const float *g) { return step_impl(o, w, g, NULL, NULL); }
+
+int pn_optim_step_table(pn_optim *o, const float *g)
+{
+    if (!o->w_table && o->n_seg > 0)
+        return pn_error(PN_EVALUE, "optimizer step: no weight table is bound");
+    return step_impl(o, NULL, g, o->w_table, NULL);
+}
 
 int pn_optim_step_list(pn_optim *o, float *const *w, const float *const *g)
 {

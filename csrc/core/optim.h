@@ -1,4 +1,5 @@
-/* optim.h - the optimizers of the pynn engine: one flat loop over a parameter arena.
+/* optim.h - the optimizers of the pynn engine: one flat loop per segment of a
+ * parameter arena or of a model's weight table.
  *
  * Every optimizer is one entry of a table (csrc/core/optim/, one file each, listed
  * in optim/list.h); this header is the generic driver around them. The driver
@@ -22,6 +23,11 @@
  * Segments are the tensor boundaries inside the arena: seg[0] = 0 < ... <= seg[n_seg]
  * = n (empty segments are allowed). They matter for clipnorm (per tensor) and for the
  * optimizers whose formula works per tensor (NSGD, Lamb, Adafactor).
+ *
+ * A model's weights are not one arena: each Variable keeps the memory it was born
+ * with, so a model steps them through its weight table (w_table: segment s at
+ * w_table[s], pn_optim_step_table), while the gradient, the state and the
+ * accumulator are contiguous arenas indexed by the segment offsets.
  *
  * Scalars (learning rate, bias corrections, norms) are computed in double; the
  * elementwise arithmetic is float32, like Keras.
@@ -98,6 +104,8 @@ typedef struct pn_optim {
                                    (rows, cols), rows = 0 below rank 2 (Adafactor needs it) */
     float *state[PN_OPTIM_MAX_STATE]; /* pn_optim_n_state() arrays of n floats, host-owned */
     float *accum;               /* n floats when accum_steps >= 2, host-owned, starts at 0 */
+    float *const *w_table;      /* the weight table: n_seg pointers, segment s of the
+                                   weights at w_table[s] (host-owned), or NULL */
 
     double last_lr;             /* learning rate used by the last step (for logs) */
 } pn_optim;
@@ -152,6 +160,11 @@ int pn_optim_set_iterations(pn_optim *o, int64_t iterations);
 
 /* One step over the whole arena: w and g hold o->n floats laid out by o->seg. */
 int pn_optim_step(pn_optim *o, float *w, const float *g);
+
+/* One step of the weights in o->w_table (the compiled loop's form): g is the
+ * gradient arena of o->n floats, segment s of it at g + o->seg[s]. The same bits
+ * as pn_optim_step on an arena holding the same values. */
+int pn_optim_step_table(pn_optim *o, const float *g);
 
 /* The same step where segment s lives at w[s] / g[s] (o->seg[s+1] - o->seg[s]
  * floats each) instead of inside one arena; the state stays in the arena layout.

@@ -278,12 +278,37 @@ int pn_norm_axis(const char *op, int64_t axis, int ndim, int *out);
 /* ---------------------------------------------------------------- rng */
 void pn_rng_seed(uint64_t seed);
 uint64_t pn_rng_next_u64(void);  /* global stream */
-/* Counter-based: same (key, counter) -> same bits, on any thread. */
-uint64_t pn_rng_hash(uint64_t key, uint64_t counter);
+/* Counter-based: same (key, counter) -> same bits, on any thread. Inline so
+ * that bulk draws (rng_normal.c) vectorise. */
+static inline uint64_t pn_rng_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static inline uint64_t pn_rng_hash(uint64_t key, uint64_t counter)
+{
+    return pn_rng_mix64(key ^ pn_rng_mix64(counter + 0x9e3779b97f4a7c15ULL));
+}
 /* Draws a fresh key from the global stream (for one op / one batch). */
 uint64_t pn_rng_key(void);
-double pn_rng_uniform01(uint64_t key, uint64_t counter);   /* [0, 1) */
-double pn_rng_normal(uint64_t key, uint64_t counter);
+/* [0, 1) from the top 53 bits (inline: Poisson sampling draws one per example) */
+static inline double pn_rng_uniform01(uint64_t key, uint64_t counter)
+{
+    return (double)(pn_rng_hash(key, counter) >> 11) * (1.0 / 9007199254740992.0);
+}
+double pn_rng_normal(uint64_t key, uint64_t counter);   /* stream v1 (Box-Muller) */
+/* Versioned normal streams (rng_normal.c): 1 = pn_rng_normal, 2 = ziggurat.
+ * The draw of (version, key, counter) never depends on how it is asked for. */
+int pn_rng_normal_version_ok(int version);
+double pn_rng_normal_v(int version, uint64_t key, uint64_t counter);
+/* out[k] = pn_rng_normal_v(version, key, first + k) for k < n (version checked
+ * by the caller) */
+void pn_rng_normals(int version, uint64_t key, uint64_t first, int64_t n, double *out);
+/* The same through one code path ("portable", "avx2", "avx512"; NULL: the
+ * best this CPU has, as pn_rng_normals); -1 when the CPU lacks it. For tests:
+ * every path returns the same bits. */
+int pn_rng_normals_path(int version, const char *path, uint64_t key, uint64_t first, int64_t n, double *out);
 
 /* ---------------------------------------------------------------- threads */
 /* fn(ctx, begin, end) over [0, n) split into chunks; chunking depends only on n

@@ -10,34 +10,18 @@
 static uint64_t global_key = 0x853c49e6748fea9bULL;
 static uint64_t global_counter = 0;
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 void pn_rng_seed(uint64_t seed)
 {
-    global_key = mix64(seed + 0x9e3779b97f4a7c15ULL);
+    global_key = pn_rng_mix64(seed + 0x9e3779b97f4a7c15ULL);
     global_counter = 0;
-}
-
-uint64_t pn_rng_hash(uint64_t key, uint64_t counter)
-{
-    return mix64(key ^ mix64(counter + 0x9e3779b97f4a7c15ULL));
 }
 
 uint64_t pn_rng_next_u64(void) { return pn_rng_hash(global_key, global_counter++); }
 
 uint64_t pn_rng_key(void) { return pn_rng_next_u64(); }
 
-double pn_rng_uniform01(uint64_t key, uint64_t counter)
-{
-    return (double)(pn_rng_hash(key, counter) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/* Box-Muller on two uniforms drawn from the counter pair (2c, 2c+1). */
+/* Normal stream v1 (rng_normal.c has the versions): Box-Muller on two
+ * uniforms drawn from the counter pair (2c, 2c+1). */
 double pn_rng_normal(uint64_t key, uint64_t counter)
 {
     double u1 = pn_rng_uniform01(key, 2 * counter);

@@ -1,7 +1,7 @@
 /* py_dp.c - binding of DP-SGD's C state (csrc/core/privacy/dp.h): pynn._C.DPState holds
  * the configuration, the step counter and the work buffers (accumulator arena,
  * batch indices) that the compiled loop uses with the GIL released. The Python
- * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to run_loop,
+ * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to its _C.Loop,
  * which runs its strategy (pn_dp_strategy) instead of the plain step. */
 #include "pyapi.h"
 
@@ -16,7 +16,7 @@ typedef struct {
     PyObject *acc;        /* float32 (n_params,) */
     PyObject *idx;        /* int64 (n_samples,) */
     PyObject *rec;        /* float64 (cap, 2) or NULL */
-    PyObject *planned;    /* (program, params) the plan points into, or NULL */
+    PyObject *planned;    /* (program, grads) the plan points into, or NULL */
     int busy;             /* a loop is running on it with the GIL released */
 } PnDP;
 
@@ -51,14 +51,15 @@ static void DP_dealloc(PnDP *self)
 static PyObject *DP_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"n_params", "n_samples", "l2_norm_clip", "noise_multiplier",
-                             "sample_rate", "divisor", "poisson", "secure", "key", "step", NULL};
+                             "sample_rate", "divisor", "poisson", "secure", "key", "step", "stream",
+                             NULL};
     long long n_params, n_samples, step = 0;
     unsigned long long key = 0;
     double clip, sigma, q, divisor;
-    int poisson = 1, secure = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "LLdddd|ppKL:DPState", kwlist, &n_params,
+    int poisson = 1, secure = 0, stream = PN_DP_STREAM_DEFAULT;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "LLdddd|ppKLi:DPState", kwlist, &n_params,
                                      &n_samples, &clip, &sigma, &q, &divisor, &poisson, &secure,
-                                     &key, &step))
+                                     &key, &step, &stream))
         return NULL;
     if (n_params < 1 || n_samples < 0)
         return PyErr_Format(PyExc_ValueError, "DPState: n_params must be >= 1 and n_samples >= 0");
@@ -80,12 +81,13 @@ static PyObject *DP_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     d->poisson = poisson;
     d->secure = secure;
     d->key = (uint64_t)key;
+    d->stream = stream;
     d->step = step;
     d->n_params = n_params;
     d->n_samples = n_samples;
     d->acc = PyArray_DATA((PyArrayObject *)self->acc);
     d->idx = PyArray_DATA((PyArrayObject *)self->idx);
-    if (pn_dp_validate(d)) {
+    if (pn_dp_validate(d)) { /* names a bad stream version too */
         Py_DECREF(self);
         return pn_py_raise(PN_EVALUE);
     }
@@ -124,31 +126,32 @@ static PyObject *DP_set_record(PnDP *self, PyObject *arr)
     Py_RETURN_NONE;
 }
 
-/* plan(program, loss, params, allow_ghost=True, chunk=64) -> (path, reason):
+/* plan(program, loss, grads, allow_ghost=True, chunk=64) -> (path, reason):
  * fixes how the loop's DP steps get their per-example gradients (dp.h):
  * "ghost" or "replay", with what ruled ghost clipping out ("" for ghost).
- * params is the trainable arena the loop will step; ghost clipping runs at
- * most `chunk` examples per pass. Required before run_loop. */
+ * grads is the gradient arena the loop will step from (the trainable weights'
+ * gradients bound to it give their offsets); ghost clipping runs at
+ * most `chunk` examples per pass. Required before a loop runs it. */
 static PyObject *DP_plan(PnDP *self, PyObject *args)
 {
-    PyObject *prog_obj, *loss_obj, *params_obj;
+    PyObject *prog_obj, *loss_obj, *grads_obj;
     int allow_ghost = 1;
     long long chunk = 64;
-    if (!PyArg_ParseTuple(args, "OO!O|pL:plan", &prog_obj, &PnTensor_Type, &loss_obj, &params_obj,
+    if (!PyArg_ParseTuple(args, "OO!O|pL:plan", &prog_obj, &PnTensor_Type, &loss_obj, &grads_obj,
                           &allow_ghost, &chunk))
         return NULL;
     if (check_idle(self) < 0) return NULL;
     struct pn_program *prog = pn_py_program_get(prog_obj);
     if (!prog) return NULL;
-    if (!PyArray_Check(params_obj) || PyArray_TYPE((PyArrayObject *)params_obj) != NPY_FLOAT32 ||
-        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)params_obj) ||
-        PyArray_SIZE((PyArrayObject *)params_obj) != self->d.n_params)
-        return PyErr_Format(PyExc_TypeError, "plan: params must be a float32 C-contiguous array of %lld values",
+    if (!PyArray_Check(grads_obj) || PyArray_TYPE((PyArrayObject *)grads_obj) != NPY_FLOAT32 ||
+        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)grads_obj) ||
+        PyArray_SIZE((PyArrayObject *)grads_obj) != self->d.n_params)
+        return PyErr_Format(PyExc_TypeError, "plan: grads must be the gradient arena, a float32 C-contiguous array of n_params = %lld values",
                             (long long)self->d.n_params);
     int rc = pn_dp_plan(&self->d, prog, ((PnTensor *)loss_obj)->node,
-                        PyArray_DATA((PyArrayObject *)params_obj), allow_ghost, chunk);
+                        PyArray_DATA((PyArrayObject *)grads_obj), allow_ghost, chunk);
     if (rc) return pn_py_raise(rc);
-    Py_XSETREF(self->planned, Py_BuildValue("(OO)", prog_obj, params_obj));
+    Py_XSETREF(self->planned, Py_BuildValue("(OO)", prog_obj, grads_obj));
     if (!self->planned) return NULL;
     return Py_BuildValue("(ss)", self->d.path == PN_DP_GHOST ? "ghost" : "replay", self->d.why);
 }
@@ -169,6 +172,7 @@ static int DP_set_step(PnDP *self, PyObject *v, void *c)
 static PyObject *DP_get_last_batch(PnDP *self, void *c) { return PyLong_FromLongLong(self->d.last_batch); }
 static PyObject *DP_get_rec_n(PnDP *self, void *c) { return PyLong_FromLongLong(self->d.rec_n); }
 static PyObject *DP_get_key(PnDP *self, void *c) { return PyLong_FromUnsignedLongLong(self->d.key); }
+static PyObject *DP_get_stream(PnDP *self, void *c) { return PyLong_FromLong(self->d.stream); }
 static PyObject *DP_get_gradient(PnDP *self, void *c)
 {
     /* a copy: the buffer is reused by the next step */
@@ -180,6 +184,7 @@ static PyGetSetDef dp_getset[] = {
     {"last_batch_size", (getter)DP_get_last_batch, NULL, "size of the last batch drawn", NULL},
     {"record_count", (getter)DP_get_rec_n, NULL, "rows written by set_record", NULL},
     {"key", (getter)DP_get_key, NULL, "seeded-mode base key", NULL},
+    {"stream", (getter)DP_get_stream, NULL, "seeded-mode normal stream version of the noise", NULL},
     {"gradient", (getter)DP_get_gradient, NULL, "the privatised gradient of the last step (copy)", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
@@ -201,18 +206,58 @@ static PyTypeObject PnDP_Type = {
     .tp_new = DP_new,
 };
 
-/* seeded_normal(key, step, j): the N(0,1) draw the seeded mode adds (times
- * sigma*C) to coordinate j at step `step`; lets tests regenerate the noise. */
+static int stream_arg(int stream)
+{
+    if (pn_rng_normal_version_ok(stream)) return 0;
+    PyErr_Format(PyExc_ValueError, "DP-SGD noise: stream version must be 1 or 2, got %d", stream);
+    return -1;
+}
+
+/* dp_seeded_normal(key, step, j, stream=2): the N(0,1) draw the seeded mode
+ * adds (times sigma*C) to coordinate j at step `step`; lets tests regenerate
+ * the noise. */
 static PyObject *py_dp_seeded_normal(PyObject *mod, PyObject *args)
 {
     unsigned long long key;
     long long step, j;
-    if (!PyArg_ParseTuple(args, "KLL:dp_seeded_normal", &key, &step, &j)) return NULL;
-    return PyFloat_FromDouble(pn_dp_seeded_normal((uint64_t)key, step, j));
+    int stream = PN_DP_STREAM_DEFAULT;
+    if (!PyArg_ParseTuple(args, "KLL|i:dp_seeded_normal", &key, &step, &j, &stream)) return NULL;
+    if (stream_arg(stream) < 0) return NULL;
+    return PyFloat_FromDouble(pn_dp_seeded_normal(stream, (uint64_t)key, step, j));
+}
+
+/* dp_seeded_noise(key, step, n, stream=2, path=None) -> float64 (n,): the
+ * draws of coordinates 0..n-1 at once (DataParallel's process 0 adds them);
+ * `path` ("portable", "avx2", "avx512") forces one code path of stream 2, for
+ * the tests that compare them. */
+static PyObject *py_dp_seeded_noise(PyObject *mod, PyObject *args)
+{
+    unsigned long long key;
+    long long step, n;
+    int stream = PN_DP_STREAM_DEFAULT;
+    const char *path = NULL;
+    if (!PyArg_ParseTuple(args, "KLL|iz:dp_seeded_noise", &key, &step, &n, &stream, &path)) return NULL;
+    if (stream_arg(stream) < 0) return NULL;
+    if (n < 0) return PyErr_Format(PyExc_ValueError, "dp_seeded_noise: n must be >= 0, got %lld", n);
+    npy_intp dim = (npy_intp)n;
+    PyObject *out = PyArray_EMPTY(1, &dim, NPY_FLOAT64, 0);
+    if (!out) return NULL;
+    double *z = PyArray_DATA((PyArrayObject *)out);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = pn_dp_seeded_normals(stream, path, (uint64_t)key, step, n, z);
+    Py_END_ALLOW_THREADS
+    if (rc) {
+        Py_DECREF(out);
+        return PyErr_Format(PyExc_ValueError, "dp_seeded_noise: path must be 'portable', 'avx2' or "
+                            "'avx512' and one this CPU has, got '%s'", path);
+    }
+    return out;
 }
 
 PyMethodDef pn_py_dp_methods[] = {
     {"dp_seeded_normal", py_dp_seeded_normal, METH_VARARGS, "DP-SGD seeded noise draw (for tests)."},
+    {"dp_seeded_noise", py_dp_seeded_noise, METH_VARARGS, "DP-SGD seeded noise of a whole arena."},
     {NULL, NULL, 0, NULL}};
 
 int pn_py_init_dp(PyObject *m)
@@ -222,8 +267,7 @@ int pn_py_init_dp(PyObject *m)
     return PyModule_AddObject(m, "DPState", (PyObject *)&PnDP_Type);
 }
 
-const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, int64_t n_samples,
-                                               void **state)
+const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, void **state)
 {
     if (!PyObject_TypeCheck(o, &PnDP_Type)) {
         PyErr_Format(PyExc_TypeError, "dp must be a pynn._C.DPState, got %.100s", Py_TYPE(o)->tp_name);
@@ -231,11 +275,9 @@ const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, in
     }
     PnDP *self = (PnDP *)o;
     if (check_idle(self) < 0) return NULL;
-    if (self->d.n_params != n_params || self->d.n_samples != n_samples) {
-        PyErr_Format(PyExc_ValueError,
-                     "DPState was made for %lld parameters and %lld samples; the loop has %lld and %lld",
-                     (long long)self->d.n_params, (long long)self->d.n_samples, (long long)n_params,
-                     (long long)n_samples);
+    if (self->d.n_params != n_params) { /* the samples are checked per run (dp_check) */
+        PyErr_Format(PyExc_ValueError, "DPState was made for %lld parameters; the loop has %lld",
+                     (long long)self->d.n_params, (long long)n_params);
         return NULL;
     }
     self->busy = 1;

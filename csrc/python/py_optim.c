@@ -4,7 +4,8 @@
  * take their hyper-parameters by name (pn_optim_set): nothing here knows which
  * optimizers exist. An Optim owns one pn_optim, its segment table (and tensor
  * shapes when given), the piecewise-schedule tables, the NumPy state arrays (n
- * float32 each, arena layout) and the gradient accumulator. pynn.optimizers
+ * float32 each, arena layout), the gradient accumulator and the weight table a
+ * model binds (bind(): one array per segment, where each weight was born). pynn.optimizers
  * creates one per optimizer in build() and keeps it in the attribute `_c`; the
  * compiled training loop reaches the pn_optim through pn_py_optim_get().
  */
@@ -23,6 +24,10 @@ typedef struct {
     int64_t *dims;                         /* 2 per segment (last two axes) or NULL */
     PyObject *accum;                       /* float32 ndarray of o.n (gradient accumulation) or NULL */
     PyObject *state[PN_OPTIM_MAX_STATE];   /* float32 ndarrays of o.n */
+    PyObject *bound;                       /* tuple of the n_seg weight arrays bound, or NULL */
+    float **w_table;                       /* their data pointers (o.w_table): allocated once,
+                                              so a loop running in another thread never sees
+                                              it freed by a bind */
     int busy;                              /* a step is running with the GIL released */
 } PnOptim;
 
@@ -187,6 +192,8 @@ static void Optim_dealloc(PnOptim *self)
 {
     for (int i = 0; i < PN_OPTIM_MAX_STATE; i++) Py_CLEAR(self->state[i]);
     Py_CLEAR(self->accum);
+    Py_CLEAR(self->bound);
+    PyMem_Free(self->w_table);
     PyMem_Free(self->dims);
     PyMem_Free(self->seg);
     PyMem_Free(self->sched_tab);
@@ -222,6 +229,18 @@ static int refresh_state(PnOptim *self)
         }
         self->o.accum = (float *)PyArray_DATA(a);
     }
+    if (self->bound) {
+        for (int s = 0; s < self->o.n_seg; s++) {
+            PyArrayObject *a = (PyArrayObject *)PyTuple_GET_ITEM(self->bound, s);
+            if (PyArray_SIZE(a) != self->o.seg[s + 1] - self->o.seg[s] ||
+                PyArray_TYPE(a) != NPY_FLOAT32 || !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISWRITEABLE(a)) {
+                PyErr_Format(PyExc_RuntimeError, "optimizer: bound weight %d was resized or made read-only", s);
+                return -1;
+            }
+            self->w_table[s] = (float *)PyArray_DATA(a);
+        }
+    }
+    self->o.w_table = self->bound ? self->w_table : NULL;
     return 0;
 }
 
@@ -373,6 +392,11 @@ static PyObject *Optim_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     Py_DECREF(fast);
     o->n_seg = (int)ns;
     o->seg = self->seg;
+    self->w_table = PyMem_Calloc((size_t)ns + 1, sizeof(float *));
+    if (!self->w_table) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     o->n = self->seg[ns];
     if (shapes != Py_None && parse_dims(self, shapes) < 0) goto fail;
 
@@ -557,6 +581,47 @@ done:
     return ret;
 }
 
+/* bind(weights): the weight table the compiled loop steps (pn_optim_step_table):
+ * one writable float32 C-contiguous array per segment, of its size, updated in
+ * place where it lives. The arrays are kept (a reference each) until the next bind. */
+static PyObject *Optim_bind(PnOptim *self, PyObject *weights)
+{
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot bind weights while a step is running");
+        return NULL;
+    }
+    PyObject *fast = PySequence_Fast(weights, "bind: weights must be a sequence of arrays");
+    if (!fast) return NULL;
+    const int ns = self->o.n_seg;
+    if (PySequence_Fast_GET_SIZE(fast) != ns) {
+        PyErr_Format(PyExc_ValueError, "bind: the optimizer has %d segments, got %zd weights", ns,
+                     PySequence_Fast_GET_SIZE(fast));
+        Py_DECREF(fast);
+        return NULL;
+    }
+    PyObject *bound = PyTuple_New(ns);
+    if (!bound) {
+        Py_DECREF(fast);
+        return NULL;
+    }
+    for (int s = 0; s < ns; s++) {
+        char what[64];
+        snprintf(what, sizeof what, "weight %d", s);
+        PyArrayObject *a = param_array(PySequence_Fast_GET_ITEM(fast, s), self->o.seg[s + 1] - self->o.seg[s],
+                                       what);
+        if (!a) {
+            Py_DECREF(bound);
+            Py_DECREF(fast);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(bound, s, (PyObject *)a);
+    }
+    Py_DECREF(fast);
+    Py_XSETREF(self->bound, bound);
+    if (refresh_state(self) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *Optim_get_lr(PnOptim *self, void *c)
 {
     (void)c;
@@ -720,6 +785,9 @@ static PyMethodDef Optim_methods[] = {
     {"step", (PyCFunction)Optim_step, METH_VARARGS,
      "step(w, g): one optimizer step over the arena w (float32, C-contiguous, updated in place)\n"
      "with gradient g (converted to float32); the GIL is released."},
+    {"bind", (PyCFunction)Optim_bind, METH_O,
+     "bind(weights): the weight table the compiled loop steps, one array per segment\n"
+     "(float32, C-contiguous, writable; updated in place where each lives)."},
     {"step_list", (PyCFunction)Optim_step_list, METH_VARARGS,
      "step_list(ws, gs): one step where segment s lives in ws[s] / gs[s] (None skips it)."},
     {NULL, NULL, 0, NULL}};

@@ -360,8 +360,14 @@ def _input_entry(name, shape):
             "registered_name": None}
 
 
+def _graph_layers(model):
+    """model.layers without the InputLayers a functional model lists."""
+    from ..layers import InputLayer
+    return [layer for layer in model.layers if not isinstance(layer, InputLayer)]
+
+
 def _keras_config(model):
-    from ..functional import topo_calls
+    from ..functional import input_layer_of, topo_calls
     from ..models import Model, Sequential
     graph = getattr(model, "_graph", None)
     if graph is None:
@@ -381,8 +387,8 @@ def _keras_config(model):
                 "config": {"name": model.name, "trainable": True, "layers": layers},
                 "build_config": {"input_shape": shape_of(inputs[0])}}
     input_names, nodes, entries = {}, {}, []
-    for i, t in enumerate(inputs):
-        name = t.name or ("input_layer" if i == 0 else f"input_layer_{i}")
+    for t in inputs:
+        name = input_layer_of(t).name
         input_names[id(t)] = name
         entries.append({**_input_entry(name, t.shape[1:]), "name": name, "inbound_nodes": []})
 
@@ -405,7 +411,7 @@ def _keras_config(model):
             node_args = [args] if len(args) > 1 else args
         calls[id(t.layer)].append({"args": node_args, "kwargs": kwargs})
         nodes[key] = (t.layer.name, node)
-    for layer in model.layers:
+    for layer in _graph_layers(model):  # the InputLayers are written above
         shapes = layer.input_shape
         entry = _layer_entry(layer, list(shapes) if not isinstance(shapes, list)
                              else [list(s) for s in shapes])
@@ -435,7 +441,7 @@ def _write_weights(h5, model):
         for i, a in enumerate(arrays):
             v.create_dataset(str(i), data=np.asarray(a, np.float32))
 
-    for layer in model.layers:
+    for layer in _graph_layers(model):
         key = _snake(type(layer).__name__)
         n = counts.get(key, -1) + 1
         counts[key] = n

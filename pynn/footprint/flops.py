@@ -417,7 +417,12 @@ def profile(model):
     if not isinstance(model, Model):
         raise TypeError(f"pynn.footprint.profile expects a pynn Model, got {type(model).__name__}")
     model._require_built("profile")
-    return Profile([layer_cost(layer) for layer in model.layers])
+    return Profile([layer_cost(layer) for layer in profiled_layers(model)])
+
+
+def profiled_layers(model):
+    """The layers a profile lists: model.layers without the InputLayers (free, no rows)."""
+    return [layer for layer in model.layers if not isinstance(layer, L.InputLayer)]
 
 
 def count_macs(model):

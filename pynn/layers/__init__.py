@@ -27,6 +27,7 @@ from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
 from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # noqa: F401
                         ZeroPadding1D, ZeroPadding2D)
 from .embedding import Embedding  # noqa: F401
+from .masking import Masking  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .rnn_cells import (RNN, GRUCell, LSTMCell, SimpleRNNCell,  # noqa: F401
@@ -53,7 +54,7 @@ __all__ = [
     "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D",
     "MaxPooling1D", "MaxPooling2D", "BatchNormalization", "LayerNormalization", "Cropping1D",
     "Cropping2D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Embedding",
-    "MultiHeadAttention", "GRU", "LSTM", "Bidirectional", "SimpleRNN", "Add", "Average",
+    "MultiHeadAttention", "Masking", "GRU", "LSTM", "Bidirectional", "SimpleRNN", "Add", "Average",
     "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
     "concatenate", "dot", "maximum", "minimum", "multiply", "subtract", "TextVectorization",
     "ELU", "LeakyReLU", "ReLU", "Softmax", "Normalization", "Rescaling",
@@ -113,7 +114,7 @@ for _cls in (Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, Avera
              Cropping2D, UpSampling1D, UpSampling2D, Add, Subtract, Multiply, Average, Maximum,
              Minimum, Concatenate, Dot):
     register(_cls)
-for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization):
+for _cls in (Softmax, ReLU, LeakyReLU, ELU, Rescaling, Normalization, Masking):
     register(_cls)
 for _cls in (Lambda, Permute, RepeatVector, TimeDistributed, OpLayer):
     register(_cls)

@@ -17,6 +17,10 @@ def _number(layer, name, value, minimum=None):
 class _Elementwise(Layer):
     _one_input = True
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True  # the steps' mask passes through (Keras)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 

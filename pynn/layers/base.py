@@ -1,9 +1,10 @@
 """The layer lifecycle, as in Keras: constructor config -> build(input_shape) ->
 call(inputs). Layers compose engine ops (pynn.ops); they do no numerics in Python.
 
-A layer's weights are `Variable`s: NumPy arrays that, once the layer belongs to a
-model, are views into the model's parameter arena (writing into them changes the
-model, without copies)."""
+A layer's weights are `Variable`s: NumPy arrays whose memory is theirs from birth
+and never moves. Models use them where they are (their optimizer steps a table of
+them), so writing into one changes every model that holds the layer, without
+copies."""
 import contextlib
 import functools
 import inspect
@@ -35,11 +36,6 @@ _context = threading.local()
 # Set once any layer calls add_loss, so that models whose layers never do skip looking
 # for loss terms on their cheap inference path.
 losses_used = [False]
-
-# Bumped whenever a layer is frozen / unfrozen or a model collates weights into its arenas,
-# so that a model can tell in O(1) that its own arenas may be stale (Model._ensure_collated).
-layout_version = [0]
-
 
 def resolve_training(training):
     """`training` as given, else that of the enclosing model call: Keras' call
@@ -78,8 +74,9 @@ def clear_session():
 class Variable(np.ndarray):
     """A layer weight: a float32 NumPy array with Keras' Variable conveniences.
 
-    A Variable is a view into the model's parameter arena: reading it costs
-    nothing, and writing into it (``var[...] = value``, ``assign``, ``assign_add``,
+    A Variable keeps the memory it was created with for its whole life: models
+    train it where it is (never a copy), so reading it costs nothing, and writing
+    into it (``var[...] = value``, ``assign``, ``assign_add``,
     ``assign_sub``) changes the model's weight in place. It carries ``name``
     (``"layer/kernel"``), ``trainable`` and ``regularizer``. Layers create theirs
     with ``add_weight``; ``Variable(initializer, shape=None, dtype=None,
@@ -253,19 +250,29 @@ def make_variable(array, name, trainable, regularizer=None):
     return v
 
 
-def rebind_variable(old, new_memory):
-    """A Variable over new_memory with old's values and attributes."""
-    new_memory[...] = old
-    v = new_memory.view(Variable)
-    v.name, v.trainable, v.regularizer, v._tensor = old.name, old.trainable, old.regularizer, None
-    return v
-
-
 def refuse_unsupported(layer, **options):
     """Keras options pynn does not implement raise, rather than being ignored."""
     for name, value in options.items():
         if value is not None:
             raise ValueError(f"{layer}: {name} is not supported yet, got {value!r}")
+
+
+def _has_masks(out):
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    return all(getattr(o, "_keras_mask", None) is not None for o in outs)
+
+
+def _attach_masks(out, masks):
+    """Sets each output's `_keras_mask` (a float32 Tensor, 1 at the steps to use) from
+    masks (a mask or a list, None entries skipped), where call() did not set one."""
+    if masks is None:
+        return
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    masks = masks if isinstance(masks, (list, tuple)) else [masks]
+    for o, m in zip(outs, masks):
+        if m is None or not isinstance(o, Tensor) or getattr(o, "_keras_mask", None) is not None:
+            continue
+        o._keras_mask = m if isinstance(m, Tensor) else Tensor(np.asarray(m, np.float32))
 
 
 def per_sample(shape):
@@ -289,6 +296,18 @@ def checked_weight_value(owner, var, value):
                          f"weights must be finite")
     return arr
 
+
+
+def _any_size_where_they_differ(out, again):
+    """Per-sample output shape(s) of two dry runs at different free sizes: the
+    dimensions that changed follow a dimension of any size (None)."""
+    if isinstance(out, list):
+        return [_any_size_where_they_differ(a, b) for a, b in zip(out, again)]
+    return tuple(a if a == b else None for a, b in zip(out, again))
+
+
+def _with_batch_dimension(out):
+    return [(None,) + o for o in out] if isinstance(out, list) else (None,) + out
 
 class Layer:
     """The base class of all layers, with Keras' lifecycle.
@@ -342,6 +361,7 @@ class Layer:
     # list as several inputs (Add, Concatenate, a user's call(a, b)); for these layers a
     # list of tensors is refused by name and a nested list of numbers is one array.
     _one_input = False
+    _call_takes_mask = False
 
     def __init_subclass__(cls, **kwargs):
         # Keras lets call() leave out `training`; pynn always passes it, so such a
@@ -362,6 +382,9 @@ class Layer:
         if call is None:
             return
         params = inspect.signature(call).parameters
+        # Keras fills in call(..., mask=None) from the input's mask; pynn's own layers
+        # read `_keras_mask` from their inputs themselves
+        cls._call_takes_mask = "mask" in params and not cls.__module__.startswith("pynn.")
         takes_training = "training" in params or any(p.kind is p.VAR_KEYWORD
                                                      for p in params.values())
         tensors = 0  # leading required positional parameters: the call's input tensors
@@ -412,7 +435,8 @@ class Layer:
         self._input_shape_arg = tuple(input_shape) if input_shape is not None else None
         self.input_shape = None    # batch shape seen at build: (None, ...)
         self.output_shape = None
-        self.supports_masking = False
+        # Keras 3: a layer that defines compute_mask supports masking
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         self._losses = []
 
     # ------------------------------------------------------------ add_loss
@@ -491,7 +515,10 @@ class Layer:
         self._trainable = value
         for layer in self._child_layers():  # Keras: freezing a layer freezes what it holds
             layer.trainable = value
-        layout_version[0] += 1
+        # the same weights (and tensors) stay; only whether gradients reach them changes
+        for var in self.__dict__.get("_weights", ()):
+            if var._tensor is not None:
+                var._tensor.requires_grad = bool(var.trainable and value)
 
     # ------------------------------------------------------------ sub-layers
     def __setattr__(self, name, value):
@@ -600,7 +627,7 @@ class Layer:
 
     @property
     def weights(self):
-        """The layer's weights (``Variable`` views into the parameter arena): its own in
+        """The layer's weights (``Variable`` objects, the ones models train): its own in
         creation order, then those of the layers it holds in its attributes (Keras' order)."""
         out, seen = list(self._weights), {id(w) for w in self._weights}
         for layer in self._child_layers():
@@ -700,13 +727,6 @@ class Layer:
         for var, value in zip(mine, values):
             var[...] = value
 
-    def _replace_variable(self, old, new):
-        """Points the layer (list and attributes) at a new Variable."""
-        self._weights = [new if w is old else w for w in self._weights]
-        for k, v in list(self.__dict__.items()):
-            if v is old:
-                self.__dict__[k] = new
-
     def tensor(self, var):
         """Returns the engine `Tensor` over a weight's memory, for use in ``call``.
 
@@ -803,20 +823,103 @@ class Layer:
         >>> layer.compute_output_shape((None, 3))
         (None, 4)
         """
+        shapes = list(input_shape.values()) if isinstance(input_shape, dict) else \
+            input_shape if isinstance(input_shape, list) else [input_shape]
+        out = self._dry_run_shape(input_shape, 2)
+        if any(d is None for s in shapes for d in s[1:]):
+            # a dimension of any size (steps of Input(shape=(None,))): run at two sizes;
+            # the output dimensions that follow it are of any size too
+            out = _any_size_where_they_differ(out, self._dry_run_shape(input_shape, 3))
+        return _with_batch_dimension(out)
+
+    def _symbolic_output_shape(self, input_shape, masks):
+        """compute_output_shape for a functional graph, whose inputs may carry masks:
+        the dry runs of the default one then carry masks of ones (a call(inputs,
+        mask=None) may need one, as in Keras)."""
+        if masks is None or type(self).compute_output_shape is not Layer.compute_output_shape:
+            return self.compute_output_shape(input_shape)
+        mask_shapes = [getattr(m, "shape", None) for m in masks] \
+            if isinstance(masks, list) else getattr(masks, "shape", None)
+        out = self._dry_run_shape(input_shape, 2, mask_shapes)
+        again = self._dry_run_shape(input_shape, 3, mask_shapes)
+        return _with_batch_dimension(_any_size_where_they_differ(out, again))
+
+    def _dry_run_shape(self, input_shape, free, mask_shapes=None):
+        """The per-sample output shape of call() on a batch of one of zeros, the
+        dimensions of any size (None) given size `free`; inputs whose mask shape is
+        given carry a mask of ones."""
+        def zeros(s, mask_shape=None):
+            t = Tensor(np.zeros((1,) + tuple(free if d is None else d for d in s[1:]),
+                                np.float32))
+            if mask_shape is not None:
+                t._keras_mask = Tensor(np.ones(
+                    (1,) + tuple(free if d is None else d for d in mask_shape[1:]), np.float32))
+            return t
         was = _C.set_grad_enabled(False)
         try:
-            zeros = lambda s: Tensor(np.zeros((1,) + tuple(s[1:]), np.float32))  # noqa: E731
             if isinstance(input_shape, dict):
                 x = {k: zeros(s) for k, s in input_shape.items()}
+            elif isinstance(input_shape, list):
+                x = [zeros(s, m) for s, m in zip(input_shape, mask_shapes or
+                                                  [None] * len(input_shape))]
             else:
-                x = [zeros(s) for s in input_shape] if isinstance(input_shape, list) else \
-                    zeros(input_shape)
-            y = self.call(x, training=False)
+                x = zeros(input_shape, mask_shapes)
+            y = self._call_with_masks(x, False, {}) if not isinstance(x, dict) else \
+                self.call(x, training=False)
         finally:
             _C.set_grad_enabled(was)
-        if isinstance(y, (tuple, list)):  # several outputs: a list of shapes, one per output
-            return [(None,) + tuple(o.shape[1:]) for o in y]
-        return (None,) + tuple(y.shape[1:])
+        if isinstance(y, (list, tuple)):  # several outputs (Keras: a list of shapes)
+            return [tuple(o.shape[1:]) for o in y]
+        return tuple(y.shape[1:])
+
+    def compute_mask(self, inputs, mask=None):
+        """Returns the mask of the layer's output, given its input and the input's mask.
+
+        Layers with ``supports_masking = True`` pass the mask on unchanged (this
+        default); a layer that changes the steps (or makes a mask) overrides it.
+        The mask is attached to the output as ``_keras_mask`` and handed to the
+        ``call(inputs, mask=None)`` of the layers downstream, as in Keras.
+
+        Parameters
+        ----------
+        inputs : Tensor or list of Tensor
+            The layer's input.
+        mask : Tensor, list or None
+            The input's mask, ``(batch, steps)``, 1 (True) at the steps to use.
+
+        Returns
+        -------
+        Tensor, list or None
+            The output's mask.
+
+        Examples
+        --------
+        >>> emb = pynn.layers.Embedding(10, 2, mask_zero=True)
+        >>> out = pynn.layers.Dense(3)(emb(np.array([[4, 0]])))
+        >>> out._keras_mask.numpy()
+        array([[1., 0.]], dtype=float32)
+        """
+        return mask
+
+    def _call_with_masks(self, inputs, training, kwargs):
+        """call() with Keras' mask rules: a call(..., mask=None) receives the mask
+        attached to its input, and when the layer supports masking its outputs get
+        the masks compute_mask gives (unless call() attached its own)."""
+        if isinstance(inputs, (list, tuple)):
+            previous = [getattr(t, "_keras_mask", None) for t in inputs]
+            if all(m is None for m in previous):
+                previous = None
+        else:
+            previous = getattr(inputs, "_keras_mask", None)
+        if self._call_takes_mask and previous is not None and kwargs.get("mask") is None:
+            kwargs = {**kwargs, "mask": previous}
+        out = self.call(inputs, training=training, **kwargs)
+        if self.supports_masking:
+            if kwargs.get("mask") is not None:
+                previous = kwargs["mask"]
+            _attach_masks(out, self.compute_mask(inputs, previous)
+                          if not _has_masks(out) else None)
+        return out
 
     def _check_input(self, shape):
         """Hook for layers to validate the per-sample shape (raise ValueError)."""
@@ -870,11 +973,11 @@ class Layer:
         if isinstance(inputs, (list, tuple)):
             inputs = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
             self._maybe_build([t.shape for t in inputs])
-            return self.call(inputs, training=training, **kwargs)
+            return self._call_with_masks(inputs, training, kwargs)
         if not isinstance(inputs, Tensor):
             inputs = Tensor(inputs)
         self._maybe_build(inputs.shape)
-        out = self.call(inputs, training=training, **kwargs)
+        out = self._call_with_masks(inputs, training, kwargs)
         if self.output_shape is None:
             if isinstance(out, (tuple, list)):  # several outputs (an Encoder's z_mean, z_log_var, z)
                 self.output_shape = [(None,) + tuple(o.shape[1:]) for o in out]

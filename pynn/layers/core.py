@@ -41,6 +41,8 @@ class InputLayer(Layer):
         super().__init__(name=name, input_shape=tuple(shape), **kwargs)
         self.shape = tuple(shape)
         self.batch_size = batch_size
+        self.batch_shape = self.output_shape = (batch_size,) + self.shape  # Keras' names
+        self.built = True  # nothing to build: Keras' InputLayer is built when made
 
     def call(self, inputs, training=False):
         return inputs
@@ -100,6 +102,7 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the steps' mask passes through (Keras)
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
         refuse_unsupported("Dense", activity_regularizer=activity_regularizer,
@@ -156,14 +159,6 @@ class Dense(Layer):
         return cfg
 
 
-def _keep_mask(inputs, out):
-    """Elementwise layers pass an Embedding(mask_zero=True) padding mask on (Keras)."""
-    mask = getattr(inputs, "_keras_mask", None)
-    if mask is not None:
-        out._keras_mask = mask
-    return out
-
-
 class Activation(Layer):
     """Applies an activation function to its input.
 
@@ -185,10 +180,11 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the steps' mask passes through (Keras)
         self.activation = activations.get(activation)
 
     def call(self, inputs, training=False):
-        return _keep_mask(inputs, self.activation(inputs))
+        return self.activation(inputs)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -237,6 +233,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the steps' mask passes through (Keras)
         if not 0 <= rate < 1:
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
         if noise_shape is not None:
@@ -244,8 +241,7 @@ class Dropout(Layer):
         self.rate, self.seed = float(rate), seed
 
     def call(self, inputs, training=False):
-        return _keep_mask(inputs, _C.apply("dropout", [inputs], rate=float(self.rate),
-                                           training=bool(training)))
+        return _C.apply("dropout", [inputs], rate=float(self.rate), training=bool(training))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

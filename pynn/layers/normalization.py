@@ -66,6 +66,7 @@ class BatchNormalization(Layer):
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, synchronized=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the steps' mask passes through (Keras)
         _last_axis_only("BatchNormalization", axis)
         if beta_constraint is not None or gamma_constraint is not None:
             raise ValueError("BatchNormalization: constraints are not supported yet")
@@ -167,6 +168,7 @@ class LayerNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the steps' mask passes through (Keras)
         _last_axis_only("LayerNormalization", axis)
         if rms_scaling:
             raise ValueError("LayerNormalization: rms_scaling=True is not supported yet")

@@ -42,7 +42,7 @@ class _Pool(Layer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(pool_size=list(self.pool_size), strides=list(self.strides), padding=self.padding)
+        cfg.update(pool_size=tuple(self.pool_size), strides=tuple(self.strides), padding=self.padding)
         return cfg
 
 
@@ -261,8 +261,31 @@ class GlobalAveragePooling1D(_GlobalPool):
     >>> x = np.array([[[1.0], [2.0], [6.0]]], np.float32)
     >>> pynn.layers.GlobalAveragePooling1D()(x).numpy()
     array([[3.]], dtype=float32)
+
+    Behind ``Embedding(mask_zero=True)`` (or ``Masking``) it averages the unmasked
+    steps only, as in Keras:
+
+    >>> padded = pynn.layers.Masking()(np.array([[[4.0], [0.0], [0.0]]], np.float32))
+    >>> pynn.layers.GlobalAveragePooling1D()(padded).numpy()
+    array([[4.]], dtype=float32)
     """
     rank, fn = 1, staticmethod(ops.global_avg_pool1d)
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(data_format=data_format, keepdims=keepdims, **kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # the steps are gone
+
+    def call(self, inputs, training=False):
+        mask = getattr(inputs, "_keras_mask", None)
+        if mask is None:
+            return super().call(inputs, training)
+        steps = 2 if self.data_format == "channels_first" else 1
+        weights = ops.expand_dims(mask, 1 if steps == 2 else 2)
+        return (ops.sum(inputs * weights, axis=steps, keepdims=self.keepdims)
+                / ops.sum(weights, axis=steps, keepdims=self.keepdims))
 
 
 class GlobalMaxPooling2D(_GlobalPool):

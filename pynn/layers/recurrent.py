@@ -219,6 +219,15 @@ class _SequenceLayer(Layer):
         self.supports_masking = True
         self._state_vars = None
 
+    def compute_mask(self, inputs, mask=None):
+        # Keras: the steps' mask goes on with the sequence, never with the last output
+        # or the states
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        return [output_mask] + [None] * len(self._state_sizes()) if self.return_state \
+            else output_mask
+
     def __call__(self, inputs, *args, **kwargs):
         first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
         if getattr(first, "_is_symbolic", False) and getattr(first, "batch_size", None):
@@ -755,6 +764,11 @@ class Bidirectional(Layer):
     def _check_input(self, shape):
         self.forward_layer._check_input(shape)
 
+    def compute_mask(self, inputs, mask=None):
+        return self.forward_layer.compute_mask(inputs, mask) if not self.return_state \
+            else [self.forward_layer.compute_mask(inputs, mask)[0]] + [None] * (
+                2 * len(self.forward_layer._state_sizes()))
+
     def build(self, input_shape):
         for lay in (self.forward_layer, self.backward_layer):
             lay._maybe_build(input_shape)
@@ -762,12 +776,6 @@ class Bidirectional(Layer):
         if self._initial_weights:
             self.set_weights(self._initial_weights)
         self.output_shape = self.compute_output_shape(input_shape)
-
-    def _replace_variable(self, old, new):
-        super()._replace_variable(old, new)
-        for lay in (self.forward_layer, self.backward_layer):
-            if any(w is old for w in lay._weights):
-                lay._replace_variable(old, new)
 
     def tensor(self, var):
         """Returns the engine Tensor over one of the wrapped layers' weights.

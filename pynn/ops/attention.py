@@ -27,7 +27,8 @@ def scaled_dot_product_attention(query, key, value, mask=None, *, causal=False, 
     value : Tensor
         ``(batch, Tk, ...)``, the same layout.
     mask : Tensor, optional
-        ``(batch, Tk)`` (key padding) or ``(batch, Tq, Tk)``; nonzero where attending is allowed.
+        ``(batch, Tk)`` (key padding) or ``(batch, Tq, Tk)``, or either with a batch of
+        1 that holds for every sample; nonzero where attending is allowed.
     causal : bool, default False
         Query i sees keys j <= i only.
     scale : float, optional

@@ -90,6 +90,9 @@ def split(x, indices_or_sections, axis=0):
 
 def _repeats(op, repeats):
     reps = [repeats] if _is_int(repeats) else list(np.asarray(repeats).reshape(-1))
+    # a Tensor of counts (keras.ops.concatenate of shapes, as Keras code builds them)
+    # holds whole floats
+    reps = [int(r) if isinstance(r, np.floating) and float(r).is_integer() else r for r in reps]
     if not all(_is_int(r) and r >= 0 for r in reps):
         raise ValueError(f"{op}: repeats must be non-negative ints, got {repeats!r}")
     return [int(r) for r in reps]

@@ -444,7 +444,7 @@ def getitem(x, key):
     return out
 
 
-def take(x, indices, axis=0):
+def take(x, indices, axis=None):
     """Gathers elements along an axis at integer indices (NumPy's ``take``).
 
     Only ``x`` receives a gradient (accumulated at the gathered positions).
@@ -455,8 +455,9 @@ def take(x, indices, axis=0):
         Input (arrays are wrapped without copying when float32).
     indices : array_like of int
         Indices of any shape; negatives count from the end.
-    axis : int, default 0
-        The axis to gather along.
+    axis : int or None, default None
+        The axis to gather along; None gathers from the flattened ``x`` (as NumPy
+        and Keras do).
 
     Returns
     -------
@@ -473,8 +474,12 @@ def take(x, indices, axis=0):
     >>> pynn.ops.take(x, [2, 0], axis=1).numpy()
     array([[2., 0.],
            [5., 3.]], dtype=float32)
+    >>> pynn.ops.take(x, [[5, 0]]).numpy()
+    array([[5., 0.]], dtype=float32)
     """
     x = _tensor(x)
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
     axis = _axis_attr("take", axis, x.ndim)
     return _C.apply("take", [x, _tensor(indices)], axis=axis)
 

@@ -19,10 +19,14 @@ class OutputLoss(metrics_mod.Metric):
 
 
 def summed_loss(loss, y, p, w):
-    """Σ w·l for one output's loss over the batch (a graph op)."""
+    """One output's loss over the batch times its number of samples (a graph op):
+    Keras' "<output>_loss" is the mean of the batch losses weighted by batch size.
+    A sequence output (batch, steps, ...) has a loss per step, averaged over them."""
     if hasattr(loss, "call"):
         try:
-            return loss.call(y, p, sample_weight=w, reduction="sum")
+            per_sample = float(np.prod(p.shape[1:-1])) if len(p.shape) > 2 else 1.0
+            total = loss.call(y, p, sample_weight=w, reduction="sum")
+            return total * (1.0 / per_sample) if per_sample != 1.0 else total
         except NotImplementedError:
             pass
     from .. import ops

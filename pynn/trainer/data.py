@@ -71,6 +71,12 @@ def prepare_ys(model, y, n, what="y"):
         if missing:
             raise ValueError(f"{what}: no targets for output(s) {missing}")
         y = [y[nm] for nm in names]
+    with_loss = [i for i, lf in enumerate(model._output_losses()) if lf is not None]
+    if not isinstance(y, (list, tuple)) and len(with_loss) == 1:
+        # Keras: the one target goes to the one output compiled with a loss
+        # (loss=[loss_fn, None]); the others get the zero column of a label slot
+        return [prepare_y(model, y, n, what, i) if i in with_loss
+                else np.zeros((n, 1), np.float32) for i in range(k)]
     if not isinstance(y, (list, tuple)) or len(y) != k:
         raise ValueError(f"{what}: the model has {k} outputs; pass a list of {k} target arrays "
                          f"or a dict keyed by {model._output_names()}")

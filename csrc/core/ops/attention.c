@@ -8,7 +8,8 @@
  * Every (sample, head) pair is three strided GEMMs (lda = H*d) and a row softmax.
  * Attributes (slots: iattr[0..2], fattr[0]): num_heads (rank 3 only), causal,
  * has_mask, scale (0 -> 1/sqrt(dk)).
- * mask: (N, Tk) key padding or (N, Tq, Tk); nonzero = may attend. causal keeps
+ * mask: (N, Tk) key padding or (N, Tq, Tk), or either with a batch of 1 that
+ * holds for every sample (as Keras broadcasts it); nonzero = may attend. causal keeps
  * key j <= query i (top-left aligned, as Keras' use_causal_mask and torch's
  * is_causal).
  *
@@ -30,6 +31,7 @@ typedef struct {
     float scale;
     const pn_node *q, *k, *v, *m;
     int mask3;
+    int mask_shared; /* a mask of batch 1, the same for every sample */
 } att_plan;
 
 static int att_plan_make(const pn_node *n, att_plan *p)
@@ -79,15 +81,17 @@ static int att_plan_make(const pn_node *n, att_plan *p)
     p->scale = n->fattr[0] != 0.0 ? (float)n->fattr[0] : (float)(1.0 / sqrt((double)(qd ? qd : 1)));
     if (p->m) {
         const pn_node *m = p->m;
-        int ok2 = m->ndim == 2 && m->shape[0] == p->N && m->shape[1] == p->Tk;
-        int ok3 = m->ndim == 3 && m->shape[0] == p->N && m->shape[1] == p->Tq && m->shape[2] == p->Tk;
+        int batch_ok = m->ndim >= 1 && (m->shape[0] == p->N || m->shape[0] == 1);
+        int ok2 = batch_ok && m->ndim == 2 && m->shape[1] == p->Tk;
+        int ok3 = batch_ok && m->ndim == 3 && m->shape[1] == p->Tq && m->shape[2] == p->Tk;
         if (!ok2 && !ok3)
             return pn_error(PN_EVALUE,
-                            "attention: mask must be (batch=%lld, Tk=%lld) or (batch, Tq=%lld, Tk), "
-                            "got %s",
+                            "attention: mask must be (batch=%lld or 1, Tk=%lld) or (batch or 1, "
+                            "Tq=%lld, Tk), got %s",
                             (long long)p->N, (long long)p->Tk, (long long)p->Tq,
                             pn_shape_str(s1, m->ndim, m->shape));
         p->mask3 = ok3;
+        p->mask_shared = m->shape[0] == 1;
     }
     return PN_OK;
 }
@@ -106,6 +110,7 @@ static inline int allowed(const att_plan *p, int64_t nn, int64_t i, int64_t j)
     if (p->causal && j > i) return 0;
     if (!p->m) return 1;
     const float *m = p->m->data;
+    if (p->mask_shared) nn = 0;
     return (p->mask3 ? m[(nn * p->Tq + i) * p->Tk + j] : m[nn * p->Tk + j]) != 0.0f;
 }
 

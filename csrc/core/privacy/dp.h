@@ -30,7 +30,8 @@
  *
  * Randomness: seeded mode draws sampling and noise from pynn's counter-based
  * generator at (key, step, index), so a seeded run is reproducible and
- * independent of the thread count; secure mode reads getrandom(2)
+ * independent of the thread count (the noise from the normal stream version
+ * `stream`: 1 Box-Muller, 2 ziggurat, rng_normal.c); secure mode reads getrandom(2)
  * (/dev/urandom as a fallback) and, like Opacus' secure_mode, sums four
  * normals of std/2 per coordinate (Holohan & Braghin 2021, floating-point
  * attacks on the Gaussian mechanism).
@@ -47,6 +48,9 @@
 struct pn_program;
 
 enum { PN_DP_REPLAY = 0, PN_DP_GHOST = 1 };
+/* The normal stream of the seeded noise unless one is asked for (pynn's
+ * DPSGD(stream_version=...) passes it always; this is the binding's). */
+#define PN_DP_STREAM_DEFAULT 2
 enum { PN_GHOST_MATMUL = 0, PN_GHOST_BIAS = 1 };
 
 /* A weight whose per-example gradient ghost clipping forms from the batch. */
@@ -67,6 +71,7 @@ typedef struct pn_dp {
     int poisson;               /* 1: Poisson sampling; 0: the loop's fixed batches */
     int secure;                /* 1: OS entropy and the 4-normal sum */
     uint64_t key;              /* seeded mode: base key */
+    int stream;                /* seeded mode: normal stream version of the noise (rng_normal.c) */
     int64_t step;              /* DP steps taken so far (counter of the streams) */
     int64_t n_params;          /* floats in the trainable arena */
     int64_t n_samples;         /* rows of the data set (size of idx) */
@@ -78,7 +83,7 @@ typedef struct pn_dp {
     int64_t last_batch;        /* size of the last batch drawn */
     /* the plan (pn_dp_plan): the program it was made for and the path */
     struct pn_program *prog;
-    const float *arena;        /* the trainable arena the offsets refer to */
+    const float *arena;        /* the gradient arena the offsets refer to */
     int path;                  /* PN_DP_GHOST or PN_DP_REPLAY */
     char why[256];             /* replay: what ruled ghost clipping out */
     int n_ghost;
@@ -95,15 +100,16 @@ typedef struct pn_dp {
 
 /* Checks the configuration; the message names the offending field. */
 int pn_dp_validate(const pn_dp *d);
-/* Plans the DP steps of program p (loss: its scalar loss; params: the
- * trainable arena of d->n_params floats): the path (ghost clipping when
+/* Plans the DP steps of program p (loss: its scalar loss; grads: the
+ * gradient arena of d->n_params floats, to which the trainable weights'
+ * gradients are bound; it gives each weight its offset): the path (ghost clipping when
  * allow_ghost and the graph allows it, else replay, with the reason in
  * d->why) and what it needs. Ghost clipping runs at most `chunk` examples per
  * pass (a larger Poisson batch in parts, with the same result) and the plan
  * runs one pass of that size on zeros, so that every buffer exists before the
  * first step. Allocates; pn_dp_plan_free releases. The program must outlive
  * the plan. */
-int pn_dp_plan(pn_dp *d, struct pn_program *p, pn_node *loss, const float *params, int allow_ghost,
+int pn_dp_plan(pn_dp *d, struct pn_program *p, pn_node *loss, const float *grads, int allow_ghost,
                int64_t chunk);
 void pn_dp_plan_free(pn_dp *d);
 /* Ghost path, after forward and backward of b examples (at most d->chunk):
@@ -121,7 +127,11 @@ void pn_dp_dropout_rows(pn_dp *d, int on, uint64_t key, int64_t first);
  * its state: every batch of the loop is one DP step (k picks the fixed batch
  * when not Poisson); the gradient hook sees the clipped sum before the noise. */
 extern const pn_loop_strategy pn_dp_strategy;
-/* The noise draw of the seeded mode: N(0,1) for (key, step, coordinate j);
- * exposed so tests can regenerate the noise the loop added. */
-double pn_dp_seeded_normal(uint64_t key, int64_t step, int64_t j);
+/* The noise draw of the seeded mode: N(0,1) for (stream version, key, step,
+ * coordinate j); exposed so tests, and DataParallel's process 0, can
+ * regenerate the noise the loop adds. pn_dp_seeded_normals: coordinates
+ * 0..n-1 into out, through code path `path` (pn_rng_normals_path; NULL: the
+ * best), -1 when the CPU lacks it. */
+double pn_dp_seeded_normal(int stream, uint64_t key, int64_t step, int64_t j);
+int pn_dp_seeded_normals(int stream, const char *path, uint64_t key, int64_t step, int64_t n, double *out);
 #endif

@@ -34,11 +34,13 @@ static int index_of(const pn_program *p, const pn_node *x)
     return -1;
 }
 
-/* Offset of x's data in the trainable arena, or -1 when it lies elsewhere
- * (compared as addresses: the pointers may belong to unrelated buffers). */
-static int64_t arena_offset(const float *params, int64_t n, const pn_node *x)
+/* Offset of weight x's gradient in the gradient arena (where the model bound
+ * it), or -1 when it lies elsewhere (compared as addresses: the pointers may
+ * belong to unrelated buffers). */
+static int64_t arena_offset(const float *grads, int64_t n, const pn_node *x)
 {
-    uintptr_t a = (uintptr_t)params, v = (uintptr_t)x->data;
+    uintptr_t a = (uintptr_t)grads, v = (uintptr_t)x->grad;
+    if (!x->grad) return -1;
     if (v < a || (v - a) % sizeof(float)) return -1;
     int64_t off = (int64_t)((v - a) / sizeof(float));
     return off + x->size <= n ? off : -1;
@@ -168,7 +170,7 @@ static int weight_entry(const walk *w, const pn_node *P, pn_dp_ghost *e)
 
 /* Fills d->ghost: 1, or 0 with the reason in d->why when ghost clipping is
  * ruled out, or -1 when out of memory. */
-static int ghost_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params)
+static int ghost_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *grads)
 {
     int rc = pn_program_set_batch(p, 2);
     if (rc) {
@@ -190,7 +192,7 @@ static int ghost_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *param
         if (!x->op) {
             w.kind[i] = is_input(p, x) ? K_BATCHED : K_CONST;
             if (!x->requires_grad) continue;
-            if (arena_offset(params, d->n_params, x) < 0) {
+            if (arena_offset(grads, d->n_params, x) < 0) {
                 snprintf(d->why, sizeof d->why, "a trainable tensor lies outside the model's weights");
                 ok = 0;
             }
@@ -216,7 +218,7 @@ static int ghost_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *param
         pn_dp_ghost *e = &d->ghost[d->n_ghost];
         ok = weight_entry(&w, x, e);
         e->param = x;
-        e->offset = arena_offset(params, d->n_params, x);
+        e->offset = arena_offset(grads, d->n_params, x);
         e->scale_rows = 1; /* a dense kernel and its bias share their rows */
         for (int j = 0; j < d->n_ghost; j++) e->scale_rows &= d->ghost[j].node != e->node;
         d->n_ghost++;
@@ -267,14 +269,14 @@ static void free_ghost(pn_dp *d)
     d->n_ghost = 0;
 }
 
-int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int allow_ghost,
+int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *grads, int allow_ghost,
                int64_t chunk)
 {
     if (chunk < 1) return pn_error(PN_EVALUE, "DP-SGD plan: chunk must be >= 1, got %lld", (long long)chunk);
     pn_dp_plan_free(d);
     if (index_of(p, loss) < 0) return pn_error(PN_EVALUE, "DP-SGD plan: the loss is not in the program");
     d->prog = p;
-    d->arena = params;
+    d->arena = grads;
     for (int i = 0; i < p->n; i++) d->n_dropout += per_example_streams(p->order[i]);
     d->dropout = malloc(sizeof *d->dropout * (size_t)(d->n_dropout ? d->n_dropout : 1));
     if (!d->dropout) goto nomem;
@@ -283,7 +285,7 @@ int pn_dp_plan(pn_dp *d, pn_program *p, pn_node *loss, const float *params, int 
         if (per_example_streams(p->order[i])) d->dropout[d->n_dropout++] = p->order[i];
 
     snprintf(d->why, sizeof d->why, "ghost clipping was not allowed");
-    int ghost = allow_ghost ? ghost_plan(d, p, loss, params) : 0;
+    int ghost = allow_ghost ? ghost_plan(d, p, loss, grads) : 0;
     if (ghost < 0) goto nomem;
     if (ghost) {
         d->chunk = chunk;
