@@ -7,13 +7,110 @@ import numpy as np
 from .data import to_categorical
 from .dataset_utils import (get_file, image_dataset_from_directory, split_dataset,  # noqa: F401
                             text_dataset_from_directory, timeseries_dataset_from_array)
+from .layers.base import clear_session  # noqa: F401
 from .plot_model import plot_model
 from .progbar import Progbar
+from .serialization import (custom_object_scope, deserialize_keras_object,  # noqa: F401
+                            get_custom_objects, get_registered_name, get_registered_object,
+                            register_keras_serializable, serialize_keras_object)
 from .text import pad_sequences
 
 __all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed", "plot_model",
            "Progbar", "split_dataset", "timeseries_dataset_from_array",
-           "image_dataset_from_directory", "text_dataset_from_directory", "get_file"]
+           "image_dataset_from_directory", "text_dataset_from_directory", "get_file",
+           # keras.utils also holds the saving registry (the same functions as pynn.saving)
+           "register_keras_serializable", "get_custom_objects", "custom_object_scope",
+           "serialize_keras_object", "deserialize_keras_object", "get_registered_name",
+           "get_registered_object", "clear_session", "is_keras_tensor", "pack_x_y_sample_weight",
+           "unpack_x_y_sample_weight"]
+
+
+def is_keras_tensor(x):
+    """Whether ``x`` is a symbolic tensor of a functional graph (``keras.utils.is_keras_tensor``).
+
+    Parameters
+    ----------
+    x : object
+        Anything.
+
+    Returns
+    -------
+    bool
+        True for `pynn.Input` and what layers and ops return from it.
+
+    Examples
+    --------
+    >>> inp = pynn.Input(shape=(3,))
+    >>> pynn.utils.is_keras_tensor(inp), pynn.utils.is_keras_tensor(np.zeros(3))
+    (True, False)
+    """
+    from .functional import KerasTensor
+    return isinstance(x, KerasTensor)
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Packs data as a custom ``train_step`` receives it (``keras.utils.pack_x_y_sample_weight``).
+
+    Parameters
+    ----------
+    x : object
+        Inputs.
+    y : object, optional
+        Targets.
+    sample_weight : object, optional
+        Sample weights.
+
+    Returns
+    -------
+    object or tuple
+        ``x`` alone (or ``(x,)`` when x is a tuple or list), ``(x, y)`` or
+        ``(x, y, sample_weight)``, as Keras packs it.
+
+    Examples
+    --------
+    >>> pynn.utils.pack_x_y_sample_weight(1, 2)
+    (1, 2)
+    >>> pynn.utils.pack_x_y_sample_weight([1, 2])
+    ([1, 2],)
+    """
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from a step's data (``keras.utils.unpack_x_y_sample_weight``).
+
+    Parameters
+    ----------
+    data : object
+        ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` (a list counts as a tuple).
+
+    Returns
+    -------
+    tuple
+        Three items, None for what is absent.
+
+    Raises
+    ------
+    ValueError
+        A tuple of another length.
+
+    Examples
+    --------
+    >>> pynn.utils.unpack_x_y_sample_weight((1, 2))
+    (1, 2, None)
+    >>> pynn.utils.unpack_x_y_sample_weight(5)
+    (5, None, None)
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) not in (1, 2, 3):
+        raise ValueError(f"unpack_x_y_sample_weight: data is x, (x,), (x, y) or "
+                         f"(x, y, sample_weight); got a tuple of {len(data)}")
+    return tuple(data) + (None,) * (3 - len(data))
 
 
 def set_random_seed(seed):

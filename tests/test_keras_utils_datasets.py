@@ -247,3 +247,19 @@ def test_progbar_averages_as_keras():
     assert bar.average("loss") == pytest.approx(2.0)  # (4 * 1 + 1 * 2 + 2 * 1) / 4 steps
     with pytest.raises(ValueError, match="stateful_metrics or stateless_metrics, not both"):
         utils.Progbar(3, stateful_metrics=["a"], stateless_metrics=["b"])
+
+
+# ------------------------------------------------------------------ the rest of keras.utils
+def test_registry_and_packing_helpers_as_keras():
+    keras = keras_or_skip()
+    assert utils.register_keras_serializable is pynn.saving.register_keras_serializable
+    assert utils.get_custom_objects is pynn.saving.get_custom_objects
+    inp = pynn.Input((2,))
+    assert utils.is_keras_tensor(inp) and not utils.is_keras_tensor(np.zeros(2))
+    assert not utils.is_keras_tensor(pynn.Tensor(np.zeros(2, np.float32)))
+    for args in ((1,), ((1, 2),), ([1, 2],), (1, 2), (1, 2, 3), (1, None, 3)):
+        assert utils.pack_x_y_sample_weight(*args) == keras.utils.pack_x_y_sample_weight(*args)
+    for data in (5, (5,), [5, 6], (5, 6, 7)):
+        assert utils.unpack_x_y_sample_weight(data) == keras.utils.unpack_x_y_sample_weight(data)
+    with pytest.raises(ValueError, match="unpack_x_y_sample_weight: .* a tuple of 4"):
+        utils.unpack_x_y_sample_weight((1, 2, 3, 4))

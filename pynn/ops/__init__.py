@@ -31,6 +31,9 @@ from .creation import *  # noqa: F401,F403
 from .segment import *  # noqa: F401,F403
 from .contraction import *  # noqa: F401,F403
 from .linalg import norm  # noqa: F401
+from .activations_more import *  # noqa: F401,F403
+from .mathfuncs import *  # noqa: F401,F403
+from .arrange import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -306,7 +309,8 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "conv", "conv_transpose", "depthwise", "image", "pool", "norm",
                                       "rnn", "embedding", "attention", "dense", "convert", "compare",
                                       "rounding", "numeric", "layout", "sorting", "cumulative",
-                                      "creation", "segment", "contraction", "linalg")
+                                      "creation", "segment", "contraction", "linalg",
+                                      "activations_more", "mathfuncs", "arrange")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})

@@ -15,16 +15,9 @@ from .compile_utils import takes_training
 
 
 def _unpack(data):
-    """(x, y, sample_weight) from what a step receives (Keras'
-    unpack_x_y_sample_weight)."""
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple):
-        return data, None, None
-    if len(data) not in (1, 2, 3):
-        raise ValueError(f"a step's data is (x,), (x, y) or (x, y, sample_weight); got a tuple of "
-                         f"{len(data)}")
-    return tuple(data) + (None,) * (3 - len(data))
+    """(x, y, sample_weight) from what a step receives."""
+    from ..utils import unpack_x_y_sample_weight
+    return unpack_x_y_sample_weight(data)
 
 
 def _n_samples(x):
