@@ -2,7 +2,8 @@
 siamese_contrastive, attention_mil_classification): functional models list their
 InputLayers in model.layers as Keras 3 does, conv/pool configs hold tuples,
 layers returning a list of tensors work in a graph, Dense takes an
-activity_regularizer. Each is checked against Keras 3 where it is installed."""
+activity_regularizer, a loss function sees labels (batch,) as (batch, 1) against
+predictions (batch, 1) as Keras' wrapper makes them (it broadcast to (batch, batch)). Each is checked against Keras 3 where it is installed."""
 import io
 from contextlib import redirect_stdout
 
@@ -144,3 +145,50 @@ def test_dense_activity_regularizer_matches_keras():
     kh = km.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"]
     ph = pm.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"]
     np.testing.assert_allclose(ph, kh, rtol=1e-5)
+
+
+def _contrastive(y_true, y_pred):  # keras.io's siamese_contrastive loss
+    square_pred = ops.square(y_pred)
+    margin_square = ops.square(ops.maximum(1 - y_pred, 0))
+    return ops.mean((1 - y_true) * square_pred + y_true * margin_square)
+
+
+def test_loss_functions_get_labels_of_the_predictions_rank():
+    x = np.array([[1, 0], [0, 0.5], [0.2, 0.2]], np.float32)
+    y = np.array([0, 1, 1], np.float32)  # (batch,) labels, (batch, 1) predictions
+    model = pynn.Sequential([pynn.Input((2,)), layers.Dense(1, kernel_initializer="ones")])
+    model.compile(loss=_contrastive, optimizer="sgd")
+    p, t = x.sum(1, keepdims=True), y[:, None]
+    want = ((1 - t) * p ** 2 + t * np.maximum(1 - p, 0) ** 2).mean()  # not a 3x3 broadcast
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(want, rel=1e-6)
+    seen = []
+    model.compile(loss=lambda a, b: seen.append((a.shape, b.shape)) or ops.mean(b - a),
+                  optimizer="sgd")
+    model.evaluate(x, np.zeros((3, 1, 1), np.float32), verbose=0)  # (b, 1, 1) vs (b, 1)
+    assert seen and seen[-1][0][-1] == 1 and len(seen[-1][0]) == len(seen[-1][1])
+
+
+def test_loss_function_ranks_match_keras():
+    keras = keras_or_skip()
+    x = np.random.default_rng(3).normal(size=(10, 2)).astype(np.float32)
+    y = (np.arange(10) % 2).astype(np.float32)
+
+    def make(lib):
+        m = lib.Sequential([lib.Input((2,)), lib.layers.Dense(1, activation="sigmoid")])
+        m.compile(loss=_contrastive if lib is pynn else _keras_contrastive(keras),
+                  optimizer=lib.optimizers.SGD(0.5))
+        return m
+    km, pm = make(keras), make(pynn)
+    pm.set_weights([np.asarray(w) for w in km.get_weights()])
+    kh = km.fit(x, y, batch_size=5, epochs=3, shuffle=False, verbose=0).history["loss"]
+    ph = pm.fit(x, y, batch_size=5, epochs=3, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(ph, kh, rtol=1e-5)
+
+
+def _keras_contrastive(keras):
+    kops = keras.ops
+
+    def contrastive(y_true, y_pred):
+        return kops.mean((1 - y_true) * kops.square(y_pred)
+                         + y_true * kops.square(kops.maximum(1 - y_pred, 0)))
+    return contrastive
