@@ -3,7 +3,9 @@ siamese_contrastive, attention_mil_classification): functional models list their
 InputLayers in model.layers as Keras 3 does, conv/pool configs hold tuples,
 layers returning a list of tensors work in a graph, Dense takes an
 activity_regularizer, a loss function sees labels (batch,) as (batch, 1) against
-predictions (batch, 1) as Keras' wrapper makes them (it broadcast to (batch, batch)). Each is checked against Keras 3 where it is installed."""
+predictions (batch, 1) as Keras' wrapper makes them (it broadcast to (batch, batch)),
+and a custom layer's weight given to ops that wrap their operands in Python
+(tensordot, reshape, transpose, convert_to_tensor...) is trained (it was a constant). Each is checked against Keras 3 where it is installed."""
 import io
 from contextlib import redirect_stdout
 
@@ -192,3 +194,26 @@ def _keras_contrastive(keras):
         return kops.mean((1 - y_true) * kops.square(y_pred)
                          + y_true * kops.square(kops.maximum(1 - y_pred, 0)))
     return contrastive
+
+
+@pytest.mark.parametrize("use", [
+    lambda x, v: ops.tensordot(x, v, axes=1),
+    lambda x, v: ops.matmul(x, ops.reshape(v, (4, 2))),
+    lambda x, v: ops.matmul(x, ops.transpose(ops.transpose(v))),
+    lambda x, v: ops.matmul(x, ops.convert_to_tensor(v)),
+], ids=["tensordot", "reshape", "transpose", "convert_to_tensor"])
+def test_custom_layer_weights_get_gradients_through_every_op(use):
+    class Project(layers.Layer):
+        def build(self, input_shape):
+            self.v = self.add_weight(shape=(4, 2), initializer="ones", name="v")
+
+        def call(self, x):
+            return use(x, self.v)
+    x = np.arange(12, dtype=np.float32).reshape(3, 4) / 10
+    y = np.zeros((3, 2), np.float32)
+    model = pynn.Sequential([pynn.Input((4,)), Project()])
+    model.compile(optimizer=pynn.optimizers.SGD(0.1), loss="mse")
+    model.fit(x, y, batch_size=3, epochs=1, verbose=0)
+    v = np.ones((4, 2))
+    grad = x.T.astype(np.float64) @ (2 * (x @ v) / 6)  # d mean((x v)²) / dv
+    np.testing.assert_allclose(model.get_weights()[0], v - 0.1 * grad, rtol=1e-5)
