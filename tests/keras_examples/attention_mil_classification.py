@@ -11,7 +11,8 @@ val_loss weights (.weights.h5) restored by load_weights; then an intermediate
 keras.Model(model.input, model.get_layer("alpha").output) for the attention
 weights, which sum to 1 over each bag. 150 / 60 bags and 6 epochs instead of
 1000 / 300 and 20. The bags are drawn with np.random, seeded, so both libraries
-see the same ones."""
+see the same ones. fit() is given shuffle=False so that both libraries
+train on the batches in the same order."""
 import os
 
 import numpy as np
@@ -252,6 +253,7 @@ def train(train_data, train_labels, val_data, val_labels, model, tmpdir):
         batch_size=1,
         callbacks=[early_stopping, model_checkpoint],
         verbose=0,
+        shuffle=False,  # (both libraries see the batches in the same order)
     )
 
     # Load best weights.

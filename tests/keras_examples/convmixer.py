@@ -9,7 +9,8 @@ Dense; AdamW with weight decay; a ModelCheckpoint keeping the best val_accuracy
 tf.data pipeline (and its augmentation) is replaced by the arrays themselves. As
 in the tutorial, model.layers[2] is the patch embedding and the DepthwiseConv2D
 layers whose config says kernel_size == (5, 5) are found at indices 5 and 12
-(Keras 3 lists the InputLayer first)."""
+(Keras 3 lists the InputLayer first). fit() is given shuffle=False so that both libraries
+train on the batches in the same order."""
 import os
 
 import numpy as np
@@ -24,12 +25,7 @@ weight_decay = 0.0001
 batch_size = 16
 num_epochs = 8
 
-# What Keras must match: the architecture and the untrained model's outputs from the same
-# weights. Training is left out, measured on 64 images from the same weights: the forward
-# pass agrees to 3e-8 and 4 SGD steps to 2.4e-7, but after 4 AdamW steps the first
-# DepthwiseConv2D kernel is 1.4e-5 apart (AdamW divides each gradient by its running RMS,
-# so where gradients are tiny their float32 rounding sets the step), and the runs drift.
-PARITY_KEYS = ["count_params", "untrained_predict", "depthwise_at"]
+PARITY_TOL = (2e-3, 1e-4)  # ~640 AdamW steps through GELU and BatchNormalization
 
 
 def data():
@@ -121,6 +117,7 @@ def run_experiment(model, data, tmpdir):
         epochs=num_epochs,
         callbacks=[checkpoint_callback],
         verbose=0,
+        shuffle=False,  # (both libraries see the batches in the same order)
     )
 
     model.load_weights(checkpoint_filepath)
