@@ -29,7 +29,10 @@ VAL_BAG_COUNT = 60
 BAG_SIZE = 3
 ENSEMBLE_AVG_COUNT = 1
 
-PARITY_TOL = (2e-3, 1e-4)  # ~900 Adam steps of one bag each
+# ~900 Adam steps of one bag each, through an L2 penalty on the attention weights: the
+# losses agree to 0.7 % at the end (before the fix of custom-layer weights in ops.tensordot,
+# the attention weights did not train at all and the runs were 30 % apart)
+PARITY_TOL = (1e-2, 1e-3)
 
 
 def create_bags(input_data, input_labels, positive_class, bag_count, instance_count):
