@@ -3,6 +3,8 @@
 import functools
 import inspect
 
+import numpy as np
+
 from . import ops
 from ._names import unknown_name
 
@@ -501,10 +503,29 @@ class FunctionLoss(Loss):
         self.fn = fn
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _same_rank(y_true, y_pred)
         return _reduce(self.fn(y_true, y_pred), sample_weight, "sum_over_batch_size", self.name)
 
     def get_config(self):
         raise ValueError(f"Cannot serialize the custom loss function {self.name}")
+
+
+def _same_rank(y_true, y_pred):
+    """Keras 3's squeeze_or_expand_to_same_rank, which its wrapper of loss functions
+    applies first: labels (batch,) against predictions (batch, 1) become (batch, 1),
+    not a (batch, batch) broadcast in the user's arithmetic."""
+    rt, rp = len(np.shape(y_true)), len(np.shape(y_pred))
+    if rt == rp + 1 and np.shape(y_true)[-1] == 1:
+        if rp == 1:
+            y_pred = ops.expand_dims(y_pred, -1)
+        else:
+            y_true = ops.squeeze(y_true, -1)
+    elif rp == rt + 1 and np.shape(y_pred)[-1] == 1:
+        if rt == 1:
+            y_true = ops.expand_dims(y_true, -1)
+        else:
+            y_pred = ops.squeeze(y_pred, -1)
+    return y_true, y_pred
 
 
 def _reduce(per, sample_weight, reduction, name):

@@ -189,7 +189,7 @@ def test_none_length_input_takes_any_length():
 # ---------------------------------------------------------------- refused options
 @pytest.mark.parametrize("make", [
     lambda: layers.Dense(2, kernel_constraint="non_neg"),
-    lambda: layers.Dense(2, activity_regularizer="l2"),
+    lambda: layers.Dense(2, bias_constraint="non_neg"),  # (activity_regularizer is supported)
     lambda: layers.Embedding(5, 2, embeddings_constraint="unit_norm"),
     lambda: layers.LSTM(2, recurrent_constraint="non_neg"),
 ])

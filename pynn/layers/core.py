@@ -75,7 +75,10 @@ class Dense(Layer):
         Penalty on the kernel added to the training loss (e.g. ``pynn.regularizers.L2(1e-4)``).
     bias_regularizer : str or Regularizer, optional
         Penalty on the bias.
-    activity_regularizer, kernel_constraint, bias_constraint : None
+    activity_regularizer : str or Regularizer, optional
+        Penalty on the layer's output divided by the batch size (as Keras 3), added
+        to the training loss at every call.
+    kernel_constraint, bias_constraint : None
         Not supported: a value raises rather than being ignored.
     **kwargs
         Base layer arguments (``name``, ``trainable``, ``input_shape``).
@@ -105,8 +108,8 @@ class Dense(Layer):
         self.supports_masking = True  # the steps' mask passes through (Keras)
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
-        refuse_unsupported("Dense", activity_regularizer=activity_regularizer,
-                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        refuse_unsupported("Dense", kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint)
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -114,6 +117,7 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
 
     def _check_input(self, shape):
         if len(shape) < 2:
@@ -136,6 +140,16 @@ class Dense(Layer):
             self.bias = None
 
     def call(self, inputs, training=False):
+        y = self._affine(inputs)
+        if self.activity_regularizer is not None:
+            # Keras 3: the penalty of the output divided by the batch size; counted from the
+            # tensor itself, since a compiled program replays at other sizes (the last batch)
+            per_sample = int(np.prod(y.shape[1:]))
+            batch = ops.sum(ops.ones_like(y)) / per_sample
+            self.add_loss(self.activity_regularizer(y) / batch)
+        return y
+
+    def _affine(self, inputs):
         bias = self.tensor(self.bias) if self.use_bias else None
         fused = activations.fused_name(self.activation)
         if fused is not None:  # one engine op: GEMM, bias and activation in one pass
@@ -156,6 +170,8 @@ class Dense(Layer):
                    bias_initializer=initializers.serialize(self.bias_initializer),
                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
                    bias_regularizer=regularizers.serialize(self.bias_regularizer))
+        if self.activity_regularizer is not None:
+            cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return cfg
 
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from .. import _C
 from ..tensor import Tensor
+from .shape import _tensor
 
 __all__ = ["one_hot", "convert_to_tensor", "convert_to_numpy", "ones", "zeros", "arange"]
 
@@ -86,7 +87,7 @@ def convert_to_tensor(x, dtype=None, sparse=None):
     """
     if dtype not in (None, "float32", np.float32):
         raise ValueError(f"convert_to_tensor: pynn tensors are float32, got dtype={dtype!r}")
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return _tensor(x)  # a layer weight stands for its Tensor (Keras: the variable's value)
 
 
 def convert_to_numpy(x):

@@ -29,6 +29,7 @@ sigmoid(x), which caps the loss near 16.1).
 import numbers
 
 from .. import _C
+from .shape import _tensor
 
 __all__ = ["mean_squared_error", "mean_absolute_error", "huber", "hinge",
            "binary_crossentropy", "categorical_crossentropy",
@@ -38,11 +39,6 @@ __all__ = ["mean_squared_error", "mean_absolute_error", "huber", "hinge",
 REDUCTIONS = {"sum_over_batch_size": "sum_over_batch_size", "mean": "sum_over_batch_size",
               "none": "none", None: "none", "sum": "sum",
               "mean_with_sample_weight": "mean_with_sample_weight"}
-
-
-def _tensor(x):
-    from ..tensor import Tensor
-    return x if isinstance(x, _C.Tensor) else Tensor(x)
 
 
 def _apply(op, y_true, y_pred, sample_weight, reduction, **attrs):

@@ -25,8 +25,17 @@ _MAX_INPUTS = 8  # PN_MAX_INPUTS: longer joins are done in groups
 
 
 def _tensor(x):
+    """x as a Tensor. A layer weight (a Variable: an ndarray subclass holding its Tensor)
+    stands for that Tensor, as in _C.apply, so that ops on a custom layer's self.w
+    reach the weight's gradient; wrapping it afresh would make it a constant."""
     from ..tensor import Tensor
-    return x if isinstance(x, _C.Tensor) else Tensor(x)
+    if isinstance(x, _C.Tensor):
+        return x
+    if isinstance(x, np.ndarray) and type(x) is not np.ndarray:
+        t = getattr(x, "_tensor", None)
+        if isinstance(t, _C.Tensor):
+            return t
+    return Tensor(x)
 
 
 def _is_int(v):

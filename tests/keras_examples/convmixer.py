@@ -9,7 +9,8 @@ Dense; AdamW with weight decay; a ModelCheckpoint keeping the best val_accuracy
 tf.data pipeline (and its augmentation) is replaced by the arrays themselves. As
 in the tutorial, model.layers[2] is the patch embedding and the DepthwiseConv2D
 layers whose config says kernel_size == (5, 5) are found at indices 5 and 12
-(Keras 3 lists the InputLayer first)."""
+(Keras 3 lists the InputLayer first). fit() is given shuffle=False so that both libraries
+train on the batches in the same order."""
 import os
 
 import numpy as np
@@ -116,6 +117,7 @@ def run_experiment(model, data, tmpdir):
         epochs=num_epochs,
         callbacks=[checkpoint_callback],
         verbose=0,
+        shuffle=False,  # (both libraries see the batches in the same order)
     )
 
     model.load_weights(checkpoint_filepath)
@@ -124,7 +126,8 @@ def run_experiment(model, data, tmpdir):
 
 
 def run(conv_mixer_model, data, tmpdir):
-    out = {"count_params": conv_mixer_model.count_params()}
+    out = {"count_params": conv_mixer_model.count_params(),
+           "untrained_predict": conv_mixer_model.predict(data[2][0][:32], verbose=0)}
     history, conv_mixer_model, accuracy = run_experiment(conv_mixer_model, data, tmpdir)
     out["history"] = history.history
     out["accuracy"] = accuracy
