@@ -8,9 +8,16 @@ batch 64 on 4096 synthetic examples. DP: l2_norm_clip 1.0, noise_multiplier 1.0,
 Poisson sampling (q = 64 / 4096) in both libraries. The figures are seconds per
 epoch (median of the repeats, runs interleaved) and the ratios DP / plain within
 each library; absolute times on a shared machine are noise, ratios less so.
-pynn DPSGD runs twice: with its default path (ghost clipping for this MLP) and
-forced to replay every example at batch size 1 (clipping_mode="replay").
-Opacus is skipped when it is not installed. Writes benchmarks/results/dp.json.
+pynn DPSGD runs three times: with its defaults (ghost clipping for this MLP, noise
+from the ziggurat stream v2), with the Box-Muller stream v1 of earlier releases
+(stream_version=1), and forced to replay every example at batch size 1
+(clipping_mode="replay"). The two headline figures are the DP overheads, pynn's
+(DPSGD / plain) and Opacus' (Opacus / torch plain); runners are interleaved
+round by round, min / median / max are reported and the load average is
+recorded before and after (a warning past 0.5 per core). Opacus
+(`pip install --no-deps opacus==1.5.2 opt_einsum` next to NumPy 2; see the
+`bench` extra) and torch are skipped when absent. Writes
+benchmarks/results/dp.json.
 """
 import argparse
 import json
@@ -43,7 +50,7 @@ def init_weights():
 
 
 # ------------------------------------------------------------------ pynn
-def pynn_runner(private, epochs, clipping_mode="auto"):
+def pynn_runner(private, epochs, clipping_mode="auto", stream_version=2):
     import pynn
     x, y = data()
     model = pynn.Sequential([pynn.Input(shape=(D,)), pynn.layers.Dense(64, activation="relu"),
@@ -51,7 +58,7 @@ def pynn_runner(private, epochs, clipping_mode="auto"):
                              pynn.layers.Dense(1, activation="sigmoid")])
     model.set_weights(init_weights())
     opt = pynn.privacy.DPSGD(l2_norm_clip=CLIP, noise_multiplier=SIGMA, learning_rate=LR, seed=0,
-                             clipping_mode=clipping_mode) if private else pynn.optimizers.SGD(LR)
+                             clipping_mode=clipping_mode, stream_version=stream_version) if private else pynn.optimizers.SGD(LR)
     model.compile(optimizer=opt, loss="binary_crossentropy")
     model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)  # warm-up: traces the program
 
@@ -107,6 +114,7 @@ def main():
     import pynn
     pynn.set_num_threads(args.threads)
     runners = {"pynn plain": pynn_runner(False, args.epochs), "pynn DPSGD": pynn_runner(True, args.epochs),
+               "pynn DPSGD stream v1": pynn_runner(True, args.epochs, stream_version=1),
                "pynn DPSGD replay": pynn_runner(True, args.epochs, "replay")}
     versions = {"pynn": pynn.__version__}
     try:
@@ -123,6 +131,8 @@ def main():
     except ImportError:
         print("torch is not installed: skipped")
 
+    cores = os.cpu_count() or 1
+    load_before = os.getloadavg()[0]
     times = {k: [] for k in runners}
     for _ in range(args.repeats):  # interleaved, so load changes hit every runner alike
         for name, run in runners.items():
@@ -130,6 +140,7 @@ def main():
             run()
             times[name].append((time.perf_counter() - t) / args.epochs)
     med = {k: statistics.median(v) for k, v in times.items()}
+    load_after = os.getloadavg()[0]
 
     paths = {k: r.path for k, r in runners.items() if getattr(r, "path", None)}
     print(f"\nDP clipping paths: {paths}")
@@ -140,6 +151,7 @@ def main():
     for k in runners:
         print(f"| {k} | {med[k]:.4f} | {min(times[k]):.4f} | {max(times[k]):.4f} |")
     ratios = {"pynn DP overhead (DPSGD / plain)": med["pynn DPSGD"] / med["pynn plain"],
+              "pynn DP overhead, noise stream v1 (v1 / plain)": med["pynn DPSGD stream v1"] / med["pynn plain"],
               "pynn DP overhead, replay path (replay / plain)": med["pynn DPSGD replay"] / med["pynn plain"]}
     if "torch + Opacus" in med:
         ratios["Opacus overhead (Opacus / torch plain)"] = med["torch + Opacus"] / med["torch plain"]
@@ -149,13 +161,25 @@ def main():
     print()
     for k, v in ratios.items():
         print(f"- {k}: {v:.2f}x")
+    # the overheads' spread: each round's DP / plain, same round (interleaved)
+    spread = {}
+    for dp, plain in (("pynn DPSGD", "pynn plain"), ("torch + Opacus", "torch plain")):
+        if dp in times:
+            r = sorted(a / b for a, b in zip(times[dp], times[plain]))
+            spread[f"{dp} / {plain}"] = r
+            print(f"- per-round {dp} / {plain}: min {r[0]:.2f}x, median {statistics.median(r):.2f}x, "
+                  f"max {r[-1]:.2f}x")
+    print(f"\nload average: {load_before:.2f} before, {load_after:.2f} after, on {cores} cores")
+    if max(load_before, load_after) > 0.5 * cores:
+        print("warning: the machine was loaded (> 0.5 per core): the figures are noisy")
 
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "dp.json"), "w") as f:
         json.dump({"machine": platform.machine(), "python": platform.python_version(),
                    "threads": args.threads, "repeats": args.repeats, "epochs": args.epochs,
                    "versions": versions, "clipping_paths": paths, "seconds_per_epoch": times, "median": med,
-                   "ratios": ratios}, f, indent=1)
+                   "ratios": ratios, "per_round_ratios": spread, "load_average": [load_before, load_after],
+                   "cores": cores}, f, indent=1)
 
 
 if __name__ == "__main__":

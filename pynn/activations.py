@@ -3,7 +3,7 @@ one engine op."""
 from . import ops
 from ._names import unknown_name
 
-__all__ = ["linear", "leaky_relu", "get", "serialize"]
+__all__ = ["linear", "leaky_relu", "gelu", "get", "serialize"]
 
 
 def linear(x):
@@ -50,10 +50,41 @@ def leaky_relu(x, negative_slope=0.2):
     return ops.leaky_relu(x, negative_slope)
 
 
+def gelu(x, approximate=False):
+    """Gaussian error linear unit, exact by default (``keras.activations.gelu``).
+
+    Keras 3 gives its activation the exact form (``approximate=False``) while
+    ``keras.ops.gelu`` defaults to the tanh approximation; layers'
+    ``activation="gelu"`` is this function, so it is exact, as in Keras.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+    approximate : bool, default False
+        Use the tanh approximation.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        ``approximate`` is not a bool.
+
+    Examples
+    --------
+    >>> pynn.activations.gelu(np.array([-1.0, 2.0], np.float32)).numpy().round(4)
+    array([-0.1587,  1.9545], dtype=float32)
+    """
+    return ops.gelu(x, approximate=approximate)
+
+
 _BY_NAME = {
     "linear": linear, "relu": ops.relu, "sigmoid": ops.sigmoid, "tanh": ops.tanh,
     "softmax": ops.softmax, "log_softmax": ops.log_softmax, "elu": ops.elu, "selu": ops.selu,
-    "gelu": ops.gelu, "silu": ops.silu, "swish": ops.silu, "softplus": ops.softplus,
+    "gelu": gelu, "silu": ops.silu, "swish": ops.silu, "softplus": ops.softplus,
     "leaky_relu": leaky_relu,
 }
 for _name in ("hard_sigmoid", "relu6", "softsign", "hard_silu", "hard_swish"):

@@ -612,7 +612,8 @@ class ProgbarLogger(Callback):
     def _new_bar(self):
         from .progbar import Progbar
         self.seen = 0
-        self.bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+        self.bar = Progbar(self.params.get("steps"), verbose=self.verbose,
+                           stateless_metrics=set())  # logs are running aggregates already
 
     def on_epoch_begin(self, epoch, logs=None):
         self._new_bar()

@@ -1,5 +1,6 @@
 """Data helpers: train_test_split (scikit-learn's, without depending on it),
-to_categorical (Keras'), and a `batches` generator.
+to_categorical (Keras'), a `batches` generator, and ArrayDataset (pynn/dataset.py:
+what the keras.utils dataset functions return).
 
 train_test_split draws exactly what scikit-learn draws for the same
 random_state (same generator, same order of draws), so splits agree with
@@ -9,7 +10,9 @@ import numbers
 
 import numpy as np
 
-__all__ = ["train_test_split", "to_categorical", "batches"]
+from .dataset import ArrayDataset  # noqa: F401
+
+__all__ = ["train_test_split", "to_categorical", "batches", "ArrayDataset"]
 
 
 def _num_samples(a):

@@ -199,6 +199,8 @@ def symbolic_call(layer, inputs, training=False, dict_keys=None, **kwargs):
     n_positional = len(inputs) if many else 1
     if isinstance(out_shape, list):  # several outputs (e.g. return_state)
         outs = [KerasTensor(s, layer, ins, i) for i, s in enumerate(out_shape)]
+        if getattr(layer, "_symbolic_output", None) is None:  # Keras: layer.output is the list
+            layer._symbolic_input, layer._symbolic_output = inputs, list(outs)
     else:
         layer.input_shape = shapes
         layer.output_shape = tuple(out_shape)

@@ -281,7 +281,7 @@ class Model(Trainer, Layer):
         Weights are never moved: each Variable keeps the memory it was born with,
         so a weight held anywhere (a list, a dict, a sub-object, another model
         sharing the layer) is the one that trains. The table is what the optimizer
-        steps (one segment per weight, `Optimizer._bind`); the gradients are one
+        steps (one segment per weight, bound by `_build_optimizer`); the gradients are one
         contiguous arena (offsets in table order), which the gradient hook, DP-SGD
         and the optimizer state are laid out by. Freezing edits the table, never
         memory. Binding again is cheap and needed whenever another model sharing

@@ -179,7 +179,7 @@ class Optimizer(metaclass=abc.ABCMeta):
         ``None`` (every optimizer here): the plain step, forward, backward, the
         model's gradient hook and this optimizer's update. An object that drives
         the loop otherwise (`pynn.privacy.DPSGD`, registered as an Optimizer,
-        wraps one) returns a strategy with ``state``, the C object ``run_loop``
+        wraps one) returns a strategy with ``state``, the C object fit's ``_C.Loop``
         runs every batch with (its per-batch strategy), and ``after_run(logs)``,
         called by fit after each run of the loop (to count steps, add logs).
         ``fit`` calls it once, after tracing its train ``program`` and building

@@ -5,10 +5,12 @@
 
 Where pynn deliberately differs from keras/src/utils/progbar.py:
 
-* Values are shown as given, never averaged by the bar. Keras averages the
-  (already running-average) batch logs a second time while the epoch runs, so
-  its live numbers differ from what History returns (keras #21301). pynn's logs
-  are the epoch's running aggregates, so what the bar shows is what fit returns.
+* fit's bar shows the logs as given (``stateless_metrics=set()``, as Keras 3.15's
+  ProgbarLogger now passes too): they are the epoch's running aggregates, so
+  what the bar shows is what fit returns. (Older Keras averaged them a second
+  time, keras #21301.) A bar made by the user (``keras.utils.Progbar``) averages
+  the values it is given over the steps, as Keras' does, except the names in
+  ``stateful_metrics``.
 * In-place redraw (carriage return) only where it works: a terminal or a
   Jupyter kernel. Keras also redraws whenever `posix` is imported, i.e. on every
   Linux/macOS run, which fills CI logs and files with `\\b` and `\\r`. Elsewhere
@@ -77,14 +79,53 @@ def format_value(v, verbose=1):
 
 
 class Progbar:
-    """Progbar(target, width=20, verbose=1, interval=0.05, unit_name="step").
+    """Displays a progress bar (``keras.utils.Progbar``), as Keras 3 draws it.
 
-    `update(current, values, finalize=None)` with values a list of (name, value)
-    pairs; keys appear in the order they are first seen (the callback list
-    hands over batch logs sorted, as Keras does)."""
+    Values given to `update` are averaged over the steps they cover (weighted by
+    the steps since the previous update), except the names in
+    ``stateful_metrics``, shown as given; ``stateless_metrics`` instead names the
+    only ones to average. Keys appear in the order they are first seen.
+
+    Parameters
+    ----------
+    target : int or None
+        Total number of steps expected (None: unknown).
+    width : int, default 20
+        Width of the bar in characters.
+    verbose : int, default 1
+        0 silent, 1 the bar redrawn, 2 one line at the end.
+    interval : float, default 0.05
+        Minimum seconds between redraws.
+    stateful_metrics : iterable of str, optional
+        Names shown as given, not averaged.
+    unit_name : str, default "step"
+        The unit of the rate shown ("step", "sample").
+    stateless_metrics : iterable of str, optional
+        The only names to average (then every other is shown as given).
+
+    Raises
+    ------
+    ValueError
+        Both ``stateful_metrics`` and ``stateless_metrics`` given.
+
+    Examples
+    --------
+    >>> bar = pynn.utils.Progbar(10, verbose=0)
+    >>> for step in range(1, 5):
+    ...     bar.update(step, values=[("loss", float(step))])
+    >>> bar.average("loss")
+    2.5
+    """
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
-                 unit_name="step"):
+                 unit_name="step", stateless_metrics=None):
+        if stateful_metrics is not None and stateless_metrics is not None:
+            raise ValueError("Progbar: give stateful_metrics or stateless_metrics, not both")
+        self.stateful_metrics = set(stateful_metrics) if stateful_metrics is not None else None
+        self.stateless_metrics = set(stateless_metrics) if stateless_metrics is not None \
+            else None
+        if self.stateful_metrics is None and self.stateless_metrics is None:
+            self.stateful_metrics = set()  # Keras: every value is averaged
         self.target = target
         self.width = width
         self.verbose = verbose
@@ -104,6 +145,19 @@ class Progbar:
     # kept for callers that set the start time of work done before the bar existed
     @property
     def start_time(self):
+        """When the bar started (``time.time()``); settable, for work begun before it.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> bar = pynn.utils.Progbar(3, verbose=0)
+        >>> bar.start_time = 100.0
+        >>> bar.start_time
+        100.0
+        """
         return self._start
 
     @start_time.setter
@@ -127,11 +181,66 @@ class Progbar:
         return per
 
     def _metrics_text(self):
-        return "".join(f" - {k}: {format_value(self._values[k], self.verbose)}"
+        return "".join(f" - {k}: {format_value(self.average(k), self.verbose)}"
                        for k in self._values_order)
 
+    def average(self, name):
+        """The value shown for ``name``: its average over the steps so far, or the
+        latest value for a stateful one.
+
+        Parameters
+        ----------
+        name : str
+            A name passed to `update`.
+
+        Returns
+        -------
+        float or ndarray
+
+        Raises
+        ------
+        KeyError
+            A name never passed to `update`.
+
+        Examples
+        --------
+        >>> bar = pynn.utils.Progbar(2, verbose=0, stateful_metrics=["acc"])
+        >>> bar.update(1, [("acc", 0.5)]); bar.update(2, [("acc", 0.7)])
+        >>> bar.average("acc")
+        0.7
+        """
+        total, count = self._values[name]
+        return total / max(count, 1) if count != 1 else total
+
+    def _averaged(self, name):
+        if self.stateful_metrics is not None:
+            return name not in self.stateful_metrics
+        return name in self.stateless_metrics
+
     def line(self, current, finalize, now=None, time_per_unit=None):
-        """The text of the bar at `current` (no carriage return / newline)."""
+        """The text of the bar at ``current`` (no carriage return or newline).
+
+        Parameters
+        ----------
+        current : int
+            The step reached.
+        finalize : bool
+            Whether this is the last update (shows the elapsed time, not the ETA).
+        now : float, optional
+            The time (default: now).
+        time_per_unit : float, optional
+            Seconds per step (default: estimated from the updates so far).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> bar = pynn.utils.Progbar(10, verbose=0)
+        >>> bar.line(5, False, time_per_unit=0.0)[:5]
+        ' 5/10'
+        """
         now = time.time() if now is None else now
         if time_per_unit is None:
             time_per_unit = self._estimate_step_duration(current, now)
@@ -157,12 +266,35 @@ class Progbar:
         return bar + info + self._metrics_text()
 
     def update(self, current, values=None, finalize=None):
+        """Moves the bar to step ``current`` and records values.
+
+        Parameters
+        ----------
+        current : int
+            The step reached.
+        values : list of (str, float), optional
+            Named values; averaged over the steps they cover unless stateful.
+        finalize : bool, optional
+            Whether this is the last update (default: ``current >= target``).
+
+        Examples
+        --------
+        >>> bar = pynn.utils.Progbar(3, verbose=0)
+        >>> bar.update(1, [("loss", 3.0)]); bar.update(3, [("loss", 0.0)], finalize=False)
+        >>> bar.average("loss")
+        1.0
+        """
         if finalize is None:
             finalize = self.target is not None and current >= self.target
         for k, v in values or []:
             if k not in self._values_order:
                 self._values_order.append(k)
-            self._values[k] = v
+            if self._averaged(k) and not finalize:  # weighted by the steps since the last update
+                base = max(current - self._seen_so_far, 1)
+                total, count = self._values.get(k, (0.0, 0))
+                self._values[k] = (total + v * base, count + base)
+            else:  # Keras: a stateful value, or the final one, is shown as given
+                self._values[k] = (v, 1)
         self._seen_so_far = current
         now = time.time()
         if self.verbose == 1:
@@ -187,6 +319,22 @@ class Progbar:
         self._last_update = now
 
     def add(self, n, values=None):
+        """Advances the bar by ``n`` steps (`update` at the step reached plus n).
+
+        Parameters
+        ----------
+        n : int
+            Steps to advance.
+        values : list of (str, float), optional
+            As for `update`.
+
+        Examples
+        --------
+        >>> bar = pynn.utils.Progbar(10, verbose=0)
+        >>> bar.add(4); bar.add(3)
+        >>> bar.line(7, False, time_per_unit=0.0)[:5]
+        ' 7/10'
+        """
         self.update(self._seen_so_far + n, values)
 
 

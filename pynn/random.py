@@ -20,7 +20,7 @@ import numpy as np
 from . import _C
 
 __all__ = ["SeedGenerator", "normal", "uniform", "truncated_normal", "randint", "categorical",
-           "dropout", "shuffle"]
+           "gamma", "beta", "binomial", "dropout", "shuffle"]
 
 _rng = np.random.default_rng(0)
 
@@ -426,6 +426,146 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     idx = np.stack([np.searchsorted(cdf[i], u[i], side="right") for i in range(z.shape[0])]) \
         if z.shape[0] else np.zeros((0, int(num_samples)))
     return _tensor(np.minimum(idx, z.shape[1] - 1))
+
+
+def _parameter(what, name, value, shape, positive=True, upper=None):
+    """A distribution parameter as float64 broadcast to shape, checked (NaN refused too)."""
+    v = np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=np.float64)
+    ok = v > 0 if positive else v >= 0
+    if upper is not None:
+        ok = ok & (v <= upper)
+    if not np.all(ok):
+        bound = f"in [0, {upper}]" if upper is not None else ("> 0" if positive else ">= 0")
+        raise ValueError(f"pynn.random.{what}: {name} must be {bound}, got {value!r}")
+    try:
+        return np.broadcast_to(v, shape)
+    except ValueError:
+        raise ValueError(f"pynn.random.{what}: {name} of shape {v.shape} does not broadcast to "
+                         f"shape {shape}") from None
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Draws from a gamma distribution of shape ``alpha`` and scale 1 (``keras.random.gamma``).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The result's shape.
+    alpha : float or array_like
+        The shape parameter (> 0), broadcast to ``shape``.
+    dtype : None or a float dtype
+        The values are float32.
+    seed : None, int or SeedGenerator
+        See the module's description.
+
+    Returns
+    -------
+    Tensor
+        Mean ``alpha``, variance ``alpha``.
+
+    Raises
+    ------
+    ValueError
+        A bad shape or dtype, or ``alpha`` not positive.
+    RuntimeError
+        Called inside a model being traced.
+
+    Examples
+    --------
+    >>> g = pynn.random.gamma((20000,), alpha=3.0, seed=0).numpy()
+    >>> bool(abs(g.mean() - 3.0) < 0.05), bool(g.min() > 0)
+    (True, True)
+    """
+    _dtype("gamma", dtype, _FLOAT_DTYPES)
+    shape = _shape("gamma", shape)
+    a = _parameter("gamma", "alpha", alpha, shape)
+    return _tensor(_generator("gamma", seed).gamma(a, 1.0, shape))
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Draws from a beta distribution (``keras.random.beta``).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The result's shape.
+    alpha : float or array_like
+        The first concentration (> 0), broadcast to ``shape``.
+    beta : float or array_like
+        The second concentration (> 0), broadcast to ``shape``.
+    dtype : None or a float dtype
+        The values are float32.
+    seed : None, int or SeedGenerator
+        See the module's description.
+
+    Returns
+    -------
+    Tensor
+        Values in [0, 1] with mean ``alpha / (alpha + beta)``.
+
+    Raises
+    ------
+    ValueError
+        A bad shape or dtype, or a concentration not positive.
+    RuntimeError
+        Called inside a model being traced.
+
+    Examples
+    --------
+    >>> b = pynn.random.beta((20000,), alpha=2.0, beta=6.0, seed=0).numpy()
+    >>> bool(abs(b.mean() - 0.25) < 0.01), bool(0 <= b.min() and b.max() <= 1)
+    (True, True)
+    """
+    _dtype("beta", dtype, _FLOAT_DTYPES)
+    shape = _shape("beta", shape)
+    a = _parameter("beta", "alpha", alpha, shape)
+    b = _parameter("beta", "beta", beta, shape)
+    return _tensor(_generator("beta", seed).beta(a, b, shape))
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Draws the number of successes in ``counts`` trials of probability
+    ``probabilities`` (``keras.random.binomial``).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The result's shape.
+    counts : int or array_like
+        Trials (whole numbers >= 0), broadcast to ``shape``.
+    probabilities : float or array_like
+        Success probability in [0, 1], broadcast to ``shape``.
+    dtype : None or a float dtype
+        The whole numbers are held in float32.
+    seed : None, int or SeedGenerator
+        See the module's description.
+
+    Returns
+    -------
+    Tensor
+        Mean ``counts * p``, variance ``counts * p * (1 - p)``.
+
+    Raises
+    ------
+    ValueError
+        A bad shape or dtype, counts that are negative or not whole, or a
+        probability outside [0, 1].
+    RuntimeError
+        Called inside a model being traced.
+
+    Examples
+    --------
+    >>> k = pynn.random.binomial((20000,), counts=10, probabilities=0.3, seed=0).numpy()
+    >>> bool(abs(k.mean() - 3.0) < 0.05), sorted(set(k.tolist())) == list(range(int(k.max()) + 1))
+    (True, True)
+    """
+    _dtype("binomial", dtype, _FLOAT_DTYPES | _INT_DTYPES)
+    shape = _shape("binomial", shape)
+    n = _parameter("binomial", "counts", counts, shape, positive=False)
+    if np.any(n != np.round(n)):
+        raise ValueError(f"pynn.random.binomial: counts must be whole numbers, got {counts!r}")
+    p = _parameter("binomial", "probabilities", probabilities, shape, positive=False, upper=1.0)
+    return _tensor(_generator("binomial", seed).binomial(n.astype(np.int64), p, shape))
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):

@@ -1,12 +1,19 @@
 """`keras.utils` for ported programs: to_categorical, normalize, pad_sequences,
-set_random_seed (NumPy in, NumPy out, as in Keras) and plot_model."""
+set_random_seed (NumPy in, NumPy out, as in Keras), plot_model, Progbar, and the
+dataset functions (pynn/dataset_utils.py: split_dataset, timeseries_dataset_from_array,
+image_dataset_from_directory, text_dataset_from_directory, get_file)."""
 import numpy as np
 
 from .data import to_categorical
+from .dataset_utils import (get_file, image_dataset_from_directory, split_dataset,  # noqa: F401
+                            text_dataset_from_directory, timeseries_dataset_from_array)
 from .plot_model import plot_model
+from .progbar import Progbar
 from .text import pad_sequences
 
-__all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed", "plot_model"]
+__all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed", "plot_model",
+           "Progbar", "split_dataset", "timeseries_dataset_from_array",
+           "image_dataset_from_directory", "text_dataset_from_directory", "get_file"]
 
 
 def set_random_seed(seed):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import pynn
-from pynn import _C
 from pynn.trainer import steps as steps_mod
+from loop_spy import LoopSpy
 
 
 def _data(n=96, seed=0):
@@ -39,16 +39,13 @@ class SuperStep(pynn.Model):
 
 
 class _Counting:
-    """Counts calls of _C.run_loop and of the default steps while a test runs."""
+    """Counts runs of the compiled loop (_C.Loop.run) and calls of the default steps
+    while a test runs."""
 
     def __init__(self, monkeypatch):
-        self.run_loop = self.train_step = self.test_step = 0
-        real_loop, real_train, real_test = _C.run_loop, steps_mod.Steps.train_step, \
-            steps_mod.Steps.test_step
-
-        def run_loop(*args, **kwargs):
-            self.run_loop += 1
-            return real_loop(*args, **kwargs)
+        self.loops = LoopSpy(monkeypatch)
+        self.train_step = self.test_step = 0
+        real_train, real_test = steps_mod.Steps.train_step, steps_mod.Steps.test_step
 
         def train_step(model, data):
             self.train_step += 1
@@ -58,11 +55,14 @@ class _Counting:
             self.test_step += 1
             return real_test(model, data)
 
-        monkeypatch.setattr(_C, "run_loop", run_loop)
         # the base class's own steps replaced: a model that overrides nothing still does not
         # override them, so this counts only what the Python loop calls
         monkeypatch.setattr(steps_mod.Steps, "train_step", train_step)
         monkeypatch.setattr(steps_mod.Steps, "test_step", test_step)
+
+    @property
+    def run_loop(self):
+        return self.loops.runs
 
 
 def test_a_model_that_overrides_nothing_keeps_the_compiled_loop(monkeypatch):

@@ -1,5 +1,5 @@
 """pynn.distribution in one process: the API (Keras 3's names), the arithmetic
-of global batches, the noise transcription, and that a one-process run is the
+of global batches, the noise process 0 adds, and that a one-process run is the
 plain run bit for bit. The multi-process runs are in test_distribution_mpi.py."""
 import os
 import subprocess
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import pynn
-from pynn.distribution import _noise, _plan
+from pynn.distribution import _plan
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -149,10 +149,13 @@ def test_split_rows():
     assert _plan.split_rows(10, 3, 2) == (7, 10, [4, 3, 3])
 
 
-def test_noise_transcription_matches_the_engine():
+def test_process_0_noise_is_the_engines_draw():
+    # DataParallel's process 0 adds _C.dp_seeded_noise: the draws dp.c adds on one process
     key = 0x1234567890ABCDEF
-    for step in (0, 7):
-        v = _noise.seeded_normal(key, step, 3000)
-        c = np.array([pynn._C.dp_seeded_normal(key, step, j) for j in range(3000)])
-        np.testing.assert_allclose(v, c, rtol=0, atol=1e-12)  # libm's log/cos: last-ulp
-        assert abs(v.mean()) < 0.1 and abs(v.std() - 1) < 0.1
+    for stream in (1, 2):
+        for step in (0, 7):
+            v = pynn._C.dp_seeded_noise(key, step, 3000, stream)
+            c = np.array([pynn._C.dp_seeded_normal(key, step, j, stream) for j in range(3000)])
+            np.testing.assert_array_equal(v, c)
+            assert abs(v.mean()) < 0.1 and abs(v.std() - 1) < 0.1
+        assert not np.array_equal(v, pynn._C.dp_seeded_noise(key, 6, 3000, stream))

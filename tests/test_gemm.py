@@ -191,6 +191,32 @@ def test_rows_alone_match_batch_and_isas_agree(isa):
     assert got == _C.sgemm(a, b, trans_b=True).tobytes().hex(), f"{isa} and {_C.gemm_isa()} differ"
 
 
+def columns_match_wider_products():
+    """A column of C has the same bits whether A was read in place (N <= 512 on
+    the AVX-512 kernel) or packed (wider N; or a row stride of 4 KB): the tiled
+    path's two ways of feeding the kernel sum identically, K blocks included."""
+    rng = np.random.default_rng(11)
+    for M, N, K in ((301, 300, 784), (1030, 256, 784), (97, 500, 600), (260, 40, 1024)):
+        a = rng.standard_normal((M, K)).astype(np.float32)
+        b = rng.standard_normal((K, 1100)).astype(np.float32)
+        wide = _C.sgemm(a, b)
+        narrow = _C.sgemm(a, np.ascontiguousarray(b[:, :N]))
+        assert narrow.tobytes() == np.ascontiguousarray(wide[:, :N]).tobytes(), (M, N, K)
+        check(a, np.ascontiguousarray(b[:, :N]), False, False)
+
+
+def test_columns_match_wider_products():
+    columns_match_wider_products()
+
+
+@pytest.mark.parametrize("isa", ["avx2", "avx512"])
+def test_columns_match_wider_products_on_every_x86_kernel(isa):
+    skip_unless_cpu_runs(isa)
+    r = run_forced(isa, "import test_gemm as t\nfrom pynn import _C\n"
+                        f"assert _C.gemm_isa() == {isa!r}\nt.columns_match_wider_products()")
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
 def test_rank1_is_the_rounded_product():
     """K == 1 (a one-row batch's weight gradient): each element is a*b rounded once."""
     rng = np.random.default_rng(3)

@@ -118,7 +118,7 @@ def test_a_wrapped_optimizer_is_written_as_nested_arguments():
     line = next(t for t in card.to_markdown().splitlines() if t.startswith("- Optimizer:"))
     assert line == ("- Optimizer: DPSGD(l2_norm_clip=1, noise_multiplier=1.1, delta=1.000e-05, "
                     "poisson_sampling=True, secure_mode=False, seed=0, clipping_mode=auto, "
-                    "optimizer=SGD(learning_rate=0.1, momentum=0, nesterov=False), "
+                    "stream_version=2, optimizer=SGD(learning_rate=0.1, momentum=0, nesterov=False), "
                     "accountant_history=[[1.1, 0.25, 4]])")
 
 

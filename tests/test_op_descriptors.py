@@ -185,6 +185,7 @@ GRADIENT_TESTS = {
     "pow": ("test_ops_elementwise.py", "test_pow_scalar_exponents", "ops.pow"),
     **{op: ("test_keras_ops.py", "test_gradients_against_central_differences", f"ops.{op}")
        for op in ("where", "sin", "cos", "floor", "ceil", "round", "trunc", "sign")},
+    "erf": ("test_keras_ops_arrays.py", "test_gradients_against_central_differences", "ops.erf"),
     "softmax": ("test_ops_reduce.py", "test_softmax_gradients", '"softmax"'),
     "log_softmax": ("test_ops_reduce.py", "test_softmax_gradients", '"log_softmax"'),
     **{op: _REDUCE + (f"ops.{op}",) for op in ("sum", "mean", "max", "min", "var", "std")},
@@ -271,4 +272,6 @@ def test_ops_without_backward_are_the_ones_that_need_none():
         # keras.ops: comparisons and arg-reductions are steps (no gradient, as in Keras);
         # random draws shaped by a reference tensor's batch
         "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "argmax",
-        "argmin", "random_normal", "random_uniform"}
+        "argmin", "random_normal", "random_uniform",
+        # keras.ops.stop_gradient: an op whose point is to have no backward
+        "stop_gradient"}

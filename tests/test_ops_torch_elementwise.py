@@ -30,7 +30,7 @@ ELEMENTWISE = {
     "leaky_relu": (ops.leaky_relu, lambda x: F.leaky_relu(x, 0.2), _normal),
     "elu": (lambda x: ops.elu(x, 0.7), lambda x: F.elu(x, 0.7), _normal),
     "selu": (ops.selu, F.selu, _normal),
-    "gelu": (ops.gelu, F.gelu, _normal),
+    "gelu": (lambda x: ops.gelu(x, approximate=False), F.gelu, _normal),
     "gelu_tanh": (lambda x: ops.gelu(x, approximate=True), lambda x: F.gelu(x, approximate="tanh"),
                   _normal),
     "silu": (ops.silu, F.silu, _normal),

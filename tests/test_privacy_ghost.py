@@ -24,8 +24,12 @@ def _fit(make, mode, x, y, loss="binary_crossentropy", epochs=2, batch_size=16, 
          poisson=True, **fit_kw):
     pynn.set_seed(0)
     model = make()
+    # stream_version=1: the tolerances below were set on these (Box-Muller noise)
+    # trajectories; both paths add the same noise whichever the stream, but v2's
+    # lead one "logits-mse" example to a norm of 0.038 whose rounding drift
+    # between the paths (3e-5 relative) exceeds the 2e-5 bound
     opt = DPSGD(l2_norm_clip=clip, noise_multiplier=0.6, learning_rate=0.2, seed=11,
-                poisson_sampling=poisson, clipping_mode=mode)
+                poisson_sampling=poisson, clipping_mode=mode, stream_version=1)
     opt.record_clipping(5000)
     model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, **fit_kw)

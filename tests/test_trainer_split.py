@@ -27,10 +27,11 @@ def _calls_of(attr):
     return found
 
 
-def test_one_helper_calls_the_compiled_loop():
+def test_one_helper_builds_the_compiled_loop():
     # fit, evaluate and predict (three call sites with 18 positional arguments before the
-    # split) all go through Trainer._run_batches, which takes keyword arguments
-    assert _calls_of("run_loop") == [("trainer/trainer.py", "_run_batches")]
+    # split) all get their loop from Trainer._open_loop, which takes keyword arguments
+    assert _calls_of("Loop") == [("trainer/trainer.py", "_open_loop")]
+    assert _calls_of("run_loop") == []
 
 
 def test_the_graph_and_the_trainer_live_apart():
@@ -46,7 +47,7 @@ def test_the_graph_and_the_trainer_live_apart():
         owner = next(k for k in pynn.Model.__mro__ if name in vars(k))
         assert owner.__module__ == "pynn.models", (name, owner)
     source = (PACKAGE / "models.py").read_text()
-    assert "def fit(" not in source and "run_loop" not in source
+    assert "def fit(" not in source and "run_loop" not in source and "Loop(" not in source
 
 
 def test_public_imports_are_unchanged():

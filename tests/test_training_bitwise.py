@@ -53,7 +53,8 @@ def readme_trust_dp_ghost():
     x, y = _data(1, (600, 3), classes=2)
     model = pynn.Sequential([pynn.Input(shape=(3,)), L.Dense(16, activation="relu"),
                              L.Dense(1, activation="sigmoid")])
-    model.compile(optimizer=pynn.privacy.DPSGD(l2_norm_clip=1.0, noise_multiplier=1.1, learning_rate=0.1, seed=3),
+    model.compile(optimizer=pynn.privacy.DPSGD(l2_norm_clip=1.0, noise_multiplier=1.1, learning_rate=0.1, seed=3,
+                                               stream_version=1),  # recorded before stream v2
                   loss="binary_crossentropy", metrics=["accuracy"])
     h = model.fit(x, y, batch_size=64, epochs=2, verbose=0)
     assert model.optimizer.clipping_path == "ghost"
@@ -64,7 +65,7 @@ def dp_replay_cnn():
     x, y = _data(2, (96, 8, 8, 1), classes=3)
     model = pynn.Sequential([pynn.Input(shape=(8, 8, 1)), L.Conv2D(4, 3, activation="relu"),
                              L.MaxPooling2D(), L.Flatten(), L.Dense(3, activation="softmax")])
-    model.compile(optimizer=pynn.privacy.DPSGD(l2_norm_clip=0.5, noise_multiplier=0.8, seed=7,
+    model.compile(optimizer=pynn.privacy.DPSGD(l2_norm_clip=0.5, noise_multiplier=0.8, seed=7, stream_version=1,
                                                optimizer=pynn.optimizers.SGD(0.05, momentum=0.9)),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     h = model.fit(x, y, batch_size=32, epochs=2, verbose=0)

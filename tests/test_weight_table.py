@@ -211,3 +211,18 @@ def test_stepping_the_table_gives_the_bits_of_one_flat_arena(kind):
     for g in seen:
         ref._c.step(flat, g)
     np.testing.assert_array_equal(np.concatenate([w.ravel() for w in model.trainable_weights]), flat)
+
+
+def test_fit_names_a_trainable_weight_made_read_only():
+    x, y = _data()
+    model = _mlp()
+    model.compile(optimizer=pynn.optimizers.SGD(LR), loss="mse")
+    kernel = model.layers[1].kernel
+    kernel.flags.writeable = False
+    before = np.array(kernel)
+    with pytest.raises(ValueError, match=f"weight '{kernel.path}' is read-only"):
+        model.fit(x, y, epochs=1, verbose=0)
+    np.testing.assert_array_equal(kernel, before)
+    kernel.flags.writeable = True
+    model.fit(x, y, epochs=1, verbose=0)
+    assert not np.array_equal(kernel, before)

@@ -292,7 +292,11 @@ static inline uint64_t pn_rng_hash(uint64_t key, uint64_t counter)
 }
 /* Draws a fresh key from the global stream (for one op / one batch). */
 uint64_t pn_rng_key(void);
-double pn_rng_uniform01(uint64_t key, uint64_t counter);   /* [0, 1) */
+/* [0, 1) from the top 53 bits (inline: Poisson sampling draws one per example) */
+static inline double pn_rng_uniform01(uint64_t key, uint64_t counter)
+{
+    return (double)(pn_rng_hash(key, counter) >> 11) * (1.0 / 9007199254740992.0);
+}
 double pn_rng_normal(uint64_t key, uint64_t counter);   /* stream v1 (Box-Muller) */
 /* Versioned normal streams (rng_normal.c): 1 = pn_rng_normal, 2 = ziggurat.
  * The draw of (version, key, counter) never depends on how it is asked for. */

@@ -20,11 +20,6 @@ uint64_t pn_rng_next_u64(void) { return pn_rng_hash(global_key, global_counter++
 
 uint64_t pn_rng_key(void) { return pn_rng_next_u64(); }
 
-double pn_rng_uniform01(uint64_t key, uint64_t counter)
-{
-    return (double)(pn_rng_hash(key, counter) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 /* Normal stream v1 (rng_normal.c has the versions): Box-Muller on two
  * uniforms drawn from the counter pair (2c, 2c+1). */
 double pn_rng_normal(uint64_t key, uint64_t counter)

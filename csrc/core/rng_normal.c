@@ -3,8 +3,8 @@
  * key, counter) only, whatever the thread count or the block it is drawn in.
  *
  *  v1  Box-Muller on the uniforms of counters 2c and 2c+1 (pn_rng_normal): two
- *      hashes, a log and a cos per draw (~50 ns). DP-SGD's noise until stream
- *      versions existed, and still every initializer's.
+ *      hashes, a log and a cos per draw (~50 ns). Every seeded normal draw was
+ *      v1 before versions existed; the random ops still are.
  *  v2  Ziggurat (Marsaglia & Tsang 2000, 256 layers, with the layer index taken
  *      from bits independent of the uniform, as Doornik 2005 advises): one hash
  *      per draw, and ~98.8 % of draws are that hash, a table lookup, one

@@ -110,9 +110,16 @@ int pn_loop_build(pn_loop *L, const pn_loop_strategy *s, void *state)
 {
     L->strategy = s ? s : &pn_loop_plain;
     L->strategy_state = state;
-    if (L->batch_size < 1) return pn_error(PN_EVALUE, "batch_size must be positive");
     if (L->train && !L->loss) return pn_error(PN_EVALUE, "training needs a loss");
-    return L->strategy->check ? L->strategy->check(L, state) : PN_OK;
+    return PN_OK;
+}
+
+int pn_loop_begin(pn_loop *L)
+{
+    if (!L->strategy) return pn_error(PN_EINTERNAL, "the loop was not built (pn_loop_build)");
+    if (L->batch_size < 1) return pn_error(PN_EVALUE, "batch_size must be positive");
+    L->loss_sum = L->loss_count = 0.0;
+    return L->strategy->check ? L->strategy->check(L, L->strategy_state) : PN_OK;
 }
 
 int pn_loop_run(pn_loop *L, int64_t first, int64_t count, int64_t *done)

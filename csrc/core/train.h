@@ -23,9 +23,9 @@ typedef int (*pn_grad_hook_fn)(void *ctx, float *grads, int64_t n, int64_t batch
 
 struct pn_loop;
 
-/* A per-batch strategy. check (may be NULL) runs once at pn_loop_build and
- * refuses a loop it cannot drive; batch runs batch k of the epoch. `state` is
- * the strategy's own, given to pn_loop_build. */
+/* A per-batch strategy. check (may be NULL) runs at pn_loop_begin, once the
+ * run's data are set, and refuses a loop it cannot drive; batch runs batch k
+ * of the epoch. `state` is the strategy's own, given to pn_loop_build. */
 typedef struct pn_loop_strategy {
     const char *name;
     int (*check)(const struct pn_loop *L, void *state);
@@ -64,9 +64,13 @@ typedef struct pn_loop {
     void *strategy_state;
 } pn_loop;
 
-/* Fixes the loop's strategy (NULL: pn_loop_plain) after the fields above are
- * set, and checks that it can drive this loop. */
+/* The loop lives as long as a fit: pn_loop_build fixes what stays for all its
+ * epochs (program, loss, slots, statistics, outputs, optimizer, arenas, hook,
+ * strategy: NULL is pn_loop_plain); each run then sets its data (data, perm,
+ * n_samples, batch_size, acc, out_data) and calls pn_loop_begin, which zeroes
+ * the loss sums and lets the strategy check the loop as it now is. */
 int pn_loop_build(pn_loop *L, const pn_loop_strategy *s, void *state);
+int pn_loop_begin(pn_loop *L);
 /* Runs batches [first, first + count) of the epoch; returns a status. *done
  * receives the number of batches completed. */
 int pn_loop_run(pn_loop *L, int64_t first, int64_t count, int64_t *done);

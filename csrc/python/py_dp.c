@@ -1,7 +1,7 @@
 /* py_dp.c - binding of DP-SGD's C state (csrc/core/privacy/dp.h): pynn._C.DPState holds
  * the configuration, the step counter and the work buffers (accumulator arena,
  * batch indices) that the compiled loop uses with the GIL released. The Python
- * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to run_loop,
+ * side (pynn/privacy/dpsgd.py) builds one per fit and passes it to its _C.Loop,
  * which runs its strategy (pn_dp_strategy) instead of the plain step. */
 #include "pyapi.h"
 
@@ -131,7 +131,7 @@ static PyObject *DP_set_record(PnDP *self, PyObject *arr)
  * "ghost" or "replay", with what ruled ghost clipping out ("" for ghost).
  * grads is the gradient arena the loop will step from (the trainable weights'
  * gradients bound to it give their offsets); ghost clipping runs at
- * most `chunk` examples per pass. Required before run_loop. */
+ * most `chunk` examples per pass. Required before a loop runs it. */
 static PyObject *DP_plan(PnDP *self, PyObject *args)
 {
     PyObject *prog_obj, *loss_obj, *grads_obj;
@@ -226,23 +226,32 @@ static PyObject *py_dp_seeded_normal(PyObject *mod, PyObject *args)
     return PyFloat_FromDouble(pn_dp_seeded_normal(stream, (uint64_t)key, step, j));
 }
 
-/* dp_seeded_noise(key, step, n, stream=2) -> float64 (n,): the draws of
- * coordinates 0..n-1 at once (DataParallel's process 0 adds them). */
+/* dp_seeded_noise(key, step, n, stream=2, path=None) -> float64 (n,): the
+ * draws of coordinates 0..n-1 at once (DataParallel's process 0 adds them);
+ * `path` ("portable", "avx2", "avx512") forces one code path of stream 2, for
+ * the tests that compare them. */
 static PyObject *py_dp_seeded_noise(PyObject *mod, PyObject *args)
 {
     unsigned long long key;
     long long step, n;
     int stream = PN_DP_STREAM_DEFAULT;
-    if (!PyArg_ParseTuple(args, "KLL|i:dp_seeded_noise", &key, &step, &n, &stream)) return NULL;
+    const char *path = NULL;
+    if (!PyArg_ParseTuple(args, "KLL|iz:dp_seeded_noise", &key, &step, &n, &stream, &path)) return NULL;
     if (stream_arg(stream) < 0) return NULL;
     if (n < 0) return PyErr_Format(PyExc_ValueError, "dp_seeded_noise: n must be >= 0, got %lld", n);
     npy_intp dim = (npy_intp)n;
     PyObject *out = PyArray_EMPTY(1, &dim, NPY_FLOAT64, 0);
     if (!out) return NULL;
     double *z = PyArray_DATA((PyArrayObject *)out);
+    int rc;
     Py_BEGIN_ALLOW_THREADS
-    pn_dp_seeded_normals(stream, (uint64_t)key, step, 0, n, z);
+    rc = pn_dp_seeded_normals(stream, path, (uint64_t)key, step, n, z);
     Py_END_ALLOW_THREADS
+    if (rc) {
+        Py_DECREF(out);
+        return PyErr_Format(PyExc_ValueError, "dp_seeded_noise: path must be 'portable', 'avx2' or "
+                            "'avx512' and one this CPU has, got '%s'", path);
+    }
     return out;
 }
 
@@ -258,8 +267,7 @@ int pn_py_init_dp(PyObject *m)
     return PyModule_AddObject(m, "DPState", (PyObject *)&PnDP_Type);
 }
 
-const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, int64_t n_samples,
-                                               void **state)
+const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, void **state)
 {
     if (!PyObject_TypeCheck(o, &PnDP_Type)) {
         PyErr_Format(PyExc_TypeError, "dp must be a pynn._C.DPState, got %.100s", Py_TYPE(o)->tp_name);
@@ -267,11 +275,9 @@ const pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, in
     }
     PnDP *self = (PnDP *)o;
     if (check_idle(self) < 0) return NULL;
-    if (self->d.n_params != n_params || self->d.n_samples != n_samples) {
-        PyErr_Format(PyExc_ValueError,
-                     "DPState was made for %lld parameters and %lld samples; the loop has %lld and %lld",
-                     (long long)self->d.n_params, (long long)self->d.n_samples, (long long)n_params,
-                     (long long)n_samples);
+    if (self->d.n_params != n_params) { /* the samples are checked per run (dp_check) */
+        PyErr_Format(PyExc_ValueError, "DPState was made for %lld parameters; the loop has %lld",
+                     (long long)self->d.n_params, (long long)n_params);
         return NULL;
     }
     self->busy = 1;

@@ -25,7 +25,9 @@ typedef struct {
     PyObject *accum;                       /* float32 ndarray of o.n (gradient accumulation) or NULL */
     PyObject *state[PN_OPTIM_MAX_STATE];   /* float32 ndarrays of o.n */
     PyObject *bound;                       /* tuple of the n_seg weight arrays bound, or NULL */
-    float **w_table;                       /* their data pointers (o.w_table) */
+    float **w_table;                       /* their data pointers (o.w_table): allocated once,
+                                              so a loop running in another thread never sees
+                                              it freed by a bind */
     int busy;                              /* a step is running with the GIL released */
 } PnOptim;
 
@@ -227,19 +229,18 @@ static int refresh_state(PnOptim *self)
         }
         self->o.accum = (float *)PyArray_DATA(a);
     }
-    self->o.w_table = NULL;
     if (self->bound) {
         for (int s = 0; s < self->o.n_seg; s++) {
             PyArrayObject *a = (PyArrayObject *)PyTuple_GET_ITEM(self->bound, s);
             if (PyArray_SIZE(a) != self->o.seg[s + 1] - self->o.seg[s] ||
                 PyArray_TYPE(a) != NPY_FLOAT32 || !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISWRITEABLE(a)) {
-                PyErr_Format(PyExc_RuntimeError, "optimizer: bound weight %d was resized or altered", s);
+                PyErr_Format(PyExc_RuntimeError, "optimizer: bound weight %d was resized or made read-only", s);
                 return -1;
             }
             self->w_table[s] = (float *)PyArray_DATA(a);
         }
-        self->o.w_table = self->w_table;
     }
+    self->o.w_table = self->bound ? self->w_table : NULL;
     return 0;
 }
 
@@ -391,6 +392,11 @@ static PyObject *Optim_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     Py_DECREF(fast);
     o->n_seg = (int)ns;
     o->seg = self->seg;
+    self->w_table = PyMem_Calloc((size_t)ns + 1, sizeof(float *));
+    if (!self->w_table) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     o->n = self->seg[ns];
     if (shapes != Py_None && parse_dims(self, shapes) < 0) goto fail;
 
@@ -594,12 +600,9 @@ static PyObject *Optim_bind(PnOptim *self, PyObject *weights)
         return NULL;
     }
     PyObject *bound = PyTuple_New(ns);
-    float **table = PyMem_Calloc((size_t)ns + 1, sizeof(float *));
-    if (!bound || !table) {
-        Py_XDECREF(bound);
-        PyMem_Free(table);
+    if (!bound) {
         Py_DECREF(fast);
-        return PyErr_NoMemory();
+        return NULL;
     }
     for (int s = 0; s < ns; s++) {
         char what[64];
@@ -608,7 +611,6 @@ static PyObject *Optim_bind(PnOptim *self, PyObject *weights)
                                        what);
         if (!a) {
             Py_DECREF(bound);
-            PyMem_Free(table);
             Py_DECREF(fast);
             return NULL;
         }
@@ -616,8 +618,6 @@ static PyObject *Optim_bind(PnOptim *self, PyObject *weights)
     }
     Py_DECREF(fast);
     Py_XSETREF(self->bound, bound);
-    PyMem_Free(self->w_table);
-    self->w_table = table;
     if (refresh_state(self) < 0) return NULL;
     Py_RETURN_NONE;
 }

@@ -1,5 +1,6 @@
 /* py_train.c - binding of the compiled driver: placeholders, programs (a traced
- * graph sorted once) and the epoch loop run with the GIL released. */
+ * graph sorted once) and the epoch loop (a Loop built once per fit, run per
+ * epoch with the GIL released). */
 #include <time.h>
 
 #include "pyapi.h"
@@ -340,11 +341,461 @@ static int py_hook_call(void *ctx, float *g, int64_t n, int64_t rows)
     return rc;
 }
 
+/* ------------------------------------------------------------------ Loop */
+
+/* A compiled training (or evaluation, prediction) loop, built once and run
+ * epoch after epoch: fit builds one when it starts and closes it when it ends.
+ * Building fixes and checks what stays for every epoch -- the program and its
+ * loss, slots, statistics and outputs, the optimizer and the arenas, the
+ * gradient hook and the per-batch strategy -- so a run only checks its data.
+ * The strategy's state (DP-SGD's DPState) is marked busy while a run runs
+ * only: between epochs the host may read and set it. */
+typedef struct {
+    PyObject_HEAD
+    pn_loop L;
+    PyObject *keep;     /* (program, loss, slots, stats, outputs, optimizer, grads) */
+    PyObject *strategy; /* the strategy's state object (a DPState) or NULL */
+    py_hook hook;       /* hook.fn: the Python gradient hook or NULL */
+    pn_node *slots[MAX_ENDS], *stats[MAX_ENDS], *outs[MAX_ENDS];
+    const float *data[MAX_ENDS];
+    float *out_data[MAX_ENDS];
+    int64_t out_per[MAX_ENDS];
+    PyObject *opt;      /* the optimizer (borrowed from keep), re-resolved per run */
+    int open;           /* built and not closed */
+    int running;        /* a run is in progress (another run or close is refused) */
+} PnLoop;
+
+/* Drops every reference (the loop is closed). */
+static void loop_release(PnLoop *self)
+{
+    self->open = 0;
+    Py_CLEAR(self->strategy);
+    Py_CLEAR(self->hook.fn);
+    Py_CLEAR(self->keep);
+    self->opt = NULL;
+}
+
+/* GC: the program's Tensors, the optimizer and the hook can all lead back to
+ * the model that fit built this loop for. */
+static int Loop_traverse(PnLoop *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->keep);
+    Py_VISIT(self->strategy);
+    Py_VISIT(self->hook.fn);
+    return 0;
+}
+
+static int Loop_clear(PnLoop *self)
+{
+    loop_release(self);
+    return 0;
+}
+
+static void Loop_dealloc(PnLoop *self)
+{
+    PyObject_GC_UnTrack(self);
+    loop_release(self);
+    Py_XDECREF(self->hook.exc_type);
+    Py_XDECREF(self->hook.exc_value);
+    Py_XDECREF(self->hook.exc_tb);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The pn_optim of the optimizer, its state pointers refreshed (state arrays may
+ * have been replaced since the last run, e.g. by set_weights on the optimizer),
+ * checked against the arena. NULL with a Python error. */
+static pn_optim *loop_optim(PnLoop *self)
+{
+    pn_optim *o = pn_py_optim_get(self->opt);
+    if (o && o->n != self->L.n_params) {
+        /* the step walks the optimizer's own arena length: it must match */
+        PyErr_Format(PyExc_ValueError, "run_loop: the optimizer was built for %lld parameters, the "
+                     "gradient arena holds %lld", (long long)o->n, (long long)self->L.n_params);
+        return NULL;
+    }
+    if (o && !o->w_table && o->n_seg > 0) {
+        PyErr_Format(PyExc_ValueError, "run_loop: the optimizer has no weights bound (Optim.bind)");
+        return NULL;
+    }
+    return o;
+}
+
+static int loop_setup(PnLoop *self, PyObject *prog_obj, PyObject *loss_obj, PyObject *slots_obj,
+                      PyObject *stats_obj, PyObject *outs_obj, int train, PyObject *opt_obj,
+                      PyObject *grads_obj, int stop_on_nan,
+                      PyObject *strategy_obj, PyObject *hook_obj)
+{
+    pn_loop *L = &self->L;
+    memset(L, 0, sizeof *L);
+    L->prog = ((PnProgram *)prog_obj)->prog;
+    L->train = train;
+    L->stop_on_nan = stop_on_nan;
+    if (loss_obj != Py_None) {
+        if (!PnTensor_Check(loss_obj)) {
+            PyErr_Format(PyExc_TypeError, "loss must be a Tensor");
+            return -1;
+        }
+        L->loss = ((PnTensor *)loss_obj)->node;
+    }
+    if ((L->n_data = nodes_of(slots_obj, self->slots, MAX_ENDS, "slots")) < 0) return -1;
+    if ((L->n_stats = nodes_of(stats_obj, self->stats, MAX_ENDS, "stats")) < 0) return -1;
+    if ((L->n_out = nodes_of(outs_obj, self->outs, MAX_ENDS, "outputs")) < 0) return -1;
+    /* Every node the loop writes or reads per batch must belong to the program
+     * (so set_batch plans it) and the slots must be its placeholders (so they
+     * grow to the batch): anything else is written past its buffer. */
+    for (int s = 0; s < L->n_data; s++) {
+        int found = 0;
+        for (int i = 0; i < L->prog->n_in && !found; i++) found = L->prog->inputs[i] == self->slots[s];
+        if (!found) {
+            PyErr_Format(PyExc_ValueError, "run_loop: slot %d is not an input of the program", s);
+            return -1;
+        }
+    }
+    for (int k = 0; k < L->n_stats; k++)
+        if (!pn_program_has(L->prog, self->stats[k])) {
+            PyErr_Format(PyExc_ValueError, "run_loop: statistic %d is not a node of the program", k);
+            return -1;
+        }
+    for (int k = 0; k < L->n_out; k++)
+        if (!pn_program_has(L->prog, self->outs[k])) {
+            PyErr_Format(PyExc_ValueError, "run_loop: output %d is not a node of the program", k);
+            return -1;
+        }
+    if (L->loss && !pn_program_has(L->prog, L->loss)) {
+        PyErr_Format(PyExc_ValueError, "run_loop: the loss is not a node of the program");
+        return -1;
+    }
+    if (train && !L->loss) {
+        PyErr_Format(PyExc_ValueError, "run_loop: training needs a loss");
+        return -1;
+    }
+    L->slots = self->slots;
+    L->stats = self->stats;
+    L->outs = self->outs;
+    L->data = self->data;
+    L->out_data = self->out_data;
+    L->out_per = self->out_per;
+    if (train) {
+        if (check_f32(grads_obj, "grads") < 0) return -1;
+        L->grads = PyArray_DATA((PyArrayObject *)grads_obj);
+        L->n_params = PyArray_SIZE((PyArrayObject *)grads_obj);
+        if (opt_obj != Py_None) {
+            self->opt = opt_obj;
+            if (!(L->opt = loop_optim(self))) return -1;
+            L->step = optim_step_adapter;
+        }
+    }
+    /* held from here: what the loop points into lives as long as the loop */
+    self->keep = Py_BuildValue("(OOOOOOO)", prog_obj, loss_obj, slots_obj, stats_obj, outs_obj,
+                               opt_obj, grads_obj);
+    if (!self->keep) return -1;
+    if (hook_obj != Py_None) {
+        if (!PyCallable_Check(hook_obj)) {
+            PyErr_Format(PyExc_TypeError, "run_loop: gradient_hook must be callable, got %.100s",
+                         Py_TYPE(hook_obj)->tp_name);
+            return -1;
+        }
+        if (!train) {
+            PyErr_Format(PyExc_ValueError, "run_loop: gradient_hook needs train=True");
+            return -1;
+        }
+        Py_INCREF(hook_obj);
+        self->hook.fn = hook_obj;
+        self->hook.prog = L->prog;
+        self->hook.grads = L->grads;
+        self->hook.grads_owner = grads_obj;
+        self->hook.other_owner = strategy_obj;
+        L->hook = py_hook_call;
+        L->hook_ctx = &self->hook;
+    }
+    /* the per-batch strategy: plain, or the one of a strategy object (the
+     * DPState of DP-SGD, py_dp.c: every batch becomes a DP step); acquired
+     * here to check it, and again by every run */
+    const pn_loop_strategy *strategy = NULL;
+    void *strategy_state = NULL;
+    if (strategy_obj != Py_None) {
+        if (!train || !L->step || !L->loss) {
+            PyErr_Format(PyExc_ValueError, "run_loop: DP-SGD needs train=True, a loss and an optimizer");
+            return -1;
+        }
+        strategy = pn_py_strategy_acquire(strategy_obj, L->n_params, &strategy_state);
+        if (!strategy) return -1;
+        pn_py_strategy_release(strategy_obj);
+        Py_INCREF(strategy_obj);
+        self->strategy = strategy_obj;
+    }
+    int rc = pn_loop_build(L, strategy, strategy_state);
+    if (rc) {
+        pn_py_raise(rc);
+        return -1;
+    }
+    self->open = 1;
+    return 0;
+}
+
+/* Fills the run's part of the loop: data arrays (one per slot, same number of
+ * rows, a row the slot's per-sample size), order, accumulators, output arrays. */
+static int loop_set_data(PnLoop *self, PyObject *data_obj, PyObject *perm_obj, long long batch_size,
+                         PyObject *acc_obj, PyObject *outarr_obj)
+{
+    pn_loop *L = &self->L;
+    if (batch_size < 1) {
+        PyErr_Format(PyExc_ValueError, "run_loop: batch_size must be >= 1, got %lld", batch_size);
+        return -1;
+    }
+    L->batch_size = batch_size;
+    if (!PyList_Check(data_obj) || PyList_GET_SIZE(data_obj) != L->n_data) {
+        PyErr_Format(PyExc_ValueError, "run_loop: one data array per slot expected");
+        return -1;
+    }
+    L->n_samples = -1;
+    for (int s = 0; s < L->n_data; s++) {
+        PyObject *a = PyList_GET_ITEM(data_obj, s);
+        if (check_f32(a, "training data") < 0) return -1;
+        PyArrayObject *arr = (PyArrayObject *)a;
+        int64_t rows = PyArray_NDIM(arr) ? PyArray_DIM(arr, 0) : 0;
+        int64_t per = per_sample(self->slots[s]);
+        if (rows && PyArray_SIZE(arr) / rows != per) {
+            PyErr_Format(PyExc_ValueError,
+                         "run_loop: data array %d has %lld values per sample, the graph expects %lld",
+                         s, (long long)(PyArray_SIZE(arr) / rows), (long long)per);
+            return -1;
+        }
+        if (L->n_samples >= 0 && rows != L->n_samples) {
+            PyErr_Format(PyExc_ValueError, "run_loop: data arrays differ in length");
+            return -1;
+        }
+        L->n_samples = rows;
+        self->data[s] = PyArray_DATA(arr);
+    }
+    if (L->n_samples < 0) L->n_samples = 0;
+    L->perm = NULL;
+    if (perm_obj != Py_None) {
+        if (!PyArray_Check(perm_obj) || PyArray_TYPE((PyArrayObject *)perm_obj) != NPY_INT64 ||
+            !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)perm_obj) ||
+            PyArray_SIZE((PyArrayObject *)perm_obj) != L->n_samples) {
+            PyErr_Format(PyExc_ValueError, "run_loop: perm must be int64 of length n_samples");
+            return -1;
+        }
+        const int64_t *p = PyArray_DATA((PyArrayObject *)perm_obj);
+        for (int64_t i = 0; i < L->n_samples; i++)
+            if (p[i] < 0 || p[i] >= L->n_samples) {
+                PyErr_Format(PyExc_ValueError, "run_loop: perm holds an out-of-range index");
+                return -1;
+            }
+        L->perm = p;
+    }
+    int64_t acc_need = 0;
+    for (int k = 0; k < L->n_stats; k++) acc_need += self->stats[k]->size;
+    L->acc = NULL;
+    L->n_acc = 0;
+    if (L->n_stats) {
+        if (!PyArray_Check(acc_obj) || PyArray_TYPE((PyArrayObject *)acc_obj) != NPY_FLOAT64 ||
+            !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)acc_obj) ||
+            !PyArray_ISWRITEABLE((PyArrayObject *)acc_obj) ||
+            PyArray_SIZE((PyArrayObject *)acc_obj) < acc_need) {
+            PyErr_Format(PyExc_ValueError, "run_loop: acc must be float64 with %lld values",
+                         (long long)acc_need);
+            return -1;
+        }
+        L->acc = PyArray_DATA((PyArrayObject *)acc_obj);
+        L->n_acc = PyArray_SIZE((PyArrayObject *)acc_obj);
+    }
+    if (!PyList_Check(outarr_obj) || PyList_GET_SIZE(outarr_obj) != L->n_out) {
+        PyErr_Format(PyExc_ValueError, "run_loop: one output array per output expected");
+        return -1;
+    }
+    for (int k = 0; k < L->n_out; k++) {
+        PyObject *a = PyList_GET_ITEM(outarr_obj, k);
+        if (check_f32(a, "output array") < 0) return -1;
+        int64_t per = per_sample(self->outs[k]);
+        if (per < 0 || (per && L->n_samples > PN_SIZE_MAX / per) ||
+            PyArray_SIZE((PyArrayObject *)a) != per * L->n_samples) {
+            PyErr_Format(PyExc_ValueError, "run_loop: output array %d has the wrong size", k);
+            return -1;
+        }
+        self->out_data[k] = PyArray_DATA((PyArrayObject *)a);
+        self->out_per[k] = per;
+    }
+    return 0;
+}
+
+/* Runs batches [first, first + count) on the run's data. The GIL is released
+ * while batches run and re-taken every ~50 ms to honour Ctrl-C at a batch
+ * boundary. -> (loss_sum, loss_count, batches_done, interrupted) */
+static PyObject *loop_run(PnLoop *self, long long first, long long count)
+{
+    pn_loop *L = &self->L;
+    if (first < 0 || count < 0)
+        return PyErr_Format(PyExc_ValueError, "run_loop: first and count must be >= 0");
+    if (L->step && !(L->opt = loop_optim(self))) return NULL;
+    int rc = pn_loop_begin(L);
+    if (rc) return pn_py_raise(rc);
+    int64_t total = 0;
+    int past_end = 0;
+    while (total < count && !past_end) {
+        int64_t done = 0;
+        double t0 = now_seconds();
+        Py_BEGIN_ALLOW_THREADS
+        /* One batch at a time holds the program (see Program_run): each batch
+         * plans, gathers, replays and copies out under the lock, so threads
+         * sharing the program interleave whole batches. At least one batch runs
+         * per slice: a thread descheduled for 50 ms before its first batch must
+         * not take "no batch done" for the end of the data (that returned
+         * unwritten outputs under load). */
+        do {
+            int64_t one = 0;
+            pn_program_lock(L->prog);
+            rc = pn_loop_run(L, first + total + done, 1, &one);
+            pn_program_unlock(L->prog);
+            done += one;
+            if (!rc && one == 0) past_end = 1;
+            if (rc || one == 0) break;
+        } while (total + done < count && now_seconds() - t0 < 0.05);
+        Py_END_ALLOW_THREADS
+        total += done;
+        if (rc) {
+            py_hook *h = &self->hook;
+            if (h->exc_type) { /* the hook's own exception, unchanged */
+                PyErr_Restore(h->exc_type, h->exc_value, h->exc_tb);
+                h->exc_type = h->exc_value = h->exc_tb = NULL;
+                return NULL;
+            }
+            return pn_py_raise(rc);
+        }
+        if (past_end) break;
+        if (PyErr_CheckSignals() < 0) {
+            /* Ctrl-C: stop at this batch boundary (weights and sums are
+             * consistent) and let Python finish its bookkeeping, then re-raise. */
+            if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) return NULL;
+            PyErr_Clear();
+            return Py_BuildValue("(ddLO)", L->loss_sum, L->loss_count, (long long)total, Py_True);
+        }
+    }
+    return Py_BuildValue("(ddLO)", L->loss_sum, L->loss_count, (long long)total, Py_False);
+}
+
+/* One run with the data pointers set for it only (they are not kept: the next
+ * run gives its own). */
+static PyObject *loop_run_on(PnLoop *self, PyObject *data, PyObject *perm, long long batch_size,
+                             long long first, long long count, PyObject *acc, PyObject *outs)
+{
+    if (!self->open)
+        return PyErr_Format(PyExc_ValueError, "Loop.run: the loop is closed");
+    if (self->running || held_here == self->L.prog) /* see program_acquire: waiting would deadlock */
+        return PyErr_Format(PyExc_RuntimeError, "run_loop: this program is already running on this thread");
+    if (loop_set_data(self, data, perm, batch_size, acc, outs) < 0) return NULL;
+    void *state;
+    if (self->strategy && !pn_py_strategy_acquire(self->strategy, self->L.n_params, &state))
+        return NULL;
+    self->running = 1;
+    PyObject *res = loop_run(self, first, count);
+    self->running = 0;
+    if (self->strategy) pn_py_strategy_release(self->strategy);
+    return res;
+}
+
+static PyObject *Loop_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"program", "loss", "slots", "stats", "outputs", "train", "optimizer",
+                             "grads", "stop_on_nan", "strategy", "gradient_hook", NULL};
+    PyObject *prog_obj, *loss_obj = Py_None, *slots_obj, *stats_obj = NULL, *outs_obj = NULL,
+                        *opt_obj = Py_None, *grads_obj = Py_None,
+                        *strategy_obj = Py_None, *hook_obj = Py_None;
+    int train = 0, stop_on_nan = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OO|$OOpOOpOO:Loop", kwlist, &PnProgram_Type,
+                                     &prog_obj, &loss_obj, &slots_obj, &stats_obj, &outs_obj, &train,
+                                     &opt_obj, &grads_obj, &stop_on_nan, &strategy_obj,
+                                     &hook_obj))
+        return NULL;
+    PyObject *empty = PyTuple_New(0);
+    if (!empty) return NULL;
+    PnLoop *self = (PnLoop *)type->tp_alloc(type, 0);
+    if (self && loop_setup(self, prog_obj, loss_obj, slots_obj, stats_obj ? stats_obj : empty,
+                           outs_obj ? outs_obj : empty, train, opt_obj, grads_obj,
+                           stop_on_nan, strategy_obj, hook_obj) < 0)
+        Py_CLEAR(self);
+    Py_DECREF(empty);
+    return (PyObject *)self;
+}
+
+static PyObject *Loop_run(PnLoop *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"data", "batch_size", "first", "count", "perm", "acc", "out_arrays", NULL};
+    PyObject *data, *perm = Py_None, *acc = Py_None, *outs = NULL;
+    long long batch_size, first, count;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OLLL|$OOO!:run", kwlist, &data, &batch_size, &first,
+                                     &count, &perm, &acc, &PyList_Type, &outs))
+        return NULL;
+    PyObject *none = NULL;
+    if (!outs && !(outs = none = PyList_New(0))) return NULL;
+    PyObject *res = loop_run_on(self, data, perm, batch_size, first, count, acc, outs);
+    Py_XDECREF(none);
+    return res;
+}
+
+static PyObject *Loop_close(PnLoop *self, PyObject *unused)
+{
+    if (self->running)
+        return PyErr_Format(PyExc_RuntimeError, "Loop.close: the loop is running (close it after run returns)");
+    loop_release(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Loop_enter(PyObject *self, PyObject *unused)
+{
+    Py_INCREF(self);
+    return self;
+}
+
+static PyObject *Loop_exit(PnLoop *self, PyObject *args)
+{
+    PyObject *res = Loop_close(self, NULL);
+    if (!res) return NULL;
+    Py_DECREF(res);
+    Py_RETURN_FALSE; /* an exception leaving the with block goes on */
+}
+
+static PyObject *Loop_closed(PnLoop *self, void *unused)
+{
+    return PyBool_FromLong(!self->open);
+}
+
+static PyMethodDef loop_methods[] = {
+    {"run", (PyCFunction)(void (*)(void))Loop_run, METH_VARARGS | METH_KEYWORDS,
+     "run(data, batch_size, first, count, *, perm=None, acc=None, out_arrays=None) -> "
+     "(loss_sum, loss_count, batches_done, interrupted): batches [first, first + count) of an "
+     "epoch over `data` (one float32 array per slot), in C with the GIL released."},
+    {"close", (PyCFunction)Loop_close, METH_NOARGS,
+     "Releases the loop and what it holds (program, optimizer, arenas, hook, strategy state); idempotent."},
+    {"__enter__", Loop_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)Loop_exit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef loop_getset[] = {
+    {"closed", (getter)Loop_closed, NULL, "Whether close() was called.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject PnLoop_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pynn._C.Loop",
+    .tp_basicsize = sizeof(PnLoop),
+    .tp_dealloc = (destructor)Loop_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Loop_traverse,
+    .tp_clear = (inquiry)Loop_clear,
+    .tp_doc = "Loop(program, loss, slots, *, stats=(), outputs=(), train=False, optimizer=None, "
+              "grads=None, stop_on_nan=False, strategy=None, gradient_hook=None): "
+              "the compiled epoch loop, built once (fit: once per fit) and run per epoch.",
+    .tp_methods = loop_methods,
+    .tp_getset = loop_getset,
+    .tp_new = Loop_new,
+};
+
 /* run_loop(program, loss, slots, data, perm, batch_size, first, count, train,
  *          optimizer, grads, stats, acc, outs, out_arrays, stop_on_nan[, dp],
  *          *, gradient_hook=None)
- * -> (loss_sum, loss_count, batches_done, interrupted). The GIL is released while batches run
- * and re-taken every ~50 ms to honour Ctrl-C at a batch boundary. */
+ * -> (loss_sum, loss_count, batches_done, interrupted): a Loop built, run once
+ * and closed (the engine's one-shot form, for tests and tools). */
 static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
@@ -360,205 +811,17 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
                                      &grads_obj, &stats_obj, &acc_obj, &outs_obj,
                                      &outarr_obj, &stop_on_nan, &dp_obj, &hook_obj))
         return NULL;
-    pn_loop L;
-    memset(&L, 0, sizeof L);
-    L.prog = ((PnProgram *)prog_obj)->prog;
-    if (held_here == L.prog) /* see program_acquire: waiting would deadlock */
+    if (held_here == ((PnProgram *)prog_obj)->prog) /* see program_acquire: waiting would deadlock */
         return PyErr_Format(PyExc_RuntimeError, "run_loop: this program is already running on this thread");
-    L.batch_size = batch_size;
-    L.train = train;
-    L.stop_on_nan = stop_on_nan;
-    if (loss_obj != Py_None) {
-        if (!PnTensor_Check(loss_obj)) return PyErr_Format(PyExc_TypeError, "loss must be a Tensor");
-        L.loss = ((PnTensor *)loss_obj)->node;
-    }
-    pn_node *slots[MAX_ENDS], *stats[MAX_ENDS], *outs[MAX_ENDS];
-    const float *data[MAX_ENDS];
-    float *out_data[MAX_ENDS];
-    int64_t out_per[MAX_ENDS];
-    L.n_data = nodes_of(slots_obj, slots, MAX_ENDS, "slots");
-    if (L.n_data < 0) return NULL;
-    L.n_stats = nodes_of(stats_obj, stats, MAX_ENDS, "stats");
-    if (L.n_stats < 0) return NULL;
-    L.n_out = nodes_of(outs_obj, outs, MAX_ENDS, "outputs");
-    if (L.n_out < 0) return NULL;
-    /* Every node the loop writes or reads per batch must belong to the program
-     * (so set_batch plans it) and the slots must be its placeholders (so they
-     * grow to the batch): anything else is written past its buffer. */
-    for (int s = 0; s < L.n_data; s++) {
-        int found = 0;
-        for (int i = 0; i < L.prog->n_in && !found; i++) found = L.prog->inputs[i] == slots[s];
-        if (!found) return PyErr_Format(PyExc_ValueError, "run_loop: slot %d is not an input of the program", s);
-    }
-    for (int k = 0; k < L.n_stats; k++)
-        if (!pn_program_has(L.prog, stats[k]))
-            return PyErr_Format(PyExc_ValueError, "run_loop: statistic %d is not a node of the program", k);
-    for (int k = 0; k < L.n_out; k++)
-        if (!pn_program_has(L.prog, outs[k]))
-            return PyErr_Format(PyExc_ValueError, "run_loop: output %d is not a node of the program", k);
-    if (L.loss && !pn_program_has(L.prog, L.loss))
-        return PyErr_Format(PyExc_ValueError, "run_loop: the loss is not a node of the program");
-    if (train && !L.loss)
-        return PyErr_Format(PyExc_ValueError, "run_loop: training needs a loss");
-    if (batch_size < 1)
-        return PyErr_Format(PyExc_ValueError, "run_loop: batch_size must be >= 1, got %lld", batch_size);
-    if (first < 0 || count < 0)
-        return PyErr_Format(PyExc_ValueError, "run_loop: first and count must be >= 0");
-    L.slots = slots;
-    L.stats = stats;
-    L.outs = outs;
-    L.data = data;
-    L.out_data = out_data;
-    L.out_per = out_per;
-    /* dataset arrays: one per slot, same number of rows, row size = slot's per-sample size */
-    if (!PyList_Check(data_obj) || PyList_GET_SIZE(data_obj) != L.n_data)
-        return PyErr_Format(PyExc_ValueError, "run_loop: one data array per slot expected");
-    L.n_samples = -1;
-    for (int s = 0; s < L.n_data; s++) {
-        PyObject *a = PyList_GET_ITEM(data_obj, s);
-        if (check_f32(a, "training data") < 0) return NULL;
-        PyArrayObject *arr = (PyArrayObject *)a;
-        int64_t rows = PyArray_NDIM(arr) ? PyArray_DIM(arr, 0) : 0;
-        int64_t per = per_sample(slots[s]);
-        if (rows && PyArray_SIZE(arr) / rows != per)
-            return PyErr_Format(PyExc_ValueError,
-                                "run_loop: data array %d has %lld values per sample, the graph expects %lld",
-                                s, (long long)(PyArray_SIZE(arr) / rows), (long long)per);
-        if (L.n_samples >= 0 && rows != L.n_samples)
-            return PyErr_Format(PyExc_ValueError, "run_loop: data arrays differ in length");
-        L.n_samples = rows;
-        data[s] = PyArray_DATA(arr);
-    }
-    if (L.n_samples < 0) L.n_samples = 0;
-    if (perm_obj != Py_None) {
-        if (!PyArray_Check(perm_obj) || PyArray_TYPE((PyArrayObject *)perm_obj) != NPY_INT64 ||
-            !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)perm_obj) ||
-            PyArray_SIZE((PyArrayObject *)perm_obj) != L.n_samples)
-            return PyErr_Format(PyExc_ValueError, "run_loop: perm must be int64 of length n_samples");
-        const int64_t *p = PyArray_DATA((PyArrayObject *)perm_obj);
-        for (int64_t i = 0; i < L.n_samples; i++)
-            if (p[i] < 0 || p[i] >= L.n_samples)
-                return PyErr_Format(PyExc_ValueError, "run_loop: perm holds an out-of-range index");
-        L.perm = p;
-    }
-    if (train) {
-        if (check_f32(grads_obj, "grads") < 0) return NULL;
-        L.grads = PyArray_DATA((PyArrayObject *)grads_obj);
-        L.n_params = PyArray_SIZE((PyArrayObject *)grads_obj);
-        if (opt_obj != Py_None) {
-            L.opt = pn_py_optim_get(opt_obj);
-            if (!L.opt) return NULL;
-            /* the step walks the optimizer's own arena length: it must match */
-            if (L.n_params != ((pn_optim *)L.opt)->n)
-                return PyErr_Format(PyExc_ValueError,
-                                    "run_loop: the optimizer was built for %lld parameters, the "
-                                    "gradient arena holds %lld", (long long)((pn_optim *)L.opt)->n,
-                                    (long long)L.n_params);
-            if (!((pn_optim *)L.opt)->w_table && ((pn_optim *)L.opt)->n_seg > 0)
-                return PyErr_Format(PyExc_ValueError,
-                                    "run_loop: the optimizer has no weights bound (Optim.bind)");
-            L.step = optim_step_adapter;
-        }
-    }
-    int64_t acc_need = 0;
-    for (int k = 0; k < L.n_stats; k++) acc_need += stats[k]->size;
-    if (L.n_stats) {
-        if (!PyArray_Check(acc_obj) || PyArray_TYPE((PyArrayObject *)acc_obj) != NPY_FLOAT64 ||
-            !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)acc_obj) ||
-            PyArray_SIZE((PyArrayObject *)acc_obj) < acc_need)
-            return PyErr_Format(PyExc_ValueError, "run_loop: acc must be float64 with %lld values",
-                                (long long)acc_need);
-        L.acc = PyArray_DATA((PyArrayObject *)acc_obj);
-        L.n_acc = PyArray_SIZE((PyArrayObject *)acc_obj);
-    }
-    if (!PyList_Check(outarr_obj) || PyList_GET_SIZE(outarr_obj) != L.n_out)
-        return PyErr_Format(PyExc_ValueError, "run_loop: one output array per output expected");
-    for (int k = 0; k < L.n_out; k++) {
-        PyObject *a = PyList_GET_ITEM(outarr_obj, k);
-        if (check_f32(a, "output array") < 0) return NULL;
-        int64_t per = per_sample(outs[k]);
-        if (per < 0 || (per && L.n_samples > PN_SIZE_MAX / per) ||
-            PyArray_SIZE((PyArrayObject *)a) != per * L.n_samples)
-            return PyErr_Format(PyExc_ValueError, "run_loop: output array %d has the wrong size", k);
-        out_data[k] = PyArray_DATA((PyArrayObject *)a);
-        out_per[k] = per;
-    }
-
-    py_hook hook = {0};
-    if (hook_obj != Py_None) {
-        if (!PyCallable_Check(hook_obj))
-            return PyErr_Format(PyExc_TypeError, "run_loop: gradient_hook must be callable, got %.100s",
-                                Py_TYPE(hook_obj)->tp_name);
-        if (!train)
-            return PyErr_Format(PyExc_ValueError, "run_loop: gradient_hook needs train=True");
-        hook.fn = hook_obj;
-        hook.prog = L.prog;
-        hook.grads = L.grads;
-        hook.grads_owner = grads_obj;
-        hook.other_owner = dp_obj;
-        L.hook = py_hook_call;
-        L.hook_ctx = &hook;
-    }
-
-    /* the per-batch strategy: plain, or the one of a strategy object (the
-     * DPState of DP-SGD, py_dp.c: every batch becomes a DP step) */
-    const pn_loop_strategy *strategy = NULL;
-    void *strategy_state = NULL;
-    if (dp_obj != Py_None) {
-        if (!train || !L.step || !L.loss)
-            return PyErr_Format(PyExc_ValueError, "run_loop: DP-SGD needs train=True, a loss and an optimizer");
-        strategy = pn_py_strategy_acquire(dp_obj, L.n_params, L.n_samples, &strategy_state);
-        if (!strategy) return NULL;
-    }
-    int rc = pn_loop_build(&L, strategy, strategy_state);
-    if (rc) {
-        pn_py_strategy_release(dp_obj);
-        return pn_py_raise(rc);
-    }
-
-    int64_t total = 0;
-    int past_end = 0;
-    while (total < count && !past_end) {
-        int64_t done = 0;
-        double t0 = now_seconds();
-        Py_BEGIN_ALLOW_THREADS
-        /* One batch at a time holds the program (see Program_run): each batch
-         * plans, gathers, replays and copies out under the lock, so threads
-         * sharing the program interleave whole batches. At least one batch runs
-         * per slice: a thread descheduled for 50 ms before its first batch must
-         * not take "no batch done" for the end of the data (that returned
-         * unwritten outputs under load). */
-        do {
-            int64_t one = 0;
-            pn_program_lock(L.prog);
-            rc = pn_loop_run(&L, first + total + done, 1, &one);
-            pn_program_unlock(L.prog);
-            done += one;
-            if (!rc && one == 0) past_end = 1;
-            if (rc || one == 0) break;
-        } while (total + done < count && now_seconds() - t0 < 0.05);
-        Py_END_ALLOW_THREADS
-        total += done;
-        if (rc) {
-            pn_py_strategy_release(dp_obj);
-            if (hook.exc_type) { /* the hook's own exception, unchanged */
-                PyErr_Restore(hook.exc_type, hook.exc_value, hook.exc_tb);
-                return NULL;
-            }
-            return pn_py_raise(rc);
-        }
-        if (past_end) break;
-        if (PyErr_CheckSignals() < 0) {
-            /* Ctrl-C: stop at this batch boundary (weights and sums are
-             * consistent) and let Python finish its bookkeeping, then re-raise. */
-            pn_py_strategy_release(dp_obj);
-            if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) return NULL;
-            PyErr_Clear();
-            return Py_BuildValue("(ddLO)", L.loss_sum, L.loss_count, (long long)total, Py_True);
-        }
-    }
-    pn_py_strategy_release(dp_obj);
-    return Py_BuildValue("(ddLO)", L.loss_sum, L.loss_count, (long long)total, Py_False);
+    PnLoop *loop = (PnLoop *)PnLoop_Type.tp_alloc(&PnLoop_Type, 0);
+    if (!loop) return NULL;
+    PyObject *res = NULL;
+    if (loop_setup(loop, prog_obj, loss_obj, slots_obj, stats_obj, outs_obj, train, opt_obj,
+                   grads_obj, stop_on_nan, dp_obj, hook_obj) == 0)
+        res = loop_run_on(loop, data_obj, perm_obj, batch_size, first, count, acc_obj, outarr_obj);
+    loop_release(loop);
+    Py_DECREF(loop);
+    return res;
 }
 
 PyMethodDef pn_py_train_methods[] = {
@@ -571,9 +834,11 @@ PyMethodDef pn_py_train_methods[] = {
 
 int pn_py_init_train(PyObject *m)
 {
-    if (PyType_Ready(&PnProgram_Type) < 0) return -1;
+    if (PyType_Ready(&PnProgram_Type) < 0 || PyType_Ready(&PnLoop_Type) < 0) return -1;
     Py_INCREF(&PnProgram_Type);
-    return PyModule_AddObject(m, "Program", (PyObject *)&PnProgram_Type);
+    if (PyModule_AddObject(m, "Program", (PyObject *)&PnProgram_Type) < 0) return -1;
+    Py_INCREF(&PnLoop_Type);
+    return PyModule_AddObject(m, "Loop", (PyObject *)&PnLoop_Type);
 }
 
 /* ------------------------------------------------------------------ optimizer glue */

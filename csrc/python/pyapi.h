@@ -59,11 +59,11 @@ struct pn_optim *pn_py_optim_get(PyObject *opt);
 struct pn_program;
 struct pn_program *pn_py_program_get(PyObject *o);
 /* A strategy object of the training loop (today pynn._C.DPState, py_dp.c):
- * checks o is one sized for the loop, marks it busy and returns its per-batch
- * strategy with its state in *state (NULL with a Python error otherwise);
- * release clears the mark (any object: a no-op for others). */
+ * checks o is one sized for the loop's arena, marks it busy (for the life of
+ * the Loop) and returns its per-batch strategy with its state in *state (NULL
+ * with a Python error otherwise); release clears the mark (any object: a no-op
+ * for others). */
 struct pn_loop_strategy;
-const struct pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, int64_t n_samples,
-                                                      void **state);
+const struct pn_loop_strategy *pn_py_strategy_acquire(PyObject *o, int64_t n_params, void **state);
 void pn_py_strategy_release(PyObject *o);
 #endif

@@ -135,6 +135,7 @@ class FitPlan:
                                      shard=(n_rows, self.b, sample_key))
         self.dp, self.dp_key, self.dp_step = strategy.state, key, strategy.state.step
         self.dp_std = opt.noise_multiplier * opt.l2_norm_clip
+        self.dp_stream = opt.stream_version
         return strategy
 
     # ------------------------------------------------------------ each epoch
@@ -178,10 +179,10 @@ class FitPlan:
         self.step += 1
 
     def _dp_noise(self, grads):
-        if self.rank == 0 and self.dp_std > 0:  # once per global step
-            from ._noise import seeded_normal
-            grads += (self.dp_std * seeded_normal(self.dp_key, self.dp_step, grads.size)).astype(
-                np.float32)
+        if self.rank == 0 and self.dp_std > 0:  # once per global step, as dp.c draws it
+            from .. import _C
+            z = _C.dp_seeded_noise(self.dp_key, self.dp_step, grads.size, self.dp_stream)
+            grads += (self.dp_std * z).astype(np.float32)
 
     def empty_step(self, model, entry, data):
         """The step of a process without a row in the last global batch (fewer rows
@@ -189,11 +190,8 @@ class FitPlan:
         zeros; its loss and metrics are not counted."""
         row = [np.ascontiguousarray(a[:1]) for a in data]
         acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
-        hook, model._gradient_hook = model._gradient_hook, self.zero_hook
-        try:
-            _, _, d, _ = model._run_batches(entry, row, 1, 0, 1, acc=acc, train=True)
-        finally:
-            model._gradient_hook = hook
+        with model._open_loop(entry, train=True, gradient_hook=self.zero_hook) as loop:
+            _, _, d, _ = loop.run(row, 1, 0, 1, acc=acc)
         if self.dp is not None:  # this process's DP state counts the step too
             self.dp.step = self.dp.step + 1
         return d

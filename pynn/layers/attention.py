@@ -7,7 +7,7 @@ so each projection is one matmul over a reshaped view and the heads stay
 inside the (batch, T, heads*depth) layout the fused attention op reads."""
 import numpy as np
 
-from .. import initializers, ops, regularizers
+from .. import _C, initializers, ops, regularizers
 from .base import Layer, refuse_unsupported
 
 
@@ -30,7 +30,8 @@ class MultiHeadAttention(Layer):
     value_dim : int, optional
         Size of each head for value (default ``key_dim``).
     dropout : float, default 0.0
-        Only 0 is supported (attention dropout raises).
+        Dropout rate on the attention probabilities, in training only (the
+        engine's dropout op, seeded by `pynn.set_seed`).
     use_bias : bool, default True
         Whether the projections have biases.
     output_shape, attention_axes : None
@@ -44,15 +45,14 @@ class MultiHeadAttention(Layer):
     activity_regularizer, kernel_constraint, bias_constraint : None
         Not supported (a value raises).
     seed : int, optional
-        Accepted for Keras compatibility.
+        Stored for Keras compatibility; the dropout masks follow `pynn.set_seed`.
     **kwargs
         Base layer arguments.
 
     Raises
     ------
     ValueError
-        Bad arguments, no ``value``, ``return_attention_scores=True``, or inputs
-        that are not 3-D.
+        Bad arguments, no ``value``, or inputs that are not 3-D.
 
     Examples
     --------
@@ -65,6 +65,9 @@ class MultiHeadAttention(Layer):
     (2, 5, 16)
     >>> layer.weights[0].shape  # query kernel (dim, heads, key_dim)
     (16, 2, 8)
+    >>> out, scores = layer(query, value, return_attention_scores=True)
+    >>> scores.shape  # (batch, heads, Tq, Tk), before dropout, as in Keras
+    (2, 2, 5, 7)
     """
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
@@ -75,8 +78,8 @@ class MultiHeadAttention(Layer):
         for name, v in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"MultiHeadAttention: {name} must be a positive integer, got {v!r}")
-        if dropout:
-            raise ValueError("MultiHeadAttention: attention dropout > 0 is not supported yet")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"MultiHeadAttention: dropout must be in [0, 1), got {dropout!r}")
         refuse_unsupported("MultiHeadAttention", activity_regularizer=activity_regularizer,
                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         if output_shape is not None or attention_axes is not None:
@@ -84,6 +87,8 @@ class MultiHeadAttention(Layer):
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)
         self.value_dim = int(value_dim) if value_dim else self.key_dim
         self.use_bias = bool(use_bias)
+        self.dropout, self.seed = float(dropout), seed
+        self._scores_wanted = False  # set by __call__ for compute_output_shape
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -95,15 +100,18 @@ class MultiHeadAttention(Layer):
                  key_mask=None):
         if value is None:
             raise ValueError("MultiHeadAttention needs query and value: layer(query, value)")
-        if return_attention_scores:
-            raise ValueError("MultiHeadAttention: return_attention_scores is not supported")
         masks = {"query_mask": query_mask if query_mask is not None
                  else getattr(query, "_keras_mask", None),
                  "value_mask": value_mask if value_mask is not None
                  else getattr(value, "_keras_mask", None)}
         inputs = [query, value] + ([key] if key is not None else [])
-        return super().__call__(inputs, training=training, attention_mask=attention_mask,
-                                use_causal_mask=use_causal_mask, **masks)
+        extra = {"return_attention_scores": True} if return_attention_scores else {}
+        self._scores_wanted = bool(return_attention_scores)
+        try:
+            return super().__call__(inputs, training=training, attention_mask=attention_mask,
+                                    use_causal_mask=use_causal_mask, **masks, **extra)
+        finally:
+            self._scores_wanted = False
 
     def _check_input(self, shapes):
         for what, s in zip(("query", "value", "key"), shapes):
@@ -136,20 +144,51 @@ class MultiHeadAttention(Layer):
         return y
 
     def call(self, inputs, training=False, attention_mask=None, use_causal_mask=False,
-             query_mask=None, value_mask=None):
+             query_mask=None, value_mask=None, return_attention_scores=False):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
         q = self._project(query, self.query_kernel, self.query_bias)
         k = self._project(key, self.key_kernel, self.key_bias)
         v = self._project(value, self.value_kernel, self.value_bias)
         mask = self._combined_mask(query, value, attention_mask, query_mask, value_mask)
-        o = ops.scaled_dot_product_attention(q, k, v, mask, causal=use_causal_mask,
-                                             num_heads=self.num_heads,
-                                             scale=1.0 / np.sqrt(self.key_dim))
+        scores = None
+        if return_attention_scores or (training and self.dropout):
+            o, scores = self._attend(q, k, v, mask, use_causal_mask, training)
+        else:  # the fused op: no probabilities to keep or drop
+            o = ops.scaled_dot_product_attention(q, k, v, mask, causal=use_causal_mask,
+                                                 num_heads=self.num_heads,
+                                                 scale=1.0 / np.sqrt(self.key_dim))
         out = self._project(o, self.output_kernel, self.output_bias)
         if query_mask is not None:
             out._keras_mask = query_mask
-        return out
+        return (out, scores) if return_attention_scores else out
+
+    def _attend(self, q, k, v, mask, causal, training):
+        """Attention op by op, as Keras' _compute_attention: the probabilities
+        (batch, heads, Tq, Tk) exist to be returned and dropped out. Masked scores
+        become -1e9 before the softmax and 0 after it (Keras' Softmax(mask))."""
+        H, kd, vd = self.num_heads, self.key_dim, self.value_dim
+        Tq, Tk = q.shape[1], k.shape[1]
+        heads = lambda t, T, d: ops.transpose(ops.reshape(t, (-1, T, H, d)), (0, 2, 1, 3))  # noqa: E731
+        scores = ops.matmul(heads(q, Tq, kd) * np.float32(1.0 / np.sqrt(kd)), heads(k, Tk, kd),
+                            transpose_b=True)                                 # (B, H, Tq, Tk)
+        allowed = None
+        if mask is not None:
+            m = ops.greater(mask, 0.5)
+            allowed = ops.reshape(m, (-1, 1, 1, Tk) if len(m.shape) == 2 else (-1, 1, Tq, Tk))
+        if causal:
+            tri = np.tril(np.ones((Tq, Tk), np.float32))
+            allowed = tri if allowed is None else allowed * tri
+        if allowed is not None:
+            scores = ops.where(allowed, scores, np.float32(-1e9))
+        probs = ops.softmax(scores, axis=-1)
+        if allowed is not None:
+            probs = ops.where(allowed, probs, np.float32(0))
+        dropped = probs
+        if training and self.dropout:
+            dropped = _C.apply("dropout", [probs], rate=self.dropout, training=True)
+        o = ops.matmul(dropped, heads(v, Tk, vd))                              # (B, H, Tq, vd)
+        return ops.reshape(ops.transpose(o, (0, 2, 1, 3)), (-1, Tq, H * vd)), probs
 
     @staticmethod
     def _combined_mask(query, value, attention_mask, query_mask, value_mask):
@@ -170,12 +209,14 @@ class MultiHeadAttention(Layer):
         return m
 
     def compute_output_shape(self, shapes):
+        if self._scores_wanted:  # (output, scores (batch, heads, Tq, Tk))
+            return [tuple(shapes[0]), (None, self.num_heads, shapes[0][1], shapes[1][1])]
         return tuple(shapes[0])
 
     def get_config(self):
         cfg = super().get_config()
         cfg.update(num_heads=self.num_heads, key_dim=self.key_dim, value_dim=self.value_dim,
-                   use_bias=self.use_bias,
+                   dropout=self.dropout, seed=self.seed, use_bias=self.use_bias,
                    kernel_initializer=initializers.serialize(self.kernel_initializer),
                    bias_initializer=initializers.serialize(self.bias_initializer),
                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer),

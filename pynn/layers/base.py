@@ -297,6 +297,18 @@ def checked_weight_value(owner, var, value):
     return arr
 
 
+
+def _any_size_where_they_differ(out, again):
+    """Per-sample output shape(s) of two dry runs at different free sizes: the
+    dimensions that changed follow a dimension of any size (None)."""
+    if isinstance(out, list):
+        return [_any_size_where_they_differ(a, b) for a, b in zip(out, again)]
+    return tuple(a if a == b else None for a, b in zip(out, again))
+
+
+def _with_batch_dimension(out):
+    return [(None,) + o for o in out] if isinstance(out, list) else (None,) + out
+
 class Layer:
     """The base class of all layers, with Keras' lifecycle.
 
@@ -817,9 +829,8 @@ class Layer:
         if any(d is None for s in shapes for d in s[1:]):
             # a dimension of any size (steps of Input(shape=(None,))): run at two sizes;
             # the output dimensions that follow it are of any size too
-            again = self._dry_run_shape(input_shape, 3)
-            out = tuple(a if a == b else None for a, b in zip(out, again))
-        return (None,) + out
+            out = _any_size_where_they_differ(out, self._dry_run_shape(input_shape, 3))
+        return _with_batch_dimension(out)
 
     def _symbolic_output_shape(self, input_shape, masks):
         """compute_output_shape for a functional graph, whose inputs may carry masks:
@@ -831,7 +842,7 @@ class Layer:
             if isinstance(masks, list) else getattr(masks, "shape", None)
         out = self._dry_run_shape(input_shape, 2, mask_shapes)
         again = self._dry_run_shape(input_shape, 3, mask_shapes)
-        return (None,) + tuple(a if a == b else None for a, b in zip(out, again))
+        return _with_batch_dimension(_any_size_where_they_differ(out, again))
 
     def _dry_run_shape(self, input_shape, free, mask_shapes=None):
         """The per-sample output shape of call() on a batch of one of zeros, the
@@ -857,6 +868,8 @@ class Layer:
                 self.call(x, training=False)
         finally:
             _C.set_grad_enabled(was)
+        if isinstance(y, (list, tuple)):  # several outputs (Keras: a list of shapes)
+            return [tuple(o.shape[1:]) for o in y]
         return tuple(y.shape[1:])
 
     def compute_mask(self, inputs, mask=None):

@@ -88,8 +88,8 @@ class _Conv(Layer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(filters=self.filters, kernel_size=list(self.kernel_size), strides=list(self.strides),
-                   padding=self.padding, dilation_rate=list(self.dilation_rate),
+        cfg.update(filters=self.filters, kernel_size=tuple(self.kernel_size), strides=tuple(self.strides),
+                   padding=self.padding, dilation_rate=tuple(self.dilation_rate),
                    activation=activations.serialize(self.activation), use_bias=self.use_bias,
                    kernel_initializer=initializers.serialize(self.kernel_initializer),
                    bias_initializer=initializers.serialize(self.bias_initializer),

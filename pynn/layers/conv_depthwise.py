@@ -65,8 +65,8 @@ class _Depthwise(Layer):
         return (input_shape[0],) + tuple(out)
 
     def _window_config(self):
-        return dict(kernel_size=list(self.kernel_size), strides=list(self.strides),
-                    padding=self.padding, dilation_rate=list(self.dilation_rate),
+        return dict(kernel_size=tuple(self.kernel_size), strides=tuple(self.strides),
+                    padding=self.padding, dilation_rate=tuple(self.dilation_rate),
                     depth_multiplier=self.depth_multiplier,
                     activation=activations.serialize(self.activation), use_bias=self.use_bias)
 

@@ -42,7 +42,7 @@ class _Pool(Layer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(pool_size=list(self.pool_size), strides=list(self.strides), padding=self.padding)
+        cfg.update(pool_size=tuple(self.pool_size), strides=tuple(self.strides), padding=self.padding)
         return cfg
 
 

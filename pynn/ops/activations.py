@@ -138,17 +138,20 @@ def selu(x):
     return _C.apply("selu", [x])
 
 
-def gelu(x, approximate=False):
-    """Gaussian error linear unit: ``x * Phi(x)``.
+def gelu(x, approximate=True):
+    """Gaussian error linear unit: ``x * Phi(x)`` (``keras.ops.gelu``).
 
-    ``approximate=False`` (Keras 3 and torch default) is the exact
-    ``0.5 * x * (1 + erf(x / sqrt(2)))``; True uses the tanh approximation.
+    ``approximate=True`` (``keras.ops.gelu``'s default) uses the tanh
+    approximation ``0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x**3)))``;
+    False is the exact ``0.5 * x * (1 + erf(x / sqrt(2)))``, the default of
+    ``keras.activations.gelu`` (`pynn.activations.gelu`) and so of layers'
+    ``activation="gelu"``.
 
     Parameters
     ----------
     x : Tensor or array_like
         Input (arrays are wrapped without copying when float32).
-    approximate : bool, default False
+    approximate : bool, default True
         Use the tanh approximation.
 
     Returns
@@ -164,6 +167,8 @@ def gelu(x, approximate=False):
     --------
     >>> x = np.array([-1.0, 0.0, 2.0], np.float32)
     >>> pynn.ops.gelu(x).numpy().round(4)
+    array([-0.1588,  0.    ,  1.9546], dtype=float32)
+    >>> pynn.ops.gelu(x, approximate=False).numpy().round(4)
     array([-0.1587,  0.    ,  1.9545], dtype=float32)
     """
     if not isinstance(approximate, (bool, np.bool_)):

@@ -42,6 +42,12 @@ Things to know:
   counter-based generator (`pynn.set_seed` or `seed=`): reproducible bit for bit
   and independent of the thread count, which is for experiments. Use
   `secure_mode=True` for a release: OS entropy and Opacus' secure-mode noise.
+* The seeded noise comes from a versioned normal stream (`stream_version`,
+  csrc/core/rng_normal.c). Version 2 (the default; ziggurat, one
+  hash per draw, vectorised with AVX2 / AVX-512 with the same bits as the
+  portable code) costs a few ns a draw; version 1 (Box-Muller, ~50 ns a draw)
+  is the noise of every seeded run before it: ask for it to reproduce one. A
+  config saved without `stream_version` loads as version 1.
 """
 import math
 import numbers
@@ -104,6 +110,10 @@ class DPSGD:
         `pynn.set_seed` makes a run reproducible).
     clipping_mode : {"auto", "ghost", "replay"}, default "auto"
         How per-example gradients are formed.
+    stream_version : {2, 1}, default 2
+        The normal stream of the seeded noise: 2, the ziggurat sampler; 1, the
+        Box-Muller draws of runs made before stream versions existed (to
+        reproduce one bit for bit). Secure mode ignores it.
     name : str, default "DPSGD"
         The optimizer's name.
 
@@ -111,7 +121,7 @@ class DPSGD:
     ------
     ValueError
         Both or neither of noise_multiplier and target_epsilon, a value out of
-        range, or seed with secure_mode.
+        range, seed with secure_mode, or a stream_version other than 1 or 2.
 
     Examples
     --------
@@ -130,11 +140,18 @@ class DPSGD:
     True
     >>> opt.clipping_path
     'ghost'
+
+    A seeded run made before stream versions existed is reproduced with the
+    Box-Muller stream:
+
+    >>> old = pynn.privacy.DPSGD(noise_multiplier=1.1, seed=3, stream_version=1)
+    >>> old.stream_version
+    1
     """
 
     def __init__(self, l2_norm_clip=1.0, noise_multiplier=None, learning_rate=0.01, optimizer=None,
                  target_epsilon=None, delta=1e-5, poisson_sampling=True, secure_mode=False, seed=None,
-                 clipping_mode="auto", name="DPSGD"):
+                 clipping_mode="auto", stream_version=2, name="DPSGD"):
         self.l2_norm_clip = _positive("l2_norm_clip", l2_norm_clip)
         if (noise_multiplier is None) == (target_epsilon is None):
             raise ValueError("DPSGD: give exactly one of `noise_multiplier` and `target_epsilon`")
@@ -155,7 +172,12 @@ class DPSGD:
         if clipping_mode not in ("auto", "ghost", "replay"):
             raise ValueError(f"DPSGD: `clipping_mode` must be 'auto', 'ghost' or 'replay', got "
                              f"{clipping_mode!r}")
+        if isinstance(stream_version, bool) or not isinstance(stream_version, numbers.Integral) \
+                or stream_version not in (1, 2):
+            raise ValueError(f"DPSGD: `stream_version` must be 1 (Box-Muller) or 2 (ziggurat), got "
+                             f"{stream_version!r}")
         self.clipping_mode = clipping_mode
+        self.stream_version = int(stream_version)
         self.clipping_path, self.clipping_path_reason = None, None  # set by fit
         self.poisson_sampling = poisson_sampling
         self.secure_mode = secure_mode
@@ -318,7 +340,8 @@ class DPSGD:
         state = _C.DPState(n_params=int(model._grads.size), n_samples=int(rows),
                            l2_norm_clip=self.l2_norm_clip, noise_multiplier=sigma,
                            sample_rate=q, divisor=q * n, poisson=self.poisson_sampling,
-                           secure=self.secure_mode, key=key, step=self.accountant.steps)
+                           secure=self.secure_mode, key=key, step=self.accountant.steps,
+                           stream=self.stream_version)
         # ghost clipping's buffers hold a batch up to 5 standard deviations above
         # the expected Poisson size; a larger draw runs in parts
         chunk = batch_size + (int(5 * math.sqrt(batch_size)) + 1 if self.poisson_sampling else 0)
@@ -352,6 +375,7 @@ class DPSGD:
                 "target_epsilon": None if self.noise_multiplier is not None else self.target_epsilon,
                 "delta": self.delta, "poisson_sampling": self.poisson_sampling,
                 "secure_mode": self.secure_mode, "seed": self.seed, "clipping_mode": self.clipping_mode,
+                "stream_version": self.stream_version,
                 "optimizer": optimizers.serialize(self.optimizer),
                 "accountant_history": [list(h) for h in self.accountant.history]}
 
@@ -378,6 +402,7 @@ class DPSGD:
         (1.1, 'Adam')
         """
         config = dict(config)
+        config.setdefault("stream_version", 1)  # saved before versions: the stream it ran on
         inner = optimizers.deserialize(config.pop("optimizer"), custom_objects)
         history = config.pop("accountant_history", [])
         opt = cls(optimizer=inner, **config)
@@ -392,7 +417,7 @@ class DPSGD:
 
 class _DPSteps:
     """One fit's DP steps: `state` (a pynn._C.DPState) is the per-batch strategy
-    run_loop runs; after_run counts the steps taken and adds `epsilon` to the logs."""
+    fit's _C.Loop runs; after_run counts the steps taken and adds `epsilon` to the logs."""
 
     def __init__(self, dpsgd, state):
         self.dpsgd, self.state = dpsgd, state
@@ -421,7 +446,7 @@ def _check_layers(model):
 
 
 def make_private(model, l2_norm_clip=1.0, noise_multiplier=None, target_epsilon=None, delta=1e-5,
-                 poisson_sampling=True, secure_mode=False, seed=None):
+                 poisson_sampling=True, secure_mode=False, seed=None, stream_version=2):
     """Makes a compiled model train with DP-SGD: Opacus' ``make_private`` as a one-liner.
 
     The model's optimizer is wrapped in a `DPSGD` with these arguments, so the
@@ -445,6 +470,8 @@ def make_private(model, l2_norm_clip=1.0, noise_multiplier=None, target_epsilon=
         OS entropy.
     seed : int, optional
         Key of the reproducible mode.
+    stream_version : {2, 1}, default 2
+        The normal stream of the seeded noise (see `DPSGD`).
 
     Returns
     -------
@@ -471,5 +498,6 @@ def make_private(model, l2_norm_clip=1.0, noise_multiplier=None, target_epsilon=
         raise ValueError("make_private: the model's optimizer is already a DPSGD")
     model.optimizer = DPSGD(l2_norm_clip=l2_norm_clip, noise_multiplier=noise_multiplier,
                             optimizer=model.optimizer, target_epsilon=target_epsilon, delta=delta,
-                            poisson_sampling=poisson_sampling, secure_mode=secure_mode, seed=seed)
+                            poisson_sampling=poisson_sampling, secure_mode=secure_mode, seed=seed,
+                            stream_version=stream_version)
     return model

@@ -159,6 +159,9 @@ def sample_weights(model, y, n, sample_weight, class_weight):
 
 def unpack_validation(model, validation_data):
     """(xs, ys, sample weights) of fit's validation_data, checked as fit's own data."""
+    from ..dataset import ArrayDataset
+    if isinstance(validation_data, ArrayDataset):  # keras.utils.*_dataset_from_*: its arrays
+        validation_data = validation_data.arrays()
     if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be a tuple (x_val, y_val) or "
                          "(x_val, y_val, val_sample_weight)")

@@ -3,9 +3,9 @@ compile, the loss and metrics, fit / evaluate / predict and their callbacks.
 
 `Model` inherits it (``class Model(Trainer, Layer)``, as Keras). Training runs on the
 compiled driver: the model is traced once into an engine program (forward, loss,
-metric statistics), and `_C.run_loop` replays it batch after batch in C -- backward
-and the optimizer step included -- with the GIL released. Python regains control
-only as often as callbacks or the progress bar ask."""
+metric statistics), and a `_C.Loop`, built once per fit (`fit_loop.FitLoop`), replays
+it batch after batch in C -- backward and the optimizer step included -- with the GIL
+released. Python regains control only as often as callbacks or the progress bar ask."""
 import contextlib
 import math
 import threading
@@ -15,10 +15,12 @@ import warnings
 import numpy as np
 
 from .. import _C, losses as losses_mod, metrics as metrics_mod, random as _random
+from ..dataset import from_dataset
 from ..data_adapter import check_finite
 from ..metric_state import is_state_metric
 from .compile_utils import CompileMetrics, OutputLoss, logs_from, summed_loss, takes_training
 from . import step_loop
+from .fit_loop import FitLoop
 from .steps import Steps
 from .data import (batch_size_arg, prepare_x, prepare_ys, sample_weights,
                    unpack_validation)
@@ -204,14 +206,11 @@ class Trainer(Steps):
                              f"a None dimension is only known once data is given")
         key = (kind, tuple(tuple(s) for s in y_shapes) if y_shapes is not None else None,
                tuple(x_shapes))
-        if kind == "train":
-            self._bind_weights()  # a changed trainable set drops the programs traced for the old one
-        if key in self._programs:
+        if key in self._programs:  # (fit binds the weight table first: a changed one drops them)
             return self._programs[key]
-        # tracing runs the forward pass on the real weights: it must not move
-        # BatchNormalization's moving statistics (or any non-trainable state)
-        # (a read-only weight cannot have moved: the engine refuses to write it)
-        frozen_before = [(v, np.array(v)) for v in self.non_trainable_weights if v.flags.writeable]
+        # tracing runs the forward pass on a placeholder batch with no side effect by
+        # construction: batch_norm does not move its statistics, stateful RNNs do not
+        # read or store their states while pn_tracing is set
         was_tracing = _C.set_tracing(True)
         was_grad = _C.set_grad_enabled(kind == "train")
         try:
@@ -258,8 +257,6 @@ class Trainer(Steps):
         finally:
             _C.set_tracing(was_tracing)
             _C.set_grad_enabled(was_grad)
-            for v, value in frozen_before:
-                v[...] = value
         self._programs[key] = entry
         return entry
 
@@ -405,6 +402,7 @@ class Trainer(Steps):
         3
         """
         self._require_compiled("fit")
+        x, y, batch_size = from_dataset(x, y, batch_size, "fit")
         batch_size = batch_size_arg(batch_size, "fit")
         self._begin_use("fit")
         try:
@@ -506,8 +504,9 @@ class Trainer(Steps):
         hook, global logs, process 0's output and files."""
         from .. import callbacks as callbacks_mod
         n = xs[0].shape[0]
-        entry = self._program("train", [a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
-        self._build_optimizer()
+        self._build_optimizer()  # binds the weight table first: a changed one drops the programs
+        shapes = ([a.shape[1:] for a in ys], [a.shape[1:] for a in xs])
+        entry = self._program("train", *shapes)
         if not self._segments:
             warnings.warn(f"Model '{self.name}' has no trainable weights: fit computes the loss "
                           f"and changes nothing", stacklevel=4)
@@ -516,7 +515,7 @@ class Trainer(Steps):
         if dist is None:
             strategy = self.optimizer._fit_strategy(self, n, batch_size, epochs - initial_epoch,
                                                     entry)
-            return self._train(entry, data, n, batch_size, epochs, initial_epoch, shuffle,
+            return self._train(shapes, data, n, batch_size, epochs, initial_epoch, shuffle,
                                callbacks, verbose, val, strategy, None)
         from ..distribution import _run
         world = dist._world
@@ -531,14 +530,21 @@ class Trainer(Steps):
             saved_hook = self._gradient_hook
             self._gradient_hook = plan.hook
             try:
-                return self._train(entry, data, n, batch_size, epochs, initial_epoch, shuffle,
+                return self._train(shapes, data, n, batch_size, epochs, initial_epoch, shuffle,
                                    callbacks, verbose, val, strategy, plan)
             finally:
                 self._gradient_hook = saved_hook
 
-    def _train(self, entry, data, n, batch_size, epochs, initial_epoch, shuffle, callbacks,
+    def _train(self, shapes, data, n, batch_size, epochs, initial_epoch, shuffle, callbacks,
                verbose, val, strategy, plan):
-        """fit's epochs; `plan` (pynn.distribution) is None on one process."""
+        """fit's epochs on one loop (built again only when a callback changed what it was
+        built from); `plan` (pynn.distribution) is None on one process."""
+        with FitLoop(self, *shapes, strategy) as fit_loop:
+            return self._epochs(fit_loop, data, n, batch_size, epochs, initial_epoch, shuffle,
+                                callbacks, verbose, val, strategy, plan)
+
+    def _epochs(self, fit_loop, data, n, batch_size, epochs, initial_epoch, shuffle, callbacks,
+                verbose, val, strategy, plan):
         from .. import callbacks as callbacks_mod
         n_batches = (n + batch_size - 1) // batch_size
         cbs = callbacks_mod.CallbackList(callbacks, model=self, verbose=verbose, epochs=epochs,
@@ -558,7 +564,7 @@ class Trainer(Steps):
             if plan is not None:  # this process's rows of every global batch, in order
                 ep_data, ep_batch, local_batches, n_batches = plan.epoch(perm, data, n)
                 ep_perm = None
-            acc = np.zeros(max(1, sum(s.size for s in entry["stats"])), np.float64)
+            acc = None
             loss_sum = count = 0.0
             done = 0
             chunk = 1
@@ -570,12 +576,19 @@ class Trainer(Steps):
                 if per_batch:
                     cbs.on_train_batch_begin(done)
                 t0 = time.perf_counter()
+                entry, loop = fit_loop.current()
+                need = max(1, sum(s.size for s in entry["stats"]))
+                if acc is None or acc.size != need:
+                    # (a callback that recompiled with other metrics mid-epoch: they count
+                    # the epoch's remaining batches)
+                    acc = np.zeros(need, np.float64)
+                    loss_sum = count = 0.0
                 ls = lc = 0.0
                 d, interrupted = 0, False
                 if done < local_batches:
-                    ls, lc, d, interrupted = self._run_batches(
-                        entry, ep_data, ep_batch, done, min(todo, local_batches - done),
-                        perm=ep_perm, acc=acc, train=True, strategy=strategy)
+                    ls, lc, d, interrupted = loop.run(ep_data, ep_batch, done,
+                                                      min(todo, local_batches - done),
+                                                      perm=ep_perm, acc=acc)
                 if d < todo and done + d == local_batches < n_batches and not interrupted:
                     # no row of mine in the last global batch: a step that adds nothing
                     d += plan.empty_step(self, entry, data)
@@ -636,32 +649,35 @@ class Trainer(Steps):
             ys = prepare_ys(self, None, xs[0].shape[0])
         return self._evaluate_arrays(xs, ys, w, batch_size, cbs)
 
-    def _run_batches(self, entry, data, batch_size, first, count, *, perm=None, acc=None,
-                     out_arrays=None, train=False, strategy=None):
-        """Runs `count` batches from batch `first` of a traced program in one C call:
-        the only call into `_C.run_loop`. A 'train' entry with ``train=True`` steps the
-        optimizer (with the per-batch `strategy` of `Optimizer._fit_strategy`, e.g. DP-SGD's
-        private steps; the model's `_gradient_hook` between backward and the step); an 'eval' entry accumulates the
-        loss and metric statistics into `acc`; a 'predict' entry fills `out_arrays`.
-        Returns (loss sum, loss count, batches done, interrupted by Ctrl-C)."""
-        predict = out_arrays is not None
+    def _open_loop(self, entry, *, train=False, strategy=None, gradient_hook=None):
+        """A compiled loop (`_C.Loop`) over a traced program: the only place that builds
+        one. A 'train' entry with ``train=True`` steps the optimizer (with the per-batch
+        `strategy` of `Optimizer._fit_strategy`, e.g. DP-SGD's private steps, and
+        `gradient_hook` between backward and the step); an 'eval' entry accumulates
+        the loss and metric statistics into the ``acc`` of each run; a 'predict' entry
+        fills its ``out_arrays``. Close it (``with``) when done: it holds the model's
+        program and, under a strategy, its state."""
+        predict = "loss" not in entry
         # nothing trainable (Keras fits it: loss computed, weights unchanged): the train
         # program's forward and loss only, without backward and optimizer step
         train = train and bool(self._segments)
-        return _C.run_loop(
-            entry["prog"], None if predict else entry["loss"], entry["slots"], data, perm,
-            batch_size, first, count, train,
-            self.optimizer if train else None, self._grads if train else None,
-            [] if predict else entry["stats"], None if predict else acc,
-            entry["outs"] if predict else [], out_arrays if predict else [],
-            False, None if strategy is None else strategy.state,
-            gradient_hook=self._gradient_hook if train else None)
+        return _C.Loop(entry["prog"], None if predict else entry["loss"], entry["slots"],
+                       stats=[] if predict else entry["stats"],
+                       outputs=entry["outs"] if predict else [], train=train,
+                       optimizer=self.optimizer if train else None,
+                       grads=self._grads if train else None,
+                       strategy=None if strategy is None else strategy.state,
+                       gradient_hook=gradient_hook if train else None)
 
     def _build_optimizer(self):
         if self.optimizer is None:  # compile(optimizer=None) is allowed, as in Keras
             raise ValueError(f"Model '{self.name}' was compiled with optimizer=None: training "
                              f"needs one, e.g. compile(optimizer='adam', loss=...)")
         table = self._bind_weights()
+        for var in table:  # trained in place: where the weight lives must be writable
+            if not var.flags.writeable:
+                raise ValueError(f"Model '{self.name}': weight '{var.path}' is read-only and cannot "
+                                 f"be trained; freeze its layer (trainable=False) instead")
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
             self.optimizer.build(int(sum(self._segments)), self._segments, self._segment_shapes)
             self.optimizer._built_for = tuple(self._segments)
@@ -691,17 +707,18 @@ class Trainer(Steps):
             cbs.on_test_begin()
         ls = lc = 0.0
         step = 1 if per_batch else max(n_batches, 1)
-        for start in range(0, n_batches, step):
-            if per_batch:
-                cbs.on_test_batch_begin(start)
-            if start < local_batches:
-                l, c, _, interrupted = self._run_batches(entry, data, batch_size, start, step,
-                                                         acc=acc)
-                ls, lc = ls + l, lc + c
-                if interrupted:
-                    raise KeyboardInterrupt
-            if per_batch:
-                cbs.on_test_batch_end(start, logs_from(*_global_sums(dist, ls, lc, acc), entry))
+        with self._open_loop(entry) as loop:
+            for start in range(0, n_batches, step):
+                if per_batch:
+                    cbs.on_test_batch_begin(start)
+                if start < local_batches:
+                    l, c, _, interrupted = loop.run(data, batch_size, start, step, acc=acc)
+                    ls, lc = ls + l, lc + c
+                    if interrupted:
+                        raise KeyboardInterrupt
+                if per_batch:
+                    cbs.on_test_batch_end(start, logs_from(*_global_sums(dist, ls, lc, acc),
+                                                           entry))
         logs = logs_from(*_global_sums(dist, ls, lc, acc), entry)
         if cbs is not None:
             cbs.on_test_end(logs)
@@ -753,6 +770,7 @@ class Trainer(Steps):
         {'loss': 4.0, 'mae': 2.0}
         """
         self._require_compiled("evaluate")
+        x, y, batch_size = from_dataset(x, y, batch_size, "evaluate")
         batch_size = batch_size_arg(batch_size, "evaluate")
         xs = prepare_x(self, x)
         n = xs[0].shape[0]
@@ -768,7 +786,8 @@ class Trainer(Steps):
         steps_ = (n + batch_size - 1) // batch_size
         if verbose:
             from ..progbar import Progbar
-            bar = Progbar(steps_, verbose=verbose)  # started before the work it times
+            bar = Progbar(steps_, verbose=verbose,  # started before the work it times
+                          stateless_metrics=set())  # the logs are aggregates already
         self._begin_use("evaluate")
         try:
             with _failures_shared(dist):
@@ -836,6 +855,7 @@ class Trainer(Steps):
         >>> model.predict(np.array([[1.0, 2.0, 3.0]]), verbose=0)
         array([[1., 3.]], dtype=float32)
         """
+        x, _, batch_size = from_dataset(x, None, batch_size, "predict")
         batch_size = batch_size_arg(batch_size, "predict")
         self._begin_use("predict")
         try:
@@ -859,7 +879,7 @@ class Trainer(Steps):
                 and x.flags.c_contiguous
                 and self.built and self._n_outputs() == 1 and len(self._input_shapes) == 1
                 and x.ndim > 0 and 0 < x.shape[0] <= batch_size):
-            # One batch of ready float32 data: the same single replay run_loop would
+            # One batch of ready float32 data: the same single replay the compiled loop would
             # do, without its per-call setup (what a loop of one-sample predicts costs).
             per_sample = tuple(self._input_shapes[0][1:])
             if x.shape[1:] == per_sample:
@@ -877,18 +897,18 @@ class Trainer(Steps):
             cbs.on_predict_begin()
         data = [np.ascontiguousarray(a) for a in xs]
         step = 1 if per_batch else max(n_batches, 1)
-        for start in range(0, n_batches, step):
-            if per_batch:
-                cbs.on_predict_batch_begin(start)
-            _, _, _, interrupted = self._run_batches(entry, data, batch_size, start, step,
-                                                     out_arrays=outs)
-            if interrupted:
-                raise KeyboardInterrupt
-            if per_batch:  # Keras hands each batch's predictions to the hook
-                rows = slice(start * batch_size, (start + 1) * batch_size)
-                batch_outs = [o[rows] for o in outs]
-                cbs.on_predict_batch_end(start, {"outputs": batch_outs[0] if len(outs) == 1
-                                                 else batch_outs})
+        with self._open_loop(entry) as loop:
+            for start in range(0, n_batches, step):
+                if per_batch:
+                    cbs.on_predict_batch_begin(start)
+                _, _, _, interrupted = loop.run(data, batch_size, start, step, out_arrays=outs)
+                if interrupted:
+                    raise KeyboardInterrupt
+                if per_batch:  # Keras hands each batch's predictions to the hook
+                    rows = slice(start * batch_size, (start + 1) * batch_size)
+                    batch_outs = [o[rows] for o in outs]
+                    cbs.on_predict_batch_end(start, {"outputs": batch_outs[0] if len(outs) == 1
+                                                     else batch_outs})
         if cbs is not None:
             cbs.on_predict_end()
         return outs[0] if len(outs) == 1 else outs

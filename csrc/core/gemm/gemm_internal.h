@@ -35,6 +35,10 @@ typedef struct {
     const char *name;
     int mr, nr;
     int64_t mc, kc, nc;   /* cache blocking: A block mc x kc, B panel kc x nc */
+    /* Up to this N (0: never) a row-major A is read in place by skernel
+     * instead of packed: packing A costs as much as the compute it saves when
+     * few column panels reuse it (see gemm.c). */
+    int64_t a_inplace_max_n;
     pn_ukernel kernel;    /* may assume packed operands (fast path) */
     pn_ukernel skernel;   /* arbitrary a strides and b row stride */
     pn_pack_fn pack_a;    /* pn_gemm_pack_a or an ISA-specific equivalent */
@@ -71,6 +75,13 @@ void pn_gemm_gemv_avx2(int64_t n, int64_t K, int64_t kc, const float *a, int64_t
                        float *c);
 void pn_gemm_rank1_avx2(int64_t m, int64_t n, const float *a, int64_t rsa, const float *b,
                         float alpha, float beta, float *C, int64_t ldc);
+
+/* For callers that drive the micro-kernels themselves (ops/conv.c im2cols
+ * small tiles straight into them): the active kernel table, and the depth
+ * blocks every path of pn_sgemm sums K in (later blocks accumulate with
+ * beta 1), so such a caller gets pn_sgemm's bits. */
+const pn_gemm_impl *pn_gemm_active(void);
+int64_t pn_gemm_k_block(const pn_gemm_impl *im, int64_t K);
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PN_GEMM_X86 1

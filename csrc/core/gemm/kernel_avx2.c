@@ -109,7 +109,10 @@ TGT static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t c
     case 3: body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, 3, 3, n); break;
     case 4: body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, 4, 4, n); break;
     case 5: body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, 5, 5, n); break;
-    default: body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, MR, m, n); break;
+    default: /* a full tile of A read in place (gemm.c): unit k stride as a literal */
+        if (csa == 1) body(k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, MR, m, n);
+        else body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, MR, m, n);
+        break;
     }
 }
 
@@ -124,7 +127,7 @@ TGT static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t c
 #ifndef AVX2_NC
 #define AVX2_NC 4080
 #endif
-const pn_gemm_impl pn_gemm_impl_avx2 = {"avx2", MR, NR, AVX2_MC, AVX2_KC, AVX2_NC,
+const pn_gemm_impl pn_gemm_impl_avx2 = {"avx2", MR, NR, AVX2_MC, AVX2_KC, AVX2_NC, 0,
                                         kernel_packed, kernel_strided,
                                         pn_gemm_pack_a_avx2, pn_gemm_pack_b_avx2,
                                         pn_gemm_gemv_avx2, pn_gemm_rank1_avx2};

@@ -88,6 +88,6 @@ static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t csa, 
     body(k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 
-const pn_gemm_impl pn_gemm_impl_generic = {"generic", MR, NR, 128, 256, 4096,
+const pn_gemm_impl pn_gemm_impl_generic = {"generic", MR, NR, 128, 256, 4096, 0,
                                            kernel_packed, kernel_strided,
                                            pn_gemm_pack_a, pn_gemm_pack_b, NULL, NULL};

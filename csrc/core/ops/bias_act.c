@@ -117,6 +117,14 @@ void pn_bias_act_forward(int act, float a, int flag, float *pre, float *y, const
     pn_parallel_for(M, grain > 1 ? grain : 1, act_fns[act].fwd, &c);
 }
 
+void pn_bias_act_rows(int act, float a, int flag, float *pre, float *y, const float *bias,
+                      int64_t lo, int64_t hi, int64_t N)
+{
+    if (act == PN_ACT_linear && !bias && pre == y) return;
+    epi_ctx c = {pre, y, NULL, bias, NULL, N, a, flag};
+    act_fns[act].fwd(&c, lo, hi);
+}
+
 void pn_act_backward(int act, float a, int flag, const float *pre, const float *y,
                      const float *dy, float *dpre, int64_t size)
 {

@@ -31,6 +31,10 @@ static inline int pn_act_from_output(int act)
  * activation's parameter and flag (leaky_relu/elu alpha, gelu approximate). */
 void pn_bias_act_forward(int act, float a, int flag, float *pre, float *y, const float *bias,
                          int64_t M, int64_t N);
+/* The same pass over rows [lo, hi) only, on the calling thread: for kernels
+ * that apply it tile by tile while the tile is in cache. */
+void pn_bias_act_rows(int act, float a, int flag, float *pre, float *y, const float *bias,
+                      int64_t lo, int64_t hi, int64_t N);
 /* dpre = dy * act'(pre) over size elements; pre may be y for
  * pn_act_from_output activations. */
 void pn_act_backward(int act, float a, int flag, const float *pre, const float *y,

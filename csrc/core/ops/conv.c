@@ -12,12 +12,25 @@
  * The kernel (KH, KW, C, F) is already a row-major (KH*KW*C, F) matrix, so with
  * im2col rows ordered (image, oy, ox) and columns (ky, kx, c) one GEMM gives the
  * output rows in NHWC order directly: Y (rows, F) = cols (rows, K) · W (K, F).
- * Rows of many images go through one GEMM: the im2col buffer holds whole output
- * lines up to a fixed budget, so small images batch together and large ones
- * split, and the im2col scratch kept per node stays bounded whatever the
- * batch size.
- * Backward: dW += colsᵀ·dY (cols rebuilt rather than kept: memory over flops),
- * dcols = dY·Wᵀ scattered back by col2im, db += Σ dY.
+ *
+ * Forward by tiles: the im2col matrix is never built. A tile of MR output
+ * pixels (the GEMM micro-kernel's height) is im2col'd into a buffer that stays
+ * in L1, the micro-kernel multiplies it by the packed kernel (packed once per
+ * call, kept in L2), and bias and activation are applied to the tile's rows
+ * while they are still in cache. Against im2col + pn_sgemm this saves writing
+ * and re-reading the whole im2col matrix (KH*KW times the input), the GEMM's
+ * copy of it into panels, and one pass over the output: at batch 1024 the
+ * CNN of the benchmarks spent most of its conv time there. The micro-kernel
+ * sums each output over K in pn_sgemm's blocks and order (pn_gemm_k_block), so
+ * the output has pn_sgemm's bits, tile or not. Tasks are runs of tiles; which
+ * thread runs a tile never changes the arithmetic. A kernel too large to stay
+ * in L2 beside the tiles (K*F past TILE_MAX_B) goes through im2col chunks and
+ * pn_sgemm, whose cache blocking suits it.
+ *
+ * Backward: dW += colsᵀ·dY (cols rebuilt chunk by chunk rather than kept:
+ * memory over flops), dcols = dY·Wᵀ scattered back by col2im, db += Σ dY.
+ * Chunks hold whole output lines up to PN_CONV_COL_BUDGET floats; the chunk
+ * sizes decide the summation blocks of dW, so they are part of the bits.
  * The layer's activation (pn_fused_activations; 0 linear) is fused as in
  * dense.c: bias and activation in one pass over the GEMM output, dY formed
  * as dy * act'(pre) once in backward, bit for bit the unfused graph. Like
@@ -29,200 +42,115 @@
 
 #include "bias_act.h"
 #include "conv.h"
+#include "gemm/gemm_internal.h"
 
-/* Floats of im2col kept per node; about L2-to-L3 sized, and large enough that
- * the GEMM's M dimension covers several hundred rows for typical kernels. */
-#define COL_BUDGET ((int64_t)1 << 20)
-
-/* Output length and leading padding of one spatial axis, by Keras' rules:
- * valid: floor((n - d(k-1) - 1)/s) + 1; same and causal: ceil(n/s). */
-int pn_conv_axis(const char *op, const char *axis, int64_t n, int64_t k, int64_t s,
-                     int64_t d, int64_t mode, int64_t *out, int64_t *before)
-{
-    /* the dilated extent is checked: a dilation near 2^63 must not wrap */
-    int64_t ext;
-    int rc = pn_mul_size(op, "the dilated kernel extent", d, k - 1, &ext);
-    if (rc) return rc;
-    ext += 1;
-    if (mode == PAD_VALID) {
-        if (n < ext)
-            return pn_error(PN_EVALUE,
-                            "%s: the kernel spans %lld positions along the %s (kernel size %lld, "
-                            "dilation %lld) but the input %s is only %lld with padding='valid'; "
-                            "use a smaller kernel or dilation, padding='same', or a larger input",
-                            op, (long long)ext, axis, (long long)k, (long long)d, axis,
-                            (long long)n);
-        *out = (n - ext) / s + 1;
-        *before = 0;
-        return PN_OK;
-    }
-    *out = n == 0 ? 0 : (n - 1) / s + 1;
-    if (mode == PAD_CAUSAL) {
-        *before = ext - 1;
-    } else {
-        int64_t total = (*out - 1) * s - n + ext; /* (out - 1) * s <= n - 1: no wrap */
-        *before = total > 0 ? total / 2 : 0;
-    }
-    return PN_OK;
-}
-
-int pn_conv_operands(const pn_node *n, int rank, int in_axis, const char *layout)
-{
-    const char *op = n->op->name;
-    char s1[128], s2[128];
-    if (n->n_in != 2 && n->n_in != 3)
-        return pn_error(PN_EVALUE, "%s takes (input, kernel) or (input, kernel, bias), got %d inputs",
-                        op, n->n_in);
-    const pn_node *X = n->in[0], *K = n->in[1];
-    if (X->ndim != rank)
-        return pn_error(PN_EVALUE,
-                        rank == 3 ? "%s: expected a 3-D input (batch, steps, channels), got shape %s"
-                                  : "%s: expected a 4-D input (batch, height, width, channels), got shape %s",
-                        op, pn_shape_str(s1, X->ndim, X->shape));
-    if (K->ndim != rank)
-        return pn_error(PN_EVALUE, "%s: expected a %d-D kernel %s, got shape %s", op, rank, layout,
-                        pn_shape_str(s1, K->ndim, K->shape));
-    if (K->shape[in_axis] != X->shape[rank - 1])
-        return pn_error(PN_EVALUE,
-                        "%s: the kernel %s expects %lld input channels but the input %s has %lld "
-                        "(channels are the last axis)",
-                        op, pn_shape_str(s1, K->ndim, K->shape), (long long)K->shape[in_axis],
-                        pn_shape_str(s2, X->ndim, X->shape), (long long)X->shape[rank - 1]);
-    for (int a = 0; a < rank - 2; a++)
-        if (K->shape[a] < 1)
-            return pn_error(PN_EVALUE, "%s: kernel %s has an empty spatial axis", op,
-                            pn_shape_str(s1, K->ndim, K->shape));
-    return PN_OK;
-}
-
-int pn_conv_bias(const pn_node *n, int64_t len, const char *what)
-{
-    char s1[128];
-    const pn_node *B = n->n_in == 3 ? n->in[2] : NULL;
-    if (B && (B->ndim != 1 || B->shape[0] != len))
-        return pn_error(PN_EVALUE, "%s: bias must have shape (%lld,) (%s), got %s", n->op->name,
-                        (long long)len, what, pn_shape_str(s1, B->ndim, B->shape));
-    return PN_OK;
-}
-
+/* The fused activation of a conv node (bias_act.h). */
 typedef struct {
-    int64_t N, H, W, C, F, KH, KW, sh, sw, dh, dw, OH, OW, pt, pl;
-    int has_bias;
-    int act, flag;  /* fused activation (bias_act.h) */
+    int act, flag;
     float a;
-    int keep_pre;   /* pre-activation kept apart from the output */
-    int grad;       /* a gradient will flow through the activation: room for dY */
-} conv_geom;
+    int keep_pre; /* pre-activation kept apart from the output */
+    int grad;     /* a gradient will flow through the activation: room for dY */
+} conv_act;
 
-static int conv_geom_make(const pn_node *n, int one_d, conv_geom *g)
+static int conv_geom_make(const pn_node *n, int one_d, pn_conv_geom *g, conv_act *e)
 {
     const char *op = n->op->name;
-    memset(g, 0, sizeof *g);
-    int rank = one_d ? 3 : 4;
-    int rc = pn_conv_operands(n, rank, rank - 2,
-                              one_d ? "(kernel_size, in_channels, filters)"
-                                    : "(kernel_h, kernel_w, in_channels, filters)");
+    int rc = pn_conv_geom_read(n, one_d, one_d ? 1 : 2,
+                               one_d ? "(kernel_size, in_channels, filters)"
+                                     : "(kernel_h, kernel_w, in_channels, filters)",
+                               one_d ? PAD_CAUSAL : PAD_SAME, g);
     if (rc) return rc;
-    const pn_node *X = n->in[0], *K = n->in[1];
-    g->N = X->shape[0];
-    g->H = one_d ? 1 : X->shape[1];
-    g->W = X->shape[rank - 2];
-    g->C = X->shape[rank - 1];
-    g->KH = one_d ? 1 : K->shape[0];
-    g->KW = K->shape[rank - 3];
-    g->F = K->shape[rank - 1];
-    g->has_bias = n->n_in == 3;
+    g->F = n->in[1]->shape[one_d ? 2 : 3];
     rc = pn_conv_bias(n, g->F, "one per filter");
     if (rc) return rc;
-    int64_t pad;
-    if (one_d) {
-        g->sh = g->dh = 1;
-        g->sw = n->iattr[0];
-        g->dw = n->iattr[1];
-        pad = n->iattr[2];
-    } else {
-        g->sh = n->iattr[0];
-        g->sw = n->iattr[1];
-        g->dh = n->iattr[2];
-        g->dw = n->iattr[3];
-        pad = n->iattr[4];
-    }
-    if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1)
-        return pn_error(PN_EVALUE, "%s: strides and dilation rates must be >= 1, got strides (%lld, %lld), "
-                        "dilation (%lld, %lld)", op, (long long)g->sh, (long long)g->sw,
-                        (long long)g->dh, (long long)g->dw);
-    if (g->sh > PN_SIZE_MAX || g->sw > PN_SIZE_MAX || g->dh > PN_SIZE_MAX || g->dw > PN_SIZE_MAX)
-        return pn_error(PN_EVALUE, "%s: strides and dilation rates must be at most %lld, got strides "
-                        "(%lld, %lld), dilation (%lld, %lld)", op, (long long)PN_SIZE_MAX,
-                        (long long)g->sh, (long long)g->sw, (long long)g->dh, (long long)g->dw);
-    if (pad != PAD_VALID && pad != PAD_SAME && !(one_d && pad == PAD_CAUSAL))
-        return pn_error(PN_EVALUE, "%s: unknown padding code %lld", op, (long long)pad);
-    int64_t act = n->iattr[one_d ? 3 : 5];
+    int64_t act = pn_attr_i(n, "activation");
     if (act < 0 || act >= PN_N_ACTS)
         return pn_error(PN_EVALUE, "%s: unknown activation id %lld", op, (long long)act);
-    g->act = (int)act;
-    g->flag = (int)n->iattr[one_d ? 4 : 6];
-    g->a = pn_act_param(g->act, n->fattr[0]);
-    g->keep_pre = !pn_act_from_output(g->act);
-    g->grad = n->requires_grad && g->act != PN_ACT_linear;
-    rc = pn_conv_axis(op, one_d ? "steps" : "height", g->H, g->KH, g->sh, g->dh,
-                          one_d ? PAD_VALID : pad, &g->OH, &g->pt);
-    if (!rc)
-        rc = pn_conv_axis(op, one_d ? "steps" : "width", g->W, g->KW, g->sw, g->dw, pad, &g->OW,
-                          &g->pl);
-    return rc;
+    e->act = (int)act;
+    e->flag = (int)pn_attr_i(n, "approximate");
+    e->a = pn_act_param(e->act, pn_attr_f(n, "alpha"));
+    e->keep_pre = !pn_act_from_output(e->act);
+    e->grad = n->requires_grad && e->act != PN_ACT_linear;
+    return pn_conv_out(op, one_d, g);
 }
 
 static int conv_infer_kind(pn_node *n, int one_d)
 {
-    conv_geom g;
-    int rc = conv_geom_make(n, one_d, &g);
+    pn_conv_geom g;
+    conv_act e;
+    int rc = conv_geom_make(n, one_d, &g, &e);
     if (rc) return rc;
     int64_t s2[4] = {g.N, g.OH, g.OW, g.F}, s1[3] = {g.N, g.OW, g.F};
     return one_d ? pn_node_set_shape(n, 3, s1) : pn_node_set_shape(n, 4, s2);
 }
 
-static int is_pointwise(const conv_geom *g)
+static int is_pointwise(const pn_conv_geom *g)
 {
     return g->KH == 1 && g->KW == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0;
 }
 
-/* Output rows per im2col chunk: whole output lines, at least one. */
-static int64_t chunk_rows(const conv_geom *g)
+/* Output rows per im2col chunk of backward (and of the forward of large
+ * kernels): whole output lines. */
+static int64_t chunk_rows(const pn_conv_geom *g)
+{
+    return pn_conv_chunk_rows(g->N * g->OH, g->OW, g->KH * g->KW * g->C);
+}
+
+/* Tiled forward: up to TILE_TASKS tasks, each with its own tile buffer in the
+ * node's scratch; the packed kernel at most TILE_MAX_B floats (with the
+ * buffers, well inside a 1 MB L2); serial below TILE_PARALLEL_MIN
+ * multiply-adds, where waking a thread costs more than it saves. */
+#define TILE_TASKS 32
+#define TILE_MAX_B (64 * 1024)
+#define TILE_PARALLEL_MIN (1 << 20)
+
+static int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+static int use_tiles(const pn_conv_geom *g, const pn_gemm_impl *im)
 {
     int64_t K = g->KH * g->KW * g->C;
-    int64_t line = g->OW * (K ? K : 1);
-    int64_t lines = line ? COL_BUDGET / line : 1;
-    if (lines < 1) lines = 1;
-    int64_t total = g->N * g->OH;
-    if (lines > total) lines = total;
-    return lines * g->OW;
+    return !is_pointwise(g) && K * round_up(g->F, im->nr) <= TILE_MAX_B;
+}
+
+/* Floats of the tiled forward's buffers: the packed kernel, then one tile of
+ * MR rows of K per task. */
+static int64_t tiles_floats(const pn_conv_geom *g, const pn_gemm_impl *im, int64_t *tasks)
+{
+    int64_t K = g->KH * g->KW * g->C, tiles = (g->N * g->OH * g->OW + im->mr - 1) / im->mr;
+    *tasks = tiles < TILE_TASKS ? tiles : TILE_TASKS;
+    return round_up(K * round_up(g->F, im->nr), 16) + *tasks * im->mr * K;
 }
 
 /* One scratch layout for forward and backward so that backward never grows
- * (and so never loses) what forward left: [im2col chunk floats][F doubles]
- * [pre-activation if keep_pre][dY if grad], the last two rows x F floats. */
+ * (and so never loses) what forward left: [cols: an im2col chunk, or the
+ * tiled forward's buffers][F doubles][pre-activation if keep_pre][dY if grad],
+ * the last two rows x F floats. */
 typedef struct {
     char *base;
     float *cols, *pre, *dpre;
     double *acc;
 } conv_scratch;
 
-static size_t scratch_bytes(const conv_geom *g, size_t *cols_bytes)
+static size_t scratch_bytes(const pn_conv_geom *g, const conv_act *e, size_t *cols_bytes)
 {
-    int64_t K = g->KH * g->KW * g->C, out = g->N * g->OH * g->OW * g->F;
+    int64_t K = g->KH * g->KW * g->C, out = g->N * g->OH * g->OW * g->F, tasks;
+    const pn_gemm_impl *im = pn_gemm_active();
     size_t c = is_pointwise(g) ? 0 : (size_t)(chunk_rows(g) * K) * sizeof(float);
+    if (use_tiles(g, im)) {
+        size_t t = (size_t)tiles_floats(g, im, &tasks) * sizeof(float);
+        if (t > c) c = t;
+    }
     c = (c + 63) & ~(size_t)63;
     *cols_bytes = c;
     size_t acc = ((size_t)g->F * sizeof(double) + 63) & ~(size_t)63;
-    return c + acc + (size_t)out * sizeof(float) * (size_t)(g->keep_pre + g->grad);
+    return c + acc + (size_t)out * sizeof(float) * (size_t)(e->keep_pre + e->grad);
 }
 
 /* Forward sizes the scratch; backward finds it (NULL base: out of memory, or a
  * backward without its forward). */
-static conv_scratch scratch_of(pn_node *n, const conv_geom *g, int grow)
+static conv_scratch scratch_of(pn_node *n, const pn_conv_geom *g, const conv_act *e, int grow)
 {
-    size_t cols_bytes, bytes = scratch_bytes(g, &cols_bytes);
+    size_t cols_bytes, bytes = scratch_bytes(g, e, &cols_bytes);
     conv_scratch s = {NULL, NULL, NULL, NULL, NULL};
     if (grow) s.base = pn_node_scratch(n, bytes);
     else if (n->saved && n->saved_bytes >= bytes) s.base = n->saved;
@@ -231,13 +159,13 @@ static conv_scratch scratch_of(pn_node *n, const conv_geom *g, int grow)
     s.acc = (double *)(s.base + cols_bytes);
     float *p = (float *)(s.base + cols_bytes + (((size_t)g->F * sizeof(double) + 63) & ~(size_t)63));
     int64_t out = g->N * g->OH * g->OW * g->F;
-    s.pre = g->keep_pre ? p : NULL;
-    s.dpre = g->grad ? p + (g->keep_pre ? out : 0) : NULL;
+    s.pre = e->keep_pre ? p : NULL;
+    s.dpre = e->grad ? p + (e->keep_pre ? out : 0) : NULL;
     return s;
 }
 
 typedef struct {
-    const conv_geom *g;
+    const pn_conv_geom *g;
     const float *x;
     float *cols;
     int64_t r0;
@@ -267,7 +195,7 @@ static inline void zero_run(float *d, int64_t n)
 static void im2col_range(void *vctx, int64_t b, int64_t e)
 {
     const im2col_ctx *c = vctx;
-    const conv_geom *g = c->g;
+    const pn_conv_geom *g = c->g;
     int64_t C = g->C, K = g->KH * g->KW * C, ohw = g->OH * g->OW;
     for (int64_t i = b; i < e; i++) {
         int64_t r = c->r0 + i, img = r / ohw, rem = r % ohw, oy = rem / g->OW, ox = rem % g->OW;
@@ -295,7 +223,7 @@ static void im2col_range(void *vctx, int64_t b, int64_t e)
 }
 
 typedef struct {
-    const conv_geom *g;
+    const pn_conv_geom *g;
     const float *dcols;
     float *dx;
     int64_t r0, r1; /* chunk rows */
@@ -306,7 +234,7 @@ typedef struct {
 static void col2im_images(void *vctx, int64_t b, int64_t e)
 {
     const col2im_ctx *c = vctx;
-    const conv_geom *g = c->g;
+    const pn_conv_geom *g = c->g;
     int64_t C = g->C, K = g->KH * g->KW * C, ohw = g->OH * g->OW;
     int64_t img_first = c->r0 / ohw;
     for (int64_t t = b; t < e; t++) {
@@ -332,17 +260,80 @@ static void col2im_images(void *vctx, int64_t b, int64_t e)
     }
 }
 
+typedef struct {
+    const pn_conv_geom *g;
+    const conv_act *e;
+    const pn_gemm_impl *im;
+    const float *x, *bp, *bias; /* bp: the kernel packed in pn_gemm_k_block blocks */
+    float *y, *out, *tiles;     /* y: the micro-kernel's result (out, or pre) */
+    int64_t K, kb, tiles_per_task;
+} tile_ctx;
+
+/* Tasks [b, e): each runs its tiles of MR output rows through its own buffer. */
+static void tile_tasks(void *vctx, int64_t b, int64_t e)
+{
+    const tile_ctx *c = vctx;
+    const pn_conv_geom *g = c->g;
+    const pn_gemm_impl *im = c->im;
+    const int64_t rows = g->N * g->OH * g->OW, F = g->F, K = c->K, mr = im->mr, nr = im->nr;
+    const int64_t Fp = round_up(F, nr);
+    for (int64_t t = b; t < e; t++) {
+        float *a = c->tiles + t * mr * K;
+        int64_t r_end = (t + 1) * c->tiles_per_task * mr;
+        if (r_end > rows) r_end = rows;
+        for (int64_t r0 = t * c->tiles_per_task * mr; r0 < r_end; r0 += mr) {
+            int m = rows - r0 < mr ? (int)(rows - r0) : (int)mr;
+            im2col_ctx ic = {g, c->x, a, r0};
+            im2col_range(&ic, 0, m);
+            float *yt = c->y + r0 * F;
+            for (int64_t p0 = 0; p0 < K; p0 += c->kb) {
+                int64_t k = K - p0 < c->kb ? K - p0 : c->kb;
+                const float *bk = c->bp + p0 * Fp;
+                for (int64_t j0 = 0; j0 < F; j0 += nr)
+                    im->skernel(k, a + p0, K, 1, bk + j0 * k, nr, yt + j0, F, 1.0f,
+                                p0 ? 1.0f : 0.0f, m, F - j0 < nr ? (int)(F - j0) : (int)nr);
+            }
+            pn_bias_act_rows(c->e->act, c->e->a, c->e->flag, c->y, c->out, c->bias, r0, r0 + m, F);
+        }
+    }
+}
+
+static void forward_tiles(const pn_conv_geom *g, const conv_act *e, const pn_gemm_impl *im,
+                          const float *x, const float *w, const float *bias, float *y, float *out,
+                          float *buf)
+{
+    int64_t K = g->KH * g->KW * g->C, F = g->F, Fp = round_up(F, im->nr), tasks;
+    int64_t rows = g->N * g->OH * g->OW;
+    tile_ctx c = {g, e, im, x, buf, bias, y, out, buf + round_up(K * Fp, 16), K,
+                  pn_gemm_k_block(im, K), 0};
+    tiles_floats(g, im, &tasks);
+    c.tiles_per_task = ((rows + im->mr - 1) / im->mr + tasks - 1) / tasks;
+    for (int64_t p0 = 0; p0 < K; p0 += c.kb) {
+        int64_t k = K - p0 < c.kb ? K - p0 : c.kb;
+        im->pack_b(im->nr, k, F, w + p0 * F, F, 1, buf + p0 * Fp);
+    }
+    if ((double)rows * F * K >= TILE_PARALLEL_MIN) pn_parallel_for(tasks, 1, tile_tasks, &c);
+    else tile_tasks(&c, 0, tasks);
+}
+
 static int conv_forward_kind(pn_node *n, int one_d)
 {
-    conv_geom g;
-    int rc = conv_geom_make(n, one_d, &g);
+    pn_conv_geom g;
+    conv_act e;
+    int rc = conv_geom_make(n, one_d, &g, &e);
     if (rc) return rc;
     const float *x = n->in[0]->data, *w = n->in[1]->data;
+    const float *bias = g.has_bias ? n->in[2]->data : NULL;
     int64_t rows = g.N * g.OH * g.OW, K = g.KH * g.KW * g.C, F = g.F;
     if (rows == 0 || F == 0) return PN_OK;
-    conv_scratch s = scratch_of(n, &g, 1);
+    conv_scratch s = scratch_of(n, &g, &e, 1);
     if (!s.base) return PN_ENOMEM;
-    float *y = g.keep_pre ? s.pre : n->data; /* the GEMM result, before bias and activation */
+    float *y = e.keep_pre ? s.pre : n->data; /* the GEMM result, before bias and activation */
+    const pn_gemm_impl *im = pn_gemm_active();
+    if (K > 0 && use_tiles(&g, im)) {
+        forward_tiles(&g, &e, im, x, w, bias, y, n->data, s.cols);
+        return PN_OK;
+    }
     if (K == 0) {
         memset(y, 0, sizeof(float) * (size_t)(rows * F));
     } else if (is_pointwise(&g)) {
@@ -356,23 +347,24 @@ static int conv_forward_kind(pn_node *n, int one_d)
             pn_sgemm(0, 0, m, F, K, 1.0f, s.cols, K, w, F, 0.0f, y + r0 * F, F);
         }
     }
-    pn_bias_act_forward(g.act, g.a, g.flag, y, n->data, g.has_bias ? n->in[2]->data : NULL, rows, F);
+    pn_bias_act_forward(e.act, e.a, e.flag, y, n->data, bias, rows, F);
     return PN_OK;
 }
 
 static int conv_backward_kind(pn_node *n, int one_d)
 {
-    conv_geom g;
-    int rc = conv_geom_make(n, one_d, &g);
+    pn_conv_geom g;
+    conv_act e;
+    int rc = conv_geom_make(n, one_d, &g, &e);
     if (rc) return rc;
     pn_node *X = n->in[0], *Wn = n->in[1];
     const float *gy = n->grad;
     int64_t rows = g.N * g.OH * g.OW, K = g.KH * g.KW * g.C, F = g.F;
     if (rows == 0 || F == 0) return PN_OK;
-    conv_scratch s = scratch_of(n, &g, 0);
+    conv_scratch s = scratch_of(n, &g, &e, 0);
     if (!s.base) return pn_error(PN_EINTERNAL, "%s: backward without its forward", n->op->name);
-    if (g.act != PN_ACT_linear) { /* dY = dy * act'(pre), once */
-        pn_act_backward(g.act, g.a, g.flag, g.keep_pre ? s.pre : n->data, n->data, n->grad, s.dpre,
+    if (e.act != PN_ACT_linear) { /* dY = dy * act'(pre), once */
+        pn_act_backward(e.act, e.a, e.flag, e.keep_pre ? s.pre : n->data, n->data, n->grad, s.dpre,
                         rows * F);
         gy = s.dpre;
     }
@@ -419,8 +411,7 @@ static int conv1d_infer(pn_node *n) { return conv_infer_kind(n, 1); }
 static int conv1d_forward(pn_node *n) { return conv_forward_kind(n, 1); }
 static int conv1d_backward(pn_node *n) { return conv_backward_kind(n, 1); }
 
-/* The slots conv_geometry reads (iattr: strides, dilation, padding, activation,
- * approximate; fattr[0]: alpha), by name. */
+/* The attributes conv_geom_make reads by name. */
 static const char *const conv_inputs[] = {"x", "kernel", "bias?", NULL};
 static const char *const pad2d[] = {"valid", "same", NULL};   /* PAD_* order */
 static const char *const pad1d[] = {"valid", "same", "causal", NULL};

@@ -13,102 +13,31 @@
  * cols into the output. Backward is conv2d's forward: dcols = im2col(dY),
  * dX += dcols · W, dW += dcolsᵀ · X, db += Σ dY.
  *
- * Output length (Keras' deconv_output_length, with k' = d(k-1)+1):
- *   output_padding None: valid n*s + max(k' - s, 0), same n*s;
- *   else (n-1)*s + k' - 2*pad + output_padding, pad = k'//2 for same, 0 valid.
- * Leading crop: 0 for valid; for same TF's split of the forward conv that maps
- * the output back onto the input, max((n-1)*s + k' - out, 0) // 2 (which is
- * what Keras 3's torch and jax backends compute too). */
+ * Output length and leading crop: pn_conv_transpose_out (conv_geom.c). */
 #include <string.h>
 
 #include "conv.h"
 
-/* Floats of cols kept per node, as in conv.c. */
-#define COL_BUDGET ((int64_t)1 << 20)
-
-typedef struct {
-    int64_t N, H, W, C, F, KH, KW, sh, sw, dh, dw, OH, OW, pt, pl;
-    int has_bias;
-} tconv_geom;
-
-static int taxis(const char *op, const char *axis, int64_t n, int64_t k, int64_t s, int64_t d,
-                 int64_t mode, int64_t opad, int64_t *out, int64_t *before)
-{
-    int64_t ext, len;
-    int rc = pn_mul_size(op, "the dilated kernel extent", d, k - 1, &ext);
-    if (rc) return rc;
-    ext += 1;
-    if (opad >= s)
-        return pn_error(PN_EVALUE, "%s: output_padding along the %s must be smaller than the stride "
-                        "(%lld), got %lld", op, axis, (long long)s, (long long)opad);
-    if (opad < 0) {
-        rc = pn_mul_size(op, "the output length", n, s, &len);
-        if (!rc && mode == PAD_VALID && ext > s) rc = pn_add_size(op, "the output length", len, ext - s, &len);
-    } else {
-        int64_t pad = mode == PAD_SAME ? ext / 2 : 0;
-        rc = pn_mul_size(op, "the output length", n > 0 ? n - 1 : 0, s, &len);
-        if (!rc) rc = pn_add_size(op, "the output length", len, ext - 2 * pad + opad, &len);
-        if (n == 0) len = 0;
-    }
-    if (rc) return rc;
-    *out = len;
-    int64_t total = (n > 0 ? (n - 1) * s : 0) + ext - len;
-    *before = mode == PAD_VALID || total < 0 ? 0 : total / 2;
-    return PN_OK;
-}
-
-static int geom_make(const pn_node *n, int one_d, tconv_geom *g)
+static int geom_make(const pn_node *n, int one_d, pn_conv_geom *g)
 {
     const char *op = n->op->name;
-    memset(g, 0, sizeof *g);
-    int rank = one_d ? 3 : 4;
-    int rc = pn_conv_operands(n, rank, rank - 1,
-                              one_d ? "(kernel_size, filters, in_channels)"
-                                    : "(kernel_h, kernel_w, filters, in_channels)");
+    int rc = pn_conv_geom_read(n, one_d, one_d ? 2 : 3,
+                               one_d ? "(kernel_size, filters, in_channels)"
+                                     : "(kernel_h, kernel_w, filters, in_channels)",
+                               PAD_SAME, g);
     if (rc) return rc;
-    const pn_node *X = n->in[0], *K = n->in[1];
-    g->N = X->shape[0];
-    g->H = one_d ? 1 : X->shape[1];
-    g->W = X->shape[rank - 2];
-    g->C = X->shape[rank - 1];
-    g->KH = one_d ? 1 : K->shape[0];
-    g->KW = K->shape[rank - 3];
-    g->F = K->shape[rank - 2];
-    g->has_bias = n->n_in == 3;
+    g->F = n->in[1]->shape[one_d ? 1 : 2];
     rc = pn_conv_bias(n, g->F, "one per filter");
     if (rc) return rc;
-    int64_t pad, oph, opw;
+    int64_t oph = -1, opw, len;
     if (one_d) {
-        g->sh = g->dh = 1;
-        oph = -1;
-        g->sw = n->iattr[0];
-        g->dw = n->iattr[1];
-        pad = n->iattr[2];
-        opw = n->iattr[3];
+        opw = pn_attr_i(n, "output_padding");
     } else {
-        g->sh = n->iattr[0];
-        g->sw = n->iattr[1];
-        g->dh = n->iattr[2];
-        g->dw = n->iattr[3];
-        pad = n->iattr[4];
-        oph = n->iattr[5];
-        opw = n->iattr[6];
+        const int64_t *o = pn_attr_ints(n, "output_padding", &len);
+        if (!o || len != 2) return pn_error(PN_EINTERNAL, "%s: output_padding must be a pair", op);
+        oph = o[0], opw = o[1];
     }
-    rc = pn_check_attr(op, "strides", g->sh, 1, PN_SIZE_MAX);
-    if (!rc) rc = pn_check_attr(op, "strides", g->sw, 1, PN_SIZE_MAX);
-    if (!rc) rc = pn_check_attr(op, "dilation_rate", g->dh, 1, PN_SIZE_MAX);
-    if (!rc) rc = pn_check_attr(op, "dilation_rate", g->dw, 1, PN_SIZE_MAX);
-    if (!rc) rc = pn_check_attr(op, "padding (0 valid, 1 same)", pad, PAD_VALID, PAD_SAME);
-    if (!rc) rc = pn_check_attr(op, "output_padding (-1 for None)", oph, -1, PN_SIZE_MAX);
-    if (!rc) rc = pn_check_attr(op, "output_padding (-1 for None)", opw, -1, PN_SIZE_MAX);
-    if (rc) return rc;
-    if (one_d) {
-        g->OH = 1;
-        g->pt = 0;
-    } else {
-        rc = taxis(op, "height", g->H, g->KH, g->sh, g->dh, pad, oph, &g->OH, &g->pt);
-    }
-    if (!rc) rc = taxis(op, one_d ? "steps" : "width", g->W, g->KW, g->sw, g->dw, pad, opw, &g->OW, &g->pl);
+    rc = pn_conv_transpose_out(op, one_d, oph, opw, g);
     if (!rc) {
         int64_t t;
         rc = pn_mul_size(op, "the output size", g->N, g->OH, &t);
@@ -121,27 +50,21 @@ static int geom_make(const pn_node *n, int one_d, tconv_geom *g)
 
 static int tconv_infer_kind(pn_node *n, int one_d)
 {
-    tconv_geom g;
+    pn_conv_geom g;
     int rc = geom_make(n, one_d, &g);
     if (rc) return rc;
     int64_t s2[4] = {g.N, g.OH, g.OW, g.F}, s1[3] = {g.N, g.OW, g.F};
     return one_d ? pn_node_set_shape(n, 3, s1) : pn_node_set_shape(n, 4, s2);
 }
 
-/* Input rows per chunk of cols: whole input lines, at least one. */
-static int64_t chunk_rows(const tconv_geom *g)
+/* Input rows per chunk of cols: whole input lines. */
+static int64_t chunk_rows(const pn_conv_geom *g)
 {
-    int64_t K = g->KH * g->KW * g->F;
-    int64_t line = g->W * (K ? K : 1);
-    int64_t lines = line ? COL_BUDGET / line : 1;
-    if (lines < 1) lines = 1;
-    int64_t total = g->N * g->H;
-    if (lines > total) lines = total;
-    return lines * g->W;
+    return pn_conv_chunk_rows(g->N * g->H, g->W, g->KH * g->KW * g->F);
 }
 
 typedef struct {
-    const tconv_geom *g;
+    const pn_conv_geom *g;
     float *cols;  /* (r1 - r0, KH*KW*F) */
     float *y;     /* the output (forward) or dY (backward) */
     int64_t r0, r1;
@@ -149,7 +72,7 @@ typedef struct {
 
 /* Output offset of input position (iy, ix) through tap (ky, kx), or -1 when
  * it falls outside the output. */
-static inline int64_t out_at(const tconv_geom *g, int64_t img, int64_t iy, int64_t ix, int64_t ky,
+static inline int64_t out_at(const pn_conv_geom *g, int64_t img, int64_t iy, int64_t ix, int64_t ky,
                              int64_t kx)
 {
     int64_t oy = iy * g->sh - g->pt + ky * g->dh, ox = ix * g->sw - g->pl + kx * g->dw;
@@ -162,7 +85,7 @@ static inline int64_t out_at(const tconv_geom *g, int64_t img, int64_t iy, int64
 static void scatter_images(void *vctx, int64_t b, int64_t e)
 {
     const tcols_ctx *c = vctx;
-    const tconv_geom *g = c->g;
+    const pn_conv_geom *g = c->g;
     int64_t F = g->F, K = g->KH * g->KW * F, hw = g->H * g->W;
     int64_t img_first = c->r0 / hw;
     for (int64_t t = b; t < e; t++) {
@@ -188,7 +111,7 @@ static void scatter_images(void *vctx, int64_t b, int64_t e)
 static void gather_rows(void *vctx, int64_t b, int64_t e)
 {
     const tcols_ctx *c = vctx;
-    const tconv_geom *g = c->g;
+    const pn_conv_geom *g = c->g;
     int64_t F = g->F, K = g->KH * g->KW * F, hw = g->H * g->W;
     for (int64_t i = b; i < e; i++) {
         int64_t r = c->r0 + i, img = r / hw, rem = r % hw, iy = rem / g->W, ix = rem % g->W;
@@ -205,7 +128,7 @@ static void gather_rows(void *vctx, int64_t b, int64_t e)
 
 static int tconv_forward_kind(pn_node *n, int one_d)
 {
-    tconv_geom g;
+    pn_conv_geom g;
     int rc = geom_make(n, one_d, &g);
     if (rc) return rc;
     float *y = n->data;
@@ -234,7 +157,7 @@ static int tconv_forward_kind(pn_node *n, int one_d)
 
 static int tconv_backward_kind(pn_node *n, int one_d)
 {
-    tconv_geom g;
+    pn_conv_geom g;
     int rc = geom_make(n, one_d, &g);
     if (rc) return rc;
     pn_node *X = n->in[0], *Wn = n->in[1];

@@ -19,54 +19,31 @@
 
 #include "conv.h"
 
-typedef struct {
-    int64_t N, H, W, C, M, KH, KW, sh, sw, dh, dw, OH, OW, pt, pl;
-    int has_bias;
-} dw_geom;
-
-static int geom_make(const pn_node *n, dw_geom *g)
+/* F = C * M: the depth multiplier M is the kernel's last axis. */
+static int geom_make(const pn_node *n, pn_conv_geom *g, int64_t *M)
 {
-    const char *op = n->op->name;
-    memset(g, 0, sizeof *g);
-    int rc = pn_conv_operands(n, 4, 2, "(kernel_h, kernel_w, in_channels, depth_multiplier)");
+    int rc = pn_conv_geom_read(n, 0, 2, "(kernel_h, kernel_w, in_channels, depth_multiplier)",
+                               PAD_SAME, g);
     if (rc) return rc;
-    const pn_node *X = n->in[0], *K = n->in[1];
-    g->N = X->shape[0];
-    g->H = X->shape[1];
-    g->W = X->shape[2];
-    g->C = X->shape[3];
-    g->KH = K->shape[0];
-    g->KW = K->shape[1];
-    g->M = K->shape[3];
-    g->has_bias = n->n_in == 3;
-    rc = pn_conv_bias(n, g->C * g->M, "in_channels * depth_multiplier");
-    if (rc) return rc;
-    g->sh = n->iattr[0];
-    g->sw = n->iattr[1];
-    g->dh = n->iattr[2];
-    g->dw = n->iattr[3];
-    int64_t pad = n->iattr[4];
-    rc = pn_check_attr(op, "strides", g->sh, 1, PN_SIZE_MAX);
-    if (!rc) rc = pn_check_attr(op, "strides", g->sw, 1, PN_SIZE_MAX);
-    if (!rc) rc = pn_check_attr(op, "dilation_rate", g->dh, 1, PN_SIZE_MAX);
-    if (!rc) rc = pn_check_attr(op, "dilation_rate", g->dw, 1, PN_SIZE_MAX);
-    if (!rc) rc = pn_check_attr(op, "padding (0 valid, 1 same)", pad, PAD_VALID, PAD_SAME);
-    if (!rc) rc = pn_conv_axis(op, "height", g->H, g->KH, g->sh, g->dh, pad, &g->OH, &g->pt);
-    if (!rc) rc = pn_conv_axis(op, "width", g->W, g->KW, g->sw, g->dw, pad, &g->OW, &g->pl);
-    return rc;
+    *M = n->in[1]->shape[3];
+    g->F = g->C * *M;
+    rc = pn_conv_bias(n, g->F, "in_channels * depth_multiplier");
+    return rc ? rc : pn_conv_out(n->op->name, 0, g);
 }
 
 static int depthwise_conv2d_infer(pn_node *n)
 {
-    dw_geom g;
-    int rc = geom_make(n, &g);
+    pn_conv_geom g;
+    int64_t M;
+    int rc = geom_make(n, &g, &M);
     if (rc) return rc;
-    int64_t shape[4] = {g.N, g.OH, g.OW, g.C * g.M};
+    int64_t shape[4] = {g.N, g.OH, g.OW, g.F};
     return pn_node_set_shape(n, 4, shape);
 }
 
 typedef struct {
-    const dw_geom *g;
+    const pn_conv_geom *g;
+    int64_t M; /* depth multiplier */
     const float *x, *w, *b, *gy;
     float *y, *gx, *gw;
 } dw_ctx;
@@ -75,8 +52,8 @@ typedef struct {
 static void forward_lines(void *vctx, int64_t b, int64_t e)
 {
     const dw_ctx *c = vctx;
-    const dw_geom *g = c->g;
-    int64_t M = g->M, CM = g->C * M;
+    const pn_conv_geom *g = c->g;
+    int64_t M = c->M, CM = g->F;
     for (int64_t line = b; line < e; line++) {
         int64_t img = line / g->OH, oy = line % g->OH;
         for (int64_t ox = 0; ox < g->OW; ox++) {
@@ -105,8 +82,8 @@ static void forward_lines(void *vctx, int64_t b, int64_t e)
 static void backward_images(void *vctx, int64_t b, int64_t e)
 {
     const dw_ctx *c = vctx;
-    const dw_geom *g = c->g;
-    int64_t M = g->M, CM = g->C * M;
+    const pn_conv_geom *g = c->g;
+    int64_t M = c->M, CM = g->F;
     for (int64_t img = b; img < e; img++)
         for (int64_t oy = 0; oy < g->OH; oy++)
             for (int64_t ox = 0; ox < g->OW; ox++) {
@@ -133,8 +110,8 @@ static void backward_images(void *vctx, int64_t b, int64_t e)
 static void backward_taps(void *vctx, int64_t b, int64_t e)
 {
     const dw_ctx *c = vctx;
-    const dw_geom *g = c->g;
-    int64_t M = g->M, CM = g->C * M;
+    const pn_conv_geom *g = c->g;
+    int64_t M = c->M, CM = g->F;
     for (int64_t tap = b; tap < e; tap++) {
         int64_t ky = tap / g->KW, kx = tap % g->KW;
         float *gw = c->gw + tap * CM;
@@ -159,10 +136,11 @@ static void backward_taps(void *vctx, int64_t b, int64_t e)
 
 static int depthwise_conv2d_forward(pn_node *n)
 {
-    dw_geom g;
-    int rc = geom_make(n, &g);
+    pn_conv_geom g;
+    int64_t M;
+    int rc = geom_make(n, &g, &M);
     if (rc) return rc;
-    dw_ctx c = {&g, n->in[0]->data, n->in[1]->data, g.has_bias ? n->in[2]->data : NULL, NULL,
+    dw_ctx c = {&g, M, n->in[0]->data, n->in[1]->data, g.has_bias ? n->in[2]->data : NULL, NULL,
                 n->data, NULL, NULL};
     pn_parallel_for(g.N * g.OH, 1, forward_lines, &c);
     return PN_OK;
@@ -170,11 +148,12 @@ static int depthwise_conv2d_forward(pn_node *n)
 
 static int depthwise_conv2d_backward(pn_node *n)
 {
-    dw_geom g;
-    int rc = geom_make(n, &g);
+    pn_conv_geom g;
+    int64_t M;
+    int rc = geom_make(n, &g, &M);
     if (rc) return rc;
     pn_node *X = n->in[0], *Wn = n->in[1];
-    int64_t CM = g.C * g.M, rows = g.N * g.OH * g.OW;
+    int64_t CM = g.F, rows = g.N * g.OH * g.OW;
     if (g.has_bias && n->in[2]->requires_grad) {
         float *gb = n->in[2]->grad;
         for (int64_t j = 0; j < CM; j++) { /* in double: rows can be ~10^5 terms */
@@ -183,7 +162,7 @@ static int depthwise_conv2d_backward(pn_node *n)
             gb[j] += (float)acc;
         }
     }
-    dw_ctx c = {&g, X->data, Wn->data, NULL, n->grad, NULL, X->grad, Wn->grad};
+    dw_ctx c = {&g, M, X->data, Wn->data, NULL, n->grad, NULL, X->grad, Wn->grad};
     if (X->requires_grad) pn_parallel_for(g.N, 1, backward_images, &c);
     if (Wn->requires_grad) pn_parallel_for(g.KH * g.KW, 1, backward_taps, &c);
     return PN_OK;

@@ -7,7 +7,9 @@
  *    statistics are updated in place, m = m*momentum + batch*(1 - momentum), with
  *    the same biased variance (PyTorch would use the unbiased one here). Backward
  *    goes through the batch statistics. The flag is fixed when the graph is built
- *    because training and inference graphs are traced separately.
+ *    because training and inference graphs are traced separately. While a model
+ *    is traced (pn_tracing) the forward computes but does not update: the trace
+ *    runs on a placeholder batch and must leave the statistics where they are.
  *  - inference: the moving statistics stand in for the batch ones; they are
  *    plain inputs then, so they get gradients if anyone asks for them.
  * layer_norm(x, gamma, beta): normalises each row of the last axis; epsilon
@@ -168,6 +170,7 @@ static int batch_norm_forward(pn_node *n)
              * mean's is O(rounding²) and the mean used below is this float. */
             double var = sq[k] / (double)M;
             inv[k] = (float)(1.0 / sqrt(var + eps));
+            if (pn_tracing) continue; /* a trace computes, never moves the statistics */
             mm->data[k] = (float)(mm->data[k] * momentum + (sum[k] / (double)M) * (1.0 - momentum));
             mv->data[k] = (float)(mv->data[k] * momentum + var * (1.0 - momentum));
         }

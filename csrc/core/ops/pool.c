@@ -7,7 +7,8 @@
  * 'same' (TF split). Padded positions never win a max and are not counted in
  * an average, as in Keras/TF. Max pooling keeps, per output element, the index
  * of the winning position inside its window (first maximum on ties, like TF and
- * PyTorch), so backward routes the gradient without re-searching.
+ * PyTorch), so backward routes the gradient without re-searching; a node no
+ * gradient flows through (inference) keeps none and computes the max alone.
  *
  * global_avg_pool / global_max_pool: x (N, spatial..., C) -> (N, C), or
  * (N, 1, ..., 1, C) with keepdims.
@@ -26,6 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "activation.h" /* RANGE_FN */
 #include "pn.h"
 
 typedef struct {
@@ -129,7 +131,7 @@ typedef struct {
 /* Max pooling keeps, per output element, the winner's offset from the window's
  * top-left corner in input positions (ky * W + kx), so backward reaches it
  * with one add instead of a division per element. */
-static void pool_fwd_lines(void *vctx, int64_t b, int64_t e)
+RANGE_FN pool_fwd_lines(void *vctx, int64_t b, int64_t e)
 {
     const pool_ctx *c = vctx;
     const pool_geom *g = c->g;
@@ -141,7 +143,7 @@ static void pool_fwd_lines(void *vctx, int64_t b, int64_t e)
             float *restrict y = c->y + o;
             int64_t y0, y1, x0, x1;
             window(g, oy, ox, &y0, &y1, &x0, &x1);
-            if (c->is_max) {
+            if (c->is_max && c->arg) {
                 int32_t *restrict a = c->arg + o;
                 int64_t ys = oy * g->sh - g->pt, xs0 = ox * g->sw - g->pl;
                 /* the window is never empty: its first position starts the search */
@@ -163,6 +165,18 @@ static void pool_fwd_lines(void *vctx, int64_t b, int64_t e)
                             int take = v > cur || (v != v && cur == cur);
                             y[ch] = take ? v : cur;
                             a[ch] = take ? pos : a[ch];
+                        }
+                    }
+            } else if (c->is_max) { /* no gradient will flow: the maximum alone */
+                const float *restrict x = c->x + ((img * g->H + y0) * g->W + x0) * C;
+                for (int64_t ch = 0; ch < C; ch++) y[ch] = x[ch];
+                for (int64_t iy = y0; iy < y1; iy++)
+                    for (int64_t ix = x0; ix < x1; ix++) {
+                        if (iy == y0 && ix == x0) continue;
+                        const float *restrict xs = c->x + ((img * g->H + iy) * g->W + ix) * C;
+                        for (int64_t ch = 0; ch < C; ch++) { /* the same selects as above */
+                            float v = xs[ch], cur = y[ch];
+                            y[ch] = v > cur || (v != v && cur == cur) ? v : cur;
                         }
                     }
             } else {
@@ -214,7 +228,7 @@ static int pool_forward_kind(pn_node *n, int one_d, int is_max)
     int rc = pool_geom_make(n, one_d, &g);
     if (rc) return rc;
     pool_ctx c = {&g, n->in[0]->data, n->data, NULL, NULL, NULL, is_max};
-    if (is_max) {
+    if (is_max && n->requires_grad) { /* backward routes through the winners */
         if (g.PH * g.W > INT32_MAX)
             return pn_error(PN_EVALUE, "%s: pool height x input width %lld is too large", n->op->name,
                             (long long)(g.PH * g.W));

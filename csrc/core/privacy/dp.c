@@ -47,9 +47,9 @@ double pn_dp_seeded_normal(int stream, uint64_t key, int64_t step, int64_t j)
     return pn_rng_normal_v(stream, noise_key(key, step), (uint64_t)j);
 }
 
-void pn_dp_seeded_normals(int stream, uint64_t key, int64_t step, int64_t first, int64_t n, double *out)
+int pn_dp_seeded_normals(int stream, const char *path, uint64_t key, int64_t step, int64_t n, double *out)
 {
-    pn_rng_normals(stream, noise_key(key, step), (uint64_t)first, n, out);
+    return pn_rng_normals_path(stream, path, noise_key(key, step), 0, n, out);
 }
 
 static int os_entropy(void *buf, size_t len)

@@ -130,7 +130,8 @@ extern const pn_loop_strategy pn_dp_strategy;
 /* The noise draw of the seeded mode: N(0,1) for (stream version, key, step,
  * coordinate j); exposed so tests, and DataParallel's process 0, can
  * regenerate the noise the loop adds. pn_dp_seeded_normals: coordinates
- * [first, first + n) into out. */
+ * 0..n-1 into out, through code path `path` (pn_rng_normals_path; NULL: the
+ * best), -1 when the CPU lacks it. */
 double pn_dp_seeded_normal(int stream, uint64_t key, int64_t step, int64_t j);
-void pn_dp_seeded_normals(int stream, uint64_t key, int64_t step, int64_t first, int64_t n, double *out);
+int pn_dp_seeded_normals(int stream, const char *path, uint64_t key, int64_t step, int64_t n, double *out);
 #endif
