@@ -11,7 +11,11 @@ from ._names import unknown_name
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal",
            "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal", "Identity", "get",
-           "serialize", "deserialize"]
+           "serialize", "deserialize",
+           # Keras 3's lowercase aliases (keras.initializers.zeros() is Zeros())
+           "zeros", "ones", "constant", "random_normal", "random_uniform", "truncated_normal",
+           "variance_scaling", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
+           "lecun_normal", "lecun_uniform", "orthogonal", "identity"]
 
 
 def _fans(shape):
@@ -609,3 +613,11 @@ def deserialize(config):
     if name not in _CLASSES:
         raise ValueError(f"Unknown initializer class {name!r}")
     return _CLASSES[name].from_config(config.get("config", {}))
+
+
+# Keras 3's lowercase aliases of the classes
+zeros, ones, constant = Zeros, Ones, Constant
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, orthogonal, identity = VarianceScaling, Orthogonal, Identity
+glorot_normal, glorot_uniform, he_normal, he_uniform = GlorotNormal, GlorotUniform, HeNormal, HeUniform
+lecun_normal, lecun_uniform = LecunNormal, LecunUniform

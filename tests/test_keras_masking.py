@@ -243,5 +243,14 @@ def test_attention_mask_of_batch_one_holds_for_every_sample():
     np.testing.assert_array_equal(shared, full)
     np.testing.assert_allclose(shared, ops.scaled_dot_product_attention(q, q, q, causal=True)
                                .numpy(), rtol=1e-6)
-    with pytest.raises(ValueError, match=r"mask must be \(batch=3 or 1"):
+    with pytest.raises(ValueError, match=r"mask must be \(batch=3, .*a batch of 1 holding"):
         ops.scaled_dot_product_attention(q, q, q, np.ones((2, 4, 4), np.float32))
+
+
+def test_onnx_export_refuses_a_masked_average():
+    pytest.importorskip("onnx", reason="the ONNX exporter needs the onnx extra")
+    inputs = pynn.Input(shape=(5,))
+    x = layers.Embedding(10, 4, mask_zero=True)(inputs)
+    model = pynn.Model(inputs, layers.GlobalAveragePooling1D()(x))
+    with pytest.raises(ValueError, match="GlobalAveragePooling1D.*receives a mask"):
+        model.export("unused.onnx")

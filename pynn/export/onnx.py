@@ -732,7 +732,8 @@ def _model_graph(model):
 def _output_masks(g, layer, t, xs, masks, outs):
     """The (batch, T) float masks pynn attaches to a layer's outputs (`_keras_mask`):
     Embedding(mask_zero=True) makes one; Activation, Dropout, merges and sequence-
-    returning recurrent layers pass theirs on; every other layer drops it, as in pynn."""
+    returning recurrent layers and the layers that support masking (Dense,
+    normalization, ...) pass theirs on; every other layer drops it, as in pynn."""
     from .. import layers as L
     from ..layers.merging import _ElementwiseMerge
     from ..layers.recurrent import _RNN
@@ -759,6 +760,10 @@ def _output_masks(g, layer, t, xs, masks, outs):
         return [out]
     if isinstance(layer, L.Concatenate):
         return [_concatenate_mask(g, layer, t, xs, masks)]
+    from ..layers.base import Layer
+    if (layer.supports_masking and type(layer).compute_mask is Layer.compute_mask
+            and len(outs) == 1):
+        return [m]  # Dense, activations, normalization: the mask passes through (Keras)
     return none
 
 
@@ -790,6 +795,7 @@ def _concatenate_mask(g, layer, t, xs, masks):
 def _emit(g, model, input_names, table, input_masks=None):
     """Writes the nodes of model's graph fed by input_names (and their masks);
     (output names, output masks)."""
+    from ..layers import pooling as P
     from ..models import Model
     inputs, outputs = _model_graph(model)
     input_masks = input_masks or [None] * len(inputs)
@@ -812,6 +818,9 @@ def _emit(g, model, input_names, table, input_masks=None):
             produced[key] = _emit(g, layer, xs, table, masks)
             continue
         g.input_masks = masks  # read by the converters that consume masks (recurrent layers)
+        if isinstance(layer, P.GlobalAveragePooling1D) and masks[0] is not None:
+            raise _unsupported(layer, "receives a mask (it then averages the unmasked steps "
+                                      "only), which the ONNX exporter does not write")
         outs = _converter_for(layer, table)(g, layer, xs, list(t.inputs), t)
         produced[key] = (outs, _output_masks(g, layer, t, xs, masks, outs))
     names, masks = zip(*[value_of(o) for o in outputs])

@@ -359,6 +359,9 @@ class Concatenate(_Merge):
             out._keras_mask = mask
         return out
 
+    def compute_mask(self, inputs, mask=None):
+        return self._mask(inputs)  # call() attaches it; None is a decision, not a gap
+
     def _mask(self, inputs):
         """Keras' rule for (batch, T) masks on (batch, T, ...) inputs: joined
         along time when concatenating time steps (an unmasked input counts as

@@ -86,8 +86,8 @@ static int att_plan_make(const pn_node *n, att_plan *p)
         int ok3 = batch_ok && m->ndim == 3 && m->shape[1] == p->Tq && m->shape[2] == p->Tk;
         if (!ok2 && !ok3)
             return pn_error(PN_EVALUE,
-                            "attention: mask must be (batch=%lld or 1, Tk=%lld) or (batch or 1, "
-                            "Tq=%lld, Tk), got %s",
+                            "attention: mask must be (batch=%lld, Tk=%lld) or (batch, Tq=%lld, "
+                            "Tk), a batch of 1 holding for every sample; got %s",
                             (long long)p->N, (long long)p->Tk, (long long)p->Tq,
                             pn_shape_str(s1, m->ndim, m->shape));
         p->mask3 = ok3;
