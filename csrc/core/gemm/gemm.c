@@ -409,13 +409,14 @@ typedef struct {
     int64_t M, N, K, kc, rsa, csa, rsb, csb, ldc, per_task;
     float *C;
     float alpha, beta;
+    pn_gemv_fn gemv;
 } onerow_job_t;
 
 static void gemv_task(void *vctx, int64_t begin, int64_t end)
 {
     const onerow_job_t *j = vctx;
     int64_t j0 = begin * j->per_task, j1 = end * j->per_task < j->N ? end * j->per_task : j->N;
-    j->im->gemv(j1 - j0, j->K, j->kc, j->A, j->csa, j->B + j0 * j->csb, j->rsb, j->csb, j->alpha,
+    j->gemv(j1 - j0, j->K, j->kc, j->A, j->csa, j->B + j0 * j->csb, j->rsb, j->csb, j->alpha,
                 j->beta, j->C + j0);
 }
 
@@ -432,10 +433,16 @@ static int gemm_onerow(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, 
                        const float *A, int64_t rsa, int64_t csa, const float *B, int64_t rsb,
                        int64_t csb, float beta, float *C, int64_t ldc)
 {
-    onerow_job_t j = {im, A, B, M, N, K, k_block(im, K), rsa, csa, rsb, csb, ldc, 0, C, alpha, beta};
+    onerow_job_t j = {im, A, B, M, N, K, k_block(im, K), rsa, csa, rsb, csb, ldc, 0, C, alpha,
+                      beta, im->gemv};
+#ifdef PN_GEMM_X86
+    /* The AVX-512 impl's table (kernel_avx512.c) still names the AVX2 GEMV;
+     * the wider one gives the same bits (onerow_avx512.c). */
+    if (im == &pn_gemm_impl_avx512) j.gemv = pn_gemm_gemv_avx512;
+#endif
     int threads = pn_get_num_threads();
     int parallel = threads > 1 && (double)M * N * K >= ONEROW_PARALLEL_MIN;
-    if (M == 1 && im->gemv && (csb == 1 || rsb == 1)) {
+    if (M == 1 && j.gemv && (csb == 1 || rsb == 1)) {
         j.per_task = GEMV_COLS_PER_TASK;
         int64_t tasks = cdiv(N, j.per_task);
         if (parallel && tasks > 1) pn_parallel_for(tasks, 1, gemv_task, &j);
