@@ -184,6 +184,8 @@ class RMSNormalization(Layer):
 
     def build(self, input_shape):
         axes = _positive_axes(self, self._axes, len(input_shape))
+        # Keras keeps the axes as a sorted list once built (its config shows that)
+        self.axis = sorted(self._axes)
         self._bshape = tuple(input_shape[a] if a in axes else 1 for a in range(1, len(input_shape)))
         self.scale = self.add_weight("scale", tuple(input_shape[a] for a in axes), "ones")
 
