@@ -33,6 +33,7 @@ from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # n
 from .embedding import Embedding  # noqa: F401
 from .masking import Masking  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
+from .attention_score import AdditiveAttention, Attention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .rnn_cells import (RNN, GRUCell, LSTMCell, SimpleRNNCell,  # noqa: F401
                         StackedRNNCells)
@@ -68,8 +69,8 @@ __all__ = [
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "Resizing", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
     # Keras 3 layers added for issue #13
-    "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise",
-    "GroupNormalization", "Identity", "PReLU", "RMSNormalization", "SpatialDropout1D",
+    "ActivityRegularization", "AdditiveAttention", "AlphaDropout", "Attention", "GaussianDropout",
+    "GaussianNoise",    "GroupNormalization", "Identity", "PReLU", "RMSNormalization", "SpatialDropout1D",
     "SpatialDropout2D", "SpatialDropout3D", "UnitNormalization",
 ]
 
@@ -133,8 +134,8 @@ for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,
              SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,
              RandomRotation, RandomZoom, RandomTranslation, RandomContrast):
     register(_cls)
-for _cls in (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
-             GroupNormalization, Identity, PReLU, RMSNormalization, SpatialDropout1D,
+for _cls in (ActivityRegularization, AdditiveAttention, AlphaDropout, Attention, GaussianDropout,
+             GaussianNoise,             GroupNormalization, Identity, PReLU, RMSNormalization, SpatialDropout1D,
              SpatialDropout2D, SpatialDropout3D, UnitNormalization):
     register(_cls)
 
