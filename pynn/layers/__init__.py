@@ -31,6 +31,7 @@ from .regularization import (ActivityRegularization, AlphaDropout, GaussianDropo
 from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # noqa: F401
                         ZeroPadding1D, ZeroPadding2D)
 from .embedding import Embedding  # noqa: F401
+from .einsum_dense import EinsumDense  # noqa: F401
 from .masking import Masking  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
 from .attention_score import AdditiveAttention, Attention  # noqa: F401
@@ -69,7 +70,7 @@ __all__ = [
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "Resizing", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
     # Keras 3 layers added for issue #13
-    "ActivityRegularization", "AdditiveAttention", "AlphaDropout", "Attention", "GaussianDropout",
+    "ActivityRegularization", "AdditiveAttention", "AlphaDropout", "Attention", "EinsumDense", "GaussianDropout",
     "GaussianNoise",    "GroupNormalization", "Identity", "PReLU", "RMSNormalization", "SpatialDropout1D",
     "SpatialDropout2D", "SpatialDropout3D", "UnitNormalization",
 ]
@@ -134,7 +135,7 @@ for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,
              SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,
              RandomRotation, RandomZoom, RandomTranslation, RandomContrast):
     register(_cls)
-for _cls in (ActivityRegularization, AdditiveAttention, AlphaDropout, Attention, GaussianDropout,
+for _cls in (ActivityRegularization, AdditiveAttention, AlphaDropout, Attention, EinsumDense, GaussianDropout,
              GaussianNoise,             GroupNormalization, Identity, PReLU, RMSNormalization, SpatialDropout1D,
              SpatialDropout2D, SpatialDropout3D, UnitNormalization):
     register(_cls)
