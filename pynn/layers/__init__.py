@@ -15,7 +15,7 @@ available at the top level (``pynn.Dense``), as ``keras.layers`` are.
 """
 from .base import Layer, Variable, clear_session  # noqa: F401
 from ..functional import Input  # noqa: F401  (keras.layers.Input, as keras.Input)
-from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape  # noqa: F401
+from .core import Activation, Dense, Dropout, Flatten, Identity, InputLayer, Reshape  # noqa: F401
 from .conv import Conv1D, Conv2D  # noqa: F401
 from .conv_transpose import Conv1DTranspose, Conv2DTranspose  # noqa: F401
 from .conv_depthwise import DepthwiseConv2D, SeparableConv2D  # noqa: F401
@@ -24,11 +24,17 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, 
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
+from .normalization_more import (GroupNormalization, RMSNormalization,  # noqa: F401
+                                 UnitNormalization)
+from .regularization import (ActivityRegularization, AlphaDropout, GaussianDropout,  # noqa: F401
+                             GaussianNoise, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
 from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # noqa: F401
                         ZeroPadding1D, ZeroPadding2D)
 from .embedding import Embedding  # noqa: F401
+from .einsum_dense import EinsumDense  # noqa: F401
 from .masking import Masking  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
+from .attention_score import AdditiveAttention, Attention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .rnn_cells import (RNN, GRUCell, LSTMCell, SimpleRNNCell,  # noqa: F401
                         StackedRNNCells)
@@ -36,7 +42,7 @@ from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply
                       Subtract, add, average, concatenate, dot, maximum, minimum, multiply,
                       subtract)
 from .text_vectorization import TextVectorization  # noqa: F401  (also pynn.text.TextVectorization)
-from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
+from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
 from .lookup import IntegerLookup, StringLookup  # noqa: F401
 from .categorical import CategoryEncoding, Discretization, Hashing  # noqa: F401
@@ -63,6 +69,10 @@ __all__ = [
     "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "Resizing", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+    # Keras 3 layers added for issue #13
+    "ActivityRegularization", "AdditiveAttention", "AlphaDropout", "Attention", "EinsumDense", "GaussianDropout",
+    "GaussianNoise",    "GroupNormalization", "Identity", "PReLU", "RMSNormalization", "SpatialDropout1D",
+    "SpatialDropout2D", "SpatialDropout3D", "UnitNormalization",
 ]
 
 
@@ -124,6 +134,10 @@ for _cls in (TextVectorization, StringLookup, IntegerLookup, CategoryEncoding, H
 for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, RNN,
              SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,
              RandomRotation, RandomZoom, RandomTranslation, RandomContrast):
+    register(_cls)
+for _cls in (ActivityRegularization, AdditiveAttention, AlphaDropout, Attention, EinsumDense, GaussianDropout,
+             GaussianNoise,             GroupNormalization, Identity, PReLU, RMSNormalization, SpatialDropout1D,
+             SpatialDropout2D, SpatialDropout3D, UnitNormalization):
     register(_cls)
 
 
