@@ -30,7 +30,7 @@ from .cumulative import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .segment import *  # noqa: F401,F403
 from .contraction import *  # noqa: F401,F403
-from .linalg import norm  # noqa: F401
+from .linalg import *  # noqa: F401,F403
 from .activations_more import *  # noqa: F401,F403
 from .mathfuncs import *  # noqa: F401,F403
 from .arrange import *  # noqa: F401,F403
