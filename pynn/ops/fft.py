@@ -77,7 +77,7 @@ def fft(x):
     Examples
     --------
     >>> re, im = pynn.ops.fft((np.array([1.0, 2.0, 3.0, 4.0], np.float32), np.zeros(4, np.float32)))
-    >>> re.numpy().round(4), im.numpy().round(4)
+    >>> re.numpy().round(4) + 0, im.numpy().round(4) + 0  # + 0: no -0.
     (array([10., -2., -2., -2.], dtype=float32), array([ 0.,  2.,  0., -2.], dtype=float32))
     """
     re, im = _pair("fft", x)
@@ -115,7 +115,7 @@ def fft2(x):
     Examples
     --------
     >>> re, im = pynn.ops.fft2((np.ones((2, 2), np.float32), np.zeros((2, 2), np.float32)))
-    >>> re.numpy()
+    >>> re.numpy().round(4) + 0
     array([[4., 0.],
            [0., 0.]], dtype=float32)
     """
@@ -143,7 +143,7 @@ def ifft2(x):
     Examples
     --------
     >>> re, im = pynn.ops.ifft2((np.full((2, 2), 4.0, np.float32), np.zeros((2, 2), np.float32)))
-    >>> re.numpy()
+    >>> re.numpy().round(4) + 0
     array([[4., 0.],
            [0., 0.]], dtype=float32)
     """
@@ -190,7 +190,7 @@ def rfft(x, fft_length=None):
     Examples
     --------
     >>> re, im = pynn.ops.rfft(np.array([1.0, 2.0, 3.0, 4.0], np.float32))
-    >>> re.numpy(), im.numpy()
+    >>> re.numpy().round(4) + 0, im.numpy().round(4) + 0
     (array([10., -2., -2.], dtype=float32), array([0., 2., 0.], dtype=float32))
     """
     x = _tensor(x)
@@ -319,7 +319,7 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
     Examples
     --------
     >>> re, im = pynn.ops.stft(np.ones(8, np.float32), 4, 2, 4, window=None, center=False)
-    >>> re.numpy()
+    >>> re.numpy().round(4) + 0
     array([[4., 0., 0.],
            [4., 0., 0.],
            [4., 0., 0.]], dtype=float32)
