@@ -30,10 +30,11 @@ from .cumulative import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .segment import *  # noqa: F401,F403
 from .contraction import *  # noqa: F401,F403
-from .linalg import norm  # noqa: F401
+from .linalg import *  # noqa: F401,F403
 from .activations_more import *  # noqa: F401,F403
 from .mathfuncs import *  # noqa: F401,F403
 from .arrange import *  # noqa: F401,F403
+from .fft import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -310,7 +311,7 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "rnn", "embedding", "attention", "dense", "convert", "compare",
                                       "rounding", "numeric", "layout", "sorting", "cumulative",
                                       "creation", "segment", "contraction", "linalg",
-                                      "activations_more", "mathfuncs", "arrange")
+                                      "activations_more", "mathfuncs", "arrange", "fft")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
