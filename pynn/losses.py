@@ -6,6 +6,8 @@ import inspect
 import numpy as np
 
 from . import ops
+from .ops import losses as fused_losses
+from .ops.symbolic import symbolic_aware
 from ._names import unknown_name
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "Hinge",
@@ -180,8 +182,12 @@ def _make(cls_name, fn_name, defaults, doc):
         >>> loss.call(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]), reduction="none").numpy()
         array([1., 0.], dtype=float32)
         """
-        return getattr(ops, fn_name)(y_true, y_pred, sample_weight=sample_weight,
-                                     reduction=reduction, **self.config)
+        return fused(y_true, y_pred, sample_weight=sample_weight, reduction=reduction,
+                     **self.config)
+
+    # the fused loss with its reduction (pynn.ops' cross-entropies are keras.ops' unreduced
+    # ones), recorded as a graph node when met with symbolic tensors
+    fused = symbolic_aware(getattr(fused_losses, fn_name))
 
     return type(cls_name, (Loss,), {"__init__": __init__, "call": call, "__doc__": doc})
 
