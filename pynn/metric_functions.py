@@ -18,8 +18,8 @@ def _pair(y_true, y_pred):
 
 
 def accuracy(y_true, y_pred):
-    """Per-sample fraction of elements where ``y_pred`` equals ``y_true`` exactly (Keras'
-    ``metrics.Accuracy``'s function).
+    """1.0 for each element where ``y_pred`` equals ``y_true`` exactly, else 0.0 (Keras'
+    ``metrics.Accuracy``'s function; the metric averages them).
 
     Parameters
     ----------
@@ -29,22 +29,22 @@ def accuracy(y_true, y_pred):
     Returns
     -------
     Tensor
-        One value per sample.
+        One value per element.
 
     Examples
     --------
-    >>> pynn.metrics.Accuracy()  # doctest: +ELLIPSIS
-    <pynn.metric_functions.Accuracy object at ...>
     >>> from pynn.metric_functions import accuracy
     >>> accuracy(np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 0]])).numpy()
-    array([1. , 0.5], dtype=float32)
+    array([[1., 1.],
+           [1., 0.]], dtype=float32)
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    return ops.mean(ops.cast(ops.equal(y_true, y_pred), "float32"), axis=-1)
+    return ops.cast(ops.equal(y_true, y_pred), "float32")
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    """Per-sample fraction of labels matched by ``y_pred > threshold``.
+    """1.0 for each label matched by ``y_pred > threshold``, else 0.0 (the metric
+    `BinaryAccuracy` averages them).
 
     Parameters
     ----------
@@ -57,17 +57,18 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     Returns
     -------
     Tensor
-        One value per sample.
+        One value per element.
 
     Examples
     --------
     >>> pynn.metrics.binary_accuracy(np.array([[1, 1], [0, 0]]),
     ...                              np.array([[0.98, 0.4], [0.0, 0.6]])).numpy()
-    array([0.5, 0.5], dtype=float32)
+    array([[1., 0.],
+           [1., 0.]], dtype=float32)
     """
     y_true, y_pred = _pair(y_true, y_pred)
     hits = ops.equal(y_true, ops.cast(ops.greater(y_pred, threshold), "float32"))
-    return ops.mean(ops.cast(hits, "float32"), axis=-1)
+    return ops.cast(hits, "float32")
 
 
 def categorical_accuracy(y_true, y_pred):
@@ -274,6 +275,17 @@ def _mean_metric(cls_name, fn, default_name, summary, params, example, **default
         MeanMetricWrapper.__init__(self, fn, name=name, **self._config)
 
     def get_config(self):
+        """Returns the constructor arguments (JSON data).
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> pynn.metrics.PearsonCorrelation(name="r").get_config()
+        {'name': 'r', 'axis': -1}
+        """
         return {"name": self.name, **self._config}
 
     doc = (f"{summary}\n\n    Parameters\n    ----------\n    name : str, default "
