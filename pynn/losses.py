@@ -670,3 +670,36 @@ def mean_squared_error(y_true, y_pred):
 
 
 mse = mean_squared_error
+
+
+# Keras 3's losses composed from pynn.ops, and the function forms of the fused ones
+from .loss_functions import (  # noqa: E402  (they subclass Loss, defined above)
+    BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy,
+    CategoricalHinge, CosineSimilarity, Dice, LogCosh, MeanSquaredLogarithmicError, Poisson,
+    SquaredHinge, Tversky, binary_crossentropy, binary_focal_crossentropy,
+    categorical_crossentropy, categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy, categorical_hinge, cosine_similarity, dice, hinge,
+    huber, log_cosh, mean_absolute_error, mean_squared_logarithmic_error, poisson,
+    sparse_categorical_crossentropy, squared_hinge, tversky)
+
+msle = mean_squared_logarithmic_error
+mae = mean_absolute_error
+_ALIASES.update({
+    "binary_focal_crossentropy": BinaryFocalCrossentropy,
+    "categorical_focal_crossentropy": CategoricalFocalCrossentropy,
+    "categorical_generalized_cross_entropy": CategoricalGeneralizedCrossEntropy,
+    "categorical_hinge": CategoricalHinge, "cosine_similarity": CosineSimilarity,
+    "dice": Dice, "log_cosh": LogCosh, "logcosh": LogCosh,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError, "poisson": Poisson, "squared_hinge": SquaredHinge,
+    "tversky": Tversky,
+})
+_CLASSES.update({c.__name__: c for c in _ALIASES.values()})
+__all__ += ["BinaryFocalCrossentropy", "CategoricalFocalCrossentropy",
+            "CategoricalGeneralizedCrossEntropy", "CategoricalHinge", "CosineSimilarity", "Dice",
+            "LogCosh", "MeanSquaredLogarithmicError", "Poisson", "SquaredHinge", "Tversky",
+            "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+            "categorical_focal_crossentropy", "categorical_generalized_cross_entropy",
+            "categorical_hinge", "cosine_similarity", "dice", "hinge", "huber", "log_cosh",
+            "mae", "mean_absolute_error", "mean_squared_logarithmic_error", "msle", "poisson",
+            "sparse_categorical_crossentropy", "squared_hinge", "tversky"]
