@@ -410,7 +410,10 @@ static int conv_forward_kind(pn_node *n, int one_d)
 typedef struct {
     const pn_conv_geom *g;
     const pn_gemm_impl *im;
-    const float *x, *gy;
+    const conv_act *e;
+    const float *x, *gy;      /* gy: the incoming gradient (dY itself when linear) */
+    const float *pre, *y;     /* for dY = gy * act'(pre) */
+    float *dpre;              /* where dY is formed, block by block (NULL: linear) */
     float *buf;               /* BW_GROUP block buffers of `stride` floats */
     int64_t K, stride, kb_max;
     const int64_t *b0, *blen; /* the group's blocks: first row, rows */
@@ -426,10 +429,16 @@ RANGE_FN dw_blocks(void *vctx, int64_t b, int64_t e)
         float *cols = c->buf + t * c->stride;
         float *yp = cols + round_up(c->kb_max * K, 16);
         float *S = yp + round_up(c->kb_max * Fp, 16);
-        int64_t kb = c->blen[t];
+        int64_t kb = c->blen[t], lo = c->b0[t] * F;
+        const float *dy = c->gy;
+        if (c->dpre) { /* the block's dY, formed here while the block is in cache */
+            pn_act_backward_range(c->e->act, c->e->a, c->e->flag, c->pre, c->y, c->gy, c->dpre, lo,
+                                  lo + kb * F);
+            dy = c->dpre;
+        }
         im2col_ctx ic = {g, c->x, cols, c->b0[t]};
         im2col_rows(&ic, 0, kb);
-        im->pack_b((int)nr, kb, F, c->gy + c->b0[t] * F, F, 1, yp);
+        im->pack_b((int)nr, kb, F, dy + lo, F, 1, yp);
         for (int64_t j0 = 0; j0 < F; j0 += nr)
             for (int64_t i0 = 0; i0 < K; i0 += mr) /* a(i,p) = cols[p*K + i] */
                 im->skernel(kb, cols + i0, 1, K, yp + j0 * kb, nr, S + i0 * F + j0, F, 1.0f,
@@ -438,12 +447,17 @@ RANGE_FN dw_blocks(void *vctx, int64_t b, int64_t e)
     }
 }
 
-static void dw_tiles(const pn_conv_geom *g, const pn_gemm_impl *im, const float *x,
-                     const float *gy, float *dw, float *buf)
+/* Also forms dY (into dpre, unless the activation is linear) inside the
+ * blocks' tasks and, when db is given, sums it into acc[F] (double) in row
+ * order as each group finishes: backward's one pass over dY. */
+static void dw_tiles(const pn_conv_geom *g, const pn_gemm_impl *im, const conv_act *e,
+                     const float *x, const float *gy, const float *pre, const float *y,
+                     float *dpre, float *dw, double *acc, float *buf)
 {
-    int64_t rows = g->N * g->OH * g->OW, K = g->KH * g->KW * g->C, KF = K * g->F;
+    int64_t rows = g->N * g->OH * g->OW, F = g->F, K = g->KH * g->KW * g->C, KF = K * F;
     int64_t step = chunk_rows(g), b0[BW_GROUP], blen[BW_GROUP];
-    dw_ctx c = {g, im, x, gy, buf, K, 0, bwd_kb_max(g, im), b0, blen};
+    dw_ctx c = {g, im, e, x, gy, pre, y, dpre, buf, K, 0, bwd_kb_max(g, im), b0, blen};
+    const float *dy = dpre ? dpre : gy;
     c.stride = bwd_block_floats(g, im, c.kb_max);
     int64_t nb = 0;
     for (int64_t r0 = 0; r0 < rows; r0 += step) {
@@ -457,8 +471,11 @@ static void dw_tiles(const pn_conv_geom *g, const pn_gemm_impl *im, const float 
             else dw_blocks(&c, 0, nb);
             for (int64_t t = 0; t < nb; t++) { /* in block order: pn_sgemm's additions */
                 const float *S = buf + t * c.stride + round_up(c.kb_max * K, 16) +
-                                 round_up(c.kb_max * round_up(g->F, im->nr), 16);
+                                 round_up(c.kb_max * round_up(F, im->nr), 16);
                 for (int64_t i = 0; i < KF; i++) dw[i] += S[i];
+                if (acc) /* the bias in row order, as the unblocked sum */
+                    for (int64_t r = b0[t]; r < b0[t] + blen[t]; r++)
+                        for (int64_t f = 0; f < F; f++) acc[f] += dy[r * F + f];
             }
             nb = 0;
         }
@@ -548,12 +565,29 @@ static int conv_backward_kind(pn_node *n, int one_d)
     if (rows == 0 || F == 0) return PN_OK;
     conv_scratch s = scratch_of(n, &g, &e, 0);
     if (!s.base) return pn_error(PN_EINTERNAL, "%s: backward without its forward", n->op->name);
+    const pn_gemm_impl *im = pn_gemm_active();
+    int has_db = g.has_bias && n->in[2]->requires_grad;
+    if (K > 0 && Wn->requires_grad && use_tiles(&g, im)) {
+        /* dY, db and dW in one pass over dY, then dX */
+        double *acc = has_db ? s.acc : NULL;
+        if (acc)
+            for (int64_t f = 0; f < F; f++) acc[f] = 0;
+        float *dpre = e.act != PN_ACT_linear ? s.dpre : NULL;
+        dw_tiles(&g, im, &e, X->data, gy, e.keep_pre ? s.pre : n->data, n->data, dpre, Wn->grad,
+                 acc, s.cols);
+        if (acc) {
+            float *gb = n->in[2]->grad;
+            for (int64_t f = 0; f < F; f++) gb[f] += (float)acc[f];
+        }
+        if (X->requires_grad) dx_tiles(&g, im, dpre ? dpre : gy, Wn->data, X->grad, s.cols);
+        return PN_OK;
+    }
     if (e.act != PN_ACT_linear) { /* dY = dy * act'(pre), once */
         pn_act_backward(e.act, e.a, e.flag, e.keep_pre ? s.pre : n->data, n->data, n->grad, s.dpre,
                         rows * F);
         gy = s.dpre;
     }
-    if (g.has_bias && n->in[2]->requires_grad) {
+    if (has_db) {
         /* Summed in double: rows can be N*OH*OW ~ 10^5 terms per filter. */
         double *acc = s.acc;
         for (int64_t f = 0; f < F; f++) acc[f] = 0;
@@ -569,9 +603,7 @@ static int conv_backward_kind(pn_node *n, int one_d)
         if (X->requires_grad) pn_sgemm(0, 1, rows, K, F, 1.0f, gy, F, w, F, 1.0f, X->grad, K);
         return PN_OK;
     }
-    const pn_gemm_impl *im = pn_gemm_active();
-    if (use_tiles(&g, im)) {
-        if (Wn->requires_grad) dw_tiles(&g, im, x, gy, Wn->grad, s.cols);
+    if (use_tiles(&g, im)) { /* a frozen kernel: dX alone */
         if (X->requires_grad) dx_tiles(&g, im, gy, w, X->grad, s.cols);
         return PN_OK;
     }
