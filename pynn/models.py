@@ -436,12 +436,15 @@ class Model(Trainer, Layer):
                 and not (losses_used[0] and self._added_losses())):  # model.losses: run eagerly
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
-            per_sample = tuple(self._input_shapes[0][1:])
-            if (inputs.dtype != np.float32 or not inputs.flags.c_contiguous
-                    or inputs.shape[1:] != per_sample):
+            # A program is cached only for a per-sample shape that passed the checks,
+            # so finding one for ready float32 data is the whole check.
+            fast = (self._programs.get(("fast", inputs.shape[1:]))
+                    if inputs.dtype == np.float32 and inputs.flags.c_contiguous else None)
+            if fast is None:
                 inputs = self._adjust_rank([as_float_array(inputs, "model input")])[0]
                 self._check_x_shapes([inputs.shape])
-            run, y_pred = self._fast_path(tuple(inputs.shape[1:]))
+                fast = self._fast_path(tuple(inputs.shape[1:]))
+            run, y_pred = fast
             self._begin_use("calling the model")
             try:
                 return Tensor(run([inputs], y_pred))
