@@ -48,6 +48,7 @@ from .lookup import IntegerLookup, StringLookup  # noqa: F401
 from .categorical import CategoryEncoding, Discretization, Hashing  # noqa: F401
 from .image_preprocessing import (RandomContrast, RandomFlip, RandomRotation,  # noqa: F401
                                   RandomTranslation, RandomZoom, Resizing)
+from .image_crop import CenterCrop, RandomBrightness, RandomCrop  # noqa: F401
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
@@ -70,8 +71,8 @@ __all__ = [
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "Resizing", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
     # Keras 3 layers added for issue #13
-    "ActivityRegularization", "AdditiveAttention", "AlphaDropout", "Attention", "EinsumDense", "GaussianDropout",
-    "GaussianNoise",    "GroupNormalization", "Identity", "PReLU", "RMSNormalization", "SpatialDropout1D",
+    "ActivityRegularization", "AdditiveAttention", "AlphaDropout", "Attention", "CenterCrop", "EinsumDense", "GaussianDropout",
+    "GaussianNoise",    "GroupNormalization", "Identity", "PReLU", "RMSNormalization", "RandomBrightness", "RandomCrop", "SpatialDropout1D",
     "SpatialDropout2D", "SpatialDropout3D", "UnitNormalization",
 ]
 
@@ -135,8 +136,8 @@ for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,
              SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,
              RandomRotation, RandomZoom, RandomTranslation, RandomContrast):
     register(_cls)
-for _cls in (ActivityRegularization, AdditiveAttention, AlphaDropout, Attention, EinsumDense, GaussianDropout,
-             GaussianNoise,             GroupNormalization, Identity, PReLU, RMSNormalization, SpatialDropout1D,
+for _cls in (ActivityRegularization, AdditiveAttention, AlphaDropout, Attention, CenterCrop, EinsumDense, GaussianDropout,
+             GaussianNoise,             GroupNormalization, Identity, PReLU, RMSNormalization, RandomBrightness, RandomCrop, SpatialDropout1D,
              SpatialDropout2D, SpatialDropout3D, UnitNormalization):
     register(_cls)
 
