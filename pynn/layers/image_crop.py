@@ -103,8 +103,9 @@ class RandomCrop(_CropLayer):
 
     In training each image gets its own window, uniformly placed (Keras draws one
     per batch); an image smaller than the target is handled as at inference. At
-    inference the layer does what Keras documents: the largest centred window of
-    the target's aspect ratio, resized to ``(height, width)``.
+    inference the layer does what keras.io documents: the largest centred window
+    of the target's aspect ratio, resized to ``(height, width)`` (Keras 3.15's
+    code returns the input unchanged there, of another shape than in training).
 
     Parameters
     ----------
@@ -128,9 +129,9 @@ class RandomCrop(_CropLayer):
     --------
     >>> x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
     >>> layer = pynn.layers.RandomCrop(2, 2)
-    >>> layer(x).numpy()[0, :, :, 0]  # inference: the centre
-    array([[ 5.,  6.],
-           [ 9., 10.]], dtype=float32)
+    >>> layer(x).numpy()[0, :, :, 0]  # inference: the (square) image resized to 2 x 2
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]], dtype=float32)
     >>> out = layer(x, training=True).numpy()[0, :, :, 0]
     >>> bool(out[0, 1] - out[0, 0] == 1 and out[1, 0] - out[0, 0] == 4)  # a window of x
     True

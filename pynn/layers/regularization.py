@@ -64,7 +64,7 @@ class GaussianNoise(_Noise):
     --------
     >>> layer = pynn.layers.GaussianNoise(0.1)
     >>> x = np.zeros((2, 1000), np.float32)
-    >>> layer(x).numpy().std()  # inference: no noise
+    >>> float(layer(x).numpy().std())  # inference: no noise
     0.0
     >>> bool(abs(layer(x, training=True).numpy().std() - 0.1) < 0.01)
     True
