@@ -25,6 +25,9 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, 
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from .pooling_adaptive import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,  # noqa: F401
+                               AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+                               AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
 from .pooling3d import (AveragePooling3D, AvgPool3D, GlobalAveragePooling3D,  # noqa: F401
                         GlobalAvgPool3D, GlobalMaxPool3D, GlobalMaxPooling3D, MaxPool3D,
                         MaxPooling3D)
@@ -77,7 +80,9 @@ __all__ = [
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "Resizing", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
     # Keras 3 layers added for issue #13
-    "ActivityRegularization", "AdditiveAttention", "AlphaDropout", "Attention", "AveragePooling3D",
+    "ActivityRegularization", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D", "AdditiveAttention", "AlphaDropout", "Attention", "AveragePooling3D",
     "AvgPool3D", "CenterCrop", "Conv3D", "Convolution1D", "Convolution1DTranspose",
     "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Cropping3D", "EinsumDense",
     "GaussianDropout", "GaussianNoise", "GlobalAveragePooling3D", "GlobalAvgPool3D",
@@ -147,7 +152,9 @@ for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,
              SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,
              RandomRotation, RandomZoom, RandomTranslation, RandomContrast):
     register(_cls)
-for _cls in (ActivityRegularization, AdditiveAttention, AlphaDropout, Attention, AveragePooling3D,
+for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+             AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
+             AdaptiveMaxPooling3D, AdditiveAttention, AlphaDropout, Attention, AveragePooling3D,
              CenterCrop, Conv3D, Cropping3D, EinsumDense, GaussianDropout, GaussianNoise,
              GlobalAveragePooling3D, GlobalMaxPooling3D, GroupNormalization, Identity,
              MaxPooling3D, PReLU, RMSNormalization, RandomBrightness, RandomCrop, SpatialDropout1D,
