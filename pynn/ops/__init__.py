@@ -36,6 +36,7 @@ from .activations_more import *  # noqa: F401,F403
 from .mathfuncs import *  # noqa: F401,F403
 from .arrange import *  # noqa: F401,F403
 from .fft import *  # noqa: F401,F403
+from .control import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -313,7 +314,8 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "rnn", "embedding", "attention", "dense", "convert", "compare",
                                       "rounding", "numeric", "layout", "sorting", "cumulative",
                                       "creation", "segment", "contraction", "linalg",
-                                      "activations_more", "mathfuncs", "arrange", "fft")
+                                      "activations_more", "mathfuncs", "arrange", "fft",
+                                      "control")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
