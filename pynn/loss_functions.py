@@ -7,6 +7,13 @@ Keras to rounding. See https://keras.io/api/losses/."""
 import numpy as np
 
 from . import ops
+from .ops import losses as _fused_losses
+from .ops.symbolic import symbolic_aware
+
+# pynn.ops' cross-entropies are keras.ops' (unreduced, no sample weights); the losses'
+# function forms run the fused engine ops, recorded as graph nodes on symbolic tensors
+_fused = {name: symbolic_aware(getattr(_fused_losses, name)) for name in
+          ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")}
 
 EPSILON = 1e-7  # Keras' backend.epsilon()
 
@@ -435,7 +442,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     array([0.5108], dtype=float32)
     """
     _only_last_axis("binary_crossentropy", axis)
-    return ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits,
+    return _fused["binary_crossentropy"](y_true, y_pred, from_logits=from_logits,
                                    label_smoothing=label_smoothing, reduction="none")
 
 
@@ -471,7 +478,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     array([0.5108], dtype=float32)
     """
     _only_last_axis("categorical_crossentropy", axis)
-    return ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits,
+    return _fused["categorical_crossentropy"](y_true, y_pred, from_logits=from_logits,
                                         label_smoothing=label_smoothing, reduction="none")
 
 
@@ -506,7 +513,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     array([0.5108], dtype=float32)
     """
     _only_last_axis("sparse_categorical_crossentropy", axis)
-    return ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits,
+    return _fused["sparse_categorical_crossentropy"](y_true, y_pred, from_logits=from_logits,
                                                reduction="none")
 
 
