@@ -69,7 +69,7 @@ def test_cached_call_path_still_checks_shape_and_converts():
     x = np.random.default_rng(0).standard_normal((1, 37)).astype(np.float32)
     want = model(x).numpy()
     for bad in (np.ones((1, 36), np.float32), np.ones((37,), np.float32),
-                np.ones((1, 37, 1), np.float32)):
+                np.ones((1, 37, 2), np.float32)):  # (1, 37, 1) is squeezed, as Keras
         with pytest.raises(ValueError, match=r"per-sample shape \(37,\)"):
             model(bad)
     np.testing.assert_array_equal(model(x.astype(np.float64)).numpy(), want)
