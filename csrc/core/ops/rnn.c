@@ -43,7 +43,14 @@
  * that mask's gate columns); each step is one GEMM (N x u) . (u x Gu) (again one
  * per recurrent mask) plus one fused pointwise pass over the gates. The
  * backward sweep runs one GEMM per step for dh and stores the pre-activation
- * gate gradients, so dX, dW and dU are three big GEMMs at the end. Everything
+ * gate gradients, so dX, dW and dU are three big GEMMs at the end.
+ * Without a recurrent dropout mask (and with more than one sample) a step is
+ * fused: U (backward: U^T) is packed once per sweep (gemm/prepacked.c) and one
+ * pool task per block of batch rows runs that block's product and its gate
+ * pass (forward_rows / backward_rows), one hand-out per step instead of two;
+ * inference there also computes each step's x . W in the task (step_proj) and
+ * keeps no per-step history. Every path gives the same bits
+ * (tests/test_ops_rnn_paths.py). Everything
  * backward needs is indexed by time t (not by processing step), so x, the
  * stored gate gradients and the stored previous states line up row by row for
  * those GEMMs whatever the direction. */
@@ -271,7 +278,7 @@ static int64_t rnn_layout(rnn_plan *p, float *base, int with_grad)
     } while (0)
     int64_t hist = with_grad ? NT : p->N; /* rows of the history arrays */
     p->keep = with_grad;
-    p->step_proj = !with_grad && !p->DI && !p->DR;
+    p->step_proj = !with_grad && !p->DI && !p->DR && p->N > 1;
     TAKE(gates, (p->step_proj ? p->N : NT) * Gu);
     TAKE(hp, hist * p->u);
     TAKE(hcur, p->N * p->u);
@@ -294,7 +301,7 @@ static int64_t rnn_layout(rnn_plan *p, float *base, int with_grad)
             TAKE(dhk, p->N * p->u);
         }
     }
-    if (!p->DR) {
+    if (!p->DR && p->N > 1) { /* one sample: pn_sgemm's GEMV reads U in place faster */
         int64_t fw = pn_sgemm_packed_b_floats(p->u, Gu), bw = pn_sgemm_packed_b_floats(Gu, p->u);
         TAKE(up, with_grad && bw > fw ? bw : fw);
         if (with_grad) TAKE(dstep, p->N * Gu);
