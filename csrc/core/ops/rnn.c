@@ -43,7 +43,14 @@
  * that mask's gate columns); each step is one GEMM (N x u) . (u x Gu) (again one
  * per recurrent mask) plus one fused pointwise pass over the gates. The
  * backward sweep runs one GEMM per step for dh and stores the pre-activation
- * gate gradients, so dX, dW and dU are three big GEMMs at the end. Everything
+ * gate gradients, so dX, dW and dU are three big GEMMs at the end.
+ * Without a recurrent dropout mask (and with more than one sample) a step is
+ * fused: U (backward: U^T) is packed once per sweep (gemm/prepacked.c) and one
+ * pool task per block of batch rows runs that block's product and its gate
+ * pass (forward_rows / backward_rows), one hand-out per step instead of two;
+ * inference there also computes each step's x . W in the task (step_proj) and
+ * keeps no per-step history. Every path gives the same bits
+ * (tests/test_ops_rnn_paths.py). Everything
  * backward needs is indexed by time t (not by processing step), so x, the
  * stored gate gradients and the stored previous states line up row by row for
  * those GEMMs whatever the direction. */
@@ -125,7 +132,34 @@ typedef struct {
     /* scratch (floats); xd, hd, hpd, dhk hold masked copies of x, h, h_prev, dh */
     float *gates, *hp, *cp, *tc, *inner, *hcur, *ccur, *rec, *dpre, *dinner, *dh, *dc;
     float *xd, *hd, *hpd, *dhk;
+    /* Without a recurrent dropout mask each step is fused (step_rows): up holds
+     * the recurrent kernel packed once per sweep for pn_sgemm_prepacked (U
+     * forward, U^T backward), dstep a step's gate gradients in contiguous rows. */
+    float *up, *dstep;
+    /* keep: the per-step history backward needs (hp, cp and the gates' tc,
+     * inner for every t) is stored; without a gradient only the current step's
+     * rows are (history_row), which spares an inference batch the traffic. */
+    int keep;
+    /* step_proj (inference without dropout masks): x . W is computed inside
+     * each fused step (W packed once into wp, the step's inputs copied to xs)
+     * into gates rows for the current step only, instead of one GEMM over all
+     * steps whose N*T*Gu output a large batch then re-reads from DRAM at every
+     * step (1024 x 64 x 2 KB = 128 MB for e8). Same sums, so the same bits. */
+    int step_proj;
+    float *wp, *xs;
 } rnn_plan;
+
+/* The row of gates holding sample nn's gates at time t. */
+static inline int64_t gates_row(const rnn_plan *p, int64_t nn, int64_t t)
+{
+    return p->step_proj ? nn : nn * p->T + t;
+}
+
+/* The row of the per-step history arrays (hp, cp, tc, inner) for sample nn at time t. */
+static inline int64_t history_row(const rnn_plan *p, int64_t nn, int64_t t)
+{
+    return p->keep ? nn * p->T + t : nn;
+}
 
 static const char *kind_name(int kind)
 {
@@ -242,16 +276,19 @@ static int64_t rnn_layout(rnn_plan *p, float *base, int with_grad)
         p->field = base ? base + off : NULL;                  \
         off += ((int64_t)(count) + 15) / 16 * 16;             \
     } while (0)
-    TAKE(gates, NT * Gu);
-    TAKE(hp, NT * p->u);
+    int64_t hist = with_grad ? NT : p->N; /* rows of the history arrays */
+    p->keep = with_grad;
+    p->step_proj = !with_grad && !p->DI && !p->DR && p->N > 1;
+    TAKE(gates, (p->step_proj ? p->N : NT) * Gu);
+    TAKE(hp, hist * p->u);
     TAKE(hcur, p->N * p->u);
     TAKE(rec, p->N * Gu);
     if (p->kind == RNN_LSTM) {
-        TAKE(cp, NT * p->u);
-        TAKE(tc, NT * p->u);
+        TAKE(cp, hist * p->u);
+        TAKE(tc, hist * p->u);
         TAKE(ccur, p->N * p->u);
     }
-    if (p->kind == RNN_GRU) TAKE(inner, NT * p->u);
+    if (p->kind == RNN_GRU) TAKE(inner, hist * p->u);
     if (p->DI) TAKE(xd, NT * p->F);
     if (p->DR) TAKE(hd, p->N * p->u);
     if (with_grad) {
@@ -263,6 +300,15 @@ static int64_t rnn_layout(rnn_plan *p, float *base, int with_grad)
             TAKE(hpd, NT * p->u);
             TAKE(dhk, p->N * p->u);
         }
+    }
+    if (!p->DR && p->N > 1) { /* one sample: pn_sgemm's GEMV reads U in place faster */
+        int64_t fw = pn_sgemm_packed_b_floats(p->u, Gu), bw = pn_sgemm_packed_b_floats(Gu, p->u);
+        TAKE(up, with_grad && bw > fw ? bw : fw);
+        if (with_grad) TAKE(dstep, p->N * Gu);
+    }
+    if (p->step_proj) {
+        TAKE(wp, pn_sgemm_packed_b_floats(p->F, Gu));
+        TAKE(xs, p->N * p->F);
     }
 #undef TAKE
     if (p->kind != RNN_GRU) p->dinner = p->dpre; /* same pre-activation gradient */
@@ -373,19 +419,20 @@ RANGE_FN forward_step(void *vctx, int64_t b, int64_t e)
     const float *brec = p->B && p->kind == RNN_GRU ? p->B->data + Gu : NULL;
     float *Y = c->n->data;
     for (int64_t nn = b; nn < e; nn++) {
-        float *g = p->gates + (nn * p->T + t) * Gu;
+        float *g = p->gates + gates_row(p, nn, t) * Gu;
         const float *r = p->rec + nn * Gu;
         float *h = p->hcur + nn * u;
         int on = step_on(p, nn, t);
-        memcpy(p->hp + (nn * p->T + t) * u, h, sizeof(float) * (size_t)u);
+        int64_t hr = history_row(p, nn, t);
+        if (p->keep) memcpy(p->hp + hr * u, h, sizeof(float) * (size_t)u);
         if (p->kind == RNN_SIMPLE) {
             add_rows(g, r, bin, u);
             act_rows(p->act, g, u);
             if (on) memcpy(h, g, sizeof(float) * (size_t)u);
         } else if (p->kind == RNN_LSTM) {
-            float *cc = p->ccur + nn * u, *tcv = p->tc + (nn * p->T + t) * u;
+            float *cc = p->ccur + nn * u, *tcv = p->tc + hr * u;
             const float *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
-            memcpy(p->cp + (nn * p->T + t) * u, cc, sizeof(float) * (size_t)u);
+            if (p->keep) memcpy(p->cp + hr * u, cc, sizeof(float) * (size_t)u);
             add_rows(g, r, bin, Gu);
             act_rows(p->ract, g, 2 * u);
             act_rows(p->act, g + 2 * u, u);
@@ -396,7 +443,7 @@ RANGE_FN forward_step(void *vctx, int64_t b, int64_t e)
             if (on)
                 for (int64_t j = 0; j < u; j++) h[j] = go[j] * tcv[j];
         } else {
-            float *in = p->inner + (nn * p->T + t) * u;
+            float *in = p->inner + hr * u;
             const float *z = g, *rr = g + u;
             float *hh = g + 2 * u;
             add_rows(g, r, bin, 2 * u);
@@ -420,6 +467,39 @@ RANGE_FN forward_step(void *vctx, int64_t b, int64_t e)
     }
 }
 
+/* The rows a worker owns in a fused step: their recurrent product h_prev . U
+ * (U packed once per sweep) and then their gates, in one task, so a step costs
+ * one hand-out to the pool instead of one per GEMM and one per gate pass. Row
+ * n of the product needs row n of h only, so tasks never wait on each other. */
+RANGE_FN forward_rows(void *vctx, int64_t b, int64_t e)
+{
+    step_ctx *c = vctx;
+    rnn_plan *p = c->p;
+    int64_t u = p->u, Gu = p->G * u;
+    if (p->step_proj) { /* this step's x . W for these rows (see rnn_plan) */
+        int64_t F = p->F;
+        for (int64_t nn = b; nn < e; nn++)
+            memcpy(p->xs + nn * F, p->X->data + (nn * p->T + c->t) * F, sizeof(float) * (size_t)F);
+        pn_sgemm_prepacked(e - b, Gu, F, p->xs + b * F, F, p->wp, 0.0f, p->gates + b * Gu, Gu);
+    }
+    pn_sgemm_prepacked(e - b, Gu, u, p->hcur + b * u, u, p->up, 0.0f, p->rec + b * Gu, Gu);
+    forward_step(vctx, b, e);
+}
+
+/* Rows per fused-step task: about 64K multiply-adds at least (below that the
+ * hand-out costs more than a second thread saves), at most 8 kernel tiles of
+ * rows (so a thread slowed by other work takes fewer tasks), and few enough
+ * that every thread gets one. Any split gives the same bits: a row's product
+ * and gates do not depend on the rows beside it. */
+static int64_t step_grain(const rnn_plan *p)
+{
+    int64_t per_row = p->G * p->u * p->u, threads = pn_get_num_threads();
+    int64_t lo = 1 + (65536 - 1) / (per_row ? per_row : 1);
+    int64_t rows = (p->N + threads - 1) / threads;
+    if (rows > 96) rows = 96;
+    return rows > lo ? rows : lo;
+}
+
 static int rnn_forward_kind(pn_node *n, int kind)
 {
     rnn_plan p;
@@ -430,7 +510,8 @@ static int rnn_forward_kind(pn_node *n, int kind)
     if (!base) return PN_ENOMEM;
     rnn_layout(&p, base, n->requires_grad);
     int64_t N = p.N, T = p.T, u = p.u, Gu = p.G * u;
-    masked_project(p.X->data, N * T, T, p.F, p.DI, p.xd, p.W->data, Gu, p.gates);
+    if (p.step_proj) pn_sgemm_pack_b(0, p.F, Gu, p.W->data, Gu, p.wp);
+    else masked_project(p.X->data, N * T, T, p.F, p.DI, p.xd, p.W->data, Gu, p.gates);
     if (p.H0) memcpy(p.hcur, p.H0->data, sizeof(float) * (size_t)(N * u));
     else memset(p.hcur, 0, sizeof(float) * (size_t)(N * u));
     if (kind == RNN_LSTM) {
@@ -438,10 +519,15 @@ static int rnn_forward_kind(pn_node *n, int kind)
         else memset(p.ccur, 0, sizeof(float) * (size_t)(N * u));
     }
     step_ctx c = {&p, n, 0, 0};
-    int64_t grain = 1 + 8192 / (Gu ? Gu : 1);
+    if (p.up) pn_sgemm_pack_b(0, u, Gu, p.U->data, Gu, p.up);
+    int64_t grain = p.up ? step_grain(&p) : 1 + 8192 / (Gu ? Gu : 1);
     for (int64_t s = 0; s < T; s++) {
         c.s = s;
         c.t = p.back ? T - 1 - s : s;
+        if (p.up) {
+            pn_parallel_for(N, grain, forward_rows, &c);
+            continue;
+        }
         masked_project(p.hcur, N, 1, u, p.DR, p.hd, p.U->data, Gu, p.rec);
         pn_parallel_for(N, grain, forward_step, &c);
     }
@@ -550,6 +636,22 @@ RANGE_FN backward_step(void *vctx, int64_t b, int64_t e)
     }
 }
 
+/* backward_step for rows [b, e) and then their part of dh += dG . U^T (U^T
+ * packed once per sweep), in one task as forward_rows. The gate gradients of
+ * step t sit T * Gu floats apart in dinner (indexed by time for the final
+ * GEMMs); the product reads a contiguous copy instead, since rows a power of
+ * two of KB apart all fall in the same L1 sets. */
+RANGE_FN backward_rows(void *vctx, int64_t b, int64_t e)
+{
+    step_ctx *c = vctx;
+    rnn_plan *p = c->p;
+    int64_t u = p->u, Gu = p->G * u, T = p->T, t = c->t;
+    backward_step(vctx, b, e);
+    for (int64_t nn = b; nn < e; nn++)
+        memcpy(p->dstep + nn * Gu, p->dinner + (nn * T + t) * Gu, sizeof(float) * (size_t)Gu);
+    pn_sgemm_prepacked(e - b, u, Gu, p->dstep + b * Gu, Gu, p->up, 1.0f, p->dh + b * u, u);
+}
+
 static void colsum_add(const float *a, int64_t rows, int64_t cols, float *dst)
 {
     for (int64_t r = 0; r < rows; r++)
@@ -576,10 +678,15 @@ static int rnn_backward_kind(pn_node *n, int kind)
                 for (int64_t j = 0; j < u; j++) p.dc[nn * u + j] += g[u + j];
         }
     step_ctx c = {&p, n, 0, 0};
-    int64_t grain = 1 + 8192 / (Gu ? Gu : 1);
+    if (p.up) pn_sgemm_pack_b(1, Gu, u, p.U->data, Gu, p.up);
+    int64_t grain = p.up ? step_grain(&p) : 1 + 8192 / (Gu ? Gu : 1);
     for (int64_t s = T - 1; s >= 0; s--) {
         c.s = s;
         c.t = p.back ? T - 1 - s : s;
+        if (p.up) {
+            pn_parallel_for(N, grain, backward_rows, &c);
+            continue;
+        }
         pn_parallel_for(N, grain, backward_step, &c);
         masked_project_back(p.dinner + c.t * Gu, T * Gu, N, 1, u, p.DR, p.dhk, p.U->data, Gu,
                             p.dh);
