@@ -255,7 +255,7 @@ static void gemm_small(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, 
 
 /* ------------------------------------------------------------ packed path */
 /* One block of the loop nest: rows [i0, i0+ms), columns [j0, j0+nc), depth
- * [p0, p0+kc) of C += op(A) op(B), with its packed panels (ap unused when A is
+ * [p0, p0+kc) of alpha op(A) op(B) (+ beta C), with its packed panels (ap unused when A is
  * read in place; bp shared by the blocks of one (jc, pc) pair). */
 typedef struct {
     int64_t i0, ms, j0, nc, p0, kc;
@@ -387,9 +387,10 @@ static void plan_packing(job_t *j, const block_t *k)
     j->n_bchunks = k->new_b ? cdiv(k->nc, j->b_cols_per_chunk) : 0;
 }
 
-/* The block after k in the loop order jc, pc, is (0 when k is the last). */
+/* Moves k to the next block in the loop order jc, pc, is; 0 when k was the
+ * last. beta0 is the caller's beta. */
 static int next_block(block_t *k, int64_t M, int64_t N, int64_t K, int64_t msb, int64_t kcb,
-                      int64_t ncb)
+                      int64_t ncb, float beta0)
 {
     k->new_b = 0;
     if ((k->i0 += msb) >= M) {
@@ -398,8 +399,8 @@ static int next_block(block_t *k, int64_t M, int64_t N, int64_t K, int64_t msb, 
         k->beta = 1.0f; /* later K blocks accumulate onto the first */
         if ((k->p0 += kcb) >= K) {
             k->p0 = 0;
-            if ((k->j0 += ncb) >= N) return 0;
-            return -1; /* the caller restores beta for a new jc */
+            k->beta = beta0; /* a new column block starts from C again */
+            return (k->j0 += ncb) < N;
         }
     }
     return 1;
@@ -454,8 +455,7 @@ static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K,
         run_pass(parallel, j.n_tiles + j.n_achunks + j.n_bchunks, pass_task, &j);
         j.cur = j.nxt;
         plan_tiles(&j, &j.cur, parallel, threads);
-        more = next_block(&k, M, N, K, msb, kcb, ncb);
-        if (more < 0) k.beta = beta;
+        more = next_block(&k, M, N, K, msb, kcb, ncb, beta);
     }
     j.n_achunks = j.n_bchunks = 0;
     run_pass(parallel, j.n_tiles, pass_task, &j);
