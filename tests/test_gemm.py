@@ -24,6 +24,9 @@ SHAPES = [
     (128, 256, 784), (300, 150, 600), (5, 4100, 40), (2400, 20, 30),
     # the AVX-512 tile (12 x 32) and its packers: one past, one short, 8-row groups
     (12, 32, 8), (13, 33, 17), (25, 95, 9), (241, 65, 390),
+    # the packed path's block sequence: two row super-blocks x two K blocks, and
+    # two column blocks (each pass packs the next block into the other buffer)
+    (2400, 40, 600), (40, 4200, 300),
 ]
 
 
@@ -260,7 +263,8 @@ def test_rank1_is_the_rounded_product():
 @pytest.mark.parametrize("M,N,K,ta,tb", [(2048, 64, 300, False, False), (128, 784, 256, False, True),
                                          (784, 256, 128, True, False), (500, 500, 500, True, True),
                                          (97, 1000, 13, False, False), (1, 5000, 300, False, False),
-                                         (1, 3000, 700, False, True), (3000, 700, 1, True, False)])
+                                         (1, 3000, 700, False, True), (3000, 700, 1, True, False),
+                                         (2310, 4100, 520, False, False)])
 def test_thread_count_does_not_change_bits(M, N, K, ta, tb):
     a, b = operands(np.random.default_rng(7), M, N, K, ta, tb)
     saved = _C.get_num_threads()
@@ -273,6 +277,11 @@ def test_thread_count_does_not_change_bits(M, N, K, ta, tb):
     finally:
         _C.set_num_threads(saved)
     assert all(r == results[0] for r in results)
+    if M * N * K > 10**9:  # the block sequence of every loop level at once
+        got = np.frombuffer(results[0], np.float32).reshape(M, N)
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        err = np.abs(got - a64 @ b64)
+        assert np.all(err <= (K + 4) * EPS32 * (np.abs(a64) @ np.abs(b64))), float(err.max())
 
 
 def test_num_threads_env_and_fork():

@@ -7,11 +7,13 @@
  *
  * Loop nest of the packed path (for one jc block of NC columns of C):
  *     for pc over K in blocks of kc:             (kc from K alone: fixed sum order)
- *         for is over M in super-blocks of ms:
- *             pack op(A)[is, pc] (and op(B)[pc, jc] on the first is)  -- parallel
- *             for every tile (mc rows x nw cols) of the super-block    -- parallel
+ *         for is over M in super-blocks of ms:   -- one block
+ *             pack op(A)[is, pc] (and op(B)[pc, jc] on the first is)
+ *             for every tile (mc rows x nw cols) of the super-block
  *                 for jr: for ir: micro-kernel(kc)   (AVX2, generic)
  *                 for ir: for jr: micro-kernel(kc)   (AVX-512: a_in_l1_max_nw)
+ * run as one parallel pass per block that computes its tiles and then packs
+ * the next block into the other half of double-buffered panels.
  * A row-major A is not packed but read in place when the kernel says so for
  * this N (a_inplace_max_n: an inference batch through a Dense layer).
  * Packing is shared by all threads (each packs disjoint panels) so that a
@@ -252,91 +254,156 @@ static void gemm_small(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, 
 }
 
 /* ------------------------------------------------------------ packed path */
+/* One block of the loop nest: rows [i0, i0+ms), columns [j0, j0+nc), depth
+ * [p0, p0+kc) of alpha op(A) op(B) (+ beta C), with its packed panels (ap unused when A is
+ * read in place; bp shared by the blocks of one (jc, pc) pair). */
+typedef struct {
+    int64_t i0, ms, j0, nc, p0, kc;
+    float beta; /* the caller's for the first K block, 1 after */
+    int new_b;  /* first block of its (jc, pc): B must be packed */
+    float *ap, *bp;
+} block_t;
+
 typedef struct {
     const pn_gemm_impl *im;
     const float *A, *B;
     int64_t rsa, csa, rsb, csb, ldc;
-    float *C, *ap, *bp;
-    float alpha, beta;
-    /* current blocks: rows [i0, i0+ms), cols [j0, j0+nc), depth [p0, p0+kc) */
-    int64_t i0, ms, j0, nc, p0, kc;
-    /* packing pass: A chunks first, then B chunks (none when B is already packed) */
-    int64_t a_rows_per_chunk, n_achunks, b_cols_per_chunk, n_bchunks;
-    /* compute pass: tiles of mc rows x nw columns; tiles_m x tiles_n of them */
-    int64_t mc, nw, tiles_m, tiles_n;
+    float *C;
+    float alpha;
     int a_inplace; /* the kernel reads A where it lies (rows contiguous in k) */
+    /* One pass computes the tiles of block cur, then packs block nxt (see
+     * gemm_packed): tasks [0, n_tiles) are tiles of mc rows x nw columns,
+     * tiles_m x tiles_n of them; then n_achunks chunks of A rows and n_bchunks
+     * chunks of B columns of nxt. */
+    block_t cur, nxt;
+    int64_t mc, nw, tiles_m, tiles_n, n_tiles;
+    int64_t a_rows_per_chunk, n_achunks, b_cols_per_chunk, n_bchunks;
 } job_t;
 
-static void pack_task(void *vctx, int64_t begin, int64_t end)
+static void pack_chunk(const job_t *j, const block_t *k, int64_t t)
 {
-    const job_t *j = vctx;
-    for (int64_t t = begin; t < end; t++) {
-        if (t < j->n_achunks) {
-            int64_t r0 = t * j->a_rows_per_chunk;
-            int64_t rows = j->ms - r0 < j->a_rows_per_chunk ? j->ms - r0 : j->a_rows_per_chunk;
-            j->im->pack_a(j->im->mr, rows, j->kc, j->A + (j->i0 + r0) * j->rsa + j->p0 * j->csa,
-                           j->rsa, j->csa, j->ap + r0 * j->kc);
-        } else {
-            int64_t c0 = (t - j->n_achunks) * j->b_cols_per_chunk;
-            int64_t cols = j->nc - c0 < j->b_cols_per_chunk ? j->nc - c0 : j->b_cols_per_chunk;
-            j->im->pack_b(j->im->nr, j->kc, cols, j->B + j->p0 * j->rsb + (j->j0 + c0) * j->csb,
-                           j->rsb, j->csb, j->bp + c0 * j->kc);
-        }
+    if (t < j->n_achunks) {
+        int64_t r0 = t * j->a_rows_per_chunk;
+        int64_t rows = k->ms - r0 < j->a_rows_per_chunk ? k->ms - r0 : j->a_rows_per_chunk;
+        j->im->pack_a(j->im->mr, rows, k->kc, j->A + (k->i0 + r0) * j->rsa + k->p0 * j->csa,
+                      j->rsa, j->csa, k->ap + r0 * k->kc);
+    } else {
+        int64_t c0 = (t - j->n_achunks) * j->b_cols_per_chunk;
+        int64_t cols = k->nc - c0 < j->b_cols_per_chunk ? k->nc - c0 : j->b_cols_per_chunk;
+        j->im->pack_b(j->im->nr, k->kc, cols, j->B + k->p0 * j->rsb + (k->j0 + c0) * j->csb,
+                      j->rsb, j->csb, k->bp + c0 * k->kc);
     }
 }
 
-/* One micro-tile: rows [ir, ir+m), columns [jr, jr+n) of the current blocks. */
-static inline void micro_tile(const job_t *j, int64_t ir, int64_t jr, int m, int n)
+/* One micro-tile: rows [ir, ir+m), columns [jr, jr+n) of block k. */
+static inline void micro_tile(const job_t *j, const block_t *k, int64_t ir, int64_t jr, int m,
+                              int n)
 {
     const int mr = j->im->mr;
-    const float *b = j->bp + jr * j->kc;
-    float *c = j->C + (j->i0 + ir) * j->ldc + j->j0 + jr;
+    const float *b = k->bp + jr * k->kc;
+    float *c = j->C + (k->i0 + ir) * j->ldc + k->j0 + jr;
     if (j->a_inplace)
-        j->im->skernel(j->kc, j->A + (j->i0 + ir) * j->rsa + j->p0, j->rsa, 1, b, j->im->nr, c,
-                       j->ldc, j->alpha, j->beta, m, n);
+        j->im->skernel(k->kc, j->A + (k->i0 + ir) * j->rsa + k->p0, j->rsa, 1, b, j->im->nr, c,
+                       j->ldc, j->alpha, k->beta, m, n);
     else /* a short tile (the last rows, a small batch) runs only its own rows'
           * FMAs; same sums, so the same bits as a full tile */
-        (m == mr ? j->im->kernel : j->im->skernel)(j->kc, j->ap + ir * j->kc, 1, mr, b,
-                                                   j->im->nr, c, j->ldc, j->alpha, j->beta, m, n);
+        (m == mr ? j->im->kernel : j->im->skernel)(k->kc, k->ap + ir * k->kc, 1, mr, b,
+                                                   j->im->nr, c, j->ldc, j->alpha, k->beta, m, n);
 }
 
-static void compute_task(void *vctx, int64_t begin, int64_t end)
+static void compute_tile(const job_t *j, const block_t *k, int64_t t)
+{
+    const int mr = j->im->mr, nr = j->im->nr;
+    /* Consecutive tiles (the next one a thread takes, and the one the other
+     * thread takes at the same time) share the block that the kernel order
+     * keeps in L2: the A rows (jr outside ir: column index fastest) or the B
+     * columns (ir outside jr: row index fastest), so that block is loaded
+     * into a core's L2 once per run of tiles, not once per tile. */
+    int64_t tr, tc;
+    if (j->im->a_in_l1_max_nw) tr = t % j->tiles_m, tc = t / j->tiles_m;
+    else tr = t / j->tiles_n, tc = t % j->tiles_n;
+    int64_t r0 = tr * j->mc, c0 = tc * j->nw;
+    int64_t r1 = r0 + j->mc < k->ms ? r0 + j->mc : k->ms;
+    int64_t c1 = c0 + j->nw < k->nc ? c0 + j->nw : k->nc;
+    if (j->im->a_in_l1_max_nw) { /* see gemm_internal.h */
+        for (int64_t ir = r0; ir < r1; ir += mr) {
+            int m = r1 - ir < mr ? (int)(r1 - ir) : mr;
+            for (int64_t jr = c0; jr < c1; jr += nr)
+                micro_tile(j, k, ir, jr, m, c1 - jr < nr ? (int)(c1 - jr) : nr);
+        }
+        return;
+    }
+    /* jr outside ir: one B micro-panel stays in L1 while A streams from L2. */
+    for (int64_t jr = c0; jr < c1; jr += nr) {
+        int n = c1 - jr < nr ? (int)(c1 - jr) : nr;
+        for (int64_t ir = r0; ir < r1; ir += mr)
+            micro_tile(j, k, ir, jr, r1 - ir < mr ? (int)(r1 - ir) : mr, n);
+    }
+}
+
+static void pass_task(void *vctx, int64_t begin, int64_t end)
 {
     const job_t *j = vctx;
-    const int mr = j->im->mr, nr = j->im->nr;
     for (int64_t t = begin; t < end; t++) {
-        /* Consecutive tiles (the next one a thread takes, and the one the other
-         * thread takes at the same time) share the block that the kernel order
-         * keeps in L2: the A rows (jr outside ir: column index fastest) or the
-         * B columns (ir outside jr: row index fastest), so that block is
-         * loaded into a core's L2 once per run of tiles, not once per tile. */
-        int64_t tr, tc;
-        if (j->im->a_in_l1_max_nw) tr = t % j->tiles_m, tc = t / j->tiles_m;
-        else tr = t / j->tiles_n, tc = t % j->tiles_n;
-        int64_t r0 = tr * j->mc, c0 = tc * j->nw;
-        int64_t r1 = r0 + j->mc < j->ms ? r0 + j->mc : j->ms;
-        int64_t c1 = c0 + j->nw < j->nc ? c0 + j->nw : j->nc;
-        if (j->im->a_in_l1_max_nw) { /* see gemm_internal.h */
-            for (int64_t ir = r0; ir < r1; ir += mr) {
-                int m = r1 - ir < mr ? (int)(r1 - ir) : mr;
-                for (int64_t jr = c0; jr < c1; jr += nr)
-                    micro_tile(j, ir, jr, m, c1 - jr < nr ? (int)(c1 - jr) : nr);
-            }
-            continue;
-        }
-        /* jr outside ir: one B micro-panel stays in L1 while A streams from L2. */
-        for (int64_t jr = c0; jr < c1; jr += nr) {
-            int n = c1 - jr < nr ? (int)(c1 - jr) : nr;
-            for (int64_t ir = r0; ir < r1; ir += mr)
-                micro_tile(j, ir, jr, r1 - ir < mr ? (int)(r1 - ir) : mr, n);
-        }
+        if (t < j->n_tiles) compute_tile(j, &j->cur, t);
+        else pack_chunk(j, &j->nxt, t - j->n_tiles);
     }
 }
 
 static void run_pass(int parallel, int64_t n, pn_range_fn fn, job_t *j)
 {
+    if (n <= 0) return;
     if (parallel) pn_parallel_for(n, 1, fn, j);
     else fn(j, 0, n);
+}
+
+/* Splits block k into tiles for the pass that computes it. Several tiles per
+ * thread, so that a thread slowed down by another process (or by OpenBLAS's
+ * spinning idle threads) just takes fewer of them; columns are split when M
+ * alone gives too few. Narrow tiles cost little: the A block is read from L2
+ * by every kernel call anyway. Tiles only decide which thread writes which C
+ * elements, never the arithmetic. */
+static void plan_tiles(job_t *j, const block_t *k, int parallel, int threads)
+{
+    const pn_gemm_impl *im = j->im;
+    j->mc = balanced(k->ms, im->mc, im->mr);
+    j->tiles_m = cdiv(k->ms, j->mc);
+    int64_t want = parallel ? TILES_PER_THREAD * (int64_t)threads : 1;
+    int64_t tn = j->tiles_m >= want ? 1 : cdiv(want, j->tiles_m);
+    if (im->a_in_l1_max_nw && tn < cdiv(k->nc, im->a_in_l1_max_nw))
+        tn = cdiv(k->nc, im->a_in_l1_max_nw);
+    j->nw = round_up(cdiv(k->nc, tn), im->nr);
+    j->tiles_n = cdiv(k->nc, j->nw);
+    j->n_tiles = j->tiles_m * j->tiles_n;
+}
+
+/* Chunks of a few panels for packing block k: enough chunks to share, few
+ * enough that the atomic hand-out is noise. */
+static void plan_packing(job_t *j, const block_t *k)
+{
+    j->a_rows_per_chunk = 4 * j->im->mr;
+    j->n_achunks = j->a_inplace ? 0 : cdiv(k->ms, j->a_rows_per_chunk);
+    j->b_cols_per_chunk = 4 * j->im->nr;
+    j->n_bchunks = k->new_b ? cdiv(k->nc, j->b_cols_per_chunk) : 0;
+}
+
+/* Moves k to the next block in the loop order jc, pc, is; 0 when k was the
+ * last. beta0 is the caller's beta. */
+static int next_block(block_t *k, int64_t M, int64_t N, int64_t K, int64_t msb, int64_t kcb,
+                      int64_t ncb, float beta0)
+{
+    k->new_b = 0;
+    if ((k->i0 += msb) >= M) {
+        k->i0 = 0;
+        k->new_b = 1;
+        k->beta = 1.0f; /* later K blocks accumulate onto the first */
+        if ((k->p0 += kcb) >= K) {
+            k->p0 = 0;
+            k->beta = beta0; /* a new column block starts from C again */
+            return (k->j0 += ncb) < N;
+        }
+    }
+    return 1;
 }
 
 static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, float alpha,
@@ -347,15 +414,20 @@ static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K,
     const int64_t kcb = k_block(im, K);
     const int64_t ncb = balanced(N, im->nc, nr);
     const int64_t msb = balanced(M, round_up(MS_MAX, mr), mr);
-    float *ap = grow(&tls_scratch.a, &tls_scratch.acap, (size_t)(msb * kcb));
-    float *bp = grow(&tls_scratch.b, &tls_scratch.bcap, (size_t)(ncb * kcb));
+    int threads = pn_get_num_threads();
+    int parallel = threads > 1 && (double)M * N * K >= PARALLEL_MIN_MNK;
+    /* In parallel, a pass packs the next block while the current one is
+     * computed, so the panels are double-buffered (offsets kept 64-byte
+     * aligned); serially the packing follows the computing and one set does. */
+    const int64_t asz = round_up(msb * kcb, 16), bsz = round_up(ncb * kcb, 16);
+    const int nbuf = parallel ? 2 : 1;
+    float *ap = grow(&tls_scratch.a, &tls_scratch.acap, (size_t)(nbuf * asz));
+    float *bp = grow(&tls_scratch.b, &tls_scratch.bcap, (size_t)(nbuf * bsz));
     if (!ap || !bp) {
         gemm_unbuffered(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);
         return;
     }
-    int threads = pn_get_num_threads();
-    int parallel = threads > 1 && (double)M * N * K >= PARALLEL_MIN_MNK;
-    job_t j = {im, A, B, rsa, csa, rsb, csb, ldc, C, ap, bp, alpha, beta};
+    job_t j = {im, A, B, rsa, csa, rsb, csb, ldc, C, alpha};
     /* A read in place: for a medium N (an inference batch through a Dense
      * layer, 1024 x 784 @ 784 x 256) packing A took ~14% of the time, and
      * the kernel reads rows of A from L2 as fast as a packed panel -- unless
@@ -364,40 +436,29 @@ static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K,
      * packed). Same sums, so the same bits as the packed path. */
     j.a_inplace = csa == 1 && N <= im->a_inplace_max_n && rsa % 1024 != 0;
 
-    for (j.j0 = 0; j.j0 < N; j.j0 += ncb) {
-        j.nc = N - j.j0 < ncb ? N - j.j0 : ncb;
-        j.beta = beta;
-        for (j.p0 = 0; j.p0 < K; j.p0 += kcb) {
-            j.kc = K - j.p0 < kcb ? K - j.p0 : kcb;
-            for (j.i0 = 0; j.i0 < M; j.i0 += msb) {
-                j.ms = M - j.i0 < msb ? M - j.i0 : msb;
-                /* Pack in chunks of a few panels: enough chunks to share, few
-                 * enough that the atomic hand-out is noise. */
-                j.a_rows_per_chunk = 4 * mr;
-                j.n_achunks = j.a_inplace ? 0 : cdiv(j.ms, j.a_rows_per_chunk);
-                j.b_cols_per_chunk = 4 * nr;
-                j.n_bchunks = j.i0 == 0 ? cdiv(j.nc, j.b_cols_per_chunk) : 0;
-                run_pass(parallel, j.n_achunks + j.n_bchunks, pack_task, &j);
-
-                j.mc = balanced(j.ms, im->mc, mr);
-                int64_t tiles_m = j.tiles_m = cdiv(j.ms, j.mc);
-                /* Several tiles per thread, so that a thread slowed down by
-                 * another process (or by OpenBLAS's spinning idle threads) just
-                 * takes fewer of them; columns are split when M alone gives too
-                 * few. Narrow tiles cost little: the A block is read from L2 by
-                 * every kernel call anyway. Tiles only decide which thread
-                 * writes which C elements, never the arithmetic. */
-                int64_t want = parallel ? TILES_PER_THREAD * (int64_t)threads : 1;
-                int64_t tn = tiles_m >= want ? 1 : cdiv(want, tiles_m);
-                if (im->a_in_l1_max_nw && tn < cdiv(j.nc, im->a_in_l1_max_nw))
-                    tn = cdiv(j.nc, im->a_in_l1_max_nw);
-                j.nw = round_up(cdiv(j.nc, tn), nr);
-                j.tiles_n = cdiv(j.nc, j.nw);
-                run_pass(parallel, tiles_m * j.tiles_n, compute_task, &j);
-            }
-            j.beta = 1.0f; /* later K blocks accumulate onto the first */
-        }
+    /* Pass b computes block b and packs block b+1: one fork/join per block
+     * instead of two, and the packing fills the end of the pass, when the
+     * threads would otherwise wait for the last tiles. */
+    block_t k = {0, 0, 0, 0, 0, 0, beta, 1, ap, bp};
+    int more = 1, ab = 0, bb = 0;
+    j.n_tiles = 0;
+    while (more) {
+        k.ms = M - k.i0 < msb ? M - k.i0 : msb;
+        k.nc = N - k.j0 < ncb ? N - k.j0 : ncb;
+        k.kc = K - k.p0 < kcb ? K - k.p0 : kcb;
+        if (k.new_b) bb ^= nbuf - 1;  /* a fresh B panel: the buffer not in use */
+        ab ^= nbuf - 1;
+        k.ap = ap + ab * asz;
+        k.bp = bp + bb * bsz;
+        j.nxt = k;
+        plan_packing(&j, &j.nxt);
+        run_pass(parallel, j.n_tiles + j.n_achunks + j.n_bchunks, pass_task, &j);
+        j.cur = j.nxt;
+        plan_tiles(&j, &j.cur, parallel, threads);
+        more = next_block(&k, M, N, K, msb, kcb, ncb, beta);
     }
+    j.n_achunks = j.n_bchunks = 0;
+    run_pass(parallel, j.n_tiles, pass_task, &j);
 }
 
 /* ------------------------------------------------------------ one-row paths */
