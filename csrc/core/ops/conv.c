@@ -27,10 +27,16 @@
  * in L2 beside the tiles (K*F past TILE_MAX_B) goes through im2col chunks and
  * pn_sgemm, whose cache blocking suits it.
  *
- * Backward: dW += colsᵀ·dY (cols rebuilt chunk by chunk rather than kept:
- * memory over flops), dcols = dY·Wᵀ scattered back by col2im, db += Σ dY.
+ * Backward: dW += colsᵀ·dY, dcols = dY·Wᵀ scattered back (col2im), db += Σ dY.
  * Chunks hold whole output lines up to PN_CONV_COL_BUDGET floats; the chunk
  * sizes decide the summation blocks of dW, so they are part of the bits.
+ * When the forward runs by tiles, so does backward (dw_tiles, dx_tiles): dW
+ * by depth blocks of the chunks, each block im2col'd into a buffer of its own
+ * and its partial sum added in pn_sgemm's order (dY and db formed in the same
+ * tasks: one pass over dY); dX by MR-row tiles of dcols in L1, scattered at
+ * once. Neither builds the chunk's im2col or dcols matrix; both keep the
+ * chunked path's bits. Larger kernels keep the chunked path (cols rebuilt
+ * chunk by chunk rather than kept: memory over flops).
  * The layer's activation (pn_fused_activations; 0 linear) is fused as in
  * dense.c: bias and activation in one pass over the GEMM output, dY formed
  * as dy * act'(pre) once in backward, bit for bit the unfused graph. Like
