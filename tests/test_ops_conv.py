@@ -362,3 +362,68 @@ def test_conv2d_forward_has_the_bits_of_im2col_times_kernel(xs, ks, strides, pad
             pynn.set_num_threads(before)
         assert got.shape == want.shape
         assert np.array_equal(got, want), f"{threads} threads: max diff {np.abs(got - want).max()}"
+
+
+def _col2im_sequential(dcols, xshape, kh, kw, strides, padding, dilation):
+    """dX by scattering each im2col row's gradient back in row order and,
+    within a row, tap order, in float32: the order col2im adds in."""
+    N, H, W, C = xshape
+    (sh, sw), (dh, dw) = strides, dilation
+    OH, OW = keras_out(H, kh, sh, dh, padding), keras_out(W, kw, sw, dw, padding)
+    pt, pl = pads(H, kh, sh, dh, padding)[0], pads(W, kw, sw, dw, padding)[0]
+    dx = np.zeros(xshape, np.float32)
+    d = dcols.reshape(N, OH, OW, kh, kw, C)
+    for n in range(N):
+        for oy in range(OH):
+            for ox in range(OW):
+                for ky in range(kh):
+                    iy = oy * sh - pt + ky * dh
+                    if not 0 <= iy < H:
+                        continue
+                    for kx in range(kw):
+                        ix = ox * sw - pl + kx * dw
+                        if 0 <= ix < W:
+                            dx[n, iy, ix] += d[n, oy, ox, ky, kx]
+    return dx
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,dil,x_grad", [
+    ((9, 28, 28, 1), (3, 3, 1, 32), (1, 1), "valid", (1, 1), False),  # first layer: 24 depth blocks, 3 groups
+    ((5, 13, 13, 32), (3, 3, 32, 64), (1, 1), "valid", (1, 1), True),  # the benchmark's second layer
+    ((2, 12, 11, 64), (3, 3, 64, 40), (2, 1), "same", (1, 1), True),   # F ragged: dY panels packed
+    ((3, 9, 10, 3), (3, 2, 3, 7), (1, 2), "same", (2, 1), True),       # dilation, padding
+    ((3, 9, 10, 3), (3, 2, 3, 7), (1, 2), "same", (2, 1), False),
+])
+def test_conv2d_backward_has_the_bits_of_im2col_gemms(xs, ks, strides, padding, dil, x_grad):
+    """Backward runs by tiles (no im2col matrix, partial sums per depth block,
+    dX per tile), yet must keep the bits the seeded training fixtures were
+    recorded with: dY = g * relu'(y); dW = matmul(im2col(x)ᵀ, dY) (pn_sgemm, one
+    chunk here); db = Σ dY summed row by row in double; dX = matmul(dY, Wᵀ)
+    scattered in row order -- with 1 and 2 threads alike."""
+    rng = np.random.default_rng(sum(xs) + sum(ks) + x_grad)
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = (rng.standard_normal(ks) / np.sqrt(np.prod(ks[:3]))).astype(np.float32)
+    b = rng.standard_normal(ks[3]).astype(np.float32)
+    cols, (N, OH, OW) = _im2col(x, ks[0], ks[1], strides, padding, dil)
+    y = np.maximum(ops.matmul(np.ascontiguousarray(cols), w.reshape(-1, ks[3])).numpy() + b, 0)
+    g = rng.standard_normal((N * OH * OW, ks[3])).astype(np.float32)
+    dy = g * (y > 0).astype(np.float32)
+    want_w = ops.matmul(np.ascontiguousarray(cols.T), dy).numpy().reshape(ks)
+    want_b = np.cumsum(dy.astype(np.float64), axis=0)[-1].astype(np.float32)
+    dcols = ops.matmul(dy, np.ascontiguousarray(w.reshape(-1, ks[3]).T)).numpy()
+    want_x = _col2im_sequential(dcols, xs, ks[0], ks[1], strides, padding, dil)
+    before = pynn.get_num_threads()
+    for threads in (1, 2):
+        pynn.set_num_threads(threads)
+        try:
+            tx = pynn.Tensor(x, requires_grad=x_grad)
+            tw, tb = pynn.Tensor(w, requires_grad=True), pynn.Tensor(b, requires_grad=True)
+            out = ops.conv2d(tx, tw, tb, strides=strides, padding=padding, dilation_rate=dil,
+                             activation="relu")
+            out.backward(g.reshape(out.shape))
+        finally:
+            pynn.set_num_threads(before)
+        assert np.array_equal(tw.grad, want_w), f"{threads} threads: dW off by {np.abs(tw.grad - want_w).max()}"
+        assert np.array_equal(tb.grad, want_b), f"{threads} threads: db"
+        if x_grad:
+            assert np.array_equal(tx.grad, want_x), f"{threads} threads: dX off by {np.abs(tx.grad - want_x).max()}"

@@ -27,10 +27,16 @@
  * in L2 beside the tiles (K*F past TILE_MAX_B) goes through im2col chunks and
  * pn_sgemm, whose cache blocking suits it.
  *
- * Backward: dW += colsᵀ·dY (cols rebuilt chunk by chunk rather than kept:
- * memory over flops), dcols = dY·Wᵀ scattered back by col2im, db += Σ dY.
+ * Backward: dW += colsᵀ·dY, dcols = dY·Wᵀ scattered back (col2im), db += Σ dY.
  * Chunks hold whole output lines up to PN_CONV_COL_BUDGET floats; the chunk
  * sizes decide the summation blocks of dW, so they are part of the bits.
+ * When the forward runs by tiles, so does backward (dw_tiles, dx_tiles): dW
+ * by depth blocks of the chunks, each block im2col'd into a buffer of its own
+ * and its partial sum added in pn_sgemm's order (dY and db formed in the same
+ * tasks: one pass over dY); dX by MR-row tiles of dcols in L1, scattered at
+ * once. Neither builds the chunk's im2col or dcols matrix; both keep the
+ * chunked path's bits. Larger kernels keep the chunked path (cols rebuilt
+ * chunk by chunk rather than kept: memory over flops).
  * The layer's activation (pn_fused_activations; 0 linear) is fused as in
  * dense.c: bias and activation in one pass over the GEMM output, dY formed
  * as dy * act'(pre) once in backward, bit for bit the unfused graph. Like
@@ -149,7 +155,8 @@ static int64_t bwd_kb_max(const pn_conv_geom *g, const pn_gemm_impl *im)
 static int64_t bwd_block_floats(const pn_conv_geom *g, const pn_gemm_impl *im, int64_t kb)
 {
     int64_t K = g->KH * g->KW * g->C;
-    return round_up(kb * K, 16) + round_up(kb * round_up(g->F, im->nr), 16) + round_up(K * g->F, 16);
+    return round_up(kb * K, 16) + round_up(kb * round_up(g->F, im->nr), 16) + round_up(K * g->F, 16) +
+           round_up(kb * g->F, 16);
 }
 
 static int64_t bwd_tiles_floats(const pn_conv_geom *g, const pn_gemm_impl *im)
@@ -414,6 +421,7 @@ typedef struct {
     const float *x, *gy;      /* gy: the incoming gradient (dY itself when linear) */
     const float *pre, *y;     /* for dY = gy * act'(pre) */
     float *dpre;              /* where dY is formed, block by block (NULL: linear) */
+    int local_dy;             /* dY only for dW and db: formed in the block's buffer */
     float *buf;               /* BW_GROUP block buffers of `stride` floats */
     int64_t K, stride, kb_max;
     const int64_t *b0, *blen; /* the group's blocks: first row, rows */
@@ -429,36 +437,46 @@ RANGE_FN dw_blocks(void *vctx, int64_t b, int64_t e)
         float *cols = c->buf + t * c->stride;
         float *yp = cols + round_up(c->kb_max * K, 16);
         float *S = yp + round_up(c->kb_max * Fp, 16);
+        float *yd = S + round_up(K * F, 16);
         int64_t kb = c->blen[t], lo = c->b0[t] * F;
-        const float *dy = c->gy;
-        if (c->dpre) { /* the block's dY, formed here while the block is in cache */
-            pn_act_backward_range(c->e->act, c->e->a, c->e->flag, c->pre, c->y, c->gy, c->dpre, lo,
-                                  lo + kb * F);
-            dy = c->dpre;
+        const float *dy = c->gy + lo; /* the block's dY rows */
+        if (c->dpre) { /* formed here while the block is in cache */
+            float *d = c->local_dy ? yd : c->dpre + lo;
+            pn_act_backward_range(c->e->act, c->e->a, c->e->flag, c->pre + lo, c->y + lo,
+                                  c->gy + lo, d, 0, kb * F);
+            dy = d;
         }
         im2col_ctx ic = {g, c->x, cols, c->b0[t]};
         im2col_rows(&ic, 0, kb);
-        im->pack_b((int)nr, kb, F, dy + lo, F, 1, yp);
+        /* whole panels are read where they lie; a ragged last panel is packed */
+        const float *bp = dy;
+        int64_t ldb = F;
+        if (F % nr) {
+            im->pack_b((int)nr, kb, F, dy, F, 1, yp);
+            bp = yp, ldb = nr;
+        }
         for (int64_t j0 = 0; j0 < F; j0 += nr)
             for (int64_t i0 = 0; i0 < K; i0 += mr) /* a(i,p) = cols[p*K + i] */
-                im->skernel(kb, cols + i0, 1, K, yp + j0 * kb, nr, S + i0 * F + j0, F, 1.0f,
-                            0.0f, K - i0 < mr ? (int)(K - i0) : (int)mr,
+                im->skernel(kb, cols + i0, 1, K, bp + (ldb == nr ? j0 * kb : j0), ldb,
+                            S + i0 * F + j0, F, 1.0f, 0.0f, K - i0 < mr ? (int)(K - i0) : (int)mr,
                             F - j0 < nr ? (int)(F - j0) : (int)nr);
     }
 }
 
-/* Also forms dY (into dpre, unless the activation is linear) inside the
+/* Also forms dY (unless the activation is linear: into dpre, or with
+ * local_dy, when dX will not need it, into each block's own buffer) inside the
  * blocks' tasks and, when db is given, sums it into acc[F] (double) in row
  * order as each group finishes: backward's one pass over dY. */
 static void dw_tiles(const pn_conv_geom *g, const pn_gemm_impl *im, const conv_act *e,
                      const float *x, const float *gy, const float *pre, const float *y,
-                     float *dpre, float *dw, double *acc, float *buf)
+                     float *dpre, int local_dy, float *dw, double *acc, float *buf)
 {
     int64_t rows = g->N * g->OH * g->OW, F = g->F, K = g->KH * g->KW * g->C, KF = K * F;
     int64_t step = chunk_rows(g), b0[BW_GROUP], blen[BW_GROUP];
-    dw_ctx c = {g, im, e, x, gy, pre, y, dpre, buf, K, 0, bwd_kb_max(g, im), b0, blen};
-    const float *dy = dpre ? dpre : gy;
+    local_dy = local_dy && dpre;
+    dw_ctx c = {g, im, e, x, gy, pre, y, dpre, local_dy, buf, K, 0, bwd_kb_max(g, im), b0, blen};
     c.stride = bwd_block_floats(g, im, c.kb_max);
+    const float *dy = dpre ? dpre : gy;
     int64_t nb = 0;
     for (int64_t r0 = 0; r0 < rows; r0 += step) {
         int64_t m = rows - r0 < step ? rows - r0 : step, kb = pn_gemm_k_block(im, m);
@@ -473,9 +491,10 @@ static void dw_tiles(const pn_conv_geom *g, const pn_gemm_impl *im, const conv_a
                 const float *S = buf + t * c.stride + round_up(c.kb_max * K, 16) +
                                  round_up(c.kb_max * round_up(F, im->nr), 16);
                 for (int64_t i = 0; i < KF; i++) dw[i] += S[i];
+                const float *d = local_dy ? S + round_up(KF, 16) : dy + b0[t] * F;
                 if (acc) /* the bias in row order, as the unblocked sum */
-                    for (int64_t r = b0[t]; r < b0[t] + blen[t]; r++)
-                        for (int64_t f = 0; f < F; f++) acc[f] += dy[r * F + f];
+                    for (int64_t r = 0; r < blen[t]; r++)
+                        for (int64_t f = 0; f < F; f++) acc[f] += d[r * F + f];
             }
             nb = 0;
         }
@@ -573,8 +592,8 @@ static int conv_backward_kind(pn_node *n, int one_d)
         if (acc)
             for (int64_t f = 0; f < F; f++) acc[f] = 0;
         float *dpre = e.act != PN_ACT_linear ? s.dpre : NULL;
-        dw_tiles(&g, im, &e, X->data, gy, e.keep_pre ? s.pre : n->data, n->data, dpre, Wn->grad,
-                 acc, s.cols);
+        dw_tiles(&g, im, &e, X->data, gy, e.keep_pre ? s.pre : n->data, n->data, dpre,
+                 !X->requires_grad, Wn->grad, acc, s.cols);
         if (acc) {
             float *gb = n->in[2]->grad;
             for (int64_t f = 0; f < F; f++) gb[f] += (float)acc[f];
