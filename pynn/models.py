@@ -284,8 +284,11 @@ class Model(Trainer, Layer):
         steps (one segment per weight, bound by `_build_optimizer`); the gradients are one
         contiguous arena (offsets in table order), which the gradient hook, DP-SGD
         and the optimizer state are laid out by. Freezing edits the table, never
-        memory. Binding again is cheap and needed whenever another model sharing
-        layers may have bound the same gradients to its own arena."""
+        memory. The gradients are bound again when the table changed or when any
+        gradient was bound elsewhere since (another model sharing layers binds the
+        same weights' gradients to its own arena; ``t.grad = None`` drops one), which
+        `_C.grad_binding_version` tells; else the table in place is returned as it is
+        (fit asks before every epoch)."""
         table = self.trainable_weights
         old = getattr(self, "_table", None)
         if old is None or len(old) != len(table) or any(a is not b for a, b in zip(old, table)):
@@ -295,11 +298,14 @@ class Model(Trainer, Layer):
             self._grads = np.zeros(max(sum(self._segments), 1), np.float32)
             # a train program records which weights require gradients: trace again
             self._programs = {}
-        off = 0
-        for var in table:
-            _C.bind_grad(var.value, self._grads[off:off + var.size].reshape(var.shape))
-            off += var.size
-        return table
+            self._grads_bound_at = None
+        if getattr(self, "_grads_bound_at", None) != _C.grad_binding_version():
+            off = 0
+            for var in self._table:
+                _C.bind_grad(var.value, self._grads[off:off + var.size].reshape(var.shape))
+                off += var.size
+            self._grads_bound_at = _C.grad_binding_version()
+        return self._table
 
     def _gradient_arena_layout(self):
         """[(weight path, offset, size)] of the trainable weights in the gradient

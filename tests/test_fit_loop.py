@@ -325,3 +325,95 @@ def test_the_hook_cannot_run_or_close_its_own_loop():
         assert loop.run(data, 16, 0, 1, acc=np.zeros(8))[2] == 1
         assert not loop.closed
     assert len(errors) == 2 and "already running" in errors[0] and "running" in errors[1]
+
+
+# ------------------------------------------------------------ the weight table between epochs
+# fit asks the model for its weight table before every epoch (a callback may have frozen
+# a layer); the gradients and the optimizer are bound again only when something changed.
+def test_an_unchanged_table_is_bound_once_per_fit_not_per_epoch(monkeypatch):
+    x, y = _data()
+    real, binds = _C.bind_grad, []
+    monkeypatch.setattr(_C, "bind_grad", lambda t, g: (binds.append(t), real(t, g))[1])
+    model = _model()  # building the model binds its table
+    n_weights = len(model.trainable_weights)
+    assert n_weights == 4 and len(binds) >= n_weights  # the spy sees the binds
+    bound = len(binds)
+    tables = []
+    seen = pynn.callbacks.LambdaCallback(
+        on_epoch_end=lambda e, logs: tables.append(model.optimizer._bound_table))
+    model.fit(x, y, epochs=4, callbacks=[seen], **FIT)
+    assert len(binds) == bound  # not bound again per fit or per epoch
+    assert len(tables) == 4 and all(t is tables[0] for t in tables)  # nor the optimizer
+    model.fit(x, y, epochs=3, callbacks=[seen], **FIT)
+    assert len(binds) == bound and all(t is tables[0] for t in tables)
+    # and it trained all along: the same bits as one fit of 7 epochs
+    ref = _model()
+    ref.fit(x, y, epochs=7, **FIT)
+    _same(model, ref)
+
+
+def test_a_gradient_dropped_between_epochs_is_bound_again():
+    # `var.value.grad = None` (a PyTorch habit) unbinds a weight's gradient from the
+    # arena the optimizer reads: the next epoch must bind it again, or that weight
+    # would silently stop training
+    x, y = _data()
+    a, b = _model(), _model()
+
+    def drop(m):
+        for var in m.trainable_weights:
+            var.value.grad = None
+
+    a.fit(x, y, epochs=3, callbacks=[_AtEpochEnd(0, drop)], **FIT)
+    b.fit(x, y, epochs=3, **FIT)
+    _same(a, b)
+
+
+def test_a_model_sharing_a_layer_trained_inside_a_callback():
+    # the other model binds the shared kernel's gradient to its own arena; the next
+    # epoch of this fit binds it back (compared with the same fits one after another)
+    x, y = _data()
+
+    def pair():
+        pynn.set_seed(5)
+        shared = pynn.layers.Dense(6, activation="tanh")
+        models = []
+        for _ in range(2):
+            m = pynn.Sequential([pynn.Input(shape=(5,)), shared, pynn.layers.Dense(1)])
+            m.compile(optimizer=pynn.optimizers.SGD(0.05), loss="mse")
+            models.append(m)
+        return models
+
+    a, other = pair()
+    a.fit(x, y, epochs=2, callbacks=[_AtEpochEnd(0, lambda m: other.fit(x, y, epochs=1, **FIT))],
+          **FIT)
+    ref_a, ref_other = pair()
+    ref_a.fit(x, y, epochs=1, **FIT)
+    ref_other.fit(x, y, epochs=1, **FIT)
+    ref_a.fit(x, y, epochs=1, **FIT)
+    _same(a, ref_a)
+    _same(other, ref_other)
+
+
+def test_a_layer_unfrozen_and_recompiled_between_epochs_trains_from_then_on(monkeypatch):
+    x, y = _data()
+    loops = LoopSpy(monkeypatch)
+
+    def frozen_model():
+        m = _model()
+        m.layers[0].trainable = False
+        m.compile(optimizer=pynn.optimizers.Adam(0.01), loss="mse")
+        return m
+
+    def unfreeze(m):
+        m.layers[0].trainable = True
+        m.compile(optimizer=pynn.optimizers.Adam(0.01), loss="mse")
+
+    a, b = frozen_model(), frozen_model()
+    first = a.layers[0].get_weights()
+    a.fit(x, y, epochs=2, callbacks=[_AtEpochEnd(0, unfreeze)], **FIT)
+    assert len(loops.built) == 2
+    assert not np.array_equal(first[0], a.layers[0].get_weights()[0])  # trained in epoch 2
+    b.fit(x, y, epochs=1, **FIT)
+    unfreeze(b)
+    b.fit(x, y, epochs=1, **FIT)
+    _same(a, b)

@@ -326,8 +326,14 @@ static PyObject *Tensor_get_grad(PnTensor *self, void *c)
     return pn_py_view(n, n->grad, n->ndim, n->shape);
 }
 
+/* Counts every change of where a tensor's gradient lives (bind_grad, t.grad =
+ * None): a model whose weights' gradients were bound to its arena at version v
+ * finds them still there while the version is v, and skips binding again. */
+static unsigned long long grad_bindings;
+
 static void drop_grad(pn_node *n)
 {
+    grad_bindings++;
     if (n->owns_grad) free(n->grad);
     if (n->grad_release) n->grad_release(n->grad_ctx);
     n->grad = NULL;
@@ -766,7 +772,14 @@ static PyObject *py_bind_grad(PyObject *mod, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *py_grad_binding_version(PyObject *mod, PyObject *unused)
+{
+    return PyLong_FromUnsignedLongLong(grad_bindings);
+}
+
 PyMethodDef pn_py_tensor_methods[] = {
+    {"grad_binding_version", py_grad_binding_version, METH_NOARGS,
+     "Changes whenever any tensor's gradient is bound elsewhere or dropped."},
     {"apply", (PyCFunction)(void (*)(void))py_apply, METH_FASTCALL | METH_KEYWORDS,
      "apply(op, inputs, **attrs) runs one engine op eagerly; attributes by name "
      "(pynn.ops.describe(op) lists them)."},

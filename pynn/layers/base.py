@@ -543,7 +543,9 @@ class Layer:
         attributes each time, so that a list filled after assignment counts too."""
         found, seen = [], {id(self)}
         for key, value in self.__dict__.items():
-            if key.startswith("_"):
+            # one type test skips most attributes (numbers, strings, arrays, functions):
+            # fit asks for the trainable weights, hence this, before every epoch
+            if not isinstance(value, (Layer, list, tuple, dict)) or key.startswith("_"):
                 continue
             items = value.values() if isinstance(value, dict) else \
                 value if isinstance(value, (list, tuple)) else (value,)

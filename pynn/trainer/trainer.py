@@ -684,7 +684,11 @@ class Trainer(Steps):
         if getattr(self.optimizer, "_built_for", None) != tuple(self._segments):
             self.optimizer.build(int(sum(self._segments)), self._segments, self._segment_shapes)
             self.optimizer._built_for = tuple(self._segments)
-        self.optimizer._c.bind(table)  # the weights it steps, where they live
+        opt = self.optimizer
+        bound = opt.__dict__.get("_bound_table")  # (its C optimizer, the table bound to it)
+        if bound is None or bound[0] is not opt._c or bound[1] is not table:
+            opt._c.bind(table)  # the weights it steps, where they live
+            opt._bound_table = (opt._c, table)
 
     def _require_compiled(self, what):
         # compile(loss=None) is valid (Keras): add_loss / compute_loss give the loss,

@@ -464,8 +464,8 @@ static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K,
 /* ------------------------------------------------------------ one-row paths */
 /* A batch-1 forward (M == 1) and a one-row batch's weight gradient (K == 1)
  * through the tiled path would pack all of B (or all of C's columns) for one
- * row's worth of work; the kernels of onerow_avx2.c read operands in place
- * and keep the tiled path's bits (see there). Threads split columns (GEMV) or
+ * row's worth of work; the kernels of onerow_avx2.c (and the AVX-512 GEMV of
+ * onerow_avx512.c) read operands in place and keep the tiled path's bits. Threads split columns (GEMV) or
  * rows (rank 1): each C element is still one thread's. */
 #ifndef ONEROW_PARALLEL_MIN
 #define ONEROW_PARALLEL_MIN (128 * 1024) /* multiply-adds */

@@ -7,8 +7,10 @@
  * columns), four cache lines of every row per pass; here a pass covers up to
  * 256 columns (16 zmm accumulators), so for the layers of a typical MLP each
  * pass reads whole rows, i.e. B once, front to back, which the hardware
- * prefetcher follows. Measured on a Zen 4 EPYC, one thread, 784 x 256 from
- * L2: 8.7 us with the AVX2 kernel, see the commit for this one.
+ * prefetcher follows. Measured on a Zen 4 EPYC, one thread, interleaved
+ * medians: 256 x 128 1.5 -> 1.3 us, 128 x 64 0.29 -> 0.26 us; 784 x 256 only
+ * 9.6 -> 9.2 us: its 800 KB come from L2 at ~90 GB/s, the bandwidth L2 gives
+ * one core, whatever the kernel (software prefetch did not help).
  *
  * Same bits as the micro-kernels and the AVX2 one-row kernel (see
  * onerow_avx2.c): each C element is acc = fma(a_p, b_pj, acc) from +0 for p in
