@@ -12,7 +12,7 @@ from ._names import unknown_name
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "Hinge",
            "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
-           "mean_squared_error", "mse", "get", "serialize", "deserialize",
+           "mean_squared_error", "mse", "mean_absolute_error", "get", "serialize", "deserialize",
            "MeanAbsolutePercentageError", "KLDivergence", "mean_absolute_percentage_error",
            "kl_divergence", "mape", "kld"]
 
@@ -670,3 +670,33 @@ def mean_squared_error(y_true, y_pred):
 
 
 mse = mean_squared_error
+
+
+def mean_absolute_error(y_true, y_pred):
+    """Per-sample mean absolute error, Keras' functional form (no reduction over the batch).
+
+    Parameters
+    ----------
+    y_true : array_like or Tensor
+        Targets ``(batch, ...)``.
+    y_pred : array_like or Tensor
+        Predictions of the same shape.
+
+    Returns
+    -------
+    Tensor
+        One value per sample.
+
+    Raises
+    ------
+    ValueError
+        Shapes of y_true and y_pred that do not match (both named).
+
+    Examples
+    --------
+    >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+    >>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
+    >>> pynn.losses.mean_absolute_error(y_true, y_pred).numpy().round(4)
+    array([0.1, 0.2], dtype=float32)
+    """
+    return ops.mean_absolute_error(y_true, y_pred, reduction="none")

@@ -335,3 +335,11 @@ def test_ops_conv_dispatches_on_the_kernel_rank():
                                   ops.conv1d(x1, k1, padding="same").numpy())
     with pytest.raises(ValueError, match="conv: expected a kernel"):
         ops.conv(x1, np.ones((3, 3), np.float32))
+
+
+def test_losses_mean_absolute_error_is_per_sample():
+    # tensorflow.org's autoencoder tutorial: losses.mean_absolute_error(reconstructions, data)
+    a = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]], np.float32)
+    b = np.array([[1.0, 1.0, 0.0], [1.0, 2.0, 4.0]], np.float32)
+    np.testing.assert_allclose(pynn.losses.mean_absolute_error(a, b).numpy(), [1.0, 4.0 / 3],
+                               rtol=1e-6)
