@@ -597,8 +597,11 @@ def _loss_metric(cls_name, loss_name, default_name, example, **defaults):
            f"    Examples\n    --------\n    >>> m = pynn.metrics.{cls_name}()\n"
            f"    >>> m.update_state({example[0]}, {example[1]})\n"
            f"    >>> round(m.result(), 4)\n    {example[2]}\n    ")
+    # _direction: a loss improves downwards (Keras sets it on these metrics, and
+    # EarlyStopping / ModelCheckpoint in mode "auto" read it)
     return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__, "get_config": get_config,
-                                                 "__doc__": doc, "__module__": __name__})
+                                                 "__doc__": doc, "__module__": __name__,
+                                                 "_direction": "down"})
 
 
 _ONE_HOT = ("np.array([[0.0, 1.0], [1.0, 0.0]])", "np.array([[0.4, 0.6], [0.3, 0.7]])")

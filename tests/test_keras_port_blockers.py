@@ -279,3 +279,67 @@ def test_ops_crossentropies_match_keras():
             ops.sparse_categorical_crossentropy(np.array([1, 0]), out, from_logits=fl).numpy(),
             c(keras.ops.sparse_categorical_crossentropy(np.array([1, 0]), out, from_logits=fl)),
             rtol=1e-5)
+
+
+# ------------------------------------------------------------------ found while porting
+
+def test_early_stopping_reads_a_loss_metrics_direction():
+    # tensorflow.org's overfit_and_underfit: EarlyStopping(monitor="val_binary_crossentropy")
+    # with a compiled metrics.BinaryCrossentropy; Keras reads the metric's direction ("down")
+    model = pynn.Sequential([pynn.Input((2,)), layers.Dense(1)])
+    model.compile("sgd", pynn.losses.BinaryCrossentropy(from_logits=True),
+                  metrics=[pynn.metrics.BinaryCrossentropy(from_logits=True,
+                                                           name="binary_crossentropy")])
+    stop = pynn.callbacks.EarlyStopping(monitor="val_binary_crossentropy", patience=1)
+    x = np.random.default_rng(8).normal(size=(20, 2)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    model.fit(x, y, validation_data=(x, y), epochs=2, callbacks=[stop], verbose=0)
+    assert stop.monitor_op is np.less
+
+
+class _StandardizedConv(layers.Conv2D):
+    # https://keras.io/examples/keras_recipes/subclassing_conv_layers/
+    def convolution_op(self, inputs, kernel):
+        mean, var = ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
+        return ops.conv(inputs, (kernel - mean) / ops.sqrt(var + 1e-10), padding="valid",
+                        strides=list(self.strides))
+
+
+def test_overridden_convolution_op_is_what_call_runs():
+    layer = _StandardizedConv(2, 2, activation="relu")
+    x = np.random.default_rng(9).normal(size=(3, 4, 4, 2))
+    layer.build((None, 4, 4, 2))
+    k = np.asarray(layer.kernel, np.float64)
+    ks = (k - k.mean((0, 1, 2))) / np.sqrt(k.var((0, 1, 2)) + 1e-10)
+    want = np.maximum(ops.conv2d(x, ks).numpy() + np.asarray(layer.bias), 0)
+    np.testing.assert_allclose(layer(x.astype(np.float32)).numpy(), want, rtol=1e-4, atol=1e-5)
+    # and its gradient reaches the kernel through the standardisation
+    check_grad(lambda t: layer.convolution_op(x.astype(np.float32), t),
+               lambda kk: _conv_ref(x, (kk - kk.mean((0, 1, 2))) /
+                                    np.sqrt(kk.var((0, 1, 2)) + 1e-10)), [k])
+
+
+def _conv_ref(x, k):
+    kh, kw = k.shape[:2]
+    out = np.zeros((x.shape[0], x.shape[1] - kh + 1, x.shape[2] - kw + 1, k.shape[3]))
+    for i in range(out.shape[1]):
+        for j in range(out.shape[2]):
+            out[:, i, j] = np.einsum("nhwc,hwcf->nf", x[:, i:i + kh, j:j + kw], k)
+    return out
+
+
+def test_ops_conv_dispatches_on_the_kernel_rank():
+    x1 = np.random.default_rng(10).normal(size=(2, 5, 3)).astype(np.float32)
+    k1 = np.random.default_rng(11).normal(size=(2, 3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(ops.conv(x1, k1, padding="SAME").numpy(),
+                                  ops.conv1d(x1, k1, padding="same").numpy())
+    with pytest.raises(ValueError, match="conv: expected a kernel"):
+        ops.conv(x1, np.ones((3, 3), np.float32))
+
+
+def test_losses_mean_absolute_error_is_per_sample():
+    # tensorflow.org's autoencoder tutorial: losses.mean_absolute_error(reconstructions, data)
+    a = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]], np.float32)
+    b = np.array([[1.0, 1.0, 0.0], [1.0, 2.0, 4.0]], np.float32)
+    np.testing.assert_allclose(pynn.losses.mean_absolute_error(a, b).numpy(), [1.0, 4.0 / 3],
+                               rtol=1e-6)

@@ -67,7 +67,44 @@ class _Conv(Layer):
         self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
                                      self.bias_regularizer) if self.use_bias else None)
 
+    def convolution_op(self, inputs, kernel):
+        """The convolution of ``call`` without bias and activation (Keras'
+        ``Conv.convolution_op``): a subclass overrides it to change the kernel it
+        convolves with (keras.io's StandardizedConv2D), or calls it from its own
+        ``call``.
+
+        Parameters
+        ----------
+        inputs : Tensor
+            The layer's input.
+        kernel : Tensor
+            A kernel of ``self.kernel``'s shape.
+
+        Returns
+        -------
+        Tensor
+
+        Raises
+        ------
+        ValueError
+            As the convolution op, for shapes that do not fit.
+
+        Examples
+        --------
+        >>> conv = pynn.layers.Conv2D(1, 2, kernel_initializer="ones")
+        >>> conv.build((None, 3, 3, 1))
+        >>> conv.convolution_op(np.ones((1, 3, 3, 1), np.float32), 2 * conv.kernel).shape
+        (1, 2, 2, 1)
+        """
+        fn = ops.conv1d if self.rank == 1 else ops.conv2d
+        return fn(inputs, kernel, strides=self.strides, padding=self.padding,
+                  dilation_rate=self.dilation_rate)
+
     def call(self, inputs, training=False):
+        if type(self).convolution_op is not _Conv.convolution_op:  # overridden: run it
+            y = self.convolution_op(inputs, self.tensor(self.kernel))
+            y = y + self.tensor(self.bias) if self.use_bias else y
+            return self.activation(y)
         fn = ops.conv1d if self.rank == 1 else ops.conv2d
         fused = activations.fused_name(self.activation)  # applied inside the conv op
         y = fn(inputs, self.tensor(self.kernel), self.tensor(self.bias) if self.use_bias else None,

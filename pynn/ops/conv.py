@@ -16,7 +16,7 @@ import numpy as np
 from .. import _C
 from .dense import _activation_attrs
 
-__all__ = ["conv2d", "conv1d"]
+__all__ = ["conv2d", "conv1d", "conv"]
 
 
 
@@ -225,3 +225,51 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, ac
     """
     return _conv("conv1d", 1, x, kernel, bias, strides, padding, dilation_rate,
                  ("valid", "same", "causal"), activation, alpha, approximate)
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """``keras.ops.conv``: the convolution of the kernel's rank, channels-last (1-D and
+    2-D: `conv1d` / `conv2d`).
+
+    Parameters
+    ----------
+    inputs : Tensor or array_like
+        ``(N, W, C)`` or ``(N, H, W, C)``.
+    kernel : Tensor or array_like
+        ``(K, C, F)`` or ``(KH, KW, C, F)``.
+    strides : int or sequence of int, default 1
+        Step of the window.
+    padding : {"valid", "same"}, default "valid"
+        As for the layers (case-insensitive, as Keras).
+    data_format : {"channels_last"}, optional
+        Only channels-last is supported.
+    dilation_rate : int or sequence of int, default 1
+        Spacing of the kernel taps.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        A kernel that is not 3-D or 4-D, channels-first data, or shapes that do not fit.
+
+    Examples
+    --------
+    >>> x = np.ones((1, 4, 4, 1), np.float32)
+    >>> pynn.ops.conv(x, np.ones((3, 3, 1, 1), np.float32)).shape
+    (1, 2, 2, 1)
+    """
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"conv: only data_format='channels_last' is supported, got "
+                         f"{data_format!r}")
+    rank = len(_shape(kernel)) - 2
+    if rank not in (1, 2):
+        raise ValueError(f"conv: expected a kernel of shape (K, C, F) or (KH, KW, C, F), got "
+                         f"shape {tuple(_shape(kernel))}")
+    strides = tuple(strides) if isinstance(strides, list) else strides
+    fn = conv1d if rank == 1 else conv2d
+    return fn(inputs, kernel, strides=strides,
+              padding=padding.lower() if isinstance(padding, str) else padding,
+              dilation_rate=dilation_rate)
