@@ -60,6 +60,7 @@ from .categorical import CategoryEncoding, Discretization, Hashing  # noqa: F401
 from .image_preprocessing import (RandomContrast, RandomFlip, RandomRotation,  # noqa: F401
                                   RandomTranslation, RandomZoom, Resizing)
 from .image_crop import CenterCrop, RandomBrightness, RandomCrop  # noqa: F401
+from .image_color import RandomColorDegeneration, RandomGrayscale, RandomInvert  # noqa: F401
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
@@ -89,9 +90,10 @@ __all__ = [
     "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Cropping3D", "DepthwiseConv1D",
     "EinsumDense", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling3D", "GlobalAvgPool3D",
     "GlobalMaxPool3D", "GlobalMaxPooling3D", "GroupNormalization", "Identity", "MaxPool3D",
-    "MaxPooling3D", "PReLU", "RMSNormalization", "RandomBrightness", "RandomCrop",
-    "SeparableConv1D", "SeparableConvolution1D", "SeparableConvolution2D", "SpatialDropout1D",
-    "SpatialDropout2D", "SpatialDropout3D", "UnitNormalization", "UpSampling3D", "ZeroPadding3D",
+    "MaxPooling3D", "PReLU", "RMSNormalization", "RandomBrightness", "RandomColorDegeneration",
+    "RandomCrop", "RandomGrayscale", "RandomInvert", "SeparableConv1D", "SeparableConvolution1D",
+    "SeparableConvolution2D", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "UnitNormalization", "UpSampling3D", "ZeroPadding3D",
 ]
 
 
@@ -159,9 +161,10 @@ for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePo
              AdaptiveMaxPooling3D, AdditiveAttention, AlphaDropout, Attention, AveragePooling3D,
              CenterCrop, Conv3D, Cropping3D, DepthwiseConv1D, EinsumDense, GaussianDropout,
              GaussianNoise, GlobalAveragePooling3D, GlobalMaxPooling3D, GroupNormalization,
-             Identity, MaxPooling3D, PReLU, RMSNormalization, RandomBrightness, RandomCrop,
-             SeparableConv1D, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
-             UnitNormalization, UpSampling3D, ZeroPadding3D):
+             Identity, MaxPooling3D, PReLU, RMSNormalization, RandomBrightness,
+             RandomColorDegeneration, RandomCrop, RandomGrayscale, RandomInvert, SeparableConv1D,
+             SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, UnitNormalization,
+             UpSampling3D, ZeroPadding3D):
     register(_cls)
 
 
