@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from ..ops.linearize import shape_only
 from ..ops.symbolic import _replace
 from .base import Layer, unique_name
 
@@ -31,6 +32,11 @@ class OpLayer(Layer):
         values = inputs if isinstance(inputs, list) else [inputs]
         by_id = {id(t): v for t, v in zip(self.tensors, values)}
         return self.fn(*_replace(self.args, by_id), **_replace(self.kwargs, by_id))
+
+    def _dry_run_shape(self, *args, **kwargs):
+        # ops computed by NumPy (inv, svd, ...) would fail on the dry run's zeros
+        with shape_only():
+            return super()._dry_run_shape(*args, **kwargs)
 
     def get_config(self):
         by_id = {id(t): {"tensor": i} for i, t in enumerate(self.tensors)}

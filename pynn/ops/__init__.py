@@ -10,6 +10,7 @@ from .activations import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .nn_losses import *  # noqa: F401,F403  (keras.ops' unreduced cross-entropies)
 from .conv import *  # noqa: F401,F403
 from .conv_transpose import *  # noqa: F401,F403
 from .depthwise import *  # noqa: F401,F403
@@ -30,10 +31,12 @@ from .cumulative import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .segment import *  # noqa: F401,F403
 from .contraction import *  # noqa: F401,F403
-from .linalg import norm  # noqa: F401
+from .linalg import *  # noqa: F401,F403
 from .activations_more import *  # noqa: F401,F403
 from .mathfuncs import *  # noqa: F401,F403
 from .arrange import *  # noqa: F401,F403
+from .fft import *  # noqa: F401,F403
+from .control import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -306,11 +309,13 @@ def minimum(a, b):
 # (the family modules themselves are implementation and not listed).
 # (by sys.modules: `embedding` and `dense` name both a module and its op function)
 __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "shape", "losses",
+                                      "nn_losses",
                                       "conv", "conv_transpose", "depthwise", "image", "pool", "norm",
                                       "rnn", "embedding", "attention", "dense", "convert", "compare",
                                       "rounding", "numeric", "layout", "sorting", "cumulative",
                                       "creation", "segment", "contraction", "linalg",
-                                      "activations_more", "mathfuncs", "arrange")
+                                      "activations_more", "mathfuncs", "arrange", "fft",
+                                      "control")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})

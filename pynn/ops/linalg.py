@@ -1,15 +1,23 @@
 """pynn.ops.linalg: ``keras.ops.linalg`` — the vector and matrix norms (``norm``),
 composed of engine ops (abs, powers, sums, max / min), so they differentiate.
 
-Norms that need a singular value decomposition (matrix ``ord`` 2, -2, "nuc")
-are not provided: pynn has no SVD op, and they raise saying so."""
+The matrix norms of singular values (``ord`` 2, -2, "nuc") go through `svd`
+(NumPy, eager only, with its exact gradient); the others trace into models.
+The decompositions and solvers (pynn/ops/decomp.py, pynn/ops/solvers.py) are
+this namespace's too."""
 import math
 import numbers
 
 from .. import _C
 from .shape import _is_int, _tensor
+from .decomp import svd
 
-__all__ = ["norm"]
+from .decomp import *  # noqa: F401,F403
+from .decomp import __all__ as _decomp
+from .solvers import *  # noqa: F401,F403
+from .solvers import __all__ as _solvers
+
+__all__ = ["norm"] + _decomp + _solvers
 
 
 def _reduce(op, x, axes, keepdims):
@@ -45,8 +53,16 @@ def _matrix_norm(x, ord, axes, keepdims):
         if not keepdims and outer > inner:
             outer -= 1  # the summed axis is gone
         return _reduce("max" if ord > 0 else "min", sums, [outer], keepdims)
-    raise ValueError(f"norm: matrix ord {ord!r} needs singular values, which pynn does not "
-                     "compute; use ord in (None, 'fro', 1, -1, inf, -inf)")
+    if ord in (2, -2, "nuc"):  # the largest / smallest / sum of the singular values
+        rest = [i for i in range(x.ndim) if i not in (r, c)]
+        s = svd(_C.apply("transpose", [x], axes=tuple(rest + [r, c])), compute_uv=False)
+        out = _reduce({2: "max", -2: "min", "nuc": "sum"}[ord], s, [s.ndim - 1], False)
+        if keepdims:
+            out = _C.apply("reshape", [out], shape=tuple(
+                1 if i in (r, c) else d for i, d in enumerate(x.shape)))
+        return out
+    raise ValueError(f"norm: matrix ord must be None, 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, "
+                     f"got {ord!r}")
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -59,7 +75,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
     ord : {None, int, float, inf, -inf, "fro"}, optional
         Vector norms: None / 2 (Euclidean), 1, inf, -inf, 0 (count of
         nonzeros), any p. Matrix norms (two axes): None / "fro", 1, -1, inf,
-        -inf. NumPy's meanings.
+        -inf, 2, -2, "nuc" (the last three from singular values, eager only).
+        NumPy's meanings.
     axis : None, int or tuple of 2 int, optional
         The vector axis, or the two matrix axes. None: the whole of ``x`` as a
         vector (a 2-D ``x`` with a matrix ``ord``: the matrix).
@@ -73,8 +90,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
     Raises
     ------
     ValueError
-        An ``ord`` that needs singular values (2, -2, "nuc" for matrices), a
-        string ord for vectors, or more than two axes.
+        An unknown ``ord``, a string ord for vectors, more than two axes, a
+        singular-value norm inside a model being traced.
 
     Examples
     --------
