@@ -138,3 +138,88 @@ def test_bad_arguments(make, message):
 def test_bad_input_names_the_layer():
     with pytest.raises(ValueError, match="CenterCrop 'center_crop.*expects images"):
         layers.CenterCrop(2, 2)(np.ones((2, 3), np.float32))
+
+
+# ---------------------------------------------- RandomInvert, RandomGrayscale, RandomColorDegeneration
+# https://keras.io/api/layers/preprocessing_layers/image_augmentation/random_invert/,
+# .../random_grayscale/, .../random_color_degeneration/
+RGB = RNG.uniform(0, 255, size=(4, 3, 5, 3)).astype(np.float32)
+
+
+def test_colour_configs_match_keras():
+    keras = keras_or_skip()
+    for name, args, kw in [("RandomInvert", (), {}), ("RandomInvert", (0.6,), {"seed": 2}),
+                           ("RandomGrayscale", (), {}), ("RandomGrayscale", (0.3,), {}),
+                           ("RandomColorDegeneration", (0.4,), {}),
+                           ("RandomColorDegeneration", ((0.2, 0.5),), {"value_range": (0, 1)})]:
+        theirs, ours = getattr(keras.layers, name)(*args, **kw), getattr(layers, name)(*args, **kw)
+        kc, pc = config_keys_match(theirs, ours)
+        for k in set(kc) - {"name", "dtype"}:
+            want = list(kc[k]) if isinstance(kc[k], tuple) else kc[k]
+            assert pc[k] == want, (name, k, pc[k], kc[k])
+
+
+def test_grayscale_and_full_degeneration_equal_keras_grayscale():
+    keras = keras_or_skip()
+    want = keras.ops.convert_to_numpy(keras.layers.RandomGrayscale(1.0)(RGB, training=True))
+    np.testing.assert_allclose(layers.RandomGrayscale(1.0)(RGB, training=True).numpy(), want,
+                               rtol=1e-5, atol=1e-4)
+    theirs = keras.layers.RandomColorDegeneration((1.0, 1.0))(RGB, training=True)
+    np.testing.assert_allclose(
+        layers.RandomColorDegeneration((1.0, 1.0))(RGB, training=True).numpy(),
+        keras.ops.convert_to_numpy(theirs), rtol=1e-5, atol=1e-3)
+
+
+def test_invert_probability_follows_keras_rule():
+    pynn.set_seed(4)
+    x = np.full((2000, 1, 1, 1), 5.0, np.float32)
+    for factor, p in ((1.0, 0.5), (0.6, 0.3), ((0.4, 0.8), 0.6)):  # P(t < p), p ~ U(range)
+        out = layers.RandomInvert(factor, value_range=(0, 1))(x, training=True).numpy()
+        inverted = out == np.float32(1 - 5.0)
+        assert np.all(inverted | (out == 5.0))
+        assert abs(inverted.mean() - p) < 0.04, (factor, inverted.mean())
+
+
+def test_grayscale_probability_and_images_kept_whole():
+    pynn.set_seed(5)
+    x = np.tile(RGB[:1], (1000, 1, 1, 1))
+    out = layers.RandomGrayscale(0.3)(x, training=True).numpy()
+    gray = np.all(out == out[..., :1], axis=(1, 2, 3))
+    same = np.all(out == x, axis=(1, 2, 3))
+    assert np.all(gray ^ same) and abs(gray.mean() - 0.3) < 0.04
+
+
+def test_degeneration_factor_range_and_clip():
+    pynn.set_seed(6)
+    x = np.tile(RGB[:1], (500, 1, 1, 1))
+    gray = (x * np.array([0.2989, 0.587, 0.114], np.float32)).sum(-1, keepdims=True)
+    out = layers.RandomColorDegeneration((0.2, 0.5))(x, training=True).numpy()
+    f = ((out - x) / (gray - x))[:, 0, 0, 0]  # one factor per image
+    np.testing.assert_allclose(((out - x) / (gray - x)), f[:, None, None, None] * np.ones_like(x),
+                               rtol=1e-3, atol=1e-3)
+    assert f.min() >= 0.2 - 1e-3 and f.max() <= 0.5 + 1e-3 and f.max() - f.min() > 0.25
+    strong = layers.RandomColorDegeneration((-1.0, -1.0))(x, training=True).numpy()
+    assert strong.min() >= 0 and strong.max() <= 255
+
+
+@pytest.mark.parametrize("make", [lambda: layers.RandomInvert(), lambda: layers.RandomGrayscale(),
+                                  lambda: layers.RandomColorDegeneration(0.5)])
+def test_colour_layers_are_identity_at_inference_seeded_in_training(make):
+    layer = make()
+    np.testing.assert_array_equal(layer(RGB).numpy(), RGB)
+    pynn.set_seed(8)
+    a = layer(RGB, training=True).numpy()
+    pynn.set_seed(8)
+    np.testing.assert_array_equal(layer(RGB, training=True).numpy(), a)
+    loaded = round_trip(layer, RGB)
+    assert type(loaded.layers[-1]) is type(layer)
+
+
+def test_colour_bad_arguments_and_inputs():
+    for make in (lambda: layers.RandomInvert(1.5), lambda: layers.RandomGrayscale(-0.1),
+                 lambda: layers.RandomColorDegeneration((0.1, 0.2, 0.3)),
+                 lambda: layers.RandomInvert(value_range=5)):
+        with pytest.raises(ValueError):
+            make()
+    with pytest.raises(ValueError, match="RandomGrayscale 'random_grayscale.*needs RGB images"):
+        layers.RandomGrayscale(1.0)(np.zeros((1, 2, 2, 4), np.float32), training=True)

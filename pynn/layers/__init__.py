@@ -21,6 +21,8 @@ from .conv3d import Conv3D, Convolution3D  # noqa: F401
 from .conv_transpose import (Conv1DTranspose, Conv2DTranspose, Convolution1DTranspose,  # noqa: F401
                              Convolution2DTranspose)
 from .conv_depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D  # noqa: F401
+from .conv_depthwise1d import (DepthwiseConv1D, SeparableConv1D,  # noqa: F401
+                               SeparableConvolution1D)
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: F401
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -58,6 +60,7 @@ from .categorical import CategoryEncoding, Discretization, Hashing  # noqa: F401
 from .image_preprocessing import (RandomContrast, RandomFlip, RandomRotation,  # noqa: F401
                                   RandomTranslation, RandomZoom, Resizing)
 from .image_crop import CenterCrop, RandomBrightness, RandomCrop  # noqa: F401
+from .image_color import RandomColorDegeneration, RandomGrayscale, RandomInvert  # noqa: F401
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
@@ -84,10 +87,11 @@ __all__ = [
     "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D", "AdditiveAttention", "AlphaDropout", "Attention", "AveragePooling3D",
     "AvgPool3D", "CenterCrop", "Conv3D", "Convolution1D", "Convolution1DTranspose",
-    "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Cropping3D", "EinsumDense",
-    "GaussianDropout", "GaussianNoise", "GlobalAveragePooling3D", "GlobalAvgPool3D",
+    "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Cropping3D", "DepthwiseConv1D",
+    "EinsumDense", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling3D", "GlobalAvgPool3D",
     "GlobalMaxPool3D", "GlobalMaxPooling3D", "GroupNormalization", "Identity", "MaxPool3D",
-    "MaxPooling3D", "PReLU", "RMSNormalization", "RandomBrightness", "RandomCrop",
+    "MaxPooling3D", "PReLU", "RMSNormalization", "RandomBrightness", "RandomColorDegeneration",
+    "RandomCrop", "RandomGrayscale", "RandomInvert", "SeparableConv1D", "SeparableConvolution1D",
     "SeparableConvolution2D", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "UnitNormalization", "UpSampling3D", "ZeroPadding3D",
 ]
@@ -155,10 +159,12 @@ for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,
 for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
              AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
              AdaptiveMaxPooling3D, AdditiveAttention, AlphaDropout, Attention, AveragePooling3D,
-             CenterCrop, Conv3D, Cropping3D, EinsumDense, GaussianDropout, GaussianNoise,
-             GlobalAveragePooling3D, GlobalMaxPooling3D, GroupNormalization, Identity,
-             MaxPooling3D, PReLU, RMSNormalization, RandomBrightness, RandomCrop, SpatialDropout1D,
-             SpatialDropout2D, SpatialDropout3D, UnitNormalization, UpSampling3D, ZeroPadding3D):
+             CenterCrop, Conv3D, Cropping3D, DepthwiseConv1D, EinsumDense, GaussianDropout,
+             GaussianNoise, GlobalAveragePooling3D, GlobalMaxPooling3D, GroupNormalization,
+             Identity, MaxPooling3D, PReLU, RMSNormalization, RandomBrightness,
+             RandomColorDegeneration, RandomCrop, RandomGrayscale, RandomInvert, SeparableConv1D,
+             SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, UnitNormalization,
+             UpSampling3D, ZeroPadding3D):
     register(_cls)
 
 

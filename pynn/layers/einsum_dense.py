@@ -135,7 +135,8 @@ class EinsumDense(Layer):
     >>> heads = pynn.layers.EinsumDense("abc,cde->abde", output_shape=(None, 2, 8))
     >>> heads(np.ones((2, 5, 6), np.float32)).shape, heads.kernel.shape
     ((2, 5, 2, 8), (6, 2, 8))
-    >>> pynn.layers.EinsumDense("...b,bc->...c", output_shape=3)(np.ones((2, 4, 5), np.float32)).shape
+    >>> last_axis = pynn.layers.EinsumDense("...b,bc->...c", output_shape=3)
+    >>> last_axis(np.ones((2, 4, 5), np.float32)).shape
     (2, 4, 3)
     """
 

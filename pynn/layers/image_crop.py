@@ -9,8 +9,7 @@ engine tensors (nothing is read back into Python) and gradients reach the input.
 import numpy as np
 
 from .. import _C, ops
-from .base import Layer
-from .image_preprocessing import _RandomLayer, _number, smart_resize
+from .image_preprocessing import _ImageLayer, _RandomLayer, _number, smart_resize
 
 
 def _size(cls, name, v):
@@ -26,24 +25,11 @@ def _channels_last(cls, data_format):
     return "channels_last"
 
 
-class _CropLayer(Layer):
-    _one_input = True
-
+class _CropLayer(_ImageLayer):
     def _init_size(self, height, width, data_format):
         cls = type(self).__name__
         self.height, self.width = _size(cls, "height", height), _size(cls, "width", width)
         self.data_format = _channels_last(cls, data_format)
-
-    def _check_input(self, shape):
-        if len(shape) not in (3, 4):
-            raise ValueError(f"{type(self).__name__} '{self.name}' expects images (batch, height, "
-                             f"width, channels) or one image (height, width, channels), got shape "
-                             f"{tuple(shape)}")
-
-    def _batched(self, fn, inputs):
-        if len(inputs.shape) == 3:
-            return ops.squeeze(fn(ops.expand_dims(inputs, 0)), 0)
-        return fn(inputs)
 
     def _centre(self, x):
         h, w = x.shape[1], x.shape[2]

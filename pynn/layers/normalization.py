@@ -213,7 +213,8 @@ class LayerNormalization(Layer):
     def get_config(self):
         cfg = super().get_config()
         cfg.update(axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
-                   rms_scaling=self.rms_scaling, beta_initializer=initializers.serialize(self.beta_initializer),
+                   rms_scaling=self.rms_scaling,
+                   beta_initializer=initializers.serialize(self.beta_initializer),
                    gamma_initializer=initializers.serialize(self.gamma_initializer),
                    beta_regularizer=regularizers.serialize(self.beta_regularizer),
                    gamma_regularizer=regularizers.serialize(self.gamma_regularizer))

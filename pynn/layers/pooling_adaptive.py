@@ -56,7 +56,8 @@ class _AdaptivePool(Layer):
                 "data_format": self.data_format}
 
 
-_DOC = """Adaptive {kind} pooling to a fixed output size over {what} (Keras' Adaptive{Kind}Pooling{r}D).
+_DOC = """Adaptive {kind} pooling to a fixed output size over {what}
+    (Keras' Adaptive{Kind}Pooling{r}D).
 
     Output cell ``i`` of an axis of length ``n`` is the {kind} of input cells
     ``floor(i*n/o)`` to ``ceil((i+1)*n/o) - 1`` (PyTorch's windows, which Keras 3

@@ -180,7 +180,8 @@ class AlphaDropout(_Noise):
         kept = ops.reshape(_C.apply("dropout_mask", [inputs], rate=r, count=1, width=n),
                            (-1,) + tuple(inputs.shape[1:])) * np.float32(1 - r)
         # a * (x * kept + alpha' * (1 - kept)) + b, folded into one product and one sum
-        return (inputs * kept) * np.float32(a) + (kept * np.float32(-a * ap) + np.float32(a * ap + b))
+        return (inputs * kept) * np.float32(a) + (kept * np.float32(-a * ap)
+                                                  + np.float32(a * ap + b))
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed,
