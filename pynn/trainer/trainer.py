@@ -553,7 +553,10 @@ class Trainer(Steps):
         self.stop_training = False
         per_batch = cbs.wants_every_batch()
         rng = _random.generator()
+        self._initial_epoch = None
         cbs.on_train_begin()
+        if self._initial_epoch is not None:  # BackupAndRestore resumes an interrupted fit
+            initial_epoch = self._initial_epoch
         logs = {}
         epoch = initial_epoch
         diverged = None
