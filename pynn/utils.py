@@ -12,6 +12,7 @@ from .dataset_utils import (get_file, image_dataset_from_directory, split_datase
 from .layers.base import clear_session  # noqa: F401
 from .plot_model import plot_model
 from .progbar import Progbar
+from .py_dataset import PyDataset, Sequence
 from .serialization import (custom_object_scope, deserialize_keras_object,  # noqa: F401
                             get_custom_objects, get_registered_name, get_registered_object,
                             register_keras_serializable, serialize_keras_object)
@@ -24,7 +25,8 @@ __all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed", "p
            "register_keras_serializable", "get_custom_objects", "custom_object_scope",
            "serialize_keras_object", "deserialize_keras_object", "get_registered_name",
            "get_registered_object", "clear_session", "is_keras_tensor", "pack_x_y_sample_weight",
-           "unpack_x_y_sample_weight", "array_to_img", "img_to_array", "load_img", "save_img"]
+           "unpack_x_y_sample_weight", "array_to_img", "img_to_array", "load_img", "save_img",
+           "PyDataset", "Sequence"]
 
 
 def is_keras_tensor(x):

@@ -153,3 +153,137 @@ def test_set_random_seed_makes_pynn_reproducible():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pynn.utils.set_random_seed(0)
+
+
+# PyDataset / Sequence (https://keras.io/api/utils/python_utils/#pydataset-class)
+XD = rng.normal(size=(22, 4)).astype(np.float32)
+YD = rng.normal(size=(22, 2)).astype(np.float32)
+WD = rng.uniform(0.5, 2.0, 22).astype(np.float32)
+
+
+def _dataset_class(base):
+    class Shuffled(base):
+        """Batches of 5 (the last of 2) in an order redrawn at every epoch end, and
+        an augmentation that depends on the epoch: what a Keras user writes."""
+
+        def __init__(self, weighted=False, **kwargs):
+            super().__init__(**kwargs)
+            self.weighted, self.epoch, self.ends = weighted, 0, 0
+            self.order = np.arange(22)
+
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            idx = self.order[i * 5:(i + 1) * 5]
+            x = XD[idx] * (1.0 + 0.1 * self.epoch)
+            return (x, YD[idx], WD[idx]) if self.weighted else (x, YD[idx])
+
+        def on_epoch_end(self):
+            self.ends += 1
+            self.epoch += 1
+            self.order = np.random.default_rng(self.epoch).permutation(22)
+    return Shuffled
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fit_evaluate_predict_read_a_pydataset_as_keras(weighted):
+    keras = keras_or_skip()
+    kernel = rng.normal(size=(4, 2)).astype(np.float32)
+    out = []
+    for lib in (pynn, keras):
+        model = lib.Sequential([lib.Input(shape=(4,)), lib.layers.Dense(2)])
+        model.set_weights([kernel, np.zeros(2, np.float32)])
+        model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse", metrics=["mae"])
+        ds = _dataset_class(lib.utils.PyDataset)(weighted=weighted)
+        # shuffle=False: Keras' shuffle of batches draws from its own random state
+        hist = model.fit(ds, epochs=3, verbose=0, shuffle=False).history
+        ends = ds.ends
+        logs = model.evaluate(ds, verbose=0, return_dict=True)
+        pred = model.predict(_dataset_class(lib.utils.Sequence)(), verbose=0)
+        out.append((hist, logs, pred, model.get_weights()))
+        assert ends == 4  # as Keras 3.15: once before the first epoch, then after each
+    (ph, pl, pp, pw), (kh, kl, kp, kw) = out
+    for key in kh:
+        np.testing.assert_allclose(ph[key], kh[key], rtol=1e-5, err_msg=key)
+    for key in kl:
+        np.testing.assert_allclose(pl[key], kl[key], rtol=1e-5, err_msg=key)
+    np.testing.assert_allclose(pp, kp, rtol=1e-5, atol=1e-6)
+    for a, b in zip(pw, kw):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_every_epoch_reads_the_dataset_again():
+    # the augmentation grows with the epoch: training on epoch 0's data three times differs
+    ds_cls = _dataset_class(pynn.utils.PyDataset)
+    kernel = rng.normal(size=(4, 2)).astype(np.float32)
+    models = []
+    for refresh in (True, False):
+        model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)])
+        model.set_weights([kernel, np.zeros(2, np.float32)])
+        model.compile(optimizer=pynn.optimizers.SGD(0.05), loss="mse")
+        ds = ds_cls()
+        if not refresh:
+            ds.on_epoch_end = lambda: None  # the same batches every epoch
+        model.fit(ds, epochs=3, verbose=0, shuffle=False)
+        models.append(model.get_weights()[0])
+    assert not np.allclose(models[0], models[1])
+
+
+def test_pydataset_bad_uses():
+    ds_cls = _dataset_class(pynn.utils.PyDataset)
+    model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="fit: y must not be given when x is a PyDataset"):
+        model.fit(ds_cls(), YD, verbose=0)
+    with pytest.raises(ValueError, match="fit: batch_size must not be given"):
+        model.fit(ds_cls(), batch_size=4, verbose=0)
+    with pytest.raises(ValueError, match="validation_split is not supported"):
+        model.fit(ds_cls(), validation_split=0.2, verbose=0)
+    with pytest.raises(ValueError, match="class_weight is not supported when x is a PyDataset"):
+        model.fit(ds_cls(), class_weight={0: 1.0, 1: 2.0}, verbose=0)
+
+    class Ragged(pynn.utils.PyDataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            n = (5, 3, 5)[i]
+            return XD[:n], YD[:n]
+    with pytest.raises(ValueError, match=r"must all have the same size but the last.*\[5, 3, 5\]"):
+        model.fit(Ragged(), verbose=0, shuffle=False)
+
+    class Empty(pynn.utils.PyDataset):
+        def __len__(self):
+            return 0
+    with pytest.raises(ValueError, match="has no batches"):
+        model.predict(Empty(), verbose=0)
+
+    class Growing(ds_cls):
+        def __len__(self):
+            return 5 if self.epoch <= 1 else 4  # (fit calls on_epoch_end first)
+    with pytest.raises(ValueError, match="every epoch of a PyDataset must give the same shapes"):
+        model.fit(Growing(), epochs=2, verbose=0)
+    with pytest.raises(NotImplementedError, match="must implement __getitem__"):
+        pynn.utils.PyDataset()[0]
+
+
+def test_shuffle_reads_the_batches_in_a_new_order_each_epoch_as_keras():
+    log = []
+
+    class Logged(_dataset_class(pynn.utils.PyDataset)):
+        def __getitem__(self, i):
+            log.append((self.epoch, i))
+            return super().__getitem__(i)
+
+    pynn.set_seed(3)
+    model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(Logged(), epochs=4, verbose=0)  # shuffle=True by default
+    orders = [[i for e, i in log if e == epoch] for epoch in range(1, 5)]
+    assert all(sorted(o) == [0, 1, 2, 3, 4] for o in orders)
+    assert any(o != [0, 1, 2, 3, 4] for o in orders)
+    # batch 4 holds 2 samples: it is moved last, so the 5-row batches stay whole
+    x, y, _, size = pynn.py_dataset.read_epoch(Logged(), "fit", shuffle=True)
+    assert size == 5
+    np.testing.assert_array_equal(y[-2:], YD[20:22])

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .. import _C, losses as losses_mod, metrics as metrics_mod, random as _random
+from .. import py_dataset
 from ..dataset import from_dataset
 from ..data_adapter import check_finite
 from ..metric_state import is_state_metric
@@ -402,6 +403,8 @@ class Trainer(Steps):
         3
         """
         self._require_compiled("fit")
+        x, y, batch_size, sample_weight, shuffle, callbacks = py_dataset.for_fit(
+            x, y, batch_size, sample_weight, class_weight, shuffle, validation_split, callbacks)
         x, y, batch_size = from_dataset(x, y, batch_size, "fit")
         batch_size = batch_size_arg(batch_size, "fit")
         self._begin_use("fit")
@@ -773,6 +776,12 @@ class Trainer(Steps):
         {'loss': 4.0, 'mae': 2.0}
         """
         self._require_compiled("evaluate")
+        x, y, batch_size, ds_weight = py_dataset.for_single_pass(x, y, batch_size, "evaluate")
+        if ds_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("evaluate: sample_weight must not be given when x is a "
+                                 "PyDataset whose batches hold sample weights")
+            sample_weight = ds_weight
         x, y, batch_size = from_dataset(x, y, batch_size, "evaluate")
         batch_size = batch_size_arg(batch_size, "evaluate")
         xs = prepare_x(self, x)
@@ -858,6 +867,7 @@ class Trainer(Steps):
         >>> model.predict(np.array([[1.0, 2.0, 3.0]]), verbose=0)
         array([[1., 3.]], dtype=float32)
         """
+        x, _, batch_size, _ = py_dataset.for_single_pass(x, None, batch_size, "predict")
         x, _, batch_size = from_dataset(x, None, batch_size, "predict")
         batch_size = batch_size_arg(batch_size, "predict")
         self._begin_use("predict")
