@@ -1488,3 +1488,8 @@ class LambdaCallback(Callback):
 
 
 from .tensorboard import TensorBoard  # noqa: E402  (its own module: the tensorboard extra)
+
+
+from .callbacks_backup import BackupAndRestore  # noqa: E402  (it subclasses Callback)
+
+__all__ += ["BackupAndRestore"]

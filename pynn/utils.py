@@ -1,15 +1,18 @@
 """`keras.utils` for ported programs: to_categorical, normalize, pad_sequences,
 set_random_seed (NumPy in, NumPy out, as in Keras), plot_model, Progbar, and the
 dataset functions (pynn/dataset_utils.py: split_dataset, timeseries_dataset_from_array,
-image_dataset_from_directory, text_dataset_from_directory, get_file)."""
+image_dataset_from_directory, text_dataset_from_directory, get_file) and the image
+file helpers (pynn/image_utils.py: load_img, img_to_array, array_to_img, save_img)."""
 import numpy as np
 
 from .data import to_categorical
+from .image_utils import array_to_img, img_to_array, load_img, save_img
 from .dataset_utils import (get_file, image_dataset_from_directory, split_dataset,  # noqa: F401
                             text_dataset_from_directory, timeseries_dataset_from_array)
 from .layers.base import clear_session  # noqa: F401
 from .plot_model import plot_model
 from .progbar import Progbar
+from .py_dataset import PyDataset, Sequence
 from .serialization import (custom_object_scope, deserialize_keras_object,  # noqa: F401
                             get_custom_objects, get_registered_name, get_registered_object,
                             register_keras_serializable, serialize_keras_object)
@@ -22,7 +25,8 @@ __all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed", "p
            "register_keras_serializable", "get_custom_objects", "custom_object_scope",
            "serialize_keras_object", "deserialize_keras_object", "get_registered_name",
            "get_registered_object", "clear_session", "is_keras_tensor", "pack_x_y_sample_weight",
-           "unpack_x_y_sample_weight"]
+           "unpack_x_y_sample_weight", "array_to_img", "img_to_array", "load_img", "save_img",
+           "PyDataset", "Sequence"]
 
 
 def is_keras_tensor(x):

@@ -147,7 +147,7 @@ def sample_weights(model, y, n, sample_weight, class_weight):
         if sw.shape[0] != n:
             raise ValueError(f"sample_weight has {sw.shape[0]} values for {n} samples")
         check_finite(sw, "sample_weight")
-        w = w * sw
+        w = sw  # used in place (a PyDataset's weights are refilled there each epoch)
     if class_weight is not None:
         if not y:
             raise ValueError("class_weight needs the targets y to weigh samples by their class")

@@ -61,7 +61,10 @@ def fit(model, xs, ys, w, val, batch_size, epochs, initial_epoch, shuffle, callb
     model.history = cbs.history
     model.stop_training = False
     rng = _random.generator()  # the compiled loop's shuffles: one permutation per epoch
+    model._initial_epoch = None
     cbs.on_train_begin()
+    if model._initial_epoch is not None:  # BackupAndRestore resumes an interrupted fit
+        initial_epoch = model._initial_epoch
     epoch_logs = {}
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()  # Keras: every metric in model.metrics restarts each epoch

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import _C, losses as losses_mod, metrics as metrics_mod, random as _random
+from .. import py_dataset
 from ..dataset import from_dataset
 from ..data_adapter import check_finite
 from ..metric_state import is_state_metric
@@ -405,6 +406,8 @@ class Trainer(Steps):
         3
         """
         self._require_compiled("fit")
+        x, y, batch_size, sample_weight, shuffle, callbacks = py_dataset.for_fit(
+            x, y, batch_size, sample_weight, class_weight, shuffle, validation_split, callbacks)
         x, y, batch_size = from_dataset(x, y, batch_size, "fit")
         batch_size = batch_size_arg(batch_size, "fit")
         self._begin_use("fit")
@@ -556,7 +559,10 @@ class Trainer(Steps):
         self.stop_training = False
         per_batch = cbs.wants_every_batch()
         rng = _random.generator()
+        self._initial_epoch = None
         cbs.on_train_begin()
+        if self._initial_epoch is not None:  # BackupAndRestore resumes an interrupted fit
+            initial_epoch = self._initial_epoch
         logs = {}
         epoch = initial_epoch
         diverged = None
@@ -777,6 +783,12 @@ class Trainer(Steps):
         {'loss': 4.0, 'mae': 2.0}
         """
         self._require_compiled("evaluate")
+        x, y, batch_size, ds_weight = py_dataset.for_single_pass(x, y, batch_size, "evaluate")
+        if ds_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("evaluate: sample_weight must not be given when x is a "
+                                 "PyDataset whose batches hold sample weights")
+            sample_weight = ds_weight
         x, y, batch_size = from_dataset(x, y, batch_size, "evaluate")
         batch_size = batch_size_arg(batch_size, "evaluate")
         xs = prepare_x(self, x)
@@ -862,6 +874,7 @@ class Trainer(Steps):
         >>> model.predict(np.array([[1.0, 2.0, 3.0]]), verbose=0)
         array([[1., 3.]], dtype=float32)
         """
+        x, _, batch_size, _ = py_dataset.for_single_pass(x, None, batch_size, "predict")
         x, _, batch_size = from_dataset(x, None, batch_size, "predict")
         batch_size = batch_size_arg(batch_size, "predict")
         self._begin_use("predict")
