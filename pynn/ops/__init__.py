@@ -36,6 +36,8 @@ from .mathfuncs import *  # noqa: F401,F403
 from .arrange import *  # noqa: F401,F403
 from .fft import *  # noqa: F401,F403
 from .control import *  # noqa: F401,F403
+from .nanreduce import *  # noqa: F401,F403
+from .quantile import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -313,7 +315,7 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "rounding", "numeric", "layout", "sorting", "cumulative",
                                       "creation", "segment", "contraction", "linalg",
                                       "activations_more", "mathfuncs", "arrange", "fft",
-                                      "control")
+                                      "control", "nanreduce", "quantile")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
