@@ -38,6 +38,10 @@ from .fft import *  # noqa: F401,F403
 from .control import *  # noqa: F401,F403
 from .nanreduce import *  # noqa: F401,F403
 from .quantile import *  # noqa: F401,F403
+from .bitwise import *  # noqa: F401,F403
+from .counting import *  # noqa: F401,F403
+from .scatter import *  # noqa: F401,F403
+from .correlate import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -315,7 +319,8 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "rounding", "numeric", "layout", "sorting", "cumulative",
                                       "creation", "segment", "contraction", "linalg",
                                       "activations_more", "mathfuncs", "arrange", "fft",
-                                      "control", "nanreduce", "quantile")
+                                      "control", "nanreduce", "quantile",
+                                      "bitwise", "counting", "scatter", "correlate")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
