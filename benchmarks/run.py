@@ -28,6 +28,8 @@ import statistics
 import subprocess
 import sys
 
+from machine_load import MachineLoad
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
@@ -119,15 +121,6 @@ def machine():
     return cpu, flags
 
 
-def load_note(before, after):
-    per_core = max(before, after) / (os.cpu_count() or 1)
-    note = f"load average (1 min) {before:.2f} before, {after:.2f} after"
-    if per_core > 0.5:
-        note += (f" -- WARNING: {per_core:.2f} per core > 0.5: other work shared the machine; "
-                 "ratios are unreliable, absolute times more so")
-    return note
-
-
 def fmt_time(s):
     if s is None:
         return "n/a"
@@ -202,7 +195,7 @@ def main():
     missing = [NAMES[f] for f in FRAMEWORKS if f not in frameworks]
     if missing:
         print(f"skipped (not installed): {', '.join(missing)}", file=sys.stderr)
-    load_before = os.getloadavg()[0]
+    load = MachineLoad()
     results = {}
     for case in args.cases.split(","):
         results[case] = {}
@@ -212,7 +205,7 @@ def main():
                     continue
                 print(f"{case} round {r + 1}/{args.rounds}: {fw} ...", file=sys.stderr, flush=True)
                 results[case].setdefault(fw, []).append(spawn(case, fw, args.threads, args.quick))
-    load_after = os.getloadavg()[0]
+    load.stop()
     cpu, flags = machine()
     vers = versions(frameworks)
     sys.path.insert(0, ROOT)
@@ -222,14 +215,14 @@ def main():
               f"Python {platform.python_version()}, "
               + ", ".join(f"{k} {v}" for k, v in vers.items())
               + f"; {args.rounds} alternating rounds per case (median, min-max); "
-              + load_note(load_before, load_after) + ".")
+              + load.note() + ".")
     text = header + "\n\n" + table(results, frameworks)
     print(text)
     if "WARNING" in header:
         print(header[header.index("WARNING"):], file=sys.stderr)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "latest.json"), "w") as f:
-        json.dump({"header": header, "load_before": load_before, "load_after": load_after,
+        json.dump({"header": header, **load.record(),
                    "results": results}, f, indent=1)
     if args.readme:
         write_readme(text)

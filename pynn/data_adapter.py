@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from . import _C
+
 ACCEPTED = ("NumPy arrays, lists of numbers, pandas DataFrames / Series, pynn or torch tensors, "
             "or for a model with several inputs a list or a dict {input name: array} of those")
 
@@ -57,7 +59,11 @@ def as_float_array(x, what):
 
 
 def check_finite(a, what):
-    if a.size and not np.isfinite(a).all():
+    if a.dtype == np.float32 and a.flags.c_contiguous:
+        finite = _C.all_finite(a)  # one pass in C: no temporary, ~0.1 us for one sample
+    else:
+        finite = not a.size or np.isfinite(a).all()
+    if not finite:
         bad = np.argwhere(~np.isfinite(a))[0]
         raise ValueError(f"{what} contains NaN or infinite values (first at index "
                          f"{tuple(int(i) for i in bad)}); clean or impute them before training")

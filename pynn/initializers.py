@@ -31,7 +31,7 @@ def _fans(shape):
 
 
 class Initializer:
-    """The base class of initializers: ``initializer(shape) -> float32 array``.
+    """The base class of initializers: ``initializer(shape) -> Tensor`` (float32).
 
     Pass one (or its name, e.g. ``"he_normal"``) as a layer's
     ``kernel_initializer`` / ``bias_initializer``. A custom initializer
@@ -51,7 +51,40 @@ class Initializer:
               [0.5, 0.5]], dtype=float32)
     """
     def __call__(self, shape, dtype=None):
-        raise NotImplementedError
+        """Returns a new weight value of the given shape, as a ``pynn.Tensor`` (Keras
+        returns a backend tensor: ``.numpy()``, ``.shape``, ``float()`` and ops work on it).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The weight's shape.
+        dtype : str, optional
+            ``None`` or ``"float32"`` (pynn's weights are float32).
+
+        Returns
+        -------
+        Tensor
+
+        Raises
+        ------
+        ValueError
+            Another dtype.
+
+        Examples
+        --------
+        >>> w = pynn.initializers.GlorotNormal(seed=42)(shape=(3, 5))
+        >>> w.shape, w.dtype, np.allclose(w.numpy(), pynn.initializers.GlorotNormal(seed=42)((3, 5)))
+        ((3, 5), dtype('float32'), True)
+        """
+        if dtype not in (None, "float32", np.float32):
+            raise ValueError(f"{type(self).__name__}: pynn's weights are float32, got "
+                             f"dtype={dtype!r}")
+        from .tensor import Tensor
+        return Tensor(self._array(tuple(int(d) for d in shape)))
+
+    def _array(self, shape):
+        """The value as a float32 NumPy array (what built-in initializers define)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no __call__(shape, dtype=None)")
 
     def get_config(self):
         """Returns the initializer's constructor arguments as a dict.
@@ -83,7 +116,7 @@ class Initializer:
         Examples
         --------
         >>> pynn.initializers.Constant.from_config({"value": 2.0})((2,))
-        array([2., 2.], dtype=float32)
+        Tensor([2., 2.])
         """
         return cls(**config)
 
@@ -94,10 +127,10 @@ class Zeros(Initializer):
     Examples
     --------
     >>> pynn.initializers.Zeros()((2, 2))
-    array([[0., 0.],
-           [0., 0.]], dtype=float32)
+    Tensor([[0., 0.],
+           [0., 0.]])
     """
-    def __call__(self, shape, dtype=None):
+    def _array(self, shape):
         return np.zeros(shape, np.float32)
 
 
@@ -107,9 +140,9 @@ class Ones(Initializer):
     Examples
     --------
     >>> pynn.initializers.Ones()((3,))
-    array([1., 1., 1.], dtype=float32)
+    Tensor([1., 1., 1.])
     """
-    def __call__(self, shape, dtype=None):
+    def _array(self, shape):
         return np.ones(shape, np.float32)
 
 
@@ -129,17 +162,17 @@ class Constant(Initializer):
     Examples
     --------
     >>> pynn.initializers.Constant(0.5)((2,))
-    array([0.5, 0.5], dtype=float32)
+    Tensor([0.5, 0.5])
     >>> pynn.initializers.Constant([1.0, 2.0])((2, 2))
-    array([[1., 2.],
-           [1., 2.]], dtype=float32)
+    Tensor([[1., 2.],
+           [1., 2.]])
     """
 
     def __init__(self, value=0.0):
         array = np.asarray(value, dtype=np.float32)
         self.value = float(value) if array.ndim == 0 else array
 
-    def __call__(self, shape, dtype=None):
+    def _array(self, shape):
         try:
             return np.array(np.broadcast_to(self.value, shape), np.float32)
         except ValueError:
@@ -175,7 +208,7 @@ class RandomNormal(Initializer):
     def _rng(self):
         return np.random.default_rng(self.seed) if self.seed is not None else _random.generator()
 
-    def __call__(self, shape, dtype=None):
+    def _array(self, shape):
         return self._rng().normal(self.mean, self.stddev, shape).astype(np.float32)
 
     def get_config(self):
@@ -205,7 +238,7 @@ class RandomUniform(RandomNormal):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
-    def __call__(self, shape, dtype=None):
+    def _array(self, shape):
         return self._rng().uniform(self.minval, self.maxval, shape).astype(np.float32)
 
     def get_config(self):
@@ -231,7 +264,7 @@ class TruncatedNormal(RandomNormal):
     True
     """
 
-    def __call__(self, shape, dtype=None):
+    def _array(self, shape):
         return self.mean + _tn(self._rng(), shape, self.stddev)
 
 
@@ -274,7 +307,7 @@ class VarianceScaling(RandomNormal):
             raise ValueError(f"VarianceScaling: unknown distribution {distribution!r}")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
 
-    def __call__(self, shape, dtype=None):
+    def _array(self, shape):
         fan_in, fan_out = _fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         scale = self.scale / max(1.0, fan)
@@ -454,7 +487,7 @@ class Orthogonal(RandomNormal):
     def __init__(self, gain=1.0, seed=None):
         self.gain, self.seed = gain, seed
 
-    def __call__(self, shape, dtype=None):
+    def _array(self, shape):
         if len(shape) < 2:
             raise ValueError(f"Orthogonal needs a shape of rank >= 2, got {tuple(shape)}")
         rows, cols = int(np.prod(shape[:-1])), shape[-1]
@@ -485,13 +518,13 @@ class Identity(Initializer):
     Examples
     --------
     >>> pynn.initializers.Identity()((2, 3))
-    array([[1., 0., 0.],
-           [0., 1., 0.]], dtype=float32)
+    Tensor([[1., 0., 0.],
+           [0., 1., 0.]])
     """
     def __init__(self, gain=1.0):
         self.gain = gain
 
-    def __call__(self, shape, dtype=None):
+    def _array(self, shape):
         if len(shape) != 2:
             raise ValueError(f"Identity needs a 2-D shape, got {tuple(shape)}")
         return (self.gain * np.eye(*shape)).astype(np.float32)
@@ -537,7 +570,7 @@ def get(identifier):
     >>> type(pynn.initializers.get("he_normal")).__name__
     'HeNormal'
     >>> pynn.initializers.get("zeros")((2,))
-    array([0., 0.], dtype=float32)
+    Tensor([0., 0.])
     """
     if identifier is None:
         return None
@@ -607,7 +640,7 @@ def deserialize(config):
     --------
     >>> init = pynn.initializers.deserialize({"class_name": "Constant", "config": {"value": 3.0}})
     >>> init((2,))
-    array([3., 3.], dtype=float32)
+    Tensor([3., 3.])
     """
     name = config.get("class_name")
     if name not in _CLASSES:

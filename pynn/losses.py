@@ -6,6 +6,8 @@ import inspect
 import numpy as np
 
 from . import ops
+from .ops import losses as fused_losses
+from .ops.symbolic import symbolic_aware
 from ._names import unknown_name
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "Hinge",
@@ -180,8 +182,12 @@ def _make(cls_name, fn_name, defaults, doc):
         >>> loss.call(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]), reduction="none").numpy()
         array([1., 0.], dtype=float32)
         """
-        return getattr(ops, fn_name)(y_true, y_pred, sample_weight=sample_weight,
-                                     reduction=reduction, **self.config)
+        return fused(y_true, y_pred, sample_weight=sample_weight, reduction=reduction,
+                     **self.config)
+
+    # the fused loss with its reduction (pynn.ops' cross-entropies are keras.ops' unreduced
+    # ones), recorded as a graph node when met with symbolic tensors
+    fused = symbolic_aware(getattr(fused_losses, fn_name))
 
     return type(cls_name, (Loss,), {"__init__": __init__, "call": call, "__doc__": doc})
 
@@ -664,3 +670,36 @@ def mean_squared_error(y_true, y_pred):
 
 
 mse = mean_squared_error
+
+
+# Keras 3's losses composed from pynn.ops, and the function forms of the fused ones
+from .loss_functions import (  # noqa: E402  (they subclass Loss, defined above)
+    BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy,
+    CategoricalHinge, CosineSimilarity, Dice, LogCosh, MeanSquaredLogarithmicError, Poisson,
+    SquaredHinge, Tversky, binary_crossentropy, binary_focal_crossentropy,
+    categorical_crossentropy, categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy, categorical_hinge, cosine_similarity, dice, hinge,
+    huber, log_cosh, mean_absolute_error, mean_squared_logarithmic_error, poisson,
+    sparse_categorical_crossentropy, squared_hinge, tversky)
+
+msle = mean_squared_logarithmic_error
+mae = mean_absolute_error
+_ALIASES.update({
+    "binary_focal_crossentropy": BinaryFocalCrossentropy,
+    "categorical_focal_crossentropy": CategoricalFocalCrossentropy,
+    "categorical_generalized_cross_entropy": CategoricalGeneralizedCrossEntropy,
+    "categorical_hinge": CategoricalHinge, "cosine_similarity": CosineSimilarity,
+    "dice": Dice, "log_cosh": LogCosh, "logcosh": LogCosh,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError, "poisson": Poisson, "squared_hinge": SquaredHinge,
+    "tversky": Tversky,
+})
+_CLASSES.update({c.__name__: c for c in _ALIASES.values()})
+__all__ += ["BinaryFocalCrossentropy", "CategoricalFocalCrossentropy",
+            "CategoricalGeneralizedCrossEntropy", "CategoricalHinge", "CosineSimilarity", "Dice",
+            "LogCosh", "MeanSquaredLogarithmicError", "Poisson", "SquaredHinge", "Tversky",
+            "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+            "categorical_focal_crossentropy", "categorical_generalized_cross_entropy",
+            "categorical_hinge", "cosine_similarity", "dice", "hinge", "huber", "log_cosh",
+            "mae", "mean_absolute_error", "mean_squared_logarithmic_error", "msle", "poisson",
+            "sparse_categorical_crossentropy", "squared_hinge", "tversky"]

@@ -90,6 +90,9 @@ def trace_stats(metric, y_true, y_pred, sample_weight):
     """The metric's statistics Tensor for one batch: its variables' increments."""
     from . import ops
     from .tensor import Tensor
+    build = getattr(metric, "_build_state", None)
+    if build is not None:  # variables shaped by the data (the number of classes)
+        build(tuple(y_true.shape), tuple(y_pred.shape))
     variables = metric.variables
     if not variables:
         raise ValueError(f"Metric '{metric.name}' ({type(metric).__name__}) overrides update_state "

@@ -1168,3 +1168,105 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
     if callable(identifier):  # a loss object or a function fn(y_true, y_pred), as Keras
         return MeanMetricWrapper(identifier)
     raise TypeError(f"Could not interpret metric {identifier!r}; pass a name or a pynn.metrics.Metric")
+
+
+# Keras 3's further metrics: mean metrics over losses, Keras-style stateful metrics
+# (pynn/metrics_stateful.py) and per-sample functions (pynn/metric_functions.py)
+SquaredHinge = _loss_metric("SquaredHinge", "SquaredHinge", "squared_hinge",
+                            _ONE_HOT + ("1.375",))
+CategoricalHinge = _loss_metric("CategoricalHinge", "CategoricalHinge", "categorical_hinge",
+                                _ONE_HOT + ("1.1",))
+LogCoshError = _loss_metric("LogCoshError", "LogCosh", "logcosh", _ONE_HOT + ("0.1526",))
+MeanSquaredLogarithmicError = _loss_metric("MeanSquaredLogarithmicError",
+                                           "MeanSquaredLogarithmicError",
+                                           "mean_squared_logarithmic_error", _ONE_HOT + ("0.1575",))
+Poisson = _loss_metric("Poisson", "Poisson", "poisson", _ONE_HOT + ("0.9287",))
+
+from .metric_functions import (  # noqa: E402  (they subclass MeanMetricWrapper, above)
+    Accuracy, ConcordanceCorrelation, CosineSimilarity, PearsonCorrelation, binary_accuracy,
+    categorical_accuracy, concordance_correlation, pearson_correlation,
+    sparse_categorical_accuracy, sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
+from .metrics_stateful import (  # noqa: E402
+    BinaryIoU, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU, PrecisionAtRecall, R2Score,
+    RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, Sum)
+from .losses import (  # noqa: E402  (Keras exports the loss functions as metrics too)
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+    mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+    mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
+
+_ALIASES.update({
+    "categorical_hinge": CategoricalHinge, "concordance_correlation": ConcordanceCorrelation,
+    "cosine_similarity": CosineSimilarity, "fbeta_score": FBetaScore, "logcosh": LogCoshError,
+    "log_cosh": LogCoshError, "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError, "pearson_correlation": PearsonCorrelation,
+    "poisson": Poisson, "r2_score": R2Score, "squared_hinge": SquaredHinge,
+})
+_CLASSES.update({c.__name__: c for c in (
+    *_ALIASES.values(), Accuracy, BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+    Sum)})
+
+
+def serialize(metric):
+    """Returns ``{"class_name": ..., "config": {...}}`` for a metric.
+
+    Parameters
+    ----------
+    metric : Metric
+        A built-in metric.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> pynn.metrics.serialize(pynn.metrics.R2Score(num_regressors=2))["config"]
+    {'name': 'r2_score', 'class_aggregation': 'uniform_average', 'num_regressors': 2}
+    """
+    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+
+
+def deserialize(config):
+    """Creates a metric from ``serialize``'s dict.
+
+    Parameters
+    ----------
+    config : dict
+        ``{"class_name": ..., "config": {...}}``.
+
+    Returns
+    -------
+    Metric
+
+    Raises
+    ------
+    ValueError
+        An unknown class name.
+
+    Examples
+    --------
+    >>> m = pynn.metrics.deserialize({"class_name": "MeanIoU", "config": {"num_classes": 3}})
+    >>> type(m).__name__, m.num_classes
+    ('MeanIoU', 3)
+    """
+    cls = _CLASSES.get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown metric class {config.get('class_name')!r}")
+    return cls.from_config(config.get("config", {}))
+
+
+__all__ += ["Accuracy", "BinaryIoU", "CategoricalHinge", "ConcordanceCorrelation",
+            "CosineSimilarity", "FBetaScore", "IoU", "LogCoshError", "MeanIoU",
+            "MeanSquaredLogarithmicError", "OneHotIoU", "OneHotMeanIoU", "PearsonCorrelation",
+            "Poisson", "PrecisionAtRecall", "R2Score", "RecallAtPrecision",
+            "SensitivityAtSpecificity", "SpecificityAtSensitivity", "SquaredHinge", "Sum",
+            "binary_accuracy", "binary_crossentropy", "binary_focal_crossentropy",
+            "categorical_accuracy", "categorical_crossentropy", "categorical_focal_crossentropy",
+            "categorical_hinge", "concordance_correlation", "deserialize", "hinge", "huber",
+            "kl_divergence", "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error",
+            "mean_squared_error", "mean_squared_logarithmic_error", "pearson_correlation",
+            "poisson", "serialize", "sparse_categorical_accuracy",
+            "sparse_categorical_crossentropy", "sparse_top_k_categorical_accuracy",
+            "squared_hinge", "top_k_categorical_accuracy"]

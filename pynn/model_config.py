@@ -55,7 +55,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     (False, (None, 2))
     """
     from .functional import Input, call_argument, input_like, substitute
-    from .models import FunctionalModel, Model, Sequential
+    from .models import Functional, Model, Sequential
     if kwargs:
         raise TypeError(f"clone_model: unexpected argument(s) {sorted(kwargs)}")
     if call_function is not None:
@@ -65,7 +65,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
 
     def clone(layer):
         if id(layer) not in made:
-            if recursive and isinstance(layer, (Sequential, FunctionalModel)):
+            if recursive and isinstance(layer, (Sequential, Functional)):
                 made[id(layer)] = clone_model(layer, clone_function=clone_function,
                                               recursive=True)
             else:
@@ -82,7 +82,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
         for layer in model.layers:
             new.add(clone(layer))
         return new
-    if not isinstance(model, FunctionalModel):
+    if not isinstance(model, Functional):
         raise ValueError(f"clone_model: '{model.name}' is a subclassed model, which has no graph "
                          "to clone; create a new instance of its class instead")
     if input_tensors is None:

@@ -69,8 +69,8 @@ class Model(Trainer, Layer):
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs):
-            return super().__new__(FunctionalModel)
-        if (not issubclass(cls, (FunctionalModel, Sequential)) and type(cls).__call__ is type.__call__
+            return super().__new__(Functional)
+        if (not issubclass(cls, (Functional, Sequential)) and type(cls).__call__ is type.__call__
                 and _functional_arguments(args, kwargs) and cls.call is Model.call):
             # Keras: a Model subclass (overriding compute_loss, say) built with
             # (inputs, outputs) is a functional model of that class
@@ -436,12 +436,15 @@ class Model(Trainer, Layer):
                 and not (losses_used[0] and self._added_losses())):  # model.losses: run eagerly
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
-            per_sample = tuple(self._input_shapes[0][1:])
-            if (inputs.dtype != np.float32 or not inputs.flags.c_contiguous
-                    or inputs.shape[1:] != per_sample):
-                inputs = as_float_array(inputs, "model input")
+            # A program is cached only for a per-sample shape that passed the checks,
+            # so finding one for ready float32 data is the whole check.
+            fast = (self._programs.get(("fast", inputs.shape[1:]))
+                    if inputs.dtype == np.float32 and inputs.flags.c_contiguous else None)
+            if fast is None:
+                inputs = self._adjust_rank([as_float_array(inputs, "model input")])[0]
                 self._check_x_shapes([inputs.shape])
-            run, y_pred = self._fast_path(tuple(inputs.shape[1:]))
+                fast = self._fast_path(tuple(inputs.shape[1:]))
+            run, y_pred = fast
             self._begin_use("calling the model")
             try:
                 return Tensor(run([inputs], y_pred))
@@ -450,6 +453,7 @@ class Model(Trainer, Layer):
         xs = [inputs] if isinstance(inputs, Tensor) else self._split_inputs(inputs)
         xs = [x if isinstance(x, Tensor) else Tensor(as_float_array(x, "model input")) for x in xs]
         self._ensure_built([x.shape for x in xs])
+        xs = self._adjust_rank(xs)  # as fit and predict (and Keras' call)
         self._check_x_shapes([x.shape for x in xs])
         if losses_used[0]:
             self._clear_losses()  # model.losses: the add_loss terms of this call
@@ -510,12 +514,13 @@ class Model(Trainer, Layer):
     def _adjust_rank(self, xs):
         """Keras' input rank adjustment: a feature axis of size 1 may be left out
         (x of shape (n,) for inputs of shape (None, 1)) or added."""
+        from . import ops
         out = []
         for a, want in zip(xs, self._input_shapes):
-            if a.ndim == len(want) - 1 and want[-1] == 1:
-                a = a[..., None]
-            elif a.ndim == len(want) + 1 and a.shape[-1] == 1:
-                a = a[..., 0]
+            if len(a.shape) == len(want) - 1 and want[-1] == 1:
+                a = a[..., None] if isinstance(a, np.ndarray) else ops.expand_dims(a, -1)
+            elif len(a.shape) == len(want) + 1 and a.shape[-1] == 1:
+                a = a[..., 0] if isinstance(a, np.ndarray) else ops.squeeze(a, -1)
             out.append(a)
         return out + xs[len(out):]
 
@@ -1030,7 +1035,7 @@ class Sequential(Model):
         return model
 
 
-class FunctionalModel(Model):
+class Functional(Model):
     """Model(inputs, outputs): a graph of layer calls recorded on pynn.Input tensors."""
 
     def __init__(self, inputs, outputs, name=None, trainable=True):
@@ -1110,9 +1115,9 @@ def _functional_arguments(args, kwargs):
 
 
 def _functional_subclass(cls):
-    """cls with FunctionalModel's graph machinery under it (made once per class)."""
+    """cls with Functional's graph machinery under it (made once per class)."""
     if cls not in _FUNCTIONAL_SUBCLASSES:
-        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, FunctionalModel),
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional),
                                            {"__module__": cls.__module__})
     return _FUNCTIONAL_SUBCLASSES[cls]
 

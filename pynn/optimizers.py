@@ -1069,6 +1069,75 @@ class Adagrad(Optimizer):
         return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
 
 
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012): steps whose size follows the running mean of past steps
+    over the running mean of squared gradients (Keras' ``optimizers.Adadelta``).
+
+    ``acc_g = rho * acc_g + (1 - rho) * g**2``,
+    ``delta = -sqrt(acc_d + epsilon) * g / sqrt(acc_g + epsilon)``,
+    ``acc_d = rho * acc_d + (1 - rho) * delta**2``, ``w += lr * delta``.
+    As Keras, the step is scaled by the learning rate (the paper's is 1.0).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.001
+        The step size.
+    rho : float, default 0.95
+        The decay rate of both running means, in ``[0, 1]``.
+    epsilon : float, default 1e-7
+        Added inside both square roots.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema, ema_momentum, ema_overwrite_frequency : optional
+        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    loss_scale_factor : None
+        Accepted for Keras compatibility; a value raises.
+    gradient_accumulation_steps : int, optional
+        Apply the mean of every N gradients once per N calls (Keras' semantics).
+    name : str, default "adadelta"
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument, ``rho`` outside ``[0, 1]``, a negative ``epsilon``,
+        or several clipping options.
+
+    Examples
+    --------
+    >>> w = np.array([1.0], np.float32)
+    >>> opt = pynn.optimizers.Adadelta(learning_rate=1.0)
+    >>> opt.apply([np.array([2.0], np.float32)], [w])
+    >>> np.round(w, 6)  # 1 - sqrt(1e-7) * 2 / sqrt(0.05 * 4 + 1e-7)
+    array([0.998586], dtype=float32)
+    >>> opt.state_names
+    ('accumulated_grad', 'accumulated_delta_var')
+    """
+
+    _kind = "adadelta"
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name="adadelta", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.rho = rho
+        self.epsilon = epsilon
+        self._validate()
+
+    def _hyper(self):
+        return {"rho": self.rho, "epsilon": self.epsilon}
+
+
 class Adamax(Optimizer):
     """Adamax: Adam with the infinity norm (Kingma & Ba, section 7).
 

@@ -12,7 +12,7 @@ __all__ = ["plot_model"]
 def _graph(model, show_shapes, show_layer_names, show_layer_activations, show_trainable):
     """(nodes, edges): nodes are (id, label lines); edges (source id, target id)."""
     from .functional import input_layer_of
-    from .models import FunctionalModel, Sequential
+    from .models import Functional, Sequential
 
     def describe(name, cls, layer, shape):
         head = f"{name} ({cls})" if show_layer_names else cls
@@ -40,7 +40,7 @@ def _graph(model, show_shapes, show_layer_names, show_layer_activations, show_tr
                 edges.append((prev, id(layer)))
             prev = id(layer)
         return nodes, edges
-    if not isinstance(model, FunctionalModel):
+    if not isinstance(model, Functional):
         raise ValueError(f"plot_model: '{model.name}' is a subclassed model, which has no graph "
                          "to draw (build it with the functional API or Sequential)")
     for t in model._inputs:

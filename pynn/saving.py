@@ -67,8 +67,8 @@ def layer_to_config(layer):
     """{"class_name": ..., "config": layer.get_config()} (JSON-friendly); a model used as
     a layer (a Sequential inside a functional model) is its model config; a class
     registered with register_keras_serializable carries its registered name."""
-    from .models import FunctionalModel, Sequential
-    if isinstance(layer, (FunctionalModel, Sequential)):
+    from .models import Functional, Sequential
+    if isinstance(layer, (Functional, Sequential)):
         return model_to_config(layer)
     cfg = {"class_name": type(layer).__name__, "config": layer.get_config()}
     registered = get_registered_name(type(layer))
@@ -230,10 +230,10 @@ def _functional_from_config(cfg, custom_objects=None):
 
 
 def model_to_config(model):
-    from .models import FunctionalModel, Sequential
+    from .models import Functional, Sequential
     if isinstance(model, Sequential):
         return {"class_name": "Sequential", "config": model.get_config()}
-    if isinstance(model, FunctionalModel):
+    if isinstance(model, Functional):
         return {"class_name": "Functional", "config": _functional_config(model)}
     raise ValueError(f"Cannot save a model of class {type(model).__name__}: only Sequential and "
                      f"functional Model(inputs, outputs) models can be rebuilt from a config. "

@@ -174,7 +174,7 @@ def test_recurrent_activation_hard_sigmoid(cls, tmp_path):
 @pytest.mark.parametrize("cls", [L.SimpleRNN, L.LSTM, L.GRU])
 def test_return_state(cls, tmp_path):
     # one model per output: pynn's functional models cannot yet output several results of
-    # one layer call (FunctionalModel._forward keeps only the first one met)
+    # one layer call (Functional._forward keeps only the first one met)
     x = pynn.Input(shape=(5, 3))
     outs = cls(4, return_sequences=True, return_state=True)(x)
     assert len(outs) == (3 if cls is L.LSTM else 2)

@@ -191,6 +191,34 @@ def test_rows_alone_match_batch_and_isas_agree(isa):
     assert got == _C.sgemm(a, b, trans_b=True).tobytes().hex(), f"{isa} and {_C.gemm_isa()} differ"
 
 
+def gemv_widths_match_batch():
+    """The one-row kernels cover N in strips of 16/8/4/2/1 vectors and a masked
+    tail (onerow_avx512.c): every mix of them, and K split into kc blocks, keeps
+    each row's bits equal to the same row inside a tiled batch product."""
+    rng = np.random.default_rng(13)
+    for K in (3, 256, 600):
+        for N in (15, 16, 17, 48, 64, 100, 128, 255, 256, 257, 496, 600):
+            a, b = operands(rng, 24, N, K, False, False)
+            full = _C.sgemm(a, b)
+            check(a, b, False, False)
+            for i in (0, 11, 23):
+                got = _C.sgemm(np.ascontiguousarray(a[i:i + 1]), b)
+                assert got.tobytes() == full[i:i + 1].tobytes(), (N, K, i)
+            out = rng.standard_normal((1, N)).astype(np.float32)  # beta: accumulates onto C
+            ref = _C.sgemm(np.ascontiguousarray(a[:2]), b, alpha=0.5, beta=-2.0,
+                           out=np.concatenate([out, out]))
+            got = _C.sgemm(np.ascontiguousarray(a[:1]), b, alpha=0.5, beta=-2.0, out=out.copy())
+            assert got.tobytes() == ref[:1].tobytes(), (N, K, "beta")
+
+
+@pytest.mark.parametrize("isa", ["generic", "avx2", "avx512"])
+def test_gemv_widths_match_batch(isa):
+    skip_unless_cpu_runs(isa)
+    r = run_forced(isa, "import test_gemm as t\nfrom pynn import _C\n"
+                        f"assert _C.gemm_isa() == {isa!r}\nt.gemv_widths_match_batch()")
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
 def columns_match_wider_products():
     """A column of C has the same bits whether A was read in place (N <= 512 on
     the AVX-512 kernel) or packed (wider N; or a row stride of 4 KB): the tiled

@@ -1,5 +1,5 @@
-"""The optimizer table proven by four more Keras 3 optimizers (Lion, Lamb,
-Adafactor, Ftrl) and by Keras' `gradient_accumulation_steps` for every optimizer:
+"""The optimizer table proven by five more Keras 3 optimizers (Lion, Lamb,
+Adafactor, Ftrl, Adadelta) and by Keras' `gradient_accumulation_steps` for every optimizer:
 each against a float64 NumPy transcription of keras/src/optimizers/*.py and side
 by side with the installed Keras 3 (torch backend) on the same weights and
 gradients. The Keras cases skip cleanly where Keras is not usable."""
@@ -105,7 +105,16 @@ class Ref:
         self.acc[i] = new_acc
         return w
 
+    def adadelta(self, i, w, g, lr, t):
+        rho, eps = self.c["rho"], self.c["epsilon"]
+        self.m[i] = rho * self.m[i] + (1 - rho) * g * g  # accumulated_grad
+        delta = -np.sqrt(self.v[i] + eps) * g / np.sqrt(self.m[i] + eps)
+        self.v[i] = rho * self.v[i] + (1 - rho) * delta * delta  # accumulated_delta_var
+        return w + lr * delta
+
     def states(self):
+        if self.kind == "adadelta":
+            return [self.m, self.v]
         if self.kind == "lion":
             return [self.m]
         if self.kind == "lamb":
@@ -127,6 +136,9 @@ NEW = {
     "ftrl_regularized": lambda **k: O.Ftrl(learning_rate=0.1, learning_rate_power=-0.3,
                                            l1_regularization_strength=0.05, l2_regularization_strength=0.1,
                                            l2_shrinkage_regularization_strength=0.2, beta=0.5, **k),
+    # Adadelta's first steps are ~lr * sqrt(eps): a large lr makes them visible
+    "adadelta": lambda **k: O.Adadelta(learning_rate=50.0, **k),
+    "adadelta_rho": lambda **k: O.Adadelta(learning_rate=5.0, rho=0.5, epsilon=1e-3, **k),
 }
 OPTIONS = {
     "plain": ({}, 1.0),
@@ -154,7 +166,8 @@ def test_new_optimizers_match_keras_formula(name, option):
         d, dr = w.astype(np.float64) - a, r - a  # the displacement too: a small lr cannot hide a bug
         assert np.abs(dr).max() > 1e-4
         np.testing.assert_allclose(d, dr, rtol=2e-4, atol=2e-5 * np.abs(dr).max() + 1e-7)
-    slot = {"lion": "momentum", "lamb": "velocity", "ftrl": "linear", "adafactor": "velocity"}[opt._kind]
+    slot = {"lion": "momentum", "lamb": "velocity", "ftrl": "linear", "adafactor": "velocity",
+            "adadelta": "accumulated_delta_var"}[opt._kind]
     k = opt.state_names.index(slot)
     got = opt.variables[k * len(SHAPES):(k + 1) * len(SHAPES)]
     want = ref.states()[-1]
@@ -205,6 +218,9 @@ KERAS_NEW = {
     "ftrl_regularized": lambda O_: O_.Ftrl(learning_rate=0.1, learning_rate_power=-0.3,
                                            l1_regularization_strength=0.05, l2_regularization_strength=0.1,
                                            l2_shrinkage_regularization_strength=0.2, beta=0.5),
+    "adadelta": lambda O_: O_.Adadelta(learning_rate=50.0),
+    "adadelta_options": lambda O_: O_.Adadelta(learning_rate=5.0, rho=0.6, epsilon=1e-4,
+                                               weight_decay=0.01, clipvalue=0.5),
 }
 
 
@@ -221,7 +237,7 @@ def test_new_optimizers_step_as_keras(name):
     assert popt.iterations == int(kopt.iterations) == N_STEPS
 
 
-@pytest.mark.parametrize("cls", ["Lion", "Lamb", "Adafactor", "Ftrl"])
+@pytest.mark.parametrize("cls", ["Lion", "Lamb", "Adafactor", "Ftrl", "Adadelta"])
 def test_new_optimizers_have_keras_signature(cls):
     keras = keras_or_skip()
     ksig = inspect.signature(getattr(keras.optimizers, cls).__init__).parameters
@@ -253,6 +269,7 @@ ALL = {
     "lamb": lambda O_, **k: O_.Lamb(0.05, **k),
     "adafactor": lambda O_, **k: O_.Adafactor(0.5, **k),
     "ftrl": lambda O_, **k: O_.Ftrl(0.1, **k),
+    "adadelta": lambda O_, **k: O_.Adadelta(5.0, **k),
 }
 
 
@@ -437,6 +454,8 @@ def test_c_handle_takes_hyper_parameters_by_name():
     (lambda: O.Ftrl(learning_rate_power=0.5), ValueError, "learning_rate_power.*negative or zero"),
     (lambda: O.Ftrl(l1_regularization_strength=-1.0), ValueError, "l1_regularization_strength"),
     (lambda: O.Ftrl(initial_accumulator_value=-0.1), ValueError, "initial_accumulator_value"),
+    (lambda: O.Adadelta(rho=1.5), ValueError, "rho"),
+    (lambda: O.Adadelta(epsilon=-1e-7), ValueError, "epsilon"),
     (lambda: O.Adam(gradient_accumulation_steps=1), ValueError, "integer >= 2.*=1"),
     (lambda: O.SGD(gradient_accumulation_steps=2.5), ValueError, "integer >= 2"),
     (lambda: O.Lion(gradient_accumulation_steps=True), ValueError, "integer >= 2"),
@@ -495,3 +514,29 @@ def test_save_load_mid_accumulation_cycle_resumes_bit_identical(tmp_path):
     assert ref.optimizer.iterations == loaded.optimizer.iterations == 5
     for a, b in zip(loaded.get_weights(), ref.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_adadelta_bitwise_against_a_float32_transcription():
+    # the same float32 operations in the same order as keras/src/optimizers/adadelta.py
+    # (and optim/adadelta.c): equal to the bit, also on segments the thread pool splits
+    f = np.float32
+    for shapes in (SHAPES, [(70001,), (3,)]):
+        ws, grads = problem(11, gscale=2.0, n_steps=6, shapes=shapes)
+        opt = O.Adadelta(learning_rate=3.0, rho=0.9, epsilon=1e-6, weight_decay=0.1)
+        ref_w = [w.copy() for w in ws]
+        acc_g = [np.zeros_like(w) for w in ws]
+        acc_d = [np.zeros_like(w) for w in ws]
+        lr, rho, eps, wdlr = f(3.0), f(0.9), f(1e-6), f(0.1) * f(3.0)
+        for gs in grads:
+            opt.apply(gs, ws)
+            for i, g in enumerate(gs):
+                w = ref_w[i] - ref_w[i] * wdlr
+                acc_g[i] = rho * acc_g[i] + f(1 - 0.9) * (g * g)
+                delta = -(np.sqrt(acc_d[i] + eps) * g) / np.sqrt(acc_g[i] + eps)
+                acc_d[i] = rho * acc_d[i] + f(1 - 0.9) * (delta * delta)
+                ref_w[i] = w + lr * delta
+        for a, b in zip(ws, ref_w):
+            np.testing.assert_array_equal(a, b)
+        state = opt.variables
+        for a, b in zip(state, acc_g + acc_d):
+            np.testing.assert_array_equal(a, b)

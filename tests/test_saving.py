@@ -77,7 +77,7 @@ def test_functional_round_trip(tmp_path):
     m.fit(x, x[:, :1], epochs=1, verbose=0)
     m.save(tmp_path / "f.pynn")
     g = pynn.load_model(tmp_path / "f.pynn")
-    assert type(g).__name__ == "FunctionalModel" and _same(g, m)
+    assert type(g).__name__ == "Functional" and _same(g, m)
     np.testing.assert_array_equal(g.predict(x, verbose=0), m.predict(x, verbose=0))
 
 

@@ -324,6 +324,16 @@ int pn_get_num_threads(void);
 void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
               const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
               float *C, int64_t ldc);
+/* B packed once, multiplied by many A (gemm/prepacked.c): the recurrent layers'
+ * kernel, reused at every time step. pn_sgemm_pack_b packs op(B) (K x N) into
+ * pn_sgemm_packed_b_floats(K, N) floats (64-byte aligned); pn_sgemm_prepacked
+ * computes C = op(A) . B + beta * C for M x K row-major A, on the calling
+ * thread, with the bits of pn_sgemm(0, trans_b, M, N, K, 1, A, lda, B, ldb,
+ * beta, C, ldc). */
+int64_t pn_sgemm_packed_b_floats(int64_t K, int64_t N);
+void pn_sgemm_pack_b(int trans_b, int64_t K, int64_t N, const float *B, int64_t ldb, float *dst);
+void pn_sgemm_prepacked(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                        const float *Bp, float beta, float *C, int64_t ldc);
 /* Which kernel path is active: "avx512", "avx2", "generic". PYNN_GEMM_ISA forces one. */
 const char *pn_gemm_isa(void);
 /* Sustained FMA rate in GFLOP/s of `threads` threads running a register-only

@@ -1,10 +1,13 @@
 /* py_gemm.c - binding of the SGEMM and the worker pool:
  *     _C.sgemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None)
+ *     _C.sgemm_prepacked(a, b, trans_b=False, beta=0.0, out=None, rows=0)
  *     _C.gemm_isa(), _C.fma_peak(isa, threads, seconds),
  *     _C.set_num_threads(n), _C.get_num_threads()
  * sgemm takes float32, 2-D, C-contiguous arrays as they are (no conversion: a
  * silent copy would hide a slow path from the benchmarks and the layers). */
 #include "pyapi.h"
+
+#include <stdlib.h>
 
 static PyArrayObject *check_matrix(PyObject *o, const char *name)
 {
@@ -92,6 +95,69 @@ static PyObject *py_sgemm(PyObject *self, PyObject *args, PyObject *kw)
     return (PyObject *)c;
 }
 
+/* _C.sgemm_prepacked(a, b, trans_b=False, beta=0.0, out=None, rows=0): the
+ * same product through pn_sgemm_pack_b / pn_sgemm_prepacked, B packed once and
+ * reused for every block of `rows` rows of a (0: all at once), as a recurrent
+ * layer reuses it at every step. For the tests (bits equal to sgemm). */
+static PyObject *py_sgemm_prepacked(PyObject *self, PyObject *args, PyObject *kw)
+{
+    (void)self;
+    static char *kwlist[] = {"a", "b", "trans_b", "beta", "out", "rows", NULL};
+    PyObject *ao, *bo, *outo = Py_None;
+    int tb = 0;
+    float beta = 0.0f;
+    Py_ssize_t rows = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|pfOn:sgemm_prepacked", kwlist, &ao, &bo, &tb,
+                                     &beta, &outo, &rows))
+        return NULL;
+    PyArrayObject *a = check_matrix(ao, "a"), *b = a ? check_matrix(bo, "b") : NULL;
+    if (!b) return NULL;
+    npy_intp M = PyArray_DIM(a, 0), K = PyArray_DIM(a, 1);
+    npy_intp Kb = tb ? PyArray_DIM(b, 1) : PyArray_DIM(b, 0), N = tb ? PyArray_DIM(b, 0) : PyArray_DIM(b, 1);
+    if (K != Kb) {
+        PyErr_Format(PyExc_ValueError, "sgemm_prepacked: inner dimensions %zd != %zd", (Py_ssize_t)K,
+                     (Py_ssize_t)Kb);
+        return NULL;
+    }
+    if (rows < 0) {
+        PyErr_Format(PyExc_ValueError, "sgemm_prepacked: rows must be >= 0, got %zd", rows);
+        return NULL;
+    }
+    PyArrayObject *c;
+    if (outo == Py_None) {
+        npy_intp dims[2] = {M, N};
+        c = (PyArrayObject *)PyArray_EMPTY(2, dims, NPY_FLOAT32, 0);
+        if (!c) return NULL;
+        beta = 0.0f;
+    } else {
+        c = check_matrix(outo, "out");
+        if (!c) return NULL;
+        if (PyArray_DIM(c, 0) != M || PyArray_DIM(c, 1) != N || !PyArray_ISWRITEABLE(c) ||
+            overlaps(c, a) || overlaps(c, b)) {
+            PyErr_SetString(PyExc_ValueError,
+                            "sgemm_prepacked: out must be a writable (M, N) array apart from a and b");
+            return NULL;
+        }
+        Py_INCREF(c);
+    }
+    float *packed = NULL;
+    int64_t floats = pn_sgemm_packed_b_floats(K, N);
+    if (floats && posix_memalign((void **)&packed, 64, sizeof(float) * (size_t)floats)) {
+        Py_DECREF(c);
+        return PyErr_NoMemory();
+    }
+    const float *A = PyArray_DATA(a), *B = PyArray_DATA(b);
+    float *C = PyArray_DATA(c);
+    npy_intp step = rows ? rows : (M ? M : 1);
+    Py_BEGIN_ALLOW_THREADS
+    pn_sgemm_pack_b(tb, K, N, B, PyArray_DIM(b, 1), packed);
+    for (npy_intp i = 0; i < M; i += step)
+        pn_sgemm_prepacked(M - i < step ? M - i : step, N, K, A + i * K, K, packed, beta, C + i * N, N);
+    Py_END_ALLOW_THREADS
+    free(packed);
+    return (PyObject *)c;
+}
+
 static PyObject *py_gemm_isa(PyObject *self, PyObject *noargs)
 {
     (void)self, (void)noargs;
@@ -154,6 +220,10 @@ PyMethodDef pn_py_gemm_methods[] = {
      "sgemm(a, b, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None)\n"
      "alpha * op(a) @ op(b) (+ beta * out when out is given) for float32, 2-D,\n"
      "C-contiguous arrays; returns out or a new array."},
+    {"sgemm_prepacked", (PyCFunction)(void (*)(void))py_sgemm_prepacked, METH_VARARGS | METH_KEYWORDS,
+     "sgemm_prepacked(a, b, trans_b=False, beta=0.0, out=None, rows=0)\n"
+     "a @ op(b) (+ beta * out) with b packed once and reused for every block of\n"
+     "`rows` rows of a (0: one block); the bits of sgemm. For tests."},
     {"gemm_isa", py_gemm_isa, METH_NOARGS, "The active GEMM kernel: 'avx512', 'avx2' or 'generic'."},
     {"fma_peak", (PyCFunction)(void (*)(void))py_fma_peak, METH_VARARGS | METH_KEYWORDS,
      "fma_peak(isa, threads=1, seconds=0.3)\n"

@@ -555,10 +555,16 @@ static PyObject *nb_matmul(PyObject *a, PyObject *b) { return binop("matmul", a,
  *  - t made by an op in a graph that requires grad: the graph would need t's
  *    old value and a new node, which an object updated in place cannot be;
  *  - x requires grad while grad mode is on: the result would need a graph node;
- *  - a result shape other than t's (broadcasting may not grow t). */
+ *  - a result shape other than t's (broadcasting may not grow t).
+ * While tracing, it is t = t op x instead (see below). */
 static PyObject *inplace(const char *name, const char *sym, PyObject *a, PyObject *b)
 {
     if (!PnTensor_Check(a)) Py_RETURN_NOTIMPLEMENTED;
+    /* While a model is traced, a write into t's memory would be lost: the program
+     * replays recorded ops only, so `inputs -= mean` in a layer's call() would vanish
+     * from it (keras.io's antirectifier). As in Keras, where a backend tensor in a
+     * traced call gets a new tensor from `-=`, the name is rebound to t - x. */
+    if (pn_tracing) return binop(name, a, b);
     pn_node *t = pn_py_tensor_node(a);
     if (!t) return NULL;
     char s1[128], s2[128];

@@ -824,7 +824,31 @@ static PyObject *py_run_loop(PyObject *mod, PyObject *args, PyObject *kw)
     return res;
 }
 
+/* all_finite(a): whether a float32 C-contiguous array holds no NaN or infinity.
+ * The data checks of predict / fit ran np.isfinite(a).all(): two ufunc calls
+ * and a temporary bool array, ~1.5 us for one sample (a third of a small
+ * model's predict) and a pass of memory for a large one. One pass here. */
+static PyObject *py_all_finite(PyObject *self, PyObject *a)
+{
+    (void)self;
+    if (check_f32(a, "all_finite: the array") < 0) return NULL;
+    const float *x = PyArray_DATA((PyArrayObject *)a);
+    npy_intp n = PyArray_SIZE((PyArrayObject *)a);
+    /* x - x is 0 for a finite x and NaN for NaN or infinity; OR-ing the bits
+     * of all of them is 0 exactly when every one was finite (no branch per value). */
+    uint32_t bad = 0;
+    for (npy_intp i = 0; i < n; i++) {
+        float d = x[i] - x[i];
+        uint32_t u;
+        memcpy(&u, &d, sizeof u);
+        bad |= u;
+    }
+    return PyBool_FromLong(bad == 0);
+}
+
 PyMethodDef pn_py_train_methods[] = {
+    {"all_finite", py_all_finite, METH_O,
+     "Whether a float32 C-contiguous array holds no NaN or infinity."},
     {"placeholder", py_placeholder, METH_O, "A graph input owning its buffer (first axis: batch)."},
     {"set_tracing", py_set_tracing, METH_O, "Keep every edge while tracing; returns the previous mode."},
     {"is_tracing", py_is_tracing, METH_NOARGS, "Whether a model is being traced into a program."},

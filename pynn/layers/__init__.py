@@ -15,20 +15,35 @@ available at the top level (``pynn.Dense``), as ``keras.layers`` are.
 """
 from .base import Layer, Variable, clear_session  # noqa: F401
 from ..functional import Input  # noqa: F401  (keras.layers.Input, as keras.Input)
-from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape  # noqa: F401
-from .conv import Conv1D, Conv2D  # noqa: F401
-from .conv_transpose import Conv1DTranspose, Conv2DTranspose  # noqa: F401
-from .conv_depthwise import DepthwiseConv2D, SeparableConv2D  # noqa: F401
+from .core import Activation, Dense, Dropout, Flatten, Identity, InputLayer, Reshape  # noqa: F401
+from .conv import Conv1D, Conv2D, Convolution1D, Convolution2D  # noqa: F401
+from .conv3d import Conv3D, Convolution3D  # noqa: F401
+from .conv_transpose import (Conv1DTranspose, Conv2DTranspose, Convolution1DTranspose,  # noqa: F401
+                             Convolution2DTranspose)
+from .conv_depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D  # noqa: F401
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,  # noqa: F401
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from .pooling_adaptive import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,  # noqa: F401
+                               AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+                               AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
+from .pooling3d import (AveragePooling3D, AvgPool3D, GlobalAveragePooling3D,  # noqa: F401
+                        GlobalAvgPool3D, GlobalMaxPool3D, GlobalMaxPooling3D, MaxPool3D,
+                        MaxPooling3D)
 from .normalization import BatchNormalization, LayerNormalization  # noqa: F401
+from .normalization_more import (GroupNormalization, RMSNormalization,  # noqa: F401
+                                 UnitNormalization)
+from .regularization import (ActivityRegularization, AlphaDropout, GaussianDropout,  # noqa: F401
+                             GaussianNoise, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
 from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,  # noqa: F401
                         ZeroPadding1D, ZeroPadding2D)
+from .reshaping3d import Cropping3D, UpSampling3D, ZeroPadding3D  # noqa: F401
 from .embedding import Embedding  # noqa: F401
+from .einsum_dense import EinsumDense  # noqa: F401
 from .masking import Masking  # noqa: F401
 from .attention import MultiHeadAttention  # noqa: F401
+from .attention_score import AdditiveAttention, Attention  # noqa: F401
 from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN  # noqa: F401
 from .rnn_cells import (RNN, GRUCell, LSTMCell, SimpleRNNCell,  # noqa: F401
                         StackedRNNCells)
@@ -36,12 +51,13 @@ from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply
                       Subtract, add, average, concatenate, dot, maximum, minimum, multiply,
                       subtract)
 from .text_vectorization import TextVectorization  # noqa: F401  (also pynn.text.TextVectorization)
-from .activation import ELU, LeakyReLU, ReLU, Softmax  # noqa: F401
+from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax  # noqa: F401
 from .preprocessing import Normalization, Rescaling  # noqa: F401
 from .lookup import IntegerLookup, StringLookup  # noqa: F401
 from .categorical import CategoryEncoding, Discretization, Hashing  # noqa: F401
 from .image_preprocessing import (RandomContrast, RandomFlip, RandomRotation,  # noqa: F401
                                   RandomTranslation, RandomZoom, Resizing)
+from .image_crop import CenterCrop, RandomBrightness, RandomCrop  # noqa: F401
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
@@ -63,6 +79,17 @@ __all__ = [
     "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "Resizing", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+    # Keras 3 layers added for issue #13
+    "ActivityRegularization", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D", "AdditiveAttention", "AlphaDropout", "Attention", "AveragePooling3D",
+    "AvgPool3D", "CenterCrop", "Conv3D", "Convolution1D", "Convolution1DTranspose",
+    "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Cropping3D", "EinsumDense",
+    "GaussianDropout", "GaussianNoise", "GlobalAveragePooling3D", "GlobalAvgPool3D",
+    "GlobalMaxPool3D", "GlobalMaxPooling3D", "GroupNormalization", "Identity", "MaxPool3D",
+    "MaxPooling3D", "PReLU", "RMSNormalization", "RandomBrightness", "RandomCrop",
+    "SeparableConvolution2D", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "UnitNormalization", "UpSampling3D", "ZeroPadding3D",
 ]
 
 
@@ -124,6 +151,14 @@ for _cls in (TextVectorization, StringLookup, IntegerLookup, CategoryEncoding, H
 for _cls in (Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, RNN,
              SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, Resizing, RandomFlip,
              RandomRotation, RandomZoom, RandomTranslation, RandomContrast):
+    register(_cls)
+for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+             AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
+             AdaptiveMaxPooling3D, AdditiveAttention, AlphaDropout, Attention, AveragePooling3D,
+             CenterCrop, Conv3D, Cropping3D, EinsumDense, GaussianDropout, GaussianNoise,
+             GlobalAveragePooling3D, GlobalMaxPooling3D, GroupNormalization, Identity,
+             MaxPooling3D, PReLU, RMSNormalization, RandomBrightness, RandomCrop, SpatialDropout1D,
+             SpatialDropout2D, SpatialDropout3D, UnitNormalization, UpSampling3D, ZeroPadding3D):
     register(_cls)
 
 

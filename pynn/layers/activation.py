@@ -1,9 +1,9 @@
 """Activation layers with their own arguments, as keras.layers: Softmax, ReLU,
-LeakyReLU, ELU (each one engine op)."""
+LeakyReLU, ELU (each one engine op) and PReLU (learned slopes)."""
 import numpy as np
 
-from .. import ops
-from .base import Layer
+from .. import initializers, ops, regularizers
+from .base import Layer, refuse_unsupported
 
 
 def _number(layer, name, value, minimum=None):
@@ -155,3 +155,86 @@ class ELU(_Elementwise):
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha}
+
+
+class PReLU(_Elementwise):
+    """Parametric ReLU: ``x`` for ``x >= 0``, ``alpha * x`` below, with a learned ``alpha``
+    (He et al. 2015; Keras' PReLU).
+
+    ``alpha`` has the per-sample input shape, with size 1 along the ``shared_axes``
+    (e.g. ``shared_axes=[1, 2]`` for one slope per channel of an image).
+
+    Parameters
+    ----------
+    alpha_initializer : str or Initializer, default "Zeros"
+        Initializer of the slopes.
+    alpha_regularizer : str or Regularizer, optional
+        Penalty added to the training loss.
+    alpha_constraint : None
+        Not supported (a value raises).
+    shared_axes : int or list of int, optional
+        Axes (1 = the first after the batch) along which one slope is shared.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        A shared axis that is the batch axis or beyond the input's rank, or an
+        input whose shape differs from the built one on a non-shared axis.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.PReLU(alpha_initializer=pynn.initializers.Constant(0.25))
+    >>> layer(np.array([[-4.0, 2.0]], np.float32)).numpy()
+    array([[-1.,  2.]], dtype=float32)
+    >>> pynn.layers.PReLU(shared_axes=[1, 2])(np.zeros((1, 5, 5, 3), np.float32)) is not None
+    True
+    """
+
+    def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
+                 shared_axes=None, **kwargs):
+        super().__init__(**kwargs)
+        refuse_unsupported("PReLU", alpha_constraint=alpha_constraint)
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        if shared_axes is None:
+            self.shared_axes = None
+        else:
+            axes = list(shared_axes) if isinstance(shared_axes, (list, tuple)) else [shared_axes]
+            if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+                raise ValueError(f"PReLU: shared_axes must be ints, received {shared_axes!r}")
+            self.shared_axes = [int(a) for a in axes]
+
+    def _param_shape(self, shape):
+        who = f"PReLU '{self.name}'"
+        per = list(shape[1:])
+        for a in self.shared_axes or []:
+            if not 1 <= a < len(shape):
+                raise ValueError(f"{who}: shared axis {a} must be in [1, {len(shape) - 1}] for "
+                                 f"inputs of rank {len(shape)} (axis 0 is the batch)")
+            per[a - 1] = 1
+        return tuple(per)
+
+    def _check_input(self, shape):
+        want = self._param_shape(shape)
+        if self.built and (len(want) != self.alpha.ndim or any(
+                a != b and b != 1 for a, b in zip(want, self.alpha.shape))):
+            raise ValueError(f"PReLU '{self.name}' was built for per-sample inputs that fit "
+                             f"alpha of shape {self.alpha.shape}; got a batch of shape "
+                             f"{tuple(shape)}")
+
+    def build(self, input_shape):
+        self.alpha = self.add_weight("alpha", self._param_shape(input_shape),
+                                     self.alpha_initializer, self.alpha_regularizer)
+
+    def call(self, inputs, training=False):
+        alpha = ops.expand_dims(self.tensor(self.alpha), 0)
+        # Keras' relu(x) - alpha * relu(-x): the same numbers and gradients
+        return ops.relu(inputs) - alpha * ops.relu(-inputs)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "alpha_initializer": initializers.serialize(self.alpha_initializer),
+                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+                "alpha_constraint": None, "shared_axes": self.shared_axes}

@@ -31,7 +31,13 @@ def unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
-_context = threading.local()
+class _CallContext(threading.local):
+    training = False  # outside any model call; a thread's own value once set
+
+
+# A class default rather than getattr(local, "training", False), whose miss raised
+# and caught an AttributeError on every model call (~1 us of a one-sample predict).
+_context = _CallContext()
 
 # Set once any layer calls add_loss, so that models whose layers never do skip looking
 # for loss terms on their cheap inference path.
@@ -41,12 +47,12 @@ def resolve_training(training):
     """`training` as given, else that of the enclosing model call: Keras' call
     context, so that the layers a subclassed model's call() uses without passing
     `training` (Dropout, BatchNormalization) still know whether it is training."""
-    return getattr(_context, "training", False) if training is None else bool(training)
+    return _context.training if training is None else bool(training)
 
 
 @contextlib.contextmanager
 def training_context(training):
-    previous = getattr(_context, "training", False)
+    previous = _context.training
     _context.training = training
     try:
         yield

@@ -57,7 +57,7 @@ class _Conv(Layer):
         if self.built and shape[-1] != self.kernel.shape[-2]:
             raise ValueError(f"{cls} was built for inputs with {self.kernel.shape[-2]} channels "
                              f"(last axis) but got a batch of shape {_describe(shape)}")
-        what = ("steps",) if self.rank == 1 else ("height", "width")
+        what = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}[self.rank]
         _check_window(cls, what, shape, range(1, self.rank + 1), self.kernel_size,
                       self.dilation_rate, self.padding)
 
@@ -205,3 +205,7 @@ class Conv1D(_Conv):
     (2, 10, 4)
     """
     rank = 1
+
+
+# Keras' aliases
+Convolution1D, Convolution2D = Conv1D, Conv2D

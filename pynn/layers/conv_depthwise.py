@@ -275,3 +275,7 @@ class SeparableConv2D(_Depthwise):
                    pointwise_regularizer=regularizers.serialize(self.pointwise_regularizer),
                    bias_regularizer=regularizers.serialize(self.bias_regularizer))
         return cfg
+
+
+# Keras' alias
+SeparableConvolution2D = SeparableConv2D

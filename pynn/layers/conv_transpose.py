@@ -164,3 +164,7 @@ class Conv1DTranspose(_ConvTranspose):
     (2, 20, 4)
     """
     rank = 1
+
+
+# Keras' aliases
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose

@@ -1,4 +1,4 @@
-"""Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape."""
+"""Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape, Identity."""
 import numpy as np
 
 from .. import _C, activations, initializers, ops, regularizers
@@ -349,3 +349,29 @@ class Reshape(Layer):
         cfg = super().get_config()
         cfg["target_shape"] = list(self.target_shape)
         return cfg
+
+
+class Identity(Layer):
+    """Returns its input unchanged (Keras' Identity): a placeholder, e.g. for a
+    layer switched off by configuration. Masks pass through.
+
+    Parameters
+    ----------
+    **kwargs
+        Base layer arguments (``name``, ...).
+
+    Examples
+    --------
+    >>> pynn.layers.Identity()(np.array([[1.0, 2.0]], np.float32)).numpy()
+    array([[1., 2.]], dtype=float32)
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, training=False):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

@@ -87,6 +87,18 @@ class _RandomLayer(_ImageLayer):
         return cfg
 
 
+def smart_resize(x, height, width, interpolation="bilinear"):
+    """The largest centred window of a batch of images with the aspect ratio of
+    (height, width), resized to it (Keras' crop box, in its integer arithmetic)."""
+    h, w = x.shape[1], x.shape[2]
+    ch = max(min(h, int(float(w * height) / width)), 1)
+    cw = max(min(w, int(float(h * width) / height)), 1)
+    top, left = int(float(h - ch) / 2), int(float(w - cw) / 2)
+    if (ch, cw) != (h, w):
+        x = x[:, top:top + ch, left:left + cw, :]
+    return ops.resize(x, (height, width), interpolation)
+
+
 class Resizing(_ImageLayer):
     """Resizes images to ``(height, width)`` (Keras 3's numbers: half-pixel centres).
 
@@ -140,13 +152,8 @@ class Resizing(_ImageLayer):
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
 
     def _resize(self, x):
-        if self.crop_to_aspect_ratio:  # Keras' crop box, in its integer arithmetic
-            h, w = x.shape[1], x.shape[2]
-            ch = max(min(h, int(float(w * self.height) / self.width)), 1)
-            cw = max(min(w, int(float(h * self.width) / self.height)), 1)
-            top, left = int(float(h - ch) / 2), int(float(w - cw) / 2)
-            if (ch, cw) != (h, w):
-                x = x[:, top:top + ch, left:left + cw, :]
+        if self.crop_to_aspect_ratio:
+            return smart_resize(x, self.height, self.width, self.interpolation)
         return ops.resize(x, (self.height, self.width), self.interpolation)
 
     def call(self, inputs, training=False):

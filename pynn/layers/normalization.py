@@ -145,7 +145,8 @@ class LayerNormalization(Layer):
     scale : bool, default True
         Learn a scale ``gamma`` of shape ``(features,)``.
     rms_scaling : bool, default False
-        Not supported (True raises).
+        Keras 3's (deprecated) variant: ``x * rsqrt(var + epsilon) * gamma``, no
+        centring and no ``beta``. `RMSNormalization` is the real RMS norm.
     beta_initializer, gamma_initializer : str or Initializer, default "zeros" / "ones"
         Initializers of beta and gamma.
     beta_regularizer, gamma_regularizer : str or Regularizer, optional
@@ -170,12 +171,11 @@ class LayerNormalization(Layer):
         super().__init__(**kwargs)
         self.supports_masking = True  # the steps' mask passes through (Keras)
         _last_axis_only("LayerNormalization", axis)
-        if rms_scaling:
-            raise ValueError("LayerNormalization: rms_scaling=True is not supported yet")
         if beta_constraint is not None or gamma_constraint is not None:
             raise ValueError("LayerNormalization: constraints are not supported yet")
         self.axis, self.epsilon = -1, float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
+        self.rms_scaling = bool(rms_scaling)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
@@ -185,20 +185,24 @@ class LayerNormalization(Layer):
         if len(shape) < 2:
             raise ValueError(f"LayerNormalization '{self.name}' expects (batch, ..., features); got "
                              f"shape {tuple(shape)}")
-        if self.built and self.scale and shape[-1] != self.gamma.shape[0]:
+        if self.built and self.gamma is not None and shape[-1] != self.gamma.shape[0]:
             raise ValueError(f"LayerNormalization '{self.name}' was built for {self.gamma.shape[0]} "
                              f"features (last axis), got a batch of shape {tuple(shape)}")
 
     def build(self, input_shape):
         c = (int(input_shape[-1]),)
+        # Keras: rms_scaling always has gamma and never beta
         self.gamma = (self.add_weight("gamma", c, self.gamma_initializer, self.gamma_regularizer)
-                      if self.scale else None)
+                      if self.scale or self.rms_scaling else None)
         self.beta = (self.add_weight("beta", c, self.beta_initializer, self.beta_regularizer)
-                     if self.center else None)
+                     if self.center and not self.rms_scaling else None)
         self._one = Tensor(np.ones(c, np.float32))
         self._zero = Tensor(np.zeros(c, np.float32))
 
     def call(self, inputs, training=False):
+        if self.rms_scaling:  # Keras 3.15's formula, variance and all
+            var = ops.var(inputs, axis=-1, keepdims=True)
+            return inputs * ops.rsqrt(var + np.float32(self.epsilon)) * self.tensor(self.gamma)
         g = self.tensor(self.gamma) if self.scale else self._one
         b = self.tensor(self.beta) if self.center else self._zero
         return ops.layer_norm(inputs, g, b, epsilon=self.epsilon)
@@ -209,7 +213,7 @@ class LayerNormalization(Layer):
     def get_config(self):
         cfg = super().get_config()
         cfg.update(axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
-                   beta_initializer=initializers.serialize(self.beta_initializer),
+                   rms_scaling=self.rms_scaling, beta_initializer=initializers.serialize(self.beta_initializer),
                    gamma_initializer=initializers.serialize(self.gamma_initializer),
                    beta_regularizer=regularizers.serialize(self.beta_regularizer),
                    gamma_regularizer=regularizers.serialize(self.gamma_regularizer))

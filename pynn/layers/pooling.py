@@ -24,7 +24,7 @@ class _Pool(Layer):
         cls = f"{type(self).__name__} '{self.name}'"
         shape = tuple(shape)
         _check_input_rank(cls, shape, self.rank)
-        what = ("steps",) if self.rank == 1 else ("height", "width")
+        what = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}[self.rank]
         _check_window(cls, what, shape, range(1, self.rank + 1), self.pool_size, (1,) * self.rank,
                       self.padding)
 

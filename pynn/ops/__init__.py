@@ -10,6 +10,7 @@ from .activations import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .nn_losses import *  # noqa: F401,F403  (keras.ops' unreduced cross-entropies)
 from .conv import *  # noqa: F401,F403
 from .conv_transpose import *  # noqa: F401,F403
 from .depthwise import *  # noqa: F401,F403
@@ -314,6 +315,7 @@ def minimum(a, b):
 # (the family modules themselves are implementation and not listed).
 # (by sys.modules: `embedding` and `dense` name both a module and its op function)
 __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "shape", "losses",
+                                      "nn_losses",
                                       "conv", "conv_transpose", "depthwise", "image", "pool", "norm",
                                       "rnn", "embedding", "attention", "dense", "convert", "compare",
                                       "rounding", "numeric", "layout", "sorting", "cumulative",

@@ -72,7 +72,8 @@ def _check_input_rank(op, shape, spatial):
     want = spatial + 2
     if len(shape) == want:
         return
-    names = {1: "steps, channels", 2: "height, width, channels"}[spatial]
+    names = {1: "steps, channels", 2: "height, width, channels",
+             3: "depth, height, width, channels"}[spatial]
     msg = (f"{op} expects a {want}-D input (batch, {names}), i.e. per-sample shape "
            f"({names}); received shape {_describe(shape)}.")
     if len(shape) == want - 1:

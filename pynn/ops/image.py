@@ -3,10 +3,13 @@
 ``resize`` is Keras 3's ``ops.image.resize`` (bilinear with half-pixel centres,
 or nearest); ``random_affine`` and ``random_contrast`` draw their parameters per
 image from the engine's generator (`pynn.set_seed`) each time they run, and
-sample as Keras' ``affine_transform`` does. See csrc/core/ops/image.c."""
+sample as Keras' ``affine_transform`` does. See csrc/core/ops/image.c.
+``extract_patches`` is a convolution with an identity kernel, as in Keras."""
+import numpy as np
+
 from .. import _C
 
-__all__ = ["resize", "random_affine", "random_contrast"]
+__all__ = ["resize", "random_affine", "random_contrast", "extract_patches"]
 
 
 def _check_images(op, x):
@@ -133,3 +136,78 @@ def random_contrast(images, lower, upper, value_range=(0.0, 255.0)):
     _check_images("random_contrast", images)
     return _C.apply("random_contrast", [images], lower=float(lower), upper=float(upper),
                     value_min=float(value_range[0]), value_max=float(value_range[1]))
+
+
+def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid",
+                    data_format=None):
+    """Cuts images into patches, each flattened to a vector (``keras.ops.image.extract_patches``).
+
+    Patch ``(i, j)`` of ``size = (ph, pw)`` becomes the vector of its pixels in
+    ``(row, column, channel)`` order, as in Keras (and ``tf.image.extract_patches``).
+    Computed as Keras does, as a convolution with an identity kernel of shape
+    ``(ph, pw, C, ph * pw * C)``: exact (each output is one input value times 1),
+    differentiable, and it traces into a model like any convolution.
+
+    Parameters
+    ----------
+    images : Tensor or array_like
+        ``(N, H, W, C)``, or one image ``(H, W, C)``.
+    size : int or tuple of 2 int
+        The patch height and width.
+    strides : int or tuple of 2 int, optional
+        Step between patches; the patch size when omitted (patches do not overlap).
+    dilation_rate : int or tuple of 2 int, default 1
+        Spacing of the pixels within a patch.
+    padding : {"valid", "same"}, default "valid"
+        As for a convolution.
+    data_format : {"channels_last", "channels_first"}, optional
+        ``"channels_first"`` takes and returns ``(N, C, H, W)`` / ``(N, ph*pw*C, nh, nw)``.
+
+    Returns
+    -------
+    Tensor
+        ``(N, nh, nw, ph * pw * C)`` (without ``N`` for one image).
+
+    Raises
+    ------
+    ValueError
+        Images that are not 3-D or 4-D, a patch larger than the padded image, or
+        bad arguments (named).
+
+    Examples
+    --------
+    >>> x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    >>> p = pynn.ops.image.extract_patches(x, 2)
+    >>> p.shape
+    (1, 2, 2, 4)
+    >>> p.numpy()[0, 0, 1]
+    array([2., 3., 6., 7.], dtype=float32)
+    """
+    from .conv import conv2d
+    from .shape import _tensor, expand_dims, squeeze, transpose
+    x = _tensor(images)
+    if len(x.shape) not in (3, 4):
+        raise ValueError(f"extract_patches: expected images of shape (batch, height, width, "
+                         f"channels) or (height, width, channels), got shape {tuple(x.shape)}")
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(f"extract_patches: data_format must be 'channels_last' or "
+                         f"'channels_first', got {data_format!r}")
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        size = (int(size), int(size))
+    if not (isinstance(size, (tuple, list)) and len(size) == 2
+            and all(isinstance(s, (int, np.integer)) and s > 0 for s in size)):
+        raise ValueError(f"extract_patches: size must be a positive int or a tuple of 2, got "
+                         f"{size!r}")
+    unbatched = len(x.shape) == 3
+    if unbatched:
+        x = expand_dims(x, 0)
+    if data_format == "channels_first":
+        x = transpose(x, (0, 2, 3, 1))
+    ph, pw = int(size[0]), int(size[1])
+    c = int(x.shape[-1])
+    kernel = np.eye(ph * pw * c, dtype=np.float32).reshape(ph, pw, c, ph * pw * c)
+    out = conv2d(x, kernel, strides=strides or (ph, pw), padding=padding,
+                 dilation_rate=dilation_rate)
+    if data_format == "channels_first":
+        out = transpose(out, (0, 3, 1, 2))
+    return squeeze(out, 0) if unbatched else out

@@ -265,7 +265,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
     --------
     >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
     >>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
-    >>> round(pynn.ops.binary_crossentropy(y_true, y_pred).numpy().item(), 4)
+    >>> round(pynn.ops.losses.binary_crossentropy(y_true, y_pred).numpy().item(), 4)
     0.1643
     """
     ls = _smoothing("binary_crossentropy", label_smoothing)
@@ -313,7 +313,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     --------
     >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
     >>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
-    >>> pynn.ops.categorical_crossentropy(y_true, y_pred, reduction="none").numpy().round(4)
+    >>> pynn.ops.losses.categorical_crossentropy(y_true, y_pred, reduction="none").numpy().round(4)
     array([0.1054, 0.2231], dtype=float32)
     """
     ls = _smoothing("categorical_crossentropy", label_smoothing)
@@ -357,7 +357,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, sample_we
     Examples
     --------
     >>> y_pred = np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)
-    >>> pynn.ops.sparse_categorical_crossentropy(np.array([1, 1]), y_pred,
+    >>> pynn.ops.losses.sparse_categorical_crossentropy(np.array([1, 1]), y_pred,
     ...                                          reduction="none").numpy().round(4)
     array([0.1054, 1.6094], dtype=float32)
     """

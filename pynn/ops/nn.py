@@ -4,12 +4,14 @@ namespace (``ops.nn.relu(x)``); the same functions as ``pynn.ops.relu`` etc.
 ``gelu`` here is ``keras.ops.gelu``: the tanh approximation by default
 (``approximate=True``), as in Keras; ``pynn.activations.gelu`` is exact by
 default, as ``keras.activations.gelu``."""
-from . import (celu, elu, gelu, glu, hard_shrink, hard_sigmoid, hard_silu,  # noqa: F401
+from . import (binary_crossentropy, categorical_crossentropy,  # noqa: F401
+               sparse_categorical_crossentropy, celu, elu, gelu, glu, hard_shrink, hard_sigmoid, hard_silu,  # noqa: F401
                hard_swish, hard_tanh, leaky_relu, log_sigmoid, log_softmax, moments, one_hot, relu,
                relu6, selu, sigmoid, silu, soft_shrink, softmax, softplus, softsign, sparse_plus,
                squareplus, swish, tanh_shrink, threshold)
 
-__all__ = ["celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
+__all__ = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+           "celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
            "hard_tanh", "leaky_relu", "log_sigmoid", "log_softmax", "moments", "one_hot", "relu",
            "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
            "sparse_plus", "squareplus", "swish", "tanh_shrink", "threshold"]

@@ -143,6 +143,12 @@ def tensordot(x1, x2, axes=2):
                              f"{tuple(b.shape)}")
     free_a = [i for i in range(na) if i not in ax_a]
     free_b = [j for j in range(nb) if j not in ax_b]
+    if _C.is_tracing() and (any(b.shape[j] == 1 for j in free_b)
+                            or any(a.shape[i] == 1 for i in free_a[1:])):
+        # a traced model's batch (length 1 while tracing) may sit on one of these axes, as in
+        # PointNet's tensordot(x, x, axes=(2, 2)) -> (batch, k, batch, k): the 2-D fold below
+        # would bake it in, the broadcasting einsum replays with any batch size
+        return _einsum_tensordot(a, b, ax_a, ax_b)
     k = math.prod(a.shape[i] for i in ax_a)
     if free_a + ax_a != list(range(na)):
         a = _C.apply("transpose", [a], axes=tuple(free_a + ax_a))
@@ -163,6 +169,16 @@ def tensordot(x1, x2, axes=2):
     if free_a:
         shape[0] = -1
     return _C.apply("reshape", [out], shape=tuple(shape))
+
+
+def _einsum_tensordot(a, b, ax_a, ax_b):
+    from .contraction import einsum
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    ta = [next(letters) for _ in a.shape]
+    tb = [ta[ax_a[ax_b.index(j)]] if j in ax_b else next(letters) for j in range(len(b.shape))]
+    out = [c for i, c in enumerate(ta) if i not in ax_a] + \
+        [c for j, c in enumerate(tb) if j not in ax_b]
+    return einsum("".join(ta) + "," + "".join(tb) + "->" + "".join(out), a, b)
 
 
 def dot(x1, x2):

@@ -242,9 +242,11 @@ def expand_dims(x, axis):
     nd = x.ndim + 1
     if not _is_int(axis) or not -nd <= axis < nd:
         raise ValueError(f"expand_dims: axis {axis!r} is out of range for a result of rank {nd}")
-    shape = list(x.shape)
-    shape.insert(axis % nd, 1)
-    return reshape(x, _batch_free(shape))
+    # a stack of one tensor, not a reshape: its shape follows the input's when a traced
+    # graph is replayed with another batch size wherever the batch axis is (a reshape
+    # target names the batch by a -1 on axis 0 only: wrong for x of shape (3, batch, 3)
+    # in einsum, or for a new axis 0)
+    return _C.apply("stack", [x], axis=axis % nd)
 
 
 def squeeze(x, axis=None):

@@ -8,6 +8,7 @@ it batch after batch in C -- backward and the optimizer step included -- with th
 released. Python regains control only as often as callbacks or the progress bar ask."""
 import contextlib
 import math
+import sys
 import threading
 import time
 import warnings
@@ -32,6 +33,8 @@ _USAGE_LOCK = threading.Lock()
 def _distributed(what, model=None):
     """The DataParallel in force when it spans more than one process, else None
     (pynn.distribution; nothing of it runs on one process)."""
+    if "pynn.distribution" not in sys.modules:
+        return None  # never imported, so never set: spares each predict two imports
     from ..distribution import _run
     dist = _run.active(what)
     if dist is not None and model is not None:
@@ -915,6 +918,8 @@ class Trainer(Steps):
 
     def _batch_of(self, x):
         """The number of samples in x (one array, or one per input)."""
+        if isinstance(x, np.ndarray) and x.ndim > 0:
+            return max(1, x.shape[0])  # without prepare_x's conversion (predict does it)
         return max(1, prepare_x(self, x)[0].shape[0])
 
     def predict_on_batch(self, x):

@@ -134,7 +134,7 @@ def run(siamese, data, tmpdir):
     x_val_2 = pairs_val[:, 1]
     x_test_1 = pairs_test[:, 0]
     x_test_2 = pairs_test[:, 1]
-    # (Keras calls a functional model's class Functional, pynn FunctionalModel)
+    # (a nested functional model: its class is Functional)
     out = {"layers": ["Model" if isinstance(l, keras.Model) else type(l).__name__
                       for l in siamese.layers],
            "count_params": siamese.count_params()}

@@ -262,8 +262,8 @@ typedef struct {
     int64_t i0, ms, j0, nc, p0, kc;
     /* packing pass: A chunks first, then B chunks (none when B is already packed) */
     int64_t a_rows_per_chunk, n_achunks, b_cols_per_chunk, n_bchunks;
-    /* compute pass: tiles of mc rows x nw columns, column index fastest */
-    int64_t mc, nw, tiles_n;
+    /* compute pass: tiles of mc rows x nw columns; tiles_m x tiles_n of them */
+    int64_t mc, nw, tiles_m, tiles_n;
     int a_inplace; /* the kernel reads A where it lies (rows contiguous in k) */
 } job_t;
 
@@ -305,7 +305,15 @@ static void compute_task(void *vctx, int64_t begin, int64_t end)
     const job_t *j = vctx;
     const int mr = j->im->mr, nr = j->im->nr;
     for (int64_t t = begin; t < end; t++) {
-        int64_t r0 = (t / j->tiles_n) * j->mc, c0 = (t % j->tiles_n) * j->nw;
+        /* Consecutive tiles (the next one a thread takes, and the one the other
+         * thread takes at the same time) share the block that the kernel order
+         * keeps in L2: the A rows (jr outside ir: column index fastest) or the
+         * B columns (ir outside jr: row index fastest), so that block is
+         * loaded into a core's L2 once per run of tiles, not once per tile. */
+        int64_t tr, tc;
+        if (j->im->a_in_l1_max_nw) tr = t % j->tiles_m, tc = t / j->tiles_m;
+        else tr = t / j->tiles_n, tc = t % j->tiles_n;
+        int64_t r0 = tr * j->mc, c0 = tc * j->nw;
         int64_t r1 = r0 + j->mc < j->ms ? r0 + j->mc : j->ms;
         int64_t c1 = c0 + j->nw < j->nc ? c0 + j->nw : j->nc;
         if (j->im->a_in_l1_max_nw) { /* see gemm_internal.h */
@@ -372,7 +380,7 @@ static void gemm_packed(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K,
                 run_pass(parallel, j.n_achunks + j.n_bchunks, pack_task, &j);
 
                 j.mc = balanced(j.ms, im->mc, mr);
-                int64_t tiles_m = cdiv(j.ms, j.mc);
+                int64_t tiles_m = j.tiles_m = cdiv(j.ms, j.mc);
                 /* Several tiles per thread, so that a thread slowed down by
                  * another process (or by OpenBLAS's spinning idle threads) just
                  * takes fewer of them; columns are split when M alone gives too
@@ -409,13 +417,14 @@ typedef struct {
     int64_t M, N, K, kc, rsa, csa, rsb, csb, ldc, per_task;
     float *C;
     float alpha, beta;
+    pn_gemv_fn gemv;
 } onerow_job_t;
 
 static void gemv_task(void *vctx, int64_t begin, int64_t end)
 {
     const onerow_job_t *j = vctx;
     int64_t j0 = begin * j->per_task, j1 = end * j->per_task < j->N ? end * j->per_task : j->N;
-    j->im->gemv(j1 - j0, j->K, j->kc, j->A, j->csa, j->B + j0 * j->csb, j->rsb, j->csb, j->alpha,
+    j->gemv(j1 - j0, j->K, j->kc, j->A, j->csa, j->B + j0 * j->csb, j->rsb, j->csb, j->alpha,
                 j->beta, j->C + j0);
 }
 
@@ -432,10 +441,16 @@ static int gemm_onerow(const pn_gemm_impl *im, int64_t M, int64_t N, int64_t K, 
                        const float *A, int64_t rsa, int64_t csa, const float *B, int64_t rsb,
                        int64_t csb, float beta, float *C, int64_t ldc)
 {
-    onerow_job_t j = {im, A, B, M, N, K, k_block(im, K), rsa, csa, rsb, csb, ldc, 0, C, alpha, beta};
+    onerow_job_t j = {im, A, B, M, N, K, k_block(im, K), rsa, csa, rsb, csb, ldc, 0, C, alpha,
+                      beta, im->gemv};
+#ifdef PN_GEMM_X86
+    /* The AVX-512 impl's table (kernel_avx512.c) still names the AVX2 GEMV;
+     * the wider one gives the same bits (onerow_avx512.c). */
+    if (im == &pn_gemm_impl_avx512) j.gemv = pn_gemm_gemv_avx512;
+#endif
     int threads = pn_get_num_threads();
     int parallel = threads > 1 && (double)M * N * K >= ONEROW_PARALLEL_MIN;
-    if (M == 1 && im->gemv && (csb == 1 || rsb == 1)) {
+    if (M == 1 && j.gemv && (csb == 1 || rsb == 1)) {
         j.per_task = GEMV_COLS_PER_TASK;
         int64_t tasks = cdiv(N, j.per_task);
         if (parallel && tasks > 1) pn_parallel_for(tasks, 1, gemv_task, &j);

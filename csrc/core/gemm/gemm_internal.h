@@ -78,6 +78,11 @@ void pn_gemm_pack_b_avx2(int nr, int64_t k, int64_t n, const float *B, int64_t r
 void pn_gemm_gemv_avx2(int64_t n, int64_t K, int64_t kc, const float *a, int64_t csa,
                        const float *B, int64_t rsb, int64_t csb, float alpha, float beta,
                        float *c);
+/* The AVX-512 GEMV (B rows contiguous; a transposed B goes to the AVX2 one):
+ * same bits, whole rows of B per pass (onerow_avx512.c). */
+void pn_gemm_gemv_avx512(int64_t n, int64_t K, int64_t kc, const float *a, int64_t csa,
+                         const float *B, int64_t rsb, int64_t csb, float alpha, float beta,
+                         float *c);
 void pn_gemm_rank1_avx2(int64_t m, int64_t n, const float *a, int64_t rsa, const float *b,
                         float alpha, float beta, float *C, int64_t ldc);
 

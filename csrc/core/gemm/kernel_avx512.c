@@ -42,7 +42,13 @@ TGT INL void body(int64_t k, const float *a, int64_t rsa, int64_t csa, const flo
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
         ar[i] = a + (i < mread ? i : 0) * rsa; /* rows past mread alias row 0 */
     }
-    for (int i = 0; i < m; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    /* The tile of C is read and written at the end: start pulling in both
+     * cache lines of each row (128 bytes, 2 or 3 lines when unaligned) now,
+     * k FMAs ahead. */
+    for (int i = 0; i < m; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
     for (int64_t p = 0; p < k; p++) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12

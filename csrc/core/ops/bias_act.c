@@ -131,3 +131,10 @@ void pn_act_backward(int act, float a, int flag, const float *pre, const float *
     epi_ctx c = {(float *)pre, (float *)y, dpre, NULL, dy, 0, a, flag};
     pn_parallel_for(size, EPI_GRAIN, act_fns[act].bwd, &c);
 }
+
+void pn_act_backward_range(int act, float a, int flag, const float *pre, const float *y,
+                           const float *dy, float *dpre, int64_t lo, int64_t hi)
+{
+    epi_ctx c = {(float *)pre, (float *)y, dpre, NULL, dy, 0, a, flag};
+    act_fns[act].bwd(&c, lo, hi);
+}

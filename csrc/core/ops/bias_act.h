@@ -39,4 +39,8 @@ void pn_bias_act_rows(int act, float a, int flag, float *pre, float *y, const fl
  * pn_act_from_output activations. */
 void pn_act_backward(int act, float a, int flag, const float *pre, const float *y,
                      const float *dy, float *dpre, int64_t size);
+/* The same over elements [lo, hi) only, on the calling thread (conv.c forms
+ * dY block by block inside its weight-gradient tasks). */
+void pn_act_backward_range(int act, float a, int flag, const float *pre, const float *y,
+                           const float *dy, float *dpre, int64_t lo, int64_t hi);
 #endif

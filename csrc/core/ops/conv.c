@@ -126,6 +126,40 @@ static int64_t tiles_floats(const pn_conv_geom *g, const pn_gemm_impl *im, int64
     return round_up(K * round_up(g->F, im->nr), 16) + *tasks * im->mr * K;
 }
 
+/* Backward by tiles (see backward_tiles): dW runs BW_GROUP depth blocks at
+ * a time, each block's im2col rows, its packed dY rows and its own partial
+ * sum S in a buffer of its own; dX runs BW_TASKS tasks of whole images, each
+ * with one MR x K tile, beside the packed kernel. */
+#define BW_GROUP 8
+#define BW_TASKS 32
+
+/* The largest depth block of dW: the chunks' k_block (backward keeps the
+ * chunked path's chunks, whose blocks decide dW's bits). */
+static int64_t bwd_kb_max(const pn_conv_geom *g, const pn_gemm_impl *im)
+{
+    int64_t rows = g->N * g->OH * g->OW, step = chunk_rows(g);
+    int64_t kb = pn_gemm_k_block(im, rows < step ? rows : step);
+    if (rows > step && rows % step) {
+        int64_t last = pn_gemm_k_block(im, rows % step);
+        if (last > kb) kb = last;
+    }
+    return kb;
+}
+
+static int64_t bwd_block_floats(const pn_conv_geom *g, const pn_gemm_impl *im, int64_t kb)
+{
+    int64_t K = g->KH * g->KW * g->C;
+    return round_up(kb * K, 16) + round_up(kb * round_up(g->F, im->nr), 16) + round_up(K * g->F, 16);
+}
+
+static int64_t bwd_tiles_floats(const pn_conv_geom *g, const pn_gemm_impl *im)
+{
+    int64_t K = g->KH * g->KW * g->C, Kp = round_up(K, im->nr);
+    int64_t dw = BW_GROUP * bwd_block_floats(g, im, bwd_kb_max(g, im));
+    int64_t dx = round_up(g->F * Kp, 16) + BW_TASKS * round_up(im->mr * K, 16);
+    return dw > dx ? dw : dx;
+}
+
 /* One scratch layout for forward and backward so that backward never grows
  * (and so never loses) what forward left: [cols: an im2col chunk, or the
  * tiled forward's buffers][F doubles][pre-activation if keep_pre][dY if grad],
@@ -143,7 +177,9 @@ static size_t scratch_bytes(const pn_conv_geom *g, const conv_act *e, size_t *co
     size_t c = is_pointwise(g) ? 0 : (size_t)(chunk_rows(g) * K) * sizeof(float);
     if (use_tiles(g, im)) {
         size_t t = (size_t)tiles_floats(g, im, &tasks) * sizeof(float);
+        size_t bt = (size_t)bwd_tiles_floats(g, im) * sizeof(float);
         if (t > c) c = t;
+        if (bt > c) c = bt;
     }
     c = (c + 63) & ~(size_t)63;
     *cols_bytes = c;
@@ -364,6 +400,159 @@ static int conv_forward_kind(pn_node *n, int one_d)
     return PN_OK;
 }
 
+/* dW by tiles. pn_sgemm summed dW += colsᵀ·dY chunk by chunk, each chunk's
+ * rows in depth blocks of pn_gemm_k_block(chunk): dW = ((dW + S0) + S1) + ...
+ * with S_b block b's sum by the micro-kernel. Here each block is im2col'd
+ * into a buffer of its own (L2-sized, never the whole chunk), the
+ * micro-kernel writes S_b (beta 0: S_b exactly), and the S_b are added to dW
+ * in block order: the same additions in the same order, so pn_sgemm's bits,
+ * while the blocks of a group run on different threads. */
+typedef struct {
+    const pn_conv_geom *g;
+    const pn_gemm_impl *im;
+    const conv_act *e;
+    const float *x, *gy;      /* gy: the incoming gradient (dY itself when linear) */
+    const float *pre, *y;     /* for dY = gy * act'(pre) */
+    float *dpre;              /* where dY is formed, block by block (NULL: linear) */
+    float *buf;               /* BW_GROUP block buffers of `stride` floats */
+    int64_t K, stride, kb_max;
+    const int64_t *b0, *blen; /* the group's blocks: first row, rows */
+} dw_ctx;
+
+RANGE_FN dw_blocks(void *vctx, int64_t b, int64_t e)
+{
+    const dw_ctx *c = vctx;
+    const pn_conv_geom *g = c->g;
+    const pn_gemm_impl *im = c->im;
+    const int64_t K = c->K, F = g->F, mr = im->mr, nr = im->nr, Fp = round_up(F, nr);
+    for (int64_t t = b; t < e; t++) {
+        float *cols = c->buf + t * c->stride;
+        float *yp = cols + round_up(c->kb_max * K, 16);
+        float *S = yp + round_up(c->kb_max * Fp, 16);
+        int64_t kb = c->blen[t], lo = c->b0[t] * F;
+        const float *dy = c->gy;
+        if (c->dpre) { /* the block's dY, formed here while the block is in cache */
+            pn_act_backward_range(c->e->act, c->e->a, c->e->flag, c->pre, c->y, c->gy, c->dpre, lo,
+                                  lo + kb * F);
+            dy = c->dpre;
+        }
+        im2col_ctx ic = {g, c->x, cols, c->b0[t]};
+        im2col_rows(&ic, 0, kb);
+        im->pack_b((int)nr, kb, F, dy + lo, F, 1, yp);
+        for (int64_t j0 = 0; j0 < F; j0 += nr)
+            for (int64_t i0 = 0; i0 < K; i0 += mr) /* a(i,p) = cols[p*K + i] */
+                im->skernel(kb, cols + i0, 1, K, yp + j0 * kb, nr, S + i0 * F + j0, F, 1.0f,
+                            0.0f, K - i0 < mr ? (int)(K - i0) : (int)mr,
+                            F - j0 < nr ? (int)(F - j0) : (int)nr);
+    }
+}
+
+/* Also forms dY (into dpre, unless the activation is linear) inside the
+ * blocks' tasks and, when db is given, sums it into acc[F] (double) in row
+ * order as each group finishes: backward's one pass over dY. */
+static void dw_tiles(const pn_conv_geom *g, const pn_gemm_impl *im, const conv_act *e,
+                     const float *x, const float *gy, const float *pre, const float *y,
+                     float *dpre, float *dw, double *acc, float *buf)
+{
+    int64_t rows = g->N * g->OH * g->OW, F = g->F, K = g->KH * g->KW * g->C, KF = K * F;
+    int64_t step = chunk_rows(g), b0[BW_GROUP], blen[BW_GROUP];
+    dw_ctx c = {g, im, e, x, gy, pre, y, dpre, buf, K, 0, bwd_kb_max(g, im), b0, blen};
+    const float *dy = dpre ? dpre : gy;
+    c.stride = bwd_block_floats(g, im, c.kb_max);
+    int64_t nb = 0;
+    for (int64_t r0 = 0; r0 < rows; r0 += step) {
+        int64_t m = rows - r0 < step ? rows - r0 : step, kb = pn_gemm_k_block(im, m);
+        for (int64_t p0 = 0; p0 < m; p0 += kb) {
+            b0[nb] = r0 + p0;
+            blen[nb] = m - p0 < kb ? m - p0 : kb;
+            int last = r0 + p0 + blen[nb] == rows;
+            if (++nb < BW_GROUP && !last) continue;
+            if ((double)nb * c.kb_max * KF >= TILE_PARALLEL_MIN) pn_parallel_for(nb, 1, dw_blocks, &c);
+            else dw_blocks(&c, 0, nb);
+            for (int64_t t = 0; t < nb; t++) { /* in block order: pn_sgemm's additions */
+                const float *S = buf + t * c.stride + round_up(c.kb_max * K, 16) +
+                                 round_up(c.kb_max * round_up(F, im->nr), 16);
+                for (int64_t i = 0; i < KF; i++) dw[i] += S[i];
+                if (acc) /* the bias in row order, as the unblocked sum */
+                    for (int64_t r = b0[t]; r < b0[t] + blen[t]; r++)
+                        for (int64_t f = 0; f < F; f++) acc[f] += dy[r * F + f];
+            }
+            nb = 0;
+        }
+    }
+}
+
+/* dX by tiles: for MR output rows at a time, dcols = dY·Wᵀ (the micro-kernel
+ * on the packed Wᵀ, summed over F in pn_gemm_k_block blocks as pn_sgemm
+ * would) into an L1 tile, scattered into dx at once. Tasks are runs of whole
+ * images (disjoint parts of dx); inside an image rows and taps go in col2im's
+ * order, so dx gets the chunked path's bits. */
+typedef struct {
+    const pn_conv_geom *g;
+    const pn_gemm_impl *im;
+    const float *gy, *wp; /* wp: Wᵀ packed in depth blocks of kb */
+    float *dx, *tiles;
+    int64_t K, kb, imgs_per_task;
+} dx_ctx;
+
+RANGE_FN dx_tasks(void *vctx, int64_t b, int64_t e)
+{
+    const dx_ctx *c = vctx;
+    const pn_conv_geom *g = c->g;
+    const pn_gemm_impl *im = c->im;
+    const int64_t K = c->K, F = g->F, C = g->C, mr = im->mr, nr = im->nr, Kp = round_up(K, nr);
+    const int64_t ohw = g->OH * g->OW;
+    for (int64_t t = b; t < e; t++) {
+        float *tile = c->tiles + t * round_up(mr * K, 16);
+        int64_t i1 = (t + 1) * c->imgs_per_task < g->N ? (t + 1) * c->imgs_per_task : g->N;
+        for (int64_t img = t * c->imgs_per_task; img < i1; img++)
+            for (int64_t q0 = 0; q0 < ohw; q0 += mr) {
+                int m = ohw - q0 < mr ? (int)(ohw - q0) : (int)mr;
+                const float *a = c->gy + (img * ohw + q0) * F;
+                for (int64_t p0 = 0; p0 < F; p0 += c->kb) {
+                    int64_t k = F - p0 < c->kb ? F - p0 : c->kb;
+                    for (int64_t j0 = 0; j0 < K; j0 += nr)
+                        im->skernel(k, a + p0, F, 1, c->wp + p0 * Kp + j0 * k, nr, tile + j0, K,
+                                    1.0f, p0 ? 1.0f : 0.0f, m, K - j0 < nr ? (int)(K - j0) : (int)nr);
+                }
+                for (int i = 0; i < m; i++) {
+                    int64_t oy = (q0 + i) / g->OW, ox = (q0 + i) % g->OW;
+                    const float *src = tile + i * K;
+                    for (int64_t ky = 0; ky < g->KH; ky++) {
+                        int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+                        if (iy < 0 || iy >= g->H) continue;
+                        float *drow = c->dx + (img * g->H + iy) * g->W * C;
+                        for (int64_t kx = 0; kx < g->KW; kx++) {
+                            int64_t ix = ox * g->sw - g->pl + kx * g->dw;
+                            if (ix < 0 || ix >= g->W) continue;
+                            float *d = drow + ix * C;
+                            const float *s = src + (ky * g->KW + kx) * C;
+                            for (int64_t ch = 0; ch < C; ch++) d[ch] += s[ch];
+                        }
+                    }
+                }
+            }
+    }
+}
+
+static void dx_tiles(const pn_conv_geom *g, const pn_gemm_impl *im, const float *gy,
+                     const float *w, float *dx, float *buf)
+{
+    int64_t K = g->KH * g->KW * g->C, F = g->F, Kp = round_up(K, im->nr);
+    int64_t tasks = g->N < BW_TASKS ? g->N : BW_TASKS;
+    dx_ctx c = {g, im, gy, buf, dx, buf + round_up(F * Kp, 16), K, pn_gemm_k_block(im, F),
+                (g->N + tasks - 1) / tasks};
+    tasks = (g->N + c.imgs_per_task - 1) / c.imgs_per_task;
+    for (int64_t p0 = 0; p0 < F; p0 += c.kb) { /* b(p,j) = W[j*F + p] */
+        int64_t k = F - p0 < c.kb ? F - p0 : c.kb;
+        im->pack_b(im->nr, k, K, w + p0, 1, F, buf + p0 * Kp);
+    }
+    if ((double)g->N * g->OH * g->OW * F * K >= TILE_PARALLEL_MIN)
+        pn_parallel_for(tasks, 1, dx_tasks, &c);
+    else
+        dx_tasks(&c, 0, tasks);
+}
+
 static int conv_backward_kind(pn_node *n, int one_d)
 {
     pn_conv_geom g;
@@ -376,12 +565,29 @@ static int conv_backward_kind(pn_node *n, int one_d)
     if (rows == 0 || F == 0) return PN_OK;
     conv_scratch s = scratch_of(n, &g, &e, 0);
     if (!s.base) return pn_error(PN_EINTERNAL, "%s: backward without its forward", n->op->name);
+    const pn_gemm_impl *im = pn_gemm_active();
+    int has_db = g.has_bias && n->in[2]->requires_grad;
+    if (K > 0 && Wn->requires_grad && use_tiles(&g, im)) {
+        /* dY, db and dW in one pass over dY, then dX */
+        double *acc = has_db ? s.acc : NULL;
+        if (acc)
+            for (int64_t f = 0; f < F; f++) acc[f] = 0;
+        float *dpre = e.act != PN_ACT_linear ? s.dpre : NULL;
+        dw_tiles(&g, im, &e, X->data, gy, e.keep_pre ? s.pre : n->data, n->data, dpre, Wn->grad,
+                 acc, s.cols);
+        if (acc) {
+            float *gb = n->in[2]->grad;
+            for (int64_t f = 0; f < F; f++) gb[f] += (float)acc[f];
+        }
+        if (X->requires_grad) dx_tiles(&g, im, dpre ? dpre : gy, Wn->data, X->grad, s.cols);
+        return PN_OK;
+    }
     if (e.act != PN_ACT_linear) { /* dY = dy * act'(pre), once */
         pn_act_backward(e.act, e.a, e.flag, e.keep_pre ? s.pre : n->data, n->data, n->grad, s.dpre,
                         rows * F);
         gy = s.dpre;
     }
-    if (g.has_bias && n->in[2]->requires_grad) {
+    if (has_db) {
         /* Summed in double: rows can be N*OH*OW ~ 10^5 terms per filter. */
         double *acc = s.acc;
         for (int64_t f = 0; f < F; f++) acc[f] = 0;
@@ -395,6 +601,10 @@ static int conv_backward_kind(pn_node *n, int one_d)
     if (is_pointwise(&g)) {
         if (Wn->requires_grad) pn_sgemm(1, 0, K, F, rows, 1.0f, x, K, gy, F, 1.0f, Wn->grad, F);
         if (X->requires_grad) pn_sgemm(0, 1, rows, K, F, 1.0f, gy, F, w, F, 1.0f, X->grad, K);
+        return PN_OK;
+    }
+    if (use_tiles(&g, im)) { /* a frozen kernel: dX alone */
+        if (X->requires_grad) dx_tiles(&g, im, gy, w, X->grad, s.cols);
         return PN_OK;
     }
     float *cols = s.cols;

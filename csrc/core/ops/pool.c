@@ -193,7 +193,12 @@ RANGE_FN pool_fwd_lines(void *vctx, int64_t b, int64_t e)
     }
 }
 
-static void pool_bwd_images(void *vctx, int64_t b, int64_t e)
+/* Max backward walks each window's positions and adds gy where the position
+ * is the winner: a select per channel, which vectorises, where scattering to
+ * the winners one channel at a time did not. Each input position still gets
+ * its outputs' gradients in output order (one winner per output and channel),
+ * so the sums are the scatter's, bit for bit. */
+RANGE_FN pool_bwd_images(void *vctx, int64_t b, int64_t e)
 {
     const pool_ctx *c = vctx;
     const pool_geom *g = c->g;
@@ -202,13 +207,18 @@ static void pool_bwd_images(void *vctx, int64_t b, int64_t e)
         for (int64_t oy = 0; oy < g->OH; oy++)
             for (int64_t ox = 0; ox < g->OW; ox++) {
                 int64_t o = ((img * g->OH + oy) * g->OW + ox) * C;
-                const float *gy = c->gy + o;
+                const float *restrict gy = c->gy + o;
                 if (c->is_max) {
-                    const int32_t *a = c->arg + o;
-                    /* the window's corner, possibly in the padding: only
-                     * corner + offset is a position of the input */
-                    int64_t corner = ((img * g->H + oy * g->sh - g->pt) * g->W + ox * g->sw - g->pl) * C;
-                    for (int64_t ch = 0; ch < C; ch++) c->dx[corner + a[ch] * C + ch] += gy[ch];
+                    const int32_t *restrict a = c->arg + o;
+                    int64_t y0, y1, x0, x1, ys = oy * g->sh - g->pt, xs0 = ox * g->sw - g->pl;
+                    window(g, oy, ox, &y0, &y1, &x0, &x1);
+                    for (int64_t iy = y0; iy < y1; iy++)
+                        for (int64_t ix = x0; ix < x1; ix++) {
+                            float *restrict d = c->dx + ((img * g->H + iy) * g->W + ix) * C;
+                            int32_t pos = (int32_t)((iy - ys) * g->W + (ix - xs0));
+                            for (int64_t ch = 0; ch < C; ch++)
+                                d[ch] = a[ch] == pos ? d[ch] + gy[ch] : d[ch];
+                        }
                 } else {
                     int64_t y0, y1, x0, x1;
                     window(g, oy, ox, &y0, &y1, &x0, &x1);

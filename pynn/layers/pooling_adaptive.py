@@ -1,0 +1,118 @@
+"""Adaptive pooling (Keras 3: AdaptiveAverage/MaxPooling1D/2D/3D): a fixed output
+size whatever the input's, as PyTorch's adaptive pools. Output cell i of an axis
+of length n pools input cells floor(i*n/o) .. ceil((i+1)*n/o) - 1. The windows
+form a product over the axes, so the pooling is separable: one axis at a time,
+each output cell a slice of the engine's mean or max, concatenated."""
+import math
+
+import numpy as np
+
+from .. import ops
+from ..ops.conv import _check_input_rank
+from .base import Layer
+
+
+class _AdaptivePool(Layer):
+    _one_input = True
+    rank = None
+    reduce = None
+
+    def __init__(self, output_size, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        cls = type(self).__name__
+        size = (output_size,) * self.rank if isinstance(output_size, (int, np.integer)) \
+            and not isinstance(output_size, bool) else output_size
+        if not isinstance(size, (list, tuple)) or len(size) != self.rank or not all(
+                isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1
+                for s in size):
+            raise TypeError(f"{cls}: `output_size` must be a positive int or a tuple of "
+                            f"{self.rank} positive ints, received output_size={output_size!r}")
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{cls}: only data_format='channels_last' is supported, received "
+                             f"data_format={data_format!r}")
+        self.output_size = tuple(int(s) for s in size)
+        self.data_format = "channels_last"
+
+    def _check_input(self, shape):
+        _check_input_rank(f"{type(self).__name__} '{self.name}'", tuple(shape), self.rank)
+
+    def call(self, inputs, training=False):
+        y = inputs
+        for axis, o in enumerate(self.output_size, start=1):
+            n = int(y.shape[axis])
+            cells = []
+            for i in range(o):
+                lo, hi = (i * n) // o, math.ceil((i + 1) * n / o)
+                window = ops.slice_axis(y, axis, lo, hi) if (lo, hi) != (0, n) else y
+                cells.append(type(self).reduce(window, axis=axis, keepdims=True))
+            y = cells[0] if o == 1 else ops.concatenate(cells, axis=axis)
+        return y
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.output_size + (input_shape[-1],)
+
+    def get_config(self):
+        return {**super().get_config(), "output_size": list(self.output_size),
+                "data_format": self.data_format}
+
+
+_DOC = """Adaptive {kind} pooling to a fixed output size over {what} (Keras' Adaptive{Kind}Pooling{r}D).
+
+    Output cell ``i`` of an axis of length ``n`` is the {kind} of input cells
+    ``floor(i*n/o)`` to ``ceil((i+1)*n/o) - 1`` (PyTorch's windows, which Keras 3
+    uses), per channel.
+
+    Parameters
+    ----------
+    output_size : int or tuple of {r} int
+        The output's spatial size.
+    data_format : None or "channels_last"
+        Only channels-last.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    TypeError
+        A bad output_size.
+    ValueError
+        Channels-first, or inputs of the wrong rank.
+
+    Examples
+    --------
+    >>> x = np.arange({n}, dtype=np.float32).reshape({shape})
+    >>> pynn.layers.Adaptive{Kind}Pooling{r}D({out})(x).numpy().ravel()
+    {result}
+    """
+
+
+def _mean(x, axis, keepdims):
+    return ops.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _max(x, axis, keepdims):
+    return ops.max(x, axis=axis, keepdims=keepdims)
+
+
+def _make(kind, r, reduce, example):
+    what = {1: "steps (batch, steps, channels)", 2: "images (batch, height, width, channels)",
+            3: "volumes (batch, d1, d2, d3, channels)"}[r]
+    name = f"Adaptive{kind.capitalize()}Pooling{r}D"
+    doc = _DOC.format(kind=kind, Kind=kind.capitalize(), what=what, r=r, **example)
+    return type(name, (_AdaptivePool,), {"__doc__": doc, "rank": r,
+                                         "reduce": staticmethod(reduce),
+                                         "__module__": __name__})
+
+
+AdaptiveAveragePooling1D = _make("average", 1, _mean, dict(
+    n=5, shape="(1, 5, 1)", out=2, result="array([1., 3.], dtype=float32)"))
+AdaptiveAveragePooling2D = _make("average", 2, _mean, dict(
+    n=16, shape="(1, 4, 4, 1)", out=2, result="array([ 2.5,  4.5, 10.5, 12.5], dtype=float32)"))
+AdaptiveAveragePooling3D = _make("average", 3, _mean, dict(
+    n=8, shape="(1, 2, 2, 2, 1)", out=1, result="array([3.5], dtype=float32)"))
+AdaptiveMaxPooling1D = _make("max", 1, _max, dict(
+    n=5, shape="(1, 5, 1)", out=2, result="array([2., 4.], dtype=float32)"))
+AdaptiveMaxPooling2D = _make("max", 2, _max, dict(
+    n=16, shape="(1, 4, 4, 1)", out=2, result="array([ 5.,  7., 13., 15.], dtype=float32)"))
+AdaptiveMaxPooling3D = _make("max", 3, _max, dict(
+    n=8, shape="(1, 2, 2, 2, 1)", out=1, result="array([7.], dtype=float32)"))

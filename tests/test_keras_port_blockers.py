@@ -1,0 +1,281 @@
+"""Regressions for what stopped published keras.io programs from running (or made them
+compute another number) when ported by the import line only (issue #13). Each test
+names the program; Keras 3 (torch backend) side by side where installed."""
+import os
+
+import numpy as np
+import pytest
+
+import pynn
+from pynn import layers, ops
+from gradcheck import check_grad
+
+
+def _keras():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="Keras 3 is not installed")
+    if keras.backend.backend() != "torch":
+        pytest.skip(f"keras runs on {keras.backend.backend()}, these comparisons use torch")
+    return keras
+
+
+# ------------------------------------------------------------------ antirectifier
+# https://keras.io/examples/keras_recipes/antirectifier/: `inputs -= ops.mean(...)` in call()
+
+class Antirectifier(layers.Layer):
+    def call(self, inputs):
+        inputs -= ops.mean(inputs, axis=-1, keepdims=True)
+        pos = ops.relu(inputs)
+        neg = ops.relu(-inputs)
+        return ops.concatenate([pos, neg], axis=-1)
+
+
+def _antirectifier_reference(x):
+    c = x - x.mean(-1, keepdims=True)
+    return np.concatenate([np.maximum(c, 0), np.maximum(-c, 0)], -1)
+
+
+def test_inplace_operator_in_a_traced_call_is_recorded():
+    # the in-place write used to land in the tracing placeholder and vanish from the
+    # program: predict returned relu(x) without the centring
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    inp = pynn.Input((4,))
+    model = pynn.Model(inp, Antirectifier()(inp))
+    np.testing.assert_allclose(model.predict(x, verbose=0), _antirectifier_reference(x),
+                               rtol=1e-6, atol=1e-6)
+    # and it trains: the gradient goes through the subtraction (no RuntimeError)
+    seq = pynn.Sequential([pynn.Input((4,)), layers.Dense(4), Antirectifier(), layers.Dense(1)])
+    seq.compile("sgd", "mse")
+    h = seq.fit(x, x[:, :1], epochs=3, verbose=0).history["loss"]
+    assert np.isfinite(h).all() and h[-1] < h[0]
+
+
+def test_inplace_operator_stays_in_place_in_eager_code():
+    t = pynn.Tensor(np.array([1.0, 2.0], np.float32))
+    same = t
+    t -= 1.0
+    assert t is same and t.numpy().tolist() == [0.0, 1.0]
+
+
+def test_antirectifier_matches_keras():
+    keras = _keras()
+
+    class KAntirectifier(keras.layers.Layer):
+        def call(self, inputs):
+            inputs -= keras.ops.mean(inputs, axis=-1, keepdims=True)
+            return keras.ops.concatenate([keras.ops.relu(inputs), keras.ops.relu(-inputs)], -1)
+
+    x = np.random.default_rng(1).normal(size=(3, 6)).astype(np.float32)
+    kin = keras.Input((6,))
+    want = keras.Model(kin, KAntirectifier()(kin)).predict(x, verbose=0)
+    inp = pynn.Input((6,))
+    got = pynn.Model(inp, Antirectifier()(inp)).predict(x, verbose=0)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+# ------------------------------------------------------------------ pointnet
+# https://keras.io/examples/vision/pointnet/: OrthogonalRegularizer's
+# tensordot(x, x, axes=(2, 2)) puts the batch on two axes, then reshapes to (-1, k, k)
+
+def test_tensordot_with_the_batch_on_two_axes_replays_with_any_batch():
+    k = 3
+    inp = pynn.Input((k * k,))
+    x = layers.Reshape((k, k))(inp)
+    xxt = ops.tensordot(x, x, axes=(2, 2))
+    out = ops.reshape(xxt, (-1, k, k))
+    model = pynn.Model(inp, out)
+    a = np.random.default_rng(2).normal(size=(5, k * k)).astype(np.float32)
+    m = a.reshape(5, k, k)
+    want = np.tensordot(m, m, axes=(2, 2)).reshape(-1, k, k)  # (25, 3, 3)
+    got = model.predict(a, batch_size=5, verbose=0)
+    assert got.shape == (125 // 5, k, k)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_orthogonal_regularizer_as_activity_regularizer_trains():
+    k = 3
+
+    class OrthogonalRegularizer(pynn.regularizers.Regularizer):
+        def __init__(self, num_features, l2reg=0.001):
+            self.num_features, self.l2reg = num_features, l2reg
+            self.eye = ops.eye(num_features)
+
+        def __call__(self, x):
+            x = ops.reshape(x, (-1, self.num_features, self.num_features))
+            xxt = ops.tensordot(x, x, axes=(2, 2))
+            xxt = ops.reshape(xxt, (-1, self.num_features, self.num_features))
+            return ops.sum(self.l2reg * ops.square(xxt - self.eye))
+
+    inp = pynn.Input((4,))
+    t = layers.Dense(k * k, activity_regularizer=OrthogonalRegularizer(k))(inp)
+    model = pynn.Model(inp, layers.Dense(1)(layers.Flatten()(layers.Reshape((k, k))(t))))
+    model.compile("adam", "mse")
+    x = np.random.default_rng(3).normal(size=(16, 4)).astype(np.float32)
+    h = model.fit(x, x[:, :1], batch_size=8, epochs=2, verbose=0).history["loss"]
+    assert np.isfinite(h).all()
+
+
+# ------------------------------------------------------------------ reproducibility_recipes
+# https://keras.io/examples/keras_recipes/reproducibility_recipes/:
+# float(initializer(seed=42)(shape=(1, 1))), np.allclose(result_1, result_2)
+
+@pytest.mark.parametrize("name", ["RandomNormal", "RandomUniform", "TruncatedNormal",
+                                  "VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal",
+                                  "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal"])
+def test_initializers_called_directly_return_tensors(name):
+    cls = getattr(pynn.initializers, name)
+    w = cls(seed=42)(shape=(3, 5))
+    assert isinstance(w, pynn.Tensor) and w.shape == (3, 5) and w.dtype == np.float32
+    np.testing.assert_array_equal(w.numpy(), cls(seed=42)(shape=(3, 5)).numpy())
+    assert float(cls(seed=42)(shape=(1, 1))) == float(cls(seed=42)(shape=(1, 1)))
+    assert ops.sum(w * 0.0 + 1.0).item() == 15.0  # usable in ops
+    assert not np.array_equal(cls()(shape=(3, 5)).numpy(), cls()(shape=(3, 5)).numpy())
+
+
+def test_initializer_rejects_other_dtypes():
+    with pytest.raises(ValueError, match="GlorotUniform.*float32.*float16"):
+        pynn.initializers.GlorotUniform()((2, 2), dtype="float16")
+
+
+def test_initializers_still_fill_layer_weights():
+    layer = layers.Dense(2, kernel_initializer=pynn.initializers.Constant(0.5))
+    layer.build((None, 3))
+    np.testing.assert_array_equal(np.asarray(layer.kernel), np.full((3, 2), 0.5))
+
+
+# ------------------------------------------------------------------ extract_patches
+# https://keras.io/examples/vision/mlp_image_classification/ and
+# https://keras.io/examples/vision/image_classification_with_vision_transformer/
+
+def _patches_reference(x, ph, pw, sh, sw):
+    n, h, w, c = x.shape
+    rows = [[x[:, i:i + ph, j:j + pw, :].reshape(n, -1)
+             for j in range(0, w - pw + 1, sw)] for i in range(0, h - ph + 1, sh)]
+    return np.stack([np.stack(r, 1) for r in rows], 1)
+
+
+@pytest.mark.parametrize("size,strides", [(2, None), ((2, 3), (1, 2)), (3, 1)])
+def test_extract_patches_values_and_gradient(size, strides):
+    x = np.random.default_rng(4).normal(size=(2, 6, 7, 3))
+    ph, pw = (size, size) if isinstance(size, int) else size
+    sh, sw = (strides, strides) if isinstance(strides, int) else (strides or (ph, pw))
+    check_grad(lambda t: ops.image.extract_patches(t, size, strides=strides),
+               lambda a: _patches_reference(a, ph, pw, sh, sw), [x])
+
+
+def test_extract_patches_bad_input_names_the_op():
+    with pytest.raises(ValueError, match="extract_patches.*shape \\(4, 4\\)"):
+        ops.image.extract_patches(np.zeros((4, 4), np.float32), 2)
+    with pytest.raises(ValueError, match="extract_patches: size"):
+        ops.image.extract_patches(np.zeros((1, 4, 4, 1), np.float32), 0)
+
+
+def test_extract_patches_matches_keras():
+    keras = _keras()
+    x = np.random.default_rng(5).normal(size=(2, 9, 8, 3)).astype(np.float32)
+    for kw in ({"size": 3}, {"size": (2, 4), "strides": (3, 1)}, {"size": 3, "padding": "same"},
+               {"size": 2, "data_format": "channels_first"}):
+        want = keras.ops.convert_to_numpy(keras.ops.image.extract_patches(x, **kw))
+        np.testing.assert_array_equal(ops.image.extract_patches(x, **kw).numpy(), want)
+    want = keras.ops.convert_to_numpy(keras.ops.image.extract_patches(x[0], 3))
+    np.testing.assert_array_equal(ops.image.extract_patches(x[0], 3).numpy(), want)
+
+
+def test_extract_patches_in_a_model_trains():
+    inp = pynn.Input((8, 8, 1))
+    p = ops.image.extract_patches(inp, 4)
+    out = layers.Dense(1)(layers.Flatten()(layers.Dense(2)(p)))
+    model = pynn.Model(inp, out)
+    model.compile("adam", "mse")
+    x = np.random.default_rng(6).normal(size=(8, 8, 8, 1)).astype(np.float32)
+    assert model.predict(x, verbose=0).shape == (8, 1)
+    h = model.fit(x, x[:, 0, 0], epochs=3, verbose=0).history["loss"]
+    assert h[-1] < h[0]
+
+
+# ------------------------------------------------------------------ functional models
+
+def test_functional_model_takes_inputs_without_the_channel_axis():
+    # Keras 3 adds the trailing 1 for Input((28, 28, 1)) given (b, 28, 28), in call too
+    inp = pynn.Input((6, 6, 1))
+    model = pynn.Model(inp, layers.Dense(2)(layers.Flatten()(layers.Conv2D(2, 3)(inp))))
+    x = np.random.default_rng(7).normal(size=(3, 6, 6)).astype(np.float32)
+    want = model.predict(x[..., None], verbose=0)
+    np.testing.assert_allclose(model(x).numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(model(pynn.Tensor(x)).numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-6)
+    with pytest.raises(ValueError, match="per-sample shape \\(6, 6, 1\\).*\\(3, 6, 5"):
+        model(x[:, :, :5])
+
+
+def test_functional_model_class_is_named_as_in_keras():
+    inp = pynn.Input((2,))
+    model = pynn.Model(inp, layers.Dense(1)(inp))
+    assert type(model).__name__ == "Functional"
+    assert model.name.startswith("functional")
+
+
+def test_functional_names_match_keras():
+    keras = _keras()
+    k = keras.Input((2,))
+    kmodel = keras.Model(k, keras.layers.Dense(1)(k))
+    inp = pynn.Input((2,))
+    model = pynn.Model(inp, layers.Dense(1)(inp))
+    assert type(model).__name__ == type(kmodel).__name__
+    assert model.name.split("_")[0] == kmodel.name.split("_")[0]
+
+
+# ------------------------------------------------------------------ keras.ops cross-entropies
+# keras.ops.binary_crossentropy is elementwise, the categorical ones per sample: a reduced
+# value here was a silently different number for programs that average or weight it
+
+P = np.array([[0.2, 0.9, 0.5], [0.7, 0.01, 0.6]])
+Y = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+
+
+def _bce(y, p):
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def _cce(y, p):
+    p = p / p.sum(-1, keepdims=True)
+    return -(y * np.log(np.clip(p, 1e-7, 1 - 1e-7))).sum(-1)
+
+
+def test_ops_crossentropies_are_unreduced_with_gradients():
+    check_grad(lambda p: ops.binary_crossentropy(Y, p), lambda p: _bce(Y, p), [P])
+    check_grad(lambda p: ops.categorical_crossentropy(Y, p), lambda p: _cce(Y, p), [P])
+    onehot = np.eye(3)[[1, 0]]
+    check_grad(lambda p: ops.sparse_categorical_crossentropy(np.array([1, 0]), p),
+               lambda p: _cce(onehot, p), [P])
+    # the class axis first
+    check_grad(lambda p: ops.categorical_crossentropy(Y.T, p, axis=0),
+               lambda p: _cce(Y, p.T), [P.T])
+    assert ops.binary_crossentropy(Y[0], P[0]).shape == (3,)
+    assert ops.nn.binary_crossentropy is ops.binary_crossentropy
+
+
+def test_ops_crossentropies_refuse_mismatched_shapes():
+    with pytest.raises(ValueError, match="binary_crossentropy.*\\(2, 3\\).*\\(2, 2\\)"):
+        ops.binary_crossentropy(Y, P[:, :2])
+    with pytest.raises(ValueError, match="categorical_crossentropy: axis 2"):
+        ops.categorical_crossentropy(Y, P, axis=2)
+
+
+def test_ops_crossentropies_match_keras():
+    keras = _keras()
+    p32, y32 = P.astype(np.float32), Y.astype(np.float32)
+    logits = np.log(p32)
+    c = keras.ops.convert_to_numpy
+    for fl, out in ((False, p32), (True, logits)):
+        np.testing.assert_allclose(ops.binary_crossentropy(y32, out, from_logits=fl).numpy(),
+                                   c(keras.ops.binary_crossentropy(y32, out, from_logits=fl)),
+                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            ops.categorical_crossentropy(y32, out, from_logits=fl).numpy(),
+            c(keras.ops.categorical_crossentropy(y32, out, from_logits=fl)), rtol=1e-5)
+        np.testing.assert_allclose(
+            ops.sparse_categorical_crossentropy(np.array([1, 0]), out, from_logits=fl).numpy(),
+            c(keras.ops.sparse_categorical_crossentropy(np.array([1, 0]), out, from_logits=fl)),
+            rtol=1e-5)
