@@ -43,6 +43,8 @@ from .bitwise import *  # noqa: F401,F403
 from .counting import *  # noqa: F401,F403
 from .scatter import *  # noqa: F401,F403
 from .correlate import *  # noqa: F401,F403
+from .special import *  # noqa: F401,F403
+from .numpy_more import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -322,7 +324,8 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "creation", "segment", "contraction", "linalg",
                                       "activations_more", "mathfuncs", "arrange", "fft",
                                       "control", "nanreduce", "quantile",
-                                      "bitwise", "counting", "scatter", "correlate")
+                                      "bitwise", "counting", "scatter", "correlate",
+                                      "special", "numpy_more")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
@@ -335,7 +338,8 @@ from .symbolic import symbolic_aware as _symbolic_aware  # noqa: E402
 for _name in __all__:
     _fn = globals()[_name]
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
-            "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe"):
+            "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe",
+            "ndim", "is_tensor"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn
 
