@@ -45,6 +45,7 @@ from .scatter import *  # noqa: F401,F403
 from .correlate import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
 from .numpy_more import *  # noqa: F401,F403
+from .stacking import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -325,7 +326,7 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "activations_more", "mathfuncs", "arrange", "fft",
                                       "control", "nanreduce", "quantile",
                                       "bitwise", "counting", "scatter", "correlate",
-                                      "special", "numpy_more")
+                                      "special", "numpy_more", "stacking")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
@@ -339,7 +340,7 @@ for _name in __all__:
     _fn = globals()[_name]
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
             "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe",
-            "ndim", "is_tensor"):
+            "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn
 
