@@ -37,6 +37,15 @@ from .mathfuncs import *  # noqa: F401,F403
 from .arrange import *  # noqa: F401,F403
 from .fft import *  # noqa: F401,F403
 from .control import *  # noqa: F401,F403
+from .nanreduce import *  # noqa: F401,F403
+from .quantile import *  # noqa: F401,F403
+from .bitwise import *  # noqa: F401,F403
+from .counting import *  # noqa: F401,F403
+from .scatter import *  # noqa: F401,F403
+from .correlate import *  # noqa: F401,F403
+from .special import *  # noqa: F401,F403
+from .numpy_more import *  # noqa: F401,F403
+from .stacking import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -315,7 +324,9 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "rounding", "numeric", "layout", "sorting", "cumulative",
                                       "creation", "segment", "contraction", "linalg",
                                       "activations_more", "mathfuncs", "arrange", "fft",
-                                      "control")
+                                      "control", "nanreduce", "quantile",
+                                      "bitwise", "counting", "scatter", "correlate",
+                                      "special", "numpy_more", "stacking")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
@@ -328,7 +339,8 @@ from .symbolic import symbolic_aware as _symbolic_aware  # noqa: E402
 for _name in __all__:
     _fn = globals()[_name]
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
-            "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe"):
+            "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe",
+            "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn
 
