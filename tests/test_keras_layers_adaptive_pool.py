@@ -52,6 +52,8 @@ def test_bad_arguments_and_inputs():
         layers.AdaptiveAveragePooling2D((2, 2, 2))
     with pytest.raises(TypeError, match="output_size"):
         layers.AdaptiveMaxPooling1D(0)
+    with pytest.raises(ValueError, match="at most 65536"):  # the fuzz's 2**62 hung the loop
+        layers.AdaptiveMaxPooling2D(2 ** 62)
     with pytest.raises(ValueError, match="channels_last"):
         layers.AdaptiveMaxPooling1D(2, data_format="channels_first")
     with pytest.raises(ValueError, match="AdaptiveAveragePooling2D 'adaptive_average_pooling2d"):

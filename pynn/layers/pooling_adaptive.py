@@ -12,6 +12,9 @@ from ..ops.conv import _check_input_rank
 from .base import Layer
 
 
+_MAX_CELLS = 1 << 16
+
+
 class _AdaptivePool(Layer):
     _one_input = True
     rank = None
@@ -27,6 +30,9 @@ class _AdaptivePool(Layer):
                 for s in size):
             raise TypeError(f"{cls}: `output_size` must be a positive int or a tuple of "
                             f"{self.rank} positive ints, received output_size={output_size!r}")
+        if max(size) > _MAX_CELLS:  # one slice per output cell: refuse sizes that never end
+            raise ValueError(f"{cls}: `output_size` may be at most {_MAX_CELLS} per axis, "
+                             f"received output_size={output_size!r}")
         if data_format not in (None, "channels_last"):
             raise ValueError(f"{cls}: only data_format='channels_last' is supported, received "
                              f"data_format={data_format!r}")
@@ -77,7 +83,7 @@ _DOC = """Adaptive {kind} pooling to a fixed output size over {what}
     TypeError
         A bad output_size.
     ValueError
-        Channels-first, or inputs of the wrong rank.
+        An output_size above 65536, channels-first, or inputs of the wrong rank.
 
     Examples
     --------
