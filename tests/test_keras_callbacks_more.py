@@ -20,14 +20,19 @@ Y = rng.normal(size=(24, 2)).astype(np.float32)
 KERNEL = rng.normal(size=(4, 2)).astype(np.float32)
 
 
-class Interrupt(pynn.callbacks.Callback):
-    def __init__(self, at):
-        super().__init__()
-        self.at = at
+def _interrupt_class(lib):
+    class Interrupt(lib.callbacks.Callback):
+        def __init__(self, at):
+            super().__init__()
+            self.at = at
 
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.at:
-            raise RuntimeError("Interrupting!")
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == self.at:
+                raise RuntimeError("Interrupting!")
+    return Interrupt
+
+
+Interrupt = _interrupt_class(pynn)
 
 
 def _model(lib=pynn, optimizer=None):
@@ -125,7 +130,7 @@ def test_backup_is_the_safe_zip_format_and_resume_matches_keras(tmp_path):
     for lib in (pynn, keras):
         model = _model(lib, lib.optimizers.SGD(0.05, momentum=0.9))
         backup = lib.callbacks.BackupAndRestore(str(tmp_path / lib.__name__))
-        cbs = [backup, (Interrupt if lib is pynn else _keras_interrupt(keras))(2)]
+        cbs = [backup, _interrupt_class(lib)(2)]
         with pytest.raises(RuntimeError):
             model.fit(X, Y, batch_size=6, epochs=5, shuffle=False, verbose=0, callbacks=cbs)
         if lib is pynn:
@@ -142,18 +147,6 @@ def test_backup_is_the_safe_zip_format_and_resume_matches_keras(tmp_path):
     np.testing.assert_allclose(pl, kl, rtol=1e-5)
     for a, b in zip(pw, kw):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-
-
-def _keras_interrupt(keras):
-    class KInterrupt(keras.callbacks.Callback):
-        def __init__(self, at):
-            super().__init__()
-            self.at = at
-
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == self.at:
-                raise RuntimeError("Interrupting!")
-    return KInterrupt
 
 
 def test_double_checkpoint_falls_back_to_the_previous_backup(tmp_path):
