@@ -393,6 +393,7 @@ def _col2im_sequential(dcols, xshape, kh, kw, strides, padding, dilation):
     ((2, 12, 11, 64), (3, 3, 64, 40), (2, 1), "same", (1, 1), True),   # F ragged: dY panels packed
     ((3, 9, 10, 3), (3, 2, 3, 7), (1, 2), "same", (2, 1), True),       # dilation, padding
     ((3, 9, 10, 3), (3, 2, 3, 7), (1, 2), "same", (2, 1), False),
+    ((2, 10, 9, 64), (3, 3, 64, 128), (1, 1), "same", (1, 1), True),  # too large for tiles: chunked path
 ])
 def test_conv2d_backward_has_the_bits_of_im2col_gemms(xs, ks, strides, padding, dil, x_grad):
     """Backward runs by tiles (no im2col matrix, partial sums per depth block,

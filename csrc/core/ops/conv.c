@@ -285,33 +285,41 @@ typedef struct {
     int64_t r0, r1; /* chunk rows */
 } col2im_ctx;
 
+/* Adds one im2col row's gradient src (taps (ky, kx, c)) of output (oy, ox)
+ * of image img back onto dx, taps in order: col2im's one step. */
+ALWAYS_INLINE void col2im_row(const pn_conv_geom *g, const float *src, float *dx, int64_t img,
+                              int64_t oy, int64_t ox)
+{
+    const int64_t C = g->C;
+    for (int64_t ky = 0; ky < g->KH; ky++) {
+        int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+        if (iy < 0 || iy >= g->H) continue;
+        float *drow = dx + (img * g->H + iy) * g->W * C;
+        for (int64_t kx = 0; kx < g->KW; kx++) {
+            int64_t ix = ox * g->sw - g->pl + kx * g->dw;
+            if (ix < 0 || ix >= g->W) continue;
+            float *d = drow + ix * C;
+            const float *s = src + (ky * g->KW + kx) * C;
+            for (int64_t ch = 0; ch < C; ch++) d[ch] += s[ch];
+        }
+    }
+}
+
 /* Scatters the chunk's rows image by image: different images write disjoint
  * parts of dx, so images can run in parallel without races. */
 static void col2im_images(void *vctx, int64_t b, int64_t e)
 {
     const col2im_ctx *c = vctx;
     const pn_conv_geom *g = c->g;
-    int64_t C = g->C, K = g->KH * g->KW * C, ohw = g->OH * g->OW;
+    int64_t K = g->KH * g->KW * g->C, ohw = g->OH * g->OW;
     int64_t img_first = c->r0 / ohw;
     for (int64_t t = b; t < e; t++) {
         int64_t img = img_first + t;
         int64_t lo = img * ohw > c->r0 ? img * ohw : c->r0;
         int64_t hi = (img + 1) * ohw < c->r1 ? (img + 1) * ohw : c->r1;
         for (int64_t r = lo; r < hi; r++) {
-            int64_t rem = r % ohw, oy = rem / g->OW, ox = rem % g->OW;
-            const float *src = c->dcols + (r - c->r0) * K;
-            for (int64_t ky = 0; ky < g->KH; ky++) {
-                int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-                if (iy < 0 || iy >= g->H) continue;
-                float *drow = c->dx + (img * g->H + iy) * g->W * C;
-                for (int64_t kx = 0; kx < g->KW; kx++) {
-                    int64_t ix = ox * g->sw - g->pl + kx * g->dw;
-                    if (ix < 0 || ix >= g->W) continue;
-                    float *d = drow + ix * C;
-                    const float *s = src + (ky * g->KW + kx) * C;
-                    for (int64_t ch = 0; ch < C; ch++) d[ch] += s[ch];
-                }
-            }
+            int64_t rem = r % ohw;
+            col2im_row(g, c->dcols + (r - c->r0) * K, c->dx, img, rem / g->OW, rem % g->OW);
         }
     }
 }
@@ -519,7 +527,7 @@ RANGE_FN dx_tasks(void *vctx, int64_t b, int64_t e)
     const dx_ctx *c = vctx;
     const pn_conv_geom *g = c->g;
     const pn_gemm_impl *im = c->im;
-    const int64_t K = c->K, F = g->F, C = g->C, mr = im->mr, nr = im->nr, Kp = round_up(K, nr);
+    const int64_t K = c->K, F = g->F, mr = im->mr, nr = im->nr, Kp = round_up(K, nr);
     const int64_t ohw = g->OH * g->OW;
     for (int64_t t = b; t < e; t++) {
         float *tile = c->tiles + t * round_up(mr * K, 16);
@@ -534,22 +542,8 @@ RANGE_FN dx_tasks(void *vctx, int64_t b, int64_t e)
                         im->skernel(k, a + p0, F, 1, c->wp + p0 * Kp + j0 * k, nr, tile + j0, K,
                                     1.0f, p0 ? 1.0f : 0.0f, m, K - j0 < nr ? (int)(K - j0) : (int)nr);
                 }
-                for (int i = 0; i < m; i++) {
-                    int64_t oy = (q0 + i) / g->OW, ox = (q0 + i) % g->OW;
-                    const float *src = tile + i * K;
-                    for (int64_t ky = 0; ky < g->KH; ky++) {
-                        int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-                        if (iy < 0 || iy >= g->H) continue;
-                        float *drow = c->dx + (img * g->H + iy) * g->W * C;
-                        for (int64_t kx = 0; kx < g->KW; kx++) {
-                            int64_t ix = ox * g->sw - g->pl + kx * g->dw;
-                            if (ix < 0 || ix >= g->W) continue;
-                            float *d = drow + ix * C;
-                            const float *s = src + (ky * g->KW + kx) * C;
-                            for (int64_t ch = 0; ch < C; ch++) d[ch] += s[ch];
-                        }
-                    }
-                }
+                for (int i = 0; i < m; i++)
+                    col2im_row(g, tile + i * K, c->dx, img, (q0 + i) / g->OW, (q0 + i) % g->OW);
             }
     }
 }
