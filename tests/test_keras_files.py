@@ -147,19 +147,17 @@ def test_pynn_files_named_keras_still_load_as_pynn(tmp_path):
 
 def test_unknown_layer_is_named(keras, tmp_path):
     L = keras.layers
-    kmodel = keras.Sequential([keras.Input(shape=(4,)), L.Dense(3), L.GaussianNoise(0.1,
-                                                                                   name="noise")])
+    kmodel = keras.Sequential([keras.Input(shape=(2, 2, 2, 1)), L.Conv3DTranspose(2, 1, name="up")])
     kmodel.save(str(tmp_path / "m.keras"))
-    with pytest.raises(ValueError, match=r"layer 'noise' \(GaussianNoise\) has no pynn equivalent"):
+    with pytest.raises(ValueError, match=r"layer 'up' \(Conv3DTranspose\) has no pynn equivalent"):
         pynn.load_model(str(tmp_path / "m.keras"))
 
 
 def test_unsupported_option_is_named(keras, tmp_path):
     L = keras.layers
-    kmodel = keras.Sequential([keras.Input(shape=(5, 4)),
-                               L.LayerNormalization(rms_scaling=True, name="rms")])
+    kmodel = keras.Sequential([keras.Input(shape=(4,)), L.BatchNormalization(renorm=True, name="bn")])
     kmodel.save(str(tmp_path / "m.keras"))
-    with pytest.raises(ValueError, match=r"layer 'rms' \(LayerNormalization\).*rms_scaling"):
+    with pytest.raises(ValueError, match=r"layer 'bn' \(BatchNormalization\).*renorm"):
         pynn.load_model(str(tmp_path / "m.keras"))
 
 
