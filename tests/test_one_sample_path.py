@@ -31,6 +31,21 @@ def test_all_finite_finds_every_bad_value_anywhere(n):
             assert not _C.all_finite(x.reshape(1, n)), (n, bad, i)
 
 
+def test_all_finite_reads_unaligned_arrays():
+    """A float32 view at an odd byte offset is legal NumPy (the fuzzer's 'unaligned'
+    arrays); reading it as float * was undefined behaviour that UBSan stopped on."""
+    buf = np.zeros(4 * 37 + 1, np.uint8)
+    x = np.ndarray((37,), np.float32, buffer=buf.data, offset=1)
+    assert not x.flags.aligned and x.flags.c_contiguous
+    x[:] = np.arange(37, dtype=np.float32)
+    assert _C.all_finite(x)
+    x[36] = np.nan
+    assert not _C.all_finite(x)
+    model = pynn.Sequential([pynn.Input(shape=(37,)), pynn.layers.Dense(2)])
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(x.reshape(1, 37), verbose=0)
+
+
 def test_all_finite_refuses_what_it_cannot_scan():
     with pytest.raises(TypeError, match="float32 C-contiguous"):
         _C.all_finite(np.zeros(4, np.float64))

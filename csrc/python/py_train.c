@@ -832,13 +832,17 @@ static PyObject *py_all_finite(PyObject *self, PyObject *a)
 {
     (void)self;
     if (check_f32(a, "all_finite: the array") < 0) return NULL;
-    const float *x = PyArray_DATA((PyArrayObject *)a);
+    /* bytes, read through memcpy: NumPy arrays may be unaligned (a float read
+     * there is undefined behaviour); the compiler still emits plain loads */
+    const char *x = PyArray_DATA((PyArrayObject *)a);
     npy_intp n = PyArray_SIZE((PyArrayObject *)a);
     /* x - x is 0 for a finite x and NaN for NaN or infinity; OR-ing the bits
      * of all of them is 0 exactly when every one was finite (no branch per value). */
     uint32_t bad = 0;
     for (npy_intp i = 0; i < n; i++) {
-        float d = x[i] - x[i];
+        float v;
+        memcpy(&v, x + i * (npy_intp)sizeof v, sizeof v);
+        float d = v - v;
         uint32_t u;
         memcpy(&u, &d, sizeof u);
         bad |= u;
