@@ -4,6 +4,11 @@ The 1-minute load average after a run counts the benchmark's own threads, so it 
 a quiet machine from a shared one. Besides the load average before and after, this measures
 the CPU time *other* processes took during the run: all busy time in /proc/stat minus what
 this process and the workers it waited for used.
+
+On this project's 2-vCPU cloud machine the two CPUs sometimes share one physical core's FMA
+units for seconds at a time (the 2-thread FMA rate falls from ~230 to ~117 GFLOP/s, and NumPy's
+GEMM halves with it): `CoreSharingProbe` measures the FMA rate on every thread before and after a
+sample, so that a sample taken in such a window can be retaken instead of reported.
 """
 import os
 import resource
@@ -64,3 +69,29 @@ class MachineLoad:
     def record(self):
         return {"load_before": self.before, "load_after": self.after,
                 "foreign_cpu_share": self.foreign_share}
+
+
+class CoreSharingProbe:
+    """Whether `threads` threads get the FMA rate of as many cores right now.
+
+    The one-thread rate is measured once; `full()` runs a 0.1 s register-only FMA loop on all
+    threads (`pynn._C.fma_peak`) and is True when it reaches MIN_SCALING of `threads` times the
+    one-thread rate. Always True for one thread or where the probe cannot run."""
+
+    MIN_SCALING = 0.8
+
+    def __init__(self, threads):
+        self.threads = threads
+        self.one = None
+        if threads > 1:
+            try:
+                from pynn import _C
+                self._peak = lambda t, s: _C.fma_peak(_C.gemm_isa(), threads=t, seconds=s)
+                self.one = self._peak(1, 0.3)
+            except (ImportError, AttributeError, ValueError):
+                self.one = None
+
+    def full(self):
+        if not self.one:
+            return True
+        return self._peak(self.threads, 0.1) >= self.MIN_SCALING * self.threads * self.one
