@@ -339,12 +339,20 @@ def _im2col(x, kh, kw, strides, padding, dilation):
     ((2, 10, 9, 64), (3, 3, 64, 128), (1, 1), "same", (1, 1)),  # kernel too large for the tiles
     ((3, 9, 10, 3), (3, 2, 3, 7), (1, 2), "same", (2, 1)),      # dilation, padding, rows % MR != 0
     ((1, 5, 5, 2), (5, 5, 2, 3), (1, 1), "valid", (1, 1)),      # one output row
+    # tiles read in place (window_rows): crossing output lines and images, odd widths
+    ((3, 7, 9, 3), (3, 2, 3, 20), (1, 1), "valid", (1, 1)),
+    ((2, 15, 13, 5), (3, 3, 5, 33), (2, 2), "valid", (1, 1)),   # strides, F ragged past NR
+    ((2, 11, 10, 4), (3, 3, 4, 16), (1, 1), "valid", (2, 1)),   # height dilation: window rows 2 apart
+    ((2, 30, 30, 1), (3, 3, 1, 8), (1, 1), "same", (1, 1)),     # interior tiles in place, border im2col'd
+    ((1, 9, 9, 2), (3, 3, 2, 4), (1, 1), "valid", (1, 2)),      # width dilation: always im2col
 ])
 def test_conv2d_forward_has_the_bits_of_im2col_times_kernel(xs, ks, strides, padding, dil):
-    """The forward runs im2col tiles through the GEMM's micro-kernel (or im2col
-    chunks through pn_sgemm for large kernels); either way each output must be
-    bit for bit matmul(im2col(x), kernel) (pn_sgemm), then + bias, then relu:
-    what the seeded training fixtures recorded before the tiles."""
+    """The forward runs tiles through the GEMM's micro-kernel, reading A where
+    it lies in x (wkernel) or from an im2col'd tile, or im2col chunks through
+    pn_sgemm for large kernels; every way each output must be bit for bit
+    matmul(im2col(x), kernel) (pn_sgemm), then + bias, then relu: what the
+    seeded training fixtures recorded before the tiles. And near the float64
+    reference, so that the bits compared are right ones."""
     rng = np.random.default_rng(sum(xs) + sum(ks))
     x = rng.standard_normal(xs).astype(np.float32)
     w = (rng.standard_normal(ks) / np.sqrt(np.prod(ks[:3]))).astype(np.float32)
@@ -352,8 +360,11 @@ def test_conv2d_forward_has_the_bits_of_im2col_times_kernel(xs, ks, strides, pad
     cols, (N, OH, OW) = _im2col(x, ks[0], ks[1], strides, padding, dil)
     pre = ops.matmul(np.ascontiguousarray(cols), w.reshape(-1, ks[3])).numpy()
     want = np.maximum(pre + b, np.float32(0)).reshape(N, OH, OW, ks[3])
+    ref = np.maximum(conv2d_ref(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64),
+                                strides, padding, dil), 0)
+    np.testing.assert_allclose(want, ref, rtol=1e-5, atol=1e-5)
     before = pynn.get_num_threads()
-    for threads in (1, 2):
+    for threads in (1, 2, 3):
         pynn.set_num_threads(threads)
         try:
             got = ops.conv2d(x, w, b, strides=strides, padding=padding, dilation_rate=dil,
@@ -362,6 +373,23 @@ def test_conv2d_forward_has_the_bits_of_im2col_times_kernel(xs, ks, strides, pad
             pynn.set_num_threads(before)
         assert got.shape == want.shape
         assert np.array_equal(got, want), f"{threads} threads: max diff {np.abs(got - want).max()}"
+
+
+@pytest.mark.parametrize("isa", ["generic", "avx2", "avx512"])
+def test_conv2d_forward_bits_under_every_gemm_kernel(isa):
+    """The bits test above under each micro-kernel the CPU runs (forced by
+    PYNN_GEMM_ISA in a subprocess): generic im2cols every tile, avx2 and
+    avx512 read most tiles in place through their own wkernel."""
+    import test_gemm as tg
+    tg.skip_unless_cpu_runs(isa)
+    code = ("import pytest, sys\n"
+            "from pynn import _C\n"
+            f"assert _C.gemm_isa() == {isa!r}, _C.gemm_isa()\n"
+            "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'test_ops_conv.py', '-k', "
+            "'forward_has_the_bits']))")
+    r = tg.run_forced(isa, code)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert " passed" in r.stdout and "skipped" not in r.stdout, r.stdout[-2000:]
 
 
 def _col2im_sequential(dcols, xshape, kh, kw, strides, padding, dilation):

@@ -30,6 +30,17 @@ typedef void (*pn_gemv_fn)(int64_t n, int64_t K, int64_t kc, const float *a, int
 /* K == 1: C[i][j] = alpha * a[i*rsa] * b[j] + beta * C[i][j], i < m, j < n. */
 typedef void (*pn_rank1_fn)(int64_t m, int64_t n, const float *a, int64_t rsa, const float *b,
                             float alpha, float beta, float *C, int64_t ldc);
+/* A convolution's tile with A read where it lies in the input (ops/conv.c:
+ * no im2col copy). Row i of A is one output position's window:
+ *     a(i,p) = rows[i][(p / seg) * lds + p % seg]
+ * (seg: the KW*C contiguous floats of one window row, lds: the distance
+ * between window rows). Computes C[i][j] = sum over p in [p0, p0 + k) of
+ * a(i,p) * b(p - p0, j) + beta * C[i][j] (alpha 1), i < m, j < n, summing in
+ * p order with the micro-kernel's operations: the bits of im2col followed by
+ * skernel(k, cols + p0, ...) with alpha 1. */
+typedef void (*pn_wkernel)(int64_t p0, int64_t k, const float *const *rows, int64_t seg,
+                           int64_t lds, const float *b, int64_t ldb, float *c, int64_t ldc,
+                           float beta, int m, int n);
 
 typedef struct {
     const char *name;
@@ -50,6 +61,7 @@ typedef struct {
     pn_pack_fn pack_b;
     pn_gemv_fn gemv;      /* one-row kernels with the micro-kernel's bits, or NULL */
     pn_rank1_fn rank1;
+    pn_wkernel wkernel;   /* NULL: conv.c im2cols every tile */
 } pn_gemm_impl;
 
 extern const pn_gemm_impl pn_gemm_impl_generic;

@@ -99,6 +99,67 @@ TGT static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t c
     }
 }
 
+/* The convolution tile of pn_wkernel: body()'s loop once per window row
+ * segment of [p0, p0 + k), on the same accumulators, so each C element gets
+ * the one FMA chain over p that body() gives the im2col'd tile. */
+TGT INL void wbody(int64_t p0, int64_t k, const float *const *rows, int64_t seg, int64_t lds,
+                   const float *b, int64_t ldb, float *c, int64_t ldc, float beta,
+                   const int mread, int n)
+{
+    __m512 acc[MR][2];
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int i = 0; i < mread; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
+    int64_t s = p0 / seg, q = p0 % seg;
+    for (int64_t left = k; left > 0; s++, q = 0) {
+        int64_t len = seg - q < left ? seg - q : left;
+        const float *ar[MR];
+#pragma GCC unroll 12
+        for (int i = 0; i < MR; i++) ar[i] = rows[i < mread ? i : 0] + s * lds + q;
+        for (int64_t p = 0; p < len; p++) {
+            __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 12
+            for (int i = 0; i < MR; i++) {
+                if (i >= mread) break;
+                __m512 x = _mm512_set1_ps(ar[i][p]);
+                acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
+                acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+            }
+            b += ldb;
+        }
+        left -= len;
+    }
+    __m512 va = _mm512_set1_ps(1.0f);
+    __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+    __mmask16 m1 = n >= 32 ? (__mmask16)0xFFFF : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; i++)
+        if (i < mread) store_row(c + i * ldc, acc[i][0], acc[i][1], va, beta, m0, m1);
+}
+
+TGT static void kernel_window(int64_t p0, int64_t k, const float *const *rows, int64_t seg,
+                              int64_t lds, const float *b, int64_t ldb, float *c, int64_t ldc,
+                              float beta, int m, int n)
+{
+    switch (m) { /* one specialised body per tile height, as kernel_strided */
+    case 1: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 1, n); break;
+    case 2: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 2, n); break;
+    case 3: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 3, n); break;
+    case 4: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 4, n); break;
+    case 5: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 5, n); break;
+    case 6: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 6, n); break;
+    case 7: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 7, n); break;
+    case 8: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 8, n); break;
+    case 9: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 9, n); break;
+    case 10: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 10, n); break;
+    case 11: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, 11, n); break;
+    default: wbody(p0, k, rows, seg, lds, b, ldb, c, ldc, beta, MR, n); break;
+    }
+}
+
 /* L2 of AVX-512 server parts is 1-2 MB: a larger A block than for AVX2. */
 #ifndef AVX512_MC
 #define AVX512_MC 240
@@ -126,5 +187,6 @@ const pn_gemm_impl pn_gemm_impl_avx512 = {"avx512", MR, NR, AVX512_MC, AVX512_KC
                                           AVX512_A_INPLACE_MAX_N, AVX512_A_IN_L1_MAX_NW,
                                           kernel_packed, kernel_strided,
                                           pn_gemm_pack_a_avx2, pn_gemm_pack_b_avx2,
-                                          pn_gemm_gemv_avx2, pn_gemm_rank1_avx2};
+                                          pn_gemm_gemv_avx2, pn_gemm_rank1_avx2,
+                                          kernel_window};
 #endif

@@ -90,4 +90,4 @@ static void kernel_strided(int64_t k, const float *a, int64_t rsa, int64_t csa, 
 
 const pn_gemm_impl pn_gemm_impl_generic = {"generic", MR, NR, 128, 256, 4096, 0, 0,
                                            kernel_packed, kernel_strided,
-                                           pn_gemm_pack_a, pn_gemm_pack_b, NULL, NULL};
+                                           pn_gemm_pack_a, pn_gemm_pack_b, NULL, NULL, NULL};

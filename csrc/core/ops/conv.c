@@ -333,29 +333,64 @@ typedef struct {
     int64_t K, kb, tiles_per_task;
 } tile_ctx;
 
-/* Tasks [b, e): each runs its tiles of MR output rows through its own buffer. */
+/* The largest MR of the kernels with a wkernel (AVX-512's 12). */
+#define WINDOW_MR_MAX 12
+
+/* Where output rows [r0, r0 + m) find their windows in x, for im->wkernel:
+ * 1 when every window lies inside x (no padding tap) with unit width
+ * dilation, so that each of its KH rows is KW*C contiguous floats; 0 when
+ * the tile must be im2col'd (the kernel has no wkernel, or a window touches
+ * the padding). */
+static int window_rows(const pn_conv_geom *g, const pn_gemm_impl *im, const float *x, int64_t r0,
+                       int m, const float **rows)
+{
+    if (!im->wkernel || g->dw != 1 || m > WINDOW_MR_MAX) return 0;
+    int64_t ohw = g->OH * g->OW, img = r0 / ohw, oy = r0 % ohw / g->OW, ox = r0 % g->OW;
+    for (int i = 0; i < m; i++) {
+        int64_t iy = oy * g->sh - g->pt, ix = ox * g->sw - g->pl;
+        if (iy < 0 || iy + (g->KH - 1) * g->dh >= g->H || ix < 0 || ix + g->KW > g->W) return 0;
+        rows[i] = x + ((img * g->H + iy) * g->W + ix) * g->C;
+        if (++ox == g->OW) {
+            ox = 0;
+            if (++oy == g->OH) oy = 0, img++;
+        }
+    }
+    return 1;
+}
+
+/* Tasks [b, e): each runs its tiles of MR output rows, read where they lie
+ * in x when their windows allow it (window_rows: most tiles of a 'valid'
+ * convolution; the im2col copy costs as much as the multiply for a first
+ * layer's K of 9), else im2col'd through the task's own buffer. */
 RANGE_FN tile_tasks(void *vctx, int64_t b, int64_t e)
 {
     const tile_ctx *c = vctx;
     const pn_conv_geom *g = c->g;
     const pn_gemm_impl *im = c->im;
     const int64_t rows = g->N * g->OH * g->OW, F = g->F, K = c->K, mr = im->mr, nr = im->nr;
-    const int64_t Fp = round_up(F, nr);
+    const int64_t Fp = round_up(F, nr), seg = g->KW * g->C, lds = g->dh * g->W * g->C;
+    const float *wrows[WINDOW_MR_MAX];
     for (int64_t t = b; t < e; t++) {
         float *a = c->tiles + t * mr * K;
         int64_t r_end = (t + 1) * c->tiles_per_task * mr;
         if (r_end > rows) r_end = rows;
         for (int64_t r0 = t * c->tiles_per_task * mr; r0 < r_end; r0 += mr) {
             int m = rows - r0 < mr ? (int)(rows - r0) : (int)mr;
-            im2col_ctx ic = {g, c->x, a, r0};
-            im2col_rows(&ic, 0, m);
+            int in_place = window_rows(g, im, c->x, r0, m, wrows);
+            if (!in_place) {
+                im2col_ctx ic = {g, c->x, a, r0};
+                im2col_rows(&ic, 0, m);
+            }
             float *yt = c->y + r0 * F;
             for (int64_t p0 = 0; p0 < K; p0 += c->kb) {
                 int64_t k = K - p0 < c->kb ? K - p0 : c->kb;
                 const float *bk = c->bp + p0 * Fp;
-                for (int64_t j0 = 0; j0 < F; j0 += nr)
-                    im->skernel(k, a + p0, K, 1, bk + j0 * k, nr, yt + j0, F, 1.0f,
-                                p0 ? 1.0f : 0.0f, m, F - j0 < nr ? (int)(F - j0) : (int)nr);
+                for (int64_t j0 = 0; j0 < F; j0 += nr) {
+                    int n = F - j0 < nr ? (int)(F - j0) : (int)nr;
+                    float beta = p0 ? 1.0f : 0.0f;
+                    if (in_place) im->wkernel(p0, k, wrows, seg, lds, bk + j0 * k, nr, yt + j0, F, beta, m, n);
+                    else im->skernel(k, a + p0, K, 1, bk + j0 * k, nr, yt + j0, F, 1.0f, beta, m, n);
+                }
             }
             pn_bias_act_rows(c->e->act, c->e->a, c->e->flag, c->y, c->out, c->bias, r0, r0 + m, F);
         }
