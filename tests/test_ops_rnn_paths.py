@@ -61,6 +61,10 @@ CASES = [  # kind, N, T, F, u, flags, mask
     ("gru", 130, 3, 4, 16, {"return_state": True}, False),
     ("simple_rnn", 45, 6, 5, 30, {"return_sequences": True, "zero_output_for_mask": True}, True),
     ("simple_rnn", 3, 4, 6, 70, {"return_state": True, "go_backwards": True}, False),
+    # units past the GEMM's one depth block (512): h . U cannot be summed into the
+    # gates rows by the GEMM (acc_rec), the step keeps its rec rows
+    ("lstm", 3, 2, 4, 520, {"return_sequences": True}, False),
+    ("simple_rnn", 5, 3, 4, 600, {}, True),
 ]
 
 
@@ -108,3 +112,38 @@ def test_thread_count_does_not_change_bits(kind):
     for other in outs[1:]:
         for a, b in zip(outs[0], other):
             assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "simple_rnn"])
+@pytest.mark.parametrize("flags,mask", [({}, False),
+                                        ({"return_sequences": True, "go_backwards": True}, True)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_adjacent_weight_gradients_match_separate(kind, flags, mask, threads):
+    """In a model the gradients of kernel and recurrent_kernel lie one after the
+    other in the gradient arena; training then forms both in one GEMM over the
+    rows [x_t, h_(t-1)] (LSTM, SimpleRNN). Bound that way here (bind_grad, as
+    the arena binds them), every gradient keeps the bits of separate buffers."""
+    old = pynn.get_num_threads()
+    pynn.set_num_threads(threads)
+    try:
+        arrays = make(kind, 33, 7, 10, 24, 5, mask)
+        y = run(kind, arrays, flags, grad=False)[0]
+        seed_out = np.random.default_rng(6).standard_normal(y.shape).astype(np.float32)
+        separate = run(kind, arrays, flags, grad=True, seed_out=seed_out)
+
+        x, W, U, b, m = arrays
+        tensors = [pynn.Tensor(a, requires_grad=True) for a in (x, W, U, b)]
+        arena = np.full(W.size + U.size, 0.0, np.float32)
+        _C.bind_grad(tensors[1], arena[:W.size].reshape(W.shape))
+        _C.bind_grad(tensors[2], arena[W.size:].reshape(U.shape))
+        gated = {} if kind == "simple_rnn" else {"recurrent_activation": "sigmoid"}
+        out = _C.apply(kind, list(tensors) + ([m] if m is not None else []), use_bias=True,
+                       has_mask=m is not None, **flags, **gated)
+        out.backward(seed_out.reshape(out.numpy().shape))
+        adjacent = [out.numpy().copy()] + [t.grad.copy() for t in tensors]
+        assert np.shares_memory(tensors[2].grad, arena)
+    finally:
+        pynn.set_num_threads(old)
+    for i, (a, b) in enumerate(zip(separate, adjacent)):
+        assert a.tobytes() == b.tobytes(), f"{kind}: output/gradient {i} differs"
+    assert np.abs(adjacent[2]).max() > 0 and np.abs(adjacent[3]).max() > 0

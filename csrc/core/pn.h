@@ -334,6 +334,10 @@ int64_t pn_sgemm_packed_b_floats(int64_t K, int64_t N);
 void pn_sgemm_pack_b(int trans_b, int64_t K, int64_t N, const float *B, int64_t ldb, float *dst);
 void pn_sgemm_prepacked(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
                         const float *Bp, float beta, float *C, int64_t ldc);
+/* The depth blocks every path sums K in (later blocks accumulate into C): a
+ * caller that adds its own term into C with beta 1 keeps pn_sgemm's bits
+ * only when K is one block (pn_sgemm_k_block(K) >= K). */
+int64_t pn_sgemm_k_block(int64_t K);
 /* Which kernel path is active: "avx512", "avx2", "generic". PYNN_GEMM_ISA forces one. */
 const char *pn_gemm_isa(void);
 /* Sustained FMA rate in GFLOP/s of `threads` threads running a register-only

@@ -27,6 +27,8 @@ int64_t pn_sgemm_packed_b_floats(int64_t K, int64_t N)
     return K * round_up(N, pn_gemm_active()->nr);
 }
 
+int64_t pn_sgemm_k_block(int64_t K) { return pn_gemm_k_block(pn_gemm_active(), K); }
+
 void pn_sgemm_pack_b(int trans_b, int64_t K, int64_t N, const float *B, int64_t ldb, float *dst)
 {
     const pn_gemm_impl *im = pn_gemm_active();

@@ -39,21 +39,23 @@
  * kernel (Keras' implementation=1, which recurrent_dropout selects for LSTM and
  * GRU). Masks are constants: no gradient flows into them.
  *
- * Speed: the input projection of all N*T steps is one GEMM (one per mask, over
- * that mask's gate columns); each step is one GEMM (N x u) . (u x Gu) (again one
- * per recurrent mask) plus one fused pointwise pass over the gates. The
- * backward sweep runs one GEMM per step for dh and stores the pre-activation
- * gate gradients, so dX, dW and dU are three big GEMMs at the end.
- * Without a recurrent dropout mask (and with more than one sample) a step is
- * fused: U (backward: U^T) is packed once per sweep (gemm/prepacked.c) and one
- * pool task per block of batch rows runs that block's product and its gate
- * pass (forward_rows / backward_rows), one hand-out per step instead of two;
- * inference there also computes each step's x . W in the task (step_proj) and
- * keeps no per-step history. Every path gives the same bits
- * (tests/test_ops_rnn_paths.py). Everything
- * backward needs is indexed by time t (not by processing step), so x, the
- * stored gate gradients and the stored previous states line up row by row for
- * those GEMMs whatever the direction. */
+ * Speed: with dropout masks (or one sample) the input projection of all N*T
+ * steps is one GEMM (one per mask, over that mask's gate columns); each step is
+ * one GEMM (N x u) . (u x Gu) (again one per recurrent mask) plus one fused
+ * pointwise pass over the gates. The backward sweep runs one GEMM per step for
+ * dh and stores the pre-activation gate gradients, so dX, dW and dU are three
+ * big GEMMs at the end.
+ * Without dropout masks (and with more than one sample) a step is fused: W and
+ * U (backward: U^T) are packed once per sweep (gemm/prepacked.c) and one pool
+ * task per block of batch rows runs that block's x . W and h . U straight into
+ * its gates rows and then its gate pass (forward_rows / backward_rows), so the
+ * gates are still in cache when the gate pass reads them (step_proj, acc_rec);
+ * training keeps the history time-major and, when the two gradients are
+ * adjacent, forms dW and dU in one GEMM (ldh). Every path gives the same bits
+ * (tests/test_ops_rnn_paths.py). The stored gate gradients, x and the stored
+ * previous states are indexed by time t (not by processing step) in (sample,
+ * time) order, so they line up row by row for the final GEMMs whatever the
+ * direction, and those GEMMs sum in the order they always did. */
 /* as in unary.c: under -ftrapping-math the selects in fast_tanhf /
  * stable_sigmoid keep the gate loops scalar */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -140,23 +142,48 @@ typedef struct {
      * inner for every t) is stored; without a gradient only the current step's
      * rows are (history_row), which spares an inference batch the traffic. */
     int keep;
-    /* step_proj (inference without dropout masks): x . W is computed inside
-     * each fused step (W packed once into wp, the step's inputs copied to xs)
-     * into gates rows for the current step only, instead of one GEMM over all
-     * steps whose N*T*Gu output a large batch then re-reads from DRAM at every
-     * step (1024 x 64 x 2 KB = 128 MB for e8). Same sums, so the same bits. */
-    int step_proj;
+    /* step_proj (the fused step, no dropout masks): x . W is computed inside
+     * each step (W packed once into wp, the step's inputs copied to xs) into
+     * that step's gates rows, instead of one GEMM over all steps whose N*T*Gu
+     * output every step then re-reads from L3 or DRAM, 32 or more rows 2 KB
+     * long and T*Gu floats apart (1024 x 64 x 2 KB = 128 MB for e8). Same sums,
+     * so the same bits. Inference keeps the current step's rows only; training
+     * keeps every step's, time-major (gates_row), so that a step's rows are one
+     * contiguous block for the backward sweep too.
+     * acc_rec (step_proj, LSTM or SimpleRNN, U summed in one depth block): the
+     * step's h . U is accumulated straight into those gates rows by the GEMM
+     * (beta 1: round(x.W + h.U), the same one addition the separate rec rows
+     * took), sparing the rec buffer and its pass; GRU needs h . U apart (its
+     * candidate multiplies the recurrent part by r). */
+    int step_proj, acc_rec;
     float *wp, *xs;
+    /* hp's row stride. With step_proj in training, hp is the right part of
+     * rows [x_t, h_{t-1}] (xh, F + u wide, in (sample, time) order like x and
+     * the gate gradients), so that dW and dU are one GEMM xh^T . dG when the
+     * two gradients lie one after the other (the parameter arena), which
+     * packs the N*T x Gu gate gradients once instead of twice. */
+    int64_t ldh;
+    float *xh;
 } rnn_plan;
 
-/* The row of gates holding sample nn's gates at time t. */
+/* The row of gates holding sample nn's gates at time t (see step_proj). */
 static inline int64_t gates_row(const rnn_plan *p, int64_t nn, int64_t t)
 {
-    return p->step_proj ? nn : nn * p->T + t;
+    if (!p->step_proj) return nn * p->T + t;
+    return p->keep ? t * p->N + nn : nn;
 }
 
-/* The row of the per-step history arrays (hp, cp, tc, inner) for sample nn at time t. */
+/* The row of the per-step history arrays cp, tc, inner for sample nn at time
+ * t: laid out as the gates in training, the current step only in inference. */
 static inline int64_t history_row(const rnn_plan *p, int64_t nn, int64_t t)
+{
+    return p->keep ? gates_row(p, nn, t) : nn;
+}
+
+/* The row of hp (stride ldh) for sample nn at time t: (sample, time) order in
+ * training, as the final dU GEMM sums over rows in the order of the gate
+ * gradients. */
+static inline int64_t hp_row(const rnn_plan *p, int64_t nn, int64_t t)
 {
     return p->keep ? nn * p->T + t : nn;
 }
@@ -278,11 +305,19 @@ static int64_t rnn_layout(rnn_plan *p, float *base, int with_grad)
     } while (0)
     int64_t hist = with_grad ? NT : p->N; /* rows of the history arrays */
     p->keep = with_grad;
-    p->step_proj = !with_grad && !p->DI && !p->DR && p->N > 1;
-    TAKE(gates, (p->step_proj ? p->N : NT) * Gu);
-    TAKE(hp, hist * p->u);
+    p->step_proj = !p->DI && !p->DR && p->N > 1;
+    p->acc_rec = p->step_proj && p->kind != RNN_GRU && pn_sgemm_k_block(p->u) >= p->u;
+    TAKE(gates, (p->step_proj && !with_grad ? p->N : NT) * Gu);
+    p->ldh = p->u;
+    if (p->step_proj && with_grad) {
+        p->ldh = p->F + p->u;
+        TAKE(xh, NT * p->ldh);
+        p->hp = p->xh ? p->xh + p->F : NULL;
+    } else {
+        TAKE(hp, hist * p->u);
+    }
     TAKE(hcur, p->N * p->u);
-    TAKE(rec, p->N * Gu);
+    if (!p->acc_rec) TAKE(rec, p->N * Gu);
     if (p->kind == RNN_LSTM) {
         TAKE(cp, hist * p->u);
         TAKE(tc, hist * p->u);
@@ -367,12 +402,12 @@ static void masked_project_back(const float *g, int64_t ldg, int64_t rows, int64
     }
 }
 
-/* dB_k += (a * D_k)^T . g_k, g (rows, Gu). */
-static void masked_weight_grad(const float *a, int64_t rows, int64_t T, int64_t w,
+/* dB_k += (a * D_k)^T . g_k, g (rows, Gu); a has row stride lda (w with D). */
+static void masked_weight_grad(const float *a, int64_t lda, int64_t rows, int64_t T, int64_t w,
                                const pn_node *D, float *tmp, const float *g, int64_t Gu, float *dB)
 {
     if (!D) {
-        pn_sgemm(1, 0, w, Gu, rows, 1.0f, a, w, g, Gu, 1.0f, dB, Gu);
+        pn_sgemm(1, 0, w, Gu, rows, 1.0f, a, lda, g, Gu, 1.0f, dB, Gu);
         return;
     }
     int64_t bw = Gu / D->shape[1];
@@ -406,10 +441,10 @@ static inline int step_on(const rnn_plan *p, int64_t nn, int64_t t)
     return !p->M || p->M->data[nn * p->T + t] != 0.0f;
 }
 
-/* Gates of step t for samples [b, e): rec holds h_prev . U, gates holds x . W.
- * Each sample is a few passes over its contiguous gate rows (sum, activate,
- * combine) rather than one loop with activation calls in it, so every pass
- * vectorises. */
+/* Gates of step t for samples [b, e): rec holds h_prev . U, gates holds x . W
+ * (with acc_rec, x . W + h_prev . U and there is no rec). Each sample is a few
+ * passes over its contiguous gate rows (sum, activate, combine) rather than
+ * one loop with activation calls in it, so every pass vectorises. */
 RANGE_FN forward_step(void *vctx, int64_t b, int64_t e)
 {
     step_ctx *c = vctx;
@@ -420,11 +455,11 @@ RANGE_FN forward_step(void *vctx, int64_t b, int64_t e)
     float *Y = c->n->data;
     for (int64_t nn = b; nn < e; nn++) {
         float *g = p->gates + gates_row(p, nn, t) * Gu;
-        const float *r = p->rec + nn * Gu;
+        const float *r = p->acc_rec ? NULL : p->rec + nn * Gu;
         float *h = p->hcur + nn * u;
         int on = step_on(p, nn, t);
         int64_t hr = history_row(p, nn, t);
-        if (p->keep) memcpy(p->hp + hr * u, h, sizeof(float) * (size_t)u);
+        if (p->keep) memcpy(p->hp + hp_row(p, nn, t) * p->ldh, h, sizeof(float) * (size_t)u);
         if (p->kind == RNN_SIMPLE) {
             add_rows(g, r, bin, u);
             act_rows(p->act, g, u);
@@ -475,14 +510,22 @@ RANGE_FN forward_rows(void *vctx, int64_t b, int64_t e)
 {
     step_ctx *c = vctx;
     rnn_plan *p = c->p;
-    int64_t u = p->u, Gu = p->G * u;
+    int64_t u = p->u, Gu = p->G * u, t = c->t;
+    /* rows [b, e) of this step's gates are contiguous (gates_row) */
+    float *g = p->gates + gates_row(p, b, t) * Gu;
     if (p->step_proj) { /* this step's x . W for these rows (see rnn_plan) */
         int64_t F = p->F;
-        for (int64_t nn = b; nn < e; nn++)
-            memcpy(p->xs + nn * F, p->X->data + (nn * p->T + c->t) * F, sizeof(float) * (size_t)F);
-        pn_sgemm_prepacked(e - b, Gu, F, p->xs + b * F, F, p->wp, 0.0f, p->gates + b * Gu, Gu);
+        for (int64_t nn = b; nn < e; nn++) {
+            const float *x = p->X->data + (nn * p->T + t) * F;
+            memcpy(p->xs + nn * F, x, sizeof(float) * (size_t)F);
+            if (p->xh) memcpy(p->xh + hp_row(p, nn, t) * p->ldh, x, sizeof(float) * (size_t)F);
+        }
+        pn_sgemm_prepacked(e - b, Gu, F, p->xs + b * F, F, p->wp, 0.0f, g, Gu);
     }
-    pn_sgemm_prepacked(e - b, Gu, u, p->hcur + b * u, u, p->up, 0.0f, p->rec + b * Gu, Gu);
+    if (p->acc_rec)
+        pn_sgemm_prepacked(e - b, Gu, u, p->hcur + b * u, u, p->up, 1.0f, g, Gu);
+    else
+        pn_sgemm_prepacked(e - b, Gu, u, p->hcur + b * u, u, p->up, 0.0f, p->rec + b * Gu, Gu);
     forward_step(vctx, b, e);
 }
 
@@ -604,7 +647,8 @@ RANGE_FN backward_step(void *vctx, int64_t b, int64_t e)
             if (gy && !p->zero_out) add_rows(dh, gy, NULL, u);
             continue;
         }
-        const float *g = p->gates + row * Gu;
+        int64_t hr = history_row(p, nn, t);
+        const float *g = p->gates + gates_row(p, nn, t) * Gu;
         add_rows(dh, gy, NULL, u); /* dh is now the full gradient gh of h */
         if (p->kind == RNN_SIMPLE) {
             memcpy(dp, dh, sizeof(float) * (size_t)u);
@@ -612,7 +656,7 @@ RANGE_FN backward_step(void *vctx, int64_t b, int64_t e)
             memset(dh, 0, sizeof(float) * (size_t)u);
         } else if (p->kind == RNN_LSTM) {
             const float *gi = g, *gf = g + u, *gc = g + 2 * u, *go = g + 3 * u;
-            const float *tcv = p->tc + row * u, *cprev = p->cp + row * u;
+            const float *tcv = p->tc + hr * u, *cprev = p->cp + hr * u;
             float *dc = p->dc + nn * u;
             for (int64_t j = 0; j < u; j++) {
                 dp[3 * u + j] = dh[j] * tcv[j];
@@ -625,7 +669,7 @@ RANGE_FN backward_step(void *vctx, int64_t b, int64_t e)
             act_d_mul(p->ract, go, dp + 3 * u, u);
         } else {
             const float *z = g, *rr = g + u, *hh = g + 2 * u;
-            const float *hprev = p->hp + row * u, *in = p->inner + row * u;
+            const float *hprev = p->hp + hp_row(p, nn, t) * p->ldh, *in = p->inner + hr * u;
             float *dah = dp + 2 * u;
             for (int64_t j = 0; j < u; j++) dah[j] = dh[j] * (1.0f - z[j]);
             act_d_mul(p->act, hh, dah, u);
@@ -697,10 +741,17 @@ static int rnn_backward_kind(pn_node *n, int kind)
         for (int64_t i = 0; i < N * u; i++) p.C0->grad[i] += p.dc[i];
     if (p.X->requires_grad)
         masked_project_back(p.dpre, Gu, N * T, T, F, p.DI, p.xd, p.W->data, Gu, p.X->grad);
-    if (p.W->requires_grad)
-        masked_weight_grad(p.X->data, N * T, T, F, p.DI, p.xd, p.dpre, Gu, p.W->grad);
-    if (p.U->requires_grad)
-        masked_weight_grad(p.hp, N * T, T, u, p.DR, p.hpd, p.dinner, Gu, p.U->grad);
+    int wg = p.W->requires_grad, ug = p.U->requires_grad;
+    if (wg && ug && p.xh && p.dinner == p.dpre && p.U->grad == p.W->grad + F * Gu) {
+        /* [dW; dU] += [x, h_prev]^T . dG as one GEMM (see ldh): each row of
+         * the result is the sum the two GEMMs below would form */
+        pn_sgemm(1, 0, F + u, Gu, N * T, 1.0f, p.xh, p.ldh, p.dpre, Gu, 1.0f, p.W->grad, Gu);
+    } else {
+        if (wg)
+            masked_weight_grad(p.xh ? p.xh : p.X->data, p.xh ? p.ldh : F, N * T, T, F, p.DI, p.xd,
+                               p.dpre, Gu, p.W->grad);
+        if (ug) masked_weight_grad(p.hp, p.ldh, N * T, T, u, p.DR, p.hpd, p.dinner, Gu, p.U->grad);
+    }
     if (p.B && p.B->requires_grad) {
         colsum_add(p.dpre, N * T, Gu, p.B->grad);
         if (kind == RNN_GRU) colsum_add(p.dinner, N * T, Gu, p.B->grad + Gu);
