@@ -343,3 +343,66 @@ def test_losses_mean_absolute_error_is_per_sample():
     b = np.array([[1.0, 1.0, 0.0], [1.0, 2.0, 4.0]], np.float32)
     np.testing.assert_allclose(pynn.losses.mean_absolute_error(a, b).numpy(), [1.0, 4.0 / 3],
                                rtol=1e-6)
+
+
+# ------------------------------------------------------------------ cct
+# https://keras.io/examples/vision/cct/ (Keras 3): PositionEmbedding.call slices its own
+# weight with keras.ops.slice inside the model; pynn refused every ops.slice while a
+# model was traced, the weight's included, though only tensors computed from the
+# inputs carry the batch axis that a replay at another batch size would change.
+
+class PositionEmbedding(layers.Layer):
+    def __init__(self, sequence_length, **kwargs):
+        super().__init__(**kwargs)
+        self.sequence_length = sequence_length
+
+    def build(self, input_shape):
+        self.position_embeddings = self.add_weight(
+            name="embeddings", shape=[self.sequence_length, input_shape[-1]],
+            initializer="glorot_uniform", trainable=True)
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        table = ops.convert_to_tensor(self.position_embeddings)
+        # trimmed to the input's length, shorter than the table
+        table = ops.slice(table, (0, 0), (shape[-2], shape[-1]))
+        return inputs + ops.broadcast_to(table, shape)
+
+
+def test_slice_of_a_weight_inside_a_model_predicts_and_trains():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(5, 4, 3)).astype(np.float32)
+    inp = pynn.Input((4, 3))
+    layer = PositionEmbedding(6)
+    model = pynn.Model(inp, layer(inp))
+    w = layer.get_weights()[0].astype(np.float64)
+    # other batch sizes than the traced one replay the same slice
+    for n in (5, 2):
+        np.testing.assert_allclose(model.predict(x[:n], verbose=0), x[:n] + w[:4],
+                                   rtol=1e-6, atol=1e-6)
+    model.compile(pynn.optimizers.SGD(learning_rate=0.1), "mse")
+    model.fit(x, np.zeros_like(x), batch_size=5, epochs=1, shuffle=False, verbose=0)
+    # mse averages (b * 4 * 3) squares: d/dW[i, j] = 2 / 60 * sum_b (x[b, i, j] + W[i, j])
+    want = w.copy()
+    want[:4] -= 0.1 * 2 / 60 * (x.astype(np.float64) + w[:4]).sum(0)
+    np.testing.assert_allclose(layer.get_weights()[0], want, rtol=1e-5, atol=1e-6)
+
+
+def test_slice_of_the_batch_inside_a_model_still_refuses():
+    class FirstRows(layers.Layer):
+        def call(self, inputs):
+            return ops.slice(inputs, (0, 0), (1, 2))
+
+    inp = pynn.Input((3,))
+    with pytest.raises(ValueError, match="slice inside a model.*batch axis"):
+        pynn.Model(inp, FirstRows()(inp)).predict(np.ones((4, 3), np.float32), verbose=0)
+
+    class WriteRow(layers.Layer):  # slice_update: the updates carry the batch axis
+        def build(self, input_shape):
+            self.table = self.add_weight(shape=(4, 3), initializer="zeros")
+
+        def call(self, inputs):
+            return ops.slice_update(ops.convert_to_tensor(self.table), (0, 0), inputs)
+
+    with pytest.raises(ValueError, match="slice_update inside a model.*batch axis"):
+        pynn.Model(inp, WriteRow()(inp)).predict(np.ones((1, 3), np.float32), verbose=0)
