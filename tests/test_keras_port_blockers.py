@@ -406,3 +406,73 @@ def test_slice_of_the_batch_inside_a_model_still_refuses():
 
     with pytest.raises(ValueError, match="slice_update inside a model.*batch axis"):
         pynn.Model(inp, WriteRow()(inp)).predict(np.ones((1, 3), np.float32), verbose=0)
+
+
+# ------------------------------------------------------------------ deep_neural_decision_forests
+# https://keras.io/examples/structured_data/deep_neural_decision_forests/ (Keras 3): a
+# Model subclass creates its leaf weights with add_weight() in __init__, and the forest
+# appends its trees to `self.ensemble = []` after the assignment. pynn listed neither
+# (the model's own Variables and layers put in a list later were not its weights), so fit
+# trained only the layers around them: a silent wrong answer.
+
+def _forest_classes(lib, ops):
+    class Tree(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.pi = self.add_weight(initializer="random_normal", shape=[4, 2],
+                                      dtype="float32", trainable=True)
+            self.decision_fn = lib.layers.Dense(units=4, activation="sigmoid")
+
+        def call(self, x):
+            return ops.matmul(self.decision_fn(x), lib.activations.softmax(self.pi))
+
+    class Forest(lib.Model):
+        def __init__(self, num_trees):
+            super().__init__()
+            self.ensemble = []
+            for _ in range(num_trees):
+                self.ensemble.append(Tree())
+
+        def call(self, x):
+            out = ops.zeros([ops.shape(x)[0], 2])
+            for tree in self.ensemble:
+                out += tree(x)
+            return out / len(self.ensemble)
+
+    return Forest
+
+
+def _fit_forest(lib, ops, x, y, weights=None):
+    inp = lib.Input((3,))
+    forest = _forest_classes(lib, ops)(3)
+    model = lib.Model(inp, forest(inp))
+    if weights is not None:
+        model.set_weights(weights)
+    start = [np.array(w) for w in model.get_weights()]
+    model.compile(lib.optimizers.SGD(learning_rate=0.5), "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    return model, forest, start
+
+
+def test_model_weights_made_in_init_and_layers_appended_to_a_list_train():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(16, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    model, forest, start = _fit_forest(pynn, ops, x, y)
+    # three trees of (pi, kernel, bias): pi first, as Keras lists a model's own weights
+    assert [w.shape for w in forest.weights] == [(4, 2), (3, 4), (4,)] * 3
+    assert len(model.trainable_weights) == 9 and len(forest.ensemble[2].weights) == 3
+    assert all(np.abs(w - s).max() > 1e-4 for w, s in zip(model.get_weights(), start))
+
+
+def test_model_weights_made_in_init_and_appended_layers_match_keras():
+    keras = _keras()
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(16, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    kmodel, _, start = _fit_forest(keras, keras.ops, x, y)
+    model, _, _ = _fit_forest(pynn, ops, x, y, weights=start)
+    for got, want in zip(model.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.predict(x, verbose=0), kmodel.predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-5)
