@@ -476,3 +476,37 @@ def test_model_weights_made_in_init_and_appended_layers_match_keras():
         np.testing.assert_allclose(got, np.asarray(want), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(model.predict(x, verbose=0), kmodel.predict(x, verbose=0),
                                rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------ classification_with_grn_and_vsn
+# https://keras.io/examples/structured_data/classification_with_grn_and_vsn/ (Keras 3):
+# `def build(self): self.built = True` "to remove the build warnings". Keras 3 reads
+# build's signature and calls it without a shape; pynn passed one: TypeError.
+
+class GatedLinearUnit(layers.Layer):
+    def __init__(self, units):
+        super().__init__()
+        self.linear = layers.Dense(units)
+        self.sigmoid = layers.Dense(units, activation="sigmoid")
+
+    def call(self, inputs):
+        return self.linear(inputs) * self.sigmoid(inputs)
+
+    def build(self):
+        self.built = True
+
+
+def test_build_without_a_shape_parameter_is_called_without_one():
+    x = np.random.default_rng(4).normal(size=(6, 3)).astype(np.float32)
+    inp = pynn.Input((3,))
+    glu = GatedLinearUnit(2)
+    model = pynn.Model(inp, glu(inp))
+    assert glu.built
+    k1, b1, k2, b2 = [w.astype(np.float64) for w in model.get_weights()]
+    want = (x @ k1 + b1) / (1 + np.exp(-(x @ k2 + b2)))
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    model.compile("adam", "mse")
+    h = model.fit(x, np.ones((6, 2), np.float32), epochs=5, verbose=0).history["loss"]
+    assert h[-1] < h[0]
+    with pytest.raises(TypeError):  # a build(self) that is given a shape by hand still refuses
+        GatedLinearUnit(2).build((None, 3))
