@@ -136,25 +136,30 @@ class Model(Trainer, Layer):
                 return layer
         raise ValueError(f"No layer named {name!r}; layers: {[l.name for l in layers]}")
 
+    # A subclassed model's own add_weight() Variables come first, then its layers' (Keras'
+    # order); Sequential and functional models have none of their own.
     @property
     def weights(self):
-        """All weight variables (trainable first per layer): the layers' own Variables,
-        which the model uses where they are (never copies)."""
-        return [w for layer in self._layers for w in layer.weights]
+        """All weight variables (trainable first per layer): the model's own (a subclass's
+        ``add_weight``), then its layers' Variables, which the model uses where they are
+        (never copies)."""
+        return list(self._weights) + [w for layer in self._layers for w in layer.weights]
 
     @property
     def trainable_weights(self):
         """The weights ``fit`` updates ([] when the model is frozen)."""
         if not self.trainable:  # a frozen model used as a layer (transfer learning)
             return []
-        return [w for layer in self._layers for w in layer.trainable_weights]
+        return [w for w in self._weights if w.trainable] + \
+            [w for layer in self._layers for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
         """Weights ``fit`` does not update (frozen layers, BatchNormalization's moving mean...)."""
         if not self.trainable:
             return self.weights
-        return [w for layer in self._layers for w in layer.non_trainable_weights]
+        return [w for w in self._weights if not w.trainable] + \
+            [w for layer in self._layers for w in layer.non_trainable_weights]
 
     @property
     def inputs(self):
@@ -182,6 +187,8 @@ class Model(Trainer, Layer):
     def _owner_of(self, var):
         """The layer holding weight `var`, looking inside models and custom layers
         used as layers."""
+        if any(w is var for w in self._weights):
+            return self
         for layer in self._layers:
             owner = layer._owner_of(var)
             if owner is not None:
@@ -328,10 +335,15 @@ class Model(Trainer, Layer):
         # Sequential or functional model's layers are its graph
         if (not name.startswith("_") and "_layers" in self.__dict__
                 and type(self)._forward is Model._forward):
+            if type(value) is list:  # layers appended to it later count too
+                value = _LayerList(value, self)
             for layer in value if isinstance(value, (list, tuple)) else [value]:
-                if isinstance(layer, Layer) and not any(l is layer for l in self._layers):
-                    self._layers.append(layer)
+                self._track(layer)
         super().__setattr__(name, value)
+
+    def _track(self, layer):
+        if isinstance(layer, Layer) and not any(l is layer for l in self._layers):
+            self._layers.append(layer)
 
     def build(self, input_shape=None):
         """Builds the model's weights for inputs of the given shape.
@@ -740,6 +752,40 @@ class Model(Trainer, Layer):
         """
         from .saving import load_weights
         load_weights(self, filepath)
+
+
+class _LayerList(list):
+    """A list assigned to an attribute of a subclassed model. The layers put in it later
+    (``self.ensemble = []``, then ``self.ensemble.append(Tree())``, as keras.io's neural
+    decision forest does) become the model's layers too, in that order, as Keras'
+    tracked lists make them."""
+
+    def __init__(self, items, model):
+        super().__init__(items)
+        self._model = model
+
+    def append(self, item):
+        super().append(item)
+        self._model._track(item)
+
+    def insert(self, index, item):
+        super().insert(index, item)
+        self._model._track(item)
+
+    def extend(self, items):
+        items = list(items)
+        super().extend(items)
+        for item in items:
+            self._model._track(item)
+
+    def __iadd__(self, items):
+        self.extend(items)
+        return self
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        for item in (value if isinstance(key, slice) else [value]):
+            self._model._track(item)
 
 
 class Sequential(Model):

@@ -343,3 +343,170 @@ def test_losses_mean_absolute_error_is_per_sample():
     b = np.array([[1.0, 1.0, 0.0], [1.0, 2.0, 4.0]], np.float32)
     np.testing.assert_allclose(pynn.losses.mean_absolute_error(a, b).numpy(), [1.0, 4.0 / 3],
                                rtol=1e-6)
+
+
+# ------------------------------------------------------------------ cct
+# https://keras.io/examples/vision/cct/ (Keras 3): PositionEmbedding.call slices its own
+# weight with keras.ops.slice inside the model; pynn refused every ops.slice while a
+# model was traced, the weight's included, though only tensors computed from the
+# inputs carry the batch axis that a replay at another batch size would change.
+
+class PositionEmbedding(layers.Layer):
+    def __init__(self, sequence_length, **kwargs):
+        super().__init__(**kwargs)
+        self.sequence_length = sequence_length
+
+    def build(self, input_shape):
+        self.position_embeddings = self.add_weight(
+            name="embeddings", shape=[self.sequence_length, input_shape[-1]],
+            initializer="glorot_uniform", trainable=True)
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        table = ops.convert_to_tensor(self.position_embeddings)
+        # trimmed to the input's length, shorter than the table
+        table = ops.slice(table, (0, 0), (shape[-2], shape[-1]))
+        return inputs + ops.broadcast_to(table, shape)
+
+
+def test_slice_of_a_weight_inside_a_model_predicts_and_trains():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(5, 4, 3)).astype(np.float32)
+    inp = pynn.Input((4, 3))
+    layer = PositionEmbedding(6)
+    model = pynn.Model(inp, layer(inp))
+    w = layer.get_weights()[0].astype(np.float64)
+    # other batch sizes than the traced one replay the same slice
+    for n in (5, 2):
+        np.testing.assert_allclose(model.predict(x[:n], verbose=0), x[:n] + w[:4],
+                                   rtol=1e-6, atol=1e-6)
+    model.compile(pynn.optimizers.SGD(learning_rate=0.1), "mse")
+    model.fit(x, np.zeros_like(x), batch_size=5, epochs=1, shuffle=False, verbose=0)
+    # mse averages (b * 4 * 3) squares: d/dW[i, j] = 2 / 60 * sum_b (x[b, i, j] + W[i, j])
+    want = w.copy()
+    want[:4] -= 0.1 * 2 / 60 * (x.astype(np.float64) + w[:4]).sum(0)
+    np.testing.assert_allclose(layer.get_weights()[0], want, rtol=1e-5, atol=1e-6)
+
+
+def test_slice_of_the_batch_inside_a_model_still_refuses():
+    class FirstRows(layers.Layer):
+        def call(self, inputs):
+            return ops.slice(inputs, (0, 0), (1, 2))
+
+    inp = pynn.Input((3,))
+    with pytest.raises(ValueError, match="slice inside a model.*batch axis"):
+        pynn.Model(inp, FirstRows()(inp)).predict(np.ones((4, 3), np.float32), verbose=0)
+
+    class WriteRow(layers.Layer):  # slice_update: the updates carry the batch axis
+        def build(self, input_shape):
+            self.table = self.add_weight(shape=(4, 3), initializer="zeros")
+
+        def call(self, inputs):
+            return ops.slice_update(ops.convert_to_tensor(self.table), (0, 0), inputs)
+
+    with pytest.raises(ValueError, match="slice_update inside a model.*batch axis"):
+        pynn.Model(inp, WriteRow()(inp)).predict(np.ones((1, 3), np.float32), verbose=0)
+
+
+# ------------------------------------------------------------------ deep_neural_decision_forests
+# https://keras.io/examples/structured_data/deep_neural_decision_forests/ (Keras 3): a
+# Model subclass creates its leaf weights with add_weight() in __init__, and the forest
+# appends its trees to `self.ensemble = []` after the assignment. pynn listed neither
+# (the model's own Variables and layers put in a list later were not its weights), so fit
+# trained only the layers around them: a silent wrong answer.
+
+def _forest_classes(lib, ops):
+    class Tree(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.pi = self.add_weight(initializer="random_normal", shape=[4, 2],
+                                      dtype="float32", trainable=True)
+            self.decision_fn = lib.layers.Dense(units=4, activation="sigmoid")
+
+        def call(self, x):
+            return ops.matmul(self.decision_fn(x), lib.activations.softmax(self.pi))
+
+    class Forest(lib.Model):
+        def __init__(self, num_trees):
+            super().__init__()
+            self.ensemble = []
+            for _ in range(num_trees):
+                self.ensemble.append(Tree())
+
+        def call(self, x):
+            out = ops.zeros([ops.shape(x)[0], 2])
+            for tree in self.ensemble:
+                out += tree(x)
+            return out / len(self.ensemble)
+
+    return Forest
+
+
+def _fit_forest(lib, ops, x, y, weights=None):
+    inp = lib.Input((3,))
+    forest = _forest_classes(lib, ops)(3)
+    model = lib.Model(inp, forest(inp))
+    if weights is not None:
+        model.set_weights(weights)
+    start = [np.array(w) for w in model.get_weights()]
+    model.compile(lib.optimizers.SGD(learning_rate=0.5), "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    return model, forest, start
+
+
+def test_model_weights_made_in_init_and_layers_appended_to_a_list_train():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(16, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    model, forest, start = _fit_forest(pynn, ops, x, y)
+    # three trees of (pi, kernel, bias): pi first, as Keras lists a model's own weights
+    assert [w.shape for w in forest.weights] == [(4, 2), (3, 4), (4,)] * 3
+    assert len(model.trainable_weights) == 9 and len(forest.ensemble[2].weights) == 3
+    assert all(np.abs(w - s).max() > 1e-4 for w, s in zip(model.get_weights(), start))
+
+
+def test_model_weights_made_in_init_and_appended_layers_match_keras():
+    keras = _keras()
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(16, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    kmodel, _, start = _fit_forest(keras, keras.ops, x, y)
+    model, _, _ = _fit_forest(pynn, ops, x, y, weights=start)
+    for got, want in zip(model.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.predict(x, verbose=0), kmodel.predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------ classification_with_grn_and_vsn
+# https://keras.io/examples/structured_data/classification_with_grn_and_vsn/ (Keras 3):
+# `def build(self): self.built = True` "to remove the build warnings". Keras 3 reads
+# build's signature and calls it without a shape; pynn passed one: TypeError.
+
+class GatedLinearUnit(layers.Layer):
+    def __init__(self, units):
+        super().__init__()
+        self.linear = layers.Dense(units)
+        self.sigmoid = layers.Dense(units, activation="sigmoid")
+
+    def call(self, inputs):
+        return self.linear(inputs) * self.sigmoid(inputs)
+
+    def build(self):
+        self.built = True
+
+
+def test_build_without_a_shape_parameter_is_called_without_one():
+    x = np.random.default_rng(4).normal(size=(6, 3)).astype(np.float32)
+    inp = pynn.Input((3,))
+    glu = GatedLinearUnit(2)
+    model = pynn.Model(inp, glu(inp))
+    assert glu.built
+    k1, b1, k2, b2 = [w.astype(np.float64) for w in model.get_weights()]
+    want = (x @ k1 + b1) / (1 + np.exp(-(x @ k2 + b2)))
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    model.compile("adam", "mse")
+    h = model.fit(x, np.ones((6, 2), np.float32), epochs=5, verbose=0).history["loss"]
+    assert h[-1] < h[0]
+    with pytest.raises(TypeError):  # a build(self) that is given a shape by hand still refuses
+        GatedLinearUnit(2).build((None, 3))

@@ -92,6 +92,7 @@ typedef struct pn_node {
 
     int requires_grad;
     int is_param;                    /* leaf trained by an optimizer */
+    int is_placeholder;              /* a program input: its first axis is the batch */
     int readonly;                    /* data belongs to a host that declared it
                                         immutable: no op or driver may write it */
     uint32_t version;                /* bumped by every in-place write of data */

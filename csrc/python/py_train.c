@@ -5,6 +5,7 @@
 
 #include "pyapi.h"
 #include "optim.h"
+#include "graph.h"
 #include "program.h"
 #include "train.h"
 
@@ -268,7 +269,27 @@ static PyObject *py_placeholder(PyObject *mod, PyObject *arg)
         return pn_py_raise(rc);
     }
     memset(n->data, 0, sizeof(float) * (size_t)n->size);
+    n->is_placeholder = 1;
     return pn_py_tensor_wrap(n);
+}
+
+/* Whether t is computed from a placeholder, i.e. carries the batch axis, whose
+ * length changes when a traced program is replayed. A tensor made of weights and
+ * constants alone does not: ops may index every axis of it inside a model. */
+static PyObject *py_is_batched(PyObject *mod, PyObject *arg)
+{
+    if (!PnTensor_Check(arg))
+        return PyErr_Format(PyExc_TypeError, "is_batched: expected a Tensor, got %s",
+                            Py_TYPE(arg)->tp_name);
+    pn_node *root = pn_py_tensor_node(arg);
+    if (!root) return NULL;
+    pn_node **order;
+    int n, batched = 0;
+    int rc = pn_topo_sort(&root, 1, 0, &order, &n);
+    if (rc) return pn_py_raise(rc);
+    for (int i = 0; i < n && !batched; i++) batched = order[i]->is_placeholder;
+    free(order);
+    return PyBool_FromLong(batched);
 }
 
 static PyObject *py_set_tracing(PyObject *mod, PyObject *arg)
@@ -854,6 +875,7 @@ PyMethodDef pn_py_train_methods[] = {
     {"all_finite", py_all_finite, METH_O,
      "Whether a float32 C-contiguous array holds no NaN or infinity."},
     {"placeholder", py_placeholder, METH_O, "A graph input owning its buffer (first axis: batch)."},
+    {"is_batched", py_is_batched, METH_O, "Whether a Tensor is computed from a placeholder."},
     {"set_tracing", py_set_tracing, METH_O, "Keep every edge while tracing; returns the previous mode."},
     {"is_tracing", py_is_tracing, METH_NOARGS, "Whether a model is being traced into a program."},
     {"run_loop", (PyCFunction)(void (*)(void))py_run_loop, METH_VARARGS | METH_KEYWORDS,

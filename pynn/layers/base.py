@@ -315,6 +315,17 @@ def _any_size_where_they_differ(out, again):
 def _with_batch_dimension(out):
     return [(None,) + o for o in out] if isinstance(out, list) else (None,) + out
 
+
+def _takes_no_shape(build):
+    """Whether a (bound) build method declares no parameter for the input shape, as in
+    keras.io's `def build(self): self.built = True` (Keras 3 reads the signature)."""
+    try:
+        params = inspect.signature(build).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return not any(p.kind is not inspect.Parameter.VAR_KEYWORD for p in params)
+
+
 class Layer:
     """The base class of all layers, with Keras' lifecycle.
 
@@ -946,7 +957,10 @@ class Layer:
                     f"{self._input_shape_arg} (per-sample), got per-sample shape {batch_shape[1:]}")
         self._check_input(batch_shape)
         if not self.built:
-            self.build(batch_shape)
+            if _takes_no_shape(self.build):  # Keras 3 calls build(self) without one
+                self.build()
+            else:
+                self.build(batch_shape)
             self.built = True
             self.input_shape = batch_shape
 

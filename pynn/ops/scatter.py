@@ -4,8 +4,9 @@ engine ops (gathers, segment sums, masks and `where`), so gradients reach both
 the tensor and what is written into it.
 
 Their indices address every axis, the batch axis included, so inside a model
-being traced (replayed at every batch size) the indexing ones refuse; use
-``x[:, a:b]`` indexing there."""
+being traced (replayed at every batch size) they refuse to index a tensor computed
+from the model's inputs (use ``x[:, a:b]`` indexing there); weights and constants,
+which have no batch axis, slice there as anywhere."""
 import builtins
 import numbers
 
@@ -22,8 +23,13 @@ __all__ = ["scatter", "scatter_update", "slice", "slice_update", "select"]
 _F = np.float32
 
 
-def _eager_indices(op, indices):
-    if _C.is_tracing():
+def _batch_free(*tensors):
+    """Whether none of these (Tensors or arrays) holds the batch axis of a traced model."""
+    return not any(isinstance(t, _C.Tensor) and _C.is_batched(t) for t in tensors)
+
+
+def _eager_indices(op, indices, batch_free=False):
+    if _C.is_tracing() and not (batch_free and _batch_free(indices)):
         raise ValueError(f"{op} inside a model: its indices address the batch axis too, whose "
                          "length changes from batch to batch; use x[:, a:b] indexing, or call "
                          "it eagerly")
@@ -158,8 +164,8 @@ def scatter_update(inputs, indices, updates, reduction=None):
     return reshape(out, x.shape)
 
 
-def _starts(op, start_indices, ndim):
-    s = _eager_indices(op, start_indices).reshape(-1)
+def _starts(op, start_indices, ndim, batch_free):
+    s = _eager_indices(op, start_indices, batch_free).reshape(-1)
     if s.shape != (ndim,):
         raise ValueError(f"{op}: start_indices must hold one start per axis ({ndim}), got {s.size}")
     return [int(v) for v in s]
@@ -185,7 +191,9 @@ def slice(inputs, start_indices, shape):
     Raises
     ------
     ValueError
-        Starts or sizes that do not fit ``inputs``, a call inside a model being traced.
+        Starts or sizes that do not fit ``inputs``, a call inside a model being
+        traced on a tensor computed from its inputs (weights and constants slice
+        there too).
 
     Examples
     --------
@@ -195,7 +203,7 @@ def slice(inputs, start_indices, shape):
            [ 9., 10.]], dtype=float32)
     """
     x = _tensor(inputs)
-    starts = _starts("slice", start_indices, x.ndim)
+    starts = _starts("slice", start_indices, x.ndim, _batch_free(x))
     sizes = [int(v) for v in (shape.numpy() if isinstance(shape, _C.Tensor) else shape)]
     if len(sizes) != x.ndim or any(s < 0 or z < 0 or s + z > d
                                    for s, z, d in zip(starts, sizes, x.shape)):
@@ -224,7 +232,8 @@ def slice_update(inputs, start_indices, updates):
     Raises
     ------
     ValueError
-        A block that does not fit ``inputs``, a call inside a model being traced.
+        A block that does not fit ``inputs``, a call inside a model being traced on
+        tensors computed from its inputs.
 
     Examples
     --------
@@ -234,8 +243,8 @@ def slice_update(inputs, start_indices, updates):
            [0., 7., 8.]], dtype=float32)
     """
     x = _tensor(inputs)
-    starts = _starts("slice_update", start_indices, x.ndim)
     u = _tensor(updates)
+    starts = _starts("slice_update", start_indices, x.ndim, _batch_free(x, u))
     if u.ndim != x.ndim or any(s < 0 or s + z > d for s, z, d in zip(starts, u.shape, x.shape)):
         raise ValueError(f"slice_update: updates of shape {u.shape} at {starts} do not fit inputs "
                          f"of shape {x.shape}")
