@@ -343,3 +343,87 @@ def test_losses_mean_absolute_error_is_per_sample():
     b = np.array([[1.0, 1.0, 0.0], [1.0, 2.0, 4.0]], np.float32)
     np.testing.assert_allclose(pynn.losses.mean_absolute_error(a, b).numpy(), [1.0, 4.0 / 3],
                                rtol=1e-6)
+
+
+# ------------------------------------------------------------------ ner_transformers
+# https://keras.io/examples/nlp/ner_transformers/: SparseCategoricalCrossentropy(reduction=None)
+# inside a custom loss that returns one scalar for a batch of token sequences; a subclassed
+# model (holding a Sequential built on the first batch) trained on 12 tokens predicts 8
+
+def test_loss_reduction_none_and_mean_are_keras_names():
+    y = np.array([[1, 2, 0], [0, 1, 1]])
+    p = np.random.default_rng(12).dirichlet(np.ones(3), size=(2, 3)).astype(np.float32)
+    want = -np.log(np.take_along_axis(p.astype(np.float64), y[..., None], -1)[..., 0])
+    none = pynn.losses.SparseCategoricalCrossentropy(reduction=None)
+    np.testing.assert_allclose(none(y, p).numpy(), want, rtol=1e-5)
+    mean = pynn.losses.SparseCategoricalCrossentropy(reduction="mean")
+    np.testing.assert_allclose(float(mean(y, p).numpy()), want.mean(), rtol=1e-5)
+    with pytest.raises(ValueError, match="SparseCategoricalCrossentropy: unknown reduction 'avg'"):
+        pynn.losses.SparseCategoricalCrossentropy(reduction="avg")
+
+
+class _NonPaddingLoss(pynn.losses.Loss):
+    def call(self, y_true, y_pred):
+        loss = pynn.losses.SparseCategoricalCrossentropy(reduction=None)(y_true, y_pred)
+        mask = ops.cast(y_true > 0, "float32")
+        return ops.sum(loss * mask) / ops.sum(mask)
+
+
+def _token_data():
+    rng = np.random.default_rng(13)
+    x = rng.integers(1, 20, size=(64, 12))
+    x[rng.random(x.shape) < 0.3] = 0
+    y = np.where(x > 0, x % 4 + 1, 0)
+    return x, y
+
+
+def test_scalar_custom_loss_over_token_sequences_trains_as_in_keras():
+    # the loss is one number per batch: fit weights it by the batch size, as Keras does
+    keras = _keras()
+    kops = keras.ops
+
+    class KerasNonPaddingLoss(keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            loss = keras.losses.SparseCategoricalCrossentropy(reduction=None)(y_true, y_pred)
+            mask = kops.cast(y_true > 0, "float32")
+            return kops.sum(loss * mask) / kops.sum(mask)
+
+    x, y = _token_data()
+    history = {}
+    for lib, loss in ((keras, KerasNonPaddingLoss()), (pynn, _NonPaddingLoss())):
+        model = lib.Sequential([lib.layers.Embedding(20, 8),
+                                lib.layers.Dense(5, activation="softmax")])
+        model.build((None, 12))
+        if lib is keras:
+            initial = [np.asarray(w) for w in model.get_weights()]
+        else:
+            model.set_weights(initial)
+        model.compile(optimizer=lib.optimizers.Adam(0.01), loss=loss)
+        history[lib] = model.fit(x, y, batch_size=16, epochs=3, shuffle=False,
+                                 verbose=0).history["loss"]
+        # and a model built on 12 tokens takes 8 (nothing was declared)
+        assert model.predict(x[:2, :8], verbose=0).shape == (2, 8, 5)
+    np.testing.assert_allclose(history[pynn], history[keras], rtol=1e-4)
+
+
+class _Tagger(pynn.Model):
+    def __init__(self):
+        super().__init__()
+        self.embedding = layers.Embedding(20, 8)
+        self.ffn = pynn.Sequential([layers.Dense(6, activation="relu"), layers.Dense(5)])
+
+    def call(self, inputs, training=False):
+        return self.ffn(self.embedding(inputs))
+
+
+def test_subclassed_model_is_not_bound_to_its_build_shape():
+    model = _Tagger()
+    model(np.zeros((1, 12), "int64"))
+    x, _ = _token_data()
+    full = model.predict(x[:3], verbose=0)
+    # per-token model: the first 8 tokens alone give the same outputs
+    np.testing.assert_allclose(model.predict(x[:3, :8], verbose=0), full[:, :8], rtol=1e-6)
+    np.testing.assert_allclose(model(x[:3, :8]).numpy(), full[:, :8], rtol=1e-6)
+    # what the layers cannot take is still refused, by the layer that cannot
+    with pytest.raises(ValueError, match=r"Dense 'dense.*' expects inputs whose last dimension"):
+        model.ffn(np.zeros((2, 8, 7), "float32"))
