@@ -427,3 +427,56 @@ def test_subclassed_model_is_not_bound_to_its_build_shape():
     # what the layers cannot take is still refused, by the layer that cannot
     with pytest.raises(ValueError, match=r"Dense 'dense.*' expects inputs whose last dimension"):
         model.ffn(np.zeros((2, 8, 7), "float32"))
+
+
+# ------------------------------------------------------------------ training_with_built_in_methods
+# https://keras.io/guides/training_with_built_in_methods/: fit(train_py_dataset, batch_size=64,
+# validation_data=val_py_dataset) with PyDatasets of batches of 32
+
+class _Batches(pynn.utils.PyDataset):
+    def __init__(self, x, y, batch_size, **kwargs):
+        super().__init__(**kwargs)
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def __len__(self):
+        return int(np.ceil(len(self.x) / self.batch_size))
+
+    def __getitem__(self, i):
+        s = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        return self.x[s], self.y[s]
+
+
+def test_py_dataset_as_validation_data_and_batch_size_ignored():
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(100, 4)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5, 0.0], np.float32))[:, None]
+    runs = []
+    for use_datasets in (True, False):
+        pynn.set_seed(3)
+        model = pynn.Sequential([pynn.Input(shape=(4,)), layers.Dense(1)])
+        model.compile(optimizer="rmsprop", loss="mse")
+        if use_datasets:
+            h = model.fit(_Batches(x[:70], y[:70], 32), batch_size=64,
+                          validation_data=_Batches(x[70:], y[70:], 32), epochs=2,
+                          shuffle=False, verbose=0)
+        else:
+            h = model.fit(x[:70], y[:70], batch_size=32, validation_data=(x[70:], y[70:]),
+                          epochs=2, shuffle=False, verbose=0)
+        runs.append(h.history)
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(runs[0][key], runs[1][key], rtol=1e-6)
+    model.evaluate(_Batches(x, y, 32), batch_size=8, verbose=0)  # ignored, as in Keras
+    with pytest.raises(ValueError, match="validation_data PyDataset returns batches without"):
+        model.fit(x, y, validation_data=_XOnly(x), verbose=0)
+
+
+class _XOnly(pynn.utils.PyDataset):
+    def __init__(self, x):
+        super().__init__()
+        self.x = x
+
+    def __len__(self):
+        return 1
+
+    def __getitem__(self, i):
+        return self.x
