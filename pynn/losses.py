@@ -64,8 +64,11 @@ class Loss:
             cls.call = reduced_call
 
     def __init__(self, name=None, reduction="sum_over_batch_size", **config):
-        if reduction not in ("sum_over_batch_size", "none", "sum"):
-            raise ValueError(f"{type(self).__name__}: unknown reduction {reduction!r}")
+        if not isinstance(reduction, (str, type(None))) \
+                or reduction not in fused_losses.REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: unknown reduction {reduction!r}; "
+                             f"expected one of {sorted(k for k in fused_losses.REDUCTIONS if k)}"
+                             f" or None")
         self.name = name or _snake(type(self).__name__)
         self.reduction = reduction
         self.config = config

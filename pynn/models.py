@@ -546,6 +546,10 @@ class Model(Trainer, Layer):
         if len(shapes) != len(self._input_shapes):
             raise ValueError(f"Model '{self.name}' expects {len(self._input_shapes)} input(s), "
                              f"got {len(shapes)}")
+        if not isinstance(self, (Sequential, Functional)):
+            # a subclassed model's call() decides what it accepts, as in Keras: the shape it
+            # was built with is not a contract (a Transformer built for 12 tokens reads 8)
+            return
         for i, (got, want) in enumerate(zip(shapes, self._input_shapes)):
             if len(got) != len(want) or any(w is not None and g != w
                                             for g, w in zip(got[1:], want[1:])):
@@ -930,6 +934,12 @@ class Sequential(Model):
                 and len(shapes[0]) == len(self._input_shapes[0])
                 and tuple(shapes[0][1:]) != tuple(self._input_shapes[0][1:])):
             first._check_input(tuple(shapes[0]))
+            if self._declared_shape() is None:
+                # built from the first batch, nothing declared: Keras runs the layers on
+                # any per-sample shape they take (a Sequential inside a Transformer block
+                # built on 12 tokens reads 8), so only the rank and what the first layer
+                # checks are fixed
+                return
         super()._check_x_shapes(shapes)
 
     def _graph(self, shape=None):

@@ -22,8 +22,8 @@ class PyDataset:
     A subclass implements ``__len__`` (the number of batches) and ``__getitem__``
     returning ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` for one batch; it may
     implement ``on_epoch_begin`` / ``on_epoch_end`` (e.g. to reshuffle). Pass it as
-    ``x`` to ``fit`` (no ``y``, ``batch_size`` or ``shuffle``: the dataset decides),
-    ``evaluate`` or ``predict``.
+    ``x`` to ``fit``, ``evaluate`` or ``predict`` (no ``y``; ``batch_size`` is ignored and
+    ``shuffle`` shuffles the order of the batches: the dataset makes them).
 
     Parameters
     ----------
@@ -223,7 +223,8 @@ def for_fit(x, y, batch_size, sample_weight, class_weight, shuffle, validation_s
     re-reading it before each epoch."""
     if not isinstance(x, PyDataset):
         return x, y, batch_size, sample_weight, shuffle, callbacks
-    for name, value in (("y", y), ("batch_size", batch_size), ("sample_weight", sample_weight)):
+    # batch_size is ignored, as Keras does (keras.io's guide passes batch_size=64 with one)
+    for name, value in (("y", y), ("sample_weight", sample_weight)):
         if value is not None:
             raise ValueError(f"fit: {name} must not be given when x is a PyDataset (its batches "
                              f"hold them), as in Keras")
@@ -244,8 +245,9 @@ def for_single_pass(x, y, batch_size, what):
     (and, for evaluate, on_epoch_end before too, as Keras 3.15 resets its iterator)."""
     if not isinstance(x, PyDataset):
         return x, y, batch_size, None
-    if y is not None or batch_size is not None:
-        raise ValueError(f"{what}: y and batch_size must not be given when x is a PyDataset")
+    if y is not None:  # (batch_size is ignored, as Keras does: the batches are the dataset's)
+        raise ValueError(f"{what}: y must not be given when x is a PyDataset (its batches hold "
+                         f"the targets), as in Keras")
     if what == "evaluate":
         x.on_epoch_end()
     xs, ys, ws, size = read_epoch(x, what)

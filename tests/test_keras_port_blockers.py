@@ -510,3 +510,138 @@ def test_build_without_a_shape_parameter_is_called_without_one():
     assert h[-1] < h[0]
     with pytest.raises(TypeError):  # a build(self) that is given a shape by hand still refuses
         GatedLinearUnit(2).build((None, 3))
+# ------------------------------------------------------------------ ner_transformers
+# https://keras.io/examples/nlp/ner_transformers/: SparseCategoricalCrossentropy(reduction=None)
+# inside a custom loss that returns one scalar for a batch of token sequences; a subclassed
+# model (holding a Sequential built on the first batch) trained on 12 tokens predicts 8
+
+def test_loss_reduction_none_and_mean_are_keras_names():
+    y = np.array([[1, 2, 0], [0, 1, 1]])
+    p = np.random.default_rng(12).dirichlet(np.ones(3), size=(2, 3)).astype(np.float32)
+    want = -np.log(np.take_along_axis(p.astype(np.float64), y[..., None], -1)[..., 0])
+    none = pynn.losses.SparseCategoricalCrossentropy(reduction=None)
+    np.testing.assert_allclose(none(y, p).numpy(), want, rtol=1e-5)
+    mean = pynn.losses.SparseCategoricalCrossentropy(reduction="mean")
+    np.testing.assert_allclose(float(mean(y, p).numpy()), want.mean(), rtol=1e-5)
+    with pytest.raises(ValueError, match="SparseCategoricalCrossentropy: unknown reduction 'avg'"):
+        pynn.losses.SparseCategoricalCrossentropy(reduction="avg")
+
+
+class _NonPaddingLoss(pynn.losses.Loss):
+    def call(self, y_true, y_pred):
+        loss = pynn.losses.SparseCategoricalCrossentropy(reduction=None)(y_true, y_pred)
+        mask = ops.cast(y_true > 0, "float32")
+        return ops.sum(loss * mask) / ops.sum(mask)
+
+
+def _token_data():
+    rng = np.random.default_rng(13)
+    x = rng.integers(1, 20, size=(64, 12))
+    x[rng.random(x.shape) < 0.3] = 0
+    y = np.where(x > 0, x % 4 + 1, 0)
+    return x, y
+
+
+def test_scalar_custom_loss_over_token_sequences_trains_as_in_keras():
+    # the loss is one number per batch: fit weights it by the batch size, as Keras does
+    keras = _keras()
+    kops = keras.ops
+
+    class KerasNonPaddingLoss(keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            loss = keras.losses.SparseCategoricalCrossentropy(reduction=None)(y_true, y_pred)
+            mask = kops.cast(y_true > 0, "float32")
+            return kops.sum(loss * mask) / kops.sum(mask)
+
+    x, y = _token_data()
+    history = {}
+    for lib, loss in ((keras, KerasNonPaddingLoss()), (pynn, _NonPaddingLoss())):
+        model = lib.Sequential([lib.layers.Embedding(20, 8),
+                                lib.layers.Dense(5, activation="softmax")])
+        model.build((None, 12))
+        if lib is keras:
+            initial = [np.asarray(w) for w in model.get_weights()]
+        else:
+            model.set_weights(initial)
+        model.compile(optimizer=lib.optimizers.Adam(0.01), loss=loss)
+        history[lib] = model.fit(x, y, batch_size=16, epochs=3, shuffle=False,
+                                 verbose=0).history["loss"]
+        # and a model built on 12 tokens takes 8 (nothing was declared)
+        assert model.predict(x[:2, :8], verbose=0).shape == (2, 8, 5)
+    np.testing.assert_allclose(history[pynn], history[keras], rtol=1e-4)
+
+
+class _Tagger(pynn.Model):
+    def __init__(self):
+        super().__init__()
+        self.embedding = layers.Embedding(20, 8)
+        self.ffn = pynn.Sequential([layers.Dense(6, activation="relu"), layers.Dense(5)])
+
+    def call(self, inputs, training=False):
+        return self.ffn(self.embedding(inputs))
+
+
+def test_subclassed_model_is_not_bound_to_its_build_shape():
+    model = _Tagger()
+    model(np.zeros((1, 12), "int64"))
+    x, _ = _token_data()
+    full = model.predict(x[:3], verbose=0)
+    # per-token model: the first 8 tokens alone give the same outputs
+    np.testing.assert_allclose(model.predict(x[:3, :8], verbose=0), full[:, :8], rtol=1e-6)
+    np.testing.assert_allclose(model(x[:3, :8]).numpy(), full[:, :8], rtol=1e-6)
+    # what the layers cannot take is still refused, by the layer that cannot
+    with pytest.raises(ValueError, match=r"Dense 'dense.*' expects inputs whose last dimension"):
+        model.ffn(np.zeros((2, 8, 7), "float32"))
+
+
+# ------------------------------------------------------------------ training_with_built_in_methods
+# https://keras.io/guides/training_with_built_in_methods/: fit(train_py_dataset, batch_size=64,
+# validation_data=val_py_dataset) with PyDatasets of batches of 32
+
+class _Batches(pynn.utils.PyDataset):
+    def __init__(self, x, y, batch_size, **kwargs):
+        super().__init__(**kwargs)
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def __len__(self):
+        return int(np.ceil(len(self.x) / self.batch_size))
+
+    def __getitem__(self, i):
+        s = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        return self.x[s], self.y[s]
+
+
+def test_py_dataset_as_validation_data_and_batch_size_ignored():
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(100, 4)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5, 0.0], np.float32))[:, None]
+    runs = []
+    for use_datasets in (True, False):
+        pynn.set_seed(3)
+        model = pynn.Sequential([pynn.Input(shape=(4,)), layers.Dense(1)])
+        model.compile(optimizer="rmsprop", loss="mse")
+        if use_datasets:
+            h = model.fit(_Batches(x[:70], y[:70], 32), batch_size=64,
+                          validation_data=_Batches(x[70:], y[70:], 32), epochs=2,
+                          shuffle=False, verbose=0)
+        else:
+            h = model.fit(x[:70], y[:70], batch_size=32, validation_data=(x[70:], y[70:]),
+                          epochs=2, shuffle=False, verbose=0)
+        runs.append(h.history)
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(runs[0][key], runs[1][key], rtol=1e-6)
+    model.evaluate(_Batches(x, y, 32), batch_size=8, verbose=0)  # ignored, as in Keras
+    with pytest.raises(ValueError, match="validation_data PyDataset returns batches without"):
+        model.fit(x, y, validation_data=_XOnly(x), verbose=0)
+
+
+class _XOnly(pynn.utils.PyDataset):
+    def __init__(self, x):
+        super().__init__()
+        self.x = x
+
+    def __len__(self):
+        return 1
+
+    def __getitem__(self, i):
+        return self.x

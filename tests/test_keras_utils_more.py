@@ -236,8 +236,15 @@ def test_pydataset_bad_uses():
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match="fit: y must not be given when x is a PyDataset"):
         model.fit(ds_cls(), YD, verbose=0)
-    with pytest.raises(ValueError, match="fit: batch_size must not be given"):
-        model.fit(ds_cls(), batch_size=4, verbose=0)
+    # batch_size is ignored, as Keras 3 ignores it (keras.io's "Training & evaluation with
+    # the built-in methods" passes batch_size=64 with a PyDataset of batches of 32)
+    model2 = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(2)])
+    model2.set_weights(model.get_weights())
+    model2.compile(optimizer="sgd", loss="mse")
+    h1 = model.fit(ds_cls(), batch_size=4, shuffle=False, verbose=0).history
+    h2 = model2.fit(ds_cls(), shuffle=False, verbose=0).history
+    assert h1 == h2
+    assert model.evaluate(ds_cls(), batch_size=4, verbose=0) == model2.evaluate(ds_cls(), verbose=0)
     with pytest.raises(ValueError, match="validation_split is not supported"):
         model.fit(ds_cls(), validation_split=0.2, verbose=0)
     with pytest.raises(ValueError, match="class_weight is not supported when x is a PyDataset"):

@@ -160,11 +160,20 @@ def sample_weights(model, y, n, sample_weight, class_weight):
 def unpack_validation(model, validation_data):
     """(xs, ys, sample weights) of fit's validation_data, checked as fit's own data."""
     from ..dataset import ArrayDataset
+    from ..py_dataset import PyDataset, read_epoch
     if isinstance(validation_data, ArrayDataset):  # keras.utils.*_dataset_from_*: its arrays
         validation_data = validation_data.arrays()
+    if isinstance(validation_data, PyDataset):
+        # its batches joined, read once per fit (the same numbers as Keras' evaluation batch
+        # by batch, for a dataset whose batches do not change between epochs)
+        vx, vy, vw, _ = read_epoch(validation_data, "fit validation_data")
+        if vy is None:
+            raise ValueError("fit: the validation_data PyDataset returns batches without "
+                             "targets; its __getitem__ must return (x, y) or (x, y, w)")
+        validation_data = (vx, vy) if vw is None else (vx, vy, vw)
     if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be a tuple (x_val, y_val) or "
-                         "(x_val, y_val, val_sample_weight)")
+                         "(x_val, y_val, val_sample_weight), or a PyDataset")
     vx = prepare_x(model, validation_data[0])
     vn = vx[0].shape[0]
     vy = prepare_ys(model, validation_data[1], vn, "y_val")
