@@ -186,6 +186,8 @@ GRADIENT_TESTS = {
     **{op: ("test_keras_ops.py", "test_gradients_against_central_differences", f"ops.{op}")
        for op in ("where", "sin", "cos", "floor", "ceil", "round", "trunc", "sign")},
     "erf": ("test_keras_ops_arrays.py", "test_gradients_against_central_differences", "ops.erf"),
+    **{op: ("test_keras_ops_arctrig.py", "test_gradients_against_central_differences", f"ops.{op}")
+       for op in ("arctan", "arcsin", "arccos", "arctan2", "erfc", "erfinv")},
     "softmax": ("test_ops_reduce.py", "test_softmax_gradients", '"softmax"'),
     "log_softmax": ("test_ops_reduce.py", "test_softmax_gradients", '"log_softmax"'),
     **{op: _REDUCE + (f"ops.{op}",) for op in ("sum", "mean", "max", "min", "var", "std")},

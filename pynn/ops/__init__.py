@@ -46,6 +46,10 @@ from .correlate import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
 from .numpy_more import *  # noqa: F401,F403
 from .stacking import *  # noqa: F401,F403
+from .arctrig import *  # noqa: F401,F403
+from .nn_conv import *  # noqa: F401,F403
+from .nn_norm import *  # noqa: F401,F403
+from .nn_more import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -326,7 +330,8 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "activations_more", "mathfuncs", "arrange", "fft",
                                       "control", "nanreduce", "quantile",
                                       "bitwise", "counting", "scatter", "correlate",
-                                      "special", "numpy_more", "stacking")
+                                      "special", "numpy_more", "stacking", "arctrig",
+                                      "nn_conv", "nn_norm", "nn_more")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})

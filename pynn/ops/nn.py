@@ -8,10 +8,19 @@ from . import (binary_crossentropy, categorical_crossentropy,  # noqa: F401
                sparse_categorical_crossentropy, celu, elu, gelu, glu, hard_shrink, hard_sigmoid, hard_silu,  # noqa: F401
                hard_swish, hard_tanh, leaky_relu, log_sigmoid, log_softmax, moments, one_hot, relu,
                relu6, selu, sigmoid, silu, soft_shrink, softmax, softplus, softsign, sparse_plus,
-               squareplus, swish, tanh_shrink, threshold)
+               squareplus, swish, tanh_shrink, threshold,
+               # the functional forms of the layers (nn_conv.py, nn_norm.py, nn_more.py)
+               adaptive_average_pool, adaptive_max_pool, average_pool, batch_normalization,
+               conv, conv_transpose, depth_to_space, depthwise_conv, dot_product_attention,
+               layer_normalization, max_pool, multi_hot, normalize, psnr, rms_normalization,
+               separable_conv, space_to_depth, sparse_sigmoid, sparsemax)
 
 __all__ = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
            "celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
            "hard_tanh", "leaky_relu", "log_sigmoid", "log_softmax", "moments", "one_hot", "relu",
            "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
-           "sparse_plus", "squareplus", "swish", "tanh_shrink", "threshold"]
+           "sparse_plus", "squareplus", "swish", "tanh_shrink", "threshold",
+           "adaptive_average_pool", "adaptive_max_pool", "average_pool", "batch_normalization",
+           "conv", "conv_transpose", "depth_to_space", "depthwise_conv", "dot_product_attention",
+           "layer_normalization", "max_pool", "multi_hot", "normalize", "psnr",
+           "rms_normalization", "separable_conv", "space_to_depth", "sparse_sigmoid", "sparsemax"]

@@ -23,6 +23,8 @@ extern const pn_op *const pn_ops_embedding[];
 extern const pn_op *const pn_ops_attention[];
 extern const pn_op *const pn_ops_metric[];
 extern const pn_op *const pn_ops_select[];
+extern const pn_op *const pn_ops_arctrig[];
+extern const pn_op *const pn_ops_erf_more[];
 
 static const pn_op *const *const families[] = {
     pn_ops_binary,
@@ -45,6 +47,8 @@ static const pn_op *const *const families[] = {
     pn_ops_state,
     pn_ops_image,
     pn_ops_select,
+    pn_ops_arctrig,
+    pn_ops_erf_more,
 };
 
 const pn_op *pn_op_at(int i)
