@@ -1492,4 +1492,6 @@ from .tensorboard import TensorBoard  # noqa: E402  (its own module: the tensorb
 
 from .callbacks_backup import BackupAndRestore  # noqa: E402  (it subclasses Callback)
 
-__all__ += ["BackupAndRestore"]
+from .callbacks_ema import SwapEMAWeights  # noqa: E402  (it subclasses Callback)
+
+__all__ += ["BackupAndRestore", "SwapEMAWeights"]

@@ -192,7 +192,7 @@ def symbolic_call(layer, inputs, training=False, dict_keys=None, **kwargs):
     masks = [t._keras_mask for t in inputs] if many else inputs._keras_mask
     if many and all(m is None for m in masks):
         masks = None
-    out_shape = layer._symbolic_output_shape(shapes, masks)
+    out_shape = layer._symbolic_output_shape(shapes, masks, kwargs)
     # keyword tensors join the call's inputs (after the positional ones), so that the
     # layers producing them are in the graph, run first and receive gradients
     ins = (tuple(inputs) if many else (inputs,)) + tuple(_keyword_tensors(kwargs))

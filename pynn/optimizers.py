@@ -19,8 +19,11 @@ update with ``t = iterations + 1`` -> ``iterations += 1``.
 steps and applies their mean on every N-th; ``iterations`` counts applied updates
 (calls // N) while a learning-rate schedule sees every call, as in Keras.
 
-Differences from Keras worth knowing: ``use_ema`` and ``loss_scale_factor`` are
-accepted for config compatibility but only their defaults are supported;
+``use_ema=True`` keeps Keras' moving average of the weights in C (after every
+call, also accumulating ones; the first copies the weights).
+
+Differences from Keras worth knowing: ``loss_scale_factor`` is accepted for
+config compatibility but only its default is supported;
 hyper-parameters are fixed once the optimizer is built (except ``learning_rate``,
 which stays settable); ``variables`` holds the state arrays only (``iterations``
 is an int attribute).
@@ -97,8 +100,14 @@ class Optimizer(metaclass=abc.ABCMeta):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     gradient_accumulation_steps : int, optional
         Apply the mean of every N gradients once per N calls (Keras' semantics).
     loss_scale_factor : None
@@ -132,8 +141,17 @@ class Optimizer(metaclass=abc.ABCMeta):
         if kwargs:
             hint = " (tf.keras' old `lr` is `learning_rate`)" if "lr" in kwargs else ""
             raise ValueError(f"Argument(s) not recognized: {kwargs}{hint}")
-        if use_ema:
-            raise ValueError("pynn optimizers do not implement `use_ema=True`.")
+        if use_ema:  # Keras checks these only with use_ema
+            if (isinstance(ema_momentum, bool) or not isinstance(ema_momentum, numbers.Real)
+                    or not 0 <= ema_momentum <= 1):
+                raise ValueError("`ema_momentum` must be in the range [0, 1]. "
+                                 f"Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (
+                    isinstance(ema_overwrite_frequency, bool)
+                    or not isinstance(ema_overwrite_frequency, numbers.Integral)
+                    or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                                 f"Received: ema_overwrite_frequency={ema_overwrite_frequency}")
         if loss_scale_factor is not None:
             raise ValueError("pynn optimizers do not implement `loss_scale_factor` (float32 training only).")
         if gradient_accumulation_steps is not None and (
@@ -199,6 +217,9 @@ class Optimizer(metaclass=abc.ABCMeta):
         args["clipvalue"] = self.clipvalue
         args["global_clipnorm"] = self.global_clipnorm
         args["gradient_accumulation_steps"] = self.gradient_accumulation_steps
+        if self.use_ema:
+            args.update(use_ema=True, ema_momentum=float(self.ema_momentum),
+                        ema_overwrite_frequency=self.ema_overwrite_frequency or None)
         if self._lr_schedule is None:
             args["learning_rate"] = self._lr_value
         elif self._lr_spec is not None:
@@ -553,13 +574,76 @@ class Optimizer(metaclass=abc.ABCMeta):
         """Keras names of the state arrays (e.g. ``("momentum", "velocity")``)."""
         if self._c is None:
             return ()
+        ema = ("average",) if self._c.ema is not None else ()
         acc = ("gradient_accumulator",) if self._c.accumulator is not None else ()
-        return acc + tuple(self._c.state_names)
+        return ema + acc + tuple(self._c.state_names)
 
     def _state_arrays(self):
-        # Keras creates the gradient accumulators before the optimizer's own slots
-        acc = self._c.accumulator
-        return ((acc,) if acc is not None else ()) + tuple(self._c.state)
+        # Keras creates the moving averages, then the gradient accumulators, then the
+        # optimizer's own slots
+        ema, acc = self._c.ema, self._c.accumulator
+        return tuple(a for a in (ema, acc) if a is not None) + tuple(self._c.state)
+
+    @property
+    def _model_variables_moving_average(self):
+        """Live views of the moving average, one per variable (Keras' attribute of that
+        name); empty unless ``use_ema`` and built."""
+        if self._c is None or self._c.ema is None:
+            return []
+        out, off = [], 0
+        for size, shape in zip(self._c.segment_sizes, self._shapes):
+            out.append(self._c.ema[off:off + size].reshape(shape))
+            off += size
+        return out
+
+    def _stepped_weights(self):
+        """The weights the optimizer steps: those ``fit`` bound, else those ``apply`` built on."""
+        bound = self.__dict__.get("_bound_table")
+        if bound is not None and bound[0] is self._c:
+            return list(bound[1])
+        return [_buffer_of(v) for v in self._trainable_variables or []]
+
+    def finalize_variable_values(self, var_list):
+        """Copies the moving average into the variables when ``use_ema`` (Keras calls
+        it, as ``fit`` does, at the end of training); otherwise does nothing.
+
+        Parameters
+        ----------
+        var_list : list of array_like
+            The variables, in the order the optimizer was built with.
+
+        Raises
+        ------
+        ValueError
+            A number of variables or a shape that differs from the optimizer's.
+
+        Examples
+        --------
+        >>> w = np.array([1.0], np.float32)
+        >>> opt = pynn.optimizers.SGD(learning_rate=0.5, use_ema=True, ema_momentum=0.5)
+        >>> for _ in range(2):
+        ...     opt.apply([np.ones(1, np.float32)], [w])
+        >>> float(w[0]), float(opt._model_variables_moving_average[0][0])  # 0.5*0.5 + 0.5*0
+        (0.0, 0.25)
+        >>> opt.finalize_variable_values([w])
+        >>> float(w[0])
+        0.25
+        """
+        if not self.use_ema:
+            return
+        averages = self._model_variables_moving_average
+        var_list = list(var_list)
+        if len(var_list) != len(averages):
+            raise ValueError(f"The length of model variables ({len(var_list)}) to override does "
+                             f"not match the length of model variables stored in the optimizer "
+                             f"({len(averages)}). Please check if the optimizer was called on "
+                             f"your model.")
+        for var, average in zip(var_list, averages):
+            target = _buffer_of(var)
+            if target.shape != average.shape:
+                raise ValueError(f"finalize_variable_values: a variable of shape {target.shape} "
+                                 f"for an average of shape {average.shape}")
+            np.copyto(target, average)
 
     def get_state(self):
         """Returns ``(iterations, [state arrays])``: copies, enough to resume bit for bit.
@@ -763,8 +847,14 @@ class SGD(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     gradient_accumulation_steps : int, optional
         Apply the mean of every N gradients once per N calls (Keras' semantics).
     loss_scale_factor : None
@@ -831,8 +921,14 @@ class RMSprop(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     gradient_accumulation_steps : int, optional
         Apply the mean of every N gradients once per N calls (Keras' semantics).
     loss_scale_factor : None
@@ -900,8 +996,14 @@ class Adam(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     gradient_accumulation_steps : int, optional
         Apply the mean of every N gradients once per N calls (Keras' semantics).
     loss_scale_factor : None
@@ -970,8 +1072,14 @@ class AdamW(Adam):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     gradient_accumulation_steps : int, optional
         Apply the mean of every N gradients once per N calls (Keras' semantics).
     loss_scale_factor : None
@@ -1029,8 +1137,14 @@ class Adagrad(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     gradient_accumulation_steps : int, optional
         Apply the mean of every N gradients once per N calls (Keras' semantics).
     loss_scale_factor : None
@@ -1095,8 +1209,14 @@ class Adadelta(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     gradient_accumulation_steps : int, optional
@@ -1163,8 +1283,14 @@ class Adamax(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     gradient_accumulation_steps : int, optional
         Apply the mean of every N gradients once per N calls (Keras' semantics).
     loss_scale_factor : None
@@ -1228,8 +1354,14 @@ class Nadam(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     gradient_accumulation_steps : int, optional
         Apply the mean of every N gradients once per N calls (Keras' semantics).
     loss_scale_factor : None
@@ -1291,8 +1423,14 @@ class NSGD(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     gradient_accumulation_steps : int, optional
         Apply the mean of every N gradients once per N calls (Keras' semantics).
     loss_scale_factor : None
@@ -1355,8 +1493,14 @@ class Lion(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     gradient_accumulation_steps : int, optional
@@ -1429,8 +1573,14 @@ class Lamb(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     gradient_accumulation_steps : int, optional
@@ -1512,8 +1662,14 @@ class Adafactor(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     gradient_accumulation_steps : int, optional
@@ -1606,8 +1762,14 @@ class Ftrl(Optimizer):
     global_clipnorm : float, optional
         Clip all gradients together to this global L2 norm (one of the three
         clipping options at most).
-    use_ema, ema_momentum, ema_overwrite_frequency : optional
-        Accepted for Keras compatibility; only ``use_ema=False`` is supported.
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``),
+        updated in C after every step; ``fit`` ends by copying it into the
+        weights, and `pynn.callbacks.SwapEMAWeights` evaluates with it.
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
     loss_scale_factor : None
         Accepted for Keras compatibility; a value raises.
     gradient_accumulation_steps : int, optional

@@ -5,6 +5,7 @@ image_dataset_from_directory, text_dataset_from_directory, get_file) and the ima
 file helpers (pynn/image_utils.py: load_img, img_to_array, array_to_img, save_img)."""
 import numpy as np
 
+from .config_dict import Config
 from .data import to_categorical
 from .image_utils import array_to_img, img_to_array, load_img, save_img
 from .dataset_utils import (get_file, image_dataset_from_directory, split_dataset,  # noqa: F401
@@ -26,7 +27,92 @@ __all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed", "p
            "serialize_keras_object", "deserialize_keras_object", "get_registered_name",
            "get_registered_object", "clear_session", "is_keras_tensor", "pack_x_y_sample_weight",
            "unpack_x_y_sample_weight", "array_to_img", "img_to_array", "load_img", "save_img",
-           "PyDataset", "Sequence"]
+           "PyDataset", "Sequence", "Config", "CustomObjectScope", "get_source_inputs",
+           "standardize_dtype"]
+
+# Keras' class name for the scope; custom_object_scope is its alias there
+CustomObjectScope = custom_object_scope
+
+# Keras' dtype names (keras/src/backend/common/dtypes.py ALLOWED_DTYPES)
+_DTYPES = ("float16", "float32", "float64", "uint8", "uint16", "uint32", "uint64", "int8",
+           "int16", "int32", "int64", "bfloat16", "bool", "string", "float8_e4m3fn",
+           "float8_e5m2", "complex64", "complex128")
+# Python types by the name Keras gives them on its torch and jax backends
+_PYTHON_DTYPES = {bool: "bool", int: "int32", float: "float32", str: "string", "int": "int32",
+                  complex: "complex64"}
+
+
+def standardize_dtype(dtype):
+    """Keras' canonical name of a dtype (``keras.utils.standardize_dtype``).
+
+    Parameters
+    ----------
+    dtype : None, str, type, np.dtype or a torch dtype
+        None is Keras' default float, "float32".
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        A dtype Keras does not know (``Invalid dtype: ...``).
+
+    Examples
+    --------
+    >>> pynn.utils.standardize_dtype(np.float64), pynn.utils.standardize_dtype(None)
+    ('float64', 'float32')
+    >>> pynn.utils.standardize_dtype(int), pynn.utils.standardize_dtype(np.dtype("uint8"))
+    ('int32', 'uint8')
+    """
+    if dtype is None:
+        return "float32"
+    try:
+        dtype = _PYTHON_DTYPES.get(dtype, dtype)
+    except TypeError:  # unhashable
+        pass
+    if hasattr(dtype, "name"):
+        dtype = dtype.name
+    elif hasattr(dtype, "__name__"):
+        dtype = dtype.__name__
+    elif "torch" in str(dtype) or "jax.numpy" in str(dtype):
+        dtype = str(dtype).split(".")[-1]
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
+        raise ValueError(f"Invalid dtype: {dtype}")
+    return dtype
+
+
+def get_source_inputs(tensor):
+    """The model inputs a symbolic tensor is computed from (``keras.utils.get_source_inputs``).
+
+    Parameters
+    ----------
+    tensor : KerasTensor
+        A tensor of a functional graph. Anything else is returned as it is, as Keras.
+
+    Returns
+    -------
+    list of KerasTensor
+        The `pynn.Input` tensors reached walking back, each once, in first-reached order.
+
+    Examples
+    --------
+    >>> a, b = pynn.Input(shape=(2,), name="a"), pynn.Input(shape=(2,), name="b")
+    >>> y = pynn.layers.Dense(1)(pynn.layers.Add()([a, pynn.layers.Dense(2)(b)]))
+    >>> [t.name for t in pynn.utils.get_source_inputs(y)]
+    ['a', 'b']
+    """
+    if not getattr(tensor, "_is_symbolic", False):
+        return tensor
+    if tensor.layer is None or not tensor.inputs:
+        return [tensor]
+    sources = []
+    for t in tensor.inputs:
+        for s in get_source_inputs(t):
+            if all(s is not seen for seen in sources):
+                sources.append(s)
+    return sources
 
 
 def is_keras_tensor(x):

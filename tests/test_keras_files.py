@@ -86,6 +86,9 @@ SEQUENTIAL = {
                                          L.Bidirectional(L.GRU(2), merge_mode="sum")]),
     "reshaping": ((5, 6, 2), lambda L: [L.ZeroPadding2D(((1, 0), (2, 1))), L.Cropping2D(1),
                                         L.UpSampling2D(2), L.Conv2D(2, 1)]),
+    "conv3d_transpose": ((2, 3, 3, 2), lambda L: [
+        L.Conv3DTranspose(3, 2, strides=2, padding="same", activation="relu"),
+        L.Conv3DTranspose(2, (3, 1, 2), dilation_rate=(2, 1, 1))]),
     "activations": ((8,), lambda L: [L.Dense(8), L.ReLU(), L.Dense(8), L.LeakyReLU(),
                                      L.Dense(8), L.ELU(), L.Dense(4), L.Softmax()]),
 }
@@ -147,9 +150,9 @@ def test_pynn_files_named_keras_still_load_as_pynn(tmp_path):
 
 def test_unknown_layer_is_named(keras, tmp_path):
     L = keras.layers
-    kmodel = keras.Sequential([keras.Input(shape=(2, 2, 2, 1)), L.Conv3DTranspose(2, 1, name="up")])
+    kmodel = keras.Sequential([keras.Input(shape=(2, 2, 2, 2, 1)), L.ConvLSTM3D(2, 1, name="clstm")])
     kmodel.save(str(tmp_path / "m.keras"))
-    with pytest.raises(ValueError, match=r"layer 'up' \(Conv3DTranspose\) has no pynn equivalent"):
+    with pytest.raises(ValueError, match=r"layer 'clstm' \(ConvLSTM3D\) has no pynn equivalent"):
         pynn.load_model(str(tmp_path / "m.keras"))
 
 

@@ -89,7 +89,7 @@ def test_wrappers_bad_input():
         layers.RepeatVector(2)(np.zeros((2, 3, 4), "float32"))
     with pytest.raises(ValueError, match="TimeDistributed .* expects inputs of shape"):
         layers.TimeDistributed(layers.Dense(2))(np.zeros((2, 3), "float32"))
-    with pytest.raises(ValueError, match="TimeDistributed needs a layer"):
+    with pytest.raises(ValueError, match="supplied to TimeDistributed isn.t a supported layer"):
         layers.TimeDistributed("dense")
     with pytest.raises(TypeError, match="function must be callable"):
         layers.Lambda(3)

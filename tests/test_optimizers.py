@@ -645,7 +645,7 @@ def test_more_than_one_clip(kw):
     (lambda: O.NSGD(beta=1.0), "beta"),
     (lambda: O.AdamW(weight_decay=None), "weight_decay"),
     (lambda: O.Adam(foo=1), "not recognized"),
-    (lambda: O.Adam(use_ema=True), "use_ema"),
+    (lambda: O.Adam(use_ema=True, ema_momentum=-0.5), "ema_momentum"),
     (lambda: O.SGD(nesterov="yes"), "nesterov"),
     (lambda: O.SGD(clipvalue="1"), "clipvalue"),
 ])

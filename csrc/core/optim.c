@@ -69,6 +69,7 @@ int pn_optim_init(pn_optim *o, const char *name)
     o->def = d;
     o->lr = d->default_lr;
     o->sched.kind = PN_SCHED_CONSTANT;
+    o->ema_momentum = 0.99;
     for (int i = 0; i < d->n_hyper; i++) o->hyper[i] = d->hyper[i].def;
     if (d->set_updates) d->set_updates(o, 0);
     return PN_OK;
@@ -98,6 +99,8 @@ int pn_optim_hyper_type(const pn_optim *o, const char *name)
     int i = hyper_index(o, name);
     if (i >= 0) return o->def->hyper[i].type;
     if (!strcmp(name, "gradient_accumulation_steps")) return PN_HP_FLOAT;
+    if (!strcmp(name, "use_ema")) return PN_HP_BOOL;
+    if (!strcmp(name, "ema_momentum") || !strcmp(name, "ema_overwrite_frequency")) return PN_HP_FLOAT;
     return common_slot((pn_optim *)o, name) ? PN_HP_FLOAT : -1;
 }
 
@@ -120,6 +123,24 @@ int pn_optim_set(pn_optim *o, const char *name, double value)
         o->accum_steps = (int64_t)value;
         return PN_OK;
     }
+    if (!strcmp(name, "use_ema")) {
+        if (value != 0.0 && value != 1.0)
+            return pn_error(PN_EVALUE, "%s: `use_ema` must be a bool, got %g", o->def->name, value);
+        o->use_ema = value != 0.0;
+        return PN_OK;
+    }
+    if (!strcmp(name, "ema_momentum")) {
+        o->ema_momentum = value;
+        return PN_OK;
+    }
+    if (!strcmp(name, "ema_overwrite_frequency")) {
+        /* Keras: None (0 here) or an integer >= 1 */
+        if (!isfinite(value) || value != floor(value) || value < 0.0 || value > 1e15)
+            return pn_error(PN_EVALUE, "`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                            "Received: ema_overwrite_frequency=%g", value);
+        o->ema_overwrite = (int64_t)value;
+        return PN_OK;
+    }
     double *slot = common_slot(o, name);
     if (!slot) {
         char known[512];
@@ -129,7 +150,8 @@ int pn_optim_set(pn_optim *o, const char *name, double value)
             len += (size_t)snprintf(known + len, sizeof known - len, "%s, ", o->def->hyper[k].name);
         return pn_error(PN_ETYPE,
                         "%s: unexpected keyword argument '%s' (it takes %slearning_rate, weight_decay, clipnorm, "
-                        "clipvalue, global_clipnorm, gradient_accumulation_steps)",
+                        "clipvalue, global_clipnorm, gradient_accumulation_steps, use_ema, ema_momentum, "
+                        "ema_overwrite_frequency)",
                         o->def->name, name, known);
     }
     *slot = value;
@@ -245,6 +267,7 @@ int pn_optim_validate(const pn_optim *o)
     if (o->accum_steps < 0 || o->accum_steps == 1)
         return pn_error(PN_EVALUE, "`gradient_accumulation_steps` must be an integer >= 2, got %lld",
                         (long long)o->accum_steps);
+    if ((rc = pn_optim_ema_validate(o))) return rc;
     if (o->iterations < 0)
         return pn_error(PN_EVALUE, "optimizer: `iterations` must be >= 0, got %lld",
                         (long long)o->iterations);
@@ -285,6 +308,8 @@ int pn_optim_validate(const pn_optim *o)
                                 pn_optim_state_name(o, i));
         if (o->accum_steps >= 2 && !o->accum)
             return pn_error(PN_EVALUE, "optimizer: gradient accumulator missing");
+        if (o->use_ema && !o->ema)
+            return pn_error(PN_EVALUE, "optimizer: moving-average (use_ema) array missing");
     }
     return PN_OK;
 }
@@ -431,6 +456,7 @@ static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *c
             accumulate(o->accum + off, g, len, update, (float)o->accum_steps);
         }
         if (!update) {
+            pn_optim_ema_update(o, w_arena, wl);
             o->iterations++;
             return PN_OK;
         }
@@ -480,6 +506,7 @@ static int step_impl(pn_optim *o, float *w_arena, const float *g_arena, float *c
 
     if (o->accum_steps >= 2 && o->n > 0) memset(o->accum, 0, (size_t)o->n * sizeof(float));
     if (o->def->finish) o->def->finish(o, &k);
+    pn_optim_ema_update(o, w_arena, wl);
     o->last_lr = lr;
     o->iterations++;
     return PN_OK;

@@ -10,6 +10,8 @@
  *   g  = clip(g)                         (clipnorm per tensor | global_clipnorm | clipvalue)
  *   w -= w * weight_decay * lr           (decoupled decay, any optimizer)
  *   update w and the state with t = iterations / N + 1 (the entry's kernel)
+ *   [use_ema: ema = m * ema + (1 - m) * w, also on accumulating calls; every
+ *    ema_overwrite_frequency-th update, w = ema]
  *   iterations += 1
  *
  * The host owns all memory: the state arrays (n floats each, n_state() of them, laid
@@ -104,6 +106,13 @@ typedef struct pn_optim {
                                    (rows, cols), rows = 0 below rank 2 (Adafactor needs it) */
     float *state[PN_OPTIM_MAX_STATE]; /* pn_optim_n_state() arrays of n floats, host-owned */
     float *accum;               /* n floats when accum_steps >= 2, host-owned, starts at 0 */
+    /* Keras' use_ema (optim_ema.c): after every call, ema = m * ema + (1 - m) * w with
+       m = ema_momentum except 0 before the first update; every ema_overwrite-th update
+       (0 = never) copies ema into the weights */
+    int use_ema;
+    double ema_momentum;        /* in [0, 1], Keras' default 0.99 */
+    int64_t ema_overwrite;      /* ema_overwrite_frequency: 0 = None, else >= 1 */
+    float *ema;                 /* n floats when use_ema, host-owned, starts at 0 */
     float *const *w_table;      /* the weight table: n_seg pointers, segment s of the
                                    weights at w_table[s] (host-owned), or NULL */
 
@@ -126,7 +135,8 @@ int pn_optim_init(pn_optim *o, const char *name);
 const char *pn_optim_name(const pn_optim *o);
 
 /* Sets a hyper-parameter of the entry's schema or a common option (learning_rate,
- * weight_decay, clipnorm, clipvalue, global_clipnorm, gradient_accumulation_steps)
+ * weight_decay, clipnorm, clipvalue, global_clipnorm, gradient_accumulation_steps,
+ * use_ema, ema_momentum, ema_overwrite_frequency)
  * by name. Unknown names fail with a message listing the known ones; ranges are
  * checked by pn_optim_validate. pn_optim_hyper_type gives the pn_hyper_type of a
  * name, or -1 if the optimizer has no such argument. */
@@ -172,6 +182,11 @@ int pn_optim_step_table(pn_optim *o, const float *g);
  * clipped, counted in the global norm, accumulated, decayed nor updated. Used by
  * the eager mode, where parameters are separate arrays. */
 int pn_optim_step_list(pn_optim *o, float *const *w, const float *const *g);
+/* The exponential moving average of the weights after a step (optim_ema.c); the
+ * step calls it. w_arena, or wl (segment s at wl[s], NULL skips it). */
+void pn_optim_ema_update(pn_optim *o, float *w_arena, float *const *wl);
+/* Checks use_ema, ema_momentum and ema_overwrite_frequency as Keras does. */
+int pn_optim_ema_validate(const pn_optim *o);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,7 @@ typedef struct {
     double *sched_tab;                     /* piecewise boundaries then values */
     int64_t *dims;                         /* 2 per segment (last two axes) or NULL */
     PyObject *accum;                       /* float32 ndarray of o.n (gradient accumulation) or NULL */
+    PyObject *ema;                         /* float32 ndarray of o.n (use_ema) or NULL */
     PyObject *state[PN_OPTIM_MAX_STATE];   /* float32 ndarrays of o.n */
     PyObject *bound;                       /* tuple of the n_seg weight arrays bound, or NULL */
     float **w_table;                       /* their data pointers (o.w_table): allocated once,
@@ -192,6 +193,7 @@ static void Optim_dealloc(PnOptim *self)
 {
     for (int i = 0; i < PN_OPTIM_MAX_STATE; i++) Py_CLEAR(self->state[i]);
     Py_CLEAR(self->accum);
+    Py_CLEAR(self->ema);
     Py_CLEAR(self->bound);
     PyMem_Free(self->w_table);
     PyMem_Free(self->dims);
@@ -228,6 +230,16 @@ static int refresh_state(PnOptim *self)
             return -1;
         }
         self->o.accum = (float *)PyArray_DATA(a);
+    }
+    self->o.ema = NULL;
+    if (self->ema) {
+        PyArrayObject *a = (PyArrayObject *)self->ema;
+        if (PyArray_SIZE(a) != self->o.n || PyArray_TYPE(a) != NPY_FLOAT32 ||
+            !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISWRITEABLE(a)) {
+            PyErr_SetString(PyExc_RuntimeError, "optimizer moving-average (use_ema) array was resized or altered");
+            return -1;
+        }
+        self->o.ema = (float *)PyArray_DATA(a);
     }
     if (self->bound) {
         for (int s = 0; s < self->o.n_seg; s++) {
@@ -302,7 +314,8 @@ static int parse_dims(PnOptim *self, PyObject *shapes)
 static int none_is_off(const char *k)
 {
     return !strcmp(k, "weight_decay") || !strcmp(k, "clipnorm") || !strcmp(k, "clipvalue") ||
-           !strcmp(k, "global_clipnorm") || !strcmp(k, "gradient_accumulation_steps");
+           !strcmp(k, "global_clipnorm") || !strcmp(k, "gradient_accumulation_steps") ||
+           !strcmp(k, "ema_overwrite_frequency");
 }
 
 static PyObject *Optim_new(PyTypeObject *type, PyObject *args, PyObject *kw)
@@ -423,6 +436,10 @@ static PyObject *Optim_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     if (o->accum_steps >= 2) {
         self->accum = PyArray_ZEROS(1, &dim, NPY_FLOAT32, 0);
         if (!self->accum) goto fail;
+    }
+    if (o->use_ema) { /* Keras' "average" variables start at zero */
+        self->ema = PyArray_ZEROS(1, &dim, NPY_FLOAT32, 0);
+        if (!self->ema) goto fail;
     }
     if (refresh_state(self) < 0) goto fail;
     if (pn_optim_validate(o)) {
@@ -753,6 +770,14 @@ static PyObject *Optim_get_updates(PnOptim *self, void *c)
     return PyLong_FromLongLong((long long)pn_optim_updates(&self->o));
 }
 
+static PyObject *Optim_get_ema(PnOptim *self, void *c)
+{
+    (void)c;
+    if (!self->ema) Py_RETURN_NONE;
+    Py_INCREF(self->ema);
+    return self->ema;
+}
+
 static PyObject *Optim_get_accumulator(PnOptim *self, void *c)
 {
     (void)c;
@@ -806,6 +831,8 @@ static PyGetSetDef Optim_getset[] = {
      "the optimizer's scalar state 0 (Nadam's momentum-schedule product)", NULL},
     {"updates", (getter)Optim_get_updates, NULL,
      "updates applied: iterations // gradient_accumulation_steps (Keras' optimizer.iterations)", NULL},
+    {"ema", (getter)Optim_get_ema, NULL,
+     "the live float32 moving average of the weights (arena layout), None without use_ema", NULL},
     {"accumulator", (getter)Optim_get_accumulator, NULL,
      "the live float32 gradient accumulator (arena layout), None without accumulation", NULL},
     {NULL, NULL, NULL, NULL, NULL}};

@@ -62,6 +62,10 @@ from .image_preprocessing import (RandomContrast, RandomFlip, RandomRotation,  #
 from .image_crop import CenterCrop, RandomBrightness, RandomCrop  # noqa: F401
 from .image_color import RandomColorDegeneration, RandomGrayscale, RandomInvert  # noqa: F401
 from .wrappers import Lambda, Permute, RepeatVector, TimeDistributed  # noqa: F401
+from .conv3d_transpose import Conv3DTranspose, Convolution3DTranspose  # noqa: F401
+from .input_spec import InputSpec  # noqa: F401
+from .wrapper import Wrapper  # noqa: F401
+from .reversible_embedding import ReversibleEmbedding  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
 # The public names (the submodules base, core, conv, ... are implementation)
@@ -94,6 +98,8 @@ __all__ = [
     "RandomCrop", "RandomGrayscale", "RandomInvert", "SeparableConv1D", "SeparableConvolution1D",
     "SeparableConvolution2D", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "UnitNormalization", "UpSampling3D", "ZeroPadding3D",
+    # Keras 3 layers added in session 8
+    "Conv3DTranspose", "Convolution3DTranspose", "InputSpec", "Wrapper", "ReversibleEmbedding",
 ]
 
 
@@ -165,6 +171,8 @@ for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePo
              RandomColorDegeneration, RandomCrop, RandomGrayscale, RandomInvert, SeparableConv1D,
              SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, UnitNormalization,
              UpSampling3D, ZeroPadding3D):
+    register(_cls)
+for _cls in (Conv3DTranspose, ReversibleEmbedding):
     register(_cls)
 
 

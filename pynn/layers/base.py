@@ -379,6 +379,9 @@ class Layer:
     # list of tensors is refused by name and a nested list of numbers is one array.
     _one_input = False
     _call_takes_mask = False
+    # a layer's declared inputs (pynn.layers.InputSpec, or a list of them), checked by
+    # __call__ on every call as Keras does; None: the layer checks its inputs itself
+    input_spec = None
 
     def __init_subclass__(cls, **kwargs):
         # Keras lets call() leave out `training`; pynn always passes it, so such a
@@ -851,12 +854,16 @@ class Layer:
             out = _any_size_where_they_differ(out, self._dry_run_shape(input_shape, 3))
         return _with_batch_dimension(out)
 
-    def _symbolic_output_shape(self, input_shape, masks):
+    def _symbolic_output_shape(self, input_shape, masks, call_kwargs=None):
         """compute_output_shape for a functional graph, whose inputs may carry masks:
         the dry runs of the default one then carry masks of ones (a call(inputs,
-        mask=None) may need one, as in Keras)."""
+        mask=None) may need one, as in Keras). Call arguments that an overriding
+        compute_output_shape names (ReversibleEmbedding's ``reverse``) are passed on."""
         if masks is None or type(self).compute_output_shape is not Layer.compute_output_shape:
-            return self.compute_output_shape(input_shape)
+            named = inspect.signature(self.compute_output_shape).parameters
+            extra = {k: v for k, v in (call_kwargs or {}).items()
+                     if k in named and k != "input_shape"}
+            return self.compute_output_shape(input_shape, **extra)
         mask_shapes = [getattr(m, "shape", None) for m in masks] \
             if isinstance(masks, list) else getattr(masks, "shape", None)
         out = self._dry_run_shape(input_shape, 2, mask_shapes)
@@ -983,6 +990,9 @@ class Layer:
         elif args:  # layer(a, b): several input tensors, as Keras passes them to call(a, b)
             inputs = [inputs, *args]
         training = resolve_training(training)
+        if self.input_spec:  # what the layer declared (Keras' InputSpec), eager or symbolic
+            from .input_spec import assert_input_compatibility
+            assert_input_compatibility(self.input_spec, inputs, self.name)
         if isinstance(inputs, dict):  # Keras: a layer may take a dict of tensors
             return self._call_dict(inputs, training, kwargs)
         first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs

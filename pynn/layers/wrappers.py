@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import ops
 from .base import Layer
+from .wrapper import Wrapper
 
 
 def _per_sample_repr(shape):
@@ -200,7 +201,7 @@ class Permute(Layer):
         return cfg
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every time step of (batch, time, ...), with one set of weights.
 
     The steps are folded into the batch axis, so the wrapped layer runs once on
@@ -227,12 +228,6 @@ class TimeDistributed(Layer):
     [(3, 2), (2,)]
     """
 
-    def __init__(self, layer, **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(layer, Layer):
-            raise ValueError(f"TimeDistributed needs a layer, got {layer!r}")
-        self.layer = layer
-
     def _check_input(self, shape):
         if len(shape) < 3 or shape[1] is None:
             raise ValueError(f"TimeDistributed '{self.name}' expects inputs of shape (batch, time, "
@@ -251,15 +246,3 @@ class TimeDistributed(Layer):
     def compute_output_shape(self, input_shape):
         inner = self.layer.compute_output_shape((None,) + tuple(input_shape[2:]))
         return (input_shape[0], input_shape[1]) + tuple(inner[1:])
-
-    def get_config(self):
-        from ..saving import layer_to_config
-        cfg = super().get_config()
-        cfg["layer"] = layer_to_config(self.layer)
-        return cfg
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from ..saving import layer_from_config
-        config = dict(config)
-        return cls(layer_from_config(config.pop("layer"), custom_objects), **config)

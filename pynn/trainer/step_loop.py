@@ -10,6 +10,13 @@ from ..optimizers import Optimizer
 from ..tensor import Tensor, no_grad
 
 
+def finalize_ema(optimizer, epochs):
+    """Keras' end of fit: with ``use_ema`` the weights become their moving average
+    (``optimizer.finalize_variable_values``), when fit ran any epoch."""
+    if epochs > 0 and getattr(optimizer, "use_ema", False) and optimizer._c is not None:
+        optimizer.finalize_variable_values(optimizer._stepped_weights())
+
+
 def _batch(arrays, idx):
     ts = [Tensor(np.ascontiguousarray(a[idx])) for a in arrays]
     return ts[0] if len(ts) == 1 else ts
@@ -83,6 +90,7 @@ def fit(model, xs, ys, w, val, batch_size, epochs, initial_epoch, shuffle, callb
         cbs.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:
             break
+    finalize_ema(model.optimizer, epochs)
     cbs.on_train_end(epoch_logs)
     return model.history
 

@@ -635,6 +635,7 @@ class Trainer(Steps):
                 self.stop_training = plan.agree(self.stop_training)
             if self.stop_training:
                 break
+        step_loop.finalize_ema(self.optimizer, epochs)
         cbs.on_train_end(epoch_logs if epochs > initial_epoch else {})
         return self.history
 
