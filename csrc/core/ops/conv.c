@@ -23,9 +23,13 @@
  * CNN of the benchmarks spent most of its conv time there. The micro-kernel
  * sums each output over K in pn_sgemm's blocks and order (pn_gemm_k_block), so
  * the output has pn_sgemm's bits, tile or not. Tasks are runs of tiles; which
- * thread runs a tile never changes the arithmetic. A kernel too large to stay
- * in L2 beside the tiles (K*F past TILE_MAX_B) goes through im2col chunks and
- * pn_sgemm, whose cache blocking suits it.
+ * thread runs a tile never changes the arithmetic. Where a tile's windows
+ * avoid the padding, the kernel's wkernel reads them where they lie in x
+ * (no im2col copy at all; same FMA chain, so the same bits). A kernel too
+ * large to stay in L2 beside the tiles (K*F past TILE_MAX_B) goes through
+ * im2col chunks and pn_sgemm, whose cache blocking suits it.
+ * In an inference program a conv2d read only by a non-overlapping max
+ * pooling runs pooled (conv2d_forward_pooled): its output is never written.
  *
  * Backward: dW += colsᵀ·dY, dcols = dY·Wᵀ scattered back (col2im), db += Σ dY.
  * Chunks hold whole output lines up to PN_CONV_COL_BUDGET floats; the chunk
