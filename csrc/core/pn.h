@@ -174,7 +174,18 @@ typedef struct pn_op {
     const pn_attr *attrs;
     uint32_t traits;
     uint32_t (*traits_of)(const pn_node *n);
+    /* The compiled driver's pooling fusion (program.c), both optional. A
+     * pooling op's pools_input says whether n is a max pooling over
+     * non-overlapping win[0] x win[1] windows ('valid', strides = window);
+     * then an input op with forward_pooled may compute its output pooled
+     * straight into `pooled`'s buffer, never writing its own (its only
+     * consumer is the pooling, and neither needs a gradient). forward_pooled
+     * returns PN_UNFUSED, having done nothing, when it cannot: the driver
+     * then runs both forwards. */
+    int (*pools_input)(const pn_node *n, int64_t win[2]);
+    int (*forward_pooled)(pn_node *n, const int64_t win[2], pn_node *pooled);
 } pn_op;
+#define PN_UNFUSED (-1)
 
 /* The descriptor of op's attribute name (NULL if it has none of that name). */
 const pn_attr *pn_attr_find(const pn_op *op, const char *name);

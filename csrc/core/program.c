@@ -6,6 +6,36 @@
 #include "graph.h"
 #include "program.h"
 
+/* Pairs (x, pooling of x) that may run as one pass (pn_op.forward_pooled):
+ * x's output is then never written, which in a CNN's inference is the
+ * largest activation of all, written once and read once by the pooling.
+ * Only where nothing else can see it: the pooling is x's one consumer in
+ * the program, x is no output, and neither needs a gradient (an inference
+ * program: backward would want x's output). */
+static int plan_fusion(pn_program *p, pn_node **outputs, int n_out)
+{
+    p->pooled_from = malloc(sizeof *p->pooled_from * (size_t)(p->n ? p->n : 1));
+    p->skipped = calloc((size_t)(p->n ? p->n : 1), sizeof *p->skipped);
+    p->win = malloc(sizeof *p->win * (size_t)(p->n ? p->n : 1));
+    if (!p->pooled_from || !p->skipped || !p->win) return pn_error(PN_ENOMEM, "out of memory");
+    for (int i = 0; i < p->n; i++) {
+        pn_node *pool = p->order[i], *x = pool->op && pool->n_in ? pool->in[0] : NULL;
+        p->pooled_from[i] = -1;
+        if (!x || !x->op || !x->op->forward_pooled || !pool->op->pools_input) continue;
+        if (x->requires_grad || pool->requires_grad || !pool->op->pools_input(pool, p->win[i])) continue;
+        int uses = 0, at = -1;
+        for (int j = 0; j < p->n; j++) {
+            if (p->order[j] == x) at = j;
+            for (int k = 0; k < p->order[j]->n_in; k++) uses += p->order[j]->in[k] == x;
+        }
+        for (int j = 0; j < n_out; j++) uses += outputs[j] == x;
+        if (uses != 1 || at < 0) continue;
+        p->pooled_from[i] = at;
+        p->skipped[at] = 1;
+    }
+    return PN_OK;
+}
+
 int pn_program_create(pn_node **outputs, int n_out, pn_node **inputs, int n_in,
                       pn_program **out)
 {
@@ -46,6 +76,11 @@ int pn_program_create(pn_node **outputs, int n_out, pn_node **inputs, int n_in,
         pn_node_incref(inputs[i]);
     }
     p->n_in = n_in;
+    rc = plan_fusion(p, outputs, n_out);
+    if (rc) {
+        pn_program_free(p);
+        return rc;
+    }
     *out = p;
     return PN_OK;
 }
@@ -57,6 +92,9 @@ void pn_program_free(pn_program *p)
     for (int i = 0; i < p->n_in; i++) pn_node_decref(p->inputs[i]);
     free(p->order);
     free(p->inputs);
+    free(p->pooled_from);
+    free(p->skipped);
+    free(p->win);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -65,11 +103,12 @@ void pn_program_lock(pn_program *p) { pthread_mutex_lock(&p->lock); }
 int pn_program_trylock(pn_program *p) { return pthread_mutex_trylock(&p->lock); }
 void pn_program_unlock(pn_program *p) { pthread_mutex_unlock(&p->lock); }
 
-/* Whether x is one of the program's nodes (outputs to read must be). */
+/* Whether x is one of the program's nodes that forward computes (outputs to
+ * read must be: a node pooled away by plan_fusion holds nothing). */
 int pn_program_has(const pn_program *p, const pn_node *x)
 {
     for (int i = 0; i < p->n; i++)
-        if (p->order[i] == x) return 1;
+        if (p->order[i] == x) return !p->skipped[i];
     return 0;
 }
 
@@ -108,7 +147,14 @@ int pn_program_forward(pn_program *p)
 {
     for (int i = 0; i < p->n; i++) {
         pn_node *x = p->order[i];
-        if (!x->op || !x->size) continue; /* empty: nothing to compute (eager.c) */
+        if (!x->op || !x->size || p->skipped[i]) continue; /* empty: nothing to compute (eager.c) */
+        if (p->pooled_from[i] >= 0) { /* x pools the output of `from`, skipped above */
+            pn_node *from = p->order[p->pooled_from[i]];
+            int rc = from->size ? from->op->forward_pooled(from, p->win[i], x) : PN_UNFUSED;
+            if (rc == PN_OK) continue;
+            if (rc != PN_UNFUSED) return rc;
+            if (from->size && (rc = from->op->forward(from))) return rc; /* one after the other */
+        }
         int rc = x->op->forward(x);
         if (rc) return rc;
     }

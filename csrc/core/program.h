@@ -15,6 +15,11 @@ struct pn_program {
     pn_node **inputs;  /* placeholders: first dimension is the batch */
     int n_in;
     int64_t batch;     /* batch size the buffers are planned for (0: none yet) */
+    /* Pooling fusion (pn_op.pools_input / forward_pooled): pooled_from[i] is
+     * the index in order of the node that node i computes pooled (-1: none);
+     * that node's own forward is skipped. */
+    int *pooled_from, *skipped;
+    int64_t (*win)[2];
 };
 void pn_program_lock(pn_program *p);
 int pn_program_trylock(pn_program *p); /* 0 when taken */

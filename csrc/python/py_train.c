@@ -173,7 +173,9 @@ static PyObject *Program_run(PnProgram *self, PyObject *args)
     pn_node *o = ((PnTensor *)out_t)->node;
     /* only a node the program computes has a buffer planned for this batch */
     if (!o || !pn_program_has(p, o))
-        return PyErr_Format(PyExc_ValueError, "run: the output Tensor is not a node of this program");
+        return PyErr_Format(PyExc_ValueError, "run: the output Tensor is not a node of this program, "
+                            "or one it fuses away (a convolution's output only its max pooling "
+                            "reads): make it a program output to keep it");
     int64_t b = -1;
     for (int i = 0; i < p->n_in; i++) {
         PyObject *a = PyList_GET_ITEM(inputs, i);

@@ -23,9 +23,13 @@
  * CNN of the benchmarks spent most of its conv time there. The micro-kernel
  * sums each output over K in pn_sgemm's blocks and order (pn_gemm_k_block), so
  * the output has pn_sgemm's bits, tile or not. Tasks are runs of tiles; which
- * thread runs a tile never changes the arithmetic. A kernel too large to stay
- * in L2 beside the tiles (K*F past TILE_MAX_B) goes through im2col chunks and
- * pn_sgemm, whose cache blocking suits it.
+ * thread runs a tile never changes the arithmetic. Where a tile's windows
+ * avoid the padding, the kernel's wkernel reads them where they lie in x
+ * (no im2col copy at all; same FMA chain, so the same bits). A kernel too
+ * large to stay in L2 beside the tiles (K*F past TILE_MAX_B) goes through
+ * im2col chunks and pn_sgemm, whose cache blocking suits it.
+ * In an inference program a conv2d read only by a non-overlapping max
+ * pooling runs pooled (conv2d_forward_pooled): its output is never written.
  *
  * Backward: dW += colsᵀ·dY, dcols = dY·Wᵀ scattered back (col2im), db += Σ dY.
  * Chunks hold whole output lines up to PN_CONV_COL_BUDGET floats; the chunk
@@ -54,6 +58,7 @@
 #include "bias_act.h"
 #include "conv.h"
 #include "gemm/gemm_internal.h"
+#include "pool.h"
 
 /* The fused activation of a conv node (bias_act.h). */
 typedef struct {
@@ -358,42 +363,61 @@ static int window_rows(const pn_conv_geom *g, const pn_gemm_impl *im, const floa
     return 1;
 }
 
-/* Tasks [b, e): each runs its tiles of MR output rows, read where they lie
- * in x when their windows allow it (window_rows: most tiles of a 'valid'
- * convolution; the im2col copy costs as much as the multiply for a first
- * layer's K of 9), else im2col'd through the task's own buffer. */
+/* One tile: output rows [r0, r0 + m), m <= MR, into y (row r0 first), then
+ * bias and activation into out (y itself, or the output beside the kept
+ * pre-activation). A is read where it lies in x when the windows allow it
+ * (window_rows: most tiles of a 'valid' convolution; the im2col copy costs
+ * as much as the multiply for a first layer's K of 9), else im2col'd into
+ * the task's buffer a. */
+ALWAYS_INLINE void conv_tile(const tile_ctx *c, float *a, int64_t r0, int m, float *y, float *out)
+{
+    const pn_conv_geom *g = c->g;
+    const pn_gemm_impl *im = c->im;
+    const int64_t F = g->F, K = c->K, nr = im->nr, Fp = round_up(F, nr);
+    const float *wrows[WINDOW_MR_MAX];
+    int in_place = window_rows(g, im, c->x, r0, m, wrows);
+    if (!in_place) {
+        im2col_ctx ic = {g, c->x, a, r0};
+        im2col_rows(&ic, 0, m);
+    }
+    for (int64_t p0 = 0; p0 < K; p0 += c->kb) {
+        int64_t k = K - p0 < c->kb ? K - p0 : c->kb;
+        const float *bk = c->bp + p0 * Fp;
+        for (int64_t j0 = 0; j0 < F; j0 += nr) {
+            int n = F - j0 < nr ? (int)(F - j0) : (int)nr;
+            float beta = p0 ? 1.0f : 0.0f;
+            if (in_place)
+                im->wkernel(p0, k, wrows, g->KW * g->C, g->dh * g->W * g->C, bk + j0 * k, nr,
+                            y + j0, F, beta, m, n);
+            else im->skernel(k, a + p0, K, 1, bk + j0 * k, nr, y + j0, F, 1.0f, beta, m, n);
+        }
+    }
+    pn_bias_act_rows(c->e->act, c->e->a, c->e->flag, y, out, c->bias, 0, m, F);
+}
+
+/* Tasks [b, e): each runs its run of tiles through its own buffer. */
 RANGE_FN tile_tasks(void *vctx, int64_t b, int64_t e)
 {
     const tile_ctx *c = vctx;
-    const pn_conv_geom *g = c->g;
-    const pn_gemm_impl *im = c->im;
-    const int64_t rows = g->N * g->OH * g->OW, F = g->F, K = c->K, mr = im->mr, nr = im->nr;
-    const int64_t Fp = round_up(F, nr), seg = g->KW * g->C, lds = g->dh * g->W * g->C;
-    const float *wrows[WINDOW_MR_MAX];
+    const int64_t rows = c->g->N * c->g->OH * c->g->OW, F = c->g->F, mr = c->im->mr;
     for (int64_t t = b; t < e; t++) {
-        float *a = c->tiles + t * mr * K;
+        float *a = c->tiles + t * mr * c->K;
         int64_t r_end = (t + 1) * c->tiles_per_task * mr;
         if (r_end > rows) r_end = rows;
-        for (int64_t r0 = t * c->tiles_per_task * mr; r0 < r_end; r0 += mr) {
-            int m = rows - r0 < mr ? (int)(rows - r0) : (int)mr;
-            int in_place = window_rows(g, im, c->x, r0, m, wrows);
-            if (!in_place) {
-                im2col_ctx ic = {g, c->x, a, r0};
-                im2col_rows(&ic, 0, m);
-            }
-            float *yt = c->y + r0 * F;
-            for (int64_t p0 = 0; p0 < K; p0 += c->kb) {
-                int64_t k = K - p0 < c->kb ? K - p0 : c->kb;
-                const float *bk = c->bp + p0 * Fp;
-                for (int64_t j0 = 0; j0 < F; j0 += nr) {
-                    int n = F - j0 < nr ? (int)(F - j0) : (int)nr;
-                    float beta = p0 ? 1.0f : 0.0f;
-                    if (in_place) im->wkernel(p0, k, wrows, seg, lds, bk + j0 * k, nr, yt + j0, F, beta, m, n);
-                    else im->skernel(k, a + p0, K, 1, bk + j0 * k, nr, yt + j0, F, 1.0f, beta, m, n);
-                }
-            }
-            pn_bias_act_rows(c->e->act, c->e->a, c->e->flag, c->y, c->out, c->bias, r0, r0 + m, F);
-        }
+        for (int64_t r0 = t * c->tiles_per_task * mr; r0 < r_end; r0 += mr)
+            conv_tile(c, a, r0, rows - r0 < mr ? (int)(rows - r0) : (int)mr, c->y + r0 * F,
+                      c->out + r0 * F);
+    }
+}
+
+/* The kernel packed for the tiles, in the depth blocks they sum in. */
+static void pack_kernel(const pn_conv_geom *g, const pn_gemm_impl *im, const float *w, int64_t kb,
+                        float *bp)
+{
+    int64_t K = g->KH * g->KW * g->C, F = g->F, Fp = round_up(F, im->nr);
+    for (int64_t p0 = 0; p0 < K; p0 += kb) {
+        int64_t k = K - p0 < kb ? K - p0 : kb;
+        im->pack_b(im->nr, k, F, w + p0 * F, F, 1, bp + p0 * Fp);
     }
 }
 
@@ -407,12 +431,85 @@ static void forward_tiles(const pn_conv_geom *g, const conv_act *e, const pn_gem
                   pn_gemm_k_block(im, K), 0};
     tiles_floats(g, im, &tasks);
     c.tiles_per_task = ((rows + im->mr - 1) / im->mr + tasks - 1) / tasks;
-    for (int64_t p0 = 0; p0 < K; p0 += c.kb) {
-        int64_t k = K - p0 < c.kb ? K - p0 : c.kb;
-        im->pack_b(im->nr, k, F, w + p0 * F, F, 1, buf + p0 * Fp);
-    }
+    pack_kernel(g, im, w, c.kb, buf);
     if ((double)rows * F * K >= TILE_PARALLEL_MIN) pn_parallel_for(tasks, 1, tile_tasks, &c);
     else tile_tasks(&c, 0, tasks);
+}
+
+/* The pooled forward of inference (pn_op.forward_pooled, program.c): for
+ * each line of the pooled output, the PH output lines under it by tiles into
+ * a buffer of the task's (L1/L2-sized), bias and activation there, then the
+ * maximum of each PH x PW window straight into the pooled output. The
+ * convolution's output, the largest activation of a CNN, is never written
+ * to memory nor read back, and lines no window reads (OH % PH) are never
+ * computed. Every output gets the unfused forward's bits (a tile's
+ * arithmetic does not depend on which rows share it; the activation in
+ * place computes what it computes beside a kept pre-activation) and every
+ * window is scanned in pool.c's order with its rule (pool.h). */
+typedef struct {
+    tile_ctx t;
+    float *lines, *pooled;
+    int64_t ph, pw, poh, pow, lines_per_task, task_floats;
+} pooled_ctx;
+
+RANGE_FN pooled_tasks(void *vctx, int64_t b, int64_t e)
+{
+    const pooled_ctx *c = vctx;
+    const pn_conv_geom *g = c->t.g;
+    const int64_t F = g->F, mr = c->t.im->mr, band = c->ph * g->OW, n_lines = g->N * c->poh;
+    for (int64_t t = b; t < e; t++) {
+        float *buf = c->lines + t * c->task_floats, *a = buf + round_up(band * F, 16);
+        int64_t l1 = (t + 1) * c->lines_per_task < n_lines ? (t + 1) * c->lines_per_task : n_lines;
+        for (int64_t l = t * c->lines_per_task; l < l1; l++) {
+            int64_t img = l / c->poh, r0 = (img * g->OH + l % c->poh * c->ph) * g->OW;
+            for (int64_t i = 0; i < band; i += mr)
+                conv_tile(&c->t, a, r0 + i, band - i < mr ? (int)(band - i) : (int)mr, buf + i * F,
+                          buf + i * F);
+            float *y = c->pooled + l * c->pow * F;
+            for (int64_t px = 0; px < c->pow; px++, y += F) {
+                const float *first = buf + px * c->pw * F;
+                for (int64_t f = 0; f < F; f++) y[f] = first[f];
+                for (int64_t ky = 0; ky < c->ph; ky++)
+                    for (int64_t kx = 0; kx < c->pw; kx++) {
+                        if (!ky && !kx) continue;
+                        const float *v = first + (ky * g->OW + kx) * F;
+                        for (int64_t f = 0; f < F; f++) y[f] = pn_max_step(y[f], v[f]);
+                    }
+            }
+        }
+    }
+}
+
+static int conv2d_forward_pooled(pn_node *n, const int64_t win[2], pn_node *pooled)
+{
+    pn_conv_geom g;
+    conv_act e;
+    int rc = conv_geom_make(n, 0, &g, &e);
+    if (rc) return rc;
+    const pn_gemm_impl *im = pn_gemm_active();
+    int64_t K = g.KH * g.KW * g.C, F = g.F, ph = win[0], pw = win[1];
+    if (K == 0 || F == 0 || !use_tiles(&g, im) || ph < 1 || pw < 1 || pooled->ndim != 4 ||
+        pooled->shape[0] != g.N || pooled->shape[1] != g.OH / ph || pooled->shape[2] != g.OW / pw ||
+        pooled->shape[3] != F)
+        return PN_UNFUSED; /* the unfused forwards instead */
+    int64_t n_lines = g.N * (g.OH / ph), Fp = round_up(F, im->nr);
+    if (n_lines == 0 || g.OW / pw == 0) return PN_OK;
+    int64_t tasks = n_lines < TILE_TASKS ? n_lines : TILE_TASKS;
+    int64_t task_floats = round_up(ph * g.OW * F, 16) + round_up(im->mr * K, 16);
+    int64_t packed = round_up(K * Fp, 16);
+    float *buf = pn_node_scratch(n, sizeof(float) * (size_t)(packed + tasks * task_floats));
+    if (!buf) return PN_ENOMEM;
+    pooled_ctx c = {{&g, &e, im, n->in[0]->data, buf, g.has_bias ? n->in[2]->data : NULL, NULL, NULL,
+                     NULL, K, pn_gemm_k_block(im, K), 0},
+                    buf + packed, pooled->data, ph, pw, g.OH / ph, g.OW / pw,
+                    (n_lines + tasks - 1) / tasks, task_floats};
+    tasks = (n_lines + c.lines_per_task - 1) / c.lines_per_task;
+    pack_kernel(&g, im, n->in[1]->data, c.t.kb, buf);
+    if ((double)n_lines * ph * g.OW * F * K >= TILE_PARALLEL_MIN)
+        pn_parallel_for(tasks, 1, pooled_tasks, &c);
+    else
+        pooled_tasks(&c, 0, tasks);
+    return PN_OK;
 }
 
 static int conv_forward_kind(pn_node *n, int one_d)
@@ -704,7 +801,8 @@ static const pn_attr conv1d_attrs[] = {
     {NULL}};
 #define CONV_TRAITS (PN_TRAIT_ROWWISE | PN_TRAIT_HAS_PARAMS)
 static const pn_op op_conv2d = {"conv2d", -1, conv2d_infer, conv2d_forward, conv2d_backward, NULL,
-                                conv_inputs, conv2d_attrs, CONV_TRAITS, NULL};
+                                conv_inputs, conv2d_attrs, CONV_TRAITS, NULL, NULL,
+                                conv2d_forward_pooled};
 static const pn_op op_conv1d = {"conv1d", -1, conv1d_infer, conv1d_forward, conv1d_backward, NULL,
                                 conv_inputs, conv1d_attrs, CONV_TRAITS, NULL};
 

@@ -29,6 +29,7 @@
 
 #include "activation.h" /* RANGE_FN */
 #include "pn.h"
+#include "pool.h"
 
 typedef struct {
     int64_t N, H, W, C, PH, PW, sh, sw, OH, OW, pt, pl;
@@ -162,7 +163,7 @@ RANGE_FN pool_fwd_lines(void *vctx, int64_t b, int64_t e)
                          * first maximum wins ties and a NaN wins (and stays), as in TF */
                         for (int64_t ch = 0; ch < C; ch++) {
                             float v = xs[ch], cur = y[ch];
-                            int take = v > cur || (v != v && cur == cur);
+                            int take = pn_max_takes(cur, v);
                             y[ch] = take ? v : cur;
                             a[ch] = take ? pos : a[ch];
                         }
@@ -174,10 +175,8 @@ RANGE_FN pool_fwd_lines(void *vctx, int64_t b, int64_t e)
                     for (int64_t ix = x0; ix < x1; ix++) {
                         if (iy == y0 && ix == x0) continue;
                         const float *restrict xs = c->x + ((img * g->H + iy) * g->W + ix) * C;
-                        for (int64_t ch = 0; ch < C; ch++) { /* the same selects as above */
-                            float v = xs[ch], cur = y[ch];
-                            y[ch] = v > cur || (v != v && cur == cur) ? v : cur;
-                        }
+                        for (int64_t ch = 0; ch < C; ch++) /* the same selects as above */
+                            y[ch] = pn_max_step(y[ch], xs[ch]);
                     }
             } else {
                 for (int64_t ch = 0; ch < C; ch++) y[ch] = 0;
@@ -273,18 +272,30 @@ static const pn_attr pool1d_attrs[] = {{"pool_size", PN_ATTR_INT, 0, 2},
                                        {"strides", PN_ATTR_INT, 1, 2},
                                        {"padding", PN_ATTR_ENUM, 2, 0, 0, pool_pad}, {NULL}};
 
-#define DEFINE_POOL(NAME, ONE_D, IS_MAX, TRAITS)                                                \
+/* For the compiled driver's fusion (pn_op.pools_input): a 2-D max pooling
+ * whose windows tile the input ('valid', strides = pool size), so that
+ * each of its output lines needs its own PH input lines and no others. */
+static int max_pool2d_pools_input(const pn_node *n, int64_t win[2])
+{
+    pool_geom g;
+    if (pool_geom_make(n, 0, &g) || pn_attr_i(n, "padding") != 0 || g.sh != g.PH || g.sw != g.PW)
+        return 0;
+    win[0] = g.PH, win[1] = g.PW;
+    return 1;
+}
+
+#define DEFINE_POOL(NAME, ONE_D, IS_MAX, TRAITS, POOLS_INPUT)                                   \
     static int NAME##_infer(pn_node *n) { return pool_infer_kind(n, ONE_D); }                   \
     static int NAME##_forward(pn_node *n) { return pool_forward_kind(n, ONE_D, IS_MAX); }       \
     static int NAME##_backward(pn_node *n) { return pool_backward_kind(n, ONE_D, IS_MAX); }     \
     static const pn_op op_##NAME = {#NAME, 1, NAME##_infer, NAME##_forward, NAME##_backward, NULL, \
                                     one_input, ONE_D ? pool1d_attrs : pool2d_attrs,            \
-                                    PN_TRAIT_ROWWISE | (TRAITS), NULL};
+                                    PN_TRAIT_ROWWISE | (TRAITS), NULL, POOLS_INPUT, NULL};
 
-DEFINE_POOL(max_pool2d, 0, 1, 0)
-DEFINE_POOL(avg_pool2d, 0, 0, PN_TRAIT_LINEAR)
-DEFINE_POOL(max_pool1d, 1, 1, 0)
-DEFINE_POOL(avg_pool1d, 1, 0, PN_TRAIT_LINEAR)
+DEFINE_POOL(max_pool2d, 0, 1, 0, max_pool2d_pools_input)
+DEFINE_POOL(avg_pool2d, 0, 0, PN_TRAIT_LINEAR, NULL)
+DEFINE_POOL(max_pool1d, 1, 1, 0, NULL)
+DEFINE_POOL(avg_pool1d, 1, 0, PN_TRAIT_LINEAR, NULL)
 
 /* ---------------------------------------------------------------- global pooling */
 
