@@ -96,9 +96,11 @@ static void gn_forward_samples(void *vctx, int64_t b, int64_t e)
         group_sums(x, S, C, G, st, acc);
         for (int64_t k = 0; k < G; k++) st[2 * k + 1] = 1.0 / sqrt(acc[k] / count + c->eps);
         for (int64_t s = 0; s < S; s++)
-            for (int64_t ch = 0; ch < C; ch++) {
-                const double *m = st + 2 * (ch / Cg);
-                y[s * C + ch] = (float)((x[s * C + ch] - m[0]) * m[1]) * c->gamma[ch] + c->beta[ch];
+            for (int64_t k = 0; k < G; k++) { /* channels k*Cg .. of group k */
+                const double mean = st[2 * k], inv = st[2 * k + 1];
+                const float *xr = x + s * C + k * Cg, *ga = c->gamma + k * Cg, *be = c->beta + k * Cg;
+                float *yr = y + s * C + k * Cg;
+                for (int64_t j = 0; j < Cg; j++) yr[j] = (float)((xr[j] - mean) * inv) * ga[j] + be[j];
             }
     }
 }
@@ -120,27 +122,35 @@ static void gn_backward_samples(void *vctx, int64_t b, int64_t e)
         if (pgx)
             for (int64_t ch = 0; ch < 2 * C; ch++) pgx[ch] = 0;
         for (int64_t s = 0; s < S; s++)
-            for (int64_t ch = 0; ch < C; ch++) {
-                const double *m = st + 2 * (ch / Cg);
-                double xhat = (x[s * C + ch] - m[0]) * m[1], gv = g[s * C + ch];
-                double dh = gv * c->gamma[ch];
-                s1[ch / Cg] += dh;
-                s2[ch / Cg] += dh * xhat;
-                if (pgx) {
-                    pgx[ch] += gv * xhat;
-                    pgx[C + ch] += gv;
+            for (int64_t k = 0; k < G; k++) {
+                const double mean = st[2 * k], inv = st[2 * k + 1];
+                int64_t o = s * C + k * Cg;
+                double a1 = 0, a2 = 0;
+                for (int64_t j = 0; j < Cg; j++) {
+                    double xhat = (x[o + j] - mean) * inv, gv = g[o + j];
+                    double dh = gv * c->gamma[k * Cg + j];
+                    a1 += dh;
+                    a2 += dh * xhat;
+                    if (pgx) {
+                        pgx[k * Cg + j] += gv * xhat;
+                        pgx[C + k * Cg + j] += gv;
+                    }
                 }
+                s1[k] += a1;
+                s2[k] += a2;
             }
         if (!c->dx) continue;
         float *dx = c->dx + nn * S * C;
         for (int64_t k = 0; k < G; k++) s1[k] /= count, s2[k] /= count;
         for (int64_t s = 0; s < S; s++)
-            for (int64_t ch = 0; ch < C; ch++) {
-                int64_t k = ch / Cg;
-                const double *m = st + 2 * k;
-                double xhat = (x[s * C + ch] - m[0]) * m[1];
-                double dh = (double)g[s * C + ch] * c->gamma[ch];
-                dx[s * C + ch] += (float)(m[1] * (dh - s1[k] - xhat * s2[k]));
+            for (int64_t k = 0; k < G; k++) {
+                const double mean = st[2 * k], inv = st[2 * k + 1];
+                int64_t o = s * C + k * Cg;
+                for (int64_t j = 0; j < Cg; j++) {
+                    double xhat = (x[o + j] - mean) * inv;
+                    double dh = (double)g[o + j] * c->gamma[k * Cg + j];
+                    dx[o + j] += (float)(inv * (dh - s1[k] - xhat * s2[k]));
+                }
             }
     }
 }
