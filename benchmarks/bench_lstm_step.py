@@ -39,16 +39,22 @@ for _ in range(epochs):
     t0 = time.process_time()
     m.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
     per_step.append((time.process_time() - t0) / steps)
-print(json.dumps({"median": statistics.median(per_step), "min": min(per_step)}))
+print(json.dumps({"median": statistics.median(per_step), "min": min(per_step),
+                  "pynn": pynn.__file__}))
 """
 
 
 def run_build(path, steps, epochs):
     env = dict(os.environ, PYTHONPATH=path, PYNN_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", CHILD, str(steps), str(epochs)], env=env,
+    # run from the build's directory: `python -c` puts the working directory first
+    # on sys.path, which would otherwise import whichever pynn the caller stands in
+    out = subprocess.run([sys.executable, "-c", CHILD, str(steps), str(epochs)], env=env, cwd=path,
                          capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    if not res["pynn"].startswith(os.path.join(path, "")):
+        raise RuntimeError(f"{path}: the child imported {res['pynn']}")
+    return res
 
 
 def main():

@@ -1,4 +1,4 @@
-"""batch_norm and layer_norm against float64 NumPy transcriptions of Keras 3."""
+"""batch_norm, layer_norm and group_norm against float64 NumPy transcriptions of Keras 3."""
 import numpy as np
 import pytest
 
@@ -116,6 +116,65 @@ def test_layer_norm_gradients(shape):
     c = shape[-1]
     arrays = [rng.standard_normal(shape) * 2 + 1, rng.uniform(0.5, 1.5, c), rng.standard_normal(c)]
     check_grad(lambda x, g, b: ops.layer_norm(x, g, b), ln_ref, arrays, rtol=2e-3, atol=2e-3)
+
+
+def gn_ref(x, g, b, groups, eps=1e-3):
+    """Keras 3's GroupNormalization call, transcribed: (batch, positions, groups,
+    channels per group), moments over positions and channels of the group."""
+    c = x.shape[-1]
+    xr = x.reshape(len(x), int(np.prod(x.shape[1:-1])), groups, c // groups)
+    mean, var = xr.mean(axis=(1, 3), keepdims=True), xr.var(axis=(1, 3), keepdims=True)
+    return ((xr - mean) / np.sqrt(var + eps)).reshape(x.shape) * g + b
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 3, 4, 6), 3), ((3, 5, 4), 1), ((2, 8), 8),
+                                          ((1, 2, 2, 4), 2), ((4, 6), 2), ((0, 3, 4), 2)])
+def test_group_norm_gradients(shape, groups):
+    rng = np.random.default_rng(36)
+    c = shape[-1]
+    arrays = [rng.standard_normal(shape) * 2 + 1, rng.uniform(0.5, 1.5, c), rng.standard_normal(c)]
+    check_grad(lambda x, g, b: ops.group_norm(x, g, b, groups),
+               lambda x, g, b: gn_ref(x, g, b, groups), arrays, rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_group_norm_threads_do_not_change_bits(threads):
+    rng = np.random.default_rng(37)
+    x = rng.standard_normal((7, 5, 5, 8)).astype(np.float32)
+    g, b = rng.uniform(0.5, 1.5, 8).astype(np.float32), rng.standard_normal(8).astype(np.float32)
+    seed = rng.standard_normal(x.shape).astype(np.float32)
+
+    def run():
+        ts = [pynn.Tensor(a, requires_grad=True) for a in (x, g, b)]
+        y = ops.group_norm(*ts, groups=4)
+        y.backward(seed)
+        return [y.numpy().copy()] + [t.grad.copy() for t in ts]
+    old = pynn.get_num_threads()
+    try:
+        pynn.set_num_threads(1)
+        one = run()
+        pynn.set_num_threads(threads)
+        other = run()
+    finally:
+        pynn.set_num_threads(old)
+    for a, o in zip(one, other):
+        assert a.tobytes() == o.tobytes()
+
+
+def test_group_norm_bad_input_names_the_op():
+    x = np.zeros((2, 4, 6), np.float32)
+    one, zero = np.ones(6, np.float32), np.zeros(6, np.float32)
+    with pytest.raises(ValueError, match=r"group_norm: groups must be a positive divisor of the "
+                                         r"channels \(6\), got groups=4"):
+        ops.group_norm(x, one, zero, 4)
+    with pytest.raises(ValueError, match="groups=0"):
+        ops.group_norm(x, one, zero, 0)
+    with pytest.raises(TypeError, match="`groups` must be an int"):
+        ops.group_norm(x, one, zero, 2.0)
+    with pytest.raises(ValueError, match=r"group_norm: .gamma. must have shape \(6,\)"):
+        ops.group_norm(x, np.ones(3, np.float32), zero, 2)
+    with pytest.raises(ValueError, match=r"group_norm: the input must be \(batch, \.\.\., channels\)"):
+        pynn._C.apply("group_norm", [np.zeros(6, np.float32), one, zero], groups=2)
 
 
 def test_layer_norm_epsilon_default_is_keras():

@@ -1,4 +1,4 @@
-"""pynn.ops.norm: batch and layer normalisation over the last (channel) axis.
+"""pynn.ops.norm: batch, layer and group normalisation over the last (channel) axis.
 
 ``batch_norm`` follows Keras 3: with ``training=True`` it normalises with the
 batch mean and biased variance over every axis but the last, and updates
@@ -6,14 +6,16 @@ batch mean and biased variance over every axis but the last, and updates
 ``m = m * momentum + batch * (1 - momentum)`` (so pass Tensors, or float32
 C-contiguous arrays, which the engine uses without copying); with
 ``training=False`` it uses the moving statistics. ``layer_norm`` normalises each
-vector along the last axis (Keras' LayerNormalization with axis=-1).
+vector along the last axis (Keras' LayerNormalization with axis=-1);
+``group_norm`` each sample's groups of neighbouring channels over all positions
+(Keras' GroupNormalization).
 """
 import numbers
 
 from .. import _C
 from .conv import _describe, _shape
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm"]
 
 
 def _check_params(op, x, named):
@@ -122,3 +124,48 @@ def layer_norm(x, gamma, beta, epsilon=1e-3):
     """
     _check_params("layer_norm", x, [("gamma", gamma), ("beta", beta)])
     return _C.apply("layer_norm", [x, gamma, beta], epsilon=_float(epsilon, "epsilon", "layer_norm"))
+
+
+def group_norm(x, gamma, beta, groups, epsilon=1e-3):
+    """Group normalisation (Wu & He 2018) over the last (channel) axis: the
+    channels are split into ``groups`` groups of neighbours, and each sample's
+    group is normalised with its mean and biased variance over its channels and
+    all positions, ``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input ``(batch, ..., C)``.
+    gamma : Tensor or array_like
+        Scale ``(C,)``.
+    beta : Tensor or array_like
+        Offset ``(C,)``.
+    groups : int
+        Number of groups; must divide ``C``.
+    epsilon : float, default 1e-3
+        Added to the variance.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    ValueError
+        ``x`` without a batch and a channel axis, ``groups`` not dividing ``C``, or
+        parameters whose shape is not ``(C,)``.
+    TypeError
+        ``groups`` not an int.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 3.0, 10.0, 30.0]], np.float32)
+    >>> y = pynn.ops.group_norm(x, np.ones(4, np.float32), np.zeros(4, np.float32), groups=2)
+    >>> y.numpy().round(2)  # groups (1, 3) and (10, 30), each to (-1, 1)
+    array([[-1.,  1., -1.,  1.]], dtype=float32)
+    """
+    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
+        raise TypeError(f"group_norm: `groups` must be an int, received {groups!r}")
+    _check_params("group_norm", x, [("gamma", gamma), ("beta", beta)])
+    return _C.apply("group_norm", [x, gamma, beta], groups=int(groups),
+                    epsilon=_float(epsilon, "epsilon", "group_norm"))

@@ -18,6 +18,7 @@ extern const pn_op *const pn_ops_state[];
 extern const pn_op *const pn_ops_image[];
 extern const pn_op *const pn_ops_pool[];
 extern const pn_op *const pn_ops_norm[];
+extern const pn_op *const pn_ops_group_norm[];
 extern const pn_op *const pn_ops_rnn[];
 extern const pn_op *const pn_ops_embedding[];
 extern const pn_op *const pn_ops_attention[];
@@ -38,6 +39,7 @@ static const pn_op *const *const families[] = {
     pn_ops_conv,
     pn_ops_pool,
     pn_ops_norm,
+    pn_ops_group_norm,
     pn_ops_rnn,
     pn_ops_embedding,
     pn_ops_attention,

@@ -157,6 +157,12 @@ typedef struct {
      * candidate multiplies the recurrent part by r). */
     int step_proj, acc_rec;
     float *wp, *xs;
+    /* step_dx (backward of step_proj, LSTM or SimpleRNN, x needs a gradient):
+     * each step's dx = dG . W^T is formed in the backward task from the gate
+     * gradients it has just written (W^T packed into wp), instead of one GEMM
+     * re-reading all N*T*Gu of them at the end; a row of dx is the same sum
+     * in either (gemm/prepacked.c), so the same bits. */
+    int step_dx;
     /* hp's row stride. With step_proj in training, hp is the right part of
      * rows [x_t, h_{t-1}] (xh, F + u wide, in (sample, time) order like x and
      * the gate gradients), so that dW and dU are one GEMM xh^T . dG when the
@@ -341,8 +347,9 @@ static int64_t rnn_layout(rnn_plan *p, float *base, int with_grad)
         TAKE(up, with_grad && bw > fw ? bw : fw);
         if (with_grad) TAKE(dstep, p->N * Gu);
     }
-    if (p->step_proj) {
-        TAKE(wp, pn_sgemm_packed_b_floats(p->F, Gu));
+    if (p->step_proj) { /* backward packs W^T there (step_dx) */
+        int64_t fw = pn_sgemm_packed_b_floats(p->F, Gu), bw = pn_sgemm_packed_b_floats(Gu, p->F);
+        TAKE(wp, with_grad && bw > fw ? bw : fw);
         TAKE(xs, p->N * p->F);
     }
 #undef TAKE
@@ -694,6 +701,9 @@ RANGE_FN backward_rows(void *vctx, int64_t b, int64_t e)
     for (int64_t nn = b; nn < e; nn++)
         memcpy(p->dstep + nn * Gu, p->dinner + (nn * T + t) * Gu, sizeof(float) * (size_t)Gu);
     pn_sgemm_prepacked(e - b, u, Gu, p->dstep + b * Gu, Gu, p->up, 1.0f, p->dh + b * u, u);
+    if (p->step_dx)
+        pn_sgemm_prepacked(e - b, p->F, Gu, p->dstep + b * Gu, Gu, p->wp, 1.0f,
+                           p->X->grad + (b * T + t) * p->F, T * p->F);
 }
 
 static void colsum_add(const float *a, int64_t rows, int64_t cols, float *dst)
@@ -723,6 +733,8 @@ static int rnn_backward_kind(pn_node *n, int kind)
         }
     step_ctx c = {&p, n, 0, 0};
     if (p.up) pn_sgemm_pack_b(1, Gu, u, p.U->data, Gu, p.up);
+    p.step_dx = p.step_proj && kind != RNN_GRU && p.X->requires_grad;
+    if (p.step_dx) pn_sgemm_pack_b(1, Gu, F, p.W->data, Gu, p.wp);
     int64_t grain = p.up ? step_grain(&p) : 1 + 8192 / (Gu ? Gu : 1);
     for (int64_t s = T - 1; s >= 0; s--) {
         c.s = s;
@@ -739,7 +751,7 @@ static int rnn_backward_kind(pn_node *n, int kind)
         for (int64_t i = 0; i < N * u; i++) p.H0->grad[i] += p.dh[i];
     if (p.C0 && p.C0->requires_grad)
         for (int64_t i = 0; i < N * u; i++) p.C0->grad[i] += p.dc[i];
-    if (p.X->requires_grad)
+    if (p.X->requires_grad && !p.step_dx)
         masked_project_back(p.dpre, Gu, N * T, T, F, p.DI, p.xd, p.W->data, Gu, p.X->grad);
     int wg = p.W->requires_grad, ug = p.U->requires_grad;
     if (wg && ug && p.xh && p.dinner == p.dpre && p.U->grad == p.W->grad + F * Gu) {
