@@ -616,3 +616,63 @@ def test_supervised_contrastive_loss_matches_keras():
     np.testing.assert_allclose(h, kh, rtol=1e-4)
     for got, want in zip(model.get_weights(), kmodel.get_weights()):
         np.testing.assert_allclose(got, np.asarray(want), rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------ packaging_keras_models_for_wide_distribution
+# https://keras.io/examples/keras_recipes/packaging_keras_models_for_wide_distribution/
+# (Keras 3): "Functional Subclassing" — a Model subclass whose __init__ builds a graph on
+# an Input(dtype="uint8") and calls super().__init__(inputs=..., outputs=...). pynn
+# refused the uint8 Input, then the inputs/outputs keywords (TypeError).
+
+def _packaged_class(lib, positional=False):
+    class Packaged(lib.Model):
+        def __init__(self, **kwargs):
+            inputs = lib.layers.Input(shape=(None, None, 1), dtype="uint8")
+            y = lib.layers.Rescaling(1 / 255.0)(inputs)
+            y = lib.layers.Conv2D(4, 3, padding="same", activation="relu")(y)
+            y = lib.layers.GlobalAveragePooling2D()(y)
+            outputs = lib.layers.Dense(3, activation="softmax", name="head")(y)
+            if positional:
+                super().__init__(inputs, outputs, **kwargs)
+            else:
+                super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        def describe(self):  # the class's own methods stay
+            return f"{self.name}: {len(self.layers)} layers"
+
+    return Packaged
+
+
+@pytest.mark.parametrize("positional", [False, True])
+def test_functional_subclassing_builds_a_graph_model_of_the_class(positional):
+    cls = _packaged_class(pynn, positional)
+    model = cls(name="packaged")
+    assert isinstance(model, cls) and model.name == "packaged"
+    assert model.describe() == "packaged: 5 layers"  # Input, Rescaling, Conv2D, pool, head
+    assert model.input.dtype == "uint8" and model.get_layer("head").output.shape == (None, 3)
+    x = np.random.default_rng(7).integers(0, 256, (4, 6, 5, 1)).astype(np.uint8)
+    k, b, hk, hb = [w.astype(np.float64) for w in model.get_weights()]
+    xp = np.pad(x[..., 0] / 255.0, ((0, 0), (1, 1), (1, 1)))
+    conv = np.stack([np.einsum("nhw,hw->n", xp[:, i:i + 3, j:j + 3], k[:, :, 0, c])
+                     for i in range(6) for j in range(5) for c in range(4)])
+    pooled = np.maximum(conv.reshape(6 * 5, 4, 4).transpose(2, 0, 1) + b, 0).mean(1)
+    logits = pooled @ hk + hb
+    want = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_functional_subclassing_matches_keras():
+    keras = _keras()
+    kmodel = _packaged_class(keras)()
+    model = _packaged_class(pynn)()
+    model.set_weights([np.asarray(w) for w in kmodel.get_weights()])
+    for size in ((8, 8), (5, 9)):  # any image size, as the recipe says
+        x = np.random.default_rng(8).integers(0, 256, (3,) + size + (1,)).astype(np.uint8)
+        np.testing.assert_allclose(model.predict(x, verbose=0), kmodel.predict(x, verbose=0),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_input_dtypes_float32_cannot_hold_still_refuse():
+    with pytest.raises(ValueError, match="Input: dtype 'float64' is not supported"):
+        pynn.Input((2,), dtype="float64")
