@@ -81,7 +81,18 @@ class Model(Trainer, Layer):
     # (pynn/host_stage.py); None: the inputs go to the engine as they are
     _host_stage = None
 
-    def __init__(self, name=None, **kwargs):
+    def __init__(self, *args, **kwargs):
+        if not isinstance(self, Functional) and _functional_arguments(args, kwargs):
+            # Keras 3's functional subclassing: a subclass whose __init__ builds a graph and
+            # hands it to super().__init__(inputs=..., outputs=...) becomes a functional
+            # model of its own class (keras.io's recipe for packaging models)
+            self.__class__ = _functional_subclass(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
+        if len(args) > 1:
+            raise TypeError(f"{type(self).__name__}: Model takes (inputs, outputs) or keyword "
+                            f"arguments, got {len(args)} positional arguments")
+        name = args[0] if args else kwargs.pop("name", None)
         self._layers = []
         super().__init__(name=name, **kwargs)
         self.optimizer = None

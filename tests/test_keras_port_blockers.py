@@ -645,3 +645,169 @@ class _XOnly(pynn.utils.PyDataset):
 
     def __getitem__(self, i):
         return self.x
+
+
+# ------------------------------------------------------------------ supervised-contrastive-learning
+# https://keras.io/examples/vision/supervised-contrastive-learning/ (Keras 3): the loss
+# masks each sample's pair with itself by `1.0 - ops.eye(ops.shape(logits)[0])`. While
+# the loss was traced (a batch of 1) that was eye(1), baked in: every mask broadcast to
+# zeros and evaluate() reported a loss of 0.0 for any batch. It also needed
+# ops.normalize, which pynn lacked.
+
+def _supcon_loss_class(keras, ops):
+    class SupervisedContrastiveLoss(keras.losses.Loss):
+        def __init__(self, temperature=0.05, **kwargs):
+            super().__init__(**kwargs)
+            self.temperature = temperature
+
+        def call(self, labels, feature_vectors):
+            feature_vectors = ops.normalize(feature_vectors, axis=1)
+            logits = ops.divide(ops.matmul(feature_vectors, ops.transpose(feature_vectors)),
+                                self.temperature)
+            labels = ops.cast(labels, "int32")
+            labels = ops.reshape(labels, (-1, 1))
+            mask = ops.cast(ops.equal(labels, ops.transpose(labels)), "float32")
+            batch_size = ops.shape(logits)[0]
+            logits_mask = 1.0 - ops.eye(batch_size)
+            mask = mask * logits_mask
+            logits_max = ops.max(logits, axis=1, keepdims=True)
+            logits_exp = ops.exp(logits - logits_max) * logits_mask
+            log_prob = (logits - logits_max) - ops.log(
+                ops.sum(logits_exp, axis=1, keepdims=True) + 1e-8)
+            mean_log_prob_pos = ops.sum(mask * log_prob, axis=1) / (ops.sum(mask, axis=1) + 1e-8)
+            return ops.subtract(0.0, ops.mean(mean_log_prob_pos))
+
+    return SupervisedContrastiveLoss
+
+
+def _supcon_reference(labels, f, t=0.05):
+    f = f / np.linalg.norm(f, axis=1, keepdims=True)
+    logits = f @ f.T / t
+    mask = (labels[:, None] == labels[None, :]).astype(np.float64)
+    off = 1 - np.eye(len(f))
+    mask *= off
+    top = logits.max(1, keepdims=True)
+    log_prob = (logits - top) - np.log((np.exp(logits - top) * off).sum(1, keepdims=True) + 1e-8)
+    return -np.mean((mask * log_prob).sum(1) / (mask.sum(1) + 1e-8))
+
+
+def _supcon_model(lib, ops):
+    inp = lib.Input((5,))
+    model = lib.Model(inp, lib.layers.Dense(4)(inp))
+    model.compile(lib.optimizers.SGD(learning_rate=0.05),
+                  loss=_supcon_loss_class(lib, ops)(0.05))
+    return model
+
+
+_SX = np.random.default_rng(5).normal(size=(12, 5)).astype(np.float32)
+_SY = np.random.default_rng(6).integers(0, 3, 12).astype(np.float32)
+
+
+def test_eye_of_the_batch_size_follows_the_batch_in_a_traced_loss():
+    model = _supcon_model(pynn, ops)
+    f = model.predict(_SX, verbose=0).astype(np.float64)
+    for batch in (12, 4, 5):  # 5: a last batch of 2
+        want = np.average([_supcon_reference(_SY[i:i + batch], f[i:i + batch])
+                           for i in range(0, 12, batch)],
+                          weights=[len(_SY[i:i + batch]) for i in range(0, 12, batch)])
+        got = model.evaluate(_SX, _SY, batch_size=batch, verbose=0)
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_arange_of_the_batch_size_follows_the_batch():
+    class Positions(layers.Layer):
+        def call(self, x):
+            n = ops.shape(x)[0]
+            return ops.expand_dims(ops.arange(n), -1) + x[:, :1] * 0.0 + ops.sum(
+                ops.eye(n, n + 0, k=1), axis=1, keepdims=True) * 0.0
+
+    inp = pynn.Input((2,))
+    model = pynn.Model(inp, Positions()(inp))
+    for n in (3, 7):
+        np.testing.assert_array_equal(model.predict(np.ones((n, 2), np.float32), batch_size=n,
+                                                    verbose=0)[:, 0], np.arange(n))
+
+    # other ranges of the batch size would be baked in at the traced size: refused
+    from pynn import _C
+    from pynn.ops.shape import BatchDim
+    was = _C.set_tracing(True)
+    try:
+        with pytest.raises(ValueError, match="only arange\\(batch_size\\) follows the batch"):
+            ops.arange(1, BatchDim(1, pynn.Tensor(np.ones((1, 2), np.float32))))
+    finally:
+        _C.set_tracing(was)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_supervised_contrastive_loss_matches_keras():
+    keras = _keras()
+    kmodel = _supcon_model(keras, keras.ops)
+    model = _supcon_model(pynn, ops)
+    model.set_weights([np.asarray(w) for w in kmodel.get_weights()])
+    np.testing.assert_allclose(model.evaluate(_SX, _SY, batch_size=4, verbose=0),
+                               kmodel.evaluate(_SX, _SY, batch_size=4, verbose=0), rtol=1e-5)
+    h = model.fit(_SX, _SY, batch_size=4, epochs=3, shuffle=False, verbose=0).history["loss"]
+    kh = kmodel.fit(_SX, _SY, batch_size=4, epochs=3, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(h, kh, rtol=1e-4)
+    for got, want in zip(model.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------ packaging_keras_models_for_wide_distribution
+# https://keras.io/examples/keras_recipes/packaging_keras_models_for_wide_distribution/
+# (Keras 3): "Functional Subclassing" — a Model subclass whose __init__ builds a graph on
+# an Input(dtype="uint8") and calls super().__init__(inputs=..., outputs=...). pynn
+# refused the uint8 Input, then the inputs/outputs keywords (TypeError).
+
+def _packaged_class(lib, positional=False):
+    class Packaged(lib.Model):
+        def __init__(self, **kwargs):
+            inputs = lib.layers.Input(shape=(None, None, 1), dtype="uint8")
+            y = lib.layers.Rescaling(1 / 255.0)(inputs)
+            y = lib.layers.Conv2D(4, 3, padding="same", activation="relu")(y)
+            y = lib.layers.GlobalAveragePooling2D()(y)
+            outputs = lib.layers.Dense(3, activation="softmax", name="head")(y)
+            if positional:
+                super().__init__(inputs, outputs, **kwargs)
+            else:
+                super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        def describe(self):  # the class's own methods stay
+            return f"{self.name}: {len(self.layers)} layers"
+
+    return Packaged
+
+
+@pytest.mark.parametrize("positional", [False, True])
+def test_functional_subclassing_builds_a_graph_model_of_the_class(positional):
+    cls = _packaged_class(pynn, positional)
+    model = cls(name="packaged")
+    assert isinstance(model, cls) and model.name == "packaged"
+    assert model.describe() == "packaged: 5 layers"  # Input, Rescaling, Conv2D, pool, head
+    assert model.input.dtype == "uint8" and model.get_layer("head").output.shape == (None, 3)
+    x = np.random.default_rng(7).integers(0, 256, (4, 6, 5, 1)).astype(np.uint8)
+    k, b, hk, hb = [w.astype(np.float64) for w in model.get_weights()]
+    xp = np.pad(x[..., 0] / 255.0, ((0, 0), (1, 1), (1, 1)))
+    conv = np.stack([np.einsum("nhw,hw->n", xp[:, i:i + 3, j:j + 3], k[:, :, 0, c])
+                     for i in range(6) for j in range(5) for c in range(4)])
+    pooled = np.maximum(conv.reshape(6 * 5, 4, 4).transpose(2, 0, 1) + b, 0).mean(1)
+    logits = pooled @ hk + hb
+    want = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_functional_subclassing_matches_keras():
+    keras = _keras()
+    kmodel = _packaged_class(keras)()
+    model = _packaged_class(pynn)()
+    model.set_weights([np.asarray(w) for w in kmodel.get_weights()])
+    for size in ((8, 8), (5, 9)):  # any image size, as the recipe says
+        x = np.random.default_rng(8).integers(0, 256, (3,) + size + (1,)).astype(np.uint8)
+        np.testing.assert_allclose(model.predict(x, verbose=0), kmodel.predict(x, verbose=0),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_input_dtypes_float32_cannot_hold_still_refuse():
+    with pytest.raises(ValueError, match="Input: dtype 'float64' is not supported"):
+        pynn.Input((2,), dtype="float64")

@@ -278,4 +278,6 @@ def test_ops_without_backward_are_the_ones_that_need_none():
         "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "argmax",
         "argmin", "random_normal", "random_uniform",
         # keras.ops.stop_gradient: an op whose point is to have no backward
-        "stop_gradient"}
+        "stop_gradient",
+        # the positions along a reference tensor's batch (ops.eye / arange of a batch size)
+        "arange_like"}

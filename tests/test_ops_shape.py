@@ -352,3 +352,20 @@ def test_shapes_follow_batch_size_in_compiled_driver(tmp_path):
                                  (1, [3, 0], slice(None)), ([0, 2], slice(1, 3), -1)])
 def test_separated_advanced_indices_put_array_axes_first(key):
     check_grad(lambda x: x[key], lambda a: a[key], [rand(3, 4, 5)])
+
+
+# ------------------------------------------------------------------ arange_like
+# the positions along a reference's first axis (ops.eye / arange of ops.shape(x)[0] in a
+# traced model read them from this op at every replay)
+
+def test_arange_like_counts_the_first_axis():
+    from pynn import _C
+    ref = pynn.Tensor(np.ones((5, 3), np.float32), requires_grad=True)
+    out = _C.apply("arange_like", [ref])
+    np.testing.assert_array_equal(out.numpy(), np.arange(5, dtype=np.float32))
+    assert out.numpy().dtype == np.float32
+    empty = _C.apply("arange_like", [pynn.Tensor(np.ones((0, 2), np.float32))])
+    assert empty.shape == (0,)
+    assert not pynn.ops.describe("arange_like")["differentiable"]
+    with pytest.raises(ValueError, match="arange_like: ref must have an axis"):
+        _C.apply("arange_like", [pynn.Tensor(np.float32(1.0))])

@@ -4,7 +4,8 @@ import numpy as np
 
 from .. import _C
 from ..tensor import Tensor
-from .shape import _tensor
+from .creation import _positions
+from .shape import BatchDim, _tensor
 
 __all__ = ["one_hot", "convert_to_tensor", "convert_to_numpy", "ones", "zeros", "arange"]
 
@@ -194,4 +195,11 @@ def arange(start, stop=None, step=1, dtype=None):
         raise ValueError("arange: step must not be 0")
     if stop is None:  # arange(n): 0 .. n-1, as NumPy
         start, stop = 0, start
+    if any(isinstance(v, BatchDim) for v in (start, stop, step)) and _C.is_tracing():
+        # ops.shape(x)[0] in a traced model: its value changes from batch to batch
+        if start == 0 and step == 1 and isinstance(stop, BatchDim):
+            return _positions(stop)
+        raise ValueError(f"arange({start}, {stop}, {step}) inside a model with the batch size "
+                         "ops.shape(x)[0]: only arange(batch_size) follows the batch; call it "
+                         "eagerly, or build it from arange(batch_size)")
     return Tensor(np.arange(start, stop, step, dtype=np.float32))

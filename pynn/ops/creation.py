@@ -4,7 +4,8 @@ import numbers
 
 import numpy as np
 
-from .shape import _is_int, _tensor, broadcast_to, reshape
+from .. import _C
+from .shape import BatchDim, _is_int, _tensor, broadcast_to, reshape
 
 __all__ = ["full", "eye", "linspace", "meshgrid"]
 
@@ -81,7 +82,21 @@ def eye(N, M=None, k=0, dtype=None):
             raise ValueError(f"eye: {what} must be a non-negative int, got {v!r}")
     if not _is_int(k):
         raise ValueError(f"eye: k must be an int, got {k!r}")
-    return _made(np.eye(int(N), None if M is None else int(M), int(k)))
+    M = N if M is None else M
+    if _C.is_tracing() and (isinstance(N, BatchDim) or isinstance(M, BatchDim)):
+        # ops.eye(ops.shape(x)[0]) in a traced model: sized by the batch of every replay
+        rows = _C.apply("reshape", [_positions(N)], shape=(-1, 1))
+        cols = _C.apply("reshape", [_positions(M)], shape=(1, -1))
+        return _C.apply("equal", [_C.apply("add", [rows, np.float32(k)]), cols])
+    return _made(np.eye(int(N), int(M), int(k)))
+
+
+def _positions(n):
+    """0, 1, ..., n-1 as a float32 Tensor; for ops.shape(x)[0] in a traced model, the
+    engine op that counts the rows of x at every replay (not the traced batch of 1)."""
+    if _C.is_tracing() and isinstance(n, BatchDim):
+        return _C.apply("arange_like", [n.tensor])
+    return _made(np.arange(int(n)))
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):

@@ -1,5 +1,6 @@
 /* shape.c - ops that move values without computing on them:
- * reshape, transpose, slice, take, concatenate, stack, broadcast_to.
+ * reshape, transpose, slice, take, concatenate, stack, broadcast_to; and arange_like,
+ * the positions along a tensor's first axis.
  *
  * Every shape is re-derived from the inputs and the attributes in infer_shape,
  * never cached from the first call: the compiled driver re-runs infer_shape
@@ -602,5 +603,30 @@ static const pn_op op_concatenate = {"concatenate", -1, concat_infer, concat_for
 static const pn_op op_stack = {"stack", -1, stack_infer, stack_forward, stack_backward, NULL,
                                join_inputs, axis_attrs, PN_TRAIT_LINEAR, join_traits};
 
+/* ---------------------------------------------------------------- arange_like
+ * arange_like(ref): 0, 1, ..., n-1 for ref's first dimension n. Inside a traced model
+ * that is the batch, whose size changes from plan to plan: keras.ops.eye / arange of
+ * ops.shape(x)[0] (a supervised contrastive loss masking each sample's pair with
+ * itself) follow it through this op instead of baking in the traced size. ref only
+ * gives the length (no gradient); past 2^24 positions float32 skips integers. */
+static int arange_like_infer(pn_node *n)
+{
+    if (n->in[0]->ndim < 1) return pn_error(PN_EVALUE, "arange_like: ref must have an axis, got a scalar");
+    if (n->in[0]->shape[0] > 16777216)
+        return pn_error(PN_EVALUE, "arange_like: %lld positions do not all fit float32's integers "
+                        "(at most 2^24)", (long long)n->in[0]->shape[0]);
+    int64_t len = n->in[0]->shape[0];
+    return pn_node_set_shape(n, 1, &len);
+}
+
+static int arange_like_forward(pn_node *n)
+{
+    for (int64_t i = 0; i < n->size; i++) n->data[i] = (float)i;
+    return PN_OK;
+}
+static const char *const ref_input[] = {"ref", NULL};
+static const pn_op op_arange_like = {"arange_like", 1, arange_like_infer, arange_like_forward, NULL,
+                                     NULL, ref_input, NULL, 0, NULL};
+
 const pn_op *const pn_ops_shape[] = {&op_reshape, &op_transpose, &op_slice, &op_broadcast_to,
-                                     &op_take, &op_concatenate, &op_stack, NULL};
+                                     &op_take, &op_concatenate, &op_stack, &op_arange_like, NULL};
