@@ -604,3 +604,26 @@ def test_variable_numpy_is_a_snapshot_as_in_keras():
         before = model.layers[-1].kernel.numpy()
         model.fit(x, np.ones((8, 1)), verbose=0)
         assert not np.allclose(before, model.layers[-1].kernel.numpy()), lib.__name__
+
+
+# ------------------------------------------------------------------ switch transformer
+# https://keras.io/examples/nlp/text_classification_with_switch_transformer/: the Switch
+# layer reshapes every batch to batch_size * tokens. Keras traces a functional model with
+# a symbolic batch; pynn runs a custom layer's call() on one sample of zeros to learn its
+# output shape, which that reshape refuses. Not supported (yet): the error says why,
+# instead of naming a batch of one the user never passed.
+
+class _FixedBatch(layers.Layer):
+    def call(self, inputs):
+        return ops.reshape(ops.reshape(inputs, [40, 3]), [-1, 4, 3])
+
+
+def test_fixed_batch_call_in_a_functional_model_is_explained():
+    inputs = pynn.Input(shape=(4, 3))
+    with pytest.raises(ValueError, match=r"_FixedBatch '.*': its call\(\) failed while pynn "
+                                         r"inferred its output shape .*batch of one.*"
+                                         r"cannot reshape"):
+        _FixedBatch()(inputs)
+    # called on data it runs, as in Keras
+    x = np.arange(120, dtype=np.float32).reshape(10, 4, 3)
+    np.testing.assert_array_equal(_FixedBatch()(x).numpy(), x)

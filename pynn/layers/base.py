@@ -877,8 +877,21 @@ class Layer:
                                                   [None] * len(input_shape))]
             else:
                 x = zeros(input_shape, mask_shapes)
-            y = self._call_with_masks(x, False, {}) if not isinstance(x, dict) else \
-                self.call(x, training=False)
+            try:
+                y = self._call_with_masks(x, False, {}) if not isinstance(x, dict) else \
+                    self.call(x, training=False)
+            except ValueError as e:
+                if type(self).__module__.startswith("pynn."):
+                    raise
+                # a user's call() that fixes the batch size (keras.io's Switch Transformer
+                # reshapes to batch_size * tokens) fails on this batch of one, which the
+                # user never passed: say where it comes from
+                raise ValueError(f"{type(self).__name__} '{self.name}': its call() failed "
+                                 f"while pynn inferred its output shape by running it on a "
+                                 f"batch of one sample of zeros (Keras traces it with a "
+                                 f"symbolic batch instead; a call() that needs a fixed batch "
+                                 f"size cannot be placed in a functional model in pynn): "
+                                 f"{e}") from e
         finally:
             _C.set_grad_enabled(was)
         if isinstance(y, (list, tuple)):  # several outputs (Keras: a list of shapes)
