@@ -8,6 +8,9 @@ A pynn file is a zip archive (any extension; `.keras`-like `.pynn` or
                     manifest of the weights (name and shape of each, in order)
     weights.npz     the weights, in model.weights order (plain .npy members)
     optimizer.npz   the optimizer's iteration count and state arrays (optional)
+    layer_state.npz what custom layers store with save_own_variables (Keras' hook;
+                    optional), and assets/<layer>/... the files their save_assets
+                    writes, handed to load_assets from a temporary directory on load
 
 Files are written to a temporary file in the destination directory and renamed
 over the target (os.replace), so a crash leaves either the old file or the new
@@ -689,18 +692,17 @@ def save_model(model, filepath, overwrite=True):
         if keras is not None:
             members.update(keras)
             config_member = _PYNN_CONFIG_IN_KERAS
+    state, state_arrays, asset_members = _layer_state(model)
+    if state:
+        config["layer_state"] = state
+        if state_arrays:
+            members["layer_state.npz"] = _npz_bytes(state_arrays)
+        members.update(asset_members)
     members[config_member] = json.dumps(config, indent=1).encode("utf-8")
     members["weights.npz"] = _npz_bytes({f"w{i}": np.asarray(w, np.float32)
                                          for i, w in enumerate(model.weights)})
     if opt_npz is not None:
         members["optimizer.npz"] = opt_npz
-    state, state_arrays, asset_members = _layer_state(model)
-    if state:
-        config["layer_state"] = state
-        members[config_member] = json.dumps(config, indent=1).encode("utf-8")
-        if state_arrays:
-            members["layer_state.npz"] = _npz_bytes(state_arrays)
-        members.update(asset_members)
     _write_container(filepath, members, overwrite)
 
 
