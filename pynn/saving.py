@@ -8,6 +8,9 @@ A pynn file is a zip archive (any extension; `.keras`-like `.pynn` or
                     manifest of the weights (name and shape of each, in order)
     weights.npz     the weights, in model.weights order (plain .npy members)
     optimizer.npz   the optimizer's iteration count and state arrays (optional)
+    layer_state.npz what custom layers store with save_own_variables (Keras' hook;
+                    optional), and assets/<layer>/... the files their save_assets
+                    writes, handed to load_assets from a temporary directory on load
 
 Files are written to a temporary file in the destination directory and renamed
 over the target (os.replace), so a crash leaves either the old file or the new
@@ -30,7 +33,9 @@ import io
 import json
 import math
 import os
+import re
 import struct
+import tempfile
 import threading
 import warnings
 import zipfile
@@ -51,7 +56,11 @@ __all__ = ["save_model", "load_model", "save_weights", "load_weights",
 FORMAT_VERSION = 1
 MODEL_FORMAT = "pynn.model"
 WEIGHTS_FORMAT = "pynn.weights"
-_MEMBERS = ("config.json", "weights.npz", "optimizer.npz")
+_MEMBERS = ("config.json", "weights.npz", "optimizer.npz", "layer_state.npz")
+# what custom layers save themselves (Keras' save_assets): "assets/<layer index>/<file>"
+_ASSETS = "assets/"
+_MAX_ASSET_BYTES = 64 << 20
+_STATE_DTYPES = ("float32", "float64", "int32", "int64", "uint8", "bool")
 # A `.keras` name holds both formats: Keras 3's members (its config.json, metadata.json,
 # model.weights.h5), which Keras loads, and pynn's, its config renamed pynn.json, which
 # pynn loads with everything (optimizer state, preprocessing, custom layers).
@@ -74,7 +83,27 @@ def layer_to_config(layer):
     registered = get_registered_name(type(layer))
     if registered != type(layer).__name__:
         cfg["registered_name"] = registered
+    if _overrides(layer, "build_from_config") or _overrides(layer, "get_build_config"):
+        # a layer whose build() takes more than the input shape (Keras' guide "Customizing
+        # saving": build(input_shape, layer_init)) is rebuilt by its own build_from_config
+        cfg["build_config"] = _json_safe(layer.get_build_config(),
+                                         f"{type(layer).__name__}.get_build_config()")
     return cfg
+
+
+def _overrides(layer, method):
+    """True when the layer's class replaces the base Layer's `method` (a user hook)."""
+    from .layers.base import Layer
+    return getattr(type(layer), method) is not getattr(Layer, method)
+
+
+def _json_safe(value, what):
+    """`value` as JSON data (tuples become lists), or ValueError naming `what`."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} must return JSON data (dicts, lists, strings, numbers); "
+                         f"got {value!r:.200} ({e})") from None
 
 
 def layer_from_config(cfg, custom_objects=None):
@@ -102,10 +131,14 @@ def layer_from_config(cfg, custom_objects=None):
     try:
         # wrappers (TimeDistributed, Lambda) resolve what they hold from custom_objects
         if "custom_objects" in inspect.signature(cls.from_config).parameters:
-            return cls.from_config(dict(config), custom_objects=custom_objects)
-        return cls.from_config(dict(config))
+            layer = cls.from_config(dict(config), custom_objects=custom_objects)
+        else:
+            layer = cls.from_config(dict(config))
     except TypeError as e:  # unexpected or missing constructor arguments
         raise ValueError(f"Invalid config for layer class {name!r}: {e}") from None
+    if cfg.get("build_config") is not None and _overrides(layer, "build_from_config"):
+        layer.build_from_config(cfg["build_config"])  # before the model builds around it
+    return layer
 
 
 # ---------------------------------------------------------------- model configs
@@ -438,6 +471,105 @@ def _write_container(path, members, overwrite):
         raise
 
 
+def _layer_state(model):
+    """(config entries, arrays, asset members) for the layers whose classes keep state of
+    their own, through Keras' hooks: save_own_variables / load_own_variables overridden
+    (extra arrays in layer_state.npz) or save_assets (files under assets/<layer>/)."""
+    entries, arrays, assets = [], {}, {}
+    for idx, layer in enumerate(model._all_layers()):
+        own = _overrides(layer, "save_own_variables") or _overrides(layer, "load_own_variables")
+        has_assets = callable(getattr(layer, "save_assets", None))
+        if not (own or has_assets):
+            continue
+        entry = {"layer": idx, "class_name": type(layer).__name__}
+        if own:
+            store = {}
+            layer.save_own_variables(store)
+            entry["variables"] = []
+            for key, value in store.items():
+                a = np.asarray(value)
+                if a.dtype.name not in _STATE_DTYPES:
+                    raise ValueError(f"{type(layer).__name__} '{layer.name}'.save_own_variables "
+                                     f"stored {key!r} of dtype {a.dtype}; pynn saves "
+                                     f"{', '.join(_STATE_DTYPES)} arrays")
+                member = f"l{idx}_{len(entry['variables'])}"
+                arrays[member] = np.ascontiguousarray(a)
+                entry["variables"].append([str(key), member, list(a.shape), a.dtype.name])
+        if has_assets:
+            with tempfile.TemporaryDirectory() as d:
+                layer.save_assets(d)
+                entry["assets"] = []
+                for root, _, names in sorted(os.walk(d)):
+                    for n in sorted(names):
+                        full = os.path.join(root, n)
+                        if os.path.islink(full) or not os.path.isfile(full):
+                            raise ValueError(f"{type(layer).__name__} '{layer.name}'.save_assets "
+                                             f"wrote {n!r}, which is not a regular file")
+                        rel = os.path.relpath(full, d).replace(os.sep, "/")
+                        with open(full, "rb") as f:
+                            assets[f"{_ASSETS}{idx}/{rel}"] = f.read()
+                        entry["assets"].append(rel)
+        entries.append(entry)
+    return entries, arrays, assets
+
+
+def _restore_layer_state(archive, model):
+    """load_own_variables / load_assets of the layers `_layer_state` saved, after the
+    weights (Keras' order); every entry checked before any layer is touched."""
+    entries = archive.config.get("layer_state")
+    listed = set()
+    plan, expected = [], []
+    if entries is not None:
+        layers = model._all_layers()
+        if not isinstance(entries, list):
+            archive._fail("invalid layer_state in config.json")
+        for e in entries:
+            if not isinstance(e, dict) or not _is_index(e.get("layer")) \
+                    or e["layer"] >= len(layers):
+                archive._fail("invalid layer_state entry in config.json")
+            layer = layers[e["layer"]]
+            if e.get("class_name") != type(layer).__name__:
+                archive._fail(f"layer_state names a {e.get('class_name')!r} layer where the "
+                              f"model has {type(layer).__name__} '{layer.name}'")
+            variables = e.get("variables")
+            if variables is not None:
+                if not isinstance(variables, list) or not all(
+                        isinstance(v, list) and len(v) == 4 and isinstance(v[0], str)
+                        and isinstance(v[1], str) and re.fullmatch(r"l\d+_\d+", v[1])
+                        and v[3] in _STATE_DTYPES for v in variables):
+                    archive._fail(f"invalid stored variables for layer '{layer.name}'")
+                for _, member, shape, dtype in variables:
+                    try:
+                        expected.append((member, _shape(shape, "stored variable shape"), dtype))
+                    except ValueError as err:
+                        archive._fail(str(err))
+            assets = e.get("assets")
+            if assets is not None:
+                if not isinstance(assets, list) or not all(
+                        isinstance(a, str) and a and not a.startswith("/") and "\\" not in a
+                        and ".." not in a.split("/") for a in assets):
+                    archive._fail(f"invalid asset list for layer '{layer.name}'")
+                listed |= {f"{_ASSETS}{e['layer']}/{a}" for a in assets}
+            plan.append((layer, e["layer"], variables, assets))
+    present = {n for n in archive.zip.namelist() if n.startswith(_ASSETS)}
+    if present != listed:
+        archive._fail(f"the asset members {sorted(present ^ listed)[:5]} do not match the "
+                      f"config's layer_state")
+    arrays = archive.read_npz("layer_state.npz", expected) if expected else {}
+    for layer, idx, variables, assets in plan:
+        if variables is not None:
+            layer.load_own_variables({key: arrays[member] for key, member, _, _ in variables})
+        if assets is not None:
+            with tempfile.TemporaryDirectory() as d:
+                for rel in assets:
+                    data = archive._read_member(f"{_ASSETS}{idx}/{rel}", _MAX_ASSET_BYTES)
+                    path = os.path.join(d, *rel.split("/"))
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    with open(path, "wb") as f:
+                        f.write(data)
+                layer.load_assets(d)
+
+
 def _manifest(model):
     return [{"name": str(getattr(w, "name", f"weight_{i}")), "shape": list(w.shape)}
             for i, w in enumerate(model.weights)]
@@ -560,6 +692,12 @@ def save_model(model, filepath, overwrite=True):
         if keras is not None:
             members.update(keras)
             config_member = _PYNN_CONFIG_IN_KERAS
+    state, state_arrays, asset_members = _layer_state(model)
+    if state:
+        config["layer_state"] = state
+        if state_arrays:
+            members["layer_state.npz"] = _npz_bytes(state_arrays)
+        members.update(asset_members)
     members[config_member] = json.dumps(config, indent=1).encode("utf-8")
     members["weights.npz"] = _npz_bytes({f"w{i}": np.asarray(w, np.float32)
                                          for i, w in enumerate(model.weights)})
@@ -665,7 +803,7 @@ class _Archive:
         if _PYNN_CONFIG_IN_KERAS in names:  # a .keras file holding both formats
             allowed |= set(_KERAS_MEMBERS) | {_PYNN_CONFIG_IN_KERAS}
             self.config_member = _PYNN_CONFIG_IN_KERAS
-        extra = sorted(set(names) - allowed)
+        extra = sorted(n for n in set(names) - allowed if not n.startswith(_ASSETS))
         if extra:
             self._fail(f"unexpected member(s) {extra}; a pynn file holds only {list(_MEMBERS)}")
         for required in (self.config_member, "weights.npz"):
@@ -973,6 +1111,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         model.set_weights(values)
         if state is not None:
             model.optimizer.set_state(state)
+        _restore_layer_state(archive, model)
         return model
     finally:
         archive.close()

@@ -126,7 +126,9 @@ class Variable(np.ndarray):
         pass
 
     def numpy(self):
-        """Returns the value as a plain ``numpy.ndarray`` (a view, not a copy).
+        """Returns the value as a plain ``numpy.ndarray``: a copy, as Keras' ``numpy()``,
+        so that a value read before training keeps what it read (the variable itself
+        is the live view, without copying).
 
         Returns
         -------
@@ -139,7 +141,7 @@ class Variable(np.ndarray):
         >>> layer.bias.numpy()
         array([1., 1.], dtype=float32)
         """
-        return np.asarray(self)
+        return np.array(self, copy=True).view(np.ndarray)
 
     def assign(self, value):
         """Writes a new value into the variable in place, as Keras' ``assign``.
@@ -649,9 +651,12 @@ class Layer:
 
     @property
     def weights(self):
-        """The layer's weights (``Variable`` objects, the ones models train): its own in
-        creation order, then those of the layers it holds in its attributes (Keras' order)."""
-        out, seen = list(self._weights), {id(w) for w in self._weights}
+        """The layer's weights (``Variable`` objects, the ones models train): its own,
+        trainable ones first, each group in creation order, then those of the layers it
+        holds in its attributes (Keras' order: get_weights / set_weights lists agree with
+        Keras even when a layer makes a non-trainable Variable before its kernel)."""
+        out = self._own_weights()
+        seen = {id(w) for w in out}
         for layer in self._child_layers():
             for w in layer.weights:
                 if id(w) not in seen:
@@ -890,8 +895,21 @@ class Layer:
                                                   [None] * len(input_shape))]
             else:
                 x = zeros(input_shape, mask_shapes)
-            y = self._call_with_masks(x, False, {}) if not isinstance(x, dict) else \
-                self.call(x, training=False)
+            try:
+                y = self._call_with_masks(x, False, {}) if not isinstance(x, dict) else \
+                    self.call(x, training=False)
+            except ValueError as e:
+                if type(self).__module__.startswith("pynn."):
+                    raise
+                # a user's call() that fixes the batch size (keras.io's Switch Transformer
+                # reshapes to batch_size * tokens) fails on this batch of one, which the
+                # user never passed: say where it comes from
+                raise ValueError(f"{type(self).__name__} '{self.name}': its call() failed "
+                                 f"while pynn inferred its output shape by running it on a "
+                                 f"batch of one sample of zeros (Keras traces it with a "
+                                 f"symbolic batch instead; a call() that needs a fixed batch "
+                                 f"size cannot be placed in a functional model in pynn): "
+                                 f"{e}") from e
         finally:
             _C.set_grad_enabled(was)
         if isinstance(y, (list, tuple)):  # several outputs (Keras: a list of shapes)
@@ -1124,6 +1142,112 @@ class Layer:
         (4, False)
         """
         return cls(**config)
+
+    def get_build_config(self):
+        """What `build_from_config` needs to rebuild the layer when a model is loaded.
+
+        ``{"input_shape": shape}`` once built from a call (None before). A layer whose
+        ``build`` takes more than the input shape overrides this and
+        `build_from_config`; ``model.save`` stores the dict of such a layer and
+        `pynn.saving.load_model` hands it back before the weights are read.
+
+        Returns
+        -------
+        dict or None
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(2)
+        >>> _ = layer(np.zeros((1, 3), np.float32))
+        >>> layer.get_build_config()
+        {'input_shape': (None, 3)}
+        """
+        if not self.built or self.input_shape is None:
+            return None
+        return {"input_shape": self.input_shape}
+
+    def build_from_config(self, config):
+        """Builds the layer from what `get_build_config` returned (Keras' hook, called
+        when a saved model is loaded).
+
+        Parameters
+        ----------
+        config : dict or None
+            ``{"input_shape": shape}``, or a custom layer's own dict.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(2)
+        >>> layer.build_from_config({"input_shape": (None, 3)})
+        >>> layer.kernel.shape
+        (3, 2)
+        """
+        if config and config.get("input_shape") is not None:
+            self.build(tuple(config["input_shape"]))
+            self.built = True
+
+    def save_own_variables(self, store):
+        """Keras' hook: puts the layer's own weights into ``store`` under "0", "1", ...
+
+        ``model.save`` calls it for a layer whose class overrides it or
+        `load_own_variables` (to save extra state: ``store["key"] = array``); the
+        weights of other layers are saved by the model. Keras' order: trainable
+        weights, then the others (a Dense layer: kernel, bias).
+
+        Parameters
+        ----------
+        store : dict
+            Filled with ``{key: NumPy array}``.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(2)
+        >>> layer.build((None, 3))
+        >>> store = {}
+        >>> layer.save_own_variables(store)
+        >>> {k: v.shape for k, v in store.items()}
+        {'0': (3, 2), '1': (2,)}
+        """
+        for i, var in enumerate(self._stored_variables()):
+            store[str(i)] = np.array(var)
+
+    def load_own_variables(self, store):
+        """Keras' hook: assigns the weights that `save_own_variables` stored.
+
+        Parameters
+        ----------
+        store : dict
+            ``{key: array}`` as saved.
+
+        Raises
+        ------
+        ValueError
+            The store does not hold one array per weight, or a shape differs.
+
+        Examples
+        --------
+        >>> layer = pynn.layers.Dense(2)
+        >>> layer.build((None, 3))
+        >>> layer.load_own_variables({"0": np.ones((3, 2)), "1": np.zeros(2)})
+        >>> float(layer.kernel.numpy().sum())
+        6.0
+        """
+        variables = self._stored_variables()
+        if len(store) != len(variables):
+            raise ValueError(f"{type(self).__name__} '{self.name}' expected {len(variables)} "
+                             f"variables, but received {len(store)} variables during loading. "
+                             f"Expected: {[v.name for v in variables]}")
+        for i, var in enumerate(variables):
+            var.assign(store[str(i)])
+
+    def _own_weights(self):
+        """The layer's own weights, trainable first, as Keras orders them."""
+        weights = self.__dict__.get("_weights", [])
+        return [v for v in weights if v.trainable] + [v for v in weights if not v.trainable]
+
+    def _stored_variables(self):
+        """The weights `save_own_variables` stores (Keras: all of the layer's own)."""
+        return self._own_weights()
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -174,6 +174,10 @@ class Dense(Layer):
             cfg["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return cfg
 
+    def _stored_variables(self):
+        # Keras' Dense saves its kernel and bias only (not Variables a subclass adds)
+        return [self.kernel] + ([self.bias] if self.bias is not None else [])
+
 
 class Activation(Layer):
     """Applies an activation function to its input.
