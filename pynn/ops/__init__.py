@@ -53,6 +53,7 @@ from .nn_more import *  # noqa: F401,F403
 from .image_color import *  # noqa: F401,F403
 from .image_geometry import *  # noqa: F401,F403
 from .image_sampling import *  # noqa: F401,F403
+from .numpy_extra import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -335,7 +336,7 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "bitwise", "counting", "scatter", "correlate",
                                       "special", "numpy_more", "stacking", "arctrig",
                                       "nn_conv", "nn_norm", "nn_more", "image_color",
-                                      "image_geometry", "image_sampling")
+                                      "image_geometry", "image_sampling", "numpy_extra")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
@@ -349,7 +350,8 @@ for _name in __all__:
     _fn = globals()[_name]
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
             "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe",
-            "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning"):
+            "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning", "logspace",
+            "geomspace"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn
 
