@@ -50,6 +50,10 @@ from .arctrig import *  # noqa: F401,F403
 from .nn_conv import *  # noqa: F401,F403
 from .nn_norm import *  # noqa: F401,F403
 from .nn_more import *  # noqa: F401,F403
+from .image_color import *  # noqa: F401,F403
+from .image_geometry import *  # noqa: F401,F403
+from .image_sampling import *  # noqa: F401,F403
+from .numpy_extra import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -331,7 +335,8 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "control", "nanreduce", "quantile",
                                       "bitwise", "counting", "scatter", "correlate",
                                       "special", "numpy_more", "stacking", "arctrig",
-                                      "nn_conv", "nn_norm", "nn_more")
+                                      "nn_conv", "nn_norm", "nn_more", "image_color",
+                                      "image_geometry", "image_sampling", "numpy_extra")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
@@ -345,12 +350,16 @@ for _name in __all__:
     _fn = globals()[_name]
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
             "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe",
-            "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning"):
+            "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning", "logspace",
+            "geomspace"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn
 
 from . import nn  # noqa: E402  (keras.ops.nn: the activations and one_hot, wrapped above)
 from . import image, linalg  # noqa: E402  (keras.ops.image, keras.ops.linalg namespaces)
+# keras.ops.image also holds the colour, geometry and sampling families
+image.__all__ = image.__all__ + [n for family in ("image_color", "image_geometry", "image_sampling")
+                                 for n in _sys.modules[f"{__name__}.{family}"].__all__]
 for _module in (image, linalg):  # their functions, symbolic-aware as above
     for _name in _module.__all__:
         setattr(_module, _name, globals()[_name])

@@ -1,16 +1,18 @@
-"""pynn.ops.segment: segment_sum and segment_max (``keras.ops``), composed of engine ops.
+"""pynn.ops.segment: segment_sum, segment_max, segment_min and segment_prod
+(``keras.ops``), composed of engine ops.
 
 Row i of ``data`` belongs to segment ``segment_ids[i]``; each segment's rows are
-summed (or maxed) by a select of the rows whose id matches, so it differentiates,
+summed (or maxed, minned, multiplied) by a select of the rows whose id matches, so it differentiates,
 and traces into a model even when the ids come from the data. Rows with an id
 outside [0, num_segments) belong to no segment (TensorFlow drops them too)."""
 import numpy as np
 
 from .. import _C
 from .compare import where
+from .mathfuncs import prod
 from .shape import _is_int, _tensor, expand_dims, reshape
 
-__all__ = ["segment_sum", "segment_max"]
+__all__ = ["segment_sum", "segment_max", "segment_min", "segment_prod"]
 
 
 def _membership(op, data, segment_ids, num_segments):
@@ -102,8 +104,83 @@ def segment_max(data, segment_ids, num_segments=None, sorted=False):
     array([[3., 8.],
            [5., 6.]], dtype=float32)
     """
-    data, member = _membership("segment_max", data, segment_ids, num_segments)
-    member = reshape(member, tuple(member.shape) + (1,) * (data.ndim - 1))
-    lowest = np.float32(np.finfo(np.float32).min)
-    picked = where(member, expand_dims(data, 0), lowest)
+    picked = _picked("segment_max", data, segment_ids, num_segments, np.finfo(np.float32).min)
     return _C.apply("max", [picked], axis=(1,), reduce_all=False)
+
+
+def _picked(op, data, segment_ids, num_segments, filler):
+    """(S, N, ...): row n where it belongs to segment s, else filler."""
+    data, member = _membership(op, data, segment_ids, num_segments)
+    member = reshape(member, tuple(member.shape) + (1,) * (data.ndim - 1))
+    return where(member, expand_dims(data, 0), np.float32(filler))
+
+
+def segment_min(data, segment_ids, num_segments=None, sorted=False):
+    """The smallest row of ``data`` per segment, elementwise (``keras.ops.segment_min``).
+
+    Parameters
+    ----------
+    data : Tensor or array_like
+        ``(N, ...)``.
+    segment_ids : Tensor or array_like of int
+        ``(N,)``: each row's segment.
+    num_segments : int, optional
+        How many segments (default: the largest id + 1; needed inside a model).
+    sorted : bool, default False
+        Accepted for Keras compatibility (the ids need not be sorted).
+
+    Returns
+    -------
+    Tensor
+        ``(num_segments, ...)``; an empty segment gives the largest float32 (as
+        TensorFlow does). The gradient goes to the rows holding each minimum.
+
+    Raises
+    ------
+    ValueError
+        Ids that do not match data's rows, or a bad ``num_segments``.
+
+    Examples
+    --------
+    >>> data = np.array([[1.0, 8.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+    >>> pynn.ops.segment_min(data, [0, 0, 1]).numpy()
+    array([[1., 4.],
+           [5., 6.]], dtype=float32)
+    """
+    picked = _picked("segment_min", data, segment_ids, num_segments, np.finfo(np.float32).max)
+    return _C.apply("min", [picked], axis=(1,), reduce_all=False)
+
+
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+    """The product of the rows of ``data`` per segment (``keras.ops.segment_prod``).
+
+    Parameters
+    ----------
+    data : Tensor or array_like
+        ``(N, ...)``.
+    segment_ids : Tensor or array_like of int
+        ``(N,)``: each row's segment.
+    num_segments : int, optional
+        How many segments (default: the largest id + 1; needed inside a model).
+    sorted : bool, default False
+        Accepted for Keras compatibility (the ids need not be sorted).
+
+    Returns
+    -------
+    Tensor
+        ``(num_segments, ...)``; an empty segment gives 1. The gradient of each
+        row is the product of the others in its segment.
+
+    Raises
+    ------
+    ValueError
+        Ids that do not match data's rows, or a bad ``num_segments``.
+
+    Examples
+    --------
+    >>> data = np.array([[1.0, 8.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+    >>> pynn.ops.segment_prod(data, [0, 0, 1]).numpy()
+    array([[ 3., 32.],
+           [ 5.,  6.]], dtype=float32)
+    """
+    return prod(_picked("segment_prod", data, segment_ids, num_segments, 1.0), axis=1)
