@@ -66,6 +66,7 @@ from .conv3d_transpose import Conv3DTranspose, Convolution3DTranspose  # noqa: F
 from .input_spec import InputSpec  # noqa: F401
 from .wrapper import Wrapper  # noqa: F401
 from .reversible_embedding import ReversibleEmbedding  # noqa: F401
+from .image_tone import AutoContrast, RandomPosterization, Solarization  # noqa: F401
 from .grouped_query_attention import GroupQueryAttention, GroupedQueryAttention  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
@@ -101,7 +102,7 @@ __all__ = [
     "UnitNormalization", "UpSampling3D", "ZeroPadding3D",
     # Keras 3 layers added in session 8
     "Conv3DTranspose", "Convolution3DTranspose", "InputSpec", "Wrapper", "ReversibleEmbedding",
-    "GroupQueryAttention",
+    "GroupQueryAttention", "Solarization", "RandomPosterization", "AutoContrast",
 ]
 
 
@@ -174,7 +175,8 @@ for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePo
              SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, UnitNormalization,
              UpSampling3D, ZeroPadding3D):
     register(_cls)
-for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupedQueryAttention):
+for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupedQueryAttention, Solarization,
+             RandomPosterization, AutoContrast):
     register(_cls)
 
 
