@@ -1,6 +1,6 @@
-"""Solarization, RandomPosterization and AutoContrast against Keras 3
+"""Solarization, RandomPosterization, RandomSharpness and AutoContrast against Keras 3
 (keras/src/layers/preprocessing/image_preprocessing/{solarization,random_posterization,
-auto_contrast}.py and their *_test.py cases): exact outputs where the draws are fixed
+random_sharpness,auto_contrast}.py and their *_test.py cases): exact outputs where the draws are fixed
 (fixed factors; AutoContrast is deterministic), and invariants of the random draws
 (each image is its NumPy transform for one drawn parameter inside the factor's
 range; draws differ between images; identity at inference; pynn.set_seed repeats)."""
@@ -98,11 +98,40 @@ def test_solarization_random_threshold_and_addition():
     np.testing.assert_array_equal(layers.Solarization()(x).numpy(), x)   # inference
 
 
+@pytest.mark.parametrize("f", [0.0, 0.25, 0.5, 0.8, 1.0])
+@pytest.mark.parametrize("value_range", [(0, 255), (0, 1)])
+def test_sharpness_fixed_factor_matches_keras(f, value_range):
+    keras = keras_or_skip()
+    x = IMAGES / 255.0 * value_range[1]
+    kw = dict(factor=(f, f), value_range=value_range)
+    want = _keras(keras, keras.layers.RandomSharpness(**kw), x)
+    np.testing.assert_allclose(layers.RandomSharpness(**kw)(x, training=True).numpy(), want,
+                               rtol=1e-5, atol=1e-4 * value_range[1])
+
+
+def test_sharpness_random_factor_per_image():
+    keras = keras_or_skip()
+    pynn.set_seed(6)
+    x = np.repeat(IMAGES[:1], 200, axis=0)
+    out = layers.RandomSharpness((0.2, 0.9), value_range=(-1e6, 1e6))(x, training=True).numpy()
+    blur = _keras(keras, keras.layers.RandomSharpness((0.0, 0.0), value_range=(-1e6, 1e6)),
+                  x[:1])[0]
+    # out = x + (1 - 2 f) (blur - x): recover f per image by least squares
+    d = (blur - x[0]).ravel()
+    fs = [(1 - float(np.dot((img - x[0]).ravel(), d) / np.dot(d, d))) / 2 for img in out]
+    for img, f in zip(out, fs):
+        np.testing.assert_allclose(img, x[0] + (1 - 2 * f) * (blur - x[0]), atol=1e-2)
+    assert min(fs) >= 0.2 - 1e-4 and max(fs) < 0.9 + 1e-4
+    assert abs(np.mean(fs) - 0.55) < 0.05
+    np.testing.assert_array_equal(layers.RandomSharpness(0.5)(x).numpy(), x)   # inference
+
+
 def test_configs_match_keras_and_round_trip():
     keras = keras_or_skip()
     from keras_layer_pair import config_keys_match, round_trip
     for name, kw in (("Solarization", {"addition_factor": 0.3, "threshold_factor": (0.1, 0.6)}),
-                     ("RandomPosterization", {"factor": (2, 5)}), ("AutoContrast", {})):
+                     ("RandomPosterization", {"factor": (2, 5)}), ("AutoContrast", {}),
+                     ("RandomSharpness", {"factor": 0.4})):
         theirs, ours = getattr(keras.layers, name)(**kw), getattr(layers, name)(**kw)
         kc, pc = config_keys_match(theirs, ours, {"dtype", "data_format"})
         for k in set(kc) & set(pc) - {"name", "dtype"}:
@@ -130,7 +159,8 @@ def test_bad_arguments_and_inputs():
                       (lambda: layers.Solarization(threshold_factor=(0.1, 0.2, 0.3)), "[0, 1]"),
                       (lambda: layers.RandomPosterization(9), "range \\[1, 8\\]"),
                       (lambda: layers.RandomPosterization((0, 0)), "range \\[1, 8\\]"),
-                      (lambda: layers.AutoContrast(value_range=5), "value_range")):
+                      (lambda: layers.AutoContrast(value_range=5), "value_range"),
+                      (lambda: layers.RandomSharpness(1.5), "factor")):
         with pytest.raises(ValueError, match=msg):
             make()
     with pytest.raises(ValueError, match="AutoContrast '.*' expects images"):

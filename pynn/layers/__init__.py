@@ -66,7 +66,8 @@ from .conv3d_transpose import Conv3DTranspose, Convolution3DTranspose  # noqa: F
 from .input_spec import InputSpec  # noqa: F401
 from .wrapper import Wrapper  # noqa: F401
 from .reversible_embedding import ReversibleEmbedding  # noqa: F401
-from .image_tone import AutoContrast, RandomPosterization, Solarization  # noqa: F401
+from .image_tone import (AutoContrast, RandomPosterization, RandomSharpness,  # noqa: F401
+                         Solarization)
 from .grouped_query_attention import GroupQueryAttention, GroupedQueryAttention  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
@@ -103,6 +104,7 @@ __all__ = [
     # Keras 3 layers added in session 8
     "Conv3DTranspose", "Convolution3DTranspose", "InputSpec", "Wrapper", "ReversibleEmbedding",
     "GroupQueryAttention", "Solarization", "RandomPosterization", "AutoContrast",
+    "RandomSharpness",
 ]
 
 
@@ -176,7 +178,7 @@ for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePo
              UpSampling3D, ZeroPadding3D):
     register(_cls)
 for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupedQueryAttention, Solarization,
-             RandomPosterization, AutoContrast):
+             RandomPosterization, AutoContrast, RandomSharpness):
     register(_cls)
 
 

@@ -1,11 +1,11 @@
-"""Tone augmentations of Keras 3: Solarization, RandomPosterization (training only,
-drawn per image in the engine) and AutoContrast (always applied), channels-last,
+"""Tone augmentations of Keras 3: Solarization, RandomPosterization, RandomSharpness
+(training only, drawn per image in the engine) and AutoContrast (always applied), channels-last,
 one image or a batch. Each works on the [0, 255] scale as Keras does: the images
 are mapped from ``value_range`` to it and back."""
 import numpy as np
 
 from .. import ops
-from .image_color import _per_image, _value_range
+from .image_color import _factor, _per_image, _value_range
 from .image_preprocessing import _ImageLayer, _RandomLayer, _number
 
 
@@ -199,3 +199,62 @@ class AutoContrast(_ImageLayer):
 
     def get_config(self):
         return {**super().get_config(), "value_range": list(self.value_range)}
+
+
+# Keras' smoothing kernel of RandomSharpness (PIL's SMOOTH filter)
+_SMOOTH = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / 13.0
+
+
+class RandomSharpness(_RandomLayer):
+    """Sharpens or blurs each image by a random amount in training (Keras' RandomSharpness).
+
+    Each image draws ``f`` uniform in the factor's range and becomes
+    ``clip(x + (1 - 2 f) * (smooth(x) - x), value_range)``, where ``smooth`` is
+    Keras' 3x3 smoothing filter per channel (zero padding at the borders): ``f =
+    0.5`` keeps the image, below blurs, above sharpens. The identity at inference.
+
+    Parameters
+    ----------
+    factor : float or tuple of 2 float
+        In [0, 1]: f is the range (0, f); (a, b) is [a, b].
+    value_range : tuple of 2 float, default (0, 255)
+        The outputs are clipped to it.
+    data_format : None or "channels_last"
+        Only channels-last.
+    seed : int, optional
+        Saved for Keras compatibility; the draws follow `pynn.set_seed`.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        A factor outside [0, 1] or a bad value_range.
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 3, 3, 1), np.float32)
+    >>> x[0, 1, 1, 0] = 130.0
+    >>> blur = pynn.layers.RandomSharpness((0.0, 0.0))(x, training=True).numpy()[0, :, :, 0]
+    >>> blur  # f = 0: the smoothed image
+    array([[10., 10., 10.],
+           [10., 50., 10.],
+           [10., 10., 10.]], dtype=float32)
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor("RandomSharpness", factor, (0, 1))
+        self.value_range = sorted(_value_range("RandomSharpness", value_range))
+
+    def _augment(self, x):
+        channels = int(x.shape[-1])
+        kernel = np.repeat(_SMOOTH[:, :, None, None], channels, axis=2)   # (3, 3, C, 1)
+        smooth = ops.depthwise_conv2d(x, kernel, padding="same")
+        f = _uniform(x, *self.factor)
+        return ops.clip(x + (1.0 - 2.0 * f) * (smooth - x), self.value_range[0],
+                        self.value_range[1])
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": "channels_last",
+                "factor": list(self.factor), "value_range": list(self.value_range)}
