@@ -68,6 +68,7 @@ from .wrapper import Wrapper  # noqa: F401
 from .reversible_embedding import ReversibleEmbedding  # noqa: F401
 from .image_tone import (AutoContrast, RandomPosterization, RandomSharpness,  # noqa: F401
                          Solarization)
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D  # noqa: F401
 from .grouped_query_attention import GroupQueryAttention, GroupedQueryAttention  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
@@ -104,7 +105,7 @@ __all__ = [
     # Keras 3 layers added in session 8
     "Conv3DTranspose", "Convolution3DTranspose", "InputSpec", "Wrapper", "ReversibleEmbedding",
     "GroupQueryAttention", "Solarization", "RandomPosterization", "AutoContrast",
-    "RandomSharpness",
+    "RandomSharpness", "ConvLSTM1D", "ConvLSTM2D",
 ]
 
 
@@ -178,7 +179,7 @@ for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePo
              UpSampling3D, ZeroPadding3D):
     register(_cls)
 for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupedQueryAttention, Solarization,
-             RandomPosterization, AutoContrast, RandomSharpness):
+             RandomPosterization, AutoContrast, RandomSharpness, ConvLSTM1D, ConvLSTM2D):
     register(_cls)
 
 
