@@ -178,7 +178,7 @@ for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePo
              SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, UnitNormalization,
              UpSampling3D, ZeroPadding3D):
     register(_cls)
-for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupedQueryAttention, Solarization,
+for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupQueryAttention, Solarization,
              RandomPosterization, AutoContrast, RandomSharpness, ConvLSTM1D, ConvLSTM2D):
     register(_cls)
 

@@ -19,7 +19,7 @@ def _positive_int(name, value):
     return int(value)
 
 
-class GroupedQueryAttention(MultiHeadAttention):
+class GroupQueryAttention(MultiHeadAttention):
     """Grouped-query attention (Ainslie et al., 2023), with Keras 3's weights and call.
 
     ``layer(query, value, key=None, attention_mask=None, use_causal_mask=False,
@@ -183,5 +183,5 @@ class GroupedQueryAttention(MultiHeadAttention):
         return cfg
 
 
-# the name keras.layers exports the class under (its saved class_name is GroupedQueryAttention)
-GroupQueryAttention = GroupedQueryAttention
+# Keras' Python class name; it saves and exports the layer as GroupQueryAttention
+GroupedQueryAttention = GroupQueryAttention
