@@ -43,7 +43,9 @@ def assert_loads_and_matches(keras, kmodel, tmp_path, shapes, ids=None):
     kmodel.save(str(path))
     model = pynn.load_model(str(path))
     # functional models list their InputLayers in both libraries now (Keras 3 does)
-    assert [type(l).__name__ for l in model.layers] == [type(l).__name__ for l in kmodel.layers]
+    # (the class names Keras saves: GroupQueryAttention's Python class is GroupedQueryAttention)
+    assert [type(l).__name__ for l in model.layers] == \
+        [keras.layers.serialize(l)["class_name"] for l in kmodel.layers]
     for n in (1, 37):
         xs = data(shapes, n, ids)
         want = kmodel(xs if len(xs) > 1 else xs[0])
@@ -89,6 +91,9 @@ SEQUENTIAL = {
     "conv3d_transpose": ((2, 3, 3, 2), lambda L: [
         L.Conv3DTranspose(3, 2, strides=2, padding="same", activation="relu"),
         L.Conv3DTranspose(2, (3, 1, 2), dilation_rate=(2, 1, 1))]),
+    "conv_lstm": ((3, 5, 4, 2), lambda L: [
+        L.ConvLSTM2D(3, 2, padding="same", return_sequences=True, go_backwards=True),
+        L.ConvLSTM2D(2, (2, 3))]),
     "activations": ((8,), lambda L: [L.Dense(8), L.ReLU(), L.Dense(8), L.LeakyReLU(),
                                      L.Dense(8), L.ELU(), L.Dense(4), L.Softmax()]),
 }
@@ -246,6 +251,28 @@ def test_pynn_functional_model_loads_in_keras(keras, tmp_path):
     outs = [L.Concatenate()([h, seq, L.GlobalAveragePooling1D()(att)]), L.Multiply()([h, a]),
             L.Dense(2, activation="softmax")(L.Average()([h, shared(L.Dense(4)(a))]))]
     assert_keras_loads_pynn(keras, pynn.Model([a, b], outs), tmp_path, [(4,), (5, 4)])
+
+
+def test_session8_layers_both_ways(keras, tmp_path):
+    """GroupQueryAttention (its weights under Keras' class name grouped_query_attention,
+    gate included), ConvLSTM1D (weights under cell/), ReversibleEmbedding and
+    Conv3DTranspose: Keras' files load in pynn and pynn's in Keras."""
+    K = keras.layers
+    q = keras.Input(shape=(5, 6))
+    att = K.GroupQueryAttention(3, 4, 2, use_gate=True)(q, q)
+    seq = K.ConvLSTM1D(2, 2, return_sequences=True)(K.Reshape((5, 3, 2))(att))
+    kmodel = keras.Model(q, K.Flatten()(seq))
+    assert_loads_and_matches(keras, kmodel, tmp_path, [(5, 6)])
+    L = pynn.layers
+    a = pynn.Input(shape=(5, 6))
+    h = L.GroupQueryAttention(3, 4, 2, use_gate=True, sliding_window=2)(a, a)
+    h = L.ConvLSTM1D(2, 2, return_sequences=True)(L.Reshape((5, 3, 2))(h))
+    vol = L.Conv3DTranspose(2, 2, strides=2)(L.Reshape((5, 2, 2, 1))(h))
+    assert_keras_loads_pynn(keras, pynn.Model(a, L.Flatten()(vol)), tmp_path, [(5, 6)])
+    ids = pynn.Input(shape=(4,))
+    emb = L.ReversibleEmbedding(7, 3)
+    logits = emb(L.Dense(3)(emb(ids)), reverse=True)
+    assert_keras_loads_pynn(keras, pynn.Model(ids, logits), tmp_path, [(4,)], ids=7)
 
 
 def test_keras_export_refusals(tmp_path):

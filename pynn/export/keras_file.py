@@ -42,6 +42,15 @@ def _import_h5py():
     return h5py
 
 
+# Keras names a layer's weight group after its Python class, which differs from the
+# name it saves and exports for these
+_H5_CLASS = {"GroupQueryAttention": "GroupedQueryAttention"}
+
+
+def _h5_key(cls_name):
+    return _snake(_H5_CLASS.get(cls_name, cls_name))
+
+
 def _snake(name):
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
@@ -194,9 +203,19 @@ def _sequential(path, cfg):
     return model
 
 
+def _attention_parts(layer):
+    """The sub-layer groups of an attention layer's weights, in pynn's weight order."""
+    from .. import layers as L
+    if isinstance(layer, L.GroupQueryAttention):  # Keras' build order; the gate is optional
+        return ("_query_dense", "_key_dense") + (("_gate_dense",) if layer.use_gate else ()) + \
+            ("_value_dense", "_output_dense")
+    return ("query_dense", "key_dense", "value_dense", "output_dense")
+
+
 def _vars(group, layer):
     """The datasets holding `layer`'s weights in Keras' h5 group, in pynn's order."""
     from .. import layers as L
+    from ..layers.conv_lstm import _ConvLSTM
     from ..layers.recurrent import _RNN
 
     def numbered(g):
@@ -205,14 +224,13 @@ def _vars(group, layer):
         v = g["vars"]
         return [v[k] for k in sorted(v, key=int)]
 
-    if isinstance(layer, _RNN):
+    if isinstance(layer, (_RNN, _ConvLSTM)):
         return numbered(group.get("cell"))
     if isinstance(layer, L.Bidirectional):
         return [d for side in ("forward_layer", "backward_layer")
                 for d in numbered(group.get(side, {}).get("cell"))]
     if isinstance(layer, L.MultiHeadAttention):
-        return [d for sub in ("query_dense", "key_dense", "value_dense", "output_dense")
-                for d in numbered(group.get(sub))]
+        return [d for sub in _attention_parts(layer) for d in numbered(group.get(sub))]
     return numbered(group)
 
 
@@ -222,7 +240,7 @@ def _load_weights(path, h5, cfg, model):
     counts = {}
     for entry in cfg["layers"]:
         cls_name = entry.get("class_name")
-        key = _snake(cls_name)
+        key = _h5_key(cls_name)
         n = counts.get(key, -1) + 1
         counts[key] = n
         name = entry["config"]["name"]
@@ -345,7 +363,7 @@ def _layer_entry(layer, input_shape):
         raise ValueError(f"Saving for Keras: layer '{layer.name}' ({type(layer).__name__}) is not "
                          f"one of Keras' built-in layers")
     build = {"input_shape": input_shape}
-    if type(layer).__name__ == "MultiHeadAttention":  # Keras builds it from named shapes
+    if isinstance(layer, L.MultiHeadAttention):  # Keras builds these from named shapes
         build = {"shapes_dict": dict(zip(("query_shape", "value_shape", "key_shape"),
                                          input_shape))}
     return {"module": "keras.layers", "class_name": type(layer).__name__,
@@ -368,6 +386,7 @@ def _graph_layers(model):
 
 def _keras_config(model):
     from ..functional import input_layer_of, topo_calls
+    from ..layers import MultiHeadAttention
     from ..models import Model, Sequential
     graph = getattr(model, "_graph", None)
     if graph is None:
@@ -403,7 +422,7 @@ def _keras_config(model):
         args = [_ref(i.shape, history(i)) for i in t.inputs]
         kwargs = {k: v for k, v in (getattr(t, "call_kwargs", {}) or {}).items()
                   if v is not None and not (k.endswith("mask") and v is False)}
-        if type(t.layer).__name__ == "MultiHeadAttention":
+        if isinstance(t.layer, MultiHeadAttention):  # and GroupQueryAttention
             node_args = args[:2]
             if len(args) > 2:
                 kwargs["key"] = args[2]
@@ -431,6 +450,7 @@ def _one_or_list(refs):
 
 def _write_weights(h5, model):
     from .. import layers as L
+    from ..layers.conv_lstm import _ConvLSTM
     from ..layers.recurrent import _RNN
     layers_group = h5.create_group("layers")
     counts = {}
@@ -442,12 +462,12 @@ def _write_weights(h5, model):
             v.create_dataset(str(i), data=np.asarray(a, np.float32))
 
     for layer in _graph_layers(model):
-        key = _snake(type(layer).__name__)
+        key = _h5_key(type(layer).__name__)
         n = counts.get(key, -1) + 1
         counts[key] = n
         g = layers_group.create_group(key if n == 0 else f"{key}_{n}")
         w = layer.get_weights()
-        if isinstance(layer, _RNN):
+        if isinstance(layer, (_RNN, _ConvLSTM)):
             put(g, [], layer.name)
             put(g.create_group("cell"), w, f"{_snake(type(layer).__name__)}_cell")
         elif isinstance(layer, L.Bidirectional):
@@ -460,8 +480,11 @@ def _write_weights(h5, model):
         elif isinstance(layer, L.MultiHeadAttention):
             put(g, [], layer.name)
             per = 2 if layer.use_bias else 1
-            for i, sub in enumerate(("query_dense", "key_dense", "value_dense", "output_dense")):
+            for i, sub in enumerate(_attention_parts(layer)):
                 put(g.create_group(sub), w[i * per:(i + 1) * per], sub)
+            if isinstance(layer, L.GroupQueryAttention):  # its weightless sub-layers
+                for sub in ("_softmax", "_dropout_layer"):
+                    put(g.create_group(sub), [], sub)
         else:
             put(g, w, layer.name)
     h5.create_group("vars").attrs["name"] = "model"

@@ -66,6 +66,10 @@ from .conv3d_transpose import Conv3DTranspose, Convolution3DTranspose  # noqa: F
 from .input_spec import InputSpec  # noqa: F401
 from .wrapper import Wrapper  # noqa: F401
 from .reversible_embedding import ReversibleEmbedding  # noqa: F401
+from .image_tone import (AutoContrast, RandomPosterization, RandomSharpness,  # noqa: F401
+                         Solarization)
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D  # noqa: F401
+from .grouped_query_attention import GroupQueryAttention, GroupedQueryAttention  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
 # The public names (the submodules base, core, conv, ... are implementation)
@@ -100,6 +104,8 @@ __all__ = [
     "UnitNormalization", "UpSampling3D", "ZeroPadding3D",
     # Keras 3 layers added in session 8
     "Conv3DTranspose", "Convolution3DTranspose", "InputSpec", "Wrapper", "ReversibleEmbedding",
+    "GroupQueryAttention", "Solarization", "RandomPosterization", "AutoContrast",
+    "RandomSharpness", "ConvLSTM1D", "ConvLSTM2D",
 ]
 
 
@@ -172,7 +178,8 @@ for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePo
              SpatialDropout1D, SpatialDropout2D, SpatialDropout3D, UnitNormalization,
              UpSampling3D, ZeroPadding3D):
     register(_cls)
-for _cls in (Conv3DTranspose, ReversibleEmbedding):
+for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupQueryAttention, Solarization,
+             RandomPosterization, AutoContrast, RandomSharpness, ConvLSTM1D, ConvLSTM2D):
     register(_cls)
 
 

@@ -98,8 +98,11 @@ class MultiHeadAttention(Layer):
     def __call__(self, query, value=None, key=None, attention_mask=None, use_causal_mask=False,
                  training=False, return_attention_scores=False, query_mask=None, value_mask=None,
                  key_mask=None):
+        if value is None and isinstance(query, (list, tuple)) and len(query) in (2, 3):
+            # a loaded functional graph replays the call with its input list
+            query, value, key = (list(query) + [None])[:3]
         if value is None:
-            raise ValueError("MultiHeadAttention needs query and value: layer(query, value)")
+            raise ValueError(f"{type(self).__name__} needs query and value: layer(query, value)")
         masks = {"query_mask": query_mask if query_mask is not None
                  else getattr(query, "_keras_mask", None),
                  "value_mask": value_mask if value_mask is not None
