@@ -15,6 +15,8 @@ struct pn_program {
     pn_node **inputs;  /* placeholders: first dimension is the batch */
     int n_in;
     int64_t batch;     /* batch size the buffers are planned for (0: none yet) */
+    /* every live program, for fork(): see program.c */
+    struct pn_program *prev_live, *next_live;
 };
 void pn_program_lock(pn_program *p);
 int pn_program_trylock(pn_program *p); /* 0 when taken */
