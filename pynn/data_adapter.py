@@ -55,6 +55,8 @@ def as_float_array(x, what):
         raise ValueError(f"{what} must be numeric (bool, int or float); got dtype {arr.dtype}"
                         + (" — encode text/categories as numbers first" if arr.dtype.kind in "OUS"
                            else ""))
+    if not (arr.dtype == np.float32 and arr.flags.c_contiguous):
+        _C.check_copy_fits(arr, what)  # a huge broadcast view: MemoryError before the malloc
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 

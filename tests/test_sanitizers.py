@@ -17,7 +17,7 @@ SUITES = ["test_tensor.py", "test_ops_elementwise.py", "test_ops_reduce.py", "te
           "test_tensor_eager.py", "test_tensor_readonly.py", "test_gc.py", "test_memory_safety.py",
           "test_loop_hook.py", "test_privacy_traits.py", "test_fit_loop.py",
           "test_trace_side_effects.py", "test_rng_stream.py", "test_one_sample_path.py",
-          "test_conv_pool_fusion.py"]
+          "test_conv_pool_fusion.py", "test_hostile_inputs.py", "test_hostile_threads.py"]
 
 
 def _libasan():

@@ -36,6 +36,49 @@ static int plan_fusion(pn_program *p, pn_node **outputs, int n_out)
     return PN_OK;
 }
 
+/* fork() while another thread replays a program (a predict in a second thread,
+ * whose batch holds p->lock with the GIL released) copies the lock into the child
+ * locked, by a thread that does not exist there: the child's first use of the
+ * model blocked forever. The child's handler below gives every live program a
+ * fresh lock. The parent cannot instead wait for the batches to end before
+ * forking: the forking thread holds the GIL, which a lock holder may need (a
+ * gradient hook, a result array built under the lock). What the child then sees
+ * in such a program's buffers is whatever the batch had written: activations are
+ * recomputed by the next replay, but weights caught mid-step by a fit stay as the
+ * fork found them (forking in the middle of training is the caller's race). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static pn_program *live;
+static pthread_once_t live_atfork_once = PTHREAD_ONCE_INIT;
+
+static void live_prepare(void) { pthread_mutex_lock(&live_lock); }
+static void live_parent(void) { pthread_mutex_unlock(&live_lock); }
+static void live_child(void)
+{
+    pthread_mutex_init(&live_lock, NULL);
+    for (pn_program *p = live; p; p = p->next_live) pthread_mutex_init(&p->lock, NULL);
+}
+static void live_register_atfork(void) { pthread_atfork(live_prepare, live_parent, live_child); }
+
+static void live_add(pn_program *p)
+{
+    pthread_once(&live_atfork_once, live_register_atfork);
+    pthread_mutex_lock(&live_lock);
+    p->next_live = live;
+    if (live) live->prev_live = p;
+    live = p;
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(pn_program *p)
+{
+    pthread_mutex_lock(&live_lock);
+    if (p->prev_live) p->prev_live->next_live = p->next_live;
+    else if (live == p) live = p->next_live;
+    if (p->next_live) p->next_live->prev_live = p->prev_live;
+    p->prev_live = p->next_live = NULL;
+    pthread_mutex_unlock(&live_lock);
+}
+
 int pn_program_create(pn_node **outputs, int n_out, pn_node **inputs, int n_in,
                       pn_program **out)
 {
@@ -81,6 +124,7 @@ int pn_program_create(pn_node **outputs, int n_out, pn_node **inputs, int n_in,
         pn_program_free(p);
         return rc;
     }
+    live_add(p);
     *out = p;
     return PN_OK;
 }
@@ -88,6 +132,7 @@ int pn_program_create(pn_node **outputs, int n_out, pn_node **inputs, int n_in,
 void pn_program_free(pn_program *p)
 {
     if (!p) return;
+    live_remove(p);
     for (int i = 0; i < p->n; i++) pn_node_decref(p->order[i]);
     for (int i = 0; i < p->n_in; i++) pn_node_decref(p->inputs[i]);
     free(p->order);

@@ -20,6 +20,8 @@ struct pn_program {
      * that node's own forward is skipped. */
     int *pooled_from, *skipped;
     int64_t (*win)[2];
+    /* every live program, for fork(): see program.c */
+    struct pn_program *prev_live, *next_live;
 };
 void pn_program_lock(pn_program *p);
 int pn_program_trylock(pn_program *p); /* 0 when taken */

@@ -3,6 +3,8 @@
 
 #include "pyapi.h"
 
+#include <unistd.h> /* sysconf: the physical memory bound of a copy */
+
 /* The Python subclass (pynn.Tensor) that results are created as. */
 static PyTypeObject *tensor_class = &PnTensor_Type;
 
@@ -57,6 +59,31 @@ pn_node *pn_py_tensor_node(PyObject *t)
     return n;
 }
 
+/* Refuses, before any allocation, a float32 copy of arr larger than the machine's
+ * physical memory. Such arrays exist without their memory: np.broadcast_to and
+ * as_strided views with zero strides have any logical size over a few bytes
+ * (a (2**31, 4) view of one float is 32 GiB once copied). Under memory
+ * overcommit the malloc could succeed and the copy then thrash or be killed. */
+int pn_py_check_copy_fits(PyArrayObject *arr, const char *what)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return 0; /* unknown: let the allocator decide */
+    double physical = (double)pages * (double)page;
+    double need = (double)PyArray_SIZE(arr) * (double)sizeof(float);
+    if (need <= physical) return 0;
+    PyObject *shape = PyObject_GetAttrString((PyObject *)arr, "shape");
+    if (!shape) return -1;
+    char sizes[96];
+    PyOS_snprintf(sizes, sizeof sizes, "%.1f GiB, more than this machine's %.1f GiB",
+                  need / 1073741824.0, physical / 1073741824.0);
+    PyErr_Format(PyExc_MemoryError,
+                 "%s of shape %R would need a float32 copy of %s of memory (a broadcast_to or "
+                 "as_strided view holds few values but is copied whole); pass a smaller array",
+                 what, shape, sizes);
+    Py_DECREF(shape);
+    return -1;
+}
+
 PyArrayObject *pn_py_as_f32(PyObject *obj, const char *what)
 {
     if (PnTensor_Check(obj)) {
@@ -88,6 +115,11 @@ PyArrayObject *pn_py_as_f32(PyObject *obj, const char *what)
     if (PyArray_NDIM((PyArrayObject *)arr) > PN_MAX_DIMS) {
         PyErr_Format(PyExc_ValueError, "%s has %d dimensions; at most %d are supported", what,
                      PyArray_NDIM((PyArrayObject *)arr), PN_MAX_DIMS);
+        Py_DECREF(arr);
+        return NULL;
+    }
+    if (!(PyArray_ISCARRAY_RO((PyArrayObject *)arr) && PyArray_TYPE((PyArrayObject *)arr) == NPY_FLOAT32)
+        && pn_py_check_copy_fits((PyArrayObject *)arr, what) < 0) {
         Py_DECREF(arr);
         return NULL;
     }
@@ -671,6 +703,15 @@ static PyNumberMethods tensor_as_number = {
 
 static PySequenceMethods tensor_as_sequence = {.sq_length = (lenfunc)Tensor_len};
 
+static PyObject *py_check_copy_fits(PyObject *self, PyObject *args)
+{
+    PyArrayObject *arr;
+    const char *what;
+    if (!PyArg_ParseTuple(args, "O!s", &PyArray_Type, &arr, &what)) return NULL;
+    if (pn_py_check_copy_fits(arr, what) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef tensor_methods[] = {
     {"numpy", (PyCFunction)Tensor_numpy, METH_NOARGS,
      "A NumPy view of the values (no copy); it stays valid after the tensor is gone."},
@@ -784,6 +825,9 @@ PyMethodDef pn_py_tensor_methods[] = {
      "apply(op, inputs, **attrs) runs one engine op eagerly; attributes by name "
      "(pynn.ops.describe(op) lists them)."},
     {"_set_tensor_class", py_set_tensor_class, METH_O, NULL},
+    {"check_copy_fits", py_check_copy_fits, METH_VARARGS,
+     "check_copy_fits(array, what): MemoryError naming `what` when a float32 copy of the "
+     "array would exceed physical memory (the boundary's rule for huge broadcast views)."},
     {"set_grad_enabled", py_set_grad_enabled, METH_O, "Returns the previous mode."},
     {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS, NULL},
     {"set_seed", py_set_seed, METH_O, "Seeds the engine's generator."},

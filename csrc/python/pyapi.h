@@ -50,6 +50,9 @@ PyObject *pn_py_view(pn_node *node, float *ptr, int ndim, const int64_t *shape);
 /* Converts any array-like to a float32 C-contiguous ndarray (new ref) by the rule
  * documented on pynn.Tensor; raises TypeError for strings/objects. */
 PyArrayObject *pn_py_as_f32(PyObject *obj, const char *what);
+/* MemoryError (naming what and its shape) when a float32 copy of arr would not fit in
+ * the machine's physical memory; 0 when it would. */
+int pn_py_check_copy_fits(PyArrayObject *arr, const char *what);
 /* The optimizer behind a pynn optimizer object (its C handle), or NULL with a
  * Python error set. Used by the compiled training loop (py_train.c). */
 struct pn_optim;

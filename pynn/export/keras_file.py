@@ -15,6 +15,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -212,7 +213,7 @@ def _attention_parts(layer):
     return ("query_dense", "key_dense", "value_dense", "output_dense")
 
 
-def _vars(group, layer):
+def _vars(path, group, layer):
     """The datasets holding `layer`'s weights in Keras' h5 group, in pynn's order."""
     from .. import layers as L
     from ..layers.conv_lstm import _ConvLSTM
@@ -222,6 +223,9 @@ def _vars(group, layer):
         if g is None or "vars" not in g:
             return []
         v = g["vars"]
+        if not all(k.isdigit() for k in v):  # Keras numbers a layer's variables 0, 1, ...
+            _fail(path, f"layer '{layer.name}': model.weights.h5 names its variables "
+                        f"{sorted(v)[:5]}, not 0, 1, ...")
         return [v[k] for k in sorted(v, key=int)]
 
     if isinstance(layer, (_RNN, _ConvLSTM)):
@@ -235,6 +239,8 @@ def _vars(group, layer):
 
 
 def _load_weights(path, h5, cfg, model):
+    from .h5_guard import check_links_and_storage, read_weight
+    check_links_and_storage(path, h5)
     layers_group = h5.get("layers")
     by_name = {l.name: l for l in model.layers}
     counts = {}
@@ -252,17 +258,13 @@ def _load_weights(path, h5, cfg, model):
         if group is None:
             _fail(path, f"model.weights.h5 has no weights for layer '{name}' (expected group "
                         f"layers/{group_name})")
-        found = _vars(group, layer)
+        found = _vars(path, group, layer)
         if len(found) != len(layer.weights):
             _fail(path, f"layer '{name}' ({cls_name}): model.weights.h5 holds {len(found)} "
                         f"weight arrays, pynn's layer has {len(layer.weights)}")
-        values = []
-        for d, w in zip(found, layer.weights):
-            if tuple(d.shape) != tuple(w.shape):
-                _fail(path, f"layer '{name}' ({cls_name}): weight {w.name.split('/', 1)[-1]} has "
-                            f"shape {tuple(d.shape)} in the file, pynn expects {tuple(w.shape)}")
-            values.append(np.asarray(d[()], dtype=np.float32))  # size checked just above
-        layer.set_weights(values)
+        layer.set_weights([read_weight(path, d, w.shape, f"layer '{name}' ({cls_name}): weight "
+                                                         f"{w.name.split('/', 1)[-1]}")
+                           for d, w in zip(found, layer.weights)])
 
 
 def is_keras_file(filepath):
@@ -302,7 +304,11 @@ def load_keras(filepath):
         if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
             _fail(path, f"config.json is larger than {MAX_CONFIG_BYTES:,} bytes")
         try:
-            top = json.loads(archive.read("config.json"))
+            raw = archive.read("config.json")
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+            _fail(path, f"config.json cannot be read ({e}); the file is damaged or truncated")
+        try:
+            top = json.loads(raw)
         except (ValueError, RecursionError) as e:
             _fail(path, f"config.json is not valid JSON ({e})")
         if not isinstance(top, dict) or top.get("class_name") not in ("Sequential", "Functional",
@@ -310,12 +316,12 @@ def load_keras(filepath):
             _fail(path, f"holds a {top.get('class_name') if isinstance(top, dict) else top!r}; "
                         f"pynn reads Sequential and functional models")
         cfg = top.get("config") or {}
-        weights = archive.read("model.weights.h5")
+        declared = archive.getinfo("model.weights.h5").file_size
     from ..saving import _weight_budget
     try:
         # a config is data a stranger may have written: no layer may allocate more
-        # weight values than the file holds
-        with _weight_budget(len(weights) // 4):
+        # weight values than the file declares (zipfile stops reading there)
+        with _weight_budget(declared // 4):
             model = (_sequential(path, cfg) if top["class_name"] == "Sequential"
                      else _functional(path, cfg))
             if not model.built:  # a Sequential without an InputLayer: Keras' build_config
@@ -327,13 +333,40 @@ def load_keras(filepath):
         raise
     except (KeyError, TypeError, IndexError, AttributeError, ValueError) as e:
         _fail(path, f"invalid model config ({type(e).__name__}: {e})")
+    weights = _read_weights_member(path, model)
     try:
         h5 = h5py.File(io.BytesIO(weights), "r")
     except OSError as e:
         _fail(path, f"model.weights.h5 is not an HDF5 file ({e})")
     with h5:
-        _load_weights(path, h5, cfg, model)
+        try:
+            _load_weights(path, h5, cfg, model)
+        except KerasFileError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError, OSError, RuntimeError) as e:
+            # h5py's errors on a damaged file (a broken B-tree, a link loop, ...)
+            _fail(path, f"model.weights.h5 is damaged ({type(e).__name__}: {e})")
     return model
+
+
+def _read_weights_member(path, model):
+    """model.weights.h5, inflated only once its declared size is one the model's
+    weights can need: a zip bomb (gigabytes of zeros deflate ~1000:1) is refused
+    before it is inflated. The bound is generous: float64 values, optimizer slots
+    (Keras may store up to 4 per weight), and HDF5's metadata (~2 KB per object)."""
+    n_values = sum(int(np.prod(w.shape)) for w in model.weights)
+    limit = 8 * n_values * 5 + 64 * 1024 * (len(model.layers) + 16) + (1 << 20)
+    with zipfile.ZipFile(path) as archive:
+        declared = archive.getinfo("model.weights.h5").file_size
+        if declared > limit:
+            _fail(path, f"model.weights.h5 declares {declared:,} bytes, more than the "
+                        f"{limit:,} a model of {n_values:,} weight values can need; the file "
+                        f"is damaged or a zip bomb")
+        try:
+            return archive.read("model.weights.h5")
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as e:
+            _fail(path, f"model.weights.h5 cannot be read ({e}); the file is damaged or "
+                        f"truncated")
 
 
 # ----------------------------------------------------------------- writing

@@ -15,6 +15,7 @@ import json
 
 import numpy as np
 
+from .h5_guard import check_links_and_storage, read_weight
 from .keras_file import KerasFileError, _fail, _functional, _import_h5py, _sequential
 
 # Keras 2 options that Keras 3 (and pynn) dropped, with no effect on what is computed
@@ -83,6 +84,7 @@ def _convert(path, top):
 
 
 def _weights(path, h5, model):
+    check_links_and_storage(path, h5)
     group = h5.get("model_weights", h5)  # a model file, or a save_weights() file
     names = [_text(n) for n in group.attrs.get("layer_names", [])]
     by_name = {l.name: l for l in model.layers}
@@ -100,12 +102,9 @@ def _weights(path, h5, model):
         values = []
         for wname, w in zip(weight_names, layer.weights):
             d = g.get(wname)
-            if d is None or not hasattr(d, "shape"):
+            if d is None:
                 _fail(path, f"layer '{name}': weight {wname!r} is listed but missing")
-            if tuple(d.shape) != tuple(w.shape):
-                _fail(path, f"layer '{name}': weight {wname!r} has shape {tuple(d.shape)} in the "
-                            f"file, pynn expects {tuple(w.shape)}")
-            values.append(np.asarray(d[()], dtype=np.float32))  # size checked just above
+            values.append(read_weight(path, d, w.shape, f"layer '{name}': weight {wname!r}"))
         layer.set_weights(values)
     missing = [l.name for l in model.layers if l.weights and l.name not in names]
     if missing:
@@ -143,7 +142,13 @@ def load_h5(filepath):
             raise
         except (KeyError, TypeError, IndexError, AttributeError, ValueError) as e:
             _fail(path, f"invalid model config ({type(e).__name__}: {e})")
-        _weights(path, h5, model)
+        try:
+            _weights(path, h5, model)
+        except KerasFileError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError, OSError, RuntimeError) as e:
+            # h5py's errors on a damaged file (a broken B-tree, a missing group, ...)
+            _fail(path, f"the weights are damaged ({type(e).__name__}: {e})")
     return model
 
 

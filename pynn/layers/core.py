@@ -128,7 +128,7 @@ class Dense(Layer):
             raise ValueError(
                 f"Dense '{self.name}' expects inputs whose last dimension is {n} (per-sample shape "
                 f"{(n,) if len(shape) == 2 else tuple(shape[1:-1]) + (n,)}); got a batch of shape "
-                f"{tuple(x if x is not None else 'None' for x in shape)}")
+                f"{tuple(shape)}")
 
     def build(self, input_shape):
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units),

@@ -124,6 +124,15 @@ class Normalization(Layer):
                              f"known size, got input shape {tuple(input_shape)}")
         return kept
 
+    def _check_input(self, shape):
+        # once built, the statistics have the kept axes' sizes: anything else would reach
+        # the engine as a broadcast error that names neither the layer nor the statistics
+        if self.built and (len(shape) != len(self._broadcast) or any(
+                b != 1 and s != b for s, b in zip(shape[1:], self._broadcast[1:]))):
+            want = tuple(None if b == 1 else b for b in self._broadcast[1:])
+            raise ValueError(f"Normalization '{self.name}' was built for per-sample shape "
+                             f"{want} (None: any size), got a batch of shape {tuple(shape)}")
+
     def build(self, input_shape):
         kept = self._kept_axes(input_shape)
         self._broadcast = tuple(input_shape[d] if d in kept else 1 for d in range(len(input_shape)))

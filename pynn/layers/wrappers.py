@@ -10,10 +10,6 @@ from .base import Layer
 from .wrapper import Wrapper
 
 
-def _per_sample_repr(shape):
-    return tuple("None" if d is None else d for d in shape)
-
-
 class Lambda(Layer):
     """A layer that calls ``function(inputs, **arguments)`` (pynn ops inside).
 
@@ -135,7 +131,7 @@ class RepeatVector(Layer):
     def _check_input(self, shape):
         if len(shape) != 2:
             raise ValueError(f"RepeatVector '{self.name}' expects inputs of shape (batch, features); "
-                             f"got a batch of shape {_per_sample_repr(shape)}")
+                             f"got a batch of shape {tuple(shape)}")
 
     def call(self, inputs, training=False):
         # -1 for the batch axis: the compiled driver replays this with other batch sizes
@@ -187,7 +183,7 @@ class Permute(Layer):
         if len(shape) != len(self.dims) + 1:
             raise ValueError(f"Permute '{self.name}' with dims={self.dims} expects inputs of rank "
                              f"{len(self.dims) + 1} (batch + {len(self.dims)} axes); got a batch of "
-                             f"shape {_per_sample_repr(shape)}")
+                             f"shape {tuple(shape)}")
 
     def call(self, inputs, training=False):
         return ops.transpose(inputs, (0,) + self.dims)
@@ -232,7 +228,7 @@ class TimeDistributed(Wrapper):
         if len(shape) < 3 or shape[1] is None:
             raise ValueError(f"TimeDistributed '{self.name}' expects inputs of shape (batch, time, "
                              f"...) with a known number of time steps; got a batch of shape "
-                             f"{_per_sample_repr(shape)}")
+                             f"{tuple(shape)}")
 
     def build(self, input_shape):
         self.layer._maybe_build((None,) + tuple(input_shape[2:]))

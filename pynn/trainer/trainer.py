@@ -8,6 +8,7 @@ it batch after batch in C -- backward and the optimizer step included -- with th
 released. Python regains control only as often as callbacks or the progress bar ask."""
 import contextlib
 import math
+import os
 import sys
 import threading
 import time
@@ -29,6 +30,19 @@ from .data import (batch_size_arg, prepare_x, prepare_ys, sample_weights,
 
 # Guards the per-model usage counts below (held for a few bytecodes only).
 _USAGE_LOCK = threading.Lock()
+# Which process the usage records below were made in. A child forked while other
+# threads predicted or fitted inherits their records (and possibly _USAGE_LOCK held),
+# but not the threads, which would never release them: the child's fit was refused
+# forever as "in use by another thread". The child keeps only its own thread's.
+_USAGE_PID = os.getpid()
+
+
+def _usage_after_fork():
+    global _USAGE_LOCK
+    _USAGE_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_usage_after_fork)
 
 
 def _distributed(what, model=None):
@@ -429,11 +443,16 @@ class Trainer(Steps):
     # Whichever comes second sees the other and raises, so the two never overlap.
     def _begin_use(self, what):
         d = self.__dict__
+        me = threading.get_ident()
+        if d.get("_usage_pid", _USAGE_PID) != os.getpid():  # the first use in a forked child
+            d["_users"] = [u for u in d.get("_users", []) if u == me]
+            if d.get("_fit_owner") != me:
+                d["_fit_owner"], d["_fit_depth"] = None, 0
+        d["_usage_pid"] = os.getpid()
         users = d.get("_users")
         if users is None:
             users = d.setdefault("_users", [])
         if what == "fit":
-            me = threading.get_ident()
             with _USAGE_LOCK:  # fit against fit: claimed under the lock
                 owner = d.get("_fit_owner")
                 if owner is not None and owner != me:
@@ -446,9 +465,9 @@ class Trainer(Steps):
                 raise RuntimeError(f"fit: model '{self.name}' is in use by {len(users)} predict/"
                                    f"evaluate call(s) in another thread; fit it when they return")
             return
-        users.append(None)
+        users.append(me)
         owner = d.get("_fit_owner")
-        if owner is not None and owner != threading.get_ident():
+        if owner is not None and owner != me:
             users.pop()
             raise RuntimeError(f"{what}: model '{self.name}' is being trained by fit() in another "
                                f"thread; wait for fit to return (concurrent predict, evaluate "
@@ -457,7 +476,7 @@ class Trainer(Steps):
     def _end_use(self, what):
         d = self.__dict__
         if what != "fit":
-            d["_users"].pop()
+            d["_users"].remove(threading.get_ident())
             return
         with _USAGE_LOCK:
             d["_fit_depth"] -= 1
@@ -959,6 +978,38 @@ class Trainer(Steps):
         (5, 2)
         """
         return self.predict(x, batch_size=self._batch_of(x), verbose=0)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Returns the loss and metrics of one batch (all of ``x``), weights unchanged.
+
+        As in Keras 3 the metrics are reset first, so the values are those of this
+        batch alone: the same as ``evaluate`` on it.
+
+        Parameters
+        ----------
+        x : array_like or list of array_like
+            One batch of inputs.
+        y : array_like or list of array_like
+            Its targets.
+        sample_weight : array_like, optional
+            One weight per sample.
+        return_dict : bool, default False
+            Return ``{name: value}`` instead of a list.
+
+        Returns
+        -------
+        float, list of float, or dict
+
+        Examples
+        --------
+        >>> model = pynn.Sequential([pynn.Input(shape=(2,)), pynn.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        >>> model.set_weights([np.zeros((2, 1)), np.zeros(1)])
+        >>> model.test_on_batch(np.ones((4, 2)), np.full((4, 1), 3.0))
+        [9.0, 3.0]
+        """
+        return self.evaluate(x, y, batch_size=self._batch_of(x), verbose=0,
+                             sample_weight=sample_weight, return_dict=return_dict)
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         # one step on the whole batch (len(y) would count the outputs of a dict / list y)

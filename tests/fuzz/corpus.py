@@ -227,6 +227,7 @@ def build(folder):
     if not os.path.exists(fifo):
         os.mkfifo(fifo)
     out += ["/dev/zero", "/dev/null", folder]
+    keras_files(folder, path)
     # word-vector and IDX files
     open(path("vec_header_only.txt"), "w").write("1 500000000\n")
     open(path("vec_header_digits.txt"), "w").write("1 " + "9" * 5000 + "\n")
@@ -241,6 +242,90 @@ def build(folder):
         open(path(f"{name}.idx"), "wb").write(data)
         open(path(f"{name}.idx.gz"), "wb").write(gzip.compress(data))
     return out
+
+
+# ---------------------------------------------------------------- other tools' files
+def _h5_edit(h5_bytes, edit):
+    import h5py
+    buf = io.BytesIO(h5_bytes)
+    with h5py.File(buf, "r+") as f:
+        edit(f)
+    return buf.getvalue()
+
+
+def _replace_dataset(key, make):
+    def edit(f):
+        del f[key]
+        make(f, key)
+    return edit
+
+
+def keras_files(folder, path):
+    """Keras 3 .keras zips and legacy Keras .h5 files (load_model tells them apart by
+    content), intact and hostile: damaged zips, a zip bomb of model.weights.h5, and
+    HDF5 that points outside the file (external storage and links: reading them would
+    load another file's bytes as weights), loops, or holds non-numbers."""
+    try:
+        import h5py
+    except ImportError:  # the keras-files extra: its loaders are then not reachable
+        return
+    import pynn
+    from pynn.export.keras_file import save_keras
+    pynn.set_seed(0)
+    model = pynn.Sequential([pynn.Input(shape=(4,)), pynn.layers.Dense(3),
+                             pynn.layers.Dense(2)])
+    save_keras(model, path("keras_ok.keras"))
+    members = _members(os.path.join(folder, "keras_ok.keras"))
+    raw = open(os.path.join(folder, "keras_ok.keras"), "rb").read()
+    open(path("keras_trunc.keras"), "wb").write(raw[:len(raw) // 2])
+    flipped = bytearray(raw)
+    flipped[len(raw) // 2] ^= 0x10  # inside model.weights.h5: a CRC error on reading
+    open(path("keras_crc.keras"), "wb").write(bytes(flipped))
+    _zip(path("keras_bomb.keras"), dict(members, **{
+        "model.weights.h5": members["model.weights.h5"] + bytes(16 << 20)}), zipfile.ZIP_DEFLATED)
+    _zip(path("keras_member_dotdot.keras"), dict(members, **{"../evil": b"x"}))
+    secret = os.path.join(folder, "outside.bin")
+    open(secret, "wb").write(np.arange(12, dtype=np.float32).tobytes())
+    kernel = "layers/dense/vars/0"
+    hostile = {
+        "external_storage": _replace_dataset(kernel, lambda f, k: f.create_dataset(
+            k, shape=(4, 3), dtype="f4", external=[(secret, 0, 48)])),
+        "external_link": _replace_dataset(kernel, lambda f, k: f.__setitem__(
+            k, h5py.ExternalLink(os.path.join(folder, "keras_other.h5"), "x"))),
+        "soft_link_loop": _replace_dataset(kernel, lambda f, k: f.__setitem__(
+            k, h5py.SoftLink("/" + k))),
+        "strings": _replace_dataset(kernel, lambda f, k: f.__setitem__(
+            k, np.full((4, 3), b"ab"))),
+        "group": _replace_dataset(kernel, lambda f, k: f.create_group(k)),
+        "complex": _replace_dataset(kernel, lambda f, k: f.__setitem__(
+            k, np.ones((4, 3), np.complex64))),
+        "nan": lambda f: f[kernel].__setitem__(Ellipsis, np.nan),
+        "var_names": lambda f: f["layers/dense/vars"].move("0", "zero"),
+    }
+    with h5py.File(os.path.join(folder, "keras_other.h5"), "w") as f:
+        f["x"] = np.ones((4, 3), np.float32)
+    for name, edit in hostile.items():
+        _zip(path(f"keras_{name}.keras"), dict(members, **{
+            "model.weights.h5": _h5_edit(members["model.weights.h5"], edit)}))
+    # a legacy .h5 model (keras/src/legacy/saving/legacy_h5_format.py) whose kernel is an
+    # external link, and one whose kernel is stored in another file
+    cfg = json.loads(members["config.json"])
+    for name, make in (("h5_external_link", lambda g, k: g.__setitem__(
+            k, h5py.ExternalLink(os.path.join(folder, "keras_other.h5"), "x"))),
+                       ("h5_external_storage", lambda g, k: g.create_dataset(
+                           k, shape=(4, 3), dtype="f4", external=[(secret, 0, 48)]))):
+        with h5py.File(path(f"{name}.h5"), "w") as f:
+            f.attrs["model_config"] = json.dumps(cfg).encode()
+            g = f.create_group("model_weights")
+            g.attrs["layer_names"] = np.array([b"dense", b"dense_1"])
+            for layer, (k, b) in (("dense", (4, 3)), ("dense_1", (3, 2))):
+                lg = g.create_group(layer)
+                lg.attrs["weight_names"] = np.array([b"kernel", b"bias"])
+                if layer == "dense":
+                    make(lg, "kernel")
+                else:
+                    lg["kernel"] = np.ones((k, b), np.float32)
+                lg["bias"] = np.zeros(b, np.float32)
 
 
 # ---------------------------------------------------------------- mutated configs
