@@ -49,7 +49,7 @@ def test_zero_vector_stays_zero_with_a_finite_gradient():
 
 @pytest.mark.parametrize("order", [0, -1, 2.0, "fro", True])
 def test_bad_order_names_the_op(order):
-    with pytest.raises(ValueError, match="normalize: order must be an int >= 1"):
+    with pytest.raises(ValueError, match="normalize: `order` must be an int >= 1"):
         ops.normalize(X, order=order)
 
 

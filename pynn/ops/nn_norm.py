@@ -240,7 +240,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     Raises
     ------
     ValueError
-        An order that is not an int >= 1.
+        An order that is not an int >= 1, or an axis out of range.
 
     Examples
     --------
@@ -255,6 +255,10 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     x = _tensor(x)
     if not tuple(x.shape):
         x = reshape(x, (1,))
+    rank = len(tuple(x.shape))
+    if isinstance(axis, int) and not isinstance(axis, bool) and not -rank <= axis < rank:
+        raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor of shape "
+                         f"{tuple(x.shape)}")
     eps = _epsilon(op, epsilon)
     if order == 2:
         ss = _sum(_C.apply("square", [x]), axis=axis, keepdims=True)
