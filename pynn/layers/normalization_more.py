@@ -1,8 +1,10 @@
-"""GroupNormalization, RMSNormalization and UnitNormalization (Keras 3's numerics),
-composed of the engine's differentiable reductions and elementwise ops."""
+"""GroupNormalization, RMSNormalization and UnitNormalization (Keras 3's numerics):
+GroupNormalization is the engine's group_norm op, the other two are composed of its
+differentiable reductions and elementwise ops."""
 import numpy as np
 
 from .. import initializers, ops, regularizers
+from ..tensor import Tensor
 from .base import Layer, refuse_unsupported
 
 
@@ -112,13 +114,14 @@ class GroupNormalization(Layer):
                                       self.gamma_regularizer) if self.scale else None)
         self.beta = (self.add_weight("beta", (c,), self.beta_initializer, self.beta_regularizer)
                      if self.center else None)
+        # without scale / center the identity gamma / beta stand in (constants)
+        self._one = Tensor(np.ones(c, np.float32))
+        self._zero = Tensor(np.zeros(c, np.float32))
 
     def call(self, inputs, training=False):
-        # one engine op (csrc/core/ops/group_norm.c); without scale / center the
-        # identity gamma / beta stand in (constants: no gradient)
-        c = self._channels
-        gamma = self.tensor(self.gamma) if self.scale else np.ones(c, np.float32)
-        beta = self.tensor(self.beta) if self.center else np.zeros(c, np.float32)
+        # one engine op (csrc/core/ops/group_norm.c)
+        gamma = self.tensor(self.gamma) if self.scale else self._one
+        beta = self.tensor(self.beta) if self.center else self._zero
         return ops.group_norm(inputs, gamma, beta, self.groups, epsilon=self.epsilon)
 
     def compute_output_shape(self, input_shape):
