@@ -11,7 +11,8 @@ call (all of its threads' CPU time, so a helper thread cannot hide work). The
 contestants of a case are timed in alternation, round after round, so a drift
 of the machine (caches, frequency, a neighbour's FMA load on the shared core)
 reaches all of them alike; the table gives the median over rounds and the
-min-max spread, and ratios of medians.
+min-max spread, the ratio of medians, and the median and range of the
+round-by-round ratios.
 
 Contestants: pynn from this tree; pynn from --baseline (another source tree
 with its extension built in place, e.g. `git archive main | tar -x -C /tmp/base`,
@@ -177,7 +178,11 @@ def main():
             if not ts:
                 continue
             med = statistics.median(ts)
-            ratio = f"  {med / statistics.median(base):.2f}x pynn's time" if label != "pynn" else ""
+            ratio = ""
+            if label != "pynn":  # also round by round: both timed moments apart
+                per = [t / p for p, t in zip(base, ts)]
+                ratio = (f"  {med / statistics.median(base):.2f}x pynn's time (per round "
+                         f"{statistics.median(per):.2f}x, {min(per):.2f}-{max(per):.2f})")
             print(f"  {label:14s} {fmt(med):>10s} ({fmt(min(ts))} - {fmt(max(ts))}){ratio}")
     if args.json:
         with open(args.json, "w") as f:

@@ -36,6 +36,9 @@ CASES = [  # x shape, kernel shape, conv strides, conv padding, pool size, activ
     ((3, 12, 11, 3), (3, 2, 3, 20), (1, 1), "valid", (3, 2), "tanh", True),   # kept pre-activation
     ((2, 15, 17, 4), (3, 3, 4, 33), (2, 1), "same", (2, 3), None, False),     # padding tiles, F ragged
     ((4, 9, 9, 2), (2, 2, 2, 7), (1, 1), "valid", (1, 1), "relu", True),      # 1x1 windows
+    # conv2d_forward_pooled declines (PN_UNFUSED): the driver runs both forwards
+    ((1, 4, 1030, 1), (3, 3, 1, 128), (1, 1), "valid", (2, 2), "relu", True),  # band > 1 MB
+    ((1, 6, 6, 64), (3, 3, 64, 128), (1, 1), "valid", (2, 2), "relu", True),   # kernel too large for tiles
 ]
 
 

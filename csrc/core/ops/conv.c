@@ -446,6 +446,8 @@ static void forward_tiles(const pn_conv_geom *g, const conv_act *e, const pn_gem
  * arithmetic does not depend on which rows share it; the activation in
  * place computes what it computes beside a kept pre-activation) and every
  * window is scanned in pool.c's order with its rule (pool.h). */
+#define POOLED_BAND_MAX (256 * 1024) /* floats of a task's band of lines: 1 MB, about L2 */
+
 typedef struct {
     tile_ctx t;
     float *lines, *pooled;
@@ -490,7 +492,7 @@ static int conv2d_forward_pooled(pn_node *n, const int64_t win[2], pn_node *pool
     int64_t K = g.KH * g.KW * g.C, F = g.F, ph = win[0], pw = win[1];
     if (K == 0 || F == 0 || !use_tiles(&g, im) || ph < 1 || pw < 1 || pooled->ndim != 4 ||
         pooled->shape[0] != g.N || pooled->shape[1] != g.OH / ph || pooled->shape[2] != g.OW / pw ||
-        pooled->shape[3] != F)
+        pooled->shape[3] != F || ph * g.OW * F > POOLED_BAND_MAX)
         return PN_UNFUSED; /* the unfused forwards instead */
     int64_t n_lines = g.N * (g.OH / ph), Fp = round_up(F, im->nr);
     if (n_lines == 0 || g.OW / pw == 0) return PN_OK;
