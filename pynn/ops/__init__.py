@@ -46,7 +46,6 @@ from .correlate import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
 from .numpy_more import *  # noqa: F401,F403
 from .stacking import *  # noqa: F401,F403
-from .normalize import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -327,7 +326,7 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "activations_more", "mathfuncs", "arrange", "fft",
                                       "control", "nanreduce", "quantile",
                                       "bitwise", "counting", "scatter", "correlate",
-                                      "special", "numpy_more", "stacking", "normalize")
+                                      "special", "numpy_more", "stacking")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})

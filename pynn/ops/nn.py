@@ -6,12 +6,12 @@ namespace (``ops.nn.relu(x)``); the same functions as ``pynn.ops.relu`` etc.
 default, as ``keras.activations.gelu``."""
 from . import (binary_crossentropy, categorical_crossentropy,  # noqa: F401
                sparse_categorical_crossentropy, celu, elu, gelu, glu, hard_shrink, hard_sigmoid, hard_silu,  # noqa: F401
-               hard_swish, hard_tanh, leaky_relu, log_sigmoid, log_softmax, moments, normalize,
-               one_hot, relu, relu6, selu, sigmoid, silu, soft_shrink, softmax, softplus, softsign, sparse_plus,
+               hard_swish, hard_tanh, leaky_relu, log_sigmoid, log_softmax, moments, one_hot, relu,
+               relu6, selu, sigmoid, silu, soft_shrink, softmax, softplus, softsign, sparse_plus,
                squareplus, swish, tanh_shrink, threshold)
 
 __all__ = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
            "celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
-           "hard_tanh", "leaky_relu", "log_sigmoid", "log_softmax", "moments", "normalize",
-           "one_hot", "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
+           "hard_tanh", "leaky_relu", "log_sigmoid", "log_softmax", "moments", "one_hot", "relu",
+           "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
            "sparse_plus", "squareplus", "swish", "tanh_shrink", "threshold"]
