@@ -5,9 +5,9 @@ arguments and numbers; channels-last).
 The random layers act only in training (``fit``, or ``training=True``) and are
 the identity otherwise, as in Keras; called on their own (a batch of a data pipeline,
 not inside a model) they augment, as Keras' do (their call's ``training`` defaults to
-True). Their parameters are drawn per image in the
-engine (pynn.ops.image) from its seeded generator: `pynn.set_seed` makes runs
-repeat; the Keras ``seed`` argument is accepted and saved."""
+True). Their parameters are drawn per image in the engine (pynn.ops.image) from its
+seeded generator: `pynn.set_seed` makes runs repeat; the Keras ``seed`` argument is
+accepted and saved."""
 import numpy as np
 
 from .. import ops
