@@ -195,6 +195,13 @@ class Model(Trainer, Layer):
     def _child_layers(self):
         return list(self._layers)
 
+    def _augments_alone(self):
+        """Whether a layer of the model acts when the model is called on its own (an image
+        augmentation), so that the inference program cannot stand in for the call."""
+        return any(layer._standalone_training or (isinstance(layer, Model)
+                                                  and layer._augments_alone())
+                   for layer in self._layers)
+
     def _owner_of(self, var):
         """The layer holding weight `var`, looking inside models and custom layers
         used as layers."""
@@ -450,6 +457,8 @@ class Model(Trainer, Layer):
         return self._forward(inputs if isinstance(inputs, list) else [inputs], training)
 
     def __call__(self, inputs, training=None, **kwargs):
+        # None: called on its own, each layer takes its default (Keras: image augmentations
+        # augment, Dropout does not)
         training = resolve_training(training)
         if isinstance(inputs, dict) and any(getattr(v, "_is_symbolic", False)
                                             for v in inputs.values()):
@@ -461,7 +470,8 @@ class Model(Trainer, Layer):
             inputs = inputs[0] if len(inputs) == 1 else inputs
         if not self.built and isinstance(inputs, np.ndarray):
             self._ensure_built([inputs.shape])
-        if (not training and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1
+        if (not training and (training is False or not self._augments_alone())
+                and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1
                 and not (losses_used[0] and self._added_losses())):  # model.losses: run eagerly
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).

@@ -651,8 +651,8 @@ class _XOnly(pynn.utils.PyDataset):
 # https://keras.io/examples/vision/supervised-contrastive-learning/ (Keras 3): the loss
 # masks each sample's pair with itself by `1.0 - ops.eye(ops.shape(logits)[0])`. While
 # the loss was traced (a batch of 1) that was eye(1), baked in: every mask broadcast to
-# zeros and evaluate() reported a loss of 0.0 for any batch. It also needed
-# ops.normalize, which pynn lacked.
+# zeros and evaluate() reported a loss of 0.0 for any batch. (Its ops.normalize, which
+# pynn lacked, is written out here: it is tested with keras.ops.nn's other functions.)
 
 def _supcon_loss_class(keras, ops):
     class SupervisedContrastiveLoss(keras.losses.Loss):
@@ -661,7 +661,8 @@ def _supcon_loss_class(keras, ops):
             self.temperature = temperature
 
         def call(self, labels, feature_vectors):
-            feature_vectors = ops.normalize(feature_vectors, axis=1)
+            feature_vectors = feature_vectors / ops.sqrt(ops.maximum(ops.sum(
+                ops.square(feature_vectors), axis=1, keepdims=True), 1e-14))
             logits = ops.divide(ops.matmul(feature_vectors, ops.transpose(feature_vectors)),
                                 self.temperature)
             labels = ops.cast(labels, "int32")
@@ -956,3 +957,74 @@ def test_fixed_batch_call_in_a_functional_model_is_explained():
     # called on data it runs, as in Keras
     x = np.arange(120, dtype=np.float32).reshape(10, 4, 3)
     np.testing.assert_array_equal(_FixedBatch()(x).numpy(), x)
+
+
+# ------------------------------------------------------------------ gradient_centralization and
+# classification_with_grn_and_vsn: Keras' call context. (1) keras.io's GatedResidualNetwork
+# calls its own Dropout without passing `training` from a call() that takes none; in Keras
+# the enclosing call's `training` reaches it, in pynn it did not (fit ran with no dropout,
+# silently). (2) gradient_centralization applies RandomFlip / RandomRotation / RandomZoom to
+# batches outside the model (its tf.data map): Keras' image layers augment when called on
+# their own (their call's `training` defaults to True), and so does a model of them called
+# directly; pynn returned the images unchanged.
+
+class _Probe(layers.Layer):
+    def call(self, x, training=None):
+        self.seen.append(training)
+        return x
+
+
+class _Outer(layers.Layer):  # its call() takes no `training`, as the GRN's
+    def __init__(self):
+        super().__init__()
+        self.probe = _Probe()
+        self.probe.seen = []
+
+    def call(self, x):
+        return self.probe(x)
+
+
+def test_layers_a_call_uses_without_training_see_the_enclosing_one():
+    inp = pynn.Input((3,))
+    outer = _Outer()
+    model = pynn.Model(inp, layers.Dense(1)(outer(inp)))
+    model.compile("sgd", "mse")
+    x = np.ones((4, 3), np.float32)
+    outer.probe.seen.clear()
+    model.fit(x, np.zeros((4, 1), np.float32), verbose=0)
+    assert outer.probe.seen and all(t is True for t in outer.probe.seen)
+    outer.probe.seen.clear()
+    model.predict(x, verbose=0)
+    assert outer.probe.seen and all(t is False for t in outer.probe.seen)
+
+
+def _augments(lib, x):
+    flip = lambda: lib.layers.RandomFlip("horizontal_and_vertical")  # noqa: E731
+    changed = lambda y: bool(not np.allclose(np.asarray(y), x))  # noqa: E731
+    inp = lib.Input((8, 8, 3))
+    model = lib.Model(inp, flip()(inp))
+    return {"flip alone": changed(flip()(x)),
+            "rotation alone": changed(lib.layers.RandomRotation(0.3)(x)),
+            "zoom alone": changed(lib.layers.RandomZoom(0.2)(x)),
+            "flip, training=False": changed(flip()(x, training=False)),
+            "dropout alone": changed(lib.layers.Dropout(0.5)(x)),
+            "Sequential of it called": changed(lib.Sequential([flip()])(x)),
+            "functional model called": changed(model(x)),
+            "predict": changed(model.predict(x, verbose=0)),
+            "model(x, training=False)": changed(model(x, training=False))}
+
+
+def test_image_augmentations_called_on_their_own_augment():
+    x = np.random.default_rng(9).random((8, 8, 8, 3)).astype(np.float32)
+    assert _augments(pynn, x) == {
+        "flip alone": True, "rotation alone": True, "zoom alone": True,
+        "flip, training=False": False, "dropout alone": False,
+        "Sequential of it called": True, "functional model called": True,
+        "predict": False, "model(x, training=False)": False}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_image_augmentations_called_on_their_own_as_keras():
+    keras = _keras()
+    x = np.random.default_rng(9).random((8, 8, 8, 3)).astype(np.float32)
+    assert _augments(pynn, x) == _augments(keras, x)

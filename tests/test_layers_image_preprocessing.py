@@ -66,7 +66,7 @@ def test_training_transform_matches_keras_where_the_draw_is_certain(name, kw):
                                      ("RandomContrast", dict(factor=0.5))])
 def test_inference_is_the_identity_as_in_keras(name, kw):
     keras = keras_or_skip()
-    got = getattr(L, name)(**kw)(IMAGES).numpy()
+    got = getattr(L, name)(**kw)(IMAGES, training=False).numpy()
     np.testing.assert_array_equal(got, IMAGES)
     np.testing.assert_array_equal(keras_out(getattr(keras.layers, name)(**kw), IMAGES, False),
                                   IMAGES)

@@ -32,7 +32,7 @@ def unique_name(base):
 
 
 class _CallContext(threading.local):
-    training = False  # outside any model call; a thread's own value once set
+    training = None  # outside any layer or model call; a thread's own value once set
 
 
 # A class default rather than getattr(local, "training", False), whose miss raised
@@ -44,9 +44,9 @@ _context = _CallContext()
 losses_used = [False]
 
 def resolve_training(training):
-    """`training` as given, else that of the enclosing model call: Keras' call
-    context, so that the layers a subclassed model's call() uses without passing
-    `training` (Dropout, BatchNormalization) still know whether it is training."""
+    """`training` as given, else that of the enclosing layer or model call: Keras' call
+    context, so that the layers a call() uses without passing `training` (Dropout,
+    BatchNormalization) still know whether it is training. None outside any call."""
     return _context.training if training is None else bool(training)
 
 
@@ -384,6 +384,10 @@ class Layer:
     # a layer's declared inputs (pynn.layers.InputSpec, or a list of them), checked by
     # __call__ on every call as Keras does; None: the layer checks its inputs itself
     input_spec = None
+    # `training` of a call outside any model or layer call that does not give it (Keras
+    # reads the default of the layer's call signature: False, but True for the image
+    # augmentations, which therefore augment a tf.data-style pipeline's batches)
+    _standalone_training = False
 
     def __init_subclass__(cls, **kwargs):
         # Keras lets call() leave out `training`; pynn always passes it, so such a
@@ -957,7 +961,12 @@ class Layer:
             previous = getattr(inputs, "_keras_mask", None)
         if self._call_takes_mask and previous is not None and kwargs.get("mask") is None:
             kwargs = {**kwargs, "mask": previous}
-        out = self.call(inputs, training=training, **kwargs)
+        # the layers this call() uses without passing `training` (a custom layer's own
+        # Dropout, say) read it from the context, as in Keras; None (a model called on its
+        # own) leaves each layer to its default
+        with training_context(training):
+            out = self.call(inputs, training=self._standalone_training if training is None
+                            else training, **kwargs)
         if self.supports_masking:
             if kwargs.get("mask") is not None:
                 previous = kwargs["mask"]
@@ -1007,7 +1016,7 @@ class Layer:
             training = bool(args[0])  # layer(x, True): `training` given by position
         elif args:  # layer(a, b): several input tensors, as Keras passes them to call(a, b)
             inputs = [inputs, *args]
-        training = resolve_training(training)
+        training = resolve_training(training)  # None: on its own (_call_with_masks decides)
         if self.input_spec:  # what the layer declared (Keras' InputSpec), eager or symbolic
             from .input_spec import assert_input_compatibility
             assert_input_compatibility(self.input_spec, inputs, self.name)

@@ -115,7 +115,7 @@ class RandomCrop(_CropLayer):
     --------
     >>> x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
     >>> layer = pynn.layers.RandomCrop(2, 2)
-    >>> layer(x).numpy()[0, :, :, 0]  # inference: the (square) image resized to 2 x 2
+    >>> layer(x, training=False).numpy()[0, :, :, 0]  # inference: the image resized to 2 x 2
     array([[ 2.5,  4.5],
            [10.5, 12.5]], dtype=float32)
     >>> out = layer(x, training=True).numpy()[0, :, :, 0]

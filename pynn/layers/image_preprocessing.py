@@ -3,9 +3,11 @@ RandomRotation, RandomZoom, RandomTranslation, RandomContrast (Keras 3's names,
 arguments and numbers; channels-last).
 
 The random layers act only in training (``fit``, or ``training=True``) and are
-the identity otherwise, as in Keras. Their parameters are drawn per image in the
-engine (pynn.ops.image) from its seeded generator: `pynn.set_seed` makes runs
-repeat; the Keras ``seed`` argument is accepted and saved."""
+the identity otherwise, as in Keras; called on their own (a batch of a data pipeline,
+not inside a model) they augment, as Keras' do (their call's ``training`` defaults to
+True). Their parameters are drawn per image in the engine (pynn.ops.image) from its
+seeded generator: `pynn.set_seed` makes runs repeat; the Keras ``seed`` argument is
+accepted and saved."""
 import numpy as np
 
 from .. import ops
@@ -49,6 +51,7 @@ def _range(cls, name, factor, bound=None):
 
 class _ImageLayer(Layer):
     _one_input = True
+    _standalone_training = True  # Keras' image preprocessing call(data, training=True)
 
     def _check_input(self, shape):
         if len(shape) not in (3, 4):
@@ -191,7 +194,7 @@ class RandomFlip(_RandomLayer):
     --------
     >>> x = np.arange(4, dtype=np.float32).reshape(1, 2, 2, 1)
     >>> layer = pynn.layers.RandomFlip("horizontal")
-    >>> bool((layer(x).numpy() == x).all())  # inference: the identity
+    >>> bool((layer(x, training=False).numpy() == x).all())  # inference: the identity
     True
     >>> out = layer(x, training=True).numpy()
     >>> bool((out == x).all() or (out == x[:, :, ::-1]).all())

@@ -15,7 +15,10 @@ transpose / squeeze, Adam, BinaryCrossentropy, BinaryAccuracy and EarlyStopping 
 restore_best_weights. 2,000 training, 400 validation and 600 test rows, 5 epochs instead
 of 20; keras.utils.plot_model (a picture) is left out. Dropout masks differ between the
 libraries, so the comparison covers the untrained model: predictions, the weighted
-evaluate() and the weight count."""
+evaluate() and the weight count. Two things stopped or silently changed this program on
+pynn before the port: build(self) was handed a shape (TypeError), and the GRNs' own
+Dropout, called without `training` from a call() that takes none, never dropped in
+fit (tests/test_keras_port_blockers.py has both)."""
 import numpy as np
 
 import keras
