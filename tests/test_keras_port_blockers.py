@@ -674,3 +674,19 @@ def test_input_batch_shape():
     assert p.shape[0] is None and p.batch_size == 16  # pynn's programs take any batch
     with pytest.raises(ValueError, match="batch_shape=.* or shape="):
         pynn.Input(shape=(10, 5), batch_shape=(16, 10, 5))
+
+
+# ------------------------------------------------------------------ lstm temperature prediction
+# https://keras.io/examples/timeseries/timeseries_forecasting_with_lstm_for_temperature_prediction/:
+# "for batch in dataset_train: inputs, targets = batch ... inp_arr = inputs.numpy()"
+
+def test_dataset_batches_answer_numpy_as_tf_tensors_do():
+    x = np.arange(60, dtype=np.float32).reshape(20, 3)
+    ds = pynn.utils.timeseries_dataset_from_array(x, np.arange(20.0), sequence_length=4,
+                                                  batch_size=8)
+    inputs, targets = next(iter(ds))
+    arr = inputs.numpy()
+    assert type(arr) is np.ndarray and arr.shape == (8, 4, 3)
+    np.testing.assert_array_equal(arr[1], x[1:5])
+    np.testing.assert_array_equal(targets.numpy(), np.arange(8.0))
+    assert isinstance(inputs, np.ndarray)  # still an array for everything else
