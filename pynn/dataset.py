@@ -5,9 +5,11 @@ pynn's fit / evaluate / predict take whole arrays and batch them in C, so a
 dataset here is its arrays plus a batch size: ``model.fit(train_ds,
 validation_data=val_ds)`` reads both (as Keras programs call it), and iterating
 gives ``(x_batch, y_batch)`` NumPy pairs, as ``for images, labels in
-train_ds.take(1)`` expects."""
+train_ds.take(1)`` expects (arrays that also answer tf.Tensor's ``.numpy()``)."""
 import math
 import numbers
+
+import numpy as np
 
 __all__ = ["ArrayDataset"]
 
@@ -22,6 +24,29 @@ def _slice(a, idx):
     if isinstance(a, dict):
         return {k: v[idx] for k, v in a.items()}
     return a[idx]
+
+
+class _EagerBatch(np.ndarray):
+    """A batch as iterating a ``tf.data.Dataset`` hands it out: a NumPy array that also
+    answers ``.numpy()`` (tf.Tensor's), which programs written for tf.data call
+    (keras.io's "for batch in dataset_train: inputs, targets = batch; inputs.numpy()")."""
+
+    def numpy(self):
+        """The batch as a plain ``numpy.ndarray`` (no copy).
+
+        Examples
+        --------
+        >>> ds = pynn.data.ArrayDataset(np.arange(4.0), batch_size=2)
+        >>> next(iter(ds)).numpy()
+        array([0., 1.])
+        """
+        return self.view(np.ndarray)
+
+
+def _eager(batch):
+    if isinstance(batch, dict):
+        return {k: _eager(v) for k, v in batch.items()}
+    return batch.view(_EagerBatch) if type(batch) is np.ndarray else batch
 
 
 class ArrayDataset:
@@ -87,8 +112,8 @@ class ArrayDataset:
         size = self.batch_size or max(self.num_samples, 1)
         for start in range(0, self.num_samples, size):
             idx = slice(start, start + size)
-            yield _slice(self.x, idx) if self.y is None else (_slice(self.x, idx),
-                                                              _slice(self.y, idx))
+            yield _eager(_slice(self.x, idx)) if self.y is None else (
+                _eager(_slice(self.x, idx)), _eager(_slice(self.y, idx)))
 
     def __repr__(self):
         return (f"<ArrayDataset samples={self.num_samples} batch_size={self.batch_size}"

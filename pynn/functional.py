@@ -72,7 +72,7 @@ _INPUT_DTYPES = (None, "float32", "int32", "int64", "uint8", "int8", "uint16", "
                  "string")
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None):
+def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
     """Creates a symbolic model input of the given per-sample shape (Keras' ``keras.Input``).
 
     Use it as the first element of a `Sequential`, or call layers on it to build
@@ -88,6 +88,10 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
         its states for batches of this size (Keras asks for it there).
     name : str, optional
         A name for the input (for dict inputs to ``fit``).
+    batch_shape : tuple, optional
+        Keras' alternative to ``shape`` and ``batch_size``: ``(batch_size, *shape)``.
+        The batch axis of the symbolic tensor stays ``None`` in pynn (its programs
+        take any batch size); ``batch_size`` is kept as with ``batch_size=``.
     dtype : {None, "float32", "int32", "int64", "uint8", "int8", "uint16", "int16", "bool", "string"}
         pynn computes in float32, which holds these integers exactly (ids for Embedding,
         uint8 pixels for a Rescaling layer).
@@ -114,6 +118,15 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
     >>> y.shape
     (None, 784)
     """
+    if batch_shape is not None:
+        if shape is not None or batch_size is not None:
+            raise ValueError("Input: give batch_shape=(batch, ...) or shape= (and batch_size=), "
+                             f"not both; got shape={shape!r}, batch_size={batch_size!r}, "
+                             f"batch_shape={batch_shape!r}")
+        if not isinstance(batch_shape, (tuple, list)) or len(batch_shape) < 1:
+            raise ValueError(f"Input: batch_shape must be a tuple (batch, ...), got "
+                             f"{batch_shape!r}")
+        batch_size, shape = batch_shape[0], tuple(batch_shape[1:])
     if shape is None:
         raise ValueError("Input needs shape=(...), the per-sample shape without the batch axis")
     if isinstance(shape, int):

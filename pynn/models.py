@@ -414,6 +414,37 @@ class Model(Trainer, Layer):
         self.built = True
         self._bind_weights()
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new model from ``get_config()``'s dict (Keras' ``Model.from_config``).
+
+        A functional model's config (its layers and their calls) is rebuilt as a graph,
+        with fresh weights; a subclassed model's is passed to its constructor.
+
+        Parameters
+        ----------
+        config : dict
+            As returned by ``get_config``.
+        custom_objects : dict, optional
+            ``{class name: class}`` for custom layers.
+
+        Returns
+        -------
+        Model
+
+        Examples
+        --------
+        >>> inputs = pynn.Input(shape=(4,))
+        >>> model = pynn.Model(inputs, pynn.layers.Dense(2)(inputs))
+        >>> clone = pynn.Model.from_config(model.get_config())
+        >>> clone.output_shape, clone.count_params()
+        ((None, 2), 10)
+        """
+        from .saving import _functional_from_config
+        if isinstance(config, dict) and {"inputs", "layers", "calls", "outputs"} <= set(config):
+            return _functional_from_config(config, custom_objects)
+        return cls(**config)
+
     # ------------------------------------------------------------ forward
     def _forward(self, inputs, training=False):
         if not self._subclassed():
@@ -1090,13 +1121,15 @@ class Sequential(Model):
         return cfg
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         """Creates a new, freshly initialised model from ``get_config()``'s dict.
 
         Parameters
         ----------
         config : dict
             As returned by ``get_config``.
+        custom_objects : dict, optional
+            ``{class name: class}`` for custom layers, as Keras.
 
         Returns
         -------
@@ -1114,7 +1147,7 @@ class Sequential(Model):
         if config.get("input_shape") is not None:
             model.add(Input(shape=tuple(config["input_shape"]), dtype=config.get("input_dtype")))
         for lc in config["layers"]:
-            model.add(layer_from_config(lc))
+            model.add(layer_from_config(lc, custom_objects))
         return model
 
 
@@ -1155,6 +1188,25 @@ class Functional(Model):
 
     def _first_layer_name(self, i):
         return f"Model '{self.name}' input {i}"
+
+    def get_config(self):
+        """The graph as JSON data: its inputs, each layer's config, the calls joining them
+        and the outputs (what ``model.save`` stores); `Model.from_config` rebuilds it.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> inputs = pynn.Input(shape=(4,))
+        >>> model = pynn.Model(inputs, pynn.layers.Dense(2)(inputs), name="tiny")
+        >>> config = model.get_config()
+        >>> config["name"], [l["class_name"] for l in config["layers"]]
+        ('tiny', ['Dense'])
+        """
+        from .saving import _functional_config
+        return _functional_config(self)
 
     @property
     def layers(self):

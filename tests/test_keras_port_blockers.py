@@ -1028,3 +1028,64 @@ def test_image_augmentations_called_on_their_own_as_keras():
     keras = _keras()
     x = np.random.default_rng(9).random((8, 8, 8, 3)).astype(np.float32)
     assert _augments(pynn, x) == _augments(keras, x)
+# ------------------------------------------------------------------ functional_api guide
+# https://keras.io/guides/functional_api/: keras.Model.from_config(model.get_config(),
+# custom_objects={"CustomDense": CustomDense}) and keras.Input(batch_shape=(16, 10, 5))
+
+class _CustomDense(layers.Layer):
+    def __init__(self, units=32):
+        super().__init__()
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="ones")
+
+    def call(self, inputs):
+        return ops.matmul(inputs, self.w)
+
+    def get_config(self):
+        return {"units": self.units}
+
+
+def test_functional_model_from_config_with_custom_objects():
+    inputs = pynn.Input((4,))
+    x = _CustomDense(10)(inputs)
+    model = pynn.Model(inputs, layers.Dense(3, name="head")(x), name="graph")
+    config = model.get_config()
+    assert config["name"] == "graph"
+    with pytest.raises(ValueError, match="_CustomDense"):
+        pynn.Model.from_config(config)  # not registered, not given
+    new_model = pynn.Model.from_config(config, custom_objects={"_CustomDense": _CustomDense})
+    assert [type(l).__name__ for l in new_model.layers] == ["InputLayer", "_CustomDense",
+                                                            "Dense"]
+    assert new_model.output_shape == (None, 3) and new_model.count_params() == 40 + 33
+    seq = pynn.Sequential([pynn.Input((4,)), _CustomDense(2)])
+    again = pynn.Sequential.from_config(seq.get_config(),
+                                        custom_objects={"_CustomDense": _CustomDense})
+    assert again.output_shape == (None, 2)
+
+
+def test_input_batch_shape():
+    keras = _keras()
+    k = keras.Input(batch_shape=(16, 10, 5))
+    p = pynn.Input(batch_shape=(16, 10, 5))
+    assert tuple(k.shape[1:]) == p.shape[1:] == (10, 5)
+    assert p.shape[0] is None and p.batch_size == 16  # pynn's programs take any batch
+    with pytest.raises(ValueError, match="batch_shape=.* or shape="):
+        pynn.Input(shape=(10, 5), batch_shape=(16, 10, 5))
+
+
+# ------------------------------------------------------------------ lstm temperature prediction
+# https://keras.io/examples/timeseries/timeseries_forecasting_with_lstm_for_temperature_prediction/:
+# "for batch in dataset_train: inputs, targets = batch ... inp_arr = inputs.numpy()"
+
+def test_dataset_batches_answer_numpy_as_tf_tensors_do():
+    x = np.arange(60, dtype=np.float32).reshape(20, 3)
+    ds = pynn.utils.timeseries_dataset_from_array(x, np.arange(20.0), sequence_length=4,
+                                                  batch_size=8)
+    inputs, targets = next(iter(ds))
+    arr = inputs.numpy()
+    assert type(arr) is np.ndarray and arr.shape == (8, 4, 3)
+    np.testing.assert_array_equal(arr[1], x[1:5])
+    np.testing.assert_array_equal(targets.numpy(), np.arange(8.0))
+    assert isinstance(inputs, np.ndarray)  # still an array for everything else
