@@ -156,10 +156,12 @@ def corrcoef(x):
     return reshape(r, ()) if one else r
 
 
-def _spaced(op, values, dtype):
+def _spacing_args(op, num, dtype):
+    if not isinstance(num, numbers.Integral) or isinstance(num, bool) or num < 0:
+        raise ValueError(f"{op}: num must be a non-negative int, received num={num!r}")
     if dtype not in (None, "float32", np.float32):
         raise ValueError(f"{op}: only float32 is supported, received dtype={dtype!r}")
-    return _made(values)
+    return int(num)
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
@@ -181,12 +183,18 @@ def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
     -------
     Tensor
 
+    Raises
+    ------
+    ValueError
+        A negative num, or another dtype.
+
     Examples
     --------
     >>> pynn.ops.logspace(0.0, 3.0, num=4).numpy()
     array([   1.,   10.,  100., 1000.], dtype=float32)
     """
-    return _spaced("logspace", np.logspace(start, stop, num, endpoint, base, axis=axis), dtype)
+    num = _spacing_args("logspace", num, dtype)
+    return _made(np.logspace(start, stop, num, endpoint, base, axis=axis))
 
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
@@ -210,16 +218,17 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     Raises
     ------
     ValueError
-        A zero start or stop.
+        A zero start or stop, a negative num, or another dtype.
 
     Examples
     --------
     >>> pynn.ops.geomspace(1.0, 1000.0, num=4).numpy()
     array([   1.,   10.,  100., 1000.], dtype=float32)
     """
+    num = _spacing_args("geomspace", num, dtype)
     if np.any(np.asarray(start) == 0) or np.any(np.asarray(stop) == 0):
         raise ValueError("geomspace: start and stop must be nonzero")
-    return _spaced("geomspace", np.geomspace(start, stop, num, endpoint, axis=axis), dtype)
+    return _made(np.geomspace(start, stop, num, endpoint, axis=axis))
 
 
 def vander(x, N=None, increasing=False):
