@@ -156,9 +156,14 @@ def corrcoef(x):
     return reshape(r, ()) if one else r
 
 
-def _spacing_args(op, num, dtype):
+def _spacing_args(op, start, stop, num, dtype, axis):
+    """num as an int, after the checks NumPy would make only once it has computed
+    every value (so a bad axis fails at once, whatever num is)."""
     if not isinstance(num, numbers.Integral) or isinstance(num, bool) or num < 0:
         raise ValueError(f"{op}: num must be a non-negative int, received num={num!r}")
+    ndim = max(np.ndim(start), np.ndim(stop)) + 1
+    if not isinstance(axis, numbers.Integral) or not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis={axis!r} is out of range for a result of rank {ndim}")
     if dtype not in (None, "float32", np.float32):
         raise ValueError(f"{op}: only float32 is supported, received dtype={dtype!r}")
     return int(num)
@@ -186,14 +191,14 @@ def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
     Raises
     ------
     ValueError
-        A negative num, or another dtype.
+        A negative num, an axis out of range, or another dtype.
 
     Examples
     --------
     >>> pynn.ops.logspace(0.0, 3.0, num=4).numpy()
     array([   1.,   10.,  100., 1000.], dtype=float32)
     """
-    num = _spacing_args("logspace", num, dtype)
+    num = _spacing_args("logspace", start, stop, num, dtype, axis)
     return _made(np.logspace(start, stop, num, endpoint, base, axis=axis))
 
 
@@ -218,14 +223,14 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     Raises
     ------
     ValueError
-        A zero start or stop, a negative num, or another dtype.
+        A zero start or stop, a negative num, an axis out of range, or another dtype.
 
     Examples
     --------
     >>> pynn.ops.geomspace(1.0, 1000.0, num=4).numpy()
     array([   1.,   10.,  100., 1000.], dtype=float32)
     """
-    num = _spacing_args("geomspace", num, dtype)
+    num = _spacing_args("geomspace", start, stop, num, dtype, axis)
     if np.any(np.asarray(start) == 0) or np.any(np.asarray(stop) == 0):
         raise ValueError("geomspace: start and stop must be nonzero")
     return _made(np.geomspace(start, stop, num, endpoint, axis=axis))
