@@ -439,6 +439,18 @@ def test_traced_into_a_model_at_every_batch_size(name):
                                    rtol=1e-5, atol=1e-5, err_msg=f"{name} at batch size {bs}")
 
 
+def test_attention_mask_as_a_model_input_follows_the_batch():
+    q_in, m_in = pynn.Input(shape=(5, 4, 8)), pynn.Input(shape=(1, 5, 5))
+    model = pynn.Model([q_in, m_in], ops.dot_product_attention(q_in, q_in, q_in, mask=m_in))
+    q = f32(4, 5, 4, 8)
+    mask = RNG.random((4, 1, 5, 5)) > 0.4
+    mask[..., 0] = True
+    want = np_attention(q.astype(float), q, q, mask=mask)
+    for bs in (1, 4):
+        np.testing.assert_allclose(model.predict([q, mask.astype(np.float32)], batch_size=bs,
+                                                 verbose=0), want, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("call, exc, match", [
     (lambda: ops.depthwise_conv(X1[0], DK1), ValueError, "depthwise_conv: expected an input of rank"),
     (lambda: ops.max_pool(X2, 2, data_format="NCHW"), ValueError, "max_pool: `data_format`"),

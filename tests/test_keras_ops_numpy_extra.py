@@ -188,6 +188,10 @@ def test_traced_into_a_model_at_every_batch_size(name):
     (lambda: ops.corrcoef(X[None]), "corrcoef: expected a 1-D or 2-D input"),
     (lambda: ops.logspace(0.0, 1.0, dtype="int32"), "logspace: only float32"),
     (lambda: ops.geomspace(0.0, 1.0), "geomspace: start and stop must be nonzero"),
+    (lambda: ops.logspace(0.0, 1.0, num=-1), "logspace: num must be a non-negative int"),
+    # (the fuzz's case: NumPy checks the axis only after computing 69M powers)
+    (lambda: ops.logspace(4294967296, -1e-300, num=69051857, base=243462, axis=-5041),
+     "logspace: axis=-5041 is out of range for a result of rank 1"),
     (lambda: ops.vander(X), "vander: x must be 1-D"),
     (lambda: ops.unravel_index(np.array([8]), (2, 4)), "unravel_index: .*out of bounds"),
     (lambda: ops.in_top_k(np.array([0, 1]), X, 1), "in_top_k: expected targets"),

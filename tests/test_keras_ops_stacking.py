@@ -1,5 +1,5 @@
 """More keras.ops arrangers (issue #13): append, dstack, hsplit, vsplit, dsplit,
-array_split, rot90, kron, cross, fmod and the windows bartlett, blackman, hamming,
+array_split, rot90, kron, cross, fmod and the windows bartlett, blackman, hamming, kaiser,
 hanning — https://keras.io/api/ops/numpy/.
 
 Values against NumPy's functions of the same names; side by side with keras.ops
@@ -39,6 +39,8 @@ CASES = {  # name -> function of (module: ops or keras.ops or numpy-like), retur
     "fmod": lambda o: [o.fmod(X * 3, Y)],
     **{f"{n}_{m}": (lambda n, m: lambda o: [getattr(o, n)(m)])(n, m)
        for n in ("bartlett", "blackman", "hamming", "hanning") for m in (0, 1, 5, 8)},
+    **{f"kaiser_{m}_{beta}": (lambda m, b: lambda o: [o.kaiser(m, b)])(m, beta)
+       for m in (0, 1, 5, 8) for beta in (0.0, 6.0, 14.0)},
 }
 
 
@@ -106,3 +108,5 @@ def test_bad_input_names_the_op():
         ops.cross(X, Y)
     with pytest.raises(ValueError, match="hamming: x must be an int"):
         ops.hamming(2.5)
+    with pytest.raises(ValueError, match="kaiser: beta must be a number"):
+        ops.kaiser(5, "wide")

@@ -350,7 +350,7 @@ for _name in __all__:
     _fn = globals()[_name]
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
             "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe",
-            "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning", "logspace",
+            "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning", "kaiser", "logspace",
             "geomspace"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn

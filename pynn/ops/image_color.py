@@ -10,8 +10,9 @@ import numpy as np
 from .. import _C
 from .arrange import unstack
 from .compare import where
+from .image_geometry import _images
 from .rounding import mod
-from .shape import _tensor, expand_dims, stack
+from .shape import expand_dims, stack
 
 __all__ = ["rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb"]
 
@@ -20,13 +21,7 @@ _F = np.float32
 
 def _channel_axis(op, images, data_format, channels=(3,)):
     """images as a Tensor and its channel axis, after Keras' checks."""
-    x = _tensor(images)
-    if len(x.shape) not in (3, 4):
-        raise ValueError(f"{op}: expected images of rank 3 (height, width, channels) or 4 "
-                         f"(batch, height, width, channels), received shape {tuple(x.shape)}")
-    if data_format not in (None, "channels_last", "channels_first"):
-        raise ValueError(f"{op}: `data_format` must be 'channels_last' or 'channels_first', "
-                         f"received data_format={data_format!r}")
+    x, _ = _images(op, images, data_format)
     axis = len(x.shape) - (3 if data_format == "channels_first" else 1)
     if int(x.shape[axis]) not in channels:
         raise ValueError(f"{op}: expected {' or '.join(map(str, channels))} channels on axis "

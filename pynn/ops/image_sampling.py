@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from .. import _C
+from .image_geometry import _images
 from .shape import _tensor, reshape, take, transpose
 
 __all__ = ["map_coordinates", "affine_transform"]
@@ -181,13 +182,7 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
         raise ValueError(f"{op}: `interpolation` must be 'bilinear' or 'nearest', received "
                          f"interpolation={interpolation!r}")
     _check_fill(op, fill_mode, fill_value)
-    if data_format not in (None, "channels_last", "channels_first"):
-        raise ValueError(f"{op}: `data_format` must be 'channels_last' or 'channels_first', "
-                         f"received data_format={data_format!r}")
-    x = _tensor(images)
-    if len(x.shape) not in (3, 4):
-        raise ValueError(f"{op}: expected images of rank 3 (height, width, channels) or 4 "
-                         f"(batch, height, width, channels), received shape {tuple(x.shape)}")
+    x, _ = _images(op, images, data_format)
     single = len(x.shape) == 3
     if single:
         x = reshape(x, (1,) + tuple(x.shape))

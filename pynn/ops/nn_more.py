@@ -302,9 +302,11 @@ def _mask_for_fused(mask, b, t, s):
     ms = (1,) * (4 - len(_shape(mask))) + tuple(_shape(mask))
     if ms[1] != 1 or ms[3] != s or ms[0] not in (1, b):
         return None
-    m = _C.apply("not_equal", [reshape(_tensor(mask), ms), _F(0)])
-    return reshape(m, (ms[0], s)) if ms[2] == 1 else reshape(m, (ms[0], t, s)) \
-        if ms[2] == t else None
+    if ms[2] not in (1, t):
+        return None
+    # (-1 for the batch: a mask that is a model's input follows the replayed batch size)
+    m = _C.apply("not_equal", [reshape(_tensor(mask), (-1,) + ms[1:]), _F(0)])
+    return reshape(m, (-1, s)) if ms[2] == 1 else reshape(m, (-1, t, s))
 
 
 def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,

@@ -12,7 +12,7 @@ from .layout import flip, split
 from .shape import _tensor, concatenate, reshape, slice_axis, squeeze, stack, transpose
 
 __all__ = ["append", "dstack", "hsplit", "vsplit", "dsplit", "array_split", "rot90", "kron",
-           "cross", "fmod", "bartlett", "blackman", "hamming", "hanning"]
+           "cross", "fmod", "bartlett", "blackman", "hamming", "hanning", "kaiser"]
 
 _F = np.float32
 
@@ -427,3 +427,35 @@ for _fn, _what, _res in ((bartlett, "triangular (Bartlett)", "[0. , 0.5, 1. , 0.
                          (hanning, "Hann", "[0. , 0.5, 1. , 0.5, 0. ]")):
     _fn.__doc__ = _WIN.format(what=_what, name=_fn.__name__, result=_res)
 del _fn, _what, _res
+
+
+def kaiser(x, beta):
+    """The Kaiser window of ``x`` points, ``I0(beta sqrt(1 - (2n/(x-1) - 1)**2)) / I0(beta)``
+    (``keras.ops.kaiser``, NumPy's ``kaiser``).
+
+    Parameters
+    ----------
+    x : int
+        The window length (0 or less: empty; 1: ``[1.]``).
+    beta : float
+        The shape: 0 is rectangular, larger is narrower.
+
+    Returns
+    -------
+    Tensor
+        ``(x,)``.
+
+    Raises
+    ------
+    ValueError
+        A length that is not an int, or a beta that is not a number.
+
+    Examples
+    --------
+    >>> pynn.ops.kaiser(5, 6.0).numpy().round(4)
+    array([0.0149, 0.4812, 1.    , 0.4812, 0.0149], dtype=float32)
+    """
+    if not isinstance(beta, numbers.Real) or isinstance(beta, bool):
+        raise ValueError(f"kaiser: beta must be a number, got {beta!r}")
+    return _window("kaiser", x, lambda n, m: np.i0(beta * np.sqrt(1 - (2 * n / (m - 1) - 1) ** 2))
+                   / np.i0(beta))
