@@ -8,6 +8,7 @@ import numpy as np
 from .. import _C, ops
 from .image_color import _factor, _per_image, _value_range
 from .image_preprocessing import _RandomLayer
+from .image_tone import _uniform
 
 
 class RandomErasing(_RandomLayer):
@@ -74,7 +75,7 @@ class RandomErasing(_RandomLayer):
     def _sides(self, x, length):
         """(start, end) of the rectangle along an axis of ``length`` pixels."""
         lo, hi = self.scale
-        ratio = ops.sqrt(_per_image(x, lo, hi) if lo != hi else np.float32(lo))
+        ratio = ops.sqrt(_uniform(x, lo, hi))
         crop = ratio * float(length)
         start = _per_image(x, 0.0, 1.0) * (float(length) - crop)
         return start, start + crop
@@ -87,8 +88,7 @@ class RandomErasing(_RandomLayer):
         gy = np.arange(h, dtype=np.float32)[None, :, None, None]
         inside = (ops.greater_equal(gx, x0) * ops.less(gx, x1) *
                   ops.greater_equal(gy, y0) * ops.less(gy, y1))
-        p = _per_image(x, *self.factor) if self.factor[0] != self.factor[1] \
-            else np.float32(self.factor[0])
+        p = _uniform(x, *self.factor)
         erase = inside * ops.less(_per_image(x, 0.0, 1.0), p)
         if self.fill_value is None:
             fill = _C.apply("random_normal", [x], shape=(-1, h, w, c)) * \
