@@ -130,6 +130,20 @@ def test_config_and_round_trip():
     round_trip(ours, RNG.normal(size=(2, 4)).astype(np.float32))
 
 
+def test_keras_files_refuse_it_by_name(tmp_path):
+    keras = keras_or_skip()
+    pytest.importorskip("h5py")
+    model = pynn.Sequential([pynn.Input(shape=(4,)), layers.SpectralNormalization(
+        layers.Dense(3), name="sn")])
+    with pytest.raises(ValueError, match="layer 'sn' \\(SpectralNormalization\\) wraps a layer"):
+        model.export(str(tmp_path / "m.keras"), format="keras")
+    kmodel = keras.Sequential([keras.Input(shape=(4,)), keras.layers.SpectralNormalization(
+        keras.layers.Dense(3), name="ksn")])
+    kmodel.save(str(tmp_path / "k.keras"))
+    with pytest.raises(ValueError, match="layer 'ksn' \\(SpectralNormalization\\)"):
+        pynn.load_model(str(tmp_path / "k.keras"))
+
+
 def test_bad_arguments_and_inputs():
     with pytest.raises(ValueError, match="`power_iterations` should be greater than zero"):
         layers.SpectralNormalization(layers.Dense(2), power_iterations=0)
