@@ -395,6 +395,10 @@ def _layer_entry(layer, input_shape):
             type(layer) is not L.get_class(type(layer).__name__):
         raise ValueError(f"Saving for Keras: layer '{layer.name}' ({type(layer).__name__}) is not "
                          f"one of Keras' built-in layers")
+    if isinstance(layer, L.SpectralNormalization):
+        raise ValueError(f"Saving for Keras: layer '{layer.name}' (SpectralNormalization) wraps "
+                         f"a layer, whose nested config and weights this writer does not write "
+                         f"yet; save it in pynn's format")
     build = {"input_shape": input_shape}
     if isinstance(layer, L.MultiHeadAttention):  # Keras builds these from named shapes
         build = {"shapes_dict": dict(zip(("query_shape", "value_shape", "key_shape"),

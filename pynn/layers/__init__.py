@@ -69,6 +69,9 @@ from .reversible_embedding import ReversibleEmbedding  # noqa: F401
 from .image_tone import (AutoContrast, RandomPosterization, RandomSharpness,  # noqa: F401
                          Solarization)
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D  # noqa: F401
+from .image_erasing import RandomErasing  # noqa: F401
+from .image_saturation import RandomSaturation  # noqa: F401
+from .spectral_normalization import SpectralNormalization  # noqa: F401
 from .grouped_query_attention import GroupQueryAttention, GroupedQueryAttention  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
@@ -105,7 +108,8 @@ __all__ = [
     # Keras 3 layers added in session 8
     "Conv3DTranspose", "Convolution3DTranspose", "InputSpec", "Wrapper", "ReversibleEmbedding",
     "GroupQueryAttention", "Solarization", "RandomPosterization", "AutoContrast",
-    "RandomSharpness", "ConvLSTM1D", "ConvLSTM2D",
+    "RandomSharpness", "ConvLSTM1D", "ConvLSTM2D", "RandomErasing",
+    "SpectralNormalization", "RandomSaturation",
 ]
 
 
@@ -179,7 +183,8 @@ for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePo
              UpSampling3D, ZeroPadding3D):
     register(_cls)
 for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupQueryAttention, Solarization,
-             RandomPosterization, AutoContrast, RandomSharpness, ConvLSTM1D, ConvLSTM2D):
+             RandomPosterization, AutoContrast, RandomSharpness, ConvLSTM1D, ConvLSTM2D,
+             RandomErasing, SpectralNormalization, RandomSaturation):
     register(_cls)
 
 

@@ -326,7 +326,8 @@ def store_states(y, states, targets):
     states : list of Tensor
         The values to store.
     targets : list of Tensor
-        Writable constant tensors of the same shapes (over NumPy memory).
+        Writable leaf tensors of the same shapes (over NumPy memory); a trainable
+        one too (SpectralNormalization stores its normalized kernel so).
 
     Returns
     -------
@@ -336,8 +337,8 @@ def store_states(y, states, targets):
     Raises
     ------
     ValueError
-        Different numbers or shapes of states and targets, or a target that
-        requires grad, is read-only or is computed.
+        Different numbers or shapes of states and targets, or a target that is
+        read-only or computed.
 
     Examples
     --------

@@ -16,7 +16,11 @@
  * to y only: as in Keras, no gradient flows from one batch into the next.
  *
  * While a model is traced (pn_tracing) nothing is read or stored: the trace
- * runs on a placeholder batch of one and must not move the states. */
+ * runs on a placeholder batch of one and must not move the states.
+ *
+ * SpectralNormalization uses store_states too, to write the normalized kernel and
+ * the power iteration's vector back into its (unbatched) variables each training
+ * step: there the "batch" axis is the kernel's first axis, unchanged. */
 #include <string.h>
 
 #include "pn.h"
@@ -76,8 +80,10 @@ static int store_check(const pn_node *n)
         if (!same_tail(s, v))
             return pn_error(PN_EVALUE, "store_states: state %d has shape %s but its target has %s",
                             i, pn_shape_str(s1, s->ndim, s->shape), pn_shape_str(s2, v->ndim, v->shape));
-        if (v->op || v->readonly || v->requires_grad)
-            return pn_error(PN_EVALUE, "store_states: target %d must be a writable constant leaf "
+        /* a trainable target is allowed: SpectralNormalization stores the normalized
+         * kernel into the kernel itself, as Keras assigns it before the step */
+        if (v->op || v->readonly)
+            return pn_error(PN_EVALUE, "store_states: target %d must be a writable leaf "
                             "(the layer's state variable)", i);
     }
     return PN_OK;
