@@ -66,7 +66,7 @@ class KerasTensor:
         return f"<KerasTensor shape={self.shape} from {src}>"
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None):
+def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
     """Creates a symbolic model input of the given per-sample shape (Keras' ``keras.Input``).
 
     Use it as the first element of a `Sequential`, or call layers on it to build
@@ -82,6 +82,9 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
         its states for batches of this size (Keras asks for it there).
     name : str, optional
         A name for the input (for dict inputs to ``fit``).
+    batch_shape : tuple, optional
+        Keras' alternative to ``shape``: ``(batch_size, *shape)`` (the batch size
+        may be None). Give one of ``shape`` and ``batch_shape``.
     dtype : {None, "float32", "int32", "int64", "string"}
         pynn computes in float32 (integer ids for Embedding are fine).
         ``"string"``: raw text or categories, to be taken by TextVectorization,
@@ -106,7 +109,20 @@ def Input(shape=None, batch_size=None, name=None, dtype=None):
     >>> y = pynn.layers.Flatten()(x)
     >>> y.shape
     (None, 784)
+    >>> pynn.Input(batch_shape=(None, 5, 3)).shape
+    (None, 5, 3)
     """
+    if batch_shape is not None:  # Keras 3 spells the batch axis this way (keras.Input)
+        if shape is not None:
+            raise ValueError(f"Input: give shape or batch_shape, not both (got shape={shape!r} "
+                             f"and batch_shape={batch_shape!r})")
+        if not isinstance(batch_shape, (tuple, list)) or len(batch_shape) < 1:
+            raise ValueError(f"Input: batch_shape must be a tuple (batch_size, *shape), got "
+                             f"{batch_shape!r}")
+        if batch_size is not None and batch_shape[0] not in (None, batch_size):
+            raise ValueError(f"Input: batch_size={batch_size!r} and batch_shape={batch_shape!r} "
+                             f"disagree")
+        shape, batch_size = tuple(batch_shape[1:]), batch_shape[0]
     if shape is None:
         raise ValueError("Input needs shape=(...), the per-sample shape without the batch axis")
     if isinstance(shape, int):
