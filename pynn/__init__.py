@@ -136,7 +136,8 @@ def set_num_threads(n):
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads expects a positive int, got {n!r}")
-    _C.set_num_threads(n)
+    # the engine caps the pool (at 256); a count beyond a C int was OverflowError
+    _C.set_num_threads(min(n, 2**31 - 1))
 
 
 def get_num_threads():

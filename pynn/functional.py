@@ -117,6 +117,8 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
     >>> y = pynn.layers.Flatten()(x)
     >>> y.shape
     (None, 784)
+    >>> pynn.Input(batch_shape=(None, 5, 3)).shape
+    (None, 5, 3)
     """
     if batch_shape is not None:
         if shape is not None or batch_size is not None:

@@ -194,3 +194,39 @@ def test_normalization_called_on_another_shape_names_itself():
     per_step = layers.Normalization(axis=-1)
     per_step.adapt(RNG.standard_normal((10, 4, 6)))
     assert per_step(np.zeros((2, 7, 6), np.float32)).shape == (2, 7, 6)
+
+
+# ------------------------------------------------------------ regression: explainers
+@pytest.mark.parametrize("name", ["Saliency", "InputXGradient", "IntegratedGradients"])
+def test_explainers_on_no_examples_return_no_attributions(name):
+    """IntegratedGradients on a zero-row batch raised "range() arg 3 must not be zero" (its
+    batch of path points was 0), and with return_convergence_delta a reshape error."""
+    m = _model()
+    explainer = getattr(pynn.explain, name)(m)
+    kw = {"n_steps": 4} if name == "IntegratedGradients" else {}
+    assert explainer.attribute(np.zeros((0, 4), np.float32), target=0, **kw).shape == (0, 4)
+    if name == "IntegratedGradients":
+        a, delta = explainer.attribute(np.zeros((0, 4), np.float32), target=0, n_steps=4,
+                                       return_convergence_delta=True)
+        assert a.shape == (0, 4) and delta.shape == (0,)
+        # the rows that are there are unchanged by the fix
+        a2 = explainer.attribute(X, target=0, n_steps=4)
+        np.testing.assert_array_equal(explainer.attribute(X[:3], target=0, n_steps=4), a2[:3])
+
+
+@pytest.mark.parametrize("name", ["Saliency", "InputXGradient", "IntegratedGradients"])
+def test_explainers_refuse_a_huge_broadcast_view_by_name(name):
+    with pytest.raises(MemoryError, match=f"{name}.attribute: inputs of shape \\(1073741824, 4\\) "
+                                          "would need a float32 copy"):
+        getattr(pynn.explain, name)(_model()).attribute(
+            np.broadcast_to(np.float32(1), (2**30, 4)), target=0)
+
+
+@pytest.mark.parametrize("layout", ["strided", "fortran", "big_endian_f4", "read_only", "list"])
+def test_explainers_give_the_float32_copy_result_for_any_layout(layout, tmp_path):
+    m = _model()
+    x = LAYOUTS[layout](X, tmp_path)
+    for name in ("Saliency", "InputXGradient", "IntegratedGradients"):
+        explainer = getattr(pynn.explain, name)(m)
+        np.testing.assert_array_equal(explainer.attribute(x, target=1),
+                                      explainer.attribute(X, target=1))

@@ -156,3 +156,19 @@ def test_keyboard_interrupt_in_an_inference_callback_leaves_the_model_usable(cal
             m.evaluate(X, LABELS, batch_size=10, verbose=0, callbacks=[Stop()])
     m.fit(X[:64], LABELS[:64], epochs=1, verbose=0)  # not "in use by 1 predict call"
     assert m.predict(X, verbose=0).shape == want.shape
+
+
+def test_set_num_threads_beyond_a_c_int_is_capped_like_any_large_count():
+    """2**63 raised "OverflowError: Python int too large to convert to C long"."""
+    before = pynn.get_num_threads()
+    try:
+        pynn.set_num_threads(10**6)
+        capped = pynn.get_num_threads()
+        for n in (2**31, 2**63, 10**30):
+            pynn.set_num_threads(n)
+            assert pynn.get_num_threads() == capped
+        for bad in (0, -1, 2.5, "2", True, None):
+            with pytest.raises(ValueError, match="positive int"):
+                pynn.set_num_threads(bad)
+    finally:
+        pynn.set_num_threads(before)

@@ -423,5 +423,5 @@ def test_normalization_rescaling_and_activation_layers():
                                rtol=1e-6)
     e = np.exp(v - v.max())
     np.testing.assert_allclose(layers.Softmax()(v).numpy(), e / e.sum(), rtol=1e-6)
-    with pytest.raises(ValueError, match="threshold"):
-        layers.ReLU(threshold=0.5)
+    with pytest.raises(ValueError, match="threshold"):  # Keras: a threshold is not negative
+        layers.ReLU(threshold=-0.5)

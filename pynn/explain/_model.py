@@ -72,7 +72,10 @@ def check_inputs(x, who):
     if isinstance(x, _C.Tensor):
         x = x.numpy()
     try:
-        arr = np.asarray(x, dtype=np.float32)
+        arr = np.asarray(x)
+        if arr.dtype.kind in "biuf" and not (arr.dtype == np.float32 and arr.flags.c_contiguous):
+            _C.check_copy_fits(arr, f"{who}: inputs")  # a huge broadcast view: before the malloc
+        arr = np.asarray(arr, dtype=np.float32)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{who}: inputs must be a numeric array, got {type(x).__name__} ({e})") from None
     if arr.ndim < 2:

@@ -132,7 +132,9 @@ class IntegratedGradients:
         base = broadcast_baselines(baselines, x, who)
         n = len(x)
         rows = n * len(alphas)
-        batch = rows if internal_batch_size is None else _positive_int(internal_batch_size, who)
+        # max(rows, 1): no inputs give no attributions (a step of 0 was range()'s ValueError)
+        batch = max(rows, 1) if internal_batch_size is None else _positive_int(internal_batch_size,
+                                                                                who)
 
         # step-major, as Captum: the whole batch at α_1, then at α_2, ...
         diff = x - base
@@ -146,7 +148,7 @@ class IntegratedGradients:
             return attributions
         fx = outputs_at(forward, x, flat_targets, batch)
         fb = outputs_at(forward, base, flat_targets, batch)
-        delta = attributions.reshape(n, -1).sum(axis=1) - (fx - fb)
+        delta = attributions.reshape(n, int(np.prod(x.shape[1:]))).sum(axis=1) - (fx - fb)
         return attributions, delta
 
 

@@ -47,9 +47,19 @@ class Softmax(_Elementwise):
         self.axis = int(axis)
 
     def call(self, inputs, training=False, mask=None):
-        if mask is not None:
-            raise ValueError(f"Softmax '{self.name}': a mask is not supported")
-        return ops.softmax(inputs, axis=self.axis)
+        if mask is None:
+            return ops.softmax(inputs, axis=self.axis)
+        # Keras 3 (softmax.py): masked positions (mask False or <= 0.5) get -1e9 before the
+        # softmax and 0 after it, so that a fully masked row is zeros, not uniform
+        m_shape, i_shape = tuple(np.shape(mask)), tuple(inputs.shape)
+        if len(m_shape) > len(i_shape) or any(
+                m is not None and i is not None and m not in (1, i)
+                for m, i in zip(m_shape[::-1], i_shape[::-1])):
+            raise ValueError(f"Softmax '{self.name}': the mask must broadcast to the inputs (each "
+                             f"mask dimension 1 or the input's); got inputs of shape {i_shape} "
+                             f"and a mask of shape {m_shape}")
+        keep = ops.greater(mask, 0.5)
+        return ops.where(keep, ops.softmax(ops.where(keep, inputs, -1e9), axis=self.axis), 0.0)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
@@ -65,15 +75,14 @@ class ReLU(_Elementwise):
     negative_slope : float, default 0.0
         Slope below zero (a leaky ReLU when > 0).
     threshold : float, default 0.0
-        Only 0 is supported.
+        Values at or below it give 0 (or the leaky slope, measured from it).
     **kwargs
         Base layer arguments.
 
     Raises
     ------
     ValueError
-        A negative ``max_value`` or ``negative_slope``, a non-zero threshold, or
-        ``max_value`` together with ``negative_slope``.
+        A negative ``max_value``, ``negative_slope`` or ``threshold`` (as Keras).
 
     Examples
     --------
@@ -88,17 +97,23 @@ class ReLU(_Elementwise):
         super().__init__(**kwargs)
         self.max_value = None if max_value is None else _number("ReLU", "max_value", max_value, 0)
         self.negative_slope = _number("ReLU", "negative_slope", negative_slope, 0)
-        self.threshold = _number("ReLU", "threshold", threshold)
-        if self.threshold != 0.0 or (self.max_value is not None and self.negative_slope):
-            raise ValueError("ReLU: threshold != 0, and max_value together with negative_slope, "
-                             "are not supported yet")
+        self.threshold = _number("ReLU", "threshold", threshold, 0)  # Keras: not negative
 
     def call(self, inputs, training=False):
-        if self.negative_slope:
-            return ops.leaky_relu(inputs, negative_slope=self.negative_slope)
-        if self.max_value is not None:
-            return ops.clip(inputs, 0.0, self.max_value)
-        return ops.relu(inputs)
+        slope, top, threshold = self.negative_slope, self.max_value, self.threshold
+        if not threshold and (top is None or not slope):  # one engine op
+            if slope:
+                return ops.leaky_relu(inputs, negative_slope=slope)
+            return ops.relu(inputs) if top is None else ops.clip(inputs, 0.0, top)
+        # Keras 3's ReLU.static_call, term by term: x above the threshold (else 0), clipped
+        # to [0, max_value], minus slope * relu(threshold - x)
+        out = inputs * ops.cast(ops.greater(inputs, threshold), "float32") if threshold \
+            else ops.relu(inputs)
+        if top is not None:
+            out = ops.clip(out, 0.0, top)
+        if slope:
+            out = out - slope * ops.relu(threshold - inputs)
+        return out
 
     def get_config(self):
         return {**super().get_config(), "max_value": self.max_value,

@@ -277,6 +277,10 @@ class Flatten(Layer):
 
     Parameters
     ----------
+    data_format : {None, "channels_last", "channels_first"}
+        ``"channels_first"``: samples are ``(channels, ...)`` and are flattened in
+        channels-last order, as Keras does (so that a model ported from
+        channels-first weights keeps its Dense kernel order).
     **kwargs
         Base layer arguments (``name``, ...).
 
@@ -284,15 +288,33 @@ class Flatten(Layer):
     --------
     >>> pynn.layers.Flatten()(np.zeros((2, 3, 4), np.float32)).shape
     (2, 12)
+    >>> x = np.arange(4, dtype=np.float32).reshape(1, 2, 2)
+    >>> pynn.layers.Flatten(data_format="channels_first")(x).numpy()
+    array([[0., 2., 1., 3.]], dtype=float32)
     """
 
     _one_input = True
 
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError(f"Flatten: data_format must be 'channels_last' or 'channels_first', "
+                             f"got {data_format!r}")
+        self.data_format = data_format or "channels_last"
+
     def call(self, inputs, training=False):
+        rank = len(inputs.shape)
+        if self.data_format == "channels_first" and rank > 2:  # to channels-last first (Keras)
+            inputs = ops.transpose(inputs, (0, *range(2, rank), 1))
         return ops.reshape(inputs, (-1, int(np.prod(inputs.shape[1:]))))
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], int(np.prod(input_shape[1:])))
+        per_sample = tuple(input_shape[1:])
+        # a dimension known only at run time (Input((None, 3))): so is the flat size (Keras)
+        return (input_shape[0], None if None in per_sample else int(np.prod(per_sample)))
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
 
 
 class Reshape(Layer):
@@ -320,12 +342,24 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(int(s) for s in target_shape)
+        given = tuple(target_shape) if isinstance(target_shape, (list, tuple)) else target_shape
+        # Keras' rule (reshape_test.py): each entry a non-negative integer or -1; int()
+        # used to truncate 2.5 to 2 and let -2 through to a confusing size error
+        if not isinstance(given, tuple) or not all(
+                isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= -1
+                for s in given):
+            raise ValueError(f"Reshape '{self.name}': the target_shape argument must be a tuple "
+                             f"of non-negative integers or -1, got target_shape={given!r}")
+        self.target_shape = tuple(int(s) for s in given)
         if sum(s == -1 for s in self.target_shape) > 1:
-            raise ValueError(f"Reshape '{self.name}': at most one -1 in target_shape "
-                             f"{self.target_shape}")
+            raise ValueError(f"Reshape '{self.name}': at most one unknown dimension (-1) in "
+                             f"target_shape={self.target_shape}")
 
     def _resolved(self, per_sample):
+        if None in tuple(per_sample):
+            # a dimension known only at run time (Input((None, 2))): so is the -1, as in
+            # Keras; call() sees the actual shape and checks it there
+            return tuple(None if s == -1 else s for s in self.target_shape)
         n = int(np.prod(per_sample))
         known = int(np.prod([s for s in self.target_shape if s != -1]))
         if -1 in self.target_shape:

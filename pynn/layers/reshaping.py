@@ -14,6 +14,17 @@ class _Spatial(Layer):
         _check_input_rank(f"{type(self).__name__} '{self.name}'", tuple(shape), self.rank)
 
 
+def _check_cropping(layer, shape, pairs):
+    """Keras' rule (cropping1d/2d_test.py): each axis' cropping must be smaller than the
+    axis. Checked at build too: a symbolic input got a negative or zero length before."""
+    _Spatial._check_input(layer, shape)
+    for axis, (n, (a, b)) in enumerate(zip(shape[1:], pairs), start=1):
+        if n is not None and a + b >= n:
+            raise ValueError(f"{type(layer).__name__} '{layer.name}': cropping {(a, b)} of axis "
+                             f"{axis} must be smaller than its {n} entries (it would leave "
+                             f"{n - a - b}); received input shape {tuple(shape)}")
+
+
 class ZeroPadding2D(_Spatial):
     """Pads images ``(batch, height, width, channels)`` with zero rows and columns.
 
@@ -109,6 +120,10 @@ class Cropping2D(_Spatial):
         super().__init__(**kwargs)
         self.cropping = _pairs2d(cropping, "cropping", "Cropping2D")
 
+    def _check_input(self, shape):
+        t, b, l, r = self.cropping
+        _check_cropping(self, shape, ((t, b), (l, r)))
+
     def call(self, inputs, training=False):
         t, b, l, r = self.cropping
         return ops.cropping2d(inputs, ((t, b), (l, r)))
@@ -144,6 +159,9 @@ class Cropping1D(_Spatial):
     def __init__(self, cropping=(1, 1), **kwargs):
         super().__init__(**kwargs)
         self.cropping = _tuple(cropping, 2, "cropping", "Cropping1D", minimum=0)
+
+    def _check_input(self, shape):
+        _check_cropping(self, shape, (self.cropping,))
 
     def call(self, inputs, training=False):
         return ops.cropping1d(inputs, self.cropping)

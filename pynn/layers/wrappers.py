@@ -124,7 +124,11 @@ class RepeatVector(Layer):
 
     def __init__(self, n, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        # Keras' types (repeat_vector_test.py): TypeError for a non-integer, ValueError below 1
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"RepeatVector: expected an integer value for `n`, got {n!r} of type "
+                            f"{type(n).__name__}")
+        if n < 1:
             raise ValueError(f"RepeatVector: n must be a positive integer, got {n!r}")
         self.n = int(n)
 
