@@ -120,15 +120,17 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
     >>> pynn.Input(batch_shape=(None, 5, 3)).shape
     (None, 5, 3)
     """
-    if batch_shape is not None:
-        if shape is not None or batch_size is not None:
-            raise ValueError("Input: give batch_shape=(batch, ...) or shape= (and batch_size=), "
-                             f"not both; got shape={shape!r}, batch_size={batch_size!r}, "
-                             f"batch_shape={batch_shape!r}")
+    if batch_shape is not None:  # Keras 3 spells the batch axis this way (keras.Input)
+        if shape is not None:
+            raise ValueError(f"Input: give shape or batch_shape, not both (got shape={shape!r} "
+                             f"and batch_shape={batch_shape!r})")
         if not isinstance(batch_shape, (tuple, list)) or len(batch_shape) < 1:
-            raise ValueError(f"Input: batch_shape must be a tuple (batch, ...), got "
+            raise ValueError(f"Input: batch_shape must be a tuple (batch_size, *shape), got "
                              f"{batch_shape!r}")
-        batch_size, shape = batch_shape[0], tuple(batch_shape[1:])
+        if batch_size is not None and batch_shape[0] not in (None, batch_size):
+            raise ValueError(f"Input: batch_size={batch_size!r} and batch_shape={batch_shape!r} "
+                             f"disagree")
+        shape, batch_size = tuple(batch_shape[1:]), batch_shape[0]
     if shape is None:
         raise ValueError("Input needs shape=(...), the per-sample shape without the batch axis")
     if isinstance(shape, int):

@@ -1071,7 +1071,7 @@ def test_input_batch_shape():
     p = pynn.Input(batch_shape=(16, 10, 5))
     assert tuple(k.shape[1:]) == p.shape[1:] == (10, 5)
     assert p.shape[0] is None and p.batch_size == 16  # pynn's programs take any batch
-    with pytest.raises(ValueError, match="batch_shape=.* or shape="):
+    with pytest.raises(ValueError, match="shape or batch_shape, not both"):
         pynn.Input(shape=(10, 5), batch_shape=(16, 10, 5))
 
 
