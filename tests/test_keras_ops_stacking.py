@@ -108,5 +108,7 @@ def test_bad_input_names_the_op():
         ops.cross(X, Y)
     with pytest.raises(ValueError, match="hamming: x must be an int"):
         ops.hamming(2.5)
+    with pytest.raises(ValueError, match="array_split: at most 16777216 pieces"):
+        ops.array_split(X, 2 ** 63 - 1, axis=-2)  # (a fuzz case: it never ended)
     with pytest.raises(ValueError, match="kaiser: beta must be a number"):
         ops.kaiser(5, "wide")

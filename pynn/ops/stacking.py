@@ -175,6 +175,9 @@ def dsplit(x, indices_or_sections):
     return _split_on("dsplit", x, indices_or_sections, 2, 3)
 
 
+_MAX_PIECES = 1 << 24
+
+
 def array_split(x, indices_or_sections, axis=0):
     """Splits into pieces that may differ by one in length (``keras.ops.array_split``).
 
@@ -194,7 +197,7 @@ def array_split(x, indices_or_sections, axis=0):
     Raises
     ------
     ValueError
-        A number of pieces < 1, an axis out of range.
+        A number of pieces < 1 or above 2**24, an axis out of range.
 
     Examples
     --------
@@ -206,6 +209,8 @@ def array_split(x, indices_or_sections, axis=0):
         n = int(indices_or_sections)
         if n < 1:
             raise ValueError(f"array_split: the number of pieces must be >= 1, got {n}")
+        if n > _MAX_PIECES:  # one Tensor per piece: a count like 2**63 would never end
+            raise ValueError(f"array_split: at most {_MAX_PIECES} pieces, got {n}")
         if not -x.ndim <= axis < x.ndim:
             raise ValueError(f"array_split: axis {axis} is out of range for shape {x.shape}")
         length = x.shape[axis]
