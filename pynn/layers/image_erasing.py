@@ -51,7 +51,7 @@ class RandomErasing(_RandomLayer):
     >>> layer = pynn.layers.RandomErasing(factor=(1.0, 1.0), scale=(0.25, 0.25), fill_value=0.0)
     >>> int((layer(x, training=True).numpy() == 0).sum())  # a 5 x 5 square
     25
-    >>> bool((layer(x).numpy() == 1).all())  # inference: unchanged
+    >>> bool((layer(x, training=False).numpy() == 1).all())  # inference: unchanged
     True
     """
 

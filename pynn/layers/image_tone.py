@@ -70,7 +70,7 @@ class Solarization(_RandomLayer):
     >>> layer = pynn.layers.Solarization()  # factors (0, 0): threshold 0, every pixel inverted
     >>> layer(x, training=True).numpy().ravel()
     array([245.,  55.], dtype=float32)
-    >>> layer(x).numpy().ravel()  # inference: unchanged
+    >>> layer(x, training=False).numpy().ravel()  # inference: unchanged
     array([ 10., 200.], dtype=float32)
     """
 
