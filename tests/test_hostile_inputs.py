@@ -184,7 +184,7 @@ def test_normalization_called_on_another_shape_names_itself():
     could not be broadcast together", naming neither the layer nor its statistics."""
     norm = layers.Normalization()
     norm.adapt(RNG.standard_normal((10, 6)))
-    with pytest.raises(ValueError, match=re.escape("Normalization 'normalization' was built for "
+    with pytest.raises(ValueError, match=re.escape(f"Normalization '{norm.name}' was built for "
                                                    "per-sample shape (6,) (None: any size), got "
                                                    "a batch of shape (None, 3, 2)")):
         norm(np.zeros((2, 3, 2), np.float32))
