@@ -66,6 +66,12 @@ class KerasTensor:
         return f"<KerasTensor shape={self.shape} from {src}>"
 
 
+# what an Input may declare: float32, integers float32 holds exactly (uint8 images, ids)
+# and strings (for the lookup layers)
+_INPUT_DTYPES = (None, "float32", "int32", "int64", "uint8", "int8", "uint16", "int16", "bool",
+                 "string")
+
+
 def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
     """Creates a symbolic model input of the given per-sample shape (Keras' ``keras.Input``).
 
@@ -82,14 +88,15 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
         its states for batches of this size (Keras asks for it there).
     name : str, optional
         A name for the input (for dict inputs to ``fit``).
-    batch_shape : tuple, optional
-        Keras' alternative to ``shape``: ``(batch_size, *shape)`` (the batch size
-        may be None). Give one of ``shape`` and ``batch_shape``.
-    dtype : {None, "float32", "int32", "int64", "string"}
-        pynn computes in float32 (integer ids for Embedding are fine).
+    dtype : {None, "float32", "int32", "int64", "uint8", "int8", "uint16", "int16", "bool", "string"}
+        pynn computes in float32, which holds these integers exactly (ids for Embedding,
+        uint8 pixels for a Rescaling layer).
         ``"string"``: raw text or categories, to be taken by TextVectorization,
         StringLookup or Hashing first; the model runs those on the strings before
         the engine (e.g. ``pynn.Input(shape=(1,), dtype="string")``).
+    batch_shape : tuple, optional
+        Keras' alternative to ``shape``: ``(batch_size, *shape)`` (the batch size
+        may be None). Give one of ``shape`` and ``batch_shape``.
 
     Returns
     -------
@@ -131,7 +138,7 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
         raise ValueError(f"Input: shape must hold non-negative ints, got {shape!r}")
     if dtype in ("str", str, object):
         dtype = "string"
-    if dtype not in (None, "float32", "int32", "int64", "string"):
+    if dtype not in _INPUT_DTYPES:
         raise ValueError(f"Input: dtype {dtype!r} is not supported (pynn computes in float32; "
                          f"'string' inputs go to TextVectorization, StringLookup or Hashing)")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
