@@ -216,10 +216,12 @@ def test_explainers_on_no_examples_return_no_attributions(name):
 
 @pytest.mark.parametrize("name", ["Saliency", "InputXGradient", "IntegratedGradients"])
 def test_explainers_refuse_a_huge_broadcast_view_by_name(name):
-    with pytest.raises(MemoryError, match=f"{name}.attribute: inputs of shape \\(1073741824, 4\\) "
-                                          "would need a float32 copy"):
+    # 2**44 rows: 64 TiB once copied, beyond any machine's memory (a size that fits, e.g.
+    # 16 GiB, would be a legitimate request, copied for real)
+    with pytest.raises(MemoryError, match=f"{name}.attribute: inputs of shape "
+                                          "\\(17592186044416, 4\\) would need a float32 copy"):
         getattr(pynn.explain, name)(_model()).attribute(
-            np.broadcast_to(np.float32(1), (2**30, 4)), target=0)
+            np.broadcast_to(np.float32(1), (2**44, 4)), target=0)
 
 
 @pytest.mark.parametrize("layout", ["strided", "fortran", "big_endian_f4", "read_only", "list"])
