@@ -98,9 +98,6 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
         ``"string"``: raw text or categories, to be taken by TextVectorization,
         StringLookup or Hashing first; the model runs those on the strings before
         the engine (e.g. ``pynn.Input(shape=(1,), dtype="string")``).
-    batch_shape : tuple, optional
-        Keras' alternative to ``shape``: ``(batch_size, *shape)`` (the batch size
-        may be None). Give one of ``shape`` and ``batch_shape``.
 
     Returns
     -------

@@ -66,3 +66,47 @@ def test_config_and_errors():
         layers.RandomSaturation(1.5)
     with pytest.raises(ValueError, match="needs RGB images"):
         layers.RandomSaturation(0.5)(np.zeros((1, 2, 2, 1), np.float32), training=True)
+
+
+@pytest.mark.parametrize("u", [0.0, 0.2, 0.5, 1.0])
+@pytest.mark.parametrize("value_range", [(0, 255), (0, 1)])
+def test_hue_matches_keras_up_to_the_coin(u, value_range):
+    """Keras' sign is a fair coin per image: each of our images equals Keras' output
+    for a shift of +u/2 or -u/2 (both computed by Keras with a fixed coin)."""
+    keras = keras_or_skip()
+    import torch
+    x = X / 255.0 * value_range[1]
+    theirs = keras.layers.RandomHue((u, u), value_range=value_range)
+    batch = torch.tensor(x)
+    plus = {"factor": torch.full((len(x),), u * 0.5)}
+    minus = {"factor": torch.full((len(x),), -u * 0.5)}
+    want_plus = keras.ops.convert_to_numpy(theirs.transform_images(batch, plus))
+    want_minus = keras.ops.convert_to_numpy(theirs.transform_images(batch, minus))
+    pynn.set_seed(10)
+    got = layers.RandomHue((u, u), value_range=value_range)(np.repeat(x, 8, axis=0),
+                                                           training=True).numpy()
+    tol = 1e-3 * value_range[1]
+    signs = []
+    for i, img in enumerate(got):
+        j = i // 8   # np.repeat: each image 8 times in a row
+        if np.allclose(img, want_plus[j], atol=tol):
+            signs.append(1)
+        else:
+            np.testing.assert_allclose(img, want_minus[j], atol=tol)
+            signs.append(-1)
+    if 0 < u < 1:  # (a shift of +1/2 and one of -1/2 are the same turn)
+        assert 0.2 < np.mean(np.array(signs) > 0) < 0.8
+
+
+def test_hue_config_and_errors():
+    keras = keras_or_skip()
+    from keras_layer_pair import config_keys_match, round_trip
+    theirs, ours = keras.layers.RandomHue(0.4), layers.RandomHue(0.4)
+    kc, pc = config_keys_match(theirs, ours, {"dtype", "data_format"})
+    assert pc["factor"] == list(kc["factor"])
+    round_trip(ours, X)
+    np.testing.assert_array_equal(ours(X).numpy(), X)   # inference
+    with pytest.raises(ValueError, match="factor"):
+        layers.RandomHue(-0.5)
+    with pytest.raises(ValueError, match="needs RGB images"):
+        layers.RandomHue(0.5)(np.zeros((1, 2, 2, 4), np.float32), training=True)

@@ -70,7 +70,7 @@ from .image_tone import (AutoContrast, RandomPosterization, RandomSharpness,  # 
                          Solarization)
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D  # noqa: F401
 from .image_erasing import RandomErasing  # noqa: F401
-from .image_saturation import RandomSaturation  # noqa: F401
+from .image_saturation import RandomHue, RandomSaturation  # noqa: F401
 from .spectral_normalization import SpectralNormalization  # noqa: F401
 from .grouped_query_attention import GroupQueryAttention, GroupedQueryAttention  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
@@ -109,7 +109,7 @@ __all__ = [
     "Conv3DTranspose", "Convolution3DTranspose", "InputSpec", "Wrapper", "ReversibleEmbedding",
     "GroupQueryAttention", "Solarization", "RandomPosterization", "AutoContrast",
     "RandomSharpness", "ConvLSTM1D", "ConvLSTM2D", "RandomErasing",
-    "SpectralNormalization", "RandomSaturation",
+    "SpectralNormalization", "RandomSaturation", "RandomHue",
 ]
 
 
@@ -184,7 +184,7 @@ for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePo
     register(_cls)
 for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupQueryAttention, Solarization,
              RandomPosterization, AutoContrast, RandomSharpness, ConvLSTM1D, ConvLSTM2D,
-             RandomErasing, SpectralNormalization, RandomSaturation):
+             RandomErasing, SpectralNormalization, RandomSaturation, RandomHue):
     register(_cls)
 
 

@@ -1,5 +1,5 @@
-"""RandomSaturation (keras/src/layers/preprocessing/image_preprocessing/
-random_saturation.py) and the RGB <-> HSV planes it works in, written in engine
+"""RandomSaturation and RandomHue (keras/src/layers/preprocessing/image_preprocessing/
+random_saturation.py, random_hue.py) and the RGB <-> HSV planes they work in, written in engine
 ops after Keras' torch backend (keras/src/backend/torch/image.py rgb_to_hsv,
 hsv_to_rgb): hue and saturation in [0, 1], value the channel maximum."""
 import numpy as np
@@ -92,6 +92,67 @@ class RandomSaturation(_RandomLayer):
         saturation = ops.clip(saturation * scale, float(self.value_range[0]),
                               float(self.value_range[1]))
         return hsv_to_rgb(hue, saturation, value)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": "channels_last",
+                "factor": list(self.factor), "value_range": list(self.value_range)}
+
+
+class RandomHue(_RandomLayer):
+    """Rotates each RGB image's hue by a random amount in training (Keras' RandomHue).
+
+    As Keras: the image is mapped to [0, 1]; each image draws ``d = ±u / 2`` (the
+    sign a fair coin, ``u`` uniform in the factor's range) and its HSV hue
+    becomes ``h + d`` wrapped into [0, 1]; the result is clipped to [0, 1] and
+    mapped back to ``value_range``. The identity at inference.
+
+    Parameters
+    ----------
+    factor : float or tuple of 2 float
+        In [0, 1]: f is the range (0, f); (a, b) is [a, b]. 1 can turn a hue
+        half way round the colour wheel.
+    value_range : tuple of 2 float, default (0, 255)
+        The images' range.
+    data_format : None or "channels_last"
+        Only channels-last.
+    seed : int, optional
+        Saved for Keras compatibility; the draws follow `pynn.set_seed`.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        A factor outside [0, 1], a bad value_range, or images without 3 channels.
+
+    Examples
+    --------
+    >>> red = np.array([[[[255.0, 0.0, 0.0]]]], np.float32)
+    >>> out = pynn.layers.RandomHue((2 / 3, 2 / 3))(red, training=True).numpy().ravel()
+    >>> np.round(out, 3).tolist() in ([0.0, 0.0, 255.0], [0.0, 255.0, 0.0])  # a third round
+    True
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor("RandomHue", factor, (0, 1))
+        self.value_range = sorted(_value_range("RandomHue", value_range))
+
+    def _augment(self, x):
+        if int(x.shape[-1]) != 3:
+            raise ValueError(f"RandomHue '{self.name}' needs RGB images (3 channels, last axis); "
+                             f"got shape {tuple(x.shape)}")
+        lo, hi = (float(v) for v in self.value_range)
+        unit = (x - lo) / (hi - lo)
+        sign = ops.where(ops.greater(_uniform(x, 0.0, 1.0), 0.5), np.float32(-1.0),
+                         np.float32(1.0))
+        shift = sign * _uniform(x, *self.factor) * 0.5
+        hue, saturation, value = rgb_to_hsv(unit)
+        hue = hue + shift
+        hue = ops.where(ops.greater(hue, 1.0), hue - 1.0, hue)
+        hue = ops.where(ops.less(hue, 0.0), hue + 1.0, hue)
+        rgb = ops.clip(hsv_to_rgb(hue, saturation, value), 0.0, 1.0)
+        return rgb * (hi - lo) + lo
 
     def get_config(self):
         return {**super().get_config(), "data_format": "channels_last",
