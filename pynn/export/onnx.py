@@ -207,6 +207,32 @@ def _embedding(g, layer, xs, kts, t):
                  layer.name, axis=0)]
 
 
+def _prelu(g, layer, xs, kts, t):
+    # Keras' relu(x) - alpha * relu(-x) is ONNX's PRelu; alpha (per sample) broadcasts
+    return [g.op("PRelu", [xs[0], g.const(_w(layer.alpha), f"{layer.name}/alpha")], layer.name)]
+
+
+def _einsum_dense(g, layer, xs, kts, t):
+    if getattr(layer, "lora_rank", None):
+        raise _unsupported(layer, "has LoRA weights (lora_rank), which the ONNX exporter does "
+                                  "not merge")
+    i, w, o = layer._letters(len(kts[0].shape))
+    y = g.op("Einsum", [xs[0], g.const(_w(layer.kernel), f"{layer.name}/kernel")], layer.name,
+             equation=f"{i},{w}->{o}")
+    if layer.bias is not None:
+        y = g.op("Add", [y, g.const(_w(layer.bias), f"{layer.name}/bias")], layer.name)
+    return [_activation(g, y, layer.activation, layer.name, layer)]
+
+
+def _permute(g, layer, xs, kts, t):
+    return [g.op("Transpose", [xs[0]], layer.name, perm=[0] + list(layer.dims))]
+
+
+def _repeat_vector(g, layer, xs, kts, t):
+    y = g.op("Unsqueeze", [xs[0], g.ints([1], "axes")], layer.name)  # (batch, 1, features)
+    return [g.op("Expand", [y, g.ints([1, layer.n, 1])], layer.name)]
+
+
 # ----------------------------------------------------------------- convolution and pooling
 def _same_pads(layer, sizes, kernel, strides, dilation):
     """TF's 'same' padding: the extra pixel goes at the end. None when a size is unknown."""
@@ -289,38 +315,41 @@ def _conv_transpose(g, layer, xs, kts, t):
 
 
 def _depthwise(layer, sizes):
-    """Keras' depthwise kernel (KH, KW, C, M) as a grouped Conv's (C*M, 1, KH, KW):
+    """Keras' depthwise kernel (K..., C, M) as a grouped Conv's (C*M, 1, K...):
     group c makes output channels c*M .. c*M + M - 1, Keras' order."""
-    k = _w(layer._depthwise)
-    kh, kw, c, m = k.shape
-    kernel = np.transpose(k.reshape(kh, kw, c * m), (2, 0, 1))[:, None]
+    k = _w(next(getattr(layer, a) for a in ("_depthwise", "depthwise_kernel", "kernel")
+                if hasattr(layer, a)))  # 2D layers, SeparableConv1D, DepthwiseConv1D
+    *ks, c, m = k.shape
+    r = len(ks)
+    kernel = np.transpose(k.reshape(*ks, c * m), (r,) + tuple(range(r)))[:, None]
     attrs = _window_attrs(layer, layer.padding, sizes, layer.kernel_size, layer.strides,
                           layer.dilation_rate)
     return kernel, c, attrs
 
 
 def _depthwise_conv(g, layer, xs, kts, t):
-    name = layer.name
+    name, rank = layer.name, len(kts[0].shape) - 2
     kernel, c, attrs = _depthwise(layer, kts[0].shape[1:-1])
-    inputs = [_channels_first(g, xs[0], 2, name), g.const(kernel, f"{name}/kernel")]
+    inputs = [_channels_first(g, xs[0], rank, name), g.const(kernel, f"{name}/kernel")]
     if layer.use_bias:
         inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
     y = g.op("Conv", inputs, name, group=c, dilations=list(layer.dilation_rate), **attrs)
-    return [_activation(g, _channels_last(g, y, 2, name), layer.activation, name, layer)]
+    return [_activation(g, _channels_last(g, y, rank, name), layer.activation, name, layer)]
 
 
 def _separable_conv(g, layer, xs, kts, t):
     """The grouped depthwise Conv, then a 1x1 Conv with the bias."""
-    name = layer.name
+    name, rank = layer.name, len(kts[0].shape) - 2
     kernel, c, attrs = _depthwise(layer, kts[0].shape[1:-1])
-    y = g.op("Conv", [_channels_first(g, xs[0], 2, name), g.const(kernel, f"{name}/depthwise")],
+    y = g.op("Conv", [_channels_first(g, xs[0], rank, name), g.const(kernel, f"{name}/depthwise")],
              name, group=c, dilations=list(layer.dilation_rate), **attrs)
-    point = np.transpose(_w(layer.pointwise_kernel), (3, 2, 0, 1))
+    point = _w(layer.pointwise_kernel)  # (1..., C*M, filters) -> (filters, C*M, 1...)
+    point = np.transpose(point, (rank + 1, rank) + tuple(range(rank)))
     inputs = [y, g.const(point, f"{name}/pointwise")]
     if layer.use_bias:
         inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
-    y = g.op("Conv", inputs, name, kernel_shape=[1, 1])
-    return [_activation(g, _channels_last(g, y, 2, name), layer.activation, name, layer)]
+    y = g.op("Conv", inputs, name, kernel_shape=[1] * rank)
+    return [_activation(g, _channels_last(g, y, rank, name), layer.activation, name, layer)]
 
 def _pool(op_type):
     def convert(g, layer, xs, kts, t):
@@ -335,8 +364,9 @@ def _pool(op_type):
 
 def _global_pool(op_type):
     def convert(g, layer, xs, kts, t):
-        return [g.op(op_type, [xs[0]], layer.name, axes=list(range(1, layer.rank + 1)),
-                     keepdims=int(layer.keepdims))]
+        first = getattr(layer, "data_format", "channels_last") == "channels_first"
+        axes = list(range(2, layer.rank + 2)) if first else list(range(1, layer.rank + 1))
+        return [g.op(op_type, [xs[0]], layer.name, axes=axes, keepdims=int(layer.keepdims))]
     return convert
 
 
@@ -361,28 +391,69 @@ def _layer_norm(g, layer, xs, kts, t):
                  layer.name, axis=-1, epsilon=layer.epsilon)]
 
 
+def _group_norm(g, layer, xs, kts, t):
+    """(x - mean) / sqrt(var + eps) over each group of channels and all positions (the
+    biased variance, as Keras), then gamma, beta per channel. Opset 17 has no
+    GroupNormalization: (batch, ..., C) is viewed as (batch, positions, G, C/G)."""
+    name, c, groups = layer.name, kts[0].shape[-1], layer.groups
+    x = g.op("Reshape", [xs[0], g.ints([0, -1, groups, c // groups])], name)
+    mean = g.op("ReduceMean", [x], name, axes=[1, 3], keepdims=1)
+    centred = g.op("Sub", [x, mean], name)
+    var = g.op("ReduceMean", [g.op("Mul", [centred, centred], name)], name, axes=[1, 3],
+               keepdims=1)
+    std = g.op("Sqrt", [g.op("Add", [var, g.const(layer.epsilon, f"{name}/epsilon")], name)], name)
+    y = g.op("Reshape", [g.op("Div", [centred, std], name), g.op("Shape", [xs[0]], name)], name)
+    if layer.scale:
+        y = g.op("Mul", [y, g.const(_w(layer.gamma), f"{name}/gamma")], name)
+    if layer.center:
+        y = g.op("Add", [y, g.const(_w(layer.beta), f"{name}/beta")], name)
+    return [y]
+
+
+def _rms_norm(g, layer, xs, kts, t):
+    name, rank = layer.name, len(kts[0].shape)
+    axes = sorted(a % rank for a in layer._axes)
+    ms = g.op("ReduceMean", [g.op("Mul", [xs[0], xs[0]], name)], name, axes=axes, keepdims=1)
+    rms = g.op("Sqrt", [g.op("Add", [ms, g.const(layer.epsilon, f"{name}/epsilon")], name)], name)
+    scale = _w(layer.scale).reshape((1,) + layer._bshape)
+    return [g.op("Mul", [g.op("Div", [xs[0], rms], name), g.const(scale, f"{name}/scale")], name)]
+
+
+def _unit_norm(g, layer, xs, kts, t):
+    # pynn's x * rsqrt(max(sum(x^2), 1e-24)): a zero vector stays zero
+    name, rank = layer.name, len(kts[0].shape)
+    axes = sorted(a % rank for a in layer._axes)
+    ss = g.op("ReduceSum", [g.op("Mul", [xs[0], xs[0]], name), g.ints(axes, "axes")], name,
+              keepdims=1)
+    norm = g.op("Sqrt", [g.op("Max", [ss, g.const(1e-24, "tiny")], name)], name)
+    return [g.op("Div", [xs[0], norm], name)]
+
+
 # ----------------------------------------------------------------- reshaping
+def _spatial_pairs(layer, values):
+    """(begin, end) per spatial axis: 1D (b, e), 2D (top, bottom, left, right), 3D pairs."""
+    if isinstance(values[0], (tuple, list)):
+        return [tuple(v) for v in values]
+    return [tuple(values[i:i + 2]) for i in range(0, len(values), 2)]
+
+
 def _zero_padding(g, layer, xs, kts, t):
-    if layer.rank == 2:
-        top, bottom, left, right = layer.padding
-        pads = [0, top, left, 0, 0, bottom, right, 0]
-    else:
-        pads = [0, layer.padding[0], 0, 0, layer.padding[1], 0]
+    pairs = _spatial_pairs(layer, layer.padding)
+    pads = [0] + [p[0] for p in pairs] + [0, 0] + [p[1] for p in pairs] + [0]
     return [g.op("Pad", [xs[0], g.ints(pads, "pads")], layer.name, mode="constant")]
 
 
 def _cropping(g, layer, xs, kts, t):
-    crops = layer.cropping
-    pairs = [crops] if layer.rank == 1 else [crops[:2], crops[2:]]
+    pairs = _spatial_pairs(layer, layer.cropping)
     starts = [p[0] for p in pairs]
     ends = [-p[1] if p[1] else np.iinfo(np.int64).max for p in pairs]
-    axes = list(range(1, layer.rank + 1))
+    axes = list(range(1, len(pairs) + 1))
     return [g.op("Slice", [xs[0], g.ints(starts, "starts"), g.ints(ends, "ends"),
                            g.ints(axes, "axes")], layer.name)]
 
 
 def _upsampling(g, layer, xs, kts, t):
-    size = (layer.size,) if layer.rank == 1 else tuple(layer.size)
+    size = (layer.size,) if isinstance(layer.size, int) else tuple(layer.size)
     scales = g.const([1.0, *size, 1.0], f"{layer.name}/scales")
     # nearest, asymmetric coordinates, floor: each input pixel repeated size times
     return [g.op("Resize", [xs[0], "", scales], layer.name, mode="nearest",
@@ -668,11 +739,68 @@ def _attention(g, layer, xs, kts, t):
     return [project(o, layer.output_kernel, layer.output_bias, "attention_output")]
 
 
+def _score_attention(g, layer, xs, kts, t):
+    """Attention (dot or concat scores) and AdditiveAttention, without masks."""
+    kw = getattr(t, "call_kwargs", {}) or {}
+    name = layer.name
+    if layer._scores_wanted or kw.get("return_attention_scores"):
+        raise _unsupported(layer, "returns its attention scores, which the ONNX exporter does "
+                                  "not write")
+    if kw.get("mask") is not None or any(m is not None for m in g.input_masks):
+        raise _unsupported(layer, "receives a query/value mask, which the ONNX exporter does not "
+                                  "map")
+    q, v = xs[0], xs[1]
+    k = xs[2] if len(xs) > 2 else v
+    additive = type(layer).__name__ == "AdditiveAttention"
+    if additive or layer.score_mode == "concat":  # sum(tanh(q_i + k_j) [* scale]) over features
+        s = g.op("Add", [g.op("Unsqueeze", [q, g.ints([2], "axes")], name),
+                         g.op("Unsqueeze", [k, g.ints([1], "axes")], name)], name)
+        if not additive and layer.scale is not None:
+            s = g.op("Mul", [s, g.const(_w(layer.scale), f"{name}/scale")], name)
+        s = g.op("Tanh", [s], name)
+        if additive and layer.scale is not None:
+            s = g.op("Mul", [s, g.const(_w(layer.scale), f"{name}/scale")], name)
+        scores = g.op("ReduceSum", [s, g.ints([-1], "axes")], name, keepdims=0)
+        if not additive:
+            scores = g.op("Mul", [scores, g.const(_w(layer.concat_score_weight),
+                                                  f"{name}/concat_score_weight")], name)
+    else:
+        scores = g.op("MatMul", [q, g.op("Transpose", [k], name, perm=[0, 2, 1])], name)
+        if layer.scale is not None:
+            scores = g.op("Mul", [scores, g.const(_w(layer.scale), f"{name}/scale")], name)
+    if kw.get("use_causal_mask"):
+        tq, tk = kts[0].shape[1], (kts[2] if len(kts) > 2 else kts[1]).shape[1]
+        if tq is None or tk is None:
+            raise _unsupported(layer, "uses a causal mask on sequences of unknown (None) length; "
+                                      "the exporter needs the lengths known")
+        adder = np.triu(np.full((tq, tk), -1e9, np.float32), k=1)  # Keras: scores - 1e9
+        scores = g.op("Add", [scores, g.const(adder, f"{name}/causal_mask")], name)
+    return [g.op("MatMul", [g.op("Softmax", [scores], name, axis=-1), v], name)]
+
+
 def _converters():
     from .. import layers as L
     from ..layers import pooling as P, reshaping as S
-    table = {
-        L.InputLayer: _identity, L.Dropout: _identity, L.Dense: _dense,
+    # the identity at inference: regularisation, noise and random augmentation
+    inference_identity = [
+        L.Dropout, L.AlphaDropout, L.GaussianDropout, L.GaussianNoise, L.SpatialDropout1D,
+        L.SpatialDropout2D, L.SpatialDropout3D, L.ActivityRegularization, L.Identity,
+        L.RandomFlip, L.RandomRotation, L.RandomTranslation, L.RandomZoom, L.RandomBrightness,
+        L.RandomContrast, L.RandomColorDegeneration, L.RandomGrayscale, L.RandomInvert,
+        L.RandomPosterization, L.RandomSharpness]
+    table = {cls: _identity for cls in inference_identity}
+    table.update({
+        L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
+        L.PReLU: _prelu, L.Permute: _permute, L.RepeatVector: _repeat_vector,
+        L.GroupNormalization: _group_norm, L.RMSNormalization: _rms_norm,
+        L.UnitNormalization: _unit_norm,
+        L.Attention: _score_attention, L.AdditiveAttention: _score_attention,
+        L.Conv3D: _conv, L.Conv3DTranspose: _conv_transpose,
+        L.DepthwiseConv1D: _depthwise_conv, L.SeparableConv1D: _separable_conv,
+        L.MaxPooling3D: _pool("MaxPool"), L.AveragePooling3D: _pool("AveragePool"),
+        L.GlobalAveragePooling3D: _global_pool("ReduceMean"),
+        L.GlobalMaxPooling3D: _global_pool("ReduceMax"),
+        L.ZeroPadding3D: _zero_padding, L.Cropping3D: _cropping, L.UpSampling3D: _upsampling,
         L.Activation: _activation_layer, L.Softmax: _softmax, L.ReLU: _relu,
         L.LeakyReLU: _leaky_relu, L.ELU: _elu, L.Flatten: _flatten, L.Reshape: _reshape,
         L.Rescaling: _rescaling, L.Normalization: _normalization, L.Embedding: _embedding,
@@ -695,7 +823,7 @@ def _converters():
         L.Concatenate: _concatenate, L.Dot: _dot,
         L.SimpleRNN: _rnn, L.LSTM: _rnn, L.GRU: _rnn, L.Bidirectional: _bidirectional,
         L.MultiHeadAttention: _attention,
-    }
+    })
     return table
 
 

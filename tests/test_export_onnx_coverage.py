@@ -1,0 +1,257 @@
+"""ONNX export coverage: every public layer class of pynn.layers is classified here.
+
+For each class a small model with non-trivial (randomised) weights is built and
+exported. A class marked EXPORTS must give an onnxruntime graph whose outputs equal
+model.predict (inference mode: dropout, noise and augmentation are the identity) to
+float32 tolerance; a class marked REFUSED must make export raise a ValueError naming
+the layer and its class (never a graph with other numbers, never a crash). A class
+found in pynn.layers but not in CASES fails test_every_layer_is_classified, so a
+layer added later is covered or reported.
+
+HOST: preprocessing layers run in NumPy before the engine and are not in the exported
+graph (see pynn.export.onnx); ABSTRACT: base classes that are not layers by themselves."""
+import inspect
+
+import numpy as np
+import pytest
+
+import pynn
+from pynn import layers as L
+from pynn.layers.base import Layer
+
+onnx = pytest.importorskip("onnx", reason="the [onnx] extra (onnx) is not installed")
+ort = pytest.importorskip("onnxruntime", reason="the [onnx] extra (onnxruntime) is not installed")
+
+from test_export_onnx import randomise, data  # noqa: E402
+
+EXPORTS, REFUSED, HOST, ABSTRACT = "exports", "refused", "host", "abstract"
+
+
+def seq(shape, *layers):
+    return pynn.Sequential([pynn.Input(shape=shape), *layers])
+
+
+def two_inputs(make, s1, s2):
+    def build():
+        a, b = pynn.Input(shape=s1), pynn.Input(shape=s2)
+        return pynn.Model([a, b], make()([a, b])), [s1, s2]
+    return build
+
+
+def one(make, shape):
+    def build():
+        return seq(shape, make()), [shape]
+    return build
+
+
+def _images(shape):  # augmentation layers take pixel values in [0, 255]
+    return "pixels", shape
+
+
+# class name -> (status, build) ; build() -> (model, [per-sample input shapes])
+CASES = {
+    # core
+    "InputLayer": (EXPORTS, one(lambda: L.Dense(3), (4,))),
+    "Dense": (EXPORTS, one(lambda: L.Dense(3, activation="tanh"), (4,))),
+    "EinsumDense": (EXPORTS, one(lambda: L.EinsumDense("abc,cd->abd", (5, 3), bias_axes="d"),
+                                 (5, 4))),
+    "Activation": (EXPORTS, one(lambda: L.Activation("gelu"), (6,))),
+    "Embedding": (EXPORTS, lambda: (seq((5,), L.Embedding(11, 3)), [(5,)])),
+    "ReversibleEmbedding": (REFUSED, lambda: (seq((5,), L.ReversibleEmbedding(11, 3)), [(5,)])),
+    "Lambda": (REFUSED, one(lambda: L.Lambda(lambda x: x * 2.0), (4,))),
+    "Masking": (REFUSED, one(lambda: L.Masking(0.0), (3, 4))),
+    "Identity": (EXPORTS, one(lambda: L.Identity(), (4,))),
+    # activation layers
+    "ReLU": (EXPORTS, one(lambda: L.ReLU(max_value=0.5), (6,))),
+    "LeakyReLU": (EXPORTS, one(lambda: L.LeakyReLU(0.1), (6,))),
+    "ELU": (EXPORTS, one(lambda: L.ELU(0.7), (6,))),
+    "Softmax": (EXPORTS, one(lambda: L.Softmax(), (6,))),
+    "PReLU": (EXPORTS, one(lambda: L.PReLU(), (3, 4))),
+    # convolution
+    "Conv1D": (EXPORTS, one(lambda: L.Conv1D(3, 2), (6, 2))),
+    "Conv2D": (EXPORTS, one(lambda: L.Conv2D(3, 2, padding="same"), (5, 5, 2))),
+    "Conv3D": (EXPORTS, one(lambda: L.Conv3D(3, 2, padding="same", strides=2), (5, 4, 4, 2))),
+    "Conv1DTranspose": (EXPORTS, one(lambda: L.Conv1DTranspose(3, 3, strides=2), (5, 2))),
+    "Conv2DTranspose": (EXPORTS, one(lambda: L.Conv2DTranspose(3, 3, strides=2), (4, 4, 2))),
+    "Conv3DTranspose": (EXPORTS, one(lambda: L.Conv3DTranspose(3, 3, strides=2,
+                                                               padding="same"), (3, 3, 3, 2))),
+    "DepthwiseConv1D": (EXPORTS, one(lambda: L.DepthwiseConv1D(3, depth_multiplier=2), (6, 2))),
+    "DepthwiseConv2D": (EXPORTS, one(lambda: L.DepthwiseConv2D(2, depth_multiplier=2), (5, 5, 2))),
+    "SeparableConv1D": (EXPORTS, one(lambda: L.SeparableConv1D(3, 3), (6, 2))),
+    "SeparableConv2D": (EXPORTS, one(lambda: L.SeparableConv2D(3, 2), (5, 5, 2))),
+    "ConvLSTM1D": (REFUSED, one(lambda: L.ConvLSTM1D(2, 2), (3, 5, 2))),
+    "ConvLSTM2D": (REFUSED, one(lambda: L.ConvLSTM2D(2, 2), (3, 4, 4, 2))),
+    # pooling
+    "MaxPooling1D": (EXPORTS, one(lambda: L.MaxPooling1D(2), (6, 3))),
+    "MaxPooling2D": (EXPORTS, one(lambda: L.MaxPooling2D(2, padding="same"), (5, 5, 3))),
+    "MaxPooling3D": (EXPORTS, one(lambda: L.MaxPooling3D(2), (4, 4, 4, 2))),
+    "AveragePooling1D": (EXPORTS, one(lambda: L.AveragePooling1D(2), (6, 3))),
+    "AveragePooling2D": (EXPORTS, one(lambda: L.AveragePooling2D(2, padding="same"), (5, 5, 3))),
+    "AveragePooling3D": (EXPORTS, one(lambda: L.AveragePooling3D(2, padding="same"),
+                                      (3, 4, 5, 2))),
+    "GlobalAveragePooling1D": (EXPORTS, one(lambda: L.GlobalAveragePooling1D(), (6, 3))),
+    "GlobalAveragePooling2D": (EXPORTS, one(lambda: L.GlobalAveragePooling2D(), (4, 4, 3))),
+    "GlobalAveragePooling3D": (EXPORTS, one(lambda: L.GlobalAveragePooling3D(), (3, 4, 4, 2))),
+    "GlobalMaxPooling1D": (EXPORTS, one(lambda: L.GlobalMaxPooling1D(), (6, 3))),
+    "GlobalMaxPooling2D": (EXPORTS, one(lambda: L.GlobalMaxPooling2D(keepdims=True), (4, 4, 3))),
+    "GlobalMaxPooling3D": (EXPORTS, one(lambda: L.GlobalMaxPooling3D(), (3, 4, 4, 2))),
+    "AdaptiveAveragePooling1D": (REFUSED, one(lambda: L.AdaptiveAveragePooling1D(3), (7, 2))),
+    "AdaptiveAveragePooling2D": (REFUSED, one(lambda: L.AdaptiveAveragePooling2D(2), (5, 5, 2))),
+    "AdaptiveAveragePooling3D": (REFUSED, one(lambda: L.AdaptiveAveragePooling3D(2),
+                                              (4, 4, 4, 2))),
+    "AdaptiveMaxPooling1D": (REFUSED, one(lambda: L.AdaptiveMaxPooling1D(3), (7, 2))),
+    "AdaptiveMaxPooling2D": (REFUSED, one(lambda: L.AdaptiveMaxPooling2D(2), (5, 5, 2))),
+    "AdaptiveMaxPooling3D": (REFUSED, one(lambda: L.AdaptiveMaxPooling3D(2), (4, 4, 4, 2))),
+    # normalization
+    "BatchNormalization": (EXPORTS, one(lambda: L.BatchNormalization(), (3, 4))),
+    "LayerNormalization": (EXPORTS, one(lambda: L.LayerNormalization(), (3, 4))),
+    "GroupNormalization": (EXPORTS, one(lambda: L.GroupNormalization(groups=2), (3, 4))),
+    "RMSNormalization": (EXPORTS, one(lambda: L.RMSNormalization(), (3, 4))),
+    "UnitNormalization": (EXPORTS, one(lambda: L.UnitNormalization(), (3, 4))),
+    "Normalization": (EXPORTS, one(lambda: L.Normalization(mean=[1.0, 2.0, 0.0],
+                                                           variance=[2.0, 0.5, 1.0]), (3,))),
+    "Rescaling": (EXPORTS, one(lambda: L.Rescaling(0.5, offset=-1.0), (4,))),
+    # regularization: the identity at inference
+    "Dropout": (EXPORTS, one(lambda: L.Dropout(0.5), (4,))),
+    "AlphaDropout": (EXPORTS, one(lambda: L.AlphaDropout(0.5), (4,))),
+    "GaussianDropout": (EXPORTS, one(lambda: L.GaussianDropout(0.5), (4,))),
+    "GaussianNoise": (EXPORTS, one(lambda: L.GaussianNoise(0.5), (4,))),
+    "SpatialDropout1D": (EXPORTS, one(lambda: L.SpatialDropout1D(0.5), (3, 4))),
+    "SpatialDropout2D": (EXPORTS, one(lambda: L.SpatialDropout2D(0.5), (3, 3, 4))),
+    "SpatialDropout3D": (EXPORTS, one(lambda: L.SpatialDropout3D(0.5), (2, 3, 3, 4))),
+    "ActivityRegularization": (EXPORTS, one(lambda: L.ActivityRegularization(l1=0.1), (4,))),
+    # reshaping
+    "Flatten": (EXPORTS, one(lambda: L.Flatten(), (3, 4))),
+    "Reshape": (EXPORTS, one(lambda: L.Reshape((4, 3)), (3, 4))),
+    "Permute": (EXPORTS, one(lambda: L.Permute((2, 1)), (3, 4))),
+    "RepeatVector": (EXPORTS, one(lambda: L.RepeatVector(3), (4,))),
+    "Cropping1D": (EXPORTS, one(lambda: L.Cropping1D((1, 2)), (6, 2))),
+    "Cropping2D": (EXPORTS, one(lambda: L.Cropping2D(((1, 0), (0, 2))), (5, 5, 2))),
+    "Cropping3D": (EXPORTS, one(lambda: L.Cropping3D(((1, 0), (0, 2), (1, 1))), (4, 5, 5, 2))),
+    "ZeroPadding1D": (EXPORTS, one(lambda: L.ZeroPadding1D((1, 2)), (4, 2))),
+    "ZeroPadding2D": (EXPORTS, one(lambda: L.ZeroPadding2D(((1, 0), (0, 2))), (3, 3, 2))),
+    "ZeroPadding3D": (EXPORTS, one(lambda: L.ZeroPadding3D(((1, 0), (0, 2), (1, 1))),
+                                   (2, 3, 3, 2))),
+    "UpSampling1D": (EXPORTS, one(lambda: L.UpSampling1D(2), (4, 2))),
+    "UpSampling2D": (EXPORTS, one(lambda: L.UpSampling2D((2, 3)), (3, 3, 2))),
+    "UpSampling3D": (EXPORTS, one(lambda: L.UpSampling3D((2, 1, 2)), (2, 3, 3, 2))),
+    # merging
+    "Add": (EXPORTS, two_inputs(lambda: L.Add(), (4,), (4,))),
+    "Subtract": (EXPORTS, two_inputs(lambda: L.Subtract(), (4,), (4,))),
+    "Multiply": (EXPORTS, two_inputs(lambda: L.Multiply(), (4,), (4,))),
+    "Average": (EXPORTS, two_inputs(lambda: L.Average(), (4,), (4,))),
+    "Maximum": (EXPORTS, two_inputs(lambda: L.Maximum(), (4,), (4,))),
+    "Minimum": (EXPORTS, two_inputs(lambda: L.Minimum(), (4,), (4,))),
+    "Concatenate": (EXPORTS, two_inputs(lambda: L.Concatenate(), (4,), (3,))),
+    "Dot": (EXPORTS, two_inputs(lambda: L.Dot(axes=1), (4,), (4,))),
+    # attention
+    "MultiHeadAttention": (EXPORTS, two_inputs(lambda: L.MultiHeadAttention(2, 3), (4, 5),
+                                               (3, 5))),
+    "Attention": (EXPORTS, two_inputs(lambda: L.Attention(use_scale=True), (4, 5), (3, 5))),
+    "AdditiveAttention": (EXPORTS, two_inputs(lambda: L.AdditiveAttention(), (4, 5), (3, 5))),
+    "GroupQueryAttention": (REFUSED, two_inputs(lambda: L.GroupQueryAttention(3, 4, 2), (4, 5),
+                                                (3, 5))),
+    # recurrent
+    "SimpleRNN": (EXPORTS, one(lambda: L.SimpleRNN(3), (4, 2))),
+    "LSTM": (EXPORTS, one(lambda: L.LSTM(3, return_sequences=True), (4, 2))),
+    "GRU": (EXPORTS, one(lambda: L.GRU(3, go_backwards=True), (4, 2))),
+    "Bidirectional": (EXPORTS, one(lambda: L.Bidirectional(L.LSTM(3)), (4, 2))),
+    "RNN": (REFUSED, one(lambda: L.RNN(L.LSTMCell(3)), (4, 2))),
+    "SimpleRNNCell": (REFUSED, one(lambda: L.RNN(L.SimpleRNNCell(3)), (4, 2))),
+    "LSTMCell": (REFUSED, one(lambda: L.RNN(L.LSTMCell(3)), (4, 2))),
+    "GRUCell": (REFUSED, one(lambda: L.RNN(L.GRUCell(3)), (4, 2))),
+    "StackedRNNCells": (REFUSED, one(lambda: L.RNN(L.StackedRNNCells([L.GRUCell(3)])), (4, 2))),
+    "TimeDistributed": (REFUSED, one(lambda: L.TimeDistributed(L.Dense(3)), (4, 2))),
+    # image preprocessing / augmentation (inputs are pixels in [0, 255])
+    "Resizing": (REFUSED, one(lambda: L.Resizing(3, 4), (5, 6, 3))),
+    "CenterCrop": (REFUSED, one(lambda: L.CenterCrop(3, 4), (5, 6, 3))),
+    "AutoContrast": (REFUSED, one(lambda: L.AutoContrast(), (5, 6, 3))),
+    "Solarization": (REFUSED, one(lambda: L.Solarization(0.2, 0.3), (5, 6, 3))),
+    "RandomCrop": (REFUSED, one(lambda: L.RandomCrop(3, 4), (5, 6, 3))),
+    "RandomFlip": (EXPORTS, one(lambda: L.RandomFlip(), (5, 6, 3))),
+    "RandomRotation": (EXPORTS, one(lambda: L.RandomRotation(0.2), (5, 6, 3))),
+    "RandomTranslation": (EXPORTS, one(lambda: L.RandomTranslation(0.2, 0.2), (5, 6, 3))),
+    "RandomZoom": (EXPORTS, one(lambda: L.RandomZoom(0.2), (5, 6, 3))),
+    "RandomBrightness": (EXPORTS, one(lambda: L.RandomBrightness(0.2), (5, 6, 3))),
+    "RandomContrast": (EXPORTS, one(lambda: L.RandomContrast(0.2), (5, 6, 3))),
+    "RandomColorDegeneration": (EXPORTS, one(lambda: L.RandomColorDegeneration(0.2), (5, 6, 3))),
+    "RandomGrayscale": (EXPORTS, one(lambda: L.RandomGrayscale(0.5), (5, 6, 3))),
+    "RandomInvert": (EXPORTS, one(lambda: L.RandomInvert(0.5), (5, 6, 3))),
+    "RandomPosterization": (EXPORTS, one(lambda: L.RandomPosterization(4), (5, 6, 3))),
+    "RandomSharpness": (EXPORTS, one(lambda: L.RandomSharpness(0.2), (5, 6, 3))),
+    # preprocessing that runs in NumPy before the engine (not in the graph)
+    "TextVectorization": (HOST, None), "StringLookup": (HOST, None),
+    "IntegerLookup": (HOST, None), "Hashing": (HOST, None),
+    "CategoryEncoding": (HOST, None), "Discretization": (HOST, None),
+    # base classes
+    "Layer": (ABSTRACT, None), "Wrapper": (ABSTRACT, None),
+}
+PIXELS = {n for n in CASES if n.startswith("Random") or n in
+          ("Resizing", "CenterCrop", "AutoContrast", "Solarization")}
+
+
+def public_layer_classes():
+    """{class: public name}, one name per class (aliases such as MaxPool2D share one)."""
+    found = {}
+    for name in sorted(dir(L)):
+        obj = getattr(L, name)
+        if not name.startswith("_") and inspect.isclass(obj) and issubclass(obj, Layer):
+            found.setdefault(obj, obj.__name__ if hasattr(L, obj.__name__) else name)
+    return found
+
+
+def test_every_layer_is_classified():
+    missing = sorted(n for n in public_layer_classes().values() if n not in CASES)
+    assert not missing, f"layers with no ONNX export classification: {missing}"
+    stale = sorted(set(CASES) - set(public_layer_classes().values()))
+    assert not stale, f"classified names that pynn.layers no longer has: {stale}"
+
+
+def inputs_for(name, shapes, n, seed):
+    if name in ("Embedding", "ReversibleEmbedding"):
+        return [data(s, n, seed, ids=11) for s in shapes]
+    if name in PIXELS:
+        return [np.random.default_rng(seed + i).uniform(0, 255, (n,) + s).astype(np.float32)
+                for i, s in enumerate(shapes)]
+    return [data(s, n, seed + 7 * i) for i, s in enumerate(shapes)]
+
+
+def export_and_run(model, tmp_path, xs):
+    path = tmp_path / "model.onnx"
+    model.export(str(path), format="onnx")
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return sess.run(None, {i.name: x for i, x in zip(sess.get_inputs(), xs)})
+
+
+EXPORTED = sorted(n for n, (s, _) in CASES.items() if s == EXPORTS)
+REFUSED_NAMES = sorted(n for n, (s, _) in CASES.items() if s == REFUSED)
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_exported_layer_matches_predict(name, tmp_path):
+    model, shapes = CASES[name][1]()
+    randomise(model, seed=3)
+    assert any(type(layer).__name__ == name or name == "InputLayer"
+               for layer in model.layers) or name == "InputLayer"
+    for n in (1, 9):
+        xs = inputs_for(name, shapes, n, seed=n)
+        want = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
+        want = want if isinstance(want, list) else [want]
+        got = export_and_run(model, tmp_path, xs)
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            scale = max(1.0, float(np.max(np.abs(w))))
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=2e-5 * scale, err_msg=name)
+    assert max(float(np.std(w)) for w in want) > 1e-3  # the comparison means something
+
+
+@pytest.mark.parametrize("name", REFUSED_NAMES)
+def test_unsupported_layer_is_refused_by_name(name, tmp_path):
+    model, shapes = CASES[name][1]()
+    layer = next(la for la in model.layers if isinstance(la, (getattr(L, name), L.RNN)))
+    with pytest.raises(ValueError) as e:
+        model.export(str(tmp_path / "model.onnx"), format="onnx")
+    msg = str(e.value)
+    assert f"'{layer.name}'" in msg and type(layer).__name__ in msg, msg
+    assert not (tmp_path / "model.onnx").exists()
