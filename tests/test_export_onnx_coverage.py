@@ -161,7 +161,8 @@ CASES = {
     "LSTMCell": (REFUSED, one(lambda: L.RNN(L.LSTMCell(3)), (4, 2))),
     "GRUCell": (REFUSED, one(lambda: L.RNN(L.GRUCell(3)), (4, 2))),
     "StackedRNNCells": (REFUSED, one(lambda: L.RNN(L.StackedRNNCells([L.GRUCell(3)])), (4, 2))),
-    "TimeDistributed": (REFUSED, one(lambda: L.TimeDistributed(L.Dense(3)), (4, 2))),
+    "TimeDistributed": (EXPORTS, one(lambda: L.TimeDistributed(L.Dense(3, activation="elu")),
+                                     (4, 2))),
     # image preprocessing / augmentation (inputs are pixels in [0, 255])
     "Resizing": (REFUSED, one(lambda: L.Resizing(3, 4), (5, 6, 3))),
     "CenterCrop": (REFUSED, one(lambda: L.CenterCrop(3, 4), (5, 6, 3))),
@@ -255,3 +256,92 @@ def test_unsupported_layer_is_refused_by_name(name, tmp_path):
     msg = str(e.value)
     assert f"'{layer.name}'" in msg and type(layer).__name__ in msg, msg
     assert not (tmp_path / "model.onnx").exists()
+
+
+# ----------------------------------------------------------------- options of the new converters
+def assert_matches(model, tmp_path, shapes, seed=5):
+    randomise(model, seed=seed)
+    for n in (1, 6):
+        xs = [data(s, n, seed + n + 7 * i) for i, s in enumerate(shapes)]
+        want = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
+        want = want if isinstance(want, list) else [want]
+        got = export_and_run(model, tmp_path, xs)
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=2e-5 * max(1.0, np.abs(w).max()))
+    assert max(float(np.std(w)) for w in want) > 1e-3
+
+
+VARIANTS = [
+    ("einsum_matrix", lambda: L.EinsumDense("ab,bc->ac", 3, activation="relu"), [(4,)]),
+    ("einsum_ellipsis", lambda: L.EinsumDense("...b,bc->...c", 3, bias_axes="c"), [(3, 4)]),
+    ("einsum_split_heads", lambda: L.EinsumDense("abc,cde->abde", (5, 2, 3), bias_axes="de"),
+     [(5, 4)]),
+    ("prelu_shared", lambda: L.PReLU(shared_axes=[1, 2]), [(3, 3, 2)]),
+    ("groupnorm_image_all", lambda: L.GroupNormalization(groups=-1), [(3, 3, 4)]),
+    ("groupnorm_one_group_plain", lambda: L.GroupNormalization(1, center=False, scale=False),
+     [(5, 6)]),
+    ("rmsnorm_two_axes", lambda: L.RMSNormalization(axis=[1, 2], epsilon=1e-3), [(3, 4)]),
+    ("unitnorm_two_axes", lambda: L.UnitNormalization(axis=[1, 2]), [(3, 4)]),
+    ("permute_3d", lambda: L.Permute((3, 1, 2)), [(2, 3, 4)]),
+    ("conv3d_dilated_valid", lambda: L.Conv3D(2, 2, dilation_rate=2, activation="relu"),
+     [(5, 5, 5, 2)]),
+    ("conv3d_transpose_valid", lambda: L.Conv3DTranspose(2, 2, strides=(1, 2, 3)),
+     [(2, 3, 3, 2)]),
+    ("depthwise1d_same_stride", lambda: L.DepthwiseConv1D(3, strides=2, padding="same"),
+     [(7, 3)]),
+    ("separable1d_valid_no_bias", lambda: L.SeparableConv1D(2, 3, use_bias=False), [(7, 3)]),
+    ("separable1d_same_dilated", lambda: L.SeparableConv1D(2, 3, padding="same",
+                                                           dilation_rate=2), [(7, 3)]),
+    ("maxpool3d_same_stride", lambda: L.MaxPooling3D(3, strides=2, padding="same"),
+     [(5, 4, 3, 2)]),
+    ("global_avg_channels_first", lambda: L.GlobalAveragePooling2D(data_format="channels_first"),
+     [(3, 4, 5)]),
+    ("global_max3d_channels_first", lambda: L.GlobalMaxPooling3D(data_format="channels_first",
+                                                                 keepdims=True), [(2, 3, 4, 5)]),
+    ("attention_concat", lambda: L.Attention(score_mode="concat", use_scale=True),
+     [(4, 5), (3, 5)]),
+    ("attention_dot_no_scale", lambda: L.Attention(), [(4, 5), (3, 5)]),
+    ("additive_attention_unscaled", lambda: L.AdditiveAttention(use_scale=False),
+     [(4, 5), (3, 5)]),
+    ("time_distributed_conv", lambda: L.TimeDistributed(L.Conv2D(2, 2)), [(3, 4, 4, 2)]),
+    ("time_distributed_lstm", lambda: L.TimeDistributed(L.LSTM(2)), [(3, 4, 2)]),
+]
+
+
+@pytest.mark.parametrize("make,shapes", [v[1:] for v in VARIANTS], ids=[v[0] for v in VARIANTS])
+def test_converter_options_match_predict(make, shapes, tmp_path):
+    ins = [pynn.Input(shape=s) for s in shapes]
+    layer = make()
+    out = layer(ins if len(ins) > 1 else ins[0])
+    assert_matches(pynn.Model(ins if len(ins) > 1 else ins[0], out), tmp_path, shapes)
+
+
+def test_attention_with_key_and_causal_mask(tmp_path):
+    q, v, k = pynn.Input(shape=(4, 5)), pynn.Input(shape=(4, 5)), pynn.Input(shape=(4, 5))
+    y = L.Attention(use_scale=True)([q, v, k], use_causal_mask=True)
+    z = L.AdditiveAttention()([q, v], use_causal_mask=True)
+    model = randomise(pynn.Model([q, v, k], [y, z]), seed=2)
+    # batch 1 only: pynn's Attention(use_causal_mask=True) refuses a batch > 1 in predict
+    # (its (1, Tq, Tv) triangle meets where() of the batch's shape), a layer bug left to
+    # the layer's owner; the exported graph broadcasts the triangle over any batch
+    xs = [data((4, 5), 1, seed) for seed in (1, 2, 3)]
+    want = model.predict(xs, verbose=0)
+    got = export_and_run(model, tmp_path, xs)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=2e-5)
+    np.testing.assert_allclose(want[0][0, 0], xs[1][0, 0], rtol=1e-5)  # query 0 sees value 0 only
+
+
+def test_attention_options_it_cannot_express_are_refused(tmp_path):
+    q, v = pynn.Input(shape=(4, 5)), pynn.Input(shape=(3, 5))
+    _, scores = L.Attention(name="att_scores")([q, v], return_attention_scores=True)
+    with pytest.raises(ValueError, match="'att_scores' \\(Attention\\) returns its attention"):
+        pynn.Model([q, v], scores).export(str(tmp_path / "m.onnx"), format="onnx")
+    ids = pynn.Input(shape=(4,))
+    e = L.Embedding(10, 5, mask_zero=True)(ids)
+    y = L.AdditiveAttention(name="masked_att")([e, e])
+    with pytest.raises(ValueError, match="'masked_att' \\(AdditiveAttention\\) receives a "
+                                         "query/value mask"):
+        pynn.Model(ids, y).export(str(tmp_path / "m.onnx"), format="onnx")
+

@@ -213,9 +213,6 @@ def _prelu(g, layer, xs, kts, t):
 
 
 def _einsum_dense(g, layer, xs, kts, t):
-    if getattr(layer, "lora_rank", None):
-        raise _unsupported(layer, "has LoRA weights (lora_rank), which the ONNX exporter does "
-                                  "not merge")
     i, w, o = layer._letters(len(kts[0].shape))
     y = g.op("Einsum", [xs[0], g.const(_w(layer.kernel), f"{layer.name}/kernel")], layer.name,
              equation=f"{i},{w}->{o}")
@@ -696,6 +693,28 @@ def _bidirectional(g, layer, xs, kts, t):
     return out + (fwd[1:] + bwd[1:] if layer.return_state else [])
 
 
+def _time_distributed(g, layer, xs, kts, t):
+    """The steps folded into the batch axis, the wrapped layer's converter on
+    (batch*time, ...), unfolded again: what TimeDistributed.call computes (it hands
+    the wrapped layer no mask)."""
+    from types import SimpleNamespace
+    name, shape, inner = layer.name, kts[0].shape, layer.layer
+    if any(d is None for d in tuple(shape[2:]) + tuple(t.shape[2:])):
+        raise _unsupported(layer, f"maps per-step shapes {shape[2:]} -> {t.shape[2:]} with an "
+                                  f"unknown (None) size; the exporter needs them known")
+    folded_kt = SimpleNamespace(shape=(None,) + tuple(shape[2:]), layer=None)
+    folded = g.op("Reshape", [xs[0], g.ints([-1] + list(shape[2:]))], name)
+    outer_masks, g.input_masks = g.input_masks, [None]
+    outs = _converter_for(inner, g.converters)(
+        g, inner, [folded], [folded_kt], SimpleNamespace(call_kwargs={}, inputs=(folded_kt,)))
+    g.input_masks = outer_masks
+    if len(outs) != 1:
+        raise _unsupported(layer, f"wraps {type(inner).__name__}, which returns several outputs")
+    batch_time = g.op("Slice", [g.op("Shape", [xs[0]], name), g.ints([0]), g.ints([2])], name)
+    target = g.op("Concat", [batch_time, g.ints(list(t.shape[2:]))], name, axis=0)
+    return [g.op("Reshape", [outs[0], target], name)]
+
+
 # ----------------------------------------------------------------- attention
 def _attention(g, layer, xs, kts, t):
     kw = getattr(t, "call_kwargs", {}) or {}
@@ -795,7 +814,7 @@ def _converters():
         L.GroupNormalization: _group_norm, L.RMSNormalization: _rms_norm,
         L.UnitNormalization: _unit_norm,
         L.Attention: _score_attention, L.AdditiveAttention: _score_attention,
-        L.Conv3D: _conv, L.Conv3DTranspose: _conv_transpose,
+        L.Conv3D: _conv, L.Conv3DTranspose: _conv_transpose, L.TimeDistributed: _time_distributed,
         L.DepthwiseConv1D: _depthwise_conv, L.SeparableConv1D: _separable_conv,
         L.MaxPooling3D: _pool("MaxPool"), L.AveragePooling3D: _pool("AveragePool"),
         L.GlobalAveragePooling3D: _global_pool("ReduceMean"),
@@ -972,6 +991,7 @@ def build_onnx(model, opset=DEFAULT_OPSET):
                          f"shape (pynn.Input) or call it on data first")
     table = _converters()
     g = _Builder(onnx)
+    g.converters = table  # read by wrappers that convert the layer they wrap
     inputs, outputs = _model_graph(model)
     input_names = []
     for i, t in enumerate(inputs):
