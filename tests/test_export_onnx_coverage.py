@@ -345,3 +345,37 @@ def test_attention_options_it_cannot_express_are_refused(tmp_path):
                                          "query/value mask"):
         pynn.Model(ids, y).export(str(tmp_path / "m.onnx"), format="onnx")
 
+
+
+# ----------------------------------------------------------------- served: pynn/serve, both backends
+def served_model():
+    """Newly exported layers in one functional model, as a user would serve it."""
+    x = pynn.Input(shape=(6, 4))
+    h = L.EinsumDense("abc,cd->abd", (6, 5), bias_axes="d")(x)
+    h = L.GaussianNoise(0.3)(L.PReLU()(h))
+    h = L.GroupNormalization(groups=5)(h)
+    h = L.Attention(use_scale=True)([h, h])
+    h = L.UnitNormalization()(L.SpatialDropout1D(0.5)(h))
+    h = L.TimeDistributed(L.Dense(3, activation="tanh"))(L.Permute((1, 2))(h))
+    y = L.Dense(2)(L.RMSNormalization()(L.GlobalMaxPooling1D()(h)))
+    return randomise(pynn.Model(x, y), seed=11)
+
+
+@pytest.mark.parametrize("backend", ["pynn", "onnxruntime"])
+def test_served_model_returns_predicts_numbers(backend, tmp_path_factory):
+    pytest.importorskip("starlette", reason="the [serve] extra (starlette) is not installed")
+    pytest.importorskip("uvicorn", reason="the [serve] extra (uvicorn) is not installed")
+    from test_serve import post, start_server, stop_server
+    base = start_server(tmp_path_factory, served_model(), f"newlayers_{backend}", "--backend",
+                        backend)
+    try:
+        model = pynn.load_model(base.path, compile=False)
+        x = data((6, 4), 5, seed=4)
+        status, body = post(base, {"instances": x.tolist()})
+        assert status == 200, body
+        want = model.predict(x, verbose=0)
+        assert float(np.std(want)) > 1e-2
+        np.testing.assert_allclose(np.array(body["predictions"], np.float32), want,
+                                   rtol=1e-5, atol=1e-5)
+    finally:
+        stop_server(base)
