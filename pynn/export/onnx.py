@@ -367,6 +367,26 @@ def _global_pool(op_type):
     return convert
 
 
+def _adaptive_pool(g, layer, xs, kts, t):
+    """pynn's windows, axis after axis: output cell i of o pools input cells
+    floor(i*n/o) .. ceil((i+1)*n/o) - 1, one Slice and Reduce per cell."""
+    import math
+    name, y = layer.name, xs[0]
+    op_type = "ReduceMax" if "Max" in type(layer).__name__ else "ReduceMean"
+    for axis, o in enumerate(layer.output_size, start=1):
+        n = kts[0].shape[axis]
+        if n is None:
+            raise _unsupported(layer, "pools an axis of unknown (None) size; the exporter needs "
+                                      "the sizes known to place the windows")
+        cells = []
+        for i in range(o):
+            lo, hi = (i * n) // o, math.ceil((i + 1) * n / o)
+            window = g.op("Slice", [y, g.ints([lo]), g.ints([hi]), g.ints([axis], "axes")], name)
+            cells.append(g.op(op_type, [window], name, axes=[axis], keepdims=1))
+        y = cells[0] if o == 1 else g.op("Concat", cells, name, axis=axis)
+    return [y]
+
+
 # ----------------------------------------------------------------- normalization
 def _batch_norm(g, layer, xs, kts, t):
     # inference: (x - mean) / sqrt(var + eps) * gamma + beta, folded into x * a + b
@@ -819,6 +839,9 @@ def _converters():
         L.MaxPooling3D: _pool("MaxPool"), L.AveragePooling3D: _pool("AveragePool"),
         L.GlobalAveragePooling3D: _global_pool("ReduceMean"),
         L.GlobalMaxPooling3D: _global_pool("ReduceMax"),
+        L.AdaptiveAveragePooling1D: _adaptive_pool, L.AdaptiveAveragePooling2D: _adaptive_pool,
+        L.AdaptiveAveragePooling3D: _adaptive_pool, L.AdaptiveMaxPooling1D: _adaptive_pool,
+        L.AdaptiveMaxPooling2D: _adaptive_pool, L.AdaptiveMaxPooling3D: _adaptive_pool,
         L.ZeroPadding3D: _zero_padding, L.Cropping3D: _cropping, L.UpSampling3D: _upsampling,
         L.Activation: _activation_layer, L.Softmax: _softmax, L.ReLU: _relu,
         L.LeakyReLU: _leaky_relu, L.ELU: _elu, L.Flatten: _flatten, L.Reshape: _reshape,
