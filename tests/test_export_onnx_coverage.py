@@ -156,10 +156,11 @@ CASES = {
     "LSTM": (EXPORTS, one(lambda: L.LSTM(3, return_sequences=True), (4, 2))),
     "GRU": (EXPORTS, one(lambda: L.GRU(3, go_backwards=True), (4, 2))),
     "Bidirectional": (EXPORTS, one(lambda: L.Bidirectional(L.LSTM(3)), (4, 2))),
-    "RNN": (REFUSED, one(lambda: L.RNN(L.LSTMCell(3)), (4, 2))),
-    "SimpleRNNCell": (REFUSED, one(lambda: L.RNN(L.SimpleRNNCell(3)), (4, 2))),
-    "LSTMCell": (REFUSED, one(lambda: L.RNN(L.LSTMCell(3)), (4, 2))),
-    "GRUCell": (REFUSED, one(lambda: L.RNN(L.GRUCell(3)), (4, 2))),
+    "RNN": (EXPORTS, one(lambda: L.RNN(L.LSTMCell(3), return_sequences=True), (4, 2))),
+    "SimpleRNNCell": (EXPORTS, one(lambda: L.RNN(L.SimpleRNNCell(3, activation="relu")),
+                                   (4, 2))),
+    "LSTMCell": (EXPORTS, one(lambda: L.RNN(L.LSTMCell(3), go_backwards=True), (4, 2))),
+    "GRUCell": (EXPORTS, one(lambda: L.RNN(L.GRUCell(3)), (4, 2))),
     "StackedRNNCells": (REFUSED, one(lambda: L.RNN(L.StackedRNNCells([L.GRUCell(3)])), (4, 2))),
     "TimeDistributed": (EXPORTS, one(lambda: L.TimeDistributed(L.Dense(3, activation="elu")),
                                      (4, 2))),
@@ -232,8 +233,8 @@ REFUSED_NAMES = sorted(n for n, (s, _) in CASES.items() if s == REFUSED)
 def test_exported_layer_matches_predict(name, tmp_path):
     model, shapes = CASES[name][1]()
     randomise(model, seed=3)
-    assert any(type(layer).__name__ == name or name == "InputLayer"
-               for layer in model.layers) or name == "InputLayer"
+    inner = [x for la in model.layers for x in (la, getattr(la, "cell", None))]
+    assert name == "InputLayer" or any(type(x).__name__ == name for x in inner)
     for n in (1, 9):
         xs = inputs_for(name, shapes, n, seed=n)
         want = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
@@ -306,6 +307,8 @@ VARIANTS = [
     ("attention_dot_no_scale", lambda: L.Attention(), [(4, 5), (3, 5)]),
     ("additive_attention_unscaled", lambda: L.AdditiveAttention(use_scale=False),
      [(4, 5), (3, 5)]),
+    ("gru_reset_before", lambda: L.GRU(3, reset_after=False, return_sequences=True), [(4, 2)]),
+    ("rnn_gru_cell_reset_before", lambda: L.RNN(L.GRUCell(3, reset_after=False)), [(4, 2)]),
     ("time_distributed_conv", lambda: L.TimeDistributed(L.Conv2D(2, 2)), [(3, 4, 4, 2)]),
     ("time_distributed_lstm", lambda: L.TimeDistributed(L.LSTM(2)), [(3, 4, 2)]),
 ]
@@ -381,3 +384,33 @@ def test_served_model_returns_predicts_numbers(backend, tmp_path_factory):
                                    rtol=1e-5, atol=1e-5)
     finally:
         stop_server(base)
+
+
+def test_masked_rnn_of_cell_matches_predict(tmp_path):
+    ids = pynn.Input(shape=(6,))
+    e = L.Embedding(9, 3, mask_zero=True)(ids)
+    h = L.RNN(L.LSTMCell(4), return_sequences=True)(e)
+    y = L.RNN(L.GRUCell(2), go_backwards=True)(h)
+    model = randomise(pynn.Model(ids, y), seed=4)
+    x = np.random.default_rng(0).integers(1, 9, (5, 6)).astype(np.float32)
+    x[0, :3] = 0  # padded in front, at the end, and in the middle: the mask matters
+    x[1, 4:] = 0
+    x[2, 2] = 0
+    got = export_and_run(model, tmp_path, [x])[0]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=2e-5)
+
+
+def test_recurrent_options_it_cannot_express_are_refused(tmp_path):
+    stateful = pynn.Sequential([pynn.Input(shape=(4, 2), batch_size=2),
+                                L.GRU(3, stateful=True, name="stateful_gru")])
+    with pytest.raises(ValueError, match="'stateful_gru' \\(GRU\\) is stateful"):
+        stateful.export(str(tmp_path / "m.onnx"), format="onnx")
+    cells = seq((4, 2), L.RNN(L.StackedRNNCells([L.GRUCell(3), L.GRUCell(2)]), name="stack"))
+    with pytest.raises(ValueError, match="'stack' \\(RNN\\) runs a StackedRNNCells cell"):
+        cells.export(str(tmp_path / "m.onnx"), format="onnx")
+    ids = pynn.Input(shape=(5,))
+    y = L.GRU(3, reset_after=False, name="gru_before")(L.Embedding(9, 2, mask_zero=True)(ids))
+    with pytest.raises(ValueError, match="'gru_before' \\(GRU\\) is a GRU with "
+                                         "reset_after=False under a mask"):
+        pynn.Model(ids, y).export(str(tmp_path / "m.onnx"), format="onnx")
+    assert not (tmp_path / "m.onnx").exists()

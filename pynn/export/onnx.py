@@ -89,6 +89,7 @@ class _Builder:
 
 
 def _unsupported(layer, why):
+    layer = getattr(layer, "owner", layer)  # an RNN(cell) seen as its recurrent layer
     return ValueError(f"ONNX export: layer '{layer.name}' ({type(layer).__name__}) {why}")
 
 
@@ -537,6 +538,32 @@ def _reverse_time(g, x, base):
                           g.ints([1], "axes"), g.ints([-1], "steps")], base)
 
 
+def _rnn_kind(layer):
+    """'SimpleRNN', 'LSTM' or 'GRU': the layer's class, or the cell of an RNN(cell) view."""
+    return getattr(layer, "kind", None) or type(layer).__name__
+
+
+def _cell_view(layer):
+    """RNN(SimpleRNNCell / LSTMCell / GRUCell) seen as the matching recurrent layer: the
+    cell's weights and activations, the RNN's sequence options (same numbers)."""
+    from types import SimpleNamespace
+    from ..layers import rnn_cells as C
+    kinds = {C.SimpleRNNCell: "SimpleRNN", C.LSTMCell: "LSTM", C.GRUCell: "GRU"}
+    cell = layer.cell
+    if type(cell) not in kinds:
+        raise _unsupported(layer, f"runs a {type(cell).__name__} cell; the ONNX exporter maps "
+                                  f"RNN only over SimpleRNNCell, LSTMCell or GRUCell")
+    view = SimpleNamespace(**{k: getattr(cell, k) for k in (
+        "units", "kernel", "recurrent_kernel", "bias", "use_bias", "activation")})
+    view.recurrent_activation = getattr(cell, "recurrent_activation", None)
+    view.reset_after = getattr(cell, "reset_after", True)
+    for k in ("go_backwards", "return_sequences", "return_state", "stateful",
+              "zero_output_for_mask", "name"):
+        setattr(view, k, getattr(layer, k))
+    view.kind, view.owner = kinds[type(cell)], layer
+    return view
+
+
 def _rnn_layer(g, layer, x, t, base, mask=None):
     """One recurrent layer on (batch, T, features) x; [output, *states] names."""
     kw = getattr(t, "call_kwargs", {}) or {}
@@ -544,9 +571,16 @@ def _rnn_layer(g, layer, x, t, base, mask=None):
         if kw.get(key) is not None:
             raise _unsupported(layer, f"is called with {key}=..., which the ONNX exporter does "
                                       f"not map")
+    if getattr(layer, "stateful", False):  # the graph cannot carry a state between calls
+        raise _unsupported(layer, "is stateful (its state carries over between batches), which "
+                                  "an ONNX graph cannot express")
+    kind = _rnn_kind(layer)
     if mask is not None:
+        if kind == "GRU" and not layer.reset_after:
+            raise _unsupported(layer, "is a GRU with reset_after=False under a mask, which the "
+                                      "ONNX exporter does not write")
         return _masked_rnn_loop(g, layer, x, mask, base)
-    u, kind = layer.units, type(layer).__name__
+    u = layer.units
     kernel, rec = _w(layer.kernel), _w(layer.recurrent_kernel)
     if kind == "LSTM":
         gates, op_type, acts = 4, "LSTM", [layer.recurrent_activation, layer.activation,
@@ -564,7 +598,7 @@ def _rnn_layer(g, layer, x, t, base, mask=None):
     W, R = blocks(kernel)[None], blocks(rec)[None]
     if not layer.use_bias:
         B = np.zeros((1, 2 * gates * u), np.float32)
-    elif kind == "GRU":  # (2, 3u): input bias, recurrent bias -> ONNX's Wb, Rb
+    elif kind == "GRU" and layer.reset_after:  # (2, 3u): input, recurrent bias -> Wb, Rb
         b = _w(layer.bias)
         B = np.concatenate([b[0], b[1]])[None]
     else:
@@ -579,8 +613,8 @@ def _rnn_layer(g, layer, x, t, base, mask=None):
     attrs = dict(hidden_size=u, activations=names, direction="forward")
     if alphas:
         attrs.update(activation_alpha=alphas, activation_beta=betas)
-    if kind == "GRU":
-        attrs["linear_before_reset"] = 1  # Keras 3's reset_after=True
+    if kind == "GRU":  # Keras 3's reset_after=True; False is ONNX's default formulation
+        attrs["linear_before_reset"] = int(layer.reset_after)
     if layer.go_backwards:
         x = _reverse_time(g, x, base)
     xt = g.op("Transpose", [x], base, perm=[1, 0, 2])  # (T, batch, features)
@@ -614,7 +648,7 @@ def _masked_rnn_loop(g, layer, x, mask, base):
     So the cell is written out with Keras' equations and its weight layout, and a
     masked step keeps the state, as Keras' rnn(): the output repeats the last
     one, or is zeros with zero_output_for_mask."""
-    kind, u, name = type(layer).__name__, layer.units, base
+    kind, u, name = _rnn_kind(layer), layer.units, base
     act, ract = layer.activation, getattr(layer, "recurrent_activation", None)
     if layer.go_backwards:
         x, mask = _reverse_time(g, x, name), _reverse_time(g, mask, name)
@@ -689,6 +723,10 @@ def _masked_rnn_loop(g, layer, x, mask, base):
 
 def _rnn(g, layer, xs, kts, t):
     return _rnn_layer(g, layer, xs[0], t, layer.name, g.input_masks[0])
+
+
+def _rnn_of_cell(g, layer, xs, kts, t):
+    return _rnn_layer(g, _cell_view(layer), xs[0], t, layer.name, g.input_masks[0])
 
 
 def _bidirectional(g, layer, xs, kts, t):
@@ -864,6 +902,7 @@ def _converters():
         L.Maximum: _elementwise_merge("Max"), L.Minimum: _elementwise_merge("Min"),
         L.Concatenate: _concatenate, L.Dot: _dot,
         L.SimpleRNN: _rnn, L.LSTM: _rnn, L.GRU: _rnn, L.Bidirectional: _bidirectional,
+        L.RNN: _rnn_of_cell,
         L.MultiHeadAttention: _attention,
     })
     return table
@@ -917,7 +956,7 @@ def _output_masks(g, layer, t, xs, masks, outs):
     m = masks[0] if masks else None
     if isinstance(layer, (L.Activation, L.Dropout, L.InputLayer)):
         return [m]
-    if isinstance(layer, (_RNN, L.Bidirectional)):
+    if isinstance(layer, (_RNN, L.RNN, L.Bidirectional)):
         passes = layer.return_sequences and getattr(layer, "merge_mode", "concat") is not None
         return [m if passes else None] + none[1:]
     if isinstance(layer, _ElementwiseMerge):  # a step is kept where every masked input keeps it
