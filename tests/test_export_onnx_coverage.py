@@ -59,7 +59,7 @@ CASES = {
     "Embedding": (EXPORTS, lambda: (seq((5,), L.Embedding(11, 3)), [(5,)])),
     "ReversibleEmbedding": (REFUSED, lambda: (seq((5,), L.ReversibleEmbedding(11, 3)), [(5,)])),
     "Lambda": (REFUSED, one(lambda: L.Lambda(lambda x: x * 2.0), (4,))),
-    "Masking": (REFUSED, one(lambda: L.Masking(0.0), (3, 4))),
+    "Masking": (EXPORTS, one(lambda: L.Masking(0.0), (3, 4))),
     "Identity": (EXPORTS, one(lambda: L.Identity(), (4,))),
     # activation layers
     "ReLU": (EXPORTS, one(lambda: L.ReLU(max_value=0.5), (6,))),
@@ -414,3 +414,22 @@ def test_recurrent_options_it_cannot_express_are_refused(tmp_path):
                                          "reset_after=False under a mask"):
         pynn.Model(ids, y).export(str(tmp_path / "m.onnx"), format="onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_masking_before_recurrent_layers_matches_predict(tmp_path):
+    x = pynn.Input(shape=(6, 3))
+    h = L.LSTM(4, return_sequences=True)(L.Masking(mask_value=-1.0)(x))
+    y = L.Bidirectional(L.GRU(2), merge_mode="sum")(h)
+    model = randomise(pynn.Model(x, y), seed=6)
+    data_ = np.random.default_rng(1).standard_normal((4, 6, 3)).astype(np.float32)
+    data_[0, :2] = -1.0  # masked steps in front, at the end and in the middle
+    data_[1, 5] = -1.0
+    data_[2, 3] = -1.0
+    data_[3, 1, 0] = -1.0  # one feature equal to mask_value: the step is kept
+    got = export_and_run(model, tmp_path, [data_])[0]
+    want = model.predict(data_, verbose=0)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-5)
+    unmasked = pynn.Model(x, L.Bidirectional(L.GRU(2), merge_mode="sum")(
+        L.LSTM(4, return_sequences=True)(x)))
+    unmasked.set_weights(model.get_weights())
+    assert not np.allclose(unmasked.predict(data_, verbose=0)[:3], want[:3], atol=1e-3)

@@ -222,6 +222,18 @@ def _einsum_dense(g, layer, xs, kts, t):
     return [_activation(g, y, layer.activation, layer.name, layer)]
 
 
+def _masking_keep(g, layer, x):
+    """(batch, ..., 1) float: 1 where a step has a feature other than mask_value."""
+    differs = g.op("Not", [g.op("Equal", [x, g.const(layer.mask_value, f"{layer.name}/value")],
+                                layer.name)], layer.name)
+    return g.op("ReduceMax", [g.op("Cast", [differs], layer.name, to=1)], layer.name, axes=[-1],
+                keepdims=1)
+
+
+def _masking(g, layer, xs, kts, t):
+    return [g.op("Mul", [xs[0], _masking_keep(g, layer, xs[0])], layer.name)]
+
+
 def _permute(g, layer, xs, kts, t):
     return [g.op("Transpose", [xs[0]], layer.name, perm=[0] + list(layer.dims))]
 
@@ -868,7 +880,7 @@ def _converters():
     table = {cls: _identity for cls in inference_identity}
     table.update({
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
-        L.PReLU: _prelu, L.Permute: _permute, L.RepeatVector: _repeat_vector,
+        L.PReLU: _prelu, L.Permute: _permute, L.Masking: _masking, L.RepeatVector: _repeat_vector,
         L.GroupNormalization: _group_norm, L.RMSNormalization: _rms_norm,
         L.UnitNormalization: _unit_norm,
         L.Attention: _score_attention, L.AdditiveAttention: _score_attention,
@@ -953,6 +965,9 @@ def _output_masks(g, layer, t, xs, masks, outs):
         nonzero = g.op("Not", [g.op("Equal", [xs[0], g.const(0.0, "zero")], layer.name)],
                        layer.name)
         return [g.op("Cast", [nonzero], layer.name, to=1)] + none[1:]
+    if isinstance(layer, L.Masking):
+        return [g.op("Squeeze", [_masking_keep(g, layer, xs[0]), g.ints([-1], "axes")],
+                     layer.name)]
     m = masks[0] if masks else None
     if isinstance(layer, (L.Activation, L.Dropout, L.InputLayer)):
         return [m]
