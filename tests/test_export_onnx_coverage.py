@@ -165,8 +165,8 @@ CASES = {
     "TimeDistributed": (EXPORTS, one(lambda: L.TimeDistributed(L.Dense(3, activation="elu")),
                                      (4, 2))),
     # image preprocessing / augmentation (inputs are pixels in [0, 255])
-    "Resizing": (REFUSED, one(lambda: L.Resizing(3, 4), (5, 6, 3))),
-    "CenterCrop": (REFUSED, one(lambda: L.CenterCrop(3, 4), (5, 6, 3))),
+    "Resizing": (EXPORTS, one(lambda: L.Resizing(3, 4), (5, 7, 3))),
+    "CenterCrop": (EXPORTS, one(lambda: L.CenterCrop(3, 4), (6, 7, 3))),
     "AutoContrast": (REFUSED, one(lambda: L.AutoContrast(), (5, 6, 3))),
     "Solarization": (REFUSED, one(lambda: L.Solarization(0.2, 0.3), (5, 6, 3))),
     "RandomCrop": (REFUSED, one(lambda: L.RandomCrop(3, 4), (5, 6, 3))),
@@ -302,6 +302,9 @@ VARIANTS = [
                                                                  keepdims=True), [(2, 3, 4, 5)]),
     ("adaptive_avg2d_uneven", lambda: L.AdaptiveAveragePooling2D((3, 2)), [(7, 5, 2)]),
     ("adaptive_max3d_upsampling", lambda: L.AdaptiveMaxPooling3D((1, 4, 2)), [(3, 3, 5, 2)]),
+    ("resizing_up_nearest", lambda: L.Resizing(7, 5, interpolation="nearest"), [(3, 4, 2)]),
+    ("resizing_up_bilinear", lambda: L.Resizing(7, 9), [(3, 4, 2)]),
+    ("resizing_down_nearest", lambda: L.Resizing(2, 3, interpolation="nearest"), [(5, 7, 2)]),
     ("attention_concat", lambda: L.Attention(score_mode="concat", use_scale=True),
      [(4, 5), (3, 5)]),
     ("attention_dot_no_scale", lambda: L.Attention(), [(4, 5), (3, 5)]),
@@ -433,3 +436,11 @@ def test_masking_before_recurrent_layers_matches_predict(tmp_path):
         L.LSTM(4, return_sequences=True)(x)))
     unmasked.set_weights(model.get_weights())
     assert not np.allclose(unmasked.predict(data_, verbose=0)[:3], want[:3], atol=1e-3)
+
+
+def test_image_options_it_cannot_express_are_refused(tmp_path):
+    for layer, why in [(L.Resizing(3, 3, crop_to_aspect_ratio=True, name="r1"), "crops to the aspect"),
+                       (L.CenterCrop(8, 2, name="c1"), "smaller than its 8x2 target")]:
+        with pytest.raises(ValueError, match=f"'{layer.name}' \\({type(layer).__name__}\\) "
+                                             f".*{why}"):
+            seq((5, 6, 3), layer).export(str(tmp_path / "m.onnx"), format="onnx")

@@ -490,6 +490,47 @@ def _upsampling(g, layer, xs, kts, t):
                  coordinate_transformation_mode="asymmetric", nearest_mode="floor")]
 
 
+def _image_size(layer, kts):
+    h, w = kts[0].shape[1:3]
+    if len(kts[0].shape) != 4 or h is None or w is None:
+        raise _unsupported(layer, f"takes images of shape {kts[0].shape}; the exporter needs a "
+                                  f"batch of images of known height and width")
+    return h, w
+
+
+def _center_crop(g, layer, xs, kts, t):
+    h, w = _image_size(layer, kts)
+    if h < layer.height or w < layer.width:
+        raise _unsupported(layer, f"gets {h}x{w} images, smaller than its {layer.height}x"
+                                  f"{layer.width} target (it then crops to the aspect ratio and "
+                                  f"resizes), which the ONNX exporter does not write")
+    top, left = (h - layer.height) // 2, (w - layer.width) // 2
+    return [g.op("Slice", [xs[0], g.ints([top, left]),
+                           g.ints([top + layer.height, left + layer.width]),
+                           g.ints([1, 2], "axes")], layer.name)]
+
+
+def _resizing(g, layer, xs, kts, t):
+    """Keras' half-pixel resize without antialiasing: ONNX Resize with half_pixel
+    coordinates (bilinear: linear; nearest: TF's floor((out + 0.5) * scale), i.e.
+    rounding half up)."""
+    _image_size(layer, kts)
+    if layer.crop_to_aspect_ratio:  # (pynn refuses pad_to_aspect_ratio and antialias)
+        raise _unsupported(layer, "crops to the aspect ratio, which the ONNX exporter does not "
+                                  "write")
+    if layer.interpolation not in ("bilinear", "nearest"):
+        raise _unsupported(layer, f"uses interpolation={layer.interpolation!r}; the ONNX "
+                                  f"exporter writes 'bilinear' and 'nearest'")
+    sizes = g.op("Concat", [g.op("Slice", [g.op("Shape", [xs[0]], layer.name), g.ints([0]),
+                                           g.ints([1])], layer.name),
+                            g.ints([layer.height, layer.width, kts[0].shape[-1]])],
+                 layer.name, axis=0)
+    mode = dict(mode="linear") if layer.interpolation == "bilinear" else dict(
+        mode="nearest", nearest_mode="round_prefer_ceil")
+    return [g.op("Resize", [xs[0], "", "", sizes], layer.name,
+                 coordinate_transformation_mode="half_pixel", **mode)]
+
+
 # ----------------------------------------------------------------- merges
 def _elementwise_merge(op_type):
     def convert(g, layer, xs, kts, t):
@@ -880,7 +921,8 @@ def _converters():
     table = {cls: _identity for cls in inference_identity}
     table.update({
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
-        L.PReLU: _prelu, L.Permute: _permute, L.Masking: _masking, L.RepeatVector: _repeat_vector,
+        L.PReLU: _prelu, L.Permute: _permute, L.Masking: _masking,
+        L.CenterCrop: _center_crop, L.Resizing: _resizing, L.RepeatVector: _repeat_vector,
         L.GroupNormalization: _group_norm, L.RMSNormalization: _rms_norm,
         L.UnitNormalization: _unit_norm,
         L.Attention: _score_attention, L.AdditiveAttention: _score_attention,
