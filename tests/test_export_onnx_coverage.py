@@ -167,7 +167,7 @@ CASES = {
     # image preprocessing / augmentation (inputs are pixels in [0, 255])
     "Resizing": (EXPORTS, one(lambda: L.Resizing(3, 4), (5, 7, 3))),
     "CenterCrop": (EXPORTS, one(lambda: L.CenterCrop(3, 4), (6, 7, 3))),
-    "AutoContrast": (REFUSED, one(lambda: L.AutoContrast(), (5, 6, 3))),
+    "AutoContrast": (EXPORTS, one(lambda: L.AutoContrast(), (5, 6, 3))),
     "Solarization": (REFUSED, one(lambda: L.Solarization(0.2, 0.3), (5, 6, 3))),
     "RandomCrop": (REFUSED, one(lambda: L.RandomCrop(3, 4), (5, 6, 3))),
     "RandomFlip": (EXPORTS, one(lambda: L.RandomFlip(), (5, 6, 3))),
@@ -444,3 +444,14 @@ def test_image_options_it_cannot_express_are_refused(tmp_path):
         with pytest.raises(ValueError, match=f"'{layer.name}' \\({type(layer).__name__}\\) "
                                              f".*{why}"):
             seq((5, 6, 3), layer).export(str(tmp_path / "m.onnx"), format="onnx")
+
+
+def test_auto_contrast_value_range_and_flat_channel(tmp_path):
+    model = seq((4, 5, 3), L.AutoContrast(value_range=(-1, 1)))
+    x = np.random.default_rng(2).uniform(-0.5, 0.7, (3, 4, 5, 3)).astype(np.float32)
+    x[1, :, :, 2] = 0.25  # a flat channel: kept as it came
+    got = export_and_run(model, tmp_path, [x])[0]
+    want = model.predict(x, verbose=0)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(want[1, :, :, 2], 0.25)
+    np.testing.assert_allclose(want[0].min(axis=(0, 1)), -1.0, atol=1e-5)

@@ -510,6 +510,26 @@ def _center_crop(g, layer, xs, kts, t):
                            g.ints([1, 2], "axes")], layer.name)]
 
 
+def _auto_contrast(g, layer, xs, kts, t):
+    """pynn's stretch of each image's channels to the full value range (per image and
+    channel min / max over height and width); a flat channel (0 / 0) stays as it came."""
+    _image_size(layer, kts)
+    name, x = layer.name, xs[0]
+    lo, hi = (float(v) for v in layer.value_range)
+    v = x if (lo, hi) == (0.0, 255.0) else g.op("Mul", [g.op("Sub", [x, g.const(lo, "lo")], name),
+                                                         g.const(255.0 / (hi - lo), "to255")], name)
+    low = g.op("ReduceMin", [v], name, axes=[1, 2], keepdims=1)
+    high = g.op("ReduceMax", [v], name, axes=[1, 2], keepdims=1)
+    scale = g.op("Div", [g.const(255.0, "c255"), g.op("Sub", [high, low], name)], name)
+    out = g.op("Sub", [g.op("Mul", [v, scale], name), g.op("Mul", [low, scale], name)], name)
+    out = g.op("Min", [g.op("Max", [out, g.const(0.0, "zero")], name), g.const(255.0, "c255")],
+               name)
+    if (lo, hi) != (0.0, 255.0):
+        out = g.op("Add", [g.op("Mul", [out, g.const((hi - lo) / 255.0, "from255")], name),
+                           g.const(lo, "lo")], name)
+    return [g.op("Where", [g.op("IsNaN", [out], name), x, out], name)]
+
+
 def _resizing(g, layer, xs, kts, t):
     """Keras' half-pixel resize without antialiasing: ONNX Resize with half_pixel
     coordinates (bilinear: linear; nearest: TF's floor((out + 0.5) * scale), i.e.
@@ -922,7 +942,7 @@ def _converters():
     table.update({
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
         L.PReLU: _prelu, L.Permute: _permute, L.Masking: _masking,
-        L.CenterCrop: _center_crop, L.Resizing: _resizing, L.RepeatVector: _repeat_vector,
+        L.CenterCrop: _center_crop, L.Resizing: _resizing, L.AutoContrast: _auto_contrast, L.RepeatVector: _repeat_vector,
         L.GroupNormalization: _group_norm, L.RMSNormalization: _rms_norm,
         L.UnitNormalization: _unit_norm,
         L.Attention: _score_attention, L.AdditiveAttention: _score_attention,
