@@ -44,10 +44,6 @@ def one(make, shape):
     return build
 
 
-def _images(shape):  # augmentation layers take pixel values in [0, 255]
-    return "pixels", shape
-
-
 # class name -> (status, build) ; build() -> (model, [per-sample input shapes])
 CASES = {
     # core
@@ -207,6 +203,8 @@ def test_every_layer_is_classified():
     assert not missing, f"layers with no ONNX export classification: {missing}"
     stale = sorted(set(CASES) - set(public_layer_classes().values()))
     assert not stale, f"classified names that pynn.layers no longer has: {stale}"
+    # HOST layers run before the engine, outside the exported graph (pynn.export.onnx)
+    assert all(getattr(L, n)._host is True for n, (s, _) in CASES.items() if s == HOST)
 
 
 def inputs_for(name, shapes, n, seed):
@@ -355,7 +353,7 @@ def test_attention_options_it_cannot_express_are_refused(tmp_path):
 
 
 
-# ----------------------------------------------------------------- served: pynn/serve, both backends
+# ----------------------------------------------------------------- served by pynn/serve
 def served_model():
     """Newly exported layers in one functional model, as a user would serve it."""
     x = pynn.Input(shape=(6, 4))
@@ -439,7 +437,8 @@ def test_masking_before_recurrent_layers_matches_predict(tmp_path):
 
 
 def test_image_options_it_cannot_express_are_refused(tmp_path):
-    for layer, why in [(L.Resizing(3, 3, crop_to_aspect_ratio=True, name="r1"), "crops to the aspect"),
+    for layer, why in [(L.Resizing(3, 3, crop_to_aspect_ratio=True, name="r1"),
+                        "crops to the aspect"),
                        (L.CenterCrop(8, 2, name="c1"), "smaller than its 8x2 target")]:
         with pytest.raises(ValueError, match=f"'{layer.name}' \\({type(layer).__name__}\\) "
                                              f".*{why}"):

@@ -14,6 +14,10 @@ here, once, at export:
 - Masks (Embedding(mask_zero=True)) follow pynn's propagation rules; a masked
   recurrent layer becomes an ONNX Loop running Keras' cell equations, since ONNX's
   RNN ops only express padding at the end of a sequence.
+- Dropout, noise, ActivityRegularization and the random augmentation layers are the
+  identity at inference and export as Identity; RNN(SimpleRNNCell / LSTMCell /
+  GRUCell) exports as the matching recurrent layer. An option a converter cannot
+  express (a stateful layer, attention scores or masks, ...) raises, naming the layer.
 The batch axis is dynamic ("batch"); every other axis keeps its declared size.
 An input is float32 (what predict takes); an Embedding casts its ids to int64.
 
@@ -942,7 +946,8 @@ def _converters():
     table.update({
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
         L.PReLU: _prelu, L.Permute: _permute, L.Masking: _masking,
-        L.CenterCrop: _center_crop, L.Resizing: _resizing, L.AutoContrast: _auto_contrast, L.RepeatVector: _repeat_vector,
+        L.RepeatVector: _repeat_vector, L.CenterCrop: _center_crop, L.Resizing: _resizing,
+        L.AutoContrast: _auto_contrast,
         L.GroupNormalization: _group_norm, L.RMSNormalization: _rms_norm,
         L.UnitNormalization: _unit_norm,
         L.Attention: _score_attention, L.AdditiveAttention: _score_attention,
