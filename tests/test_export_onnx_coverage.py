@@ -53,7 +53,7 @@ CASES = {
                                  (5, 4))),
     "Activation": (EXPORTS, one(lambda: L.Activation("gelu"), (6,))),
     "Embedding": (EXPORTS, lambda: (seq((5,), L.Embedding(11, 3)), [(5,)])),
-    "ReversibleEmbedding": (REFUSED, lambda: (seq((5,), L.ReversibleEmbedding(11, 3)), [(5,)])),
+    "ReversibleEmbedding": (EXPORTS, lambda: (seq((5,), L.ReversibleEmbedding(11, 3)), [(5,)])),
     "Lambda": (REFUSED, one(lambda: L.Lambda(lambda x: x * 2.0), (4,))),
     "Masking": (EXPORTS, one(lambda: L.Masking(0.0), (3, 4))),
     "Identity": (EXPORTS, one(lambda: L.Identity(), (4,))),
@@ -454,3 +454,19 @@ def test_auto_contrast_value_range_and_flat_channel(tmp_path):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(want[1, :, :, 2], 0.25)
     np.testing.assert_allclose(want[0].min(axis=(0, 1)), -1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(tie_weights=False, logit_soft_cap=2.0)])
+def test_reversible_embedding_both_directions(kw, tmp_path):
+    ids = pynn.Input(shape=(5,))
+    emb = L.ReversibleEmbedding(11, 4, mask_zero=True, **kw)
+    h = L.LayerNormalization()(emb(ids))
+    logits = emb(h, reverse=True)
+    model = randomise(pynn.Model(ids, logits), seed=8)
+    x = np.random.default_rng(3).integers(0, 11, (4, 5)).astype(np.float32)
+    got = export_and_run(model, tmp_path, [x])[0]
+    want = model.predict(x, verbose=0)
+    assert want.shape == (4, 5, 11)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-5)
+    if kw:
+        assert np.abs(want).max() <= 2.0

@@ -212,6 +212,20 @@ def _embedding(g, layer, xs, kts, t):
                  layer.name, axis=0)]
 
 
+def _reversible_embedding(g, layer, xs, kts, t):
+    """Forward: an Embedding. reverse=True: vectors -> logits against the (tied or own)
+    reverse matrix, with the optional tanh soft cap."""
+    if not (getattr(t, "call_kwargs", {}) or {}).get("reverse"):
+        return _embedding(g, layer, xs, kts, t)
+    name = layer.name
+    matrix = _w(layer.embeddings).T if layer.tie_weights else _w(layer.reverse_embeddings)
+    logits = g.op("MatMul", [xs[0], g.const(matrix, f"{name}/reverse")], name)
+    if layer.logit_soft_cap is not None:
+        cap = g.const(layer.logit_soft_cap, f"{name}/soft_cap")
+        logits = g.op("Mul", [g.op("Tanh", [g.op("Div", [logits, cap], name)], name), cap], name)
+    return [logits]
+
+
 def _prelu(g, layer, xs, kts, t):
     # Keras' relu(x) - alpha * relu(-x) is ONNX's PRelu; alpha (per sample) broadcasts
     return [g.op("PRelu", [xs[0], g.const(_w(layer.alpha), f"{layer.name}/alpha")], layer.name)]
@@ -947,7 +961,7 @@ def _converters():
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
         L.PReLU: _prelu, L.Permute: _permute, L.Masking: _masking,
         L.RepeatVector: _repeat_vector, L.CenterCrop: _center_crop, L.Resizing: _resizing,
-        L.AutoContrast: _auto_contrast,
+        L.AutoContrast: _auto_contrast, L.ReversibleEmbedding: _reversible_embedding,
         L.GroupNormalization: _group_norm, L.RMSNormalization: _rms_norm,
         L.UnitNormalization: _unit_norm,
         L.Attention: _score_attention, L.AdditiveAttention: _score_attention,
@@ -1027,7 +1041,7 @@ def _output_masks(g, layer, t, xs, masks, outs):
     from ..layers.recurrent import _RNN
     none = [None] * len(outs)
     if isinstance(layer, L.Embedding):
-        if not layer.mask_zero:
+        if not layer.mask_zero or (getattr(t, "call_kwargs", {}) or {}).get("reverse"):
             return none
         nonzero = g.op("Not", [g.op("Equal", [xs[0], g.const(0.0, "zero")], layer.name)],
                        layer.name)
