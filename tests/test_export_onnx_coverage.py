@@ -145,7 +145,7 @@ CASES = {
                                                (3, 5))),
     "Attention": (EXPORTS, two_inputs(lambda: L.Attention(use_scale=True), (4, 5), (3, 5))),
     "AdditiveAttention": (EXPORTS, two_inputs(lambda: L.AdditiveAttention(), (4, 5), (3, 5))),
-    "GroupQueryAttention": (REFUSED, two_inputs(lambda: L.GroupQueryAttention(3, 4, 2), (4, 5),
+    "GroupQueryAttention": (EXPORTS, two_inputs(lambda: L.GroupQueryAttention(3, 4, 2), (4, 5),
                                                 (3, 5))),
     # recurrent
     "SimpleRNN": (EXPORTS, one(lambda: L.SimpleRNN(3), (4, 2))),
@@ -303,6 +303,10 @@ VARIANTS = [
     ("resizing_up_nearest", lambda: L.Resizing(7, 5, interpolation="nearest"), [(3, 4, 2)]),
     ("resizing_up_bilinear", lambda: L.Resizing(7, 9), [(3, 4, 2)]),
     ("resizing_down_nearest", lambda: L.Resizing(2, 3, interpolation="nearest"), [(5, 7, 2)]),
+    ("gqa_gate_one_kv_head", lambda: L.GroupQueryAttention(2, 4, 1, use_gate=True),
+     [(4, 5), (3, 5)]),
+    ("gqa_no_bias_all_heads", lambda: L.GroupQueryAttention(3, 2, 2, use_bias=False),
+     [(4, 5), (3, 6)]),
     ("attention_concat", lambda: L.Attention(score_mode="concat", use_scale=True),
      [(4, 5), (3, 5)]),
     ("attention_dot_no_scale", lambda: L.Attention(), [(4, 5), (3, 5)]),
@@ -470,3 +474,13 @@ def test_reversible_embedding_both_directions(kw, tmp_path):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-5)
     if kw:
         assert np.abs(want).max() <= 2.0
+
+
+def test_group_query_attention_causal_and_refused_options(tmp_path):
+    q, v = pynn.Input(shape=(4, 6)), pynn.Input(shape=(4, 6))
+    y = L.GroupQueryAttention(2, 4, 2)(q, v, use_causal_mask=True)
+    assert_matches(pynn.Model([q, v], y), tmp_path, [(4, 6), (4, 6)])
+    y = L.GroupQueryAttention(2, 4, 2, sliding_window=2, name="windowed")(q, v)
+    with pytest.raises(ValueError, match="'windowed' \\(GroupQueryAttention\\) uses a "
+                                         "sliding_window"):
+        pynn.Model([q, v], y).export(str(tmp_path / "m.onnx"), format="onnx")

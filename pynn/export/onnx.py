@@ -871,9 +871,22 @@ def _attention(g, layer, xs, kts, t):
         if kw.get(key) is not None:
             raise _unsupported(layer, f"is called with {key}, which the ONNX exporter does not "
                                       f"map (use_causal_mask=True is supported)")
+    if kw.get("return_attention_scores"):
+        raise _unsupported(layer, "returns its attention scores, which the ONNX exporter does "
+                                  "not write")
+    if getattr(layer, "sliding_window", None) is not None:
+        raise _unsupported(layer, "uses a sliding_window, which the ONNX exporter does not map")
     H, kd, vd, name = layer.num_heads, layer.key_dim, layer.value_dim, layer.name
     query, value = xs[0], xs[1]
     key = xs[2] if len(xs) > 2 else value
+
+    def shared(x, depth):  # GroupQueryAttention: each key/value head serves R query heads
+        r = getattr(layer, "num_repeats", 1)
+        if r == 1:
+            return x
+        x = g.op("Reshape", [x, g.ints([0, 0, layer.num_key_value_heads, 1, depth])], name)
+        x = g.op("Expand", [x, g.ints([1, 1, 1, r, 1])], name)
+        return g.op("Reshape", [x, g.ints([0, 0, H * depth])], name)
 
     def project(x, kernel, bias, what):
         k = _w(kernel)
@@ -889,8 +902,8 @@ def _attention(g, layer, xs, kts, t):
         return g.op("Transpose", [x], name, perm=[0, 2, 1, 3])
 
     q = heads(project(query, layer.query_kernel, layer.query_bias, "query"), kd)
-    k = heads(project(key, layer.key_kernel, layer.key_bias, "key"), kd)
-    v = heads(project(value, layer.value_kernel, layer.value_bias, "value"), vd)
+    k = heads(shared(project(key, layer.key_kernel, layer.key_bias, "key"), kd), kd)
+    v = heads(shared(project(value, layer.value_kernel, layer.value_bias, "value"), vd), vd)
     scores = g.op("MatMul", [q, g.op("Transpose", [k], name, perm=[0, 1, 3, 2])], name)
     scores = g.op("Mul", [scores, g.const(1.0 / np.sqrt(kd), "scale")], name)
     if kw.get("use_causal_mask"):
@@ -904,6 +917,9 @@ def _attention(g, layer, xs, kts, t):
     attn = g.op("Softmax", [scores], name, axis=-1)
     o = g.op("Transpose", [g.op("MatMul", [attn, v], name)], name, perm=[0, 2, 1, 3])
     o = g.op("Reshape", [o, g.ints([0, 0, H * vd])], name)
+    if getattr(layer, "use_gate", False):
+        gate = project(query, layer.gate_kernel, layer.gate_bias, "gate")
+        o = g.op("Mul", [o, g.op("Sigmoid", [gate], name)], name)
     return [project(o, layer.output_kernel, layer.output_bias, "attention_output")]
 
 
@@ -996,7 +1012,7 @@ def _converters():
         L.Concatenate: _concatenate, L.Dot: _dot,
         L.SimpleRNN: _rnn, L.LSTM: _rnn, L.GRU: _rnn, L.Bidirectional: _bidirectional,
         L.RNN: _rnn_of_cell,
-        L.MultiHeadAttention: _attention,
+        L.MultiHeadAttention: _attention, L.GroupQueryAttention: _attention,
     })
     return table
 
