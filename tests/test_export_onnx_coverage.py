@@ -164,7 +164,7 @@ CASES = {
     "Resizing": (EXPORTS, one(lambda: L.Resizing(3, 4), (5, 7, 3))),
     "CenterCrop": (EXPORTS, one(lambda: L.CenterCrop(3, 4), (6, 7, 3))),
     "AutoContrast": (EXPORTS, one(lambda: L.AutoContrast(), (5, 6, 3))),
-    "Solarization": (REFUSED, one(lambda: L.Solarization(0.2, 0.3), (5, 6, 3))),
+    "Solarization": (EXPORTS, one(lambda: L.Solarization(0.2, 0.3), (5, 6, 3))),
     "RandomCrop": (REFUSED, one(lambda: L.RandomCrop(3, 4), (5, 6, 3))),
     "RandomFlip": (EXPORTS, one(lambda: L.RandomFlip(), (5, 6, 3))),
     "RandomRotation": (EXPORTS, one(lambda: L.RandomRotation(0.2), (5, 6, 3))),
