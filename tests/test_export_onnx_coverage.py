@@ -157,7 +157,8 @@ CASES = {
                                    (4, 2))),
     "LSTMCell": (EXPORTS, one(lambda: L.RNN(L.LSTMCell(3), go_backwards=True), (4, 2))),
     "GRUCell": (EXPORTS, one(lambda: L.RNN(L.GRUCell(3)), (4, 2))),
-    "StackedRNNCells": (REFUSED, one(lambda: L.RNN(L.StackedRNNCells([L.GRUCell(3)])), (4, 2))),
+    "StackedRNNCells": (EXPORTS, one(lambda: L.RNN(L.StackedRNNCells([L.GRUCell(3),
+                                                                     L.LSTMCell(2)])), (4, 2))),
     "TimeDistributed": (EXPORTS, one(lambda: L.TimeDistributed(L.Dense(3, activation="elu")),
                                      (4, 2))),
     # image preprocessing / augmentation (inputs are pixels in [0, 255])
@@ -314,6 +315,9 @@ VARIANTS = [
      [(4, 5), (3, 5)]),
     ("gru_reset_before", lambda: L.GRU(3, reset_after=False, return_sequences=True), [(4, 2)]),
     ("rnn_gru_cell_reset_before", lambda: L.RNN(L.GRUCell(3, reset_after=False)), [(4, 2)]),
+    ("stacked_cells_backwards_sequences",
+     lambda: L.RNN(L.StackedRNNCells([L.LSTMCell(3), L.GRUCell(2, reset_after=False)]),
+                   go_backwards=True, return_sequences=True), [(5, 2)]),
     ("time_distributed_conv", lambda: L.TimeDistributed(L.Conv2D(2, 2)), [(3, 4, 4, 2)]),
     ("time_distributed_lstm", lambda: L.TimeDistributed(L.LSTM(2)), [(3, 4, 2)]),
 ]
@@ -391,18 +395,24 @@ def test_served_model_returns_predicts_numbers(backend, tmp_path_factory):
         stop_server(base)
 
 
-def test_masked_rnn_of_cell_matches_predict(tmp_path):
+@pytest.mark.parametrize("backwards", [False, True])
+def test_masked_rnn_of_cell_matches_predict(backwards, tmp_path):
     ids = pynn.Input(shape=(6,))
     e = L.Embedding(9, 3, mask_zero=True)(ids)
     h = L.RNN(L.LSTMCell(4), return_sequences=True)(e)
     y = L.RNN(L.GRUCell(2), go_backwards=True)(h)
-    model = randomise(pynn.Model(ids, y), seed=4)
+    stack = L.StackedRNNCells([L.SimpleRNNCell(3), L.LSTMCell(2)])
+    z, *states = L.RNN(stack, go_backwards=backwards, return_state=True)(e)
+    model = randomise(pynn.Model(ids, [y, z, *states]), seed=4)
     x = np.random.default_rng(0).integers(1, 9, (5, 6)).astype(np.float32)
     x[0, :3] = 0  # padded in front, at the end, and in the middle: the mask matters
     x[1, 4:] = 0
     x[2, 2] = 0
-    got = export_and_run(model, tmp_path, [x])[0]
-    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=2e-5)
+    got = export_and_run(model, tmp_path, [x])
+    want = model.predict(x, verbose=0)
+    assert len(got) == len(want) == 5
+    for g_, w in zip(got, want):
+        np.testing.assert_allclose(g_, w, rtol=1e-5, atol=2e-5)
 
 
 def test_recurrent_options_it_cannot_express_are_refused(tmp_path):
@@ -410,7 +420,8 @@ def test_recurrent_options_it_cannot_express_are_refused(tmp_path):
                                 L.GRU(3, stateful=True, name="stateful_gru")])
     with pytest.raises(ValueError, match="'stateful_gru' \\(GRU\\) is stateful"):
         stateful.export(str(tmp_path / "m.onnx"), format="onnx")
-    cells = seq((4, 2), L.RNN(L.StackedRNNCells([L.GRUCell(3), L.GRUCell(2)]), name="stack"))
+    nested = L.StackedRNNCells([L.StackedRNNCells([L.GRUCell(3)]), L.GRUCell(2)])
+    cells = seq((4, 2), L.RNN(nested, name="stack"))
     with pytest.raises(ValueError, match="'stack' \\(RNN\\) runs a StackedRNNCells cell"):
         cells.export(str(tmp_path / "m.onnx"), format="onnx")
     ids = pynn.Input(shape=(5,))

@@ -634,16 +634,16 @@ def _rnn_kind(layer):
     return getattr(layer, "kind", None) or type(layer).__name__
 
 
-def _cell_view(layer):
-    """RNN(SimpleRNNCell / LSTMCell / GRUCell) seen as the matching recurrent layer: the
-    cell's weights and activations, the RNN's sequence options (same numbers)."""
+def _cell_view(layer, cell):
+    """A SimpleRNNCell / LSTMCell / GRUCell of RNN layer seen as the matching recurrent
+    layer: the cell's weights and activations, the RNN's sequence options."""
     from types import SimpleNamespace
     from ..layers import rnn_cells as C
     kinds = {C.SimpleRNNCell: "SimpleRNN", C.LSTMCell: "LSTM", C.GRUCell: "GRU"}
-    cell = layer.cell
     if type(cell) not in kinds:
         raise _unsupported(layer, f"runs a {type(cell).__name__} cell; the ONNX exporter maps "
-                                  f"RNN only over SimpleRNNCell, LSTMCell or GRUCell")
+                                  f"RNN over SimpleRNNCell, LSTMCell, GRUCell or a "
+                                  f"StackedRNNCells of them")
     view = SimpleNamespace(**{k: getattr(cell, k) for k in (
         "units", "kernel", "recurrent_kernel", "bias", "use_bias", "activation")})
     view.recurrent_activation = getattr(cell, "recurrent_activation", None)
@@ -817,7 +817,23 @@ def _rnn(g, layer, xs, kts, t):
 
 
 def _rnn_of_cell(g, layer, xs, kts, t):
-    return _rnn_layer(g, _cell_view(layer), xs[0], t, layer.name, g.input_masks[0])
+    """RNN(cell), and RNN(StackedRNNCells) as pynn runs it: cell after cell over the whole
+    sequence; with go_backwards the first cell reverses it and the cells above see it
+    (and its mask) already in processing order."""
+    from ..layers.rnn_cells import StackedRNNCells
+    cells = layer.cell.cells if isinstance(layer.cell, StackedRNNCells) else [layer.cell]
+    x, mask, states = xs[0], g.input_masks[0], []
+    for i, cell in enumerate(cells):
+        view = _cell_view(layer, cell)
+        view.go_backwards = layer.go_backwards and i == 0
+        view.return_sequences = layer.return_sequences or i < len(cells) - 1
+        view.return_state = True
+        if i == 1 and mask is not None and layer.go_backwards:
+            mask = _reverse_time(g, mask, layer.name)
+        base = layer.name if len(cells) == 1 else f"{layer.name}/cell_{i}"
+        out = _rnn_layer(g, view, x, t, base, mask)
+        x, states = out[0], states + out[1:]
+    return [x] + (states if layer.return_state else [])
 
 
 def _bidirectional(g, layer, xs, kts, t):
