@@ -166,7 +166,7 @@ CASES = {
     "CenterCrop": (EXPORTS, one(lambda: L.CenterCrop(3, 4), (6, 7, 3))),
     "AutoContrast": (EXPORTS, one(lambda: L.AutoContrast(), (5, 6, 3))),
     "Solarization": (EXPORTS, one(lambda: L.Solarization(0.2, 0.3), (5, 6, 3))),
-    "RandomCrop": (REFUSED, one(lambda: L.RandomCrop(3, 4), (5, 6, 3))),
+    "RandomCrop": (EXPORTS, one(lambda: L.RandomCrop(3, 4), (5, 7, 3))),
     "RandomFlip": (EXPORTS, one(lambda: L.RandomFlip(), (5, 6, 3))),
     "RandomRotation": (EXPORTS, one(lambda: L.RandomRotation(0.2), (5, 6, 3))),
     "RandomTranslation": (EXPORTS, one(lambda: L.RandomTranslation(0.2, 0.2), (5, 6, 3))),
@@ -451,13 +451,17 @@ def test_masking_before_recurrent_layers_matches_predict(tmp_path):
     assert not np.allclose(unmasked.predict(data_, verbose=0)[:3], want[:3], atol=1e-3)
 
 
-def test_image_options_it_cannot_express_are_refused(tmp_path):
-    for layer, why in [(L.Resizing(3, 3, crop_to_aspect_ratio=True, name="r1"),
-                        "crops to the aspect"),
-                       (L.CenterCrop(8, 2, name="c1"), "smaller than its 8x2 target")]:
-        with pytest.raises(ValueError, match=f"'{layer.name}' \\({type(layer).__name__}\\) "
-                                             f".*{why}"):
-            seq((5, 6, 3), layer).export(str(tmp_path / "m.onnx"), format="onnx")
+@pytest.mark.parametrize("make,shape", [
+    (lambda: L.Resizing(3, 5, crop_to_aspect_ratio=True), (6, 4, 2)),
+    (lambda: L.Resizing(4, 2, interpolation="nearest", crop_to_aspect_ratio=True), (5, 7, 2)),
+    (lambda: L.CenterCrop(8, 3), (5, 6, 3)),
+    (lambda: L.RandomCrop(5, 6), (5, 6, 3)),
+    (lambda: L.RandomCrop(8, 3), (5, 6, 3))])
+def test_aspect_ratio_crops_and_resizes(make, shape, tmp_path):
+    model = seq(shape, make())
+    x = np.random.default_rng(4).uniform(0, 255, (3,) + shape).astype(np.float32)
+    got = export_and_run(model, tmp_path, [x])[0]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=1e-3)
 
 
 def test_auto_contrast_value_range_and_flat_channel(tmp_path):

@@ -516,16 +516,44 @@ def _image_size(layer, kts):
     return h, w
 
 
+def _smart_resize(g, layer, x, kts, crop):
+    """pynn's smart_resize (with crop) or resize to (layer.height, layer.width): the
+    largest centred window of the target's aspect ratio, then Keras' half-pixel resize
+    without antialiasing, which is ONNX Resize with half_pixel coordinates (bilinear:
+    linear; nearest: TF's floor((out + 0.5) * scale), i.e. rounding half up)."""
+    h, w = _image_size(layer, kts)
+    height, width, name = layer.height, layer.width, layer.name
+    if crop:
+        ch = max(min(h, int(float(w * height) / width)), 1)
+        cw = max(min(w, int(float(h * width) / height)), 1)
+        top, left = int(float(h - ch) / 2), int(float(w - cw) / 2)
+        if (ch, cw) != (h, w):
+            x = g.op("Slice", [x, g.ints([top, left]), g.ints([top + ch, left + cw]),
+                               g.ints([1, 2], "axes")], name)
+    sizes = g.op("Concat", [g.op("Slice", [g.op("Shape", [x], name), g.ints([0]), g.ints([1])],
+                                 name), g.ints([height, width, kts[0].shape[-1]])], name, axis=0)
+    interpolation = getattr(layer, "interpolation", "bilinear")
+    mode = dict(mode="linear") if interpolation == "bilinear" else dict(
+        mode="nearest", nearest_mode="round_prefer_ceil")
+    return g.op("Resize", [x, "", "", sizes], name, coordinate_transformation_mode="half_pixel",
+                **mode)
+
+
 def _center_crop(g, layer, xs, kts, t):
     h, w = _image_size(layer, kts)
-    if h < layer.height or w < layer.width:
-        raise _unsupported(layer, f"gets {h}x{w} images, smaller than its {layer.height}x"
-                                  f"{layer.width} target (it then crops to the aspect ratio and "
-                                  f"resizes), which the ONNX exporter does not write")
+    if h < layer.height or w < layer.width:  # pynn: the aspect-ratio window, resized
+        return [_smart_resize(g, layer, xs[0], kts, crop=True)]
     top, left = (h - layer.height) // 2, (w - layer.width) // 2
     return [g.op("Slice", [xs[0], g.ints([top, left]),
                            g.ints([top + layer.height, left + layer.width]),
                            g.ints([1, 2], "axes")], layer.name)]
+
+
+def _random_crop(g, layer, xs, kts, t):
+    # inference: the input when it has the target size, else pynn's smart_resize
+    if tuple(_image_size(layer, kts)) == (layer.height, layer.width):
+        return _identity(g, layer, xs, kts, t)
+    return [_smart_resize(g, layer, xs[0], kts, crop=True)]
 
 
 def _auto_contrast(g, layer, xs, kts, t):
@@ -549,24 +577,10 @@ def _auto_contrast(g, layer, xs, kts, t):
 
 
 def _resizing(g, layer, xs, kts, t):
-    """Keras' half-pixel resize without antialiasing: ONNX Resize with half_pixel
-    coordinates (bilinear: linear; nearest: TF's floor((out + 0.5) * scale), i.e.
-    rounding half up)."""
-    _image_size(layer, kts)
-    if layer.crop_to_aspect_ratio:  # (pynn refuses pad_to_aspect_ratio and antialias)
-        raise _unsupported(layer, "crops to the aspect ratio, which the ONNX exporter does not "
-                                  "write")
     if layer.interpolation not in ("bilinear", "nearest"):
         raise _unsupported(layer, f"uses interpolation={layer.interpolation!r}; the ONNX "
                                   f"exporter writes 'bilinear' and 'nearest'")
-    sizes = g.op("Concat", [g.op("Slice", [g.op("Shape", [xs[0]], layer.name), g.ints([0]),
-                                           g.ints([1])], layer.name),
-                            g.ints([layer.height, layer.width, kts[0].shape[-1]])],
-                 layer.name, axis=0)
-    mode = dict(mode="linear") if layer.interpolation == "bilinear" else dict(
-        mode="nearest", nearest_mode="round_prefer_ceil")
-    return [g.op("Resize", [xs[0], "", "", sizes], layer.name,
-                 coordinate_transformation_mode="half_pixel", **mode)]
+    return [_smart_resize(g, layer, xs[0], kts, crop=layer.crop_to_aspect_ratio)]
 
 
 # ----------------------------------------------------------------- merges
@@ -993,7 +1007,7 @@ def _converters():
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
         L.PReLU: _prelu, L.Permute: _permute, L.Masking: _masking,
         L.RepeatVector: _repeat_vector, L.CenterCrop: _center_crop, L.Resizing: _resizing,
-        L.AutoContrast: _auto_contrast, L.ReversibleEmbedding: _reversible_embedding,
+        L.AutoContrast: _auto_contrast, L.RandomCrop: _random_crop, L.ReversibleEmbedding: _reversible_embedding,
         L.GroupNormalization: _group_norm, L.RMSNormalization: _rms_norm,
         L.UnitNormalization: _unit_norm,
         L.Attention: _score_attention, L.AdditiveAttention: _score_attention,
