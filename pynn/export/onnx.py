@@ -872,6 +872,83 @@ def _bidirectional(g, layer, xs, kts, t):
     return out + (fwd[1:] + bwd[1:] if layer.return_state else [])
 
 
+def _conv_lstm(g, layer, xs, kts, t):
+    """ConvLSTM1D/2D as pynn computes it: the input convolution of every step at once
+    (steps folded into the batch), then an ONNX Loop over the steps with the
+    recurrent convolution (stride 1, 'same', no bias) and LSTM's gates i, f, c, o;
+    channels-first inside, channels-last outside."""
+    kw = getattr(t, "call_kwargs", {}) or {}
+    if g.input_masks[0] is not None or kw.get("mask") is not None \
+            or kw.get("initial_state") is not None:
+        raise _unsupported(layer, "receives a mask or an initial_state, which the ONNX exporter "
+                                  "does not map")
+    name, rank, F = layer.name, layer.rank, layer.filters
+    shape = kts[0].shape
+    if any(d is None for d in shape[1:]):
+        raise _unsupported(layer, f"takes inputs of shape {shape}; the exporter needs every "
+                                  f"axis but the batch known")
+    T, frame = shape[1], list(shape[2:-1])
+    acts = []
+    for fn in (layer.recurrent_activation, layer.activation):
+        a = activations.serialize(fn)
+        if a not in _RNN_ACTIVATIONS:
+            raise _unsupported(layer, f"uses the activation {a!r}; the exporter writes "
+                                      f"{sorted(_RNN_ACTIVATIONS)}")
+        acts.append(a)
+    ract, act = acts
+    perm = (rank + 1, rank) + tuple(range(rank))
+    frames = g.op("Reshape", [xs[0], g.ints([-1] + list(shape[2:]))], name)
+    inputs = [_channels_first(g, frames, rank, name),
+              g.const(np.transpose(_w(layer.kernel), perm), f"{name}/kernel")]
+    if layer.use_bias:
+        inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
+    attrs = _window_attrs(layer, layer.padding, frame, layer.kernel_size, layer.strides,
+                          layer.dilation_rate)
+    xw = g.op("Conv", inputs, name, dilations=list(layer.dilation_rate), **attrs)
+    out_frame = list(t.shape[-rank - 1:-1])  # any output (sequence or state) ends (*S', F)
+    xw = g.op("Reshape", [xw, g.ints([-1, T, 4 * F] + out_frame)], name)
+    xw = g.op("Transpose", [xw], name, perm=[1, 0] + list(range(2, rank + 3)))  # (T, B, 4F, S)
+    if layer.go_backwards:
+        xw = g.op("Slice", [xw, g.ints([-1]), g.ints([_INT64_MIN]), g.ints([0]), g.ints([-1])],
+                  name)
+    batch = g.op("Slice", [g.op("Shape", [xs[0]], name), g.ints([0]), g.ints([1])], name)
+    zeros = g.op("ConstantOfShape", [g.op("Concat", [batch, g.ints([F] + out_frame)], name,
+                                          axis=0)], name)
+    b = g.sub()
+    it, cond = b.unique(f"{name}/step"), b.unique(f"{name}/cond")
+    h, c = b.unique(f"{name}/h"), b.unique(f"{name}/c")
+    rk = g.const(np.transpose(_w(layer.recurrent_kernel), perm), f"{name}/recurrent_kernel")
+    rec_attrs = _window_attrs(layer, "same", out_frame, layer.kernel_size, (1,) * rank,
+                              (1,) * rank)
+    z = b.op("Add", [b.op("Gather", [xw, it], name, axis=0),
+                     b.op("Conv", [h, rk], name, **rec_attrs)], name)
+
+    def gate(i):
+        return b.op("Slice", [z, g.ints([i * F]), g.ints([(i + 1) * F]), g.ints([1])], name)
+
+    i_, f_, o_ = (_rnn_activation(b, gate(k), ract, name) for k in (0, 1, 3))
+    c_new = b.op("Add", [b.op("Mul", [f_, c], name),
+                         b.op("Mul", [i_, _rnn_activation(b, gate(2), act, name)], name)], name)
+    h_new = b.op("Mul", [o_, _rnn_activation(b, c_new, act, name)], name)
+    y = b.op("Identity", [h_new], name)
+    cond_out = b.op("Identity", [cond], name)
+    H = b.helper
+    body = H.make_graph(
+        b.nodes, b.unique(f"{name}/body"),
+        [H.make_tensor_value_info(it, 7, []), H.make_tensor_value_info(cond, 9, []),
+         H.make_tensor_value_info(h, 1, None), H.make_tensor_value_info(c, 1, None)],
+        [H.make_tensor_value_info(n, dt, None)
+         for n, dt in [(cond_out, 9), (h_new, 1), (c_new, 1), (y, 1)]])
+    h_T, c_T, ys = g.op("Loop", [g.const(np.int64(T), "steps", np.int64), "", zeros, zeros],
+                        name, n_out=3, body=body)
+    if layer.return_sequences:  # (T, B, F, S) -> (B, T, S, F)
+        out = g.op("Transpose", [ys], name, perm=[1, 0] + list(range(3, rank + 3)) + [2])
+    else:
+        out = _channels_last(g, h_T, rank, name)
+    states = [_channels_last(g, h_T, rank, name), _channels_last(g, c_T, rank, name)]
+    return [out] + (states if layer.return_state else [])
+
+
 def _time_distributed(g, layer, xs, kts, t):
     """The steps folded into the batch axis, the wrapped layer's converter on
     (batch*time, ...), unfolded again: what TimeDistributed.call computes (it hands
@@ -1042,7 +1119,7 @@ def _converters():
         L.Maximum: _elementwise_merge("Max"), L.Minimum: _elementwise_merge("Min"),
         L.Concatenate: _concatenate, L.Dot: _dot,
         L.SimpleRNN: _rnn, L.LSTM: _rnn, L.GRU: _rnn, L.Bidirectional: _bidirectional,
-        L.RNN: _rnn_of_cell,
+        L.RNN: _rnn_of_cell, L.ConvLSTM1D: _conv_lstm, L.ConvLSTM2D: _conv_lstm,
         L.MultiHeadAttention: _attention, L.GroupQueryAttention: _attention,
     })
     return table
