@@ -436,6 +436,10 @@ def test_recurrent_options_it_cannot_express_are_refused(tmp_path):
     with pytest.raises(ValueError, match="'gru_before' \\(GRU\\) is a GRU with "
                                          "reset_after=False under a mask"):
         pynn.Model(ids, y).export(str(tmp_path / "m.onnx"), format="onnx")
+    conv = seq((3, 5, 2), L.ConvLSTM1D(2, 2, activation="softplus", name="soft_convlstm"))
+    with pytest.raises(ValueError, match="'soft_convlstm' \\(ConvLSTM1D\\) uses the "
+                                         "activation 'softplus'"):
+        conv.export(str(tmp_path / "m.onnx"), format="onnx")
     assert not (tmp_path / "m.onnx").exists()
 
 

@@ -890,7 +890,10 @@ def _conv_lstm(g, layer, xs, kts, t):
     T, frame = shape[1], list(shape[2:-1])
     acts = []
     for fn in (layer.recurrent_activation, layer.activation):
-        a = activations.serialize(fn)
+        try:
+            a = activations.serialize(fn)
+        except ValueError:  # a custom function
+            a = repr(fn)
         if a not in _RNN_ACTIVATIONS:
             raise _unsupported(layer, f"uses the activation {a!r}; the exporter writes "
                                       f"{sorted(_RNN_ACTIVATIONS)}")
