@@ -14,6 +14,10 @@ here, once, at export:
 - Masks (Embedding(mask_zero=True)) follow pynn's propagation rules; a masked
   recurrent layer becomes an ONNX Loop running Keras' cell equations, since ONNX's
   RNN ops only express padding at the end of a sequence.
+- Dropout, noise, ActivityRegularization and the random augmentation layers are the
+  identity at inference and export as Identity; RNN(SimpleRNNCell / LSTMCell /
+  GRUCell) exports as the matching recurrent layer. An option a converter cannot
+  express (a stateful layer, attention scores or masks, ...) raises, naming the layer.
 The batch axis is dynamic ("batch"); every other axis keeps its declared size.
 An input is float32 (what predict takes); an Embedding casts its ids to int64.
 
@@ -89,6 +93,7 @@ class _Builder:
 
 
 def _unsupported(layer, why):
+    layer = getattr(layer, "owner", layer)  # an RNN(cell) seen as its recurrent layer
     return ValueError(f"ONNX export: layer '{layer.name}' ({type(layer).__name__}) {why}")
 
 
@@ -207,6 +212,55 @@ def _embedding(g, layer, xs, kts, t):
                  layer.name, axis=0)]
 
 
+def _reversible_embedding(g, layer, xs, kts, t):
+    """Forward: an Embedding. reverse=True: vectors -> logits against the (tied or own)
+    reverse matrix, with the optional tanh soft cap."""
+    if not (getattr(t, "call_kwargs", {}) or {}).get("reverse"):
+        return _embedding(g, layer, xs, kts, t)
+    name = layer.name
+    matrix = _w(layer.embeddings).T if layer.tie_weights else _w(layer.reverse_embeddings)
+    logits = g.op("MatMul", [xs[0], g.const(matrix, f"{name}/reverse")], name)
+    if layer.logit_soft_cap is not None:
+        cap = g.const(layer.logit_soft_cap, f"{name}/soft_cap")
+        logits = g.op("Mul", [g.op("Tanh", [g.op("Div", [logits, cap], name)], name), cap], name)
+    return [logits]
+
+
+def _prelu(g, layer, xs, kts, t):
+    # Keras' relu(x) - alpha * relu(-x) is ONNX's PRelu; alpha (per sample) broadcasts
+    return [g.op("PRelu", [xs[0], g.const(_w(layer.alpha), f"{layer.name}/alpha")], layer.name)]
+
+
+def _einsum_dense(g, layer, xs, kts, t):
+    i, w, o = layer._letters(len(kts[0].shape))
+    y = g.op("Einsum", [xs[0], g.const(_w(layer.kernel), f"{layer.name}/kernel")], layer.name,
+             equation=f"{i},{w}->{o}")
+    if layer.bias is not None:
+        y = g.op("Add", [y, g.const(_w(layer.bias), f"{layer.name}/bias")], layer.name)
+    return [_activation(g, y, layer.activation, layer.name, layer)]
+
+
+def _masking_keep(g, layer, x):
+    """(batch, ..., 1) float: 1 where a step has a feature other than mask_value."""
+    differs = g.op("Not", [g.op("Equal", [x, g.const(layer.mask_value, f"{layer.name}/value")],
+                                layer.name)], layer.name)
+    return g.op("ReduceMax", [g.op("Cast", [differs], layer.name, to=1)], layer.name, axes=[-1],
+                keepdims=1)
+
+
+def _masking(g, layer, xs, kts, t):
+    return [g.op("Mul", [xs[0], _masking_keep(g, layer, xs[0])], layer.name)]
+
+
+def _permute(g, layer, xs, kts, t):
+    return [g.op("Transpose", [xs[0]], layer.name, perm=[0] + list(layer.dims))]
+
+
+def _repeat_vector(g, layer, xs, kts, t):
+    y = g.op("Unsqueeze", [xs[0], g.ints([1], "axes")], layer.name)  # (batch, 1, features)
+    return [g.op("Expand", [y, g.ints([1, layer.n, 1])], layer.name)]
+
+
 # ----------------------------------------------------------------- convolution and pooling
 def _same_pads(layer, sizes, kernel, strides, dilation):
     """TF's 'same' padding: the extra pixel goes at the end. None when a size is unknown."""
@@ -289,38 +343,41 @@ def _conv_transpose(g, layer, xs, kts, t):
 
 
 def _depthwise(layer, sizes):
-    """Keras' depthwise kernel (KH, KW, C, M) as a grouped Conv's (C*M, 1, KH, KW):
+    """Keras' depthwise kernel (K..., C, M) as a grouped Conv's (C*M, 1, K...):
     group c makes output channels c*M .. c*M + M - 1, Keras' order."""
-    k = _w(layer._depthwise)
-    kh, kw, c, m = k.shape
-    kernel = np.transpose(k.reshape(kh, kw, c * m), (2, 0, 1))[:, None]
+    k = _w(next(getattr(layer, a) for a in ("_depthwise", "depthwise_kernel", "kernel")
+                if hasattr(layer, a)))  # 2D layers, SeparableConv1D, DepthwiseConv1D
+    *ks, c, m = k.shape
+    r = len(ks)
+    kernel = np.transpose(k.reshape(*ks, c * m), (r,) + tuple(range(r)))[:, None]
     attrs = _window_attrs(layer, layer.padding, sizes, layer.kernel_size, layer.strides,
                           layer.dilation_rate)
     return kernel, c, attrs
 
 
 def _depthwise_conv(g, layer, xs, kts, t):
-    name = layer.name
+    name, rank = layer.name, len(kts[0].shape) - 2
     kernel, c, attrs = _depthwise(layer, kts[0].shape[1:-1])
-    inputs = [_channels_first(g, xs[0], 2, name), g.const(kernel, f"{name}/kernel")]
+    inputs = [_channels_first(g, xs[0], rank, name), g.const(kernel, f"{name}/kernel")]
     if layer.use_bias:
         inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
     y = g.op("Conv", inputs, name, group=c, dilations=list(layer.dilation_rate), **attrs)
-    return [_activation(g, _channels_last(g, y, 2, name), layer.activation, name, layer)]
+    return [_activation(g, _channels_last(g, y, rank, name), layer.activation, name, layer)]
 
 
 def _separable_conv(g, layer, xs, kts, t):
     """The grouped depthwise Conv, then a 1x1 Conv with the bias."""
-    name = layer.name
+    name, rank = layer.name, len(kts[0].shape) - 2
     kernel, c, attrs = _depthwise(layer, kts[0].shape[1:-1])
-    y = g.op("Conv", [_channels_first(g, xs[0], 2, name), g.const(kernel, f"{name}/depthwise")],
+    y = g.op("Conv", [_channels_first(g, xs[0], rank, name), g.const(kernel, f"{name}/depthwise")],
              name, group=c, dilations=list(layer.dilation_rate), **attrs)
-    point = np.transpose(_w(layer.pointwise_kernel), (3, 2, 0, 1))
+    point = _w(layer.pointwise_kernel)  # (1..., C*M, filters) -> (filters, C*M, 1...)
+    point = np.transpose(point, (rank + 1, rank) + tuple(range(rank)))
     inputs = [y, g.const(point, f"{name}/pointwise")]
     if layer.use_bias:
         inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
-    y = g.op("Conv", inputs, name, kernel_shape=[1, 1])
-    return [_activation(g, _channels_last(g, y, 2, name), layer.activation, name, layer)]
+    y = g.op("Conv", inputs, name, kernel_shape=[1] * rank)
+    return [_activation(g, _channels_last(g, y, rank, name), layer.activation, name, layer)]
 
 def _pool(op_type):
     def convert(g, layer, xs, kts, t):
@@ -335,9 +392,30 @@ def _pool(op_type):
 
 def _global_pool(op_type):
     def convert(g, layer, xs, kts, t):
-        return [g.op(op_type, [xs[0]], layer.name, axes=list(range(1, layer.rank + 1)),
-                     keepdims=int(layer.keepdims))]
+        first = getattr(layer, "data_format", "channels_last") == "channels_first"
+        axes = list(range(2, layer.rank + 2)) if first else list(range(1, layer.rank + 1))
+        return [g.op(op_type, [xs[0]], layer.name, axes=axes, keepdims=int(layer.keepdims))]
     return convert
+
+
+def _adaptive_pool(g, layer, xs, kts, t):
+    """pynn's windows, axis after axis: output cell i of o pools input cells
+    floor(i*n/o) .. ceil((i+1)*n/o) - 1, one Slice and Reduce per cell."""
+    import math
+    name, y = layer.name, xs[0]
+    op_type = "ReduceMax" if "Max" in type(layer).__name__ else "ReduceMean"
+    for axis, o in enumerate(layer.output_size, start=1):
+        n = kts[0].shape[axis]
+        if n is None:
+            raise _unsupported(layer, "pools an axis of unknown (None) size; the exporter needs "
+                                      "the sizes known to place the windows")
+        cells = []
+        for i in range(o):
+            lo, hi = (i * n) // o, math.ceil((i + 1) * n / o)
+            window = g.op("Slice", [y, g.ints([lo]), g.ints([hi]), g.ints([axis], "axes")], name)
+            cells.append(g.op(op_type, [window], name, axes=[axis], keepdims=1))
+        y = cells[0] if o == 1 else g.op("Concat", cells, name, axis=axis)
+    return [y]
 
 
 # ----------------------------------------------------------------- normalization
@@ -361,32 +439,148 @@ def _layer_norm(g, layer, xs, kts, t):
                  layer.name, axis=-1, epsilon=layer.epsilon)]
 
 
+def _group_norm(g, layer, xs, kts, t):
+    """(x - mean) / sqrt(var + eps) over each group of channels and all positions (the
+    biased variance, as Keras), then gamma, beta per channel. Opset 17 has no
+    GroupNormalization: (batch, ..., C) is viewed as (batch, positions, G, C/G)."""
+    name, c, groups = layer.name, kts[0].shape[-1], layer.groups
+    x = g.op("Reshape", [xs[0], g.ints([0, -1, groups, c // groups])], name)
+    mean = g.op("ReduceMean", [x], name, axes=[1, 3], keepdims=1)
+    centred = g.op("Sub", [x, mean], name)
+    var = g.op("ReduceMean", [g.op("Mul", [centred, centred], name)], name, axes=[1, 3],
+               keepdims=1)
+    std = g.op("Sqrt", [g.op("Add", [var, g.const(layer.epsilon, f"{name}/epsilon")], name)], name)
+    y = g.op("Reshape", [g.op("Div", [centred, std], name), g.op("Shape", [xs[0]], name)], name)
+    if layer.scale:
+        y = g.op("Mul", [y, g.const(_w(layer.gamma), f"{name}/gamma")], name)
+    if layer.center:
+        y = g.op("Add", [y, g.const(_w(layer.beta), f"{name}/beta")], name)
+    return [y]
+
+
+def _rms_norm(g, layer, xs, kts, t):
+    name, rank = layer.name, len(kts[0].shape)
+    axes = sorted(a % rank for a in layer._axes)
+    ms = g.op("ReduceMean", [g.op("Mul", [xs[0], xs[0]], name)], name, axes=axes, keepdims=1)
+    rms = g.op("Sqrt", [g.op("Add", [ms, g.const(layer.epsilon, f"{name}/epsilon")], name)], name)
+    scale = _w(layer.scale).reshape((1,) + layer._bshape)
+    return [g.op("Mul", [g.op("Div", [xs[0], rms], name), g.const(scale, f"{name}/scale")], name)]
+
+
+def _unit_norm(g, layer, xs, kts, t):
+    # pynn's x * rsqrt(max(sum(x^2), 1e-24)): a zero vector stays zero
+    name, rank = layer.name, len(kts[0].shape)
+    axes = sorted(a % rank for a in layer._axes)
+    ss = g.op("ReduceSum", [g.op("Mul", [xs[0], xs[0]], name), g.ints(axes, "axes")], name,
+              keepdims=1)
+    norm = g.op("Sqrt", [g.op("Max", [ss, g.const(1e-24, "tiny")], name)], name)
+    return [g.op("Div", [xs[0], norm], name)]
+
+
 # ----------------------------------------------------------------- reshaping
+def _spatial_pairs(layer, values):
+    """(begin, end) per spatial axis: 1D (b, e), 2D (top, bottom, left, right), 3D pairs."""
+    if isinstance(values[0], (tuple, list)):
+        return [tuple(v) for v in values]
+    return [tuple(values[i:i + 2]) for i in range(0, len(values), 2)]
+
+
 def _zero_padding(g, layer, xs, kts, t):
-    if layer.rank == 2:
-        top, bottom, left, right = layer.padding
-        pads = [0, top, left, 0, 0, bottom, right, 0]
-    else:
-        pads = [0, layer.padding[0], 0, 0, layer.padding[1], 0]
+    pairs = _spatial_pairs(layer, layer.padding)
+    pads = [0] + [p[0] for p in pairs] + [0, 0] + [p[1] for p in pairs] + [0]
     return [g.op("Pad", [xs[0], g.ints(pads, "pads")], layer.name, mode="constant")]
 
 
 def _cropping(g, layer, xs, kts, t):
-    crops = layer.cropping
-    pairs = [crops] if layer.rank == 1 else [crops[:2], crops[2:]]
+    pairs = _spatial_pairs(layer, layer.cropping)
     starts = [p[0] for p in pairs]
     ends = [-p[1] if p[1] else np.iinfo(np.int64).max for p in pairs]
-    axes = list(range(1, layer.rank + 1))
+    axes = list(range(1, len(pairs) + 1))
     return [g.op("Slice", [xs[0], g.ints(starts, "starts"), g.ints(ends, "ends"),
                            g.ints(axes, "axes")], layer.name)]
 
 
 def _upsampling(g, layer, xs, kts, t):
-    size = (layer.size,) if layer.rank == 1 else tuple(layer.size)
+    size = (layer.size,) if isinstance(layer.size, int) else tuple(layer.size)
     scales = g.const([1.0, *size, 1.0], f"{layer.name}/scales")
     # nearest, asymmetric coordinates, floor: each input pixel repeated size times
     return [g.op("Resize", [xs[0], "", scales], layer.name, mode="nearest",
                  coordinate_transformation_mode="asymmetric", nearest_mode="floor")]
+
+
+def _image_size(layer, kts):
+    h, w = kts[0].shape[1:3]
+    if len(kts[0].shape) != 4 or h is None or w is None:
+        raise _unsupported(layer, f"takes images of shape {kts[0].shape}; the exporter needs a "
+                                  f"batch of images of known height and width")
+    return h, w
+
+
+def _smart_resize(g, layer, x, kts, crop):
+    """pynn's smart_resize (with crop) or resize to (layer.height, layer.width): the
+    largest centred window of the target's aspect ratio, then Keras' half-pixel resize
+    without antialiasing, which is ONNX Resize with half_pixel coordinates (bilinear:
+    linear; nearest: TF's floor((out + 0.5) * scale), i.e. rounding half up)."""
+    h, w = _image_size(layer, kts)
+    height, width, name = layer.height, layer.width, layer.name
+    if crop:
+        ch = max(min(h, int(float(w * height) / width)), 1)
+        cw = max(min(w, int(float(h * width) / height)), 1)
+        top, left = int(float(h - ch) / 2), int(float(w - cw) / 2)
+        if (ch, cw) != (h, w):
+            x = g.op("Slice", [x, g.ints([top, left]), g.ints([top + ch, left + cw]),
+                               g.ints([1, 2], "axes")], name)
+    sizes = g.op("Concat", [g.op("Slice", [g.op("Shape", [x], name), g.ints([0]), g.ints([1])],
+                                 name), g.ints([height, width, kts[0].shape[-1]])], name, axis=0)
+    interpolation = getattr(layer, "interpolation", "bilinear")
+    mode = dict(mode="linear") if interpolation == "bilinear" else dict(
+        mode="nearest", nearest_mode="round_prefer_ceil")
+    return g.op("Resize", [x, "", "", sizes], name, coordinate_transformation_mode="half_pixel",
+                **mode)
+
+
+def _center_crop(g, layer, xs, kts, t):
+    h, w = _image_size(layer, kts)
+    if h < layer.height or w < layer.width:  # pynn: the aspect-ratio window, resized
+        return [_smart_resize(g, layer, xs[0], kts, crop=True)]
+    top, left = (h - layer.height) // 2, (w - layer.width) // 2
+    return [g.op("Slice", [xs[0], g.ints([top, left]),
+                           g.ints([top + layer.height, left + layer.width]),
+                           g.ints([1, 2], "axes")], layer.name)]
+
+
+def _random_crop(g, layer, xs, kts, t):
+    # inference: the input when it has the target size, else pynn's smart_resize
+    if tuple(_image_size(layer, kts)) == (layer.height, layer.width):
+        return _identity(g, layer, xs, kts, t)
+    return [_smart_resize(g, layer, xs[0], kts, crop=True)]
+
+
+def _auto_contrast(g, layer, xs, kts, t):
+    """pynn's stretch of each image's channels to the full value range (per image and
+    channel min / max over height and width); a flat channel (0 / 0) stays as it came."""
+    _image_size(layer, kts)
+    name, x = layer.name, xs[0]
+    lo, hi = (float(v) for v in layer.value_range)
+    v = x if (lo, hi) == (0.0, 255.0) else g.op("Mul", [g.op("Sub", [x, g.const(lo, "lo")], name),
+                                                         g.const(255.0 / (hi - lo), "to255")], name)
+    low = g.op("ReduceMin", [v], name, axes=[1, 2], keepdims=1)
+    high = g.op("ReduceMax", [v], name, axes=[1, 2], keepdims=1)
+    scale = g.op("Div", [g.const(255.0, "c255"), g.op("Sub", [high, low], name)], name)
+    out = g.op("Sub", [g.op("Mul", [v, scale], name), g.op("Mul", [low, scale], name)], name)
+    out = g.op("Min", [g.op("Max", [out, g.const(0.0, "zero")], name), g.const(255.0, "c255")],
+               name)
+    if (lo, hi) != (0.0, 255.0):
+        out = g.op("Add", [g.op("Mul", [out, g.const((hi - lo) / 255.0, "from255")], name),
+                           g.const(lo, "lo")], name)
+    return [g.op("Where", [g.op("IsNaN", [out], name), x, out], name)]
+
+
+def _resizing(g, layer, xs, kts, t):
+    if layer.interpolation not in ("bilinear", "nearest"):
+        raise _unsupported(layer, f"uses interpolation={layer.interpolation!r}; the ONNX "
+                                  f"exporter writes 'bilinear' and 'nearest'")
+    return [_smart_resize(g, layer, xs[0], kts, crop=layer.crop_to_aspect_ratio)]
 
 
 # ----------------------------------------------------------------- merges
@@ -449,6 +643,32 @@ def _reverse_time(g, x, base):
                           g.ints([1], "axes"), g.ints([-1], "steps")], base)
 
 
+def _rnn_kind(layer):
+    """'SimpleRNN', 'LSTM' or 'GRU': the layer's class, or the cell of an RNN(cell) view."""
+    return getattr(layer, "kind", None) or type(layer).__name__
+
+
+def _cell_view(layer, cell):
+    """A SimpleRNNCell / LSTMCell / GRUCell of RNN layer seen as the matching recurrent
+    layer: the cell's weights and activations, the RNN's sequence options."""
+    from types import SimpleNamespace
+    from ..layers import rnn_cells as C
+    kinds = {C.SimpleRNNCell: "SimpleRNN", C.LSTMCell: "LSTM", C.GRUCell: "GRU"}
+    if type(cell) not in kinds:
+        raise _unsupported(layer, f"runs a {type(cell).__name__} cell; the ONNX exporter maps "
+                                  f"RNN over SimpleRNNCell, LSTMCell, GRUCell or a "
+                                  f"StackedRNNCells of them")
+    view = SimpleNamespace(**{k: getattr(cell, k) for k in (
+        "units", "kernel", "recurrent_kernel", "bias", "use_bias", "activation")})
+    view.recurrent_activation = getattr(cell, "recurrent_activation", None)
+    view.reset_after = getattr(cell, "reset_after", True)
+    for k in ("go_backwards", "return_sequences", "return_state", "stateful",
+              "zero_output_for_mask", "name"):
+        setattr(view, k, getattr(layer, k))
+    view.kind, view.owner = kinds[type(cell)], layer
+    return view
+
+
 def _rnn_layer(g, layer, x, t, base, mask=None):
     """One recurrent layer on (batch, T, features) x; [output, *states] names."""
     kw = getattr(t, "call_kwargs", {}) or {}
@@ -456,9 +676,16 @@ def _rnn_layer(g, layer, x, t, base, mask=None):
         if kw.get(key) is not None:
             raise _unsupported(layer, f"is called with {key}=..., which the ONNX exporter does "
                                       f"not map")
+    if getattr(layer, "stateful", False):  # the graph cannot carry a state between calls
+        raise _unsupported(layer, "is stateful (its state carries over between batches), which "
+                                  "an ONNX graph cannot express")
+    kind = _rnn_kind(layer)
     if mask is not None:
+        if kind == "GRU" and not layer.reset_after:
+            raise _unsupported(layer, "is a GRU with reset_after=False under a mask, which the "
+                                      "ONNX exporter does not write")
         return _masked_rnn_loop(g, layer, x, mask, base)
-    u, kind = layer.units, type(layer).__name__
+    u = layer.units
     kernel, rec = _w(layer.kernel), _w(layer.recurrent_kernel)
     if kind == "LSTM":
         gates, op_type, acts = 4, "LSTM", [layer.recurrent_activation, layer.activation,
@@ -476,7 +703,7 @@ def _rnn_layer(g, layer, x, t, base, mask=None):
     W, R = blocks(kernel)[None], blocks(rec)[None]
     if not layer.use_bias:
         B = np.zeros((1, 2 * gates * u), np.float32)
-    elif kind == "GRU":  # (2, 3u): input bias, recurrent bias -> ONNX's Wb, Rb
+    elif kind == "GRU" and layer.reset_after:  # (2, 3u): input, recurrent bias -> Wb, Rb
         b = _w(layer.bias)
         B = np.concatenate([b[0], b[1]])[None]
     else:
@@ -491,8 +718,8 @@ def _rnn_layer(g, layer, x, t, base, mask=None):
     attrs = dict(hidden_size=u, activations=names, direction="forward")
     if alphas:
         attrs.update(activation_alpha=alphas, activation_beta=betas)
-    if kind == "GRU":
-        attrs["linear_before_reset"] = 1  # Keras 3's reset_after=True
+    if kind == "GRU":  # Keras 3's reset_after=True; False is ONNX's default formulation
+        attrs["linear_before_reset"] = int(layer.reset_after)
     if layer.go_backwards:
         x = _reverse_time(g, x, base)
     xt = g.op("Transpose", [x], base, perm=[1, 0, 2])  # (T, batch, features)
@@ -526,7 +753,7 @@ def _masked_rnn_loop(g, layer, x, mask, base):
     So the cell is written out with Keras' equations and its weight layout, and a
     masked step keeps the state, as Keras' rnn(): the output repeats the last
     one, or is zeros with zero_output_for_mask."""
-    kind, u, name = type(layer).__name__, layer.units, base
+    kind, u, name = _rnn_kind(layer), layer.units, base
     act, ract = layer.activation, getattr(layer, "recurrent_activation", None)
     if layer.go_backwards:
         x, mask = _reverse_time(g, x, name), _reverse_time(g, mask, name)
@@ -603,6 +830,26 @@ def _rnn(g, layer, xs, kts, t):
     return _rnn_layer(g, layer, xs[0], t, layer.name, g.input_masks[0])
 
 
+def _rnn_of_cell(g, layer, xs, kts, t):
+    """RNN(cell), and RNN(StackedRNNCells) as pynn runs it: cell after cell over the whole
+    sequence; with go_backwards the first cell reverses it and the cells above see it
+    (and its mask) already in processing order."""
+    from ..layers.rnn_cells import StackedRNNCells
+    cells = layer.cell.cells if isinstance(layer.cell, StackedRNNCells) else [layer.cell]
+    x, mask, states = xs[0], g.input_masks[0], []
+    for i, cell in enumerate(cells):
+        view = _cell_view(layer, cell)
+        view.go_backwards = layer.go_backwards and i == 0
+        view.return_sequences = layer.return_sequences or i < len(cells) - 1
+        view.return_state = True
+        if i == 1 and mask is not None and layer.go_backwards:
+            mask = _reverse_time(g, mask, layer.name)
+        base = layer.name if len(cells) == 1 else f"{layer.name}/cell_{i}"
+        out = _rnn_layer(g, view, x, t, base, mask)
+        x, states = out[0], states + out[1:]
+    return [x] + (states if layer.return_state else [])
+
+
 def _bidirectional(g, layer, xs, kts, t):
     mask = g.input_masks[0]
     fwd = _rnn_layer(g, layer.forward_layer, xs[0], t, f"{layer.name}/forward", mask)
@@ -625,6 +872,108 @@ def _bidirectional(g, layer, xs, kts, t):
     return out + (fwd[1:] + bwd[1:] if layer.return_state else [])
 
 
+def _conv_lstm(g, layer, xs, kts, t):
+    """ConvLSTM1D/2D as pynn computes it: the input convolution of every step at once
+    (steps folded into the batch), then an ONNX Loop over the steps with the
+    recurrent convolution (stride 1, 'same', no bias) and LSTM's gates i, f, c, o;
+    channels-first inside, channels-last outside."""
+    kw = getattr(t, "call_kwargs", {}) or {}
+    if g.input_masks[0] is not None or kw.get("mask") is not None \
+            or kw.get("initial_state") is not None:
+        raise _unsupported(layer, "receives a mask or an initial_state, which the ONNX exporter "
+                                  "does not map")
+    name, rank, F = layer.name, layer.rank, layer.filters
+    shape = kts[0].shape
+    if any(d is None for d in shape[1:]):
+        raise _unsupported(layer, f"takes inputs of shape {shape}; the exporter needs every "
+                                  f"axis but the batch known")
+    T, frame = shape[1], list(shape[2:-1])
+    acts = []
+    for fn in (layer.recurrent_activation, layer.activation):
+        try:
+            a = activations.serialize(fn)
+        except ValueError:  # a custom function
+            a = repr(fn)
+        if a not in _RNN_ACTIVATIONS:
+            raise _unsupported(layer, f"uses the activation {a!r}; the exporter writes "
+                                      f"{sorted(_RNN_ACTIVATIONS)}")
+        acts.append(a)
+    ract, act = acts
+    perm = (rank + 1, rank) + tuple(range(rank))
+    frames = g.op("Reshape", [xs[0], g.ints([-1] + list(shape[2:]))], name)
+    inputs = [_channels_first(g, frames, rank, name),
+              g.const(np.transpose(_w(layer.kernel), perm), f"{name}/kernel")]
+    if layer.use_bias:
+        inputs.append(g.const(_w(layer.bias), f"{name}/bias"))
+    attrs = _window_attrs(layer, layer.padding, frame, layer.kernel_size, layer.strides,
+                          layer.dilation_rate)
+    xw = g.op("Conv", inputs, name, dilations=list(layer.dilation_rate), **attrs)
+    out_frame = list(t.shape[-rank - 1:-1])  # any output (sequence or state) ends (*S', F)
+    xw = g.op("Reshape", [xw, g.ints([-1, T, 4 * F] + out_frame)], name)
+    xw = g.op("Transpose", [xw], name, perm=[1, 0] + list(range(2, rank + 3)))  # (T, B, 4F, S)
+    if layer.go_backwards:
+        xw = g.op("Slice", [xw, g.ints([-1]), g.ints([_INT64_MIN]), g.ints([0]), g.ints([-1])],
+                  name)
+    batch = g.op("Slice", [g.op("Shape", [xs[0]], name), g.ints([0]), g.ints([1])], name)
+    zeros = g.op("ConstantOfShape", [g.op("Concat", [batch, g.ints([F] + out_frame)], name,
+                                          axis=0)], name)
+    b = g.sub()
+    it, cond = b.unique(f"{name}/step"), b.unique(f"{name}/cond")
+    h, c = b.unique(f"{name}/h"), b.unique(f"{name}/c")
+    rk = g.const(np.transpose(_w(layer.recurrent_kernel), perm), f"{name}/recurrent_kernel")
+    rec_attrs = _window_attrs(layer, "same", out_frame, layer.kernel_size, (1,) * rank,
+                              (1,) * rank)
+    z = b.op("Add", [b.op("Gather", [xw, it], name, axis=0),
+                     b.op("Conv", [h, rk], name, **rec_attrs)], name)
+
+    def gate(i):
+        return b.op("Slice", [z, g.ints([i * F]), g.ints([(i + 1) * F]), g.ints([1])], name)
+
+    i_, f_, o_ = (_rnn_activation(b, gate(k), ract, name) for k in (0, 1, 3))
+    c_new = b.op("Add", [b.op("Mul", [f_, c], name),
+                         b.op("Mul", [i_, _rnn_activation(b, gate(2), act, name)], name)], name)
+    h_new = b.op("Mul", [o_, _rnn_activation(b, c_new, act, name)], name)
+    y = b.op("Identity", [h_new], name)
+    cond_out = b.op("Identity", [cond], name)
+    H = b.helper
+    body = H.make_graph(
+        b.nodes, b.unique(f"{name}/body"),
+        [H.make_tensor_value_info(it, 7, []), H.make_tensor_value_info(cond, 9, []),
+         H.make_tensor_value_info(h, 1, None), H.make_tensor_value_info(c, 1, None)],
+        [H.make_tensor_value_info(n, dt, None)
+         for n, dt in [(cond_out, 9), (h_new, 1), (c_new, 1), (y, 1)]])
+    h_T, c_T, ys = g.op("Loop", [g.const(np.int64(T), "steps", np.int64), "", zeros, zeros],
+                        name, n_out=3, body=body)
+    if layer.return_sequences:  # (T, B, F, S) -> (B, T, S, F)
+        out = g.op("Transpose", [ys], name, perm=[1, 0] + list(range(3, rank + 3)) + [2])
+    else:
+        out = _channels_last(g, h_T, rank, name)
+    states = [_channels_last(g, h_T, rank, name), _channels_last(g, c_T, rank, name)]
+    return [out] + (states if layer.return_state else [])
+
+
+def _time_distributed(g, layer, xs, kts, t):
+    """The steps folded into the batch axis, the wrapped layer's converter on
+    (batch*time, ...), unfolded again: what TimeDistributed.call computes (it hands
+    the wrapped layer no mask)."""
+    from types import SimpleNamespace
+    name, shape, inner = layer.name, kts[0].shape, layer.layer
+    if any(d is None for d in tuple(shape[2:]) + tuple(t.shape[2:])):
+        raise _unsupported(layer, f"maps per-step shapes {shape[2:]} -> {t.shape[2:]} with an "
+                                  f"unknown (None) size; the exporter needs them known")
+    folded_kt = SimpleNamespace(shape=(None,) + tuple(shape[2:]), layer=None)
+    folded = g.op("Reshape", [xs[0], g.ints([-1] + list(shape[2:]))], name)
+    outer_masks, g.input_masks = g.input_masks, [None]
+    outs = _converter_for(inner, g.converters)(
+        g, inner, [folded], [folded_kt], SimpleNamespace(call_kwargs={}, inputs=(folded_kt,)))
+    g.input_masks = outer_masks
+    if len(outs) != 1:
+        raise _unsupported(layer, f"wraps {type(inner).__name__}, which returns several outputs")
+    batch_time = g.op("Slice", [g.op("Shape", [xs[0]], name), g.ints([0]), g.ints([2])], name)
+    target = g.op("Concat", [batch_time, g.ints(list(t.shape[2:]))], name, axis=0)
+    return [g.op("Reshape", [outs[0], target], name)]
+
+
 # ----------------------------------------------------------------- attention
 def _attention(g, layer, xs, kts, t):
     kw = getattr(t, "call_kwargs", {}) or {}
@@ -632,9 +981,22 @@ def _attention(g, layer, xs, kts, t):
         if kw.get(key) is not None:
             raise _unsupported(layer, f"is called with {key}, which the ONNX exporter does not "
                                       f"map (use_causal_mask=True is supported)")
+    if kw.get("return_attention_scores"):
+        raise _unsupported(layer, "returns its attention scores, which the ONNX exporter does "
+                                  "not write")
+    if getattr(layer, "sliding_window", None) is not None:
+        raise _unsupported(layer, "uses a sliding_window, which the ONNX exporter does not map")
     H, kd, vd, name = layer.num_heads, layer.key_dim, layer.value_dim, layer.name
     query, value = xs[0], xs[1]
     key = xs[2] if len(xs) > 2 else value
+
+    def shared(x, depth):  # GroupQueryAttention: each key/value head serves R query heads
+        r = getattr(layer, "num_repeats", 1)
+        if r == 1:
+            return x
+        x = g.op("Reshape", [x, g.ints([0, 0, layer.num_key_value_heads, 1, depth])], name)
+        x = g.op("Expand", [x, g.ints([1, 1, 1, r, 1])], name)
+        return g.op("Reshape", [x, g.ints([0, 0, H * depth])], name)
 
     def project(x, kernel, bias, what):
         k = _w(kernel)
@@ -650,8 +1012,8 @@ def _attention(g, layer, xs, kts, t):
         return g.op("Transpose", [x], name, perm=[0, 2, 1, 3])
 
     q = heads(project(query, layer.query_kernel, layer.query_bias, "query"), kd)
-    k = heads(project(key, layer.key_kernel, layer.key_bias, "key"), kd)
-    v = heads(project(value, layer.value_kernel, layer.value_bias, "value"), vd)
+    k = heads(shared(project(key, layer.key_kernel, layer.key_bias, "key"), kd), kd)
+    v = heads(shared(project(value, layer.value_kernel, layer.value_bias, "value"), vd), vd)
     scores = g.op("MatMul", [q, g.op("Transpose", [k], name, perm=[0, 1, 3, 2])], name)
     scores = g.op("Mul", [scores, g.const(1.0 / np.sqrt(kd), "scale")], name)
     if kw.get("use_causal_mask"):
@@ -665,14 +1027,80 @@ def _attention(g, layer, xs, kts, t):
     attn = g.op("Softmax", [scores], name, axis=-1)
     o = g.op("Transpose", [g.op("MatMul", [attn, v], name)], name, perm=[0, 2, 1, 3])
     o = g.op("Reshape", [o, g.ints([0, 0, H * vd])], name)
+    if getattr(layer, "use_gate", False):
+        gate = project(query, layer.gate_kernel, layer.gate_bias, "gate")
+        o = g.op("Mul", [o, g.op("Sigmoid", [gate], name)], name)
     return [project(o, layer.output_kernel, layer.output_bias, "attention_output")]
+
+
+def _score_attention(g, layer, xs, kts, t):
+    """Attention (dot or concat scores) and AdditiveAttention, without masks."""
+    kw = getattr(t, "call_kwargs", {}) or {}
+    name = layer.name
+    if layer._scores_wanted or kw.get("return_attention_scores"):
+        raise _unsupported(layer, "returns its attention scores, which the ONNX exporter does "
+                                  "not write")
+    if kw.get("mask") is not None or any(m is not None for m in g.input_masks):
+        raise _unsupported(layer, "receives a query/value mask, which the ONNX exporter does not "
+                                  "map")
+    q, v = xs[0], xs[1]
+    k = xs[2] if len(xs) > 2 else v
+    additive = type(layer).__name__ == "AdditiveAttention"
+    if additive or layer.score_mode == "concat":  # sum(tanh(q_i + k_j) [* scale]) over features
+        s = g.op("Add", [g.op("Unsqueeze", [q, g.ints([2], "axes")], name),
+                         g.op("Unsqueeze", [k, g.ints([1], "axes")], name)], name)
+        if not additive and layer.scale is not None:
+            s = g.op("Mul", [s, g.const(_w(layer.scale), f"{name}/scale")], name)
+        s = g.op("Tanh", [s], name)
+        if additive and layer.scale is not None:
+            s = g.op("Mul", [s, g.const(_w(layer.scale), f"{name}/scale")], name)
+        scores = g.op("ReduceSum", [s, g.ints([-1], "axes")], name, keepdims=0)
+        if not additive:
+            scores = g.op("Mul", [scores, g.const(_w(layer.concat_score_weight),
+                                                  f"{name}/concat_score_weight")], name)
+    else:
+        scores = g.op("MatMul", [q, g.op("Transpose", [k], name, perm=[0, 2, 1])], name)
+        if layer.scale is not None:
+            scores = g.op("Mul", [scores, g.const(_w(layer.scale), f"{name}/scale")], name)
+    if kw.get("use_causal_mask"):
+        tq, tk = kts[0].shape[1], (kts[2] if len(kts) > 2 else kts[1]).shape[1]
+        if tq is None or tk is None:
+            raise _unsupported(layer, "uses a causal mask on sequences of unknown (None) length; "
+                                      "the exporter needs the lengths known")
+        adder = np.triu(np.full((tq, tk), -1e9, np.float32), k=1)  # Keras: scores - 1e9
+        scores = g.op("Add", [scores, g.const(adder, f"{name}/causal_mask")], name)
+    return [g.op("MatMul", [g.op("Softmax", [scores], name, axis=-1), v], name)]
 
 
 def _converters():
     from .. import layers as L
     from ..layers import pooling as P, reshaping as S
-    table = {
-        L.InputLayer: _identity, L.Dropout: _identity, L.Dense: _dense,
+    # the identity at inference: regularisation, noise and random augmentation
+    inference_identity = [
+        L.Dropout, L.AlphaDropout, L.GaussianDropout, L.GaussianNoise, L.SpatialDropout1D,
+        L.SpatialDropout2D, L.SpatialDropout3D, L.ActivityRegularization, L.Identity,
+        L.RandomFlip, L.RandomRotation, L.RandomTranslation, L.RandomZoom, L.RandomBrightness,
+        L.RandomContrast, L.RandomColorDegeneration, L.RandomGrayscale, L.RandomInvert,
+        L.RandomPosterization, L.RandomSharpness, L.Solarization]
+    table = {cls: _identity for cls in inference_identity}
+    table.update({
+        L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
+        L.PReLU: _prelu, L.Permute: _permute, L.Masking: _masking,
+        L.RepeatVector: _repeat_vector, L.CenterCrop: _center_crop, L.Resizing: _resizing,
+        L.AutoContrast: _auto_contrast, L.RandomCrop: _random_crop,
+        L.ReversibleEmbedding: _reversible_embedding,
+        L.GroupNormalization: _group_norm, L.RMSNormalization: _rms_norm,
+        L.UnitNormalization: _unit_norm,
+        L.Attention: _score_attention, L.AdditiveAttention: _score_attention,
+        L.Conv3D: _conv, L.Conv3DTranspose: _conv_transpose, L.TimeDistributed: _time_distributed,
+        L.DepthwiseConv1D: _depthwise_conv, L.SeparableConv1D: _separable_conv,
+        L.MaxPooling3D: _pool("MaxPool"), L.AveragePooling3D: _pool("AveragePool"),
+        L.GlobalAveragePooling3D: _global_pool("ReduceMean"),
+        L.GlobalMaxPooling3D: _global_pool("ReduceMax"),
+        L.AdaptiveAveragePooling1D: _adaptive_pool, L.AdaptiveAveragePooling2D: _adaptive_pool,
+        L.AdaptiveAveragePooling3D: _adaptive_pool, L.AdaptiveMaxPooling1D: _adaptive_pool,
+        L.AdaptiveMaxPooling2D: _adaptive_pool, L.AdaptiveMaxPooling3D: _adaptive_pool,
+        L.ZeroPadding3D: _zero_padding, L.Cropping3D: _cropping, L.UpSampling3D: _upsampling,
         L.Activation: _activation_layer, L.Softmax: _softmax, L.ReLU: _relu,
         L.LeakyReLU: _leaky_relu, L.ELU: _elu, L.Flatten: _flatten, L.Reshape: _reshape,
         L.Rescaling: _rescaling, L.Normalization: _normalization, L.Embedding: _embedding,
@@ -694,8 +1122,9 @@ def _converters():
         L.Maximum: _elementwise_merge("Max"), L.Minimum: _elementwise_merge("Min"),
         L.Concatenate: _concatenate, L.Dot: _dot,
         L.SimpleRNN: _rnn, L.LSTM: _rnn, L.GRU: _rnn, L.Bidirectional: _bidirectional,
-        L.MultiHeadAttention: _attention,
-    }
+        L.RNN: _rnn_of_cell, L.ConvLSTM1D: _conv_lstm, L.ConvLSTM2D: _conv_lstm,
+        L.MultiHeadAttention: _attention, L.GroupQueryAttention: _attention,
+    })
     return table
 
 
@@ -739,15 +1168,18 @@ def _output_masks(g, layer, t, xs, masks, outs):
     from ..layers.recurrent import _RNN
     none = [None] * len(outs)
     if isinstance(layer, L.Embedding):
-        if not layer.mask_zero:
+        if not layer.mask_zero or (getattr(t, "call_kwargs", {}) or {}).get("reverse"):
             return none
         nonzero = g.op("Not", [g.op("Equal", [xs[0], g.const(0.0, "zero")], layer.name)],
                        layer.name)
         return [g.op("Cast", [nonzero], layer.name, to=1)] + none[1:]
+    if isinstance(layer, L.Masking):
+        return [g.op("Squeeze", [_masking_keep(g, layer, xs[0]), g.ints([-1], "axes")],
+                     layer.name)]
     m = masks[0] if masks else None
     if isinstance(layer, (L.Activation, L.Dropout, L.InputLayer)):
         return [m]
-    if isinstance(layer, (_RNN, L.Bidirectional)):
+    if isinstance(layer, (_RNN, L.RNN, L.Bidirectional)):
         passes = layer.return_sequences and getattr(layer, "merge_mode", "concat") is not None
         return [m if passes else None] + none[1:]
     if isinstance(layer, _ElementwiseMerge):  # a step is kept where every masked input keeps it
@@ -844,6 +1276,7 @@ def build_onnx(model, opset=DEFAULT_OPSET):
                          f"shape (pynn.Input) or call it on data first")
     table = _converters()
     g = _Builder(onnx)
+    g.converters = table  # read by wrappers that convert the layer they wrap
     inputs, outputs = _model_graph(model)
     input_names = []
     for i, t in enumerate(inputs):
