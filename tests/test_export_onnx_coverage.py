@@ -55,6 +55,7 @@ CASES = {
     "Embedding": (EXPORTS, lambda: (seq((5,), L.Embedding(11, 3)), [(5,)])),
     "ReversibleEmbedding": (EXPORTS, lambda: (seq((5,), L.ReversibleEmbedding(11, 3)), [(5,)])),
     "Lambda": (REFUSED, one(lambda: L.Lambda(lambda x: x * 2.0), (4,))),
+    "SpectralNormalization": (REFUSED, one(lambda: L.SpectralNormalization(L.Dense(3)), (4,))),
     "Masking": (EXPORTS, one(lambda: L.Masking(0.0), (3, 4))),
     "Identity": (EXPORTS, one(lambda: L.Identity(), (4,))),
     # activation layers
@@ -178,6 +179,9 @@ CASES = {
     "RandomInvert": (EXPORTS, one(lambda: L.RandomInvert(0.5), (5, 6, 3))),
     "RandomPosterization": (EXPORTS, one(lambda: L.RandomPosterization(4), (5, 6, 3))),
     "RandomSharpness": (EXPORTS, one(lambda: L.RandomSharpness(0.2), (5, 6, 3))),
+    "RandomErasing": (EXPORTS, one(lambda: L.RandomErasing(0.5), (5, 6, 3))),
+    "RandomHue": (EXPORTS, one(lambda: L.RandomHue(0.2), (5, 6, 3))),
+    "RandomSaturation": (EXPORTS, one(lambda: L.RandomSaturation(0.2), (5, 6, 3))),
     # preprocessing that runs in NumPy before the engine (not in the graph)
     "TextVectorization": (HOST, None), "StringLookup": (HOST, None),
     "IntegerLookup": (HOST, None), "Hashing": (HOST, None),

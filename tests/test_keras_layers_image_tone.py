@@ -61,7 +61,7 @@ def test_posterization_random_bits_are_per_image_and_in_range():
         assert matches, "an image that is no posterization of its input"
         seen.append(min(matches))
     assert set(seen) == {2, 3, 4, 5, 6}          # randint's [2, 7): every value, never 7
-    np.testing.assert_array_equal(layers.RandomPosterization(4)(x).numpy(), x)   # inference
+    np.testing.assert_array_equal(layers.RandomPosterization(4)(x, training=False).numpy(), x)   # inference
     assert layers.RandomPosterization(4).factor == (1.0, 4.0)   # Keras: f -> (1, f)
 
 
@@ -95,7 +95,7 @@ def test_solarization_random_threshold_and_addition():
     np.testing.assert_allclose(adds, adds[:, :1] * np.ones_like(adds), atol=1e-3)
     assert adds.min() >= 0.2 - 1e-3 and adds.max() < 51.0
     assert np.std(adds[:, 0]) > 10                          # ~ 14.6 for U[0.2, 51)
-    np.testing.assert_array_equal(layers.Solarization()(x).numpy(), x)   # inference
+    np.testing.assert_array_equal(layers.Solarization()(x, training=False).numpy(), x)   # inference
 
 
 @pytest.mark.parametrize("f", [0.0, 0.25, 0.5, 0.8, 1.0])
@@ -123,7 +123,7 @@ def test_sharpness_random_factor_per_image():
         np.testing.assert_allclose(img, x[0] + (1 - 2 * f) * (blur - x[0]), atol=1e-2)
     assert min(fs) >= 0.2 - 1e-4 and max(fs) < 0.9 + 1e-4
     assert abs(np.mean(fs) - 0.55) < 0.05
-    np.testing.assert_array_equal(layers.RandomSharpness(0.5)(x).numpy(), x)   # inference
+    np.testing.assert_array_equal(layers.RandomSharpness(0.5)(x, training=False).numpy(), x)   # inference
 
 
 def test_configs_match_keras_and_round_trip():

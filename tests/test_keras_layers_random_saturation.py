@@ -52,7 +52,7 @@ def test_random_factor_per_image():
     np.testing.assert_allclose(ratios, ratios[:, :1] * np.ones_like(ratios), rtol=1e-3)
     u = ratios[:, 0] / (1 + ratios[:, 0])                     # ratio = u / (1 - u)
     assert u.min() >= 0.2 - 1e-3 and u.max() < 0.7 + 1e-3 and abs(u.mean() - 0.45) < 0.03
-    np.testing.assert_array_equal(layers.RandomSaturation(0.5)(x).numpy(), x)   # inference
+    np.testing.assert_array_equal(layers.RandomSaturation(0.5)(x, training=False).numpy(), x)   # inference
 
 
 def test_config_and_errors():
@@ -105,7 +105,7 @@ def test_hue_config_and_errors():
     kc, pc = config_keys_match(theirs, ours, {"dtype", "data_format"})
     assert pc["factor"] == list(kc["factor"])
     round_trip(ours, X)
-    np.testing.assert_array_equal(ours(X).numpy(), X)   # inference
+    np.testing.assert_array_equal(ours(X, training=False).numpy(), X)   # inference
     with pytest.raises(ValueError, match="factor"):
         layers.RandomHue(-0.5)
     with pytest.raises(ValueError, match="needs RGB images"):

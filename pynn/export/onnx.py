@@ -1081,7 +1081,8 @@ def _converters():
         L.SpatialDropout2D, L.SpatialDropout3D, L.ActivityRegularization, L.Identity,
         L.RandomFlip, L.RandomRotation, L.RandomTranslation, L.RandomZoom, L.RandomBrightness,
         L.RandomContrast, L.RandomColorDegeneration, L.RandomGrayscale, L.RandomInvert,
-        L.RandomPosterization, L.RandomSharpness, L.Solarization]
+        L.RandomPosterization, L.RandomSharpness, L.Solarization, L.RandomErasing,
+        L.RandomHue, L.RandomSaturation]
     table = {cls: _identity for cls in inference_identity}
     table.update({
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
