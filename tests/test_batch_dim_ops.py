@@ -65,6 +65,9 @@ SPELLINGS = {
     "reshape_n_times_d": (lambda h, o: o.reshape(o.reshape(h, (o.shape(h)[0] * D, 1)) * 2.0,
                                                  (o.shape(h)[0], D)),
                           lambda h: 2 * h),
+    "cast_to_float": (lambda h, o: h / o.cast(o.shape(h)[0], "float32")
+                      + o.convert_to_tensor(o.shape(h)[0] + 1),
+                      lambda h: h / len(h) + len(h) + 1),
 }
 
 

@@ -172,6 +172,12 @@ def _zeros(n):
     return _C.apply("mul", [_C.apply("arange_like", [n.tensor]), np.float32(0.0)])
 
 
+def count(n):
+    """n as a float32 scalar tensor that is n at every replay (ops.cast(ops.shape(x)[0],
+    "float32") dividing a sum by the batch size)."""
+    return _C.apply("sum", [_C.apply("add", [_zeros(n), np.float32(1.0)])])
+
+
 def follows(v):
     """Whether v is a size that follows the batch of a model being traced."""
     return isinstance(v, BatchDim) and _C.is_tracing()

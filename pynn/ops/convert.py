@@ -119,6 +119,8 @@ def ones(shape, dtype=None):
     ----------
     shape : tuple of int
         The shape.
+        In a compiled model's call(), a size computed from ``ops.shape(x)[0]``
+        follows the batch (see pynn.ops.batch_dim).
     dtype : optional
         Accepted; tensors are float32.
 
@@ -142,6 +144,8 @@ def zeros(shape, dtype=None):
     ----------
     shape : tuple of int
         The shape.
+        In a compiled model's call(), a size computed from ``ops.shape(x)[0]``
+        follows the batch (see pynn.ops.batch_dim).
     dtype : optional
         Accepted; tensors are float32.
 

@@ -23,6 +23,8 @@ def full(shape, fill_value, dtype=None):
     ----------
     shape : int or tuple of int
         The shape.
+        In a compiled model's call(), a size computed from ``ops.shape(x)[0]``
+        follows the batch (see pynn.ops.batch_dim).
     fill_value : float or array_like
         The value (or values broadcast to ``shape``).
     dtype : optional

@@ -127,6 +127,8 @@ def tile(x, repeats):
     repeats : int or sequence of int
         Copies per axis, aligned to the last axes (leading axes are added when it
         is longer than ``x.ndim``).
+        In a compiled model's call(), a count computed from ``ops.shape(x)[0]``
+        follows the batch on axis 0 (see pynn.ops.batch_dim).
 
     Returns
     -------
@@ -167,6 +169,8 @@ def repeat(x, repeats, axis=None):
         Input.
     repeats : int or sequence of int
         Copies of every element, or one count per element along ``axis``.
+        In a compiled model's call(), a count computed from ``ops.shape(x)[0]``
+        follows the batch on axis 0 (see pynn.ops.batch_dim).
     axis : int, optional
         The axis to repeat along; None flattens ``x`` first.
 

@@ -14,7 +14,7 @@ import types
 import numpy as np
 
 from .. import _C
-from .batch_dim import BatchDim, follow_shape, follows, refuse
+from .batch_dim import BatchDim, count, follow_shape, follows, refuse
 
 __all__ = ["reshape", "transpose", "permute", "flatten", "expand_dims", "squeeze",
            "slice_axis", "getitem", "take", "concatenate", "stack", "broadcast_to"]
@@ -32,6 +32,8 @@ def _tensor(x):
     from ..tensor import Tensor
     if isinstance(x, _C.Tensor):
         return x
+    if follows(x):  # the batch size as a value (ops.cast(ops.shape(x)[0], "float32"))
+        return count(x)
     if isinstance(x, np.ndarray) and type(x) is not np.ndarray:
         t = getattr(x, "_tensor", None)
         if isinstance(t, _C.Tensor):
@@ -600,6 +602,8 @@ def broadcast_to(x, shape):
         Input (arrays are wrapped without copying when float32).
     shape : tuple of int
         The target shape; -1 keeps x's size on that axis.
+        In a compiled model's call(), a size computed from ``ops.shape(x)[0]``
+        follows the batch (see pynn.ops.batch_dim).
 
     Returns
     -------
