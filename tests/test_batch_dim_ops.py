@@ -68,6 +68,8 @@ SPELLINGS = {
     "cast_to_float": (lambda h, o: h / o.cast(o.shape(h)[0], "float32")
                       + o.convert_to_tensor(o.shape(h)[0] + 1),
                       lambda h: h / len(h) + len(h) + 1),
+    "tensor_operand": (lambda h, o: h / o.shape(h)[0] + 2 * o.shape(h)[0] * h,
+                       lambda h: h / len(h) + 2 * len(h) * h),
 }
 
 
@@ -188,6 +190,19 @@ def test_refused_in_a_compiled_model_at_predict():
     model = pynn.Model(inp, HalfOdd()(inp))
     with pytest.raises(ValueError, match=r"ones: the size ops.shape\(x\)\[0\] % 2 is computed"):
         model.predict(_X, verbose=0)
+
+
+def test_a_value_the_engine_cannot_follow_is_refused_as_a_tensor_operand():
+    was = _C.set_tracing(True)
+    try:
+        n = BatchDim(1, pynn.Tensor(np.ones((1, 2), np.float32)))
+        h = pynn.Tensor(np.ones((1, 2), np.float32))
+        for value in (n % 2, n / 2, n ** 2):
+            with pytest.raises(ValueError, match=r"input 1 of (div|mul): the value .* is computed "
+                               r"from ops.shape\(x\)\[0\] \(the batch size\)"):
+                h / value if not isinstance(value, float) else h * value
+    finally:
+        _C.set_tracing(was)
 
 
 def test_batch_axis_elsewhere_than_0_is_refused_for_tile_and_repeat():

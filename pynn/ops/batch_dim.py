@@ -52,6 +52,19 @@ for _name, _symbol in _SYMBOLS.items():
 _Dependent.__neg__ = lambda self: _dependent(-self.real, f"-{self.how}")
 
 
+def _refused_operand(self):
+    if not _C.is_tracing():
+        raise AttributeError("_tensor")
+    raise ValueError(f"the value {self.how} is computed from ops.shape(x)[0] (the batch size), "
+                     "which is not supported inside a compiled model: its value changes from "
+                     "batch to batch and this arithmetic cannot follow it; compute it from "
+                     "ops.cast(ops.shape(x)[0], 'float32') instead")
+
+
+# a tensor operand (h / (n % 2)): the engine asks for _tensor and gets this refusal
+_Dependent._tensor = property(_refused_operand)
+
+
 class BatchDependent(_Dependent, int):
     """A size computed from ops.shape(x)[0] that engine ops cannot follow from batch to
     batch: its int is the traced value, which no op may use (`refuse` names the op)."""
@@ -72,6 +85,13 @@ class BatchDim(int):
         obj.tensor = tensor
         obj.how = how
         return obj
+
+    @property
+    def _tensor(self):
+        """As a tensor operand (``h / n``): the batch size at every replay."""
+        if not _C.is_tracing():
+            raise AttributeError("_tensor")
+        return count(self)
 
     # -- arithmetic that stays a length built from the batch
     def __add__(self, other):
