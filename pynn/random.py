@@ -180,12 +180,14 @@ def _traced_draw(op, shape, seed, a, b):
 
 
 def _shape(what, shape):
+    from .ops.batch_dim import refuse
     if isinstance(shape, (numbers.Integral, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
     try:
         shape = tuple(shape)
     except TypeError:
         raise TypeError(f"pynn.random.{what}: shape must be a tuple of ints, got {shape!r}") from None
+    refuse(f"pynn.random.{what}", shape)
     if not all(isinstance(d, (numbers.Integral, np.integer)) and not isinstance(d, bool) and d >= 0
                for d in shape):
         raise ValueError(f"pynn.random.{what}: shape must hold non-negative ints, got {shape!r}")

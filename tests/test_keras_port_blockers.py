@@ -728,13 +728,14 @@ def test_arange_of_the_batch_size_follows_the_batch():
         np.testing.assert_array_equal(model.predict(np.ones((n, 2), np.float32), batch_size=n,
                                                     verbose=0)[:, 0], np.arange(n))
 
-    # other ranges of the batch size would be baked in at the traced size: refused
+    # a range starting at the batch size would be baked in at the traced size: refused
+    # (arange(a, n, s) follows it: tests/test_batch_dim_ops.py)
     from pynn import _C
     from pynn.ops.shape import BatchDim
     was = _C.set_tracing(True)
     try:
-        with pytest.raises(ValueError, match="only arange\\(batch_size\\) follows the batch"):
-            ops.arange(1, BatchDim(1, pynn.Tensor(np.ones((1, 2), np.float32))))
+        with pytest.raises(ValueError, match="only arange\\(start, batch_size, step\\)"):
+            ops.arange(BatchDim(1, pynn.Tensor(np.ones((1, 2), np.float32))), 4)
     finally:
         _C.set_tracing(was)
 

@@ -213,6 +213,28 @@ static pn_node *operand_node(PyObject *obj, const char *what)
         Py_XDECREF(t);
         PyErr_Clear();
     }
+    if ((PyLong_Check(obj) && !PyLong_CheckExact(obj) && !PyBool_Check(obj)) ||
+        (PyFloat_Check(obj) && !PyFloat_CheckExact(obj))) {
+        /* a number computed from ops.shape(x)[0] of a traced model (pynn/ops/batch_dim.py):
+         * its _tensor is the batch size at every replay, or it raises rather than let
+         * `h / n` bake in the traced value; other subclasses (np.float64) have none */
+        PyObject *t = PyObject_GetAttrString(obj, "_tensor");
+        if (t && PnTensor_Check(t)) {
+            pn_node *n = pn_py_tensor_node(t);
+            pn_node_incref(n);
+            Py_DECREF(t);
+            return n;
+        }
+        Py_XDECREF(t);
+        if (!t && !PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_Format(PyExc_ValueError, "%s: %S", what, value ? value : Py_None);
+            Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+            return NULL;
+        }
+        PyErr_Clear();
+    }
     return node_of(obj, what);
 }
 

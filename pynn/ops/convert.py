@@ -4,8 +4,9 @@ import numpy as np
 
 from .. import _C
 from ..tensor import Tensor
-from .creation import _positions
-from .shape import BatchDim, _tensor
+from .batch_dim import refuse
+from .creation import _positions, filled
+from .shape import BatchDim, _is_int, _tensor
 
 __all__ = ["one_hot", "convert_to_tensor", "convert_to_numpy", "ones", "zeros", "arange"]
 
@@ -118,6 +119,8 @@ def ones(shape, dtype=None):
     ----------
     shape : tuple of int
         The shape.
+        In a compiled model's call(), a size computed from ``ops.shape(x)[0]``
+        follows the batch (see pynn.ops.batch_dim).
     dtype : optional
         Accepted; tensors are float32.
 
@@ -131,7 +134,7 @@ def ones(shape, dtype=None):
     array([[1., 1.],
            [1., 1.]], dtype=float32)
     """
-    return Tensor(np.ones(shape, np.float32))
+    return filled("ones", shape, 1.0)
 
 
 def zeros(shape, dtype=None):
@@ -141,6 +144,8 @@ def zeros(shape, dtype=None):
     ----------
     shape : tuple of int
         The shape.
+        In a compiled model's call(), a size computed from ``ops.shape(x)[0]``
+        follows the batch (see pynn.ops.batch_dim).
     dtype : optional
         Accepted; tensors are float32.
 
@@ -153,7 +158,7 @@ def zeros(shape, dtype=None):
     >>> pynn.ops.zeros((3,)).numpy()
     array([0., 0., 0.], dtype=float32)
     """
-    return Tensor(np.zeros(shape, np.float32))
+    return filled("zeros", shape, 0.0)
 
 
 def arange(start, stop=None, step=1, dtype=None):
@@ -189,6 +194,7 @@ def arange(start, stop=None, step=1, dtype=None):
     >>> pynn.ops.arange(1, 7, 2).numpy()
     array([1., 3., 5.], dtype=float32)
     """
+    refuse("arange", (start, stop, step))
     if dtype not in (None, "float32", "int32", "int64", np.float32):
         raise ValueError(f"arange: dtype must be float32, int32 or int64, got {dtype!r}")
     if step == 0:
@@ -197,9 +203,13 @@ def arange(start, stop=None, step=1, dtype=None):
         start, stop = 0, start
     if any(isinstance(v, BatchDim) for v in (start, stop, step)) and _C.is_tracing():
         # ops.shape(x)[0] in a traced model: its value changes from batch to batch
-        if start == 0 and step == 1 and isinstance(stop, BatchDim):
-            return _positions(stop)
+        if isinstance(stop, BatchDim) and not isinstance(start, BatchDim) and start >= 0 \
+                and not isinstance(step, BatchDim) and step > 0 and _is_int(start) and _is_int(step):
+            # the positions are their own values: arange(a, n, s) is positions(n)[a::s]
+            positions = _positions(stop)
+            return positions if start == 0 and step == 1 else positions[int(start)::int(step)]
         raise ValueError(f"arange({start}, {stop}, {step}) inside a model with the batch size "
-                         "ops.shape(x)[0]: only arange(batch_size) follows the batch; call it "
-                         "eagerly, or build it from arange(batch_size)")
+                         "ops.shape(x)[0]: only arange(start, batch_size, step) with int start >= 0 "
+                         "and step > 0 follows the batch; call it eagerly, or build it from "
+                         "arange(batch_size)")
     return Tensor(np.arange(start, stop, step, dtype=np.float32))

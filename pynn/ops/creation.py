@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _C
+from .batch_dim import follow_shape, follows, refuse
 from .shape import BatchDim, _is_int, _tensor, broadcast_to, reshape
 
 __all__ = ["full", "eye", "linspace", "meshgrid"]
@@ -22,6 +23,8 @@ def full(shape, fill_value, dtype=None):
     ----------
     shape : int or tuple of int
         The shape.
+        In a compiled model's call(), a size computed from ``ops.shape(x)[0]``
+        follows the batch (see pynn.ops.batch_dim).
     fill_value : float or array_like
         The value (or values broadcast to ``shape``).
     dtype : optional
@@ -42,10 +45,26 @@ def full(shape, fill_value, dtype=None):
     array([[7., 7.],
            [7., 7.]], dtype=float32)
     """
+    return filled("full", shape, fill_value)
+
+
+def filled(op, shape, fill_value):
+    """np.full as a Tensor for full / ones / zeros. In a traced model a shape holding
+    ops.shape(x)[0] (or n + k, n * k, ...) follows the batch: the constant is made with 1
+    on those axes and broadcast-added to zeros of the batch's length there."""
+    dims = (shape,) if _is_int(shape) else shape
+    if isinstance(dims, (tuple, list)):
+        refuse(op, dims)
+        if any(follows(d) for d in dims):
+            for d in dims:
+                if not _is_int(d) or d < 0:
+                    raise ValueError(f"{op}: shape must hold non-negative ints, got {tuple(dims)!r}")
+            ones_there = [1 if isinstance(d, BatchDim) else int(d) for d in dims]
+            return follow_shape(filled(op, ones_there, fill_value), tuple(dims))
     try:
         return _made(np.full(shape, fill_value, np.float32))
     except (ValueError, TypeError) as e:
-        raise ValueError(f"full: cannot make shape {shape!r} from {fill_value!r}: {e}") from None
+        raise ValueError(f"{op}: cannot make shape {shape!r} from {fill_value!r}: {e}") from None
 
 
 def eye(N, M=None, k=0, dtype=None):
@@ -77,6 +96,7 @@ def eye(N, M=None, k=0, dtype=None):
     array([[0., 1., 0.],
            [0., 0., 1.]], dtype=float32)
     """
+    refuse("eye", (N, M, k))
     for what, v in (("N", N), ("M", M if M is not None else N)):
         if not _is_int(v) or v < 0:
             raise ValueError(f"eye: {what} must be a non-negative int, got {v!r}")

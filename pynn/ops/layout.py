@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 from .. import _C
+from .batch_dim import follows, refuse, zeros_along
 from .compare import where
 from .shape import (_axis_attr, _is_int, _tensor, broadcast_to, concatenate, expand_dims,
                     reshape, slice_axis, take, transpose)
@@ -89,13 +90,31 @@ def split(x, indices_or_sections, axis=0):
 
 
 def _repeats(op, repeats):
+    if isinstance(repeats, (tuple, list)):
+        refuse(op, repeats)
+        if any(follows(r) for r in repeats):  # np.asarray would drop the batch it follows
+            return list(repeats)
+    refuse(op, (repeats,))
+    if follows(repeats):
+        return [repeats]
     reps = [repeats] if _is_int(repeats) else list(np.asarray(repeats).reshape(-1))
     # a Tensor of counts (keras.ops.concatenate of shapes, as Keras code builds them)
     # holds whole floats
     reps = [int(r) if isinstance(r, np.floating) and float(r).is_integer() else r for r in reps]
     if not all(_is_int(r) and r >= 0 for r in reps):
         raise ValueError(f"{op}: repeats must be non-negative ints, got {repeats!r}")
-    return [int(r) for r in reps]
+    return [r if follows(r) else int(r) for r in reps]
+
+
+def _batch_copies(op, x, axis, copies):
+    """x with a new axis before ``axis`` holding ``copies`` (ops.shape(y)[0] of a traced
+    model) copies of it, merged into ``axis``: only on axis 0, where the merged length
+    can be left to the engine (-1) at every replay."""
+    if axis != 0:
+        raise ValueError(f"{op}: a count computed from ops.shape(x)[0] (the batch size) is only "
+                         f"supported on axis 0 inside a compiled model, got it for axis {axis}")
+    y = _C.apply("add", [expand_dims(x, axis), zeros_along(copies, axis, x.ndim + 1)])
+    return reshape(y, (-1,) + tuple(x.shape[1:]))
 
 
 def tile(x, repeats):
@@ -108,6 +127,8 @@ def tile(x, repeats):
     repeats : int or sequence of int
         Copies per axis, aligned to the last axes (leading axes are added when it
         is longer than ``x.ndim``).
+        In a compiled model's call(), a count computed from ``ops.shape(x)[0]``
+        follows the batch on axis 0 (see pynn.ops.batch_dim).
 
     Returns
     -------
@@ -130,7 +151,9 @@ def tile(x, repeats):
         x = reshape(x, (1,) * (len(reps) - x.ndim) + tuple(x.shape))
     reps = [1] * (x.ndim - len(reps)) + reps
     for axis, r in enumerate(reps):
-        if r != 1:  # (.., n, ..) -> (.., r, n, ..) -> (.., r * n, ..)
+        if follows(r):  # (n, ..) -> (batch, n, ..) -> (batch * n, ..)
+            x = _batch_copies("tile", x, axis, r)
+        elif r != 1:  # (.., n, ..) -> (.., r, n, ..) -> (.., r * n, ..)
             y = expand_dims(x, axis)
             y = broadcast_to(y, [-1] * axis + [r] + list(x.shape[axis:]))
             x = _merge(y, axis)
@@ -146,6 +169,8 @@ def repeat(x, repeats, axis=None):
         Input.
     repeats : int or sequence of int
         Copies of every element, or one count per element along ``axis``.
+        In a compiled model's call(), a count computed from ``ops.shape(x)[0]``
+        follows the batch on axis 0 (see pynn.ops.batch_dim).
     axis : int, optional
         The axis to repeat along; None flattens ``x`` first.
 
@@ -170,6 +195,11 @@ def repeat(x, repeats, axis=None):
         x, axis = reshape(x, (-1,)), 0
     axis = _axis_attr("repeat", axis, x.ndim) % max(x.ndim, 1)
     reps = _repeats("repeat", repeats)
+    if len(reps) == 1 and follows(reps[0]):  # (n, ..) -> (n, batch, ..) -> (n * batch, ..)
+        if axis != 0:
+            _batch_copies("repeat", x, axis, reps[0])  # refuses
+        return reshape(_C.apply("add", [expand_dims(x, 1), zeros_along(reps[0], 1, x.ndim + 1)]),
+                       (-1,) + tuple(x.shape[1:]))
     if len(reps) == 1:  # (.., n, ..) -> (.., n, r, ..) -> (.., n * r, ..)
         y = expand_dims(x, axis + 1)
         y = broadcast_to(y, [-1] * (axis + 1) + reps + list(x.shape[axis + 1:]))

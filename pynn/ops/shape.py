@@ -14,6 +14,7 @@ import types
 import numpy as np
 
 from .. import _C
+from .batch_dim import BatchDim, count, follow_shape, follows, refuse
 
 __all__ = ["reshape", "transpose", "permute", "flatten", "expand_dims", "squeeze",
            "slice_axis", "getitem", "take", "concatenate", "stack", "broadcast_to"]
@@ -31,6 +32,8 @@ def _tensor(x):
     from ..tensor import Tensor
     if isinstance(x, _C.Tensor):
         return x
+    if follows(x):  # the batch size as a value (ops.cast(ops.shape(x)[0], "float32"))
+        return count(x)
     if isinstance(x, np.ndarray) and type(x) is not np.ndarray:
         t = getattr(x, "_tensor", None)
         if isinstance(t, _C.Tensor):
@@ -55,6 +58,7 @@ def _int_tuple(shape, what, valid="-1 or in [0, 9223372036854775807]", ndim=None
         out = tuple(shape)
     except TypeError:
         raise TypeError(f"{what} must be an int or a sequence of ints, got {shape!r}") from None
+    refuse(what.split(":")[0], out)
     for v in out:
         if not _is_int(v):
             raise TypeError(f"{what} must contain only ints, got {shape!r}")
@@ -108,7 +112,21 @@ def reshape(x, shape):
     if isinstance(shape, (tuple, list)) and shape and isinstance(shape[0], BatchDim) \
             and len(x.shape) and x.shape[0] == int(shape[0]):
         shape = _batch_first(x, shape)
+    elif isinstance(shape, (tuple, list)) and any(follows(d) for d in shape):
+        shape = _batch_inferred(shape)
     return _C.apply("reshape", [x], shape=_int_tuple(shape, "reshape: shape"))
+
+
+def _batch_inferred(shape):
+    """A target holding one size that follows the batch (``(2 * n, d)``) and no -1: that
+    entry becomes -1, which the engine infers from x's size at every replay."""
+    batch = [i for i, d in enumerate(shape) if isinstance(d, BatchDim)]
+    if len(batch) > 1 or any(not isinstance(d, BatchDim) and d == -1 for d in shape):
+        raise ValueError(f"reshape: the shape {tuple(shape)!r} has sizes computed from "
+                         "ops.shape(x)[0] (the batch size) besides another unknown one, which is "
+                         "not supported inside a compiled model; give at most one such size and "
+                         "no -1")
+    return tuple(-1 if i == batch[0] else d for i, d in enumerate(shape))
 
 
 def _batch_first(x, shape):
@@ -584,6 +602,8 @@ def broadcast_to(x, shape):
         Input (arrays are wrapped without copying when float32).
     shape : tuple of int
         The target shape; -1 keeps x's size on that axis.
+        In a compiled model's call(), a size computed from ``ops.shape(x)[0]``
+        follows the batch (see pynn.ops.batch_dim).
 
     Returns
     -------
@@ -600,18 +620,13 @@ def broadcast_to(x, shape):
     array([[1., 2.],
            [1., 2.]], dtype=float32)
     """
+    if isinstance(shape, (tuple, list)) and any(follows(d) for d in shape):
+        x = _tensor(x)
+        if len(shape) < x.ndim:
+            raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to "
+                             f"the shorter shape {tuple(shape)!r}")
+        return follow_shape(x, shape)
     return _C.apply("broadcast_to", [_tensor(x)], shape=_int_tuple(shape, "broadcast_to: shape"))
-
-
-class BatchDim(int):
-    """ops.shape(x)[0] while a model is traced: the int the trace sees (1), which also
-    remembers its tensor, so that reshape and pynn.random can follow the batch size
-    the compiled model is replayed with instead of baking in the traced one."""
-
-    def __new__(cls, value, tensor):
-        obj = super().__new__(cls, value)
-        obj.tensor = tensor
-        return obj
 
 
 class _CallableModule(types.ModuleType):
