@@ -206,6 +206,8 @@ def test_read_states_checks_the_batch():
     assert ops.read_states(np.zeros((2, 5)), np.full((2, 3), 4.0, np.float32)).numpy().sum() == 24
     with pytest.raises(ValueError, match="keeps its states for batches of 2 but got a batch of 3"):
         ops.read_states(np.zeros((3, 5)), np.zeros((2, 3), np.float32))
-    with pytest.raises(ValueError, match="store_states: target 0 must be a writable constant"):
-        ops.store_states(np.zeros(2), [np.zeros((1, 2))], [pynn.Tensor(np.zeros((1, 2)),
-                                                                       requires_grad=True)])
+    # a trainable leaf is a valid target since SpectralNormalization writes its kernel back;
+    # a computed tensor is not
+    computed = ops.multiply(pynn.Tensor(np.zeros((1, 2)), requires_grad=True), 2.0)
+    with pytest.raises(ValueError, match="store_states: target 0 must be a writable leaf"):
+        ops.store_states(np.zeros(2), [np.zeros((1, 2))], [computed])

@@ -1,7 +1,13 @@
 """InputSpec (keras/src/layers/input_spec.py): what a layer declares about its
 inputs (rank, shape, dtype, fixed axes) in ``self.input_spec``; ``Layer.__call__``
 checks every call against it, eager or symbolic, with Keras' messages."""
-from ..utils import standardize_dtype
+
+
+def _standardize_dtype(dtype):
+    # imported here: pynn.utils imports pynn.text, which imports the layers (a cycle when
+    # pynn.text is the first module loaded)
+    from ..utils import standardize_dtype
+    return standardize_dtype(dtype)
 
 
 def _flatten(x):
@@ -63,7 +69,7 @@ class InputSpec:
 
     def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None,
                  allow_last_axis_squeeze=False, name=None, optional=False):
-        self.dtype = standardize_dtype(dtype) if dtype is not None else None
+        self.dtype = _standardize_dtype(dtype) if dtype is not None else None
         if shape is not None:
             self.shape = tuple(None if d is None else int(d) for d in shape)
             self.ndim = len(self.shape)
@@ -162,7 +168,7 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
             raise ValueError(f"{where} expected min_ndim={spec.min_ndim}, found ndim={ndim}. "
                              f"Full shape received: {shape}")
         if spec.dtype is not None:
-            dtype = standardize_dtype(getattr(x, "dtype", None))
+            dtype = _standardize_dtype(getattr(x, "dtype", None))
             if dtype != spec.dtype:
                 raise ValueError(f"{where} expected dtype={spec.dtype}, found dtype={dtype}")
         for axis, value in spec.axes.items():
