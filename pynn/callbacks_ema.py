@@ -58,6 +58,16 @@ class SwapEMAWeights(Callback):
             np.copyto(var, average)
             np.copyto(average, held)
 
+    def _ema_weights_in(self):
+        if not self._ema_weights_in_model:
+            self._swap_variables()
+            self._ema_weights_in_model = True
+
+    def _training_weights_back(self):
+        if self._ema_weights_in_model:
+            self._swap_variables()
+            self._ema_weights_in_model = False
+
     def _finalize_ema_values(self):
         # the average back from the weights that hold it, so that fit's final copy of
         # the average into the weights leaves the averaged values there (as Keras)
@@ -79,9 +89,8 @@ class SwapEMAWeights(Callback):
         --------
         >>> pynn.callbacks.SwapEMAWeights().on_epoch_begin(0)  # nothing to undo
         """
-        if self.swap_on_epoch and self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = False
+        if self.swap_on_epoch:
+            self._training_weights_back()
 
     def on_epoch_end(self, epoch, logs=None):
         """Puts the averaged weights in the model (``swap_on_epoch`` only).
@@ -120,9 +129,7 @@ class SwapEMAWeights(Callback):
         ...
         ValueError: SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. Received: use_ema=None
         """
-        if not self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = True
+        self._ema_weights_in()
 
     def on_test_end(self, logs=None):
         """Swaps the training weights back after evaluation.
@@ -136,9 +143,7 @@ class SwapEMAWeights(Callback):
         --------
         >>> pynn.callbacks.SwapEMAWeights().on_test_end()  # nothing swapped: no-op
         """
-        if self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = False
+        self._training_weights_back()
 
     def on_predict_begin(self, logs=None):
         """Puts the averaged weights in the model for prediction.
@@ -157,9 +162,7 @@ class SwapEMAWeights(Callback):
         ...
         ValueError: SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. Received: use_ema=None
         """
-        if not self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = True
+        self._ema_weights_in()
 
     def on_predict_end(self, logs=None):
         """Swaps the training weights back after prediction.
@@ -173,6 +176,4 @@ class SwapEMAWeights(Callback):
         --------
         >>> pynn.callbacks.SwapEMAWeights().on_predict_end()  # nothing swapped: no-op
         """
-        if self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = False
+        self._training_weights_back()
