@@ -1,10 +1,7 @@
 """Adaptive pooling (Keras 3: AdaptiveAverage/MaxPooling1D/2D/3D): a fixed output
-size whatever the input's, as PyTorch's adaptive pools. Output cell i of an axis
-of length n pools input cells floor(i*n/o) .. ceil((i+1)*n/o) - 1. The windows
-form a product over the axes, so the pooling is separable: one axis at a time,
-each output cell a slice of the engine's mean or max, concatenated."""
-import math
-
+size whatever the input's, as PyTorch's adaptive pools; the layers of
+``ops.adaptive_average_pool`` / ``ops.adaptive_max_pool`` (pynn/ops/nn_conv.py), which
+hold the windows."""
 import numpy as np
 
 from .. import ops
@@ -18,7 +15,7 @@ _MAX_CELLS = 1 << 16
 class _AdaptivePool(Layer):
     _one_input = True
     rank = None
-    reduce = None
+    pool = None  # the ops function
 
     def __init__(self, output_size, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -43,16 +40,7 @@ class _AdaptivePool(Layer):
         _check_input_rank(f"{type(self).__name__} '{self.name}'", tuple(shape), self.rank)
 
     def call(self, inputs, training=False):
-        y = inputs
-        for axis, o in enumerate(self.output_size, start=1):
-            n = int(y.shape[axis])
-            cells = []
-            for i in range(o):
-                lo, hi = (i * n) // o, math.ceil((i + 1) * n / o)
-                window = ops.slice_axis(y, axis, lo, hi) if (lo, hi) != (0, n) else y
-                cells.append(type(self).reduce(window, axis=axis, keepdims=True))
-            y = cells[0] if o == 1 else ops.concatenate(cells, axis=axis)
-        return y
+        return type(self).pool(inputs, self.output_size)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self.output_size + (input_shape[-1],)
@@ -93,33 +81,25 @@ _DOC = """Adaptive {kind} pooling to a fixed output size over {what}
     """
 
 
-def _mean(x, axis, keepdims):
-    return ops.mean(x, axis=axis, keepdims=keepdims)
-
-
-def _max(x, axis, keepdims):
-    return ops.max(x, axis=axis, keepdims=keepdims)
-
-
-def _make(kind, r, reduce, example):
+def _make(kind, r, pool, example):
     what = {1: "steps (batch, steps, channels)", 2: "images (batch, height, width, channels)",
             3: "volumes (batch, d1, d2, d3, channels)"}[r]
     name = f"Adaptive{kind.capitalize()}Pooling{r}D"
     doc = _DOC.format(kind=kind, Kind=kind.capitalize(), what=what, r=r, **example)
     return type(name, (_AdaptivePool,), {"__doc__": doc, "rank": r,
-                                         "reduce": staticmethod(reduce),
+                                         "pool": staticmethod(pool),
                                          "__module__": __name__})
 
 
-AdaptiveAveragePooling1D = _make("average", 1, _mean, dict(
+AdaptiveAveragePooling1D = _make("average", 1, ops.adaptive_average_pool, dict(
     n=5, shape="(1, 5, 1)", out=2, result="array([1., 3.], dtype=float32)"))
-AdaptiveAveragePooling2D = _make("average", 2, _mean, dict(
+AdaptiveAveragePooling2D = _make("average", 2, ops.adaptive_average_pool, dict(
     n=16, shape="(1, 4, 4, 1)", out=2, result="array([ 2.5,  4.5, 10.5, 12.5], dtype=float32)"))
-AdaptiveAveragePooling3D = _make("average", 3, _mean, dict(
+AdaptiveAveragePooling3D = _make("average", 3, ops.adaptive_average_pool, dict(
     n=8, shape="(1, 2, 2, 2, 1)", out=1, result="array([3.5], dtype=float32)"))
-AdaptiveMaxPooling1D = _make("max", 1, _max, dict(
+AdaptiveMaxPooling1D = _make("max", 1, ops.adaptive_max_pool, dict(
     n=5, shape="(1, 5, 1)", out=2, result="array([2., 4.], dtype=float32)"))
-AdaptiveMaxPooling2D = _make("max", 2, _max, dict(
+AdaptiveMaxPooling2D = _make("max", 2, ops.adaptive_max_pool, dict(
     n=16, shape="(1, 4, 4, 1)", out=2, result="array([ 5.,  7., 13., 15.], dtype=float32)"))
-AdaptiveMaxPooling3D = _make("max", 3, _max, dict(
+AdaptiveMaxPooling3D = _make("max", 3, ops.adaptive_max_pool, dict(
     n=8, shape="(1, 2, 2, 2, 1)", out=1, result="array([7.], dtype=float32)"))
