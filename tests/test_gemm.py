@@ -248,6 +248,42 @@ def test_columns_match_wider_products_on_every_x86_kernel(isa):
     assert r.returncode == 0, r.stderr[-2000:]
 
 
+def one_column_matches_wider_products():
+    """N == 1 (a Dense(1) head; its weight gradient dW = X^T dY) runs as the
+    one-row product C^T = op(B)^T op(A)^T through the GEMV: each element must keep
+    the bits the tiles give it as column 0 of a wider product, alpha, beta and K
+    blocks included, whatever the layouts."""
+    rng = np.random.default_rng(21)
+    for M, K in ((2, 3), (40, 1), (1024, 64), (1024, 10), (333, 257), (64, 1024), (5000, 784)):
+        for ta in (False, True):
+            for tb in (False, True):
+                a, b = operands(rng, M, 3, K, ta, tb)
+                b1 = np.ascontiguousarray(b[:1] if tb else b[:, :1])
+                wide = _C.sgemm(a, b, trans_a=ta, trans_b=tb)
+                got = _C.sgemm(a, b1, trans_a=ta, trans_b=tb)
+                assert got.tobytes() == np.ascontiguousarray(wide[:, :1]).tobytes(), (M, K, ta, tb)
+                c0 = rng.standard_normal((M, 3)).astype(np.float32)
+                wide = _C.sgemm(a, b, trans_a=ta, trans_b=tb, alpha=0.5, beta=-2.0, out=c0.copy())
+                got = _C.sgemm(a, b1, trans_a=ta, trans_b=tb, alpha=0.5, beta=-2.0,
+                               out=np.ascontiguousarray(c0[:, :1]))
+                assert got.tobytes() == np.ascontiguousarray(wide[:, :1]).tobytes(), (M, K, ta, tb, "beta")
+                check(a, b1, ta, tb)
+
+
+def test_one_column_matches_wider_products():
+    one_column_matches_wider_products()
+
+
+@pytest.mark.parametrize("isa", ["generic", "avx2", "avx512"])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_one_column_matches_wider_products_on_every_kernel(isa, threads):
+    skip_unless_cpu_runs(isa)
+    r = run_forced(isa, "import test_gemm as t, pynn\nfrom pynn import _C\n"
+                        f"pynn.set_num_threads({threads})\n"
+                        f"assert _C.gemm_isa() == {isa!r}\nt.one_column_matches_wider_products()")
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
 def test_rank1_is_the_rounded_product():
     """K == 1 (a one-row batch's weight gradient): each element is a*b rounded once."""
     rng = np.random.default_rng(3)

@@ -546,6 +546,12 @@ void pn_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float a
     if ((M == 1 || K == 1) &&
         gemm_onerow(im, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc))
         return;
+    /* One output column (a Dense(1) head, its weight gradient): C^T = op(B)^T op(A)^T
+     * is one row, which the GEMV computes with the same FMA chain per element as
+     * the tiles (bits unchanged) instead of a 16-wide tile with one live lane. */
+    if (N == 1 && M > 1 && ldc == 1 &&
+        gemm_onerow(im, 1, M, K, alpha, B, 0, rsb, A, csa, rsa, beta, C, 1))
+        return;
     if ((double)M * N * K <= SMALL_MNK ||
         ((double)M * N * K <= SMALL_MAX_MNK && K <= SMALL_MAX_K && M * K <= SMALL_MAX_A))
         gemm_small(im, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);
