@@ -80,14 +80,14 @@ PN_INLINE float pn_clip_g(float g, float scale, float cv)
 }
 #define CLIPPED(gv) pn_clip_g((gv), scale, cv)
 
-/* On x86-64 with GCC an update loop is also cloned for x86-64-v3 (8 floats per
- * AVX op instead of 4) and picked at load time; the portable clone stays the
- * default. fp-contract=off (already implied by the build's -std=c11, stated
+/* On x86-64 with GCC an update loop is also cloned for x86-64-v4 and x86-64-v3 (16
+ * or 8 floats per op instead of 4) and picked at load time; the portable clone stays
+ * the default. fp-contract=off (already implied by the build's -std=c11, stated
  * because it matters here) keeps the AVX clone from fusing a multiply and an add
- * into an FMA, so both clones produce the same bits: an optimizer step does not
+ * into an FMA, so every clone produces the same bits: an optimizer step does not
  * depend on the CPU it ran on. Put it on every elementwise range function. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define PN_OPTIM_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=off")))
+#define PN_OPTIM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("fp-contract=off")))
 #else
 #define PN_OPTIM_CLONES
 #endif
