@@ -198,6 +198,10 @@ def test_traced_into_a_model_at_every_batch_size(name):
     (lambda: ops.in_top_k(np.arange(4), X, 0), "in_top_k: k must be an int >= 1"),
     (lambda: ops.saturate_cast(X, "int64"), "saturate_cast: dtype must be one of"),
     (lambda: ops.gcd(np.array([1.5]), np.array([2])), "gcd: expected whole numbers"),
+    # (the fuzz's case, seed 909: a Python int past int64 gave OverflowError, and
+    # whole floats past it were cast with wrap-around: lcm(1e20, 5e19) was garbage)
+    (lambda: ops.gcd(3, 10 ** 20), "gcd: values must lie within int64's range"),
+    (lambda: ops.lcm(np.array([1e20]), 5e19), "lcm: values must lie within int64's range"),
     (lambda: ops.ldexp(X[0], np.array([0.5, 1, 2])), "ldexp: the exponents"),
     (lambda: ops.segment_prod(DATA, IDS[:3]), "segment_prod: segment_ids must be 1-D"),
 ])

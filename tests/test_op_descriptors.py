@@ -239,6 +239,8 @@ GRADIENT_TESTS = {
     "rnn_slice": ("test_ops_rnn.py", "test_return_state_pieces", "return_state=True"),
     "embedding": ("test_ops_embedding.py", "test_lookup_and_table_gradient", "ops.embedding"),
     "attention": ("test_ops_attention.py", "test_gradients_rank4", "scaled_dot_product_attention"),
+    "cumsum": ("test_ops_cumulative.py", "test_cumsum_gradient", "ops.cumsum"),
+    "cumprod": ("test_ops_cumulative.py", "test_cumprod_gradient_with_zeros", "ops.cumprod"),
 }
 
 

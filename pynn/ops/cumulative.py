@@ -1,14 +1,10 @@
-"""pynn.ops.cumulative: cumsum and cumprod (``keras.ops``), composed of engine ops.
-
-cumsum is one matrix product with a triangle of ones along the axis (GEMM, and its
-gradient is the reversed running sum for free); cumprod multiplies step by step
-(``n`` products for an axis of length n), which keeps zeros exact where a
-log-space product could not."""
-import numpy as np
-
+"""pynn.ops.cumulative: cumsum and cumprod (``keras.ops``), each one engine op
+(csrc/core/ops/cumulative.c) that runs along the axis in order, as NumPy does: an inf or
+NaN reaches only the outputs at and after it, zeros stay exact, and the cost is linear
+in the length (the gradient of cumprod divides by no zero)."""
 from .. import _C
 from .layout import _fixed_axis
-from .shape import _tensor, concatenate, reshape, slice_axis, transpose
+from .shape import _tensor, reshape
 
 __all__ = ["cumsum", "cumprod"]
 
@@ -52,12 +48,7 @@ def cumsum(x, axis=None, dtype=None):
     array([[1., 3., 6.]], dtype=float32)
     """
     x, axis = _prepare("cumsum", x, axis)
-    n = x.shape[axis]
-    perm = [i for i in range(x.ndim) if i != axis] + [axis]
-    upper = np.triu(np.ones((n, n), np.float32))  # out[j] = sum of x[i] for i <= j
-    y = _C.apply("matmul", [transpose(x, perm), upper])
-    return transpose(y, list(np.argsort(perm)))
-
+    return _C.apply("cumsum", [x], axis=axis)
 
 def cumprod(x, axis=None, dtype=None):
     """Running product along an axis (``keras.ops.cumprod``).
@@ -86,12 +77,4 @@ def cumprod(x, axis=None, dtype=None):
     array([1., 2., 6., 0., 0.], dtype=float32)
     """
     x, axis = _prepare("cumprod", x, axis)
-    n = x.shape[axis]
-    if n == 0:
-        return x
-    run = slice_axis(x, axis, 0, 1)
-    parts = [run]
-    for i in range(1, n):
-        run = run * slice_axis(x, axis, i, i + 1)
-        parts.append(run)
-    return concatenate(parts, axis=axis)
+    return _C.apply("cumprod", [x], axis=axis)

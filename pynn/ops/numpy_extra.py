@@ -426,10 +426,23 @@ def saturate_cast(x, dtype):
 
 
 def _integer_pair(op, x1, x2):
-    a, b = (_values(op, v) for v in (x1, x2))
-    if not (np.all(np.mod(a, 1) == 0) and np.all(np.mod(b, 1) == 0)):
-        raise ValueError(f"{op}: expected whole numbers")
-    return a.astype(np.int64), b.astype(np.int64)
+    pair = []
+    for v in (x1, x2):
+        try:
+            a = _values(op, v)
+        except OverflowError:  # a Python int past int64 (NumPy cannot hold it either)
+            a = np.asarray(np.inf)
+        if a.dtype.kind in "iub":
+            pair.append(a.astype(np.int64))
+            continue
+        a = np.asarray(a, np.float64)
+        if not np.all(np.mod(a, 1) == 0):
+            raise ValueError(f"{op}: expected whole numbers")
+        if not np.all(np.abs(a) < 2.0 ** 63):  # the cast would wrap: a wrong answer
+            raise ValueError(f"{op}: values must lie within int64's range, received up to "
+                             f"{np.max(np.abs(a)):g}")
+        pair.append(a.astype(np.int64))
+    return pair
 
 
 def gcd(x1, x2):
