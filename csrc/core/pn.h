@@ -184,6 +184,13 @@ typedef struct pn_op {
      * then runs both forwards. */
     int (*pools_input)(const pn_node *n, int64_t win[2]);
     int (*forward_pooled)(pn_node *n, const int64_t win[2], pn_node *pooled);
+    /* Training too (optional): with backward_pooled, the pair fuses when a
+     * gradient flows. forward_pooled then also keeps the pooling's winners in
+     * `pooled`'s scratch, as max pooling's own forward does (pool.h), and
+     * backward_pooled accumulates n's input gradients from pooled->grad as
+     * the pooling's backward followed by n's would, bit for bit; n's output
+     * and gradient are never written nor read. */
+    int (*backward_pooled)(pn_node *n, const int64_t win[2], pn_node *pooled);
 } pn_op;
 #define PN_UNFUSED (-1)
 

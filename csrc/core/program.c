@@ -7,22 +7,28 @@
 #include "program.h"
 
 /* Pairs (x, pooling of x) that may run as one pass (pn_op.forward_pooled):
- * x's output is then never written, which in a CNN's inference is the
- * largest activation of all, written once and read once by the pooling.
- * Only where nothing else can see it: the pooling is x's one consumer in
- * the program, x is no output, and neither needs a gradient (an inference
- * program: backward would want x's output). */
+ * x's output is then never written, which in a CNN is the largest
+ * activation of all, written once and read once by the pooling (and in
+ * training, its gradient zeroed, scattered into by the pooling's backward
+ * and read by x's). Only where nothing else can see it: the pooling is x's
+ * one consumer in the program and x is no output; when a gradient flows, x's
+ * op must also have backward_pooled. */
 static int plan_fusion(pn_program *p, pn_node **outputs, int n_out)
 {
-    p->pooled_from = malloc(sizeof *p->pooled_from * (size_t)(p->n ? p->n : 1));
-    p->skipped = calloc((size_t)(p->n ? p->n : 1), sizeof *p->skipped);
-    p->win = malloc(sizeof *p->win * (size_t)(p->n ? p->n : 1));
-    if (!p->pooled_from || !p->skipped || !p->win) return pn_error(PN_ENOMEM, "out of memory");
+    size_t n = (size_t)(p->n ? p->n : 1);
+    p->pooled_from = malloc(sizeof *p->pooled_from * n);
+    p->skipped = calloc(n, sizeof *p->skipped);
+    p->win = malloc(sizeof *p->win * n);
+    p->fused_with = malloc(sizeof *p->fused_with * n);
+    if (!p->pooled_from || !p->skipped || !p->win || !p->fused_with)
+        return pn_error(PN_ENOMEM, "out of memory");
+    for (int i = 0; i < p->n; i++) p->fused_with[i] = -1;
     for (int i = 0; i < p->n; i++) {
         pn_node *pool = p->order[i], *x = pool->op && pool->n_in ? pool->in[0] : NULL;
         p->pooled_from[i] = -1;
         if (!x || !x->op || !x->op->forward_pooled || !pool->op->pools_input) continue;
-        if (x->requires_grad || pool->requires_grad || !pool->op->pools_input(pool, p->win[i])) continue;
+        if ((x->requires_grad || pool->requires_grad) && !x->op->backward_pooled) continue;
+        if (!pool->op->pools_input(pool, p->win[i])) continue;
         int uses = 0, at = -1;
         for (int j = 0; j < p->n; j++) {
             if (p->order[j] == x) at = j;
@@ -140,6 +146,7 @@ void pn_program_free(pn_program *p)
     free(p->pooled_from);
     free(p->skipped);
     free(p->win);
+    free(p->fused_with);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -190,13 +197,18 @@ int pn_program_set_batch(pn_program *p, int64_t b)
 
 int pn_program_forward(pn_program *p)
 {
+    for (int i = 0; i < p->n; i++) p->fused_with[i] = -1;
     for (int i = 0; i < p->n; i++) {
         pn_node *x = p->order[i];
         if (!x->op || !x->size || p->skipped[i]) continue; /* empty: nothing to compute (eager.c) */
         if (p->pooled_from[i] >= 0) { /* x pools the output of `from`, skipped above */
-            pn_node *from = p->order[p->pooled_from[i]];
+            int at = p->pooled_from[i];
+            pn_node *from = p->order[at];
             int rc = from->size ? from->op->forward_pooled(from, p->win[i], x) : PN_UNFUSED;
-            if (rc == PN_OK) continue;
+            if (rc == PN_OK) {
+                p->fused_with[i] = at, p->fused_with[at] = i;
+                continue;
+            }
             if (rc != PN_UNFUSED) return rc;
             if (from->size && (rc = from->op->forward(from))) return rc; /* one after the other */
         }
@@ -210,7 +222,7 @@ int pn_program_backward(pn_program *p, pn_node *loss)
 {
     for (int i = 0; i < p->n; i++) {
         pn_node *x = p->order[i];
-        if (!x->requires_grad) continue;
+        if (!x->requires_grad || (p->skipped[i] && p->fused_with[i] >= 0)) continue;
         int rc = pn_node_zero_grad(x);
         if (rc) return rc;
     }
@@ -219,7 +231,11 @@ int pn_program_backward(pn_program *p, pn_node *loss)
     for (int i = p->n - 1; i >= 0; i--) {
         pn_node *x = p->order[i];
         if (!x->op || !x->requires_grad || !x->size) continue;
-        int rc = x->op->backward(x);
+        int rc, with = p->fused_with[i];
+        if (with < 0) rc = x->op->backward(x);
+        else if (p->skipped[i]) /* in x's own place: its inputs' gradients in the unfused order */
+            rc = x->op->backward_pooled(x, p->win[with], p->order[with]);
+        else continue; /* the pooling: done by its producer's backward_pooled */
         if (rc) return rc;
     }
     return PN_OK;

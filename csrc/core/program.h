@@ -20,6 +20,13 @@ struct pn_program {
      * that node's own forward is skipped. */
     int *pooled_from, *skipped;
     int64_t (*win)[2];
+    /* A training program fuses the pair too when the producer has
+     * backward_pooled: fused_with[i] is the index of node i's partner when the
+     * last forward ran the pair fused (-1 otherwise); backward then runs the
+     * producer's backward_pooled in the producer's place and neither node's
+     * own backward, and never zeroes the producer's gradient (nothing reads
+     * it). */
+    int *fused_with;
     /* every live program, for fork(): see program.c */
     struct pn_program *prev_live, *next_live;
 };

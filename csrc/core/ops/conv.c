@@ -48,8 +48,9 @@
  * the node's scratch, one output's worth each.
  * A 1x1 kernel with stride 1 and no padding needs no im2col at all: x is cols. */
 #if defined(__GNUC__) && !defined(__clang__)
-/* keeps copy_run's short loops loops: GCC would turn them back into memcpy calls */
-#pragma GCC optimize("no-tree-loop-distribute-patterns")
+/* keeps copy_run's short loops loops: GCC would turn them back into memcpy calls;
+ * no-trapping-math (as in pool.c) lets pooled_dy_rows' selects vectorise */
+#pragma GCC optimize("no-tree-loop-distribute-patterns", "no-trapping-math")
 #endif
 #include <math.h>
 #include <string.h>
@@ -215,6 +216,15 @@ static conv_scratch scratch_of(pn_node *n, const pn_conv_geom *g, const conv_act
     s.pre = e->keep_pre ? p : NULL;
     s.dpre = e->grad ? p + (e->keep_pre ? out : 0) : NULL;
     return s;
+}
+
+/* The activation as the fused pooled backward sees it: its scratch holds dY
+ * in full (the grad slot) whatever the activation. */
+static conv_act pooled_bwd_act(const conv_act *e)
+{
+    conv_act b = *e;
+    b.grad = 1;
+    return b;
 }
 
 typedef struct {
@@ -436,21 +446,23 @@ static void forward_tiles(const pn_conv_geom *g, const conv_act *e, const pn_gem
     else tile_tasks(&c, 0, tasks);
 }
 
-/* The pooled forward of inference (pn_op.forward_pooled, program.c): for
- * each line of the pooled output, the PH output lines under it by tiles into
- * a buffer of the task's (L1/L2-sized), bias and activation there, then the
- * maximum of each PH x PW window straight into the pooled output. The
- * convolution's output, the largest activation of a CNN, is never written
- * to memory nor read back, and lines no window reads (OH % PH) are never
- * computed. Every output gets the unfused forward's bits (a tile's
- * arithmetic does not depend on which rows share it; the activation in
- * place computes what it computes beside a kept pre-activation) and every
- * window is scanned in pool.c's order with its rule (pool.h). */
+/* The pooled forward (pn_op.forward_pooled, program.c): for each line of
+ * the pooled output, the PH output lines under it by tiles into a buffer of
+ * the task's (L1/L2-sized), bias and activation there, then the maximum of
+ * each PH x PW window straight into the pooled output. The convolution's
+ * output, the largest activation of a CNN, is never written to memory nor
+ * read back, and lines no window reads (OH % PH) are never computed. Every
+ * output gets the unfused forward's bits (a tile's arithmetic does not
+ * depend on which rows share it; the activation in place computes what it
+ * computes beside a kept pre-activation) and every window is scanned in
+ * pool.c's order with its rule (pool.h). In training the winners are kept
+ * too, in the pooling's own encoding, for backward_pooled. */
 #define POOLED_BAND_MAX (256 * 1024) /* floats of a task's band of lines: 1 MB, about L2 */
 
 typedef struct {
     tile_ctx t;
     float *lines, *pooled;
+    int32_t *arg; /* training: each pooled output's winner (pool.h), else NULL */
     int64_t ph, pw, poh, pow, lines_per_task, task_floats;
 } pooled_ctx;
 
@@ -468,9 +480,26 @@ RANGE_FN pooled_tasks(void *vctx, int64_t b, int64_t e)
                 conv_tile(&c->t, a, r0 + i, band - i < mr ? (int)(band - i) : (int)mr, buf + i * F,
                           buf + i * F);
             float *y = c->pooled + l * c->pow * F;
+            int32_t *arg = c->arg ? c->arg + l * c->pow * F : NULL;
             for (int64_t px = 0; px < c->pow; px++, y += F) {
                 const float *first = buf + px * c->pw * F;
                 for (int64_t f = 0; f < F; f++) y[f] = first[f];
+                if (arg) { /* pool.c's scan with winners: the same selects */
+                    for (int64_t f = 0; f < F; f++) arg[f] = 0;
+                    for (int64_t ky = 0; ky < c->ph; ky++)
+                        for (int64_t kx = 0; kx < c->pw; kx++) {
+                            if (!ky && !kx) continue;
+                            const float *v = first + (ky * g->OW + kx) * F;
+                            int32_t pos = pn_max_pool_pos(ky, kx, g->OW);
+                            for (int64_t f = 0; f < F; f++) {
+                                int take = pn_max_takes(y[f], v[f]);
+                                y[f] = take ? v[f] : y[f];
+                                arg[f] = take ? pos : arg[f];
+                            }
+                        }
+                    arg += F;
+                    continue;
+                }
                 for (int64_t ky = 0; ky < c->ph; ky++)
                     for (int64_t kx = 0; kx < c->pw; kx++) {
                         if (!ky && !kx) continue;
@@ -495,15 +524,28 @@ static int conv2d_forward_pooled(pn_node *n, const int64_t win[2], pn_node *pool
         pooled->shape[3] != F || ph * g.OW * F > POOLED_BAND_MAX)
         return PN_UNFUSED; /* the unfused forwards instead */
     int64_t n_lines = g.N * (g.OH / ph), Fp = round_up(F, im->nr);
+    int train = n->requires_grad;
+    if (train && (!pn_act_from_output(e.act) || n_lines == 0 || g.OW / pw == 0 ||
+                  ph * g.OW > INT32_MAX))
+        return PN_UNFUSED; /* backward_pooled needs act' from the pooled output */
     if (n_lines == 0 || g.OW / pw == 0) return PN_OK;
     int64_t tasks = n_lines < TILE_TASKS ? n_lines : TILE_TASKS;
     int64_t task_floats = round_up(ph * g.OW * F, 16) + round_up(im->mr * K, 16);
     int64_t packed = round_up(K * Fp, 16);
-    float *buf = pn_node_scratch(n, sizeof(float) * (size_t)(packed + tasks * task_floats));
+    size_t bytes = sizeof(float) * (size_t)(packed + tasks * task_floats);
+    int32_t *arg = NULL;
+    if (train) { /* room for backward too (it finds its buffers by scratch_of) */
+        conv_act eb = pooled_bwd_act(&e);
+        size_t cols_bytes, bb = scratch_bytes(&g, &eb, &cols_bytes);
+        if (bb > bytes) bytes = bb;
+        arg = pn_node_scratch(pooled, sizeof(int32_t) * (size_t)pooled->size);
+        if (!arg) return PN_ENOMEM;
+    }
+    float *buf = pn_node_scratch(n, bytes);
     if (!buf) return PN_ENOMEM;
     pooled_ctx c = {{&g, &e, im, n->in[0]->data, buf, g.has_bias ? n->in[2]->data : NULL, NULL, NULL,
                      NULL, K, pn_gemm_k_block(im, K), 0},
-                    buf + packed, pooled->data, ph, pw, g.OH / ph, g.OW / pw,
+                    buf + packed, pooled->data, arg, ph, pw, g.OH / ph, g.OW / pw,
                     (n_lines + tasks - 1) / tasks, task_floats};
     tasks = (n_lines + c.lines_per_task - 1) / c.lines_per_task;
     pack_kernel(&g, im, n->in[1]->data, c.t.kb, buf);
@@ -549,6 +591,73 @@ static int conv_forward_kind(pn_node *n, int one_d)
     return PN_OK;
 }
 
+/* dY of a convolution fused with the max pooling of its output
+ * (backward_pooled): what the pooling's backward followed by the
+ * activation's would form, bit for bit, without the convolution's output or
+ * gradient. Output (oy, ox) under pooled cell o gets, per filter, 0 + gp[o]
+ * where it won the window (the pooling's backward adds onto a zeroed
+ * gradient), 0 elsewhere and where no window reaches; times act'(y), y being
+ * the pooled value at the winner (the winner's own output) -- any finite
+ * value elsewhere, where the gradient is 0: act' of the activations fused
+ * this way (pn_act_from_output) is 0 or 1, never NaN, so 0 * act' is 0 as in
+ * the unfused graph. */
+typedef struct {
+    const pn_conv_geom *g;
+    const conv_act *e;
+    const float *gp, *pv; /* the pooled output's gradient and value */
+    const int32_t *arg;   /* its winners (pool.h) */
+    int64_t ph, pw, poh, pow;
+    float *dy;            /* pooled_dy_range: dY in full */
+} pool_src;
+
+#define POOL_DY_CHUNK 256
+
+/* Rows [r0, r0 + m) of dY into dy (row r0 first); the output position and
+ * its place under the windows are stepped along the rows (divisions per row
+ * cost as much as a first layer's row of dY). */
+ALWAYS_INLINE void pooled_dy_rows(const pool_src *s, int64_t r0, int64_t m, float *dy)
+{
+    const pn_conv_geom *g = s->g;
+    const int64_t F = g->F, ohw = g->OH * g->OW;
+    int64_t img = r0 / ohw, oy = r0 % ohw / g->OW, ox = r0 % g->OW;
+    int64_t py = oy / s->ph, ky = oy % s->ph, px = ox / s->pw, kx = ox % s->pw;
+    float gw[POOL_DY_CHUNK];
+    for (int64_t i = 0; i < m; i++, dy += F) {
+        if (py < s->poh && px < s->pow) {
+            int64_t o = ((img * s->poh + py) * s->pow + px) * F;
+            int32_t pos = pn_max_pool_pos(ky, kx, g->OW);
+            for (int64_t f0 = 0; f0 < F; f0 += POOL_DY_CHUNK) {
+                int64_t n = F - f0 < POOL_DY_CHUNK ? F - f0 : POOL_DY_CHUNK;
+                const float *gp = s->gp + o + f0;
+                const int32_t *arg = s->arg + o + f0;
+                float *d = s->e->act == PN_ACT_linear ? dy + f0 : gw;
+                for (int64_t f = 0; f < n; f++) { /* a select, then the add: vectorises */
+                    const float v = gp[f];
+                    d[f] = 0.0f + (arg[f] == pos ? v : 0.0f);
+                }
+                if (s->e->act != PN_ACT_linear) {
+                    const float *y = s->pv + o + f0;
+                    pn_act_backward_range(s->e->act, s->e->a, s->e->flag, y, y, gw, dy + f0, 0, n);
+                }
+            }
+        } else { /* under no window */
+            for (int64_t f = 0; f < F; f++) dy[f] = 0.0f;
+        }
+        if (++kx == s->pw) kx = 0, px++;
+        if (++ox == g->OW) {
+            ox = px = kx = 0;
+            if (++ky == s->ph) ky = 0, py++;
+            if (++oy == g->OH) oy = py = ky = 0, img++;
+        }
+    }
+}
+
+RANGE_FN pooled_dy_range(void *vctx, int64_t b, int64_t e)
+{
+    const pool_src *s = vctx;
+    pooled_dy_rows(s, b, e - b, s->dy + b * s->g->F);
+}
+
 /* dW by tiles. pn_sgemm summed dW += colsᵀ·dY chunk by chunk, each chunk's
  * rows in depth blocks of pn_gemm_k_block(chunk): dW = ((dW + S0) + S1) + ...
  * with S_b block b's sum by the micro-kernel. Here each block is im2col'd
@@ -564,6 +673,7 @@ typedef struct {
     const float *pre, *y;     /* for dY = gy * act'(pre) */
     float *dpre;              /* where dY is formed, block by block (NULL: linear) */
     int local_dy;             /* dY only for dW and db: formed in the block's buffer */
+    const pool_src *src;      /* dY from a fused pooling's gradient (local_dy set) */
     float *buf;               /* BW_GROUP block buffers of `stride` floats */
     int64_t K, stride, kb_max;
     const int64_t *b0, *blen; /* the group's blocks: first row, rows */
@@ -582,7 +692,10 @@ RANGE_FN dw_blocks(void *vctx, int64_t b, int64_t e)
         float *yd = S + round_up(K * F, 16);
         int64_t kb = c->blen[t], lo = c->b0[t] * F;
         const float *dy = c->gy + lo; /* the block's dY rows */
-        if (c->dpre) { /* formed here while the block is in cache */
+        if (c->src) {
+            pooled_dy_rows(c->src, c->b0[t], kb, yd);
+            dy = yd;
+        } else if (c->dpre) { /* formed here while the block is in cache */
             float *d = c->local_dy ? yd : c->dpre + lo;
             pn_act_backward_range(c->e->act, c->e->a, c->e->flag, c->pre + lo, c->y + lo,
                                   c->gy + lo, d, 0, kb * F);
@@ -606,17 +719,19 @@ RANGE_FN dw_blocks(void *vctx, int64_t b, int64_t e)
 }
 
 /* Also forms dY (unless the activation is linear: into dpre, or with
- * local_dy, when dX will not need it, into each block's own buffer) inside the
+ * local_dy, when dX will not need it, into each block's own buffer; or from
+ * src, a fused pooling's gradient, into the blocks' buffers) inside the
  * blocks' tasks and, when db is given, sums it into acc[F] (double) in row
  * order as each group finishes: backward's one pass over dY. */
 static void dw_tiles(const pn_conv_geom *g, const pn_gemm_impl *im, const conv_act *e,
                      const float *x, const float *gy, const float *pre, const float *y,
-                     float *dpre, int local_dy, float *dw, double *acc, float *buf)
+                     float *dpre, int local_dy, const pool_src *src, float *dw, double *acc,
+                     float *buf)
 {
     int64_t rows = g->N * g->OH * g->OW, F = g->F, K = g->KH * g->KW * g->C, KF = K * F;
     int64_t step = chunk_rows(g), b0[BW_GROUP], blen[BW_GROUP];
-    local_dy = local_dy && dpre;
-    dw_ctx c = {g, im, e, x, gy, pre, y, dpre, local_dy, buf, K, 0, bwd_kb_max(g, im), b0, blen};
+    local_dy = (local_dy && dpre) || src;
+    dw_ctx c = {g, im, e, x, gy, pre, y, dpre, local_dy, src, buf, K, 0, bwd_kb_max(g, im), b0, blen};
     c.stride = bwd_block_floats(g, im, c.kb_max);
     const float *dy = dpre ? dpre : gy;
     int64_t nb = 0;
@@ -700,6 +815,51 @@ static void dx_tiles(const pn_conv_geom *g, const pn_gemm_impl *im, const float 
         dx_tasks(&c, 0, tasks);
 }
 
+/* Backward of the pair conv2d -> max pooling fused by the compiled driver
+ * (pn_op.backward_pooled after conv2d_forward_pooled in training): dY
+ * straight from the pooling's gradient (pool_src), block by block inside
+ * dW's tasks when dX will not need it (a first layer), else once in full;
+ * then dW, db and dX exactly as conv_backward_kind's tiles. */
+static int conv2d_backward_pooled(pn_node *n, const int64_t win[2], pn_node *pooled)
+{
+    pn_conv_geom g;
+    conv_act e;
+    int rc = conv_geom_make(n, 0, &g, &e);
+    if (rc) return rc;
+    pn_node *X = n->in[0], *Wn = n->in[1];
+    int64_t rows = g.N * g.OH * g.OW, F = g.F;
+    conv_act eb = pooled_bwd_act(&e);
+    conv_scratch s = scratch_of(n, &g, &eb, 0);
+    if (!s.base || !pooled->grad || !pooled->saved ||
+        pooled->saved_bytes < sizeof(int32_t) * (size_t)pooled->size)
+        return pn_error(PN_EINTERNAL, "%s: fused backward without its forward", n->op->name);
+    const pn_gemm_impl *im = pn_gemm_active();
+    pool_src src = {&g, &e, pooled->grad, pooled->data, pooled->saved, win[0], win[1],
+                    pooled->shape[1], pooled->shape[2], s.dpre};
+    int local = Wn->requires_grad && !X->requires_grad; /* dY never needed in full */
+    if (!local) {
+        if ((double)rows * F >= TILE_PARALLEL_MIN / 16) pn_parallel_for(rows, 256, pooled_dy_range, &src);
+        else pooled_dy_range(&src, 0, rows);
+    }
+    double *acc = g.has_bias && n->in[2]->requires_grad ? s.acc : NULL;
+    if (acc)
+        for (int64_t f = 0; f < F; f++) acc[f] = 0;
+    conv_act lin = e; /* dY is formed: nothing left to apply */
+    lin.act = PN_ACT_linear;
+    if (Wn->requires_grad)
+        dw_tiles(&g, im, &lin, X->data, s.dpre, NULL, NULL, NULL, 0, local ? &src : NULL, Wn->grad,
+                 acc, s.cols);
+    else if (acc) /* the bias alone, in row order */
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t f = 0; f < F; f++) acc[f] += s.dpre[r * F + f];
+    if (acc) {
+        float *gb = n->in[2]->grad;
+        for (int64_t f = 0; f < F; f++) gb[f] += (float)acc[f];
+    }
+    if (X->requires_grad) dx_tiles(&g, im, s.dpre, Wn->data, X->grad, s.cols);
+    return PN_OK;
+}
+
 static int conv_backward_kind(pn_node *n, int one_d)
 {
     pn_conv_geom g;
@@ -721,7 +881,7 @@ static int conv_backward_kind(pn_node *n, int one_d)
             for (int64_t f = 0; f < F; f++) acc[f] = 0;
         float *dpre = e.act != PN_ACT_linear ? s.dpre : NULL;
         dw_tiles(&g, im, &e, X->data, gy, e.keep_pre ? s.pre : n->data, n->data, dpre,
-                 !X->requires_grad, Wn->grad, acc, s.cols);
+                 !X->requires_grad, NULL, Wn->grad, acc, s.cols);
         if (acc) {
             float *gb = n->in[2]->grad;
             for (int64_t f = 0; f < F; f++) gb[f] += (float)acc[f];
@@ -804,7 +964,7 @@ static const pn_attr conv1d_attrs[] = {
 #define CONV_TRAITS (PN_TRAIT_ROWWISE | PN_TRAIT_HAS_PARAMS)
 static const pn_op op_conv2d = {"conv2d", -1, conv2d_infer, conv2d_forward, conv2d_backward, NULL,
                                 conv_inputs, conv2d_attrs, CONV_TRAITS, NULL, NULL,
-                                conv2d_forward_pooled};
+                                conv2d_forward_pooled, conv2d_backward_pooled};
 static const pn_op op_conv1d = {"conv1d", -1, conv1d_infer, conv1d_forward, conv1d_backward, NULL,
                                 conv_inputs, conv1d_attrs, CONV_TRAITS, NULL};
 

@@ -149,7 +149,7 @@ RANGE_FN pool_fwd_lines(void *vctx, int64_t b, int64_t e)
                 int64_t ys = oy * g->sh - g->pt, xs0 = ox * g->sw - g->pl;
                 /* the window is never empty: its first position starts the search */
                 const float *restrict x = c->x + ((img * g->H + y0) * g->W + x0) * C;
-                int32_t first = (int32_t)((y0 - ys) * g->W + (x0 - xs0));
+                int32_t first = pn_max_pool_pos(y0 - ys, x0 - xs0, g->W);
                 for (int64_t ch = 0; ch < C; ch++) {
                     y[ch] = x[ch];
                     a[ch] = first;
@@ -158,7 +158,7 @@ RANGE_FN pool_fwd_lines(void *vctx, int64_t b, int64_t e)
                     for (int64_t ix = x0; ix < x1; ix++) {
                         if (iy == y0 && ix == x0) continue;
                         const float *restrict xs = c->x + ((img * g->H + iy) * g->W + ix) * C;
-                        int32_t pos = (int32_t)((iy - ys) * g->W + (ix - xs0));
+                        int32_t pos = pn_max_pool_pos(iy - ys, ix - xs0, g->W);
                         /* selects, not branches, so the channel loop vectorises; the
                          * first maximum wins ties and a NaN wins (and stays), as in TF */
                         for (int64_t ch = 0; ch < C; ch++) {
@@ -214,7 +214,7 @@ RANGE_FN pool_bwd_images(void *vctx, int64_t b, int64_t e)
                     for (int64_t iy = y0; iy < y1; iy++)
                         for (int64_t ix = x0; ix < x1; ix++) {
                             float *restrict d = c->dx + ((img * g->H + iy) * g->W + ix) * C;
-                            int32_t pos = (int32_t)((iy - ys) * g->W + (ix - xs0));
+                            int32_t pos = pn_max_pool_pos(iy - ys, ix - xs0, g->W);
                             for (int64_t ch = 0; ch < C; ch++)
                                 d[ch] = a[ch] == pos ? d[ch] + gy[ch] : d[ch];
                         }
