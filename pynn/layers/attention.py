@@ -8,7 +8,15 @@ inside the (batch, T, heads*depth) layout the fused attention op reads."""
 import numpy as np
 
 from .. import _C, initializers, ops, regularizers
+from ..tensor import Tensor
 from .base import Layer, refuse_unsupported
+
+
+def _as_float(mask):
+    """A mask (bool or numbers, array or Tensor) as a 0/1 float32 Tensor, 1 where allowed."""
+    if not isinstance(mask, Tensor):
+        return Tensor((np.asarray(mask) != 0).astype(np.float32))
+    return ops.not_equal(mask, np.float32(0))  # Keras casts masks to bool: nonzero keeps
 
 
 class MultiHeadAttention(Layer):
@@ -19,7 +27,10 @@ class MultiHeadAttention(Layer):
     query's shape. The projections have Keras' EinsumDense layouts (query/key
     kernels ``(dim, heads, key_dim)``, output kernel ``(heads, value_dim, dim)``),
     so weights port from Keras as they are; attention itself is one fused op.
-    Padding masks from ``Embedding(mask_zero=True)`` are applied automatically.
+    Masks combine as in Keras: ``attention_mask`` (``(Tq, Tk)``, ``(batch, Tq, Tk)``
+    or ``(batch, heads, Tq, Tk)``), the padding masks the query, value and key
+    carry (``Embedding(mask_zero=True)``, ``Masking``) or that ``value_mask`` /
+    ``key_mask`` give, the causal mask and the sliding window are and-ed.
 
     Parameters
     ----------
@@ -36,6 +47,10 @@ class MultiHeadAttention(Layer):
         Whether the projections have biases.
     output_shape, attention_axes : None
         Not supported (a value raises).
+    sliding_window : int, optional
+        Query i attends to keys j with ``|i - j| < sliding_window`` only.
+    flash_attention : None or False
+        Keras' backend switch; pynn always runs its own fused op.
     kernel_initializer : str or Initializer, default "glorot_uniform"
         Initializer of the projection kernels.
     bias_initializer : str or Initializer, default "zeros"
@@ -44,6 +59,9 @@ class MultiHeadAttention(Layer):
         Penalties added to the training loss.
     activity_regularizer, kernel_constraint, bias_constraint : None
         Not supported (a value raises).
+    use_gate : bool, default False
+        Multiply the attention output by ``sigmoid(query @ gate_kernel + gate_bias)``
+        before the output projection (Keras' gated attention).
     seed : int, optional
         Stored for Keras compatibility; the dropout masks follow `pynn.set_seed`.
     **kwargs
@@ -70,24 +88,35 @@ class MultiHeadAttention(Layer):
     (2, 2, 5, 7)
     """
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
-                 output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
+                 output_shape=None, attention_axes=None, sliding_window=None,
+                 flash_attention=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 seed=None, **kwargs):
+                 use_gate=False, seed=None, **kwargs):
         super().__init__(**kwargs)
+        cls = type(self).__name__
         for name, v in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"MultiHeadAttention: {name} must be a positive integer, got {v!r}")
+                raise ValueError(f"{cls}: {name} must be a positive integer, got {v!r}")
         if not 0 <= dropout < 1:
-            raise ValueError(f"MultiHeadAttention: dropout must be in [0, 1), got {dropout!r}")
-        refuse_unsupported("MultiHeadAttention", activity_regularizer=activity_regularizer,
+            raise ValueError(f"{cls}: dropout must be in [0, 1), got {dropout!r}")
+        refuse_unsupported(cls, activity_regularizer=activity_regularizer,
                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         if output_shape is not None or attention_axes is not None:
-            raise ValueError("MultiHeadAttention: output_shape and attention_axes are not supported")
+            raise ValueError(f"{cls}: output_shape and attention_axes are not supported")
+        if sliding_window is not None and (isinstance(sliding_window, bool) or not isinstance(
+                sliding_window, (int, np.integer)) or sliding_window <= 0):
+            raise ValueError(f"`sliding_window` must be `None` or a positive integer. Received: "
+                             f"sliding_window={sliding_window}")
+        if flash_attention:
+            raise ValueError(f"{cls}: flash_attention is a Keras backend option; pynn runs its "
+                             f"own fused attention (leave it None or False)")
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)
         self.value_dim = int(value_dim) if value_dim else self.key_dim
         self.use_bias = bool(use_bias)
         self.dropout, self.seed = float(dropout), seed
+        self.sliding_window = None if sliding_window is None else int(sliding_window)
+        self.use_gate = bool(use_gate)
         self._scores_wanted = False  # set by __call__ for compute_output_shape
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -95,18 +124,29 @@ class MultiHeadAttention(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.supports_masking = True
 
+    # Keras' MultiHeadAttention.call reads the query's mask from the query tensor itself
+    # (an explicit query_mask= is overwritten); GroupedQueryAttention honours it
+    _explicit_query_mask = False
+
     def __call__(self, query, value=None, key=None, attention_mask=None, use_causal_mask=False,
-                 training=False, return_attention_scores=False, query_mask=None, value_mask=None,
+                 training=None, return_attention_scores=False, query_mask=None, value_mask=None,
                  key_mask=None):
         if value is None and isinstance(query, (list, tuple)) and len(query) in (2, 3):
             # a loaded functional graph replays the call with its input list
             query, value, key = (list(query) + [None])[:3]
         if value is None:
             raise ValueError(f"{type(self).__name__} needs query and value: layer(query, value)")
-        masks = {"query_mask": query_mask if query_mask is not None
-                 else getattr(query, "_keras_mask", None),
-                 "value_mask": value_mask if value_mask is not None
-                 else getattr(value, "_keras_mask", None)}
+        # Keras fills query_mask / value_mask / key_mask from the tensors' own masks (an
+        # Embedding(mask_zero=True) or Masking before them); a key given as the value is
+        # the value, whose mask already counts
+        own = lambda t: getattr(t, "_keras_mask", None)  # noqa: E731
+        if not self._explicit_query_mask or query_mask is None:
+            query_mask = own(query)
+        value_mask = own(value) if value_mask is None else value_mask
+        if key_mask is None and key is not None and key is not value:
+            key_mask = own(key)
+        masks = {name: m for name, m in (("query_mask", query_mask), ("value_mask", value_mask),
+                                         ("key_mask", key_mask)) if m is not None}
         inputs = [query, value] + ([key] if key is not None else [])
         extra = {"return_attention_scores": True} if return_attention_scores else {}
         self._scores_wanted = bool(return_attention_scores)
@@ -126,16 +166,27 @@ class MultiHeadAttention(Layer):
     def build(self, shapes):
         q_dim, v_dim = shapes[0][-1], shapes[1][-1]
         k_dim = shapes[2][-1] if len(shapes) > 2 else v_dim
-        H, kd, vd = self.num_heads, self.key_dim, self.value_dim
-        w = lambda name, shape: self.add_weight(name, shape, self.kernel_initializer,
+        H, G, kd, vd = self.num_heads, self._kv_heads(), self.key_dim, self.value_dim
+        w = lambda name, shape: self.add_weight(name, shape, self.kernel_initializer,  # noqa: E731
                                                 self.kernel_regularizer)
-        b = lambda name, shape: (self.add_weight(name, shape, self.bias_initializer,
+        b = lambda name, shape: (self.add_weight(name, shape, self.bias_initializer,  # noqa: E731
                                                  self.bias_regularizer) if self.use_bias else None)
+        # Keras' build order: query, key, gate, value, output
         self.query_kernel, self.query_bias = w("query/kernel", (q_dim, H, kd)), b("query/bias", (H, kd))
-        self.key_kernel, self.key_bias = w("key/kernel", (k_dim, H, kd)), b("key/bias", (H, kd))
-        self.value_kernel, self.value_bias = w("value/kernel", (v_dim, H, vd)), b("value/bias", (H, vd))
+        self.key_kernel, self.key_bias = w("key/kernel", (k_dim, G, kd)), b("key/bias", (G, kd))
+        if self.use_gate:
+            self.gate_kernel, self.gate_bias = w("gate/kernel", (q_dim, H, vd)), b("gate/bias", (H, vd))
+        self.value_kernel, self.value_bias = w("value/kernel", (v_dim, G, vd)), b("value/bias", (G, vd))
         self.output_kernel = w("attention_output/kernel", (H, vd, q_dim))
         self.output_bias = b("attention_output/bias", (q_dim,))
+
+    def _kv_heads(self):
+        """The number of key/value heads (GroupQueryAttention has fewer)."""
+        return self.num_heads
+
+    def _shared_heads(self, t):
+        """Projected keys or values as num_heads heads (GroupQueryAttention repeats its own)."""
+        return t
 
     def _project(self, x, kernel, bias):
         k = self.tensor(kernel)
@@ -147,23 +198,30 @@ class MultiHeadAttention(Layer):
         return y
 
     def call(self, inputs, training=False, attention_mask=None, use_causal_mask=False,
-             query_mask=None, value_mask=None, return_attention_scores=False):
+             query_mask=None, value_mask=None, key_mask=None, return_attention_scores=False):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
         q = self._project(query, self.query_kernel, self.query_bias)
-        k = self._project(key, self.key_kernel, self.key_bias)
-        v = self._project(value, self.value_kernel, self.value_bias)
-        mask = self._combined_mask(query, value, attention_mask, query_mask, value_mask)
+        k = self._shared_heads(self._project(key, self.key_kernel, self.key_bias))
+        v = self._shared_heads(self._project(value, self.value_kernel, self.value_bias))
+        mask = self._combined_mask(query, value, attention_mask, query_mask, value_mask, key_mask)
         scores = None
-        if return_attention_scores or (training and self.dropout):
+        # Keras runs the fused kernel only without dropout (even at inference) and without
+        # scores; op by op, a query row with no key left gets zero weights, fused uniform
+        # ones (Keras' two paths differ there too, and pynn follows each: at inference a
+        # layer with dropout goes op by op when a mask may leave such a row)
+        if return_attention_scores or (self.dropout and (training or mask is not None)) \
+                or (mask is not None and len(mask.shape) == 4):
             o, scores = self._attend(q, k, v, mask, use_causal_mask, training)
         else:  # the fused op: no probabilities to keep or drop
             o = ops.scaled_dot_product_attention(q, k, v, mask, causal=use_causal_mask,
                                                  num_heads=self.num_heads,
                                                  scale=1.0 / np.sqrt(self.key_dim))
+        if self.use_gate:
+            o = o * ops.sigmoid(self._project(query, self.gate_kernel, self.gate_bias))
         out = self._project(o, self.output_kernel, self.output_bias)
         if query_mask is not None:
-            out._keras_mask = query_mask
+            out._keras_mask = _as_float(query_mask)
         return (out, scores) if return_attention_scores else out
 
     def _attend(self, q, k, v, mask, causal, training):
@@ -178,7 +236,12 @@ class MultiHeadAttention(Layer):
         allowed = None
         if mask is not None:
             m = ops.greater(mask, 0.5)
-            allowed = ops.reshape(m, (-1, 1, 1, Tk) if len(m.shape) == 2 else (-1, 1, Tq, Tk))
+            if len(m.shape) == 2:    # (batch, Tk) key padding
+                allowed = ops.reshape(m, (-1, 1, 1, Tk))
+            elif len(m.shape) == 3:  # (batch or 1, Tq, Tk): the same for every head
+                allowed = ops.expand_dims(m, 1)
+            else:                    # (batch or 1, heads or 1, Tq, Tk)
+                allowed = m
         if causal:
             tri = np.tril(np.ones((Tq, Tk), np.float32))
             allowed = tri if allowed is None else allowed * tri
@@ -193,23 +256,42 @@ class MultiHeadAttention(Layer):
         o = ops.matmul(dropped, heads(v, Tk, vd))                              # (B, H, Tq, vd)
         return ops.reshape(ops.transpose(o, (0, 2, 1, 3)), (-1, Tq, H * vd)), probs
 
-    @staticmethod
-    def _combined_mask(query, value, attention_mask, query_mask, value_mask):
-        """Keras' rule: attention_mask & query_mask[:, :, None] & value_mask[:, None, :]."""
-        if query_mask is None and value_mask is None:
-            return attention_mask
-        Tq, Tk = query.shape[1], value.shape[1]
-        m = attention_mask
+    def _combined_mask(self, query, value, attention_mask, query_mask, value_mask, key_mask):
+        """Keras' rule: attention_mask & query_mask[:, :, None] & value_mask[:, None, :]
+        & key_mask[:, None, :] & the sliding-window band, as a 0/1 float Tensor: (batch,
+        Tk) when only the value's or the key's padding is given (the fused op broadcasts
+        it), else (batch or 1, Tq, Tk), or rank 4 for a per-head attention_mask. Keras
+        broadcasts attention_mask: (Tq, Tk) holds for every sample."""
+        Tq, Tk = int(query.shape[1]), int(value.shape[1])
+        m = None
+        if attention_mask is not None:
+            m = _as_float(attention_mask)
+            if len(m.shape) == 2:  # (Tq, Tk), as Keras broadcasts it to (batch, Tq, Tk)
+                m = ops.reshape(m, (1, Tq, Tk))
+            elif len(m.shape) not in (3, 4):
+                raise ValueError(f"{type(self).__name__} '{self.name}': attention_mask must be "
+                                 f"(Tq, Tk), (batch, Tq, Tk) or (batch, heads, Tq, Tk); got "
+                                 f"shape {tuple(m.shape)} for Tq={Tq}, Tk={Tk}")
+        padding = [_as_float(x) for x in (value_mask, key_mask) if x is not None]
+        if m is None and query_mask is None and self.sliding_window is None and padding:
+            out = padding[0]
+            for p in padding[1:]:
+                out = out * p
+            return out  # (batch, Tk) key padding: the op broadcasts it
+        for p in padding:
+            p = ops.reshape(p, (-1, 1, Tk))
+            m = p if m is None else m * p
         if query_mask is not None:
-            # times ones rather than broadcast_to: no batch size baked into the graph
-            qm = ops.reshape(query_mask, (-1, Tq, 1)) * np.ones((1, 1, Tk), np.float32)
+            qm = ops.reshape(_as_float(query_mask), (-1, Tq, 1))
             m = qm if m is None else m * qm
-        if value_mask is not None:
-            vm = ops.reshape(value_mask, (-1, 1, Tk))
-            m = vm if m is None else m * vm
-            if query_mask is None and attention_mask is None:
-                return value_mask  # (batch, Tk) key padding: the op broadcasts it
-        return m
+        if self.sliding_window is not None:  # Keras' band |i - j| < window
+            band = np.abs(np.arange(Tq)[:, None] - np.arange(Tk)[None, :]) < self.sliding_window
+            band = band.astype(np.float32)[None]
+            m = band if m is None else m * band
+        if m is not None and tuple(m.shape[-2:]) != (Tq, Tk):
+            # times ones rather than broadcast_to: no batch size baked into the graph
+            m = m * np.ones((1, Tq, Tk), np.float32)
+        return m if m is None or isinstance(m, Tensor) else Tensor(m)
 
     def compute_output_shape(self, shapes):
         if self._scores_wanted:  # (output, scores (batch, heads, Tq, Tk))
@@ -220,6 +302,7 @@ class MultiHeadAttention(Layer):
         cfg = super().get_config()
         cfg.update(num_heads=self.num_heads, key_dim=self.key_dim, value_dim=self.value_dim,
                    dropout=self.dropout, seed=self.seed, use_bias=self.use_bias,
+                   use_gate=self.use_gate, sliding_window=self.sliding_window,
                    kernel_initializer=initializers.serialize(self.kernel_initializer),
                    bias_initializer=initializers.serialize(self.bias_initializer),
                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer),

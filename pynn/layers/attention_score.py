@@ -71,8 +71,8 @@ class Attention(Layer):
         super().__init__(**kwargs)
         cls = type(self).__name__
         if score_mode not in ("dot", "concat"):
-            raise ValueError(f"{cls}: `score_mode` must be one of 'dot', 'concat', received "
-                             f"score_mode={score_mode!r}")
+            raise ValueError(f"{cls}: Invalid value for argument score_mode. Expected one of "
+                             f"{{'dot', 'concat'}}. Received: score_mode={score_mode!r}")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float, np.number)) \
                 or not 0 <= dropout < 1:
             raise ValueError(f"{cls}: `dropout` must be a number in [0, 1), received "
@@ -94,10 +94,10 @@ class Attention(Layer):
     def _check_input(self, shapes):
         who = f"{type(self).__name__} '{self.name}'"
         if not isinstance(shapes, list) or not 2 <= len(shapes) <= 3:
-            got = f"{len(shapes)} inputs" if isinstance(shapes, list) else \
+            got = f"a list of length {len(shapes)}" if isinstance(shapes, list) else \
                 f"one tensor of shape {tuple(shapes)}"
             raise ValueError(f"{who} must be called on a list [query, value] or [query, value, "
-                             f"key]; got {got}")
+                             f"key] (of length 2 or 3); got {got}")
         for what, s in zip(("query", "value", "key"), shapes):
             if len(s) != 3:
                 raise ValueError(f"{who}: {what} must be (batch, T, dim); got a batch of shape "
@@ -155,8 +155,10 @@ class Attention(Layer):
         if mask is None:
             mask = [getattr(t, "_keras_mask", None) for t in inputs]
         if not isinstance(mask, (list, tuple)) or not 2 <= len(mask) <= 3:
-            raise ValueError(f"{type(self).__name__} '{self.name}': mask must be a list "
-                             f"[query_mask, value_mask]; got {mask!r}")
+            got = f"a list of length {len(mask)}" if isinstance(mask, (list, tuple)) else \
+                f"{type(mask).__name__}"
+            raise ValueError(f"{type(self).__name__} '{self.name}': the layer mask must be a "
+                             f"list [query_mask, value_mask] (of length 2 or 3); got {got}")
         return mask[0], mask[1]
 
     def compute_mask(self, inputs, mask=None):

@@ -37,8 +37,9 @@ def analyze(equation, bias_axes, input_shape, output_shape):
     out = [output_shape] if isinstance(output_shape, (int, np.integer)) else list(output_shape)
     out.insert(0, input_shape[0])
     if elided > 0 and elided_at == "left":
-        for i in range(1, elided):
-            out.insert(1, input_shape[i])
+        # the elided axes in their order (Keras' own loop inserts each at position 1, which
+        # reverses them in its symbolic shape, while its einsum keeps them in order)
+        out[1:1] = list(input_shape[1:elided])
     elif elided > 0:
         out.extend(input_shape[len(input_shape) - elided:])
     if elided_at == "left":
@@ -236,9 +237,16 @@ class EinsumDense(Layer):
         return self.activation(y) if self.activation is not None else y
 
     def compute_output_shape(self, input_shape):
-        _, _, out, _, _ = analyze(self.equation, self.bias_axes, tuple(input_shape),
-                                  self.partial_output_shape)
-        return (None,) + tuple(out[1:])
+        """The shape the einsum gives: each output letter's size from the input or the
+        kernel. (Keras' own compute_output_shape reverses the axes a left '...' stands
+        for, and repeats those of a right '...' given in output_shape; its call, as
+        pynn's, computes this shape.)"""
+        kernel, _, _, _, _ = analyze(self.equation, self.bias_axes, tuple(input_shape),
+                                     self.partial_output_shape)
+        i, w, o = self._letters(len(input_shape))
+        size = dict(zip(w, kernel))
+        size.update(zip(i, input_shape))
+        return (None,) + tuple(size[c] for c in o[1:])
 
     def get_config(self):
         cfg = super().get_config()

@@ -90,42 +90,24 @@ class GroupQueryAttention(MultiHeadAttention):
         num_key_value_heads = _positive_int("num_key_value_heads", num_key_value_heads)
         if num_query_heads % num_key_value_heads != 0:
             raise ValueError("`num_query_heads` must be divisible by `num_key_value_heads`.")
-        if sliding_window is not None and (isinstance(sliding_window, bool) or not isinstance(
-                sliding_window, (int, np.integer)) or sliding_window <= 0):
-            raise ValueError(f"`sliding_window` must be `None` or a positive integer. Received: "
-                             f"sliding_window={sliding_window}")
-        if flash_attention:
-            raise ValueError("GroupQueryAttention: flash_attention is a Keras backend option; "
-                             "pynn runs its own fused attention (leave it None or False)")
         super().__init__(num_query_heads, head_dim, dropout=dropout, use_bias=use_bias,
+                         sliding_window=sliding_window, flash_attention=flash_attention,
                          kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
                          kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
                          activity_regularizer=activity_regularizer,
                          kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
-                         seed=seed, **kwargs)
+                         use_gate=use_gate, seed=seed, **kwargs)
         self.head_dim = head_dim
         self.num_query_heads = num_query_heads
         self.num_key_value_heads = num_key_value_heads
         self.num_repeats = num_query_heads // num_key_value_heads
-        self.sliding_window = None if sliding_window is None else int(sliding_window)
-        self.use_gate = bool(use_gate)
 
-    def build(self, shapes):
-        q_dim, v_dim = shapes[0][-1], shapes[1][-1]
-        k_dim = shapes[2][-1] if len(shapes) > 2 else v_dim
-        H, G, d = self.num_query_heads, self.num_key_value_heads, self.head_dim
-        w = lambda name, shape: self.add_weight(name, shape, self.kernel_initializer,  # noqa: E731
-                                                self.kernel_regularizer)
-        b = lambda name, shape: (self.add_weight(name, shape, self.bias_initializer,  # noqa: E731
-                                                 self.bias_regularizer) if self.use_bias else None)
-        # Keras' order: query, key, gate, value, output
-        self.query_kernel, self.query_bias = w("query/kernel", (q_dim, H, d)), b("query/bias", (H, d))
-        self.key_kernel, self.key_bias = w("key/kernel", (k_dim, G, d)), b("key/bias", (G, d))
-        if self.use_gate:
-            self.gate_kernel, self.gate_bias = w("gate/kernel", (q_dim, H, d)), b("gate/bias", (H, d))
-        self.value_kernel, self.value_bias = w("value/kernel", (v_dim, G, d)), b("value/bias", (G, d))
-        self.output_kernel = w("attention_output/kernel", (H, d, q_dim))
-        self.output_bias = b("attention_output/bias", (q_dim,))
+    # Keras' GroupedQueryAttention.call uses the query_mask it is given (its own
+    # mask when none is)
+    _explicit_query_mask = True
+
+    def _kv_heads(self):
+        return self.num_key_value_heads
 
     def _shared_heads(self, t):
         """(B, T, G*d) -> (B, T, H*d): each key/value head repeated for its query heads."""
@@ -134,40 +116,6 @@ class GroupQueryAttention(MultiHeadAttention):
             return t
         t = ops.repeat(ops.reshape(t, (-1, T, G, d)), self.num_repeats, axis=2)
         return ops.reshape(t, (-1, T, self.num_query_heads * d))
-
-    def _window(self, mask, Tq, Tk):
-        """Keras' sliding-window band |i - j| < window, and-ed into the mask."""
-        band = (np.abs(np.arange(Tq)[:, None] - np.arange(Tk)[None, :]) < self.sliding_window)
-        band = band.astype(np.float32)[None]                               # (1, Tq, Tk)
-        if mask is None:
-            return band
-        if len(mask.shape) == 2:                                            # (B, Tk) padding
-            mask = ops.reshape(mask, (-1, 1, Tk))
-        return mask * band
-
-    def call(self, inputs, training=False, attention_mask=None, use_causal_mask=False,
-             query_mask=None, value_mask=None, return_attention_scores=False):
-        query, value = inputs[0], inputs[1]
-        key = inputs[2] if len(inputs) > 2 else value
-        q = self._project(query, self.query_kernel, self.query_bias)
-        k = self._shared_heads(self._project(key, self.key_kernel, self.key_bias))
-        v = self._shared_heads(self._project(value, self.value_kernel, self.value_bias))
-        mask = self._combined_mask(query, value, attention_mask, query_mask, value_mask)
-        if self.sliding_window is not None:
-            mask = self._window(mask, int(query.shape[1]), int(value.shape[1]))
-        scores = None
-        if return_attention_scores or (training and self.dropout):
-            o, scores = self._attend(q, k, v, mask, use_causal_mask, training)
-        else:
-            o = ops.scaled_dot_product_attention(q, k, v, mask, causal=use_causal_mask,
-                                                 num_heads=self.num_query_heads,
-                                                 scale=1.0 / np.sqrt(self.head_dim))
-        if self.use_gate:
-            o = o * ops.sigmoid(self._project(query, self.gate_kernel, self.gate_bias))
-        out = self._project(o, self.output_kernel, self.output_bias)
-        if query_mask is not None:
-            out._keras_mask = query_mask
-        return (out, scores) if return_attention_scores else out
 
     def get_config(self):
         cfg = super().get_config()

@@ -245,12 +245,16 @@ def _broadcast_all(tensors):
     except ValueError:
         raise ValueError("where: condition, x1 and x2 of shapes "
                          f"{', '.join(map(str, shapes))} do not broadcast together") from None
-    if len(set(shapes)) == 1:
+    if len(set(shapes)) == 1 and not (_C.is_tracing() and shapes[0] and shapes[0][0] == 1):
         return tensors
+    # (a traced model sees batches of 1: equal shapes there may be a constant of one row
+    # beside a batch of any size at replay, as Attention's causal mask (1, Tq, Tk))
     nan = np.float32(np.nan)
     zero = _C.apply("equal", [tensors[0], nan])
     for t in tensors[1:]:
         zero = _C.apply("add", [zero, _C.apply("equal", [t, nan])])
+    if len(set(shapes)) == 1:
+        return [_C.apply("add", [t, zero]) for t in tensors]
     return [t if tuple(t.shape) == tuple(zero.shape) else _C.apply("add", [t, zero])
             for t in tensors]
 
