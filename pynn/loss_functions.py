@@ -349,7 +349,9 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     """Tversky loss ``1 - TP / (TP + alpha * FP + beta * FN + eps)`` with soft counts
     summed over ``axis`` (default: every axis). ``alpha = beta = 0.5`` is the Dice loss.
 
-    As Keras 3.15: ``FP = sum((1 - y_pred) * y_true)`` and ``FN = sum(y_pred * (1 - y_true))``.
+    ``FP = sum(y_pred * (1 - y_true))`` (predicted where the target is 0) and
+    ``FN = sum((1 - y_pred) * y_true)``, as Salehi et al. (2017) and Keras since
+    keras-team/keras#23333 (Keras 3.15 and earlier swapped alpha and beta).
 
     Parameters
     ----------
@@ -370,12 +372,12 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     >>> round(pynn.losses.tversky(np.array([[1.0, 0.0], [1.0, 1.0]]),
     ...                           np.array([[0.5, 0.5], [1.0, 0.0]]),
     ...                           alpha=0.2, beta=0.8).numpy().item(), 4)
-    0.3182
+    0.4643
     """
     y_true, y_pred = _tensors(y_true, y_pred)
     tp = ops.sum(y_true * y_pred, axis=axis)
-    fp = ops.sum((1.0 - y_pred) * y_true, axis=axis)
-    fn = ops.sum(y_pred * (1.0 - y_true), axis=axis)
+    fp = ops.sum(y_pred * (1.0 - y_true), axis=axis)
+    fn = ops.sum((1.0 - y_pred) * y_true, axis=axis)
     return 1.0 - tp / (tp + fp * alpha + fn * beta + EPSILON)
 
 
@@ -718,7 +720,7 @@ Tversky = _loss_class("Tversky", tversky, {"alpha": 0.5, "beta": 0.5, "axis": No
     "axis : int or tuple of int, optional\n",
     ">>> print(pynn.losses.Tversky(alpha=0.2, beta=0.8)(np.array([[1.0, 0.0], [1.0, 1.0]]),\n"
     "...     np.array([[0.5, 0.5], [1.0, 0.0]])).numpy().round(4))\n"
-    "0.3182"))
+    "0.4643"))
 
 
 def _check_q(config):

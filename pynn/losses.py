@@ -77,7 +77,8 @@ class Loss:
         """Returns the losses for a batch (what a custom loss implements).
 
         A custom ``call(y_true, y_pred)`` returns per-sample or per-element losses;
-        pynn wraps it so that it accepts ``sample_weight`` and ``reduction`` too.
+        pynn wraps it so that it accepts ``sample_weight`` and ``reduction`` too, as
+        Keras: "none" returns the weighted values in the shape ``call`` gave them.
 
         Parameters
         ----------
@@ -98,7 +99,7 @@ class Loss:
         --------
         >>> class Absolute(pynn.losses.Loss):
         ...     def call(self, y_true, y_pred):
-        ...         return pynn.ops.abs(y_pred - y_true)
+        ...         return pynn.ops.mean(pynn.ops.abs(y_pred - y_true), axis=-1)
         >>> y_true = pynn.Tensor(np.zeros((2, 1), np.float32))
         >>> y_pred = pynn.Tensor(np.array([[1.0], [3.0]], np.float32))
         >>> Absolute().call(y_true, y_pred, reduction="none").numpy()
@@ -538,17 +539,38 @@ def _same_rank(y_true, y_pred):
 
 
 def _reduce(per, sample_weight, reduction, name):
-    """A user loss's per-sample (or per-element, averaged over the trailing axes)
-    values, weighted and reduced as Keras does."""
+    """A loss's per-sample (or per-element) values, weighted and reduced as Keras 3's
+    reduce_weighted_values: the weights are brought to the values' rank (a trailing 1
+    squeezed or added), weights of whole samples broadcast over the further axes of
+    per-element values (per-timestep weights (batch, steps) weigh each step), then
+    "sum_over_batch_size" is the weighted sum over the number of values, "sum" the
+    sum, "mean_with_sample_weight" the weighted sum over the sum of the weights, and
+    None / "none" returns the weighted values unreduced."""
     if not hasattr(per, "shape"):
         raise TypeError(f"loss {name} must return a Tensor, got {type(per).__name__}")
-    while per.ndim > 1:
-        per = ops.mean(per, axis=-1)
-    if sample_weight is not None and per.ndim == 1:
+    if sample_weight is not None and not per.ndim:
+        # one value for the whole batch (Dice/Tversky over every axis): Keras broadcasts
+        # it against the weights, then reduces; the same, without leaving a scalar
+        sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
+        if reduction in (None, "none"):
+            return per * sample_weight
+        if reduction == "sum":
+            return per * ops.sum(sample_weight)
+        return per if reduction == "mean_with_sample_weight" else per * ops.mean(sample_weight)
+    if sample_weight is not None:
+        sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
+        per, sample_weight = _same_rank(sample_weight, per)[::-1]
+        if 0 < sample_weight.ndim < per.ndim:  # one weight per sample: the leading axes
+            sample_weight = ops.reshape(sample_weight, tuple(sample_weight.shape)
+                                        + (1,) * (per.ndim - sample_weight.ndim))
         per = per * sample_weight
-    if reduction == "none" or not per.ndim:
+    if reduction in (None, "none") or not per.ndim:
         return per
-    return ops.sum(per) if reduction == "sum" else ops.mean(per)
+    if reduction == "sum":
+        return ops.sum(per)
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        return ops.divide_no_nan(ops.sum(per), ops.sum(sample_weight))
+    return ops.mean(per)
 
 
 def get(identifier):

@@ -229,6 +229,26 @@ class Metric:
         s = np.asarray(self.stats(y_true, y_pred, w).numpy(), np.float64)
         self._acc = s if self._acc is None else self._acc + s
 
+    def __call__(self, *args, **kwargs):
+        """Adds a batch and returns the running value (Keras' ``metric(y_true, y_pred)``).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            ``result()`` after ``update_state(*args, **kwargs)``: the value over every
+            batch since the last reset, not over this batch alone.
+
+        Examples
+        --------
+        >>> m = pynn.metrics.MeanAbsoluteError()
+        >>> m(np.array([[0.0], [1.0]]), np.array([[2.0], [1.0]]))
+        1.0
+        >>> m(np.array([[0.0]]), np.array([[4.0]]))  # over all three samples
+        2.0
+        """
+        self.update_state(*args, **kwargs)
+        return self.result()
+
     def result(self):
         """Returns the metric's value over every batch added since the last reset.
 
@@ -526,7 +546,8 @@ class TopKCategoricalAccuracy(SparseTopKCategoricalAccuracy):
 class MeanMetricWrapper(MeanMetric):
     """The weighted mean over samples of ``fn(y_true, y_pred)`` (Keras' MeanMetricWrapper).
 
-    Per-element values are averaged over the trailing axes, as Keras does. What a
+    Per-element values are averaged over the trailing axes, as Keras does (weights
+    of shape (batch, steps) weigh each step before the average). What a
     loss object or a function in ``compile(metrics=[...])`` becomes; its
     statistics [Σ w·v, Σ w] run in the graph like every other metric's.
 
@@ -561,10 +582,30 @@ class MeanMetricWrapper(MeanMetric):
         if not hasattr(per, "ndim"):
             raise TypeError(f"metric {self.name}: the function must return a Tensor, got "
                             f"{type(per).__name__}")
-        while per.ndim > 1:
-            per = ops.mean(per, axis=-1)
-        w = sample_weight if sample_weight is not None else np.ones(per.shape, np.float32)
-        return ops.stack([ops.sum(ops.multiply(per, w)), ops.sum(w)])
+        return _samplewise_stats(per, sample_weight)
+
+
+def _samplewise_stats(values, sample_weight):
+    """[Σ w·v, Σ w] of per-element values as Keras 3's reduce_to_samplewise_values: the
+    weights are brought to the values' rank (a trailing 1 squeezed or added), the values
+    averaged over the axes the weights lack, weighted element by element, and both
+    averaged over their axes past the first; so weights (batch, 1) weigh samples and
+    weights (batch, steps) weigh each step."""
+    from . import ops
+    from .losses import _same_rank
+    if sample_weight is None:
+        sample_weight = np.ones(values.shape[:1], np.float32)
+    w = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
+    values, w = _same_rank(values, w)
+    if values.ndim > w.ndim:
+        values = ops.mean(values, axis=tuple(range(w.ndim, values.ndim)))
+    w = w * ops.ones_like(values)
+    values = values * w
+    if w.ndim > 1:
+        w = ops.mean(w, axis=tuple(range(1, w.ndim)))
+    if values.ndim > 1:
+        values = ops.mean(values, axis=tuple(range(1, values.ndim)))
+    return ops.stack([ops.sum(values), ops.sum(w)])
 
 
 def _loss_metric(cls_name, loss_name, default_name, example, **defaults):

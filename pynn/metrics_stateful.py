@@ -338,7 +338,8 @@ class R2Score(_LazyStateMetric):
         The mean of the outputs' scores, their mean weighted by each output's
         variance, or one score per output.
     num_regressors : int, default 0
-        When > 0, the adjusted R² for that many regressors.
+        When > 0, the adjusted R² for that many regressors, n being the number of samples
+        with a non-zero weight (the plain R² when p >= n - 1).
     name : str, default "r2_score"
     dtype : None
         Accepted for Keras compatibility (float32).
@@ -404,7 +405,10 @@ class R2Score(_LazyStateMetric):
         self.squared_sum.assign_add(ops.sum(y_true * weighted, axis=0))
         self.total_mse.assign_add(ops.sum(ops.square(y_true - y_pred) * w, axis=0))
         self.count.assign_add(ops.sum(w, axis=0))
-        self.num_samples.assign_add(ops.sum(ops.ones_like(y_true)))
+        # n of the adjusted R²: the samples (rows) with a non-zero weight on some output,
+        # as keras-team/keras#23334 (Keras 3.15 counted every element, n x outputs)
+        self.num_samples.assign_add(ops.sum(ops.cast(ops.any(ops.not_equal(w, 0.0), axis=-1),
+                                                     "float32")))
 
     def _result(self):
         s, count = np.asarray(self.sum), np.asarray(self.count)

@@ -10,7 +10,7 @@ import pytest
 
 import pynn
 from gradcheck import check_grad
-from keras_ref import keras_or_skip
+from keras_ref import keras_or_skip, keras_tversky_kwargs
 
 rng = np.random.default_rng(7)
 B, C = 6, 4
@@ -57,6 +57,8 @@ IDS_OF = [f"{c}-{i}" for i, (c, *_) in enumerate(CASES)]
 
 
 def _keras_value(keras, name, kwargs, y_true, y_pred, **call):
+    if name == "Tversky":
+        kwargs = keras_tversky_kwargs(keras, kwargs)
     out = getattr(keras.losses, name)(**kwargs)(y_true, y_pred, **call)
     return keras.ops.convert_to_numpy(out)
 
@@ -104,6 +106,8 @@ def test_function_form_matches_keras(name, kwargs, y_true, y_pred):
     keras = keras_or_skip()
     ours = getattr(pynn.losses, name)(y_true, y_pred, **kwargs).numpy()
     k_true, k_pred = keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred)
+    if name == "tversky":
+        kwargs = keras_tversky_kwargs(keras, kwargs)
     want = keras.ops.convert_to_numpy(getattr(keras.losses, name)(k_true, k_pred, **kwargs))
     np.testing.assert_allclose(ours, want, rtol=2e-5, atol=2e-6)
 
@@ -132,6 +136,7 @@ GRADIENTS = [f for f in FUNCTIONS[:11]] + [
 def test_gradient_against_keras_formula_in_float64(name, kwargs, y_true, y_pred):
     keras = keras_or_skip()
     keras_fn = getattr(keras.losses, name)
+    keras_kwargs = keras_tversky_kwargs(keras, kwargs) if name == "tversky" else kwargs
     floatx = keras.backend.floatx()
     keras.backend.set_floatx("float64")
     try:
@@ -141,7 +146,7 @@ def test_gradient_against_keras_formula_in_float64(name, kwargs, y_true, y_pred)
             if name in NUMPY_REFS:
                 return NUMPY_REFS[name](np.asarray(y_true, np.float64), p)
             return keras.ops.convert_to_numpy(
-                keras_fn(y_true64, keras.ops.convert_to_tensor(p), **kwargs))
+                keras_fn(y_true64, keras.ops.convert_to_tensor(p), **keras_kwargs))
 
         assert ref(np.asarray(y_pred, np.float64)).dtype == np.float64  # a float64 reference
         check_grad(lambda p: getattr(pynn.losses, name)(y_true, p, **kwargs), ref,

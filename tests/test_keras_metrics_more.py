@@ -43,7 +43,6 @@ CASES = [
     ("R2Score", {}, REAL_T, REAL_P, REAL_W),
     ("R2Score", {"class_aggregation": None}, REAL_T, REAL_P, None),
     ("R2Score", {"class_aggregation": "variance_weighted_average"}, REAL_T, REAL_P, REAL_W),
-    ("R2Score", {"num_regressors": 3}, REAL_T, REAL_P, None),
     ("FBetaScore", {}, ONE_HOT, SCORES, REAL_W),
     ("FBetaScore", {"average": "micro", "beta": 2.0, "threshold": 0.4}, MULTI, SCORES, None),
     ("FBetaScore", {"average": "macro", "beta": 0.5}, ONE_HOT, SCORES, REAL_W),
@@ -238,3 +237,15 @@ def test_bad_arguments_name_the_metric():
         pynn.metrics.SensitivityAtSpecificity(0.5, num_thresholds=0)
     with pytest.raises(TypeError, match=r"PearsonCorrelation: unexpected argument"):
         pynn.metrics.PearsonCorrelation(ddof=1)
+
+
+def test_adjusted_r2_counts_samples_as_keras_master():
+    # the adjusted R²'s n is the number of samples since keras-team/keras#23334 (Keras 3.15,
+    # installed here, counted samples x outputs): Keras' plain R², adjusted with n = rows
+    keras = keras_or_skip()
+    for rows in (N, 15):
+        ours = _run(pynn, "R2Score", {"num_regressors": 3}, REAL_T[:rows], REAL_P[:rows], None)
+        plain = _run(keras, "R2Score", {}, REAL_T[:rows], REAL_P[:rows], None)
+        r2 = float(keras.ops.convert_to_numpy(plain.result()))
+        np.testing.assert_allclose(ours.result(), 1 - (1 - r2) * (rows - 1) / (rows - 3 - 1),
+                                   rtol=1e-5)
