@@ -190,6 +190,8 @@ CASES = {
         (5, 6, 3))),
     "RandomShear": (EXPORTS, one(lambda: L.RandomShear(0.3, 0.2), (5, 6, 3))),
     "Equalization": (EXPORTS, one(lambda: L.Equalization(), (5, 6, 3))),
+    "MixUp": (EXPORTS, one(lambda: L.MixUp(), (5, 6, 3))),
+    "CutMix": (EXPORTS, one(lambda: L.CutMix(), (5, 6, 3))),
     # a chain of any layers, and audio features: no ONNX converter yet
     "Pipeline": (REFUSED, one(lambda: L.Pipeline([L.Dense(3), L.Dropout(0.5)]), (4,))),
     "STFTSpectrogram": (REFUSED, one(lambda: L.STFTSpectrogram(frame_length=8), (32, 2))),
@@ -206,7 +208,8 @@ CASES = {
     "Layer": (ABSTRACT, None), "Wrapper": (ABSTRACT, None),
 }
 PIXELS = {n for n in CASES if n.startswith("Random") or n in
-          ("Resizing", "CenterCrop", "AutoContrast", "Solarization", "Equalization")}
+          ("Resizing", "CenterCrop", "AutoContrast", "Solarization", "Equalization",
+           "MixUp", "CutMix")}
 
 
 def public_layer_classes():

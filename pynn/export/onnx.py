@@ -1082,7 +1082,8 @@ def _converters():
         L.RandomFlip, L.RandomRotation, L.RandomTranslation, L.RandomZoom, L.RandomBrightness,
         L.RandomContrast, L.RandomColorDegeneration, L.RandomGrayscale, L.RandomInvert,
         L.RandomPosterization, L.RandomSharpness, L.Solarization, L.RandomErasing,
-        L.RandomHue, L.RandomSaturation, L.RandomColorJitter, L.RandomShear, L.Equalization]
+        L.RandomHue, L.RandomSaturation, L.RandomColorJitter, L.RandomShear, L.Equalization,
+        L.MixUp, L.CutMix]
     table = {cls: _identity for cls in inference_identity}
     table.update({
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,

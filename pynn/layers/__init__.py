@@ -78,6 +78,7 @@ from .backend_wrappers import FlaxLayer, JaxLayer, TFSMLayer, TorchModuleWrapper
 from .image_jitter import RandomColorJitter  # noqa: F401
 from .image_shear import RandomShear  # noqa: F401
 from .image_equalization import Equalization  # noqa: F401
+from .image_mix import CutMix, MixUp  # noqa: F401
 from .hashed_crossing import HashedCrossing  # noqa: F401
 from .audio import MelSpectrogram, STFTSpectrogram  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
@@ -120,7 +121,7 @@ __all__ = [
     # Keras 3 layers added in session 9 (the backend wrappers refuse by name)
     "ConvLSTM3D", "Pipeline", "RandomColorJitter", "HashedCrossing", "MelSpectrogram",
     "STFTSpectrogram", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "TFSMLayer",
-    "RandomShear", "Equalization",
+    "RandomShear", "Equalization", "MixUp", "CutMix",
 ]
 
 
@@ -198,7 +199,7 @@ for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupQueryAttention, Solariza
              RandomErasing, SpectralNormalization, RandomSaturation, RandomHue):
     register(_cls)
 for _cls in (ConvLSTM3D, Pipeline, RandomColorJitter, HashedCrossing, MelSpectrogram,
-             STFTSpectrogram, RandomShear, Equalization):
+             STFTSpectrogram, RandomShear, Equalization, MixUp, CutMix):
     register(_cls)
 
 
