@@ -79,6 +79,7 @@ from .image_jitter import RandomColorJitter  # noqa: F401
 from .image_shear import RandomShear  # noqa: F401
 from .image_equalization import Equalization  # noqa: F401
 from .image_mix import CutMix, MixUp  # noqa: F401
+from .image_blur import RandomGaussianBlur  # noqa: F401
 from .hashed_crossing import HashedCrossing  # noqa: F401
 from .audio import MelSpectrogram, STFTSpectrogram  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
@@ -121,7 +122,7 @@ __all__ = [
     # Keras 3 layers added in session 9 (the backend wrappers refuse by name)
     "ConvLSTM3D", "Pipeline", "RandomColorJitter", "HashedCrossing", "MelSpectrogram",
     "STFTSpectrogram", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "TFSMLayer",
-    "RandomShear", "Equalization", "MixUp", "CutMix",
+    "RandomShear", "Equalization", "MixUp", "CutMix", "RandomGaussianBlur",
 ]
 
 
@@ -199,7 +200,7 @@ for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupQueryAttention, Solariza
              RandomErasing, SpectralNormalization, RandomSaturation, RandomHue):
     register(_cls)
 for _cls in (ConvLSTM3D, Pipeline, RandomColorJitter, HashedCrossing, MelSpectrogram,
-             STFTSpectrogram, RandomShear, Equalization, MixUp, CutMix):
+             STFTSpectrogram, RandomShear, Equalization, MixUp, CutMix, RandomGaussianBlur):
     register(_cls)
 
 
