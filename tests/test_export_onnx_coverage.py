@@ -9,7 +9,8 @@ found in pynn.layers but not in CASES fails test_every_layer_is_classified, so a
 layer added later is covered or reported.
 
 HOST: preprocessing layers run in NumPy before the engine and are not in the exported
-graph (see pynn.export.onnx); ABSTRACT: base classes that are not layers by themselves."""
+graph (see pynn.export.onnx); ABSTRACT: base classes that are not layers by themselves;
+UNAVAILABLE: Keras' wrappers of another framework's code, whose constructors refuse."""
 import inspect
 
 import numpy as np
@@ -25,6 +26,7 @@ ort = pytest.importorskip("onnxruntime", reason="the [onnx] extra (onnxruntime) 
 from test_export_onnx import randomise, data  # noqa: E402
 
 EXPORTS, REFUSED, HOST, ABSTRACT = "exports", "refused", "host", "abstract"
+UNAVAILABLE = "unavailable"  # the constructor refuses (pynn.layers.backend_wrappers)
 
 
 def seq(shape, *layers):
@@ -78,6 +80,7 @@ CASES = {
     "SeparableConv2D": (EXPORTS, one(lambda: L.SeparableConv2D(3, 2), (5, 5, 2))),
     "ConvLSTM1D": (EXPORTS, one(lambda: L.ConvLSTM1D(2, 2), (3, 5, 2))),
     "ConvLSTM2D": (EXPORTS, one(lambda: L.ConvLSTM2D(2, 2), (3, 4, 4, 2))),
+    "ConvLSTM3D": (EXPORTS, one(lambda: L.ConvLSTM3D(2, 2), (3, 3, 4, 4, 2))),
     # pooling
     "MaxPooling1D": (EXPORTS, one(lambda: L.MaxPooling1D(2), (6, 3))),
     "MaxPooling2D": (EXPORTS, one(lambda: L.MaxPooling2D(2, padding="same"), (5, 5, 3))),
@@ -182,15 +185,32 @@ CASES = {
     "RandomErasing": (EXPORTS, one(lambda: L.RandomErasing(0.5), (5, 6, 3))),
     "RandomHue": (EXPORTS, one(lambda: L.RandomHue(0.2), (5, 6, 3))),
     "RandomSaturation": (EXPORTS, one(lambda: L.RandomSaturation(0.2), (5, 6, 3))),
+    "RandomColorJitter": (EXPORTS, one(lambda: L.RandomColorJitter(
+        brightness_factor=0.2, contrast_factor=0.3, saturation_factor=0.4, hue_factor=0.2),
+        (5, 6, 3))),
+    "RandomShear": (EXPORTS, one(lambda: L.RandomShear(0.3, 0.2), (5, 6, 3))),
+    "Equalization": (EXPORTS, one(lambda: L.Equalization(), (5, 6, 3))),
+    "MixUp": (EXPORTS, one(lambda: L.MixUp(), (5, 6, 3))),
+    "CutMix": (EXPORTS, one(lambda: L.CutMix(), (5, 6, 3))),
+    "RandomGaussianBlur": (EXPORTS, one(lambda: L.RandomGaussianBlur(0.5), (5, 6, 3))),
+    # a chain of any layers, and audio features: no ONNX converter yet
+    "Pipeline": (REFUSED, one(lambda: L.Pipeline([L.Dense(3), L.Dropout(0.5)]), (4,))),
+    "STFTSpectrogram": (REFUSED, one(lambda: L.STFTSpectrogram(frame_length=8), (32, 2))),
+    "MelSpectrogram": (REFUSED, one(lambda: L.MelSpectrogram(32, 8, num_mel_bins=6), (64,))),
     # preprocessing that runs in NumPy before the engine (not in the graph)
     "TextVectorization": (HOST, None), "StringLookup": (HOST, None),
     "IntegerLookup": (HOST, None), "Hashing": (HOST, None),
     "CategoryEncoding": (HOST, None), "Discretization": (HOST, None),
+    "HashedCrossing": (HOST, None),
+    # Keras' wrappers of torch / JAX / Flax / TensorFlow code: pynn refuses to build them
+    "TorchModuleWrapper": (UNAVAILABLE, None), "JaxLayer": (UNAVAILABLE, None),
+    "FlaxLayer": (UNAVAILABLE, None), "TFSMLayer": (UNAVAILABLE, None),
     # base classes
     "Layer": (ABSTRACT, None), "Wrapper": (ABSTRACT, None),
 }
 PIXELS = {n for n in CASES if n.startswith("Random") or n in
-          ("Resizing", "CenterCrop", "AutoContrast", "Solarization")}
+          ("Resizing", "CenterCrop", "AutoContrast", "Solarization", "Equalization",
+           "MixUp", "CutMix")}
 
 
 def public_layer_classes():
@@ -210,6 +230,12 @@ def test_every_layer_is_classified():
     assert not stale, f"classified names that pynn.layers no longer has: {stale}"
     # HOST layers run before the engine, outside the exported graph (pynn.export.onnx)
     assert all(getattr(L, n)._host is True for n, (s, _) in CASES.items() if s == HOST)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (s, _) in CASES.items() if s == UNAVAILABLE))
+def test_unavailable_layer_refuses_to_be_built(name):
+    with pytest.raises(NotImplementedError, match=f"{name} runs .* code inside a layer"):
+        getattr(L, name)(None)
 
 
 def inputs_for(name, shapes, n, seed):

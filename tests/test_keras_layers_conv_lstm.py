@@ -1,5 +1,6 @@
-"""ConvLSTM1D / ConvLSTM2D side by side with Keras 3 (keras/src/layers/rnn/
-conv_lstm.py and the cases of conv_lstm1d_test.py / conv_lstm2d_test.py: strides,
+"""ConvLSTM1D / ConvLSTM2D / ConvLSTM3D side by side with Keras 3 (keras/src/layers/rnn/
+conv_lstm.py and the cases of conv_lstm1d_test.py / conv_lstm2d_test.py /
+conv_lstm3d_test.py: strides,
 "same" padding, dilation, return_sequences, return_state, go_backwards, masks,
 initial states): the same weights, every output, input and weight gradients,
 configs, save/load; and a model that learns."""
@@ -14,6 +15,7 @@ from keras_layer_pair import config_keys_match, round_trip
 RNG = np.random.default_rng(51)
 X2 = RNG.normal(size=(2, 4, 6, 5, 2)).astype(np.float32)
 X1 = RNG.normal(size=(3, 5, 7, 2)).astype(np.float32)
+X3 = np.random.default_rng(53).normal(size=(2, 3, 4, 5, 4, 2)).astype(np.float32)
 
 CASES = {
     "2d_basic": (2, {"kernel_size": 3}),
@@ -31,6 +33,14 @@ CASES = {
                          "return_sequences": True, "return_state": True}),
     "1d_back_relu": (1, {"kernel_size": 3, "go_backwards": True, "activation": "relu",
                          "recurrent_activation": "hard_sigmoid"}),
+    # keras/src/layers/rnn/conv_lstm3d_test.py: kernel 3 / "same" / strides with states
+    "3d_basic": (3, {"kernel_size": 3}),
+    "3d_same_seq_back": (3, {"kernel_size": (3, 2, 2), "padding": "same",
+                             "return_sequences": True, "go_backwards": True}),
+    "3d_strides_state": (3, {"kernel_size": 2, "strides": (1, 2, 2), "return_state": True,
+                             "use_bias": False}),
+    "3d_dilated_masked": (3, {"kernel_size": 2, "dilation_rate": (1, 2, 1),
+                              "return_sequences": True, "mask": True}),
 }
 
 
@@ -45,7 +55,7 @@ def test_conv_lstm_matches_keras(name):
     rank, kw = CASES[name]
     kw = dict(kw)
     use_mask = kw.pop("mask", False)
-    x = X2 if rank == 2 else X1
+    x = {1: X1, 2: X2, 3: X3}[rank]
     cls = f"ConvLSTM{rank}D"
     theirs, ours = getattr(keras.layers, cls)(4, **kw), getattr(layers, cls)(4, **kw)
     mask = None
@@ -150,3 +160,34 @@ def test_bad_arguments_and_inputs():
         layers.ConvLSTM2D(2, 3)(np.zeros((2, 4, 6, 6), np.float32))
     with pytest.raises(ValueError, match="smaller than the dilated kernel"):
         layers.ConvLSTM1D(2, 5)(np.zeros((2, 4, 3, 1), np.float32))
+    with pytest.raises(ValueError, match=r"ConvLSTM3D '.*' expects a 6-D input \(batch, time, "
+                                         r"depth, height, width, channels\)"):
+        layers.ConvLSTM3D(2, 3)(np.zeros((2, 4, 6, 6, 1), np.float32))
+    with pytest.raises(ValueError, match="kernel_size"):
+        layers.ConvLSTM3D(2, (3, 3))
+
+
+def test_conv_lstm3d_learns_in_a_compiled_model_and_reloads(tmp_path):
+    """A 3-D twin of the 2-D task: which half of a volume a moving dot ends in."""
+    pynn.set_seed(1)
+    rng = np.random.default_rng(5)
+    n, T = 48, 3
+    x = np.zeros((n, T, 2, 4, 4, 1), np.float32)
+    y = np.zeros((n, 1), np.float32)
+    for i in range(n):
+        z, r, c = rng.integers(0, 2), rng.integers(0, 4), rng.integers(0, 4)
+        d = rng.choice([-1, 1])
+        for t in range(T):
+            x[i, t, z, r, int(np.clip(c + d * t, 0, 3)), 0] = 1.0
+        y[i] = float(np.clip(c + d * (T - 1), 0, 3) >= 2)
+    model = pynn.Sequential([pynn.Input(shape=x.shape[1:]),
+                             layers.ConvLSTM3D(4, 3, padding="same"),
+                             layers.GlobalAveragePooling3D(),
+                             layers.Dense(1, activation="sigmoid")])
+    model.compile(pynn.optimizers.Adam(0.02), "binary_crossentropy", metrics=["accuracy"])
+    hist = model.fit(x, y, epochs=30, batch_size=16, verbose=0)
+    assert hist.history["accuracy"][-1] > 0.9
+    path = str(tmp_path / "clstm3d.keras")
+    model.save(path)
+    np.testing.assert_allclose(pynn.load_model(path).predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-6)

@@ -1082,7 +1082,8 @@ def _converters():
         L.RandomFlip, L.RandomRotation, L.RandomTranslation, L.RandomZoom, L.RandomBrightness,
         L.RandomContrast, L.RandomColorDegeneration, L.RandomGrayscale, L.RandomInvert,
         L.RandomPosterization, L.RandomSharpness, L.Solarization, L.RandomErasing,
-        L.RandomHue, L.RandomSaturation]
+        L.RandomHue, L.RandomSaturation, L.RandomColorJitter, L.RandomShear, L.Equalization,
+        L.MixUp, L.CutMix, L.RandomGaussianBlur]
     table = {cls: _identity for cls in inference_identity}
     table.update({
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
@@ -1124,6 +1125,7 @@ def _converters():
         L.Concatenate: _concatenate, L.Dot: _dot,
         L.SimpleRNN: _rnn, L.LSTM: _rnn, L.GRU: _rnn, L.Bidirectional: _bidirectional,
         L.RNN: _rnn_of_cell, L.ConvLSTM1D: _conv_lstm, L.ConvLSTM2D: _conv_lstm,
+        L.ConvLSTM3D: _conv_lstm,
         L.MultiHeadAttention: _attention, L.GroupQueryAttention: _attention,
     })
     return table

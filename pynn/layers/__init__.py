@@ -68,11 +68,20 @@ from .wrapper import Wrapper  # noqa: F401
 from .reversible_embedding import ReversibleEmbedding  # noqa: F401
 from .image_tone import (AutoContrast, RandomPosterization, RandomSharpness,  # noqa: F401
                          Solarization)
-from .conv_lstm import ConvLSTM1D, ConvLSTM2D  # noqa: F401
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: F401
 from .image_erasing import RandomErasing  # noqa: F401
 from .image_saturation import RandomHue, RandomSaturation  # noqa: F401
 from .spectral_normalization import SpectralNormalization  # noqa: F401
 from .grouped_query_attention import GroupQueryAttention, GroupedQueryAttention  # noqa: F401
+from .pipeline import Pipeline  # noqa: F401
+from .backend_wrappers import FlaxLayer, JaxLayer, TFSMLayer, TorchModuleWrapper  # noqa: F401
+from .image_jitter import RandomColorJitter  # noqa: F401
+from .image_shear import RandomShear  # noqa: F401
+from .image_equalization import Equalization  # noqa: F401
+from .image_mix import CutMix, MixUp  # noqa: F401
+from .image_blur import RandomGaussianBlur  # noqa: F401
+from .hashed_crossing import HashedCrossing  # noqa: F401
+from .audio import MelSpectrogram, STFTSpectrogram  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
 
 # The public names (the submodules base, core, conv, ... are implementation)
@@ -110,6 +119,10 @@ __all__ = [
     "GroupQueryAttention", "Solarization", "RandomPosterization", "AutoContrast",
     "RandomSharpness", "ConvLSTM1D", "ConvLSTM2D", "RandomErasing",
     "SpectralNormalization", "RandomSaturation", "RandomHue",
+    # Keras 3 layers added in session 9 (the backend wrappers refuse by name)
+    "ConvLSTM3D", "Pipeline", "RandomColorJitter", "HashedCrossing", "MelSpectrogram",
+    "STFTSpectrogram", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "TFSMLayer",
+    "RandomShear", "Equalization", "MixUp", "CutMix", "RandomGaussianBlur",
 ]
 
 
@@ -185,6 +198,9 @@ for _cls in (ActivityRegularization, AdaptiveAveragePooling1D, AdaptiveAveragePo
 for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupQueryAttention, Solarization,
              RandomPosterization, AutoContrast, RandomSharpness, ConvLSTM1D, ConvLSTM2D,
              RandomErasing, SpectralNormalization, RandomSaturation, RandomHue):
+    register(_cls)
+for _cls in (ConvLSTM3D, Pipeline, RandomColorJitter, HashedCrossing, MelSpectrogram,
+             STFTSpectrogram, RandomShear, Equalization, MixUp, CutMix, RandomGaussianBlur):
     register(_cls)
 
 

@@ -1055,7 +1055,10 @@ class Layer:
         self.__dict__["_losses"] = []
         tensors = {k: v if isinstance(v, Tensor) else Tensor(v) for k, v in inputs.items()}
         self._maybe_build({k: t.shape for k, t in tensors.items()})
-        return self.call(tensors, training=training, **kwargs)
+        # as _call_with_masks: an unset `training` is the layer's standalone default (True for
+        # the augmentations, which Keras' examples call on {"images", "labels"} batches)
+        return self.call(tensors, training=self._standalone_training if training is None
+                         else training, **kwargs)
 
     # ------------------------------------------------------------ graph
     @property

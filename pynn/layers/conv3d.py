@@ -65,27 +65,32 @@ class Conv3D(_Conv):
     rank = 3
 
     def call(self, inputs, training=False):
-        (kd, _, _), (sd, sh, sw) = self.kernel_size, self.strides
-        dd, dh, dw = self.dilation_rate
-        x = inputs
-        if self.padding == "same":  # the depth axis here; height and width by conv2d
-            n = int(x.shape[1])
-            total = max(((n - 1) // sd) * sd + (kd - 1) * dd + 1 - n, 0)
-            x = ops.pad(x, ((0, 0), (total // 2, total - total // 2), (0, 0), (0, 0), (0, 0)))
-        n, h, w, c = (int(d) for d in x.shape[1:])
-        out_d = (n - dd * (kd - 1) - 1) // sd + 1
-        kernel = self.tensor(self.kernel)
-        y = None
-        for i in range(kd):
-            start = i * dd
-            planes = x[:, start:start + (out_d - 1) * sd + 1:sd]       # (N, out_d, H, W, C)
-            yi = ops.conv2d(ops.reshape(planes, (-1, h, w, c)), kernel[i], None,
-                            strides=(sh, sw), padding=self.padding, dilation_rate=(dh, dw))
-            y = yi if y is None else y + yi
-        y = ops.reshape(y, (-1, out_d) + tuple(int(d) for d in y.shape[1:]))
+        y = conv3d(inputs, self.tensor(self.kernel), self.strides, self.padding,
+                   self.dilation_rate)
         if self.use_bias:
             y = y + self.tensor(self.bias)
         return self.activation(y) if self.activation is not None else y
+
+
+def conv3d(x, kernel, strides, padding, dilation_rate):
+    """The 3-D convolution of (N, D, H, W, C) by a (kd, kh, kw, C, F) kernel as the sum
+    of its depth taps' conv2d (see the module's docstring); also ConvLSTM3D's."""
+    (kd, _, _), (sd, sh, sw) = tuple(kernel.shape[:3]), strides
+    dd, dh, dw = dilation_rate
+    if padding == "same":  # the depth axis here; height and width by conv2d
+        n = int(x.shape[1])
+        total = max(((n - 1) // sd) * sd + (kd - 1) * dd + 1 - n, 0)
+        x = ops.pad(x, ((0, 0), (total // 2, total - total // 2), (0, 0), (0, 0), (0, 0)))
+    n, h, w, c = (int(d) for d in x.shape[1:])
+    out_d = (n - dd * (kd - 1) - 1) // sd + 1
+    y = None
+    for i in range(kd):
+        start = i * dd
+        planes = x[:, start:start + (out_d - 1) * sd + 1:sd]       # (N, out_d, H, W, C)
+        yi = ops.conv2d(ops.reshape(planes, (-1, h, w, c)), kernel[i], None,
+                        strides=(sh, sw), padding=padding, dilation_rate=(dh, dw))
+        y = yi if y is None else y + yi
+    return ops.reshape(y, (-1, out_d) + tuple(int(d) for d in y.shape[1:]))
 
 
 # Keras' alias

@@ -1,6 +1,7 @@
-"""ConvLSTM1D / ConvLSTM2D (keras/src/layers/rnn/conv_lstm.py): an LSTM whose
-input and recurrent transforms are convolutions, over sequences of 1-D signals
-(batch, time, steps, channels) or images (batch, time, height, width, channels).
+"""ConvLSTM1D / ConvLSTM2D / ConvLSTM3D (keras/src/layers/rnn/conv_lstm.py): an LSTM
+whose input and recurrent transforms are convolutions, over sequences of 1-D
+signals (batch, time, steps, channels), images (batch, time, height, width,
+channels) or volumes (batch, time, depth, height, width, channels).
 
 Composed of engine ops: the input convolution of every time step is one conv over
 the (batch x time) frames; each step adds the recurrent convolution of h ("same"
@@ -12,6 +13,7 @@ import numpy as np
 from .. import activations, initializers, ops, regularizers
 from ..ops.conv import _check_input_rank, _padding, _tuple
 from .base import Layer, refuse_unsupported
+from .conv3d import conv3d
 from .rnn_loop import step_loop
 
 
@@ -69,9 +71,9 @@ class _ConvLSTM(Layer):
     def _check_input(self, shape):
         cls = f"{type(self).__name__} '{self.name}'"
         if len(shape) != self.rank + 3:
-            raise ValueError(f"{cls} expects a {self.rank + 3}-D input (batch, time, "
-                             f"{'steps' if self.rank == 1 else 'height, width'}, channels); got "
-                             f"shape {tuple(shape)}")
+            axes = ("steps", "height, width", "depth, height, width")[self.rank - 1]
+            raise ValueError(f"{cls} expects a {self.rank + 3}-D input (batch, time, {axes}, "
+                             f"channels); got shape {tuple(shape)}")
         _check_input_rank(cls, (shape[0],) + tuple(shape[2:]), self.rank)
         if any(d is None for d in shape[2:]):
             raise ValueError(f"{cls}: ConvLSTM layers only support static input shapes for the "
@@ -107,6 +109,11 @@ class _ConvLSTM(Layer):
                 self.bias[F:2 * F] = 1.0
 
     def _conv(self, x, kernel, bias=None, recurrent=False):
+        if self.rank == 3:  # the engine's conv2d over the kernel's depth taps (Conv3D's)
+            strides, padding, dilation = ((1,) * 3, "same", (1,) * 3) if recurrent else \
+                (self.strides, self.padding, self.dilation_rate)
+            y = conv3d(x, kernel, strides, padding, dilation)
+            return y if bias is None else y + bias
         fn = ops.conv1d if self.rank == 1 else ops.conv2d
         if recurrent:  # Keras' recurrent_conv: stride 1, "same", no dilation
             return fn(x, kernel, bias, strides=1, padding="same")
@@ -307,3 +314,67 @@ class ConvLSTM1D(_ConvLSTM):
     (2, 9, 3)
     """
     rank = 1
+
+
+class ConvLSTM3D(_ConvLSTM):
+    """Convolutional LSTM over sequences of volumes: ``(batch, time, depth, height, width,
+    channels)``.
+
+    The same cell as `ConvLSTM2D` with 3-D convolutions (each one the engine's
+    conv2d summed over the kernel's depth taps, as `Conv3D`). Kernels have Keras'
+    layouts ``kernel_size + (channels, 4 * filters)`` and ``kernel_size +
+    (filters, 4 * filters)``.
+
+    Parameters
+    ----------
+    filters : int
+        Channels of the state and output.
+    kernel_size : int or tuple of 3 int
+        Window of both convolutions.
+    strides : int or tuple of 3 int, default 1
+        Step of the input convolution.
+    padding : {"valid", "same"}, default "valid"
+        Padding of the input convolution.
+    data_format : None or "channels_last"
+        Only channels-last.
+    dilation_rate : int or tuple of 3 int, default 1
+        Dilation of the input convolution.
+    activation : str or callable, default "tanh"
+        Of the cell candidate and the output.
+    recurrent_activation : str or callable, default "sigmoid"
+        Of the gates.
+    use_bias : bool, default True
+        A bias per gate and filter.
+    kernel_initializer, recurrent_initializer, bias_initializer : str or Initializer
+        Keras' defaults.
+    unit_forget_bias : bool, default True
+        Start the forget gate's bias at one.
+    kernel_regularizer, recurrent_regularizer, bias_regularizer : optional
+        Penalties added to the training loss.
+    activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint : None
+        Not supported: a value raises.
+    dropout, recurrent_dropout : 0.0
+        Not supported yet: another value raises.
+    seed : int, optional
+        Saved for Keras compatibility.
+    return_sequences, return_state, go_backwards : bool, default False
+        As `ConvLSTM2D`.
+    stateful : False
+        Not supported.
+    **kwargs
+        Base layer arguments.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or inputs that are not 6-D with known sizes.
+
+    Examples
+    --------
+    >>> layer = pynn.layers.ConvLSTM3D(2, 3, padding="same", return_sequences=True)
+    >>> layer(np.zeros((1, 2, 4, 5, 6, 1), np.float32)).shape
+    (1, 2, 4, 5, 6, 2)
+    >>> [w.shape for w in layer.weights]
+    [(3, 3, 3, 1, 8), (3, 3, 3, 2, 8), (8,)]
+    """
+    rank = 3

@@ -56,19 +56,22 @@ def resize(images, size, interpolation="bilinear"):
 
 def random_affine(images, kind, lower=0.0, upper=0.0, width_lower=None, width_upper=None,
                   interpolation="bilinear", fill_mode="reflect", fill_value=0.0):
-    """A random flip, rotation, zoom or translation per image, as Keras' layers draw them.
+    """A random flip, rotation, zoom, translation or shear per image, as Keras' layers draw them.
 
     Parameters
     ----------
     images : Tensor or array_like
         ``(N, H, W, C)``.
-    kind : {"flip_horizontal", "flip_vertical", "flip_both", "rotation", "zoom", "translation"}
+    kind : {"flip_horizontal", "flip_vertical", "flip_both", "rotation", "zoom", "translation", \
+"shear"}
         The transformation (flips: each image with probability 1/2).
     lower, upper : float
-        Rotation in turns, zoom minus 1, or translation as a fraction of the
-        height: drawn uniformly in [lower, upper].
+        Rotation in turns, zoom minus 1, translation as a fraction of the
+        height, or the x shear: drawn uniformly in [lower, upper].
     width_lower, width_upper : float, optional
-        Zoom / translation along the width (zoom: the height's when omitted).
+        Zoom / translation along the width (zoom: the height's when omitted), or
+        the y shear (shear: both shears change sign together with probability 1/2,
+        about the origin, as Keras' RandomShear).
     interpolation : {"bilinear", "nearest"}, default "bilinear"
         How pixels are sampled.
     fill_mode : {"reflect", "wrap", "constant", "nearest", "mirror"}, default "reflect"

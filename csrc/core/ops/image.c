@@ -25,7 +25,10 @@
  *     width_upper) on the width (the height's when has_width is false), about
  *     the centre;
  *   translation: shifts uniform[lower, upper) x H and [width_lower,
- *     width_upper) x W.
+ *     width_upper) x W;
+ *   shear: Keras' RandomShear, about the origin: x shear uniform[lower, upper),
+ *     y shear uniform[width_lower, width_upper), both negated when a third draw
+ *     exceeds 1/2 (Keras' invert).
  *
  * random_contrast(x): per sample a factor uniform in [lower, upper]; per image
  * and channel y = clip((x - mean) * factor + mean, value_min, value_max), the
@@ -37,7 +40,7 @@
 
 enum { INTERP_BILINEAR, INTERP_NEAREST };
 enum { FILL_REFLECT, FILL_WRAP, FILL_CONSTANT, FILL_NEAREST, FILL_MIRROR };
-enum { K_FLIP_H, K_FLIP_V, K_FLIP_HV, K_ROTATION, K_ZOOM, K_TRANSLATION };
+enum { K_FLIP_H, K_FLIP_V, K_FLIP_HV, K_ROTATION, K_ZOOM, K_TRANSLATION, K_SHEAR };
 
 static int check_image(const pn_node *n, const char *op)
 {
@@ -224,7 +227,8 @@ static int affine_infer(pn_node *n)
 }
 
 /* The sample's transform from the draws u0, u1, u2 in [0, 1). */
-static void make_transform(const pn_node *n, double H, double W, double u0, double u1, float *t)
+static void make_transform(const pn_node *n, double H, double W, double u0, double u1, double u2,
+                           float *t)
 {
     int kind = (int)n->iattr[0];
     double lo = n->fattr[0], hi = n->fattr[1], wlo = n->fattr[2], whi = n->fattr[3];
@@ -255,10 +259,14 @@ static void make_transform(const pn_node *n, double H, double W, double u0, doub
         a2 = (W - 1) / 2.0 * (1.0 - zx);
         b1 = zy;
         b2 = (H - 1) / 2.0 * (1.0 - zy);
-    } else { /* translation */
+    } else if (kind == K_TRANSLATION) {
         double dy = (lo + (hi - lo) * u0) * H, dx = (wlo + (whi - wlo) * u1) * W;
         a2 = -dx;
         b2 = -dy;
+    } else { /* shear: output (x, y) reads (x + sx y, sy x + y) */
+        double invert = u2 > 0.5 ? -1.0 : 1.0;
+        a1 = (lo + (hi - lo) * u0) * invert;
+        b0 = (wlo + (whi - wlo) * u1) * invert;
     }
     float m[8] = {(float)a0, (float)a1, (float)a2, (float)b0, (float)b1, (float)b2, 0.0f, 0.0f};
     memcpy(t, m, sizeof m);
@@ -364,10 +372,13 @@ static int affine_forward(pn_node *n)
     float *tr = pn_node_scratch(n, sizeof(float) * (size_t)(8 * (N ? N : 1)));
     if (!tr) return PN_ENOMEM;
     uint64_t key = pn_rng_key();
+    /* counters 0 .. 2N-1 as before the third draw was added (flips, rotations, zooms
+     * and translations repeat their seeded runs); 2N .. 3N-1 for the third */
     for (int64_t i = 0; i < N; i++)
         make_transform(n, (double)X->shape[1], (double)X->shape[2],
                        pn_rng_uniform01(key, (uint64_t)(2 * i)),
-                       pn_rng_uniform01(key, (uint64_t)(2 * i + 1)), tr + 8 * i);
+                       pn_rng_uniform01(key, (uint64_t)(2 * i + 1)),
+                       pn_rng_uniform01(key, (uint64_t)(2 * N + i)), tr + 8 * i);
     affine_ctx c = {n, tr, X->data, NULL, n->data, NULL};
     pn_parallel_for(N * X->shape[1], 1, affine_lines, &c);
     return PN_OK;
@@ -459,7 +470,7 @@ static const char *const image_inputs[] = {"images", NULL};
 static const char *const interps[] = {"bilinear", "nearest", NULL};
 static const char *const fills[] = {"reflect", "wrap", "constant", "nearest", "mirror", NULL};
 static const char *const kinds[] = {"flip_horizontal", "flip_vertical", "flip_both", "rotation",
-                                    "zoom", "translation", NULL};
+                                    "zoom", "translation", "shear", NULL};
 static const pn_attr resize_attrs[] = {
     {"size", PN_ATTR_INTS, 0, 1, 2},
     {"interpolation", PN_ATTR_ENUM, 2, INTERP_BILINEAR, 0, interps},
@@ -490,4 +501,6 @@ static const pn_op op_random_contrast = {"random_contrast", 1, contrast_infer, c
                                          contrast_backward, NULL, image_inputs, contrast_attrs,
                                          PN_TRAIT_ROWWISE | PN_TRAIT_STOCHASTIC, NULL};
 
-const pn_op *const pn_ops_image[] = {&op_resize, &op_random_affine, &op_random_contrast, NULL};
+extern const pn_op pn_op_equalize; /* equalize.c */
+const pn_op *const pn_ops_image[] = {&op_resize, &op_random_affine, &op_random_contrast,
+                                     &pn_op_equalize, NULL};
