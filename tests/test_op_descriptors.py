@@ -238,6 +238,9 @@ GRADIENT_TESTS = {
     **{op: _RNN + (f'"{op}"',) for op in ("simple_rnn", "lstm", "gru")},
     "rnn_slice": ("test_ops_rnn.py", "test_return_state_pieces", "return_state=True"),
     "embedding": ("test_ops_embedding.py", "test_lookup_and_table_gradient", "ops.embedding"),
+    "i0": ("test_keras_ops_realvalued.py", "test_gradients_against_central_differences", "ops.i0"),
+    "ctc_loss": ("test_keras_ops_ctc.py", "test_gradients_against_central_differences",
+                 "ops.ctc_loss"),
     "attention": ("test_ops_attention.py", "test_gradients_rank4", "scaled_dot_product_attention"),
 }
 
