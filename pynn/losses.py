@@ -728,3 +728,9 @@ __all__ += ["BinaryFocalCrossentropy", "CategoricalFocalCrossentropy",
             "categorical_hinge", "cosine_similarity", "dice", "hinge", "huber", "log_cosh",
             "mae", "mean_absolute_error", "mean_squared_logarithmic_error", "msle", "poisson",
             "sparse_categorical_crossentropy", "squared_hinge", "tversky"]
+
+from .loss_ctc import CTC, ctc  # noqa: E402
+from .loss_circle import Circle, circle  # noqa: E402
+_ALIASES.update({"ctc": CTC, "circle": Circle})
+_CLASSES.update({"CTC": CTC, "Circle": Circle})
+__all__ += ["CTC", "ctc", "Circle", "circle"]

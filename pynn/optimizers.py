@@ -1828,6 +1828,91 @@ class Ftrl(Optimizer):
         }
 
 
+class ScheduleFreeAdamW(Optimizer):
+    """Schedule-Free AdamW (Defazio et al., 2024, arXiv:2405.15682), Keras 3's
+    formulation: no learning-rate schedule to tune, it averages as it goes.
+
+    The weights hold ``y``, an interpolation between ``z`` (state ``momentum``,
+    where Adam-scaled gradient steps land) and ``x``, the running average of
+    ``z``: ``v += (g**2 - v) * (1 - beta_2)``, ``z -= lr * g / (sqrt(v / (1 -
+    beta_2**t)) + epsilon)``, ``x = (1 - 1/t) * x + z / t``, ``y = (1 - beta_1) * z
+    + beta_1 * x``. As in Keras, ``z`` starts at the weights (read at the first
+    update) and the model is evaluated at ``y``, the weights themselves. Two state
+    slots, ``momentum`` and ``velocity``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule, default 0.0025
+        The step size.
+    beta_1 : float, default 0.9
+        In ``(0, 1]``: the interpolation between ``z`` and ``x``.
+    beta_2 : float, default 0.999
+        Decay of the squared-gradient average, in ``[0, 1)``.
+    epsilon : float, default 1e-8
+        Added to the denominator.
+    warmup_steps : int, default 0
+        The learning rate grows linearly from ``lr / warmup_steps`` to ``lr`` over
+        this many updates.
+    weight_decay : float, optional
+        Decoupled weight decay: ``w -= w * weight_decay * lr`` before each update.
+    clipnorm : float, optional
+        Clip each gradient tensor to this L2 norm.
+    clipvalue : float, optional
+        Clip each gradient value to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float, optional
+        Clip all gradients together to this global L2 norm (one of the three
+        clipping options at most).
+    use_ema : bool, default False
+        Keep an exponential moving average of the weights (Keras' ``use_ema``).
+    ema_momentum : float, default 0.99
+        In [0, 1]: ``average = m * average + (1 - m) * weights``.
+    ema_overwrite_frequency : int, optional
+        Copy the average into the weights every N updates.
+    loss_scale_factor : None
+        Accepted for Keras compatibility; a value raises.
+    gradient_accumulation_steps : int, optional
+        Add the gradients of this many calls (an integer >= 2) and apply their
+        mean on every N-th call, as in Keras 3.
+    name : str, optional
+        The optimizer's name.
+
+    Raises
+    ------
+    ValueError
+        An unknown argument, ``beta_1`` outside ``(0, 1]``, ``beta_2`` outside
+        ``[0, 1)``, a negative ``epsilon``, a ``warmup_steps`` that is not a whole
+        number >= 0, or several clipping options.
+
+    Examples
+    --------
+    >>> w = np.array([1.0, -2.0], np.float32)
+    >>> opt = pynn.optimizers.ScheduleFreeAdamW(learning_rate=0.1)
+    >>> opt.apply([np.array([0.5, -0.5], np.float32)], [w])
+    >>> np.round(w, 4)  # at the first update x averages one point, z: y = z
+    array([ 0.9, -1.9], dtype=float32)
+    """
+
+    _kind = "schedule_free_adamw"
+
+    def __init__(self, learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8, warmup_steps=0,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                 loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name="schedule_free_adamw", **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
+                         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                         gradient_accumulation_steps, name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.warmup_steps = warmup_steps
+        self._validate()
+
+    def _hyper(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "warmup_steps": self.warmup_steps}
+
+
 NormalizedSGD = NSGD
 
 # Every optimizer class defined in this module registers itself (Optimizer.

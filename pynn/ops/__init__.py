@@ -54,6 +54,8 @@ from .image_color import *  # noqa: F401,F403
 from .image_geometry import *  # noqa: F401,F403
 from .image_sampling import *  # noqa: F401,F403
 from .numpy_extra import *  # noqa: F401,F403
+from .ctc import *  # noqa: F401,F403
+from .realvalued import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -336,7 +338,8 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "bitwise", "counting", "scatter", "correlate",
                                       "special", "numpy_more", "stacking", "arctrig",
                                       "nn_conv", "nn_norm", "nn_more", "image_color",
-                                      "image_geometry", "image_sampling", "numpy_extra")
+                                      "image_geometry", "image_sampling", "numpy_extra", "ctc",
+                                      "realvalued")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
@@ -351,7 +354,7 @@ for _name in __all__:
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
             "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe",
             "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning", "kaiser", "logspace",
-            "geomspace"):
+            "geomspace", "dtype", "empty"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn
 

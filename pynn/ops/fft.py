@@ -16,7 +16,7 @@ from .linearize import c, mm, mT
 from .layout import pad
 from .shape import _tensor, take
 
-__all__ = ["fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft"]
+__all__ = ["fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "extract_sequences"]
 
 
 def _angles(n_in, n_out, n):
@@ -282,6 +282,58 @@ def _padded_window(op, window, sequence_length, fft_length):
     return np.pad(w, (left, fft_length - sequence_length - left))
 
 
+def _frames(op, x, length, stride):
+    """Frames of `length` samples every `stride` along the last axis: (..., frames, length)."""
+    samples = x.shape[-1]
+    if samples < length:
+        raise ValueError(f"{op}: a signal of {samples} samples is shorter than one frame "
+                         f"({length})")
+    frames = 1 + (samples - length) // stride
+    idx = np.arange(frames)[:, None] * stride + np.arange(length)
+    return take(x, idx.astype(np.float32), axis=x.ndim - 1)
+
+
+def extract_sequences(x, sequence_length, sequence_stride):
+    """Frames of ``sequence_length`` samples every ``sequence_stride`` along the last
+    axis (``keras.ops.extract_sequences``, ``torch.Tensor.unfold``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        ``(..., samples)``, at least 1-D.
+    sequence_length : int
+        The frame's length, at most ``samples``.
+    sequence_stride : int
+        The step between frames.
+
+    Returns
+    -------
+    Tensor
+        ``(..., 1 + (samples - sequence_length) // sequence_stride, sequence_length)``;
+        differentiable (overlapping frames add their gradients).
+
+    Raises
+    ------
+    ValueError
+        A length or stride that is not a positive int, a signal shorter than a
+        frame, a 0-D input, or (in a model being traced) a 1-D one, whose only
+        axis is the batch.
+
+    Examples
+    --------
+    >>> pynn.ops.extract_sequences(np.arange(6, dtype=np.float32), 3, 2).numpy()
+    array([[0., 1., 2.],
+           [2., 3., 4.]], dtype=float32)
+    """
+    x = _tensor(x)
+    for name, v in (("sequence_length", sequence_length), ("sequence_stride", sequence_stride)):
+        _length("extract_sequences", v, name)
+        if v is None:
+            raise ValueError(f"extract_sequences: {name} must be a positive int, got None")
+    _axes_ok("extract_sequences", x, 1)
+    return _frames("extract_sequences", x, int(sequence_length), int(sequence_stride))
+
+
 def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=True):
     """The short-time Fourier transform along the last axis (``keras.ops.stft``).
 
@@ -334,13 +386,7 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
             raise ValueError(f"stft: center=True reflects {half} samples, so the signal needs more "
                              f"than {half}; got {x.shape[-1]}")
         x = pad(x, [(0, 0)] * (x.ndim - 1) + [(half, half)], mode="reflect")
-    samples = x.shape[-1]
-    if samples < fft_length:
-        raise ValueError(f"stft: a signal of {samples} samples is shorter than one frame "
-                         f"({fft_length})")
-    frames = 1 + (samples - fft_length) // sequence_stride
-    idx = np.arange(frames)[:, None] * sequence_stride + np.arange(fft_length)
-    framed = take(x, idx.astype(np.float32), axis=x.ndim - 1)  # (..., frames, fft_length)
+    framed = _frames("stft", x, fft_length, sequence_stride)  # (..., frames, fft_length)
     cos, msin = _rdft_matrices(fft_length, fft_length)
     return mm(framed, c(w[:, None] * cos)), mm(framed, c(w[:, None] * msin))
 

@@ -13,7 +13,8 @@ from . import (binary_crossentropy, categorical_crossentropy,  # noqa: F401
                adaptive_average_pool, adaptive_max_pool, average_pool, batch_normalization,
                conv, conv_transpose, depth_to_space, depthwise_conv, dot_product_attention,
                layer_normalization, max_pool, multi_hot, normalize, psnr, rms_normalization,
-               separable_conv, space_to_depth, sparse_sigmoid, sparsemax)
+               separable_conv, space_to_depth, sparse_sigmoid, sparsemax,
+               ctc_decode, ctc_loss)
 
 __all__ = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
            "celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
@@ -23,4 +24,5 @@ __all__ = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorica
            "adaptive_average_pool", "adaptive_max_pool", "average_pool", "batch_normalization",
            "conv", "conv_transpose", "depth_to_space", "depthwise_conv", "dot_product_attention",
            "layer_normalization", "max_pool", "multi_hot", "normalize", "psnr",
-           "rms_normalization", "separable_conv", "space_to_depth", "sparse_sigmoid", "sparsemax"]
+           "rms_normalization", "separable_conv", "space_to_depth", "sparse_sigmoid", "sparsemax",
+           "ctc_decode", "ctc_loss"]

@@ -123,7 +123,8 @@ def check_target_shape(model, y, what, output, pred_shape):
     output.shape=(None, 1)) rather than the batch of one the program is traced on.
     User loss functions (FunctionLoss, Loss subclasses) may accept other shapes."""
     lf = model._output_losses()[output]
-    if type(lf) not in set(losses_mod._ALIASES.values()):
+    if type(lf) not in set(losses_mod._ALIASES.values()) or getattr(lf, "targets_unlike_output",
+                                                                      False):
         return
     t, p = tuple(y.shape[1:]), tuple(pred_shape[1:])
 

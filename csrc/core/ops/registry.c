@@ -27,6 +27,8 @@ extern const pn_op *const pn_ops_select[];
 extern const pn_op *const pn_ops_arctrig[];
 extern const pn_op *const pn_ops_erf_more[];
 extern const pn_op *const pn_ops_cumulative[];
+extern const pn_op *const pn_ops_ctc[];
+extern const pn_op *const pn_ops_bessel[];
 
 static const pn_op *const *const families[] = {
     pn_ops_binary,
@@ -53,6 +55,8 @@ static const pn_op *const *const families[] = {
     pn_ops_arctrig,
     pn_ops_erf_more,
     pn_ops_cumulative,
+    pn_ops_ctc,
+    pn_ops_bessel,
 };
 
 const pn_op *pn_op_at(int i)
