@@ -193,6 +193,7 @@ CASES = {
     "MixUp": (EXPORTS, one(lambda: L.MixUp(), (5, 6, 3))),
     "CutMix": (EXPORTS, one(lambda: L.CutMix(), (5, 6, 3))),
     "RandomGaussianBlur": (EXPORTS, one(lambda: L.RandomGaussianBlur(0.5), (5, 6, 3))),
+    "RandomPerspective": (EXPORTS, one(lambda: L.RandomPerspective(0.5), (5, 6, 3))),
     # a chain of any layers, and audio features: no ONNX converter yet
     "Pipeline": (REFUSED, one(lambda: L.Pipeline([L.Dense(3), L.Dropout(0.5)]), (4,))),
     "STFTSpectrogram": (REFUSED, one(lambda: L.STFTSpectrogram(frame_length=8), (32, 2))),

@@ -80,6 +80,7 @@ from .image_shear import RandomShear  # noqa: F401
 from .image_equalization import Equalization  # noqa: F401
 from .image_mix import CutMix, MixUp  # noqa: F401
 from .image_blur import RandomGaussianBlur  # noqa: F401
+from .image_perspective import RandomPerspective  # noqa: F401
 from .hashed_crossing import HashedCrossing  # noqa: F401
 from .audio import MelSpectrogram, STFTSpectrogram  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
@@ -123,6 +124,7 @@ __all__ = [
     "ConvLSTM3D", "Pipeline", "RandomColorJitter", "HashedCrossing", "MelSpectrogram",
     "STFTSpectrogram", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "TFSMLayer",
     "RandomShear", "Equalization", "MixUp", "CutMix", "RandomGaussianBlur",
+    "RandomPerspective",
 ]
 
 
@@ -200,7 +202,8 @@ for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupQueryAttention, Solariza
              RandomErasing, SpectralNormalization, RandomSaturation, RandomHue):
     register(_cls)
 for _cls in (ConvLSTM3D, Pipeline, RandomColorJitter, HashedCrossing, MelSpectrogram,
-             STFTSpectrogram, RandomShear, Equalization, MixUp, CutMix, RandomGaussianBlur):
+             STFTSpectrogram, RandomShear, Equalization, MixUp, CutMix, RandomGaussianBlur,
+             RandomPerspective):
     register(_cls)
 
 
