@@ -81,6 +81,7 @@ from .image_equalization import Equalization  # noqa: F401
 from .image_mix import CutMix, MixUp  # noqa: F401
 from .image_blur import RandomGaussianBlur  # noqa: F401
 from .image_perspective import RandomPerspective  # noqa: F401
+from .image_randaugment import RandAugment  # noqa: F401
 from .hashed_crossing import HashedCrossing  # noqa: F401
 from .audio import MelSpectrogram, STFTSpectrogram  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
@@ -124,7 +125,7 @@ __all__ = [
     "ConvLSTM3D", "Pipeline", "RandomColorJitter", "HashedCrossing", "MelSpectrogram",
     "STFTSpectrogram", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "TFSMLayer",
     "RandomShear", "Equalization", "MixUp", "CutMix", "RandomGaussianBlur",
-    "RandomPerspective",
+    "RandomPerspective", "RandAugment",
 ]
 
 
@@ -203,7 +204,7 @@ for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupQueryAttention, Solariza
     register(_cls)
 for _cls in (ConvLSTM3D, Pipeline, RandomColorJitter, HashedCrossing, MelSpectrogram,
              STFTSpectrogram, RandomShear, Equalization, MixUp, CutMix, RandomGaussianBlur,
-             RandomPerspective):
+             RandomPerspective, RandAugment):
     register(_cls)
 
 
