@@ -195,6 +195,7 @@ CASES = {
     "RandomGaussianBlur": (EXPORTS, one(lambda: L.RandomGaussianBlur(0.5), (5, 6, 3))),
     "RandomPerspective": (EXPORTS, one(lambda: L.RandomPerspective(0.5), (5, 6, 3))),
     "RandAugment": (EXPORTS, one(lambda: L.RandAugment(), (5, 6, 3))),
+    "MaxNumBoundingBoxes": (EXPORTS, one(lambda: L.MaxNumBoundingBoxes(3), (5, 6, 3))),
     # a chain of any layers, and audio features: no ONNX converter yet
     "Pipeline": (REFUSED, one(lambda: L.Pipeline([L.Dense(3), L.Dropout(0.5)]), (4,))),
     "STFTSpectrogram": (REFUSED, one(lambda: L.STFTSpectrogram(frame_length=8), (32, 2))),

@@ -1084,7 +1084,7 @@ def _converters():
         L.RandomPosterization, L.RandomSharpness, L.Solarization, L.RandomErasing,
         L.RandomHue, L.RandomSaturation, L.RandomColorJitter, L.RandomShear, L.Equalization,
         L.MixUp, L.CutMix, L.RandomGaussianBlur, L.RandomPerspective,
-        L.RandAugment]
+        L.RandAugment, L.MaxNumBoundingBoxes]
     table = {cls: _identity for cls in inference_identity}
     table.update({
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
