@@ -193,6 +193,9 @@ CASES = {
     "MixUp": (EXPORTS, one(lambda: L.MixUp(), (5, 6, 3))),
     "CutMix": (EXPORTS, one(lambda: L.CutMix(), (5, 6, 3))),
     "RandomGaussianBlur": (EXPORTS, one(lambda: L.RandomGaussianBlur(0.5), (5, 6, 3))),
+    "RandomPerspective": (EXPORTS, one(lambda: L.RandomPerspective(0.5), (5, 6, 3))),
+    "RandAugment": (EXPORTS, one(lambda: L.RandAugment(), (5, 6, 3))),
+    "MaxNumBoundingBoxes": (EXPORTS, one(lambda: L.MaxNumBoundingBoxes(3), (5, 6, 3))),
     # a chain of any layers, and audio features: no ONNX converter yet
     "Pipeline": (REFUSED, one(lambda: L.Pipeline([L.Dense(3), L.Dropout(0.5)]), (4,))),
     "STFTSpectrogram": (REFUSED, one(lambda: L.STFTSpectrogram(frame_length=8), (32, 2))),
@@ -210,7 +213,7 @@ CASES = {
 }
 PIXELS = {n for n in CASES if n.startswith("Random") or n in
           ("Resizing", "CenterCrop", "AutoContrast", "Solarization", "Equalization",
-           "MixUp", "CutMix")}
+           "MixUp", "CutMix", "RandAugment")}
 
 
 def public_layer_classes():

@@ -1083,7 +1083,8 @@ def _converters():
         L.RandomContrast, L.RandomColorDegeneration, L.RandomGrayscale, L.RandomInvert,
         L.RandomPosterization, L.RandomSharpness, L.Solarization, L.RandomErasing,
         L.RandomHue, L.RandomSaturation, L.RandomColorJitter, L.RandomShear, L.Equalization,
-        L.MixUp, L.CutMix, L.RandomGaussianBlur]
+        L.MixUp, L.CutMix, L.RandomGaussianBlur, L.RandomPerspective,
+        L.RandAugment, L.MaxNumBoundingBoxes]
     table = {cls: _identity for cls in inference_identity}
     table.update({
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,

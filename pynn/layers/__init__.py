@@ -80,6 +80,9 @@ from .image_shear import RandomShear  # noqa: F401
 from .image_equalization import Equalization  # noqa: F401
 from .image_mix import CutMix, MixUp  # noqa: F401
 from .image_blur import RandomGaussianBlur  # noqa: F401
+from .image_perspective import RandomPerspective  # noqa: F401
+from .image_randaugment import RandAugment  # noqa: F401
+from .bounding_boxes import MaxNumBoundingBoxes  # noqa: F401
 from .hashed_crossing import HashedCrossing  # noqa: F401
 from .audio import MelSpectrogram, STFTSpectrogram  # noqa: F401
 from .operation import OpLayer  # noqa: F401  (pynn.ops calls in a graph; not public)
@@ -123,6 +126,7 @@ __all__ = [
     "ConvLSTM3D", "Pipeline", "RandomColorJitter", "HashedCrossing", "MelSpectrogram",
     "STFTSpectrogram", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "TFSMLayer",
     "RandomShear", "Equalization", "MixUp", "CutMix", "RandomGaussianBlur",
+    "RandomPerspective", "RandAugment", "MaxNumBoundingBoxes",
 ]
 
 
@@ -200,7 +204,8 @@ for _cls in (Conv3DTranspose, ReversibleEmbedding, GroupQueryAttention, Solariza
              RandomErasing, SpectralNormalization, RandomSaturation, RandomHue):
     register(_cls)
 for _cls in (ConvLSTM3D, Pipeline, RandomColorJitter, HashedCrossing, MelSpectrogram,
-             STFTSpectrogram, RandomShear, Equalization, MixUp, CutMix, RandomGaussianBlur):
+             STFTSpectrogram, RandomShear, Equalization, MixUp, CutMix, RandomGaussianBlur,
+             RandomPerspective, RandAugment, MaxNumBoundingBoxes):
     register(_cls)
 
 

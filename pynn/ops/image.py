@@ -63,7 +63,7 @@ def random_affine(images, kind, lower=0.0, upper=0.0, width_lower=None, width_up
     images : Tensor or array_like
         ``(N, H, W, C)``.
     kind : {"flip_horizontal", "flip_vertical", "flip_both", "rotation", "zoom", "translation", \
-"shear"}
+"shear", "perspective"}
         The transformation (flips: each image with probability 1/2).
     lower, upper : float
         Rotation in turns, zoom minus 1, translation as a fraction of the
@@ -71,7 +71,9 @@ def random_affine(images, kind, lower=0.0, upper=0.0, width_lower=None, width_up
     width_lower, width_upper : float, optional
         Zoom / translation along the width (zoom: the height's when omitted), or
         the y shear (shear: both shears change sign together with probability 1/2,
-        about the origin, as Keras' RandomShear).
+        about the origin, as Keras' RandomShear). perspective: [lower, upper] is the
+        range of the probability to warp an image, [width_lower, width_upper] that of
+        each corner coordinate's relative move (Keras' RandomPerspective).
     interpolation : {"bilinear", "nearest"}, default "bilinear"
         How pixels are sampled.
     fill_mode : {"reflect", "wrap", "constant", "nearest", "mirror"}, default "reflect"

@@ -28,7 +28,13 @@
  *     width_upper) x W;
  *   shear: Keras' RandomShear, about the origin: x shear uniform[lower, upper),
  *     y shear uniform[width_lower, width_upper), both negated when a third draw
- *     exceeds 1/2 (Keras' invert).
+ *     exceeds 1/2 (Keras' invert);
+ *   perspective: Keras' RandomPerspective: applied when uniform[0, 1) <
+ *     uniform[lower, upper); each corner (0, 0), (W-1, 0), (0, H-1), (W-1, H-1)
+ *     moves by itself times uniform[width_lower, width_upper) per coordinate; the
+ *     transform is the homography taking the moved corners (output) to the corners
+ *     (input), solved as Keras' compute_homography_matrix (an 8 x 8 system, here by
+ *     Gaussian elimination in double).
  *
  * random_contrast(x): per sample a factor uniform in [lower, upper]; per image
  * and channel y = clip((x - mean) * factor + mean, value_min, value_max), the
@@ -40,7 +46,7 @@
 
 enum { INTERP_BILINEAR, INTERP_NEAREST };
 enum { FILL_REFLECT, FILL_WRAP, FILL_CONSTANT, FILL_NEAREST, FILL_MIRROR };
-enum { K_FLIP_H, K_FLIP_V, K_FLIP_HV, K_ROTATION, K_ZOOM, K_TRANSLATION, K_SHEAR };
+enum { K_FLIP_H, K_FLIP_V, K_FLIP_HV, K_ROTATION, K_ZOOM, K_TRANSLATION, K_SHEAR, K_PERSPECTIVE };
 
 static int check_image(const pn_node *n, const char *op)
 {
@@ -226,6 +232,66 @@ static int affine_infer(pn_node *n)
     return pn_node_set_shape(n, 4, x->shape);
 }
 
+/* Solves the 8 x 8 system m h = r (m row-major, overwritten) by Gaussian elimination with
+ * partial pivoting; a singular system (corners that collapse) leaves h the identity. */
+static void solve8(double m[8][8], double r[8], double h[8])
+{
+    for (int c = 0; c < 8; c++) {
+        int p = c;
+        for (int i = c + 1; i < 8; i++)
+            if (fabs(m[i][c]) > fabs(m[p][c])) p = i;
+        if (fabs(m[p][c]) < 1e-12) {
+            static const double eye[8] = {1, 0, 0, 0, 1, 0, 0, 0};
+            memcpy(h, eye, sizeof eye);
+            return;
+        }
+        if (p != c) {
+            double tmp[8], tr = r[p];
+            memcpy(tmp, m[p], sizeof tmp);
+            memcpy(m[p], m[c], sizeof tmp);
+            memcpy(m[c], tmp, sizeof tmp);
+            r[p] = r[c];
+            r[c] = tr;
+        }
+        for (int i = c + 1; i < 8; i++) {
+            double f = m[i][c] / m[c][c];
+            for (int j = c; j < 8; j++) m[i][j] -= f * m[c][j];
+            r[i] -= f * r[c];
+        }
+    }
+    for (int c = 7; c >= 0; c--) {
+        double acc = r[c];
+        for (int j = c + 1; j < 8; j++) acc -= m[c][j] * h[j];
+        h[c] = acc / m[c][c];
+    }
+}
+
+/* Keras' RandomPerspective transform of sample i (draws at counters 3N + 10 i ..). */
+static void perspective_transform(const pn_node *n, double H, double W, uint64_t key, int64_t i,
+                                  int64_t N, float *t)
+{
+    uint64_t base = (uint64_t)(3 * N + 10 * i);
+    double lo = n->fattr[0], hi = n->fattr[1], wlo = n->fattr[2], whi = n->fattr[3];
+    double prob = lo + (hi - lo) * pn_rng_uniform01(key, base);
+    double h[8] = {1, 0, 0, 0, 1, 0, 0, 0};
+    if (pn_rng_uniform01(key, base + 1) < prob) {
+        const double sx[4] = {0, W - 1, 0, W - 1}, sy[4] = {0, 0, H - 1, H - 1};
+        double m[8][8], r[8];
+        for (int k = 0; k < 4; k++) {
+            double ex = sx[k] + sx[k] * (wlo + (whi - wlo) * pn_rng_uniform01(key, base + 2 + 2 * k));
+            double ey = sy[k] + sy[k] * (wlo + (whi - wlo) * pn_rng_uniform01(key, base + 3 + 2 * k));
+            double row0[8] = {ex, ey, 1, 0, 0, 0, -sx[k] * ex, -sx[k] * ey};
+            double row1[8] = {0, 0, 0, ex, ey, 1, -sy[k] * ex, -sy[k] * ey};
+            memcpy(m[2 * k], row0, sizeof row0);
+            memcpy(m[2 * k + 1], row1, sizeof row1);
+            r[2 * k] = sx[k];
+            r[2 * k + 1] = sy[k];
+        }
+        solve8(m, r, h);
+    }
+    for (int k = 0; k < 8; k++) t[k] = (float)h[k];
+}
+
 /* The sample's transform from the draws u0, u1, u2 in [0, 1). */
 static void make_transform(const pn_node *n, double H, double W, double u0, double u1, double u2,
                            float *t)
@@ -286,6 +352,10 @@ static int taps(const pn_node *n, const float *t, int64_t H, int64_t W, int64_t 
     float k = t[6] * (float)ox + t[7] * (float)oy + 1.0f;
     float cx = (t[0] * (float)ox + t[1] * (float)oy + t[2]) / k;
     float cy = (t[3] * (float)ox + t[4] * (float)oy + t[5]) / k;
+    /* a perspective's k can reach 0: keep the coordinates (and their int64 casts) finite;
+     * NaN goes far outside too */
+    cx = cx > -1e9f ? (cx < 1e9f ? cx : 1e9f) : -1e9f;
+    cy = cy > -1e9f ? (cy < 1e9f ? cy : 1e9f) : -1e9f;
     int interp = (int)n->iattr[1], fill = (int)n->iattr[2];
     int64_t ys[2], xs[2];
     float wy[2], wx[2];
@@ -374,11 +444,17 @@ static int affine_forward(pn_node *n)
     uint64_t key = pn_rng_key();
     /* counters 0 .. 2N-1 as before the third draw was added (flips, rotations, zooms
      * and translations repeat their seeded runs); 2N .. 3N-1 for the third */
-    for (int64_t i = 0; i < N; i++)
+    for (int64_t i = 0; i < N; i++) {
+        if (n->iattr[0] == K_PERSPECTIVE) {
+            perspective_transform(n, (double)X->shape[1], (double)X->shape[2], key, i, N,
+                                  tr + 8 * i);
+            continue;
+        }
         make_transform(n, (double)X->shape[1], (double)X->shape[2],
                        pn_rng_uniform01(key, (uint64_t)(2 * i)),
                        pn_rng_uniform01(key, (uint64_t)(2 * i + 1)),
                        pn_rng_uniform01(key, (uint64_t)(2 * N + i)), tr + 8 * i);
+    }
     affine_ctx c = {n, tr, X->data, NULL, n->data, NULL};
     pn_parallel_for(N * X->shape[1], 1, affine_lines, &c);
     return PN_OK;
@@ -470,7 +546,7 @@ static const char *const image_inputs[] = {"images", NULL};
 static const char *const interps[] = {"bilinear", "nearest", NULL};
 static const char *const fills[] = {"reflect", "wrap", "constant", "nearest", "mirror", NULL};
 static const char *const kinds[] = {"flip_horizontal", "flip_vertical", "flip_both", "rotation",
-                                    "zoom", "translation", "shear", NULL};
+                                    "zoom", "translation", "shear", "perspective", NULL};
 static const pn_attr resize_attrs[] = {
     {"size", PN_ATTR_INTS, 0, 1, 2},
     {"interpolation", PN_ATTR_ENUM, 2, INTERP_BILINEAR, 0, interps},
