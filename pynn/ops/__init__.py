@@ -57,6 +57,7 @@ from .numpy_extra import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
 from .realvalued import *  # noqa: F401,F403
 from .einops import *  # noqa: F401,F403
+from .unfold import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -340,7 +341,7 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "special", "numpy_more", "stacking", "arctrig",
                                       "nn_conv", "nn_norm", "nn_more", "image_color",
                                       "image_geometry", "image_sampling", "numpy_extra", "ctc",
-                                      "realvalued", "einops")
+                                      "realvalued", "einops", "unfold")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
