@@ -59,6 +59,8 @@ from .realvalued import *  # noqa: F401,F403
 from .einops import *  # noqa: F401,F403
 from .unfold import *  # noqa: F401,F403
 from .image_quality import *  # noqa: F401,F403
+from .image_patches import *  # noqa: F401,F403
+from .image_perspective import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -342,7 +344,8 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "special", "numpy_more", "stacking", "arctrig",
                                       "nn_conv", "nn_norm", "nn_more", "image_color",
                                       "image_geometry", "image_sampling", "numpy_extra", "ctc",
-                                      "realvalued", "einops", "unfold", "image_quality")
+                                      "realvalued", "einops", "unfold", "image_quality",
+                                      "image_patches", "image_perspective")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
@@ -365,7 +368,8 @@ from . import nn  # noqa: E402  (keras.ops.nn: the activations and one_hot, wrap
 from . import image, linalg  # noqa: E402  (keras.ops.image, keras.ops.linalg namespaces)
 # keras.ops.image also holds the colour, geometry and sampling families
 image.__all__ = image.__all__ + [n for family in ("image_color", "image_geometry", "image_sampling",
-                                                  "image_quality")
+                                                  "image_quality", "image_patches",
+                                                  "image_perspective")
                                  for n in _sys.modules[f"{__name__}.{family}"].__all__]
 for _module in (image, linalg):  # their functions, symbolic-aware as above
     for _name in _module.__all__:
