@@ -71,6 +71,16 @@ def test_bits_and_memory():
     assert np.all(np.isinf(big[:4]) & (big[:4] > 0)) and np.isnan(big[4])
     assert ops.dtype(pynn.ops.zeros((8, 12))) == "float32"
     assert ops.dtype(np.arange(3)) == "int64" and ops.dtype(np.ones(2, np.float16)) == "float16"
+    t = pynn.Tensor(X)
+    assert ops.view(t) is t and ops.view(t, "float32") is t
+
+
+def test_numpy_namespace_is_keras_ops_numpy():
+    keras = keras_or_skip()
+    names = [n for n in dir(keras.ops.numpy) if not n.startswith("_")]
+    assert sorted(ops.numpy.__all__) == sorted(names)
+    for n in names:  # the same (symbolic-aware) functions as pynn.ops
+        assert getattr(ops.numpy, n) is getattr(ops, n), n
 
 
 def test_keras_own_cases():
@@ -151,6 +161,7 @@ def test_traced_into_a_model_at_every_batch_size(name, fn, ref):
     (lambda: ops.conjugate(Z), "conjugate: pynn tensors are float32"),
     (lambda: ops.polar(np.ones(2), np.zeros(2)), "polar: its result is complex"),
     (lambda: ops.array(X, dtype="int32"), "array: pynn tensors are float32"),
+    (lambda: ops.view(X, "int32"), r"view: .* x.numpy\(\).view\('int32'\)"),
     (lambda: ops.nextafter(X, np.ones(3)), r"nextafter: shapes \(2, 4\) and \(3,\)"),
 ])
 def test_bad_input_names_the_op(call, match):

@@ -361,12 +361,13 @@ for _name in __all__:
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
             "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe",
             "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning", "kaiser", "logspace",
-            "geomspace", "dtype", "empty"):
+            "geomspace", "dtype", "empty", "view"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn
 
 from . import nn  # noqa: E402  (keras.ops.nn: the activations and one_hot, wrapped above)
 from . import image, linalg  # noqa: E402  (keras.ops.image, keras.ops.linalg namespaces)
+from . import numpy  # noqa: E402  (keras.ops.numpy namespace)
 # keras.ops.image also holds the colour, geometry and sampling families
 image.__all__ = image.__all__ + [n for family in ("image_color", "image_geometry", "image_sampling",
                                                   "image_quality", "image_patches",
@@ -377,7 +378,7 @@ for _module in (image, linalg):  # their functions, symbolic-aware as above
         setattr(_module, _name, globals()[_name])
 del _module, _name
 
-__all__ = sorted(__all__ + ["nn", "image", "linalg"])
+__all__ = sorted(__all__ + ["nn", "image", "linalg", "numpy"])
 
 
 def __dir__():

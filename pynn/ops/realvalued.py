@@ -1,7 +1,7 @@
 """pynn.ops.realvalued: keras.ops' complex-number functions, the array constructors
 and small NumPy functions of ``keras.ops`` that pynn lacked — real, imag, conj,
 conjugate, angle, isreal, polar, copy, array, empty, empty_like, get_item, dtype,
-i0, nextafter.
+i0, nextafter, view.
 
 pynn computes in float32 and has no complex tensors. The complex functions
 follow NumPy's definitions on real inputs (real(x) = x, imag(x) = 0, conj(x) = x,
@@ -20,7 +20,7 @@ from .numeric import zeros_like
 from .shape import _tensor
 
 __all__ = ["real", "imag", "conj", "conjugate", "angle", "isreal", "polar", "copy", "array",
-           "empty", "empty_like", "get_item", "dtype", "i0", "nextafter"]
+           "empty", "empty_like", "get_item", "dtype", "i0", "nextafter", "view"]
 
 _F = np.float32
 
@@ -432,3 +432,35 @@ def nextafter(x1, x2):
         return _made(np.nextafter(a.astype(_F), b.astype(_F)))
     except ValueError as e:
         raise ValueError(f"nextafter: shapes {a.shape} and {b.shape} do not broadcast ({e})") from None
+
+
+def view(x, dtype=None):
+    """``x``'s bytes seen as another dtype (``keras.ops.view``): pynn tensors are float32,
+    so only float32 (or None) is a view; another dtype is refused, since its values
+    (integers up to 2**32, or halves of floats) are not float32 values.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    dtype : None or "float32"
+
+    Returns
+    -------
+    Tensor
+        ``x`` itself.
+
+    Raises
+    ------
+    ValueError
+        Any other dtype (reinterpret the bits with NumPy: ``x.numpy().view(dtype)``).
+
+    Examples
+    --------
+    >>> pynn.ops.view(np.array([1.5], np.float32)).numpy()
+    array([1.5], dtype=float32)
+    """
+    from ..utils import standardize_dtype
+    if dtype is not None and standardize_dtype(dtype) != "float32":
+        raise ValueError(f"view: pynn tensors are float32, so their bits viewed as {dtype!r} are "
+                         f"not tensor values; use NumPy: x.numpy().view({dtype!r})")
+    return _tensor(x)
