@@ -62,6 +62,7 @@ from .image_quality import *  # noqa: F401,F403
 from .image_patches import *  # noqa: F401,F403
 from .image_perspective import *  # noqa: F401,F403
 from .image_resample import *  # noqa: F401,F403
+from .image_elastic import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -346,7 +347,8 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "nn_conv", "nn_norm", "nn_more", "image_color",
                                       "image_geometry", "image_sampling", "numpy_extra", "ctc",
                                       "realvalued", "einops", "unfold", "image_quality",
-                                      "image_patches", "image_perspective", "image_resample")
+                                      "image_patches", "image_perspective", "image_resample",
+                                      "image_elastic")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
@@ -371,7 +373,8 @@ from . import numpy  # noqa: E402  (keras.ops.numpy namespace)
 # keras.ops.image also holds the colour, geometry and sampling families
 image.__all__ = image.__all__ + [n for family in ("image_color", "image_geometry", "image_sampling",
                                                   "image_quality", "image_patches",
-                                                  "image_perspective", "image_resample")
+                                                  "image_perspective", "image_resample",
+                                                  "image_elastic")
                                  for n in _sys.modules[f"{__name__}.{family}"].__all__]
 for _module in (image, linalg):  # their functions, symbolic-aware as above
     for _name in _module.__all__:
