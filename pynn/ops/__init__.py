@@ -363,7 +363,7 @@ for _name in __all__:
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
             "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe",
             "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning", "kaiser", "logspace",
-            "geomspace", "dtype", "empty", "view"):
+            "geomspace", "dtype", "empty", "view", "view_as_real", "view_as_complex"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn
 
