@@ -71,6 +71,37 @@ def test_bits_and_memory():
     assert np.all(np.isinf(big[:4]) & (big[:4] > 0)) and np.isnan(big[4])
     assert ops.dtype(pynn.ops.zeros((8, 12))) == "float32"
     assert ops.dtype(np.arange(3)) == "int64" and ops.dtype(np.ones(2, np.float16)) == "float16"
+    t = pynn.Tensor(X)
+    assert ops.view(t) is t and ops.view(t, "float32") is t
+
+
+def test_view_as_real_and_eig():
+    # keras/src/ops/math.py docstring of view_as_real
+    np.testing.assert_array_equal(ops.view_as_real(np.array([1 + 2j, 3 + 4j])).numpy(),
+                                  [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(ops.view_as_real(Z).numpy(), np.stack([Z.real, Z.imag], -1))
+    a = RNG.normal(size=(3, 4, 4))
+    a = a @ np.swapaxes(a, -1, -2) + np.eye(4)  # symmetric: real eigenvalues
+    a[:, 0, 1] += 0.3  # no longer symmetric, eigenvalues still real here
+    w, v = ops.eig(a.astype(np.float32))
+    assert np.isrealobj(np.linalg.eigvals(a))
+    np.testing.assert_allclose(np.sort(w.numpy(), -1), np.sort(np.linalg.eigvals(a).real, -1),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(a @ v.numpy(), v.numpy() * w.numpy()[:, None, :], rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(v.numpy(), axis=-2), 1, rtol=1e-5)
+    assert ops.linalg.eig is ops.eig
+    keras = keras_or_skip()
+    kw = keras.ops.convert_to_numpy(keras.ops.eig(a[0].astype(np.float32))[0])
+    np.testing.assert_allclose(np.sort(w.numpy()[0]), np.sort(kw.real), rtol=1e-5)
+
+
+def test_numpy_namespace_is_keras_ops_numpy():
+    keras = keras_or_skip()
+    names = [n for n in dir(keras.ops.numpy) if not n.startswith("_")]
+    assert sorted(ops.numpy.__all__) == sorted(names)
+    for n in names:  # the same (symbolic-aware) functions as pynn.ops
+        assert getattr(ops.numpy, n) is getattr(ops, n), n
 
 
 def test_keras_own_cases():
@@ -151,6 +182,10 @@ def test_traced_into_a_model_at_every_batch_size(name, fn, ref):
     (lambda: ops.conjugate(Z), "conjugate: pynn tensors are float32"),
     (lambda: ops.polar(np.ones(2), np.zeros(2)), "polar: its result is complex"),
     (lambda: ops.array(X, dtype="int32"), "array: pynn tensors are float32"),
+    (lambda: ops.view_as_complex(X), "view_as_complex: its result is complex"),
+    (lambda: ops.eig(np.array([[0.0, -1.0], [1.0, 0.0]])), "eig: the eigenvalues are complex"),
+    (lambda: ops.eig(X), r"eig: expected square matrices"),
+    (lambda: ops.view(X, "int32"), r"view: .* x.numpy\(\).view\('int32'\)"),
     (lambda: ops.nextafter(X, np.ones(3)), r"nextafter: shapes \(2, 4\) and \(3,\)"),
 ])
 def test_bad_input_names_the_op(call, match):

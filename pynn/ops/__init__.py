@@ -56,6 +56,13 @@ from .image_sampling import *  # noqa: F401,F403
 from .numpy_extra import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
 from .realvalued import *  # noqa: F401,F403
+from .einops import *  # noqa: F401,F403
+from .unfold import *  # noqa: F401,F403
+from .image_quality import *  # noqa: F401,F403
+from .image_patches import *  # noqa: F401,F403
+from .image_perspective import *  # noqa: F401,F403
+from .image_resample import *  # noqa: F401,F403
+from .image_elastic import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
@@ -339,7 +346,9 @@ __all__ = sorted({name for family in ("elementwise", "activations", "reduce", "s
                                       "special", "numpy_more", "stacking", "arctrig",
                                       "nn_conv", "nn_norm", "nn_more", "image_color",
                                       "image_geometry", "image_sampling", "numpy_extra", "ctc",
-                                      "realvalued")
+                                      "realvalued", "einops", "unfold", "image_quality",
+                                      "image_patches", "image_perspective", "image_resample",
+                                      "image_elastic")
                   for name in _sys.modules[f"{__name__}.{family}"].__all__}
                  | {"matmul", "add", "subtract", "multiply", "divide", "maximum", "minimum",
                     "describe"})
@@ -354,21 +363,25 @@ for _name in __all__:
     if callable(_fn) and not isinstance(_fn, type(_sys)) and _name not in (
             "convert_to_numpy", "ones", "zeros", "arange", "fused_activations", "describe",
             "ndim", "is_tensor", "bartlett", "blackman", "hamming", "hanning", "kaiser", "logspace",
-            "geomspace", "dtype", "empty"):
+            "geomspace", "dtype", "empty", "view", "view_as_real", "view_as_complex"):
         globals()[_name] = _symbolic_aware(_fn)
 del _name, _fn
 
 from . import nn  # noqa: E402  (keras.ops.nn: the activations and one_hot, wrapped above)
 from . import image, linalg  # noqa: E402  (keras.ops.image, keras.ops.linalg namespaces)
+from . import numpy  # noqa: E402  (keras.ops.numpy namespace)
 # keras.ops.image also holds the colour, geometry and sampling families
-image.__all__ = image.__all__ + [n for family in ("image_color", "image_geometry", "image_sampling")
+image.__all__ = image.__all__ + [n for family in ("image_color", "image_geometry", "image_sampling",
+                                                  "image_quality", "image_patches",
+                                                  "image_perspective", "image_resample",
+                                                  "image_elastic")
                                  for n in _sys.modules[f"{__name__}.{family}"].__all__]
 for _module in (image, linalg):  # their functions, symbolic-aware as above
     for _name in _module.__all__:
         setattr(_module, _name, globals()[_name])
 del _module, _name
 
-__all__ = sorted(__all__ + ["nn", "image", "linalg"])
+__all__ = sorted(__all__ + ["nn", "image", "linalg", "numpy"])
 
 
 def __dir__():

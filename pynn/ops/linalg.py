@@ -16,8 +16,9 @@ from .decomp import *  # noqa: F401,F403
 from .decomp import __all__ as _decomp
 from .solvers import *  # noqa: F401,F403
 from .solvers import __all__ as _solvers
+from .realvalued import eig  # noqa: F401  (keras.ops.linalg.eig)
 
-__all__ = ["norm"] + _decomp + _solvers
+__all__ = ["norm", "eig"] + _decomp + _solvers
 
 
 def _reduce(op, x, axes, keepdims):

@@ -14,7 +14,7 @@ from . import (binary_crossentropy, categorical_crossentropy,  # noqa: F401
                conv, conv_transpose, depth_to_space, depthwise_conv, dot_product_attention,
                layer_normalization, max_pool, multi_hot, normalize, psnr, rms_normalization,
                separable_conv, space_to_depth, sparse_sigmoid, sparsemax,
-               ctc_decode, ctc_loss)
+               ctc_decode, ctc_loss, polar, fold, unfold)
 
 __all__ = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
            "celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
@@ -25,4 +25,4 @@ __all__ = ["binary_crossentropy", "categorical_crossentropy", "sparse_categorica
            "conv", "conv_transpose", "depth_to_space", "depthwise_conv", "dot_product_attention",
            "layer_normalization", "max_pool", "multi_hot", "normalize", "psnr",
            "rms_normalization", "separable_conv", "space_to_depth", "sparse_sigmoid", "sparsemax",
-           "ctc_decode", "ctc_loss"]
+           "ctc_decode", "ctc_loss", "polar", "fold", "unfold"]

@@ -1,7 +1,7 @@
 """pynn.ops.realvalued: keras.ops' complex-number functions, the array constructors
 and small NumPy functions of ``keras.ops`` that pynn lacked — real, imag, conj,
 conjugate, angle, isreal, polar, copy, array, empty, empty_like, get_item, dtype,
-i0, nextafter.
+i0, nextafter, view, view_as_real, view_as_complex, eig.
 
 pynn computes in float32 and has no complex tensors. The complex functions
 follow NumPy's definitions on real inputs (real(x) = x, imag(x) = 0, conj(x) = x,
@@ -20,7 +20,7 @@ from .numeric import zeros_like
 from .shape import _tensor
 
 __all__ = ["real", "imag", "conj", "conjugate", "angle", "isreal", "polar", "copy", "array",
-           "empty", "empty_like", "get_item", "dtype", "i0", "nextafter"]
+           "empty", "empty_like", "get_item", "dtype", "i0", "nextafter", "view", "view_as_real", "view_as_complex", "eig"]
 
 _F = np.float32
 
@@ -432,3 +432,126 @@ def nextafter(x1, x2):
         return _made(np.nextafter(a.astype(_F), b.astype(_F)))
     except ValueError as e:
         raise ValueError(f"nextafter: shapes {a.shape} and {b.shape} do not broadcast ({e})") from None
+
+
+def view(x, dtype=None):
+    """``x``'s bytes seen as another dtype (``keras.ops.view``): pynn tensors are float32,
+    so only float32 (or None) is a view; another dtype is refused, since its values
+    (integers up to 2**32, or halves of floats) are not float32 values.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    dtype : None or "float32"
+
+    Returns
+    -------
+    Tensor
+        ``x`` itself.
+
+    Raises
+    ------
+    ValueError
+        Any other dtype (reinterpret the bits with NumPy: ``x.numpy().view(dtype)``).
+
+    Examples
+    --------
+    >>> pynn.ops.view(np.array([1.5], np.float32)).numpy()
+    array([1.5], dtype=float32)
+    """
+    from ..utils import standardize_dtype
+    if dtype is not None and standardize_dtype(dtype) != "float32":
+        raise ValueError(f"view: pynn tensors are float32, so their bits viewed as {dtype!r} are "
+                         f"not tensor values; use NumPy: x.numpy().view({dtype!r})")
+    return _tensor(x)
+
+
+def view_as_real(x):
+    """A complex array as its real and imaginary parts on a last axis of 2
+    (``keras.ops.view_as_real``); a constant (pynn tensors are real, so the input
+    is a complex NumPy array).
+
+    Parameters
+    ----------
+    x : array_like
+        Complex values (real ones count as complex with imaginary part 0).
+
+    Returns
+    -------
+    Tensor
+        ``x.shape + (2,)``: ``[..., 0]`` the real parts, ``[..., 1]`` the imaginary.
+
+    Examples
+    --------
+    >>> pynn.ops.view_as_real(np.array([1 + 2j, 3 + 4j])).numpy()
+    array([[1., 2.],
+           [3., 4.]], dtype=float32)
+    """
+    c = np.asarray(x.numpy() if isinstance(x, _C.Tensor) else x)
+    return _made(np.stack([np.real(c), np.imag(c)], axis=-1))
+
+
+def view_as_complex(x):
+    """``keras.ops.view_as_complex``, pairs of reals as complex numbers: refused.
+
+    Its result is complex and pynn tensors are float32: keep ``x[..., 0]`` and
+    ``x[..., 1]`` as the real and imaginary parts (as pynn's FFTs do).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+
+    Raises
+    ------
+    ValueError
+        Always (its result is complex).
+
+    Examples
+    --------
+    >>> pynn.ops.view_as_complex(np.ones((2, 2)))
+    Traceback (most recent call last):
+    ...
+    ValueError: view_as_complex: its result is complex and pynn tensors are float32; keep x[..., 0] and x[..., 1] as the real and imaginary parts
+    """
+    raise ValueError("view_as_complex: its result is complex and pynn tensors are float32; keep "
+                     "x[..., 0] and x[..., 1] as the real and imaginary parts")
+
+
+def eig(x):
+    """Eigenvalues and right eigenvectors of square matrices (``keras.ops.eig``), when
+    they are real. Eager (NumPy's LAPACK geev on the values, in float64; no gradient).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        ``(..., M, M)``.
+
+    Returns
+    -------
+    tuple of Tensor
+        ``(w, v)``: ``w`` ``(..., M)``, ``v`` ``(..., M, M)`` with unit columns,
+        ``x @ v[..., :, i] = w[..., i] * v[..., :, i]``.
+
+    Raises
+    ------
+    ValueError
+        Matrices that are not square, or whose eigenvalues are complex (their
+        eigen-decomposition is complex and pynn tensors are float32; for a
+        symmetric matrix use `pynn.ops.eigh`, whose values are always real).
+
+    Examples
+    --------
+    >>> w, v = pynn.ops.eig(np.array([[2.0, 0.0], [0.0, 3.0]]))
+    >>> w.numpy()
+    array([2., 3.], dtype=float32)
+    """
+    if isinstance(x, _C.Tensor) and _C.is_tracing():
+        raise ValueError("eig is eager only: its result is computed from the values")
+    a = np.asarray(x.numpy() if isinstance(x, _C.Tensor) else x, np.float64)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"eig: expected square matrices (..., M, M), received shape {a.shape}")
+    w, v = np.linalg.eig(a)
+    if np.iscomplexobj(w):
+        raise ValueError("eig: the eigenvalues are complex and pynn tensors are float32; for a "
+                         "symmetric matrix use ops.eigh (real eigenvalues)")
+    return _made(w), _made(v)
