@@ -54,6 +54,7 @@ from .image_color import *  # noqa: F401,F403
 from .image_geometry import *  # noqa: F401,F403
 from .image_sampling import *  # noqa: F401,F403
 from .numpy_extra import *  # noqa: F401,F403
+from .gradient import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):
