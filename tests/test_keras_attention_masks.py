@@ -443,3 +443,38 @@ def test_keras_file_of_mha_after_embedding_opens_in_keras(tmp_path):
                                rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(pynn.load_model(path).predict(IDS, verbose=0), want, rtol=1e-6,
                                atol=1e-7)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+@pytest.mark.parametrize("causal", [False, True])
+def test_onnx_export_of_masked_attention_matches_predict(tmp_path, dropout, causal):
+    # the export was refused naming the Embedding's mask (OpLayer 'embedding_mask'), then
+    # the masks themselves; padded query rows and keys included
+    ort = pytest.importorskip("onnxruntime", reason="the [onnx] extra is not installed")
+    q_ids, v_ids = pynn.Input((S,), dtype="int32"), pynn.Input((S,), dtype="int32")
+    q = layers.Embedding(10, D, mask_zero=True)(q_ids)
+    v = layers.Embedding(10, D, mask_zero=True)(v_ids)
+    att = layers.MultiHeadAttention(2, 3, dropout=dropout)(q, v, v, use_causal_mask=causal)
+    model = pynn.Model([q_ids, v_ids], layers.Dense(2)(att))
+    ids = [IDS, IDS[::-1].copy()]
+    want = model.predict(ids, verbose=0)
+    path = str(tmp_path / "m.onnx")
+    model.export(path, format="onnx")
+    sess = ort.InferenceSession(path)
+    feed = {i.name: a.astype(np.float32) for i, a in zip(sess.get_inputs(), ids)}
+    np.testing.assert_allclose(sess.run(None, feed)[0], want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kw", [{"use_gate": True}, {"sliding_window": 2}])
+def test_keras_files_of_mha_with_gate_or_window_both_ways(tmp_path, kw):
+    # Keras 3.15 keeps the gate's weights under "_gate_dense" in model.weights.h5
+    keras = keras_or_skip()
+    inp = keras.Input((T, D))
+    kmodel = keras.Model(inp, keras.layers.MultiHeadAttention(2, 3, **kw)(inp, inp))
+    want = kmodel.predict(Q, verbose=0)
+    kmodel.save(str(tmp_path / "k.keras"))
+    model = pynn.load_model(str(tmp_path / "k.keras"))
+    np.testing.assert_allclose(model.predict(Q, verbose=0), want, rtol=1e-5, atol=1e-6)
+    model.save(str(tmp_path / "p.keras"))
+    again = keras.saving.load_model(str(tmp_path / "p.keras"))
+    np.testing.assert_allclose(again.predict(Q, verbose=0), want, rtol=1e-6, atol=1e-7)

@@ -210,7 +210,9 @@ def _attention_parts(layer):
     if isinstance(layer, L.GroupQueryAttention):  # Keras' build order; the gate is optional
         return ("_query_dense", "_key_dense") + (("_gate_dense",) if layer.use_gate else ()) + \
             ("_value_dense", "_output_dense")
-    return ("query_dense", "key_dense", "value_dense", "output_dense")
+    # MultiHeadAttention: its public properties' names, and the gate's private one
+    return ("query_dense", "key_dense") + (("_gate_dense",) if layer.use_gate else ()) + \
+        ("value_dense", "output_dense")
 
 
 def _vars(path, group, layer):
