@@ -478,3 +478,73 @@ def test_keras_files_of_mha_with_gate_or_window_both_ways(tmp_path, kw):
     model.save(str(tmp_path / "p.keras"))
     again = keras.saving.load_model(str(tmp_path / "p.keras"))
     np.testing.assert_allclose(again.predict(Q, verbose=0), want, rtol=1e-6, atol=1e-7)
+
+
+# ------------------------------------------------------------------ more of Keras' MHA tests
+
+def test_keras_mha_correctness_case():
+    # multi_head_attention_test.py::test_correctness (float32 here; Keras: float16, 1e-2)
+    d = heads = 8
+    query = key = np.identity(d, dtype=np.float32)[None]
+    value = np.arange(d * d, dtype=np.float32).reshape(1, d, d) / 100.0
+    layer = layers.MultiHeadAttention(num_heads=heads, key_dim=d)
+    layer(query=query, value=value, key=key)
+    kernel = np.repeat(np.identity(d, dtype=np.float32)[:, None, :], heads, axis=1)
+    layer.set_weights([kernel, np.zeros((heads, d), np.float32)] * 3
+                      + [kernel, np.zeros(d, np.float32)])
+    want = np.tile(np.array([2.406, 2.440, 2.473, 2.504, 2.535, 2.568, 2.602,
+                             2.633])[None, :, None], (1, 1, d))
+    out, scores = layer(query=query, value=value, key=key, return_attention_scores=True)
+    np.testing.assert_allclose(out.numpy(), want, atol=1e-2)
+    want_scores = np.full((d, d), 0.1187) + np.identity(d) * (0.1691 - 0.1187)
+    np.testing.assert_allclose(scores.numpy(), np.tile(want_scores, (1, heads, 1, 1)), atol=1e-2)
+
+
+@pytest.mark.parametrize("shapes", [((2, 4, 8), (2, 2, 7), (2,)),
+                                    ((2, 4, 8), (2, 2, 8), (2, 1, 7))])
+def test_keras_mha_shape_mismatch_error(shapes):
+    # multi_head_attention_test.py::test_shape_mismatch_error
+    layer = layers.MultiHeadAttention(num_heads=4, key_dim=2, value_dim=2)
+    with pytest.raises(ValueError, match="must be equal"):
+        layer.compute_output_shape(*shapes)
+    with pytest.raises(ValueError, match="must be equal"):
+        layer(*[np.ones(s, np.float32) for s in shapes])
+
+
+def test_keras_mha_invalid_scalar_args_rejected():
+    # multi_head_attention_test.py::test_invalid_scalar_args_rejected (value_dim=0 fell back
+    # to key_dim and 1.5 became 1, silently)
+    for bad in (0, -2, 1.5):
+        with pytest.raises(ValueError, match="argument `num_heads`"):
+            layers.MultiHeadAttention(num_heads=bad, key_dim=4)
+        with pytest.raises(ValueError, match="argument `key_dim`"):
+            layers.MultiHeadAttention(num_heads=4, key_dim=bad)
+        with pytest.raises(ValueError, match="argument `value_dim`"):
+            layers.MultiHeadAttention(num_heads=4, key_dim=4, value_dim=bad)
+    assert layers.MultiHeadAttention(num_heads=4, key_dim=4, value_dim=None).value_dim == 4
+
+
+@pytest.mark.parametrize("output_shape", [8, (8, 3)])
+def test_keras_mha_output_shape(output_shape, tmp_path):
+    # multi_head_attention_test.py::test_multi_head_attention_output_shape_as_int / _tuple /
+    # _error and test_compute_output_shape; weights, values and .keras files against Keras
+    keras = keras_or_skip()
+    x = RNG.normal(size=(2, 4, 16)).astype(np.float32)
+    theirs = keras.layers.MultiHeadAttention(num_heads=2, key_dim=5, output_shape=output_shape)
+    want = _np(keras, theirs(x, x))
+    ours = layers.MultiHeadAttention(num_heads=2, key_dim=5, output_shape=output_shape)
+    ours(x, x)
+    ours.set_weights([_np(keras, w) for w in theirs.weights])
+    got = ours(query=x, value=x)
+    assert got.shape == want.shape == (2, 4) + tuple(np.atleast_1d(output_shape))
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)
+    assert ours.compute_output_shape((7, 4, 16), (7, 4, 16)) == (7,) + want.shape[1:]
+    inp = keras.Input((4, 16))
+    kmodel = keras.Model(inp, keras.layers.MultiHeadAttention(2, 5, output_shape=output_shape)(
+        inp, inp))
+    kmodel.save(str(tmp_path / "k.keras"))
+    model = pynn.load_model(str(tmp_path / "k.keras"))
+    np.testing.assert_allclose(model.predict(x, verbose=0), kmodel.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"Invalid `output_shape`"):
+        layers.MultiHeadAttention(num_heads=2, key_dim=16, output_shape=8.0)

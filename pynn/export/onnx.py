@@ -1025,6 +1025,9 @@ def _attention(g, layer, xs, kts, t):
                                   "not write")
     if getattr(layer, "sliding_window", None) is not None:
         raise _unsupported(layer, "uses a sliding_window, which the ONNX exporter does not map")
+    if len(getattr(layer, "output_shape_arg", None) or ()) > 1:
+        raise _unsupported(layer, "has an output_shape of several axes, which the ONNX exporter "
+                                  "does not map")
     H, kd, vd, name = layer.num_heads, layer.key_dim, layer.value_dim, layer.name
     query, value = xs[0], xs[1]
     key = xs[2] if getattr(t, "n_positional", len(xs)) > 2 else value  # (masks come after)
