@@ -579,3 +579,14 @@ def test_fit_with_padding_masks_matches_keras(cls, kw, causal):
     np.testing.assert_allclose(h, kh, rtol=1e-5)
     for got, want in zip(model.get_weights(), kmodel.get_weights()):
         np.testing.assert_allclose(got, np.asarray(want), rtol=1e-4, atol=1e-6)
+
+
+def test_a_mask_of_the_wrong_shape_is_refused_by_name():
+    layer = layers.MultiHeadAttention(num_heads=2, key_dim=3)
+    for what in ("key_mask", "value_mask"):
+        for bad in (np.ones(S), np.ones((B, S + 1)), np.ones((B + 1, S))):
+            with pytest.raises(ValueError, match=rf"MultiHeadAttention '.*': {what} must be "
+                                                 rf"\(batch, {S}\) for a batch of {B}"):
+                layer(Q, V, K, **{what: bad})
+    np.testing.assert_allclose(layer(Q, V, K, key_mask=np.ones((1, S))).numpy(),
+                               layer(Q, V, K).numpy(), rtol=1e-6, atol=1e-7)  # batch 1 holds

@@ -294,6 +294,13 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"{type(self).__name__} '{self.name}': attention_mask must be "
                                  f"(Tq, Tk), (batch, Tq, Tk) or (batch, heads, Tq, Tk); got "
                                  f"shape {tuple(m.shape)} for Tq={Tq}, Tk={Tk}")
+        for what, x, T in (("query_mask", query_mask, Tq), ("value_mask", value_mask, Tk),
+                           ("key_mask", key_mask, Tk)):
+            shape = tuple(np.shape(x) if not isinstance(x, Tensor) else x.shape)
+            if x is not None and (len(shape) != 2 or shape[1] != T
+                                  or shape[0] not in (1, query.shape[0])):
+                raise ValueError(f"{type(self).__name__} '{self.name}': {what} must be (batch, "
+                                 f"{T}) for a batch of {query.shape[0]}, got shape {shape}")
         padding = [_as_float(x) for x in (value_mask, key_mask) if x is not None]
         if m is None and query_mask is None and self.sliding_window is None and padding:
             out = padding[0]
