@@ -4,6 +4,7 @@ tensors, `pynn.Model(inputs, outputs)`.
 A KerasTensor only records (layer, its inputs, shape). The model replays the
 recorded calls in order on real Tensors, which is what the compiled driver
 traces."""
+import numpy as np
 
 
 def _op(name, reflected=False):
@@ -66,10 +67,13 @@ class KerasTensor:
         return f"<KerasTensor shape={self.shape} from {src}>"
 
 
-# what an Input may declare: float32, integers float32 holds exactly (uint8 images, ids)
-# and strings (for the lookup layers)
+# what an Input may declare: float32, integers float32 holds exactly (uint8 images, ids),
+# strings (for the lookup layers) and float64, which reaches the engine as float32:
+# Keras' float32 layers cast their floating inputs to float32 too (autocast), so a
+# float64 Input in front of them computes the same numbers in Keras. (float16 is not
+# here: Keras rounds the data to float16 first, which pynn does not.)
 _INPUT_DTYPES = (None, "float32", "int32", "int64", "uint8", "int8", "uint16", "int16", "bool",
-                 "string")
+                 "string", "float64")
 
 
 def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
@@ -92,9 +96,13 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
         Keras' alternative to ``shape`` and ``batch_size``: ``(batch_size, *shape)``.
         The batch axis of the symbolic tensor stays ``None`` in pynn (its programs
         take any batch size); ``batch_size`` is kept as with ``batch_size=``.
-    dtype : {None, "float32", "int32", "int64", "uint8", "int8", "uint16", "int16", "bool", "string"}
+    dtype : {None, "float32", "int32", "int64", "uint8", "int8", "uint16", "int16", "bool", "string", "float64"}
         pynn computes in float32, which holds these integers exactly (ids for Embedding,
-        uint8 pixels for a Rescaling layer).
+        uint8 pixels for a Rescaling layer). ``"float64"`` is accepted and cast to
+        float32 when data comes in, as Keras' float32 layers cast
+        their inputs (its default ``autocast``): the layers compute the same numbers as
+        in Keras; a float64 value keeps float32's ~7 significant digits, and an Input
+        returned by the model unchanged comes back as float32 (Keras: float64).
         ``"string"``: raw text or categories, to be taken by TextVectorization,
         StringLookup or Hashing first; the model runs those on the strings before
         the engine (e.g. ``pynn.Input(shape=(1,), dtype="string")``).
@@ -139,9 +147,15 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
         raise ValueError(f"Input: shape must hold non-negative ints, got {shape!r}")
     if dtype in ("str", str, object):
         dtype = "string"
+    elif dtype is not None and not isinstance(dtype, str):  # np.float64, np.dtype("int32")
+        try:
+            dtype = np.dtype(dtype).name
+        except TypeError:
+            pass
     if dtype not in _INPUT_DTYPES:
         raise ValueError(f"Input: dtype {dtype!r} is not supported (pynn computes in float32; "
-                         f"'string' inputs go to TextVectorization, StringLookup or Hashing)")
+                         f"'string' inputs go to TextVectorization, StringLookup or Hashing; "
+                         f"the supported dtypes are {', '.join(map(str, _INPUT_DTYPES[1:]))})")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                    or batch_size < 1):
         raise ValueError(f"Input: batch_size must be a positive int or None, got {batch_size!r}")

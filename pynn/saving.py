@@ -471,14 +471,15 @@ def _write_container(path, members, overwrite):
         raise
 
 
-def _layer_state(model):
+def _layer_state(model, with_assets=True):
     """(config entries, arrays, asset members) for the layers whose classes keep state of
     their own, through Keras' hooks: save_own_variables / load_own_variables overridden
-    (extra arrays in layer_state.npz) or save_assets (files under assets/<layer>/)."""
+    (extra arrays in layer_state.npz) or save_assets (files under assets/<layer>/; not
+    for save_weights, which writes no assets in Keras either)."""
     entries, arrays, assets = [], {}, {}
     for idx, layer in enumerate(model._all_layers()):
         own = _overrides(layer, "save_own_variables") or _overrides(layer, "load_own_variables")
-        has_assets = callable(getattr(layer, "save_assets", None))
+        has_assets = with_assets and callable(getattr(layer, "save_assets", None))
         if not (own or has_assets):
             continue
         entry = {"layer": idx, "class_name": type(layer).__name__}
@@ -516,6 +517,13 @@ def _layer_state(model):
 def _restore_layer_state(archive, model):
     """load_own_variables / load_assets of the layers `_layer_state` saved, after the
     weights (Keras' order); every entry checked before any layer is touched."""
+    _layer_state_plan(archive, model)()
+
+
+def _layer_state_plan(archive, model, with_assets=True):
+    """Checks the layer_state entries of the file against the model and reads their
+    arrays; returns the function that hands them to the layers' load_own_variables /
+    load_assets. with_assets=False (load_weights): a model file's assets are left unread."""
     entries = archive.config.get("layer_state")
     listed = set()
     plan, expected = [], []
@@ -543,7 +551,7 @@ def _restore_layer_state(archive, model):
                         expected.append((member, _shape(shape, "stored variable shape"), dtype))
                     except ValueError as err:
                         archive._fail(str(err))
-            assets = e.get("assets")
+            assets = e.get("assets") if with_assets else None
             if assets is not None:
                 if not isinstance(assets, list) or not all(
                         isinstance(a, str) and a and not a.startswith("/") and "\\" not in a
@@ -552,22 +560,26 @@ def _restore_layer_state(archive, model):
                 listed |= {f"{_ASSETS}{e['layer']}/{a}" for a in assets}
             plan.append((layer, e["layer"], variables, assets))
     present = {n for n in archive.zip.namelist() if n.startswith(_ASSETS)}
-    if present != listed:
+    if with_assets and present != listed:
         archive._fail(f"the asset members {sorted(present ^ listed)[:5]} do not match the "
                       f"config's layer_state")
     arrays = archive.read_npz("layer_state.npz", expected) if expected else {}
-    for layer, idx, variables, assets in plan:
-        if variables is not None:
-            layer.load_own_variables({key: arrays[member] for key, member, _, _ in variables})
-        if assets is not None:
-            with tempfile.TemporaryDirectory() as d:
-                for rel in assets:
-                    data = archive._read_member(f"{_ASSETS}{idx}/{rel}", _MAX_ASSET_BYTES)
-                    path = os.path.join(d, *rel.split("/"))
-                    os.makedirs(os.path.dirname(path), exist_ok=True)
-                    with open(path, "wb") as f:
-                        f.write(data)
-                layer.load_assets(d)
+
+    def apply():
+        for layer, idx, variables, assets in plan:
+            if variables is not None:
+                layer.load_own_variables({key: arrays[member]
+                                          for key, member, _, _ in variables})
+            if assets is not None:
+                with tempfile.TemporaryDirectory() as d:
+                    for rel in assets:
+                        data = archive._read_member(f"{_ASSETS}{idx}/{rel}", _MAX_ASSET_BYTES)
+                        path = os.path.join(d, *rel.split("/"))
+                        os.makedirs(os.path.dirname(path), exist_ok=True)
+                        with open(path, "wb") as f:
+                            f.write(data)
+                    layer.load_assets(d)
+    return apply
 
 
 def _manifest(model):
@@ -756,9 +768,17 @@ def save_weights(model, filepath, overwrite=True):
     opt_cfg, opt_npz = _optimizer_members(model)
     config = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION,
               "weights": _manifest(model), "optimizer_state": opt_cfg}
-    members = {"config.json": json.dumps(config, indent=1).encode("utf-8"),
-               "weights.npz": _npz_bytes({f"w{i}": np.asarray(w, np.float32)
-                                          for i, w in enumerate(model.weights)})}
+    members = {}
+    # what layers keep through Keras' save_own_variables hook (Keras' save_weights calls
+    # it for every layer; the plain weights are in weights.npz)
+    state, state_arrays, _ = _layer_state(model, with_assets=False)
+    if state:
+        config["layer_state"] = state
+        if state_arrays:
+            members["layer_state.npz"] = _npz_bytes(state_arrays)
+    members["config.json"] = json.dumps(config, indent=1).encode("utf-8")
+    members["weights.npz"] = _npz_bytes({f"w{i}": np.asarray(w, np.float32)
+                                         for i, w in enumerate(model.weights)})
     if opt_npz is not None:
         members["optimizer.npz"] = opt_npz
     _write_container(filepath, members, overwrite)
@@ -1164,8 +1184,10 @@ def load_weights(model, filepath, skip_mismatch=False):
                 and archive.config.get("optimizer_state") is not None:
             model._build_optimizer()
             state = archive.optimizer_state(model.optimizer)
+        restore_layer_state = _layer_state_plan(archive, model, with_assets=False)
         model.set_weights(values)
         if state is not None:
             model.optimizer.set_state(state)
+        restore_layer_state()  # after the weights, as Keras' load_own_variables order
     finally:
         archive.close()

@@ -70,6 +70,20 @@ SPELLINGS = {
                       lambda h: h / len(h) + len(h) + 1),
     "tensor_operand": (lambda h, o: h / o.shape(h)[0] + 2 * o.shape(h)[0] * h,
                        lambda h: h / len(h) + 2 * len(h) * h),
+    # slice bounds and indices computed from the batch (the trace baked them: h[:n - 1]
+    # was h[:0], h[n - 1] the first row)
+    "slice_to_n": (lambda h, o: h[:o.shape(h)[0]] * 2.0, lambda h: 2 * h),
+    "slice_to_n_minus_1": (lambda h, o: h - o.sum(h[:o.shape(h)[0] - 1], axis=0),
+                           lambda h: h - h[:-1].sum(0)),
+    "slice_from_n_minus_2": (lambda h, o: h - o.sum(h[o.shape(h)[0] - 2:], axis=0),
+                             lambda h: h - h[-2:].sum(0)),
+    "last_row": (lambda h, o: h - h[o.shape(h)[0] - 1], lambda h: h - h[-1]),
+    "slice_to_half": (lambda h, o: h + o.sum(h[:o.shape(h)[0] // 2], axis=0, keepdims=True),
+                      lambda h: h + h[:len(h) // 2].sum(0, keepdims=True)),
+    # two views of the batch stacked (contrastive losses): the first n rows of 2n
+    "first_view": (lambda h, o: h + o.sum(o.concatenate([h, 2.0 * h], axis=0)[:o.shape(h)[0]],
+                                          axis=0, keepdims=True),
+                   lambda h: h + h.sum(0, keepdims=True)),
 }
 
 
@@ -192,6 +206,35 @@ def test_refused_in_a_compiled_model_at_predict():
         model.predict(_X, verbose=0)
 
 
+BAKED = {  # spellings that would bake the traced batch of 1 into the model
+    "int": (lambda h: h * int(ops.shape(h)[0]), r"int\(ops.shape\(x\)\[0\]\): the batch "
+            r"size is a Python int only while the model is traced"),
+    "float": (lambda h: h / float(ops.shape(h)[0]), r"float\(ops.shape\(x\)\[0\]\): .*use "
+              r"ops.cast\(ops.shape\(x\)\[0\], 'float32'\)"),
+    "second_view": (lambda h: ops.concatenate([h, h], axis=0)[ops.shape(h)[0]:],
+                    r"getitem: the slice .* has a start computed from ops.shape\(x\)\[0\]"),
+    "index_n_mod_2": (lambda h: h - h[ops.shape(h)[0] % 2 - 1],
+                      r"getitem: the size .*ops.shape\(x\)\[0\] % 2.* is computed"),
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(BAKED))
+def test_a_traced_batch_size_that_would_be_baked_in_is_refused(spelling):
+    fn, message = BAKED[spelling]
+
+    class Baked(pynn.layers.Layer):
+        def call(self, h):
+            return fn(h)
+
+    inp = pynn.Input((D,))
+    model = pynn.Model(inp, Baked()(inp))
+    with pytest.raises(ValueError, match=message):
+        model.predict(_X, verbose=0)
+    # eager (no trace) they are plain numbers, as in Keras
+    if spelling in ("int", "float"):
+        np.testing.assert_allclose(Baked()(_X).numpy(), fn(pynn.Tensor(_X)).numpy())
+
+
 def test_a_value_the_engine_cannot_follow_is_refused_as_a_tensor_operand():
     was = _C.set_tracing(True)
     try:
@@ -224,9 +267,9 @@ def test_arithmetic_keeps_the_traced_value_and_eager_ints_are_untouched():
         n = BatchDim(2, pynn.Tensor(np.ones((2, 2), np.float32)))
         for v, want in ((n + 3, 5), (3 + n, 5), (n - 1, 1), (2 * n, 4), (n * n, 4), (n // 2, 1),
                         (n + n, 4)):
-            assert isinstance(v, BatchDim) and int(v) == want
+            assert isinstance(v, BatchDim) and v == want  # (int(v) refuses while tracing)
             assert v.tensor.shape[0] == want  # the length the ops follow
-        assert int(n % 2) == 0 and not isinstance(n % 2, BatchDim)
+        assert n % 2 == 0 and not isinstance(n % 2, BatchDim)
     finally:
         _C.set_tracing(was)
     # outside a trace ops.shape gives plain ints and the ops plain constants

@@ -246,3 +246,22 @@ def test_transposed_depthwise_and_separable_convolutions():
     s = seq((8, 8, 2), L.SeparableConv2D(4, 3, depth_multiplier=3, use_bias=True))
     assert fp.count_macs(s) == 36 * 9 * 6 + 36 * 6 * 4 + 36 * 4
     assert fp.count_flops(s) == 2 * (36 * 9 * 6 + 36 * 6 * 4) + 36 * 4
+
+
+def test_attention_counts_gate_output_shape_and_shared_heads():
+    # MultiHeadAttention's use_gate and output_shape (Keras 3.15) and GroupQueryAttention's
+    # fewer key/value heads: their projections' multiply-accumulates, counted by hand
+    q = pynn.Input(shape=(5, 8))
+    out = L.MultiHeadAttention(num_heads=2, key_dim=3, use_gate=True, output_shape=(4, 2))(q, q)
+    (c,) = fp.profile(pynn.Model(q, out)).layers
+    H, kd, vd, do = 2, 3, 3, 8
+    mult = (3 * 5 * 8 * H * kd + 2 * H * 5 * 5 * kd + 5 * H * vd * do  # q, k, v; QKᵀ, AV; out
+            + 5 * 8 * H * vd)                                          # gate projection
+    other = (5 * H * kd + H * 5 * 5 + 3 * 5 * H * kd + 5 * do          # scale, softmax, biases
+             + 5 * H * vd * 3)                                         # gate bias, sigmoid, mul
+    assert (c.macs, c.flops) == (mult + other, 2 * mult + other)
+    g = L.GroupQueryAttention(head_dim=3, num_query_heads=4, num_key_value_heads=1,
+                              use_bias=False)(q, q)
+    (c,) = fp.profile(pynn.Model(q, g)).layers
+    mult = 5 * 8 * 4 * 3 + 2 * 5 * 8 * 1 * 3 + 2 * 4 * 5 * 5 * 3 + 5 * 4 * 3 * 8
+    assert c.macs - (5 * 4 * 3 + 4 * 5 * 5) == mult

@@ -810,9 +810,31 @@ def test_functional_subclassing_matches_keras():
                                    rtol=1e-5, atol=1e-6)
 
 
-def test_input_dtypes_float32_cannot_hold_still_refuse():
-    with pytest.raises(ValueError, match="Input: dtype 'float64' is not supported"):
-        pynn.Input((2,), dtype="float64")
+def test_input_dtypes_pynn_cannot_compute_still_refuse():
+    for dtype in ("complex64", "float16"):  # float16: Keras rounds the data to it first
+        with pytest.raises(ValueError, match=f"Input: dtype '{dtype}' is not supported"):
+            pynn.Input((2,), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", np.float64])
+def test_float64_input_is_cast_as_keras_float32_layers_cast_it(dtype):
+    # Keras accepts Input(dtype="float64"); its float32 layers cast the input (autocast),
+    # so a float64 model input computes what pynn computes in float32
+    keras = _keras()
+    x = np.random.default_rng(17).normal(size=(5, 3))  # float64 data
+
+    def build(lib):
+        inp = lib.Input((3,), dtype=dtype)
+        return lib.Model(inp, lib.layers.Dense(2)(lib.layers.Dense(4, activation="relu")(inp)))
+
+    kmodel, model = build(keras), build(pynn)
+    assert model.inputs[0].dtype == kmodel.inputs[0].dtype
+    model.set_weights([np.asarray(w) for w in kmodel.get_weights()])
+    got = model.predict(x, verbose=0)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, kmodel.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    model.compile("sgd", "mse")
+    assert np.isfinite(model.fit(x, x[:, :2], epochs=1, verbose=0).history["loss"]).all()
 # ------------------------------------------------------------------ customizing_saving_and_serialization
 # https://keras.io/guides/customizing_saving_and_serialization/: save_own_variables /
 # load_own_variables, save_assets / load_assets and get_build_config / build_from_config
@@ -1090,3 +1112,69 @@ def test_dataset_batches_answer_numpy_as_tf_tensors_do():
     np.testing.assert_array_equal(arr[1], x[1:5])
     np.testing.assert_array_equal(targets.numpy(), np.arange(8.0))
     assert isinstance(inputs, np.ndarray)  # still an array for everything else
+
+
+# ------------------------------------------------------------------ save_weights and the hooks
+# https://keras.io/guides/customizing_saving_and_serialization/: Keras' save_weights /
+# load_weights call every layer's save_own_variables / load_own_variables; pynn's skipped
+# them (model.save honoured them), so state kept that way was silently lost
+
+@pynn.saving.register_keras_serializable(package="port_blockers")
+class _Centered(layers.Layer):
+    """Subtracts means it was adapted to: plain arrays, saved only through the hooks."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.means = np.zeros(4, np.float32)
+
+    def adapt(self, data):
+        self.means = np.asarray(data, np.float32).mean(0)
+
+    def call(self, inputs):
+        return inputs - self.means
+
+    def save_own_variables(self, store):
+        store["means"] = self.means
+
+    def load_own_variables(self, store):
+        self.means = np.asarray(store["means"], np.float32)
+
+
+def _centered_model():
+    return pynn.Sequential([pynn.Input((4,)), _Centered(), layers.Dense(2)])
+
+
+@pytest.mark.parametrize("how", ["save_weights", "save"])
+def test_load_weights_runs_the_layers_hooks(tmp_path, how):
+    x = np.random.default_rng(16).normal(loc=3.0, size=(6, 4)).astype(np.float32)
+    model = _centered_model()
+    model.layers[0].adapt(x)
+    model.compile("adam", "mse")
+    want = model.predict(x, verbose=0)
+    path = str(tmp_path / ("m.weights.npz" if how == "save_weights" else "m.pynn"))
+    getattr(model, how)(path)
+    twin = _centered_model()
+    twin.compile("adam", "mse")
+    twin.load_weights(path)
+    np.testing.assert_array_equal(twin.layers[0].means, model.layers[0].means)
+    np.testing.assert_allclose(twin.predict(x, verbose=0), want, rtol=1e-6)
+    # the hook that adds 1 on load (_Scaled) ran once, after the plain weights
+    scaled = pynn.Sequential([pynn.Input((3,)), _Scaled(2)])
+    scaled.save_weights(str(tmp_path / "s.weights.npz"))
+    again = pynn.Sequential([pynn.Input((3,)), _Scaled(2)])
+    again.load_weights(str(tmp_path / "s.weights.npz"))
+    np.testing.assert_array_equal(again.layers[0].scale.numpy(), [3.0, 4.0])
+
+
+def test_load_weights_checks_the_hooks_state_before_changing_the_model(tmp_path):
+    model = _centered_model()
+    model.layers[0].adapt(np.ones((2, 4), np.float32))
+    path = str(tmp_path / "m.weights.npz")
+    model.save_weights(path)
+    # the same weights, but an Activation where the file's state names _Centered
+    other = pynn.Sequential([pynn.Input((4,)), layers.Activation("linear"), layers.Dense(2)])
+    before = other.get_weights()
+    with pytest.raises(ValueError, match="layer_state names a '_Centered' layer"):
+        other.load_weights(path)
+    for a, b in zip(other.get_weights(), before):
+        np.testing.assert_array_equal(a, b)

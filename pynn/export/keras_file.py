@@ -210,7 +210,9 @@ def _attention_parts(layer):
     if isinstance(layer, L.GroupQueryAttention):  # Keras' build order; the gate is optional
         return ("_query_dense", "_key_dense") + (("_gate_dense",) if layer.use_gate else ()) + \
             ("_value_dense", "_output_dense")
-    return ("query_dense", "key_dense", "value_dense", "output_dense")
+    # MultiHeadAttention: its public properties' names, and the gate's private one
+    return ("query_dense", "key_dense") + (("_gate_dense",) if layer.use_gate else ()) + \
+        ("value_dense", "output_dense")
 
 
 def _vars(path, group, layer):
@@ -460,9 +462,18 @@ def _keras_config(model):
         kwargs = {k: v for k, v in (getattr(t, "call_kwargs", {}) or {}).items()
                   if v is not None and not (k.endswith("mask") and v is False)}
         if isinstance(t.layer, MultiHeadAttention):  # and GroupQueryAttention
-            node_args = args[:2]
-            if len(args) > 2:
-                kwargs["key"] = args[2]
+            # the query / value / key masks the layer took from its inputs (Embedding(
+            # mask_zero=True) before it): Keras takes them from the inputs again on load
+            owners = dict(zip(("query_mask", "value_mask", "key_mask"), t.inputs))
+            for k in ("query_mask", "value_mask", "key_mask"):
+                if k in kwargs and kwargs[k] is getattr(owners.get(k), "_keras_mask", None):
+                    del kwargs[k]
+            positional = args[:getattr(t, "n_positional", len(args))]
+            node_args = positional[:2]
+            if len(positional) > 2:
+                kwargs["key"] = positional[2]
+            kwargs = {k: _ref(v.shape, history(v)) if hasattr(v, "_is_symbolic") else v
+                      for k, v in kwargs.items()}  # a tensor by keyword (attention_mask)
         else:
             node_args = [args] if len(args) > 1 else args
         calls[id(t.layer)].append({"args": node_args, "kwargs": kwargs})

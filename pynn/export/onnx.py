@@ -975,20 +975,62 @@ def _time_distributed(g, layer, xs, kts, t):
 
 
 # ----------------------------------------------------------------- attention
+def _mask_value(g, layer, kw, key, xs, kts):
+    """The ONNX value of the call's mask `key` as 0/1 floats: a graph tensor (an
+    Embedding's mask, an ops-computed attention_mask) or a constant array."""
+    m = kw.get(key)
+    if m is None:
+        return None
+    name = layer.name
+    if getattr(m, "_is_symbolic", False):
+        x = xs[next(i for i, k in enumerate(kts) if k is m)]
+    else:
+        try:
+            x = g.const(np.asarray(m, np.float32), f"{name}/{key}")
+        except (TypeError, ValueError):
+            raise _unsupported(layer, f"is called with a {key} the exporter cannot write "
+                                      f"({type(m).__name__})") from None
+    nonzero = g.op("Not", [g.op("Equal", [x, g.const(0.0, "zero")], name)], name)
+    return g.op("Cast", [nonzero], name, to=1)  # Keras casts masks to bool: nonzero keeps
+
+
+def _attention_allowed(g, layer, xs, kts, kw):
+    """Keras' combined mask, (batch or 1, Tq, Tk)-broadcastable 0/1 floats, or None:
+    attention_mask & query_mask[:, :, None] & value_mask[:, None, :] & key_mask[:, None, :]
+    (the causal mask and the sliding window are added apart)."""
+    name = layer.name
+    allowed = None
+    am = _mask_value(g, layer, kw, "attention_mask", xs, kts)
+    if am is not None:
+        rank = np.ndim(kw["attention_mask"]) if not getattr(kw["attention_mask"], "_is_symbolic",
+                                                             False) \
+            else len(kw["attention_mask"].shape)
+        if rank not in (2, 3):
+            raise _unsupported(layer, f"is called with an attention_mask of rank {rank}, which "
+                                      f"the ONNX exporter does not map (it writes (Tq, Tk) and "
+                                      f"(batch, Tq, Tk))")
+        allowed = am
+    for key, axis in (("query_mask", 2), ("value_mask", 1), ("key_mask", 1)):
+        m = _mask_value(g, layer, kw, key, xs, kts)
+        if m is not None:
+            m = g.op("Unsqueeze", [m, g.ints([axis], "axes")], name)
+            allowed = m if allowed is None else g.op("Mul", [allowed, m], name)
+    return allowed
+
+
 def _attention(g, layer, xs, kts, t):
     kw = getattr(t, "call_kwargs", {}) or {}
-    for key in ("attention_mask", "query_mask", "value_mask", "key_mask"):
-        if kw.get(key) is not None:
-            raise _unsupported(layer, f"is called with {key}, which the ONNX exporter does not "
-                                      f"map (use_causal_mask=True is supported)")
     if kw.get("return_attention_scores"):
         raise _unsupported(layer, "returns its attention scores, which the ONNX exporter does "
                                   "not write")
     if getattr(layer, "sliding_window", None) is not None:
         raise _unsupported(layer, "uses a sliding_window, which the ONNX exporter does not map")
+    if len(getattr(layer, "output_shape_arg", None) or ()) > 1:
+        raise _unsupported(layer, "has an output_shape of several axes, which the ONNX exporter "
+                                  "does not map")
     H, kd, vd, name = layer.num_heads, layer.key_dim, layer.value_dim, layer.name
     query, value = xs[0], xs[1]
-    key = xs[2] if len(xs) > 2 else value
+    key = xs[2] if getattr(t, "n_positional", len(xs)) > 2 else value  # (masks come after)
 
     def shared(x, depth):  # GroupQueryAttention: each key/value head serves R query heads
         r = getattr(layer, "num_repeats", 1)
@@ -1016,15 +1058,30 @@ def _attention(g, layer, xs, kts, t):
     v = heads(shared(project(value, layer.value_kernel, layer.value_bias, "value"), vd), vd)
     scores = g.op("MatMul", [q, g.op("Transpose", [k], name, perm=[0, 1, 3, 2])], name)
     scores = g.op("Mul", [scores, g.const(1.0 / np.sqrt(kd), "scale")], name)
+    allowed = _attention_allowed(g, layer, xs, kts, kw)
+    causal = None
     if kw.get("use_causal_mask"):
-        tq, tk = kts[0].shape[1], (kts[2] if len(kts) > 2 else kts[1]).shape[1]
+        tq, tk = kts[0].shape[1], kts[1].shape[1]
         if tq is None or tk is None:
             raise _unsupported(layer, "uses a causal mask on sequences of unknown (None) length; "
                                       "the exporter needs the lengths known")
+        causal = np.tril(np.ones((1, tq, tk), np.float32))
+    if allowed is None and causal is not None:
         # Keras adds -1e9 to the logits a query may not attend to (key after query)
-        adder = np.triu(np.full((tq, tk), -1e9, np.float32), k=1)
-        scores = g.op("Add", [scores, g.const(adder, f"{name}/causal_mask")], name)
+        scores = g.op("Add", [scores, g.const((causal[0] - 1) * np.float32(1e9),
+                                              f"{name}/causal_mask")], name)
+    elif allowed is not None:  # one mask, as Keras merges them: -1e9 where not allowed
+        if causal is not None:
+            allowed = g.op("Mul", [allowed, g.const(causal, f"{name}/causal")], name)
+        allowed = g.op("Unsqueeze", [allowed, g.ints([1], "axes")], name)  # every head
+        penalty = g.op("Mul", [g.op("Sub", [allowed, g.const(1.0, "one")], name),
+                               g.const(1e9, "big")], name)
+        scores = g.op("Add", [scores, penalty], name)
     attn = g.op("Softmax", [scores], name, axis=-1)
+    if allowed is not None and layer.dropout:
+        # pynn (and Keras) run such a layer op by op: a query row with no key left gets
+        # zero weights there (the fused kernel's are uniform)
+        attn = g.op("Mul", [attn, allowed], name)
     o = g.op("Transpose", [g.op("MatMul", [attn, v], name)], name, perm=[0, 2, 1, 3])
     o = g.op("Reshape", [o, g.ints([0, 0, H * vd])], name)
     if getattr(layer, "use_gate", False):
@@ -1072,8 +1129,20 @@ def _score_attention(g, layer, xs, kts, t):
     return [g.op("MatMul", [g.op("Softmax", [scores], name, axis=-1), v], name)]
 
 
+def _operation(g, layer, xs, kts, t):
+    """A pynn.ops call recorded in the graph: the padding mask an Embedding(mask_zero=True)
+    hands to the layers after it (ids != 0, as 0/1 floats); other ops are refused."""
+    if getattr(layer.fn, "__name__", None) == "embedding_mask":
+        nonzero = g.op("Not", [g.op("Equal", [xs[0], g.const(0.0, "zero")], layer.name)],
+                       layer.name)
+        return [g.op("Cast", [nonzero], layer.name, to=1)]
+    raise _unsupported(layer, f"calls pynn.ops.{getattr(layer.fn, '__name__', '?')}, which has "
+                              f"no ONNX equivalent in pynn's exporter")
+
+
 def _converters():
     from .. import layers as L
+    from ..layers.operation import OpLayer
     from ..layers import pooling as P, reshaping as S
     # the identity at inference: regularisation, noise and random augmentation
     inference_identity = [
@@ -1088,6 +1157,7 @@ def _converters():
     table = {cls: _identity for cls in inference_identity}
     table.update({
         L.InputLayer: _identity, L.Dense: _dense, L.EinsumDense: _einsum_dense,
+        OpLayer: _operation,
         L.PReLU: _prelu, L.Permute: _permute, L.Masking: _masking,
         L.RepeatVector: _repeat_vector, L.CenterCrop: _center_crop, L.Resizing: _resizing,
         L.AutoContrast: _auto_contrast, L.RandomCrop: _random_crop,

@@ -127,11 +127,16 @@ def _attention(layer, shapes, out):
     (tq, dq), (tv, dv) = shapes[0], shapes[1]
     tk, dk = shapes[2] if len(shapes) > 2 else shapes[1]
     h, kd, vd = layer.num_heads, layer.key_dim, layer.value_dim
-    mult = (tq * dq * h * kd + tk * dk * h * kd + tv * dv * h * vd     # projections
+    g = layer._kv_heads()  # GroupQueryAttention projects fewer key/value heads
+    do = _prod(layer.output_shape_arg or (dq,))                        # output_shape
+    mult = (tq * dq * h * kd + tk * dk * g * kd + tv * dv * g * vd     # projections
             + h * tq * tk * kd + h * tq * tk * vd                      # Q·Kᵀ and A·V
-            + tq * h * vd * dq)                                        # output projection
-    bias = ((tq + tk) * h * kd + tv * h * vd + tq * dq) if layer.use_bias else 0
+            + tq * h * vd * do)                                        # output projection
+    bias = (tq * h * kd + tk * g * kd + tv * g * vd + tq * do) if layer.use_bias else 0
     other = tq * h * kd + h * tq * tk + bias                           # Q scaling, softmax
+    if layer.use_gate:  # sigmoid(query @ gate_kernel + gate_bias) times the heads' output
+        mult += tq * dq * h * vd
+        other += tq * h * vd * (2 + layer.use_bias)
     return mult, other
 
 

@@ -45,7 +45,9 @@ class MultiHeadAttention(Layer):
         engine's dropout op, seeded by `pynn.set_seed`).
     use_bias : bool, default True
         Whether the projections have biases.
-    output_shape, attention_axes : None
+    output_shape : int or tuple of int, optional
+        The output's last axes (default: the query's last dimension), as Keras.
+    attention_axes : None
         Not supported (a value raises).
     sliding_window : int, optional
         Query i attends to keys j with ``|i - j| < sliding_window`` only.
@@ -95,15 +97,27 @@ class MultiHeadAttention(Layer):
                  use_gate=False, seed=None, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
-        for name, v in (("num_heads", num_heads), ("key_dim", key_dim)):
+        for name, v in (("num_heads", num_heads), ("key_dim", key_dim), ("value_dim", value_dim)):
+            if v is None and name == "value_dim":
+                continue
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{cls}: {name} must be a positive integer, got {v!r}")
+                raise ValueError(f"{cls}: the argument `{name}` must be a positive integer, "
+                                 f"got {v!r}")
         if not 0 <= dropout < 1:
             raise ValueError(f"{cls}: dropout must be in [0, 1), got {dropout!r}")
         refuse_unsupported(cls, activity_regularizer=activity_regularizer,
                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
-        if output_shape is not None or attention_axes is not None:
-            raise ValueError(f"{cls}: output_shape and attention_axes are not supported")
+        if attention_axes is not None:
+            raise ValueError(f"{cls}: attention_axes is not supported (attention runs over the "
+                             f"time axis of (batch, T, dim) inputs)")
+        if output_shape is not None:  # Keras: an int or a tuple of ints, the output's last axes
+            dims = output_shape if isinstance(output_shape, (tuple, list)) else (output_shape,)
+            if not dims or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                                   and d > 0 for d in dims):
+                raise ValueError(f"{cls}: Invalid `output_shape`: expected an int or a tuple of "
+                                 f"positive ints, got {output_shape!r}")
+            output_shape = tuple(int(d) for d in dims)
+        self.output_shape_arg = output_shape
         if sliding_window is not None and (isinstance(sliding_window, bool) or not isinstance(
                 sliding_window, (int, np.integer)) or sliding_window <= 0):
             raise ValueError(f"`sliding_window` must be `None` or a positive integer. Received: "
@@ -112,7 +126,7 @@ class MultiHeadAttention(Layer):
             raise ValueError(f"{cls}: flash_attention is a Keras backend option; pynn runs its "
                              f"own fused attention (leave it None or False)")
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)
-        self.value_dim = int(value_dim) if value_dim else self.key_dim
+        self.value_dim = int(value_dim) if value_dim is not None else self.key_dim
         self.use_bias = bool(use_bias)
         self.dropout, self.seed = float(dropout), seed
         self.sliding_window = None if sliding_window is None else int(sliding_window)
@@ -157,6 +171,10 @@ class MultiHeadAttention(Layer):
             self._scores_wanted = False
 
     def _check_input(self, shapes):
+        if len(shapes) > 2 and tuple(shapes[1][1:-1]) != tuple(shapes[2][1:-1]):
+            raise ValueError(f"{type(self).__name__} '{self.name}': All dimensions of `value` "
+                             f"and `key`, except the last one, must be equal. Received: "
+                             f"value_shape={tuple(shapes[1])} and key_shape={tuple(shapes[2])}")
         for what, s in zip(("query", "value", "key"), shapes):
             if len(s) != 3:
                 raise ValueError(f"MultiHeadAttention '{self.name}': {what} must be (batch, T, dim), "
@@ -177,8 +195,9 @@ class MultiHeadAttention(Layer):
         if self.use_gate:
             self.gate_kernel, self.gate_bias = w("gate/kernel", (q_dim, H, vd)), b("gate/bias", (H, vd))
         self.value_kernel, self.value_bias = w("value/kernel", (v_dim, G, vd)), b("value/bias", (G, vd))
-        self.output_kernel = w("attention_output/kernel", (H, vd, q_dim))
-        self.output_bias = b("attention_output/bias", (q_dim,))
+        out = self.output_shape_arg or (q_dim,)
+        self.output_kernel = w("attention_output/kernel", (H, vd) + out)
+        self.output_bias = b("attention_output/bias", out)
 
     def _kv_heads(self):
         """The number of key/value heads (GroupQueryAttention has fewer)."""
@@ -190,11 +209,14 @@ class MultiHeadAttention(Layer):
 
     def _project(self, x, kernel, bias):
         k = self.tensor(kernel)
-        y = ops.matmul(x, ops.reshape(k, (-1, k.shape[-1] if kernel is self.output_kernel
-                                          else k.shape[1] * k.shape[2])))
+        out = int(np.prod(k.shape[2:])) if kernel is self.output_kernel \
+            else k.shape[1] * k.shape[2]
+        y = ops.matmul(x, ops.reshape(k, (-1, out)))
         if bias is not None:
             bt = self.tensor(bias)
             y = y + ops.reshape(bt, (-1,))
+        if kernel is self.output_kernel and len(k.shape) > 3:  # output_shape=(8, 8)
+            y = ops.reshape(y, (-1, y.shape[1]) + tuple(k.shape[2:]))
         return y
 
     def call(self, inputs, training=False, attention_mask=None, use_causal_mask=False,
@@ -272,6 +294,13 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"{type(self).__name__} '{self.name}': attention_mask must be "
                                  f"(Tq, Tk), (batch, Tq, Tk) or (batch, heads, Tq, Tk); got "
                                  f"shape {tuple(m.shape)} for Tq={Tq}, Tk={Tk}")
+        for what, x, T in (("query_mask", query_mask, Tq), ("value_mask", value_mask, Tk),
+                           ("key_mask", key_mask, Tk)):
+            shape = tuple(np.shape(x) if not isinstance(x, Tensor) else x.shape)
+            if x is not None and (len(shape) != 2 or shape[1] != T
+                                  or shape[0] not in (1, query.shape[0])):
+                raise ValueError(f"{type(self).__name__} '{self.name}': {what} must be (batch, "
+                                 f"{T}) for a batch of {query.shape[0]}, got shape {shape}")
         padding = [_as_float(x) for x in (value_mask, key_mask) if x is not None]
         if m is None and query_mask is None and self.sliding_window is None and padding:
             out = padding[0]
@@ -293,16 +322,22 @@ class MultiHeadAttention(Layer):
             m = m * np.ones((1, Tq, Tk), np.float32)
         return m if m is None or isinstance(m, Tensor) else Tensor(m)
 
-    def compute_output_shape(self, shapes):
+    def compute_output_shape(self, shapes, value_shape=None, key_shape=None):
+        if value_shape is not None:  # Keras' form: (query_shape, value_shape, key_shape)
+            shapes = [shapes, value_shape] + ([key_shape] if key_shape is not None else [])
+        shapes = [tuple(s) for s in shapes]
+        self._check_input(shapes)
+        out = shapes[0][:-1] + (self.output_shape_arg or shapes[0][-1:])
         if self._scores_wanted:  # (output, scores (batch, heads, Tq, Tk))
-            return [tuple(shapes[0]), (None, self.num_heads, shapes[0][1], shapes[1][1])]
-        return tuple(shapes[0])
+            return [out, (None, self.num_heads, shapes[0][1], shapes[1][1])]
+        return out
 
     def get_config(self):
         cfg = super().get_config()
         cfg.update(num_heads=self.num_heads, key_dim=self.key_dim, value_dim=self.value_dim,
                    dropout=self.dropout, seed=self.seed, use_bias=self.use_bias,
                    use_gate=self.use_gate, sliding_window=self.sliding_window,
+                   output_shape=self.output_shape_arg,
                    kernel_initializer=initializers.serialize(self.kernel_initializer),
                    bias_initializer=initializers.serialize(self.bias_initializer),
                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer),

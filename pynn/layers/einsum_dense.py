@@ -237,10 +237,10 @@ class EinsumDense(Layer):
         return self.activation(y) if self.activation is not None else y
 
     def compute_output_shape(self, input_shape):
-        """The shape the einsum gives: each output letter's size from the input or the
-        kernel. (Keras' own compute_output_shape reverses the axes a left '...' stands
-        for, and repeats those of a right '...' given in output_shape; its call, as
-        pynn's, computes this shape.)"""
+        # The shape the einsum gives: each output letter's size from the input or the
+        # kernel. (Keras' own compute_output_shape reverses the axes a left '...' stands
+        # for, and repeats those of a right '...' given in output_shape; its call, as
+        # pynn's, computes this shape.)
         kernel, _, _, _, _ = analyze(self.equation, self.bias_axes, tuple(input_shape),
                                      self.partial_output_shape)
         i, w, o = self._letters(len(input_shape))

@@ -119,7 +119,7 @@ class GroupQueryAttention(MultiHeadAttention):
 
     def get_config(self):
         cfg = super().get_config()
-        for key in ("num_heads", "key_dim", "value_dim"):
+        for key in ("num_heads", "key_dim", "value_dim", "output_shape"):
             cfg.pop(key)
         cfg.update(head_dim=self.head_dim, num_query_heads=self.num_query_heads,
                    num_key_value_heads=self.num_key_value_heads, use_gate=self.use_gate,

@@ -63,6 +63,7 @@ from .image_patches import *  # noqa: F401,F403
 from .image_perspective import *  # noqa: F401,F403
 from .image_resample import *  # noqa: F401,F403
 from .image_elastic import *  # noqa: F401,F403
+from .gradient import *  # noqa: F401,F403
 
 
 def describe(name=None, **attrs):

@@ -80,11 +80,36 @@ class BatchDim(int):
     so that creation ops, reshape and pynn.random follow the batch size the compiled
     model is replayed with instead of baking in the traced one."""
 
-    def __new__(cls, value, tensor, how="ops.shape(x)[0]"):
+    def __new__(cls, value, tensor, how="ops.shape(x)[0]", offset=None):
         obj = super().__new__(cls, value)
         obj.tensor = tensor
         obj.how = how
+        # k when this is the batch size plus k (ops.shape(x)[0] itself: 0), else None
+        # (n // 2, 2 * n): what a slice bound on the batch axis can say relative to its end
+        obj.offset = 0 if offset is None and how == "ops.shape(x)[0]" else offset
         return obj
+
+    # int(n) / float(n) of the batch size in a traced model: a Python number, which no
+    # op can follow from batch to batch; refused rather than baked in (Keras, eager on
+    # torch, gives the real batch size)
+    def __int__(self):
+        if _C.is_tracing():
+            raise ValueError(
+                f"int({self.how}): the batch size is a Python int only while the model is "
+                "traced (with a batch of 1); the compiled model replays every batch size, so "
+                "int() of it would bake 1 in. Pass ops.shape(x)[0] itself to the ops (ones, "
+                "reshape, arange, tile, slices x[:n] ...), or ops.cast(ops.shape(x)[0], "
+                "'float32') where a number is needed")
+        return int.__int__(self)
+
+    def __float__(self):
+        if _C.is_tracing():
+            raise ValueError(
+                f"float({self.how}): the batch size is a Python number only while the model "
+                "is traced (with a batch of 1), so float() of it would bake 1 into the "
+                "compiled model; use ops.cast(ops.shape(x)[0], 'float32'), a tensor that "
+                "follows the batch")
+        return float(int.__int__(self))
 
     @property
     def _tensor(self):
@@ -96,7 +121,7 @@ class BatchDim(int):
     # -- arithmetic that stays a length built from the batch
     def __add__(self, other):
         if isinstance(other, BatchDim):
-            return BatchDim(int(self) + int(other), _C.apply("concatenate", [_zeros(self), _zeros(other)],
+            return BatchDim(_value(self) + _value(other), _C.apply("concatenate", [_zeros(self), _zeros(other)],
                                                              axis=0), f"({self.how} + {other.how})")
         if not _plain_int(other):
             return _dependent(int.__add__(self, other), f"{self.how} + {other!r}")
@@ -108,7 +133,8 @@ class BatchDim(int):
             ref = _C.apply("concatenate", [_zeros(self), Tensor(np.zeros(k, np.float32))], axis=0)
         else:  # all but the last -k (NumPy's slice: none when the batch is smaller)
             ref = _zeros(self)[:k]
-        return BatchDim(int(self) + k, ref, f"{self.how} {'+' if k > 0 else '-'} {abs(k)}")
+        return BatchDim(_value(self) + k, ref, f"{self.how} {'+' if k > 0 else '-'} {abs(k)}",
+                        offset=None if self.offset is None else self.offset + k)
 
     __radd__ = __add__
 
@@ -124,7 +150,7 @@ class BatchDim(int):
         if isinstance(other, BatchDim):  # every pair of rows: an outer sum, flattened
             grid = _C.apply("add", [_C.apply("reshape", [_zeros(self)], shape=(-1, 1)),
                                     _C.apply("reshape", [_zeros(other)], shape=(1, -1))])
-            return BatchDim(int(self) * int(other), _C.apply("reshape", [grid], shape=(-1,)),
+            return BatchDim(_value(self) * _value(other), _C.apply("reshape", [grid], shape=(-1,)),
                             f"{self.how} * {other.how}")
         if not _plain_int(other) or other < 0:
             return _dependent(int.__mul__(self, other), f"{self.how} * {other!r}")
@@ -133,7 +159,7 @@ class BatchDim(int):
             return self
         column = _C.apply("reshape", [_zeros(self)], shape=(-1, 1))
         ref = _C.apply("reshape", [_C.apply("broadcast_to", [column], shape=(-1, k))], shape=(-1,))
-        return BatchDim(int(self) * k, ref, f"{self.how} * {k}")
+        return BatchDim(_value(self) * k, ref, f"{self.how} * {k}")
 
     __rmul__ = __mul__
 
@@ -144,7 +170,7 @@ class BatchDim(int):
         if k == 1:
             return self
         # rows k-1, 2k-1, ...: floor(n / k) of them
-        return BatchDim(int(self) // k, _zeros(self)[k - 1::k], f"{self.how} // {k}")
+        return BatchDim(_value(self) // k, _zeros(self)[k - 1::k], f"{self.how} // {k}")
 
     # -- the rest cannot be built as a length
     def __rfloordiv__(self, other):
@@ -169,7 +195,7 @@ class BatchDim(int):
         return _dependent(int.__rtruediv__(self, other), f"{_how(other)} / {self.how}")
 
     def __neg__(self):
-        return _dependent(-int(self), f"-{self.how}")
+        return _dependent(-_value(self), f"-{self.how}")
 
     def __divmod__(self, other):
         return self // other, self % other
@@ -177,6 +203,70 @@ class BatchDim(int):
 
 def _how(v):
     return getattr(v, "how", repr(v))
+
+
+def _value(v):
+    """The traced int of a BatchDim (int() of it refuses while tracing), or v."""
+    return int.__int__(v) if isinstance(v, BatchDim) else v
+
+
+def slice_key(x, key):
+    """A getitem key whose slice bounds hold sizes computed from ops.shape(x)[0], as the
+    engine's static slice and a gather can follow them at every batch size: (key, gathers),
+    gathers [(output axis, index tensor)] to take after slicing with key.
+
+    On the batch axis (axis 0, of the traced batch's length), ``n + k`` is a bound
+    relative to the end: ``x[:n]`` is ``x[:]``, ``x[:n - 1]`` is ``x[:-1]``, ``x[n - 2:]``
+    is ``x[-2:]``. Elsewhere, or for ``n // 2``, ``2 * n``, a stop with no start is a
+    gather of the first rows (``x[:n // 2]``, ``z[:n]`` of a (2n, ...) tensor). Other
+    forms are refused by name: their traced value would be baked into the model."""
+    gathers, out, ax, out_axis = [], [], 0, 0
+    for k in key:
+        if isinstance(k, slice) and any(isinstance(b, (BatchDim, BatchDependent,
+                                                       BatchDependentFloat))
+                                        for b in (k.start, k.stop, k.step)):
+            refuse("getitem", (k.start, k.stop, k.step))
+            start, stop, step = k.start, k.stop, k.step
+            if isinstance(step, BatchDim):
+                _refuse_slice(k, "a step")
+            rows = int(x.shape[ax])
+            relative = lambda b: ax == 0 and isinstance(b, BatchDim) and b.offset is not None \
+                and _value(b) - b.offset == rows  # noqa: E731
+            if all(b is None or not isinstance(b, BatchDim) or relative(b) for b in (start, stop)):
+                if isinstance(start, BatchDim):  # n + k from the start: -|k| from the end
+                    start = start.offset if start.offset < 0 else 2 ** 62
+                if isinstance(stop, BatchDim):
+                    stop = stop.offset if stop.offset < 0 else None
+                out.append(slice(start, stop, step))
+            elif isinstance(stop, BatchDim) and start in (None, 0) and step in (None, 1):
+                out.append(slice(None))
+                gathers.append((out_axis, _C.apply("arange_like", [stop.tensor])))
+            else:
+                _refuse_slice(k, "a start" if isinstance(start, BatchDim) else "a bound")
+        elif isinstance(k, BatchDim) and ax == 0 and k.offset is not None and k.offset < 0 \
+                and _value(k) - k.offset == int(x.shape[0]):
+            out.append(k.offset)  # x[n - 1]: the last row
+        else:
+            refuse("getitem", (k,))
+            out.append(k)
+        if k is None:
+            out_axis += 1
+        elif isinstance(k, slice):
+            out_axis += 1
+            ax += 1
+        elif k is not Ellipsis:
+            ax += 1
+    return tuple(out), gathers
+
+
+def _refuse_slice(k, what):
+    b = next(b for b in (k.start, k.stop, k.step) if isinstance(b, BatchDim))
+    raise ValueError(
+        f"getitem: the slice [{k.start}:{k.stop}{'' if k.step is None else f':{k.step}'}] has "
+        f"{what} computed from ops.shape(x)[0] ({b.how}) that pynn's compiled model cannot "
+        "follow from batch to batch (it can: x[:n], x[:n - k], x[n - k:] on the batch axis, "
+        "and x[:m] for any m computed from n). Slice with constants, or split the batch "
+        "with ops.split / outside the model")
 
 
 def _dependent(value, how):

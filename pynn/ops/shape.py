@@ -14,7 +14,7 @@ import types
 import numpy as np
 
 from .. import _C
-from .batch_dim import BatchDim, count, follow_shape, follows, refuse
+from .batch_dim import BatchDim, count, follow_shape, follows, refuse, slice_key
 
 __all__ = ["reshape", "transpose", "permute", "flatten", "expand_dims", "squeeze",
            "slice_axis", "getitem", "take", "concatenate", "stack", "broadcast_to"]
@@ -110,7 +110,7 @@ def reshape(x, shape):
     """
     x = _tensor(x)
     if isinstance(shape, (tuple, list)) and shape and isinstance(shape[0], BatchDim) \
-            and len(x.shape) and x.shape[0] == int(shape[0]):
+            and len(x.shape) and x.shape[0] == int.__int__(shape[0]):  # (int() refuses it)
         shape = _batch_first(x, shape)
     elif isinstance(shape, (tuple, list)) and any(follows(d) for d in shape):
         shape = _batch_inferred(shape)
@@ -415,6 +415,19 @@ def getitem(x, key):
     if n_ell:
         i = key.index(Ellipsis)
         key = key[:i] + (slice(None),) * (x.ndim - consumed) + key[i + 1:]
+    if _C.is_tracing() and any(isinstance(b, numbers.Real) and hasattr(b, "how")
+                               for k in key for b in ((k.start, k.stop, k.step)
+                                                      if isinstance(k, slice) else (k,))):
+        # bounds computed from ops.shape(x)[0] (pynn.ops.batch_dim): follow the batch
+        key, gathers = slice_key(x, key)
+        if gathers:
+            if arrays:
+                raise IndexError("getitem: a slice bound computed from ops.shape(x)[0] and an "
+                                 "index array in one key are not supported; index in two steps")
+            y = getitem(x, key)
+            for axis, idx in gathers:
+                y = take(y, idx, axis=axis)
+            return y
     # With an index array present, NumPy treats integers as index arrays too; if
     # these advanced indices are not adjacent, the array's axes go first.
     adv = [i for i, k in enumerate(key) if _is_int(k) or _as_index_array(k) is not None]
