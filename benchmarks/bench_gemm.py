@@ -35,6 +35,9 @@ SHAPES = [
     ("dW = X^T dY 784x128 @ 128x256", 784, 256, 128, True, False),
     ("dX = dY W^T 128x256 @ 256x784", 128, 784, 256, False, True),
     ("tiny MLP 32x10 @ 10x128", 32, 128, 10, False, False),
+    # the inference batch of case e4 (benchmarks/run.py): first and second Dense layer
+    ("infer X@W 1024x784 @ 784x256", 1024, 256, 784, False, False),
+    ("infer H@W 1024x256 @ 256x128", 1024, 128, 256, False, False),
 ]
 
 

@@ -300,7 +300,10 @@ def test_rank1_is_the_rounded_product():
                                          (784, 256, 128, True, False), (500, 500, 500, True, True),
                                          (97, 1000, 13, False, False), (1, 5000, 300, False, False),
                                          (1, 3000, 700, False, True), (3000, 700, 1, True, False),
-                                         (2310, 4100, 520, False, False)])
+                                         (2310, 4100, 520, False, False),
+                                         # an MLP's first layer at batch 1030: rows split into
+                                         # tiles before columns (gemm.c plan_tiles)
+                                         (1030, 256, 784, False, False)])
 def test_thread_count_does_not_change_bits(M, N, K, ta, tb):
     a, b = operands(np.random.default_rng(7), M, N, K, ta, tb)
     saved = _C.get_num_threads()

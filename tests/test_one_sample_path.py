@@ -76,6 +76,26 @@ def test_one_sample_predict_still_refuses_nan():
         model.predict_on_batch(x)
 
 
+def test_batch_predict_finds_bad_values_while_copying_the_batch_in():
+    """predict's one-batch path checks x while copying it into the program
+    (_C.Program.run with check_finite, in chunks of 2048 floats): a NaN or
+    infinity in any chunk, the last partial one included, must be refused with
+    the first bad index, and the model must then predict clean data as before."""
+    model = _mlp()
+    x = np.random.default_rng(0).standard_normal((150, 37)).astype(np.float32)  # 5550 floats
+    want = model.predict(x, batch_size=150, verbose=0)
+    w = model.get_weights()
+    ref = np.maximum(x.astype(np.float64) @ w[0] + w[1], 0) @ w[2] + w[3]
+    np.testing.assert_allclose(want, ref, rtol=1e-4, atol=1e-5)
+    for (i, j), bad in (((0, 0), np.nan), ((55, 13), np.inf), ((149, 36), -np.inf)):
+        y = x.copy()
+        y[i, j] = bad
+        with pytest.raises(ValueError, match=re.escape(f"x contains NaN or infinite values (first "
+                                                       f"at index ({i}, {j}))")):
+            model.predict(y, batch_size=150, verbose=0)
+        assert model.predict(x, batch_size=150, verbose=0).tobytes() == want.tobytes()
+
+
 def test_cached_call_path_still_checks_shape_and_converts():
     """model(x) finds its cached program by the array's per-sample shape: a shape
     never seen (wrong) is still refused with the layer's message, and float64 or

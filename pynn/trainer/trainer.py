@@ -924,8 +924,11 @@ class Trainer(Steps):
             per_sample = tuple(self._input_shapes[0][1:])
             if x.shape[1:] == per_sample:
                 run, y_pred = self._fast_path(per_sample)
-                check_finite(x, "x")
-                return run([x], y_pred)
+                out = run([x], y_pred, True)  # checks x for NaN / inf while copying it in
+                if out is None:  # it holds some: the error names the first
+                    check_finite(x, "x")
+                    raise ValueError("x contains NaN or infinite values")
+                return out
         xs = prepare_x(self, x)
         n = xs[0].shape[0]
         entry = self._program("predict", x_shapes=[a.shape[1:] for a in xs])
