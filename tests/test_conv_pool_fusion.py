@@ -1,8 +1,10 @@
-"""The compiled inference driver's conv + max-pool fusion (program.c plan_fusion,
-conv.c conv2d_forward_pooled): a Conv2D whose only consumer is a non-overlapping
-'valid' MaxPooling2D computes its output pooled, tile by tile, never writing the
-convolution's output. It must give the unfused graph's bits, fuse only where
-nothing else can see the skipped output, and leave training graphs alone."""
+"""The compiled driver's conv + max-pool fusion (program.c plan_fusion, conv.c
+conv2d_forward_pooled / conv2d_backward_pooled): a Conv2D whose only consumer is
+a non-overlapping 'valid' MaxPooling2D computes its output pooled, tile by tile,
+never writing the convolution's output; in training it keeps the pooling's
+winners and forms dY from the pooled gradient. It must give the unfused graph's
+bits (outputs and gradients) and fuse only where nothing else can see the
+skipped output."""
 import numpy as np
 import pytest
 
