@@ -718,6 +718,19 @@ RANGE_FN dw_blocks(void *vctx, int64_t b, int64_t e)
     }
 }
 
+/* dw[i] += S[i] (i < KF), and, with acc, the block's dY rows summed into
+ * acc[F] in row order (the bias, as the unblocked sum): a range function of
+ * its own for the AVX2 clone, as the loop over a first layer's 43k rows of
+ * dY took 3 % of a training step in SSE2. */
+RANGE_FN add_block(float *restrict dw, const float *restrict S, int64_t KF, double *restrict acc,
+                   const float *restrict d, int64_t rows, int64_t F)
+{
+    for (int64_t i = 0; i < KF; i++) dw[i] += S[i];
+    if (acc)
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t f = 0; f < F; f++) acc[f] += d[r * F + f];
+}
+
 /* Also forms dY (unless the activation is linear: into dpre, or with
  * local_dy, when dX will not need it, into each block's own buffer; or from
  * src, a fused pooling's gradient, into the blocks' buffers) inside the
@@ -747,11 +760,8 @@ static void dw_tiles(const pn_conv_geom *g, const pn_gemm_impl *im, const conv_a
             for (int64_t t = 0; t < nb; t++) { /* in block order: pn_sgemm's additions */
                 const float *S = buf + t * c.stride + round_up(c.kb_max * K, 16) +
                                  round_up(c.kb_max * round_up(F, im->nr), 16);
-                for (int64_t i = 0; i < KF; i++) dw[i] += S[i];
                 const float *d = local_dy ? S + round_up(KF, 16) : dy + b0[t] * F;
-                if (acc) /* the bias in row order, as the unblocked sum */
-                    for (int64_t r = 0; r < blen[t]; r++)
-                        for (int64_t f = 0; f < F; f++) acc[f] += d[r * F + f];
+                add_block(dw, S, KF, acc, d, blen[t], F);
             }
             nb = 0;
         }
