@@ -341,6 +341,13 @@ CASES = [
      {"from_logits": True, "label_smoothing": 0.1}, np.array([[1, 0, 0]]), np.array([[4.9, -0.5, 2.05]]),
      None, 0.06685, 3),
 
+    ("CategoricalCrossentropyTest.test_label_smoothing_with_axis", "CategoricalCrossentropy",
+     {"label_smoothing": 0.1, "axis": 1}, SMOOTH_T, SMOOTH_P, None,
+     np.mean(-np.sum(SMOOTH_Y * np.log(SMOOTH_P.astype(np.float64)), axis=1)), 5),
+    ("CategoricalFocalCrossentropyTest.test_label_smoothing_with_axis", "CategoricalFocalCrossentropy",
+     {"label_smoothing": 0.1, "axis": 1}, SMOOTH_T, SMOOTH_P, None,
+     np.mean(np.sum(0.25 * (1 - SMOOTH_P.astype(np.float64)) ** 2
+                    * -SMOOTH_Y * np.log(SMOOTH_P.astype(np.float64)), axis=1)), 5),
     ("DiceTest.test_correctness", "Dice", {}, DT, DP, None, -0.55555546, None),
     ("DiceTest.test_binary_segmentation", "Dice", {}, DST, DSP, None, 0.77777773, None),
     ("DiceTest.test_binary_segmentation_with_axis", "Dice", {"axis": (1, 2, 3), "reduction": None}, DAT,
@@ -402,6 +409,10 @@ def test_keras_expected_value(case):
 def test_same_value_as_keras(case):
     keras = keras_or_skip()
     _, name, kwargs, y_true, y_pred, sw, _, _ = case
+    if "label_smoothing_with_axis" in case[0]:
+        pytest.skip("Keras 3.15 (installed) smooths labels by the size of the last axis, not "
+                    "of `axis`; keras-team/keras#23437 fixed it and pynn follows the fix "
+                    "(checked against the test's value above)")
     # pynn follows keras-team/keras#23333 (Tversky's alpha and beta unswapped)
     loss = getattr(keras.losses, name)(
         **(keras_tversky_kwargs(keras, kwargs) if name == "Tversky" else kwargs))
