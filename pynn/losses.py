@@ -286,7 +286,7 @@ Examples
 0.25
 """)
 BinaryCrossentropy = _make("BinaryCrossentropy", "binary_crossentropy", {"from_logits": False,
-"label_smoothing": 0.0}, """Binary cross-entropy, for 0/1 labels (one or several independent ones
+"label_smoothing": 0.0, "axis": -1}, """Binary cross-entropy, for 0/1 labels (one or several independent ones
 per sample).
 
 ``-(y * log(p) + (1 - y) * log(1 - p))`` averaged over the last axis; with
@@ -300,6 +300,8 @@ from_logits : bool, default False
     probabilities; more stable, use it with a linear last layer.
 label_smoothing : float, default 0.0
     Squeezes the labels towards 0.5: ``y * (1 - s) + 0.5 * s``.
+axis : int, default -1
+    The axis averaged over (moved last first).
 name : str, optional
     The loss's name in logs (default: its snake-case function name).
 reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"

@@ -420,3 +420,22 @@ def test_same_value_as_keras(case):
     ref = np.asarray(keras.ops.convert_to_numpy(ref), np.float64)
     ours = _pynn_value(name, kwargs, y_true, y_pred, sw)
     np.testing.assert_allclose(ours.reshape(ref.shape), ref, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["BinaryCrossentropy", "CategoricalCrossentropy",
+                                  "CategoricalFocalCrossentropy"])
+def test_axis_argument_as_keras(name):
+    # BinaryCrossentropyTest / CategoricalCrossentropyTest.test_config build the losses with
+    # axis=-1 (Keras' default, written out): accepted, and another axis (channels-first
+    # data) gives the value of the same data with that axis moved last
+    rng = np.random.default_rng(4)
+    y_true = np.eye(3, dtype=np.float32)[rng.integers(0, 3, (5, 4))].transpose(0, 2, 1)
+    y_pred = rng.dirichlet(np.ones(3), (5, 4)).astype(np.float32).transpose(0, 2, 1)
+    cls = getattr(pynn.losses, name)
+    assert cls(axis=-1).get_config()["axis"] == -1
+    got = cls(axis=1)(y_true, y_pred).numpy()
+    want = cls()(np.moveaxis(y_true, 1, -1), np.moveaxis(y_pred, 1, -1)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    keras = keras_or_skip()
+    ref = keras.ops.convert_to_numpy(getattr(keras.losses, name)(axis=1)(y_true, y_pred))
+    np.testing.assert_allclose(got, ref, rtol=2e-5)
