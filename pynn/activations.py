@@ -3,7 +3,7 @@ one engine op."""
 from . import ops
 from ._names import unknown_name
 
-__all__ = ["linear", "leaky_relu", "gelu", "get", "serialize"]
+__all__ = ["linear", "leaky_relu", "gelu", "exponential", "mish", "get", "serialize"]
 
 
 def linear(x):
@@ -87,9 +87,56 @@ _BY_NAME = {
     "gelu": gelu, "silu": ops.silu, "swish": ops.silu, "softplus": ops.softplus,
     "leaky_relu": leaky_relu,
 }
-for _name in ("hard_sigmoid", "relu6", "softsign", "hard_silu", "hard_swish"):
+for _name in ("hard_sigmoid", "relu6", "softsign", "hard_silu", "hard_swish",
+              # keras.activations' further functions, with the same defaults in pynn.ops
+              "celu", "glu", "hard_shrink", "hard_tanh", "log_sigmoid", "soft_shrink",
+              "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "tanh_shrink",
+              "threshold"):
     if hasattr(ops, _name):
         _BY_NAME[_name] = getattr(ops, _name)
+
+
+def exponential(x):
+    """The exponential activation ``exp(x)`` (``keras.activations.exponential``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.activations.exponential(np.array([0.0, 1.0], np.float32)).numpy().round(4)
+    array([1.    , 2.7183], dtype=float32)
+    """
+    return ops.exp(x)
+
+
+def mish(x):
+    """Mish, ``x * tanh(softplus(x))`` (Misra 2019; ``keras.activations.mish``).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> pynn.activations.mish(np.array([-1.0, 0.0, 1.0], np.float32)).numpy().round(4)
+    array([-0.3034,  0.    ,  0.8651], dtype=float32)
+    """
+    return x * ops.tanh(ops.softplus(x))
+
+
+_BY_NAME.update({"exponential": exponential, "mish": mish})
 
 
 # keras.activations.relu(x) & co.: the same functions as attributes of this module

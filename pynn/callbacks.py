@@ -901,9 +901,12 @@ class EarlyStopping(_Monitor):
         self.best = math.inf if self.monitor_op is np.less else -math.inf
 
     def on_train_begin(self, logs=None):
-        # Keras allows reusing the instance across fits
+        # Keras allows reusing the instance across fits: a new fit starts with no best
+        # (the previous fit's best would stop the new run early, keras-team/keras#20256);
+        # None is beaten by any value, as +-inf
         self.wait = 0
         self.stopped_epoch = 0
+        self.best = None
         self.best_weights = None
         self.best_epoch = 0
 

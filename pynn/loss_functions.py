@@ -23,6 +23,19 @@ def _tensors(y_true, y_pred):
     return ops.cast(ops.convert_to_tensor(y_true), "float32"), y_pred
 
 
+def class_axis_last(y_true, y_pred, axis):
+    """Labels and predictions with their class axis ``axis`` moved last (channels-first
+    data): the losses then reduce over the last axis, as Keras does over ``axis``."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    if axis == -1 or axis == y_pred.ndim - 1:
+        return y_true, y_pred
+    if not isinstance(axis, (int, np.integer)) or not -y_pred.ndim <= axis < y_pred.ndim:
+        raise ValueError(f"axis {axis!r} is out of range for predictions of shape "
+                         f"{tuple(y_pred.shape)}")
+    return (ops.moveaxis(ops.convert_to_tensor(y_true), axis, -1),
+            ops.moveaxis(y_pred, axis, -1))
+
+
 def _only_last_axis(name, axis):
     if axis != -1:
         raise ValueError(f"{name}: only axis=-1 (the last axis) is supported, got axis={axis!r}")
@@ -283,7 +296,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     label_smoothing : float, default 0.0
         Labels become ``y * (1 - s) + s / classes``.
     axis : int, default -1
-        Only -1 is supported.
+        The class axis (e.g. 1 for channels-first data).
 
     Returns
     -------
@@ -293,7 +306,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     Raises
     ------
     ValueError
-        ``axis`` other than -1.
+        ``axis`` out of range.
 
     Examples
     --------
@@ -301,8 +314,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     ...                                            np.array([[0.4, 0.6]])).numpy().round(4)
     array([0.0204], dtype=float32)
     """
-    _only_last_axis("categorical_focal_crossentropy", axis)
-    y_true, y_pred = _tensors(y_true, y_pred)
+    y_true, y_pred = _tensors(*class_axis_last(y_true, y_pred, axis))
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
     if from_logits:
@@ -461,7 +473,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     from_logits : bool, default False
     label_smoothing : float, default 0.0
     axis : int, default -1
-        Only -1 is supported.
+        The class axis (e.g. 1 for channels-first data).
 
     Returns
     -------
@@ -471,7 +483,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     Raises
     ------
     ValueError
-        ``axis`` other than -1.
+        ``axis`` out of range.
 
     Examples
     --------
@@ -479,7 +491,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     ...                                      np.array([[0.4, 0.6]])).numpy().round(4)
     array([0.5108], dtype=float32)
     """
-    _only_last_axis("categorical_crossentropy", axis)
+    y_true, y_pred = class_axis_last(y_true, y_pred, axis)
     return _fused["categorical_crossentropy"](y_true, y_pred, from_logits=from_logits,
                                         label_smoothing=label_smoothing, reduction="none")
 

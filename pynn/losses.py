@@ -186,8 +186,12 @@ def _make(cls_name, fn_name, defaults, doc):
         >>> loss.call(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]), reduction="none").numpy()
         array([1., 0.], dtype=float32)
         """
-        return fused(y_true, y_pred, sample_weight=sample_weight, reduction=reduction,
-                     **self.config)
+        config = dict(self.config)
+        axis = config.pop("axis", -1)
+        if axis != -1:  # the class axis of channels-first data: moved last
+            from .loss_functions import class_axis_last
+            y_true, y_pred = class_axis_last(y_true, y_pred, axis)
+        return fused(y_true, y_pred, sample_weight=sample_weight, reduction=reduction, **config)
 
     # the fused loss with its reduction (pynn.ops' cross-entropies are keras.ops' unreduced
     # ones), recorded as a graph node when met with symbolic tensors
@@ -282,7 +286,7 @@ Examples
 0.25
 """)
 BinaryCrossentropy = _make("BinaryCrossentropy", "binary_crossentropy", {"from_logits": False,
-"label_smoothing": 0.0}, """Binary cross-entropy, for 0/1 labels (one or several independent ones
+"label_smoothing": 0.0, "axis": -1}, """Binary cross-entropy, for 0/1 labels (one or several independent ones
 per sample).
 
 ``-(y * log(p) + (1 - y) * log(1 - p))`` averaged over the last axis; with
@@ -296,6 +300,8 @@ from_logits : bool, default False
     probabilities; more stable, use it with a linear last layer.
 label_smoothing : float, default 0.0
     Squeezes the labels towards 0.5: ``y * (1 - s) + 0.5 * s``.
+axis : int, default -1
+    The axis averaged over (moved last first).
 name : str, optional
     The loss's name in logs (default: its snake-case function name).
 reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"
@@ -314,7 +320,7 @@ Examples
 0.6931
 """)
 CategoricalCrossentropy = _make("CategoricalCrossentropy", "categorical_crossentropy",
-{"from_logits": False, "label_smoothing": 0.0}, """Categorical cross-entropy, for one-hot (or
+{"from_logits": False, "label_smoothing": 0.0, "axis": -1}, """Categorical cross-entropy, for one-hot (or
 probability) labels.
 
 ``-sum(y_true * log(y_pred))`` over the classes (the last axis). With a
@@ -328,6 +334,8 @@ from_logits : bool, default False
 label_smoothing : float, default 0.0
     Mixes the one-hot labels with the uniform distribution:
     ``y * (1 - s) + s / num_classes``.
+axis : int, default -1
+    The class axis (1 for channels-first data: moved last, then as usual).
 name : str, optional
     The loss's name in logs (default: its snake-case function name).
 reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"

@@ -226,6 +226,12 @@ class Metric:
         n = y_pred.shape[0] if y_pred.ndim else 1
         w = np.ones(n, np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
         y_true = np.asarray(y_true, np.float32)
+        if w.ndim == 0 and self.stats_op is not None:
+            # Keras: a scalar weighs the whole batch (a mean metric's count grows by w, not
+            # n * w); confusion counts are multiplied by it
+            w = np.full(n, w / n if isinstance(self, MeanMetric) else w, np.float32)
+        elif self.stats_op in _ELEMENTWISE_STATS and w.shape not in ((n,), (n, 1)):
+            y_true, y_pred, w = _weigh_elements(y_true, y_pred, w)
         s = np.asarray(self.stats(y_true, y_pred, w).numpy(), np.float64)
         self._acc = s if self._acc is None else self._acc + s
 
@@ -316,6 +322,29 @@ class Metric:
         3
         """
         return cls(**config)
+
+
+# statistics ops that score every element of y_pred on its own (a label per element)
+_ELEMENTWISE_STATS = ("confusion_stats", "binary_accuracy_stats")
+
+
+def _weigh_elements(y_true, y_pred, w):
+    """Weights other than one per sample (per element (batch, k), per column (1, k)), as
+    Keras' confusion metrics broadcast them against the labels: every element becomes a
+    sample of its own with its weight. Weighted sums, and so the metric, are unchanged."""
+    we = w[..., None]
+    if we.ndim == y_pred.ndim + 1 and we.shape[-1] == 1:
+        we = we[..., 0]
+    try:
+        we = np.broadcast_to(we, y_pred.shape)
+        y_true = np.broadcast_to(y_true.reshape(y_pred.shape) if y_true.size == y_pred.size
+                                 else y_true, y_pred.shape)
+    except ValueError:
+        raise ValueError(f"sample_weight of shape {w.shape} does not broadcast to the "
+                         f"predictions' shape {y_pred.shape} (one weight per sample, per "
+                         "element, or per column)") from None
+    return (np.ascontiguousarray(y_true).reshape(-1, 1), y_pred.reshape(-1, 1),
+            np.ascontiguousarray(we).reshape(-1))
 
 
 def _default_name(cls):
@@ -857,6 +886,18 @@ class _Confusion(Metric):
         return acc[:k], acc[k:2 * k], acc[2 * k:3 * k], acc[3 * k:]
 
 
+def _thresholds(kind, thresholds):
+    """A confusion metric's thresholds: None -> 0.5, a float, or a list of floats in [0, 1]."""
+    if thresholds is None:
+        return (0.5,)
+    values = [thresholds] if np.ndim(thresholds) == 0 else list(thresholds)
+    if not values or any(not isinstance(t, (int, float, np.integer, np.floating))
+                         or isinstance(t, bool) or not 0.0 <= t <= 1.0 for t in values):
+        raise ValueError(f"{kind}: thresholds must be in [0, 1] (a float or a list of floats), "
+                         f"got {thresholds!r}")
+    return tuple(float(t) for t in values)
+
+
 class Precision(_Confusion):
     """Precision of binary predictions: ``tp / (tp + fp)`` at a threshold.
 
@@ -864,9 +905,9 @@ class Precision(_Confusion):
 
     Parameters
     ----------
-    thresholds : float, optional
-        The probability above which a prediction is positive (default 0.5);
-        one threshold only.
+    thresholds : float or list of float, optional
+        The probability above which a prediction is positive (default 0.5); with a
+        list, the result is one precision per threshold (an array).
     name : str, default "precision"
         The key of the metric in logs and ``History``.
     dtype : None
@@ -881,14 +922,26 @@ class Precision(_Confusion):
     """
     def __init__(self, thresholds=None, name="precision", dtype=None):
         super().__init__(name)
-        self.thresholds = (0.5,) if thresholds is None else (float(thresholds),)
+        self.thresholds = _thresholds(type(self).__name__, thresholds)
+
+    @staticmethod
+    def _ratio(a, b):
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        r = np.divide(a, a + b, out=np.zeros_like(a), where=(a + b) != 0)
+        return float(r[0]) if len(r) == 1 else r  # Keras: a scalar for one threshold
 
     def value_from(self, acc):
         tp, fp, _, _ = self._counts(acc)
-        return tp[0] / (tp[0] + fp[0]) if tp[0] + fp[0] else 0.0
+        return self._ratio(tp, fp)
+
+    def result(self):
+        if self._acc is None:
+            return 0.0 if len(self.thresholds) == 1 else np.zeros(len(self.thresholds))
+        return self.value_from(self._acc)
 
     def get_config(self):
-        return {"name": self.name, "thresholds": self.thresholds[0]}
+        return {"name": self.name, "thresholds": (self.thresholds[0] if len(self.thresholds) == 1
+                                                  else list(self.thresholds))}
 
 
 class Recall(Precision):
@@ -898,8 +951,9 @@ class Recall(Precision):
 
     Parameters
     ----------
-    thresholds : float, optional
-        The probability above which a prediction is positive (default 0.5).
+    thresholds : float or list of float, optional
+        The probability above which a prediction is positive (default 0.5); with a
+        list, the result is one recall per threshold (an array).
     name : str, default "recall"
         The key of the metric in logs and ``History``.
     dtype : None
@@ -917,7 +971,7 @@ class Recall(Precision):
 
     def value_from(self, acc):
         tp, _, _, fn = self._counts(acc)
-        return tp[0] / (tp[0] + fn[0]) if tp[0] + fn[0] else 0.0
+        return self._ratio(tp, fn)
 
 
 _COUNT_DOC = """Weighted count of {kind} at one threshold (default 0.5), or at each of a list
@@ -957,12 +1011,8 @@ class _Count(_Confusion):
 
     def __init__(self, thresholds=None, name=None, dtype=None):
         super().__init__(name)
-        self._scalar = thresholds is None or np.ndim(thresholds) == 0
-        self.thresholds = ((0.5,) if thresholds is None else
-                           (float(thresholds),) if self._scalar else tuple(map(float, thresholds)))
-        if any(not 0.0 <= t <= 1.0 for t in self.thresholds):
-            raise ValueError(f"{type(self).__name__}: thresholds must be in [0, 1], got "
-                             f"{thresholds!r}")
+        self.thresholds = _thresholds(type(self).__name__, thresholds)
+        self._scalar = len(self.thresholds) == 1  # Keras: a scalar for one threshold
 
     def value_from(self, acc):
         counts = np.asarray(self._counts(acc)[self.index], np.float64)
@@ -1011,14 +1061,25 @@ class AUC(_Confusion):
     ----------
     num_thresholds : int, default 200
         Number of thresholds (more: closer to the exact area).
-    curve : {"ROC", "PR"}, default "ROC"
-        The ROC curve, or the precision-recall curve.
+    curve : {"ROC", "PR", "PRGAIN"}, default "ROC"
+        The ROC curve, the precision-recall curve, or the precision-recall-gain curve.
     summation_method : {"interpolation", "minoring", "majoring"}, default "interpolation"
-        How each trapezoid's height is taken.
+        How each trapezoid's height is taken; for "PR", "interpolation" integrates
+        precision in closed form between thresholds (Davis & Goadrich), as Keras.
     name : str, default "auc"
         The key of the metric in logs and ``History``.
     dtype : None
         Accepted for Keras compatibility (float32).
+    thresholds : list of float, optional
+        Thresholds in [0, 1] to use instead of ``num_thresholds`` evenly spaced ones.
+    from_logits : bool, default False
+        Whether predictions are logits (a sigmoid is applied first).
+
+    Raises
+    ------
+    ValueError
+        An unknown curve or summation method, num_thresholds < 2, a threshold
+        outside [0, 1].
 
     Examples
     --------
@@ -1029,26 +1090,48 @@ class AUC(_Confusion):
     """
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
-                 name="auc", dtype=None):
+                 name="auc", dtype=None, thresholds=None, from_logits=False):
         super().__init__(name)
-        if num_thresholds < 2:
-            raise ValueError(f"AUC: num_thresholds must be > 1, got {num_thresholds}")
-        if curve not in ("ROC", "PR"):
-            raise ValueError(f"AUC: curve must be 'ROC' or 'PR', got {curve!r}")
-        self.num_thresholds, self.curve, self.summation_method = num_thresholds, curve, summation_method
+        if curve not in ("ROC", "PR", "PRGAIN"):
+            raise ValueError(f"AUC: curve must be 'ROC', 'PR' or 'PRGAIN', got {curve!r}")
+        if summation_method not in ("interpolation", "minoring", "majoring"):
+            raise ValueError("AUC: summation_method must be 'interpolation', 'minoring' or "
+                             f"'majoring', got {summation_method!r}")
         eps = 1e-7
-        inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
-        self.thresholds = tuple([-eps] + inner + [1.0 + eps])
+        if thresholds is not None:  # Keras: the given ones, between 0 - eps and 1 + eps
+            inner = sorted(_thresholds("AUC", thresholds))
+            num_thresholds = len(inner) + 2
+        else:
+            if not isinstance(num_thresholds, (int, np.integer)) or num_thresholds < 2:
+                raise ValueError(f"AUC: num_thresholds must be an integer > 1, got "
+                                 f"{num_thresholds!r}")
+            inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        self.num_thresholds, self.curve, self.summation_method = num_thresholds, curve, summation_method
+        self.from_logits, self._given_thresholds = bool(from_logits), thresholds
+        self.thresholds = tuple([-eps] + list(inner) + [1.0 + eps])
+
+    def stats(self, y_true, y_pred, sample_weight):
+        if self.from_logits:
+            from . import ops
+            y_pred = ops.sigmoid(ops.convert_to_tensor(y_pred))
+        return super().stats(y_true, y_pred, sample_weight)
 
     def value_from(self, acc):
         tp, fp, tn, fn = (np.asarray(a, np.float64) for a in self._counts(acc))
-        if self.curve == "PR":
-            precision = np.divide(tp, tp + fp, out=np.zeros_like(tp), where=(tp + fp) > 0)
-            recall = np.divide(tp, tp + fn, out=np.zeros_like(tp), where=(tp + fn) > 0)
-            x, y = recall, precision
-        else:
-            x = np.divide(fp, fp + tn, out=np.zeros_like(fp), where=(fp + tn) > 0)
-            y = np.divide(tp, tp + fn, out=np.zeros_like(tp), where=(tp + fn) > 0)
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return _interpolated_pr_auc(tp, fp, fn)
+
+        def ratio(a, b):
+            return np.divide(a, b, out=np.zeros_like(a), where=b != 0)
+        recall = ratio(tp, tp + fn)
+        if self.curve == "ROC":
+            x, y = ratio(fp, fp + tn), recall
+        elif self.curve == "PR":
+            x, y = recall, ratio(tp, tp + fp)
+        else:  # PRGAIN (Flach & Kull 2015), with Keras' fixes where it diverges
+            scale = ratio(tp + fn, tn + fp)
+            x = np.where(tp == 0, 0.0, np.maximum(1.0 - scale * ratio(fn, tp), 0.0))
+            y = np.where(tp == 0, 1.0, 1.0 - scale * ratio(fp, tp))
         if self.summation_method == "interpolation":
             heights = (y[:-1] + y[1:]) / 2.0
         elif self.summation_method == "minoring":
@@ -1058,8 +1141,30 @@ class AUC(_Confusion):
         return float(np.sum((x[:-1] - x[1:]) * heights))
 
     def get_config(self):
-        return {"name": self.name, "num_thresholds": self.num_thresholds, "curve": self.curve,
-                "summation_method": self.summation_method}
+        config = {"name": self.name, "num_thresholds": self.num_thresholds, "curve": self.curve,
+                  "summation_method": self.summation_method, "from_logits": self.from_logits}
+        if self._given_thresholds is not None:
+            config["thresholds"] = list(self.thresholds[1:-1])
+        return config
+
+
+def _interpolated_pr_auc(tp, fp, fn):
+    """Keras' PR-AUC "interpolation" (Davis & Goadrich 2006): between two thresholds
+    TP and the predicted positives P vary linearly, so precision TP/P is integrated in
+    closed form, ``slope * (dTP + intercept * log(P_a / P_b)) / total positives``."""
+    dtp = tp[:-1] - tp[1:]
+    p = tp + fp
+    dp = p[:-1] - p[1:]
+    dp_pos = np.maximum(dp, 0.0)
+    slope = np.divide(dtp, dp_pos, out=np.zeros_like(dtp), where=dp_pos != 0)
+    intercept = tp[1:] - slope * p[1:]
+    both = (p[:-1] > 0) & (p[1:] > 0)
+    ratio = np.ones_like(dtp)
+    np.divide(p[:-1], np.maximum(p[1:], 0.0), out=ratio, where=both)
+    positives = np.maximum(tp[1:] + fn[1:], 0.0)
+    step = slope * (dtp + intercept * np.log(ratio))
+    return float(np.sum(np.divide(step, positives, out=np.zeros_like(step),
+                                  where=positives != 0)))
 
 
 class F1Score(Metric):

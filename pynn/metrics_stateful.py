@@ -513,8 +513,9 @@ class FBetaScore(_LazyStateMetric):
         y_pred = ops.cast(y_pred, "float32")
 
         def weighted_sum(v):
-            if sample_weight is not None:
-                v = v * ops.expand_dims(_tensor(sample_weight), 1)
+            if sample_weight is not None:  # a scalar, one weight per sample, or per element
+                sw = _tensor(sample_weight)
+                v = v * (ops.expand_dims(sw, 1) if sw.ndim == 1 else sw)
             return ops.sum(v, axis=self._axis)
 
         self.true_positives.assign_add(weighted_sum(y_pred * y_true))

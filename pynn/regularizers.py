@@ -2,8 +2,8 @@
 from . import ops
 from ._names import unknown_name
 
-__all__ = ["Regularizer", "L1L2", "L1", "L2", "l1_l2", "l1", "l2", "get", "serialize",
-           "deserialize"]
+__all__ = ["Regularizer", "L1L2", "L1", "L2", "OrthogonalRegularizer", "l1_l2", "l1", "l2",
+           "orthogonal_regularizer", "get", "serialize", "deserialize"]
 
 
 class Regularizer:
@@ -162,6 +162,61 @@ class L2(L1L2):
 
 
 # Keras 3's lowercase names are the classes themselves (keras.regularizers.l2(1e-4)), so
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows (or columns) of a 2D weight towards orthogonality (Keras'
+    ``OrthogonalRegularizer``): ``factor * 0.5 * sum|P - diag(P)| / (n (n - 1) / 2)``,
+    P the matrix of cosine similarities between the L2-normalised rows (``mode="rows"``)
+    or columns (``"columns"``), n their number.
+
+    Parameters
+    ----------
+    factor : float, default 0.01
+        The penalty's factor (non-negative).
+    mode : {"rows", "columns"}, default "rows"
+        Which vectors should be orthogonal: a Dense kernel's columns are its units.
+
+    Raises
+    ------
+    ValueError
+        A negative factor, an unknown mode, or a weight that is not 2D.
+
+    Examples
+    --------
+    >>> reg = pynn.regularizers.OrthogonalRegularizer(factor=1.0)
+    >>> round(float(reg(pynn.Tensor(np.array([[1.0, 0.0], [1.0, 1.0]], np.float32))).numpy()), 4)
+    0.7071
+    """
+
+    def __init__(self, factor=0.01, mode="rows"):
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 0:
+            raise ValueError(f"OrthogonalRegularizer: factor must be a float >= 0, got {factor!r}")
+        if mode not in ("rows", "columns"):
+            raise ValueError("OrthogonalRegularizer: mode must be 'rows' or 'columns', got "
+                             f"{mode!r}")
+        self.factor, self.mode = float(factor), mode
+
+    def __call__(self, w):
+        w = ops.convert_to_tensor(w)
+        if w.ndim != 2:
+            raise ValueError("OrthogonalRegularizer expects a 2D weight (a Dense kernel); got "
+                             f"shape {tuple(w.shape)}")
+        if self.mode == "columns":
+            w = ops.transpose(w)
+        # rows scaled to unit length (Keras' normalize: x / max(||x||, 1e-12))
+        norms = ops.sqrt(ops.maximum(ops.sum(ops.square(w), axis=1, keepdims=True), 1e-24))
+        unit = w / norms
+        product = ops.matmul(unit, ops.transpose(unit))
+        n = w.shape[0]
+        off_diagonal = product * (1.0 - ops.eye(n))
+        return ops.sum(ops.abs(off_diagonal)) * (self.factor * 0.5 / (n * (n - 1.0) / 2.0))
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
+orthogonal_regularizer = OrthogonalRegularizer
+
+
 # l1_l2() has L1L2's defaults (0, 0) as in Keras 3 -- tf.keras 2's function defaulted to 0.01.
 l1, l2, l1_l2 = L1, L2, L1L2
 
@@ -172,8 +227,9 @@ def _l1_l2_by_name():
     return L1L2(0.01, 0.01)
 
 
-_ALIASES = {"l1": L1, "l2": L2, "l1_l2": _l1_l2_by_name, "l1l2": _l1_l2_by_name}
-_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
+_ALIASES = {"l1": L1, "l2": L2, "l1_l2": _l1_l2_by_name, "l1l2": _l1_l2_by_name,
+            "orthogonal_regularizer": OrthogonalRegularizer}
+_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer}
 
 
 def get(identifier):

@@ -23,6 +23,7 @@ __all__ = [
     "PolynomialDecay",
     "InverseTimeDecay",
     "CosineDecay",
+    "CosineDecayRestarts",
     "serialize",
     "deserialize",
     "get",
@@ -418,9 +419,76 @@ class CosineDecay(LearningRateSchedule):
         }
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (Loshchilov & Hutter's SGDR), Keras'
+    ``CosineDecayRestarts``.
+
+    The rate follows half a cosine from ``initial_learning_rate`` down to ``alpha``
+    times it over ``first_decay_steps``, then restarts; each period is ``t_mul`` times
+    longer than the one before and starts ``m_mul`` times lower. Computed in float32
+    with Keras' formula; it is evaluated in Python before each step (no C formula).
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0.
+    first_decay_steps : int or float
+        The length of the first period (positive).
+    t_mul : float, default 2.0
+        How much longer each period is than the one before.
+    m_mul : float, default 1.0
+        How much lower each restart starts than the one before.
+    alpha : float, default 0.0
+        The lowest rate as a fraction of ``initial_learning_rate``.
+    name : str, default "SGDRDecay"
+
+    Raises
+    ------
+    ValueError
+        ``first_decay_steps`` not positive, or a non-finite number.
+
+    Examples
+    --------
+    >>> schedule = pynn.schedules.CosineDecayRestarts(0.1, first_decay_steps=10)
+    >>> [round(float(schedule(step)), 4) for step in (0, 5, 10, 20, 30)]
+    [0.1, 0.05, 0.1, 0.05, 0.1]
+    """
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
+                 alpha=0.0, name="SGDRDecay"):
+        self.initial_learning_rate = _number("initial_learning_rate", initial_learning_rate)
+        self.first_decay_steps = _positive("first_decay_steps", first_decay_steps)
+        self._t_mul = _number("t_mul", t_mul)
+        self._m_mul = _number("m_mul", m_mul)
+        self.alpha = _number("alpha", alpha)
+        self.name = name
+
+    def __call__(self, step):
+        if np.ndim(step) > 0:
+            return np.vectorize(self.__call__, otypes=[np.float32])(step)
+        f = np.float32
+        t_mul, m_mul, alpha = f(self._t_mul), f(self._m_mul), f(self.alpha)
+        fraction = f(step) / f(self.first_decay_steps)
+        if t_mul == 1.0:
+            restart = np.floor(fraction)
+            fraction = fraction - restart
+        else:  # periods grow geometrically: which one, and how far into it
+            restart = np.floor(np.log(f(1.0) - fraction * (f(1.0) - t_mul)) / np.log(t_mul))
+            done = (f(1.0) - t_mul ** restart) / (f(1.0) - t_mul)
+            fraction = (fraction - done) / t_mul ** restart
+        cosine = f(0.5) * m_mul ** restart * (f(1.0) + np.cos(f(math.pi) * fraction))
+        return float(f(self.initial_learning_rate) * ((f(1.0) - alpha) * cosine + alpha))
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "first_decay_steps": self.first_decay_steps, "t_mul": self._t_mul,
+                "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+
+
 _ALL = {
     cls.__name__: cls
-    for cls in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay, CosineDecay)
+    for cls in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay,
+                CosineDecay, CosineDecayRestarts)
 }
 
 

@@ -225,6 +225,124 @@ CASES = [
     (H + "CategoricalHingeTest.test_unweighted", "CategoricalHinge", {},
      [(RT.astype("float32"), RP.astype("float32"), None)], 0.5, 1e-5, True),
 ]
+
+# confusion_metrics_test.py's shared data
+C = "confusion_metrics_test.py:"
+BT = np.array([[0, 1, 0, 1, 0], [0, 0, 1, 1, 1], [1, 1, 1, 1, 0], [0, 0, 0, 0, 1]])
+BP = np.array([[0, 0, 1, 1, 0], [1, 1, 1, 1, 1], [0, 1, 0, 1, 0], [1, 1, 1, 1, 1]])
+BW = np.array([1.0, 1.5, 2.0, 2.5])
+TP_ = np.array([[0.9, 0.2, 0.8, 0.1], [0.2, 0.9, 0.7, 0.6], [0.1, 0.2, 0.4, 0.3], [0, 1, 0.7, 0.3]])
+TT_ = np.array([[0, 1, 1, 0], [1, 0, 0, 0], [0, 0, 0, 0], [1, 1, 1, 1]])
+TH3 = {"thresholds": [0.15, 0.5, 0.85]}
+PT2 = np.array([[0, 1], [1, 0]])
+PP2 = np.array([[1, 0], [0.6, 0]], dtype="float32")
+AUC_T = np.array([0, 0, 1, 1])
+AUC_P = np.array([0, 0.5, 0.3, 0.9], dtype="float32")
+AUC_W = [1, 2, 3, 4]
+AUC_LOGITS = -np.log(1.0 / (AUC_P.astype(np.float64) + 1e-12) - 1.0)
+CASES += [
+    (C + "FalsePositivesTest.test_unweighted", "FalsePositives", {}, [(BT, BP, None)], 7.0, 1e-6,
+     True),
+    (C + "FalsePositivesTest.test_weighted", "FalsePositives", {}, [(BT, BP, BW)], 14.0, 1e-6,
+     True),
+    (C + "FalsePositivesTest.test_unweighted_with_thresholds", "FalsePositives", TH3,
+     [(TT_, TP_, None)], [7.0, 4.0, 2.0], 1e-6, True),
+    (C + "FalsePositivesTest.test_weighted_with_thresholds", "FalsePositives", TH3,
+     [(TT_, TP_, [[1.0, 2.0, 3.0, 5.0], [7.0, 11.0, 13.0, 17.0], [19.0, 23.0, 29.0, 31.0],
+                  [5.0, 15.0, 10.0, 0]])], [125.0, 42.0, 12.0], 1e-6, True),
+    (C + "FalseNegativesTest.test_unweighted", "FalseNegatives", {}, [(BT, BP, None)], 3.0, 1e-6,
+     True),
+    (C + "FalseNegativesTest.test_weighted", "FalseNegatives", {}, [(BT, BP, BW)], 5.0, 1e-6,
+     True),
+    (C + "FalseNegativesTest.test_unweighted_with_thresholds", "FalseNegatives", TH3,
+     [(TT_, TP_, None)], [1.0, 4.0, 6.0], 1e-6, True),
+    (C + "FalseNegativesTest.test_weighted_with_thresholds", "FalseNegatives", TH3,
+     [(TT_, TP_, [[3.0], [5.0], [7.0], [4.0]])], [4.0, 16.0, 23.0], 1e-6, True),
+    (C + "TrueNegativesTest.test_unweighted", "TrueNegatives", {}, [(BT, BP, None)], 3.0, 1e-6,
+     True),
+    (C + "TrueNegativesTest.test_weighted", "TrueNegatives", {}, [(BT, BP, BW)], 4.0, 1e-6,
+     True),
+    (C + "TrueNegativesTest.test_unweighted_with_thresholds", "TrueNegatives", TH3,
+     [(TT_, TP_, None)], [2.0, 5.0, 7.0], 1e-6, True),
+    (C + "TrueNegativesTest.test_weighted_with_thresholds", "TrueNegatives", TH3,
+     [(TT_, TP_, [[0.0, 2.0, 3.0, 5.0]])], [5.0, 15.0, 23.0], 1e-6, True),
+    (C + "TruePositiveTest.test_unweighted", "TruePositives", {}, [(BT, BP, None)], 7.0, 1e-6,
+     True),
+    (C + "TruePositiveTest.test_weighted", "TruePositives", {}, [(BT, BP, BW)], 12.0, 1e-6,
+     True),
+    (C + "TruePositiveTest.test_unweighted_with_thresholds", "TruePositives", TH3,
+     [(TT_, TP_, None)], [6.0, 3.0, 1.0], 1e-6, True),
+    (C + "TruePositiveTest.test_weighted_with_thresholds", "TruePositives", TH3,
+     [(TT_, TP_, 37.0)], [222.0, 111.0, 37.0], 1e-6, True),
+    (C + "PrecisionTest.test_unweighted", "Precision", {},
+     [([0, 1, 1, 0], [1, 0, 1, 0], None)], 0.5, 1.5e-3, True),
+    (C + "PrecisionTest.test_weighted", "Precision", {},
+     [([[0, 1, 1, 0], [1, 0, 0, 1]], [[1, 0, 1, 0], [1, 0, 1, 0]], [[1, 2, 3, 4], [4, 3, 2, 1]])],
+     7.0 / 10.0, 1.5e-3, True),
+    (C + "PrecisionTest.test_div_by_zero", "Precision", {}, [([0, 0, 0, 0], [0, 0, 0, 0], None)],
+     0.0, 0.0, True),
+    (C + "PrecisionTest.test_unweighted_with_threshold", "Precision", {"thresholds": [0.5, 0.7]},
+     [([0, 1, 1, 0], [1, 0, 0.6, 0], None)], [0.5, 0.0], 1.5, True),
+    (C + "PrecisionTest.test_weighted_with_threshold", "Precision", {"thresholds": [0.5, 1.0]},
+     [(PT2, PP2, [[4, 0], [3, 1]])], [3.0 / 7.0, 0.0], 1.5e-3, True),
+    (C + "PrecisionTest.test_multiple_updates", "Precision", {"thresholds": [0.5, 1.0]},
+     [(PT2, PP2, [[4, 0], [3, 1]])] * 2, [6.0 / 14.0, 0.0], 1.5e-3, True),
+    (C + "RecallTest.test_unweighted", "Recall", {}, [([0, 1, 1, 0], [1, 0, 1, 0], None)], 0.5,
+     1.5e-3, True),
+    (C + "RecallTest.test_weighted", "Recall", {},
+     [([[0, 1, 1, 0], [1, 0, 0, 1]], [[1, 0, 1, 0], [0, 1, 0, 1]], [[1, 2, 3, 4], [4, 3, 2, 1]])],
+     4.0 / 10.0, 1.5e-3, True),
+    (C + "RecallTest.test_div_by_zero", "Recall", {}, [([0, 0, 0, 0], [0, 0, 0, 0], None)], 0.0,
+     0.0, True),
+    (C + "RecallTest.test_weighted_with_threshold", "Recall", {"thresholds": [0.5, 1.0]},
+     [(PT2, PP2, [[1, 4], [3, 2]])], [3.0 / 7.0, 0.0], 1e-3, True),
+    (C + "RecallTest.test_multiple_updates", "Recall", {"thresholds": [0.5, 1.0]},
+     [(PT2, PP2, [[1, 4], [3, 2]])] * 2, [6.0 / 14.0, 0.0], 1e-3, True),
+    (C + "AUCTest.test_unweighted_all_correct", "AUC", {}, [(AUC_T, AUC_T, None)], 1.0, 1e-6,
+     True),
+    (C + "AUCTest.test_unweighted", "AUC", {"num_thresholds": 3}, [(AUC_T, AUC_P, None)], 0.75,
+     1e-3, True),
+    (C + "AUCTest.test_unweighted_from_logits", "AUC", {"num_thresholds": 3, "from_logits": True},
+     [(AUC_T, AUC_LOGITS, None)], 0.75, 1e-3, True),
+    (C + "AUCTest.test_manual_thresholds", "AUC", {"num_thresholds": 2, "thresholds": [0.5]},
+     [(AUC_T, AUC_P, None)], 0.75, 1e-3, True),
+    (C + "AUCTest.test_weighted_roc_interpolation", "AUC", {"num_thresholds": 3},
+     [(AUC_T, AUC_P, AUC_W)], 0.7855, 1e-3, True),
+    (C + "AUCTest.test_weighted_roc_majoring", "AUC",
+     {"num_thresholds": 3, "summation_method": "majoring"}, [(AUC_T, AUC_P, AUC_W)], 1.0, 1e-3,
+     True),
+    (C + "AUCTest.test_weighted_roc_minoring", "AUC",
+     {"num_thresholds": 3, "summation_method": "minoring"}, [(AUC_T, AUC_P, AUC_W)], 0.571, 1e-3,
+     True),
+    (C + "AUCTest.test_weighted_pr_majoring", "AUC",
+     {"num_thresholds": 3, "curve": "PR", "summation_method": "majoring"},
+     [(AUC_T, AUC_P, AUC_W)], 0.429 + 0.571, 1e-3, True),
+    (C + "AUCTest.test_weighted_pr_minoring", "AUC",
+     {"num_thresholds": 3, "curve": "PR", "summation_method": "minoring"},
+     [(AUC_T, AUC_P, AUC_W)], 0.7 * 0.429, 1e-3, True),
+    (C + "AUCTest.test_weighted_pr_interpolation", "AUC", {"num_thresholds": 3, "curve": "PR"},
+     [(AUC_T, AUC_P, AUC_W)], 2.416 / 7 + 4 / 7, 1e-3, True),
+    (C + "AUCTest.test_weighted_pr_interpolation_negative_weights", "AUC",
+     {"num_thresholds": 3, "curve": "PR"}, [(AUC_T, AUC_P, [-1, -2, -3, -4])], 0.0, 1e-3, True),
+    (C + "AUCTest.test_weighted_prgain_majoring", "AUC",
+     {"num_thresholds": 3, "curve": "PRGAIN", "summation_method": "majoring"},
+     [(AUC_T, AUC_P, AUC_W)], 1.0, 1e-3, True),
+    (C + "AUCTest.test_weighted_prgain_minoring", "AUC",
+     {"num_thresholds": 3, "curve": "PRGAIN", "summation_method": "minoring"},
+     [(AUC_T, AUC_P, AUC_W)], 0.0, 1e-3, True),
+    (C + "AUCTest.test_weighted_prgain_interpolation", "AUC",
+     {"num_thresholds": 3, "curve": "PRGAIN"}, [(AUC_T, AUC_P, AUC_W)], 0.5, 1e-3, True),
+    (C + "AUCTest.test_prgain_interpolation", "AUC", {"num_thresholds": 3, "curve": "PRGAIN"},
+     [([0, 0, 0, 1, 0, 1, 0, 1, 1, 1], [0.1, 0.2, 0.3, 0.3, 0.4, 0.4, 0.6, 0.6, 0.8, 0.9], None)],
+     0.666666 * 0.333333 + 0.333333 * 0.833333, 1e-3, True),
+    ("f_score_metrics_test.py:FBetaScoreTest.test_fbeta_scalar_weight", "FBetaScore",
+     {"threshold": 0.5}, [([[1, 1], [1, 0]], np.array([[0.2, 0.6], [0.2, 0.6]], np.float32), 0.5)],
+     [0.0, 0.6666665], 1e-5, False),
+    ("f_score_metrics_test.py:FBetaScoreTest.test_fbeta_2d_weight", "FBetaScore",
+     {"threshold": 0.5}, [([[1, 1], [1, 0]], np.array([[0.2, 0.6], [0.2, 0.6]], np.float32),
+                           np.array([[0.5, 0.2], [0.3, 0.8]], np.float32))],
+     [0.0, 0.333333], 1e-5, False),
+]
 IDS = [f"{c[0].split(':')[1]}-{i}" for i, c in enumerate(CASES)]
 
 
@@ -254,8 +372,9 @@ def test_keras_expected_value(case):
 def test_same_value_as_keras(case):
     _, name, kwargs, updates, expected, atol, keras_agrees = case
     if not keras_agrees:
-        pytest.skip("the installed Keras predates the fix this Keras test asserts "
-                    "(keras-team/keras#23334); checked against the test's value above")
+        pytest.skip("the installed Keras 3.15 predates the fix this Keras test asserts "
+                    "(R2Score: keras-team/keras#23334; FBetaScore's scalar and per-element "
+                    "weights raise there); checked against the test's value above")
     keras = keras_or_skip()
     want = np.asarray(keras.ops.convert_to_numpy(_run(keras.metrics, name, kwargs,
                                                       updates).result()), np.float64)
@@ -268,3 +387,24 @@ def test_call_updates_and_returns_the_running_value():
     m = pynn.metrics.MeanSquaredError()
     assert m(RT, RP, sample_weight=RW) == pytest.approx(0.54285, abs=1e-5)
     assert m(RT[:1], RP[:1]) == pytest.approx((0.54285 * 7.0 + 0.4) / 8.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"summation_method": "Invalid"}, "summation_method must be"),  # AUCTest.test_invalid_*
+    ({"curve": "Invalid"}, "curve must be"),
+    ({"num_thresholds": 1}, "num_thresholds must be an integer > 1"),
+    ({"num_thresholds": -1}, "num_thresholds must be an integer > 1"),
+])
+def test_auc_refuses_bad_arguments(kwargs, message):
+    # keras confusion_metrics_test.py AUCTest.test_invalid_{summation_method,curve,num_thresholds};
+    # an unknown summation method used to be taken for "majoring" without a word
+    with pytest.raises(ValueError, match=message):
+        pynn.metrics.AUC(**kwargs)
+
+
+@pytest.mark.parametrize("cls", ["TruePositives", "Precision", "Recall"])
+def test_thresholds_outside_0_1_refused(cls):
+    # confusion_metrics_test.py TruePositiveTest.test_threshold_limit
+    for bad in ([-1, 0.5, 2], [None]):
+        with pytest.raises(ValueError, match=f"{cls}: thresholds must be"):
+            getattr(pynn.metrics, cls)(thresholds=bad)

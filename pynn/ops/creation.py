@@ -13,7 +13,7 @@ __all__ = ["full", "eye", "linspace", "meshgrid"]
 
 def _made(values):
     from ..tensor import Tensor
-    return Tensor(np.ascontiguousarray(values, dtype=np.float32))
+    return Tensor(np.asarray(values, dtype=np.float32, order="C"))  # ascontiguousarray makes a scalar 1-D
 
 
 def full(shape, fill_value, dtype=None):
