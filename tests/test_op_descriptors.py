@@ -285,4 +285,6 @@ def test_ops_without_backward_are_the_ones_that_need_none():
         # keras.ops.stop_gradient: an op whose point is to have no backward
         "stop_gradient",
         # the positions along a reference tensor's batch (ops.eye / arange of a batch size)
-        "arange_like"}
+        "arange_like",
+        # Equalization: a lookup table built from pixel counts (piecewise constant)
+        "equalize"}
