@@ -214,3 +214,24 @@ def test_eager_only_ops_refuse_tracing_with_a_clear_message():
     inp = pynn.Input(shape=(3,))
     with pytest.raises(ValueError, match="nonzero is eager only"):
         pynn.Model(inp, ops.nonzero(inp)[0]).predict(X, verbose=0)
+
+
+@pytest.mark.parametrize("e", [200, -200, 127, -149, 2 ** 32, -(2 ** 40), 10 ** 30, -(10 ** 30)])
+def test_ldexp_far_exponents_equal_numpy(e):
+    """ldexp(1e-30, 200) was inf (one factor 2**200 overflows float32), an exponent of
+    2**32 wrapped to 0 in the int32 cast (ldexp(3, 2**32) was 3) and one past int64
+    raised OverflowError (fuzz seed 1010); NumPy's float32 ldexp is the reference."""
+    x = np.array([1e-30, 3.0, 0.0, -2.5, 1e30, 1.5e-38], np.float32)
+    want = np.ldexp(x, int(np.clip(e, -400, 400)))
+    np.testing.assert_array_equal(ops.ldexp(x, e).numpy(), want)
+
+
+def test_round_with_huge_decimals():
+    """10.0 ** decimals raised OverflowError past 308 (fuzz seed 1010). Past 38 decimals
+    the float32 scale is inf and NumPy's float32 round gives NaN, as pynn does; below -38
+    every float32 rounds to 0 (NumPy's NaN there is its scale's overflow, not an answer)."""
+    x = np.array([1.234, -0.5, 3e38], np.float32)
+    for d in (39, 2 ** 63 - 1):
+        np.testing.assert_array_equal(ops.round(x, decimals=d).numpy(), [np.nan] * 3)
+    for d in (-39, -(2 ** 63)):
+        np.testing.assert_array_equal(ops.round(x, decimals=d).numpy(), [0.0, -0.0, 0.0])

@@ -521,7 +521,20 @@ def ldexp(x1, x2):
     >>> pynn.ops.ldexp(np.array([3.0, 1.0], np.float32), np.array([2, -1])).numpy()
     array([12. ,  0.5], dtype=float32)
     """
-    e = _values("ldexp", x2)
-    if not np.all(np.mod(e, 1) == 0):
+    try:
+        e = np.asarray(_values("ldexp", x2), np.float64)
+    except OverflowError:  # a Python int past int64: saturates as any |e| > 300 does
+        e = np.asarray(np.copysign(np.inf, x2) if isinstance(x2, int) else np.inf)
+    if not np.all(np.mod(e[np.isfinite(e)], 1) == 0) or np.isnan(e).any():
         raise ValueError("ldexp: the exponents x2 must be whole numbers")
-    return _C.apply("mul", [_tensor(x1), np.ldexp(np.float32(1), e.astype(np.int32))])
+    # x * 2**e as three exact power-of-two factors of at most 2**100 each: one factor
+    # 2**e overflows float32 past e = 127 (ldexp(1e-30, 200) was inf, not 1.6e30), and
+    # |e| > 300 takes any float32 past its range, so e is clipped there (also before the
+    # int cast, which wrapped 2**32 to 0)
+    e = np.clip(e, -300, 300).astype(np.int32)
+    first = e // 3
+    second = (e - first) // 2
+    out = _tensor(x1)
+    for part in (first, second, e - first - second):
+        out = _C.apply("mul", [out, np.ldexp(np.float32(1), part)])
+    return out

@@ -76,7 +76,12 @@ def round(x, decimals=0):
         raise TypeError(f"round: decimals must be an int, got {decimals!r}")
     if decimals == 0:
         return _C.apply("round", [x])
-    scale = np.float32(10.0 ** int(decimals))
+    if decimals < -38:  # every finite float32 is below half of 10**39: it rounds to 0
+        return _C.apply("mul", [x, np.float32(0.0)])
+    # past 38 the float32 scale is inf and the result NaN, as NumPy's float32 round;
+    # the clip keeps 10 ** decimals from raising OverflowError
+    with np.errstate(over="ignore"):
+        scale = np.float32(np.float64(10.0) ** min(400, int(decimals)))
     return _C.apply("div", [_C.apply("round", [_C.apply("mul", [x, scale])]), scale])
 
 
