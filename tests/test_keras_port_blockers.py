@@ -1090,3 +1090,62 @@ def test_dataset_batches_answer_numpy_as_tf_tensors_do():
     np.testing.assert_array_equal(arr[1], x[1:5])
     np.testing.assert_array_equal(targets.numpy(), np.arange(8.0))
     assert isinstance(inputs, np.ndarray)  # still an array for everything else
+
+
+# ------------------------------------------------------------------ neural_machine_translation_with_transformer
+# https://keras.io/examples/nlp/neural_machine_translation_with_transformer/ (Keras 3): the
+# decoder's cross-attention is called with key_mask=encoder_outputs_padding_mask. pynn's
+# MultiHeadAttention accepted key_mask and dropped it, so the padded source steps were
+# attended to: a silent wrong number whenever the key's padding is not also the value's mask.
+
+def _mha_inputs():
+    rng = np.random.default_rng(5)
+    q = rng.normal(size=(2, 3, 6)).astype(np.float32)
+    v = rng.normal(size=(2, 5, 6)).astype(np.float32)
+    key_mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], np.float32)
+    return q, v, key_mask
+
+
+def test_mha_key_mask_hides_the_masked_key_steps():
+    q, v, key_mask = _mha_inputs()
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    out = mha(q, v, key_mask=key_mask).numpy()
+    # the first sample attends to its first 3 steps only: as if the other 2 were not there
+    np.testing.assert_allclose(out[0], mha(q[:1], v[:1, :3]).numpy()[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[1], mha(q[1:], v[1:]).numpy()[0], rtol=1e-5, atol=1e-6)
+    # ANDed with a value_mask and an attention_mask, as Keras' _compute_attention_mask does
+    value_mask = np.array([[1, 1, 0, 1, 1], [1, 1, 1, 1, 1]], np.float32)
+    both = mha(q, v, key_mask=key_mask, value_mask=value_mask).numpy()
+    np.testing.assert_allclose(both[0], mha(q[:1], v[:1, :2]).numpy()[0], rtol=1e-5, atol=1e-6)
+    causal = np.tril(np.ones((3, 5), np.float32))[None].repeat(2, 0)
+    with_attn = mha(q, v, key_mask=key_mask, attention_mask=causal).numpy()
+    np.testing.assert_allclose(with_attn[0], mha(q[:1], v[:1, :3], attention_mask=causal[:1, :, :3])
+                               .numpy()[0], rtol=1e-5, atol=1e-6)
+
+
+def test_mha_key_mask_in_a_functional_model_and_training():
+    q, v, key_mask = _mha_inputs()
+    qi, vi, mi = pynn.Input((3, 6)), pynn.Input((5, 6)), pynn.Input((5,))
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    model = pynn.Model([qi, vi, mi], mha(qi, vi, key=vi, key_mask=mi))
+    got = model.predict([q, v, key_mask], verbose=0)
+    np.testing.assert_allclose(got[0], mha(q[:1], v[:1, :3]).numpy()[0], rtol=1e-5, atol=1e-6)
+    # the masked steps get no gradient: changing them changes neither loss nor step
+    model.compile("sgd", "mse")
+    v2 = v.copy()
+    v2[0, 3:] += 10.0
+    l1 = model.evaluate([q, v, key_mask], np.zeros_like(q), verbose=0)
+    l2 = model.evaluate([q, v2, key_mask], np.zeros_like(q), verbose=0)
+    assert l1 == pytest.approx(l2, rel=1e-6)
+
+
+def test_mha_key_mask_matches_keras():
+    keras = _keras()
+    q, v, key_mask = _mha_inputs()
+    kmha = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    want = np.asarray(kmha(q, v, key=v, key_mask=key_mask.astype(bool)).detach())
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    mha(q, v)
+    mha.set_weights([np.asarray(w) for w in kmha.get_weights()])
+    np.testing.assert_allclose(mha(q, v, key=v, key_mask=key_mask).numpy(), want,
+                               rtol=1e-5, atol=1e-6)

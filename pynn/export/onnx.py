@@ -977,7 +977,7 @@ def _time_distributed(g, layer, xs, kts, t):
 # ----------------------------------------------------------------- attention
 def _attention(g, layer, xs, kts, t):
     kw = getattr(t, "call_kwargs", {}) or {}
-    for key in ("attention_mask", "query_mask", "value_mask"):
+    for key in ("attention_mask", "query_mask", "value_mask", "key_mask"):
         if kw.get(key) is not None:
             raise _unsupported(layer, f"is called with {key}, which the ONNX exporter does not "
                                       f"map (use_causal_mask=True is supported)")

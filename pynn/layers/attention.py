@@ -19,7 +19,9 @@ class MultiHeadAttention(Layer):
     query's shape. The projections have Keras' EinsumDense layouts (query/key
     kernels ``(dim, heads, key_dim)``, output kernel ``(heads, value_dim, dim)``),
     so weights port from Keras as they are; attention itself is one fused op.
-    Padding masks from ``Embedding(mask_zero=True)`` are applied automatically.
+    Padding masks from ``Embedding(mask_zero=True)`` are applied automatically;
+    ``query_mask=``, ``value_mask=`` and ``key_mask=`` ((batch, T) each) are ANDed
+    into the attention mask as in Keras.
 
     Parameters
     ----------
@@ -103,10 +105,19 @@ class MultiHeadAttention(Layer):
             query, value, key = (list(query) + [None])[:3]
         if value is None:
             raise ValueError(f"{type(self).__name__} needs query and value: layer(query, value)")
+        if self._query_mask_from_query:
+            # Keras 3's MultiHeadAttention.call replaces `query_mask` by the query's own
+            # Keras mask: an explicit query_mask= changes nothing (keras.io's translation
+            # Transformer passes one with a query that has no mask; its padded steps then
+            # attend to every key)
+            query_mask = None
         masks = {"query_mask": query_mask if query_mask is not None
                  else getattr(query, "_keras_mask", None),
                  "value_mask": value_mask if value_mask is not None
-                 else getattr(value, "_keras_mask", None)}
+                 else getattr(value, "_keras_mask", None),
+                 # Keras fills key_mask from an explicit key's own mask as well
+                 "key_mask": key_mask if key_mask is not None
+                 else getattr(key, "_keras_mask", None) if key is not None else None}
         inputs = [query, value] + ([key] if key is not None else [])
         extra = {"return_attention_scores": True} if return_attention_scores else {}
         self._scores_wanted = bool(return_attention_scores)
@@ -115,6 +126,8 @@ class MultiHeadAttention(Layer):
                                     use_causal_mask=use_causal_mask, **masks, **extra)
         finally:
             self._scores_wanted = False
+
+    _query_mask_from_query = True  # GroupQueryAttention takes an explicit one, as Keras'
 
     def _check_input(self, shapes):
         for what, s in zip(("query", "value", "key"), shapes):
@@ -147,13 +160,14 @@ class MultiHeadAttention(Layer):
         return y
 
     def call(self, inputs, training=False, attention_mask=None, use_causal_mask=False,
-             query_mask=None, value_mask=None, return_attention_scores=False):
+             query_mask=None, value_mask=None, key_mask=None, return_attention_scores=False):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
         q = self._project(query, self.query_kernel, self.query_bias)
         k = self._project(key, self.key_kernel, self.key_bias)
         v = self._project(value, self.value_kernel, self.value_bias)
-        mask = self._combined_mask(query, value, attention_mask, query_mask, value_mask)
+        mask = self._combined_mask(query, value, attention_mask, query_mask, value_mask,
+                                   key_mask)
         scores = None
         if return_attention_scores or (training and self.dropout):
             o, scores = self._attend(q, k, v, mask, use_causal_mask, training)
@@ -194,8 +208,13 @@ class MultiHeadAttention(Layer):
         return ops.reshape(ops.transpose(o, (0, 2, 1, 3)), (-1, Tq, H * vd)), probs
 
     @staticmethod
-    def _combined_mask(query, value, attention_mask, query_mask, value_mask):
-        """Keras' rule: attention_mask & query_mask[:, :, None] & value_mask[:, None, :]."""
+    def _combined_mask(query, value, attention_mask, query_mask, value_mask, key_mask=None):
+        """Keras' rule: attention_mask & query_mask[:, :, None] & value_mask[:, None, :]
+        & key_mask[:, None, :] (the key's padding is the value's time axis too)."""
+        if key_mask is not None:
+            Tk = value.shape[1]
+            km = ops.reshape(key_mask, (-1, Tk))
+            value_mask = km if value_mask is None else ops.reshape(value_mask, (-1, Tk)) * km
         if query_mask is None and value_mask is None:
             return attention_mask
         Tq, Tk = query.shape[1], value.shape[1]

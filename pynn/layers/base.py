@@ -77,6 +77,14 @@ def clear_session():
     _name_counts.clear()
 
 
+class VariableWrittenWhileTraced(Exception):
+    """A layer's call() assigned a Variable while pynn traced it into a compiled
+    program. The program could not replay that write at every batch (keras.io's
+    PixelCNN re-masks its kernel with ``kernel.assign(kernel * mask)`` in call()), so
+    the model's fit / evaluate / predict run their steps eagerly instead, as Keras
+    does; this exception only carries that news from the trace to the trainer."""
+
+
 class Variable(np.ndarray):
     """A layer weight: a float32 NumPy array with Keras' Variable conveniences.
 
@@ -168,6 +176,8 @@ class Variable(np.ndarray):
         >>> layer.bias.assign([0.5, -0.5]).numpy()
         array([ 0.5, -0.5], dtype=float32)
         """
+        if _C.is_tracing():
+            raise VariableWrittenWhileTraced(self.name)
         value = np.asarray(value, dtype=np.float32)
         if value.shape != self.shape:
             raise ValueError(f"Variable '{self.name}': cannot assign a value of shape {value.shape} "
@@ -201,6 +211,8 @@ class Variable(np.ndarray):
         >>> v.assign_add(1.5)
         Variable([1.5, 1.5], dtype=float32)
         """
+        if _C.is_tracing():
+            raise VariableWrittenWhileTraced(self.name)
         return self.assign(np.asarray(self) + self._operand(value, "assign_add"))
 
     def assign_sub(self, value):
@@ -221,6 +233,8 @@ class Variable(np.ndarray):
         >>> v.assign_sub([0.5, 1.0])
         Variable([0.5, 0. ], dtype=float32)
         """
+        if _C.is_tracing():
+            raise VariableWrittenWhileTraced(self.name)
         return self.assign(np.asarray(self) - self._operand(value, "assign_sub"))
 
     @property

@@ -79,6 +79,8 @@ class GroupQueryAttention(MultiHeadAttention):
     (2, 4, 5, 5)
     """
 
+    _query_mask_from_query = False  # Keras' GroupedQueryAttention.call keeps query_mask=
+
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0,
                  use_bias=True, sliding_window=None, flash_attention=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -146,13 +148,14 @@ class GroupQueryAttention(MultiHeadAttention):
         return mask * band
 
     def call(self, inputs, training=False, attention_mask=None, use_causal_mask=False,
-             query_mask=None, value_mask=None, return_attention_scores=False):
+             query_mask=None, value_mask=None, key_mask=None, return_attention_scores=False):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
         q = self._project(query, self.query_kernel, self.query_bias)
         k = self._shared_heads(self._project(key, self.key_kernel, self.key_bias))
         v = self._shared_heads(self._project(value, self.value_kernel, self.value_bias))
-        mask = self._combined_mask(query, value, attention_mask, query_mask, value_mask)
+        mask = self._combined_mask(query, value, attention_mask, query_mask, value_mask,
+                                   key_mask)
         if self.sliding_window is not None:
             mask = self._window(mask, int(query.shape[1]), int(value.shape[1]))
         scores = None
