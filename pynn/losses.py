@@ -199,6 +199,17 @@ def _make(cls_name, fn_name, defaults, doc, masking=()):
         self.ignore_class = None if ignore is None else int(ignore)
 
     def get_config(self):
+        """Returns the loss's settings, ``ignore_class`` with them when it is set.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> pynn.losses.SparseCategoricalCrossentropy(ignore_class=0).get_config()["ignore_class"]
+        0
+        """
         cfg = Loss.get_config(self)
         if self.ignore_class is not None:
             cfg["ignore_class"] = self.ignore_class
