@@ -1343,3 +1343,51 @@ def test_metric_call_updates_and_returns_the_result():
     assert m(np.array([1]), np.array([[0.2, 0.8]], np.float32)) == pytest.approx(2 / 3)
     mean = pynn.metrics.Mean()
     assert mean(pynn.Tensor(np.float32(3.0))) == 3.0
+
+
+# ------------------------------------------------------------------ actor_critic_cartpole
+# https://keras.io/examples/rl/actor_critic_cartpole/: huber_loss(ops.expand_dims(value, 0),
+# ops.expand_dims(ret, 0)) passes the critic's value as y_true. The fused losses gave y_true
+# no gradient (documented as data), so the critic learned only from the actor's term: a
+# silently different update (the critic's bias gradient was off, its kernel's by 3x its size).
+
+@pytest.mark.parametrize("name,kw", [("MeanSquaredError", {}), ("MeanAbsoluteError", {}),
+                                     ("Huber", {"delta": 0.15}), ("BinaryCrossentropy", {}),
+                                     ("BinaryCrossentropy", {"from_logits": True,
+                                                             "label_smoothing": 0.1}),
+                                     ("CategoricalCrossentropy", {}),
+                                     ("CategoricalCrossentropy", {"from_logits": True})])
+def test_losses_differentiate_a_y_true_that_needs_it(name, kw):
+    rng = np.random.default_rng(6)
+    t0 = rng.uniform(0.3, 0.7, (3, 4)).astype(np.float32)
+    # 0.2 from y_true: central differences never straddle MAE's or Huber's kink
+    p0 = (t0 + rng.choice([-0.2, 0.2], (3, 4))).astype(np.float32)
+    w = np.array([1.0, 0.5, 2.0], np.float32)
+    loss = getattr(pynn.losses, name)(**kw)
+    t = pynn.Tensor(t0.copy(), requires_grad=True)
+    p = pynn.Tensor(p0.copy(), requires_grad=True)
+    value = loss(t, p, sample_weight=w)
+    value.backward()
+    # the same value as the fused op on data, and central differences for y_true's gradient
+    np.testing.assert_allclose(value.numpy(), loss(t0, p0, sample_weight=w).numpy(), rtol=1e-5)
+    h, num = 1e-3, np.zeros_like(t0, np.float64)
+    for i in np.ndindex(t0.shape):
+        up, dn = t0.astype(np.float64).copy(), t0.astype(np.float64).copy()
+        up[i] += h
+        dn[i] -= h
+        num[i] = (float(loss(up.astype(np.float32), p0, sample_weight=w).numpy())
+                  - float(loss(dn.astype(np.float32), p0, sample_weight=w).numpy())) / (2 * h)
+    np.testing.assert_allclose(np.asarray(t.grad), num, rtol=2e-2, atol=2e-4)
+    assert np.abs(np.asarray(p.grad)).max() > 0
+
+
+def test_critic_value_as_y_true_gets_keras_gradient():
+    keras = _keras()
+    import torch
+    v0 = np.array([[0.4], [2.5], [-0.2]], np.float32)
+    ret = np.array([[0.1], [0.3], [0.2]], np.float32)
+    kv = torch.tensor(v0, requires_grad=True)
+    keras.losses.Huber()(kv, ret).backward()
+    v = pynn.Tensor(v0, requires_grad=True)
+    pynn.losses.Huber()(v, ret).backward()
+    np.testing.assert_allclose(np.asarray(v.grad), kv.grad.numpy(), rtol=1e-6, atol=1e-7)
