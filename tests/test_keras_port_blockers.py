@@ -1092,7 +1092,7 @@ def test_dataset_batches_answer_numpy_as_tf_tensors_do():
     assert isinstance(inputs, np.ndarray)  # still an array for everything else
 
 
-# ------------------------------------------------------------------ neural_machine_translation_with_transformer
+# ------------------------------------------------------------------ nmt with transformer
 # https://keras.io/examples/nlp/neural_machine_translation_with_transformer/ (Keras 3): the
 # decoder's cross-attention is called with key_mask=encoder_outputs_padding_mask. pynn's
 # MultiHeadAttention accepted key_mask and dropped it, so the padded source steps were
@@ -1225,7 +1225,7 @@ def test_assign_in_call_trains_as_keras():
                                rtol=1e-4, atol=1e-5)
 
 
-# ------------------------------------------------------------------ neural_machine_translation_with_transformer
+# ------------------------------------------------------------------ nmt with transformer
 # compile(loss=SparseCategoricalCrossentropy(ignore_class=0)) was refused (TypeError), and a
 # sequence output's Keras mask (padded steps) did not leave the loss nor the accuracy as in
 # Keras 3 (Loss.__call__ and MeanMetricWrapper apply the mask of y_pred).

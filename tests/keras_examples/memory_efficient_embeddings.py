@@ -13,8 +13,9 @@ tf.expand_dims / tf.cast -> ops.expand_dims / ops.cast); StringLookup and
 tf.lookup.StaticHashTable (TensorFlow-only in Keras 3) become ops.take of the same
 tables as NumPy arrays, inside a Lambda for the Sequential encoders; MovieLens 1M
 (downloaded) is replaced by synthetic ratings of 2600 users on 200 movies (6040 /
-3706; enough users that the quotient index stays below the 52 buckets) from latent tastes, movies sorted by popularity as the tutorial's blocks are
-(40 / 60 / 100 movies; 400 / 1300 / rest); make_csv_dataset is NumPy arrays; 3
+3706; enough users that the quotient index stays below the 52 buckets) from latent
+tastes, movies sorted by popularity as the tutorial's blocks are (40 / 60 / 100
+movies; 400 / 1300 / rest); make_csv_dataset is NumPy arrays; 3
 epochs, batch 128 and lr 1e-3 as in the tutorial, in a fixed order. No dropout: both
 models' training is compared with Keras from the same weights."""
 import numpy as np

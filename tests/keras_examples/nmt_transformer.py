@@ -1,20 +1,20 @@
 """keras.io's "English-to-Spanish translation with a sequence-to-sequence Transformer"
 (https://keras.io/examples/nlp/neural_machine_translation_with_transformer/), Keras 3
 version, shrunk: PositionalEmbedding with compute_mask = ops.not_equal(inputs, 0), the
-TransformerEncoder that turns its Keras mask into an attention_mask
-(ops.cast(mask[:, None, :], "int32")), the TransformerDecoder called on the list
-[x, encoder_outputs] that receives the list of both masks, builds the causal mask with
-ops.arange / ops.tile and passes query_mask= and key_mask= to MultiHeadAttention; the
-functional encoder, decoder and dict-input transformer; compile("rmsprop",
+TransformerEncoder that turns its Keras mask into an attention_mask (ops.cast(mask[:,
+None, :], "int32")), the TransformerDecoder called on the list [x, encoder_outputs] that
+receives the list of both masks, builds the causal mask with ops.arange / ops.tile and
+passes query_mask= and key_mask= to MultiHeadAttention; the functional encoder, decoder
+and dict-input transformer; compile("rmsprop",
 SparseCategoricalCrossentropy(ignore_class=0), ["accuracy"]); fit; greedy
 decode_sequence. Changes: the Anki corpus (downloaded) and TextVectorization + tf.data
-(TensorFlow-only in Keras 3) are replaced by a synthetic word-for-word "translation"
-of sentences over a 24-word vocabulary, vectorized in NumPy as TextVectorization does
-("" = 0, "[UNK]" = 1, then words by frequency); the custom standardization is not
-needed (no punctuation). vocab 28, all of the Spanish words (15000), sequence_length 10 (20), embed_dim 16
-(256), latent_dim 32 (2048), 2 heads (8), batch 32 (64), 3 epochs (1). The decoder has
-Dropout(0.5): Keras and pynn are compared on what draws no masks (untrained predictions,
-an untrained evaluate, the untrained greedy decoding)."""
+(TensorFlow-only in Keras 3) are replaced by a synthetic word-for-word "translation" of
+sentences over a 24-word vocabulary, vectorized in NumPy as TextVectorization does ("" =
+0, "[UNK]" = 1, then words by frequency); the custom standardization is not needed (no
+punctuation). vocab 28, all of the Spanish words (15000), sequence_length 10 (20),
+embed_dim 16 (256), latent_dim 32 (2048), 2 heads (8), batch 32 (64), 3 epochs (1). The
+decoder has Dropout(0.5): Keras and pynn are compared on what draws no masks (untrained
+predictions, an untrained evaluate, the untrained greedy decoding)."""
 import numpy as np
 
 import keras
