@@ -5,7 +5,7 @@ import inspect
 
 import numpy as np
 
-from . import ops
+from . import _C, ops
 from .ops import losses as fused_losses
 from .ops.symbolic import symbolic_aware
 from ._names import unknown_name
@@ -108,10 +108,42 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        mask = getattr(y_pred, "_keras_mask", None)
+        if mask is not None or getattr(self, "ignore_class", None) is not None:
+            return self._masked(y_true, y_pred, sample_weight, mask)
         if self.reduction == "sum":
             per = self.call(y_true, y_pred, sample_weight, "none")
             return ops.sum(per)
         return self.call(y_true, y_pred, sample_weight, self.reduction)
+
+    def _masked(self, y_true, y_pred, sample_weight, mask):
+        """Keras 3's Loss.__call__ with a mask: the Keras mask of ``y_pred`` (a padded
+        sequence's steps) and, with ``ignore_class``, the steps whose label is that class
+        leave the loss; the mean is over the steps that remain (Keras' apply_mask weighs
+        them total / (valid + epsilon))."""
+        valid = None
+        ignore = getattr(self, "ignore_class", None)
+        if ignore is not None:
+            y_true = y_true if isinstance(y_true, _C.Tensor) else ops.convert_to_tensor(
+                np.asarray(y_true, np.float32))
+            if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+                y_true = ops.squeeze(y_true, -1)
+            valid = ops.cast(ops.not_equal(y_true, float(ignore)), "float32")
+            y_true = y_true * valid  # an ignored label becomes class 0, its loss then 0
+        per = self.call(y_true, y_pred, sample_weight, "none")
+        if mask is not None:
+            mask = ops.cast(mask, "float32")
+            if tuple(mask.shape[1:]) == tuple(per.shape[1:]):
+                valid = mask if valid is None else valid * mask
+        if valid is None:  # a mask that is not per loss value: as without one
+            return ops.sum(per) if self.reduction == "sum" else \
+                self.call(y_true, y_pred, sample_weight, self.reduction)
+        per = per * valid
+        if self.reduction in ("none", None):
+            return per
+        if self.reduction == "sum":
+            return ops.sum(per)
+        return ops.sum(per) / (ops.sum(valid) + np.float32(EPSILON))
 
     def get_config(self):
         """Returns the loss's settings as a JSON-serialisable dict.
@@ -154,12 +186,35 @@ def _snake(name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _make(cls_name, fn_name, defaults, doc):
+def _make(cls_name, fn_name, defaults, doc, masking=()):
     def __init__(self, *, name=None, reduction="sum_over_batch_size", **kw):
-        unknown = set(kw) - set(defaults)
+        unknown = set(kw) - set(defaults) - set(masking)
         if unknown:
             raise TypeError(f"{cls_name}: unexpected argument(s) {sorted(unknown)}")
+        ignore = kw.pop("ignore_class", None)
+        if ignore is not None and (isinstance(ignore, bool)
+                                   or not isinstance(ignore, (int, np.integer))):
+            raise TypeError(f"{cls_name}: ignore_class must be an int or None, got {ignore!r}")
         Loss.__init__(self, name=name or fn_name, reduction=reduction, **{**defaults, **kw})
+        # not an attribute of the fused op: Loss.__call__ masks the labels of this class
+        self.ignore_class = None if ignore is None else int(ignore)
+
+    def get_config(self):
+        """Returns the loss's settings, ``ignore_class`` with them when it is set.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> pynn.losses.SparseCategoricalCrossentropy(ignore_class=0).get_config()["ignore_class"]
+        0
+        """
+        cfg = Loss.get_config(self)
+        if self.ignore_class is not None:
+            cfg["ignore_class"] = self.ignore_class
+        return cfg
 
     def call(self, y_true, y_pred, sample_weight=None, reduction="sum_over_batch_size"):
         """Computes the loss with an explicit reduction (``loss(y_true, y_pred)`` uses
@@ -197,7 +252,10 @@ def _make(cls_name, fn_name, defaults, doc):
     # ones), recorded as a graph node when met with symbolic tensors
     fused = symbolic_aware(getattr(fused_losses, fn_name))
 
-    return type(cls_name, (Loss,), {"__init__": __init__, "call": call, "__doc__": doc})
+    attrs = {"__init__": __init__, "call": call, "__doc__": doc}
+    if masking:
+        attrs["get_config"] = get_config
+    return type(cls_name, (Loss,), attrs)
 
 
 MeanSquaredError = _make("MeanSquaredError", "mean_squared_error", {}, """Mean of squared errors:
@@ -361,6 +419,9 @@ Parameters
 ----------
 from_logits : bool, default False
     Whether ``y_pred`` holds logits rather than probabilities.
+ignore_class : int, optional
+    Labels of this class (a padding id) contribute nothing: their loss is 0 and
+    the mean is over the other labels only, as in Keras.
 name : str, optional
     The loss's name in logs (default: its snake-case function name).
 reduction : {"sum_over_batch_size", "sum", "none"}, default "sum_over_batch_size"
@@ -373,7 +434,10 @@ Examples
 >>> pynn.losses.SparseCategoricalCrossentropy(reduction="none")(np.array([1, 1]),
 ...                                                             y_pred).numpy().round(4)
 array([0.1054, 1.6094], dtype=float32)
-""")
+>>> loss = pynn.losses.SparseCategoricalCrossentropy(ignore_class=0)
+>>> round(float(loss(np.array([1, 0]), y_pred).numpy()), 4)  # the mean of 0.1054 alone
+0.1054
+""", masking=("ignore_class",))
 
 EPSILON = 1e-7  # Keras' backend.epsilon()
 

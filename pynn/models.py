@@ -15,6 +15,7 @@ from .layers.base import (Layer, checked_weight_value, losses_used, resolve_trai
 from .layers.core import InputLayer
 from .tensor import Tensor
 from .trainer import Trainer
+from .trainer.steps import RetryInPython
 
 __all__ = ["Model", "Sequential", "load_model", "save_model"]
 
@@ -503,7 +504,8 @@ class Model(Trainer, Layer):
             self._ensure_built([inputs.shape])
         if (not training and (training is False or not self._augments_alone())
                 and isinstance(inputs, np.ndarray) and self.built and self._n_outputs() == 1
-                and not (losses_used[0] and self._added_losses())):  # model.losses: run eagerly
+                and not (losses_used[0] and self._added_losses())  # model.losses: run eagerly
+                and not self.__dict__.get("_steps_in_python", False)):  # call() assigns
             # The cheap inference path: NumPy in, the traced inference program
             # replayed by one C call (no graph is recorded: pass a Tensor for that).
             # A program is cached only for a per-sample shape that passed the checks,
@@ -513,7 +515,10 @@ class Model(Trainer, Layer):
             if fast is None:
                 inputs = self._adjust_rank([as_float_array(inputs, "model input")])[0]
                 self._check_x_shapes([inputs.shape])
-                fast = self._fast_path(tuple(inputs.shape[1:]))
+                try:
+                    fast = self._fast_path(tuple(inputs.shape[1:]))
+                except RetryInPython:  # a layer's call() assigns a variable: run it eagerly
+                    return self.__call__(inputs, training=training, **kwargs)
             run, y_pred = fast
             self._begin_use("calling the model")
             try:

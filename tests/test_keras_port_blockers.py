@@ -1178,3 +1178,302 @@ def test_load_weights_checks_the_hooks_state_before_changing_the_model(tmp_path)
         other.load_weights(path)
     for a, b in zip(other.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+# ------------------------------------------------------------------ nmt with transformer
+# https://keras.io/examples/nlp/neural_machine_translation_with_transformer/ (Keras 3): the
+# decoder's cross-attention is called with key_mask=encoder_outputs_padding_mask. pynn's
+# MultiHeadAttention accepted key_mask and dropped it, so the padded source steps were
+# attended to: a silent wrong number whenever the key's padding is not also the value's mask.
+
+def _mha_inputs():
+    rng = np.random.default_rng(5)
+    q = rng.normal(size=(2, 3, 6)).astype(np.float32)
+    v = rng.normal(size=(2, 5, 6)).astype(np.float32)
+    key_mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], np.float32)
+    return q, v, key_mask
+
+
+def test_mha_key_mask_hides_the_masked_key_steps():
+    q, v, key_mask = _mha_inputs()
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    out = mha(q, v, key_mask=key_mask).numpy()
+    # the first sample attends to its first 3 steps only: as if the other 2 were not there
+    np.testing.assert_allclose(out[0], mha(q[:1], v[:1, :3]).numpy()[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[1], mha(q[1:], v[1:]).numpy()[0], rtol=1e-5, atol=1e-6)
+    # ANDed with a value_mask and an attention_mask, as Keras' _compute_attention_mask does
+    value_mask = np.array([[1, 1, 0, 1, 1], [1, 1, 1, 1, 1]], np.float32)
+    both = mha(q, v, key_mask=key_mask, value_mask=value_mask).numpy()
+    np.testing.assert_allclose(both[0], mha(q[:1], v[:1, :2]).numpy()[0], rtol=1e-5, atol=1e-6)
+    causal = np.tril(np.ones((3, 5), np.float32))[None].repeat(2, 0)
+    with_attn = mha(q, v, key_mask=key_mask, attention_mask=causal).numpy()
+    np.testing.assert_allclose(with_attn[0], mha(q[:1], v[:1, :3], attention_mask=causal[:1, :, :3])
+                               .numpy()[0], rtol=1e-5, atol=1e-6)
+
+
+def test_mha_key_mask_in_a_functional_model_and_training():
+    q, v, key_mask = _mha_inputs()
+    qi, vi, mi = pynn.Input((3, 6)), pynn.Input((5, 6)), pynn.Input((5,))
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    model = pynn.Model([qi, vi, mi], mha(qi, vi, key=vi, key_mask=mi))
+    got = model.predict([q, v, key_mask], verbose=0)
+    np.testing.assert_allclose(got[0], mha(q[:1], v[:1, :3]).numpy()[0], rtol=1e-5, atol=1e-6)
+    # the masked steps get no gradient: changing them changes neither loss nor step
+    model.compile("sgd", "mse")
+    v2 = v.copy()
+    v2[0, 3:] += 10.0
+    l1 = model.evaluate([q, v, key_mask], np.zeros_like(q), verbose=0)
+    l2 = model.evaluate([q, v2, key_mask], np.zeros_like(q), verbose=0)
+    assert l1 == pytest.approx(l2, rel=1e-6)
+
+
+def test_mha_key_mask_matches_keras():
+    keras = _keras()
+    q, v, key_mask = _mha_inputs()
+    kmha = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    want = np.asarray(kmha(q, v, key=v, key_mask=key_mask.astype(bool)).detach())
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    mha(q, v)
+    mha.set_weights([np.asarray(w) for w in kmha.get_weights()])
+    np.testing.assert_allclose(mha(q, v, key=v, key_mask=key_mask).numpy(), want,
+                               rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------ pixelcnn
+# https://keras.io/examples/generative/pixelcnn/: PixelConvLayer.call re-masks its kernel with
+# `self.conv.kernel.assign(self.conv.kernel * self.mask)` before convolving. The compiled
+# program ran that write once, while tracing: training then moved the masked taps and every
+# later batch used them — the model saw the pixels it predicts (a silent wrong model).
+
+class _MaskedConv(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.conv = layers.Conv1D(**kwargs)
+
+    def build(self, input_shape):
+        self.conv.build(input_shape)
+        self.mask = np.zeros(self.conv.kernel.shape, np.float32)
+        self.mask[: self.conv.kernel.shape[0] // 2] = 1.0  # only the steps before this one
+
+    def call(self, inputs):
+        self.conv.kernel.assign(self.conv.kernel * self.mask)
+        return self.conv(inputs)
+
+
+def _causal_model(lib_layers, Input, Model, cls):
+    inp = Input((6, 1))
+    return Model(inp, cls(filters=2, kernel_size=3, padding="same")(inp))
+
+
+def test_assign_in_call_is_redone_at_every_step():
+    x = np.random.default_rng(0).normal(size=(32, 6, 1)).astype(np.float32)
+    model = _causal_model(layers, pynn.Input, pynn.Model, _MaskedConv)
+    model.compile(pynn.optimizers.Adam(0.05), "mse")
+    model.fit(x, np.roll(x, -1, axis=1).repeat(2, -1), epochs=3, batch_size=8, verbose=0)
+    base = model.predict(x, verbose=0)
+    # a step's output never depends on that step's own input nor on later ones
+    changed = x.copy()
+    changed[:, 3:] += 1.0
+    moved = model.predict(changed, verbose=0)
+    np.testing.assert_allclose(moved[:, :3], base[:, :3], rtol=0, atol=0)
+    assert np.abs(moved[:, 3] - base[:, 3]).max() < 1e-6  # the masked centre tap stays 0
+    # evaluate and model(x) run it too
+    assert np.isfinite(model.evaluate(x, x.repeat(2, -1), verbose=0))
+    np.testing.assert_allclose(model(x).numpy(), base, rtol=1e-6, atol=1e-6)
+
+
+def test_assign_in_call_trains_as_keras():
+    keras = _keras()
+
+    class KMaskedConv(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__()
+            self.conv = keras.layers.Conv1D(**kwargs)
+
+        def build(self, input_shape):
+            self.conv.build(input_shape)
+            self.mask = np.zeros(tuple(self.conv.kernel.shape), np.float32)
+            self.mask[: self.conv.kernel.shape[0] // 2] = 1.0
+
+        def call(self, inputs):
+            self.conv.kernel.assign(self.conv.kernel * self.mask)
+            return self.conv(inputs)
+
+    x = np.random.default_rng(1).normal(size=(32, 6, 1)).astype(np.float32)
+    y = np.roll(x, -1, axis=1).repeat(2, -1)
+    kmodel = _causal_model(None, keras.Input, keras.Model, KMaskedConv)
+    model = _causal_model(layers, pynn.Input, pynn.Model, _MaskedConv)
+    model.set_weights([np.asarray(w) for w in kmodel.get_weights()])
+    kmodel.compile(keras.optimizers.Adam(0.05), "mse")
+    model.compile(pynn.optimizers.Adam(0.05), "mse")
+    kh = kmodel.fit(x, y, epochs=3, batch_size=8, verbose=0, shuffle=False).history["loss"]
+    h = model.fit(x, y, epochs=3, batch_size=8, verbose=0, shuffle=False).history["loss"]
+    np.testing.assert_allclose(h, kh, rtol=1e-4)
+    np.testing.assert_allclose(model.predict(x, verbose=0), kmodel.predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------ nmt with transformer
+# compile(loss=SparseCategoricalCrossentropy(ignore_class=0)) was refused (TypeError), and a
+# sequence output's Keras mask (padded steps) did not leave the loss nor the accuracy as in
+# Keras 3 (Loss.__call__ and MeanMetricWrapper apply the mask of y_pred).
+
+def test_ignore_class_is_a_masked_mean():
+    rng = np.random.default_rng(2)
+    p = rng.random((3, 4, 5)).astype(np.float32)
+    p /= p.sum(-1, keepdims=True)
+    y = np.array([[1, 2, 0, 0], [3, 0, 0, 0], [4, 4, 1, 0]])
+    per = -np.log(np.take_along_axis(p.astype(np.float64), y[..., None], -1))[..., 0]
+    keep = y != 0
+    loss = pynn.losses.SparseCategoricalCrossentropy(ignore_class=0)
+    np.testing.assert_allclose(loss(y, p).numpy(), per[keep].mean(), rtol=1e-6)
+    none = pynn.losses.SparseCategoricalCrossentropy(ignore_class=0, reduction="none")
+    np.testing.assert_allclose(none(y, p).numpy(), np.where(keep, per, 0), rtol=1e-6)
+    # an ignored label outside the classes (-1) is accepted and ignored
+    y2 = np.where(keep, y, -1)
+    loss2 = pynn.losses.SparseCategoricalCrossentropy(ignore_class=-1)
+    np.testing.assert_allclose(loss2(y2, p).numpy(), per[keep].mean(), rtol=1e-6)
+    with pytest.raises(TypeError, match="ignore_class must be an int"):
+        pynn.losses.SparseCategoricalCrossentropy(ignore_class="pad")
+
+
+def _masked_seq_model(K, weights=None):
+    inp = K.Input((5,))
+    x = K.layers.Embedding(12, 4, mask_zero=True)(inp)
+    out = K.layers.Dense(6, activation="softmax")(x)
+    model = K.Model(inp, out)
+    if weights is not None:
+        model.set_weights(weights)
+    model.compile("adam", K.losses.SparseCategoricalCrossentropy(ignore_class=-1),
+                  metrics=["accuracy"])
+    return model
+
+
+def test_output_mask_and_ignore_class_match_keras():
+    keras = _keras()
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 12, (16, 5))
+    x[:, 3:] = 0
+    x[::2, 2] = 0  # padded steps (Embedding mask) ...
+    y = rng.integers(0, 6, (16, 5))
+    y[1::4, 1] = -1  # ... and ignored labels elsewhere
+    kmodel = _masked_seq_model(keras)
+    model = _masked_seq_model(pynn, [np.asarray(w) for w in kmodel.get_weights()])
+    want = kmodel.evaluate(x, y, verbose=0, batch_size=8)
+    got = model.evaluate(x, y, verbose=0, batch_size=8)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    kh = kmodel.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False).history
+    h = model.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False).history
+    for k in ("loss", "accuracy"):
+        np.testing.assert_allclose(h[k], kh[k], rtol=1e-4)
+
+
+# ------------------------------------------------------------------ memory_efficient_embeddings
+# MDEmbedding appends to two lists in turn (encoders, projectors). Keras orders a layer's
+# weights by when each sub-layer was tracked (appended), pynn listed them attribute by
+# attribute: get_weights / set_weights between the two put weights into the wrong sub-layers
+# (refused here by a shape; silent when the shapes agree).
+
+class _TwoLists(layers.Layer):
+    def __init__(self, K):
+        super().__init__()
+        self.first, self.second = [], []
+        for units in (3, 4):
+            self.first.append(K.layers.Dense(units))
+            self.second.append(K.layers.Dense(units))
+        self.last = K.layers.Dense(2)
+
+    def call(self, x):
+        for a, b in zip(self.first, self.second):
+            x = b(a(x))
+        return self.last(x)
+
+
+def test_sublayers_appended_in_turn_keep_keras_weight_order():
+    layer = _TwoLists(pynn)
+    layer(np.zeros((1, 2), np.float32))
+    assert [w.shape for w in layer.weights] == [(2, 3), (3,), (3, 3), (3,), (3, 4), (4,),
+                                                (4, 4), (4,), (4, 2), (2,)]
+
+
+def test_sublayers_appended_in_turn_match_keras():
+    keras = _keras()
+
+    class KTwoLists(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.first, self.second = [], []
+            for units in (3, 4):
+                self.first.append(keras.layers.Dense(units))
+                self.second.append(keras.layers.Dense(units))
+            self.last = keras.layers.Dense(2)
+
+        def call(self, x):
+            for a, b in zip(self.first, self.second):
+                x = b(a(x))
+            return self.last(x)
+
+    x = np.random.default_rng(4).normal(size=(3, 2)).astype(np.float32)
+    k = KTwoLists()
+    want = np.asarray(k(x).detach())
+    p = _TwoLists(pynn)
+    p(x)
+    p.set_weights([np.asarray(w) for w in k.get_weights()])
+    np.testing.assert_allclose(p(x).numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------ quickstart for experts
+# https://www.tensorflow.org/tutorials/quickstart/advanced: `train_loss(loss)` calls a metric
+
+def test_metric_call_updates_and_returns_the_result():
+    m = pynn.metrics.SparseCategoricalAccuracy()
+    assert m(np.array([1, 0]), np.array([[0.2, 0.8], [0.3, 0.7]], np.float32)) == 0.5
+    assert m(np.array([1]), np.array([[0.2, 0.8]], np.float32)) == pytest.approx(2 / 3)
+    mean = pynn.metrics.Mean()
+    assert mean(pynn.Tensor(np.float32(3.0))) == 3.0
+
+
+# ------------------------------------------------------------------ actor_critic_cartpole
+# https://keras.io/examples/rl/actor_critic_cartpole/: huber_loss(ops.expand_dims(value, 0),
+# ops.expand_dims(ret, 0)) passes the critic's value as y_true. The fused losses gave y_true
+# no gradient (documented as data), so the critic learned only from the actor's term: a
+# silently different update (the critic's bias gradient was off, its kernel's by 3x its size).
+
+@pytest.mark.parametrize("name,kw", [("MeanSquaredError", {}), ("MeanAbsoluteError", {}),
+                                     ("Huber", {"delta": 0.15}), ("BinaryCrossentropy", {}),
+                                     ("BinaryCrossentropy", {"from_logits": True,
+                                                             "label_smoothing": 0.1}),
+                                     ("CategoricalCrossentropy", {}),
+                                     ("CategoricalCrossentropy", {"from_logits": True})])
+def test_losses_differentiate_a_y_true_that_needs_it(name, kw):
+    rng = np.random.default_rng(6)
+    t0 = rng.uniform(0.3, 0.7, (3, 4)).astype(np.float32)
+    # 0.2 from y_true: central differences never straddle MAE's or Huber's kink
+    p0 = (t0 + rng.choice([-0.2, 0.2], (3, 4))).astype(np.float32)
+    w = np.array([1.0, 0.5, 2.0], np.float32)
+    loss = getattr(pynn.losses, name)(**kw)
+    t = pynn.Tensor(t0.copy(), requires_grad=True)
+    p = pynn.Tensor(p0.copy(), requires_grad=True)
+    value = loss(t, p, sample_weight=w)
+    value.backward()
+    # the same value as the fused op on data, and central differences for y_true's gradient
+    np.testing.assert_allclose(value.numpy(), loss(t0, p0, sample_weight=w).numpy(), rtol=1e-5)
+    h, num = 1e-3, np.zeros_like(t0, np.float64)
+    for i in np.ndindex(t0.shape):
+        up, dn = t0.astype(np.float64).copy(), t0.astype(np.float64).copy()
+        up[i] += h
+        dn[i] -= h
+        num[i] = (float(loss(up.astype(np.float32), p0, sample_weight=w).numpy())
+                  - float(loss(dn.astype(np.float32), p0, sample_weight=w).numpy())) / (2 * h)
+    np.testing.assert_allclose(np.asarray(t.grad), num, rtol=2e-2, atol=2e-4)
+    assert np.abs(np.asarray(p.grad)).max() > 0
+
+
+def test_critic_value_as_y_true_gets_keras_gradient():
+    keras = _keras()
+    import torch
+    v0 = np.array([[0.4], [2.5], [-0.2]], np.float32)
+    ret = np.array([[0.1], [0.3], [0.2]], np.float32)
+    kv = torch.tensor(v0, requires_grad=True)
+    keras.losses.Huber()(kv, ret).backward()
+    v = pynn.Tensor(v0, requires_grad=True)
+    pynn.losses.Huber()(v, ret).backward()
+    np.testing.assert_allclose(np.asarray(v.grad), kv.grad.numpy(), rtol=1e-6, atol=1e-7)

@@ -247,14 +247,17 @@ def test_hinge_label_mapping_follows_keras():
     assert L.hinge([[0.0, 0.5]], p).item() == pytest.approx((1.0 + 1.25) / 2)
 
 
-def test_y_true_and_sample_weight_get_no_gradient():
+def test_sample_weight_gets_no_gradient_and_y_true_keras_one():
+    # y_true that needs a gradient gets Keras' (keras.io's actor-critic passes the
+    # critic's value as y_true; tests/test_keras_port_blockers.py), sample_weight none
     p = pynn.Tensor(np.full((3, 2), 0.4, np.float32), requires_grad=True)
     t = pynn.Tensor(np.ones((3, 2), np.float32), requires_grad=True)
     w = pynn.Tensor(np.ones(3, np.float32), requires_grad=True)
     L.mean_squared_error(t, p, sample_weight=w).backward()
     assert p.grad is not None and np.abs(p.grad).sum() > 0
-    for x in (t, w):
-        assert x.grad is None or not np.any(x.grad)
+    # d/dt of sum_b mean_j (p - t)^2 / 3 = -2 (p - t) / (2 * 3)
+    np.testing.assert_allclose(np.asarray(t.grad), np.full((3, 2), 0.2, np.float32), rtol=1e-6)
+    assert w.grad is None or not np.any(w.grad)
 
 
 # ------------------------------------------------------------------ shapes

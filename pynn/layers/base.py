@@ -8,6 +8,7 @@ copies."""
 import contextlib
 import functools
 import inspect
+import itertools
 import re
 import threading
 
@@ -75,6 +76,17 @@ def clear_session():
     'dense'
     """
     _name_counts.clear()
+
+
+_attach_clock = itertools.count()  # orders layer creation and attribute assignment
+
+
+class VariableWrittenWhileTraced(Exception):
+    """A layer's call() assigned a Variable while pynn traced it into a compiled
+    program. The program could not replay that write at every batch (keras.io's
+    PixelCNN re-masks its kernel with ``kernel.assign(kernel * mask)`` in call()), so
+    the model's fit / evaluate / predict run their steps eagerly instead, as Keras
+    does; this exception only carries that news from the trace to the trainer."""
 
 
 class Variable(np.ndarray):
@@ -168,6 +180,8 @@ class Variable(np.ndarray):
         >>> layer.bias.assign([0.5, -0.5]).numpy()
         array([ 0.5, -0.5], dtype=float32)
         """
+        if _C.is_tracing():
+            raise VariableWrittenWhileTraced(self.name)
         value = np.asarray(value, dtype=np.float32)
         if value.shape != self.shape:
             raise ValueError(f"Variable '{self.name}': cannot assign a value of shape {value.shape} "
@@ -201,6 +215,8 @@ class Variable(np.ndarray):
         >>> v.assign_add(1.5)
         Variable([1.5, 1.5], dtype=float32)
         """
+        if _C.is_tracing():
+            raise VariableWrittenWhileTraced(self.name)
         return self.assign(np.asarray(self) + self._operand(value, "assign_add"))
 
     def assign_sub(self, value):
@@ -221,6 +237,8 @@ class Variable(np.ndarray):
         >>> v.assign_sub([0.5, 1.0])
         Variable([0.5, 0. ], dtype=float32)
         """
+        if _C.is_tracing():
+            raise VariableWrittenWhileTraced(self.name)
         return self.assign(np.asarray(self) - self._operand(value, "assign_sub"))
 
     @property
@@ -443,6 +461,7 @@ class Layer:
         # write get_config() can still be saved and rebuilt (see get_config)
         obj = super().__new__(cls)
         obj._init_args = (args, kwargs)
+        obj._born = next(_attach_clock)  # (the order of sub-layers: see _child_layers)
         return obj
 
     def __init__(self, name=None, trainable=True, input_shape=None, input_dim=None, dtype=None,
@@ -554,26 +573,38 @@ class Layer:
                 and all(value is not w for w in self.weights)):
             self._weights.append(value)
             self.tensor(value)  # ops on it in call() reach its gradient, as add_weight's
+        if isinstance(value, (Layer, list, tuple, dict)) and not name.startswith("_"):
+            self.__dict__.setdefault("_attached", {})[name] = next(_attach_clock)
         object.__setattr__(self, name, value)
 
     def _child_layers(self):
         """The layers this layer holds in its attributes (alone, or in lists, tuples or
-        dicts), in the order of the attributes: Keras tracks these, so their weights are
-        this layer's weights — trained, saved and frozen with it. Read from the
-        attributes each time, so that a list filled after assignment counts too."""
+        dicts): Keras tracks these, so their weights are this layer's weights — trained,
+        saved and frozen with it. Read from the attributes each time, so that a list
+        filled after assignment counts too. In Keras' order, the order they were
+        tracked in: an attribute when it is set, a list's layers when the list is set or,
+        for those appended later, when appended (keras.io's MDEmbedding appends to two
+        lists in turn: its weights interleave) — the time a layer was made stands for
+        the time it was appended, which pynn's plain lists do not see."""
         found, seen = [], {id(self)}
+        attached = self.__dict__.get("_attached", {})
         for key, value in self.__dict__.items():
             # one type test skips most attributes (numbers, strings, arrays, functions):
             # fit asks for the trainable weights, hence this, before every epoch
             if not isinstance(value, (Layer, list, tuple, dict)) or key.startswith("_"):
                 continue
-            items = value.values() if isinstance(value, dict) else \
-                value if isinstance(value, (list, tuple)) else (value,)
+            set_at = attached.get(key, -1)
+            if isinstance(value, Layer):
+                items, held = (value,), False
+            else:
+                items, held = value.values() if isinstance(value, dict) else value, True
             for item in items:
                 if isinstance(item, Layer) and id(item) not in seen:
                     seen.add(id(item))
-                    found.append(item)
-        return found
+                    when = max(set_at, getattr(item, "_born", -1)) if held else set_at
+                    found.append((when, len(found), item))
+        found.sort(key=lambda t: t[:2])
+        return [item for _, _, item in found]
 
     def _owner_of(self, var):
         """The layer (this one or one it holds) whose own weight `var` is."""

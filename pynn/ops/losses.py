@@ -16,8 +16,11 @@ losses, as Keras does. ``sample_weight`` (w) has one weight per sample, shape
 
 y_true (N,) against y_pred (N, 1) is accepted (Keras'
 squeeze_or_expand_to_same_rank); other mismatches raise ValueError naming both
-shapes. The gradient flows to ``y_pred`` only: ``y_true`` and
-``sample_weight`` are data and never receive one.
+shapes. The fused op's gradient flows to ``y_pred`` only; a ``y_true`` that needs a
+gradient itself (a Tensor computed from weights, as the critic's value in keras.io's
+actor-critic) takes a path of plain ops that differentiates both, as Keras does
+(mse, mae, huber and the binary / categorical cross-entropies). ``sample_weight`` is
+data.
 
 Numerics: probabilities are clipped to [1e-7, 1 - 1e-7] (float32 bounds, as in
 Keras), and the gradient is zero where the clip is active. ``from_logits=True``
@@ -27,6 +30,8 @@ for categorical cross-entropy, which stay finite and exact at any logit
 sigmoid(x), which caps the loss near 16.1).
 """
 import numbers
+
+import numpy as np
 
 from .. import _C
 from .shape import _tensor
@@ -47,10 +52,71 @@ def _apply(op, y_true, y_pred, sample_weight, reduction, **attrs):
     except (KeyError, TypeError):
         raise ValueError(f"{op}: invalid reduction {reduction!r}; expected one of "
                          f"{sorted(k for k in REDUCTIONS if k)} or None") from None
+    if isinstance(y_true, _C.Tensor) and y_true.requires_grad and op in _COMPOSITE:
+        return _differentiable_in_y_true(op, y_true, y_pred, sample_weight, **attrs)
     inputs = [_tensor(y_pred), _tensor(y_true)]
     if sample_weight is not None:
         inputs.append(_tensor(sample_weight))
     return _C.apply(op, inputs, **attrs)
+
+
+def _per_sample(op, t, p, from_logits=False, label_smoothing=0.0, delta=1.0):
+    """The per-sample loss of `op` from differentiable ops (Keras' formulas)."""
+    from . import activations as act
+    from .. import ops
+    eps = 1e-7
+    if op == "mean_squared_error":
+        return ops.mean(ops.square(p - t), axis=-1)
+    if op == "mean_absolute_error":
+        return ops.mean(ops.abs(p - t), axis=-1)
+    if op == "huber":
+        a = ops.abs(p - t)
+        q = ops.minimum(a, delta)
+        return ops.mean(0.5 * q * q + delta * (a - q), axis=-1)
+    if op == "binary_crossentropy":
+        t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else t
+        if from_logits:
+            return ops.mean(ops.relu(p) - p * t + ops.log1p(ops.exp(-ops.abs(p))), axis=-1)
+        pc = ops.clip(p, eps, 1.0 - eps)
+        return ops.mean(-(t * ops.log(pc) + (1.0 - t) * ops.log(1.0 - pc)), axis=-1)
+    # categorical_crossentropy
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + label_smoothing / p.shape[-1]
+    if from_logits:
+        return -ops.sum(t * act.log_softmax(p, axis=-1), axis=-1)
+    pc = ops.clip(p / ops.sum(p, axis=-1, keepdims=True), eps, 1.0 - eps)
+    return -ops.sum(t * ops.log(pc), axis=-1)
+
+
+def _differentiable_in_y_true(op, y_true, y_pred, sample_weight, reduction, **attrs):
+    """The loss when y_true itself needs a gradient (keras.io's actor-critic passes the
+    critic's value as y_true of Huber): the fused op treats y_true as data, so this
+    path builds the same loss from ops that differentiate both arguments, as Keras."""
+    from .. import ops
+    p = _tensor(y_pred)
+    t = y_true
+    if len(t.shape) == len(p.shape) + 1 and t.shape[-1] == 1:
+        t = ops.squeeze(t, -1)
+    if len(p.shape) == len(t.shape) + 1 and p.shape[-1] == 1:
+        t = ops.expand_dims(t, -1)
+    per = _per_sample(op, t, p, **attrs)
+    w = None
+    if sample_weight is not None:
+        w = ops.stop_gradient(_tensor(sample_weight))  # data, as on the fused path
+        w = ops.reshape(w, (-1,) + (1,) * (len(per.shape) - 1)) * ops.ones_like(per)
+        per = per * w
+    if reduction == "none":
+        return per
+    total = ops.sum(per)
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and w is not None:
+        return total / ops.sum(w)
+    return total / float(max(int(np.prod(per.shape)), 1))
+
+
+_COMPOSITE = ("mean_squared_error", "mean_absolute_error", "huber", "binary_crossentropy",
+              "categorical_crossentropy")
 
 
 def _smoothing(op, label_smoothing):

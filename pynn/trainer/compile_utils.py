@@ -22,7 +22,9 @@ def summed_loss(loss, y, p, w):
     """One output's loss over the batch times its number of samples (a graph op):
     Keras' "<output>_loss" is the mean of the batch losses weighted by batch size.
     A sequence output (batch, steps, ...) has a loss per step, averaged over them."""
-    if hasattr(loss, "call"):
+    masked = getattr(p, "_keras_mask", None) is not None or \
+        getattr(loss, "ignore_class", None) is not None
+    if hasattr(loss, "call") and not masked:  # (a masked mean: the loss's own __call__)
         try:
             per_sample = float(np.prod(p.shape[1:-1])) if len(p.shape) > 2 else 1.0
             total = loss.call(y, p, sample_weight=w, reduction="sum")

@@ -92,14 +92,19 @@ def prepare_y(model, y, n, what="y", output=0):
     if isinstance(model._output_losses()[output], losses_mod.SparseCategoricalCrossentropy):
         n_classes = pred_shape[-1]
         labels = y.reshape(n, -1)
-        # one label per prediction: per sample, or per time step of a sequence output
-        steps = int(np.prod([d for d in pred_shape[1:-1] if d is not None] or [1]))
-        if labels.shape[1] not in (1, steps):
+        # one label per prediction: per sample, or per time step of a sequence output (of
+        # any number of steps when its length is None: the batch's own, checked when run)
+        steps = None if any(d is None for d in pred_shape[1:-1]) else \
+            int(np.prod(pred_shape[1:-1] or [1]))
+        if steps is not None and labels.shape[1] not in (1, steps):
             hint = (f": these look one-hot, so use loss='categorical_crossentropy' (or "
                     f"{what}.argmax(axis=-1))" if y.shape[-1] == n_classes else "")
             raise ValueError(f"sparse_categorical_crossentropy expects one integer label per "
                              f"sample; got {what} of shape {y.shape}{hint}")
         bad = (labels < 0) | (labels >= n_classes) | (labels != np.round(labels))
+        ignore = model._output_losses()[output].ignore_class
+        if ignore is not None:  # the ignored class may lie outside [0, n_classes) (-1)
+            bad &= labels != ignore
         if bad.any():
             i = int(np.argmax(bad.ravel()))
             raise ValueError(f"{what}[{i}] = {labels.ravel()[i]:g} is not a class index in "

@@ -25,13 +25,21 @@ def _n_samples(x):
     return int(np.shape(first)[0])
 
 
+class RetryInPython(Exception):
+    """The model's first trace found a call() that assigns a variable: the compiled
+    loop cannot replay it, so fit / evaluate / predict start again on the eager steps."""
+
+
 class Steps:
     """The overridable steps of `pynn.Model` (mixed into its trainer)."""
 
     def _overrides(self, step):
-        """Whether the model's class replaces the named step (then fit / evaluate /
-        predict call it batch by batch instead of running the compiled loop)."""
-        return getattr(type(self), step) is not getattr(Steps, step)
+        """Whether fit / evaluate / predict call the named step batch by batch instead
+        of running the compiled loop: the model's class replaces it, or a layer's
+        call() assigns a variable (``kernel.assign(kernel * mask)`` in keras.io's
+        PixelCNN), which only an eager step redoes at every batch, as Keras does."""
+        return (getattr(type(self), step) is not getattr(Steps, step)
+                or self.__dict__.get("_steps_in_python", False))
 
     @property
     def metrics(self):

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from .. import _C, losses as losses_mod, metrics as metrics_mod, random as _random
+from .. import _C, losses as losses_mod, metrics as metrics_mod, ops, random as _random
 from .. import py_dataset
 from ..dataset import from_dataset
 from ..data_adapter import check_finite
@@ -24,7 +24,8 @@ from ..metric_state import is_state_metric
 from .compile_utils import CompileMetrics, OutputLoss, logs_from, summed_loss, takes_training
 from . import step_loop
 from .fit_loop import FitLoop
-from .steps import Steps
+from .steps import RetryInPython, Steps
+from ..layers.base import VariableWrittenWhileTraced
 from .data import (batch_size_arg, prepare_x, prepare_ys, sample_weights,
                    unpack_validation)
 
@@ -232,49 +233,66 @@ class Trainer(Steps):
         was_tracing = _C.set_tracing(True)
         was_grad = _C.set_grad_enabled(kind == "train")
         try:
-            xs = [_C.placeholder((1,) + s) for s in x_shapes]
-            self._clear_losses()  # add_loss terms recorded by this trace only
-            preds = self._forward(xs, training=(kind == "train"))
-            preds = preds if isinstance(preds, list) else [preds]
-            if kind == "predict":
-                prog = _C.Program(preds, xs)
-                entry = {"prog": prog, "slots": xs, "outs": preds, "y_pred": preds[0]}
-            else:
-                ys = [_C.placeholder((1,) + tuple(s)) for s in y_shapes]
-                w = _C.placeholder((1,))
-                metric_objs, stats = [], []
-                n_losses = sum(lf is not None for lf in self._output_losses())
-                for o, (lf, y, p) in enumerate(zip(self._output_losses(), ys, preds)):
-                    if lf is not None and n_losses > 1:  # Keras logs "<output>_loss" too
-                        metric_objs.append(OutputLoss(f"{self._output_names()[o]}_loss"))
-                        stats.append(summed_loss(lf, y, p, w))
-                one = lambda ts: ts[0] if len(ts) == 1 else ts  # noqa: E731  (Keras' structures)
-                # `training` only to an override that takes it (Keras 3 inspects it too: the
-                # keras.io examples override compute_loss(x, y, y_pred, sample_weight,
-                # allow_empty=False))
-                extra = {"training": kind == "train"} if takes_training(self.compute_loss) else {}
-                loss = self.compute_loss(x=one(xs), y=one(ys), y_pred=one(preds), sample_weight=w,
-                                         **extra)
-                if loss is None:
-                    raise ValueError(f"Model '{self.name}' has no loss: compile(loss=...) names none, "
-                                     f"no layer calls add_loss() and compute_loss() is not "
-                                     f"overridden")
-                if not isinstance(loss, _C.Tensor) or loss.size != 1:
-                    raise ValueError(f"Model '{self.name}'.compute_loss must return a scalar Tensor, "
-                                     f"got {loss!r:.80}")
-                slots_ = self._resolve_metrics(y_shapes, [(None,) + tuple(p.shape[1:]) for p in preds])
-                ones = w * 0.0 + 1.0 if any(not wt for _, _, wt in slots_) else None
-                for o, m, weighted in slots_:  # plain metrics see every sample as weight 1
-                    metric_objs.append(m)
-                    # a Keras-style Metric subclass gets None, as Keras passes it
-                    plain = None if is_state_metric(m) else ones
-                    stats.append(m.stats(ys[o], preds[o], w if weighted else plain))
-                prog = _C.Program([loss] + stats, xs + ys + [w])
-                entry = {"prog": prog, "slots": xs + ys + [w], "loss": loss, "stats": stats,
-                         "metrics": metric_objs}
+            return self._trace(kind, key, y_shapes, x_shapes)
+        except VariableWrittenWhileTraced:
+            # a call() that assigns a variable cannot be replayed batch after batch by
+            # the compiled loop: from now on this model's steps run eagerly (Steps._overrides)
+            self._steps_in_python = True
+            raise RetryInPython from None
         finally:
             _C.set_tracing(was_tracing)
             _C.set_grad_enabled(was_grad)
+
+    def _trace(self, kind, key, y_shapes, x_shapes):
+        """_program's trace, with tracing and grad mode set by it."""
+        xs = [_C.placeholder((1,) + s) for s in x_shapes]
+        self._clear_losses()  # add_loss terms recorded by this trace only
+        preds = self._forward(xs, training=(kind == "train"))
+        preds = preds if isinstance(preds, list) else [preds]
+        if kind == "predict":
+            prog = _C.Program(preds, xs)
+            entry = {"prog": prog, "slots": xs, "outs": preds, "y_pred": preds[0]}
+        else:
+            ys = [_C.placeholder((1,) + tuple(s)) for s in y_shapes]
+            w = _C.placeholder((1,))
+            metric_objs, stats = [], []
+            n_losses = sum(lf is not None for lf in self._output_losses())
+            for o, (lf, y, p) in enumerate(zip(self._output_losses(), ys, preds)):
+                if lf is not None and n_losses > 1:  # Keras logs "<output>_loss" too
+                    metric_objs.append(OutputLoss(f"{self._output_names()[o]}_loss"))
+                    stats.append(summed_loss(lf, y, p, w))
+            one = lambda ts: ts[0] if len(ts) == 1 else ts  # noqa: E731  (Keras' structures)
+            # `training` only to an override that takes it (Keras 3 inspects it too: the
+            # keras.io examples override compute_loss(x, y, y_pred, sample_weight,
+            # allow_empty=False))
+            extra = {"training": kind == "train"} if takes_training(self.compute_loss) else {}
+            loss = self.compute_loss(x=one(xs), y=one(ys), y_pred=one(preds), sample_weight=w,
+                                     **extra)
+            if loss is None:
+                raise ValueError(f"Model '{self.name}' has no loss: compile(loss=...) names none, "
+                                 f"no layer calls add_loss() and compute_loss() is not "
+                                 f"overridden")
+            if not isinstance(loss, _C.Tensor) or loss.size != 1:
+                raise ValueError(f"Model '{self.name}'.compute_loss must return a scalar Tensor, "
+                                 f"got {loss!r:.80}")
+            slots_ = self._resolve_metrics(y_shapes, [(None,) + tuple(p.shape[1:]) for p in preds])
+            ones = w * 0.0 + 1.0 if any(not wt for _, _, wt in slots_) else None
+            for o, m, weighted in slots_:  # plain metrics see every sample as weight 1
+                metric_objs.append(m)
+                # a Keras-style Metric subclass gets None, as Keras passes it
+                plain = None if is_state_metric(m) else ones
+                sw = w if weighted else plain
+                mask = getattr(preds[o], "_keras_mask", None)
+                if mask is not None and isinstance(m, metrics_mod._PerStep) and \
+                        tuple(mask.shape[1:]) == tuple(preds[o].shape[1:-1]):
+                    # Keras' MeanMetricWrapper weighs each step by the output's mask: a
+                    # padded step of a sequence output is not scored
+                    sw = ops.reshape(w * 0.0 + 1.0 if sw is None else sw, (-1, 1)) * \
+                        ops.reshape(ops.cast(mask, "float32"), (-1, int(np.prod(mask.shape[1:]))))
+                stats.append(m.stats(ys[o], preds[o], sw))
+            prog = _C.Program([loss] + stats, xs + ys + [w])
+            entry = {"prog": prog, "slots": xs + ys + [w], "loss": loss, "stats": stats,
+                     "metrics": metric_objs}
         self._programs[key] = entry
         return entry
 
@@ -426,9 +444,13 @@ class Trainer(Steps):
         batch_size = batch_size_arg(batch_size, "fit")
         self._begin_use("fit")
         try:
-            return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split,
-                             validation_data, shuffle, class_weight, sample_weight, initial_epoch,
-                             validation_batch_size, validation_freq)
+            args = (x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                    validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                    validation_batch_size, validation_freq)
+            try:
+                return self._fit(*args)
+            except RetryInPython:  # raised by the first trace, before any batch ran
+                return self._fit(*args)
         finally:
             self._end_use("fit")
 
@@ -830,9 +852,13 @@ class Trainer(Steps):
         self._begin_use("evaluate")
         try:
             with _failures_shared(dist):
-                logs = self._evaluate_logs(xs, ys, w, batch_size,
-                                           self._callback_list(callbacks, steps_),
-                                           weighted=sample_weight is not None)
+                cbs = self._callback_list(callbacks, steps_)
+                try:
+                    logs = self._evaluate_logs(xs, ys, w, batch_size, cbs,
+                                               weighted=sample_weight is not None)
+                except RetryInPython:  # raised by the first trace, before any batch ran
+                    logs = self._evaluate_logs(xs, ys, w, batch_size, cbs,
+                                               weighted=sample_weight is not None)
         finally:
             self._end_use("evaluate")
         if verbose:
@@ -906,7 +932,10 @@ class Trainer(Steps):
                     _distributed("predict", self)  # refused across processes
                 with _run.failures_shared(dist._world):
                     return _run.predict(dist, self, x, batch_size, callbacks)
-            return self._predict(x, batch_size, callbacks)
+            try:
+                return self._predict(x, batch_size, callbacks)
+            except RetryInPython:  # raised by the first trace, before any batch ran
+                return self._predict(x, batch_size, callbacks)
         finally:
             self._end_use("predict")
 
