@@ -3,7 +3,7 @@ one engine op."""
 from . import ops
 from ._names import unknown_name
 
-__all__ = ["linear", "leaky_relu", "gelu", "exponential", "mish", "get", "serialize"]
+__all__ = ["linear", "relu", "leaky_relu", "gelu", "exponential", "mish", "get", "serialize"]
 
 
 def linear(x):
@@ -26,6 +26,55 @@ def linear(x):
     True
     """
     return x
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Rectified linear unit with Keras' options (``keras.activations.relu``).
+
+    ``max(x, 0)`` by default; ``negative_slope`` gives ``negative_slope * (x - threshold)``
+    below ``threshold``, ``max_value`` caps the output and ``threshold`` zeroes the
+    values at or below it. With the defaults this is ``pynn.ops.relu`` (and layers
+    fuse it into their GEMM).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Input.
+    negative_slope : float, default 0.0
+        Slope below the threshold.
+    max_value : float, optional
+        The largest output.
+    threshold : float, default 0.0
+        Values at or below it are not passed on.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> x = np.array([-2.0, 0.5, 3.0, 8.0], np.float32)
+    >>> pynn.activations.relu(x, max_value=6.0).numpy()
+    array([0. , 0.5, 3. , 6. ], dtype=float32)
+    >>> pynn.activations.relu(x, negative_slope=0.5, threshold=1.0).numpy()
+    array([-1.5 , -0.25,  3.  ,  8.  ], dtype=float32)
+    """
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return ops.relu(x)
+    x = ops.convert_to_tensor(x)
+    if negative_slope != 0.0 and max_value is None and threshold == 0.0:
+        return ops.leaky_relu(x, negative_slope)
+    # Keras' ReLU.static_call, term by term
+    negative = ops.relu(threshold - x) if negative_slope != 0.0 else None
+    if threshold != 0.0:
+        out = x * ops.cast(ops.greater(x, threshold), "float32")
+    else:
+        out = ops.relu(x)
+    if max_value is not None:
+        out = ops.clip(out, 0.0, float(max_value))
+    if negative is not None:
+        out = out - negative * negative_slope
+    return out
 
 
 def leaky_relu(x, negative_slope=0.2):
@@ -153,6 +202,8 @@ def fused_name(fn):
     global _FUSED
     if _FUSED is None:
         _FUSED = {_BY_NAME[name]: name for name in ops.fused_activations()}
+        if "relu" in _FUSED.values():  # activations.relu with its defaults is ops.relu
+            _FUSED[relu] = "relu"
     return _FUSED.get(fn)
 
 
@@ -232,6 +283,8 @@ def serialize(fn):
     >>> pynn.activations.serialize(pynn.ops.tanh)
     'tanh'
     """
+    if fn is relu:
+        return "relu"
     for name, f in _BY_NAME.items():
         if f is fn:
             return name

@@ -46,3 +46,29 @@ def test_dense_layer_takes_the_name(name):
     want = getattr(pynn.activations, name)(pynn.Tensor(pre.astype(np.float32))).numpy()
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
     assert pynn.activations.serialize(layer.activation) == name
+
+
+# ActivationsTest.test_relu_negative_slope / _max_value / _threshold /
+# _combined_threshold_and_max_value / _combined_all_parameters / _to_trigger_relu6 /
+# _to_trigger_leaky: keras.activations.relu's options
+RELU_OPTIONS = [{"negative_slope": 0.5}, {"max_value": 5.0}, {"threshold": 0.5},
+                {"threshold": 0.5, "max_value": 5.0},
+                {"negative_slope": 0.5, "max_value": 5.0, "threshold": 0.5},
+                {"max_value": 6.0}, {"negative_slope": 0.1}]
+
+
+@pytest.mark.parametrize("kwargs", RELU_OPTIONS, ids=[str(k) for k in RELU_OPTIONS])
+def test_relu_options_match_keras(kwargs):
+    keras = keras_or_skip()
+    x = np.random.default_rng(1).normal(scale=4.0, size=(3, 7)).astype(np.float32)
+    want = keras.ops.convert_to_numpy(keras.activations.relu(keras.ops.convert_to_tensor(x),
+                                                             **kwargs))
+    np.testing.assert_allclose(pynn.activations.relu(pynn.Tensor(x), **kwargs).numpy(), want,
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_relu_with_defaults_is_the_fused_relu():
+    layer = pynn.layers.Dense(2, activation=pynn.activations.relu)
+    assert pynn.activations.fused_name(layer.activation) == "relu"
+    assert pynn.activations.serialize(pynn.activations.relu) == "relu"
+    assert pynn.activations.get("relu") is pynn.ops.relu
