@@ -415,8 +415,12 @@ class _PerStep:
             labels = y_true.shape[-1] if len(y_true.shape) == len(y_pred.shape) + 1 and \
                 self.stats_op == "categorical_accuracy_stats" else 1
             y_true = ops.reshape(y_true, (-1, labels))
-            per_step = np.full((1, steps), 1.0 / steps, np.float32)
-            sample_weight = ops.reshape(ops.reshape(sample_weight, (-1, 1)) * per_step, (-1,))
+            if len(sample_weight.shape) == 2:  # per step already: the output's Keras mask
+                sample_weight = ops.reshape(sample_weight * np.float32(1.0 / steps), (-1,))
+            else:
+                per_step = np.full((1, steps), 1.0 / steps, np.float32)
+                sample_weight = ops.reshape(ops.reshape(sample_weight, (-1, 1)) * per_step,
+                                            (-1,))
         return super().stats(y_true, y_pred, sample_weight)
 
 
