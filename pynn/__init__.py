@@ -58,8 +58,8 @@ __version__ = "0.1.0"
 # importable but are not listed; the trust tools load lazily yet are listed.
 _MODULES = ["activations", "backend", "callbacks", "data", "datasets", "distribution", "explain",
             "fairness", "federated", "footprint", "initializers", "layers", "losses", "metrics", "models",
-            "ops", "optimizers", "privacy", "random", "regularizers", "saving", "schedules",
-            "text", "utils"]
+            "ops", "optimizers", "preprocessing", "privacy", "random", "regularizers", "saving",
+            "schedules", "text", "utils"]
 # Top-level names and the submodule defining each; the layer classes come from
 # pynn.layers (its __all__), as `from .layers import *` gave them.
 _NAMES = {"Tensor": "tensor", "no_grad": "tensor", "is_grad_enabled": "tensor",

@@ -21,14 +21,37 @@ def is_string(t):
     return getattr(t, "dtype", None) == "string"
 
 
+# pynn.ops shape changes that NumPy makes on strings in the host stage, with Keras' arguments
+_SHAPE_OPS = {"expand_dims": np.expand_dims, "squeeze": np.squeeze, "reshape": np.reshape}
+
+
+def _host_shape_op(t, host):
+    """A call of ops.expand_dims / squeeze / reshape on strings from the inputs: the host
+    stage makes it in NumPy (keras.io's wide_deep_cross_networks one-hot encodes with
+    lookup(keras.ops.expand_dims(string_input, -1)))."""
+    return (getattr(t.layer, "_is_operation", False)
+            and getattr(t.layer.fn, "__name__", None) in _SHAPE_OPS
+            and any(is_string(i) for i in t.inputs) and all(id(i) in host for i in t.inputs))
+
+
+def _run_shape_op(layer, values):
+    from .ops.symbolic import _replace
+    by_id = {id(t): v for t, v in zip(layer.tensors, values)}
+    return _SHAPE_OPS[layer.fn.__name__](*_replace(layer.args, by_id),
+                                         **_replace(layer.kwargs, by_id))
+
+
 class HostStage:
     """The host calls of a layer graph and the boundary tensors they hand over."""
 
     def __init__(self, model_name, inputs, calls, outputs):
         host = {id(t) for t in inputs}
+        strings = {id(t) for t in inputs if is_string(t)}  # and the shape ops' string outputs
         self.calls, self.numeric_calls = [], []
         for key, t in calls:
-            if is_host(t.layer):
+            if _host_shape_op(t, host):
+                strings.add(id(t))
+            if is_host(t.layer) or id(t) in strings:
                 if not all(id(i) in host for i in t.inputs):
                     raise ValueError(
                         f"Model '{model_name}': {type(t.layer).__name__} '{t.layer.name}' is "
@@ -40,7 +63,7 @@ class HostStage:
                     host.add(id(sib))
             else:
                 for i in t.inputs:
-                    if is_string(i):
+                    if is_string(i) or id(i) in strings:
                         raise ValueError(
                             f"Model '{model_name}': {type(t.layer).__name__} '{t.layer.name}' "
                             f"cannot take strings (input {i.name or 'of dtype string'}); start "
@@ -60,7 +83,10 @@ class HostStage:
         for t in self.calls:
             n_pos = getattr(t, "n_positional", len(t.inputs))
             args = [values[id(i)] for i in t.inputs[:n_pos]]
-            out = t.layer.host_call(args[0] if len(args) == 1 else args)
+            if getattr(t.layer, "_is_operation", False):
+                out = _run_shape_op(t.layer, [values[id(i)] for i in t.inputs])
+            else:
+                out = t.layer.host_call(args[0] if len(args) == 1 else args)
             values[id(t)] = out
         return [np.asarray(values[id(b)]) for b in self.boundary]
 

@@ -674,7 +674,8 @@ class Model(Trainer, Layer):
         Parameters
         ----------
         filepath : str or path-like
-            Where to write: ``.pynn`` or ``.keras`` (``.h5`` is refused).
+            Where to write: ``.pynn``, ``.keras``, or ``.h5`` / ``.hdf5`` (Keras'
+            legacy HDF5 model: architecture and weights, needs h5py).
         overwrite : bool, default True
             Replace an existing file (False raises instead).
 

@@ -653,6 +653,10 @@ def save_model(model, filepath, overwrite=True):
     with the same predictions) with pynn's members beside it (its config as
     ``pynn.json``), which `load_model` reads; a model Keras cannot rebuild (custom
     or preprocessing layers) gets pynn's members only, with a warning saying why.
+    A ``.h5`` / ``.hdf5`` name writes Keras' legacy HDF5 model file, as Keras 3
+    does for such a name (``ModelCheckpoint("best.h5")`` in tf.keras-era programs):
+    architecture and weights, read back by `load_model`, ``model.load_weights``
+    and Keras (pynn.export.keras_h5; needs h5py; Keras' built-in layers only).
     Also ``model.save(path)`` and ``pynn.save_model``.
 
     Parameters
@@ -667,8 +671,10 @@ def save_model(model, filepath, overwrite=True):
     Raises
     ------
     ValueError
-        The model is not built, or ``filepath`` ends in ``.h5`` / ``.hdf5`` (pynn
-        writes no HDF5 model; a ``.keras`` name writes a file Keras 3 loads).
+        The model is not built, or an ``.h5`` name is given for a model Keras cannot
+        rebuild (subclassed, custom or preprocessing layers: the message names it).
+    ImportError
+        An ``.h5`` name without h5py installed.
     FileExistsError
         The file exists and ``overwrite=False``.
 
@@ -683,14 +689,19 @@ def save_model(model, filepath, overwrite=True):
     >>> restored.optimizer.get_config()["name"], restored.output_shape
     ('adam', (None, 2))
     """
-    if str(filepath).lower().endswith((".h5", ".hdf5")):  # never a zip under an HDF5 name
-        raise ValueError(f"model.save({str(filepath)!r}): pynn does not write Keras 2's HDF5 "
-                         f"format; use a .pynn name (pynn's format) or a .keras one (Keras 3's "
-                         f"format, as model.export(path, format='keras'))")
     _build_if_declared(model)
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet, so it has no weights to save: "
                          f"call it on data, give it an input shape, or call build() first")
+    if str(filepath).lower().endswith((".h5", ".hdf5")):  # never a zip under an HDF5 name
+        from .export.keras_h5 import save_h5
+        try:
+            save_h5(model, filepath, overwrite=overwrite)
+        except ValueError as e:
+            raise ValueError(f"model.save({str(filepath)!r}) writes Keras' legacy HDF5 model, "
+                             f"which cannot hold this model: {e}; use a .pynn name (pynn's "
+                             f"format) or .keras") from None
+        return
     config = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
               "model": model_to_config(model), "weights": _manifest(model)}
     compile_cfg = _compile_config(model)
@@ -1142,7 +1153,9 @@ def load_weights(model, filepath, skip_mismatch=False):
 
     Weights are matched by position and shapes must agree; the model is
     changed only if the whole file is valid. A compiled model also gets the
-    optimizer state back when the file holds one for the same optimizer.
+    optimizer state back when the file holds one for the same optimizer. A
+    legacy Keras HDF5 file (``.h5``, from Keras or from ``model.save("m.h5")``)
+    is read as Keras reads it: its layers with weights, in order.
 
     Parameters
     ----------
@@ -1174,6 +1187,9 @@ def load_weights(model, filepath, skip_mismatch=False):
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' is not built yet: build it (call it on data or "
                          f"call build()) before load_weights()")
+    if _is_hdf5(filepath):  # a legacy Keras .h5 model or weights file (pynn.export.keras_h5)
+        from .export.keras_h5 import load_weights_h5
+        return load_weights_h5(model, filepath)
     archive = _Archive(filepath)
     try:
         manifest = archive.manifest()

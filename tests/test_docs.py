@@ -227,8 +227,9 @@ def test_doctest_runner_reports_a_wrong_example():
 
 
 # ------------------------------------------------------------------------ dir()
+# (pynn.preprocessing is public: Keras 3's keras.preprocessing namespace, not the layers module)
 INTERNAL = {"core", "base", "conv", "merging", "register", "get_class", "pooling", "recurrent",
-            "normalization", "reshaping", "embedding", "attention", "activation", "preprocessing",
+            "normalization", "reshaping", "embedding", "attention", "activation",
             "functional", "data_adapter", "tensor", "progbar", "summary", "os", "np"}
 
 

@@ -94,7 +94,12 @@ def test_matches_keras(name, tmp_path):
     initial = [np.asarray(w) for w in kmodel.get_weights()]
     kdir = tmp_path / "keras"
     kdir.mkdir()
-    kout = kex.run(kmodel, kex.data(), str(kdir))
+    try:
+        kout = kex.run(kmodel, kex.data(), str(kdir))
+    except RuntimeError as e:  # a bug of Keras' torch backend the example names, not pynn's
+        if getattr(kex, "KERAS_TORCH_BUG", None) and kex.KERAS_TORCH_BUG in str(e):
+            pytest.xfail(f"Keras 3 on torch fails on the unchanged program: {e}")
+        raise
     _, _, out = _run(name, "pynn", tmp_path, weights=initial)
     tol = getattr(kex, "PARITY_TOL", (RTOL, ATOL))
     for key in getattr(kex, "PARITY_KEYS", None) or sorted(kout):

@@ -290,10 +290,21 @@ def test_keras_export_refusals(tmp_path):
         outer.export(str(tmp_path / "m.keras"), format="keras")
 
 
-def test_h5_save_is_refused_not_misnamed(tmp_path):
+def test_h5_save_writes_hdf5_never_a_misnamed_zip(tmp_path):
+    # an .h5 name gets Keras' legacy HDF5 layout (tests/test_keras_port_blockers.py checks
+    # it against Keras); a model that layout cannot hold is refused, no file left behind
     model = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
     for name in ("m.h5", "m.HDF5"):
-        with pytest.raises(ValueError, match=r"does not write Keras 2's HDF5 format.*"
-                                             r"format='keras'"):
-            model.save(str(tmp_path / name))
-        assert not (tmp_path / name).exists()
+        model.save(str(tmp_path / name))
+        with open(tmp_path / name, "rb") as f:
+            assert f.read(8) == b"\x89HDF\r\n\x1a\n"
+
+    class Twice(pynn.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    custom = pynn.Sequential([pynn.Input(shape=(3,)), Twice(name="twice")])
+    with pytest.raises(ValueError, match=r"legacy HDF5 model, which cannot hold this model: .*"
+                                         r"layer 'twice' \(Twice\) is not one of Keras' built-in"):
+        custom.save(str(tmp_path / "c.h5"))
+    assert not (tmp_path / "c.h5").exists() and not (tmp_path / "c.h5.tmp").exists()

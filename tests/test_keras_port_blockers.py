@@ -1477,3 +1477,282 @@ def test_critic_value_as_y_true_gets_keras_gradient():
     v = pynn.Tensor(v0, requires_grad=True)
     pynn.losses.Huber()(v, ret).backward()
     np.testing.assert_allclose(np.asarray(v.grad), kv.grad.numpy(), rtol=1e-6, atol=1e-7)
+# ------------------------------------------------------------------ super_resolution_sub_pixel
+# https://keras.io/examples/vision/super_resolution_sub_pixel/ imports its image helpers as
+# `from keras.preprocessing.image import load_img` (and oxford_pets_image_segmentation calls
+# keras.preprocessing.image.array_to_img): Keras 3's keras.preprocessing namespace, which the
+# port `from pynn.preprocessing.image import ...` could not find (ModuleNotFoundError).
+
+def test_keras_preprocessing_namespace_holds_pynns_helpers():
+    from pynn.preprocessing import (image_dataset_from_directory, text_dataset_from_directory,
+                                    timeseries_dataset_from_array)
+    from pynn.preprocessing.image import (array_to_img, img_to_array, load_img, save_img,
+                                          smart_resize)  # noqa: F401
+    from pynn.preprocessing.sequence import pad_sequences
+    assert load_img is pynn.utils.load_img and array_to_img is pynn.utils.array_to_img
+    assert img_to_array is pynn.utils.img_to_array and save_img is pynn.utils.save_img
+    assert pad_sequences is pynn.utils.pad_sequences
+    assert image_dataset_from_directory is pynn.utils.image_dataset_from_directory
+    assert text_dataset_from_directory is pynn.utils.text_dataset_from_directory
+    assert timeseries_dataset_from_array is pynn.utils.timeseries_dataset_from_array
+    assert "preprocessing" in dir(pynn)
+
+
+def _smart_resize_reference(img, size):
+    """Keras' crop box (keras/src/utils/image_utils.py smart_resize), then nearest resizing
+    with half-pixel centres, in NumPy."""
+    h, w = img.shape[-3:-1]
+    th, tw = size
+    ch = max(min(h, int(float(w * th) / tw)), 1)
+    cw = max(min(w, int(float(h * tw) / th)), 1)
+    top, left = int(float(h - ch) / 2), int(float(w - cw) / 2)
+    crop = img[..., top:top + ch, left:left + cw, :]
+    rows = np.minimum(((np.arange(th) + 0.5) * ch / th).astype(int), ch - 1)
+    cols = np.minimum(((np.arange(tw) + 0.5) * cw / tw).astype(int), cw - 1)
+    return crop[..., rows, :, :][..., cols, :]
+
+
+@pytest.mark.parametrize("shape,size", [((6, 9, 2), (4, 4)), ((3, 10, 7, 1), (5, 2)),
+                                        ((5, 5, 3), (5, 5))])
+def test_smart_resize_crops_the_centre_then_resizes(shape, size):
+    from pynn.preprocessing.image import smart_resize
+    img = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    got = smart_resize(img, size, interpolation="nearest")
+    assert isinstance(got, np.ndarray) and got.shape == shape[:-3] + size + shape[-1:]
+    np.testing.assert_array_equal(got, _smart_resize_reference(img, size))
+    first = smart_resize(img.transpose(*range(img.ndim - 3), -1, -3, -2), size,
+                         interpolation="nearest", data_format="channels_first")
+    np.testing.assert_array_equal(first, got.transpose(*range(img.ndim - 3), -1, -3, -2))
+
+
+def test_smart_resize_matches_keras():
+    keras = _keras()
+    from pynn.preprocessing.image import smart_resize
+    img = np.random.default_rng(1).uniform(0, 255, size=(2, 12, 20, 3)).astype(np.float32)
+    for size in [(8, 8), (6, 15), (12, 20)]:
+        np.testing.assert_allclose(smart_resize(img, size),
+                                   keras.preprocessing.image.smart_resize(img, size),
+                                   rtol=1e-5, atol=1e-3)
+
+
+def test_smart_resize_bad_input_is_named():
+    from pynn.preprocessing.image import smart_resize
+    img = np.zeros((4, 4, 1), np.float32)
+    with pytest.raises(ValueError, match=r"smart_resize: size must be \(height, width\)"):
+        smart_resize(img, (4,))
+    with pytest.raises(ValueError, match="smart_resize: expected an image .* got shape \\(4, 4\\)"):
+        smart_resize(img[..., 0], (2, 2))
+    with pytest.raises(ValueError, match="interpolation must be"):
+        smart_resize(img, (2, 2), interpolation="area")
+
+
+# ------------------------------------------------------------------ eeg_bci_ssvepformer
+# https://keras.io/examples/timeseries/eeg_bci_ssvepformer/ starts with
+# `K.set_image_data_format("channels_first")` (from keras import backend as K): pynn had no
+# such function (AttributeError). Its layers are channels-last only, so the switch is refused
+# with the reason, never recorded and ignored (that would compute along the wrong axis).
+
+def test_set_image_data_format_refuses_channels_first_with_the_reason():
+    from pynn import backend as K
+    K.set_image_data_format("channels_last")
+    assert K.image_data_format() == "channels_last"
+    with pytest.raises(ValueError, match="channels-last only .* transpose"):
+        K.set_image_data_format("channels_first")
+    with pytest.raises(ValueError, match="must be 'channels_last' or 'channels_first', got 'NHWC'"):
+        K.set_image_data_format("NHWC")
+    assert K.image_data_format() == "channels_last"
+
+
+# ------------------------------------------------------------------ 3D_image_classification,
+# oxford_pets_image_segmentation, eeg_signal_classification
+# https://keras.io/examples/vision/3D_image_classification/ keeps its best epoch with
+# ModelCheckpoint("3d_image_classification.h5", save_best_only=True) and reads it back with
+# model.load_weights(...h5); the other two save "oxford_segmentation.h5" / "best_model.h5".
+# Keras 3 writes its legacy HDF5 model for an .h5 name; pynn refused the name (ValueError),
+# so the unchanged programs stopped at their first epoch's end.
+
+def _h5_model(lib, name=None):
+    L = lib.layers
+    inp = lib.Input(shape=(6, 6, 2))
+    x = L.Conv2D(3, 3, activation="relu")(inp)
+    x = L.BatchNormalization()(x)
+    x = L.Flatten()(x)
+    out = L.Dense(2, activation="softmax")(x)
+    return lib.Model(inp, out, name=name)
+
+
+def _h5_data():
+    rng = np.random.default_rng(4)
+    return rng.normal(size=(12, 6, 6, 2)).astype(np.float32), rng.integers(0, 2, 12)
+
+
+def test_model_checkpoint_h5_writes_a_file_pynn_reads_back(tmp_path):
+    pytest.importorskip("h5py")
+    x, y = _h5_data()
+    pynn.set_seed(1)
+    model = _h5_model(pynn)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    path = str(tmp_path / "best.h5")
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0, validation_data=(x, y),
+              callbacks=[pynn.callbacks.ModelCheckpoint(path, save_best_only=True)])
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89HDF\r\n\x1a\n"  # Keras' layout, not a zip under an .h5 name
+    want = model.predict(x, verbose=0)
+    # the best epoch is the last one here (loss falls): the file holds the current weights
+    np.testing.assert_array_equal(pynn.load_model(path).predict(x, verbose=0), want)
+    # load_weights into a twin built later: other layer names, matched in order as in Keras
+    twin = _h5_model(pynn)
+    assert [l.name for l in twin.layers] != [l.name for l in model.layers]
+    twin.load_weights(path)
+    np.testing.assert_array_equal(twin.predict(x, verbose=0), want)
+
+
+def test_h5_load_weights_checks_everything_before_changing_the_model(tmp_path):
+    pytest.importorskip("h5py")
+    model = _h5_model(pynn)
+    path = str(tmp_path / "m.h5")
+    model.save(path)
+    other = pynn.Sequential([pynn.Input(shape=(3,)), pynn.layers.Dense(2)])
+    before = [w.copy() for w in other.get_weights()]
+    with pytest.raises(ValueError, match=r"holds weights for 3 layers, model '.*' has 1 layers"):
+        other.load_weights(path)
+    deeper = pynn.Sequential([pynn.Input(shape=(6, 6, 2)), pynn.layers.Conv2D(3, 3),
+                              pynn.layers.BatchNormalization(), pynn.layers.Flatten(),
+                              pynn.layers.Dense(5)])
+    before = [w.copy() for w in deeper.get_weights()]
+    with pytest.raises(ValueError, match=r"has shape \(48, 2\) in the file, pynn expects \(48, 5\)"):
+        deeper.load_weights(path)
+    for a, b in zip(deeper.get_weights(), before):  # the conv and BN were not half-loaded
+        np.testing.assert_array_equal(a, b)
+
+
+def test_h5_files_cross_between_pynn_and_keras(tmp_path):
+    keras = _keras()
+    pytest.importorskip("h5py")
+    x, _ = _h5_data()
+    kmodel = _h5_model(keras)
+    rng = np.random.default_rng(5)
+    kmodel.set_weights([rng.uniform(0.5, 1.5, w.shape).astype(np.float32) if "variance" in w.path
+                        else rng.normal(0, 0.5, w.shape).astype(np.float32)
+                        for w in kmodel.weights])
+    model = _h5_model(pynn)
+    model.set_weights([np.asarray(w) for w in kmodel.get_weights()])
+    want = kmodel.predict(x, verbose=0)
+    # pynn writes, Keras loads the whole model
+    path = str(tmp_path / "pynn.h5")
+    model.save(path)
+    np.testing.assert_allclose(keras.models.load_model(path).predict(x, verbose=0), want,
+                               rtol=1e-5, atol=1e-6)
+    # Keras writes (legacy .h5), pynn's load_weights reads it into its own model
+    kpath = str(tmp_path / "keras.h5")
+    kmodel.save(kpath)
+    fresh = _h5_model(pynn)
+    fresh.load_weights(kpath)
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------ multivariate_timeseries_forecasting_using_lstm
+# https://keras.io/examples/timeseries/multivariate_timeseries_forecasting_using_lstm/ adds
+# LeakyReLU(alpha=0.5), the tf.keras name of the slope, which Keras 3 still takes (with a
+# warning): pynn refused it (TypeError: unexpected keyword argument(s) ['alpha']).
+
+def test_leaky_relu_takes_tf_keras_alpha():
+    x = np.array([[-2.0, 3.0]], np.float32)
+    with pytest.warns(DeprecationWarning, match="`alpha` is deprecated"):
+        layer = layers.LeakyReLU(alpha=0.5)
+    assert layer.negative_slope == 0.5 and layer.get_config()["negative_slope"] == 0.5
+    np.testing.assert_array_equal(layer(x).numpy(), [[-1.0, 3.0]])
+    with pytest.raises(ValueError, match="negative_slope"):
+        layers.LeakyReLU(alpha=-1.0)
+
+
+def test_leaky_relu_alpha_matches_keras():
+    keras = _keras()
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
+    with pytest.warns(UserWarning):
+        want = keras.layers.LeakyReLU(alpha=0.25)(x)
+    with pytest.warns(DeprecationWarning):
+        got = layers.LeakyReLU(alpha=0.25)(x).numpy()
+    np.testing.assert_array_equal(got, np.asarray(want))
+
+
+# ------------------------------------------------------------------ timeseries_traffic_forecasting
+# https://keras.io/examples/timeseries/timeseries_traffic_forecasting/: GraphConv sums the
+# neighbours' messages with segment_sum over axis 0 of (nodes, batch, time, features) data.
+# segment_sum flattened the trailing axes with their traced sizes, so the model failed on its
+# first real batch ("matmul: shapes (8, 14) and (448, 12) are not aligned").
+
+def _segment_reference(x, ids, n):
+    out = np.zeros((n,) + x.shape[1:])
+    for i, s in enumerate(ids):
+        out[s] += x[i]
+    return out
+
+
+def test_segment_sum_over_nodes_follows_the_batch_in_a_model():
+    ids = np.array([0, 0, 1, 2, 2, 2])
+
+    class NodeSum(layers.Layer):
+        def call(self, x):  # (batch, nodes, 5) -> nodes first, as GraphConv has them
+            return ops.segment_sum(ops.transpose(x, [1, 0, 2]), ids, num_segments=4)
+
+    inp = pynn.Input((6, 5))
+    model = pynn.Model(inp, NodeSum()(inp))
+    for batch in (7, 3, 1):
+        x = np.random.default_rng(batch).normal(size=(batch, 6, 5)).astype(np.float32)
+        want = _segment_reference(x.transpose(1, 0, 2).astype(np.float64), ids, 4)
+        np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(6,), (6, 3), (6, 2, 3, 2)])
+def test_segment_sum_gradient(shape):
+    ids = np.array([2, 0, 0, 1, 2, 2])
+    x = np.random.default_rng(0).normal(size=shape)
+    check_grad(lambda t: ops.segment_sum(t, ids, num_segments=4),
+               lambda a: _segment_reference(a, ids, 4), [x])
+
+
+# ------------------------------------------------------------------ wide_deep_cross_networks
+# https://keras.io/examples/structured_data/wide_deep_cross_networks/ (Keras 3, 2025) one-hot
+# encodes its categorical features with StringLookup(..., output_mode="binary"), tf.keras'
+# name of "multi_hot" that Keras 3's IndexLookup and CategoryEncoding still map: pynn refused it.
+
+def test_lookup_and_category_encoding_take_binary_for_multi_hot():
+    vocab = ["area_1", "area_2", "area_3"]
+    lookup = layers.StringLookup(vocabulary=vocab, mask_token=None, num_oov_indices=0,
+                                 output_mode="binary")
+    assert lookup.output_mode == "multi_hot" and lookup.get_config()["output_mode"] == "multi_hot"
+    got = np.asarray(lookup(np.array([["area_3"], ["area_1"]])))
+    np.testing.assert_array_equal(got, [[0, 0, 1], [1, 0, 0]])
+    enc = layers.CategoryEncoding(num_tokens=4, output_mode="binary")
+    np.testing.assert_array_equal(np.asarray(enc(np.array([[0, 3, 3]]))), [[1, 0, 0, 1]])
+    with pytest.raises(ValueError, match="Hashing: output_mode must be one of"):
+        layers.Hashing(num_bins=3, output_mode="binary")  # Keras' Hashing refuses it too
+
+
+def test_category_encoding_binary_matches_keras():
+    keras = _keras()
+    ids = np.array([[0, 2], [1, 1], [3, 0]])
+    want = keras.layers.CategoryEncoding(num_tokens=4, output_mode="binary")(ids)
+    got = layers.CategoryEncoding(num_tokens=4, output_mode="binary")(ids)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+# the same program feeds the lookup with keras.ops.expand_dims(string_input, -1): an ops call on
+# strings, which pynn refused ("OpLayer 'expand_dims' cannot take strings"); the host stage now
+# makes expand_dims / squeeze / reshape of strings in NumPy before the lookup.
+
+def test_expand_dims_of_a_string_input_feeds_a_lookup():
+    vocab = ["soil_1", "soil_2", "soil_3"]
+    inp = pynn.Input(shape=(), dtype="string", name="Soil_Type")
+    encoded = layers.StringLookup(vocabulary=vocab, mask_token=None, num_oov_indices=0,
+                                  output_mode="binary")(ops.expand_dims(inp, -1))
+    dense = layers.Dense(2)
+    model = pynn.Model(inp, dense(encoded))
+    x = np.array(["soil_2", "soil_3", "soil_2", "soil_1"])
+    k, b = dense.get_weights()
+    want = np.eye(3)[[1, 2, 1, 0]] @ k + b
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-6, atol=1e-6)
+    numeric = pynn.Input(shape=(4,))
+    with pytest.raises(ValueError, match="cannot take strings"):  # still no strings in the engine
+        pynn.Model([inp, numeric], layers.Concatenate()([ops.expand_dims(inp, -1), numeric]))

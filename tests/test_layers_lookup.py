@@ -127,7 +127,7 @@ def test_string_lookup_errors_name_the_layer():
     with pytest.raises(ValueError, match="cannot adapt after"):
         StringLookup(vocabulary=VOCAB).adapt(["a"])
     with pytest.raises(ValueError, match="output_mode must be one of"):
-        StringLookup(output_mode="binary")
+        StringLookup(output_mode="bag")  # ("binary" is Keras' old name of multi_hot, taken)
 
 
 # ---------------------------------------------------------------- IntegerLookup

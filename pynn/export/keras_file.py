@@ -538,12 +538,9 @@ def _write_weights(h5, model):
     h5.create_group("vars").attrs["name"] = "model"
 
 
-def keras_members(model):
-    """The members of a Keras 3 `.keras` zip for `model`: {"config.json",
-    "metadata.json", "model.weights.h5": bytes}. ValueError names a layer Keras
-    cannot rebuild; ImportError when h5py is missing."""
-    import datetime
-    h5py = _import_h5py()
+def writable_keras_config(model):
+    """The Keras 3 config of a built model whose layers Keras rebuilds; ValueError names
+    what stops it (not built, subclassed, preprocessing or custom layers)."""
     if not getattr(model, "built", False):
         raise ValueError(f"Saving for Keras: model '{model.name}' is not built yet")
     stage = getattr(model, "_host_stage", None)
@@ -553,7 +550,16 @@ def keras_members(model):
         names = ", ".join(f"{type(t.layer).__name__} '{t.layer.name}'" for t in stage.calls)
         raise ValueError(f"Saving for Keras: model '{model.name}' starts with preprocessing "
                          f"layers ({names}), which pynn saves in its own format only")
-    config = _keras_config(model)
+    return _keras_config(model)
+
+
+def keras_members(model):
+    """The members of a Keras 3 `.keras` zip for `model`: {"config.json",
+    "metadata.json", "model.weights.h5": bytes}. ValueError names a layer Keras
+    cannot rebuild; ImportError when h5py is missing."""
+    import datetime
+    h5py = _import_h5py()
+    config = writable_keras_config(model)
     buf = io.BytesIO()
     with h5py.File(buf, "w") as h5:
         _write_weights(h5, model)

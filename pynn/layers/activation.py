@@ -1,5 +1,7 @@
 """Activation layers with their own arguments, as keras.layers: Softmax, ReLU,
 LeakyReLU, ELU (each one engine op) and PReLU (learned slopes)."""
+import warnings
+
 import numpy as np
 
 from .. import initializers, ops, regularizers
@@ -128,7 +130,8 @@ class LeakyReLU(_Elementwise):
     negative_slope : float, default 0.3
         Slope below zero (Keras' layer default; the function's is 0.2).
     **kwargs
-        Base layer arguments.
+        Base layer arguments; ``alpha``, the tf.keras name of the slope, is taken as
+        ``negative_slope`` with a DeprecationWarning, as Keras 3 does.
 
     Examples
     --------
@@ -136,6 +139,10 @@ class LeakyReLU(_Elementwise):
     array([[-0.3,  2. ]], dtype=float32)
     """
     def __init__(self, negative_slope=0.3, **kwargs):
+        if "alpha" in kwargs:  # tf.keras' name (keras.io's timeseries examples pass alpha=0.5)
+            negative_slope = kwargs.pop("alpha")
+            warnings.warn("LeakyReLU: argument `alpha` is deprecated, use `negative_slope`",
+                          DeprecationWarning, stacklevel=2)
         super().__init__(**kwargs)
         self.negative_slope = _number("LeakyReLU", "negative_slope", negative_slope, 0)
 

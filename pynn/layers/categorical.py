@@ -55,7 +55,8 @@ class CategoryEncoding(HostLayer):
         if not is_int(num_tokens) or num_tokens < 1:
             raise ValueError(f"CategoryEncoding: num_tokens must be a positive int, got "
                              f"{num_tokens!r}")
-        self.output_mode = check_output_mode("CategoryEncoding", output_mode, _ENCODED)
+        self.output_mode = check_output_mode("CategoryEncoding", output_mode, _ENCODED,
+                                             binary_alias=True)
         if sparse:
             raise ValueError("CategoryEncoding: sparse=True is not supported (dense outputs)")
         self.num_tokens = int(num_tokens)

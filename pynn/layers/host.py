@@ -77,9 +77,13 @@ class HostLayer(Layer):
         raise TypeError(f"{type(self).__name__} '{self.name}': expected {what}, got {got}")
 
 
-def check_output_mode(who, output_mode, allowed=OUTPUT_MODES):
+def check_output_mode(who, output_mode, allowed=OUTPUT_MODES, binary_alias=False):
+    """output_mode in Keras' spelling; binary_alias: the layer takes tf.keras' "binary" for
+    "multi_hot", as Keras 3's IndexLookup and CategoryEncoding still do."""
     if output_mode == "tf-idf":
         output_mode = "tf_idf"
+    if binary_alias and output_mode == "binary":
+        output_mode = "multi_hot"
     if output_mode not in allowed:
         raise ValueError(f"{who}: output_mode must be one of {list(allowed)}, got {output_mode!r}")
     return output_mode

@@ -34,7 +34,7 @@ class _IndexLookup(HostLayer):
         if not is_int(num_oov_indices) or num_oov_indices < 0:
             raise ValueError(f"{who}: num_oov_indices must be an int >= 0, got "
                              f"{num_oov_indices!r}")
-        self.output_mode = check_output_mode(who, output_mode)
+        self.output_mode = check_output_mode(who, output_mode, binary_alias=True)
         if invert and self.output_mode != "int":
             raise ValueError(f"{who}: invert=True needs output_mode='int', got "
                              f"{self.output_mode!r}")

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _C
 from .compare import where
 from .mathfuncs import prod
-from .shape import _is_int, _tensor, expand_dims, reshape
+from .shape import _is_int, _tensor, expand_dims, reshape, transpose
 
 __all__ = ["segment_sum", "segment_max", "segment_min", "segment_prod"]
 
@@ -66,9 +66,15 @@ def segment_sum(data, segment_ids, num_segments=None, sorted=False):
            [5., 6.]], dtype=float32)
     """
     data, member = _membership("segment_sum", data, segment_ids, num_segments)
-    rest = tuple(data.shape[1:])
-    flat = reshape(data, (-1, int(np.prod(rest))))
-    return reshape(_C.apply("matmul", [member, flat]), (member.shape[0],) + rest)
+    if data.ndim == 1:
+        return reshape(_C.apply("matmul", [member, reshape(data, (-1, 1))]), (member.shape[0],))
+    # contract the rows with member: (..., N) @ (N, S), the other axes left in place. Flattening
+    # them to (N, prod) baked their traced sizes into the model, so a layer summing over graph
+    # nodes of (nodes, batch, ...) data broke on the first batch of another size
+    # (keras.io's timeseries_traffic_forecasting)
+    rows_last = transpose(data, tuple(range(1, data.ndim)) + (0,))
+    summed = _C.apply("matmul", [rows_last, transpose(member, (1, 0))])
+    return transpose(summed, (data.ndim - 1,) + tuple(range(data.ndim - 1)))
 
 
 def segment_max(data, segment_ids, num_segments=None, sorted=False):

@@ -17,7 +17,9 @@ Keras when both start from the same weights (all of them when absent; models
 with Dropout compare what does not depend on the random masks), and
 KERAS_NEEDS_TENSORFLOW = True when the unchanged program uses Keras 3 layers that
 only run with TensorFlow installed (TextVectorization, StringLookup, ...): the
-comparison is then skipped without it.
+comparison is then skipped without it; and KERAS_TORCH_BUG = "<error text>" when Keras 3's
+torch backend itself fails on the unchanged program with that RuntimeError (the comparison
+is then an expected failure naming it, and passes again once Keras runs it).
 
 By hand, from the repository root:
     PYTHONPATH=tests python -m keras_examples <name> [pynn|keras]
