@@ -1921,6 +1921,7 @@ __all__ = ["Optimizer", *_ALL, "get", "serialize", "deserialize"]
 _BY_LOWER = {name.lower(): cls for name, cls in _ALL.items()}
 _BY_LOWER["normalizedsgd"] = NSGD
 _BY_LOWER["normalized_sgd"] = NSGD
+_BY_LOWER["schedule_free_adamw"] = ScheduleFreeAdamW  # the engine table's name
 
 
 def serialize(optimizer):

@@ -192,6 +192,8 @@ def test_traced_into_a_model_at_every_batch_size(name):
     # (the fuzz's case: NumPy checks the axis only after computing 69M powers)
     (lambda: ops.logspace(4294967296, -1e-300, num=69051857, base=243462, axis=-5041),
      "logspace: axis=-5041 is out of range for a result of rank 1"),
+    # (the ASan fuzz's case, seed 7: NumPy raised OverflowError for an axis past C int)
+    (lambda: ops.linspace((388,), 2, num=0, axis=-(2 ** 63)), "linspace: axis=.* is out of range"),
     (lambda: ops.vander(X), "vander: x must be 1-D"),
     (lambda: ops.unravel_index(np.array([8]), (2, 4)), "unravel_index: .*out of bounds"),
     (lambda: ops.in_top_k(np.array([0, 1]), X, 1), "in_top_k: expected targets"),

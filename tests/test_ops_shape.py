@@ -342,8 +342,9 @@ def test_shapes_follow_batch_size_in_compiled_driver(tmp_path):
     cmd = ["gcc", "-std=c11", "-O0", "-w", "-I", core, str(src), *sources, "-o", str(exe),
            "-lpthread", "-lm"]
     build = subprocess.run(cmd, capture_output=True, text=True)
-    if build.returncode:
-        pytest.skip("engine does not build standalone here: " + build.stderr[-500:])
+    # pynn itself is built by gcc: an engine that does not build as plain C11 is a bug
+    # (M_PI, which is not C11, hid behind a skip here for a session)
+    assert build.returncode == 0, "engine does not build standalone: " + build.stderr[-1500:]
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert run.stdout.strip().endswith("OK"), run.stdout + run.stderr
 

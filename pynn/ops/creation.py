@@ -153,6 +153,9 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     """
     if not _is_int(num) or num < 0:
         raise ValueError(f"linspace: num must be a non-negative int, got {num!r}")
+    ndim = max(np.ndim(start), np.ndim(stop)) + 1
+    if not _is_int(axis) or not -ndim <= axis < ndim:  # (NumPy: OverflowError past C int)
+        raise ValueError(f"linspace: axis={axis!r} is out of range for a result of rank {ndim}")
     values, step = np.linspace(np.asarray(start, np.float64), np.asarray(stop, np.float64),
                                int(num), endpoint=bool(endpoint), retstep=True, axis=axis)
     return (_made(values), step) if retstep else _made(values)

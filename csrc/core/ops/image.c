@@ -44,6 +44,8 @@
 
 #include "pn.h"
 
+#define PN_PI 3.14159265358979323846 /* M_PI is POSIX, not C11 */
+
 enum { INTERP_BILINEAR, INTERP_NEAREST };
 enum { FILL_REFLECT, FILL_WRAP, FILL_CONSTANT, FILL_NEAREST, FILL_MIRROR };
 enum { K_FLIP_H, K_FLIP_V, K_FLIP_HV, K_ROTATION, K_ZOOM, K_TRANSLATION, K_SHEAR, K_PERSPECTIVE };
@@ -310,7 +312,7 @@ static void make_transform(const pn_node *n, double H, double W, double u0, doub
             b2 = H - 1;
         }
     } else if (kind == K_ROTATION) {
-        double angle = (lo + (hi - lo) * u0) * 360.0 * M_PI / 180.0;
+        double angle = (lo + (hi - lo) * u0) * 360.0 * PN_PI / 180.0;
         double cx = 0.5 * (W - 1), cy = 0.5 * (H - 1), c = cos(angle), s = sin(angle);
         a0 = c;
         a1 = -s;
