@@ -633,7 +633,8 @@ def _reduce(per, sample_weight, reduction, name):
         sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
         per, sample_weight = _same_rank(sample_weight, per)[::-1]
         if 0 < sample_weight.ndim < per.ndim:  # one weight per sample: the leading axes
-            sample_weight = ops.reshape(sample_weight, tuple(sample_weight.shape)
+            # -1 for the batch axis: the traced batch of 1 must not be baked into replays
+            sample_weight = ops.reshape(sample_weight, (-1,) + tuple(sample_weight.shape[1:])
                                         + (1,) * (per.ndim - sample_weight.ndim))
         per = per * sample_weight
     if reduction in (None, "none") or not per.ndim:

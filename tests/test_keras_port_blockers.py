@@ -1756,3 +1756,25 @@ def test_expand_dims_of_a_string_input_feeds_a_lookup():
     numeric = pynn.Input(shape=(4,))
     with pytest.raises(ValueError, match="cannot take strings"):  # still no strings in the engine
         pynn.Model([inp, numeric], layers.Concatenate()([ops.expand_dims(inp, -1), numeric]))
+
+
+def test_per_element_loss_weights_follow_the_batch_in_fit():
+    """keras.io conv_lstm (clean-clone CI): a loss with values per element (here per frame
+    and pixel) reshaped its per-sample weights to the traced batch of 1, so fit at batch 5
+    failed ("cannot reshape (5,) into (1, 1, 1, 1)"). The loss must also be the plain mean."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((20, 3, 4, 4, 1)).astype(np.float32)
+    y = (rng.random((20, 3, 4, 4, 1)) > 0.5).astype(np.float32)
+    L = pynn.layers
+    model = pynn.Sequential([pynn.Input(shape=(None, 4, 4, 1)),
+                             L.ConvLSTM2D(2, 3, padding="same", return_sequences=True),
+                             L.Conv3D(1, 3, activation="sigmoid", padding="same")])
+    # the function, as the example passes it (a FunctionLoss reduces its per-pixel values)
+    model.compile(optimizer="adam", loss=pynn.losses.binary_crossentropy)
+    p = model.predict(x, verbose=0).astype(np.float64)
+    pc = np.clip(p, 1e-7, 1 - 1e-7)
+    want = np.mean(-(y * np.log(pc) + (1 - y) * np.log(1 - pc)))
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=5, verbose=0), want, rtol=1e-5)
+    history = model.fit(x, y, batch_size=5, epochs=1, shuffle=False, verbose=0,
+                        validation_data=(x[:4], y[:4]))
+    assert np.isfinite(history.history["loss"][0])
